@@ -1,0 +1,1 @@
+"""Analysis of runs: observables (and, later, ensembles, calibration, sensitivity)."""

@@ -1,0 +1,52 @@
+"""Appeals of the expelled to the higher control commissions, which reinstate a share.
+
+About a quarter of those expelled in the 1929-30 purge were reinstated on appeal (records.csv
+purge1929_reinstated_share, 0.25). A reinstated person returns to the status held before the
+expulsion.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from chistka.people import Status
+from chistka.rng import stream
+from chistka.state import Calendar, EventKind, SimState
+
+
+class Appeals:
+    """Appeals lodged after an expulsion and decided some months later."""
+
+    name = "appeals"
+
+    def __init__(self, state: SimState) -> None:
+        """Create the mechanism's random stream and its calendar of pending decisions."""
+        self.rng = stream(state.seed, self.name)
+        self.pending = Calendar()
+
+    def lodge(self, state: SimState, ids: np.ndarray, previous: np.ndarray, campaign: int) -> None:
+        """Some of the newly expelled appeal; their cases are decided after a delay."""
+        params = state.scenario.appeals
+        appeal = self.rng.random(len(ids)) < params.appeal_share
+        ids, previous = ids[appeal], previous[appeal]
+        state.log.add(state.day, ids, EventKind.APPEALED, campaign)
+        delay = 1 + self.rng.exponential(params.delay_days, size=len(ids)).astype(np.int64)
+        self.pending.add(state.day + delay, ids, previous.astype(np.int64) * 256 + campaign)
+
+    def step(self, state: SimState) -> None:
+        """Decide the appeals due today."""
+        ids, payload = self.pending.pop(state.day)
+        still_expelled = state.people.status[ids] == Status.EXPELLED
+        ids, payload = ids[still_expelled], payload[still_expelled]
+        if len(ids) == 0:
+            return
+        previous, campaign = payload // 256, payload % 256
+        reinstated = self.rng.random(len(ids)) < state.scenario.appeals.reinstate_share
+        for c in np.unique(campaign):
+            in_campaign = campaign == c
+            for status in (Status.CANDIDATE, Status.MEMBER):
+                chosen = in_campaign & reinstated & (previous == status)
+                state.transition(ids[chosen], status, EventKind.REINSTATED, int(c))
+            state.log.add(
+                state.day, ids[in_campaign & ~reinstated], EventKind.APPEAL_REJECTED, int(c)
+            )

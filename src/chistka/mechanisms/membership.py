@@ -1,0 +1,150 @@
+"""Membership flows around the purges: admissions, promotion, voluntary exits, natural deaths.
+
+- Admissions: new candidates, chosen among non-party adults with the origin mix the party sought
+  (workers first; "alien elements" barred). The scenario's timeline sets the yearly rate: the
+  Lenin enrolment of 1924 (241,600 admitted 15 Feb - 15 May 1924; Great Soviet Encyclopedia,
+  3rd ed., "Lenin Enrollment in the Party"), the mass recruitment of the first Five-Year Plan
+  (about 400,000 a year; US Embassy airgram, FRUS 1947 vol. IV doc. 419), and the freeze from
+  Dec 1932 to 1 Nov 1936 (Henderson despatch No. 2063, FRUS 1933-39 doc. 309; records.csv
+  party_admissions_frozen).
+- Promotion: a candidate becomes a full member after the candidate stage (6 months to 2 years by
+  social category under the 1922 and 1925 rules; Great Soviet Encyclopedia, "Kandidatskii stazh").
+- Exits: members leave or are dropped "mechanically" (unpaid dues, lost registration).
+- Deaths: natural mortality of everyone who has been in the party.
+
+Each draws from its own random stream.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from chistka.people import Status
+from chistka.rng import stream
+from chistka.scenario.schema import COHORT_START_YEARS
+from chistka.state import Calendar, EventKind, SimState
+
+DENSITY_CAP = 4.0
+"""Largest workplace party density (see `people.workplace_party_density`)."""
+
+
+def cohort_of_year(year: int) -> int:
+    """Join cohort index of an admission in a given year."""
+    return int(np.searchsorted(np.array(COHORT_START_YEARS), year, side="right") - 1)
+
+
+class Promotion:
+    """Candidates promoted to full members when their candidate stage is over."""
+
+    name = "promotion"
+
+    def __init__(self, state: SimState) -> None:
+        """Start with the initial candidates' stages already running."""
+        self.rng = stream(state.seed, self.name)
+        self.due = Calendar()
+        candidates = np.flatnonzero(state.people.status == Status.CANDIDATE)
+        self.schedule(state, candidates, remaining=True)
+
+    def schedule(self, state: SimState, ids: np.ndarray, *, remaining: bool = False) -> None:
+        """Start (or, for the initial candidates, continue) the candidate stage of `ids`."""
+        mean = state.scenario.promotion.stage_days
+        stage = self.rng.gamma(4.0, mean / 4.0, size=len(ids))
+        if remaining:
+            stage *= self.rng.random(len(ids))
+        self.due.add(state.day + 1 + stage.astype(np.int64), ids)
+
+    def step(self, state: SimState) -> None:
+        """Promote the candidates whose stage ends today (or postpone while promotion is off)."""
+        ids, _ = self.due.pop(state.day)
+        ids = ids[state.people.status[ids] == Status.CANDIDATE]
+        if len(ids) == 0:
+            return
+        if state.scenario.promotion.enabled:
+            state.transition(ids, Status.MEMBER, EventKind.PROMOTED)
+        else:
+            self.due.add(state.day + 30 + self.rng.integers(0, 30, len(ids)), ids)
+
+
+class Admissions:
+    """New candidates admitted at the rate the timeline sets."""
+
+    name = "admissions"
+
+    def __init__(self, state: SimState, promotion: Promotion) -> None:
+        """Admissions hand the new candidates to `promotion` to start their stage."""
+        self.rng = stream(state.seed, self.name)
+        self.promotion = promotion
+
+    def step(self, state: SimState) -> None:
+        """Admit today's candidates."""
+        params = state.scenario.admissions
+        expected = params.rate_per_year * state.scale / 365.25
+        k = int(self.rng.poisson(expected)) if expected > 0 else 0
+        if k == 0:
+            return
+        per_origin = self.rng.multinomial(k, params.origin_preference.as_array())
+        people, network, density = state.people, state.network, state.party_density
+        admitted = []
+        for origin, count in enumerate(per_origin):
+            if count == 0:
+                continue
+
+            def eligible(
+                ids: np.ndarray, rng: np.random.Generator, origin: int = origin
+            ) -> np.ndarray:
+                ok = (people.status[ids] == Status.NONPARTY) & (people.origin[ids] == origin)
+                candidates = ids[ok]
+                accept = density[network.workplace(candidates)] / DENSITY_CAP
+                ok[ok] = rng.random(len(candidates)) < accept
+                return ok
+
+            admitted.append(state.sample_people(self.rng, int(count), eligible))
+        ids = np.concatenate(admitted)
+        people.cohort[ids] = cohort_of_year(state.date(state.day).year)
+        people.join_day[ids] = state.day
+        people.opposition[ids] = self.rng.random(len(ids)) < params.opposition_share
+        state.transition(ids, Status.CANDIDATE, EventKind.ADMITTED)
+        self.promotion.schedule(state, ids)
+
+
+class Exits:
+    """Voluntary exits and mechanical drop-outs of candidates and members."""
+
+    name = "exits"
+
+    def __init__(self, state: SimState) -> None:
+        """Create the mechanism's random stream."""
+        self.rng = stream(state.seed, self.name)
+
+    def step(self, state: SimState) -> None:
+        """Today's leavers, drawn uniformly among candidates and members."""
+        rate = state.scenario.exits.rate_per_year
+        k = int(self.rng.binomial(state.party_size(), min(1.0, rate / 365.25)))
+        if k == 0:
+            return
+        ids = state.sample_people(self.rng, k, lambda ids, rng: state.in_party(ids))
+        state.transition(ids, Status.LEFT, EventKind.LEFT)
+
+
+class Mortality:
+    """Natural deaths of everyone who has been in the party (the others are not followed)."""
+
+    name = "mortality"
+    followed = (Status.CANDIDATE, Status.MEMBER, Status.EXPELLED, Status.LEFT)
+
+    def __init__(self, state: SimState) -> None:
+        """Create the mechanism's random stream."""
+        self.rng = stream(state.seed, self.name)
+
+    def step(self, state: SimState) -> None:
+        """Today's deaths."""
+        rate = state.scenario.mortality.rate_per_year
+        at_risk = int(sum(state.counts[s].sum() for s in self.followed))
+        k = int(self.rng.binomial(at_risk, min(1.0, rate / 365.25)))
+        if k == 0:
+            return
+        followed = np.array([int(s) for s in self.followed], dtype=np.int8)
+        ids = state.sample_people(
+            self.rng, k, lambda ids, rng: np.isin(state.people.status[ids], followed)
+        )
+        state.transition(ids, Status.DEAD, EventKind.DIED)

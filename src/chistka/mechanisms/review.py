@@ -1,0 +1,140 @@
+"""The purge review (chistka): autobiography, commission, audience, outcome.
+
+Each member present when a campaign starts is called before the purge commission once, on a day
+drawn within the campaign. The member tells an autobiography, in which a compromising social
+origin or opposition past may be concealed; the commission scores the member on the purge
+criteria (origin, revolutionary merit, conduct, passivity, opposition past, concealment found
+out); people of the member's workplace attending the meeting speak for or against, and their
+accusations help the commission find out a concealment. The member is kept, sent back to
+candidate, or expelled.
+
+Historical basis: DESIGN.md section 1; Getty, *Origins of the Great Purges* (1985), ch. 2 on the
+1933 purge's criteria and procedure; the 28 Apr 1933 CC/CCC resolution "O chistke partii"
+(RGASPI f.17 op.3 d.922) listing the categories to be purged; public purge meetings with
+non-party audiences in 1929 (Rigby, *Communist Party Membership in the USSR*, 1968, ch. 5).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from chistka.mechanisms.appeals import Appeals
+from chistka.mechanisms.membership import Promotion
+from chistka.people import Status
+from chistka.rng import stream
+from chistka.scenario.schema import COHORTS, ORIGINS, Campaign
+from chistka.state import Calendar, EventKind, SimState
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-9), 1 - 1e-9)
+    return float(np.log(p / (1 - p)))
+
+
+class Review:
+    """Purge campaigns: scheduling of the reviews and the commission's decisions."""
+
+    name = "review"
+
+    def __init__(self, state: SimState, promotion: Promotion, appeals: Appeals) -> None:
+        """Index the scenario's campaigns by start day."""
+        self.rng = stream(state.seed, self.name)
+        self.promotion = promotion
+        self.appeals = appeals
+        self.due = Calendar()
+        self.campaigns: list[Campaign] = list(state.scenario.campaigns)
+        self.starts: dict[int, list[int]] = {}
+        for index, campaign in enumerate(self.campaigns):
+            day = (campaign.start - state.start).days
+            self.starts.setdefault(day, []).append(index)
+
+    def open_campaigns(self, state: SimState) -> None:
+        """Schedule a review day for every candidate and member when a campaign opens."""
+        for index in self.starts.get(state.day, []):
+            campaign = self.campaigns[index]
+            status = state.people.status
+            ids = np.flatnonzero((status == Status.CANDIDATE) | (status == Status.MEMBER))
+            length = (campaign.end - campaign.start).days + 1
+            days = state.day + self.rng.integers(0, length, size=len(ids))
+            self.due.add(days, ids, np.full(len(ids), index))
+
+    def step(self, state: SimState) -> None:
+        """Open today's campaigns and hold today's reviews."""
+        self.open_campaigns(state)
+        ids, campaign_index = self.due.pop(state.day)
+        keep = state.in_party(ids)
+        ids, campaign_index = ids[keep], campaign_index[keep]
+        for index in np.unique(campaign_index):
+            self.review(state, ids[campaign_index == index], int(index))
+
+    def scores(self, state: SimState, ids: np.ndarray, campaign: Campaign) -> np.ndarray:
+        """The commission's score of each reviewed member (higher = worse)."""
+        params = state.scenario.review
+        weights = params.criteria.model_dump()
+        for criterion, factor in campaign.emphasis.items():
+            weights[criterion] *= factor
+        people = state.people
+        rng = self.rng
+        k = len(ids)
+        origin = people.origin[ids]
+        opposition = people.opposition[ids]
+        compromised = (origin == ORIGINS.index("alien")) | opposition
+
+        # the audience of the member's workplace speaks for or against
+        audience = state.network.random_workmates(ids, params.audience_size, rng)
+        present = audience >= 0
+        misconduct = people.misconduct[ids].astype(np.float64)
+        passivity = people.passivity[ids].astype(np.float64)
+        against_logit = _logit(params.speak_against) + 0.8 * misconduct + 0.4 * passivity
+        for_logit = _logit(params.speak_for) - 0.8 * misconduct - 0.4 * passivity
+        u = rng.random(audience.shape)
+        speaks_against = present & (u < _sigmoid(against_logit)[:, None])
+        speaks_for = present & ~speaks_against & (u > 1 - _sigmoid(for_logit)[:, None])
+        n_against = speaks_against.sum(axis=1)
+        n_for = speaks_for.sum(axis=1)
+
+        # autobiography: a compromising past may be concealed, and found out
+        conceals = compromised & (rng.random(k) < params.conceal_probability)
+        p_found = 1 - (1 - params.detect_probability) * (1 - params.detect_per_accuser) ** n_against
+        found_out = conceals & (rng.random(k) < p_found)
+        hidden = conceals & ~found_out
+
+        origin_weight = np.zeros(len(ORIGINS))
+        origin_weight[ORIGINS.index("alien")] = weights["origin_alien"]
+        origin_weight[ORIGINS.index("employee")] = weights["origin_employee"]
+        origin_weight[ORIGINS.index("peasant")] = weights["origin_peasant"]
+        merit = np.zeros(len(COHORTS))
+        merit[COHORTS.index("pre1917")] = weights["merit_pre1917"]
+        merit[COHORTS.index("civil_war")] = weights["merit_civil_war"]
+
+        score = (
+            np.where(hidden, 0.0, origin_weight[origin] + weights["opposition"] * opposition)
+            + weights["misconduct"] * misconduct
+            + weights["passivity"] * passivity
+            + weights["concealment"] * found_out
+            + merit[np.maximum(people.cohort[ids], 0)]
+            + params.audience_weight * (n_against - n_for)
+            + rng.normal(0.0, params.noise_sd, size=k)
+        )
+        return score
+
+    def review(self, state: SimState, ids: np.ndarray, index: int) -> None:
+        """Review members of one campaign today and carry out the outcomes."""
+        if len(ids) == 0:
+            return
+        campaign = self.campaigns[index]
+        score = self.scores(state, ids, campaign)
+        was_member = state.people.status[ids] == Status.MEMBER
+        expelled = score > campaign.threshold
+        demoted = ~expelled & was_member & (score > campaign.threshold - campaign.demote_band)
+        kept = ~expelled & ~demoted
+        previous = state.people.status[ids[expelled]].copy()
+        state.log.add(state.day, ids[kept], EventKind.KEPT, index, score[kept])
+        state.transition(ids[demoted], Status.CANDIDATE, EventKind.DEMOTED, index, score[demoted])
+        state.transition(ids[expelled], Status.EXPELLED, EventKind.EXPELLED, index, score[expelled])
+        self.promotion.schedule(state, ids[demoted])
+        self.appeals.lodge(state, ids[expelled], previous, index)

@@ -1,0 +1,612 @@
+"""Scenario schema: pydantic v2 models for a chistka scenario file (TOML).
+
+Every field has a default, a unit or an allowed range, and a one-line description. Fields taken
+from the historical record say so in their description (with the source); fields that are model
+assumptions or calibrated values say that instead. Unknown keys are errors that suggest the closest
+valid name, so a typo never silently falls back to a default.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+from typing import Any, Self
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_core import PydanticCustomError
+
+ORIGINS = ("worker", "peasant", "employee", "alien")
+"""Social origin categories used by the purge commissions.
+
+"alien" stands for the "socially alien elements" of the purge instructions: former kulaks, clergy,
+nobility, merchants (DESIGN.md section 1; Getty, *Origins of the Great Purges*, 1985, ch. 2).
+"""
+
+COHORTS = ("pre1917", "civil_war", "nep", "lenin_levy", "mass_recruitment", "post_freeze")
+"""Join cohorts: underground before 1917, 1917-20, 1921-23, 1924-27, 1928-32, after the freeze."""
+
+COHORT_START_YEARS = (0, 1917, 1921, 1924, 1928, 1933)
+"""First calendar year of each join cohort (the cohort of an admission is set by its year)."""
+
+
+def param(
+    default: Any,
+    description: str,
+    *,
+    unit: str | None = None,
+    ge: float | None = None,
+    le: float | None = None,
+    gt: float | None = None,
+    source: str | None = None,
+) -> Any:
+    """A scenario field with its description, unit and (for historical values) source."""
+    extra: dict[str, Any] = {}
+    if unit is not None:
+        extra["unit"] = unit
+    if source is not None:
+        extra["source"] = source
+    return Field(
+        default, description=description, ge=ge, le=le, gt=gt, json_schema_extra=extra or None
+    )
+
+
+class StrictModel(BaseModel):
+    """Base model that rejects unknown keys and suggests the closest valid name."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _reject_unknown_keys(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            allowed = sorted(cls.model_fields)
+            for key in data:
+                if key not in cls.model_fields:
+                    close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.5)
+                    hint = f"did you mean '{close[0]}'? " if close else ""
+                    raise PydanticCustomError(
+                        "unknown_key",
+                        "unknown key '{key}'; {hint}allowed: {allowed}",
+                        {"key": key, "hint": hint, "allowed": ", ".join(allowed)},
+                    )
+        return data
+
+
+def _check_shares(shares: dict[str, float], what: str) -> None:
+    total = sum(shares.values())
+    if abs(total - 1.0) > 1e-6:
+        raise PydanticCustomError(
+            "shares_sum",
+            "{what} shares must sum to 1 (they sum to {total})",
+            {"what": what, "total": f"{total:.6f}"},
+        )
+
+
+class OriginShares(StrictModel):
+    """Shares of a group by social origin (must sum to 1)."""
+
+    worker: float = param(0.25, "share of workers", unit="fraction", ge=0, le=1)
+    peasant: float = param(0.60, "share of peasants", unit="fraction", ge=0, le=1)
+    employee: float = param(
+        0.12, "share of employees and intelligentsia", unit="fraction", ge=0, le=1
+    )
+    alien: float = param(
+        0.03,
+        "share of 'socially alien' origin (former kulaks, clergy, nobility, merchants)",
+        unit="fraction",
+        ge=0,
+        le=1,
+    )
+
+    @model_validator(mode="after")
+    def _sum_to_one(self) -> Self:
+        _check_shares(self.model_dump(), "origin")
+        return self
+
+    def as_array(self) -> list[float]:
+        """Shares in the order of ORIGINS."""
+        return [getattr(self, name) for name in ORIGINS]
+
+
+class InitialCohortShares(StrictModel):
+    """Join cohorts of the members present when the run starts (must sum to 1)."""
+
+    pre1917: float = param(
+        0.02, "joined in the underground before 1917", unit="fraction", ge=0, le=1
+    )
+    civil_war: float = param(0.90, "joined 1917-1920", unit="fraction", ge=0, le=1)
+    nep: float = param(0.08, "joined 1921 or later", unit="fraction", ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _sum_to_one(self) -> Self:
+        _check_shares(self.model_dump(), "cohort")
+        return self
+
+
+class InitialParty(StrictModel):
+    """The party on the first day of the run."""
+
+    total: int = param(
+        730_000,
+        "members and candidates on the first day",
+        unit="persons",
+        ge=0,
+        source="records.csv party_total_1921_03 (730,000 in March 1921)",
+    )
+    candidate_share: float = param(
+        0.2,
+        "share of candidates among them (assumption, close to Rigby's 1 Jan 1922 ratio 118/528)",
+        unit="fraction",
+        ge=0,
+        le=1,
+    )
+    origin: OriginShares = Field(
+        default_factory=lambda: OriginShares(worker=0.41, peasant=0.28, employee=0.27, alien=0.04),
+        description="social origin of the initial members (assumption)",
+    )
+    cohort: InitialCohortShares = Field(
+        default_factory=InitialCohortShares, description="join cohorts of the initial members"
+    )
+    opposition_share: float = param(
+        0.05,
+        "share of initial members with a past in an opposition group (assumption)",
+        unit="fraction",
+        ge=0,
+        le=1,
+    )
+
+
+class PopulationParams(StrictModel):
+    """The synthetic population: size, scale and composition."""
+
+    size: int = param(
+        80_000_000,
+        "adults represented (the recruitment pool and the audience of purge meetings)",
+        unit="persons",
+        ge=1_000,
+    )
+    scale: float = param(
+        0.01, "agents per represented person; counts are reported divided by it", gt=0, le=1
+    )
+    regions: list[float] = Field(
+        default_factory=lambda: [1.0 / 8] * 8,
+        description="relative size of each region (normalised; at least one region)",
+        min_length=1,
+        max_length=200,
+    )
+    origin: OriginShares = Field(
+        default_factory=OriginShares, description="social origin of the adult population"
+    )
+    party: InitialParty = Field(default_factory=InitialParty, description="the party at the start")
+    hostile_share: float = param(
+        0.02,
+        "share of the hidden type the regime would call hostile, among people of worker or "
+        "peasant origin without an opposition past (model assumption)",
+        unit="fraction",
+        ge=0,
+        le=1,
+    )
+    hostile_share_compromised: float = param(
+        0.15,
+        "share of the hidden hostile type among people of alien origin or with an opposition past "
+        "(model assumption)",
+        unit="fraction",
+        ge=0,
+        le=1,
+    )
+
+    hostile_signal: float = param(
+        0.5,
+        "how much the hidden hostile type shows in misconduct and passivity signals "
+        "(model assumption)",
+        ge=0,
+        le=10,
+    )
+    party_density_shape: float = param(
+        0.5,
+        "shape of the Gamma spread of party density across workplaces (smaller = party "
+        "cells more concentrated in some workplaces; model assumption)",
+        gt=0,
+        le=100,
+    )
+
+    @model_validator(mode="after")
+    def _regions_positive(self) -> Self:
+        if any(weight <= 0 for weight in self.regions):
+            raise PydanticCustomError(
+                "region_weight",
+                "every region weight must be > 0 (got {regions})",
+                {"regions": self.regions},
+            )
+        return self
+
+
+class NetworkParams(StrictModel):
+    """Sizes of the implicit multiplex network's layers (contacts are computed, never stored)."""
+
+    household_size: int = param(4, "people per household", unit="persons", ge=1, le=20)
+    workplace_size: int = param(
+        40,
+        "people per workplace (its party members form the party cell)",
+        unit="persons",
+        ge=5,
+        le=2000,
+    )
+    district_workplaces: int = param(
+        25,
+        "workplaces per district (the district committee's span)",
+        unit="workplaces",
+        ge=2,
+        le=10_000,
+    )
+    friends: int = param(
+        6,
+        "friends per person (an even number: a ring in a shuffled order)",
+        unit="persons",
+        ge=0,
+        le=100,
+    )
+
+    @model_validator(mode="after")
+    def _even_friends(self) -> Self:
+        if self.friends % 2:
+            raise PydanticCustomError(
+                "friends_even", "friends must be even (got {friends})", {"friends": self.friends}
+            )
+        return self
+
+
+class AdmissionsParams(StrictModel):
+    """Admission of new candidates (the party's recruitment)."""
+
+    rate_per_year: float = param(
+        100_000,
+        "new candidates admitted per year (set by the timeline)",
+        unit="persons/year",
+        ge=0,
+    )
+    origin_preference: OriginShares = Field(
+        default_factory=lambda: OriginShares(worker=0.6, peasant=0.25, employee=0.15, alien=0.0),
+        description="social origin of those admitted (the party favoured workers and barred "
+        "'alien elements')",
+    )
+    opposition_share: float = param(
+        0.02,
+        "share of new candidates who later count as having an opposition past (assumption)",
+        unit="fraction",
+        ge=0,
+        le=1,
+    )
+
+
+class PromotionParams(StrictModel):
+    """Promotion of candidates to full members after the candidate stage."""
+
+    enabled: bool = param(True, "whether candidates are being promoted (off during the freeze)")
+    stage_days: float = param(
+        540,
+        "mean length of the candidate stage",
+        unit="days",
+        ge=30,
+        le=3650,
+    )
+
+
+class ExitsParams(StrictModel):
+    """Voluntary exits and 'mechanical' drop-outs (unpaid dues, lapsed registration)."""
+
+    rate_per_year: float = param(
+        0.03,
+        "share of members and candidates leaving per year",
+        unit="1/year",
+        ge=0,
+        le=1,
+    )
+
+
+class MortalityParams(StrictModel):
+    """Natural deaths of people who have been in the party."""
+
+    rate_per_year: float = param(
+        0.012,
+        "annual probability of death of an adult (assumption)",
+        unit="1/year",
+        ge=0,
+        le=1,
+    )
+
+
+class CriteriaWeights(StrictModel):
+    """Weights of the purge criteria in the commission's score (higher score = worse)."""
+
+    origin_alien: float = param(1.6, "weight of 'socially alien' origin", ge=-10, le=10)
+    origin_employee: float = param(0.3, "weight of employee/intelligentsia origin", ge=-10, le=10)
+    origin_peasant: float = param(0.2, "weight of peasant origin", ge=-10, le=10)
+    opposition: float = param(1.5, "weight of a past in an opposition group", ge=-10, le=10)
+    misconduct: float = param(
+        1.0, "weight of observed misconduct (drink, corruption)", ge=-10, le=10
+    )
+    passivity: float = param(1.0, "weight of observed passivity", ge=-10, le=10)
+    concealment: float = param(
+        2.5, "weight of a concealment found out by the commission", ge=-10, le=10
+    )
+    merit_pre1917: float = param(
+        -1.5, "weight of underground membership before 1917", ge=-10, le=10
+    )
+    merit_civil_war: float = param(-0.6, "weight of joining in 1917-20 (civil war)", ge=-10, le=10)
+
+
+class ReviewParams(StrictModel):
+    """The purge review (chistka): autobiography, commission, audience, outcome."""
+
+    criteria: CriteriaWeights = Field(
+        default_factory=CriteriaWeights, description="weights of the purge criteria"
+    )
+    conceal_probability: float = param(
+        0.4,
+        "chance a member with a compromising origin or past conceals it in the autobiography",
+        unit="probability",
+        ge=0,
+        le=1,
+    )
+    detect_probability: float = param(
+        0.3,
+        "chance the commission finds out a concealment without help from the audience",
+        unit="probability",
+        ge=0,
+        le=1,
+    )
+    detect_per_accuser: float = param(
+        0.25,
+        "added chance of finding out a concealment per audience member speaking against",
+        unit="probability",
+        ge=0,
+        le=1,
+    )
+    audience_size: int = param(
+        6, "people of the member's workplace who may speak", unit="persons", ge=0, le=100
+    )
+    speak_against: float = param(0.08, "chance an audience member speaks against", ge=0, le=1)
+    speak_for: float = param(0.15, "chance an audience member speaks for", ge=0, le=1)
+    audience_weight: float = param(0.5, "score change per net speaker against", ge=0, le=10)
+    noise_sd: float = param(1.0, "spread of the commission's idiosyncratic judgement", gt=0, le=10)
+
+
+class AppealsParams(StrictModel):
+    """Appeals of the expelled to higher control commissions."""
+
+    appeal_share: float = param(
+        0.5, "share of the expelled who appeal", unit="fraction", ge=0, le=1
+    )
+    reinstate_share: float = param(
+        0.5,
+        "share of appeals that reinstate the member",
+        unit="fraction",
+        ge=0,
+        le=1,
+    )
+    delay_days: float = param(
+        120, "mean time from expulsion to the appeal's decision", unit="days", ge=1, le=3650
+    )
+
+
+class Campaign(StrictModel):
+    """A purge campaign: every member present at its start is reviewed once before it ends."""
+
+    name: str = param(..., "short identifier, e.g. '1921' (used in observables)")
+    label: str = param("", "human-readable title")
+    start: dt.date = param(..., "first day of the reviews")
+    end: dt.date = param(..., "last day of the reviews")
+    threshold: float = param(
+        2.0,
+        "commission score above which a member is expelled (calibrated per campaign)",
+        ge=-20,
+        le=20,
+    )
+    demote_band: float = param(
+        0.4,
+        "width of the score band below the threshold that sends a full member back to candidate",
+        ge=0,
+        le=20,
+    )
+    emphasis: dict[str, float] = Field(
+        default_factory=dict,
+        description="multipliers on criteria weights for this campaign, e.g. {passivity = 1.5}",
+    )
+    source: str = param("", "where the campaign's dates and targets come from")
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        if self.end < self.start:
+            raise PydanticCustomError(
+                "campaign_dates",
+                "campaign '{name}' ends ({end}) before it starts ({start})",
+                {"name": self.name, "end": str(self.end), "start": str(self.start)},
+            )
+        allowed = sorted(CriteriaWeights.model_fields)
+        for key in self.emphasis:
+            if key not in CriteriaWeights.model_fields:
+                close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.5)
+                hint = f"did you mean '{close[0]}'? " if close else ""
+                raise PydanticCustomError(
+                    "unknown_key",
+                    "unknown criterion '{key}' in emphasis; {hint}allowed: {allowed}",
+                    {"key": key, "hint": hint, "allowed": ", ".join(allowed)},
+                )
+        return self
+
+
+class PolicyEvent(StrictModel):
+    """A dated change of mechanism parameters (an order, a freeze, a reopening)."""
+
+    date: dt.date = param(..., "day the change takes effect")
+    set: dict[str, float | int | bool | dict[str, float]] = Field(
+        ...,
+        description="parameters to change, as 'mechanism.field' = value (a group such as "
+        "'admissions.origin_preference' takes a whole table)",
+    )
+    note: str = param("", "what happened")
+    source: str = param("", "where the date and content come from")
+
+
+class RunInfo(StrictModel):
+    """Name, description, dates and seed of a scenario."""
+
+    name: str = param(..., "scenario name")
+    description: str = param("", "one-line description")
+    start: dt.date = param(..., "first simulated day")
+    end: dt.date = param(..., "last simulated day")
+    seed: int = param(1, "default random seed", ge=0, le=2**63 - 1)
+
+    @model_validator(mode="after")
+    def _check_dates(self) -> Self:
+        if self.end < self.start:
+            raise PydanticCustomError(
+                "run_dates",
+                "end ({end}) is before start ({start})",
+                {"end": str(self.end), "start": str(self.start)},
+            )
+        return self
+
+
+MECHANISM_SECTIONS = ("admissions", "promotion", "exits", "mortality", "review", "appeals")
+"""Scenario sections holding mechanism parameters that timeline events may change."""
+
+
+class Scenario(StrictModel):
+    """A complete scenario: population, network, mechanisms and the policy timeline."""
+
+    scenario: RunInfo
+    population: PopulationParams = Field(
+        default_factory=PopulationParams, description="the synthetic population"
+    )
+    network: NetworkParams = Field(default_factory=NetworkParams, description="network layers")
+    admissions: AdmissionsParams = Field(
+        default_factory=AdmissionsParams, description="admission of candidates"
+    )
+    promotion: PromotionParams = Field(
+        default_factory=PromotionParams, description="candidates promoted to members"
+    )
+    exits: ExitsParams = Field(default_factory=ExitsParams, description="voluntary exits")
+    mortality: MortalityParams = Field(
+        default_factory=MortalityParams, description="natural deaths"
+    )
+    review: ReviewParams = Field(default_factory=ReviewParams, description="the purge review")
+    appeals: AppealsParams = Field(default_factory=AppealsParams, description="appeals")
+    campaigns: list[Campaign] = Field(default_factory=list, description="purge campaigns")
+    events: list[PolicyEvent] = Field(default_factory=list, description="dated policy changes")
+
+    @model_validator(mode="after")
+    def _check_timeline(self) -> Self:
+        run = self.scenario
+        names: set[str] = set()
+        for i, campaign in enumerate(self.campaigns):
+            if campaign.name in names:
+                raise PydanticCustomError(
+                    "campaign_name",
+                    "campaigns[{i}].name: '{name}' is used twice",
+                    {"i": i, "name": campaign.name},
+                )
+            names.add(campaign.name)
+            if campaign.start < run.start or campaign.end > run.end:
+                raise PydanticCustomError(
+                    "date_outside_run",
+                    "campaigns[{i}] ('{name}') runs {start} to {end}, outside the run "
+                    "{run_start} to {run_end}",
+                    {
+                        "i": i,
+                        "name": campaign.name,
+                        "start": str(campaign.start),
+                        "end": str(campaign.end),
+                        "run_start": str(run.start),
+                        "run_end": str(run.end),
+                    },
+                )
+        for i, event in enumerate(self.events):
+            if not run.start <= event.date <= run.end:
+                raise PydanticCustomError(
+                    "date_outside_run",
+                    "events[{i}].date: {date} is outside the run {run_start} to {run_end}",
+                    {
+                        "i": i,
+                        "date": str(event.date),
+                        "run_start": str(run.start),
+                        "run_end": str(run.end),
+                    },
+                )
+            self.with_parameters(event.set, where=f"events[{i}].set")
+        return self
+
+    def with_parameters(self, changes: dict[str, Any], *, where: str = "set") -> Self:
+        """A copy of this scenario with mechanism parameters changed (validated together).
+
+        Args:
+            changes: 'mechanism.field' (or 'mechanism.group.field') -> new value, e.g.
+                {'admissions.rate_per_year': 0}; a group such as 'admissions.origin_preference'
+                may be given a whole table.
+            where: how to name the place of the change in an error message.
+        """
+        sections: dict[str, dict[str, Any]] = {}
+        for path, value in changes.items():
+            parts = path.split(".")
+            section = parts[0]
+            if section not in MECHANISM_SECTIONS or len(parts) < 2:
+                close = difflib.get_close_matches(section, MECHANISM_SECTIONS, n=1, cutoff=0.5)
+                hint = f"did you mean '{close[0]}'? " if close else ""
+                raise PydanticCustomError(
+                    "unknown_parameter",
+                    "{where}: '{path}' is not a mechanism parameter; {hint}allowed sections: "
+                    "{allowed} (as 'section.field')",
+                    {
+                        "where": where,
+                        "path": path,
+                        "hint": hint,
+                        "allowed": ", ".join(MECHANISM_SECTIONS),
+                    },
+                )
+            node = sections.setdefault(section, getattr(self, section).model_dump())
+            model: type[BaseModel] = type(getattr(self, section))
+            for depth, key in enumerate(parts[1:], start=1):
+                if key not in model.model_fields:
+                    allowed = sorted(model.model_fields)
+                    close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.5)
+                    hint = f"did you mean '{close[0]}'? " if close else ""
+                    raise PydanticCustomError(
+                        "unknown_parameter",
+                        "{where}: '{path}' has no field '{key}'; {hint}allowed: {allowed}",
+                        {
+                            "where": where,
+                            "path": path,
+                            "key": key,
+                            "hint": hint,
+                            "allowed": ", ".join(allowed),
+                        },
+                    )
+                if depth == len(parts) - 1:
+                    node[key] = value
+                    break
+                annotation = model.model_fields[key].annotation
+                if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+                    raise PydanticCustomError(
+                        "unknown_parameter",
+                        "{where}: '{path}': '{key}' has no sub-fields",
+                        {"where": where, "path": path, "key": key},
+                    )
+                node = node[key]
+                model = annotation
+        update = {}
+        for section, data in sections.items():
+            try:
+                update[section] = type(getattr(self, section)).model_validate(data)
+            except ValidationError as exc:
+                detail = "; ".join(
+                    ".".join(str(p) for p in e["loc"]) + ": " + e["msg"] if e["loc"] else e["msg"]
+                    for e in exc.errors()
+                )
+                changed = ", ".join(p for p in changes if p.split(".")[0] == section)
+                raise PydanticCustomError(
+                    "bad_parameter",
+                    "{where}: {changed}: {detail}",
+                    {"where": where, "changed": changed, "detail": f"{section}.{detail}"},
+                ) from None
+        return self.model_copy(update=update)

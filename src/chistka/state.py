@@ -1,0 +1,217 @@
+"""The mutable state of a running simulation, shared by the mechanisms.
+
+Every change of a person's party status goes through `SimState.transition`, which keeps the
+counts by status and origin up to date (so a day's counts cost nothing to read) and writes the
+event log.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import IntEnum
+
+import numpy as np
+
+from chistka.network import Network
+from chistka.people import Leadership, People, Status
+from chistka.scenario.schema import ORIGINS, Scenario
+
+
+class EventKind(IntEnum):
+    """What happened to a person, as written in the event log."""
+
+    ADMITTED = 0
+    PROMOTED = 1
+    LEFT = 2
+    DIED = 3
+    KEPT = 4
+    DEMOTED = 5
+    EXPELLED = 6
+    APPEALED = 7
+    REINSTATED = 8
+    APPEAL_REJECTED = 9
+
+
+class EventLog:
+    """Append-only log of events, kept as column chunks and joined once at the end."""
+
+    def __init__(self) -> None:
+        """Start an empty log."""
+        self._chunks: dict[str, list[np.ndarray]] = {
+            "day": [],
+            "person": [],
+            "kind": [],
+            "campaign": [],
+            "score": [],
+        }
+        self.size = 0
+
+    def add(
+        self,
+        day: int,
+        people: np.ndarray,
+        kind: EventKind,
+        campaign: int = -1,
+        score: np.ndarray | None = None,
+    ) -> None:
+        """Record one kind of event for several people on one day."""
+        k = len(people)
+        if k == 0:
+            return
+        self._chunks["day"].append(np.full(k, day, dtype=np.int32))
+        self._chunks["person"].append(np.asarray(people, dtype=np.int64))
+        self._chunks["kind"].append(np.full(k, int(kind), dtype=np.int8))
+        self._chunks["campaign"].append(np.full(k, campaign, dtype=np.int8))
+        self._chunks["score"].append(
+            np.full(k, np.nan, dtype=np.float32)
+            if score is None
+            else np.asarray(score, dtype=np.float32)
+        )
+        self.size += k
+
+    def columns(self) -> dict[str, np.ndarray]:
+        """The log as whole columns."""
+        empty = {
+            "day": np.int32,
+            "person": np.int64,
+            "kind": np.int8,
+            "campaign": np.int8,
+            "score": np.float32,
+        }
+        return {
+            name: np.concatenate(chunks) if chunks else np.empty(0, dtype=empty[name])
+            for name, chunks in self._chunks.items()
+        }
+
+
+class Calendar:
+    """Things scheduled for a future day: people (and one integer each), bucketed by day."""
+
+    def __init__(self) -> None:
+        """Start an empty calendar."""
+        self._days: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}
+
+    def add(self, days: np.ndarray, people: np.ndarray, values: np.ndarray | None = None) -> None:
+        """Schedule each person on their day (with an optional integer payload)."""
+        days = np.asarray(days, dtype=np.int64)
+        people = np.asarray(people, dtype=np.int64)
+        values = (
+            np.zeros(len(people), dtype=np.int64)
+            if values is None
+            else np.asarray(values, dtype=np.int64)
+        )
+        if len(people) == 0:
+            return
+        order = np.argsort(days, kind="stable")
+        days, people, values = days[order], people[order], values[order]
+        bounds = np.flatnonzero(np.r_[True, days[1:] != days[:-1], True])
+        for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+            self._days.setdefault(int(days[a]), []).append((people[a:b], values[a:b]))
+
+    def pop(self, day: int) -> tuple[np.ndarray, np.ndarray]:
+        """Remove and return the people (and payloads) scheduled for `day`."""
+        entries = self._days.pop(day, None)
+        if not entries:
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+        return (np.concatenate([p for p, _ in entries]), np.concatenate([v for _, v in entries]))
+
+    def __len__(self) -> int:
+        """Number of scheduled entries."""
+        return sum(len(p) for entries in self._days.values() for p, _ in entries)
+
+
+@dataclass
+class SimState:
+    """Everything the mechanisms read and change during a run."""
+
+    scenario: Scenario  # current parameters (timeline events replace it)
+    start: dt.date
+    n_days: int
+    seed: int
+    scale: float
+    people: People
+    network: Network
+    leadership: Leadership
+    party_density: np.ndarray  # per workplace
+    counts: np.ndarray = field(init=False)  # [status, origin] number of agents
+    log: EventLog = field(default_factory=EventLog)
+    day: int = 0
+
+    def __post_init__(self) -> None:
+        """Count the initial population by status and origin (the only full scan)."""
+        self.counts = np.zeros((len(Status), len(ORIGINS)), dtype=np.int64)
+        np.add.at(
+            self.counts,
+            (self.people.status.astype(np.int64), self.people.origin.astype(np.int64)),
+            1,
+        )
+
+    @property
+    def weight(self) -> float:
+        """Represented persons per agent."""
+        return 1.0 / self.scale
+
+    def date(self, day: int) -> dt.date:
+        """Calendar date of a day index."""
+        return self.start + dt.timedelta(days=day)
+
+    def transition(
+        self,
+        ids: np.ndarray,
+        new_status: Status,
+        kind: EventKind,
+        campaign: int = -1,
+        score: np.ndarray | None = None,
+    ) -> None:
+        """Move people to a new party status, updating the counts and the event log."""
+        ids = np.asarray(ids, dtype=np.int64)
+        if len(ids) == 0:
+            return
+        origin = self.people.origin[ids].astype(np.int64)
+        np.subtract.at(self.counts, (self.people.status[ids].astype(np.int64), origin), 1)
+        np.add.at(self.counts, (np.full(len(ids), int(new_status)), origin), 1)
+        self.people.status[ids] = new_status
+        self.log.add(self.day, ids, kind, campaign, score)
+
+    def in_party(self, ids: np.ndarray) -> np.ndarray:
+        """Whether each person is a candidate or a full member today."""
+        status = self.people.status[ids]
+        return (status == Status.CANDIDATE) | (status == Status.MEMBER)
+
+    def party_size(self) -> int:
+        """Candidates and members today (agents)."""
+        return int(self.counts[Status.CANDIDATE].sum() + self.counts[Status.MEMBER].sum())
+
+    def sample_people(
+        self,
+        rng: np.random.Generator,
+        k: int,
+        accept: Callable[[np.ndarray, np.random.Generator], np.ndarray],
+        *,
+        max_draws: int = 50_000_000,
+    ) -> np.ndarray:
+        """K distinct people drawn uniformly among those `accept` admits (rejection sampling).
+
+        The work grows with k and with the rarity of acceptable people, not with the population.
+        `accept(ids, rng)` returns a boolean mask. Fewer than k come back only when acceptable
+        people are too rare to be found within `max_draws` draws.
+        """
+        chosen: list[np.ndarray] = []
+        found = drawn_total = accepted_total = 0
+        n = len(self.people)
+        while found < k and drawn_total < max_draws:
+            rate = (accepted_total + 1) / (drawn_total + 2)
+            size = int(min(1 << 16, (k - found) / rate * 1.2 + 16))
+            drawn = rng.integers(0, n, size=size)
+            batch = drawn[accept(drawn, rng)]
+            drawn_total += size
+            accepted_total += len(batch)
+            batch = batch[np.sort(np.unique(batch, return_index=True)[1])]
+            if chosen:
+                batch = batch[~np.isin(batch, np.concatenate(chosen))]
+            batch = batch[: k - found]
+            chosen.append(batch)
+            found += len(batch)
+        return np.concatenate(chosen) if chosen else np.empty(0, dtype=np.int64)
