@@ -1,0 +1,40 @@
+"""Print a run's membership on 1 January of each year beside Rigby's series (calibration aid)."""
+
+from __future__ import annotations
+
+import sys
+
+import pandas as pd
+
+from chistka import Sim
+from chistka.record import records
+
+
+def main(scenario: str = "party-purges-1921-1936", seed: int = 1) -> None:
+    results = Sim.from_scenario(scenario, seed=seed).run()
+    membership = results.membership()
+    rows = records()
+    table = []
+    for year in range(1922, 1938):
+        date = pd.Timestamp(f"{year}-01-01")
+        if date not in membership.index:
+            continue
+        full, cand = rows.get(f"rigby_full_{year}"), rows.get(f"rigby_cand_{year}")
+        table.append({
+            "year": year,
+            "model_full": round(membership.loc[date, "members"]),
+            "rigby_full": full.value if full else None,
+            "model_cand": round(membership.loc[date, "candidates"]),
+            "rigby_cand": cand.value if cand else None,
+            "model_total": round(membership.loc[date, "total"]),
+            "rigby_total": (full.value + cand.value) if full and cand else None,
+        })
+    frame = pd.DataFrame(table)
+    frame["ratio"] = frame["model_total"] / frame["rigby_total"]
+    print(frame.to_string(index=False))
+    print(results.campaigns()[["campaign", "reviewed", "expelled_share", "reinstated_share"]])
+    print(results.comparison()[["observable", "model", "record", "inside"]].to_string())
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:2])
