@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from chistka import __version__
+from chistka.errors import ScenarioError
 from chistka.mechanisms.appeals import Appeals
 from chistka.mechanisms.membership import Admissions, Exits, Mortality, Promotion
 from chistka.mechanisms.review import Review
@@ -57,9 +58,9 @@ class Sim:
             name: the scenario's name or path, recorded in the provenance.
         """
         if scale is not None:
-            population = scenario.population.model_validate(
-                {**scenario.population.model_dump(), "scale": scale}
-            )
+            if not 0 < scale <= 1:
+                raise ScenarioError(f"population.scale (--scale): must be in (0, 1] (got {scale})")
+            population = scenario.population.model_copy(update={"scale": scale})
             scenario = scenario.model_copy(update={"population": population})
         self.scenario = scenario
         self.seed = normalise_seed(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import tomllib
 from importlib import resources
 from pathlib import Path
@@ -10,7 +9,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from chistka.errors import ScenarioError
+from chistka.errors import ScenarioError, closest
 from chistka.scenario.schema import Scenario
 
 __all__ = ["Scenario", "builtin_scenarios", "load_scenario", "scenario_from_dict"]
@@ -80,8 +79,8 @@ def load_scenario(ref: str | Path) -> Scenario:
     else:
         names = builtin_scenarios()
         if str(ref) not in names:
-            close = difflib.get_close_matches(str(ref), list(names), n=1, cutoff=0.4)
-            hint = f" Did you mean '{close[0]}'?" if close else ""
+            match = closest(str(ref), list(names))
+            hint = f" Did you mean '{match}'?" if match else ""
             raise ScenarioError(
                 f"no built-in scenario or file named '{ref}'.{hint} "
                 f"Built-in scenarios: {', '.join(names)}"

@@ -9,11 +9,12 @@ valid name, so a typo never silently falls back to a default.
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
+
+from chistka.errors import did_you_mean
 
 ORIGINS = ("worker", "peasant", "employee", "alien")
 """Social origin categories used by the purge commissions.
@@ -62,8 +63,7 @@ class StrictModel(BaseModel):
             allowed = sorted(cls.model_fields)
             for key in data:
                 if key not in cls.model_fields:
-                    close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.5)
-                    hint = f"did you mean '{close[0]}'? " if close else ""
+                    hint = did_you_mean(str(key), allowed)
                     raise PydanticCustomError(
                         "unknown_key",
                         "unknown key '{key}'; {hint}allowed: {allowed}",
@@ -426,8 +426,7 @@ class Campaign(StrictModel):
         allowed = sorted(CriteriaWeights.model_fields)
         for key in self.emphasis:
             if key not in CriteriaWeights.model_fields:
-                close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.5)
-                hint = f"did you mean '{close[0]}'? " if close else ""
+                hint = did_you_mean(key, allowed)
                 raise PydanticCustomError(
                     "unknown_key",
                     "unknown criterion '{key}' in emphasis; {hint}allowed: {allowed}",
@@ -551,8 +550,7 @@ class Scenario(StrictModel):
             parts = path.split(".")
             section = parts[0]
             if section not in MECHANISM_SECTIONS or len(parts) < 2:
-                close = difflib.get_close_matches(section, MECHANISM_SECTIONS, n=1, cutoff=0.5)
-                hint = f"did you mean '{close[0]}'? " if close else ""
+                hint = did_you_mean(section, MECHANISM_SECTIONS)
                 raise PydanticCustomError(
                     "unknown_parameter",
                     "{where}: '{path}' is not a mechanism parameter; {hint}allowed sections: "
@@ -569,8 +567,7 @@ class Scenario(StrictModel):
             for depth, key in enumerate(parts[1:], start=1):
                 if key not in model.model_fields:
                     allowed = sorted(model.model_fields)
-                    close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.5)
-                    hint = f"did you mean '{close[0]}'? " if close else ""
+                    hint = did_you_mean(key, allowed)
                     raise PydanticCustomError(
                         "unknown_parameter",
                         "{where}: '{path}' has no field '{key}'; {hint}allowed: {allowed}",

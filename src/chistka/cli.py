@@ -1,0 +1,143 @@
+"""Command-line interface: `chistka run | scenarios`.
+
+Bad input (a malformed scenario, an unknown key, a value out of range, a missing file) is reported
+as one clear message naming the field, with exit status 2, no traceback, and no output left
+behind.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from chistka.engine import Sim
+from chistka.errors import ChistkaError
+from chistka.results import Results
+from chistka.scenario import builtin_scenarios, load_scenario
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="chistka: agent-based simulator of the Soviet party purges and the Great Terror.",
+)
+console = Console()
+errors = Console(stderr=True)
+
+
+def fail(message: str) -> None:
+    """Print a user-facing error and exit with status 2."""
+    errors.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code=2)
+
+
+def _format(value: float, observable: str) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    if "share" in observable:
+        return f"{value:.1%}"
+    return f"{value:,.0f}"
+
+
+def comparison_table(results: Results) -> Table:
+    """The run against the record, as a rich table."""
+    table = Table(title="Model against the record", show_lines=False)
+    table.add_column("figure (observable in comparison.csv)", ratio=3)
+    for column in ("model", "record", "tolerance", "fit", "verified"):
+        table.add_column(
+            column, justify="right" if column in {"model", "record"} else "left", no_wrap=True
+        )
+    for row in results.comparison().itertuples():
+        table.add_row(
+            row.label,
+            _format(row.model, row.observable),
+            _format(row.record, row.observable),
+            row.tolerance,
+            "[green]inside[/]" if row.inside else "[red]outside[/]",
+            "yes" if row.verified else "[yellow]no[/]",
+        )
+    return table
+
+
+def campaign_table(results: Results) -> Table:
+    """Review outcomes per campaign, as a rich table."""
+    table = Table(title="Purge campaigns (persons)")
+    columns = ("campaign", "reviewed", "kept", "demoted", "expelled", "reinstated", "expelled %")
+    for column in columns:
+        table.add_column(column, justify="left" if column == "campaign" else "right")
+    for row in results.campaigns().itertuples():
+        table.add_row(
+            row.campaign,
+            f"{row.reviewed:,.0f}",
+            f"{row.kept:,.0f}",
+            f"{row.demoted:,.0f}",
+            f"{row.expelled:,.0f}",
+            f"{row.reinstated:,.0f}",
+            f"{row.expelled_share:.1%}" if not math.isnan(row.expelled_share) else "-",
+        )
+    return table
+
+
+@app.command()
+def run(
+    scenario: Annotated[str, typer.Argument(help="built-in scenario name or path to a TOML file")],
+    seed: Annotated[int | None, typer.Option(help="random seed (default: the scenario's)")] = None,
+    scale: Annotated[
+        float | None, typer.Option(help="agents per represented person, in (0, 1]")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="output directory (default: out/SCENARIO)")
+    ] = None,
+    report: Annotated[bool, typer.Option(help="write report.html")] = True,
+) -> None:
+    """Run a scenario, print the model against the record, and write the results."""
+    try:
+        if seed is not None and seed < 0:
+            fail(f"--seed must be >= 0 (got {seed})")
+        loaded = load_scenario(scenario)
+        sim = Sim(loaded, seed=seed, scale=scale, name=scenario)
+        target = out if out is not None else Path("out") / loaded.scenario.name
+        with Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("days"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=False,
+        ) as progress:
+            task = progress.add_task(f"{loaded.scenario.name} (seed {sim.seed})", total=None)
+
+            def advance(done: int, total: int) -> None:
+                progress.update(task, completed=done, total=total)
+
+            results = sim.run(progress=advance)
+        console.print(campaign_table(results))
+        console.print(comparison_table(results))
+        with console.status("writing results"):
+            results.save(target, report=report)
+        written = sorted(p.name for p in target.iterdir())
+        console.print(f"wrote {target}/: {', '.join(written)}")
+    except ChistkaError as exc:
+        fail(str(exc))
+
+
+@app.command()
+def scenarios() -> None:
+    """List the built-in scenarios."""
+    table = Table(title="Built-in scenarios")
+    table.add_column("name")
+    table.add_column("description")
+    for name, description in builtin_scenarios().items():
+        table.add_row(name, description)
+    console.print(table)
+
+
+def main() -> None:
+    """Entry point for `python -m chistka`."""
+    app()

@@ -1,0 +1,178 @@
+"""Shared fixtures: a small scenario, builders of simulation states, and a replay of the event log.
+
+The replay re-applies every status-changing event of a run's log to the initial population and
+checks that each change is legal (e.g. only non-party people are admitted, only full members are
+demoted) and that the daily counts the run reports are those the log implies.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from typing import Any
+
+import numpy as np
+import pytest
+
+from chistka import Sim
+from chistka.people import Status
+from chistka.scenario import Scenario, scenario_from_dict
+from chistka.scenario.schema import ORIGINS
+from chistka.state import EventKind
+
+BUILTIN = "party-purges-1921-1936"
+
+SMALL: dict[str, Any] = {
+    "scenario": {"name": "small", "start": "1925-01-01", "end": "1927-12-31", "seed": 7},
+    "population": {
+        "size": 200_000,
+        "scale": 0.02,
+        "regions": [2.0, 1.0, 1.0],
+        "party": {"total": 20_000},
+    },
+    "network": {"workplace_size": 20, "district_workplaces": 5},
+    "admissions": {"rate_per_year": 10_000},
+    "exits": {"rate_per_year": 0.05},
+    "mortality": {"rate_per_year": 0.02},
+    "promotion": {"stage_days": 200},
+    "appeals": {"delay_days": 60},
+    "campaigns": [
+        {"name": "c1", "start": "1925-06-01", "end": "1925-08-31", "threshold": 1.5},
+        {"name": "c2", "start": "1927-02-01", "end": "1927-03-31", "threshold": 2.0},
+    ],
+    "events": [
+        {"date": "1926-01-01", "set": {"admissions.rate_per_year": 30_000}},
+        {
+            "date": "1926-07-01",
+            "set": {"admissions.rate_per_year": 0, "promotion.enabled": False},
+        },
+        {"date": "1927-01-01", "set": {"promotion.enabled": True, "exits.rate_per_year": 0.1}},
+    ],
+}
+"""A small scenario: 4,000 agents (400 in the party) over three years, two campaigns."""
+
+
+def deep_merge(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """A copy of `base` with `changes` merged in (nested dicts merged, other values replaced)."""
+    merged = copy.deepcopy(base)
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def make_scenario(changes: dict[str, Any] | None = None, base: dict[str, Any] = SMALL) -> Scenario:
+    """The small scenario with `changes` merged in, validated."""
+    return scenario_from_dict(deep_merge(base, changes or {}))
+
+
+def build(changes: dict[str, Any] | None = None, seed: int = 1) -> tuple[Any, dict[str, Any]]:
+    """A freshly built state of the small scenario and its mechanisms by name."""
+    state, mechanisms = Sim(make_scenario(changes), seed=seed).build()
+    return state, {m.name: m for m in mechanisms}
+
+
+def day_of(scenario: Scenario, date: str | dt.date) -> int:
+    """Day index of a date in a scenario's run."""
+    return (dt.date.fromisoformat(str(date)) - scenario.scenario.start).days
+
+
+def end_of_day_counts(counts: np.ndarray, n_days: int) -> np.ndarray:
+    """Rows of Results.counts after each day's mechanisms, whichever convention is used.
+
+    The engine stores one row per day, taken after the day's mechanisms; Results documents
+    n_days + 1 rows taken at the start of each day. Accept both.
+    """
+    if counts.shape[0] == n_days:
+        return counts
+    if counts.shape[0] == n_days + 1:
+        return counts[1:]
+    raise AssertionError(f"counts has {counts.shape[0]} rows for a run of {n_days} days")
+
+
+PARTY = {int(Status.CANDIDATE), int(Status.MEMBER)}
+FOLLOWED = PARTY | {int(Status.EXPELLED), int(Status.LEFT)}
+
+TRANSITIONS: dict[int, tuple[set[int], int | None]] = {
+    int(EventKind.ADMITTED): ({int(Status.NONPARTY)}, int(Status.CANDIDATE)),
+    int(EventKind.PROMOTED): ({int(Status.CANDIDATE)}, int(Status.MEMBER)),
+    int(EventKind.LEFT): (PARTY, int(Status.LEFT)),
+    int(EventKind.DIED): (FOLLOWED, int(Status.DEAD)),
+    int(EventKind.DEMOTED): ({int(Status.MEMBER)}, int(Status.CANDIDATE)),
+    int(EventKind.EXPELLED): (PARTY, int(Status.EXPELLED)),
+    int(EventKind.REINSTATED): ({int(Status.EXPELLED)}, None),  # back to the previous status
+    # events that do not change the status, and the statuses they require
+    int(EventKind.KEPT): (PARTY, -1),
+    int(EventKind.APPEALED): ({int(Status.EXPELLED)}, -1),
+    int(EventKind.APPEAL_REJECTED): ({int(Status.EXPELLED)}, -1),
+}
+
+
+def replay(
+    initial_status: np.ndarray, origin: np.ndarray, events: dict[str, np.ndarray], n_days: int
+) -> tuple[np.ndarray, list[str], np.ndarray]:
+    """Re-apply the event log to the initial statuses.
+
+    Returns the counts [day, status, origin] after each day implied by the log, a list of
+    illegal events found (empty if none), and the final statuses.
+    """
+    status = initial_status.astype(np.int64).tolist()
+    origin_list = origin.astype(np.int64).tolist()
+    before_expulsion: dict[int, int] = {}
+    counts = np.zeros((len(Status), len(ORIGINS)), dtype=np.int64)
+    np.add.at(counts, (initial_status.astype(np.int64), origin.astype(np.int64)), 1)
+    daily = np.zeros((n_days, len(Status), len(ORIGINS)), dtype=np.int64)
+    problems: list[str] = []
+    days = events["day"].astype(np.int64)
+    if len(days) and np.any(np.diff(days) < 0):
+        problems.append("event log days are not in order")
+    people = events["person"].astype(np.int64).tolist()
+    kinds = events["kind"].astype(np.int64).tolist()
+    bounds = np.searchsorted(days, np.arange(n_days + 1), side="left").tolist()
+    for day in range(n_days):
+        for i in range(bounds[day], bounds[day + 1]):
+            person, kind = people[i], kinds[i]
+            allowed, new = TRANSITIONS[kind]
+            old = status[person]
+            if old not in allowed:
+                problems.append(
+                    f"day {day}: {EventKind(kind).name} of person {person} in status "
+                    f"{Status(old).name}"
+                )
+                if len(problems) > 20:
+                    return daily, problems, np.array(status)
+            if new == -1:
+                continue
+            if kind == EventKind.EXPELLED:
+                before_expulsion[person] = old
+            if new is None:
+                new = before_expulsion.get(person, old)
+            counts[old, origin_list[person]] -= 1
+            counts[new, origin_list[person]] += 1
+            status[person] = new
+        daily[day] = counts
+    if bounds[n_days] != len(days):
+        problems.append("events logged after the last day of the run")
+    return daily, problems, np.array(status)
+
+
+@pytest.fixture(scope="session")
+def small_scenario() -> Scenario:
+    return make_scenario()
+
+
+@pytest.fixture(scope="session")
+def small_results(small_scenario):
+    return Sim(small_scenario, seed=11).run()
+
+
+@pytest.fixture(scope="session")
+def builtin_sim() -> Sim:
+    return Sim.from_scenario(BUILTIN, seed=1, scale=0.002)
+
+
+@pytest.fixture(scope="session")
+def builtin_results(builtin_sim):
+    return builtin_sim.run()

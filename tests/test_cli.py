@@ -1,0 +1,166 @@
+"""End-to-end tests of the command line: `chistka run`, `chistka scenarios` and bad input."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from chistka.results import atomic_directory
+
+SMALL = ["--scale", "0.002"]
+
+
+def chistka(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "chistka", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=300,
+    )
+
+
+def test_scenarios_lists_builtin_with_description():
+    result = chistka("scenarios")
+    assert result.returncode == 0, result.stderr
+    assert "party-purges-1921-1936" in result.stdout
+    assert "five review campaigns" in result.stdout
+
+
+def test_run_writes_all_outputs(tmp_path):
+    out = tmp_path / "run"
+    result = chistka("run", "party-purges-1921-1936", "--seed", "3", *SMALL, "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    for name in (
+        "daily.parquet",
+        "events.parquet",
+        "campaigns.parquet",
+        "summary.json",
+        "provenance.json",
+        "report.html",
+        "comparison.csv",
+    ):
+        assert (out / name).is_file(), name
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["seed"] == 3
+    assert summary["scale"] == 0.002
+    assert [c["campaign"] for c in summary["campaigns"]] == ["1921", "1929", "1933", "1935", "1936"]
+    provenance = json.loads((out / "provenance.json").read_text())
+    assert provenance["package_version"]
+    assert provenance["parameters"]["scenario"]["name"] == "party-purges-1921-1936"
+    assert "Model against the record" in result.stdout
+    assert "expelled" in result.stdout
+    import pandas as pd
+
+    daily = pd.read_parquet(out / "daily.parquet")
+    assert {"date", "status", "origin", "agents", "persons"} <= set(daily.columns)
+    events = pd.read_parquet(out / "events.parquet")
+    assert {"date", "person", "event", "campaign", "score"} <= set(events.columns)
+    assert set(events["event"].unique()) >= {"admitted", "expelled", "kept", "reinstated"}
+
+
+def test_same_seed_same_outputs(tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    for out in (a, b):
+        assert (
+            chistka(
+                "run", "party-purges-1921-1936", *SMALL, "--out", str(out), "--no-report"
+            ).returncode
+            == 0
+        )
+    import pandas as pd
+
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(a / "events.parquet"), pd.read_parquet(b / "events.parquet")
+    )
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(a / "daily.parquet"), pd.read_parquet(b / "daily.parquet")
+    )
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "scenario.toml"
+    path.write_text(text)
+    return path
+
+
+GOOD = """
+[scenario]
+name = "tiny"
+start = 1921-01-01
+end = 1921-12-31
+
+[population]
+size = 100_000
+"""
+
+BAD_CASES = {
+    "malformed TOML": (GOOD + "\n[population\n", "not valid TOML"),
+    "unknown key": (GOOD.replace("size = 100_000", "sise = 100_000"), "did you mean 'size'"),
+    "value out of range": (
+        GOOD.replace("size = 100_000", "size = 100_000\nscale = 3"),
+        "population.scale",
+    ),
+    "date outside the run": (
+        GOOD + '\n[[events]]\ndate = 1925-01-01\nset = { "exits.rate_per_year" = 0.1 }\n',
+        "outside the run",
+    ),
+    "unknown parameter in an event": (
+        GOOD + '\n[[events]]\ndate = 1921-05-01\nset = { "exits.rate" = 0.1 }\n',
+        "did you mean 'rate_per_year'",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_CASES))
+def test_bad_scenario_exits_2_with_clear_message_and_no_output(tmp_path, case):
+    text, expected = BAD_CASES[case]
+    path = _write(tmp_path, text)
+    out = tmp_path / "out"
+    result = chistka("run", str(path), "--out", str(out))
+    assert result.returncode == 2
+    assert expected in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    assert not out.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["scenario.toml"]
+
+
+def test_missing_scenario_exits_2(tmp_path):
+    result = chistka("run", "party-purges-1921", "--out", str(tmp_path / "o"))
+    assert result.returncode == 2
+    assert "did you mean 'party-purges-1921-1936'" in result.stderr.lower().replace("\n", " ")
+    missing = chistka("run", str(tmp_path / "nope.toml"), "--out", str(tmp_path / "o"))
+    assert missing.returncode == 2
+    assert "not found" in missing.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_bad_scale_and_seed_exit_2(tmp_path):
+    result = chistka("run", "party-purges-1921-1936", "--scale", "0", "--out", str(tmp_path / "o"))
+    assert result.returncode == 2
+    assert "population.scale" in result.stderr
+    result = chistka("run", "party-purges-1921-1936", "--seed", "-1", "--out", str(tmp_path / "o"))
+    assert result.returncode == 2
+    assert "--seed" in result.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_atomic_directory_leaves_nothing_on_failure(tmp_path):
+    target = tmp_path / "out"
+    with pytest.raises(RuntimeError), atomic_directory(target) as tmp:
+        (tmp / "half.parquet").write_text("partial")
+        raise RuntimeError("killed mid-write")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_atomic_directory_keeps_previous_output_on_failure(tmp_path):
+    target = tmp_path / "out"
+    with atomic_directory(target) as tmp:
+        (tmp / "summary.json").write_text("{}")
+    with pytest.raises(RuntimeError), atomic_directory(target) as tmp:
+        (tmp / "summary.json").write_text("partial")
+        raise RuntimeError("killed mid-write")
+    assert (target / "summary.json").read_text() == "{}"
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]
