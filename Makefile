@@ -22,11 +22,11 @@ run: $(STAMP)
 	$(BIN)/chistka run $(SCENARIO) --out $(OUT)
 
 test: $(STAMP)
-	$(BIN)/ruff check src tests scripts bench
+	$(BIN)/ruff check src tests scripts
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests scripts bench
+	$(BIN)/ruff check src tests scripts
 
 clean:
 	rm -rf $(VENV) out build src/*.egg-info
