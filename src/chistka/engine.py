@@ -114,16 +114,20 @@ class Sim:
         events_by_day: dict[int, list] = {}
         for event in self.scenario.events:
             events_by_day.setdefault((event.date - state.start).days, []).append(event)
-        daily = np.zeros((state.n_days, *state.counts.shape), dtype=np.int64)
+        daily = np.zeros((state.n_days + 1, *state.counts.shape), dtype=np.int64)
+        daily_persons = np.zeros((state.n_days + 1, *state.counts.shape), dtype=np.float64)
         for day in range(state.n_days):
             state.day = day
+            daily[day] = state.counts
+            daily_persons[day] = state.persons
             for event in events_by_day.get(day, []):
                 state.scenario = state.scenario.with_parameters(event.set)
             for mechanism in mechanisms:
                 mechanism.step(state)
-            daily[day] = state.counts
             if progress is not None and (day % 30 == 0 or day == state.n_days - 1):
                 progress(day + 1, state.n_days)
+        daily[state.n_days] = state.counts
+        daily_persons[state.n_days] = state.persons
         provenance = {
             "scenario": self.name,
             "scenario_name": self.scenario.scenario.name,
@@ -132,4 +136,4 @@ class Sim:
             "package_version": __version__,
             "parameters": self.scenario.model_dump(mode="json"),
         }
-        return Results.collect(state, daily, provenance)
+        return Results.collect(state, daily, daily_persons, provenance)

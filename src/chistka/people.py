@@ -13,7 +13,7 @@ from enum import IntEnum
 import numpy as np
 
 from chistka.network import Network
-from chistka.rng import hash_uniform
+from chistka.rng import hash_uniform, stream
 from chistka.scenario.schema import COHORTS, ORIGINS, Scenario
 
 
@@ -30,6 +30,38 @@ class Status(IntEnum):
 
 PARTY_STATUSES = (Status.CANDIDATE, Status.MEMBER)
 """Statuses that count as being in the party."""
+
+
+class Fate(IntEnum):
+    """What the repression has done to a person: every person is in exactly one of these."""
+
+    FREE = 0
+    ARRESTED = 1  # in custody, under investigation
+    CAMP = 2  # serving a camp sentence
+    SHOT = 3  # executed (absorbing)
+    DIED = 4  # died in custody or in a camp (absorbing)
+
+
+class Role(IntEnum):
+    """Institution a person serves in."""
+
+    CIVILIAN = 0
+    OFFICER = 1  # Red Army command and political staff
+    NKVD = 2  # state security officer
+
+
+class Elite(IntEnum):
+    """Bit flags for membership of the elite bodies of 1934."""
+
+    CENTRAL_COMMITTEE = 1
+    CONGRESS_DELEGATE = 2
+
+
+class Flag(IntEnum):
+    """Bit flags of a person's history."""
+
+    DISMISSED = 1  # dismissed from the army
+    SHOW_TRIAL = 2  # chosen as a show-trial defendant
 
 
 class RankTier(IntEnum):
@@ -60,6 +92,15 @@ class People:
     join_day: np.ndarray  # int32, day of admission, -1 if never admitted
     rank: np.ndarray  # int8, RankTier
     region: np.ndarray  # int16
+    weight: np.ndarray  # float32, represented persons per agent
+    fate: np.ndarray  # int8, Fate
+    category: np.ndarray  # int8, index into CATEGORIES, -1 if not registered
+    diaspora: np.ndarray  # int8, index into DIASPORAS, -1 if none
+    role: np.ndarray  # int8, Role
+    elite: np.ndarray  # uint8, Elite bit flags
+    flags: np.ndarray  # uint8, Flag bit flags
+    denounced: np.ndarray  # uint8, denunciations received (saturating)
+    named: np.ndarray  # uint8, times named under interrogation (saturating)
 
     def __len__(self) -> int:
         """Number of agents."""
@@ -77,6 +118,7 @@ class Leadership:
     cell: np.ndarray  # per workplace
     district: np.ndarray  # per district
     region: np.ndarray  # per region
+    central: np.ndarray  # the central tier (patrons of the regional heads)
 
 
 def day_index(date: dt.date, start: dt.date) -> int:
@@ -109,20 +151,10 @@ def _weighted_sample(
     return candidates[np.argpartition(keys, k - 1)[:k]].astype(np.int64)
 
 
-def synthesise(
-    scenario: Scenario, network: Network, rng: np.random.Generator, seed: int
-) -> tuple[People, Leadership, np.ndarray]:
-    """Build the population on the first day of the run.
-
-    Returns the people, the leadership of each unit and the party density of each workplace.
-    """
-    pop = scenario.population
-    n = network.size
-    region = network.region(np.arange(n)).astype(np.int16)
-    origin = rng.choice(len(ORIGINS), size=n, p=pop.origin.as_array()).astype(np.int8)
-    people = People(
+def _empty_people(n: int, region: np.ndarray, weight: float) -> People:
+    return People(
         status=np.zeros(n, dtype=np.int8),
-        origin=origin,
+        origin=np.zeros(n, dtype=np.int8),
         opposition=np.zeros(n, dtype=bool),
         hostile=np.zeros(n, dtype=bool),
         misconduct=np.zeros(n, dtype=np.float16),
@@ -131,21 +163,80 @@ def synthesise(
         join_day=np.full(n, -1, dtype=np.int32),
         rank=np.zeros(n, dtype=np.int8),
         region=region,
+        weight=np.full(n, weight, dtype=np.float32),
+        fate=np.zeros(n, dtype=np.int8),
+        category=np.full(n, -1, dtype=np.int8),
+        diaspora=np.full(n, -1, dtype=np.int8),
+        role=np.zeros(n, dtype=np.int8),
+        elite=np.zeros(n, dtype=np.uint8),
+        flags=np.zeros(n, dtype=np.uint8),
+        denounced=np.zeros(n, dtype=np.uint8),
+        named=np.zeros(n, dtype=np.uint8),
     )
+
+
+def _initial_cohorts(scenario: Scenario, rng: np.random.Generator, k: int) -> np.ndarray:
+    shares = scenario.population.party.cohort.model_dump()
+    cohorts = np.array([COHORTS.index(c) for c in shares], dtype=np.int8)
+    return rng.choice(cohorts, size=k, p=list(shares.values()))
+
+
+def synthesise(
+    scenario: Scenario,
+    network: Network,
+    rng: np.random.Generator,
+    seed: int,
+    stratum: np.ndarray | None = None,
+) -> tuple[People, Leadership, np.ndarray]:
+    """Build the population on the first day of the run.
+
+    Args:
+        scenario: the scenario.
+        network: the network laid out for the population.
+        rng: the population's random stream.
+        seed: the run seed (for hashing).
+        stratum: agents per region kept at party scale (at the start of each region's id
+            range); None when everybody is at the same scale.
+
+    Returns the people, the leadership of each unit and the party density of each workplace.
+    """
+    pop = scenario.population
+    n = network.size
+    region = network.region(np.arange(n)).astype(np.int16)
+    people = _empty_people(n, region, 1.0 / pop.scale)
     density = workplace_party_density(network, pop.party_density_shape, seed)
     workplace_of = network.workplace(np.arange(n))
+    party_scale = pop.party_scale or pop.scale
 
-    party_ids = []
-    target = pop.party.total * pop.scale
-    for o, share in enumerate(pop.party.origin.as_array()):
-        pool = np.flatnonzero(origin == o)
-        count = int(round(target * share))
-        party_ids.append(_weighted_sample(rng, pool, density[workplace_of[pool]], count))
-    party = np.sort(np.concatenate(party_ids))
+    if stratum is None:
+        people.origin[:] = rng.choice(len(ORIGINS), size=n, p=pop.origin.as_array())
+        party_ids = []
+        target = pop.party.total * pop.scale
+        for o, share in enumerate(pop.party.origin.as_array()):
+            pool = np.flatnonzero(people.origin == o)
+            count = int(round(target * share))
+            party_ids.append(_weighted_sample(rng, pool, density[workplace_of[pool]], count))
+        party = np.sort(np.concatenate(party_ids))
+        stratum_ids = np.arange(n)
+        expelled = np.empty(0, dtype=np.int64)
+    else:
+        starts = network.layout.start[:-1]
+        stratum_ids = np.concatenate(
+            [np.arange(s, s + k) for s, k in zip(starts, stratum, strict=True)]
+        ).astype(np.int64)
+        people.weight[stratum_ids] = 1.0 / party_scale
+        people.origin[:] = rng.choice(len(ORIGINS), size=n, p=pop.origin.as_array())
+        shuffled = rng.permutation(stratum_ids)
+        n_party = int(round(pop.party.total * party_scale))
+        n_expelled = int(round(pop.expelled_before * party_scale))
+        party = np.sort(shuffled[:n_party])
+        expelled = np.sort(shuffled[n_party : n_party + n_expelled])
+        former = np.concatenate([party, expelled])
+        people.origin[former] = rng.choice(
+            len(ORIGINS), size=len(former), p=pop.party.origin.as_array()
+        )
     k = len(party)
-    cohort_shares = pop.party.cohort.model_dump()
-    initial_cohorts = np.array([COHORTS.index(c) for c in cohort_shares], dtype=np.int8)
-    people.cohort[party] = rng.choice(initial_cohorts, size=k, p=list(cohort_shares.values()))
+    people.cohort[party] = _initial_cohorts(scenario, rng, k)
     people.join_day[party] = 0
     is_candidate = rng.random(k) < pop.party.candidate_share
     people.status[party] = np.where(is_candidate, Status.CANDIDATE, Status.MEMBER)
@@ -159,7 +250,94 @@ def synthesise(
     people.passivity[:] = rng.standard_normal(n) + signal
 
     leadership = appoint_leaders(people, network, party, workplace_of[party], seed)
+    beyond = stream(seed, "population.beyond_party")
+    if len(expelled):
+        people.status[expelled] = Status.EXPELLED
+        people.cohort[expelled] = _initial_cohorts(scenario, beyond, len(expelled))
+        people.join_day[expelled] = 0
+        people.opposition[expelled] = beyond.random(len(expelled)) < min(
+            1.0, 3 * pop.party.opposition_share
+        )
+    assign_beyond_party(people, scenario, beyond, stratum_ids, party_scale)
+    place_elite(people, leadership, scenario, seed)
     return people, leadership, density
+
+
+def assign_beyond_party(
+    people: People,
+    scenario: Scenario,
+    rng: np.random.Generator,
+    stratum_ids: np.ndarray,
+    party_scale: float,
+) -> None:
+    """Registered categories, diasporas, army officers and NKVD officers.
+
+    Drawn from their own random stream so that a scenario without the terror keeps the draws of
+    the party's synthesis. Categories are registered among non-members, diasporas among all;
+    officers are drawn from the party stratum, a share of them among party members.
+    """
+    pop = scenario.population
+    n = len(people)
+    shares = np.array(list(pop.categories.model_dump().values()))
+    if shares.sum() > 0:
+        draw = rng.choice(len(shares) + 1, size=n, p=[*shares, 1 - shares.sum()])
+        registered = (
+            (draw < len(shares))
+            & (people.status != Status.MEMBER)
+            & (people.status != Status.CANDIDATE)
+        )
+        people.category[registered] = draw[registered]
+    shares = np.array(list(pop.diasporas.model_dump().values()))
+    if shares.sum() > 0:
+        draw = rng.choice(len(shares) + 1, size=n, p=[*shares, 1 - shares.sum()])
+        people.diaspora[draw < len(shares)] = draw[draw < len(shares)]
+    for role, persons in ((Role.OFFICER, pop.army_officers), (Role.NKVD, pop.nkvd_officers)):
+        count = int(round(persons * party_scale))
+        if count == 0:
+            continue
+        civilians = stratum_ids[people.role[stratum_ids] == Role.CIVILIAN]
+        status = people.status[civilians]
+        members = civilians[status == Status.MEMBER]
+        others = civilians[status == Status.NONPARTY]
+        from_party = min(len(members), int(round(count * pop.officer_party_share)))
+        chosen = np.concatenate(
+            [
+                rng.choice(members, size=from_party, replace=False),
+                rng.choice(others, size=min(len(others), count - from_party), replace=False),
+            ]
+        )
+        people.role[chosen] = role
+        people.category[chosen] = -1
+
+
+def place_elite(people: People, leadership: Leadership, scenario: Scenario, seed: int) -> None:
+    """The 1934 Central Committee and 17th Congress delegates at the top of the rank tiers.
+
+    The Central Committee is made of the regional heads and, to make up its size, the most
+    senior other members, who form the central tier; the congress delegates are the Central
+    Committee and the most senior district and cell secretaries (records.csv cc17_size,
+    congress17_delegates).
+    """
+    elite = scenario.population.elite
+    if elite.central_committee == 0 and elite.congress_delegates == 0:
+        return
+    full = np.flatnonzero(people.status == Status.MEMBER)
+    seniority = np.lexsort(
+        (hash_uniform(seed, 0xE117E, full), people.cohort[full], -people.rank[full])
+    )
+    by_seniority = full[seniority]
+    regional = by_seniority[people.rank[by_seniority] == RankTier.REGIONAL]
+    cc = regional[: elite.central_committee]
+    if len(cc) < elite.central_committee:
+        others = by_seniority[people.rank[by_seniority] < RankTier.REGIONAL]
+        central = others[: elite.central_committee - len(cc)]
+        people.rank[central] = RankTier.CENTRAL
+        cc = np.concatenate([cc, central])
+    people.elite[cc] |= Elite.CENTRAL_COMMITTEE
+    leadership.central = np.sort(cc[people.rank[cc] == RankTier.CENTRAL])
+    rest = by_seniority[(people.elite[by_seniority] & Elite.CENTRAL_COMMITTEE) == 0]
+    delegates = np.concatenate([cc, rest[: max(0, elite.congress_delegates - len(cc))]])
+    people.elite[delegates] |= Elite.CONGRESS_DELEGATE
 
 
 def appoint_leaders(
@@ -198,7 +376,9 @@ def appoint_leaders(
     n_regions = len(network.layout.start) - 1
     region = heads(district_heads, people.region[district_heads].astype(np.int64), n_regions)
     people.rank[region[region >= 0]] = RankTier.REGIONAL
-    return Leadership(cell=cell, district=district, region=region)
+    return Leadership(
+        cell=cell, district=district, region=region, central=np.empty(0, dtype=np.int64)
+    )
 
 
 def patron(people: People, network: Network, leadership: Leadership, ids: np.ndarray) -> np.ndarray:
@@ -212,4 +392,7 @@ def patron(people: People, network: Network, leadership: Leadership, ids: np.nda
         rank == RankTier.CELL_SECRETARY, leadership.district[network.district(workplace)], result
     )
     result = np.where(rank == RankTier.DISTRICT, leadership.region[people.region[ids]], result)
+    if len(leadership.central):
+        central = leadership.central[people.region[ids].astype(np.int64) % len(leadership.central)]
+        result = np.where(rank == RankTier.REGIONAL, central, result)
     return np.where(result == ids, -1, result)

@@ -22,9 +22,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from chistka.people import Status
+from chistka.people import Fate, Status
 from chistka.record import compared_observables, get
 from chistka.scenario.schema import COHORTS, ORIGINS
+from chistka.scenario.terror import CATEGORIES, CHANNELS, DIASPORAS
 from chistka.state import EventKind, SimState
 
 REVIEW_OUTCOMES = (EventKind.KEPT, EventKind.DEMOTED, EventKind.EXPELLED)
@@ -36,14 +37,18 @@ class Results:
 
     start: dt.date
     scale: float
-    counts: np.ndarray  # [day, status, origin] agents at the start of each day (n_days + 1 days)
+    counts: np.ndarray  # [day, status, fate, origin] agents at the start of each day, and after
+    persons: np.ndarray  # the same in represented persons
     events: dict[str, np.ndarray]  # event log columns, with the person's attributes
     campaign_names: list[str]
+    operation_names: list[str]
     provenance: dict[str, Any]
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
-    def collect(cls, state: SimState, counts: np.ndarray, provenance: dict[str, Any]) -> Results:
+    def collect(
+        cls, state: SimState, counts: np.ndarray, persons: np.ndarray, provenance: dict[str, Any]
+    ) -> Results:
         """Gather the results from a finished run's state."""
         events = state.log.columns()
         person = events["person"]
@@ -52,12 +57,16 @@ class Results:
         events["rank"] = state.people.rank[person]
         events["opposition"] = state.people.opposition[person]
         events["hostile"] = state.people.hostile[person]
+        for name in ("weight", "region", "category", "diaspora", "role", "elite"):
+            events[name] = getattr(state.people, name)[person]
         return cls(
             start=state.start,
             scale=state.scale,
             counts=counts,
+            persons=persons,
             events=events,
             campaign_names=[c.name for c in state.scenario.campaigns],
+            operation_names=[o.name for o in state.scenario.operations],
             provenance=provenance,
         )
 
@@ -68,22 +77,38 @@ class Results:
         return pd.date_range(self.start, periods=self.counts.shape[0], freq="D")
 
     def to_frame(self) -> pd.DataFrame:
-        """Daily counts by party status and social origin, one row per (date, status, origin)."""
-        days, statuses, origins = self.counts.shape
-        index = pd.MultiIndex.from_product(
-            [self.dates, [s.name.lower() for s in Status], list(ORIGINS)],
-            names=["date", "status", "origin"],
+        """Daily counts by party status, fate and social origin (tidy: one row per group and day).
+
+        Groups that are empty on every day of the run are left out.
+        """
+        days = self.counts.shape[0]
+        groups = self.counts.reshape(days, -1)
+        used = np.flatnonzero(groups.any(axis=0))
+        status, fate, origin = np.unravel_index(used, self.counts.shape[1:])
+        status_names = np.array([s.name.lower() for s in Status])
+        fate_names = np.array([f.name.lower() for f in Fate])
+        frame = pd.DataFrame(
+            {
+                "date": np.repeat(self.dates.values, len(used)),
+                "status": pd.Categorical(
+                    np.tile(status_names[status], days), categories=status_names
+                ),
+                "fate": pd.Categorical(np.tile(fate_names[fate], days), categories=fate_names),
+                "origin": pd.Categorical(
+                    np.tile(np.array(ORIGINS)[origin], days), categories=list(ORIGINS)
+                ),
+                "agents": groups[:, used].reshape(-1),
+                "persons": self.persons.reshape(days, -1)[:, used].reshape(-1),
+            }
         )
-        frame = pd.DataFrame({"agents": self.counts.reshape(-1)}, index=index).reset_index()
-        frame["persons"] = frame["agents"] / self.scale
-        frame["status"] = frame["status"].astype("category")
-        frame["origin"] = frame["origin"].astype("category")
         return frame
 
     def membership(self) -> pd.DataFrame:
         """Candidates, full members and their total per day, in represented persons."""
-        by_status = self.counts.sum(axis=2) / self.scale
-        return pd.DataFrame(
+        if "membership" in self._cache:
+            return self._cache["membership"]
+        by_status = self.persons.sum(axis=(2, 3))
+        frame = pd.DataFrame(
             {
                 "candidates": by_status[:, Status.CANDIDATE],
                 "members": by_status[:, Status.MEMBER],
@@ -92,27 +117,49 @@ class Results:
             },
             index=pd.Index(self.dates, name="date"),
         )
+        self._cache["membership"] = frame
+        return frame
 
     def events_frame(self) -> pd.DataFrame:
-        """The event log: who, what, when, in which campaign, with the commission's score."""
+        """The event log: who, what, when, why, with the person's attributes.
+
+        `campaign` names the purge campaign of review events, `operation` the NKVD operation of
+        an arrest, `channel` how an arrest came about, `cause` the person whose denunciation or
+        testimony led to it (-1 if none); `persons` is the number of people the agent stands for.
+        """
         ev = self.events
-        names = np.array(["none", *self.campaign_names], dtype=object)
+        kinds = ev["kind"].astype(np.int64)
+        review = kinds <= int(EventKind.APPEAL_REJECTED)
+        index = ev["campaign"].astype(np.int64) + 1
+        campaigns = np.array(["", *self.campaign_names], dtype=object)
+        operations = np.array(["", *self.operation_names], dtype=object)
         return pd.DataFrame(
             {
                 "date": np.datetime64(self.start, "D") + ev["day"].astype("timedelta64[D]"),
                 "person": ev["person"],
-                "event": pd.Categorical.from_codes(
-                    ev["kind"].astype(np.int64), [k.name.lower() for k in EventKind]
+                "event": pd.Categorical.from_codes(kinds, [k.name.lower() for k in EventKind]),
+                "campaign": np.where(review, campaigns[np.minimum(index, len(campaigns) - 1)], ""),
+                "operation": np.where(
+                    review, "", operations[np.minimum(index, len(operations) - 1)]
                 ),
-                "campaign": names[ev["campaign"].astype(np.int64) + 1],
+                "channel": pd.Categorical.from_codes(
+                    ev["channel"].astype(np.int64).clip(-1), CHANNELS
+                ),
+                "cause": ev["cause"],
                 "score": ev["score"],
+                "persons": ev["weight"],
                 "origin": pd.Categorical.from_codes(ev["origin"].astype(np.int64), ORIGINS),
                 "cohort": np.array(["none", *COHORTS], dtype=object)[
                     ev["cohort"].astype(np.int64) + 1
                 ],
                 "rank": ev["rank"],
+                "region": ev["region"],
                 "opposition": ev["opposition"],
                 "hostile": ev["hostile"],
+                "category": pd.Categorical.from_codes(ev["category"].astype(np.int64), CATEGORIES),
+                "diaspora": pd.Categorical.from_codes(ev["diaspora"].astype(np.int64), DIASPORAS),
+                "role": ev["role"],
+                "elite": ev["elite"],
             }
         )
 

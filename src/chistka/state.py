@@ -15,7 +15,7 @@ from enum import IntEnum
 import numpy as np
 
 from chistka.network import Network
-from chistka.people import Leadership, People, Status
+from chistka.people import Fate, Leadership, People, Status
 from chistka.scenario.schema import ORIGINS, Scenario
 
 
@@ -32,6 +32,18 @@ class EventKind(IntEnum):
     APPEALED = 7
     REINSTATED = 8
     APPEAL_REJECTED = 9
+    DENOUNCED = 10
+    ARRESTED = 11
+    CONFESSED = 12
+    NAMED = 13
+    SENTENCED_DEATH = 14
+    SENTENCED_CAMP = 15
+    CASE_DROPPED = 16
+    DIED_IN_CAMP = 17
+    RELEASED = 18
+    DISMISSED = 19
+    REINSTATED_IN_ARMY = 20
+    LIMIT_INCREASED = 21
 
 
 class EventLog:
@@ -45,6 +57,8 @@ class EventLog:
             "kind": [],
             "campaign": [],
             "score": [],
+            "cause": [],
+            "channel": [],
         }
         self.size = 0
 
@@ -55,8 +69,15 @@ class EventLog:
         kind: EventKind,
         campaign: int = -1,
         score: np.ndarray | None = None,
+        cause: np.ndarray | int = -1,
+        channel: np.ndarray | int = -1,
     ) -> None:
-        """Record one kind of event for several people on one day."""
+        """Record one kind of event for several people on one day.
+
+        `campaign` is the purge campaign (or, for arrests, the operation) index, `cause` the
+        person whose denunciation or testimony led to the event, `channel` how an arrest came
+        about (an index into CHANNELS).
+        """
         k = len(people)
         if k == 0:
             return
@@ -64,6 +85,12 @@ class EventLog:
         self._chunks["person"].append(np.asarray(people, dtype=np.int64))
         self._chunks["kind"].append(np.full(k, int(kind), dtype=np.int8))
         self._chunks["campaign"].append(np.full(k, campaign, dtype=np.int8))
+        self._chunks["cause"].append(
+            np.broadcast_to(np.asarray(cause, dtype=np.int64), (k,)).copy()
+        )
+        self._chunks["channel"].append(
+            np.broadcast_to(np.asarray(channel, dtype=np.int8), (k,)).copy()
+        )
         self._chunks["score"].append(
             np.full(k, np.nan, dtype=np.float32)
             if score is None
@@ -79,6 +106,8 @@ class EventLog:
             "kind": np.int8,
             "campaign": np.int8,
             "score": np.float32,
+            "cause": np.int64,
+            "channel": np.int8,
         }
         return {
             name: np.concatenate(chunks) if chunks else np.empty(0, dtype=empty[name])
@@ -135,27 +164,40 @@ class SimState:
     network: Network
     leadership: Leadership
     party_density: np.ndarray  # per workplace
-    counts: np.ndarray = field(init=False)  # [status, origin] number of agents
+    counts: np.ndarray = field(init=False)  # [status, fate, origin] number of agents
+    persons: np.ndarray = field(init=False)  # [status, fate, origin] represented persons
     log: EventLog = field(default_factory=EventLog)
     day: int = 0
 
     def __post_init__(self) -> None:
-        """Count the initial population by status and origin (the only full scan)."""
-        self.counts = np.zeros((len(Status), len(ORIGINS)), dtype=np.int64)
-        np.add.at(
-            self.counts,
-            (self.people.status.astype(np.int64), self.people.origin.astype(np.int64)),
-            1,
+        """Count the initial population by status, fate and origin (the only full scan)."""
+        shape = (len(Status), len(Fate), len(ORIGINS))
+        index = (
+            self.people.status.astype(np.int64),
+            self.people.fate.astype(np.int64),
+            self.people.origin.astype(np.int64),
         )
-
-    @property
-    def weight(self) -> float:
-        """Represented persons per agent."""
-        return 1.0 / self.scale
+        self.counts = np.zeros(shape, dtype=np.int64)
+        np.add.at(self.counts, index, 1)
+        self.persons = np.zeros(shape, dtype=np.float64)
+        np.add.at(self.persons, index, self.people.weight.astype(np.float64))
 
     def date(self, day: int) -> dt.date:
         """Calendar date of a day index."""
         return self.start + dt.timedelta(days=day)
+
+    def _move(self, ids: np.ndarray, status: np.ndarray, fate: np.ndarray) -> None:
+        people = self.people
+        origin = people.origin[ids].astype(np.int64)
+        weight = people.weight[ids].astype(np.float64)
+        old = (people.status[ids].astype(np.int64), people.fate[ids].astype(np.int64), origin)
+        new = (status.astype(np.int64), fate.astype(np.int64), origin)
+        np.subtract.at(self.counts, old, 1)
+        np.add.at(self.counts, new, 1)
+        np.subtract.at(self.persons, old, weight)
+        np.add.at(self.persons, new, weight)
+        people.status[ids] = status
+        people.fate[ids] = fate
 
     def transition(
         self,
@@ -164,16 +206,39 @@ class SimState:
         kind: EventKind,
         campaign: int = -1,
         score: np.ndarray | None = None,
+        cause: np.ndarray | int = -1,
+        channel: np.ndarray | int = -1,
     ) -> None:
         """Move people to a new party status, updating the counts and the event log."""
         ids = np.asarray(ids, dtype=np.int64)
         if len(ids) == 0:
             return
-        origin = self.people.origin[ids].astype(np.int64)
-        np.subtract.at(self.counts, (self.people.status[ids].astype(np.int64), origin), 1)
-        np.add.at(self.counts, (np.full(len(ids), int(new_status)), origin), 1)
-        self.people.status[ids] = new_status
-        self.log.add(self.day, ids, kind, campaign, score)
+        self._move(ids, np.full(len(ids), int(new_status)), self.people.fate[ids])
+        self.log.add(self.day, ids, kind, campaign, score, cause, channel)
+
+    def transition_fate(
+        self,
+        ids: np.ndarray,
+        new_fate: Fate,
+        kind: EventKind,
+        *,
+        campaign: int = -1,
+        cause: np.ndarray | int = -1,
+        channel: np.ndarray | int = -1,
+    ) -> None:
+        """Move people to a new fate (arrest, camp, execution ...), updating counts and log.
+
+        Party members and candidates who are arrested are expelled at the same time.
+        """
+        ids = np.asarray(ids, dtype=np.int64)
+        if len(ids) == 0:
+            return
+        status = self.people.status[ids].copy()
+        if new_fate == Fate.ARRESTED:
+            in_party = (status == Status.CANDIDATE) | (status == Status.MEMBER)
+            status[in_party] = Status.EXPELLED
+        self._move(ids, status, np.full(len(ids), int(new_fate)))
+        self.log.add(self.day, ids, kind, campaign, None, cause, channel)
 
     def in_party(self, ids: np.ndarray) -> np.ndarray:
         """Whether each person is a candidate or a full member today."""
@@ -183,6 +248,10 @@ class SimState:
     def party_size(self) -> int:
         """Candidates and members today (agents)."""
         return int(self.counts[Status.CANDIDATE].sum() + self.counts[Status.MEMBER].sum())
+
+    def free(self, ids: np.ndarray) -> np.ndarray:
+        """Whether each person is alive and at liberty today."""
+        return (self.people.fate[ids] == Fate.FREE) & (self.people.status[ids] != Status.DEAD)
 
     def sample_people(
         self,

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from chistka.people import Status
+from chistka.people import Fate, Status
 from chistka.rng import stream
 from chistka.scenario.schema import COHORT_START_YEARS
 from chistka.state import Calendar, EventKind, SimState
@@ -139,12 +139,16 @@ class Mortality:
     def step(self, state: SimState) -> None:
         """Today's deaths."""
         rate = state.scenario.mortality.rate_per_year
-        at_risk = int(sum(state.counts[s].sum() for s in self.followed))
+        at_risk = int(sum(state.counts[s, Fate.FREE].sum() for s in self.followed))
         k = int(self.rng.binomial(at_risk, min(1.0, rate / 365.25)))
         if k == 0:
             return
         followed = np.array([int(s) for s in self.followed], dtype=np.int8)
         ids = state.sample_people(
-            self.rng, k, lambda ids, rng: np.isin(state.people.status[ids], followed)
+            self.rng,
+            k,
+            lambda ids, rng: (
+                np.isin(state.people.status[ids], followed) & (state.people.fate[ids] == Fate.FREE)
+            ),
         )
         state.transition(ids, Status.DEAD, EventKind.DIED)

@@ -11,10 +11,23 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, Field, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
 from chistka.errors import did_you_mean
+from chistka.scenario.base import StrictModel, check_shares, param
+from chistka.scenario.terror import (
+    ArmyParams,
+    ArrestParams,
+    CampParams,
+    ClimateParams,
+    DenunciationParams,
+    InterrogationParams,
+    Operation,
+    SentencingParams,
+    ShowTrial,
+    TerrorPopulation,
+)
 
 ORIGINS = ("worker", "peasant", "employee", "alien")
 """Social origin categories used by the purge commissions.
@@ -28,58 +41,6 @@ COHORTS = ("pre1917", "civil_war", "nep", "lenin_levy", "mass_recruitment", "pos
 
 COHORT_START_YEARS = (0, 1917, 1921, 1924, 1928, 1933)
 """First calendar year of each join cohort (the cohort of an admission is set by its year)."""
-
-
-def param(
-    default: Any,
-    description: str,
-    *,
-    unit: str | None = None,
-    ge: float | None = None,
-    le: float | None = None,
-    gt: float | None = None,
-    source: str | None = None,
-) -> Any:
-    """A scenario field with its description, unit and (for historical values) source."""
-    extra: dict[str, Any] = {}
-    if unit is not None:
-        extra["unit"] = unit
-    if source is not None:
-        extra["source"] = source
-    return Field(
-        default, description=description, ge=ge, le=le, gt=gt, json_schema_extra=extra or None
-    )
-
-
-class StrictModel(BaseModel):
-    """Base model that rejects unknown keys and suggests the closest valid name."""
-
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _reject_unknown_keys(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            allowed = sorted(cls.model_fields)
-            for key in data:
-                if key not in cls.model_fields:
-                    hint = did_you_mean(str(key), allowed)
-                    raise PydanticCustomError(
-                        "unknown_key",
-                        "unknown key '{key}'; {hint}allowed: {allowed}",
-                        {"key": key, "hint": hint, "allowed": ", ".join(allowed)},
-                    )
-        return data
-
-
-def _check_shares(shares: dict[str, float], what: str) -> None:
-    total = sum(shares.values())
-    if abs(total - 1.0) > 1e-6:
-        raise PydanticCustomError(
-            "shares_sum",
-            "{what} shares must sum to 1 (they sum to {total})",
-            {"what": what, "total": f"{total:.6f}"},
-        )
 
 
 class OriginShares(StrictModel):
@@ -100,7 +61,7 @@ class OriginShares(StrictModel):
 
     @model_validator(mode="after")
     def _sum_to_one(self) -> Self:
-        _check_shares(self.model_dump(), "origin")
+        check_shares(self.model_dump(), "origin")
         return self
 
     def as_array(self) -> list[float]:
@@ -119,7 +80,7 @@ class InitialCohortShares(StrictModel):
 
     @model_validator(mode="after")
     def _sum_to_one(self) -> Self:
-        _check_shares(self.model_dump(), "cohort")
+        check_shares(self.model_dump(), "cohort")
         return self
 
 
@@ -156,7 +117,7 @@ class InitialParty(StrictModel):
     )
 
 
-class PopulationParams(StrictModel):
+class PopulationParams(TerrorPopulation):
     """The synthetic population: size, scale and composition."""
 
     size: int = param(
@@ -468,7 +429,21 @@ class RunInfo(StrictModel):
         return self
 
 
-MECHANISM_SECTIONS = ("admissions", "promotion", "exits", "mortality", "review", "appeals")
+MECHANISM_SECTIONS = (
+    "admissions",
+    "promotion",
+    "exits",
+    "mortality",
+    "review",
+    "appeals",
+    "climate",
+    "denunciation",
+    "arrest",
+    "interrogation",
+    "sentencing",
+    "camps",
+    "army",
+)
 """Scenario sections holding mechanism parameters that timeline events may change."""
 
 
@@ -492,6 +467,21 @@ class Scenario(StrictModel):
     )
     review: ReviewParams = Field(default_factory=ReviewParams, description="the purge review")
     appeals: AppealsParams = Field(default_factory=AppealsParams, description="appeals")
+    climate: ClimateParams = Field(default_factory=ClimateParams, description="political climate")
+    denunciation: DenunciationParams = Field(
+        default_factory=DenunciationParams, description="denunciations"
+    )
+    arrest: ArrestParams = Field(default_factory=ArrestParams, description="NKVD arrests")
+    interrogation: InterrogationParams = Field(
+        default_factory=InterrogationParams, description="interrogation and naming"
+    )
+    sentencing: SentencingParams = Field(default_factory=SentencingParams, description="sentencing")
+    camps: CampParams = Field(default_factory=CampParams, description="camps")
+    army: ArmyParams = Field(default_factory=ArmyParams, description="the army purge")
+    operations: list[Operation] = Field(
+        default_factory=list, description="mass and national operations of the NKVD"
+    )
+    show_trials: list[ShowTrial] = Field(default_factory=list, description="show trials")
     campaigns: list[Campaign] = Field(default_factory=list, description="purge campaigns")
     events: list[PolicyEvent] = Field(default_factory=list, description="dated policy changes")
 
@@ -521,6 +511,25 @@ class Scenario(StrictModel):
                         "run_end": str(run.end),
                     },
                 )
+        for what, items in (("operations", self.operations), ("show_trials", self.show_trials)):
+            for i, item in enumerate(items):
+                first = getattr(item, "start", None) or item.date
+                last = getattr(item, "end", None) or item.date
+                if first < run.start or last > run.end:
+                    raise PydanticCustomError(
+                        "date_outside_run",
+                        "{what}[{i}] ('{name}') is dated {first} to {last}, outside the run "
+                        "{run_start} to {run_end}",
+                        {
+                            "what": what,
+                            "i": i,
+                            "name": item.name,
+                            "first": str(first),
+                            "last": str(last),
+                            "run_start": str(run.start),
+                            "run_end": str(run.end),
+                        },
+                    )
         for i, event in enumerate(self.events):
             if not run.start <= event.date <= run.end:
                 raise PydanticCustomError(

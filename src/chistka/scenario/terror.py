@@ -1,0 +1,468 @@
+"""Scenario schema of the Great Terror: population beyond the party and the terror mechanisms.
+
+All sections default to "off" (zero rates, no operations), so a scenario of the party purges alone
+is unaffected. Historical values cite their source; the rest are model assumptions or values
+calibrated on the record's calibration rows (yearly convictions and death sentences).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal, Self
+
+from pydantic import Field, model_validator
+from pydantic_core import PydanticCustomError
+
+from chistka.scenario.base import StrictModel, param
+
+CATEGORIES = ("kulak", "clergy", "former_people", "former_parties", "criminal")
+"""Categories of "anti-Soviet elements" listed in Order 00447 (former kulaks, clergy and
+churchmen, "former people", members of former anti-Soviet parties, criminals); Werth, "The NKVD
+Mass Secret Operation n° 00447" (2010)."""
+
+DIASPORAS = ("polish", "german", "latvian", "finnish", "harbin", "korean", "greek", "other")
+"""Diasporas targeted by the national operations of 1937-38 (DESIGN.md section 1)."""
+
+CHANNELS = (
+    "category",
+    "national",
+    "denunciation",
+    "self_protection",
+    "testimony",
+    "expelled",
+    "army",
+    "family",
+    "show_trial",
+    "routine",
+)
+"""How an arrest came about: Order 00447's lists, a national operation, a denunciation, a
+denunciation made to protect oneself after a contact's arrest, the testimony of an arrested
+person, a past expulsion from the party, the army purge, being family of a condemned "traitor",
+the centre's choice of show-trial defendants, the NKVD's routine caseload."""
+
+
+class CategoryShares(StrictModel):
+    """Shares of the citizen population on the NKVD's registers of "anti-Soviet elements"."""
+
+    kulak: float = param(0.02, "former kulaks (model assumption)", unit="fraction", ge=0, le=1)
+    clergy: float = param(
+        0.002, "clergy and churchmen (model assumption)", unit="fraction", ge=0, le=1
+    )
+    former_people: float = param(
+        0.003, "'former people' (model assumption)", unit="fraction", ge=0, le=1
+    )
+    former_parties: float = param(
+        0.002, "members of former parties (model assumption)", unit="fraction", ge=0, le=1
+    )
+    criminal: float = param(
+        0.01, "criminals on the registers (model assumption)", unit="fraction", ge=0, le=1
+    )
+
+    @model_validator(mode="after")
+    def _at_most_one(self) -> Self:
+        if sum(self.model_dump().values()) > 1:
+            raise PydanticCustomError("shares_sum", "category shares must sum to at most 1", {})
+        return self
+
+
+class DiasporaShares(StrictModel):
+    """Shares of the population belonging to the diasporas of the national operations."""
+
+    polish: float = param(
+        0.004,
+        "Poles (model assumption, order of the 1926/1937 censuses)",
+        unit="fraction",
+        ge=0,
+        le=1,
+    )
+    german: float = param(0.008, "Germans (model assumption)", unit="fraction", ge=0, le=1)
+    latvian: float = param(0.001, "Latvians (model assumption)", unit="fraction", ge=0, le=1)
+    finnish: float = param(0.001, "Finns (model assumption)", unit="fraction", ge=0, le=1)
+    harbin: float = param(
+        0.0002,
+        "'Harbinites', returnees from the Chinese Eastern Railway (model assumption)",
+        unit="fraction",
+        ge=0,
+        le=1,
+    )
+    korean: float = param(0.001, "Koreans (model assumption)", unit="fraction", ge=0, le=1)
+    greek: float = param(0.002, "Greeks (model assumption)", unit="fraction", ge=0, le=1)
+    other: float = param(
+        0.003,
+        "other diasporas: Estonians, Romanians, Iranians, Afghans, Chinese ... (model assumption)",
+        unit="fraction",
+        ge=0,
+        le=1,
+    )
+
+    @model_validator(mode="after")
+    def _at_most_one(self) -> Self:
+        if sum(self.model_dump().values()) > 1:
+            raise PydanticCustomError("shares_sum", "diaspora shares must sum to at most 1", {})
+        return self
+
+
+class EliteParams(StrictModel):
+    """Bodies of the party elite, placed at the top of the rank tiers (always one agent each)."""
+
+    central_committee: int = param(
+        0,
+        "members and candidates of the Central Committee elected in 1934",
+        unit="persons",
+        ge=0,
+        le=10_000,
+        source="records.csv cc17_size (139)",
+    )
+    congress_delegates: int = param(
+        0,
+        "delegates of the 17th Congress (1934), the Central Committee among them",
+        unit="persons",
+        ge=0,
+        le=100_000,
+        source="records.csv congress17_delegates (1,966)",
+    )
+
+    @model_validator(mode="after")
+    def _cc_among_delegates(self) -> Self:
+        if self.congress_delegates and self.central_committee > self.congress_delegates:
+            raise PydanticCustomError(
+                "elite_sizes",
+                "central_committee ({cc}) cannot exceed congress_delegates ({d})",
+                {"cc": str(self.central_committee), "d": str(self.congress_delegates)},
+            )
+        return self
+
+
+class TerrorPopulation(StrictModel):
+    """The population outside the party's ordinary ranks: targets, army, NKVD, elite."""
+
+    party_scale: float | None = param(
+        None,
+        "agents per person for party members, former members, the recruitment pool, the "
+        "army command and the NKVD (default: population.scale); counts are reported per person",
+        gt=0,
+        le=1,
+    )
+    recruitment_pool: int = param(
+        0,
+        "non-party persons kept at party scale from whom new candidates are admitted",
+        unit="persons",
+        ge=0,
+    )
+    expelled_before: int = param(
+        0,
+        "former members expelled in earlier purges, alive at the start (model assumption)",
+        unit="persons",
+        ge=0,
+    )
+    army_officers: int = param(
+        0,
+        "Red Army command and political staff",
+        unit="persons",
+        ge=0,
+        source="records.csv rkka_officer_strength_1937 (137,000)",
+    )
+    nkvd_officers: int = param(
+        0, "NKVD state security officers (model assumption)", unit="persons", ge=0
+    )
+    categories: CategoryShares = Field(
+        default_factory=CategoryShares, description="registered 'anti-Soviet elements'"
+    )
+    diasporas: DiasporaShares = Field(
+        default_factory=DiasporaShares, description="diasporas of the national operations"
+    )
+    elite: EliteParams = Field(default_factory=EliteParams, description="elite bodies")
+
+    @model_validator(mode="after")
+    def _elite_one_to_one(self) -> Self:
+        elite = self.elite
+        scale = self.party_scale if self.party_scale is not None else getattr(self, "scale", 1)
+        if (elite.central_committee or elite.congress_delegates) and scale != 1:
+            raise PydanticCustomError(
+                "elite_scale",
+                "population.elite needs the party modelled one to one: set "
+                "population.party_scale = 1 (got {scale})",
+                {"scale": str(scale)},
+            )
+        return self
+
+
+class ClimateParams(StrictModel):
+    """The political climate: the media campaign set by the timeline, and fear from arrests."""
+
+    campaign: float = param(
+        1.0,
+        "intensity of the vigilance campaign in press and meetings "
+        "(1 = ordinary; set by the timeline)",
+        ge=0,
+        le=100,
+    )
+    fear_per_arrest_rate: float = param(
+        0.0,
+        "added climate per yearly arrest of 1 in 1,000 people (fear feeding denunciation)",
+        ge=0,
+        le=100,
+    )
+
+
+class DenunciationParams(StrictModel):
+    """Denunciations from below, from above and from the side (DESIGN.md section 1)."""
+
+    rate_per_year: float = param(
+        0.0, "denunciations per free person per year at climate 1", unit="1/year", ge=0, le=10
+    )
+    from_below: float = param(0.3, "share against one's superior (patron)", ge=0, le=1)
+    from_above: float = param(0.2, "share against one's subordinates", ge=0, le=1)
+    self_protection: float = param(
+        0.0,
+        "chance a contact of an arrested person denounces someone within a month, to "
+        "show vigilance and protect themselves",
+        unit="probability",
+        ge=0,
+        le=1,
+    )
+    arrest_probability: float = param(
+        0.0, "chance a denunciation leads to an arrest", unit="probability", ge=0, le=1
+    )
+
+
+class ArrestParams(StrictModel):
+    """The NKVD's arrests: capacity by region, arrest of the named, the expelled at risk."""
+
+    capacity_per_million: float = param(
+        0.0,
+        "arrests a region's NKVD can make per day per million inhabitants (0 = unlimited)",
+        unit="persons/day",
+        ge=0,
+    )
+    named_arrest_probability: float = param(
+        0.0,
+        "chance a person named under interrogation is arrested (a in R = c*m*a + d)",
+        unit="probability",
+        ge=0,
+        le=1,
+    )
+    delay_days: float = param(
+        20, "mean delay from denunciation or naming to arrest", unit="days", ge=1, le=365
+    )
+    expelled_risk_per_year: float = param(
+        0.0,
+        "yearly arrest hazard of former party members (rising after Kirov's murder)",
+        unit="1/year",
+        ge=0,
+        le=1,
+    )
+    routine_rate_per_year: float = param(
+        0.0,
+        "yearly arrests in the NKVD's routine caseload (anti-Soviet agitation and other "
+        "political cases outside the operations) per 1,000 people",
+        unit="1/1000/year",
+        ge=0,
+        le=1000,
+    )
+    routine_category_share: float = param(
+        0.5,
+        "share of routine arrests drawn from the registered categories",
+        ge=0,
+        le=1,
+    )
+    officer_arrest_probability: float = param(
+        0.5,
+        "chance an NKVD officer named as an interrogator is arrested",
+        ge=0,
+        le=1,
+    )
+
+
+class InterrogationParams(StrictModel):
+    """Interrogation under torture: confession and the naming of accomplices.
+
+    The accused holds out only if the cost of torture is below his personal resistance: since
+    the sentence hardly depends on whether he denies, confesses or names others (a one-shot
+    n-person prisoner's dilemma), the confession rate is c = 1 - exp(-torture / resistance).
+    """
+
+    torture: float = param(0.0, "cost of holding out (set by the timeline)", ge=0, le=100)
+    resistance: float = param(1.0, "mean personal resistance to torture", gt=0, le=100)
+    names_mean: float = param(
+        0.0, "accomplices named by a confessing accused (mean, m)", unit="persons", ge=0, le=100
+    )
+    mass_operation_names_factor: float = param(
+        0.2,
+        "names demanded in mass-operation (troika) cases relative to others",
+        ge=0,
+        le=10,
+    )
+    layer_weights: dict[Literal["household", "workplace", "friendship", "patronage"], float] = (
+        Field(
+            default_factory=lambda: {
+                "household": 0.1,
+                "workplace": 0.5,
+                "friendship": 0.25,
+                "patronage": 0.15,
+            },
+            description="relative chance that a name comes from each layer of contacts",
+        )
+    )
+    rank_bias: float = param(
+        0.5,
+        "interrogators' preference for naming higher-ranked contacts (scripted 'centres')",
+        ge=0,
+        le=10,
+    )
+    names_interrogator: float = param(
+        0.0,
+        "chance an accused names his interrogator as a conspirator",
+        ge=0,
+        le=1,
+    )
+    investigation_days: float = param(
+        45, "mean time from arrest to the end of the investigation", unit="days", ge=1, le=730
+    )
+
+
+class SentencingParams(StrictModel):
+    """Sentencing: troikas, the Military Collegium, special boards; family members."""
+
+    death_share: float = param(
+        0.01, "share of death sentences in ordinary political cases", ge=0, le=1
+    )
+    collegium_death_share: float = param(
+        0.8,
+        "share of death sentences for the elite before the Military Collegium",
+        ge=0,
+        le=1,
+    )
+    dropped_share: float = param(0.05, "share of cases dropped without a sentence", ge=0, le=1)
+    camp_years: float = param(6.0, "mean camp term", unit="years", ge=0.1, le=25)
+    family_arrest_probability: float = param(
+        0.0,
+        "chance a household member of an elite or party 'traitor' sentenced to death is "
+        "arrested in turn",
+        unit="probability",
+        ge=0,
+        le=1,
+    )
+    days_to_sentence: float = param(
+        10,
+        "mean delay from the end of the investigation to the sentence",
+        unit="days",
+        ge=0,
+        le=365,
+    )
+
+
+class CampParams(StrictModel):
+    """Camps: deaths, releases at the end of terms, and the releases after the halt."""
+
+    mortality_per_year: float = param(0.05, "yearly death rate in camps", unit="1/year", ge=0, le=1)
+    early_release_per_year: float = param(
+        0.0,
+        "yearly share of prisoners released before their term (reviews after the halt)",
+        unit="1/year",
+        ge=0,
+        le=1,
+    )
+
+
+class ArmyParams(StrictModel):
+    """The purge of the Red Army's command staff."""
+
+    dismissal_rate_per_year: float = param(
+        0.0, "yearly share of officers dismissed", unit="1/year", ge=0, le=1
+    )
+    arrest_share: float = param(0.3, "share of the dismissed who are arrested", ge=0, le=1)
+    reinstate_share: float = param(
+        0.3, "share of the dismissed, not arrested, later reinstated", ge=0, le=1
+    )
+    reinstate_days: float = param(
+        365, "mean time from dismissal to reinstatement", unit="days", ge=1, le=3650
+    )
+
+
+class Operation(StrictModel):
+    """A mass or national operation of the NKVD, with its order, dates, targets and limits."""
+
+    name: str = param(..., "identifier, e.g. 'order_00447' or 'polish'")
+    label: str = param("", "human-readable title")
+    kind: Literal["category", "national"] = param(
+        ..., "category lists (Order 00447) or a diaspora (national operations)"
+    )
+    start: dt.date = param(..., "first day of arrests")
+    end: dt.date = param(..., "last day of arrests (the halt, at the latest)")
+    targets: list[str] = Field(..., description="categories or diasporas targeted", min_length=1)
+    limit_shoot: int = param(
+        0, "initial limit in category 1 (shooting), all regions", unit="persons", ge=0
+    )
+    limit_camp: int = param(
+        0, "initial limit in category 2 (camps), all regions", unit="persons", ge=0
+    )
+    planned_days: int = param(
+        120, "days in which the limits were to be used up", unit="days", ge=1, le=3650
+    )
+    increase_probability: float = param(
+        0.0,
+        "chance a region that has used up its limit is granted more (checked weekly)",
+        ge=0,
+        le=1,
+    )
+    increase_factor: float = param(
+        0.5, "size of a granted increase relative to the region's initial limit", ge=0, le=100
+    )
+    rate_per_year: float = param(
+        0.0,
+        "national operations: yearly share of the diaspora arrested",
+        unit="1/year",
+        ge=0,
+        le=10,
+    )
+    death_share: float = param(0.0, "national operations: share sentenced to death", ge=0, le=1)
+    source: str = param("", "the order and where its dates and limits come from")
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        from chistka.errors import did_you_mean
+
+        allowed = CATEGORIES if self.kind == "category" else DIASPORAS
+        for target in self.targets:
+            if target not in allowed:
+                raise PydanticCustomError(
+                    "unknown_target",
+                    "operation '{name}': unknown target '{target}'; {hint}"
+                    "allowed for kind '{kind}': {allowed}",
+                    {
+                        "name": self.name,
+                        "target": target,
+                        "kind": self.kind,
+                        "hint": did_you_mean(target, allowed),
+                        "allowed": ", ".join(allowed),
+                    },
+                )
+        if self.end < self.start:
+            raise PydanticCustomError(
+                "operation_dates", "operation '{name}' ends before it starts", {"name": self.name}
+            )
+        return self
+
+
+class ShowTrial(StrictModel):
+    """A show trial of the old elite, as a dated event."""
+
+    name: str = param(..., "identifier")
+    date: dt.date = param(..., "day of the verdict")
+    defendants: int = param(..., "number of defendants", unit="persons", ge=1, le=1000)
+    shot: int = param(..., "number sentenced to death", unit="persons", ge=0, le=1000)
+    arrest_lead_days: int = param(
+        120, "days before the verdict the defendants are arrested", unit="days", ge=1, le=1000
+    )
+    source: str = param("", "where the figures come from")
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        if self.shot > self.defendants:
+            raise PydanticCustomError(
+                "trial",
+                "show trial '{name}': shot ({shot}) exceeds defendants ({d})",
+                {"name": self.name, "shot": str(self.shot), "d": str(self.defendants)},
+            )
+        return self
