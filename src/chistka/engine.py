@@ -15,8 +15,17 @@ import numpy as np
 from chistka import __version__
 from chistka.errors import ScenarioError
 from chistka.mechanisms.appeals import Appeals
+from chistka.mechanisms.army import ArmyPurge
+from chistka.mechanisms.arrest import Arrests
+from chistka.mechanisms.camps import Camps
+from chistka.mechanisms.climate import Climate
+from chistka.mechanisms.denunciation import Denunciation
+from chistka.mechanisms.interrogation import Interrogation
 from chistka.mechanisms.membership import Admissions, Exits, Mortality, Promotion
+from chistka.mechanisms.operations import Operations
 from chistka.mechanisms.review import Review
+from chistka.mechanisms.sentencing import Sentencing
+from chistka.mechanisms.show_trials import ShowTrials
 from chistka.network import Network
 from chistka.people import synthesise
 from chistka.results import Results
@@ -28,14 +37,34 @@ ProgressCallback = Callable[[int, int], None]
 """Called as progress(days_done, days_total) during a run."""
 
 
-def region_sizes(scenario: Scenario) -> np.ndarray:
-    """Agents per region: the scaled population split by the regions' weights."""
-    pop = scenario.population
-    agents = max(1, int(round(pop.size * pop.scale)))
-    weights = np.asarray(pop.regions, dtype=np.float64)
+def _split(agents: int, weights: np.ndarray) -> np.ndarray:
     sizes = np.floor(agents * weights / weights.sum()).astype(np.int64)
     sizes[: agents - int(sizes.sum())] += 1
-    return np.maximum(sizes, 1)
+    return sizes
+
+
+def region_sizes(scenario: Scenario) -> tuple[np.ndarray, np.ndarray | None]:
+    """Agents per region, and the party-scale stratum at the start of each region (or None).
+
+    With `population.party_scale` different from `population.scale`, party members, former
+    members, the recruitment pool and the officers are kept at party scale (one to one by
+    default in the terror scenarios) and the rest of the population at the citizen scale.
+    """
+    pop = scenario.population
+    weights = np.asarray(pop.regions, dtype=np.float64)
+    if pop.party_scale is None or pop.party_scale == pop.scale:
+        sizes = _split(max(1, int(round(pop.size * pop.scale))), weights)
+        return np.maximum(sizes, 1), None
+    stratum_persons = pop.party.total + pop.expelled_before + pop.recruitment_pool
+    citizens = pop.size - stratum_persons
+    if citizens < 0:
+        raise ScenarioError(
+            f"population.size ({pop.size:,}) is smaller than the party, former members and "
+            f"recruitment pool together ({stratum_persons:,})"
+        )
+    stratum = _split(int(round(stratum_persons * pop.party_scale)), weights)
+    sizes = stratum + _split(int(round(citizens * pop.scale)), weights)
+    return np.maximum(sizes, 1), stratum
 
 
 class Sim:
@@ -81,9 +110,10 @@ class Sim:
         """Synthesise the population and create the mechanisms."""
         scenario = self.scenario
         run = scenario.scenario
-        network = Network(region_sizes(scenario), scenario.network, self.seed)
+        sizes, stratum = region_sizes(scenario)
+        network = Network(sizes, scenario.network, self.seed)
         people, leadership, density = synthesise(
-            scenario, network, stream(self.seed, "population"), self.seed
+            scenario, network, stream(self.seed, "population"), self.seed, stratum
         )
         state = SimState(
             scenario=scenario,
@@ -98,6 +128,12 @@ class Sim:
         )
         promotion = Promotion(state)
         appeals = Appeals(state)
+        arrests = Arrests(state)
+        camps = Camps(state)
+        operations = Operations(state, arrests)
+        sentencing = Sentencing(state, arrests, camps, operations)
+        interrogation = Interrogation(state, arrests, sentencing)
+        denunciation = Denunciation(state, arrests)
         mechanisms = [
             Mortality(state),
             Admissions(state, promotion),
@@ -105,6 +141,15 @@ class Sim:
             Exits(state),
             Review(state, promotion, appeals),
             appeals,
+            Climate(state),
+            ShowTrials(state, arrests, camps),
+            operations,
+            ArmyPurge(state, arrests),
+            denunciation,
+            arrests,
+            interrogation,
+            sentencing,
+            camps,
         ]
         return state, mechanisms
 

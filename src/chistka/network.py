@@ -175,6 +175,18 @@ class Network:
         local_ids = np.arange(first, min(first + h, int(n[0])), dtype=np.int64)
         return self.layout.start[r[0]] + local_ids
 
+    def random_housemates(self, ids: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """One random other member of each id's household (-1 for one-person households)."""
+        r, local, n = self._local(ids)
+        h = self.params.household_size
+        first = local // h * h
+        size = np.minimum(first + h, n) - first
+        offset = (rng.random(len(local)) * np.maximum(size - 1, 1)).astype(np.int64)
+        mate = first + offset
+        mate = np.where(mate >= local, mate + 1, mate)
+        result = self.layout.start[r] + mate
+        return np.where(size > 1, result, -1)
+
     # --- friendship ----------------------------------------------------------------------
     def friends(self, ids: np.ndarray) -> np.ndarray:
         """Friends of each id as a (len(ids), friends) array; -1 where the region is too small."""

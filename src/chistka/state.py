@@ -168,6 +168,9 @@ class SimState:
     persons: np.ndarray = field(init=False)  # [status, fate, origin] represented persons
     log: EventLog = field(default_factory=EventLog)
     day: int = 0
+    climate: float = 1.0  # the political climate today (see mechanisms/climate.py)
+    arrested_persons: list[float] = field(default_factory=list)  # persons arrested per day
+    region_persons: np.ndarray = field(init=False)  # represented persons per region
 
     def __post_init__(self) -> None:
         """Count the initial population by status, fate and origin (the only full scan)."""
@@ -181,6 +184,11 @@ class SimState:
         np.add.at(self.counts, index, 1)
         self.persons = np.zeros(shape, dtype=np.float64)
         np.add.at(self.persons, index, self.people.weight.astype(np.float64))
+        self.region_persons = np.bincount(
+            self.people.region.astype(np.int64),
+            weights=self.people.weight.astype(np.float64),
+            minlength=len(self.network.layout.start) - 1,
+        )
 
     def date(self, day: int) -> dt.date:
         """Calendar date of a day index."""
@@ -249,6 +257,20 @@ class SimState:
         """Candidates and members today (agents)."""
         return int(self.counts[Status.CANDIDATE].sum() + self.counts[Status.MEMBER].sum())
 
+    def thinning(self, source: np.ndarray, target: np.ndarray) -> np.ndarray:
+        """Chance to keep a link from `source` to `target` agents so that persons add up.
+
+        An agent standing for w people who names or denounces an agent standing for more people
+        is kept with probability w_source / w_target (1 when the weights are equal).
+        """
+        w = self.people.weight
+        return np.minimum(1.0, w[source].astype(np.float64) / w[target].astype(np.float64))
+
+    def region_ids(self, region: int) -> tuple[int, int]:
+        """First and one-past-last id of a region."""
+        start = self.network.layout.start
+        return int(start[region]), int(start[region + 1])
+
     def free(self, ids: np.ndarray) -> np.ndarray:
         """Whether each person is alive and at liberty today."""
         return (self.people.fate[ids] == Fate.FREE) & (self.people.status[ids] != Status.DEAD)
@@ -259,24 +281,30 @@ class SimState:
         k: int,
         accept: Callable[[np.ndarray, np.random.Generator], np.ndarray],
         *,
-        max_draws: int = 50_000_000,
+        max_draws: int = 5_000_000,
+        give_up: int = 100_000,
+        id_range: tuple[int, int] | None = None,
     ) -> np.ndarray:
         """K distinct people drawn uniformly among those `accept` admits (rejection sampling).
 
         The work grows with k and with the rarity of acceptable people, not with the population.
         `accept(ids, rng)` returns a boolean mask. Fewer than k come back only when acceptable
-        people are too rare to be found within `max_draws` draws.
+        people are too rare to be found within `max_draws` draws, or none is found in the first
+        `give_up` draws (the acceptable have run out). `id_range` restricts the
+        draw to ids in [low, high) (a region).
         """
         chosen: list[np.ndarray] = []
         found = drawn_total = accepted_total = 0
-        n = len(self.people)
+        low, high = id_range if id_range is not None else (0, len(self.people))
         while found < k and drawn_total < max_draws:
             rate = (accepted_total + 1) / (drawn_total + 2)
             size = int(min(1 << 16, (k - found) / rate * 1.2 + 16))
-            drawn = rng.integers(0, n, size=size)
+            drawn = rng.integers(low, high, size=size)
             batch = drawn[accept(drawn, rng)]
             drawn_total += size
             accepted_total += len(batch)
+            if accepted_total == 0 and drawn_total >= give_up:
+                break
             batch = batch[np.sort(np.unique(batch, return_index=True)[1])]
             if chosen:
                 batch = batch[~np.isin(batch, np.concatenate(chosen))]

@@ -1,0 +1,78 @@
+"""The purge of the Red Army's command staff.
+
+After the trial of Tukhachevsky and seven other commanders on 11 June 1937 (records.csv
+military_trial_1937), officers were dismissed in large numbers, a share of them arrested; a review
+commission set up in August 1938 reinstated some of the dismissed (docs/terror_sources.md). The
+dismissal rate, arrest share and reinstatement are set by the timeline.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from chistka.mechanisms.arrest import Arrests
+from chistka.people import Flag, Role
+from chistka.rng import stream
+from chistka.state import Calendar, EventKind, SimState
+
+
+class ArmyPurge:
+    """Dismissals, arrests and reinstatements of officers."""
+
+    name = "army"
+
+    def __init__(self, state: SimState, arrests: Arrests) -> None:
+        """Count the officers on duty (one scan; recounted monthly)."""
+        self.rng = stream(state.seed, self.name)
+        self.arrests = arrests
+        self.reinstate_due = Calendar()
+        self.on_duty = self.count(state)
+
+    @staticmethod
+    def count(state: SimState) -> int:
+        """Officers free and not dismissed."""
+        people = state.people
+        return int(
+            np.count_nonzero(
+                (people.role == Role.OFFICER)
+                & ((people.flags & Flag.DISMISSED) == 0)
+                & state.free(np.arange(len(people)))
+            )
+        )
+
+    def step(self, state: SimState) -> None:
+        """Today's dismissals (some followed by arrest) and reinstatements."""
+        ids, _ = self.reinstate_due.pop(state.day)
+        ids = ids[state.free(ids)]
+        if len(ids):
+            state.people.flags[ids] &= np.uint8(~Flag.DISMISSED & 0xFF)
+            state.log.add(state.day, ids, EventKind.REINSTATED_IN_ARMY)
+        params = state.scenario.army
+        if params.dismissal_rate_per_year <= 0 or self.on_duty == 0:
+            return
+        if state.day % 30 == 0:
+            self.on_duty = self.count(state)
+        k = int(self.rng.binomial(self.on_duty, min(1.0, params.dismissal_rate_per_year / 365.25)))
+        if k == 0:
+            return
+        people = state.people
+        dismissed = state.sample_people(
+            self.rng,
+            k,
+            lambda ids, rng: (
+                (people.role[ids] == Role.OFFICER)
+                & ((people.flags[ids] & Flag.DISMISSED) == 0)
+                & state.free(ids)
+            ),
+        )
+        self.on_duty -= len(dismissed)
+        people.flags[dismissed] |= np.uint8(Flag.DISMISSED)
+        state.log.add(state.day, dismissed, EventKind.DISMISSED)
+        arrested = self.rng.random(len(dismissed)) < params.arrest_share
+        self.arrests.request(
+            state, dismissed[arrested], "army", delay=self.rng.integers(0, 30, int(arrested.sum()))
+        )
+        rest = dismissed[~arrested]
+        back = rest[self.rng.random(len(rest)) < params.reinstate_share]
+        delay = 1 + self.rng.exponential(params.reinstate_days, size=len(back)).astype(np.int64)
+        self.reinstate_due.add(state.day + delay, back)

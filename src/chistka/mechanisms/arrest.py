@@ -1,0 +1,244 @@
+"""Arrests by the NKVD: the queue of cases, regional capacity, and the arrest itself.
+
+Cases reach the NKVD through many channels (see `CHANNELS`): the lists of Order 00447 and the
+national operations, denunciations, the testimony of arrested people, past expulsions from the
+party (after Kirov's murder on 1 Dec 1934 an expelled member was an obvious suspect), the army
+purge, the families of condemned "traitors", the centre's choice of show-trial defendants, and the
+routine caseload. Each region's NKVD can make only so many arrests a day; cases beyond capacity
+wait, the most urgent channels first. An arrested party member is expelled at once.
+
+This is where an arrest happens: `Arrests.step` is the only place a person's fate becomes
+ARRESTED.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from chistka.people import Fate, Status
+from chistka.rng import stream
+from chistka.scenario.terror import CHANNELS
+from chistka.state import Calendar, EventKind, SimState
+
+CHANNEL = {name: i for i, name in enumerate(CHANNELS)}
+"""Channel name -> index (as stored in the event log)."""
+
+PRIORITY = np.array(
+    [
+        CHANNELS.index(c)
+        for c in (
+            "show_trial",
+            "army",
+            "family",
+            "testimony",
+            "denunciation",
+            "self_protection",
+            "expelled",
+            "national",
+            "category",
+            "routine",
+        )
+    ]
+)
+"""Order in which waiting cases are served when a region's capacity binds."""
+
+_RANK = np.empty(len(CHANNELS), dtype=np.int64)
+_RANK[PRIORITY] = np.arange(len(PRIORITY))
+
+
+def pack(
+    channel: np.ndarray | int, cause: np.ndarray | int, operation: np.ndarray | int, k: int
+) -> np.ndarray:
+    """Encode a case's channel, cause and operation into one integer per case."""
+    channel = np.broadcast_to(np.asarray(channel, dtype=np.int64), (k,))
+    cause = np.broadcast_to(np.asarray(cause, dtype=np.int64), (k,))
+    operation = np.broadcast_to(np.asarray(operation, dtype=np.int64), (k,))
+    return ((cause + 1) << 16) | ((operation + 1) << 8) | channel
+
+
+def unpack(payload: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Channel, cause and operation of packed cases."""
+    return payload & 0xFF, (payload >> 16) - 1, ((payload >> 8) & 0xFF) - 1
+
+
+ArrestListener = Callable[[SimState, np.ndarray, np.ndarray, np.ndarray, np.ndarray], None]
+"""Called as listener(state, ids, channel, cause, operation) after arrests."""
+
+
+class Arrests:
+    """The NKVD's queue of cases and its arrests."""
+
+    name = "arrest"
+
+    def __init__(self, state: SimState) -> None:
+        """Start with an empty queue."""
+        self.rng = stream(state.seed, self.name)
+        self.cases = Calendar()
+        self.listeners: list[ArrestListener] = []
+        self.expelled_free = int(state.counts[Status.EXPELLED, Fate.FREE].sum())
+
+    def request(
+        self,
+        state: SimState,
+        ids: np.ndarray,
+        channel: str,
+        *,
+        cause: np.ndarray | int = -1,
+        operation: np.ndarray | int = -1,
+        delay: np.ndarray | int = 0,
+    ) -> None:
+        """Open cases against `ids`, to be acted on after `delay` days."""
+        ids = np.asarray(ids, dtype=np.int64)
+        if len(ids) == 0:
+            return
+        days = state.day + np.broadcast_to(np.asarray(delay, dtype=np.int64), (len(ids),))
+        self.cases.add(days, ids, pack(CHANNEL[channel], cause, operation, len(ids)))
+
+    def step(self, state: SimState) -> None:
+        """Open today's background cases, then arrest within each region's capacity."""
+        self.expelled_at_risk(state)
+        self.routine(state)
+        ids, payload = self.cases.pop(state.day)
+        arrested = 0.0
+        if len(ids):
+            channel, cause, operation = unpack(payload)
+            order = np.lexsort((self.rng.random(len(ids)), _RANK[channel]))
+            ids, channel, cause, operation = (
+                ids[order],
+                channel[order],
+                cause[order],
+                operation[order],
+            )
+            first = np.zeros(len(ids), dtype=bool)
+            first[np.unique(ids, return_index=True)[1]] = True
+            keep = first & state.free(ids)
+            ids, channel, cause, operation = ids[keep], channel[keep], cause[keep], operation[keep]
+            take = self.within_capacity(state, ids)
+            waiting = ~take
+            self.cases.add(
+                np.full(int(waiting.sum()), state.day + 1),
+                ids[waiting],
+                pack(channel[waiting], cause[waiting], operation[waiting], int(waiting.sum())),
+            )
+            ids, channel, cause, operation = ids[take], channel[take], cause[take], operation[take]
+            arrested = self.arrest(state, ids, channel, cause, operation)
+        state.arrested_persons.append(arrested)
+
+    def within_capacity(self, state: SimState, ids: np.ndarray) -> np.ndarray:
+        """Which of today's (priority-ordered) cases each region can act on today."""
+        per_million = state.scenario.arrest.capacity_per_million
+        if per_million <= 0 or len(ids) == 0:
+            return np.ones(len(ids), dtype=bool)
+        region = state.people.region[ids].astype(np.int64)
+        weight = state.people.weight[ids].astype(np.float64)
+        capacity = per_million * state.region_persons / 1e6
+        order = np.argsort(region, kind="stable")
+        cumulative = np.empty(len(ids))
+        sorted_region = region[order]
+        sorted_weight = weight[order]
+        starts = np.flatnonzero(np.r_[True, sorted_region[1:] != sorted_region[:-1]])
+        sums = np.cumsum(sorted_weight)
+        offsets = np.repeat(sums[starts] - sorted_weight[starts], np.diff(np.r_[starts, len(ids)]))
+        cumulative[order] = sums - offsets
+        jitter = self.rng.random(len(ids)) * weight
+        return cumulative - jitter <= capacity[region]
+
+    def arrest(
+        self,
+        state: SimState,
+        ids: np.ndarray,
+        channel: np.ndarray,
+        cause: np.ndarray,
+        operation: np.ndarray,
+    ) -> float:
+        """Arrest people (expelling party members) and tell the listeners; returns persons."""
+        if len(ids) == 0:
+            return 0.0
+        was_expelled = state.people.status[ids] == Status.EXPELLED
+        for c in np.unique(channel):
+            chosen = channel == c
+            state.transition_fate(
+                ids[chosen],
+                Fate.ARRESTED,
+                EventKind.ARRESTED,
+                campaign=operation[chosen],
+                cause=cause[chosen],
+                channel=int(c),
+            )
+        self.expelled_free -= int(was_expelled.sum())
+        for listener in self.listeners:
+            listener(state, ids, channel, cause, operation)
+        return float(state.people.weight[ids].astype(np.float64).sum())
+
+    def expelled_at_risk(self, state: SimState) -> None:
+        """Former members come under suspicion at the hazard the timeline sets."""
+        hazard = state.scenario.arrest.expelled_risk_per_year
+        if hazard <= 0:
+            return
+        if state.day % 30 == 0:
+            self.expelled_free = int(state.counts[Status.EXPELLED, Fate.FREE].sum())
+        k = int(self.rng.binomial(max(self.expelled_free, 0), min(1.0, hazard / 365.25)))
+        if k == 0:
+            return
+        people = state.people
+        ids = state.sample_people(
+            self.rng,
+            k,
+            lambda ids, rng: (
+                (people.status[ids] == Status.EXPELLED) & (people.fate[ids] == Fate.FREE)
+            ),
+        )
+        self.request(state, ids, "expelled", delay=0)
+
+    def routine(self, state: SimState) -> None:
+        """The routine caseload: political cases outside the operations, per 1,000 people."""
+        params = state.scenario.arrest
+        if params.routine_rate_per_year <= 0:
+            return
+        persons = params.routine_rate_per_year / 1000 / 365.25 * state.region_persons.sum()
+        people = state.people
+        for listed in (True, False):
+            share = params.routine_category_share if listed else 1 - params.routine_category_share
+            ids = draw_persons(
+                state,
+                self.rng,
+                persons * share,
+                lambda ids, rng, listed=listed: (
+                    state.free(ids) & ((people.category[ids] >= 0) == listed)
+                ),
+            )
+            self.request(state, ids, "routine")
+
+
+def draw_persons(
+    state: SimState,
+    rng: np.random.Generator,
+    persons: float,
+    accept: Callable[[np.ndarray, np.random.Generator], np.ndarray],
+    id_range: tuple[int, int] | None = None,
+) -> np.ndarray:
+    """Agents standing for about `persons` people in all, drawn among those `accept` admits.
+
+    Agents are drawn uniformly and taken in turn until their weights add up to `persons` (the
+    last one with the probability that keeps the expected total exact). Drawing agents
+    uniformly and counting each for its weight samples represented persons uniformly, whatever
+    the mix of agent weights.
+    """
+    if persons <= 0:
+        return np.empty(0, dtype=np.int64)
+    lightest = float(state.people.weight.min())
+    candidates = state.sample_people(
+        rng, int(np.ceil(persons / lightest)) + 1, accept, id_range=id_range
+    )
+    if len(candidates) == 0:
+        return candidates
+    weight = state.people.weight[candidates].astype(np.float64)
+    before = np.cumsum(weight) - weight
+    whole = before + weight <= persons
+    partial = ~whole & (before < persons)
+    partial[partial] = (
+        rng.random(int(partial.sum())) < (persons - before[partial]) / weight[partial]
+    )
+    return candidates[whole | partial]

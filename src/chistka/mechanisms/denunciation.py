@@ -1,0 +1,112 @@
+"""Denunciations from below, from above and from the side, and out of self-protection.
+
+Subordinates denounce superiors (encouraged by the press campaign against "enemies" in the
+leadership), superiors denounce subordinates to show vigilance, workmates and friends denounce
+each other (DESIGN.md section 1). The daily propensity rises with the political climate. After a
+person's arrest, his contacts are exposed and some denounce someone themselves within a month, to
+show vigilance and protect themselves. A denunciation leads to an arrest with the scenario's
+probability.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from chistka.mechanisms.arrest import CHANNEL, Arrests
+from chistka.people import Fate, Status, patron
+from chistka.rng import stream
+from chistka.state import Calendar, EventKind, SimState
+
+
+class Denunciation:
+    """Daily denunciations and the fear that follows arrests."""
+
+    name = "denunciation"
+
+    def __init__(self, state: SimState, arrests: Arrests) -> None:
+        """Listen to arrests (for self-protective denunciations)."""
+        self.rng = stream(state.seed, self.name)
+        self.arrests = arrests
+        self.fearful = Calendar()
+        arrests.listeners.append(self.on_arrest)
+
+    def on_arrest(
+        self,
+        state: SimState,
+        ids: np.ndarray,
+        channel: np.ndarray,
+        cause: np.ndarray,
+        operation: np.ndarray,
+    ) -> None:
+        """Contacts of the arrested (household, two workmates, friends) may denounce soon."""
+        p = state.scenario.denunciation.self_protection
+        if p <= 0 or len(ids) == 0:
+            return
+        network = state.network
+        contacts = [
+            network.random_housemates(ids, self.rng)[:, None],
+            network.random_workmates(ids, 2, self.rng),
+        ]
+        if network.params.friends:
+            contacts.append(network.friends(ids))
+        contacts = np.concatenate(contacts, axis=1)
+        trigger = np.broadcast_to(ids[:, None], contacts.shape)
+        ok = (contacts >= 0) & (self.rng.random(contacts.shape) < p)
+        contacts, trigger = contacts[ok], trigger[ok]
+        days = state.day + 1 + self.rng.integers(0, 30, len(contacts))
+        self.fearful.add(days, contacts, trigger)
+
+    def step(self, state: SimState) -> None:
+        """Today's denunciations: ordinary ones, and the self-protective ones due today."""
+        params = state.scenario.denunciation
+        fearful, trigger = self.fearful.pop(state.day)
+        ok = state.free(fearful)
+        self.denounce(state, fearful[ok], "self_protection", cause=trigger[ok])
+        if params.rate_per_year <= 0:
+            return
+        free = float(state.counts[: Status.DEAD, Fate.FREE].sum())
+        k = int(self.rng.poisson(params.rate_per_year / 365.25 * state.climate * free))
+        if k == 0:
+            return
+        denouncers = state.sample_people(self.rng, k, lambda ids, rng: state.free(ids))
+        self.denounce(state, denouncers, "denunciation", cause=denouncers)
+
+    def targets(self, state: SimState, denouncers: np.ndarray) -> np.ndarray:
+        """Whom each denounces: the patron (from below), a subordinate or a workmate or friend."""
+        params = state.scenario.denunciation
+        u = self.rng.random(len(denouncers))
+        network = state.network
+        workmate = network.random_workmates(denouncers, 1, self.rng)[:, 0]
+        lateral = workmate
+        if network.params.friends:
+            friends = network.friends(denouncers)
+            friend = friends[
+                np.arange(len(denouncers)), self.rng.integers(0, friends.shape[1], len(denouncers))
+            ]
+            lateral = np.where(self.rng.random(len(denouncers)) < 0.5, workmate, friend)
+        boss = patron(state.people, network, state.leadership, denouncers)
+        below = (u < params.from_below) & (boss >= 0)
+        rank = state.people.rank
+        above = (~below) & (u < params.from_below + params.from_above) & (rank[denouncers] > 0)
+        target = np.where(below, boss, lateral)
+        return np.where(above, workmate, target)
+
+    def denounce(
+        self, state: SimState, denouncers: np.ndarray, channel: str, cause: np.ndarray
+    ) -> None:
+        """Record denunciations and open cases for some of them."""
+        if len(denouncers) == 0:
+            return
+        target = self.targets(state, denouncers)
+        ok = (target >= 0) & (target != denouncers)
+        ok[ok] = state.free(target[ok])
+        denouncers, target, cause = denouncers[ok], target[ok], np.asarray(cause)[ok]
+        state.log.add(state.day, target, EventKind.DENOUNCED, cause=cause, channel=CHANNEL[channel])
+        people = state.people
+        people.denounced[target] = np.minimum(people.denounced[target].astype(np.int64) + 1, 255)
+        p = state.scenario.denunciation.arrest_probability
+        arrest = self.rng.random(len(target)) < p * state.thinning(denouncers, target)
+        delay = 1 + self.rng.exponential(
+            state.scenario.arrest.delay_days, size=int(arrest.sum())
+        ).astype(np.int64)
+        self.arrests.request(state, target[arrest], channel, cause=cause[arrest], delay=delay)

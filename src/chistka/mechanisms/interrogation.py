@@ -1,0 +1,148 @@
+"""Interrogation: confession under torture and the naming of "accomplices".
+
+Under interrogation the accused faces a one-shot n-person prisoner's dilemma: the sentence
+hardly depends on whether he denies, confesses, or confesses and names others, while holding out
+costs torture (DESIGN.md section 1; physical pressure was sanctioned from 1937, as Stalin's
+telegram of 10 Jan 1939 confirms, see docs/terror_sources.md). So an accused confesses once the
+torture exceeds his personal resistance, which is exponentially distributed across people:
+c = 1 - exp(-torture / resistance). A confession names m accomplices on average, chosen among
+the accused's contacts (household, workplace, friends, patron or clients), with the interrogator
+steering towards higher-ranked names (the scripted "centres" of a conspiracy). Each named person
+is arrested with probability a, so the cascade's reproduction number is about c*m*a plus the
+denunciations an arrest provokes. An accused may also name his interrogator, which puts the
+NKVD officer at risk.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from chistka.mechanisms.arrest import CHANNEL, Arrests
+from chistka.people import Role, patron
+from chistka.rng import stream
+from chistka.state import Calendar, EventKind, SimState
+
+LAYERS = ("household", "workplace", "friendship", "patronage")
+
+
+class Interrogation:
+    """Interrogations of the arrested, and the cases their testimony opens."""
+
+    name = "interrogation"
+
+    def __init__(self, state: SimState, arrests: Arrests, sentencing: object) -> None:
+        """Interrogations start when people are arrested; sentencing follows the investigation."""
+        self.rng = stream(state.seed, self.name)
+        self.arrests = arrests
+        self.sentencing = sentencing
+        self.due = Calendar()
+        arrests.listeners.append(self.on_arrest)
+
+    def on_arrest(
+        self,
+        state: SimState,
+        ids: np.ndarray,
+        channel: np.ndarray,
+        cause: np.ndarray,
+        operation: np.ndarray,
+    ) -> None:
+        """Schedule the interrogation of the newly arrested (payload: channel and operation)."""
+        mean = state.scenario.interrogation.investigation_days
+        delay = 1 + self.rng.exponential(mean / 2, size=len(ids)).astype(np.int64)
+        self.due.add(state.day + delay, ids, ((operation + 1) << 8) | channel)
+
+    def step(self, state: SimState) -> None:
+        """Interrogate those due today, record confessions and names, open the named's cases."""
+        ids, payload = self.due.pop(state.day)
+        if len(ids) == 0:
+            return
+        params = state.scenario.interrogation
+        channel, operation = payload & 0xFF, (payload >> 8) - 1
+        c = 1.0 - np.exp(-params.torture / params.resistance)
+        confessed = self.rng.random(len(ids)) < c
+        state.log.add(state.day, ids[confessed], EventKind.CONFESSED, channel=channel[confessed])
+        mass = np.isin(channel, [CHANNEL["category"], CHANNEL["national"]])
+        mean = params.names_mean * np.where(mass, params.mass_operation_names_factor, 1.0)
+        names = np.where(confessed, self.rng.poisson(mean), 0)
+        if names.sum() > 0:
+            self.name_accomplices(state, np.repeat(ids, names))
+        if params.names_interrogator > 0:
+            self.name_interrogators(
+                state, ids[self.rng.random(len(ids)) < params.names_interrogator]
+            )
+        mean_rest = max(1.0, params.investigation_days / 2)
+        rest = self.rng.exponential(mean_rest, size=len(ids)).astype(np.int64)
+        self.sentencing.schedule(state, ids, channel, operation, state.day + rest)
+
+    def contacts(self, state: SimState, namers: np.ndarray) -> np.ndarray:
+        """One contact per namer, from a layer drawn by the scenario's weights (-1: none)."""
+        params = state.scenario.interrogation
+        weights = np.array([params.layer_weights.get(layer, 0.0) for layer in LAYERS])
+        layer = self.rng.choice(len(LAYERS), size=len(namers), p=weights / weights.sum())
+        found = np.full(len(namers), -1, dtype=np.int64)
+        network = state.network
+        for index, name in enumerate(LAYERS):
+            chosen = np.flatnonzero(layer == index)
+            if len(chosen) == 0:
+                continue
+            who = namers[chosen]
+            if name == "workplace":
+                found[chosen] = network.random_workmates(who, 1, self.rng)[:, 0]
+            elif name == "friendship" and network.params.friends > 0:
+                friends = network.friends(who)
+                found[chosen] = friends[
+                    np.arange(len(who)), self.rng.integers(0, friends.shape[1], len(who))
+                ]
+            elif name == "household":
+                found[chosen] = network.random_housemates(who, self.rng)
+            elif name == "patronage":
+                boss = patron(state.people, network, state.leadership, who)
+                client = network.random_workmates(who, 1, self.rng)[:, 0]
+                found[chosen] = np.where(boss >= 0, boss, client)
+        found[found == namers] = -1
+        return found
+
+    def name_accomplices(self, state: SimState, namers: np.ndarray) -> None:
+        """Each name: a contact (the higher-ranked of two, if the interrogator steers)."""
+        params = state.scenario.interrogation
+        first = self.contacts(state, namers)
+        second = self.contacts(state, namers)
+        rank = state.people.rank
+        steer = self.rng.random(len(namers)) < 1 - np.exp(-params.rank_bias)
+        higher = np.where(rank[np.maximum(second, 0)] > rank[np.maximum(first, 0)], second, first)
+        named = np.where(
+            steer & (second >= 0) & (first >= 0), higher, np.where(first >= 0, first, second)
+        )
+        ok = named >= 0
+        namers, named = namers[ok], named[ok]
+        ok = state.free(named)
+        namers, named = namers[ok], named[ok]
+        state.log.add(state.day, named, EventKind.NAMED, cause=namers, channel=CHANNEL["testimony"])
+        people = state.people
+        people.named[named] = np.minimum(people.named[named].astype(np.int64) + 1, 255)
+        a = state.scenario.arrest.named_arrest_probability
+        arrest = self.rng.random(len(named)) < a * state.thinning(namers, named)
+        delay = 1 + self.rng.exponential(
+            state.scenario.arrest.delay_days, size=int(arrest.sum())
+        ).astype(np.int64)
+        self.arrests.request(state, named[arrest], "testimony", cause=namers[arrest], delay=delay)
+
+    def name_interrogators(self, state: SimState, namers: np.ndarray) -> None:
+        """Accused who name their interrogator: a random NKVD officer of their region."""
+        people = state.people
+        for namer in namers:
+            region = int(people.region[namer])
+            officer = state.sample_people(
+                self.rng,
+                1,
+                lambda ids, rng: (people.role[ids] == Role.NKVD) & state.free(ids),
+                id_range=state.region_ids(region),
+                give_up=20_000,
+            )
+            if len(officer) == 0:
+                continue
+            state.log.add(
+                state.day, officer, EventKind.NAMED, cause=int(namer), channel=CHANNEL["testimony"]
+            )
+            if self.rng.random() < state.scenario.arrest.officer_arrest_probability:
+                self.arrests.request(state, officer, "testimony", cause=int(namer), delay=1)

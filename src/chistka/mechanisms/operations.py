@@ -1,0 +1,153 @@
+"""The NKVD's mass and national operations: orders, limits by region, requests for more.
+
+- Order 00447 (30 Jul 1937, from 5 Aug 1937) against "anti-Soviet elements": limits by region in
+  category 1 (shooting) and category 2 (camps), to be used up in four months; regions that had
+  used theirs asked for more and were granted increases (Werth 2010; records.csv
+  o00447_limit_cat1, o00447_limit_cat2; Politburo decisions of 31 Jan and 17 Feb 1938, see
+  docs/terror_sources.md).
+- National operations (German, Order 00439 of 25 Jul 1937; Polish, Order 00485 of 11 Aug 1937;
+  Harbin, Order 00593 of 20 Sep 1937; Latvian from 3 Dec 1937; ...) against diasporas, without
+  fixed limits, sentenced by the "album" procedure (docs/terror_sources.md).
+
+Each region's operation opens cases at the pace that would use its limit up in the planned time;
+once the limit is used up, the region asks for more every week and is granted an increase with
+the scenario's probability ("the repressors' dilemma"). Categories 1 and 2 are assigned at
+sentencing, within the limits (see `sentencing.py`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from chistka.mechanisms.arrest import Arrests, draw_persons
+from chistka.rng import stream
+from chistka.scenario.terror import CATEGORIES, DIASPORAS, Operation
+from chistka.state import SimState
+
+
+@dataclass
+class LimitLedger:
+    """Limits and their use, per region, for one operation (in persons)."""
+
+    limit_shoot: np.ndarray
+    limit_camp: np.ndarray
+    initial_shoot: np.ndarray
+    initial_camp: np.ndarray
+    opened: np.ndarray  # cases opened (arrests requested) against the limit
+    sentenced_shoot: np.ndarray
+    sentenced_camp: np.ndarray
+
+    @classmethod
+    def split(cls, operation: Operation, region_persons: np.ndarray) -> LimitLedger:
+        """The operation's limits shared out by the regions' populations."""
+        share = region_persons / region_persons.sum()
+        shoot = operation.limit_shoot * share
+        camp = operation.limit_camp * share
+        zeros = np.zeros(len(share))
+        return cls(shoot.copy(), camp.copy(), shoot, camp, zeros.copy(), zeros.copy(), zeros.copy())
+
+    @property
+    def remaining(self) -> np.ndarray:
+        """Persons the regions may still arrest under the current limits."""
+        return np.maximum(self.limit_shoot + self.limit_camp - self.opened, 0.0)
+
+
+@dataclass
+class LimitIncrease:
+    """A granted request for a higher limit."""
+
+    day: int
+    operation: str
+    region: int
+    shoot: float
+    camp: float
+
+
+class Operations:
+    """The operations of the scenario's timeline."""
+
+    name = "operations"
+
+    def __init__(self, state: SimState, arrests: Arrests) -> None:
+        """Share out the limits and count each region's targets (one scan at the start)."""
+        self.rng = stream(state.seed, self.name)
+        self.arrests = arrests
+        self.operations = list(state.scenario.operations)
+        self.ledgers = [LimitLedger.split(op, state.region_persons) for op in self.operations]
+        self.increases: list[LimitIncrease] = []
+        self.target_persons: list[np.ndarray] = []
+        people = state.people
+        n_regions = len(state.region_persons)
+        for op in self.operations:
+            mask = self.is_target(state, op, np.arange(len(people)))
+            self.target_persons.append(
+                np.bincount(
+                    people.region[mask].astype(np.int64),
+                    weights=people.weight[mask].astype(np.float64),
+                    minlength=n_regions,
+                )
+            )
+
+    @staticmethod
+    def is_target(state: SimState, op: Operation, ids: np.ndarray) -> np.ndarray:
+        """Whether each person belongs to the operation's target categories or diasporas."""
+        people = state.people
+        if op.kind == "category":
+            codes = np.array([CATEGORIES.index(t) for t in op.targets])
+            return np.isin(people.category[ids], codes)
+        codes = np.array([DIASPORAS.index(t) for t in op.targets])
+        return np.isin(people.diaspora[ids], codes)
+
+    def step(self, state: SimState) -> None:
+        """Open today's cases of every operation under way, and grant limit increases."""
+        today = state.date(state.day)
+        for index, (op, ledger) in enumerate(zip(self.operations, self.ledgers, strict=True)):
+            if not op.start <= today <= op.end:
+                continue
+            if op.kind == "category":
+                pace = (ledger.initial_shoot + ledger.initial_camp) / op.planned_days
+                quota = np.minimum(pace, ledger.remaining)
+                if state.day % 7 == 0 and op.increase_probability > 0:
+                    self.grant_increases(state, index, op, ledger, pace)
+            else:
+                quota = op.rate_per_year / 365.25 * self.target_persons[index]
+            for region in np.flatnonzero(quota > 0):
+                self.open_cases(state, index, op, ledger, int(region), float(quota[region]))
+
+    def grant_increases(
+        self, state: SimState, index: int, op: Operation, ledger: LimitLedger, pace: np.ndarray
+    ) -> None:
+        """Regions that cannot keep up the pace ask for more; some are granted an increase."""
+        asking = np.flatnonzero(ledger.remaining < 7 * pace)
+        granted = asking[self.rng.random(len(asking)) < op.increase_probability]
+        for region in granted:
+            shoot = op.increase_factor * ledger.initial_shoot[region]
+            camp = op.increase_factor * ledger.initial_camp[region]
+            ledger.limit_shoot[region] += shoot
+            ledger.limit_camp[region] += camp
+            self.increases.append(LimitIncrease(state.day, op.name, int(region), shoot, camp))
+
+    def open_cases(
+        self,
+        state: SimState,
+        index: int,
+        op: Operation,
+        ledger: LimitLedger,
+        region: int,
+        persons: float,
+    ) -> None:
+        """Draw today's targets in one region and pass them to the NKVD."""
+        people = state.people
+
+        def eligible(ids: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+            return state.free(ids) & self.is_target(state, op, ids)
+
+        picked = draw_persons(state, self.rng, persons, eligible, id_range=state.region_ids(region))
+        if len(picked) == 0:
+            return
+        ledger.opened[region] += float(people.weight[picked].astype(np.float64).sum())
+        channel = "category" if op.kind == "category" else "national"
+        delay = self.rng.integers(0, 7, size=len(picked))
+        self.arrests.request(state, picked, channel, operation=index, delay=delay)

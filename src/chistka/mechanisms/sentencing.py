@@ -1,0 +1,147 @@
+"""Sentencing: troikas, the "album", the Military Collegium, special boards; families.
+
+- Order 00447 cases go before regional troikas, which sentence to category 1 (shooting) or
+  category 2 (8-10 years of camps) within the region's limits (Werth 2010;
+  docs/terror_sources.md).
+- National-operation cases are sentenced by the "album" procedure, with the operation's share of
+  death sentences.
+- The elite (the 1934 Central Committee, congress delegates, regional leaders) go before the
+  Military Collegium of the Supreme Court, which sentenced most of them to death.
+- Other political cases (testimony, denunciation, routine) go before special boards and courts:
+  mostly camp terms, death sentences at the share the timeline sets.
+- Family members of condemned "traitors" are arrested only after the head of the family has
+  been sentenced (Order 00486 of 15 Aug 1937 prescribed 5-8 years of camps for wives) and are
+  sentenced to camps.
+- A share of cases is dropped and the accused released.
+A death sentence is carried out at once (the fate SHOT is final).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from chistka.mechanisms.arrest import CHANNEL, Arrests
+from chistka.people import Fate, Flag, RankTier, Role, Status
+from chistka.rng import stream
+from chistka.state import Calendar, EventKind, SimState
+
+
+class Sentencing:
+    """Sentences at the end of the investigation."""
+
+    name = "sentencing"
+
+    def __init__(
+        self, state: SimState, arrests: Arrests, camps: object, operations: object
+    ) -> None:
+        """Sentencing hands camp terms to `camps` and checks limits with `operations`."""
+        self.rng = stream(state.seed, self.name)
+        self.arrests = arrests
+        self.camps = camps
+        self.operations = operations
+        self.due = Calendar()
+
+    def schedule(
+        self,
+        state: SimState,
+        ids: np.ndarray,
+        channel: np.ndarray,
+        operation: np.ndarray,
+        day: np.ndarray,
+    ) -> None:
+        """Set the day of sentencing after the investigation."""
+        delay = self.rng.exponential(
+            max(state.scenario.sentencing.days_to_sentence, 1e-9), size=len(ids)
+        ).astype(np.int64)
+        self.due.add(np.maximum(day + delay, state.day + 1), ids, ((operation + 1) << 8) | channel)
+
+    def step(self, state: SimState) -> None:
+        """Sentence everybody due today."""
+        ids, payload = self.due.pop(state.day)
+        keep = (state.people.fate[ids] == Fate.ARRESTED) & (
+            (state.people.flags[ids] & Flag.SHOW_TRIAL) == 0
+        )
+        ids, payload = ids[keep], payload[keep]
+        if len(ids) == 0:
+            return
+        params = state.scenario.sentencing
+        channel, operation = payload & 0xFF, (payload >> 8) - 1
+        people = state.people
+        dropped = self.rng.random(len(ids)) < params.dropped_share
+        dropped &= channel != CHANNEL["family"]
+        death = np.zeros(len(ids), dtype=bool)
+        u = self.rng.random(len(ids))
+        elite = (people.elite[ids] > 0) | (people.rank[ids] >= RankTier.REGIONAL)
+        ordinary = ~np.isin(channel, [CHANNEL["category"], CHANNEL["national"], CHANNEL["family"]])
+        death |= ordinary & elite & (u < params.collegium_death_share)
+        death |= ordinary & ~elite & (u < params.death_share)
+        for index, op in enumerate(self.operations.operations):
+            chosen = (operation == index) & ~dropped
+            if not chosen.any():
+                continue
+            if op.kind == "national":
+                death[chosen] = u[chosen] < op.death_share
+            else:
+                death[chosen] = self.troika(state, index, ids[chosen], u[chosen])
+        release = ids[dropped]
+        state.transition_fate(release, Fate.FREE, EventKind.CASE_DROPPED)
+        shot = ids[death & ~dropped]
+        camp = ids[~death & ~dropped]
+        state.transition_fate(
+            shot, Fate.SHOT, EventKind.SENTENCED_DEATH, channel=channel[death & ~dropped]
+        )
+        state.transition_fate(
+            camp, Fate.CAMP, EventKind.SENTENCED_CAMP, channel=channel[~death & ~dropped]
+        )
+        self.camps.admit(state, camp, params.camp_years)
+        self.arrest_families(state, shot)
+
+    def troika(self, state: SimState, index: int, ids: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """Category 1 or 2 for an Order 00447 case, never beyond the region's limits."""
+        ledger = self.operations.ledgers[index]
+        people = state.people
+        death = np.zeros(len(ids), dtype=bool)
+        for k, person in enumerate(ids):
+            region = int(people.region[person])
+            weight = float(people.weight[person])
+            room_shoot = ledger.limit_shoot[region] - ledger.sentenced_shoot[region]
+            room_camp = ledger.limit_camp[region] - ledger.sentenced_camp[region]
+            share = max(room_shoot, 0.0) / max(room_shoot + room_camp, 1e-9)
+            shoot = (u[k] < share and room_shoot >= weight) or room_camp < weight
+            if shoot and room_shoot < weight:
+                shoot = room_shoot >= room_camp
+            death[k] = shoot
+            if shoot:
+                ledger.sentenced_shoot[region] += weight
+            else:
+                ledger.sentenced_camp[region] += weight
+        return death
+
+    def arrest_families(self, state: SimState, condemned: np.ndarray) -> None:
+        """Household members of condemned party members, elite and officers may be arrested."""
+        p = state.scenario.sentencing.family_arrest_probability
+        if p <= 0 or len(condemned) == 0:
+            return
+        people = state.people
+        traitor = (
+            (people.elite[condemned] > 0)
+            | (people.role[condemned] != Role.CIVILIAN)
+            | (people.cohort[condemned] >= 0)
+            | (people.status[condemned] == Status.EXPELLED)
+        )
+        heads = condemned[traitor]
+        if len(heads) == 0:
+            return
+        relatives = state.network.random_housemates(heads, self.rng)
+        ok = relatives >= 0
+        heads, relatives = heads[ok], relatives[ok]
+        ok = state.free(relatives)
+        heads, relatives = heads[ok], relatives[ok]
+        chosen = self.rng.random(len(heads)) < p * state.thinning(heads, relatives)
+        self.arrests.request(
+            state,
+            relatives[chosen],
+            "family",
+            cause=heads[chosen],
+            delay=1 + self.rng.integers(0, 30, int(chosen.sum())),
+        )

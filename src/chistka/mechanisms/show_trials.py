@@ -1,0 +1,75 @@
+"""Show trials of the old elite, as dated events.
+
+The Trial of the Sixteen (19-24 Aug 1936), of the Seventeen (23-30 Jan 1937) and of the
+Twenty-One (verdict 13 Mar 1938): defendants and death sentences from records.csv
+(showtrial_*), dates from docs/terror_sources.md. The centre chooses the defendants among the
+highest-ranked members and former members with an opposition past, has them arrested some months
+before, and the verdict is read on the trial's date. Under interrogation they name others like
+any accused.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from chistka.mechanisms.arrest import CHANNEL, Arrests
+from chistka.people import Fate, Flag, Status
+from chistka.rng import hash_uniform, stream
+from chistka.state import EventKind, SimState
+
+
+class ShowTrials:
+    """Arrests of the defendants and the verdicts."""
+
+    name = "show_trials"
+
+    def __init__(self, state: SimState, arrests: Arrests, camps: object) -> None:
+        """Index the trials by the day of the defendants' arrest and of the verdict."""
+        self.rng = stream(state.seed, self.name)
+        self.arrests = arrests
+        self.camps = camps
+        self.trials = list(state.scenario.show_trials)
+        self.defendants: dict[int, np.ndarray] = {}
+
+    def step(self, state: SimState) -> None:
+        """Arrest the defendants of coming trials; read today's verdicts."""
+        for index, trial in enumerate(self.trials):
+            verdict = (trial.date - state.start).days
+            arrest_day = max(0, verdict - trial.arrest_lead_days)
+            if state.day == arrest_day:
+                self.defendants[index] = self.choose(state, trial.defendants)
+                state.people.flags[self.defendants[index]] |= np.uint8(Flag.SHOW_TRIAL)
+                self.arrests.request(state, self.defendants[index], "show_trial")
+            if state.day == verdict and index in self.defendants:
+                self.verdict(state, index)
+
+    def choose(self, state: SimState, count: int) -> np.ndarray:
+        """The highest-ranked (former) members with an opposition past, then the most senior."""
+        people = state.people
+        candidates = np.flatnonzero(
+            np.isin(people.status, [Status.MEMBER, Status.EXPELLED])
+            & (people.cohort >= 0)
+            & (people.fate == Fate.FREE)
+            & ((people.flags & Flag.SHOW_TRIAL) == 0)
+        )
+        order = np.lexsort(
+            (
+                hash_uniform(state.seed, 0x7A1A, candidates),
+                people.cohort[candidates],
+                -people.rank[candidates],
+                -people.opposition[candidates].astype(np.int8),
+            )
+        )
+        return candidates[order[:count]]
+
+    def verdict(self, state: SimState, index: int) -> None:
+        """Death sentences for the trial's number of shot, camps for the others."""
+        trial = self.trials[index]
+        accused = self.defendants[index]
+        accused = accused[state.people.fate[accused] == Fate.ARRESTED]
+        order = self.rng.permutation(len(accused))
+        shot, camp = accused[order[: trial.shot]], accused[order[trial.shot :]]
+        channel = CHANNEL["show_trial"]
+        state.transition_fate(shot, Fate.SHOT, EventKind.SENTENCED_DEATH, channel=channel)
+        state.transition_fate(camp, Fate.CAMP, EventKind.SENTENCED_CAMP, channel=channel)
+        self.camps.admit(state, camp, state.scenario.sentencing.camp_years)
