@@ -83,8 +83,11 @@ def end_of_day_counts(counts: np.ndarray, n_days: int) -> np.ndarray:
     """Rows of Results.counts after each day's mechanisms, whichever convention is used.
 
     The engine stores one row per day, taken after the day's mechanisms; Results documents
-    n_days + 1 rows taken at the start of each day. Accept both.
+    n_days + 1 rows taken at the start of each day. Accept both. Extra axes between status and
+    origin (if any) are summed over, giving [day, status, origin].
     """
+    if counts.ndim > 3:
+        counts = counts.sum(axis=tuple(range(2, counts.ndim - 1)))
     if counts.shape[0] == n_days:
         return counts
     if counts.shape[0] == n_days + 1:
@@ -134,6 +137,8 @@ def replay(
     for day in range(n_days):
         for i in range(bounds[day], bounds[day + 1]):
             person, kind = people[i], kinds[i]
+            if kind not in TRANSITIONS:
+                continue  # an event outside the party statuses
             allowed, new = TRANSITIONS[kind]
             old = status[person]
             if old not in allowed:

@@ -127,7 +127,7 @@ class Sim:
             party_density=density,
         )
         promotion = Promotion(state)
-        appeals = Appeals(state)
+        appeals = Appeals(state, promotion)
         arrests = Arrests(state)
         camps = Camps(state)
         operations = Operations(state, arrests)

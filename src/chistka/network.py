@@ -72,8 +72,12 @@ class Network:
         self.params = params
         sizes = np.asarray(region_sizes, dtype=np.int64)
         start = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+        seed_key = splitmix64(np.uint64(seed) ^ np.uint64(0x6E7E_C0DE_5EED_0001))
         keys = [
-            int(k) for k in splitmix64(np.arange(2 * len(sizes), dtype=np.uint64) ^ np.uint64(seed))
+            int(k)
+            for k in splitmix64(
+                splitmix64(np.arange(1, 2 * len(sizes) + 1, dtype=np.uint64)) ^ seed_key
+            )
         ]
         work_mult, work_inv, friend_mult, friend_inv, work_shift, friend_shift = (
             [] for _ in range(6)

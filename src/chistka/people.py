@@ -351,20 +351,16 @@ def appoint_leaders(
     """
     full = people.status[party] == Status.MEMBER
     ids, units = party[full], party_workplace[full]
-    tiebreak = hash_uniform(seed, 0x1EAD, ids)
 
     def heads(ids: np.ndarray, units: np.ndarray, n_units: int) -> np.ndarray:
-        order = np.lexsort((tiebreak_of(ids), people.cohort[ids], units))
+        head = np.full(n_units, -1, dtype=np.int64)
+        if len(ids) == 0:
+            return head
+        order = np.lexsort((hash_uniform(seed, 0x1EAD, ids), people.cohort[ids], units))
         sorted_units = units[order]
         first = np.flatnonzero(np.r_[True, sorted_units[1:] != sorted_units[:-1]])
-        head = np.full(n_units, -1, dtype=np.int64)
         head[sorted_units[first]] = ids[order[first]]
         return head
-
-    lookup = dict(zip(ids.tolist(), tiebreak.tolist(), strict=True))
-
-    def tiebreak_of(some: np.ndarray) -> np.ndarray:
-        return np.array([lookup[i] for i in some.tolist()], dtype=np.float64)
 
     cell = heads(ids, units, network.n_workplaces)
     secretaries = cell[cell >= 0]

@@ -163,6 +163,31 @@ class Results:
             }
         )
 
+    def yearly_events(self, kinds: tuple[str, ...]) -> pd.Series:
+        """Persons with events of the given kinds (names of EventKind) per calendar year."""
+        key = ("yearly", kinds)
+        if key not in self._cache:
+            codes = [int(EventKind[k.upper()]) for k in kinds]
+            mask = np.isin(self.events["kind"], codes)
+            dates = np.datetime64(self.start, "D") + self.events["day"][mask].astype(
+                "timedelta64[D]"
+            )
+            years = dates.astype("datetime64[Y]").astype(np.int64) + 1970
+            weights = self.events["weight"][mask].astype(np.float64)
+            self._cache[key] = pd.Series(weights).groupby(years).sum()
+        return self._cache[key]
+
+    def monthly_events(self, kinds: tuple[str, ...]) -> pd.Series:
+        """Persons with events of the given kinds per calendar month (indexed by month start)."""
+        codes = [int(EventKind[k.upper()]) for k in kinds]
+        mask = np.isin(self.events["kind"], codes)
+        dates = np.datetime64(self.start, "D") + self.events["day"][mask].astype("timedelta64[D]")
+        months = dates.astype("datetime64[M]")
+        weights = self.events["weight"][mask].astype(np.float64)
+        series = pd.Series(weights, index=pd.DatetimeIndex(months)).groupby(level=0).sum()
+        full = pd.date_range(self.start.replace(day=1), self.dates[-1], freq="MS")
+        return series.reindex(full, fill_value=0.0)
+
     def campaigns(self) -> pd.DataFrame:
         """Per campaign: reviewed, kept, demoted, expelled, appealed, reinstated (persons)."""
         if "campaigns" in self._cache:
@@ -218,7 +243,10 @@ class Results:
         from chistka.analysis.observables import ObservableOutOfRun, compute
 
         rows = []
+        compare = self.provenance.get("parameters", {}).get("scenario", {}).get("compare")
         for spec in compared_observables():
+            if compare is not None and spec.observable.split(":")[0] not in compare:
+                continue
             try:
                 model = compute(self, spec.observable)
             except ObservableOutOfRun:

@@ -6,7 +6,9 @@ Names are `KIND:ARGUMENT`:
   candidates and/or full members at the start of that day;
 - `expelled_share:CAMPAIGN`: share of those reviewed in the campaign whom the commission
   expelled (before appeals), CAMPAIGN being a campaign name of the scenario (1921, 1929, ...);
-- `reinstated_share:CAMPAIGN`: share of that campaign's expelled reinstated on appeal.
+- `reinstated_share:CAMPAIGN`: share of that campaign's expelled reinstated on appeal;
+- `arrests:YEAR`, `political_convictions:YEAR` (death and camp sentences), `death_sentences:YEAR`,
+  `camp_sentences:YEAR`: persons in a calendar year that lies wholly within the run.
 """
 
 from __future__ import annotations
@@ -64,12 +66,36 @@ def _campaign_share(column: str) -> Callable[[Results, str], float]:
     return compute
 
 
+def _year(results: Results, argument: str) -> int:
+    try:
+        year = int(argument)
+    except ValueError:
+        raise UnknownObservable(f"'{argument}' is not a year (YYYY)") from None
+    first = results.start
+    last = results.start + dt.timedelta(days=results.counts.shape[0] - 2)
+    if dt.date(year, 1, 1) < first or dt.date(year, 12, 31) > last:
+        raise ObservableOutOfRun(f"{year} is not wholly inside the run ({first} to {last})")
+    return year
+
+
+def _yearly(*kinds: str) -> Callable[[Results, str], float]:
+    def compute(results: Results, argument: str) -> float:
+        year = _year(results, argument)
+        return float(results.yearly_events(kinds).get(year, 0.0))
+
+    return compute
+
+
 OBSERVABLES: dict[str, Callable[[Results, str], float]] = {
     "party_total": _membership("total"),
     "party_members": _membership("members"),
     "party_candidates": _membership("candidates"),
     "expelled_share": _campaign_share("expelled_share"),
     "reinstated_share": _campaign_share("reinstated_share"),
+    "arrests": _yearly("arrested"),
+    "political_convictions": _yearly("sentenced_death", "sentenced_camp"),
+    "death_sentences": _yearly("sentenced_death"),
+    "camp_sentences": _yearly("sentenced_camp"),
 }
 """The catalogue: observable kind -> function of (results, argument)."""
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from chistka.mechanisms.membership import Promotion
 from chistka.people import Status
 from chistka.rng import stream
 from chistka.state import Calendar, EventKind, SimState
@@ -19,9 +20,10 @@ class Appeals:
 
     name = "appeals"
 
-    def __init__(self, state: SimState) -> None:
-        """Create the mechanism's random stream and its calendar of pending decisions."""
+    def __init__(self, state: SimState, promotion: Promotion) -> None:
+        """Reinstated candidates go back to `promotion` to finish their stage."""
         self.rng = stream(state.seed, self.name)
+        self.promotion = promotion
         self.pending = Calendar()
 
     def lodge(self, state: SimState, ids: np.ndarray, previous: np.ndarray, campaign: int) -> None:
@@ -47,6 +49,8 @@ class Appeals:
             for status in (Status.CANDIDATE, Status.MEMBER):
                 chosen = in_campaign & reinstated & (previous == status)
                 state.transition(ids[chosen], status, EventKind.REINSTATED, int(c))
+                if status == Status.CANDIDATE:
+                    self.promotion.schedule(state, ids[chosen])
             state.log.add(
                 state.day, ids[in_campaign & ~reinstated], EventKind.APPEAL_REJECTED, int(c)
             )

@@ -66,10 +66,9 @@ class Review:
         """Open today's campaigns and hold today's reviews."""
         self.open_campaigns(state)
         ids, campaign_index = self.due.pop(state.day)
-        keep = state.in_party(ids)
-        ids, campaign_index = ids[keep], campaign_index[keep]
         for index in np.unique(campaign_index):
-            self.review(state, ids[campaign_index == index], int(index))
+            due = ids[campaign_index == index]
+            self.review(state, due[state.in_party(due)], int(index))
 
     def scores(self, state: SimState, ids: np.ndarray, campaign: Campaign) -> np.ndarray:
         """The commission's score of each reviewed member (higher = worse)."""

@@ -417,6 +417,11 @@ class RunInfo(StrictModel):
     start: dt.date = param(..., "first simulated day")
     end: dt.date = param(..., "last simulated day")
     seed: int = param(1, "default random seed", ge=0, le=2**63 - 1)
+    compare: list[str] | None = Field(
+        None,
+        description="kinds of observables compared with the record in the summary and report, "
+        "e.g. ['party_total', 'expelled_share'] (default: every kind the run can compute)",
+    )
 
     @model_validator(mode="after")
     def _check_dates(self) -> Self:
@@ -450,7 +455,7 @@ MECHANISM_SECTIONS = (
 class Scenario(StrictModel):
     """A complete scenario: population, network, mechanisms and the policy timeline."""
 
-    scenario: RunInfo
+    scenario: RunInfo = Field(..., description="name, description, dates and seed of the run")
     population: PopulationParams = Field(
         default_factory=PopulationParams, description="the synthetic population"
     )
