@@ -333,11 +333,11 @@ def place_elite(people: People, leadership: Leadership, scenario: Scenario, seed
         central = others[: elite.central_committee - len(cc)]
         people.rank[central] = RankTier.CENTRAL
         cc = np.concatenate([cc, central])
-    people.elite[cc] |= Elite.CENTRAL_COMMITTEE
+    people.elite[cc] |= np.uint8(Elite.CENTRAL_COMMITTEE)
     leadership.central = np.sort(cc[people.rank[cc] == RankTier.CENTRAL])
     rest = by_seniority[(people.elite[by_seniority] & Elite.CENTRAL_COMMITTEE) == 0]
     delegates = np.concatenate([cc, rest[: max(0, elite.congress_delegates - len(cc))]])
-    people.elite[delegates] |= Elite.CONGRESS_DELEGATE
+    people.elite[delegates] |= np.uint8(Elite.CONGRESS_DELEGATE)
 
 
 def appoint_leaders(

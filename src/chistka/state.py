@@ -171,6 +171,7 @@ class SimState:
     climate: float = 1.0  # the political climate today (see mechanisms/climate.py)
     arrested_persons: list[float] = field(default_factory=list)  # persons arrested per day
     region_persons: np.ndarray = field(init=False)  # represented persons per region
+    lightest: float = field(init=False)  # smallest agent weight (persons per agent)
 
     def __post_init__(self) -> None:
         """Count the initial population by status, fate and origin (the only full scan)."""
@@ -184,6 +185,7 @@ class SimState:
         np.add.at(self.counts, index, 1)
         self.persons = np.zeros(shape, dtype=np.float64)
         np.add.at(self.persons, index, self.people.weight.astype(np.float64))
+        self.lightest = float(self.people.weight.min()) if len(self.people) else 1.0
         self.region_persons = np.bincount(
             self.people.region.astype(np.int64),
             weights=self.people.weight.astype(np.float64),

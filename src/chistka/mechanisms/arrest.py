@@ -228,9 +228,8 @@ def draw_persons(
     """
     if persons <= 0:
         return np.empty(0, dtype=np.int64)
-    lightest = float(state.people.weight.min())
     candidates = state.sample_people(
-        rng, int(np.ceil(persons / lightest)) + 1, accept, id_range=id_range
+        rng, int(np.ceil(persons / state.lightest)) + 1, accept, id_range=id_range
     )
     if len(candidates) == 0:
         return candidates

@@ -108,13 +108,13 @@ class Operations:
                 continue
             if op.kind == "category":
                 pace = (ledger.initial_shoot + ledger.initial_camp) / op.planned_days
-                quota = np.minimum(pace, ledger.remaining)
                 if state.day % 7 == 0 and op.increase_probability > 0:
                     self.grant_increases(state, index, op, ledger, pace)
+                quota = np.minimum(pace, ledger.remaining)
             else:
                 quota = op.rate_per_year / 365.25 * self.target_persons[index]
-            for region in np.flatnonzero(quota > 0):
-                self.open_cases(state, index, op, ledger, int(region), float(quota[region]))
+            if quota.sum() > 0:
+                self.open_cases(state, index, op, ledger, quota)
 
     def grant_increases(
         self, state: SimState, index: int, op: Operation, ledger: LimitLedger, pace: np.ndarray
@@ -130,24 +130,37 @@ class Operations:
             self.increases.append(LimitIncrease(state.day, op.name, int(region), shoot, camp))
 
     def open_cases(
-        self,
-        state: SimState,
-        index: int,
-        op: Operation,
-        ledger: LimitLedger,
-        region: int,
-        persons: float,
+        self, state: SimState, index: int, op: Operation, ledger: LimitLedger, quota: np.ndarray
     ) -> None:
-        """Draw today's targets in one region and pass them to the NKVD."""
+        """Draw today's targets in all regions with a quota and pass them to the NKVD.
+
+        One draw over the whole population, restricted to regions with a quota; under limits,
+        no region opens more cases than its remaining limit allows.
+        """
         people = state.people
+        active = quota > 0
 
         def eligible(ids: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-            return state.free(ids) & self.is_target(state, op, ids)
+            ok = active[people.region[ids]]
+            ok[ok] = state.free(ids[ok]) & self.is_target(state, op, ids[ok])
+            return ok
 
-        picked = draw_persons(state, self.rng, persons, eligible, id_range=state.region_ids(region))
+        picked = draw_persons(state, self.rng, float(quota.sum()), eligible)
         if len(picked) == 0:
             return
-        ledger.opened[region] += float(people.weight[picked].astype(np.float64).sum())
+        region = people.region[picked].astype(np.int64)
+        weight = people.weight[picked].astype(np.float64)
+        if op.kind == "category":
+            order = np.argsort(region, kind="stable")
+            sums = np.cumsum(weight[order])
+            starts = np.flatnonzero(np.r_[True, region[order][1:] != region[order][:-1]])
+            offsets = np.repeat(
+                sums[starts] - weight[order][starts], np.diff(np.r_[starts, len(order)])
+            )
+            within = np.empty(len(picked), dtype=bool)
+            within[order] = sums - offsets <= ledger.remaining[region[order]]
+            picked, region, weight = picked[within], region[within], weight[within]
+        ledger.opened += np.bincount(region, weights=weight, minlength=len(ledger.opened))
         channel = "category" if op.kind == "category" else "national"
         delay = self.rng.integers(0, 7, size=len(picked))
         self.arrests.request(state, picked, channel, operation=index, delay=delay)

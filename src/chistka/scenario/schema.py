@@ -76,7 +76,10 @@ class InitialCohortShares(StrictModel):
         0.02, "joined in the underground before 1917", unit="fraction", ge=0, le=1
     )
     civil_war: float = param(0.90, "joined 1917-1920", unit="fraction", ge=0, le=1)
-    nep: float = param(0.08, "joined 1921 or later", unit="fraction", ge=0, le=1)
+    nep: float = param(0.08, "joined 1921-1923", unit="fraction", ge=0, le=1)
+    lenin_levy: float = param(0.0, "joined 1924-1927", unit="fraction", ge=0, le=1)
+    mass_recruitment: float = param(0.0, "joined 1928-1932", unit="fraction", ge=0, le=1)
+    post_freeze: float = param(0.0, "joined after the freeze", unit="fraction", ge=0, le=1)
 
     @model_validator(mode="after")
     def _sum_to_one(self) -> Self:

@@ -165,6 +165,13 @@ class TerrorPopulation(StrictModel):
     nkvd_officers: int = param(
         0, "NKVD state security officers (model assumption)", unit="persons", ge=0
     )
+    officer_party_share: float = param(
+        0.5,
+        "share of army and NKVD officers who are party members (model assumption)",
+        unit="fraction",
+        ge=0,
+        le=1,
+    )
     categories: CategoryShares = Field(
         default_factory=CategoryShares, description="registered 'anti-Soviet elements'"
     )
