@@ -113,7 +113,7 @@ class Arrests:
             )
             first = np.zeros(len(ids), dtype=bool)
             first[np.unique(ids, return_index=True)[1]] = True
-            keep = first & state.free(ids)
+            keep = first & state.free(ids) & ~self.halted(state, operation)
             ids, channel, cause, operation = ids[keep], channel[keep], cause[keep], operation[keep]
             take = self.within_capacity(state, ids)
             waiting = ~take
@@ -125,6 +125,13 @@ class Arrests:
             ids, channel, cause, operation = ids[take], channel[take], cause[take], operation[take]
             arrested = self.arrest(state, ids, channel, cause, operation)
         state.arrested_persons.append(arrested)
+
+    def halted(self, state: SimState, operation: np.ndarray) -> np.ndarray:
+        """Whether each case belongs to an operation that has ended (its cases are dropped)."""
+        ended = np.array(
+            [state.date(state.day) > op.end for op in state.scenario.operations] + [False]
+        )
+        return ended[np.where(operation >= 0, operation, len(ended) - 1)]
 
     def within_capacity(self, state: SimState, ids: np.ndarray) -> np.ndarray:
         """Which of today's (priority-ordered) cases each region can act on today."""

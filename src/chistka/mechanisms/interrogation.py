@@ -47,7 +47,9 @@ class Interrogation:
         operation: np.ndarray,
     ) -> None:
         """Schedule the interrogation of the newly arrested (payload: channel and operation)."""
-        mean = state.scenario.interrogation.investigation_days
+        params = state.scenario.interrogation
+        mass = np.isin(channel, [CHANNEL["category"], CHANNEL["national"]])
+        mean = params.investigation_days * np.where(mass, params.mass_operation_days_factor, 1.0)
         delay = 1 + self.rng.exponential(mean / 2, size=len(ids)).astype(np.int64)
         self.due.add(state.day + delay, ids, ((operation + 1) << 8) | channel)
 
@@ -70,8 +72,11 @@ class Interrogation:
             self.name_interrogators(
                 state, ids[self.rng.random(len(ids)) < params.names_interrogator]
             )
-        mean_rest = max(1.0, params.investigation_days / 2)
-        rest = self.rng.exponential(mean_rest, size=len(ids)).astype(np.int64)
+        mean_rest = np.maximum(
+            1.0,
+            params.investigation_days / 2 * np.where(mass, params.mass_operation_days_factor, 1.0),
+        )
+        rest = self.rng.exponential(mean_rest).astype(np.int64)
         self.sentencing.schedule(state, ids, channel, operation, state.day + rest)
 
     def contacts(self, state: SimState, namers: np.ndarray) -> np.ndarray:

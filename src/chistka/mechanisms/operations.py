@@ -103,11 +103,14 @@ class Operations:
     def step(self, state: SimState) -> None:
         """Open today's cases of every operation under way, and grant limit increases."""
         today = state.date(state.day)
-        for index, (op, ledger) in enumerate(zip(self.operations, self.ledgers, strict=True)):
+        for index, ledger in enumerate(self.ledgers):
+            op = state.scenario.operations[index]
             if not op.start <= today <= op.end:
                 continue
             if op.kind == "category":
-                pace = (ledger.initial_shoot + ledger.initial_camp) / op.planned_days
+                pace = (
+                    op.pace_factor * (ledger.initial_shoot + ledger.initial_camp) / op.planned_days
+                )
                 if state.day % 7 == 0 and op.increase_probability > 0:
                     self.grant_increases(state, index, op, ledger, pace)
                 quota = np.minimum(pace, ledger.remaining)
@@ -120,11 +123,16 @@ class Operations:
         self, state: SimState, index: int, op: Operation, ledger: LimitLedger, pace: np.ndarray
     ) -> None:
         """Regions that cannot keep up the pace ask for more; some are granted an increase."""
-        asking = np.flatnonzero(ledger.remaining < 7 * pace)
+        asking = np.flatnonzero(ledger.remaining < op.request_days * pace)
         granted = asking[self.rng.random(len(asking)) < op.increase_probability]
         for region in granted:
-            shoot = op.increase_factor * ledger.initial_shoot[region]
-            camp = op.increase_factor * ledger.initial_camp[region]
+            total = op.increase_factor * (
+                ledger.initial_shoot[region] + ledger.initial_camp[region]
+            )
+            share = op.increase_shoot_share
+            if share is None:
+                share = ledger.initial_shoot[region] / max(total / op.increase_factor, 1e-9)
+            shoot, camp = total * share, total * (1 - share)
             ledger.limit_shoot[region] += shoot
             ledger.limit_camp[region] += camp
             self.increases.append(LimitIncrease(state.day, op.name, int(region), shoot, camp))

@@ -73,9 +73,15 @@ class Sentencing:
         u = self.rng.random(len(ids))
         elite = (people.elite[ids] > 0) | (people.rank[ids] >= RankTier.REGIONAL)
         ordinary = ~np.isin(channel, [CHANNEL["category"], CHANNEL["national"], CHANNEL["family"]])
+        today = state.date(state.day)
+        for index, op in enumerate(state.scenario.operations):
+            if today > op.end:
+                ordinary |= operation == index
         death |= ordinary & elite & (u < params.collegium_death_share)
         death |= ordinary & ~elite & (u < params.death_share)
-        for index, op in enumerate(self.operations.operations):
+        for index, op in enumerate(state.scenario.operations):
+            if today > op.end:
+                continue
             chosen = (operation == index) & ~dropped
             if not chosen.any():
                 continue

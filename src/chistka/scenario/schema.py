@@ -563,9 +563,40 @@ class Scenario(StrictModel):
             where: how to name the place of the change in an error message.
         """
         sections: dict[str, dict[str, Any]] = {}
+        operations: dict[int, dict[str, Any]] = {}
         for path, value in changes.items():
             parts = path.split(".")
             section = parts[0]
+            if section == "operations":
+                names = [op.name for op in self.operations]
+                if len(parts) != 3 or parts[1] not in names:
+                    hint = did_you_mean(parts[1], names) if len(parts) > 1 else ""
+                    raise PydanticCustomError(
+                        "unknown_parameter",
+                        "{where}: '{path}' should be 'operations.NAME.field' with NAME one of "
+                        "{names}; {hint}",
+                        {
+                            "where": where,
+                            "path": path,
+                            "names": ", ".join(names) or "(none)",
+                            "hint": hint,
+                        },
+                    )
+                index = names.index(parts[1])
+                if parts[2] not in Operation.model_fields:
+                    raise PydanticCustomError(
+                        "unknown_parameter",
+                        "{where}: '{path}' has no field '{key}'; {hint}allowed: {allowed}",
+                        {
+                            "where": where,
+                            "path": path,
+                            "key": parts[2],
+                            "hint": did_you_mean(parts[2], sorted(Operation.model_fields)),
+                            "allowed": ", ".join(sorted(Operation.model_fields)),
+                        },
+                    )
+                operations.setdefault(index, self.operations[index].model_dump())[parts[2]] = value
+                continue
             if section not in MECHANISM_SECTIONS or len(parts) < 2:
                 hint = did_you_mean(section, MECHANISM_SECTIONS)
                 raise PydanticCustomError(
@@ -608,7 +639,20 @@ class Scenario(StrictModel):
                     )
                 node = node[key]
                 model = annotation
-        update = {}
+        update: dict[str, Any] = {}
+        if operations:
+            new_operations = list(self.operations)
+            for index, data in operations.items():
+                try:
+                    new_operations[index] = Operation.model_validate(data)
+                except ValidationError as exc:
+                    detail = "; ".join(e["msg"] for e in exc.errors())
+                    raise PydanticCustomError(
+                        "bad_parameter",
+                        "{where}: operations.{name}: {detail}",
+                        {"where": where, "name": data["name"], "detail": detail},
+                    ) from None
+            update["operations"] = new_operations
         for section, data in sections.items():
             try:
                 update[section] = type(getattr(self, section)).model_validate(data)

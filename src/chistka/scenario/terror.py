@@ -323,6 +323,13 @@ class InterrogationParams(StrictModel):
         ge=0,
         le=1,
     )
+    mass_operation_days_factor: float = param(
+        0.3,
+        "length of the investigation in mass-operation cases relative to others (the troika "
+        "and album procedures were summary; assumption)",
+        gt=0,
+        le=10,
+    )
     investigation_days: float = param(
         45, "mean time from arrest to the end of the investigation", unit="days", ge=1, le=730
     )
@@ -410,6 +417,25 @@ class Operation(StrictModel):
     increase_probability: float = param(
         0.0,
         "chance a region that has used up its limit is granted more (checked weekly)",
+        ge=0,
+        le=1,
+    )
+    pace_factor: float = param(
+        1.0,
+        "how fast regions opened cases relative to the plan (above 1: racing ahead of it)",
+        gt=0,
+        le=10,
+    )
+    request_days: int = param(
+        7,
+        "regions ask for more when their remaining limit would last fewer days than this",
+        unit="days",
+        ge=1,
+        le=365,
+    )
+    increase_shoot_share: float | None = param(
+        None,
+        "share of a granted increase in category 1 (default: as in the initial limits)",
         ge=0,
         le=1,
     )
