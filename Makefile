@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-SCENARIO ?= party-purges-1921-1936
+SCENARIO ?= great-terror
 OUT ?= out/$(SCENARIO)
 
 .PHONY: run test lint setup clean

@@ -78,7 +78,9 @@ class Sentencing:
             if today > op.end:
                 ordinary |= operation == index
         death |= ordinary & elite & (u < params.collegium_death_share)
-        death |= ordinary & ~elite & (u < params.death_share)
+        routine = channel == CHANNEL["routine"]
+        death |= ordinary & ~elite & ~routine & (u < params.death_share)
+        death |= ordinary & ~elite & routine & (u < params.routine_death_share)
         for index, op in enumerate(state.scenario.operations):
             if today > op.end:
                 continue

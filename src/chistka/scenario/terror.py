@@ -338,6 +338,12 @@ class InterrogationParams(StrictModel):
 class SentencingParams(StrictModel):
     """Sentencing: troikas, the Military Collegium, special boards; family members."""
 
+    routine_death_share: float = param(
+        0.0,
+        "share of death sentences in the routine caseload (anti-Soviet agitation and the like)",
+        ge=0,
+        le=1,
+    )
     death_share: float = param(
         0.01, "share of death sentences in ordinary political cases", ge=0, le=1
     )
