@@ -155,6 +155,12 @@ class Sim:
 
     def run(self, progress: ProgressCallback | None = None) -> Results:
         """Run the day loop from the scenario's start to its end and collect the results."""
+        return self.run_with_state(progress)[0]
+
+    def run_with_state(
+        self, progress: ProgressCallback | None = None
+    ) -> tuple[Results, SimState, list]:
+        """Run, and also return the final state and the mechanisms (for tests and inspection)."""
         state, mechanisms = self.build()
         events_by_day: dict[int, list] = {}
         for event in self.scenario.events:
@@ -181,4 +187,8 @@ class Sim:
             "package_version": __version__,
             "parameters": self.scenario.model_dump(mode="json"),
         }
-        return Results.collect(state, daily, daily_persons, provenance)
+        operations = next((m for m in mechanisms if isinstance(m, Operations)), None)
+        results = Results.collect(state, daily, daily_persons, provenance)
+        if operations is not None:
+            results.operations = operations.summary()
+        return results, state, mechanisms

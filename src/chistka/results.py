@@ -43,6 +43,8 @@ class Results:
     campaign_names: list[str]
     operation_names: list[str]
     provenance: dict[str, Any]
+    population_summary: dict[str, Any] = field(default_factory=dict)
+    operations: pd.DataFrame = field(default_factory=pd.DataFrame)  # limits and their use
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -68,6 +70,7 @@ class Results:
             campaign_names=[c.name for c in state.scenario.campaigns],
             operation_names=[o.name for o in state.scenario.operations],
             provenance=provenance,
+            population_summary=state.population_summary,
         )
 
     # --- tables ------------------------------------------------------------------------------
@@ -302,6 +305,8 @@ class Results:
             self.events_frame().to_parquet(tmp / "events.parquet", index=False)
             self.campaigns().to_parquet(tmp / "campaigns.parquet", index=False)
             self.comparison().to_csv(tmp / "comparison.csv", index=False)
+            if len(self.operations):
+                self.operations.to_csv(tmp / "operations.csv", index=False)
             (tmp / "summary.json").write_text(json.dumps(_jsonable(self.summary()), indent=2))
             (tmp / "provenance.json").write_text(json.dumps(_jsonable(self.provenance), indent=2))
             if report:

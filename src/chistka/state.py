@@ -46,6 +46,30 @@ class EventKind(IntEnum):
     LIMIT_INCREASED = 21
 
 
+def summarise_population(people: People) -> dict:
+    """The population on the first day, in persons: the denominators of shares and risks.
+
+    Keys: total_persons, hostile_persons, party_persons, rank_persons (rank tier -> persons
+    among candidates and members), elite_persons ('cc1934', 'congress17'), officer_persons.
+    """
+    weight = people.weight.astype(np.float64)
+    in_party = (people.status == Status.CANDIDATE) | (people.status == Status.MEMBER)
+    rank = np.bincount(
+        people.rank[in_party].astype(np.int64), weights=weight[in_party], minlength=5
+    )
+    return {
+        "total_persons": float(weight.sum()),
+        "hostile_persons": float(weight[people.hostile].sum()),
+        "party_persons": float(weight[in_party].sum()),
+        "rank_persons": {int(tier): float(rank[tier]) for tier in range(len(rank))},
+        "elite_persons": {
+            "cc1934": float(weight[(people.elite & 1) > 0].sum()),
+            "congress17": float(weight[(people.elite & 2) > 0].sum()),
+        },
+        "officer_persons": float(weight[people.role == 1].sum()),
+    }
+
+
 class EventLog:
     """Append-only log of events, kept as column chunks and joined once at the end."""
 
@@ -172,6 +196,8 @@ class SimState:
     arrested_persons: list[float] = field(default_factory=list)  # persons arrested per day
     region_persons: np.ndarray = field(init=False)  # represented persons per region
     lightest: float = field(init=False)  # smallest agent weight (persons per agent)
+    party_weight: float = field(init=False)  # persons per agent in the party stratum
+    population_summary: dict = field(init=False)  # the population at the start, in persons
 
     def __post_init__(self) -> None:
         """Count the initial population by status, fate and origin (the only full scan)."""
@@ -186,6 +212,9 @@ class SimState:
         self.persons = np.zeros(shape, dtype=np.float64)
         np.add.at(self.persons, index, self.people.weight.astype(np.float64))
         self.lightest = float(self.people.weight.min()) if len(self.people) else 1.0
+        population = self.scenario.population
+        self.party_weight = float(np.float32(1.0 / (population.party_scale or population.scale)))
+        self.population_summary = summarise_population(self.people)
         self.region_persons = np.bincount(
             self.people.region.astype(np.int64),
             weights=self.people.weight.astype(np.float64),

@@ -38,7 +38,7 @@ class Appeals:
     def step(self, state: SimState) -> None:
         """Decide the appeals due today."""
         ids, payload = self.pending.pop(state.day)
-        still_expelled = state.people.status[ids] == Status.EXPELLED
+        still_expelled = (state.people.status[ids] == Status.EXPELLED) & state.free(ids)
         ids, payload = ids[still_expelled], payload[still_expelled]
         if len(ids) == 0:
             return

@@ -78,7 +78,7 @@ class Admissions:
     def step(self, state: SimState) -> None:
         """Admit today's candidates."""
         params = state.scenario.admissions
-        expected = params.rate_per_year * state.scale / 365.25
+        expected = params.rate_per_year / state.party_weight / 365.25
         k = int(self.rng.poisson(expected)) if expected > 0 else 0
         if k == 0:
             return
@@ -92,7 +92,12 @@ class Admissions:
             def eligible(
                 ids: np.ndarray, rng: np.random.Generator, origin: int = origin
             ) -> np.ndarray:
-                ok = (people.status[ids] == Status.NONPARTY) & (people.origin[ids] == origin)
+                ok = (
+                    (people.status[ids] == Status.NONPARTY)
+                    & (people.origin[ids] == origin)
+                    & (people.fate[ids] == Fate.FREE)
+                    & (people.weight[ids] == state.party_weight)
+                )
                 candidates = ids[ok]
                 accept = density[network.workplace(candidates)] / DENSITY_CAP
                 ok[ok] = rng.random(len(candidates)) < accept

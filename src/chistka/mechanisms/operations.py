@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from chistka.mechanisms.arrest import Arrests, draw_persons
 from chistka.rng import stream
@@ -89,6 +90,26 @@ class Operations:
                     minlength=n_regions,
                 )
             )
+
+    def summary(self) -> pd.DataFrame:
+        """Per operation: limits at the start and at the end, cases opened, sentences, increases."""
+        rows = []
+        for op, ledger in zip(self.operations, self.ledgers, strict=True):
+            rows.append(
+                {
+                    "operation": op.name,
+                    "kind": op.kind,
+                    "initial_limit_shoot": float(ledger.initial_shoot.sum()),
+                    "initial_limit_camp": float(ledger.initial_camp.sum()),
+                    "final_limit_shoot": float(ledger.limit_shoot.sum()),
+                    "final_limit_camp": float(ledger.limit_camp.sum()),
+                    "cases_opened": float(ledger.opened.sum()),
+                    "sentenced_shoot": float(ledger.sentenced_shoot.sum()),
+                    "sentenced_camp": float(ledger.sentenced_camp.sum()),
+                    "increases_granted": sum(1 for i in self.increases if i.operation == op.name),
+                }
+            )
+        return pd.DataFrame(rows)
 
     @staticmethod
     def is_target(state: SimState, op: Operation, ids: np.ndarray) -> np.ndarray:
