@@ -25,9 +25,47 @@ PARTY_PURGES_CALIBRATION = [
 ]
 
 
+# Issue 3: yearly political convictions and death sentences 1935-1940 within 20% each.
+GREAT_TERROR_CALIBRATION = [
+    f"{kind}_{year}" for year in range(1935, 1941) for kind in ("convicted", "death_sentences")
+]
+
+
 @pytest.fixture(scope="module")
 def party_purges():
     return Sim.from_scenario("party-purges-1921-1936").run()
+
+
+@pytest.fixture(scope="module")
+def great_terror():
+    return Sim.from_scenario("great-terror").run()
+
+
+@pytest.mark.parametrize("record_id", GREAT_TERROR_CALIBRATION)
+def test_great_terror_reproduces_calibration_rows(great_terror, record_id):
+    table = great_terror.comparison().set_index("record_id")
+    assert record_id in table.index, f"{record_id} is not compared"
+    row = table.loc[record_id]
+    assert row["inside"], f"{row['label']}: model {row['model']:.4g}, record {row['record']:.4g}"
+
+
+def test_great_terror_spikes_in_1937_and_1938(great_terror):
+    convictions = {
+        y: great_terror.observable(f"political_convictions:{y}") for y in range(1935, 1941)
+    }
+    assert min(convictions[1937], convictions[1938]) > 2 * max(
+        convictions[y] for y in (1935, 1936, 1939, 1940)
+    )
+
+
+def test_great_terror_match_stored_summary(great_terror):
+    stored = json.loads((REGRESSION / "great-terror.json").read_text())
+    fresh = json.loads(json.dumps(regression_summary(great_terror)))
+    found = differences(stored, fresh)
+    assert not found, (
+        "results changed (refresh with scripts/refresh_regression.py if intended):\n"
+        + ("\n".join(found[:20]))
+    )
 
 
 @pytest.mark.parametrize("record_id", PARTY_PURGES_CALIBRATION)

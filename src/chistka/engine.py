@@ -125,6 +125,14 @@ class Sim:
             network=network,
             leadership=leadership,
             party_density=density,
+            party_stratum=None
+            if stratum is None
+            else np.concatenate(
+                [
+                    np.arange(s, s + k)
+                    for s, k in zip(network.layout.start[:-1], stratum, strict=True)
+                ]
+            ),
         )
         promotion = Promotion(state)
         appeals = Appeals(state, promotion)

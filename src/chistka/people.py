@@ -235,6 +235,10 @@ def synthesise(
         people.origin[former] = rng.choice(
             len(ORIGINS), size=len(former), p=pop.party.origin.as_array()
         )
+        pool = shuffled[n_party + n_expelled :]
+        people.origin[pool] = rng.choice(
+            len(ORIGINS), size=len(pool), p=scenario.admissions.origin_preference.as_array()
+        )
     k = len(party)
     people.cohort[party] = _initial_cohorts(scenario, rng, k)
     people.join_day[party] = 0

@@ -198,6 +198,7 @@ class SimState:
     lightest: float = field(init=False)  # smallest agent weight (persons per agent)
     party_weight: float = field(init=False)  # persons per agent in the party stratum
     population_summary: dict = field(init=False)  # the population at the start, in persons
+    party_stratum: np.ndarray | None = None  # ids kept at party scale (None: everybody)
 
     def __post_init__(self) -> None:
         """Count the initial population by status, fate and origin (the only full scan)."""
@@ -312,25 +313,33 @@ class SimState:
         k: int,
         accept: Callable[[np.ndarray, np.random.Generator], np.ndarray],
         *,
-        max_draws: int = 5_000_000,
+        max_draws: int | None = None,
         give_up: int = 100_000,
         id_range: tuple[int, int] | None = None,
+        among: np.ndarray | None = None,
     ) -> np.ndarray:
         """K distinct people drawn uniformly among those `accept` admits (rejection sampling).
 
         The work grows with k and with the rarity of acceptable people, not with the population.
         `accept(ids, rng)` returns a boolean mask. Fewer than k come back only when acceptable
-        people are too rare to be found within `max_draws` draws, or none is found in the first
+        people are too rare to be found within `max_draws` draws (default: 200,000 plus 2,000
+        per person wanted), or none is found in the first
         `give_up` draws (the acceptable have run out). `id_range` restricts the
-        draw to ids in [low, high) (a region).
+        draw to ids in [low, high) (a region), `among` to the given ids (a stratum).
         """
         chosen: list[np.ndarray] = []
         found = drawn_total = accepted_total = 0
         low, high = id_range if id_range is not None else (0, len(self.people))
+        if max_draws is None:
+            max_draws = 200_000 + 2_000 * k
         while found < k and drawn_total < max_draws:
             rate = (accepted_total + 1) / (drawn_total + 2)
             size = int(min(1 << 16, (k - found) / rate * 1.2 + 16))
-            drawn = rng.integers(low, high, size=size)
+            drawn = (
+                rng.integers(low, high, size=size)
+                if among is None
+                else among[rng.integers(0, len(among), size=size)]
+            )
             batch = drawn[accept(drawn, rng)]
             drawn_total += size
             accepted_total += len(batch)

@@ -103,7 +103,9 @@ class Admissions:
                 ok[ok] = rng.random(len(candidates)) < accept
                 return ok
 
-            admitted.append(state.sample_people(self.rng, int(count), eligible))
+            admitted.append(
+                state.sample_people(self.rng, int(count), eligible, among=state.party_stratum)
+            )
         ids = np.concatenate(admitted)
         people.cohort[ids] = cohort_of_year(state.date(state.day).year)
         people.join_day[ids] = state.day

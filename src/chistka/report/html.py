@@ -19,8 +19,10 @@ import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 
+from chistka.analysis import terror
 from chistka.record import compared_observables, records
 from chistka.scenario.schema import ORIGINS
+from chistka.state import EventKind
 
 if TYPE_CHECKING:
     from chistka.results import Results
@@ -65,6 +67,34 @@ TITLES = {
 }
 """Section titles (tests look for them)."""
 
+TERROR_TITLES = {
+    "terror_record": "Arrests, convictions and death sentences per month against the record",
+    "terror_channels": "Arrests by origin (channel) per month",
+    "terror_rank": "Risk of arrest and execution by rank",
+    "terror_reproduction": "Reproduction number of the arrest cascade",
+    "terror_tree": "An example cascade: who brought about whose arrest",
+    "terror_detection": "Enemy detection: precision, recall, category and network victims",
+}
+"""Titles of the sections shown only for runs with arrests (tests look for them)."""
+
+TERROR_COLOURS = {"arrests": "#1f77b4", "convictions": "#ff7f0e", "death_sentences": "#d62728"}
+
+CHANNEL_COLOURS = {
+    "category": "#8c564b",
+    "national": "#bcbd22",
+    "routine": "#c7c7c7",
+    "expelled": "#9467bd",
+    "testimony": "#d62728",
+    "denunciation": "#1f77b4",
+    "self_protection": "#17becf",
+    "family": "#e377c2",
+    "army": "#2ca02c",
+    "show_trial": "#000000",
+}
+"""Colour per arrest channel: category victims in earth tones, network victims in colours."""
+
+RANK_NAMES = ("rank and file", "cell secretary", "district", "regional", "central")
+
 CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2em auto;
        max-width: 1100px; padding: 0 1em; color: #222; line-height: 1.45; }
@@ -104,6 +134,7 @@ def write_report(results: Results, path: Path) -> None:
             _OUTCOMES_NOTE,
         ),
         _section("origins", figures.add(_origins_figure(results)), _ORIGINS_NOTE),
+        *_terror_sections(results, figures),
         _reading_section(),
         _provenance_section(results),
     ]
@@ -143,7 +174,8 @@ class _Figures:
 def _section(key: str, content: str, note: str = "") -> str:
     """One titled section: the content and an explanatory note under it."""
     note_html = f'<p class="note">{note}</p>' if note else ""
-    return f'<section id="{key}">\n<h2>{_esc(TITLES[key])}</h2>\n{content}\n{note_html}\n</section>'
+    title = TITLES.get(key) or TERROR_TITLES[key]
+    return f'<section id="{key}">\n<h2>{_esc(title)}</h2>\n{content}\n{note_html}\n</section>'
 
 
 def _header(results: Results, summary: dict[str, Any]) -> str:
@@ -535,6 +567,393 @@ def _monthly(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[keep]
 
 
+# --- the terror (runs with arrests only) -------------------------------------------------------
+
+
+def _terror_sections(results: Results, figures: _Figures) -> list[str]:
+    """Sections on the terror: the record by month, channels, rank, R, a cascade, detection.
+
+    None for a run without arrests, so that such a run's report is unchanged.
+    """
+    if not np.any(results.events["kind"] == int(EventKind.ARRESTED)):
+        return []
+    risk = terror.risk_by_rank(results)
+    tree = terror.cascade_tree(results)
+    tree_content = (
+        figures.add(_tree_figure(tree)) if len(tree) else "<p>No arrest caused another.</p>"
+    )
+    return [
+        _section(
+            "terror_record",
+            figures.add(_terror_record_figure(terror.monthly_against_record(results))),
+            _TERROR_RECORD_NOTE,
+        ),
+        _section(
+            "terror_channels",
+            figures.add(_channels_figure(terror.arrests_by_channel(results))),
+            _CHANNELS_NOTE,
+        ),
+        _section("terror_rank", figures.add(_rank_figure(risk)) + _rank_table(risk), _RANK_NOTE),
+        _section(
+            "terror_reproduction",
+            figures.add(_reproduction_figure(terror.reproduction_number(results))),
+            _REPRODUCTION_NOTE,
+        ),
+        _section("terror_tree", tree_content, _tree_note(tree)),
+        _section(
+            "terror_detection",
+            _detection_table(terror.enemy_detection(results))
+            + _victims_table(terror.victims_by_origin(results)),
+            _DETECTION_NOTE,
+        ),
+    ]
+
+
+def _terror_record_figure(monthly: pd.DataFrame) -> go.Figure:
+    """The model's monthly arrests, convictions, death sentences; the record's monthly average."""
+    fig = go.Figure()
+    labels = {
+        "arrests": "arrests",
+        "convictions": "convictions",
+        "death_sentences": "death sentences",
+    }
+    for column, name in labels.items():
+        fig.add_trace(
+            go.Scatter(
+                x=monthly.index,
+                y=monthly[column].round(0),
+                mode="lines+markers",
+                marker={"size": 4},
+                name=f"model: {name} per month",
+                line={"color": TERROR_COLOURS[column], "width": 2},
+                hovertemplate=f"{name}<br>%{{x|%Y-%m}}: %{{y:,.0f}}<extra>model</extra>",
+            )
+        )
+    end = monthly.index[-1] + pd.offsets.MonthBegin(1)
+    for column, name in labels.items():
+        record = monthly[f"record_{column}"]
+        if record.isna().all():
+            continue
+        fig.add_trace(
+            go.Scatter(
+                x=[*monthly.index, end],
+                y=[*record.round(0), record.iloc[-1]],
+                mode="lines",
+                line_shape="hv",
+                name=f"record: {name}, yearly total ÷ 12",
+                line={"color": TERROR_COLOURS[column], "width": 1.5, "dash": "dash"},
+                hovertemplate=(
+                    f"{name}<br>%{{x|%Y}}: %{{y:,.0f}} a month (yearly total ÷ 12)"
+                    "<extra>record</extra>"
+                ),
+            )
+        )
+    fig.update_layout(
+        title=TERROR_TITLES["terror_record"],
+        xaxis_title="month",
+        yaxis={"title": "persons per month", "tickformat": ",.0f", "rangemode": "tozero"},
+        hovermode="x unified",
+        legend={"orientation": "h", "y": -0.15},
+    )
+    return fig
+
+
+def _channels_figure(channels: pd.DataFrame) -> go.Figure:
+    """Monthly arrests stacked by channel, category channels at the bottom."""
+    fig = go.Figure()
+    for name in (*terror.CATEGORY_CHANNELS, *terror.NETWORK_CHANNELS):
+        if name not in channels or not channels[name].any():
+            continue
+        label = name.replace("_", " ")
+        fig.add_trace(
+            go.Scatter(
+                x=channels.index,
+                y=channels[name].round(0),
+                name=label,
+                mode="lines",
+                stackgroup="arrests",
+                line={"width": 0.5, "color": CHANNEL_COLOURS.get(name)},
+                hovertemplate=f"{label}<br>%{{x|%Y-%m}}: %{{y:,.0f}}<extra></extra>",
+            )
+        )
+    fig.update_layout(
+        title=TERROR_TITLES["terror_channels"],
+        xaxis_title="month",
+        yaxis={"title": "persons arrested per month", "tickformat": ",.0f"},
+        hovermode="x unified",
+    )
+    return fig
+
+
+def _rank_figure(risk: pd.DataFrame) -> go.Figure:
+    """Arrested and shot shares per rank tier and elite body (counts without a population)."""
+    shares = bool(risk["population"].notna().any())
+    columns = ("arrested_share", "shot_share") if shares else ("arrested", "shot")
+    fig = go.Figure()
+    for column, colour in zip(columns, ("#ff7f0e", "#d62728"), strict=True):
+        label = "arrested" if column.startswith("arrested") else "shot"
+        hover = [
+            f"<b>{group}</b><br>{label}: {_count(row[label])} of {_count(row['population'])}"
+            + (f" ({_share(row[column])})" if shares else "")
+            for group, row in risk.iterrows()
+        ]
+        fig.add_trace(
+            go.Bar(
+                x=list(risk.index),
+                y=risk[column],
+                name=label,
+                marker_color=colour,
+                hovertext=hover,
+                hoverinfo="text",
+            )
+        )
+    fig.update_layout(
+        title=TERROR_TITLES["terror_rank"],
+        barmode="group",
+        xaxis={"title": "rank tier in the party / elite body of 1934", "type": "category"},
+        yaxis={
+            "title": "share of the group on the first day" if shares else "persons",
+            "tickformat": ".0%" if shares else ",.0f",
+        },
+    )
+    return fig
+
+
+def _reproduction_figure(frame: pd.DataFrame) -> go.Figure:
+    """R per month, stacked by how the arrests were caused, with the R = 1 line."""
+    arrested = frame["arrested"].where(frame["arrested"] > 0)
+    fig = go.Figure()
+    for column, label, colour in (
+        ("caused_testimony", "by testimony", CHANNEL_COLOURS["testimony"]),
+        (
+            "caused_denunciation",
+            "by self-protective denunciation",
+            CHANNEL_COLOURS["self_protection"],
+        ),
+        ("caused_family", "as family", CHANNEL_COLOURS["family"]),
+    ):
+        fig.add_trace(
+            go.Scatter(
+                x=frame.index,
+                y=(frame[column] / arrested).round(4),
+                name=f"arrests caused {label}",
+                mode="lines",
+                stackgroup="r",
+                line={"width": 0.5, "color": colour},
+                hovertemplate=f"{label}<br>%{{x|%Y-%m}}: %{{y:.3f}}<extra></extra>",
+            )
+        )
+    fig.add_trace(
+        go.Scatter(
+            x=frame.index,
+            y=frame["R"].round(4),
+            name="R (all)",
+            mode="lines",
+            line={"color": "#222", "width": 2},
+            hovertemplate="R<br>%{x|%Y-%m}: %{y:.3f}<extra></extra>",
+        )
+    )
+    fig.add_hline(y=1, line={"color": "#7f7f7f", "dash": "dash"}, annotation_text="R = 1")
+    top = float(np.nanmax(frame["R"].to_numpy())) if frame["R"].notna().any() else 0.0
+    fig.update_layout(
+        title=TERROR_TITLES["terror_reproduction"],
+        xaxis_title="month of the arrests that caused others",
+        yaxis={
+            "title": "later arrests caused per person arrested",
+            "range": [0, max(1.1, top * 1.1)],
+        },
+        hovermode="x unified",
+    )
+    return fig
+
+
+def _tree_figure(tree: pd.DataFrame) -> go.Figure:
+    """The cascade as a tree: the root on top, each level below, edges coloured by channel."""
+    children: dict[int, list[int]] = {}
+    for row, parent in enumerate(tree["parent"]):
+        children.setdefault(int(parent), []).append(row)
+    x: dict[int, float] = {}
+    leaves = 0
+
+    def place(node: int) -> float:
+        nonlocal leaves
+        kids = children.get(node, [])
+        if not kids:
+            x[node] = float(leaves)
+            leaves += 1
+        else:
+            x[node] = float(np.mean([place(k) for k in kids]))
+        return x[node]
+
+    place(-1)  # -1 is the root
+    depth = {-1: 0, **{row: int(d) for row, d in enumerate(tree["depth"])}}
+    fig = go.Figure()
+    for channel in dict.fromkeys(str(c) for c in tree["channel"]):
+        xs: list[float | None] = []
+        ys: list[float | None] = []
+        for row in np.flatnonzero((tree["channel"].astype(str) == channel).to_numpy()):
+            parent = int(tree["parent"].iloc[row])
+            xs += [x[parent], x[int(row)], None]
+            ys += [-depth[parent], -depth[int(row)], None]
+        fig.add_trace(
+            go.Scatter(
+                x=xs,
+                y=ys,
+                mode="lines",
+                name=channel.replace("_", " "),
+                line={"color": CHANNEL_COLOURS.get(channel, "#999"), "width": 1.5},
+                hoverinfo="skip",
+            )
+        )
+    rows = list(range(len(tree)))
+    official = [(tree["rank"].iloc[r] >= 2) or (tree["elite"].iloc[r] > 0) for r in rows]
+    fig.add_trace(
+        go.Scatter(
+            x=[x[r] for r in rows],
+            y=[-depth[r] for r in rows],
+            mode="markers",
+            name="arrested",
+            showlegend=False,
+            marker={
+                "size": [11 if o else 7 for o in official],
+                "symbol": ["diamond" if o else "circle" for o in official],
+                "color": [CHANNEL_COLOURS.get(str(c), "#999") for c in tree["channel"]],
+                "line": {"color": "#333", "width": 0.5},
+            },
+            hovertext=[_tree_hover(tree.iloc[r]) for r in rows],
+            hoverinfo="text",
+        )
+    )
+    attrs = tree.attrs
+    fig.add_trace(
+        go.Scatter(
+            x=[x[-1]],
+            y=[0],
+            mode="markers",
+            name="root",
+            marker={"size": 16, "symbol": "star", "color": "#000"},
+            hovertext=[
+                f"<b>person {attrs['root']}</b> (root)<br>{_rank_label(attrs['root_rank'])}"
+                f"{_elite_label(attrs['root_elite'])}<br>arrested "
+                f"{attrs['root_date']:%Y-%m-%d}<br>{attrs['root_descendants']} arrests below"
+            ],
+            hoverinfo="text",
+        )
+    )
+    levels = int(tree["depth"].max())
+    fig.update_layout(
+        title=TERROR_TITLES["terror_tree"],
+        xaxis={"visible": False},
+        yaxis={
+            "title": "generation of the cascade",
+            "tickvals": [-d for d in range(levels + 1)],
+            "ticktext": ["root", *(str(d) for d in range(1, levels + 1))],
+            "zeroline": False,
+        },
+        hovermode="closest",
+    )
+    return fig
+
+
+def _tree_hover(edge: pd.Series) -> str:
+    channel = str(edge["channel"]).replace("_", " ")
+    return (
+        f"<b>person {edge['person']}</b><br>{_rank_label(edge['rank'])}"
+        f"{_elite_label(edge['elite'])}<br>arrested {pd.Timestamp(edge['date']):%Y-%m-%d} "
+        f"by {channel} of person {edge['cause']}<br>hidden type: "
+        f"{'hostile' if edge['hostile'] else 'loyal'}<br>{edge['descendants']} arrests below"
+    )
+
+
+def _rank_label(rank: Any) -> str:
+    rank = int(rank)
+    return RANK_NAMES[rank] if 0 <= rank < len(RANK_NAMES) else f"rank {rank}"
+
+
+def _elite_label(elite: Any) -> str:
+    elite = int(elite)
+    parts = [n for bit, n in ((1, "CC 1934"), (2, "17th Congress")) if elite & bit]
+    return f" ({', '.join(parts)})" if parts else ""
+
+
+def _tree_note(tree: pd.DataFrame) -> str:
+    if not len(tree):
+        return ""
+    attrs = tree.attrs
+    return (
+        f"The root is person {attrs['root']}, {_rank_label(attrs['root_rank'])} official"
+        f"{_elite_label(attrs['root_elite'])}, arrested on {attrs['root_date']:%Y-%m-%d}: "
+        "of the arrested officials (district rank and above, or the 1934 elite) the one whose "
+        f"arrest led to the most further arrests, {attrs['root_descendants']} in all. Each level "
+        "below is one generation: people named in his testimony, denounced by his frightened "
+        f"contacts, or arrested as his family, and so on ({len(tree)} arrests drawn, to depth "
+        f"{int(tree['depth'].max())}). Diamonds are officials; hover for dates and ranks."
+    )
+
+
+def _rank_table(risk: pd.DataFrame) -> str:
+    head = "".join(
+        f"<th>{c}</th>"
+        for c in ("group", "on the first day", "arrested", "shot", "arrested share", "shot share")
+    )
+    rows = [
+        f'<tr><td>{_esc(group)}</td><td class="num">{_count(row["population"])}</td>'
+        f'<td class="num">{_count(row["arrested"])}</td><td class="num">{_count(row["shot"])}</td>'
+        f'<td class="num">{_share(row["arrested_share"])}</td>'
+        f'<td class="num">{_share(row["shot_share"])}</td></tr>'
+        for group, row in risk.iterrows()
+    ]
+    return _table(head, rows)
+
+
+def _detection_table(detection: pd.DataFrame) -> str:
+    total = detection.loc["all", "arrested"]
+    head = "".join(
+        f"<th>{c}</th>"
+        for c in ("arrested as", "persons", "share of arrests", "hostile", "precision", "recall")
+    )
+    rows = []
+    for group, row in detection.iterrows():
+        if group not in ("all", "category victims", "network victims") and not row["arrested"]:
+            continue
+        label = "all arrests" if group == "all" else str(group).replace("_", " ")
+        strong = group in ("all", "category victims", "network victims")
+        cell = f"<td><b>{_esc(label)}</b></td>" if strong else f"<td>{_esc(label)}</td>"
+        rows.append(
+            f'<tr>{cell}<td class="num">{_count(row["arrested"])}</td>'
+            f'<td class="num">{_share(row["arrested"] / total if total else math.nan)}</td>'
+            f'<td class="num">{_count(row["hostile_arrested"])}</td>'
+            f'<td class="num">{_share(row["precision"])}</td>'
+            f'<td class="num">{_share(row["recall"])}</td></tr>'
+        )
+    return _table(head, rows)
+
+
+def _victims_table(victims: pd.DataFrame) -> str:
+    head = "".join(
+        f"<th>{c}</th>"
+        for c in ("year", "category victims", "network victims", "all arrests", "network share")
+    )
+    rows = []
+    for year, row in victims.iterrows():
+        network = row["network_victims"] / row["total"] if row["total"] else math.nan
+        rows.append(
+            f'<tr><td>{year}</td><td class="num">{_count(row["category_victims"])}</td>'
+            f'<td class="num">{_count(row["network_victims"])}</td>'
+            f'<td class="num">{_count(row["total"])}</td>'
+            f'<td class="num">{_share(network)}</td></tr>'
+        )
+    return _table(head, rows)
+
+
+def _table(head: str, rows: list[str]) -> str:
+    return (
+        f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n"
+        + "\n".join(rows)
+        + "\n</tbody>\n</table>"
+    )
+
+
 # --- text sections -----------------------------------------------------------------------------
 
 _MEMBERSHIP_NOTE = (
@@ -554,6 +973,40 @@ _OUTCOMES_NOTE = (
 )
 _ORIGINS_NOTE = (
     "Members and candidates together, stacked by social origin as recorded at admission."
+)
+
+
+_TERROR_RECORD_NOTE = (
+    "Solid lines: the model per calendar month (convictions are death and camp sentences). "
+    "Dashed steps: the record's total for each year divided by twelve, a monthly average (the "
+    "record gives yearly figures only), so months above the step run ahead of the year's pace. "
+    "The record's arrest figures count arrests on all charges and are partly unverified; its "
+    "conviction and death-sentence figures are those the scenario is calibrated on."
+)
+_CHANNELS_NOTE = (
+    "Persons arrested per month by how the arrest came about. Bottom (earth tones): category "
+    "victims, arrested for what they were (Order 00447's registers, the national operations, "
+    "the routine caseload). Above: network victims, arrested through testimony, denunciation, "
+    "self-protective denunciation, a past expulsion, the army purge, family ties, show trials."
+)
+_RANK_NOTE = (
+    "Each person counted once. Rank tiers count people who were ever in the party (rank and "
+    "file includes former members expelled before the run); the elite bodies are the Central "
+    "Committee elected in 1934 and the delegates to the 17th Congress. Shares divide by the "
+    "group's size on the first day of the run."
+)
+_REPRODUCTION_NOTE = (
+    "For the persons arrested in each month: the later arrests their arrest caused (people they "
+    "named under interrogation, arrests after denunciations by their frightened contacts, their "
+    "family after their sentence), per person arrested. Stacked areas split R by cause; the "
+    "dashed line is R = 1, above which the cascade would feed itself. The last months understate "
+    "R: the run ends before their victims' cases are opened."
+)
+_DETECTION_NOTE = (
+    "Precision: share of the arrested whose hidden type is hostile. Recall: share of all hostile "
+    "persons in the population who were arrested. Each person counted once, by the channel of "
+    "the first arrest. A precision close to the population's share of hostile persons means the "
+    "arrests were no better than chance at finding them."
 )
 
 

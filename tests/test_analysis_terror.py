@@ -1,0 +1,202 @@
+"""Analyses of the terror (chistka.analysis.terror) and the report's terror sections."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from chistka import Sim
+from chistka.analysis import terror
+from chistka.analysis.observables import ObservableOutOfRun
+from chistka.report import write_report
+from chistka.report.html import TERROR_TITLES
+from chistka.scenario.terror import CHANNELS
+
+
+@pytest.fixture(scope="session")
+def terror_results():
+    return Sim.from_scenario("great-terror", seed=1, scale=0.005).run()
+
+
+@pytest.fixture(scope="session")
+def purge_results():
+    return Sim.from_scenario("party-purges-1921-1936", seed=1, scale=0.002).run()
+
+
+@pytest.fixture(scope="session")
+def arrests(terror_results):
+    events = terror_results.events_frame()
+    return events[events["event"] == "arrested"]
+
+
+def test_run_has_arrests(arrests):
+    assert len(arrests) > 0
+
+
+def test_reproduction_number_non_negative_and_finite(terror_results):
+    table = terror.reproduction_number(terror_results)
+    assert list(table.columns[:4]) == [
+        "arrested",
+        "caused_testimony",
+        "caused_denunciation",
+        "caused_family",
+    ]
+    active = table[table["arrested"] > 0]
+    assert len(active) > 0
+    assert np.isfinite(active["R"]).all()
+    assert (active["R"] >= 0).all()
+    assert table.loc[table["arrested"] == 0, "R"].isna().all()
+    parts = active[["caused_testimony", "caused_denunciation", "caused_family"]].sum(axis=1)
+    assert np.allclose(parts / active["arrested"], active["R"])
+    assert table["caused"].sum() > 0
+
+
+def test_reproduction_number_counts_cascade_arrests(terror_results, arrests):
+    table = terror.reproduction_number(terror_results)
+    cascade = arrests[arrests["channel"].isin(terror.CASCADE_CHANNELS)]
+    # every cascade arrest is caused by someone arrested before, within the run
+    assert table["caused"].sum() == pytest.approx(cascade["persons"].sum())
+    assert table["arrested"].sum() == pytest.approx(arrests["persons"].sum())
+
+
+def test_cascade_tree_follows_cause_links(terror_results, arrests):
+    tree = terror.cascade_tree(terror_results)
+    assert len(tree) > 0
+    root = tree.attrs["root"]
+    assert root is not None
+    first = arrests[arrests["person"] == root]
+    assert ((first["rank"] >= 2) | (first["elite"] > 0)).any()
+    links = set(
+        zip(
+            arrests["cause"],
+            arrests["person"],
+            arrests["channel"].astype(str),
+            arrests["date"],
+            strict=True,
+        )
+    )
+    for edge in tree.itertuples(index=False):
+        assert (edge.cause, edge.person, str(edge.channel), edge.date) in links
+        assert edge.channel in terror.CASCADE_CHANNELS
+        if edge.parent < 0:
+            assert edge.depth == 1
+            assert edge.cause == root
+        else:
+            parent = tree.iloc[edge.parent]
+            assert edge.depth == parent["depth"] + 1
+            assert edge.cause == parent["person"]
+            assert edge.date > parent["date"]
+    assert tree["depth"].max() <= 4
+    assert tree.attrs["root_descendants"] >= len(tree)
+
+
+def test_cascade_tree_limits_and_root(terror_results):
+    small = terror.cascade_tree(terror_results, max_depth=1, max_nodes=3)
+    assert len(small) <= 3
+    assert (small["depth"] == 1).all()
+    chosen = terror.cascade_tree(terror_results)
+    again = terror.cascade_tree(terror_results, root=chosen.attrs["root"])
+    assert again.attrs["root"] == chosen.attrs["root"]
+    assert len(again) == len(chosen)
+    with pytest.raises(ValueError, match="never arrested"):
+        terror.cascade_tree(terror_results, root=-5)
+
+
+def test_enemy_detection(terror_results, arrests):
+    table = terror.enemy_detection(terror_results)
+    precision = table["precision"].dropna()
+    assert len(precision) > 0
+    assert ((precision >= 0) & (precision <= 1)).all()
+    recall = table["recall"].dropna()
+    assert ((recall >= 0) & (recall <= 1)).all()
+    once = arrests.drop_duplicates("person")
+    assert table.loc["all", "arrested"] == pytest.approx(once["persons"].sum())
+    assert table.loc["all", "hostile_arrested"] == pytest.approx(
+        once.loc[once["hostile"], "persons"].sum()
+    )
+    split = table.loc["category victims", "arrested"] + table.loc["network victims", "arrested"]
+    assert split == pytest.approx(table.loc["all", "arrested"])
+    if terror.population(terror_results).get("hostile_persons"):
+        assert not math.isnan(table.loc["all", "recall"])
+
+
+def test_enemy_detection_recall_needs_population(terror_results):
+    class Bare:
+        pass
+
+    bare = Bare()
+    bare.__dict__.update(
+        {k: getattr(terror_results, k) for k in ("events", "start", "scale", "counts")}
+    )
+    table = terror.enemy_detection(bare)
+    assert math.isnan(table.loc["all", "recall"])
+    assert not math.isnan(table.loc["all", "precision"])
+
+
+def test_victims_split_sums_to_all_arrests(terror_results, arrests):
+    victims = terror.victims_by_origin(terror_results)
+    assert set(CHANNELS) <= set(victims.columns)
+    assert np.allclose(victims["category_victims"] + victims["network_victims"], victims["total"])
+    assert victims["total"].sum() == pytest.approx(arrests["persons"].sum())
+    yearly = arrests.groupby(arrests["date"].dt.year)["persons"].sum()
+    assert np.allclose(victims["total"].reindex(yearly.index), yearly)
+
+
+def test_risk_by_rank(terror_results):
+    risk = terror.risk_by_rank(terror_results)
+    assert list(risk.index) == [*terror.RANK_GROUPS, *terror.ELITE_GROUPS]
+    assert (risk[["arrested", "shot"]] >= 0).all().all()
+    assert (risk["shot"] <= risk["arrested"] + 1e-9).all()
+    assert risk["arrested"].sum() > 0
+    if terror.population(terror_results).get("rank_persons"):
+        shares = risk["arrested_share"].dropna()
+        assert len(shares) > 0
+        assert (shares >= 0).all()
+
+
+def test_monthly_against_record_matches_observables(terror_results):
+    monthly = terror.monthly_against_record(terror_results)
+    yearly = monthly.groupby(monthly.index.year).sum()
+    checked = 0
+    for year in yearly.index:
+        try:
+            convictions = terror_results.observable(f"political_convictions:{year}")
+        except ObservableOutOfRun:
+            continue
+        checked += 1
+        assert yearly.loc[year, "convictions"] == pytest.approx(convictions)
+        assert yearly.loc[year, "death_sentences"] == pytest.approx(
+            terror_results.observable(f"death_sentences:{year}")
+        )
+        assert yearly.loc[year, "arrests"] == pytest.approx(
+            terror_results.observable(f"arrests:{year}")
+        )
+    assert checked >= 5
+    row = monthly.loc["1937-03-01"]
+    from chistka.record import get
+
+    assert row["record_convictions"] == pytest.approx(get("convicted_1937").value / 12)
+
+
+def test_report_has_terror_sections(terror_results, tmp_path):
+    path = tmp_path / "terror.html"
+    write_report(terror_results, path)
+    text = path.read_text(encoding="utf-8")
+    for title in TERROR_TITLES.values():
+        assert title in text
+
+
+def test_report_without_arrests_has_no_terror_sections(purge_results, tmp_path):
+    path = tmp_path / "purges.html"
+    write_report(purge_results, path)
+    text = path.read_text(encoding="utf-8")
+    for title in TERROR_TITLES.values():
+        assert title not in text
+
+
+def test_analyses_of_a_run_without_arrests(purge_results):
+    assert terror.cascade_tree(purge_results).empty
+    assert terror.reproduction_number(purge_results)["caused"].sum() == 0
+    assert terror.victims_by_origin(purge_results)["total"].sum() == 0
