@@ -1,0 +1,64 @@
+"""Property tests of the terror mechanisms: invariants hold for any seed and parameters."""
+
+import copy
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from chistka import Sim
+from chistka.people import Fate
+from chistka.scenario import scenario_from_dict
+from chistka.state import EventKind
+from tests.test_terror import TERROR
+
+ABSORBING = (EventKind.SENTENCED_DEATH, EventKind.DIED_IN_CAMP)
+
+
+def small_terror(seed: int, named: float, torture: float, death: float) -> dict:
+    data = copy.deepcopy(TERROR)
+    data["scenario"].update({"start": "1937-03-01", "end": "1938-12-31", "seed": seed})
+    data["population"]["size"] = 1_500_000
+    data["arrest"]["named_arrest_probability"] = named
+    data["interrogation"]["torture"] = torture
+    data["sentencing"]["death_share"] = death
+    data["show_trials"] = []
+    return data
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 2**31),
+    named=st.floats(0, 1),
+    torture=st.floats(0, 5),
+    death=st.floats(0, 1),
+)
+def test_terror_invariants(seed, named, torture, death):
+    results, state, _ = Sim(
+        scenario_from_dict(small_terror(seed, named, torture, death))
+    ).run_with_state()
+    counts = results.counts
+    # every person is in exactly one (status, fate) every day, and counts are never negative
+    assert np.all(counts.sum(axis=(1, 2, 3)) == len(state.people))
+    assert np.all(counts >= 0)
+    # the dead stay dead: the number shot or died never decreases
+    dead = counts[:, :, [Fate.SHOT, Fate.DIED], :].sum(axis=(1, 2, 3))
+    assert np.all(np.diff(dead) >= 0)
+    # cumulative arrests never decrease and match the log
+    log = results.events
+    arrested = log["kind"] == EventKind.ARRESTED
+    assert np.all(np.diff(np.bincount(log["day"][arrested], minlength=state.n_days).cumsum()) >= 0)
+    # nobody has an event after an absorbing one
+    final = np.isin(log["kind"], [int(k) for k in ABSORBING])
+    last_day = dict(zip(log["person"][final].tolist(), log["day"][final].tolist(), strict=True))
+    later = [
+        p
+        for p, d in zip(log["person"].tolist(), log["day"].tolist(), strict=True)
+        if p in last_day and d > last_day[p]
+    ]
+    assert later == []
+    # confessions only by the arrested, and at most one arrest per person per day
+    confessed = set(log["person"][log["kind"] == EventKind.CONFESSED].tolist())
+    assert confessed <= set(log["person"][arrested].tolist())
+    pairs = np.stack([log["person"][arrested], log["day"][arrested]], axis=1)
+    assert len(np.unique(pairs, axis=0)) == len(pairs)
