@@ -58,16 +58,6 @@ def test_great_terror_spikes_in_1937_and_1938(great_terror):
     )
 
 
-def test_great_terror_match_stored_summary(great_terror):
-    stored = json.loads((REGRESSION / "great-terror.json").read_text())
-    fresh = json.loads(json.dumps(regression_summary(great_terror)))
-    found = differences(stored, fresh)
-    assert not found, (
-        "results changed (refresh with scripts/refresh_regression.py if intended):\n"
-        + ("\n".join(found[:20]))
-    )
-
-
 @pytest.mark.parametrize("record_id", PARTY_PURGES_CALIBRATION)
 def test_party_purges_reproduce_calibration_rows(party_purges, record_id):
     table = party_purges.comparison().set_index("record_id")
@@ -90,9 +80,13 @@ def test_every_builtin_scenario_has_a_stored_summary():
         )
 
 
-def test_party_purges_match_stored_summary(party_purges):
-    stored = json.loads((REGRESSION / "party-purges-1921-1936.json").read_text())
-    fresh = json.loads(json.dumps(regression_summary(party_purges)))
+@pytest.mark.parametrize(
+    ("name", "fixture"),
+    [("party-purges-1921-1936", "party_purges"), ("great-terror", "great_terror")],
+)
+def test_builtin_scenario_matches_stored_summary(name, fixture, request):
+    stored = json.loads((REGRESSION / f"{name}.json").read_text())
+    fresh = json.loads(json.dumps(regression_summary(request.getfixturevalue(fixture))))
     found = differences(stored, fresh)
     assert not found, (
         "results changed (refresh with scripts/refresh_regression.py if intended):\n"
