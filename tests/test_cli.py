@@ -164,3 +164,18 @@ def test_atomic_directory_keeps_previous_output_on_failure(tmp_path):
         raise RuntimeError("killed mid-write")
     assert (target / "summary.json").read_text() == "{}"
     assert [p.name for p in tmp_path.iterdir()] == ["out"]
+
+
+def test_params_lists_every_field_with_description():
+    from chistka.scenario.reference import fields
+
+    infos = list(fields())
+    assert len(infos) > 100
+    assert all(info.description for info in infos), [i.path for i in infos if not i.description]
+    paths = {info.path for info in infos}
+    assert {"population.scale", "arrest.capacity_per_million", "operations[].limit_shoot",
+            "review.criteria.origin_alien"} <= paths
+    result = chistka("params", "arrest")
+    assert result.returncode == 0
+    assert "arrest.delay_days" in result.stdout
+    assert chistka("params", "nosuchfield").returncode == 2

@@ -138,6 +138,30 @@ def scenarios() -> None:
     console.print(table)
 
 
+@app.command()
+def params(
+    section: Annotated[
+        str | None, typer.Argument(help="only fields whose path starts with this, e.g. 'arrest'")
+    ] = None,
+) -> None:
+    """List every scenario field: default, unit or range, description and source."""
+    from chistka.scenario.reference import fields
+
+    table = Table(title="Scenario fields")
+    for column in ("field", "default", "unit / range", "description"):
+        table.add_column(column, overflow="fold")
+    shown = 0
+    for info in fields():
+        if section and not info.path.startswith(section):
+            continue
+        description = info.description + (f" (source: {info.source})" if info.source else "")
+        table.add_row(info.path, info.default, info.allowed, description)
+        shown += 1
+    if shown == 0:
+        fail(f"no scenario field starts with '{section}'")
+    console.print(table)
+
+
 def main() -> None:
     """Entry point for `python -m chistka`."""
     app()

@@ -1,0 +1,76 @@
+"""A reference of every scenario field: path, default, unit or range, description, source."""
+
+from __future__ import annotations
+
+import types
+import typing
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic_core import PydanticUndefined
+
+from chistka.scenario.schema import Scenario
+
+
+@dataclass(frozen=True)
+class FieldInfo:
+    """One documented field of the scenario schema."""
+
+    path: str
+    default: str
+    allowed: str
+    description: str
+    source: str
+
+
+def _allowed(info: Any) -> str:
+    parts = []
+    for meta in info.metadata:
+        for name, symbol in (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<")):
+            value = getattr(meta, name, None)
+            if value is not None:
+                parts.append(f"{symbol} {value}")
+    extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+    unit = extra.get("unit")
+    return ", ".join(([f"in {unit}"] if unit else []) + parts)
+
+
+def _submodel(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
+        for arg in typing.get_args(annotation):
+            found = _submodel(arg)
+            if found is not None:
+                return found
+    if typing.get_origin(annotation) is list:
+        (arg,) = typing.get_args(annotation)
+        return _submodel(arg)
+    return None
+
+
+def fields(model: type[BaseModel] = Scenario, prefix: str = "") -> Iterator[FieldInfo]:
+    """Every field of the schema, depth first (list items are shown as NAME[])."""
+    for name, info in model.model_fields.items():
+        annotation = info.annotation
+        path = f"{prefix}{name}"
+        if typing.get_origin(annotation) is list:
+            path += "[]"
+        sub = _submodel(annotation)
+        default = info.default
+        if default is PydanticUndefined:
+            shown = "required" if info.default_factory is None else "(table)"
+        else:
+            shown = repr(default)
+        if sub is not None and typing.get_origin(annotation) is not dict:
+            yield FieldInfo(
+                path, "(table)" if shown != "required" else shown, "", info.description or "", ""
+            )
+            yield from fields(sub, path + ".")
+            continue
+        extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+        yield FieldInfo(
+            path, shown, _allowed(info), info.description or "", str(extra.get("source", ""))
+        )
