@@ -10,7 +10,7 @@ from chistka import Sim
 from chistka.people import Fate
 from chistka.scenario import scenario_from_dict
 from chistka.state import EventKind
-from tests.test_terror import TERROR
+from test_terror import TERROR
 
 ABSORBING = (EventKind.SENTENCED_DEATH, EventKind.DIED_IN_CAMP)
 
