@@ -179,3 +179,13 @@ def test_params_lists_every_field_with_description():
     assert result.returncode == 0
     assert "arrest.delay_days" in result.stdout
     assert chistka("params", "nosuchfield").returncode == 2
+
+
+def test_record_lists_rows_with_sources_and_claims():
+    result = chistka("record", "--role", "claim")
+    assert result.returncode == 0
+    assert "seed_4M_executed" in result.stdout.replace("\n", "").replace("│", "").replace(" ", "")
+    result = chistka("record", "--search", "cc17_size")
+    assert result.returncode == 0 and "139" in result.stdout
+    assert chistka("record", "--role", "nonsense").returncode == 2
+    assert chistka("record", "--search", "no-such-figure").returncode == 2

@@ -139,6 +139,75 @@ def scenarios() -> None:
 
 
 @app.command()
+def record(
+    search: Annotated[
+        str | None, typer.Option(help="only rows whose id, quantity, period or source contain it")
+    ] = None,
+    role: Annotated[
+        str | None, typer.Option(help="only rows of this role: input, calibration or claim")
+    ] = None,
+) -> None:
+    """Print the historical record: figures with range, source and verified flag.
+
+    Claims from popular texts are shown with what the archival record says instead.
+    """
+    from chistka.record import ROLES, records
+
+    if role is not None and role not in ROLES:
+        fail(f"--role must be one of {', '.join(ROLES)} (got '{role}')")
+    rows = [
+        row
+        for row in records().values()
+        if (role is None or row.role == role)
+        and (
+            search is None
+            or any(
+                search.lower() in text.lower()
+                for text in (row.id, row.quantity, row.period, row.source, row.population_scope)
+            )
+        )
+    ]
+    if not rows:
+        fail(f"no record row matches (search={search!r}, role={role!r})")
+    table = Table(title=f"The historical record ({len(rows)} rows)", show_lines=True)
+    for column in (
+        "id",
+        "role",
+        "quantity",
+        "period",
+        "value",
+        "range",
+        "verified",
+        "source / what the record says",
+    ):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        span = (
+            ""
+            if row.low is None and row.high is None
+            else (f"{_number(row.low)} - {_number(row.high)}")
+        )
+        note = row.dispute_note if row.role == "claim" else row.source
+        table.add_row(
+            row.id,
+            row.role,
+            row.quantity,
+            row.period,
+            _number(row.value),
+            span,
+            "yes" if row.verified else "[yellow]no[/]",
+            note,
+        )
+    console.print(table)
+
+
+def _number(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value:,.0f}" if abs(value) >= 10 else f"{value:g}"
+
+
+@app.command()
 def params(
     section: Annotated[
         str | None, typer.Argument(help="only fields whose path starts with this, e.g. 'arrest'")
