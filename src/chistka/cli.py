@@ -231,6 +231,11 @@ def params(
     console.print(table)
 
 
+from chistka.commands.sweep import sweep_command  # noqa: E402
+
+app.command("sweep")(sweep_command)
+
+
 def main() -> None:
     """Entry point for `python -m chistka`."""
     app()

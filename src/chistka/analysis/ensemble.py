@@ -1,0 +1,470 @@
+"""Ensembles: many runs of one scenario over seeds and parameter values, run in parallel.
+
+`plan` lays out the runs: the cartesian product of the parameter values (each product is a
+*parameter set*, ``p000``, ``p001``, ...) times the seeds (``s001``, ``s002``, ...), every run
+with a stable id such as ``p000-s001``. The same seeds are used for every parameter set (common
+random numbers), so that differences between sets are not seed noise.
+
+`run_ensemble` runs them on all local cores with joblib (loky processes by default), or on an
+existing Dask cluster through joblib's Dask backend, and writes each run into its own directory
+of the output directory (atomically, by `Results.save`), with a ``plan.json`` at the top that
+records the scenario and the runs. A run depends only on its scenario, parameters and seed, so
+the results are the same whether the runs are done one after the other, in local processes or on
+a cluster. A sweep that was stopped can be resumed: complete runs are kept, the others run again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+import numbers
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+from pydantic_core import PydanticCustomError
+
+from chistka import __version__
+from chistka.errors import ChistkaError
+from chistka.scenario import Scenario, load_scenario
+
+PLAN_FILE = "plan.json"
+"""Name of the file at the top of an ensemble's directory that records its scenario and runs."""
+
+PLAN_FORMAT = 1
+"""Version of the layout of plan.json."""
+
+COMPLETE_MARKER = "summary.json"
+"""A run directory holding this file is complete (runs are written atomically)."""
+
+DASK_CONNECT_TIMEOUT_S = 30
+"""How long to try to reach a Dask scheduler."""
+
+DASK_WAIT_FOR_WORKERS_S = 120
+"""How long to wait for a Dask cluster without workers to get some before giving up."""
+
+SweepProgress = Callable[[int, int, "str | None"], None]
+"""Called as progress(runs_done, runs_total, run_id): once before the first run with the runs
+already complete (run_id None), then after each finished run with its id."""
+
+_LEFTOVER = re.compile(r"^\.(?P<name>.+)\.(?:tmp|old)-[^/]*$")
+"""Temporary directories that `atomic_directory` leaves behind when a process is killed."""
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One run of an ensemble: the scenario, the parameter overrides and the seed.
+
+    Attributes:
+        run_id: stable identifier, ``pNNN-sNNN``: parameter set and seed number; the name of
+            the run's directory.
+        set_id: the parameter set, ``pNNN`` (runs with the same overrides share it).
+        seed: the run seed.
+        overrides: 'section.field' (or 'operations.NAME.field') -> value, applied to the
+            scenario with `Scenario.with_parameters`.
+        scenario_ref: the scenario's built-in name or file path, recorded in the provenance.
+        scenario: the scenario before the overrides.
+        scale: agents per represented person, overriding the scenario's (None: keep it).
+    """
+
+    run_id: str
+    set_id: str
+    seed: int
+    overrides: dict[str, Any]
+    scenario_ref: str
+    scenario: Scenario = field(repr=False, compare=False)
+    scale: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The spec as plain JSON types, without the scenario (plan.json stores it once)."""
+        return {
+            "run_id": self.run_id,
+            "set_id": self.set_id,
+            "seed": self.seed,
+            "overrides": dict(self.overrides),
+            "scale": self.scale,
+        }
+
+    def resolved_scenario(self) -> Scenario:
+        """The scenario with this run's overrides applied."""
+        if not self.overrides:
+            return self.scenario
+        return apply_overrides(self.scenario, self.overrides, where=f"run {self.run_id}")
+
+
+def apply_overrides(scenario: Scenario, overrides: Mapping[str, Any], where: str) -> Scenario:
+    """`scenario.with_parameters(overrides)`, with a bad override reported as a ChistkaError.
+
+    Raises:
+        ChistkaError: an unknown parameter or a value it does not allow; the message names the
+            parameter.
+    """
+    try:
+        return scenario.with_parameters(dict(overrides), where=where)
+    except PydanticCustomError as exc:
+        raise ChistkaError(exc.message()) from None
+    except ValidationError as exc:
+        raise ChistkaError(f"{where}: {exc}") from None
+
+
+def format_value(value: Any) -> str:
+    """A parameter value as it would be written on the command line (true, 0.5, name)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def default_seeds(scenario: Scenario, count: int) -> list[int]:
+    """`count` seeds counted up from the scenario's seed (1, 2, ... for the default seed 1)."""
+    first = scenario.scenario.seed
+    return [first + i for i in range(count)]
+
+
+def plan(
+    scenario_ref: str | Path | Scenario,
+    seeds: int | Sequence[int],
+    sets: Mapping[str, Sequence[Any]] | None = None,
+    *,
+    scale: float | None = None,
+    name: str | None = None,
+) -> list[RunSpec]:
+    """Lay out an ensemble: every combination of the parameter values, each with every seed.
+
+    Args:
+        scenario_ref: a built-in scenario name, a scenario file, or a loaded scenario.
+        seeds: how many seeds (counted up from the scenario's seed: 1..N by default), or the
+            seeds themselves.
+        sets: parameter ('section.field' or 'operations.NAME.field') -> the values to try;
+            None or empty for the scenario as it is.
+        scale: agents per represented person for every run (None: the scenario's).
+        name: how to name the scenario in the provenance (default: `scenario_ref`, or the
+            scenario's name when a loaded scenario is given).
+
+    Returns:
+        The runs, parameter set by parameter set, seed by seed: ``p000-s001``, ``p000-s002``,
+        ..., ``p001-s001``, ...
+
+    Raises:
+        ChistkaError: no seeds, a bad scale, an unknown parameter, a value out of range or a
+            combination of values the scenario does not allow (the message names the field).
+    """
+    if isinstance(scenario_ref, Scenario):
+        scenario = scenario_ref
+        ref = name or scenario.scenario.name
+    else:
+        scenario = load_scenario(scenario_ref)
+        ref = name or str(scenario_ref)
+    seed_list = _seed_list(scenario, seeds)
+    if scale is not None and not 0 < scale <= 1:
+        raise ChistkaError(f"population.scale (--scale): must be in (0, 1] (got {scale})")
+    sets = dict(sets or {})
+    for path, values in sets.items():
+        values = list(values)
+        if not values:
+            raise ChistkaError(f"--set {path}: no values given")
+        for value in values:
+            apply_overrides(scenario, {path: value}, where=f"--set {path}={format_value(value)}")
+        if len({_json_key(v) for v in values}) != len(values):
+            raise ChistkaError(f"--set {path}: a value is repeated ({_join(values)})")
+    paths = list(sets)
+    combos = list(itertools.product(*(list(sets[p]) for p in paths)))
+    set_width = max(3, len(str(len(combos) - 1)))
+    seed_width = max(3, len(str(len(seed_list))))
+    specs: list[RunSpec] = []
+    for index, combo in enumerate(combos):
+        overrides = dict(zip(paths, combo, strict=True))
+        if len(overrides) > 1:
+            where = "--set " + " ".join(f"{p}={format_value(v)}" for p, v in overrides.items())
+            apply_overrides(scenario, overrides, where=where)
+        set_id = f"p{index:0{set_width}d}"
+        for number, seed in enumerate(seed_list, start=1):
+            specs.append(
+                RunSpec(
+                    run_id=f"{set_id}-s{number:0{seed_width}d}",
+                    set_id=set_id,
+                    seed=seed,
+                    overrides=overrides,
+                    scenario_ref=ref,
+                    scenario=scenario,
+                    scale=scale,
+                )
+            )
+    return specs
+
+
+def _seed_list(scenario: Scenario, seeds: int | Sequence[int]) -> list[int]:
+    if isinstance(seeds, bool):
+        raise ChistkaError(f"--seeds must be a number of seeds or a list of seeds (got {seeds})")
+    if isinstance(seeds, numbers.Integral):
+        seeds = int(seeds)
+        if seeds < 1:
+            raise ChistkaError(f"--seeds must be >= 1 (got {seeds})")
+        return default_seeds(scenario, seeds)
+    seed_list = [int(s) for s in seeds]
+    if not seed_list:
+        raise ChistkaError("--seeds: no seeds given")
+    if any(s < 0 or s > 2**63 - 1 for s in seed_list):
+        raise ChistkaError(f"seeds must be in [0, 2**63 - 1] (got {_join(seed_list)})")
+    if len(set(seed_list)) != len(seed_list):
+        raise ChistkaError(f"a seed is repeated ({_join(seed_list)})")
+    return seed_list
+
+
+def _json_default(value: Any) -> Any:
+    """JSON for numpy scalars (and text for anything else JSON cannot hold)."""
+    item = getattr(value, "item", None)
+    return item() if callable(item) else str(value)
+
+
+def _json_key(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=_json_default)
+
+
+def _join(values: Sequence[Any]) -> str:
+    return ", ".join(format_value(v) for v in values)
+
+
+# --- running -----------------------------------------------------------------------------------
+
+
+def run_spec(spec: RunSpec, out_dir: str) -> str:
+    """Run one spec and write its results to ``out_dir/run_id`` (atomically); return the run id.
+
+    A top-level function of its arguments only, so that joblib and Dask can send it to worker
+    processes on any machine (the output directory must be visible to them).
+    """
+    from chistka.engine import Sim
+
+    sim = Sim(spec.resolved_scenario(), seed=spec.seed, scale=spec.scale, name=spec.scenario_ref)
+    results = sim.run()
+    results.provenance["ensemble"] = {
+        "run_id": spec.run_id,
+        "set_id": spec.set_id,
+        "overrides": dict(spec.overrides),
+    }
+    results.save(Path(out_dir) / spec.run_id, report=False)
+    return spec.run_id
+
+
+def plan_document(specs: Sequence[RunSpec]) -> dict[str, Any]:
+    """What plan.json holds: the scenario (before overrides), the parameter sets and the runs."""
+    first = specs[0]
+    sets: dict[str, dict[str, Any]] = {}
+    for spec in specs:
+        sets.setdefault(spec.set_id, dict(spec.overrides))
+    return {
+        "format": PLAN_FORMAT,
+        "package_version": __version__,
+        "scenario_ref": first.scenario_ref,
+        "scenario": first.scenario.model_dump(mode="json"),
+        "scale": first.scale,
+        "seeds": list(dict.fromkeys(spec.seed for spec in specs)),
+        "sets": sets,
+        "runs": [spec.to_dict() for spec in specs],
+    }
+
+
+def read_plan(out_dir: str | Path) -> dict[str, Any] | None:
+    """The plan.json of an ensemble directory, or None if it has none."""
+    path = Path(out_dir) / PLAN_FILE
+    if not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ChistkaError(f"cannot read {path}: {exc}") from None
+
+
+def is_complete(run_dir: Path) -> bool:
+    """Whether a run directory holds a complete run."""
+    return (run_dir / COMPLETE_MARKER).is_file()
+
+
+def remove_leftovers(out_dir: Path, run_ids: Sequence[str]) -> list[Path]:
+    """Remove the temporary directories that killed runs of these ids left behind."""
+    wanted = set(run_ids) | {PLAN_FILE}
+    removed = []
+    if not out_dir.is_dir():
+        return removed
+    for entry in sorted(out_dir.iterdir()):
+        match = _LEFTOVER.match(entry.name)
+        if match is None or match["name"] not in wanted:
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
+        removed.append(entry)
+    return removed
+
+
+def run_ensemble(
+    specs: Sequence[RunSpec],
+    out_dir: str | Path,
+    *,
+    n_jobs: int = -1,
+    dask_address: str | None = None,
+    resume: bool = False,
+    progress: SweepProgress | None = None,
+) -> list[Path]:
+    """Run an ensemble's runs in parallel and write each to ``out_dir/RUN_ID``.
+
+    Args:
+        specs: the runs (from `plan`), all of the same scenario.
+        out_dir: the ensemble's directory; plan.json goes at its top.
+        n_jobs: local worker processes (-1: one per core; 1: one after the other in this
+            process). Ignored with `dask_address`: Dask uses all its workers' threads.
+        dask_address: the scheduler of a running Dask cluster (e.g. 'tcp://host:8786'); its
+            workers need chistka installed and must see `out_dir` (a shared filesystem).
+        resume: finish a sweep that was stopped: keep complete runs, run the others again.
+            Without it, a directory that already holds a sweep is an error.
+        progress: called as progress(done, total, run_id), see `SweepProgress`.
+
+    Returns:
+        The run directories, in the order of `specs`.
+
+    Raises:
+        ChistkaError: an empty or inconsistent list of runs, an output directory holding another
+            sweep, a Dask cluster that cannot be reached or whose workers cannot write to
+            `out_dir`.
+    """
+    specs = list(specs)
+    _check_specs(specs)
+    if n_jobs == 0:
+        raise ChistkaError("--jobs must not be 0 (-1 for one process per core)")
+    out_dir = Path(out_dir).expanduser().resolve()
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ChistkaError(f"--out {out_dir} exists and is not a directory")
+    document = plan_document(specs)
+    existing = read_plan(out_dir)
+    if existing is not None:
+        if not resume:
+            raise ChistkaError(
+                f"{out_dir} already holds a sweep ({PLAN_FILE}); pass --resume to finish it, or "
+                "choose another --out"
+            )
+        _check_same_plan(existing, document, out_dir)
+    run_ids = [spec.run_id for spec in specs]
+    remove_leftovers(out_dir, run_ids)
+    _write_json_atomic(out_dir / PLAN_FILE, document)
+    todo = [s for s in specs if not (resume and is_complete(out_dir / s.run_id))]
+    done = len(specs) - len(todo)
+    if progress is not None:
+        progress(done, len(specs), None)
+    if todo:
+        runs = _execute(todo, out_dir, n_jobs=n_jobs, dask_address=dask_address)
+        with contextlib.closing(runs):
+            for run_id in runs:
+                if not is_complete(out_dir / run_id):
+                    raise ChistkaError(
+                        f"run {run_id} finished but {out_dir / run_id} is missing here: the "
+                        "workers must write to a filesystem this machine sees (give --out on a "
+                        "shared disk)"
+                    )
+                done += 1
+                if progress is not None:
+                    progress(done, len(specs), run_id)
+    return [out_dir / run_id for run_id in run_ids]
+
+
+def _check_specs(specs: list[RunSpec]) -> None:
+    if not specs:
+        raise ChistkaError("nothing to run: the ensemble has no runs")
+    ids = [spec.run_id for spec in specs]
+    repeated = sorted({i for i in ids if ids.count(i) > 1})
+    if repeated:
+        raise ChistkaError(f"run ids must be unique (repeated: {', '.join(repeated)})")
+    first = specs[0]
+    for spec in specs[1:]:
+        if spec.scenario_ref != first.scenario_ref or spec.scenario != first.scenario:
+            raise ChistkaError(
+                f"an ensemble runs one scenario (run {spec.run_id} has another than {first.run_id})"
+            )
+        if spec.scale != first.scale:
+            raise ChistkaError(f"an ensemble runs at one scale (run {spec.run_id} differs)")
+
+
+def _comparable(document: dict[str, Any]) -> dict[str, Any]:
+    """The parts of a plan that must match for a sweep to be resumed (JSON-normalised)."""
+    keys = ("scenario", "scale", "runs")
+    return json.loads(json.dumps({k: document.get(k) for k in keys}, default=_json_default))
+
+
+def _check_same_plan(existing: dict[str, Any], document: dict[str, Any], out_dir: Path) -> None:
+    old, new = _comparable(existing), _comparable(document)
+    if old == new:
+        return
+    differs = [key for key in old if old[key] != new[key]]
+    raise ChistkaError(
+        f"--resume: {out_dir} holds a different sweep ({', '.join(differs)} differ from its "
+        f"{PLAN_FILE}); give the same scenario, --seeds, --set and --scale, or another --out"
+    )
+
+
+def _write_json_atomic(path: Path, data: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.tmp-", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            json.dump(data, stream, indent=2, default=_json_default)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _execute(
+    specs: list[RunSpec], out_dir: Path, *, n_jobs: int, dask_address: str | None
+) -> Iterator[str]:
+    """Run the specs; yield each run id as its run is written (in the order they finish)."""
+    target = str(out_dir)
+    if dask_address is not None:
+        yield from _execute_dask(specs, target, dask_address, n_jobs)
+        return
+    if n_jobs == 1:
+        for spec in specs:
+            yield run_spec(spec, target)
+        return
+    import joblib
+
+    parallel = joblib.Parallel(n_jobs=n_jobs, return_as="generator_unordered", batch_size=1)
+    yield from parallel(joblib.delayed(run_spec)(spec, target) for spec in specs)
+
+
+def _execute_dask(specs: list[RunSpec], target: str, address: str, n_jobs: int) -> Iterator[str]:
+    import joblib
+
+    try:
+        from dask.distributed import Client
+    except ImportError:
+        raise ChistkaError(
+            "--dask needs dask.distributed: pip install 'dask[distributed]'"
+        ) from None
+    try:
+        client = Client(address, timeout=f"{DASK_CONNECT_TIMEOUT_S}s", set_as_default=False)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise ChistkaError(f"--dask: cannot connect to the scheduler at {address}: {exc}") from None
+    with client:
+        try:
+            with joblib.parallel_config(
+                backend="dask", client=client, wait_for_workers_timeout=DASK_WAIT_FOR_WORKERS_S
+            ):
+                parallel = joblib.Parallel(
+                    n_jobs=n_jobs, return_as="generator_unordered", batch_size=1
+                )
+                yield from parallel(joblib.delayed(run_spec)(spec, target) for spec in specs)
+        except TimeoutError as exc:
+            if "no worker" not in str(exc):
+                raise
+            raise ChistkaError(
+                f"--dask: the cluster at {address} has no workers after "
+                f"{DASK_WAIT_FOR_WORKERS_S} s ({exc})"
+            ) from None

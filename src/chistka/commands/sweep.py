@@ -1,0 +1,184 @@
+"""`chistka sweep`: an ensemble of runs over seeds and parameter values, locally or on Dask.
+
+Registered in `chistka.cli` as ``chistka sweep SCENARIO --seeds N [--set param=v1,v2 ...]
+[--out DIR] [--dask ADDRESS] [--resume] [--jobs N]``. Bad input is reported as one message
+naming the field, with exit status 2 and no traceback.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from chistka.errors import ChistkaError
+
+console = Console()
+errors = Console(stderr=True)
+
+_TRUE = {"true", "yes", "on"}
+_FALSE = {"false", "no", "off"}
+
+
+def parse_value(text: str) -> int | float | bool | str:
+    """A --set value: an int, a float, a bool (true/false, yes/no, on/off) or else a string."""
+    text = text.strip()
+    lowered = text.lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        value = float(text)
+    except ValueError:
+        return text
+    return value if math.isfinite(value) else text
+
+
+def parse_set_options(options: list[str] | None) -> dict[str, list[Any]]:
+    """``['review.noise_sd=0.5,1', 'promotion.enabled=true']`` -> parameter -> values.
+
+    Raises:
+        ChistkaError: an option without '=', a parameter without values, an empty value, or a
+            parameter given twice.
+    """
+    sets: dict[str, list[Any]] = {}
+    for option in options or []:
+        path, sep, values = option.partition("=")
+        path = path.strip()
+        if not sep or not path:
+            raise ChistkaError(
+                f"--set '{option}': expected PARAMETER=VALUE[,VALUE...], e.g. "
+                "--set review.noise_sd=0.5,1.0"
+            )
+        if path in sets:
+            raise ChistkaError(f"--set {path}: given twice (list all its values in one --set)")
+        items = [item.strip() for item in values.split(",")]
+        if not values.strip() or any(not item for item in items):
+            raise ChistkaError(f"--set {path}: empty value in '{option}'")
+        sets[path] = [parse_value(item) for item in items]
+    return sets
+
+
+def fail(message: str) -> None:
+    """Print a user-facing error and exit with status 2."""
+    errors.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code=2)
+
+
+def sweep_command(
+    scenario: Annotated[str, typer.Argument(help="built-in scenario name or path to a TOML file")],
+    seeds: Annotated[
+        int,
+        typer.Option(
+            "--seeds", help="runs per parameter set (seeds counted up from the scenario's seed)"
+        ),
+    ] = 10,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            metavar="PARAM=V1,V2",
+            help="parameter values to sweep, e.g. review.noise_sd=0.5,1.0 or "
+            "operations.NAME.field=...; repeat for more parameters (all combinations are run)",
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="output directory (default: out/SCENARIO-sweep)")
+    ] = None,
+    dask: Annotated[
+        str | None,
+        typer.Option(
+            metavar="ADDRESS",
+            help="run on a Dask cluster, e.g. tcp://host:8786 (its workers must see --out)",
+        ),
+    ] = None,
+    resume: Annotated[
+        bool,
+        typer.Option("--resume", help="finish a stopped sweep: keep complete runs, redo the rest"),
+    ] = False,
+    n_jobs: Annotated[
+        int,
+        typer.Option("--jobs", "-j", help="local processes (-1: one per core; 1: no parallelism)"),
+    ] = -1,
+    scale: Annotated[
+        float | None, typer.Option(help="agents per represented person, in (0, 1]")
+    ] = None,
+    report: Annotated[bool, typer.Option(help="write ensemble.html")] = True,
+) -> None:
+    """Run a scenario over seeds and parameter values in parallel, and plot the ensemble."""
+    from chistka.analysis.ensemble import plan, run_ensemble
+
+    try:
+        if n_jobs == 0:
+            fail("--jobs must not be 0 (-1 for one process per core)")
+        specs = plan(scenario, seeds, parse_set_options(set_), scale=scale)
+        name = specs[0].scenario.scenario.name
+        target = out if out is not None else Path("out") / f"{name}-sweep"
+        sets = len({spec.set_id for spec in specs})
+        where = f"Dask at {dask}" if dask else _local(n_jobs)
+        console.print(
+            f"{name}: {len(specs)} runs ({sets} parameter set{'s' * (sets != 1)} x "
+            f"{len(specs) // sets} seeds) on {where} -> {target}/",
+            highlight=False,
+        )
+        with Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("runs"),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            TextColumn("{task.fields[last]}"),
+            console=console,
+        ) as progress:
+            task = progress.add_task(f"sweep {name}", total=len(specs), last="")
+
+            def advance(done: int, total: int, run_id: str | None) -> None:
+                last = f"skipped {done} complete" if run_id is None and done else run_id or ""
+                progress.update(task, completed=done, total=total, last=last)
+
+            run_ensemble(
+                specs, target, n_jobs=n_jobs, dask_address=dask, resume=resume, progress=advance
+            )
+        written = ["plan.json"]
+        if report:
+            from chistka.report.ensemble import write_ensemble_report
+
+            with console.status("writing ensemble.html"):
+                write_ensemble_report(target)
+            written.append("ensemble.html")
+        console.print(f"wrote {target}/: {len(specs)} run directories, {', '.join(written)}")
+    except ChistkaError as exc:
+        fail(str(exc))
+    except KeyboardInterrupt:
+        errors.print(
+            "[bold red]interrupted:[/] complete runs are kept; run the same command with "
+            "--resume to finish the sweep",
+            highlight=False,
+        )
+        raise typer.Exit(code=130) from None
+
+
+def _local(n_jobs: int) -> str:
+    if n_jobs == 1:
+        return "this process"
+    if n_jobs < 0:
+        return "all local cores" if n_jobs == -1 else f"all local cores but {-n_jobs - 1}"
+    return f"{n_jobs} local processes"

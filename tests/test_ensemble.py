@@ -1,0 +1,296 @@
+"""Ensembles: the plan, identical results serially / with joblib / on Dask, resume, CLI, report."""
+
+from __future__ import annotations
+
+import json
+import pickle
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from chistka.analysis import ensemble
+from chistka.analysis.ensemble import PLAN_FILE, plan, read_plan, run_ensemble, run_spec
+from chistka.commands.sweep import parse_set_options, parse_value, sweep_command
+from chistka.errors import ChistkaError
+from chistka.report.ensemble import TITLES, write_ensemble_report
+from chistka.results import Results
+
+SCENARIO = "party-purges-1921-1936"
+SCALE = 0.0005
+SETS = {"review.noise_sd": [0.8, 1.2]}
+SEEDS = 2
+RUN_IDS = ["p000-s001", "p000-s002", "p001-s001", "p001-s002"]
+FILES = ("daily.parquet", "events.parquet", "campaigns.parquet", "comparison.csv", "summary.json")
+
+
+def small_plan():
+    return plan(SCENARIO, SEEDS, SETS, scale=SCALE)
+
+
+def assert_same_runs(expected: Path, actual: Path, run_ids=RUN_IDS) -> None:
+    """The runs' files are identical byte for byte (the tables are compared to show a diff)."""
+    for run_id in run_ids:
+        for name in FILES:
+            old, new = expected / run_id / name, actual / run_id / name
+            if new.read_bytes() == old.read_bytes():
+                continue
+            if name.endswith(".parquet"):
+                pd.testing.assert_frame_equal(pd.read_parquet(new), pd.read_parquet(old))
+            raise AssertionError(f"{run_id}/{name} differs")
+
+
+@pytest.fixture(scope="module")
+def serial(tmp_path_factory):
+    out = tmp_path_factory.mktemp("serial") / "sweep"
+    calls = []
+    paths = run_ensemble(small_plan(), out, n_jobs=1, progress=lambda *args: calls.append(args))
+    return out, paths, calls
+
+
+# --- the plan ----------------------------------------------------------------------------------
+
+
+def test_plan_is_the_product_of_values_and_seeds():
+    specs = plan(SCENARIO, 3, {"review.noise_sd": [0.8, 1.2], "promotion.enabled": [True, False]})
+    assert len(specs) == 12
+    assert [s.run_id for s in specs[:4]] == ["p000-s001", "p000-s002", "p000-s003", "p001-s001"]
+    assert [s.seed for s in specs[:3]] == [1, 2, 3]  # counted up from the scenario's seed 1
+    assert specs[0].overrides == {"review.noise_sd": 0.8, "promotion.enabled": True}
+    assert specs[3].overrides == {"review.noise_sd": 0.8, "promotion.enabled": False}
+    assert specs[-1].overrides == {"review.noise_sd": 1.2, "promotion.enabled": False}
+    assert {s.set_id for s in specs} == {"p000", "p001", "p002", "p003"}
+    assert all(s.scale is None for s in specs)
+    # the same seeds for every parameter set (common random numbers)
+    assert [s.seed for s in specs if s.set_id == "p003"] == [1, 2, 3]
+
+
+def test_plan_without_sets_and_with_explicit_seeds():
+    specs = plan(SCENARIO, [7, 42], scale=0.01)
+    assert [(s.run_id, s.seed, s.overrides, s.scale) for s in specs] == [
+        ("p000-s001", 7, {}, 0.01),
+        ("p000-s002", 42, {}, 0.01),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("seeds", "sets", "scale", "expected"),
+    [
+        (0, {}, None, "--seeds must be >= 1"),
+        ([3, 3], {}, None, "repeated"),
+        (2, {"review.noise_sd": [0.5, -1]}, None, "review.noise_sd=-1"),
+        (2, {"review.threshhold": [1]}, None, "threshhold"),
+        (2, {"nosuch.field": [1]}, None, "not a mechanism parameter"),
+        (2, {"review.noise_sd": []}, None, "no values"),
+        (2, {}, 1.5, "population.scale"),
+    ],
+)
+def test_plan_rejects_bad_input(seeds, sets, scale, expected):
+    with pytest.raises(ChistkaError, match=expected.replace(".", r"\.")):
+        plan(SCENARIO, seeds, sets, scale=scale)
+
+
+def test_specs_and_the_worker_function_pickle():
+    spec = small_plan()[0]
+    again = pickle.loads(pickle.dumps(spec))
+    assert again == spec and again.scenario == spec.scenario
+    assert pickle.loads(pickle.dumps(run_spec)) is run_spec
+
+
+# --- running -----------------------------------------------------------------------------------
+
+
+def test_serial_sweep_writes_plan_and_complete_runs(serial):
+    out, paths, calls = serial
+    assert paths == [out.resolve() / run_id for run_id in RUN_IDS]
+    document = read_plan(out)
+    assert [r["run_id"] for r in document["runs"]] == RUN_IDS
+    assert document["sets"] == {"p000": {"review.noise_sd": 0.8}, "p001": {"review.noise_sd": 1.2}}
+    assert document["scenario"]["scenario"]["name"] == SCENARIO
+    assert calls[0] == (0, 4, None)
+    assert [c[2] for c in calls[1:]] == RUN_IDS and calls[-1][:2] == (4, 4)
+    for path in paths:
+        for name in FILES:
+            assert (path / name).is_file(), f"{path.name}/{name}"
+    provenance = json.loads((out / "p001-s002" / "provenance.json").read_text())
+    assert provenance["seed"] == 2 and provenance["scale"] == SCALE
+    assert provenance["parameters"]["review"]["noise_sd"] == 1.2
+    assert provenance["ensemble"] == {
+        "run_id": "p001-s002",
+        "set_id": "p001",
+        "overrides": {"review.noise_sd": 1.2},
+    }
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temporary leftovers
+
+
+def test_joblib_processes_give_the_serial_results(serial, tmp_path):
+    out = tmp_path / "sweep"
+    run_ensemble(small_plan(), out, n_jobs=2)
+    assert_same_runs(serial[0], out)
+
+
+def test_resume_redoes_only_missing_runs_and_removes_leftovers(serial, tmp_path):
+    out = tmp_path / "sweep"
+    shutil.copytree(serial[0], out)
+    shutil.rmtree(out / "p000-s002")
+    leftover = out / ".p000-s002.tmp-xk2f9"  # what a killed run leaves behind
+    leftover.mkdir()
+    (leftover / "daily.parquet").write_bytes(b"partial")
+    unrelated = out / ".notes"
+    unrelated.mkdir()
+    before = {r: (out / r / "summary.json").stat().st_mtime_ns for r in RUN_IDS if r != "p000-s002"}
+    calls = []
+    run_ensemble(small_plan(), out, n_jobs=1, resume=True, progress=lambda *a: calls.append(a))
+    assert calls == [(3, 4, None), (4, 4, "p000-s002")]  # one run, not four
+    after = {r: (out / r / "summary.json").stat().st_mtime_ns for r in before}
+    assert after == before
+    assert not leftover.exists()
+    assert unrelated.exists()  # only a run's own temporary directories are removed
+    assert_same_runs(serial[0], out)
+
+
+def test_a_run_that_fails_while_writing_leaves_nothing_behind(serial, tmp_path, monkeypatch):
+    out = tmp_path / "sweep"
+    shutil.copytree(serial[0], out)
+    shutil.rmtree(out / "p000-s002")
+
+    def broken(self):
+        raise RuntimeError("disk full")
+
+    with monkeypatch.context() as patch:  # fails after daily and events have been written
+        patch.setattr(Results, "comparison", broken)
+        with pytest.raises(RuntimeError, match="disk full"):
+            run_ensemble(small_plan(), out, n_jobs=1, resume=True)
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        [PLAN_FILE, *(r for r in RUN_IDS if r != "p000-s002")]
+    )
+    run_ensemble(small_plan(), out, n_jobs=1, resume=True)
+    assert_same_runs(serial[0], out)
+
+
+def test_resume_of_a_complete_sweep_runs_nothing(serial, tmp_path):
+    out = tmp_path / "sweep"
+    shutil.copytree(serial[0], out)
+    calls = []
+    run_ensemble(small_plan(), out, resume=True, progress=lambda *a: calls.append(a))
+    assert calls == [(4, 4, None)]
+
+
+def test_existing_sweep_needs_resume_and_the_same_plan(serial, tmp_path):
+    out = tmp_path / "sweep"
+    shutil.copytree(serial[0], out)
+    with pytest.raises(ChistkaError, match="--resume"):
+        run_ensemble(small_plan(), out, n_jobs=1)
+    other = plan(SCENARIO, 3, SETS, scale=SCALE)
+    with pytest.raises(ChistkaError, match="different sweep"):
+        run_ensemble(other, out, n_jobs=1, resume=True)
+
+
+def test_dask_cluster_gives_the_serial_results(serial, tmp_path):
+    distributed = pytest.importorskip("dask.distributed")
+    with distributed.LocalCluster(
+        n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None
+    ) as cluster:
+        out = tmp_path / "sweep"
+        calls = []
+        run_ensemble(
+            small_plan(),
+            out,
+            dask_address=cluster.scheduler_address,
+            progress=lambda *a: calls.append(a),
+        )
+    assert sorted(c[2] for c in calls[1:]) == RUN_IDS
+    assert_same_runs(serial[0], out)
+
+
+def test_unreachable_dask_scheduler_is_a_clear_error(tmp_path, monkeypatch):
+    pytest.importorskip("dask.distributed")
+    monkeypatch.setattr(ensemble, "DASK_CONNECT_TIMEOUT_S", 1)
+    with pytest.raises(ChistkaError, match="cannot connect to the scheduler"):
+        run_ensemble(small_plan()[:1], tmp_path / "sweep", dask_address="tcp://127.0.0.1:1")
+
+
+# --- report ------------------------------------------------------------------------------------
+
+
+def test_ensemble_report(serial, tmp_path):
+    path = write_ensemble_report(serial[0], tmp_path / "ensemble.html")
+    text = path.read_text()
+    for key in ("sets", "membership", "expulsions", "comparison"):
+        assert TITLES[key] in text, key
+    assert "p001: review.noise_sd=1.2" in text
+    assert "90% band" in text
+    assert TITLES["terror"] not in text  # the party-purges scenario has no arrests
+
+
+def test_report_of_an_empty_directory_is_an_error(tmp_path):
+    with pytest.raises(ChistkaError, match="no complete run"):
+        write_ensemble_report(tmp_path)
+
+
+# --- command line ------------------------------------------------------------------------------
+
+
+def sweep_app() -> typer.Typer:
+    app = typer.Typer()
+    app.command("sweep")(sweep_command)
+
+    @app.callback()
+    def main() -> None:
+        """Test app."""
+
+    return app
+
+
+def test_parse_set_values():
+    assert parse_set_options(["review.noise_sd=0.5, 1", "promotion.enabled=true,False"]) == {
+        "review.noise_sd": [0.5, 1],
+        "promotion.enabled": [True, False],
+    }
+    assert [parse_value(v) for v in ("3", "2.5", "1e3", "no", "abc")] == [
+        3,
+        2.5,
+        1000.0,
+        False,
+        "abc",
+    ]
+    assert isinstance(parse_value("3"), int)
+
+
+@pytest.mark.parametrize(
+    ("option", "expected"),
+    [
+        ("review.noise_sd=0.5,-1", "review.noise_sd=-1"),
+        ("review.threshhold=1", "has no field 'threshhold'"),
+        ("review.noise_sd", "expected PARAMETER=VALUE"),
+        ("review.noise_sd=0.5,", "empty value"),
+        ("promotion.enabled=maybe", "promotion.enabled"),
+        ("operations.nosuch.limit=1", "operations.NAME.field"),
+    ],
+)
+def test_bad_set_values_exit_2_with_the_field_named(option, expected, tmp_path):
+    out = tmp_path / "sweep"
+    result = CliRunner().invoke(
+        sweep_app(), ["sweep", SCENARIO, "--set", option, "--out", str(out)]
+    )
+    assert result.exit_code == 2, result.output
+    assert "error:" in result.output and expected in result.output
+    assert "Traceback" not in result.output
+    assert not out.exists()
+
+
+def test_sweep_command_end_to_end(tmp_path):
+    out = tmp_path / "sweep"
+    args = ["sweep", SCENARIO, "--seeds", "1", "--scale", str(SCALE), "--jobs", "1"]
+    args += ["--set", "review.noise_sd=1.1", "--out", str(out)]
+    result = CliRunner().invoke(sweep_app(), args)
+    assert result.exit_code == 0, result.output
+    assert (out / PLAN_FILE).is_file() and (out / "ensemble.html").is_file()
+    assert (out / "p000-s001" / "summary.json").is_file()
+    again = CliRunner().invoke(sweep_app(), args)
+    assert again.exit_code == 2 and "--resume" in again.output
+    resumed = CliRunner().invoke(sweep_app(), [*args, "--resume", "--no-report"])
+    assert resumed.exit_code == 0, resumed.output
