@@ -232,8 +232,10 @@ def params(
 
 
 from chistka.commands.sweep import sweep_command  # noqa: E402
+from chistka.commands.validate import validate_command  # noqa: E402
 
 app.command("sweep")(sweep_command)
+app.command("validate")(validate_command)
 
 
 def main() -> None:

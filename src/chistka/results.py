@@ -296,6 +296,13 @@ class Results:
             "provenance": {k: v for k, v in self.provenance.items() if k != "parameters"},
         }
 
+    @classmethod
+    def load(cls, run_dir: str | Path) -> Results:
+        """A run read back from the directory `save` wrote."""
+        from chistka.analysis.saved import load_results
+
+        return load_results(run_dir)
+
     # --- writing -----------------------------------------------------------------------------
     def save(self, out_dir: str | Path, *, report: bool = True) -> Path:
         """Write the Parquet tables, summary.json, provenance.json (and report.html) atomically."""
@@ -309,6 +316,9 @@ class Results:
                 self.operations.to_csv(tmp / "operations.csv", index=False)
             (tmp / "summary.json").write_text(json.dumps(_jsonable(self.summary()), indent=2))
             (tmp / "provenance.json").write_text(json.dumps(_jsonable(self.provenance), indent=2))
+            (tmp / "population.json").write_text(
+                json.dumps(_jsonable(self.population_summary), indent=2)
+            )
             if report:
                 from chistka.report import write_report
 

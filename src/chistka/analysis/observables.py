@@ -1,14 +1,38 @@
 """Named observables computed from any run's results, scaled to the represented population.
 
-Names are `KIND:ARGUMENT`:
+Names are `KIND:ARGUMENT`. Counts are in represented persons (each event counts for the persons
+its agent stands for). Wherever a YEAR is taken, a period `YYYY-YYYY` is accepted too (the sum
+over its years); the years must lie wholly within the run. DATE is YYYY-MM-DD.
 
-- `party_total:DATE`, `party_members:DATE`, `party_candidates:DATE` (DATE as YYYY-MM-DD):
-  candidates and/or full members at the start of that day;
+Party:
+
+- `party_total:DATE`, `party_members:DATE`, `party_candidates:DATE`: candidates and/or full
+  members at the start of that day;
 - `expelled_share:CAMPAIGN`: share of those reviewed in the campaign whom the commission
   expelled (before appeals), CAMPAIGN being a campaign name of the scenario (1921, 1929, ...);
-- `reinstated_share:CAMPAIGN`: share of that campaign's expelled reinstated on appeal;
+- `reinstated_share:CAMPAIGN`: share of that campaign's expelled reinstated on appeal.
+
+Repression:
+
 - `arrests:YEAR`, `political_convictions:YEAR` (death and camp sentences), `death_sentences:YEAR`,
-  `camp_sentences:YEAR`: persons in a calendar year that lies wholly within the run.
+  `camp_sentences:YEAR`, `releases:YEAR` (releases from the camps);
+- `party_share_of_political_convictions:YEAR`: share of the convictions of people who had ever
+  been in the party;
+- `gulag_population:DATE`: persons serving a camp sentence at the start of that day;
+- `order_00447_arrested:DATE`, `order_00447_condemned:DATE` (death and camp sentences),
+  `order_00447_shot:DATE`: cumulative from the start of the run to DATE (inclusive), for the
+  operation named 'order_00447' (channel 'category');
+- `operation_arrested:OP`, `operation_sentenced:OP`, `operation_shot:OP`: over the whole run,
+  for the operation OP (german, polish, latvian, harbin, other_national, or any operation of
+  the run) or for all_national (every national operation);
+- `arrested_share:BODY`, `shot_share:BODY`: share of the 1934 Central Committee (cc1934) or of
+  the delegates to the 17th Congress (congress17) arrested / sentenced to death (each person
+  once);
+- `army_officers_dismissed:YEAR`, `army_officers_arrested:YEAR`: dismissals from the Red Army,
+  arrests of army officers.
+
+A sentence belongs to the operation of the person's latest arrest before it (the event log
+writes the operation on the arrest only).
 """
 
 from __future__ import annotations
@@ -16,9 +40,15 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from chistka.errors import ChistkaError
+import numpy as np
+import pandas as pd
+
+from chistka.errors import ChistkaError, did_you_mean
+from chistka.people import Fate, Role
+from chistka.scenario.terror import CHANNELS
+from chistka.state import EventKind
 
 if TYPE_CHECKING:
     from chistka.results import Results
@@ -32,16 +62,179 @@ class ObservableOutOfRun(ChistkaError):
     """An observable that exists but cannot be computed from this run (date or campaign absent)."""
 
 
+NAMED_OPERATIONS = ("german", "polish", "latvian", "harbin", "other_national", "all_national")
+"""Operations `operation_*:OP` knows by name (the built-in scenarios' national operations)."""
+
+ORDER_00447 = "order_00447"
+"""Name of Order 00447's operation in the scenarios."""
+
+ELITE_BITS = {"cc1934": 1, "congress17": 2}
+"""Elite body -> bit of the `elite` column (keys of population_summary['elite_persons'])."""
+
+CONVICTIONS = (EventKind.SENTENCED_DEATH, EventKind.SENTENCED_CAMP)
+_CATEGORY = CHANNELS.index("category")
+_NATIONAL = CHANNELS.index("national")
+
+
+# --- arguments ---------------------------------------------------------------------------------
+
+
+def _rows(results: Results) -> int:
+    return int(results.persons.shape[0])
+
+
+def _last_day(results: Results) -> dt.date:
+    """The last simulated day (the last row of counts is the morning after it)."""
+    return results.start + dt.timedelta(days=_rows(results) - 2)
+
+
 def _date(results: Results, argument: str) -> int:
+    """Row of a date in the daily counts (the morning after the last day allowed)."""
     try:
         date = dt.date.fromisoformat(argument)
     except ValueError:
         raise UnknownObservable(f"'{argument}' is not a date (YYYY-MM-DD)") from None
     day = (date - results.start).days
-    if not 0 <= day < results.counts.shape[0]:
-        last = results.start + dt.timedelta(days=results.counts.shape[0] - 1)
+    if not 0 <= day < _rows(results):
+        last = results.start + dt.timedelta(days=_rows(results) - 1)
         raise ObservableOutOfRun(f"{date} is outside the run ({results.start} to {last})")
     return day
+
+
+def _event_day(results: Results, argument: str) -> int:
+    """Day index of a simulated date (one on which events can happen)."""
+    day = _date(results, argument)
+    if day > _rows(results) - 2:
+        raise ObservableOutOfRun(
+            f"{argument} is after the last simulated day ({_last_day(results)})"
+        )
+    return day
+
+
+def _period(results: Results, argument: str) -> tuple[int, int]:
+    """First and last day index (inclusive) of a year YYYY or a period YYYY-YYYY."""
+    first_text, sep, last_text = argument.partition("-")
+    try:
+        first = int(first_text)
+        last = int(last_text) if sep else first
+    except ValueError:
+        raise UnknownObservable(
+            f"'{argument}' is not a year (YYYY) or a period of years (YYYY-YYYY)"
+        ) from None
+    if last < first:
+        raise UnknownObservable(f"period '{argument}' ends before it starts")
+    start, end = results.start, _last_day(results)
+    if dt.date(first, 1, 1) < start or dt.date(last, 12, 31) > end:
+        raise ObservableOutOfRun(f"{argument} is not wholly inside the run ({start} to {end})")
+    return (dt.date(first, 1, 1) - start).days, (dt.date(last, 12, 31) - start).days
+
+
+# --- building blocks ---------------------------------------------------------------------------
+
+
+def _kinds(results: Results, *kinds: EventKind) -> np.ndarray:
+    """Mask of the events of the given kinds."""
+    return np.isin(results.events["kind"], [int(k) for k in kinds])
+
+
+def _within(results: Results, first: int, last: int) -> np.ndarray:
+    """Mask of the events from day `first` to day `last` (inclusive)."""
+    day = results.events["day"]
+    return (day >= first) & (day <= last)
+
+
+def _persons(results: Results, mask: np.ndarray) -> float:
+    """Represented persons of the chosen events."""
+    return float(results.events["weight"][mask].astype(np.float64).sum())
+
+
+def _first_per_person(results: Results, mask: np.ndarray) -> float:
+    """Represented persons of the chosen events, each person counted once."""
+    index = np.flatnonzero(mask)
+    _, first = np.unique(results.events["person"][index], return_index=True)
+    return float(results.events["weight"][index[first]].astype(np.float64).sum())
+
+
+def _cache(results: Results) -> dict[str, Any]:
+    cache = getattr(results, "_cache", None)
+    return cache if cache is not None else {}
+
+
+def _sentence_operation(results: Results) -> np.ndarray:
+    """For each event, the operation index of the person's latest arrest up to it (-1 if none).
+
+    Sentences do not carry the operation in the log; they inherit it from the arrest.
+    """
+    cache = _cache(results)
+    if "sentence_operation" in cache:
+        return cache["sentence_operation"]
+    ev = results.events
+    operation = np.full(len(ev["kind"]), -1, dtype=np.int64)
+    sentenced = np.flatnonzero(_kinds(results, *CONVICTIONS))
+    arrested = np.flatnonzero(_kinds(results, EventKind.ARRESTED))
+    if len(sentenced) and len(arrested):
+        left = pd.DataFrame(
+            {
+                "day": ev["day"][sentenced].astype(np.int64),
+                "person": ev["person"][sentenced].astype(np.int64),
+                "row": sentenced,
+            }
+        ).sort_values("day", kind="stable")
+        right = pd.DataFrame(
+            {
+                "day": ev["day"][arrested].astype(np.int64),
+                "person": ev["person"][arrested].astype(np.int64),
+                "operation": ev["campaign"][arrested].astype(np.int64),
+            }
+        ).sort_values("day", kind="stable")
+        found = pd.merge_asof(left, right, on="day", by="person", direction="backward")
+        operation[found["row"].to_numpy()] = found["operation"].fillna(-1).astype(np.int64)
+    cache["sentence_operation"] = operation
+    return operation
+
+
+def _operation_index(results: Results, name: str) -> int | None:
+    names = list(results.operation_names)
+    return names.index(name) if name in names else None
+
+
+def _national_operations(results: Results) -> list[int]:
+    """Indices of the national operations: kind 'national' in the scenario, or national arrests."""
+    indices: set[int] = set()
+    parameters = (results.provenance or {}).get("parameters") or {}
+    for index, operation in enumerate(parameters.get("operations") or []):
+        if isinstance(operation, dict) and operation.get("kind") == "national":
+            indices.add(index)
+    ev = results.events
+    national = _kinds(results, EventKind.ARRESTED) & (ev["channel"] == _NATIONAL)
+    indices.update(int(i) for i in np.unique(ev["campaign"][national]) if i >= 0)
+    return sorted(i for i in indices if i < len(results.operation_names))
+
+
+def _operations(results: Results, argument: str) -> list[int]:
+    """Operation indices named by an `operation_*` argument."""
+    if argument == "all_national":
+        found = _national_operations(results)
+        if not found:
+            raise ObservableOutOfRun("this run has no national operation")
+        return found
+    index = _operation_index(results, argument)
+    if index is not None:
+        return [index]
+    ran = ", ".join(results.operation_names) or "none"
+    if argument in NAMED_OPERATIONS:
+        raise ObservableOutOfRun(f"no operation '{argument}' in this run (operations: {ran})")
+    raise UnknownObservable(
+        f"unknown operation '{argument}'; {did_you_mean(argument, NAMED_OPERATIONS)}"
+        f"allowed: {', '.join(NAMED_OPERATIONS)} or an operation of the run ({ran})"
+    )
+
+
+def _population(results: Results) -> dict[str, Any]:
+    return getattr(results, "population_summary", None) or {}
+
+
+# --- observables -------------------------------------------------------------------------------
 
 
 def _membership(column: str) -> Callable[[Results, str], float]:
@@ -66,24 +259,86 @@ def _campaign_share(column: str) -> Callable[[Results, str], float]:
     return compute
 
 
-def _year(results: Results, argument: str) -> int:
-    try:
-        year = int(argument)
-    except ValueError:
-        raise UnknownObservable(f"'{argument}' is not a year (YYYY)") from None
-    first = results.start
-    last = results.start + dt.timedelta(days=results.counts.shape[0] - 2)
-    if dt.date(year, 1, 1) < first or dt.date(year, 12, 31) > last:
-        raise ObservableOutOfRun(f"{year} is not wholly inside the run ({first} to {last})")
-    return year
-
-
-def _yearly(*kinds: str) -> Callable[[Results, str], float]:
+def _periodic(*kinds: EventKind) -> Callable[[Results, str], float]:
     def compute(results: Results, argument: str) -> float:
-        year = _year(results, argument)
-        return float(results.yearly_events(kinds).get(year, 0.0))
+        first, last = _period(results, argument)
+        return _persons(results, _kinds(results, *kinds) & _within(results, first, last))
 
     return compute
+
+
+def _order_00447(*kinds: EventKind) -> Callable[[Results, str], float]:
+    def compute(results: Results, argument: str) -> float:
+        index = _operation_index(results, ORDER_00447)
+        if index is None:
+            raise ObservableOutOfRun(
+                f"no operation '{ORDER_00447}' in this run "
+                f"(operations: {', '.join(results.operation_names) or 'none'})"
+            )
+        day = _event_day(results, argument)
+        ev = results.events
+        mask = _kinds(results, *kinds) & (ev["day"] <= day) & (ev["channel"] == _CATEGORY)
+        if EventKind.ARRESTED in kinds:
+            mask &= ev["campaign"] == index
+        else:
+            mask &= _sentence_operation(results) == index
+        return _persons(results, mask)
+
+    return compute
+
+
+def _operation(*kinds: EventKind) -> Callable[[Results, str], float]:
+    def compute(results: Results, argument: str) -> float:
+        indices = _operations(results, argument)
+        if EventKind.ARRESTED in kinds:
+            operation = results.events["campaign"].astype(np.int64)
+        else:
+            operation = _sentence_operation(results)
+        return _persons(results, _kinds(results, *kinds) & np.isin(operation, indices))
+
+    return compute
+
+
+def _elite_share(kind: EventKind) -> Callable[[Results, str], float]:
+    def compute(results: Results, argument: str) -> float:
+        if argument not in ELITE_BITS:
+            raise UnknownObservable(
+                f"unknown body '{argument}'; {did_you_mean(argument, tuple(ELITE_BITS))}"
+                f"allowed: {', '.join(ELITE_BITS)}"
+            )
+        size = (_population(results).get("elite_persons") or {}).get(argument)
+        if not size:
+            raise ObservableOutOfRun(f"this run has no {argument} (population.elite)")
+        chosen = _kinds(results, kind) & ((results.events["elite"] & ELITE_BITS[argument]) > 0)
+        return _first_per_person(results, chosen) / float(size)
+
+    return compute
+
+
+def _army(kind: EventKind) -> Callable[[Results, str], float]:
+    def compute(results: Results, argument: str) -> float:
+        first, last = _period(results, argument)
+        if _population(results).get("officer_persons", None) == 0:
+            raise ObservableOutOfRun("this run has no army officers (population.army_officers)")
+        mask = _kinds(results, kind) & _within(results, first, last)
+        if kind == EventKind.ARRESTED:
+            mask &= results.events["role"] == int(Role.OFFICER)
+        return _persons(results, mask)
+
+    return compute
+
+
+def _party_share_of_convictions(results: Results, argument: str) -> float:
+    first, last = _period(results, argument)
+    convicted = _kinds(results, *CONVICTIONS) & _within(results, first, last)
+    total = _persons(results, convicted)
+    if not total:
+        return math.nan
+    return _persons(results, convicted & (results.events["cohort"] >= 0)) / total
+
+
+def _gulag_population(results: Results, argument: str) -> float:
+    return float(results.persons[_date(results, argument), :, int(Fate.CAMP), :].sum())
 
 
 OBSERVABLES: dict[str, Callable[[Results, str], float]] = {
@@ -92,24 +347,82 @@ OBSERVABLES: dict[str, Callable[[Results, str], float]] = {
     "party_candidates": _membership("candidates"),
     "expelled_share": _campaign_share("expelled_share"),
     "reinstated_share": _campaign_share("reinstated_share"),
-    "arrests": _yearly("arrested"),
-    "political_convictions": _yearly("sentenced_death", "sentenced_camp"),
-    "death_sentences": _yearly("sentenced_death"),
-    "camp_sentences": _yearly("sentenced_camp"),
+    "arrests": _periodic(EventKind.ARRESTED),
+    "political_convictions": _periodic(*CONVICTIONS),
+    "death_sentences": _periodic(EventKind.SENTENCED_DEATH),
+    "camp_sentences": _periodic(EventKind.SENTENCED_CAMP),
+    "releases": _periodic(EventKind.RELEASED),
+    "party_share_of_political_convictions": _party_share_of_convictions,
+    "gulag_population": _gulag_population,
+    "order_00447_arrested": _order_00447(EventKind.ARRESTED),
+    "order_00447_condemned": _order_00447(*CONVICTIONS),
+    "order_00447_shot": _order_00447(EventKind.SENTENCED_DEATH),
+    "operation_arrested": _operation(EventKind.ARRESTED),
+    "operation_sentenced": _operation(*CONVICTIONS),
+    "operation_shot": _operation(EventKind.SENTENCED_DEATH),
+    "arrested_share": _elite_share(EventKind.ARRESTED),
+    "shot_share": _elite_share(EventKind.SENTENCED_DEATH),
+    "army_officers_dismissed": _army(EventKind.DISMISSED),
+    "army_officers_arrested": _army(EventKind.ARRESTED),
 }
 """The catalogue: observable kind -> function of (results, argument)."""
+
+ARGUMENTS: dict[str, str] = {
+    "party_total": "DATE",
+    "party_members": "DATE",
+    "party_candidates": "DATE",
+    "expelled_share": "CAMPAIGN",
+    "reinstated_share": "CAMPAIGN",
+    "arrests": "YEAR",
+    "political_convictions": "YEAR",
+    "death_sentences": "YEAR",
+    "camp_sentences": "YEAR",
+    "releases": "YEAR",
+    "party_share_of_political_convictions": "YEAR",
+    "gulag_population": "DATE",
+    "order_00447_arrested": "DATE",
+    "order_00447_condemned": "DATE",
+    "order_00447_shot": "DATE",
+    "operation_arrested": "OP",
+    "operation_sentenced": "OP",
+    "operation_shot": "OP",
+    "arrested_share": "BODY",
+    "shot_share": "BODY",
+    "army_officers_dismissed": "YEAR",
+    "army_officers_arrested": "YEAR",
+}
+"""Observable kind -> the argument it takes (YEAR also accepts a period YYYY-YYYY)."""
+
+
+def allowed() -> list[str]:
+    """The catalogue as `KIND:ARGUMENT` patterns, for messages and help."""
+    return [f"{kind}:{ARGUMENTS[kind]}" for kind in OBSERVABLES]
+
+
+def check_name(name: str) -> str:
+    """The kind of observable `name`, checking only its form (KIND:ARGUMENT, known KIND).
+
+    Raises:
+        UnknownObservable: the name is not of the form KIND:ARGUMENT with a known KIND.
+    """
+    kind, sep, argument = name.partition(":")
+    if kind in OBSERVABLES and not argument:
+        raise UnknownObservable(f"observable '{name}' needs an argument: {kind}:{ARGUMENTS[kind]}")
+    if not sep or kind not in OBSERVABLES:
+        hint = did_you_mean(kind, tuple(OBSERVABLES)) if kind else ""
+        raise UnknownObservable(
+            f"unknown observable '{name}'; {hint}allowed: " + ", ".join(allowed())
+        )
+    return kind
 
 
 def compute(results: Results, name: str) -> float:
     """The value of observable `name` in `results`.
 
     Raises:
-        UnknownObservable: the name is not of the form KIND:ARGUMENT with a known KIND.
+        UnknownObservable: the name is not of the form KIND:ARGUMENT with a known KIND, or its
+            argument is malformed (not a date, year, known operation or body).
         ObservableOutOfRun: the observable exists but lies outside this run.
     """
-    kind, sep, argument = name.partition(":")
-    if not sep or kind not in OBSERVABLES:
-        raise UnknownObservable(
-            f"unknown observable '{name}'; allowed: " + ", ".join(f"{k}:..." for k in OBSERVABLES)
-        )
-    return OBSERVABLES[kind](results, argument)
+    kind = check_name(name)
+    return OBSERVABLES[kind](results, name.partition(":")[2])

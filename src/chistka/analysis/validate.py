@@ -1,0 +1,218 @@
+"""Validation of saved runs against target figures: model value, spread over runs, inside or not.
+
+A targets file is a CSV with at least the columns id, observable, value, low and high (others,
+such as source and verified, are kept but not used). `observable` is a name of the catalogue in
+`chistka.analysis.observables`; `low` and `high` bound the accepted range, and where they are
+blank the range is the value ±20%. The package ships the record's calibration figures as
+targets (`calibration_targets()`).
+
+The runs are one run written by `Results.save`, or an ensemble: a directory whose
+subdirectories each hold such a run. The model value is the mean over the runs, with the 5% and
+95% quantiles as its spread (all three equal for a single run).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from collections.abc import Iterable
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from chistka.analysis.observables import (
+    ObservableOutOfRun,
+    UnknownObservable,
+    check_name,
+    compute,
+)
+from chistka.analysis.saved import find_runs, load_results
+from chistka.errors import ChistkaError
+from chistka.results import Results
+
+REQUIRED_COLUMNS = ("id", "observable", "value", "low", "high")
+"""Columns a targets file must have."""
+
+OUTPUT_COLUMNS = (
+    "id",
+    "observable",
+    "model",
+    "model_low",
+    "model_high",
+    "value",
+    "low",
+    "high",
+    "inside",
+)
+"""Columns of the table `validate` returns (and keys of the command's JSON objects)."""
+
+DEFAULT_TOLERANCE = 0.20
+"""Relative range around the value where a target gives no low or high."""
+
+QUANTILES = (0.05, 0.95)
+"""Quantiles over the runs of an ensemble reported as model_low and model_high."""
+
+
+def calibration_targets() -> Path:
+    """Path of the targets shipped with the package (the record's calibration figures)."""
+    return Path(str(resources.files("chistka") / "targets" / "calibration.csv"))
+
+
+def _number(text: str | None, column: str, where: str, *, blank: bool) -> float:
+    text = (text or "").strip()
+    if not text:
+        if blank:
+            return math.nan
+        raise ChistkaError(f"{where}: column '{column}' is empty (a number is required)")
+    try:
+        value = float(text.replace("_", ""))
+    except ValueError:
+        raise ChistkaError(f"{where}: column '{column}' is not a number: '{text}'") from None
+    if not math.isfinite(value):
+        raise ChistkaError(f"{where}: column '{column}' is not a finite number: '{text}'")
+    return value
+
+
+def read_targets(path: str | Path) -> pd.DataFrame:
+    """The targets of a CSV file, checked: columns, numbers and observable names.
+
+    Returns:
+        One row per target: the file's columns, with value, low and high as floats (low and
+        high NaN where blank), and `row`, the target's row number (1 for the first data row).
+
+    Raises:
+        ChistkaError: the file is missing or empty, lacks a required column, or a row has a
+            missing or non-numeric value, a bad low/high, or an unknown observable (the message
+            names the file, the row and, for observables, the allowed kinds).
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise ChistkaError(f"cannot read targets file '{path}': {exc.strerror or exc}") from None
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    header = [h.strip() for h in reader.fieldnames or []]
+    if not header:
+        raise ChistkaError(f"targets file '{path}' is empty")
+    reader.fieldnames = header
+    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    if missing:
+        raise ChistkaError(
+            f"targets file '{path}' lacks column{'s' if len(missing) > 1 else ''} "
+            f"{', '.join(repr(c) for c in missing)} (required: {', '.join(REQUIRED_COLUMNS)}; "
+            f"found: {', '.join(header)})"
+        )
+    rows = []
+    for number, raw in enumerate(reader, start=1):
+        if not any((v or "").strip() for v in raw.values() if isinstance(v, str)):
+            continue  # a blank line
+        where = f"{path}, row {number} (line {reader.line_num})"
+        row = {k: (v.strip() if isinstance(v, str) else v) for k, v in raw.items() if k}
+        if not row.get("id"):
+            raise ChistkaError(f"{where}: column 'id' is empty")
+        where = f"{where}, id '{row['id']}'"
+        try:
+            check_name(row.get("observable") or "")
+        except UnknownObservable as exc:
+            raise ChistkaError(f"{where}: {exc}") from None
+        row["value"] = _number(row.get("value"), "value", where, blank=False)
+        row["low"] = _number(row.get("low"), "low", where, blank=True)
+        row["high"] = _number(row.get("high"), "high", where, blank=True)
+        if not math.isnan(row["low"]) and not math.isnan(row["high"]) and row["low"] > row["high"]:
+            raise ChistkaError(f"{where}: low ({row['low']:g}) is above high ({row['high']:g})")
+        row["row"] = number
+        rows.append(row)
+    if not rows:
+        raise ChistkaError(f"targets file '{path}' has no rows")
+    return pd.DataFrame(rows)
+
+
+def bounds(value: float, low: float, high: float) -> tuple[float, float]:
+    """The accepted range of a target: [low, high], blanks filled from value ±20%."""
+    span = sorted((value * (1 - DEFAULT_TOLERANCE), value * (1 + DEFAULT_TOLERANCE)))
+    return (span[0] if math.isnan(low) else low, span[1] if math.isnan(high) else high)
+
+
+def _value(results: Results, observable: str, where: str) -> float:
+    """An observable of one run; NaN if the run cannot compute it (outside the run)."""
+    try:
+        return float(compute(results, observable))
+    except ObservableOutOfRun:
+        return math.nan
+    except UnknownObservable as exc:
+        raise ChistkaError(f"{where}: {exc}") from None
+
+
+def run_values(results: Results, targets: pd.DataFrame) -> np.ndarray:
+    """The targets' observables in one run (NaN where the run cannot compute one)."""
+    return np.array(
+        [
+            _value(results, target.observable, f"row {target.row}, id '{target.id}'")
+            for target in targets.itertuples(index=False)
+        ],
+        dtype=np.float64,
+    )
+
+
+def compare(runs: Iterable[Results], targets: pd.DataFrame) -> pd.DataFrame:
+    """The runs' observables against the targets (see `validate`).
+
+    `runs` is consumed one run at a time, so that a lazy iterable keeps one run in memory.
+    """
+    columns = [run_values(results, targets) for results in runs]
+    values = np.column_stack(columns) if columns else np.full((len(targets), 0), np.nan)
+    rows = []
+    for i, target in enumerate(targets.itertuples(index=False)):
+        found = values[i][~np.isnan(values[i])]
+        if len(found):
+            model = float(found.mean())
+            model_low, model_high = (float(q) for q in np.quantile(found, QUANTILES))
+            if len(found) == 1:
+                model_low = model_high = model
+            low, high = bounds(target.value, target.low, target.high)
+            inside: bool | None = bool(low <= model <= high)
+        else:
+            model = model_low = model_high = math.nan
+            inside = None
+        rows.append(
+            {
+                "id": target.id,
+                "observable": target.observable,
+                "model": model,
+                "model_low": model_low,
+                "model_high": model_high,
+                "value": target.value,
+                "low": target.low,
+                "high": target.high,
+                "inside": inside,
+            }
+        )
+    table = pd.DataFrame(rows, columns=list(OUTPUT_COLUMNS))
+    table["inside"] = pd.Series([row["inside"] for row in rows], index=table.index, dtype=object)
+    return table
+
+
+def validate(run_dir: str | Path, targets_path: str | Path) -> pd.DataFrame:
+    """Saved runs (one run, or an ensemble of runs) against the targets of a CSV file.
+
+    Args:
+        run_dir: a directory written by `Results.save`, or one whose subdirectories each are.
+        targets_path: CSV with columns id, observable, value, low, high (low/high may be blank).
+
+    Returns:
+        One row per target, in the file's order: id, observable, model (the mean over the
+        runs), model_low and model_high (5% and 95% quantiles over the runs; equal to model for
+        one run), value, low, high (as in the file, NaN where blank) and inside (whether model
+        lies in [low, high], blanks taken as value ±20%; None where no run covers the
+        observable, e.g. a date before the run's start: model is then NaN).
+
+    Raises:
+        ChistkaError: bad targets (missing column, non-numeric value, unknown observable: the
+            message names the row) or no saved run in `run_dir`.
+    """
+    targets = read_targets(targets_path)
+    paths = find_runs(run_dir)
+    return compare((load_results(path) for path in paths), targets)

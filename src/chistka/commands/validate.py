@@ -1,0 +1,147 @@
+"""`chistka validate RUN_DIR --targets FILE [--json]`: saved runs against target figures.
+
+Prints a table of the targets (model value with its spread over an ensemble, target value and
+range, inside or outside), or with --json a JSON list of objects with the keys id, observable,
+model, model_low, model_high, value, low, high and inside (null for missing numbers, and for
+inside where no run covers the observable). Bad input (a missing run, a targets file without a
+required column, a non-numeric value, an unknown observable) is reported as one clear message
+with exit status 2.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Annotated, Any
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from chistka.errors import ChistkaError
+
+console = Console()
+errors = Console(stderr=True)
+
+
+def _fail(message: str) -> None:
+    errors.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code=2)
+
+
+def _plain(value: Any) -> Any:
+    """A JSON value: NaN and None become null, numpy scalars plain numbers."""
+    if value is None:
+        return None
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+def records(table: pd.DataFrame) -> list[dict[str, Any]]:
+    """The validation table as a list of plain JSON objects."""
+    from chistka.analysis.validate import OUTPUT_COLUMNS
+
+    return [
+        {column: _plain(row[column]) for column in OUTPUT_COLUMNS}
+        for row in table.to_dict(orient="records")
+    ]
+
+
+def _format(value: float, observable: str) -> str:
+    if value is None or math.isnan(value):
+        return "-"
+    if "share" in observable.partition(":")[0]:
+        return f"{value:.1%}"
+    return f"{value:,.0f}" if abs(value) >= 10 else f"{value:.3g}"
+
+
+def validation_table(table: pd.DataFrame, title: str) -> Table:
+    """The validation as a rich table."""
+    from chistka.analysis.validate import bounds
+
+    view = Table(title=title)
+    for column, justify in (
+        ("id", "left"),
+        ("observable", "left"),
+        ("model", "right"),
+        ("model 5-95%", "right"),
+        ("target", "right"),
+        ("range", "right"),
+        ("fit", "left"),
+    ):
+        view.add_column(column, justify=justify, overflow="fold")
+    for row in table.itertuples(index=False):
+        name = row.observable
+        low, high = bounds(row.value, row.low, row.high)
+        spread = (
+            ""
+            if math.isnan(row.model) or row.model_low == row.model_high
+            else f"{_format(row.model_low, name)} - {_format(row.model_high, name)}"
+        )
+        fit = (
+            "[dim]not in run[/]"
+            if row.inside is None
+            else "[green]inside[/]"
+            if row.inside
+            else "[red]outside[/]"
+        )
+        view.add_row(
+            escape(str(row.id)),
+            escape(name),
+            _format(row.model, name),
+            spread,
+            _format(row.value, name),
+            f"{_format(low, name)} - {_format(high, name)}",
+            fit,
+        )
+    return view
+
+
+def validate_command(
+    run_dir: Annotated[
+        Path,
+        typer.Argument(help="a run written by `chistka run`, or a directory of runs (ensemble)"),
+    ],
+    targets: Annotated[
+        Path,
+        typer.Option(
+            "--targets",
+            help="CSV of targets: id, observable, value, low, high (blank low/high: value ±20%)",
+        ),
+    ],
+    json_output: Annotated[
+        bool, typer.Option("--json", help="print a JSON list instead of a table")
+    ] = False,
+) -> None:
+    """Compare saved runs with target figures (model mean and 5-95% spread over the runs)."""
+    from chistka.analysis.saved import find_runs
+    from chistka.analysis.validate import validate
+
+    try:
+        runs = find_runs(run_dir)
+        with errors.status(escape(f"computing {len(runs)} run(s) against {targets.name}")):
+            table = validate(run_dir, targets)
+    except ChistkaError as exc:
+        _fail(str(exc))
+        return
+    if json_output:
+        typer.echo(json.dumps(records(table), indent=2))
+        return
+    plural = "s" if len(runs) > 1 else ""
+    title = escape(f"{run_dir}: {len(runs)} run{plural} against {targets.name}")
+    covered = table["inside"].notna()
+    console.print(validation_table(table[covered] if covered.any() else table, title))
+    inside = int(table.loc[covered, "inside"].astype(bool).sum())
+    message = f"{inside} of {int(covered.sum())} targets inside their range"
+    if not covered.all():
+        message += (
+            f"; {int((~covered).sum())} target(s) not covered by the run (dates or operations "
+            "outside it)" + (" not shown, --json lists them" if covered.any() else "")
+        )
+    console.print(message, soft_wrap=True)

@@ -1,0 +1,422 @@
+"""Named observables, saved runs read back, and `validate` against a targets file."""
+
+import copy
+import csv
+import json
+import math
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from chistka import Sim
+from chistka.analysis import terror
+from chistka.analysis.observables import (
+    OBSERVABLES,
+    ObservableOutOfRun,
+    UnknownObservable,
+    allowed,
+    compute,
+)
+from chistka.analysis.saved import find_runs, load_results
+from chistka.analysis.validate import (
+    OUTPUT_COLUMNS,
+    calibration_targets,
+    read_targets,
+    validate,
+)
+from chistka.commands.validate import validate_command
+from chistka.errors import ChistkaError
+from chistka.record import records
+from chistka.scenario import scenario_from_dict
+from test_terror import TERROR
+
+NATIONAL = ("polish", "german", "latvian", "harbin", "other_national")
+
+NAMED = copy.deepcopy(TERROR)
+NAMED["operations"][0]["name"] = "order_00447"
+NAMED["operations"] += [
+    {
+        "name": name,
+        "kind": "national",
+        "start": "1937-08-11",
+        "end": "1938-11-16",
+        "targets": targets,
+        "rate_per_year": 0.3,
+        "death_share": 0.6,
+    }
+    for name, targets in (
+        ("german", ["german"]),
+        ("latvian", ["latvian"]),
+        ("harbin", ["harbin"]),
+        ("other_national", ["finnish", "other"]),
+    )
+]
+"""The small terror scenario with the operations of the built-in scenario, by name."""
+
+EXAMPLES = {
+    "party_total": "party_total:1937-01-01",
+    "party_members": "party_members:1938-06-01",
+    "party_candidates": "party_candidates:1937-01-01",
+    "arrests": "arrests:1937-1938",
+    "political_convictions": "political_convictions:1938",
+    "death_sentences": "death_sentences:1937-1938",
+    "camp_sentences": "camp_sentences:1937",
+    "releases": "releases:1938",
+    "party_share_of_political_convictions": "party_share_of_political_convictions:1937-1938",
+    "gulag_population": "gulag_population:1939-01-01",
+    "order_00447_arrested": "order_00447_arrested:1938-11-17",
+    "order_00447_condemned": "order_00447_condemned:1939-06-30",
+    "order_00447_shot": "order_00447_shot:1939-06-30",
+    "operation_arrested": "operation_arrested:all_national",
+    "operation_sentenced": "operation_sentenced:polish",
+    "operation_shot": "operation_shot:german",
+    "arrested_share": "arrested_share:cc1934",
+    "shot_share": "shot_share:congress17",
+    "army_officers_dismissed": "army_officers_dismissed:1937-1938",
+    "army_officers_arrested": "army_officers_arrested:1937",
+}
+"""One name of each kind computable on the NAMED run (the campaign shares need a campaign)."""
+
+
+@pytest.fixture(scope="session")
+def named():
+    return Sim(scenario_from_dict(NAMED)).run()
+
+
+@pytest.fixture(scope="session")
+def events(named):
+    frame = named.events_frame()
+    frame["year"] = frame["date"].dt.year
+    return frame
+
+
+@pytest.fixture(scope="session")
+def saved(named, tmp_path_factory):
+    return named.save(tmp_path_factory.mktemp("runs") / "run", report=False)
+
+
+@pytest.fixture(scope="session")
+def loaded(saved):
+    return load_results(saved)
+
+
+def persons(frame, **where):
+    for column, value in where.items():
+        chosen = frame[column].isin(value) if isinstance(value, tuple) else frame[column] == value
+        frame = frame[chosen]
+    return float(frame["persons"].sum())
+
+
+def write_targets(path, rows, columns=("id", "observable", "value", "low", "high")):
+    with open(path, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(columns)
+        writer.writerows(rows)
+    return path
+
+
+# --- observables -------------------------------------------------------------------------------
+
+
+def test_catalogue_is_documented():
+    assert set(OBSERVABLES) - {"expelled_share", "reinstated_share"} == set(EXAMPLES)
+    assert all(":" in pattern for pattern in allowed())
+
+
+@pytest.mark.parametrize("kind", sorted(EXAMPLES))
+def test_every_kind_computes(named, kind):
+    value = compute(named, EXAMPLES[kind])
+    assert math.isfinite(value) and value >= 0
+    if "share" in kind:
+        assert value <= 1
+    elif kind not in {"army_officers_arrested"}:
+        assert value > 0, EXAMPLES[kind]
+
+
+def test_yearly_counts_and_periods(named, events):
+    for kind, event in (
+        ("arrests", "arrested"),
+        ("death_sentences", "sentenced_death"),
+        ("camp_sentences", "sentenced_camp"),
+        ("releases", "released"),
+    ):
+        for year in (1937, 1938):
+            assert compute(named, f"{kind}:{year}") == pytest.approx(
+                persons(events, event=event, year=year)
+            )
+        assert compute(named, f"{kind}:1937-1938") == pytest.approx(
+            compute(named, f"{kind}:1937") + compute(named, f"{kind}:1938")
+        )
+    assert compute(named, "political_convictions:1937-1938") == pytest.approx(
+        compute(named, "death_sentences:1937-1938") + compute(named, "camp_sentences:1937-1938")
+    )
+    assert compute(named, "arrests:1937") == pytest.approx(named.yearly_events(("arrested",))[1937])
+
+
+def test_operations(named, events):
+    arrests = events[events["event"] == "arrested"]
+    for name in (*NATIONAL, "order_00447"):
+        assert compute(named, f"operation_arrested:{name}") == pytest.approx(
+            persons(arrests, operation=name)
+        ), name
+        sentenced = compute(named, f"operation_sentenced:{name}")
+        assert 0 < compute(named, f"operation_shot:{name}") <= sentenced, name
+    assert compute(named, "operation_arrested:all_national") == pytest.approx(
+        persons(arrests, channel="national")
+    )
+    for kind in ("arrested", "sentenced", "shot"):
+        assert compute(named, f"operation_{kind}:all_national") == pytest.approx(
+            sum(compute(named, f"operation_{kind}:{name}") for name in NATIONAL)
+        )
+    total = sum(
+        compute(named, f"operation_sentenced:{name}") for name in (*NATIONAL, "order_00447")
+    )
+    assert total <= compute(named, "political_convictions:1937-1938") + 1e-9
+
+
+def test_order_00447_cumulates(named, events):
+    last = "1939-06-30"
+    assert compute(named, f"order_00447_arrested:{last}") == pytest.approx(
+        persons(events, event="arrested", operation="order_00447", channel="category")
+    )
+    assert compute(named, f"order_00447_condemned:{last}") == pytest.approx(
+        compute(named, "operation_sentenced:order_00447")
+    )
+    assert compute(named, f"order_00447_shot:{last}") == pytest.approx(
+        compute(named, "operation_shot:order_00447")
+    )
+    series = [
+        compute(named, f"order_00447_condemned:{d}")
+        for d in ("1937-08-04", "1937-12-31", "1938-06-30", last)
+    ]
+    assert series[0] == 0 and series == sorted(series) and series[-1] > 0
+    assert compute(named, "order_00447_shot:1938-06-30") <= series[2]
+    ledger = named.operations.set_index("operation").loc["order_00447"]  # the troikas' sentences
+    assert compute(named, "order_00447_shot:1938-11-16") == pytest.approx(ledger["sentenced_shoot"])
+    assert compute(named, "order_00447_condemned:1938-11-16") == pytest.approx(
+        ledger["sentenced_shoot"] + ledger["sentenced_camp"]
+    )
+
+
+def test_elite_army_party_and_gulag(named, events):
+    risk = terror.risk_by_rank(named)
+    for body in ("cc1934", "congress17"):
+        assert compute(named, f"arrested_share:{body}") == pytest.approx(
+            risk.loc[body, "arrested_share"]
+        )
+        assert compute(named, f"shot_share:{body}") == pytest.approx(risk.loc[body, "shot_share"])
+    assert compute(named, "army_officers_dismissed:1937") == pytest.approx(
+        persons(events, event="dismissed", year=1937)
+    )
+    assert compute(named, "army_officers_arrested:1937-1938") == pytest.approx(
+        persons(events, event="arrested", role=1, year=(1937, 1938))
+    )
+    convicted = events[
+        events["event"].isin(["sentenced_death", "sentenced_camp"])
+        & events["year"].isin([1937, 1938])
+    ]
+    share = persons(convicted[convicted["cohort"] != "none"]) / persons(convicted)
+    assert compute(named, "party_share_of_political_convictions:1937-1938") == pytest.approx(share)
+    daily = named.to_frame()
+    at = daily[(daily["date"] == "1938-07-01") & (daily["fate"] == "camp")]
+    assert compute(named, "gulag_population:1938-07-01") == pytest.approx(at["persons"].sum())
+
+
+def test_out_of_run(named, small_results):
+    for name in (
+        "arrests:1936",
+        "arrests:1938-1940",
+        "gulag_population:1936-05-31",
+        "order_00447_arrested:1939-07-01",
+        "expelled_share:1933",
+    ):
+        with pytest.raises(ObservableOutOfRun):
+            compute(named, name)
+    for name in (
+        "operation_arrested:polish",
+        "operation_shot:all_national",
+        "order_00447_shot:1926-01-01",
+        "arrested_share:cc1934",
+        "army_officers_dismissed:1926",
+    ):
+        with pytest.raises(ObservableOutOfRun):
+            compute(small_results, name)
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("nonsense:1937", "allowed: party_total:DATE"),
+        ("arrests", "needs an argument"),
+        ("arests:1937", "did you mean 'arrests'"),
+        ("arrests:19x7", "not a year"),
+        ("arrests:1938-1937", "ends before"),
+        ("gulag_population:1938", "not a date"),
+        ("operation_arrested:polsih", "did you mean 'polish'"),
+        ("shot_share:cc", "cc1934"),
+    ],
+)
+def test_unknown_observables(named, name, message):
+    with pytest.raises(UnknownObservable, match=message):
+        compute(named, name)
+
+
+# --- saved runs --------------------------------------------------------------------------------
+
+
+def test_loader_round_trip(named, loaded):
+    assert loaded.start == named.start and loaded.scale == named.scale
+    assert loaded.operation_names == named.operation_names
+    assert loaded.campaign_names == named.campaign_names
+    np.testing.assert_array_equal(loaded.counts, named.counts)
+    np.testing.assert_allclose(loaded.persons, named.persons)
+    assert set(loaded.events) == set(named.events)
+    for column, values in named.events.items():
+        np.testing.assert_array_equal(loaded.events[column], values, err_msg=column)
+    for name in EXAMPLES.values():
+        if name.partition(":")[0] in {"arrested_share", "shot_share"} and not (
+            loaded.population_summary
+        ):
+            with pytest.raises(ObservableOutOfRun):  # Results.save keeps no population summary
+                compute(loaded, name)
+            continue
+        assert compute(loaded, name) == pytest.approx(compute(named, name)), name
+
+
+def test_find_runs(saved, tmp_path):
+    assert find_runs(saved) == [saved]
+    with pytest.raises(ChistkaError, match="holds no saved run"):
+        find_runs(tmp_path)
+    with pytest.raises(ChistkaError, match="does not exist"):
+        find_runs(tmp_path / "missing")
+
+
+# --- validate ----------------------------------------------------------------------------------
+
+
+def test_validate_single_run(named, saved, tmp_path):
+    model = compute(named, "arrests:1937")
+    targets = write_targets(
+        tmp_path / "t.csv",
+        [
+            ("a", "arrests:1937", model, "", ""),
+            ("b", "arrests:1937", model * 2, "", ""),
+            ("c", "arrests:1937", model * 2, model * 0.5, model * 3),
+            ("d", "party_total:1925-01-01", 1000, "", ""),
+            ("e", "operation_shot:polish", 1, 0, 1e9),
+        ],
+    )
+    table = validate(saved, targets)
+    assert list(table.columns) == list(OUTPUT_COLUMNS)
+    assert list(table["id"]) == ["a", "b", "c", "d", "e"]
+    assert table.loc[0, "model"] == pytest.approx(model)
+    assert (table.loc[0, ["model_low", "model_high"]] == table.loc[0, "model"]).all()
+    assert list(table["inside"]) == [True, False, True, None, True]
+    assert math.isnan(table.loc[3, "model"]) and math.isnan(table.loc[0, "low"])
+
+
+def test_validate_ensemble(named, saved, tmp_path):
+    ensemble = tmp_path / "ensemble"
+    for run in ("p000-s001", "p000-s002"):
+        shutil.copytree(saved, ensemble / run)
+    doubled = ensemble / "p000-s002" / "events.parquet"
+    frame = pd.read_parquet(doubled)
+    frame["persons"] = frame["persons"] * 2
+    frame.to_parquet(doubled, index=False)
+    (ensemble / ".p000-s003.tmp-x").mkdir()  # left over by an interrupted write: ignored
+    (ensemble / "plan.json").write_text("{}")
+    assert len(find_runs(ensemble)) == 2
+    model = compute(named, "arrests:1937")
+    targets = write_targets(tmp_path / "t.csv", [("a", "arrests:1937", model * 1.5, "", "")])
+    row = validate(ensemble, targets).iloc[0]
+    assert row["model"] == pytest.approx(1.5 * model)
+    assert row["model_low"] == pytest.approx(1.05 * model)
+    assert row["model_high"] == pytest.approx(1.95 * model)
+    assert row["inside"] is True
+
+
+def test_shipped_calibration_targets(named, saved):
+    targets = read_targets(calibration_targets())
+    assert {"source", "verified"} <= set(targets.columns)
+    assert targets["id"].is_unique and set(targets["id"]) <= set(records())
+    assert (targets["low"] <= targets["value"]).all() and (
+        targets["value"] <= targets["high"]
+    ).all()
+    table = validate(saved, calibration_targets())
+    covered = table[table["inside"].notna()]
+    assert "arrests:1937" in set(covered["observable"]) and covered["model"].notna().all()
+    assert table.loc[table["inside"].isna(), "model"].isna().all()
+
+
+# --- bad targets -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("rows", "columns", "message"),
+    [
+        ([("a", "arrests:1937", 1)], ("id", "observable", "value", "low"), "lacks column 'high'"),
+        (
+            [("a", "arrests:1937", "1", "", ""), ("b", "purges:1937", "1", "", "")],
+            None,
+            r"row 2 \(line 3\), id 'b': unknown observable 'purges:1937'; .*allowed: party_total",
+        ),
+        (
+            [("a", "arrests:1937", "many", "", "")],
+            None,
+            r"row 1 .*column 'value' is not a number: 'many'",
+        ),
+        ([("a", "arrests:1937", "", "", "")], None, "column 'value' is empty"),
+        ([("a", "arrests:1937", "5", "x", "")], None, "column 'low' is not a number"),
+        ([("a", "arrests:1937", "5", "9", "1")], None, "low .* is above high"),
+        ([], None, "has no rows"),
+    ],
+)
+def test_bad_targets(saved, tmp_path, rows, columns, message):
+    path = write_targets(
+        tmp_path / "t.csv", rows, columns or ("id", "observable", "value", "low", "high")
+    )
+    with pytest.raises(ChistkaError, match=message):
+        validate(saved, path)
+
+
+# --- the command -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def app():
+    app = typer.Typer()
+    app.command("validate")(validate_command)
+    app.command("other")(lambda: None)  # two commands: typer keeps the command name
+    return app
+
+
+def test_command_json_and_table(app, named, saved, tmp_path):
+    model = compute(named, "arrests:1937")
+    targets = write_targets(
+        tmp_path / "t.csv",
+        [("a", "arrests:1937", model, "", ""), ("d", "party_total:1925-01-01", 1000, "", "")],
+    )
+    result = CliRunner().invoke(app, ["validate", str(saved), "--targets", str(targets), "--json"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert [list(r) for r in rows] == [list(OUTPUT_COLUMNS)] * 2
+    assert rows[0]["inside"] is True and rows[0]["model"] == pytest.approx(model)
+    assert rows[1]["inside"] is None and rows[1]["model"] is None and rows[1]["low"] is None
+    result = CliRunner().invoke(app, ["validate", str(saved), "--targets", str(targets)])
+    assert result.exit_code == 0, result.output
+    assert "inside" in result.stdout and "1 target(s) not covered by the run" in result.stdout
+
+
+def test_command_bad_input_exits_2(app, saved, tmp_path):
+    targets = write_targets(
+        tmp_path / "t.csv", [("a", "arrests:1937", 1)], ("id", "observable", "value")
+    )
+    result = CliRunner().invoke(app, ["validate", str(saved), "--targets", str(targets)])
+    assert result.exit_code == 2
+    assert "lacks columns 'low', 'high'" in result.output and "Traceback" not in result.output
+    result = CliRunner().invoke(app, ["validate", str(tmp_path), "--targets", str(targets)])
+    assert result.exit_code == 2 and "holds no saved run" in result.output
