@@ -231,10 +231,14 @@ def params(
     console.print(table)
 
 
+from chistka.commands.calibrate import calibrate_command  # noqa: E402
+from chistka.commands.sensitivity import sensitivity_command  # noqa: E402
 from chistka.commands.sweep import sweep_command  # noqa: E402
 from chistka.commands.validate import validate_command  # noqa: E402
 
 app.command("sweep")(sweep_command)
+app.command("calibrate")(calibrate_command)
+app.command("sensitivity")(sensitivity_command)
 app.command("validate")(validate_command)
 
 

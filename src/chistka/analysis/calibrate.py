@@ -1,0 +1,549 @@
+"""Calibration: fit a scenario's free parameters to target figures with Optuna.
+
+Each trial draws the free parameters (see `chistka.analysis.free`), runs the scenario once per
+seed, with the same seeds in every trial (common random numbers, so that differences between
+trials are not seed noise), and scores the runs against the targets (a CSV file in the format of
+`chistka.analysis.validate`). The loss is the mean squared log error over the targets the runs
+can compute, averaged over the seeds::
+
+    loss = mean over seeds of  mean over targets of  (log(model + f) - log(target + f))**2
+
+with a floor f = 1% of the target's value, so that a model value of zero costs a finite amount
+(about 21 for a target missed entirely). Targets outside the run (a date before its start, a
+campaign it lacks) are skipped; a targets file of which the run covers none is an error.
+
+The study lives in an Optuna storage: in memory, a SQLite file, or any database URL Optuna
+accepts (e.g. postgresql://...), so that several processes or machines can work on one study
+(a study of the same name is resumed). The sampler is TPE, seeded for reproducibility; the
+first trial of a new study runs the scenario's own values where they lie inside the ranges, so
+the loss of the best trial can be read against the scenario as it stands.
+
+The parameters are applied as a policy event on the scenario's first day, exactly as
+`write_fitted_scenario` writes them into a fitted scenario file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from html import escape
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from chistka.analysis.free import FreeParameter, as_start_event, load_free, start_value
+from chistka.analysis.validate import bounds, read_targets, run_values
+from chistka.errors import ChistkaError
+from chistka.scenario import Scenario, builtin_scenarios, load_scenario
+
+if TYPE_CHECKING:
+    import optuna
+
+CalibrationProgress = Callable[[int, int, float | None], None]
+"""Called as progress(trials_done, trials_total, best_loss) after each trial of this call."""
+
+SAMPLER_SEED = 1
+"""Seed of the TPE sampler (offset by the trials already in the study when it is resumed)."""
+
+FLOOR = 0.01
+"""Floor of the log error, relative to the target's value."""
+
+FITTED_NOTE = "parameters fitted by chistka calibrate"
+"""Note of the policy event that sets the fitted parameters."""
+
+
+@dataclass
+class CalibrationResult:
+    """The outcome of `calibrate`.
+
+    Attributes:
+        best_params: free parameter path -> best value found.
+        best_loss: the loss of the best trial (see the module's docstring).
+        study: the Optuna study (with the trials of earlier calls where it was resumed).
+        free: the free parameters.
+        targets: the targets, as read by `read_targets`.
+        scenario: the scenario before the fit.
+        scenario_ref: the scenario's built-in name or file path.
+        targets_path: the targets file.
+        seeds: the seeds of every trial.
+        scale: agents per represented person (None: the scenario's).
+        first_loss: the loss of the study's first complete trial (the scenario's own values
+            where they are inside the ranges).
+    """
+
+    best_params: dict[str, float | int]
+    best_loss: float
+    study: optuna.Study
+    free: list[FreeParameter]
+    targets: pd.DataFrame
+    scenario: Scenario
+    scenario_ref: str
+    targets_path: Path
+    seeds: tuple[int, ...]
+    scale: float | None
+    first_loss: float = math.nan
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def trials(self) -> list[optuna.trial.FrozenTrial]:
+        """The study's complete trials."""
+        import optuna
+
+        return self.study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
+
+
+def storage_url(storage: str | Path | None) -> str | None:
+    """An Optuna storage URL: a URL as given, a file path as SQLite, None for in memory.
+
+    The directory of a SQLite file is created.
+    """
+    if storage is None:
+        return None
+    text = str(storage)
+    if text.startswith("sqlite:///") and text != "sqlite:///:memory:":
+        Path(text.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    if "://" in text:
+        return text
+    path = Path(text).resolve()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{path}"
+
+
+def log_error(model: np.ndarray, value: np.ndarray) -> np.ndarray:
+    """Squared log error of model values against target values (floor: 1% of the target)."""
+    floor = np.maximum(FLOOR * np.abs(value), 1e-12)
+    return (np.log(np.maximum(model, 0.0) + floor) - np.log(value + floor)) ** 2
+
+
+def _fingerprint(
+    scenario: Scenario, targets: pd.DataFrame, free: Sequence[FreeParameter], seeds, scale
+) -> dict[str, str]:
+    """What makes trials of a study comparable, for checking a resumed study."""
+    data = {
+        "scenario": scenario.model_dump(mode="json"),
+        "targets": targets[["id", "observable", "value"]].to_dict(orient="list"),
+        "free": [[p.path, p.low, p.high, p.log] for p in free],
+        "seeds": list(seeds),
+        "scale": scale,
+    }
+    digest = hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+    return {
+        "fingerprint": digest[:16],
+        "targets": ", ".join(targets["id"].astype(str)),
+        "free": ", ".join(p.path for p in free),
+        "seeds": ", ".join(str(s) for s in seeds),
+        "scale": "scenario's" if scale is None else f"{scale:g}",
+    }
+
+
+def _suggest(trial: optuna.Trial, parameter: FreeParameter) -> float | int:
+    if parameter.integer:
+        return trial.suggest_int(
+            parameter.path, int(parameter.low), int(parameter.high), log=parameter.log
+        )
+    return trial.suggest_float(parameter.path, parameter.low, parameter.high, log=parameter.log)
+
+
+def evaluate(
+    scenario: Scenario,
+    params: dict[str, Any],
+    targets: pd.DataFrame,
+    seeds: Sequence[int],
+    scale: float | None,
+    name: str,
+) -> tuple[float, np.ndarray]:
+    """The loss of a parameter set, and the model values of the targets (mean over the seeds).
+
+    Raises:
+        ChistkaError: none of the targets can be computed from the run, or a bad value.
+    """
+    from chistka.engine import Sim
+
+    fitted = as_start_event(scenario, params, note=FITTED_NOTE)
+    values = np.vstack(
+        [
+            run_values(Sim(fitted, seed=seed, scale=scale, name=name).run(), targets)
+            for seed in seeds
+        ]
+    )
+    covered = ~np.isnan(values).any(axis=0)
+    if not covered.any():
+        raise ChistkaError(
+            "none of the targets can be computed from the runs of "
+            f"'{name}' ({scenario.scenario.start} to {scenario.scenario.end}): their dates, "
+            "campaigns or operations lie outside the scenario"
+        )
+    target_values = targets["value"].to_numpy(dtype=np.float64)
+    losses = log_error(values[:, covered], target_values[covered]).mean(axis=1)
+    return float(losses.mean()), values.mean(axis=0)
+
+
+def calibrate(
+    scenario_ref: str | Path,
+    targets_path: str | Path,
+    trials: int,
+    *,
+    seeds: Sequence[int] = (1, 2),
+    storage: str | Path | None = None,
+    study_name: str | None = None,
+    scale: float | None = None,
+    free_path: str | Path | None = None,
+    progress: CalibrationProgress | None = None,
+) -> CalibrationResult:
+    """Fit the scenario's free parameters to the targets (see the module's docstring).
+
+    Args:
+        scenario_ref: a built-in scenario name or a scenario file.
+        targets_path: CSV with columns id, observable, value, low, high.
+        trials: trials to run in this call (added to those of a resumed study).
+        seeds: the run seeds of every trial (common random numbers).
+        storage: an Optuna storage URL (sqlite:///file.db, postgresql://...), a path to a SQLite
+            file, or None to keep the study in memory.
+        study_name: the study's name in the storage (default: the scenario's name); a study of
+            that name is resumed.
+        scale: agents per represented person, overriding the scenario's.
+        free_path: the free-parameter file (default: see `chistka.analysis.free.load_free`).
+        progress: called after each trial.
+
+    Raises:
+        ChistkaError: a bad scenario, targets file, free-parameter file, number of trials or
+            seeds, a storage that cannot be opened, a resumed study made with other settings,
+            or targets of which the run covers none.
+    """
+    import optuna
+
+    if trials < 1:
+        raise ChistkaError(f"--trials must be at least 1 (got {trials})")
+    seeds = tuple(int(s) for s in seeds)
+    if not seeds or any(s < 0 for s in seeds):
+        raise ChistkaError(f"seeds must be one or more non-negative integers (got {seeds})")
+    if scale is not None and not 0 < scale <= 1:
+        raise ChistkaError(f"--scale must be in (0, 1] (got {scale})")
+    scenario = load_scenario(scenario_ref)
+    targets = read_targets(targets_path)
+    if (targets["value"] < 0).any():
+        bad = targets.loc[targets["value"] < 0, "id"].iloc[0]
+        raise ChistkaError(f"{targets_path}: target '{bad}' is negative (the log error needs >= 0)")
+    free = load_free(free_path, scenario, scenario_ref)
+    name = study_name or scenario.scenario.name
+    attrs = _fingerprint(scenario, targets, free, seeds, scale)
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    url = storage_url(storage)
+    try:
+        study = optuna.create_study(
+            storage=url,
+            study_name=name,
+            direction="minimize",
+            load_if_exists=True,
+            sampler=optuna.samplers.TPESampler(seed=SAMPLER_SEED),
+        )
+        existing = len(study.trials)
+        if existing:  # a resumed study: do not draw the first trials' values again
+            study = optuna.load_study(
+                study_name=name,
+                storage=url,
+                sampler=optuna.samplers.TPESampler(seed=SAMPLER_SEED + existing),
+            )
+    except Exception as exc:  # sqlalchemy and optuna raise many kinds
+        raise ChistkaError(f"cannot open study '{name}' in storage '{storage}': {exc}") from None
+    if study.user_attrs.get("fingerprint") not in (None, attrs["fingerprint"]):
+        raise ChistkaError(
+            f"study '{name}' in '{storage}' was made with another scenario, targets, free "
+            f"parameters, seeds or scale ({study.user_attrs.get('free')}; seeds "
+            f"{study.user_attrs.get('seeds')}): give another study name or storage"
+        )
+    for key, value in attrs.items():
+        if study.user_attrs.get(key) != value:
+            study.set_user_attr(key, value)
+    if existing == 0:
+        start = {p.path: start_value(scenario, p.path) for p in free}
+        if all(p.low <= start[p.path] <= p.high for p in free):
+            study.enqueue_trial(start, user_attrs={"baseline": True})
+    ref = str(scenario_ref)
+
+    def objective(trial: optuna.Trial) -> float:
+        params = {p.path: _suggest(trial, p) for p in free}
+        loss, model = evaluate(scenario, params, targets, seeds, scale, ref)
+        trial.set_user_attr(
+            "model",
+            {
+                str(t): float(v)
+                for t, v in zip(targets["id"], model, strict=True)
+                if math.isfinite(v)
+            },
+        )
+        return loss
+
+    done = 0
+
+    def callback(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            try:
+                best = study.best_value
+            except ValueError:
+                best = None
+            progress(done, trials, best)
+
+    study.optimize(objective, n_trials=trials, callbacks=[callback])
+    complete = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
+    if not complete:
+        raise ChistkaError(f"study '{name}' has no complete trial")
+    best = study.best_trial
+    best_params = {p.path: p.value(best.params[p.path]) for p in free}
+    return CalibrationResult(
+        best_params=best_params,
+        best_loss=float(best.value),
+        study=study,
+        free=free,
+        targets=targets,
+        scenario=scenario,
+        scenario_ref=ref,
+        targets_path=Path(targets_path),
+        seeds=seeds,
+        scale=scale,
+        first_loss=float(complete[0].value),
+    )
+
+
+# --- the fitted scenario -----------------------------------------------------------------------
+
+
+def scenario_text(scenario_ref: str | Path) -> str:
+    """The TOML text of a built-in scenario (by name) or of a scenario file."""
+    path = Path(scenario_ref)
+    if path.suffix == ".toml" or path.exists():
+        try:
+            return path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ChistkaError(f"cannot read scenario '{path}': {exc.strerror or exc}") from None
+    if str(scenario_ref) not in builtin_scenarios():
+        load_scenario(scenario_ref)  # raises the loader's message
+    entry = resources.files("chistka.scenario") / "builtin" / f"{scenario_ref}.toml"
+    return entry.read_text(encoding="utf-8")
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    text = repr(float(value))
+    return text if re.search(r"[.eE]", text) else text + ".0"
+
+
+def _toml_string(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)
+
+
+def fitted_event_text(
+    scenario: Scenario,
+    params: dict[str, Any],
+    *,
+    targets_path: str | Path,
+    loss: float,
+    trials: int,
+    seeds: Sequence[int],
+    when: dt.date | None = None,
+) -> str:
+    """The TOML of the ``[[events]]`` entry that sets the fitted parameters on the first day."""
+    when = when or dt.date.today()
+    settings = ", ".join(f"{_toml_string(k)} = {_toml_value(v)}" for k, v in params.items())
+    source = (
+        f"chistka calibrate on {when.isoformat()}: targets {Path(targets_path).name}, "
+        f"mean squared log error {loss:.6g}, {trials} trials, seeds "
+        f"{', '.join(str(s) for s in seeds)}"
+    )
+    return (
+        "\n# Fitted by chistka calibrate on "
+        f"{when.isoformat()} against {targets_path}\n"
+        f"# (mean squared log error {loss:.6g} over {trials} trials). The event sets the fitted\n"
+        "# parameters on the first day, after the scenario's own events of that day; later\n"
+        "# events that set the same parameters still apply on their dates.\n"
+        "[[events]]\n"
+        f"date = {scenario.scenario.start.isoformat()}\n"
+        f"set = {{ {settings} }}\n"
+        f"note = {_toml_string(FITTED_NOTE)}\n"
+        f"source = {_toml_string(source)}\n"
+    )
+
+
+def write_fitted_scenario(
+    result: CalibrationResult, path: str | Path, *, when: dt.date | None = None
+) -> Path:
+    """Write the fitted scenario: the original TOML with an event setting the best parameters.
+
+    The file is loaded back and checked before it is kept.
+
+    Raises:
+        ChistkaError: the fitted file does not load (e.g. the original lists its events as an
+            inline array, which a ``[[events]]`` table cannot extend).
+    """
+    from chistka.scenario import scenario_from_dict
+
+    path = Path(path)
+    text = scenario_text(result.scenario_ref).rstrip("\n") + "\n"
+    text += fitted_event_text(
+        result.scenario,
+        result.best_params,
+        targets_path=result.targets_path,
+        loss=result.best_loss,
+        trials=len(result.trials),
+        seeds=result.seeds,
+        when=when,
+    )
+    import tomllib
+
+    try:
+        scenario_from_dict(tomllib.loads(text), f"'{path}'")
+    except (tomllib.TOMLDecodeError, ChistkaError) as exc:
+        raise ChistkaError(f"the fitted scenario does not load: {exc}") from None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+# --- the report --------------------------------------------------------------------------------
+
+
+def importances(study: optuna.Study) -> dict[str, float]:
+    """Optuna's parameter importances (empty with fewer than two complete trials or no spread)."""
+    import optuna
+
+    complete = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
+    if len(complete) < 2 or len({t.value for t in complete}) < 2:
+        return {}
+    try:
+        return dict(optuna.importance.get_param_importances(study))
+    except (RuntimeError, ValueError, ZeroDivisionError):
+        return {}
+
+
+def fit_table(result: CalibrationResult) -> pd.DataFrame:
+    """Model (best trial, mean over the seeds) against target per target, with the range."""
+    model = result.study.best_trial.user_attrs.get("model", {})
+    rows = []
+    for target in result.targets.itertuples(index=False):
+        low, high = bounds(target.value, target.low, target.high)
+        value = model.get(str(target.id), math.nan)
+        rows.append(
+            {
+                "id": target.id,
+                "observable": target.observable,
+                "model": value,
+                "value": target.value,
+                "low": low,
+                "high": high,
+                "inside": None if math.isnan(value) else bool(low <= value <= high),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def write_calibration_report(result: CalibrationResult, path: str | Path) -> Path:
+    """Write calibration.html: loss history, fit against the targets, parameter importances."""
+    import plotly.graph_objects as go
+    import plotly.io as pio
+
+    path = Path(path)
+    complete = result.trials
+    numbers = [t.number for t in complete]
+    losses = [float(t.value) for t in complete]
+    figures: list[go.Figure] = []
+
+    history = go.Figure()
+    history.add_scatter(x=numbers, y=losses, mode="markers", name="trial loss")
+    history.add_scatter(
+        x=numbers, y=list(np.minimum.accumulate(losses)), mode="lines", name="best so far"
+    )
+    history.update_layout(
+        title="Loss history (mean squared log error)",
+        xaxis_title="trial",
+        yaxis_title="loss",
+        yaxis_type="log" if min(losses, default=0) > 0 else "linear",
+    )
+    figures.append(history)
+
+    table = fit_table(result)
+    ratio = table["model"] / table["value"].where(table["value"] != 0)
+    fit = go.Figure()
+    fit.add_scatter(
+        x=table["id"],
+        y=table["low"] / table["value"].where(table["value"] != 0),
+        mode="markers",
+        marker_symbol="line-ew-open",
+        name="target range (low)",
+    )
+    fit.add_scatter(
+        x=table["id"],
+        y=table["high"] / table["value"].where(table["value"] != 0),
+        mode="markers",
+        marker_symbol="line-ew-open",
+        name="target range (high)",
+    )
+    fit.add_scatter(
+        x=table["id"],
+        y=ratio,
+        mode="markers",
+        marker_size=10,
+        name="model / target",
+        text=[
+            f"{r.observable}: model {r.model:.4g}, target {r.value:.4g} ({r.low:.4g}-{r.high:.4g})"
+            for r in table.itertuples(index=False)
+        ],
+        hoverinfo="text",
+    )
+    fit.add_hline(y=1.0, line_dash="dot")
+    fit.update_layout(
+        title="Fit against the record, best parameters (model / target, with the target's range)",
+        yaxis_title="model / target",
+        yaxis_type="log" if (ratio.dropna() > 0).all() and ratio.notna().any() else "linear",
+    )
+    figures.append(fit)
+
+    found = importances(result.study)
+    if found:
+        bars = go.Figure(go.Bar(x=list(found.values()), y=list(found), orientation="h"))
+        bars.update_layout(title="Parameter importances (fANOVA)", xaxis_title="importance")
+        figures.append(bars)
+
+    scenario_name = result.scenario.scenario.name
+    parts = []
+    for i, fig in enumerate(figures):
+        parts.append(
+            pio.to_html(
+                fig,
+                full_html=False,
+                include_plotlyjs=i == 0,
+                div_id=f"chistka-calibration-figure-{i}",
+                config={"displaylogo": False, "responsive": True},
+            )
+        )
+    params = "".join(
+        f"<tr><td>{escape(p.path)}</td><td>{result.best_params[p.path]:.6g}</td>"
+        f"<td>{p.low:g} - {p.high:g}{' (log)' if p.log else ''}</td></tr>"
+        for p in result.free
+    )
+    note = "" if found else "<p>Parameter importances need two or more complete trials.</p>"
+    html = (
+        "<!DOCTYPE html><html><head><meta charset='utf-8'>"
+        f"<title>chistka calibrate: {escape(scenario_name)}</title></head><body>"
+        f"<h1>Calibration of {escape(scenario_name)}</h1>"
+        f"<p>Targets {escape(str(result.targets_path))}; {len(complete)} complete trials; seeds "
+        f"{', '.join(str(s) for s in result.seeds)}; best loss {result.best_loss:.6g} "
+        f"(first trial {result.first_loss:.6g}).</p>"
+        f"<table border='1'><tr><th>parameter</th><th>best</th><th>range</th></tr>{params}"
+        f"</table>{note}{''.join(parts)}</body></html>"
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(html, encoding="utf-8")
+    return path

@@ -1,0 +1,299 @@
+"""Free parameters: the mechanism parameters calibration and sensitivity analysis may vary.
+
+A free-parameter file is a small TOML file, kept apart from the scenario (whose schema rejects
+unknown keys), with one ``[[free]]`` table per parameter::
+
+    [[free]]
+    path = "arrest.named_arrest_probability"   # 'section.field' or 'operations.NAME.field'
+    low = 0.0
+    high = 0.6
+    log = false                                 # sample on a log scale (needs low > 0)
+    note = "why this range"                     # optional
+
+Where no file is given, `load_free` looks for ``SCENARIO.free.toml`` next to a scenario file,
+then for the defaults shipped with the package for the scenario's name
+(``chistka/scenario/free/NAME.toml``). Every entry is checked against the scenario: the path must
+name a numeric mechanism parameter and both ends of the range must be values it accepts
+(`Scenario.with_parameters`).
+
+Parameters are applied to a run as a policy event dated the scenario's start (see
+`as_start_event`), exactly as `chistka calibrate` writes them into a fitted scenario, so a few
+parameters that the engine reads only once while building the run (before the first day's
+events) cannot be free: the limits of an operation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from pydantic_core import PydanticCustomError
+
+from chistka.errors import ChistkaError, did_you_mean
+from chistka.scenario import Scenario
+from chistka.scenario.schema import PolicyEvent
+
+ENTRY_KEYS = ("path", "low", "high", "log", "note")
+"""Keys a ``[[free]]`` entry may have."""
+
+BUILD_TIME_FIELDS = {
+    "operations": ("limit_shoot", "limit_camp"),
+}
+"""Fields read once when the run is built (a dated event, hence a free parameter, cannot set
+them): section -> fields."""
+
+
+@dataclass(frozen=True)
+class FreeParameter:
+    """A mechanism parameter left free between two bounds.
+
+    Attributes:
+        path: 'section.field' (or 'section.group.field', 'operations.NAME.field').
+        low: lowest value (inclusive).
+        high: highest value (inclusive).
+        log: sample on a logarithmic scale.
+        integer: the parameter takes whole numbers (from the scenario's field).
+        note: why this range, from the file.
+    """
+
+    path: str
+    low: float
+    high: float
+    log: bool = False
+    integer: bool = False
+    note: str = ""
+
+    @property
+    def section(self) -> str:
+        """The mechanism the parameter belongs to (the first part of its path)."""
+        return self.path.split(".")[0]
+
+    def value(self, x: float) -> float | int:
+        """A value of the parameter (rounded to a whole number for integer parameters)."""
+        return int(round(x)) if self.integer else float(x)
+
+
+def default_free_file(scenario_name: str) -> Path | None:
+    """The free-parameter file shipped with the package for a scenario's name, if any."""
+    entry = resources.files("chistka.scenario") / "free" / f"{scenario_name}.toml"
+    return Path(str(entry)) if entry.is_file() else None
+
+
+def find_free_file(scenario_ref: str | Path, scenario: Scenario) -> Path:
+    """The free-parameter file of a scenario when none is given.
+
+    ``STEM.free.toml`` next to a scenario file, else the package's file for the scenario's name.
+
+    Raises:
+        ChistkaError: there is neither.
+    """
+    path = Path(scenario_ref)
+    if path.suffix == ".toml":
+        beside = path.with_name(f"{path.stem}.free.toml")
+        if beside.is_file():
+            return beside
+    shipped = default_free_file(scenario.scenario.name)
+    if shipped is not None:
+        return shipped
+    raise ChistkaError(
+        f"no free parameters for scenario '{scenario.scenario.name}': pass a file with --free "
+        '(entries like [[free]] path = "review.noise_sd" low = 0.3 high = 3.0)'
+        + (f", or write {path.with_name(path.stem + '.free.toml')}" if path.suffix else "")
+    )
+
+
+def current_value(scenario: Scenario, path: str) -> Any:
+    """The scenario's value of a parameter path (None where the path names nothing)."""
+    parts = path.split(".")
+    if parts[0] == "operations":
+        if len(parts) != 3:
+            return None
+        for op in scenario.operations:
+            if op.name == parts[1]:
+                return getattr(op, parts[2], None)
+        return None
+    node: Any = scenario
+    for part in parts:
+        if not isinstance(node, BaseModel) or part not in type(node).model_fields:
+            return None
+        node = getattr(node, part)
+    return node
+
+
+def start_value(scenario: Scenario, path: str) -> Any:
+    """The parameter's value on the first day: the scenario's, after its events of that day."""
+    value = current_value(scenario, path)
+    for event in scenario.events:
+        if event.date != scenario.scenario.start:
+            continue
+        for key, new in event.set.items():
+            if path == key:
+                value = new
+            elif path.startswith(key + ".") and isinstance(new, dict):
+                value = new.get(path[len(key) + 1 :], value)
+    return value
+
+
+def apply(
+    scenario: Scenario, values: Mapping[str, Any], where: str = "free parameters"
+) -> Scenario:
+    """`scenario.with_parameters(values)`, with a bad value reported as a ChistkaError."""
+    try:
+        return scenario.with_parameters(dict(values), where=where)
+    except PydanticCustomError as exc:
+        raise ChistkaError(exc.message()) from None
+    except ValidationError as exc:
+        raise ChistkaError(f"{where}: {exc}") from None
+
+
+def as_start_event(
+    scenario: Scenario, values: Mapping[str, Any], note: str = "", source: str = ""
+) -> Scenario:
+    """The scenario with the values set by a policy event on its first day (checked first).
+
+    The event comes after the scenario's own events, so it is applied after any other change
+    dated the first day, before the first day's mechanisms; a later event of the scenario that
+    sets the same parameter overrides it on its date, as it would in a fitted scenario file.
+    """
+    apply(scenario, values)
+    event = PolicyEvent(date=scenario.scenario.start, set=dict(values), note=note, source=source)
+    return scenario.model_copy(update={"events": [*scenario.events, event]})
+
+
+def reset_on(scenario: Scenario, path: str) -> dt.date | None:
+    """The first date after the start on which one of the scenario's events sets the parameter.
+
+    A free parameter is set on the first day; from this date on the timeline's value holds, so
+    the parameter only acts before it (None: it acts over the whole run).
+    """
+    start = scenario.scenario.start
+    dates = [
+        event.date
+        for event in scenario.events
+        if event.date > start
+        and any(path == key or path.startswith(key + ".") for key in event.set)
+    ]
+    return min(dates, default=None)
+
+
+def _number(value: Any, key: str, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ChistkaError(f"{where}: '{key}' must be a number (got {value!r})")
+    if not math.isfinite(value):
+        raise ChistkaError(f"{where}: '{key}' must be finite (got {value!r})")
+    return float(value)
+
+
+def check_entry(scenario: Scenario, entry: Mapping[str, Any], where: str) -> FreeParameter:
+    """One ``[[free]]`` entry, checked against the scenario.
+
+    Raises:
+        ChistkaError: a missing or unknown key, a path that is no numeric mechanism parameter,
+            a bad range, or an end of the range the parameter does not accept.
+    """
+    if not isinstance(entry, Mapping):
+        raise ChistkaError(f"{where}: expected a table with keys {', '.join(ENTRY_KEYS)}")
+    for key in entry:
+        if key not in ENTRY_KEYS:
+            raise ChistkaError(
+                f"{where}: unknown key '{key}'; {did_you_mean(str(key), ENTRY_KEYS)}"
+                f"allowed: {', '.join(ENTRY_KEYS)}"
+            )
+    for key in ("path", "low", "high"):
+        if key not in entry:
+            raise ChistkaError(f"{where}: missing key '{key}'")
+    path = entry["path"]
+    if not isinstance(path, str) or not path.strip():
+        raise ChistkaError(f"{where}: 'path' must be a parameter name such as 'review.noise_sd'")
+    path = path.strip()
+    where = f"{where} ('{path}')"
+    low = _number(entry["low"], "low", where)
+    high = _number(entry["high"], "high", where)
+    log = entry.get("log", False)
+    if not isinstance(log, bool):
+        raise ChistkaError(f"{where}: 'log' must be true or false (got {log!r})")
+    note = entry.get("note", "")
+    if not isinstance(note, str):
+        raise ChistkaError(f"{where}: 'note' must be a string")
+    if not low < high:
+        raise ChistkaError(f"{where}: low ({low:g}) must be below high ({high:g})")
+    if log and low <= 0:
+        raise ChistkaError(f"{where}: log = true needs low > 0 (got {low:g})")
+    parts = path.split(".")
+    if parts[-1] in BUILD_TIME_FIELDS.get(parts[0], ()):
+        raise ChistkaError(
+            f"{where}: cannot be free: the run reads it once when it is built, before any "
+            "dated event (free parameters are set by an event on the first day)"
+        )
+    apply(scenario, {path: low}, where=where)  # an unknown path is reported here
+    value = current_value(scenario, path)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ChistkaError(
+            f"{where}: not a numeric parameter (its value in the scenario is {value!r})"
+        )
+    integer = isinstance(value, int)
+    if integer and (low != int(low) or high != int(high)):
+        raise ChistkaError(f"{where}: a whole-number parameter needs whole-number low and high")
+    for bound in (low, high):
+        apply(scenario, {path: int(bound) if integer else bound}, where=where)
+    return FreeParameter(path, low, high, log=log, integer=integer, note=note)
+
+
+def parse_free(data: Mapping[str, Any], scenario: Scenario, origin: str) -> list[FreeParameter]:
+    """The free parameters of a parsed free-parameter file (see `check_entry`)."""
+    unknown = [key for key in data if key != "free"]
+    if unknown:
+        raise ChistkaError(
+            f"{origin}: unknown key '{unknown[0]}' (a free-parameter file holds [[free]] tables)"
+        )
+    entries = data.get("free")
+    if not isinstance(entries, list) or not entries:
+        raise ChistkaError(
+            f"{origin}: no [[free]] entries (each with path, low, high and optionally log)"
+        )
+    free: list[FreeParameter] = []
+    for i, entry in enumerate(entries):
+        parameter = check_entry(scenario, entry, f"{origin}: free[{i}]")
+        if any(p.path == parameter.path for p in free):
+            raise ChistkaError(f"{origin}: free[{i}] ('{parameter.path}') is given twice")
+        free.append(parameter)
+    return free
+
+
+def load_free(
+    path: str | Path | None, scenario: Scenario, scenario_ref: str | Path = ""
+) -> list[FreeParameter]:
+    """The free parameters of a file (None: the scenario's default file, see `find_free_file`).
+
+    Raises:
+        ChistkaError: the file is missing or not TOML, or an entry is bad (the message names the
+            file and the entry).
+    """
+    file = Path(path) if path is not None else find_free_file(scenario_ref, scenario)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ChistkaError(
+            f"cannot read free-parameter file '{file}': {exc.strerror or exc}"
+        ) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ChistkaError(f"free-parameter file '{file}' is not valid TOML: {exc}") from None
+    return parse_free(data, scenario, f"'{file}'")
+
+
+def problem(free: Sequence[FreeParameter]) -> dict[str, Any]:
+    """The free parameters as a SALib problem (names and bounds)."""
+    return {
+        "num_vars": len(free),
+        "names": [p.path for p in free],
+        "bounds": [[p.low, p.high] for p in free],
+    }

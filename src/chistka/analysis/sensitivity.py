@@ -1,0 +1,277 @@
+"""Global sensitivity analysis of observables to the free parameters, with SALib.
+
+The design points are drawn by SALib over the free parameters' ranges (log-scaled parameters
+are sampled uniformly in their logarithm) and each point is run with the same seed, so that the
+differences between points are the parameters' effects and not seed noise. Two methods:
+
+- ``morris`` (elementary effects; screening): ``n`` trajectories, ``n * (k + 1)`` runs for ``k``
+  parameters; reports mu_star (mean absolute elementary effect, with its bootstrap confidence
+  interval) and sigma (their spread: interactions and non-linearity);
+- ``sobol`` (variance decomposition): ``n`` base samples (a power of 2), ``n * (k + 2)`` runs;
+  reports the first-order (S1) and total (ST) indices with their confidence intervals.
+
+The parameters are applied as in calibration: a policy event on the scenario's first day.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from html import escape
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from chistka.analysis.free import FreeParameter, as_start_event, load_free
+from chistka.analysis.observables import ObservableOutOfRun, UnknownObservable, check_name
+from chistka.errors import ChistkaError
+from chistka.scenario import Scenario, load_scenario
+
+METHODS = ("morris", "sobol")
+"""Methods `sensitivity` knows."""
+
+MORRIS_LEVELS = 4
+"""Levels of the Morris grid."""
+
+INDICES = {
+    "morris": ("mu_star", "mu_star_conf", "sigma", "mu"),
+    "sobol": ("S1", "S1_conf", "ST", "ST_conf"),
+}
+"""Columns of the table per method."""
+
+RANK_BY = {"morris": "mu_star", "sobol": "ST"}
+"""The index that ranks the parameters of each method."""
+
+
+@dataclass
+class SensitivityResult:
+    """The outcome of `sensitivity`.
+
+    Attributes:
+        table: one row per observable and parameter: observable, parameter, section (the
+            mechanism), the method's indices (see `INDICES`) and rank (1 = most influential).
+        method: 'morris' or 'sobol'.
+        free: the free parameters.
+        observables: the observables.
+        X: the design points (one row per run, parameter values as run).
+        Y: the observables of each run (one column per observable).
+        scenario: the scenario analysed.
+        seed: the run seed of every point.
+    """
+
+    table: pd.DataFrame
+    method: str
+    free: list[FreeParameter]
+    observables: list[str]
+    X: np.ndarray
+    Y: np.ndarray
+    scenario: Scenario
+    seed: int
+
+
+def _problem(free: Sequence[FreeParameter]) -> dict[str, Any]:
+    """The SALib problem: log-scaled parameters are sampled in their natural logarithm."""
+    return {
+        "num_vars": len(free),
+        "names": [p.path for p in free],
+        "bounds": [[math.log(p.low), math.log(p.high)] if p.log else [p.low, p.high] for p in free],
+    }
+
+
+def _values(free: Sequence[FreeParameter], row: np.ndarray) -> dict[str, float | int]:
+    """Parameter values of a design point (back from log scale, rounded for whole numbers)."""
+    return {
+        p.path: p.value(min(max(math.exp(x) if p.log else float(x), p.low), p.high))
+        for p, x in zip(free, row, strict=True)
+    }
+
+
+def run_point(
+    scenario: Scenario,
+    params: dict[str, Any],
+    observables: Sequence[str],
+    seed: int,
+    scale: float | None,
+    name: str,
+) -> list[float]:
+    """The observables of one run with the parameters set on the first day (NaN outside it)."""
+    from chistka.analysis.observables import compute
+    from chistka.engine import Sim
+
+    results = Sim(as_start_event(scenario, params), seed=seed, scale=scale, name=name).run()
+    values = []
+    for observable in observables:
+        try:
+            values.append(float(compute(results, observable)))
+        except ObservableOutOfRun:
+            values.append(math.nan)
+    return values
+
+
+def sensitivity(
+    scenario_ref: str | Path,
+    observables: Sequence[str],
+    *,
+    method: str = "morris",
+    n: int = 10,
+    seed: int = 1,
+    scale: float | None = None,
+    free_path: str | Path | None = None,
+    n_jobs: int = 1,
+) -> SensitivityResult:
+    """Sensitivity indices of the observables to the free parameters (see the module).
+
+    Args:
+        scenario_ref: a built-in scenario name or a scenario file.
+        observables: names of the observable catalogue, e.g. 'expelled_share:1921'.
+        method: 'morris' or 'sobol'.
+        n: Morris trajectories, or Sobol base samples (a power of 2).
+        seed: the run seed of every design point, and the seed of the sampling.
+        scale: agents per represented person, overriding the scenario's.
+        free_path: the free-parameter file (default: see `chistka.analysis.free.load_free`).
+        n_jobs: local processes for the runs (joblib; -1: one per core).
+
+    Raises:
+        ChistkaError: an unknown method or observable, a bad n, a bad free-parameter file, or
+            an observable the scenario cannot compute.
+    """
+    from joblib import Parallel, delayed
+
+    if method not in METHODS:
+        raise ChistkaError(f"unknown method '{method}'; allowed: {', '.join(METHODS)}")
+    observables = list(dict.fromkeys(observables))
+    if not observables:
+        raise ChistkaError("give at least one observable (--observable NAME)")
+    for name in observables:
+        try:
+            check_name(name)
+        except UnknownObservable as exc:
+            raise ChistkaError(f"--observable: {exc}") from None
+    if method == "morris" and n < 2:
+        raise ChistkaError(f"morris needs n >= 2 trajectories (got {n})")
+    if method == "sobol" and (n < 2 or n & (n - 1)):
+        raise ChistkaError(f"sobol needs n, the base samples, to be a power of 2 >= 2 (got {n})")
+    if n_jobs == 0:
+        raise ChistkaError("--jobs must not be 0 (-1 for one process per core)")
+    scenario = load_scenario(scenario_ref)
+    free = load_free(free_path, scenario, scenario_ref)
+    problem = _problem(free)
+    if method == "morris":
+        from SALib.sample import morris as morris_sample
+
+        X = morris_sample.sample(problem, n, num_levels=MORRIS_LEVELS, seed=seed)
+    else:
+        from SALib.sample import sobol as sobol_sample
+
+        X = sobol_sample.sample(problem, n, calc_second_order=False, seed=seed)
+    points = [_values(free, row) for row in X]
+    rows = Parallel(n_jobs=n_jobs)(
+        delayed(run_point)(scenario, params, observables, seed, scale, str(scenario_ref))
+        for params in points
+    )
+    Y = np.asarray(rows, dtype=np.float64).reshape(len(points), len(observables))
+    for j, name in enumerate(observables):
+        if np.isnan(Y[:, j]).any():
+            raise ChistkaError(
+                f"observable '{name}' cannot be computed from the runs of '{scenario_ref}' "
+                f"({scenario.scenario.start} to {scenario.scenario.end})"
+            )
+    frames = []
+    for j, name in enumerate(observables):
+        if method == "morris":
+            from SALib.analyze import morris as morris_analyze
+
+            found = morris_analyze.analyze(
+                problem, X, Y[:, j], num_levels=MORRIS_LEVELS, seed=seed, print_to_console=False
+            )
+        else:
+            from SALib.analyze import sobol as sobol_analyze
+
+            found = sobol_analyze.analyze(
+                problem, Y[:, j], calc_second_order=False, seed=seed, print_to_console=False
+            )
+        frame = pd.DataFrame(
+            {column: np.asarray(found[column], dtype=np.float64) for column in INDICES[method]}
+        )
+        frame.insert(0, "section", [p.section for p in free])
+        frame.insert(0, "parameter", [p.path for p in free])
+        frame.insert(0, "observable", name)
+        frame["rank"] = (
+            frame[RANK_BY[method]].rank(ascending=False, method="min", na_option="bottom")
+        ).astype(int)
+        frames.append(frame)
+    table = pd.concat(frames, ignore_index=True)
+    X_run = np.array([[point[p.path] for p in free] for point in points], dtype=np.float64)
+    return SensitivityResult(table, method, free, observables, X_run, Y, scenario, seed)
+
+
+def drivers(result: SensitivityResult) -> pd.DataFrame:
+    """Per observable: the most influential parameter, its mechanism and its index."""
+    index = RANK_BY[result.method]
+    rows = []
+    for name, group in result.table.groupby("observable", sort=False):
+        ranked = group.sort_values(index, ascending=False, na_position="last")
+        top = ranked.iloc[0]
+        runner = ranked.iloc[1] if len(ranked) > 1 else None
+        rows.append(
+            {
+                "observable": name,
+                "mechanism": top["section"],
+                "parameter": top["parameter"],
+                index: float(top[index]),
+                "next": "" if runner is None else f"{runner['parameter']} ({runner[index]:.3g})",
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def write_sensitivity_report(result: SensitivityResult, path: str | Path) -> Path:
+    """Write sensitivity.html: a bar chart of the indices per observable, with confidence."""
+    import plotly.graph_objects as go
+    import plotly.io as pio
+
+    path = Path(path)
+    parts = []
+    first, conf, second = INDICES[result.method][:3]
+    for i, name in enumerate(result.observables):
+        group = result.table[result.table["observable"] == name]
+        fig = go.Figure()
+        fig.add_bar(
+            y=group["parameter"],
+            x=group[first],
+            orientation="h",
+            name=first,
+            error_x={"type": "data", "array": group[conf].fillna(0).tolist()},
+        )
+        fig.add_bar(y=group["parameter"], x=group[second], orientation="h", name=second)
+        fig.update_layout(
+            title=f"{name}: {result.method} indices",
+            barmode="group",
+            xaxis_title="index",
+            yaxis={"autorange": "reversed"},
+        )
+        parts.append(
+            pio.to_html(
+                fig,
+                full_html=False,
+                include_plotlyjs=i == 0,
+                div_id=f"chistka-sensitivity-figure-{i}",
+                config={"displaylogo": False, "responsive": True},
+            )
+        )
+    scenario_name = escape(result.scenario.scenario.name)
+    html = (
+        "<!DOCTYPE html><html><head><meta charset='utf-8'>"
+        f"<title>chistka sensitivity: {scenario_name}</title></head><body>"
+        f"<h1>Sensitivity of {scenario_name} ({result.method})</h1>"
+        f"<p>{len(result.X)} runs with seed {result.seed}; parameters: "
+        f"{escape(', '.join(p.path for p in result.free))}.</p>"
+        f"{''.join(parts)}{result.table.to_html(index=False, float_format='{:.4g}'.format)}"
+        "</body></html>"
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(html, encoding="utf-8")
+    return path

@@ -1,0 +1,165 @@
+"""`chistka calibrate`: fit a scenario's free parameters to target figures with Optuna.
+
+To be registered in `chistka.cli` as ``chistka calibrate SCENARIO --targets FILE --trials N
+[--storage URL] [--study-name NAME] [--seeds 1,2] [--out DIR] [--scale S] [--free FILE]``.
+Prints the best loss and parameters and writes OUT/fitted.toml (the scenario with an event that
+sets the fitted parameters on its first day) and OUT/calibration.html. The study is kept in
+OUT/study.db unless --storage names another (any database URL Optuna accepts, so that several
+machines can work on one study); running the command again resumes it. Bad input is reported
+as one message with exit status 2.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from chistka.errors import ChistkaError
+
+console = Console()
+errors = Console(stderr=True)
+
+
+def fail(message: str) -> None:
+    """Print a user-facing error and exit with status 2."""
+    errors.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code=2)
+
+
+def parse_seeds(text: str) -> list[int]:
+    """``'1,2,3'`` -> [1, 2, 3].
+
+    Raises:
+        ChistkaError: an empty list, a value that is not a non-negative integer, or a repeat.
+    """
+    items = [item.strip() for item in text.split(",")]
+    try:
+        seeds = [int(item) for item in items]
+    except ValueError:
+        raise ChistkaError(f"--seeds: expected integers such as 1,2 (got '{text}')") from None
+    if any(s < 0 for s in seeds) or len(set(seeds)) != len(seeds):
+        raise ChistkaError(f"--seeds: expected distinct non-negative integers (got '{text}')")
+    return seeds
+
+
+def calibrate_command(
+    scenario: Annotated[str, typer.Argument(help="built-in scenario name or path to a TOML file")],
+    targets: Annotated[
+        Path,
+        typer.Option(
+            "--targets", help="CSV of targets: id, observable, value, low, high (as for validate)"
+        ),
+    ],
+    trials: Annotated[int, typer.Option("--trials", help="trials to run in this call")] = 50,
+    storage: Annotated[
+        str | None,
+        typer.Option(
+            metavar="URL",
+            help="Optuna storage: sqlite:///file.db, postgresql://..., or a file path "
+            "(default: OUT/study.db); a study of the same name is resumed",
+        ),
+    ] = None,
+    seeds: Annotated[
+        str, typer.Option(help="run seeds of every trial, comma-separated (common random numbers)")
+    ] = "1,2",
+    out: Annotated[
+        Path | None, typer.Option(help="output directory (default: out/SCENARIO-calibrate)")
+    ] = None,
+    scale: Annotated[
+        float | None, typer.Option(help="agents per represented person, in (0, 1]")
+    ] = None,
+    free: Annotated[
+        Path | None,
+        typer.Option(
+            "--free",
+            help="TOML of [[free]] path/low/high/log entries (default: SCENARIO.free.toml next "
+            "to the scenario file, or the package's for a built-in scenario)",
+        ),
+    ] = None,
+    study_name: Annotated[
+        str | None, typer.Option(help="the study's name in the storage (default: scenario name)")
+    ] = None,
+) -> None:
+    """Fit a scenario's free parameters to target figures (Optuna TPE, mean squared log error)."""
+    from chistka.analysis.calibrate import (
+        calibrate,
+        fit_table,
+        write_calibration_report,
+        write_fitted_scenario,
+    )
+    from chistka.analysis.free import reset_on
+
+    try:
+        seed_list = parse_seeds(seeds)
+        target = out
+        if target is None:
+            from chistka.scenario import load_scenario
+
+            target = Path("out") / f"{load_scenario(scenario).scenario.name}-calibrate"
+        url = storage if storage is not None else f"sqlite:///{(target / 'study.db').resolve()}"
+        with Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("trials"),
+            TimeElapsedColumn(),
+            TextColumn("{task.fields[best]}"),
+            console=console,
+        ) as progress:
+            task = progress.add_task(f"calibrate {scenario}", total=trials, best="")
+
+            def advance(done: int, total: int, best: float | None) -> None:
+                shown = "" if best is None else f"best loss {best:.4g}"
+                progress.update(task, completed=done, total=total, best=shown)
+
+            result = calibrate(
+                scenario,
+                targets,
+                trials,
+                seeds=seed_list,
+                storage=url,
+                study_name=study_name,
+                scale=scale,
+                free_path=free,
+                progress=advance,
+            )
+        fitted = write_fitted_scenario(result, target / "fitted.toml")
+        report = write_calibration_report(result, target / "calibration.html")
+    except ChistkaError as exc:
+        fail(str(exc))
+        return
+    except KeyboardInterrupt:
+        errors.print(
+            "[bold red]interrupted:[/] finished trials are kept in the storage; run the same "
+            "command to resume the study",
+            highlight=False,
+        )
+        raise typer.Exit(code=130) from None
+    view = Table(title=escape(f"best parameters ({len(result.trials)} complete trials)"))
+    for column in ("parameter", "best", "range", "note"):
+        view.add_column(column, overflow="fold")
+    for p in result.free:
+        reset = reset_on(result.scenario, p.path)
+        view.add_row(
+            escape(p.path),
+            f"{result.best_params[p.path]:.6g}",
+            f"{p.low:g} - {p.high:g}" + (" (log)" if p.log else ""),
+            "" if reset is None else f"acts until {reset} (the timeline sets it then)",
+        )
+    console.print(view)
+    table = fit_table(result)
+    covered = int(table["inside"].notna().sum())
+    inside = int(table["inside"].dropna().astype(bool).sum())
+    console.print(
+        f"best loss {result.best_loss:.6g} (first trial {result.first_loss:.6g}); "
+        f"{inside} of {covered} targets inside their range",
+        highlight=False,
+    )
+    console.print(f"study: {escape(url)} ({escape(result.study.study_name)})", highlight=False)
+    console.print(f"wrote {escape(str(fitted))}, {escape(str(report))}", highlight=False)

@@ -1,0 +1,172 @@
+"""Calibration (Optuna) and sensitivity analysis (SALib) on a tiny party-purges run."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+
+from chistka import Sim
+from chistka.analysis.calibrate import calibrate, write_calibration_report, write_fitted_scenario
+from chistka.analysis.free import load_free
+from chistka.analysis.sensitivity import drivers, sensitivity
+from chistka.errors import ChistkaError
+from chistka.scenario import load_scenario
+
+SCENARIO = "party-purges-1921-1936"
+SCALE = 0.0005
+
+# The defaults give about 28% expelled in 1921 and 1.36 M members in mid-1928: both targets
+# are far off, so that the scenario's own values (the first trial) have a large loss.
+TARGETS = """id,observable,value,low,high
+purge1921,expelled_share:1921,0.6,0.55,0.65
+total1928,party_total:1928-07-01,600000,,
+"""
+
+FREE = """
+[[free]]
+path = "review.noise_sd"
+low = 0.3
+high = 4.0
+log = true
+
+[[free]]
+path = "exits.rate_per_year"
+low = 0.0
+high = 0.5
+"""
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> tuple[Path, Path]:
+    targets = tmp_path / "targets.csv"
+    targets.write_text(TARGETS, encoding="utf-8")
+    free = tmp_path / "free.toml"
+    free.write_text(FREE, encoding="utf-8")
+    return targets, free
+
+
+def test_calibration_improves_writes_and_resumes(files, tmp_path):
+    targets, free = files
+    storage = tmp_path / "out" / "study.db"
+    kwargs = dict(seeds=(1,), scale=SCALE, free_path=free, storage=f"sqlite:///{storage}")
+    result = calibrate(SCENARIO, targets, 6, study_name="t", **kwargs)
+    first = result.trials[0]
+    assert first.params == {"review.noise_sd": 1.0, "exits.rate_per_year": 0.09}  # as it stands
+    assert len(result.trials) == 6
+    assert math.isfinite(result.best_loss)
+    assert result.best_loss < first.value
+    assert result.best_loss == min(t.value for t in result.trials)
+    assert storage.is_file()
+
+    fitted = write_fitted_scenario(result, tmp_path / "out" / "fitted.toml")
+    text = fitted.read_text(encoding="utf-8")
+    assert "chistka calibrate" in text and "targets.csv" in text
+    scenario = load_scenario(fitted)
+    event = scenario.events[-1]
+    assert event.date == scenario.scenario.start
+    assert event.set == pytest.approx(result.best_params)
+    Sim(scenario, seed=1, scale=SCALE).run()
+    report = write_calibration_report(result, tmp_path / "out" / "calibration.html")
+    assert "Loss history" in report.read_text(encoding="utf-8")
+
+    again = calibrate(SCENARIO, targets, 2, study_name="t", **kwargs)
+    assert len(again.trials) == 8
+    assert again.best_loss <= result.best_loss
+
+
+def test_resumed_study_must_match(files, tmp_path):
+    targets, free = files
+    storage = f"sqlite:///{tmp_path / 'study.db'}"
+    calibrate(SCENARIO, targets, 1, seeds=(1,), scale=SCALE, free_path=free, storage=storage)
+    with pytest.raises(ChistkaError, match="another scenario, targets"):
+        calibrate(SCENARIO, targets, 1, seeds=(2,), scale=SCALE, free_path=free, storage=storage)
+
+
+@pytest.mark.parametrize(
+    ("targets_text", "expected"),
+    [
+        ("id,observable,value\nx,expelled_share:1921,0.5\n", "lacks column"),
+        ("id,observable,value,low,high\nx,expeled:1921,0.5,,\n", "unknown observable"),
+        ("id,observable,value,low,high\nx,party_total:1950-01-01,5,,\n", "none of the targets"),
+    ],
+)
+def test_bad_targets(files, tmp_path, targets_text, expected):
+    _, free = files
+    targets = tmp_path / "bad.csv"
+    targets.write_text(targets_text, encoding="utf-8")
+    with pytest.raises(ChistkaError, match=expected):
+        calibrate(SCENARIO, targets, 1, seeds=(1,), scale=SCALE, free_path=free)
+
+
+@pytest.mark.parametrize(
+    ("entry", "expected"),
+    [
+        ('path = "review.nois_sd"\nlow = 0.1\nhigh = 1.0', "noise_sd"),
+        ('path = "review.noise_sd"\nlow = 0.0\nhigh = 1.0', r"free\[0\] \('review.noise_sd'\)"),
+        ('path = "exits.rate_per_year"\nlow = 0.5\nhigh = 0.1', "must be below high"),
+        ('path = "exits.rate_per_year"\nlow = 0.0\nhigh = 0.1\nlog = true', "needs low > 0"),
+        ('path = "exits.rate_per_year"\nlow = 0.0', "missing key 'high'"),
+        ('path = "exits.rate_per_year"\nlow = 0.0\nhigh = 0.1\nlg = 1', "unknown key 'lg'"),
+        ('path = "promotion.enabled"\nlow = 0\nhigh = 1', "not a numeric parameter"),
+    ],
+)
+def test_bad_free_file(files, tmp_path, entry, expected):
+    targets, _ = files
+    free = tmp_path / "bad.toml"
+    free.write_text(f"[[free]]\n{entry}\n", encoding="utf-8")
+    with pytest.raises(ChistkaError, match=expected):
+        calibrate(SCENARIO, targets, 1, seeds=(1,), scale=SCALE, free_path=free)
+
+
+def test_bad_free_file_not_toml_or_missing(tmp_path):
+    scenario = load_scenario(SCENARIO)
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[[free]\n", encoding="utf-8")
+    with pytest.raises(ChistkaError, match="not valid TOML"):
+        load_free(bad, scenario)
+    with pytest.raises(ChistkaError, match="cannot read"):
+        load_free(tmp_path / "missing.toml", scenario)
+
+
+@pytest.mark.parametrize("name", ["party-purges-1921-1936", "great-terror"])
+def test_shipped_free_files_load(name):
+    free = load_free(None, load_scenario(name), name)
+    assert len(free) >= 4
+    assert all(p.low < p.high for p in free)
+
+
+def test_operation_limits_cannot_be_free(tmp_path):
+    free = tmp_path / "free.toml"
+    free.write_text(
+        '[[free]]\npath = "operations.order_00447.limit_shoot"\nlow = 1000\nhigh = 2000\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(ChistkaError, match="cannot be free"):
+        load_free(free, load_scenario("great-terror"))
+
+
+def test_morris_sensitivity(files):
+    _, free = files
+    observables = ["expelled_share:1921", "party_total:1928-07-01"]
+    result = sensitivity(
+        SCENARIO, observables, method="morris", n=2, scale=SCALE, free_path=free, n_jobs=1
+    )
+    table = result.table
+    assert len(table) == 4
+    assert set(table["parameter"]) == {"review.noise_sd", "exits.rate_per_year"}
+    assert set(table["observable"]) == set(observables)
+    assert table["mu_star"].map(math.isfinite).all()
+    assert (table["mu_star"] >= 0).all()
+    assert list(drivers(result)["observable"]) == observables
+
+
+def test_sensitivity_bad_input(files):
+    _, free = files
+    with pytest.raises(ChistkaError, match="unknown method"):
+        sensitivity(SCENARIO, ["expelled_share:1921"], method="fast", free_path=free)
+    with pytest.raises(ChistkaError, match="power of 2"):
+        sensitivity(SCENARIO, ["expelled_share:1921"], method="sobol", n=3, free_path=free)
+    with pytest.raises(ChistkaError, match="unknown observable"):
+        sensitivity(SCENARIO, ["expeled:1921"], free_path=free)
