@@ -194,3 +194,13 @@ def test_record_lists_rows_with_sources_and_claims():
     assert result.returncode == 0 and "139" in result.stdout
     assert chistka("record", "--role", "nonsense").returncode == 2
     assert chistka("record", "--search", "no-such-figure").returncode == 2
+
+
+def test_research_commands_are_registered():
+    for command in ("sweep", "validate", "calibrate", "sensitivity", "record", "params"):
+        result = chistka(command, "--help")
+        assert result.returncode == 0, command
+    result = chistka("calibrate", "party-purges-1921-1936", "--targets", "/no/such.csv",
+                     "--trials", "1")
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
