@@ -198,19 +198,20 @@ class Results:
         ev = self.events
         rows = []
         for index, name in enumerate(self.campaign_names):
-            kinds = ev["kind"][ev["campaign"] == index]
-            count = {k: int(np.count_nonzero(kinds == k)) for k in EventKind}
+            mask = (ev["campaign"] == index) & (ev["kind"] <= int(EventKind.APPEAL_REJECTED))
+            kinds, weights = ev["kind"][mask], ev["weight"][mask].astype(np.float64)
+            count = {k: float(weights[kinds == k].sum()) for k in EventKind}
             reviewed = sum(count[k] for k in REVIEW_OUTCOMES)
             expelled = count[EventKind.EXPELLED]
             rows.append(
                 {
                     "campaign": name,
-                    "reviewed": reviewed / self.scale,
-                    "kept": count[EventKind.KEPT] / self.scale,
-                    "demoted": count[EventKind.DEMOTED] / self.scale,
-                    "expelled": expelled / self.scale,
-                    "appealed": count[EventKind.APPEALED] / self.scale,
-                    "reinstated": count[EventKind.REINSTATED] / self.scale,
+                    "reviewed": reviewed,
+                    "kept": count[EventKind.KEPT],
+                    "demoted": count[EventKind.DEMOTED],
+                    "expelled": expelled,
+                    "appealed": count[EventKind.APPEALED],
+                    "reinstated": count[EventKind.REINSTATED],
                     "expelled_share": expelled / reviewed if reviewed else math.nan,
                     "reinstated_share": count[EventKind.REINSTATED] / expelled
                     if expelled

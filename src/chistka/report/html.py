@@ -186,7 +186,7 @@ def _header(results: Results, summary: dict[str, Any]) -> str:
     rows = [
         ("Scenario", scenario),
         ("Seed", summary.get("seed")),
-        ("Scale", f"{results.scale:g} (one agent stands for {1 / results.scale:,.0f} persons)"),
+        ("Scale", _scale_text(results)),
         ("Package version", f"chistka {version}"),
         ("Dates", f"{summary['start']} to {summary['end']}"),
         (
@@ -1010,10 +1010,23 @@ _DETECTION_NOTE = (
 )
 
 
+def _scale_text(results: Results) -> str:
+    """The run's scale: one weight, or the party's and the citizens' when they differ."""
+    party_scale = results.provenance.get("parameters", {}).get("population", {}).get("party_scale")
+    text = f"{results.scale:g} (one agent stands for {1 / results.scale:,.0f} persons)"
+    if party_scale and party_scale != results.scale:
+        text += (
+            f"; party members, former members and officers: {party_scale:g} "
+            f"(one agent per {1 / party_scale:,.0f} persons)"
+        )
+    return text
+
+
 def _reading_section() -> str:
     text = (
         "<p>This is one stochastic run of an agent-based model, not a reconstruction of history. "
-        "Each simulated person stands for 1/scale real persons, and all counts are given in "
+        "Each simulated person stands for several real persons (its weight: 1/scale, or "
+        "1/party_scale for the party and former members), and all counts are given in "
         "represented persons. The table compares the run with figures from the historical "
         "record: a row is <em>inside</em> when the model's value is within the stated tolerance "
         "of the record's (absolute points for shares, a percentage for counts). Figures marked "
