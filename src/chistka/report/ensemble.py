@@ -22,11 +22,10 @@ import numpy as np
 import pandas as pd
 import plotly.colors
 import plotly.graph_objects as go
-import plotly.io as pio
 
 from chistka.analysis.ensemble import COMPLETE_MARKER, format_value, read_plan
 from chistka.errors import ChistkaError
-from chistka.report.html import CSS
+from chistka.report.html import CSS, FigureRenderer
 
 QUANTILES = (0.05, 0.5, 0.95)
 """Lower band edge, median and upper band edge across the seeds of a parameter set."""
@@ -114,7 +113,7 @@ def write_ensemble_report(out_dir: str | Path, path: str | Path | None = None) -
     out_dir = Path(out_dir)
     ensemble = _load(out_dir)
     colours = _set_colours(list(ensemble.sets))
-    figures = _Figures()
+    figures = FigureRenderer("chistka-ensemble-figure", FIGURE_HEIGHT)
     body = [_header(ensemble), _sets_section(ensemble)]
     membership = _membership_figure(ensemble, colours)
     if membership is not None:
@@ -285,26 +284,6 @@ def _tolerance(row: dict[str, Any]) -> float:
 
 
 # --- figures -----------------------------------------------------------------------------------
-
-
-class _Figures:
-    """Renders figures to HTML fragments, inlining plotly.js in the first one only."""
-
-    def __init__(self) -> None:
-        self.count = 0
-
-    def add(self, fig: go.Figure) -> str:
-        fig.update_layout(template=TEMPLATE, height=FIGURE_HEIGHT, margin={"t": 60, "b": 50})
-        fragment = pio.to_html(
-            fig,
-            full_html=False,
-            include_plotlyjs=self.count == 0,
-            div_id=f"chistka-ensemble-figure-{self.count}",
-            default_height=f"{FIGURE_HEIGHT}px",
-            config={"displaylogo": False, "responsive": True},
-        )
-        self.count += 1
-        return fragment
 
 
 def _set_colours(set_ids: list[str]) -> dict[str, str]:

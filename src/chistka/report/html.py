@@ -118,7 +118,7 @@ def write_report(results: Results, path: Path) -> None:
     """Write the run's report (tables, plots, provenance) as one offline HTML file at `path`."""
     summary = results.summary()
     comparison = results.comparison()
-    figures = _Figures()
+    figures = FigureRenderer()
     body = [
         _header(results, summary),
         _comparison_section(comparison),
@@ -151,20 +151,24 @@ def write_report(results: Results, path: Path) -> None:
 # --- page structure ----------------------------------------------------------------------------
 
 
-class _Figures:
+class FigureRenderer:
     """Renders figures to HTML fragments, inlining plotly.js in the first one only."""
 
-    def __init__(self) -> None:
+    def __init__(self, prefix: str = "chistka-figure", height: int = FIGURE_HEIGHT) -> None:
+        """Figures get the div ids PREFIX-0, PREFIX-1 ... so the same run gives the same file."""
         self.count = 0
+        self.prefix = prefix
+        self.height = height
 
     def add(self, fig: go.Figure) -> str:
-        fig.update_layout(template=TEMPLATE, height=FIGURE_HEIGHT, margin={"t": 60, "b": 50})
+        """The figure as an HTML fragment."""
+        fig.update_layout(template=TEMPLATE, height=self.height, margin={"t": 60, "b": 50})
         fragment = pio.to_html(
             fig,
             full_html=False,
             include_plotlyjs=self.count == 0,
-            div_id=f"chistka-figure-{self.count}",
-            default_height=f"{FIGURE_HEIGHT}px",
+            div_id=f"{self.prefix}-{self.count}",
+            default_height=f"{self.height}px",
             config={"displaylogo": False, "responsive": True},
         )
         self.count += 1
@@ -570,7 +574,7 @@ def _monthly(frame: pd.DataFrame) -> pd.DataFrame:
 # --- the terror (runs with arrests only) -------------------------------------------------------
 
 
-def _terror_sections(results: Results, figures: _Figures) -> list[str]:
+def _terror_sections(results: Results, figures: FigureRenderer) -> list[str]:
     """Sections on the terror: the record by month, channels, rank, R, a cascade, detection.
 
     None for a run without arrests, so that such a run's report is unchanged.
