@@ -20,6 +20,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from chistka.commands.options import FreeOption, ScaleOption
 from chistka.errors import ChistkaError
 
 console = Console()
@@ -71,17 +72,8 @@ def calibrate_command(
     out: Annotated[
         Path | None, typer.Option(help="output directory (default: out/SCENARIO-calibrate)")
     ] = None,
-    scale: Annotated[
-        float | None, typer.Option(help="agents per represented person, in (0, 1]")
-    ] = None,
-    free: Annotated[
-        Path | None,
-        typer.Option(
-            "--free",
-            help="TOML of [[free]] path/low/high/log entries (default: SCENARIO.free.toml next "
-            "to the scenario file, or the package's for a built-in scenario)",
-        ),
-    ] = None,
+    scale: ScaleOption = None,
+    free: FreeOption = None,
     study_name: Annotated[
         str | None, typer.Option(help="the study's name in the storage (default: scenario name)")
     ] = None,

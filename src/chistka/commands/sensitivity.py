@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from chistka.commands.options import FreeOption, ScaleOption
 from chistka.errors import ChistkaError
 
 console = Console()
@@ -54,17 +55,8 @@ def sensitivity_command(
     out: Annotated[
         Path | None, typer.Option(help="output directory (default: out/SCENARIO-sensitivity)")
     ] = None,
-    scale: Annotated[
-        float | None, typer.Option(help="agents per represented person, in (0, 1]")
-    ] = None,
-    free: Annotated[
-        Path | None,
-        typer.Option(
-            "--free",
-            help="TOML of [[free]] path/low/high/log entries (default: SCENARIO.free.toml next "
-            "to the scenario file, or the package's for a built-in scenario)",
-        ),
-    ] = None,
+    scale: ScaleOption = None,
+    free: FreeOption = None,
     jobs: Annotated[
         int,
         typer.Option("--jobs", "-j", help="local processes (-1: one per core; 1: no parallelism)"),

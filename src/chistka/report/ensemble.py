@@ -25,7 +25,7 @@ import plotly.graph_objects as go
 
 from chistka.analysis.ensemble import COMPLETE_MARKER, format_value, read_plan
 from chistka.errors import ChistkaError
-from chistka.report.html import CSS, FigureRenderer
+from chistka.report.html import CSS, FigureRenderer, expulsions_layout
 
 QUANTILES = (0.05, 0.5, 0.95)
 """Lower band edge, median and upper band edge across the seeds of a parameter set."""
@@ -554,18 +554,7 @@ def _expulsions_figure(ensemble: _Ensemble, colours: dict[str, str]) -> go.Figur
                 hoverinfo="text",
             )
         )
-    fig.update_layout(
-        title=TITLES["expulsions"],
-        barmode="group",
-        xaxis={
-            "title": "campaign",
-            "type": "category",
-            "categoryorder": "array",
-            "categoryarray": campaigns,
-        },
-        yaxis={"title": "share of those reviewed who were expelled", "tickformat": ".0%"},
-        legend={"orientation": "h", "y": -0.15},
-    )
+    fig.update_layout(**expulsions_layout(campaigns), legend={"orientation": "h", "y": -0.15})
     return fig
 
 

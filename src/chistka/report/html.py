@@ -151,6 +151,21 @@ def write_report(results: Results, path: Path) -> None:
 # --- page structure ----------------------------------------------------------------------------
 
 
+def expulsions_layout(campaigns: list[str]) -> dict[str, Any]:
+    """Layout of the expulsions-per-campaign chart (shared by the run and ensemble reports)."""
+    return {
+        "title": TITLES["expulsions"],
+        "barmode": "group",
+        "xaxis": {
+            "title": "campaign",
+            "type": "category",
+            "categoryorder": "array",
+            "categoryarray": campaigns,
+        },
+        "yaxis": {"title": "share of those reviewed who were expelled", "tickformat": ".0%"},
+    }
+
+
 class FigureRenderer:
     """Renders figures to HTML fragments, inlining plotly.js in the first one only."""
 
@@ -447,17 +462,7 @@ def _expulsions_figure(results: Results, comparison: pd.DataFrame) -> go.Figure:
                 hoverinfo="text",
             )
         )
-    fig.update_layout(
-        title=TITLES["expulsions"],
-        barmode="group",
-        xaxis={
-            "title": "campaign",
-            "type": "category",
-            "categoryorder": "array",
-            "categoryarray": names,
-        },
-        yaxis={"title": "share of those reviewed who were expelled", "tickformat": ".0%"},
-    )
+    fig.update_layout(**expulsions_layout(names))
     return fig
 
 
