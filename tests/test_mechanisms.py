@@ -95,8 +95,8 @@ def test_admissions_follow_origin_preference(admitted):
 
 def test_admissions_prefer_dense_workplaces(admitted):
     state, _, _, _, events, _ = admitted
-    density = state.party_density[state.network.workplace(events["person"])]
-    everyone = state.party_density[state.network.workplace(np.arange(len(state.people)))]
+    density = state.party_density(state.network.workplace(events["person"]))
+    everyone = state.party_density(state.network.workplace(np.arange(len(state.people))))
     assert density.mean() > 1.3 * everyone.mean()
 
 

@@ -121,10 +121,10 @@ def test_hidden_type_shares_and_signals(state, scenario):
 
 def test_party_concentrated_in_dense_workplaces(state):
     workplace = state.network.workplace(np.arange(len(state.people)))
-    density = state.party_density[workplace]
+    density = state.party_density(workplace)
     assert density[party_mask(state)].mean() > 1.3 * density.mean()
-    assert np.all(state.party_density <= 4.0) and np.all(state.party_density > 0)
-    assert len(state.party_density) == state.network.n_workplaces
+    every_workplace = state.party_density(np.arange(state.network.n_workplaces))
+    assert np.all(every_workplace <= 4.0) and np.all(every_workplace > 0)
 
 
 def test_party_size_capped_by_population():

@@ -8,6 +8,7 @@ behind.
 from __future__ import annotations
 
 import math
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -120,9 +121,16 @@ def run(
         console.print(campaign_table(results))
         console.print(comparison_table(results))
         with console.status("writing results"):
+            started = time.perf_counter()
             results.save(target, report=report)
+            writing = time.perf_counter() - started
         written = sorted(p.name for p in target.iterdir())
         console.print(f"wrote {target}/: {', '.join(written)}")
+        console.print(
+            f"{len(results.events['person']):,} events; "
+            f"synthesis {sim.timings['synthesis']:.1f} s, "
+            f"day loop {sim.timings['day_loop']:.1f} s, writing {writing:.1f} s"
+        )
     except ChistkaError as exc:
         fail(str(exc))
 

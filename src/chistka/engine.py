@@ -7,6 +7,7 @@ does not reshuffle the others (common random numbers).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -27,7 +28,7 @@ from chistka.mechanisms.review import Review
 from chistka.mechanisms.sentencing import Sentencing
 from chistka.mechanisms.show_trials import ShowTrials
 from chistka.network import Network
-from chistka.people import synthesise
+from chistka.people import ids_in, stratum_ranges, synthesise
 from chistka.results import Results
 from chistka.rng import normalise_seed, stream
 from chistka.scenario import Scenario, load_scenario
@@ -52,7 +53,7 @@ def region_sizes(scenario: Scenario) -> tuple[np.ndarray, np.ndarray | None]:
     """
     pop = scenario.population
     weights = np.asarray(pop.regions, dtype=np.float64)
-    if pop.party_scale is None or pop.party_scale == pop.scale:
+    if pop.party_scale is None:
         sizes = _split(max(1, int(round(pop.size * pop.scale))), weights)
         return np.maximum(sizes, 1), None
     stratum_persons = pop.party.total + pop.expelled_before + pop.recruitment_pool
@@ -98,6 +99,8 @@ class Sim:
             else seed
         )
         self.name = name or scenario.scenario.name
+        self.timings: dict[str, float] = {}
+        """Seconds spent in 'synthesis' and the 'day_loop' by the last run (not reproducible)."""
 
     @classmethod
     def from_scenario(
@@ -125,14 +128,7 @@ class Sim:
             network=network,
             leadership=leadership,
             party_density=density,
-            party_stratum=None
-            if stratum is None
-            else np.concatenate(
-                [
-                    np.arange(s, s + k)
-                    for s, k in zip(network.layout.start[:-1], stratum, strict=True)
-                ]
-            ),
+            party_stratum=None if stratum is None else ids_in(stratum_ranges(network, stratum)),
         )
         promotion = Promotion(state)
         appeals = Appeals(state, promotion)
@@ -169,7 +165,9 @@ class Sim:
         self, progress: ProgressCallback | None = None
     ) -> tuple[Results, SimState, list]:
         """Run, and also return the final state and the mechanisms (for tests and inspection)."""
+        started = time.perf_counter()
         state, mechanisms = self.build()
+        built = time.perf_counter()
         events_by_day: dict[int, list] = {}
         for event in self.scenario.events:
             events_by_day.setdefault((event.date - state.start).days, []).append(event)
@@ -199,4 +197,5 @@ class Sim:
         results = Results.collect(state, daily, daily_persons, provenance)
         if operations is not None:
             results.operations = operations.summary()
+        self.timings = {"synthesis": built - started, "day_loop": time.perf_counter() - built}
         return results, state, mechanisms

@@ -12,8 +12,9 @@ from enum import IntEnum
 
 import numpy as np
 
+from chistka import kernels
 from chistka.network import Network
-from chistka.rng import hash_uniform, stream
+from chistka.rng import hash_uniform, salt_key, stream
 from chistka.scenario.schema import COHORTS, ORIGINS, Scenario
 
 
@@ -89,7 +90,7 @@ class People:
     misconduct: np.ndarray  # float16, observable signal (standardised)
     passivity: np.ndarray  # float16, observable signal (standardised)
     cohort: np.ndarray  # int8, index into COHORTS, -1 if never admitted
-    join_day: np.ndarray  # int32, day of admission, -1 if never admitted
+    join_day: np.ndarray  # int16, day of admission, -1 if never admitted
     rank: np.ndarray  # int8, RankTier
     region: np.ndarray  # int16
     weight: np.ndarray  # float32, represented persons per agent
@@ -126,17 +127,26 @@ def day_index(date: dt.date, start: dt.date) -> int:
     return (date - start).days
 
 
-def workplace_party_density(network: Network, shape: float, seed: int) -> np.ndarray:
-    """Relative party density of each workplace (mean 1, Gamma-distributed, capped at 4).
+@dataclass(frozen=True)
+class PartyDensity:
+    """Relative party density of workplaces (mean 1, Gamma-distributed, capped at 4).
 
     Party cells were concentrated in factories and offices and thin in villages; the spread is a
-    model assumption controlled by `population.party_density_shape`.
+    model assumption controlled by `population.party_density_shape`. A workplace's density is a
+    pure function of (seed, workplace), computed when asked for: only the workplaces of people
+    who join the party are ever looked at.
     """
-    u = hash_uniform(seed, 0x5EED, np.arange(network.n_workplaces))
-    from scipy.special import gammaincinv  # local: only needed at synthesis
 
-    density = gammaincinv(shape, np.clip(u, 1e-12, 1 - 1e-12)) / shape
-    return np.minimum(density, 4.0).astype(np.float32)
+    shape: float
+    seed: int
+
+    def __call__(self, workplaces: np.ndarray) -> np.ndarray:
+        """The density of each workplace."""
+        from scipy.special import gammaincinv  # local: heavy import, rarely needed
+
+        u = hash_uniform(self.seed, 0x5EED, np.asarray(workplaces, dtype=np.int64))
+        density = gammaincinv(self.shape, np.clip(u, 1e-12, 1 - 1e-12)) / self.shape
+        return np.minimum(density, 4.0).astype(np.float32)
 
 
 def _weighted_sample(
@@ -160,7 +170,7 @@ def _empty_people(n: int, region: np.ndarray, weight: float) -> People:
         misconduct=np.zeros(n, dtype=np.float16),
         passivity=np.zeros(n, dtype=np.float16),
         cohort=np.full(n, -1, dtype=np.int8),
-        join_day=np.full(n, -1, dtype=np.int32),
+        join_day=np.full(n, -1, dtype=np.int16),
         rank=np.zeros(n, dtype=np.int8),
         region=region,
         weight=np.full(n, weight, dtype=np.float32),
@@ -181,14 +191,54 @@ def _initial_cohorts(scenario: Scenario, rng: np.random.Generator, k: int) -> np
     return rng.choice(cohorts, size=k, p=list(shares.values()))
 
 
+def _cdf(shares: np.ndarray) -> np.ndarray:
+    cdf = np.cumsum(np.asarray(shares, dtype=np.float64))
+    cdf[-1] = 1.0
+    return cdf
+
+
+def stratum_ranges(network: Network, stratum: np.ndarray | None) -> np.ndarray:
+    """The [start, stop) id ranges of the party-scale stratum (everybody when `stratum` is None).
+
+    The stratum occupies the first `stratum[r]` ids of each region r.
+    """
+    starts = network.layout.start[:-1]
+    if stratum is None:
+        return np.array([[0, network.size]], dtype=np.int64)
+    return np.stack([starts, starts + np.asarray(stratum, dtype=np.int64)], axis=1)
+
+
+def ids_in(ranges: np.ndarray) -> np.ndarray:
+    """All ids of a set of [start, stop) ranges, in order."""
+    return np.concatenate([np.arange(a, b, dtype=np.int64) for a, b in ranges])
+
+
+SALTS = {
+    "origin": 0x0E16,
+    "category": 0xCA7E,
+    "diaspora": 0xD1A5,
+    "hostile": 0x4057,
+    "misconduct": 0x3150,
+    "misconduct.angle": 0x3151,
+    "passivity": 0xA551,
+    "passivity.angle": 0xA552,
+}
+"""Salts of the counter-based draws of each attribute (see chistka.kernels)."""
+
+
 def synthesise(
     scenario: Scenario,
     network: Network,
     rng: np.random.Generator,
     seed: int,
     stratum: np.ndarray | None = None,
-) -> tuple[People, Leadership, np.ndarray]:
+) -> tuple[People, Leadership, PartyDensity]:
     """Build the population on the first day of the run.
+
+    Attributes of everybody (origin, registered category, diaspora, hidden type) are drawn by
+    compiled counter-based passes (`chistka.kernels`); the party, the former members, the
+    recruitment pool and the officers are then drawn within the party-scale stratum, so that the
+    work beyond those passes grows with the stratum, not with the population.
 
     Args:
         scenario: the scenario.
@@ -202,30 +252,33 @@ def synthesise(
     """
     pop = scenario.population
     n = network.size
-    region = network.region(np.arange(n)).astype(np.int16)
+    region = np.repeat(
+        np.arange(len(network.layout.start) - 1, dtype=np.int16), np.diff(network.layout.start)
+    )
     people = _empty_people(n, region, 1.0 / pop.scale)
-    density = workplace_party_density(network, pop.party_density_shape, seed)
-    workplace_of = network.workplace(np.arange(n))
+    density = PartyDensity(pop.party_density_shape, seed)
     party_scale = pop.party_scale or pop.scale
+    everyone = stratum_ranges(network, None)
+    ranges = stratum_ranges(network, stratum)
+    kernels.fill_categorical(
+        everyone, salt_key(seed, SALTS["origin"]), _cdf(pop.origin.as_array()), -1, people.origin
+    )
 
     if stratum is None:
-        people.origin[:] = rng.choice(len(ORIGINS), size=n, p=pop.origin.as_array())
         party_ids = []
         target = pop.party.total * pop.scale
         for o, share in enumerate(pop.party.origin.as_array()):
             pool = np.flatnonzero(people.origin == o)
             count = int(round(target * share))
-            party_ids.append(_weighted_sample(rng, pool, density[workplace_of[pool]], count))
+            weights = density(network.workplace(pool))
+            party_ids.append(_weighted_sample(rng, pool, weights, count))
         party = np.sort(np.concatenate(party_ids))
         stratum_ids = np.arange(n)
         expelled = np.empty(0, dtype=np.int64)
     else:
-        starts = network.layout.start[:-1]
-        stratum_ids = np.concatenate(
-            [np.arange(s, s + k) for s, k in zip(starts, stratum, strict=True)]
-        ).astype(np.int64)
-        people.weight[stratum_ids] = 1.0 / party_scale
-        people.origin[:] = rng.choice(len(ORIGINS), size=n, p=pop.origin.as_array())
+        stratum_ids = ids_in(ranges)
+        for a, b in ranges:
+            people.weight[a:b] = 1.0 / party_scale
         shuffled = rng.permutation(stratum_ids)
         n_party = int(round(pop.party.total * party_scale))
         n_expelled = int(round(pop.expelled_before * party_scale))
@@ -245,15 +298,6 @@ def synthesise(
     is_candidate = rng.random(k) < pop.party.candidate_share
     people.status[party] = np.where(is_candidate, Status.CANDIDATE, Status.MEMBER)
     people.opposition[party] = rng.random(k) < pop.party.opposition_share
-
-    compromised = (people.origin == ORIGINS.index("alien")) | people.opposition
-    hostile_p = np.where(compromised, pop.hostile_share_compromised, pop.hostile_share)
-    people.hostile[:] = rng.random(n) < hostile_p
-    signal = pop.hostile_signal * people.hostile
-    people.misconduct[:] = rng.standard_normal(n) + signal
-    people.passivity[:] = rng.standard_normal(n) + signal
-
-    leadership = appoint_leaders(people, network, party, workplace_of[party], seed)
     beyond = stream(seed, "population.beyond_party")
     if len(expelled):
         people.status[expelled] = Status.EXPELLED
@@ -262,39 +306,65 @@ def synthesise(
         people.opposition[expelled] = beyond.random(len(expelled)) < min(
             1.0, 3 * pop.party.opposition_share
         )
-    assign_beyond_party(people, scenario, beyond, stratum_ids, party_scale)
-    place_elite(people, leadership, scenario, seed)
+    draw_hidden(people, scenario, seed, everyone, stratum_ids)
+
+    leadership = appoint_leaders(people, network, party, network.workplace(party), seed)
+    assign_beyond_party(people, scenario, beyond, seed, stratum_ids, party_scale)
+    place_elite(people, leadership, scenario, seed, stratum_ids)
     return people, leadership, density
+
+
+def draw_hidden(
+    people: People, scenario: Scenario, seed: int, ranges: np.ndarray, stratum_ids: np.ndarray
+) -> None:
+    """The hidden type of everybody, and the review signals of the party-scale stratum.
+
+    The signals (misconduct, passivity: standard normals shifted by `hostile_signal` for the
+    hostile) are only read by purge reviews, so beyond the stratum they are left at zero.
+    """
+    pop = scenario.population
+    kernels.fill_hostile(
+        ranges,
+        salt_key(seed, SALTS["hostile"]),
+        ORIGINS.index("alien"),
+        pop.hostile_share,
+        pop.hostile_share_compromised,
+        people.origin,
+        people.opposition,
+        people.hostile,
+    )
+    shift = pop.hostile_signal * people.hostile[stratum_ids]
+    for name, out in (("misconduct", people.misconduct), ("passivity", people.passivity)):
+        radius = np.sqrt(-2.0 * np.log1p(-hash_uniform(seed, SALTS[name], stratum_ids)))
+        angle = 2.0 * np.pi * hash_uniform(seed, SALTS[f"{name}.angle"], stratum_ids)
+        out[stratum_ids] = radius * np.cos(angle) + shift
 
 
 def assign_beyond_party(
     people: People,
     scenario: Scenario,
     rng: np.random.Generator,
+    seed: int,
     stratum_ids: np.ndarray,
     party_scale: float,
 ) -> None:
     """Registered categories, diasporas, army officers and NKVD officers.
 
-    Drawn from their own random stream so that a scenario without the terror keeps the draws of
-    the party's synthesis. Categories are registered among non-members, diasporas among all;
-    officers are drawn from the party stratum, a share of them among party members.
+    Categories and diasporas are counter-based draws for everybody (categories are then
+    cleared for party members); officers are drawn from the party stratum with the stream
+    `rng`, a share of them among party members.
     """
     pop = scenario.population
-    n = len(people)
-    shares = np.array(list(pop.categories.model_dump().values()))
-    if shares.sum() > 0:
-        draw = rng.choice(len(shares) + 1, size=n, p=[*shares, 1 - shares.sum()])
-        registered = (
-            (draw < len(shares))
-            & (people.status != Status.MEMBER)
-            & (people.status != Status.CANDIDATE)
-        )
-        people.category[registered] = draw[registered]
-    shares = np.array(list(pop.diasporas.model_dump().values()))
-    if shares.sum() > 0:
-        draw = rng.choice(len(shares) + 1, size=n, p=[*shares, 1 - shares.sum()])
-        people.diaspora[draw < len(shares)] = draw[draw < len(shares)]
+    everyone = np.array([[0, len(people)]], dtype=np.int64)
+    for name, shares, out in (
+        ("category", np.array(list(pop.categories.model_dump().values())), people.category),
+        ("diaspora", np.array(list(pop.diasporas.model_dump().values())), people.diaspora),
+    ):
+        if shares.sum() > 0:
+            cdf = _cdf(np.r_[shares, 1 - shares.sum()])
+            kernels.fill_categorical(everyone, salt_key(seed, SALTS[name]), cdf, len(shares), out)
+    status = people.status[stratum_ids]
+    people.category[stratum_ids[(status == Status.MEMBER) | (status == Status.CANDIDATE)]] = -1
     for role, persons in ((Role.OFFICER, pop.army_officers), (Role.NKVD, pop.nkvd_officers)):
         count = int(round(persons * party_scale))
         if count == 0:
@@ -314,7 +384,9 @@ def assign_beyond_party(
         people.category[chosen] = -1
 
 
-def place_elite(people: People, leadership: Leadership, scenario: Scenario, seed: int) -> None:
+def place_elite(
+    people: People, leadership: Leadership, scenario: Scenario, seed: int, stratum_ids: np.ndarray
+) -> None:
     """The 1934 Central Committee and 17th Congress delegates at the top of the rank tiers.
 
     The Central Committee is made of the regional heads and, to make up its size, the most
@@ -325,7 +397,7 @@ def place_elite(people: People, leadership: Leadership, scenario: Scenario, seed
     elite = scenario.population.elite
     if elite.central_committee == 0 and elite.congress_delegates == 0:
         return
-    full = np.flatnonzero(people.status == Status.MEMBER)
+    full = stratum_ids[people.status[stratum_ids] == Status.MEMBER]
     seniority = np.lexsort(
         (hash_uniform(seed, 0xE117E, full), people.cohort[full], -people.rank[full])
     )

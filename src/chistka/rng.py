@@ -47,9 +47,17 @@ def splitmix64(x: np.ndarray) -> np.ndarray:
     return z
 
 
-def hash_uniform(seed: int, salt: int, ids: np.ndarray) -> np.ndarray:
-    """Uniform numbers in [0, 1) that are a pure function of (seed, salt, id)."""
+def salt_key(seed: int, salt: int) -> np.uint64:
+    """The 64-bit key of the counter-based draws `salt` in a run with `seed`."""
     with np.errstate(over="ignore"):
-        key = splitmix64(np.uint64(seed) ^ (np.uint64(salt) * np.uint64(0xD1B54A32D192ED03)))
-        h = splitmix64(np.asarray(ids, dtype=np.uint64) ^ key)
+        return splitmix64(np.uint64(seed) ^ (np.uint64(salt) * np.uint64(0xD1B54A32D192ED03)))
+
+
+def hash_uniform(seed: int, salt: int, ids: np.ndarray) -> np.ndarray:
+    """Uniform numbers in [0, 1) that are a pure function of (seed, salt, id).
+
+    `chistka.kernels.uniform` computes the same numbers inside compiled loops.
+    """
+    with np.errstate(over="ignore"):
+        h = splitmix64(np.asarray(ids, dtype=np.uint64) ^ salt_key(seed, salt))
     return (h >> np.uint64(11)).astype(np.float64) * (1.0 / 9007199254740992.0)

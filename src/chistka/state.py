@@ -14,9 +14,11 @@ from enum import IntEnum
 
 import numpy as np
 
+from chistka import kernels
 from chistka.network import Network
-from chistka.people import Fate, Leadership, People, Status
+from chistka.people import Fate, Leadership, PartyDensity, People, Status
 from chistka.scenario.schema import ORIGINS, Scenario
+from chistka.scenario.terror import CATEGORIES, DIASPORAS
 
 
 class EventKind(IntEnum):
@@ -46,44 +48,50 @@ class EventKind(IntEnum):
     LIMIT_INCREASED = 21
 
 
-def summarise_population(people: People) -> dict:
+def summarise_population(people: People, stratum: np.ndarray, hostile_persons: float) -> dict:
     """The population on the first day, in persons: the denominators of shares and risks.
 
     Keys: total_persons, hostile_persons, party_persons, rank_persons (rank tier -> persons
     among candidates and members), elite_persons ('cc1934', 'congress17'), officer_persons.
+    The party, the elite and the officers all belong to the party-scale `stratum` (ids), so only
+    the stratum is read.
     """
-    weight = people.weight.astype(np.float64)
-    in_party = (people.status == Status.CANDIDATE) | (people.status == Status.MEMBER)
+    weight = people.weight[stratum].astype(np.float64)
+    status = people.status[stratum]
+    elite = people.elite[stratum]
+    in_party = (status == Status.CANDIDATE) | (status == Status.MEMBER)
     rank = np.bincount(
-        people.rank[in_party].astype(np.int64), weights=weight[in_party], minlength=5
+        people.rank[stratum][in_party].astype(np.int64), weights=weight[in_party], minlength=5
     )
     return {
-        "total_persons": float(weight.sum()),
-        "hostile_persons": float(weight[people.hostile].sum()),
+        "hostile_persons": hostile_persons,
         "party_persons": float(weight[in_party].sum()),
         "rank_persons": {int(tier): float(rank[tier]) for tier in range(len(rank))},
         "elite_persons": {
-            "cc1934": float(weight[(people.elite & 1) > 0].sum()),
-            "congress17": float(weight[(people.elite & 2) > 0].sum()),
+            "cc1934": float(weight[(elite & 1) > 0].sum()),
+            "congress17": float(weight[(elite & 2) > 0].sum()),
         },
-        "officer_persons": float(weight[people.role == 1].sum()),
+        "officer_persons": float(weight[people.role[stratum] == 1].sum()),
     }
 
 
 class EventLog:
-    """Append-only log of events, kept as column chunks and joined once at the end."""
+    """Append-only log of events, kept in growing column buffers."""
+
+    COLUMNS = {
+        "day": np.int32,
+        "person": np.int64,
+        "kind": np.int8,
+        "campaign": np.int8,
+        "score": np.float32,
+        "cause": np.int64,
+        "channel": np.int8,
+    }
+    """Column names and types."""
 
     def __init__(self) -> None:
         """Start an empty log."""
-        self._chunks: dict[str, list[np.ndarray]] = {
-            "day": [],
-            "person": [],
-            "kind": [],
-            "campaign": [],
-            "score": [],
-            "cause": [],
-            "channel": [],
-        }
+        self._columns = {name: np.empty(4096, dtype=kind) for name, kind in self.COLUMNS.items()}
         self.size = 0
 
     def add(
@@ -91,7 +99,7 @@ class EventLog:
         day: int,
         people: np.ndarray,
         kind: EventKind,
-        campaign: int = -1,
+        campaign: np.ndarray | int = -1,
         score: np.ndarray | None = None,
         cause: np.ndarray | int = -1,
         channel: np.ndarray | int = -1,
@@ -105,74 +113,122 @@ class EventLog:
         k = len(people)
         if k == 0:
             return
-        self._chunks["day"].append(np.full(k, day, dtype=np.int32))
-        self._chunks["person"].append(np.asarray(people, dtype=np.int64))
-        self._chunks["kind"].append(np.full(k, int(kind), dtype=np.int8))
-        self._chunks["campaign"].append(np.full(k, campaign, dtype=np.int8))
-        self._chunks["cause"].append(
-            np.broadcast_to(np.asarray(cause, dtype=np.int64), (k,)).copy()
-        )
-        self._chunks["channel"].append(
-            np.broadcast_to(np.asarray(channel, dtype=np.int8), (k,)).copy()
-        )
-        self._chunks["score"].append(
-            np.full(k, np.nan, dtype=np.float32)
-            if score is None
-            else np.asarray(score, dtype=np.float32)
-        )
-        self.size += k
+        start, end = self.size, self.size + k
+        if end > len(self._columns["day"]):
+            capacity = max(end, 2 * len(self._columns["day"]))
+            for name, column in self._columns.items():
+                grown = np.empty(capacity, dtype=column.dtype)
+                grown[:start] = column[:start]
+                self._columns[name] = grown
+        values = {
+            "day": day,
+            "person": people,
+            "kind": int(kind),
+            "campaign": campaign,
+            "score": np.nan if score is None else score,
+            "cause": cause,
+            "channel": channel,
+        }
+        for name, value in values.items():
+            self._columns[name][start:end] = value
+        self.size = end
 
     def columns(self) -> dict[str, np.ndarray]:
-        """The log as whole columns."""
-        empty = {
-            "day": np.int32,
-            "person": np.int64,
-            "kind": np.int8,
-            "campaign": np.int8,
-            "score": np.float32,
-            "cause": np.int64,
-            "channel": np.int8,
-        }
-        return {
-            name: np.concatenate(chunks) if chunks else np.empty(0, dtype=empty[name])
-            for name, chunks in self._chunks.items()
-        }
+        """The log as whole columns (copies)."""
+        return {name: column[: self.size].copy() for name, column in self._columns.items()}
 
 
 class Calendar:
-    """Things scheduled for a future day: people (and one integer each), bucketed by day."""
+    """Things scheduled for a future day: people (and one integer each), bucketed by day.
+
+    Entries are kept in blocks of `BLOCK` days; a block is sorted by day (stably, so that a
+    day's people come back in the order they were added) when one of its days is popped. The
+    cost of scheduling thus follows the people scheduled, not the number of distinct days (a
+    day's camp sentences end on hundreds of different days).
+    """
+
+    BLOCK = 64
 
     def __init__(self) -> None:
         """Start an empty calendar."""
-        self._days: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}
+        self._blocks: dict[int, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}
+        self._sorted: set[int] = set()  # blocks held as one chunk sorted by day
 
     def add(self, days: np.ndarray, people: np.ndarray, values: np.ndarray | None = None) -> None:
         """Schedule each person on their day (with an optional integer payload)."""
-        days = np.asarray(days, dtype=np.int64)
         people = np.asarray(people, dtype=np.int64)
+        if len(people) == 0:
+            return
+        days = np.broadcast_to(np.asarray(days, dtype=np.int64), people.shape)
         values = (
             np.zeros(len(people), dtype=np.int64)
             if values is None
-            else np.asarray(values, dtype=np.int64)
+            else np.broadcast_to(np.asarray(values, dtype=np.int64), people.shape)
         )
-        if len(people) == 0:
-            return
-        order = np.argsort(days, kind="stable")
-        days, people, values = days[order], people[order], values[order]
-        bounds = np.flatnonzero(np.r_[True, days[1:] != days[:-1], True])
+        block = days // self.BLOCK
+        order = np.argsort(block, kind="stable")
+        block, days, people, values = block[order], days[order], people[order], values[order]
+        bounds = np.flatnonzero(np.r_[True, block[1:] != block[:-1], True])
         for a, b in zip(bounds[:-1], bounds[1:], strict=True):
-            self._days.setdefault(int(days[a]), []).append((people[a:b], values[a:b]))
+            self._blocks.setdefault(int(block[a]), []).append((days[a:b], people[a:b], values[a:b]))
+            self._sorted.discard(int(block[a]))
 
     def pop(self, day: int) -> tuple[np.ndarray, np.ndarray]:
         """Remove and return the people (and payloads) scheduled for `day`."""
-        entries = self._days.pop(day, None)
-        if not entries:
+        block = day // self.BLOCK
+        chunks = self._blocks.get(block)
+        if not chunks:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
-        return (np.concatenate([p for p, _ in entries]), np.concatenate([v for _, v in entries]))
+        if block in self._sorted:
+            days, people, values = chunks[0]
+        else:
+            days, people, values = (np.concatenate(c) for c in zip(*chunks, strict=True))
+            order = np.argsort(days, kind="stable")
+            days, people, values = days[order], people[order], values[order]
+            self._sorted.add(block)
+        low, high = (int(i) for i in np.searchsorted(days, [day, day + 1]))
+        today = people[low:high].copy(), values[low:high].copy()
+        if low == 0:
+            rest = slice(high, None)
+        else:
+            rest = np.r_[0:low, high : len(days)]
+        if len(days) - (high - low):
+            self._blocks[block] = [(days[rest], people[rest], values[rest])]
+        else:
+            del self._blocks[block]
+            self._sorted.discard(block)
+        return today
 
     def __len__(self) -> int:
         """Number of scheduled entries."""
-        return sum(len(p) for entries in self._days.values() for p, _ in entries)
+        return sum(len(p) for chunks in self._blocks.values() for _, p, _ in chunks)
+
+
+class IdBuffer:
+    """A growing array of ids (amortised doubling), e.g. everyone ever sent to the camps."""
+
+    def __init__(self) -> None:
+        """Start empty."""
+        self._ids = np.empty(1024, dtype=np.int64)
+        self._size = 0
+
+    def extend(self, ids: np.ndarray) -> None:
+        """Append ids."""
+        end = self._size + len(ids)
+        if end > len(self._ids):
+            grown = np.empty(max(end, 2 * len(self._ids)), dtype=np.int64)
+            grown[: self._size] = self._ids[: self._size]
+            self._ids = grown
+        self._ids[self._size : end] = ids
+        self._size = end
+
+    def view(self) -> np.ndarray:
+        """The ids so far (a view: do not keep it across `extend`)."""
+        return self._ids[: self._size]
+
+    def __len__(self) -> int:
+        """Number of ids."""
+        return self._size
 
 
 @dataclass
@@ -187,7 +243,7 @@ class SimState:
     people: People
     network: Network
     leadership: Leadership
-    party_density: np.ndarray  # per workplace
+    party_density: PartyDensity  # of each workplace
     counts: np.ndarray = field(init=False)  # [status, fate, origin] number of agents
     persons: np.ndarray = field(init=False)  # [status, fate, origin] represented persons
     log: EventLog = field(default_factory=EventLog)
@@ -195,32 +251,73 @@ class SimState:
     climate: float = 1.0  # the political climate today (see mechanisms/climate.py)
     arrested_persons: list[float] = field(default_factory=list)  # persons arrested per day
     region_persons: np.ndarray = field(init=False)  # represented persons per region
+    category_persons: np.ndarray = field(init=False)  # [region, category] at the start
+    diaspora_persons: np.ndarray = field(init=False)  # [region, diaspora] at the start
+    registers: dict[str, tuple[np.ndarray, np.ndarray]] = field(init=False)  # see `registered`
     lightest: float = field(init=False)  # smallest agent weight (persons per agent)
     party_weight: float = field(init=False)  # persons per agent in the party stratum
     population_summary: dict = field(init=False)  # the population at the start, in persons
     party_stratum: np.ndarray | None = None  # ids kept at party scale (None: everybody)
 
     def __post_init__(self) -> None:
-        """Count the initial population by status, fate and origin (the only full scan)."""
-        shape = (len(Status), len(Fate), len(ORIGINS))
-        index = (
-            self.people.status.astype(np.int64),
-            self.people.fate.astype(np.int64),
-            self.people.origin.astype(np.int64),
+        """Count the initial population (the only pass over everybody, compiled)."""
+        people = self.people
+        n_regions = len(self.network.layout.start) - 1
+        (
+            self.counts,
+            self.persons,
+            self.region_persons,
+            self.category_persons,
+            self.diaspora_persons,
+            hostile_persons,
+        ) = kernels.census(
+            people.status,
+            people.fate,
+            people.origin,
+            people.weight,
+            people.region,
+            people.category,
+            people.diaspora,
+            people.hostile,
+            (len(Status), len(Fate), len(ORIGINS), n_regions, len(CATEGORIES), len(DIASPORAS)),
         )
-        self.counts = np.zeros(shape, dtype=np.int64)
-        np.add.at(self.counts, index, 1)
-        self.persons = np.zeros(shape, dtype=np.float64)
-        np.add.at(self.persons, index, self.people.weight.astype(np.float64))
-        self.lightest = float(self.people.weight.min()) if len(self.people) else 1.0
+        self.registers = {
+            "category": kernels.group_by_code(people.category, len(CATEGORIES)),
+            "diaspora": kernels.group_by_code(people.diaspora, len(DIASPORAS)),
+        }
         population = self.scenario.population
-        self.party_weight = float(np.float32(1.0 / (population.party_scale or population.scale)))
-        self.population_summary = summarise_population(self.people)
-        self.region_persons = np.bincount(
-            self.people.region.astype(np.int64),
-            weights=self.people.weight.astype(np.float64),
-            minlength=len(self.network.layout.start) - 1,
+        self.lightest = (
+            min(
+                float(people.weight[self.stratum_ids()].min()),
+                float(np.float32(1.0 / population.scale)),
+            )
+            if len(people)
+            else 1.0
         )
+        self.party_weight = float(np.float32(1.0 / (population.party_scale or population.scale)))
+        self.population_summary = {
+            "total_persons": float(self.persons.sum()),
+            **summarise_population(people, self.stratum_ids(), hostile_persons),
+        }
+
+    def registered(self, register: str, codes: list[int]) -> np.ndarray:
+        """Ids registered under any of `codes` in a register ('category' or 'diaspora').
+
+        The NKVD's card files of 'former people' and the lists of national minorities (Order
+        00447; the national operations' orders): indexed once at the start, since nobody
+        enters them during a run, so that an operation draws among its targets only.
+        """
+        ids, offsets = self.registers[register]
+        return np.sort(np.concatenate([ids[offsets[c] : offsets[c + 1]] for c in codes]))
+
+    def stratum_ids(self) -> np.ndarray:
+        """Ids of the party-scale stratum: everybody who can be in the party, and the officers.
+
+        Scans for party members, former members or officers read only these ids.
+        """
+        if self.party_stratum is None:
+            return np.arange(len(self.people))
+        return self.party_stratum
 
     def date(self, day: int) -> dt.date:
         """Calendar date of a day index."""
@@ -230,12 +327,14 @@ class SimState:
         people = self.people
         origin = people.origin[ids].astype(np.int64)
         weight = people.weight[ids].astype(np.float64)
-        old = (people.status[ids].astype(np.int64), people.fate[ids].astype(np.int64), origin)
-        new = (status.astype(np.int64), fate.astype(np.int64), origin)
-        np.subtract.at(self.counts, old, 1)
-        np.add.at(self.counts, new, 1)
-        np.subtract.at(self.persons, old, weight)
-        np.add.at(self.persons, new, weight)
+        shape = self.counts.shape
+        old = np.ravel_multi_index((people.status[ids], people.fate[ids], origin), shape)
+        new = np.ravel_multi_index((status.astype(np.int64), fate.astype(np.int64), origin), shape)
+        size = self.counts.size
+        self.counts -= np.bincount(old, minlength=size).reshape(shape)
+        self.counts += np.bincount(new, minlength=size).reshape(shape)
+        self.persons -= np.bincount(old, weights=weight, minlength=size).reshape(shape)
+        self.persons += np.bincount(new, weights=weight, minlength=size).reshape(shape)
         people.status[ids] = status
         people.fate[ids] = fate
 
@@ -330,6 +429,8 @@ class SimState:
         chosen: list[np.ndarray] = []
         found = drawn_total = accepted_total = 0
         low, high = id_range if id_range is not None else (0, len(self.people))
+        if k <= 0 or (len(among) == 0 if among is not None else high <= low):
+            return np.empty(0, dtype=np.int64)
         if max_draws is None:
             max_draws = 200_000 + 2_000 * k
         while found < k and drawn_total < max_draws:

@@ -22,21 +22,20 @@ class ArmyPurge:
     name = "army"
 
     def __init__(self, state: SimState, arrests: Arrests) -> None:
-        """Count the officers on duty (one scan; recounted monthly)."""
+        """Index the officers (all in the party stratum) and count those on duty."""
         self.rng = stream(state.seed, self.name)
         self.arrests = arrests
         self.reinstate_due = Calendar()
+        stratum = state.stratum_ids()
+        self.officers = stratum[state.people.role[stratum] == Role.OFFICER]
         self.on_duty = self.count(state)
 
-    @staticmethod
-    def count(state: SimState) -> int:
+    def count(self, state: SimState) -> int:
         """Officers free and not dismissed."""
-        people = state.people
+        officers = self.officers
         return int(
             np.count_nonzero(
-                (people.role == Role.OFFICER)
-                & ((people.flags & Flag.DISMISSED) == 0)
-                & state.free(np.arange(len(people)))
+                ((state.people.flags[officers] & Flag.DISMISSED) == 0) & state.free(officers)
             )
         )
 
@@ -59,11 +58,8 @@ class ArmyPurge:
         dismissed = state.sample_people(
             self.rng,
             k,
-            lambda ids, rng: (
-                (people.role[ids] == Role.OFFICER)
-                & ((people.flags[ids] & Flag.DISMISSED) == 0)
-                & state.free(ids)
-            ),
+            lambda ids, rng: ((people.flags[ids] & Flag.DISMISSED) == 0) & state.free(ids),
+            among=self.officers,
         )
         self.on_duty -= len(dismissed)
         people.flags[dismissed] |= np.uint8(Flag.DISMISSED)

@@ -19,7 +19,7 @@ import numpy as np
 
 from chistka.people import Fate, Status
 from chistka.rng import stream
-from chistka.scenario.terror import CHANNELS
+from chistka.scenario.terror import CATEGORIES, CHANNELS
 from chistka.state import Calendar, EventKind, SimState
 
 CHANNEL = {name: i for i, name in enumerate(CHANNELS)}
@@ -73,11 +73,12 @@ class Arrests:
     name = "arrest"
 
     def __init__(self, state: SimState) -> None:
-        """Start with an empty queue."""
+        """Start with an empty queue; routine cases of registered people draw on the register."""
         self.rng = stream(state.seed, self.name)
         self.cases = Calendar()
         self.listeners: list[ArrestListener] = []
         self.expelled_free = int(state.counts[Status.EXPELLED, Fate.FREE].sum())
+        self.registered = state.registered("category", list(range(len(CATEGORIES))))
 
     def request(
         self,
@@ -196,6 +197,7 @@ class Arrests:
             lambda ids, rng: (
                 (people.status[ids] == Status.EXPELLED) & (people.fate[ids] == Fate.FREE)
             ),
+            among=state.party_stratum,
         )
         self.request(state, ids, "expelled", delay=0)
 
@@ -215,6 +217,7 @@ class Arrests:
                 lambda ids, rng, listed=listed: (
                     state.free(ids) & ((people.category[ids] >= 0) == listed)
                 ),
+                among=self.registered if listed else None,
             )
             self.request(state, ids, "routine")
 
@@ -225,26 +228,50 @@ def draw_persons(
     persons: float,
     accept: Callable[[np.ndarray, np.random.Generator], np.ndarray],
     id_range: tuple[int, int] | None = None,
+    among: np.ndarray | None = None,
 ) -> np.ndarray:
     """Agents standing for about `persons` people in all, drawn among those `accept` admits.
 
     Agents are drawn uniformly and taken in turn until their weights add up to `persons` (the
-    last one with the probability that keeps the expected total exact). Drawing agents
-    uniformly and counting each for its weight samples represented persons uniformly, whatever
-    the mix of agent weights.
+    last one with the probability that keeps the expected total exact). The agents are drawn
+    in batches sized by the mean weight of those accepted so far, so that the work follows the
+    agents taken, whatever the mix of agent weights. `id_range` and `among` restrict the draw
+    as in `SimState.sample_people`.
     """
     if persons <= 0:
         return np.empty(0, dtype=np.int64)
-    candidates = state.sample_people(
-        rng, int(np.ceil(persons / state.lightest)) + 1, accept, id_range=id_range
-    )
-    if len(candidates) == 0:
-        return candidates
-    weight = state.people.weight[candidates].astype(np.float64)
-    before = np.cumsum(weight) - weight
-    whole = before + weight <= persons
-    partial = ~whole & (before < persons)
-    partial[partial] = (
-        rng.random(int(partial.sum())) < (persons - before[partial]) / weight[partial]
-    )
-    return candidates[whole | partial]
+    weights = state.people.weight
+    taken: list[np.ndarray] = []
+    total = 0.0
+    mean_weight = float(state.persons.sum() / max(state.counts.sum(), 1))
+    while total < persons:
+        wanted = int(np.ceil((persons - total) / mean_weight)) + 1
+        if taken:
+            before = np.concatenate(taken)
+            batch = state.sample_people(
+                rng,
+                wanted,
+                lambda ids, rng, before=before: accept(ids, rng) & ~np.isin(ids, before),
+                id_range=id_range,
+                among=among,
+            )
+        else:
+            batch = state.sample_people(rng, wanted, accept, id_range=id_range, among=among)
+        if len(batch) == 0:
+            break
+        weight = weights[batch].astype(np.float64)
+        before_each = total + np.cumsum(weight) - weight
+        whole = before_each + weight <= persons
+        partial = ~whole & (before_each < persons)
+        partial[partial] = (
+            rng.random(int(partial.sum())) < (persons - before_each[partial]) / weight[partial]
+        )
+        if not whole.all():
+            taken.append(batch[whole | partial])
+            break
+        taken.append(batch)
+        total += float(weight.sum())
+        mean_weight = total / sum(len(t) for t in taken)
+        if len(batch) < wanted:
+            break
+    return np.concatenate(taken) if taken else np.empty(0, dtype=np.int64)

@@ -11,7 +11,7 @@ import numpy as np
 
 from chistka.people import Fate
 from chistka.rng import stream
-from chistka.state import Calendar, EventKind, SimState
+from chistka.state import Calendar, EventKind, IdBuffer, SimState
 
 
 class Camps:
@@ -23,6 +23,7 @@ class Camps:
         """Start with nobody in the camps."""
         self.rng = stream(state.seed, self.name)
         self.release_due = Calendar()
+        self.sentenced = IdBuffer()  # everyone ever admitted: the camp population is among them
 
     def admit(self, state: SimState, ids: np.ndarray, mean_years: float) -> None:
         """Set the end of the term of the newly sentenced (gamma-distributed around the mean)."""
@@ -30,6 +31,7 @@ class Camps:
             return
         term = self.rng.gamma(4.0, mean_years * 365.25 / 4.0, size=len(ids)).astype(np.int64)
         self.release_due.add(state.day + 1 + term, ids)
+        self.sentenced.extend(ids)
 
     def step(self, state: SimState) -> None:
         """Releases at the end of terms, deaths, early releases."""
@@ -44,10 +46,14 @@ class Camps:
         deaths = int(self.rng.binomial(prisoners, min(1.0, params.mortality_per_year / 365.25)))
         if deaths:
             state.transition_fate(
-                state.sample_people(self.rng, deaths, in_camp), Fate.DIED, EventKind.DIED_IN_CAMP
+                state.sample_people(self.rng, deaths, in_camp, among=self.sentenced.view()),
+                Fate.DIED,
+                EventKind.DIED_IN_CAMP,
             )
         early = int(self.rng.binomial(prisoners, min(1.0, params.early_release_per_year / 365.25)))
         if early:
             state.transition_fate(
-                state.sample_people(self.rng, early, in_camp), Fate.FREE, EventKind.RELEASED
+                state.sample_people(self.rng, early, in_camp, among=self.sentenced.view()),
+                Fate.FREE,
+                EventKind.RELEASED,
             )

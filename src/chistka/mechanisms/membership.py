@@ -21,11 +21,11 @@ import numpy as np
 
 from chistka.people import Fate, Status
 from chistka.rng import stream
-from chistka.scenario.schema import COHORT_START_YEARS
+from chistka.scenario.schema import COHORT_START_YEARS, ORIGINS
 from chistka.state import Calendar, EventKind, SimState
 
 DENSITY_CAP = 4.0
-"""Largest workplace party density (see `people.workplace_party_density`)."""
+"""Largest workplace party density (see `people.PartyDensity`)."""
 
 
 def cohort_of_year(year: int) -> int:
@@ -42,7 +42,8 @@ class Promotion:
         """Start with the initial candidates' stages already running."""
         self.rng = stream(state.seed, self.name)
         self.due = Calendar()
-        candidates = np.flatnonzero(state.people.status == Status.CANDIDATE)
+        stratum = state.stratum_ids()
+        candidates = stratum[state.people.status[stratum] == Status.CANDIDATE]
         self.schedule(state, candidates, remaining=True)
 
     def schedule(self, state: SimState, ids: np.ndarray, *, remaining: bool = False) -> None:
@@ -71,41 +72,49 @@ class Admissions:
     name = "admissions"
 
     def __init__(self, state: SimState, promotion: Promotion) -> None:
-        """Admissions hand the new candidates to `promotion` to start their stage."""
+        """Index the recruitment pool by origin; admissions hand the new candidates on.
+
+        The pool is the non-party part of the party-scale stratum; admitted candidates start
+        their stage with `promotion`.
+        """
         self.rng = stream(state.seed, self.name)
         self.promotion = promotion
+        stratum = state.stratum_ids()
+        pool = stratum[state.people.status[stratum] == Status.NONPARTY]
+        origin = state.people.origin[pool]
+        self.pool = [pool[origin == o] for o in range(len(ORIGINS))]
+        self.pool_acceptance = [
+            state.party_density(state.network.workplace(ids)) / DENSITY_CAP for ids in self.pool
+        ]
 
     def step(self, state: SimState) -> None:
-        """Admit today's candidates."""
+        """Admit today's candidates: positions in the pool drawn, kept by workplace density."""
         params = state.scenario.admissions
         expected = params.rate_per_year / state.party_weight / 365.25
         k = int(self.rng.poisson(expected)) if expected > 0 else 0
         if k == 0:
             return
         per_origin = self.rng.multinomial(k, params.origin_preference.as_array())
-        people, network, density = state.people, state.network, state.party_density
+        people = state.people
         admitted = []
         for origin, count in enumerate(per_origin):
             if count == 0:
                 continue
+            pool, acceptance = self.pool[origin], self.pool_acceptance[origin]
 
             def eligible(
-                ids: np.ndarray, rng: np.random.Generator, origin: int = origin
+                at: np.ndarray,
+                rng: np.random.Generator,
+                pool: np.ndarray = pool,
+                acceptance: np.ndarray = acceptance,
             ) -> np.ndarray:
-                ok = (
-                    (people.status[ids] == Status.NONPARTY)
-                    & (people.origin[ids] == origin)
-                    & (people.fate[ids] == Fate.FREE)
-                    & (people.weight[ids] == state.party_weight)
-                )
-                candidates = ids[ok]
-                accept = density[network.workplace(candidates)] / DENSITY_CAP
-                ok[ok] = rng.random(len(candidates)) < accept
+                ids = pool[at]
+                ok = (people.status[ids] == Status.NONPARTY) & (people.fate[ids] == Fate.FREE)
+                ok[ok] = rng.random(int(ok.sum())) < acceptance[at[ok]]
                 return ok
 
-            admitted.append(
-                state.sample_people(self.rng, int(count), eligible, among=state.party_stratum)
-            )
+            at = state.sample_people(self.rng, int(count), eligible, id_range=(0, len(pool)))
+            admitted.append(pool[at])
         ids = np.concatenate(admitted)
         people.cohort[ids] = cohort_of_year(state.date(state.day).year)
         people.join_day[ids] = state.day
@@ -129,7 +138,9 @@ class Exits:
         k = int(self.rng.binomial(state.party_size(), min(1.0, rate / 365.25)))
         if k == 0:
             return
-        ids = state.sample_people(self.rng, k, lambda ids, rng: state.in_party(ids))
+        ids = state.sample_people(
+            self.rng, k, lambda ids, rng: state.in_party(ids), among=state.party_stratum
+        )
         state.transition(ids, Status.LEFT, EventKind.LEFT)
 
 
@@ -157,5 +168,6 @@ class Mortality:
             lambda ids, rng: (
                 np.isin(state.people.status[ids], followed) & (state.people.fate[ids] == Fate.FREE)
             ),
+            among=state.party_stratum,
         )
         state.transition(ids, Status.DEAD, EventKind.DIED)

@@ -72,24 +72,17 @@ class Operations:
     name = "operations"
 
     def __init__(self, state: SimState, arrests: Arrests) -> None:
-        """Share out the limits and count each region's targets (one scan at the start)."""
+        """Share out the limits and count each region's targets (from the census)."""
         self.rng = stream(state.seed, self.name)
         self.arrests = arrests
         self.operations = list(state.scenario.operations)
         self.ledgers = [LimitLedger.split(op, state.region_persons) for op in self.operations]
         self.increases: list[LimitIncrease] = []
-        self.target_persons: list[np.ndarray] = []
-        people = state.people
-        n_regions = len(state.region_persons)
-        for op in self.operations:
-            mask = self.is_target(state, op, np.arange(len(people)))
-            self.target_persons.append(
-                np.bincount(
-                    people.region[mask].astype(np.int64),
-                    weights=people.weight[mask].astype(np.float64),
-                    minlength=n_regions,
-                )
-            )
+        self.target_persons = [self.census_targets(state, op) for op in self.operations]
+        self.targets = [
+            state.registered("category" if op.kind == "category" else "diaspora", self.codes(op))
+            for op in self.operations
+        ]
 
     def summary(self) -> pd.DataFrame:
         """Per operation: limits at the start and at the end, cases opened, sentences, increases."""
@@ -112,14 +105,15 @@ class Operations:
         return pd.DataFrame(rows)
 
     @staticmethod
-    def is_target(state: SimState, op: Operation, ids: np.ndarray) -> np.ndarray:
-        """Whether each person belongs to the operation's target categories or diasporas."""
-        people = state.people
-        if op.kind == "category":
-            codes = np.array([CATEGORIES.index(t) for t in op.targets])
-            return np.isin(people.category[ids], codes)
-        codes = np.array([DIASPORAS.index(t) for t in op.targets])
-        return np.isin(people.diaspora[ids], codes)
+    def codes(op: Operation) -> list[int]:
+        """The operation's targets as codes of its register (categories or diasporas)."""
+        names = CATEGORIES if op.kind == "category" else DIASPORAS
+        return [names.index(t) for t in op.targets]
+
+    def census_targets(self, state: SimState, op: Operation) -> np.ndarray:
+        """Persons of the operation's target categories or diasporas in each region at the start."""
+        persons = state.category_persons if op.kind == "category" else state.diaspora_persons
+        return persons[:, self.codes(op)].sum(axis=1)
 
     def step(self, state: SimState) -> None:
         """Open today's cases of every operation under way, and grant limit increases."""
@@ -163,7 +157,8 @@ class Operations:
     ) -> None:
         """Draw today's targets in all regions with a quota and pass them to the NKVD.
 
-        One draw over the whole population, restricted to regions with a quota; under limits,
+        One draw among the operation's registered targets, restricted to regions with a quota;
+        under limits,
         no region opens more cases than its remaining limit allows.
         """
         people = state.people
@@ -171,10 +166,12 @@ class Operations:
 
         def eligible(ids: np.ndarray, rng: np.random.Generator) -> np.ndarray:
             ok = active[people.region[ids]]
-            ok[ok] = state.free(ids[ok]) & self.is_target(state, op, ids[ok])
+            ok[ok] = state.free(ids[ok])
             return ok
 
-        picked = draw_persons(state, self.rng, float(quota.sum()), eligible)
+        picked = draw_persons(
+            state, self.rng, float(quota.sum()), eligible, among=self.targets[index]
+        )
         if len(picked) == 0:
             return
         region = people.region[picked].astype(np.int64)

@@ -56,8 +56,8 @@ class Review:
         """Schedule a review day for every candidate and member when a campaign opens."""
         for index in self.starts.get(state.day, []):
             campaign = self.campaigns[index]
-            status = state.people.status
-            ids = np.flatnonzero((status == Status.CANDIDATE) | (status == Status.MEMBER))
+            stratum = state.stratum_ids()
+            ids = stratum[state.in_party(stratum)]
             length = (campaign.end - campaign.start).days + 1
             days = state.day + self.rng.integers(0, length, size=len(ids))
             self.due.add(days, ids, np.full(len(ids), index))

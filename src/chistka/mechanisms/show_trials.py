@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from chistka.mechanisms.arrest import CHANNEL, Arrests
-from chistka.people import Fate, Flag, Status
+from chistka.people import Fate, Flag, RankTier, Status
 from chistka.rng import hash_uniform, stream
 from chistka.state import EventKind, SimState
 
@@ -46,21 +46,25 @@ class ShowTrials:
     def choose(self, state: SimState, count: int) -> np.ndarray:
         """The highest-ranked (former) members with an opposition past, then the most senior."""
         people = state.people
-        candidates = np.flatnonzero(
-            np.isin(people.status, [Status.MEMBER, Status.EXPELLED])
-            & (people.cohort >= 0)
-            & (people.fate == Fate.FREE)
-            & ((people.flags & Flag.SHOW_TRIAL) == 0)
+        stratum = state.stratum_ids()
+        candidates = stratum[
+            np.isin(people.status[stratum], [Status.MEMBER, Status.EXPELLED])
+            & (people.cohort[stratum] >= 0)
+            & (people.fate[stratum] == Fate.FREE)
+            & ((people.flags[stratum] & Flag.SHOW_TRIAL) == 0)
+        ]
+        # One key orders by opposition past, then rank (high first), then cohort (early
+        # first), ties broken by a seeded hash in [0, 1); only the first `count` are sorted.
+        key = (
+            (1 - people.opposition[candidates].astype(np.float64)) * 1e4
+            + (RankTier.CENTRAL - people.rank[candidates].astype(np.float64)) * 1e2
+            + people.cohort[candidates].astype(np.float64)
+            + hash_uniform(state.seed, 0x7A1A, candidates)
         )
-        order = np.lexsort(
-            (
-                hash_uniform(state.seed, 0x7A1A, candidates),
-                people.cohort[candidates],
-                -people.rank[candidates],
-                -people.opposition[candidates].astype(np.int8),
-            )
-        )
-        return candidates[order[:count]]
+        if count < len(candidates):
+            first = np.argpartition(key, count)[:count]
+            candidates, key = candidates[first], key[first]
+        return candidates[np.argsort(key, kind="stable")][:count]
 
     def verdict(self, state: SimState, index: int) -> None:
         """Death sentences for the trial's number of shot, camps for the others."""

@@ -1,0 +1,159 @@
+"""Compiled passes over every agent: attribute draws and the census.
+
+At full scale (one agent per person, about 162 million in 1937) a numpy expression over the
+whole population allocates temporaries of a gigabyte or more each. These few passes therefore run
+as numba loops, in parallel, with no temporaries. Their random draws are counter-based: a pure
+function of (seed, salt, person id), the same numbers as `chistka.rng.hash_uniform`, so the
+result does not depend on the number of threads or the order in which people are visited.
+
+They run once, when the population is built; the day loop only touches the people it acts on.
+Compiled with caching, so only the first run on a machine pays the compile time.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+_TO_UNIT = 1.0 / 9007199254740992.0
+_CHUNKS = 64
+
+
+@numba.njit(inline="always")
+def _splitmix64(z: np.uint64) -> np.uint64:
+    z = z + _GOLDEN
+    z = (z ^ (z >> np.uint64(30))) * _M1
+    z = (z ^ (z >> np.uint64(27))) * _M2
+    return z ^ (z >> np.uint64(31))
+
+
+@numba.njit(inline="always")
+def uniform(key: np.uint64, person: np.int64) -> float:
+    """The uniform number in [0, 1) of `person` under `key` (= `hash_uniform`)."""
+    return float(_splitmix64(np.uint64(person) ^ key) >> np.uint64(11)) * _TO_UNIT
+
+
+@numba.njit(parallel=True, cache=True)
+def fill_categorical(
+    ranges: np.ndarray, key: np.uint64, cdf: np.ndarray, none_code: int, out: np.ndarray
+) -> None:
+    """Draw a category for every id in `ranges` ((k, 2) array of [start, stop) id ranges).
+
+    `cdf` is the cumulative distribution of the codes 0, 1, ... (last entry 1); the code
+    `none_code` is written as -1 (not registered, no diaspora).
+    """
+    last = len(cdf) - 1
+    for r in range(ranges.shape[0]):
+        for i in numba.prange(ranges[r, 0], ranges[r, 1]):
+            u = uniform(key, i)
+            code = 0
+            while code < last and u >= cdf[code]:
+                code += 1
+            out[i] = -1 if code == none_code else code
+
+
+@numba.njit(parallel=True, cache=True)
+def fill_hostile(
+    ranges: np.ndarray,
+    key: np.uint64,
+    alien: int,
+    share: float,
+    share_compromised: float,
+    origin: np.ndarray,
+    opposition: np.ndarray,
+    hostile: np.ndarray,
+) -> None:
+    """The hidden 'hostile' type of the ids in `ranges`.
+
+    A person of alien origin or with an opposition past is hostile with `share_compromised`,
+    others with `share`.
+    """
+    for r in range(ranges.shape[0]):
+        for i in numba.prange(ranges[r, 0], ranges[r, 1]):
+            p = share_compromised if (origin[i] == alien or opposition[i]) else share
+            hostile[i] = uniform(key, i) < p
+
+
+@numba.njit(parallel=True, cache=True)
+def census(
+    status: np.ndarray,
+    fate: np.ndarray,
+    origin: np.ndarray,
+    weight: np.ndarray,
+    region: np.ndarray,
+    category: np.ndarray,
+    diaspora: np.ndarray,
+    hostile: np.ndarray,
+    shape: tuple[int, int, int, int, int, int],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]:
+    """Count everybody in one parallel pass.
+
+    `shape` is (statuses, fates, origins, regions, categories, diasporas). Returns agents and
+    persons by [status, fate, origin], persons by region, by [region, category] and by
+    [region, diaspora], and the hostile persons. The work is cut into a fixed number of
+    chunks summed in order, so that the float sums do not depend on the number of threads.
+    """
+    n_status, n_fate, n_origin, n_region, n_category, n_diaspora = shape
+    threads = _CHUNKS
+    n = len(status)
+    counts = np.zeros((threads, n_status, n_fate, n_origin), dtype=np.int64)
+    persons = np.zeros((threads, n_status, n_fate, n_origin), dtype=np.float64)
+    by_region = np.zeros((threads, n_region), dtype=np.float64)
+    by_category = np.zeros((threads, n_region, n_category), dtype=np.float64)
+    by_diaspora = np.zeros((threads, n_region, n_diaspora), dtype=np.float64)
+    hostile_persons = np.zeros(threads, dtype=np.float64)
+    for t in numba.prange(threads):
+        for i in range(n * t // threads, n * (t + 1) // threads):
+            w = np.float64(weight[i])
+            counts[t, status[i], fate[i], origin[i]] += 1
+            persons[t, status[i], fate[i], origin[i]] += w
+            by_region[t, region[i]] += w
+            if category[i] >= 0:
+                by_category[t, region[i], category[i]] += w
+            if diaspora[i] >= 0:
+                by_diaspora[t, region[i], diaspora[i]] += w
+            if hostile[i]:
+                hostile_persons[t] += w
+    return (
+        counts.sum(axis=0),
+        persons.sum(axis=0),
+        by_region.sum(axis=0),
+        by_category.sum(axis=0),
+        by_diaspora.sum(axis=0),
+        hostile_persons.sum(),
+    )
+
+
+@numba.njit(parallel=True, cache=True)
+def group_by_code(codes: np.ndarray, n_codes: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ids of each code (-1 left out), in id order, as one array and its offsets.
+
+    The ids of code c are `ids[offsets[c]:offsets[c + 1]]`. Two parallel passes over a fixed
+    number of chunks: count, then place.
+    """
+    n = len(codes)
+    counts = np.zeros((_CHUNKS, n_codes), dtype=np.int64)
+    for t in numba.prange(_CHUNKS):
+        for i in range(n * t // _CHUNKS, n * (t + 1) // _CHUNKS):
+            if codes[i] >= 0:
+                counts[t, codes[i]] += 1
+    offsets = np.zeros(n_codes + 1, dtype=np.int64)
+    for c in range(n_codes):
+        offsets[c + 1] = offsets[c] + counts[:, c].sum()
+    position = np.empty((_CHUNKS, n_codes), dtype=np.int64)
+    for c in range(n_codes):
+        running = offsets[c]
+        for t in range(_CHUNKS):
+            position[t, c] = running
+            running += counts[t, c]
+    ids = np.empty(offsets[n_codes], dtype=np.int64)
+    for t in numba.prange(_CHUNKS):
+        for i in range(n * t // _CHUNKS, n * (t + 1) // _CHUNKS):
+            c = codes[i]
+            if c >= 0:
+                ids[position[t, c]] = i
+                position[t, c] += 1
+    return ids, offsets
