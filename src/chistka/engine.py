@@ -68,6 +68,38 @@ def region_sizes(scenario: Scenario) -> tuple[np.ndarray, np.ndarray | None]:
     return np.maximum(sizes, 1), stratum
 
 
+def run_days(
+    state: SimState,
+    mechanisms: list,
+    events: list | tuple = (),
+    progress: ProgressCallback | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The day loop: apply the day's policy events, then step every mechanism in order.
+
+    `mechanisms` are objects with a `step(state)` method; `events` are dated parameter changes
+    (`scenario.PolicyEvent`). Returns the counts of agents and of persons by [status, fate,
+    origin] at the start of every day and after the last one.
+    """
+    events_by_day: dict[int, list] = {}
+    for event in events:
+        events_by_day.setdefault((event.date - state.start).days, []).append(event)
+    daily = np.zeros((state.n_days + 1, *state.counts.shape), dtype=np.int64)
+    daily_persons = np.zeros((state.n_days + 1, *state.counts.shape), dtype=np.float64)
+    for day in range(state.n_days):
+        state.day = day
+        daily[day] = state.counts
+        daily_persons[day] = state.persons
+        for event in events_by_day.get(day, []):
+            state.scenario = state.scenario.with_parameters(event.set)
+        for mechanism in mechanisms:
+            mechanism.step(state)
+        if progress is not None and (day % 30 == 0 or day == state.n_days - 1):
+            progress(day + 1, state.n_days)
+    daily[state.n_days] = state.counts
+    daily_persons[state.n_days] = state.persons
+    return daily, daily_persons
+
+
 class Sim:
     """One simulation run of a scenario with a seed."""
 
@@ -168,23 +200,7 @@ class Sim:
         started = time.perf_counter()
         state, mechanisms = self.build()
         built = time.perf_counter()
-        events_by_day: dict[int, list] = {}
-        for event in self.scenario.events:
-            events_by_day.setdefault((event.date - state.start).days, []).append(event)
-        daily = np.zeros((state.n_days + 1, *state.counts.shape), dtype=np.int64)
-        daily_persons = np.zeros((state.n_days + 1, *state.counts.shape), dtype=np.float64)
-        for day in range(state.n_days):
-            state.day = day
-            daily[day] = state.counts
-            daily_persons[day] = state.persons
-            for event in events_by_day.get(day, []):
-                state.scenario = state.scenario.with_parameters(event.set)
-            for mechanism in mechanisms:
-                mechanism.step(state)
-            if progress is not None and (day % 30 == 0 or day == state.n_days - 1):
-                progress(day + 1, state.n_days)
-        daily[state.n_days] = state.counts
-        daily_persons[state.n_days] = state.persons
+        daily, daily_persons = run_days(state, mechanisms, self.scenario.events, progress)
         provenance = {
             "scenario": self.name,
             "scenario_name": self.scenario.scenario.name,

@@ -157,3 +157,49 @@ def group_by_code(codes: np.ndarray, n_codes: int) -> tuple[np.ndarray, np.ndarr
                 ids[position[t, c]] = i
                 position[t, c] += 1
     return ids, offsets
+
+
+@numba.njit(cache=True)
+def name_contacts(
+    arrested: np.ndarray,
+    n: int,
+    household_size: int,
+    contacts: int,
+    contact_key: np.uint64,
+    naming_key: np.uint64,
+    probability: float,
+    fate: np.ndarray,
+    named: np.ndarray,
+    denounced: np.ndarray,
+) -> np.ndarray:
+    """The frontier step of the reference purge cascade (bench/DECLARATION.md).
+
+    Each arrested person considers their household mates (consecutive ids, `household_size` at a
+    time) and their `contacts` contact slots (slot c of person a: the uniform draw
+    (contact_key, a * contacts + c) over the other n - 1 people). A free person not yet named
+    nor denounced is named with `probability`, a counter-based draw keyed by (naming_key,
+    namer, slot), so the outcome does not depend on the order of the arrested. The named are
+    marked in `named` and returned in the order they were named.
+    """
+    slots = household_size + contacts
+    out = np.empty(len(arrested) * slots, dtype=np.int64)
+    found = 0
+    for a in arrested:
+        first = a // household_size * household_size
+        for slot in range(slots):
+            if slot < household_size:
+                person = first + slot
+                if person == a or person >= n:
+                    continue
+            else:
+                draw = uniform(contact_key, a * contacts + (slot - household_size))
+                person = np.int64(draw * (n - 1))
+                if person >= a:
+                    person += 1
+            if uniform(naming_key, a * slots + slot) >= probability:
+                continue  # drawn first: most slots are never looked up in memory
+            if fate[person] == 0 and named[person] == 0 and denounced[person] == 0:
+                named[person] = 1
+                out[found] = person
+                found += 1
+    return out[:found]

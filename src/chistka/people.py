@@ -161,7 +161,8 @@ def _weighted_sample(
     return candidates[np.argpartition(keys, k - 1)[:k]].astype(np.int64)
 
 
-def _empty_people(n: int, region: np.ndarray, weight: float) -> People:
+def empty_people(n: int, region: np.ndarray, weight: float) -> People:
+    """N agents of the given regions and weight, outside the party, free, with no attributes."""
     return People(
         status=np.zeros(n, dtype=np.int8),
         origin=np.zeros(n, dtype=np.int8),
@@ -255,7 +256,7 @@ def synthesise(
     region = np.repeat(
         np.arange(len(network.layout.start) - 1, dtype=np.int16), np.diff(network.layout.start)
     )
-    people = _empty_people(n, region, 1.0 / pop.scale)
+    people = empty_people(n, region, 1.0 / pop.scale)
     density = PartyDensity(pop.party_density_shape, seed)
     party_scale = pop.party_scale or pop.scale
     everyone = stratum_ranges(network, None)

@@ -1,0 +1,153 @@
+"""The whole USSR of 1937 at one agent per person: `chistka run great-terror --scale 1`.
+
+Runs the command as a child process and prints its wall time, peak resident memory, person-days
+simulated per second and the time split into population synthesis, the day loop and writing the
+results (as the command reports it). Then runs the default scale for a few seeds and checks that
+each compared observable of the full-scale run (in persons) lies within the default scale's
+seed-to-seed spread: within three standard deviations of their mean, or inside their range.
+Targets on this machine: at most 60 s and 8 GiB.
+
+Usage: python bench/full_scale.py [--seeds 4] [--keep DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from joblib import Parallel, delayed
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import console, machine, table  # noqa: E402
+
+from chistka import Sim  # noqa: E402
+
+CHISTKA = Path(sys.executable).with_name("chistka")
+WALL_TARGET = 60.0
+MEMORY_TARGET_GIB = 8.0
+SPLIT = re.compile(
+    r"([\d,]+) events; synthesis ([\d.]+) s, day loop ([\d.]+) s, writing ([\d.]+) s"
+)
+
+
+def full_scale_run(out: Path) -> dict[str, float]:
+    """Run the command once; wall time, peak RSS (GiB) and the split it reports."""
+    command = [str(CHISTKA), "run", "great-terror", "--scale", "1", "--out", str(out)]
+    started = time.perf_counter()
+    finished = subprocess.run(
+        command, capture_output=True, text=True, env={**os.environ, "COLUMNS": "200"}
+    )
+    wall = time.perf_counter() - started
+    if finished.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed:\n{finished.stdout}\n{finished.stderr}")
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20  # KiB -> GiB
+    match = SPLIT.search(finished.stdout)
+    if match is None:
+        raise SystemExit(f"no time split in the output:\n{finished.stdout}")
+    events, synthesis, loop, writing = match.groups()
+    return {
+        "wall": wall,
+        "peak_gib": peak,
+        "events": float(events.replace(",", "")),
+        "synthesis": float(synthesis),
+        "day_loop": float(loop),
+        "writing": float(writing),
+    }
+
+
+def default_scale(seed: int) -> pd.Series:
+    """The compared observables of one default-scale run (persons)."""
+    comparison = Sim.from_scenario("great-terror", seed=seed).run().comparison()
+    return comparison.set_index("record_id")["model"].astype(float)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=4, help="default-scale seeds for the spread")
+    parser.add_argument("--keep", type=Path, help="keep the full-scale output in this directory")
+    args = parser.parse_args()
+    if args.seeds < 2:
+        parser.error("--seeds must be >= 2 (a spread needs two runs)")
+    console.print(f"[bold]machine[/]: {machine()}")
+    with tempfile.TemporaryDirectory() as scratch:
+        out = args.keep or Path(scratch) / "full"
+        figures = full_scale_run(out)
+        full = pd.read_csv(out / "comparison.csv").set_index("record_id")["model"].astype(float)
+        provenance = (out / "provenance.json").read_text()
+    agents = 162_000_000
+    days = 2_223
+    table(
+        "chistka run great-terror --scale 1",
+        [
+            "wall (s)",
+            "peak RSS (GiB)",
+            "synthesis (s)",
+            "day loop (s)",
+            "writing (s)",
+            "events",
+            "person-days / s",
+        ],
+        [
+            [
+                f"{figures['wall']:.1f}",
+                f"{figures['peak_gib']:.2f}",
+                f"{figures['synthesis']:.1f}",
+                f"{figures['day_loop']:.1f}",
+                f"{figures['writing']:.1f}",
+                f"{figures['events']:,.0f}",
+                f"{agents * days / figures['wall']:.3g}",
+            ]
+        ],
+    )
+    assert '"scale": 1.0' in provenance
+
+    console.print(f"default scale, seeds 1-{args.seeds} (for the spread) ...")
+    runs = Parallel(n_jobs=-1)(delayed(default_scale)(s) for s in range(1, args.seeds + 1))
+    spread = pd.concat(runs, axis=1)
+    rows, inside_all = [], True
+    for record_id, value in full.items():
+        if record_id not in spread.index:
+            continue
+        values = spread.loc[record_id].to_numpy()
+        mean, sd = float(np.mean(values)), float(np.std(values, ddof=1))
+        inside = abs(value - mean) <= 3 * sd or values.min() <= value <= values.max()
+        inside_all &= bool(inside)
+        z = (value - mean) / sd if sd > 0 else 0.0
+        rows.append(
+            [
+                record_id,
+                f"{value:,.4g}",
+                f"{mean:,.4g}",
+                f"{sd:,.3g}",
+                f"{z:+.1f}",
+                "yes" if inside else "[red]no[/]",
+            ]
+        )
+    table(
+        "Full scale against the default scale's seed-to-seed spread (persons)",
+        ["observable", "full scale", "default mean", "default sd", "z", "within"],
+        rows,
+    )
+    fast = figures["wall"] <= WALL_TARGET
+    small = figures["peak_gib"] <= MEMORY_TARGET_GIB
+    verdict = {True: "met", False: "missed"}
+    console.print(
+        f"wall {figures['wall']:.1f} s (target <= {WALL_TARGET:g} s: {verdict[fast]}), "
+        f"peak {figures['peak_gib']:.2f} GiB (target <= {MEMORY_TARGET_GIB:g} GiB: "
+        f"{verdict[small]}), observables within the spread: {'yes' if inside_all else 'no'}"
+    )
+    return 0 if fast and small and inside_all else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
