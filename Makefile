@@ -1,6 +1,7 @@
 # chistka: two commands on a fresh machine with only Python.
 #   make run   set up .venv and run the default built-in scenario
 #   make test  set up .venv and run the test suite
+#   make bench set up .venv and run the benchmarks of bench/
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -8,12 +9,12 @@ STAMP := $(VENV)/.installed
 SCENARIO ?= great-terror
 OUT ?= out/$(SCENARIO)
 
-.PHONY: run test lint setup clean
+.PHONY: run test lint setup clean bench
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -22,11 +23,18 @@ run: $(STAMP)
 	$(BIN)/chistka run $(SCENARIO) --out $(OUT)
 
 test: $(STAMP)
-	$(BIN)/ruff check src tests scripts
+	$(BIN)/ruff check src tests scripts bench
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests scripts
+	$(BIN)/ruff check src tests scripts bench
+
+# The benchmarks (about 40 minutes on a 2-core machine); each prints its figures and ratios.
+bench: $(STAMP)
+	$(BIN)/python bench/full_scale.py
+	$(BIN)/python bench/scaling.py
+	$(BIN)/python bench/vs_mesa.py
+	$(BIN)/python bench/ensemble.py
 
 clean:
 	rm -rf $(VENV) out build src/*.egg-info
