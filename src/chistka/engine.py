@@ -146,7 +146,14 @@ class Sim:
         scenario = self.scenario
         run = scenario.scenario
         sizes, stratum = region_sizes(scenario)
-        network = Network(sizes, scenario.network, self.seed)
+        pop = scenario.population
+        network = Network(
+            sizes,
+            scenario.network,
+            self.seed,
+            stratum,
+            weights=(1.0 / (pop.party_scale or pop.scale), 1.0 / pop.scale),
+        )
         people, leadership, density = synthesise(
             scenario, network, stream(self.seed, "population"), self.seed, stratum
         )

@@ -46,60 +46,90 @@ def _coprime_multiplier(n: int, key: int) -> int:
 
 @dataclass(frozen=True)
 class RegionLayout:
-    """Id ranges of the regions and the affine shuffles of each region."""
+    """Id ranges of the regions, their two parts, and the affine shuffles of each region.
+
+    A region's ids are its party-scale stratum (part 0, first) then its other people (part 1).
+    Without a stratum part 0 is empty.
+    """
 
     start: np.ndarray  # first id of each region, plus the total at the end
-    work_mult: np.ndarray
+    part_start: np.ndarray  # first id of part 1 (the people beyond the stratum) of each region
+    work_mult: np.ndarray  # [region, part]
     work_inv: np.ndarray
     work_shift: np.ndarray
-    friend_mult: np.ndarray
+    friend_mult: np.ndarray  # per region (the friendship ring runs over both parts)
     friend_inv: np.ndarray
     friend_shift: np.ndarray
     workplace_start: np.ndarray  # first global workplace index of each region, plus total
 
 
+def _affine(n: int, key: int) -> tuple[int, int, int]:
+    """Multiplier, its inverse and the shift of a bijective affine shuffle of range(n)."""
+    a = _coprime_multiplier(max(n, 1), key)
+    return a, pow(a, -1, n) if n > 1 else 0, key % max(n, 1)
+
+
 class Network:
     """Contacts computed on demand from ids and the seed."""
 
-    def __init__(self, region_sizes: np.ndarray, params: NetworkParams, seed: int) -> None:
+    def __init__(
+        self,
+        region_sizes: np.ndarray,
+        params: NetworkParams,
+        seed: int,
+        stratum: np.ndarray | None = None,
+        weights: tuple[float, float] = (1.0, 1.0),
+    ) -> None:
         """Lay out the regions of a population.
 
         Args:
             region_sizes: number of agents in each region (they occupy consecutive ids).
             params: layer sizes from the scenario.
             seed: the run seed (the shuffles depend on it).
+            stratum: agents of the party-scale stratum at the start of each region, or None.
+            weights: persons per agent in the stratum and beyond it.
+
+        Without a stratum a workplace is `workplace_size` agents of the shuffled region. With
+        one, each region holds one workplace per `workplace_persons` persons, and the stratum and
+        the others are each shuffled and shared out evenly among them, so a workplace holds the
+        same persons, and its party cell the same members, whatever the scale.
         """
         self.params = params
+        self.weights = (float(weights[0]), float(weights[1]))
         sizes = np.asarray(region_sizes, dtype=np.int64)
         start = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+        first = np.zeros(len(sizes), dtype=np.int64) if stratum is None else np.asarray(stratum)
+        self.by_persons = stratum is not None
         seed_key = splitmix64(np.uint64(seed) ^ np.uint64(0x6E7E_C0DE_5EED_0001))
         keys = [
             int(k)
             for k in splitmix64(
-                splitmix64(np.arange(1, 2 * len(sizes) + 1, dtype=np.uint64)) ^ seed_key
+                splitmix64(np.arange(1, 3 * len(sizes) + 1, dtype=np.uint64)) ^ seed_key
             )
         ]
-        work_mult, work_inv, friend_mult, friend_inv, work_shift, friend_shift = (
-            [] for _ in range(6)
-        )
+        work = np.zeros((3, len(sizes), 2), dtype=np.int64)  # mult, inv, shift per part
+        friend = np.zeros((3, len(sizes)), dtype=np.int64)
         for r, n in enumerate(int(s) for s in sizes):
-            for mult, inv, shift, key in (
-                (work_mult, work_inv, work_shift, keys[2 * r]),
-                (friend_mult, friend_inv, friend_shift, keys[2 * r + 1]),
-            ):
-                a = _coprime_multiplier(max(n, 1), key)
-                mult.append(a)
-                inv.append(pow(a, -1, n) if n > 1 else 0)
-                shift.append(key % max(n, 1))
-        workplaces = -(-sizes // params.workplace_size)
+            parts = (int(first[r]), n - int(first[r]))
+            # part 1 uses the region's original key: without a stratum it is the whole region
+            for part, key in ((0, keys[2 * len(sizes) + r]), (1, keys[2 * r])):
+                work[:, r, part] = _affine(parts[part], key)
+            friend[:, r] = _affine(n, keys[2 * r + 1])
+        if self.by_persons:
+            persons = first * self.weights[0] + (sizes - first) * self.weights[1]
+            workplaces = np.maximum(1, np.round(persons / params.workplace_persons))
+            workplaces = workplaces.astype(np.int64)
+        else:
+            workplaces = -(-sizes // params.workplace_size)
         self.layout = RegionLayout(
             start=start,
-            work_mult=np.array(work_mult, dtype=np.int64),
-            work_inv=np.array(work_inv, dtype=np.int64),
-            work_shift=np.array(work_shift, dtype=np.int64),
-            friend_mult=np.array(friend_mult, dtype=np.int64),
-            friend_inv=np.array(friend_inv, dtype=np.int64),
-            friend_shift=np.array(friend_shift, dtype=np.int64),
+            part_start=start[:-1] + first,
+            work_mult=work[0],
+            work_inv=work[1],
+            work_shift=work[2],
+            friend_mult=friend[0],
+            friend_inv=friend[1],
+            friend_shift=friend[2],
             workplace_start=np.concatenate([[0], np.cumsum(workplaces)]).astype(np.int64),
         )
         self.size = int(start[-1])
@@ -116,33 +146,97 @@ class Network:
         n = self.layout.start[r + 1] - self.layout.start[r]
         return r, ids - self.layout.start[r], n
 
+    def _part(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Region, part (0: stratum), index within the part and size of the part of each id."""
+        ids = np.asarray(ids, dtype=np.int64)
+        r = self.region(ids)
+        split = self.layout.part_start[r]
+        part = (ids >= split).astype(np.int64)
+        first = np.where(part == 1, split, self.layout.start[r])
+        end = np.where(part == 1, self.layout.start[r + 1], split)
+        return r, part, ids - first, end - first
+
+    def _part_ids(self, r: np.ndarray, part: np.ndarray, pos: np.ndarray) -> np.ndarray:
+        """Ids at shuffled positions `pos` of the parts (inverse of the workplace shuffle)."""
+        split = self.layout.part_start[r]
+        first = np.where(part == 1, split, self.layout.start[r])
+        n = np.where(part == 1, self.layout.start[r + 1], split) - first
+        inv = self.layout.work_inv[r, part]
+        shift = self.layout.work_shift[r, part]
+        n_safe = np.maximum(n, 1)
+        return first + (inv * ((pos - shift) % n_safe)) % n_safe
+
+    def weight(self, ids: np.ndarray) -> np.ndarray:
+        """Persons per agent of each id (by its part)."""
+        ids = np.asarray(ids, dtype=np.int64)
+        in_stratum = ids < self.layout.part_start[self.region(ids)]
+        return np.where(in_stratum, self.weights[0], self.weights[1])
+
     # --- workplace (party cell) ----------------------------------------------------------
-    def _work_position(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        r, local, n = self._local(ids)
-        pos = (self.layout.work_mult[r] * local + self.layout.work_shift[r]) % n
-        return r, pos, n
+    def _work_position(
+        self, ids: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        r, part, local, n = self._part(ids)
+        mult = self.layout.work_mult[r, part]
+        shift = self.layout.work_shift[r, part]
+        pos = (mult * local + shift) % np.maximum(n, 1)
+        return r, part, pos, n
+
+    def _local_workplace(self, r: np.ndarray, pos: np.ndarray, n: np.ndarray) -> np.ndarray:
+        if not self.by_persons:
+            return pos // self.params.workplace_size
+        count = self.layout.workplace_start[r + 1] - self.layout.workplace_start[r]
+        return pos * count // np.maximum(n, 1)
+
+    def _block(self, r: np.ndarray, part: np.ndarray, local_wp: np.ndarray) -> tuple:
+        """First and one-past-last shuffled position of a workplace's block in a part."""
+        split = self.layout.part_start[r]
+        n = np.where(part == 1, self.layout.start[r + 1] - split, split - self.layout.start[r])
+        if not self.by_persons:
+            w = self.params.workplace_size
+            return local_wp * w, np.minimum(local_wp * w + w, n)
+        count = self.layout.workplace_start[r + 1] - self.layout.workplace_start[r]
+        return -(-local_wp * n // count), -(-(local_wp + 1) * n // count)
 
     def workplace(self, ids: np.ndarray) -> np.ndarray:
         """Global workplace index of each id."""
-        r, pos, _ = self._work_position(ids)
-        return self.layout.workplace_start[r] + pos // self.params.workplace_size
+        r, _, pos, n = self._work_position(ids)
+        return self.layout.workplace_start[r] + self._local_workplace(r, pos, n)
 
     def random_workmates(self, ids: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
         """K random people of each id's workplace, drawn with replacement; -1 marks the id itself.
 
-        Returns a (len(ids), k) array. Used for the audience of a purge meeting.
+        Returns a (len(ids), k) array. Used for the audience of a purge meeting. With a stratum
+        the draw is by persons: a workmate is an agent of the stratum or of the others in
+        proportion to the persons they stand for in the workplace.
         """
-        r, pos, n = self._work_position(ids)
-        w = self.params.workplace_size
-        first = pos // w * w
-        size = np.minimum(first + w, n) - first
-        offsets = (rng.random((len(pos), k)) * size[:, None]).astype(np.int64)
-        mate_pos = first[:, None] + offsets
-        inv = self.layout.work_inv[r][:, None]
-        shift = self.layout.work_shift[r][:, None]
-        local = (inv * ((mate_pos - shift) % n[:, None])) % n[:, None]
-        mates = self.layout.start[r][:, None] + local
-        mates[mates == np.asarray(ids)[:, None]] = -1
+        ids = np.asarray(ids, dtype=np.int64)
+        r, part, pos, n = self._work_position(ids)
+        local_wp = self._local_workplace(r, pos, n)
+        u = rng.random((len(pos), k))
+        if not self.by_persons:
+            first, last = self._block(r, part, local_wp)
+            offsets = (u * (last - first)[:, None]).astype(np.int64)
+            mates = self._part_ids(r[:, None], part[:, None], first[:, None] + offsets)
+        else:
+            zero, one = np.zeros_like(part), np.ones_like(part)
+            first0, last0 = self._block(r, zero, local_wp)
+            first1, last1 = self._block(r, one, local_wp)
+            persons0 = (last0 - first0) * self.weights[0]
+            persons1 = (last1 - first1) * self.weights[1]
+            x = u * (persons0 + persons1)[:, None]
+            in_stratum = x < persons0[:, None]
+            offsets = np.where(
+                in_stratum,
+                x / self.weights[0],
+                (x - persons0[:, None]) / self.weights[1],
+            ).astype(np.int64)
+            chosen = in_stratum.astype(np.int64)
+            first = np.where(in_stratum, first0[:, None], first1[:, None])
+            last = np.where(in_stratum, last0[:, None], last1[:, None])
+            position = np.minimum(first + offsets, last - 1)
+            mates = self._part_ids(r[:, None], 1 - chosen, position)
+        mates[mates == ids[:, None]] = -1
         return mates
 
     def workplace_region(self, workplaces: np.ndarray) -> np.ndarray:
@@ -153,13 +247,15 @@ class Network:
 
     def workplace_members(self, workplace: int) -> np.ndarray:
         """All ids working at one workplace (party members and non-members)."""
-        r = int(self.workplace_region(np.array([workplace]))[0])
-        n = int(self.layout.start[r + 1] - self.layout.start[r])
-        local_wp = workplace - int(self.layout.workplace_start[r])
-        w = self.params.workplace_size
-        pos = np.arange(local_wp * w, min((local_wp + 1) * w, n), dtype=np.int64)
-        local = (self.layout.work_inv[r] * ((pos - self.layout.work_shift[r]) % n)) % n
-        return self.layout.start[r] + local
+        r = self.workplace_region(np.array([workplace]))
+        local_wp = workplace - self.layout.workplace_start[r]
+        members = []
+        for part in (0, 1):
+            parts = np.array([part])
+            first, last = self._block(r, parts, local_wp)
+            pos = np.arange(int(first[0]), int(last[0]), dtype=np.int64)
+            members.append(self._part_ids(np.repeat(r, len(pos)), np.repeat(parts, len(pos)), pos))
+        return np.sort(np.concatenate(members))
 
     def district(self, workplaces: np.ndarray) -> np.ndarray:
         """Global district index of each workplace (districts never cross regions)."""
@@ -171,25 +267,29 @@ class Network:
         return district_start[r] + (workplaces - self.layout.workplace_start[r]) // d
 
     # --- household -----------------------------------------------------------------------
+    def _household(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """First id, size and the person's place in the household of each id.
+
+        Households are consecutive ids within a region's part (the stratum's households are
+        made of stratum agents).
+        """
+        ids = np.asarray(ids, dtype=np.int64)
+        _, _, local, n = self._part(ids)
+        h = self.params.household_size
+        first = local // h * h
+        return ids - local + first, np.minimum(first + h, n) - first, local - first
+
     def household_members(self, person: int) -> np.ndarray:
         """The ids of a person's household (including the person)."""
-        r, local, n = self._local(np.array([person]))
-        h = self.params.household_size
-        first = int(local[0]) // h * h
-        local_ids = np.arange(first, min(first + h, int(n[0])), dtype=np.int64)
-        return self.layout.start[r[0]] + local_ids
+        first, size, _ = self._household(np.array([person]))
+        return np.arange(int(first[0]), int(first[0] + size[0]), dtype=np.int64)
 
     def random_housemates(self, ids: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """One random other member of each id's household (-1 for one-person households)."""
-        r, local, n = self._local(ids)
-        h = self.params.household_size
-        first = local // h * h
-        size = np.minimum(first + h, n) - first
-        offset = (rng.random(len(local)) * np.maximum(size - 1, 1)).astype(np.int64)
-        mate = first + offset
-        mate = np.where(mate >= local, mate + 1, mate)
-        result = self.layout.start[r] + mate
-        return np.where(size > 1, result, -1)
+        first, size, place = self._household(ids)
+        offset = (rng.random(len(first)) * np.maximum(size - 1, 1)).astype(np.int64)
+        mate = np.where(offset >= place, offset + 1, offset)
+        return np.where(size > 1, first + mate, -1)
 
     # --- friendship ----------------------------------------------------------------------
     def friends(self, ids: np.ndarray) -> np.ndarray:
@@ -207,6 +307,27 @@ class Network:
         result = self.layout.start[r][:, None] + neighbour
         result[np.broadcast_to(n[:, None] <= np.abs(offsets)[None, :], result.shape)] = -1
         return result
+
+    def random_friends(self, ids: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """One friend of each id (-1 where none): by persons when the population has a stratum.
+
+        Without a stratum every friend is equally likely; with one, a friend is drawn in
+        proportion to the persons its agent stands for, so that party members are among a
+        person's friends as often as among the population, whatever the scale.
+        """
+        ids = np.asarray(ids, dtype=np.int64)
+        friends = self.friends(ids)
+        k = friends.shape[1]
+        if k == 0:
+            return np.full(len(ids), -1, dtype=np.int64)
+        if not self.by_persons:
+            return friends[np.arange(len(ids)), rng.integers(0, k, len(ids))]
+        weight = np.where(friends >= 0, self.weight(np.maximum(friends, 0)), 0.0)
+        cumulative = np.cumsum(weight, axis=1)
+        total = cumulative[:, -1]
+        u = rng.random(len(ids)) * total
+        slot = np.minimum((cumulative <= u[:, None]).sum(axis=1), k - 1)
+        return np.where(total > 0, friends[np.arange(len(ids)), slot], -1)
 
     # --- all layers ----------------------------------------------------------------------
     def contacts(self, person: int, layer: str) -> np.ndarray:

@@ -388,14 +388,50 @@ class SimState:
         """Candidates and members today (agents)."""
         return int(self.counts[Status.CANDIDATE].sum() + self.counts[Status.MEMBER].sum())
 
-    def thinning(self, source: np.ndarray, target: np.ndarray) -> np.ndarray:
-        """Chance to keep a link from `source` to `target` agents so that persons add up.
+    def acts(self, ids: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Positions in `ids` of the acts (denouncing, naming, exposing), one per person-scale act.
 
-        An agent standing for w people who names or denounces an agent standing for more people
-        is kept with probability w_source / w_target (1 when the weights are equal).
+        An agent standing for w people acts w / lightest times (stochastic rounding), so that
+        acts are counted in persons whatever the agents' weights; pair it with `reach`. Returns
+        indexes into `ids` (repeated), so that callers can carry other columns along.
         """
-        w = self.people.weight
-        return np.minimum(1.0, w[source].astype(np.float64) / w[target].astype(np.float64))
+        ids = np.asarray(ids, dtype=np.int64)
+        times = self.people.weight[ids].astype(np.float64) / self.lightest
+        whole = np.floor(times)
+        times = (whole + (rng.random(len(ids)) < times - whole)).astype(np.int64)
+        return np.repeat(np.arange(len(ids)), times)
+
+    def stand_ins(self, ids: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Whose contacts each act uses: the agent's own, or those of a stand-in.
+
+        The people an agent of weight w stands for live in different households and work in
+        different workplaces; at one agent per person their acts would reach w different sets
+        of contacts. So an act of such an agent uses its own contacts with probability
+        lightest / w, else those of a random agent of the same region and stratum (its stand-in).
+        """
+        ids = np.asarray(ids, dtype=np.int64)
+        own = rng.random(len(ids)) < self.lightest / self.people.weight[ids].astype(np.float64)
+        if own.all():
+            return ids
+        layout = self.network.layout
+        others = ids[~own]
+        region = self.network.region(others)
+        split = layout.part_start[region]
+        in_stratum = others < split
+        first = np.where(in_stratum, layout.start[region], split)
+        last = np.where(in_stratum, split, layout.start[region + 1])
+        result = ids.copy()
+        result[~own] = first + (rng.random(len(others)) * (last - first)).astype(np.int64)
+        return result
+
+    def reach(self, target: np.ndarray) -> np.ndarray:
+        """Chance that an act aimed at each `target` agent lands (lightest / its weight).
+
+        An agent standing for w people stands for all of them when arrested, so an act (one
+        person's denunciation or testimony, see `acts`) takes it with probability
+        lightest / w: on average one lightest agent's worth of persons per act.
+        """
+        return self.lightest / self.people.weight[target].astype(np.float64)
 
     def region_ids(self, region: int) -> tuple[int, int]:
         """First and one-past-last id of a region."""

@@ -38,20 +38,30 @@ class Denunciation:
         cause: np.ndarray,
         operation: np.ndarray,
     ) -> None:
-        """Contacts of the arrested (household, two workmates, friends) may denounce soon."""
+        """Contacts of the arrested (household, two workmates, friends) may denounce soon.
+
+        Each arrested person exposes one housemate, two workmates and as many friends as the
+        friendship layer gives; counted in persons (`SimState.acting`, `SimState.reach`).
+        """
         p = state.scenario.denunciation.self_protection
         if p <= 0 or len(ids) == 0:
             return
         network = state.network
+        ids = ids[state.acts(ids, self.rng)]
+        whose = state.stand_ins(ids, self.rng)
         contacts = [
-            network.random_housemates(ids, self.rng)[:, None],
-            network.random_workmates(ids, 2, self.rng),
+            network.random_housemates(whose, self.rng)[:, None],
+            network.random_workmates(whose, 2, self.rng),
         ]
-        if network.params.friends:
-            contacts.append(network.friends(ids))
+        contacts += [
+            network.random_friends(whose, self.rng)[:, None] for _ in range(network.params.friends)
+        ]
         contacts = np.concatenate(contacts, axis=1)
+        contacts[contacts == ids[:, None]] = -1
         trigger = np.broadcast_to(ids[:, None], contacts.shape)
-        ok = (contacts >= 0) & (self.rng.random(contacts.shape) < p)
+        ok = contacts >= 0
+        contacts, trigger = contacts[ok], trigger[ok]
+        ok = self.rng.random(len(contacts)) < p * state.reach(contacts)
         contacts, trigger = contacts[ok], trigger[ok]
         days = state.day + 1 + self.rng.integers(0, 30, len(contacts))
         self.fearful.add(days, contacts, trigger)
@@ -79,10 +89,7 @@ class Denunciation:
         workmate = network.random_workmates(denouncers, 1, self.rng)[:, 0]
         lateral = workmate
         if network.params.friends:
-            friends = network.friends(denouncers)
-            friend = friends[
-                np.arange(len(denouncers)), self.rng.integers(0, friends.shape[1], len(denouncers))
-            ]
+            friend = network.random_friends(denouncers, self.rng)
             lateral = np.where(self.rng.random(len(denouncers)) < 0.5, workmate, friend)
         boss = patron(state.people, network, state.leadership, denouncers)
         below = (u < params.from_below) & (boss >= 0)
@@ -94,18 +101,22 @@ class Denunciation:
     def denounce(
         self, state: SimState, denouncers: np.ndarray, channel: str, cause: np.ndarray
     ) -> None:
-        """Record denunciations and open cases for some of them."""
+        """Record denunciations and open cases for some of them (counted in persons)."""
         if len(denouncers) == 0:
             return
-        target = self.targets(state, denouncers)
+        cause = np.broadcast_to(np.asarray(cause, dtype=np.int64), denouncers.shape)
+        acts = state.acts(denouncers, self.rng)
+        denouncers, cause = denouncers[acts], cause[acts]
+        target = self.targets(state, state.stand_ins(denouncers, self.rng))
         ok = (target >= 0) & (target != denouncers)
         ok[ok] = state.free(target[ok])
-        denouncers, target, cause = denouncers[ok], target[ok], np.asarray(cause)[ok]
+        ok[ok] = self.rng.random(int(ok.sum())) < state.reach(target[ok])
+        denouncers, target, cause = denouncers[ok], target[ok], cause[ok]
         state.log.add(state.day, target, EventKind.DENOUNCED, cause=cause, channel=CHANNEL[channel])
         people = state.people
         people.denounced[target] = np.minimum(people.denounced[target].astype(np.int64) + 1, 255)
         p = state.scenario.denunciation.arrest_probability
-        arrest = self.rng.random(len(target)) < p * state.thinning(denouncers, target)
+        arrest = self.rng.random(len(target)) < p
         delay = 1 + self.rng.exponential(
             state.scenario.arrest.delay_days, size=int(arrest.sum())
         ).astype(np.int64)

@@ -65,7 +65,10 @@ class Interrogation:
         state.log.add(state.day, ids[confessed], EventKind.CONFESSED, channel=channel[confessed])
         mass = np.isin(channel, [CHANNEL["category"], CHANNEL["national"]])
         mean = params.names_mean * np.where(mass, params.mass_operation_names_factor, 1.0)
-        names = np.where(confessed, self.rng.poisson(mean), 0)
+        # names are counted in persons: an agent standing for w people names w/lightest times
+        # as many (see SimState.acts and SimState.reach)
+        scale = state.people.weight[ids].astype(np.float64) / state.lightest
+        names = np.where(confessed, self.rng.poisson(mean * scale), 0)
         if names.sum() > 0:
             self.name_accomplices(state, np.repeat(ids, names))
         if params.names_interrogator > 0:
@@ -94,10 +97,7 @@ class Interrogation:
             if name == "workplace":
                 found[chosen] = network.random_workmates(who, 1, self.rng)[:, 0]
             elif name == "friendship" and network.params.friends > 0:
-                friends = network.friends(who)
-                found[chosen] = friends[
-                    np.arange(len(who)), self.rng.integers(0, friends.shape[1], len(who))
-                ]
+                found[chosen] = network.random_friends(who, self.rng)
             elif name == "household":
                 found[chosen] = network.random_housemates(who, self.rng)
             elif name == "patronage":
@@ -110,23 +110,25 @@ class Interrogation:
     def name_accomplices(self, state: SimState, namers: np.ndarray) -> None:
         """Each name: a contact (the higher-ranked of two, if the interrogator steers)."""
         params = state.scenario.interrogation
-        first = self.contacts(state, namers)
-        second = self.contacts(state, namers)
+        whose = state.stand_ins(namers, self.rng)
+        first = self.contacts(state, whose)
+        second = self.contacts(state, whose)
         rank = state.people.rank
         steer = self.rng.random(len(namers)) < 1 - np.exp(-params.rank_bias)
         higher = np.where(rank[np.maximum(second, 0)] > rank[np.maximum(first, 0)], second, first)
         named = np.where(
             steer & (second >= 0) & (first >= 0), higher, np.where(first >= 0, first, second)
         )
-        ok = named >= 0
+        ok = (named >= 0) & (named != namers)
         namers, named = namers[ok], named[ok]
         ok = state.free(named)
+        ok[ok] = self.rng.random(int(ok.sum())) < state.reach(named[ok])
         namers, named = namers[ok], named[ok]
         state.log.add(state.day, named, EventKind.NAMED, cause=namers, channel=CHANNEL["testimony"])
         people = state.people
         people.named[named] = np.minimum(people.named[named].astype(np.int64) + 1, 255)
         a = state.scenario.arrest.named_arrest_probability
-        arrest = self.rng.random(len(named)) < a * state.thinning(namers, named)
+        arrest = self.rng.random(len(named)) < a
         delay = 1 + self.rng.exponential(
             state.scenario.arrest.delay_days, size=int(arrest.sum())
         ).astype(np.int64)

@@ -145,7 +145,7 @@ class Sentencing:
         heads, relatives = heads[ok], relatives[ok]
         ok = state.free(relatives)
         heads, relatives = heads[ok], relatives[ok]
-        chosen = self.rng.random(len(heads)) < p * state.thinning(heads, relatives)
+        chosen = self.rng.random(len(heads)) < p * state.reach(relatives)
         self.arrests.request(
             state,
             relatives[chosen],

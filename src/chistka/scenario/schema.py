@@ -196,6 +196,14 @@ class NetworkParams(StrictModel):
         ge=5,
         le=2000,
     )
+    workplace_persons: int = param(
+        600,
+        "persons per workplace when the party stratum has its own scale (population.party_scale):"
+        " the workplace then holds the same persons and party cell at every scale",
+        unit="persons",
+        ge=5,
+        le=100_000,
+    )
     district_workplaces: int = param(
         25,
         "workplaces per district (the district committee's span)",
