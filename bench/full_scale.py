@@ -8,7 +8,7 @@ default scale for a few seeds and checks that each compared observable of the fu
 persons) lies within the default scale's seed-to-seed spread: within three standard deviations
 of their mean, or inside their range. Targets on this machine: at most 60 s and 8 GiB.
 
-Usage: python bench/full_scale.py [--repeats 3] [--seeds 4] [--keep DIR]
+Usage: python bench/full_scale.py [--repeats 3] [--seeds 8] [--keep DIR]
 """
 
 from __future__ import annotations
@@ -83,7 +83,7 @@ def default_scale(seed: int) -> pd.Series:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, default=4, help="default-scale seeds for the spread")
+    parser.add_argument("--seeds", type=int, default=8, help="default-scale seeds for the spread")
     parser.add_argument("--repeats", type=int, default=3, help="full-scale runs (medians)")
     parser.add_argument("--keep", type=Path, help="keep the full-scale output in this directory")
     args = parser.parse_args()

@@ -286,3 +286,85 @@ def test_layers_are_consistent_for_any_layout(sizes, workplace_size, household_s
         members = network.household_members(person)
         assert person in members and np.all(np.diff(members) == 1)
         assert len(members) <= household_size
+
+
+# --- workplaces laid out in persons (a party-scale stratum) ----------------------------------
+STRATUM_PARAMS = NetworkParams(
+    household_size=4, workplace_size=20, workplace_persons=60, district_workplaces=5, friends=6
+)
+STRATUM_SIZES = np.array([3_000, 1_500])
+STRATUM = np.array([300, 120])
+WEIGHTS = (1.0, 10.0)
+
+
+@pytest.fixture(scope="module")
+def layered() -> Network:
+    return Network(STRATUM_SIZES, STRATUM_PARAMS, seed=3, stratum=STRATUM, weights=WEIGHTS)
+
+
+def test_persons_layout_has_one_workplace_per_workplace_persons(layered):
+    persons = STRATUM * WEIGHTS[0] + (STRATUM_SIZES - STRATUM) * WEIGHTS[1]
+    expected = np.round(persons / STRATUM_PARAMS.workplace_persons).astype(int)
+    assert np.array_equal(np.diff(layered.layout.workplace_start), expected)
+
+
+def test_persons_layout_shares_out_both_parts_evenly(layered):
+    ids = all_ids(layered)
+    workplace = layered.workplace(ids)
+    in_stratum = layered.weight(ids) == WEIGHTS[0]
+    for part in (in_stratum, ~in_stratum):
+        counts = np.bincount(workplace[part], minlength=layered.n_workplaces)
+        for r in range(len(STRATUM_SIZES)):
+            block = counts[
+                layered.layout.workplace_start[r] : layered.layout.workplace_start[r + 1]
+            ]
+            assert block.max() - block.min() <= 1
+    for w in np.unique(workplace):
+        members = layered.workplace_members(int(w))
+        assert np.array_equal(members, np.flatnonzero(workplace == w))
+
+
+def test_persons_layout_does_not_depend_on_the_citizens_scale():
+    """The stratum's workplaces are the same when the others are modelled at another scale."""
+    coarse = Network(STRATUM_SIZES, STRATUM_PARAMS, seed=3, stratum=STRATUM, weights=WEIGHTS)
+    fine_sizes = STRATUM + (STRATUM_SIZES - STRATUM) * 10
+    fine = Network(fine_sizes, STRATUM_PARAMS, seed=3, stratum=STRATUM, weights=(1.0, 1.0))
+    assert coarse.n_workplaces == fine.n_workplaces
+    for r in range(len(STRATUM)):
+        coarse_ids = coarse.layout.start[r] + np.arange(STRATUM[r])
+        fine_ids = fine.layout.start[r] + np.arange(STRATUM[r])
+        assert np.array_equal(
+            coarse.workplace(coarse_ids) - coarse.layout.workplace_start[r],
+            fine.workplace(fine_ids) - fine.layout.workplace_start[r],
+        )
+
+
+def test_workmates_and_friends_are_drawn_by_persons(layered):
+    rng = np.random.default_rng(0)
+    ids = np.repeat(np.arange(STRATUM[0], STRATUM_SIZES[0]), 20)  # the others of region 0
+    mates = layered.random_workmates(ids, 1, rng)[:, 0]
+    mates = mates[mates >= 0]
+    persons = STRATUM[0] * WEIGHTS[0] + (STRATUM_SIZES[0] - STRATUM[0]) * WEIGHTS[1]
+    share = STRATUM[0] * WEIGHTS[0] / persons
+    assert abs(np.mean(layered.weight(mates) == WEIGHTS[0]) - share) < 0.004
+    friends = layered.random_friends(ids, rng)
+    assert abs(np.mean(layered.weight(friends) == WEIGHTS[0]) - share) < 0.01
+
+
+def test_workmates_share_the_workplace(layered):
+    rng = np.random.default_rng(1)
+    ids = all_ids(layered)
+    mates = layered.random_workmates(ids, 3, rng)
+    ok = mates >= 0
+    assert np.array_equal(
+        layered.workplace(mates[ok]),
+        np.broadcast_to(layered.workplace(ids)[:, None], mates.shape)[ok],
+    )
+
+
+def test_households_stay_within_the_stratum(layered):
+    rng = np.random.default_rng(2)
+    ids = all_ids(layered)
+    mates = layered.random_housemates(ids, rng)
+    ok = mates >= 0
+    assert np.array_equal(layered.weight(mates[ok]), layered.weight(ids[ok]))

@@ -1,0 +1,78 @@
+"""Counting in persons: acts, reach and stand-ins, and the same flows at two scales.
+
+The quick, small version of bench/full_scale.py's equivalence check: a small terror scenario
+run with its citizens at two scales gives the same arrests, by channel, in persons.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from chistka import Sim
+from chistka.scenario import scenario_from_dict
+from chistka.scenario.terror import CHANNELS
+from chistka.state import EventKind
+from test_terror import TERROR
+
+
+@pytest.fixture(scope="module")
+def state():
+    return Sim(scenario_from_dict(TERROR), seed=3).build()[0]
+
+
+def test_acts_are_counted_in_persons(state):
+    rng = np.random.default_rng(0)
+    stratum = state.party_stratum[:1000]
+    citizens = np.arange(len(state.people) - 1000, len(state.people))
+    assert np.array_equal(stratum[state.acts(stratum, rng)], stratum)
+    acts = state.acts(citizens, rng)
+    ratio = state.people.weight[citizens[0]] / state.lightest
+    assert len(acts) == pytest.approx(ratio * len(citizens), rel=0.01)
+    assert np.all(np.diff(acts) >= 0)  # positions, in order
+
+
+def test_reach_lands_one_lightest_agent_per_act(state):
+    ids = np.concatenate(
+        [state.party_stratum[:10], np.arange(len(state.people) - 10, len(state.people))]
+    )
+    persons = state.reach(ids) * state.people.weight[ids]
+    assert np.allclose(persons, state.lightest)
+
+
+def test_stand_ins_are_of_the_same_region_and_stratum(state):
+    rng = np.random.default_rng(1)
+    citizens = np.repeat(np.arange(len(state.people) - 500, len(state.people)), 40)
+    whose = state.stand_ins(citizens, rng)
+    network = state.network
+    assert np.array_equal(network.region(whose), network.region(citizens))
+    assert np.array_equal(network.weight(whose), network.weight(citizens))
+    own = np.mean(whose == citizens)
+    assert abs(own - state.lightest / state.people.weight[citizens[0]]) < 0.01
+    stratum = state.party_stratum[:100]
+    assert np.array_equal(state.stand_ins(stratum, rng), stratum)
+
+
+def arrests_by_channel(scale: float, seed: int) -> dict[str, float]:
+    results = Sim(scenario_from_dict(TERROR), seed=seed, scale=scale).run()
+    events = results.events
+    arrested = events["kind"] == EventKind.ARRESTED
+    weight = events["weight"].astype(np.float64)
+    return {
+        name: float(weight[arrested & (events["channel"] == c)].sum())
+        for c, name in enumerate(CHANNELS)
+    }
+
+
+def test_same_flows_in_persons_at_two_scales():
+    """Citizens at one agent per 20 and per 5 people (the stratum one to one in both).
+
+    At one agent per 100 the scenario's regional limits (a few hundred persons) are only a few
+    agents, and the lumps show: keep agents small against the quantities they are drawn for.
+    """
+    coarse = [arrests_by_channel(0.05, seed) for seed in (1, 2)]
+    fine = [arrests_by_channel(0.2, seed) for seed in (1, 2)]
+    for channel in ("testimony", "denunciation", "self_protection", "category", "routine"):
+        a = np.mean([run[channel] for run in coarse])
+        b = np.mean([run[channel] for run in fine])
+        assert a == pytest.approx(b, rel=0.1), (channel, a, b)
