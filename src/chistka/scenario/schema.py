@@ -191,8 +191,9 @@ class NetworkParams(StrictModel):
     household_size: int = param(4, "people per household", unit="persons", ge=1, le=20)
     workplace_size: int = param(
         40,
-        "people per workplace (its party members form the party cell)",
-        unit="persons",
+        "agents per workplace when everybody is at one scale (its party members form the party"
+        " cell); with a party stratum see workplace_persons",
+        unit="agents",
         ge=5,
         le=2000,
     )
