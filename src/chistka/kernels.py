@@ -203,3 +203,38 @@ def name_contacts(
                 out[found] = person
                 found += 1
     return out[:found]
+
+
+@numba.njit(cache=True)
+def troika(
+    regions: np.ndarray,
+    weights: np.ndarray,
+    u: np.ndarray,
+    limit_shoot: np.ndarray,
+    limit_camp: np.ndarray,
+    sentenced_shoot: np.ndarray,
+    sentenced_camp: np.ndarray,
+) -> np.ndarray:
+    """Category 1 (shoot) or 2 (camp) for each Order 00447 case, in turn, within the limits.
+
+    Each case is shot with the share of the region's room left under its shooting limit (drawn
+    with `u`), but never beyond a limit while the other has room; the sentences are added to
+    `sentenced_shoot` and `sentenced_camp` as they are passed. Sequential by nature (each
+    verdict uses the room the previous ones left), hence compiled.
+    """
+    death = np.zeros(len(regions), dtype=np.bool_)
+    for k in range(len(regions)):
+        region = regions[k]
+        weight = weights[k]
+        room_shoot = limit_shoot[region] - sentenced_shoot[region]
+        room_camp = limit_camp[region] - sentenced_camp[region]
+        share = max(room_shoot, 0.0) / max(room_shoot + room_camp, 1e-9)
+        shoot = (u[k] < share and room_shoot >= weight) or room_camp < weight
+        if shoot and room_shoot < weight:
+            shoot = room_shoot >= room_camp
+        death[k] = shoot
+        if shoot:
+            sentenced_shoot[region] += weight
+        else:
+            sentenced_camp[region] += weight
+    return death

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from chistka import kernels
 from chistka.mechanisms.arrest import CHANNEL, Arrests
 from chistka.people import Fate, Flag, RankTier, Role, Status
 from chistka.rng import stream
@@ -108,22 +109,15 @@ class Sentencing:
         """Category 1 or 2 for an Order 00447 case, never beyond the region's limits."""
         ledger = self.operations.ledgers[index]
         people = state.people
-        death = np.zeros(len(ids), dtype=bool)
-        for k, person in enumerate(ids):
-            region = int(people.region[person])
-            weight = float(people.weight[person])
-            room_shoot = ledger.limit_shoot[region] - ledger.sentenced_shoot[region]
-            room_camp = ledger.limit_camp[region] - ledger.sentenced_camp[region]
-            share = max(room_shoot, 0.0) / max(room_shoot + room_camp, 1e-9)
-            shoot = (u[k] < share and room_shoot >= weight) or room_camp < weight
-            if shoot and room_shoot < weight:
-                shoot = room_shoot >= room_camp
-            death[k] = shoot
-            if shoot:
-                ledger.sentenced_shoot[region] += weight
-            else:
-                ledger.sentenced_camp[region] += weight
-        return death
+        return kernels.troika(
+            people.region[ids].astype(np.int64),
+            people.weight[ids].astype(np.float64),
+            np.asarray(u, dtype=np.float64),
+            ledger.limit_shoot,
+            ledger.limit_camp,
+            ledger.sentenced_shoot,
+            ledger.sentenced_camp,
+        )
 
     def arrest_families(self, state: SimState, condemned: np.ndarray) -> None:
         """Household members of condemned party members, elite and officers may be arrested."""
