@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from chistka.commands.options import fail
 from chistka.engine import Sim
 from chistka.errors import ChistkaError
 from chistka.results import Results
@@ -28,13 +29,6 @@ app = typer.Typer(
     help="chistka: agent-based simulator of the Soviet party purges and the Great Terror.",
 )
 console = Console()
-errors = Console(stderr=True)
-
-
-def fail(message: str) -> None:
-    """Print a user-facing error and exit with status 2."""
-    errors.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
-    raise typer.Exit(code=2)
 
 
 def _format(value: float, observable: str) -> str:

@@ -20,17 +20,10 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from chistka.commands.options import FreeOption, ScaleOption
+from chistka.commands.options import FreeOption, ScaleOption, fail, interrupted
 from chistka.errors import ChistkaError
 
 console = Console()
-errors = Console(stderr=True)
-
-
-def fail(message: str) -> None:
-    """Print a user-facing error and exit with status 2."""
-    errors.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
-    raise typer.Exit(code=2)
 
 
 def parse_seeds(text: str) -> list[int]:
@@ -127,12 +120,9 @@ def calibrate_command(
         fail(str(exc))
         return
     except KeyboardInterrupt:
-        errors.print(
-            "[bold red]interrupted:[/] finished trials are kept in the storage; run the same "
-            "command to resume the study",
-            highlight=False,
+        interrupted(
+            "finished trials are kept in the storage; run the same command to resume the study"
         )
-        raise typer.Exit(code=130) from None
     view = Table(title=escape(f"best parameters ({len(result.trials)} complete trials)"))
     for column in ("parameter", "best", "range", "note"):
         view.add_column(column, overflow="fold")

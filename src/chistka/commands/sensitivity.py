@@ -19,17 +19,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from chistka.commands.options import FreeOption, ScaleOption
+from chistka.commands.options import FreeOption, ScaleOption, fail
 from chistka.errors import ChistkaError
 
 console = Console()
-errors = Console(stderr=True)
-
-
-def fail(message: str) -> None:
-    """Print a user-facing error and exit with status 2."""
-    errors.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
-    raise typer.Exit(code=2)
 
 
 def _number(value: float) -> str:

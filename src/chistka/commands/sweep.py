@@ -13,7 +13,6 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -23,10 +22,10 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from chistka.commands.options import fail, interrupted
 from chistka.errors import ChistkaError
 
 console = Console()
-errors = Console(stderr=True)
 
 _TRUE = {"true", "yes", "on"}
 _FALSE = {"false", "no", "off"}
@@ -74,12 +73,6 @@ def parse_set_options(options: list[str] | None) -> dict[str, list[Any]]:
             raise ChistkaError(f"--set {path}: empty value in '{option}'")
         sets[path] = [parse_value(item) for item in items]
     return sets
-
-
-def fail(message: str) -> None:
-    """Print a user-facing error and exit with status 2."""
-    errors.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
-    raise typer.Exit(code=2)
 
 
 def sweep_command(
@@ -168,12 +161,9 @@ def sweep_command(
     except ChistkaError as exc:
         fail(str(exc))
     except KeyboardInterrupt:
-        errors.print(
-            "[bold red]interrupted:[/] complete runs are kept; run the same command with "
-            "--resume to finish the sweep",
-            highlight=False,
+        interrupted(
+            "complete runs are kept; run the same command with --resume to finish the sweep"
         )
-        raise typer.Exit(code=130) from None
 
 
 def _local(n_jobs: int) -> str:

@@ -21,15 +21,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from chistka.commands.options import errors, fail
 from chistka.errors import ChistkaError
 
 console = Console()
-errors = Console(stderr=True)
-
-
-def _fail(message: str) -> None:
-    errors.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
-    raise typer.Exit(code=2)
 
 
 def _plain(value: Any) -> Any:
@@ -128,7 +123,7 @@ def validate_command(
         with errors.status(escape(f"computing {len(runs)} run(s) against {targets.name}")):
             table = validate(run_dir, targets)
     except ChistkaError as exc:
-        _fail(str(exc))
+        fail(str(exc))
         return
     if json_output:
         typer.echo(json.dumps(records(table), indent=2))
