@@ -28,12 +28,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-from pydantic_core import PydanticCustomError
-
 from chistka import __version__
 from chistka.errors import ChistkaError
-from chistka.scenario import Scenario, load_scenario
+from chistka.scenario import Scenario, apply_overrides, load_scenario
 
 PLAN_FILE = "plan.json"
 """Name of the file at the top of an ensemble's directory that records its scenario and runs."""
@@ -99,21 +96,6 @@ class RunSpec:
         return apply_overrides(self.scenario, self.overrides, where=f"run {self.run_id}")
 
 
-def apply_overrides(scenario: Scenario, overrides: Mapping[str, Any], where: str) -> Scenario:
-    """`scenario.with_parameters(overrides)`, with a bad override reported as a ChistkaError.
-
-    Raises:
-        ChistkaError: an unknown parameter or a value it does not allow; the message names the
-            parameter.
-    """
-    try:
-        return scenario.with_parameters(dict(overrides), where=where)
-    except PydanticCustomError as exc:
-        raise ChistkaError(exc.message()) from None
-    except ValidationError as exc:
-        raise ChistkaError(f"{where}: {exc}") from None
-
-
 def format_value(value: Any) -> str:
     """A parameter value as it would be written on the command line (true, 0.5, name)."""
     if isinstance(value, bool):
@@ -170,7 +152,7 @@ def plan(
         if not values:
             raise ChistkaError(f"--set {path}: no values given")
         for value in values:
-            apply_overrides(scenario, {path: value}, where=f"--set {path}={format_value(value)}")
+            apply_overrides(scenario, {path: value}, where="--set")
         if len({_json_key(v) for v in values}) != len(values):
             raise ChistkaError(f"--set {path}: a value is repeated ({_join(values)})")
     paths = list(sets)

@@ -34,7 +34,7 @@ def param(
 class StrictModel(BaseModel):
     """Base model that rejects unknown keys and suggests the closest valid name."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
 
     @model_validator(mode="before")
     @classmethod
