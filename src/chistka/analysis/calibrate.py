@@ -14,7 +14,9 @@ campaign it lacks) are skipped; a targets file of which the run covers none is a
 
 The study lives in an Optuna storage: in memory, a SQLite file, or any database URL Optuna
 accepts (e.g. postgresql://...), so that several processes or machines can work on one study
-(a study of the same name is resumed). The sampler is TPE, seeded for reproducibility; the
+(a study of the same name is resumed, from its last finished trial: a trial left running by a
+process that was killed is marked failed, does not count, and its parameters are tried again,
+see `recover_killed_trials`). The sampler is TPE, seeded for reproducibility; the
 first trial of a new study runs the scenario's own values where they lie inside the ranges, so
 the loss of the best trial can be read against the scenario as it stands.
 
@@ -28,7 +30,9 @@ import datetime as dt
 import hashlib
 import json
 import math
+import os
 import re
+import socket
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from html import escape
@@ -52,6 +56,19 @@ CalibrationProgress = Callable[[int, int, float | None], None]
 
 SAMPLER_SEED = 1
 """Seed of the TPE sampler (offset by the trials already in the study when it is resumed)."""
+
+PROCESS_ATTR = "process"
+"""User attribute of a trial: 'host:pid' of the process that runs it (to find killed trials)."""
+
+HEARTBEAT_S = 60
+"""Seconds between the heartbeats a trial records in a database storage."""
+
+GRACE_S = 180
+"""A running trial without a heartbeat for this long was left by a dead process (one on
+another machine, which `recover_killed_trials` cannot check): Optuna marks it failed."""
+
+RETRIES = 2
+"""How often the parameters of a trial whose process died are tried again."""
 
 FLOOR = 0.01
 """Floor of the log error, relative to the target's value."""
@@ -152,6 +169,52 @@ def _suggest(trial: optuna.Trial, parameter: FreeParameter) -> float | int:
     return trial.suggest_float(parameter.path, parameter.low, parameter.high, log=parameter.log)
 
 
+def this_process() -> str:
+    """'host:pid' of this process."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _dead(process: str) -> bool:
+    """Whether a 'host:pid' names a process of this machine that no longer runs."""
+    host, _, pid = process.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def recover_killed_trials(
+    study: optuna.Study, retry: Callable[[optuna.Study, optuna.trial.FrozenTrial], None]
+) -> list[int]:
+    """Fail the trials left running by a killed process of this machine; queue them again.
+
+    A process killed in a trial (SIGKILL, a crash, a lost machine) leaves it RUNNING in the
+    storage for ever. Such a trial must neither count as finished nor be lost: it is marked
+    FAIL and `retry` (Optuna's RetryFailedTrialCallback) queues its parameters, so the resumed
+    study runs them next, the scenario's own values included. Trials of live processes (another
+    calibration working on the same study) are left alone.
+
+    Returns:
+        The numbers of the trials marked failed.
+    """
+    import optuna
+
+    failed = []
+    for trial in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
+        process = trial.user_attrs.get(PROCESS_ATTR)
+        if not isinstance(process, str) or not _dead(process):
+            continue
+        study.tell(trial.number, state=optuna.trial.TrialState.FAIL)
+        retry(study, trial)
+        failed.append(trial.number)
+    return failed
+
+
 def evaluate(
     scenario: Scenario,
     params: dict[str, Any],
@@ -237,14 +300,23 @@ def calibrate(
     attrs = _fingerprint(scenario, targets, free, seeds, scale)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     url = storage_url(storage)
+    retry = optuna.storages.RetryFailedTrialCallback(max_retry=RETRIES)
     try:
         study = optuna.create_study(
-            storage=url,
+            storage=None
+            if url is None
+            else optuna.storages.RDBStorage(
+                url,
+                heartbeat_interval=HEARTBEAT_S,
+                grace_period=GRACE_S,
+                failed_trial_callback=retry,
+            ),
             study_name=name,
             direction="minimize",
             load_if_exists=True,
             sampler=optuna.samplers.TPESampler(seed=SAMPLER_SEED),
         )
+        recover_killed_trials(study, retry)
         existing = len(study.trials)
         if existing:  # a resumed study: do not draw the first trials' values again
             study = optuna.load_study(
@@ -270,6 +342,7 @@ def calibrate(
     ref = str(scenario_ref)
 
     def objective(trial: optuna.Trial) -> float:
+        trial.set_user_attr(PROCESS_ATTR, this_process())
         params = {p.path: _suggest(trial, p) for p in free}
         loss, model = evaluate(scenario, params, targets, seeds, scale, ref)
         trial.set_user_attr(

@@ -244,6 +244,11 @@ _KEY = re.compile(rf"^\s*({_BARE_OR_QUOTED}(?:\s*\.\s*{_BARE_OR_QUOTED})*)\s*=")
 _HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(?:#.*)?$")
 
 
+def _dotted(text: str) -> str:
+    """A TOML key or table name as plain dotted text (quotes removed): '"a". b' -> 'a.b'."""
+    return ".".join(part.strip("\"'") for part in re.findall(_BARE_OR_QUOTED, text))
+
+
 def _repeated_key(text: str) -> str | None:
     """The first key given twice in one table of a TOML text ('table.key', line numbers), if any.
 
@@ -256,7 +261,7 @@ def _repeated_key(text: str) -> str | None:
     for number, line in enumerate(text.splitlines(), start=1):
         header = _HEADER.match(line)
         if header:
-            table = re.sub(r"\s*\.\s*", ".", header[2])
+            table = _dotted(header[2])
             if header[1] == "[[":
                 inside = table + "."
                 seen = {k: v for k, v in seen.items() if not k.startswith(inside)}
@@ -268,7 +273,7 @@ def _repeated_key(text: str) -> str | None:
             continue
         key = _KEY.match(line)
         if key:
-            name = re.sub(r"\s*\.\s*", ".", key[1])
+            name = _dotted(key[1])
             full = f"{table}.{name}" if table else name
             if full in seen:
                 return f"key '{full}' (lines {seen[full]} and {number})"
