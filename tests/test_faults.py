@@ -170,6 +170,58 @@ def test_sweep_killed_during_a_run_resumes(small_file, tmp_path):
     check_resumed(out, small_file, kept)
 
 
+def children(pid: int) -> list[int]:
+    """The processes whose parent is `pid` (from /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/stat").is_file(), reason="reads processes from /proc")
+def test_sweep_in_worker_processes_killed_leaves_no_worker_behind(small_file, tmp_path):
+    out = tmp_path / "sweep"
+    args = ["sweep", small_file.name, "--seeds", str(SEEDS), "--jobs", "2", "--out", "sweep"]
+    args.append("--no-report")
+    process = start(args, tmp_path)
+    workers: list[int] = []
+
+    def under_way() -> bool:
+        workers[:] = children(process.pid)
+        return out.is_dir() and len(complete(out)) >= 1
+
+    kill_when(process, under_way)
+    assert workers, "the sweep started no worker process"
+    deadline = time.monotonic() + WAIT_S
+    while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    left = [pid for pid in workers if alive(pid)]
+    for pid in left:
+        os.kill(pid, signal.SIGKILL)
+    assert not left, "worker processes of the killed sweep went on running"
+    # a run being written when the sweep was killed may be finished, no further one is begun
+    kept = {run_id: identity(out / run_id) for run_id in complete(out)}
+    assert len(kept) < SEEDS, "the orphaned workers went on with the sweep"
+
+    resumed = chistka(*args, "--resume", cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stderr
+    check_resumed(out, small_file, kept)
+
+
 def test_sweep_killed_while_writing_a_run_resumes(small_file, tmp_path):
     out = tmp_path / "sweep"
     args = ["sweep", small_file.name, "--seeds", str(SEEDS), "--jobs", "1", "--out", "sweep"]
@@ -218,6 +270,17 @@ def trial_states(database: Path) -> list[tuple[int, str, bool]]:
     return [(number, state, trial_id in baseline) for trial_id, number, state in trials]
 
 
+def trial_params(database: Path, number: int) -> dict[str, float]:
+    """The parameters of a trial, by number, from the study's SQLite file."""
+    with sqlite3.connect(database) as connection:
+        rows = connection.execute(
+            "SELECT param_name, param_value FROM trial_params JOIN trials USING (trial_id) "
+            "WHERE number = ?",
+            (number,),
+        )
+        return dict(rows.fetchall())
+
+
 @pytest.fixture
 def calibration_args(small_file: Path, tmp_path: Path) -> list[str]:
     (tmp_path / "targets.csv").write_text(TARGETS, encoding="utf-8")
@@ -228,7 +291,7 @@ def calibration_args(small_file: Path, tmp_path: Path) -> list[str]:
     ]  # fmt: skip
 
 
-@pytest.mark.parametrize("killed_in", [1, 3])
+@pytest.mark.parametrize("killed_in", [1, pytest.param(3, marks=pytest.mark.slow)])
 def test_calibration_killed_during_a_trial_goes_on_from_its_last_finished_trial(
     calibration_args, tmp_path, killed_in
 ):
@@ -247,5 +310,7 @@ def test_calibration_killed_during_a_trial_goes_on_from_its_last_finished_trial(
     assert "RUNNING" not in states
     assert states.count("COMPLETE") == finished + 2
     assert states[finished] == "FAIL"  # the killed trial, which does not count
+    assert states[finished + 1] == "COMPLETE"  # its parameters, tried again first
+    assert trial_params(database, finished + 1) == trial_params(database, finished) != {}
     assert sum(baseline for _, state, baseline in after if state == "COMPLETE") == 1
     assert (tmp_path / "cal" / "fitted.toml").is_file()

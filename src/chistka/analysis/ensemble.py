@@ -216,16 +216,25 @@ def _join(values: Sequence[Any]) -> str:
 # --- running -----------------------------------------------------------------------------------
 
 
-def run_spec(spec: RunSpec, out_dir: str) -> str:
+def run_spec(spec: RunSpec, out_dir: str, parent: int | None = None) -> str:
     """Run one spec and write its results to ``out_dir/run_id`` (atomically); return the run id.
 
     A top-level function of its arguments only, so that joblib and Dask can send it to worker
     processes on any machine (the output directory must be visible to them).
+
+    Args:
+        spec: the run.
+        out_dir: the ensemble's directory.
+        parent: the process id of the sweep, for a local worker process it started: a worker
+            whose sweep was killed (its parent is gone) exits instead of starting or writing a
+            run, so that it neither runs on unwatched nor races the resumed sweep.
     """
     from chistka.engine import Sim
 
+    _exit_if_orphaned(parent)
     sim = Sim(spec.resolved_scenario(), seed=spec.seed, scale=spec.scale, name=spec.scenario_ref)
     results = sim.run()
+    _exit_if_orphaned(parent)
     results.provenance["ensemble"] = {
         "run_id": spec.run_id,
         "set_id": spec.set_id,
@@ -233,6 +242,12 @@ def run_spec(spec: RunSpec, out_dir: str) -> str:
     }
     results.save(Path(out_dir) / spec.run_id, report=False)
     return spec.run_id
+
+
+def _exit_if_orphaned(parent: int | None) -> None:
+    """End a local worker process whose sweep process (its parent) has died."""
+    if parent is not None and os.getpid() != parent and os.getppid() != parent:
+        os._exit(1)
 
 
 def plan_document(specs: Sequence[RunSpec]) -> dict[str, Any]:
@@ -418,7 +433,8 @@ def _execute(
     import joblib
 
     parallel = joblib.Parallel(n_jobs=n_jobs, return_as="generator_unordered", batch_size=1)
-    yield from parallel(joblib.delayed(run_spec)(spec, target) for spec in specs)
+    sweep = os.getpid()
+    yield from parallel(joblib.delayed(run_spec)(spec, target, sweep) for spec in specs)
 
 
 def _execute_dask(specs: list[RunSpec], target: str, address: str, n_jobs: int) -> Iterator[str]:
