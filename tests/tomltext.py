@@ -3,7 +3,8 @@
 The package reads TOML (tomllib) but never writes scenarios this way, and no TOML writer is a
 dependency, so tests that feed files to the loader and the CLI write them with this. Every key is
 quoted and every table below a section or an array entry is inline, which keeps the writer
-short while still producing ordinary ``[section]`` and ``[[array]]`` files; non-finite floats are written as TOML's nan and inf.
+short while still producing ordinary ``[section]`` and ``[[array]]`` files; non-finite floats
+are written as TOML's nan and inf.
 """
 
 from __future__ import annotations

@@ -60,15 +60,12 @@ SAMPLER_SEED = 1
 PROCESS_ATTR = "process"
 """User attribute of a trial: 'host:pid' of the process that runs it (to find killed trials)."""
 
-HEARTBEAT_S = 60
-"""Seconds between the heartbeats a trial records in a database storage."""
-
-GRACE_S = 180
-"""A running trial without a heartbeat for this long was left by a dead process (one on
-another machine, which `recover_killed_trials` cannot check): Optuna marks it failed."""
-
 RETRIES = 2
 """How often the parameters of a trial whose process died are tried again."""
+
+KILLED_ATTR = "chistka:killed_in"
+"""System attribute of a queued trial: the numbers of the earlier trials of its parameters
+whose processes died."""
 
 FLOOR = 0.01
 """Floor of the log error, relative to the target's value."""
@@ -188,16 +185,15 @@ def _dead(process: str) -> bool:
     return False
 
 
-def recover_killed_trials(
-    study: optuna.Study, retry: Callable[[optuna.Study, optuna.trial.FrozenTrial], None]
-) -> list[int]:
+def recover_killed_trials(study: optuna.Study) -> list[int]:
     """Fail the trials left running by a killed process of this machine; queue them again.
 
-    A process killed in a trial (SIGKILL, a crash, a lost machine) leaves it RUNNING in the
-    storage for ever. Such a trial must neither count as finished nor be lost: it is marked
-    FAIL and `retry` (Optuna's RetryFailedTrialCallback) queues its parameters, so the resumed
-    study runs them next, the scenario's own values included. Trials of live processes (another
-    calibration working on the same study) are left alone.
+    A process killed in a trial (SIGKILL, a crash) leaves it RUNNING in the storage for ever.
+    Such a trial must neither count as finished nor be lost: it is marked FAIL and its
+    parameters are queued (at most `RETRIES` times), so that the resumed study runs them first,
+    the scenario's own values included. Trials of live processes (another calibration working
+    on the same study) are left alone, and so are those of other machines, whose processes
+    cannot be checked from here: such a trial stays RUNNING, which neither counts nor blocks.
 
     Returns:
         The numbers of the trials marked failed.
@@ -210,8 +206,19 @@ def recover_killed_trials(
         if not isinstance(process, str) or not _dead(process):
             continue
         study.tell(trial.number, state=optuna.trial.TrialState.FAIL)
-        retry(study, trial)
         failed.append(trial.number)
+        killed_in = [*trial.system_attrs.get(KILLED_ATTR, []), trial.number]
+        if len(killed_in) > RETRIES:
+            continue
+        study.add_trial(
+            optuna.trial.create_trial(
+                state=optuna.trial.TrialState.WAITING,
+                params=trial.params,
+                distributions=trial.distributions,
+                user_attrs={k: v for k, v in trial.user_attrs.items() if k != PROCESS_ATTR},
+                system_attrs={**trial.system_attrs, KILLED_ATTR: killed_in},
+            )
+        )
     return failed
 
 
@@ -300,23 +307,15 @@ def calibrate(
     attrs = _fingerprint(scenario, targets, free, seeds, scale)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     url = storage_url(storage)
-    retry = optuna.storages.RetryFailedTrialCallback(max_retry=RETRIES)
     try:
         study = optuna.create_study(
-            storage=None
-            if url is None
-            else optuna.storages.RDBStorage(
-                url,
-                heartbeat_interval=HEARTBEAT_S,
-                grace_period=GRACE_S,
-                failed_trial_callback=retry,
-            ),
+            storage=url,
             study_name=name,
             direction="minimize",
             load_if_exists=True,
             sampler=optuna.samplers.TPESampler(seed=SAMPLER_SEED),
         )
-        recover_killed_trials(study, retry)
+        recover_killed_trials(study)
         existing = len(study.trials)
         if existing:  # a resumed study: do not draw the first trials' values again
             study = optuna.load_study(

@@ -75,7 +75,9 @@ def _format_location(loc: tuple[Any, ...]) -> str:
 def _shown(value: Any) -> str:
     """A value as quoted in a message, cut short when it is long."""
     text = repr(value)
-    return text if len(text) <= 80 else f"{text[:60]}... ({len(text):,} characters)"
+    if len(text) <= 80:
+        return text
+    return f"{text[:60]}... ({len(value) if isinstance(value, str) else len(text):,} characters)"
 
 
 _UNION_MEMBER = re.compile(r"^(?:float|int|bool|str|(?:dict|list)\[.*\])$")
@@ -138,25 +140,28 @@ def _unit(model: type[BaseModel], name: str) -> str:
     return str(extra.get("unit", "")) if isinstance(extra, dict) else ""
 
 
-def _check_sizes(node: BaseModel, where: str, origin: str) -> None:
-    """Every count of persons at most `MAX_PERSONS` (the schema bounds them only from below)."""
+def _check_sizes(node: BaseModel, where: str, lead: str) -> None:
+    """Every count of persons at most `MAX_PERSONS` (the schema bounds them only from below).
+
+    `lead` starts the message (it names the file, or the override).
+    """
     for name in type(node).model_fields:
         value = getattr(node, name)
         path = f"{where}.{name}" if where else name
         if isinstance(value, BaseModel):
-            _check_sizes(value, path, origin)
+            _check_sizes(value, path, lead)
         elif isinstance(value, list):
             for i, item in enumerate(value):
                 if isinstance(item, BaseModel):
-                    _check_sizes(item, f"{path}[{i}]", origin)
+                    _check_sizes(item, f"{path}[{i}]", lead)
         elif (
             _unit(type(node), name).startswith("persons")
             and isinstance(value, int | float)
             and value > MAX_PERSONS
         ):
             raise ScenarioError(
-                f"invalid scenario {origin}:\n  {path}: {value:.4g} persons is more than "
-                f"{MAX_PERSONS:,} (more people than have ever lived at one time)"
+                f"{lead}{path}: {value:.4g} persons is more than {MAX_PERSONS:,} (more people "
+                "than have ever lived at one time)"
             )
 
 
@@ -184,7 +189,10 @@ def scenario_from_dict(data: dict[str, Any], origin: str = "<dict>") -> Scenario
     except ValidationError as exc:
         raise ScenarioError(format_validation_error(exc, origin)) from None
     _check_name(scenario, origin)
-    _check_sizes(scenario, "", origin)
+    lead = f"invalid scenario {origin}:\n  "
+    _check_sizes(scenario, "", lead)
+    for i, event in enumerate(scenario.events):
+        _check_sizes(scenario.with_parameters(event.set), "", f"{lead}events[{i}].set: ")
     return scenario
 
 
@@ -204,11 +212,13 @@ def apply_overrides(scenario: Scenario, overrides: Mapping[str, Any], where: str
             parameter once, what is allowed, and the value given.
     """
     try:
-        return scenario.with_parameters(dict(overrides), where=where)
+        changed = scenario.with_parameters(dict(overrides), where=where)
     except PydanticCustomError as exc:
         raise ScenarioError(exc.message()) from None
     except ValidationError as exc:
         raise ScenarioError(format_validation_error(exc, where)) from None
+    _check_sizes(changed, "", f"{where}: ")
+    return changed
 
 
 def _read_text(path: Path) -> str:
@@ -281,6 +291,16 @@ def _repeated_key(text: str) -> str | None:
     return None
 
 
+def _with_line(message: str, text: str) -> str:
+    """The parser's message with the line it points at quoted, so that the key is named."""
+    found = re.search(r"at line (\d+)", message)
+    lines = text.splitlines()
+    if found is None or not 0 < int(found[1]) <= len(lines):
+        return message
+    line = lines[int(found[1]) - 1].strip()
+    return f"{message}: {line if len(line) <= 80 else line[:60] + ' ...'}"
+
+
 def load_scenario(ref: str | Path) -> Scenario:
     """Load a scenario by built-in name or from a TOML file path.
 
@@ -310,7 +330,7 @@ def load_scenario(ref: str | Path) -> Scenario:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         repeated = _repeated_key(text) if "Cannot " in str(exc) else None
-        detail = f"{repeated} is given twice" if repeated else str(exc)
+        detail = f"{repeated} is given twice" if repeated else _with_line(str(exc), text)
         raise ScenarioError(f"scenario {origin} is not valid TOML: {detail}") from None
     except RecursionError:
         raise ScenarioError(
