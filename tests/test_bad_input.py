@@ -22,6 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+from chistka.analysis.free import load_free
 from chistka.analysis.validate import read_targets
 from chistka.cli import app
 from chistka.errors import ChistkaError, ScenarioError
@@ -400,3 +401,23 @@ def test_bad_set_options_exit_2_naming_the_parameter(tmp_path_factory, path, val
     assert code == 2, output
     assert "error:" in output and "Traceback" not in output and not out.exists()
     assert path.split(".")[0] in output
+
+
+# --- free-parameter files (calibrate, sensitivity) --------------------------------------------
+
+FREE_CASES = {
+    "binary": (b"\x00\x9f" * 40, "not a text file"),
+    "latin-1": ('[[free]]\npath = "review.noise_sd"\nnote = "\u00e9"\n'.encode("latin-1"), "UTF-8"),
+    "deep": ("x = " + "[" * 3000 + "]" * 3000 + "\n", "nested too deeply"),
+    "nan bound": ('[[free]]\npath = "review.noise_sd"\nlow = nan\nhigh = 2\n', "'low' must be"),
+    "repeated key": ('[[free]]\npath = "a"\npath = "b"\n', "not valid TOML"),
+}
+
+
+@pytest.mark.parametrize("case", list(FREE_CASES))
+def test_a_bad_free_parameter_file_is_named(small_scenario, tmp_path, case):
+    content, expected = FREE_CASES[case]
+    path = write(tmp_path, content, "free.toml")
+    with pytest.raises(ChistkaError) as info:
+        load_free(path, small_scenario)
+    assert expected in str(info.value) and "free.toml" in str(info.value)

@@ -250,8 +250,8 @@ total1927,party_total:1927-01-01,30000,,
 FREE = """
 [[free]]
 path = "review.noise_sd"
-low = 0.3
-high = 4.0
+low = 0.5
+high = 3.0
 log = true
 """
 

@@ -35,7 +35,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from chistka.errors import ChistkaError, did_you_mean
+from chistka.errors import ChistkaError, did_you_mean, read_text
 from chistka.scenario import Scenario, apply_overrides
 from chistka.scenario.schema import PolicyEvent
 
@@ -264,16 +264,13 @@ def load_free(
             file and the entry).
     """
     file = Path(path) if path is not None else find_free_file(scenario_ref, scenario)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ChistkaError(
-            f"cannot read free-parameter file '{file}': {exc.strerror or exc}"
-        ) from None
+    text = read_text(file, "free-parameter file")
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ChistkaError(f"free-parameter file '{file}' is not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ChistkaError(f"free-parameter file '{file}' is nested too deeply") from None
     return parse_free(data, scenario, f"'{file}'")
 
 

@@ -30,7 +30,7 @@ from chistka.analysis.observables import (
     compute,
 )
 from chistka.analysis.saved import find_runs, load_results
-from chistka.errors import ChistkaError
+from chistka.errors import ChistkaError, read_text
 from chistka.results import Results
 
 REQUIRED_COLUMNS = ("id", "observable", "value", "low", "high")
@@ -81,29 +81,6 @@ def _quoted(text: str) -> str:
     return repr(text) if len(text) <= 60 else f"{text[:40]!r}... ({len(text):,} characters)"
 
 
-def _targets_text(path: Path) -> str:
-    """The text of a targets file, or a ChistkaError saying why it is not a UTF-8 text file."""
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ChistkaError(f"cannot read targets file '{path}': {exc.strerror or exc}") from None
-    nul = raw.find(b"\x00")
-    if nul >= 0:
-        line = raw[:nul].count(b"\n") + 1
-        raise ChistkaError(
-            f"targets file '{path}' is not a text file (a NUL byte on line {line}); targets are "
-            "a CSV text file"
-        )
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise ChistkaError(
-            f"targets file '{path}' is not UTF-8 text: byte 0x{raw[exc.start]:02x} on line {line} "
-            "cannot be decoded (save the file as UTF-8)"
-        ) from None
-
-
 def read_targets(path: str | Path) -> pd.DataFrame:
     """The targets of a CSV file, checked: columns, numbers and observable names.
 
@@ -117,7 +94,8 @@ def read_targets(path: str | Path) -> pd.DataFrame:
             names the file, the row and, for observables, the allowed kinds).
     """
     path = Path(path)
-    reader = csv.DictReader(io.StringIO(_targets_text(path), newline=""))
+    text = read_text(path, "targets file", encoding="utf-8-sig")
+    reader = csv.DictReader(io.StringIO(text, newline=""))
     try:
         return _read_rows(reader, path)
     except csv.Error as exc:

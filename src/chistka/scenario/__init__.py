@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from pydantic_core import PydanticCustomError
 
-from chistka.errors import ScenarioError, closest
+from chistka.errors import ScenarioError, closest, read_text
 from chistka.scenario.schema import Scenario
 
 __all__ = [
@@ -221,34 +221,6 @@ def apply_overrides(scenario: Scenario, overrides: Mapping[str, Any], where: str
     return changed
 
 
-def _read_text(path: Path) -> str:
-    """The text of a scenario file, or a ScenarioError saying why it cannot be read as text."""
-    try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise ScenarioError(
-                f"scenario file '{path}' is {size / 2**20:.1f} MiB; a scenario file is at most "
-                f"{MAX_FILE_BYTES // 2**20} MiB of TOML text"
-            )
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ScenarioError(f"cannot read scenario file '{path}': {exc.strerror or exc}") from None
-    nul = raw.find(b"\x00")
-    if nul >= 0:
-        raise ScenarioError(
-            f"scenario file '{path}' is not a text file (a NUL byte at position {nul}); a "
-            "scenario is a TOML text file"
-        )
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise ScenarioError(
-            f"scenario file '{path}' is not UTF-8 text: byte 0x{raw[exc.start]:02x} on line "
-            f"{line} cannot be decoded (save the file as UTF-8)"
-        ) from None
-
-
 _BARE_OR_QUOTED = r"""(?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*')"""
 _KEY = re.compile(rf"^\s*({_BARE_OR_QUOTED}(?:\s*\.\s*{_BARE_OR_QUOTED})*)\s*=")
 _HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(?:#.*)?$")
@@ -314,7 +286,8 @@ def load_scenario(ref: str | Path) -> Scenario:
     if path.suffix == ".toml" or path.exists():
         if not path.is_file():
             raise ScenarioError(f"scenario file not found: {path}")
-        text, origin = _read_text(path), f"'{path}'"
+        text = read_text(path, "scenario file", error=ScenarioError, max_bytes=MAX_FILE_BYTES)
+        origin = f"'{path}'"
     else:
         names = builtin_scenarios()
         if str(ref) not in names:
