@@ -101,7 +101,7 @@ containers = st.one_of(
     st.dictionaries(st.sampled_from(["a", "b"]), st.integers(0, 9), max_size=2),
     st.lists(st.integers(0, 9), min_size=1, max_size=3),
 )
-bad_number = st.one_of(non_finite, beyond_64_bits, words, containers)
+bad_number = st.one_of(non_finite, beyond_64_bits, words, containers, st.booleans())
 bad_text = st.one_of(non_finite, beyond_64_bits, containers, st.integers(0, 10))
 bad_date = st.one_of(non_finite, beyond_64_bits, words, containers)
 
@@ -109,7 +109,9 @@ corrupted = st.one_of(
     st.tuples(st.sampled_from(NUMBERS), bad_number),
     st.tuples(st.sampled_from(TEXTS), bad_text),
     st.tuples(st.sampled_from(DATES), bad_date),
-    st.tuples(st.sampled_from(EVENT_VALUES), st.one_of(non_finite, beyond_64_bits, words)),
+    st.tuples(
+        st.sampled_from(EVENT_VALUES), st.one_of(non_finite, beyond_64_bits, words, st.booleans())
+    ),
 )
 
 
@@ -240,6 +242,11 @@ def test_empty_tables(tmp_path, location, expected):
 def test_an_empty_section_takes_the_defaults(tmp_path):
     scenario = load_scenario(write(tmp_path, with_value(("network",), {})))
     assert scenario.network.workplace_size == type(scenario.network)().workplace_size
+
+
+def test_a_number_of_thousands_of_digits_is_refused(tmp_path):
+    text = to_toml(SMALL).replace('"seed" = 7', '"seed" = ' + "9" * 5000)
+    assert "digits" in load_error(write(tmp_path, text))
 
 
 def test_an_empty_file_names_the_missing_section(tmp_path):
@@ -411,6 +418,7 @@ FREE_CASES = {
     "deep": ("x = " + "[" * 3000 + "]" * 3000 + "\n", "nested too deeply"),
     "nan bound": ('[[free]]\npath = "review.noise_sd"\nlow = nan\nhigh = 2\n', "'low' must be"),
     "repeated key": ('[[free]]\npath = "a"\npath = "b"\n', "not valid TOML"),
+    "long number": ("x = " + "7" * 5000 + "\n", "digits"),
 }
 
 

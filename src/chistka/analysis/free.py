@@ -271,6 +271,8 @@ def load_free(
         raise ChistkaError(f"free-parameter file '{file}' is not valid TOML: {exc}") from None
     except RecursionError:
         raise ChistkaError(f"free-parameter file '{file}' is nested too deeply") from None
+    except ValueError as exc:  # a whole number of thousands of digits
+        raise ChistkaError(f"free-parameter file '{file}' is not usable TOML: {exc}") from None
     return parse_free(data, scenario, f"'{file}'")
 
 

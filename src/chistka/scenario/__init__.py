@@ -43,7 +43,7 @@ INT64 = (-(2**63), 2**63 - 1)
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 """A scenario name, which also names its output folder (out/NAME): letters, digits, '.', '_',
-'-', at most 100 characters, not starting with a dot."""
+'-', at most 100 characters, starting with a letter or digit."""
 
 
 def _builtin_dir() -> Any:
@@ -135,6 +135,23 @@ def _check_raw(data: Mapping[str, Any], origin: str) -> None:
                 )
 
 
+def _check_event_values(data: Mapping[str, Any], origin: str) -> None:
+    """An event sets numbers, true/false or tables: a text would be read as true or false."""
+    events = data.get("events")
+    if not isinstance(events, list):
+        return
+    for i, event in enumerate(events):
+        changes = event.get("set") if isinstance(event, Mapping) else None
+        if not isinstance(changes, Mapping):
+            continue
+        for key, value in changes.items():
+            if isinstance(value, str):
+                raise ScenarioError(
+                    f"invalid scenario {origin}:\n  events[{i}].set.{key}: a value must be a "
+                    f"number, true/false or a table of numbers (got {_shown(value)})"
+                )
+
+
 def _unit(model: type[BaseModel], name: str) -> str:
     extra = model.model_fields[name].json_schema_extra
     return str(extra.get("unit", "")) if isinstance(extra, dict) else ""
@@ -170,7 +187,7 @@ def _check_name(scenario: Scenario, origin: str) -> None:
     if not NAME_PATTERN.match(name):
         raise ScenarioError(
             f"invalid scenario {origin}:\n  scenario.name: must be 1 to 100 letters, digits, '.', "
-            f"'_' or '-', not starting with '.' or '-' (it names the output folder out/NAME; "
+            f"'_' or '-', starting with a letter or digit (it names the output folder out/NAME; "
             f"got {_shown(name)})"
         )
 
@@ -184,6 +201,7 @@ def scenario_from_dict(data: dict[str, Any], origin: str = "<dict>") -> Scenario
     if not isinstance(data, Mapping):
         raise ScenarioError(f"invalid scenario {origin}: expected a table of sections")
     _check_raw(data, origin)
+    _check_event_values(data, origin)
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
@@ -310,4 +328,6 @@ def load_scenario(ref: str | Path) -> Scenario:
             f"scenario {origin} is not a usable TOML file: arrays or tables nested too deeply "
             f"(a scenario needs at most {MAX_DEPTH} levels)"
         ) from None
+    except ValueError as exc:  # a whole number of thousands of digits
+        raise ScenarioError(f"scenario {origin} is not a usable TOML file: {exc}") from None
     return scenario_from_dict(data, origin)
