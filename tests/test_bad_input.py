@@ -22,6 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+from chistka.analysis.ensemble import plan
 from chistka.analysis.free import load_free
 from chistka.analysis.validate import read_targets
 from chistka.cli import app
@@ -393,6 +394,14 @@ def test_set_an_operation_of_a_scenario_without_operations_is_a_full_sentence(tm
     message = " ".join(output.split())
     assert "'operations.x.y': this scenario has no operations to change" in message, message
     assert not message.rstrip().endswith((";", ":", "(none)"))
+
+
+def test_set_an_unknown_operation_lists_the_operations():
+    with pytest.raises(ChistkaError) as info:
+        plan("great-terror", 1, {"operations.kulak.limit_shoot": [1]})
+    message = str(info.value)
+    assert message.startswith("--set: 'operations.kulak.limit_shoot' should be")
+    assert message.endswith("order_00447"), message
 
 
 SET_PATHS = ["review.noise_sd", "exits.rate_per_year", "admissions.rate_per_year", "promotion"]

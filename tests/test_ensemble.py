@@ -268,7 +268,7 @@ def test_parse_set_values():
         ("review.noise_sd", "expected PARAMETER=VALUE"),
         ("review.noise_sd=0.5,", "empty value"),
         ("promotion.enabled=maybe", "promotion.enabled"),
-        ("operations.nosuch.limit=1", "operations.NAME.field"),
+        ("operations.nosuch.limit=1", "this scenario has no operations to change"),
     ],
 )
 def test_bad_set_values_exit_2_with_the_field_named(option, expected, tmp_path):

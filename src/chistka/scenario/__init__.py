@@ -118,8 +118,10 @@ def _check_raw(data: Mapping[str, Any], origin: str) -> None:
     while stack:
         where, value, depth = stack.pop()
         if depth > MAX_DEPTH:
+            parts = re.findall(r"\.?[^.\[]+|\[\d+\]", where)
+            field = "".join(parts[:3]) + "..."
             raise ScenarioError(
-                f"invalid scenario {origin}:\n  {where}: nested more than {MAX_DEPTH} levels deep"
+                f"invalid scenario {origin}:\n  {field}: nested more than {MAX_DEPTH} levels deep"
             )
         if isinstance(value, Mapping):
             for key, item in value.items():
@@ -329,5 +331,6 @@ def load_scenario(ref: str | Path) -> Scenario:
             f"(a scenario needs at most {MAX_DEPTH} levels)"
         ) from None
     except ValueError as exc:  # a whole number of thousands of digits
-        raise ScenarioError(f"scenario {origin} is not a usable TOML file: {exc}") from None
+        reason = str(exc).split(";")[0]
+        raise ScenarioError(f"scenario {origin} is not a usable TOML file: {reason}") from None
     return scenario_from_dict(data, origin)
