@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
@@ -31,9 +31,7 @@ from chistka.scenario import MAX_DEPTH, MAX_PERSONS, load_scenario
 from conftest import SMALL
 from tomltext import to_toml
 
-FAST = settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+FAST = settings(max_examples=40, deadline=None)
 """Property settings: modest example counts; the seed comes from the profile in conftest."""
 
 MESSAGE_LIMIT = 2_000
