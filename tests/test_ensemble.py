@@ -81,7 +81,7 @@ def test_plan_without_sets_and_with_explicit_seeds():
     [
         (0, {}, None, "--seeds must be >= 1"),
         ([3, 3], {}, None, "repeated"),
-        (2, {"review.noise_sd": [0.5, -1]}, None, "review.noise_sd=-1"),
+        (2, {"review.noise_sd": [0.5, -1]}, None, "noise_sd: Input should be greater than 0"),
         (2, {"review.threshhold": [1]}, None, "threshhold"),
         (2, {"nosuch.field": [1]}, None, "not a mechanism parameter"),
         (2, {"review.noise_sd": []}, None, "no values"),
@@ -263,12 +263,12 @@ def test_parse_set_values():
 @pytest.mark.parametrize(
     ("option", "expected"),
     [
-        ("review.noise_sd=0.5,-1", "review.noise_sd=-1"),
+        ("review.noise_sd=0.5,-1", "review.noise_sd: Input should be greater than 0 (got -1)"),
         ("review.threshhold=1", "has no field 'threshhold'"),
         ("review.noise_sd", "expected PARAMETER=VALUE"),
         ("review.noise_sd=0.5,", "empty value"),
         ("promotion.enabled=maybe", "promotion.enabled"),
-        ("operations.nosuch.limit=1", "operations.NAME.field"),
+        ("operations.nosuch.limit=1", "this scenario has no operations to change"),
     ],
 )
 def test_bad_set_values_exit_2_with_the_field_named(option, expected, tmp_path):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 
 class ChistkaError(Exception):
     """A problem with the user's input: a scenario, a parameter, a path."""
@@ -30,3 +32,44 @@ def did_you_mean(name: str, allowed: list[str] | tuple[str, ...]) -> str:
     """'did you mean 'x'? ' for the closest allowed name, or an empty string."""
     match = closest(name, allowed)
     return f"did you mean '{match}'? " if match else ""
+
+
+def read_text(
+    path: Path,
+    what: str,
+    *,
+    error: type[ChistkaError] = ChistkaError,
+    max_bytes: int | None = None,
+    encoding: str = "utf-8",
+) -> str:
+    """The text of a user's file, or one clear error: unreadable, too large, not text, not UTF-8.
+
+    Args:
+        path: the file.
+        what: how messages name the file, e.g. 'scenario file'.
+        error: the error raised (a ChistkaError).
+        max_bytes: the largest size read (None: any).
+        encoding: 'utf-8', or 'utf-8-sig' to drop a byte-order mark.
+    """
+    try:
+        size = path.stat().st_size
+        if max_bytes is not None and size > max_bytes:
+            raise error(
+                f"{what} '{path}' is {size / 2**20:.1f} MiB; at most {max_bytes / 2**20:g} MiB "
+                "is read"
+            )
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise error(f"cannot read {what} '{path}': {exc.strerror or exc}") from None
+    nul = raw.find(b"\x00")
+    if nul >= 0:
+        line = raw[:nul].count(b"\n") + 1
+        raise error(f"{what} '{path}' is not a text file (a NUL byte on line {line})")
+    try:
+        return raw.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise error(
+            f"{what} '{path}' is not UTF-8 text: byte 0x{raw[exc.start]:02x} on line {line} "
+            "cannot be decoded (save the file as UTF-8)"
+        ) from None

@@ -14,7 +14,9 @@ campaign it lacks) are skipped; a targets file of which the run covers none is a
 
 The study lives in an Optuna storage: in memory, a SQLite file, or any database URL Optuna
 accepts (e.g. postgresql://...), so that several processes or machines can work on one study
-(a study of the same name is resumed). The sampler is TPE, seeded for reproducibility; the
+(a study of the same name is resumed, from its last finished trial: a trial left running by a
+process that was killed is marked failed, does not count, and its parameters are tried again,
+see `recover_killed_trials`). The sampler is TPE, seeded for reproducibility; the
 first trial of a new study runs the scenario's own values where they lie inside the ranges, so
 the loss of the best trial can be read against the scenario as it stands.
 
@@ -28,7 +30,9 @@ import datetime as dt
 import hashlib
 import json
 import math
+import os
 import re
+import socket
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from html import escape
@@ -52,6 +56,16 @@ CalibrationProgress = Callable[[int, int, float | None], None]
 
 SAMPLER_SEED = 1
 """Seed of the TPE sampler (offset by the trials already in the study when it is resumed)."""
+
+PROCESS_ATTR = "process"
+"""User attribute of a trial: 'host:pid' of the process that runs it (to find killed trials)."""
+
+RETRIES = 2
+"""How often the parameters of a trial whose process died are tried again."""
+
+KILLED_ATTR = "chistka:killed_in"
+"""System attribute of a queued trial: the numbers of the earlier trials of its parameters
+whose processes died."""
 
 FLOOR = 0.01
 """Floor of the log error, relative to the target's value."""
@@ -152,6 +166,62 @@ def _suggest(trial: optuna.Trial, parameter: FreeParameter) -> float | int:
     return trial.suggest_float(parameter.path, parameter.low, parameter.high, log=parameter.log)
 
 
+def this_process() -> str:
+    """'host:pid' of this process."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _dead(process: str) -> bool:
+    """Whether a 'host:pid' names a process of this machine that no longer runs."""
+    host, _, pid = process.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def recover_killed_trials(study: optuna.Study) -> list[int]:
+    """Fail the trials left running by a killed process of this machine; queue them again.
+
+    A process killed in a trial (SIGKILL, a crash) leaves it RUNNING in the storage for ever.
+    Such a trial must neither count as finished nor be lost: it is marked FAIL and its
+    parameters are queued (at most `RETRIES` times), so that the resumed study runs them first,
+    the scenario's own values included. Trials of live processes (another calibration working
+    on the same study) are left alone, and so are those of other machines, whose processes
+    cannot be checked from here: such a trial stays RUNNING, which neither counts nor blocks.
+
+    Returns:
+        The numbers of the trials marked failed.
+    """
+    import optuna
+
+    failed = []
+    for trial in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
+        process = trial.user_attrs.get(PROCESS_ATTR)
+        if not isinstance(process, str) or not _dead(process):
+            continue
+        study.tell(trial.number, state=optuna.trial.TrialState.FAIL)
+        failed.append(trial.number)
+        killed_in = [*trial.system_attrs.get(KILLED_ATTR, []), trial.number]
+        if len(killed_in) > RETRIES:
+            continue
+        study.add_trial(
+            optuna.trial.create_trial(
+                state=optuna.trial.TrialState.WAITING,
+                params=trial.params,
+                distributions=trial.distributions,
+                user_attrs={k: v for k, v in trial.user_attrs.items() if k != PROCESS_ATTR},
+                system_attrs={**trial.system_attrs, KILLED_ATTR: killed_in},
+            )
+        )
+    return failed
+
+
 def evaluate(
     scenario: Scenario,
     params: dict[str, Any],
@@ -245,6 +315,7 @@ def calibrate(
             load_if_exists=True,
             sampler=optuna.samplers.TPESampler(seed=SAMPLER_SEED),
         )
+        recover_killed_trials(study)
         existing = len(study.trials)
         if existing:  # a resumed study: do not draw the first trials' values again
             study = optuna.load_study(
@@ -270,6 +341,7 @@ def calibrate(
     ref = str(scenario_ref)
 
     def objective(trial: optuna.Trial) -> float:
+        trial.set_user_attr(PROCESS_ATTR, this_process())
         params = {p.path: _suggest(trial, p) for p in free}
         loss, model = evaluate(scenario, params, targets, seeds, scale, ref)
         trial.set_user_attr(

@@ -28,12 +28,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-from pydantic_core import PydanticCustomError
-
 from chistka import __version__
 from chistka.errors import ChistkaError
-from chistka.scenario import Scenario, load_scenario
+from chistka.scenario import Scenario, apply_overrides, load_scenario
 
 PLAN_FILE = "plan.json"
 """Name of the file at the top of an ensemble's directory that records its scenario and runs."""
@@ -99,21 +96,6 @@ class RunSpec:
         return apply_overrides(self.scenario, self.overrides, where=f"run {self.run_id}")
 
 
-def apply_overrides(scenario: Scenario, overrides: Mapping[str, Any], where: str) -> Scenario:
-    """`scenario.with_parameters(overrides)`, with a bad override reported as a ChistkaError.
-
-    Raises:
-        ChistkaError: an unknown parameter or a value it does not allow; the message names the
-            parameter.
-    """
-    try:
-        return scenario.with_parameters(dict(overrides), where=where)
-    except PydanticCustomError as exc:
-        raise ChistkaError(exc.message()) from None
-    except ValidationError as exc:
-        raise ChistkaError(f"{where}: {exc}") from None
-
-
 def format_value(value: Any) -> str:
     """A parameter value as it would be written on the command line (true, 0.5, name)."""
     if isinstance(value, bool):
@@ -170,7 +152,7 @@ def plan(
         if not values:
             raise ChistkaError(f"--set {path}: no values given")
         for value in values:
-            apply_overrides(scenario, {path: value}, where=f"--set {path}={format_value(value)}")
+            apply_overrides(scenario, {path: value}, where="--set")
         if len({_json_key(v) for v in values}) != len(values):
             raise ChistkaError(f"--set {path}: a value is repeated ({_join(values)})")
     paths = list(sets)
@@ -234,16 +216,25 @@ def _join(values: Sequence[Any]) -> str:
 # --- running -----------------------------------------------------------------------------------
 
 
-def run_spec(spec: RunSpec, out_dir: str) -> str:
+def run_spec(spec: RunSpec, out_dir: str, parent: int | None = None) -> str:
     """Run one spec and write its results to ``out_dir/run_id`` (atomically); return the run id.
 
     A top-level function of its arguments only, so that joblib and Dask can send it to worker
     processes on any machine (the output directory must be visible to them).
+
+    Args:
+        spec: the run.
+        out_dir: the ensemble's directory.
+        parent: the process id of the sweep, for a local worker process it started: a worker
+            whose sweep was killed (its parent is gone) exits instead of starting or writing a
+            run, so that it neither runs on unwatched nor races the resumed sweep.
     """
     from chistka.engine import Sim
 
+    _exit_if_orphaned(parent)
     sim = Sim(spec.resolved_scenario(), seed=spec.seed, scale=spec.scale, name=spec.scenario_ref)
     results = sim.run()
+    _exit_if_orphaned(parent)
     results.provenance["ensemble"] = {
         "run_id": spec.run_id,
         "set_id": spec.set_id,
@@ -251,6 +242,12 @@ def run_spec(spec: RunSpec, out_dir: str) -> str:
     }
     results.save(Path(out_dir) / spec.run_id, report=False)
     return spec.run_id
+
+
+def _exit_if_orphaned(parent: int | None) -> None:
+    """End a local worker process whose sweep process (its parent) has died."""
+    if parent is not None and os.getpid() != parent and os.getppid() != parent:
+        os._exit(1)
 
 
 def plan_document(specs: Sequence[RunSpec]) -> dict[str, Any]:
@@ -436,7 +433,8 @@ def _execute(
     import joblib
 
     parallel = joblib.Parallel(n_jobs=n_jobs, return_as="generator_unordered", batch_size=1)
-    yield from parallel(joblib.delayed(run_spec)(spec, target) for spec in specs)
+    sweep = os.getpid()
+    yield from parallel(joblib.delayed(run_spec)(spec, target, sweep) for spec in specs)
 
 
 def _execute_dask(specs: list[RunSpec], target: str, address: str, n_jobs: int) -> Iterator[str]:

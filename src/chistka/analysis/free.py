@@ -33,11 +33,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
-from pydantic_core import PydanticCustomError
+from pydantic import BaseModel
 
-from chistka.errors import ChistkaError, did_you_mean
-from chistka.scenario import Scenario
+from chistka.errors import ChistkaError, did_you_mean, read_text
+from chistka.scenario import Scenario, apply_overrides
 from chistka.scenario.schema import PolicyEvent
 
 ENTRY_KEYS = ("path", "low", "high", "log", "note")
@@ -141,18 +140,6 @@ def start_value(scenario: Scenario, path: str) -> Any:
     return value
 
 
-def apply(
-    scenario: Scenario, values: Mapping[str, Any], where: str = "free parameters"
-) -> Scenario:
-    """`scenario.with_parameters(values)`, with a bad value reported as a ChistkaError."""
-    try:
-        return scenario.with_parameters(dict(values), where=where)
-    except PydanticCustomError as exc:
-        raise ChistkaError(exc.message()) from None
-    except ValidationError as exc:
-        raise ChistkaError(f"{where}: {exc}") from None
-
-
 def as_start_event(
     scenario: Scenario, values: Mapping[str, Any], note: str = "", source: str = ""
 ) -> Scenario:
@@ -162,7 +149,7 @@ def as_start_event(
     dated the first day, before the first day's mechanisms; a later event of the scenario that
     sets the same parameter overrides it on its date, as it would in a fitted scenario file.
     """
-    apply(scenario, values)
+    apply_overrides(scenario, values, where="free parameters")
     event = PolicyEvent(date=scenario.scenario.start, set=dict(values), note=note, source=source)
     return scenario.model_copy(update={"events": [*scenario.events, event]})
 
@@ -232,7 +219,7 @@ def check_entry(scenario: Scenario, entry: Mapping[str, Any], where: str) -> Fre
             f"{where}: cannot be free: the run reads it once when it is built, before any "
             "dated event (free parameters are set by an event on the first day)"
         )
-    apply(scenario, {path: low}, where=where)  # an unknown path is reported here
+    apply_overrides(scenario, {path: low}, where=where)  # an unknown path is reported here
     value = current_value(scenario, path)
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ChistkaError(
@@ -242,7 +229,7 @@ def check_entry(scenario: Scenario, entry: Mapping[str, Any], where: str) -> Fre
     if integer and (low != int(low) or high != int(high)):
         raise ChistkaError(f"{where}: a whole-number parameter needs whole-number low and high")
     for bound in (low, high):
-        apply(scenario, {path: int(bound) if integer else bound}, where=where)
+        apply_overrides(scenario, {path: int(bound) if integer else bound}, where=where)
     return FreeParameter(path, low, high, log=log, integer=integer, note=note)
 
 
@@ -277,16 +264,15 @@ def load_free(
             file and the entry).
     """
     file = Path(path) if path is not None else find_free_file(scenario_ref, scenario)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ChistkaError(
-            f"cannot read free-parameter file '{file}': {exc.strerror or exc}"
-        ) from None
+    text = read_text(file, "free-parameter file")
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ChistkaError(f"free-parameter file '{file}' is not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ChistkaError(f"free-parameter file '{file}' is nested too deeply") from None
+    except ValueError as exc:  # a whole number of thousands of digits
+        raise ChistkaError(f"free-parameter file '{file}' is not usable TOML: {exc}") from None
     return parse_free(data, scenario, f"'{file}'")
 
 

@@ -30,7 +30,7 @@ from chistka.analysis.observables import (
     compute,
 )
 from chistka.analysis.saved import find_runs, load_results
-from chistka.errors import ChistkaError
+from chistka.errors import ChistkaError, read_text
 from chistka.results import Results
 
 REQUIRED_COLUMNS = ("id", "observable", "value", "low", "high")
@@ -70,10 +70,15 @@ def _number(text: str | None, column: str, where: str, *, blank: bool) -> float:
     try:
         value = float(text.replace("_", ""))
     except ValueError:
-        raise ChistkaError(f"{where}: column '{column}' is not a number: '{text}'") from None
+        raise ChistkaError(f"{where}: column '{column}' is not a number: {_quoted(text)}") from None
     if not math.isfinite(value):
-        raise ChistkaError(f"{where}: column '{column}' is not a finite number: '{text}'")
+        raise ChistkaError(f"{where}: column '{column}' is not a finite number: {_quoted(text)}")
     return value
+
+
+def _quoted(text: str) -> str:
+    """A cell as quoted in a message, cut short when it is long."""
+    return repr(text) if len(text) <= 60 else f"{text[:40]!r}... ({len(text):,} characters)"
 
 
 def read_targets(path: str | Path) -> pd.DataFrame:
@@ -89,14 +94,27 @@ def read_targets(path: str | Path) -> pd.DataFrame:
             names the file, the row and, for observables, the allowed kinds).
     """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise ChistkaError(f"cannot read targets file '{path}': {exc.strerror or exc}") from None
+    text = read_text(path, "targets file", encoding="utf-8-sig")
     reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        return _read_rows(reader, path)
+    except csv.Error as exc:
+        raise ChistkaError(
+            f"targets file '{path}', line {reader.line_num}: not readable as CSV ({exc})"
+        ) from None
+
+
+def _read_rows(reader: csv.DictReader[str], path: Path) -> pd.DataFrame:
+    """The checked rows of a targets file (see `read_targets`)."""
     header = [h.strip() for h in reader.fieldnames or []]
     if not header:
         raise ChistkaError(f"targets file '{path}' is empty")
+    repeated = sorted({h for h in header if header.count(h) > 1})
+    if repeated:
+        raise ChistkaError(
+            f"targets file '{path}': column {', '.join(repr(h) for h in repeated)} appears "
+            "more than once in the header"
+        )
     reader.fieldnames = header
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
@@ -106,13 +124,25 @@ def read_targets(path: str | Path) -> pd.DataFrame:
             f"found: {', '.join(header)})"
         )
     rows = []
+    first_row: dict[str, int] = {}
     for number, raw in enumerate(reader, start=1):
         if not any((v or "").strip() for v in raw.values() if isinstance(v, str)):
             continue  # a blank line
         where = f"{path}, row {number} (line {reader.line_num})"
+        if None in raw:
+            raise ChistkaError(
+                f"{where}: {len(header) + len(raw[None])} cells for {len(header)} columns (quote "
+                "a cell that holds a comma)"
+            )
         row = {k: (v.strip() if isinstance(v, str) else v) for k, v in raw.items() if k}
         if not row.get("id"):
             raise ChistkaError(f"{where}: column 'id' is empty")
+        if row["id"] in first_row:
+            raise ChistkaError(
+                f"{where}: id '{row['id']}' is given twice (rows {first_row[row['id']]} and "
+                f"{number})"
+            )
+        first_row[row["id"]] = number
         where = f"{where}, id '{row['id']}'"
         try:
             check_name(row.get("observable") or "")

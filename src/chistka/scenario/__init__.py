@@ -1,18 +1,49 @@
-"""Scenarios: the TOML schema, the loader and the built-in scenarios shipped as package data."""
+"""Scenarios: the TOML schema, the loader and the built-in scenarios shipped as package data.
+
+The loader turns every way a scenario file can be malformed (not text, not UTF-8, not TOML, a key
+given twice, nesting too deep, a value of the wrong type, out of range, not finite, a number too
+large for the engine, a name that cannot name an output folder) into one `ScenarioError` whose
+message names the file and the field, before anything is run or written.
+"""
 
 from __future__ import annotations
 
+import re
 import tomllib
+from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
+from pydantic_core import PydanticCustomError
 
-from chistka.errors import ScenarioError, closest
+from chistka.errors import ScenarioError, closest, read_text
 from chistka.scenario.schema import Scenario
 
-__all__ = ["Scenario", "builtin_scenarios", "load_scenario", "scenario_from_dict"]
+__all__ = [
+    "Scenario",
+    "apply_overrides",
+    "builtin_scenarios",
+    "load_scenario",
+    "scenario_from_dict",
+]
+
+MAX_FILE_BYTES = 10 * 2**20
+"""Largest scenario file read (the built-in scenarios are a few tens of kilobytes)."""
+
+MAX_DEPTH = 32
+"""Deepest nesting of tables and arrays a scenario may have (the schema needs five levels)."""
+
+MAX_PERSONS = 10_000_000_000
+"""Largest count of persons a field may hold: more people than have ever been alive at once."""
+
+INT64 = (-(2**63), 2**63 - 1)
+"""Whole numbers must fit in 64 bits, as the engine's arrays hold them."""
+
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+"""A scenario name, which also names its output folder (out/NAME): letters, digits, '.', '_',
+'-', at most 100 characters, starting with a letter or digit."""
 
 
 def _builtin_dir() -> Any:
@@ -41,33 +72,233 @@ def _format_location(loc: tuple[Any, ...]) -> str:
     return text
 
 
+def _shown(value: Any) -> str:
+    """A value as quoted in a message, cut short when it is long."""
+    text = repr(value)
+    if len(text) <= 80:
+        return text
+    return f"{text[:60]}... ({len(value) if isinstance(value, str) else len(text):,} characters)"
+
+
+_UNION_MEMBER = re.compile(r"^(?:float|int|bool|str|(?:dict|list)\[.*\])$")
+"""How pydantic names the member of a union a value was tried against (last part of `loc`)."""
+
+
 def format_validation_error(exc: ValidationError, origin: str) -> str:
-    """One readable message per problem: the field as a dotted path, what is wrong, the value."""
+    """One readable message per problem: the field as a dotted path, what is wrong, the value.
+
+    A value that fits no member of a union (e.g. an event's value: a number, true/false or a
+    table) is one problem, reported with the first member's complaint.
+    """
     lines = []
+    reported: set[str] = set()
     for error in exc.errors(include_url=False):
-        where = _format_location(tuple(error["loc"]))
+        loc = tuple(error["loc"])
+        while loc and isinstance(loc[-1], str) and _UNION_MEMBER.match(loc[-1]):
+            loc = loc[:-1]
+        where = _format_location(loc)
+        if where in reported:
+            continue
+        reported.add(where)
         message = error["msg"]
         if error["type"] not in {"unknown_key", "missing"} and "input" in error:
             value = error["input"]
             if not isinstance(value, dict | list):
-                message += f" (got {value!r})"
+                message += f" (got {_shown(value)})"
         lines.append(f"{where}: {message}" if where else message)
     return f"invalid scenario {origin}:\n  " + "\n  ".join(lines)
 
 
+def _check_raw(data: Mapping[str, Any], origin: str) -> None:
+    """Reject what the schema cannot judge: nesting too deep and whole numbers beyond 64 bits.
+
+    Walks the parsed file without recursion, so that no depth of nesting can overflow the stack.
+    """
+    stack: list[tuple[str, Any, int]] = [("", data, 0)]
+    while stack:
+        where, value, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            parts = re.findall(r"\.?[^.\[]+|\[\d+\]", where)
+            field = "".join(parts[:3]) + "..."
+            raise ScenarioError(
+                f"invalid scenario {origin}:\n  {field}: nested more than {MAX_DEPTH} levels deep"
+            )
+        if isinstance(value, Mapping):
+            for key, item in value.items():
+                stack.append((f"{where}.{key}" if where else str(key), item, depth + 1))
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                stack.append((f"{where}[{i}]", item, depth + 1))
+        elif isinstance(value, int) and not isinstance(value, bool):
+            if not INT64[0] <= value <= INT64[1]:
+                raise ScenarioError(
+                    f"invalid scenario {origin}:\n  {where}: whole number too large (got "
+                    f"{_shown(value)}); numbers must be between -2**63 and 2**63 - 1"
+                )
+
+
+def _check_event_values(data: Mapping[str, Any], origin: str) -> None:
+    """An event sets numbers, true/false or tables: a text would be read as true or false."""
+    events = data.get("events")
+    if not isinstance(events, list):
+        return
+    for i, event in enumerate(events):
+        changes = event.get("set") if isinstance(event, Mapping) else None
+        if not isinstance(changes, Mapping):
+            continue
+        for key, value in changes.items():
+            if isinstance(value, str):
+                raise ScenarioError(
+                    f"invalid scenario {origin}:\n  events[{i}].set.{key}: a value must be a "
+                    f"number, true/false or a table of numbers (got {_shown(value)})"
+                )
+
+
+def _unit(model: type[BaseModel], name: str) -> str:
+    extra = model.model_fields[name].json_schema_extra
+    return str(extra.get("unit", "")) if isinstance(extra, dict) else ""
+
+
+def _check_sizes(node: BaseModel, where: str, lead: str) -> None:
+    """Every count of persons at most `MAX_PERSONS` (the schema bounds them only from below).
+
+    `lead` starts the message (it names the file, or the override).
+    """
+    for name in type(node).model_fields:
+        value = getattr(node, name)
+        path = f"{where}.{name}" if where else name
+        if isinstance(value, BaseModel):
+            _check_sizes(value, path, lead)
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                if isinstance(item, BaseModel):
+                    _check_sizes(item, f"{path}[{i}]", lead)
+        elif (
+            _unit(type(node), name).startswith("persons")
+            and isinstance(value, int | float)
+            and value > MAX_PERSONS
+        ):
+            raise ScenarioError(
+                f"{lead}{path}: {value:.4g} persons is more than {MAX_PERSONS:,} (more people "
+                "than have ever lived at one time)"
+            )
+
+
+def _check_name(scenario: Scenario, origin: str) -> None:
+    name = scenario.scenario.name
+    if not NAME_PATTERN.match(name):
+        raise ScenarioError(
+            f"invalid scenario {origin}:\n  scenario.name: must be 1 to 100 letters, digits, '.', "
+            f"'_' or '-', starting with a letter or digit (it names the output folder out/NAME; "
+            f"got {_shown(name)})"
+        )
+
+
 def scenario_from_dict(data: dict[str, Any], origin: str = "<dict>") -> Scenario:
-    """Validate a scenario given as a dictionary (the parsed TOML)."""
+    """Validate a scenario given as a dictionary (the parsed TOML).
+
+    Raises:
+        ScenarioError: the data does not fit the schema; the message names each bad field.
+    """
+    if not isinstance(data, Mapping):
+        raise ScenarioError(f"invalid scenario {origin}: expected a table of sections")
+    _check_raw(data, origin)
+    _check_event_values(data, origin)
     try:
-        return Scenario.model_validate(data)
+        scenario = Scenario.model_validate(data)
     except ValidationError as exc:
         raise ScenarioError(format_validation_error(exc, origin)) from None
+    _check_name(scenario, origin)
+    lead = f"invalid scenario {origin}:\n  "
+    _check_sizes(scenario, "", lead)
+    for i, event in enumerate(scenario.events):
+        _check_sizes(scenario.with_parameters(event.set), "", f"{lead}events[{i}].set: ")
+    return scenario
+
+
+def apply_overrides(scenario: Scenario, overrides: Mapping[str, Any], where: str) -> Scenario:
+    """The scenario with dotted parameters changed, e.g. ``{'review.noise_sd': 0.5}``.
+
+    The one applier of ``section.field=value`` overrides (sweep ``--set``, free parameters,
+    calibration trials): `Scenario.with_parameters` with its errors turned into a ScenarioError.
+
+    Args:
+        scenario: the scenario to change.
+        overrides: 'section.field' (or 'section.group.field', 'operations.NAME.field') -> value.
+        where: how to name the place of the change in a message (e.g. '--set').
+
+    Raises:
+        ScenarioError: an unknown parameter or a value it does not allow; the message names the
+            parameter once, what is allowed, and the value given.
+    """
+    try:
+        changed = scenario.with_parameters(dict(overrides), where=where)
+    except PydanticCustomError as exc:
+        raise ScenarioError(exc.message()) from None
+    except ValidationError as exc:
+        raise ScenarioError(format_validation_error(exc, where)) from None
+    _check_sizes(changed, "", f"{where}: ")
+    return changed
+
+
+_BARE_OR_QUOTED = r"""(?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*')"""
+_KEY = re.compile(rf"^\s*({_BARE_OR_QUOTED}(?:\s*\.\s*{_BARE_OR_QUOTED})*)\s*=")
+_HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(?:#.*)?$")
+
+
+def _dotted(text: str) -> str:
+    """A TOML key or table name as plain dotted text (quotes removed): '"a". b' -> 'a.b'."""
+    return ".".join(part.strip("\"'") for part in re.findall(_BARE_OR_QUOTED, text))
+
+
+def _repeated_key(text: str) -> str | None:
+    """The first key given twice in one table of a TOML text ('table.key', line numbers), if any.
+
+    tomllib rejects a repeated key without naming it; this line-wise scan (of plain
+    ``key = value`` lines and ``[table]`` headers) finds the key to name in the message.
+    """
+    seen: dict[str, int] = {}
+    tables: dict[str, int] = {}
+    table = ""
+    for number, line in enumerate(text.splitlines(), start=1):
+        header = _HEADER.match(line)
+        if header:
+            table = _dotted(header[2])
+            if header[1] == "[[":
+                inside = table + "."
+                seen = {k: v for k, v in seen.items() if not k.startswith(inside)}
+                tables = {k: v for k, v in tables.items() if not k.startswith(inside)}
+            elif table in tables:
+                return f"table [{table}] (lines {tables[table]} and {number})"
+            else:
+                tables[table] = number
+            continue
+        key = _KEY.match(line)
+        if key:
+            name = _dotted(key[1])
+            full = f"{table}.{name}" if table else name
+            if full in seen:
+                return f"key '{full}' (lines {seen[full]} and {number})"
+            seen[full] = number
+    return None
+
+
+def _with_line(message: str, text: str) -> str:
+    """The parser's message with the line it points at quoted, so that the key is named."""
+    found = re.search(r"at line (\d+)", message)
+    lines = text.splitlines()
+    if found is None or not 0 < int(found[1]) <= len(lines):
+        return message
+    line = lines[int(found[1]) - 1].strip()
+    return f"{message}: {line if len(line) <= 80 else line[:60] + ' ...'}"
 
 
 def load_scenario(ref: str | Path) -> Scenario:
     """Load a scenario by built-in name or from a TOML file path.
 
     Raises:
-        ScenarioError: the file is missing, is not valid TOML, or does not fit the schema.
+        ScenarioError: the file is missing, unreadable, not UTF-8 text, not valid TOML, or does
+            not fit the schema (see the module's docstring).
     """
     text: str
     origin: str
@@ -75,7 +306,8 @@ def load_scenario(ref: str | Path) -> Scenario:
     if path.suffix == ".toml" or path.exists():
         if not path.is_file():
             raise ScenarioError(f"scenario file not found: {path}")
-        text, origin = path.read_text(encoding="utf-8"), f"'{path}'"
+        text = read_text(path, "scenario file", error=ScenarioError, max_bytes=MAX_FILE_BYTES)
+        origin = f"'{path}'"
     else:
         names = builtin_scenarios()
         if str(ref) not in names:
@@ -90,5 +322,15 @@ def load_scenario(ref: str | Path) -> Scenario:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"scenario {origin} is not valid TOML: {exc}") from None
+        repeated = _repeated_key(text) if "Cannot " in str(exc) else None
+        detail = f"{repeated} is given twice" if repeated else _with_line(str(exc), text)
+        raise ScenarioError(f"scenario {origin} is not valid TOML: {detail}") from None
+    except RecursionError:
+        raise ScenarioError(
+            f"scenario {origin} is not a usable TOML file: arrays or tables nested too deeply "
+            f"(a scenario needs at most {MAX_DEPTH} levels)"
+        ) from None
+    except ValueError as exc:  # a whole number of thousands of digits
+        reason = str(exc).split(";")[0]
+        raise ScenarioError(f"scenario {origin} is not a usable TOML file: {reason}") from None
     return scenario_from_dict(data, origin)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+import types
+from typing import Any, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from chistka.errors import did_you_mean
@@ -31,10 +32,35 @@ def param(
     )
 
 
-class StrictModel(BaseModel):
-    """Base model that rejects unknown keys and suggests the closest valid name."""
+def _numeric(annotation: Any) -> bool:
+    """Whether a field holds a number (int or float, possibly optional), not true/false."""
+    if annotation in (int, float):
+        return True
+    if get_origin(annotation) in (Union, types.UnionType):
+        members = [a for a in get_args(annotation) if a is not type(None)]
+        return bool(members) and all(a in (int, float) for a in members)
+    return False
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+class StrictModel(BaseModel):
+    """Base model for scenario sections: strict about keys and about numbers.
+
+    Unknown keys are rejected with the closest valid name suggested; numbers must be finite
+    (no NaN or infinity) and a numeric field refuses true/false, which pydantic would otherwise
+    take as 1 or 0.
+    """
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_truth_value_for_a_number(cls, value: Any, info: ValidationInfo) -> Any:
+        if isinstance(value, bool) and info.field_name is not None:
+            if _numeric(cls.model_fields[info.field_name].annotation):
+                raise PydanticCustomError(
+                    "number_not_bool", "Input should be a number, not true or false"
+                )
+        return value
 
     @model_validator(mode="before")
     @classmethod

@@ -578,17 +578,23 @@ class Scenario(StrictModel):
             section = parts[0]
             if section == "operations":
                 names = [op.name for op in self.operations]
+                if not names:
+                    raise PydanticCustomError(
+                        "unknown_parameter",
+                        "{where}: '{path}': this scenario has no operations to change",
+                        {"where": where, "path": path},
+                    )
                 if len(parts) != 3 or parts[1] not in names:
-                    hint = did_you_mean(parts[1], names) if len(parts) > 1 else ""
+                    hint = did_you_mean(parts[1], names).strip() if len(parts) > 1 else ""
                     raise PydanticCustomError(
                         "unknown_parameter",
                         "{where}: '{path}' should be 'operations.NAME.field' with NAME one of "
-                        "{names}; {hint}",
+                        "{names}{hint}",
                         {
                             "where": where,
                             "path": path,
-                            "names": ", ".join(names) or "(none)",
-                            "hint": hint,
+                            "names": ", ".join(names),
+                            "hint": f"; {hint}" if hint else "",
                         },
                     )
                 index = names.index(parts[1])
@@ -655,25 +661,30 @@ class Scenario(StrictModel):
                 try:
                     new_operations[index] = Operation.model_validate(data)
                 except ValidationError as exc:
-                    detail = "; ".join(e["msg"] for e in exc.errors())
                     raise PydanticCustomError(
                         "bad_parameter",
-                        "{where}: operations.{name}: {detail}",
-                        {"where": where, "name": data["name"], "detail": detail},
+                        "{where}: {detail}",
+                        {"where": where, "detail": _problems(exc, f"operations.{data['name']}")},
                     ) from None
             update["operations"] = new_operations
         for section, data in sections.items():
             try:
                 update[section] = type(getattr(self, section)).model_validate(data)
             except ValidationError as exc:
-                detail = "; ".join(
-                    ".".join(str(p) for p in e["loc"]) + ": " + e["msg"] if e["loc"] else e["msg"]
-                    for e in exc.errors()
-                )
-                changed = ", ".join(p for p in changes if p.split(".")[0] == section)
                 raise PydanticCustomError(
                     "bad_parameter",
-                    "{where}: {changed}: {detail}",
-                    {"where": where, "changed": changed, "detail": f"{section}.{detail}"},
+                    "{where}: {detail}",
+                    {"where": where, "detail": _problems(exc, section)},
                 ) from None
         return self.model_copy(update=update)
+
+
+def _problems(exc: ValidationError, prefix: str) -> str:
+    """The problems of a changed section, each as 'prefix.field: what is wrong (got value)'."""
+    problems = []
+    for error in exc.errors(include_url=False):
+        field = ".".join([prefix, *(str(part) for part in error["loc"])])
+        value = error.get("input")
+        got = "" if isinstance(value, dict | list) or not error["loc"] else f" (got {value!r})"
+        problems.append(f"{field}: {error['msg']}{got}")
+    return "; ".join(problems)
