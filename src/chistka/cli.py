@@ -20,6 +20,7 @@ from rich.table import Table
 from chistka.commands.options import fail
 from chistka.engine import Sim
 from chistka.errors import ChistkaError
+from chistka.outputs import check_run_target
 from chistka.results import Results
 from chistka.scenario import builtin_scenarios, load_scenario
 
@@ -89,14 +90,26 @@ def run(
         Path | None, typer.Option(help="output directory (default: out/SCENARIO)")
     ] = None,
     report: Annotated[bool, typer.Option(help="write report.html")] = True,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="write into a folder that holds other things (beside them; nothing is deleted)",
+        ),
+    ] = False,
 ) -> None:
-    """Run a scenario, print the model against the record, and write the results."""
+    """Run a scenario, print the model against the record, and write the results.
+
+    An earlier run in the output folder is replaced; any other existing target is refused
+    before the run starts (see `chistka.outputs`).
+    """
     try:
         if seed is not None and seed < 0:
             fail(f"--seed must be >= 0 (got {seed})")
         loaded = load_scenario(scenario)
-        sim = Sim(loaded, seed=seed, scale=scale, name=scenario)
         target = out if out is not None else Path("out") / loaded.scenario.name
+        check_run_target(target, force=force)
+        sim = Sim(loaded, seed=seed, scale=scale, name=scenario)
         with Progress(
             TextColumn("[bold]{task.description}"),
             BarColumn(),
@@ -116,7 +129,7 @@ def run(
         console.print(comparison_table(results))
         with console.status("writing results"):
             started = time.perf_counter()
-            results.save(target, report=report)
+            results.save(target, report=report, force=force)
             writing = time.perf_counter() - started
         written = sorted(p.name for p in target.iterdir())
         console.print(f"wrote {target}/: {', '.join(written)}")

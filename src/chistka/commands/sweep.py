@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -24,6 +24,9 @@ from rich.progress import (
 
 from chistka.commands.options import fail, interrupted
 from chistka.errors import ChistkaError
+
+if TYPE_CHECKING:
+    from chistka.analysis.ensemble import Placement
 
 console = Console()
 
@@ -147,9 +150,18 @@ def sweep_command(
                 last = f"skipped {done} complete" if run_id is None and done else run_id or ""
                 progress.update(task, completed=done, total=total, last=last)
 
+            placements: list[Placement] = []
             run_ensemble(
-                specs, target, n_jobs=n_jobs, dask_address=dask, resume=resume, progress=advance
+                specs,
+                target,
+                n_jobs=n_jobs,
+                dask_address=dask,
+                resume=resume,
+                progress=advance,
+                placed=placements.append,
             )
+        if placements:
+            console.print(where_they_ran(placements), highlight=False, soft_wrap=True)
         written = ["plan.json"]
         if report:
             from chistka.report.ensemble import write_ensemble_report
@@ -164,6 +176,23 @@ def sweep_command(
         interrupted(
             "complete runs are kept; run the same command with --resume to finish the sweep"
         )
+
+
+def where_they_ran(placements: list[Placement]) -> str:
+    """One line saying which workers (processes, threads) did the runs, and how many each."""
+    by_worker: dict[str, list[Placement]] = {}
+    for placement in placements:
+        by_worker.setdefault(placement.worker, []).append(placement)
+    parts = []
+    for worker, runs in sorted(by_worker.items()):
+        processes = len({p.pid for p in runs})
+        threads = len({(p.pid, p.thread) for p in runs})
+        parts.append(
+            f"{worker}: {len(runs)} run{'s' * (len(runs) != 1)} in {processes} "
+            f"process{'es' * (processes != 1)}, {threads} thread{'s' * (threads != 1)}"
+        )
+    count = len(by_worker)
+    return f"ran on {count} worker{'s' * (count != 1)}: " + "; ".join(parts)
 
 
 def _local(n_jobs: int) -> str:
