@@ -18,11 +18,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from chistka.commands.options import fail
+from chistka.commands.preflight import check_strata, with_scale
 from chistka.engine import Sim
 from chistka.errors import ChistkaError
 from chistka.outputs import check_run_target
 from chistka.results import Results
-from chistka.scenario import builtin_scenarios, load_scenario
+from chistka.scenario import Scenario, builtin_scenarios, load_scenario
 
 app = typer.Typer(
     add_completion=False,
@@ -97,6 +98,15 @@ def run(
             help="write into a folder that holds other things (beside them; nothing is deleted)",
         ),
     ] = False,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            metavar="PARAM=VALUE",
+            help="change one parameter for this run, e.g. review.noise_sd=0.8 or "
+            "operations.NAME.field=...; repeat for more (for several values, use sweep)",
+        ),
+    ] = None,
 ) -> None:
     """Run a scenario, print the model against the record, and write the results.
 
@@ -106,7 +116,8 @@ def run(
     try:
         if seed is not None and seed < 0:
             fail(f"--seed must be >= 0 (got {seed})")
-        loaded = load_scenario(scenario)
+        loaded = apply_set_options(load_scenario(scenario), set_)
+        check_strata(with_scale(loaded, scale))
         target = out if out is not None else Path("out") / loaded.scenario.name
         check_run_target(target, force=force)
         sim = Sim(loaded, seed=seed, scale=scale, name=scenario)
@@ -140,6 +151,30 @@ def run(
         )
     except ChistkaError as exc:
         fail(str(exc))
+
+
+def apply_set_options(loaded: Scenario, options: list[str] | None) -> Scenario:
+    """The scenario with `run --set PARAM=VALUE` changes applied (one value per parameter).
+
+    Raises:
+        ChistkaError: a malformed option, several values for one parameter, an unknown parameter
+            or a value it does not allow (the message names it).
+    """
+    from chistka.analysis.ensemble import apply_overrides
+    from chistka.commands.sweep import parse_set_options
+
+    overrides = {}
+    for path, values in parse_set_options(options).items():
+        if len(values) > 1:
+            raise ChistkaError(
+                f"--set {path}: run takes one value (got {len(values)}); use chistka sweep to "
+                "run several"
+            )
+        overrides[path] = values[0]
+    if not overrides:
+        return loaded
+    where = "--set " + " ".join(f"{p}={v}" for p, v in overrides.items())
+    return apply_overrides(loaded, overrides, where=where)
 
 
 @app.command()

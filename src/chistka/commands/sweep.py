@@ -23,6 +23,7 @@ from rich.progress import (
 )
 
 from chistka.commands.options import fail, interrupted
+from chistka.commands.preflight import check_strata, with_scale
 from chistka.errors import ChistkaError
 
 if TYPE_CHECKING:
@@ -125,6 +126,8 @@ def sweep_command(
         if n_jobs == 0:
             fail("--jobs must not be 0 (-1 for one process per core)")
         specs = plan(scenario, seeds, parse_set_options(set_), scale=scale)
+        for spec in {spec.set_id: spec for spec in specs}.values():
+            check_strata(with_scale(spec.resolved_scenario(), spec.scale))
         name = specs[0].scenario.scenario.name
         target = out if out is not None else Path("out") / f"{name}-sweep"
         sets = len({spec.set_id for spec in specs})
