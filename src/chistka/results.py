@@ -289,7 +289,9 @@ class Results:
             "comparison": comparison.to_dict(orient="records"),
             "comparison_inside": int(comparison["inside"].sum()) if len(comparison) else 0,
             "comparison_rows": len(comparison),
-            "provenance": {k: v for k, v in self.provenance.items() if k != "parameters"},
+            "provenance": {
+                k: v for k, v in self.provenance.items() if k not in ("parameters", "environment")
+            },
         }
 
     @classmethod

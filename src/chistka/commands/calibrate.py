@@ -16,12 +16,18 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from chistka.commands.options import FreeOption, ScaleOption, fail, interrupted
+from chistka.commands.options import (
+    FreeOption,
+    ScaleOption,
+    fail,
+    interrupted,
+    output_console,
+    progress_bar,
+)
 from chistka.commands.preflight import (
     check_observable,
     check_observable_form,
@@ -32,7 +38,7 @@ from chistka.commands.preflight import (
 from chistka.errors import ChistkaError
 from chistka.scenario import Scenario
 
-console = Console()
+console = output_console()
 
 
 def parse_seeds(text: str) -> list[int]:
@@ -138,7 +144,7 @@ def calibrate_command(
         target = out if out is not None else Path("out") / f"{loaded.scenario.name}-calibrate"
         check_output_folder(target)
         url = storage if storage is not None else f"sqlite:///{(target / 'study.db').resolve()}"
-        with Progress(
+        with progress_bar(
             TextColumn("[bold]{task.description}"),
             BarColumn(),
             MofNCompleteColumn(),

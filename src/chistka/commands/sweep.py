@@ -12,24 +12,22 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
-    Progress,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
 
-from chistka.commands.options import fail, interrupted
+from chistka.commands.options import fail, interrupted, output_console, progress_bar
 from chistka.commands.preflight import check_strata, with_scale
 from chistka.errors import ChistkaError
 
 if TYPE_CHECKING:
     from chistka.analysis.ensemble import Placement
 
-console = Console()
+console = output_console()
 
 _TRUE = {"true", "yes", "on"}
 _FALSE = {"false", "no", "off"}
@@ -137,7 +135,7 @@ def sweep_command(
             f"{len(specs) // sets} seeds) on {where} -> {target}/",
             highlight=False,
         )
-        with Progress(
+        with progress_bar(
             TextColumn("[bold]{task.description}"),
             BarColumn(),
             MofNCompleteColumn(),
