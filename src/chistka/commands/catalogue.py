@@ -2,9 +2,10 @@
 
 `chistka scenarios show NAME` prints the resolved scenario (every field, defaults filled in) as
 TOML that loads back to the same scenario, to copy and edit. `chistka params --scenario NAME`
-puts a scenario's values beside the defaults, with the source of each value: the schema's, or
-the comment beside the value in the scenario file (where the built-in scenarios cite the record
-or a document for every historical value).
+puts a scenario's values beside the defaults, with the source of each value: the comment beside
+the value in the scenario file (where the built-in scenarios cite the record or a document, or
+say "calibrated" or "assumption"), else the schema's, and the dated timeline events (with their
+sources) that change it during the run.
 """
 
 from __future__ import annotations
@@ -282,12 +283,19 @@ def params_command(
 
     values: dict[str, Any] = {}
     comments: dict[str, str] = {}
+    timeline: dict[str, list[str]] = {}
     if scenario is not None:
         try:
-            values = load_scenario(scenario).model_dump(mode="python")
+            loaded = load_scenario(scenario)
             comments = field_comments(scenario_text(scenario))
         except ChistkaError as exc:
             fail(str(exc))
+        values = loaded.model_dump(mode="python")
+        for event in loaded.events:
+            for key in event.set:
+                timeline.setdefault(key, []).append(
+                    f"{event.date}" + (f" ({event.source})" if event.source else "")
+                )
     title = "Scenario fields" + (f": {scenario} beside the defaults" if scenario else "")
     table = Table(title=escape(title))
     columns = ["field", "default"] + (["value"] if scenario else [])
@@ -298,6 +306,12 @@ def params_command(
         if section and not info.path.startswith(section):
             continue
         source = _comment_for(comments, info.path) or info.source
+        if info.path in timeline:
+            dates = timeline[info.path]
+            more = f" and {len(dates) - 2} more" if len(dates) > 2 else ""
+            source = "; ".join(
+                filter(None, [source, "set by the timeline on " + "; ".join(dates[:2]) + more])
+            )
         row = [escape(info.path), escape(info.default)]
         if scenario:
             value = _shown(_value_at(values, info.path))
