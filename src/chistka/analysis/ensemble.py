@@ -533,12 +533,6 @@ def connect_dask(address: str) -> Any:
     return client
 
 
-def dask_capacity(client: Any) -> tuple[int, int]:
-    """The workers and the threads of all workers of the cluster behind a Dask client."""
-    workers = client.scheduler_info().get("workers", {})
-    return len(workers), sum(int(w.get("nthreads", 0)) for w in workers.values())
-
-
 def _execute_dask(specs: list[RunSpec], target: str, client: Any) -> Iterator[Placement]:
     """Submit every run to the cluster's workers (never run in this process) and yield each."""
     from dask.distributed import as_completed
