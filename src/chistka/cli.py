@@ -178,7 +178,7 @@ def apply_set_options(loaded: Scenario, options: list[str] | None) -> Scenario:
         ChistkaError: a malformed option, several values for one parameter, an unknown parameter
             or a value it does not allow (the message names it).
     """
-    from chistka.analysis.ensemble import apply_overrides
+    from chistka.analysis.ensemble import apply_overrides, format_value
     from chistka.commands.sweep import parse_set_options
 
     overrides = {}
@@ -191,7 +191,7 @@ def apply_set_options(loaded: Scenario, options: list[str] | None) -> Scenario:
         overrides[path] = values[0]
     if not overrides:
         return loaded
-    where = "--set " + " ".join(f"{p}={v}" for p, v in overrides.items())
+    where = "--set " + " ".join(f"{p}={format_value(v)}" for p, v in overrides.items())
     return apply_overrides(loaded, overrides, where=where)
 
 
