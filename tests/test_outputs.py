@@ -131,6 +131,17 @@ def test_written_folders_are_readable_by_others(tiny_results, tmp_path):
     assert stat.S_IMODE(path.stat().st_mode) == 0o755
 
 
+def test_a_link_is_never_replaced(tiny_results, tmp_path):
+    real = tmp_path / "real"
+    real.mkdir()
+    (real / "data.csv").write_text("mine")
+    link = tmp_path / "link"
+    link.symlink_to(real)
+    with pytest.raises(ChistkaError, match="is a link"):
+        tiny_results.save(link, report=False, force=True)
+    assert link.is_symlink() and (real / "data.csv").read_text() == "mine"
+
+
 def test_atomic_directory_refuses_before_the_block(tmp_path):
     target = tmp_path / "x"
     target.write_text("mine")

@@ -88,7 +88,12 @@ def check_run_target(target: str | Path, *, force: bool = False) -> None:
         )
     if not path.exists() and not path.is_symlink():
         return
-    if path.is_symlink() or not path.is_dir():
+    if path.is_symlink():
+        raise ChistkaError(
+            f"--out {target}: is a link; chistka will not replace it (give the folder it points "
+            "to, or a new folder)"
+        )
+    if not path.is_dir():
         raise ChistkaError(
             f"--out {target}: exists and is not a folder; chistka will not replace it "
             "(give a new folder)"
