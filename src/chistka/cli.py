@@ -20,7 +20,7 @@ from chistka.commands.options import fail, output_console, progress_bar
 from chistka.commands.preflight import check_strata, with_scale
 from chistka.engine import Sim
 from chistka.errors import ChistkaError
-from chistka.outputs import check_run_target
+from chistka.outputs import RUN_FILES, check_run_target
 from chistka.results import Results
 from chistka.scenario import Scenario, load_scenario
 
@@ -160,7 +160,7 @@ def run(
             started = time.perf_counter()
             results.save(target, report=report, force=force)
             writing = time.perf_counter() - started
-        written = sorted(p.name for p in target.iterdir())
+        written = sorted(p.name for p in target.iterdir() if p.name in RUN_FILES)
         console.print(f"wrote {target}/: {', '.join(written)}")
         console.print(
             f"{len(results.events['person']):,} events; "
