@@ -160,6 +160,7 @@ def test_atomic_directory_keeps_previous_output_on_failure(tmp_path):
     target = tmp_path / "out"
     with atomic_directory(target) as tmp:
         (tmp / "summary.json").write_text("{}")
+        (tmp / "provenance.json").write_text("{}")  # what marks an earlier run
     with pytest.raises(RuntimeError), atomic_directory(target) as tmp:
         (tmp / "summary.json").write_text("partial")
         raise RuntimeError("killed mid-write")

@@ -1,4 +1,4 @@
-"""Command-line interface: `chistka run | scenarios`.
+"""Command-line interface: `chistka run`, and the other commands registered from `commands/`.
 
 Bad input (a malformed scenario, an unknown key, a value out of range, a missing file) is reported
 as one clear message naming the field, with exit status 2, no traceback, and no output left
@@ -13,22 +13,43 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from chistka.commands.options import fail
+from chistka.commands.options import fail, output_console, progress_bar
+from chistka.commands.preflight import check_strata, with_scale
 from chistka.engine import Sim
 from chistka.errors import ChistkaError
+from chistka.outputs import RUN_FILES, check_run_target
 from chistka.results import Results
-from chistka.scenario import builtin_scenarios, load_scenario
+from chistka.scenario import Scenario, load_scenario
 
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     help="chistka: agent-based simulator of the Soviet party purges and the Great Terror.",
 )
-console = Console()
+console = output_console()
+
+
+def _version(value: bool) -> None:
+    if value:
+        from chistka import __version__
+
+        typer.echo(f"chistka {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="print the version and exit"
+        ),
+    ] = False,
+) -> None:
+    """chistka: agent-based simulator of the Soviet party purges and the Great Terror."""
 
 
 def _format(value: float, observable: str) -> str:
@@ -89,22 +110,43 @@ def run(
         Path | None, typer.Option(help="output directory (default: out/SCENARIO)")
     ] = None,
     report: Annotated[bool, typer.Option(help="write report.html")] = True,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="write into a folder that holds other things (beside them; nothing is deleted)",
+        ),
+    ] = False,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            metavar="PARAM=VALUE",
+            help="change one parameter for this run, e.g. review.noise_sd=0.8 or "
+            "operations.NAME.field=...; repeat for more (for several values, use sweep)",
+        ),
+    ] = None,
 ) -> None:
-    """Run a scenario, print the model against the record, and write the results."""
+    """Run a scenario, print the model against the record, and write the results.
+
+    An earlier run in the output folder is replaced; any other existing target is refused
+    before the run starts (see `chistka.outputs`).
+    """
     try:
         if seed is not None and seed < 0:
             fail(f"--seed must be >= 0 (got {seed})")
-        loaded = load_scenario(scenario)
-        sim = Sim(loaded, seed=seed, scale=scale, name=scenario)
+        loaded = apply_set_options(load_scenario(scenario), set_)
+        check_strata(with_scale(loaded, scale))
         target = out if out is not None else Path("out") / loaded.scenario.name
-        with Progress(
+        check_run_target(target, force=force)
+        sim = Sim(loaded, seed=seed, scale=scale, name=scenario)
+        with progress_bar(
             TextColumn("[bold]{task.description}"),
             BarColumn(),
             MofNCompleteColumn(),
             TextColumn("days"),
             TimeElapsedColumn(),
             console=console,
-            transient=False,
         ) as progress:
             task = progress.add_task(f"{loaded.scenario.name} (seed {sim.seed})", total=None)
 
@@ -116,9 +158,9 @@ def run(
         console.print(comparison_table(results))
         with console.status("writing results"):
             started = time.perf_counter()
-            results.save(target, report=report)
+            results.save(target, report=report, force=force)
             writing = time.perf_counter() - started
-        written = sorted(p.name for p in target.iterdir())
+        written = sorted(p.name for p in target.iterdir() if p.name in RUN_FILES)
         console.print(f"wrote {target}/: {', '.join(written)}")
         console.print(
             f"{len(results.events['person']):,} events; "
@@ -129,15 +171,28 @@ def run(
         fail(str(exc))
 
 
-@app.command()
-def scenarios() -> None:
-    """List the built-in scenarios."""
-    table = Table(title="Built-in scenarios")
-    table.add_column("name")
-    table.add_column("description")
-    for name, description in builtin_scenarios().items():
-        table.add_row(name, description)
-    console.print(table)
+def apply_set_options(loaded: Scenario, options: list[str] | None) -> Scenario:
+    """The scenario with `run --set PARAM=VALUE` changes applied (one value per parameter).
+
+    Raises:
+        ChistkaError: a malformed option, several values for one parameter, an unknown parameter
+            or a value it does not allow (the message names it).
+    """
+    from chistka.analysis.ensemble import apply_overrides, format_value
+    from chistka.commands.sweep import parse_set_options
+
+    overrides = {}
+    for path, values in parse_set_options(options).items():
+        if len(values) > 1:
+            raise ChistkaError(
+                f"--set {path}: run takes one value (got {len(values)}); use chistka sweep to "
+                "run several"
+            )
+        overrides[path] = values[0]
+    if not overrides:
+        return loaded
+    where = "--set " + " ".join(f"{p}={format_value(v)}" for p, v in overrides.items())
+    return apply_overrides(loaded, overrides, where=where)
 
 
 @app.command()
@@ -209,36 +264,24 @@ def _number(value: float | None) -> str:
     return f"{value:,.0f}" if abs(value) >= 10 else f"{value:g}"
 
 
-@app.command()
-def params(
-    section: Annotated[
-        str | None, typer.Argument(help="only fields whose path starts with this, e.g. 'arrest'")
-    ] = None,
-) -> None:
-    """List every scenario field: default, unit or range, description and source."""
-    from chistka.scenario.reference import fields
-
-    table = Table(title="Scenario fields")
-    for column in ("field", "default", "unit / range", "description"):
-        table.add_column(column, overflow="fold")
-    shown = 0
-    for info in fields():
-        if section and not info.path.startswith(section):
-            continue
-        description = info.description + (f" (source: {info.source})" if info.source else "")
-        table.add_row(info.path, info.default, info.allowed, description)
-        shown += 1
-    if shown == 0:
-        fail(f"no scenario field starts with '{section}'")
-    console.print(table)
-
-
 from chistka.commands.calibrate import calibrate_command  # noqa: E402
+from chistka.commands.catalogue import (  # noqa: E402
+    observables_command,
+    params_command,
+    scenarios_app,
+)
+from chistka.commands.compare import compare_command  # noqa: E402
+from chistka.commands.report import report_command  # noqa: E402
 from chistka.commands.sensitivity import sensitivity_command  # noqa: E402
 from chistka.commands.sweep import sweep_command  # noqa: E402
 from chistka.commands.validate import validate_command  # noqa: E402
 
 app.command("sweep")(sweep_command)
+app.add_typer(scenarios_app, name="scenarios")
+app.command("params")(params_command)
+app.command("observables")(observables_command)
+app.command("report")(report_command)
+app.command("compare")(compare_command)
 app.command("calibrate")(calibrate_command)
 app.command("sensitivity")(sensitivity_command)
 app.command("validate")(validate_command)

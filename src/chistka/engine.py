@@ -29,6 +29,7 @@ from chistka.mechanisms.sentencing import Sentencing
 from chistka.mechanisms.show_trials import ShowTrials
 from chistka.network import Network
 from chistka.people import ids_in, stratum_ranges, synthesise
+from chistka.provenance import environment
 from chistka.results import Results
 from chistka.rng import normalise_seed, stream
 from chistka.scenario import Scenario, load_scenario
@@ -214,6 +215,7 @@ class Sim:
             "seed": self.seed,
             "scale": self.scenario.population.scale,
             "package_version": __version__,
+            "environment": environment(),
             "parameters": self.scenario.model_dump(mode="json"),
         }
         operations = next((m for m in mechanisms if isinstance(m, Operations)), None)

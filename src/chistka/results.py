@@ -1,20 +1,14 @@
 """Results of a run: daily counts (tidy table), event log (Parquet), campaigns, summary, provenance.
 
 Counts are kept per agent and reported per represented person (divided by the run's scale).
-Writing is atomic: files go to a temporary directory next to the target, which is moved into
-place only when everything has been written.
+Writing is atomic and never deletes what chistka did not write (see `chistka.outputs`).
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
 import math
-import os
-import shutil
-import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from chistka.outputs import atomic_directory
 from chistka.people import Fate, Status
 from chistka.record import compared_observables, get
 from chistka.scenario.schema import COHORTS, ORIGINS
@@ -294,7 +289,9 @@ class Results:
             "comparison": comparison.to_dict(orient="records"),
             "comparison_inside": int(comparison["inside"].sum()) if len(comparison) else 0,
             "comparison_rows": len(comparison),
-            "provenance": {k: v for k, v in self.provenance.items() if k != "parameters"},
+            "provenance": {
+                k: v for k, v in self.provenance.items() if k not in ("parameters", "environment")
+            },
         }
 
     @classmethod
@@ -305,10 +302,15 @@ class Results:
         return load_results(run_dir)
 
     # --- writing -----------------------------------------------------------------------------
-    def save(self, out_dir: str | Path, *, report: bool = True) -> Path:
-        """Write the Parquet tables, summary.json, provenance.json (and report.html) atomically."""
+    def save(self, out_dir: str | Path, *, report: bool = True, force: bool = False) -> Path:
+        """Write the Parquet tables, summary.json, provenance.json (and report.html) atomically.
+
+        An earlier run in `out_dir` is replaced; anything else there is refused (a ChistkaError)
+        unless `force`, which writes the run beside it. Nothing chistka did not write is deleted
+        (see `chistka.outputs`).
+        """
         out_dir = Path(out_dir)
-        with atomic_directory(out_dir) as tmp:
+        with atomic_directory(out_dir, force=force) as tmp:
             self.to_frame().to_parquet(tmp / "daily.parquet", index=False)
             self.events_frame().to_parquet(tmp / "events.parquet", index=False)
             self.campaigns().to_parquet(tmp / "campaigns.parquet", index=False)
@@ -340,26 +342,3 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, dt.date | pd.Timestamp):
         return str(value)
     return value
-
-
-@contextlib.contextmanager
-def atomic_directory(target: Path) -> Iterator[Path]:
-    """A temporary directory that replaces `target` only if the block finishes without error.
-
-    On error the temporary directory is removed and `target` is left as it was (or absent).
-    """
-    target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
-    try:
-        yield tmp
-        if target.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
-            os.replace(target, old / "previous")
-            os.replace(tmp, target)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise

@@ -154,8 +154,16 @@ def _fingerprint(
         "targets": ", ".join(targets["id"].astype(str)),
         "free": ", ".join(p.path for p in free),
         "seeds": ", ".join(str(s) for s in seeds),
-        "scale": "scenario's" if scale is None else f"{scale:g}",
+        "scale": _OWN_SCALE if scale is None else f"{scale:g}",
     }
+
+
+_OWN_SCALE = "scenario's"
+"""How a study records that it runs at the scenario's own scale (no --scale)."""
+
+
+def _scale_words(recorded: str) -> str:
+    return "the scenario's own scale" if recorded == _OWN_SCALE else f"scale {recorded}"
 
 
 def _suggest(trial: optuna.Trial, parameter: FreeParameter) -> float | int:
@@ -222,6 +230,15 @@ def recover_killed_trials(study: optuna.Study) -> list[int]:
     return failed
 
 
+def _seed_values(
+    fitted: Scenario, seed: int, scale: float | None, name: str, targets: pd.DataFrame
+) -> np.ndarray:
+    """The targets' observables in one run of one seed (a top-level function for joblib)."""
+    from chistka.engine import Sim
+
+    return run_values(Sim(fitted, seed=seed, scale=scale, name=name).run(), targets)
+
+
 def evaluate(
     scenario: Scenario,
     params: dict[str, Any],
@@ -229,21 +246,26 @@ def evaluate(
     seeds: Sequence[int],
     scale: float | None,
     name: str,
+    n_jobs: int = 1,
 ) -> tuple[float, np.ndarray]:
     """The loss of a parameter set, and the model values of the targets (mean over the seeds).
+
+    The seeds run in `n_jobs` local processes (joblib; 1: one after the other). Each run
+    depends only on its seed, so the loss is the same for any `n_jobs`.
 
     Raises:
         ChistkaError: none of the targets can be computed from the run, or a bad value.
     """
-    from chistka.engine import Sim
-
     fitted = as_start_event(scenario, params, note=FITTED_NOTE)
-    values = np.vstack(
-        [
-            run_values(Sim(fitted, seed=seed, scale=scale, name=name).run(), targets)
-            for seed in seeds
-        ]
-    )
+    if n_jobs == 1 or len(seeds) == 1:
+        rows = [_seed_values(fitted, seed, scale, name, targets) for seed in seeds]
+    else:
+        from joblib import Parallel, delayed
+
+        rows = Parallel(n_jobs=min(len(seeds), n_jobs) if n_jobs > 0 else n_jobs)(
+            delayed(_seed_values)(fitted, seed, scale, name, targets) for seed in seeds
+        )
+    values = np.vstack(rows)
     covered = ~np.isnan(values).any(axis=0)
     if not covered.any():
         raise ChistkaError(
@@ -267,6 +289,7 @@ def calibrate(
     scale: float | None = None,
     free_path: str | Path | None = None,
     progress: CalibrationProgress | None = None,
+    n_jobs: int = 1,
 ) -> CalibrationResult:
     """Fit the scenario's free parameters to the targets (see the module's docstring).
 
@@ -282,6 +305,9 @@ def calibrate(
         scale: agents per represented person, overriding the scenario's.
         free_path: the free-parameter file (default: see `chistka.analysis.free.load_free`).
         progress: called after each trial.
+        n_jobs: local processes for the seeds of each trial (-1: one per core). Trials stay
+            one after the other, so the sampler sees the same history and the study is the same
+            for any `n_jobs` (common random numbers: every trial runs the same seeds).
 
     Raises:
         ChistkaError: a bad scenario, targets file, free-parameter file, number of trials or
@@ -326,6 +352,14 @@ def calibrate(
     except Exception as exc:  # sqlalchemy and optuna raise many kinds
         raise ChistkaError(f"cannot open study '{name}' in storage '{storage}': {exc}") from None
     if study.user_attrs.get("fingerprint") not in (None, attrs["fingerprint"]):
+        made = study.user_attrs.get("scale")
+        if made not in (None, attrs["scale"]):
+            hint = "without --scale" if made == _OWN_SCALE else f"with --scale {made}"
+            raise ChistkaError(
+                f"study '{name}' in '{storage}' was made at {_scale_words(made)}, not at "
+                f"{_scale_words(attrs['scale'])}: run {hint} to resume it, or give another "
+                "study name or storage"
+            )
         raise ChistkaError(
             f"study '{name}' in '{storage}' was made with another scenario, targets, free "
             f"parameters, seeds or scale ({study.user_attrs.get('free')}; seeds "
@@ -343,7 +377,7 @@ def calibrate(
     def objective(trial: optuna.Trial) -> float:
         trial.set_user_attr(PROCESS_ATTR, this_process())
         params = {p.path: _suggest(trial, p) for p in free}
-        loss, model = evaluate(scenario, params, targets, seeds, scale, ref)
+        loss, model = evaluate(scenario, params, targets, seeds, scale, ref, n_jobs)
         trial.set_user_attr(
             "model",
             {
@@ -426,18 +460,25 @@ def fitted_event_text(
     trials: int,
     seeds: Sequence[int],
     when: dt.date | None = None,
+    scale: float | None = None,
 ) -> str:
-    """The TOML of the ``[[events]]`` entry that sets the fitted parameters on the first day."""
+    """The TOML of the ``[[events]]`` entry that sets the fitted parameters on the first day.
+
+    The scale the parameters were fitted at (default: the scenario's) is recorded in a comment
+    and in the event's source, since a fit at one scale need not hold at another.
+    """
     when = when or dt.date.today()
+    scale = scenario.population.scale if scale is None else scale
     settings = ", ".join(f"{_toml_string(k)} = {_toml_value(v)}" for k, v in params.items())
     source = (
         f"chistka calibrate on {when.isoformat()}: targets {Path(targets_path).name}, "
         f"mean squared log error {loss:.6g}, {trials} trials, seeds "
-        f"{', '.join(str(s) for s in seeds)}"
+        f"{', '.join(str(s) for s in seeds)}, population.scale {scale:g}"
     )
     return (
         "\n# Fitted by chistka calibrate on "
         f"{when.isoformat()} against {targets_path}\n"
+        f"# at population.scale = {scale:g} (agents per represented person).\n"
         f"# (mean squared log error {loss:.6g} over {trials} trials). The event sets the fitted\n"
         "# parameters on the first day, after the scenario's own events of that day; later\n"
         "# events that set the same parameters still apply on their dates.\n"
@@ -472,6 +513,7 @@ def write_fitted_scenario(
         trials=len(result.trials),
         seeds=result.seeds,
         when=when,
+        scale=result.scale,
     )
     import tomllib
 

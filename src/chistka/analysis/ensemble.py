@@ -5,12 +5,13 @@
 with a stable id such as ``p000-s001``. The same seeds are used for every parameter set (common
 random numbers), so that differences between sets are not seed noise.
 
-`run_ensemble` runs them on all local cores with joblib (loky processes by default), or on an
-existing Dask cluster through joblib's Dask backend, and writes each run into its own directory
-of the output directory (atomically, by `Results.save`), with a ``plan.json`` at the top that
-records the scenario and the runs. A run depends only on its scenario, parameters and seed, so
-the results are the same whether the runs are done one after the other, in local processes or on
-a cluster. A sweep that was stopped can be resumed: complete runs are kept, the others run again.
+`run_ensemble` runs them on all local cores with joblib (loky processes by default), or on the
+workers of an existing Dask cluster (submitted through its dask.distributed client), and writes
+each run into its own directory of the output directory (atomically, by `Results.save`), with
+a ``plan.json`` at the top that records the scenario and the runs. A run depends only on its
+scenario, parameters and seed, so the results are the same whether the runs are done one after
+the other, in local processes or on a cluster. A sweep that was stopped can be resumed: complete
+runs are kept, the others run again.
 """
 
 from __future__ import annotations
@@ -22,7 +23,10 @@ import numbers
 import os
 import re
 import shutil
+import socket
 import tempfile
+import threading
+import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -250,6 +254,28 @@ def _exit_if_orphaned(parent: int | None) -> None:
         os._exit(1)
 
 
+@dataclass(frozen=True)
+class Placement:
+    """Where a run was done: worker (a Dask worker's address, else the host), process, thread."""
+
+    run_id: str
+    worker: str
+    pid: int
+    thread: int
+
+
+def run_placed(spec: RunSpec, out_dir: str, parent: int | None = None) -> Placement:
+    """`run_spec`, returning where it ran, so that a sweep can show which workers did the runs."""
+    run_id = run_spec(spec, out_dir, parent)
+    try:
+        from distributed import get_worker
+
+        worker = str(get_worker().address)
+    except (ImportError, ValueError):
+        worker = socket.gethostname()
+    return Placement(run_id, worker, os.getpid(), threading.get_ident())
+
+
 def plan_document(specs: Sequence[RunSpec]) -> dict[str, Any]:
     """What plan.json holds: the scenario (before overrides), the parameter sets and the runs."""
     first = specs[0]
@@ -310,6 +336,7 @@ def run_ensemble(
     dask_address: str | None = None,
     resume: bool = False,
     progress: SweepProgress | None = None,
+    placed: Callable[[Placement], None] | None = None,
 ) -> list[Path]:
     """Run an ensemble's runs in parallel and write each to ``out_dir/RUN_ID``.
 
@@ -318,11 +345,16 @@ def run_ensemble(
         out_dir: the ensemble's directory; plan.json goes at its top.
         n_jobs: local worker processes (-1: one per core; 1: one after the other in this
             process). Ignored with `dask_address`: Dask uses all its workers' threads.
-        dask_address: the scheduler of a running Dask cluster (e.g. 'tcp://host:8786'); its
-            workers need chistka installed and must see `out_dir` (a shared filesystem).
+        dask_address: the scheduler of a running Dask cluster (e.g. 'tcp://host:8786'); each
+            run is submitted to its workers with the Dask client (none runs in this process).
+            The workers need chistka installed and must see `out_dir` (a shared filesystem).
+            The cluster is reached (with a worker) before anything is written, so a failed
+            connection leaves nothing behind.
         resume: finish a sweep that was stopped: keep complete runs, run the others again.
             Without it, a directory that already holds a sweep is an error.
         progress: called as progress(done, total, run_id), see `SweepProgress`.
+        placed: called with each finished run's `Placement` (which worker, process and thread
+            did it), to show where the runs went.
 
     Returns:
         The run directories, in the order of `specs`.
@@ -337,8 +369,7 @@ def run_ensemble(
     if n_jobs == 0:
         raise ChistkaError("--jobs must not be 0 (-1 for one process per core)")
     out_dir = Path(out_dir).expanduser().resolve()
-    if out_dir.exists() and not out_dir.is_dir():
-        raise ChistkaError(f"--out {out_dir} exists and is not a directory")
+    check_ensemble_target(out_dir)
     document = plan_document(specs)
     existing = read_plan(out_dir)
     if existing is not None:
@@ -348,27 +379,62 @@ def run_ensemble(
                 "choose another --out"
             )
         _check_same_plan(existing, document, out_dir)
-    run_ids = [spec.run_id for spec in specs]
-    remove_leftovers(out_dir, run_ids)
-    _write_json_atomic(out_dir / PLAN_FILE, document)
-    todo = [s for s in specs if not (resume and is_complete(out_dir / s.run_id))]
-    done = len(specs) - len(todo)
-    if progress is not None:
-        progress(done, len(specs), None)
-    if todo:
-        runs = _execute(todo, out_dir, n_jobs=n_jobs, dask_address=dask_address)
-        with contextlib.closing(runs):
-            for run_id in runs:
-                if not is_complete(out_dir / run_id):
-                    raise ChistkaError(
-                        f"run {run_id} finished but {out_dir / run_id} is missing here: the "
-                        "workers must write to a filesystem this machine sees (give --out on a "
-                        "shared disk)"
-                    )
-                done += 1
-                if progress is not None:
-                    progress(done, len(specs), run_id)
+    client = connect_dask(dask_address) if dask_address is not None else None
+    with contextlib.ExitStack() as stack:
+        if client is not None:
+            stack.callback(client.close)
+        run_ids = [spec.run_id for spec in specs]
+        remove_leftovers(out_dir, run_ids)
+        _write_json_atomic(out_dir / PLAN_FILE, document)
+        todo = [s for s in specs if not (resume and is_complete(out_dir / s.run_id))]
+        done = len(specs) - len(todo)
+        if progress is not None:
+            progress(done, len(specs), None)
+        if todo:
+            runs = _execute(todo, out_dir, n_jobs=n_jobs, client=client)
+            with contextlib.closing(runs):
+                for placement in runs:
+                    run_id = placement.run_id
+                    if not is_complete(out_dir / run_id):
+                        raise ChistkaError(
+                            f"run {run_id} finished but {out_dir / run_id} is missing here: the "
+                            "workers must write to a filesystem this machine sees (give --out on "
+                            "a shared disk)"
+                        )
+                    done += 1
+                    if placed is not None:
+                        placed(placement)
+                    if progress is not None:
+                        progress(done, len(specs), run_id)
     return [out_dir / run_id for run_id in run_ids]
+
+
+def check_ensemble_target(out_dir: Path) -> None:
+    """Refuse an ensemble directory that chistka could only use beside or over others' data.
+
+    Accepted: a path that does not exist, an empty folder, or one holding a sweep (plan.json).
+
+    Raises:
+        ChistkaError: a file, the current directory or one above it, or a folder that holds
+            other things and no sweep.
+    """
+    here = Path.cwd().resolve()
+    if out_dir == here or out_dir in here.parents:
+        raise ChistkaError(
+            f"--out {out_dir}: is the current directory or one above it; give a new folder"
+        )
+    if not out_dir.exists():
+        return
+    if not out_dir.is_dir():
+        raise ChistkaError(f"--out {out_dir} exists and is not a directory")
+    if (out_dir / PLAN_FILE).is_file():
+        return
+    names = sorted(entry.name for entry in out_dir.iterdir())
+    if names:
+        shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+        raise ChistkaError(
+            f"--out {out_dir}: holds {shown} and no sweep ({PLAN_FILE}); give a new or empty folder"
+        )
 
 
 def _check_specs(specs: list[RunSpec]) -> None:
@@ -419,27 +485,31 @@ def _write_json_atomic(path: Path, data: dict[str, Any]) -> None:
 
 
 def _execute(
-    specs: list[RunSpec], out_dir: Path, *, n_jobs: int, dask_address: str | None
-) -> Iterator[str]:
-    """Run the specs; yield each run id as its run is written (in the order they finish)."""
+    specs: list[RunSpec], out_dir: Path, *, n_jobs: int, client: Any | None
+) -> Iterator[Placement]:
+    """Run the specs; yield where each run was done as it is written (in the order they finish)."""
     target = str(out_dir)
-    if dask_address is not None:
-        yield from _execute_dask(specs, target, dask_address, n_jobs)
+    if client is not None:
+        yield from _execute_dask(specs, target, client)
         return
     if n_jobs == 1:
         for spec in specs:
-            yield run_spec(spec, target)
+            yield run_placed(spec, target)
         return
     import joblib
 
     parallel = joblib.Parallel(n_jobs=n_jobs, return_as="generator_unordered", batch_size=1)
     sweep = os.getpid()
-    yield from parallel(joblib.delayed(run_spec)(spec, target, sweep) for spec in specs)
+    yield from parallel(joblib.delayed(run_placed)(spec, target, sweep) for spec in specs)
 
 
-def _execute_dask(specs: list[RunSpec], target: str, address: str, n_jobs: int) -> Iterator[str]:
-    import joblib
+def connect_dask(address: str) -> Any:
+    """A dask.distributed Client of the cluster at `address`, once it has at least one worker.
 
+    Raises:
+        ChistkaError: dask.distributed is not installed, the scheduler cannot be reached, or
+            the cluster has no worker after `DASK_WAIT_FOR_WORKERS_S`.
+    """
     try:
         from dask.distributed import Client
     except ImportError:
@@ -450,19 +520,27 @@ def _execute_dask(specs: list[RunSpec], target: str, address: str, n_jobs: int) 
         client = Client(address, timeout=f"{DASK_CONNECT_TIMEOUT_S}s", set_as_default=False)
     except (OSError, TimeoutError, ValueError) as exc:
         raise ChistkaError(f"--dask: cannot connect to the scheduler at {address}: {exc}") from None
-    with client:
-        try:
-            with joblib.parallel_config(
-                backend="dask", client=client, wait_for_workers_timeout=DASK_WAIT_FOR_WORKERS_S
-            ):
-                parallel = joblib.Parallel(
-                    n_jobs=n_jobs, return_as="generator_unordered", batch_size=1
-                )
-                yield from parallel(joblib.delayed(run_spec)(spec, target) for spec in specs)
-        except TimeoutError as exc:
-            if "no worker" not in str(exc):
-                raise
-            raise ChistkaError(
-                f"--dask: the cluster at {address} has no workers after "
-                f"{DASK_WAIT_FOR_WORKERS_S} s ({exc})"
-            ) from None
+    try:
+        client.wait_for_workers(1, timeout=DASK_WAIT_FOR_WORKERS_S)
+    except TimeoutError as exc:
+        client.close()
+        raise ChistkaError(
+            f"--dask: the cluster at {address} has no workers after "
+            f"{DASK_WAIT_FOR_WORKERS_S} s ({exc})"
+        ) from None
+    return client
+
+
+def _execute_dask(specs: list[RunSpec], target: str, client: Any) -> Iterator[Placement]:
+    """Submit every run to the cluster's workers (never run in this process) and yield each."""
+    from dask.distributed import as_completed
+
+    futures = [
+        client.submit(run_placed, spec, target, key=f"chistka-{spec.run_id}-{uuid.uuid4().hex}")
+        for spec in specs
+    ]
+    try:
+        for future in as_completed(futures, loop=client.loop):
+            yield future.result()
+    finally:
+        client.cancel([f for f in futures if not f.done()])

@@ -16,7 +16,7 @@ The parameters are applied as in calibration: a policy event on the scenario's f
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
@@ -121,6 +121,7 @@ def sensitivity(
     scale: float | None = None,
     free_path: str | Path | None = None,
     n_jobs: int = 1,
+    progress: Callable[[int, int], None] | None = None,
 ) -> SensitivityResult:
     """Sensitivity indices of the observables to the free parameters (see the module).
 
@@ -133,6 +134,8 @@ def sensitivity(
         scale: agents per represented person, overriding the scenario's.
         free_path: the free-parameter file (default: see `chistka.analysis.free.load_free`).
         n_jobs: local processes for the runs (joblib; -1: one per core).
+        progress: called as progress(runs_done, runs_total) before the first run and after
+            each.
 
     Raises:
         ChistkaError: an unknown method or observable, a bad n, a bad free-parameter file, or
@@ -168,10 +171,17 @@ def sensitivity(
 
         X = sobol_sample.sample(problem, n, calc_second_order=False, seed=seed)
     points = [_values(free, row) for row in X]
-    rows = Parallel(n_jobs=n_jobs)(
+    runs = Parallel(n_jobs=n_jobs, return_as="generator")(
         delayed(run_point)(scenario, params, observables, seed, scale, str(scenario_ref))
         for params in points
     )
+    rows = []
+    if progress is not None:
+        progress(0, len(points))
+    for row in runs:
+        rows.append(row)
+        if progress is not None:
+            progress(len(rows), len(points))
     Y = np.asarray(rows, dtype=np.float64).reshape(len(points), len(observables))
     for j, name in enumerate(observables):
         if np.isnan(Y[:, j]).any():

@@ -1,7 +1,8 @@
 """`chistka calibrate`: fit a scenario's free parameters to target figures with Optuna.
 
 To be registered in `chistka.cli` as ``chistka calibrate SCENARIO --targets FILE --trials N
-[--storage URL] [--study-name NAME] [--seeds 1,2] [--out DIR] [--scale S] [--free FILE]``.
+[--storage URL] [--study-name NAME] [--seeds 1,2] [--out DIR] [--scale S] [--free FILE]
+[--jobs N]``.
 Prints the best loss and parameters and writes OUT/fitted.toml (the scenario with an event that
 sets the fitted parameters on its first day) and OUT/calibration.html. The study is kept in
 OUT/study.db unless --storage names another (any database URL Optuna accepts, so that several
@@ -15,15 +16,29 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from chistka.commands.options import FreeOption, ScaleOption, fail, interrupted
+from chistka.commands.options import (
+    FreeOption,
+    ScaleOption,
+    fail,
+    interrupted,
+    output_console,
+    progress_bar,
+)
+from chistka.commands.preflight import (
+    check_observable,
+    check_observable_form,
+    check_output_folder,
+    check_strata,
+    with_scale,
+)
 from chistka.errors import ChistkaError
+from chistka.scenario import Scenario
 
-console = Console()
+console = output_console()
 
 
 def parse_seeds(text: str) -> list[int]:
@@ -40,6 +55,38 @@ def parse_seeds(text: str) -> list[int]:
     if any(s < 0 for s in seeds) or len(set(seeds)) != len(seeds):
         raise ChistkaError(f"--seeds: expected distinct non-negative integers (got '{text}')")
     return seeds
+
+
+def check_calibration(scenario: str, targets: Path, scale: float | None) -> Scenario:
+    """The scenario, once the scale and the targets have been checked (before any run).
+
+    Targets outside the scenario (other years, campaigns or operations) are allowed, as a file
+    of targets may serve several scenarios, but at least one must lie inside it.
+
+    Raises:
+        ChistkaError: a scale at which a stratum is empty, a malformed target, or no target the
+            scenario's runs could give.
+    """
+    from chistka.analysis.validate import read_targets
+    from chistka.scenario import load_scenario
+
+    loaded = load_scenario(scenario)
+    check_strata(with_scale(loaded, scale))
+    table = read_targets(targets)
+    reasons = []
+    for row in table.itertuples(index=False):
+        where = f"{targets}, id '{row.id}'"
+        check_observable_form(row.observable, where)
+        try:
+            check_observable(row.observable, loaded, where)
+        except ChistkaError as exc:
+            reasons.append(str(exc))
+    if len(reasons) == len(table):
+        raise ChistkaError(
+            f"none of the targets of {targets} lies inside {loaded.scenario.name} "
+            f"({loaded.scenario.start} to {loaded.scenario.end}); first: {reasons[0]}"
+        )
+    return loaded
 
 
 def calibrate_command(
@@ -70,6 +117,15 @@ def calibrate_command(
     study_name: Annotated[
         str | None, typer.Option(help="the study's name in the storage (default: scenario name)")
     ] = None,
+    jobs: Annotated[
+        int,
+        typer.Option(
+            "--jobs",
+            "-j",
+            help="local processes for the seeds of each trial (-1: one per core); the study is "
+            "the same for any number",
+        ),
+    ] = 1,
 ) -> None:
     """Fit a scenario's free parameters to target figures (Optuna TPE, mean squared log error)."""
     from chistka.analysis.calibrate import (
@@ -82,13 +138,13 @@ def calibrate_command(
 
     try:
         seed_list = parse_seeds(seeds)
-        target = out
-        if target is None:
-            from chistka.scenario import load_scenario
-
-            target = Path("out") / f"{load_scenario(scenario).scenario.name}-calibrate"
+        if jobs == 0:
+            raise ChistkaError("--jobs must not be 0 (-1 for one process per core)")
+        loaded = check_calibration(scenario, targets, scale)
+        target = out if out is not None else Path("out") / f"{loaded.scenario.name}-calibrate"
+        check_output_folder(target)
         url = storage if storage is not None else f"sqlite:///{(target / 'study.db').resolve()}"
-        with Progress(
+        with progress_bar(
             TextColumn("[bold]{task.description}"),
             BarColumn(),
             MofNCompleteColumn(),
@@ -113,6 +169,7 @@ def calibrate_command(
                 scale=scale,
                 free_path=free,
                 progress=advance,
+                n_jobs=jobs,
             )
         fitted = write_fitted_scenario(result, target / "fitted.toml")
         report = write_calibration_report(result, target / "calibration.html")

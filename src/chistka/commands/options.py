@@ -2,12 +2,47 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.progress import Progress, ProgressColumn
+
+LOG_WIDTH = 1000
+"""Width of tables written to a file or a log: wide enough that no name is cut or folded."""
+
+
+def output_console() -> Console:
+    """The console of a command's output, as wide as needed when it is not a terminal.
+
+    The terminal's width, or `LOG_WIDTH` when the output goes to a file or a log (and COLUMNS
+    does not say otherwise), so that tables keep full names.
+    """
+    console = Console()
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        return Console(width=LOG_WIDTH)
+    return console
+
+
+@contextlib.contextmanager
+def progress_bar(*columns: str | ProgressColumn, console: Console) -> Iterator[Progress]:
+    """A rich progress bar that is erased if the block fails.
+
+    The error message that follows is then not printed under a bar that looks as if the work
+    went on.
+    """
+    progress = Progress(*columns, console=console)
+    with progress:
+        try:
+            yield progress
+        except BaseException:
+            progress.live.transient = True
+            raise
 
 errors = Console(stderr=True)
 """Where errors and interruptions are reported (standard error)."""

@@ -15,14 +15,33 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
-from chistka.commands.options import FreeOption, ScaleOption, fail
+from chistka.commands.options import (
+    FreeOption,
+    ScaleOption,
+    fail,
+    output_console,
+    progress_bar,
+)
+from chistka.commands.preflight import (
+    check_observable,
+    check_output_folder,
+    check_strata,
+    with_scale,
+)
 from chistka.errors import ChistkaError
+from chistka.scenario import load_scenario
 
-console = Console()
+console = output_console()
 
 
 def _number(value: float) -> str:
@@ -65,9 +84,26 @@ def sensitivity_command(
     )
 
     try:
-        if scale is not None and not 0 < scale <= 1:
-            raise ChistkaError(f"--scale must be in (0, 1] (got {scale})")
-        with console.status(escape(f"sensitivity of {scenario} ({method}, n={n})")):
+        loaded = load_scenario(scenario)
+        check_strata(with_scale(loaded, scale))
+        for name in observable:
+            check_observable(name, loaded, "--observable")
+        target = out if out is not None else Path("out") / f"{loaded.scenario.name}-sensitivity"
+        check_output_folder(target)
+        with progress_bar(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("runs"),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=console,
+        ) as progress:
+            task = progress.add_task(escape(f"{method} n={n} {scenario}"), total=None)
+
+            def advance(done: int, total: int) -> None:
+                progress.update(task, completed=done, total=total)
+
             result = sensitivity(
                 scenario,
                 observable,
@@ -77,12 +113,8 @@ def sensitivity_command(
                 scale=scale,
                 free_path=free,
                 n_jobs=jobs,
+                progress=advance,
             )
-        target = (
-            out
-            if out is not None
-            else Path("out") / (f"{result.scenario.scenario.name}-sensitivity")
-        )
         report = write_sensitivity_report(result, target / "sensitivity.html")
         result.table.to_csv(target / "sensitivity.csv", index=False)
     except ChistkaError as exc:

@@ -9,23 +9,25 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
-    Progress,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
 
-from chistka.commands.options import fail, interrupted
+from chistka.commands.options import fail, interrupted, output_console, progress_bar
+from chistka.commands.preflight import check_strata, with_scale
 from chistka.errors import ChistkaError
 
-console = Console()
+if TYPE_CHECKING:
+    from chistka.analysis.ensemble import Placement
+
+console = output_console()
 
 _TRUE = {"true", "yes", "on"}
 _FALSE = {"false", "no", "off"}
@@ -122,6 +124,8 @@ def sweep_command(
         if n_jobs == 0:
             fail("--jobs must not be 0 (-1 for one process per core)")
         specs = plan(scenario, seeds, parse_set_options(set_), scale=scale)
+        for spec in {spec.set_id: spec for spec in specs}.values():
+            check_strata(with_scale(spec.resolved_scenario(), spec.scale))
         name = specs[0].scenario.scenario.name
         target = out if out is not None else Path("out") / f"{name}-sweep"
         sets = len({spec.set_id for spec in specs})
@@ -131,7 +135,7 @@ def sweep_command(
             f"{len(specs) // sets} seeds) on {where} -> {target}/",
             highlight=False,
         )
-        with Progress(
+        with progress_bar(
             TextColumn("[bold]{task.description}"),
             BarColumn(),
             MofNCompleteColumn(),
@@ -147,9 +151,18 @@ def sweep_command(
                 last = f"skipped {done} complete" if run_id is None and done else run_id or ""
                 progress.update(task, completed=done, total=total, last=last)
 
+            placements: list[Placement] = []
             run_ensemble(
-                specs, target, n_jobs=n_jobs, dask_address=dask, resume=resume, progress=advance
+                specs,
+                target,
+                n_jobs=n_jobs,
+                dask_address=dask,
+                resume=resume,
+                progress=advance,
+                placed=placements.append,
             )
+        if placements:
+            console.print(where_they_ran(placements), highlight=False, soft_wrap=True)
         written = ["plan.json"]
         if report:
             from chistka.report.ensemble import write_ensemble_report
@@ -164,6 +177,23 @@ def sweep_command(
         interrupted(
             "complete runs are kept; run the same command with --resume to finish the sweep"
         )
+
+
+def where_they_ran(placements: list[Placement]) -> str:
+    """One line saying which workers (processes, threads) did the runs, and how many each."""
+    by_worker: dict[str, list[Placement]] = {}
+    for placement in placements:
+        by_worker.setdefault(placement.worker, []).append(placement)
+    parts = []
+    for worker, runs in sorted(by_worker.items()):
+        processes = len({p.pid for p in runs})
+        threads = len({(p.pid, p.thread) for p in runs})
+        parts.append(
+            f"{worker}: {len(runs)} run{'s' * (len(runs) != 1)} in {processes} "
+            f"process{'es' * (processes != 1)}, {threads} thread{'s' * (threads != 1)}"
+        )
+    count = len(by_worker)
+    return f"ran on {count} worker{'s' * (count != 1)}: " + "; ".join(parts)
 
 
 def _local(n_jobs: int) -> str:

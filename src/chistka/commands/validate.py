@@ -1,11 +1,14 @@
-"""`chistka validate RUN_DIR --targets FILE [--json]`: saved runs against target figures.
+"""`chistka validate RUN_DIR --targets FILE [--json] [--strict]`: saved runs against targets.
 
-Prints a table of the targets (model value with its spread over an ensemble, target value and
-range, inside or outside), or with --json a JSON list of objects with the keys id, observable,
-model, model_low, model_high, value, low, high and inside (null for missing numbers, and for
-inside where no run covers the observable). Bad input (a missing run, a targets file without a
-required column, a non-numeric value, an unknown observable) is reported as one clear message
-with exit status 2.
+Runs are grouped by scale and parameter point and each group is compared apart (runs of
+different scenarios are refused); `--strict` exits with status 1 when a target falls outside
+its range. Prints a table of the targets per group (model value with its spread over the runs,
+target value and range, inside or outside), or with --json a JSON list of objects with the keys
+id, observable, model, model_low, model_high, value, low, high and inside (null for missing
+numbers, and for inside where no run covers the observable; with several groups, each object
+also has group, scale and runs). Bad input (a missing run, a targets file without a required
+column, a non-numeric value, a malformed observable) is reported as one clear message with exit
+status 2.
 """
 
 from __future__ import annotations
@@ -13,18 +16,21 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import pandas as pd
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from chistka.commands.options import errors, fail
+from chistka.commands.options import errors, fail, output_console
+from chistka.commands.preflight import check_observable_form
 from chistka.errors import ChistkaError
 
-console = Console()
+if TYPE_CHECKING:
+    from chistka.analysis.grouping import RunGroup
+
+console = output_console()
 
 
 def _plain(value: Any) -> Any:
@@ -113,23 +119,74 @@ def validate_command(
     json_output: Annotated[
         bool, typer.Option("--json", help="print a JSON list instead of a table")
     ] = False,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict", help="exit with status 1 if a target falls outside its range (for CI)"
+        ),
+    ] = False,
 ) -> None:
-    """Compare saved runs with target figures (model mean and 5-95% spread over the runs)."""
-    from chistka.analysis.saved import find_runs
-    from chistka.analysis.validate import validate
+    """Compare saved runs with target figures (model mean and 5-95% spread over the runs).
+
+    Runs are grouped by scale and parameter point (a sweep's parameter sets are never pooled),
+    each group is reported apart, and runs of different scenarios are refused.
+    """
+    from chistka.analysis.grouping import group_runs
+    from chistka.analysis.saved import find_runs, load_results
+    from chistka.analysis.validate import compare, read_targets
 
     try:
-        runs = find_runs(run_dir)
-        with errors.status(escape(f"computing {len(runs)} run(s) against {targets.name}")):
-            table = validate(run_dir, targets)
+        paths = find_runs(run_dir)
+        table = read_targets(targets)
+        for row in table.itertuples(index=False):
+            check_observable_form(row.observable, f"{targets}, row {row.row}, id '{row.id}'")
+        groups = group_runs(paths)
+        results = []
+        for group in groups:
+            runs = len(group.paths)
+            with errors.status(escape(f"computing {runs} run(s) against {targets.name}")):
+                results.append((group, compare((load_results(p) for p in group.paths), table)))
     except ChistkaError as exc:
         fail(str(exc))
         return
+    outside = sum(sum(value is False for value in t["inside"]) for _, t in results)
     if json_output:
-        typer.echo(json.dumps(records(table), indent=2))
-        return
-    plural = "s" if len(runs) > 1 else ""
-    title = escape(f"{run_dir}: {len(runs)} run{plural} against {targets.name}")
+        rows = []
+        for group, found in results:
+            extra = (
+                {"group": group.label, "scale": group.scale, "runs": len(group.paths)}
+                if len(results) > 1
+                else {}
+            )
+            rows.extend({**row, **extra} for row in records(found))
+        typer.echo(json.dumps(rows, indent=2))
+    else:
+        if len(results) > 1:
+            console.print(
+                f"{run_dir}: {len(results)} groups of runs (parameter points or scales), "
+                "each compared apart",
+                highlight=False,
+                soft_wrap=True,
+            )
+        for group, found in results:
+            _print_group(run_dir, group, found, targets, several=len(results) > 1)
+    if strict and outside:
+        errors.print(
+            f"[bold red]--strict:[/] {outside} target(s) outside their range", highlight=False
+        )
+        raise typer.Exit(code=1)
+
+
+def _print_group(
+    run_dir: Path, group: RunGroup, table: pd.DataFrame, targets: Path, *, several: bool
+) -> None:
+    runs = len(group.paths)
+    plural = "s" if runs > 1 else ""
+    where = f"{run_dir} [{group.label}]" if several else str(run_dir)
+    title = escape(
+        f"{where}: {group.scenario} at scale {group.scale:g}, {runs} run{plural} against "
+        f"{targets.name}"
+    )
     covered = table["inside"].notna()
     console.print(validation_table(table[covered] if covered.any() else table, title))
     inside = int(table.loc[covered, "inside"].astype(bool).sum())

@@ -1,0 +1,325 @@
+"""Commands that describe what chistka offers: `observables`, `scenarios [show NAME]`, `params`.
+
+`chistka scenarios show NAME` prints the resolved scenario (every field, defaults filled in) as
+TOML that loads back to the same scenario, to copy and edit. `chistka params --scenario NAME`
+puts a scenario's values beside the defaults, with the source of each value: the comment beside
+the value in the scenario file (where the built-in scenarios cite the record or a document, or
+say "calibrated" or "assumption"), else the schema's, and the dated timeline events (with their
+sources) that change it during the run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import json
+import math
+import re
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from chistka.commands.options import fail, output_console
+from chistka.errors import ChistkaError
+
+console = output_console()
+
+MEANINGS: dict[str, str] = {
+    "party_total": "candidates and full members at the start of DATE (persons)",
+    "party_members": "full members at the start of DATE (persons)",
+    "party_candidates": "candidates at the start of DATE (persons)",
+    "expelled_share": "share of those reviewed in the campaign whom the commission expelled "
+    "(before appeals)",
+    "reinstated_share": "share of the campaign's expelled reinstated on appeal",
+    "arrests": "arrests in the year or period (persons)",
+    "political_convictions": "death and camp sentences in the year or period (persons)",
+    "death_sentences": "death sentences in the year or period (persons)",
+    "camp_sentences": "camp sentences in the year or period (persons)",
+    "releases": "releases from the camps in the year or period (persons)",
+    "party_share_of_political_convictions": "share of the convictions of people who had ever "
+    "been in the party",
+    "gulag_population": "persons serving a camp sentence at the start of DATE",
+    "order_00447_arrested": "arrests under Order 00447 from the start of the run to DATE",
+    "order_00447_condemned": "death and camp sentences under Order 00447 to DATE",
+    "order_00447_shot": "death sentences under Order 00447 to DATE",
+    "operation_arrested": "arrests in the operation OP over the run (all_national: every "
+    "national operation)",
+    "operation_sentenced": "death and camp sentences in the operation OP over the run",
+    "operation_shot": "death sentences in the operation OP over the run",
+    "arrested_share": "share of the body (cc1934: 1934 Central Committee; congress17: 17th "
+    "Congress delegates) arrested",
+    "shot_share": "share of the body (cc1934, congress17) sentenced to death",
+    "army_officers_dismissed": "dismissals of Red Army officers in the year or period",
+    "army_officers_arrested": "arrests of army officers in the year or period",
+}
+"""What each observable kind measures (the catalogue is `chistka.analysis.observables`)."""
+
+ARGUMENT_FORMS = {
+    "DATE": "YYYY-MM-DD, inside the run",
+    "YEAR": "YYYY or a period YYYY-YYYY, wholly inside the run",
+    "CAMPAIGN": "a campaign name of the scenario (1921, 1929, ...)",
+    "OP": "german, polish, latvian, harbin, other_national, all_national or an operation name",
+    "BODY": "cc1934 or congress17",
+}
+"""How each kind of argument is written."""
+
+
+def observables_command() -> None:
+    """List the observables: the names to give validate, calibrate and sensitivity."""
+    from chistka.analysis.observables import ARGUMENTS, OBSERVABLES
+
+    table = Table(title="Observables (KIND:ARGUMENT; counts in represented persons)")
+    for column in ("observable", "argument", "meaning"):
+        table.add_column(column, overflow="fold")
+    for kind in OBSERVABLES:
+        argument = ARGUMENTS[kind]
+        table.add_row(
+            f"{kind}:{argument}", ARGUMENT_FORMS[argument], MEANINGS.get(kind, "")
+        )
+    console.print(table)
+    console.print("e.g. arrests:1937, expelled_share:1921, party_total:1937-01-01", highlight=False)
+
+
+# --- TOML --------------------------------------------------------------------------------------
+
+_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+def _key(key: str) -> str:
+    return key if _BARE_KEY.match(key) else json.dumps(key)
+
+
+def _scalar(value: Any) -> str:
+    if isinstance(value, enum.Enum):
+        value = value.value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "nan"
+        if math.isinf(value):
+            return "inf" if value > 0 else "-inf"
+        return repr(value)
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_scalar(item) for item in value) + "]"
+    if isinstance(value, dict):
+        items = ", ".join(f"{_key(str(k))} = {_scalar(v)}" for k, v in value.items())
+        return "{ " + items + " }" if items else "{}"
+    raise ChistkaError(f"cannot write {type(value).__name__} as TOML")
+
+
+def _is_table_array(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
+
+
+def _write_table(lines: list[str], path: list[str], table: dict[str, Any], header: str) -> None:
+    """A table: its header, its plain values, then its sub-tables and arrays of tables.
+
+    Sections (the top level's tables and arrays of tables) get headers; deeper dictionaries are
+    written inline, as the scenario files write them.
+    """
+    if header:
+        lines.extend(["", header])
+    nested = len(path) >= 1
+    for key, value in table.items():
+        if value is None:
+            continue
+        if isinstance(value, dict) and not nested or _is_table_array(value) and not nested:
+            continue
+        lines.append(f"{_key(key)} = {_scalar(value)}")
+    if nested:
+        return
+    for key, value in table.items():
+        if isinstance(value, dict):
+            _write_table(lines, [*path, key], value, f"[{_key(key)}]")
+        elif _is_table_array(value):
+            for item in value:
+                _write_table(lines, [*path, key], item, f"[[{_key(key)}]]")
+
+
+def scenario_toml(scenario: Any) -> str:
+    """A scenario as TOML: every field with its value (defaults filled in), loadable again."""
+    data = scenario.model_dump(mode="python", exclude_none=True)
+    lines = [f"# The resolved scenario '{scenario.scenario.name}' (chistka scenarios show)."]
+    _write_table(lines, [], data, "")
+    return "\n".join(lines).strip("\n") + "\n"
+
+
+# --- scenarios -----------------------------------------------------------------------------------
+
+scenarios_app = typer.Typer(
+    help="List the built-in scenarios, or show one as TOML.", no_args_is_help=False
+)
+
+
+@scenarios_app.callback(invoke_without_command=True)
+def scenarios_list(ctx: typer.Context) -> None:
+    """List the built-in scenarios (`chistka scenarios show NAME` prints one as TOML)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from chistka.scenario import builtin_scenarios
+
+    table = Table(title="Built-in scenarios")
+    table.add_column("name")
+    table.add_column("description")
+    for name, description in builtin_scenarios().items():
+        table.add_row(name, description)
+    console.print(table)
+
+
+@scenarios_app.command("show")
+def scenarios_show(
+    name: Annotated[str, typer.Argument(help="built-in scenario name or path to a TOML file")],
+) -> None:
+    """Print the resolved scenario as TOML (every field, defaults filled in) to copy and edit."""
+    from chistka.scenario import load_scenario
+
+    try:
+        text = scenario_toml(load_scenario(name))
+    except ChistkaError as exc:
+        fail(str(exc))
+    typer.echo(text, nl=False)
+
+
+# --- params --------------------------------------------------------------------------------------
+
+_HEADER = re.compile(r"^\[(?P<array>\[)?\s*(?P<name>[^\]]+?)\s*\]\]?\s*(#.*)?$")
+_ASSIGNMENT = re.compile(r"^(?P<key>[A-Za-z0-9_.\"-]+)\s*=\s*(?P<rest>.*)$")
+
+
+def _trailing_comment(rest: str) -> str:
+    """The comment after a TOML value (a '#' outside quotes), without the '#'."""
+    quote = ""
+    for index, char in enumerate(rest):
+        if quote:
+            if char == quote:
+                quote = ""
+        elif char in "\"'":
+            quote = char
+        elif char == "#":
+            return rest[index + 1 :].strip()
+    return ""
+
+
+def field_comments(text: str) -> dict[str, str]:
+    """'section.field' -> the comment beside the field's value in a scenario file.
+
+    Values in arrays of tables ([[events]], [[operations]]) are left out: they belong to one
+    item, not to the field.
+    """
+    comments: dict[str, str] = {}
+    section, in_array = "", False
+    for line in text.splitlines():
+        stripped = line.strip()
+        header = _HEADER.match(stripped)
+        if header:
+            section, in_array = header["name"], bool(header["array"])
+            continue
+        assignment = _ASSIGNMENT.match(stripped)
+        if assignment is None or in_array:
+            continue
+        comment = _trailing_comment(assignment["rest"])
+        if comment:
+            key = assignment["key"].strip('"')
+            comments[f"{section}.{key}" if section else key] = comment
+    return comments
+
+
+def _comment_for(comments: dict[str, str], path: str) -> str:
+    """The comment on a field, or on the inline table that holds it (e.g. party.origin)."""
+    parts = path.split(".")
+    for end in range(len(parts), 1, -1):
+        found = comments.get(".".join(parts[:end]))
+        if found:
+            return found
+    return ""
+
+
+def _value_at(data: dict[str, Any], path: str) -> Any:
+    value: Any = data
+    for part in path.split("."):
+        if part.endswith("[]"):
+            items = value.get(part[:-2]) if isinstance(value, dict) else None
+            return f"({len(items or [])} items)"
+        if not isinstance(value, dict) or part not in value:
+            return None
+        value = value[part]
+    return value
+
+
+def _shown(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, dict):
+        return "(table)"
+    return _scalar(value) if not isinstance(value, str) else value
+
+
+def params_command(
+    section: Annotated[
+        str | None, typer.Argument(help="only fields whose path starts with this, e.g. 'arrest'")
+    ] = None,
+    scenario: Annotated[
+        str | None,
+        typer.Option(
+            "--scenario",
+            help="built-in scenario name or TOML file: show its values beside the defaults, and "
+            "the source its file gives for each",
+        ),
+    ] = None,
+) -> None:
+    """List every scenario field: default (and a scenario's value), unit or range, source."""
+    from chistka.analysis.calibrate import scenario_text
+    from chistka.scenario import load_scenario
+    from chistka.scenario.reference import fields
+
+    values: dict[str, Any] = {}
+    comments: dict[str, str] = {}
+    timeline: dict[str, list[str]] = {}
+    if scenario is not None:
+        try:
+            loaded = load_scenario(scenario)
+            comments = field_comments(scenario_text(scenario))
+        except ChistkaError as exc:
+            fail(str(exc))
+        values = loaded.model_dump(mode="python")
+        for event in loaded.events:
+            for key in event.set:
+                timeline.setdefault(key, []).append(
+                    f"{event.date}" + (f" ({event.source})" if event.source else "")
+                )
+    title = "Scenario fields" + (f": {scenario} beside the defaults" if scenario else "")
+    table = Table(title=escape(title))
+    columns = ["field", "default"] + (["value"] if scenario else [])
+    for column in [*columns, "unit / range", "description", "source"]:
+        table.add_column(column, overflow="fold")
+    shown = 0
+    for info in fields():
+        if section and not info.path.startswith(section):
+            continue
+        source = _comment_for(comments, info.path) or info.source
+        if info.path in timeline:
+            dates = timeline[info.path]
+            more = f" and {len(dates) - 2} more" if len(dates) > 2 else ""
+            source = "; ".join(
+                filter(None, [source, "set by the timeline on " + "; ".join(dates[:2]) + more])
+            )
+        row = [escape(info.path), escape(info.default)]
+        if scenario:
+            value = _shown(_value_at(values, info.path))
+            changed = value not in (info.default, "(table)") and not info.path.endswith("[]")
+            row.append(f"[bold]{escape(value)}[/]" if changed else escape(value))
+        row += [escape(info.allowed), escape(info.description), escape(source)]
+        table.add_row(*row)
+        shown += 1
+    if shown == 0:
+        fail(f"no scenario field starts with '{section}'")
+    console.print(table)

@@ -1,0 +1,192 @@
+"""Checks every command makes before its first simulation, so that failures come early and clean.
+
+A command that would spend minutes running and then fail on an argument (an observable outside
+the scenario, an output path that is a file, a scale at which the party has no agent) is
+stopped before it starts, with a message naming the argument and what is allowed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+from chistka.analysis.observables import (
+    ARGUMENTS,
+    ELITE_BITS,
+    NAMED_OPERATIONS,
+    ORDER_00447,
+    UnknownObservable,
+    check_name,
+)
+from chistka.errors import ChistkaError
+from chistka.scenario import Scenario
+
+_YEAR = re.compile(r"^(?P<first>\d{4})(?:-(?P<last>\d{4}))?$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def with_scale(scenario: Scenario, scale: float | None) -> Scenario:
+    """The scenario at `scale` (as `Sim` applies --scale), checked to lie in (0, 1].
+
+    Raises:
+        ChistkaError: a scale outside (0, 1].
+    """
+    if scale is None:
+        return scenario
+    if not 0 < scale <= 1:
+        raise ChistkaError(f"population.scale (--scale): must be in (0, 1] (got {scale:g})")
+    population = scenario.population.model_copy(update={"scale": scale})
+    return scenario.model_copy(update={"population": population})
+
+
+def empty_strata(scenario: Scenario) -> list[tuple[str, int, float]]:
+    """The strata the scenario needs that would get no agent: (name, persons, their scale).
+
+    A stratum is needed when the scenario gives it persons: the party, the population beyond
+    the party stratum, the former members, and the army and NKVD officers. Agent counts are
+    rounded as in `chistka.engine.region_sizes` and `chistka.people.synthesise`.
+    """
+    pop = scenario.population
+    party_scale = pop.party_scale or pop.scale
+    if pop.party_scale is None:
+        beyond = ("the population", pop.size, pop.scale)
+    else:
+        stratum = pop.party.total + pop.expelled_before + pop.recruitment_pool
+        beyond = ("the population beyond the party stratum", pop.size - stratum, pop.scale)
+    strata = [
+        ("the party", pop.party.total, party_scale),
+        beyond,
+        ("the army officers", pop.army_officers, party_scale),
+        ("the NKVD officers", pop.nkvd_officers, party_scale),
+    ]
+    if pop.party_scale is not None:
+        strata.append(("the former members", pop.expelled_before, party_scale))
+    return [(name, n, s) for name, n, s in strata if n > 0 and round(n * s) < 1]
+
+
+def check_strata(scenario: Scenario) -> None:
+    """Refuse a scale at which a stratum the scenario needs would have no agent.
+
+    Raises:
+        ChistkaError: names the first empty stratum, its persons and the smallest scale that
+            gives it one agent.
+    """
+    empty = empty_strata(scenario)
+    if not empty:
+        return
+    name, persons, scale = empty[0]
+    field = "population.party_scale" if scale != scenario.population.scale else "population.scale"
+    raise ChistkaError(
+        f"--scale {scenario.population.scale:g}: {name} ({persons:,} persons) would have no agent "
+        f"at {field} = {scale:g}; give a scale of at least {1 / persons:.2g}"
+        + (f" (also empty: {', '.join(e[0] for e in empty[1:])})" if len(empty) > 1 else "")
+    )
+
+
+def _year_argument(argument: str, where: str) -> tuple[int, int]:
+    match = _YEAR.match(argument)
+    if match is None:
+        raise ChistkaError(f"{where}: '{argument}' is not a year (YYYY) or a period (YYYY-YYYY)")
+    first = int(match["first"])
+    last = int(match["last"] or first)
+    if last < first:
+        raise ChistkaError(f"{where}: period '{argument}' ends before it starts")
+    return first, last
+
+
+def _date_argument(argument: str, where: str) -> dt.date:
+    try:
+        if not _DATE.match(argument):
+            raise ValueError
+        return dt.date.fromisoformat(argument)
+    except ValueError:
+        raise ChistkaError(f"{where}: '{argument}' is not a date (YYYY-MM-DD)") from None
+
+
+def check_observable_form(name: str, where: str = "observable") -> None:
+    """Refuse a malformed observable: unknown kind, or an argument not of its kind's form.
+
+    Raises:
+        ChistkaError: names the observable, the problem and what is allowed.
+    """
+    try:
+        kind = check_name(name)
+    except UnknownObservable as exc:
+        raise ChistkaError(f"{where}: {exc}") from None
+    argument = name.partition(":")[2]
+    form = ARGUMENTS[kind]
+    where = f"{where} '{name}'"
+    if form == "YEAR":
+        _year_argument(argument, where)
+    elif form == "DATE":
+        _date_argument(argument, where)
+    elif form == "BODY" and argument not in ELITE_BITS:
+        raise ChistkaError(f"{where}: unknown body '{argument}'; allowed: {', '.join(ELITE_BITS)}")
+    elif form in ("OP", "CAMPAIGN") and not re.match(r"^[\w.-]+$", argument):
+        raise ChistkaError(f"{where}: '{argument}' is not a name ({form})")
+
+
+def check_observable(name: str, scenario: Scenario, where: str = "observable") -> None:
+    """Refuse an observable the scenario's runs could never give (form, dates, names).
+
+    Raises:
+        ChistkaError: a malformed observable (see `check_observable_form`), a date or a year
+            outside the scenario, a campaign or an operation it does not have.
+    """
+    check_observable_form(name, where)
+    kind = check_name(name)
+    argument = name.partition(":")[2]
+    form = ARGUMENTS[kind]
+    run = scenario.scenario
+    span = f"the scenario runs {run.start} to {run.end}"
+    where = f"{where} '{name}'"
+    if form == "YEAR":
+        first, last = _year_argument(argument, where)
+        if dt.date(first, 1, 1) < run.start or dt.date(last, 12, 31) > run.end:
+            raise ChistkaError(f"{where}: {argument} is not wholly inside the run ({span})")
+    elif form == "DATE":
+        date = _date_argument(argument, where)
+        if not run.start <= date <= run.end + dt.timedelta(days=1):
+            raise ChistkaError(f"{where}: {date} is outside the run ({span})")
+    elif form == "CAMPAIGN":
+        names = [c.name for c in scenario.campaigns]
+        if argument not in names:
+            raise ChistkaError(
+                f"{where}: the scenario has no campaign '{argument}' "
+                f"(campaigns: {', '.join(names) or 'none'})"
+            )
+    elif form == "BODY":
+        elite = scenario.population.elite
+        size = elite.central_committee if argument == "cc1934" else elite.congress_delegates
+        if not size:
+            raise ChistkaError(f"{where}: the scenario has no {argument} (population.elite)")
+    elif form == "OP":
+        names = [o.name for o in scenario.operations]
+        national = any(o.kind == "national" for o in scenario.operations)
+        if argument not in names and not (argument == "all_national" and national):
+            allowed = ", ".join(names) or "none"
+            known = " (a name of a national operation of another scenario)" * (
+                argument in NAMED_OPERATIONS
+            )
+            raise ChistkaError(
+                f"{where}: the scenario has no operation '{argument}'{known} "
+                f"(operations: {allowed})"
+            )
+    if kind.startswith("order_00447") and ORDER_00447 not in [o.name for o in scenario.operations]:
+        raise ChistkaError(f"{where}: the scenario has no operation '{ORDER_00447}'")
+    if kind.startswith("army_") and not scenario.population.army_officers:
+        raise ChistkaError(f"{where}: the scenario has no army officers (population.army_officers)")
+
+
+def check_output_folder(target: Path, option: str = "--out") -> None:
+    """Refuse an output folder that exists as something other than a folder.
+
+    Raises:
+        ChistkaError: the target is a file (or a link, or another non-folder).
+    """
+    if target.is_symlink() and not target.is_dir() or target.exists() and not target.is_dir():
+        raise ChistkaError(
+            f"{option} {target}: exists and is not a folder; give a folder (it is created if "
+            "missing)"
+        )

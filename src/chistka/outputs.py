@@ -1,0 +1,150 @@
+"""Where chistka writes: output targets that are safe to use, and atomic directory writes.
+
+chistka never deletes what it did not write. An output target is accepted when it does not
+exist, is an empty folder, or holds an earlier chistka output of the same kind (recognised by
+its provenance.json, or plan.json for an ensemble) and nothing else; such an earlier output is
+replaced. Anything else (a file, a folder holding other things, the current directory or one
+above it) is refused before any simulation starts. With ``force`` a run is written into a folder
+that holds other things: the run's files are added beside them, an earlier run's files of the
+same names are replaced, and nothing that is not a chistka output is deleted or overwritten.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from chistka.errors import ChistkaError
+
+PROVENANCE_FILE = "provenance.json"
+"""The file that marks a directory as a run written by chistka."""
+
+RUN_FILES = frozenset(
+    {
+        "daily.parquet",
+        "events.parquet",
+        "campaigns.parquet",
+        "comparison.csv",
+        "operations.csv",
+        "summary.json",
+        PROVENANCE_FILE,
+        "population.json",
+        "report.html",
+    }
+)
+"""Every file `Results.save` may write into a run's directory."""
+
+_DIRECTORY_MODE = 0o777
+"""Mode of a written directory before the umask (mkdtemp's 0o700 would hide it from others)."""
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _foreign_entries(target: Path) -> list[str]:
+    """Names in `target` that are not files of an earlier run (all of them if it is no run)."""
+    names = sorted(entry.name for entry in target.iterdir())
+    if PROVENANCE_FILE not in names or not (target / PROVENANCE_FILE).is_file():
+        return names
+    return [
+        name
+        for name in names
+        if name not in RUN_FILES or not (target / name).is_file() or (target / name).is_symlink()
+    ]
+
+
+def _shown(names: list[str]) -> str:
+    listed = ", ".join(names[:3])
+    return listed + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+
+
+def check_run_target(target: str | Path, *, force: bool = False) -> None:
+    """Refuse an output directory for a run that chistka could only use by deleting others' data.
+
+    Accepted: a path that does not exist, an empty folder, or a folder holding an earlier run
+    and nothing else (it is replaced); with `force`, also a folder holding other things (the run
+    is written beside them; nothing of theirs is deleted).
+
+    Raises:
+        ChistkaError: the target is a file, the current directory or one above it, a folder
+            holding a file of the name of a run's output that chistka did not write, or (without
+            `force`) a folder holding things that are not an earlier run's files; the message
+            names what is there and what to do.
+    """
+    path = Path(target).expanduser()
+    resolved = path.resolve()
+    here = Path.cwd().resolve()
+    if resolved == here or resolved in here.parents:
+        raise ChistkaError(
+            f"--out {target}: is the current directory or one above it; give a new folder, "
+            "e.g. --out out/run1"
+        )
+    if not path.exists() and not path.is_symlink():
+        return
+    if path.is_symlink():
+        raise ChistkaError(
+            f"--out {target}: is a link; chistka will not replace it (give the folder it points "
+            "to, or a new folder)"
+        )
+    if not path.is_dir():
+        raise ChistkaError(
+            f"--out {target}: exists and is not a folder; chistka will not replace it "
+            "(give a new folder)"
+        )
+    foreign = _foreign_entries(path)
+    clashes = [name for name in foreign if name in RUN_FILES]
+    if clashes:
+        raise ChistkaError(
+            f"--out {target}: holds {_shown(clashes)}, of the name of a run's file but not "
+            "written by chistka; give a new folder (chistka will not overwrite it)"
+        )
+    if foreign and not force:
+        raise ChistkaError(
+            f"--out {target}: holds {_shown(foreign)}, which chistka did not write; give a new "
+            "folder, or --force to write the run beside them (nothing there is deleted)"
+        )
+
+
+@contextlib.contextmanager
+def atomic_directory(target: Path, *, force: bool = False) -> Iterator[Path]:
+    """A temporary directory that becomes `target` only if the block finishes without error.
+
+    On error the temporary directory is removed and `target` is left as it was (or absent). An
+    existing `target` must be acceptable to `check_run_target` (checked before the block runs):
+    an earlier run is replaced as a whole; with `force`, a folder holding other things receives
+    the new files one by one, and its other contents stay. The written directory gets the
+    usual permissions (0o777 less the umask), so that colleagues can read it.
+
+    Raises:
+        ChistkaError: the target is not acceptable (see `check_run_target`).
+    """
+    target = Path(target)
+    check_run_target(target, force=force)
+    beside = target.is_dir() and bool(_foreign_entries(target))
+    parent = target if beside else target.parent
+    parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=parent))
+    try:
+        yield tmp
+        os.chmod(tmp, _DIRECTORY_MODE & ~_umask())
+        if beside:
+            for entry in sorted(tmp.iterdir()):
+                os.replace(entry, target / entry.name)
+            tmp.rmdir()
+        elif target.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
+            os.replace(target, old / "previous")
+            os.replace(tmp, target)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise

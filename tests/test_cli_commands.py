@@ -1,0 +1,222 @@
+"""The commands people reach for: --version, observables, scenarios show, params, run --set,
+report, compare; provenance of the environment; progress; full-width tables off a terminal."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from rich.console import Console
+from rich.progress import TextColumn
+from typer.testing import CliRunner
+
+from chistka import __version__
+from chistka.analysis.observables import OBSERVABLES
+from chistka.cli import app
+from chistka.commands.catalogue import MEANINGS, field_comments, scenario_toml
+from chistka.commands.options import progress_bar
+from chistka.scenario import builtin_scenarios, load_scenario, scenario_from_dict
+
+SCENARIO = "party-purges-1921-1936"
+SCALE = "0.0005"
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(app, list(args), env={"COLUMNS": "300"})
+
+
+def test_version():
+    result = invoke("--version")
+    assert result.exit_code == 0 and result.output.strip() == f"chistka {__version__}"
+
+
+def test_observables_lists_every_kind_with_its_meaning():
+    assert set(MEANINGS) == set(OBSERVABLES)
+    result = invoke("observables")
+    assert result.exit_code == 0
+    for kind in OBSERVABLES:
+        assert f"{kind}:" in result.output, kind
+
+
+def test_tables_keep_full_names_when_not_a_terminal():
+    env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
+    result = subprocess.run(
+        [sys.executable, "-m", "chistka", "observables"], capture_output=True, text=True,
+        timeout=120, env=env,
+    )
+    assert result.returncode == 0
+    line = next(x for x in result.stdout.splitlines() if "party_share_of_political" in x)
+    assert "party_share_of_political_convictions:YEAR" in line
+    assert MEANINGS["party_share_of_political_convictions"] in line  # not folded
+
+
+@pytest.mark.parametrize("name", list(builtin_scenarios()))
+def test_scenarios_show_prints_toml_that_loads_back_the_same(name):
+    result = invoke("scenarios", "show", name)
+    assert result.exit_code == 0, result.output
+    assert scenario_from_dict(tomllib.loads(result.output), name) == load_scenario(name)
+
+
+def test_scenarios_list_and_show_errors():
+    assert "great-terror" in invoke("scenarios").output
+    missing = invoke("scenarios", "show", "great-terro")
+    assert missing.exit_code == 2 and "did you mean" in missing.output.lower()
+
+
+def test_params_shows_a_scenarios_values_and_sources():
+    result = invoke("params", "population", "--scenario", "great-terror")
+    assert result.exit_code == 0, result.output
+    line = next(x for x in result.output.splitlines() if "population.army_officers" in x)
+    assert "137000" in line and "records.csv rkka_officer_strength_1937" in line
+    line = next(x for x in result.output.splitlines() if "population.party.total " in x)
+    assert "1989000" in line and "records.csv party_total_1935_01" in line
+    assert invoke("params", "population", "--scenario", "nosuch").exit_code == 2
+    timeline = invoke("params", "sentencing.routine_death_share", "--scenario", "great-terror")
+    assert "set by the timeline on 1937-08-05" in timeline.output
+
+
+def test_builtin_scenarios_cite_the_party_size_in_params():
+    from chistka.analysis.calibrate import scenario_text
+
+    for name in builtin_scenarios():
+        comments = field_comments(scenario_text(name))
+        assert "records.csv party_total" in comments["population.party.total"], name
+
+
+def test_field_comments_ignore_hashes_in_strings():
+    text = '[a]\nx = "#1 not a comment"  # the source\ny = 2\n[[events]]\nz = 1  # item\n'
+    assert field_comments(text) == {"a.x": "the source"}
+
+
+def test_scenario_toml_quotes_dotted_keys():
+    scenario = load_scenario(SCENARIO)
+    assert '"admissions.rate_per_year" = ' in scenario_toml(scenario)
+
+
+def test_run_set_changes_one_parameter(tmp_path):
+    out = tmp_path / "run"
+    result = invoke("run", SCENARIO, "--scale", SCALE, "--set", "review.noise_sd=2.5",
+                    "--out", str(out), "--no-report")
+    assert result.exit_code == 0, result.output
+    provenance = json.loads((out / "provenance.json").read_text())
+    assert provenance["parameters"]["review"]["noise_sd"] == 2.5
+    two = invoke("run", SCENARIO, "--set", "review.noise_sd=1,2", "--out", str(tmp_path / "x"))
+    assert two.exit_code == 2 and "use chistka sweep" in two.output
+    bad = invoke("run", SCENARIO, "--set", "review.nois_sd=1", "--out", str(tmp_path / "x"))
+    assert bad.exit_code == 2 and "noise_sd" in bad.output
+    assert not (tmp_path / "x").exists()
+
+
+def test_provenance_records_the_environment(tmp_path):
+    out = tmp_path / "run"
+    assert invoke("run", SCENARIO, "--scale", SCALE, "--out", str(out),
+                  "--no-report").exit_code == 0
+    environment = json.loads((out / "provenance.json").read_text())["environment"]
+    assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00$", environment["created"])
+    assert environment["python"] == ".".join(map(str, sys.version_info[:3]))
+    assert environment["packages"]["chistka"] == __version__
+    assert {"numpy", "pandas", "pydantic"} <= set(environment["packages"])
+    head = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
+                          cwd=Path(__file__).parent)
+    if head.returncode == 0:
+        assert environment["git_commit"] == head.stdout.strip()
+    summary = json.loads((out / "summary.json").read_text())
+    assert "environment" not in summary["provenance"]  # runs stay identical file for file
+
+
+@pytest.fixture(scope="module")
+def sweeps(tmp_path_factory):
+    root = tmp_path_factory.mktemp("compare")
+    for name, value in (("a", "1.0"), ("b", "2.5")):
+        result = invoke("sweep", SCENARIO, "--seeds", "2", "--scale", SCALE, "--jobs", "1",
+                        "--set", f"review.noise_sd={value}", "--out", str(root / name),
+                        "--no-report")
+        assert result.exit_code == 0, result.output
+    return root
+
+
+def test_report_draws_a_run_and_an_ensemble_again(sweeps):
+    run = sweeps / "a" / "p000-s001"
+    assert not (run / "report.html").exists()
+    result = invoke("report", str(run))
+    assert result.exit_code == 0, result.output
+    assert "Provenance" in (run / "report.html").read_text()
+    result = invoke("report", str(sweeps / "a"))
+    assert result.exit_code == 0, result.output
+    assert (sweeps / "a" / "ensemble.html").is_file()
+    assert invoke("report", str(sweeps / "nothing")).exit_code == 2
+
+
+def test_compare_ensembles_gives_intervals(sweeps, tmp_path):
+    out = tmp_path / "cmp"
+    result = invoke("compare", str(sweeps / "a"), str(sweeps / "b"), "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert "B - A" in result.output
+    table = pd.read_csv(out / "differences.csv")
+    row = table.set_index("observable").loc["expelled_share:1921"]
+    assert row["b_mean"] > row["a_mean"]  # noisier reviews expel more in 1921
+    assert row["difference_low"] <= row["difference"] <= row["difference_high"]
+    html = (out / "compare.html").read_text()
+    assert html.count("chistka-compare-figure-") >= 2
+
+
+def test_compare_single_runs_has_no_interval_and_refuses_a_sweep_of_two_points(sweeps, tmp_path):
+    out = tmp_path / "cmp"
+    result = invoke("compare", str(sweeps / "a" / "p000-s001"), str(sweeps / "b" / "p000-s001"),
+                    "--out", str(out))
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out / "differences.csv")
+    assert table["difference_low"].isna().all()
+    mixed = tmp_path / "mixed"
+    mixed.mkdir()
+    for side in ("a", "b"):
+        (mixed / side).symlink_to(sweeps / side / "p000-s001")
+    refused = invoke("compare", str(mixed), str(sweeps / "a"), "--out", str(tmp_path / "x"))
+    assert refused.exit_code == 2 and "parameter points" in refused.output
+
+
+def test_sensitivity_reports_progress(tmp_path):
+    from chistka.analysis.sensitivity import sensitivity
+
+    free = tmp_path / "free.toml"
+    free.write_text('[[free]]\npath = "review.noise_sd"\nlow = 0.5\nhigh = 2.0\n')
+    calls = []
+    sensitivity(SCENARIO, ["expelled_share:1921"], n=2, scale=float(SCALE), free_path=free,
+                progress=lambda done, total: calls.append((done, total)))
+    assert calls == [(0, 4), (1, 4), (2, 4), (3, 4), (4, 4)]
+
+
+def test_a_failed_block_erases_its_progress_bar():
+    stream = io.StringIO()
+    console = Console(file=stream, force_terminal=True, width=80)
+    with pytest.raises(RuntimeError), progress_bar(TextColumn("work"), console=console) as bar:
+        bar.add_task("work", total=3)
+        raise RuntimeError("boom")
+    assert bar.live.transient
+    with progress_bar(TextColumn("work"), console=console) as bar:
+        bar.add_task("work", total=3)
+    assert not bar.live.transient  # a finished bar stays
+
+
+def test_the_worked_example_of_docs_scenarios_loads_and_runs(tmp_path):
+    text = (DOCS / "scenarios.md").read_text()
+    match = re.search(r"<!-- example: (\S+) -->\n```toml\n(.*?)```", text, re.S)
+    assert match is not None
+    path = tmp_path / match[1]
+    path.write_text(match[2])
+    scenario = load_scenario(path)
+    assert scenario.scenario.name == "purge-1921-strict"
+    assert scenario.campaigns[0].threshold == 1.0
+    result = invoke("run", str(path), "--scale", SCALE, "--out", str(tmp_path / "out"),
+                    "--no-report")
+    assert result.exit_code == 0, result.output
+    assert "1921 purge: share expelled" in result.output

@@ -1,0 +1,256 @@
+"""Failures early and clean: every command checks its arguments before the first simulation."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from chistka.analysis.calibrate import calibrate
+from chistka.cli import app
+from chistka.commands.preflight import (
+    check_observable,
+    check_observable_form,
+    check_strata,
+    empty_strata,
+    with_scale,
+)
+from chistka.engine import Sim
+from chistka.errors import ChistkaError
+from chistka.scenario import load_scenario
+
+SCENARIO = "party-purges-1921-1936"
+SCALE = 0.0005
+TARGETS = "id,observable,value,low,high\npurge1921,expelled_share:1921,0.6,0.55,0.65\n"
+FREE = '[[free]]\npath = "review.noise_sd"\nlow = 0.3\nhigh = 4.0\nlog = true\n'
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(app, list(args), env={"COLUMNS": "300"})
+
+
+@pytest.fixture
+def no_simulation(monkeypatch):
+    """Any simulation in this process fails the test: the command must refuse before one."""
+
+    def refuse(self, *args, **kwargs):
+        raise AssertionError("a simulation started before the arguments were checked")
+
+    monkeypatch.setattr(Sim, "run", refuse)
+    monkeypatch.setattr(Sim, "run_with_state", refuse)
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> tuple[Path, Path]:
+    targets = tmp_path / "targets.csv"
+    targets.write_text(TARGETS)
+    free = tmp_path / "free.toml"
+    free.write_text(FREE)
+    return targets, free
+
+
+def assert_clean_exit_2(result, *expected: str) -> None:
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    for text in expected:
+        assert text in result.output, (text, result.output)
+
+
+# --- output paths ------------------------------------------------------------------------------
+
+
+def test_calibrate_out_file_exits_2(files, tmp_path, no_simulation):
+    targets, free = files
+    out = tmp_path / "notes.txt"
+    out.write_text("mine")
+    result = invoke("calibrate", SCENARIO, "--targets", str(targets), "--free", str(free),
+                    "--trials", "1", "--scale", str(SCALE), "--out", str(out))
+    assert_clean_exit_2(result, "not a folder")
+    assert out.read_text() == "mine"
+
+
+def test_sensitivity_out_file_exits_2(files, tmp_path, no_simulation):
+    _, free = files
+    out = tmp_path / "notes.txt"
+    out.write_text("mine")
+    result = invoke("sensitivity", SCENARIO, "--observable", "expelled_share:1921",
+                    "--free", str(free), "--n", "2", "--scale", str(SCALE), "--out", str(out))
+    assert_clean_exit_2(result, "not a folder")
+    assert out.read_text() == "mine"
+
+
+# --- observables ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("observable", "expected"),
+    [
+        ("expelled_share:1937", "no campaign '1937'"),
+        ("arrests:1950", "not wholly inside the run"),
+        ("arrests:19x7", "not a year"),
+        ("party_total:1925-13-01", "not a date"),
+        ("operation_shot:polish", "no operation 'polish'"),
+        ("order_00447_shot:1936-01-01", "no operation 'order_00447'"),
+        ("shot_share:cc1934", "has no cc1934"),
+        ("arrested", "unknown observable"),
+    ],
+)
+def test_sensitivity_checks_observables_before_running(files, observable, expected, no_simulation):
+    _, free = files
+    result = invoke("sensitivity", SCENARIO, "--observable", observable, "--free", str(free),
+                    "--n", "2", "--scale", str(SCALE))
+    assert_clean_exit_2(result, expected)
+
+
+def test_observables_inside_a_terror_scenario_pass():
+    scenario = load_scenario("great-terror")
+    for name in ("arrests:1937-1938", "order_00447_shot:1938-11-17", "shot_share:cc1934",
+                 "operation_shot:all_national", "party_total:1937-01-01"):
+        check_observable(name, scenario)
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("arrests:37", "not a year"),
+        ("arrests:1938-1937", "ends before it starts"),
+        ("party_total:1937-1-1", "not a date"),
+        ("shot_share:politburo", "unknown body"),
+        ("arrests", "needs an argument"),
+    ],
+)
+def test_malformed_observables(name, expected):
+    with pytest.raises(ChistkaError, match=expected):
+        check_observable_form(name)
+
+
+def test_validate_with_a_malformed_observable_exits_2(tmp_path):
+    run = tmp_path / "run"
+    assert invoke("run", SCENARIO, "--scale", str(SCALE), "--out", str(run),
+                  "--no-report").exit_code == 0
+    targets = tmp_path / "t.csv"
+    targets.write_text("id,observable,value,low,high\nx,arrests:37,5,,\n")
+    result = invoke("validate", str(run), "--targets", str(targets))
+    assert_clean_exit_2(result, "x", "'37' is not a year")
+
+
+# --- scale ---------------------------------------------------------------------------------------
+
+
+def test_a_scale_with_an_empty_stratum_is_refused_naming_it(tmp_path, no_simulation):
+    assert empty_strata(with_scale(load_scenario(SCENARIO), 1e-3)) == []
+    with pytest.raises(ChistkaError, match="the party"):
+        check_strata(with_scale(load_scenario(SCENARIO), 1e-9))
+    with pytest.raises(ChistkaError, match="beyond the party stratum"):
+        check_strata(with_scale(load_scenario("great-terror"), 1e-9))
+    out = tmp_path / "run"
+    result = invoke("run", SCENARIO, "--scale", "1e-9", "--out", str(out))
+    assert_clean_exit_2(result, "the party", "no agent", "at least")
+    assert not out.exists()
+    sweep = invoke("sweep", SCENARIO, "--seeds", "1", "--scale", "1e-9", "--out", str(out))
+    assert_clean_exit_2(sweep, "the party")
+    assert not out.exists()
+
+
+# --- calibrate ---------------------------------------------------------------------------------
+
+
+def test_calibrate_resume_at_another_scale_names_the_scale(files, tmp_path):
+    targets, free = files
+    storage = f"sqlite:///{tmp_path / 'study.db'}"
+    calibrate(SCENARIO, targets, 1, seeds=(1,), scale=SCALE, free_path=free, storage=storage)
+    with pytest.raises(ChistkaError, match="made at scale 0.0005, not at scale 0.001"):
+        calibrate(SCENARIO, targets, 1, seeds=(1,), scale=0.001, free_path=free, storage=storage)
+
+
+def test_calibrate_checks_targets_before_running(files, tmp_path, no_simulation):
+    _, free = files
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id,observable,value,low,high\nx,arrests:37,5,,\n")
+    result = invoke("calibrate", SCENARIO, "--targets", str(bad), "--free", str(free),
+                    "--trials", "1", "--scale", str(SCALE), "--out", str(tmp_path / "c"))
+    assert_clean_exit_2(result, "not a year")
+    outside = tmp_path / "outside.csv"
+    outside.write_text("id,observable,value,low,high\nx,arrests:1950,5,,\n")
+    result = invoke("calibrate", SCENARIO, "--targets", str(outside), "--free", str(free),
+                    "--trials", "1", "--scale", str(SCALE), "--out", str(tmp_path / "c"))
+    assert_clean_exit_2(result, "none of the targets")
+    assert not (tmp_path / "c").exists()
+
+
+def test_calibrate_jobs_gives_the_same_study(files, tmp_path):
+    targets, free = files
+    results = [
+        calibrate(SCENARIO, targets, 2, seeds=(1, 2), scale=SCALE, free_path=free, n_jobs=jobs)
+        for jobs in (1, 2)
+    ]
+    assert [t.value for t in results[0].trials] == [t.value for t in results[1].trials]
+    assert results[0].best_params == results[1].best_params
+
+
+def test_fitted_scenario_records_the_scale(files, tmp_path):
+    targets, free = files
+    result = invoke("calibrate", SCENARIO, "--targets", str(targets), "--free", str(free),
+                    "--trials", "1", "--seeds", "1", "--scale", str(SCALE),
+                    "--out", str(tmp_path / "c"))
+    assert result.exit_code == 0, result.output
+    text = (tmp_path / "c" / "fitted.toml").read_text()
+    assert f"population.scale = {SCALE:g}" in text and f"population.scale {SCALE:g}" in text
+
+
+# --- validate: groups --------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def two_point_sweep(tmp_path_factory):
+    out = tmp_path_factory.mktemp("sweep") / "sweep"
+    result = invoke("sweep", SCENARIO, "--seeds", "2", "--scale", str(SCALE), "--jobs", "1",
+                    "--set", "review.noise_sd=0.5,3.0", "--out", str(out), "--no-report")
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_validate_reports_each_parameter_point_apart(two_point_sweep, tmp_path):
+    from chistka.analysis.grouping import validate_groups
+
+    targets = tmp_path / "t.csv"
+    targets.write_text(TARGETS)
+    groups = validate_groups(two_point_sweep, targets)
+    assert [g.label for g, _ in groups] == ["p000", "p001, review.noise_sd=3.0"]
+    assert [len(g.paths) for g, _ in groups] == [2, 2]
+    models = [table.loc[0, "model"] for _, table in groups]
+    assert models[0] != models[1]
+    result = invoke("validate", str(two_point_sweep), "--targets", str(targets), "--json")
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert [(r["group"], r["runs"]) for r in rows] == [(g.label, 2) for g, _ in groups]
+    table = invoke("validate", str(two_point_sweep), "--targets", str(targets))
+    assert "2 groups of runs" in table.output and "review.noise_sd=3.0" in table.output
+
+
+def test_validate_refuses_to_pool_scenarios(two_point_sweep, tmp_path):
+    mixed = tmp_path / "mixed"
+    shutil.copytree(two_point_sweep / "p000-s001", mixed / "a")
+    shutil.copytree(two_point_sweep / "p000-s002", mixed / "b")
+    provenance = json.loads((mixed / "b" / "provenance.json").read_text())
+    provenance["scenario_name"] = "great-terror"
+    (mixed / "b" / "provenance.json").write_text(json.dumps(provenance))
+    targets = tmp_path / "t.csv"
+    targets.write_text(TARGETS)
+    result = invoke("validate", str(mixed), "--targets", str(targets))
+    assert_clean_exit_2(result, "2 different scenarios", "great-terror")
+
+
+def test_validate_strict_exits_1_when_a_target_is_outside(two_point_sweep, tmp_path):
+    inside = tmp_path / "inside.csv"
+    inside.write_text("id,observable,value,low,high\nx,expelled_share:1921,0.5,0,1\n")
+    assert invoke("validate", str(two_point_sweep), "--targets", str(inside),
+                  "--strict").exit_code == 0
+    outside = tmp_path / "outside.csv"
+    outside.write_text("id,observable,value,low,high\nx,expelled_share:1921,0.99,0.98,1\n")
+    result = invoke("validate", str(two_point_sweep), "--targets", str(outside), "--strict")
+    assert result.exit_code == 1 and "outside their range" in result.output
+    assert invoke("validate", str(two_point_sweep), "--targets", str(outside)).exit_code == 0
