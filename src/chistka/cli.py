@@ -178,8 +178,9 @@ def apply_set_options(loaded: Scenario, options: list[str] | None) -> Scenario:
         ChistkaError: a malformed option, several values for one parameter, an unknown parameter
             or a value it does not allow (the message names it).
     """
-    from chistka.analysis.ensemble import apply_overrides, format_value
+    from chistka.analysis.ensemble import format_value
     from chistka.commands.sweep import parse_set_options
+    from chistka.scenario import apply_overrides
 
     overrides = {}
     for path, values in parse_set_options(options).items():
