@@ -315,10 +315,10 @@ class Results:
             self.comparison().to_csv(tmp / "comparison.csv", index=False)
             if len(self.operations):
                 self.operations.to_csv(tmp / "operations.csv", index=False)
-            (tmp / "summary.json").write_text(json.dumps(_jsonable(self.summary()), indent=2))
-            (tmp / "provenance.json").write_text(json.dumps(_jsonable(self.provenance), indent=2))
+            (tmp / "summary.json").write_text(json.dumps(jsonable(self.summary()), indent=2))
+            (tmp / "provenance.json").write_text(json.dumps(jsonable(self.provenance), indent=2))
             (tmp / "population.json").write_text(
-                json.dumps(_jsonable(self.population_summary), indent=2)
+                json.dumps(jsonable(self.population_summary), indent=2)
             )
             if report:
                 from chistka.report import write_report
@@ -327,17 +327,19 @@ class Results:
         return out_dir
 
 
-def _jsonable(value: Any) -> Any:
-    """Plain JSON types (NaN becomes null)."""
+def jsonable(value: Any) -> Any:
+    """Plain JSON types: NaN becomes null; numpy values, dates and paths plain numbers or text."""
     if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return jsonable(value.tolist())
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, float) and math.isnan(value):
         return None
-    if isinstance(value, dt.date | pd.Timestamp):
+    if isinstance(value, dt.date | pd.Timestamp | Path):
         return str(value)
     return value
 
