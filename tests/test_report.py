@@ -14,6 +14,8 @@ import pytest
 from plotly.offline import get_plotlyjs
 
 from chistka import Sim
+from chistka.analysis.comparison import comparison as compare
+from chistka.analysis.comparison import run_summary, save_run
 from chistka.report import sections, write_report
 from chistka.report.common import FigureRenderer, RunReport
 from chistka.report.ensemble_runs import load_ensemble
@@ -104,7 +106,7 @@ def test_report_names_campaigns_and_run(results, report):
 
 def test_comparison_table_flags(results, report):
     text = report.read_text(encoding="utf-8")
-    comparison = results.comparison()
+    comparison = compare(results)
     if (~comparison["verified"]).any():
         assert '<td class="unverified">unverified</td>' in text
     if (~comparison["inside"]).any():
@@ -141,7 +143,8 @@ def terror_results():
 
 
 def run_report(results) -> RunReport:
-    return RunReport(results, results.comparison(), results.summary(), FigureRenderer())
+    table = compare(results)
+    return RunReport(results, table, run_summary(results, table), FigureRenderer())
 
 
 @pytest.fixture(scope="module")
@@ -150,7 +153,7 @@ def ensembles(results, terror_results, tmp_path_factory):
     made = {}
     for name, run in (("purges", results), ("terror", terror_results)):
         out = tmp_path_factory.mktemp(name)
-        run.save(out / "p000-s001", report=False)
+        save_run(run, out / "p000-s001")
         shutil.copytree(out / "p000-s001", out / "p000-s002")
         made[name] = load_ensemble(out)
     return made

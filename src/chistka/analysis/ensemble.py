@@ -240,6 +240,7 @@ def run_spec(spec: RunSpec, out_dir: str) -> str:
     A top-level function of its arguments only, so that joblib and Dask can send it to worker
     processes on any machine (the output directory must be visible to them).
     """
+    from chistka.analysis.comparison import save_run
     from chistka.engine import Sim
 
     sim = Sim(spec.resolved_scenario(), seed=spec.seed, scale=spec.scale, name=spec.scenario_ref)
@@ -249,7 +250,7 @@ def run_spec(spec: RunSpec, out_dir: str) -> str:
         "set_id": spec.set_id,
         "overrides": dict(spec.overrides),
     }
-    results.save(Path(out_dir) / spec.run_id, report=False)
+    save_run(results, Path(out_dir) / spec.run_id)
     return spec.run_id
 
 

@@ -253,11 +253,6 @@ def share(value: Any) -> str:
     return "—" if missing(value) else f"{float(value):.1%}"
 
 
-def is_share(observable: str) -> bool:
-    """Whether an observable is a share (its kind ends in `_share`)."""
-    return observable.split(":", 1)[0].endswith("_share")
-
-
 def wrap(text: str, width: int = 60) -> str:
     """Break a long hover text into lines."""
     words, lines, line = html.escape(str(text), quote=False).split(), [], ""

@@ -9,7 +9,7 @@ set with the median across its seeds and the band from the 5th to the 95th perce
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -75,6 +75,21 @@ class EnsembleRuns:
         if not overrides:
             return set_id if len(self.sets) > 1 else "model"
         return f"{set_id}: " + ", ".join(f"{k}={format_value(v)}" for k, v in overrides.items())
+
+    def series(self, set_id: str, label: str, colour: str) -> tuple[str, str]:
+        """Legend name and colour of a set's series: the set's with several, else the series'."""
+        if len(self.by_set()) > 1:
+            return f"{self.set_label(set_id)}: {label}", self.colours()[set_id]
+        return f"model: {label}", colour
+
+    def record_points(self, kind: str, order: Callable[[str], Any]) -> list[dict[str, Any]]:
+        """The record rows with a value of the observables of one kind, sorted by `order(name)`."""
+        points = [
+            row
+            for name, row in self.record_rows().items()
+            if name.split(":")[0] == kind and not missing(row.get("record"))
+        ]
+        return sorted(points, key=lambda row: order(row["observable"]))
 
     def record_rows(self) -> dict[str, dict[str, Any]]:
         """The record row of each compared observable (the same in every run; first one wins)."""

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from chistka.analysis.comparison import comparison, run_summary
 from chistka.report.common import FigureRenderer, RunReport, page
 from chistka.report.sections import (
     comparison as comparison_section,
@@ -62,7 +63,8 @@ TERROR_TITLES = {s.KEY: s.TITLE for s in TERROR_SECTIONS}
 
 def write_report(results: Results, path: Path) -> None:
     """Write the run's report (tables, plots, provenance) as one offline HTML file at `path`."""
-    report = RunReport(results, results.comparison(), results.summary(), FigureRenderer())
+    table = comparison(results)
+    report = RunReport(results, table, run_summary(results, table), FigureRenderer())
     modules = [*SECTIONS]
     if np.any(results.events["kind"] == int(EventKind.ARRESTED)):
         modules += TERROR_SECTIONS

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import math
-import re
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from chistka.report.common import RunReport, count, esc, is_share, missing, section, share
+from chistka.analysis.observables import is_share
+from chistka.report.common import RunReport, count, esc, missing, section, share
 from chistka.report.ensemble_runs import bands, observable_values
 
 if TYPE_CHECKING:
@@ -53,7 +53,7 @@ def run_section(report: RunReport) -> str:
             f'<td class="num">{value(row.record)}</td>',
             f'<td class="num">{value(row.low)}</td>',
             f'<td class="num">{value(row.high)}</td>',
-            f'<td class="num">{esc(_tolerance(row.tolerance, as_share))}</td>',
+            f'<td class="num">{esc(row.tolerance)}</td>',
             f'<td class="inside {"yes" if inside else "no"}">'
             f"{'✓ inside' if inside else '✗ outside'}</td>",
             "<td>verified</td>" if verified else '<td class="unverified">unverified</td>',
@@ -70,14 +70,6 @@ def run_section(report: RunReport) -> str:
         "</table>"
     )
     return section(KEY, TITLE, content)
-
-
-def _tolerance(text: str, as_share: bool) -> str:
-    """Absolute share tolerances ('±0.03') as percentage points; others unchanged."""
-    match = re.fullmatch(r"±([0-9.]+)", str(text))
-    if as_share and match:
-        return f"±{float(match.group(1)) * 100:g} points"
-    return str(text)
 
 
 def ensemble_section(ensemble: EnsembleRuns, figures: FigureRenderer) -> str:

@@ -9,7 +9,6 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from chistka.record import compared_observables
 from chistka.report.common import RunReport, esc, missing, section, wrap
 from chistka.report.ensemble_runs import bands
 
@@ -91,27 +90,19 @@ def _run_figure(report: RunReport) -> go.Figure:
 
 
 def _record_shares(comparison: pd.DataFrame) -> list[dict[str, Any]]:
-    """Comparison rows of expelled shares, with each one's absolute tolerance."""
+    """Comparison rows of expelled shares, with each one's tolerance as a distance."""
     if comparison.empty:
         return []
-    specs = {s.record_id: s for s in compared_observables()}
     rows = []
     for row in comparison.itertuples(index=False):
         if not row.observable.startswith("expelled_share:"):
             continue
-        spec = specs.get(row.record_id)
-        if spec is None:
-            tolerance = 0.03
-        elif spec.tolerance_kind == "absolute":
-            tolerance = spec.tolerance
-        else:
-            tolerance = spec.tolerance * abs(row.record)
         rows.append(
             {
                 "campaign": row.observable.split(":", 1)[1],
                 "record": row.record,
                 "model": row.model,
-                "tolerance": tolerance,
+                "tolerance": row.allowed,
                 "inside": bool(row.inside),
                 "verified": bool(row.verified),
                 "label": row.label,
@@ -169,7 +160,7 @@ def ensemble_section(ensemble: EnsembleRuns, figures: FigureRenderer) -> str:
                 y=[p["record"] for p in points],
                 name="record (± tolerance)",
                 marker_color=RECORD_COLOUR,
-                error_y={"type": "data", "array": [_tolerance(p) for p in points]},
+                error_y={"type": "data", "array": [p.get("allowed", math.nan) for p in points]},
                 hovertext=[
                     f"<b>{esc(p['label'])}</b><br>record: {p['record']:.1%} ({p['tolerance']})"
                     f"<br>{'verified' if p['verified'] else 'UNVERIFIED'}<br>"
@@ -181,15 +172,3 @@ def ensemble_section(ensemble: EnsembleRuns, figures: FigureRenderer) -> str:
         )
     fig.update_layout(**layout(campaigns), legend={"orientation": "h", "y": -0.15})
     return section(KEY, TITLE, figures.add(fig), esc(ENSEMBLE_NOTE))
-
-
-def _tolerance(row: dict[str, Any]) -> float:
-    """A record row's tolerance as an absolute amount (from '±0.03' or '±10%')."""
-    text = str(row.get("tolerance") or "").replace("±", "").strip()
-    record = row.get("record")
-    try:
-        if text.endswith("%"):
-            return float(text[:-1]) / 100 * abs(float(record))
-        return float(text)
-    except (TypeError, ValueError):
-        return math.nan

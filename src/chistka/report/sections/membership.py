@@ -15,7 +15,6 @@ from chistka.report.common import (
     RunReport,
     band_traces,
     esc,
-    missing,
     record_markers,
     section,
     wrap,
@@ -179,11 +178,9 @@ def parse_period(period: str) -> dt.date | None:
 
 def ensemble_section(ensemble: EnsembleRuns, figures: FigureRenderer) -> str:
     """The ensemble's membership: median and band per parameter set; "" if no run has it."""
-    grouped = ensemble.by_set()
-    several = len(grouped) > 1
-    colours = ensemble.colours()
+    several = len(ensemble.by_set()) > 1
     fig = go.Figure()
-    for set_id, runs in grouped.items():
+    for set_id, runs in ensemble.by_set().items():
         frames = [run.membership for run in runs if run.membership is not None]
         if not frames:
             continue
@@ -193,26 +190,22 @@ def ensemble_section(ensemble: EnsembleRuns, figures: FigureRenderer) -> str:
         for series, (label, colour, dash) in ENSEMBLE_SERIES.items():
             stack = np.stack([f[series].reindex(index).to_numpy() for f in frames], axis=-1)
             low, mid, high = bands(stack)
-            name = f"{ensemble.set_label(set_id)}: {label}" if several else f"model: {label}"
+            name, shade = ensemble.series(set_id, label, colour)
             for trace in band_traces(
                 index,
                 low,
                 mid,
                 high,
                 name=name,
-                colour=colours[set_id] if several else colour,
+                colour=shade,
                 dash=dash if several else "solid",
                 group=f"{set_id}-{series}",
             ):
                 fig.add_trace(trace)
     if not fig.data:
         return ""
-    rows = ensemble.record_rows()
     for kind, series in MEMBERSHIP_KINDS.items():
-        points = [r for name, r in rows.items() if name.split(":")[0] == kind]
-        points = sorted(
-            (p for p in points if not missing(p.get("record"))), key=lambda p: p["observable"]
-        )
+        points = ensemble.record_points(kind, str)
         if points:
             label, colour, _ = ENSEMBLE_SERIES[series]
             dates = [pd.Timestamp(p["observable"].split(":", 1)[1]) for p in points]

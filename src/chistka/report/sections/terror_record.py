@@ -9,7 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from chistka.analysis import terror
-from chistka.report.common import RunReport, band_traces, esc, missing, section
+from chistka.report.common import RunReport, band_traces, esc, section
 from chistka.report.ensemble_runs import (
     BAND_NOTE,
     bands,
@@ -106,12 +106,9 @@ def _run_figure(monthly: pd.DataFrame) -> go.Figure:
 
 def ensemble_section(ensemble: EnsembleRuns, figures: FigureRenderer) -> str:
     """The ensemble's yearly figures: median and band per set; "" for runs without arrests."""
-    grouped = ensemble.by_set()
-    several = len(grouped) > 1
-    colours = ensemble.colours()
     fig = go.Figure()
     shown = False
-    for set_id, runs in grouped.items():
+    for set_id, runs in ensemble.by_set().items():
         values = observable_values(runs)
         for kind, (label, colour) in ENSEMBLE_KINDS.items():
             names = sorted((n for n in values if n.split(":")[0] == kind), key=year_of)
@@ -121,14 +118,14 @@ def ensemble_section(ensemble: EnsembleRuns, figures: FigureRenderer) -> str:
             if np.nansum(stack) > 0:
                 shown = True
             low, mid, high = bands(stack)
-            name = f"{ensemble.set_label(set_id)}: {label}" if several else f"model: {label}"
+            name, shade = ensemble.series(set_id, label, colour)
             for trace in band_traces(
                 [year_of(n) for n in names],
                 low,
                 mid,
                 high,
                 name=name,
-                colour=colours[set_id] if several else colour,
+                colour=shade,
                 dash="solid",
                 group=f"{set_id}-{kind}",
                 mode="lines+markers",
@@ -137,13 +134,8 @@ def ensemble_section(ensemble: EnsembleRuns, figures: FigureRenderer) -> str:
                 fig.add_trace(trace)
     if not shown:
         return ""
-    rows = ensemble.record_rows()
     for kind, (label, colour) in ENSEMBLE_KINDS.items():
-        points = [r for name, r in rows.items() if name.split(":")[0] == kind]
-        points = sorted(
-            (p for p in points if not missing(p.get("record"))),
-            key=lambda p: year_of(p["observable"]),
-        )
+        points = ensemble.record_points(kind, year_of)
         if points:
             years = [year_of(p["observable"]) for p in points]
             fig.add_trace(record_markers_of(points, years, f"record: {label}", colour))
