@@ -7,10 +7,11 @@ random numbers), so that differences between sets are not seed noise.
 
 `run_ensemble` runs them on all local cores with joblib (loky processes by default), or on an
 existing Dask cluster through joblib's Dask backend, and writes each run into its own directory
-of the output directory (atomically, by `Results.save`), with a ``plan.json`` at the top that
-records the scenario and the runs. A run depends only on its scenario, parameters and seed, so
-the results are the same whether the runs are done one after the other, in local processes or on
-a cluster. A sweep that was stopped can be resumed: complete runs are kept, the others run again.
+of the output directory (atomically, by `chistka.analysis.comparison.save_run`), with a
+``plan.json`` at the top that records the scenario and the runs. A run depends only on its
+scenario, parameters and seed, so the results are the same whether the runs are done one after
+the other, in local processes or on a cluster. A sweep that was stopped can be resumed: complete
+runs are kept, the others run again.
 """
 
 from __future__ import annotations
