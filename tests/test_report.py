@@ -208,3 +208,14 @@ def test_terror_sections_only_for_runs_with_arrests(results, terror_results, tmp
     for title in TERROR_TITLES.values():
         assert title not in purges.read_text(encoding="utf-8")
         assert title in terror.read_text(encoding="utf-8")
+
+
+def test_tolerance_comes_as_text_and_as_a_distance(results):
+    """Reports draw error bars from `allowed`; nothing parses the text back into a number."""
+    table = compare(results)
+    assert len(table)
+    decided = table["model"].notna()
+    near = (table["model"] - table["record"]).abs() <= table["allowed"]
+    assert (near[decided] == table["inside"][decided]).all()
+    shares = table[table["observable"].str.startswith("expelled_share:")]
+    assert (shares["tolerance"] == [f"±{a * 100:g} points" for a in shares["allowed"]]).all()
