@@ -32,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import console, machine, table  # noqa: E402
 
 from chistka import Sim  # noqa: E402
+from chistka.analysis.comparison import comparison as compare  # noqa: E402
 from chistka.engine import region_sizes  # noqa: E402
 
 CHISTKA = Path(sys.executable).with_name("chistka")
@@ -77,7 +78,7 @@ def full_scale_run(out: Path) -> dict[str, float]:
 
 def default_scale(seed: int) -> pd.Series:
     """The compared observables of one default-scale run (persons)."""
-    comparison = Sim.from_scenario("great-terror", seed=seed).run().comparison()
+    comparison = compare(Sim.from_scenario("great-terror", seed=seed).run())
     return comparison.set_index("record_id")["model"].astype(float)
 
 

@@ -17,8 +17,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import console, machine, median, table  # noqa: E402
-
-from chistka.reference_cascade import CascadeParams, run_cascade  # noqa: E402
+from reference_cascade import CascadeParams, run_cascade  # noqa: E402
 
 TARGET = 2.0
 """Largest allowed ratio between the slowest and the fastest median day loop."""

@@ -20,8 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import console, machine, median, table, timed  # noqa: E402
 from peers import mesa_cascade  # noqa: E402
-
-from chistka.reference_cascade import CascadeParams, run_cascade  # noqa: E402
+from reference_cascade import CascadeParams, run_cascade  # noqa: E402
 
 TARGET_RATIO = 300
 """chistka must be at least this many times faster than Mesa at 10^5 people."""

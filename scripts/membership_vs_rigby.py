@@ -7,6 +7,7 @@ import sys
 import pandas as pd
 
 from chistka import Sim
+from chistka.analysis.comparison import comparison
 from chistka.record import records
 
 
@@ -33,7 +34,7 @@ def main(scenario: str = "party-purges-1921-1936", seed: int = 1) -> None:
     frame["ratio"] = frame["model_total"] / frame["rigby_total"]
     print(frame.to_string(index=False))
     print(results.campaigns()[["campaign", "reviewed", "expelled_share", "reinstated_share"]])
-    print(results.comparison()[["observable", "model", "record", "inside"]].to_string())
+    print(comparison(results)[["observable", "model", "record", "inside"]].to_string())
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -9,7 +10,7 @@ import pytest
 
 from chistka import Sim
 from chistka.analysis import terror
-from chistka.analysis.observables import ObservableOutOfRun
+from chistka.analysis.observables import ObservableOutOfRun, compute
 from chistka.report import write_report
 from chistka.report.html import TERROR_TITLES
 from chistka.scenario.terror import CHANNELS
@@ -123,13 +124,7 @@ def test_enemy_detection(terror_results, arrests):
 
 
 def test_enemy_detection_recall_needs_population(terror_results):
-    class Bare:
-        pass
-
-    bare = Bare()
-    bare.__dict__.update(
-        {k: getattr(terror_results, k) for k in ("events", "start", "scale", "counts")}
-    )
+    bare = dataclasses.replace(terror_results, population_summary={}, _cache={})
     table = terror.enemy_detection(bare)
     assert math.isnan(table.loc["all", "recall"])
     assert not math.isnan(table.loc["all", "precision"])
@@ -162,16 +157,16 @@ def test_monthly_against_record_matches_observables(terror_results):
     checked = 0
     for year in yearly.index:
         try:
-            convictions = terror_results.observable(f"political_convictions:{year}")
+            convictions = compute(terror_results, f"political_convictions:{year}")
         except ObservableOutOfRun:
             continue
         checked += 1
         assert yearly.loc[year, "convictions"] == pytest.approx(convictions)
         assert yearly.loc[year, "death_sentences"] == pytest.approx(
-            terror_results.observable(f"death_sentences:{year}")
+            compute(terror_results, f"death_sentences:{year}")
         )
         assert yearly.loc[year, "arrests"] == pytest.approx(
-            terror_results.observable(f"arrests:{year}")
+            compute(terror_results, f"arrests:{year}")
         )
     assert checked >= 5
     row = monthly.loc["1937-03-01"]

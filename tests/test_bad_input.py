@@ -350,7 +350,7 @@ def test_a_bad_number_in_targets_names_its_column(tmp_path_factory, column, cell
 
 
 def test_validate_and_calibrate_refuse_a_bad_targets_file_with_exit_2(small_results, tmp_path):
-    run = small_results.save(tmp_path / "run", report=False)
+    run = small_results.save(tmp_path / "run")
     targets = write(tmp_path, HEADER + TOTAL + ",nan,,\n", "targets.csv")
     result = CliRunner().invoke(app, ["validate", str(run), "--targets", str(targets)])
     assert result.exit_code == 2 and "not a finite number" in result.output, result.output

@@ -6,6 +6,8 @@ from pathlib import Path
 import pytest
 
 from chistka import Sim, builtin_scenarios
+from chistka.analysis.comparison import comparison
+from chistka.analysis.observables import compute
 from chistka.regression import differences, regression_summary
 
 REGRESSION = Path(__file__).parent / "regression"
@@ -43,7 +45,7 @@ def great_terror():
 
 @pytest.mark.parametrize("record_id", GREAT_TERROR_CALIBRATION)
 def test_great_terror_reproduces_calibration_rows(great_terror, record_id):
-    table = great_terror.comparison().set_index("record_id")
+    table = comparison(great_terror).set_index("record_id")
     assert record_id in table.index, f"{record_id} is not compared"
     row = table.loc[record_id]
     assert row["inside"], f"{row['label']}: model {row['model']:.4g}, record {row['record']:.4g}"
@@ -51,7 +53,7 @@ def test_great_terror_reproduces_calibration_rows(great_terror, record_id):
 
 def test_great_terror_spikes_in_1937_and_1938(great_terror):
     convictions = {
-        y: great_terror.observable(f"political_convictions:{y}") for y in range(1935, 1941)
+        y: compute(great_terror, f"political_convictions:{y}") for y in range(1935, 1941)
     }
     assert min(convictions[1937], convictions[1938]) > 2 * max(
         convictions[y] for y in (1935, 1936, 1939, 1940)
@@ -60,7 +62,7 @@ def test_great_terror_spikes_in_1937_and_1938(great_terror):
 
 @pytest.mark.parametrize("record_id", PARTY_PURGES_CALIBRATION)
 def test_party_purges_reproduce_calibration_rows(party_purges, record_id):
-    table = party_purges.comparison().set_index("record_id")
+    table = comparison(party_purges).set_index("record_id")
     assert record_id in table.index, f"{record_id} is not compared"
     row = table.loc[record_id]
     assert row["inside"], f"{row['label']}: model {row['model']:.4g}, record {row['record']:.4g}"
@@ -68,7 +70,7 @@ def test_party_purges_reproduce_calibration_rows(party_purges, record_id):
 
 @pytest.mark.parametrize("seed", [2, 3])
 def test_party_purges_calibration_holds_for_other_seeds(seed):
-    table = Sim.from_scenario("party-purges-1921-1936", seed=seed).run().comparison()
+    table = comparison(Sim.from_scenario("party-purges-1921-1936", seed=seed).run())
     table = table.set_index("record_id").loc[PARTY_PURGES_CALIBRATION]
     assert table["inside"].all(), table.loc[~table["inside"], ["model", "record"]]
 

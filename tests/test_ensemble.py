@@ -160,8 +160,8 @@ def test_a_run_that_fails_while_writing_leaves_nothing_behind(serial, tmp_path, 
     def broken(self):
         raise RuntimeError("disk full")
 
-    with monkeypatch.context() as patch:  # fails after daily and events have been written
-        patch.setattr(Results, "comparison", broken)
+    with monkeypatch.context() as patch:  # fails after daily.parquet has been written
+        patch.setattr(Results, "events_frame", broken)
         with pytest.raises(RuntimeError, match="disk full"):
             run_ensemble(small_plan(), out, n_jobs=1, resume=True)
     assert sorted(p.name for p in out.iterdir()) == sorted(

@@ -113,19 +113,19 @@ def test_results_save_refuses_foreign_content(tiny_results, tmp_path):
     folder.mkdir()
     (folder / "notes.md").write_text("mine")
     with pytest.raises(ChistkaError, match="notes.md"):
-        tiny_results.save(folder, report=False)
+        tiny_results.save(folder)
     assert [p.name for p in folder.iterdir()] == ["notes.md"]
     file = tmp_path / "file"
     file.write_text("mine")
     with pytest.raises(ChistkaError, match="not a folder"):
-        tiny_results.save(file, report=False, force=True)
+        tiny_results.save(file, force=True)
     assert file.read_text() == "mine"
 
 
 def test_written_folders_are_readable_by_others(tiny_results, tmp_path):
     old = os.umask(0o022)
     try:
-        path = tiny_results.save(tmp_path / "run", report=False)
+        path = tiny_results.save(tmp_path / "run")
     finally:
         os.umask(old)
     assert stat.S_IMODE(path.stat().st_mode) == 0o755
@@ -138,7 +138,7 @@ def test_a_link_is_never_replaced(tiny_results, tmp_path):
     link = tmp_path / "link"
     link.symlink_to(real)
     with pytest.raises(ChistkaError, match="is a link"):
-        tiny_results.save(link, report=False, force=True)
+        tiny_results.save(link, force=True)
     assert link.is_symlink() and (real / "data.csv").read_text() == "mine"
 
 

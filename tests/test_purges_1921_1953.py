@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from chistka import Sim
+from chistka.analysis.comparison import comparison
 from chistka.regression import differences, regression_summary
 
 REGRESSION = Path(__file__).parent / "regression"
@@ -26,7 +27,7 @@ def purges():
 
 @pytest.mark.parametrize("record_id", CALIBRATION)
 def test_purges_1921_1953_reproduces_calibration_rows(purges, record_id):
-    table = purges.comparison().set_index("record_id")
+    table = comparison(purges).set_index("record_id")
     assert record_id in table.index, f"{record_id} is not compared"
     row = table.loc[record_id]
     assert row["inside"], f"{row['label']}: model {row['model']:.4g}, record {row['record']:.4g}"

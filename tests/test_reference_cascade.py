@@ -16,7 +16,6 @@ from pydantic import ValidationError
 from chistka import kernels
 from chistka.engine import run_days
 from chistka.people import Fate, Status
-from chistka.reference_cascade import CascadeParams, build, run_cascade
 from chistka.rng import salt_key
 from chistka.state import EventKind
 
@@ -25,6 +24,7 @@ sys.path.insert(0, str(BENCH))
 
 import vs_mesa  # noqa: E402
 from peers import mesa_cascade  # noqa: E402
+from reference_cascade import CascadeParams, build, run_cascade  # noqa: E402
 
 SMALL = CascadeParams(people=3_000, members=300, initial_accused=30, capacity_per_day=30)
 

@@ -1,13 +1,66 @@
-"""The HTML report: one self-contained file with every section and plotly.js inlined once."""
+"""The HTML reports: one self-contained file with every section and plotly.js inlined once.
+
+Every section module renders on its own, for a run (a purge-only run, and a small run with
+arrests for the sections on the terror) and, where it has one, for an ensemble.
+"""
 
 from __future__ import annotations
+
+import importlib
+import pkgutil
+import shutil
 
 import pytest
 from plotly.offline import get_plotlyjs
 
 from chistka import Sim
-from chistka.report import write_report
-from chistka.report.html import TITLES, _parse_period
+from chistka.analysis.comparison import comparison as compare
+from chistka.analysis.comparison import run_summary, save_run
+from chistka.report import sections, write_report
+from chistka.report.common import FigureRenderer, RunReport
+from chistka.report.ensemble_runs import load_ensemble
+from chistka.report.html import TERROR_TITLES, TITLES
+from chistka.report.sections import header
+from chistka.report.sections.membership import parse_period
+from chistka.scenario import scenario_from_dict
+
+SMALL_TERROR = {
+    "scenario": {"name": "small-terror", "start": "1937-01-01", "end": "1938-12-31", "seed": 5},
+    "population": {
+        "size": 1_000_000,
+        "scale": 0.005,
+        "party_scale": 1.0,
+        "regions": [1.0, 1.0],
+        "expelled_before": 2_000,
+        "recruitment_pool": 1_000,
+        "army_officers": 1_000,
+        "nkvd_officers": 300,
+        "party": {"total": 5_000},
+        "elite": {"central_committee": 20, "congress_delegates": 150},
+    },
+    "climate": {"campaign": 2.0, "fear_per_arrest_rate": 0.5},
+    "denunciation": {"rate_per_year": 0.002, "self_protection": 0.05, "arrest_probability": 0.2},
+    "arrest": {"capacity_per_million": 150, "named_arrest_probability": 0.3},
+    "interrogation": {"torture": 2.0, "names_mean": 2.0},
+    "sentencing": {"death_share": 0.4, "family_arrest_probability": 0.5},
+    "operations": [
+        {
+            "name": "mass",
+            "kind": "category",
+            "start": "1937-08-05",
+            "end": "1938-11-16",
+            "targets": ["kulak", "criminal"],
+            "limit_shoot": 400,
+            "limit_camp": 900,
+        },
+    ],
+}
+"""Two years of terror on 5,000 party members and 5,000 other agents: every terror section."""
+
+SECTION_MODULES = [
+    importlib.import_module(f"{sections.__name__}.{info.name}")
+    for info in pkgutil.iter_modules(sections.__path__)
+]
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +106,7 @@ def test_report_names_campaigns_and_run(results, report):
 
 def test_comparison_table_flags(results, report):
     text = report.read_text(encoding="utf-8")
-    comparison = results.comparison()
+    comparison = compare(results)
     if (~comparison["verified"]).any():
         assert '<td class="unverified">unverified</td>' in text
     if (~comparison["inside"]).any():
@@ -77,5 +130,92 @@ def test_report_stays_small(report):
     ],
 )
 def test_parse_period(period, expected):
-    parsed = _parse_period(period)
+    parsed = parse_period(period)
     assert (str(parsed) if parsed else None) == expected
+
+
+# --- each section on its own -------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def terror_results():
+    return Sim(scenario_from_dict(SMALL_TERROR)).run()
+
+
+def run_report(results) -> RunReport:
+    table = compare(results)
+    return RunReport(results, table, run_summary(results, table), FigureRenderer())
+
+
+@pytest.fixture(scope="module")
+def ensembles(results, terror_results, tmp_path_factory):
+    """Two ensembles of two identical runs each: a purge-only one and one with arrests."""
+    made = {}
+    for name, run in (("purges", results), ("terror", terror_results)):
+        out = tmp_path_factory.mktemp(name)
+        save_run(run, out / "p000-s001")
+        shutil.copytree(out / "p000-s001", out / "p000-s002")
+        made[name] = load_ensemble(out)
+    return made
+
+
+@pytest.mark.parametrize(
+    "module",
+    [m for m in SECTION_MODULES if hasattr(m, "run_section")],
+    ids=lambda m: m.__name__.rpartition(".")[2],
+)
+def test_each_run_section_renders(module, results, terror_results):
+    terror = module.__name__.rpartition(".")[2].startswith("terror_")
+    report = run_report(terror_results if terror else results)
+    text = module.run_section(report)
+    if module is header:
+        assert text.startswith("<header>") and "party-purges-1921-1936" in text
+        return
+    assert text.startswith(f'<section id="{module.KEY}">')
+    assert f"<h2>{module.TITLE}</h2>" in text
+    assert (TERROR_TITLES if terror else TITLES)[module.KEY] == module.TITLE
+    assert text.count('class="plotly-graph-div"') == report.figures.count
+
+
+NOTHING_TO_SHOW = {("terror", "purges"), ("expulsions", "terror")}
+"""Ensemble sections left out: no arrests in the purges, no purge campaign in the terror run."""
+
+
+@pytest.mark.parametrize(
+    "module",
+    [m for m in SECTION_MODULES if hasattr(m, "ensemble_section")],
+    ids=lambda m: m.__name__.rpartition(".")[2],
+)
+def test_each_ensemble_section_renders(module, ensembles):
+    for name, ensemble in ensembles.items():
+        figures = FigureRenderer()
+        text = module.ensemble_section(ensemble, figures)
+        if module is header:
+            assert "2 complete; 1 parameter set(s)" in text
+            continue
+        key = getattr(module, "ENSEMBLE_KEY", module.KEY)
+        if (key, name) in NOTHING_TO_SHOW:
+            assert text == ""
+            continue
+        assert text.startswith(f'<section id="{key}">'), name
+        assert text.count('class="plotly-graph-div"') == figures.count
+
+
+def test_terror_sections_only_for_runs_with_arrests(results, terror_results, tmp_path):
+    purges, terror = tmp_path / "purges.html", tmp_path / "terror.html"
+    write_report(results, purges)
+    write_report(terror_results, terror)
+    for title in TERROR_TITLES.values():
+        assert title not in purges.read_text(encoding="utf-8")
+        assert title in terror.read_text(encoding="utf-8")
+
+
+def test_tolerance_comes_as_text_and_as_a_distance(results):
+    """Reports draw error bars from `allowed`; nothing parses the text back into a number."""
+    table = compare(results)
+    assert len(table)
+    decided = table["model"].notna()
+    near = (table["model"] - table["record"]).abs() <= table["allowed"]
+    assert (near[decided] == table["inside"][decided]).all()
+    shares = table[table["observable"].str.startswith("expelled_share:")]
+    assert (shares["tolerance"] == [f"±{a * 100:g} points" for a in shares["allowed"]]).all()

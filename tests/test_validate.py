@@ -21,7 +21,7 @@ from chistka.analysis.observables import (
     allowed,
     compute,
 )
-from chistka.analysis.saved import find_runs, load_results
+from chistka.analysis.saved import find_runs
 from chistka.analysis.validate import (
     OUTPUT_COLUMNS,
     calibration_targets,
@@ -31,6 +31,7 @@ from chistka.analysis.validate import (
 from chistka.commands.validate import validate_command
 from chistka.errors import ChistkaError
 from chistka.record import records
+from chistka.results import Results
 from chistka.scenario import scenario_from_dict
 from test_terror import TERROR
 
@@ -96,12 +97,12 @@ def events(named):
 
 @pytest.fixture(scope="session")
 def saved(named, tmp_path_factory):
-    return named.save(tmp_path_factory.mktemp("runs") / "run", report=False)
+    return named.save(tmp_path_factory.mktemp("runs") / "run")
 
 
 @pytest.fixture(scope="session")
 def loaded(saved):
-    return load_results(saved)
+    return Results.load(saved)
 
 
 def persons(frame, **where):

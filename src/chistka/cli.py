@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from chistka.analysis.comparison import comparison, save_run
 from chistka.commands.options import fail, output_console, progress_bar
 from chistka.commands.preflight import check_strata, with_scale
 from chistka.engine import Sim
@@ -23,6 +25,9 @@ from chistka.errors import ChistkaError
 from chistka.outputs import RUN_FILES, check_run_target
 from chistka.results import Results
 from chistka.scenario import Scenario, load_scenario
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 app = typer.Typer(
     add_completion=False,
@@ -60,15 +65,15 @@ def _format(value: float, observable: str) -> str:
     return f"{value:,.0f}"
 
 
-def comparison_table(results: Results) -> Table:
-    """The run against the record, as a rich table."""
+def comparison_table(comparison: pd.DataFrame) -> Table:
+    """The run against the record (`chistka.analysis.comparison.comparison`), as a rich table."""
     table = Table(title="Model against the record", show_lines=False)
     table.add_column("figure (observable in comparison.csv)", ratio=3)
     for column in ("model", "record", "tolerance", "fit", "verified"):
         table.add_column(
             column, justify="right" if column in {"model", "record"} else "left", no_wrap=True
         )
-    for row in results.comparison().itertuples():
+    for row in comparison.itertuples():
         table.add_row(
             row.label,
             _format(row.model, row.observable),
@@ -97,6 +102,13 @@ def campaign_table(results: Results) -> Table:
             f"{row.expelled_share:.1%}" if not math.isnan(row.expelled_share) else "-",
         )
     return table
+
+
+def _report_writer(results: Results) -> Callable[[Path], None]:
+    """Writes the run's report.html into the directory its results are being written to."""
+    from chistka.report import write_report
+
+    return lambda directory: write_report(results, directory / "report.html")
 
 
 @app.command()
@@ -155,10 +167,13 @@ def run(
 
             results = sim.run(progress=advance)
         console.print(campaign_table(results))
-        console.print(comparison_table(results))
+        table = comparison(results)
+        console.print(comparison_table(table))
         with console.status("writing results"):
             started = time.perf_counter()
-            results.save(target, report=report, force=force)
+            save_run(
+                results, target, extra=_report_writer(results) if report else None, force=force
+            )
             writing = time.perf_counter() - started
         written = sorted(p.name for p in target.iterdir() if p.name in RUN_FILES)
         console.print(f"wrote {target}/: {', '.join(written)}")

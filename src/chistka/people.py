@@ -6,7 +6,6 @@ memory and a step can work on the few people it touches by index.
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, fields
 from enum import IntEnum
 
@@ -27,10 +26,6 @@ class Status(IntEnum):
     EXPELLED = 3
     LEFT = 4
     DEAD = 5
-
-
-PARTY_STATUSES = (Status.CANDIDATE, Status.MEMBER)
-"""Statuses that count as being in the party."""
 
 
 class Fate(IntEnum):
@@ -75,10 +70,6 @@ class RankTier(IntEnum):
     CENTRAL = 4
 
 
-Origin = IntEnum("Origin", {name.upper(): i for i, name in enumerate(ORIGINS)})  # type: ignore[misc]
-Cohort = IntEnum("Cohort", {name.upper(): i for i, name in enumerate(COHORTS)})  # type: ignore[misc]
-
-
 @dataclass
 class People:
     """Attributes of every agent, one numpy array each (index = person id)."""
@@ -120,11 +111,6 @@ class Leadership:
     district: np.ndarray  # per district
     region: np.ndarray  # per region
     central: np.ndarray  # the central tier (patrons of the regional heads)
-
-
-def day_index(date: dt.date, start: dt.date) -> int:
-    """Days since the first day of the run."""
-    return (date - start).days
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from chistka.analysis.comparison import comparison
 from chistka.results import Results
 
 
@@ -22,7 +23,7 @@ def regression_summary(results: Results) -> dict[str, Any]:
         "scale": results.scale,
         "observables": {
             row.observable: (None if math.isnan(row.model) else float(row.model))
-            for row in results.comparison().itertuples()
+            for row in comparison(results).itertuples()
         },
         "campaigns": {
             row["campaign"]: {k: float(v) for k, v in row.items() if k != "campaign"}

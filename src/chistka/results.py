@@ -1,7 +1,10 @@
 """Results of a run: daily counts (tidy table), event log (Parquet), campaigns, summary, provenance.
 
-Counts are kept per agent and reported per represented person (divided by the run's scale).
-Writing is atomic and never deletes what chistka did not write (see `chistka.outputs`).
+A passive container with its input and output: the engine fills it (`Results.collect`), the
+analyses read it (`chistka.analysis`), and the reports draw it (`chistka.report`); it imports
+none of them. Counts are kept per agent and reported per represented person (divided by the
+run's scale). Writing is atomic and never deletes what chistka did not write (see
+`chistka.outputs`); `Results.load` reads a run back.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,14 +20,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from chistka.errors import ChistkaError
 from chistka.outputs import atomic_directory
 from chistka.people import Fate, Status
-from chistka.record import compared_observables, get
 from chistka.scenario.schema import COHORTS, ORIGINS
 from chistka.scenario.terror import CATEGORIES, CHANNELS, DIASPORAS
 from chistka.state import EventKind, SimState
 
 REVIEW_OUTCOMES = (EventKind.KEPT, EventKind.DEMOTED, EventKind.EXPELLED)
+
+REQUIRED_RUN_FILES = ("daily.parquet", "events.parquet", "summary.json", "provenance.json")
+"""Files a saved run must have (`Results.load` reads them; population.json and operations.csv
+are read where present)."""
 
 
 @dataclass
@@ -73,6 +81,11 @@ class Results:
     def dates(self) -> pd.DatetimeIndex:
         """Date of each row of `counts` (counts are taken at the start of the day)."""
         return pd.date_range(self.start, periods=self.counts.shape[0], freq="D")
+
+    @property
+    def last_day(self) -> dt.date:
+        """The last simulated day (the last row of `counts` is the morning after it)."""
+        return self.start + dt.timedelta(days=int(self.counts.shape[0]) - 2)
 
     def to_frame(self) -> pd.DataFrame:
         """Daily counts by party status, fate and social origin (tidy: one row per group and day).
@@ -161,6 +174,14 @@ class Results:
             }
         )
 
+    def first_per_person(self, chosen: np.ndarray) -> np.ndarray:
+        """Of the chosen events (a mask of the log), each person's first: people counted once."""
+        index = np.flatnonzero(chosen)
+        _, first = np.unique(self.events["person"][index], return_index=True)
+        once = np.zeros(len(chosen), dtype=bool)
+        once[index[first]] = True
+        return once
+
     def yearly_events(self, kinds: tuple[str, ...]) -> pd.Series:
         """Persons with events of the given kinds (names of EventKind) per calendar year."""
         key = ("yearly", kinds)
@@ -230,115 +251,271 @@ class Results:
         self._cache["campaigns"] = frame
         return frame
 
-    # --- observables and the record ------------------------------------------------------------
-    def observable(self, name: str) -> float:
-        """The value of a named observable (see `chistka.analysis.observables`)."""
-        from chistka.analysis.observables import compute
-
-        return compute(self, name)
-
-    def comparison(self) -> pd.DataFrame:
-        """The run against the record rows it can be compared with (model, record, tolerance)."""
-        from chistka.analysis.observables import ObservableOutOfRun, compute
-
-        rows = []
-        compare = self.provenance.get("parameters", {}).get("scenario", {}).get("compare")
-        for spec in compared_observables():
-            if compare is not None and spec.observable.split(":")[0] not in compare:
-                continue
-            try:
-                model = compute(self, spec.observable)
-            except ObservableOutOfRun:
-                continue
-            row = get(spec.record_id)
-            record = float(row.value) if row.value is not None else math.nan
-            rows.append(
-                {
-                    "record_id": spec.record_id,
-                    "observable": spec.observable,
-                    "label": spec.label,
-                    "model": model,
-                    "record": record,
-                    "low": row.low,
-                    "high": row.high,
-                    "tolerance": f"±{spec.tolerance:g}"
-                    if spec.tolerance_kind == "absolute"
-                    else f"±{spec.tolerance:.0%}",
-                    "inside": spec.inside(model, record),
-                    "verified": row.verified,
-                    "source": row.source,
-                }
-            )
-        return pd.DataFrame(rows)
-
     def summary(self) -> dict[str, Any]:
-        """Key figures of the run, the campaigns, the comparison with the record, provenance."""
+        """Key figures of the run, the campaigns and the provenance (without the parameters).
+
+        `chistka.analysis.comparison.run_summary` adds the comparison with the record.
+        """
         membership = self.membership()
-        comparison = self.comparison()
         return {
             "scenario": self.provenance.get("scenario"),
             "seed": self.provenance.get("seed"),
             "scale": self.scale,
             "start": str(self.start),
-            "end": str((self.dates[-1] - pd.Timedelta(days=1)).date()),
+            "end": str(self.last_day),
             "party_total_first_day": float(membership["total"].iloc[0]),
             "party_total_last_day": float(membership["total"].iloc[-1]),
             "party_total_peak": float(membership["total"].max()),
             "party_total_peak_date": str(membership["total"].idxmax().date()),
             "campaigns": self.campaigns().to_dict(orient="records"),
-            "comparison": comparison.to_dict(orient="records"),
-            "comparison_inside": int(comparison["inside"].sum()) if len(comparison) else 0,
-            "comparison_rows": len(comparison),
             "provenance": {
                 k: v for k, v in self.provenance.items() if k not in ("parameters", "environment")
             },
         }
 
+    # --- reading and writing -------------------------------------------------------------------
     @classmethod
     def load(cls, run_dir: str | Path) -> Results:
-        """A run read back from the directory `save` wrote."""
-        from chistka.analysis.saved import load_results
+        """A run read back from the directory `save` wrote.
 
-        return load_results(run_dir)
+        Everything the observables read is restored: `start`, `scale`, `counts` and `persons`,
+        `events` (as integer columns, as `collect` makes them), `campaign_names`,
+        `operation_names`, `provenance`, `operations`, and the `population_summary` if the run
+        saved one (empty otherwise, so that shares of the elite cannot be computed).
 
-    # --- writing -----------------------------------------------------------------------------
-    def save(self, out_dir: str | Path, *, report: bool = True, force: bool = False) -> Path:
-        """Write the Parquet tables, summary.json, provenance.json (and report.html) atomically.
+        Raises:
+            ChistkaError: a file is missing or cannot be read.
+        """
+        run_dir = Path(run_dir)
+        missing = [name for name in REQUIRED_RUN_FILES if not (run_dir / name).is_file()]
+        if missing:
+            raise ChistkaError(f"'{run_dir}' is not a saved run: missing {', '.join(missing)}")
+        summary = _read_json(run_dir / "summary.json")
+        provenance = _read_json(run_dir / "provenance.json")
+        daily = _read_parquet(run_dir / "daily.parquet")
+        frame = _read_parquet(run_dir / "events.parquet")
+        try:
+            start = dt.date.fromisoformat(str(summary.get("start") or daily["date"].min().date()))
+        except (ValueError, KeyError, AttributeError) as exc:
+            raise ChistkaError(f"{run_dir / 'summary.json'}: no valid start date ({exc})") from None
+        if summary.get("end"):
+            rows = (dt.date.fromisoformat(str(summary["end"])) - start).days + 2
+        else:
+            rows = int(daily["date"].nunique())
+        scale = summary.get("scale", provenance.get("scale"))
+        if scale is None:
+            raise ChistkaError(f"{run_dir / 'summary.json'}: no scale")
+        campaign_names = _names(
+            provenance,
+            "campaigns",
+            [str(c["campaign"]) for c in summary.get("campaigns") or [] if "campaign" in c],
+            frame.get("campaign"),
+        )
+        operations = pd.DataFrame()
+        if (run_dir / "operations.csv").is_file():
+            operations = pd.read_csv(run_dir / "operations.csv")
+        operation_names = _names(
+            provenance,
+            "operations",
+            [str(x) for x in operations["operation"]] if "operation" in operations else [],
+            frame.get("operation"),
+        )
+        counts, persons = _counts(daily, start, rows)
+        return cls(
+            start=start,
+            scale=float(scale),
+            counts=counts,
+            persons=persons,
+            events=_events(frame, start, campaign_names, operation_names),
+            campaign_names=campaign_names,
+            operation_names=operation_names,
+            provenance=provenance,
+            population_summary=_population_summary(summary, run_dir),
+            operations=operations,
+        )
 
-        An earlier run in `out_dir` is replaced; anything else there is refused (a ChistkaError)
-        unless `force`, which writes the run beside it. Nothing chistka did not write is deleted
-        (see `chistka.outputs`).
+    def save(
+        self,
+        out_dir: str | Path,
+        *,
+        summary: dict[str, Any] | None = None,
+        extra: Callable[[Path], None] | None = None,
+        force: bool = False,
+    ) -> Path:
+        """Write the Parquet tables, summary.json, provenance.json, population.json atomically.
+
+        `summary` replaces `self.summary()` in summary.json (the analyses add the comparison with
+        the record); `extra(directory)` writes more files into the directory before it is moved
+        into place (see `chistka.analysis.comparison.save_run`). An earlier run in `out_dir` is
+        replaced; anything else there is refused (a ChistkaError) unless `force`, which writes the
+        run beside it. Nothing chistka did not write is deleted (see `chistka.outputs`).
         """
         out_dir = Path(out_dir)
         with atomic_directory(out_dir, force=force) as tmp:
             self.to_frame().to_parquet(tmp / "daily.parquet", index=False)
             self.events_frame().to_parquet(tmp / "events.parquet", index=False)
             self.campaigns().to_parquet(tmp / "campaigns.parquet", index=False)
-            self.comparison().to_csv(tmp / "comparison.csv", index=False)
             if len(self.operations):
                 self.operations.to_csv(tmp / "operations.csv", index=False)
-            (tmp / "summary.json").write_text(json.dumps(_jsonable(self.summary()), indent=2))
-            (tmp / "provenance.json").write_text(json.dumps(_jsonable(self.provenance), indent=2))
+            summary = self.summary() if summary is None else summary
+            (tmp / "summary.json").write_text(json.dumps(jsonable(summary), indent=2))
+            (tmp / "provenance.json").write_text(json.dumps(jsonable(self.provenance), indent=2))
             (tmp / "population.json").write_text(
-                json.dumps(_jsonable(self.population_summary), indent=2)
+                json.dumps(jsonable(self.population_summary), indent=2)
             )
-            if report:
-                from chistka.report import write_report
-
-                write_report(self, tmp / "report.html")
+            if extra is not None:
+                extra(tmp)
         return out_dir
 
 
-def _jsonable(value: Any) -> Any:
-    """Plain JSON types (NaN becomes null)."""
+def jsonable(value: Any) -> Any:
+    """Plain JSON types: NaN becomes null; numpy values, dates and paths plain numbers or text."""
     if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return jsonable(value.tolist())
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, float) and math.isnan(value):
         return None
-    if isinstance(value, dt.date | pd.Timestamp):
+    if isinstance(value, dt.date | pd.Timestamp | Path):
         return str(value)
     return value
+
+
+# --- reading a saved run ---------------------------------------------------------------------
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ChistkaError(f"cannot read {path}: {exc}") from None
+    if not isinstance(value, dict):
+        raise ChistkaError(f"{path} does not hold a JSON object")
+    return value
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    try:
+        return pd.read_parquet(path)
+    except Exception as exc:  # pyarrow raises many kinds of errors on a broken file
+        raise ChistkaError(f"cannot read {path}: {exc}") from None
+
+
+def _codes(column: pd.Series, names: tuple[str, ...] | list[str]) -> np.ndarray:
+    """Index of each value in `names` (-1 for missing or unknown values)."""
+    lookup = {name: i for i, name in enumerate(names)}
+    values = column.astype(object).to_numpy()
+    return np.array([lookup.get(v, -1) if isinstance(v, str) else -1 for v in values])
+
+
+def _category_codes(column: pd.Series, names: tuple[str, ...] | list[str]) -> np.ndarray:
+    """Like `_codes`, fast for categorical columns (mapping the categories, then the codes)."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        mapped = _codes(pd.Series(column.cat.categories), names)
+        codes = column.cat.codes.to_numpy().astype(np.int64)
+        return np.where(codes >= 0, mapped[np.maximum(codes, 0)], -1)
+    return _codes(column, names)
+
+
+def _names(
+    provenance: dict[str, Any], key: str, fallback: list[str], found: pd.Series | None
+) -> list[str]:
+    """Campaign or operation names: the scenario's (provenance), else `fallback`, else found."""
+    listed = (provenance.get("parameters") or {}).get(key)
+    if isinstance(listed, list) and all(isinstance(x, dict) and "name" in x for x in listed):
+        return [str(x["name"]) for x in listed]
+    if fallback:
+        return fallback
+    if found is None:
+        return []
+    return sorted({str(v) for v in found.dropna().unique() if str(v)})
+
+
+def _counts(daily: pd.DataFrame, start: dt.date, rows: int) -> tuple[np.ndarray, np.ndarray]:
+    """Daily counts [day, status, fate, origin] in agents and persons, from the tidy table."""
+    shape = (rows, len(Status), len(Fate), len(ORIGINS))
+    counts = np.zeros(shape, dtype=np.int64)
+    persons = np.zeros(shape, dtype=np.float64)
+    if len(daily):
+        day = (daily["date"].to_numpy().astype("datetime64[D]") - np.datetime64(start, "D")).astype(
+            np.int64
+        )
+        status = _category_codes(daily["status"], [s.name.lower() for s in Status])
+        fate = _category_codes(daily["fate"], [f.name.lower() for f in Fate])
+        origin = _category_codes(daily["origin"], list(ORIGINS))
+        ok = (day >= 0) & (day < rows) & (status >= 0) & (fate >= 0) & (origin >= 0)
+        index = (day[ok], status[ok], fate[ok], origin[ok])
+        np.add.at(counts, index, daily["agents"].to_numpy()[ok].astype(np.int64))
+        np.add.at(persons, index, daily["persons"].to_numpy()[ok].astype(np.float64))
+    return counts, persons
+
+
+def _events(
+    frame: pd.DataFrame, start: dt.date, campaign_names: list[str], operation_names: list[str]
+) -> dict[str, np.ndarray]:
+    """The event log as `Results.collect` makes it, from the saved events table."""
+    n = len(frame)
+
+    def column(name: str, dtype: Any, default: Any = 0) -> np.ndarray:
+        if name in frame:
+            return frame[name].to_numpy().astype(dtype)
+        return np.full(n, default, dtype=dtype)
+
+    day = (frame["date"].to_numpy().astype("datetime64[D]") - np.datetime64(start, "D")).astype(
+        np.int32
+    )
+    kind = _category_codes(frame["event"], [k.name.lower() for k in EventKind])
+    if (kind < 0).any():
+        unknown = sorted(set(frame["event"].astype(str)[kind < 0]))
+        raise ChistkaError(f"events.parquet has unknown event kinds: {', '.join(unknown)}")
+    review = kind <= int(EventKind.APPEAL_REJECTED)
+    campaign = np.where(
+        review,
+        _codes(frame["campaign"], campaign_names) if "campaign" in frame else -1,
+        _codes(frame["operation"], operation_names) if "operation" in frame else -1,
+    )
+
+    def coded(name: str, names: tuple[str, ...], default: int) -> np.ndarray:
+        if name not in frame:
+            return np.full(n, default, dtype=np.int8)
+        return _category_codes(frame[name], names).astype(np.int8)
+
+    events: dict[str, np.ndarray] = {
+        "day": day,
+        "person": column("person", np.int64),
+        "kind": kind.astype(np.int8),
+        "campaign": campaign.astype(np.int8),
+        "score": column("score", np.float32, np.nan),
+        "cause": column("cause", np.int64, -1),
+        "channel": coded("channel", CHANNELS, -1),
+        "origin": coded("origin", ORIGINS, 0),
+        "cohort": (
+            _codes(frame["cohort"], COHORTS) if "cohort" in frame else np.full(n, -1)
+        ).astype(np.int8),
+        "rank": column("rank", np.int8),
+        "opposition": column("opposition", bool, False),
+        "hostile": column("hostile", bool, False),
+        "weight": column("persons", np.float32, 1.0),
+        "region": column("region", np.int16),
+        "category": coded("category", CATEGORIES, -1),
+        "diaspora": coded("diaspora", DIASPORAS, -1),
+        "role": column("role", np.int8),
+        "elite": column("elite", np.uint8),
+    }
+    return events
+
+
+def _population_summary(summary: dict[str, Any], run_dir: Path) -> dict[str, Any]:
+    """The population summary a run saved (population.json, or in summary.json), else {}."""
+    path = run_dir / "population.json"
+    if path.is_file():
+        return _read_json(path)
+    for key in ("population_summary", "population"):
+        value = summary.get(key)
+        if isinstance(value, dict):
+            return value
+    return {}

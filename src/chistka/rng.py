@@ -12,8 +12,6 @@ import zlib
 
 import numpy as np
 
-MASK64 = np.uint64(0xFFFFFFFFFFFFFFFF)
-
 
 def stream(seed: int, name: str) -> np.random.Generator:
     """The random generator of the mechanism `name` in a run with `seed`.

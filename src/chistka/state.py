@@ -45,7 +45,6 @@ class EventKind(IntEnum):
     RELEASED = 18
     DISMISSED = 19
     REINSTATED_IN_ARMY = 20
-    LIMIT_INCREASED = 21
 
 
 def summarise_population(people: People, stratum: np.ndarray, hostile_persons: float) -> dict:

@@ -1,1 +1,5 @@
-"""Analysis of runs: observables (and, later, ensembles, calibration, sensitivity)."""
+"""Analyses of runs, which read `chistka.results.Results` and which the reports draw on.
+
+Observables, the comparison with the record, the terror, ensembles, validation, calibration and
+sensitivity.
+"""

@@ -7,10 +7,10 @@ random numbers), so that differences between sets are not seed noise.
 
 `run_ensemble` runs them on all local cores with joblib (loky processes by default), or on the
 workers of an existing Dask cluster (submitted through its dask.distributed client), and writes
-each run into its own directory of the output directory (atomically, by `Results.save`), with
-a ``plan.json`` at the top that records the scenario and the runs. A run depends only on its
-scenario, parameters and seed, so the results are the same whether the runs are done one after
-the other, in local processes or on a cluster. A sweep that was stopped can be resumed: complete
+each run into its own directory of the output directory (atomically, by
+`chistka.analysis.comparison.save_run`), with a ``plan.json`` at the top that records the
+scenario and the runs. A run depends only on its scenario, parameters and seed, so the results
+are the same whether the runs are done one after the other, in local processes or on a cluster. A sweep that was stopped can be resumed: complete
 runs are kept, the others run again.
 """
 
@@ -233,6 +233,7 @@ def run_spec(spec: RunSpec, out_dir: str, parent: int | None = None) -> str:
             whose sweep was killed (its parent is gone) exits instead of starting or writing a
             run, so that it neither runs on unwatched nor races the resumed sweep.
     """
+    from chistka.analysis.comparison import save_run
     from chistka.engine import Sim
 
     _exit_if_orphaned(parent)
@@ -244,7 +245,7 @@ def run_spec(spec: RunSpec, out_dir: str, parent: int | None = None) -> str:
         "set_id": spec.set_id,
         "overrides": dict(spec.overrides),
     }
-    results.save(Path(out_dir) / spec.run_id, report=False)
+    save_run(results, Path(out_dir) / spec.run_id)
     return spec.run_id
 
 

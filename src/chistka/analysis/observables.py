@@ -76,16 +76,16 @@ _CATEGORY = CHANNELS.index("category")
 _NATIONAL = CHANNELS.index("national")
 
 
+def is_share(observable: str) -> bool:
+    """Whether an observable is a share (its kind ends in `_share`) rather than a count."""
+    return observable.split(":", 1)[0].endswith("_share")
+
+
 # --- arguments ---------------------------------------------------------------------------------
 
 
 def _rows(results: Results) -> int:
     return int(results.persons.shape[0])
-
-
-def _last_day(results: Results) -> dt.date:
-    """The last simulated day (the last row of counts is the morning after it)."""
-    return results.start + dt.timedelta(days=_rows(results) - 2)
 
 
 def _date(results: Results, argument: str) -> int:
@@ -105,9 +105,7 @@ def _event_day(results: Results, argument: str) -> int:
     """Day index of a simulated date (one on which events can happen)."""
     day = _date(results, argument)
     if day > _rows(results) - 2:
-        raise ObservableOutOfRun(
-            f"{argument} is after the last simulated day ({_last_day(results)})"
-        )
+        raise ObservableOutOfRun(f"{argument} is after the last simulated day ({results.last_day})")
     return day
 
 
@@ -123,7 +121,7 @@ def _period(results: Results, argument: str) -> tuple[int, int]:
         ) from None
     if last < first:
         raise UnknownObservable(f"period '{argument}' ends before it starts")
-    start, end = results.start, _last_day(results)
+    start, end = results.start, results.last_day
     if dt.date(first, 1, 1) < start or dt.date(last, 12, 31) > end:
         raise ObservableOutOfRun(f"{argument} is not wholly inside the run ({start} to {end})")
     return (dt.date(first, 1, 1) - start).days, (dt.date(last, 12, 31) - start).days
@@ -146,13 +144,6 @@ def _within(results: Results, first: int, last: int) -> np.ndarray:
 def _persons(results: Results, mask: np.ndarray) -> float:
     """Represented persons of the chosen events."""
     return float(results.events["weight"][mask].astype(np.float64).sum())
-
-
-def _first_per_person(results: Results, mask: np.ndarray) -> float:
-    """Represented persons of the chosen events, each person counted once."""
-    index = np.flatnonzero(mask)
-    _, first = np.unique(results.events["person"][index], return_index=True)
-    return float(results.events["weight"][index[first]].astype(np.float64).sum())
 
 
 def _cache(results: Results) -> dict[str, Any]:
@@ -310,7 +301,7 @@ def _elite_share(kind: EventKind) -> Callable[[Results, str], float]:
         if not size:
             raise ObservableOutOfRun(f"this run has no {argument} (population.elite)")
         chosen = _kinds(results, kind) & ((results.events["elite"] & ELITE_BITS[argument]) > 0)
-        return _first_per_person(results, chosen) / float(size)
+        return _persons(results, results.first_per_person(chosen)) / float(size)
 
     return compute
 

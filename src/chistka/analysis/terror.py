@@ -83,10 +83,15 @@ def population(results: Results) -> dict[str, Any]:
     return getattr(results, "population_summary", None) or {}
 
 
-def _select(results: Results, *kinds: EventKind) -> pd.DataFrame:
-    """Events of the given kinds, in log order (by day), with the columns the analyses use."""
+def _select(results: Results, *kinds: EventKind, once: bool = False) -> pd.DataFrame:
+    """Events of the given kinds, in log order (by day), with the columns the analyses use.
+
+    With `once`, each person's first such event only (people counted once however often).
+    """
     ev = results.events
     mask = np.isin(ev["kind"], [int(k) for k in kinds])
+    if once:
+        mask = results.first_per_person(mask)
     day = ev["day"][mask].astype(np.int64)
     return pd.DataFrame(
         {
@@ -133,20 +138,9 @@ def _channel_names(codes: pd.Series) -> pd.Categorical:
     return pd.Categorical.from_codes(codes.clip(-1).to_numpy(), CHANNELS)
 
 
-def _first_per_person(events: pd.DataFrame) -> pd.DataFrame:
-    """Each person's first event among `events` (people counted once however often it happens)."""
-    return events.drop_duplicates("person", keep="first")
-
-
-def _last_day(results: Results) -> pd.Timestamp:
-    """The last simulated day (Results.dates has one more row, the morning after the end)."""
-    return results.dates[-1] - pd.Timedelta(days=1)
-
-
 def _periods(results: Results, freq: str) -> pd.DatetimeIndex:
     """Period starts from the run's first day to its last."""
-    first = pd.Timestamp(results.start)
-    index = pd.Series(0.0, index=pd.DatetimeIndex([first, _last_day(results)]))
+    index = pd.Series(0.0, index=results.dates[[0, -2]])  # the first and last simulated day
     return index.resample(freq).sum().index
 
 
@@ -171,7 +165,7 @@ def enemy_detection(results: Results) -> pd.DataFrame:
         One row per channel plus 'all', 'category victims' and 'network victims'; columns
         arrested, hostile_arrested, precision, recall.
     """
-    first = _first_per_person(_select(results, EventKind.ARRESTED))
+    first = _select(results, EventKind.ARRESTED, once=True)
     hostile_total = population(results).get("hostile_persons")
     hostile_total = float(hostile_total) if hostile_total else math.nan
     groups: dict[str, pd.DataFrame] = {"all": first}
@@ -255,8 +249,8 @@ def risk_by_rank(results: Results) -> pd.DataFrame:
     Returns:
         One row per group; columns population, arrested, shot, arrested_share, shot_share.
     """
-    arrested = _first_per_person(_select(results, EventKind.ARRESTED))
-    shot = _first_per_person(_select(results, EventKind.SENTENCED_DEATH))
+    arrested = _select(results, EventKind.ARRESTED, once=True)
+    shot = _select(results, EventKind.SENTENCED_DEATH, once=True)
     summary = population(results)
     rank_persons = summary.get("rank_persons") or {}
     elite_persons = summary.get("elite_persons") or {}
@@ -461,7 +455,7 @@ def monthly_against_record(results: Results) -> pd.DataFrame:
             "death_sentences": results.monthly_events(("sentenced_death",)),
         }
     )
-    frame = frame[frame.index <= _last_day(results)]
+    frame = frame[frame.index <= pd.Timestamp(results.last_day)]
     years = sorted(set(frame.index.year))
     for column, prefix in (
         ("record_arrests", "arrested"),

@@ -29,7 +29,7 @@ from chistka.analysis.observables import (
     check_name,
     compute,
 )
-from chistka.analysis.saved import find_runs, load_results
+from chistka.analysis.saved import find_runs
 from chistka.errors import ChistkaError, read_text
 from chistka.results import Results
 
@@ -245,4 +245,4 @@ def validate(run_dir: str | Path, targets_path: str | Path) -> pd.DataFrame:
     """
     targets = read_targets(targets_path)
     paths = find_runs(run_dir)
-    return compare((load_results(path) for path in paths), targets)
+    return compare((Results.load(path) for path in paths), targets)

@@ -33,23 +33,13 @@ if TYPE_CHECKING:
 console = output_console()
 
 
-def _plain(value: Any) -> Any:
-    """A JSON value: NaN and None become null, numpy scalars plain numbers."""
-    if value is None:
-        return None
-    if hasattr(value, "item"):
-        value = value.item()
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    return value
-
-
 def records(table: pd.DataFrame) -> list[dict[str, Any]]:
     """The validation table as a list of plain JSON objects."""
     from chistka.analysis.validate import OUTPUT_COLUMNS
+    from chistka.results import jsonable
 
     return [
-        {column: _plain(row[column]) for column in OUTPUT_COLUMNS}
+        {column: jsonable(row[column]) for column in OUTPUT_COLUMNS}
         for row in table.to_dict(orient="records")
     ]
 

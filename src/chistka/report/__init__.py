@@ -1,4 +1,4 @@
-"""The HTML report of a run: plots of the model against the record."""
+"""The HTML reports of a run and of an ensemble, composed of the sections in `report.sections`."""
 
 from chistka.report.html import write_report
 

@@ -1,0 +1,267 @@
+"""Helpers every report section shares: the page, a section's frame, figures, tables, numbers.
+
+The run report (`chistka.report.html`) and the ensemble report (`chistka.report.ensemble`) are
+compositions of the sections in `chistka.report.sections`; all of them build on these helpers so
+that a table, a record marker or a count looks the same wherever it appears.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+import plotly.colors
+import plotly.graph_objects as go
+import plotly.io as pio
+
+if TYPE_CHECKING:
+    from chistka.results import Results
+
+TEMPLATE = "plotly_white"
+FIGURE_HEIGHT = 460
+
+CSS = """
+body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2em auto;
+       max-width: 1100px; padding: 0 1em; color: #222; line-height: 1.45; }
+h1 { margin-bottom: 0.2em; }
+table { border-collapse: collapse; margin: 1em 0; font-size: 0.9em; }
+th, td { border: 1px solid #ccc; padding: 0.3em 0.5em; vertical-align: top; }
+th { background: #f3f3f3; text-align: left; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td.source { font-size: 0.85em; color: #555; max-width: 22em; }
+tr.outside { background: #fde8e8; }
+tr.outside td.inside { color: #b00; font-weight: bold; }
+td.inside.yes { color: #1a7f1a; }
+.unverified { color: #a15c00; font-weight: bold; }
+.meta td:first-child { font-weight: bold; background: #f7f7f7; }
+pre { background: #f7f7f7; padding: 0.8em; overflow-x: auto; font-size: 0.85em; }
+.note { color: #555; font-size: 0.9em; }
+"""
+
+CHANNEL_COLOURS = {
+    "category": "#8c564b",
+    "national": "#bcbd22",
+    "routine": "#c7c7c7",
+    "expelled": "#9467bd",
+    "testimony": "#d62728",
+    "denunciation": "#1f77b4",
+    "self_protection": "#17becf",
+    "family": "#e377c2",
+    "army": "#2ca02c",
+    "show_trial": "#000000",
+}
+"""Colour per arrest channel: category victims in earth tones, network victims in colours."""
+
+
+class FigureRenderer:
+    """Renders figures to HTML fragments, inlining plotly.js in the first one only."""
+
+    def __init__(self, prefix: str = "chistka-figure", height: int = FIGURE_HEIGHT) -> None:
+        """Figures get the div ids PREFIX-0, PREFIX-1 ... so the same run gives the same file."""
+        self.count = 0
+        self.prefix = prefix
+        self.height = height
+
+    def add(self, fig: go.Figure) -> str:
+        """The figure as an HTML fragment."""
+        fig.update_layout(template=TEMPLATE, height=self.height, margin={"t": 60, "b": 50})
+        fragment = pio.to_html(
+            fig,
+            full_html=False,
+            include_plotlyjs=self.count == 0,
+            div_id=f"{self.prefix}-{self.count}",
+            default_height=f"{self.height}px",
+            config={"displaylogo": False, "responsive": True},
+        )
+        self.count += 1
+        return fragment
+
+
+@dataclass
+class RunReport:
+    """What the sections of a run's report read: the run, its comparison and summary."""
+
+    results: Results
+    comparison: pd.DataFrame
+    summary: dict[str, Any]
+    figures: FigureRenderer
+
+
+# --- page structure ----------------------------------------------------------------------------
+
+
+def page(title: str, body: Sequence[str]) -> str:
+    """A whole HTML document: the title, the shared style sheet and the sections in order."""
+    return (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f"<title>{esc(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n"
+        + "\n".join(part for part in body if part)
+        + "\n</body>\n</html>\n"
+    )
+
+
+def section(key: str, title: str, content: str, note: str = "") -> str:
+    """One titled section: the content and an explanatory note (HTML) under it."""
+    note_html = f'<p class="note">{note}</p>' if note else ""
+    return f'<section id="{key}">\n<h2>{esc(title)}</h2>\n{content}\n{note_html}\n</section>'
+
+
+def meta_table(rows: Sequence[tuple[str, Any]]) -> str:
+    """A two-column table of labels and values (the identity of a run or an ensemble)."""
+    cells = "\n".join(f"<tr><td>{esc(k)}</td><td>{esc(v)}</td></tr>" for k, v in rows)
+    return f'<table class="meta">\n{cells}\n</table>'
+
+
+def table(head: str, rows: Sequence[str]) -> str:
+    """A table from its header cells and its rows (HTML)."""
+    return (
+        f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n"
+        + "\n".join(rows)
+        + "\n</tbody>\n</table>"
+    )
+
+
+def header_cells(names: Sequence[str]) -> str:
+    """Header cells of a table."""
+    return "".join(f"<th>{name}</th>" for name in names)
+
+
+# --- figures -----------------------------------------------------------------------------------
+
+
+def record_markers(
+    x: Sequence[Any],
+    values: Sequence[float],
+    low: Sequence[Any],
+    high: Sequence[Any],
+    verified: Sequence[bool],
+    hover: Sequence[str],
+    label: str,
+    colour: str,
+) -> go.Scatter:
+    """Markers for figures of the record: filled if verified, open if not; error bars low-high."""
+    values = np.asarray(values, dtype=np.float64)
+    upper = np.array([_gap(h, v) for h, v in zip(high, values, strict=True)])
+    lower = np.array([_gap(v, lo) for v, lo in zip(values, low, strict=True)])
+    return go.Scatter(
+        x=list(x),
+        y=values,
+        mode="markers",
+        name=label,
+        marker={
+            "color": colour,
+            "size": 10,
+            "symbol": ["diamond" if v else "diamond-open" for v in verified],
+            "line": {"color": colour, "width": 2},
+        },
+        error_y={
+            "type": "data",
+            "array": upper,
+            "arrayminus": lower,
+            "visible": bool(upper.any() or lower.any()),
+            "color": colour,
+        },
+        hovertext=list(hover),
+        hoverinfo="text",
+    )
+
+
+def _gap(high: Any, low: Any) -> float:
+    """`high - low`, at least 0; 0 where either end is missing."""
+    if missing(high) or missing(low):
+        return 0.0
+    return max(float(high) - float(low), 0.0)
+
+
+def band_traces(
+    x: Sequence[Any],
+    low: np.ndarray,
+    mid: np.ndarray,
+    high: np.ndarray,
+    *,
+    name: str,
+    colour: str,
+    dash: str = "solid",
+    group: str,
+    mode: str = "lines",
+    hover: str = "%{x|%Y-%m-%d}: %{y:,.0f}",
+) -> list[go.Scatter]:
+    """A shaded band from `low` to `high` and the median line on top."""
+    x = list(x)
+    return [
+        go.Scatter(
+            x=x + x[::-1],
+            y=np.concatenate([high, low[::-1]]),
+            fill="toself",
+            fillcolor=rgba(colour, 0.18),
+            line={"width": 0},
+            hoverinfo="skip",
+            showlegend=False,
+            legendgroup=group,
+            name=f"{name} (90% band)",
+        ),
+        go.Scatter(
+            x=x,
+            y=mid,
+            mode=mode,
+            name=name,
+            legendgroup=group,
+            line={"color": colour, "width": 2, "dash": dash},
+            customdata=np.stack([low, high], axis=-1),
+            hovertemplate=f"{esc(name)}<br>{hover} (median)<br>"
+            "90% band: %{customdata[0]:,.0f} to %{customdata[1]:,.0f}<extra></extra>",
+        ),
+    ]
+
+
+def rgba(colour: str, alpha: float) -> str:
+    """A hex colour with transparency, for the fill of a band."""
+    red, green, blue = plotly.colors.hex_to_rgb(colour)
+    return f"rgba({red},{green},{blue},{alpha})"
+
+
+# --- formatting --------------------------------------------------------------------------------
+
+
+def esc(value: Any) -> str:
+    """Text escaped for HTML (None becomes empty)."""
+    return html.escape("" if value is None else str(value))
+
+
+def missing(value: Any) -> bool:
+    """Whether a value is absent: None, NaN or not a number at all."""
+    if value is None:
+        return True
+    try:
+        return math.isnan(float(value))
+    except (TypeError, ValueError):
+        return True
+
+
+def count(value: Any) -> str:
+    """A count of persons with thousands separators."""
+    return "—" if missing(value) else f"{float(value):,.0f}"
+
+
+def share(value: Any) -> str:
+    """A share as a percentage."""
+    return "—" if missing(value) else f"{float(value):.1%}"
+
+
+def wrap(text: str, width: int = 60) -> str:
+    """Break a long hover text into lines."""
+    words, lines, line = html.escape(str(text), quote=False).split(), [], ""
+    for word in words:
+        if line and len(line) + len(word) + 1 > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}".strip()
+    if line:
+        lines.append(line)
+    return "<br>".join(lines)

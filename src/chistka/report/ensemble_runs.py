@@ -1,0 +1,245 @@
+"""An ensemble's complete runs read back for its report, and the statistics across their seeds.
+
+`load_ensemble` reads the runs of an ensemble directory (written by
+`chistka.analysis.ensemble.run_ensemble`): each run's summary.json and comparison.csv, and its
+daily.parquet for the membership. The sections of the ensemble report draw on it: each parameter
+set with the median across its seeds and the band from the 5th to the 95th percentile.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import plotly.colors
+import plotly.graph_objects as go
+
+from chistka.analysis.ensemble import COMPLETE_MARKER, format_value, read_plan
+from chistka.errors import ChistkaError
+from chistka.report.common import esc, missing, record_markers
+
+QUANTILES = (0.05, 0.5, 0.95)
+"""Lower band edge, median and upper band edge across the seeds of a parameter set."""
+
+BAND_NOTE = (
+    "Lines: the median across the seeds of each parameter set; shaded bands: from the 5th to "
+    "the 95th percentile across them (a 90% band). Markers: the historical record (filled: "
+    "verified, open: not verified), with its range where the record gives one."
+)
+"""Note under the ensemble's band figures."""
+
+
+@dataclass
+class EnsembleRun:
+    """One complete run of an ensemble: its summary, comparison and monthly membership."""
+
+    run_id: str
+    set_id: str
+    seed: int | None
+    summary: dict[str, Any]
+    comparison: pd.DataFrame
+    membership: pd.DataFrame | None = None
+
+
+@dataclass
+class EnsembleRuns:
+    """The complete runs of an ensemble directory, grouped by parameter set."""
+
+    out_dir: Path
+    scenario: str
+    scale: Any
+    sets: dict[str, dict[str, Any]]
+    runs: list[EnsembleRun]
+    missing: list[str] = field(default_factory=list)
+
+    def by_set(self) -> dict[str, list[EnsembleRun]]:
+        """The runs of each parameter set that has any."""
+        grouped: dict[str, list[EnsembleRun]] = {set_id: [] for set_id in self.sets}
+        for run in self.runs:
+            grouped.setdefault(run.set_id, []).append(run)
+        return {k: v for k, v in grouped.items() if v}
+
+    def colours(self) -> dict[str, str]:
+        """One colour per parameter set (plotly's qualitative palette, in order)."""
+        palette = plotly.colors.qualitative.Plotly
+        return {set_id: palette[i % len(palette)] for i, set_id in enumerate(self.sets)}
+
+    def set_label(self, set_id: str) -> str:
+        """A parameter set as a legend label: its id and overrides ("model" when alone)."""
+        overrides = self.sets.get(set_id) or {}
+        if not overrides:
+            return set_id if len(self.sets) > 1 else "model"
+        return f"{set_id}: " + ", ".join(f"{k}={format_value(v)}" for k, v in overrides.items())
+
+    def series(self, set_id: str, label: str, colour: str) -> tuple[str, str]:
+        """Legend name and colour of a set's series: the set's with several, else the series'."""
+        if len(self.by_set()) > 1:
+            return f"{self.set_label(set_id)}: {label}", self.colours()[set_id]
+        return f"model: {label}", colour
+
+    def record_points(self, kind: str, order: Callable[[str], Any]) -> list[dict[str, Any]]:
+        """The record rows with a value of the observables of one kind, sorted by `order(name)`."""
+        points = [
+            row
+            for name, row in self.record_rows().items()
+            if name.split(":")[0] == kind and not missing(row.get("record"))
+        ]
+        return sorted(points, key=lambda row: order(row["observable"]))
+
+    def record_rows(self) -> dict[str, dict[str, Any]]:
+        """The record row of each compared observable (the same in every run; first one wins)."""
+        rows: dict[str, dict[str, Any]] = {}
+        for run in self.runs:
+            for row in run.comparison.to_dict(orient="records"):
+                rows.setdefault(row["observable"], row)
+        return rows
+
+
+# --- reading -----------------------------------------------------------------------------------
+
+
+def load_ensemble(out_dir: Path) -> EnsembleRuns:
+    """The complete runs of an ensemble directory (with or without its plan.json).
+
+    Raises:
+        ChistkaError: the directory holds no complete run.
+    """
+    plan = read_plan(out_dir)
+    if plan is not None:
+        entries = [(r["run_id"], r["set_id"], r.get("seed")) for r in plan.get("runs", [])]
+        sets = {k: dict(v) for k, v in plan.get("sets", {}).items()}
+        scenario = plan.get("scenario_ref") or plan.get("scenario", {}).get("scenario", {}).get(
+            "name", "ensemble"
+        )
+        scale = plan.get("scale")
+    else:
+        entries = []
+        sets = {}
+        for run_dir in sorted(p for p in out_dir.iterdir() if p.is_dir()):
+            if (run_dir / COMPLETE_MARKER).is_file():
+                entries.append((run_dir.name, run_dir.name.split("-")[0], None))
+        scenario, scale = out_dir.name, None
+    runs, absent = [], []
+    for run_id, set_id, seed in entries:
+        run_dir = out_dir / run_id
+        if not (run_dir / COMPLETE_MARKER).is_file():
+            absent.append(run_id)
+            continue
+        runs.append(_read_run(run_dir, run_id, set_id, seed))
+        if set_id not in sets:
+            sets[set_id] = dict(
+                runs[-1].summary.get("provenance", {}).get("ensemble", {}).get("overrides", {})
+            )
+    if not runs:
+        raise ChistkaError(f"{out_dir} holds no complete run (no */{COMPLETE_MARKER})")
+    if scale is None:
+        scale = runs[0].summary.get("scale")
+    return EnsembleRuns(out_dir, str(scenario), scale, sets, runs, absent)
+
+
+def _read_run(run_dir: Path, run_id: str, set_id: str, seed: int | None) -> EnsembleRun:
+    summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
+    comparison_path = run_dir / "comparison.csv"
+    comparison = pd.read_csv(comparison_path) if comparison_path.is_file() else pd.DataFrame()
+    return EnsembleRun(
+        run_id=run_id,
+        set_id=set_id,
+        seed=summary.get("seed", seed),
+        summary=summary,
+        comparison=comparison,
+        membership=_read_membership(run_dir / "daily.parquet"),
+    )
+
+
+def _read_membership(path: Path) -> pd.DataFrame | None:
+    """Candidates, full members and their total on the first day of each month (persons)."""
+    if not path.is_file():
+        return None
+    daily = pd.read_parquet(path, columns=["date", "status", "persons"])
+    status = daily["status"].astype(str)
+    party = daily[status.isin(["candidate", "member"])]
+    dates = pd.DatetimeIndex(daily["date"].unique()).sort_values()
+    table = (
+        party.assign(status=party["status"].astype(str))
+        .groupby(["date", "status"])["persons"]
+        .sum()
+        .unstack(fill_value=0.0)
+        .reindex(index=dates, columns=["candidate", "member"], fill_value=0.0)
+    )
+    frame = pd.DataFrame(
+        {
+            "candidates": table["candidate"],
+            "members": table["member"],
+            "total": table["candidate"] + table["member"],
+        }
+    )
+    keep = (frame.index.day == 1) | (np.arange(len(frame)) == len(frame) - 1)
+    return frame[keep]
+
+
+# --- statistics --------------------------------------------------------------------------------
+
+
+def bands(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """5th percentile, median and 95th percentile along the last axis (runs), NaN ignored."""
+    values = np.asarray(values, dtype=np.float64)
+    if values.size == 0 or np.all(np.isnan(values)):
+        nan = np.full(values.shape[:-1], np.nan)
+        return nan, nan, nan
+    with np.errstate(all="ignore"):
+        low, mid, high = np.nanquantile(values, QUANTILES, axis=-1)
+    return low, mid, high
+
+
+def observable_values(runs: Sequence[EnsembleRun], column: str = "model") -> dict[str, np.ndarray]:
+    """A column of comparison.csv for each compared observable across the runs.
+
+    NaN where a run lacks the observable; `inside` (a bool column) comes as 1.0 / 0.0.
+    """
+    observables: list[str] = []
+    for run in runs:
+        if "observable" in run.comparison:
+            for name in run.comparison["observable"]:
+                if name not in observables:
+                    observables.append(name)
+    values = {name: np.full(len(runs), np.nan) for name in observables}
+    for i, run in enumerate(runs):
+        if "observable" not in run.comparison or column not in run.comparison:
+            continue
+        for name, value in zip(run.comparison["observable"], run.comparison[column], strict=True):
+            values[name][i] = np.nan if missing(value) else float(value)
+    return values
+
+
+def year_of(observable: str) -> int:
+    """The year of a yearly observable (`arrests:1937` -> 1937; 0 if it has none)."""
+    try:
+        return int(observable.split(":", 1)[1])
+    except (IndexError, ValueError):
+        return 0
+
+
+def record_markers_of(
+    points: list[dict[str, Any]], x: list[Any], label: str, colour: str
+) -> go.Scatter:
+    """Markers for the comparison rows of an ensemble's runs (counts of persons)."""
+    hover = [
+        f"<b>{esc(p['record_id'])}</b>: {esc(p['label'])}<br>record: {p['record']:,.0f}"
+        f"<br>{'verified' if p['verified'] else 'UNVERIFIED'}<br>{esc(p.get('source', ''))}"
+        for p in points
+    ]
+    return record_markers(
+        x,
+        [p["record"] for p in points],
+        [p.get("low") for p in points],
+        [p.get("high") for p in points],
+        [p["verified"] for p in points],
+        hover,
+        label,
+        colour,
+    )

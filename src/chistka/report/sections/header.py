@@ -1,0 +1,96 @@
+"""The header of a report: the identity of the run or ensemble and its headline figures."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from chistka.report.common import RunReport, count, esc, meta_table
+
+if TYPE_CHECKING:
+    from chistka.report.common import FigureRenderer
+    from chistka.report.ensemble_runs import EnsembleRuns
+    from chistka.results import Results
+
+
+def run_section(report: RunReport) -> str:
+    """Title and the run's identity: scenario, seed, scale, version, dates, headline figures."""
+    results, summary = report.results, report.summary
+    prov = results.provenance
+    scenario = prov.get("scenario_name") or summary.get("scenario") or "unnamed scenario"
+    version = prov.get("package_version") or _package_version()
+    rows = [
+        ("Scenario", scenario),
+        ("Seed", summary.get("seed")),
+        ("Scale", scale_text(results)),
+        ("Package version", f"chistka {version}"),
+        ("Dates", f"{summary['start']} to {summary['end']}"),
+        (
+            "Party (members + candidates)",
+            f"{count(summary['party_total_first_day'])} on the first day, "
+            f"{count(summary['party_total_last_day'])} on the last; peak "
+            f"{count(summary['party_total_peak'])} on {summary['party_total_peak_date']}",
+        ),
+        (
+            "Against the record",
+            f"{summary['comparison_inside']} of {summary['comparison_rows']} compared figures "
+            "inside tolerance",
+        ),
+    ]
+    return (
+        f"<header>\n<h1>{esc(scenario)}</h1>\n"
+        '<p class="note">Report of one run of chistka, an agent-based simulator of the Soviet '
+        "party purges.</p>\n"
+        f"{meta_table(rows)}\n</header>"
+    )
+
+
+def ensemble_section(ensemble: EnsembleRuns, figures: FigureRenderer) -> str:
+    """Title and the ensemble's identity: scenario, runs complete and missing, seeds, dates."""
+    runs = ensemble.runs
+    seeds = sorted({run.seed for run in runs if run.seed is not None})
+    first = runs[0].summary
+    version = first.get("provenance", {}).get("package_version", "")
+    rows = [
+        ("Scenario", ensemble.scenario),
+        ("Directory", str(ensemble.out_dir)),
+        (
+            "Runs",
+            f"{len(runs)} complete"
+            + (f", {len(ensemble.missing)} missing" if ensemble.missing else "")
+            + f"; {len(ensemble.by_set())} parameter set(s)",
+        ),
+        ("Seeds", seed_text(seeds)),
+        ("Scale", f"{ensemble.scale}"),
+        ("Dates", f"{first.get('start')} to {first.get('end')}"),
+        ("Package version", f"chistka {version}"),
+    ]
+    if ensemble.missing:
+        rows.append(("Missing runs", ", ".join(ensemble.missing)))
+    return f"<h1>chistka ensemble: {esc(ensemble.scenario)}</h1>\n{meta_table(rows)}"
+
+
+def scale_text(results: Results) -> str:
+    """The run's scale: one weight, or the party's and the citizens' when they differ."""
+    party_scale = results.provenance.get("parameters", {}).get("population", {}).get("party_scale")
+    text = f"{results.scale:g} (one agent stands for {1 / results.scale:,.0f} persons)"
+    if party_scale and party_scale != results.scale:
+        text += (
+            f"; party members, former members and officers: {party_scale:g} "
+            f"(one agent per {1 / party_scale:,.0f} persons)"
+        )
+    return text
+
+
+def seed_text(seeds: list[int]) -> str:
+    """Seeds as a range where they are consecutive ("1 to 20 (20 seeds)"), else listed."""
+    if not seeds:
+        return "-"
+    if seeds == list(range(seeds[0], seeds[-1] + 1)) and len(seeds) > 2:
+        return f"{seeds[0]} to {seeds[-1]} ({len(seeds)} seeds)"
+    return ", ".join(str(s) for s in seeds)
+
+
+def _package_version() -> str:
+    from chistka import __version__
+
+    return __version__

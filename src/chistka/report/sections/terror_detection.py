@@ -1,0 +1,71 @@
+"""Enemy detection: the precision and recall of the arrests, category and network victims."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from chistka.analysis import terror
+from chistka.report.common import RunReport, count, esc, header_cells, section, share, table
+
+KEY = "terror_detection"
+TITLE = "Enemy detection: precision, recall, category and network victims"
+
+NOTE = (
+    "Precision: share of the arrested whose hidden type is hostile. Recall: share of all hostile "
+    "persons in the population who were arrested. Each person counted once, by the channel of "
+    "the first arrest. A precision close to the population's share of hostile persons means the "
+    "arrests were no better than chance at finding them."
+)
+
+SUMMARY_GROUPS = ("all", "category victims", "network victims")
+"""Rows of the detection table shown in bold and even when empty."""
+
+
+def run_section(report: RunReport) -> str:
+    """The detection table and the yearly split into category and network victims."""
+    results = report.results
+    content = _detection_table(terror.enemy_detection(results)) + _victims_table(
+        terror.victims_by_origin(results)
+    )
+    return section(KEY, TITLE, content, NOTE)
+
+
+def _detection_table(detection: pd.DataFrame) -> str:
+    total = detection.loc["all", "arrested"]
+    head = header_cells(
+        ("arrested as", "persons", "share of arrests", "hostile", "precision", "recall")
+    )
+    rows = []
+    for group, row in detection.iterrows():
+        if group not in SUMMARY_GROUPS and not row["arrested"]:
+            continue
+        label = "all arrests" if group == "all" else str(group).replace("_", " ")
+        cell = (
+            f"<td><b>{esc(label)}</b></td>" if group in SUMMARY_GROUPS else f"<td>{esc(label)}</td>"
+        )
+        rows.append(
+            f'<tr>{cell}<td class="num">{count(row["arrested"])}</td>'
+            f'<td class="num">{share(row["arrested"] / total if total else math.nan)}</td>'
+            f'<td class="num">{count(row["hostile_arrested"])}</td>'
+            f'<td class="num">{share(row["precision"])}</td>'
+            f'<td class="num">{share(row["recall"])}</td></tr>'
+        )
+    return table(head, rows)
+
+
+def _victims_table(victims: pd.DataFrame) -> str:
+    head = header_cells(
+        ("year", "category victims", "network victims", "all arrests", "network share")
+    )
+    rows = []
+    for year, row in victims.iterrows():
+        network = row["network_victims"] / row["total"] if row["total"] else math.nan
+        rows.append(
+            f'<tr><td>{year}</td><td class="num">{count(row["category_victims"])}</td>'
+            f'<td class="num">{count(row["network_victims"])}</td>'
+            f'<td class="num">{count(row["total"])}</td>'
+            f'<td class="num">{share(network)}</td></tr>'
+        )
+    return table(head, rows)

@@ -1,0 +1,151 @@
+"""Arrests, convictions and death sentences vs the record: a run by month, an ensemble by year."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from chistka.analysis import terror
+from chistka.report.common import RunReport, band_traces, esc, section
+from chistka.report.ensemble_runs import (
+    BAND_NOTE,
+    bands,
+    observable_values,
+    record_markers_of,
+    year_of,
+)
+
+if TYPE_CHECKING:
+    from chistka.report.common import FigureRenderer
+    from chistka.report.ensemble_runs import EnsembleRuns
+
+KEY = "terror_record"
+TITLE = "Arrests, convictions and death sentences per month against the record"
+ENSEMBLE_KEY = "terror"
+ENSEMBLE_TITLE = "Arrests, convictions and death sentences per year against the record"
+
+COLOURS = {"arrests": "#1f77b4", "convictions": "#ff7f0e", "death_sentences": "#d62728"}
+
+ENSEMBLE_KINDS = {
+    "arrests": ("arrests", "#1f77b4"),
+    "political_convictions": ("political convictions", "#ff7f0e"),
+    "death_sentences": ("death sentences", "#d62728"),
+}
+"""Yearly observables of the terror in the ensemble report: label and colour (one set)."""
+
+NOTE = (
+    "Solid lines: the model per calendar month (convictions are death and camp sentences). "
+    "Dashed steps: the record's total for each year divided by twelve, a monthly average (the "
+    "record gives yearly figures only), so months above the step run ahead of the year's pace. "
+    "The record's arrest figures count arrests on all charges and are partly unverified; its "
+    "conviction and death-sentence figures are those the scenario is calibrated on."
+)
+ENSEMBLE_NOTE = (
+    BAND_NOTE + " The vertical axis is logarithmic; years the record has no figure "
+    "for are not computed."
+)
+
+
+def run_section(report: RunReport) -> str:
+    """The monthly figure of one run."""
+    monthly = terror.monthly_against_record(report.results)
+    return section(KEY, TITLE, report.figures.add(_run_figure(monthly)), NOTE)
+
+
+def _run_figure(monthly: pd.DataFrame) -> go.Figure:
+    """The model's monthly arrests, convictions, death sentences; the record's monthly average."""
+    fig = go.Figure()
+    labels = {
+        "arrests": "arrests",
+        "convictions": "convictions",
+        "death_sentences": "death sentences",
+    }
+    for column, name in labels.items():
+        fig.add_trace(
+            go.Scatter(
+                x=monthly.index,
+                y=monthly[column].round(0),
+                mode="lines+markers",
+                marker={"size": 4},
+                name=f"model: {name} per month",
+                line={"color": COLOURS[column], "width": 2},
+                hovertemplate=f"{name}<br>%{{x|%Y-%m}}: %{{y:,.0f}}<extra>model</extra>",
+            )
+        )
+    end = monthly.index[-1] + pd.offsets.MonthBegin(1)
+    for column, name in labels.items():
+        record = monthly[f"record_{column}"]
+        if record.isna().all():
+            continue
+        fig.add_trace(
+            go.Scatter(
+                x=[*monthly.index, end],
+                y=[*record.round(0), record.iloc[-1]],
+                mode="lines",
+                line_shape="hv",
+                name=f"record: {name}, yearly total ÷ 12",
+                line={"color": COLOURS[column], "width": 1.5, "dash": "dash"},
+                hovertemplate=(
+                    f"{name}<br>%{{x|%Y}}: %{{y:,.0f}} a month (yearly total ÷ 12)"
+                    "<extra>record</extra>"
+                ),
+            )
+        )
+    fig.update_layout(
+        title=TITLE,
+        xaxis_title="month",
+        yaxis={"title": "persons per month", "tickformat": ",.0f", "rangemode": "tozero"},
+        hovermode="x unified",
+        legend={"orientation": "h", "y": -0.15},
+    )
+    return fig
+
+
+def ensemble_section(ensemble: EnsembleRuns, figures: FigureRenderer) -> str:
+    """The ensemble's yearly figures: median and band per set; "" for runs without arrests."""
+    fig = go.Figure()
+    shown = False
+    for set_id, runs in ensemble.by_set().items():
+        values = observable_values(runs)
+        for kind, (label, colour) in ENSEMBLE_KINDS.items():
+            names = sorted((n for n in values if n.split(":")[0] == kind), key=year_of)
+            if not names:
+                continue
+            stack = np.stack([values[n] for n in names])
+            if np.nansum(stack) > 0:
+                shown = True
+            low, mid, high = bands(stack)
+            name, shade = ensemble.series(set_id, label, colour)
+            for trace in band_traces(
+                [year_of(n) for n in names],
+                low,
+                mid,
+                high,
+                name=name,
+                colour=shade,
+                dash="solid",
+                group=f"{set_id}-{kind}",
+                mode="lines+markers",
+                hover="%{x}: %{y:,.0f}",
+            ):
+                fig.add_trace(trace)
+    if not shown:
+        return ""
+    for kind, (label, colour) in ENSEMBLE_KINDS.items():
+        points = ensemble.record_points(kind, year_of)
+        if points:
+            years = [year_of(p["observable"]) for p in points]
+            fig.add_trace(record_markers_of(points, years, f"record: {label}", colour))
+    fig.update_layout(
+        title=ENSEMBLE_TITLE,
+        xaxis_title="year",
+        yaxis_title="persons per year",
+        hovermode="closest",
+        legend={"orientation": "h", "y": -0.15},
+    )
+    fig.update_yaxes(type="log", tickformat=",.0f")
+    fig.update_xaxes(dtick=1)
+    return section(ENSEMBLE_KEY, ENSEMBLE_TITLE, figures.add(fig), esc(ENSEMBLE_NOTE))
