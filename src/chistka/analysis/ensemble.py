@@ -10,8 +10,8 @@ workers of an existing Dask cluster (submitted through its dask.distributed clie
 each run into its own directory of the output directory (atomically, by
 `chistka.analysis.comparison.save_run`), with a ``plan.json`` at the top that records the
 scenario and the runs. A run depends only on its scenario, parameters and seed, so the results
-are the same whether the runs are done one after the other, in local processes or on a cluster. A sweep that was stopped can be resumed: complete
-runs are kept, the others run again.
+are the same whether the runs are done one after the other, in local processes or on a cluster.
+A sweep that was stopped can be resumed: complete runs are kept, the others run again.
 """
 
 from __future__ import annotations
