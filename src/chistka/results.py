@@ -23,7 +23,6 @@ import numpy as np
 import pandas as pd
 
 from chistka.people import Fate, Status
-from chistka.record import compared_observables, get
 from chistka.scenario.schema import COHORTS, ORIGINS
 from chistka.scenario.terror import CATEGORIES, CHANNELS, DIASPORAS
 from chistka.state import EventKind, SimState
@@ -243,43 +242,18 @@ class Results:
         return compute(self, name)
 
     def comparison(self) -> pd.DataFrame:
-        """The run against the record rows it can be compared with (model, record, tolerance)."""
-        from chistka.analysis.observables import ObservableOutOfRun, compute
+        """The run against the record (see `chistka.analysis.comparison`)."""
+        from chistka.analysis.comparison import compare_run
 
-        rows = []
-        compare = self.provenance.get("parameters", {}).get("scenario", {}).get("compare")
-        for spec in compared_observables():
-            if compare is not None and spec.observable.split(":")[0] not in compare:
-                continue
-            try:
-                model = compute(self, spec.observable)
-            except ObservableOutOfRun:
-                continue
-            row = get(spec.record_id)
-            record = float(row.value) if row.value is not None else math.nan
-            rows.append(
-                {
-                    "record_id": spec.record_id,
-                    "observable": spec.observable,
-                    "label": spec.label,
-                    "model": model,
-                    "record": record,
-                    "low": row.low,
-                    "high": row.high,
-                    "tolerance": f"±{spec.tolerance:g}"
-                    if spec.tolerance_kind == "absolute"
-                    else f"±{spec.tolerance:.0%}",
-                    "inside": spec.inside(model, record),
-                    "verified": row.verified,
-                    "source": row.source,
-                }
-            )
-        return pd.DataFrame(rows)
+        return compare_run(self)
 
     def summary(self) -> dict[str, Any]:
         """Key figures of the run, the campaigns, the comparison with the record, provenance."""
+        from chistka.analysis.comparison import fit
+
         membership = self.membership()
         comparison = self.comparison()
+        scored = comparison[comparison["inside"].notna()] if len(comparison) else comparison
         return {
             "scenario": self.provenance.get("scenario"),
             "seed": self.provenance.get("seed"),
@@ -292,8 +266,9 @@ class Results:
             "party_total_peak_date": str(membership["total"].idxmax().date()),
             "campaigns": self.campaigns().to_dict(orient="records"),
             "comparison": comparison.to_dict(orient="records"),
-            "comparison_inside": int(comparison["inside"].sum()) if len(comparison) else 0,
-            "comparison_rows": len(comparison),
+            "comparison_inside": int(scored["inside"].astype(bool).sum()) if len(scored) else 0,
+            "comparison_rows": len(scored),
+            "fit": fit(comparison),
             "provenance": {k: v for k, v in self.provenance.items() if k != "parameters"},
         }
 

@@ -1,0 +1,246 @@
+"""The model against the record: the one comparison used by a run's summary, its report,
+`chistka validate` and the tests.
+
+Every record row that `chistka/record/data/observables.csv` maps to an observable is compared
+when the run covers its date, with the role the run's scenario gives it
+(`chistka.record.role_in`) and one of these statuses:
+
+- `inside` / `outside`: a calibration or validation row of a kind the scenario models, within
+  or outside the accepted range (the record's own range, widened to the row's tolerance);
+- `input`: a figure the scenario is built from (the party's size on its first day): shown, never
+  counted as a fit;
+- `claim`: a weak figure shown for reference, never a target;
+- `not modelled`: a kind of observable the scenario does not claim to model (its `compare`
+  list; convictions in `party-purges-1921-1936`): shown, not counted.
+
+Only `inside` and `outside` rows count in the fit, separately for calibration and validation
+rows (`fit`). A validation row with `fitted_now` was chosen for out-of-sample checks but the
+scenario's present timeline was fitted to it by hand: it is counted, and flagged.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from chistka.analysis.observables import ObservableOutOfRun, compute
+from chistka.errors import ChistkaError
+from chistka.record import (
+    SCORED_ROLES,
+    ComparedObservable,
+    RecordRow,
+    compared_observables,
+    get,
+    role_in,
+)
+
+if TYPE_CHECKING:
+    from chistka.results import Results
+
+STATUSES = ("inside", "outside", "input", "claim", "not modelled")
+"""Status of a compared row (see the module docstring)."""
+
+SCORED_STATUSES = ("inside", "outside")
+"""Statuses that count in the fit."""
+
+COLUMNS = (
+    "record_id",
+    "observable",
+    "label",
+    "role",
+    "status",
+    "inside",
+    "model",
+    "model_low",
+    "model_high",
+    "record",
+    "low",
+    "high",
+    "tolerance",
+    "read_in_source",
+    "grade",
+    "fitted_now",
+    "note",
+    "source",
+)
+"""Columns of a comparison table (and of a run's comparison.csv)."""
+
+QUANTILES = (0.05, 0.95)
+"""Quantiles over the runs of an ensemble reported as model_low and model_high."""
+
+
+@dataclass(frozen=True)
+class Planned:
+    """A record row planned for comparison in one scenario."""
+
+    spec: ComparedObservable
+    row: RecordRow
+    role: str
+    fitted_now: bool
+    note: str
+    modelled: bool
+
+    def status(self, model: float) -> str:
+        """The row's status for a model value (see `STATUSES`)."""
+        if not self.modelled:
+            return "not modelled"
+        if self.role not in SCORED_ROLES:
+            return self.role
+        return "inside" if self.spec.inside(model, self.row) else "outside"
+
+
+def modelled_kinds(provenance: dict[str, Any] | None) -> list[str] | None:
+    """The observable kinds a run's scenario models (its `compare` list; None: all kinds)."""
+    parameters = (provenance or {}).get("parameters") or {}
+    compare = (parameters.get("scenario") or {}).get("compare")
+    return None if compare is None else list(compare)
+
+
+def scenario_of(provenance: dict[str, Any] | None) -> str:
+    """The scenario's own name, under which its roles are kept (not the file it came from)."""
+    provenance = provenance or {}
+    return str(provenance.get("scenario_name") or provenance.get("scenario") or "")
+
+
+def plan(scenario: str, compare: list[str] | None) -> list[Planned]:
+    """Every compared record row with its role in the scenario and whether its kind is modelled."""
+    planned = []
+    for spec in compared_observables():
+        row = get(spec.record_id)
+        if row.value is None:
+            continue
+        role = role_in(spec.record_id, scenario)
+        planned.append(
+            Planned(
+                spec=spec,
+                row=row,
+                role=role.role,
+                fitted_now=role.fitted_now,
+                note=role.reason,
+                modelled=compare is None or spec.kind in compare,
+            )
+        )
+    return planned
+
+
+def _value(results: Results, observable: str) -> float:
+    try:
+        return float(compute(results, observable))
+    except ObservableOutOfRun:
+        return math.nan
+
+
+def compare_runs(runs: Iterable[Results]) -> pd.DataFrame:
+    """Runs of one scenario against the record (one run, or the seeds of an ensemble).
+
+    `runs` is consumed one run at a time, so that a lazy iterable keeps one run in memory. The
+    model value is the mean over the runs that cover the row, with the 5% and 95% quantiles
+    over them (all three equal for one run). Rows no run covers are left out.
+
+    Raises:
+        ChistkaError: no run, or runs of different scenarios.
+    """
+    planned: list[Planned] = []
+    scenario = ""
+    columns: list[np.ndarray] = []
+    for results in runs:
+        name = scenario_of(results.provenance)
+        if not columns:
+            scenario = name
+            planned = plan(name, modelled_kinds(results.provenance))
+        elif name != scenario:
+            raise ChistkaError(
+                f"runs of different scenarios ('{scenario}' and '{name}') cannot be compared "
+                "with the record together: compare each scenario's runs on their own"
+            )
+        columns.append(np.array([_value(results, p.spec.observable) for p in planned]))
+    if not columns:
+        raise ChistkaError("no run to compare with the record")
+    values = np.column_stack(columns)
+    rows = []
+    for i, target in enumerate(planned):
+        found = values[i][~np.isnan(values[i])]
+        if not len(found):
+            continue
+        model = float(found.mean())
+        model_low, model_high = (model, model)
+        if len(found) > 1:
+            model_low, model_high = (float(q) for q in np.quantile(found, QUANTILES))
+        low, high = target.spec.accepted_range(target.row)
+        status = target.status(model)
+        rows.append(
+            {
+                "record_id": target.spec.record_id,
+                "observable": target.spec.observable,
+                "label": target.spec.label,
+                "role": target.role,
+                "status": status,
+                "inside": status == "inside" if status in SCORED_STATUSES else None,
+                "model": model,
+                "model_low": model_low,
+                "model_high": model_high,
+                "record": float(target.row.value),  # type: ignore[arg-type]
+                "low": low,
+                "high": high,
+                "tolerance": target.spec.tolerance_text,
+                "read_in_source": target.row.read_in_source,
+                "grade": target.row.grade,
+                "fitted_now": target.fitted_now,
+                "note": target.note,
+                "source": target.row.source,
+            }
+        )
+    table = pd.DataFrame(rows, columns=list(COLUMNS))
+    table["inside"] = pd.Series([row["inside"] for row in rows], index=table.index, dtype=object)
+    return table
+
+
+def compare_run(results: Results) -> pd.DataFrame:
+    """One run against the record (see `compare_runs`)."""
+    return compare_runs([results])
+
+
+def fit(table: pd.DataFrame) -> dict[str, dict[str, Any]]:
+    """The fit per scored role: rows counted, rows inside, their share, the rows outside.
+
+    For validation rows also how many are truly out of sample (not `fitted_now`).
+    """
+    summary: dict[str, dict[str, Any]] = {}
+    for role in SCORED_ROLES:
+        if table.empty:
+            chosen = table
+        else:
+            chosen = table[(table["role"] == role) & table["status"].isin(SCORED_STATUSES)]
+        inside = int((chosen["status"] == "inside").sum()) if len(chosen) else 0
+        entry: dict[str, Any] = {
+            "rows": len(chosen),
+            "inside": inside,
+            "share": inside / len(chosen) if len(chosen) else math.nan,
+            "outside": list(chosen.loc[chosen["status"] == "outside", "record_id"])
+            if len(chosen)
+            else [],
+        }
+        if role == "validation":
+            fitted = chosen["fitted_now"].astype(bool) if len(chosen) else chosen
+            entry["fitted_now"] = int(fitted.sum()) if len(chosen) else 0
+        summary[role] = entry
+    return summary
+
+
+def fit_text(summary: dict[str, dict[str, Any]]) -> str:
+    """The fit in one line: 'calibration: 10 of 12 inside; validation: 3 of 8 inside'."""
+    parts = []
+    for role, entry in summary.items():
+        if not entry["rows"]:
+            parts.append(f"{role}: no row")
+            continue
+        text = f"{role}: {entry['inside']} of {entry['rows']} inside ({entry['share']:.0%})"
+        if entry.get("fitted_now"):
+            text += f", {entry['fitted_now']} of them fitted by the present timeline"
+        parts.append(text)
+    return "; ".join(parts)
