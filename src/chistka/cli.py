@@ -20,6 +20,7 @@ from rich.table import Table
 from chistka.commands.options import fail
 from chistka.engine import Sim
 from chistka.errors import ChistkaError
+from chistka.record import RELIABLE_GRADES
 from chistka.results import Results
 from chistka.scenario import builtin_scenarios, load_scenario
 
@@ -40,21 +41,37 @@ def _format(value: float, observable: str) -> str:
 
 
 def comparison_table(results: Results) -> Table:
-    """The run against the record, as a rich table."""
-    table = Table(title="Model against the record", show_lines=False)
+    """The run against the record, as a rich table (rows of kinds the scenario models).
+
+    Each row shows its role (calibration, validation, input, claim) and status, whether the
+    figure was read in its source and the source's reliability grade; the caption gives the fit
+    on calibration and on validation rows separately.
+    """
+    from chistka.analysis.comparison import fit, fit_text
+
+    comparison = results.comparison()
+    shown = comparison[comparison["status"] != "not modelled"]
+    hidden = len(comparison) - len(shown)
+    caption = f"Fit {fit_text(fit(comparison))}" + (
+        f"; {hidden} row(s) of kinds this scenario does not model not shown" if hidden else ""
+    )
+    table = Table(title="Model against the record", caption=caption, show_lines=False)
     table.add_column("figure (observable in comparison.csv)", ratio=3)
-    for column in ("model", "record", "tolerance", "fit", "verified"):
+    for column in ("model", "record", "tolerance", "role", "fit", "read", "grade"):
         table.add_column(
             column, justify="right" if column in {"model", "record"} else "left", no_wrap=True
         )
-    for row in results.comparison().itertuples():
+    colours = {"inside": "green", "outside": "red"}
+    for row in shown.itertuples():
         table.add_row(
             row.label,
             _format(row.model, row.observable),
             _format(row.record, row.observable),
             row.tolerance,
-            "[green]inside[/]" if row.inside else "[red]outside[/]",
-            "yes" if row.verified else "[yellow]no[/]",
+            row.role,
+            f"[{colours.get(row.status, 'dim')}]{row.status}[/]",
+            "yes" if row.read_in_source else "[yellow]no[/]",
+            row.grade if row.grade in RELIABLE_GRADES else f"[yellow]{row.grade}[/]",
         )
     return table
 
@@ -146,12 +163,15 @@ def record(
         str | None, typer.Option(help="only rows whose id, quantity, period or source contain it")
     ] = None,
     role: Annotated[
-        str | None, typer.Option(help="only rows of this role: input, calibration or claim")
+        str | None,
+        typer.Option(help="only rows of this role: input, calibration, validation or claim"),
     ] = None,
 ) -> None:
-    """Print the historical record: figures with range, source and verified flag.
+    """Print the historical record: figures, ranges, sources, read in source and grade.
 
-    Claims from popular texts are shown with what the archival record says instead.
+    Each figure shows whether it was read in the cited source and the source's reliability
+    grade (archival, scholarly, journalism, memory). Claims from popular texts are shown with
+    what the archival record says instead.
     """
     from chistka.record import ROLES, records
 
@@ -179,7 +199,8 @@ def record(
         "period",
         "value",
         "range",
-        "verified",
+        "read in source",
+        "grade",
         "source / what the record says",
     ):
         table.add_column(column, overflow="fold")
@@ -197,7 +218,8 @@ def record(
             row.period,
             _number(row.value),
             span,
-            "yes" if row.verified else "[yellow]no[/]",
+            "yes" if row.read_in_source else "[yellow]no[/]",
+            row.grade_label if row.reliable else f"[yellow]{row.grade_label}[/]",
             note,
         )
     console.print(table)

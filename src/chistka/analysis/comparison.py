@@ -1,5 +1,4 @@
-"""The model against the record: the one comparison used by a run's summary, its report,
-`chistka validate` and the tests.
+"""The model against the record: one comparison for the summary, report, validate and tests.
 
 Every record row that `chistka/record/data/observables.csv` maps to an observable is compared
 when the run covers its date, with the role the run's scenario gives it

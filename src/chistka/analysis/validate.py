@@ -1,4 +1,4 @@
-"""Validation of saved runs against the record or target figures: model value, spread, inside or not.
+"""Saved runs against the record or target figures: model value, spread over runs, inside or not.
 
 Without a targets file the runs are compared with the record exactly as a run's summary and
 report compare them (`chistka.analysis.comparison`): the same rows, roles (calibration,
@@ -55,10 +55,28 @@ OUTPUT_COLUMNS = (
 )
 """Columns of the table `validate` returns (and keys of the command's JSON objects)."""
 
-RECORD_COLUMNS = (*OUTPUT_COLUMNS, "label", "role", "status", "read_in_source", "grade", "fitted_now")
+RECORD_COLUMNS = (
+    *OUTPUT_COLUMNS,
+    "label",
+    "role",
+    "status",
+    "read_in_source",
+    "grade",
+    "fitted_now",
+)
 """Columns of the table `validate` returns when it compares with the record (no targets file)."""
 
-TARGET_COLUMNS = ("id", "observable", "value", "low", "high", "label", "source", "read_in_source", "grade")
+TARGET_COLUMNS = (
+    "id",
+    "observable",
+    "value",
+    "low",
+    "high",
+    "label",
+    "source",
+    "read_in_source",
+    "grade",
+)
 """Columns of a targets file written from the record (`export_targets`)."""
 
 DEFAULT_TOLERANCE = 0.20

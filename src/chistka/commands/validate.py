@@ -1,4 +1,8 @@
-"""`chistka validate RUN_DIR --targets FILE [--json]`: saved runs against target figures.
+"""`chistka validate RUN_DIR [--targets FILE] [--json]`: saved runs against the record or targets.
+
+Without --targets the runs are compared with the record as their report compares them: the
+record's rows for the runs' scenario, each with its role (calibration, validation, input,
+claim) and status, and the fit counted separately on calibration and validation rows.
 
 Prints a table of the targets (model value with its spread over an ensemble, target value and
 range, inside or outside), or with --json a JSON list of objects with the keys id, observable,
@@ -40,10 +44,11 @@ def _plain(value: Any) -> Any:
 
 def records(table: pd.DataFrame) -> list[dict[str, Any]]:
     """The validation table as a list of plain JSON objects."""
-    from chistka.analysis.validate import OUTPUT_COLUMNS
+    from chistka.analysis.validate import OUTPUT_COLUMNS, RECORD_COLUMNS
 
+    columns = RECORD_COLUMNS if "role" in table.columns else OUTPUT_COLUMNS
     return [
-        {column: _plain(row[column]) for column in OUTPUT_COLUMNS}
+        {column: _plain(row[column]) for column in columns}
         for row in table.to_dict(orient="records")
     ]
 
@@ -61,8 +66,10 @@ def validation_table(table: pd.DataFrame, title: str) -> Table:
     from chistka.analysis.validate import bounds
 
     view = Table(title=title)
+    roles = "role" in table.columns
     for column, justify in (
         ("id", "left"),
+        *((("role", "left"),) if roles else ()),
         ("observable", "left"),
         ("model", "right"),
         ("model 5-95%", "right"),
@@ -80,7 +87,7 @@ def validation_table(table: pd.DataFrame, title: str) -> Table:
             else f"{_format(row.model_low, name)} - {_format(row.model_high, name)}"
         )
         fit = (
-            "[dim]not in run[/]"
+            f"[dim]{row.status if roles else 'not in run'}[/]"
             if row.inside is None
             else "[green]inside[/]"
             if row.inside
@@ -88,6 +95,7 @@ def validation_table(table: pd.DataFrame, title: str) -> Table:
         )
         view.add_row(
             escape(str(row.id)),
+            *((escape(str(row.role)),) if roles else ()),
             escape(name),
             _format(row.model, name),
             spread,
@@ -104,23 +112,25 @@ def validate_command(
         typer.Argument(help="a run written by `chistka run`, or a directory of runs (ensemble)"),
     ],
     targets: Annotated[
-        Path,
+        Path | None,
         typer.Option(
             "--targets",
-            help="CSV of targets: id, observable, value, low, high (blank low/high: value ±20%)",
+            help="CSV of targets: id, observable, value, low, high (blank low/high: value ±20%); "
+            "default: the record's calibration and validation rows for the runs' scenario",
         ),
-    ],
+    ] = None,
     json_output: Annotated[
         bool, typer.Option("--json", help="print a JSON list instead of a table")
     ] = False,
 ) -> None:
-    """Compare saved runs with target figures (model mean and 5-95% spread over the runs)."""
+    """Compare saved runs with the record or target figures (model mean and 5-95% spread)."""
     from chistka.analysis.saved import find_runs
     from chistka.analysis.validate import validate
 
     try:
         runs = find_runs(run_dir)
-        with errors.status(escape(f"computing {len(runs)} run(s) against {targets.name}")):
+        against = targets.name if targets is not None else "the record"
+        with errors.status(escape(f"computing {len(runs)} run(s) against {against}")):
             table = validate(run_dir, targets)
     except ChistkaError as exc:
         fail(str(exc))
@@ -129,7 +139,14 @@ def validate_command(
         typer.echo(json.dumps(records(table), indent=2))
         return
     plural = "s" if len(runs) > 1 else ""
-    title = escape(f"{run_dir}: {len(runs)} run{plural} against {targets.name}")
+    title = escape(f"{run_dir}: {len(runs)} run{plural} against {against}")
+    if targets is None:
+        from chistka.analysis.comparison import fit, fit_text
+
+        console.print(validation_table(table, title))
+        scored = table.rename(columns={"id": "record_id"})
+        console.print(f"Fit {fit_text(fit(scored))}", soft_wrap=True)
+        return
     covered = table["inside"].notna()
     console.print(validation_table(table[covered] if covered.any() else table, title))
     inside = int(table.loc[covered, "inside"].astype(bool).sum())

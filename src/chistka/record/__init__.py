@@ -160,8 +160,11 @@ def _derived_death_or_camp(rows: dict[str, RecordRow]) -> dict[str, RecordRow]:
             dispute_note=(
                 f"Derived: death_sentences_{year} + to_camps_{year}, the scope of the model's "
                 f"political_convictions (convicted_{year} also counts exile and other measures)."
-                + (" No death sentences recorded (death penalty abolished 1947-50)." if
-                   death.value is None else "")
+                + (
+                    " No death sentences recorded (death penalty abolished 1947-50)."
+                    if death.value is None
+                    else ""
+                )
             ),
         )
     return derived
