@@ -18,6 +18,7 @@ from chistka.record import (
     scenario_roles,
 )
 from chistka.scenario import load_scenario
+from chistka.scenario.fitted import fitted_parameters
 
 
 def _column(kind: str) -> float:
@@ -163,3 +164,41 @@ def test_statuses_of_a_small_run():
         == (scored["status"] == "inside").sum()
         - ((scored["role"] == "validation") & (scored["status"] == "inside")).sum()
     )
+
+
+# --- fitted values -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", builtin_scenarios())
+def test_fitted_values_are_declared_and_name_real_parameters(name):
+    """Each built-in scenario's free file lists its fitted values (issue 9, section 2)."""
+    from chistka.analysis.free import current_value, load_free
+
+    scenario = load_scenario(name)
+    assert load_free(None, scenario, name), "the free file still parses"
+    fitted = fitted_parameters(name)
+    assert fitted, f"{name} declares no fitted value"
+    for entry in fitted:
+        assert entry["targets"] and set(entry["targets"]) <= set(records()), entry
+        if entry["date"]:
+            assert any(
+                event.date.isoformat() == entry["date"] and entry["path"] in event.set
+                for event in scenario.events
+            ), entry
+        elif entry["path"].startswith("campaigns."):
+            assert any(c.name == entry["path"].split(".")[1] for c in scenario.campaigns), entry
+        else:
+            assert current_value(scenario, entry["path"]) is not None, entry
+
+
+def test_provenance_carries_the_fitted_values(tmp_path):
+    import json
+
+    from chistka import Sim
+
+    results = Sim(load_scenario("party-purges-1921-1936"), scale=0.001).run()
+    assert results.provenance["fitted"] == fitted_parameters("party-purges-1921-1936")
+    results.save(tmp_path / "run", report=False)
+    saved = json.loads((tmp_path / "run" / "provenance.json").read_text())
+    assert saved["fitted"] == results.provenance["fitted"]
+    assert results.summary()["fit"]["calibration"]["rows"] > 0

@@ -32,6 +32,7 @@ from chistka.people import ids_in, stratum_ranges, synthesise
 from chistka.results import Results
 from chistka.rng import normalise_seed, stream
 from chistka.scenario import Scenario, load_scenario
+from chistka.scenario.fitted import fitted_parameters
 from chistka.state import SimState
 
 ProgressCallback = Callable[[int, int], None]
@@ -215,6 +216,7 @@ class Sim:
             "scale": self.scenario.population.scale,
             "package_version": __version__,
             "parameters": self.scenario.model_dump(mode="json"),
+            "fitted": fitted_parameters(self.scenario.scenario.name),
         }
         operations = next((m for m in mechanisms if isinstance(m, Operations)), None)
         results = Results.collect(state, daily, daily_persons, provenance)
