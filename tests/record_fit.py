@@ -12,11 +12,15 @@ def scored(table: pd.DataFrame, role: str) -> pd.DataFrame:
     return table[(table["role"] == role) & table["status"].isin(SCORED_STATUSES)]
 
 
+def _number(value: float) -> str:
+    return f"{value:,.0f}" if abs(value) >= 10 else f"{value:.3g}"
+
+
 def outside_text(rows: pd.DataFrame) -> str:
     """The rows outside tolerance, one per line: id, model, record and accepted range."""
     lines = [
-        f"  {row.record_id}: model {row.model:,.4g}, record {row.record:,.4g} "
-        f"(accepted {row.low:,.4g} - {row.high:,.4g})"
+        f"  {row.record_id}: model {_number(row.model)}, record {_number(row.record)} "
+        f"(accepted {_number(row.low)} - {_number(row.high)})"
         for row in rows[rows["status"] == "outside"].itertuples()
     ]
     return "\n".join(lines) or "  none"
