@@ -67,7 +67,7 @@ TITLES = {
 _BAND_NOTE = (
     "Lines: the median across the seeds of each parameter set; shaded bands: from the 5th to "
     "the 95th percentile across them (a 90% band). Markers: the historical record (filled: "
-    "verified, open: not verified), with its range where the record gives one."
+    "read in the cited source, open: not read), with its range where the record gives one."
 )
 
 
@@ -340,7 +340,7 @@ def _band_traces(
 def _record_trace(
     points: list[dict[str, Any]], x: list[Any], label: str, colour: str, share: bool = False
 ) -> go.Scatter:
-    """Markers for record rows: filled if verified, open if not; error bars from low/high."""
+    """Markers for record rows: filled if read in the source, open if not; bars from low/high."""
     values = np.array([p["record"] for p in points], dtype=np.float64)
     upper = np.array([_gap(p.get("high"), p["record"]) for p in points])
     lower = np.array([_gap(p["record"], p.get("low")) for p in points])
@@ -348,7 +348,8 @@ def _record_trace(
     hover = [
         f"<b>{_esc(p['record_id'])}</b>: {_esc(p['label'])}<br>record: "
         + number.format(p["record"])
-        + f"<br>{'verified' if p['verified'] else 'UNVERIFIED'}<br>{_esc(p.get('source', ''))}"
+        + f"<br>{'read in the source' if p.get('read_in_source') else 'NOT READ in the source'}"
+        + f"<br>{_esc(p.get('source', ''))}"
         for p in points
     ]
     return go.Scatter(
@@ -359,7 +360,7 @@ def _record_trace(
         marker={
             "color": colour,
             "size": 10,
-            "symbol": ["diamond" if p["verified"] else "diamond-open" for p in points],
+            "symbol": ["diamond" if p.get("read_in_source") else "diamond-open" for p in points],
             "line": {"color": colour, "width": 2},
         },
         error_y={
@@ -547,7 +548,7 @@ def _expulsions_figure(ensemble: _Ensemble, colours: dict[str, str]) -> go.Figur
                 error_y={"type": "data", "array": [_tolerance(p) for p in points]},
                 hovertext=[
                     f"<b>{_esc(p['label'])}</b><br>record: {p['record']:.1%} ({p['tolerance']})"
-                    f"<br>{'verified' if p['verified'] else 'UNVERIFIED'}<br>"
+                    f"<br>{'read in the source' if p.get('read_in_source') else 'NOT READ'}<br>"
                     f"{_esc(p.get('source', ''))}"
                     for p in points
                 ],
@@ -645,7 +646,7 @@ def _comparison_section(ensemble: _Ensemble) -> str:
         cells = [
             f'<td>{_esc(row["label"])}<br><span class="note">{_esc(name)}</span></td>',
             f'<td class="num">{_number(row.get("record"), share)}'
-            + ("" if row.get("verified") else ' <span class="unverified">unverified</span>')
+            + ("" if row.get("read_in_source") else ' <span class="unverified">not read</span>')
             + "</td>",
             f"<td>{_esc(row.get('tolerance', ''))}</td>",
         ]

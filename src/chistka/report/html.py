@@ -20,7 +20,8 @@ import plotly.graph_objects as go
 import plotly.io as pio
 
 from chistka.analysis import terror
-from chistka.record import compared_observables, records
+from chistka.analysis.comparison import fit, fit_text
+from chistka.record import GRADES, RELIABLE_GRADES, compared_observables, records
 from chistka.scenario.schema import ORIGINS
 from chistka.state import EventKind
 
@@ -121,7 +122,7 @@ def write_report(results: Results, path: Path) -> None:
     figures = FigureRenderer()
     body = [
         _header(results, summary),
-        _comparison_section(comparison),
+        _comparison_section(comparison, results.provenance),
         _section("membership", figures.add(_membership_figure(results)), _MEMBERSHIP_NOTE),
         _section(
             "expulsions",
@@ -214,11 +215,7 @@ def _header(results: Results, summary: dict[str, Any]) -> str:
             f"{_count(summary['party_total_last_day'])} on the last; peak "
             f"{_count(summary['party_total_peak'])} on {summary['party_total_peak_date']}",
         ),
-        (
-            "Against the record",
-            f"{summary['comparison_inside']} of {summary['comparison_rows']} compared figures "
-            "inside tolerance",
-        ),
+        ("Against the record", fit_text(summary["fit"])),
     ]
     table = "\n".join(f"<tr><td>{_esc(k)}</td><td>{_esc(v)}</td></tr>" for k, v in rows)
     return (
@@ -238,53 +235,113 @@ def _package_version() -> str:
 # --- tables ------------------------------------------------------------------------------------
 
 
-def _comparison_section(comparison: pd.DataFrame) -> str:
-    """The comparison table: rows outside tolerance highlighted, unverified figures flagged."""
+_COMPARISON_GROUPS = (
+    ("calibration", "Calibration rows: figures parameters may be fitted to"),
+    ("validation", "Validation rows: figures kept out of every fit, to judge the model"),
+    ("not scored", "Not scored: inputs, claims and kinds this scenario does not model"),
+)
+
+
+def _comparison_section(comparison: pd.DataFrame, provenance: dict[str, Any]) -> str:
+    """The comparison: the fit on calibration and on validation rows, and every row by role.
+
+    Rows outside tolerance are shaded; each row shows whether its figure was read in the cited
+    source and the source's grade; inputs, claims and kinds the scenario does not model are
+    listed apart and never counted.
+    """
     if comparison.empty:
         return _section("comparison", "<p>No figure of the record falls inside this run.</p>")
+    summary = fit(comparison)
+    fitted = provenance.get("fitted") or []
+    parts = []
+    for role, entry in summary.items():
+        if not entry["rows"]:
+            parts.append(f"<li><b>{role}</b>: no row compared in this run</li>")
+            continue
+        text = (
+            f"<b>{role}</b>: {entry['inside']} of {entry['rows']} rows inside "
+            f"({entry['share']:.0%})"
+        )
+        if entry.get("fitted_now"):
+            text += (
+                f"; {entry['fitted_now']} of these rows were fitted by hand in the present "
+                "timeline, so they are not yet out of sample"
+            )
+        parts.append(f"<li>{text}</li>")
+    intro = (
+        "<ul>" + "".join(parts) + "</ul>\n"
+        f"<p>{len(fitted)} values of this scenario were fitted to the record (listed in its free "
+        f"file and in provenance.json, 'fitted'), against {summary['calibration']['rows']} "
+        "calibration rows compared here. Rows outside tolerance are shaded red; a row is inside "
+        "when the model lies in the record's range widened to the tolerance. "
+        "<code>political_convictions</code> counts death and camp sentences and is compared "
+        "with the same two columns of the 1953 MVD table (<code>death_or_camp_YEAR</code>).</p>"
+    )
+    groups = {
+        "calibration": comparison[
+            (comparison["role"] == "calibration") & comparison["inside"].notna()
+        ],
+        "validation": comparison[
+            (comparison["role"] == "validation") & comparison["inside"].notna()
+        ],
+        "not scored": comparison[comparison["inside"].isna()],
+    }
+    tables = []
+    for key, title in _COMPARISON_GROUPS:
+        rows = groups[key]
+        if rows.empty:
+            continue
+        table = _comparison_rows(rows)
+        if key == "not scored":
+            table = (
+                f"<details><summary>{_esc(title)} ({len(rows)} rows)</summary>\n{table}</details>"
+            )
+        else:
+            table = f"<h3>{_esc(title)}</h3>\n{table}"
+        tables.append(table)
+    return _section("comparison", intro + "\n".join(tables))
+
+
+def _comparison_rows(rows: pd.DataFrame) -> str:
+    """One table of comparison rows."""
     columns = [
-        "label",
-        "observable",
+        "figure",
         "model",
         "record",
-        "low",
-        "high",
+        "accepted range",
         "tolerance",
-        "inside",
-        "verified",
+        "fit",
+        "read in source",
+        "grade",
         "source",
     ]
     head = "".join(f"<th>{c}</th>" for c in columns)
-    rows = []
-    for row in comparison.itertuples(index=False):
+    body = []
+    for row in rows.itertuples(index=False):
         share = _is_share(row.observable)
         value = _share if share else _count
-        inside = bool(row.inside)
-        verified = bool(row.verified)
+        status = str(row.status)
+        mark = {"inside": "✓ inside", "outside": "✗ outside"}.get(status, status)
+        note = f'<br><span class="note">{_esc(row.note)}</span>' if row.note else ""
         cells = [
-            f"<td>{_esc(row.label)}</td>",
-            f"<td><code>{_esc(row.observable)}</code></td>",
+            f"<td>{_esc(row.label)}<br><code>{_esc(row.observable)}</code>{note}</td>",
             f'<td class="num">{value(row.model)}</td>',
             f'<td class="num">{value(row.record)}</td>',
-            f'<td class="num">{value(row.low)}</td>',
-            f'<td class="num">{value(row.high)}</td>',
+            f'<td class="num">{value(row.low)} – {value(row.high)}</td>',
             f'<td class="num">{_esc(_tolerance(row.tolerance, share))}</td>',
-            f'<td class="inside {"yes" if inside else "no"}">'
-            f"{'✓ inside' if inside else '✗ outside'}</td>",
-            "<td>verified</td>" if verified else '<td class="unverified">unverified</td>',
+            f'<td class="inside {"yes" if status == "inside" else "no"}">{_esc(mark)}</td>',
+            "<td>yes</td>" if row.read_in_source else '<td class="unverified">not read</td>',
+            f"<td>{_esc(GRADES.get(row.grade, row.grade))}</td>"
+            if row.grade in RELIABLE_GRADES
+            else f'<td class="unverified">{_esc(GRADES.get(row.grade, row.grade))}</td>',
             f'<td class="source">{_esc(row.source)}</td>',
         ]
-        css = "" if inside else ' class="outside"'
-        rows.append(f"<tr{css}>{''.join(cells)}</tr>")
-    inside_count = int(comparison["inside"].sum())
-    table = (
-        f"<p>{inside_count} of {len(comparison)} figures inside tolerance. Rows outside "
-        "tolerance are shaded red; figures not checked against their source are marked "
-        '<span class="unverified">unverified</span>.</p>\n'
-        f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n" + "\n".join(rows) + "\n</tbody>\n"
+        css = ' class="outside"' if status == "outside" else ""
+        body.append(f"<tr{css}>{''.join(cells)}</tr>")
+    return (
+        f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n" + "\n".join(body) + "\n</tbody>\n"
         "</table>"
     )
-    return _section("comparison", table)
 
 
 def _campaign_table(results: Results) -> str:
@@ -352,7 +409,7 @@ def _line(frame: pd.DataFrame, column: str, name: str) -> go.Scatter:
 
 
 def _record_trace(points: list[dict[str, Any]], label: str, colour: str) -> go.Scatter:
-    """Markers for record figures: filled if verified, open if not; error bars from low/high."""
+    """Markers for record figures: filled if reliable (read in a graded source), open if not."""
     values = np.array([p["value"] for p in points])
     upper = np.array(
         [max(p["high"] - p["value"], 0) if p["high"] is not None else 0 for p in points]
@@ -362,7 +419,7 @@ def _record_trace(points: list[dict[str, Any]], label: str, colour: str) -> go.S
     hover = [
         f"<b>{p['id']}</b> ({p['period']})<br>{p['value']:,.0f} persons"
         + (f" [{p['low']:,.0f}–{p['high']:,.0f}]" if p["low"] is not None else "")
-        + f"<br>{'verified' if p['verified'] else 'UNVERIFIED'}<br>{_wrap(p['source'])}"
+        + f"<br>{_reading(p['read_in_source'], p['grade'])}<br>{_wrap(p['source'])}"
         for p in points
     ]
     return go.Scatter(
@@ -373,7 +430,7 @@ def _record_trace(points: list[dict[str, Any]], label: str, colour: str) -> go.S
         marker={
             "color": colour,
             "size": 10,
-            "symbol": ["diamond" if p["verified"] else "diamond-open" for p in points],
+            "symbol": ["diamond" if p["reliable"] else "diamond-open" for p in points],
             "line": {"color": colour, "width": 2},
         },
         error_y={
@@ -407,11 +464,19 @@ def _record_points(first: pd.Timestamp, last: pd.Timestamp) -> list[dict[str, An
                 "value": row.value,
                 "low": row.low,
                 "high": row.high,
-                "verified": row.verified,
+                "read_in_source": row.read_in_source,
+                "grade": row.grade,
+                "reliable": row.reliable,
                 "source": row.source,
             }
         )
     return sorted(points, key=lambda p: p["date"])
+
+
+def _reading(read_in_source: bool, grade: str) -> str:
+    """Whether a record figure was read in its source, and its source's grade, in words."""
+    read = "read in the source" if read_in_source else "NOT READ in the source"
+    return f"{read}; {GRADES.get(grade, grade)}"
 
 
 _PERIOD = re.compile(r"^\s*(\d{4})-(\d{1,2})(?:-(\d{1,2}))?\s*$")
@@ -456,7 +521,7 @@ def _expulsions_figure(results: Results, comparison: pd.DataFrame) -> go.Figure:
                     f"<b>{r['label']}</b><br>record: {r['record']:.1%} "
                     f"(± {r['tolerance'] * 100:.3g} points)<br>model: {r['model']:.1%} — "
                     f"{'inside' if r['inside'] else 'OUTSIDE'} tolerance<br>"
-                    f"{'verified' if r['verified'] else 'UNVERIFIED'}<br>{_wrap(r['source'])}"
+                    f"{_reading(r['read_in_source'], r['grade'])}<br>{_wrap(r['source'])}"
                     for r in record
                 ],
                 hoverinfo="text",
@@ -488,8 +553,9 @@ def _record_shares(comparison: pd.DataFrame) -> list[dict[str, Any]]:
                 "record": row.record,
                 "model": row.model,
                 "tolerance": tolerance,
-                "inside": bool(row.inside),
-                "verified": bool(row.verified),
+                "inside": row.status == "inside",
+                "read_in_source": bool(row.read_in_source),
+                "grade": row.grade,
                 "label": row.label,
                 "source": row.source,
             }
@@ -968,7 +1034,8 @@ def _table(head: str, rows: list[str]) -> str:
 _MEMBERSHIP_NOTE = (
     "Lines: the model's party (weekly points, in represented persons). Markers: the record's "
     "membership figures dated inside the run, coloured like the series they compare with; filled "
-    "diamonds are verified figures, open diamonds unverified ones; bars show the record's range "
+    "diamonds are figures read in a reliable source, open diamonds the others; bars show the "
+    "record's range "
     "where it gives one. Periods given as a month are placed on its first day."
 )
 _EXPULSIONS_NOTE = (
@@ -1038,9 +1105,12 @@ def _reading_section() -> str:
         "1/party_scale for the party and former members), and all counts are given in "
         "represented persons. The table compares the run with figures from the historical "
         "record: a row is <em>inside</em> when the model's value is within the stated tolerance "
-        "of the record's (absolute points for shares, a percentage for counts). Figures marked "
-        '<span class="unverified">unverified</span> have not been checked against their '
-        "cited source and should be given less weight. Single runs vary with the seed; compare "
+        "of the record's (absolute points for shares, a percentage for counts). Calibration rows "
+        "are figures parameters may be fitted to; validation rows are kept out of every fit and "
+        "judge the model out of sample; inputs and claims are shown but never counted. Figures "
+        'marked <span class="unverified">not read</span> have not been checked against their '
+        "cited source, and grades below scholarly secondary are marked too: give them less "
+        "weight. Single runs vary with the seed; compare "
         "several seeds before reading much into a small difference. Hover over any point or bar "
         "for its exact value and source.</p>"
     )
