@@ -705,7 +705,8 @@ def _terror_record_figure(monthly: pd.DataFrame) -> go.Figure:
             )
         )
     end = monthly.index[-1] + pd.offsets.MonthBegin(1)
-    for column, name in labels.items():
+    record_labels = {**labels, "arrests": "arrests on all charges"}
+    for column, name in record_labels.items():
         record = monthly[f"record_{column}"]
         if record.isna().all():
             continue
@@ -1056,8 +1057,9 @@ _TERROR_RECORD_NOTE = (
     "Solid lines: the model per calendar month (convictions are death and camp sentences). "
     "Dashed steps: the record's total for each year divided by twelve, a monthly average (the "
     "record gives yearly figures only), so months above the step run ahead of the year's pace. "
-    "The record's arrest figures count arrests on all charges and are partly unverified; its "
-    "conviction and death-sentence figures are those the scenario is calibrated on."
+    "The record's arrest figures count arrests on all charges (the model's only political "
+    "ones) and were not read in their source; its convictions are the death and camp sentences "
+    "of the 1953 MVD table, the scope of the model's."
 )
 _CHANNELS_NOTE = (
     "Persons arrested per month by how the arrest came about. Bottom (earth tones): category "
