@@ -207,26 +207,21 @@ def compare_run(results: Results) -> pd.DataFrame:
 def fit(table: pd.DataFrame) -> dict[str, dict[str, Any]]:
     """The fit per scored role: rows counted, rows inside, their share, the rows outside.
 
-    For validation rows also how many are truly out of sample (not `fitted_now`).
+    For validation rows also `fitted_now`: how many of them the scenario's present timeline was
+    fitted to by hand (not yet out of sample).
     """
     summary: dict[str, dict[str, Any]] = {}
     for role in SCORED_ROLES:
-        if table.empty:
-            chosen = table
-        else:
-            chosen = table[(table["role"] == role) & table["status"].isin(SCORED_STATUSES)]
-        inside = int((chosen["status"] == "inside").sum()) if len(chosen) else 0
+        chosen = table[(table["role"] == role) & table["status"].isin(SCORED_STATUSES)]
+        inside = chosen["status"] == "inside"
         entry: dict[str, Any] = {
             "rows": len(chosen),
-            "inside": inside,
-            "share": inside / len(chosen) if len(chosen) else math.nan,
-            "outside": list(chosen.loc[chosen["status"] == "outside", "record_id"])
-            if len(chosen)
-            else [],
+            "inside": int(inside.sum()),
+            "share": float(inside.mean()) if len(chosen) else math.nan,
+            "outside": [str(i) for i in chosen.loc[~inside, "record_id"]],
         }
         if role == "validation":
-            fitted = chosen["fitted_now"].astype(bool) if len(chosen) else chosen
-            entry["fitted_now"] = int(fitted.sum()) if len(chosen) else 0
+            entry["fitted_now"] = int(chosen["fitted_now"].astype(bool).sum())
         summary[role] = entry
     return summary
 
