@@ -172,7 +172,7 @@ def test_monthly_against_record_matches_observables(terror_results):
     row = monthly.loc["1937-03-01"]
     from chistka.record import get
 
-    assert row["record_convictions"] == pytest.approx(get("convicted_1937").value / 12)
+    assert row["record_convictions"] == pytest.approx(get("death_or_camp_1937").value / 12)
 
 
 def test_report_has_terror_sections(terror_results, tmp_path):

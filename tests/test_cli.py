@@ -191,8 +191,10 @@ def test_record_lists_rows_with_sources_and_claims():
     assert result.returncode == 0
     assert "seed_4M_executed_1936_38" in result.stdout
     assert "681692" in result.stdout.replace(",", "")
+    assert "journalism or blog" in result.stdout and "read in source" in result.stdout
     result = chistka("record", "--search", "cc17_size")
     assert result.returncode == 0 and "139" in result.stdout
+    assert chistka("record", "--role", "validation").returncode == 0
     assert chistka("record", "--role", "nonsense").returncode == 2
     assert chistka("record", "--search", "no-such-figure").returncode == 2
 

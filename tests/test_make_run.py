@@ -24,13 +24,13 @@ def test_make_run_default_scenario(tmp_path):
         assert (out / name).is_file(), name
     summary = json.loads((out / "summary.json").read_text())
     assert summary["scenario"] == "great-terror"
-    assert summary["comparison_inside"] == summary["comparison_rows"] - sum(
-        1 for row in summary["comparison"] if not row["inside"]
-    )
-    convictions = {row["observable"]: row for row in summary["comparison"]
+    scored = [row for row in summary["comparison"] if row["status"] in ("inside", "outside")]
+    assert summary["comparison_rows"] == len(scored)
+    assert summary["comparison_inside"] == sum(row["status"] == "inside" for row in scored)
+    convictions = {row["observable"]: row for row in scored
                    if row["observable"].startswith(("political_convictions", "death_sentences"))}
-    assert len(convictions) == 12
-    assert all(row["inside"] for row in convictions.values())
+    assert len(convictions) == 12  # judged in tests/test_builtin_scenarios.py
+    assert all(row["role"] == "calibration" for row in convictions.values())
     report = (out / "report.html").read_text()
     for title in ("Party membership over time", "Reproduction number of the arrest cascade",
                   "An example cascade", "Arrests by origin"):

@@ -107,10 +107,22 @@ def test_report_names_campaigns_and_run(results, report):
 def test_comparison_table_flags(results, report):
     text = report.read_text(encoding="utf-8")
     comparison = compare(results)
-    if (~comparison["verified"]).any():
-        assert '<td class="unverified">unverified</td>' in text
-    if (~comparison["inside"]).any():
+    if (~comparison["read_in_source"].astype(bool)).any():
+        assert '<td class="unverified">not read</td>' in text
+    if (comparison["status"] == "outside").any():
         assert 'class="outside"' in text
+
+
+def test_comparison_shows_calibration_and_validation_apart(results, report):
+    text = report.read_text(encoding="utf-8")
+    fit = run_summary(results)["fit"]
+    for role in ("calibration", "validation"):
+        if fit[role]["rows"]:
+            assert (
+                f"<b>{role}</b>: {fit[role]['inside']} of {fit[role]['rows']} rows inside" in text
+            )
+    assert "Not scored: inputs, claims" in text
+    assert f"{len(results.provenance['fitted'])} values of this scenario were fitted" in text
 
 
 def test_report_stays_small(report):

@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from chistka import Sim
 from chistka.analysis import terror
+from chistka.analysis.comparison import comparison
 from chistka.analysis.observables import (
     OBSERVABLES,
     ObservableOutOfRun,
@@ -24,6 +25,7 @@ from chistka.analysis.observables import (
 from chistka.analysis.saved import find_runs
 from chistka.analysis.validate import (
     OUTPUT_COLUMNS,
+    RECORD_COLUMNS,
     calibration_targets,
     read_targets,
     validate,
@@ -342,15 +344,42 @@ def test_validate_ensemble(named, saved, tmp_path):
 
 def test_shipped_calibration_targets(named, saved):
     targets = read_targets(calibration_targets())
-    assert {"source", "verified"} <= set(targets.columns)
+    assert {"source", "read_in_source", "grade"} <= set(targets.columns)
     assert targets["id"].is_unique and set(targets["id"]) <= set(records())
     assert (targets["low"] <= targets["value"]).all() and (
         targets["value"] <= targets["high"]
     ).all()
     table = validate(saved, calibration_targets())
     covered = table[table["inside"].notna()]
-    assert "arrests:1937" in set(covered["observable"]) and covered["model"].notna().all()
+    assert "political_convictions:1937" in set(covered["observable"])
+    assert covered["model"].notna().all()
     assert table.loc[table["inside"].isna(), "model"].isna().all()
+
+
+def test_validate_defaults_to_the_record_as_the_report_compares(saved):
+    """One comparison path: `validate RUN` gives the rows, roles and statuses of the run's own."""
+    table = validate(saved)
+    assert list(table.columns) == list(RECORD_COLUMNS)
+    own = comparison(Results.load(saved))
+    assert list(table["id"]) == list(own["record_id"])
+    assert list(table["status"]) == list(own["status"])
+    assert list(table["role"]) == list(own["role"])
+    assert table["model"].tolist() == pytest.approx(own["model"].tolist())
+    scored = table["status"].isin(["inside", "outside"])
+    assert table.loc[~scored, "inside"].isna().all()
+    assert (table.loc[scored, "inside"] == (table.loc[scored, "status"] == "inside")).all()
+
+
+def test_validate_refuses_runs_of_different_scenarios(saved, tmp_path):
+    ensemble = tmp_path / "mixed"
+    shutil.copytree(saved, ensemble / "a")
+    shutil.copytree(saved, ensemble / "b")
+    provenance = ensemble / "b" / "provenance.json"
+    data = json.loads(provenance.read_text())
+    data["scenario_name"] = data["scenario"] = "another"
+    provenance.write_text(json.dumps(data))
+    with pytest.raises(ChistkaError, match="different scenarios"):
+        validate(ensemble)
 
 
 # --- bad targets -------------------------------------------------------------------------------
@@ -410,6 +439,16 @@ def test_command_json_and_table(app, named, saved, tmp_path):
     result = CliRunner().invoke(app, ["validate", str(saved), "--targets", str(targets)])
     assert result.exit_code == 0, result.output
     assert "inside" in result.stdout and "1 target(s) not covered by the run" in result.stdout
+
+
+def test_command_without_targets_compares_with_the_record(app, saved):
+    result = CliRunner().invoke(app, ["validate", str(saved), "--json"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert rows and all(list(row) == list(RECORD_COLUMNS) for row in rows)
+    result = CliRunner().invoke(app, ["validate", str(saved)])
+    assert result.exit_code == 0, result.output
+    assert "Fit calibration:" in result.stdout and "validation:" in result.stdout
 
 
 def test_command_bad_input_exits_2(app, saved, tmp_path):

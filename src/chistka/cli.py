@@ -17,12 +17,13 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from chistka.analysis.comparison import comparison, save_run
+from chistka.analysis.comparison import comparison, fit, fit_text, save_run
 from chistka.commands.options import fail, output_console, progress_bar
 from chistka.commands.preflight import check_strata, with_scale
 from chistka.engine import Sim
 from chistka.errors import ChistkaError
 from chistka.outputs import RUN_FILES, check_run_target
+from chistka.record import RELIABLE_GRADES
 from chistka.results import Results
 from chistka.scenario import Scenario, load_scenario
 
@@ -66,21 +67,35 @@ def _format(value: float, observable: str) -> str:
 
 
 def comparison_table(comparison: pd.DataFrame) -> Table:
-    """The run against the record (`chistka.analysis.comparison.comparison`), as a rich table."""
-    table = Table(title="Model against the record", show_lines=False)
+    """The run against the record (`chistka.analysis.comparison.comparison`), as a rich table.
+
+    Only rows of kinds the scenario models are shown. Each row shows its role (calibration,
+    validation, input, claim) and status, whether the figure was read in its source and the
+    source's reliability grade; the caption gives the fit on calibration and on validation rows
+    separately.
+    """
+    shown = comparison[comparison["status"] != "not modelled"]
+    hidden = len(comparison) - len(shown)
+    caption = f"Fit {fit_text(fit(comparison))}" + (
+        f"; {hidden} row(s) of kinds this scenario does not model not shown" if hidden else ""
+    )
+    table = Table(title="Model against the record", caption=caption, show_lines=False)
     table.add_column("figure (observable in comparison.csv)", ratio=3)
-    for column in ("model", "record", "tolerance", "fit", "verified"):
+    for column in ("model", "record", "tolerance", "role", "fit", "read", "grade"):
         table.add_column(
             column, justify="right" if column in {"model", "record"} else "left", no_wrap=True
         )
-    for row in comparison.itertuples():
+    colours = {"inside": "green", "outside": "red"}
+    for row in shown.itertuples():
         table.add_row(
             row.label,
             _format(row.model, row.observable),
             _format(row.record, row.observable),
             row.tolerance,
-            "[green]inside[/]" if row.inside else "[red]outside[/]",
-            "yes" if row.verified else "[yellow]no[/]",
+            row.role,
+            f"[{colours.get(row.status, 'dim')}]{row.status}[/]",
+            "yes" if row.read_in_source else "[yellow]no[/]",
+            row.grade if row.grade in RELIABLE_GRADES else f"[yellow]{row.grade}[/]",
         )
     return table
 
@@ -217,12 +232,15 @@ def record(
         str | None, typer.Option(help="only rows whose id, quantity, period or source contain it")
     ] = None,
     role: Annotated[
-        str | None, typer.Option(help="only rows of this role: input, calibration or claim")
+        str | None,
+        typer.Option(help="only rows of this role: input, calibration, validation or claim"),
     ] = None,
 ) -> None:
-    """Print the historical record: figures with range, source and verified flag.
+    """Print the historical record: figures, ranges, sources, read in source and grade.
 
-    Claims from popular texts are shown with what the archival record says instead.
+    Each figure shows whether it was read in the cited source and the source's reliability
+    grade (archival, scholarly, journalism, memory). Claims from popular texts are shown with
+    what the archival record says instead.
     """
     from chistka.record import ROLES, records
 
@@ -250,7 +268,8 @@ def record(
         "period",
         "value",
         "range",
-        "verified",
+        "read in source",
+        "grade",
         "source / what the record says",
     ):
         table.add_column(column, overflow="fold")
@@ -268,7 +287,8 @@ def record(
             row.period,
             _number(row.value),
             span,
-            "yes" if row.verified else "[yellow]no[/]",
+            "yes" if row.read_in_source else "[yellow]no[/]",
+            row.grade_label if row.reliable else f"[yellow]{row.grade_label}[/]",
             note,
         )
     console.print(table)

@@ -33,6 +33,7 @@ from chistka.provenance import environment
 from chistka.results import Results
 from chistka.rng import normalise_seed, stream
 from chistka.scenario import Scenario, load_scenario
+from chistka.scenario.fitted import fitted_parameters
 from chistka.state import SimState
 
 ProgressCallback = Callable[[int, int], None]
@@ -217,6 +218,7 @@ class Sim:
             "package_version": __version__,
             "environment": environment(),
             "parameters": self.scenario.model_dump(mode="json"),
+            "fitted": fitted_parameters(self.scenario.scenario.name),
         }
         operations = next((m for m in mechanisms if isinstance(m, Operations)), None)
         results = Results.collect(state, daily, daily_persons, provenance)

@@ -1,91 +1,283 @@
-"""A run against the historical record: the compared figures, the run's summary, its directory.
+"""A run against the historical record: the compared figures, the fit, the summary, the directory.
 
-`comparison` computes, for each record row a run can be compared with (see
-`chistka.record.compared_observables`), the model's value beside the record's with the tolerance
-and whether the model is inside it. `run_summary` adds the comparison to the run's own figures
-(`Results.summary`), and `save_run` writes a run's directory with both (comparison.csv and the
-summary in summary.json) beside the tables `Results.save` writes.
+One comparison serves the summary, the report, `validate` and the tests. Every record row that
+`chistka/record/data/observables.csv` maps to an observable is compared when the run covers its
+date, with the role the run's scenario gives it (`chistka.record.role_in`) and one of these
+statuses:
+
+- `inside` / `outside`: a calibration or validation row of a kind the scenario models, within
+  or outside the accepted range (the record's own range, widened to the row's tolerance);
+- `input`: a figure the scenario is built from (the party's size on its first day): shown, never
+  counted as a fit;
+- `claim`: a weak figure shown for reference, never a target;
+- `not modelled`: a kind of observable the scenario does not claim to model (its `compare`
+  list; convictions in `party-purges-1921-1936`): shown, not counted.
+
+Only `inside` and `outside` rows count in the fit, separately for calibration and validation
+rows (`fit`). A validation row with `fitted_now` was chosen for out-of-sample checks but the
+scenario's present timeline was fitted to it by hand: it is counted, and flagged.
+
+`comparison` compares one run, `compare_runs` one run or the seeds of an ensemble;
+`run_summary` adds the comparison and the fit to the run's own figures (`Results.summary`), and
+`save_run` writes a run's directory with both (comparison.csv and the summary in summary.json)
+beside the tables `Results.save` writes.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from chistka.analysis.observables import ObservableOutOfRun, compute, is_share
-from chistka.record import ComparedObservable, compared_observables, get
-from chistka.results import Results
+from chistka.errors import ChistkaError
+from chistka.record import (
+    SCORED_ROLES,
+    ComparedObservable,
+    RecordRow,
+    compared_observables,
+    get,
+    role_in,
+)
+
+if TYPE_CHECKING:
+    from chistka.results import Results
+
+STATUSES = ("inside", "outside", "input", "claim", "not modelled")
+"""Status of a compared row (see the module docstring)."""
+
+SCORED_STATUSES = ("inside", "outside")
+"""Statuses that count in the fit."""
+
+COLUMNS = (
+    "record_id",
+    "observable",
+    "label",
+    "role",
+    "status",
+    "inside",
+    "model",
+    "model_low",
+    "model_high",
+    "record",
+    "low",
+    "high",
+    "tolerance",
+    "allowed",
+    "read_in_source",
+    "grade",
+    "fitted_now",
+    "note",
+    "source",
+)
+"""Columns of a comparison table (and of a run's comparison.csv).
+
+`low` and `high` bound the accepted range; `tolerance` is the tolerance as text (points for
+shares, a percentage for relative ones) and `allowed` the tolerance as a distance from the
+record, in its units."""
+
+QUANTILES = (0.05, 0.95)
+"""Quantiles over the runs of an ensemble reported as model_low and model_high."""
+
+
+@dataclass(frozen=True)
+class Planned:
+    """A record row planned for comparison in one scenario."""
+
+    spec: ComparedObservable
+    row: RecordRow
+    role: str
+    fitted_now: bool
+    note: str
+    modelled: bool
+
+    def status(self, model: float) -> str:
+        """The row's status for a model value (see `STATUSES`)."""
+        if not self.modelled:
+            return "not modelled"
+        if self.role not in SCORED_ROLES:
+            return self.role
+        return "inside" if self.spec.inside(model, self.row) else "outside"
+
+
+def modelled_kinds(provenance: dict[str, Any] | None) -> list[str] | None:
+    """The observable kinds a run's scenario models (its `compare` list; None: all kinds)."""
+    parameters = (provenance or {}).get("parameters") or {}
+    compare = (parameters.get("scenario") or {}).get("compare")
+    return None if compare is None else list(compare)
+
+
+def scenario_of(provenance: dict[str, Any] | None) -> str:
+    """The scenario's own name, under which its roles are kept (not the file it came from)."""
+    provenance = provenance or {}
+    return str(provenance.get("scenario_name") or provenance.get("scenario") or "")
+
+
+def plan(scenario: str, compare: list[str] | None) -> list[Planned]:
+    """Every compared record row with its role in the scenario and whether its kind is modelled."""
+    planned = []
+    for spec in compared_observables():
+        row = get(spec.record_id)
+        if row.value is None:
+            continue
+        role = role_in(spec.record_id, scenario)
+        planned.append(
+            Planned(
+                spec=spec,
+                row=row,
+                role=role.role,
+                fitted_now=role.fitted_now,
+                note=role.reason,
+                modelled=compare is None or spec.kind in compare,
+            )
+        )
+    return planned
+
+
+def _value(results: Results, observable: str) -> float:
+    try:
+        return float(compute(results, observable))
+    except ObservableOutOfRun:
+        return math.nan
+
+
+def compare_runs(runs: Iterable[Results]) -> pd.DataFrame:
+    """Runs of one scenario against the record (one run, or the seeds of an ensemble).
+
+    `runs` is consumed one run at a time, so that a lazy iterable keeps one run in memory. The
+    model value is the mean over the runs that cover the row, with the 5% and 95% quantiles
+    over them (all three equal for one run). Rows no run covers are left out.
+
+    Raises:
+        ChistkaError: no run, or runs of different scenarios.
+    """
+    planned: list[Planned] = []
+    scenario = ""
+    columns: list[np.ndarray] = []
+    for results in runs:
+        name = scenario_of(results.provenance)
+        if not columns:
+            scenario = name
+            planned = plan(name, modelled_kinds(results.provenance))
+        elif name != scenario:
+            raise ChistkaError(
+                f"runs of different scenarios ('{scenario}' and '{name}') cannot be compared "
+                "with the record together: compare each scenario's runs on their own"
+            )
+        columns.append(np.array([_value(results, p.spec.observable) for p in planned]))
+    if not columns:
+        raise ChistkaError("no run to compare with the record")
+    values = np.column_stack(columns)
+    rows = []
+    for i, target in enumerate(planned):
+        found = values[i][~np.isnan(values[i])]
+        if not len(found):
+            continue
+        model = float(found.mean())
+        model_low, model_high = (model, model)
+        if len(found) > 1:
+            model_low, model_high = (float(q) for q in np.quantile(found, QUANTILES))
+        low, high = target.spec.accepted_range(target.row)
+        record = float(target.row.value)  # type: ignore[arg-type]
+        status = target.status(model)
+        rows.append(
+            {
+                "record_id": target.spec.record_id,
+                "observable": target.spec.observable,
+                "label": target.spec.label,
+                "role": target.role,
+                "status": status,
+                "inside": status == "inside" if status in SCORED_STATUSES else None,
+                "model": model,
+                "model_low": model_low,
+                "model_high": model_high,
+                "record": record,
+                "low": low,
+                "high": high,
+                "tolerance": tolerance_text(target.spec),
+                "allowed": target.spec.allowed(record),
+                "read_in_source": target.row.read_in_source,
+                "grade": target.row.grade,
+                "fitted_now": target.fitted_now,
+                "note": target.note,
+                "source": target.row.source,
+            }
+        )
+    table = pd.DataFrame(rows, columns=list(COLUMNS))
+    table["inside"] = pd.Series([row["inside"] for row in rows], index=table.index, dtype=object)
+    return table
 
 
 def comparison(results: Results) -> pd.DataFrame:
-    """The run against the record rows it can be compared with (model, record, tolerance).
-
-    `tolerance` is the tolerance as text (points for shares, a percentage for relative ones);
-    `allowed` is the largest distance from the record, in its units, that counts as inside.
-    """
-    rows = []
-    compare = results.provenance.get("parameters", {}).get("scenario", {}).get("compare")
-    for spec in compared_observables():
-        if compare is not None and spec.observable.split(":")[0] not in compare:
-            continue
-        try:
-            model = compute(results, spec.observable)
-        except ObservableOutOfRun:
-            continue
-        row = get(spec.record_id)
-        record = float(row.value) if row.value is not None else math.nan
-        rows.append(
-            {
-                "record_id": spec.record_id,
-                "observable": spec.observable,
-                "label": spec.label,
-                "model": model,
-                "record": record,
-                "low": row.low,
-                "high": row.high,
-                "tolerance": tolerance_text(spec),
-                "allowed": allowed_distance(spec, record),
-                "inside": spec.inside(model, record),
-                "verified": row.verified,
-                "source": row.source,
-            }
-        )
-    return pd.DataFrame(rows)
+    """One run against the record (see `compare_runs`)."""
+    return compare_runs([results])
 
 
 def tolerance_text(spec: ComparedObservable) -> str:
     """A tolerance as people read it: '±3 points' for a share, '±0.5' or '±10%' otherwise."""
-    if spec.tolerance_kind != "absolute":
-        return f"±{spec.tolerance:.0%}"
-    if is_share(spec.observable):
+    if spec.tolerance_kind == "absolute" and is_share(spec.observable):
         return f"±{spec.tolerance * 100:g} points"
-    return f"±{spec.tolerance:g}"
+    return spec.tolerance_text
 
 
-def allowed_distance(spec: ComparedObservable, record: float) -> float:
-    """The largest distance of the model from `record` inside the tolerance, in its units."""
-    if spec.tolerance_kind == "absolute":
-        return spec.tolerance
-    return spec.tolerance * abs(record)
+def fit(table: pd.DataFrame) -> dict[str, dict[str, Any]]:
+    """The fit per scored role: rows counted, rows inside, their share, the rows outside.
+
+    For validation rows also `fitted_now`: how many of them the scenario's present timeline was
+    fitted to by hand (not yet out of sample).
+    """
+    summary: dict[str, dict[str, Any]] = {}
+    for role in SCORED_ROLES:
+        chosen = table[(table["role"] == role) & table["status"].isin(SCORED_STATUSES)]
+        inside = chosen["status"] == "inside"
+        entry: dict[str, Any] = {
+            "rows": len(chosen),
+            "inside": int(inside.sum()),
+            "share": float(inside.mean()) if len(chosen) else math.nan,
+            "outside": [str(i) for i in chosen.loc[~inside, "record_id"]],
+        }
+        if role == "validation":
+            entry["fitted_now"] = int(chosen["fitted_now"].astype(bool).sum())
+        summary[role] = entry
+    return summary
+
+
+def fit_text(summary: dict[str, dict[str, Any]]) -> str:
+    """The fit in one line: 'calibration: 10 of 12 inside; validation: 3 of 8 inside'."""
+    parts = []
+    for role, entry in summary.items():
+        if not entry["rows"]:
+            parts.append(f"{role}: no row")
+            continue
+        text = f"{role}: {entry['inside']} of {entry['rows']} inside ({entry['share']:.0%})"
+        if entry.get("fitted_now"):
+            text += f", {entry['fitted_now']} of them fitted by the present timeline"
+        parts.append(text)
+    return "; ".join(parts)
 
 
 def run_summary(results: Results, table: pd.DataFrame | None = None) -> dict[str, Any]:
-    """The run's key figures (`Results.summary`) with its comparison with the record.
+    """The run's key figures (`Results.summary`) with its comparison with the record and its fit.
 
-    `table` is the run's `comparison` where the caller has it already.
+    `comparison_rows` and `comparison_inside` count the scored rows only (calibration and
+    validation rows of modelled kinds); `fit` gives them per role. `table` is the run's
+    `comparison` where the caller has it already.
     """
     table = comparison(results) if table is None else table
+    scored = table[table["status"].isin(SCORED_STATUSES)]
     summary = results.summary()
     provenance = summary.pop("provenance")
     return {
         **summary,
         "comparison": table.to_dict(orient="records"),
-        "comparison_inside": int(table["inside"].sum()) if len(table) else 0,
-        "comparison_rows": len(table),
+        "comparison_inside": int((scored["status"] == "inside").sum()),
+        "comparison_rows": len(scored),
+        "fit": fit(table),
         "provenance": provenance,
     }
 
@@ -109,6 +301,4 @@ def save_run(
         if extra is not None:
             extra(directory)
 
-    return results.save(
-        out_dir, summary=run_summary(results, table), extra=write_more, force=force
-    )
+    return results.save(out_dir, summary=run_summary(results, table), extra=write_more, force=force)

@@ -235,10 +235,11 @@ def check_entry(scenario: Scenario, entry: Mapping[str, Any], where: str) -> Fre
 
 def parse_free(data: Mapping[str, Any], scenario: Scenario, origin: str) -> list[FreeParameter]:
     """The free parameters of a parsed free-parameter file (see `check_entry`)."""
-    unknown = [key for key in data if key != "free"]
+    unknown = [key for key in data if key not in ("free", "fitted")]
     if unknown:
         raise ChistkaError(
-            f"{origin}: unknown key '{unknown[0]}' (a free-parameter file holds [[free]] tables)"
+            f"{origin}: unknown key '{unknown[0]}' (a free-parameter file holds [[free]] tables "
+            "and [[fitted]] tables, see chistka.scenario.fitted)"
         )
     entries = data.get("free")
     if not isinstance(entries, list) or not entries:

@@ -440,7 +440,9 @@ def monthly_against_record(results: Results) -> pd.DataFrame:
 
     The model's monthly counts (convictions are death and camp sentences) sit beside the
     record's figure for the month's year spread evenly over its twelve months (records
-    arrested_YEAR, convicted_YEAR, death_sentences_YEAR; NaN where the record has none), so
+    arrested_YEAR, which counts arrests on all charges; death_or_camp_YEAR, the death and camp
+    sentences of the same scope as the model's convictions; death_sentences_YEAR; NaN where the
+    record has none), so
     that a run's timing within the year can be read against the yearly totals it is calibrated
     on.
 
@@ -459,7 +461,7 @@ def monthly_against_record(results: Results) -> pd.DataFrame:
     years = sorted(set(frame.index.year))
     for column, prefix in (
         ("record_arrests", "arrested"),
-        ("record_convictions", "convicted"),
+        ("record_convictions", "death_or_camp"),
         ("record_death_sentences", "death_sentences"),
     ):
         yearly = {year: _record_value(f"{prefix}_{year}") for year in years}

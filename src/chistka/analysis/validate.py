@@ -1,10 +1,15 @@
-"""Validation of saved runs against target figures: model value, spread over runs, inside or not.
+"""Saved runs against the record or target figures: model value, spread over runs, inside or not.
+
+Without a targets file the runs are compared with the record exactly as a run's summary and
+report compare them (`chistka.analysis.comparison`): the same rows, roles (calibration,
+validation, input, claim) and statuses, the fit counted separately on calibration and on
+validation rows. The table then has the columns of `RECORD_COLUMNS`.
 
 A targets file is a CSV with at least the columns id, observable, value, low and high (others,
-such as source and verified, are kept but not used). `observable` is a name of the catalogue in
-`chistka.analysis.observables`; `low` and `high` bound the accepted range, and where they are
-blank the range is the value ±20%. The package ships the record's calibration figures as
-targets (`calibration_targets()`).
+such as source, read_in_source and grade, are kept but not used). `observable` is a name of the
+catalogue in `chistka.analysis.observables`; `low` and `high` bound the accepted range, and where
+they are blank the range is the value ±20%. The package ships the record's calibration figures as
+targets (`calibration_targets()`, written from the record by `export_targets`).
 
 The runs are one run written by `Results.save`, or an ensemble: a directory whose
 subdirectories each hold such a run. The model value is the mean over the runs, with the 5% and
@@ -23,6 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from chistka.analysis.comparison import compare_runs, plan
 from chistka.analysis.observables import (
     ObservableOutOfRun,
     UnknownObservable,
@@ -49,6 +55,30 @@ OUTPUT_COLUMNS = (
 )
 """Columns of the table `validate` returns (and keys of the command's JSON objects)."""
 
+RECORD_COLUMNS = (
+    *OUTPUT_COLUMNS,
+    "label",
+    "role",
+    "status",
+    "read_in_source",
+    "grade",
+    "fitted_now",
+)
+"""Columns of the table `validate` returns when it compares with the record (no targets file)."""
+
+TARGET_COLUMNS = (
+    "id",
+    "observable",
+    "value",
+    "low",
+    "high",
+    "label",
+    "source",
+    "read_in_source",
+    "grade",
+)
+"""Columns of a targets file written from the record (`export_targets`)."""
+
 DEFAULT_TOLERANCE = 0.20
 """Relative range around the value where a target gives no low or high."""
 
@@ -59,6 +89,34 @@ QUANTILES = (0.05, 0.95)
 def calibration_targets() -> Path:
     """Path of the targets shipped with the package (the record's calibration figures)."""
     return Path(str(resources.files("chistka") / "targets" / "calibration.csv"))
+
+
+def export_targets(role: str = "calibration", scenario: str = "") -> pd.DataFrame:
+    """The record's compared rows of one role as a targets table (`TARGET_COLUMNS`).
+
+    The rows and accepted ranges are those of the run comparison (`comparison.plan`), with the
+    roles the scenario gives them (none given: the record's own roles), so a file written from
+    it scores a run exactly as its report does. `targets/calibration.csv` is this table.
+    """
+    rows = []
+    for planned in plan(scenario, None):
+        if planned.role != role:
+            continue
+        low, high = planned.spec.accepted_range(planned.row)
+        rows.append(
+            {
+                "id": planned.spec.record_id,
+                "observable": planned.spec.observable,
+                "value": planned.row.value,
+                "low": low,
+                "high": high,
+                "label": planned.spec.label,
+                "source": planned.row.source,
+                "read_in_source": "yes" if planned.row.read_in_source else "no",
+                "grade": planned.row.grade,
+            }
+        )
+    return pd.DataFrame(rows, columns=list(TARGET_COLUMNS))
 
 
 def _number(text: str | None, column: str, where: str, *, blank: bool) -> float:
@@ -225,12 +283,19 @@ def compare(runs: Iterable[Results], targets: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
-def validate(run_dir: str | Path, targets_path: str | Path) -> pd.DataFrame:
-    """Saved runs (one run, or an ensemble of runs) against the targets of a CSV file.
+def against_record(runs: Iterable[Results]) -> pd.DataFrame:
+    """Runs of one scenario against the record, as a validation table (`RECORD_COLUMNS`)."""
+    table = compare_runs(runs).rename(columns={"record_id": "id", "record": "value"})
+    return table[list(RECORD_COLUMNS)]
+
+
+def validate(run_dir: str | Path, targets_path: str | Path | None = None) -> pd.DataFrame:
+    """Saved runs (one run, or an ensemble of runs) against the record or a targets file.
 
     Args:
         run_dir: a directory written by `Results.save`, or one whose subdirectories each are.
-        targets_path: CSV with columns id, observable, value, low, high (low/high may be blank).
+        targets_path: CSV with columns id, observable, value, low, high (low/high may be blank);
+            None: the record's rows for the runs' scenario (see `against_record`).
 
     Returns:
         One row per target, in the file's order: id, observable, model (the mean over the
@@ -241,8 +306,11 @@ def validate(run_dir: str | Path, targets_path: str | Path) -> pd.DataFrame:
 
     Raises:
         ChistkaError: bad targets (missing column, non-numeric value, unknown observable: the
-            message names the row) or no saved run in `run_dir`.
+            message names the row), no saved run in `run_dir`, or (without targets) runs of
+            different scenarios.
     """
+    if targets_path is None:
+        return against_record(Results.load(path) for path in find_runs(run_dir))
     targets = read_targets(targets_path)
     paths = find_runs(run_dir)
     return compare((Results.load(path) for path in paths), targets)

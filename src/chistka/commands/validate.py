@@ -1,14 +1,19 @@
-"""`chistka validate RUN_DIR --targets FILE [--json] [--strict]`: saved runs against targets.
+"""`chistka validate RUN_DIR [--targets FILE] [--json] [--strict]`: runs against record or targets.
+
+Without --targets the runs are compared with the record as their report compares them: the
+record's rows for the runs' scenario, each with its role (calibration, validation, input,
+claim) and status, and the fit counted separately on calibration and validation rows.
 
 Runs are grouped by scale and parameter point and each group is compared apart (runs of
 different scenarios are refused); `--strict` exits with status 1 when a target falls outside
 its range. Prints a table of the targets per group (model value with its spread over the runs,
 target value and range, inside or outside), or with --json a JSON list of objects with the keys
 id, observable, model, model_low, model_high, value, low, high and inside (null for missing
-numbers, and for inside where no run covers the observable; with several groups, each object
-also has group, scale and runs). Bad input (a missing run, a targets file without a required
-column, a non-numeric value, a malformed observable) is reported as one clear message with exit
-status 2.
+numbers, and for inside where no run covers the observable; against the record also label,
+role, status, read_in_source, grade and fitted_now, with inside null for rows not scored; with
+several groups, each object also has group, scale and runs). Bad input (a missing run, a targets
+file without a required column, a non-numeric value, a malformed observable) is reported as one
+clear message with exit status 2.
 """
 
 from __future__ import annotations
@@ -35,11 +40,12 @@ console = output_console()
 
 def records(table: pd.DataFrame) -> list[dict[str, Any]]:
     """The validation table as a list of plain JSON objects."""
-    from chistka.analysis.validate import OUTPUT_COLUMNS
+    from chistka.analysis.validate import OUTPUT_COLUMNS, RECORD_COLUMNS
     from chistka.results import jsonable
 
+    columns = RECORD_COLUMNS if "role" in table.columns else OUTPUT_COLUMNS
     return [
-        {column: jsonable(row[column]) for column in OUTPUT_COLUMNS}
+        {column: jsonable(row[column]) for column in columns}
         for row in table.to_dict(orient="records")
     ]
 
@@ -57,8 +63,10 @@ def validation_table(table: pd.DataFrame, title: str) -> Table:
     from chistka.analysis.validate import bounds
 
     view = Table(title=title)
+    roles = "role" in table.columns
     for column, justify in (
         ("id", "left"),
+        *((("role", "left"),) if roles else ()),
         ("observable", "left"),
         ("model", "right"),
         ("model 5-95%", "right"),
@@ -76,7 +84,7 @@ def validation_table(table: pd.DataFrame, title: str) -> Table:
             else f"{_format(row.model_low, name)} - {_format(row.model_high, name)}"
         )
         fit = (
-            "[dim]not in run[/]"
+            f"[dim]{row.status if roles else 'not in run'}[/]"
             if row.inside is None
             else "[green]inside[/]"
             if row.inside
@@ -84,6 +92,7 @@ def validation_table(table: pd.DataFrame, title: str) -> Table:
         )
         view.add_row(
             escape(str(row.id)),
+            *((escape(str(row.role)),) if roles else ()),
             escape(name),
             _format(row.model, name),
             spread,
@@ -100,12 +109,13 @@ def validate_command(
         typer.Argument(help="a run written by `chistka run`, or a directory of runs (ensemble)"),
     ],
     targets: Annotated[
-        Path,
+        Path | None,
         typer.Option(
             "--targets",
-            help="CSV of targets: id, observable, value, low, high (blank low/high: value ±20%)",
+            help="CSV of targets: id, observable, value, low, high (blank low/high: value ±20%); "
+            "default: the record's calibration and validation rows for the runs' scenario",
         ),
-    ],
+    ] = None,
     json_output: Annotated[
         bool, typer.Option("--json", help="print a JSON list instead of a table")
     ] = False,
@@ -116,26 +126,31 @@ def validate_command(
         ),
     ] = False,
 ) -> None:
-    """Compare saved runs with target figures (model mean and 5-95% spread over the runs).
+    """Compare saved runs with the record or target figures (model mean and 5-95% spread).
 
     Runs are grouped by scale and parameter point (a sweep's parameter sets are never pooled),
     each group is reported apart, and runs of different scenarios are refused.
     """
     from chistka.analysis.grouping import group_runs
-    from chistka.analysis.saved import find_runs, load_results
-    from chistka.analysis.validate import compare, read_targets
+    from chistka.analysis.saved import find_runs
+    from chistka.analysis.validate import against_record, compare, read_targets
+    from chistka.results import Results
 
+    against = targets.name if targets is not None else "the record"
     try:
         paths = find_runs(run_dir)
-        table = read_targets(targets)
-        for row in table.itertuples(index=False):
-            check_observable_form(row.observable, f"{targets}, row {row.row}, id '{row.id}'")
+        table = None
+        if targets is not None:
+            table = read_targets(targets)
+            for row in table.itertuples(index=False):
+                check_observable_form(row.observable, f"{targets}, row {row.row}, id '{row.id}'")
         groups = group_runs(paths)
         results = []
         for group in groups:
-            runs = len(group.paths)
-            with errors.status(escape(f"computing {runs} run(s) against {targets.name}")):
-                results.append((group, compare((load_results(p) for p in group.paths), table)))
+            runs = (Results.load(p) for p in group.paths)
+            with errors.status(escape(f"computing {len(group.paths)} run(s) against {against}")):
+                found = against_record(runs) if table is None else compare(runs, table)
+            results.append((group, found))
     except ChistkaError as exc:
         fail(str(exc))
         return
@@ -159,7 +174,7 @@ def validate_command(
                 soft_wrap=True,
             )
         for group, found in results:
-            _print_group(run_dir, group, found, targets, several=len(results) > 1)
+            _print_group(run_dir, group, found, against, several=len(results) > 1)
     if strict and outside:
         errors.print(
             f"[bold red]--strict:[/] {outside} target(s) outside their range", highlight=False
@@ -168,15 +183,22 @@ def validate_command(
 
 
 def _print_group(
-    run_dir: Path, group: RunGroup, table: pd.DataFrame, targets: Path, *, several: bool
+    run_dir: Path, group: RunGroup, table: pd.DataFrame, against: str, *, several: bool
 ) -> None:
+    """One group's table; against the record, every row with its status and the fit per role."""
+    from chistka.analysis.comparison import fit, fit_text
+
     runs = len(group.paths)
     plural = "s" if runs > 1 else ""
     where = f"{run_dir} [{group.label}]" if several else str(run_dir)
     title = escape(
-        f"{where}: {group.scenario} at scale {group.scale:g}, {runs} run{plural} against "
-        f"{targets.name}"
+        f"{where}: {group.scenario} at scale {group.scale:g}, {runs} run{plural} against {against}"
     )
+    if "role" in table.columns:
+        console.print(validation_table(table, title))
+        scored = table.rename(columns={"id": "record_id"})
+        console.print(f"Fit {fit_text(fit(scored))}", soft_wrap=True)
+        return
     covered = table["inside"].notna()
     console.print(validation_table(table[covered] if covered.any() else table, title))
     inside = int(table.loc[covered, "inside"].astype(bool).sum())

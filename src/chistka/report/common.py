@@ -19,6 +19,8 @@ import plotly.colors
 import plotly.graph_objects as go
 import plotly.io as pio
 
+from chistka.record import GRADES
+
 if TYPE_CHECKING:
     from chistka.results import Results
 
@@ -139,12 +141,12 @@ def record_markers(
     values: Sequence[float],
     low: Sequence[Any],
     high: Sequence[Any],
-    verified: Sequence[bool],
+    filled: Sequence[bool],
     hover: Sequence[str],
     label: str,
     colour: str,
 ) -> go.Scatter:
-    """Markers for figures of the record: filled if verified, open if not; error bars low-high."""
+    """Markers for figures of the record: filled or open (see the caller); error bars low-high."""
     values = np.asarray(values, dtype=np.float64)
     upper = np.array([_gap(h, v) for h, v in zip(high, values, strict=True)])
     lower = np.array([_gap(v, lo) for v, lo in zip(values, low, strict=True)])
@@ -156,7 +158,7 @@ def record_markers(
         marker={
             "color": colour,
             "size": 10,
-            "symbol": ["diamond" if v else "diamond-open" for v in verified],
+            "symbol": ["diamond" if v else "diamond-open" for v in filled],
             "line": {"color": colour, "width": 2},
         },
         error_y={
@@ -251,6 +253,12 @@ def count(value: Any) -> str:
 def share(value: Any) -> str:
     """A share as a percentage."""
     return "—" if missing(value) else f"{float(value):.1%}"
+
+
+def reading(read_in_source: bool, grade: str) -> str:
+    """Whether a record figure was read in its source, and its source's grade, in words."""
+    read = "read in the source" if read_in_source else "NOT READ in the source"
+    return f"{read}; {GRADES.get(grade, grade)}"
 
 
 def wrap(text: str, width: int = 60) -> str:

@@ -29,7 +29,7 @@ QUANTILES = (0.05, 0.5, 0.95)
 BAND_NOTE = (
     "Lines: the median across the seeds of each parameter set; shaded bands: from the 5th to "
     "the 95th percentile across them (a 90% band). Markers: the historical record (filled: "
-    "verified, open: not verified), with its range where the record gives one."
+    "read in the cited source, open: not read), with its range where the record gives one."
 )
 """Note under the ensemble's band figures."""
 
@@ -227,10 +227,14 @@ def year_of(observable: str) -> int:
 def record_markers_of(
     points: list[dict[str, Any]], x: list[Any], label: str, colour: str
 ) -> go.Scatter:
-    """Markers for the comparison rows of an ensemble's runs (counts of persons)."""
+    """Markers for the comparison rows of an ensemble's runs (counts of persons).
+
+    Filled where the figure was read in the cited source, open where not.
+    """
     hover = [
         f"<b>{esc(p['record_id'])}</b>: {esc(p['label'])}<br>record: {p['record']:,.0f}"
-        f"<br>{'verified' if p['verified'] else 'UNVERIFIED'}<br>{esc(p.get('source', ''))}"
+        f"<br>{'read in the source' if p.get('read_in_source') else 'NOT READ in the source'}"
+        f"<br>{esc(p.get('source', ''))}"
         for p in points
     ]
     return record_markers(
@@ -238,7 +242,7 @@ def record_markers_of(
         [p["record"] for p in points],
         [p.get("low") for p in points],
         [p.get("high") for p in points],
-        [p["verified"] for p in points],
+        [bool(p.get("read_in_source")) for p in points],
         hover,
         label,
         colour,

@@ -431,8 +431,9 @@ class RunInfo(StrictModel):
     seed: int = param(1, "default random seed", ge=0, le=2**63 - 1)
     compare: list[str] | None = Field(
         None,
-        description="kinds of observables compared with the record in the summary and report, "
-        "e.g. ['party_total', 'expelled_share'] (default: every kind the run can compute)",
+        description="kinds of observables the scenario models, scored against the record; "
+        "rows of other kinds show as 'not modelled' and do not count, e.g. ['party_total', "
+        "'expelled_share'] (default: every kind)",
     )
 
     @model_validator(mode="after")

@@ -1,4 +1,9 @@
-"""The comparison with the record: each compared figure, the model beside the record."""
+"""The comparison with the record: each compared figure, the model beside the record.
+
+A run's section gives the fit on calibration rows and on validation rows apart (see
+`chistka.analysis.comparison`), then the rows of each role, and folds away the rows that are not
+scored (inputs, claims, kinds the scenario does not model).
+"""
 
 from __future__ import annotations
 
@@ -6,9 +11,21 @@ import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pandas as pd
 
+from chistka.analysis.comparison import SCORED_STATUSES, fit
 from chistka.analysis.observables import is_share
-from chistka.report.common import RunReport, count, esc, missing, section, share
+from chistka.record import GRADES, RELIABLE_GRADES
+from chistka.report.common import (
+    RunReport,
+    count,
+    esc,
+    header_cells,
+    missing,
+    section,
+    share,
+    table,
+)
 from chistka.report.ensemble_runs import bands, observable_values
 
 if TYPE_CHECKING:
@@ -20,56 +37,108 @@ TITLE = "Model against the record"
 ENSEMBLE_TITLE = "Every compared figure: the ensemble against the record"
 
 COLUMNS = (
-    "label",
-    "observable",
+    "figure",
     "model",
     "record",
-    "low",
-    "high",
+    "accepted range",
     "tolerance",
-    "inside",
-    "verified",
+    "fit",
+    "read in source",
+    "grade",
     "source",
 )
-"""Columns of the run's comparison table."""
+"""Columns of the run's comparison tables."""
+
+GROUPS = (
+    ("calibration", "Calibration rows: figures parameters may be fitted to"),
+    ("validation", "Validation rows: figures kept out of every fit, to judge the model"),
+    ("not scored", "Not scored: inputs, claims and kinds this scenario does not model"),
+)
+"""The run's comparison tables: key and title (rows not scored are folded away)."""
 
 
 def run_section(report: RunReport) -> str:
-    """The comparison table: rows outside tolerance highlighted, unverified figures flagged."""
+    """The fit on calibration and on validation rows apart, and every compared row by role.
+
+    Rows outside tolerance are shaded; each row shows whether its figure was read in the cited
+    source and the source's grade; inputs, claims and kinds the scenario does not model are
+    listed apart and never counted.
+    """
     comparison = report.comparison
     if comparison.empty:
         return section(KEY, TITLE, "<p>No figure of the record falls inside this run.</p>")
-    head = "".join(f"<th>{c}</th>" for c in COLUMNS)
-    rows = []
-    for row in comparison.itertuples(index=False):
-        as_share = is_share(row.observable)
-        value = share if as_share else count
-        inside = bool(row.inside)
-        verified = bool(row.verified)
+    summary = fit(comparison)
+    fitted = report.results.provenance.get("fitted") or []
+    parts = []
+    for role, entry in summary.items():
+        if not entry["rows"]:
+            parts.append(f"<li><b>{role}</b>: no row compared in this run</li>")
+            continue
+        text = (
+            f"<b>{role}</b>: {entry['inside']} of {entry['rows']} rows inside "
+            f"({entry['share']:.0%})"
+        )
+        if entry.get("fitted_now"):
+            text += (
+                f"; {entry['fitted_now']} of these rows were fitted by hand in the present "
+                "timeline, so they are not yet out of sample"
+            )
+        parts.append(f"<li>{text}</li>")
+    intro = (
+        "<ul>" + "".join(parts) + "</ul>\n"
+        f"<p>{len(fitted)} values of this scenario were fitted to the record (listed in its free "
+        f"file and in provenance.json, 'fitted'), against {summary['calibration']['rows']} "
+        "calibration rows compared here. Rows outside tolerance are shaded red; a row is inside "
+        "when the model lies in the record's range widened to the tolerance. "
+        "<code>political_convictions</code> counts death and camp sentences and is compared "
+        "with the same two columns of the 1953 MVD table (<code>death_or_camp_YEAR</code>).</p>"
+    )
+    scored = comparison["status"].isin(SCORED_STATUSES)
+    groups = {
+        "calibration": comparison[(comparison["role"] == "calibration") & scored],
+        "validation": comparison[(comparison["role"] == "validation") & scored],
+        "not scored": comparison[~scored],
+    }
+    tables = []
+    for key, title in GROUPS:
+        rows = groups[key]
+        if rows.empty:
+            continue
+        if key == "not scored":
+            tables.append(
+                f"<details><summary>{esc(title)} ({len(rows)} rows)</summary>\n"
+                f"{_rows_table(rows)}</details>"
+            )
+        else:
+            tables.append(f"<h3>{esc(title)}</h3>\n{_rows_table(rows)}")
+    return section(KEY, TITLE, intro + "\n".join(tables))
+
+
+def _rows_table(rows: pd.DataFrame) -> str:
+    """One table of comparison rows: status, accepted range, read in source and grade."""
+    body = []
+    for row in rows.itertuples(index=False):
+        value = share if is_share(row.observable) else count
+        status = str(row.status)
+        mark = {"inside": "✓ inside", "outside": "✗ outside"}.get(status, status)
+        note = f'<br><span class="note">{esc(row.note)}</span>' if row.note else ""
+        grade = esc(GRADES.get(row.grade, row.grade))
         cells = [
-            f"<td>{esc(row.label)}</td>",
-            f"<td><code>{esc(row.observable)}</code></td>",
+            f"<td>{esc(row.label)}<br><code>{esc(row.observable)}</code>{note}</td>",
             f'<td class="num">{value(row.model)}</td>',
             f'<td class="num">{value(row.record)}</td>',
-            f'<td class="num">{value(row.low)}</td>',
-            f'<td class="num">{value(row.high)}</td>',
+            f'<td class="num">{value(row.low)} – {value(row.high)}</td>',
             f'<td class="num">{esc(row.tolerance)}</td>',
-            f'<td class="inside {"yes" if inside else "no"}">'
-            f"{'✓ inside' if inside else '✗ outside'}</td>",
-            "<td>verified</td>" if verified else '<td class="unverified">unverified</td>',
+            f'<td class="inside {"yes" if status == "inside" else "no"}">{esc(mark)}</td>',
+            "<td>yes</td>" if row.read_in_source else '<td class="unverified">not read</td>',
+            f"<td>{grade}</td>"
+            if row.grade in RELIABLE_GRADES
+            else f'<td class="unverified">{grade}</td>',
             f'<td class="source">{esc(row.source)}</td>',
         ]
-        css = "" if inside else ' class="outside"'
-        rows.append(f"<tr{css}>{''.join(cells)}</tr>")
-    inside_count = int(comparison["inside"].sum())
-    content = (
-        f"<p>{inside_count} of {len(comparison)} figures inside tolerance. Rows outside "
-        "tolerance are shaded red; figures not checked against their source are marked "
-        '<span class="unverified">unverified</span>.</p>\n'
-        f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n" + "\n".join(rows) + "\n</tbody>\n"
-        "</table>"
-    )
-    return section(KEY, TITLE, content)
+        css = ' class="outside"' if status == "outside" else ""
+        body.append(f"<tr{css}>{''.join(cells)}</tr>")
+    return table(header_cells(COLUMNS), body)
 
 
 def ensemble_section(ensemble: EnsembleRuns, figures: FigureRenderer) -> str:
@@ -94,7 +163,7 @@ def ensemble_section(ensemble: EnsembleRuns, figures: FigureRenderer) -> str:
         cells = [
             f'<td>{esc(row["label"])}<br><span class="note">{esc(name)}</span></td>',
             f'<td class="num">{_number(row.get("record"), as_share)}'
-            + ("" if row.get("verified") else ' <span class="unverified">unverified</span>')
+            + ("" if row.get("read_in_source") else ' <span class="unverified">not read</span>')
             + "</td>",
             f"<td>{esc(row.get('tolerance', ''))}</td>",
         ]

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from chistka.report.common import RunReport, esc, missing, section, wrap
+from chistka.report.common import RunReport, esc, missing, reading, section, wrap
 from chistka.report.ensemble_runs import bands
 
 if TYPE_CHECKING:
@@ -79,7 +79,7 @@ def _run_figure(report: RunReport) -> go.Figure:
                     f"<b>{r['label']}</b><br>record: {r['record']:.1%} "
                     f"(± {r['tolerance'] * 100:.3g} points)<br>model: {r['model']:.1%} — "
                     f"{'inside' if r['inside'] else 'OUTSIDE'} tolerance<br>"
-                    f"{'verified' if r['verified'] else 'UNVERIFIED'}<br>{wrap(r['source'])}"
+                    f"{reading(r['read_in_source'], r['grade'])}<br>{wrap(r['source'])}"
                     for r in record
                 ],
                 hoverinfo="text",
@@ -103,8 +103,9 @@ def _record_shares(comparison: pd.DataFrame) -> list[dict[str, Any]]:
                 "record": row.record,
                 "model": row.model,
                 "tolerance": row.allowed,
-                "inside": bool(row.inside),
-                "verified": bool(row.verified),
+                "inside": row.status == "inside",
+                "read_in_source": bool(row.read_in_source),
+                "grade": row.grade,
                 "label": row.label,
                 "source": row.source,
             }
@@ -163,7 +164,7 @@ def ensemble_section(ensemble: EnsembleRuns, figures: FigureRenderer) -> str:
                 error_y={"type": "data", "array": [p.get("allowed", math.nan) for p in points]},
                 hovertext=[
                     f"<b>{esc(p['label'])}</b><br>record: {p['record']:.1%} ({p['tolerance']})"
-                    f"<br>{'verified' if p['verified'] else 'UNVERIFIED'}<br>"
+                    f"<br>{'read in the source' if p.get('read_in_source') else 'NOT READ'}<br>"
                     f"{esc(p.get('source', ''))}"
                     for p in points
                 ],

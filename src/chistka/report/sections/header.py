@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from chistka.analysis.comparison import fit_text
 from chistka.report.common import RunReport, count, esc, meta_table
 
 if TYPE_CHECKING:
@@ -30,11 +31,7 @@ def run_section(report: RunReport) -> str:
             f"{count(summary['party_total_last_day'])} on the last; peak "
             f"{count(summary['party_total_peak'])} on {summary['party_total_peak_date']}",
         ),
-        (
-            "Against the record",
-            f"{summary['comparison_inside']} of {summary['comparison_rows']} compared figures "
-            "inside tolerance",
-        ),
+        ("Against the record", fit_text(summary["fit"])),
     ]
     return (
         f"<header>\n<h1>{esc(scenario)}</h1>\n"

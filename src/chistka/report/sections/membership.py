@@ -15,6 +15,7 @@ from chistka.report.common import (
     RunReport,
     band_traces,
     esc,
+    reading,
     record_markers,
     section,
     wrap,
@@ -57,8 +58,8 @@ MEMBERSHIP_KINDS = {
 NOTE = (
     "Lines: the model's party (weekly points, in represented persons). Markers: the record's "
     "membership figures dated inside the run, coloured like the series they compare with; filled "
-    "diamonds are verified figures, open diamonds unverified ones; bars show the record's range "
-    "where it gives one. Periods given as a month are placed on its first day."
+    "diamonds are figures read in a reliable source, open diamonds the others; bars show the "
+    "record's range where it gives one. Periods given as a month are placed on its first day."
 )
 
 
@@ -86,7 +87,7 @@ def _run_figure(report: RunReport) -> go.Figure:
             hover = [
                 f"<b>{p['id']}</b> ({p['period']})<br>{p['value']:,.0f} persons"
                 + (f" [{p['low']:,.0f}–{p['high']:,.0f}]" if p["low"] is not None else "")
-                + f"<br>{'verified' if p['verified'] else 'UNVERIFIED'}<br>{wrap(p['source'])}"
+                + f"<br>{reading(p['read_in_source'], p['grade'])}<br>{wrap(p['source'])}"
                 for p in part
             ]
             fig.add_trace(
@@ -95,7 +96,7 @@ def _run_figure(report: RunReport) -> go.Figure:
                     [p["value"] for p in part],
                     [p["low"] for p in part],
                     [p["high"] for p in part],
-                    [p["verified"] for p in part],
+                    [p["reliable"] for p in part],
                     hover,
                     label,
                     COLOURS[series],
@@ -154,7 +155,9 @@ def _record_points(first: pd.Timestamp, last: pd.Timestamp) -> list[dict[str, An
                 "value": row.value,
                 "low": row.low,
                 "high": row.high,
-                "verified": row.verified,
+                "read_in_source": row.read_in_source,
+                "grade": row.grade,
+                "reliable": row.reliable,
                 "source": row.source,
             }
         )

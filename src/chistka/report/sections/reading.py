@@ -13,9 +13,12 @@ TEXT = (
     "1/party_scale for the party and former members), and all counts are given in "
     "represented persons. The table compares the run with figures from the historical "
     "record: a row is <em>inside</em> when the model's value is within the stated tolerance "
-    "of the record's (absolute points for shares, a percentage for counts). Figures marked "
-    '<span class="unverified">unverified</span> have not been checked against their '
-    "cited source and should be given less weight. Single runs vary with the seed; compare "
+    "of the record's (absolute points for shares, a percentage for counts). Calibration rows "
+    "are figures parameters may be fitted to; validation rows are kept out of every fit and "
+    "judge the model out of sample; inputs and claims are shown but never counted. Figures "
+    'marked <span class="unverified">not read</span> have not been checked against their '
+    "cited source, and grades below scholarly secondary are marked too: give them less "
+    "weight. Single runs vary with the seed; compare "
     "several seeds before reading much into a small difference. Hover over any point or bar "
     "for its exact value and source.</p>"
 )

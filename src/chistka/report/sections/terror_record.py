@@ -36,12 +36,16 @@ ENSEMBLE_KINDS = {
 }
 """Yearly observables of the terror in the ensemble report: label and colour (one set)."""
 
+RECORD_LABELS = {"arrests": "arrests on all charges"}
+"""Labels of the record's markers where its scope differs from the model's (arrests)."""
+
 NOTE = (
     "Solid lines: the model per calendar month (convictions are death and camp sentences). "
     "Dashed steps: the record's total for each year divided by twelve, a monthly average (the "
     "record gives yearly figures only), so months above the step run ahead of the year's pace. "
-    "The record's arrest figures count arrests on all charges and are partly unverified; its "
-    "conviction and death-sentence figures are those the scenario is calibrated on."
+    "The record's arrest figures count arrests on all charges (the model's only political "
+    "ones) and were not read in their source; its convictions are the death and camp sentences "
+    "of the 1953 MVD table, the scope of the model's."
 )
 ENSEMBLE_NOTE = (
     BAND_NOTE + " The vertical axis is logarithmic; years the record has no figure "
@@ -76,7 +80,8 @@ def _run_figure(monthly: pd.DataFrame) -> go.Figure:
             )
         )
     end = monthly.index[-1] + pd.offsets.MonthBegin(1)
-    for column, name in labels.items():
+    record_labels = {**labels, "arrests": "arrests on all charges"}
+    for column, name in record_labels.items():
         record = monthly[f"record_{column}"]
         if record.isna().all():
             continue
@@ -138,7 +143,8 @@ def ensemble_section(ensemble: EnsembleRuns, figures: FigureRenderer) -> str:
         points = ensemble.record_points(kind, year_of)
         if points:
             years = [year_of(p["observable"]) for p in points]
-            fig.add_trace(record_markers_of(points, years, f"record: {label}", colour))
+            shown_label = RECORD_LABELS.get(kind, label)
+            fig.add_trace(record_markers_of(points, years, f"record: {shown_label}", colour))
     fig.update_layout(
         title=ENSEMBLE_TITLE,
         xaxis_title="year",

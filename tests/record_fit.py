@@ -1,0 +1,45 @@
+"""Judging a run against the record: every modelled row of a role, not a hand-picked subset."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from chistka.analysis.comparison import SCORED_STATUSES
+
+
+def scored(table: pd.DataFrame, role: str) -> pd.DataFrame:
+    """The rows of a role that count in the fit (kinds the scenario models, inside its run)."""
+    return table[(table["role"] == role) & table["status"].isin(SCORED_STATUSES)]
+
+
+def _number(value: float) -> str:
+    return f"{value:,.0f}" if abs(value) >= 10 else f"{value:.3g}"
+
+
+def outside_text(rows: pd.DataFrame) -> str:
+    """The rows outside tolerance, one per line: id, model, record and accepted range."""
+    lines = [
+        f"  {row.record_id}: model {_number(row.model)}, record {_number(row.record)} "
+        f"(accepted {_number(row.low)} - {_number(row.high)})"
+        for row in rows[rows["status"] == "outside"].itertuples()
+    ]
+    return "\n".join(lines) or "  none"
+
+
+def assert_fit(
+    table: pd.DataFrame, role: str, minimum_share: float, promised: tuple[str, ...] = ()
+) -> None:
+    """At least `minimum_share` of the role's modelled rows inside, and every promised row.
+
+    The failure message lists every row of the role outside its tolerance.
+    """
+    rows = scored(table, role)
+    assert len(rows), f"no {role} row is compared"
+    missing = sorted(set(promised) - set(rows["record_id"]))
+    assert not missing, f"promised {role} rows not compared: {missing}"
+    share = float((rows["status"] == "inside").mean())
+    broken = rows[rows["record_id"].isin(promised) & (rows["status"] == "outside")]
+    assert broken.empty and share >= minimum_share, (
+        f"{role}: {share:.0%} of {len(rows)} rows inside (at least {minimum_share:.0%} and "
+        f"every promised row required); outside:\n{outside_text(rows)}"
+    )

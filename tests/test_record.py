@@ -1,0 +1,206 @@
+"""The record: its figures, roles and grades, the per-scenario roles and the shipped targets."""
+
+import pandas as pd
+import pytest
+
+from chistka import builtin_scenarios
+from chistka.analysis.comparison import comparison, fit, plan, run_summary, save_run
+from chistka.analysis.validate import calibration_targets, export_targets, read_targets
+from chistka.record import (
+    GRADES,
+    MVD_TABLE_YEARS,
+    RELIABLE_GRADES,
+    ROLES,
+    compared_observables,
+    get,
+    records,
+    role_in,
+    scenario_roles,
+)
+from chistka.scenario import load_scenario
+from chistka.scenario.fitted import fitted_parameters
+
+
+def _column(kind: str) -> float:
+    return sum(get(f"{kind}_{year}").value or 0.0 for year in MVD_TABLE_YEARS)
+
+
+# --- the 1953 MVD table ------------------------------------------------------------------------
+
+
+def test_corrected_figures():
+    assert get("death_sentences_1932").value == 2_728
+    assert get("convicted_1948").value == 73_269
+
+
+def test_mvd_table_years_sum_to_its_totals():
+    """The yearly rows add up to the table's TOTAL line (data/README.md: what remains off)."""
+    assert _column("convicted") == get("convicted_total_1921_1953").value
+    assert abs(_column("death_sentences") - get("death_total_1921_1953").value) <= 10
+    assert abs(_column("to_camps") - get("to_camps_total_1921_1953").value) <= 3_000
+
+
+def test_each_year_has_no_more_death_and_camp_sentences_than_convictions():
+    for year in MVD_TABLE_YEARS:
+        death_or_camp = get(f"death_or_camp_{year}").value
+        assert death_or_camp <= get(f"convicted_{year}").value, year
+        assert (
+            death_or_camp
+            == (get(f"death_sentences_{year}").value or 0) + get(f"to_camps_{year}").value
+        )
+
+
+# --- roles and grades --------------------------------------------------------------------------
+
+
+def test_rows_have_known_roles_and_grades():
+    for row in records().values():
+        assert row.role in ROLES, row.id
+        assert row.grade in GRADES, row.id
+        if not row.read_in_source:
+            assert row.grade == "memory", f"{row.id}: not read, so not graded above memory"
+
+
+def test_claims_are_never_reliable():
+    claims = [row for row in records().values() if row.role == "claim"]
+    assert any(row.id.startswith("seed_") for row in claims)
+    for row in claims:
+        assert not row.reliable, row.id
+    for row in claims:
+        if row.id.startswith("seed_"):
+            assert row.grade not in RELIABLE_GRADES, row.id
+
+
+@pytest.mark.parametrize("weak", ["party_total_1935_01", "party_total_1937_11", "purge1937_share"])
+def test_weak_figures_are_not_calibration_targets(weak):
+    assert get(weak).role == "claim"
+    assert weak not in set(export_targets("calibration")["id"])
+    for scenario in builtin_scenarios():
+        assert role_in(weak, scenario).role in ("claim", "input"), scenario
+
+
+def test_inputs_of_the_scenarios_are_inputs():
+    for record_id in ("showtrial_1936_shot", "showtrial_1937_shot", "showtrial_1938_shot"):
+        assert get(record_id).role == "input"
+    assert role_in("party_total_1921_03", "party-purges-1921-1936").role == "input"
+    assert role_in("party_total_1921_03", "purges-1921-1953").role == "input"
+
+
+def test_convictions_are_compared_like_with_like():
+    """The model's political_convictions (death and camp) against the table's death + camp."""
+    compared = {spec.observable: spec.record_id for spec in compared_observables()}
+    assert compared["political_convictions:1937"] == "death_or_camp_1937"
+    assert not any(spec.record_id.startswith("convicted_") for spec in compared_observables())
+    assert not any(spec.record_id.startswith("arrested_") for spec in compared_observables())
+
+
+def test_held_out_figures_are_not_compared():
+    held_out = ("order_00447_", "operation_", "arrested_share:", "shot_share:", "army_officers_")
+    held_out += ("party_share_of_political_convictions:",)
+    for spec in compared_observables():
+        assert not spec.observable.startswith(held_out), spec.observable
+
+
+def test_scenario_roles_name_known_rows_and_scenarios():
+    known = set(builtin_scenarios())
+    compared = {spec.record_id for spec in compared_observables()}
+    for entry in scenario_roles():
+        assert entry.scenario in known, entry
+        assert entry.record_id in compared, entry
+        assert entry.role in ROLES, entry
+        assert entry.reason, entry
+        assert not entry.fitted_now or entry.role == "validation", entry
+
+
+def test_every_builtin_scenario_has_calibration_and_validation_rows():
+    for scenario in builtin_scenarios():
+        compare = load_scenario(scenario).scenario.compare
+        roles = {p.role for p in plan(scenario, compare) if p.modelled}
+        assert {"calibration", "validation"} <= roles, scenario
+
+
+def test_great_terror_validation_rows_were_never_fitted():
+    planned = [p for p in plan("great-terror", None) if p.role == "validation"]
+    assert planned and not any(p.fitted_now for p in planned)
+
+
+# --- the shipped targets -----------------------------------------------------------------------
+
+
+def test_shipped_calibration_targets_are_the_record_export():
+    """targets/calibration.csv is written by scripts/export_targets.py from the record."""
+    shipped = pd.read_csv(calibration_targets(), keep_default_na=False)
+    fresh = export_targets("calibration")
+    assert list(shipped["id"]) == list(fresh["id"]), "run scripts/export_targets.py"
+    for column in ("value", "low", "high"):
+        assert shipped[column].astype(float).tolist() == pytest.approx(
+            fresh[column].astype(float).tolist(), rel=1e-9
+        ), column
+    targets = read_targets(calibration_targets())
+    assert (targets["low"] <= targets["value"]).all() and (
+        targets["value"] <= targets["high"]
+    ).all()
+    assert set(targets["id"]) <= set(records())
+
+
+# --- statuses on a small run -------------------------------------------------------------------
+
+
+def test_statuses_of_a_small_run():
+    from chistka import Sim
+
+    results = Sim(load_scenario("party-purges-1921-1936"), scale=0.002).run()
+    table = comparison(results).set_index("record_id")
+    assert table.loc["party_total_1921_03", "status"] == "input"
+    assert pd.isna(table.loc["party_total_1921_03", "inside"])
+    assert table.loc["death_sentences_1930", "status"] == "not modelled"
+    assert table.loc["purge1937_share", "status"] == "claim"
+    scored = table[table["status"].isin(["inside", "outside"])]
+    assert set(scored["role"]) <= {"calibration", "validation"}
+    summary = fit(table.reset_index())
+    assert summary["calibration"]["rows"] == (scored["role"] == "calibration").sum()
+    assert (
+        summary["calibration"]["inside"]
+        == (scored["status"] == "inside").sum()
+        - ((scored["role"] == "validation") & (scored["status"] == "inside")).sum()
+    )
+
+
+# --- fitted values -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", builtin_scenarios())
+def test_fitted_values_are_declared_and_name_real_parameters(name):
+    """Each built-in scenario's free file lists its fitted values (issue 9, section 2)."""
+    from chistka.analysis.free import current_value, load_free
+
+    scenario = load_scenario(name)
+    assert load_free(None, scenario, name), "the free file still parses"
+    fitted = fitted_parameters(name)
+    assert fitted, f"{name} declares no fitted value"
+    for entry in fitted:
+        assert entry["targets"] and set(entry["targets"]) <= set(records()), entry
+        if entry["date"]:
+            assert any(
+                event.date.isoformat() == entry["date"] and entry["path"] in event.set
+                for event in scenario.events
+            ), entry
+        elif entry["path"].startswith("campaigns."):
+            assert any(c.name == entry["path"].split(".")[1] for c in scenario.campaigns), entry
+        else:
+            assert current_value(scenario, entry["path"]) is not None, entry
+
+
+def test_provenance_carries_the_fitted_values(tmp_path):
+    import json
+
+    from chistka import Sim
+
+    results = Sim(load_scenario("party-purges-1921-1936"), scale=0.001).run()
+    assert results.provenance["fitted"] == fitted_parameters("party-purges-1921-1936")
+    save_run(results, tmp_path / "run")
+    saved = json.loads((tmp_path / "run" / "provenance.json").read_text())
+    assert saved["fitted"] == results.provenance["fitted"]
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["fit"] == run_summary(results)["fit"]
+    assert summary["fit"]["calibration"]["rows"] > 0
