@@ -141,11 +141,12 @@ def validate_groups(
     Raises:
         ChistkaError: bad targets, no saved run, or runs of different scenarios.
     """
-    from chistka.analysis.saved import find_runs, load_results
+    from chistka.analysis.saved import find_runs
     from chistka.analysis.validate import compare, read_targets
+    from chistka.results import Results
 
     targets = read_targets(targets_path)
     return [
-        (group, compare((load_results(path) for path in group.paths), targets))
+        (group, compare((Results.load(path) for path in group.paths), targets))
         for group in group_runs(find_runs(run_dir))
     ]
