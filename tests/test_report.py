@@ -223,11 +223,18 @@ def test_terror_sections_only_for_runs_with_arrests(results, terror_results, tmp
 
 
 def test_tolerance_comes_as_text_and_as_a_distance(results):
-    """Reports draw error bars from `allowed`; nothing parses the text back into a number."""
+    """Reports draw error bars from `allowed`; nothing parses the text back into a number.
+
+    A scored row is inside when the model lies in [low, high], the record's range widened to at
+    least `allowed` on either side of the record's value.
+    """
     table = compare(results)
     assert len(table)
-    decided = table["model"].notna()
-    near = (table["model"] - table["record"]).abs() <= table["allowed"]
-    assert (near[decided] == table["inside"][decided]).all()
+    assert (table["low"] <= table["record"] - table["allowed"] + 1e-9).all()
+    assert (table["high"] >= table["record"] + table["allowed"] - 1e-9).all()
+    scored = table["status"].isin(["inside", "outside"])
+    assert scored.any()
+    within = (table["model"] >= table["low"]) & (table["model"] <= table["high"])
+    assert (within[scored] == table.loc[scored, "inside"].astype(bool)).all()
     shares = table[table["observable"].str.startswith("expelled_share:")]
     assert (shares["tolerance"] == [f"±{a * 100:g} points" for a in shares["allowed"]]).all()
