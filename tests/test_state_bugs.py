@@ -78,3 +78,28 @@ def test_a_replacing_calendar_keeps_one_live_entry_per_person():
     assert people.tolist() == [2] and values.tolist() == [80]
     assert len(calendar.pop(20)[0]) == 0
     assert calendar.pop(30)[0].tolist() == [1]
+
+
+# --- 2. interrogation checks custody --------------------------------------------------------
+
+
+def test_nobody_confesses_or_names_after_leaving_custody():
+    state, mechanisms = build(
+        {"interrogation": {"torture": 5.0, "names_mean": 3.0, "names_interrogator": 0.5}}
+    )
+    arrests, interrogation = mechanisms["arrest"], mechanisms["interrogation"]
+    accused = citizens(state, 200)
+    arrests.request(state, accused, "routine")
+    arrests.step(state)
+    assert np.all(state.people.fate[accused] == Fate.ARRESTED)
+    shot, released = accused[:100], accused[100:]
+    state.transition_fate(shot, Fate.SHOT, EventKind.SENTENCED_DEATH)
+    state.transition_fate(released, Fate.FREE, EventKind.CASE_DROPPED)
+    logged = state.log.size
+    for day in range(0, 300):
+        state.day = day
+        interrogation.step(state)
+    events = {k: v[logged:] for k, v in state.log.columns().items()}
+    assert not np.isin(events["person"][events["kind"] == EventKind.CONFESSED], accused).any()
+    assert not np.isin(events["cause"][events["kind"] == EventKind.NAMED], accused).any()
+    assert len(mechanisms["sentencing"].due) == 0
