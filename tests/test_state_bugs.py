@@ -103,3 +103,33 @@ def test_nobody_confesses_or_names_after_leaving_custody():
     assert not np.isin(events["person"][events["kind"] == EventKind.CONFESSED], accused).any()
     assert not np.isin(events["cause"][events["kind"] == EventKind.NAMED], accused).any()
     assert len(mechanisms["sentencing"].due) == 0
+
+
+# --- 3. an increase factor of zero ----------------------------------------------------------
+
+MASS_OPERATION = {
+    "name": "mass",
+    "kind": "category",
+    "start": "1936-07-01",
+    "end": "1937-06-30",
+    "targets": ["kulak", "criminal"],
+    "limit_shoot": 200,
+    "limit_camp": 400,
+    "planned_days": 60,
+    "request_days": 30,
+    "increase_probability": 1.0,
+}
+
+
+def test_an_increase_factor_of_zero_grants_nothing_and_keeps_the_operation_going():
+    state, mechanisms = build({"operations": [dict(MASS_OPERATION, increase_factor=0.0)]})
+    operations = mechanisms["operations"]
+    ledger = operations.ledgers[0]
+    start = (state.scenario.operations[0].start - state.start).days
+    for day in range(start, start + 120):
+        state.day = day
+        operations.step(state)
+    assert np.all(np.isfinite(ledger.limit_shoot)) and np.all(np.isfinite(ledger.limit_camp))
+    assert np.allclose(ledger.limit_shoot, ledger.initial_shoot)
+    assert np.allclose(ledger.limit_camp, ledger.initial_camp)
+    assert ledger.opened.sum() > 0.7 * (ledger.initial_shoot + ledger.initial_camp).sum()
