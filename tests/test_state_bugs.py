@@ -133,3 +133,38 @@ def test_an_increase_factor_of_zero_grants_nothing_and_keeps_the_operation_going
     assert np.allclose(ledger.limit_shoot, ledger.initial_shoot)
     assert np.allclose(ledger.limit_camp, ledger.initial_camp)
     assert ledger.opened.sum() > 0.7 * (ledger.initial_shoot + ledger.initial_camp).sum()
+
+
+# --- 4., 5., 11. show trials ----------------------------------------------------------------
+
+
+def hold_trial(changes: dict[str, Any], trial: dict[str, Any], seed: int = 1):
+    """Build with one show trial; arrest its defendants and read the verdict.
+
+    Returns the state, the mechanisms and the events of the verdict day.
+    """
+    state, mechanisms = build(deep_merge(changes, {"show_trials": [trial]}), seed)
+    show_trials, arrests = mechanisms["show_trials"], mechanisms["arrest"]
+    scheduled = state.scenario.show_trials[0]
+    verdict = (scheduled.date - state.start).days
+    state.day = verdict - scheduled.arrest_lead_days
+    show_trials.step(state)
+    arrests.step(state)
+    state.day = verdict
+    logged = state.log.size
+    show_trials.step(state)
+    return state, mechanisms, {k: v[logged:] for k, v in state.log.columns().items()}
+
+
+def persons_of(state, events, kind: EventKind) -> float:
+    """Persons with events of a kind."""
+    people = events["person"][events["kind"] == kind]
+    return float(state.people.weight[people].astype(np.float64).sum())
+
+
+def test_show_trial_defendants_and_shot_are_counted_in_persons():
+    trial = {"name": "t", "date": "1937-01-30", "defendants": 10, "shot": 6}
+    state, _, events = hold_trial({"population": {"party_scale": 0.5}}, trial)
+    assert state.party_weight == 2.0
+    assert persons_of(state, events, EventKind.SENTENCED_DEATH) == 6
+    assert persons_of(state, events, EventKind.SENTENCED_CAMP) == 4
