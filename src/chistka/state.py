@@ -145,14 +145,21 @@ class Calendar:
     day's people come back in the order they were added) when one of its days is popped. The
     cost of scheduling thus follows the people scheduled, not the number of distinct days (a
     day's camp sentences end on hundreds of different days).
+
+    A calendar made with `replace=True` holds at most one live entry per person: a new entry
+    replaces the person's earlier one (a re-sentenced prisoner is released at the end of the new
+    term, not of the first), and `cancel` withdraws it. Replaced entries stay in their blocks
+    and are dropped when their day comes; the live day of each scheduled person is kept in a
+    dict, so the cost follows the people scheduled.
     """
 
     BLOCK = 64
 
-    def __init__(self) -> None:
-        """Start an empty calendar."""
+    def __init__(self, *, replace: bool = False) -> None:
+        """Start an empty calendar (one live entry per person if `replace`)."""
         self._blocks: dict[int, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}
         self._sorted: set[int] = set()  # blocks held as one chunk sorted by day
+        self._live: dict[int, int] | None = {} if replace else None  # person -> live entry's day
 
     def add(self, days: np.ndarray, people: np.ndarray, values: np.ndarray | None = None) -> None:
         """Schedule each person on their day (with an optional integer payload)."""
@@ -165,6 +172,8 @@ class Calendar:
             if values is None
             else np.broadcast_to(np.asarray(values, dtype=np.int64), people.shape)
         )
+        if self._live is not None:
+            self._live.update(zip(people.tolist(), days.tolist(), strict=True))
         block = days // self.BLOCK
         order = np.argsort(block, kind="stable")
         block, days, people, values = block[order], days[order], people[order], values[order]
@@ -197,7 +206,31 @@ class Calendar:
         else:
             del self._blocks[block]
             self._sorted.discard(block)
+        if self._live is not None:
+            today = self._keep_live(day, *today)
         return today
+
+    def _keep_live(
+        self, day: int, people: np.ndarray, values: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The entries of `day` that are still their person's live entry (once per person)."""
+        live = self._live
+        assert live is not None
+        keep = np.fromiter((live.get(p) == day for p in people.tolist()), bool, len(people))
+        last = np.zeros(len(people), dtype=bool)  # two entries on the same day: the later one
+        last[len(people) - 1 - np.unique(people[::-1], return_index=True)[1]] = True
+        keep &= last
+        people, values = people[keep], values[keep]
+        for person in people.tolist():
+            del live[person]
+        return people, values
+
+    def cancel(self, people: np.ndarray) -> None:
+        """Withdraw the live entries of `people` (only for a calendar made with `replace`)."""
+        if self._live is None:
+            raise ValueError("cancel needs a calendar made with replace=True")
+        for person in np.asarray(people, dtype=np.int64).tolist():
+            self._live.pop(person, None)
 
     def __len__(self) -> int:
         """Number of scheduled entries."""

@@ -25,7 +25,7 @@ class ArmyPurge:
         """Index the officers (all in the party stratum) and count those on duty."""
         self.rng = stream(state.seed, self.name)
         self.arrests = arrests
-        self.reinstate_due = Calendar()
+        self.reinstate_due = Calendar(replace=True)  # the latest dismissal's reinstatement
         stratum = state.stratum_ids()
         self.officers = stratum[state.people.role[stratum] == Role.OFFICER]
         self.on_duty = self.count(state)

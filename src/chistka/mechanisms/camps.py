@@ -22,7 +22,7 @@ class Camps:
     def __init__(self, state: SimState) -> None:
         """Start with nobody in the camps."""
         self.rng = stream(state.seed, self.name)
-        self.release_due = Calendar()
+        self.release_due = Calendar(replace=True)  # a new term replaces an earlier one
         self.sentenced = IdBuffer()  # everyone ever admitted: the camp population is among them
 
     def admit(self, state: SimState, ids: np.ndarray, mean_years: float) -> None:
@@ -45,15 +45,11 @@ class Camps:
         in_camp = lambda ids, rng: state.people.fate[ids] == Fate.CAMP  # noqa: E731
         deaths = int(self.rng.binomial(prisoners, min(1.0, params.mortality_per_year / 365.25)))
         if deaths:
-            state.transition_fate(
-                state.sample_people(self.rng, deaths, in_camp, among=self.sentenced.view()),
-                Fate.DIED,
-                EventKind.DIED_IN_CAMP,
-            )
+            dead = state.sample_people(self.rng, deaths, in_camp, among=self.sentenced.view())
+            state.transition_fate(dead, Fate.DIED, EventKind.DIED_IN_CAMP)
+            self.release_due.cancel(dead)
         early = int(self.rng.binomial(prisoners, min(1.0, params.early_release_per_year / 365.25)))
         if early:
-            state.transition_fate(
-                state.sample_people(self.rng, early, in_camp, among=self.sentenced.view()),
-                Fate.FREE,
-                EventKind.RELEASED,
-            )
+            freed = state.sample_people(self.rng, early, in_camp, among=self.sentenced.view())
+            state.transition_fate(freed, Fate.FREE, EventKind.RELEASED)
+            self.release_due.cancel(freed)

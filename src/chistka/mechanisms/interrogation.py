@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from chistka.mechanisms.arrest import CHANNEL, Arrests
-from chistka.people import Role, patron
+from chistka.people import Fate, Role, patron
 from chistka.rng import stream
 from chistka.state import Calendar, EventKind, SimState
 
@@ -54,8 +54,14 @@ class Interrogation:
         self.due.add(state.day + delay, ids, ((operation + 1) << 8) | channel)
 
     def step(self, state: SimState) -> None:
-        """Interrogate those due today, record confessions and names, open the named's cases."""
+        """Interrogate those due today, record confessions and names, open the named's cases.
+
+        Only people still in custody are interrogated: the executed, the dead and those
+        released meanwhile (a show trial's verdict can come first) give no testimony.
+        """
         ids, payload = self.due.pop(state.day)
+        in_custody = state.people.fate[ids] == Fate.ARRESTED
+        ids, payload = ids[in_custody], payload[in_custody]
         if len(ids) == 0:
             return
         params = state.scenario.interrogation

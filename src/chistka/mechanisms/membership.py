@@ -41,7 +41,7 @@ class Promotion:
     def __init__(self, state: SimState) -> None:
         """Start with the initial candidates' stages already running."""
         self.rng = stream(state.seed, self.name)
-        self.due = Calendar()
+        self.due = Calendar(replace=True)  # a new candidate stage replaces an unfinished one
         stratum = state.stratum_ids()
         candidates = stratum[state.people.status[stratum] == Status.CANDIDATE]
         self.schedule(state, candidates, remaining=True)

@@ -137,16 +137,21 @@ class Operations:
     def grant_increases(
         self, state: SimState, index: int, op: Operation, ledger: LimitLedger, pace: np.ndarray
     ) -> None:
-        """Regions that cannot keep up the pace ask for more; some are granted an increase."""
+        """Regions that cannot keep up the pace ask for more; some are granted an increase.
+
+        An increase factor of 0 grants nothing: the regions keep their limits and the
+        operation goes on until they are used up.
+        """
+        if op.increase_factor <= 0:
+            return
         asking = np.flatnonzero(ledger.remaining < op.request_days * pace)
         granted = asking[self.rng.random(len(asking)) < op.increase_probability]
         for region in granted:
-            total = op.increase_factor * (
-                ledger.initial_shoot[region] + ledger.initial_camp[region]
-            )
+            initial = ledger.initial_shoot[region] + ledger.initial_camp[region]
+            total = op.increase_factor * initial
             share = op.increase_shoot_share
             if share is None:
-                share = ledger.initial_shoot[region] / max(total / op.increase_factor, 1e-9)
+                share = ledger.initial_shoot[region] / initial if initial > 0 else 0.0
             shoot, camp = total * share, total * (1 - share)
             ledger.limit_shoot[region] += shoot
             ledger.limit_camp[region] += camp

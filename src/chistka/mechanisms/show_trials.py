@@ -30,6 +30,17 @@ class ShowTrials:
         self.camps = camps
         self.trials = list(state.scenario.show_trials)
         self.defendants: dict[int, np.ndarray] = {}
+        self.shot: dict[int, int] = {}  # agents to be sentenced to death at each trial
+
+    def agents(self, state: SimState, persons: int) -> int:
+        """Party-stratum agents standing for `persons` (stochastic rounding: exact on average).
+
+        A trial's defendants and shot are given in persons (the record's figures); at a party
+        scale below 1 each agent stands for several of them.
+        """
+        exact = persons / state.party_weight
+        whole = int(np.floor(exact))
+        return whole + int(self.rng.random() < exact - whole)
 
     def step(self, state: SimState) -> None:
         """Arrest the defendants of coming trials; read today's verdicts."""
@@ -37,7 +48,9 @@ class ShowTrials:
             verdict = (trial.date - state.start).days
             arrest_day = max(0, verdict - trial.arrest_lead_days)
             if state.day == arrest_day:
-                self.defendants[index] = self.choose(state, trial.defendants)
+                defendants = self.agents(state, trial.defendants)
+                self.shot[index] = min(defendants, self.agents(state, trial.shot))
+                self.defendants[index] = self.choose(state, defendants)
                 state.people.flags[self.defendants[index]] |= np.uint8(Flag.SHOW_TRIAL)
                 self.arrests.request(state, self.defendants[index], "show_trial")
             if state.day == verdict and index in self.defendants:
@@ -68,11 +81,10 @@ class ShowTrials:
 
     def verdict(self, state: SimState, index: int) -> None:
         """Death sentences for the trial's number of shot, camps for the others."""
-        trial = self.trials[index]
         accused = self.defendants[index]
         accused = accused[state.people.fate[accused] == Fate.ARRESTED]
         order = self.rng.permutation(len(accused))
-        shot, camp = accused[order[: trial.shot]], accused[order[trial.shot :]]
+        shot, camp = accused[order[: self.shot[index]]], accused[order[self.shot[index] :]]
         channel = CHANNEL["show_trial"]
         state.transition_fate(shot, Fate.SHOT, EventKind.SENTENCED_DEATH, channel=channel)
         state.transition_fate(camp, Fate.CAMP, EventKind.SENTENCED_CAMP, channel=channel)

@@ -489,8 +489,15 @@ class ShowTrial(StrictModel):
 
     name: str = param(..., "identifier")
     date: dt.date = param(..., "day of the verdict")
-    defendants: int = param(..., "number of defendants", unit="persons", ge=1, le=1000)
-    shot: int = param(..., "number sentenced to death", unit="persons", ge=0, le=1000)
+    defendants: int = param(
+        ...,
+        "number of defendants, in persons (at a party scale below 1 the agents standing for "
+        "them are rounded stochastically, exact on average)",
+        unit="persons",
+        ge=1,
+        le=1000,
+    )
+    shot: int = param(..., "number sentenced to death, in persons", unit="persons", ge=0, le=1000)
     arrest_lead_days: int = param(
         120, "days before the verdict the defendants are arrested", unit="days", ge=1, le=1000
     )

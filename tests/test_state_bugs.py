@@ -1,0 +1,170 @@
+"""Regression tests of the state bugs of issue 9 (section 4): each failed before its fix.
+
+Mechanisms that act on people who are no longer in the state they assume, random streams shared
+between mechanisms, and results that read the end of the run instead of the time of the event.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from chistka import Sim
+from chistka.people import Fate
+from chistka.scenario import scenario_from_dict
+from chistka.state import Calendar, EventKind
+from conftest import deep_merge
+
+TERROR_SMALL: dict[str, Any] = {
+    "scenario": {"name": "state-bugs", "start": "1936-06-01", "end": "1937-12-31", "seed": 3},
+    "population": {
+        "size": 600_000,
+        "scale": 0.01,
+        "party_scale": 1.0,
+        "regions": [1.0, 1.0],
+        "expelled_before": 2_000,
+        "recruitment_pool": 1_000,
+        "army_officers": 500,
+        "nkvd_officers": 100,
+        "party": {"total": 6_000, "cohort": {"pre1917": 0.05, "civil_war": 0.45, "nep": 0.5}},
+    },
+    "network": {"workplace_persons": 300, "district_workplaces": 5},
+    "camps": {"mortality_per_year": 0.0, "early_release_per_year": 0.0},
+}
+"""A small terror scenario: 6,000 agents of citizens at 1:100 and 9,600 at party scale."""
+
+
+def build(changes: dict[str, Any] | None = None, seed: int = 1):
+    """A freshly built state of the small terror scenario and its mechanisms by name."""
+    scenario = scenario_from_dict(deep_merge(TERROR_SMALL, changes or {}))
+    state, mechanisms = Sim(scenario, seed).build()
+    return state, {m.name: m for m in mechanisms}
+
+
+def citizens(state, k: int) -> np.ndarray:
+    """K free non-party agents outside the party stratum."""
+    ids = np.setdiff1d(np.arange(len(state.people)), state.stratum_ids())
+    return ids[state.free(ids)][:k]
+
+
+# --- 1. calendar entries are cancelled ------------------------------------------------------
+
+
+def test_a_re_sentenced_prisoner_is_not_released_on_the_first_terms_date():
+    state, mechanisms = build()
+    camps = mechanisms["camps"]
+    prisoners = citizens(state, 50)
+    state.transition_fate(prisoners, Fate.ARRESTED, EventKind.ARRESTED)
+    state.transition_fate(prisoners, Fate.CAMP, EventKind.SENTENCED_CAMP)
+    camps.admit(state, prisoners, 0.1)  # short first terms (about 36 days)
+    state.day = 1
+    state.transition_fate(prisoners, Fate.FREE, EventKind.RELEASED)  # released early
+    state.transition_fate(prisoners, Fate.ARRESTED, EventKind.ARRESTED)  # re-arrested
+    state.transition_fate(prisoners, Fate.CAMP, EventKind.SENTENCED_CAMP)
+    camps.admit(state, prisoners, 25.0)  # re-sentenced to long terms
+    for day in range(2, 400):
+        state.day = day
+        camps.step(state)
+    assert np.all(state.people.fate[prisoners] == Fate.CAMP)
+
+
+def test_a_replacing_calendar_keeps_one_live_entry_per_person():
+    calendar = Calendar(replace=True)
+    calendar.add(np.array([10, 10, 20]), np.array([1, 2, 3]), np.array([7, 8, 9]))
+    calendar.add(np.array([30, 10]), np.array([1, 2]), np.array([70, 80]))  # 1 moved, 2 again
+    calendar.cancel(np.array([3]))
+    people, values = calendar.pop(10)
+    assert people.tolist() == [2] and values.tolist() == [80]
+    assert len(calendar.pop(20)[0]) == 0
+    assert calendar.pop(30)[0].tolist() == [1]
+
+
+# --- 2. interrogation checks custody --------------------------------------------------------
+
+
+def test_nobody_confesses_or_names_after_leaving_custody():
+    state, mechanisms = build(
+        {"interrogation": {"torture": 5.0, "names_mean": 3.0, "names_interrogator": 0.5}}
+    )
+    arrests, interrogation = mechanisms["arrest"], mechanisms["interrogation"]
+    accused = citizens(state, 200)
+    arrests.request(state, accused, "routine")
+    arrests.step(state)
+    assert np.all(state.people.fate[accused] == Fate.ARRESTED)
+    shot, released = accused[:100], accused[100:]
+    state.transition_fate(shot, Fate.SHOT, EventKind.SENTENCED_DEATH)
+    state.transition_fate(released, Fate.FREE, EventKind.CASE_DROPPED)
+    logged = state.log.size
+    for day in range(0, 300):
+        state.day = day
+        interrogation.step(state)
+    events = {k: v[logged:] for k, v in state.log.columns().items()}
+    assert not np.isin(events["person"][events["kind"] == EventKind.CONFESSED], accused).any()
+    assert not np.isin(events["cause"][events["kind"] == EventKind.NAMED], accused).any()
+    assert len(mechanisms["sentencing"].due) == 0
+
+
+# --- 3. an increase factor of zero ----------------------------------------------------------
+
+MASS_OPERATION = {
+    "name": "mass",
+    "kind": "category",
+    "start": "1936-07-01",
+    "end": "1937-06-30",
+    "targets": ["kulak", "criminal"],
+    "limit_shoot": 200,
+    "limit_camp": 400,
+    "planned_days": 60,
+    "request_days": 30,
+    "increase_probability": 1.0,
+}
+
+
+def test_an_increase_factor_of_zero_grants_nothing_and_keeps_the_operation_going():
+    state, mechanisms = build({"operations": [dict(MASS_OPERATION, increase_factor=0.0)]})
+    operations = mechanisms["operations"]
+    ledger = operations.ledgers[0]
+    start = (state.scenario.operations[0].start - state.start).days
+    for day in range(start, start + 120):
+        state.day = day
+        operations.step(state)
+    assert np.all(np.isfinite(ledger.limit_shoot)) and np.all(np.isfinite(ledger.limit_camp))
+    assert np.allclose(ledger.limit_shoot, ledger.initial_shoot)
+    assert np.allclose(ledger.limit_camp, ledger.initial_camp)
+    assert ledger.opened.sum() > 0.7 * (ledger.initial_shoot + ledger.initial_camp).sum()
+
+
+# --- 4., 5., 11. show trials ----------------------------------------------------------------
+
+
+def hold_trial(changes: dict[str, Any], trial: dict[str, Any], seed: int = 1):
+    """Build with one show trial; arrest its defendants and read the verdict.
+
+    Returns the state, the mechanisms and the events of the verdict day.
+    """
+    state, mechanisms = build(deep_merge(changes, {"show_trials": [trial]}), seed)
+    show_trials, arrests = mechanisms["show_trials"], mechanisms["arrest"]
+    scheduled = state.scenario.show_trials[0]
+    verdict = (scheduled.date - state.start).days
+    state.day = verdict - scheduled.arrest_lead_days
+    show_trials.step(state)
+    arrests.step(state)
+    state.day = verdict
+    logged = state.log.size
+    show_trials.step(state)
+    return state, mechanisms, {k: v[logged:] for k, v in state.log.columns().items()}
+
+
+def persons_of(state, events, kind: EventKind) -> float:
+    """Persons with events of a kind."""
+    people = events["person"][events["kind"] == kind]
+    return float(state.people.weight[people].astype(np.float64).sum())
+
+
+def test_show_trial_defendants_and_shot_are_counted_in_persons():
+    trial = {"name": "t", "date": "1937-01-30", "defendants": 10, "shot": 6}
+    state, _, events = hold_trial({"population": {"party_scale": 0.5}}, trial)
+    assert state.party_weight == 2.0
+    assert persons_of(state, events, EventKind.SENTENCED_DEATH) == 6
+    assert persons_of(state, events, EventKind.SENTENCED_CAMP) == 4
