@@ -7,24 +7,36 @@ expulsion.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 
+from chistka.mechanisms.base import Mechanism, peer
 from chistka.mechanisms.membership import Promotion
 from chistka.people import Status
 from chistka.rng import stream
+from chistka.scenario.schema import AppealsParams
 from chistka.state import Calendar, EventKind, SimState
 
 
-class Appeals:
+class Appeals(Mechanism):
     """Appeals lodged after an expulsion and decided some months later."""
 
     name = "appeals"
+    section = "appeals"
+    params = AppealsParams
+    needs = ("promotion",)
+    streams = ("appeals",)
+    events = (EventKind.APPEALED, EventKind.REINSTATED, EventKind.APPEAL_REJECTED)
 
-    def __init__(self, state: SimState, promotion: Promotion) -> None:
-        """Reinstated candidates go back to `promotion` to finish their stage."""
+    def __init__(self, state: SimState) -> None:
+        """Start with no appeal pending."""
         self.rng = stream(state.seed, self.name)
-        self.promotion = promotion
         self.pending = Calendar()
+
+    def setup(self, state: SimState, peers: Mapping[str, Mechanism]) -> None:
+        """Reinstated candidates go back to promotion to finish their stage."""
+        self.promotion = peer(peers, Promotion)
 
     def lodge(self, state: SimState, ids: np.ndarray, previous: np.ndarray, campaign: int) -> None:
         """Some of the newly expelled appeal; their cases are decided after a delay."""

@@ -9,15 +9,21 @@ from __future__ import annotations
 
 import numpy as np
 
+from chistka.mechanisms.base import Mechanism
 from chistka.people import Fate
 from chistka.rng import stream
+from chistka.scenario.terror import CampParams
 from chistka.state import Calendar, EventKind, IdBuffer, SimState
 
 
-class Camps:
+class Camps(Mechanism):
     """Terms, deaths and releases of camp prisoners."""
 
     name = "camps"
+    section = "camps"
+    params = CampParams
+    streams = ("camps",)
+    events = (EventKind.DIED_IN_CAMP, EventKind.RELEASED)
 
     def __init__(self, state: SimState) -> None:
         """Start with nobody in the camps."""

@@ -10,25 +10,38 @@ probability.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 
 from chistka.mechanisms.arrest import CHANNEL, Arrests
+from chistka.mechanisms.base import Mechanism, peer
 from chistka.people import Fate, Status, patron
 from chistka.rng import stream
+from chistka.scenario.terror import DenunciationParams
 from chistka.state import Calendar, EventKind, SimState
 
 
-class Denunciation:
+class Denunciation(Mechanism):
     """Daily denunciations and the fear that follows arrests."""
 
     name = "denunciation"
+    section = "denunciation"
+    params = DenunciationParams
+    needs = ("arrest", "climate")
+    listens = ("arrest",)
+    streams = ("denunciation",)
+    events = (EventKind.DENOUNCED,)
 
-    def __init__(self, state: SimState, arrests: Arrests) -> None:
-        """Listen to arrests (for self-protective denunciations)."""
+    def __init__(self, state: SimState) -> None:
+        """Start with nobody afraid."""
         self.rng = stream(state.seed, self.name)
-        self.arrests = arrests
         self.fearful = Calendar()
-        arrests.listeners.append(self.on_arrest)
+
+    def setup(self, state: SimState, peers: Mapping[str, Mechanism]) -> None:
+        """Denunciations go to the NKVD; its arrests frighten the contacts of the arrested."""
+        self.arrests = peer(peers, Arrests)
+        self.arrests.listeners.append(self.on_arrest)
 
     def on_arrest(
         self,

@@ -15,28 +15,42 @@ NKVD officer at risk.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 
 from chistka.mechanisms.arrest import CHANNEL, Arrests
+from chistka.mechanisms.base import Mechanism, peer
+from chistka.mechanisms.sentencing import Sentencing
 from chistka.people import Fate, Role, patron
 from chistka.rng import stream
+from chistka.scenario.terror import InterrogationParams
 from chistka.state import Calendar, EventKind, SimState
 
 LAYERS = ("household", "workplace", "friendship", "patronage")
 
 
-class Interrogation:
+class Interrogation(Mechanism):
     """Interrogations of the arrested, and the cases their testimony opens."""
 
     name = "interrogation"
+    section = "interrogation"
+    params = InterrogationParams
+    needs = ("arrest", "sentencing")
+    listens = ("arrest",)
+    streams = ("interrogation",)
+    events = (EventKind.CONFESSED, EventKind.NAMED)
 
-    def __init__(self, state: SimState, arrests: Arrests, sentencing: object) -> None:
-        """Interrogations start when people are arrested; sentencing follows the investigation."""
+    def __init__(self, state: SimState) -> None:
+        """Start with nobody under investigation."""
         self.rng = stream(state.seed, self.name)
-        self.arrests = arrests
-        self.sentencing = sentencing
         self.due = Calendar()
-        arrests.listeners.append(self.on_arrest)
+
+    def setup(self, state: SimState, peers: Mapping[str, Mechanism]) -> None:
+        """Interrogations start when people are arrested; sentencing follows the investigation."""
+        self.arrests = peer(peers, Arrests)
+        self.sentencing = peer(peers, Sentencing)
+        self.arrests.listeners.append(self.on_arrest)
 
     def on_arrest(
         self,

@@ -17,11 +17,21 @@ Each draws from its own random stream.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 
+from chistka.mechanisms.base import Mechanism, peer
 from chistka.people import Fate, Status
 from chistka.rng import stream
-from chistka.scenario.schema import COHORT_START_YEARS, ORIGINS
+from chistka.scenario.schema import (
+    COHORT_START_YEARS,
+    ORIGINS,
+    AdmissionsParams,
+    ExitsParams,
+    MortalityParams,
+    PromotionParams,
+)
 from chistka.state import Calendar, EventKind, SimState
 
 DENSITY_CAP = 4.0
@@ -33,10 +43,15 @@ def cohort_of_year(year: int) -> int:
     return int(np.searchsorted(np.array(COHORT_START_YEARS), year, side="right") - 1)
 
 
-class Promotion:
+class Promotion(Mechanism):
     """Candidates promoted to full members when their candidate stage is over."""
 
     name = "promotion"
+    section = "promotion"
+    params = PromotionParams
+    always = True
+    streams = ("promotion",)
+    events = (EventKind.PROMOTED,)
 
     def __init__(self, state: SimState) -> None:
         """Start with the initial candidates' stages already running."""
@@ -66,19 +81,23 @@ class Promotion:
             self.due.add(state.day + 30 + self.rng.integers(0, 30, len(ids)), ids)
 
 
-class Admissions:
+class Admissions(Mechanism):
     """New candidates admitted at the rate the timeline sets."""
 
     name = "admissions"
+    section = "admissions"
+    params = AdmissionsParams
+    always = True
+    needs = ("promotion",)
+    streams = ("admissions",)
+    events = (EventKind.ADMITTED,)
 
-    def __init__(self, state: SimState, promotion: Promotion) -> None:
-        """Index the recruitment pool by origin; admissions hand the new candidates on.
+    def __init__(self, state: SimState) -> None:
+        """Index the recruitment pool by origin.
 
-        The pool is the non-party part of the party-scale stratum; admitted candidates start
-        their stage with `promotion`.
+        The pool is the non-party part of the party-scale stratum.
         """
         self.rng = stream(state.seed, self.name)
-        self.promotion = promotion
         stratum = state.stratum_ids()
         pool = stratum[state.people.status[stratum] == Status.NONPARTY]
         origin = state.people.origin[pool]
@@ -86,6 +105,10 @@ class Admissions:
         self.pool_acceptance = [
             state.party_density(state.network.workplace(ids)) / DENSITY_CAP for ids in self.pool
         ]
+
+    def setup(self, state: SimState, peers: Mapping[str, Mechanism]) -> None:
+        """Admitted candidates start their stage with promotion."""
+        self.promotion = peer(peers, Promotion)
 
     def step(self, state: SimState) -> None:
         """Admit today's candidates: positions in the pool drawn, kept by workplace density."""
@@ -123,10 +146,15 @@ class Admissions:
         self.promotion.schedule(state, ids)
 
 
-class Exits:
+class Exits(Mechanism):
     """Voluntary exits and mechanical drop-outs of candidates and members."""
 
     name = "exits"
+    section = "exits"
+    params = ExitsParams
+    always = True
+    streams = ("exits",)
+    events = (EventKind.LEFT,)
 
     def __init__(self, state: SimState) -> None:
         """Create the mechanism's random stream."""
@@ -144,10 +172,15 @@ class Exits:
         state.transition(ids, Status.LEFT, EventKind.LEFT)
 
 
-class Mortality:
+class Mortality(Mechanism):
     """Natural deaths of everyone who has been in the party (the others are not followed)."""
 
     name = "mortality"
+    section = "mortality"
+    params = MortalityParams
+    always = True
+    streams = ("mortality",)
+    events = (EventKind.DIED,)
     followed = (Status.CANDIDATE, Status.MEMBER, Status.EXPELLED, Status.LEFT)
 
     def __init__(self, state: SimState) -> None:

@@ -17,12 +17,14 @@ sentencing, within the limits (see `sentencing.py`).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from chistka.mechanisms.arrest import Arrests, draw_persons
+from chistka.mechanisms.base import Mechanism, peer
 from chistka.rng import stream
 from chistka.scenario.terror import CATEGORIES, DIASPORAS, Operation
 from chistka.state import SimState
@@ -66,15 +68,18 @@ class LimitIncrease:
     camp: float
 
 
-class Operations:
+class Operations(Mechanism):
     """The operations of the scenario's timeline."""
 
     name = "operations"
+    section = "operations"
+    params = Operation
+    needs = ("arrest",)
+    streams = ("operations",)
 
-    def __init__(self, state: SimState, arrests: Arrests) -> None:
+    def __init__(self, state: SimState) -> None:
         """Share out the limits and count each region's targets (from the census)."""
         self.rng = stream(state.seed, self.name)
-        self.arrests = arrests
         self.operations = list(state.scenario.operations)
         self.ledgers = [LimitLedger.split(op, state.region_persons) for op in self.operations]
         self.increases: list[LimitIncrease] = []
@@ -83,6 +88,10 @@ class Operations:
             state.registered("category" if op.kind == "category" else "diaspora", self.codes(op))
             for op in self.operations
         ]
+
+    def setup(self, state: SimState, peers: Mapping[str, Mechanism]) -> None:
+        """The operations' cases go to the NKVD."""
+        self.arrests = peer(peers, Arrests)
 
     def summary(self) -> pd.DataFrame:
         """Per operation: limits at the start and at the end, cases opened, sentences, increases."""

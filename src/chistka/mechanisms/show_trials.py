@@ -10,27 +10,40 @@ any accused.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 
 from chistka.mechanisms.arrest import CHANNEL, Arrests
+from chistka.mechanisms.base import Mechanism, peer
+from chistka.mechanisms.camps import Camps
 from chistka.people import Fate, Flag, RankTier, Status
 from chistka.rng import hash_uniform, stream
+from chistka.scenario.terror import ShowTrial
 from chistka.state import EventKind, SimState
 
 
-class ShowTrials:
+class ShowTrials(Mechanism):
     """Arrests of the defendants and the verdicts."""
 
     name = "show_trials"
+    section = "show_trials"
+    params = ShowTrial
+    needs = ("arrest", "camps")
+    streams = ("show_trials",)
+    events = (EventKind.SENTENCED_DEATH, EventKind.SENTENCED_CAMP)
 
-    def __init__(self, state: SimState, arrests: Arrests, camps: object) -> None:
+    def __init__(self, state: SimState) -> None:
         """Index the trials by the day of the defendants' arrest and of the verdict."""
         self.rng = stream(state.seed, self.name)
-        self.arrests = arrests
-        self.camps = camps
         self.trials = list(state.scenario.show_trials)
         self.defendants: dict[int, np.ndarray] = {}
         self.shot: dict[int, int] = {}  # agents to be sentenced to death at each trial
+
+    def setup(self, state: SimState, peers: Mapping[str, Mechanism]) -> None:
+        """The NKVD arrests the defendants; the camps take those not sentenced to death."""
+        self.arrests = peer(peers, Arrests)
+        self.camps = peer(peers, Camps)
 
     def agents(self, state: SimState, persons: int) -> int:
         """Party-stratum agents standing for `persons` (stochastic rounding: exact on average).

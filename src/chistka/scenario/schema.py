@@ -446,22 +446,6 @@ class RunInfo(StrictModel):
         return self
 
 
-MECHANISM_SECTIONS = (
-    "admissions",
-    "promotion",
-    "exits",
-    "mortality",
-    "review",
-    "appeals",
-    "climate",
-    "denunciation",
-    "arrest",
-    "interrogation",
-    "sentencing",
-    "camps",
-    "army",
-)
-"""Scenario sections holding mechanism parameters that timeline events may change."""
 
 
 class Scenario(StrictModel):
@@ -677,3 +661,15 @@ class Scenario(StrictModel):
                     {"where": where, "changed": changed, "detail": f"{section}.{detail}"},
                 ) from None
         return self.model_copy(update=update)
+
+
+MECHANISM_SECTIONS = tuple(
+    name
+    for name, info in Scenario.model_fields.items()
+    if name not in ("scenario", "population", "network")
+    and isinstance(info.annotation, type)
+    and issubclass(info.annotation, BaseModel)
+)
+"""Scenario sections holding mechanism parameters that timeline events may change: every
+section of one table (a mechanism's section, e.g. 'admissions'), so that a new mechanism's section
+is changeable as soon as it is a field of `Scenario`."""
