@@ -446,8 +446,6 @@ class RunInfo(StrictModel):
         return self
 
 
-
-
 class Scenario(StrictModel):
     """A complete scenario: population, network, mechanisms and the policy timeline."""
 
