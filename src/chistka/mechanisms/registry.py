@@ -3,8 +3,9 @@
 The order is the day's causal order: people die, join, are promoted and leave; the purge
 commissions sit and appeals are decided; the climate is read; the centre's show trials, the
 operations and the army purge open cases; denunciations follow; the NKVD arrests, interrogates
-and sentences; the camps take the sentenced; the measures other than death and camp end.
-To add a mechanism, write its module (see docs/mechanisms.md) and put its class in `ORDER`.
+and sentences; the camps take the sentenced.
+To add a mechanism, write its module (see docs/mechanisms.md), import its class here and put it
+in `ORDER`.
 """
 
 from __future__ import annotations
