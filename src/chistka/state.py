@@ -46,6 +46,8 @@ class EventKind(IntEnum):
     DISMISSED = 19
     REINSTATED_IN_ARMY = 20
     LIMIT_INCREASED = 21
+    SENTENCED_EXILE = 22
+    SENTENCED_OTHER = 23
 
 
 def summarise_population(people: People, stratum: np.ndarray, hostile_persons: float) -> dict:

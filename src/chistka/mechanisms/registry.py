@@ -17,6 +17,7 @@ from chistka.mechanisms.base import Mechanism
 from chistka.mechanisms.camps import Camps
 from chistka.mechanisms.climate import Climate
 from chistka.mechanisms.denunciation import Denunciation
+from chistka.mechanisms.exile import Exile
 from chistka.mechanisms.interrogation import Interrogation
 from chistka.mechanisms.membership import Admissions, Exits, Mortality, Promotion
 from chistka.mechanisms.operations import Operations
@@ -41,6 +42,7 @@ ORDER: tuple[type[Mechanism], ...] = (
     Arrests,
     Interrogation,
     Sentencing,
+    Exile,
     Camps,
 )
 """Every mechanism, in the order it steps each day."""

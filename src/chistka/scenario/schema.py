@@ -22,6 +22,7 @@ from chistka.scenario.terror import (
     CampParams,
     ClimateParams,
     DenunciationParams,
+    ExileParams,
     InterrogationParams,
     Operation,
     SentencingParams,
@@ -476,6 +477,9 @@ class Scenario(StrictModel):
     )
     sentencing: SentencingParams = Field(default_factory=SentencingParams, description="sentencing")
     camps: CampParams = Field(default_factory=CampParams, description="camps")
+    exile: ExileParams = Field(
+        default_factory=ExileParams, description="exile and other measures (off by default)"
+    )
     army: ArmyParams = Field(default_factory=ArmyParams, description="the army purge")
     operations: list[Operation] = Field(
         default_factory=list, description="mass and national operations of the NKVD"

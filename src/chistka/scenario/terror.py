@@ -372,6 +372,51 @@ class SentencingParams(StrictModel):
     )
 
 
+class ExileParams(StrictModel):
+    """Exile and other measures: the sentences of the 1953 MVD table besides death and camps.
+
+    See mechanisms/exile.py for the table's yearly figures; a scenario sets the shares on its
+    timeline. The shares apply to ordinary political cases spared death (not to a troika's or an
+    album's).
+    """
+
+    exile_share: float = param(
+        0.0,
+        "share of ordinary political cases spared death that are sentenced to exile (ssylka or "
+        "vysylka) instead of the camps",
+        unit="fraction",
+        ge=0,
+        le=1,
+        source="1953 MVD table (GARF 9401/1/4157): e.g. 58,816 exiled of 208,069 convicted in 1930",
+    )
+    other_share: float = param(
+        0.0,
+        "share of those cases sentenced to 'other measures' (neither death, camps nor exile)",
+        unit="fraction",
+        ge=0,
+        le=1,
+        source="1953 MVD table (GARF 9401/1/4157): e.g. 14,609 of 208,069 convicted in 1930",
+    )
+    exile_years: float = param(
+        3.0,
+        "mean term of exile (assumption: the 1922 special commission's ceiling of three years; "
+        "later terms ran to five or ten)",
+        unit="years",
+        ge=0.1,
+        le=25,
+    )
+
+    @model_validator(mode="after")
+    def _shares_at_most_one(self) -> Self:
+        if self.exile_share + self.other_share > 1:
+            raise PydanticCustomError(
+                "shares_sum",
+                "exile_share + other_share must be at most 1 (got {total})",
+                {"total": f"{self.exile_share + self.other_share:.6f}"},
+            )
+        return self
+
+
 class CampParams(StrictModel):
     """Camps: deaths, releases at the end of terms, and the releases after the halt."""
 
