@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from chistka import Sim
-from chistka.people import Fate
+from chistka.people import Fate, Role
 from chistka.scenario import scenario_from_dict
 from chistka.state import Calendar, EventKind
 from conftest import deep_merge
@@ -168,3 +168,19 @@ def test_show_trial_defendants_and_shot_are_counted_in_persons():
     assert state.party_weight == 2.0
     assert persons_of(state, events, EventKind.SENTENCED_DEATH) == 6
     assert persons_of(state, events, EventKind.SENTENCED_CAMP) == 4
+
+
+def test_the_military_trial_tries_army_commanders():
+    trial = {
+        "name": "military",
+        "date": "1937-06-11",
+        "defendants": 8,
+        "shot": 8,
+        "arrest_lead_days": 30,
+        "defendants_from": "army",
+    }
+    state, mechanisms, events = hold_trial({}, trial)
+    accused = mechanisms["show_trials"].defendants[0]
+    assert len(accused) == 8
+    assert np.all(state.people.role[accused] == Role.OFFICER)
+    assert persons_of(state, events, EventKind.SENTENCED_DEATH) == 8
