@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from chistka import Sim
-from chistka.people import Fate, Role
+from chistka.people import Fate, RankTier, Role, patron
 from chistka.scenario import scenario_from_dict
 from chistka.state import Calendar, EventKind
 from conftest import deep_merge
@@ -184,3 +184,23 @@ def test_the_military_trial_tries_army_commanders():
     assert len(accused) == 8
     assert np.all(state.people.role[accused] == Role.OFFICER)
     assert persons_of(state, events, EventKind.SENTENCED_DEATH) == 8
+
+
+# --- 6. denunciations from above ------------------------------------------------------------
+
+
+def test_denunciations_from_above_go_to_subordinates():
+    state, mechanisms = build({"denunciation": {"from_below": 0.0, "from_above": 1.0}})
+    stratum = state.stratum_ids()
+    leaders = stratum[state.people.rank[stratum] >= RankTier.CELL_SECRETARY]
+    heads = leaders[state.people.rank[leaders] >= RankTier.DISTRICT]
+    assert len(heads) > 20
+    denouncers = np.repeat(leaders, 5)
+    target = mechanisms["denunciation"].targets(state, denouncers)
+    found = target >= 0
+    assert found.mean() > 0.9
+    boss = patron(state.people, state.network, state.leadership, target[found])
+    assert np.array_equal(boss, denouncers[found])
+    of_heads = found & np.isin(denouncers, heads)
+    assert of_heads.sum() > 20
+    assert np.all(state.people.rank[target[of_heads]] >= RankTier.CELL_SECRETARY)

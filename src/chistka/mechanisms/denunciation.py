@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from chistka.mechanisms.arrest import CHANNEL, Arrests
-from chistka.people import Fate, Status, patron
+from chistka.people import Fate, RankTier, Status, patron
 from chistka.rng import stream
 from chistka.state import Calendar, EventKind, SimState
 
@@ -29,6 +29,7 @@ class Denunciation:
         self.arrests = arrests
         self.fearful = Calendar()
         arrests.listeners.append(self.on_arrest)
+        self.bosses, self.clients = unit_heads_below(state)
 
     def on_arrest(
         self,
@@ -81,6 +82,23 @@ class Denunciation:
         denouncers = state.sample_people(self.rng, k, lambda ids, rng: state.free(ids))
         self.denounce(state, denouncers, "denunciation", cause=denouncers)
 
+    def subordinates(self, state: SimState, leaders: np.ndarray) -> np.ndarray:
+        """One subordinate of each leader (-1 if none).
+
+        A cell secretary's subordinates are the people of his workplace; a district, regional
+        or central leader's are the heads of the units under him (`unit_heads_below`).
+        """
+        people = state.people
+        found = state.network.random_workmates(leaders, 1, self.rng)[:, 0]
+        higher = people.rank[leaders] > RankTier.CELL_SECRETARY
+        low = np.searchsorted(self.bosses, leaders[higher], side="left")
+        count = np.searchsorted(self.bosses, leaders[higher], side="right") - low
+        pick = low + (self.rng.random(len(low)) * count).astype(np.int64)
+        found[higher] = np.where(
+            count > 0, self.clients[np.minimum(pick, len(self.clients) - 1)], -1
+        )
+        return found
+
     def targets(self, state: SimState, denouncers: np.ndarray) -> np.ndarray:
         """Whom each denounces: the patron (from below), a subordinate or a workmate or friend."""
         params = state.scenario.denunciation
@@ -96,7 +114,9 @@ class Denunciation:
         rank = state.people.rank
         above = (~below) & (u < params.from_below + params.from_above) & (rank[denouncers] > 0)
         target = np.where(below, boss, lateral)
-        return np.where(above, workmate, target)
+        if above.any():
+            target[above] = self.subordinates(state, denouncers[above])
+        return target
 
     def denounce(
         self, state: SimState, denouncers: np.ndarray, channel: str, cause: np.ndarray
@@ -121,3 +141,31 @@ class Denunciation:
             state.scenario.arrest.delay_days, size=int(arrest.sum())
         ).astype(np.int64)
         self.arrests.request(state, target[arrest], channel, cause=cause[arrest], delay=delay)
+
+
+def unit_heads_below(state: SimState) -> tuple[np.ndarray, np.ndarray]:
+    """Each leader's subordinate unit heads, as (leaders sorted, their subordinates).
+
+    The district head's are the cell secretaries of his district, the regional head's the
+    district heads of his region, a central leader's the regional heads he is patron of (the
+    same ties as `people.patron`). Built once from the leadership (one entry per unit).
+    """
+    leadership, network, people = state.leadership, state.network, state.people
+    workplaces = np.flatnonzero(leadership.cell >= 0)
+    districts = np.flatnonzero(leadership.district >= 0)
+    regions = np.flatnonzero(leadership.region >= 0)
+    cell_heads = leadership.cell[workplaces]
+    district_heads = leadership.district[districts]
+    regional_heads = leadership.region[regions]
+    pairs = [
+        (leadership.district[network.district(workplaces)], cell_heads),
+        (leadership.region[people.region[district_heads].astype(np.int64)], district_heads),
+    ]
+    if len(leadership.central):
+        pairs.append((leadership.central[regions % len(leadership.central)], regional_heads))
+    bosses = np.concatenate([b for b, _ in pairs]).astype(np.int64)
+    clients = np.concatenate([c for _, c in pairs]).astype(np.int64)
+    keep = (bosses >= 0) & (bosses != clients)
+    bosses, clients = bosses[keep], clients[keep]
+    order = np.argsort(bosses, kind="stable")
+    return bosses[order], clients[order]
