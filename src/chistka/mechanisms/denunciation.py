@@ -28,6 +28,7 @@ class Denunciation:
         self.rng = stream(state.seed, self.name)
         self.arrests = arrests
         self.fearful = Calendar()
+        self.arrested: list[tuple[int, np.ndarray]] = []  # (day, ids) not yet exposed
         arrests.listeners.append(self.on_arrest)
         self.bosses, self.clients = unit_heads_below(state)
 
@@ -39,10 +40,20 @@ class Denunciation:
         cause: np.ndarray,
         operation: np.ndarray,
     ) -> None:
-        """Contacts of the arrested (household, two workmates, friends) may denounce soon.
+        """Note the newly arrested: their contacts are exposed in this mechanism's next step.
+
+        Arrests happen in the arrest mechanism's step; the draws that follow them wait for
+        this mechanism's own step, so that each mechanism draws only from its own stream.
+        """
+        if len(ids):
+            self.arrested.append((state.day, ids.copy()))
+
+    def expose(self, state: SimState, day: int, ids: np.ndarray) -> None:
+        """Contacts of people arrested on `day` (household, two workmates, friends) may denounce.
 
         Each arrested person exposes one housemate, two workmates and as many friends as the
-        friendship layer gives; counted in persons (`SimState.acting`, `SimState.reach`).
+        friendship layer gives; counted in persons (`SimState.acts`, `SimState.reach`). They
+        denounce within a month of the arrest.
         """
         p = state.scenario.denunciation.self_protection
         if p <= 0 or len(ids) == 0:
@@ -64,12 +75,15 @@ class Denunciation:
         contacts, trigger = contacts[ok], trigger[ok]
         ok = self.rng.random(len(contacts)) < p * state.reach(contacts)
         contacts, trigger = contacts[ok], trigger[ok]
-        days = state.day + 1 + self.rng.integers(0, 30, len(contacts))
+        days = day + 1 + self.rng.integers(0, 30, len(contacts))
         self.fearful.add(days, contacts, trigger)
 
     def step(self, state: SimState) -> None:
         """Today's denunciations: ordinary ones, and the self-protective ones due today."""
         params = state.scenario.denunciation
+        for day, arrested in self.arrested:
+            self.expose(state, day, arrested)
+        self.arrested.clear()
         fearful, trigger = self.fearful.pop(state.day)
         ok = state.free(fearful)
         self.denounce(state, fearful[ok], "self_protection", cause=trigger[ok])

@@ -37,6 +37,7 @@ class Sentencing:
     ) -> None:
         """Sentencing hands camp terms to `camps` and checks limits with `operations`."""
         self.rng = stream(state.seed, self.name)
+        self.term_rng = stream(state.seed, f"{self.name}.terms")  # camp terms
         self.arrests = arrests
         self.camps = camps
         self.operations = operations
@@ -49,9 +50,10 @@ class Sentencing:
         channel: np.ndarray,
         operation: np.ndarray,
         day: np.ndarray,
+        rng: np.random.Generator,
     ) -> None:
-        """Set the day of sentencing after the investigation."""
-        delay = self.rng.exponential(
+        """Set the day of sentencing after the investigation (drawn from the caller's `rng`)."""
+        delay = rng.exponential(
             max(state.scenario.sentencing.days_to_sentence, 1e-9), size=len(ids)
         ).astype(np.int64)
         self.due.add(np.maximum(day + delay, state.day + 1), ids, ((operation + 1) << 8) | channel)
@@ -102,7 +104,7 @@ class Sentencing:
         state.transition_fate(
             camp, Fate.CAMP, EventKind.SENTENCED_CAMP, channel=channel[~death & ~dropped]
         )
-        self.camps.admit(state, camp, params.camp_years)
+        self.camps.admit(state, camp, params.camp_years, self.term_rng)
         self.arrest_families(state, shot)
 
     def troika(self, state: SimState, index: int, ids: np.ndarray, u: np.ndarray) -> np.ndarray:

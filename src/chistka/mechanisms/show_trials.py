@@ -27,6 +27,7 @@ class ShowTrials:
     def __init__(self, state: SimState, arrests: Arrests, camps: object) -> None:
         """Index the trials by the day of the defendants' arrest and of the verdict."""
         self.rng = stream(state.seed, self.name)
+        self.term_rng = stream(state.seed, f"{self.name}.terms")  # camp terms
         self.arrests = arrests
         self.camps = camps
         self.trials = list(state.scenario.show_trials)
@@ -111,4 +112,4 @@ class ShowTrials:
         channel = CHANNEL["show_trial"]
         state.transition_fate(shot, Fate.SHOT, EventKind.SENTENCED_DEATH, channel=channel)
         state.transition_fate(camp, Fate.CAMP, EventKind.SENTENCED_CAMP, channel=channel)
-        self.camps.admit(state, camp, state.scenario.sentencing.camp_years)
+        self.camps.admit(state, camp, state.scenario.sentencing.camp_years, self.term_rng)
