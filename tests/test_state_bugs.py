@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pytest
 
 from chistka import Sim
 from chistka.engine import run_days
@@ -295,3 +296,46 @@ def test_switching_the_camps_off_leaves_every_other_mechanisms_draws_unchanged()
         a, b = draws_of(full, mechanism), draws_of(without_camps, mechanism)
         assert len(a) == len(b), mechanism
         assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True)), mechanism
+
+
+# --- 8. calibrate: a target without a number is a failure of the trial -----------------------
+
+
+def test_a_target_nan_in_one_seed_counts_as_a_failure_of_the_trial(tmp_path, monkeypatch):
+    from chistka import engine
+    from chistka.analysis import calibrate, observables, validate
+    from chistka.analysis.observables import ObservableOutOfRun
+
+    path = tmp_path / "targets.csv"
+    path.write_text(
+        "id,observable,value,low,high\n"
+        "a,political_convictions:1937,100,,\n"
+        "b,death_sentences:1937,100,,\n"
+        "c,political_convictions:1950,100,,\n"
+    )
+    targets = validate.read_targets(path)
+    by_seed = {  # b has no number in seed 1 (e.g. a share of nothing); c lies outside the run
+        1: {"political_convictions:1937": 100.0, "death_sentences:1937": float("nan")},
+        2: {"political_convictions:1937": 100.0, "death_sentences:1937": 100.0},
+    }
+
+    class FakeSim:
+        def __init__(self, scenario, seed, scale, name) -> None:
+            self.seed = seed
+
+        def run(self) -> int:
+            return self.seed
+
+    def fake_compute(seed: int, observable: str) -> float:
+        if observable not in by_seed[seed]:
+            raise ObservableOutOfRun("outside the run")
+        return by_seed[seed][observable]
+
+    monkeypatch.setattr(engine, "Sim", FakeSim)
+    monkeypatch.setattr(observables, "compute", fake_compute)
+    monkeypatch.setattr(validate, "compute", fake_compute)
+    scenario = scenario_from_dict(TERROR_SMALL)
+    loss, model = calibrate.evaluate(scenario, {}, targets, (1, 2), None, "fake")
+    miss = float(calibrate.log_error(np.array([0.0]), np.array([100.0]))[0])
+    assert loss == pytest.approx((0 + miss) / 2 / 2)  # seed 1: a hit, b missed; seed 2: hits
+    assert model[0] == 100.0 and np.isnan(model[2])
