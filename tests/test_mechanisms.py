@@ -430,7 +430,7 @@ def expel_and_appeal(appeals_params: dict, dead: int = 30, seed: int = 1):
     previous = state.people.status[ids].copy()
     state.day = 0
     state.transition(ids, Status.EXPELLED, EventKind.EXPELLED, 0)
-    appeals.lodge(state, ids, previous, 0)
+    appeals.lodge(state, ids, previous, 0, np.random.default_rng(seed))
     killed = ids[::5][:dead]
     state.transition(killed, Status.DEAD, EventKind.DIED)
     logged = state.log.size
@@ -498,7 +498,9 @@ def test_reinstated_candidates_are_promoted_eventually():
     candidates = np.flatnonzero(state.people.status == Status.CANDIDATE)
     state.day = 0
     state.transition(candidates, Status.EXPELLED, EventKind.EXPELLED, 0)
-    appeals.lodge(state, candidates, np.full(len(candidates), int(Status.CANDIDATE)), 0)
+    appeals.lodge(
+        state, candidates, np.full(len(candidates), int(Status.CANDIDATE)), 0, appeals.rng
+    )
     for day in range(1, 4000):
         state.day = day
         promotion.step(state)

@@ -9,9 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pytest
 
 from chistka import Sim
-from chistka.people import Fate
+from chistka.engine import run_days
+from chistka.people import Fate, RankTier, Role, patron
 from chistka.scenario import scenario_from_dict
 from chistka.state import Calendar, EventKind
 from conftest import deep_merge
@@ -57,12 +59,12 @@ def test_a_re_sentenced_prisoner_is_not_released_on_the_first_terms_date():
     prisoners = citizens(state, 50)
     state.transition_fate(prisoners, Fate.ARRESTED, EventKind.ARRESTED)
     state.transition_fate(prisoners, Fate.CAMP, EventKind.SENTENCED_CAMP)
-    camps.admit(state, prisoners, 0.1)  # short first terms (about 36 days)
+    camps.admit(state, prisoners, 0.1, camps.rng)  # short first terms (about 36 days)
     state.day = 1
     state.transition_fate(prisoners, Fate.FREE, EventKind.RELEASED)  # released early
     state.transition_fate(prisoners, Fate.ARRESTED, EventKind.ARRESTED)  # re-arrested
     state.transition_fate(prisoners, Fate.CAMP, EventKind.SENTENCED_CAMP)
-    camps.admit(state, prisoners, 25.0)  # re-sentenced to long terms
+    camps.admit(state, prisoners, 25.0, camps.rng)  # re-sentenced to long terms
     for day in range(2, 400):
         state.day = day
         camps.step(state)
@@ -168,3 +170,172 @@ def test_show_trial_defendants_and_shot_are_counted_in_persons():
     assert state.party_weight == 2.0
     assert persons_of(state, events, EventKind.SENTENCED_DEATH) == 6
     assert persons_of(state, events, EventKind.SENTENCED_CAMP) == 4
+
+
+def test_the_military_trial_tries_army_commanders():
+    trial = {
+        "name": "military",
+        "date": "1937-06-11",
+        "defendants": 8,
+        "shot": 8,
+        "arrest_lead_days": 30,
+        "defendants_from": "army",
+    }
+    state, mechanisms, events = hold_trial({}, trial)
+    accused = mechanisms["show_trials"].defendants[0]
+    assert len(accused) == 8
+    assert np.all(state.people.role[accused] == Role.OFFICER)
+    assert persons_of(state, events, EventKind.SENTENCED_DEATH) == 8
+
+
+# --- 6. denunciations from above ------------------------------------------------------------
+
+
+def test_denunciations_from_above_go_to_subordinates():
+    state, mechanisms = build({"denunciation": {"from_below": 0.0, "from_above": 1.0}})
+    stratum = state.stratum_ids()
+    leaders = stratum[state.people.rank[stratum] >= RankTier.CELL_SECRETARY]
+    heads = leaders[state.people.rank[leaders] >= RankTier.DISTRICT]
+    assert len(heads) > 20
+    denouncers = np.repeat(leaders, 5)
+    target = mechanisms["denunciation"].targets(state, denouncers)
+    found = target >= 0
+    assert found.mean() > 0.9
+    boss = patron(state.people, state.network, state.leadership, target[found])
+    assert np.array_equal(boss, denouncers[found])
+    of_heads = found & np.isin(denouncers, heads)
+    assert of_heads.sum() > 20
+    assert np.all(state.people.rank[target[of_heads]] >= RankTier.CELL_SECRETARY)
+
+
+# --- 7. common random numbers: each mechanism draws only from its own streams ---------------
+
+STREAMS = {
+    "scenario": {"end": "1937-06-30"},
+    "admissions": {"rate_per_year": 2_000},
+    "appeals": {"delay_days": 60},
+    "climate": {"campaign": 2.0, "fear_per_arrest_rate": 0.5},
+    "denunciation": {"rate_per_year": 0.002, "self_protection": 0.05, "arrest_probability": 0.2},
+    "arrest": {
+        "capacity_per_million": 150,
+        "named_arrest_probability": 0.3,
+        "expelled_risk_per_year": 0.05,
+        "routine_rate_per_year": 1.0,
+    },
+    "interrogation": {"torture": 2.0, "names_mean": 2.0, "names_interrogator": 0.01},
+    "sentencing": {"death_share": 0.3, "family_arrest_probability": 0.5, "camp_years": 25},
+    "camps": {"mortality_per_year": 0.05},
+    "army": {"dismissal_rate_per_year": 0.1, "arrest_share": 0.4, "reinstate_days": 100},
+    "show_trials": [{"name": "t", "date": "1937-01-30", "defendants": 5, "shot": 3}],
+    "operations": [MASS_OPERATION],
+    "campaigns": [{"name": "c", "start": "1936-07-01", "end": "1936-10-31", "threshold": 1.5}],
+}
+"""Every mechanism at work; camp terms (25 years) outlast the run, so the camps' own draws
+(deaths in camp) change nothing any other mechanism reads."""
+
+
+class RecordedStream:
+    """A mechanism's generator that records every draw, with the mechanism stepping at the time."""
+
+    def __init__(self, rng: np.random.Generator, owner: str, active: list, record: list) -> None:
+        self._rng, self._owner, self._active, self._record = rng, owner, active, record
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self._rng, name)
+
+        def draw(*args: Any, **kwargs: Any) -> Any:
+            value = method(*args, **kwargs)
+            self._record.append((self._owner, self._active[0], name, np.array(value, copy=True)))
+            return value
+
+        return draw
+
+
+def recorded_run(switched_off: str | None = None) -> list:
+    """Run the STREAMS scenario with every stream recorded (and one mechanism switched off).
+
+    Returns (stream owner, mechanism stepping, method, values) for every draw of the run.
+    """
+    scenario = scenario_from_dict(deep_merge(TERROR_SMALL, STREAMS))
+    state, mechanisms = Sim(scenario, seed=4).build()
+    active: list = [None]
+    record: list = []
+    for mechanism in mechanisms:
+        for attribute, value in list(vars(mechanism).items()):
+            if isinstance(value, np.random.Generator):
+                setattr(mechanism, attribute, RecordedStream(value, mechanism.name, active, record))
+
+        def stepping(state, step=mechanism.step, name=mechanism.name) -> None:
+            active[0] = name
+            step(state)
+            active[0] = None
+
+        mechanism.step = stepping
+    running = [m for m in mechanisms if m.name != switched_off]
+    run_days(state, running, scenario.events)
+    return record
+
+
+def draws_of(record: list, mechanism: str) -> list:
+    """The values a mechanism drew while stepping, in order."""
+    return [values for _, active, _, values in record if active == mechanism]
+
+
+def test_every_draw_comes_from_the_stepping_mechanisms_own_stream():
+    record = recorded_run()
+    owners = {owner for owner, *_ in record}
+    assert {"review", "appeals", "admissions", "interrogation", "sentencing", "camps"} <= owners
+    foreign = {(owner, active) for owner, active, _, _ in record if owner != active}
+    assert not foreign, f"(stream, drawn by) pairs: {sorted(map(str, foreign))}"
+
+
+def test_switching_the_camps_off_leaves_every_other_mechanisms_draws_unchanged():
+    full, without_camps = recorded_run(), recorded_run(switched_off="camps")
+    assert draws_of(full, "camps") and not draws_of(without_camps, "camps")
+    for mechanism in sorted({active for _, active, _, _ in full} - {"camps", None}):
+        a, b = draws_of(full, mechanism), draws_of(without_camps, mechanism)
+        assert len(a) == len(b), mechanism
+        assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True)), mechanism
+
+
+# --- 8. calibrate: a target without a number is a failure of the trial -----------------------
+
+
+def test_a_target_nan_in_one_seed_counts_as_a_failure_of_the_trial(tmp_path, monkeypatch):
+    from chistka import engine
+    from chistka.analysis import calibrate, observables, validate
+    from chistka.analysis.observables import ObservableOutOfRun
+
+    path = tmp_path / "targets.csv"
+    path.write_text(
+        "id,observable,value,low,high\n"
+        "a,political_convictions:1937,100,,\n"
+        "b,death_sentences:1937,100,,\n"
+        "c,political_convictions:1950,100,,\n"
+    )
+    targets = validate.read_targets(path)
+    by_seed = {  # b has no number in seed 1 (e.g. a share of nothing); c lies outside the run
+        1: {"political_convictions:1937": 100.0, "death_sentences:1937": float("nan")},
+        2: {"political_convictions:1937": 100.0, "death_sentences:1937": 100.0},
+    }
+
+    class FakeSim:
+        def __init__(self, scenario, seed, scale, name) -> None:
+            self.seed = seed
+
+        def run(self) -> int:
+            return self.seed
+
+    def fake_compute(seed: int, observable: str) -> float:
+        if observable not in by_seed[seed]:
+            raise ObservableOutOfRun("outside the run")
+        return by_seed[seed][observable]
+
+    monkeypatch.setattr(engine, "Sim", FakeSim)
+    monkeypatch.setattr(observables, "compute", fake_compute)
+    monkeypatch.setattr(validate, "compute", fake_compute)
+    scenario = scenario_from_dict(TERROR_SMALL)
+    loss, model = calibrate.evaluate(scenario, {}, targets, (1, 2), None, "fake")
+    miss = float(calibrate.log_error(np.array([0.0]), np.array([100.0]))[0])
+    assert loss == pytest.approx((0 + miss) / 2 / 2)  # seed 1: a hit, b missed; seed 2: hits
+    assert model[0] == 100.0 and np.isnan(model[2])

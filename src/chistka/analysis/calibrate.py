@@ -10,7 +10,9 @@ can compute, averaged over the seeds::
 
 with a floor f = 1% of the target's value, so that a model value of zero costs a finite amount
 (about 21 for a target missed entirely). Targets outside the run (a date before its start, a
-campaign it lacks) are skipped; a targets file of which the run covers none is an error.
+campaign it lacks) are skipped; a targets file of which the run covers none is an error. A target
+inside the run for which a run gives no number (a share of nothing) costs as much as one missed
+entirely, so that every trial is scored on the same targets.
 
 The study lives in an Optuna storage: in memory, a SQLite file, or any database URL Optuna
 accepts (e.g. postgresql://...), so that several processes or machines can work on one study
@@ -39,13 +41,16 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from chistka.analysis import observables
 from chistka.analysis.free import FreeParameter, as_start_event, load_free, start_value
-from chistka.analysis.validate import bounds, read_targets, run_values
+from chistka.analysis.validate import bounds, read_targets
 from chistka.errors import ChistkaError
 from chistka.scenario import Scenario, builtin_scenarios, load_scenario
 
 if TYPE_CHECKING:
     import optuna
+
+    from chistka.results import Results
 
 CalibrationProgress = Callable[[int, int, float | None], None]
 """Called as progress(trials_done, trials_total, best_loss) after each trial of this call."""
@@ -55,6 +60,10 @@ SAMPLER_SEED = 1
 
 FLOOR = 0.01
 """Floor of the log error, relative to the target's value."""
+
+MISSED = float(np.log(FLOOR / (1 + FLOOR)) ** 2)
+"""The error of a target missed entirely (model 0): the cost of a target a run gives no
+number for."""
 
 FITTED_NOTE = "parameters fitted by chistka calibrate"
 """Note of the policy event that sets the fitted parameters."""
@@ -168,13 +177,12 @@ def evaluate(
     from chistka.engine import Sim
 
     fitted = as_start_event(scenario, params, note=FITTED_NOTE)
-    values = np.vstack(
-        [
-            run_values(Sim(fitted, seed=seed, scale=scale, name=name).run(), targets)
-            for seed in seeds
-        ]
-    )
-    covered = ~np.isnan(values).any(axis=0)
+    runs = [
+        trial_values(Sim(fitted, seed=seed, scale=scale, name=name).run(), targets)
+        for seed in seeds
+    ]
+    values = np.vstack([v for v, _ in runs])
+    covered = ~np.vstack([outside for _, outside in runs]).any(axis=0)
     if not covered.any():
         raise ChistkaError(
             "none of the targets can be computed from the runs of "
@@ -182,8 +190,27 @@ def evaluate(
             "campaigns or operations lie outside the scenario"
         )
     target_values = targets["value"].to_numpy(dtype=np.float64)
-    losses = log_error(values[:, covered], target_values[covered]).mean(axis=1)
-    return float(losses.mean()), values.mean(axis=0)
+    errors = log_error(values[:, covered], target_values[covered])
+    errors[np.isnan(errors)] = MISSED
+    return float(errors.mean(axis=1).mean()), values.mean(axis=0)
+
+
+def trial_values(results: Results, targets: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """The targets' observables in one run, and which of them lie outside the run.
+
+    A target outside the run (ObservableOutOfRun: a date before its start, a campaign it lacks)
+    is skipped by the loss; one inside the run whose value is NaN is a failure of the trial.
+    """
+    values = np.full(len(targets), np.nan)
+    outside = np.zeros(len(targets), dtype=bool)
+    for i, target in enumerate(targets.itertuples(index=False)):
+        try:
+            values[i] = float(observables.compute(results, target.observable))
+        except observables.ObservableOutOfRun:
+            outside[i] = True
+        except observables.UnknownObservable as exc:
+            raise ChistkaError(f"row {target.row}, id '{target.id}': {exc}") from None
+    return values, outside
 
 
 def calibrate(

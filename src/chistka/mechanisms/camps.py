@@ -31,11 +31,16 @@ class Camps(Mechanism):
         self.release_due = Calendar(replace=True)  # a new term replaces an earlier one
         self.sentenced = IdBuffer()  # everyone ever admitted: the camp population is among them
 
-    def admit(self, state: SimState, ids: np.ndarray, mean_years: float) -> None:
-        """Set the end of the term of the newly sentenced (gamma-distributed around the mean)."""
+    def admit(
+        self, state: SimState, ids: np.ndarray, mean_years: float, rng: np.random.Generator
+    ) -> None:
+        """Set the end of the term of the newly sentenced (gamma-distributed around the mean).
+
+        The term is drawn from `rng`, the stream of the court that passed the sentence.
+        """
         if len(ids) == 0:
             return
-        term = self.rng.gamma(4.0, mean_years * 365.25 / 4.0, size=len(ids)).astype(np.int64)
+        term = rng.gamma(4.0, mean_years * 365.25 / 4.0, size=len(ids)).astype(np.int64)
         self.release_due.add(state.day + 1 + term, ids)
         self.sentenced.extend(ids)
 

@@ -38,13 +38,15 @@ class Interrogation(Mechanism):
     params = InterrogationParams
     needs = ("arrest", "sentencing")
     listens = ("arrest",)
-    streams = ("interrogation",)
+    streams = ("interrogation", "interrogation.sentencing")
     events = (EventKind.CONFESSED, EventKind.NAMED)
 
     def __init__(self, state: SimState) -> None:
         """Start with nobody under investigation."""
         self.rng = stream(state.seed, self.name)
+        self.sentencing_rng = stream(state.seed, f"{self.name}.sentencing")  # days to sentence
         self.due = Calendar()
+        self.arrested: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # not yet scheduled
 
     def setup(self, state: SimState, peers: Mapping[str, Mechanism]) -> None:
         """Interrogations start when people are arrested; sentencing follows the investigation."""
@@ -60,7 +62,18 @@ class Interrogation(Mechanism):
         cause: np.ndarray,
         operation: np.ndarray,
     ) -> None:
-        """Schedule the interrogation of the newly arrested (payload: channel and operation)."""
+        """Note the newly arrested; their interrogation is scheduled in this mechanism's step.
+
+        Arrests happen in the arrest mechanism's step: the draws that schedule their
+        interrogations wait for this mechanism's own step (later the same day), so that each
+        mechanism draws only from its own stream while it steps.
+        """
+        self.arrested.append((ids.copy(), channel.copy(), operation.copy()))
+
+    def schedule(
+        self, state: SimState, ids: np.ndarray, channel: np.ndarray, operation: np.ndarray
+    ) -> None:
+        """Schedule the interrogation of the arrested (payload: channel and operation)."""
         params = state.scenario.interrogation
         mass = np.isin(channel, [CHANNEL["category"], CHANNEL["national"]])
         mean = params.investigation_days * np.where(mass, params.mass_operation_days_factor, 1.0)
@@ -73,6 +86,9 @@ class Interrogation(Mechanism):
         Only people still in custody are interrogated: the executed, the dead and those
         released meanwhile (a show trial's verdict can come first) give no testimony.
         """
+        for arrested in self.arrested:
+            self.schedule(state, *arrested)
+        self.arrested.clear()
         ids, payload = self.due.pop(state.day)
         in_custody = state.people.fate[ids] == Fate.ARRESTED
         ids, payload = ids[in_custody], payload[in_custody]
@@ -100,7 +116,9 @@ class Interrogation(Mechanism):
             params.investigation_days / 2 * np.where(mass, params.mass_operation_days_factor, 1.0),
         )
         rest = self.rng.exponential(mean_rest).astype(np.int64)
-        self.sentencing.schedule(state, ids, channel, operation, state.day + rest)
+        self.sentencing.schedule(
+            state, ids, channel, operation, state.day + rest, self.sentencing_rng
+        )
 
     def contacts(self, state: SimState, namers: np.ndarray) -> np.ndarray:
         """One contact per namer, from a layer drawn by the scenario's weights (-1: none)."""

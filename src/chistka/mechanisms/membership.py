@@ -59,14 +59,25 @@ class Promotion(Mechanism):
         self.due = Calendar(replace=True)  # a new candidate stage replaces an unfinished one
         stratum = state.stratum_ids()
         candidates = stratum[state.people.status[stratum] == Status.CANDIDATE]
-        self.schedule(state, candidates, remaining=True)
+        self.schedule(state, candidates, self.rng, remaining=True)
 
-    def schedule(self, state: SimState, ids: np.ndarray, *, remaining: bool = False) -> None:
-        """Start (or, for the initial candidates, continue) the candidate stage of `ids`."""
+    def schedule(
+        self,
+        state: SimState,
+        ids: np.ndarray,
+        rng: np.random.Generator,
+        *,
+        remaining: bool = False,
+    ) -> None:
+        """Start (or, for the initial candidates, continue) the candidate stage of `ids`.
+
+        The stage is drawn from `rng`, the stream of the mechanism that makes the candidates
+        (admissions, review, appeals), so that each mechanism draws only from its own stream.
+        """
         mean = state.scenario.promotion.stage_days
-        stage = self.rng.gamma(4.0, mean / 4.0, size=len(ids))
+        stage = rng.gamma(4.0, mean / 4.0, size=len(ids))
         if remaining:
-            stage *= self.rng.random(len(ids))
+            stage *= rng.random(len(ids))
         self.due.add(state.day + 1 + stage.astype(np.int64), ids)
 
     def step(self, state: SimState) -> None:
@@ -89,7 +100,7 @@ class Admissions(Mechanism):
     params = AdmissionsParams
     always = True
     needs = ("promotion",)
-    streams = ("admissions",)
+    streams = ("admissions", "admissions.stages")
     events = (EventKind.ADMITTED,)
 
     def __init__(self, state: SimState) -> None:
@@ -98,6 +109,7 @@ class Admissions(Mechanism):
         The pool is the non-party part of the party-scale stratum.
         """
         self.rng = stream(state.seed, self.name)
+        self.stage_rng = stream(state.seed, f"{self.name}.stages")  # the new candidates' stages
         stratum = state.stratum_ids()
         pool = stratum[state.people.status[stratum] == Status.NONPARTY]
         origin = state.people.origin[pool]
@@ -143,7 +155,7 @@ class Admissions(Mechanism):
         people.join_day[ids] = state.day
         people.opposition[ids] = self.rng.random(len(ids)) < params.opposition_share
         state.transition(ids, Status.CANDIDATE, EventKind.ADMITTED)
-        self.promotion.schedule(state, ids)
+        self.promotion.schedule(state, ids, self.stage_rng)
 
 
 class Exits(Mechanism):

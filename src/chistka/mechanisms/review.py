@@ -45,7 +45,7 @@ class Review(Mechanism):
     section = "review"
     params = ReviewParams
     needs = ("promotion", "appeals")
-    streams = ("review",)
+    streams = ("review", "review.stages", "review.appeals")
     events = (EventKind.KEPT, EventKind.DEMOTED, EventKind.EXPELLED)
 
     @classmethod
@@ -56,6 +56,10 @@ class Review(Mechanism):
     def __init__(self, state: SimState) -> None:
         """Index the scenario's campaigns by start day."""
         self.rng = stream(state.seed, self.name)
+        # the stages of the demoted and the appeals of the expelled: streams of their own, so
+        # that the outcomes do not shift the draws of the next reviews
+        self.stage_rng = stream(state.seed, f"{self.name}.stages")
+        self.appeal_rng = stream(state.seed, f"{self.name}.appeals")
         self.due = Calendar()
         self.campaigns: list[Campaign] = list(state.scenario.campaigns)
         self.starts: dict[int, list[int]] = {}
@@ -151,5 +155,5 @@ class Review(Mechanism):
         state.log.add(state.day, ids[kept], EventKind.KEPT, index, score[kept])
         state.transition(ids[demoted], Status.CANDIDATE, EventKind.DEMOTED, index, score[demoted])
         state.transition(ids[expelled], Status.EXPELLED, EventKind.EXPELLED, index, score[expelled])
-        self.promotion.schedule(state, ids[demoted])
-        self.appeals.lodge(state, ids[expelled], previous, index)
+        self.promotion.schedule(state, ids[demoted], self.stage_rng)
+        self.appeals.lodge(state, ids[expelled], previous, index, self.appeal_rng)

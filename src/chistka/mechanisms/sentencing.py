@@ -55,12 +55,13 @@ class Sentencing(Mechanism):
     section = "sentencing"
     params = SentencingParams
     needs = ("arrest", "camps")
-    streams = ("sentencing",)
+    streams = ("sentencing", "sentencing.terms")
     events = (EventKind.SENTENCED_DEATH, EventKind.SENTENCED_CAMP, EventKind.CASE_DROPPED)
 
     def __init__(self, state: SimState) -> None:
         """Start with nobody awaiting sentence and no measure but death and the camps."""
         self.rng = stream(state.seed, self.name)
+        self.term_rng = stream(state.seed, f"{self.name}.terms")  # camp terms
         self.due = Calendar()
         self.measures: list[SentenceMeasure] = []
 
@@ -77,9 +78,10 @@ class Sentencing(Mechanism):
         channel: np.ndarray,
         operation: np.ndarray,
         day: np.ndarray,
+        rng: np.random.Generator,
     ) -> None:
-        """Set the day of sentencing after the investigation."""
-        delay = self.rng.exponential(
+        """Set the day of sentencing after the investigation (drawn from the caller's `rng`)."""
+        delay = rng.exponential(
             max(state.scenario.sentencing.days_to_sentence, 1e-9), size=len(ids)
         ).astype(np.int64)
         self.due.add(np.maximum(day + delay, state.day + 1), ids, ((operation + 1) << 8) | channel)
@@ -132,7 +134,7 @@ class Sentencing(Mechanism):
             shot, Fate.SHOT, EventKind.SENTENCED_DEATH, channel=channel[death & ~dropped]
         )
         state.transition_fate(camp, Fate.CAMP, EventKind.SENTENCED_CAMP, channel=channel[to_camp])
-        self.camps.admit(state, camp, params.camp_years)
+        self.camps.admit(state, camp, params.camp_years, self.term_rng)
         self.arrest_families(state, shot)
 
     def troika(self, state: SimState, index: int, ids: np.ndarray, u: np.ndarray) -> np.ndarray:

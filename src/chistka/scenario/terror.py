@@ -546,6 +546,13 @@ class ShowTrial(StrictModel):
     arrest_lead_days: int = param(
         120, "days before the verdict the defendants are arrested", unit="days", ge=1, le=1000
     )
+    defendants_from: Literal["opposition", "army"] = param(
+        "opposition",
+        "whom the centre puts on trial: 'opposition', the highest-ranked (former) members with "
+        "an opposition past (the Moscow trials), or 'army', the highest-ranked officers of the "
+        "Red Army command (the trial of Tukhachevsky and seven commanders, 11 June 1937; "
+        "records.csv military_trial_1937)",
+    )
     source: str = param("", "where the figures come from")
 
     @model_validator(mode="after")
