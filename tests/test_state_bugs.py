@@ -13,8 +13,10 @@ import pytest
 
 from chistka import Sim
 from chistka.engine import run_days
-from chistka.people import Fate, RankTier, Role, patron
+from chistka.people import Fate, RankTier, Role, Status, patron
+from chistka.results import Results
 from chistka.scenario import scenario_from_dict
+from chistka.scenario.schema import COHORTS
 from chistka.state import Calendar, EventKind
 from conftest import deep_merge
 
@@ -339,3 +341,25 @@ def test_a_target_nan_in_one_seed_counts_as_a_failure_of_the_trial(tmp_path, mon
     miss = float(calibrate.log_error(np.array([0.0]), np.array([100.0]))[0])
     assert loss == pytest.approx((0 + miss) / 2 / 2)  # seed 1: a hit, b missed; seed 2: hits
     assert model[0] == 100.0 and np.isnan(model[2])
+
+
+# --- 9. event attributes are those at the time of the event ---------------------------------
+
+
+def test_events_record_the_party_cohort_and_rank_held_at_the_time():
+    state, _ = build()
+    stratum = state.stratum_ids()
+    joining = stratum[(state.people.status[stratum] == Status.NONPARTY) & state.free(stratum)][:10]
+    state.day = 5
+    state.log.add(state.day, joining, EventKind.DENOUNCED)
+    state.day = 10
+    state.people.cohort[joining] = COHORTS.index("post_freeze")
+    state.people.opposition[joining] = True
+    state.transition(joining, Status.CANDIDATE, EventKind.ADMITTED)
+    counts = np.zeros((2, *state.counts.shape))
+    events = Results.collect(state, counts.astype(np.int64), counts, {}).events
+    before = events["kind"] == EventKind.DENOUNCED
+    after = events["kind"] == EventKind.ADMITTED
+    assert np.all(events["cohort"][before] == -1) and not events["opposition"][before].any()
+    assert np.all(events["cohort"][after] == COHORTS.index("post_freeze"))
+    assert events["opposition"][after].all()

@@ -51,13 +51,14 @@ class Results:
     def collect(
         cls, state: SimState, counts: np.ndarray, persons: np.ndarray, provenance: dict[str, Any]
     ) -> Results:
-        """Gather the results from a finished run's state."""
+        """Gather the results from a finished run's state.
+
+        The log holds the attributes that change during a run (cohort, rank, opposition past)
+        as they were at each event; the fixed ones are read from the people.
+        """
         events = state.log.columns()
         person = events["person"]
         events["origin"] = state.people.origin[person]
-        events["cohort"] = state.people.cohort[person]
-        events["rank"] = state.people.rank[person]
-        events["opposition"] = state.people.opposition[person]
         events["hostile"] = state.people.hostile[person]
         for name in ("weight", "region", "category", "diaspora", "role", "elite"):
             events[name] = getattr(state.people, name)[person]

@@ -86,13 +86,24 @@ class EventLog:
         "score": np.float32,
         "cause": np.int64,
         "channel": np.int8,
+        "cohort": np.int8,
+        "rank": np.int8,
+        "opposition": np.bool_,
     }
-    """Column names and types."""
+    """Column names and types. The last three are the person's attributes that change during a
+    run (an admission sets the cohort and the opposition past), as they are at the event."""
 
-    def __init__(self) -> None:
-        """Start an empty log."""
+    ATTRIBUTES = ("cohort", "rank", "opposition")
+    """Columns read from the people when the event is written (`attributes`)."""
+
+    def __init__(self, attributes: People | None = None) -> None:
+        """Start an empty log; `attributes` are the people whose changing attributes it records.
+
+        Without people (a log on its own), those columns hold -1 and False.
+        """
         self._columns = {name: np.empty(4096, dtype=kind) for name, kind in self.COLUMNS.items()}
         self.size = 0
+        self.attributes = attributes
 
     def add(
         self,
@@ -129,6 +140,8 @@ class EventLog:
             "cause": cause,
             "channel": channel,
         }
+        for name in self.ATTRIBUTES:
+            values[name] = -1 if self.attributes is None else getattr(self.attributes, name)[people]
         for name, value in values.items():
             self._columns[name][start:end] = value
         self.size = end
@@ -314,6 +327,7 @@ class SimState:
             people.hostile,
             (len(Status), len(Fate), len(ORIGINS), n_regions, len(CATEGORIES), len(DIASPORAS)),
         )
+        self.log.attributes = people  # events record the attributes held at the time
         self.registers = {
             "category": kernels.group_by_code(people.category, len(CATEGORIES)),
             "diaspora": kernels.group_by_code(people.diaspora, len(DIASPORAS)),
