@@ -6,9 +6,11 @@ between mechanisms, and results that read the end of the run instead of the time
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from chistka import Sim
@@ -363,3 +365,21 @@ def test_events_record_the_party_cohort_and_rank_held_at_the_time():
     assert np.all(events["cohort"][before] == -1) and not events["opposition"][before].any()
     assert np.all(events["cohort"][after] == COHORTS.index("post_freeze"))
     assert events["opposition"][after].all()
+
+
+# --- 10. monthly events stop at the end date ------------------------------------------------
+
+
+def test_monthly_events_end_with_the_month_of_the_last_day():
+    start, n_days = dt.date(1937, 1, 1), 365  # to 31 Dec 1937
+    counts = np.zeros((n_days + 1, 6, 5, 4))
+    events = {
+        "day": np.array([0, 364], dtype=np.int32),
+        "kind": np.array([EventKind.ARRESTED] * 2, dtype=np.int8),
+        "weight": np.array([1.0, 2.0], dtype=np.float32),
+    }
+    results = Results(start, 1.0, counts.astype(np.int64), counts, events, [], [], {})
+    monthly = results.monthly_events(("arrested",))
+    assert monthly.index[0] == pd.Timestamp("1937-01-01")
+    assert monthly.index[-1] == pd.Timestamp("1937-12-01")
+    assert monthly.sum() == 3.0 and monthly.iloc[-1] == 2.0

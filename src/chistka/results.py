@@ -182,14 +182,18 @@ class Results:
         return self._cache[key]
 
     def monthly_events(self, kinds: tuple[str, ...]) -> pd.Series:
-        """Persons with events of the given kinds per calendar month (indexed by month start)."""
+        """Persons with events of the given kinds per calendar month (indexed by month start).
+
+        The months run from the first day's to the last day's (`dates` ends the day after the
+        last, the counts after the run).
+        """
         codes = [int(EventKind[k.upper()]) for k in kinds]
         mask = np.isin(self.events["kind"], codes)
         dates = np.datetime64(self.start, "D") + self.events["day"][mask].astype("timedelta64[D]")
         months = dates.astype("datetime64[M]")
         weights = self.events["weight"][mask].astype(np.float64)
         series = pd.Series(weights, index=pd.DatetimeIndex(months)).groupby(level=0).sum()
-        full = pd.date_range(self.start.replace(day=1), self.dates[-1], freq="MS")
+        full = pd.date_range(self.start.replace(day=1), self.dates[-2], freq="MS")
         return series.reindex(full, fill_value=0.0)
 
     def campaigns(self) -> pd.DataFrame:
