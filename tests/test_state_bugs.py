@@ -383,3 +383,33 @@ def test_monthly_events_end_with_the_month_of_the_last_day():
     assert monthly.index[0] == pd.Timestamp("1937-01-01")
     assert monthly.index[-1] == pd.Timestamp("1937-12-01")
     assert monthly.sum() == 3.0 and monthly.iloc[-1] == 2.0
+
+
+def test_a_defendant_missing_on_the_verdict_day_is_sentenced_like_anyone_later():
+    state, mechanisms = build(
+        {"show_trials": [{"name": "t", "date": "1937-01-30", "defendants": 5, "shot": 3}]}
+    )
+    show_trials, arrests = mechanisms["show_trials"], mechanisms["arrest"]
+    trial = state.scenario.show_trials[0]
+    verdict = (trial.date - state.start).days
+    state.day = verdict - trial.arrest_lead_days
+    show_trials.step(state)
+    arrests.step(state)
+    accused = show_trials.defendants[0]
+    missing = accused[:1]  # not in custody on the verdict day (released meanwhile)
+    state.transition_fate(missing, Fate.FREE, EventKind.CASE_DROPPED)
+    state.day = verdict
+    show_trials.step(state)
+    assert np.all(np.isin(state.people.fate[accused[1:]], [Fate.SHOT, Fate.CAMP]))
+    state.day = verdict + 1
+    arrests.request(state, missing, "routine")
+    for day in range(verdict + 1, verdict + 400):
+        state.day = day
+        for name in ("arrest", "interrogation", "sentencing"):
+            mechanisms[name].step(state)
+    assert state.people.fate[missing[0]] in (Fate.SHOT, Fate.CAMP, Fate.FREE)
+    sentenced = np.isin(
+        state.log.columns()["kind"],
+        [EventKind.SENTENCED_DEATH, EventKind.SENTENCED_CAMP, EventKind.CASE_DROPPED],
+    )
+    assert (state.log.columns()["person"][sentenced] == missing[0]).sum() == 2

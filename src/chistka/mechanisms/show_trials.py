@@ -54,7 +54,9 @@ class ShowTrials:
                 self.shot[index] = min(defendants, self.agents(state, trial.shot))
                 choose = self.choose_officers if trial.defendants_from == "army" else self.choose
                 self.defendants[index] = choose(state, defendants)
-                state.people.flags[self.defendants[index]] |= np.uint8(Flag.SHOW_TRIAL)
+                state.people.flags[self.defendants[index]] |= np.uint8(
+                    Flag.SHOW_TRIAL | Flag.AWAITING_TRIAL
+                )
                 self.arrests.request(state, self.defendants[index], "show_trial")
             if state.day == verdict and index in self.defendants:
                 self.verdict(state, index)
@@ -104,8 +106,13 @@ class ShowTrials:
         return officers[np.argsort(key, kind="stable")][:count]
 
     def verdict(self, state: SimState, index: int) -> None:
-        """Death sentences for the trial's number of shot, camps for the others."""
+        """Death sentences for the trial's number of shot, camps for the others.
+
+        Defendants not in custody on the day (not yet arrested, or released) are no longer
+        awaiting this trial: if arrested later they are sentenced like any accused.
+        """
         accused = self.defendants[index]
+        state.people.flags[accused] &= np.uint8(~Flag.AWAITING_TRIAL & 0xFF)
         accused = accused[state.people.fate[accused] == Fate.ARRESTED]
         order = self.rng.permutation(len(accused))
         shot, camp = accused[order[: self.shot[index]]], accused[order[self.shot[index] :]]
