@@ -413,3 +413,34 @@ def test_a_defendant_missing_on_the_verdict_day_is_sentenced_like_anyone_later()
         [EventKind.SENTENCED_DEATH, EventKind.SENTENCED_CAMP, EventKind.CASE_DROPPED],
     )
     assert (state.log.columns()["person"][sentenced] == missing[0]).sum() == 2
+
+
+# --- 12. the camps start with the recorded camp population ----------------------------------
+
+
+def test_camps_start_with_the_recorded_camp_population():
+    state, mechanisms = build()
+    camps = mechanisms["camps"]
+    # records.csv: 839,406 on 1 Jan 1936, 820,881 on 1 Jan 1937; the run starts on 1 Jun 1936
+    # and represents 600,000 of the 162 million of the 1937 census
+    ussr = 839_406 + (820_881 - 839_406) * 152 / 366
+    expected = ussr * 600_000 / 162_000_000
+    prisoners = float(state.persons[:, Fate.CAMP].sum())
+    assert abs(prisoners - expected) <= 3 * 100  # agents of 100 persons, rounded stochastically
+    assert state.population_summary["camp_persons"] == pytest.approx(expected)
+    ids = camps.sentenced.view()
+    assert np.all(state.people.fate[ids] == Fate.CAMP) and len(camps.release_due) == len(ids)
+    assert state.log.size == 0  # already there: not sentenced in the run
+
+
+def test_an_explicit_initial_camp_population_overrides_the_record():
+    state, _ = build({"camps": {"initial_population": 0}})
+    assert state.persons[:, Fate.CAMP].sum() == 0
+
+
+def test_the_initial_camp_population_cannot_be_set_by_a_timeline_event():
+    from chistka.errors import ScenarioError
+
+    event = {"date": "1937-01-01", "set": {"camps.initial_population": 5}}
+    with pytest.raises(ScenarioError, match="first day only"):
+        scenario_from_dict(deep_merge(TERROR_SMALL, {"events": [event]}))

@@ -385,6 +385,15 @@ class SimState:
         people.status[ids] = status
         people.fate[ids] = fate
 
+    def place(self, ids: np.ndarray, fate: Fate) -> None:
+        """Give people a fate before the run starts, without an event, updating the counts.
+
+        For those already in the camps on the first day.
+        """
+        ids = np.asarray(ids, dtype=np.int64)
+        if len(ids):
+            self._move(ids, self.people.status[ids], np.full(len(ids), int(fate)))
+
     def transition(
         self,
         ids: np.ndarray,

@@ -463,6 +463,9 @@ MECHANISM_SECTIONS = (
 )
 """Scenario sections holding mechanism parameters that timeline events may change."""
 
+FIRST_DAY_ONLY = frozenset({"camps.initial_population"})
+"""Parameters read once, when the run starts: a timeline event may not set them."""
+
 
 class Scenario(StrictModel):
     """A complete scenario: population, network, mechanisms and the policy timeline."""
@@ -558,6 +561,13 @@ class Scenario(StrictModel):
                         "run_start": str(run.start),
                         "run_end": str(run.end),
                     },
+                )
+            for path in FIRST_DAY_ONLY & event.set.keys():
+                raise PydanticCustomError(
+                    "first_day_only",
+                    "events[{i}].set: '{path}' is read on the first day only; set it in its "
+                    "section instead",
+                    {"i": i, "path": path},
                 )
             self.with_parameters(event.set, where=f"events[{i}].set")
         return self
