@@ -278,11 +278,11 @@ class ExitsParams(StrictModel):
 
 
 class MortalityParams(StrictModel):
-    """Natural deaths of people who have been in the party."""
+    """Natural deaths of everybody at liberty (party members, former members, citizens)."""
 
     rate_per_year: float = param(
         0.012,
-        "annual probability of death of an adult (assumption)",
+        "annual probability of death of an adult at liberty, party or not (assumption)",
         unit="1/year",
         ge=0,
         le=1,
