@@ -34,13 +34,8 @@ class ShowTrials:
         self.defendants: dict[int, np.ndarray] = {}
         self.shot: dict[int, int] = {}  # agents to be sentenced to death at each trial
 
-    def agents(self, state: SimState, persons: int) -> int:
-        """Party-stratum agents standing for `persons` (stochastic rounding: exact on average).
-
-        A trial's defendants and shot are given in persons (the record's figures); at a party
-        scale below 1 each agent stands for several of them.
-        """
-        exact = persons / state.party_weight
+    def round(self, exact: float) -> int:
+        """A whole number of agents, rounded stochastically (exact on average)."""
         whole = int(np.floor(exact))
         return whole + int(self.rng.random() < exact - whole)
 
@@ -50,8 +45,10 @@ class ShowTrials:
             verdict = (trial.date - state.start).days
             arrest_day = max(0, verdict - trial.arrest_lead_days)
             if state.day == arrest_day:
-                defendants = self.agents(state, trial.defendants)
-                self.shot[index] = min(defendants, self.agents(state, trial.shot))
+                # the record's persons as party-stratum agents: at a party scale below 1 each
+                # agent stands for several defendants; the shot keep the record's proportion
+                defendants = self.round(trial.defendants / state.party_weight)
+                self.shot[index] = self.round(defendants * trial.shot / trial.defendants)
                 choose = self.choose_officers if trial.defendants_from == "army" else self.choose
                 self.defendants[index] = choose(state, defendants)
                 state.people.flags[self.defendants[index]] |= np.uint8(
