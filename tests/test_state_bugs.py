@@ -6,15 +6,19 @@ between mechanisms, and results that read the end of the run instead of the time
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from chistka import Sim
 from chistka.engine import run_days
-from chistka.people import Fate, RankTier, Role, patron
+from chistka.people import Fate, RankTier, Role, Status, patron
+from chistka.results import Results
 from chistka.scenario import scenario_from_dict
+from chistka.scenario.schema import COHORTS
 from chistka.state import Calendar, EventKind
 from conftest import deep_merge
 
@@ -339,3 +343,104 @@ def test_a_target_nan_in_one_seed_counts_as_a_failure_of_the_trial(tmp_path, mon
     miss = float(calibrate.log_error(np.array([0.0]), np.array([100.0]))[0])
     assert loss == pytest.approx((0 + miss) / 2 / 2)  # seed 1: a hit, b missed; seed 2: hits
     assert model[0] == 100.0 and np.isnan(model[2])
+
+
+# --- 9. event attributes are those at the time of the event ---------------------------------
+
+
+def test_events_record_the_party_cohort_and_rank_held_at_the_time():
+    state, _ = build()
+    stratum = state.stratum_ids()
+    joining = stratum[(state.people.status[stratum] == Status.NONPARTY) & state.free(stratum)][:10]
+    state.day = 5
+    state.log.add(state.day, joining, EventKind.DENOUNCED)
+    state.day = 10
+    state.people.cohort[joining] = COHORTS.index("post_freeze")
+    state.people.opposition[joining] = True
+    state.transition(joining, Status.CANDIDATE, EventKind.ADMITTED)
+    counts = np.zeros((2, *state.counts.shape))
+    events = Results.collect(state, counts.astype(np.int64), counts, {}).events
+    before = events["kind"] == EventKind.DENOUNCED
+    after = events["kind"] == EventKind.ADMITTED
+    assert np.all(events["cohort"][before] == -1) and not events["opposition"][before].any()
+    assert np.all(events["cohort"][after] == COHORTS.index("post_freeze"))
+    assert events["opposition"][after].all()
+
+
+# --- 10. monthly events stop at the end date ------------------------------------------------
+
+
+def test_monthly_events_end_with_the_month_of_the_last_day():
+    start, n_days = dt.date(1937, 1, 1), 365  # to 31 Dec 1937
+    counts = np.zeros((n_days + 1, 6, 5, 4))
+    events = {
+        "day": np.array([0, 364], dtype=np.int32),
+        "kind": np.array([EventKind.ARRESTED] * 2, dtype=np.int8),
+        "weight": np.array([1.0, 2.0], dtype=np.float32),
+    }
+    results = Results(start, 1.0, counts.astype(np.int64), counts, events, [], [], {})
+    monthly = results.monthly_events(("arrested",))
+    assert monthly.index[0] == pd.Timestamp("1937-01-01")
+    assert monthly.index[-1] == pd.Timestamp("1937-12-01")
+    assert monthly.sum() == 3.0 and monthly.iloc[-1] == 2.0
+
+
+def test_a_defendant_missing_on_the_verdict_day_is_sentenced_like_anyone_later():
+    state, mechanisms = build(
+        {"show_trials": [{"name": "t", "date": "1937-01-30", "defendants": 5, "shot": 3}]}
+    )
+    show_trials, arrests = mechanisms["show_trials"], mechanisms["arrest"]
+    trial = state.scenario.show_trials[0]
+    verdict = (trial.date - state.start).days
+    state.day = verdict - trial.arrest_lead_days
+    show_trials.step(state)
+    arrests.step(state)
+    accused = show_trials.defendants[0]
+    missing = accused[:1]  # not in custody on the verdict day (released meanwhile)
+    state.transition_fate(missing, Fate.FREE, EventKind.CASE_DROPPED)
+    state.day = verdict
+    show_trials.step(state)
+    assert np.all(np.isin(state.people.fate[accused[1:]], [Fate.SHOT, Fate.CAMP]))
+    state.day = verdict + 1
+    arrests.request(state, missing, "routine")
+    for day in range(verdict + 1, verdict + 400):
+        state.day = day
+        for name in ("arrest", "interrogation", "sentencing"):
+            mechanisms[name].step(state)
+    assert state.people.fate[missing[0]] in (Fate.SHOT, Fate.CAMP, Fate.FREE)
+    sentenced = np.isin(
+        state.log.columns()["kind"],
+        [EventKind.SENTENCED_DEATH, EventKind.SENTENCED_CAMP, EventKind.CASE_DROPPED],
+    )
+    assert (state.log.columns()["person"][sentenced] == missing[0]).sum() == 2
+
+
+# --- 12. the camps start with the recorded camp population ----------------------------------
+
+
+def test_camps_start_with_the_recorded_camp_population():
+    state, mechanisms = build()
+    camps = mechanisms["camps"]
+    # records.csv: 839,406 on 1 Jan 1936, 820,881 on 1 Jan 1937; the run starts on 1 Jun 1936
+    # and represents 600,000 of the 162 million of the 1937 census
+    ussr = 839_406 + (820_881 - 839_406) * 152 / 366
+    expected = ussr * 600_000 / 162_000_000
+    prisoners = float(state.persons[:, Fate.CAMP].sum())
+    assert abs(prisoners - expected) <= 3 * 100  # agents of 100 persons, rounded stochastically
+    assert state.population_summary["camp_persons"] == pytest.approx(expected)
+    ids = camps.sentenced.view()
+    assert np.all(state.people.fate[ids] == Fate.CAMP) and len(camps.release_due) == len(ids)
+    assert state.log.size == 0  # already there: not sentenced in the run
+
+
+def test_an_explicit_initial_camp_population_overrides_the_record():
+    state, _ = build({"camps": {"initial_population": 0}})
+    assert state.persons[:, Fate.CAMP].sum() == 0
+
+
+def test_the_initial_camp_population_cannot_be_set_by_a_timeline_event():
+    from chistka.errors import ScenarioError
+
+    event = {"date": "1937-01-01", "set": {"camps.initial_population": 5}}
+    with pytest.raises(ScenarioError, match="first day only"):
+        scenario_from_dict(deep_merge(TERROR_SMALL, {"events": [event]}))

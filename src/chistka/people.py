@@ -62,7 +62,8 @@ class Flag(IntEnum):
     """Bit flags of a person's history."""
 
     DISMISSED = 1  # dismissed from the army
-    SHOW_TRIAL = 2  # chosen as a show-trial defendant
+    SHOW_TRIAL = 2  # chosen as a show-trial defendant (kept: nobody is chosen twice)
+    AWAITING_TRIAL = 4  # a show-trial defendant before the verdict (ordinary courts wait)
 
 
 class RankTier(IntEnum):

@@ -88,13 +88,24 @@ class EventLog:
         "score": np.float32,
         "cause": np.int64,
         "channel": np.int8,
+        "cohort": np.int8,
+        "rank": np.int8,
+        "opposition": np.bool_,
     }
-    """Column names and types."""
+    """Column names and types. The last three are the person's attributes that change during a
+    run (an admission sets the cohort and the opposition past), as they are at the event."""
 
-    def __init__(self) -> None:
-        """Start an empty log."""
+    ATTRIBUTES = ("cohort", "rank", "opposition")
+    """Columns read from the people when the event is written (`attributes`)."""
+
+    def __init__(self, attributes: People | None = None) -> None:
+        """Start an empty log; `attributes` are the people whose changing attributes it records.
+
+        Without people (a log on its own), those columns hold -1 and False.
+        """
         self._columns = {name: np.empty(4096, dtype=kind) for name, kind in self.COLUMNS.items()}
         self.size = 0
+        self.attributes = attributes
 
     def add(
         self,
@@ -131,6 +142,8 @@ class EventLog:
             "cause": cause,
             "channel": channel,
         }
+        for name in self.ATTRIBUTES:
+            values[name] = -1 if self.attributes is None else getattr(self.attributes, name)[people]
         for name, value in values.items():
             self._columns[name][start:end] = value
         self.size = end
@@ -316,6 +329,7 @@ class SimState:
             people.hostile,
             (len(Status), len(Fate), len(ORIGINS), n_regions, len(CATEGORIES), len(DIASPORAS)),
         )
+        self.log.attributes = people  # events record the attributes held at the time
         self.registers = {
             "category": kernels.group_by_code(people.category, len(CATEGORIES)),
             "diaspora": kernels.group_by_code(people.diaspora, len(DIASPORAS)),
@@ -372,6 +386,15 @@ class SimState:
         self.persons += np.bincount(new, weights=weight, minlength=size).reshape(shape)
         people.status[ids] = status
         people.fate[ids] = fate
+
+    def place(self, ids: np.ndarray, fate: Fate) -> None:
+        """Give people a fate before the run starts, without an event, updating the counts.
+
+        For those already in the camps on the first day.
+        """
+        ids = np.asarray(ids, dtype=np.int64)
+        if len(ids):
+            self._move(ids, self.people.status[ids], np.full(len(ids), int(fate)))
 
     def transition(
         self,

@@ -10,7 +10,8 @@
 - Promotion: a candidate becomes a full member after the candidate stage (6 months to 2 years by
   social category under the 1922 and 1925 rules; Great Soviet Encyclopedia, "Kandidatskii stazh").
 - Exits: members leave or are dropped "mechanically" (unpaid dues, lost registration).
-- Deaths: natural mortality of everyone who has been in the party.
+- Deaths: natural mortality of everyone at liberty, party or not (those in custody and in the
+  camps die at the camps' rate).
 
 Each draws from its own random stream.
 """
@@ -185,7 +186,15 @@ class Exits(Mechanism):
 
 
 class Mortality(Mechanism):
-    """Natural deaths of everyone who has been in the party (the others are not followed)."""
+    """Natural deaths of everyone at liberty: party members, former members and citizens.
+
+    The number of deaths of the day is drawn in aggregate from the counts, and the dead are
+    drawn among all agents (each living agent at liberty equally likely, whatever the persons
+    it stands for), so that the work follows the deaths, not the population. The population is
+    the cohort alive on the first day: nobody comes of age during a run (assumption), so the
+    living population shrinks by the death rate while the denominators read from the first day
+    (`SimState.population_summary`, `region_persons`) stay as they were.
+    """
 
     name = "mortality"
     section = "mortality"
@@ -193,7 +202,6 @@ class Mortality(Mechanism):
     always = True
     streams = ("mortality",)
     events = (EventKind.DIED,)
-    followed = (Status.CANDIDATE, Status.MEMBER, Status.EXPELLED, Status.LEFT)
 
     def __init__(self, state: SimState) -> None:
         """Create the mechanism's random stream."""
@@ -202,17 +210,9 @@ class Mortality(Mechanism):
     def step(self, state: SimState) -> None:
         """Today's deaths."""
         rate = state.scenario.mortality.rate_per_year
-        at_risk = int(sum(state.counts[s, Fate.FREE].sum() for s in self.followed))
+        at_risk = int(state.counts[: Status.DEAD, Fate.FREE].sum())
         k = int(self.rng.binomial(at_risk, min(1.0, rate / 365.25)))
         if k == 0:
             return
-        followed = np.array([int(s) for s in self.followed], dtype=np.int8)
-        ids = state.sample_people(
-            self.rng,
-            k,
-            lambda ids, rng: (
-                np.isin(state.people.status[ids], followed) & (state.people.fate[ids] == Fate.FREE)
-            ),
-            among=state.party_stratum,
-        )
+        ids = state.sample_people(self.rng, k, lambda ids, rng: state.free(ids))
         state.transition(ids, Status.DEAD, EventKind.DIED)

@@ -90,7 +90,7 @@ class Sentencing(Mechanism):
         """Sentence everybody due today."""
         ids, payload = self.due.pop(state.day)
         keep = (state.people.fate[ids] == Fate.ARRESTED) & (
-            (state.people.flags[ids] & Flag.SHOW_TRIAL) == 0
+            (state.people.flags[ids] & Flag.AWAITING_TRIAL) == 0
         )
         ids, payload = ids[keep], payload[keep]
         if len(ids) == 0:

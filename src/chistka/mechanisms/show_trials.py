@@ -47,13 +47,8 @@ class ShowTrials(Mechanism):
         self.arrests = peer(peers, Arrests)
         self.camps = peer(peers, Camps)
 
-    def agents(self, state: SimState, persons: int) -> int:
-        """Party-stratum agents standing for `persons` (stochastic rounding: exact on average).
-
-        A trial's defendants and shot are given in persons (the record's figures); at a party
-        scale below 1 each agent stands for several of them.
-        """
-        exact = persons / state.party_weight
+    def round(self, exact: float) -> int:
+        """A whole number of agents, rounded stochastically (exact on average)."""
         whole = int(np.floor(exact))
         return whole + int(self.rng.random() < exact - whole)
 
@@ -63,11 +58,15 @@ class ShowTrials(Mechanism):
             verdict = (trial.date - state.start).days
             arrest_day = max(0, verdict - trial.arrest_lead_days)
             if state.day == arrest_day:
-                defendants = self.agents(state, trial.defendants)
-                self.shot[index] = min(defendants, self.agents(state, trial.shot))
+                # the record's persons as party-stratum agents: at a party scale below 1 each
+                # agent stands for several defendants; the shot keep the record's proportion
+                defendants = self.round(trial.defendants / state.party_weight)
+                self.shot[index] = self.round(defendants * trial.shot / trial.defendants)
                 choose = self.choose_officers if trial.defendants_from == "army" else self.choose
                 self.defendants[index] = choose(state, defendants)
-                state.people.flags[self.defendants[index]] |= np.uint8(Flag.SHOW_TRIAL)
+                state.people.flags[self.defendants[index]] |= np.uint8(
+                    Flag.SHOW_TRIAL | Flag.AWAITING_TRIAL
+                )
                 self.arrests.request(state, self.defendants[index], "show_trial")
             if state.day == verdict and index in self.defendants:
                 self.verdict(state, index)
@@ -117,8 +116,13 @@ class ShowTrials(Mechanism):
         return officers[np.argsort(key, kind="stable")][:count]
 
     def verdict(self, state: SimState, index: int) -> None:
-        """Death sentences for the trial's number of shot, camps for the others."""
+        """Death sentences for the trial's number of shot, camps for the others.
+
+        Defendants not in custody on the day (not yet arrested, or released) are no longer
+        awaiting this trial: if arrested later they are sentenced like any accused.
+        """
         accused = self.defendants[index]
+        state.people.flags[accused] &= np.uint8(~Flag.AWAITING_TRIAL & 0xFF)
         accused = accused[state.people.fate[accused] == Fate.ARRESTED]
         order = self.rng.permutation(len(accused))
         shot, camp = accused[order[: self.shot[index]]], accused[order[self.shot[index] :]]

@@ -279,11 +279,11 @@ class ExitsParams(StrictModel):
 
 
 class MortalityParams(StrictModel):
-    """Natural deaths of people who have been in the party."""
+    """Natural deaths of everybody at liberty (party members, former members, citizens)."""
 
     rate_per_year: float = param(
         0.012,
-        "annual probability of death of an adult (assumption)",
+        "annual probability of death of an adult at liberty, party or not (assumption)",
         unit="1/year",
         ge=0,
         le=1,
@@ -447,6 +447,10 @@ class RunInfo(StrictModel):
         return self
 
 
+FIRST_DAY_ONLY = frozenset({"camps.initial_population"})
+"""Parameters read once, when the run starts: a timeline event may not set them."""
+
+
 class Scenario(StrictModel):
     """A complete scenario: population, network, mechanisms and the policy timeline."""
 
@@ -544,6 +548,13 @@ class Scenario(StrictModel):
                         "run_start": str(run.start),
                         "run_end": str(run.end),
                     },
+                )
+            for path in FIRST_DAY_ONLY & event.set.keys():
+                raise PydanticCustomError(
+                    "first_day_only",
+                    "events[{i}].set: '{path}' is read on the first day only; set it in its "
+                    "section instead",
+                    {"i": i, "path": path},
                 )
             self.with_parameters(event.set, where=f"events[{i}].set")
         return self

@@ -420,6 +420,16 @@ class ExileParams(StrictModel):
 class CampParams(StrictModel):
     """Camps: deaths, releases at the end of terms, and the releases after the halt."""
 
+    initial_population: int | None = param(
+        None,
+        "prisoners in the camps on the first day (default: the record's Gulag camp population "
+        "on that date, records.csv gulag_camps_YEAR, 1 Jan figures 1934-1953 interpolated "
+        "linearly, in proportion to population.size out of the 162 million of the 1937 census; "
+        "0 for a start before the series begins in 1934)",
+        unit="persons",
+        ge=0,
+    )
+
     mortality_per_year: float = param(0.05, "yearly death rate in camps", unit="1/year", ge=0, le=1)
     early_release_per_year: float = param(
         0.0,
