@@ -107,6 +107,19 @@ def test_a_section_brings_in_the_mechanisms_it_needs():
     assert {"denunciation", "climate", "arrest"} <= set(names(used(denunciation)))
 
 
+def test_the_camps_run_when_the_record_has_prisoners_on_the_first_day():
+    later = deep_merge(
+        SMALL,
+        {
+            "scenario": {"start": "1937-01-01", "end": "1937-12-31"},
+            "campaigns": [],
+            "events": [],
+        },
+    )
+    assert "camps" in names(used(scenario_from_dict(later)))
+    assert "camps" not in names(used(scenario_from_dict(SMALL)))  # 1925: before the series
+
+
 def test_a_timeline_event_switches_a_mechanism_on():
     event = {"date": "1926-03-01", "set": {"army.dismissal_rate_per_year": 0.1}}
     scenario = scenario_from_dict(deep_merge(SMALL, {"events": [*SMALL["events"], event]}))
