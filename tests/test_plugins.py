@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 import pytest
@@ -13,7 +13,7 @@ from chistka import Sim
 from chistka.mechanisms.base import Attribute, Mechanism
 from chistka.mechanisms.registry import BY_NAME, ORDER, assemble, used
 from chistka.scenario import load_scenario, scenario_from_dict
-from chistka.scenario.schema import Scenario
+from chistka.scenario.schema import ExitsParams, Scenario
 from chistka.state import EventKind
 from conftest import SMALL, deep_merge
 
@@ -183,12 +183,10 @@ class _Marked(Mechanism):
 
     name = "marked"
     section = "exits"
-    params = Scenario.model_fields["exits"].annotation  # type: ignore[assignment]
+    params = ExitsParams
     always = True
     needs = ("promotion",)
-    attributes: ClassVar[tuple[Attribute, ...]] = (
-        Attribute("mark", np.int16, -1, "a test attribute"),
-    )
+    attributes = (Attribute("mark", np.int16, -1, "a test attribute"),)
 
     def step(self, state) -> None:
         """Mark the first person with today's day."""
