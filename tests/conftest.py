@@ -102,7 +102,7 @@ TRANSITIONS: dict[int, tuple[set[int], int | None]] = {
     int(EventKind.ADMITTED): ({int(Status.NONPARTY)}, int(Status.CANDIDATE)),
     int(EventKind.PROMOTED): ({int(Status.CANDIDATE)}, int(Status.MEMBER)),
     int(EventKind.LEFT): (PARTY, int(Status.LEFT)),
-    int(EventKind.DIED): (FOLLOWED, int(Status.DEAD)),
+    int(EventKind.DIED): (FOLLOWED | {int(Status.NONPARTY)}, int(Status.DEAD)),
     int(EventKind.DEMOTED): ({int(Status.MEMBER)}, int(Status.CANDIDATE)),
     int(EventKind.EXPELLED): (PARTY, int(Status.EXPELLED)),
     int(EventKind.REINSTATED): ({int(Status.EXPELLED)}, None),  # back to the previous status

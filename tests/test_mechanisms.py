@@ -5,7 +5,7 @@ import pytest
 
 from chistka import Sim
 from chistka.mechanisms.membership import cohort_of_year
-from chistka.people import Status
+from chistka.people import Fate, Status
 from chistka.scenario.schema import COHORTS, ORIGINS
 from chistka.state import Calendar, EventKind
 from conftest import SMALL, build, day_of, deep_merge, make_scenario
@@ -243,24 +243,32 @@ def test_no_exits_at_rate_zero():
     assert len(events["person"]) == 0
 
 
-def test_mortality_only_affects_people_who_have_been_in_the_party():
+def test_mortality_applies_to_everyone_at_liberty():
+    # issue 9, bug 13: citizens who were never in the party die of natural causes too
     state, mechanisms = build(deep_merge(BIG, {"mortality": {"rate_per_year": 1.0}}))
-    party = np.flatnonzero(state.in_party(np.arange(len(state.people))))
+    everyone = np.arange(len(state.people))
+    party = np.flatnonzero(state.in_party(everyone))
     expelled, left = party[:200], party[200:400]
     state.transition(expelled, Status.EXPELLED, EventKind.EXPELLED)
     state.transition(left, Status.LEFT, EventKind.LEFT)
+    arrested = np.flatnonzero(state.people.status == Status.NONPARTY)[:300]
+    state.transition_fate(arrested, Fate.ARRESTED, EventKind.ARRESTED)
     days = list(range(150))
     befores, events, _ = run(state, mechanisms["mortality"], days)
     died = events["person"]
     assert np.all(events["kind"] == EventKind.DIED)
+    assert len(np.unique(died)) == len(died)
     before = status_before(befores, days, events)
-    assert np.all(np.isin(before, [*PARTY, Status.EXPELLED, Status.LEFT]))
     assert np.all(state.people.status[died] == Status.DEAD)
+    assert not np.isin(died, arrested).any()  # in custody: not a natural death
     assert np.any(np.isin(died, expelled)) and np.any(np.isin(died, left))
     assert np.any(np.isin(before, PARTY))
-    at_risk = len(party)
+    nonparty = (before == Status.NONPARTY).sum()
+    at_risk = len(state.people) - len(arrested)
     p = 1 - (1 - 1 / 365.25) ** len(days)
     assert within(len(died), at_risk * p, np.sqrt(at_risk * p * (1 - p)))
+    share = (at_risk - len(party)) / at_risk
+    assert within(nonparty, len(died) * share, np.sqrt(len(died) * share * (1 - share)))
 
 
 # --- review ---------------------------------------------------------------------------------
@@ -430,7 +438,7 @@ def expel_and_appeal(appeals_params: dict, dead: int = 30, seed: int = 1):
     previous = state.people.status[ids].copy()
     state.day = 0
     state.transition(ids, Status.EXPELLED, EventKind.EXPELLED, 0)
-    appeals.lodge(state, ids, previous, 0)
+    appeals.lodge(state, ids, previous, 0, np.random.default_rng(seed))
     killed = ids[::5][:dead]
     state.transition(killed, Status.DEAD, EventKind.DIED)
     logged = state.log.size
@@ -498,7 +506,9 @@ def test_reinstated_candidates_are_promoted_eventually():
     candidates = np.flatnonzero(state.people.status == Status.CANDIDATE)
     state.day = 0
     state.transition(candidates, Status.EXPELLED, EventKind.EXPELLED, 0)
-    appeals.lodge(state, candidates, np.full(len(candidates), int(Status.CANDIDATE)), 0)
+    appeals.lodge(
+        state, candidates, np.full(len(candidates), int(Status.CANDIDATE)), 0, appeals.rng
+    )
     for day in range(1, 4000):
         state.day = day
         promotion.step(state)

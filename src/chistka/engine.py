@@ -15,18 +15,9 @@ import numpy as np
 
 from chistka import __version__
 from chistka.errors import ScenarioError
-from chistka.mechanisms.appeals import Appeals
-from chistka.mechanisms.army import ArmyPurge
-from chistka.mechanisms.arrest import Arrests
-from chistka.mechanisms.camps import Camps
-from chistka.mechanisms.climate import Climate
-from chistka.mechanisms.denunciation import Denunciation
-from chistka.mechanisms.interrogation import Interrogation
-from chistka.mechanisms.membership import Admissions, Exits, Mortality, Promotion
+from chistka.mechanisms.base import Mechanism
 from chistka.mechanisms.operations import Operations
-from chistka.mechanisms.review import Review
-from chistka.mechanisms.sentencing import Sentencing
-from chistka.mechanisms.show_trials import ShowTrials
+from chistka.mechanisms.registry import assemble
 from chistka.network import Network
 from chistka.people import ids_in, stratum_ranges, synthesise
 from chistka.provenance import environment
@@ -143,8 +134,12 @@ class Sim:
         """A run of a built-in scenario (by name) or of a scenario file."""
         return cls(load_scenario(ref), seed=seed, scale=scale, name=str(ref))
 
-    def build(self) -> tuple[SimState, list]:
-        """Synthesise the population and create the mechanisms."""
+    def build(self) -> tuple[SimState, list[Mechanism]]:
+        """Synthesise the population and assemble the mechanisms the scenario uses.
+
+        The mechanisms come in their daily order (`chistka.mechanisms.registry.ORDER`); those
+        the scenario does not use are left out (see `Mechanism.used_by`).
+        """
         scenario = self.scenario
         run = scenario.scenario
         sizes, stratum = region_sizes(scenario)
@@ -171,32 +166,7 @@ class Sim:
             party_density=density,
             party_stratum=None if stratum is None else ids_in(stratum_ranges(network, stratum)),
         )
-        promotion = Promotion(state)
-        appeals = Appeals(state, promotion)
-        arrests = Arrests(state)
-        camps = Camps(state)
-        operations = Operations(state, arrests)
-        sentencing = Sentencing(state, arrests, camps, operations)
-        interrogation = Interrogation(state, arrests, sentencing)
-        denunciation = Denunciation(state, arrests)
-        mechanisms = [
-            Mortality(state),
-            Admissions(state, promotion),
-            promotion,
-            Exits(state),
-            Review(state, promotion, appeals),
-            appeals,
-            Climate(state),
-            ShowTrials(state, arrests, camps),
-            operations,
-            ArmyPurge(state, arrests),
-            denunciation,
-            arrests,
-            interrogation,
-            sentencing,
-            camps,
-        ]
-        return state, mechanisms
+        return state, assemble(state)
 
     def run(self, progress: ProgressCallback | None = None) -> Results:
         """Run the day loop from the scenario's start to its end and collect the results."""
@@ -204,7 +174,7 @@ class Sim:
 
     def run_with_state(
         self, progress: ProgressCallback | None = None
-    ) -> tuple[Results, SimState, list]:
+    ) -> tuple[Results, SimState, list[Mechanism]]:
         """Run, and also return the final state and the mechanisms (for tests and inspection)."""
         started = time.perf_counter()
         state, mechanisms = self.build()

@@ -6,7 +6,7 @@ memory and a step can work on the few people it touches by index.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from enum import IntEnum
 
 import numpy as np
@@ -57,7 +57,8 @@ class Flag(IntEnum):
     """Bit flags of a person's history."""
 
     DISMISSED = 1  # dismissed from the army
-    SHOW_TRIAL = 2  # chosen as a show-trial defendant
+    SHOW_TRIAL = 2  # chosen as a show-trial defendant (kept: nobody is chosen twice)
+    AWAITING_TRIAL = 4  # a show-trial defendant before the verdict (ordinary courts wait)
 
 
 class RankTier(IntEnum):
@@ -93,6 +94,8 @@ class People:
     flags: np.ndarray  # uint8, Flag bit flags
     denounced: np.ndarray  # uint8, denunciations received (saturating)
     named: np.ndarray  # uint8, times named under interrogation (saturating)
+    extra: dict[str, np.ndarray] = field(default_factory=dict)
+    """Arrays added by the mechanisms a run uses (`Mechanism.attributes`), by name."""
 
     def __len__(self) -> int:
         """Number of agents."""
@@ -100,7 +103,8 @@ class People:
 
     def nbytes(self) -> int:
         """Memory used by the attribute arrays."""
-        return sum(getattr(self, f.name).nbytes for f in fields(self))
+        arrays = [getattr(self, f.name) for f in fields(self) if f.name != "extra"]
+        return sum(a.nbytes for a in [*arrays, *self.extra.values()])
 
 
 @dataclass

@@ -54,13 +54,14 @@ class Results:
     def collect(
         cls, state: SimState, counts: np.ndarray, persons: np.ndarray, provenance: dict[str, Any]
     ) -> Results:
-        """Gather the results from a finished run's state."""
+        """Gather the results from a finished run's state.
+
+        The log holds the attributes that change during a run (cohort, rank, opposition past)
+        as they were at each event; the fixed ones are read from the people.
+        """
         events = state.log.columns()
         person = events["person"]
         events["origin"] = state.people.origin[person]
-        events["cohort"] = state.people.cohort[person]
-        events["rank"] = state.people.rank[person]
-        events["opposition"] = state.people.opposition[person]
         events["hostile"] = state.people.hostile[person]
         for name in ("weight", "region", "category", "diaspora", "role", "elite"):
             events[name] = getattr(state.people, name)[person]
@@ -197,14 +198,18 @@ class Results:
         return self._cache[key]
 
     def monthly_events(self, kinds: tuple[str, ...]) -> pd.Series:
-        """Persons with events of the given kinds per calendar month (indexed by month start)."""
+        """Persons with events of the given kinds per calendar month (indexed by month start).
+
+        The months run from the first day's to the last day's (`dates` ends the day after the
+        last, the counts after the run).
+        """
         codes = [int(EventKind[k.upper()]) for k in kinds]
         mask = np.isin(self.events["kind"], codes)
         dates = np.datetime64(self.start, "D") + self.events["day"][mask].astype("timedelta64[D]")
         months = dates.astype("datetime64[M]")
         weights = self.events["weight"][mask].astype(np.float64)
         series = pd.Series(weights, index=pd.DatetimeIndex(months)).groupby(level=0).sum()
-        full = pd.date_range(self.start.replace(day=1), self.dates[-1], freq="MS")
+        full = pd.date_range(self.start.replace(day=1), self.dates[-2], freq="MS")
         return series.reindex(full, fill_value=0.0)
 
     def campaigns(self) -> pd.DataFrame:

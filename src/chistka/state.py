@@ -45,6 +45,8 @@ class EventKind(IntEnum):
     RELEASED = 18
     DISMISSED = 19
     REINSTATED_IN_ARMY = 20
+    SENTENCED_EXILE = 21
+    SENTENCED_OTHER = 22
 
 
 def summarise_population(people: People, stratum: np.ndarray, hostile_persons: float) -> dict:
@@ -85,13 +87,24 @@ class EventLog:
         "score": np.float32,
         "cause": np.int64,
         "channel": np.int8,
+        "cohort": np.int8,
+        "rank": np.int8,
+        "opposition": np.bool_,
     }
-    """Column names and types."""
+    """Column names and types. The last three are the person's attributes that change during a
+    run (an admission sets the cohort and the opposition past), as they are at the event."""
 
-    def __init__(self) -> None:
-        """Start an empty log."""
+    ATTRIBUTES = ("cohort", "rank", "opposition")
+    """Columns read from the people when the event is written (`attributes`)."""
+
+    def __init__(self, attributes: People | None = None) -> None:
+        """Start an empty log; `attributes` are the people whose changing attributes it records.
+
+        Without people (a log on its own), those columns hold -1 and False.
+        """
         self._columns = {name: np.empty(4096, dtype=kind) for name, kind in self.COLUMNS.items()}
         self.size = 0
+        self.attributes = attributes
 
     def add(
         self,
@@ -128,6 +141,8 @@ class EventLog:
             "cause": cause,
             "channel": channel,
         }
+        for name in self.ATTRIBUTES:
+            values[name] = -1 if self.attributes is None else getattr(self.attributes, name)[people]
         for name, value in values.items():
             self._columns[name][start:end] = value
         self.size = end
@@ -144,14 +159,21 @@ class Calendar:
     day's people come back in the order they were added) when one of its days is popped. The
     cost of scheduling thus follows the people scheduled, not the number of distinct days (a
     day's camp sentences end on hundreds of different days).
+
+    A calendar made with `replace=True` holds at most one live entry per person: a new entry
+    replaces the person's earlier one (a re-sentenced prisoner is released at the end of the new
+    term, not of the first), and `cancel` withdraws it. Replaced entries stay in their blocks
+    and are dropped when their day comes; the live day of each scheduled person is kept in a
+    dict, so the cost follows the people scheduled.
     """
 
     BLOCK = 64
 
-    def __init__(self) -> None:
-        """Start an empty calendar."""
+    def __init__(self, *, replace: bool = False) -> None:
+        """Start an empty calendar (one live entry per person if `replace`)."""
         self._blocks: dict[int, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}
         self._sorted: set[int] = set()  # blocks held as one chunk sorted by day
+        self._live: dict[int, int] | None = {} if replace else None  # person -> live entry's day
 
     def add(self, days: np.ndarray, people: np.ndarray, values: np.ndarray | None = None) -> None:
         """Schedule each person on their day (with an optional integer payload)."""
@@ -164,6 +186,8 @@ class Calendar:
             if values is None
             else np.broadcast_to(np.asarray(values, dtype=np.int64), people.shape)
         )
+        if self._live is not None:
+            self._live.update(zip(people.tolist(), days.tolist(), strict=True))
         block = days // self.BLOCK
         order = np.argsort(block, kind="stable")
         block, days, people, values = block[order], days[order], people[order], values[order]
@@ -196,7 +220,31 @@ class Calendar:
         else:
             del self._blocks[block]
             self._sorted.discard(block)
+        if self._live is not None:
+            today = self._keep_live(day, *today)
         return today
+
+    def _keep_live(
+        self, day: int, people: np.ndarray, values: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The entries of `day` that are still their person's live entry (once per person)."""
+        live = self._live
+        assert live is not None
+        keep = np.fromiter((live.get(p) == day for p in people.tolist()), bool, len(people))
+        last = np.zeros(len(people), dtype=bool)  # two entries on the same day: the later one
+        last[len(people) - 1 - np.unique(people[::-1], return_index=True)[1]] = True
+        keep &= last
+        people, values = people[keep], values[keep]
+        for person in people.tolist():
+            del live[person]
+        return people, values
+
+    def cancel(self, people: np.ndarray) -> None:
+        """Withdraw the live entries of `people` (only for a calendar made with `replace`)."""
+        if self._live is None:
+            raise ValueError("cancel needs a calendar made with replace=True")
+        for person in np.asarray(people, dtype=np.int64).tolist():
+            self._live.pop(person, None)
 
     def __len__(self) -> int:
         """Number of scheduled entries."""
@@ -280,6 +328,7 @@ class SimState:
             people.hostile,
             (len(Status), len(Fate), len(ORIGINS), n_regions, len(CATEGORIES), len(DIASPORAS)),
         )
+        self.log.attributes = people  # events record the attributes held at the time
         self.registers = {
             "category": kernels.group_by_code(people.category, len(CATEGORIES)),
             "diaspora": kernels.group_by_code(people.diaspora, len(DIASPORAS)),
@@ -336,6 +385,15 @@ class SimState:
         self.persons += np.bincount(new, weights=weight, minlength=size).reshape(shape)
         people.status[ids] = status
         people.fate[ids] = fate
+
+    def place(self, ids: np.ndarray, fate: Fate) -> None:
+        """Give people a fate before the run starts, without an event, updating the counts.
+
+        For those already in the camps on the first day.
+        """
+        ids = np.asarray(ids, dtype=np.int64)
+        if len(ids):
+            self._move(ids, self.people.status[ids], np.full(len(ids), int(fate)))
 
     def transition(
         self,

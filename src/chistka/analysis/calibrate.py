@@ -10,7 +10,9 @@ can compute, averaged over the seeds::
 
 with a floor f = 1% of the target's value, so that a model value of zero costs a finite amount
 (about 21 for a target missed entirely). Targets outside the run (a date before its start, a
-campaign it lacks) are skipped; a targets file of which the run covers none is an error.
+campaign it lacks) are skipped; a targets file of which the run covers none is an error. A target
+inside the run for which a run gives no number (a share of nothing) costs as much as one missed
+entirely, so that every trial is scored on the same targets.
 
 The study lives in an Optuna storage: in memory, a SQLite file, or any database URL Optuna
 accepts (e.g. postgresql://...), so that several processes or machines can work on one study
@@ -43,13 +45,16 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from chistka.analysis import observables
 from chistka.analysis.free import FreeParameter, as_start_event, load_free, start_value
-from chistka.analysis.validate import bounds, read_targets, run_values
+from chistka.analysis.validate import bounds, read_targets
 from chistka.errors import ChistkaError
 from chistka.scenario import Scenario, builtin_scenarios, load_scenario
 
 if TYPE_CHECKING:
     import optuna
+
+    from chistka.results import Results
 
 CalibrationProgress = Callable[[int, int, float | None], None]
 """Called as progress(trials_done, trials_total, best_loss) after each trial of this call."""
@@ -69,6 +74,10 @@ whose processes died."""
 
 FLOOR = 0.01
 """Floor of the log error, relative to the target's value."""
+
+MISSED = float(np.log(FLOOR / (1 + FLOOR)) ** 2)
+"""The error of a target missed entirely (model 0): the cost of a target a run gives no
+number for."""
 
 FITTED_NOTE = "parameters fitted by chistka calibrate"
 """Note of the policy event that sets the fitted parameters."""
@@ -232,11 +241,11 @@ def recover_killed_trials(study: optuna.Study) -> list[int]:
 
 def _seed_values(
     fitted: Scenario, seed: int, scale: float | None, name: str, targets: pd.DataFrame
-) -> np.ndarray:
-    """The targets' observables in one run of one seed (a top-level function for joblib)."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """`trial_values` of one run of one seed (a top-level function for joblib)."""
     from chistka.engine import Sim
 
-    return run_values(Sim(fitted, seed=seed, scale=scale, name=name).run(), targets)
+    return trial_values(Sim(fitted, seed=seed, scale=scale, name=name).run(), targets)
 
 
 def evaluate(
@@ -265,8 +274,8 @@ def evaluate(
         rows = Parallel(n_jobs=min(len(seeds), n_jobs) if n_jobs > 0 else n_jobs)(
             delayed(_seed_values)(fitted, seed, scale, name, targets) for seed in seeds
         )
-    values = np.vstack(rows)
-    covered = ~np.isnan(values).any(axis=0)
+    values = np.vstack([v for v, _ in rows])
+    covered = ~np.vstack([outside for _, outside in rows]).any(axis=0)
     if not covered.any():
         raise ChistkaError(
             "none of the targets can be computed from the runs of "
@@ -274,8 +283,27 @@ def evaluate(
             "campaigns or operations lie outside the scenario"
         )
     target_values = targets["value"].to_numpy(dtype=np.float64)
-    losses = log_error(values[:, covered], target_values[covered]).mean(axis=1)
-    return float(losses.mean()), values.mean(axis=0)
+    errors = log_error(values[:, covered], target_values[covered])
+    errors[np.isnan(errors)] = MISSED
+    return float(errors.mean(axis=1).mean()), values.mean(axis=0)
+
+
+def trial_values(results: Results, targets: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """The targets' observables in one run, and which of them lie outside the run.
+
+    A target outside the run (ObservableOutOfRun: a date before its start, a campaign it lacks)
+    is skipped by the loss; one inside the run whose value is NaN is a failure of the trial.
+    """
+    values = np.full(len(targets), np.nan)
+    outside = np.zeros(len(targets), dtype=bool)
+    for i, target in enumerate(targets.itertuples(index=False)):
+        try:
+            values[i] = float(observables.compute(results, target.observable))
+        except observables.ObservableOutOfRun:
+            outside[i] = True
+        except observables.UnknownObservable as exc:
+            raise ChistkaError(f"row {target.row}, id '{target.id}': {exc}") from None
+    return values, outside
 
 
 def calibrate(

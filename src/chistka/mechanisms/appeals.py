@@ -7,32 +7,55 @@ expulsion.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 
+from chistka.mechanisms.base import Mechanism, peer
 from chistka.mechanisms.membership import Promotion
 from chistka.people import Status
 from chistka.rng import stream
+from chistka.scenario.schema import AppealsParams
 from chistka.state import Calendar, EventKind, SimState
 
 
-class Appeals:
+class Appeals(Mechanism):
     """Appeals lodged after an expulsion and decided some months later."""
 
     name = "appeals"
+    section = "appeals"
+    params = AppealsParams
+    needs = ("promotion",)
+    streams = ("appeals", "appeals.stages")
+    events = (EventKind.APPEALED, EventKind.REINSTATED, EventKind.APPEAL_REJECTED)
 
-    def __init__(self, state: SimState, promotion: Promotion) -> None:
-        """Reinstated candidates go back to `promotion` to finish their stage."""
+    def __init__(self, state: SimState) -> None:
+        """Start with no appeal pending."""
         self.rng = stream(state.seed, self.name)
-        self.promotion = promotion
+        self.stage_rng = stream(state.seed, f"{self.name}.stages")  # reinstated candidates
         self.pending = Calendar()
 
-    def lodge(self, state: SimState, ids: np.ndarray, previous: np.ndarray, campaign: int) -> None:
-        """Some of the newly expelled appeal; their cases are decided after a delay."""
+    def setup(self, state: SimState, peers: Mapping[str, Mechanism]) -> None:
+        """Reinstated candidates go back to promotion to finish their stage."""
+        self.promotion = peer(peers, Promotion)
+
+    def lodge(
+        self,
+        state: SimState,
+        ids: np.ndarray,
+        previous: np.ndarray,
+        campaign: int,
+        rng: np.random.Generator,
+    ) -> None:
+        """Some of the newly expelled appeal; their cases are decided after a delay.
+
+        Drawn from `rng`, the stream of the review that expelled them.
+        """
         params = state.scenario.appeals
-        appeal = self.rng.random(len(ids)) < params.appeal_share
+        appeal = rng.random(len(ids)) < params.appeal_share
         ids, previous = ids[appeal], previous[appeal]
         state.log.add(state.day, ids, EventKind.APPEALED, campaign)
-        delay = 1 + self.rng.exponential(params.delay_days, size=len(ids)).astype(np.int64)
+        delay = 1 + rng.exponential(params.delay_days, size=len(ids)).astype(np.int64)
         self.pending.add(state.day + delay, ids, previous.astype(np.int64) * 256 + campaign)
 
     def step(self, state: SimState) -> None:
@@ -50,7 +73,7 @@ class Appeals:
                 chosen = in_campaign & reinstated & (previous == status)
                 state.transition(ids[chosen], status, EventKind.REINSTATED, int(c))
                 if status == Status.CANDIDATE:
-                    self.promotion.schedule(state, ids[chosen])
+                    self.promotion.schedule(state, ids[chosen], self.stage_rng)
             state.log.add(
                 state.day, ids[in_campaign & ~reinstated], EventKind.APPEAL_REJECTED, int(c)
             )

@@ -8,27 +8,39 @@ dismissal rate, arrest share and reinstatement are set by the timeline.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 
 from chistka.mechanisms.arrest import Arrests
+from chistka.mechanisms.base import Mechanism, peer
 from chistka.people import Flag, Role
 from chistka.rng import stream
+from chistka.scenario.terror import ArmyParams
 from chistka.state import Calendar, EventKind, SimState
 
 
-class ArmyPurge:
+class ArmyPurge(Mechanism):
     """Dismissals, arrests and reinstatements of officers."""
 
     name = "army"
+    section = "army"
+    params = ArmyParams
+    needs = ("arrest",)
+    streams = ("army",)
+    events = (EventKind.DISMISSED, EventKind.REINSTATED_IN_ARMY)
 
-    def __init__(self, state: SimState, arrests: Arrests) -> None:
+    def __init__(self, state: SimState) -> None:
         """Index the officers (all in the party stratum) and count those on duty."""
         self.rng = stream(state.seed, self.name)
-        self.arrests = arrests
-        self.reinstate_due = Calendar()
+        self.reinstate_due = Calendar(replace=True)  # the latest dismissal's reinstatement
         stratum = state.stratum_ids()
         self.officers = stratum[state.people.role[stratum] == Role.OFFICER]
         self.on_duty = self.count(state)
+
+    def setup(self, state: SimState, peers: Mapping[str, Mechanism]) -> None:
+        """The NKVD arrests a share of the dismissed."""
+        self.arrests = peer(peers, Arrests)
 
     def count(self, state: SimState) -> int:
         """Officers free and not dismissed."""

@@ -17,9 +17,10 @@ from collections.abc import Callable
 
 import numpy as np
 
+from chistka.mechanisms.base import Mechanism
 from chistka.people import Fate, Status
 from chistka.rng import stream
-from chistka.scenario.terror import CATEGORIES, CHANNELS
+from chistka.scenario.terror import CATEGORIES, CHANNELS, ArrestParams
 from chistka.state import Calendar, EventKind, SimState
 
 CHANNEL = {name: i for i, name in enumerate(CHANNELS)}
@@ -67,10 +68,15 @@ ArrestListener = Callable[[SimState, np.ndarray, np.ndarray, np.ndarray, np.ndar
 """Called as listener(state, ids, channel, cause, operation) after arrests."""
 
 
-class Arrests:
-    """The NKVD's queue of cases and its arrests."""
+class Arrests(Mechanism):
+    """The NKVD's queue of cases and its arrests (the arrested are interrogated)."""
 
     name = "arrest"
+    section = "arrest"
+    params = ArrestParams
+    needs = ("interrogation",)
+    streams = ("arrest",)
+    events = (EventKind.ARRESTED,)
 
     def __init__(self, state: SimState) -> None:
         """Start with an empty queue; routine cases of registered people draw on the register."""

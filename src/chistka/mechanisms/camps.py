@@ -3,33 +3,126 @@
 Camp mortality was about 5.6% of the yearly contingent in 1937-38 (records.csv
 gulag_camp_mortality_1937_38, a calibration row); releases after the halt of November 1938 are
 modelled as early releases at the rate the timeline sets.
+
+The camps do not start empty: the prisoners already there on the first day (the record's Gulag
+camp population, `camps.initial_population`) die and are released like the others, so that camp
+deaths and releases have the right base.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+
 import numpy as np
 
-from chistka.people import Fate
+from chistka.mechanisms.base import Mechanism
+from chistka.people import Fate, Status
+from chistka.record import records
 from chistka.rng import stream
+from chistka.scenario.schema import Scenario
+from chistka.scenario.terror import CampParams
 from chistka.state import Calendar, EventKind, IdBuffer, SimState
 
+USSR_POPULATION = 162_000_000
+"""The 1937 census (docs/terror_sources.md, section 9): the population the record's camp figures
+belong to, against which a scenario's population.size takes its share."""
 
-class Camps:
+_CAMP_SERIES = re.compile(r"gulag_camps_(\d{4})")
+
+
+def recorded_camp_population(date: dt.date) -> tuple[float, str] | None:
+    """The record's ITL camp population of the USSR on a date, and the rows it comes from.
+
+    The series (records.csv gulag_camps_1934 ... gulag_camps_1953, Getty-Rittersporn-Zemskov
+    1993) gives 1 January figures; between two of them the value is interpolated linearly.
+    None outside the series.
+    """
+    series = sorted(
+        (dt.date(int(match.group(1)), 1, 1), row.value, row.id)
+        for row in records().values()
+        if (match := _CAMP_SERIES.fullmatch(row.id)) and row.value is not None
+    )
+    for (first, low, low_id), (last, high, high_id) in zip(series, series[1:], strict=False):
+        if first <= date <= last:
+            share = (date - first).days / (last - first).days
+            return low + share * (high - low), f"records.csv {low_id}, {high_id} (interpolated)"
+    return None
+
+
+def initial_camp_persons(state: SimState) -> float:
+    """Prisoners in the camps on the first day (see `CampParams.initial_population`)."""
+    given = state.scenario.camps.initial_population
+    if given is not None:
+        return float(given)
+    recorded = recorded_camp_population(state.start)
+    if recorded is None:
+        return 0.0
+    return recorded[0] * state.scenario.population.size / USSR_POPULATION
+
+
+class Camps(Mechanism):
     """Terms, deaths and releases of camp prisoners."""
 
     name = "camps"
+    section = "camps"
+    params = CampParams
+    streams = ("camps", "camps.initial")
+    events = (EventKind.DIED_IN_CAMP, EventKind.RELEASED)
+
+    @classmethod
+    def used_by(cls, scenario: Scenario) -> bool:
+        """Whether the scenario gives the camps' section, or the record has prisoners on day one."""
+        start = scenario.scenario.start
+        return super().used_by(scenario) or recorded_camp_population(start) is not None
 
     def __init__(self, state: SimState) -> None:
-        """Start with nobody in the camps."""
+        """Start with the camp population of the first day (`initial_camp_persons`)."""
         self.rng = stream(state.seed, self.name)
-        self.release_due = Calendar()
+        self.release_due = Calendar(replace=True)  # a new term replaces an earlier one
         self.sentenced = IdBuffer()  # everyone ever admitted: the camp population is among them
+        self.populate(state, stream(state.seed, f"{self.name}.initial"))
 
-    def admit(self, state: SimState, ids: np.ndarray, mean_years: float) -> None:
-        """Set the end of the term of the newly sentenced (gamma-distributed around the mean)."""
+    def populate(self, state: SimState, rng: np.random.Generator) -> None:
+        """Put the first day's prisoners in the camps, with the rest of their terms to serve.
+
+        They are drawn among free non-party citizens (agents at the citizen scale, rounded
+        stochastically), and their remaining terms are a uniform share of a term drawn as for
+        the newly sentenced (assumption). No event is logged: they were sentenced before.
+        """
+        persons = initial_camp_persons(state)
+        state.population_summary["camp_persons"] = persons
+        if persons <= 0:
+            return
+        weight = float(np.float32(1.0 / state.scale))
+        exact = persons / weight
+        k = int(np.floor(exact)) + int(rng.random() < exact - np.floor(exact))
+        people = state.people
+        ids = state.sample_people(
+            rng,
+            k,
+            lambda ids, rng: (
+                (people.status[ids] == Status.NONPARTY)
+                & (people.fate[ids] == Fate.FREE)
+                & (people.weight[ids] == np.float32(weight))
+            ),
+        )
+        state.place(ids, Fate.CAMP)
+        mean_years = state.scenario.sentencing.camp_years
+        term = rng.gamma(4.0, mean_years * 365.25 / 4.0, size=len(ids)) * rng.random(len(ids))
+        self.release_due.add(state.day + 1 + term.astype(np.int64), ids)
+        self.sentenced.extend(ids)
+
+    def admit(
+        self, state: SimState, ids: np.ndarray, mean_years: float, rng: np.random.Generator
+    ) -> None:
+        """Set the end of the term of the newly sentenced (gamma-distributed around the mean).
+
+        The term is drawn from `rng`, the stream of the court that passed the sentence.
+        """
         if len(ids) == 0:
             return
-        term = self.rng.gamma(4.0, mean_years * 365.25 / 4.0, size=len(ids)).astype(np.int64)
+        term = rng.gamma(4.0, mean_years * 365.25 / 4.0, size=len(ids)).astype(np.int64)
         self.release_due.add(state.day + 1 + term, ids)
         self.sentenced.extend(ids)
 
@@ -45,15 +138,11 @@ class Camps:
         in_camp = lambda ids, rng: state.people.fate[ids] == Fate.CAMP  # noqa: E731
         deaths = int(self.rng.binomial(prisoners, min(1.0, params.mortality_per_year / 365.25)))
         if deaths:
-            state.transition_fate(
-                state.sample_people(self.rng, deaths, in_camp, among=self.sentenced.view()),
-                Fate.DIED,
-                EventKind.DIED_IN_CAMP,
-            )
+            dead = state.sample_people(self.rng, deaths, in_camp, among=self.sentenced.view())
+            state.transition_fate(dead, Fate.DIED, EventKind.DIED_IN_CAMP)
+            self.release_due.cancel(dead)
         early = int(self.rng.binomial(prisoners, min(1.0, params.early_release_per_year / 365.25)))
         if early:
-            state.transition_fate(
-                state.sample_people(self.rng, early, in_camp, among=self.sentenced.view()),
-                Fate.FREE,
-                EventKind.RELEASED,
-            )
+            freed = state.sample_people(self.rng, early, in_camp, among=self.sentenced.view())
+            state.transition_fate(freed, Fate.FREE, EventKind.RELEASED)
+            self.release_due.cancel(freed)

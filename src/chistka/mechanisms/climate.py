@@ -7,16 +7,20 @@ that grows with the recent rate of arrests.
 
 from __future__ import annotations
 
+from chistka.mechanisms.base import Mechanism
+from chistka.scenario.terror import ClimateParams
 from chistka.state import SimState
 
 WINDOW_DAYS = 30
 """Arrests of the last 30 days feed the fear."""
 
 
-class Climate:
+class Climate(Mechanism):
     """Today's climate, from the campaign and the last month's arrests."""
 
     name = "climate"
+    section = "climate"
+    params = ClimateParams
 
     def __init__(self, state: SimState) -> None:
         """Start from the scenario's campaign level."""

@@ -10,25 +10,40 @@ probability.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 
 from chistka.mechanisms.arrest import CHANNEL, Arrests
-from chistka.people import Fate, Status, patron
+from chistka.mechanisms.base import Mechanism, peer
+from chistka.people import Fate, RankTier, Status, patron
 from chistka.rng import stream
+from chistka.scenario.terror import DenunciationParams
 from chistka.state import Calendar, EventKind, SimState
 
 
-class Denunciation:
+class Denunciation(Mechanism):
     """Daily denunciations and the fear that follows arrests."""
 
     name = "denunciation"
+    section = "denunciation"
+    params = DenunciationParams
+    needs = ("arrest", "climate")
+    listens = ("arrest",)
+    streams = ("denunciation",)
+    events = (EventKind.DENOUNCED,)
 
-    def __init__(self, state: SimState, arrests: Arrests) -> None:
-        """Listen to arrests (for self-protective denunciations)."""
+    def __init__(self, state: SimState) -> None:
+        """Start with nobody afraid."""
         self.rng = stream(state.seed, self.name)
-        self.arrests = arrests
         self.fearful = Calendar()
-        arrests.listeners.append(self.on_arrest)
+        self.arrested: list[tuple[int, np.ndarray]] = []  # (day, ids) not yet exposed
+        self.bosses, self.clients = unit_heads_below(state)
+
+    def setup(self, state: SimState, peers: Mapping[str, Mechanism]) -> None:
+        """Denunciations go to the NKVD; its arrests frighten the contacts of the arrested."""
+        self.arrests = peer(peers, Arrests)
+        self.arrests.listeners.append(self.on_arrest)
 
     def on_arrest(
         self,
@@ -38,10 +53,20 @@ class Denunciation:
         cause: np.ndarray,
         operation: np.ndarray,
     ) -> None:
-        """Contacts of the arrested (household, two workmates, friends) may denounce soon.
+        """Note the newly arrested: their contacts are exposed in this mechanism's next step.
+
+        Arrests happen in the arrest mechanism's step; the draws that follow them wait for
+        this mechanism's own step, so that each mechanism draws only from its own stream.
+        """
+        if len(ids):
+            self.arrested.append((state.day, ids.copy()))
+
+    def expose(self, state: SimState, day: int, ids: np.ndarray) -> None:
+        """Contacts of people arrested on `day` (household, two workmates, friends) may denounce.
 
         Each arrested person exposes one housemate, two workmates and as many friends as the
-        friendship layer gives; counted in persons (`SimState.acting`, `SimState.reach`).
+        friendship layer gives; counted in persons (`SimState.acts`, `SimState.reach`). They
+        denounce within a month of the arrest.
         """
         p = state.scenario.denunciation.self_protection
         if p <= 0 or len(ids) == 0:
@@ -63,12 +88,15 @@ class Denunciation:
         contacts, trigger = contacts[ok], trigger[ok]
         ok = self.rng.random(len(contacts)) < p * state.reach(contacts)
         contacts, trigger = contacts[ok], trigger[ok]
-        days = state.day + 1 + self.rng.integers(0, 30, len(contacts))
+        days = day + 1 + self.rng.integers(0, 30, len(contacts))
         self.fearful.add(days, contacts, trigger)
 
     def step(self, state: SimState) -> None:
         """Today's denunciations: ordinary ones, and the self-protective ones due today."""
         params = state.scenario.denunciation
+        for day, arrested in self.arrested:
+            self.expose(state, day, arrested)
+        self.arrested.clear()
         fearful, trigger = self.fearful.pop(state.day)
         ok = state.free(fearful)
         self.denounce(state, fearful[ok], "self_protection", cause=trigger[ok])
@@ -80,6 +108,23 @@ class Denunciation:
             return
         denouncers = state.sample_people(self.rng, k, lambda ids, rng: state.free(ids))
         self.denounce(state, denouncers, "denunciation", cause=denouncers)
+
+    def subordinates(self, state: SimState, leaders: np.ndarray) -> np.ndarray:
+        """One subordinate of each leader (-1 if none).
+
+        A cell secretary's subordinates are the people of his workplace; a district, regional
+        or central leader's are the heads of the units under him (`unit_heads_below`).
+        """
+        people = state.people
+        found = state.network.random_workmates(leaders, 1, self.rng)[:, 0]
+        higher = people.rank[leaders] > RankTier.CELL_SECRETARY
+        low = np.searchsorted(self.bosses, leaders[higher], side="left")
+        count = np.searchsorted(self.bosses, leaders[higher], side="right") - low
+        pick = low + (self.rng.random(len(low)) * count).astype(np.int64)
+        found[higher] = np.where(
+            count > 0, self.clients[np.minimum(pick, len(self.clients) - 1)], -1
+        )
+        return found
 
     def targets(self, state: SimState, denouncers: np.ndarray) -> np.ndarray:
         """Whom each denounces: the patron (from below), a subordinate or a workmate or friend."""
@@ -96,7 +141,9 @@ class Denunciation:
         rank = state.people.rank
         above = (~below) & (u < params.from_below + params.from_above) & (rank[denouncers] > 0)
         target = np.where(below, boss, lateral)
-        return np.where(above, workmate, target)
+        if above.any():
+            target[above] = self.subordinates(state, denouncers[above])
+        return target
 
     def denounce(
         self, state: SimState, denouncers: np.ndarray, channel: str, cause: np.ndarray
@@ -121,3 +168,31 @@ class Denunciation:
             state.scenario.arrest.delay_days, size=int(arrest.sum())
         ).astype(np.int64)
         self.arrests.request(state, target[arrest], channel, cause=cause[arrest], delay=delay)
+
+
+def unit_heads_below(state: SimState) -> tuple[np.ndarray, np.ndarray]:
+    """Each leader's subordinate unit heads, as (leaders sorted, their subordinates).
+
+    The district head's are the cell secretaries of his district, the regional head's the
+    district heads of his region, a central leader's the regional heads he is patron of (the
+    same ties as `people.patron`). Built once from the leadership (one entry per unit).
+    """
+    leadership, network, people = state.leadership, state.network, state.people
+    workplaces = np.flatnonzero(leadership.cell >= 0)
+    districts = np.flatnonzero(leadership.district >= 0)
+    regions = np.flatnonzero(leadership.region >= 0)
+    cell_heads = leadership.cell[workplaces]
+    district_heads = leadership.district[districts]
+    regional_heads = leadership.region[regions]
+    pairs = [
+        (leadership.district[network.district(workplaces)], cell_heads),
+        (leadership.region[people.region[district_heads].astype(np.int64)], district_heads),
+    ]
+    if len(leadership.central):
+        pairs.append((leadership.central[regions % len(leadership.central)], regional_heads))
+    bosses = np.concatenate([b for b, _ in pairs]).astype(np.int64)
+    clients = np.concatenate([c for _, c in pairs]).astype(np.int64)
+    keep = (bosses >= 0) & (bosses != clients)
+    bosses, clients = bosses[keep], clients[keep]
+    order = np.argsort(bosses, kind="stable")
+    return bosses[order], clients[order]

@@ -15,28 +15,44 @@ NKVD officer at risk.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 
 from chistka.mechanisms.arrest import CHANNEL, Arrests
-from chistka.people import Role, patron
+from chistka.mechanisms.base import Mechanism, peer
+from chistka.mechanisms.sentencing import Sentencing
+from chistka.people import Fate, Role, patron
 from chistka.rng import stream
+from chistka.scenario.terror import InterrogationParams
 from chistka.state import Calendar, EventKind, SimState
 
 LAYERS = ("household", "workplace", "friendship", "patronage")
 
 
-class Interrogation:
+class Interrogation(Mechanism):
     """Interrogations of the arrested, and the cases their testimony opens."""
 
     name = "interrogation"
+    section = "interrogation"
+    params = InterrogationParams
+    needs = ("arrest", "sentencing")
+    listens = ("arrest",)
+    streams = ("interrogation", "interrogation.sentencing")
+    events = (EventKind.CONFESSED, EventKind.NAMED)
 
-    def __init__(self, state: SimState, arrests: Arrests, sentencing: object) -> None:
-        """Interrogations start when people are arrested; sentencing follows the investigation."""
+    def __init__(self, state: SimState) -> None:
+        """Start with nobody under investigation."""
         self.rng = stream(state.seed, self.name)
-        self.arrests = arrests
-        self.sentencing = sentencing
+        self.sentencing_rng = stream(state.seed, f"{self.name}.sentencing")  # days to sentence
         self.due = Calendar()
-        arrests.listeners.append(self.on_arrest)
+        self.arrested: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # not yet scheduled
+
+    def setup(self, state: SimState, peers: Mapping[str, Mechanism]) -> None:
+        """Interrogations start when people are arrested; sentencing follows the investigation."""
+        self.arrests = peer(peers, Arrests)
+        self.sentencing = peer(peers, Sentencing)
+        self.arrests.listeners.append(self.on_arrest)
 
     def on_arrest(
         self,
@@ -46,7 +62,18 @@ class Interrogation:
         cause: np.ndarray,
         operation: np.ndarray,
     ) -> None:
-        """Schedule the interrogation of the newly arrested (payload: channel and operation)."""
+        """Note the newly arrested; their interrogation is scheduled in this mechanism's step.
+
+        Arrests happen in the arrest mechanism's step: the draws that schedule their
+        interrogations wait for this mechanism's own step (later the same day), so that each
+        mechanism draws only from its own stream while it steps.
+        """
+        self.arrested.append((ids.copy(), channel.copy(), operation.copy()))
+
+    def schedule(
+        self, state: SimState, ids: np.ndarray, channel: np.ndarray, operation: np.ndarray
+    ) -> None:
+        """Schedule the interrogation of the arrested (payload: channel and operation)."""
         params = state.scenario.interrogation
         mass = np.isin(channel, [CHANNEL["category"], CHANNEL["national"]])
         mean = params.investigation_days * np.where(mass, params.mass_operation_days_factor, 1.0)
@@ -54,8 +81,17 @@ class Interrogation:
         self.due.add(state.day + delay, ids, ((operation + 1) << 8) | channel)
 
     def step(self, state: SimState) -> None:
-        """Interrogate those due today, record confessions and names, open the named's cases."""
+        """Interrogate those due today, record confessions and names, open the named's cases.
+
+        Only people still in custody are interrogated: the executed, the dead and those
+        released meanwhile (a show trial's verdict can come first) give no testimony.
+        """
+        for arrested in self.arrested:
+            self.schedule(state, *arrested)
+        self.arrested.clear()
         ids, payload = self.due.pop(state.day)
+        in_custody = state.people.fate[ids] == Fate.ARRESTED
+        ids, payload = ids[in_custody], payload[in_custody]
         if len(ids) == 0:
             return
         params = state.scenario.interrogation
@@ -80,7 +116,9 @@ class Interrogation:
             params.investigation_days / 2 * np.where(mass, params.mass_operation_days_factor, 1.0),
         )
         rest = self.rng.exponential(mean_rest).astype(np.int64)
-        self.sentencing.schedule(state, ids, channel, operation, state.day + rest)
+        self.sentencing.schedule(
+            state, ids, channel, operation, state.day + rest, self.sentencing_rng
+        )
 
     def contacts(self, state: SimState, namers: np.ndarray) -> np.ndarray:
         """One contact per namer, from a layer drawn by the scenario's weights (-1: none)."""

@@ -10,18 +10,29 @@
 - Promotion: a candidate becomes a full member after the candidate stage (6 months to 2 years by
   social category under the 1922 and 1925 rules; Great Soviet Encyclopedia, "Kandidatskii stazh").
 - Exits: members leave or are dropped "mechanically" (unpaid dues, lost registration).
-- Deaths: natural mortality of everyone who has been in the party.
+- Deaths: natural mortality of everyone at liberty, party or not (those in custody and in the
+  camps die at the camps' rate).
 
 Each draws from its own random stream.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 
+from chistka.mechanisms.base import Mechanism, peer
 from chistka.people import Fate, Status
 from chistka.rng import stream
-from chistka.scenario.schema import COHORT_START_YEARS, ORIGINS
+from chistka.scenario.schema import (
+    COHORT_START_YEARS,
+    ORIGINS,
+    AdmissionsParams,
+    ExitsParams,
+    MortalityParams,
+    PromotionParams,
+)
 from chistka.state import Calendar, EventKind, SimState
 
 DENSITY_CAP = 4.0
@@ -33,25 +44,41 @@ def cohort_of_year(year: int) -> int:
     return int(np.searchsorted(np.array(COHORT_START_YEARS), year, side="right") - 1)
 
 
-class Promotion:
+class Promotion(Mechanism):
     """Candidates promoted to full members when their candidate stage is over."""
 
     name = "promotion"
+    section = "promotion"
+    params = PromotionParams
+    always = True
+    streams = ("promotion",)
+    events = (EventKind.PROMOTED,)
 
     def __init__(self, state: SimState) -> None:
         """Start with the initial candidates' stages already running."""
         self.rng = stream(state.seed, self.name)
-        self.due = Calendar()
+        self.due = Calendar(replace=True)  # a new candidate stage replaces an unfinished one
         stratum = state.stratum_ids()
         candidates = stratum[state.people.status[stratum] == Status.CANDIDATE]
-        self.schedule(state, candidates, remaining=True)
+        self.schedule(state, candidates, self.rng, remaining=True)
 
-    def schedule(self, state: SimState, ids: np.ndarray, *, remaining: bool = False) -> None:
-        """Start (or, for the initial candidates, continue) the candidate stage of `ids`."""
+    def schedule(
+        self,
+        state: SimState,
+        ids: np.ndarray,
+        rng: np.random.Generator,
+        *,
+        remaining: bool = False,
+    ) -> None:
+        """Start (or, for the initial candidates, continue) the candidate stage of `ids`.
+
+        The stage is drawn from `rng`, the stream of the mechanism that makes the candidates
+        (admissions, review, appeals), so that each mechanism draws only from its own stream.
+        """
         mean = state.scenario.promotion.stage_days
-        stage = self.rng.gamma(4.0, mean / 4.0, size=len(ids))
+        stage = rng.gamma(4.0, mean / 4.0, size=len(ids))
         if remaining:
-            stage *= self.rng.random(len(ids))
+            stage *= rng.random(len(ids))
         self.due.add(state.day + 1 + stage.astype(np.int64), ids)
 
     def step(self, state: SimState) -> None:
@@ -66,19 +93,24 @@ class Promotion:
             self.due.add(state.day + 30 + self.rng.integers(0, 30, len(ids)), ids)
 
 
-class Admissions:
+class Admissions(Mechanism):
     """New candidates admitted at the rate the timeline sets."""
 
     name = "admissions"
+    section = "admissions"
+    params = AdmissionsParams
+    always = True
+    needs = ("promotion",)
+    streams = ("admissions", "admissions.stages")
+    events = (EventKind.ADMITTED,)
 
-    def __init__(self, state: SimState, promotion: Promotion) -> None:
-        """Index the recruitment pool by origin; admissions hand the new candidates on.
+    def __init__(self, state: SimState) -> None:
+        """Index the recruitment pool by origin.
 
-        The pool is the non-party part of the party-scale stratum; admitted candidates start
-        their stage with `promotion`.
+        The pool is the non-party part of the party-scale stratum.
         """
         self.rng = stream(state.seed, self.name)
-        self.promotion = promotion
+        self.stage_rng = stream(state.seed, f"{self.name}.stages")  # the new candidates' stages
         stratum = state.stratum_ids()
         pool = stratum[state.people.status[stratum] == Status.NONPARTY]
         origin = state.people.origin[pool]
@@ -86,6 +118,10 @@ class Admissions:
         self.pool_acceptance = [
             state.party_density(state.network.workplace(ids)) / DENSITY_CAP for ids in self.pool
         ]
+
+    def setup(self, state: SimState, peers: Mapping[str, Mechanism]) -> None:
+        """Admitted candidates start their stage with promotion."""
+        self.promotion = peer(peers, Promotion)
 
     def step(self, state: SimState) -> None:
         """Admit today's candidates: positions in the pool drawn, kept by workplace density."""
@@ -120,13 +156,18 @@ class Admissions:
         people.join_day[ids] = state.day
         people.opposition[ids] = self.rng.random(len(ids)) < params.opposition_share
         state.transition(ids, Status.CANDIDATE, EventKind.ADMITTED)
-        self.promotion.schedule(state, ids)
+        self.promotion.schedule(state, ids, self.stage_rng)
 
 
-class Exits:
+class Exits(Mechanism):
     """Voluntary exits and mechanical drop-outs of candidates and members."""
 
     name = "exits"
+    section = "exits"
+    params = ExitsParams
+    always = True
+    streams = ("exits",)
+    events = (EventKind.LEFT,)
 
     def __init__(self, state: SimState) -> None:
         """Create the mechanism's random stream."""
@@ -144,11 +185,23 @@ class Exits:
         state.transition(ids, Status.LEFT, EventKind.LEFT)
 
 
-class Mortality:
-    """Natural deaths of everyone who has been in the party (the others are not followed)."""
+class Mortality(Mechanism):
+    """Natural deaths of everyone at liberty: party members, former members and citizens.
+
+    The number of deaths of the day is drawn in aggregate from the counts, and the dead are
+    drawn among all agents (each living agent at liberty equally likely, whatever the persons
+    it stands for), so that the work follows the deaths, not the population. The population is
+    the cohort alive on the first day: nobody comes of age during a run (assumption), so the
+    living population shrinks by the death rate while the denominators read from the first day
+    (`SimState.population_summary`, `region_persons`) stay as they were.
+    """
 
     name = "mortality"
-    followed = (Status.CANDIDATE, Status.MEMBER, Status.EXPELLED, Status.LEFT)
+    section = "mortality"
+    params = MortalityParams
+    always = True
+    streams = ("mortality",)
+    events = (EventKind.DIED,)
 
     def __init__(self, state: SimState) -> None:
         """Create the mechanism's random stream."""
@@ -157,17 +210,9 @@ class Mortality:
     def step(self, state: SimState) -> None:
         """Today's deaths."""
         rate = state.scenario.mortality.rate_per_year
-        at_risk = int(sum(state.counts[s, Fate.FREE].sum() for s in self.followed))
+        at_risk = int(state.counts[: Status.DEAD, Fate.FREE].sum())
         k = int(self.rng.binomial(at_risk, min(1.0, rate / 365.25)))
         if k == 0:
             return
-        followed = np.array([int(s) for s in self.followed], dtype=np.int8)
-        ids = state.sample_people(
-            self.rng,
-            k,
-            lambda ids, rng: (
-                np.isin(state.people.status[ids], followed) & (state.people.fate[ids] == Fate.FREE)
-            ),
-            among=state.party_stratum,
-        )
+        ids = state.sample_people(self.rng, k, lambda ids, rng: state.free(ids))
         state.transition(ids, Status.DEAD, EventKind.DIED)

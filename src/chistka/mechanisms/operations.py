@@ -17,12 +17,14 @@ sentencing, within the limits (see `sentencing.py`).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from chistka.mechanisms.arrest import Arrests, draw_persons
+from chistka.mechanisms.base import Mechanism, peer
 from chistka.rng import stream
 from chistka.scenario.terror import CATEGORIES, DIASPORAS, Operation
 from chistka.state import SimState
@@ -66,15 +68,18 @@ class LimitIncrease:
     camp: float
 
 
-class Operations:
+class Operations(Mechanism):
     """The operations of the scenario's timeline."""
 
     name = "operations"
+    section = "operations"
+    params = Operation
+    needs = ("arrest",)
+    streams = ("operations",)
 
-    def __init__(self, state: SimState, arrests: Arrests) -> None:
+    def __init__(self, state: SimState) -> None:
         """Share out the limits and count each region's targets (from the census)."""
         self.rng = stream(state.seed, self.name)
-        self.arrests = arrests
         self.operations = list(state.scenario.operations)
         self.ledgers = [LimitLedger.split(op, state.region_persons) for op in self.operations]
         self.increases: list[LimitIncrease] = []
@@ -83,6 +88,10 @@ class Operations:
             state.registered("category" if op.kind == "category" else "diaspora", self.codes(op))
             for op in self.operations
         ]
+
+    def setup(self, state: SimState, peers: Mapping[str, Mechanism]) -> None:
+        """The operations' cases go to the NKVD."""
+        self.arrests = peer(peers, Arrests)
 
     def summary(self) -> pd.DataFrame:
         """Per operation: limits at the start and at the end, cases opened, sentences, increases."""
@@ -137,16 +146,21 @@ class Operations:
     def grant_increases(
         self, state: SimState, index: int, op: Operation, ledger: LimitLedger, pace: np.ndarray
     ) -> None:
-        """Regions that cannot keep up the pace ask for more; some are granted an increase."""
+        """Regions that cannot keep up the pace ask for more; some are granted an increase.
+
+        An increase factor of 0 grants nothing: the regions keep their limits and the
+        operation goes on until they are used up.
+        """
+        if op.increase_factor <= 0:
+            return
         asking = np.flatnonzero(ledger.remaining < op.request_days * pace)
         granted = asking[self.rng.random(len(asking)) < op.increase_probability]
         for region in granted:
-            total = op.increase_factor * (
-                ledger.initial_shoot[region] + ledger.initial_camp[region]
-            )
+            initial = ledger.initial_shoot[region] + ledger.initial_camp[region]
+            total = op.increase_factor * initial
             share = op.increase_shoot_share
             if share is None:
-                share = ledger.initial_shoot[region] / max(total / op.increase_factor, 1e-9)
+                share = ledger.initial_shoot[region] / initial if initial > 0 else 0.0
             shoot, camp = total * share, total * (1 - share)
             ledger.limit_shoot[region] += shoot
             ledger.limit_camp[region] += camp

@@ -16,13 +16,16 @@ non-party audiences in 1929 (Rigby, *Communist Party Membership in the USSR*, 19
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 
 from chistka.mechanisms.appeals import Appeals
+from chistka.mechanisms.base import Mechanism, peer
 from chistka.mechanisms.membership import Promotion
 from chistka.people import Status
 from chistka.rng import stream
-from chistka.scenario.schema import COHORTS, ORIGINS, Campaign
+from chistka.scenario.schema import COHORTS, ORIGINS, Campaign, ReviewParams, Scenario
 from chistka.state import Calendar, EventKind, SimState
 
 
@@ -35,22 +38,39 @@ def _logit(p: float) -> float:
     return float(np.log(p / (1 - p)))
 
 
-class Review:
+class Review(Mechanism):
     """Purge campaigns: scheduling of the reviews and the commission's decisions."""
 
     name = "review"
+    section = "review"
+    params = ReviewParams
+    needs = ("promotion", "appeals")
+    streams = ("review", "review.stages", "review.appeals")
+    events = (EventKind.KEPT, EventKind.DEMOTED, EventKind.EXPELLED)
 
-    def __init__(self, state: SimState, promotion: Promotion, appeals: Appeals) -> None:
+    @classmethod
+    def used_by(cls, scenario: Scenario) -> bool:
+        """Whether the scenario has purge campaigns (or sets the review's parameters)."""
+        return bool(scenario.campaigns) or super().used_by(scenario)
+
+    def __init__(self, state: SimState) -> None:
         """Index the scenario's campaigns by start day."""
         self.rng = stream(state.seed, self.name)
-        self.promotion = promotion
-        self.appeals = appeals
+        # the stages of the demoted and the appeals of the expelled: streams of their own, so
+        # that the outcomes do not shift the draws of the next reviews
+        self.stage_rng = stream(state.seed, f"{self.name}.stages")
+        self.appeal_rng = stream(state.seed, f"{self.name}.appeals")
         self.due = Calendar()
         self.campaigns: list[Campaign] = list(state.scenario.campaigns)
         self.starts: dict[int, list[int]] = {}
         for index, campaign in enumerate(self.campaigns):
             day = (campaign.start - state.start).days
             self.starts.setdefault(day, []).append(index)
+
+    def setup(self, state: SimState, peers: Mapping[str, Mechanism]) -> None:
+        """Demoted members start a new candidate stage; the expelled may appeal."""
+        self.promotion = peer(peers, Promotion)
+        self.appeals = peer(peers, Appeals)
 
     def open_campaigns(self, state: SimState) -> None:
         """Schedule a review day for every candidate and member when a campaign opens."""
@@ -135,5 +155,5 @@ class Review:
         state.log.add(state.day, ids[kept], EventKind.KEPT, index, score[kept])
         state.transition(ids[demoted], Status.CANDIDATE, EventKind.DEMOTED, index, score[demoted])
         state.transition(ids[expelled], Status.EXPELLED, EventKind.EXPELLED, index, score[expelled])
-        self.promotion.schedule(state, ids[demoted])
-        self.appeals.lodge(state, ids[expelled], previous, index)
+        self.promotion.schedule(state, ids[demoted], self.stage_rng)
+        self.appeals.lodge(state, ids[expelled], previous, index, self.appeal_rng)

@@ -13,34 +13,63 @@
   been sentenced (Order 00486 of 15 Aug 1937 prescribed 5-8 years of camps for wives) and are
   sentenced to camps.
 - A share of cases is dropped and the accused released.
-A death sentence is carried out at once (the fate SHOT is final).
+A death sentence is carried out at once (the fate SHOT is final). Other mechanisms may offer
+further measures (exile, ...): they register in `Sentencing.measures` and take their share of the
+ordinary cases not sentenced to death, before the rest go to the camps.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Protocol
 
 import numpy as np
 
 from chistka import kernels
 from chistka.mechanisms.arrest import CHANNEL, Arrests
+from chistka.mechanisms.base import Mechanism, peer
+from chistka.mechanisms.camps import Camps
+from chistka.mechanisms.operations import Operations
 from chistka.people import Fate, Flag, RankTier, Role, Status
 from chistka.rng import stream
+from chistka.scenario.terror import SentencingParams
 from chistka.state import Calendar, EventKind, SimState
 
 
-class Sentencing:
+class SentenceMeasure(Protocol):
+    """A sentence other than death and the camps, offered by another mechanism (e.g. exile)."""
+
+    def sentence(self, state: SimState, ids: np.ndarray, channel: np.ndarray) -> np.ndarray:
+        """Sentence some of `ids` (ordinary cases spared death) to this measure.
+
+        The measure moves them out of custody and logs its own event; it returns the mask of
+        those it took (the others go on to the next measure, and finally to the camps).
+        """
+        ...
+
+
+class Sentencing(Mechanism):
     """Sentences at the end of the investigation."""
 
     name = "sentencing"
+    section = "sentencing"
+    params = SentencingParams
+    needs = ("arrest", "camps")
+    streams = ("sentencing", "sentencing.terms")
+    events = (EventKind.SENTENCED_DEATH, EventKind.SENTENCED_CAMP, EventKind.CASE_DROPPED)
 
-    def __init__(
-        self, state: SimState, arrests: Arrests, camps: object, operations: object
-    ) -> None:
-        """Sentencing hands camp terms to `camps` and checks limits with `operations`."""
+    def __init__(self, state: SimState) -> None:
+        """Start with nobody awaiting sentence and no measure but death and the camps."""
         self.rng = stream(state.seed, self.name)
-        self.arrests = arrests
-        self.camps = camps
-        self.operations = operations
+        self.term_rng = stream(state.seed, f"{self.name}.terms")  # camp terms
         self.due = Calendar()
+        self.measures: list[SentenceMeasure] = []
+
+    def setup(self, state: SimState, peers: Mapping[str, Mechanism]) -> None:
+        """Camp terms go to the camps; the operations' limits bind the troikas (if any)."""
+        self.arrests = peer(peers, Arrests)
+        self.camps = peer(peers, Camps)
+        self.operations = peer(peers, Operations) if Operations.name in peers else None
 
     def schedule(
         self,
@@ -49,9 +78,10 @@ class Sentencing:
         channel: np.ndarray,
         operation: np.ndarray,
         day: np.ndarray,
+        rng: np.random.Generator,
     ) -> None:
-        """Set the day of sentencing after the investigation."""
-        delay = self.rng.exponential(
+        """Set the day of sentencing after the investigation (drawn from the caller's `rng`)."""
+        delay = rng.exponential(
             max(state.scenario.sentencing.days_to_sentence, 1e-9), size=len(ids)
         ).astype(np.int64)
         self.due.add(np.maximum(day + delay, state.day + 1), ids, ((operation + 1) << 8) | channel)
@@ -60,7 +90,7 @@ class Sentencing:
         """Sentence everybody due today."""
         ids, payload = self.due.pop(state.day)
         keep = (state.people.fate[ids] == Fate.ARRESTED) & (
-            (state.people.flags[ids] & Flag.SHOW_TRIAL) == 0
+            (state.people.flags[ids] & Flag.AWAITING_TRIAL) == 0
         )
         ids, payload = ids[keep], payload[keep]
         if len(ids) == 0:
@@ -95,18 +125,21 @@ class Sentencing:
         release = ids[dropped]
         state.transition_fate(release, Fate.FREE, EventKind.CASE_DROPPED)
         shot = ids[death & ~dropped]
-        camp = ids[~death & ~dropped]
+        to_camp = ~death & ~dropped
+        for measure in self.measures:
+            offered = np.flatnonzero(to_camp & ordinary)
+            to_camp[offered[measure.sentence(state, ids[offered], channel[offered])]] = False
+        camp = ids[to_camp]
         state.transition_fate(
             shot, Fate.SHOT, EventKind.SENTENCED_DEATH, channel=channel[death & ~dropped]
         )
-        state.transition_fate(
-            camp, Fate.CAMP, EventKind.SENTENCED_CAMP, channel=channel[~death & ~dropped]
-        )
-        self.camps.admit(state, camp, params.camp_years)
+        state.transition_fate(camp, Fate.CAMP, EventKind.SENTENCED_CAMP, channel=channel[to_camp])
+        self.camps.admit(state, camp, params.camp_years, self.term_rng)
         self.arrest_families(state, shot)
 
     def troika(self, state: SimState, index: int, ids: np.ndarray, u: np.ndarray) -> np.ndarray:
         """Category 1 or 2 for an Order 00447 case, never beyond the region's limits."""
+        assert self.operations is not None  # an operation's cases come only from Operations
         ledger = self.operations.ledgers[index]
         people = state.people
         return kernels.troika(

@@ -22,6 +22,7 @@ from chistka.scenario.terror import (
     CampParams,
     ClimateParams,
     DenunciationParams,
+    ExileParams,
     InterrogationParams,
     Operation,
     SentencingParams,
@@ -278,11 +279,11 @@ class ExitsParams(StrictModel):
 
 
 class MortalityParams(StrictModel):
-    """Natural deaths of people who have been in the party."""
+    """Natural deaths of everybody at liberty (party members, former members, citizens)."""
 
     rate_per_year: float = param(
         0.012,
-        "annual probability of death of an adult (assumption)",
+        "annual probability of death of an adult at liberty, party or not (assumption)",
         unit="1/year",
         ge=0,
         le=1,
@@ -447,22 +448,8 @@ class RunInfo(StrictModel):
         return self
 
 
-MECHANISM_SECTIONS = (
-    "admissions",
-    "promotion",
-    "exits",
-    "mortality",
-    "review",
-    "appeals",
-    "climate",
-    "denunciation",
-    "arrest",
-    "interrogation",
-    "sentencing",
-    "camps",
-    "army",
-)
-"""Scenario sections holding mechanism parameters that timeline events may change."""
+FIRST_DAY_ONLY = frozenset({"camps.initial_population"})
+"""Parameters read once, when the run starts: a timeline event may not set them."""
 
 
 class Scenario(StrictModel):
@@ -495,6 +482,9 @@ class Scenario(StrictModel):
     )
     sentencing: SentencingParams = Field(default_factory=SentencingParams, description="sentencing")
     camps: CampParams = Field(default_factory=CampParams, description="camps")
+    exile: ExileParams = Field(
+        default_factory=ExileParams, description="exile and other measures (off by default)"
+    )
     army: ArmyParams = Field(default_factory=ArmyParams, description="the army purge")
     operations: list[Operation] = Field(
         default_factory=list, description="mass and national operations of the NKVD"
@@ -559,6 +549,13 @@ class Scenario(StrictModel):
                         "run_start": str(run.start),
                         "run_end": str(run.end),
                     },
+                )
+            for path in FIRST_DAY_ONLY & event.set.keys():
+                raise PydanticCustomError(
+                    "first_day_only",
+                    "events[{i}].set: '{path}' is read on the first day only; set it in its "
+                    "section instead",
+                    {"i": i, "path": path},
                 )
             self.with_parameters(event.set, where=f"events[{i}].set")
         return self
@@ -689,3 +686,15 @@ def _problems(exc: ValidationError, prefix: str) -> str:
         got = "" if isinstance(value, dict | list) or not error["loc"] else f" (got {value!r})"
         problems.append(f"{field}: {error['msg']}{got}")
     return "; ".join(problems)
+
+
+MECHANISM_SECTIONS = tuple(
+    name
+    for name, info in Scenario.model_fields.items()
+    if name not in ("scenario", "population", "network")
+    and isinstance(info.annotation, type)
+    and issubclass(info.annotation, BaseModel)
+)
+"""Scenario sections holding mechanism parameters that timeline events may change: every
+section of one table (a mechanism's section, e.g. 'admissions'), so that a new mechanism's section
+is changeable as soon as it is a field of `Scenario`."""

@@ -372,8 +372,63 @@ class SentencingParams(StrictModel):
     )
 
 
+class ExileParams(StrictModel):
+    """Exile and other measures: the sentences of the 1953 MVD table besides death and camps.
+
+    See mechanisms/exile.py for the table's yearly figures; a scenario sets the shares on its
+    timeline. The shares apply to ordinary political cases spared death (not to a troika's or an
+    album's).
+    """
+
+    exile_share: float = param(
+        0.0,
+        "share of ordinary political cases spared death that are sentenced to exile (ssylka or "
+        "vysylka) instead of the camps",
+        unit="fraction",
+        ge=0,
+        le=1,
+        source="1953 MVD table (GARF 9401/1/4157): e.g. 58,816 exiled of 208,069 convicted in 1930",
+    )
+    other_share: float = param(
+        0.0,
+        "share of those cases sentenced to 'other measures' (neither death, camps nor exile)",
+        unit="fraction",
+        ge=0,
+        le=1,
+        source="1953 MVD table (GARF 9401/1/4157): e.g. 14,609 of 208,069 convicted in 1930",
+    )
+    exile_years: float = param(
+        3.0,
+        "mean term of exile (assumption: the 1922 special commission's ceiling of three years; "
+        "later terms ran to five or ten)",
+        unit="years",
+        ge=0.1,
+        le=25,
+    )
+
+    @model_validator(mode="after")
+    def _shares_at_most_one(self) -> Self:
+        if self.exile_share + self.other_share > 1:
+            raise PydanticCustomError(
+                "shares_sum",
+                "exile_share + other_share must be at most 1 (got {total})",
+                {"total": f"{self.exile_share + self.other_share:.6f}"},
+            )
+        return self
+
+
 class CampParams(StrictModel):
     """Camps: deaths, releases at the end of terms, and the releases after the halt."""
+
+    initial_population: int | None = param(
+        None,
+        "prisoners in the camps on the first day (default: the record's Gulag camp population "
+        "on that date, records.csv gulag_camps_YEAR, 1 Jan figures 1934-1953 interpolated "
+        "linearly, in proportion to population.size out of the 162 million of the 1937 census; "
+        "0 for a start before the series begins in 1934)",
+        unit="persons",
+        ge=0,
+    )
 
     mortality_per_year: float = param(0.05, "yearly death rate in camps", unit="1/year", ge=0, le=1)
     early_release_per_year: float = param(
@@ -489,10 +544,24 @@ class ShowTrial(StrictModel):
 
     name: str = param(..., "identifier")
     date: dt.date = param(..., "day of the verdict")
-    defendants: int = param(..., "number of defendants", unit="persons", ge=1, le=1000)
-    shot: int = param(..., "number sentenced to death", unit="persons", ge=0, le=1000)
+    defendants: int = param(
+        ...,
+        "number of defendants, in persons (at a party scale below 1 the agents standing for "
+        "them are rounded stochastically, exact on average)",
+        unit="persons",
+        ge=1,
+        le=1000,
+    )
+    shot: int = param(..., "number sentenced to death, in persons", unit="persons", ge=0, le=1000)
     arrest_lead_days: int = param(
         120, "days before the verdict the defendants are arrested", unit="days", ge=1, le=1000
+    )
+    defendants_from: Literal["opposition", "army"] = param(
+        "opposition",
+        "whom the centre puts on trial: 'opposition', the highest-ranked (former) members with "
+        "an opposition past (the Moscow trials), or 'army', the highest-ranked officers of the "
+        "Red Army command (the trial of Tukhachevsky and seven commanders, 11 June 1937; "
+        "records.csv military_trial_1937)",
     )
     source: str = param("", "where the figures come from")
 
