@@ -10,6 +10,10 @@ from chistka.regression import differences, regression_summary
 
 REGRESSION = Path(__file__).parent / "regression"
 
+# Default-scale runs of the built-in scenarios (the session fixtures party_purges and
+# great_terror of conftest.py, about a minute each): the slow tier.
+pytestmark = pytest.mark.slow
+
 # Issue 2, item 6: the expulsion share of each campaign within 3 points, the membership anchors
 # within 10% (tolerances live in chistka/record/data/observables.csv).
 PARTY_PURGES_CALIBRATION = [
@@ -29,16 +33,6 @@ PARTY_PURGES_CALIBRATION = [
 GREAT_TERROR_CALIBRATION = [
     f"{kind}_{year}" for year in range(1935, 1941) for kind in ("convicted", "death_sentences")
 ]
-
-
-@pytest.fixture(scope="module")
-def party_purges():
-    return Sim.from_scenario("party-purges-1921-1936").run()
-
-
-@pytest.fixture(scope="module")
-def great_terror():
-    return Sim.from_scenario("great-terror").run()
 
 
 @pytest.mark.parametrize("record_id", GREAT_TERROR_CALIBRATION)

@@ -73,7 +73,11 @@ def test_calibration_improves_writes_and_resumes(files, tmp_path):
 
     again = calibrate(SCENARIO, targets, 2, study_name="t", **kwargs)
     assert len(again.trials) == 8
-    assert again.best_loss <= result.best_loss
+    # resumed, not restarted: the stored trials come back unchanged and two new ones follow
+    assert [(t.params, t.value) for t in again.trials[:6]] == [
+        (t.params, t.value) for t in result.trials
+    ]
+    assert all(t.params not in [s.params for s in result.trials] for t in again.trials[6:])
 
 
 def test_resumed_study_must_match(files, tmp_path):

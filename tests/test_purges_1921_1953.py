@@ -5,23 +5,20 @@ from pathlib import Path
 
 import pytest
 
-from chistka import Sim
 from chistka.regression import differences, regression_summary
 
 REGRESSION = Path(__file__).parent / "regression"
 
 SCENARIO = "purges-1921-1953"
 
+# A default-scale run of 1921-1953 (the session fixture purges of conftest.py): the slow tier.
+pytestmark = pytest.mark.slow
+
 # Yearly political convictions and death sentences 1930-1940, within 20% each (tolerances live in
 # chistka/record/data/observables.csv).
 CALIBRATION = [
     f"{kind}_{year}" for year in range(1930, 1941) for kind in ("convicted", "death_sentences")
 ]
-
-
-@pytest.fixture(scope="module")
-def purges():
-    return Sim.from_scenario(SCENARIO).run()
 
 
 @pytest.mark.parametrize("record_id", CALIBRATION)
