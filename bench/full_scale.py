@@ -6,10 +6,10 @@ results (as the command reports it), with the rate of each part: agents synthesi
 events per second of the day loop, and events written per second. (The day loop is event-driven:
 its work follows the events, not agents x days, so "person-days per second" would say nothing.)
 The compiled kernels are built (and cached on disk) before the first timed run: a one-time cost
-per machine. Then runs the
-default scale for a few seeds and checks that each compared observable of the full-scale run (in
-persons) lies within the default scale's seed-to-seed spread: within three standard deviations
-of their mean, or inside their range. Targets on this machine: at most 60 s and 8 GiB.
+per machine. Then runs the default scale for a few seeds and checks that each compared
+observable of the full-scale run (in persons) lies within the default scale's seed-to-seed
+spread: within three standard deviations of their mean, or inside their range. Targets on
+this machine: at most 60 s and 8 GiB.
 
 Usage: python bench/full_scale.py [--repeats 3] [--seeds 8] [--keep DIR]
 """
