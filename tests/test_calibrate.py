@@ -47,6 +47,7 @@ def files(tmp_path: Path) -> tuple[Path, Path]:
     return targets, free
 
 
+@pytest.mark.slow
 def test_calibration_improves_writes_and_resumes(files, tmp_path):
     targets, free = files
     storage = tmp_path / "out" / "study.db"
@@ -151,6 +152,7 @@ def test_operation_limits_cannot_be_free(tmp_path):
         load_free(free, load_scenario("great-terror"))
 
 
+@pytest.mark.slow
 def test_morris_sensitivity(files):
     _, free = files
     observables = ["expelled_share:1921", "party_total:1928-07-01"]
