@@ -238,3 +238,76 @@ def troika(
         else:
             sentenced_camp[region] += weight
     return death
+
+
+@numba.njit(cache=True)
+def ring_friends(
+    ids: np.ndarray,
+    start: np.ndarray,
+    mult: np.ndarray,
+    inv: np.ndarray,
+    shift: np.ndarray,
+    k: int,
+) -> np.ndarray:
+    """The friends of each id on its region's shuffled ring (`Network.friends`), -1 for none.
+
+    Row i holds the ids k/2 places after and k/2 places before ids[i] in the shuffled order of
+    its region (`start`: first id of each region and the total; `mult`, `inv`, `shift`: the
+    affine shuffle of each region). Compiled because the day loop asks for the friends of a
+    few hundred people thousands of times, where numpy's cost is its per-call overhead.
+    """
+    half = k // 2
+    out = np.empty((len(ids), 2 * half), dtype=np.int64)
+    for i in range(len(ids)):
+        person = ids[i]
+        r = np.searchsorted(start, person, side="right") - 1
+        first = start[r]
+        n = start[r + 1] - first
+        pos = (mult[r] * (person - first) + shift[r]) % n
+        for j in range(2 * half):
+            offset = j + 1 if j < half else half - j - 1
+            if n <= abs(offset):
+                out[i, j] = -1
+            else:
+                place = (pos + offset) % n
+                out[i, j] = first + (inv[r] * ((place - shift[r]) % n)) % n
+    return out
+
+
+@numba.njit(cache=True)
+def pick_by_persons(
+    friends: np.ndarray,
+    u: np.ndarray,
+    start: np.ndarray,
+    part_start: np.ndarray,
+    weight_stratum: float,
+    weight_other: float,
+) -> np.ndarray:
+    """One friend per row of `friends`, drawn in proportion to the persons its agent stands for.
+
+    `u` holds one uniform draw per row; an agent below its region's `part_start` is in the party
+    stratum (`weight_stratum` persons), the others stand for `weight_other`. The running sums
+    are taken in the order of the row, as `np.cumsum` does, so the choice is the same as
+    numpy's. -1 where a row has no friend.
+    """
+    rows, k = friends.shape
+    out = np.empty(rows, dtype=np.int64)
+    cumulative = np.empty(k, dtype=np.float64)
+    for i in range(rows):
+        total = 0.0
+        for j in range(k):
+            friend = friends[i, j]
+            if friend >= 0:
+                r = np.searchsorted(start, friend, side="right") - 1
+                total += weight_stratum if friend < part_start[r] else weight_other
+            cumulative[j] = total
+        if total <= 0.0:
+            out[i] = -1
+            continue
+        x = u[i] * total
+        slot = 0
+        for j in range(k):
+            if cumulative[j] <= x:
+                slot += 1
+        out[i] = friends[i, min(slot, k - 1)]
+    return out
