@@ -1,7 +1,7 @@
-"""The compiled friendship ring and draw by persons give numpy's results, draw for draw.
+"""The compiled friendship ring, friend and workmate draws give numpy's results, draw for draw.
 
-The reference below is the vectorised numpy code they replaced: any change of the friends or of
-the friend drawn would change every run's results.
+The references below are the vectorised numpy code they replaced: any change of the friends or
+of a person drawn would change every run's results.
 """
 
 from __future__ import annotations
@@ -45,6 +45,34 @@ def numpy_random_friends(network: Network, ids: np.ndarray, rng: np.random.Gener
     return np.where(total > 0, friends[np.arange(len(ids)), slot], -1)
 
 
+def numpy_random_workmates(network: Network, ids: np.ndarray, k: int, rng):
+    r, part, pos, n = network._work_position(ids)
+    local_wp = network._local_workplace(r, pos, n)
+    u = rng.random((len(pos), k))
+    if not network.by_persons:
+        first, last = network._block(r, part, local_wp)
+        offsets = (u * (last - first)[:, None]).astype(np.int64)
+        mates = network._part_ids(r[:, None], part[:, None], first[:, None] + offsets)
+    else:
+        zero, one = np.zeros_like(part), np.ones_like(part)
+        first0, last0 = network._block(r, zero, local_wp)
+        first1, last1 = network._block(r, one, local_wp)
+        persons0 = (last0 - first0) * network.weights[0]
+        persons1 = (last1 - first1) * network.weights[1]
+        x = u * (persons0 + persons1)[:, None]
+        in_stratum = x < persons0[:, None]
+        offsets = np.where(
+            in_stratum, x / network.weights[0], (x - persons0[:, None]) / network.weights[1]
+        ).astype(np.int64)
+        chosen = in_stratum.astype(np.int64)
+        first = np.where(in_stratum, first0[:, None], first1[:, None])
+        last = np.where(in_stratum, last0[:, None], last1[:, None])
+        position = np.minimum(first + offsets, last - 1)
+        mates = network._part_ids(r[:, None], 1 - chosen, position)
+    mates[mates == ids[:, None]] = -1
+    return mates
+
+
 LAYOUTS = {
     "one scale": (np.array([5_000, 3, 1, 12_000]), None, 6),
     "stratum": (np.array([40_000, 25_000, 2]), np.array([3_000, 25_000, 1]), 6),
@@ -66,3 +94,6 @@ def test_compiled_friends_are_numpys(name):
     assert np.array_equal(got, expected)
     if friends and stratum is not None:
         assert len(np.unique(got)) > 100  # the draw does choose
+    mates = network.random_workmates(ids, 7, np.random.default_rng(6))
+    assert np.array_equal(mates, numpy_random_workmates(network, ids, 7, np.random.default_rng(6)))
+    assert (mates == -1).mean() < 0.5 and len(np.unique(mates)) > 100

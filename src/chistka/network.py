@@ -212,33 +212,20 @@ class Network:
         proportion to the persons they stand for in the workplace.
         """
         ids = np.asarray(ids, dtype=np.int64)
-        r, part, pos, n = self._work_position(ids)
-        local_wp = self._local_workplace(r, pos, n)
-        u = rng.random((len(pos), k))
-        if not self.by_persons:
-            first, last = self._block(r, part, local_wp)
-            offsets = (u * (last - first)[:, None]).astype(np.int64)
-            mates = self._part_ids(r[:, None], part[:, None], first[:, None] + offsets)
-        else:
-            zero, one = np.zeros_like(part), np.ones_like(part)
-            first0, last0 = self._block(r, zero, local_wp)
-            first1, last1 = self._block(r, one, local_wp)
-            persons0 = (last0 - first0) * self.weights[0]
-            persons1 = (last1 - first1) * self.weights[1]
-            x = u * (persons0 + persons1)[:, None]
-            in_stratum = x < persons0[:, None]
-            offsets = np.where(
-                in_stratum,
-                x / self.weights[0],
-                (x - persons0[:, None]) / self.weights[1],
-            ).astype(np.int64)
-            chosen = in_stratum.astype(np.int64)
-            first = np.where(in_stratum, first0[:, None], first1[:, None])
-            last = np.where(in_stratum, last0[:, None], last1[:, None])
-            position = np.minimum(first + offsets, last - 1)
-            mates = self._part_ids(r[:, None], 1 - chosen, position)
-        mates[mates == ids[:, None]] = -1
-        return mates
+        layout = self.layout
+        return kernels.workmates(
+            ids,
+            rng.random((len(ids), k)),
+            layout.start,
+            layout.part_start,
+            layout.work_mult,
+            layout.work_inv,
+            layout.work_shift,
+            layout.workplace_start,
+            self.params.workplace_size,
+            self.by_persons,
+            *self.weights,
+        )
 
     def workplace_region(self, workplaces: np.ndarray) -> np.ndarray:
         """Region of each workplace."""
