@@ -72,13 +72,12 @@ def test_calibration_improves_writes_and_resumes(files, tmp_path):
     report = write_calibration_report(result, tmp_path / "out" / "calibration.html")
     assert "Loss history" in report.read_text(encoding="utf-8")
 
+    stored = [(t.params, t.value) for t in result.trials]
     again = calibrate(SCENARIO, targets, 2, study_name="t", **kwargs)
     assert len(again.trials) == 8
     # resumed, not restarted: the stored trials come back unchanged and two new ones follow
-    assert [(t.params, t.value) for t in again.trials[:6]] == [
-        (t.params, t.value) for t in result.trials
-    ]
-    assert all(t.params not in [s.params for s in result.trials] for t in again.trials[6:])
+    assert [(t.params, t.value) for t in again.trials[:6]] == stored
+    assert all(t.params not in [params for params, _ in stored] for t in again.trials[6:])
 
 
 def test_resumed_study_must_match(files, tmp_path):

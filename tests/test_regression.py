@@ -27,7 +27,7 @@ def test_integers_exactly_floats_within_the_tolerance():
     far = 1e6 * (1 + RELATIVE_TOLERANCE * 10)
     assert differences({"x": 1e6}, {"x": near}) == []
     assert differences({"a": {"x": 1e6}}, {"a": {"x": far}}) == [
-        f"a.x: stored 1000000.0, fresh {far!r} (beyond rel {RELATIVE_TOLERANCE:g})"
+        f"a.x: stored 1000000.0, fresh {far!r}"
     ]
     assert differences({"x": math.nan}, {"x": math.nan}) == []
     assert differences({"x": 0.0}, {"x": 1e-15}) == []

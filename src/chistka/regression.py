@@ -94,7 +94,7 @@ def differences(
             math.isclose(stored, fresh, rel_tol=rel, abs_tol=1e-12)
             or (math.isnan(stored) and math.isnan(fresh))
         ):
-            found.append(f"{path}: stored {stored!r}, fresh {fresh!r} (beyond rel {rel:g})")
+            found.append(f"{path}: stored {stored!r}, fresh {fresh!r}")
     elif type(stored) is not type(fresh) or stored != fresh:
         found.append(f"{path}: stored {stored!r}, fresh {fresh!r}")
     return found
