@@ -1,6 +1,7 @@
 # chistka: two commands on a fresh machine with only Python.
 #   make run   set up .venv and run the default built-in scenario
-#   make test  set up .venv and run the test suite
+#   make test  set up .venv, run ruff and the quick tests (at most 5 minutes on 2 cores)
+#   make test-slow  the slow tier: default-scale runs, end-to-end and statistical tests
 #   make bench set up .venv and run the benchmarks of bench/
 PYTHON ?= python3
 VENV := .venv
@@ -9,7 +10,7 @@ STAMP := $(VENV)/.installed
 SCENARIO ?= great-terror
 OUT ?= out/$(SCENARIO)
 
-.PHONY: run test lint setup clean bench
+.PHONY: run test test-slow lint setup clean bench
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -24,7 +25,10 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check src tests scripts bench
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -m "not slow"
+
+test-slow: $(STAMP)
+	$(BIN)/python -m pytest -q -m slow
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests scripts bench

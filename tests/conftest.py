@@ -3,22 +3,35 @@
 The replay re-applies every status-changing event of a run's log to the initial population and
 checks that each change is legal (e.g. only non-party people are admitted, only full members are
 demoted) and that the daily counts the run reports are those the log implies.
+
+Hypothesis runs with the `ci` profile when the CI environment variable is set (`.ci/run` sets
+it): examples derived from each test's name instead of random ones, and no example database, so
+that CI is deterministic. Elsewhere the `dev` profile keeps random examples, which find more.
+
+The built-in scenarios at their default seed and scale (about a minute each here) run once per
+session (`great_terror`, `party_purges`, `purges`) and are shared by the slow tests.
 """
 
 from __future__ import annotations
 
 import copy
 import datetime as dt
+import os
 from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import settings
 
 from chistka import Sim
 from chistka.people import Status
 from chistka.scenario import Scenario, scenario_from_dict
 from chistka.scenario.schema import ORIGINS
 from chistka.state import EventKind
+
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+settings.register_profile("dev")
+settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 BUILTIN = "party-purges-1921-1936"
 
@@ -181,3 +194,21 @@ def builtin_sim() -> Sim:
 @pytest.fixture(scope="session")
 def builtin_results(builtin_sim):
     return builtin_sim.run()
+
+
+@pytest.fixture(scope="session")
+def party_purges():
+    """The built-in party-purges-1921-1936 at its default seed and scale (run once)."""
+    return Sim.from_scenario("party-purges-1921-1936").run()
+
+
+@pytest.fixture(scope="session")
+def great_terror():
+    """The built-in great-terror at its default seed and scale (run once)."""
+    return Sim.from_scenario("great-terror").run()
+
+
+@pytest.fixture(scope="session")
+def purges():
+    """The built-in purges-1921-1953 at its default seed and scale (run once)."""
+    return Sim.from_scenario("purges-1921-1953").run()

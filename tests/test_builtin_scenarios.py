@@ -13,6 +13,10 @@ from record_fit import assert_fit
 
 REGRESSION = Path(__file__).parent / "regression"
 
+# Default-scale runs of the built-in scenarios (the session fixtures party_purges and
+# great_terror of conftest.py, about a minute each): the slow tier.
+pytestmark = pytest.mark.slow
+
 # Every modelled calibration and validation row is judged: the share inside must not fall below
 # today's level (a regression guard), and the rows the issues promised (issue 2 item 6, issue 3,
 # issue 11 section 4: the expulsion share of each campaign within 3 points, the membership
@@ -45,16 +49,6 @@ GREAT_TERROR_OUTSIDE_NOW = (
     "Death and camp sentences 1935 and 1936 are outside: the routine caseload was fitted to "
     "convicted_1935/1936, which also count exile and other measures (issue 11 refit)"
 )
-
-
-@pytest.fixture(scope="module")
-def party_purges():
-    return Sim.from_scenario("party-purges-1921-1936").run()
-
-
-@pytest.fixture(scope="module")
-def great_terror():
-    return Sim.from_scenario("great-terror").run()
 
 
 @pytest.mark.parametrize("role", ["calibration", "validation"])

@@ -47,6 +47,7 @@ def files(tmp_path: Path) -> tuple[Path, Path]:
     return targets, free
 
 
+@pytest.mark.slow
 def test_calibration_improves_writes_and_resumes(files, tmp_path):
     targets, free = files
     storage = tmp_path / "out" / "study.db"
@@ -71,9 +72,12 @@ def test_calibration_improves_writes_and_resumes(files, tmp_path):
     report = write_calibration_report(result, tmp_path / "out" / "calibration.html")
     assert "Loss history" in report.read_text(encoding="utf-8")
 
+    stored = [(t.params, t.value) for t in result.trials]
     again = calibrate(SCENARIO, targets, 2, study_name="t", **kwargs)
     assert len(again.trials) == 8
-    assert again.best_loss <= result.best_loss
+    # resumed, not restarted: the stored trials come back unchanged and two new ones follow
+    assert [(t.params, t.value) for t in again.trials[:6]] == stored
+    assert all(t.params not in [params for params, _ in stored] for t in again.trials[6:])
 
 
 def test_resumed_study_must_match(files, tmp_path):
@@ -147,6 +151,7 @@ def test_operation_limits_cannot_be_free(tmp_path):
         load_free(free, load_scenario("great-terror"))
 
 
+@pytest.mark.slow
 def test_morris_sensitivity(files):
     _, free = files
     observables = ["expelled_share:1921", "party_total:1928-07-01"]

@@ -62,6 +62,7 @@ def test_run_writes_all_outputs(tmp_path):
     assert set(events["event"].unique()) >= {"admitted", "expelled", "kept", "reinstated"}
 
 
+@pytest.mark.slow
 def test_same_seed_same_outputs(tmp_path):
     a, b = tmp_path / "a", tmp_path / "b"
     for out in (a, b):

@@ -189,6 +189,7 @@ def test_existing_sweep_needs_resume_and_the_same_plan(serial, tmp_path):
         run_ensemble(other, out, n_jobs=1, resume=True)
 
 
+@pytest.mark.slow
 def test_dask_cluster_gives_the_serial_results(serial, tmp_path):
     distributed = pytest.importorskip("dask.distributed")
     with distributed.LocalCluster(

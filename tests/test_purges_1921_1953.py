@@ -5,7 +5,6 @@ from pathlib import Path
 
 import pytest
 
-from chistka import Sim
 from chistka.analysis.comparison import comparison
 from chistka.regression import differences, regression_summary
 from record_fit import assert_fit
@@ -13,6 +12,9 @@ from record_fit import assert_fit
 REGRESSION = Path(__file__).parent / "regression"
 
 SCENARIO = "purges-1921-1953"
+
+# A default-scale run of 1921-1953 (the session fixture purges of conftest.py): the slow tier.
+pytestmark = pytest.mark.slow
 
 # Every modelled calibration and validation row is judged (see test_builtin_scenarios.py): the
 # share inside must not fall below today's level, and the rows issue 11 (section 4) promised must
@@ -40,11 +42,6 @@ OUTSIDE_NOW = (
     "were fitted to convicted_YEAR (which also counts exile and other measures) and to the "
     "uncorrected death_sentences_1932 (22,728 instead of 2,728); issue 11 refit"
 )
-
-
-@pytest.fixture(scope="module")
-def purges():
-    return Sim.from_scenario(SCENARIO).run()
 
 
 @pytest.mark.parametrize("role", ["calibration", "validation"])

@@ -64,6 +64,7 @@ def arrests_by_channel(scale: float, seed: int) -> dict[str, float]:
     }
 
 
+@pytest.mark.slow
 def test_same_flows_in_persons_at_two_scales():
     """Citizens at one agent per 20 and per 5 people (the stratum one to one in both).
 

@@ -238,3 +238,158 @@ def troika(
         else:
             sentenced_camp[region] += weight
     return death
+
+
+@numba.njit(cache=True)
+def ring_friends(
+    ids: np.ndarray,
+    start: np.ndarray,
+    mult: np.ndarray,
+    inv: np.ndarray,
+    shift: np.ndarray,
+    k: int,
+) -> np.ndarray:
+    """The friends of each id on its region's shuffled ring (`Network.friends`), -1 for none.
+
+    Row i holds the ids k/2 places after and k/2 places before ids[i] in the shuffled order of
+    its region (`start`: first id of each region and the total; `mult`, `inv`, `shift`: the
+    affine shuffle of each region). Compiled because the day loop asks for the friends of a
+    few hundred people thousands of times, where numpy's cost is its per-call overhead.
+    """
+    half = k // 2
+    out = np.empty((len(ids), 2 * half), dtype=np.int64)
+    for i in range(len(ids)):
+        person = ids[i]
+        r = np.searchsorted(start, person, side="right") - 1
+        first = start[r]
+        n = start[r + 1] - first
+        pos = (mult[r] * (person - first) + shift[r]) % n
+        for j in range(2 * half):
+            offset = j + 1 if j < half else half - j - 1
+            if n <= abs(offset):
+                out[i, j] = -1
+            else:
+                place = (pos + offset) % n
+                out[i, j] = first + (inv[r] * ((place - shift[r]) % n)) % n
+    return out
+
+
+@numba.njit(cache=True)
+def pick_by_persons(
+    friends: np.ndarray,
+    u: np.ndarray,
+    start: np.ndarray,
+    part_start: np.ndarray,
+    weight_stratum: float,
+    weight_other: float,
+) -> np.ndarray:
+    """One friend per row of `friends`, drawn in proportion to the persons its agent stands for.
+
+    `u` holds one uniform draw per row; an agent below its region's `part_start` is in the party
+    stratum (`weight_stratum` persons), the others stand for `weight_other`. The running sums
+    are taken in the order of the row, as `np.cumsum` does, so the choice is the same as
+    numpy's. -1 where a row has no friend.
+    """
+    rows, k = friends.shape
+    out = np.empty(rows, dtype=np.int64)
+    cumulative = np.empty(k, dtype=np.float64)
+    for i in range(rows):
+        total = 0.0
+        for j in range(k):
+            friend = friends[i, j]
+            if friend >= 0:
+                r = np.searchsorted(start, friend, side="right") - 1
+                total += weight_stratum if friend < part_start[r] else weight_other
+            cumulative[j] = total
+        if total <= 0.0:
+            out[i] = -1
+            continue
+        x = u[i] * total
+        slot = 0
+        for j in range(k):
+            if cumulative[j] <= x:
+                slot += 1
+        out[i] = friends[i, min(slot, k - 1)]
+    return out
+
+
+@numba.njit(cache=True)
+def _part_id(
+    start: np.ndarray,
+    part_start: np.ndarray,
+    inv: np.ndarray,
+    shift: np.ndarray,
+    r: int,
+    part: int,
+    position: int,
+) -> int:
+    """The id at a shuffled position of a region's part (`Network._part_ids` for one id)."""
+    first = part_start[r] if part == 1 else start[r]
+    n = max((start[r + 1] if part == 1 else part_start[r]) - first, 1)
+    return first + (inv[r, part] * ((position - shift[r, part]) % n)) % n
+
+
+@numba.njit(cache=True)
+def workmates(
+    ids: np.ndarray,
+    u: np.ndarray,
+    start: np.ndarray,
+    part_start: np.ndarray,
+    mult: np.ndarray,
+    inv: np.ndarray,
+    shift: np.ndarray,
+    workplace_start: np.ndarray,
+    workplace_size: int,
+    by_persons: bool,
+    weight_stratum: float,
+    weight_other: float,
+) -> np.ndarray:
+    """Random people of each id's workplace, one per column of `u` (`Network.random_workmates`).
+
+    Each uniform draw of `u` picks a position in the workplace's block of shuffled positions;
+    with a party stratum (`by_persons`) it first picks the stratum or the others in proportion
+    to the persons each part of the workplace holds. -1 marks the id itself. The arithmetic is
+    numpy's, step for step, so the mates are the same; compiled because numpy's cost per call
+    dominated (the audience of every purge meeting, thousands of calls a run).
+    """
+    rows, k = u.shape
+    out = np.empty((rows, k), dtype=np.int64)
+    for i in range(rows):
+        person = ids[i]
+        r = np.searchsorted(start, person, side="right") - 1
+        split = part_start[r]
+        part = 1 if person >= split else 0
+        first = split if part == 1 else start[r]
+        n = (start[r + 1] if part == 1 else split) - first
+        pos = (mult[r, part] * (person - first) + shift[r, part]) % max(n, 1)
+        n0 = split - start[r]
+        n1 = start[r + 1] - split
+        if not by_persons:
+            local_wp = pos // workplace_size
+            low = local_wp * workplace_size
+            high = min(local_wp * workplace_size + workplace_size, n)
+            for j in range(k):
+                offset = np.int64(u[i, j] * (high - low))
+                mate = _part_id(start, part_start, inv, shift, r, part, low + offset)
+                out[i, j] = -1 if mate == person else mate
+            continue
+        count = workplace_start[r + 1] - workplace_start[r]
+        local_wp = pos * count // max(n, 1)
+        low0 = -(-local_wp * n0 // count)
+        high0 = -(-(local_wp + 1) * n0 // count)
+        low1 = -(-local_wp * n1 // count)
+        high1 = -(-(local_wp + 1) * n1 // count)
+        persons0 = (high0 - low0) * weight_stratum
+        persons1 = (high1 - low1) * weight_other
+        for j in range(k):
+            x = u[i, j] * (persons0 + persons1)
+            if x < persons0:
+                offset = np.int64(x / weight_stratum)
+                position = min(low0 + offset, high0 - 1)
+                mate = _part_id(start, part_start, inv, shift, r, 0, position)
+            else:
+                offset = np.int64((x - persons0) / weight_other)
+                position = min(low1 + offset, high1 - 1)
+                mate = _part_id(start, part_start, inv, shift, r, 1, position)
+            out[i, j] = -1 if mate == person else mate
+    return out

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from chistka import kernels
 from chistka.rng import splitmix64
 from chistka.scenario.schema import NetworkParams
 
@@ -211,33 +212,20 @@ class Network:
         proportion to the persons they stand for in the workplace.
         """
         ids = np.asarray(ids, dtype=np.int64)
-        r, part, pos, n = self._work_position(ids)
-        local_wp = self._local_workplace(r, pos, n)
-        u = rng.random((len(pos), k))
-        if not self.by_persons:
-            first, last = self._block(r, part, local_wp)
-            offsets = (u * (last - first)[:, None]).astype(np.int64)
-            mates = self._part_ids(r[:, None], part[:, None], first[:, None] + offsets)
-        else:
-            zero, one = np.zeros_like(part), np.ones_like(part)
-            first0, last0 = self._block(r, zero, local_wp)
-            first1, last1 = self._block(r, one, local_wp)
-            persons0 = (last0 - first0) * self.weights[0]
-            persons1 = (last1 - first1) * self.weights[1]
-            x = u * (persons0 + persons1)[:, None]
-            in_stratum = x < persons0[:, None]
-            offsets = np.where(
-                in_stratum,
-                x / self.weights[0],
-                (x - persons0[:, None]) / self.weights[1],
-            ).astype(np.int64)
-            chosen = in_stratum.astype(np.int64)
-            first = np.where(in_stratum, first0[:, None], first1[:, None])
-            last = np.where(in_stratum, last0[:, None], last1[:, None])
-            position = np.minimum(first + offsets, last - 1)
-            mates = self._part_ids(r[:, None], 1 - chosen, position)
-        mates[mates == ids[:, None]] = -1
-        return mates
+        layout = self.layout
+        return kernels.workmates(
+            ids,
+            rng.random((len(ids), k)),
+            layout.start,
+            layout.part_start,
+            layout.work_mult,
+            layout.work_inv,
+            layout.work_shift,
+            layout.workplace_start,
+            self.params.workplace_size,
+            self.by_persons,
+            *self.weights,
+        )
 
     def workplace_region(self, workplaces: np.ndarray) -> np.ndarray:
         """Region of each workplace."""
@@ -294,19 +282,16 @@ class Network:
     # --- friendship ----------------------------------------------------------------------
     def friends(self, ids: np.ndarray) -> np.ndarray:
         """Friends of each id as a (len(ids), friends) array; -1 where the region is too small."""
-        k = self.params.friends
-        r, local, n = self._local(ids)
-        if k == 0:
-            return np.empty((len(local), 0), dtype=np.int64)
-        pos = (self.layout.friend_mult[r] * local + self.layout.friend_shift[r]) % n
-        offsets = np.concatenate([np.arange(1, k // 2 + 1), -np.arange(1, k // 2 + 1)])
-        neighbour_pos = (pos[:, None] + offsets[None, :]) % n[:, None]
-        inv = self.layout.friend_inv[r][:, None]
-        shift = self.layout.friend_shift[r][:, None]
-        neighbour = (inv * ((neighbour_pos - shift) % n[:, None])) % n[:, None]
-        result = self.layout.start[r][:, None] + neighbour
-        result[np.broadcast_to(n[:, None] <= np.abs(offsets)[None, :], result.shape)] = -1
-        return result
+        ids = np.asarray(ids, dtype=np.int64)
+        layout = self.layout
+        return kernels.ring_friends(
+            ids,
+            layout.start,
+            layout.friend_mult,
+            layout.friend_inv,
+            layout.friend_shift,
+            self.params.friends,
+        )
 
     def random_friends(self, ids: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """One friend of each id (-1 where none): by persons when the population has a stratum.
@@ -322,12 +307,9 @@ class Network:
             return np.full(len(ids), -1, dtype=np.int64)
         if not self.by_persons:
             return friends[np.arange(len(ids)), rng.integers(0, k, len(ids))]
-        weight = np.where(friends >= 0, self.weight(np.maximum(friends, 0)), 0.0)
-        cumulative = np.cumsum(weight, axis=1)
-        total = cumulative[:, -1]
-        u = rng.random(len(ids)) * total
-        slot = np.minimum((cumulative <= u[:, None]).sum(axis=1), k - 1)
-        return np.where(total > 0, friends[np.arange(len(ids)), slot], -1)
+        return kernels.pick_by_persons(
+            friends, rng.random(len(ids)), self.layout.start, self.layout.part_start, *self.weights
+        )
 
     # --- all layers ----------------------------------------------------------------------
     def contacts(self, person: int, layer: str) -> np.ndarray:
