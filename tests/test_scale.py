@@ -70,10 +70,16 @@ def test_same_flows_in_persons_at_two_scales():
 
     At one agent per 100 the scenario's regional limits (a few hundred persons) are only a few
     agents, and the lumps show: keep agents small against the quantities they are drawn for.
+    The means of four seeds must agree within 10% or, for a small flow whose seed-to-seed spread
+    is wider than that (self-protective denunciations at the coarse scale vary by about 11%),
+    within three standard errors of their difference.
     """
-    coarse = [arrests_by_channel(0.05, seed) for seed in (1, 2)]
-    fine = [arrests_by_channel(0.2, seed) for seed in (1, 2)]
+    seeds = (1, 2, 3, 4)
+    coarse = [arrests_by_channel(0.05, seed) for seed in seeds]
+    fine = [arrests_by_channel(0.2, seed) for seed in seeds]
     for channel in ("testimony", "denunciation", "self_protection", "category", "routine"):
-        a = np.mean([run[channel] for run in coarse])
-        b = np.mean([run[channel] for run in fine])
-        assert a == pytest.approx(b, rel=0.1), (channel, a, b)
+        a = np.array([run[channel] for run in coarse])
+        b = np.array([run[channel] for run in fine])
+        error = np.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b))
+        allowed = max(0.1 * b.mean(), 3.0 * error)
+        assert abs(a.mean() - b.mean()) <= allowed, (channel, a.mean(), b.mean(), allowed)
