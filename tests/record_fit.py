@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import pandas as pd
 
 from chistka.analysis.comparison import SCORED_STATUSES
@@ -31,7 +33,9 @@ def assert_fit(
 ) -> None:
     """At least `minimum_share` of the role's modelled rows inside, and every promised row.
 
-    The failure message lists every row of the role outside its tolerance.
+    The failure message lists every row of the role outside its tolerance; when the assertion
+    holds, the rows still outside are reported as a warning (in pytest's warnings summary), so
+    that no modelled row outside tolerance goes unreported.
     """
     rows = scored(table, role)
     assert len(rows), f"no {role} row is compared"
@@ -43,3 +47,10 @@ def assert_fit(
         f"{role}: {share:.0%} of {len(rows)} rows inside (at least {minimum_share:.0%} and "
         f"every promised row required); outside:\n{outside_text(rows)}"
     )
+    if (rows["status"] == "outside").any():
+        warnings.warn(
+            f"{role}: {int((rows['status'] == 'outside').sum())} of {len(rows)} rows outside "
+            f"tolerance:\n{outside_text(rows)}",
+            UserWarning,
+            stacklevel=2,
+        )
