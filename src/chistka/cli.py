@@ -14,11 +14,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from chistka.analysis.comparison import comparison, fit, fit_text, save_run
-from chistka.commands.options import fail, output_console, progress_bar
+from chistka.commands.options import counting_bar, fail, output_console
 from chistka.commands.preflight import check_strata, with_scale
 from chistka.engine import Sim
 from chistka.errors import ChistkaError
@@ -167,14 +166,7 @@ def run(
         target = out if out is not None else Path("out") / loaded.scenario.name
         check_run_target(target, force=force)
         sim = Sim(loaded, seed=seed, scale=scale, name=scenario)
-        with progress_bar(
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("days"),
-            TimeElapsedColumn(),
-            console=console,
-        ) as progress:
+        with counting_bar("days", console=console) as progress:
             task = progress.add_task(f"{loaded.scenario.name} (seed {sim.seed})", total=None)
 
             def advance(done: int, total: int) -> None:

@@ -17,16 +17,15 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from chistka.commands.options import (
     FreeOption,
     ScaleOption,
+    counting_bar,
     fail,
     interrupted,
     output_console,
-    progress_bar,
 )
 from chistka.commands.preflight import (
     check_observable,
@@ -144,15 +143,7 @@ def calibrate_command(
         target = out if out is not None else Path("out") / f"{loaded.scenario.name}-calibrate"
         check_output_folder(target)
         url = storage if storage is not None else f"sqlite:///{(target / 'study.db').resolve()}"
-        with progress_bar(
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("trials"),
-            TimeElapsedColumn(),
-            TextColumn("{task.fields[best]}"),
-            console=console,
-        ) as progress:
+        with counting_bar("trials", console=console, field="best") as progress:
             task = progress.add_task(f"calibrate {scenario}", total=trials, best="")
 
             def advance(done: int, total: int, best: float | None) -> None:

@@ -12,15 +12,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 
-from chistka.commands.options import fail, interrupted, output_console, progress_bar
+from chistka.commands.options import counting_bar, fail, interrupted, output_console
 from chistka.commands.preflight import check_strata, with_scale
 from chistka.errors import ChistkaError
 
@@ -135,16 +128,7 @@ def sweep_command(
             f"{len(specs) // sets} seeds) on {where} -> {target}/",
             highlight=False,
         )
-        with progress_bar(
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("runs"),
-            TimeElapsedColumn(),
-            TimeRemainingColumn(),
-            TextColumn("{task.fields[last]}"),
-            console=console,
-        ) as progress:
+        with counting_bar("runs", console=console, remaining=True, field="last") as progress:
             task = progress.add_task(f"sweep {name}", total=len(specs), last="")
 
             def advance(done: int, total: int, run_id: str | None) -> None:
