@@ -17,7 +17,13 @@ import typer
 from rich.table import Table
 
 from chistka.analysis.comparison import comparison, fit, fit_text, save_run
-from chistka.commands.options import counting_bar, fail, output_console
+from chistka.commands.options import (
+    ScaleOption,
+    ScenarioArgument,
+    counting_bar,
+    fail,
+    output_console,
+)
 from chistka.commands.preflight import check_strata, with_scale
 from chistka.engine import Sim
 from chistka.errors import ChistkaError
@@ -127,11 +133,9 @@ def _report_writer(results: Results) -> Callable[[Path], None]:
 
 @app.command()
 def run(
-    scenario: Annotated[str, typer.Argument(help="built-in scenario name or path to a TOML file")],
+    scenario: ScenarioArgument,
     seed: Annotated[int | None, typer.Option(help="random seed (default: the scenario's)")] = None,
-    scale: Annotated[
-        float | None, typer.Option(help="agents per represented person, in (0, 1]")
-    ] = None,
+    scale: ScaleOption = None,
     out: Annotated[
         Path | None, typer.Option(help="output directory (default: out/SCENARIO)")
     ] = None,

@@ -22,6 +22,7 @@ from rich.table import Table
 from chistka.commands.options import (
     FreeOption,
     ScaleOption,
+    ScenarioArgument,
     counting_bar,
     fail,
     interrupted,
@@ -89,7 +90,7 @@ def check_calibration(scenario: str, targets: Path, scale: float | None) -> Scen
 
 
 def calibrate_command(
-    scenario: Annotated[str, typer.Argument(help="built-in scenario name or path to a TOML file")],
+    scenario: ScenarioArgument,
     targets: Annotated[
         Path,
         typer.Option(

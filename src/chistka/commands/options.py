@@ -104,6 +104,11 @@ def interrupted(what_is_kept: str) -> NoReturn:
     raise typer.Exit(code=130) from None
 
 
+ScenarioArgument = Annotated[
+    str, typer.Argument(help="built-in scenario name or path to a TOML file")
+]
+"""The scenario a command runs: a built-in name or a TOML file."""
+
 ScaleOption = Annotated[float | None, typer.Option(help="agents per represented person, in (0, 1]")]
 """--scale: override the scenario's population scale."""
 

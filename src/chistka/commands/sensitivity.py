@@ -21,6 +21,7 @@ from rich.table import Table
 from chistka.commands.options import (
     FreeOption,
     ScaleOption,
+    ScenarioArgument,
     counting_bar,
     fail,
     output_console,
@@ -42,7 +43,7 @@ def _number(value: float) -> str:
 
 
 def sensitivity_command(
-    scenario: Annotated[str, typer.Argument(help="built-in scenario name or path to a TOML file")],
+    scenario: ScenarioArgument,
     observable: Annotated[
         list[str],
         typer.Option(

@@ -13,7 +13,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from chistka.commands.options import counting_bar, fail, interrupted, output_console
+from chistka.commands.options import (
+    ScaleOption,
+    ScenarioArgument,
+    counting_bar,
+    fail,
+    interrupted,
+    output_console,
+)
 from chistka.commands.preflight import check_strata, with_scale
 from chistka.errors import ChistkaError
 
@@ -71,7 +78,7 @@ def parse_set_options(options: list[str] | None) -> dict[str, list[Any]]:
 
 
 def sweep_command(
-    scenario: Annotated[str, typer.Argument(help="built-in scenario name or path to a TOML file")],
+    scenario: ScenarioArgument,
     seeds: Annotated[
         int,
         typer.Option(
@@ -105,9 +112,7 @@ def sweep_command(
         int,
         typer.Option("--jobs", "-j", help="local processes (-1: one per core; 1: no parallelism)"),
     ] = -1,
-    scale: Annotated[
-        float | None, typer.Option(help="agents per represented person, in (0, 1]")
-    ] = None,
+    scale: ScaleOption = None,
     report: Annotated[bool, typer.Option(help="write ensemble.html")] = True,
 ) -> None:
     """Run a scenario over seeds and parameter values in parallel, and plot the ensemble."""
