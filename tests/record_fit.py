@@ -1,4 +1,8 @@
-"""Judging a run against the record: every modelled row of a role, not a hand-picked subset."""
+"""Judging a run against the record: every modelled row of a role, not a hand-picked subset.
+
+Also the rows the issues promised inside, shared by the built-in scenarios' tests (issue 2 item
+6, issue 3, issue 11 section 4; tolerances in chistka/record/data/observables.csv).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,27 @@ import warnings
 import pandas as pd
 
 from chistka.analysis.comparison import SCORED_STATUSES
+
+PARTY_PROMISED = (
+    "purge1921_share",
+    "purge1929_share",
+    "purge1933_share",
+    "proverka1935_share",
+    "party_total_1928_07",
+    "party_total_1933_01",
+    "party_full_17congress",
+)
+"""The party's rows promised inside: each campaign's expulsion share within 3 points and the
+membership anchors within 10%."""
+
+
+def yearly_sentence_rows(first: int, last: int) -> tuple[str, ...]:
+    """The yearly death-and-camp and death-sentence rows from `first` to `last` (within 20%)."""
+    return tuple(
+        f"{kind}_{year}"
+        for year in range(first, last + 1)
+        for kind in ("death_or_camp", "death_sentences")
+    )
 
 
 def scored(table: pd.DataFrame, role: str) -> pd.DataFrame:

@@ -1,4 +1,5 @@
-"""Calibration checks and regression summaries of the built-in scenarios."""
+"""Calibration checks of party-purges-1921-1936 and great-terror; regression summaries of all
+built-in scenarios (the fit of purges-1921-1953 is in test_purges_1921_1953.py)."""
 
 import json
 from pathlib import Path
@@ -9,12 +10,12 @@ from chistka import Sim, builtin_scenarios
 from chistka.analysis.comparison import comparison, run_summary
 from chistka.analysis.observables import compute
 from chistka.regression import differences, regression_summary
-from record_fit import assert_fit
+from record_fit import PARTY_PROMISED, assert_fit, yearly_sentence_rows
 
 REGRESSION = Path(__file__).parent / "regression"
 
 # Default-scale runs of the built-in scenarios (the session fixtures party_purges and
-# great_terror of conftest.py, about a minute each): the slow tier.
+# great_terror and purges of conftest.py, about a minute each): the slow tier.
 pytestmark = pytest.mark.slow
 
 # Every modelled calibration and validation row is judged: the share inside must not fall below
@@ -22,26 +23,10 @@ pytestmark = pytest.mark.slow
 # issue 11 section 4: the expulsion share of each campaign within 3 points, the membership
 # anchors within 10%, yearly death-and-camp and death sentences 1935-1940 within 20%; tolerances
 # in chistka/record/data/observables.csv) must all be inside. Failures list every row outside.
-PARTY_PURGES_PROMISED = (
-    "purge1921_share",
-    "purge1929_share",
-    "purge1933_share",
-    "proverka1935_share",
-    "party_total_1928_07",
-    "party_total_1933_01",
-    "party_full_17congress",
-)
 PARTY_PURGES_MINIMUM = {"calibration": 1.0, "validation": 0.60}
 """Share of party-purges-1921-1936's rows inside at seed 1 (validation: Rigby's series)."""
 
-GREAT_TERROR_PROMISED = (
-    "proverka1935_share",
-    *(
-        f"{kind}_{year}"
-        for year in range(1935, 1941)
-        for kind in ("death_or_camp", "death_sentences")
-    ),
-)
+GREAT_TERROR_PROMISED = ("proverka1935_share", *yearly_sentence_rows(1935, 1940))
 GREAT_TERROR_MINIMUM = {"calibration": 0.75, "validation": 0.20}
 """Share of great-terror's rows inside at seed 1 (issue 11 asks 70% of validation rows)."""
 
@@ -77,7 +62,7 @@ def test_great_terror_spikes_in_1937_and_1938(great_terror):
 
 @pytest.mark.parametrize("role", ["calibration", "validation"])
 def test_party_purges_fit_every_promised_row_and_keep_their_fit(party_purges, role):
-    promised = PARTY_PURGES_PROMISED if role == "calibration" else ()
+    promised = PARTY_PROMISED if role == "calibration" else ()
     assert_fit(comparison(party_purges), role, PARTY_PURGES_MINIMUM[role], promised)
 
 
@@ -100,7 +85,7 @@ def test_party_purges_do_not_score_what_they_do_not_model(party_purges):
 @pytest.mark.parametrize("seed", [2, 3])
 def test_party_purges_calibration_holds_for_other_seeds(seed):
     table = comparison(Sim.from_scenario("party-purges-1921-1936", seed=seed).run())
-    assert_fit(table, "calibration", PARTY_PURGES_MINIMUM["calibration"], PARTY_PURGES_PROMISED)
+    assert_fit(table, "calibration", PARTY_PURGES_MINIMUM["calibration"], PARTY_PROMISED)
 
 
 def test_every_builtin_scenario_has_a_stored_summary():
@@ -112,7 +97,11 @@ def test_every_builtin_scenario_has_a_stored_summary():
 
 @pytest.mark.parametrize(
     ("name", "fixture"),
-    [("party-purges-1921-1936", "party_purges"), ("great-terror", "great_terror")],
+    [
+        ("party-purges-1921-1936", "party_purges"),
+        ("great-terror", "great_terror"),
+        ("purges-1921-1953", "purges"),
+    ],
 )
 def test_builtin_scenario_matches_stored_summary(name, fixture, request):
     stored = json.loads((REGRESSION / f"{name}.json").read_text())

@@ -5,6 +5,7 @@ import pytest
 
 from chistka import Sim
 from chistka.mechanisms.membership import cohort_of_year
+from chistka.mechanisms.regional import running_total_by_region
 from chistka.people import Fate, Status
 from chistka.scenario.schema import COHORTS, ORIGINS
 from chistka.state import Calendar, EventKind
@@ -569,3 +570,9 @@ def test_changing_review_leaves_population_and_admissions_unchanged(small_scenar
     assert np.array_equal(of_kind(ra, EventKind.ADMITTED)[1], of_kind(rb, EventKind.ADMITTED)[1])
     expelled_a, expelled_b = of_kind(ra, EventKind.EXPELLED)[1], of_kind(rb, EventKind.EXPELLED)[1]
     assert len(expelled_b) > len(expelled_a)
+
+
+def test_running_total_by_region_counts_each_region_in_list_order():
+    region = np.array([1, 0, 1, 0, 2])
+    weight = np.array([1.0, 2.0, 3.0, 4.0, 5.0])
+    assert running_total_by_region(region, weight).tolist() == [1.0, 2.0, 4.0, 6.0, 5.0]

@@ -1,17 +1,10 @@
-"""Calibration check and regression summary of the built-in scenario purges-1921-1953."""
-
-import json
-from pathlib import Path
+"""Calibration check of the built-in scenario purges-1921-1953 (its regression summary is checked
+in test_builtin_scenarios.py with the others)."""
 
 import pytest
 
 from chistka.analysis.comparison import comparison
-from chistka.regression import differences, regression_summary
-from record_fit import assert_fit
-
-REGRESSION = Path(__file__).parent / "regression"
-
-SCENARIO = "purges-1921-1953"
+from record_fit import PARTY_PROMISED, assert_fit, yearly_sentence_rows
 
 # A default-scale run of 1921-1953 (the session fixture purges of conftest.py): the slow tier.
 pytestmark = pytest.mark.slow
@@ -20,20 +13,7 @@ pytestmark = pytest.mark.slow
 # share inside must not fall below today's level, and the rows issue 11 (section 4) promised must
 # all be inside: yearly death-and-camp and death sentences 1930-1940 within 20%, the membership
 # anchors and the expulsion shares. Failures list every row outside.
-PROMISED = (
-    "purge1921_share",
-    "purge1929_share",
-    "purge1933_share",
-    "proverka1935_share",
-    "party_total_1928_07",
-    "party_total_1933_01",
-    "party_full_17congress",
-    *(
-        f"{kind}_{year}"
-        for year in range(1930, 1941)
-        for kind in ("death_or_camp", "death_sentences")
-    ),
-)
+PROMISED = (*PARTY_PROMISED, *yearly_sentence_rows(1930, 1940))
 MINIMUM = {"calibration": 0.70, "validation": 0.50}
 """Share of the scenario's rows inside at seed 1."""
 
@@ -52,13 +32,3 @@ def test_purges_1921_1953_keeps_its_fit(purges, role):
 @pytest.mark.xfail(strict=True, reason=OUTSIDE_NOW)
 def test_purges_1921_1953_fits_every_promised_row(purges):
     assert_fit(comparison(purges), "calibration", 0.0, PROMISED)
-
-
-def test_purges_1921_1953_match_stored_summary(purges):
-    stored = json.loads((REGRESSION / f"{SCENARIO}.json").read_text())
-    fresh = json.loads(json.dumps(regression_summary(purges)))
-    found = differences(stored, fresh)
-    assert not found, (
-        "results changed (refresh with scripts/refresh_regression.py if intended):\n"
-        + ("\n".join(found[:20]))
-    )

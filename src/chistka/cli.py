@@ -14,11 +14,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from chistka.analysis.comparison import comparison, fit, fit_text, save_run
-from chistka.commands.options import fail, output_console, progress_bar
+from chistka.commands.options import (
+    ScaleOption,
+    ScenarioArgument,
+    counting_bar,
+    fail,
+    output_console,
+)
 from chistka.commands.preflight import check_strata, with_scale
 from chistka.engine import Sim
 from chistka.errors import ChistkaError
@@ -128,11 +133,9 @@ def _report_writer(results: Results) -> Callable[[Path], None]:
 
 @app.command()
 def run(
-    scenario: Annotated[str, typer.Argument(help="built-in scenario name or path to a TOML file")],
+    scenario: ScenarioArgument,
     seed: Annotated[int | None, typer.Option(help="random seed (default: the scenario's)")] = None,
-    scale: Annotated[
-        float | None, typer.Option(help="agents per represented person, in (0, 1]")
-    ] = None,
+    scale: ScaleOption = None,
     out: Annotated[
         Path | None, typer.Option(help="output directory (default: out/SCENARIO)")
     ] = None,
@@ -167,14 +170,7 @@ def run(
         target = out if out is not None else Path("out") / loaded.scenario.name
         check_run_target(target, force=force)
         sim = Sim(loaded, seed=seed, scale=scale, name=scenario)
-        with progress_bar(
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("days"),
-            TimeElapsedColumn(),
-            console=console,
-        ) as progress:
+        with counting_bar("days", console=console) as progress:
             task = progress.add_task(f"{loaded.scenario.name} (seed {sim.seed})", total=None)
 
             def advance(done: int, total: int) -> None:

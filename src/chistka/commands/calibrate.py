@@ -17,16 +17,16 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from chistka.commands.options import (
     FreeOption,
     ScaleOption,
+    ScenarioArgument,
+    counting_bar,
     fail,
     interrupted,
     output_console,
-    progress_bar,
 )
 from chistka.commands.preflight import (
     check_observable,
@@ -90,7 +90,7 @@ def check_calibration(scenario: str, targets: Path, scale: float | None) -> Scen
 
 
 def calibrate_command(
-    scenario: Annotated[str, typer.Argument(help="built-in scenario name or path to a TOML file")],
+    scenario: ScenarioArgument,
     targets: Annotated[
         Path,
         typer.Option(
@@ -144,15 +144,7 @@ def calibrate_command(
         target = out if out is not None else Path("out") / f"{loaded.scenario.name}-calibrate"
         check_output_folder(target)
         url = storage if storage is not None else f"sqlite:///{(target / 'study.db').resolve()}"
-        with progress_bar(
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("trials"),
-            TimeElapsedColumn(),
-            TextColumn("{task.fields[best]}"),
-            console=console,
-        ) as progress:
+        with counting_bar("trials", console=console, field="best") as progress:
             task = progress.add_task(f"calibrate {scenario}", total=trials, best="")
 
             def advance(done: int, total: int, best: float | None) -> None:

@@ -23,7 +23,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from chistka.commands.options import errors, fail, output_console
+from chistka.commands.options import errors, fail, observable_number, output_console
 from chistka.commands.preflight import check_output_folder
 from chistka.errors import ChistkaError
 
@@ -275,18 +275,10 @@ def write_comparison_report(a: Side, b: Side, table: pd.DataFrame, path: Path) -
     return path
 
 
-def _number(value: float, observable: str) -> str:
-    if value is None or math.isnan(value):
-        return "-"
-    if "share" in observable.partition(":")[0]:
-        return f"{value:.1%}"
-    return f"{value:,.0f}" if abs(value) >= 10 else f"{value:.3g}"
-
-
 def _span(low: float, high: float, observable: str) -> str:
     if math.isnan(low) or low == high:
         return ""
-    return f" ({_number(low, observable)} - {_number(high, observable)})"
+    return f" ({observable_number(low, observable)} - {observable_number(high, observable)})"
 
 
 def compare_command(
@@ -319,10 +311,10 @@ def compare_command(
         interval = _span(row.difference_low, row.difference_high, name)
         view.add_row(
             escape(row.label),
-            _number(row.record, name),
-            _number(row.a_mean, name) + _span(row.a_low, row.a_high, name),
-            _number(row.b_mean, name) + _span(row.b_low, row.b_high, name),
-            _number(row.difference, name) + interval,
+            observable_number(row.record, name),
+            observable_number(row.a_mean, name) + _span(row.a_low, row.a_high, name),
+            observable_number(row.b_mean, name) + _span(row.b_low, row.b_high, name),
+            observable_number(row.difference, name) + interval,
             "-" if math.isnan(row.relative) else f"{row.relative:+.1%}",
         )
     console.print(view)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,7 +12,15 @@ from typing import Annotated, NoReturn
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import Progress, ProgressColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 LOG_WIDTH = 1000
 """Width of tables written to a file or a log: wide enough that no name is cut or folded."""
@@ -44,6 +53,41 @@ def progress_bar(*columns: str | ProgressColumn, console: Console) -> Iterator[P
             progress.live.transient = True
             raise
 
+
+def counting_bar(
+    unit: str, *, console: Console, remaining: bool = False, field: str = ""
+) -> contextlib.AbstractContextManager[Progress]:
+    """`progress_bar` of the commands that count their work: description, bar, done of total.
+
+    `unit` names what is counted (days, runs, trials); `remaining` adds the time left (for work
+    of a known size); `field` adds a task field shown last (e.g. the best trial so far).
+    """
+    columns: list[ProgressColumn] = [
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn(unit),
+        TimeElapsedColumn(),
+    ]
+    if remaining:
+        columns.append(TimeRemainingColumn())
+    if field:
+        columns.append(TextColumn(f"{{task.fields[{field}]}}"))
+    return progress_bar(*columns, console=console)
+
+
+def observable_number(value: float | None, observable: str) -> str:
+    """An observable's value in a command's table: a share in percent, else a count.
+
+    Values under 10 keep three significant figures; "-" stands for a missing value.
+    """
+    if value is None or math.isnan(value):
+        return "-"
+    if "share" in observable.partition(":")[0]:
+        return f"{value:.1%}"
+    return f"{value:,.0f}" if abs(value) >= 10 else f"{value:.3g}"
+
+
 errors = Console(stderr=True)
 """Where errors and interruptions are reported (standard error)."""
 
@@ -59,6 +103,11 @@ def interrupted(what_is_kept: str) -> NoReturn:
     errors.print(f"[bold red]interrupted:[/] {what_is_kept}", highlight=False)
     raise typer.Exit(code=130) from None
 
+
+ScenarioArgument = Annotated[
+    str, typer.Argument(help="built-in scenario name or path to a TOML file")
+]
+"""The scenario a command runs: a built-in name or a TOML file."""
 
 ScaleOption = Annotated[float | None, typer.Option(help="agents per represented person, in (0, 1]")]
 """--scale: override the scenario's population scale."""

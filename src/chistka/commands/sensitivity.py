@@ -16,21 +16,15 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 from rich.table import Table
 
 from chistka.commands.options import (
     FreeOption,
     ScaleOption,
+    ScenarioArgument,
+    counting_bar,
     fail,
     output_console,
-    progress_bar,
 )
 from chistka.commands.preflight import (
     check_observable,
@@ -49,7 +43,7 @@ def _number(value: float) -> str:
 
 
 def sensitivity_command(
-    scenario: Annotated[str, typer.Argument(help="built-in scenario name or path to a TOML file")],
+    scenario: ScenarioArgument,
     observable: Annotated[
         list[str],
         typer.Option(
@@ -90,15 +84,7 @@ def sensitivity_command(
             check_observable(name, loaded, "--observable")
         target = out if out is not None else Path("out") / f"{loaded.scenario.name}-sensitivity"
         check_output_folder(target)
-        with progress_bar(
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("runs"),
-            TimeElapsedColumn(),
-            TimeRemainingColumn(),
-            console=console,
-        ) as progress:
+        with counting_bar("runs", console=console, remaining=True) as progress:
             task = progress.add_task(escape(f"{method} n={n} {scenario}"), total=None)
 
             def advance(done: int, total: int) -> None:

@@ -12,15 +12,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 
-from chistka.commands.options import fail, interrupted, output_console, progress_bar
+from chistka.commands.options import (
+    ScaleOption,
+    ScenarioArgument,
+    counting_bar,
+    fail,
+    interrupted,
+    output_console,
+)
 from chistka.commands.preflight import check_strata, with_scale
 from chistka.errors import ChistkaError
 
@@ -78,7 +78,7 @@ def parse_set_options(options: list[str] | None) -> dict[str, list[Any]]:
 
 
 def sweep_command(
-    scenario: Annotated[str, typer.Argument(help="built-in scenario name or path to a TOML file")],
+    scenario: ScenarioArgument,
     seeds: Annotated[
         int,
         typer.Option(
@@ -112,9 +112,7 @@ def sweep_command(
         int,
         typer.Option("--jobs", "-j", help="local processes (-1: one per core; 1: no parallelism)"),
     ] = -1,
-    scale: Annotated[
-        float | None, typer.Option(help="agents per represented person, in (0, 1]")
-    ] = None,
+    scale: ScaleOption = None,
     report: Annotated[bool, typer.Option(help="write ensemble.html")] = True,
 ) -> None:
     """Run a scenario over seeds and parameter values in parallel, and plot the ensemble."""
@@ -135,16 +133,7 @@ def sweep_command(
             f"{len(specs) // sets} seeds) on {where} -> {target}/",
             highlight=False,
         )
-        with progress_bar(
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("runs"),
-            TimeElapsedColumn(),
-            TimeRemainingColumn(),
-            TextColumn("{task.fields[last]}"),
-            console=console,
-        ) as progress:
+        with counting_bar("runs", console=console, remaining=True, field="last") as progress:
             task = progress.add_task(f"sweep {name}", total=len(specs), last="")
 
             def advance(done: int, total: int, run_id: str | None) -> None:

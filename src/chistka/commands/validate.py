@@ -28,7 +28,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from chistka.commands.options import errors, fail, output_console
+from chistka.commands.options import errors, fail, observable_number, output_console
 from chistka.commands.preflight import check_observable_form
 from chistka.errors import ChistkaError
 
@@ -48,14 +48,6 @@ def records(table: pd.DataFrame) -> list[dict[str, Any]]:
         {column: jsonable(row[column]) for column in columns}
         for row in table.to_dict(orient="records")
     ]
-
-
-def _format(value: float, observable: str) -> str:
-    if value is None or math.isnan(value):
-        return "-"
-    if "share" in observable.partition(":")[0]:
-        return f"{value:.1%}"
-    return f"{value:,.0f}" if abs(value) >= 10 else f"{value:.3g}"
 
 
 def validation_table(table: pd.DataFrame, title: str) -> Table:
@@ -81,7 +73,10 @@ def validation_table(table: pd.DataFrame, title: str) -> Table:
         spread = (
             ""
             if math.isnan(row.model) or row.model_low == row.model_high
-            else f"{_format(row.model_low, name)} - {_format(row.model_high, name)}"
+            else (
+                f"{observable_number(row.model_low, name)} - "
+                f"{observable_number(row.model_high, name)}"
+            )
         )
         fit = (
             f"[dim]{row.status if roles else 'not in run'}[/]"
@@ -94,10 +89,10 @@ def validation_table(table: pd.DataFrame, title: str) -> Table:
             escape(str(row.id)),
             *((escape(str(row.role)),) if roles else ()),
             escape(name),
-            _format(row.model, name),
+            observable_number(row.model, name),
             spread,
-            _format(row.value, name),
-            f"{_format(low, name)} - {_format(high, name)}",
+            observable_number(row.value, name),
+            f"{observable_number(low, name)} - {observable_number(high, name)}",
             fit,
         )
     return view

@@ -18,6 +18,7 @@ from collections.abc import Callable
 import numpy as np
 
 from chistka.mechanisms.base import Mechanism
+from chistka.mechanisms.regional import running_total_by_region
 from chistka.people import Fate, Status
 from chistka.rng import stream
 from chistka.scenario.terror import CATEGORIES, CHANNELS, ArrestParams
@@ -148,14 +149,7 @@ class Arrests(Mechanism):
         region = state.people.region[ids].astype(np.int64)
         weight = state.people.weight[ids].astype(np.float64)
         capacity = per_million * state.region_persons / 1e6
-        order = np.argsort(region, kind="stable")
-        cumulative = np.empty(len(ids))
-        sorted_region = region[order]
-        sorted_weight = weight[order]
-        starts = np.flatnonzero(np.r_[True, sorted_region[1:] != sorted_region[:-1]])
-        sums = np.cumsum(sorted_weight)
-        offsets = np.repeat(sums[starts] - sorted_weight[starts], np.diff(np.r_[starts, len(ids)]))
-        cumulative[order] = sums - offsets
+        cumulative = running_total_by_region(region, weight)
         jitter = self.rng.random(len(ids)) * weight
         return cumulative - jitter <= capacity[region]
 

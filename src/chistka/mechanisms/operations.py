@@ -25,6 +25,7 @@ import pandas as pd
 
 from chistka.mechanisms.arrest import Arrests, draw_persons
 from chistka.mechanisms.base import Mechanism, peer
+from chistka.mechanisms.regional import running_total_by_region
 from chistka.rng import stream
 from chistka.scenario.terror import CATEGORIES, DIASPORAS, Operation
 from chistka.state import SimState
@@ -191,14 +192,7 @@ class Operations(Mechanism):
         region = people.region[picked].astype(np.int64)
         weight = people.weight[picked].astype(np.float64)
         if op.kind == "category":
-            order = np.argsort(region, kind="stable")
-            sums = np.cumsum(weight[order])
-            starts = np.flatnonzero(np.r_[True, region[order][1:] != region[order][:-1]])
-            offsets = np.repeat(
-                sums[starts] - weight[order][starts], np.diff(np.r_[starts, len(order)])
-            )
-            within = np.empty(len(picked), dtype=bool)
-            within[order] = sums - offsets <= ledger.remaining[region[order]]
+            within = running_total_by_region(region, weight) <= ledger.remaining[region]
             picked, region, weight = picked[within], region[within], weight[within]
         ledger.opened += np.bincount(region, weights=weight, minlength=len(ledger.opened))
         channel = "category" if op.kind == "category" else "national"

@@ -113,6 +113,13 @@ def section(key: str, title: str, content: str, note: str = "") -> str:
     return f'<section id="{key}">\n<h2>{esc(title)}</h2>\n{content}\n{note_html}\n</section>'
 
 
+def figure_section(
+    report: RunReport, key: str, title: str, fig: go.Figure, note: str, below: str = ""
+) -> str:
+    """A run report's section holding one figure (and `below` it, e.g. its table) with its note."""
+    return section(key, title, report.figures.add(fig) + below, note)
+
+
 def meta_table(rows: Sequence[tuple[str, Any]]) -> str:
     """A two-column table of labels and values (the identity of a run or an ensemble)."""
     cells = "\n".join(f"<tr><td>{esc(k)}</td><td>{esc(v)}</td></tr>" for k, v in rows)
@@ -134,6 +141,32 @@ def header_cells(names: Sequence[str]) -> str:
 
 
 # --- figures -----------------------------------------------------------------------------------
+
+
+def stacked_monthly_area(
+    x: Any,
+    y: Any,
+    label: str,
+    colour: str | None,
+    group: str,
+    *,
+    name: str = "",
+    number: str = ",.0f",
+) -> go.Scatter:
+    """One layer of a stacked area chart of monthly values; hovering shows the month and value.
+
+    `label` names the layer in the hover text, `name` in the legend (the label unless given);
+    `number` is the d3 format of the value.
+    """
+    return go.Scatter(
+        x=x,
+        y=y,
+        name=name or label,
+        mode="lines",
+        stackgroup=group,
+        line={"width": 0.5, "color": colour},
+        hovertemplate=f"{label}<br>%{{x|%Y-%m}}: %{{y:{number}}}<extra></extra>",
+    )
 
 
 def record_markers(

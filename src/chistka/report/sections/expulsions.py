@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from chistka.report.common import RunReport, esc, missing, reading, section, wrap
+from chistka.report.common import RunReport, esc, figure_section, missing, reading, section, wrap
 from chistka.report.ensemble_runs import bands
 
 if TYPE_CHECKING:
@@ -49,7 +49,7 @@ def layout(campaigns: list[str]) -> dict[str, Any]:
 
 def run_section(report: RunReport) -> str:
     """The expulsions figure of one run."""
-    return section(KEY, TITLE, report.figures.add(_run_figure(report)), NOTE)
+    return figure_section(report, KEY, TITLE, _run_figure(report), NOTE)
 
 
 def _run_figure(report: RunReport) -> go.Figure:

@@ -15,6 +15,7 @@ from chistka.report.common import (
     RunReport,
     band_traces,
     esc,
+    figure_section,
     reading,
     record_markers,
     section,
@@ -65,7 +66,7 @@ NOTE = (
 
 def run_section(report: RunReport) -> str:
     """The membership figure of one run."""
-    return section(KEY, TITLE, report.figures.add(_run_figure(report)), NOTE)
+    return figure_section(report, KEY, TITLE, _run_figure(report), NOTE)
 
 
 def _run_figure(report: RunReport) -> go.Figure:

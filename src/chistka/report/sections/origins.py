@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from chistka.report.common import RunReport, section
+from chistka.report.common import RunReport, figure_section, stacked_monthly_area
 from chistka.scenario.schema import ORIGINS
 
 if TYPE_CHECKING:
@@ -29,7 +29,7 @@ NOTE = "Members and candidates together, stacked by social origin as recorded at
 
 def run_section(report: RunReport) -> str:
     """The origins figure of one run."""
-    return section(KEY, TITLE, report.figures.add(_figure(report.results)), NOTE)
+    return figure_section(report, KEY, TITLE, _figure(report.results), NOTE)
 
 
 def _figure(results: Results) -> go.Figure:
@@ -43,16 +43,9 @@ def _figure(results: Results) -> go.Figure:
     pivot = _monthly(pivot[order + [c for c in pivot.columns if c not in order]])
     fig = go.Figure()
     for origin in pivot.columns:
+        colour = ORIGIN_COLOURS.get(str(origin))
         fig.add_trace(
-            go.Scatter(
-                x=pivot.index,
-                y=pivot[origin].round(0),
-                name=str(origin),
-                mode="lines",
-                stackgroup="party",
-                line={"width": 0.5, "color": ORIGIN_COLOURS.get(str(origin))},
-                hovertemplate=f"{origin}<br>%{{x|%Y-%m}}: %{{y:,.0f}}<extra></extra>",
-            )
+            stacked_monthly_area(pivot.index, pivot[origin].round(0), str(origin), colour, "party")
         )
     fig.update_layout(
         title="Party members and candidates by social origin (first of each month)",

@@ -6,7 +6,15 @@ from typing import TYPE_CHECKING
 
 import plotly.graph_objects as go
 
-from chistka.report.common import RunReport, count, esc, header_cells, section, share, table
+from chistka.report.common import (
+    RunReport,
+    count,
+    esc,
+    figure_section,
+    header_cells,
+    share,
+    table,
+)
 
 if TYPE_CHECKING:
     from chistka.results import Results
@@ -31,8 +39,8 @@ COUNT_COLUMNS = ("reviewed", "kept", "demoted", "expelled", "appealed", "reinsta
 
 def run_section(report: RunReport) -> str:
     """The outcomes figure and, under it, the campaigns' figures as a table."""
-    content = report.figures.add(_figure(report.results)) + _campaign_table(report.results)
-    return section(KEY, TITLE, content, NOTE)
+    below = _campaign_table(report.results)
+    return figure_section(report, KEY, TITLE, _figure(report.results), NOTE, below=below)
 
 
 def _figure(results: Results) -> go.Figure:

@@ -6,7 +6,12 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from chistka.analysis import terror
-from chistka.report.common import CHANNEL_COLOURS, RunReport, section
+from chistka.report.common import (
+    CHANNEL_COLOURS,
+    RunReport,
+    figure_section,
+    stacked_monthly_area,
+)
 
 KEY = "terror_channels"
 TITLE = "Arrests by origin (channel) per month"
@@ -22,7 +27,7 @@ NOTE = (
 def run_section(report: RunReport) -> str:
     """The channels figure of one run."""
     channels = terror.arrests_by_channel(report.results)
-    return section(KEY, TITLE, report.figures.add(_figure(channels)), NOTE)
+    return figure_section(report, KEY, TITLE, _figure(channels), NOTE)
 
 
 def _figure(channels: pd.DataFrame) -> go.Figure:
@@ -32,16 +37,9 @@ def _figure(channels: pd.DataFrame) -> go.Figure:
         if name not in channels or not channels[name].any():
             continue
         label = name.replace("_", " ")
+        colour = CHANNEL_COLOURS.get(name)
         fig.add_trace(
-            go.Scatter(
-                x=channels.index,
-                y=channels[name].round(0),
-                name=label,
-                mode="lines",
-                stackgroup="arrests",
-                line={"width": 0.5, "color": CHANNEL_COLOURS.get(name)},
-                hovertemplate=f"{label}<br>%{{x|%Y-%m}}: %{{y:,.0f}}<extra></extra>",
-            )
+            stacked_monthly_area(channels.index, channels[name].round(0), label, colour, "arrests")
         )
     fig.update_layout(
         title=TITLE,

@@ -6,7 +6,15 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from chistka.analysis import terror
-from chistka.report.common import RunReport, count, esc, header_cells, section, share, table
+from chistka.report.common import (
+    RunReport,
+    count,
+    esc,
+    figure_section,
+    header_cells,
+    share,
+    table,
+)
 
 KEY = "terror_rank"
 TITLE = "Risk of arrest and execution by rank"
@@ -22,7 +30,7 @@ NOTE = (
 def run_section(report: RunReport) -> str:
     """The rank figure and its table."""
     risk = terror.risk_by_rank(report.results)
-    return section(KEY, TITLE, report.figures.add(_figure(risk)) + _table(risk), NOTE)
+    return figure_section(report, KEY, TITLE, _figure(risk), NOTE, below=_table(risk))
 
 
 def _figure(risk: pd.DataFrame) -> go.Figure:

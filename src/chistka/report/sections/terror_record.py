@@ -9,7 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from chistka.analysis import terror
-from chistka.report.common import RunReport, band_traces, esc, section
+from chistka.report.common import RunReport, band_traces, esc, figure_section, section
 from chistka.report.ensemble_runs import (
     BAND_NOTE,
     bands,
@@ -56,7 +56,7 @@ ENSEMBLE_NOTE = (
 def run_section(report: RunReport) -> str:
     """The monthly figure of one run."""
     monthly = terror.monthly_against_record(report.results)
-    return section(KEY, TITLE, report.figures.add(_run_figure(monthly)), NOTE)
+    return figure_section(report, KEY, TITLE, _run_figure(monthly), NOTE)
 
 
 def _run_figure(monthly: pd.DataFrame) -> go.Figure:

@@ -7,7 +7,12 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from chistka.analysis import terror
-from chistka.report.common import CHANNEL_COLOURS, RunReport, section
+from chistka.report.common import (
+    CHANNEL_COLOURS,
+    RunReport,
+    figure_section,
+    stacked_monthly_area,
+)
 
 KEY = "terror_reproduction"
 TITLE = "Reproduction number of the arrest cascade"
@@ -24,7 +29,7 @@ NOTE = (
 def run_section(report: RunReport) -> str:
     """The reproduction figure of one run."""
     frame = terror.reproduction_number(report.results)
-    return section(KEY, TITLE, report.figures.add(_figure(frame)), NOTE)
+    return figure_section(report, KEY, TITLE, _figure(frame), NOTE)
 
 
 def _figure(frame: pd.DataFrame) -> go.Figure:
@@ -41,14 +46,14 @@ def _figure(frame: pd.DataFrame) -> go.Figure:
         ("caused_family", "as family", CHANNEL_COLOURS["family"]),
     ):
         fig.add_trace(
-            go.Scatter(
-                x=frame.index,
-                y=(frame[column] / arrested).round(4),
+            stacked_monthly_area(
+                frame.index,
+                (frame[column] / arrested).round(4),
+                label,
+                colour,
+                "r",
                 name=f"arrests caused {label}",
-                mode="lines",
-                stackgroup="r",
-                line={"width": 0.5, "color": colour},
-                hovertemplate=f"{label}<br>%{{x|%Y-%m}}: %{{y:.3f}}<extra></extra>",
+                number=".3f",
             )
         )
     fig.add_trace(

@@ -9,7 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from chistka.analysis import terror
-from chistka.report.common import CHANNEL_COLOURS, RunReport, section
+from chistka.report.common import CHANNEL_COLOURS, RunReport, figure_section, section
 
 KEY = "terror_tree"
 TITLE = "An example cascade: who brought about whose arrest"
@@ -22,7 +22,7 @@ def run_section(report: RunReport) -> str:
     tree = terror.cascade_tree(report.results)
     if not len(tree):
         return section(KEY, TITLE, "<p>No arrest caused another.</p>")
-    return section(KEY, TITLE, report.figures.add(_figure(tree)), _note(tree))
+    return figure_section(report, KEY, TITLE, _figure(tree), _note(tree))
 
 
 def _figure(tree: pd.DataFrame) -> go.Figure:
