@@ -32,8 +32,7 @@ from chistka.commands.preflight import (
     check_observable,
     check_observable_form,
     check_output_folder,
-    check_strata,
-    with_scale,
+    check_scale,
 )
 from chistka.errors import ChistkaError
 from chistka.scenario import Scenario
@@ -71,7 +70,7 @@ def check_calibration(scenario: str, targets: Path, scale: float | None) -> Scen
     from chistka.scenario import load_scenario
 
     loaded = load_scenario(scenario)
-    check_strata(with_scale(loaded, scale))
+    check_scale(loaded, scale)
     table = read_targets(targets)
     reasons = []
     for row in table.itertuples(index=False):
