@@ -128,7 +128,10 @@ def calibrate_command(
 ) -> None:
     """Fit a scenario's free parameters to target figures (Optuna TPE, mean squared log error)."""
     from chistka.analysis.calibrate import (
+        FITTED_MARK,
+        REPORT_MARK,
         calibrate,
+        check_output_file,
         fit_table,
         write_calibration_report,
         write_fitted_scenario,
@@ -142,6 +145,8 @@ def calibrate_command(
         loaded = check_calibration(scenario, targets, scale)
         target = out if out is not None else Path("out") / f"{loaded.scenario.name}-calibrate"
         check_output_folder(target)
+        check_output_file(target / "fitted.toml", FITTED_MARK)
+        check_output_file(target / "calibration.html", REPORT_MARK)
         url = storage if storage is not None else f"sqlite:///{(target / 'study.db').resolve()}"
         with progress_bar(
             TextColumn("[bold]{task.description}"),
