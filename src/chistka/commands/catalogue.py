@@ -274,8 +274,10 @@ def _items_source(values: dict[str, Any], path: str) -> str:
     """For a field of an array of tables whose items all cite a source: where to find them."""
     name = path.partition("[]")[0]
     items = values.get(name) if "." not in name else None
-    if isinstance(items, list) and items and all(
-        isinstance(item, dict) and item.get("source") for item in items
+    if (
+        isinstance(items, list)
+        and items
+        and all(isinstance(item, dict) and item.get("source") for item in items)
     ):
         return f"each item's own source ({name}[].source)"
     return ""
