@@ -24,7 +24,7 @@ from chistka.commands.options import (
     fail,
     output_console,
 )
-from chistka.commands.preflight import check_strata, with_scale
+from chistka.commands.preflight import check_scale
 from chistka.engine import Sim
 from chistka.errors import ChistkaError
 from chistka.outputs import RUN_FILES, check_run_target
@@ -166,7 +166,7 @@ def run(
         if seed is not None and seed < 0:
             fail(f"--seed must be >= 0 (got {seed})")
         loaded = apply_set_options(load_scenario(scenario), set_)
-        check_strata(with_scale(loaded, scale))
+        check_scale(loaded, scale)
         target = out if out is not None else Path("out") / loaded.scenario.name
         check_run_target(target, force=force)
         sim = Sim(loaded, seed=seed, scale=scale, name=scenario)

@@ -504,7 +504,7 @@ def fitted_event_text(
         f"{', '.join(str(s) for s in seeds)}, population.scale {scale:g}"
     )
     return (
-        "\n# Fitted by chistka calibrate on "
+        f"\n{FITTED_MARK}"
         f"{when.isoformat()} against {targets_path}\n"
         f"# at population.scale = {scale:g} (agents per represented person).\n"
         f"# (mean squared log error {loss:.6g} over {trials} trials). The event sets the fitted\n"
@@ -518,6 +518,69 @@ def fitted_event_text(
     )
 
 
+FITTED_MARK = "# Fitted by chistka calibrate on "
+"""The line that marks a fitted.toml as written by `chistka calibrate`."""
+
+REPORT_MARK = "<title>chistka calibrate: "
+"""The title that marks a calibration.html as written by `chistka calibrate`."""
+
+_MARK_SEARCHED = 16 * 2**20
+"""Bytes of an existing file searched for its mark (a larger file is not chistka's)."""
+
+
+def check_output_file(path: str | Path, mark: str) -> None:
+    """Refuse to replace a file that `chistka calibrate` did not write (as `chistka.outputs` rules).
+
+    Accepted: a path that does not exist, or a plain file holding `mark` (an earlier output of
+    calibrate, which is replaced).
+
+    Raises:
+        ChistkaError: the path is a link, a folder or another non-file, or a file without `mark`.
+    """
+    path = Path(path)
+    if not path.exists() and not path.is_symlink():
+        return
+    if path.is_symlink() or not path.is_file():
+        raise ChistkaError(
+            f"{path}: exists and is not a plain file; chistka will not replace it (give another "
+            "--out folder)"
+        )
+    with path.open("rb") as existing:
+        head = existing.read(_MARK_SEARCHED)
+    if mark.encode("utf-8") not in head:
+        raise ChistkaError(
+            f"{path}: exists and was not written by chistka calibrate; chistka will not "
+            "overwrite it (give another --out folder, or move the file)"
+        )
+
+
+def write_atomic(path: Path, text: str, mark: str) -> Path:
+    """Write `text` to `path` through a temporary file beside it and os.replace.
+
+    A reader sees the old file or the new one, never half of one; a failure leaves the old file
+    (or none) and no temporary file. The file gets the usual permissions (0o666 less the umask).
+
+    Raises:
+        ChistkaError: `path` is not replaceable (see `check_output_file`).
+    """
+    import tempfile
+
+    check_output_file(path, mark)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, name = tempfile.mkstemp(prefix=f".{path.name}.tmp-", dir=path.parent)
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as temporary:
+            temporary.write(text)
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(name, 0o666 & ~mask)
+        os.replace(name, path)
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
+    return path
+
+
 def write_fitted_scenario(
     result: CalibrationResult, path: str | Path, *, when: dt.date | None = None
 ) -> Path:
@@ -527,7 +590,8 @@ def write_fitted_scenario(
 
     Raises:
         ChistkaError: the fitted file does not load (e.g. the original lists its events as an
-            inline array, which a ``[[events]]`` table cannot extend).
+            inline array, which a ``[[events]]`` table cannot extend), or `path` holds something
+            chistka calibrate did not write (see `check_output_file`).
     """
     from chistka.scenario import scenario_from_dict
 
@@ -549,9 +613,7 @@ def write_fitted_scenario(
         scenario_from_dict(tomllib.loads(text), f"'{path}'")
     except (tomllib.TOMLDecodeError, ChistkaError) as exc:
         raise ChistkaError(f"the fitted scenario does not load: {exc}") from None
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
+    return write_atomic(path, text, FITTED_MARK)
 
 
 # --- the report --------------------------------------------------------------------------------
@@ -592,7 +654,11 @@ def fit_table(result: CalibrationResult) -> pd.DataFrame:
 
 
 def write_calibration_report(result: CalibrationResult, path: str | Path) -> Path:
-    """Write calibration.html: loss history, fit against the targets, parameter importances."""
+    """Write calibration.html: loss history, fit against the targets, parameter importances.
+
+    Raises:
+        ChistkaError: `path` holds something chistka calibrate did not write.
+    """
     import plotly.graph_objects as go
     import plotly.io as pio
 
@@ -678,7 +744,7 @@ def write_calibration_report(result: CalibrationResult, path: str | Path) -> Pat
     note = "" if found else "<p>Parameter importances need two or more complete trials.</p>"
     html = (
         "<!DOCTYPE html><html><head><meta charset='utf-8'>"
-        f"<title>chistka calibrate: {escape(scenario_name)}</title></head><body>"
+        f"{REPORT_MARK}{escape(scenario_name)}</title></head><body>"
         f"<h1>Calibration of {escape(scenario_name)}</h1>"
         f"<p>Targets {escape(str(result.targets_path))}; {len(complete)} complete trials; seeds "
         f"{', '.join(str(s) for s in result.seeds)}; best loss {result.best_loss:.6g} "
@@ -686,6 +752,4 @@ def write_calibration_report(result: CalibrationResult, path: str | Path) -> Pat
         f"<table border='1'><tr><th>parameter</th><th>best</th><th>range</th></tr>{params}"
         f"</table>{note}{''.join(parts)}</body></html>"
     )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(html, encoding="utf-8")
-    return path
+    return write_atomic(path, html, REPORT_MARK)

@@ -32,8 +32,7 @@ from chistka.commands.preflight import (
     check_observable,
     check_observable_form,
     check_output_folder,
-    check_strata,
-    with_scale,
+    check_scale,
 )
 from chistka.errors import ChistkaError
 from chistka.scenario import Scenario
@@ -71,7 +70,7 @@ def check_calibration(scenario: str, targets: Path, scale: float | None) -> Scen
     from chistka.scenario import load_scenario
 
     loaded = load_scenario(scenario)
-    check_strata(with_scale(loaded, scale))
+    check_scale(loaded, scale)
     table = read_targets(targets)
     reasons = []
     for row in table.itertuples(index=False):
@@ -129,7 +128,10 @@ def calibrate_command(
 ) -> None:
     """Fit a scenario's free parameters to target figures (Optuna TPE, mean squared log error)."""
     from chistka.analysis.calibrate import (
+        FITTED_MARK,
+        REPORT_MARK,
         calibrate,
+        check_output_file,
         fit_table,
         write_calibration_report,
         write_fitted_scenario,
@@ -143,6 +145,8 @@ def calibrate_command(
         loaded = check_calibration(scenario, targets, scale)
         target = out if out is not None else Path("out") / f"{loaded.scenario.name}-calibrate"
         check_output_folder(target)
+        check_output_file(target / "fitted.toml", FITTED_MARK)
+        check_output_file(target / "calibration.html", REPORT_MARK)
         url = storage if storage is not None else f"sqlite:///{(target / 'study.db').resolve()}"
         with counting_bar("trials", console=console, field="best") as progress:
             task = progress.add_task(f"calibrate {scenario}", total=trials, best="")

@@ -4,8 +4,10 @@
 TOML that loads back to the same scenario, to copy and edit. `chistka params --scenario NAME`
 puts a scenario's values beside the defaults, with the source of each value: the comment beside
 the value in the scenario file (where the built-in scenarios cite the record or a document, or
-say "calibrated" or "assumption"), else the schema's, and the dated timeline events (with their
-sources) that change it during the run.
+say "calibrated" or "assumption"), else the schema's; the record's rows a value was fitted to
+(the ``[[fitted]]`` tables of the scenario's free file); for a field of an array of tables (the
+operations, show trials, campaigns, events), its items' own sources; and the dated timeline
+events (with their sources) that change it during the run.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import enum
 import json
 import math
 import re
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 import typer
@@ -263,6 +266,107 @@ def _shown(value: Any) -> str:
     return _scalar(value) if not isinstance(value, str) else value
 
 
+_DEFAULT_SHOWN = {"None": "-", "True": "true", "False": "false"}
+"""How `_shown` writes the defaults that `FieldInfo.default` gives in Python's spelling."""
+
+
+def _items_source(values: dict[str, Any], path: str) -> str:
+    """For a field of an array of tables whose items all cite a source: where to find them."""
+    name = path.partition("[]")[0]
+    items = values.get(name) if "." not in name else None
+    if (
+        isinstance(items, list)
+        and items
+        and all(isinstance(item, dict) and item.get("source") for item in items)
+    ):
+        return f"each item's own source ({name}[].source)"
+    return ""
+
+
+def _same(value: str, default: str) -> bool:
+    """Whether a shown value is the default (20.0 is 20)."""
+    try:
+        return float(value) == float(default)
+    except ValueError:
+        return value == default
+
+
+@dataclass(frozen=True)
+class ParameterRow:
+    """One row of `chistka params`: a field, its default, a scenario's value and its source."""
+
+    path: str
+    default: str
+    value: str | None
+    changed: bool
+    allowed: str
+    description: str
+    source: str
+
+
+def parameter_rows(scenario: str | None = None, section: str | None = None) -> list[ParameterRow]:
+    """The rows of `chistka params [SECTION] [--scenario NAME]`.
+
+    The source of a scenario's value is the comment beside it in the scenario file (or beside
+    the inline table holding it), else the schema's; fitted values (the ``[[fitted]]`` tables of
+    the scenario's free file) say so, with the rows they were fitted to; a field of an array of
+    tables points to its items' own sources; the dated events that set it are added.
+
+    Raises:
+        ChistkaError: the scenario does not load.
+    """
+    from chistka.analysis.calibrate import scenario_text
+    from chistka.scenario import load_scenario
+    from chistka.scenario.fitted import fitted_parameters
+    from chistka.scenario.reference import fields
+
+    values: dict[str, Any] = {}
+    comments: dict[str, str] = {}
+    timeline: dict[str, list[str]] = {}
+    fitted: dict[str, str] = {}
+    if scenario is not None:
+        loaded = load_scenario(scenario)
+        comments = field_comments(scenario_text(scenario))
+        values = loaded.model_dump(mode="python")
+        for event in loaded.events:
+            for key in event.set:
+                timeline.setdefault(key, []).append(
+                    f"{event.date}" + (f" ({event.source})" if event.source else "")
+                )
+        for entry in fitted_parameters(loaded.scenario.name):
+            rows = ", ".join(entry["targets"])
+            fitted[entry["path"]] = f"fitted to records.csv {rows}" if rows else "fitted"
+    rows: list[ParameterRow] = []
+    for info in fields():
+        if section and not info.path.startswith(section):
+            continue
+        source = _comment_for(comments, info.path) or info.source
+        if info.path in fitted and "fitted" not in source.lower():
+            source = "; ".join(filter(None, [source, fitted[info.path]]))
+        if "[]" in info.path and not source:
+            source = _items_source(values, info.path)
+        if info.path in timeline:
+            dates = timeline[info.path]
+            more = f" and {len(dates) - 2} more" if len(dates) > 2 else ""
+            source = "; ".join(
+                filter(None, [source, "set by the timeline on " + "; ".join(dates[:2]) + more])
+            )
+        value = _shown(_value_at(values, info.path)) if scenario else None
+        changed = (
+            value is not None
+            and not _same(value, _DEFAULT_SHOWN.get(info.default, info.default))
+            and value != "(table)"
+            and not info.path.endswith("[]")
+            and ("[]" not in info.path or not value.startswith("(0 items)"))
+        )
+        rows.append(
+            ParameterRow(
+                info.path, info.default, value, changed, info.allowed, info.description, source
+            )
+        )
+    return rows
+
+
 def params_command(
     section: Annotated[
         str | None, typer.Argument(help="only fields whose path starts with this, e.g. 'arrest'")
@@ -277,49 +381,21 @@ def params_command(
     ] = None,
 ) -> None:
     """List every scenario field: default (and a scenario's value), unit or range, source."""
-    from chistka.analysis.calibrate import scenario_text
-    from chistka.scenario import load_scenario
-    from chistka.scenario.reference import fields
-
-    values: dict[str, Any] = {}
-    comments: dict[str, str] = {}
-    timeline: dict[str, list[str]] = {}
-    if scenario is not None:
-        try:
-            loaded = load_scenario(scenario)
-            comments = field_comments(scenario_text(scenario))
-        except ChistkaError as exc:
-            fail(str(exc))
-        values = loaded.model_dump(mode="python")
-        for event in loaded.events:
-            for key in event.set:
-                timeline.setdefault(key, []).append(
-                    f"{event.date}" + (f" ({event.source})" if event.source else "")
-                )
+    try:
+        rows = parameter_rows(scenario, section)
+    except ChistkaError as exc:
+        fail(str(exc))
+    if not rows:
+        fail(f"no scenario field starts with '{section}'")
     title = "Scenario fields" + (f": {scenario} beside the defaults" if scenario else "")
     table = Table(title=escape(title))
     columns = ["field", "default"] + (["value"] if scenario else [])
     for column in [*columns, "unit / range", "description", "source"]:
         table.add_column(column, overflow="fold")
-    shown = 0
-    for info in fields():
-        if section and not info.path.startswith(section):
-            continue
-        source = _comment_for(comments, info.path) or info.source
-        if info.path in timeline:
-            dates = timeline[info.path]
-            more = f" and {len(dates) - 2} more" if len(dates) > 2 else ""
-            source = "; ".join(
-                filter(None, [source, "set by the timeline on " + "; ".join(dates[:2]) + more])
-            )
-        row = [escape(info.path), escape(info.default)]
-        if scenario:
-            value = _shown(_value_at(values, info.path))
-            changed = value not in (info.default, "(table)") and not info.path.endswith("[]")
-            row.append(f"[bold]{escape(value)}[/]" if changed else escape(value))
-        row += [escape(info.allowed), escape(info.description), escape(source)]
-        table.add_row(*row)
-        shown += 1
-    if shown == 0:
-        fail(f"no scenario field starts with '{section}'")
+    for row in rows:
+        cells = [escape(row.path), escape(row.default)]
+        if row.value is not None:
+            cells.append(f"[bold]{escape(row.value)}[/]" if row.changed else escape(row.value))
+        cells += [escape(row.allowed), escape(row.description), escape(row.source)]
+        table.add_row(*cells)
     console.print(table)

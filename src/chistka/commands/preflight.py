@@ -21,67 +21,28 @@ from chistka.analysis.observables import (
 )
 from chistka.errors import ChistkaError
 from chistka.scenario import Scenario
+from chistka.scenario import check_strata as check_strata  # re-exported: the commands' checks
+from chistka.scenario import empty_strata as empty_strata
+from chistka.scenario import with_scale as with_scale
+
+
+def check_scale(scenario: Scenario, scale: float | None) -> Scenario:
+    """The scenario at `scale`, once checked as `Sim` checks it, before any simulation.
+
+    Raises:
+        ScenarioError: a scale outside (0, 1], a stratum the scenario needs without an agent,
+            or a population too large for the memory available (`chistka.engine.check_memory`).
+    """
+    from chistka.engine import check_memory
+
+    scaled = with_scale(scenario, scale)
+    check_strata(scaled)
+    check_memory(scaled)
+    return scaled
+
 
 _YEAR = re.compile(r"^(?P<first>\d{4})(?:-(?P<last>\d{4}))?$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-
-def with_scale(scenario: Scenario, scale: float | None) -> Scenario:
-    """The scenario at `scale` (as `Sim` applies --scale), checked to lie in (0, 1].
-
-    Raises:
-        ChistkaError: a scale outside (0, 1].
-    """
-    if scale is None:
-        return scenario
-    if not 0 < scale <= 1:
-        raise ChistkaError(f"population.scale (--scale): must be in (0, 1] (got {scale:g})")
-    population = scenario.population.model_copy(update={"scale": scale})
-    return scenario.model_copy(update={"population": population})
-
-
-def empty_strata(scenario: Scenario) -> list[tuple[str, int, float]]:
-    """The strata the scenario needs that would get no agent: (name, persons, their scale).
-
-    A stratum is needed when the scenario gives it persons: the party, the population beyond
-    the party stratum, the former members, and the army and NKVD officers. Agent counts are
-    rounded as in `chistka.engine.region_sizes` and `chistka.people.synthesise`.
-    """
-    pop = scenario.population
-    party_scale = pop.party_scale or pop.scale
-    if pop.party_scale is None:
-        beyond = ("the population", pop.size, pop.scale)
-    else:
-        stratum = pop.party.total + pop.expelled_before + pop.recruitment_pool
-        beyond = ("the population beyond the party stratum", pop.size - stratum, pop.scale)
-    strata = [
-        ("the party", pop.party.total, party_scale),
-        beyond,
-        ("the army officers", pop.army_officers, party_scale),
-        ("the NKVD officers", pop.nkvd_officers, party_scale),
-    ]
-    if pop.party_scale is not None:
-        strata.append(("the former members", pop.expelled_before, party_scale))
-    return [(name, n, s) for name, n, s in strata if n > 0 and round(n * s) < 1]
-
-
-def check_strata(scenario: Scenario) -> None:
-    """Refuse a scale at which a stratum the scenario needs would have no agent.
-
-    Raises:
-        ChistkaError: names the first empty stratum, its persons and the smallest scale that
-            gives it one agent.
-    """
-    empty = empty_strata(scenario)
-    if not empty:
-        return
-    name, persons, scale = empty[0]
-    field = "population.party_scale" if scale != scenario.population.scale else "population.scale"
-    raise ChistkaError(
-        f"--scale {scenario.population.scale:g}: {name} ({persons:,} persons) would have no agent "
-        f"at {field} = {scale:g}; give a scale of at least {1 / persons:.2g}"
-        + (f" (also empty: {', '.join(e[0] for e in empty[1:])})" if len(empty) > 1 else "")
-    )
 
 
 def _year_argument(argument: str, where: str) -> tuple[int, int]:

@@ -29,8 +29,7 @@ from chistka.commands.options import (
 from chistka.commands.preflight import (
     check_observable,
     check_output_folder,
-    check_strata,
-    with_scale,
+    check_scale,
 )
 from chistka.errors import ChistkaError
 from chistka.scenario import load_scenario
@@ -79,7 +78,7 @@ def sensitivity_command(
 
     try:
         loaded = load_scenario(scenario)
-        check_strata(with_scale(loaded, scale))
+        check_scale(loaded, scale)
         for name in observable:
             check_observable(name, loaded, "--observable")
         target = out if out is not None else Path("out") / f"{loaded.scenario.name}-sensitivity"

@@ -21,7 +21,7 @@ from chistka.commands.options import (
     interrupted,
     output_console,
 )
-from chistka.commands.preflight import check_strata, with_scale
+from chistka.commands.preflight import check_scale
 from chistka.errors import ChistkaError
 
 if TYPE_CHECKING:
@@ -123,7 +123,7 @@ def sweep_command(
             fail("--jobs must not be 0 (-1 for one process per core)")
         specs = plan(scenario, seeds, parse_set_options(set_), scale=scale)
         for spec in {spec.set_id: spec for spec in specs}.values():
-            check_strata(with_scale(spec.resolved_scenario(), spec.scale))
+            check_scale(spec.resolved_scenario(), spec.scale)
         name = specs[0].scenario.scenario.name
         target = out if out is not None else Path("out") / f"{name}-sweep"
         sets = len({spec.set_id for spec in specs})

@@ -25,8 +25,11 @@ __all__ = [
     "Scenario",
     "apply_overrides",
     "builtin_scenarios",
+    "check_strata",
+    "empty_strata",
     "load_scenario",
     "scenario_from_dict",
+    "with_scale",
 ]
 
 MAX_FILE_BYTES = 10 * 2**20
@@ -334,3 +337,61 @@ def load_scenario(ref: str | Path) -> Scenario:
         reason = str(exc).split(";")[0]
         raise ScenarioError(f"scenario {origin} is not a usable TOML file: {reason}") from None
     return scenario_from_dict(data, origin)
+
+
+def with_scale(scenario: Scenario, scale: float | None) -> Scenario:
+    """The scenario at `scale` (as `Sim` applies --scale), checked to lie in (0, 1].
+
+    Raises:
+        ScenarioError: a scale outside (0, 1].
+    """
+    if scale is None:
+        return scenario
+    if not 0 < scale <= 1:
+        raise ScenarioError(f"population.scale (--scale): must be in (0, 1] (got {scale:g})")
+    population = scenario.population.model_copy(update={"scale": scale})
+    return scenario.model_copy(update={"population": population})
+
+
+def empty_strata(scenario: Scenario) -> list[tuple[str, int, float]]:
+    """The strata the scenario needs that would get no agent: (name, persons, their scale).
+
+    A stratum is needed when the scenario gives it persons: the party, the population beyond
+    the party stratum, the former members, and the army and NKVD officers. Agent counts are
+    rounded as in `chistka.engine.region_sizes` and `chistka.people.synthesise`.
+    """
+    pop = scenario.population
+    party_scale = pop.party_scale or pop.scale
+    if pop.party_scale is None:
+        beyond = ("the population", pop.size, pop.scale)
+    else:
+        stratum = pop.party.total + pop.expelled_before + pop.recruitment_pool
+        beyond = ("the population beyond the party stratum", pop.size - stratum, pop.scale)
+    strata = [
+        ("the party", pop.party.total, party_scale),
+        beyond,
+        ("the army officers", pop.army_officers, party_scale),
+        ("the NKVD officers", pop.nkvd_officers, party_scale),
+    ]
+    if pop.party_scale is not None:
+        strata.append(("the former members", pop.expelled_before, party_scale))
+    return [(name, n, s) for name, n, s in strata if n > 0 and round(n * s) < 1]
+
+
+def check_strata(scenario: Scenario) -> None:
+    """Refuse a scale at which a stratum the scenario needs would have no agent.
+
+    Raises:
+        ScenarioError: names the first empty stratum, its persons and the smallest scale that
+            gives it one agent.
+    """
+    empty = empty_strata(scenario)
+    if not empty:
+        return
+    name, persons, scale = empty[0]
+    field = "population.party_scale" if scale != scenario.population.scale else "population.scale"
+    raise ScenarioError(
+        f"--scale {scenario.population.scale:g}: {name} ({persons:,} persons) would have no agent "
+        f"at {field} = {scale:g}; give a scale of at least {1 / persons:.2g}"
+        + (f" (also empty: {', '.join(e[0] for e in empty[1:])})" if len(empty) > 1 else "")
+    )

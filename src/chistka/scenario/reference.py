@@ -51,8 +51,23 @@ def _submodel(annotation: Any) -> type[BaseModel] | None:
     return None
 
 
-def fields(model: type[BaseModel] = Scenario, prefix: str = "") -> Iterator[FieldInfo]:
-    """Every field of the schema, depth first (list items are shown as NAME[])."""
+def _made_by(info: Any) -> BaseModel | None:
+    """The table a field's default factory makes (whose values are its fields' defaults)."""
+    try:
+        made = info.default_factory() if info.default_factory is not None else None
+    except TypeError:
+        return None
+    return made if isinstance(made, BaseModel) else None
+
+
+def fields(
+    model: type[BaseModel] = Scenario, prefix: str = "", made: BaseModel | None = None
+) -> Iterator[FieldInfo]:
+    """Every field of the schema, depth first (list items are shown as NAME[]).
+
+    A table's fields show the defaults its default factory gives them, where it has one
+    (e.g. population.party.origin), rather than those of their model.
+    """
     for name, info in model.model_fields.items():
         annotation = info.annotation
         path = f"{prefix}{name}"
@@ -64,11 +79,13 @@ def fields(model: type[BaseModel] = Scenario, prefix: str = "") -> Iterator[Fiel
             shown = "required" if info.default_factory is None else "(table)"
         else:
             shown = repr(default)
+        if made is not None and sub is None:
+            shown = repr(getattr(made, name))
         if sub is not None and typing.get_origin(annotation) is not dict:
             yield FieldInfo(
                 path, "(table)" if shown != "required" else shown, "", info.description or "", ""
             )
-            yield from fields(sub, path + ".")
+            yield from fields(sub, path + ".", _made_by(info) if not path.endswith("[]") else None)
             continue
         extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
         yield FieldInfo(
