@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import fields
 from pathlib import Path
 
@@ -31,6 +32,27 @@ from chistka.state import SimState
 
 ProgressCallback = Callable[[int, int], None]
 """Called as progress(days_done, days_total) during a run."""
+
+
+@contextmanager
+def small_pages() -> Iterator[None]:
+    """Allocate numpy arrays on ordinary (4 KiB) pages for the duration, then restore the setting.
+
+    numpy asks Linux for transparent huge pages for every large array (`madvise`), and where the
+    kernel compacts memory on demand (`defrag=madvise`, as on this machine) the first write to a
+    fresh gigabyte can stall for seconds: at full scale (162 million agents) filling the people's
+    arrays took 1-5 s on huge pages against 0.5-1 s without, and random reads were no faster on
+    huge pages (`bench/full_scale.py`, docs/scale.md). Results do not depend on it.
+    """
+    try:
+        from numpy._core.multiarray import _set_madvise_hugepage
+    except ImportError:  # numpy < 2
+        from numpy.core.multiarray import _set_madvise_hugepage
+    previous = _set_madvise_hugepage(False)
+    try:
+        yield
+    finally:
+        _set_madvise_hugepage(previous)
 
 
 def _split(agents: int, weights: np.ndarray) -> np.ndarray:
@@ -241,6 +263,12 @@ class Sim:
         self, progress: ProgressCallback | None = None
     ) -> tuple[Results, SimState, list[Mechanism]]:
         """Run, and also return the final state and the mechanisms (for tests and inspection)."""
+        with small_pages():
+            return self._run_with_state(progress)
+
+    def _run_with_state(
+        self, progress: ProgressCallback | None
+    ) -> tuple[Results, SimState, list[Mechanism]]:
         started = time.perf_counter()
         state, mechanisms = self.build()
         built = time.perf_counter()

@@ -8,6 +8,7 @@ event log.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import IntEnum
@@ -148,8 +149,16 @@ class EventLog:
         self.size = end
 
     def columns(self) -> dict[str, np.ndarray]:
-        """The log as whole columns (copies)."""
-        return {name: column[: self.size].copy() for name, column in self._columns.items()}
+        """The log as whole columns: read-only views of the buffers, not copies.
+
+        Later events are written past the end of these views (or into new buffers), so the
+        columns stay as they were when taken; not copying them saved a few seconds per run at
+        full scale (tens of millions of events).
+        """
+        views = {name: column[: self.size] for name, column in self._columns.items()}
+        for view in views.values():
+            view.flags.writeable = False
+        return views
 
 
 class Calendar:
@@ -230,7 +239,11 @@ class Calendar:
         """The entries of `day` that are still their person's live entry (once per person)."""
         live = self._live
         assert live is not None
-        keep = np.fromiter((live.get(p) == day for p in people.tolist()), bool, len(people))
+        # day + 1 stands for "no live entry": it never equals `day`
+        live_day = np.fromiter(
+            map(live.get, people.tolist(), itertools.repeat(day + 1)), np.int64, len(people)
+        )
+        keep = live_day == day
         last = np.zeros(len(people), dtype=bool)  # two entries on the same day: the later one
         last[len(people) - 1 - np.unique(people[::-1], return_index=True)[1]] = True
         keep &= last
