@@ -80,8 +80,8 @@ def test_params_shows_a_scenarios_values_and_sources():
     line = next(x for x in result.output.splitlines() if "population.party.total " in x)
     assert "1989000" in line and "records.csv party_total_1935_01" in line
     assert invoke("params", "population", "--scenario", "nosuch").exit_code == 2
-    timeline = invoke("params", "sentencing.routine_death_share", "--scenario", "great-terror")
-    assert "set by the timeline on 1937-08-05" in timeline.output
+    timeline = invoke("params", "interrogation.torture", "--scenario", "great-terror")
+    assert "set by the timeline on 1937-03-05" in timeline.output
 
 
 def test_builtin_scenarios_cite_the_party_size_in_params():

@@ -38,7 +38,8 @@ def test_every_changed_value_of_a_builtin_scenario_shows_its_source(name):
 
 def test_fitted_values_are_labelled_from_the_free_file():
     rows = {row.path: row for row in parameter_rows("great-terror")}
-    assert "fitted to records.csv convicted_1937" in rows["climate.fear_per_arrest_rate"].source
+    assert "death_or_camp_1935" in rows["arrest.routine_rate_per_year"].source
+    assert "fitted" in rows["arrest.routine_rate_per_year"].source
     assert "each item's own source" in rows["operations[].limit_shoot"].source
 
 

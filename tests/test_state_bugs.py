@@ -123,12 +123,12 @@ MASS_OPERATION = {
     "limit_camp": 400,
     "planned_days": 60,
     "request_days": 30,
-    "increase_probability": 1.0,
+    "grant_share": 1.0,
 }
 
 
-def test_an_increase_factor_of_zero_grants_nothing_and_keeps_the_operation_going():
-    state, mechanisms = build({"operations": [dict(MASS_OPERATION, increase_factor=0.0)]})
+def test_a_grant_share_of_zero_grants_nothing_and_keeps_the_operation_going():
+    state, mechanisms = build({"operations": [dict(MASS_OPERATION, grant_share=0.0)]})
     operations = mechanisms["operations"]
     ledger = operations.ledgers[0]
     start = (state.scenario.operations[0].start - state.start).days
@@ -228,14 +228,15 @@ STREAMS = {
     },
     "interrogation": {"torture": 2.0, "names_mean": 2.0, "names_interrogator": 0.01},
     "sentencing": {"death_share": 0.3, "family_arrest_probability": 0.5, "camp_years": 25},
-    "camps": {"mortality_per_year": 0.05},
+    "camps": {"mortality_per_year": 0.05, "initial_population": 0},
     "army": {"dismissal_rate_per_year": 0.1, "arrest_share": 0.4, "reinstate_days": 100},
     "show_trials": [{"name": "t", "date": "1937-01-30", "defendants": 5, "shot": 3}],
     "operations": [MASS_OPERATION],
     "campaigns": [{"name": "c", "start": "1936-07-01", "end": "1936-10-31", "threshold": 1.5}],
 }
-"""Every mechanism at work; camp terms (25 years) outlast the run, so the camps' own draws
-(deaths in camp) change nothing any other mechanism reads."""
+"""Every mechanism at work; the camps start empty and camp terms (25 years) outlast the run, so
+the camps' own draws (deaths in camp) change nothing any other mechanism reads (prisoners already
+in the camps on the first day would be released within the run, and could be arrested again)."""
 
 
 class RecordedStream:

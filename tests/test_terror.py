@@ -26,26 +26,53 @@ TERROR = {
     },
     "climate": {"campaign": 2.0, "fear_per_arrest_rate": 0.5},
     "denunciation": {"rate_per_year": 0.002, "self_protection": 0.05, "arrest_probability": 0.2},
-    "arrest": {"capacity_per_million": 150, "named_arrest_probability": 0.3,
-               "expelled_risk_per_year": 0.05, "routine_rate_per_year": 1.0},
+    "arrest": {
+        "capacity_per_million": 150,
+        "named_arrest_probability": 0.3,
+        "expelled_risk_per_year": 0.05,
+        "routine_rate_per_year": 1.0,
+    },
     "interrogation": {"torture": 2.0, "names_mean": 2.0, "names_interrogator": 0.01},
-    "sentencing": {"death_share": 0.4, "family_arrest_probability": 0.5},
-    "army": {"dismissal_rate_per_year": 0.1, "arrest_share": 0.4, "reinstate_share": 0.5,
-             "reinstate_days": 100},
+    "sentencing": {"death_share": 0.4, "album_death_share": 0.7, "family_arrest_probability": 0.5},
+    "army": {
+        "dismissal_rate_per_year": 0.1,
+        "arrest_share": 0.4,
+        "reinstate_share": 0.5,
+        "reinstate_days": 100,
+    },
     "camps": {"early_release_per_year": 0.05},
     "show_trials": [{"name": "t", "date": "1937-01-30", "defendants": 5, "shot": 3}],
     "operations": [
-        {"name": "mass", "kind": "category", "start": "1937-08-05", "end": "1938-11-16",
-         "targets": ["kulak", "criminal"], "limit_shoot": 400, "limit_camp": 900,
-         "planned_days": 120, "pace_factor": 2.0, "request_days": 30,
-         "increase_probability": 0.3, "increase_factor": 0.5},
-        {"name": "polish", "kind": "national", "start": "1937-08-11", "end": "1938-11-16",
-         "targets": ["polish"], "rate_per_year": 0.3, "death_share": 0.7},
+        {
+            "name": "mass",
+            "kind": "category",
+            "start": "1937-08-05",
+            "end": "1938-11-16",
+            "targets": ["kulak", "criminal"],
+            "limit_shoot": 400,
+            "limit_camp": 900,
+            "planned_days": 120,
+            "request_days": 30,
+            "grant_share": 0.5,
+        },
+        {
+            "name": "polish",
+            "kind": "national",
+            "start": "1937-08-11",
+            "end": "1938-11-16",
+            "targets": ["polish"],
+            "rate_per_year": 0.3,
+        },
     ],
     "events": [
-        {"date": "1938-11-17", "set": {"arrest.named_arrest_probability": 0.0,
-                                      "denunciation.arrest_probability": 0.0,
-                                      "sentencing.death_share": 0.0}},
+        {
+            "date": "1938-11-17",
+            "set": {
+                "arrest.named_arrest_probability": 0.0,
+                "denunciation.arrest_probability": 0.0,
+                "sentencing.death_share": 0.0,
+            },
+        },
     ],
 }
 
@@ -70,14 +97,26 @@ def person_events(log, kinds):
 def test_every_channel_is_used(log):
     arrested = log["kind"] == EventKind.ARRESTED
     used = set(np.unique(log["channel"][arrested]).tolist())
-    for channel in ("category", "national", "testimony", "denunciation", "self_protection",
-                    "expelled", "army", "family", "show_trial", "routine"):
+    for channel in (
+        "category",
+        "national",
+        "testimony",
+        "denunciation",
+        "self_protection",
+        "expelled",
+        "army",
+        "family",
+        "show_trial",
+        "routine",
+    ):
         assert CHANNEL[channel] in used, channel
 
 
 def test_nobody_is_arrested_twice_while_in_custody(log):
-    ev = person_events(log, [EventKind.ARRESTED, EventKind.RELEASED, EventKind.CASE_DROPPED,
-                             EventKind.SENTENCED_CAMP])
+    ev = person_events(
+        log,
+        [EventKind.ARRESTED, EventKind.RELEASED, EventKind.CASE_DROPPED, EventKind.SENTENCED_CAMP],
+    )
     in_custody: dict[int, bool] = {}
     for person, kind in zip(ev["person"].tolist(), ev["kind"].tolist(), strict=True):
         if kind == EventKind.ARRESTED:
@@ -93,10 +132,16 @@ def test_a_shot_person_stays_dead(terror_run, log):
     assert len(shot) > 0
     assert len(np.unique(shot)) == len(shot)
     assert np.all(state.people.fate[shot] == Fate.SHOT)
-    day_shot = dict(zip(shot.tolist(), log["day"][log["kind"] == EventKind.SENTENCED_DEATH]
-                        .tolist(), strict=True))
-    for person, day, kind in zip(log["person"].tolist(), log["day"].tolist(),
-                                 log["kind"].tolist(), strict=True):
+    day_shot = dict(
+        zip(
+            shot.tolist(),
+            log["day"][log["kind"] == EventKind.SENTENCED_DEATH].tolist(),
+            strict=True,
+        )
+    )
+    for person, day, kind in zip(
+        log["person"].tolist(), log["day"].tolist(), log["kind"].tolist(), strict=True
+    ):
         if person in day_shot and day > day_shot[person]:
             pytest.fail(f"person {person} has event {EventKind(kind).name} after being shot")
 
@@ -104,11 +149,14 @@ def test_a_shot_person_stays_dead(terror_run, log):
 def test_family_members_are_sentenced_only_after_the_head(log):
     family = (log["kind"] == EventKind.ARRESTED) & (log["channel"] == CHANNEL["family"])
     assert family.sum() > 0
-    death_day = dict(zip(log["person"][log["kind"] == EventKind.SENTENCED_DEATH].tolist(),
-                         log["day"][log["kind"] == EventKind.SENTENCED_DEATH].tolist(),
-                         strict=True))
-    for head, day in zip(log["cause"][family].tolist(), log["day"][family].tolist(),
-                         strict=True):
+    death_day = dict(
+        zip(
+            log["person"][log["kind"] == EventKind.SENTENCED_DEATH].tolist(),
+            log["day"][log["kind"] == EventKind.SENTENCED_DEATH].tolist(),
+            strict=True,
+        )
+    )
+    for head, day in zip(log["cause"][family].tolist(), log["day"][family].tolist(), strict=True):
         assert head in death_day, "a family member arrested whose head was not sentenced"
         assert death_day[head] < day
 
@@ -119,15 +167,16 @@ def test_limits_are_never_exceeded_unless_an_increase_allows_it(terror_run):
     ledger = operations.ledgers[0]
     granted_shoot = np.zeros_like(ledger.initial_shoot)
     granted_camp = np.zeros_like(ledger.initial_camp)
-    for increase in operations.increases:
-        granted_shoot[increase.region] += increase.shoot
-        granted_camp[increase.region] += increase.camp
+    for request in operations.requests:
+        granted_shoot[request.region] += request.shoot
+        granted_camp[request.region] += request.camp
     assert np.allclose(ledger.limit_shoot, ledger.initial_shoot + granted_shoot)
     assert np.allclose(ledger.limit_camp, ledger.initial_camp + granted_camp)
     assert np.all(ledger.sentenced_shoot <= ledger.limit_shoot + 1e-9)
     assert np.all(ledger.sentenced_camp <= ledger.limit_camp + 1e-9)
     assert np.all(ledger.opened <= ledger.limit_shoot + ledger.limit_camp + 1e-9)
-    assert len(operations.increases) > 0, "the scenario should make regions ask for more"
+    assert len(operations.requests) > 0, "the scenario should make regions ask for more"
+    assert all(r.shoot + r.camp <= 0.5 * r.requested + 1e-9 for r in operations.requests)
     assert ledger.sentenced_shoot.sum() > 0 and ledger.sentenced_camp.sum() > 0
 
 
@@ -172,8 +221,7 @@ def test_named_people_cause_links_point_to_arrested_namers(log):
 def test_counts_sum_to_the_population_every_day(terror_run):
     results, state, _ = terror_run
     assert np.all(results.counts.sum(axis=(1, 2, 3)) == len(state.people))
-    assert np.allclose(results.persons.sum(axis=(1, 2, 3)), state.people.weight.sum(),
-                       rtol=1e-9)
+    assert np.allclose(results.persons.sum(axis=(1, 2, 3)), state.people.weight.sum(), rtol=1e-9)
     assert np.all(results.counts >= 0)
 
 
@@ -181,7 +229,8 @@ def test_halt_stops_operations_and_their_pending_cases(log, terror_run):
     results, _, _ = terror_run
     halt = (np.datetime64("1938-11-17") - np.datetime64(results.start)).astype(int)
     operation_arrest = (log["kind"] == EventKind.ARRESTED) & np.isin(
-        log["channel"], [CHANNEL["category"], CHANNEL["national"]])
+        log["channel"], [CHANNEL["category"], CHANNEL["national"]]
+    )
     assert np.all(log["day"][operation_arrest] < halt)
 
 
@@ -189,8 +238,12 @@ def test_case_packing_round_trips():
     channel = np.array([0, 3, 9])
     cause = np.array([-1, 123456789, 0])
     operation = np.array([-1, 2, 5])
-    assert all(np.array_equal(a, b) for a, b in zip(
-        unpack(pack(channel, cause, operation, 3)), (channel, cause, operation), strict=True))
+    assert all(
+        np.array_equal(a, b)
+        for a, b in zip(
+            unpack(pack(channel, cause, operation, 3)), (channel, cause, operation), strict=True
+        )
+    )
 
 
 def test_same_seed_same_terror(terror_run):

@@ -49,7 +49,6 @@ NAMED["operations"] += [
         "end": "1938-11-16",
         "targets": targets,
         "rate_per_year": 0.3,
-        "death_share": 0.6,
     }
     for name, targets in (
         ("german", ["german"]),

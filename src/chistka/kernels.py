@@ -210,34 +210,40 @@ def troika(
     regions: np.ndarray,
     weights: np.ndarray,
     u: np.ndarray,
+    strict: np.ndarray,
     limit_shoot: np.ndarray,
     limit_camp: np.ndarray,
     sentenced_shoot: np.ndarray,
     sentenced_camp: np.ndarray,
 ) -> np.ndarray:
-    """Category 1 (shoot) or 2 (camp) for each Order 00447 case, in turn, within the limits.
+    """Category 1 (shoot, 1) or 2 (camp, 0) for each troika case, in turn, within the limits.
 
     Each case is shot with the share of the region's room left under its shooting limit (drawn
     with `u`), but never beyond a limit while the other has room; the sentences are added to
-    `sentenced_shoot` and `sentenced_camp` as they are passed. Sequential by nature (each
-    verdict uses the room the previous ones left), hence compiled.
+    `sentenced_shoot` and `sentenced_camp` as they are passed. A `strict` case (one that came
+    to the NKVD outside the operation's lists) is judged only while there is room under a limit,
+    and gets -1 otherwise (it goes to another court). Sequential by nature (each verdict uses
+    the room the previous ones left), hence compiled.
     """
-    death = np.zeros(len(regions), dtype=np.bool_)
+    verdict = np.zeros(len(regions), dtype=np.int8)
     for k in range(len(regions)):
         region = regions[k]
         weight = weights[k]
         room_shoot = limit_shoot[region] - sentenced_shoot[region]
         room_camp = limit_camp[region] - sentenced_camp[region]
+        if strict[k] and room_shoot < weight and room_camp < weight:
+            verdict[k] = -1
+            continue
         share = max(room_shoot, 0.0) / max(room_shoot + room_camp, 1e-9)
         shoot = (u[k] < share and room_shoot >= weight) or room_camp < weight
         if shoot and room_shoot < weight:
             shoot = room_shoot >= room_camp
-        death[k] = shoot
         if shoot:
+            verdict[k] = 1
             sentenced_shoot[region] += weight
         else:
             sentenced_camp[region] += weight
-    return death
+    return verdict
 
 
 @numba.njit(cache=True)

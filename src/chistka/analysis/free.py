@@ -37,13 +37,14 @@ from pydantic import BaseModel
 
 from chistka.errors import ChistkaError, did_you_mean, read_text
 from chistka.scenario import Scenario, apply_overrides
-from chistka.scenario.schema import PolicyEvent
+from chistka.scenario.schema import LIST_SECTIONS, PolicyEvent
 
 ENTRY_KEYS = ("path", "low", "high", "log", "note")
 """Keys a ``[[free]]`` entry may have."""
 
 BUILD_TIME_FIELDS = {
     "operations": ("limit_shoot", "limit_camp"),
+    "campaigns": ("start", "end"),
 }
 """Fields read once when the run is built (a dated event, hence a free parameter, cannot set
 them): section -> fields."""
@@ -111,12 +112,12 @@ def find_free_file(scenario_ref: str | Path, scenario: Scenario) -> Path:
 def current_value(scenario: Scenario, path: str) -> Any:
     """The scenario's value of a parameter path (None where the path names nothing)."""
     parts = path.split(".")
-    if parts[0] == "operations":
+    if parts[0] in LIST_SECTIONS:
         if len(parts) != 3:
             return None
-        for op in scenario.operations:
-            if op.name == parts[1]:
-                return getattr(op, parts[2], None)
+        for item in getattr(scenario, parts[0]):
+            if item.name == parts[1]:
+                return getattr(item, parts[2], None)
         return None
     node: Any = scenario
     for part in parts:
@@ -235,11 +236,12 @@ def check_entry(scenario: Scenario, entry: Mapping[str, Any], where: str) -> Fre
 
 def parse_free(data: Mapping[str, Any], scenario: Scenario, origin: str) -> list[FreeParameter]:
     """The free parameters of a parsed free-parameter file (see `check_entry`)."""
-    unknown = [key for key in data if key not in ("free", "fitted")]
+    unknown = [key for key in data if key not in ("free", "fitted", "calibration")]
     if unknown:
         raise ChistkaError(
             f"{origin}: unknown key '{unknown[0]}' (a free-parameter file holds [[free]] tables "
-            "and [[fitted]] tables, see chistka.scenario.fitted)"
+            "and [[fitted]] tables, and the [calibration] table scripts/fit_scenario.py writes; "
+            "see chistka.scenario.fitted)"
         )
     entries = data.get("free")
     if not isinstance(entries, list) or not entries:

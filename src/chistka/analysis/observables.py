@@ -21,7 +21,8 @@ Repression:
 - `gulag_population:DATE`: persons serving a camp sentence at the start of that day;
 - `order_00447_arrested:DATE`, `order_00447_condemned:DATE` (death and camp sentences),
   `order_00447_shot:DATE`: cumulative from the start of the run to DATE (inclusive), for the
-  operation named 'order_00447' (channel 'category');
+  operation named 'order_00447' (arrests from its lists, channel 'category'; sentences by its
+  troikas, whatever the channel that brought the case);
 - `operation_arrested:OP`, `operation_sentenced:OP`, `operation_shot:OP`: over the whole run,
   for the operation OP (german, polish, latvian, harbin, other_national, or any operation of
   the run) or for all_national (every national operation);
@@ -31,8 +32,9 @@ Repression:
 - `army_officers_dismissed:YEAR`, `army_officers_arrested:YEAR`: dismissals from the Red Army,
   arrests of army officers.
 
-A sentence belongs to the operation of the person's latest arrest before it (the event log
-writes the operation on the arrest only).
+A sentence belongs to the operation whose troika or album passed it (written on the sentence);
+a sentence that no operation's body passed belongs to the operation of the person's latest arrest
+before it (a case of an operation judged after its end by an ordinary court).
 """
 
 from __future__ import annotations
@@ -152,9 +154,10 @@ def _cache(results: Results) -> dict[str, Any]:
 
 
 def _sentence_operation(results: Results) -> np.ndarray:
-    """For each event, the operation index of the person's latest arrest up to it (-1 if none).
+    """For each event, the operation a sentence belongs to (-1 if none).
 
-    Sentences do not carry the operation in the log; they inherit it from the arrest.
+    The operation written on the sentence (its troika or album passed it), else that of the
+    person's latest arrest up to it.
     """
     cache = _cache(results)
     if "sentence_operation" in cache:
@@ -180,6 +183,8 @@ def _sentence_operation(results: Results) -> np.ndarray:
         ).sort_values("day", kind="stable")
         found = pd.merge_asof(left, right, on="day", by="person", direction="backward")
         operation[found["row"].to_numpy()] = found["operation"].fillna(-1).astype(np.int64)
+        own = ev["campaign"][sentenced].astype(np.int64)
+        operation[sentenced] = np.where(own >= 0, own, operation[sentenced])
     cache["sentence_operation"] = operation
     return operation
 
@@ -268,9 +273,9 @@ def _order_00447(*kinds: EventKind) -> Callable[[Results, str], float]:
             )
         day = _event_day(results, argument)
         ev = results.events
-        mask = _kinds(results, *kinds) & (ev["day"] <= day) & (ev["channel"] == _CATEGORY)
+        mask = _kinds(results, *kinds) & (ev["day"] <= day)
         if EventKind.ARRESTED in kinds:
-            mask &= ev["campaign"] == index
+            mask &= (ev["campaign"] == index) & (ev["channel"] == _CATEGORY)
         else:
             mask &= _sentence_operation(results) == index
         return _persons(results, mask)

@@ -341,7 +341,7 @@ def parameter_rows(scenario: str | None = None, section: str | None = None) -> l
         if section and not info.path.startswith(section):
             continue
         source = _comment_for(comments, info.path) or info.source
-        if info.path in fitted and "fitted" not in source.lower():
+        if info.path in fitted and "fitted to" not in source.lower():
             source = "; ".join(filter(None, [source, fitted[info.path]]))
         if "[]" in info.path and not source:
             source = _items_source(values, info.path)

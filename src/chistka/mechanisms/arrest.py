@@ -122,6 +122,7 @@ class Arrests(Mechanism):
             first = np.zeros(len(ids), dtype=bool)
             first[np.unique(ids, return_index=True)[1]] = True
             keep = first & state.free(ids) & ~self.halted(state, operation)
+            keep &= self.sanctioned(state, operation)
             ids, channel, cause, operation = ids[keep], channel[keep], cause[keep], operation[keep]
             take = self.within_capacity(state, ids)
             waiting = ~take
@@ -140,6 +141,18 @@ class Arrests(Mechanism):
             [state.date(state.day) > op.end for op in state.scenario.operations] + [False]
         )
         return ended[np.where(operation >= 0, operation, len(ended) - 1)]
+
+    def sanctioned(self, state: SimState, operation: np.ndarray) -> np.ndarray:
+        """Whether a prosecutor sanctions each case (all do without procuracy supervision).
+
+        After the decree of 17 Nov 1938 an arrest needed a prosecutor's sanction
+        (docs/decisions.md [Decree17Nov]); cases outside the operations pass at
+        `sanction_share`, the others are dropped before anyone is arrested.
+        """
+        params = state.scenario.arrest
+        if not params.procuracy_supervision:
+            return np.ones(len(operation), dtype=bool)
+        return (operation >= 0) | (self.rng.random(len(operation)) < params.sanction_share)
 
     def within_capacity(self, state: SimState, ids: np.ndarray) -> np.ndarray:
         """Which of today's (priority-ordered) cases each region can act on today."""

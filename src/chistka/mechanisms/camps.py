@@ -81,6 +81,7 @@ class Camps(Mechanism):
         self.rng = stream(state.seed, self.name)
         self.release_due = Calendar(replace=True)  # a new term replaces an earlier one
         self.sentenced = IdBuffer()  # everyone ever admitted: the camp population is among them
+        self.reviewable = IdBuffer()  # sentenced by a troika or an album
         self.populate(state, stream(state.seed, f"{self.name}.initial"))
 
     def populate(self, state: SimState, rng: np.random.Generator) -> None:
@@ -114,17 +115,26 @@ class Camps(Mechanism):
         self.sentenced.extend(ids)
 
     def admit(
-        self, state: SimState, ids: np.ndarray, mean_years: float, rng: np.random.Generator
+        self,
+        state: SimState,
+        ids: np.ndarray,
+        mean_years: float,
+        rng: np.random.Generator,
+        reviewable: np.ndarray | None = None,
     ) -> None:
         """Set the end of the term of the newly sentenced (gamma-distributed around the mean).
 
         The term is drawn from `rng`, the stream of the court that passed the sentence.
+        `reviewable` marks those sentenced by a troika or an album, whose sentences were
+        reviewed after the halt (`CampParams.post_halt_review`).
         """
         if len(ids) == 0:
             return
         term = rng.gamma(4.0, mean_years * 365.25 / 4.0, size=len(ids)).astype(np.int64)
         self.release_due.add(state.day + 1 + term, ids)
         self.sentenced.extend(ids)
+        if reviewable is not None:
+            self.reviewable.extend(ids[reviewable])
 
     def step(self, state: SimState) -> None:
         """Releases at the end of terms, deaths, early releases."""
@@ -146,3 +156,22 @@ class Camps(Mechanism):
             freed = state.sample_people(self.rng, early, in_camp, among=self.sentenced.view())
             state.transition_fate(freed, Fate.FREE, EventKind.RELEASED)
             self.release_due.cancel(freed)
+        if params.post_halt_review and params.review_release_per_year > 0:
+            self.review(state, params.review_release_per_year)
+
+    def review(self, state: SimState, rate_per_year: float) -> None:
+        """Release troika and album prisoners whose cases had no basis (not hostile).
+
+        After the halt the NKVD and the Procurator let regional NKVD chiefs cut the former
+        troikas' sentences or release on time served (docs/decisions.md [GulagBezRetushi]); the
+        model releases, at `rate_per_year`, those the mass operations sentenced who were not in
+        fact hostile to the regime.
+        """
+        people = state.people
+        candidates = self.reviewable.view()
+        candidates = candidates[
+            (people.fate[candidates] == Fate.CAMP) & ~people.hostile[candidates]
+        ]
+        chosen = candidates[self.rng.random(len(candidates)) < rate_per_year / 365.25]
+        state.transition_fate(chosen, Fate.FREE, EventKind.RELEASED)
+        self.release_due.cancel(chosen)

@@ -9,10 +9,15 @@
   Harbin, Order 00593 of 20 Sep 1937; Latvian from 3 Dec 1937; ...) against diasporas, without
   fixed limits, sentenced by the "album" procedure (docs/terror_sources.md).
 
-Each region's operation opens cases at the pace that would use its limit up in the planned time;
-once the limit is used up, the region asks for more every week and is granted an increase with
-the scenario's probability ("the repressors' dilemma"). Categories 1 and 2 are assigned at
-sentencing, within the limits (see `sentencing.py`).
+Each region's operation opens cases at the pace that would use its limits up in the planned
+four months. Cases of "anti-Soviet elements" that reach the NKVD by other channels (denunciation,
+testimony, routine) during the operation are judged by the troika too and use up the same limits
+(see `sentencing.py`). Every five days (the order's reporting interval) a region whose remaining
+limit would last fewer than `request_days` at its current pace asks the centre for that many
+days' worth of cases, no more than its pool of suspects still free; the centre grants a share of
+the request (`grant_share`, never more than the region's initial limit at once). The requests and
+grants are logged per region (`Operations.requests`). Categories 1 and 2 are assigned at
+sentencing, within the limits.
 """
 
 from __future__ import annotations
@@ -39,7 +44,8 @@ class LimitLedger:
     limit_camp: np.ndarray
     initial_shoot: np.ndarray
     initial_camp: np.ndarray
-    opened: np.ndarray  # cases opened (arrests requested) against the limit
+    opened: np.ndarray  # cases opened (arrests requested, or taken by the troika) against the limit
+    listed: np.ndarray  # of those, cases opened from the operation's lists (its targets)
     sentenced_shoot: np.ndarray
     sentenced_camp: np.ndarray
 
@@ -50,7 +56,16 @@ class LimitLedger:
         shoot = operation.limit_shoot * share
         camp = operation.limit_camp * share
         zeros = np.zeros(len(share))
-        return cls(shoot.copy(), camp.copy(), shoot, camp, zeros.copy(), zeros.copy(), zeros.copy())
+        return cls(
+            shoot.copy(),
+            camp.copy(),
+            shoot,
+            camp,
+            zeros.copy(),
+            zeros.copy(),
+            zeros.copy(),
+            zeros.copy(),
+        )
 
     @property
     def remaining(self) -> np.ndarray:
@@ -59,14 +74,23 @@ class LimitLedger:
 
 
 @dataclass
-class LimitIncrease:
-    """A granted request for a higher limit."""
+class LimitRequest:
+    """A region's request for a higher limit, and what the centre granted (persons)."""
 
     day: int
     operation: str
     region: int
+    requested: float
     shoot: float
     camp: float
+
+
+REPORT_DAYS = 5
+"""Regions reported on an operation every five days (Order 00447, section on reporting;
+docs/decisions.md section 2.1): the days on which they may ask for more."""
+
+PACE_WINDOW_DAYS = 30
+"""A region's current pace is the cases it opened against the limits over the last 30 days."""
 
 
 class Operations(Mechanism):
@@ -83,7 +107,9 @@ class Operations(Mechanism):
         self.rng = stream(state.seed, self.name)
         self.operations = list(state.scenario.operations)
         self.ledgers = [LimitLedger.split(op, state.region_persons) for op in self.operations]
-        self.increases: list[LimitIncrease] = []
+        self.requests: list[LimitRequest] = []
+        regions = len(state.region_persons)
+        self.recent = [np.zeros((PACE_WINDOW_DAYS, regions)) for _ in self.operations]
         self.target_persons = [self.census_targets(state, op) for op in self.operations]
         self.targets = [
             state.registered("category" if op.kind == "category" else "diaspora", self.codes(op))
@@ -109,7 +135,13 @@ class Operations(Mechanism):
                     "cases_opened": float(ledger.opened.sum()),
                     "sentenced_shoot": float(ledger.sentenced_shoot.sum()),
                     "sentenced_camp": float(ledger.sentenced_camp.sum()),
-                    "increases_granted": sum(1 for i in self.increases if i.operation == op.name),
+                    "requests": sum(1 for r in self.requests if r.operation == op.name),
+                    "requested": sum(r.requested for r in self.requests if r.operation == op.name),
+                    "increases_granted": sum(
+                        1 for r in self.requests if r.operation == op.name and r.shoot + r.camp > 0
+                    ),
+                    "granted_shoot": sum(r.shoot for r in self.requests if r.operation == op.name),
+                    "granted_camp": sum(r.camp for r in self.requests if r.operation == op.name),
                 }
             )
         return pd.DataFrame(rows)
@@ -126,46 +158,63 @@ class Operations(Mechanism):
         return persons[:, self.codes(op)].sum(axis=1)
 
     def step(self, state: SimState) -> None:
-        """Open today's cases of every operation under way, and grant limit increases."""
+        """Open today's cases of every operation under way; regions ask, the centre grants."""
         today = state.date(state.day)
         for index, ledger in enumerate(self.ledgers):
             op = state.scenario.operations[index]
+            self.recent[index][state.day % PACE_WINDOW_DAYS] = 0.0
             if not op.start <= today <= op.end:
                 continue
             if op.kind == "category":
-                pace = (
-                    op.pace_factor * (ledger.initial_shoot + ledger.initial_camp) / op.planned_days
-                )
-                if state.day % 7 == 0 and op.increase_probability > 0:
-                    self.grant_increases(state, index, op, ledger, pace)
-                quota = np.minimum(pace, ledger.remaining)
+                if (today - op.start).days % REPORT_DAYS == 0:
+                    self.ask_and_grant(state, index, op, ledger)
+                planned = (ledger.initial_shoot + ledger.initial_camp) / op.planned_days
+                quota = np.minimum(planned, ledger.remaining)
             else:
-                quota = op.rate_per_year / 365.25 * self.target_persons[index]
+                rate = op.rate_per_year
+                if rate is None:
+                    rate = state.scenario.arrest.national_rate_per_year
+                quota = rate / 365.25 * self.target_persons[index]
             if quota.sum() > 0:
                 self.open_cases(state, index, op, ledger, quota)
 
-    def grant_increases(
-        self, state: SimState, index: int, op: Operation, ledger: LimitLedger, pace: np.ndarray
-    ) -> None:
-        """Regions that cannot keep up the pace ask for more; some are granted an increase.
+    def take(self, index: int, day: int, region: np.ndarray, weight: np.ndarray) -> None:
+        """Count cases against a region's limits (opened from the lists or taken by the troika)."""
+        ledger = self.ledgers[index]
+        used = np.bincount(region, weights=weight, minlength=len(ledger.opened))
+        ledger.opened += used
+        self.recent[index][day % PACE_WINDOW_DAYS] += used
 
-        An increase factor of 0 grants nothing: the regions keep their limits and the
-        operation goes on until they are used up.
+    def ask_and_grant(
+        self, state: SimState, index: int, op: Operation, ledger: LimitLedger
+    ) -> None:
+        """Regions about to run out ask for more; the centre grants a share of each request.
+
+        A region asks when its remaining limit would last fewer than `request_days` at its pace
+        of the last 30 days, for `request_days` of cases at that pace, scaled by the share of
+        its listed suspects still free (a region that has worked through its lists has less to
+        ask for); the centre grants `grant_share` of the request, at most the region's initial
+        limit at once, split by `grant_shoot_share`.
         """
-        if op.increase_factor <= 0:
-            return
-        asking = np.flatnonzero(ledger.remaining < op.request_days * pace)
-        granted = asking[self.rng.random(len(asking)) < op.increase_probability]
-        for region in granted:
+        pace = self.recent[index].sum(axis=0) / PACE_WINDOW_DAYS
+        census = self.target_persons[index]
+        pool = np.maximum(census - ledger.listed, 0.0) / np.maximum(census, 1e-9)
+        asking = np.flatnonzero((pace > 0) & (ledger.remaining < op.request_days * pace))
+        for region in asking:
+            requested = float(op.request_days * pace[region] * pool[region])
+            if requested <= 0:
+                continue
             initial = ledger.initial_shoot[region] + ledger.initial_camp[region]
-            total = op.increase_factor * initial
-            share = op.increase_shoot_share
+            total = min(op.grant_share * requested, initial)
+            share = op.grant_shoot_share
             if share is None:
                 share = ledger.initial_shoot[region] / initial if initial > 0 else 0.0
             shoot, camp = total * share, total * (1 - share)
             ledger.limit_shoot[region] += shoot
             ledger.limit_camp[region] += camp
-            self.increases.append(LimitIncrease(state.day, op.name, int(region), shoot, camp))
+            self.requests.append(
+                LimitRequest(state.day, op.name, int(region), requested, shoot, camp)
+            )
 
     def open_cases(
         self, state: SimState, index: int, op: Operation, ledger: LimitLedger, quota: np.ndarray
@@ -194,7 +243,8 @@ class Operations(Mechanism):
         if op.kind == "category":
             within = running_total_by_region(region, weight) <= ledger.remaining[region]
             picked, region, weight = picked[within], region[within], weight[within]
-        ledger.opened += np.bincount(region, weights=weight, minlength=len(ledger.opened))
+        self.take(index, state.day, region, weight)
+        ledger.listed += np.bincount(region, weights=weight, minlength=len(ledger.listed))
         channel = "category" if op.kind == "category" else "national"
         delay = self.rng.integers(0, 7, size=len(picked))
         self.arrests.request(state, picked, channel, operation=index, delay=delay)

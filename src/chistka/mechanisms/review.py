@@ -75,7 +75,7 @@ class Review(Mechanism):
     def open_campaigns(self, state: SimState) -> None:
         """Schedule a review day for every candidate and member when a campaign opens."""
         for index in self.starts.get(state.day, []):
-            campaign = self.campaigns[index]
+            campaign = state.scenario.campaigns[index]  # as the timeline has left it
             stratum = state.stratum_ids()
             ids = stratum[state.in_party(stratum)]
             length = (campaign.end - campaign.start).days + 1
@@ -145,7 +145,7 @@ class Review(Mechanism):
         """Review members of one campaign today and carry out the outcomes."""
         if len(ids) == 0:
             return
-        campaign = self.campaigns[index]
+        campaign = state.scenario.campaigns[index]  # its threshold as the timeline has left it
         score = self.scores(state, ids, campaign)
         was_member = state.people.status[ids] == Status.MEMBER
         expelled = score > campaign.threshold

@@ -1,17 +1,25 @@
-"""Sentencing: troikas, the "album", the Military Collegium, special boards; families.
+"""Sentencing: the body that judges a case decides its share of death sentences.
 
-- Order 00447 cases go before regional troikas, which sentence to category 1 (shooting) or
-  category 2 (8-10 years of camps) within the region's limits (Werth 2010;
-  docs/terror_sources.md).
-- National-operation cases are sentenced by the "album" procedure, with the operation's share of
-  death sentences.
-- The elite (the 1934 Central Committee, congress delegates, regional leaders) go before the
-  Military Collegium of the Supreme Court, which sentenced most of them to death.
-- Other political cases (testimony, denunciation, routine) go before special boards and courts:
-  mostly camp terms, death sentences at the share the timeline sets.
-- Family members of condemned "traitors" are arrested only after the head of the family has
-  been sentenced (Order 00486 of 15 Aug 1937 prescribed 5-8 years of camps for wives) and are
-  sentenced to camps.
+The route of a case, not the year, sets the chance of a death sentence (docs/decisions.md
+section 3):
+- Order 00447's regional troikas sentence to category 1 (shooting) or category 2 (8-10 years)
+  within the region's limits (Order 00447 of 30 Jul 1937; Werth 2010). While the operation runs
+  they also judge the "anti-Soviet elements" the NKVD brings by other channels (denunciations,
+  testimony, the routine caseload) as long as there is room under the limits; those cases use
+  the limits up like the listed ones, which drives the regions' requests for more
+  (`operations.py`).
+- The national operations' cases go through the "album" (the regional NKVD chief and
+  prosecutor propose, Moscow confirms), with one share of death sentences for the route. The
+  album closed on 15 Apr 1938 (CC resolution of 31 Jan 1938); its pending cases waited for the
+  special troikas of 15 Sep 1938 (Politburo P64/22), which the timeline opens again.
+- The Military Collegium judged the elite, regional leaders, officers of the army and the NKVD
+  and former oppositionists under the procedure of 1 Dec 1934 for "terrorist" cases, sentencing
+  80-90% to death (Birstein 2011).
+- Everyone else goes before the Special Board or the courts: the Special Board could not
+  sentence to death in 1934-41, so their share of death (`death_share`, `routine_death_share`)
+  is zero in the Great Terror.
+- Family members of condemned "traitors" are sentenced to camps by the Special Board (Order
+  00486 of 15 Aug 1937: wives 5-8 years).
 - A share of cases is dropped and the accused released.
 A death sentence is carried out at once (the fate SHOT is final). Other mechanisms may offer
 further measures (exile, ...): they register in `Sentencing.measures` and take their share of the
@@ -21,6 +29,7 @@ ordinary cases not sentenced to death, before the rest go to the camps.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from enum import IntEnum
 from typing import Protocol
 
 import numpy as np
@@ -34,6 +43,19 @@ from chistka.people import Fate, Flag, RankTier, Role, Status
 from chistka.rng import stream
 from chistka.scenario.terror import SentencingParams
 from chistka.state import Calendar, EventKind, SimState
+
+ALBUM_RECHECK_DAYS = 7
+"""While the album is closed, its pending cases are looked at again every week."""
+
+
+class Route(IntEnum):
+    """The body that judges a case."""
+
+    COURT = 0  # the Special Board and the courts
+    SPECIAL_BOARD = 1  # family members (Order 00486)
+    COLLEGIUM = 2  # the Military Collegium: the 1 Dec 1934 procedure
+    TROIKA = 3  # Order 00447's regional troikas, within the limits
+    ALBUM = 4  # the national operations' album (and the special troikas of Sep 1938)
 
 
 class SentenceMeasure(Protocol):
@@ -87,7 +109,7 @@ class Sentencing(Mechanism):
         self.due.add(np.maximum(day + delay, state.day + 1), ids, ((operation + 1) << 8) | channel)
 
     def step(self, state: SimState) -> None:
-        """Sentence everybody due today."""
+        """Sentence everybody due today, by the route of each case."""
         ids, payload = self.due.pop(state.day)
         keep = (state.people.fate[ids] == Fate.ARRESTED) & (
             (state.people.flags[ids] & Flag.AWAITING_TRIAL) == 0
@@ -97,48 +119,107 @@ class Sentencing(Mechanism):
             return
         params = state.scenario.sentencing
         channel, operation = payload & 0xFF, (payload >> 8) - 1
+        today = state.date(state.day)
+        in_force = np.array(
+            [op.start <= today <= op.end for op in state.scenario.operations] + [False]
+        )
+        listed = (operation >= 0) & in_force[np.where(operation >= 0, operation, -1)]
+        if not params.album_open:
+            waiting = listed & (channel == CHANNEL["national"])
+            self.due.add(
+                np.full(int(waiting.sum()), state.day + ALBUM_RECHECK_DAYS),
+                ids[waiting],
+                payload[waiting],
+            )
+            ids, channel, operation, listed = (
+                ids[~waiting],
+                channel[~waiting],
+                operation[~waiting],
+                listed[~waiting],
+            )
         people = state.people
         dropped = self.rng.random(len(ids)) < params.dropped_share
         dropped &= channel != CHANNEL["family"]
-        death = np.zeros(len(ids), dtype=bool)
         u = self.rng.random(len(ids))
-        elite = (people.elite[ids] > 0) | (people.rank[ids] >= RankTier.REGIONAL)
-        ordinary = ~np.isin(channel, [CHANNEL["category"], CHANNEL["national"], CHANNEL["family"]])
-        today = state.date(state.day)
+        death = np.zeros(len(ids), dtype=bool)
+        route = np.full(len(ids), Route.COURT, dtype=np.int8)
+        judging = np.full(len(ids), -1, dtype=np.int64)  # the operation whose body judges
+        route[channel == CHANNEL["family"]] = Route.SPECIAL_BOARD
+        collegium = (
+            (people.elite[ids] > 0)
+            | (people.rank[ids] >= RankTier.REGIONAL)
+            | (people.role[ids] != Role.CIVILIAN)
+            | people.opposition[ids]
+        )
+        ordinary = ~listed & (channel != CHANNEL["family"])
+        route[ordinary & collegium] = Route.COLLEGIUM
         for index, op in enumerate(state.scenario.operations):
-            if today > op.end:
-                ordinary |= operation == index
-        death |= ordinary & elite & (u < params.collegium_death_share)
-        routine = channel == CHANNEL["routine"]
-        death |= ordinary & ~elite & ~routine & (u < params.death_share)
-        death |= ordinary & ~elite & routine & (u < params.routine_death_share)
-        for index, op in enumerate(state.scenario.operations):
-            if today > op.end:
-                continue
-            chosen = (operation == index) & ~dropped
-            if not chosen.any():
-                continue
+            mine = listed & (operation == index) & ~dropped
             if op.kind == "national":
-                death[chosen] = u[chosen] < op.death_share
-            else:
-                death[chosen] = self.troika(state, index, ids[chosen], u[chosen])
+                route[mine] = Route.ALBUM
+                judging[mine] = index
+                death[mine] = u[mine] < params.album_death_share
+            elif mine.any() or (in_force[index] and ordinary.any()):
+                # the troika: first the operation's own cases, then others while room remains
+                candidates = mine | (
+                    in_force[index]
+                    & ordinary
+                    & ~collegium
+                    & ~dropped
+                    & (people.cohort[ids] < 0)
+                    & (route == Route.COURT)
+                )
+                chosen = np.flatnonzero(candidates)
+                verdict = self.troika(state, index, ids[chosen], u[chosen], ~mine[chosen])
+                judged = chosen[verdict >= 0]
+                route[judged] = Route.TROIKA
+                judging[judged] = index
+                death[judged] = verdict[verdict >= 0] == 1
+                taken = chosen[(verdict >= 0) & ~mine[chosen]]
+                if len(taken) and self.operations is not None:
+                    self.operations.take(
+                        index,
+                        state.day,
+                        people.region[ids[taken]].astype(np.int64),
+                        people.weight[ids[taken]].astype(np.float64),
+                    )
+        death |= (route == Route.COLLEGIUM) & (u < params.collegium_death_share)
+        court = route == Route.COURT
+        routine = channel == CHANNEL["routine"]
+        death |= court & routine & (u < params.routine_death_share)
+        death |= court & ~routine & (u < params.death_share)
+        death &= ~dropped
         release = ids[dropped]
         state.transition_fate(release, Fate.FREE, EventKind.CASE_DROPPED)
-        shot = ids[death & ~dropped]
+        shot = ids[death]
         to_camp = ~death & ~dropped
         for measure in self.measures:
-            offered = np.flatnonzero(to_camp & ordinary)
+            ordinary_route = (route == Route.COURT) | (route == Route.COLLEGIUM)
+            offered = np.flatnonzero(to_camp & ordinary_route)
             to_camp[offered[measure.sentence(state, ids[offered], channel[offered])]] = False
         camp = ids[to_camp]
         state.transition_fate(
-            shot, Fate.SHOT, EventKind.SENTENCED_DEATH, channel=channel[death & ~dropped]
+            shot,
+            Fate.SHOT,
+            EventKind.SENTENCED_DEATH,
+            campaign=judging[death],
+            channel=channel[death],
         )
-        state.transition_fate(camp, Fate.CAMP, EventKind.SENTENCED_CAMP, channel=channel[to_camp])
-        self.camps.admit(state, camp, params.camp_years, self.term_rng)
+        state.transition_fate(
+            camp,
+            Fate.CAMP,
+            EventKind.SENTENCED_CAMP,
+            campaign=judging[to_camp],
+            channel=channel[to_camp],
+        )
+        mass = (route == Route.TROIKA) | (route == Route.ALBUM)
+        self.camps.admit(state, camp, params.camp_years, self.term_rng, reviewable=mass[to_camp])
         self.arrest_families(state, shot)
 
-    def troika(self, state: SimState, index: int, ids: np.ndarray, u: np.ndarray) -> np.ndarray:
-        """Category 1 or 2 for an Order 00447 case, never beyond the region's limits."""
+    def troika(
+        self, state: SimState, index: int, ids: np.ndarray, u: np.ndarray, strict: np.ndarray
+    ) -> np.ndarray:
+        """Category 1 (1) or 2 (0) for troika cases within the region's limits (-1: no room)."""
         assert self.operations is not None  # an operation's cases come only from Operations
         ledger = self.operations.ledgers[index]
         people = state.people
@@ -146,6 +227,7 @@ class Sentencing(Mechanism):
             people.region[ids].astype(np.int64),
             people.weight[ids].astype(np.float64),
             np.asarray(u, dtype=np.float64),
+            np.asarray(strict, dtype=np.bool_),
             ledger.limit_shoot,
             ledger.limit_camp,
             ledger.sentenced_shoot,

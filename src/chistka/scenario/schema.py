@@ -570,33 +570,36 @@ class Scenario(StrictModel):
             where: how to name the place of the change in an error message.
         """
         sections: dict[str, dict[str, Any]] = {}
-        operations: dict[int, dict[str, Any]] = {}
+        listed: dict[tuple[str, int], dict[str, Any]] = {}
         for path, value in changes.items():
             parts = path.split(".")
             section = parts[0]
-            if section == "operations":
-                names = [op.name for op in self.operations]
+            if section in LIST_SECTIONS:
+                items = getattr(self, section)
+                item_model = LIST_SECTIONS[section]
+                names = [item.name for item in items]
                 if not names:
                     raise PydanticCustomError(
                         "unknown_parameter",
-                        "{where}: '{path}': this scenario has no operations to change",
-                        {"where": where, "path": path},
+                        "{where}: '{path}': this scenario has no {section} to change",
+                        {"where": where, "path": path, "section": section},
                     )
                 if len(parts) != 3 or parts[1] not in names:
                     hint = did_you_mean(parts[1], names).strip() if len(parts) > 1 else ""
                     raise PydanticCustomError(
                         "unknown_parameter",
-                        "{where}: '{path}' should be 'operations.NAME.field' with NAME one of "
+                        "{where}: '{path}' should be '{section}.NAME.field' with NAME one of "
                         "{names}{hint}",
                         {
                             "where": where,
                             "path": path,
+                            "section": section,
                             "names": ", ".join(names),
                             "hint": f"; {hint}" if hint else "",
                         },
                     )
                 index = names.index(parts[1])
-                if parts[2] not in Operation.model_fields:
+                if parts[2] not in item_model.model_fields:
                     raise PydanticCustomError(
                         "unknown_parameter",
                         "{where}: '{path}' has no field '{key}'; {hint}allowed: {allowed}",
@@ -604,11 +607,11 @@ class Scenario(StrictModel):
                             "where": where,
                             "path": path,
                             "key": parts[2],
-                            "hint": did_you_mean(parts[2], sorted(Operation.model_fields)),
-                            "allowed": ", ".join(sorted(Operation.model_fields)),
+                            "hint": did_you_mean(parts[2], sorted(item_model.model_fields)),
+                            "allowed": ", ".join(sorted(item_model.model_fields)),
                         },
                     )
-                operations.setdefault(index, self.operations[index].model_dump())[parts[2]] = value
+                listed.setdefault((section, index), items[index].model_dump())[parts[2]] = value
                 continue
             if section not in MECHANISM_SECTIONS or len(parts) < 2:
                 hint = did_you_mean(section, MECHANISM_SECTIONS)
@@ -653,18 +656,17 @@ class Scenario(StrictModel):
                 node = node[key]
                 model = annotation
         update: dict[str, Any] = {}
-        if operations:
-            new_operations = list(self.operations)
-            for index, data in operations.items():
-                try:
-                    new_operations[index] = Operation.model_validate(data)
-                except ValidationError as exc:
-                    raise PydanticCustomError(
-                        "bad_parameter",
-                        "{where}: {detail}",
-                        {"where": where, "detail": _problems(exc, f"operations.{data['name']}")},
-                    ) from None
-            update["operations"] = new_operations
+        for (section, index), data in listed.items():
+            items = list(update.get(section, getattr(self, section)))
+            try:
+                items[index] = LIST_SECTIONS[section].model_validate(data)
+            except ValidationError as exc:
+                raise PydanticCustomError(
+                    "bad_parameter",
+                    "{where}: {detail}",
+                    {"where": where, "detail": _problems(exc, f"{section}.{data['name']}")},
+                ) from None
+            update[section] = items
         for section, data in sections.items():
             try:
                 update[section] = type(getattr(self, section)).model_validate(data)
@@ -687,6 +689,10 @@ def _problems(exc: ValidationError, prefix: str) -> str:
         problems.append(f"{field}: {error['msg']}{got}")
     return "; ".join(problems)
 
+
+LIST_SECTIONS: dict[str, type[BaseModel]] = {"operations": Operation, "campaigns": Campaign}
+"""Sections that are lists of named items; a path names one item's field as
+'section.NAME.field' (e.g. 'operations.order_00447.grant_share', 'campaigns.1935.threshold')."""
 
 MECHANISM_SECTIONS = tuple(
     name

@@ -279,6 +279,28 @@ class ArrestParams(StrictModel):
         ge=0,
         le=1,
     )
+    national_rate_per_year: float = param(
+        0.0,
+        "yearly share of a targeted diaspora arrested while a national operation runs (for "
+        "every national order that does not set its own rate_per_year)",
+        unit="1/year",
+        ge=0,
+        le=10,
+    )
+    procuracy_supervision: bool = param(
+        False,
+        "arrests outside the operations need a prosecutor's sanction (decree of 17 Nov 1938 on "
+        "arrests, procuracy supervision and investigation; set by the timeline)",
+        source="Sovnarkom/CC decree No. 81 of 17 Nov 1938 (docs/decisions.md [Decree17Nov])",
+    )
+    sanction_share: float = param(
+        1.0,
+        "share of the cases outside the operations a prosecutor sanctions while "
+        "procuracy_supervision is on (the others are dropped before the arrest)",
+        unit="fraction",
+        ge=0,
+        le=1,
+    )
 
 
 class InterrogationParams(StrictModel):
@@ -336,22 +358,50 @@ class InterrogationParams(StrictModel):
 
 
 class SentencingParams(StrictModel):
-    """Sentencing: troikas, the Military Collegium, special boards; family members."""
+    """Sentencing by the body that judged the case: its route decides the share of death.
+
+    Routes (docs/decisions.md section 3): the Order 00447 troikas (within the category-1
+    limits), the "album" of the national operations, the Military Collegium (the 1 Dec 1934
+    procedure for "terrorist" cases of the elite, officers and former oppositionists), and the
+    special boards and courts for everyone else.
+    """
 
     routine_death_share: float = param(
         0.0,
-        "share of death sentences in the routine caseload (anti-Soviet agitation and the like)",
+        "share of death sentences in the routine caseload judged by the courts (anti-Soviet "
+        "agitation and the like)",
         ge=0,
         le=1,
     )
     death_share: float = param(
-        0.01, "share of death sentences in ordinary political cases", ge=0, le=1
-    )
-    collegium_death_share: float = param(
-        0.8,
-        "share of death sentences for the elite before the Military Collegium",
+        0.0,
+        "share of death sentences in other ordinary political cases judged by the courts and "
+        "special boards (the NKVD's Special Board could not sentence to death in 1934-41)",
         ge=0,
         le=1,
+    )
+    collegium_death_share: float = param(
+        0.85,
+        "share of death sentences before the Military Collegium (the elite, officers and former "
+        "oppositionists: cases under the procedure of 1 Dec 1934)",
+        ge=0,
+        le=1,
+        source="Birstein (2011): the Collegium sentenced 80-90% of its accused to death "
+        "(docs/decisions.md [Birstein2011])",
+    )
+    album_death_share: float = param(
+        0.0,
+        "share of death sentences under the 'album' procedure of the national operations "
+        "(a property of the route, not of the year)",
+        ge=0,
+        le=1,
+    )
+    album_open: bool = param(
+        True,
+        "whether album cases are judged (closed from 16 Apr 1938 to the special troikas of "
+        "15 Sep 1938; cases wait meanwhile)",
+        source="CC resolution of 31 Jan 1938 (album procedure to 15 Apr 1938); Politburo P64/22 "
+        "of 15 Sep 1938 (docs/decisions.md section 2.1)",
     )
     dropped_share: float = param(0.05, "share of cases dropped without a sentence", ge=0, le=1)
     camp_years: float = param(6.0, "mean camp term", unit="years", ge=0.1, le=25)
@@ -433,7 +483,22 @@ class CampParams(StrictModel):
     mortality_per_year: float = param(0.05, "yearly death rate in camps", unit="1/year", ge=0, le=1)
     early_release_per_year: float = param(
         0.0,
-        "yearly share of prisoners released before their term (reviews after the halt)",
+        "yearly share of prisoners released before their term (amnesties, review of cases)",
+        unit="1/year",
+        ge=0,
+        le=1,
+    )
+    post_halt_review: bool = param(
+        False,
+        "whether the sentences of the troikas and albums are under review (after the halt of "
+        "Nov 1938: NKVD chiefs could cut troika sentences or release on time served)",
+        source="joint order of the NKVD and the USSR Procurator, 1939 (docs/decisions.md "
+        "[GulagBezRetushi], [BeriaThaw-Tomsk])",
+    )
+    review_release_per_year: float = param(
+        0.0,
+        "yearly share of prisoners sentenced by a troika or album released while "
+        "post_halt_review is on (those not hostile to the regime: the case had no basis)",
         unit="1/year",
         ge=0,
         le=1,
@@ -475,42 +540,35 @@ class Operation(StrictModel):
     planned_days: int = param(
         120, "days in which the limits were to be used up", unit="days", ge=1, le=3650
     )
-    increase_probability: float = param(
-        0.0,
-        "chance a region that has used up its limit is granted more (checked weekly)",
-        ge=0,
-        le=1,
-    )
-    pace_factor: float = param(
-        1.0,
-        "how fast regions opened cases relative to the plan (above 1: racing ahead of it)",
-        gt=0,
-        le=10,
-    )
     request_days: int = param(
-        7,
-        "regions ask for more when their remaining limit would last fewer days than this",
+        30,
+        "a region asks for more when its remaining limit would last fewer days than this at "
+        "its current pace, and asks for that many days' worth of cases",
         unit="days",
         ge=1,
         le=365,
     )
-    increase_shoot_share: float | None = param(
+    grant_share: float = param(
+        0.0,
+        "share of a region's request the centre grants (0: no increase is ever granted)",
+        unit="fraction",
+        ge=0,
+        le=1,
+    )
+    grant_shoot_share: float | None = param(
         None,
         "share of a granted increase in category 1 (default: as in the initial limits)",
         ge=0,
         le=1,
     )
-    increase_factor: float = param(
-        0.5, "size of a granted increase relative to the region's initial limit", ge=0, le=100
-    )
-    rate_per_year: float = param(
-        0.0,
-        "national operations: yearly share of the diaspora arrested",
+    rate_per_year: float | None = param(
+        None,
+        "national operations: yearly share of the diaspora arrested (default: "
+        "arrest.national_rate_per_year, one propensity for every national order)",
         unit="1/year",
         ge=0,
         le=10,
     )
-    death_share: float = param(0.0, "national operations: share sentenced to death", ge=0, le=1)
     source: str = param("", "the order and where its dates and limits come from")
 
     @model_validator(mode="after")

@@ -1,0 +1,144 @@
+"""Fit a built-in scenario's free parameters with `chistka calibrate` and write them in place.
+
+The fit uses only the scenario's calibration rows (`export_targets('calibration', NAME)`: the
+record's rows with the roles the scenario gives them), all the free parameters of
+``src/chistka/scenario/free/NAME.toml`` together, and the same seeds in every trial (common
+random numbers). The best values are written into ``src/chistka/scenario/builtin/NAME.toml``
+on the lines that hold them (their comment says "fitted" and names the study), and the study's
+settings, loss and values into the ``[calibration]`` table of the free file, so that the
+built-in scenario is the output of this script and the script reproduces it.
+
+Usage:
+    python scripts/fit_scenario.py NAME [--trials 100] [--seeds 1,2,3,4] [--jobs 2]
+        [--storage sqlite:///out/fit-NAME/study.db] [--scale S] [--dry-run]
+
+A study of the same name in the storage is resumed (`--trials` more trials are added).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIOS = ROOT / "src" / "chistka" / "scenario"
+
+LIST_SECTIONS = ("operations", "campaigns")
+
+
+def _value_text(value: float | int) -> str:
+    if isinstance(value, int):
+        return f"{value:_}" if abs(value) >= 10_000 else str(value)
+    return f"{value:.6g}"
+
+
+def set_value(text: str, path: str, value: float | int, comment: str) -> str:
+    """The scenario TOML with the value of `path` replaced (its line's comment too).
+
+    `path` is 'section.field', or 'operations.NAME.field' / 'campaigns.NAME.field' for an item of
+    a list of tables; the field's line must exist in that table.
+
+    Raises:
+        SystemExit: the table or the field's line is not found.
+    """
+    lines = text.splitlines()
+    parts = path.split(".")
+    if parts[0] in LIST_SECTIONS:
+        header, name, field = f"[[{parts[0]}]]", parts[1], parts[2]
+    else:
+        header, name, field = f"[{parts[0]}]", None, ".".join(parts[1:])
+    inside = False
+    for number, line in enumerate(lines):
+        stripped = line.strip()
+        if stripped.startswith("["):
+            inside = stripped == header and name is None
+            if stripped == header and name is not None:
+                block_end = next(
+                    (k for k in range(number + 1, len(lines)) if lines[k].startswith("[")),
+                    len(lines),
+                )
+                block = lines[number + 1 : block_end]
+                inside = any(re.match(rf'name\s*=\s*"{re.escape(name)}"', b) for b in block)
+            continue
+        if inside and re.match(rf"{re.escape(field)}\s*=", stripped):
+            lines[number] = f"{field} = {_value_text(value)}".ljust(29) + f" # {comment}"
+            return "\n".join(lines) + "\n"
+    sys.exit(f"fit_scenario: no line for '{path}' in the scenario file")
+
+
+def calibration_table(result, when: dt.date, storage: str) -> str:
+    """The ``[calibration]`` table of the free file: the study, its loss and the values."""
+    values = ", ".join(f'"{path}" = {_value_text(v)}' for path, v in result.best_params.items())
+    seeds = ", ".join(str(s) for s in result.seeds)
+    return (
+        "[calibration]\n"
+        f'date = {when.isoformat()}\n'
+        f'study = "{result.study.study_name}"\n'
+        f'storage = "{storage}"\n'
+        f"trials = {len(result.trials)}\n"
+        f"seeds = [{seeds}]\n"
+        f"scale = {result.scale if result.scale is not None else 'nan'}\n"
+        f"loss = {result.best_loss:.6g}\n"
+        f"first_loss = {result.first_loss:.6g}\n"
+        f"values = {{ {values} }}\n"
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("name", help="built-in scenario name")
+    parser.add_argument("--trials", type=int, default=100)
+    parser.add_argument("--seeds", default="1,2,3,4")
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--storage", default=None)
+    parser.add_argument("--scale", type=float, default=None)
+    parser.add_argument("--dry-run", action="store_true", help="fit, but write nothing back")
+    args = parser.parse_args(argv)
+
+    from chistka.analysis.calibrate import calibrate
+    from chistka.analysis.validate import export_targets
+
+    out = ROOT / "out" / f"fit-{args.name}"
+    out.mkdir(parents=True, exist_ok=True)
+    targets = out / "targets.csv"
+    export_targets("calibration", args.name).to_csv(targets, index=False, float_format="%.10g")
+    storage = args.storage or f"sqlite:///{out / 'study.db'}"
+
+    def progress(done: int, total: int, best: float | None) -> None:
+        print(f"trial {done}/{total}: best loss {best}", flush=True)
+
+    result = calibrate(
+        args.name,
+        targets,
+        args.trials,
+        seeds=[int(s) for s in args.seeds.split(",")],
+        storage=storage,
+        scale=args.scale,
+        progress=progress,
+        n_jobs=args.jobs,
+    )
+    print(f"best loss {result.best_loss:.4g} after {len(result.trials)} trials")
+    for path, value in result.best_params.items():
+        print(f"  {path} = {_value_text(value)}")
+    if args.dry_run:
+        return
+    when = dt.date.today()
+    comment = f"fitted (chistka calibrate, scripts/fit_scenario.py, {when.isoformat()})"
+    scenario_file = SCENARIOS / "builtin" / f"{args.name}.toml"
+    text = scenario_file.read_text(encoding="utf-8")
+    for path, value in result.best_params.items():
+        text = set_value(text, path, value, comment)
+    scenario_file.write_text(text, encoding="utf-8")
+    free_file = SCENARIOS / "free" / f"{args.name}.toml"
+    free = free_file.read_text(encoding="utf-8")
+    free = re.sub(r"\n\[calibration\]\n(?:[^\[\n][^\n]*\n|\n)*", "\n", free).rstrip("\n")
+    free += "\n\n" + calibration_table(result, when, storage)
+    free_file.write_text(free, encoding="utf-8")
+    print(f"wrote {scenario_file} and {free_file}")
+
+
+if __name__ == "__main__":
+    main()

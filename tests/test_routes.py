@@ -1,0 +1,136 @@
+"""Issue 11 mechanisms: the judging route decides death, the centre grants a share of requests,
+the prosecutor's sanction after the halt, the review of mass-operation sentences."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from chistka.mechanisms.arrest import CHANNEL
+from chistka.mechanisms.operations import REPORT_DAYS
+from chistka.people import Fate, Role
+from chistka.state import EventKind
+from test_state_bugs import build, citizens
+
+MASS = {
+    "name": "order_00447",
+    "kind": "category",
+    "start": "1936-06-01",
+    "end": "1937-06-30",
+    "targets": ["kulak", "criminal"],
+    "limit_shoot": 300,
+    "limit_camp": 300,
+    "planned_days": 60,
+    "request_days": 30,
+    "grant_share": 0.5,
+    "grant_shoot_share": 0.8,
+}
+ALBUM = {
+    "name": "polish",
+    "kind": "national",
+    "start": "1936-06-01",
+    "end": "1937-06-30",
+    "targets": ["polish"],
+    "rate_per_year": 0.0,
+}
+
+
+def sentence_now(state, sentencing, ids, channel: str, operation: int = -1) -> None:
+    """Arrest `ids` and sentence them today through the given channel and operation."""
+    state.transition_fate(ids, Fate.ARRESTED, EventKind.ARRESTED)
+    payload = ((operation + 1) << 8) | CHANNEL[channel]
+    sentencing.due.add(np.full(len(ids), state.day), ids, np.full(len(ids), payload))
+    sentencing.step(state)
+
+
+def test_the_collegium_sentences_officers_to_death_at_its_share_and_the_special_board_never():
+    state, mechanisms = build({"sentencing": {"collegium_death_share": 0.85, "dropped_share": 0}})
+    sentencing = mechanisms["sentencing"]
+    everyone = np.arange(len(state.people))
+    officers = np.flatnonzero((state.people.role == Role.OFFICER) & state.free(everyone))
+    officers = officers[~state.people.opposition[officers]][:300]
+    plain = citizens(state, 300)
+    sentence_now(state, sentencing, officers, "denunciation")
+    sentence_now(state, sentencing, plain, "denunciation")
+    shot = state.people.fate == Fate.SHOT
+    assert 0.75 < shot[officers].mean() < 0.95
+    assert not shot[plain].any()  # the Special Board and the courts: death_share 0
+
+
+def test_album_cases_wait_while_the_album_is_closed_and_are_judged_when_it_reopens():
+    state, mechanisms = build(
+        {
+            "operations": [ALBUM],
+            "sentencing": {"album_death_share": 1.0, "album_open": False, "dropped_share": 0},
+        }
+    )
+    sentencing = mechanisms["sentencing"]
+    accused = citizens(state, 50)
+    sentence_now(state, sentencing, accused, "national", operation=0)
+    assert np.all(state.people.fate[accused] == Fate.ARRESTED)
+    state.scenario = state.scenario.with_parameters({"sentencing.album_open": True})
+    for day in range(1, 15):
+        state.day = day
+        sentencing.step(state)
+    assert np.all(state.people.fate[accused] == Fate.SHOT)
+
+
+def test_the_troika_judges_other_cases_only_within_the_limits_and_counts_them():
+    state, mechanisms = build({"operations": [MASS], "sentencing": {"dropped_share": 0}})
+    sentencing, operations = mechanisms["sentencing"], mechanisms["operations"]
+    ledger = operations.ledgers[0]
+    room = ledger.limit_shoot + ledger.limit_camp
+    accused = citizens(state, int(2 * room.sum() * state.scale) + 50)
+    sentence_now(state, sentencing, accused, "denunciation")
+    judged = ledger.sentenced_shoot + ledger.sentenced_camp
+    weight = float(state.people.weight[accused].max())
+    regions = np.unique(state.people.region[accused])
+    assert np.all(judged <= room + 1e-9) and judged.sum() > 0
+    # in the accused's regions no limit has room for one more agent
+    assert np.all(ledger.limit_shoot[regions] - ledger.sentenced_shoot[regions] < weight)
+    assert np.all(ledger.limit_camp[regions] - ledger.sentenced_camp[regions] < weight)
+    assert np.allclose(ledger.opened, judged)  # the other channels' cases use the limits up
+    condemned = np.isin(state.people.fate[accused], [Fate.SHOT, Fate.CAMP])
+    assert condemned.all()  # those beyond the limits went to the Special Board (camps)
+
+
+def test_regions_ask_near_the_end_of_their_limits_and_get_the_granted_share():
+    state, mechanisms = build({"operations": [MASS]})
+    operations = mechanisms["operations"]
+    start = (state.scenario.operations[0].start - state.start).days
+    for day in range(start, start + 90):
+        state.day = day
+        operations.step(state)
+    assert operations.requests, "regions that used their limits up should ask for more"
+    for request in operations.requests:
+        granted = request.shoot + request.camp
+        assert granted <= 0.5 * request.requested + 1e-9
+        assert abs(request.shoot - 0.8 * granted) < 1e-9
+        assert (request.day - start) % REPORT_DAYS == 0
+
+
+def test_the_prosecutors_sanction_drops_cases_outside_the_operations_only():
+    state, mechanisms = build({"arrest": {"procuracy_supervision": True, "sanction_share": 0.0}})
+    arrests = mechanisms["arrest"]
+    ordinary, listed = citizens(state, 100)[:50], citizens(state, 100)[50:]
+    arrests.request(state, ordinary, "denunciation")
+    arrests.request(state, listed, "category", operation=0)
+    arrests.step(state)
+    assert np.all(state.people.fate[ordinary] == Fate.FREE)
+
+
+def test_the_review_after_the_halt_releases_only_mass_operation_prisoners_not_hostile():
+    state, mechanisms = build({"camps": {"post_halt_review": True, "review_release_per_year": 1.0}})
+    camps = mechanisms["camps"]
+    prisoners = citizens(state, 400)
+    state.transition_fate(prisoners, Fate.ARRESTED, EventKind.ARRESTED)
+    state.transition_fate(prisoners, Fate.CAMP, EventKind.SENTENCED_CAMP)
+    mass = np.arange(len(prisoners)) % 2 == 0
+    camps.admit(state, prisoners, 25.0, camps.rng, reviewable=mass)
+    for day in range(1, 366):
+        state.day = day
+        camps.review(state, 1.0)
+    released = state.people.fate[prisoners] == Fate.FREE
+    hostile = state.people.hostile[prisoners]
+    assert not released[~mass].any()
+    assert not released[mass & hostile].any()
+    assert released[mass & ~hostile].mean() > 0.5
