@@ -287,5 +287,6 @@ class Sim:
         results = Results.collect(state, daily, daily_persons, provenance)
         if operations is not None:
             results.operations = operations.summary()
+            results.limit_requests = operations.request_log(state)
         self.timings = {"synthesis": built - started, "day_loop": time.perf_counter() - built}
         return results, state, mechanisms

@@ -30,6 +30,7 @@ RUN_FILES = frozenset(
         "campaigns.parquet",
         "comparison.csv",
         "operations.csv",
+        "limit_requests.csv",
         "summary.json",
         PROVENANCE_FILE,
         "population.json",

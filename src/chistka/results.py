@@ -48,6 +48,7 @@ class Results:
     provenance: dict[str, Any]
     population_summary: dict[str, Any] = field(default_factory=dict)
     operations: pd.DataFrame = field(default_factory=pd.DataFrame)  # limits and their use
+    limit_requests: pd.DataFrame = field(default_factory=pd.DataFrame)  # regions' requests
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -319,6 +320,9 @@ class Results:
         operations = pd.DataFrame()
         if (run_dir / "operations.csv").is_file():
             operations = pd.read_csv(run_dir / "operations.csv")
+        limit_requests = pd.DataFrame()
+        if (run_dir / "limit_requests.csv").is_file():
+            limit_requests = pd.read_csv(run_dir / "limit_requests.csv", parse_dates=["date"])
         operation_names = _names(
             provenance,
             "operations",
@@ -337,6 +341,7 @@ class Results:
             provenance=provenance,
             population_summary=_population_summary(summary, run_dir),
             operations=operations,
+            limit_requests=limit_requests,
         )
 
     def save(
@@ -362,6 +367,8 @@ class Results:
             self.campaigns().to_parquet(tmp / "campaigns.parquet", index=False)
             if len(self.operations):
                 self.operations.to_csv(tmp / "operations.csv", index=False)
+            if len(self.limit_requests):
+                self.limit_requests.to_csv(tmp / "limit_requests.csv", index=False)
             summary = self.summary() if summary is None else summary
             (tmp / "summary.json").write_text(json.dumps(jsonable(summary), indent=2))
             (tmp / "provenance.json").write_text(json.dumps(jsonable(self.provenance), indent=2))

@@ -477,3 +477,70 @@ def _record_value(record_id: str) -> float:
     except KeyError:
         return math.nan
     return math.nan if value is None else float(value)
+
+
+def limits_trajectory(results: Results, operation: str = "order_00447") -> pd.DataFrame:
+    """Week by week: an operation's limits in force, its troikas' sentences, the requests.
+
+    The limits in force are the initial limits plus everything the centre granted up to the
+    week's end (`Results.limit_requests`); the sentences are those the operation's troikas
+    passed (written on the sentence events), cumulative. Empty if the run has no such operation.
+
+    Returns:
+        Indexed by week end: limit_shoot, limit_camp, sentenced_shoot, sentenced_camp
+        (cumulative persons), requests (made that week), requested, granted (persons that week).
+    """
+    if operation not in results.operation_names or results.operations.empty:
+        return pd.DataFrame()
+    index = results.operation_names.index(operation)
+    summary = results.operations.set_index("operation").loc[operation]
+    ev = results.events
+    sentenced = np.isin(ev["kind"], [int(EventKind.SENTENCED_DEATH), int(EventKind.SENTENCED_CAMP)])
+    mask = sentenced & (ev["campaign"] == index)
+    dates = pd.to_datetime(
+        np.datetime64(results.start, "D") + ev["day"][mask].astype("timedelta64[D]")
+    )
+    frame = pd.DataFrame(
+        {
+            "date": dates,
+            "shoot": np.where(ev["kind"][mask] == int(EventKind.SENTENCED_DEATH), 1.0, 0.0)
+            * ev["weight"][mask].astype(np.float64),
+            "camp": np.where(ev["kind"][mask] == int(EventKind.SENTENCED_CAMP), 1.0, 0.0)
+            * ev["weight"][mask].astype(np.float64),
+        }
+    )
+    weeks = pd.date_range(results.start, results.dates[-2], freq="W-SUN")
+    if len(weeks) == 0:
+        return pd.DataFrame()
+    weekly = frame.groupby(pd.Grouper(key="date", freq="W-SUN"))[["shoot", "camp"]].sum()
+    weekly = weekly.reindex(weeks, fill_value=0.0).cumsum()
+    requests = results.limit_requests
+    if len(requests):
+        requests = requests[requests["operation"] == operation]
+    asked = pd.DataFrame(
+        {
+            "date": pd.to_datetime(requests["date"])
+            if len(requests)
+            else pd.Series(dtype="datetime64[ns]"),
+            "requests": 1.0,
+            "requested": requests["requested"] if len(requests) else [],
+            "granted_shoot": requests["granted_shoot"] if len(requests) else [],
+            "granted_camp": requests["granted_camp"] if len(requests) else [],
+        }
+    )
+    per_week = (
+        asked.groupby(pd.Grouper(key="date", freq="W-SUN")).sum().reindex(weeks, fill_value=0.0)
+    )
+    return pd.DataFrame(
+        {
+            "limit_shoot": float(summary["initial_limit_shoot"])
+            + per_week["granted_shoot"].cumsum(),
+            "limit_camp": float(summary["initial_limit_camp"]) + per_week["granted_camp"].cumsum(),
+            "sentenced_shoot": weekly["shoot"],
+            "sentenced_camp": weekly["camp"],
+            "requests": per_week["requests"],
+            "requested": per_week["requested"],
+            "granted": per_week["granted_shoot"] + per_week["granted_camp"],
+        },
+        index=pd.DatetimeIndex(weeks, name="week"),
+    )

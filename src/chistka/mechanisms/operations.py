@@ -146,6 +146,25 @@ class Operations(Mechanism):
             )
         return pd.DataFrame(rows)
 
+    def request_log(self, state: SimState) -> pd.DataFrame:
+        """Every region's request for higher limits (empty if no region asked).
+
+        Columns: date, operation, region, persons asked for and granted in categories 1 and 2.
+        """
+        columns = ["date", "operation", "region", "requested", "granted_shoot", "granted_camp"]
+        rows = [
+            (
+                pd.Timestamp(state.date(r.day)),
+                r.operation,
+                r.region,
+                r.requested,
+                r.shoot,
+                r.camp,
+            )
+            for r in self.requests
+        ]
+        return pd.DataFrame(rows, columns=columns)
+
     @staticmethod
     def codes(op: Operation) -> list[int]:
         """The operation's targets as codes of its register (categories or diasporas)."""

@@ -28,6 +28,7 @@ from chistka.report.sections import (
     reading,
     terror_channels,
     terror_detection,
+    terror_limits,
     terror_rank,
     terror_record,
     terror_reproduction,
@@ -43,6 +44,7 @@ SECTIONS = (comparison_section, membership, expulsions, outcomes, origins)
 
 TERROR_SECTIONS = (
     terror_record,
+    terror_limits,
     terror_channels,
     terror_rank,
     terror_reproduction,
