@@ -12,12 +12,13 @@ section 3):
   prosecutor propose, Moscow confirms), with one share of death sentences for the route. The
   album closed on 15 Apr 1938 (CC resolution of 31 Jan 1938); its pending cases waited for the
   special troikas of 15 Sep 1938 (Politburo P64/22), which the timeline opens again.
-- The Military Collegium judged the elite, regional leaders, officers of the army and the NKVD
-  and former oppositionists under the procedure of 1 Dec 1934 for "terrorist" cases, sentencing
-  80-90% to death (Birstein 2011).
-- Everyone else goes before the Special Board or the courts: the Special Board could not
-  sentence to death in 1934-41, so their share of death (`death_share`, `routine_death_share`)
-  is zero in the Great Terror.
+- The Military Collegium judged the elite, regional leaders, officers of the army and the NKVD,
+  and former oppositionists named in a "terrorist" conspiracy (by testimony, or chosen for a
+  show trial) under the procedure of 1 Dec 1934, sentencing 80-90% to death (Birstein 2011). A
+  former oppositionist arrested for his past or denounced for his words went, like everyone
+  else, before the Special Board or the courts.
+- The Special Board could not sentence to death in 1934-41; the courts' special collegia and
+  the military tribunals could: one share of death for the route (`death_share`).
 - Family members of condemned "traitors" are sentenced to camps by the Special Board (Order
   00486 of 15 Aug 1937: wives 5-8 years).
 - A share of cases is dropped and the accused released.
@@ -43,6 +44,9 @@ from chistka.people import Fate, Flag, RankTier, Role, Status
 from chistka.rng import stream
 from chistka.scenario.terror import SentencingParams
 from chistka.state import Calendar, EventKind, SimState
+
+CONSPIRACY_CHANNELS = np.array([CHANNEL["testimony"], CHANNEL["show_trial"]])
+"""Channels that put a former oppositionist in a "terrorist" conspiracy case (Collegium)."""
 
 ALBUM_RECHECK_DAYS = 7
 """While the album is closed, its pending cases are looked at again every week."""
@@ -145,11 +149,12 @@ class Sentencing(Mechanism):
         route = np.full(len(ids), Route.COURT, dtype=np.int8)
         judging = np.full(len(ids), -1, dtype=np.int64)  # the operation whose body judges
         route[channel == CHANNEL["family"]] = Route.SPECIAL_BOARD
+        conspiracy = np.isin(channel, CONSPIRACY_CHANNELS)
         collegium = (
             (people.elite[ids] > 0)
             | (people.rank[ids] >= RankTier.REGIONAL)
             | (people.role[ids] != Role.CIVILIAN)
-            | people.opposition[ids]
+            | (people.opposition[ids] & conspiracy)
         )
         ordinary = ~listed & (channel != CHANNEL["family"])
         route[ordinary & collegium] = Route.COLLEGIUM
@@ -186,7 +191,10 @@ class Sentencing(Mechanism):
         death |= (route == Route.COLLEGIUM) & (u < params.collegium_death_share)
         court = route == Route.COURT
         routine = channel == CHANNEL["routine"]
-        death |= court & routine & (u < params.routine_death_share)
+        routine_share = params.routine_death_share
+        if routine_share is None:
+            routine_share = params.death_share
+        death |= court & routine & (u < routine_share)
         death |= court & ~routine & (u < params.death_share)
         death &= ~dropped
         release = ids[dropped]

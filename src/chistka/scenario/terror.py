@@ -362,21 +362,22 @@ class SentencingParams(StrictModel):
 
     Routes (docs/decisions.md section 3): the Order 00447 troikas (within the category-1
     limits), the "album" of the national operations, the Military Collegium (the 1 Dec 1934
-    procedure for "terrorist" cases of the elite, officers and former oppositionists), and the
-    special boards and courts for everyone else.
+    procedure for "terrorist" cases of the elite, officers and former oppositionists named in a
+    conspiracy), and the Special Board, courts and military tribunals for everyone else.
     """
 
-    routine_death_share: float = param(
-        0.0,
+    routine_death_share: float | None = param(
+        None,
         "share of death sentences in the routine caseload judged by the courts (anti-Soviet "
-        "agitation and the like)",
+        "agitation and the like; default: death_share)",
         ge=0,
         le=1,
     )
     death_share: float = param(
         0.0,
-        "share of death sentences in other ordinary political cases judged by the courts and "
-        "special boards (the NKVD's Special Board could not sentence to death in 1934-41)",
+        "share of death sentences in the ordinary political cases outside the Collegium: the "
+        "Special Board, which could not sentence to death in 1934-41, the courts' special "
+        "collegia and the military tribunals, which could",
         ge=0,
         le=1,
     )
