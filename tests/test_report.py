@@ -115,14 +115,19 @@ def test_comparison_table_flags(results, report):
 
 def test_comparison_shows_calibration_and_validation_apart(results, report):
     text = report.read_text(encoding="utf-8")
-    fit = run_summary(results)["fit"]
-    for role in ("calibration", "validation"):
-        if fit[role]["rows"]:
-            assert (
-                f"<b>{role}</b>: {fit[role]['inside']} of {fit[role]['rows']} rows inside" in text
-            )
+    summary = run_summary(results)
+    fit = summary["fit"]
+    header = "<tr><th></th><th>calibration</th><th>validation</th></tr>"
+    assert header in text
+    rows = "".join(f'<td class="num">{fit[r]["rows"]}</td>' for r in ("calibration", "validation"))
+    assert f"<tr><td>rows compared</td>{rows}</tr>" in text
     assert "Not scored: inputs, claims" in text
-    assert f"{len(results.provenance['fitted'])} values of this scenario were fitted" in text
+    budget = summary["parameter_budget"]
+    assert budget["fitted"] == len({(f["path"], f["date"]) for f in results.provenance["fitted"]})
+    assert (
+        f"{budget['fitted']} fitted parameters for {budget['calibration_rows']} calibration rows"
+        in text
+    )
 
 
 def test_report_stays_small(report):

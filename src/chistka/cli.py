@@ -16,7 +16,14 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from chistka.analysis.comparison import comparison, fit, fit_text, save_run
+from chistka.analysis.comparison import (
+    budget_text,
+    comparison,
+    fit,
+    fit_text,
+    parameter_budget,
+    save_run,
+)
 from chistka.commands.options import (
     ScaleOption,
     ScenarioArgument,
@@ -180,6 +187,8 @@ def run(
         console.print(campaign_table(results))
         table = comparison(results)
         console.print(comparison_table(table))
+        budget = parameter_budget(results.provenance.get("fitted"), fit(table))
+        console.print(budget_text(budget), style=None if budget["within"] else "bold red")
         with console.status("writing results"):
             started = time.perf_counter()
             save_run(

@@ -261,6 +261,34 @@ def fit_text(summary: dict[str, dict[str, Any]]) -> str:
     return "; ".join(parts)
 
 
+def parameter_budget(
+    fitted: list[dict[str, Any]] | None, summary: dict[str, dict[str, Any]]
+) -> dict[str, Any]:
+    """Fitted parameters against calibration rows: at most half as many (the project's rule).
+
+    `fitted` is the run's provenance list of fitted values (the ``[[fitted]]`` tables of the
+    scenario's free file; a path counts once whatever the number of its dated values);
+    `summary` the run's `fit`.
+    """
+    paths = {(entry.get("path"), entry.get("date")) for entry in fitted or []}
+    rows = int(summary.get("calibration", {}).get("rows", 0))
+    return {
+        "fitted": len(paths),
+        "calibration_rows": rows,
+        "at_most": rows // 2,
+        "within": len(paths) <= rows // 2,
+    }
+
+
+def budget_text(budget: dict[str, Any]) -> str:
+    """'7 fitted parameters for 14 calibration rows (at most 7 allowed)'."""
+    text = (
+        f"{budget['fitted']} fitted parameters for {budget['calibration_rows']} calibration rows "
+        f"(at most {budget['at_most']} allowed)"
+    )
+    return text if budget["within"] else text + ": over the budget"
+
+
 def run_summary(results: Results, table: pd.DataFrame | None = None) -> dict[str, Any]:
     """The run's key figures (`Results.summary`) with its comparison with the record and its fit.
 
@@ -278,6 +306,7 @@ def run_summary(results: Results, table: pd.DataFrame | None = None) -> dict[str
         "comparison_inside": int((scored["status"] == "inside").sum()),
         "comparison_rows": len(scored),
         "fit": fit(table),
+        "parameter_budget": parameter_budget(provenance.get("fitted"), fit(table)),
         "provenance": provenance,
     }
 

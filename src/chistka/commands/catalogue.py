@@ -390,7 +390,8 @@ def params_command(
     title = "Scenario fields" + (f": {scenario} beside the defaults" if scenario else "")
     table = Table(title=escape(title))
     columns = ["field", "default"] + (["value"] if scenario else [])
-    for column in [*columns, "unit / range", "description", "source"]:
+    table.add_column("field", no_wrap=True)  # whole, so that a name can be found and copied
+    for column in [*columns[1:], "unit / range", "description", "source"]:
         table.add_column(column, overflow="fold")
     for row in rows:
         cells = [escape(row.path), escape(row.default)]

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from chistka.analysis.comparison import SCORED_STATUSES, fit
+from chistka.analysis.comparison import SCORED_STATUSES, budget_text, fit
 from chistka.analysis.observables import is_share
 from chistka.record import GRADES, RELIABLE_GRADES
 from chistka.report.common import (
@@ -68,27 +68,35 @@ def run_section(report: RunReport) -> str:
     if comparison.empty:
         return section(KEY, TITLE, "<p>No figure of the record falls inside this run.</p>")
     summary = fit(comparison)
-    fitted = report.results.provenance.get("fitted") or []
-    parts = []
-    for role, entry in summary.items():
-        if not entry["rows"]:
-            parts.append(f"<li><b>{role}</b>: no row compared in this run</li>")
-            continue
-        text = (
-            f"<b>{role}</b>: {entry['inside']} of {entry['rows']} rows inside "
-            f"({entry['share']:.0%})"
+    cells: dict[str, list[str]] = {"rows compared": [], "inside": [], "share inside": []}
+    for entry in summary.values():
+        cells["rows compared"].append(str(entry["rows"]))
+        cells["inside"].append(str(entry["inside"]) if entry["rows"] else "-")
+        cells["share inside"].append(f"{entry['share']:.0%}" if entry["rows"] else "-")
+    validation = summary.get("validation", {})
+    if validation.get("fitted_now"):
+        cells["of them fitted by hand in the present timeline"] = [
+            "-",
+            str(validation["fitted_now"]),
+        ]
+    side_by_side = (
+        "<table><tr><th></th>"
+        + "".join(f"<th>{esc(role)}</th>" for role in summary)
+        + "</tr>"
+        + "".join(
+            f"<tr><td>{esc(name)}</td>"
+            + "".join(f'<td class="num">{esc(v)}</td>' for v in values)
+            + "</tr>"
+            for name, values in cells.items()
         )
-        if entry.get("fitted_now"):
-            text += (
-                f"; {entry['fitted_now']} of these rows were fitted by hand in the present "
-                "timeline, so they are not yet out of sample"
-            )
-        parts.append(f"<li>{text}</li>")
+        + "</table>"
+    )
     intro = (
-        "<ul>" + "".join(parts) + "</ul>\n"
-        f"<p>{len(fitted)} values of this scenario were fitted to the record (listed in its free "
-        f"file and in provenance.json, 'fitted'), against {summary['calibration']['rows']} "
-        "calibration rows compared here. Rows outside tolerance are shaded red; a row is inside "
+        side_by_side + "\n"
+        f"<p>{esc(budget_text(report.summary['parameter_budget']))}: the values of this "
+        "scenario fitted to the record are listed in its free file and in provenance.json "
+        "('fitted'); the calibration rows are those compared here. Rows outside tolerance are "
+        "shaded red; a row is inside "
         "when the model lies in the record's range widened to the tolerance. "
         "<code>political_convictions</code> counts death and camp sentences and is compared "
         "with the same two columns of the 1953 MVD table (<code>death_or_camp_YEAR</code>).</p>"

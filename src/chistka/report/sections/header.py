@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from chistka.analysis.comparison import fit_text
+from chistka.analysis.comparison import budget_text, fit_text
 from chistka.report.common import RunReport, count, esc, meta_table
 
 if TYPE_CHECKING:
@@ -32,6 +32,7 @@ def run_section(report: RunReport) -> str:
             f"{count(summary['party_total_peak'])} on {summary['party_total_peak_date']}",
         ),
         ("Against the record", fit_text(summary["fit"])),
+        ("Fitted parameters", budget_text(summary["parameter_budget"])),
     ]
     return (
         f"<header>\n<h1>{esc(scenario)}</h1>\n"
