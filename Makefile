@@ -33,12 +33,14 @@ test-slow: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check src tests scripts bench
 
-# The benchmarks (about 40 minutes on a 2-core machine); each prints its figures and ratios.
+# The benchmarks (about 40 minutes on a 2-core machine, and up to two hours more for the whole
+# calibration); each prints its figures and ratios.
 bench: $(STAMP)
 	$(BIN)/python bench/full_scale.py
 	$(BIN)/python bench/scaling.py
 	$(BIN)/python bench/vs_mesa.py
 	$(BIN)/python bench/ensemble.py
+	$(BIN)/python bench/calibration.py
 
 clean:
 	rm -rf $(VENV) out build src/*.egg-info
