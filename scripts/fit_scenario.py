@@ -12,7 +12,10 @@ Usage:
     python scripts/fit_scenario.py NAME [--trials 100] [--seeds 1,2,3,4] [--jobs 2]
         [--storage sqlite:///out/fit-NAME/study.db] [--scale S] [--dry-run]
 
-A study of the same name in the storage is resumed (`--trials` more trials are added).
+A study of the same name in the storage is resumed (`--trials` more trials are added);
+`--trials 0` adds none and writes the study's best trial back (for a fit spread over several
+sessions; the study must have been made from the scenario as it stands, since the values are
+written into it).
 """
 
 from __future__ import annotations
@@ -69,22 +72,43 @@ def set_value(text: str, path: str, value: float | int, comment: str) -> str:
     sys.exit(f"fit_scenario: no line for '{path}' in the scenario file")
 
 
-def calibration_table(result, when: dt.date, storage: str) -> str:
+def calibration_table(
+    best: dict[str, float | int],
+    *,
+    when: dt.date,
+    study: str,
+    storage: str,
+    trials: int,
+    seeds: list[int],
+    scale: float | None,
+    loss: float,
+) -> str:
     """The ``[calibration]`` table of the free file: the study, its loss and the values."""
-    values = ", ".join(f'"{path}" = {_value_text(v)}' for path, v in result.best_params.items())
-    seeds = ", ".join(str(s) for s in result.seeds)
+    values = ", ".join(f'"{path}" = {_value_text(v)}' for path, v in best.items())
     return (
         "[calibration]\n"
-        f'date = {when.isoformat()}\n'
-        f'study = "{result.study.study_name}"\n'
+        f"date = {when.isoformat()}\n"
+        f'study = "{study}"\n'
         f'storage = "{storage}"\n'
-        f"trials = {len(result.trials)}\n"
-        f"seeds = [{seeds}]\n"
-        f"scale = {result.scale if result.scale is not None else 'nan'}\n"
-        f"loss = {result.best_loss:.6g}\n"
-        f"first_loss = {result.first_loss:.6g}\n"
+        f"trials = {trials}\n"
+        f"seeds = [{', '.join(str(s) for s in seeds)}]\n"
+        f"scale = {scale if scale is not None else 'nan'}\n"
+        f"loss = {loss:.6g}\n"
         f"values = {{ {values} }}\n"
     )
+
+
+def best_of_study(name: str, storage: str) -> tuple[dict[str, float | int], float, int, list[int]]:
+    """The best complete trial of a stored study: values, loss, trials, seeds."""
+    import optuna
+
+    study = optuna.load_study(study_name=name, storage=storage)
+    complete = study.get_trials(states=(optuna.trial.TrialState.COMPLETE,))
+    if not complete:
+        sys.exit(f"fit_scenario: study '{name}' in {storage} has no complete trial")
+    best = min(complete, key=lambda t: t.value)
+    seeds = [int(s) for s in str(study.user_attrs.get("seeds", "")).split(",") if s.strip()]
+    return dict(best.params), float(best.value), len(complete), seeds
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -110,18 +134,20 @@ def main(argv: list[str] | None = None) -> None:
     def progress(done: int, total: int, best: float | None) -> None:
         print(f"trial {done}/{total}: best loss {best}", flush=True)
 
-    result = calibrate(
-        args.name,
-        targets,
-        args.trials,
-        seeds=[int(s) for s in args.seeds.split(",")],
-        storage=storage,
-        scale=args.scale,
-        progress=progress,
-        n_jobs=args.jobs,
-    )
-    print(f"best loss {result.best_loss:.4g} after {len(result.trials)} trials")
-    for path, value in result.best_params.items():
+    if args.trials > 0:
+        calibrate(
+            args.name,
+            targets,
+            args.trials,
+            seeds=[int(s) for s in args.seeds.split(",")],
+            storage=storage,
+            scale=args.scale,
+            progress=progress,
+            n_jobs=args.jobs,
+        )
+    best, loss, trials, seeds = best_of_study(args.name, storage)
+    print(f"best loss {loss:.4g} after {trials} trials")
+    for path, value in best.items():
         print(f"  {path} = {_value_text(value)}")
     if args.dry_run:
         return
@@ -129,13 +155,22 @@ def main(argv: list[str] | None = None) -> None:
     comment = f"fitted (chistka calibrate, scripts/fit_scenario.py, {when.isoformat()})"
     scenario_file = SCENARIOS / "builtin" / f"{args.name}.toml"
     text = scenario_file.read_text(encoding="utf-8")
-    for path, value in result.best_params.items():
+    for path, value in best.items():
         text = set_value(text, path, value, comment)
     scenario_file.write_text(text, encoding="utf-8")
     free_file = SCENARIOS / "free" / f"{args.name}.toml"
     free = free_file.read_text(encoding="utf-8")
     free = re.sub(r"\n\[calibration\]\n(?:[^\[\n][^\n]*\n|\n)*", "\n", free).rstrip("\n")
-    free += "\n\n" + calibration_table(result, when, storage)
+    free += "\n\n" + calibration_table(
+        best,
+        when=when,
+        study=args.name,
+        storage=storage,
+        trials=trials,
+        seeds=seeds or [int(s) for s in args.seeds.split(",")],
+        scale=args.scale,
+        loss=loss,
+    )
     free_file.write_text(free, encoding="utf-8")
     print(f"wrote {scenario_file} and {free_file}")
 
