@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from chistka import Sim
+from chistka.outputs import RUN_FILES
 from chistka.people import Fate, Flag, Status
 from chistka.results import Results
 from chistka.scenario import scenario_from_dict
@@ -122,6 +123,8 @@ def test_logged_and_counted_deaths_add_up_to_the_daily_counts(deadly_run):
 def test_the_counted_deaths_are_saved_and_read_back(deadly_run, tmp_path):
     results = deadly_run[0]
     results.save(tmp_path / "run")
+    # a file chistka does not know as its own would make the next run refuse the folder
+    assert {p.name for p in (tmp_path / "run").iterdir()} <= RUN_FILES
     loaded = Results.load(tmp_path / "run")
     pd.testing.assert_frame_equal(loaded.citizen_deaths, results.citizen_deaths, check_dtype=False)
     (tmp_path / "run" / "citizen_deaths.parquet").unlink()  # a run saved before the table
