@@ -58,7 +58,8 @@ class Promotion(Mechanism):
     def __init__(self, state: SimState) -> None:
         """Start with the initial candidates' stages already running."""
         self.rng = stream(state.seed, self.name)
-        self.due = Calendar(replace=True)  # a new candidate stage replaces an unfinished one
+        # a new candidate stage replaces an unfinished one; candidates are all in the stratum
+        self.due = Calendar(replace=True, slots=state.stratum_slots())
         stratum = state.stratum_ids()
         candidates = stratum[state.people.status[stratum] == Status.CANDIDATE]
         self.schedule(state, candidates, self.rng, remaining=True)
