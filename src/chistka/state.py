@@ -461,18 +461,17 @@ class SimState:
 
     def _move(self, ids: np.ndarray, status: np.ndarray, fate: np.ndarray) -> None:
         people = self.people
-        origin = people.origin[ids].astype(np.int64)
-        weight = people.weight[ids].astype(np.float64)
-        shape = self.counts.shape
-        old = np.ravel_multi_index((people.status[ids], people.fate[ids], origin), shape)
-        new = np.ravel_multi_index((status.astype(np.int64), fate.astype(np.int64), origin), shape)
-        size = self.counts.size
-        self.counts -= np.bincount(old, minlength=size).reshape(shape)
-        self.counts += np.bincount(new, minlength=size).reshape(shape)
-        self.persons -= np.bincount(old, weights=weight, minlength=size).reshape(shape)
-        self.persons += np.bincount(new, weights=weight, minlength=size).reshape(shape)
-        people.status[ids] = status
-        people.fate[ids] = fate
+        kernels.move(
+            ids,
+            status.astype(np.int64, copy=False),
+            fate.astype(np.int64, copy=False),
+            people.status,
+            people.fate,
+            people.origin,
+            people.weight,
+            self.counts,
+            self.persons,
+        )
 
     def place(self, ids: np.ndarray, fate: Fate) -> None:
         """Give people a fate before the run starts, without an event, updating the counts.
@@ -669,10 +668,8 @@ class SimState:
             accepted_total += len(batch)
             if accepted_total == 0 and drawn_total >= give_up:
                 break
-            batch = batch[np.sort(np.unique(batch, return_index=True)[1])]
-            if chosen:
-                batch = batch[~np.isin(batch, np.concatenate(chosen))]
-            batch = batch[: k - found]
+            taken = np.concatenate(chosen) if chosen else np.empty(0, dtype=np.int64)
+            batch = kernels.first_new(batch.astype(np.int64, copy=False), taken)[: k - found]
             chosen.append(batch)
             found += len(batch)
         return np.concatenate(chosen) if chosen else np.empty(0, dtype=np.int64)
