@@ -171,8 +171,12 @@ class Results:
         `campaign` names the purge campaign of review events, `operation` the NKVD operation of
         an arrest, `channel` how an arrest came about, `cause` the person whose denunciation or
         testimony led to it (-1 if none); `persons` is the number of people the agent stands for.
+
+        The columns taken from the log as they are (person, cause, score, persons, rank, region,
+        opposition, hostile, role, elite) share its memory and are read-only: copy the frame to
+        change them. Copying tens of millions of events cost seconds at full scale.
         """
-        ev = self.events
+        ev = {name: _read_only(column) for name, column in self.events.items()}
         kinds = ev["kind"].astype(np.int64)
         review = kinds <= int(EventKind.APPEAL_REJECTED)
         # the campaign field holds a campaign for reviews and an operation for arrests; as
@@ -205,7 +209,8 @@ class Results:
                 "diaspora": pd.Categorical.from_codes(ev["diaspora"].astype(np.int64), DIASPORAS),
                 "role": ev["role"],
                 "elite": ev["elite"],
-            }
+            },
+            copy=False,
         )
 
     def first_per_person(self, chosen: np.ndarray) -> np.ndarray:
@@ -409,6 +414,13 @@ class Results:
             if extra is not None:
                 extra(tmp)
         return out_dir
+
+
+def _read_only(column: np.ndarray) -> np.ndarray:
+    """A read-only view of a column (the column itself stays as it was)."""
+    view = column.view()
+    view.flags.writeable = False
+    return view
 
 
 UNIQUE_PER_EVENT = ("person", "cause", "score")
