@@ -472,3 +472,82 @@ def move(
         fate[ids[i]] = new_fate[i]
     persons -= leaving
     persons += entering
+
+
+_EMPTY = -1
+_GONE = -2
+
+
+@numba.njit(inline="always")
+def _home(key: np.int64, shift: np.uint64) -> np.int64:
+    return np.int64((np.uint64(key) * _GOLDEN) >> shift)
+
+
+@numba.njit(cache=True)
+def map_set(
+    keys: np.ndarray, values: np.ndarray, shift: int, people: np.ndarray, days: np.ndarray
+) -> tuple[int, int]:
+    """Set the value of each person (a later entry wins) in an open-addressing table.
+
+    `keys` holds ids >= 0, -1 (never used) or -2 (removed); its length is 2**(64 - shift).
+    Returns the places newly taken from the never used and the people newly added.
+    """
+    mask = len(keys) - 1
+    taken = added = 0
+    for i in range(len(people)):
+        x = people[i]
+        h = _home(x, np.uint64(shift))
+        reuse = -1
+        while True:
+            k = keys[h]
+            if k == x:
+                values[h] = days[i]
+                break
+            if k == _EMPTY:
+                if reuse < 0:
+                    reuse = h
+                    taken += 1
+                keys[reuse] = x
+                values[reuse] = days[i]
+                added += 1
+                break
+            if k == _GONE and reuse < 0:
+                reuse = h
+            h = (h + 1) & mask
+    return taken, added
+
+
+@numba.njit(cache=True)
+def map_get(
+    keys: np.ndarray, values: np.ndarray, shift: int, people: np.ndarray, missing: int
+) -> np.ndarray:
+    """The value of each person in the table (`map_set`), or `missing`."""
+    mask = len(keys) - 1
+    out = np.empty(len(people), dtype=np.int64)
+    for i in range(len(people)):
+        x = people[i]
+        h = _home(x, np.uint64(shift))
+        out[i] = missing
+        while keys[h] != _EMPTY:
+            if keys[h] == x:
+                out[i] = values[h]
+                break
+            h = (h + 1) & mask
+    return out
+
+
+@numba.njit(cache=True)
+def map_drop(keys: np.ndarray, shift: int, people: np.ndarray) -> int:
+    """Remove people from the table (`map_set`); returns how many were in it."""
+    mask = len(keys) - 1
+    dropped = 0
+    for i in range(len(people)):
+        x = people[i]
+        h = _home(x, np.uint64(shift))
+        while keys[h] != _EMPTY:
+            if keys[h] == x:
+                keys[h] = _GONE
+                dropped += 1
+                break
+            h = (h + 1) & mask
+    return dropped

@@ -8,7 +8,6 @@ event log.
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import IntEnum
@@ -169,11 +168,88 @@ class Slots:
     """A dense numbering of the people a calendar may hold (see `Calendar`).
 
     `of(ids)` gives each person a slot in [0, size), so that a calendar keeps its live entries
-    in an array instead of a dict.
+    in an array indexed by slot.
     """
 
     size: int
     of: Callable[[np.ndarray], np.ndarray]
+
+
+class SlotDays:
+    """The day of each person's live calendar entry, in an array over `Slots`."""
+
+    NONE = np.iinfo(np.int64).min
+    """The day of a slot without a live entry."""
+
+    def __init__(self, slots: Slots) -> None:
+        """Every slot without a live entry."""
+        self.slots = slots
+        self.days = np.full(slots.size, self.NONE, dtype=np.int64)
+
+    def set(self, people: np.ndarray, days: np.ndarray) -> None:
+        """Set each person's day (a person's later entry wins)."""
+        slot = np.asarray(self.slots.of(people), dtype=np.int64)
+        last = len(slot) - 1 - np.unique(slot[::-1], return_index=True)[1]
+        self.days[slot[last]] = days[last]
+
+    def get(self, people: np.ndarray, missing: int) -> np.ndarray:
+        """Each person's day, or `missing` for those without a live entry."""
+        days = self.days[np.asarray(self.slots.of(people), dtype=np.int64)]
+        return np.where(days == self.NONE, missing, days)
+
+    def drop(self, people: np.ndarray) -> None:
+        """Remove the people's live entries (if any)."""
+        self.days[np.asarray(self.slots.of(people), dtype=np.int64)] = self.NONE
+
+
+class IdDays:
+    """The day of each person's live calendar entry, for any ids (a compiled hash table).
+
+    Open addressing with linear probing over power-of-two arrays (`kernels.map_set`), rebuilt
+    twice as large when more than half the places have been used: vectorised, where a dict of
+    Python ints cost about a microsecond per entry (the camps' releases at full scale).
+    """
+
+    def __init__(self) -> None:
+        """An empty table."""
+        self._allocate(1024)
+        self._live = 0
+
+    def _allocate(self, size: int) -> None:
+        self._keys = np.full(size, -1, dtype=np.int64)
+        self._values = np.zeros(size, dtype=np.int64)
+        self._shift = 64 - (size.bit_length() - 1)
+        self._used = 0  # places ever taken (live entries and removed ones)
+
+    def set(self, people: np.ndarray, days: np.ndarray) -> None:
+        """Set each person's day (a person's later entry wins)."""
+        if 2 * (self._used + len(people)) > len(self._keys):
+            held = self._keys >= 0
+            ids, values = self._keys[held], self._values[held]
+            size = len(self._keys)
+            while 2 * (len(ids) + len(people)) > size // 2:
+                size *= 2
+            self._allocate(size)
+            self._used, self._live = kernels.map_set(
+                self._keys, self._values, self._shift, ids, values
+            )
+        taken, added = kernels.map_set(
+            self._keys, self._values, self._shift, people, np.ascontiguousarray(days)
+        )
+        self._used += taken
+        self._live += added
+
+    def get(self, people: np.ndarray, missing: int) -> np.ndarray:
+        """Each person's day, or `missing` for those without a live entry."""
+        return kernels.map_get(self._keys, self._values, self._shift, people, missing)
+
+    def drop(self, people: np.ndarray) -> None:
+        """Remove the people's live entries (if any)."""
+        self._live -= kernels.map_drop(self._keys, self._shift, people)
+
+    def __len__(self) -> int:
+        """Number of people with a live entry."""
+        return self._live
 
 
 class Calendar:
@@ -188,16 +264,14 @@ class Calendar:
     replaces the person's earlier one (a re-sentenced prisoner is released at the end of the new
     term, not of the first), and `cancel` withdraws it. Replaced entries stay in their blocks
     and are dropped when their day comes; the live day of each scheduled person is kept in a
-    dict, so the cost follows the people scheduled. A calendar of a known group of people (the
-    party stratum: `SimState.stratum_slots`) keeps it in an array over the group's `slots`
-    instead: the same entries come back, but looking up and dropping a day's people is
-    vectorised (the promotion calendar, where the candidates' stages are postponed again and
-    again while promotion is frozen, spent 3 of a run's 22 s in the dict).
+    compiled hash table (`IdDays`), so the cost follows the people scheduled, or, for a
+    calendar of a known group of people (the party stratum: `SimState.stratum_slots`), in an
+    array over the group's `slots` (`SlotDays`). Until 2026-11-30 it was a dict, in which the
+    promotion calendar (the candidates' stages postponed again and again while promotion was
+    frozen) spent 3 of a default-scale run's 22 s.
     """
 
     BLOCK = 64
-    NONE = np.iinfo(np.int64).min
-    """Live day of a slot without a live entry (in a calendar with `slots`)."""
 
     def __init__(self, *, replace: bool = False, slots: Slots | None = None) -> None:
         """Start an empty calendar (one live entry per person if `replace`, kept over `slots`).
@@ -209,11 +283,11 @@ class Calendar:
             raise ValueError("slots keep the live entries of a calendar made with replace=True")
         self._blocks: dict[int, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}
         self._sorted: set[int] = set()  # blocks held as one chunk sorted by day
-        self._live: dict[int, int] | None = {} if replace and slots is None else None
-        self._slots = slots
-        self._live_days = (  # slot -> live entry's day
-            None if slots is None else np.full(slots.size, self.NONE, dtype=np.int64)
-        )
+        self._live: SlotDays | IdDays | None = None  # person -> live entry's day
+        if slots is not None:
+            self._live = SlotDays(slots)
+        elif replace:
+            self._live = IdDays()
 
     def add(self, days: np.ndarray, people: np.ndarray, values: np.ndarray | None = None) -> None:
         """Schedule each person on their day (with an optional integer payload)."""
@@ -227,11 +301,7 @@ class Calendar:
             else np.broadcast_to(np.asarray(values, dtype=np.int64), people.shape)
         )
         if self._live is not None:
-            self._live.update(zip(people.tolist(), days.tolist(), strict=True))
-        elif self._live_days is not None:
-            slot = self._slot(people)
-            last = len(slot) - 1 - np.unique(slot[::-1], return_index=True)[1]
-            self._live_days[slot[last]] = days[last]  # a person's later entry wins
+            self._live.set(people, days)
         block = days // self.BLOCK
         order = np.argsort(block, kind="stable")
         block, days, people, values = block[order], days[order], people[order], values[order]
@@ -264,51 +334,29 @@ class Calendar:
         else:
             del self._blocks[block]
             self._sorted.discard(block)
-        if self._live is not None or self._live_days is not None:
+        if self._live is not None:
             today = self._keep_live(day, *today)
         return today
-
-    def _slot(self, people: np.ndarray) -> np.ndarray:
-        assert self._slots is not None
-        return np.asarray(self._slots.of(people), dtype=np.int64)
 
     def _keep_live(
         self, day: int, people: np.ndarray, values: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
         """The entries of `day` that are still their person's live entry (once per person)."""
-        live = self._live
-        if live is None:
-            assert self._live_days is not None
-            slot = self._slot(people)
-            live_day = self._live_days[slot]
-        else:
-            # day + 1 stands for "no live entry": it never equals `day`
-            live_day = np.fromiter(
-                map(live.get, people.tolist(), itertools.repeat(day + 1)), np.int64, len(people)
-            )
-        keep = live_day == day
+        assert self._live is not None
+        # day + 1 stands for "no live entry": it never equals `day`
+        keep = self._live.get(people, day + 1) == day
         last = np.zeros(len(people), dtype=bool)  # two entries on the same day: the later one
         last[len(people) - 1 - np.unique(people[::-1], return_index=True)[1]] = True
         keep &= last
         people, values = people[keep], values[keep]
-        if live is None:
-            assert self._live_days is not None
-            self._live_days[slot[keep]] = self.NONE
-        else:
-            for person in people.tolist():
-                del live[person]
+        self._live.drop(people)
         return people, values
 
     def cancel(self, people: np.ndarray) -> None:
         """Withdraw the live entries of `people` (only for a calendar made with `replace`)."""
-        people = np.asarray(people, dtype=np.int64)
-        if self._live_days is not None:
-            self._live_days[self._slot(people)] = self.NONE
-            return
         if self._live is None:
             raise ValueError("cancel needs a calendar made with replace=True")
-        for person in people.tolist():
-            self._live.pop(person, None)
+        self._live.drop(np.asarray(people, dtype=np.int64))
 
     def __len__(self) -> int:
         """Number of scheduled entries."""
