@@ -3,8 +3,10 @@
 Runs the command as a child process (three times; medians) and prints its wall time, peak
 resident memory and the time split into population synthesis, the day loop and writing the
 results (as the command reports it), with the rate of each part: agents synthesised per second,
-events per second of the day loop, and events written per second. (The day loop is event-driven:
-its work follows the events, not agents x days, so "person-days per second" would say nothing.)
+events per second of the day loop, and events written per second. (The day loop is
+event-driven: its work follows the events, not agents x days, so "person-days per second" would
+say nothing.) Each run is listed with the machine's load average (1 minute) when it started,
+since other jobs on a shared machine slow it.
 The compiled kernels are built (and cached on disk) before the first timed run: a one-time cost
 per machine. Then runs the default scale for a few seeds and checks that each compared
 observable of the full-scale run (in persons) lies within the default scale's seed-to-seed
@@ -47,7 +49,11 @@ SPLIT = re.compile(
 
 
 def full_scale_run(out: Path) -> dict[str, float]:
-    """Run the command once; wall time, its peak RSS (GiB) and the split it reports."""
+    """Run the command once; wall time, its peak RSS (GiB), the split it reports and the load.
+
+    `load` is the load average over the last minute when the run started (other jobs included).
+    """
+    load = os.getloadavg()[0]
     command = [str(CHISTKA), "run", "great-terror", "--scale", "1", "--out", str(out)]
     with tempfile.TemporaryFile("w+") as output:
         started = time.perf_counter()
@@ -70,6 +76,7 @@ def full_scale_run(out: Path) -> dict[str, float]:
         raise SystemExit(f"no time split in the output:\n{printed}")
     events, synthesis, loop, writing = match.groups()
     return {
+        "load": load,
         "wall": wall,
         "peak_gib": usage.ru_maxrss / 2**20,  # KiB -> GiB
         "events": float(events.replace(",", "")),
@@ -77,6 +84,22 @@ def full_scale_run(out: Path) -> dict[str, float]:
         "day_loop": float(loop),
         "writing": float(writing),
     }
+
+
+def figure_row(figures: dict[str, float], agents: int) -> list[str]:
+    """One run's (or the medians') figures as table cells, with the rates of each part."""
+    return [
+        f"{figures['load']:.1f}",
+        f"{figures['wall']:.1f}",
+        f"{figures['peak_gib']:.2f}",
+        f"{figures['synthesis']:.1f}",
+        f"{figures['day_loop']:.1f}",
+        f"{figures['writing']:.1f}",
+        f"{figures['events']:,.0f}",
+        f"{agents / figures['synthesis']:.3g}",
+        f"{figures['events'] / figures['day_loop']:.3g}",
+        f"{figures['events'] / figures['writing']:.3g}",
+    ]
 
 
 def default_scale(seed: int) -> pd.Series:
@@ -104,9 +127,12 @@ def main() -> int:
         provenance = (out / "provenance.json").read_text()
     scenario = Sim.from_scenario("great-terror", scale=1.0).scenario
     agents = int(region_sizes(scenario)[0].sum())
+    rows = [[f"run {i + 1}", *figure_row(run, agents)] for i, run in enumerate(runs)]
     table(
-        f"chistka run great-terror --scale 1: medians of {args.repeats} runs",
+        f"chistka run great-terror --scale 1: {args.repeats} runs and their medians",
         [
+            "",
+            "load avg",
             "wall (s)",
             "peak RSS (GiB)",
             "synthesis (s)",
@@ -117,19 +143,7 @@ def main() -> int:
             "events / s day loop",
             "events / s writing",
         ],
-        [
-            [
-                f"{figures['wall']:.1f}",
-                f"{figures['peak_gib']:.2f}",
-                f"{figures['synthesis']:.1f}",
-                f"{figures['day_loop']:.1f}",
-                f"{figures['writing']:.1f}",
-                f"{figures['events']:,.0f}",
-                f"{agents / figures['synthesis']:.3g}",
-                f"{figures['events'] / figures['day_loop']:.3g}",
-                f"{figures['events'] / figures['writing']:.3g}",
-            ]
-        ],
+        [*rows, ["median", *figure_row(figures, agents)]],
     )
     assert '"scale": 1.0' in provenance
 

@@ -7,6 +7,7 @@ does not reshuffle the others (common random numbers).
 
 from __future__ import annotations
 
+import importlib
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -34,6 +35,23 @@ ProgressCallback = Callable[[int, int], None]
 """Called as progress(days_done, days_total) during a run."""
 
 
+def madvise_hugepage_switch() -> Callable[[bool], bool] | None:
+    """The switch of transparent huge pages for new numpy arrays, or None if numpy has none.
+
+    The switch (`_set_madvise_hugepage(enabled) -> previous`) is private: numpy 2 keeps it in
+    `numpy._core.multiarray`, numpy 1 in `numpy.core.multiarray`, and a later version may drop
+    or move it, so it is looked up rather than imported.
+    """
+    for module in ("numpy._core.multiarray", "numpy.core.multiarray"):
+        try:
+            switch = getattr(importlib.import_module(module), "_set_madvise_hugepage", None)
+        except ImportError:
+            continue
+        if callable(switch):
+            return switch
+    return None
+
+
 @contextmanager
 def small_pages() -> Iterator[None]:
     """Allocate numpy arrays on ordinary (4 KiB) pages for the duration, then restore the setting.
@@ -42,17 +60,19 @@ def small_pages() -> Iterator[None]:
     kernel compacts memory on demand (`defrag=madvise`, as on this machine) the first write to a
     fresh gigabyte can stall for seconds: at full scale (162 million agents) filling the people's
     arrays took 1-5 s on huge pages against 0.5-1 s without, and random reads were no faster on
-    huge pages (`bench/full_scale.py`, docs/scale.md). Results do not depend on it.
+    huge pages (`bench/full_scale.py`, docs/scale.md). Results do not depend on it. With a numpy
+    that has no such switch (`madvise_hugepage_switch`) this does nothing: the run is the same,
+    only its synthesis may be slower.
     """
-    try:
-        from numpy._core.multiarray import _set_madvise_hugepage
-    except ImportError:  # numpy < 2
-        from numpy.core.multiarray import _set_madvise_hugepage
-    previous = _set_madvise_hugepage(False)
+    switch = madvise_hugepage_switch()
+    if switch is None:
+        yield
+        return
+    previous = switch(False)
     try:
         yield
     finally:
-        _set_madvise_hugepage(previous)
+        switch(previous)
 
 
 def _split(agents: int, weights: np.ndarray) -> np.ndarray:

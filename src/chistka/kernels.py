@@ -1,4 +1,4 @@
-"""Compiled passes over every agent: attribute draws and the census.
+"""Compiled passes over every agent (attribute draws, the census) and the day loop's inner loops.
 
 At full scale (one agent per person, about 162 million in 1937) a numpy expression over the
 whole population allocates temporaries of a gigabyte or more each. These few passes therefore run
@@ -6,7 +6,8 @@ as numba loops, in parallel, with no temporaries. Their random draws are counter
 function of (seed, salt, person id), the same numbers as `chistka.rng.hash_uniform`, so the
 result does not depend on the number of threads or the order in which people are visited.
 
-They run once, when the population is built; the day loop only touches the people it acts on.
+Those passes run once, when the population is built; the day loop's kernels (contacts, the
+choice of distinct people, moves between the counts) touch only the people it acts on.
 Compiled with caching, so only the first run on a machine pays the compile time.
 """
 
@@ -399,3 +400,160 @@ def workmates(
                 mate = _part_id(start, part_start, inv, shift, r, 1, position)
             out[i, j] = -1 if mate == person else mate
     return out
+
+
+@numba.njit(cache=True)
+def first_new(batch: np.ndarray, taken: np.ndarray) -> np.ndarray:
+    """The ids of `batch` that are not in `taken`, each once, in the order they first appear.
+
+    What `batch[np.sort(np.unique(batch, return_index=True)[1])]` less those `np.isin` `taken`
+    gives, in one pass through a hash set instead of two sorts: `SimState.sample_people` calls
+    it for every batch of draws. Ids must be >= 0 (-1 marks an empty place in the set).
+    """
+    n_taken = len(taken)
+    bits = 4
+    while (1 << bits) < 2 * (n_taken + len(batch)):
+        bits += 1
+    mask = (1 << bits) - 1
+    shift = np.uint64(64 - bits)
+    table = np.full(1 << bits, -1, dtype=np.int64)
+    out = np.empty(len(batch), dtype=np.int64)
+    found = 0
+    for j in range(n_taken + len(batch)):
+        fresh = j >= n_taken
+        x = batch[j - n_taken] if fresh else taken[j]
+        h = np.int64((np.uint64(x) * _GOLDEN) >> shift)
+        while True:
+            y = table[h]
+            if y == x:
+                break
+            if y == -1:
+                table[h] = x
+                if fresh:
+                    out[found] = x
+                    found += 1
+                break
+            h = (h + 1) & mask
+    return out[:found]
+
+
+@numba.njit(cache=True)
+def move(
+    ids: np.ndarray,
+    new_status: np.ndarray,
+    new_fate: np.ndarray,
+    status: np.ndarray,
+    fate: np.ndarray,
+    origin: np.ndarray,
+    weight: np.ndarray,
+    counts: np.ndarray,
+    persons: np.ndarray,
+) -> None:
+    """Give people a new status and fate, and move them in the counts (`SimState._move`).
+
+    `counts` and `persons` are agents and persons by [status, fate, origin]. The result is
+    numpy's `counts -= bincount(old cells)`, `counts += bincount(new cells)`, and the same for
+    the persons with the weights: the persons leaving and entering each cell are summed in the
+    order of `ids` before they are applied, so the float sums are bit-identical. Every old
+    status and fate is read before any is written, as numpy's gathers do.
+    """
+    n = len(ids)
+    old_status = np.empty(n, dtype=np.int64)
+    old_fate = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        old_status[i] = status[ids[i]]
+        old_fate[i] = fate[ids[i]]
+    leaving = np.zeros(counts.shape, dtype=np.float64)
+    entering = np.zeros(counts.shape, dtype=np.float64)
+    for i in range(n):
+        person = ids[i]
+        o = origin[person]
+        w = np.float64(weight[person])
+        counts[old_status[i], old_fate[i], o] -= 1
+        leaving[old_status[i], old_fate[i], o] += w
+        counts[new_status[i], new_fate[i], o] += 1
+        entering[new_status[i], new_fate[i], o] += w
+    for i in range(n):
+        status[ids[i]] = new_status[i]
+        fate[ids[i]] = new_fate[i]
+    persons -= leaving
+    persons += entering
+
+
+_EMPTY = -1
+_GONE = -2
+
+
+@numba.njit(inline="always")
+def _home(key: np.int64, shift: np.uint64) -> np.int64:
+    return np.int64((np.uint64(key) * _GOLDEN) >> shift)
+
+
+@numba.njit(cache=True)
+def map_set(
+    keys: np.ndarray, values: np.ndarray, shift: int, people: np.ndarray, days: np.ndarray
+) -> tuple[int, int]:
+    """Set the value of each person (a later entry wins) in an open-addressing table.
+
+    `keys` holds ids >= 0, -1 (never used) or -2 (removed); its length is 2**(64 - shift).
+    Returns the places newly taken from the never used and the people newly added.
+    """
+    mask = len(keys) - 1
+    taken = added = 0
+    for i in range(len(people)):
+        x = people[i]
+        h = _home(x, np.uint64(shift))
+        reuse = -1
+        while True:
+            k = keys[h]
+            if k == x:
+                values[h] = days[i]
+                break
+            if k == _EMPTY:
+                if reuse < 0:
+                    reuse = h
+                    taken += 1
+                keys[reuse] = x
+                values[reuse] = days[i]
+                added += 1
+                break
+            if k == _GONE and reuse < 0:
+                reuse = h
+            h = (h + 1) & mask
+    return taken, added
+
+
+@numba.njit(cache=True)
+def map_get(
+    keys: np.ndarray, values: np.ndarray, shift: int, people: np.ndarray, missing: int
+) -> np.ndarray:
+    """The value of each person in the table (`map_set`), or `missing`."""
+    mask = len(keys) - 1
+    out = np.empty(len(people), dtype=np.int64)
+    for i in range(len(people)):
+        x = people[i]
+        h = _home(x, np.uint64(shift))
+        out[i] = missing
+        while keys[h] != _EMPTY:
+            if keys[h] == x:
+                out[i] = values[h]
+                break
+            h = (h + 1) & mask
+    return out
+
+
+@numba.njit(cache=True)
+def map_drop(keys: np.ndarray, shift: int, people: np.ndarray) -> int:
+    """Remove people from the table (`map_set`); returns how many were in it."""
+    mask = len(keys) - 1
+    dropped = 0
+    for i in range(len(people)):
+        x = people[i]
+        h = _home(x, np.uint64(shift))
+        while keys[h] != _EMPTY:
+            if keys[h] == x:
+                keys[h] = _GONE
+                dropped += 1
+                break
+            h = (h + 1) & mask
+    return dropped

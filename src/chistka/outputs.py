@@ -28,6 +28,7 @@ RUN_FILES = frozenset(
         "daily.parquet",
         "events.parquet",
         "campaigns.parquet",
+        "citizen_deaths.parquet",
         "comparison.csv",
         "operations.csv",
         "limit_requests.csv",

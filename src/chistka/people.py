@@ -59,6 +59,7 @@ class Flag(IntEnum):
     DISMISSED = 1  # dismissed from the army
     SHOW_TRIAL = 2  # chosen as a show-trial defendant (kept: nobody is chosen twice)
     AWAITING_TRIAL = 4  # a show-trial defendant before the verdict (ordinary courts wait)
+    RECORDED = 8  # has an event in the log (set by `state.EventLog`; see `SimState.followed`)
 
 
 class RankTier(IntEnum):

@@ -30,8 +30,35 @@ from chistka.state import EventKind, SimState
 REVIEW_OUTCOMES = (EventKind.KEPT, EventKind.DEMOTED, EventKind.EXPELLED)
 
 REQUIRED_RUN_FILES = ("daily.parquet", "events.parquet", "summary.json", "provenance.json")
-"""Files a saved run must have (`Results.load` reads them; population.json and operations.csv
-are read where present)."""
+"""Files a saved run must have (`Results.load` reads them; population.json, operations.csv and
+citizen_deaths.parquet are read where present)."""
+
+
+def citizen_deaths_table(
+    start: dt.date | None = None,
+    agents: np.ndarray | None = None,
+    persons: np.ndarray | None = None,
+) -> pd.DataFrame:
+    """The citizens' natural deaths counted by a run (`SimState.natural_deaths`), as a table.
+
+    `agents` and `persons` are [day, region, origin] arrays counted from the run's first day
+    `start`; the table has a row (date, region, origin, agents, persons) per non-empty cell, and
+    none without them.
+    """
+    if start is None or agents is None or persons is None:
+        start = dt.date(1970, 1, 1)  # no rows: the date is never read
+        agents = np.zeros((0, 0, len(ORIGINS)), dtype=np.int64)
+        persons = np.zeros(agents.shape, dtype=np.float64)
+    day, region, origin = np.nonzero(agents)
+    return pd.DataFrame(
+        {
+            "date": np.datetime64(start, "D") + day.astype("timedelta64[D]"),
+            "region": region.astype(np.int16),
+            "origin": pd.Categorical.from_codes(origin, list(ORIGINS)),
+            "agents": agents[day, region, origin].astype(np.int64),
+            "persons": persons[day, region, origin].astype(np.float64),
+        }
+    )
 
 
 @dataclass
@@ -49,6 +76,9 @@ class Results:
     population_summary: dict[str, Any] = field(default_factory=dict)
     operations: pd.DataFrame = field(default_factory=pd.DataFrame)  # limits and their use
     limit_requests: pd.DataFrame = field(default_factory=pd.DataFrame)  # regions' requests
+    citizen_deaths: pd.DataFrame = field(default_factory=citizen_deaths_table)
+    """Natural deaths of citizens the log does not follow, counted instead of logged: one row per
+    date, region and origin with any (`SimState.natural_deaths`)."""
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -76,6 +106,9 @@ class Results:
             operation_names=[o.name for o in state.scenario.operations],
             provenance=provenance,
             population_summary=state.population_summary,
+            citizen_deaths=citizen_deaths_table(
+                state.start, state.citizen_deaths, state.citizen_death_persons
+            ),
         )
 
     # --- tables ------------------------------------------------------------------------------
@@ -139,8 +172,12 @@ class Results:
         `campaign` names the purge campaign of review events, `operation` the NKVD operation of
         an arrest, `channel` how an arrest came about, `cause` the person whose denunciation or
         testimony led to it (-1 if none); `persons` is the number of people the agent stands for.
+
+        The columns taken from the log as they are (person, cause, score, persons, rank, region,
+        opposition, hostile, role, elite) share its memory and are read-only: copy the frame to
+        change them. Copying tens of millions of events cost seconds at full scale.
         """
-        ev = self.events
+        ev = {name: _read_only(column) for name, column in self.events.items()}
         kinds = ev["kind"].astype(np.int64)
         review = kinds <= int(EventKind.APPEAL_REJECTED)
         # the campaign field holds a campaign for reviews and an operation for arrests; as
@@ -173,7 +210,8 @@ class Results:
                 "diaspora": pd.Categorical.from_codes(ev["diaspora"].astype(np.int64), DIASPORAS),
                 "role": ev["role"],
                 "elite": ev["elite"],
-            }
+            },
+            copy=False,
         )
 
     def first_per_person(self, chosen: np.ndarray) -> np.ndarray:
@@ -330,6 +368,9 @@ class Results:
             frame.get("operation"),
         )
         counts, persons = _counts(daily, start, rows)
+        citizen_deaths = citizen_deaths_table()
+        if (run_dir / "citizen_deaths.parquet").is_file():
+            citizen_deaths = _read_parquet(run_dir / "citizen_deaths.parquet")
         return cls(
             start=start,
             scale=float(scale),
@@ -342,6 +383,7 @@ class Results:
             population_summary=_population_summary(summary, run_dir),
             operations=operations,
             limit_requests=limit_requests,
+            citizen_deaths=citizen_deaths,
         )
 
     def save(
@@ -369,6 +411,7 @@ class Results:
                 self.operations.to_csv(tmp / "operations.csv", index=False)
             if len(self.limit_requests):
                 self.limit_requests.to_csv(tmp / "limit_requests.csv", index=False)
+            self.citizen_deaths.to_parquet(tmp / "citizen_deaths.parquet", index=False)
             summary = self.summary() if summary is None else summary
             (tmp / "summary.json").write_text(json.dumps(jsonable(summary), indent=2))
             (tmp / "provenance.json").write_text(json.dumps(jsonable(self.provenance), indent=2))
@@ -378,6 +421,13 @@ class Results:
             if extra is not None:
                 extra(tmp)
         return out_dir
+
+
+def _read_only(column: np.ndarray) -> np.ndarray:
+    """A read-only view of a column (the column itself stays as it was)."""
+    view = column.view()
+    view.flags.writeable = False
+    return view
 
 
 UNIQUE_PER_EVENT = ("person", "cause", "score")

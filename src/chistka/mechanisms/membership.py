@@ -11,7 +11,8 @@
   social category under the 1922 and 1925 rules; Great Soviet Encyclopedia, "Kandidatskii stazh").
 - Exits: members leave or are dropped "mechanically" (unpaid dues, lost registration).
 - Deaths: natural mortality of everyone at liberty, party or not (those in custody and in the
-  camps die at the camps' rate).
+  camps die at the camps' rate); ordinary citizens' deaths are counted, not logged
+  (`SimState.natural_deaths`).
 
 Each draws from its own random stream.
 """
@@ -57,7 +58,8 @@ class Promotion(Mechanism):
     def __init__(self, state: SimState) -> None:
         """Start with the initial candidates' stages already running."""
         self.rng = stream(state.seed, self.name)
-        self.due = Calendar(replace=True)  # a new candidate stage replaces an unfinished one
+        # a new candidate stage replaces an unfinished one; candidates are all in the stratum
+        self.due = Calendar(replace=True, slots=state.stratum_slots())
         stratum = state.stratum_ids()
         candidates = stratum[state.people.status[stratum] == Status.CANDIDATE]
         self.schedule(state, candidates, self.rng, remaining=True)
@@ -193,7 +195,9 @@ class Mortality(Mechanism):
     it stands for), so that the work follows the deaths, not the population. The population is
     the cohort alive on the first day: nobody comes of age during a run (assumption), so the
     living population shrinks by the death rate while the denominators read from the first day
-    (`SimState.population_summary`, `region_persons`) stay as they were.
+    (`SimState.population_summary`, `region_persons`) stay as they were. The deaths of party
+    members, former members, officers and anyone the log has followed are logged one by one;
+    those of other citizens are counted by day, region and origin (`SimState.natural_deaths`).
     """
 
     name = "mortality"
@@ -215,4 +219,4 @@ class Mortality(Mechanism):
         if k == 0:
             return
         ids = state.sample_people(self.rng, k, lambda ids, rng: state.free(ids))
-        state.transition(ids, Status.DEAD, EventKind.DIED)
+        state.natural_deaths(ids)

@@ -1,0 +1,67 @@
+"""The day loop's compiled kernels give exactly what the numpy code they replace gave."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from chistka import kernels
+
+ids = st.lists(st.integers(0, 40), max_size=60)
+
+
+@settings(max_examples=300, deadline=None)
+@given(ids, ids)
+def test_first_new_is_numpys_first_occurrences_less_the_taken(batch, taken):
+    batch, taken = np.array(batch, dtype=np.int64), np.array(taken, dtype=np.int64)
+    expected = batch[np.sort(np.unique(batch, return_index=True)[1])]
+    expected = expected[~np.isin(expected, taken)]
+    assert kernels.first_new(batch, taken).tolist() == expected.tolist()
+
+
+def test_first_new_on_large_ids_and_batches():
+    rng = np.random.default_rng(0)
+    batch = rng.integers(0, 162_000_000, 70_000)
+    batch[::7] = batch[0]  # many repeats of one id
+    taken = rng.choice(batch, 5_000)
+    expected = batch[np.sort(np.unique(batch, return_index=True)[1])]
+    expected = expected[~np.isin(expected, taken)]
+    assert np.array_equal(kernels.first_new(batch, taken), expected)
+
+
+def numpy_move(ids, new_status, new_fate, status, fate, origin, weight, counts, persons):
+    """The numpy code `kernels.move` replaced (`SimState._move` before it)."""
+    shape, size = counts.shape, counts.size
+    old = np.ravel_multi_index((status[ids], fate[ids], origin[ids].astype(np.int64)), shape)
+    new = np.ravel_multi_index((new_status, new_fate, origin[ids].astype(np.int64)), shape)
+    w = weight[ids].astype(np.float64)
+    counts -= np.bincount(old, minlength=size).reshape(shape)
+    counts += np.bincount(new, minlength=size).reshape(shape)
+    persons -= np.bincount(old, weights=w, minlength=size).reshape(shape)
+    persons += np.bincount(new, weights=w, minlength=size).reshape(shape)
+    status[ids] = new_status
+    fate[ids] = new_fate
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(0, 50))
+def test_move_is_numpys_bincounts_bit_for_bit(seed, k):
+    rng = np.random.default_rng(seed)
+    n, shape = 30, (6, 5, 4)
+    status = rng.integers(0, shape[0], n).astype(np.int8)
+    fate = rng.integers(0, shape[1], n).astype(np.int8)
+    origin = rng.integers(0, shape[2], n).astype(np.int8)
+    weight = (rng.random(n) * 100).astype(np.float32)
+    counts = np.zeros(shape, dtype=np.int64)
+    np.add.at(counts, (status, fate, origin), 1)
+    persons = rng.random(shape) * 1e7  # sums with rounding to get exactly right
+    ids = rng.integers(0, n, k)  # repeated people included
+    new_status, new_fate = rng.integers(0, shape[0], k), rng.integers(0, shape[1], k)
+    arrays = (status, fate, origin, weight, counts, persons)
+    expected = [a.copy() for a in arrays]
+    got = [a.copy() for a in arrays]
+    numpy_move(ids, new_status, new_fate, *expected)
+    kernels.move(ids, new_status, new_fate, *got)
+    for a, b in zip(expected, got, strict=True):
+        assert a.dtype == b.dtype and np.array_equal(a, b)
