@@ -436,3 +436,9 @@ def test_a_bad_free_parameter_file_is_named(small_scenario, tmp_path, case):
     with pytest.raises(ChistkaError) as info:
         load_free(path, small_scenario)
     assert expected in str(info.value) and "free.toml" in str(info.value)
+
+
+def test_a_region_of_weight_zero_is_named_by_its_index(tmp_path):
+    """Found by the fuzzer: the message named the list, not the region."""
+    message = load_error(write(tmp_path, with_value(("population", "regions", 1), 0.0)))
+    assert "population.regions[1]" in message and "greater than 0" in message

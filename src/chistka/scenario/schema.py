@@ -9,7 +9,7 @@ valid name, so a typo never silently falls back to a default.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Self
+from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, Field, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
@@ -133,9 +133,9 @@ class PopulationParams(TerrorPopulation):
     scale: float = param(
         0.01, "agents per represented person; counts are reported divided by it", gt=0, le=1
     )
-    regions: list[float] = Field(
+    regions: list[Annotated[float, Field(gt=0, allow_inf_nan=False)]] = Field(
         default_factory=lambda: [1.0 / 8] * 8,
-        description="relative size of each region (normalised; at least one region)",
+        description="relative size of each region (each > 0, normalised; at least one region)",
         min_length=1,
         max_length=200,
     )
@@ -174,16 +174,6 @@ class PopulationParams(TerrorPopulation):
         gt=0,
         le=100,
     )
-
-    @model_validator(mode="after")
-    def _regions_positive(self) -> Self:
-        if any(weight <= 0 for weight in self.regions):
-            raise PydanticCustomError(
-                "region_weight",
-                "every region weight must be > 0 (got {regions})",
-                {"regions": self.regions},
-            )
-        return self
 
 
 class NetworkParams(StrictModel):
