@@ -14,8 +14,9 @@ four months. Cases of "anti-Soviet elements" that reach the NKVD by other channe
 testimony, routine) during the operation are judged by the troika too and use up the same limits
 (see `sentencing.py`). Every five days (the order's reporting interval) a region whose remaining
 limit would last fewer than `request_days` at its current pace asks the centre for that many
-days' worth of cases, no more than its pool of suspects still free; the centre grants a share of
-the request (`grant_share`, never more than the region's initial limit at once). The requests and
+days' worth of cases, scaled by the share of its listed suspects still free; the centre grants a
+share of the request (`grant_share`, never more than the region's initial limit at once) until
+its grants reach a cap (`grant_cap`, a multiple of the initial limits). The requests and
 grants are logged per region (`Operations.requests`). Categories 1 and 2 are assigned at
 sentencing, within the limits.
 """
@@ -187,7 +188,9 @@ class Operations(Mechanism):
             if op.kind == "category":
                 if (today - op.start).days % REPORT_DAYS == 0:
                     self.ask_and_grant(state, index, op, ledger)
-                planned = (ledger.initial_shoot + ledger.initial_camp) / op.planned_days
+                planned = (
+                    op.pace_factor * (ledger.initial_shoot + ledger.initial_camp) / op.planned_days
+                )
                 quota = np.minimum(planned, ledger.remaining)
             else:
                 rate = op.rate_per_year
@@ -213,26 +216,40 @@ class Operations(Mechanism):
         of the last 30 days, for `request_days` of cases at that pace, scaled by the share of
         its listed suspects still free (a region that has worked through its lists has less to
         ask for); the centre grants `grant_share` of the request, at most the region's initial
-        limit at once, split by `grant_shoot_share`.
+        limit at once, split by `grant_shoot_share`, and never more in all than `grant_cap`
+        times the operation's initial limits (the day's grants are cut in proportion where
+        they would pass it).
         """
         pace = self.recent[index].sum(axis=0) / PACE_WINDOW_DAYS
         census = self.target_persons[index]
         pool = np.maximum(census - ledger.listed, 0.0) / np.maximum(census, 1e-9)
         asking = np.flatnonzero((pace > 0) & (ledger.remaining < op.request_days * pace))
-        for region in asking:
-            requested = float(op.request_days * pace[region] * pool[region])
-            if requested <= 0:
+        requested = op.request_days * pace[asking] * pool[asking]
+        initial = ledger.initial_shoot[asking] + ledger.initial_camp[asking]
+        grants = np.minimum(op.grant_share * requested, initial)
+        if op.grant_cap is not None:
+            cap = op.grant_cap * float((ledger.initial_shoot + ledger.initial_camp).sum())
+            granted = float(
+                (ledger.limit_shoot + ledger.limit_camp).sum()
+                - (ledger.initial_shoot + ledger.initial_camp).sum()
+            )
+            room = max(cap - granted, 0.0)
+            if grants.sum() > room:
+                grants *= room / grants.sum()
+        for region, asked, total in zip(asking, requested, grants, strict=True):
+            if asked <= 0:
                 continue
-            initial = ledger.initial_shoot[region] + ledger.initial_camp[region]
-            total = min(op.grant_share * requested, initial)
+            initial_limit = ledger.initial_shoot[region] + ledger.initial_camp[region]
             share = op.grant_shoot_share
             if share is None:
-                share = ledger.initial_shoot[region] / initial if initial > 0 else 0.0
-            shoot, camp = total * share, total * (1 - share)
+                share = (
+                    ledger.initial_shoot[region] / initial_limit if initial_limit > 0 else 0.0
+                )
+            shoot, camp = float(total) * share, float(total) * (1 - share)
             ledger.limit_shoot[region] += shoot
             ledger.limit_camp[region] += camp
             self.requests.append(
-                LimitRequest(state.day, op.name, int(region), requested, shoot, camp)
+                LimitRequest(state.day, op.name, int(region), float(asked), shoot, camp)
             )
 
     def open_cases(

@@ -541,6 +541,13 @@ class Operation(StrictModel):
     planned_days: int = param(
         120, "days in which the limits were to be used up", unit="days", ge=1, le=3650
     )
+    pace_factor: float = param(
+        1.0,
+        "how fast regions open cases against their limits, relative to the order's plan (above "
+        "1: racing ahead of it)",
+        gt=0,
+        le=20,
+    )
     request_days: int = param(
         30,
         "a region asks for more when its remaining limit would last fewer days than this at "
@@ -555,6 +562,13 @@ class Operation(StrictModel):
         unit="fraction",
         ge=0,
         le=1,
+    )
+    grant_cap: float | None = param(
+        None,
+        "the most the centre grants over the whole operation, as a multiple of the initial "
+        "limits (None: no cap); once reached, requests go unanswered",
+        ge=0,
+        le=100,
     )
     grant_shoot_share: float | None = param(
         None,
