@@ -581,9 +581,12 @@ class SimState:
         (`natural_deaths`).
         """
         ids = np.asarray(ids, dtype=np.int64)
+        return self._followed(ids, self.network.region(ids))
+
+    def _followed(self, ids: np.ndarray, region: np.ndarray) -> np.ndarray:
         if self.party_stratum is None:
             return np.ones(len(ids), dtype=bool)
-        in_stratum = ids < self.network.layout.part_start[self.network.region(ids)]
+        in_stratum = ids < self.network.layout.part_start[region]
         return in_stratum | ((self.people.flags[ids] & Flag.RECORDED) > 0)
 
     def natural_deaths(self, ids: np.ndarray) -> None:
@@ -598,15 +601,14 @@ class SimState:
         if len(ids) == 0:
             return
         self._move(ids, np.full(len(ids), int(Status.DEAD)), self.people.fate[ids])
-        followed = self.followed(ids)
+        region = self.network.region(ids)  # from the layout: no read of people.region
+        followed = self._followed(ids, region)
         self.log.add(self.day, ids[followed], EventKind.DIED)
         citizens = ids[~followed]
         if len(citizens) == 0:
             return
         shape = self.citizen_deaths.shape[1:]
-        cell = np.ravel_multi_index(
-            (self.people.region[citizens].astype(np.int64), self.people.origin[citizens]), shape
-        )
+        cell = np.ravel_multi_index((region[~followed], self.people.origin[citizens]), shape)
         size = shape[0] * shape[1]
         self.citizen_deaths[self.day] += np.bincount(cell, minlength=size).reshape(shape)
         self.citizen_death_persons[self.day] += np.bincount(
