@@ -65,3 +65,18 @@ def test_move_is_numpys_bincounts_bit_for_bit(seed, k):
     kernels.move(ids, new_status, new_fate, *got)
     for a, b in zip(expected, got, strict=True):
         assert a.dtype == b.dtype and np.array_equal(a, b)
+
+
+@settings(max_examples=300, deadline=None)
+@given(ids)
+def test_last_occurrences_are_numpys(batch):
+    batch = np.array(batch, dtype=np.int64)
+    expected = np.zeros(len(batch), dtype=bool)
+    expected[len(batch) - 1 - np.unique(batch[::-1], return_index=True)[1]] = True
+    assert kernels.last_occurrences(batch).tolist() == expected.tolist()
+
+
+def test_scatter_in_order_keeps_the_last_value_of_a_repeated_index():
+    target = np.zeros(5, dtype=np.int64)
+    kernels.scatter_in_order(target, np.array([1, 3, 1, 1, 4]), np.array([10, 30, 11, 12, 40]))
+    assert target.tolist() == [0, 12, 0, 30, 40]

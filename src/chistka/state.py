@@ -189,8 +189,7 @@ class SlotDays:
     def set(self, people: np.ndarray, days: np.ndarray) -> None:
         """Set each person's day (a person's later entry wins)."""
         slot = np.asarray(self.slots.of(people), dtype=np.int64)
-        last = len(slot) - 1 - np.unique(slot[::-1], return_index=True)[1]
-        self.days[slot[last]] = days[last]
+        kernels.scatter_in_order(self.days, slot, np.ascontiguousarray(days))
 
     def get(self, people: np.ndarray, missing: int) -> np.ndarray:
         """Each person's day, or `missing` for those without a live entry."""
@@ -345,9 +344,7 @@ class Calendar:
         assert self._live is not None
         # day + 1 stands for "no live entry": it never equals `day`
         keep = self._live.get(people, day + 1) == day
-        last = np.zeros(len(people), dtype=bool)  # two entries on the same day: the later one
-        last[len(people) - 1 - np.unique(people[::-1], return_index=True)[1]] = True
-        keep &= last
+        keep &= kernels.last_occurrences(people)  # two entries on the same day: the later one
         people, values = people[keep], values[keep]
         self._live.drop(people)
         return people, values
