@@ -685,6 +685,7 @@ class SimState:
         give_up: int = 100_000,
         id_range: tuple[int, int] | None = None,
         among: np.ndarray | None = None,
+        pure: bool = False,
     ) -> np.ndarray:
         """K distinct people drawn uniformly among those `accept` admits (rejection sampling).
 
@@ -694,6 +695,10 @@ class SimState:
         per person wanted), or none is found in the first
         `give_up` draws (the acceptable have run out). `id_range` restricts the
         draw to ids in [low, high) (a region), `among` to the given ids (a stratum).
+        `pure` says that `accept` draws no random numbers and judges each id alone: it is then
+        asked about each batch of draws a part at a time, until k are found. The same people
+        come back, with less work where most draws are acceptable (a batch holds about 2.4
+        times the people wanted at first; the natural deaths at full scale).
         """
         chosen: list[np.ndarray] = []
         found = drawn_total = accepted_total = 0
@@ -710,13 +715,50 @@ class SimState:
                 if among is None
                 else among[rng.integers(0, len(among), size=size)]
             )
-            batch = drawn[accept(drawn, rng)]
             drawn_total += size
-            accepted_total += len(batch)
+            taken = np.concatenate(chosen) if chosen else np.empty(0, dtype=np.int64)
+            if pure:
+                batch, accepted = _first_accepted(
+                    drawn, lambda ids: accept(ids, rng), k - found, taken
+                )
+            else:
+                batch = drawn[accept(drawn, rng)]
+                accepted = len(batch)
+                batch = kernels.first_new(batch.astype(np.int64, copy=False), taken)[: k - found]
+            # `accepted` counts the whole batch unless k are found, when it is no longer read
+            accepted_total += accepted
             if accepted_total == 0 and drawn_total >= give_up:
                 break
-            taken = np.concatenate(chosen) if chosen else np.empty(0, dtype=np.int64)
-            batch = kernels.first_new(batch.astype(np.int64, copy=False), taken)[: k - found]
             chosen.append(batch)
             found += len(batch)
         return np.concatenate(chosen) if chosen else np.empty(0, dtype=np.int64)
+
+
+def _first_accepted(
+    drawn: np.ndarray,
+    accept: Callable[[np.ndarray], np.ndarray],
+    wanted: int,
+    taken: np.ndarray,
+) -> tuple[np.ndarray, int]:
+    """The first `wanted` distinct accepted draws not in `taken`, judged a part at a time.
+
+    Returns them and the number of draws accepted among those judged: all of them unless
+    `wanted` were found first. The same people as judging every draw at once and keeping the
+    first `wanted`, for an `accept` that judges each id alone.
+    """
+    found: list[np.ndarray] = []
+    seen, accepted, got, start = taken, 0, 0, 0
+    part = wanted + wanted // 8 + 16
+    while start < len(drawn) and got < wanted:
+        ids = drawn[start : start + part].astype(np.int64, copy=False)
+        start += part
+        ok = ids[accept(ids)]
+        accepted += len(ok)
+        fresh = kernels.first_new(ok, seen)
+        found.append(fresh)
+        got += len(fresh)
+        seen = np.concatenate([seen, fresh])
+        part *= 2
+    if not found:
+        return np.empty(0, dtype=np.int64), accepted
+    return np.concatenate(found)[:wanted], accepted
