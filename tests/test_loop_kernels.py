@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from chistka import kernels
+from chistka.state import SimState
 
 ids = st.lists(st.integers(0, 40), max_size=60)
 
@@ -65,3 +68,49 @@ def test_move_is_numpys_bincounts_bit_for_bit(seed, k):
     kernels.move(ids, new_status, new_fate, *got)
     for a, b in zip(expected, got, strict=True):
         assert a.dtype == b.dtype and np.array_equal(a, b)
+
+
+@settings(max_examples=300, deadline=None)
+@given(ids)
+def test_last_occurrences_are_numpys(batch):
+    batch = np.array(batch, dtype=np.int64)
+    expected = np.zeros(len(batch), dtype=bool)
+    expected[len(batch) - 1 - np.unique(batch[::-1], return_index=True)[1]] = True
+    assert kernels.last_occurrences(batch).tolist() == expected.tolist()
+
+
+def test_scatter_in_order_keeps_the_last_value_of_a_repeated_index():
+    target = np.zeros(5, dtype=np.int64)
+    kernels.scatter_in_order(target, np.array([1, 3, 1, 1, 4]), np.array([10, 30, 11, 12, 40]))
+    assert target.tolist() == [0, 12, 0, 30, 40]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.integers(0, 2**32 - 1),
+    st.integers(1, 3_000),
+    st.floats(0.0, 1.0),
+    st.sampled_from([None, (100, 900), "among"]),
+)
+def test_a_pure_acceptance_judged_in_parts_gives_the_same_people(seed, k, share, where):
+    state = SimpleNamespace(people=np.zeros(1_000))  # sample_people reads only the population size
+    acceptable = np.random.default_rng(seed).random(1_000) < share
+    among = np.arange(0, 1_000, 3) if where == "among" else None
+    id_range = where if isinstance(where, tuple) else None
+
+    def sample(pure: bool) -> tuple[list[int], float]:
+        rng = np.random.default_rng(seed)
+        ids = SimState.sample_people(
+            state,
+            rng,
+            k,
+            lambda ids, rng: acceptable[ids],
+            id_range=id_range,
+            among=among,
+            give_up=5_000,
+            max_draws=20_000,
+            pure=pure,
+        )
+        return ids.tolist(), rng.random()  # the stream is left where it was, too
+
+    assert sample(True) == sample(False)

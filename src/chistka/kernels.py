@@ -557,3 +557,43 @@ def map_drop(keys: np.ndarray, shift: int, people: np.ndarray) -> int:
                 break
             h = (h + 1) & mask
     return dropped
+
+
+@numba.njit(cache=True)
+def last_occurrences(ids: np.ndarray) -> np.ndarray:
+    """Whether each entry of `ids` is the last with its id (a mask; ids must be >= 0).
+
+    What marking `len(ids) - 1 - np.unique(ids[::-1], return_index=True)[1]` gives, through a
+    hash set filled from the end instead of a sort (`state.Calendar`).
+    """
+    n = len(ids)
+    bits = 4
+    while (1 << bits) < 2 * n:
+        bits += 1
+    mask = (1 << bits) - 1
+    shift = np.uint64(64 - bits)
+    table = np.full(1 << bits, -1, dtype=np.int64)
+    last = np.zeros(n, dtype=np.bool_)
+    for j in range(n - 1, -1, -1):
+        x = ids[j]
+        h = _home(x, shift)
+        while True:
+            y = table[h]
+            if y == x:
+                break
+            if y == -1:
+                table[h] = x
+                last[j] = True
+                break
+            h = (h + 1) & mask
+    return last
+
+
+@numba.njit(cache=True)
+def scatter_in_order(target: np.ndarray, index: np.ndarray, values: np.ndarray) -> None:
+    """`target[index] = values`, one after the other: a repeated index keeps its last value.
+
+    numpy's fancy assignment does not promise which of the values a repeated index keeps.
+    """
+    for i in range(len(index)):
+        target[index[i]] = values[i]

@@ -189,8 +189,7 @@ class SlotDays:
     def set(self, people: np.ndarray, days: np.ndarray) -> None:
         """Set each person's day (a person's later entry wins)."""
         slot = np.asarray(self.slots.of(people), dtype=np.int64)
-        last = len(slot) - 1 - np.unique(slot[::-1], return_index=True)[1]
-        self.days[slot[last]] = days[last]
+        kernels.scatter_in_order(self.days, slot, np.ascontiguousarray(days))
 
     def get(self, people: np.ndarray, missing: int) -> np.ndarray:
         """Each person's day, or `missing` for those without a live entry."""
@@ -345,9 +344,7 @@ class Calendar:
         assert self._live is not None
         # day + 1 stands for "no live entry": it never equals `day`
         keep = self._live.get(people, day + 1) == day
-        last = np.zeros(len(people), dtype=bool)  # two entries on the same day: the later one
-        last[len(people) - 1 - np.unique(people[::-1], return_index=True)[1]] = True
-        keep &= last
+        keep &= kernels.last_occurrences(people)  # two entries on the same day: the later one
         people, values = people[keep], values[keep]
         self._live.drop(people)
         return people, values
@@ -581,9 +578,12 @@ class SimState:
         (`natural_deaths`).
         """
         ids = np.asarray(ids, dtype=np.int64)
+        return self._followed(ids, self.network.region(ids))
+
+    def _followed(self, ids: np.ndarray, region: np.ndarray) -> np.ndarray:
         if self.party_stratum is None:
             return np.ones(len(ids), dtype=bool)
-        in_stratum = ids < self.network.layout.part_start[self.network.region(ids)]
+        in_stratum = ids < self.network.layout.part_start[region]
         return in_stratum | ((self.people.flags[ids] & Flag.RECORDED) > 0)
 
     def natural_deaths(self, ids: np.ndarray) -> None:
@@ -598,15 +598,14 @@ class SimState:
         if len(ids) == 0:
             return
         self._move(ids, np.full(len(ids), int(Status.DEAD)), self.people.fate[ids])
-        followed = self.followed(ids)
+        region = self.network.region(ids)  # from the layout: no read of people.region
+        followed = self._followed(ids, region)
         self.log.add(self.day, ids[followed], EventKind.DIED)
         citizens = ids[~followed]
         if len(citizens) == 0:
             return
         shape = self.citizen_deaths.shape[1:]
-        cell = np.ravel_multi_index(
-            (self.people.region[citizens].astype(np.int64), self.people.origin[citizens]), shape
-        )
+        cell = np.ravel_multi_index((region[~followed], self.people.origin[citizens]), shape)
         size = shape[0] * shape[1]
         self.citizen_deaths[self.day] += np.bincount(cell, minlength=size).reshape(shape)
         self.citizen_death_persons[self.day] += np.bincount(
@@ -686,6 +685,7 @@ class SimState:
         give_up: int = 100_000,
         id_range: tuple[int, int] | None = None,
         among: np.ndarray | None = None,
+        pure: bool = False,
     ) -> np.ndarray:
         """K distinct people drawn uniformly among those `accept` admits (rejection sampling).
 
@@ -695,6 +695,10 @@ class SimState:
         per person wanted), or none is found in the first
         `give_up` draws (the acceptable have run out). `id_range` restricts the
         draw to ids in [low, high) (a region), `among` to the given ids (a stratum).
+        `pure` says that `accept` draws no random numbers and judges each id alone: it is then
+        asked about each batch of draws a part at a time, until k are found. The same people
+        come back, with less work where most draws are acceptable (a batch holds about 2.4
+        times the people wanted at first; the natural deaths at full scale).
         """
         chosen: list[np.ndarray] = []
         found = drawn_total = accepted_total = 0
@@ -711,13 +715,50 @@ class SimState:
                 if among is None
                 else among[rng.integers(0, len(among), size=size)]
             )
-            batch = drawn[accept(drawn, rng)]
             drawn_total += size
-            accepted_total += len(batch)
+            taken = np.concatenate(chosen) if chosen else np.empty(0, dtype=np.int64)
+            if pure:
+                batch, accepted = _first_accepted(
+                    drawn, lambda ids: accept(ids, rng), k - found, taken
+                )
+            else:
+                batch = drawn[accept(drawn, rng)]
+                accepted = len(batch)
+                batch = kernels.first_new(batch.astype(np.int64, copy=False), taken)[: k - found]
+            # `accepted` counts the whole batch unless k are found, when it is no longer read
+            accepted_total += accepted
             if accepted_total == 0 and drawn_total >= give_up:
                 break
-            taken = np.concatenate(chosen) if chosen else np.empty(0, dtype=np.int64)
-            batch = kernels.first_new(batch.astype(np.int64, copy=False), taken)[: k - found]
             chosen.append(batch)
             found += len(batch)
         return np.concatenate(chosen) if chosen else np.empty(0, dtype=np.int64)
+
+
+def _first_accepted(
+    drawn: np.ndarray,
+    accept: Callable[[np.ndarray], np.ndarray],
+    wanted: int,
+    taken: np.ndarray,
+) -> tuple[np.ndarray, int]:
+    """The first `wanted` distinct accepted draws not in `taken`, judged a part at a time.
+
+    Returns them and the number of draws accepted among those judged: all of them unless
+    `wanted` were found first. The same people as judging every draw at once and keeping the
+    first `wanted`, for an `accept` that judges each id alone.
+    """
+    found: list[np.ndarray] = []
+    seen, accepted, got, start = taken, 0, 0, 0
+    part = wanted + wanted // 8 + 16
+    while start < len(drawn) and got < wanted:
+        ids = drawn[start : start + part].astype(np.int64, copy=False)
+        start += part
+        ok = ids[accept(ids)]
+        accepted += len(ok)
+        fresh = kernels.first_new(ok, seen)
+        found.append(fresh)
+        got += len(fresh)
+        seen = np.concatenate([seen, fresh])
+        part *= 2
+    if not found:
+        return np.empty(0, dtype=np.int64), accepted
+    return np.concatenate(found)[:wanted], accepted

@@ -182,7 +182,7 @@ class Exits(Mechanism):
         if k == 0:
             return
         ids = state.sample_people(
-            self.rng, k, lambda ids, rng: state.in_party(ids), among=state.party_stratum
+            self.rng, k, lambda ids, rng: state.in_party(ids), among=state.party_stratum, pure=True
         )
         state.transition(ids, Status.LEFT, EventKind.LEFT)
 
@@ -218,5 +218,5 @@ class Mortality(Mechanism):
         k = int(self.rng.binomial(at_risk, min(1.0, rate / 365.25)))
         if k == 0:
             return
-        ids = state.sample_people(self.rng, k, lambda ids, rng: state.free(ids))
+        ids = state.sample_people(self.rng, k, lambda ids, rng: state.free(ids), pure=True)
         state.natural_deaths(ids)
