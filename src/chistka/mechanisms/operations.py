@@ -9,6 +9,11 @@
   Harbin, Order 00593 of 20 Sep 1937; Latvian from 3 Dec 1937; ...) against diasporas, without
   fixed limits, sentenced by the "album" procedure (docs/terror_sources.md).
 
+A region's initial limits are the documented ones where the scenario takes its regions from
+the order's table (`population.region_table = "order_00447"`: Order 00447's limits for each
+republic, krai and oblast, `chistka.record.regions`); otherwise the operation's limits are
+shared out by the regions' populations (an assumption).
+
 Each region's operation opens cases at the pace that would use its limits up in the planned
 four months. Cases of "anti-Soviet elements" that reach the NKVD by other channels (denunciation,
 testimony, routine) during the operation are judged by the troika too and use up the same limits
@@ -32,6 +37,7 @@ import pandas as pd
 from chistka.mechanisms.arrest import Arrests, draw_persons
 from chistka.mechanisms.base import Mechanism, peer
 from chistka.mechanisms.regional import running_total_by_region
+from chistka.record.regions import regional_table
 from chistka.rng import stream
 from chistka.scenario.terror import CATEGORIES, DIASPORAS, Operation
 from chistka.state import SimState
@@ -51,12 +57,30 @@ class LimitLedger:
     sentenced_camp: np.ndarray
 
     @classmethod
-    def split(cls, operation: Operation, region_persons: np.ndarray) -> LimitLedger:
-        """The operation's limits shared out by the regions' populations."""
-        share = region_persons / region_persons.sum()
-        shoot = operation.limit_shoot * share
-        camp = operation.limit_camp * share
-        zeros = np.zeros(len(share))
+    def split(
+        cls,
+        operation: Operation,
+        region_persons: np.ndarray,
+        documented: tuple[np.ndarray, np.ndarray] | None = None,
+    ) -> LimitLedger:
+        """The operation's initial limits per region (category 1, category 2).
+
+        `documented` gives them region by region as the order set them (the scenario's region
+        table, `chistka.record.regions`); without it the operation's limits are shared out by
+        the regions' populations (a model assumption).
+        """
+        if documented is None:
+            share = region_persons / region_persons.sum()
+            shoot = operation.limit_shoot * share
+            camp = operation.limit_camp * share
+        else:
+            shoot, camp = (np.asarray(limits, dtype=np.float64).copy() for limits in documented)
+            if shoot.shape != region_persons.shape or camp.shape != region_persons.shape:
+                raise ValueError(
+                    f"{operation.name}: {shoot.size} documented limits for "
+                    f"{region_persons.size} regions"
+                )
+        zeros = np.zeros(len(region_persons))
         return cls(
             shoot.copy(),
             camp.copy(),
@@ -72,6 +96,24 @@ class LimitLedger:
     def remaining(self) -> np.ndarray:
         """Persons the regions may still arrest under the current limits."""
         return np.maximum(self.limit_shoot + self.limit_camp - self.opened, 0.0)
+
+
+def documented_limits(
+    state: SimState, operation: Operation
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The operation's initial limits per region as documented, or None (shared by population).
+
+    A scenario whose regions come from a documented table (`population.region_table`) gives
+    the operation of the table's name the table's limits: Order 00447's own limits for each
+    republic, krai and oblast. The camps' limit goes to no region (the model has no camp troika).
+    """
+    name = state.scenario.population.region_table
+    if name is None:
+        return None
+    table = regional_table(name)
+    if operation.name != table.operation:
+        return None
+    return table.limit_cat1, table.limit_cat2
 
 
 @dataclass
@@ -107,7 +149,10 @@ class Operations(Mechanism):
         """Share out the limits and count each region's targets (from the census)."""
         self.rng = stream(state.seed, self.name)
         self.operations = list(state.scenario.operations)
-        self.ledgers = [LimitLedger.split(op, state.region_persons) for op in self.operations]
+        self.ledgers = [
+            LimitLedger.split(op, state.region_persons, documented_limits(state, op))
+            for op in self.operations
+        ]
         self.requests: list[LimitRequest] = []
         regions = len(state.region_persons)
         self.recent = [np.zeros((PACE_WINDOW_DAYS, regions)) for _ in self.operations]

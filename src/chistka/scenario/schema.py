@@ -9,12 +9,14 @@ valid name, so a typo never silently falls back to a default.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Self
+import math
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, Field, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
 from chistka.errors import did_you_mean
+from chistka.record.regions import REGION_TABLES, regional_table
 from chistka.scenario.base import StrictModel, check_shares, param
 from chistka.scenario.terror import (
     ArmyParams,
@@ -139,6 +141,20 @@ class PopulationParams(TerrorPopulation):
         min_length=1,
         max_length=200,
     )
+    region_table: Literal["order_00447"] | None = Field(
+        None,
+        description=(
+            "a documented regional table to take the regions from instead of `regions`: "
+            "'order_00447' gives the 35 territories of Order 00447's initial limits, sized by "
+            "the 1939 census (within a republic without a figure per territory, in proportion to "
+            "their initial limits: a model assumption), and the operation named 'order_00447' "
+            "starts from their documented limits instead of a population share"
+        ),
+        json_schema_extra={
+            "source": "Order 00447 of 30 Jul 1937 (Werth's republic totals, two book tables); "
+            "the 1939 census, FRUS 1933-39 doc. 587 (chistka/record/data/README.md)"
+        },
+    )
     origin: OriginShares = Field(
         default_factory=OriginShares, description="social origin of the adult population"
     )
@@ -175,6 +191,28 @@ class PopulationParams(TerrorPopulation):
         le=100,
     )
 
+    @model_validator(mode="before")
+    @classmethod
+    def _regions_from_table(cls, data: Any) -> Any:
+        """With a region table, the regions are the table's (given again, they must agree)."""
+        if not isinstance(data, dict) or data.get("region_table") not in REGION_TABLES:
+            return data
+        table = regional_table(data["region_table"])
+        given = data.get("regions")
+        if given is not None and (
+            len(given) != len(table.weights)
+            or not all(
+                isinstance(x, int | float) and math.isclose(x, w, rel_tol=1e-9)
+                for x, w in zip(given, table.weights, strict=True)
+            )
+        ):
+            raise PydanticCustomError(
+                "region_table_regions",
+                "regions: leave it out with region_table = '{table}', which gives the "
+                "{n} regions and their sizes",
+                {"table": table.name, "n": len(table.regions)},
+            )
+        return {**data, "regions": table.weights}
 
 class NetworkParams(StrictModel):
     """Sizes of the implicit multiplex network's layers (contacts are computed, never stored)."""
@@ -482,6 +520,36 @@ class Scenario(StrictModel):
     show_trials: list[ShowTrial] = Field(default_factory=list, description="show trials")
     campaigns: list[Campaign] = Field(default_factory=list, description="purge campaigns")
     events: list[PolicyEvent] = Field(default_factory=list, description="dated policy changes")
+
+    @model_validator(mode="after")
+    def _check_documented_limits(self) -> Self:
+        """An operation whose limits a region table documents must total the table's limits."""
+        name = self.population.region_table
+        if name is None:
+            return self
+        table = regional_table(name)
+        for i, operation in enumerate(self.operations):
+            if operation.name != table.operation:
+                continue
+            for field, total in (
+                ("limit_shoot", table.total_cat1),
+                ("limit_camp", table.total_cat2),
+            ):
+                if getattr(operation, field) != total:
+                    raise PydanticCustomError(
+                        "documented_limits",
+                        "operations[{i}].{field}: {value} differs from the {total} of "
+                        "population.region_table = '{table}' (its regions' initial limits and "
+                        "the camps')",
+                        {
+                            "i": i,
+                            "field": field,
+                            "value": getattr(operation, field),
+                            "total": total,
+                            "table": name,
+                        },
+                    )
+        return self
 
     @model_validator(mode="after")
     def _check_timeline(self) -> Self:
