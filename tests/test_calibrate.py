@@ -88,6 +88,44 @@ def test_resumed_study_must_match(files, tmp_path):
         calibrate(SCENARIO, targets, 1, seeds=(2,), scale=SCALE, free_path=free, storage=storage)
 
 
+def test_a_study_resumes_after_its_values_are_written_into_the_scenario(files, tmp_path):
+    """scripts/fit_scenario.py writes the best values in place; the study must still resume."""
+    from chistka.analysis.calibrate import scenario_text
+
+    targets, free = files
+    storage = f"sqlite:///{tmp_path / 'study.db'}"
+    text = scenario_text(SCENARIO)
+    calibrate(SCENARIO, targets, 1, seeds=(1,), scale=SCALE, free_path=free, storage=storage)
+    written = tmp_path / "written.toml"
+    assert "rate_per_year = 0.03 " in text  # [exits], a free parameter of FREE
+    written.write_text(text.replace("rate_per_year = 0.03 ", "rate_per_year = 0.07 ", 1))
+    again = calibrate(
+        written,
+        targets,
+        1,
+        seeds=(1,),
+        scale=SCALE,
+        free_path=free,
+        storage=storage,
+        study_name=SCENARIO,
+    )
+    assert len(again.trials) == 2
+    other = tmp_path / "other.toml"
+    assert "stage_days = 700 " in text  # [promotion], not free
+    other.write_text(text.replace("stage_days = 700 ", "stage_days = 500 ", 1))
+    with pytest.raises(ChistkaError, match="another scenario, targets"):
+        calibrate(
+            other,
+            targets,
+            1,
+            seeds=(1,),
+            scale=SCALE,
+            free_path=free,
+            storage=storage,
+            study_name=SCENARIO,
+        )
+
+
 @pytest.mark.parametrize(
     ("targets_text", "expected"),
     [

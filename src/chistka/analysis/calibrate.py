@@ -149,9 +149,14 @@ def log_error(model: np.ndarray, value: np.ndarray) -> np.ndarray:
 def _fingerprint(
     scenario: Scenario, targets: pd.DataFrame, free: Sequence[FreeParameter], seeds, scale
 ) -> dict[str, str]:
-    """What makes trials of a study comparable, for checking a resumed study."""
+    """What makes trials of a study comparable, for checking a resumed study.
+
+    The scenario's own values of the free parameters are left out: every trial sets them, so a
+    scenario into which a study's best values were written (scripts/fit_scenario.py) still
+    resumes the study.
+    """
     data = {
-        "scenario": scenario.model_dump(mode="json"),
+        "scenario": _without_free(scenario.model_dump(mode="json"), free),
         "targets": targets[["id", "observable", "value"]].to_dict(orient="list"),
         "free": [[p.path, p.low, p.high, p.log] for p in free],
         "seeds": list(seeds),
@@ -165,6 +170,21 @@ def _fingerprint(
         "seeds": ", ".join(str(s) for s in seeds),
         "scale": _OWN_SCALE if scale is None else f"{scale:g}",
     }
+
+
+def _without_free(dump: dict[str, Any], free: Sequence[FreeParameter]) -> dict[str, Any]:
+    """A scenario's dump with the free parameters' values blanked (see `_fingerprint`)."""
+    for parameter in free:
+        parts = parameter.path.split(".")
+        node: Any = dump
+        if parts[0] in ("operations", "campaigns"):
+            items = [i for i in dump.get(parts[0]) or [] if i.get("name") == parts[1]]
+            node, parts = (items[0] if items else None), parts[2:]
+        for part in parts[:-1]:
+            node = node.get(part) if isinstance(node, dict) else None
+        if isinstance(node, dict) and parts[-1] in node:
+            node[parts[-1]] = None
+    return dump
 
 
 _OWN_SCALE = "scenario's"
