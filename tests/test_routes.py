@@ -56,6 +56,28 @@ def test_the_collegium_sentences_officers_to_death_at_its_share_and_the_special_
     assert not shot[plain].any()  # the Special Board and the courts: death_share 0
 
 
+def test_espionage_and_terror_charges_of_ordinary_people_go_to_the_military_tribunals():
+    state, mechanisms = build(
+        {"sentencing": {"tribunal_death_share": 0.5, "death_share": 0.0, "dropped_share": 0}}
+    )
+    sentencing = mechanisms["sentencing"]
+    named, spies, agitators = np.split(citizens(state, 900), 3)
+    for ids, channel in ((named, "testimony"), (spies, "national"), (agitators, "routine")):
+        sentence_now(state, sentencing, ids, channel)
+    shot = state.people.fate == Fate.SHOT
+    assert 0.4 < shot[named].mean() < 0.6  # named in a conspiracy: terror, art. 58-8
+    assert 0.4 < shot[spies].mean() < 0.6  # espionage outside the album, art. 58-6
+    assert not shot[agitators].any()  # the courts and the Special Board: death_share 0
+
+
+def test_without_its_own_share_the_tribunal_takes_the_courts_death_share():
+    state, mechanisms = build({"sentencing": {"death_share": 0.3, "dropped_share": 0}})
+    sentencing = mechanisms["sentencing"]
+    named = citizens(state, 400)
+    sentence_now(state, sentencing, named, "testimony")
+    assert 0.22 < (state.people.fate[named] == Fate.SHOT).mean() < 0.38
+
+
 def test_album_cases_wait_while_the_album_is_closed_and_are_judged_when_it_reopens():
     state, mechanisms = build(
         {

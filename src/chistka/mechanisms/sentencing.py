@@ -17,8 +17,14 @@ section 3):
   show trial) under the procedure of 1 Dec 1934, sentencing 80-90% to death (Birstein 2011). A
   former oppositionist arrested for his past or denounced for his words went, like everyone
   else, before the Special Board or the courts.
-- The Special Board could not sentence to death in 1934-41; the courts' special collegia and
-  the military tribunals could: one share of death for the route (`death_share`).
+- The military tribunals judged the ordinary people charged with espionage, terror or a
+  conspiracy (arts. 58-1, 6, 8, 9; Birstein 2011): here those named in testimony and the national
+  lines' cases that no album judges (after the halt, for instance), with one share of death for
+  the route (`tribunal_death_share`). The charge, not the year, sends a case there, so the share
+  of death among all convictions rises when the operations' pending espionage cases reach the
+  tribunals after the halt.
+- The Special Board could not sentence to death in 1934-41; the courts' special collegia could:
+  one share of death for the route (`death_share`).
 - Family members of condemned "traitors" are sentenced to camps by the Special Board (Order
   00486 of 15 Aug 1937: wives 5-8 years).
 - A share of cases is dropped and the accused released.
@@ -48,6 +54,10 @@ from chistka.state import Calendar, EventKind, SimState
 CONSPIRACY_CHANNELS = np.array([CHANNEL["testimony"], CHANNEL["show_trial"]])
 """Channels that put a former oppositionist in a "terrorist" conspiracy case (Collegium)."""
 
+TRIBUNAL_CHANNELS = np.array([CHANNEL["testimony"], CHANNEL["national"]])
+"""Channels whose charge (a conspiracy named under interrogation, espionage for a foreign state)
+brings an ordinary accused before a military tribunal when no operation's body judges him."""
+
 ALBUM_RECHECK_DAYS = 7
 """While the album is closed, its pending cases are looked at again every week."""
 
@@ -60,6 +70,7 @@ class Route(IntEnum):
     COLLEGIUM = 2  # the Military Collegium: the 1 Dec 1934 procedure
     TROIKA = 3  # Order 00447's regional troikas, within the limits
     ALBUM = 4  # the national operations' album (and the special troikas of Sep 1938)
+    TRIBUNAL = 5  # the military tribunals: espionage and terror charges of ordinary people
 
 
 class SentenceMeasure(Protocol):
@@ -189,6 +200,12 @@ class Sentencing(Mechanism):
                         people.weight[ids[taken]].astype(np.float64),
                     )
         death |= (route == Route.COLLEGIUM) & (u < params.collegium_death_share)
+        tribunal = (route == Route.COURT) & np.isin(channel, TRIBUNAL_CHANNELS)
+        route[tribunal] = Route.TRIBUNAL
+        tribunal_share = params.tribunal_death_share
+        if tribunal_share is None:
+            tribunal_share = params.death_share
+        death |= tribunal & (u < tribunal_share)
         court = route == Route.COURT
         routine = channel == CHANNEL["routine"]
         routine_share = params.routine_death_share
@@ -202,7 +219,9 @@ class Sentencing(Mechanism):
         shot = ids[death]
         to_camp = ~death & ~dropped
         for measure in self.measures:
-            ordinary_route = (route == Route.COURT) | (route == Route.COLLEGIUM)
+            ordinary_route = (
+                (route == Route.COURT) | (route == Route.COLLEGIUM) | (route == Route.TRIBUNAL)
+            )
             offered = np.flatnonzero(to_camp & ordinary_route)
             to_camp[offered[measure.sentence(state, ids[offered], channel[offered])]] = False
         camp = ids[to_camp]

@@ -363,7 +363,8 @@ class SentencingParams(StrictModel):
     Routes (docs/decisions.md section 3): the Order 00447 troikas (within the category-1
     limits), the "album" of the national operations, the Military Collegium (the 1 Dec 1934
     procedure for "terrorist" cases of the elite, officers and former oppositionists named in a
-    conspiracy), and the Special Board, courts and military tribunals for everyone else.
+    conspiracy), the military tribunals for the ordinary people charged with espionage or
+    terror, and the Special Board and the courts for everyone else.
     """
 
     routine_death_share: float | None = param(
@@ -375,9 +376,9 @@ class SentencingParams(StrictModel):
     )
     death_share: float = param(
         0.0,
-        "share of death sentences in the ordinary political cases outside the Collegium: the "
-        "Special Board, which could not sentence to death in 1934-41, the courts' special "
-        "collegia and the military tribunals, which could",
+        "share of death sentences in the ordinary political cases outside the Collegium and "
+        "the military tribunals: the Special Board, which could not sentence to death in "
+        "1934-41, and the courts' special collegia, which could",
         ge=0,
         le=1,
     )
@@ -389,6 +390,19 @@ class SentencingParams(StrictModel):
         le=1,
         source="Birstein (2011): the Collegium sentenced 80-90% of its accused to death "
         "(docs/decisions.md [Birstein2011])",
+    )
+    tribunal_death_share: float | None = param(
+        None,
+        "share of death sentences before the military tribunals, which judged the ordinary "
+        "people charged with espionage, terror or membership of a conspiracy (art. 58-1, 6, 8, "
+        "9): those named in testimony and the national lines' cases outside the album "
+        "(default: death_share)",
+        ge=0,
+        le=1,
+        source="Birstein (2011): from 1934 the NKVD's cases under arts. 58-1, 6, 8 and 9 went "
+        "to the Military Collegium, which also confirmed the district military tribunals' death "
+        "sentences within 72 hours (docs/decisions.md section 3.3); that the ordinary accused "
+        "of these charges went to the tribunals is an assumption",
     )
     album_death_share: float = param(
         0.0,
