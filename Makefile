@@ -40,6 +40,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/scaling.py
 	$(BIN)/python bench/vs_mesa.py
 	$(BIN)/python bench/ensemble.py
+	$(BIN)/python bench/seeds.py
 	$(BIN)/python bench/calibration.py
 
 clean:
