@@ -4,7 +4,9 @@ the prosecutor's sanction after the halt, the review of mass-operation sentences
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
+from chistka.errors import ScenarioError
 from chistka.mechanisms.arrest import CHANNEL
 from chistka.mechanisms.operations import REPORT_DAYS
 from chistka.people import Fate, Role
@@ -156,3 +158,34 @@ def test_the_review_after_the_halt_releases_only_mass_operation_prisoners_not_ho
     assert not released[~mass].any()
     assert not released[mass & hostile].any()
     assert released[mass & ~hostile].mean() > 0.5
+
+
+KULAK = {
+    "name": "kulak_1930",
+    "kind": "category",
+    "start": "1936-06-01",
+    "end": "1937-06-30",
+    "targets": ["kulak"],
+    "limit_camp": 200_000,
+    "death_share": 0.3,
+}
+
+
+def test_one_first_category_limit_is_judged_within_the_limit_at_the_operations_death_share():
+    state, mechanisms = build({"operations": [KULAK], "sentencing": {"dropped_share": 0}})
+    sentencing, ledger = mechanisms["sentencing"], mechanisms["operations"].ledgers[0]
+    accused = citizens(state, 2_500)  # 250,000 persons at 1:100, beyond the limit
+    sentence_now(state, sentencing, accused, "routine")
+    judged = ledger.sentenced_camp
+    regions = np.unique(state.people.region[accused])
+    assert np.all(judged <= ledger.limit_camp + 1e-9)
+    assert judged.sum() > 0.9 * ledger.limit_camp[regions].sum()
+    assert ledger.sentenced_shoot.sum() == 0  # one limit: the shot count against it too
+    shot = state.people.fate[accused] == Fate.SHOT
+    shot_persons = state.people.weight[accused][shot].sum()
+    assert 0.25 < shot_persons / judged.sum() < 0.35  # the courts beyond the limit shoot nobody
+
+
+def test_an_operations_death_share_needs_one_limit():
+    with pytest.raises(ScenarioError, match="death_share"):
+        build({"operations": [{**KULAK, "limit_shoot": 100}]})

@@ -8,6 +8,9 @@ section 3):
   testimony, the routine caseload) as long as there is room under the limits; those cases use
   the limits up like the listed ones, which drives the regions' requests for more
   (`operations.py`).
+- Where the order set one first-category limit for camps and shooting together (OGPU Order
+  44/21 of 2 Feb 1930 against the kulaks), the troika judges within that limit and the
+  operation's `death_share` decides death.
 - The national operations' cases go through the "album" (the regional NKVD chief and
   prosecutor propose, Moscow confirms), with one share of death sentences for the route. The
   album closed on 15 Apr 1938 (CC resolution of 31 Jan 1938); its pending cases waited for the
@@ -191,6 +194,8 @@ class Sentencing(Mechanism):
                 route[judged] = Route.TROIKA
                 judging[judged] = index
                 death[judged] = verdict[verdict >= 0] == 1
+                if op.death_share is not None:  # one limit for camps and shooting together
+                    death[judged] = u[judged] < op.death_share
                 taken = chosen[(verdict >= 0) & ~mine[chosen]]
                 if len(taken) and self.operations is not None:
                     self.operations.take(

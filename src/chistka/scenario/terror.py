@@ -590,6 +590,15 @@ class Operation(StrictModel):
         ge=0,
         le=1,
     )
+    death_share: float | None = param(
+        None,
+        "category operations whose order set one limit for the first category, camps and "
+        "shooting together (OGPU Order 44/21 of 2 Feb 1930 against the kulaks): the share of "
+        "the troika's verdicts within that limit (limit_camp) that are death; None: the "
+        "category limits decide (Order 00447)",
+        ge=0,
+        le=1,
+    )
     rate_per_year: float | None = param(
         None,
         "national operations: yearly share of the diaspora arrested (default: "
@@ -622,6 +631,13 @@ class Operation(StrictModel):
         if self.end < self.start:
             raise PydanticCustomError(
                 "operation_dates", "operation '{name}' ends before it starts", {"name": self.name}
+            )
+        if self.death_share is not None and (self.kind != "category" or self.limit_shoot):
+            raise PydanticCustomError(
+                "operation_death_share",
+                "operation '{name}': death_share is for a category operation with one limit "
+                "(limit_camp) for camps and shooting together; set limit_shoot = 0",
+                {"name": self.name},
             )
         return self
 
