@@ -189,3 +189,26 @@ def test_one_first_category_limit_is_judged_within_the_limit_at_the_operations_d
 def test_an_operations_death_share_needs_one_limit():
     with pytest.raises(ScenarioError, match="death_share"):
         build({"operations": [{**KULAK, "limit_shoot": 100}]})
+
+
+def test_without_the_death_penalty_no_route_sentences_to_death():
+    shares = {"death_share": 1.0, "tribunal_death_share": 1.0, "collegium_death_share": 1.0}
+    state, mechanisms = build(
+        {"sentencing": {**shares, "dropped_share": 0, "death_penalty": "abolished"}}
+    )
+    accused = citizens(state, 200)
+    sentence_now(state, mechanisms["sentencing"], accused, "testimony")
+    assert np.all(state.people.fate[accused] == Fate.CAMP)
+
+
+def test_restored_for_treason_death_is_left_to_the_tribunals_and_the_collegium():
+    shares = {"death_share": 1.0, "tribunal_death_share": 1.0, "collegium_death_share": 1.0}
+    state, mechanisms = build(
+        {"sentencing": {**shares, "dropped_share": 0, "death_penalty": "treason"}}
+    )
+    sentencing = mechanisms["sentencing"]
+    named, agitators = np.split(citizens(state, 400), 2)
+    sentence_now(state, sentencing, named, "testimony")
+    sentence_now(state, sentencing, agitators, "routine")
+    assert np.all(state.people.fate[named] == Fate.SHOT)  # espionage, terror: tribunals
+    assert np.all(state.people.fate[agitators] == Fate.CAMP)  # the courts: no death
