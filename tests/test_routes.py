@@ -194,7 +194,7 @@ def test_an_operations_death_share_needs_one_limit():
 def test_without_the_death_penalty_no_route_sentences_to_death():
     shares = {"death_share": 1.0, "tribunal_death_share": 1.0, "collegium_death_share": 1.0}
     state, mechanisms = build(
-        {"sentencing": {**shares, "dropped_share": 0, "death_penalty": "abolished"}}
+        {"sentencing": {**shares, "dropped_share": 0, "death_penalty": False}}
     )
     accused = citizens(state, 200)
     sentence_now(state, mechanisms["sentencing"], accused, "testimony")
@@ -204,7 +204,7 @@ def test_without_the_death_penalty_no_route_sentences_to_death():
 def test_restored_for_treason_death_is_left_to_the_tribunals_and_the_collegium():
     shares = {"death_share": 1.0, "tribunal_death_share": 1.0, "collegium_death_share": 1.0}
     state, mechanisms = build(
-        {"sentencing": {**shares, "dropped_share": 0, "death_penalty": "treason"}}
+        {"sentencing": {**shares, "dropped_share": 0, "death_only_for_treason": True}}
     )
     sentencing = mechanisms["sentencing"]
     named, agitators = np.split(citizens(state, 400), 2)

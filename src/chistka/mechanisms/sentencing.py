@@ -32,7 +32,7 @@ section 3):
   00486 of 15 Aug 1937: wives 5-8 years).
 - The law can close death on every route (the decree of 26 May 1947) or leave it only to the
   routes that judge treason, espionage and sabotage (the decree of 12 Jan 1950):
-  `death_penalty`.
+  `death_penalty`, `death_only_for_treason`.
 - A share of cases is dropped and the accused released.
 A death sentence is carried out at once (the fate SHOT is final). Other mechanisms may offer
 further measures (exile, ...): they register in `Sentencing.measures` and take their share of the
@@ -221,9 +221,9 @@ class Sentencing(Mechanism):
             routine_share = params.death_share
         death |= court & routine & (u < routine_share)
         death |= court & ~routine & (u < params.death_share)
-        if params.death_penalty == "abolished":
+        if not params.death_penalty:
             death[:] = False
-        elif params.death_penalty == "treason":
+        elif params.death_only_for_treason:
             death &= (route == Route.TRIBUNAL) | (route == Route.COLLEGIUM)
         death &= ~dropped
         release = ids[dropped]

@@ -418,14 +418,20 @@ class SentencingParams(StrictModel):
         source="CC resolution of 31 Jan 1938 (album procedure to 15 Apr 1938); Politburo P64/22 "
         "of 15 Sep 1938 (docs/decisions.md section 2.1)",
     )
-    death_penalty: Literal["in_force", "abolished", "treason"] = param(
-        "in_force",
-        "the death penalty in law: in force; abolished in peacetime (decree of 26 May 1947, "
-        "25 years of camps instead); or restored only for traitors, spies and saboteurs "
-        "(decree of 12 Jan 1950): then only the military tribunals and the Military Collegium, "
-        "which judge those charges, may sentence to death",
-        source="Decrees of the Presidium of the Supreme Soviet of 26 May 1947 and 12 Jan 1950 "
-        "(docs/decisions.md [Decree1947], [Decree1950])",
+    death_penalty: bool = param(
+        True,
+        "whether the death penalty is in force (abolished in peacetime by the decree of "
+        "26 May 1947, 25 years of camps instead; set by the timeline)",
+        source="Decree of the Presidium of the Supreme Soviet of 26 May 1947 (docs/decisions.md "
+        "[Decree1947])",
+    )
+    death_only_for_treason: bool = param(
+        False,
+        "the death penalty only for traitors, spies and saboteurs (decree of 12 Jan 1950): only "
+        "the military tribunals and the Military Collegium, which judge those charges, may "
+        "sentence to death",
+        source="Decree of the Presidium of the Supreme Soviet of 12 Jan 1950 (docs/decisions.md "
+        "[Decree1950])",
     )
     dropped_share: float = param(0.05, "share of cases dropped without a sentence", ge=0, le=1)
     camp_years: float = param(6.0, "mean camp term", unit="years", ge=0.1, le=25)
