@@ -212,3 +212,30 @@ def test_restored_for_treason_death_is_left_to_the_tribunals_and_the_collegium()
     sentence_now(state, sentencing, agitators, "routine")
     assert np.all(state.people.fate[named] == Fate.SHOT)  # espionage, terror: tribunals
     assert np.all(state.people.fate[agitators] == Fate.CAMP)  # the courts: no death
+
+
+def routine_cases(follows: bool, climate: float, days: int = 300) -> float:
+    """Persons in the routine cases opened over `days` days at a fixed climate."""
+    arrest = {"routine_rate_per_year": 30.0, "routine_follows_climate": follows}
+    state, mechanisms = build({"arrest": arrest}, seed=5)
+    arrests = mechanisms["arrest"]
+    opened: list[float] = []
+    arrests.request = lambda state, ids, channel, **_: opened.append(state.people.weight[ids].sum())
+    for _ in range(days):
+        state.climate = climate
+        arrests.routine(state)
+    return sum(opened)
+
+
+def test_the_routine_caseload_follows_the_climate_only_when_asked():
+    assert routine_cases(False, 3.0) == routine_cases(False, 1.0)
+    calm, vigilant = routine_cases(True, 1.0), routine_cases(True, 3.0)
+    expected = 30.0 / 1000 / 365.25 * float(state_persons()) * 300
+    assert 0.8 < calm / expected < 1.2
+    assert 2.5 < vigilant / calm < 3.5
+
+
+def state_persons() -> float:
+    """Persons the small terror scenario represents."""
+    state, _ = build()
+    return float(state.region_persons.sum())

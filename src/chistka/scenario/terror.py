@@ -267,6 +267,12 @@ class ArrestParams(StrictModel):
         ge=0,
         le=1000,
     )
+    routine_follows_climate: bool = param(
+        False,
+        "the routine caseload is multiplied by the day's climate (the vigilance campaign and "
+        "the fear of recent arrests), as denunciations are: political cases outside the "
+        "operations (anti-Soviet agitation and the like) came from informers and vigilance",
+    )
     routine_category_share: float = param(
         0.5,
         "share of routine arrests drawn from the registered categories",
