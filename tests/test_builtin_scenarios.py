@@ -77,7 +77,7 @@ OVER_BUDGET = (
     [
         "great_terror",
         pytest.param("party_purges", marks=pytest.mark.xfail(strict=True, reason=OVER_BUDGET)),
-        pytest.param("purges", marks=pytest.mark.xfail(strict=True, reason=OVER_BUDGET)),
+        "purges",
     ],
 )
 def test_fitted_parameters_are_at_most_half_the_calibration_rows(fixture, request):

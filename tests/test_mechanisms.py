@@ -112,6 +112,15 @@ def test_no_admissions_at_rate_zero():
     assert len(events["person"]) == 0
 
 
+def test_a_recruitment_drive_adds_to_the_ordinary_rate():
+    changes = {"admissions": {"rate_per_year": 50_000, "drive_per_year": 150_000}}
+    state, mechanisms = build(deep_merge(BIG, changes), seed=3)
+    days = range(60)
+    _, events, _ = run(state, mechanisms["admissions"], days)
+    expected = 200_000 * state.scale / 365.25 * len(days)
+    assert within(len(events["person"]), expected, np.sqrt(expected))
+
+
 def test_admissions_of_a_single_origin():
     preference = {"worker": 0.0, "peasant": 1.0, "employee": 0.0, "alien": 0.0}
     changes = {"admissions": {"rate_per_year": 100_000, "origin_preference": preference}}

@@ -4,7 +4,9 @@ the prosecutor's sanction after the halt, the review of mass-operation sentences
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
+from chistka.errors import ScenarioError
 from chistka.mechanisms.arrest import CHANNEL
 from chistka.mechanisms.operations import REPORT_DAYS
 from chistka.people import Fate, Role
@@ -156,3 +158,84 @@ def test_the_review_after_the_halt_releases_only_mass_operation_prisoners_not_ho
     assert not released[~mass].any()
     assert not released[mass & hostile].any()
     assert released[mass & ~hostile].mean() > 0.5
+
+
+KULAK = {
+    "name": "kulak_1930",
+    "kind": "category",
+    "start": "1936-06-01",
+    "end": "1937-06-30",
+    "targets": ["kulak"],
+    "limit_camp": 200_000,
+    "death_share": 0.3,
+}
+
+
+def test_one_first_category_limit_is_judged_within_the_limit_at_the_operations_death_share():
+    state, mechanisms = build({"operations": [KULAK], "sentencing": {"dropped_share": 0}})
+    sentencing, ledger = mechanisms["sentencing"], mechanisms["operations"].ledgers[0]
+    accused = citizens(state, 2_500)  # 250,000 persons at 1:100, beyond the limit
+    sentence_now(state, sentencing, accused, "routine")
+    judged = ledger.sentenced_camp
+    regions = np.unique(state.people.region[accused])
+    assert np.all(judged <= ledger.limit_camp + 1e-9)
+    assert judged.sum() > 0.9 * ledger.limit_camp[regions].sum()
+    assert ledger.sentenced_shoot.sum() == 0  # one limit: the shot count against it too
+    shot = state.people.fate[accused] == Fate.SHOT
+    shot_persons = state.people.weight[accused][shot].sum()
+    assert 0.25 < shot_persons / judged.sum() < 0.35  # the courts beyond the limit shoot nobody
+
+
+def test_an_operations_death_share_needs_one_limit():
+    with pytest.raises(ScenarioError, match="death_share"):
+        build({"operations": [{**KULAK, "limit_shoot": 100}]})
+
+
+def test_without_the_death_penalty_no_route_sentences_to_death():
+    shares = {"death_share": 1.0, "tribunal_death_share": 1.0, "collegium_death_share": 1.0}
+    state, mechanisms = build(
+        {"sentencing": {**shares, "dropped_share": 0, "death_penalty": False}}
+    )
+    accused = citizens(state, 200)
+    sentence_now(state, mechanisms["sentencing"], accused, "testimony")
+    assert np.all(state.people.fate[accused] == Fate.CAMP)
+
+
+def test_restored_for_treason_death_is_left_to_the_tribunals_and_the_collegium():
+    shares = {"death_share": 1.0, "tribunal_death_share": 1.0, "collegium_death_share": 1.0}
+    state, mechanisms = build(
+        {"sentencing": {**shares, "dropped_share": 0, "death_only_for_treason": True}}
+    )
+    sentencing = mechanisms["sentencing"]
+    named, agitators = np.split(citizens(state, 400), 2)
+    sentence_now(state, sentencing, named, "testimony")
+    sentence_now(state, sentencing, agitators, "routine")
+    assert np.all(state.people.fate[named] == Fate.SHOT)  # espionage, terror: tribunals
+    assert np.all(state.people.fate[agitators] == Fate.CAMP)  # the courts: no death
+
+
+def routine_cases(follows: bool, climate: float, days: int = 300) -> float:
+    """Persons in the routine cases opened over `days` days at a fixed climate."""
+    arrest = {"routine_rate_per_year": 30.0, "routine_follows_climate": follows}
+    state, mechanisms = build({"arrest": arrest}, seed=5)
+    arrests = mechanisms["arrest"]
+    opened: list[float] = []
+    arrests.request = lambda state, ids, channel, **_: opened.append(state.people.weight[ids].sum())
+    for _ in range(days):
+        state.climate = climate
+        arrests.routine(state)
+    return sum(opened)
+
+
+def test_the_routine_caseload_follows_the_climate_only_when_asked():
+    assert routine_cases(False, 3.0) == routine_cases(False, 1.0)
+    calm, vigilant = routine_cases(True, 1.0), routine_cases(True, 3.0)
+    expected = 30.0 / 1000 / 365.25 * float(state_persons()) * 300
+    assert 0.8 < calm / expected < 1.2
+    assert 2.5 < vigilant / calm < 3.5
+
+
+def state_persons() -> float:
+    """Persons the small terror scenario represents."""
+    state, _ = build()
+    return float(state.region_persons.sum())

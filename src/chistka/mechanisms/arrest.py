@@ -215,11 +215,16 @@ class Arrests(Mechanism):
         self.request(state, ids, "expelled", delay=0)
 
     def routine(self, state: SimState) -> None:
-        """The routine caseload: political cases outside the operations, per 1,000 people."""
+        """The routine caseload: political cases outside the operations, per 1,000 people.
+
+        With `routine_follows_climate` the rate is per 1,000 people at climate 1.
+        """
         params = state.scenario.arrest
         if params.routine_rate_per_year <= 0:
             return
         persons = params.routine_rate_per_year / 1000 / 365.25 * state.region_persons.sum()
+        if params.routine_follows_climate:
+            persons *= state.climate
         people = state.people
         for listed in (True, False):
             share = params.routine_category_share if listed else 1 - params.routine_category_share

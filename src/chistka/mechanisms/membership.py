@@ -128,7 +128,7 @@ class Admissions(Mechanism):
     def step(self, state: SimState) -> None:
         """Admit today's candidates: positions in the pool drawn, kept by workplace density."""
         params = state.scenario.admissions
-        expected = params.rate_per_year / state.party_weight / 365.25
+        expected = (params.rate_per_year + params.drive_per_year) / state.party_weight / 365.25
         k = int(self.rng.poisson(expected)) if expected > 0 else 0
         if k == 0:
             return

@@ -8,6 +8,9 @@ section 3):
   testimony, the routine caseload) as long as there is room under the limits; those cases use
   the limits up like the listed ones, which drives the regions' requests for more
   (`operations.py`).
+- Where the order set one first-category limit for camps and shooting together (OGPU Order
+  44/21 of 2 Feb 1930 against the kulaks), the troika judges within that limit and the
+  operation's `death_share` decides death.
 - The national operations' cases go through the "album" (the regional NKVD chief and
   prosecutor propose, Moscow confirms), with one share of death sentences for the route. The
   album closed on 15 Apr 1938 (CC resolution of 31 Jan 1938); its pending cases waited for the
@@ -27,6 +30,9 @@ section 3):
   one share of death for the route (`death_share`).
 - Family members of condemned "traitors" are sentenced to camps by the Special Board (Order
   00486 of 15 Aug 1937: wives 5-8 years).
+- The law can close death on every route (the decree of 26 May 1947) or leave it only to the
+  routes that judge treason, espionage and sabotage (the decree of 12 Jan 1950):
+  `death_penalty`, `death_only_for_treason`.
 - A share of cases is dropped and the accused released.
 A death sentence is carried out at once (the fate SHOT is final). Other mechanisms may offer
 further measures (exile, ...): they register in `Sentencing.measures` and take their share of the
@@ -191,6 +197,8 @@ class Sentencing(Mechanism):
                 route[judged] = Route.TROIKA
                 judging[judged] = index
                 death[judged] = verdict[verdict >= 0] == 1
+                if op.death_share is not None:  # one limit for camps and shooting together
+                    death[judged] = u[judged] < op.death_share
                 taken = chosen[(verdict >= 0) & ~mine[chosen]]
                 if len(taken) and self.operations is not None:
                     self.operations.take(
@@ -213,6 +221,10 @@ class Sentencing(Mechanism):
             routine_share = params.death_share
         death |= court & routine & (u < routine_share)
         death |= court & ~routine & (u < params.death_share)
+        if not params.death_penalty:
+            death[:] = False
+        elif params.death_only_for_treason:
+            death &= (route == Route.TRIBUNAL) | (route == Route.COLLEGIUM)
         death &= ~dropped
         release = ids[dropped]
         state.transition_fate(release, Fate.FREE, EventKind.CASE_DROPPED)

@@ -267,6 +267,14 @@ class AdmissionsParams(StrictModel):
         unit="persons/year",
         ge=0,
     )
+    drive_per_year: float = param(
+        0.0,
+        "new candidates admitted per year on top of rate_per_year during a documented "
+        "recruitment drive (the Lenin enrolment of 1924, the recruitment of workers of "
+        "1930-32; set by the timeline), so that the ordinary rate stays one constant",
+        unit="persons/year",
+        ge=0,
+    )
     origin_preference: OriginShares = Field(
         default_factory=lambda: OriginShares(worker=0.6, peasant=0.25, employee=0.15, alien=0.0),
         description="social origin of those admitted (the party favoured workers and barred "

@@ -267,6 +267,12 @@ class ArrestParams(StrictModel):
         ge=0,
         le=1000,
     )
+    routine_follows_climate: bool = param(
+        False,
+        "the routine caseload is multiplied by the day's climate (the vigilance campaign and "
+        "the fear of recent arrests), as denunciations are: political cases outside the "
+        "operations (anti-Soviet agitation and the like) came from informers and vigilance",
+    )
     routine_category_share: float = param(
         0.5,
         "share of routine arrests drawn from the registered categories",
@@ -417,6 +423,21 @@ class SentencingParams(StrictModel):
         "15 Sep 1938; cases wait meanwhile)",
         source="CC resolution of 31 Jan 1938 (album procedure to 15 Apr 1938); Politburo P64/22 "
         "of 15 Sep 1938 (docs/decisions.md section 2.1)",
+    )
+    death_penalty: bool = param(
+        True,
+        "whether the death penalty is in force (abolished in peacetime by the decree of "
+        "26 May 1947, 25 years of camps instead; set by the timeline)",
+        source="Decree of the Presidium of the Supreme Soviet of 26 May 1947 (docs/decisions.md "
+        "[Decree1947])",
+    )
+    death_only_for_treason: bool = param(
+        False,
+        "the death penalty only for traitors, spies and saboteurs (decree of 12 Jan 1950): only "
+        "the military tribunals and the Military Collegium, which judge those charges, may "
+        "sentence to death",
+        source="Decree of the Presidium of the Supreme Soviet of 12 Jan 1950 (docs/decisions.md "
+        "[Decree1950])",
     )
     dropped_share: float = param(0.05, "share of cases dropped without a sentence", ge=0, le=1)
     camp_years: float = param(6.0, "mean camp term", unit="years", ge=0.1, le=25)
@@ -590,6 +611,15 @@ class Operation(StrictModel):
         ge=0,
         le=1,
     )
+    death_share: float | None = param(
+        None,
+        "category operations whose order set one limit for the first category, camps and "
+        "shooting together (OGPU Order 44/21 of 2 Feb 1930 against the kulaks): the share of "
+        "the troika's verdicts within that limit (limit_camp) that are death; None: the "
+        "category limits decide (Order 00447)",
+        ge=0,
+        le=1,
+    )
     rate_per_year: float | None = param(
         None,
         "national operations: yearly share of the diaspora arrested (default: "
@@ -622,6 +652,13 @@ class Operation(StrictModel):
         if self.end < self.start:
             raise PydanticCustomError(
                 "operation_dates", "operation '{name}' ends before it starts", {"name": self.name}
+            )
+        if self.death_share is not None and (self.kind != "category" or self.limit_shoot):
+            raise PydanticCustomError(
+                "operation_death_share",
+                "operation '{name}': death_share is for a category operation with one limit "
+                "(limit_camp) for camps and shooting together; set limit_shoot = 0",
+                {"name": self.name},
             )
         return self
 
