@@ -106,6 +106,26 @@ def test_admitted_start_their_candidate_stage(admitted):
     assert len(mechanisms["promotion"].due) == pending + len(events["person"])
 
 
+def test_a_recruitment_drive_adds_to_the_usual_rate():
+    """A documented drive (admissions.drive_per_year) admits on top of the usual rate."""
+    counts = {}
+    for drive in (0, 300_000):
+        changes = {"admissions": {"rate_per_year": 100_000, "drive_per_year": drive}}
+        state, mechanisms = build(deep_merge(BIG, changes), seed=4)
+        _, events, _ = run(state, mechanisms["admissions"], range(60))
+        counts[drive] = len(events["person"])
+    expected = 400_000 * state.scale / 365.25 * 60
+    assert within(counts[300_000], expected, np.sqrt(expected))
+    assert counts[300_000] > 3 * counts[0]
+
+
+def test_suspended_admissions_admit_nobody_whatever_the_rates():
+    admissions = {"rate_per_year": 200_000, "drive_per_year": 200_000, "suspended": True}
+    state, mechanisms = build(deep_merge(BIG, {"admissions": admissions}))
+    _, events, _ = run(state, mechanisms["admissions"], range(100))
+    assert len(events["person"]) == 0
+
+
 def test_no_admissions_at_rate_zero():
     state, mechanisms = build(deep_merge(BIG, {"admissions": {"rate_per_year": 0}}))
     _, events, _ = run(state, mechanisms["admissions"], range(100))
@@ -351,6 +371,22 @@ def test_outcomes_follow_scores_and_threshold(reviews):
         assert np.all(score[kept & was_member] <= t - band + eps)
         assert np.all(score[kept & ~was_member] <= t + eps)
         assert not np.any(np.isnan(score[np.isin(kind, [EventKind.KEPT, EventKind.EXPELLED])]))
+
+
+def test_a_campaign_without_a_threshold_uses_the_shared_one():
+    """review.threshold judges the campaigns that set none: the same outcomes as setting it."""
+    own = review_only(1.5)[2]
+    campaign = {k: v for k, v in CAMPAIGN.items() if k != "threshold"}
+    changes = deep_merge(
+        BIG, {"campaigns": [campaign], "events": [], "review": {"threshold": 1.5}}
+    )
+    state, mechanisms = build(changes, seed=2)
+    assert state.scenario.campaigns[0].threshold is None
+    last = day_of(state.scenario, CAMPAIGN["end"])
+    _, shared, _ = run(state, mechanisms["review"], range(last + 1))
+    for column in ("person", "kind", "day"):
+        assert np.array_equal(shared[column], own[column])
+    assert len(outcome(shared, EventKind.EXPELLED)) > 0
 
 
 def test_no_demotions_without_a_band():
