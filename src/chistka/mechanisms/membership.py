@@ -1,8 +1,8 @@
 """Membership flows around the purges: admissions, promotion, voluntary exits, natural deaths.
 
 - Admissions: new candidates, chosen among non-party adults with the origin mix the party sought
-  (workers first; "alien elements" barred), at a usual yearly rate plus that of a recruitment
-  drive the timeline opens and closes: the Lenin enrolment of 1924 (241,600 admitted 15 Feb -
+  (workers first; "alien elements" barred), at a usual yearly rate, replaced by the documented
+  rate of a recruitment drive while the timeline keeps one open: the Lenin enrolment of 1924 (241,600 admitted 15 Feb -
   15 May 1924; Great Soviet Encyclopedia, 3rd ed., "Lenin Enrollment in the Party"), the mass
   recruitment of late 1930 - early 1933 (1.4 M; CC/CCC resolution of 28 Apr 1933); the timeline
   also suspends admissions, as in the freeze from Dec 1932 to 1 Nov 1936 (Henderson despatch
@@ -96,11 +96,11 @@ class Promotion(Mechanism):
 
 
 class Admissions(Mechanism):
-    """New candidates admitted at the usual rate plus that of a recruitment drive in progress.
+    """New candidates admitted at the usual rate, or at a documented drive's while one is open.
 
-    The timeline opens and closes documented drives (`AdmissionsParams.drive_per_year`) and
-    suspends admissions by central decision (`AdmissionsParams.suspended`), so that the usual
-    rate stays a constant of the run.
+    The timeline opens and closes documented drives (`AdmissionsParams.drive_per_year`, whose
+    figure counts everyone admitted meanwhile) and suspends admissions by central decision
+    (`AdmissionsParams.suspended`), so that the usual rate stays a constant of the run.
     """
 
     name = "admissions"
@@ -135,7 +135,8 @@ class Admissions(Mechanism):
         params = state.scenario.admissions
         if params.suspended:
             return
-        expected = (params.rate_per_year + params.drive_per_year) / state.party_weight / 365.25
+        rate = params.drive_per_year if params.drive_per_year > 0 else params.rate_per_year
+        expected = rate / state.party_weight / 365.25
         k = int(self.rng.poisson(expected)) if expected > 0 else 0
         if k == 0:
             return

@@ -269,9 +269,9 @@ class AdmissionsParams(StrictModel):
     )
     drive_per_year: float = param(
         0,
-        "new candidates admitted per year on top of rate_per_year by a documented recruitment "
-        "drive (the Lenin enrolment, the mass recruitment of 1930-32), set and ended by the "
-        "timeline",
+        "while positive, replaces rate_per_year: the documented admissions of a recruitment "
+        "drive or a counted period (the Lenin enrolment, the mass recruitment of 1930-32), set "
+        "and ended by the timeline",
         unit="persons/year",
         ge=0,
     )
