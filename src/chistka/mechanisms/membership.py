@@ -2,11 +2,12 @@
 
 - Admissions: new candidates, chosen among non-party adults with the origin mix the party sought
   (workers first; "alien elements" barred), at a usual yearly rate, replaced by the documented
-  rate of a recruitment drive while the timeline keeps one open: the Lenin enrolment of 1924 (241,600 admitted 15 Feb -
-  15 May 1924; Great Soviet Encyclopedia, 3rd ed., "Lenin Enrollment in the Party"), the mass
-  recruitment of late 1930 - early 1933 (1.4 M; CC/CCC resolution of 28 Apr 1933); the timeline
-  also suspends admissions, as in the freeze from Dec 1932 to 1 Nov 1936 (Henderson despatch
-  No. 2063, FRUS 1933-39 doc. 309; records.csv party_admissions_frozen).
+  rate of a recruitment drive while the timeline keeps one open: the Lenin enrolment of 1924
+  (241,600 admitted 22 Jan - 15 May 1924; Great Soviet Encyclopedia, 3rd ed., "Lenin Enrollment
+  in the Party"), the mass recruitment of late 1930 - early 1933 (1.4 M; CC/CCC resolution of
+  28 Apr 1933); the timeline also suspends admissions, as in the freeze from Dec 1932 to
+  1 Nov 1936 (Henderson despatch No. 2063, FRUS 1933-39 doc. 309; records.csv
+  party_admissions_frozen).
 - Promotion: a candidate becomes a full member after the candidate stage (6 months to 2 years by
   social category under the 1922 and 1925 rules; Great Soviet Encyclopedia, "Kandidatskii stazh").
 - Exits: members leave or are dropped "mechanically" (unpaid dues, lost registration).
