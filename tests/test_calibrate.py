@@ -54,7 +54,7 @@ def test_calibration_improves_writes_and_resumes(files, tmp_path):
     kwargs = dict(seeds=(1,), scale=SCALE, free_path=free, storage=f"sqlite:///{storage}")
     result = calibrate(SCENARIO, targets, 6, study_name="t", **kwargs)
     first = result.trials[0]
-    assert first.params == {"review.noise_sd": 1.0, "exits.rate_per_year": 0.09}  # as it stands
+    assert first.params == {"review.noise_sd": 1.0, "exits.rate_per_year": 0.03}  # as it stands
     assert len(result.trials) == 6
     assert math.isfinite(result.best_loss)
     assert result.best_loss < first.value
@@ -111,8 +111,8 @@ def test_a_study_resumes_after_its_values_are_written_into_the_scenario(files, t
     )
     assert len(again.trials) == 2
     other = tmp_path / "other.toml"
-    assert "stage_days = 700 " in text  # [promotion], not free
-    other.write_text(text.replace("stage_days = 700 ", "stage_days = 500 ", 1))
+    assert "size = 80_000_000 " in text  # [population], not free
+    other.write_text(text.replace("size = 80_000_000 ", "size = 70_000_000 ", 1))
     with pytest.raises(ChistkaError, match="another scenario, targets"):
         calibrate(
             other,

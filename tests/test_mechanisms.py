@@ -106,19 +106,30 @@ def test_admitted_start_their_candidate_stage(admitted):
     assert len(mechanisms["promotion"].due) == pending + len(events["person"])
 
 
-def test_no_admissions_at_rate_zero():
-    state, mechanisms = build(deep_merge(BIG, {"admissions": {"rate_per_year": 0}}))
+def test_a_recruitment_drive_replaces_the_usual_rate():
+    """A documented drive (admissions.drive_per_year) counts everyone admitted while it runs."""
+    counts = {}
+    for drive in (0, 400_000):
+        changes = {"admissions": {"rate_per_year": 100_000, "drive_per_year": drive}}
+        state, mechanisms = build(deep_merge(BIG, changes), seed=4)
+        _, events, _ = run(state, mechanisms["admissions"], range(60))
+        counts[drive] = len(events["person"])
+    for drive, rate in ((0, 100_000), (400_000, 400_000)):
+        expected = rate * state.scale / 365.25 * 60
+        assert within(counts[drive], expected, np.sqrt(expected))
+
+
+def test_suspended_admissions_admit_nobody_whatever_the_rates():
+    admissions = {"rate_per_year": 200_000, "drive_per_year": 200_000, "suspended": True}
+    state, mechanisms = build(deep_merge(BIG, {"admissions": admissions}))
     _, events, _ = run(state, mechanisms["admissions"], range(100))
     assert len(events["person"]) == 0
 
 
-def test_a_recruitment_drive_adds_to_the_ordinary_rate():
-    changes = {"admissions": {"rate_per_year": 50_000, "drive_per_year": 150_000}}
-    state, mechanisms = build(deep_merge(BIG, changes), seed=3)
-    days = range(60)
-    _, events, _ = run(state, mechanisms["admissions"], days)
-    expected = 200_000 * state.scale / 365.25 * len(days)
-    assert within(len(events["person"]), expected, np.sqrt(expected))
+def test_no_admissions_at_rate_zero():
+    state, mechanisms = build(deep_merge(BIG, {"admissions": {"rate_per_year": 0}}))
+    _, events, _ = run(state, mechanisms["admissions"], range(100))
+    assert len(events["person"]) == 0
 
 
 def test_admissions_of_a_single_origin():
@@ -360,6 +371,22 @@ def test_outcomes_follow_scores_and_threshold(reviews):
         assert np.all(score[kept & was_member] <= t - band + eps)
         assert np.all(score[kept & ~was_member] <= t + eps)
         assert not np.any(np.isnan(score[np.isin(kind, [EventKind.KEPT, EventKind.EXPELLED])]))
+
+
+def test_a_campaign_without_a_threshold_uses_the_shared_one():
+    """review.threshold judges the campaigns that set none: the same outcomes as setting it."""
+    own = review_only(1.5)[2]
+    campaign = {k: v for k, v in CAMPAIGN.items() if k != "threshold"}
+    changes = deep_merge(
+        BIG, {"campaigns": [campaign], "events": [], "review": {"threshold": 1.5}}
+    )
+    state, mechanisms = build(changes, seed=2)
+    assert state.scenario.campaigns[0].threshold is None
+    last = day_of(state.scenario, CAMPAIGN["end"])
+    _, shared, _ = run(state, mechanisms["review"], range(last + 1))
+    for column in ("person", "kind", "day"):
+        assert np.array_equal(shared[column], own[column])
+    assert len(outcome(shared, EventKind.EXPELLED)) > 0
 
 
 def test_no_demotions_without_a_band():

@@ -1,11 +1,12 @@
 """Membership flows around the purges: admissions, promotion, voluntary exits, natural deaths.
 
 - Admissions: new candidates, chosen among non-party adults with the origin mix the party sought
-  (workers first; "alien elements" barred). The scenario's timeline sets the yearly rate: the
-  Lenin enrolment of 1924 (241,600 admitted 15 Feb - 15 May 1924; Great Soviet Encyclopedia,
-  3rd ed., "Lenin Enrollment in the Party"), the mass recruitment of the first Five-Year Plan
-  (about 400,000 a year; US Embassy airgram, FRUS 1947 vol. IV doc. 419), and the freeze from
-  Dec 1932 to 1 Nov 1936 (Henderson despatch No. 2063, FRUS 1933-39 doc. 309; records.csv
+  (workers first; "alien elements" barred), at a usual yearly rate, replaced by the documented
+  rate of a recruitment drive while the timeline keeps one open: the Lenin enrolment of 1924
+  (241,600 admitted 22 Jan - 15 May 1924; Great Soviet Encyclopedia, 3rd ed., "Lenin Enrollment
+  in the Party"), the mass recruitment of late 1930 - early 1933 (1.4 M; CC/CCC resolution of
+  28 Apr 1933); the timeline also suspends admissions, as in the freeze from Dec 1932 to
+  1 Nov 1936 (Henderson despatch No. 2063, FRUS 1933-39 doc. 309; records.csv
   party_admissions_frozen).
 - Promotion: a candidate becomes a full member after the candidate stage (6 months to 2 years by
   social category under the 1922 and 1925 rules; Great Soviet Encyclopedia, "Kandidatskii stazh").
@@ -96,7 +97,12 @@ class Promotion(Mechanism):
 
 
 class Admissions(Mechanism):
-    """New candidates admitted at the rate the timeline sets."""
+    """New candidates admitted at the usual rate, or at a documented drive's while one is open.
+
+    The timeline opens and closes documented drives (`AdmissionsParams.drive_per_year`, whose
+    figure counts everyone admitted meanwhile) and suspends admissions by central decision
+    (`AdmissionsParams.suspended`), so that the usual rate stays a constant of the run.
+    """
 
     name = "admissions"
     section = "admissions"
@@ -128,7 +134,10 @@ class Admissions(Mechanism):
     def step(self, state: SimState) -> None:
         """Admit today's candidates: positions in the pool drawn, kept by workplace density."""
         params = state.scenario.admissions
-        expected = (params.rate_per_year + params.drive_per_year) / state.party_weight / 365.25
+        if params.suspended:
+            return
+        rate = params.drive_per_year if params.drive_per_year > 0 else params.rate_per_year
+        expected = rate / state.party_weight / 365.25
         k = int(self.rng.poisson(expected)) if expected > 0 else 0
         if k == 0:
             return

@@ -38,6 +38,16 @@ def _logit(p: float) -> float:
     return float(np.log(p / (1 - p)))
 
 
+def campaign_threshold(scenario: Scenario, campaign: Campaign) -> float:
+    """The score above which a campaign expels: its own threshold, else the review's shared one.
+
+    A scenario with few fitted parameters gives its campaigns one strictness
+    (``review.threshold``) and lets them differ by their documented emphasis and by whom they
+    review; a campaign with a threshold of its own keeps it.
+    """
+    return scenario.review.threshold if campaign.threshold is None else campaign.threshold
+
+
 class Review(Mechanism):
     """Purge campaigns: scheduling of the reviews and the commission's decisions."""
 
@@ -146,10 +156,11 @@ class Review(Mechanism):
         if len(ids) == 0:
             return
         campaign = state.scenario.campaigns[index]  # its threshold as the timeline has left it
+        threshold = campaign_threshold(state.scenario, campaign)
         score = self.scores(state, ids, campaign)
         was_member = state.people.status[ids] == Status.MEMBER
-        expelled = score > campaign.threshold
-        demoted = ~expelled & was_member & (score > campaign.threshold - campaign.demote_band)
+        expelled = score > threshold
+        demoted = ~expelled & was_member & (score > threshold - campaign.demote_band)
         kept = ~expelled & ~demoted
         previous = state.people.status[ids[expelled]].copy()
         state.log.add(state.day, ids[kept], EventKind.KEPT, index, score[kept])

@@ -263,17 +263,22 @@ class AdmissionsParams(StrictModel):
 
     rate_per_year: float = param(
         100_000,
-        "new candidates admitted per year (set by the timeline)",
+        "new candidates admitted per year outside recruitment drives",
         unit="persons/year",
         ge=0,
     )
     drive_per_year: float = param(
-        0.0,
-        "new candidates admitted per year on top of rate_per_year during a documented "
-        "recruitment drive (the Lenin enrolment of 1924, the recruitment of workers of "
-        "1930-32; set by the timeline), so that the ordinary rate stays one constant",
+        0,
+        "while positive, replaces rate_per_year: the documented admissions of a recruitment "
+        "drive or a counted period (the Lenin enrolment, the mass recruitment of 1930-32), set "
+        "and ended by the timeline",
         unit="persons/year",
         ge=0,
+    )
+    suspended: bool = param(
+        False,
+        "admissions suspended by a central decision (the freeze of Dec 1932 - Nov 1936): "
+        "nobody is admitted, whatever the rates",
     )
     origin_preference: OriginShares = Field(
         default_factory=lambda: OriginShares(worker=0.6, peasant=0.25, employee=0.15, alien=0.0),
@@ -380,6 +385,13 @@ class ReviewParams(StrictModel):
     speak_for: float = param(0.15, "chance an audience member speaks for", ge=0, le=1)
     audience_weight: float = param(0.5, "score change per net speaker against", ge=0, le=10)
     noise_sd: float = param(1.0, "spread of the commission's idiosyncratic judgement", gt=0, le=10)
+    threshold: float = param(
+        2.0,
+        "commission score above which a member is expelled, in campaigns that set no threshold "
+        "of their own (one strictness shared by the campaigns)",
+        ge=-20,
+        le=20,
+    )
 
 
 class AppealsParams(StrictModel):
@@ -407,9 +419,10 @@ class Campaign(StrictModel):
     label: str = param("", "human-readable title")
     start: dt.date = param(..., "first day of the reviews")
     end: dt.date = param(..., "last day of the reviews")
-    threshold: float = param(
-        2.0,
-        "commission score above which a member is expelled (calibrated per campaign)",
+    threshold: float | None = param(
+        None,
+        "commission score above which a member is expelled in this campaign (none: the "
+        "review's shared threshold, review.threshold)",
         ge=-20,
         le=20,
     )
