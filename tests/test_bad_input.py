@@ -126,6 +126,18 @@ def test_a_bad_value_in_any_field_is_named(tmp_path_factory, case):
         assert dotted(location) in message, message
 
 
+@pytest.mark.parametrize("flag", [True, False])
+def test_true_or_false_among_the_regions_is_refused_with_its_item(tmp_path, flag):
+    message = load_error(write(tmp_path, with_value(("population", "regions", 1), flag)))
+    assert "population.regions[1]" in message and "not true or false" in message, message
+
+
+def test_true_or_false_as_a_campaigns_emphasis_is_refused(tmp_path):
+    data = with_value(("campaigns", 0, "emphasis"), {"passivity": True})
+    message = load_error(write(tmp_path, data))
+    assert "campaigns[0].emphasis.passivity" in message and "not true or false" in message
+
+
 @FAST
 @given(persons=st.integers(min_value=MAX_PERSONS + 1, max_value=2**63 - 1))
 def test_more_persons_than_ever_lived_are_refused(tmp_path_factory, persons):

@@ -5,7 +5,15 @@ from __future__ import annotations
 import types
 from typing import Any, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from chistka.errors import did_you_mean
@@ -40,6 +48,17 @@ def _numeric(annotation: Any) -> bool:
         members = [a for a in get_args(annotation) if a is not type(None)]
         return bool(members) and all(a in (int, float) for a in members)
     return False
+
+
+def _not_a_truth_value(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise PydanticCustomError("number_not_bool", "Input should be a number, not true or false")
+    return value
+
+
+NOT_BOOL = BeforeValidator(_not_a_truth_value)
+"""For a number inside a list or table (`list[Annotated[float, NOT_BOOL]]`), which the field
+validator of `StrictModel` does not reach: true/false is refused there too, with its item."""
 
 
 class StrictModel(BaseModel):

@@ -17,7 +17,7 @@ from pydantic_core import PydanticCustomError
 
 from chistka.errors import did_you_mean
 from chistka.record.regions import REGION_TABLES, regional_table
-from chistka.scenario.base import StrictModel, check_shares, param
+from chistka.scenario.base import NOT_BOOL, StrictModel, check_shares, param
 from chistka.scenario.terror import (
     ArmyParams,
     ArrestParams,
@@ -135,7 +135,7 @@ class PopulationParams(TerrorPopulation):
     scale: float = param(
         0.01, "agents per represented person; counts are reported divided by it", gt=0, le=1
     )
-    regions: list[Annotated[float, Field(gt=0, allow_inf_nan=False)]] = Field(
+    regions: list[Annotated[float, NOT_BOOL, Field(gt=0, allow_inf_nan=False)]] = Field(
         default_factory=lambda: [1.0 / 8] * 8,
         description="relative size of each region (each > 0, normalised; at least one region)",
         min_length=1,
@@ -213,6 +213,7 @@ class PopulationParams(TerrorPopulation):
                 {"table": table.name, "n": len(table.regions)},
             )
         return {**data, "regions": table.weights}
+
 
 class NetworkParams(StrictModel):
     """Sizes of the implicit multiplex network's layers (contacts are computed, never stored)."""
@@ -432,7 +433,7 @@ class Campaign(StrictModel):
         ge=0,
         le=20,
     )
-    emphasis: dict[str, float] = Field(
+    emphasis: dict[str, Annotated[float, NOT_BOOL]] = Field(
         default_factory=dict,
         description="multipliers on criteria weights for this campaign, e.g. {passivity = 1.5}",
     )
