@@ -204,3 +204,13 @@ def test_provenance_carries_the_fitted_values(tmp_path):
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
     assert summary["fit"] == run_summary(results)["fit"]
     assert summary["fit"]["calibration"]["rows"] > 0
+
+
+def test_a_scenarios_targets_hold_only_the_kinds_of_figure_it_models():
+    """party-purges-1921-1936 models no sentences: its fit must not count them as missed."""
+    targets = export_targets("calibration", "party-purges-1921-1936")
+    kinds = {observable.split(":")[0] for observable in targets["observable"]}
+    assert kinds and "political_convictions" not in kinds and "death_sentences" not in kinds
+    assert "political_convictions:1937" in set(
+        export_targets("calibration", "great-terror")["observable"]
+    )

@@ -38,6 +38,7 @@ from chistka.analysis.observables import (
 from chistka.analysis.saved import find_runs
 from chistka.errors import ChistkaError, read_text
 from chistka.results import Results
+from chistka.scenario import load_scenario
 
 REQUIRED_COLUMNS = ("id", "observable", "value", "low", "high")
 """Columns a targets file must have."""
@@ -95,12 +96,14 @@ def export_targets(role: str = "calibration", scenario: str = "") -> pd.DataFram
     """The record's compared rows of one role as a targets table (`TARGET_COLUMNS`).
 
     The rows and accepted ranges are those of the run comparison (`comparison.plan`), with the
-    roles the scenario gives them (none given: the record's own roles), so a file written from
-    it scores a run exactly as its report does. `targets/calibration.csv` is this table.
+    roles the scenario gives them (none given: the record's own roles) and only the kinds of
+    figure the scenario models (its `compare` list), so a file written from it scores a run
+    exactly as its report does. `targets/calibration.csv` is this table.
     """
+    compare = load_scenario(scenario).scenario.compare if scenario else None
     rows = []
-    for planned in plan(scenario, None):
-        if planned.role != role:
+    for planned in plan(scenario, compare):
+        if planned.role != role or not planned.modelled:
             continue
         low, high = planned.spec.accepted_range(planned.row)
         rows.append(
