@@ -222,7 +222,10 @@ def test_builtin_provenance(builtin_results):
     assert provenance["parameters"]["scenario"]["name"] == BUILTIN
 
 
+@pytest.mark.slow
 def test_builtin_run_is_reproducible(builtin_results):
+    """A second run of the built-in scenario (the quick tier checks the same seed on random small
+    scenarios with the same mechanisms, above)."""
     again = Sim.from_scenario(BUILTIN, seed=1, scale=0.002).run()
     assert np.array_equal(again.counts, builtin_results.counts)
     assert np.array_equal(again.events["person"], builtin_results.events["person"])
