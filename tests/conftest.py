@@ -9,7 +9,9 @@ it): examples derived from each test's name instead of random ones, and no examp
 that CI is deterministic. Elsewhere the `dev` profile keeps random examples, which find more.
 
 The built-in scenarios at their default seed and scale (about a minute each here) run once per
-session (`great_terror`, `party_purges`, `purges`) and are shared by the slow tests.
+session (`great_terror`, `party_purges`, `purges`) and are shared by the slow tests. Tests of
+sweeps and commands that need runs but no history run `small_file`, the small scenario as a
+file (three years: a run takes a quarter of the time of party-purges-1921-1936's fifteen).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import os
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -28,6 +31,7 @@ from chistka.people import Status
 from chistka.scenario import Scenario, scenario_from_dict
 from chistka.scenario.schema import ORIGINS
 from chistka.state import EventKind
+from tomltext import to_toml
 
 settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
 settings.register_profile("dev")
@@ -174,6 +178,14 @@ def replay(
     if bounds[n_days] != len(days):
         problems.append("events logged after the last day of the run")
     return daily, problems, np.array(status)
+
+
+@pytest.fixture(scope="session")
+def small_file(tmp_path_factory) -> Path:
+    """The small scenario at seed 1 as a TOML file, as a user would write it."""
+    path = tmp_path_factory.mktemp("scenario") / "small.toml"
+    path.write_text(to_toml(deep_merge(SMALL, {"scenario": {"seed": 1}})), encoding="utf-8")
+    return path
 
 
 @pytest.fixture(scope="session")

@@ -31,8 +31,9 @@ def terror_results():
 
 
 @pytest.fixture(scope="session")
-def purge_results():
-    return Sim.from_scenario("party-purges-1921-1936", seed=1, scale=0.002).run()
+def purge_results(builtin_results):
+    """A run without arrests: party-purges-1921-1936 at seed 1 and scale 0.002 (conftest's)."""
+    return builtin_results
 
 
 @pytest.fixture(scope="session")

@@ -27,6 +27,8 @@ from chistka.scenario import builtin_scenarios, load_scenario, scenario_from_dic
 
 SCENARIO = "party-purges-1921-1936"
 SCALE = "0.0005"
+SMALL_SCALE = "0.01"
+"""The scale of the runs of conftest's small scenario (`small_file`, 2,000 agents)."""
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 
 
@@ -102,9 +104,9 @@ def test_scenario_toml_quotes_dotted_keys():
     assert '"admissions.rate_per_year" = ' in scenario_toml(scenario)
 
 
-def test_run_set_changes_one_parameter(tmp_path):
+def test_run_set_changes_one_parameter(small_file, tmp_path):
     out = tmp_path / "run"
-    result = invoke("run", SCENARIO, "--scale", SCALE, "--set", "review.noise_sd=2.5",
+    result = invoke("run", str(small_file), "--scale", SMALL_SCALE, "--set", "review.noise_sd=2.5",
                     "--out", str(out), "--no-report")
     assert result.exit_code == 0, result.output
     provenance = json.loads((out / "provenance.json").read_text())
@@ -116,9 +118,9 @@ def test_run_set_changes_one_parameter(tmp_path):
     assert not (tmp_path / "x").exists()
 
 
-def test_provenance_records_the_environment(tmp_path):
+def test_provenance_records_the_environment(small_file, tmp_path):
     out = tmp_path / "run"
-    assert invoke("run", SCENARIO, "--scale", SCALE, "--out", str(out),
+    assert invoke("run", str(small_file), "--scale", SMALL_SCALE, "--out", str(out),
                   "--no-report").exit_code == 0
     environment = json.loads((out / "provenance.json").read_text())["environment"]
     assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00$", environment["created"])
@@ -134,10 +136,12 @@ def test_provenance_records_the_environment(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def sweeps(tmp_path_factory):
+def sweeps(tmp_path_factory, small_file):
+    """Two sweeps of the small scenario, two seeds each: reviews with little and much noise."""
     root = tmp_path_factory.mktemp("compare")
     for name, value in (("a", "1.0"), ("b", "2.5")):
-        result = invoke("sweep", SCENARIO, "--seeds", "2", "--scale", SCALE, "--jobs", "1",
+        result = invoke("sweep", str(small_file), "--seeds", "2", "--scale", SMALL_SCALE,
+                        "--jobs", "1",
                         "--set", f"review.noise_sd={value}", "--out", str(root / name),
                         "--no-report")
         assert result.exit_code == 0, result.output
@@ -162,8 +166,8 @@ def test_compare_ensembles_gives_intervals(sweeps, tmp_path):
     assert result.exit_code == 0, result.output
     assert "B - A" in result.output
     table = pd.read_csv(out / "differences.csv")
-    row = table.set_index("observable").loc["expelled_share:1921"]
-    assert row["b_mean"] > row["a_mean"]  # noisier reviews expel more in 1921
+    row = table.set_index("observable").loc["party_members:1928-01-01"]
+    assert row["b_mean"] < row["a_mean"]  # noisier reviews expel more: fewer members remain
     assert row["difference_low"] <= row["difference"] <= row["difference_high"]
     html = (out / "compare.html").read_text()
     assert html.count("chistka-compare-figure-") >= 2
@@ -184,14 +188,14 @@ def test_compare_single_runs_has_no_interval_and_refuses_a_sweep_of_two_points(s
     assert refused.exit_code == 2 and "parameter points" in refused.output
 
 
-def test_sensitivity_reports_progress(tmp_path):
+def test_sensitivity_reports_progress(small_file, tmp_path):
     from chistka.analysis.sensitivity import sensitivity
 
     free = tmp_path / "free.toml"
     free.write_text('[[free]]\npath = "review.noise_sd"\nlow = 0.5\nhigh = 2.0\n')
     calls = []
-    sensitivity(SCENARIO, ["expelled_share:1921"], n=2, scale=float(SCALE), free_path=free,
-                progress=lambda done, total: calls.append((done, total)))
+    sensitivity(str(small_file), ["expelled_share:c1"], n=2, scale=float(SMALL_SCALE),
+                free_path=free, progress=lambda done, total: calls.append((done, total)))
     assert calls == [(0, 4), (1, 4), (2, 4), (3, 4), (4, 4)]
 
 

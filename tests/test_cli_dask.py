@@ -11,8 +11,8 @@ from chistka.analysis.ensemble import plan, run_ensemble
 from chistka.cli import app
 from chistka.engine import Sim
 
-SCENARIO = "party-purges-1921-1936"
-SCALE = 0.0005
+SCALE = 0.01
+"""The scale of the runs of conftest's small scenario (`small_file`, 2,000 agents)."""
 
 
 @pytest.fixture(scope="module")
@@ -30,12 +30,12 @@ def _no_simulation_here(self, *args, **kwargs):
 
 
 def test_runs_go_to_the_worker_and_the_client_simulates_nothing(
-    one_thread_cluster, tmp_path, monkeypatch
+    one_thread_cluster, small_file, tmp_path, monkeypatch
 ):
     monkeypatch.setattr(Sim, "run", _no_simulation_here)  # only in this (the client) process
     placements = []
     paths = run_ensemble(
-        plan(SCENARIO, 2, scale=SCALE),
+        plan(str(small_file), 2, scale=SCALE),
         tmp_path / "sweep",
         dask_address=one_thread_cluster.scheduler_address,
         placed=placements.append,
@@ -48,12 +48,12 @@ def test_runs_go_to_the_worker_and_the_client_simulates_nothing(
     assert len({(p.pid, p.thread) for p in placements}) == 1  # the one worker thread did both
 
 
-def test_sweep_prints_where_the_runs_ran(one_thread_cluster, tmp_path, monkeypatch):
+def test_sweep_prints_where_the_runs_ran(one_thread_cluster, small_file, tmp_path, monkeypatch):
     monkeypatch.setattr(Sim, "run", _no_simulation_here)
     out = tmp_path / "sweep"
     result = CliRunner().invoke(
         app,
-        ["sweep", SCENARIO, "--seeds", "2", "--scale", str(SCALE), "--out", str(out),
+        ["sweep", str(small_file), "--seeds", "2", "--scale", str(SCALE), "--out", str(out),
          "--dask", one_thread_cluster.scheduler_address, "--no-report"],
         env={"COLUMNS": "300"},
     )

@@ -25,6 +25,10 @@ from chistka.scenario import load_scenario
 SCENARIO = "party-purges-1921-1936"
 SCALE = 0.0005
 TARGETS = "id,observable,value,low,high\npurge1921,expelled_share:1921,0.6,0.55,0.65\n"
+SMALL_SCALE = 0.01
+"""The scale of the runs of conftest's small scenario (`small_file`, 2,000 agents)."""
+SMALL_TARGETS = "id,observable,value,low,high\npurge_c1,expelled_share:c1,0.2,0.15,0.25\n"
+"""A target of the small scenario's first campaign."""
 FREE = '[[free]]\npath = "review.noise_sd"\nlow = 0.3\nhigh = 4.0\nlog = true\n'
 
 
@@ -47,6 +51,16 @@ def no_simulation(monkeypatch):
 def files(tmp_path: Path) -> tuple[Path, Path]:
     targets = tmp_path / "targets.csv"
     targets.write_text(TARGETS)
+    free = tmp_path / "free.toml"
+    free.write_text(FREE)
+    return targets, free
+
+
+@pytest.fixture
+def small_files(tmp_path: Path) -> tuple[Path, Path]:
+    """The targets and free-parameter files for runs of the small scenario."""
+    targets = tmp_path / "small_targets.csv"
+    targets.write_text(SMALL_TARGETS)
     free = tmp_path / "free.toml"
     free.write_text(FREE)
     return targets, free
@@ -127,10 +141,8 @@ def test_malformed_observables(name, expected):
         check_observable_form(name)
 
 
-def test_validate_with_a_malformed_observable_exits_2(tmp_path):
-    run = tmp_path / "run"
-    assert invoke("run", SCENARIO, "--scale", str(SCALE), "--out", str(run),
-                  "--no-report").exit_code == 0
+def test_validate_with_a_malformed_observable_exits_2(two_point_sweep, tmp_path):
+    run = two_point_sweep / "p000-s001"
     targets = tmp_path / "t.csv"
     targets.write_text("id,observable,value,low,high\nx,arrests:37,5,,\n")
     result = invoke("validate", str(run), "--targets", str(targets))
@@ -158,12 +170,13 @@ def test_a_scale_with_an_empty_stratum_is_refused_naming_it(tmp_path, no_simulat
 # --- calibrate ---------------------------------------------------------------------------------
 
 
-def test_calibrate_resume_at_another_scale_names_the_scale(files, tmp_path):
-    targets, free = files
+def test_calibrate_resume_at_another_scale_names_the_scale(small_file, small_files, tmp_path):
+    targets, free = small_files
     storage = f"sqlite:///{tmp_path / 'study.db'}"
-    calibrate(SCENARIO, targets, 1, seeds=(1,), scale=SCALE, free_path=free, storage=storage)
-    with pytest.raises(ChistkaError, match="made at scale 0.0005, not at scale 0.001"):
-        calibrate(SCENARIO, targets, 1, seeds=(1,), scale=0.001, free_path=free, storage=storage)
+    scenario = str(small_file)
+    calibrate(scenario, targets, 1, seeds=(1,), scale=0.01, free_path=free, storage=storage)
+    with pytest.raises(ChistkaError, match="made at scale 0.01, not at scale 0.005"):
+        calibrate(scenario, targets, 1, seeds=(1,), scale=0.005, free_path=free, storage=storage)
 
 
 def test_calibrate_checks_targets_before_running(files, tmp_path, no_simulation):
@@ -181,34 +194,38 @@ def test_calibrate_checks_targets_before_running(files, tmp_path, no_simulation)
     assert not (tmp_path / "c").exists()
 
 
-def test_calibrate_jobs_gives_the_same_study(files, tmp_path):
-    targets, free = files
+def test_calibrate_jobs_gives_the_same_study(small_file, small_files, tmp_path):
+    targets, free = small_files
     results = [
-        calibrate(SCENARIO, targets, 2, seeds=(1, 2), scale=SCALE, free_path=free, n_jobs=jobs)
+        calibrate(str(small_file), targets, 2, seeds=(1, 2), scale=SMALL_SCALE, free_path=free,
+                  n_jobs=jobs)
         for jobs in (1, 2)
     ]
     assert [t.value for t in results[0].trials] == [t.value for t in results[1].trials]
     assert results[0].best_params == results[1].best_params
 
 
-def test_fitted_scenario_records_the_scale(files, tmp_path):
-    targets, free = files
-    result = invoke("calibrate", SCENARIO, "--targets", str(targets), "--free", str(free),
-                    "--trials", "1", "--seeds", "1", "--scale", str(SCALE),
+def test_fitted_scenario_records_the_scale(small_file, small_files, tmp_path):
+    targets, free = small_files
+    result = invoke("calibrate", str(small_file), "--targets", str(targets), "--free", str(free),
+                    "--trials", "1", "--seeds", "1", "--scale", str(SMALL_SCALE),
                     "--out", str(tmp_path / "c"))
     assert result.exit_code == 0, result.output
     text = (tmp_path / "c" / "fitted.toml").read_text()
-    assert f"population.scale = {SCALE:g}" in text and f"population.scale {SCALE:g}" in text
+    scale = f"{SMALL_SCALE:g}"
+    assert f"population.scale = {scale}" in text and f"population.scale {scale}" in text
 
 
 # --- validate: groups --------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
-def two_point_sweep(tmp_path_factory):
+def two_point_sweep(tmp_path_factory, small_file):
+    """A sweep of the small scenario: two seeds at each of two parameter points."""
     out = tmp_path_factory.mktemp("sweep") / "sweep"
-    result = invoke("sweep", SCENARIO, "--seeds", "2", "--scale", str(SCALE), "--jobs", "1",
-                    "--set", "review.noise_sd=0.5,3.0", "--out", str(out), "--no-report")
+    result = invoke("sweep", str(small_file), "--seeds", "2", "--scale", str(SMALL_SCALE),
+                    "--jobs", "1", "--set", "review.noise_sd=0.5,3.0", "--out", str(out),
+                    "--no-report")
     assert result.exit_code == 0, result.output
     return out
 
@@ -217,7 +234,7 @@ def test_validate_reports_each_parameter_point_apart(two_point_sweep, tmp_path):
     from chistka.analysis.grouping import validate_groups
 
     targets = tmp_path / "t.csv"
-    targets.write_text(TARGETS)
+    targets.write_text(SMALL_TARGETS)
     groups = validate_groups(two_point_sweep, targets)
     assert [g.label for g, _ in groups] == ["p000", "p001, review.noise_sd=3.0"]
     assert [len(g.paths) for g, _ in groups] == [2, 2]
@@ -239,18 +256,18 @@ def test_validate_refuses_to_pool_scenarios(two_point_sweep, tmp_path):
     provenance["scenario_name"] = "great-terror"
     (mixed / "b" / "provenance.json").write_text(json.dumps(provenance))
     targets = tmp_path / "t.csv"
-    targets.write_text(TARGETS)
+    targets.write_text(SMALL_TARGETS)
     result = invoke("validate", str(mixed), "--targets", str(targets))
     assert_clean_exit_2(result, "2 different scenarios", "great-terror")
 
 
 def test_validate_strict_exits_1_when_a_target_is_outside(two_point_sweep, tmp_path):
     inside = tmp_path / "inside.csv"
-    inside.write_text("id,observable,value,low,high\nx,expelled_share:1921,0.5,0,1\n")
+    inside.write_text("id,observable,value,low,high\nx,expelled_share:c1,0.5,0,1\n")
     assert invoke("validate", str(two_point_sweep), "--targets", str(inside),
                   "--strict").exit_code == 0
     outside = tmp_path / "outside.csv"
-    outside.write_text("id,observable,value,low,high\nx,expelled_share:1921,0.99,0.98,1\n")
+    outside.write_text("id,observable,value,low,high\nx,expelled_share:c1,0.99,0.98,1\n")
     result = invoke("validate", str(two_point_sweep), "--targets", str(outside), "--strict")
     assert result.exit_code == 1 and "outside their range" in result.output
     assert invoke("validate", str(two_point_sweep), "--targets", str(outside)).exit_code == 0

@@ -20,15 +20,19 @@ from chistka.report.ensemble import TITLES, write_ensemble_report
 from chistka.results import Results
 
 SCENARIO = "party-purges-1921-1936"
-SCALE = 0.0005
+"""The built-in scenario whose plans are checked (plans load a scenario, they run nothing)."""
+SCALE = 0.01
+"""The scale of the runs of the small scenario (conftest's `small_file`, 2,000 agents)."""
 SETS = {"review.noise_sd": [0.8, 1.2]}
 SEEDS = 2
 RUN_IDS = ["p000-s001", "p000-s002", "p001-s001", "p001-s002"]
 FILES = ("daily.parquet", "events.parquet", "campaigns.parquet", "comparison.csv", "summary.json")
 
 
-def small_plan():
-    return plan(SCENARIO, SEEDS, SETS, scale=SCALE)
+@pytest.fixture(scope="module")
+def small_plan(small_file):
+    """A maker of the plan of four runs of the small scenario (a fresh list each time)."""
+    return lambda: plan(str(small_file), SEEDS, SETS, scale=SCALE)
 
 
 def assert_same_runs(expected: Path, actual: Path, run_ids=RUN_IDS) -> None:
@@ -44,7 +48,7 @@ def assert_same_runs(expected: Path, actual: Path, run_ids=RUN_IDS) -> None:
 
 
 @pytest.fixture(scope="module")
-def serial(tmp_path_factory):
+def serial(tmp_path_factory, small_plan):
     out = tmp_path_factory.mktemp("serial") / "sweep"
     calls = []
     paths = run_ensemble(small_plan(), out, n_jobs=1, progress=lambda *args: calls.append(args))
@@ -93,7 +97,7 @@ def test_plan_rejects_bad_input(seeds, sets, scale, expected):
         plan(SCENARIO, seeds, sets, scale=scale)
 
 
-def test_specs_and_the_worker_function_pickle():
+def test_specs_and_the_worker_function_pickle(small_plan):
     spec = small_plan()[0]
     again = pickle.loads(pickle.dumps(spec))
     assert again == spec and again.scenario == spec.scenario
@@ -109,7 +113,7 @@ def test_serial_sweep_writes_plan_and_complete_runs(serial):
     document = read_plan(out)
     assert [r["run_id"] for r in document["runs"]] == RUN_IDS
     assert document["sets"] == {"p000": {"review.noise_sd": 0.8}, "p001": {"review.noise_sd": 1.2}}
-    assert document["scenario"]["scenario"]["name"] == SCENARIO
+    assert document["scenario"]["scenario"]["name"] == "small"
     assert calls[0] == (0, 4, None)
     assert [c[2] for c in calls[1:]] == RUN_IDS and calls[-1][:2] == (4, 4)
     for path in paths:
@@ -126,13 +130,13 @@ def test_serial_sweep_writes_plan_and_complete_runs(serial):
     assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temporary leftovers
 
 
-def test_joblib_processes_give_the_serial_results(serial, tmp_path):
+def test_joblib_processes_give_the_serial_results(serial, tmp_path, small_plan):
     out = tmp_path / "sweep"
     run_ensemble(small_plan(), out, n_jobs=2)
     assert_same_runs(serial[0], out)
 
 
-def test_resume_redoes_only_missing_runs_and_removes_leftovers(serial, tmp_path):
+def test_resume_redoes_only_missing_runs_and_removes_leftovers(serial, tmp_path, small_plan):
     out = tmp_path / "sweep"
     shutil.copytree(serial[0], out)
     shutil.rmtree(out / "p000-s002")
@@ -152,7 +156,9 @@ def test_resume_redoes_only_missing_runs_and_removes_leftovers(serial, tmp_path)
     assert_same_runs(serial[0], out)
 
 
-def test_a_run_that_fails_while_writing_leaves_nothing_behind(serial, tmp_path, monkeypatch):
+def test_a_run_that_fails_while_writing_leaves_nothing_behind(
+    serial, tmp_path, monkeypatch, small_plan
+):
     out = tmp_path / "sweep"
     shutil.copytree(serial[0], out)
     shutil.rmtree(out / "p000-s002")
@@ -171,7 +177,7 @@ def test_a_run_that_fails_while_writing_leaves_nothing_behind(serial, tmp_path, 
     assert_same_runs(serial[0], out)
 
 
-def test_resume_of_a_complete_sweep_runs_nothing(serial, tmp_path):
+def test_resume_of_a_complete_sweep_runs_nothing(serial, tmp_path, small_plan):
     out = tmp_path / "sweep"
     shutil.copytree(serial[0], out)
     calls = []
@@ -179,18 +185,18 @@ def test_resume_of_a_complete_sweep_runs_nothing(serial, tmp_path):
     assert calls == [(4, 4, None)]
 
 
-def test_existing_sweep_needs_resume_and_the_same_plan(serial, tmp_path):
+def test_existing_sweep_needs_resume_and_the_same_plan(serial, tmp_path, small_plan, small_file):
     out = tmp_path / "sweep"
     shutil.copytree(serial[0], out)
     with pytest.raises(ChistkaError, match="--resume"):
         run_ensemble(small_plan(), out, n_jobs=1)
-    other = plan(SCENARIO, 3, SETS, scale=SCALE)
+    other = plan(str(small_file), 3, SETS, scale=SCALE)
     with pytest.raises(ChistkaError, match="different sweep"):
         run_ensemble(other, out, n_jobs=1, resume=True)
 
 
 @pytest.mark.slow
-def test_dask_cluster_gives_the_serial_results(serial, tmp_path):
+def test_dask_cluster_gives_the_serial_results(serial, tmp_path, small_plan):
     distributed = pytest.importorskip("dask.distributed")
     with distributed.LocalCluster(
         n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None
@@ -207,7 +213,7 @@ def test_dask_cluster_gives_the_serial_results(serial, tmp_path):
     assert_same_runs(serial[0], out)
 
 
-def test_unreachable_dask_scheduler_is_a_clear_error(tmp_path, monkeypatch):
+def test_unreachable_dask_scheduler_is_a_clear_error(tmp_path, monkeypatch, small_plan):
     pytest.importorskip("dask.distributed")
     monkeypatch.setattr(ensemble, "DASK_CONNECT_TIMEOUT_S", 1)
     with pytest.raises(ChistkaError, match="cannot connect to the scheduler"):
@@ -224,7 +230,7 @@ def test_ensemble_report(serial, tmp_path):
         assert TITLES[key] in text, key
     assert "p001: review.noise_sd=1.2" in text
     assert "90% band" in text
-    assert TITLES["terror"] not in text  # the party-purges scenario has no arrests
+    assert TITLES["terror"] not in text  # the small scenario has no arrests
 
 
 def test_report_of_an_empty_directory_is_an_error(tmp_path):
@@ -283,9 +289,9 @@ def test_bad_set_values_exit_2_with_the_field_named(option, expected, tmp_path):
     assert not out.exists()
 
 
-def test_sweep_command_end_to_end(tmp_path):
+def test_sweep_command_end_to_end(small_file, tmp_path):
     out = tmp_path / "sweep"
-    args = ["sweep", SCENARIO, "--seeds", "1", "--scale", str(SCALE), "--jobs", "1"]
+    args = ["sweep", str(small_file), "--seeds", "1", "--scale", str(SCALE), "--jobs", "1"]
     args += ["--set", "review.noise_sd=1.1", "--out", str(out)]
     result = CliRunner().invoke(sweep_app(), args)
     assert result.exit_code == 0, result.output

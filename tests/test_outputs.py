@@ -5,14 +5,16 @@ from __future__ import annotations
 import json
 import os
 import stat
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from click.testing import Result
+from typer.testing import CliRunner
 
 from chistka.analysis import ensemble
+from chistka.analysis.comparison import save_run
 from chistka.analysis.ensemble import plan, run_ensemble
+from chistka.cli import app
 from chistka.engine import Sim
 from chistka.errors import ChistkaError
 from chistka.outputs import atomic_directory, check_run_target
@@ -22,12 +24,10 @@ SCENARIO = "party-purges-1921-1936"
 TINY = ["--scale", "0.0005", "--no-report"]
 
 
-def chistka(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    env = {**os.environ, "COLUMNS": "300"}
-    return subprocess.run(
-        [sys.executable, "-m", "chistka", *args],
-        capture_output=True, text=True, cwd=cwd, timeout=300, env=env,
-    )
+def chistka(*args: str) -> Result:
+    """The command run in this process (test_cli runs the real process); an exception it does
+    not handle fails the test."""
+    return CliRunner().invoke(app, list(args), env={"COLUMNS": "300"}, catch_exceptions=False)
 
 
 @pytest.fixture(scope="module")
@@ -48,13 +48,13 @@ def test_run_refuses_an_existing_file_before_running(tmp_path):
     target = tmp_path / "thesis.docx"
     target.write_bytes(b"three years of work")
     result = chistka("run", SCENARIO, *TINY, "--out", str(target))
-    assert result.returncode == 2
-    assert "not a folder" in result.stderr and "Traceback" not in result.stderr
+    assert result.exit_code == 2
+    assert "not a folder" in result.stderr and "Traceback" not in result.output
     assert "days" not in result.stdout  # refused before the run started
     assert target.read_bytes() == b"three years of work"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["thesis.docx"]
     forced = chistka("run", SCENARIO, *TINY, "--out", str(target), "--force")
-    assert forced.returncode == 2  # --force never replaces a file
+    assert forced.exit_code == 2  # --force never replaces a file
     assert target.read_bytes() == b"three years of work"
 
 
@@ -65,17 +65,17 @@ def test_run_refuses_a_foreign_folder_and_force_writes_beside_it(tmp_path):
     (project / "data.csv").write_text("a,b\n1,2\n")
     before = tree(project)
     result = chistka("run", SCENARIO, *TINY, "--out", str(project))
-    assert result.returncode == 2
+    assert result.exit_code == 2
     assert "data.csv" in result.stderr and "--force" in result.stderr
     assert tree(project) == before
     forced = chistka("run", SCENARIO, *TINY, "--out", str(project), "--force")
-    assert forced.returncode == 0, forced.stderr
+    assert forced.exit_code == 0, forced.stderr
     after = tree(project)
     assert {name: after[name] for name in before} == before  # nothing of theirs touched
     assert "provenance.json" in after and "summary.json" in after
     assert not [p for p in project.iterdir() if p.name.startswith(".")]
     again = chistka("run", SCENARIO, *TINY, "--out", str(project), "--seed", "2")
-    assert again.returncode == 2  # a run with other things beside it is not replaced silently
+    assert again.exit_code == 2  # a run with other things beside it is not replaced silently
     assert tree(project) == after
 
 
@@ -88,22 +88,23 @@ def test_force_never_overwrites_a_foreign_file_of_an_outputs_name(tmp_path):
     assert (folder / "summary.json").read_text() == "my own summary"
 
 
-def test_out_dot_is_refused_cleanly_before_the_run(tmp_path):
+def test_out_dot_is_refused_cleanly_before_the_run(tmp_path, monkeypatch):
     (tmp_path / "keep.txt").write_text("keep")
-    result = chistka("run", SCENARIO, *TINY, "--out", ".", cwd=tmp_path)
-    assert result.returncode == 2
-    assert "current directory" in result.stderr and "Traceback" not in result.stderr
+    monkeypatch.chdir(tmp_path)
+    result = chistka("run", SCENARIO, *TINY, "--out", ".")
+    assert result.exit_code == 2
+    assert "current directory" in result.stderr and "Traceback" not in result.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.txt"]
-    parent = chistka("run", SCENARIO, *TINY, "--out", "..", "--force", cwd=tmp_path)
-    assert parent.returncode == 2
+    parent = chistka("run", SCENARIO, *TINY, "--out", "..", "--force")
+    assert parent.exit_code == 2
 
 
-def test_an_earlier_run_is_replaced(tmp_path):
+def test_an_earlier_run_is_replaced(tiny_results, tmp_path):
     target = tmp_path / "run"
-    first = chistka("run", SCENARIO, *TINY, "--out", str(target), "--seed", "1")
-    assert first.returncode == 0, first.stderr
+    save_run(tiny_results, target)  # what `chistka run --seed 1 --no-report` writes
+    assert json.loads((target / "provenance.json").read_text())["seed"] == 1
     second = chistka("run", SCENARIO, *TINY, "--out", str(target), "--seed", "2")
-    assert second.returncode == 0, second.stderr
+    assert second.exit_code == 0, second.stderr
     assert json.loads((target / "provenance.json").read_text())["seed"] == 2
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
 

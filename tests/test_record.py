@@ -146,11 +146,8 @@ def test_shipped_calibration_targets_are_the_record_export():
 # --- statuses on a small run -------------------------------------------------------------------
 
 
-def test_statuses_of_a_small_run():
-    from chistka import Sim
-
-    results = Sim(load_scenario("party-purges-1921-1936"), scale=0.002).run()
-    table = comparison(results).set_index("record_id")
+def test_statuses_of_a_small_run(builtin_results):
+    table = comparison(builtin_results).set_index("record_id")
     assert table.loc["party_total_1921_03", "status"] == "input"
     assert pd.isna(table.loc["party_total_1921_03", "inside"])
     assert table.loc["death_sentences_1930", "status"] == "not modelled"
@@ -191,12 +188,10 @@ def test_fitted_values_are_declared_and_name_real_parameters(name):
             assert current_value(scenario, entry["path"]) is not None, entry
 
 
-def test_provenance_carries_the_fitted_values(tmp_path):
+def test_provenance_carries_the_fitted_values(builtin_results, tmp_path):
     import json
 
-    from chistka import Sim
-
-    results = Sim(load_scenario("party-purges-1921-1936"), scale=0.001).run()
+    results = builtin_results
     assert results.provenance["fitted"] == fitted_parameters("party-purges-1921-1936")
     save_run(results, tmp_path / "run")
     saved = json.loads((tmp_path / "run" / "provenance.json").read_text())

@@ -64,8 +64,9 @@ SECTION_MODULES = [
 
 
 @pytest.fixture(scope="module")
-def results():
-    return Sim.from_scenario("party-purges-1921-1936", seed=1, scale=0.002).run()
+def results(builtin_results):
+    """party-purges-1921-1936 at seed 1 and scale 0.002 (conftest's, run once per session)."""
+    return builtin_results
 
 
 @pytest.fixture(scope="module")

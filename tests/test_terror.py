@@ -246,7 +246,10 @@ def test_case_packing_round_trips():
     )
 
 
+@pytest.mark.slow
 def test_same_seed_same_terror(terror_run):
+    """A second run of the whole terror scenario (the quick tier checks the same seed on the small
+    terror scenario in test_citizen_deaths and on every mechanism's draws in test_state_bugs)."""
     results, _, _ = terror_run
     again = Sim(scenario_from_dict(TERROR)).run()
     for key in ("day", "person", "kind", "cause", "channel"):
