@@ -101,7 +101,7 @@ def test_field_comments_ignore_hashes_in_strings():
 
 def test_scenario_toml_quotes_dotted_keys():
     scenario = load_scenario(SCENARIO)
-    assert '"admissions.rate_per_year" = ' in scenario_toml(scenario)
+    assert '"admissions.drive_per_year" = ' in scenario_toml(scenario)
 
 
 def test_run_set_changes_one_parameter(small_file, tmp_path):
