@@ -119,8 +119,9 @@ def test_every_builtin_scenario_has_calibration_and_validation_rows():
         assert {"calibration", "validation"} <= roles, scenario
 
 
-def test_great_terror_validation_rows_were_never_fitted():
-    planned = [p for p in plan("great-terror", None) if p.role == "validation"]
+@pytest.mark.parametrize("scenario", ["great-terror", "party-purges-1921-1936", "purges-1921-1953"])
+def test_validation_rows_of_the_rebuilt_scenarios_were_never_fitted(scenario):
+    planned = [p for p in plan(scenario, None) if p.role == "validation"]
     assert planned and not any(p.fitted_now for p in planned)
 
 
