@@ -132,6 +132,63 @@ def test_regions_ask_near_the_end_of_their_limits_and_get_the_granted_share():
         assert (request.day - start) % REPORT_DAYS == 0
 
 
+JUDGING_TROIKA = {key: value for key, value in MASS.items() if key != "grant_shoot_share"} | {
+    "troika_shoot_share": 0.7
+}
+
+
+def test_a_troika_with_its_own_share_shoots_that_share_while_its_first_limit_has_room():
+    big = JUDGING_TROIKA | {"limit_shoot": 1_000_000, "limit_camp": 1_000_000}
+    state, mechanisms = build({"operations": [big], "sentencing": {"dropped_share": 0}})
+    sentencing = mechanisms["sentencing"]
+    accused = citizens(state, 2000)
+    sentence_now(state, sentencing, accused, "category", operation=0)
+    shot = (state.people.fate[accused] == Fate.SHOT).mean()
+    assert 0.65 < shot < 0.75  # the room's share would give one half
+
+
+def test_once_its_first_limit_is_used_up_the_troika_sends_cases_to_the_camps():
+    small_first = JUDGING_TROIKA | {"limit_shoot": 1000, "limit_camp": 9000}
+    state, mechanisms = build({"operations": [small_first], "sentencing": {"dropped_share": 0}})
+    sentencing, ledger = mechanisms["sentencing"], mechanisms["operations"].ledgers[0]
+    accused = citizens(state, 30)
+    sentence_now(state, sentencing, accused, "denunciation")
+    weight = float(state.people.weight[accused].max())
+    regions = np.unique(state.people.region[accused])
+    assert np.all(ledger.sentenced_shoot <= ledger.limit_shoot + 1e-9)
+    assert np.all(ledger.sentenced_camp <= ledger.limit_camp + 1e-9)
+    assert np.all(ledger.limit_shoot[regions] - ledger.sentenced_shoot[regions] < weight)
+    camp = (state.people.fate[accused] == Fate.CAMP).mean()
+    assert camp > 0.6  # the troika would choose camps for 30% with room in both
+
+
+def test_regions_ask_for_the_category_their_troika_uses_up():
+    state, mechanisms = build({"operations": [JUDGING_TROIKA], "sentencing": {"dropped_share": 0}})
+    operations, sentencing = mechanisms["operations"], mechanisms["sentencing"]
+    start = (state.scenario.operations[0].start - state.start).days
+    for day in range(start, start + 90):
+        state.day = day
+        operations.step(state)
+        arrested = np.flatnonzero(state.people.fate == Fate.ARRESTED)
+        sentence_now(state, sentencing, arrested, "category", operation=0)
+    assert operations.requests, "regions that used their limits up should ask for more"
+    shoot = sum(r.shoot for r in operations.requests)
+    camp = sum(r.camp for r in operations.requests)
+    assert shoot > camp  # the troika shoots 70%: the first category runs out first
+    for request in operations.requests:
+        assert request.shoot + request.camp <= 0.5 * request.requested + 1e-9
+        assert (request.day - start) % REPORT_DAYS == 0
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"grant_shoot_share": 0.5}, {"death_share": 0.5, "limit_shoot": 0}],
+)
+def test_a_troikas_own_share_is_refused_where_the_limits_decide_otherwise(change):
+    with pytest.raises(ScenarioError, match="troika_shoot_share"):
+        build({"operations": [JUDGING_TROIKA | change]})
+
+
 def test_the_prosecutors_sanction_drops_cases_outside_the_operations_only():
     state, mechanisms = build({"arrest": {"procuracy_supervision": True, "sanction_share": 0.0}})
     arrests = mechanisms["arrest"]

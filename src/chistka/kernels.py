@@ -216,15 +216,17 @@ def troika(
     limit_camp: np.ndarray,
     sentenced_shoot: np.ndarray,
     sentenced_camp: np.ndarray,
+    shoot_share: float,
 ) -> np.ndarray:
     """Category 1 (shoot, 1) or 2 (camp, 0) for each troika case, in turn, within the limits.
 
-    Each case is shot with the share of the region's room left under its shooting limit (drawn
-    with `u`), but never beyond a limit while the other has room; the sentences are added to
-    `sentenced_shoot` and `sentenced_camp` as they are passed. A `strict` case (one that came
-    to the NKVD outside the operation's lists) is judged only while there is room under a limit,
-    and gets -1 otherwise (it goes to another court). Sequential by nature (each verdict uses
-    the room the previous ones left), hence compiled.
+    Each case is shot with probability `shoot_share` (the troika's own judgement), or, where
+    `shoot_share` is negative, with the share of the region's room left under its shooting
+    limit (drawn with `u`), but never beyond a limit while the other has room; the sentences
+    are added to `sentenced_shoot` and `sentenced_camp` as they are passed. A `strict` case
+    (one that came to the NKVD outside the operation's lists) is judged only while there is
+    room under a limit, and gets -1 otherwise (it goes to another court). Sequential by nature
+    (each verdict uses the room the previous ones left), hence compiled.
     """
     verdict = np.zeros(len(regions), dtype=np.int8)
     for k in range(len(regions)):
@@ -235,7 +237,10 @@ def troika(
         if strict[k] and room_shoot < weight and room_camp < weight:
             verdict[k] = -1
             continue
-        share = max(room_shoot, 0.0) / max(room_shoot + room_camp, 1e-9)
+        if shoot_share < 0:
+            share = max(room_shoot, 0.0) / max(room_shoot + room_camp, 1e-9)
+        else:
+            share = shoot_share
         shoot = (u[k] < share and room_shoot >= weight) or room_camp < weight
         if shoot and room_shoot < weight:
             shoot = room_shoot >= room_camp

@@ -257,6 +257,109 @@ class Operations(Mechanism):
     ) -> None:
         """Regions about to run out ask for more; the centre grants a share of each request.
 
+        With a troika that judges by its own share of shootings (`troika_shoot_share`) each
+        category is asked for on its own (`ask_by_category`); otherwise the limits are asked for
+        together (`ask_together`). Every grant is logged (`requests`).
+        """
+        if op.troika_shoot_share is None:
+            self.ask_together(state, op, ledger, self.pace(index), self.pool(index, ledger))
+        else:
+            self.ask_by_category(state, op, ledger, self.pace(index), self.pool(index, ledger))
+
+    def pace(self, index: int) -> np.ndarray:
+        """Cases each region opened per day against the operation's limits, last 30 days."""
+        return self.recent[index].sum(axis=0) / PACE_WINDOW_DAYS
+
+    def pool(self, index: int, ledger: LimitLedger) -> np.ndarray:
+        """Share of each region's listed suspects (its census of the targets) not yet taken."""
+        census = self.target_persons[index]
+        return np.maximum(census - ledger.listed, 0.0) / np.maximum(census, 1e-9)
+
+    def within_cap(self, op: Operation, ledger: LimitLedger, grants: np.ndarray) -> np.ndarray:
+        """The day's grants, cut in proportion where they would pass the operation's cap."""
+        if op.grant_cap is None:
+            return grants
+        initial = float((ledger.initial_shoot + ledger.initial_camp).sum())
+        granted = float((ledger.limit_shoot + ledger.limit_camp).sum()) - initial
+        room = max(op.grant_cap * initial - granted, 0.0)
+        total = float(grants.sum())
+        return grants * (room / total) if total > room else grants
+
+    def grant(
+        self,
+        state: SimState,
+        op: Operation,
+        ledger: LimitLedger,
+        region: int,
+        asked: float,
+        shoot: float,
+        camp: float,
+    ) -> None:
+        """Raise a region's limits and log its request and the grant."""
+        ledger.limit_shoot[region] += shoot
+        ledger.limit_camp[region] += camp
+        self.requests.append(LimitRequest(state.day, op.name, region, asked, shoot, camp))
+
+    def ask_by_category(
+        self,
+        state: SimState,
+        op: Operation,
+        ledger: LimitLedger,
+        pace: np.ndarray,
+        pool: np.ndarray,
+    ) -> None:
+        """Each region asks for more in a category whose limit it is about to use up.
+
+        Order 00447 set the limits per category and required a justified petition to raise
+        them (section II; docs/decisions.md section 2.1). A region's use of a category is its
+        sentences in it plus its share (`troika_shoot_share`, or the rest for category 2) of
+        the cases opened and not yet judged; when what is left would last fewer than
+        `request_days` at its current pace, it asks for that many days of the category's
+        cases, scaled by the share of its listed suspects still free. The centre grants
+        `grant_share` of each request, at most the region's initial limits at once and never
+        beyond the cap. So the split of the increases follows the troikas' own verdicts.
+        """
+        share_shoot = float(op.troika_shoot_share)
+        pending = np.maximum(ledger.opened - ledger.sentenced_shoot - ledger.sentenced_camp, 0.0)
+        asked = []
+        for limit, sentenced, share in (
+            (ledger.limit_shoot, ledger.sentenced_shoot, share_shoot),
+            (ledger.limit_camp, ledger.sentenced_camp, 1.0 - share_shoot),
+        ):
+            need = op.request_days * pace * share
+            short = (pace > 0) & (limit - sentenced - share * pending < need)
+            asked.append(np.where(short, need * pool, 0.0))
+        requested = asked[0] + asked[1]
+        asking = np.flatnonzero(requested > 0)
+        if len(asking) == 0:
+            return
+        grants = op.grant_share * np.stack([asked[0][asking], asked[1][asking]])
+        initial = ledger.initial_shoot[asking] + ledger.initial_camp[asking]
+        grants *= np.minimum(1.0, initial / np.maximum(grants.sum(axis=0), 1e-12))
+        total = grants.sum(axis=0)
+        capped = self.within_cap(op, ledger, total)
+        grants *= np.divide(capped, total, out=np.zeros_like(total), where=total > 0)
+        for k, region in enumerate(asking):
+            self.grant(
+                state,
+                op,
+                ledger,
+                int(region),
+                float(requested[region]),
+                float(grants[0, k]),
+                float(grants[1, k]),
+            )
+
+    def ask_together(
+        self,
+        state: SimState,
+        op: Operation,
+        ledger: LimitLedger,
+        pace: np.ndarray,
+        pool: np.ndarray,
+    ) -> None:
+        """Regions about to run out ask for more of both categories together.
+
         A region asks when its remaining limit would last fewer than `request_days` at its pace
         of the last 30 days, for `request_days` of cases at that pace, scaled by the share of
         its listed suspects still free (a region that has worked through its lists has less to
@@ -265,37 +368,19 @@ class Operations(Mechanism):
         times the operation's initial limits (the day's grants are cut in proportion where
         they would pass it).
         """
-        pace = self.recent[index].sum(axis=0) / PACE_WINDOW_DAYS
-        census = self.target_persons[index]
-        pool = np.maximum(census - ledger.listed, 0.0) / np.maximum(census, 1e-9)
         asking = np.flatnonzero((pace > 0) & (ledger.remaining < op.request_days * pace))
         requested = op.request_days * pace[asking] * pool[asking]
         initial = ledger.initial_shoot[asking] + ledger.initial_camp[asking]
-        grants = np.minimum(op.grant_share * requested, initial)
-        if op.grant_cap is not None:
-            cap = op.grant_cap * float((ledger.initial_shoot + ledger.initial_camp).sum())
-            granted = float(
-                (ledger.limit_shoot + ledger.limit_camp).sum()
-                - (ledger.initial_shoot + ledger.initial_camp).sum()
-            )
-            room = max(cap - granted, 0.0)
-            if grants.sum() > room:
-                grants *= room / grants.sum()
+        grants = self.within_cap(op, ledger, np.minimum(op.grant_share * requested, initial))
         for region, asked, total in zip(asking, requested, grants, strict=True):
             if asked <= 0:
                 continue
             initial_limit = ledger.initial_shoot[region] + ledger.initial_camp[region]
             share = op.grant_shoot_share
             if share is None:
-                share = (
-                    ledger.initial_shoot[region] / initial_limit if initial_limit > 0 else 0.0
-                )
+                share = ledger.initial_shoot[region] / initial_limit if initial_limit > 0 else 0.0
             shoot, camp = float(total) * share, float(total) * (1 - share)
-            ledger.limit_shoot[region] += shoot
-            ledger.limit_camp[region] += camp
-            self.requests.append(
-                LimitRequest(state.day, op.name, int(region), float(asked), shoot, camp)
-            )
+            self.grant(state, op, ledger, int(region), float(asked), shoot, camp)
 
     def open_cases(
         self, state: SimState, index: int, op: Operation, ledger: LimitLedger, quota: np.ndarray

@@ -261,6 +261,7 @@ class Sentencing(Mechanism):
         """Category 1 (1) or 2 (0) for troika cases within the region's limits (-1: no room)."""
         assert self.operations is not None  # an operation's cases come only from Operations
         ledger = self.operations.ledgers[index]
+        op = state.scenario.operations[index]
         people = state.people
         return kernels.troika(
             people.region[ids].astype(np.int64),
@@ -271,6 +272,7 @@ class Sentencing(Mechanism):
             ledger.limit_camp,
             ledger.sentenced_shoot,
             ledger.sentenced_camp,
+            -1.0 if op.troika_shoot_share is None else op.troika_shoot_share,
         )
 
     def arrest_families(self, state: SimState, condemned: np.ndarray) -> None:

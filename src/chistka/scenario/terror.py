@@ -607,7 +607,18 @@ class Operation(StrictModel):
     )
     grant_shoot_share: float | None = param(
         None,
-        "share of a granted increase in category 1 (default: as in the initial limits)",
+        "share of a granted increase in category 1 (default: as in the initial limits); not "
+        "with troika_shoot_share, where each category's grant answers its own request",
+        ge=0,
+        le=1,
+    )
+    troika_shoot_share: float | None = param(
+        None,
+        "share of its cases a troika sends to category 1 (shooting) while the region's "
+        "category-1 limit has room; a region then asks for more in each category as its own "
+        "sentences use it up (None: the troika shoots in proportion to the room left under the "
+        "two limits, and the regions ask for both together)",
+        unit="fraction",
         ge=0,
         le=1,
     )
@@ -658,6 +669,22 @@ class Operation(StrictModel):
                 "operation_death_share",
                 "operation '{name}': death_share is for a category operation with one limit "
                 "(limit_camp) for camps and shooting together; set limit_shoot = 0",
+                {"name": self.name},
+            )
+        if self.troika_shoot_share is not None and (
+            self.kind != "category" or self.death_share is not None
+        ):
+            raise PydanticCustomError(
+                "operation_troika_shoot_share",
+                "operation '{name}': troika_shoot_share is for a category operation with limits "
+                "in both categories (limit_shoot and limit_camp, no death_share)",
+                {"name": self.name},
+            )
+        if self.troika_shoot_share is not None and self.grant_shoot_share is not None:
+            raise PydanticCustomError(
+                "operation_grant_split",
+                "operation '{name}': set troika_shoot_share or grant_shoot_share, not both (with "
+                "troika_shoot_share each category's grant answers its own request)",
                 {"name": self.name},
             )
         return self
