@@ -214,7 +214,29 @@ def test_the_review_after_the_halt_releases_only_mass_operation_prisoners_not_ho
     hostile = state.people.hostile[prisoners]
     assert not released[~mass].any()
     assert not released[mass & hostile].any()
-    assert released[mass & ~hostile].mean() > 0.5
+    # one chance a day at 1.0 a year: 1 - exp(-1) = 63% released within the year
+    assert 0.5 < released[mass & ~hostile].mean() < 0.75
+
+
+def test_the_review_draws_each_entry_once_a_day_at_most():
+    state, mechanisms = build({"camps": {"post_halt_review": True}})
+    camps = mechanisms["camps"]
+    prisoners = citizens(state, 300)
+    prisoners = prisoners[~state.people.hostile[prisoners]]
+    state.transition_fate(prisoners, Fate.ARRESTED, EventKind.ARRESTED)
+    state.transition_fate(prisoners, Fate.CAMP, EventKind.SENTENCED_CAMP)
+    reviewable = np.ones(len(prisoners), dtype=bool)
+    camps.admit(state, prisoners, 25.0, camps.rng, reviewable=reviewable)
+    camps.admit(state, prisoners, 25.0, camps.rng, reviewable=reviewable)  # listed twice
+    state.day = 1
+    logged = state.log.size
+    camps.review(state, 365.25 * 0.999)  # nearly every entry comes up today
+    released = state.people.fate[prisoners] == Fate.FREE
+    assert released.mean() > 0.99
+    columns = state.log.columns()
+    kinds, persons = columns["kind"][logged:], columns["person"][logged:]
+    freed = persons[kinds == EventKind.RELEASED]
+    assert len(freed) == len(np.unique(freed)) == released.sum()  # each released once
 
 
 KULAK = {

@@ -166,12 +166,19 @@ class Camps(Mechanism):
         troikas' sentences or release on time served (docs/decisions.md [GulagBezRetushi]); the
         model releases, at `rate_per_year`, those the mass operations sentenced who were not in
         fact hostile to the regime.
+
+        Each entry of the list of mass-operation prisoners comes up for review on a day with
+        probability rate / 365.25: a binomial number of distinct entries drawn at random, which
+        is the same as one draw per entry, but with work that grows with the cases reviewed, not
+        with the prisoners (a scan of every prisoner each day took half the day loop at full
+        scale). Those still in the camps and not hostile are released, once each.
         """
+        entries = self.reviewable.view()
+        reviewed = self.rng.binomial(len(entries), rate_per_year / 365.25)
+        if reviewed == 0:
+            return
+        picked = entries[self.rng.choice(len(entries), size=reviewed, replace=False)]
         people = state.people
-        candidates = self.reviewable.view()
-        candidates = candidates[
-            (people.fate[candidates] == Fate.CAMP) & ~people.hostile[candidates]
-        ]
-        chosen = candidates[self.rng.random(len(candidates)) < rate_per_year / 365.25]
+        chosen = np.unique(picked[(people.fate[picked] == Fate.CAMP) & ~people.hostile[picked]])
         state.transition_fate(chosen, Fate.FREE, EventKind.RELEASED)
         self.release_due.cancel(chosen)
