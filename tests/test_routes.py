@@ -180,9 +180,30 @@ def test_regions_ask_for_the_category_their_troika_uses_up():
         assert (request.day - start) % REPORT_DAYS == 0
 
 
+def test_a_troika_as_the_album_shoots_at_the_albums_share():
+    big = JUDGING_TROIKA | {
+        "limit_shoot": 1_000_000,
+        "limit_camp": 1_000_000,
+        "troika_shoot_share": "album",
+    }
+    state, mechanisms = build(
+        {"operations": [big], "sentencing": {"dropped_share": 0, "album_death_share": 0.2}}
+    )
+    accused = citizens(state, 2000)
+    sentence_now(state, mechanisms["sentencing"], accused, "category", operation=0)
+    shot = (state.people.fate[accused] == Fate.SHOT).mean()
+    assert 0.15 < shot < 0.25
+
+
 @pytest.mark.parametrize(
     "change",
-    [{"grant_shoot_share": 0.5}, {"death_share": 0.5, "limit_shoot": 0}],
+    [
+        {"grant_shoot_share": 0.5},
+        {"death_share": 0.5, "limit_shoot": 0},
+        {"troika_shoot_share": 1.5},
+        {"troika_shoot_share": float("nan")},
+        {"troika_shoot_share": "court"},
+    ],
 )
 def test_a_troikas_own_share_is_refused_where_the_limits_decide_otherwise(change):
     with pytest.raises(ScenarioError, match="troika_shoot_share"):

@@ -116,6 +116,19 @@ def documented_limits(
     return table.limit_cat1, table.limit_cat2
 
 
+def troika_shoot_share(state: SimState, operation: Operation) -> float | None:
+    """The share of its cases the operation's troika sends to category 1 while there is room.
+
+    None where the troika shoots in proportion to the room left under the two limits; the
+    album's share where the scenario says 'album' (the same regional NKVD chief and prosecutor
+    proposed the category in both; docs/decisions.md sections 3.1-3.2).
+    """
+    share = operation.troika_shoot_share
+    if share == "album":
+        return state.scenario.sentencing.album_death_share
+    return share
+
+
 @dataclass
 class LimitRequest:
     """A region's request for a higher limit, and what the centre granted (persons)."""
@@ -261,7 +274,7 @@ class Operations(Mechanism):
         category is asked for on its own (`ask_by_category`); otherwise the limits are asked for
         together (`ask_together`). Every grant is logged (`requests`).
         """
-        if op.troika_shoot_share is None:
+        if troika_shoot_share(state, op) is None:
             self.ask_together(state, op, ledger, self.pace(index), self.pool(index, ledger))
         else:
             self.ask_by_category(state, op, ledger, self.pace(index), self.pool(index, ledger))
@@ -319,7 +332,7 @@ class Operations(Mechanism):
         `grant_share` of each request, at most the region's initial limits at once and never
         beyond the cap. So the split of the increases follows the troikas' own verdicts.
         """
-        share_shoot = float(op.troika_shoot_share)
+        share_shoot = float(troika_shoot_share(state, op))
         pending = np.maximum(ledger.opened - ledger.sentenced_shoot - ledger.sentenced_camp, 0.0)
         asked = []
         for limit, sentenced, share in (

@@ -51,7 +51,7 @@ from chistka import kernels
 from chistka.mechanisms.arrest import CHANNEL, Arrests
 from chistka.mechanisms.base import Mechanism, peer
 from chistka.mechanisms.camps import Camps
-from chistka.mechanisms.operations import Operations
+from chistka.mechanisms.operations import Operations, troika_shoot_share
 from chistka.people import Fate, Flag, RankTier, Role, Status
 from chistka.rng import stream
 from chistka.scenario.terror import SentencingParams
@@ -261,7 +261,7 @@ class Sentencing(Mechanism):
         """Category 1 (1) or 2 (0) for troika cases within the region's limits (-1: no room)."""
         assert self.operations is not None  # an operation's cases come only from Operations
         ledger = self.operations.ledgers[index]
-        op = state.scenario.operations[index]
+        share = troika_shoot_share(state, state.scenario.operations[index])
         people = state.people
         return kernels.troika(
             people.region[ids].astype(np.int64),
@@ -272,7 +272,7 @@ class Sentencing(Mechanism):
             ledger.limit_camp,
             ledger.sentenced_shoot,
             ledger.sentenced_camp,
-            -1.0 if op.troika_shoot_share is None else op.troika_shoot_share,
+            -1.0 if share is None else share,
         )
 
     def arrest_families(self, state: SimState, condemned: np.ndarray) -> None:

@@ -612,15 +612,16 @@ class Operation(StrictModel):
         ge=0,
         le=1,
     )
-    troika_shoot_share: float | None = param(
+    troika_shoot_share: float | Literal["album"] | None = param(
         None,
         "share of its cases a troika sends to category 1 (shooting) while the region's "
         "category-1 limit has room; a region then asks for more in each category as its own "
-        "sentences use it up (None: the troika shoots in proportion to the room left under the "
-        "two limits, and the regions ask for both together)",
+        "sentences use it up. 'album': the share the album route proposes "
+        "(sentencing.album_death_share), since the region's NKVD chief and prosecutor proposed "
+        "the category in both (docs/decisions.md sections 3.1-3.2). None: the troika shoots in "
+        "proportion to the room left under the two limits, and the regions ask for both "
+        "together",
         unit="fraction",
-        ge=0,
-        le=1,
     )
     death_share: float | None = param(
         None,
@@ -669,6 +670,12 @@ class Operation(StrictModel):
                 "operation_death_share",
                 "operation '{name}': death_share is for a category operation with one limit "
                 "(limit_camp) for camps and shooting together; set limit_shoot = 0",
+                {"name": self.name},
+            )
+        if isinstance(self.troika_shoot_share, float) and not 0 <= self.troika_shoot_share <= 1:
+            raise PydanticCustomError(
+                "operation_troika_shoot_share",
+                "operation '{name}': troika_shoot_share must be between 0 and 1, or 'album'",
                 {"name": self.name},
             )
         if self.troika_shoot_share is not None and (
