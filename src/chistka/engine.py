@@ -7,6 +7,7 @@ does not reshuffle the others (common random numbers).
 
 from __future__ import annotations
 
+import copy
 import importlib
 import os
 import time
@@ -23,7 +24,15 @@ from chistka.mechanisms.base import Mechanism
 from chistka.mechanisms.operations import Operations
 from chistka.mechanisms.registry import assemble, used
 from chistka.network import Network
-from chistka.people import empty_people, ids_in, stratum_ranges, synthesise
+from chistka.people import (
+    Leadership,
+    PartyDensity,
+    People,
+    empty_people,
+    ids_in,
+    stratum_ranges,
+    synthesise,
+)
 from chistka.provenance import environment
 from chistka.results import Results
 from chistka.rng import normalise_seed, stream
@@ -198,6 +207,71 @@ def check_memory(scenario: Scenario, available: int | None = None) -> int:
     return needed
 
 
+Population = tuple[np.ndarray, np.ndarray | None, Network, People, Leadership, PartyDensity]
+"""What a run's population synthesis builds: agents per region, the party-scale stratum, the
+network, the people, the leadership of each unit and the party density of each workplace."""
+
+
+def synthesise_population(scenario: Scenario, seed: int) -> Population:
+    """The population of a scenario on its first day (`people.synthesise` on its network).
+
+    It depends only on the seed and on the scenario's `population`, `network` and the
+    admissions' origin mix (`PopulationCache.key`), from the population's own random stream.
+    """
+    sizes, stratum = region_sizes(scenario)
+    pop = scenario.population
+    network = Network(
+        sizes,
+        scenario.network,
+        seed,
+        stratum,
+        weights=(1.0 / (pop.party_scale or pop.scale), 1.0 / pop.scale),
+    )
+    people, leadership, density = synthesise(
+        scenario, network, stream(seed, "population"), seed, stratum
+    )
+    return sizes, stratum, network, people, leadership, density
+
+
+class PopulationCache:
+    """Synthesised populations kept for reuse by later runs of the same seed (in one process).
+
+    A calibration runs the same seeds in every trial (common random numbers) with parameters
+    that leave the population alone, so each worker synthesises each seed's population once and
+    gives every later run a fresh copy (a run changes its people and leadership). A copy gives
+    exactly the arrays a new synthesis would. At most `size` populations are kept (the oldest
+    is dropped).
+    """
+
+    def __init__(self, size: int = 8) -> None:
+        """An empty cache holding at most `size` populations."""
+        self.size = size
+        self._kept: dict[tuple[int, str], Population] = {}
+
+    @staticmethod
+    def key(scenario: Scenario, seed: int) -> tuple[int, str]:
+        """What a population depends on: the seed and the scenario sections synthesis reads."""
+        parts = (
+            scenario.population.model_dump_json(),
+            scenario.network.model_dump_json(),
+            scenario.admissions.origin_preference.model_dump_json(),
+        )
+        return seed, "\n".join(parts)
+
+    def population(self, scenario: Scenario, seed: int) -> Population:
+        """A copy of the seed's population, synthesised on the first call."""
+        key = self.key(scenario, seed)
+        if key not in self._kept:
+            if len(self._kept) >= self.size:
+                self._kept.pop(next(iter(self._kept)))
+            self._kept[key] = synthesise_population(scenario, seed)
+        return copy.deepcopy(self._kept[key])
+
+    def __len__(self) -> int:
+        """Number of populations kept."""
+        return len(self._kept)
+
+
 class Sim:
     """One simulation run of a scenario with a seed."""
 
@@ -207,6 +281,7 @@ class Sim:
         seed: int | None | np.random.Generator = None,
         scale: float | None = None,
         name: str | None = None,
+        populations: PopulationCache | None = None,
     ) -> None:
         """Prepare a run.
 
@@ -216,6 +291,8 @@ class Sim:
                 scenario's seed.
             scale: agents per represented person, overriding the scenario's.
             name: the scenario's name or path, recorded in the provenance.
+            populations: synthesised populations to reuse (a calibration's workers); None
+                synthesises afresh.
 
         Raises:
             ScenarioError: a scale outside (0, 1], a scale at which a stratum the scenario
@@ -231,6 +308,7 @@ class Sim:
             else seed
         )
         self.name = name or scenario.scenario.name
+        self.populations = populations
         self.timings: dict[str, float] = {}
         """Seconds spent in 'synthesis' and the 'day_loop' by the last run (not reproducible)."""
 
@@ -249,18 +327,11 @@ class Sim:
         """
         scenario = self.scenario
         run = scenario.scenario
-        sizes, stratum = region_sizes(scenario)
-        pop = scenario.population
-        network = Network(
-            sizes,
-            scenario.network,
-            self.seed,
-            stratum,
-            weights=(1.0 / (pop.party_scale or pop.scale), 1.0 / pop.scale),
-        )
-        people, leadership, density = synthesise(
-            scenario, network, stream(self.seed, "population"), self.seed, stratum
-        )
+        if self.populations is None:
+            population = synthesise_population(scenario, self.seed)
+        else:
+            population = self.populations.population(scenario, self.seed)
+        _, stratum, network, people, leadership, density = population
         state = SimState(
             scenario=scenario,
             start=run.start,

@@ -54,6 +54,7 @@ from chistka.scenario import Scenario, builtin_scenarios, load_scenario
 if TYPE_CHECKING:
     import optuna
 
+    from chistka.engine import PopulationCache
     from chistka.results import Results
 
 CalibrationProgress = Callable[[int, int, float | None], None]
@@ -259,13 +260,26 @@ def recover_killed_trials(study: optuna.Study) -> list[int]:
     return failed
 
 
+_POPULATIONS: PopulationCache | None = None
+"""This process's synthesised populations, reused by every trial's run of the same seed."""
+
+
 def _seed_values(
     fitted: Scenario, seed: int, scale: float | None, name: str, targets: pd.DataFrame
 ) -> tuple[np.ndarray, np.ndarray]:
-    """`trial_values` of one run of one seed (a top-level function for joblib)."""
-    from chistka.engine import Sim
+    """`trial_values` of one run of one seed (a top-level function for joblib).
 
-    return trial_values(Sim(fitted, seed=seed, scale=scale, name=name).run(), targets)
+    The trials run the same seeds (common random numbers) and fit no parameter of the
+    population, so each process synthesises a seed's population once (`PopulationCache`; a
+    free parameter that changes the population changes the cache's key).
+    """
+    global _POPULATIONS
+    from chistka.engine import PopulationCache, Sim
+
+    if _POPULATIONS is None:
+        _POPULATIONS = PopulationCache()
+    sim = Sim(fitted, seed=seed, scale=scale, name=name, populations=_POPULATIONS)
+    return trial_values(sim.run(), targets)
 
 
 def evaluate(
