@@ -325,7 +325,7 @@ def test_a_target_nan_in_one_seed_counts_as_a_failure_of_the_trial(tmp_path, mon
     }
 
     class FakeSim:
-        def __init__(self, scenario, seed, scale, name) -> None:
+        def __init__(self, scenario, seed, scale, name, populations=None) -> None:
             self.seed = seed
 
         def run(self) -> int:
