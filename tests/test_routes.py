@@ -98,6 +98,33 @@ def test_album_cases_wait_while_the_album_is_closed_and_are_judged_when_it_reope
     assert np.all(state.people.fate[accused] == Fate.SHOT)
 
 
+def test_the_centre_approves_at_most_its_daily_album_capacity_and_the_rest_wait():
+    state, mechanisms = build(
+        {
+            "operations": [ALBUM],
+            "sentencing": {"album_death_share": 1.0, "album_per_day": 500, "dropped_share": 0},
+        }
+    )
+    sentencing = mechanisms["sentencing"]
+    accused = citizens(state, 20)  # 2,000 persons at 1:100, five agents a day
+    sentence_now(state, sentencing, accused, "national", operation=0)
+    judged = [int((state.people.fate[accused] == Fate.SHOT).sum())]
+    for day in range(1, 6):
+        state.day = day
+        sentencing.step(state)
+        judged.append(int((state.people.fate[accused] == Fate.SHOT).sum()))
+    assert judged == [5, 10, 15, 20, 20, 20]
+
+
+def test_without_a_daily_capacity_every_album_case_is_judged_at_once():
+    state, mechanisms = build(
+        {"operations": [ALBUM], "sentencing": {"album_death_share": 1.0, "dropped_share": 0}}
+    )
+    accused = citizens(state, 20)
+    sentence_now(state, mechanisms["sentencing"], accused, "national", operation=0)
+    assert np.all(state.people.fate[accused] == Fate.SHOT)
+
+
 def test_the_troika_judges_other_cases_only_within_the_limits_and_counts_them():
     state, mechanisms = build({"operations": [MASS], "sentencing": {"dropped_share": 0}})
     sentencing, operations = mechanisms["sentencing"], mechanisms["operations"]

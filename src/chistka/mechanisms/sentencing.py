@@ -145,13 +145,9 @@ class Sentencing(Mechanism):
             [op.start <= today <= op.end for op in state.scenario.operations] + [False]
         )
         listed = (operation >= 0) & in_force[np.where(operation >= 0, operation, -1)]
-        if not params.album_open:
-            waiting = listed & (channel == CHANNEL["national"])
-            self.due.add(
-                np.full(int(waiting.sum()), state.day + ALBUM_RECHECK_DAYS),
-                ids[waiting],
-                payload[waiting],
-            )
+        waiting, later = self.album_waiting(state, ids, listed & (channel == CHANNEL["national"]))
+        if waiting.any():
+            self.due.add(np.full(int(waiting.sum()), later), ids[waiting], payload[waiting])
             ids, channel, operation, listed = (
                 ids[~waiting],
                 channel[~waiting],
@@ -254,6 +250,26 @@ class Sentencing(Mechanism):
         mass = (route == Route.TROIKA) | (route == Route.ALBUM)
         self.camps.admit(state, camp, params.camp_years, self.term_rng, reviewable=mass[to_camp])
         self.arrest_families(state, shot)
+
+    def album_waiting(
+        self, state: SimState, ids: np.ndarray, album: np.ndarray
+    ) -> tuple[np.ndarray, int]:
+        """Which of today's album cases wait, and the day they come up again.
+
+        While the album is closed they all wait a week. While it is open, Moscow's dvoika
+        approves at most `album_per_day` persons a day, in the order the cases came (0: no
+        limit); the rest wait for the next day.
+        """
+        params = state.scenario.sentencing
+        if not params.album_open:
+            return album, state.day + ALBUM_RECHECK_DAYS
+        if params.album_per_day <= 0 or not album.any():
+            return np.zeros(len(ids), dtype=bool), state.day + 1
+        positions = np.flatnonzero(album)
+        persons = np.cumsum(state.people.weight[ids[positions]].astype(np.float64))
+        waiting = np.zeros(len(ids), dtype=bool)
+        waiting[positions[persons > params.album_per_day]] = True
+        return waiting, state.day + 1
 
     def troika(
         self, state: SimState, index: int, ids: np.ndarray, u: np.ndarray, strict: np.ndarray

@@ -424,6 +424,17 @@ class SentencingParams(StrictModel):
         source="CC resolution of 31 Jan 1938 (album procedure to 15 Apr 1938); Politburo P64/22 "
         "of 15 Sep 1938 (docs/decisions.md section 2.1)",
     )
+    album_per_day: float = param(
+        0.0,
+        "persons the centre's dvoika (Yezhov or Frinovsky with Vyshinsky) approves in the "
+        "albums a day; the rest wait for the next day (0: no limit, as for the special troikas "
+        "of Sep 1938, which judged in the regions)",
+        unit="persons/day",
+        ge=0,
+        le=1e7,
+        source="one day's approvals, 551 names on 18 Oct 1937: R. Conquest, The Great Terror: "
+        "A Reassessment (1990), p. 178 (docs/terror_sources.md section 1)",
+    )
     death_penalty: bool = param(
         True,
         "whether the death penalty is in force (abolished in peacetime by the decree of "
