@@ -170,7 +170,7 @@ class Camps(Mechanism):
         Each entry of the list of mass-operation prisoners comes up for review on a day with
         probability rate / 365.25: a binomial number of distinct entries drawn at random, which
         is the same as one draw per entry, but with work that grows with the cases reviewed, not
-        with the prisoners (a scan of every prisoner each day took half the day loop at full
+        with the prisoners (a scan of every prisoner each day took a quarter of the day loop at full
         scale). Those still in the camps and not hostile are released, once each.
         """
         entries = self.reviewable.view()
