@@ -10,11 +10,13 @@ import pytest
 
 from chistka import Sim
 from chistka.analysis import terror
+from chistka.analysis.comparison import comparison
 from chistka.analysis.observables import ObservableOutOfRun, compute
 from chistka.report import write_report
 from chistka.report.html import TERROR_TITLES
 from chistka.scenario import load_scenario
 from chistka.scenario.terror import CHANNELS
+from chistka.state import EventKind
 
 
 @pytest.fixture(scope="session")
@@ -205,3 +207,15 @@ def test_analyses_of_a_run_without_arrests(purge_results):
     assert terror.cascade_tree(purge_results).empty
     assert terror.reproduction_number(purge_results)["caused"].sum() == 0
     assert terror.victims_by_origin(purge_results)["total"].sum() == 0
+
+
+def test_kept_selections_and_comparison_are_not_changed_by_their_callers(terror_results):
+    """The report's analyses share one selection of the log and one comparison (the results'
+    cache); a caller changing what it got must not change what the next caller gets."""
+    first = terror._select(terror_results, EventKind.ARRESTED)
+    first["parent"] = -1
+    again = terror._select(terror_results, EventKind.ARRESTED)
+    assert "parent" not in again.columns and len(again) == len(first)
+    table = comparison(terror_results)
+    table["model"] = 0.0
+    assert not (comparison(terror_results)["model"].fillna(1.0) == 0.0).all()

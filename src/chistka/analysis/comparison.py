@@ -214,8 +214,14 @@ def compare_runs(runs: Iterable[Results]) -> pd.DataFrame:
 
 
 def comparison(results: Results) -> pd.DataFrame:
-    """One run against the record (see `compare_runs`)."""
-    return compare_runs([results])
+    """One run against the record (see `compare_runs`), kept in the results' cache.
+
+    The command line, the saved summary and the report each ask for it (0.9 s each at full
+    scale); callers get a copy.
+    """
+    if "comparison" not in results._cache:
+        results._cache["comparison"] = compare_runs([results])
+    return results._cache["comparison"].copy()
 
 
 def tolerance_text(spec: ComparedObservable) -> str:

@@ -78,9 +78,7 @@ def observables_command() -> None:
         table.add_column(column, overflow="fold")
     for kind in OBSERVABLES:
         argument = ARGUMENTS[kind]
-        table.add_row(
-            f"{kind}:{argument}", ARGUMENT_FORMS[argument], MEANINGS.get(kind, "")
-        )
+        table.add_row(f"{kind}:{argument}", ARGUMENT_FORMS[argument], MEANINGS.get(kind, ""))
     console.print(table)
     console.print("e.g. arrests:1937, expelled_share:1921, party_total:1937-01-01", highlight=False)
 
