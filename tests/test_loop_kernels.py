@@ -47,9 +47,25 @@ def numpy_move(ids, new_status, new_fate, status, fate, origin, weight, counts, 
     fate[ids] = new_fate
 
 
+def numpy_new_cells(ids, new_status, new_fate, expel, status, fate):
+    """The new status and fate of each id as `SimState` computed them before `kernels.move`."""
+    to_status = status[ids].astype(np.int64) if new_status == kernels.KEEP else new_status
+    to_status = np.broadcast_to(to_status, ids.shape).copy()
+    if expel != kernels.KEEP:
+        to_status[(to_status == 1) | (to_status == 2)] = expel
+    to_fate = fate[ids].astype(np.int64) if new_fate == kernels.KEEP else new_fate
+    return to_status, np.broadcast_to(to_fate, ids.shape).copy()
+
+
 @settings(max_examples=200, deadline=None)
-@given(st.integers(0, 2**32 - 1), st.integers(0, 50))
-def test_move_is_numpys_bincounts_bit_for_bit(seed, k):
+@given(
+    st.integers(0, 2**32 - 1),
+    st.integers(0, 50),
+    st.integers(kernels.KEEP, 5),
+    st.integers(kernels.KEEP, 4),
+    st.booleans(),
+)
+def test_move_is_numpys_bincounts_bit_for_bit(seed, k, new_status, new_fate, expel):
     rng = np.random.default_rng(seed)
     n, shape = 30, (6, 5, 4)
     status = rng.integers(0, shape[0], n).astype(np.int8)
@@ -60,12 +76,13 @@ def test_move_is_numpys_bincounts_bit_for_bit(seed, k):
     np.add.at(counts, (status, fate, origin), 1)
     persons = rng.random(shape) * 1e7  # sums with rounding to get exactly right
     ids = rng.integers(0, n, k)  # repeated people included
-    new_status, new_fate = rng.integers(0, shape[0], k), rng.integers(0, shape[1], k)
+    expel = 3 if expel else kernels.KEEP
     arrays = (status, fate, origin, weight, counts, persons)
     expected = [a.copy() for a in arrays]
     got = [a.copy() for a in arrays]
-    numpy_move(ids, new_status, new_fate, *expected)
-    kernels.move(ids, new_status, new_fate, *got)
+    cells = numpy_new_cells(ids, new_status, new_fate, expel, status, fate)
+    numpy_move(ids, *cells, *expected)
+    kernels.move(ids, new_status, new_fate, expel, *got)
     for a, b in zip(expected, got, strict=True):
         assert a.dtype == b.dtype and np.array_equal(a, b)
 

@@ -442,11 +442,16 @@ def first_new(batch: np.ndarray, taken: np.ndarray) -> np.ndarray:
     return out[:found]
 
 
+KEEP = -1
+"""`move`'s new status or fate meaning "as it is"."""
+
+
 @numba.njit(cache=True)
 def move(
     ids: np.ndarray,
-    new_status: np.ndarray,
-    new_fate: np.ndarray,
+    new_status: int,
+    new_fate: int,
+    expel: int,
     status: np.ndarray,
     fate: np.ndarray,
     origin: np.ndarray,
@@ -454,33 +459,45 @@ def move(
     counts: np.ndarray,
     persons: np.ndarray,
 ) -> None:
-    """Give people a new status and fate, and move them in the counts (`SimState._move`).
+    """Give people one new status or fate (or both), and move them in the counts (`SimState`).
 
-    `counts` and `persons` are agents and persons by [status, fate, origin]. The result is
-    numpy's `counts -= bincount(old cells)`, `counts += bincount(new cells)`, and the same for
-    the persons with the weights: the persons leaving and entering each cell are summed in the
-    order of `ids` before they are applied, so the float sums are bit-identical. Every old
-    status and fate is read before any is written, as numpy's gathers do.
+    `new_status` and `new_fate` are a code, or KEEP to leave each person's own. With `expel`
+    (a status code, else KEEP), candidates and members (codes 1 and 2) get that status: an
+    arrested party member is expelled at once. `counts` and `persons` are agents and persons by
+    [status, fate, origin]. The result is numpy's `counts -= bincount(old cells)`, `counts +=
+    bincount(new cells)`, and the same for the persons with the weights: the persons leaving and
+    entering each cell are summed in the order of `ids` before they are applied, so the float
+    sums are bit-identical. Each person's four attributes are read in one pass (the reads at
+    random ids over arrays of 162 million agents are the cost: the natural deaths and the
+    arrests at full scale), and every old status and fate is read before any is written.
     """
     n = len(ids)
     old_status = np.empty(n, dtype=np.int64)
     old_fate = np.empty(n, dtype=np.int64)
+    cell_origin = np.empty(n, dtype=np.int64)
+    person_weight = np.empty(n, dtype=np.float64)
     for i in range(n):
-        old_status[i] = status[ids[i]]
-        old_fate[i] = fate[ids[i]]
+        person = ids[i]
+        old_status[i] = status[person]
+        old_fate[i] = fate[person]
+        cell_origin[i] = origin[person]
+        person_weight[i] = np.float64(weight[person])
     leaving = np.zeros(counts.shape, dtype=np.float64)
     entering = np.zeros(counts.shape, dtype=np.float64)
     for i in range(n):
-        person = ids[i]
-        o = origin[person]
-        w = np.float64(weight[person])
-        counts[old_status[i], old_fate[i], o] -= 1
-        leaving[old_status[i], old_fate[i], o] += w
-        counts[new_status[i], new_fate[i], o] += 1
-        entering[new_status[i], new_fate[i], o] += w
+        s, f, o, w = old_status[i], old_fate[i], cell_origin[i], person_weight[i]
+        to_status = s if new_status == KEEP else new_status
+        if expel != KEEP and (to_status == 1 or to_status == 2):
+            to_status = expel
+        to_fate = f if new_fate == KEEP else new_fate
+        counts[s, f, o] -= 1
+        leaving[s, f, o] += w
+        counts[to_status, to_fate, o] += 1
+        entering[to_status, to_fate, o] += w
+        old_status[i], old_fate[i] = to_status, to_fate
     for i in range(n):
-        status[ids[i]] = new_status[i]
-        fate[ids[i]] = new_fate[i]
+        status[ids[i]] = old_status[i]
+        fate[ids[i]] = old_fate[i]
     persons -= leaving
     persons += entering
 

@@ -504,12 +504,23 @@ class SimState:
         """Calendar date of a day index."""
         return self.start + dt.timedelta(days=day)
 
-    def _move(self, ids: np.ndarray, status: np.ndarray, fate: np.ndarray) -> None:
+    def _move(
+        self,
+        ids: np.ndarray,
+        status: int = kernels.KEEP,
+        fate: int = kernels.KEEP,
+        expel: bool = False,
+    ) -> None:
+        """Give `ids` a new status or fate (KEEP: their own), updating the counts (`kernels.move`).
+
+        With `expel`, candidates and members among them are expelled.
+        """
         people = self.people
         kernels.move(
             ids,
-            status.astype(np.int64, copy=False),
-            fate.astype(np.int64, copy=False),
+            int(status),
+            int(fate),
+            int(Status.EXPELLED) if expel else kernels.KEEP,
             people.status,
             people.fate,
             people.origin,
@@ -525,7 +536,7 @@ class SimState:
         """
         ids = np.asarray(ids, dtype=np.int64)
         if len(ids):
-            self._move(ids, self.people.status[ids], np.full(len(ids), int(fate)))
+            self._move(ids, fate=fate)
 
     def transition(
         self,
@@ -541,7 +552,7 @@ class SimState:
         ids = np.asarray(ids, dtype=np.int64)
         if len(ids) == 0:
             return
-        self._move(ids, np.full(len(ids), int(new_status)), self.people.fate[ids])
+        self._move(ids, status=new_status)
         self.log.add(self.day, ids, kind, campaign, score, cause, channel)
 
     def transition_fate(
@@ -561,11 +572,7 @@ class SimState:
         ids = np.asarray(ids, dtype=np.int64)
         if len(ids) == 0:
             return
-        status = self.people.status[ids].copy()
-        if new_fate == Fate.ARRESTED:
-            in_party = (status == Status.CANDIDATE) | (status == Status.MEMBER)
-            status[in_party] = Status.EXPELLED
-        self._move(ids, status, np.full(len(ids), int(new_fate)))
+        self._move(ids, fate=new_fate, expel=new_fate == Fate.ARRESTED)
         self.log.add(self.day, ids, kind, campaign, None, cause, channel)
 
     def followed(self, ids: np.ndarray) -> np.ndarray:
@@ -597,7 +604,7 @@ class SimState:
         ids = np.asarray(ids, dtype=np.int64)
         if len(ids) == 0:
             return
-        self._move(ids, np.full(len(ids), int(Status.DEAD)), self.people.fate[ids])
+        self._move(ids, status=Status.DEAD)
         region = self.network.region(ids)  # from the layout: no read of people.region
         followed = self._followed(ids, region)
         self.log.add(self.day, ids[followed], EventKind.DIED)
