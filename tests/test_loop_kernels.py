@@ -131,3 +131,27 @@ def test_a_pure_acceptance_judged_in_parts_gives_the_same_people(seed, k, share,
         return ids.tolist(), rng.random()  # the stream is left where it was, too
 
     assert sample(True) == sample(False)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(0, 50))
+def test_at_liberty_and_read_and_mark_are_numpys(seed, k):
+    """`SimState.free` and `EventLog.add`'s reads, as the numpy code they replace gave them."""
+    rng = np.random.default_rng(seed)
+    n = 30
+    fate = rng.integers(0, 5, n).astype(np.int8)
+    status = rng.integers(0, 6, n).astype(np.int8)
+    ids = rng.integers(0, n, k)  # repeated people included
+    expected = (fate[ids] == 0) & (status[ids] != 5)
+    assert np.array_equal(kernels.at_liberty(ids, fate, status, 0, 5), expected)
+    cohort = rng.integers(-1, 9, n).astype(np.int8)
+    rank = rng.integers(0, 5, n).astype(np.int8)
+    opposition = rng.random(n) < 0.5
+    flags = rng.integers(0, 256, n).astype(np.uint8)
+    expected_flags = flags.copy()
+    expected_flags[ids] |= np.uint8(8)
+    out = [np.zeros(k, dtype=np.int8), np.zeros(k, dtype=np.int8), np.zeros(k, dtype=bool)]
+    kernels.read_and_mark(ids, cohort, rank, opposition, flags, 8, *out)
+    assert np.array_equal(flags, expected_flags)
+    for got, attribute in zip(out, (cohort, rank, opposition), strict=True):
+        assert np.array_equal(got, attribute[ids])

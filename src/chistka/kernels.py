@@ -502,6 +502,44 @@ def move(
     persons += entering
 
 
+@numba.njit(cache=True)
+def at_liberty(
+    ids: np.ndarray, fate: np.ndarray, status: np.ndarray, free: int, dead: int
+) -> np.ndarray:
+    """Whether each person's fate is `free` and status not `dead` (`SimState.free`), one pass."""
+    result = np.empty(len(ids), dtype=np.bool_)
+    for i in range(len(ids)):
+        person = ids[i]
+        result[i] = fate[person] == free and status[person] != dead
+    return result
+
+
+@numba.njit(cache=True)
+def read_and_mark(
+    people: np.ndarray,
+    cohort: np.ndarray,
+    rank: np.ndarray,
+    opposition: np.ndarray,
+    flags: np.ndarray,
+    mark: int,
+    out_cohort: np.ndarray,
+    out_rank: np.ndarray,
+    out_opposition: np.ndarray,
+) -> None:
+    """Copy each person's changing attributes into the log's columns and set `mark` in flags.
+
+    `EventLog.add` in one pass: at full scale its reads at random ids (three attributes and the
+    flags, each a separate numpy pass before) were 8% of the run.
+    """
+    bit = np.uint8(mark)
+    for i in range(len(people)):
+        person = people[i]
+        out_cohort[i] = cohort[person]
+        out_rank[i] = rank[person]
+        out_opposition[i] = opposition[person]
+        flags[person] |= bit
+
+
 _EMPTY = -1
 _GONE = -2
 

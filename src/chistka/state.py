@@ -142,13 +142,23 @@ class EventLog:
             "cause": cause,
             "channel": channel,
         }
-        for name in self.ATTRIBUTES:
-            values[name] = -1 if self.attributes is None else getattr(self.attributes, name)[people]
         for name, value in values.items():
             self._columns[name][start:end] = value
         self.size = end
-        if self.attributes is not None:
-            self.attributes.flags[people] |= np.uint8(Flag.RECORDED)
+        if self.attributes is None:
+            for name in self.ATTRIBUTES:
+                self._columns[name][start:end] = -1
+            return
+        people_ids = np.asarray(people, dtype=np.int64)
+        kernels.read_and_mark(
+            people_ids,
+            self.attributes.cohort,
+            self.attributes.rank,
+            self.attributes.opposition,
+            self.attributes.flags,
+            int(Flag.RECORDED),
+            *(self._columns[name][start:end] for name in self.ATTRIBUTES),
+        )
 
     def columns(self) -> dict[str, np.ndarray]:
         """The log as whole columns: read-only views of the buffers, not copies.
@@ -680,7 +690,14 @@ class SimState:
 
     def free(self, ids: np.ndarray) -> np.ndarray:
         """Whether each person is alive and at liberty today."""
-        return (self.people.fate[ids] == Fate.FREE) & (self.people.status[ids] != Status.DEAD)
+        people = self.people
+        return kernels.at_liberty(
+            np.asarray(ids, dtype=np.int64),
+            people.fate,
+            people.status,
+            int(Fate.FREE),
+            int(Status.DEAD),
+        )
 
     def sample_people(
         self,
