@@ -366,3 +366,27 @@ def state_persons() -> float:
     """Persons the small terror scenario represents."""
     state, _ = build()
     return float(state.region_persons.sum())
+
+
+def routine_registered(take: bool, day: str) -> tuple[int, int]:
+    """Registered and other people in the routine cases opened over 60 days from `day`."""
+    arrest = {"routine_rate_per_year": 30.0, "operations_take_registered": take}
+    state, mechanisms = build({"arrest": arrest, "operations": [MASS]}, seed=5)
+    arrests = mechanisms["arrest"]
+    opened: list[np.ndarray] = []
+    arrests.request = lambda state, ids, channel, **_: opened.append(ids)
+    first = (np.datetime64(day) - np.datetime64(state.start)).astype(int)
+    for offset in range(60):
+        state.day = int(first) + offset
+        arrests.routine(state)
+    ids = np.concatenate(opened)
+    registered = state.people.category[ids] >= 0
+    return int(registered.sum()), int((~registered).sum())
+
+
+def test_order_00447_takes_the_registered_routine_cases_only_while_in_force_and_when_asked():
+    during, before = "1936-08-01", "1936-03-01"  # MASS runs from 1936-06-01
+    taken, others = routine_registered(True, during)
+    assert taken == 0 and others > 0
+    assert routine_registered(True, before)[0] > 0
+    assert routine_registered(False, during)[0] > 0

@@ -217,7 +217,9 @@ class Arrests(Mechanism):
     def routine(self, state: SimState) -> None:
         """The routine caseload: political cases outside the operations, per 1,000 people.
 
-        With `routine_follows_climate` the rate is per 1,000 people at climate 1.
+        With `routine_follows_climate` the rate is per 1,000 people at climate 1. With
+        `operations_take_registered`, no registered people are drawn while an operation against
+        the categories is in force (`category_operation_in_force`): Order 00447 took their cases.
         """
         params = state.scenario.arrest
         if params.routine_rate_per_year <= 0:
@@ -226,7 +228,8 @@ class Arrests(Mechanism):
         if params.routine_follows_climate:
             persons *= state.climate
         people = state.people
-        for listed in (True, False):
+        taken_over = params.operations_take_registered and category_operation_in_force(state)
+        for listed in (False,) if taken_over else (True, False):
             share = params.routine_category_share if listed else 1 - params.routine_category_share
             ids = draw_persons(
                 state,
@@ -238,6 +241,14 @@ class Arrests(Mechanism):
                 among=self.registered if listed else None,
             )
             self.request(state, ids, "routine")
+
+
+def category_operation_in_force(state: SimState) -> bool:
+    """Whether an operation against the registered categories (Order 00447) runs today."""
+    today = state.date(state.day)
+    return any(
+        op.kind == "category" and op.start <= today <= op.end for op in state.scenario.operations
+    )
 
 
 def draw_persons(

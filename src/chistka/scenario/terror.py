@@ -279,6 +279,15 @@ class ArrestParams(StrictModel):
         ge=0,
         le=1,
     )
+    operations_take_registered: bool = param(
+        False,
+        "while an operation against the registered categories (kind 'category', Order 00447) "
+        "is in force, the routine caseload draws no registered people: their cases are the "
+        "operation's, arrested at its pace and judged by its troikas, and are not added on top",
+        source="Order 00447 of 30 Jul 1937, section I: its contingents include those already in "
+        "custody whose cases the courts had not yet heard (translated text: military-review.com, "
+        "'Great Terror: figures, facts', part 2)",
+    )
     officer_arrest_probability: float = param(
         0.5,
         "chance an NKVD officer named as an interrogator is arrested",
