@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import time
+
 import numpy as np
 import pandas as pd
+import pytest
+from joblib.externals.loky import get_reusable_executor
 
 from chistka import Sim
+from chistka.analysis.calibrate import keep_memory_in_worker
 from chistka.engine import PopulationCache
 from chistka.scenario import scenario_from_dict
 from conftest import deep_merge
@@ -50,3 +56,37 @@ def test_another_seed_or_population_is_synthesised_anew():
     bigger_party = {"population": {"party": {"total": 8_000}}}
     assert_same(run(bigger_party, populations=populations), run(bigger_party))
     assert len(populations) == 2  # at most two kept: the oldest went
+
+
+_KEPT: list[np.ndarray] = []
+
+
+def _keep_memory(megabytes: int, told: bool) -> int:
+    """Keep `megabytes` in this worker (as the population cache does); return its process id."""
+    if told:
+        keep_memory_in_worker()
+    _KEPT.append(np.ones(megabytes << 20, dtype=np.uint8))
+    return os.getpid()
+
+
+def _pid() -> int:
+    time.sleep(1.2)  # loky checks a worker's memory at most once a second
+    return os.getpid()
+
+
+def worker_survives(told: bool) -> bool:
+    """Whether a loky worker keeping 400 MB between tasks is still the same process later."""
+    executor = get_reusable_executor(max_workers=1, reuse=False)
+    executor.submit(_keep_memory, 1, told).result()  # loky's reference size: after the 1st task
+    first = executor.submit(_keep_memory, 400, told).result()
+    later = [executor.submit(_pid).result() for _ in range(2)]
+    executor.shutdown(wait=True)
+    return all(pid == first for pid in later)
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore:A worker stopped")
+def test_a_calibration_worker_keeps_its_populations_where_loky_would_replace_it():
+    """loky replaced workers that grew by 300 MB (a "leak"), losing the kept populations."""
+    assert not worker_survives(told=False)
+    assert worker_survives(told=True)

@@ -260,6 +260,26 @@ def recover_killed_trials(study: optuna.Study) -> list[int]:
     return failed
 
 
+def keep_memory_in_worker() -> None:
+    """Tell a joblib (loky) worker that the memory it keeps between tasks is no leak.
+
+    loky ends a worker whose memory has grown by more than 300 MB since its first task, taking
+    it for a leak, and starts a new one; the kept populations (`PopulationCache`, hundreds of
+    MB a seed) are such growth by design, so each study's workers were replaced after a trial or
+    two and synthesised every population again (the warning "A worker stopped while some jobs
+    were given to the executor" in session 6 and 7's studies). The bound is loky's module
+    constant `_MAX_MEMORY_LEAK_SIZE`, read by the worker after each task; this raises it in the
+    calling process only. Without loky (another joblib version) it does nothing.
+    """
+    try:
+        from joblib.externals.loky import process_executor
+    except ImportError:
+        return
+    bound = getattr(process_executor, "_MAX_MEMORY_LEAK_SIZE", None)
+    if bound is not None:
+        process_executor._MAX_MEMORY_LEAK_SIZE = max(bound, 1 << 40)
+
+
 _POPULATIONS: PopulationCache | None = None
 """This process's synthesised populations, reused by every trial's run of the same seed."""
 
@@ -278,6 +298,7 @@ def _seed_values(
 
     if _POPULATIONS is None:
         _POPULATIONS = PopulationCache()
+        keep_memory_in_worker()
     sim = Sim(fitted, seed=seed, scale=scale, name=name, populations=_POPULATIONS)
     return trial_values(sim.run(), targets)
 
