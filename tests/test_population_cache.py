@@ -41,6 +41,7 @@ def test_runs_from_a_kept_population_equal_fresh_runs_even_after_a_run_changed_i
     assert_same(second, fresh)
 
 
+@pytest.mark.slow
 def test_other_behaviour_reuses_the_population_and_gives_that_scenarios_results():
     populations = PopulationCache()
     run(populations=populations)
@@ -49,6 +50,7 @@ def test_other_behaviour_reuses_the_population_and_gives_that_scenarios_results(
     assert len(populations) == 1  # the population does not depend on denunciation
 
 
+@pytest.mark.slow
 def test_another_seed_or_population_is_synthesised_anew():
     populations = PopulationCache(size=2)
     run(populations=populations)
