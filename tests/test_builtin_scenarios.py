@@ -55,7 +55,7 @@ of 24 inside at seed 1."""
 GREAT_TERROR_OUTSIDE_NOW = (
     "issue 11, rebuilt on mechanisms and fitted by chistka calibrate (103 trials): at seed 1 the "
     "death-and-camp sentences of 1935-36 are about 30% short and those of 1938 a quarter too "
-    "many, the death sentences of 1936 38% too many, the convictions of 1939-40 a quarter to a "
+    "many, the death sentences of 1936 30% too many, the convictions of 1939-40 a quarter to a "
     "half too many, and the releases of 1939 half the record"
 )
 

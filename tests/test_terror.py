@@ -254,3 +254,31 @@ def test_same_seed_same_terror(terror_run):
     again = Sim(scenario_from_dict(TERROR)).run()
     for key in ("day", "person", "kind", "cause", "channel"):
         assert np.array_equal(results.events[key], again.events[key])
+
+
+def test_self_protective_exposures_follow_the_law_of_drawing_every_contact_first():
+    """`Denunciation.expose` draws which slots denounce before it draws their contacts; the
+    number exposed must be what drawing every contact and thinning them gives."""
+    from test_state_bugs import build, citizens
+
+    p = 0.2
+    state, mechanisms = build({"denunciation": {"self_protection": p}}, seed=11)
+    denunciation = mechanisms["denunciation"]
+    arrested = citizens(state, 4000)
+    denunciation.expose(state, state.day, arrested)
+    exposed = len(denunciation.fearful)
+    rng = np.random.default_rng(5)  # the old way: every contact, then thinning
+    network = state.network
+    acting = arrested[state.acts(arrested, rng)]
+    whose = state.stand_ins(acting, rng)
+    contacts = np.concatenate(
+        [
+            network.random_housemates(whose, rng)[:, None],
+            network.random_workmates(whose, 2, rng),
+            *[network.random_friends(whose, rng)[:, None] for _ in range(network.params.friends)],
+        ],
+        axis=1,
+    )
+    valid = (contacts >= 0) & (contacts != acting[:, None])
+    expected = p * float(state.reach(contacts[valid]).sum())
+    assert expected > 500 and abs(exposed - expected) < 4 * np.sqrt(expected)

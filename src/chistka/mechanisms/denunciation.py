@@ -66,7 +66,11 @@ class Denunciation(Mechanism):
 
         Each arrested person exposes one housemate, two workmates and as many friends as the
         friendship layer gives; counted in persons (`SimState.acts`, `SimState.reach`). They
-        denounce within a month of the arrest.
+        denounce within a month of the arrest. Each contact denounces with probability
+        `self_protection` times its reach; the first factor is drawn for every slot before the
+        contact is, and only the slots it keeps are filled (each slot's contact is an
+        independent draw, so the law is that of drawing every contact first): at a
+        `self_protection` of 0.02 the contacts of the other 98% were 7% of a full-scale run.
         """
         p = state.scenario.denunciation.self_protection
         if p <= 0 or len(ids) == 0:
@@ -74,19 +78,17 @@ class Denunciation(Mechanism):
         network = state.network
         ids = ids[state.acts(ids, self.rng)]
         whose = state.stand_ins(ids, self.rng)
-        contacts = [
-            network.random_housemates(whose, self.rng)[:, None],
-            network.random_workmates(whose, 2, self.rng),
-        ]
-        contacts += [
-            network.random_friends(whose, self.rng)[:, None] for _ in range(network.params.friends)
-        ]
-        contacts = np.concatenate(contacts, axis=1)
-        contacts[contacts == ids[:, None]] = -1
-        trigger = np.broadcast_to(ids[:, None], contacts.shape)
-        ok = contacts >= 0
+        slots = 3 + network.params.friends  # a housemate, two workmates, the friends
+        row, slot = np.nonzero(self.rng.random((len(ids), slots)) < p)
+        contacts = np.empty(len(row), dtype=np.int64)
+        housemate, workmate, friend = slot == 0, (slot == 1) | (slot == 2), slot >= 3
+        contacts[housemate] = network.random_housemates(whose[row[housemate]], self.rng)
+        contacts[workmate] = network.random_workmates(whose[row[workmate]], 1, self.rng)[:, 0]
+        contacts[friend] = network.random_friends(whose[row[friend]], self.rng)
+        trigger = ids[row]
+        ok = (contacts >= 0) & (contacts != trigger)
         contacts, trigger = contacts[ok], trigger[ok]
-        ok = self.rng.random(len(contacts)) < p * state.reach(contacts)
+        ok = self.rng.random(len(contacts)) < state.reach(contacts)
         contacts, trigger = contacts[ok], trigger[ok]
         days = day + 1 + self.rng.integers(0, 30, len(contacts))
         self.fearful.add(days, contacts, trigger)
