@@ -155,3 +155,29 @@ def test_at_liberty_and_read_and_mark_are_numpys(seed, k):
     assert np.array_equal(flags, expected_flags)
     for got, attribute in zip(out, (cohort, rank, opposition), strict=True):
         assert np.array_equal(got, attribute[ids])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(0, 50))
+def test_tally_citizen_deaths_is_numpys_bincounts_bit_for_bit(seed, k):
+    """`SimState.natural_deaths`' counts of the citizens' deaths, as its numpy code gave them."""
+    rng = np.random.default_rng(seed)
+    n, regions, origins = 40, 3, 4
+    region_start = np.array([0, 10, 25, n], dtype=np.int64)
+    origin = rng.integers(0, origins, n).astype(np.int8)
+    weight = (rng.random(n) * 100).astype(np.float32)
+    ids = rng.integers(0, n, k)
+    followed = rng.random(k) < 0.3
+    deaths = rng.integers(0, 5, (regions, origins))
+    persons = rng.random((regions, origins)) * 1e7
+    expected_deaths, expected_persons = deaths.copy(), persons.copy()
+    citizens = ids[~followed]
+    region = np.searchsorted(region_start, citizens, side="right") - 1
+    cell = np.ravel_multi_index((region, origin[citizens]), deaths.shape)
+    size = regions * origins
+    expected_deaths += np.bincount(cell, minlength=size).reshape(deaths.shape)
+    expected_persons += np.bincount(
+        cell, weights=weight[citizens].astype(np.float64), minlength=size
+    ).reshape(deaths.shape)
+    kernels.tally_citizen_deaths(ids, followed, region_start, origin, weight, deaths, persons)
+    assert np.array_equal(deaths, expected_deaths) and np.array_equal(persons, expected_persons)

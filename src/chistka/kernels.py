@@ -503,6 +503,34 @@ def move(
 
 
 @numba.njit(cache=True)
+def tally_citizen_deaths(
+    ids: np.ndarray,
+    followed: np.ndarray,
+    region_start: np.ndarray,
+    origin: np.ndarray,
+    weight: np.ndarray,
+    deaths: np.ndarray,
+    persons: np.ndarray,
+) -> None:
+    """Add the deaths of the people not followed to `deaths` and `persons` by [region, origin].
+
+    numpy's `bincount` of the same cells, with and without the weights (summed in the order of
+    `ids` from zero, then added), in one pass over the dead (`SimState.natural_deaths`).
+    """
+    count = np.zeros(deaths.shape, dtype=np.int64)
+    total = np.zeros(persons.shape, dtype=np.float64)
+    for i in range(len(ids)):
+        if followed[i]:
+            continue
+        person = ids[i]
+        region = np.searchsorted(region_start, person, side="right") - 1
+        count[region, origin[person]] += 1
+        total[region, origin[person]] += np.float64(weight[person])
+    deaths += count
+    persons += total
+
+
+@numba.njit(cache=True)
 def at_liberty(
     ids: np.ndarray, fate: np.ndarray, status: np.ndarray, free: int, dead: int
 ) -> np.ndarray:

@@ -618,16 +618,17 @@ class SimState:
         region = self.network.region(ids)  # from the layout: no read of people.region
         followed = self._followed(ids, region)
         self.log.add(self.day, ids[followed], EventKind.DIED)
-        citizens = ids[~followed]
-        if len(citizens) == 0:
+        if followed.all():
             return
-        shape = self.citizen_deaths.shape[1:]
-        cell = np.ravel_multi_index((region[~followed], self.people.origin[citizens]), shape)
-        size = shape[0] * shape[1]
-        self.citizen_deaths[self.day] += np.bincount(cell, minlength=size).reshape(shape)
-        self.citizen_death_persons[self.day] += np.bincount(
-            cell, weights=self.people.weight[citizens].astype(np.float64), minlength=size
-        ).reshape(shape)
+        kernels.tally_citizen_deaths(
+            ids,
+            followed,
+            self.network.layout.start,
+            self.people.origin,
+            self.people.weight,
+            self.citizen_deaths[self.day],
+            self.citizen_death_persons[self.day],
+        )
 
     def in_party(self, ids: np.ndarray) -> np.ndarray:
         """Whether each person is a candidate or a full member today."""
