@@ -116,3 +116,17 @@ def test_slots_need_a_replacing_calendar():
         Calendar(slots=Slots(3, lambda ids: ids))
     with pytest.raises(ValueError, match="replace=True"):
         Calendar().cancel(np.array([1]))
+
+
+def test_a_calendar_keeps_its_own_copy_of_what_is_added():
+    """Changing the arrays given to `add` later changes nothing scheduled (one block or more)."""
+    for days in (np.array([5, 6, 7]), np.array([5, 300, 900])):
+        calendar = Calendar()
+        people, values = np.array([1, 2, 3]), np.array([10, 20, 30])
+        calendar.add(days, people, values)
+        days_given = days.copy()
+        people[:] = -9
+        values[:] = -9
+        days[:] = 0
+        got = [calendar.pop(int(day)) for day in days_given]
+        assert [(p.tolist(), v.tolist()) for p, v in got] == [([1], [10]), ([2], [20]), ([3], [30])]

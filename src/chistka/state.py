@@ -312,6 +312,11 @@ class Calendar:
         if self._live is not None:
             self._live.set(people, days)
         block = days // self.BLOCK
+        first = int(block[0])
+        if block[-1] == first and np.all(block == first):  # most adds: one block, kept in order
+            self._blocks.setdefault(first, []).append((days.copy(), people.copy(), values.copy()))
+            self._sorted.discard(first)
+            return
         order = np.argsort(block, kind="stable")
         block, days, people, values = block[order], days[order], people[order], values[order]
         bounds = np.flatnonzero(np.r_[True, block[1:] != block[:-1], True])
