@@ -9,6 +9,7 @@ from chistka.mechanisms.operations import Operations
 from chistka.people import Fate
 from chistka.scenario import scenario_from_dict
 from chistka.state import EventKind
+from test_state_bugs import build, citizens
 
 TERROR = {
     "scenario": {"name": "small-terror", "start": "1936-06-01", "end": "1939-06-30", "seed": 5},
@@ -259,7 +260,6 @@ def test_same_seed_same_terror(terror_run):
 def test_self_protective_exposures_follow_the_law_of_drawing_every_contact_first():
     """`Denunciation.expose` draws which slots denounce before it draws their contacts; the
     number exposed must be what drawing every contact and thinning them gives."""
-    from test_state_bugs import build, citizens
 
     p = 0.2
     state, mechanisms = build({"denunciation": {"self_protection": p}}, seed=11)
