@@ -264,10 +264,14 @@ class IdDays:
 class Calendar:
     """Things scheduled for a future day: people (and one integer each), bucketed by day.
 
-    Entries are kept in blocks of `BLOCK` days; a block is sorted by day (stably, so that a
-    day's people come back in the order they were added) when one of its days is popped. The
-    cost of scheduling thus follows the people scheduled, not the number of distinct days (a
-    day's camp sentences end on hundreds of different days).
+    Entries are kept in blocks of `BLOCK` days. A block is sorted by day (stably, so that a
+    day's people come back in the order they were added) when its first day is popped, and then
+    held day by day until its last day is popped: later adds to it are filed under their days,
+    so that a pop costs the day's entries, not the block's. The cost of scheduling thus follows
+    the people scheduled, not the number of distinct days (a day's camp sentences end on
+    hundreds of different days). Until 2026-11-30 an add to a block being popped had the whole
+    block sorted again at the next pop: the promotion calendar, whose candidates are postponed
+    again and again while promotion is frozen, spent 5% of a default-scale run there.
 
     A calendar made with `replace=True` holds at most one live entry per person: a new entry
     replaces the person's earlier one (a re-sentenced prisoner is released at the end of the new
@@ -290,8 +294,10 @@ class Calendar:
         """
         if slots is not None and not replace:
             raise ValueError("slots keep the live entries of a calendar made with replace=True")
+        # blocks not yet popped: their chunks (days, people, values) in the order added
         self._blocks: dict[int, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}
-        self._sorted: set[int] = set()  # blocks held as one chunk sorted by day
+        # blocks being popped: day -> pieces (people, values) in the order added
+        self._open: dict[int, dict[int, list[tuple[np.ndarray, np.ndarray]]]] = {}
         self._live: SlotDays | IdDays | None = None  # person -> live entry's day
         if slots is not None:
             self._live = SlotDays(slots)
@@ -314,43 +320,48 @@ class Calendar:
         block = days // self.BLOCK
         first = int(block[0])
         if block[-1] == first and np.all(block == first):  # most adds: one block, kept in order
-            self._blocks.setdefault(first, []).append((days.copy(), people.copy(), values.copy()))
-            self._sorted.discard(first)
+            self._add_to_block(first, days.copy(), people.copy(), values.copy())
             return
         order = np.argsort(block, kind="stable")
         block, days, people, values = block[order], days[order], people[order], values[order]
         bounds = np.flatnonzero(np.r_[True, block[1:] != block[:-1], True])
         for a, b in zip(bounds[:-1], bounds[1:], strict=True):
-            self._blocks.setdefault(int(block[a]), []).append((days[a:b], people[a:b], values[a:b]))
-            self._sorted.discard(int(block[a]))
+            self._add_to_block(int(block[a]), days[a:b], people[a:b], values[a:b])
+
+    def _add_to_block(
+        self, block: int, days: np.ndarray, people: np.ndarray, values: np.ndarray
+    ) -> None:
+        """Keep entries of one block: as a chunk, or under their days if the block is open."""
+        by_day = self._open.get(block)
+        if by_day is None:
+            self._blocks.setdefault(block, []).append((days, people, values))
+        else:
+            _file_by_day(by_day, days, people, values)
 
     def pop(self, day: int) -> tuple[np.ndarray, np.ndarray]:
         """Remove and return the people (and payloads) scheduled for `day`."""
         block = day // self.BLOCK
-        chunks = self._blocks.get(block)
-        if not chunks:
-            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
-        if block in self._sorted:
-            days, people, values = chunks[0]
-        else:
+        by_day = self._open.get(block)
+        if by_day is None:
+            chunks = self._blocks.pop(block, None)
+            if not chunks:
+                return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+            by_day = self._open[block] = {}
             days, people, values = (np.concatenate(c) for c in zip(*chunks, strict=True))
-            order = np.argsort(days, kind="stable")
-            days, people, values = days[order], people[order], values[order]
-            self._sorted.add(block)
-        low, high = (int(i) for i in np.searchsorted(days, [day, day + 1]))
-        today = people[low:high].copy(), values[low:high].copy()
-        if low == 0:
-            rest = slice(high, None)
+            _file_by_day(by_day, days, people, values)
+        pieces = by_day.pop(day, None)
+        if not by_day:
+            del self._open[block]
+        if pieces is None:
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+        if len(pieces) == 1:
+            people, values = pieces[0][0].copy(), pieces[0][1].copy()
         else:
-            rest = np.r_[0:low, high : len(days)]
-        if len(days) - (high - low):
-            self._blocks[block] = [(days[rest], people[rest], values[rest])]
-        else:
-            del self._blocks[block]
-            self._sorted.discard(block)
+            people = np.concatenate([p for p, _ in pieces])
+            values = np.concatenate([v for _, v in pieces])
         if self._live is not None:
-            today = self._keep_live(day, *today)
-        return today
+            return self._keep_live(day, people, values)
+        return people, values
 
     def _keep_live(
         self, day: int, people: np.ndarray, values: np.ndarray
@@ -372,7 +383,26 @@ class Calendar:
 
     def __len__(self) -> int:
         """Number of scheduled entries."""
-        return sum(len(p) for chunks in self._blocks.values() for _, p, _ in chunks)
+        closed = sum(len(p) for chunks in self._blocks.values() for _, p, _ in chunks)
+        opened = (pieces for by_day in self._open.values() for pieces in by_day.values())
+        return closed + sum(len(p) for pieces in opened for p, _ in pieces)
+
+
+def _file_by_day(
+    by_day: dict[int, list[tuple[np.ndarray, np.ndarray]]],
+    days: np.ndarray,
+    people: np.ndarray,
+    values: np.ndarray,
+) -> None:
+    """Append entries to the pieces of their days, a day's entries in the order given."""
+    if days[0] == days[-1] and np.all(days == days[0]):
+        by_day.setdefault(int(days[0]), []).append((people, values))
+        return
+    order = np.argsort(days, kind="stable")
+    days, people, values = days[order], people[order], values[order]
+    bounds = np.flatnonzero(np.r_[True, days[1:] != days[:-1], True])
+    for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+        by_day.setdefault(int(days[a]), []).append((people[a:b], values[a:b]))
 
 
 class IdBuffer:
