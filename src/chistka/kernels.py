@@ -503,31 +503,68 @@ def move(
 
 
 @numba.njit(cache=True)
-def tally_citizen_deaths(
+def die(
     ids: np.ndarray,
-    followed: np.ndarray,
-    region_start: np.ndarray,
+    dead: int,
+    status: np.ndarray,
+    fate: np.ndarray,
     origin: np.ndarray,
     weight: np.ndarray,
-    deaths: np.ndarray,
+    flags: np.ndarray,
+    recorded: int,
+    region_start: np.ndarray,
+    part_start: np.ndarray,
+    everyone_followed: bool,
+    counts: np.ndarray,
     persons: np.ndarray,
-) -> None:
-    """Add the deaths of the people not followed to `deaths` and `persons` by [region, origin].
+    deaths: np.ndarray,
+    death_persons: np.ndarray,
+) -> np.ndarray:
+    """Natural deaths in one pass over the dead (`SimState.natural_deaths`); who is followed.
 
-    numpy's `bincount` of the same cells, with and without the weights (summed in the order of
-    `ids` from zero, then added), in one pass over the dead (`SimState.natural_deaths`).
+    `move(ids, dead, KEEP, KEEP, ...)`; then whether the event log follows each person (in the
+    party-scale stratum, below its region's `part_start`, or already `recorded`; everyone if
+    `everyone_followed`); and the deaths of those not followed added to `deaths` (agents) and
+    `death_persons` by [region, origin], summed in the order of `ids` from zero. Each person's
+    attributes are read once: at full scale the reads at random ids over 162 million agents
+    are the cost, and the separate passes read them three times.
     """
-    count = np.zeros(deaths.shape, dtype=np.int64)
-    total = np.zeros(persons.shape, dtype=np.float64)
-    for i in range(len(ids)):
-        if followed[i]:
-            continue
+    n = len(ids)
+    old_status = np.empty(n, dtype=np.int64)
+    old_fate = np.empty(n, dtype=np.int64)
+    cell_origin = np.empty(n, dtype=np.int64)
+    person_weight = np.empty(n, dtype=np.float64)
+    region = np.empty(n, dtype=np.int64)
+    followed = np.empty(n, dtype=np.bool_)
+    for i in range(n):
         person = ids[i]
-        region = np.searchsorted(region_start, person, side="right") - 1
-        count[region, origin[person]] += 1
-        total[region, origin[person]] += np.float64(weight[person])
+        old_status[i] = status[person]
+        old_fate[i] = fate[person]
+        cell_origin[i] = origin[person]
+        person_weight[i] = np.float64(weight[person])
+        r = np.searchsorted(region_start, person, side="right") - 1
+        region[i] = r
+        followed[i] = everyone_followed or person < part_start[r] or (flags[person] & recorded) != 0
+    leaving = np.zeros(counts.shape, dtype=np.float64)
+    entering = np.zeros(counts.shape, dtype=np.float64)
+    count = np.zeros(deaths.shape, dtype=np.int64)
+    total = np.zeros(death_persons.shape, dtype=np.float64)
+    for i in range(n):
+        s, f, o, w = old_status[i], old_fate[i], cell_origin[i], person_weight[i]
+        counts[s, f, o] -= 1
+        leaving[s, f, o] += w
+        counts[dead, f, o] += 1
+        entering[dead, f, o] += w
+        if not followed[i]:
+            count[region[i], o] += 1
+            total[region[i], o] += w
+    for i in range(n):
+        status[ids[i]] = dead
+    persons -= leaving
+    persons += entering
     deaths += count
-    persons += total
+    death_persons += total
+    return followed
 
 
 @numba.njit(cache=True)
@@ -685,3 +722,52 @@ def scatter_in_order(target: np.ndarray, index: np.ndarray, values: np.ndarray) 
     """
     for i in range(len(index)):
         target[index[i]] = values[i]
+
+
+@numba.njit(cache=True)
+def alias_table(weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Walker's alias table of `weights` (Vose's construction): one draw in O(1).
+
+    Draw a position i uniformly and u uniform in [0, 1): the result is i if u < threshold[i],
+    else alias[i]; each position comes out with probability weight / total. Positions of zero
+    weight never come out. For the admissions, whose pool positions are drawn in proportion to
+    their workplace's party density (`SimState.sample_people`).
+    """
+    n = len(weights)
+    threshold = np.ones(n, dtype=np.float64)
+    alias = np.arange(n, dtype=np.int64)
+    total = weights.sum()
+    if n == 0 or total <= 0:
+        return threshold, alias
+    scaled = weights.astype(np.float64) * (n / total)
+    small = np.empty(n, dtype=np.int64)
+    large = np.empty(n, dtype=np.int64)
+    n_small = n_large = 0
+    for i in range(n):
+        if scaled[i] < 1.0:
+            small[n_small] = i
+            n_small += 1
+        else:
+            large[n_large] = i
+            n_large += 1
+    while n_small > 0 and n_large > 0:
+        n_small -= 1
+        light = small[n_small]
+        heavy = large[n_large - 1]
+        threshold[light] = scaled[light]
+        alias[light] = heavy
+        scaled[heavy] = (scaled[heavy] + scaled[light]) - 1.0
+        if scaled[heavy] < 1.0:
+            n_large -= 1
+            small[n_small] = heavy
+            n_small += 1
+    # what is left is 1 up to rounding; a position of zero weight left over stays excluded
+    if n_small > 0:
+        positive = 0
+        while weights[positive] <= 0:
+            positive += 1
+        for j in range(n_small):
+            if weights[small[j]] <= 0:
+                threshold[small[j]] = 0.0
+                alias[small[j]] = positive
+    return threshold, alias

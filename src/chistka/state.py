@@ -649,21 +649,25 @@ class SimState:
         ids = np.asarray(ids, dtype=np.int64)
         if len(ids) == 0:
             return
-        self._move(ids, status=Status.DEAD)
-        region = self.network.region(ids)  # from the layout: no read of people.region
-        followed = self._followed(ids, region)
-        self.log.add(self.day, ids[followed], EventKind.DIED)
-        if followed.all():
-            return
-        kernels.tally_citizen_deaths(
+        people, layout = self.people, self.network.layout
+        followed = kernels.die(
             ids,
-            followed,
-            self.network.layout.start,
-            self.people.origin,
-            self.people.weight,
+            int(Status.DEAD),
+            people.status,
+            people.fate,
+            people.origin,
+            people.weight,
+            people.flags,
+            int(Flag.RECORDED),
+            layout.start,
+            layout.part_start,
+            self.party_stratum is None,
+            self.counts,
+            self.persons,
             self.citizen_deaths[self.day],
             self.citizen_death_persons[self.day],
         )
+        self.log.add(self.day, ids[followed], EventKind.DIED)
 
     def in_party(self, ids: np.ndarray) -> np.ndarray:
         """Whether each person is a candidate or a full member today."""
@@ -745,6 +749,7 @@ class SimState:
         give_up: int = 100_000,
         id_range: tuple[int, int] | None = None,
         among: np.ndarray | None = None,
+        alias: tuple[np.ndarray, np.ndarray] | None = None,
         pure: bool = False,
     ) -> np.ndarray:
         """K distinct people drawn uniformly among those `accept` admits (rejection sampling).
@@ -755,6 +760,9 @@ class SimState:
         per person wanted), or none is found in the first
         `give_up` draws (the acceptable have run out). `id_range` restricts the
         draw to ids in [low, high) (a region), `among` to the given ids (a stratum).
+        `alias` (`kernels.alias_table` of one weight per id, from id 0) draws each id in
+        proportion to its weight instead of uniformly: the law of a uniform draw accepted with
+        probability weight / largest weight, without drawing the rejected.
         `pure` says that `accept` draws no random numbers and judges each id alone: it is then
         asked about each batch of draws a part at a time, until k are found. The same people
         come back, with less work where most draws are acceptable (a batch holds about 2.4
@@ -763,6 +771,10 @@ class SimState:
         chosen: list[np.ndarray] = []
         found = drawn_total = accepted_total = 0
         low, high = id_range if id_range is not None else (0, len(self.people))
+        if alias is not None:
+            if among is not None or id_range is not None:
+                raise ValueError("weighted draws (alias) are over every id from 0")
+            high = len(alias[0])
         if k <= 0 or (len(among) == 0 if among is not None else high <= low):
             return np.empty(0, dtype=np.int64)
         if max_draws is None:
@@ -770,11 +782,13 @@ class SimState:
         while found < k and drawn_total < max_draws:
             rate = (accepted_total + 1) / (drawn_total + 2)
             size = int(min(1 << 16, (k - found) / rate * 1.2 + 16))
-            drawn = (
-                rng.integers(low, high, size=size)
-                if among is None
-                else among[rng.integers(0, len(among), size=size)]
-            )
+            if alias is not None:
+                drawn = rng.integers(0, high, size=size)
+                drawn = np.where(rng.random(size) < alias[0][drawn], drawn, alias[1][drawn])
+            elif among is None:
+                drawn = rng.integers(low, high, size=size)
+            else:
+                drawn = among[rng.integers(0, len(among), size=size)]
             drawn_total += size
             taken = np.concatenate(chosen) if chosen else np.empty(0, dtype=np.int64)
             if pure:

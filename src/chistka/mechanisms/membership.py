@@ -24,6 +24,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from chistka import kernels
 from chistka.mechanisms.base import Mechanism, peer
 from chistka.people import Fate, Status
 from chistka.rng import stream
@@ -123,8 +124,10 @@ class Admissions(Mechanism):
         pool = stratum[state.people.status[stratum] == Status.NONPARTY]
         origin = state.people.origin[pool]
         self.pool = [pool[origin == o] for o in range(len(ORIGINS))]
-        self.pool_acceptance = [
-            state.party_density(state.network.workplace(ids)) / DENSITY_CAP for ids in self.pool
+        # each pool position weighted by its workplace's party density: drawn in proportion
+        self.pool_weight = [
+            kernels.alias_table(state.party_density(state.network.workplace(ids)) / DENSITY_CAP)
+            for ids in self.pool
         ]
 
     def setup(self, state: SimState, peers: Mapping[str, Mechanism]) -> None:
@@ -132,7 +135,11 @@ class Admissions(Mechanism):
         self.promotion = peer(peers, Promotion)
 
     def step(self, state: SimState) -> None:
-        """Admit today's candidates: positions in the pool drawn, kept by workplace density."""
+        """Admit today's candidates: pool positions drawn in proportion to workplace density.
+
+        Until 2026-11-30 positions were drawn uniformly and kept with probability density / 4:
+        the same law, but 40 draws for each person admitted.
+        """
         params = state.scenario.admissions
         if params.suspended:
             return
@@ -147,20 +154,17 @@ class Admissions(Mechanism):
         for origin, count in enumerate(per_origin):
             if count == 0:
                 continue
-            pool, acceptance = self.pool[origin], self.pool_acceptance[origin]
+            pool = self.pool[origin]
 
             def eligible(
-                at: np.ndarray,
-                rng: np.random.Generator,
-                pool: np.ndarray = pool,
-                acceptance: np.ndarray = acceptance,
+                at: np.ndarray, rng: np.random.Generator, pool: np.ndarray = pool
             ) -> np.ndarray:
                 ids = pool[at]
-                ok = (people.status[ids] == Status.NONPARTY) & (people.fate[ids] == Fate.FREE)
-                ok[ok] = rng.random(int(ok.sum())) < acceptance[at[ok]]
-                return ok
+                return (people.status[ids] == Status.NONPARTY) & (people.fate[ids] == Fate.FREE)
 
-            at = state.sample_people(self.rng, int(count), eligible, id_range=(0, len(pool)))
+            at = state.sample_people(
+                self.rng, int(count), eligible, alias=self.pool_weight[origin], pure=True
+            )
             admitted.append(pool[at])
         ids = np.concatenate(admitted)
         people.cohort[ids] = cohort_of_year(state.date(state.day).year)
