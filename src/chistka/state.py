@@ -266,12 +266,13 @@ class Calendar:
 
     Entries are kept in blocks of `BLOCK` days. A block is sorted by day (stably, so that a
     day's people come back in the order they were added) when its first day is popped, and then
-    held day by day until its last day is popped: later adds to it are filed under their days,
-    so that a pop costs the day's entries, not the block's. The cost of scheduling thus follows
-    the people scheduled, not the number of distinct days (a day's camp sentences end on
-    hundreds of different days). Until 2026-11-30 an add to a block being popped had the whole
-    block sorted again at the next pop: the promotion calendar, whose candidates are postponed
-    again and again while promotion is frozen, spent 5% of a default-scale run there.
+    held day by day until its last day is popped: what is added to it later is filed under its
+    days at the next pop (all of a day's adds at once), so that a pop costs the day's entries and
+    the new ones, not the block's. The cost of scheduling thus follows the people scheduled, not
+    the number of distinct days (a day's camp sentences end on hundreds of different days).
+    Until 2026-11-30 an add to a block being popped had the whole block sorted again at the next
+    pop: the promotion calendar, whose candidates are postponed again and again while promotion
+    is frozen, spent 5% of a default-scale run there.
 
     A calendar made with `replace=True` holds at most one live entry per person: a new entry
     replaces the person's earlier one (a re-sentenced prisoner is released at the end of the new
@@ -294,7 +295,8 @@ class Calendar:
         """
         if slots is not None and not replace:
             raise ValueError("slots keep the live entries of a calendar made with replace=True")
-        # blocks not yet popped: their chunks (days, people, values) in the order added
+        # chunks (days, people, values) not yet filed by day, in the order added: a block's
+        # before its first pop, and those added to an open block since its last pop
         self._blocks: dict[int, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}
         # blocks being popped: day -> pieces (people, values) in the order added
         self._open: dict[int, dict[int, list[tuple[np.ndarray, np.ndarray]]]] = {}
@@ -331,22 +333,19 @@ class Calendar:
     def _add_to_block(
         self, block: int, days: np.ndarray, people: np.ndarray, values: np.ndarray
     ) -> None:
-        """Keep entries of one block: as a chunk, or under their days if the block is open."""
-        by_day = self._open.get(block)
-        if by_day is None:
-            self._blocks.setdefault(block, []).append((days, people, values))
-        else:
-            _file_by_day(by_day, days, people, values)
+        """Keep entries of one block as a chunk, filed under their days at the block's next pop."""
+        self._blocks.setdefault(block, []).append((days, people, values))
 
     def pop(self, day: int) -> tuple[np.ndarray, np.ndarray]:
         """Remove and return the people (and payloads) scheduled for `day`."""
         block = day // self.BLOCK
+        chunks = self._blocks.pop(block, None)
         by_day = self._open.get(block)
         if by_day is None:
-            chunks = self._blocks.pop(block, None)
             if not chunks:
                 return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
             by_day = self._open[block] = {}
+        if chunks:  # what was added since the last pop of this block, filed in one go
             days, people, values = (np.concatenate(c) for c in zip(*chunks, strict=True))
             _file_by_day(by_day, days, people, values)
         pieces = by_day.pop(day, None)
