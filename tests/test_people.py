@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -229,6 +231,22 @@ def test_patron_chain_goes_up_the_tiers(state):
     # nobody is their own patron
     everyone = np.arange(len(people))
     assert not np.any(patron(people, network, leadership, everyone) == everyone)
+
+
+def test_patron_of_a_mixed_batch_is_each_ones_own(state):
+    """Every tier in one call, shuffled and repeated, central tier included: as one at a time."""
+    people, network = state.people, state.network
+    leadership = dataclasses.replace(state.leadership, central=np.array([3, 5, 7]))
+    rng = np.random.default_rng(3)
+    ids = np.concatenate(
+        [rng.integers(0, len(people), 400), np.flatnonzero(people.rank > RankTier.RANK_AND_FILE)]
+    )
+    ids = rng.permutation(np.concatenate([ids, ids[:50]]))
+    batch = patron(people, network, leadership, ids)
+    alone = np.array([patron(people, network, leadership, np.array([i]))[0] for i in ids])
+    assert np.array_equal(batch, alone)
+    regional = people.rank[ids] == RankTier.REGIONAL
+    assert regional.any() and np.all(np.isin(batch[regional], [-1, 3, 5, 7]))
 
 
 @pytest.mark.parametrize(

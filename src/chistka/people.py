@@ -446,17 +446,26 @@ def appoint_leaders(
 
 
 def patron(people: People, network: Network, leadership: Leadership, ids: np.ndarray) -> np.ndarray:
-    """The patron of each person: the head of the unit one tier above (-1 if none)."""
+    """The patron of each person: the head of the unit one tier above (-1 if none).
+
+    Each tier's head is looked up only for the people of that tier (most are rank and file,
+    whose patron is their cell's secretary): the denunciations and the naming of accomplices ask
+    for patrons in every act.
+    """
     ids = np.asarray(ids, dtype=np.int64)
     rank = people.rank[ids]
     workplace = network.workplace(ids)
     result = np.full(len(ids), -1, dtype=np.int64)
-    result = np.where(rank == RankTier.RANK_AND_FILE, leadership.cell[workplace], result)
-    result = np.where(
-        rank == RankTier.CELL_SECRETARY, leadership.district[network.district(workplace)], result
-    )
-    result = np.where(rank == RankTier.DISTRICT, leadership.region[people.region[ids]], result)
+    rank_and_file = rank == RankTier.RANK_AND_FILE
+    result[rank_and_file] = leadership.cell[workplace[rank_and_file]]
+    secretary = np.flatnonzero(rank == RankTier.CELL_SECRETARY)
+    if len(secretary):
+        result[secretary] = leadership.district[network.district(workplace[secretary])]
+    district = np.flatnonzero(rank == RankTier.DISTRICT)
+    if len(district):
+        result[district] = leadership.region[people.region[ids[district]]]
     if len(leadership.central):
-        central = leadership.central[people.region[ids].astype(np.int64) % len(leadership.central)]
-        result = np.where(rank == RankTier.REGIONAL, central, result)
+        regional = np.flatnonzero(rank == RankTier.REGIONAL)
+        central = people.region[ids[regional]].astype(np.int64) % len(leadership.central)
+        result[regional] = leadership.central[central]
     return np.where(result == ids, -1, result)
