@@ -471,6 +471,28 @@ def move(
     random ids over arrays of 162 million agents are the cost: the natural deaths and the
     arrests at full scale), and every old status and fate is read before any is written.
     """
+    old_status, old_fate, cell_origin, person_weight = _cells(ids, status, fate, origin, weight)
+    _shift(
+        ids,
+        old_status,
+        old_fate,
+        cell_origin,
+        person_weight,
+        new_status,
+        new_fate,
+        expel,
+        status,
+        fate,
+        counts,
+        persons,
+    )
+
+
+@numba.njit(inline="always")
+def _cells(
+    ids: np.ndarray, status: np.ndarray, fate: np.ndarray, origin: np.ndarray, weight: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Each person's status, fate, origin and weight, read in one pass (`move`, `die`)."""
     n = len(ids)
     old_status = np.empty(n, dtype=np.int64)
     old_fate = np.empty(n, dtype=np.int64)
@@ -482,6 +504,28 @@ def move(
         old_fate[i] = fate[person]
         cell_origin[i] = origin[person]
         person_weight[i] = np.float64(weight[person])
+    return old_status, old_fate, cell_origin, person_weight
+
+
+@numba.njit(inline="always")
+def _shift(
+    ids: np.ndarray,
+    old_status: np.ndarray,
+    old_fate: np.ndarray,
+    cell_origin: np.ndarray,
+    person_weight: np.ndarray,
+    new_status: int,
+    new_fate: int,
+    expel: int,
+    status: np.ndarray,
+    fate: np.ndarray,
+    counts: np.ndarray,
+    persons: np.ndarray,
+) -> None:
+    """The counts and the people's codes after `move` (its rules), from the cells read before."""
+    n = len(ids)
+    to_status_of = np.empty(n, dtype=np.int64)
+    to_fate_of = np.empty(n, dtype=np.int64)
     leaving = np.zeros(counts.shape, dtype=np.float64)
     entering = np.zeros(counts.shape, dtype=np.float64)
     for i in range(n):
@@ -494,10 +538,10 @@ def move(
         leaving[s, f, o] += w
         counts[to_status, to_fate, o] += 1
         entering[to_status, to_fate, o] += w
-        old_status[i], old_fate[i] = to_status, to_fate
+        to_status_of[i], to_fate_of[i] = to_status, to_fate
     for i in range(n):
-        status[ids[i]] = old_status[i]
-        fate[ids[i]] = old_fate[i]
+        status[ids[i]] = to_status_of[i]
+        fate[ids[i]] = to_fate_of[i]
     persons -= leaving
     persons += entering
 
@@ -526,42 +570,38 @@ def die(
     party-scale stratum, below its region's `part_start`, or already `recorded`; everyone if
     `everyone_followed`); and the deaths of those not followed added to `deaths` (agents) and
     `death_persons` by [region, origin], summed in the order of `ids` from zero. Each person's
-    attributes are read once: at full scale the reads at random ids over 162 million agents
-    are the cost, and the separate passes read them three times.
+    attributes are read once (`_cells`, shared with `move`): at full scale the reads at random
+    ids over 162 million agents are the cost, and the separate passes read them three times.
     """
     n = len(ids)
-    old_status = np.empty(n, dtype=np.int64)
-    old_fate = np.empty(n, dtype=np.int64)
-    cell_origin = np.empty(n, dtype=np.int64)
-    person_weight = np.empty(n, dtype=np.float64)
+    old_status, old_fate, cell_origin, person_weight = _cells(ids, status, fate, origin, weight)
     region = np.empty(n, dtype=np.int64)
     followed = np.empty(n, dtype=np.bool_)
     for i in range(n):
         person = ids[i]
-        old_status[i] = status[person]
-        old_fate[i] = fate[person]
-        cell_origin[i] = origin[person]
-        person_weight[i] = np.float64(weight[person])
         r = np.searchsorted(region_start, person, side="right") - 1
         region[i] = r
         followed[i] = everyone_followed or person < part_start[r] or (flags[person] & recorded) != 0
-    leaving = np.zeros(counts.shape, dtype=np.float64)
-    entering = np.zeros(counts.shape, dtype=np.float64)
+    _shift(
+        ids,
+        old_status,
+        old_fate,
+        cell_origin,
+        person_weight,
+        dead,
+        KEEP,
+        KEEP,
+        status,
+        fate,
+        counts,
+        persons,
+    )
     count = np.zeros(deaths.shape, dtype=np.int64)
     total = np.zeros(death_persons.shape, dtype=np.float64)
     for i in range(n):
-        s, f, o, w = old_status[i], old_fate[i], cell_origin[i], person_weight[i]
-        counts[s, f, o] -= 1
-        leaving[s, f, o] += w
-        counts[dead, f, o] += 1
-        entering[dead, f, o] += w
         if not followed[i]:
-            count[region[i], o] += 1
-            total[region[i], o] += w
-    for i in range(n):
-        status[ids[i]] = dead
-    persons -= leaving
-    persons += entering
+            count[region[i], cell_origin[i]] += 1
+            total[region[i], cell_origin[i]] += person_weight[i]
     deaths += count
     death_persons += total
     return followed
