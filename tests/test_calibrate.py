@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from chistka import Sim
-from chistka.analysis.calibrate import calibrate, write_calibration_report, write_fitted_scenario
+from chistka.analysis import observables
+from chistka.analysis.calibrate import (
+    calibrate,
+    ending,
+    last_day_needed,
+    trial_values,
+    write_calibration_report,
+    write_fitted_scenario,
+)
 from chistka.analysis.free import load_free
 from chistka.analysis.sensitivity import drivers, sensitivity
+from chistka.analysis.validate import export_targets
 from chistka.errors import ChistkaError
 from chistka.scenario import load_scenario
 
@@ -213,3 +225,65 @@ def test_sensitivity_bad_input(files):
         sensitivity(SCENARIO, ["expelled_share:1921"], method="sobol", n=3, free_path=free)
     with pytest.raises(ChistkaError, match="unknown observable"):
         sensitivity(SCENARIO, ["expeled:1921"], free_path=free)
+
+
+# --- runs stopped on the last day the targets read ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("party_total:1933-01-01", dt.date(1933, 1, 1)),
+        ("death_sentences:1937", dt.date(1937, 12, 31)),
+        ("political_convictions:1937-1938", dt.date(1938, 12, 31)),
+        ("expelled_share:1921", "campaign end"),
+        ("reinstated_share:1921", "after the appeals"),
+        ("reinstated_share:1899", None),
+        ("operation_shot:all_national", None),
+        ("shot_share:cc1934", None),
+    ],
+)
+def test_last_day_read(name, expected):
+    scenario = load_scenario(SCENARIO)
+    campaign = next(c for c in scenario.campaigns if c.name == "1921")
+    day = observables.last_day_read(name, scenario)
+    if expected == "campaign end":
+        assert day == campaign.end
+    elif expected == "after the appeals":
+        delay = scenario.appeals.delay_days * observables.APPEAL_HORIZON
+        assert day - campaign.end >= dt.timedelta(days=delay)
+    else:
+        assert day == expected
+
+
+def test_last_day_read_bad_argument():
+    with pytest.raises(ChistkaError, match="not a year"):
+        observables.last_day_read("death_sentences:nineteen", load_scenario(SCENARIO))
+
+
+def test_last_day_needed_runs_whole_items_and_never_past_the_end():
+    scenario = load_scenario("great-terror")
+    targets = pd.DataFrame({"observable": ["party_total:1937-09-01"]})
+    last = last_day_needed(scenario, targets)
+    order = next(o for o in scenario.operations if o.name == "order_00447")
+    assert last is not None and last >= order.end  # under way on 1 Sep 1937: run to its end
+    assert ending(scenario, last).scenario.end == last
+    targets = pd.DataFrame({"observable": ["party_total:1937-09-01", "shot_share:cc1934"]})
+    assert last_day_needed(scenario, targets) is None
+    targets = pd.DataFrame({"observable": ["death_sentences:1940"]})
+    assert last_day_needed(scenario, targets) is None  # the scenario's own end
+
+
+@pytest.mark.parametrize("name", ["purges-1921-1953", "party-purges-1921-1936", "great-terror"])
+def test_stopped_runs_give_the_same_calibration_values(name):
+    """A run stopped on the last day the calibration rows read scores them as the whole run."""
+    scenario = load_scenario(name)
+    targets = export_targets("calibration", name)
+    last = last_day_needed(scenario, targets)
+    if last is None:
+        assert name != "purges-1921-1953"  # its rows end in 1940, the scenario in 1953
+        return
+    whole = trial_values(Sim(scenario, seed=3, scale=0.002, name=name).run(), targets)
+    stopped = trial_values(Sim(ending(scenario, last), seed=3, scale=0.002, name=name).run(), targets)
+    assert not whole[1].any() and not stopped[1].any()
+    np.testing.assert_array_equal(stopped[0], whole[0])

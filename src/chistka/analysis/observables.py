@@ -54,6 +54,7 @@ from chistka.state import EventKind
 
 if TYPE_CHECKING:
     from chistka.results import Results
+    from chistka.scenario import Scenario
 
 
 class UnknownObservable(ChistkaError):
@@ -388,6 +389,49 @@ ARGUMENTS: dict[str, str] = {
     "army_officers_arrested": "YEAR",
 }
 """Observable kind -> the argument it takes (YEAR also accepts a period YYYY-YYYY)."""
+
+
+APPEAL_HORIZON = math.log(1e9)
+"""How many mean appeal delays after a campaign's end its reinstatements are read: the delays
+are exponential (`chistka.mechanisms.appeals`), so all but a 1e-9 share of them fall within."""
+
+
+def last_day_read(name: str, scenario: Scenario) -> dt.date | None:
+    """The last day of a run of `scenario` on which observable `name` depends (None: any day).
+
+    A run stopped on that day gives the same value, since a day's events depend only on the days
+    before it: a DATE is read on its morning, a YEAR or period up to its last 31 December, a
+    campaign's expelled share up to its end, its reinstated share until the appeals lodged in it
+    are decided (`APPEAL_HORIZON`); the operations' totals and the elite's fate are read over
+    the whole run. The calibration uses it to stop each trial's runs after the last day its
+    targets read.
+
+    Raises:
+        UnknownObservable: as `check_name`, or a malformed date or year.
+    """
+    kind = check_name(name)
+    argument = name.partition(":")[2]
+    what = ARGUMENTS[kind]
+    try:
+        if what == "DATE":
+            return dt.date.fromisoformat(argument)
+        if what == "YEAR":
+            return dt.date(int(argument.rpartition("-")[2]), 12, 31)
+    except ValueError:
+        raise UnknownObservable(f"'{name}': '{argument}' is not a {what.lower()}") from None
+    if what == "CAMPAIGN":
+        campaign = next((c for c in scenario.campaigns if c.name == argument), None)
+        if campaign is None:
+            return None
+        if kind == "expelled_share":
+            return campaign.end
+        delays = [scenario.appeals.delay_days] + [
+            float(event.set["appeals.delay_days"])
+            for event in scenario.events
+            if "appeals.delay_days" in event.set
+        ]
+        return campaign.end + dt.timedelta(days=math.ceil(1 + max(delays) * APPEAL_HORIZON))
+    return None
 
 
 def allowed() -> list[str]:

@@ -196,5 +196,11 @@ def calibrate_command(
         f"{inside} of {covered} targets inside their range",
         highlight=False,
     )
+    if result.runs_end is not None:
+        console.print(
+            f"each run stopped on {result.runs_end}, the last day the targets read "
+            f"(the scenario ends on {result.scenario.scenario.end})",
+            highlight=False,
+        )
     console.print(f"study: {escape(url)} ({escape(result.study.study_name)})", highlight=False)
     console.print(f"wrote {escape(str(fitted))}, {escape(str(report))}", highlight=False)
