@@ -283,7 +283,9 @@ def test_stopped_runs_give_the_same_calibration_values(name):
     if last is None:
         assert name != "purges-1921-1953"  # its rows end in 1940, the scenario in 1953
         return
-    whole = trial_values(Sim(scenario, seed=3, scale=0.002, name=name).run(), targets)
-    stopped = trial_values(Sim(ending(scenario, last), seed=3, scale=0.002, name=name).run(), targets)
+    whole, stopped = (
+        trial_values(Sim(s, seed=3, scale=0.002, name=name).run(), targets)
+        for s in (scenario, ending(scenario, last))
+    )
     assert not whole[1].any() and not stopped[1].any()
     np.testing.assert_array_equal(stopped[0], whole[0])

@@ -316,9 +316,10 @@ def last_day_needed(scenario: Scenario, targets: pd.DataFrame) -> dt.date | None
 
 
 def ending(scenario: Scenario, last: dt.date) -> Scenario:
-    """The scenario run only to `last`: its campaigns, operations, show trials and events that
-    begin after that day are left out (their days would never be simulated).
+    """The scenario run only to `last`.
 
+    Its campaigns, operations, show trials and events that begin after that day are left out
+    (their days would never be simulated).
     Each day's events depend only on the days before it, so the runs agree with the scenario's
     own runs up to `last`, day by day (tests/test_calibrate.py checks this on every built-in
     scenario's calibration rows).
