@@ -274,7 +274,15 @@ def test_last_day_needed_runs_whole_items_and_never_past_the_end():
     assert last_day_needed(scenario, targets) is None  # the scenario's own end
 
 
-@pytest.mark.parametrize("name", ["purges-1921-1953", "party-purges-1921-1936", "great-terror"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        # two runs of 1921-1953 take about 110 s: the slow tier (the quick tier keeps 5 minutes)
+        pytest.param("purges-1921-1953", marks=pytest.mark.slow),
+        "party-purges-1921-1936",
+        "great-terror",
+    ],
+)
 def test_stopped_runs_give_the_same_calibration_values(name):
     """A run stopped on the last day the calibration rows read scores them as the whole run."""
     scenario = load_scenario(name)
