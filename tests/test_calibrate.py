@@ -297,3 +297,24 @@ def test_stopped_runs_give_the_same_calibration_values(name):
     )
     assert not whole[1].any() and not stopped[1].any()
     np.testing.assert_array_equal(stopped[0], whole[0])
+
+
+def test_a_run_stopped_before_the_scenario_ends_scores_its_rows_as_the_whole_run():
+    """The quick tier's stopped run: party-purges-1921-1936's rows of 1921-1929, read by mid-1930.
+
+    (The built-in scenarios' own calibration rows read to their end, except purges-1921-1953's,
+    whose check is in the slow tier.)
+    """
+    name = "party-purges-1921-1936"
+    scenario = load_scenario(name)
+    targets = export_targets("calibration", name)
+    early = ["purge1921_share", "party_total_1928_07", "purge1929_share"]
+    targets = targets[targets["id"].isin(early)]
+    last = last_day_needed(scenario, targets)
+    assert last is not None and last < scenario.scenario.end
+    whole, stopped = (
+        trial_values(Sim(s, seed=3, scale=0.002, name=name).run(), targets)
+        for s in (scenario, ending(scenario, last))
+    )
+    assert not whole[1].any() and not stopped[1].any()
+    np.testing.assert_array_equal(stopped[0], whole[0])
