@@ -247,6 +247,48 @@ def test_the_prosecutors_sanction_drops_cases_outside_the_operations_only():
     assert np.all(state.people.fate[ordinary] == Fate.FREE)
 
 
+def test_testimony_cases_get_the_sanction_when_the_scenario_says_so():
+    state, mechanisms = build(
+        {
+            "arrest": {
+                "procuracy_supervision": True,
+                "sanction_share": 0.0,
+                "testimony_sanctioned": True,
+            }
+        }
+    )
+    arrests = mechanisms["arrest"]
+    people = citizens(state, 100)
+    named, denounced = people[:50], people[50:]
+    arrests.request(state, named, "testimony")
+    arrests.request(state, denounced, "denunciation")
+    arrests.step(state)
+    assert np.all(state.people.fate[named] == Fate.ARRESTED)
+    assert np.all(state.people.fate[denounced] == Fate.FREE)
+
+
+def test_the_testimony_switch_leaves_the_other_cases_draws_unchanged():
+    arrested = []
+    for switch in (False, True):
+        state, mechanisms = build(
+            {
+                "arrest": {
+                    "procuracy_supervision": True,
+                    "sanction_share": 0.5,
+                    "testimony_sanctioned": switch,
+                }
+            }
+        )
+        arrests = mechanisms["arrest"]
+        people = citizens(state, 400)
+        arrests.request(state, people[:200], "testimony")
+        arrests.request(state, people[200:], "denunciation")
+        arrests.step(state)
+        arrested.append(state.people.fate[people[200:]] == Fate.ARRESTED)
+    assert 0.3 < arrested[0].mean() < 0.7
+    np.testing.assert_array_equal(arrested[0], arrested[1])
+
+
 def test_the_review_after_the_halt_releases_only_mass_operation_prisoners_not_hostile():
     state, mechanisms = build({"camps": {"post_halt_review": True, "review_release_per_year": 1.0}})
     camps = mechanisms["camps"]

@@ -122,7 +122,7 @@ class Arrests(Mechanism):
             first = np.zeros(len(ids), dtype=bool)
             first[np.unique(ids, return_index=True)[1]] = True
             keep = first & state.free(ids) & ~self.halted(state, operation)
-            keep &= self.sanctioned(state, operation)
+            keep &= self.sanctioned(state, channel, operation)
             ids, channel, cause, operation = ids[keep], channel[keep], cause[keep], operation[keep]
             take = self.within_capacity(state, ids)
             waiting = ~take
@@ -142,17 +142,25 @@ class Arrests(Mechanism):
         )
         return ended[np.where(operation >= 0, operation, len(ended) - 1)]
 
-    def sanctioned(self, state: SimState, operation: np.ndarray) -> np.ndarray:
+    def sanctioned(
+        self, state: SimState, channel: np.ndarray, operation: np.ndarray
+    ) -> np.ndarray:
         """Whether a prosecutor sanctions each case (all do without procuracy supervision).
 
         After the decree of 17 Nov 1938 an arrest needed a prosecutor's sanction
         (docs/decisions.md [Decree17Nov]); cases outside the operations pass at
-        `sanction_share`, the others are dropped before anyone is arrested.
+        `sanction_share`, the others are dropped before anyone is arrested. With
+        `testimony_sanctioned`, cases opened on an arrested person's testimony always pass:
+        after the halt victims were chosen "for their links to others" (Rayfield 2004). Every
+        case draws, so the switch leaves the other cases' draws unchanged.
         """
         params = state.scenario.arrest
         if not params.procuracy_supervision:
             return np.ones(len(operation), dtype=bool)
-        return (operation >= 0) | (self.rng.random(len(operation)) < params.sanction_share)
+        passed = (operation >= 0) | (self.rng.random(len(operation)) < params.sanction_share)
+        if params.testimony_sanctioned:
+            passed |= channel == CHANNEL["testimony"]
+        return passed
 
     def within_capacity(self, state: SimState, ids: np.ndarray) -> np.ndarray:
         """Which of today's (priority-ordered) cases each region can act on today."""

@@ -284,9 +284,10 @@ class ArrestParams(StrictModel):
         "while an operation against the registered categories (kind 'category', Order 00447) "
         "is in force, the routine caseload draws no registered people: their cases are the "
         "operation's, arrested at its pace and judged by its troikas, and are not added on top",
-        source="Order 00447 of 30 Jul 1937, section I: its contingents include those already in "
-        "custody whose cases the courts had not yet heard (translated text: military-review.com, "
-        "'Great Terror: figures, facts', part 2)",
+        source="Order 00447 of 30 Jul 1937, section I: its contingents are the registered "
+        "categories (former kulaks, members of anti-Soviet parties, clergy, former White "
+        "officers, criminals; translated text: military-review.com, 'Great Terror: figures, "
+        "facts', part 2; docs/decisions.md sections 10 and 12.2)",
     )
     officer_arrest_probability: float = param(
         0.5,
@@ -315,6 +316,15 @@ class ArrestParams(StrictModel):
         unit="fraction",
         ge=0,
         le=1,
+    )
+    testimony_sanctioned: bool = param(
+        False,
+        "while procuracy_supervision is on, a case opened on the testimony of an arrested "
+        "person always gets the prosecutor's sanction (its grounds are on file); only the other "
+        "cases outside the operations pass at sanction_share",
+        source="Rayfield, Stalin and His Hangmen (2004), ch. 49: after 15 Nov 1938 victims 'were "
+        "no longer chosen at random, but, as before 1936, for their links to others' "
+        "(docs/decisions.md section 13.1)",
     )
 
 
