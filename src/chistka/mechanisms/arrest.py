@@ -142,9 +142,7 @@ class Arrests(Mechanism):
         )
         return ended[np.where(operation >= 0, operation, len(ended) - 1)]
 
-    def sanctioned(
-        self, state: SimState, channel: np.ndarray, operation: np.ndarray
-    ) -> np.ndarray:
+    def sanctioned(self, state: SimState, channel: np.ndarray, operation: np.ndarray) -> np.ndarray:
         """Whether a prosecutor sanctions each case (all do without procuracy supervision).
 
         After the decree of 17 Nov 1938 an arrest needed a prosecutor's sanction
