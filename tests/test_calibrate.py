@@ -174,6 +174,37 @@ def test_bad_free_file(files, tmp_path, entry, expected):
         calibrate(SCENARIO, targets, 1, seeds=(1,), scale=SCALE, free_path=free)
 
 
+def test_a_new_study_tries_the_free_files_start_points_after_the_scenarios_values(tmp_path):
+    targets = tmp_path / "targets.csv"
+    targets.write_text(TARGETS, encoding="utf-8")
+    free = tmp_path / "free.toml"
+    start = '[[start]]\nvalues = { "exits.rate_per_year" = 0.2 }\nnote = "a guess"\n'
+    free.write_text(FREE + start, encoding="utf-8")
+    result = calibrate(SCENARIO, targets, 2, seeds=(1,), scale=SCALE, free_path=free)
+    assert [t.params for t in result.trials] == [
+        {"review.noise_sd": 1.0, "exits.rate_per_year": 0.03},
+        {"review.noise_sd": 1.0, "exits.rate_per_year": 0.2},
+    ]
+
+
+@pytest.mark.parametrize(
+    ("start", "expected"),
+    [
+        ('values = { "exits.rate_per_yer" = 0.2 }', r"start\[0\]: 'exits.rate_per_yer' is not a free"),
+        ('values = { "exits.rate_per_year" = 0.9 }', r"lies outside its range \[0, 0.5\]"),
+        ('values = { "exits.rate_per_year" = "high" }', "must be a number"),
+        ('value = { "exits.rate_per_year" = 0.2 }', "expected a table with 'values'"),
+        ('values = {}\nwhy = "x"', "unknown key 'why'"),
+    ],
+)
+def test_bad_start_point(files, tmp_path, start, expected):
+    targets, _ = files
+    free = tmp_path / "bad.toml"
+    free.write_text(f"{FREE}\n[[start]]\n{start}\n", encoding="utf-8")
+    with pytest.raises(ChistkaError, match=expected):
+        calibrate(SCENARIO, targets, 1, seeds=(1,), scale=SCALE, free_path=free)
+
+
 def test_bad_free_file_not_toml_or_missing(tmp_path):
     scenario = load_scenario(SCENARIO)
     bad = tmp_path / "bad.toml"

@@ -49,7 +49,7 @@ import numpy as np
 import pandas as pd
 
 from chistka.analysis import observables
-from chistka.analysis.free import FreeParameter, as_start_event, load_free, start_value
+from chistka.analysis.free import FreeParameter, as_start_event, read_free_file, start_value
 from chistka.analysis.validate import bounds, read_targets
 from chistka.errors import ChistkaError
 from chistka.scenario import Scenario, builtin_scenarios, load_scenario
@@ -435,7 +435,8 @@ def calibrate(
         study_name: the study's name in the storage (default: the scenario's name); a study of
             that name is resumed.
         scale: agents per represented person, overriding the scenario's.
-        free_path: the free-parameter file (default: see `chistka.analysis.free.load_free`).
+        free_path: the free-parameter file (default: see `chistka.analysis.free.load_free`);
+            a new study tries its [[start]] points after the scenario's own values.
         progress: called after each trial.
         n_jobs: local processes for the seeds of each trial (-1: one per core). Trials stay
             one after the other, so the sampler sees the same history and the study is the same
@@ -460,7 +461,7 @@ def calibrate(
     if (targets["value"] < 0).any():
         bad = targets.loc[targets["value"] < 0, "id"].iloc[0]
         raise ChistkaError(f"{targets_path}: target '{bad}' is negative (the log error needs >= 0)")
-    free = load_free(free_path, scenario, scenario_ref)
+    free, starts = read_free_file(free_path, scenario, scenario_ref)
     name = study_name or scenario.scenario.name
     attrs = _fingerprint(scenario, targets, free, seeds, scale)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -504,6 +505,9 @@ def calibrate(
         start = {p.path: start_value(scenario, p.path) for p in free}
         if all(p.low <= start[p.path] <= p.high for p in free):
             study.enqueue_trial(start, user_attrs={"baseline": True})
+        within = {p.path: p.value(min(max(start[p.path], p.low), p.high)) for p in free}
+        for point in starts:  # the free file's start points, with the scenario's other values
+            study.enqueue_trial(within | point, user_attrs={"start_point": True})
     ref = str(scenario_ref)
     runs_end = last_day_needed(scenario, targets)
     runs = scenario if runs_end is None else ending(scenario, runs_end)

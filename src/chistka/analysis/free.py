@@ -10,6 +10,14 @@ unknown keys), with one ``[[free]]`` table per parameter::
     log = false                                 # sample on a log scale (needs low > 0)
     note = "why this range"                     # optional
 
+A file may also give start points, tried (after the scenario's own values) before the sampler
+draws any, each with the reason it was chosen; parameters it leaves out keep the scenario's
+values. They are part of the fit's record, so that rerunning the fit tries them again::
+
+    [[start]]
+    values = { "arrest.named_arrest_probability" = 0.2 }
+    note = "why this point"
+
 Where no file is given, `load_free` looks for ``SCENARIO.free.toml`` next to a scenario file,
 then for the defaults shipped with the package for the scenario's name
 (``chistka/scenario/free/NAME.toml``). Every entry is checked against the scenario: the path must
@@ -236,12 +244,12 @@ def check_entry(scenario: Scenario, entry: Mapping[str, Any], where: str) -> Fre
 
 def parse_free(data: Mapping[str, Any], scenario: Scenario, origin: str) -> list[FreeParameter]:
     """The free parameters of a parsed free-parameter file (see `check_entry`)."""
-    unknown = [key for key in data if key not in ("free", "fitted", "calibration")]
+    unknown = [key for key in data if key not in ("free", "start", "fitted", "calibration")]
     if unknown:
         raise ChistkaError(
-            f"{origin}: unknown key '{unknown[0]}' (a free-parameter file holds [[free]] tables "
-            "and [[fitted]] tables, and the [calibration] table scripts/fit_scenario.py writes; "
-            "see chistka.scenario.fitted)"
+            f"{origin}: unknown key '{unknown[0]}' (a free-parameter file holds [[free]], "
+            "[[start]] and [[fitted]] tables, and the [calibration] table "
+            "scripts/fit_scenario.py writes; see chistka.scenario.fitted)"
         )
     entries = data.get("free")
     if not isinstance(entries, list) or not entries:
@@ -257,6 +265,56 @@ def parse_free(data: Mapping[str, Any], scenario: Scenario, origin: str) -> list
     return free
 
 
+def parse_starts(
+    data: Mapping[str, Any], free: Sequence[FreeParameter], origin: str
+) -> list[dict[str, float | int]]:
+    """The ``[[start]]`` points of a parsed free-parameter file: free path -> value.
+
+    Raises:
+        ChistkaError: a start point that is no table, has keys other than values and note, or
+            sets a path that is not free or a value outside the parameter's range.
+    """
+    entries = data.get("start", [])
+    if not isinstance(entries, list):
+        raise ChistkaError(f"{origin}: 'start' must be [[start]] tables")
+    by_path = {p.path: p for p in free}
+    starts: list[dict[str, float | int]] = []
+    for i, entry in enumerate(entries):
+        where = f"{origin}: start[{i}]"
+        if not isinstance(entry, Mapping) or not isinstance(entry.get("values"), Mapping):
+            raise ChistkaError(f"{where}: expected a table with 'values' (free path = value)")
+        extra = [key for key in entry if key not in ("values", "note")]
+        if extra:
+            raise ChistkaError(f"{where}: unknown key '{extra[0]}'; allowed: values, note")
+        point: dict[str, float | int] = {}
+        for path, value in entry["values"].items():
+            if path not in by_path:
+                raise ChistkaError(
+                    f"{where}: '{path}' is not a free parameter; "
+                    f"{did_you_mean(str(path), list(by_path))}free: {', '.join(by_path)}"
+                )
+            parameter = by_path[path]
+            number = _number(value, path, where)
+            if not parameter.low <= number <= parameter.high:
+                raise ChistkaError(
+                    f"{where}: '{path}' = {number:g} lies outside its range "
+                    f"[{parameter.low:g}, {parameter.high:g}]"
+                )
+            point[path] = parameter.value(number)
+        starts.append(point)
+    return starts
+
+
+def read_free_file(
+    path: str | Path | None, scenario: Scenario, scenario_ref: str | Path = ""
+) -> tuple[list[FreeParameter], list[dict[str, float | int]]]:
+    """The free parameters and the start points of a file (see `load_free`, `parse_starts`)."""
+    file = Path(path) if path is not None else find_free_file(scenario_ref, scenario)
+    data = _read_toml(file)
+    free = parse_free(data, scenario, f"'{file}'")
+    return free, parse_starts(data, free, f"'{file}'")
+
+
 def load_free(
     path: str | Path | None, scenario: Scenario, scenario_ref: str | Path = ""
 ) -> list[FreeParameter]:
@@ -266,7 +324,11 @@ def load_free(
         ChistkaError: the file is missing or not TOML, or an entry is bad (the message names the
             file and the entry).
     """
-    file = Path(path) if path is not None else find_free_file(scenario_ref, scenario)
+    return read_free_file(path, scenario, scenario_ref)[0]
+
+
+def _read_toml(file: Path) -> dict[str, Any]:
+    """A free-parameter file's TOML, or a ChistkaError naming the file."""
     text = read_text(file, "free-parameter file")
     try:
         data = tomllib.loads(text)
@@ -276,7 +338,7 @@ def load_free(
         raise ChistkaError(f"free-parameter file '{file}' is nested too deeply") from None
     except ValueError as exc:  # a whole number of thousands of digits
         raise ChistkaError(f"free-parameter file '{file}' is not usable TOML: {exc}") from None
-    return parse_free(data, scenario, f"'{file}'")
+    return data
 
 
 def problem(free: Sequence[FreeParameter]) -> dict[str, Any]:
