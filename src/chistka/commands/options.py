@@ -116,8 +116,9 @@ FreeOption = Annotated[
     Path | None,
     typer.Option(
         "--free",
-        help="TOML of [[free]] path/low/high/log entries (default: SCENARIO.free.toml next "
-        "to the scenario file, or the package's for a built-in scenario)",
+        help="TOML of [[free]] path/low/high/log entries, and [[start]] points calibrate tries "
+        "first (default: SCENARIO.free.toml next to the scenario file, or the package's for a "
+        "built-in scenario)",
     ),
 ]
 """--free: the file of free parameters and their ranges."""
