@@ -247,22 +247,26 @@ def test_the_prosecutors_sanction_drops_cases_outside_the_operations_only():
     assert np.all(state.people.fate[ordinary] == Fate.FREE)
 
 
-def test_testimony_cases_get_the_sanction_when_the_scenario_says_so():
-    state, mechanisms = build(
-        {
-            "arrest": {
-                "procuracy_supervision": True,
-                "sanction_share": 0.0,
-                "testimony_sanctioned": True,
-            }
-        }
-    )
+def arrests_after_the_halt(share: float, testimony_sanctioned: bool, n: int):
+    """Under the prosecutor's supervision, n/2 testimony cases and n/2 denunciations are
+    requested and acted on today: (state, the named, the denounced)."""
+    arrest = {
+        "procuracy_supervision": True,
+        "sanction_share": share,
+        "testimony_sanctioned": testimony_sanctioned,
+    }
+    state, mechanisms = build({"arrest": arrest})
     arrests = mechanisms["arrest"]
-    people = citizens(state, 100)
-    named, denounced = people[:50], people[50:]
+    people = citizens(state, n)
+    named, denounced = people[: n // 2], people[n // 2 :]
     arrests.request(state, named, "testimony")
     arrests.request(state, denounced, "denunciation")
     arrests.step(state)
+    return state, named, denounced
+
+
+def test_testimony_cases_get_the_sanction_when_the_scenario_says_so():
+    state, named, denounced = arrests_after_the_halt(0.0, True, 100)
     assert np.all(state.people.fate[named] == Fate.ARRESTED)
     assert np.all(state.people.fate[denounced] == Fate.FREE)
 
@@ -270,21 +274,8 @@ def test_testimony_cases_get_the_sanction_when_the_scenario_says_so():
 def test_the_testimony_switch_leaves_the_other_cases_draws_unchanged():
     arrested = []
     for switch in (False, True):
-        state, mechanisms = build(
-            {
-                "arrest": {
-                    "procuracy_supervision": True,
-                    "sanction_share": 0.5,
-                    "testimony_sanctioned": switch,
-                }
-            }
-        )
-        arrests = mechanisms["arrest"]
-        people = citizens(state, 400)
-        arrests.request(state, people[:200], "testimony")
-        arrests.request(state, people[200:], "denunciation")
-        arrests.step(state)
-        arrested.append(state.people.fate[people[200:]] == Fate.ARRESTED)
+        state, _, denounced = arrests_after_the_halt(0.5, switch, 400)
+        arrested.append(state.people.fate[denounced] == Fate.ARRESTED)
     assert 0.3 < arrested[0].mean() < 0.7
     np.testing.assert_array_equal(arrested[0], arrested[1])
 
