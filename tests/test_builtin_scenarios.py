@@ -57,7 +57,9 @@ of 24 inside at seed 1; session 8's (Order 00447 takes its contingents' routine 
 gt6, 103 trials, loss 0.080) leaves 6 of 14 and 9 of 24; session 10's (one review strictness
 for 1935-36, no capacity limit; study gt8, 100 trials, loss 0.055) left 9 of 14 and 9 of 24;
 session 12's (Order 00447's regional table, the army's rates of 1939, testimony cases sanctioned
-after the halt; study gt10, 100 trials, loss 0.031) leaves 11 of 14 and 10 of 24."""
+after the halt; study gt10, 100 trials, loss 0.031) leaves 11 of 14 and 10 of 24; session 13
+added the candidates at the 18th Congress (validation, outside like the other candidate rows):
+10 of 25."""
 
 GREAT_TERROR_OUTSIDE_NOW = (
     "issue 11, rebuilt on mechanisms and fitted by chistka calibrate (study gt10, 100 trials): "
