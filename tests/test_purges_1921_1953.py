@@ -14,7 +14,7 @@ pytestmark = pytest.mark.slow
 # all be inside: yearly death-and-camp and death sentences 1930-1940 within 20%, the membership
 # anchors and the expulsion shares. Failures list every row outside.
 PROMISED = (*PARTY_PROMISED, *yearly_sentence_rows(1930, 1940))
-MINIMUM = {"calibration": 0.4, "validation": 0.15}
+MINIMUM = {"calibration": 0.45, "validation": 0.2}
 """Share of the scenario's rows inside at seed 1 (issue 11 asks every calibration row and 70% of
 validation rows). When the yearly hand-fitted timeline gave way to documented decisions and
 fifteen constants, the calibration share fell below the earlier floors (70% and 50%). Study pp9
@@ -22,15 +22,19 @@ fifteen constants, the calibration share fell below the earlier floors (70% and 
 0.217 at the starting values, 0.141 at the best) traded the membership anchors and the caseload
 of 1930-34 against the death sentences of 1937-40 (docs/decisions.md section 11.5). Session 11
 gave 1935 and 1936 one strictness, removed the capacity limit and set the army's documented
-rates of 1939 (section 12.1); study pp10 (81 trials) found nothing better than pp9's values, which
-now leave 13 of 31 calibration rows (42%) and 16 of 101 validation rows (16%) inside."""
+rates of 1939 (section 12.1); study pp10 (81 trials) found nothing better than pp9's values.
+Sessions 12-13 gave it Order 00447's regional table and the sanction of testimony cases after
+the halt (sections 13.1-13.2, 14.3); study pp11 (100 trials) kept pp9's values but for a sanction
+share of 0.35, which leaves 15 of 31 calibration rows (48%) and 21 of 104 validation rows (20%)
+inside."""
 
 OUTSIDE_NOW = (
     "issue 11, rebuilt on documented decisions with fifteen constants fitted by chistka "
-    "calibrate (studies pp9 and pp10): the party of 1928, 1933 and 1934 (the documented "
+    "calibrate (studies pp9 to pp11): the party of 1928, 1933 and 1934 (the documented "
     "drives count workers only), the flat caseload of 1930-34 against the record's swings, "
     "one OGPU death share against the falling share of 1931-34, the death sentences of 1936 "
-    "(one tribunal share) and of 1938-40, and the convictions of 1937-40"
+    "(one tribunal share) and of 1937-40, and the convictions of 1937-38 (Order 00447 ahead "
+    "of its plan at the fitted pace)"
 )
 
 
