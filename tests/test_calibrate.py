@@ -190,7 +190,10 @@ def test_a_new_study_tries_the_free_files_start_points_after_the_scenarios_value
 @pytest.mark.parametrize(
     ("start", "expected"),
     [
-        ('values = { "exits.rate_per_yer" = 0.2 }', r"start\[0\]: 'exits.rate_per_yer' is not"),
+        (
+            'values = { "exits.rate_per_yer" = 0.2 }',
+            r"start\[0\]: 'exits.rate_per_yer' is not a free parameter",
+        ),
         ('values = { "exits.rate_per_year" = 0.9 }', r"lies outside its range \[0, 0.5\]"),
         ('values = { "exits.rate_per_year" = "high" }', "must be a number"),
         ('value = { "exits.rate_per_year" = 0.2 }', "expected a table with 'values'"),
