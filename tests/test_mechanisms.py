@@ -10,6 +10,7 @@ from chistka.people import Fate, Status
 from chistka.scenario.schema import COHORTS, ORIGINS
 from chistka.state import Calendar, EventKind
 from conftest import SMALL, build, day_of, deep_merge, make_scenario
+from test_state_bugs import build as build_terror
 
 BIG = {"population": {"size": 400_000, "scale": 0.05}}
 """20,000 agents, 1,000 of them in the party."""
@@ -124,6 +125,54 @@ def test_suspended_admissions_admit_nobody_whatever_the_rates():
     state, mechanisms = build(deep_merge(BIG, {"admissions": admissions}))
     _, events, _ = run(state, mechanisms["admissions"], range(100))
     assert len(events["person"]) == 0
+
+
+def test_a_recruitment_pool_run_dry_costs_no_more_draws(monkeypatch):
+    """Once the pool is exhausted admissions stop drawing from it.
+
+    Before the fix each day searched a dry pool in vain: up to 100,000 draws per origin a day
+    (two thirds of the small terror scenario's run time).
+    """
+    changes = {"admissions": {"rate_per_year": 100_000}}
+    state, mechanisms = build_terror(changes)
+    admissions = mechanisms["admissions"]
+    pools = [pool.copy() for pool in admissions.pool]
+    judged: list[int] = []
+    sample = state.sample_people
+
+    def counted(rng, k, accept, **options):
+        def judge(ids, rng):
+            judged[-1] += len(ids)
+            return accept(ids, rng)
+
+        return sample(rng, k, judge, **options)
+
+    monkeypatch.setattr(state, "sample_people", counted)
+    admitted = []
+    for day in range(60):
+        judged.append(0)
+        admitted.append(step(state, admissions, day)[1]["person"])
+    preferred = np.asarray(state.scenario.admissions.origin_preference.as_array()) > 0
+    for origin in np.flatnonzero(preferred):
+        assert len(admissions.pool[origin]) == 0, f"origin {ORIGINS[origin]} not drawn dry"
+        assert np.isin(pools[origin], np.concatenate(admitted)).all()
+    assert sum(judged[30:]) == 0
+
+
+def test_a_compacted_pool_keeps_the_eligible_and_their_weights():
+    state, mechanisms = build_terror()
+    admissions = mechanisms["admissions"]
+    worker = ORIGINS.index("worker")
+    pool, density = admissions.pool[worker], admissions.pool_density[worker]
+    gone = pool[::3]
+    state.people.status[gone[: len(gone) // 2]] = Status.CANDIDATE
+    state.people.fate[gone[len(gone) // 2 :]] = Fate.ARRESTED
+    admissions.compact(state, worker)
+    kept = ~np.isin(pool, gone)
+    assert np.array_equal(admissions.pool[worker], pool[kept])
+    assert np.array_equal(admissions.pool_density[worker], density[kept])
+    threshold, alias = admissions.pool_weight[worker]
+    assert len(threshold) == len(alias) == kept.sum()
 
 
 def test_no_admissions_at_rate_zero():

@@ -41,6 +41,17 @@ from chistka.state import Calendar, EventKind, SimState
 DENSITY_CAP = 4.0
 """Largest workplace party density (see `people.PartyDensity`)."""
 
+COMPACT_BELOW = 1 / 8
+"""Acceptance below which an origin's recruitment pool drops those no longer eligible.
+
+Admitted, arrested or dead people stay in the pool and are drawn in vain; once fewer than one
+draw in eight is eligible the pool is rebuilt from the eligible alone (the same law: each drawn
+in proportion to its workplace's density), so a pool running dry costs no more draws than a full
+one, and an empty pool none (before, up to 100,000 draws a day per origin)."""
+
+COMPACT_MIN_JUDGED = 64
+"""Draws an admission day must judge before its acceptance can trigger a rebuild."""
+
 
 def cohort_of_year(year: int) -> int:
     """Join cohort index of an admission in a given year."""
@@ -125,10 +136,10 @@ class Admissions(Mechanism):
         origin = state.people.origin[pool]
         self.pool = [pool[origin == o] for o in range(len(ORIGINS))]
         # each pool position weighted by its workplace's party density: drawn in proportion
-        self.pool_weight = [
-            kernels.alias_table(state.party_density(state.network.workplace(ids)) / DENSITY_CAP)
-            for ids in self.pool
+        self.pool_density = [
+            state.party_density(state.network.workplace(ids)) / DENSITY_CAP for ids in self.pool
         ]
+        self.pool_weight = [kernels.alias_table(density) for density in self.pool_density]
 
     def setup(self, state: SimState, peers: Mapping[str, Mechanism]) -> None:
         """Admitted candidates start their stage with promotion."""
@@ -155,23 +166,49 @@ class Admissions(Mechanism):
             if count == 0:
                 continue
             pool = self.pool[origin]
+            judged = [0, 0]  # draws judged, of which eligible
 
             def eligible(
-                at: np.ndarray, rng: np.random.Generator, pool: np.ndarray = pool
+                at: np.ndarray,
+                rng: np.random.Generator,
+                pool: np.ndarray = pool,
+                judged: list[int] = judged,
             ) -> np.ndarray:
-                ids = pool[at]
-                return (people.status[ids] == Status.NONPARTY) & (people.fate[ids] == Fate.FREE)
+                ok = self.eligible(state, pool[at])
+                judged[0] += len(at)
+                judged[1] += int(ok.sum())
+                return ok
 
             at = state.sample_people(
                 self.rng, int(count), eligible, alias=self.pool_weight[origin], pure=True
             )
             admitted.append(pool[at])
+            if judged[0] >= COMPACT_MIN_JUDGED and judged[1] < COMPACT_BELOW * judged[0]:
+                self.compact(state, origin)
         ids = np.concatenate(admitted)
+        if len(ids) == 0:
+            return
         people.cohort[ids] = cohort_of_year(state.date(state.day).year)
         people.join_day[ids] = state.day
         people.opposition[ids] = self.rng.random(len(ids)) < params.opposition_share
         state.transition(ids, Status.CANDIDATE, EventKind.ADMITTED)
         self.promotion.schedule(state, ids, self.stage_rng)
+
+    @staticmethod
+    def eligible(state: SimState, ids: np.ndarray) -> np.ndarray:
+        """Whether each of `ids` can still be admitted: outside the party and at liberty."""
+        people = state.people
+        return (people.status[ids] == Status.NONPARTY) & (people.fate[ids] == Fate.FREE)
+
+    def compact(self, state: SimState, origin: int) -> None:
+        """Keep in an origin's pool only those still eligible, with their alias table.
+
+        Draws no random numbers: the other origins' and mechanisms' draws are unchanged.
+        """
+        keep = self.eligible(state, self.pool[origin])
+        self.pool[origin] = self.pool[origin][keep]
+        self.pool_density[origin] = self.pool_density[origin][keep]
+        self.pool_weight[origin] = kernels.alias_table(self.pool_density[origin])
 
 
 class Exits(Mechanism):
