@@ -4,8 +4,18 @@ import pandas as pd
 import pytest
 
 from chistka import builtin_scenarios
-from chistka.analysis.comparison import comparison, fit, plan, run_summary, save_run
+from chistka.analysis.calibrate import scenario_text
+from chistka.analysis.comparison import (
+    budget_text,
+    comparison,
+    fit,
+    parameter_budget,
+    plan,
+    run_summary,
+    save_run,
+)
 from chistka.analysis.validate import calibration_targets, export_targets, read_targets
+from chistka.commands.catalogue import field_comments
 from chistka.record import (
     GRADES,
     MVD_TABLE_YEARS,
@@ -18,7 +28,7 @@ from chistka.record import (
     scenario_roles,
 )
 from chistka.scenario import load_scenario
-from chistka.scenario.fitted import fitted_parameters
+from chistka.scenario.fitted import fitted_parameters, parse_fitted
 
 
 def _column(kind: str) -> float:
@@ -187,6 +197,48 @@ def test_fitted_values_are_declared_and_name_real_parameters(name):
             assert any(c.name == entry["path"].split(".")[1] for c in scenario.campaigns), entry
         else:
             assert current_value(scenario, entry["path"]) is not None, entry
+
+
+def test_values_fitted_by_hand_count_in_the_parameter_budget():
+    fitted = [
+        {"path": "a", "date": None, "by": "calibrate"},
+        {"path": "b", "date": None, "by": "hand"},
+        {"path": "b", "date": None, "by": "hand"},
+        {"path": "c", "date": "1938-03-01", "by": "hand"},
+    ]
+    budget = parameter_budget(fitted, {"calibration": {"rows": 5}})
+    assert budget == {
+        "fitted": 3,
+        "by_hand": 2,
+        "calibration_rows": 5,
+        "at_most": 2,
+        "within": False,
+    }
+    assert budget_text(budget) == (
+        "3 fitted parameters (2 of them by hand, not refitted) for 5 calibration rows "
+        "(at most 2 allowed): over the budget"
+    )
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ({"path": "a", "targets": [], "by": "eye"}, "by = 'eye'; keys allowed"),
+        ({"path": "a", "targets": [], "who": "me"}, "unknown key 'who'"),
+    ],
+)
+def test_a_fitted_table_with_an_unknown_key_or_fitter_is_refused(table, message):
+    with pytest.raises(ValueError, match=message):
+        parse_fitted({"fitted": [table]}, "x")
+
+
+@pytest.mark.parametrize("name", builtin_scenarios())
+def test_every_value_a_scenario_calls_a_hand_fit_counts_as_fitted_by_hand(name):
+    """Issue 11: a value chosen by hand against the record is a fit, in the budget like the rest."""
+    comments = field_comments(scenario_text(name))
+    by_hand = {path for path, text in comments.items() if "by hand" in text or "hand fit" in text}
+    declared = {entry["path"] for entry in fitted_parameters(name) if entry["by"] == "hand"}
+    assert by_hand <= declared, sorted(by_hand - declared)
 
 
 def test_provenance_carries_the_fitted_values(builtin_results, tmp_path):

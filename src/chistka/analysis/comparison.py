@@ -273,24 +273,30 @@ def parameter_budget(
     """Fitted parameters against calibration rows: at most half as many (the project's rule).
 
     `fitted` is the run's provenance list of fitted values (the ``[[fitted]]`` tables of the
-    scenario's free file; a path counts once whatever the number of its dated values);
-    `summary` the run's `fit`.
+    scenario's free file; each path and date counts once); `summary` the run's `fit`. Values
+    chosen by hand (``by = "hand"``) count like those `chistka calibrate` fitted: both were
+    chosen to match rows of the record; `by_hand` says how many of the count they are.
     """
-    paths = {(entry.get("path"), entry.get("date")) for entry in fitted or []}
+    entries = {(entry.get("path"), entry.get("date")): entry for entry in fitted or []}
+    by_hand = sum(entry.get("by") == "hand" for entry in entries.values())
     rows = int(summary.get("calibration", {}).get("rows", 0))
     return {
-        "fitted": len(paths),
+        "fitted": len(entries),
+        "by_hand": by_hand,
         "calibration_rows": rows,
         "at_most": rows // 2,
-        "within": len(paths) <= rows // 2,
+        "within": len(entries) <= rows // 2,
     }
 
 
 def budget_text(budget: dict[str, Any]) -> str:
-    """'7 fitted parameters for 14 calibration rows (at most 7 allowed)'."""
+    """'14 fitted parameters (7 of them by hand) for 14 calibration rows (at most 7 allowed)'."""
+    by_hand = budget.get("by_hand", 0)
     text = (
-        f"{budget['fitted']} fitted parameters for {budget['calibration_rows']} calibration rows "
-        f"(at most {budget['at_most']} allowed)"
+        f"{budget['fitted']} fitted parameters"
+        + (f" ({by_hand} of them by hand, not refitted)" if by_hand else "")
+        + f" for {budget['calibration_rows']} calibration rows"
+        + f" (at most {budget['at_most']} allowed)"
     )
     return text if budget["within"] else text + ": over the budget"
 
