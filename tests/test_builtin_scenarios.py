@@ -95,10 +95,10 @@ def test_great_terror_spikes_in_1937_and_1938(great_terror):
 
 
 OVER_THE_BUDGET = (
-    "issue 11: seven values chosen by hand against the 1935-38 rows before the issue (the cascade "
-    "of names, the denunciations, fear, the candidate stage, the review's releases; "
-    "docs/decisions.md 13.5 and 15.2) count as fitted: great-terror has 14 for 14 rows (at most "
-    "7), purges-1921-1953 22 for 31 (at most 15)"
+    "issue 11: six values chosen by hand against the record before the issue (the cascade of "
+    "names, the denunciations, fear, the candidate stage, the review's releases; "
+    "docs/decisions.md 13.5 and 15.2) count as fitted: great-terror has 13 for 14 rows (at most "
+    "7), purges-1921-1953 21 for 31 (at most 15)"
 )
 
 

@@ -282,3 +282,25 @@ def test_self_protective_exposures_follow_the_law_of_drawing_every_contact_first
     valid = (contacts >= 0) & (contacts != acting[:, None])
     expected = p * float(state.reach(contacts[valid]).sum())
     assert expected > 500 and abs(exposed - expected) < 4 * np.sqrt(expected)
+
+
+def test_denunciation_arrests_follow_only_the_product_of_rate_and_arrest_probability():
+    """docs/decisions.md 15.2: a denunciation that leads to no arrest acts on nothing, so the
+    arrests follow rate_per_year x arrest_probability; arrest_probability, a convention, sets
+    only how many denunciations come to nothing."""
+    opened, denounced = {}, {}
+    for rate, probability in ((0.08, 0.25), (0.02, 1.0)):
+        denunciation = {"rate_per_year": rate, "arrest_probability": probability}
+        # one agent per person: every act is one denunciation, so the counts are Poisson
+        population = {"size": 60_000, "scale": 1.0}
+        state, mechanisms = build({"denunciation": denunciation, "population": population})
+        for day in range(120):
+            state.day = day
+            mechanisms["denunciation"].step(state)
+        opened[probability] = len(mechanisms["arrest"].cases)
+        denounced[probability] = int((state.log.columns()["kind"] == EventKind.DENOUNCED).sum())
+    expected = (opened[0.25] + opened[1.0]) / 2
+    assert expected > 300, opened
+    assert abs(opened[0.25] - opened[1.0]) < 5 * np.sqrt(2 * expected), opened
+    assert denounced[1.0] == opened[1.0]
+    assert 3 < denounced[0.25] / denounced[1.0] < 5, denounced
