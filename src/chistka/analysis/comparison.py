@@ -290,7 +290,11 @@ def parameter_budget(
 
 
 def budget_text(budget: dict[str, Any]) -> str:
-    """'14 fitted parameters (7 of them by hand) for 14 calibration rows (at most 7 allowed)'."""
+    """The budget in words, e.g. '12 fitted parameters (5 of them by hand, not refitted) ...'.
+
+    In full: '... for 14 calibration rows (at most 7 allowed): over the budget'; without the part
+    in brackets when none is by hand, and without ': over the budget' when within it.
+    """
     by_hand = budget.get("by_hand", 0)
     text = (
         f"{budget['fitted']} fitted parameters"
