@@ -59,7 +59,8 @@ for 1935-36, no capacity limit; study gt8, 100 trials, loss 0.055) left 9 of 14 
 session 12's (Order 00447's regional table, the army's rates of 1939, testimony cases sanctioned
 after the halt; study gt10, 100 trials, loss 0.031) leaves 11 of 14 and 10 of 24; session 13
 added the candidates at the 18th Congress (validation, outside like the other candidate rows):
-10 of 25."""
+10 of 25. Session 14 took the candidate stage from party-purges-1921-1936's fit; study gt11 (100
+trials) kept gt10's values (loss 0.0309): 11 of 14 and 10 of 25."""
 
 GREAT_TERROR_OUTSIDE_NOW = (
     "issue 11, rebuilt on mechanisms and fitted by chistka calibrate (study gt10, 100 trials): "
