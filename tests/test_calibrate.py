@@ -174,6 +174,22 @@ def test_bad_free_file(files, tmp_path, entry, expected):
         calibrate(SCENARIO, targets, 1, seeds=(1,), scale=SCALE, free_path=free)
 
 
+@pytest.mark.parametrize(
+    ("fitted", "expected"),
+    [
+        ('path = "exits.rate_per_year"\ntargets = []\nby = "eye"', "by = 'eye'"),
+        ('path = "exits.rate_per_year"\ntargets = []\nwho = "me"', "unknown key 'who'"),
+        ('targets = []\nby = "hand"', "missing key 'path'"),
+    ],
+)
+def test_a_bad_fitted_table_in_a_free_file_is_refused(files, tmp_path, fitted, expected):
+    targets, _ = files
+    free = tmp_path / "bad.toml"
+    free.write_text(FREE + f"[[fitted]]\n{fitted}\n", encoding="utf-8")
+    with pytest.raises(ChistkaError, match=r"\[\[fitted\]\]: .*" + expected):
+        calibrate(SCENARIO, targets, 1, seeds=(1,), scale=SCALE, free_path=free)
+
+
 def test_a_new_study_tries_the_free_files_start_points_after_the_scenarios_values(tmp_path):
     targets = tmp_path / "targets.csv"
     targets.write_text(TARGETS, encoding="utf-8")

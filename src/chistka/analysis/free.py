@@ -45,6 +45,7 @@ from pydantic import BaseModel
 
 from chistka.errors import ChistkaError, did_you_mean, read_text
 from chistka.scenario import Scenario, apply_overrides
+from chistka.scenario.fitted import parse_fitted
 from chistka.scenario.schema import LIST_SECTIONS, PolicyEvent
 
 ENTRY_KEYS = ("path", "low", "high", "log", "note")
@@ -251,6 +252,14 @@ def parse_free(data: Mapping[str, Any], scenario: Scenario, origin: str) -> list
             "[[start]] and [[fitted]] tables, and the [calibration] table "
             "scripts/fit_scenario.py writes; see chistka.scenario.fitted)"
         )
+    try:
+        parse_fitted(data, origin)
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        detail = f"missing key {exc}" if isinstance(exc, KeyError) else str(exc)
+        raise ChistkaError(
+            f"{origin}: [[fitted]]: {detail} (each table: path, targets, optionally date, "
+            "by = 'calibrate' or 'hand', note)"
+        ) from None
     entries = data.get("free")
     if not isinstance(entries, list) or not entries:
         raise ChistkaError(
