@@ -97,11 +97,15 @@ def test_inputs_of_the_scenarios_are_inputs():
 
 
 def test_convictions_are_compared_like_with_like():
-    """The model's political_convictions (death and camp) against the table's death + camp."""
+    """The model's political_convictions (death and camp) against the table's death + camp; its
+    arrests (political cases) against the NKVD's own count of its cases, not against the 1953
+    table's yearly arrests on all charges."""
     compared = {spec.observable: spec.record_id for spec in compared_observables()}
     assert compared["political_convictions:1937"] == "death_or_camp_1937"
     assert not any(spec.record_id.startswith("convicted_") for spec in compared_observables())
-    assert not any(spec.record_id.startswith("arrested_") for spec in compared_observables())
+    arrests = {spec.record_id for spec in compared_observables() if spec.kind == "arrests"}
+    assert arrests == {"arrested_nkvd_1936_10_to_1938_07", "arrested_nkvd_1936_10_to_1938_11"}
+    assert compared["arrests:1936-10-01/1938-07-01"] == "arrested_nkvd_1936_10_to_1938_07"
 
 
 def test_held_out_figures_are_not_compared():

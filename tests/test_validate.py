@@ -2,6 +2,7 @@
 
 import copy
 import csv
+import datetime as dt
 import json
 import math
 import shutil
@@ -21,6 +22,7 @@ from chistka.analysis.observables import (
     UnknownObservable,
     allowed,
     compute,
+    last_day_read,
 )
 from chistka.analysis.saved import find_runs
 from chistka.analysis.validate import (
@@ -159,6 +161,25 @@ def test_yearly_counts_and_periods(named, events):
     assert compute(named, "arrests:1937") == pytest.approx(named.yearly_events(("arrested",))[1937])
 
 
+def test_spans_of_days(named, events):
+    """A span of days counts from its first day up to, not including, its second (the way an
+    archival report counts "from 1 October 1936 to 1 July 1938"), and spans add up."""
+    arrests = events[events["event"] == "arrested"]
+    within = arrests[(arrests["date"] >= "1937-10-01") & (arrests["date"] < "1938-07-01")]
+    assert compute(named, "arrests:1937-10-01/1938-07-01") == pytest.approx(
+        within["persons"].sum()
+    )
+    assert compute(named, "arrests:1937-10-01/1938-07-01") == pytest.approx(
+        compute(named, "arrests:1937-10-01/1938-01-01")
+        + compute(named, "arrests:1938-01-01/1938-07-01")
+    )
+    assert compute(named, "arrests:1937-01-01/1938-01-01") == pytest.approx(
+        compute(named, "arrests:1937")
+    )
+    assert last_day_read("arrests:1937-10-01/1938-07-01", scenario_from_dict(NAMED)) == dt.date(1938, 6, 30)
+    assert last_day_read("arrests:1937-1938", scenario_from_dict(NAMED)) == dt.date(1938, 12, 31)
+
+
 def test_operations(named, events):
     arrests = events[events["event"] == "arrested"]
     for name in (*NATIONAL, "order_00447"):
@@ -257,6 +278,9 @@ def test_out_of_run(named, small_results):
         ("arests:1937", "did you mean 'arrests'"),
         ("arrests:19x7", "not a year"),
         ("arrests:1938-1937", "ends before"),
+        ("arrests:1938-07-01/1937-10-01", "ends before"),
+        ("arrests:1937-10-01/1938-13-01", "not a span of days"),
+        ("arrests:1937-10-01-1938-07-01", "not a year"),
         ("gulag_population:1938", "not a date"),
         ("operation_arrested:polsih", "did you mean 'polish'"),
         ("shot_share:cc", "cc1934"),

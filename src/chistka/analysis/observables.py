@@ -1,8 +1,10 @@
 """Named observables computed from any run's results, scaled to the represented population.
 
 Names are `KIND:ARGUMENT`. Counts are in represented persons (each event counts for the persons
-its agent stands for). Wherever a YEAR is taken, a period `YYYY-YYYY` is accepted too (the sum
-over its years); the years must lie wholly within the run. DATE is YYYY-MM-DD.
+its agent stands for). Wherever a YEAR is taken, a period is accepted too: `YYYY-YYYY` (the sum
+over its years) or `YYYY-MM-DD/YYYY-MM-DD` (from the first day up to, not including, the second:
+the span of an archival report "from 1 October 1936 to 1 July 1938"); it must lie wholly within
+the run. DATE is YYYY-MM-DD.
 
 Party:
 
@@ -112,22 +114,49 @@ def _event_day(results: Results, argument: str) -> int:
     return day
 
 
-def _period(results: Results, argument: str) -> tuple[int, int]:
-    """First and last day index (inclusive) of a year YYYY or a period YYYY-YYYY."""
+def parse_period(argument: str) -> tuple[dt.date, dt.date]:
+    """First day, and the day after the last, of a YEAR argument.
+
+    The argument is a year `YYYY`, a period of years `YYYY-YYYY` or a span of days
+    `YYYY-MM-DD/YYYY-MM-DD` (the second day excluded).
+
+    Raises:
+        UnknownObservable: an argument of none of these forms, or a period that ends before it
+            starts (or, for a span of days, where it starts).
+    """
+    if "/" in argument:
+        first_text, _, end_text = argument.partition("/")
+        try:
+            first, end = dt.date.fromisoformat(first_text), dt.date.fromisoformat(end_text)
+        except ValueError:
+            raise UnknownObservable(
+                f"'{argument}' is not a span of days (YYYY-MM-DD/YYYY-MM-DD)"
+            ) from None
+        if end <= first:
+            raise UnknownObservable(f"span '{argument}' ends before its first day")
+        return first, end
     first_text, sep, last_text = argument.partition("-")
-    try:
-        first = int(first_text)
-        last = int(last_text) if sep else first
-    except ValueError:
+    if not (first_text.isdigit() and len(first_text) == 4) or (
+        sep and not (last_text.isdigit() and len(last_text) == 4)
+    ):
         raise UnknownObservable(
-            f"'{argument}' is not a year (YYYY) or a period of years (YYYY-YYYY)"
-        ) from None
-    if last < first:
+            f"'{argument}' is not a year (YYYY), a period of years (YYYY-YYYY) or a span of "
+            "days (YYYY-MM-DD/YYYY-MM-DD)"
+        )
+    first_year = int(first_text)
+    last_year = int(last_text) if sep else first_year
+    if last_year < first_year:
         raise UnknownObservable(f"period '{argument}' ends before it starts")
-    start, end = results.start, results.last_day
-    if dt.date(first, 1, 1) < start or dt.date(last, 12, 31) > end:
-        raise ObservableOutOfRun(f"{argument} is not wholly inside the run ({start} to {end})")
-    return (dt.date(first, 1, 1) - start).days, (dt.date(last, 12, 31) - start).days
+    return dt.date(first_year, 1, 1), dt.date(last_year + 1, 1, 1)
+
+
+def _period(results: Results, argument: str) -> tuple[int, int]:
+    """First and last day index (inclusive) of a period (`parse_period`) inside the run."""
+    first, end = parse_period(argument)
+    start, last_day = results.start, results.last_day
+    if first < start or end - dt.timedelta(days=1) > last_day:
+        raise ObservableOutOfRun(f"{argument} is not wholly inside the run ({start} to {last_day})")
+    return (first - start).days, (end - start).days - 1
 
 
 # --- building blocks ---------------------------------------------------------------------------
@@ -388,7 +417,7 @@ ARGUMENTS: dict[str, str] = {
     "army_officers_dismissed": "YEAR",
     "army_officers_arrested": "YEAR",
 }
-"""Observable kind -> the argument it takes (YEAR also accepts a period YYYY-YYYY)."""
+"""Observable kind -> the argument it takes (YEAR also accepts a period: `parse_period`)."""
 
 
 APPEAL_HORIZON = math.log(1e9)
@@ -400,7 +429,7 @@ def last_day_read(name: str, scenario: Scenario) -> dt.date | None:
     """The last day of a run of `scenario` on which observable `name` depends (None: any day).
 
     A run stopped on that day gives the same value, since a day's events depend only on the days
-    before it: a DATE is read on its morning, a YEAR or period up to its last 31 December, a
+    before it: a DATE is read on its morning, a YEAR or period up to its last day, a
     campaign's expelled share up to its end, its reinstated share until the appeals lodged in it
     are decided (`APPEAL_HORIZON`); the operations' totals and the elite's fate are read over
     the whole run. The calibration uses it to stop each trial's runs after the last day its
@@ -415,10 +444,10 @@ def last_day_read(name: str, scenario: Scenario) -> dt.date | None:
     try:
         if what == "DATE":
             return dt.date.fromisoformat(argument)
-        if what == "YEAR":
-            return dt.date(int(argument.rpartition("-")[2]), 12, 31)
     except ValueError:
-        raise UnknownObservable(f"'{name}': '{argument}' is not a {what.lower()}") from None
+        raise UnknownObservable(f"'{name}': '{argument}' is not a date (YYYY-MM-DD)") from None
+    if what == "YEAR":
+        return parse_period(argument)[1] - dt.timedelta(days=1)
     if what == "CAMPAIGN":
         campaign = next((c for c in scenario.campaigns if c.name == argument), None)
         if campaign is None:

@@ -61,7 +61,10 @@ MEANINGS: dict[str, str] = {
 
 ARGUMENT_FORMS = {
     "DATE": "YYYY-MM-DD, inside the run",
-    "YEAR": "YYYY or a period YYYY-YYYY, wholly inside the run",
+    "YEAR": (
+        "YYYY, a period YYYY-YYYY or a span of days YYYY-MM-DD/YYYY-MM-DD (the second day "
+        "excluded), wholly inside the run"
+    ),
     "CAMPAIGN": "a campaign name of the scenario (1921, 1929, ...)",
     "OP": "german, polish, latvian, harbin, other_national, all_national or an operation name",
     "BODY": "cc1934 or congress17",

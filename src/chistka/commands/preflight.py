@@ -18,6 +18,7 @@ from chistka.analysis.observables import (
     ORDER_00447,
     UnknownObservable,
     check_name,
+    parse_period,
 )
 from chistka.errors import ChistkaError
 from chistka.scenario import Scenario
@@ -41,19 +42,15 @@ def check_scale(scenario: Scenario, scale: float | None) -> Scenario:
     return scaled
 
 
-_YEAR = re.compile(r"^(?P<first>\d{4})(?:-(?P<last>\d{4}))?$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
-def _year_argument(argument: str, where: str) -> tuple[int, int]:
-    match = _YEAR.match(argument)
-    if match is None:
-        raise ChistkaError(f"{where}: '{argument}' is not a year (YYYY) or a period (YYYY-YYYY)")
-    first = int(match["first"])
-    last = int(match["last"] or first)
-    if last < first:
-        raise ChistkaError(f"{where}: period '{argument}' ends before it starts")
-    return first, last
+def _year_argument(argument: str, where: str) -> tuple[dt.date, dt.date]:
+    """First day and the day after the last of a YEAR argument (`parse_period`)."""
+    try:
+        return parse_period(argument)
+    except UnknownObservable as error:
+        raise ChistkaError(f"{where}: {error}") from None
 
 
 def _date_argument(argument: str, where: str) -> dt.date:
@@ -103,8 +100,8 @@ def check_observable(name: str, scenario: Scenario, where: str = "observable") -
     span = f"the scenario runs {run.start} to {run.end}"
     where = f"{where} '{name}'"
     if form == "YEAR":
-        first, last = _year_argument(argument, where)
-        if dt.date(first, 1, 1) < run.start or dt.date(last, 12, 31) > run.end:
+        first, end = _year_argument(argument, where)
+        if first < run.start or end - dt.timedelta(days=1) > run.end:
             raise ChistkaError(f"{where}: {argument} is not wholly inside the run ({span})")
     elif form == "DATE":
         date = _date_argument(argument, where)
