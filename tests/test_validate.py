@@ -176,8 +176,9 @@ def test_spans_of_days(named, events):
     assert compute(named, "arrests:1937-01-01/1938-01-01") == pytest.approx(
         compute(named, "arrests:1937")
     )
-    assert last_day_read("arrests:1937-10-01/1938-07-01", scenario_from_dict(NAMED)) == dt.date(1938, 6, 30)
-    assert last_day_read("arrests:1937-1938", scenario_from_dict(NAMED)) == dt.date(1938, 12, 31)
+    scenario = scenario_from_dict(NAMED)
+    assert last_day_read("arrests:1937-10-01/1938-07-01", scenario) == dt.date(1938, 6, 30)
+    assert last_day_read("arrests:1937-1938", scenario) == dt.date(1938, 12, 31)
 
 
 def test_operations(named, events):
