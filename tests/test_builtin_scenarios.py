@@ -119,6 +119,18 @@ def _with(name, **overrides):
     return Sim(scenario, name=name).run()
 
 
+def _denunciations_as_routine(results, name):
+    """Overrides that drop the ordinary denunciations and raise the routine caseload by their
+    share of the run's arrests of 1935 (both are per-capita sources of arrests)."""
+    events = results.events_frame()
+    arrests_1935 = events[(events["event"] == "arrested") & (events["date"].dt.year == 1935)]
+    by_channel = arrests_1935.groupby("channel", observed=True)["persons"].sum()
+    routine = load_scenario(name).arrest.routine_rate_per_year * (
+        1 + by_channel["denunciation"] / by_channel["routine"]
+    )
+    return {"denunciation.rate_per_year": 0.0, "arrest.routine_rate_per_year": float(routine)}
+
+
 def test_great_terror_rows_cannot_see_fear_or_self_protection(great_terror):
     """docs/decisions.md 16.2: fear and self-protection are assumptions, not fits, because the
     calibration rows cannot tell them apart: doubled together, no large row moves by 4%."""
@@ -139,17 +151,7 @@ def test_great_terror_rows_see_the_sum_of_denounced_and_routine_arrests(great_te
     """docs/decisions.md 16.2: the denunciation rate is an assumption, not a fit: with no
     denunciations and the routine caseload raised by their share of 1935's arrests, the large
     rows of 1935-38 move by less than 4%."""
-    events = great_terror.events_frame()
-    arrests_1935 = events[(events["event"] == "arrested") & (events["date"].dt.year == 1935)]
-    by_channel = arrests_1935.groupby("channel", observed=True)["persons"].sum()
-    scenario = load_scenario("great-terror")
-    routine = scenario.arrest.routine_rate_per_year * (
-        1 + by_channel["denunciation"] / by_channel["routine"]
-    )
-    replaced = _with(
-        "great-terror",
-        **{"denunciation.rate_per_year": 0.0, "arrest.routine_rate_per_year": float(routine)},
-    )
+    replaced = _with("great-terror", **_denunciations_as_routine(great_terror, "great-terror"))
     base, changed = _large_calibration_rows(great_terror), _large_calibration_rows(replaced)
     rows_1935_38 = [i for i in base.index if not i.endswith(("1939", "1940"))]
     moved = (changed[rows_1935_38] / base[rows_1935_38] - 1).abs()
@@ -161,20 +163,11 @@ def test_purges_rows_cannot_see_self_protection_or_the_split_of_denounced_and_ro
     assumptions, not fits: with self-protection doubled, no denunciations and the routine
     caseload raised by their share of 1935's arrests, no large calibration row moves by 7%.
     (Fear is not among them: the routine caseload follows the climate there.)"""
-    events = purges.events_frame()
-    arrests_1935 = events[(events["event"] == "arrested") & (events["date"].dt.year == 1935)]
-    by_channel = arrests_1935.groupby("channel", observed=True)["persons"].sum()
-    scenario = load_scenario("purges-1921-1953")
-    routine = scenario.arrest.routine_rate_per_year * (
-        1 + by_channel["denunciation"] / by_channel["routine"]
-    )
+    self_protection = load_scenario("purges-1921-1953").denunciation.self_protection
     changed = _with(
         "purges-1921-1953",
-        **{
-            "denunciation.self_protection": 2 * scenario.denunciation.self_protection,
-            "denunciation.rate_per_year": 0.0,
-            "arrest.routine_rate_per_year": float(routine),
-        },
+        **_denunciations_as_routine(purges, "purges-1921-1953"),
+        **{"denunciation.self_protection": 2 * self_protection},
     )
     base, after = _large_calibration_rows(purges), _large_calibration_rows(changed)
     moved = (after / base - 1).abs().dropna()
