@@ -155,38 +155,41 @@ def test_bad_targets(files, tmp_path, targets_text, expected):
 
 
 @pytest.mark.parametrize(
-    ("entry", "expected"),
+    ("text", "expected"),
     [
-        ('path = "review.nois_sd"\nlow = 0.1\nhigh = 1.0', "noise_sd"),
-        ('path = "review.noise_sd"\nlow = 0.0\nhigh = 1.0', r"free\[0\] \('review.noise_sd'\)"),
-        ('path = "exits.rate_per_year"\nlow = 0.5\nhigh = 0.1', "must be below high"),
-        ('path = "exits.rate_per_year"\nlow = 0.0\nhigh = 0.1\nlog = true', "needs low > 0"),
-        ('path = "exits.rate_per_year"\nlow = 0.0', "missing key 'high'"),
-        ('path = "exits.rate_per_year"\nlow = 0.0\nhigh = 0.1\nlg = 1', "unknown key 'lg'"),
-        ('path = "promotion.enabled"\nlow = 0\nhigh = 1', "not a numeric parameter"),
+        ('[[free]]\npath = "review.nois_sd"\nlow = 0.1\nhigh = 1.0', "noise_sd"),
+        (
+            '[[free]]\npath = "review.noise_sd"\nlow = 0.0\nhigh = 1.0',
+            r"free\[0\] \('review.noise_sd'\)",
+        ),
+        ('[[free]]\npath = "exits.rate_per_year"\nlow = 0.5\nhigh = 0.1', "must be below high"),
+        (
+            '[[free]]\npath = "exits.rate_per_year"\nlow = 0.0\nhigh = 0.1\nlog = true',
+            "needs low > 0",
+        ),
+        ('[[free]]\npath = "exits.rate_per_year"\nlow = 0.0', "missing key 'high'"),
+        (
+            '[[free]]\npath = "exits.rate_per_year"\nlow = 0.0\nhigh = 0.1\nlg = 1',
+            "unknown key 'lg'",
+        ),
+        ('[[free]]\npath = "promotion.enabled"\nlow = 0\nhigh = 1', "not a numeric parameter"),
+        # A [[fitted]] table beside valid free parameters is checked too.
+        (
+            FREE + '[[fitted]]\npath = "exits.rate_per_year"\ntargets = []\nby = "eye"',
+            r"\[\[fitted\]\]: .*by = 'eye'",
+        ),
+        (
+            FREE + '[[fitted]]\npath = "exits.rate_per_year"\ntargets = []\nwho = "me"',
+            r"\[\[fitted\]\]: .*unknown key 'who'",
+        ),
+        (FREE + '[[fitted]]\ntargets = []\nby = "hand"', r"\[\[fitted\]\]: .*missing key 'path'"),
     ],
 )
-def test_bad_free_file(files, tmp_path, entry, expected):
+def test_bad_free_file(files, tmp_path, text, expected):
     targets, _ = files
     free = tmp_path / "bad.toml"
-    free.write_text(f"[[free]]\n{entry}\n", encoding="utf-8")
+    free.write_text(f"{text}\n", encoding="utf-8")
     with pytest.raises(ChistkaError, match=expected):
-        calibrate(SCENARIO, targets, 1, seeds=(1,), scale=SCALE, free_path=free)
-
-
-@pytest.mark.parametrize(
-    ("fitted", "expected"),
-    [
-        ('path = "exits.rate_per_year"\ntargets = []\nby = "eye"', "by = 'eye'"),
-        ('path = "exits.rate_per_year"\ntargets = []\nwho = "me"', "unknown key 'who'"),
-        ('targets = []\nby = "hand"', "missing key 'path'"),
-    ],
-)
-def test_a_bad_fitted_table_in_a_free_file_is_refused(files, tmp_path, fitted, expected):
-    targets, _ = files
-    free = tmp_path / "bad.toml"
-    free.write_text(FREE + f"[[fitted]]\n{fitted}\n", encoding="utf-8")
-    with pytest.raises(ChistkaError, match=r"\[\[fitted\]\]: .*" + expected):
         calibrate(SCENARIO, targets, 1, seeds=(1,), scale=SCALE, free_path=free)
 
 
