@@ -21,15 +21,17 @@ def main(scenario: str = "party-purges-1921-1936", seed: int = 1) -> None:
         if date not in membership.index:
             continue
         full, cand = rows.get(f"rigby_full_{year}"), rows.get(f"rigby_cand_{year}")
-        table.append({
-            "year": year,
-            "model_full": round(membership.loc[date, "members"]),
-            "rigby_full": full.value if full else None,
-            "model_cand": round(membership.loc[date, "candidates"]),
-            "rigby_cand": cand.value if cand else None,
-            "model_total": round(membership.loc[date, "total"]),
-            "rigby_total": (full.value + cand.value) if full and cand else None,
-        })
+        table.append(
+            {
+                "year": year,
+                "model_full": round(membership.loc[date, "members"]),
+                "rigby_full": full.value if full else None,
+                "model_cand": round(membership.loc[date, "candidates"]),
+                "rigby_cand": cand.value if cand else None,
+                "model_total": round(membership.loc[date, "total"]),
+                "rigby_total": (full.value + cand.value) if full and cand else None,
+            }
+        )
     frame = pd.DataFrame(table)
     frame["ratio"] = frame["model_total"] / frame["rigby_total"]
     print(frame.to_string(index=False))

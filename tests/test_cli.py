@@ -189,8 +189,12 @@ def test_params_lists_every_field_with_description():
     assert len(infos) > 100
     assert all(info.description for info in infos), [i.path for i in infos if not i.description]
     paths = {info.path for info in infos}
-    assert {"population.scale", "arrest.capacity_per_million", "operations[].limit_shoot",
-            "review.criteria.origin_alien"} <= paths
+    assert {
+        "population.scale",
+        "arrest.capacity_per_million",
+        "operations[].limit_shoot",
+        "review.criteria.origin_alien",
+    } <= paths
     result = invoke("params", "arrest")
     assert result.exit_code == 0
     assert "arrest.delay_days" in result.stdout
@@ -214,7 +218,8 @@ def test_research_commands_are_registered():
     for command in ("sweep", "validate", "calibrate", "sensitivity", "record", "params"):
         result = invoke(command, "--help")
         assert result.exit_code == 0, command
-    result = invoke("calibrate", "party-purges-1921-1936", "--targets", "/no/such.csv",
-                     "--trials", "1")
+    result = invoke(
+        "calibrate", "party-purges-1921-1936", "--targets", "/no/such.csv", "--trials", "1"
+    )
     assert result.exit_code == 2
     assert "Traceback" not in result.output

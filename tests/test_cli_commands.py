@@ -52,8 +52,11 @@ def test_observables_lists_every_kind_with_its_meaning():
 def test_tables_keep_full_names_when_not_a_terminal():
     env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
     result = subprocess.run(
-        [sys.executable, "-m", "chistka", "observables"], capture_output=True, text=True,
-        timeout=120, env=env,
+        [sys.executable, "-m", "chistka", "observables"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
     )
     assert result.returncode == 0
     line = next(x for x in result.stdout.splitlines() if "party_share_of_political" in x)
@@ -106,8 +109,17 @@ def test_scenario_toml_quotes_dotted_keys():
 
 def test_run_set_changes_one_parameter(small_file, tmp_path):
     out = tmp_path / "run"
-    result = invoke("run", str(small_file), "--scale", SMALL_SCALE, "--set", "review.noise_sd=2.5",
-                    "--out", str(out), "--no-report")
+    result = invoke(
+        "run",
+        str(small_file),
+        "--scale",
+        SMALL_SCALE,
+        "--set",
+        "review.noise_sd=2.5",
+        "--out",
+        str(out),
+        "--no-report",
+    )
     assert result.exit_code == 0, result.output
     provenance = json.loads((out / "provenance.json").read_text())
     assert provenance["parameters"]["review"]["noise_sd"] == 2.5
@@ -120,15 +132,20 @@ def test_run_set_changes_one_parameter(small_file, tmp_path):
 
 def test_provenance_records_the_environment(small_file, tmp_path):
     out = tmp_path / "run"
-    assert invoke("run", str(small_file), "--scale", SMALL_SCALE, "--out", str(out),
-                  "--no-report").exit_code == 0
+    assert (
+        invoke(
+            "run", str(small_file), "--scale", SMALL_SCALE, "--out", str(out), "--no-report"
+        ).exit_code
+        == 0
+    )
     environment = json.loads((out / "provenance.json").read_text())["environment"]
     assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00$", environment["created"])
     assert environment["python"] == ".".join(map(str, sys.version_info[:3]))
     assert environment["packages"]["chistka"] == __version__
     assert {"numpy", "pandas", "pydantic"} <= set(environment["packages"])
-    head = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
-                          cwd=Path(__file__).parent)
+    head = subprocess.run(
+        ["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=Path(__file__).parent
+    )
     if head.returncode == 0:
         assert environment["git_commit"] == head.stdout.strip()
     summary = json.loads((out / "summary.json").read_text())
@@ -140,10 +157,21 @@ def sweeps(tmp_path_factory, small_file):
     """Two sweeps of the small scenario, two seeds each: reviews with little and much noise."""
     root = tmp_path_factory.mktemp("compare")
     for name, value in (("a", "1.0"), ("b", "2.5")):
-        result = invoke("sweep", str(small_file), "--seeds", "2", "--scale", SMALL_SCALE,
-                        "--jobs", "1",
-                        "--set", f"review.noise_sd={value}", "--out", str(root / name),
-                        "--no-report")
+        result = invoke(
+            "sweep",
+            str(small_file),
+            "--seeds",
+            "2",
+            "--scale",
+            SMALL_SCALE,
+            "--jobs",
+            "1",
+            "--set",
+            f"review.noise_sd={value}",
+            "--out",
+            str(root / name),
+            "--no-report",
+        )
         assert result.exit_code == 0, result.output
     return root
 
@@ -175,8 +203,13 @@ def test_compare_ensembles_gives_intervals(sweeps, tmp_path):
 
 def test_compare_single_runs_has_no_interval_and_refuses_a_sweep_of_two_points(sweeps, tmp_path):
     out = tmp_path / "cmp"
-    result = invoke("compare", str(sweeps / "a" / "p000-s001"), str(sweeps / "b" / "p000-s001"),
-                    "--out", str(out))
+    result = invoke(
+        "compare",
+        str(sweeps / "a" / "p000-s001"),
+        str(sweeps / "b" / "p000-s001"),
+        "--out",
+        str(out),
+    )
     assert result.exit_code == 0, result.output
     table = pd.read_csv(out / "differences.csv")
     assert table["difference_low"].isna().all()
@@ -194,8 +227,14 @@ def test_sensitivity_reports_progress(small_file, tmp_path):
     free = tmp_path / "free.toml"
     free.write_text('[[free]]\npath = "review.noise_sd"\nlow = 0.5\nhigh = 2.0\n')
     calls = []
-    sensitivity(str(small_file), ["expelled_share:c1"], n=2, scale=float(SMALL_SCALE),
-                free_path=free, progress=lambda done, total: calls.append((done, total)))
+    sensitivity(
+        str(small_file),
+        ["expelled_share:c1"],
+        n=2,
+        scale=float(SMALL_SCALE),
+        free_path=free,
+        progress=lambda done, total: calls.append((done, total)),
+    )
     assert calls == [(0, 4), (1, 4), (2, 4), (3, 4), (4, 4)]
 
 
@@ -220,7 +259,8 @@ def test_the_worked_example_of_docs_scenarios_loads_and_runs(tmp_path):
     scenario = load_scenario(path)
     assert scenario.scenario.name == "purge-1921-strict"
     assert scenario.campaigns[0].threshold == 1.0
-    result = invoke("run", str(path), "--scale", SCALE, "--out", str(tmp_path / "out"),
-                    "--no-report")
+    result = invoke(
+        "run", str(path), "--scale", SCALE, "--out", str(tmp_path / "out"), "--no-report"
+    )
     assert result.exit_code == 0, result.output
     assert "1921 purge: share expelled" in result.output

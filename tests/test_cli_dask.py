@@ -53,8 +53,19 @@ def test_sweep_prints_where_the_runs_ran(one_thread_cluster, small_file, tmp_pat
     out = tmp_path / "sweep"
     result = CliRunner().invoke(
         app,
-        ["sweep", str(small_file), "--seeds", "2", "--scale", str(SCALE), "--out", str(out),
-         "--dask", one_thread_cluster.scheduler_address, "--no-report"],
+        [
+            "sweep",
+            str(small_file),
+            "--seeds",
+            "2",
+            "--scale",
+            str(SCALE),
+            "--out",
+            str(out),
+            "--dask",
+            one_thread_cluster.scheduler_address,
+            "--no-report",
+        ],
         env={"COLUMNS": "300"},
     )
     assert result.exit_code == 0, result.output

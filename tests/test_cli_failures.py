@@ -80,8 +80,20 @@ def test_calibrate_out_file_exits_2(files, tmp_path, no_simulation):
     targets, free = files
     out = tmp_path / "notes.txt"
     out.write_text("mine")
-    result = invoke("calibrate", SCENARIO, "--targets", str(targets), "--free", str(free),
-                    "--trials", "1", "--scale", str(SCALE), "--out", str(out))
+    result = invoke(
+        "calibrate",
+        SCENARIO,
+        "--targets",
+        str(targets),
+        "--free",
+        str(free),
+        "--trials",
+        "1",
+        "--scale",
+        str(SCALE),
+        "--out",
+        str(out),
+    )
     assert_clean_exit_2(result, "not a folder")
     assert out.read_text() == "mine"
 
@@ -90,8 +102,20 @@ def test_sensitivity_out_file_exits_2(files, tmp_path, no_simulation):
     _, free = files
     out = tmp_path / "notes.txt"
     out.write_text("mine")
-    result = invoke("sensitivity", SCENARIO, "--observable", "expelled_share:1921",
-                    "--free", str(free), "--n", "2", "--scale", str(SCALE), "--out", str(out))
+    result = invoke(
+        "sensitivity",
+        SCENARIO,
+        "--observable",
+        "expelled_share:1921",
+        "--free",
+        str(free),
+        "--n",
+        "2",
+        "--scale",
+        str(SCALE),
+        "--out",
+        str(out),
+    )
     assert_clean_exit_2(result, "not a folder")
     assert out.read_text() == "mine"
 
@@ -114,15 +138,30 @@ def test_sensitivity_out_file_exits_2(files, tmp_path, no_simulation):
 )
 def test_sensitivity_checks_observables_before_running(files, observable, expected, no_simulation):
     _, free = files
-    result = invoke("sensitivity", SCENARIO, "--observable", observable, "--free", str(free),
-                    "--n", "2", "--scale", str(SCALE))
+    result = invoke(
+        "sensitivity",
+        SCENARIO,
+        "--observable",
+        observable,
+        "--free",
+        str(free),
+        "--n",
+        "2",
+        "--scale",
+        str(SCALE),
+    )
     assert_clean_exit_2(result, expected)
 
 
 def test_observables_inside_a_terror_scenario_pass():
     scenario = load_scenario("great-terror")
-    for name in ("arrests:1937-1938", "order_00447_shot:1938-11-17", "shot_share:cc1934",
-                 "operation_shot:all_national", "party_total:1937-01-01"):
+    for name in (
+        "arrests:1937-1938",
+        "order_00447_shot:1938-11-17",
+        "shot_share:cc1934",
+        "operation_shot:all_national",
+        "party_total:1937-01-01",
+    ):
         check_observable(name, scenario)
 
 
@@ -183,13 +222,37 @@ def test_calibrate_checks_targets_before_running(files, tmp_path, no_simulation)
     _, free = files
     bad = tmp_path / "bad.csv"
     bad.write_text("id,observable,value,low,high\nx,arrests:37,5,,\n")
-    result = invoke("calibrate", SCENARIO, "--targets", str(bad), "--free", str(free),
-                    "--trials", "1", "--scale", str(SCALE), "--out", str(tmp_path / "c"))
+    result = invoke(
+        "calibrate",
+        SCENARIO,
+        "--targets",
+        str(bad),
+        "--free",
+        str(free),
+        "--trials",
+        "1",
+        "--scale",
+        str(SCALE),
+        "--out",
+        str(tmp_path / "c"),
+    )
     assert_clean_exit_2(result, "not a year")
     outside = tmp_path / "outside.csv"
     outside.write_text("id,observable,value,low,high\nx,arrests:1950,5,,\n")
-    result = invoke("calibrate", SCENARIO, "--targets", str(outside), "--free", str(free),
-                    "--trials", "1", "--scale", str(SCALE), "--out", str(tmp_path / "c"))
+    result = invoke(
+        "calibrate",
+        SCENARIO,
+        "--targets",
+        str(outside),
+        "--free",
+        str(free),
+        "--trials",
+        "1",
+        "--scale",
+        str(SCALE),
+        "--out",
+        str(tmp_path / "c"),
+    )
     assert_clean_exit_2(result, "none of the targets")
     assert not (tmp_path / "c").exists()
 
@@ -197,8 +260,15 @@ def test_calibrate_checks_targets_before_running(files, tmp_path, no_simulation)
 def test_calibrate_jobs_gives_the_same_study(small_file, small_files, tmp_path):
     targets, free = small_files
     results = [
-        calibrate(str(small_file), targets, 2, seeds=(1, 2), scale=SMALL_SCALE, free_path=free,
-                  n_jobs=jobs)
+        calibrate(
+            str(small_file),
+            targets,
+            2,
+            seeds=(1, 2),
+            scale=SMALL_SCALE,
+            free_path=free,
+            n_jobs=jobs,
+        )
         for jobs in (1, 2)
     ]
     assert [t.value for t in results[0].trials] == [t.value for t in results[1].trials]
@@ -207,9 +277,22 @@ def test_calibrate_jobs_gives_the_same_study(small_file, small_files, tmp_path):
 
 def test_fitted_scenario_records_the_scale(small_file, small_files, tmp_path):
     targets, free = small_files
-    result = invoke("calibrate", str(small_file), "--targets", str(targets), "--free", str(free),
-                    "--trials", "1", "--seeds", "1", "--scale", str(SMALL_SCALE),
-                    "--out", str(tmp_path / "c"))
+    result = invoke(
+        "calibrate",
+        str(small_file),
+        "--targets",
+        str(targets),
+        "--free",
+        str(free),
+        "--trials",
+        "1",
+        "--seeds",
+        "1",
+        "--scale",
+        str(SMALL_SCALE),
+        "--out",
+        str(tmp_path / "c"),
+    )
     assert result.exit_code == 0, result.output
     text = (tmp_path / "c" / "fitted.toml").read_text()
     scale = f"{SMALL_SCALE:g}"
@@ -223,9 +306,21 @@ def test_fitted_scenario_records_the_scale(small_file, small_files, tmp_path):
 def two_point_sweep(tmp_path_factory, small_file):
     """A sweep of the small scenario: two seeds at each of two parameter points."""
     out = tmp_path_factory.mktemp("sweep") / "sweep"
-    result = invoke("sweep", str(small_file), "--seeds", "2", "--scale", str(SMALL_SCALE),
-                    "--jobs", "1", "--set", "review.noise_sd=0.5,3.0", "--out", str(out),
-                    "--no-report")
+    result = invoke(
+        "sweep",
+        str(small_file),
+        "--seeds",
+        "2",
+        "--scale",
+        str(SMALL_SCALE),
+        "--jobs",
+        "1",
+        "--set",
+        "review.noise_sd=0.5,3.0",
+        "--out",
+        str(out),
+        "--no-report",
+    )
     assert result.exit_code == 0, result.output
     return out
 
@@ -264,8 +359,10 @@ def test_validate_refuses_to_pool_scenarios(two_point_sweep, tmp_path):
 def test_validate_strict_exits_1_when_a_target_is_outside(two_point_sweep, tmp_path):
     inside = tmp_path / "inside.csv"
     inside.write_text("id,observable,value,low,high\nx,expelled_share:c1,0.5,0,1\n")
-    assert invoke("validate", str(two_point_sweep), "--targets", str(inside),
-                  "--strict").exit_code == 0
+    assert (
+        invoke("validate", str(two_point_sweep), "--targets", str(inside), "--strict").exit_code
+        == 0
+    )
     outside = tmp_path / "outside.csv"
     outside.write_text("id,observable,value,low,high\nx,expelled_share:c1,0.99,0.98,1\n")
     result = invoke("validate", str(two_point_sweep), "--targets", str(outside), "--strict")

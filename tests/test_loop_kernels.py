@@ -194,8 +194,17 @@ def test_die_is_the_numpy_passes_it_replaces_bit_for_bit(seed, k, stratified):
     got = [a.copy() for a in arrays]
     got_flags = flags.copy()
     got_followed = kernels.die(
-        ids, dead, *got[:4], got_flags, recorded, region_start, part_start, not stratified,
-        *got[4:], deaths, death_persons,
+        ids,
+        dead,
+        *got[:4],
+        got_flags,
+        recorded,
+        region_start,
+        part_start,
+        not stratified,
+        *got[4:],
+        deaths,
+        death_persons,
     )
     assert np.array_equal(got_followed, followed) and np.array_equal(got_flags, flags)
     for a, b in zip(expected, got, strict=True):

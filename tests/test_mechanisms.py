@@ -426,9 +426,7 @@ def test_a_campaign_without_a_threshold_uses_the_shared_one():
     """review.threshold judges the campaigns that set none: the same outcomes as setting it."""
     own = review_only(1.5)[2]
     campaign = {k: v for k, v in CAMPAIGN.items() if k != "threshold"}
-    changes = deep_merge(
-        BIG, {"campaigns": [campaign], "events": [], "review": {"threshold": 1.5}}
-    )
+    changes = deep_merge(BIG, {"campaigns": [campaign], "events": [], "review": {"threshold": 1.5}})
     state, mechanisms = build(changes, seed=2)
     assert state.scenario.campaigns[0].threshold is None
     last = day_of(state.scenario, CAMPAIGN["end"])

@@ -166,9 +166,7 @@ def test_spans_of_days(named, events):
     archival report counts "from 1 October 1936 to 1 July 1938"), and spans add up."""
     arrests = events[events["event"] == "arrested"]
     within = arrests[(arrests["date"] >= "1937-10-01") & (arrests["date"] < "1938-07-01")]
-    assert compute(named, "arrests:1937-10-01/1938-07-01") == pytest.approx(
-        within["persons"].sum()
-    )
+    assert compute(named, "arrests:1937-10-01/1938-07-01") == pytest.approx(within["persons"].sum())
     assert compute(named, "arrests:1937-10-01/1938-07-01") == pytest.approx(
         compute(named, "arrests:1937-10-01/1938-01-01")
         + compute(named, "arrests:1938-01-01/1938-07-01")
