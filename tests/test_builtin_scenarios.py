@@ -176,9 +176,7 @@ def test_purges_rows_cannot_see_self_protection_or_the_split_of_denounced_and_ro
 
 OVER_THE_BUDGET = (
     "issue 11: great-terror fits 9 values with chistka calibrate for 16 calibration rows (at most "
-    "8; docs/decisions.md 16); purges-1921-1953 has 19 for 33 (at most 16), four of them chosen "
-    "by hand before the issue and not refitted (the named arrested, fear, the candidate stage, "
-    "the review's releases; docs/decisions.md 15.2 and 16.2)"
+    "8; docs/decisions.md 16 and 17.3)"
 )
 
 
@@ -187,7 +185,7 @@ OVER_THE_BUDGET = (
     [
         pytest.param("great_terror", marks=pytest.mark.xfail(strict=True, reason=OVER_THE_BUDGET)),
         "party_purges",
-        pytest.param("purges", marks=pytest.mark.xfail(strict=True, reason=OVER_THE_BUDGET)),
+        "purges",
     ],
 )
 def test_fitted_parameters_are_at_most_half_the_calibration_rows(fixture, request):

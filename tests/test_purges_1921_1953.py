@@ -14,29 +14,25 @@ pytestmark = pytest.mark.slow
 # all be inside: yearly death-and-camp and death sentences 1930-1940 within 20%, the membership
 # anchors and the expulsion shares. Failures list every row outside.
 PROMISED = (*PARTY_PROMISED, *yearly_sentence_rows(1930, 1940))
-MINIMUM = {"calibration": 0.45, "validation": 0.19}
+MINIMUM = {"calibration": 0.6, "validation": 0.22}
 """Share of the scenario's rows inside at seed 1 (issue 11 asks every calibration row and 70% of
 validation rows). When the yearly hand-fitted timeline gave way to documented decisions and
 fifteen constants, the calibration share fell below the earlier floors (70% and 50%). Study pp9
 (session 9: the fifteen fitted together by chistka calibrate, 100 trials over seeds 1-4, loss
 0.217 at the starting values, 0.141 at the best) traded the membership anchors and the caseload
-of 1930-34 against the death sentences of 1937-40 (docs/decisions.md section 11.5). Session 11
-gave 1935 and 1936 one strictness, removed the capacity limit and set the army's documented
-rates of 1939 (section 12.1); study pp10 (81 trials) found nothing better than pp9's values.
-Sessions 12-13 gave it Order 00447's regional table and the sanction of testimony cases after
-the halt (sections 13.1-13.2, 14.3); study pp11 (100 trials) kept pp9's values but for a sanction
-share of 0.35, which leaves 15 of 31 calibration rows (48%) and 21 of 104 validation rows (20%)
-inside. Session 14's admissions from a pool run dry (section 15.1) change the draws from 1945 on:
-the death sentences of 1952 (about 110 agents of weight 10) fell from 1,330 to 1,120, just
-outside (1,290-1,934), leaving 20 of 104 (19%); no calibration row moved."""
+of 1930-34 against the death sentences of 1937-40 (docs/decisions.md section 11.5); studies pp10
+and pp11 (sessions 11-13) kept its values but for the sanction share (sections 12.1, 14.3).
+Session 16 gave the five campaigns one strictness, freed the four values chosen by hand and let
+Order 00447's troika propose category 1 at the album's share, as great-terror (section 17.1);
+study pp13 (50 trials over seeds 1-4, loss 0.0941) brought the convictions and death sentences of
+1937-38 inside: 20 of 33 calibration rows (61%) and 23 of 104 validation rows (22%) at seed 1."""
 
 OUTSIDE_NOW = (
-    "issue 11, rebuilt on documented decisions with fifteen constants fitted by chistka "
-    "calibrate (studies pp9 to pp11): the party of 1928, 1933 and 1934 (the documented "
-    "drives count workers only), the flat caseload of 1930-34 against the record's swings, "
-    "one OGPU death share against the falling share of 1931-34, the death sentences of 1936 "
-    "(one tribunal share) and of 1937-40, and the convictions of 1937-38 (Order 00447 ahead "
-    "of its plan at the fitted pace)"
+    "issue 11, rebuilt on documented decisions with sixteen constants fitted by chistka "
+    "calibrate (study pp13): one strictness for the purges of 1921 (too mild) and 1929 (too "
+    "harsh), the party of 1928 and 1933 (the documented drives count workers only), the flat "
+    "caseload of 1930-34 against the record's swings, one OGPU death share against the falling "
+    "share of 1931-33, and the small death rows of 1936 (one tribunal share) and 1939"
 )
 
 
