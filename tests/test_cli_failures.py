@@ -220,40 +220,19 @@ def test_calibrate_resume_at_another_scale_names_the_scale(small_file, small_fil
 
 def test_calibrate_checks_targets_before_running(files, tmp_path, no_simulation):
     _, free = files
-    bad = tmp_path / "bad.csv"
-    bad.write_text("id,observable,value,low,high\nx,arrests:37,5,,\n")
-    result = invoke(
-        "calibrate",
-        SCENARIO,
-        "--targets",
-        str(bad),
-        "--free",
-        str(free),
-        "--trials",
-        "1",
-        "--scale",
-        str(SCALE),
-        "--out",
-        str(tmp_path / "c"),
-    )
-    assert_clean_exit_2(result, "not a year")
-    outside = tmp_path / "outside.csv"
-    outside.write_text("id,observable,value,low,high\nx,arrests:1950,5,,\n")
-    result = invoke(
-        "calibrate",
-        SCENARIO,
-        "--targets",
-        str(outside),
-        "--free",
-        str(free),
-        "--trials",
-        "1",
-        "--scale",
-        str(SCALE),
-        "--out",
-        str(tmp_path / "c"),
-    )
-    assert_clean_exit_2(result, "none of the targets")
+    for name, row, message in [
+        ("bad.csv", "x,arrests:37,5,,", "not a year"),
+        ("outside.csv", "x,arrests:1950,5,,", "none of the targets"),
+    ]:
+        targets = tmp_path / name
+        targets.write_text(f"id,observable,value,low,high\n{row}\n")
+        result = invoke(
+            "calibrate",
+            SCENARIO,
+            *("--targets", str(targets), "--free", str(free), "--trials", "1"),
+            *("--scale", str(SCALE), "--out", str(tmp_path / "c")),
+        )
+        assert_clean_exit_2(result, message)
     assert not (tmp_path / "c").exists()
 
 
