@@ -36,6 +36,16 @@ def invoke(*args: str):
     return CliRunner().invoke(app, list(args), env={"COLUMNS": "300"})
 
 
+def invoke_calibrate(scenario, targets, free, out, *extra: str, scale: float = SCALE):
+    """`chistka calibrate` for one trial at a small scale (extra options before --scale)."""
+    return invoke(
+        "calibrate",
+        str(scenario),
+        *("--targets", str(targets), "--free", str(free), "--trials", "1", *extra),
+        *("--scale", str(scale), "--out", str(out)),
+    )
+
+
 @pytest.fixture
 def no_simulation(monkeypatch):
     """Any simulation in this process fails the test: the command must refuse before one."""
@@ -80,20 +90,7 @@ def test_calibrate_out_file_exits_2(files, tmp_path, no_simulation):
     targets, free = files
     out = tmp_path / "notes.txt"
     out.write_text("mine")
-    result = invoke(
-        "calibrate",
-        SCENARIO,
-        "--targets",
-        str(targets),
-        "--free",
-        str(free),
-        "--trials",
-        "1",
-        "--scale",
-        str(SCALE),
-        "--out",
-        str(out),
-    )
+    result = invoke_calibrate(SCENARIO, targets, free, out)
     assert_clean_exit_2(result, "not a folder")
     assert out.read_text() == "mine"
 
@@ -226,12 +223,7 @@ def test_calibrate_checks_targets_before_running(files, tmp_path, no_simulation)
     ]:
         targets = tmp_path / name
         targets.write_text(f"id,observable,value,low,high\n{row}\n")
-        result = invoke(
-            "calibrate",
-            SCENARIO,
-            *("--targets", str(targets), "--free", str(free), "--trials", "1"),
-            *("--scale", str(SCALE), "--out", str(tmp_path / "c")),
-        )
+        result = invoke_calibrate(SCENARIO, targets, free, tmp_path / "c")
         assert_clean_exit_2(result, message)
     assert not (tmp_path / "c").exists()
 
@@ -256,21 +248,8 @@ def test_calibrate_jobs_gives_the_same_study(small_file, small_files, tmp_path):
 
 def test_fitted_scenario_records_the_scale(small_file, small_files, tmp_path):
     targets, free = small_files
-    result = invoke(
-        "calibrate",
-        str(small_file),
-        "--targets",
-        str(targets),
-        "--free",
-        str(free),
-        "--trials",
-        "1",
-        "--seeds",
-        "1",
-        "--scale",
-        str(SMALL_SCALE),
-        "--out",
-        str(tmp_path / "c"),
+    result = invoke_calibrate(
+        small_file, targets, free, tmp_path / "c", "--seeds", "1", scale=SMALL_SCALE
     )
     assert result.exit_code == 0, result.output
     text = (tmp_path / "c" / "fitted.toml").read_text()
