@@ -16,10 +16,12 @@ from chistka.analysis.comparison import (
 )
 from chistka.analysis.validate import calibration_targets, export_targets, read_targets
 from chistka.commands.catalogue import field_comments
+from chistka.mechanisms.camps import camp_input_rows
 from chistka.record import (
     GRADES,
     MVD_TABLE_YEARS,
     RELIABLE_GRADES,
+    SCORED_ROLES,
     ROLES,
     compared_observables,
     get,
@@ -94,6 +96,17 @@ def test_inputs_of_the_scenarios_are_inputs():
         assert get(record_id).role == "input"
     assert role_in("party_total_1921_03", "party-purges-1921-1936").role == "input"
     assert role_in("party_total_1921_03", "purges-1921-1953").role == "input"
+
+
+def test_builtin_scenarios_score_no_row_their_camps_start_from():
+    """great-terror starts on 1 Dec 1934 with the camp population interpolated between the
+    figures of 1 Jan 1934 and 1 Jan 1935, so gulag_camps_1935 is an input there (it was scored
+    as a validation row until 2026-12-02)."""
+    assert camp_input_rows(load_scenario("great-terror")) == ("gulag_camps_1934", "gulag_camps_1935")
+    for scenario in builtin_scenarios():
+        rows = set(camp_input_rows(load_scenario(scenario)))
+        for role in SCORED_ROLES:
+            assert not rows & set(export_targets(role, scenario)["id"]), (scenario, role)
 
 
 def test_convictions_are_compared_like_with_like():

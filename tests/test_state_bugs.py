@@ -14,7 +14,9 @@ import pandas as pd
 import pytest
 
 from chistka import Sim
+from chistka.analysis.comparison import comparison
 from chistka.engine import run_days
+from chistka.mechanisms.camps import camp_input_rows
 from chistka.people import Fate, RankTier, Role, Status, patron
 from chistka.results import Results
 from chistka.scenario import scenario_from_dict
@@ -432,6 +434,20 @@ def test_camps_start_with_the_recorded_camp_population():
     ids = camps.sentenced.view()
     assert np.all(state.people.fate[ids] == Fate.CAMP) and len(camps.release_due) == len(ids)
     assert state.log.size == 0  # already there: not sentenced in the run
+
+
+def test_the_rows_the_camps_start_from_are_inputs_not_fits():
+    """The first day's camps are interpolated from gulag_camps_1936 and gulag_camps_1937: the
+    run's comparison shows gulag_camps_1937 as an input (it was scored as validation before)."""
+    scenario = scenario_from_dict(deep_merge(TERROR_SMALL, {"scenario": {"end": "1937-01-03"}}))
+    assert camp_input_rows(scenario) == ("gulag_camps_1936", "gulag_camps_1937")
+    table = comparison(Sim(scenario, 1).run()).set_index("record_id")
+    assert table.loc["gulag_camps_1937", ["role", "status"]].tolist() == ["input", "input"]
+    assert not table.loc[table["status"].isin(["inside", "outside"])].index.str.startswith(
+        "gulag_camps_"
+    ).any()
+    given = scenario_from_dict(deep_merge(TERROR_SMALL, {"camps": {"initial_population": 0}}))
+    assert camp_input_rows(given) == ()
 
 
 def test_an_explicit_initial_camp_population_overrides_the_record():

@@ -26,7 +26,7 @@ beside the tables `Results.save` writes.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -118,25 +118,41 @@ def scenario_of(provenance: dict[str, Any] | None) -> str:
     return str(provenance.get("scenario_name") or provenance.get("scenario") or "")
 
 
-def plan(scenario: str, compare: list[str] | None) -> list[Planned]:
-    """Every compared record row with its role in the scenario and whether its kind is modelled."""
+INPUT_NOTE = "the run's first day is built from it (an input, never scored)"
+"""Note of a row the run's first day was taken from (see `plan`)."""
+
+
+def plan(
+    scenario: str, compare: list[str] | None, inputs: Collection[str] = ()
+) -> list[Planned]:
+    """Every compared record row with its role in the scenario and whether its kind is modelled.
+
+    `inputs` are the rows the run's first day was taken from (`camps.camp_input_rows`): inputs
+    whatever role the record or the scenario gives them.
+    """
     planned = []
     for spec in compared_observables():
         row = get(spec.record_id)
         if row.value is None:
             continue
         role = role_in(spec.record_id, scenario)
+        is_input = spec.record_id in inputs
         planned.append(
             Planned(
                 spec=spec,
                 row=row,
-                role=role.role,
-                fitted_now=role.fitted_now,
-                note=role.reason,
+                role="input" if is_input else role.role,
+                fitted_now=role.fitted_now and not is_input,
+                note=INPUT_NOTE if is_input else role.reason,
                 modelled=compare is None or spec.kind in compare,
             )
         )
     return planned
+
+
+def input_rows(results: Results) -> list[str]:
+    """The record rows a run's first day was taken from (kept in its population summary)."""
+    return list((getattr(results, "population_summary", None) or {}).get("input_rows", ()))
 
 
 def _value(results: Results, observable: str) -> float:
@@ -163,7 +179,7 @@ def compare_runs(runs: Iterable[Results]) -> pd.DataFrame:
         name = scenario_of(results.provenance)
         if not columns:
             scenario = name
-            planned = plan(name, modelled_kinds(results.provenance))
+            planned = plan(name, modelled_kinds(results.provenance), input_rows(results))
         elif name != scenario:
             raise ChistkaError(
                 f"runs of different scenarios ('{scenario}' and '{name}') cannot be compared "

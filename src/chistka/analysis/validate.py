@@ -36,6 +36,7 @@ from chistka.analysis.observables import (
     compute,
 )
 from chistka.analysis.saved import find_runs
+from chistka.mechanisms.camps import camp_input_rows
 from chistka.errors import ChistkaError, read_text
 from chistka.results import Results
 from chistka.scenario import load_scenario
@@ -100,9 +101,11 @@ def export_targets(role: str = "calibration", scenario: str = "") -> pd.DataFram
     figure the scenario models (its `compare` list), so a file written from it scores a run
     exactly as its report does. `targets/calibration.csv` is this table.
     """
-    compare = load_scenario(scenario).scenario.compare if scenario else None
+    loaded = load_scenario(scenario) if scenario else None
+    compare = loaded.scenario.compare if loaded else None
+    inputs = camp_input_rows(loaded) if loaded else ()
     rows = []
-    for planned in plan(scenario, compare):
+    for planned in plan(scenario, compare, inputs):
         if planned.role != role or not planned.modelled:
             continue
         low, high = planned.spec.accepted_range(planned.row)

@@ -31,8 +31,8 @@ belong to, against which a scenario's population.size takes its share."""
 _CAMP_SERIES = re.compile(r"gulag_camps_(\d{4})")
 
 
-def recorded_camp_population(date: dt.date) -> tuple[float, str] | None:
-    """The record's ITL camp population of the USSR on a date, and the rows it comes from.
+def recorded_camp_population(date: dt.date) -> tuple[float, tuple[str, str]] | None:
+    """The record's ITL camp population of the USSR on a date, and the two rows it comes from.
 
     The series (records.csv gulag_camps_1934 ... gulag_camps_1953, Getty-Rittersporn-Zemskov
     1993) gives 1 January figures; between two of them the value is interpolated linearly.
@@ -46,8 +46,22 @@ def recorded_camp_population(date: dt.date) -> tuple[float, str] | None:
     for (first, low, low_id), (last, high, high_id) in zip(series, series[1:], strict=False):
         if first <= date <= last:
             share = (date - first).days / (last - first).days
-            return low + share * (high - low), f"records.csv {low_id}, {high_id} (interpolated)"
+            return low + share * (high - low), (low_id, high_id)
     return None
+
+
+def camp_input_rows(scenario: Scenario) -> tuple[str, ...]:
+    """The record rows a scenario's first day in the camps is taken from: its inputs.
+
+    Unless the scenario gives `camps.initial_population`, the camps start with the record's
+    population interpolated between the two 1 January figures around the first day, so those
+    rows are inputs of the run and never scored as fits (until 2026-12-02 great-terror, starting
+    on 1 Dec 1934, scored gulag_camps_1935, eleven twelfths of its first day, as validation).
+    """
+    if scenario.camps.initial_population is not None:
+        return ()
+    recorded = recorded_camp_population(scenario.scenario.start)
+    return () if recorded is None else recorded[1]
 
 
 def initial_camp_persons(state: SimState) -> float:
@@ -93,6 +107,7 @@ class Camps(Mechanism):
         """
         persons = initial_camp_persons(state)
         state.population_summary["camp_persons"] = persons
+        state.population_summary["input_rows"] = list(camp_input_rows(state.scenario))
         if persons <= 0:
             return
         weight = float(np.float32(1.0 / state.scale))
