@@ -45,7 +45,7 @@ PARTY_PURGES_OUTSIDE_NOW = (
 )
 
 GREAT_TERROR_PROMISED = ("proverka1935_share", *yearly_sentence_rows(1935, 1940))
-GREAT_TERROR_MINIMUM = {"calibration": 0.8, "validation": 0.41}
+GREAT_TERROR_MINIMUM = {"calibration": 0.8, "validation": 0.33}
 """Share of great-terror's rows inside at seed 1 (issue 11 asks every calibration row and 70% of
 validation rows). The calibration share fell from 79% to 36% when the hand-fitted timeline gave
 way to mechanisms and seven parameters fitted by chistka calibrate. The study of session 5 (the
@@ -66,7 +66,9 @@ arrests since October 1936 (two calibration rows) and freed the named arrested a
 on review; study gt12 (100 trials, loss 0.0264) leaves 13 of 16 and 11 of 25 inside. Session 17
 found the camp population of 1 Jan 1935 scored as validation although the first day's camps
 are interpolated from it (eleven twelfths of the way from 1 Jan 1934): an input now, so 10 of 24
-(41.7%)."""
+(41.7%); and added the camps' political prisoners of 1936-1941 (6 validation rows), all outside
+(1.4 to 4.3 times the record's: the model's camps hold everyone it sentences, for six years on
+average): 10 of 30 (33%)."""
 
 GREAT_TERROR_OUTSIDE_NOW = (
     "issue 11, rebuilt on mechanisms and fitted by chistka calibrate (study gt12, 100 trials): "

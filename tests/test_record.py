@@ -21,8 +21,8 @@ from chistka.record import (
     GRADES,
     MVD_TABLE_YEARS,
     RELIABLE_GRADES,
-    SCORED_ROLES,
     ROLES,
+    SCORED_ROLES,
     compared_observables,
     get,
     records,
@@ -100,9 +100,10 @@ def test_inputs_of_the_scenarios_are_inputs():
 
 def test_builtin_scenarios_score_no_row_their_camps_start_from():
     """great-terror starts on 1 Dec 1934 with the camp population interpolated between the
-    figures of 1 Jan 1934 and 1 Jan 1935, so gulag_camps_1935 is an input there (it was scored
-    as a validation row until 2026-12-02)."""
-    assert camp_input_rows(load_scenario("great-terror")) == ("gulag_camps_1934", "gulag_camps_1935")
+    figures of 1 Jan 1934 and 1 Jan 1935, and the political share of 1 Jan 1935, so those rows
+    are inputs there (gulag_camps_1935 was scored as a validation row until 2026-12-02)."""
+    rows = ("gulag_camps_1934", "gulag_camps_1935", "gulag_camps_political_1935")
+    assert camp_input_rows(load_scenario("great-terror")) == rows
     for scenario in builtin_scenarios():
         rows = set(camp_input_rows(load_scenario(scenario)))
         for role in SCORED_ROLES:

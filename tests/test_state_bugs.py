@@ -15,8 +15,9 @@ import pytest
 
 from chistka import Sim
 from chistka.analysis.comparison import comparison
+from chistka.analysis.observables import compute
 from chistka.engine import run_days
-from chistka.mechanisms.camps import camp_input_rows
+from chistka.mechanisms.camps import camp_input_rows, recorded_political_share
 from chistka.people import Fate, RankTier, Role, Status, patron
 from chistka.results import Results
 from chistka.scenario import scenario_from_dict
@@ -433,19 +434,51 @@ def test_camps_start_with_the_recorded_camp_population():
     assert state.population_summary["camp_persons"] == pytest.approx(expected)
     ids = camps.sentenced.view()
     assert np.all(state.people.fate[ids] == Fate.CAMP) and len(camps.release_due) == len(ids)
-    assert state.log.size == 0  # already there: not sentenced in the run
+    # already there: not sentenced in the run; the record's political share of them is logged
+    share, _ = recorded_political_share(dt.date(1936, 6, 1))  # 12.6% to 12.8%
+    kinds = state.log.columns()["kind"]
+    assert np.all(kinds == EventKind.IN_CAMP_AT_START)
+    assert abs(len(kinds) - share * len(ids)) <= 3 * np.sqrt(share * len(ids))
+
+
+def test_political_prisoners_are_those_sentenced_and_the_first_days_political_share():
+    """`political_prisoners` counts the camps' prisoners at the end but the first day's
+    prisoners the record does not count as political (unless sentenced again in the run)."""
+    changes = {"scenario": {"end": "1937-06-30"}}
+    first_day, mechanisms = build(changes)
+    initial = mechanisms["camps"].sentenced.view().copy()
+    political = first_day.log.columns()["person"][: first_day.log.size].copy()
+    scenario = scenario_from_dict(deep_merge(TERROR_SMALL, changes))
+    results, state, _ = Sim(scenario, 1).run_with_state()
+    log = {name: column[: state.log.size] for name, column in state.log.columns().items()}
+    sentenced = log["person"][log["kind"] == EventKind.SENTENCED_CAMP]
+    others = np.setdiff1d(np.setdiff1d(initial, political), sentenced)
+    in_camp = np.flatnonzero(state.people.fate == Fate.CAMP)
+    expected = float(state.people.weight[np.setdiff1d(in_camp, others)].astype(np.float64).sum())
+    assert len(np.intersect1d(in_camp, others)) > 0
+    assert compute(results, "political_prisoners:1937-07-01") == pytest.approx(expected)
+    on_the_first_morning = float(first_day.people.weight[political].astype(np.float64).sum())
+    assert compute(results, "political_prisoners:1936-06-01") == pytest.approx(on_the_first_morning)
 
 
 def test_the_rows_the_camps_start_from_are_inputs_not_fits():
     """The first day's camps are interpolated from gulag_camps_1936 and gulag_camps_1937: the
     run's comparison shows gulag_camps_1937 as an input (it was scored as validation before)."""
     scenario = scenario_from_dict(deep_merge(TERROR_SMALL, {"scenario": {"end": "1937-01-03"}}))
-    assert camp_input_rows(scenario) == ("gulag_camps_1936", "gulag_camps_1937")
+    assert camp_input_rows(scenario) == (
+        "gulag_camps_1936",
+        "gulag_camps_1937",
+        "gulag_camps_political_1936",
+        "gulag_camps_political_1937",
+    )
     table = comparison(Sim(scenario, 1).run()).set_index("record_id")
     assert table.loc["gulag_camps_1937", ["role", "status"]].tolist() == ["input", "input"]
-    assert not table.loc[table["status"].isin(["inside", "outside"])].index.str.startswith(
-        "gulag_camps_"
-    ).any()
+    assert table.loc["gulag_camps_political_1937", "status"] == "input"
+    assert (
+        not table.loc[table["status"].isin(["inside", "outside"])]
+        .index.str.startswith("gulag_camps_")
+        .any()
+    )
     given = scenario_from_dict(deep_merge(TERROR_SMALL, {"camps": {"initial_population": 0}}))
     assert camp_input_rows(given) == ()
 

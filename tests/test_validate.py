@@ -72,6 +72,7 @@ EXAMPLES = {
     "releases": "releases:1938",
     "party_share_of_political_convictions": "party_share_of_political_convictions:1937-1938",
     "gulag_population": "gulag_population:1939-01-01",
+    "political_prisoners": "political_prisoners:1939-01-01",
     "order_00447_arrested": "order_00447_arrested:1938-11-17",
     "order_00447_condemned": "order_00447_condemned:1939-06-30",
     "order_00447_shot": "order_00447_shot:1939-06-30",

@@ -47,6 +47,7 @@ class EventKind(IntEnum):
     REINSTATED_IN_ARMY = 20
     SENTENCED_EXILE = 21
     SENTENCED_OTHER = 22
+    IN_CAMP_AT_START = 23  # a political prisoner already in the camps on the first day
 
 
 def summarise_population(people: People, stratum: np.ndarray, hostile_persons: float) -> dict:

@@ -122,9 +122,7 @@ INPUT_NOTE = "the run's first day is built from it (an input, never scored)"
 """Note of a row the run's first day was taken from (see `plan`)."""
 
 
-def plan(
-    scenario: str, compare: list[str] | None, inputs: Collection[str] = ()
-) -> list[Planned]:
+def plan(scenario: str, compare: list[str] | None, inputs: Collection[str] = ()) -> list[Planned]:
     """Every compared record row with its role in the scenario and whether its kind is modelled.
 
     `inputs` are the rows the run's first day was taken from (`camps.camp_input_rows`): inputs

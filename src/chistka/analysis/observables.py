@@ -21,6 +21,9 @@ Repression:
 - `party_share_of_political_convictions:YEAR`: share of the convictions of people who had ever
   been in the party;
 - `gulag_population:DATE`: persons serving a camp sentence at the start of that day;
+- `political_prisoners:DATE`: those of them sentenced in a political case: everyone the run
+  sentenced to the camps, and the part of the first day's prisoners the record counts as
+  political (logged as `in_camp_at_start`);
 - `order_00447_arrested:DATE`, `order_00447_condemned:DATE` (death and camp sentences),
   `order_00447_shot:DATE`: cumulative from the start of the run to DATE (inclusive), for the
   operation named 'order_00447' (arrests from its lists, channel 'category'; sentences by its
@@ -49,6 +52,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from chistka import kernels
 from chistka.errors import ChistkaError, did_you_mean
 from chistka.people import Fate, Role
 from chistka.scenario.terror import CHANNELS
@@ -367,6 +371,33 @@ def _gulag_population(results: Results, argument: str) -> float:
     return float(results.persons[_date(results, argument), :, int(Fate.CAMP), :].sum())
 
 
+FATE_CHANGES = (
+    EventKind.IN_CAMP_AT_START,
+    EventKind.SENTENCED_CAMP,
+    EventKind.ARRESTED,
+    EventKind.SENTENCED_DEATH,
+    EventKind.CASE_DROPPED,
+    EventKind.SENTENCED_EXILE,
+    EventKind.SENTENCED_OTHER,
+    EventKind.RELEASED,
+    EventKind.DIED_IN_CAMP,
+    EventKind.DIED,
+)
+"""The events that change a person's fate: a person is in the camps while the latest is one of
+the first two."""
+
+
+def _political_prisoners(results: Results, argument: str) -> float:
+    day = _date(results, argument)
+    ev = results.events
+    # the first day's prisoners are there on its morning, though logged on that day
+    before = (ev["day"] < day) | _kinds(results, EventKind.IN_CAMP_AT_START)
+    chosen = np.flatnonzero(_kinds(results, *FATE_CHANGES) & before)
+    latest = chosen[kernels.last_occurrences(ev["person"][chosen].astype(np.int64))]
+    in_camp = np.isin(ev["kind"][latest], [int(k) for k in FATE_CHANGES[:2]])
+    return float(ev["weight"][latest[in_camp]].astype(np.float64).sum())
+
+
 OBSERVABLES: dict[str, Callable[[Results, str], float]] = {
     "party_total": _membership("total"),
     "party_members": _membership("members"),
@@ -380,6 +411,7 @@ OBSERVABLES: dict[str, Callable[[Results, str], float]] = {
     "releases": _periodic(EventKind.RELEASED),
     "party_share_of_political_convictions": _party_share_of_convictions,
     "gulag_population": _gulag_population,
+    "political_prisoners": _political_prisoners,
     "order_00447_arrested": _order_00447(EventKind.ARRESTED),
     "order_00447_condemned": _order_00447(*CONVICTIONS),
     "order_00447_shot": _order_00447(EventKind.SENTENCED_DEATH),
@@ -406,6 +438,7 @@ ARGUMENTS: dict[str, str] = {
     "releases": "YEAR",
     "party_share_of_political_convictions": "YEAR",
     "gulag_population": "DATE",
+    "political_prisoners": "DATE",
     "order_00447_arrested": "DATE",
     "order_00447_condemned": "DATE",
     "order_00447_shot": "DATE",

@@ -36,8 +36,8 @@ from chistka.analysis.observables import (
     compute,
 )
 from chistka.analysis.saved import find_runs
-from chistka.mechanisms.camps import camp_input_rows
 from chistka.errors import ChistkaError, read_text
+from chistka.mechanisms.camps import camp_input_rows
 from chistka.results import Results
 from chistka.scenario import load_scenario
 

@@ -44,6 +44,8 @@ MEANINGS: dict[str, str] = {
     "party_share_of_political_convictions": "share of the convictions of people who had ever "
     "been in the party",
     "gulag_population": "persons serving a camp sentence at the start of DATE",
+    "political_prisoners": "those of them sentenced in a political case (of the first day's "
+    "prisoners, the record's political share)",
     "order_00447_arrested": "arrests under Order 00447 from the start of the run to DATE",
     "order_00447_condemned": "death and camp sentences under Order 00447 to DATE",
     "order_00447_shot": "death sentences under Order 00447 to DATE",

@@ -29,6 +29,42 @@ USSR_POPULATION = 162_000_000
 belong to, against which a scenario's population.size takes its share."""
 
 _CAMP_SERIES = re.compile(r"gulag_camps_(\d{4})")
+_POLITICAL_SERIES = re.compile(r"gulag_camps_political_(\d{4})")
+
+
+def _series(pattern: re.Pattern[str]) -> list[tuple[dt.date, float, str]]:
+    """The record's 1 January figures whose id matches `pattern` (its group: the year), by date."""
+    return sorted(
+        (dt.date(int(match.group(1)), 1, 1), float(row.value), row.id)
+        for row in records().values()
+        if (match := pattern.fullmatch(row.id)) and row.value is not None
+    )
+
+
+def recorded_political_share(date: dt.date) -> tuple[float, tuple[str, ...]]:
+    """Share of the camp prisoners convicted in political cases on a date, and its rows.
+
+    The record gives the prisoners "convicted of counter-revolutionary crimes" in the ITL camps on
+    1 January 1935-1953 (records.csv gulag_camps_political_YEAR, Zemskov's table); the share is
+    that count over the year's camp population (gulag_camps_YEAR), interpolated linearly between
+    two years, and the nearest year's share outside the series (assumption: the 1934 count was
+    not read, so great-terror's first day, 1 Dec 1934, takes the share of 1 Jan 1935).
+    """
+    totals = {when: value for when, value, _ in _series(_CAMP_SERIES)}
+    points = [
+        (when, value / totals[when], row_id)
+        for when, value, row_id in _series(_POLITICAL_SERIES)
+        if totals.get(when)
+    ]
+    if not points:
+        return 1.0, ()
+    if date <= points[0][0]:
+        return points[0][1], (points[0][2],)
+    for (first, low, low_id), (last, high, high_id) in zip(points, points[1:], strict=False):
+        if date <= last:
+            share = (date - first).days / (last - first).days
+            return low + share * (high - low), (low_id, high_id)
+    return points[-1][1], (points[-1][2],)
 
 
 def recorded_camp_population(date: dt.date) -> tuple[float, tuple[str, str]] | None:
@@ -38,11 +74,7 @@ def recorded_camp_population(date: dt.date) -> tuple[float, tuple[str, str]] | N
     1993) gives 1 January figures; between two of them the value is interpolated linearly.
     None outside the series.
     """
-    series = sorted(
-        (dt.date(int(match.group(1)), 1, 1), row.value, row.id)
-        for row in records().values()
-        if (match := _CAMP_SERIES.fullmatch(row.id)) and row.value is not None
-    )
+    series = _series(_CAMP_SERIES)
     for (first, low, low_id), (last, high, high_id) in zip(series, series[1:], strict=False):
         if first <= date <= last:
             share = (date - first).days / (last - first).days
@@ -54,14 +86,19 @@ def camp_input_rows(scenario: Scenario) -> tuple[str, ...]:
     """The record rows a scenario's first day in the camps is taken from: its inputs.
 
     Unless the scenario gives `camps.initial_population`, the camps start with the record's
-    population interpolated between the two 1 January figures around the first day, so those
-    rows are inputs of the run and never scored as fits (until 2026-12-02 great-terror, starting
-    on 1 Dec 1934, scored gulag_camps_1935, eleven twelfths of its first day, as validation).
+    population interpolated between the two 1 January figures around the first day, and the
+    political share of those prisoners comes from the record too (`recorded_political_share`),
+    so those rows are inputs of the run and never scored as fits (until 2026-12-02 great-terror,
+    starting on 1 Dec 1934, scored gulag_camps_1935, eleven twelfths of its first day, as
+    validation). Camps that start empty take no row.
     """
-    if scenario.camps.initial_population is not None:
+    start = scenario.scenario.start
+    given = scenario.camps.initial_population
+    recorded = recorded_camp_population(start)
+    if given == 0 or (given is None and recorded is None):
         return ()
-    recorded = recorded_camp_population(scenario.scenario.start)
-    return () if recorded is None else recorded[1]
+    totals = recorded[1] if given is None and recorded is not None else ()
+    return totals + recorded_political_share(start)[1]
 
 
 def initial_camp_persons(state: SimState) -> float:
@@ -82,7 +119,7 @@ class Camps(Mechanism):
     section = "camps"
     params = CampParams
     streams = ("camps", "camps.initial")
-    events = (EventKind.DIED_IN_CAMP, EventKind.RELEASED)
+    events = (EventKind.DIED_IN_CAMP, EventKind.RELEASED, EventKind.IN_CAMP_AT_START)
 
     @classmethod
     def used_by(cls, scenario: Scenario) -> bool:
@@ -103,7 +140,11 @@ class Camps(Mechanism):
 
         They are drawn among free non-party citizens (agents at the citizen scale, rounded
         stochastically), and their remaining terms are a uniform share of a term drawn as for
-        the newly sentenced (assumption). No event is logged: they were sentenced before.
+        the newly sentenced (assumption). They were sentenced before the run, so no sentence is
+        logged; the share of them convicted in political cases (`recorded_political_share`) is
+        logged as `IN_CAMP_AT_START`, so that the political prisoners can be counted like the
+        record's (`political_prisoners:DATE`). Its draws come after the others, which are as
+        they were before it.
         """
         persons = initial_camp_persons(state)
         state.population_summary["camp_persons"] = persons
@@ -128,6 +169,9 @@ class Camps(Mechanism):
         term = rng.gamma(4.0, mean_years * 365.25 / 4.0, size=len(ids)) * rng.random(len(ids))
         self.release_due.add(state.day + 1 + term.astype(np.int64), ids)
         self.sentenced.extend(ids)
+        share, _ = recorded_political_share(state.start)
+        political = ids[rng.random(len(ids)) < share]
+        state.log.add(state.day, political, EventKind.IN_CAMP_AT_START)
 
     def admit(
         self,
