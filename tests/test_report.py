@@ -16,11 +16,12 @@ from plotly.offline import get_plotlyjs
 from chistka import Sim
 from chistka.analysis.comparison import budget_text, run_summary, save_run
 from chistka.analysis.comparison import comparison as compare
+from chistka.analysis.observables import compute
 from chistka.report import sections, write_report
 from chistka.report.common import FigureRenderer, RunReport, esc
 from chistka.report.ensemble_runs import load_ensemble
 from chistka.report.html import TERROR_TITLES, TITLES
-from chistka.report.sections import header
+from chistka.report.sections import header, terror_camps
 from chistka.report.sections.membership import parse_period
 from chistka.scenario import scenario_from_dict
 
@@ -241,3 +242,23 @@ def test_tolerance_comes_as_text_and_as_a_distance(results):
     assert (within[scored] == table.loc[scored, "inside"].astype(bool)).all()
     shares = table[table["observable"].str.startswith("expelled_share:")]
     assert (shares["tolerance"] == [f"±{a * 100:g} points" for a in shares["allowed"]]).all()
+
+
+def test_camps_section_draws_the_compared_series(terror_results):
+    """The camps' figure draws, day by day, what the comparison reads on 1 January: everyone in
+    the camps (`gulag_population`) and the political prisoners among them."""
+    frame = terror_camps.camp_series(terror_results)
+    new_years = [day for day in frame.index if day.month == 1 and day.day == 1]
+    assert new_years
+    for day in new_years:
+        date = day.date().isoformat()
+        assert frame.loc[day, "all"] == pytest.approx(
+            compute(terror_results, f"gulag_population:{date}")
+        )
+        assert frame.loc[day, "political"] == pytest.approx(
+            compute(terror_results, f"political_prisoners:{date}")
+        )
+    assert (frame["political"] <= frame["all"] + 1e-6).all()
+    assert frame["political"].iloc[-1] > 0
+    text = terror_camps.run_section(run_report(terror_results))
+    assert "record: ITL camps: convicted of counter-revolutionary crimes" in text

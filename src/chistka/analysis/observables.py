@@ -52,7 +52,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from chistka import kernels
 from chistka.errors import ChistkaError, did_you_mean
 from chistka.people import Fate, Role
 from chistka.scenario.terror import CHANNELS
@@ -387,15 +386,36 @@ FATE_CHANGES = (
 the first two."""
 
 
-def _political_prisoners(results: Results, argument: str) -> float:
-    day = _date(results, argument)
+def political_prisoners_by_day(results: Results) -> np.ndarray:
+    """Persons in the camps sentenced in a political case, on the morning of each day of the run.
+
+    Each person's fate-changing events (`FATE_CHANGES`), in the order they happened, say when
+    they enter the camps (a camp sentence, or the first day's political share) and leave them;
+    the first day's prisoners are counted from its morning. Kept in the results' cache.
+    """
+    cache = _cache(results)
+    if "political_prisoners" in cache:
+        return cache["political_prisoners"]
     ev = results.events
-    # the first day's prisoners are there on its morning, though logged on that day
-    before = (ev["day"] < day) | _kinds(results, EventKind.IN_CAMP_AT_START)
-    chosen = np.flatnonzero(_kinds(results, *FATE_CHANGES) & before)
-    latest = chosen[kernels.last_occurrences(ev["person"][chosen].astype(np.int64))]
-    in_camp = np.isin(ev["kind"][latest], [int(k) for k in FATE_CHANGES[:2]])
-    return float(ev["weight"][latest[in_camp]].astype(np.float64).sum())
+    chosen = np.flatnonzero(_kinds(results, *FATE_CHANGES))
+    chosen = chosen[np.lexsort((ev["day"][chosen], ev["person"][chosen]))]  # stable: log order
+    person = ev["person"][chosen]
+    kind = ev["kind"][chosen]
+    inside = np.isin(kind, [int(k) for k in FATE_CHANGES[:2]])
+    before = np.concatenate(([False], inside[:-1]))
+    before[np.concatenate(([True], person[1:] != person[:-1]))] = False
+    change = inside.astype(np.float64) - before.astype(np.float64)
+    morning = ev["day"][chosen].astype(np.int64) + 1
+    morning[kind == int(EventKind.IN_CAMP_AT_START)] = 0
+    rows = _rows(results)
+    weight = ev["weight"][chosen].astype(np.float64) * change
+    series = np.cumsum(np.bincount(morning, weights=weight, minlength=rows + 1)[:rows])
+    cache["political_prisoners"] = series
+    return series
+
+
+def _political_prisoners(results: Results, argument: str) -> float:
+    return float(political_prisoners_by_day(results)[_date(results, argument)])
 
 
 OBSERVABLES: dict[str, Callable[[Results, str], float]] = {

@@ -26,6 +26,7 @@ from chistka.report.sections import (
     outcomes,
     provenance,
     reading,
+    terror_camps,
     terror_channels,
     terror_detection,
     terror_limits,
@@ -44,6 +45,7 @@ SECTIONS = (comparison_section, membership, expulsions, outcomes, origins)
 
 TERROR_SECTIONS = (
     terror_record,
+    terror_camps,
     terror_limits,
     terror_channels,
     terror_rank,

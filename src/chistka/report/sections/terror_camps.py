@@ -1,0 +1,137 @@
+"""The camps against the record: everyone serving a camp sentence, and the political prisoners.
+
+The record counts the ITL camps on 1 January (Zemskov's table): all prisoners
+(`gulag_camps_YEAR`) and those convicted of counter-revolutionary crimes
+(`gulag_camps_political_YEAR`). The model has one place of confinement: its first day's
+prisoners (the record's, all charges) and everyone it sentences to the camps, all in political
+cases. Side by side, the two series show whether a match of the totals is one of like with like
+(docs/decisions.md 18.2).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from chistka.analysis.observables import political_prisoners_by_day
+from chistka.people import Fate
+from chistka.record import records
+from chistka.report.common import RunReport, figure_section, reading, record_markers, wrap
+from chistka.report.sections.membership import parse_period
+
+if TYPE_CHECKING:
+    from chistka.record import RecordRow
+    from chistka.results import Results
+
+KEY = "terror_camps"
+TITLE = "The camps against the record: all prisoners and the political prisoners"
+
+SERIES = {
+    "all": ("everyone serving a camp sentence", "ITL camps: all prisoners", "#8c564b"),
+    "political": (
+        "sentenced in a political case",
+        "ITL camps: convicted of counter-revolutionary crimes",
+        "#9467bd",
+    ),
+}
+"""Series -> the model's label, the record's label, the colour."""
+
+NOTE = (
+    "Lines: the model's prisoners in the camps (weekly points, in represented persons): everyone "
+    "serving a camp sentence, and those of them sentenced in a political case (everyone the run "
+    "sentenced to the camps, and of the first day's prisoners the record's political share). "
+    "Markers: the record's ITL camps on 1 January (Zemskov's table), all prisoners and those "
+    "convicted of counter-revolutionary crimes; filled diamonds are figures read in a reliable "
+    "source, open diamonds the others (these were read in a popular book's reprint). The record "
+    "counts the ITL camps only: colonies and prisons held others, political convicts with short "
+    "terms among them; the model has one place of confinement. The same figures, row by row, are "
+    "in the comparison above and in the run's comparison.csv (observables gulag_population and "
+    "political_prisoners)."
+)
+
+
+def run_section(report: RunReport) -> str:
+    """The camps' figure of one run; "" if nobody was ever in the camps."""
+    results = report.results
+    frame = camp_series(results)
+    if not frame.to_numpy().any():
+        return ""
+    return figure_section(report, KEY, TITLE, _figure(frame), NOTE)
+
+
+def camp_series(results: Results) -> pd.DataFrame:
+    """Everyone in the camps and the political prisoners, on the morning of each day."""
+    everyone = results.persons[:, :, int(Fate.CAMP), :].sum(axis=(1, 2))
+    return pd.DataFrame(
+        {"all": everyone, "political": political_prisoners_by_day(results)},
+        index=pd.Index(results.dates, name="date"),
+    )
+
+
+def _figure(frame: pd.DataFrame) -> go.Figure:
+    keep = np.zeros(len(frame), dtype=bool)
+    keep[::7] = True
+    keep[-1] = True
+    weekly = frame[keep]
+    fig = go.Figure()
+    for column, (label, _, colour) in SERIES.items():
+        fig.add_trace(
+            go.Scatter(
+                x=weekly.index,
+                y=weekly[column].round(0),
+                mode="lines",
+                name=f"model: {label}",
+                line={"color": colour, "width": 2},
+                hovertemplate=f"{label}<br>%{{x|%Y-%m-%d}}: %{{y:,.0f}}<extra>model</extra>",
+            )
+        )
+    first, last = frame.index[0], frame.index[-1]
+    for column, (_, label, colour) in SERIES.items():
+        points = _record_points(column, first, last)
+        if not points:
+            continue
+        hover = [
+            f"<b>{row.id}</b> ({row.period})<br>{row.value:,.0f} persons"
+            f"<br>{reading(row.read_in_source, row.grade)}<br>{wrap(row.source)}"
+            for _, row in points
+        ]
+        fig.add_trace(
+            record_markers(
+                [date for date, _ in points],
+                [row.value for _, row in points],
+                [row.low for _, row in points],
+                [row.high for _, row in points],
+                [row.reliable for _, row in points],
+                hover,
+                f"record: {label}",
+                colour,
+            )
+        )
+    fig.update_layout(
+        title=TITLE,
+        xaxis_title="date",
+        yaxis_title="persons",
+        hovermode="closest",
+        legend={"orientation": "h", "y": -0.15},
+    )
+    fig.update_yaxes(tickformat=",.0f", rangemode="tozero")
+    return fig
+
+
+def _record_points(
+    series: str, first: pd.Timestamp, last: pd.Timestamp
+) -> list[tuple[pd.Timestamp, RecordRow]]:
+    """The record's camp figures of one series dated inside the run: (date, row) by date."""
+    points = []
+    for row in records().values():
+        political = row.id.startswith("gulag_camps_political_")
+        if not row.id.startswith("gulag_camps_") or political != (series == "political"):
+            continue
+        date = parse_period(row.period)
+        if row.value is None or date is None or not first <= pd.Timestamp(date) <= last:
+            continue
+        points.append((pd.Timestamp(date), row))
+    return sorted(points, key=lambda point: point[0])
