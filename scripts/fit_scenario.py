@@ -38,8 +38,24 @@ def _value_text(value: float | int) -> str:
     return f"{value:.6g}"
 
 
+FIT_STAMP = re.compile(r"#\s*fitted \(chistka calibrate[^)]*\)(?P<explanation>.*)$")
+"""An earlier fit's comment: its stamp, then what a person wrote after it (kept by `set_value`)."""
+
+
+def _explanation(line: str) -> str:
+    """What follows an earlier fit's stamp on a scenario line ('' if none).
+
+    A refit replaces the stamp (its date) and keeps the explanation written after it (the
+    value's meaning, its source, why it is free), which the fit has no means to know.
+    """
+    match = FIT_STAMP.search(line)
+    return match.group("explanation").rstrip() if match else ""
+
+
 def set_value(text: str, path: str, value: float | int, comment: str) -> str:
-    """The scenario TOML with the value of `path` replaced (its line's comment too).
+    """The scenario TOML with the value of `path` replaced, and its line's comment.
+
+    The comment becomes `comment`; an earlier fit's explanation after its stamp is kept.
 
     `path` is 'section.field', or 'operations.NAME.field' / 'campaigns.NAME.field' for an item of
     a list of tables; the field's line must exist in that table.
@@ -68,6 +84,7 @@ def set_value(text: str, path: str, value: float | int, comment: str) -> str:
             continue
         if inside and re.match(rf"{re.escape(field)}\s*=", stripped):
             lines[number] = f"{field} = {_value_text(value)}".ljust(29) + f" # {comment}"
+            lines[number] += _explanation(line)
             return "\n".join(lines) + "\n"
     sys.exit(f"fit_scenario: no line for '{path}' in the scenario file")
 

@@ -371,3 +371,28 @@ def test_a_run_stopped_before_the_scenario_ends_scores_its_rows_as_the_whole_run
     )
     assert not whole[1].any() and not stopped[1].any()
     np.testing.assert_array_equal(stopped[0], whole[0])
+
+
+def test_a_refit_keeps_what_was_written_after_the_fit_stamp():
+    """scripts/fit_scenario.py stamps each fitted line; a refit replaced the whole comment and so
+    dropped the explanation written after the stamp (study pp14 of session 17 did)."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "scripts" / "fit_scenario.py"
+    spec = importlib.util.spec_from_file_location("fit_scenario", path)
+    assert spec is not None and spec.loader is not None
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    old = "fitted (chistka calibrate, scripts/fit_scenario.py, 2026-12-01)"
+    new = "fitted (chistka calibrate, scripts/fit_scenario.py, 2026-12-02)"
+    text = (
+        "[arrest]\n"
+        f"named_arrest_probability = 0.075 # {old}: constant over the run (section 16.2)\n"
+        "delay_days = 20 # assumption\n"
+    )
+    lines = script.set_value(text, "arrest.named_arrest_probability", 0.08, new).splitlines()
+    assert lines[1] == (
+        "named_arrest_probability = 0.08 # " + new + ": constant over the run (section 16.2)"
+    )
+    lines = script.set_value(text, "arrest.delay_days", 30, new).splitlines()
+    assert lines[2] == "delay_days = 30".ljust(29) + " # " + new
