@@ -46,8 +46,8 @@ NOTE = (
     "Markers: the record's ITL camps on 1 January (Zemskov's table), all prisoners and those "
     "convicted of counter-revolutionary crimes; filled diamonds are figures read in a reliable "
     "source, open diamonds the others (these were read in a popular book's reprint). The record "
-    "counts the ITL camps only: colonies and prisons held others, political convicts with short "
-    "terms among them; the model has one place of confinement. The same figures, row by row, are "
+    "counts the ITL camps only (the colonies and prisons held others); the model has one place "
+    "of confinement. The same figures, row by row, are "
     "in the comparison above and in the run's comparison.csv (observables gulag_population and "
     "political_prisoners)."
 )
