@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from chistka import Sim
+from chistka.analysis.observables import political_prisoners_by_day
 from chistka.people import Fate
 from chistka.scenario import scenario_from_dict
 from chistka.state import EventKind
@@ -93,3 +94,8 @@ def check_terror_invariants(seed: int, named: float, torture: float, death: floa
     assert confessed <= set(log["person"][arrested].tolist())
     pairs = np.stack([log["person"][arrested], log["day"][arrested]], axis=1)
     assert len(np.unique(pairs, axis=0)) == len(pairs)
+    # the political prisoners are among those in the camps, every morning
+    political = political_prisoners_by_day(results)
+    in_camps = results.persons[:, :, Fate.CAMP, :].sum(axis=(1, 2))
+    slack = 1e-6 * max(float(in_camps.max()), 1.0)
+    assert np.all(political >= -slack) and np.all(political <= in_camps + slack)

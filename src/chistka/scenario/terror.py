@@ -541,7 +541,8 @@ class CampParams(StrictModel):
         "prisoners in the camps on the first day (default: the record's Gulag camp population "
         "on that date, records.csv gulag_camps_YEAR, 1 Jan figures 1934-1953 interpolated "
         "linearly, in proportion to population.size out of the 162 million of the 1937 census; "
-        "0 for a start before the series begins in 1934)",
+        "0 for a start before the series begins in 1934); the record's political share of them "
+        "(gulag_camps_political_YEAR) is logged as in_camp_at_start",
         unit="persons",
         ge=0,
     )
