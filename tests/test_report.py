@@ -193,7 +193,7 @@ def test_each_run_section_renders(module, results, terror_results):
     assert text.count('class="plotly-graph-div"') == report.figures.count
 
 
-NOTHING_TO_SHOW = {("terror", "purges"), ("expulsions", "terror")}
+NOTHING_TO_SHOW = {("terror", "purges"), ("terror_camps", "purges"), ("expulsions", "terror")}
 """Ensemble sections left out: no arrests in the purges, no purge campaign in the terror run."""
 
 

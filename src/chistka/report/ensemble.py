@@ -14,18 +14,27 @@ from pathlib import Path
 
 from chistka.report.common import FigureRenderer, page
 from chistka.report.ensemble_runs import load_ensemble
-from chistka.report.sections import comparison, expulsions, header, membership, sets, terror_record
+from chistka.report.sections import (
+    comparison,
+    expulsions,
+    header,
+    membership,
+    sets,
+    terror_camps,
+    terror_record,
+)
 
 REPORT_FILE = "ensemble.html"
 
 FIGURE_HEIGHT = 480
 
-SECTIONS = (header, sets, membership, terror_record, expulsions, comparison)
+SECTIONS = (header, sets, membership, terror_record, terror_camps, expulsions, comparison)
 """The ensemble report's sections in order; a section with nothing to show renders as ""."""
 
 TITLES = {
     membership.KEY: membership.TITLE,
     terror_record.ENSEMBLE_KEY: terror_record.ENSEMBLE_TITLE,
+    terror_camps.KEY: terror_camps.TITLE,
     expulsions.KEY: expulsions.TITLE,
     comparison.KEY: comparison.ENSEMBLE_TITLE,
     sets.KEY: sets.TITLE,

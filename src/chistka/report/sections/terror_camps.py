@@ -19,11 +19,23 @@ import plotly.graph_objects as go
 from chistka.analysis.observables import political_prisoners_by_day
 from chistka.people import Fate
 from chistka.record import records
-from chistka.report.common import RunReport, figure_section, reading, record_markers, wrap
+from chistka.report.common import (
+    RunReport,
+    band_traces,
+    esc,
+    figure_section,
+    reading,
+    record_markers,
+    section,
+    wrap,
+)
+from chistka.report.ensemble_runs import BAND_NOTE, bands, observable_values, record_markers_of
 from chistka.report.sections.membership import parse_period
 
 if TYPE_CHECKING:
     from chistka.record import RecordRow
+    from chistka.report.common import FigureRenderer
+    from chistka.report.ensemble_runs import EnsembleRuns
     from chistka.results import Results
 
 KEY = "terror_camps"
@@ -38,6 +50,9 @@ SERIES = {
     ),
 }
 """Series -> the model's label, the record's label, the colour."""
+
+ENSEMBLE_KINDS = {"all": "gulag_population", "political": "political_prisoners"}
+"""Series -> the observable an ensemble's runs compare on each 1 January."""
 
 NOTE = (
     "Lines: the model's prisoners in the camps (weekly points, in represented persons): everyone "
@@ -135,3 +150,64 @@ def _record_points(
             continue
         points.append((pd.Timestamp(date), row))
     return sorted(points, key=lambda point: point[0])
+
+
+def ensemble_section(ensemble: EnsembleRuns, figures: FigureRenderer) -> str:
+    """The ensemble's camps on each compared 1 January: median and band per set.
+
+    "" when no run had anyone in the camps on those days (a purge-only scenario compares empty
+    camps).
+    """
+    fig = go.Figure()
+    shown = False
+    for set_id, runs in ensemble.by_set().items():
+        values = observable_values(runs)
+        for series, kind in ENSEMBLE_KINDS.items():
+            names = sorted(n for n in values if n.split(":")[0] == kind)
+            if not names:
+                continue
+            stack = np.stack([values[n] for n in names])
+            shown = shown or bool(np.nansum(stack) > 0)
+            low, mid, high = bands(stack)
+            label, _, colour = SERIES[series]
+            name, shade = ensemble.series(set_id, label, colour)
+            for trace in band_traces(
+                [_day(n) for n in names],
+                low,
+                mid,
+                high,
+                name=name,
+                colour=shade,
+                dash="solid",
+                group=f"{set_id}-{series}",
+                mode="lines+markers",
+                hover="%{x|%Y-%m-%d}: %{y:,.0f}",
+            ):
+                fig.add_trace(trace)
+    if not shown:
+        return ""
+    for series, kind in ENSEMBLE_KINDS.items():
+        points = ensemble.record_points(kind, _day)
+        if points:
+            _, label, colour = SERIES[series]
+            days = [_day(p["observable"]) for p in points]
+            fig.add_trace(record_markers_of(points, days, f"record: {label}", colour))
+    fig.update_layout(
+        title=TITLE,
+        xaxis_title="date",
+        yaxis_title="persons",
+        hovermode="closest",
+        legend={"orientation": "h", "y": -0.15},
+    )
+    fig.update_yaxes(tickformat=",.0f", rangemode="tozero")
+    note = (
+        "Lines and bands: the model's prisoners on each 1 January the runs compare with the "
+        "record, everyone in the camps and those sentenced in a political case; markers: the "
+        "record's ITL camps (Zemskov's table). " + BAND_NOTE
+    )
+    return section(KEY, TITLE, figures.add(fig), esc(note))
+
+
+def _day(observable: str) -> pd.Timestamp:
+    """The date of an observable `KIND:YYYY-MM-DD`."""
+    return pd.Timestamp(observable.split(":", 1)[1])
