@@ -125,6 +125,12 @@ def _figure(frame: pd.DataFrame) -> go.Figure:
                 colour,
             )
         )
+    _layout(fig)
+    return fig
+
+
+def _layout(fig: go.Figure) -> None:
+    """Title, axes and legend of the camps' figure (a run's or an ensemble's)."""
     fig.update_layout(
         title=TITLE,
         xaxis_title="date",
@@ -133,7 +139,6 @@ def _figure(frame: pd.DataFrame) -> go.Figure:
         legend={"orientation": "h", "y": -0.15},
     )
     fig.update_yaxes(tickformat=",.0f", rangemode="tozero")
-    return fig
 
 
 def _record_points(
@@ -192,14 +197,7 @@ def ensemble_section(ensemble: EnsembleRuns, figures: FigureRenderer) -> str:
             _, label, colour = SERIES[series]
             days = [_day(p["observable"]) for p in points]
             fig.add_trace(record_markers_of(points, days, f"record: {label}", colour))
-    fig.update_layout(
-        title=TITLE,
-        xaxis_title="date",
-        yaxis_title="persons",
-        hovermode="closest",
-        legend={"orientation": "h", "y": -0.15},
-    )
-    fig.update_yaxes(tickformat=",.0f", rangemode="tozero")
+    _layout(fig)
     note = (
         "Lines and bands: the model's prisoners on each 1 January the runs compare with the "
         "record, everyone in the camps and those sentenced in a political case; markers: the "
