@@ -180,6 +180,18 @@ def replay(
     return daily, problems, np.array(status)
 
 
+def sweep_small_file(small_file: Path, out: Path, setting: str) -> Any:
+    """`chistka sweep` of the small scenario's file: two seeds of each point of `setting` (a
+    --set option) at its scale (0.01: 2,000 agents), serially, without the report."""
+    from typer.testing import CliRunner
+
+    from chistka.cli import app
+
+    args = ["sweep", str(small_file), "--seeds", "2", "--scale", "0.01", "--jobs", "1"]
+    args += ["--set", setting, "--out", str(out), "--no-report"]
+    return CliRunner().invoke(app, args, env={"COLUMNS": "300"})
+
+
 @pytest.fixture(scope="session")
 def small_file(tmp_path_factory) -> Path:
     """The small scenario at seed 1 as a TOML file, as a user would write it."""

@@ -24,6 +24,7 @@ from chistka.cli import app
 from chistka.commands.catalogue import MEANINGS, field_comments, scenario_toml
 from chistka.commands.options import progress_bar
 from chistka.scenario import builtin_scenarios, load_scenario, scenario_from_dict
+from conftest import sweep_small_file
 
 SCENARIO = "party-purges-1921-1936"
 SCALE = "0.0005"
@@ -157,21 +158,7 @@ def sweeps(tmp_path_factory, small_file):
     """Two sweeps of the small scenario, two seeds each: reviews with little and much noise."""
     root = tmp_path_factory.mktemp("compare")
     for name, value in (("a", "1.0"), ("b", "2.5")):
-        result = invoke(
-            "sweep",
-            str(small_file),
-            "--seeds",
-            "2",
-            "--scale",
-            SMALL_SCALE,
-            "--jobs",
-            "1",
-            "--set",
-            f"review.noise_sd={value}",
-            "--out",
-            str(root / name),
-            "--no-report",
-        )
+        result = sweep_small_file(small_file, root / name, f"review.noise_sd={value}")
         assert result.exit_code == 0, result.output
     return root
 

@@ -21,6 +21,7 @@ from chistka.commands.preflight import (
 from chistka.engine import Sim
 from chistka.errors import ChistkaError
 from chistka.scenario import load_scenario
+from conftest import sweep_small_file
 
 SCENARIO = "party-purges-1921-1936"
 SCALE = 0.0005
@@ -43,6 +44,16 @@ def invoke_calibrate(scenario, targets, free, out, *extra: str, scale: float = S
         str(scenario),
         *("--targets", str(targets), "--free", str(free), "--trials", "1", *extra),
         *("--scale", str(scale), "--out", str(out)),
+    )
+
+
+def invoke_sensitivity(observable: str, free, *extra: str):
+    """`chistka sensitivity` of one observable with two samples at a small scale."""
+    return invoke(
+        "sensitivity",
+        SCENARIO,
+        *("--observable", observable, "--free", str(free), "--n", "2"),
+        *("--scale", str(SCALE), *extra),
     )
 
 
@@ -99,20 +110,7 @@ def test_sensitivity_out_file_exits_2(files, tmp_path, no_simulation):
     _, free = files
     out = tmp_path / "notes.txt"
     out.write_text("mine")
-    result = invoke(
-        "sensitivity",
-        SCENARIO,
-        "--observable",
-        "expelled_share:1921",
-        "--free",
-        str(free),
-        "--n",
-        "2",
-        "--scale",
-        str(SCALE),
-        "--out",
-        str(out),
-    )
+    result = invoke_sensitivity("expelled_share:1921", free, "--out", str(out))
     assert_clean_exit_2(result, "not a folder")
     assert out.read_text() == "mine"
 
@@ -127,6 +125,8 @@ def test_sensitivity_out_file_exits_2(files, tmp_path, no_simulation):
         ("arrests:1950", "not wholly inside the run"),
         ("arrests:19x7", "not a year"),
         ("party_total:1925-13-01", "not a date"),
+        ("political_prisoners:1925-13-01", "not a date"),
+        ("political_prisoners:1950-01-01", "outside the run"),
         ("operation_shot:polish", "no operation 'polish'"),
         ("order_00447_shot:1936-01-01", "no operation 'order_00447'"),
         ("shot_share:cc1934", "has no cc1934"),
@@ -135,18 +135,7 @@ def test_sensitivity_out_file_exits_2(files, tmp_path, no_simulation):
 )
 def test_sensitivity_checks_observables_before_running(files, observable, expected, no_simulation):
     _, free = files
-    result = invoke(
-        "sensitivity",
-        SCENARIO,
-        "--observable",
-        observable,
-        "--free",
-        str(free),
-        "--n",
-        "2",
-        "--scale",
-        str(SCALE),
-    )
+    result = invoke_sensitivity(observable, free)
     assert_clean_exit_2(result, expected)
 
 
@@ -264,21 +253,7 @@ def test_fitted_scenario_records_the_scale(small_file, small_files, tmp_path):
 def two_point_sweep(tmp_path_factory, small_file):
     """A sweep of the small scenario: two seeds at each of two parameter points."""
     out = tmp_path_factory.mktemp("sweep") / "sweep"
-    result = invoke(
-        "sweep",
-        str(small_file),
-        "--seeds",
-        "2",
-        "--scale",
-        str(SMALL_SCALE),
-        "--jobs",
-        "1",
-        "--set",
-        "review.noise_sd=0.5,3.0",
-        "--out",
-        str(out),
-        "--no-report",
-    )
+    result = sweep_small_file(small_file, out, "review.noise_sd=0.5,3.0")
     assert result.exit_code == 0, result.output
     return out
 

@@ -169,6 +169,18 @@ def stacked_monthly_area(
     )
 
 
+def persons_over_time_layout(fig: go.Figure, title: str) -> None:
+    """Title, axes and legend of a figure of persons against dates (membership, the camps)."""
+    fig.update_layout(
+        title=title,
+        xaxis_title="date",
+        yaxis_title="persons",
+        hovermode="closest",
+        legend={"orientation": "h", "y": -0.15},
+    )
+    fig.update_yaxes(tickformat=",.0f", rangemode="tozero")
+
+
 def record_markers(
     x: Sequence[Any],
     values: Sequence[float],

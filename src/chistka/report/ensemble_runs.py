@@ -21,7 +21,7 @@ import plotly.graph_objects as go
 
 from chistka.analysis.ensemble import COMPLETE_MARKER, format_value, read_plan
 from chistka.errors import ChistkaError
-from chistka.report.common import esc, missing, record_markers
+from chistka.report.common import band_traces, esc, missing, record_markers
 
 QUANTILES = (0.05, 0.5, 0.95)
 """Lower band edge, median and upper band edge across the seeds of a parameter set."""
@@ -247,3 +247,43 @@ def record_markers_of(
         label,
         colour,
     )
+
+
+def add_observable_bands(
+    fig: go.Figure,
+    ensemble: EnsembleRuns,
+    kinds: dict[str, tuple[str, str]],
+    x_of: Callable[[str], Any],
+    hover: str,
+) -> bool:
+    """Median and 90% band per parameter set of each observable kind the runs compared.
+
+    `kinds` maps an observable kind (`death_sentences`, `gulag_population`) to its label and
+    colour; its observables are ordered and placed by `x_of(name)` (a year, a date). True if any
+    run had a value above zero, so that a section can leave out a figure of zeros.
+    """
+    shown = False
+    for set_id, runs in ensemble.by_set().items():
+        values = observable_values(runs)
+        for kind, (label, colour) in kinds.items():
+            names = sorted((n for n in values if n.split(":")[0] == kind), key=x_of)
+            if not names:
+                continue
+            stack = np.stack([values[n] for n in names])
+            shown = shown or bool(np.nansum(stack) > 0)
+            low, mid, high = bands(stack)
+            name, shade = ensemble.series(set_id, label, colour)
+            for trace in band_traces(
+                [x_of(n) for n in names],
+                low,
+                mid,
+                high,
+                name=name,
+                colour=shade,
+                dash="solid",
+                group=f"{set_id}-{kind}",
+                mode="lines+markers",
+                hover=hover,
+            ):
+                fig.add_trace(trace)
+    return shown

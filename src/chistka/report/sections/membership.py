@@ -16,6 +16,7 @@ from chistka.report.common import (
     band_traces,
     esc,
     figure_section,
+    persons_over_time_layout,
     reading,
     record_markers,
     section,
@@ -103,19 +104,8 @@ def _run_figure(report: RunReport) -> go.Figure:
                     COLOURS[series],
                 )
             )
-    _layout(fig)
+    persons_over_time_layout(fig, TITLE)
     return fig
-
-
-def _layout(fig: go.Figure) -> None:
-    fig.update_layout(
-        title=TITLE,
-        xaxis_title="date",
-        yaxis_title="persons",
-        hovermode="closest",
-        legend={"orientation": "h", "y": -0.15},
-    )
-    fig.update_yaxes(tickformat=",.0f", rangemode="tozero")
 
 
 def _line(frame: pd.DataFrame, column: str, name: str) -> go.Scatter:
@@ -214,5 +204,5 @@ def ensemble_section(ensemble: EnsembleRuns, figures: FigureRenderer) -> str:
             label, colour, _ = ENSEMBLE_SERIES[series]
             dates = [pd.Timestamp(p["observable"].split(":", 1)[1]) for p in points]
             fig.add_trace(record_markers_of(points, dates, f"record: {label}", colour))
-    _layout(fig)
+    persons_over_time_layout(fig, TITLE)
     return section(KEY, TITLE, figures.add(fig), esc(BAND_NOTE))

@@ -21,15 +21,15 @@ from chistka.people import Fate
 from chistka.record import records
 from chistka.report.common import (
     RunReport,
-    band_traces,
     esc,
     figure_section,
+    persons_over_time_layout,
     reading,
     record_markers,
     section,
     wrap,
 )
-from chistka.report.ensemble_runs import BAND_NOTE, bands, observable_values, record_markers_of
+from chistka.report.ensemble_runs import BAND_NOTE, add_observable_bands, record_markers_of
 from chistka.report.sections.membership import parse_period
 
 if TYPE_CHECKING:
@@ -125,20 +125,8 @@ def _figure(frame: pd.DataFrame) -> go.Figure:
                 colour,
             )
         )
-    _layout(fig)
+    persons_over_time_layout(fig, TITLE)
     return fig
-
-
-def _layout(fig: go.Figure) -> None:
-    """Title, axes and legend of the camps' figure (a run's or an ensemble's)."""
-    fig.update_layout(
-        title=TITLE,
-        xaxis_title="date",
-        yaxis_title="persons",
-        hovermode="closest",
-        legend={"orientation": "h", "y": -0.15},
-    )
-    fig.update_yaxes(tickformat=",.0f", rangemode="tozero")
 
 
 def _record_points(
@@ -164,32 +152,10 @@ def ensemble_section(ensemble: EnsembleRuns, figures: FigureRenderer) -> str:
     camps).
     """
     fig = go.Figure()
-    shown = False
-    for set_id, runs in ensemble.by_set().items():
-        values = observable_values(runs)
-        for series, kind in ENSEMBLE_KINDS.items():
-            names = sorted(n for n in values if n.split(":")[0] == kind)
-            if not names:
-                continue
-            stack = np.stack([values[n] for n in names])
-            shown = shown or bool(np.nansum(stack) > 0)
-            low, mid, high = bands(stack)
-            label, _, colour = SERIES[series]
-            name, shade = ensemble.series(set_id, label, colour)
-            for trace in band_traces(
-                [_day(n) for n in names],
-                low,
-                mid,
-                high,
-                name=name,
-                colour=shade,
-                dash="solid",
-                group=f"{set_id}-{series}",
-                mode="lines+markers",
-                hover="%{x|%Y-%m-%d}: %{y:,.0f}",
-            ):
-                fig.add_trace(trace)
-    if not shown:
+    kinds = {
+        kind: (SERIES[series][0], SERIES[series][2]) for series, kind in ENSEMBLE_KINDS.items()
+    }
+    if not add_observable_bands(fig, ensemble, kinds, _day, "%{x|%Y-%m-%d}: %{y:,.0f}"):
         return ""
     for series, kind in ENSEMBLE_KINDS.items():
         points = ensemble.record_points(kind, _day)
@@ -197,7 +163,7 @@ def ensemble_section(ensemble: EnsembleRuns, figures: FigureRenderer) -> str:
             _, label, colour = SERIES[series]
             days = [_day(p["observable"]) for p in points]
             fig.add_trace(record_markers_of(points, days, f"record: {label}", colour))
-    _layout(fig)
+    persons_over_time_layout(fig, TITLE)
     note = (
         "Lines and bands: the model's prisoners on each 1 January the runs compare with the "
         "record, everyone in the camps and those sentenced in a political case; markers: the "

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
 from chistka.analysis import terror
-from chistka.report.common import RunReport, band_traces, esc, figure_section, section
+from chistka.report.common import RunReport, esc, figure_section, section
 from chistka.report.ensemble_runs import (
     BAND_NOTE,
-    bands,
-    observable_values,
+    add_observable_bands,
     record_markers_of,
     year_of,
 )
@@ -112,32 +110,7 @@ def _run_figure(monthly: pd.DataFrame) -> go.Figure:
 def ensemble_section(ensemble: EnsembleRuns, figures: FigureRenderer) -> str:
     """The ensemble's yearly figures: median and band per set; "" for runs without arrests."""
     fig = go.Figure()
-    shown = False
-    for set_id, runs in ensemble.by_set().items():
-        values = observable_values(runs)
-        for kind, (label, colour) in ENSEMBLE_KINDS.items():
-            names = sorted((n for n in values if n.split(":")[0] == kind), key=year_of)
-            if not names:
-                continue
-            stack = np.stack([values[n] for n in names])
-            if np.nansum(stack) > 0:
-                shown = True
-            low, mid, high = bands(stack)
-            name, shade = ensemble.series(set_id, label, colour)
-            for trace in band_traces(
-                [year_of(n) for n in names],
-                low,
-                mid,
-                high,
-                name=name,
-                colour=shade,
-                dash="solid",
-                group=f"{set_id}-{kind}",
-                mode="lines+markers",
-                hover="%{x}: %{y:,.0f}",
-            ):
-                fig.add_trace(trace)
-    if not shown:
+    if not add_observable_bands(fig, ensemble, ENSEMBLE_KINDS, year_of, "%{x}: %{y:,.0f}"):
         return ""
     for kind, (label, colour) in ENSEMBLE_KINDS.items():
         points = ensemble.record_points(kind, year_of)
