@@ -45,7 +45,7 @@ PARTY_PURGES_OUTSIDE_NOW = (
 )
 
 GREAT_TERROR_PROMISED = ("proverka1935_share", *yearly_sentence_rows(1935, 1940))
-GREAT_TERROR_MINIMUM = {"calibration": 0.8, "validation": 0.33}
+GREAT_TERROR_MINIMUM = {"calibration": 0.8, "validation": 0.25}
 """Share of great-terror's rows inside at seed 1 (issue 11 asks every calibration row and 70% of
 validation rows). The calibration share fell from 79% to 36% when the hand-fitted timeline gave
 way to mechanisms and seven parameters fitted by chistka calibrate. The study of session 5 (the
@@ -68,7 +68,13 @@ found the camp population of 1 Jan 1935 scored as validation although the first 
 are interpolated from it (eleven twelfths of the way from 1 Jan 1934): an input now, so 10 of 24
 (41.7%); and added the camps' political prisoners of 1936-1941 (6 validation rows), all outside
 (1.4 to 4.3 times the record's: the model's camps hold everyone it sentences, for six years on
-average): 10 of 30 (33%)."""
+average): 10 of 30 (33%). Session 18 found two kinds of row the camps cannot produce: the camp
+totals and the camps' releases of 1939 count every prisoner, most of them ordinary convicts,
+while no ordinary convict enters the model's camps after the first day (the totals of 1936-39
+matched by a coincidence, section 18.2). Both are not modelled now (docs/decisions.md 19.1-19.2):
+the four camp totals inside and two outside leave the validation rows, 6 of 24 (25%), and the
+releases leave the calibration rows, whose releases on review became an assumption (0.1 a
+year, of the order Uimanov 2012 gives): 12 of 15 at gt12's other values."""
 
 GREAT_TERROR_OUTSIDE_NOW = (
     "issue 11, rebuilt on mechanisms and fitted by chistka calibrate (study gt12, 100 trials): "

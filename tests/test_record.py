@@ -110,6 +110,31 @@ def test_builtin_scenarios_score_no_row_their_camps_start_from():
             assert not rows & set(export_targets(role, scenario)["id"]), (scenario, role)
 
 
+@pytest.mark.parametrize("scenario", ["great-terror", "purges-1921-1953"])
+def test_camp_totals_and_releases_are_not_scored_where_no_ordinary_convict_comes_in(scenario):
+    """The record's camp population and the camps' releases of 1939 count every prisoner, most
+    of them ordinary convicts; the terror scenarios' camps take only political convicts (and, in
+    great-terror, the first day's prisoners), so both kinds are not modelled there (until
+    2026-12-02 they were scored: the totals of 1936-39 matched great-terror by a coincidence and
+    the releases were a calibration row). Their political prisoners are scored. An input stays
+    an input where its kind is not modelled."""
+    loaded = load_scenario(scenario)
+    planned = {
+        p.spec.record_id: p
+        for p in plan(scenario, loaded.scenario.compare, camp_input_rows(loaded))
+    }
+    for record_id in ("gulag_camps_1938", "gulag_release_camps_1939"):
+        assert planned[record_id].status(planned[record_id].row.value) == "not modelled"
+    political = planned["gulag_camps_political_1938"]
+    assert political.status(political.row.value) == "inside"
+    for role in SCORED_ROLES:
+        kinds = {o.split(":")[0] for o in export_targets(role, scenario)["observable"]}
+        assert not kinds & {"gulag_population", "releases"}, (scenario, role)
+    if scenario == "great-terror":
+        first_day = planned["gulag_camps_1935"]
+        assert first_day.status(first_day.row.value) == "input"
+
+
 def test_convictions_are_compared_like_with_like():
     """The model's political_convictions (death and camp) against the table's death + camp; its
     arrests (political cases) against the NKVD's own count of its cases, not against the 1953

@@ -97,7 +97,14 @@ class Planned:
     modelled: bool
 
     def status(self, model: float) -> str:
-        """The row's status for a model value (see `STATUSES`)."""
+        """The row's status for a model value (see `STATUSES`).
+
+        An input stays an input where its kind is not modelled: the run's first day was still
+        taken from it (great-terror's camps start from the record's camp totals, which it does
+        not model afterwards).
+        """
+        if self.role == "input":
+            return "input"
         if not self.modelled:
             return "not modelled"
         if self.role not in SCORED_ROLES:

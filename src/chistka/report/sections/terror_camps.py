@@ -5,7 +5,9 @@ The record counts the ITL camps on 1 January (Zemskov's table): all prisoners
 (`gulag_camps_political_YEAR`). The model has one place of confinement: its first day's
 prisoners (the record's, all charges) and everyone it sentences to the camps, all in political
 cases. Side by side, the two series show whether a match of the totals is one of like with like
-(docs/decisions.md 18.2).
+(docs/decisions.md 18.2): it is not, since no ordinary convict enters the model's camps after the
+first day, so the built-in terror scenarios score only the political prisoners and show the
+totals for reference (docs/decisions.md 19.1).
 """
 
 from __future__ import annotations
@@ -62,9 +64,10 @@ NOTE = (
     "convicted of counter-revolutionary crimes; filled diamonds are figures read in a reliable "
     "source, open diamonds the others (these were read in a popular book's reprint). The record "
     "counts the ITL camps only (the colonies and prisons held others); the model has one place "
-    "of confinement. The same figures, row by row, are "
-    "in the comparison above and in the run's comparison.csv (observables gulag_population and "
-    "political_prisoners)."
+    "of confinement, and no ordinary convict enters it after the first day: the record's totals "
+    "are drawn for reference and the built-in terror scenarios score only the political "
+    "prisoners. The same figures, row by row, are in the comparison above and in the run's "
+    "comparison.csv (observables gulag_population, not modelled, and political_prisoners)."
 )
 
 
