@@ -1,8 +1,10 @@
 """Camps: prisoners serve their terms, some die, some are released early.
 
 Camp mortality was about 5.6% of the yearly contingent in 1937-38 (records.csv
-gulag_camp_mortality_1937_38, a calibration row); releases after the halt of November 1938 are
-modelled as early releases at the rate the timeline sets.
+gulag_camp_mortality_1937_38, an input of the built-in scenarios for every year); after the halt
+of November 1938 the timeline starts the review of troika and album sentences, which releases at
+the scenario's constant rate (`review_release_per_year`, an assumption in the built-in
+scenarios: docs/decisions.md 19.2).
 
 The camps do not start empty: the prisoners already there on the first day (the record's Gulag
 camp population, `camps.initial_population`) die and are released like the others, so that camp
