@@ -10,7 +10,7 @@ built-in scenario is the output of this script and the script reproduces it.
 
 Usage:
     python scripts/fit_scenario.py NAME [--trials 100] [--seeds 1,2,3,4] [--jobs 2]
-        [--storage sqlite:///out/fit-NAME/study.db] [--scale S] [--dry-run]
+        [--storage sqlite:///out/fit-NAME/study.db] [--scale S] [--loss msle|band] [--dry-run]
 
 A study of the same name in the storage is resumed (`--trials` more trials are added);
 `--trials 0` adds none and writes the study's best trial back (for a fit spread over several
@@ -99,6 +99,7 @@ def calibration_table(
     seeds: list[int],
     scale: float | None,
     loss: float,
+    loss_kind: str,
 ) -> str:
     """The ``[calibration]`` table of the free file: the study, its loss and the values."""
     values = ", ".join(f'"{path}" = {_value_text(v)}' for path, v in best.items())
@@ -110,9 +111,18 @@ def calibration_table(
         f"trials = {trials}\n"
         f"seeds = [{', '.join(str(s) for s in seeds)}]\n"
         f"scale = {scale if scale is not None else 'nan'}\n"
+        f'loss_kind = "{loss_kind}"\n'
         f"loss = {loss:.6g}\n"
         f"values = {{ {values} }}\n"
     )
+
+
+def recorded_loss(free_file: Path) -> str:
+    """The loss the free file's last fit minimised (its [calibration] loss_kind; msle before)."""
+    import tomllib
+
+    table = tomllib.loads(free_file.read_text(encoding="utf-8")).get("calibration", {})
+    return str(table.get("loss_kind", "msle"))
 
 
 def best_of_study(name: str, storage: str) -> tuple[dict[str, float | int], float, int, list[int]]:
@@ -136,6 +146,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--storage", default=None)
     parser.add_argument("--scale", type=float, default=None)
+    parser.add_argument(
+        "--loss",
+        choices=("msle", "band"),
+        default=None,
+        help="the loss (default: the free file's [calibration] loss_kind, else msle)",
+    )
     parser.add_argument("--dry-run", action="store_true", help="fit, but write nothing back")
     args = parser.parse_args(argv)
 
@@ -147,6 +163,7 @@ def main(argv: list[str] | None = None) -> None:
     targets = out / "targets.csv"
     export_targets("calibration", args.name).to_csv(targets, index=False, float_format="%.10g")
     storage = args.storage or f"sqlite:///{out / 'study.db'}"
+    loss_kind = args.loss or recorded_loss(SCENARIOS / "free" / f"{args.name}.toml")
 
     def progress(done: int, total: int, best: float | None) -> None:
         print(f"trial {done}/{total}: best loss {best}", flush=True)
@@ -161,6 +178,7 @@ def main(argv: list[str] | None = None) -> None:
             scale=args.scale,
             progress=progress,
             n_jobs=args.jobs,
+            loss=loss_kind,
         )
     best, loss, trials, seeds = best_of_study(args.name, storage)
     print(f"best loss {loss:.4g} after {trials} trials")
@@ -187,6 +205,7 @@ def main(argv: list[str] | None = None) -> None:
         seeds=seeds or [int(s) for s in args.seeds.split(",")],
         scale=args.scale,
         loss=loss,
+        loss_kind=loss_kind,
     )
     free_file.write_text(free, encoding="utf-8")
     print(f"wrote {scenario_file} and {free_file}")

@@ -9,7 +9,20 @@ can compute, averaged over the seeds::
     loss = mean over seeds of  mean over targets of  (log(model + f) - log(target + f))**2
 
 with a floor f = 1% of the target's value, so that a model value of zero costs a finite amount
-(about 21 for a target missed entirely). Targets outside the run (a date before its start, a
+(about 21 for a target missed entirely). The other loss, ``band``, scores what the fit is judged
+by, each target inside its range (`chistka.analysis.validate.bounds`: blank low and high are
+±20%): a target costs the distance, in log units, by which the model lies outside the range
+shrunk to `BAND_MARGIN` of its width around the target, and nothing inside it::
+
+    loss = mean over seeds of  mean over targets of  max(0, d - m * hi, m * lo - d)
+
+with d = log(model + f) - log(target + f), lo and hi the range's ends in the same units and
+m = `BAND_MARGIN`. The mean squared log error pulls every target towards its centre and weighs a
+small row's relative miss like a large row's, so that its best fit can leave rows just outside
+that another set of values would bring in; the band loss is indifferent inside the range and,
+linear outside it, prefers one row far out to two rows a little out (docs/decisions.md 20.2).
+
+Targets outside the run (a date before its start, a
 campaign it lacks) are skipped; a targets file of which the run covers none is an error. A target
 inside the run for which a run gives no number (a share of nothing) costs as much as one missed
 entirely, so that every trial is scored on the same targets. Each run stops on the last day the
@@ -83,6 +96,17 @@ MISSED = float(np.log(FLOOR / (1 + FLOOR)) ** 2)
 """The error of a target missed entirely (model 0): the cost of a target a run gives no
 number for."""
 
+LOSSES = {
+    "msle": "mean squared log error",
+    "band": "mean log distance outside the targets' ranges",
+}
+"""The losses `calibrate` can minimise (see the module's docstring), with their names in words."""
+
+BAND_MARGIN = 0.75
+"""Share of a target's range inside which the band loss is zero: the fit aims a quarter inside
+the range's ends, so that seeds it did not run (and the seed noise of small rows) still fall
+inside."""
+
 FITTED_NOTE = "parameters fitted by chistka calibrate"
 """Note of the policy event that sets the fitted parameters."""
 
@@ -106,6 +130,7 @@ class CalibrationResult:
             where they are inside the ranges).
         runs_end: the day the trials' runs stopped, the last one the targets read
             (`last_day_needed`; None: the scenario's own end).
+        loss: the loss minimised (a key of `LOSSES`).
     """
 
     best_params: dict[str, float | int]
@@ -120,6 +145,7 @@ class CalibrationResult:
     scale: float | None
     first_loss: float = math.nan
     runs_end: dt.date | None = None
+    loss: str = "msle"
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -153,8 +179,46 @@ def log_error(model: np.ndarray, value: np.ndarray) -> np.ndarray:
     return (np.log(np.maximum(model, 0.0) + floor) - np.log(value + floor)) ** 2
 
 
+def band_error(
+    model: np.ndarray, value: np.ndarray, low: np.ndarray, high: np.ndarray
+) -> np.ndarray:
+    """Log distance of model values outside the targets' ranges shrunk to `BAND_MARGIN`.
+
+    Zero inside; a model value of zero (or a target's low end at or below zero) is kept finite
+    by the floor of `log_error`.
+    """
+    floor = np.maximum(FLOOR * np.abs(value), 1e-12)
+    centre = np.log(value + floor)
+    below = BAND_MARGIN * (np.log(np.maximum(low, 0.0) + floor) - centre)
+    above = BAND_MARGIN * (np.log(high + floor) - centre)
+    distance = np.log(np.maximum(model, 0.0) + floor) - centre
+    return np.maximum(0.0, np.maximum(distance - above, below - distance))
+
+
+def target_ranges(targets: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Low and high ends of each target's accepted range (`bounds`: blanks are ±20%)."""
+    ranges = [bounds(t.value, t.low, t.high) for t in targets.itertuples(index=False)]
+    return np.array([r[0] for r in ranges]), np.array([r[1] for r in ranges])
+
+
+def check_loss(loss: str) -> str:
+    """The loss's name, checked against `LOSSES`.
+
+    Raises:
+        ChistkaError: an unknown loss (the message lists those allowed).
+    """
+    if loss not in LOSSES:
+        raise ChistkaError(f"--loss must be one of {', '.join(LOSSES)} (got '{loss}')")
+    return loss
+
+
 def _fingerprint(
-    scenario: Scenario, targets: pd.DataFrame, free: Sequence[FreeParameter], seeds, scale
+    scenario: Scenario,
+    targets: pd.DataFrame,
+    free: Sequence[FreeParameter],
+    seeds,
+    scale,
+    loss: str = "msle",
 ) -> dict[str, str]:
     """What makes trials of a study comparable, for checking a resumed study.
 
@@ -169,6 +233,8 @@ def _fingerprint(
         "seeds": list(seeds),
         "scale": scale,
     }
+    if loss != "msle":  # studies made before the band loss keep their fingerprint
+        data["loss"] = loss
     digest = hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
     return {
         "fingerprint": digest[:16],
@@ -176,6 +242,7 @@ def _fingerprint(
         "free": ", ".join(p.path for p in free),
         "seeds": ", ".join(str(s) for s in seeds),
         "scale": _OWN_SCALE if scale is None else f"{scale:g}",
+        "loss": loss,
     }
 
 
@@ -360,8 +427,11 @@ def evaluate(
     scale: float | None,
     name: str,
     n_jobs: int = 1,
+    loss: str = "msle",
 ) -> tuple[float, np.ndarray]:
     """The loss of a parameter set, and the model values of the targets (mean over the seeds).
+
+    `loss` is one of `LOSSES` (see the module's docstring).
 
     The seeds run in `n_jobs` local processes (joblib; 1: one after the other). Each run
     depends only on its seed, so the loss is the same for any `n_jobs`.
@@ -386,9 +456,14 @@ def evaluate(
             f"'{name}' ({scenario.scenario.start} to {scenario.scenario.end}): their dates, "
             "campaigns or operations lie outside the scenario"
         )
-    target_values = targets["value"].to_numpy(dtype=np.float64)
-    errors = log_error(values[:, covered], target_values[covered])
-    errors[np.isnan(errors)] = MISSED
+    target_values = targets["value"].to_numpy(dtype=np.float64)[covered]
+    if loss == "band":
+        low, high = (ends[covered] for ends in target_ranges(targets))
+        model = np.where(np.isnan(values[:, covered]), 0.0, values[:, covered])
+        errors = band_error(model, target_values, low, high)
+    else:
+        errors = log_error(values[:, covered], target_values)
+        errors[np.isnan(errors)] = MISSED
     return float(errors.mean(axis=1).mean()), values.mean(axis=0)
 
 
@@ -422,6 +497,7 @@ def calibrate(
     free_path: str | Path | None = None,
     progress: CalibrationProgress | None = None,
     n_jobs: int = 1,
+    loss: str = "msle",
 ) -> CalibrationResult:
     """Fit the scenario's free parameters to the targets (see the module's docstring).
 
@@ -441,9 +517,11 @@ def calibrate(
         n_jobs: local processes for the seeds of each trial (-1: one per core). Trials stay
             one after the other, so the sampler sees the same history and the study is the same
             for any `n_jobs` (common random numbers: every trial runs the same seeds).
+        loss: the loss to minimise, one of `LOSSES` (a study resumes only with the loss it
+            was made with).
 
     Raises:
-        ChistkaError: a bad scenario, targets file, free-parameter file, number of trials or
+        ChistkaError: a bad scenario, targets file, free-parameter file, loss, number of trials or
             seeds, a storage that cannot be opened, a resumed study made with other settings,
             or targets of which the run covers none.
     """
@@ -451,6 +529,7 @@ def calibrate(
 
     if trials < 1:
         raise ChistkaError(f"--trials must be at least 1 (got {trials})")
+    check_loss(loss)
     seeds = tuple(int(s) for s in seeds)
     if not seeds or any(s < 0 for s in seeds):
         raise ChistkaError(f"seeds must be one or more non-negative integers (got {seeds})")
@@ -463,7 +542,7 @@ def calibrate(
         raise ChistkaError(f"{targets_path}: target '{bad}' is negative (the log error needs >= 0)")
     free, starts = read_free_file(free_path, scenario, scenario_ref)
     name = study_name or scenario.scenario.name
-    attrs = _fingerprint(scenario, targets, free, seeds, scale)
+    attrs = _fingerprint(scenario, targets, free, seeds, scale, loss)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     url = storage_url(storage)
     try:
@@ -495,8 +574,9 @@ def calibrate(
             )
         raise ChistkaError(
             f"study '{name}' in '{storage}' was made with another scenario, targets, free "
-            f"parameters, seeds or scale ({study.user_attrs.get('free')}; seeds "
-            f"{study.user_attrs.get('seeds')}): give another study name or storage"
+            f"parameters, seeds, scale or loss ({study.user_attrs.get('free')}; seeds "
+            f"{study.user_attrs.get('seeds')}; loss {study.user_attrs.get('loss', 'msle')}): "
+            "give another study name or storage"
         )
     for key, value in attrs.items():
         if study.user_attrs.get(key) != value:
@@ -515,7 +595,7 @@ def calibrate(
     def objective(trial: optuna.Trial) -> float:
         trial.set_user_attr(PROCESS_ATTR, this_process())
         params = {p.path: _suggest(trial, p) for p in free}
-        loss, model = evaluate(runs, params, targets, seeds, scale, ref, n_jobs)
+        value, model = evaluate(runs, params, targets, seeds, scale, ref, n_jobs, loss)
         trial.set_user_attr(
             "model",
             {
@@ -524,7 +604,7 @@ def calibrate(
                 if math.isfinite(v)
             },
         )
-        return loss
+        return value
 
     done = 0
 
@@ -557,6 +637,7 @@ def calibrate(
         scale=scale,
         first_loss=float(complete[0].value),
         runs_end=runs_end,
+        loss=loss,
     )
 
 
@@ -600,6 +681,7 @@ def fitted_event_text(
     seeds: Sequence[int],
     when: dt.date | None = None,
     scale: float | None = None,
+    loss_kind: str = "msle",
 ) -> str:
     """The TOML of the ``[[events]]`` entry that sets the fitted parameters on the first day.
 
@@ -611,14 +693,14 @@ def fitted_event_text(
     settings = ", ".join(f"{_toml_string(k)} = {_toml_value(v)}" for k, v in params.items())
     source = (
         f"chistka calibrate on {when.isoformat()}: targets {Path(targets_path).name}, "
-        f"mean squared log error {loss:.6g}, {trials} trials, seeds "
+        f"{LOSSES[loss_kind]} {loss:.6g}, {trials} trials, seeds "
         f"{', '.join(str(s) for s in seeds)}, population.scale {scale:g}"
     )
     return (
         f"\n{FITTED_MARK}"
         f"{when.isoformat()} against {targets_path}\n"
         f"# at population.scale = {scale:g} (agents per represented person).\n"
-        f"# (mean squared log error {loss:.6g} over {trials} trials). The event sets the fitted\n"
+        f"# ({LOSSES[loss_kind]} {loss:.6g} over {trials} trials). The event sets the fitted\n"
         "# parameters on the first day, after the scenario's own events of that day; later\n"
         "# events that set the same parameters still apply on their dates.\n"
         "[[events]]\n"
@@ -717,6 +799,7 @@ def write_fitted_scenario(
         seeds=result.seeds,
         when=when,
         scale=result.scale,
+        loss_kind=result.loss,
     )
     import tomllib
 
@@ -785,7 +868,7 @@ def write_calibration_report(result: CalibrationResult, path: str | Path) -> Pat
         x=numbers, y=list(np.minimum.accumulate(losses)), mode="lines", name="best so far"
     )
     history.update_layout(
-        title="Loss history (mean squared log error)",
+        title=f"Loss history ({LOSSES[result.loss]})",
         xaxis_title="trial",
         yaxis_title="loss",
         yaxis_type="log" if min(losses, default=0) > 0 else "linear",

@@ -18,6 +18,8 @@ Repression:
 
 - `arrests:YEAR`, `political_convictions:YEAR` (death and camp sentences), `death_sentences:YEAR`,
   `camp_sentences:YEAR`, `releases:YEAR` (releases from the camps);
+- `political_sentences:YEAR`: every sentence in a political case, death, camps, exile and other
+  measures (the scope of the 1953 MVD table's `convicted_YEAR`);
 - `party_share_of_political_convictions:YEAR`: share of the convictions of people who had ever
   been in the party;
 - `gulag_population:DATE`: persons serving a camp sentence at the start of that day;
@@ -80,6 +82,8 @@ ELITE_BITS = {"cc1934": 1, "congress17": 2}
 """Elite body -> bit of the `elite` column (keys of population_summary['elite_persons'])."""
 
 CONVICTIONS = (EventKind.SENTENCED_DEATH, EventKind.SENTENCED_CAMP)
+SENTENCES = (*CONVICTIONS, EventKind.SENTENCED_EXILE, EventKind.SENTENCED_OTHER)
+"""Every sentence in a political case: death, camps, exile and other measures."""
 _CATEGORY = CHANNELS.index("category")
 _NATIONAL = CHANNELS.index("national")
 
@@ -426,6 +430,7 @@ OBSERVABLES: dict[str, Callable[[Results, str], float]] = {
     "reinstated_share": _campaign_share("reinstated_share"),
     "arrests": _periodic(EventKind.ARRESTED),
     "political_convictions": _periodic(*CONVICTIONS),
+    "political_sentences": _periodic(*SENTENCES),
     "death_sentences": _periodic(EventKind.SENTENCED_DEATH),
     "camp_sentences": _periodic(EventKind.SENTENCED_CAMP),
     "releases": _periodic(EventKind.RELEASED),
@@ -453,6 +458,7 @@ ARGUMENTS: dict[str, str] = {
     "reinstated_share": "CAMPAIGN",
     "arrests": "YEAR",
     "political_convictions": "YEAR",
+    "political_sentences": "YEAR",
     "death_sentences": "YEAR",
     "camp_sentences": "YEAR",
     "releases": "YEAR",

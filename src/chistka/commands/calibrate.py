@@ -2,7 +2,7 @@
 
 To be registered in `chistka.cli` as ``chistka calibrate SCENARIO --targets FILE --trials N
 [--storage URL] [--study-name NAME] [--seeds 1,2] [--out DIR] [--scale S] [--free FILE]
-[--jobs N]``.
+[--jobs N] [--loss msle|band]``.
 Prints the best loss and parameters and writes OUT/fitted.toml (the scenario with an event that
 sets the fitted parameters on its first day) and OUT/calibration.html. The study is kept in
 OUT/study.db unless --storage names another (any database URL Optuna accepts, so that several
@@ -125,12 +125,21 @@ def calibrate_command(
             "the same for any number",
         ),
     ] = 1,
+    loss: Annotated[
+        str,
+        typer.Option(
+            "--loss",
+            help="msle: mean squared log error; band: log distance outside each target's range "
+            "(shrunk to 3/4), nothing inside",
+        ),
+    ] = "msle",
 ) -> None:
-    """Fit a scenario's free parameters to target figures (Optuna TPE, mean squared log error)."""
+    """Fit a scenario's free parameters to target figures (Optuna TPE, msle or band loss)."""
     from chistka.analysis.calibrate import (
         FITTED_MARK,
         REPORT_MARK,
         calibrate,
+        check_loss,
         check_output_file,
         fit_table,
         write_calibration_report,
@@ -140,6 +149,7 @@ def calibrate_command(
 
     try:
         seed_list = parse_seeds(seeds)
+        check_loss(loss)
         if jobs == 0:
             raise ChistkaError("--jobs must not be 0 (-1 for one process per core)")
         loaded = check_calibration(scenario, targets, scale)
@@ -166,6 +176,7 @@ def calibrate_command(
                 free_path=free,
                 progress=advance,
                 n_jobs=jobs,
+                loss=loss,
             )
         fitted = write_fitted_scenario(result, target / "fitted.toml")
         report = write_calibration_report(result, target / "calibration.html")

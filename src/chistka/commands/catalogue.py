@@ -38,6 +38,8 @@ MEANINGS: dict[str, str] = {
     "reinstated_share": "share of the campaign's expelled reinstated on appeal",
     "arrests": "arrests in the year or period (persons)",
     "political_convictions": "death and camp sentences in the year or period (persons)",
+    "political_sentences": "every political sentence in the year or period: death, camps, exile "
+    "and other measures (persons)",
     "death_sentences": "death sentences in the year or period (persons)",
     "camp_sentences": "camp sentences in the year or period (persons)",
     "releases": "releases from the camps in the year or period (persons)",
