@@ -25,13 +25,14 @@ PARTY_PROMISED = (
 membership anchors within 10%."""
 
 
-def yearly_sentence_rows(first: int, last: int) -> tuple[str, ...]:
-    """The yearly death-and-camp and death-sentence rows from `first` to `last` (within 20%)."""
-    return tuple(
-        f"{kind}_{year}"
-        for year in range(first, last + 1)
-        for kind in ("death_or_camp", "death_sentences")
-    )
+def yearly_sentence_rows(first: int, last: int, *, every_sentence: bool = False) -> tuple[str, ...]:
+    """The yearly death-and-camp and death-sentence rows from `first` to `last` (within 20%).
+
+    With `every_sentence`, also the 1953 table's whole count of the convicted (`convicted_YEAR`,
+    with exile and other measures), in a scenario that sentences to exile.
+    """
+    kinds = ("convicted",) * every_sentence + ("death_or_camp", "death_sentences")
+    return tuple(f"{kind}_{year}" for year in range(first, last + 1) for kind in kinds)
 
 
 def scored(table: pd.DataFrame, role: str) -> pd.DataFrame:

@@ -373,6 +373,52 @@ def test_a_run_stopped_before_the_scenario_ends_scores_its_rows_as_the_whole_run
     np.testing.assert_array_equal(stopped[0], whole[0])
 
 
+def test_the_band_loss_is_zero_inside_the_shrunk_range_and_linear_outside():
+    from chistka.analysis.calibrate import BAND_MARGIN, FLOOR, band_error
+
+    value, low, high = np.array([1000.0]), np.array([800.0]), np.array([1200.0])
+    edge_high = np.exp(BAND_MARGIN * np.log((1200 + 10) / (1000 + 10))) * 1010 - 10
+    edge_low = np.exp(BAND_MARGIN * np.log((800 + 10) / (1000 + 10))) * 1010 - 10
+    assert FLOOR * 1000 == 10
+    for inside in (1000.0, edge_low + 0.01, edge_high - 0.01, 1100.0):
+        assert band_error(np.array([inside]), value, low, high)[0] == 0.0
+    # outside, the cost is the log distance past the shrunk range's end, on either side
+    for factor in (1.1, 2.0):
+        above = (edge_high + 10) * factor - 10
+        below = (edge_low + 10) / factor - 10
+        assert band_error(np.array([above]), value, low, high)[0] == pytest.approx(np.log(factor))
+        assert band_error(np.array([below]), value, low, high)[0] == pytest.approx(np.log(factor))
+    # a model of zero costs a finite amount; a range reaching below zero has no lower end
+    assert np.isfinite(band_error(np.array([0.0]), value, low, high)[0])
+    assert band_error(np.array([0.0]), value, np.array([-5.0]), high)[0] == 0.0
+
+
+def test_the_band_loss_does_not_prefer_spreading_a_miss_over_two_rows():
+    """What the fit is judged by is the rows inside their ranges (docs/decisions.md 20.2): the
+    squared log error prefers two rows a little out to one row twice as far out, the band loss
+    does not."""
+    from chistka.analysis.calibrate import BAND_MARGIN, band_error, log_error
+
+    value = np.array([1000.0, 1000.0])
+    low, high = value * 0.8, value * 1.2
+    edge = np.exp(BAND_MARGIN * np.log(1210 / 1010)) * 1010
+    one_far = np.array([1000.0, edge * 1.2**2 - 10])
+    two_near = np.array([edge * 1.2 - 10] * 2)
+    band = [band_error(m, value, low, high).sum() for m in (one_far, two_near)]
+    assert band[0] == pytest.approx(band[1])
+    assert np.count_nonzero(band_error(one_far, value, low, high)) == 1
+    assert log_error(one_far, value).sum() > log_error(two_near, value).sum()
+
+
+def test_the_loss_is_checked():
+    from chistka.analysis.calibrate import LOSSES, check_loss
+
+    assert set(LOSSES) == {"msle", "band"}
+    assert check_loss("band") == "band"
+    with pytest.raises(ChistkaError, match=r"--loss must be one of msle, band \(got 'l2'\)"):
+        check_loss("l2")
+
+
 def test_a_refit_keeps_what_was_written_after_the_fit_stamp():
     """scripts/fit_scenario.py stamps each fitted line; a refit replaced the whole comment and so
     dropped the explanation written after the stamp (study pp14 of session 17 did)."""
@@ -396,3 +442,31 @@ def test_a_refit_keeps_what_was_written_after_the_fit_stamp():
     )
     lines = script.set_value(text, "arrest.delay_days", 30, new).splitlines()
     assert lines[2] == "delay_days = 30".ljust(29) + " # " + new
+
+
+def test_the_fit_script_reads_and_records_the_loss(tmp_path):
+    """scripts/fit_scenario.py refits with the loss of the last fit unless told another."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "scripts" / "fit_scenario.py"
+    spec = importlib.util.spec_from_file_location("fit_scenario", path)
+    assert spec is not None and spec.loader is not None
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    free = tmp_path / "free.toml"
+    free.write_text('[[free]]\npath = "review.threshold"\nlow = 1.0\nhigh = 2.0\n')
+    assert script.recorded_loss(free) == "msle"
+    table = script.calibration_table(
+        {"review.threshold": 1.5},
+        when=dt.date(2026, 12, 2),
+        study="s",
+        storage="sqlite:///s.db",
+        trials=3,
+        seeds=[1, 2],
+        scale=None,
+        loss=0.25,
+        loss_kind="band",
+    )
+    free.write_text(free.read_text() + "\n" + table)
+    assert script.recorded_loss(free) == "band"
+    load_free(free, load_scenario("great-terror"))

@@ -217,6 +217,36 @@ def test_calibrate_checks_targets_before_running(files, tmp_path, no_simulation)
     assert not (tmp_path / "c").exists()
 
 
+def test_calibrate_refuses_an_unknown_loss_before_running(files, tmp_path, no_simulation):
+    targets, free = files
+    result = invoke_calibrate(SCENARIO, targets, free, tmp_path / "c", "--loss", "mse")
+    assert_clean_exit_2(result, "--loss must be one of msle, band (got 'mse')")
+    assert not (tmp_path / "c").exists()
+
+
+def test_a_study_resumes_only_with_the_loss_it_was_made_with(small_file, small_files, tmp_path):
+    targets, free = small_files
+    storage = f"sqlite:///{tmp_path / 'study.db'}"
+    kwargs = dict(seeds=(1,), scale=SMALL_SCALE, free_path=free, storage=storage)
+    made = calibrate(str(small_file), targets, 1, loss="band", **kwargs)
+    assert made.loss == "band" and made.study.user_attrs["loss"] == "band"
+    with pytest.raises(ChistkaError, match="loss band"):
+        calibrate(str(small_file), targets, 1, **kwargs)
+    assert len(calibrate(str(small_file), targets, 1, loss="band", **kwargs).trials) == 2
+
+
+def test_fitted_scenario_names_the_band_loss(small_file, small_files, tmp_path):
+    targets, free = small_files
+    result = invoke_calibrate(
+        small_file, targets, free, tmp_path / "c", "--seeds", "1", "--loss", "band",
+        scale=SMALL_SCALE,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    text = (tmp_path / "c" / "fitted.toml").read_text()
+    assert "mean log distance outside the targets' ranges" in text
+    assert "mean log distance outside" in (tmp_path / "c" / "calibration.html").read_text()
+
+
 def test_calibrate_jobs_gives_the_same_study(small_file, small_files, tmp_path):
     targets, free = small_files
     results = [

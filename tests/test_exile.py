@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import numpy as np
 import pytest
 
 from chistka import Sim
+from chistka.analysis import observables
 from chistka.errors import ScenarioError
 from chistka.mechanisms.arrest import CHANNEL
 from chistka.mechanisms.exile import in_exile
@@ -49,11 +51,44 @@ def exile_run():
     return state, state.log.columns()
 
 
-def test_exile_is_off_in_every_builtin_scenario():
+EXILING = {"great-terror"}
+"""The built-in scenarios that sentence ordinary cases to exile and other measures, and so
+compare the 1953 table's whole count of the convicted (docs/decisions.md 20.1)."""
+
+
+def test_exile_is_on_only_where_the_whole_count_of_the_convicted_is_compared():
     for name in builtin_scenarios():
         scenario = load_scenario(name)
-        assert "exile" not in [cls.name for cls in used(scenario)], name
-        assert scenario.exile.exile_share == 0 and scenario.exile.other_share == 0
+        exiles = "exile" in [cls.name for cls in used(scenario)]
+        assert exiles == (name in EXILING), name
+        assert ("political_sentences" in (scenario.scenario.compare or [])) == exiles, name
+        if not exiles:
+            assert scenario.exile.exile_share == 0 and scenario.exile.other_share == 0
+
+
+def test_political_sentences_count_death_camps_exile_and_other_measures():
+    """The observable compared with the 1953 table's convicted_YEAR: every kind of sentence."""
+    results = Sim(scenario_from_dict(WITH_EXILE), seed=1).run()
+    events = results.events
+    start = dt.date(1936, 1, 1)  # the scenario's first day (day 0)
+    for year in (1936, 1937):
+        first, last = ((dt.date(y, 1, 1) - start).days for y in (year, year + 1))
+        in_year = (events["day"] >= first) & (events["day"] < last)
+        kinds = {
+            kind: float(events["weight"][(events["kind"] == int(kind)) & in_year].sum())
+            for kind in (
+                EventKind.SENTENCED_DEATH,
+                EventKind.SENTENCED_CAMP,
+                EventKind.SENTENCED_EXILE,
+                EventKind.SENTENCED_OTHER,
+            )
+        }
+        assert kinds[EventKind.SENTENCED_EXILE] > 0 and kinds[EventKind.SENTENCED_OTHER] > 0
+        whole = observables.compute(results, f"political_sentences:{year}")
+        assert whole == pytest.approx(sum(kinds.values()))
+        assert whole - observables.compute(results, f"political_convictions:{year}") == (
+            pytest.approx(kinds[EventKind.SENTENCED_EXILE] + kinds[EventKind.SENTENCED_OTHER])
+        )
 
 
 def test_ordinary_sentences_split_into_camps_exile_and_other_measures(exile_run):

@@ -141,12 +141,19 @@ def test_camp_totals_and_releases_are_not_scored_where_no_ordinary_convict_comes
 
 
 def test_convictions_are_compared_like_with_like():
-    """The model's political_convictions (death and camp) against the table's death + camp; its
-    arrests (political cases) against the NKVD's own count of its cases, not against the 1953
-    table's yearly arrests on all charges."""
+    """The model's political_convictions (death and camp) against the table's death + camp, its
+    political_sentences (with exile and other measures) against the table's whole count of the
+    convicted; its arrests (political cases) against the NKVD's own count of its cases, not
+    against the 1953 table's yearly arrests on all charges."""
     compared = {spec.observable: spec.record_id for spec in compared_observables()}
     assert compared["political_convictions:1937"] == "death_or_camp_1937"
-    assert not any(spec.record_id.startswith("convicted_") for spec in compared_observables())
+    assert compared["political_sentences:1937"] == "convicted_1937"
+    convicted = [s for s in compared_observables() if s.record_id.startswith("convicted_")]
+    assert convicted and all(s.kind == "political_sentences" for s in convicted)
+    for name in builtin_scenarios():  # only a scenario that exiles scores the whole count
+        scenario = load_scenario(name)
+        exiles = scenario.exile.exile_share + scenario.exile.other_share > 0
+        assert ("political_sentences" in (scenario.scenario.compare or [])) == exiles, name
     arrests = {spec.record_id for spec in compared_observables() if spec.kind == "arrests"}
     assert arrests == {"arrested_nkvd_1936_10_to_1938_07", "arrested_nkvd_1936_10_to_1938_11"}
     assert compared["arrests:1936-10-01/1938-07-01"] == "arrested_nkvd_1936_10_to_1938_07"

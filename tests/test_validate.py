@@ -67,6 +67,7 @@ EXAMPLES = {
     "party_candidates": "party_candidates:1937-01-01",
     "arrests": "arrests:1937-1938",
     "political_convictions": "political_convictions:1938",
+    "political_sentences": "political_sentences:1937",
     "death_sentences": "death_sentences:1937-1938",
     "camp_sentences": "camp_sentences:1937",
     "releases": "releases:1938",

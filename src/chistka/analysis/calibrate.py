@@ -20,7 +20,8 @@ with d = log(model + f) - log(target + f), lo and hi the range's ends in the sam
 m = `BAND_MARGIN`. The mean squared log error pulls every target towards its centre and weighs a
 small row's relative miss like a large row's, so that its best fit can leave rows just outside
 that another set of values would bring in; the band loss is indifferent inside the range and,
-linear outside it, prefers one row far out to two rows a little out (docs/decisions.md 20.2).
+linear outside it, does not prefer spreading a miss over several rows, as a squared error does
+(docs/decisions.md 20.2).
 
 Targets outside the run (a date before its start, a
 campaign it lacks) are skipped; a targets file of which the run covers none is an error. A target
@@ -184,12 +185,15 @@ def band_error(
 ) -> np.ndarray:
     """Log distance of model values outside the targets' ranges shrunk to `BAND_MARGIN`.
 
-    Zero inside; a model value of zero (or a target's low end at or below zero) is kept finite
-    by the floor of `log_error`.
+    Zero inside; a model value of zero is kept finite by the floor of `log_error`, and a range
+    whose low end is at or below zero has no lower end.
     """
     floor = np.maximum(FLOOR * np.abs(value), 1e-12)
     centre = np.log(value + floor)
-    below = BAND_MARGIN * (np.log(np.maximum(low, 0.0) + floor) - centre)
+    with np.errstate(divide="ignore"):
+        below = np.where(
+            low > 0, BAND_MARGIN * (np.log(np.maximum(low, 0.0) + floor) - centre), -np.inf
+        )
     above = BAND_MARGIN * (np.log(high + floor) - centre)
     distance = np.log(np.maximum(model, 0.0) + floor) - centre
     return np.maximum(0.0, np.maximum(distance - above, below - distance))
