@@ -48,7 +48,7 @@ GREAT_TERROR_PROMISED = (
     "proverka1935_share",
     *yearly_sentence_rows(1935, 1940, every_sentence=True),
 )
-GREAT_TERROR_MINIMUM = {"calibration": 0.65, "validation": 0.22}
+GREAT_TERROR_MINIMUM = {"calibration": 0.8, "validation": 0.22}
 """Share of great-terror's rows inside at seed 1 (issue 11 asks every calibration row and 70% of
 validation rows). The calibration share fell from 79% to 36% when the hand-fitted timeline gave
 way to mechanisms and seven parameters fitted by chistka calibrate. The study of session 5 (the
@@ -83,16 +83,20 @@ not the model: inputs now (section 19.3), so 5 of 22 validation rows (23%). Stud
 the eight free values on the fifteen rows (100 trials over seeds 1-4, loss 0.0314 at gt12's
 values, 0.0266 at its best): a lower mean squared log error, but at seed 1 10 of 15 inside (67%)
 and over seeds 1-8 9 of 15 at every seed (gt12's values: 12 of 15 and 10 of 15), since the loss
-weighs the small death rows' relative misses like the large rows' (section 19.4)."""
+weighs the small death rows' relative misses like the large rows' (section 19.4). Session 19 gave
+the ordinary cases exile and other measures and compared the 1953 table's whole count of the
+convicted (six calibration rows, one free share: section 20.1), and refitted the nine values with
+the band loss, which scores only the distance outside each row's range (section 20.2; study
+gt14, 63 trials): 17 of 21 inside at seed 1 (81%) and at every seed 1-8, 5 of 22 validation rows."""
 
 GREAT_TERROR_OUTSIDE_NOW = (
-    "issue 11, rebuilt on mechanisms and fitted by chistka calibrate (study gt13, 100 trials): "
-    "at seed 1 the death sentences of 1936 are two fifths too many (about 1,550 against 1,118: "
-    "one tribunal share for the testimony cases of every year), those of 1939 and 1940 a fifth "
-    "and three tenths short (rows of 2,552 and 1,649 persons, inside at 5 and 4 of 8 seeds), and "
-    "the death-and-camp sentences of 1938 and 1939 a quarter too many (the operations' camp "
-    "sentences: the record's 1938 has 62% death sentences, the model's 44%; cases of late 1938 "
-    "judged in 1939)"
+    "issue 11, rebuilt on mechanisms and fitted by chistka calibrate (study gt14, band loss): at "
+    "seed 1 the death sentences of 1935 and 1936 are a quarter and three fifths too many (about "
+    "1,530 and 1,830 against 1,229 and 1,118: one tribunal share for the testimony cases of every "
+    "year), those of 1938 a quarter short (the operations' camp sentences: the record's 1938 has "
+    "62% death sentences, the model's 43%), and every sentence of 1939 a third too many (one "
+    "exile share for the whole run; cases of late 1938 judged in 1939); the same four at every "
+    "seed 1-8"
 )
 
 
@@ -197,21 +201,10 @@ def test_purges_rows_cannot_see_self_protection_or_the_split_of_denounced_and_ro
     assert len(moved) >= 15 and (moved < 0.07).all(), moved.sort_values().to_dict()
 
 
-OVER_THE_BUDGET = (
-    "issue 11: great-terror fits 8 values with chistka calibrate for 15 calibration rows (at most "
-    "7; docs/decisions.md 16, 17.3 and 19.2)"
-)
-
-
-@pytest.mark.parametrize(
-    "fixture",
-    [
-        pytest.param("great_terror", marks=pytest.mark.xfail(strict=True, reason=OVER_THE_BUDGET)),
-        "party_purges",
-        "purges",
-    ],
-)
+@pytest.mark.parametrize("fixture", ["great_terror", "party_purges", "purges"])
 def test_fitted_parameters_are_at_most_half_the_calibration_rows(fixture, request):
+    """Issue 11's budget. great-terror was over it (8 values for 15 rows) until session 19 gave
+    it the 1953 table's whole count of the convicted (6 rows, 1 value: docs/decisions.md 20.1)."""
     budget = run_summary(request.getfixturevalue(fixture))["parameter_budget"]
     assert budget["calibration_rows"] > 0
     assert budget["within"], budget
