@@ -23,10 +23,10 @@ that another set of values would bring in; the band loss is indifferent inside t
 linear outside it, does not prefer spreading a miss over several rows, as a squared error does
 (docs/decisions.md 20.2).
 
-Targets outside the run (a date before its start, a
-campaign it lacks) are skipped; a targets file of which the run covers none is an error. A target
-inside the run for which a run gives no number (a share of nothing) costs as much as one missed
-entirely, so that every trial is scored on the same targets. Each run stops on the last day the
+Targets outside the run (a date before its start, a campaign it lacks) are skipped; a targets
+file of which the run covers none is an error. A target inside the run for which a run gives no
+number (a share of nothing) costs as much as one missed entirely, so that every trial is scored
+on the same targets. Each run stops on the last day the
 targets read (`last_day_needed`): a day depends only on the days before it, so the loss is the
 same as with the whole run, for a third less time in purges-1921-1953 (its calibration rows end
 in 1940, the scenario in 1953).
