@@ -11,7 +11,7 @@ from chistka.analysis.comparison import comparison, run_summary
 from chistka.analysis.observables import compute
 from chistka.regression import differences, regression_summary
 from chistka.scenario import apply_overrides, load_scenario
-from record_fit import PARTY_PROMISED, assert_fit, yearly_sentence_rows
+from record_fit import PARTY_PROMISED, assert_fit, scored, yearly_sentence_rows
 
 REGRESSION = Path(__file__).parent / "regression"
 
@@ -133,11 +133,12 @@ that reshuffles who is arrested moves them by as much (docs/decisions.md 16.2, 1
 
 
 def _large_calibration_rows(results):
-    table = comparison(results).set_index("record_id")
+    """The scored calibration rows (kinds the scenario models, inside its run) of at least
+    `LARGE_ROW_AGENTS` agents. Rows of kinds a scenario does not model carry the record's role
+    but are no target of its fit (purges-1921-1953's whole counts of the convicted, session 19)."""
+    table = scored(comparison(results), "calibration").set_index("record_id")
     least = LARGE_ROW_AGENTS / results.scale
-    large = table[
-        (table["role"] == "calibration") & (table["record"] >= least) & (table["model"] >= least)
-    ]
+    large = table[(table["record"] >= least) & (table["model"] >= least)]
     return large["model"]
 
 
@@ -158,6 +159,16 @@ def _denunciations_as_routine(results, name):
     return {"denunciation.rate_per_year": 0.0, "arrest.routine_rate_per_year": float(routine)}
 
 
+FEAR_SEEN_IN_1938 = (
+    "issue 11, session 19 (docs/decisions.md 20.3): at study gt14's values (the centre's grant "
+    "cap 2.0, down from 2.34) the death sentences of 1938 fall by 8% when fear and self-protection "
+    "are doubled (the regions' category-1 limits bind, so more arrests shift the verdicts to the "
+    "camps); every other large row moves by less than 2.4%. The claim of section 16.2 holds for "
+    "every row but this one: the two stay assumptions, one of them could be freed (10 for 21)"
+)
+
+
+@pytest.mark.xfail(strict=True, reason=FEAR_SEEN_IN_1938)
 def test_great_terror_rows_cannot_see_fear_or_self_protection(great_terror):
     """docs/decisions.md 16.2: fear and self-protection are assumptions, not fits, because the
     calibration rows cannot tell them apart: doubled together, no large row moves by 4%."""
