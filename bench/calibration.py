@@ -6,12 +6,14 @@ calibration rows, its free file, common random numbers over the seeds) in a fres
 study and prints the wall time of the whole calibration, the median and spread of the seconds
 per trial, the time of one run alone (the same scenario and scale, timed before the fit, as the
 reference measured in the same session), and the ratio of a trial to a run, so that the figure
-can be read against the machine's load. `--trials` below 100 extrapolates the whole fit from
-the median trial and says so.
+can be read against the machine's load. The loss is the one the scenario's last fit minimised
+(its free file's `[calibration]` loss_kind: band for great-terror since session 19) unless
+`--loss` names another. `--trials` below 100 extrapolates the whole fit from the median trial
+and says so.
 
 Usage:
     python bench/calibration.py [--scenario great-terror] [--trials 100] [--seeds 1,2,3,4]
-        [--jobs 2] [--scale S]
+        [--jobs 2] [--scale S] [--loss msle|band]
 """
 
 from __future__ import annotations
@@ -33,6 +35,19 @@ TARGET_SECONDS = 2 * 3600
 """Issue 11: a whole fit of at least 100 trials over at least 4 seeds within two hours."""
 
 
+def recorded_loss(scenario: str) -> str:
+    """The loss of the scenario's last fit (its free file's [calibration] loss_kind, or msle)."""
+    import tomllib
+
+    from chistka.analysis.free import default_free_file
+
+    path = default_free_file(scenario)
+    if path is None:
+        return "msle"
+    table = tomllib.loads(path.read_text(encoding="utf-8")).get("calibration", {})
+    return str(table.get("loss_kind", "msle"))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scenario", default="great-terror")
@@ -40,7 +55,9 @@ def main() -> int:
     parser.add_argument("--seeds", default="1,2,3,4")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--scale", type=float, default=None)
+    parser.add_argument("--loss", choices=("msle", "band"), default=None)
     args = parser.parse_args()
+    loss = args.loss or recorded_loss(args.scenario)
     if args.trials < 1:
         parser.error("--trials must be at least 1")
     seeds = [int(s) for s in args.seeds.split(",")]
@@ -65,6 +82,7 @@ def main() -> int:
             scale=args.scale,
             progress=progress,
             n_jobs=args.jobs,
+            loss=loss,
         )
         whole = time.perf_counter() - started
     per_trial = [b - a for a, b in zip([started, *stamps], stamps, strict=False)]
@@ -73,6 +91,7 @@ def main() -> int:
     rows = [
         ["one run alone (s)", f"{run_alone:.1f}"],
         ["trials x seeds, jobs", f"{args.trials} x {len(seeds)}, {args.jobs}"],
+        ["loss", loss],
         [
             "seconds per trial: median (min-max)",
             f"{typical:.1f} ({min(per_trial):.1f}-{max(per_trial):.1f})",
