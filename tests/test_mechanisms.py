@@ -159,6 +159,24 @@ def test_a_recruitment_pool_run_dry_costs_no_more_draws(monkeypatch):
     assert sum(judged[30:]) == 0
 
 
+@pytest.mark.parametrize("pure", [False, True])
+def test_fewer_acceptable_than_wanted_ends_the_search_in_few_batches(pure):
+    """Session 20: with 3 acceptable people and 33 wanted, each batch after the first found
+    nobody new but was sized for the 30 still missing, so the search went on in about 5,000
+    batches (4 s of a small terror run's 15) before reaching its limit of draws."""
+    state, _ = build_terror()
+    among = np.arange(3, dtype=np.int64)
+    batches = [0]
+
+    def accept(ids, rng):
+        batches[0] += 1
+        return np.ones(len(ids), dtype=bool)
+
+    chosen = state.sample_people(np.random.default_rng(1), 33, accept, among=among, pure=pure)
+    assert sorted(chosen.tolist()) == [0, 1, 2]
+    assert batches[0] < 200  # judged in parts when pure: a few calls per batch
+
+
 def test_a_compacted_pool_keeps_the_eligible_and_their_weights():
     state, mechanisms = build_terror()
     admissions = mechanisms["admissions"]

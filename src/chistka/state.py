@@ -767,9 +767,13 @@ class SimState:
         asked about each batch of draws a part at a time, until k are found. The same people
         come back, with less work where most draws are acceptable (a batch holds about 2.4
         times the people wanted at first; the natural deaths at full scale).
+        A batch whose acceptable draws were all people already chosen doubles the next batch
+        (the acceptable are fewer than k, e.g. a recruitment pool nearly run dry): the search
+        reaches `max_draws` in a few batches instead of thousands of small ones.
         """
         chosen: list[np.ndarray] = []
         found = drawn_total = accepted_total = 0
+        fruitless = 0  # batches in a row whose acceptable draws were all people already chosen
         low, high = id_range if id_range is not None else (0, len(self.people))
         if alias is not None:
             if among is not None or id_range is not None:
@@ -781,7 +785,7 @@ class SimState:
             max_draws = 200_000 + 2_000 * k
         while found < k and drawn_total < max_draws:
             rate = (accepted_total + 1) / (drawn_total + 2)
-            size = int(min(1 << 16, (k - found) / rate * 1.2 + 16))
+            size = int(min(1 << 16, ((k - found) / rate * 1.2 + 16) * (1 << min(fruitless, 16))))
             if alias is not None:
                 drawn = rng.integers(0, high, size=size)
                 drawn = np.where(rng.random(size) < alias[0][drawn], drawn, alias[1][drawn])
@@ -803,6 +807,7 @@ class SimState:
             accepted_total += accepted
             if accepted_total == 0 and drawn_total >= give_up:
                 break
+            fruitless = fruitless + 1 if accepted and len(batch) == 0 else 0
             chosen.append(batch)
             found += len(batch)
         return np.concatenate(chosen) if chosen else np.empty(0, dtype=np.int64)
