@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chistka.state import Calendar, IdDays, Slots
+from chistka.state import Calendar, IdDays, Slots, column_of, run_bounds
 from test_state_bugs import build
 
 PEOPLE = 12
@@ -130,3 +130,17 @@ def test_a_calendar_keeps_its_own_copy_of_what_is_added():
         days[:] = 0
         got = [calendar.pop(int(day)) for day in days_given]
         assert [(p.tolist(), v.tolist()) for p, v in got] == [([1], [10]), ([2], [20]), ([3], [30])]
+
+
+def test_column_of_repeats_a_single_value_and_keeps_an_array_of_the_right_length():
+    assert column_of(7, 3).tolist() == [7, 7, 7]
+    assert column_of(np.array([5]), 2).tolist() == [5, 5]
+    values = np.array([1, 2, 3], dtype=np.int64)
+    assert column_of(values, 3) is values
+    with pytest.raises(ValueError, match="expected 2 values"):
+        column_of(values, 2)
+
+
+def test_run_bounds_are_the_starts_of_equal_runs_and_the_end():
+    assert run_bounds(np.array([4, 4, 5, 7, 7, 7])).tolist() == [0, 2, 3, 6]
+    assert run_bounds(np.array([9])).tolist() == [0, 1]

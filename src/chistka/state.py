@@ -312,11 +312,11 @@ class Calendar:
         people = np.asarray(people, dtype=np.int64)
         if len(people) == 0:
             return
-        days = np.broadcast_to(np.asarray(days, dtype=np.int64), people.shape)
+        days = column_of(days, len(people))
         values = (
             np.zeros(len(people), dtype=np.int64)
             if values is None
-            else np.broadcast_to(np.asarray(values, dtype=np.int64), people.shape)
+            else column_of(values, len(people))
         )
         if self._live is not None:
             self._live.set(people, days)
@@ -327,7 +327,7 @@ class Calendar:
             return
         order = np.argsort(block, kind="stable")
         block, days, people, values = block[order], days[order], people[order], values[order]
-        bounds = np.flatnonzero(np.r_[True, block[1:] != block[:-1], True])
+        bounds = run_bounds(block)
         for a, b in zip(bounds[:-1], bounds[1:], strict=True):
             self._add_to_block(int(block[a]), days[a:b], people[a:b], values[a:b])
 
@@ -388,6 +388,25 @@ class Calendar:
         return closed + sum(len(p) for pieces in opened for p, _ in pieces)
 
 
+def column_of(value: np.ndarray | int, n: int) -> np.ndarray:
+    """`value` as n int64 entries: an array of n as it is, a single value repeated.
+
+    What `np.broadcast_to` gives, without its cost on the many small calls of a run.
+    """
+    column = np.asarray(value, dtype=np.int64)
+    if column.ndim == 0 or column.shape == (1,):
+        return np.full(n, column.reshape(()), dtype=np.int64)
+    if column.shape != (n,):
+        raise ValueError(f"expected {n} values, got an array of shape {column.shape}")
+    return column
+
+
+def run_bounds(keys: np.ndarray) -> np.ndarray:
+    """Where each run of equal consecutive keys starts, and the end: 0, ..., len(keys)."""
+    change = np.flatnonzero(keys[1:] != keys[:-1]) + 1
+    return np.concatenate(([0], change, [len(keys)]))
+
+
 def _file_by_day(
     by_day: dict[int, list[tuple[np.ndarray, np.ndarray]]],
     days: np.ndarray,
@@ -400,7 +419,7 @@ def _file_by_day(
         return
     order = np.argsort(days, kind="stable")
     days, people, values = days[order], people[order], values[order]
-    bounds = np.flatnonzero(np.r_[True, days[1:] != days[:-1], True])
+    bounds = run_bounds(days)
     for a, b in zip(bounds[:-1], bounds[1:], strict=True):
         by_day.setdefault(int(days[a]), []).append((people[a:b], values[a:b]))
 

@@ -22,7 +22,7 @@ from chistka.mechanisms.regional import running_total_by_region
 from chistka.people import Fate, Status
 from chistka.rng import stream
 from chistka.scenario.terror import CATEGORIES, CHANNELS, ArrestParams
-from chistka.state import Calendar, EventKind, SimState
+from chistka.state import Calendar, EventKind, SimState, column_of
 
 CHANNEL = {name: i for i, name in enumerate(CHANNELS)}
 """Channel name -> index (as stored in the event log)."""
@@ -54,9 +54,7 @@ def pack(
     channel: np.ndarray | int, cause: np.ndarray | int, operation: np.ndarray | int, k: int
 ) -> np.ndarray:
     """Encode a case's channel, cause and operation into one integer per case."""
-    channel = np.broadcast_to(np.asarray(channel, dtype=np.int64), (k,))
-    cause = np.broadcast_to(np.asarray(cause, dtype=np.int64), (k,))
-    operation = np.broadcast_to(np.asarray(operation, dtype=np.int64), (k,))
+    channel, cause, operation = (column_of(x, k) for x in (channel, cause, operation))
     return ((cause + 1) << 16) | ((operation + 1) << 8) | channel
 
 
@@ -101,7 +99,7 @@ class Arrests(Mechanism):
         ids = np.asarray(ids, dtype=np.int64)
         if len(ids) == 0:
             return
-        days = state.day + np.broadcast_to(np.asarray(delay, dtype=np.int64), (len(ids),))
+        days = state.day + column_of(delay, len(ids))
         self.cases.add(days, ids, pack(CHANNEL[channel], cause, operation, len(ids)))
 
     def step(self, state: SimState) -> None:

@@ -19,7 +19,7 @@ from chistka.mechanisms.base import Mechanism, peer
 from chistka.people import Fate, RankTier, Status, patron
 from chistka.rng import stream
 from chistka.scenario.terror import DenunciationParams
-from chistka.state import Calendar, EventKind, SimState
+from chistka.state import Calendar, EventKind, SimState, column_of
 
 
 class Denunciation(Mechanism):
@@ -153,7 +153,7 @@ class Denunciation(Mechanism):
         """Record denunciations and open cases for some of them (counted in persons)."""
         if len(denouncers) == 0:
             return
-        cause = np.broadcast_to(np.asarray(cause, dtype=np.int64), denouncers.shape)
+        cause = column_of(cause, len(denouncers))
         acts = state.acts(denouncers, self.rng)
         denouncers, cause = denouncers[acts], cause[acts]
         target = self.targets(state, state.stand_ins(denouncers, self.rng))
