@@ -221,6 +221,17 @@ def builtin_results(builtin_sim):
 
 
 @pytest.fixture(scope="session")
+def small_terror_run():
+    """tests/test_terror.py's small terror scenario at its own seed: (results, state, mechanisms).
+
+    Run once and shared by the terror mechanisms' tests and the analyses' (read only).
+    """
+    from test_terror import TERROR
+
+    return Sim(scenario_from_dict(TERROR)).run_with_state()
+
+
+@pytest.fixture(scope="session")
 def party_purges():
     """The built-in party-purges-1921-1936 at its default seed and scale (run once)."""
     return Sim.from_scenario("party-purges-1921-1936").run()

@@ -221,6 +221,7 @@ def test_sweep_in_worker_processes_killed_leaves_no_worker_behind(small_file, tm
     check_resumed(out, small_file, kept)
 
 
+@pytest.mark.slow  # 12 s; the quick tier keeps the calibration killed during a trial
 def test_sweep_killed_while_writing_a_run_resumes(small_file, tmp_path):
     out = tmp_path / "sweep"
     args = ["sweep", small_file.name, "--seeds", str(SEEDS), "--jobs", "1", "--out", "sweep"]

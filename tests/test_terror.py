@@ -79,9 +79,8 @@ TERROR = {
 
 
 @pytest.fixture(scope="module")
-def terror_run():
-    sim = Sim(scenario_from_dict(TERROR))
-    return sim.run_with_state()
+def terror_run(small_terror_run):
+    return small_terror_run
 
 
 @pytest.fixture(scope="module")
