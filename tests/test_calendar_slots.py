@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chistka.state import Calendar, IdDays, Slots, column_of, run_bounds
+from chistka.state import Calendar, IdDays, Slots, column_of
 from test_state_bugs import build
 
 PEOPLE = 12
@@ -141,6 +141,28 @@ def test_column_of_repeats_a_single_value_and_keeps_an_array_of_the_right_length
         column_of(values, 2)
 
 
-def test_run_bounds_are_the_starts_of_equal_runs_and_the_end():
-    assert run_bounds(np.array([4, 4, 5, 7, 7, 7])).tolist() == [0, 2, 3, 6]
-    assert run_bounds(np.array([9])).tolist() == [0, 1]
+
+def test_a_plain_calendar_returns_each_day_in_the_order_added_and_reuses_its_places():
+    rng = np.random.default_rng(4)
+    calendar, reference = Calendar(), Reference()
+    value = 0
+    for day in range(3000):  # past the first 1,024 days held
+        people = rng.integers(0, 1000, rng.integers(0, 40))
+        days = day + 1 + rng.integers(0, 90, len(people))
+        values = np.arange(value, value + len(people))
+        value += len(people)
+        calendar.add(days, people, values)
+        reference.entries += [
+            (int(d), int(p), int(v)) for d, p, v in zip(days, people, values, strict=True)
+        ]
+        today = [(p, v) for d, p, v in reference.entries if d == day]
+        reference.entries = [e for e in reference.entries if e[0] != day]
+        people, values = calendar.pop(day)
+        assert list(zip(people.tolist(), values.tolist(), strict=True)) == today
+    assert len(calendar) == len(reference.entries)
+    # about 90 days of about 20 entries wait at any time: the places of popped entries are used
+    # again instead of growing with the 60,000 entries added
+    assert len(calendar._person) <= 8192
+    assert calendar.pop(10**6)[0].tolist() == []
+    with pytest.raises(ValueError, match="from 0"):
+        calendar.add(np.array([-1]), np.array([5]))

@@ -811,3 +811,74 @@ def alias_table(weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
                 threshold[small[j]] = 0.0
                 alias[small[j]] = positive
     return threshold, alias
+
+
+@numba.njit(cache=True)
+def buckets_add(
+    days: np.ndarray,
+    people: np.ndarray,
+    values: np.ndarray,
+    head: np.ndarray,
+    tail: np.ndarray,
+    count: np.ndarray,
+    following: np.ndarray,
+    person: np.ndarray,
+    value: np.ndarray,
+    top: int,
+    free: int,
+) -> tuple[int, int]:
+    """Append entries to the lists of their days (`Calendar`), in the order given.
+
+    Each day's entries form a list linked through `following` (-1 ends it), from `head[day]` to
+    `tail[day]`. An entry takes a place from the list of freed places (`free`) first, else the
+    next unused place (`top`); the caller has made room. Returns the new `top` and `free`.
+    """
+    for i in range(len(people)):
+        if free >= 0:
+            place = free
+            free = following[place]
+        else:
+            place = top
+            top += 1
+        person[place] = people[i]
+        value[place] = values[i]
+        following[place] = -1
+        day = days[i]
+        if head[day] < 0:
+            head[day] = place
+        else:
+            following[tail[day]] = place
+        tail[day] = place
+        count[day] += 1
+    return top, free
+
+
+@numba.njit(cache=True)
+def buckets_pop(
+    day: int,
+    head: np.ndarray,
+    tail: np.ndarray,
+    count: np.ndarray,
+    following: np.ndarray,
+    person: np.ndarray,
+    value: np.ndarray,
+    free: int,
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """Take a day's entries in the order they were added; their places join the free list."""
+    n = count[day]
+    people = np.empty(n, dtype=np.int64)
+    values = np.empty(n, dtype=np.int64)
+    place = head[day]
+    i = 0
+    while place >= 0:
+        people[i] = person[place]
+        values[i] = value[place]
+        after = following[place]
+        following[place] = free
+        free = place
+        place = after
+        i += 1
+    head[day] = -1
+    tail[day] = -1
+    count[day] = 0
+    return people, values, free

@@ -263,21 +263,18 @@ class IdDays:
 
 
 class Calendar:
-    """Things scheduled for a future day: people (and one integer each), bucketed by day.
+    """Things scheduled for a future day: people (and one integer each), listed by day.
 
-    Entries are kept in blocks of `BLOCK` days. A block is sorted by day (stably, so that a
-    day's people come back in the order they were added) when its first day is popped, and then
-    held day by day until its last day is popped: what is added to it later is filed under its
-    days at the next pop (all of a day's adds at once), so that a pop costs the day's entries and
-    the new ones, not the block's. The cost of scheduling thus follows the people scheduled, not
-    the number of distinct days (a day's camp sentences end on hundreds of different days).
-    Until 2026-11-30 an add to a block being popped had the whole block sorted again at the next
-    pop: the promotion calendar, whose candidates are postponed again and again while promotion
-    is frozen, spent 5% of a default-scale run there.
+    Each day's entries form a list in the order they were added, kept in compiled arrays
+    (`kernels.buckets_add`, `kernels.buckets_pop`): an add appends each entry to its day's list
+    and a pop takes the day's list whole, so both cost the entries, not the days or the other
+    entries waiting. The places of popped entries are used again. Until 2026-12-02 entries were
+    kept in blocks of 64 days as numpy chunks, sorted by day at each pop of their block: adds and
+    pops were a quarter of a default-scale great-terror run's day loop (docs/scale.md).
 
     A calendar made with `replace=True` holds at most one live entry per person: a new entry
     replaces the person's earlier one (a re-sentenced prisoner is released at the end of the new
-    term, not of the first), and `cancel` withdraws it. Replaced entries stay in their blocks
+    term, not of the first), and `cancel` withdraws it. Replaced entries stay in their days' lists
     and are dropped when their day comes; the live day of each scheduled person is kept in a
     compiled hash table (`IdDays`), so the cost follows the people scheduled, or, for a
     calendar of a known group of people (the party stratum: `SimState.stratum_slots`), in an
@@ -285,8 +282,6 @@ class Calendar:
     promotion calendar (the candidates' stages postponed again and again while promotion was
     frozen) spent 3 of a default-scale run's 22 s.
     """
-
-    BLOCK = 64
 
     def __init__(self, *, replace: bool = False, slots: Slots | None = None) -> None:
         """Start an empty calendar (one live entry per person if `replace`, kept over `slots`).
@@ -296,11 +291,15 @@ class Calendar:
         """
         if slots is not None and not replace:
             raise ValueError("slots keep the live entries of a calendar made with replace=True")
-        # chunks (days, people, values) not yet filed by day, in the order added: a block's
-        # before its first pop, and those added to an open block since its last pop
-        self._blocks: dict[int, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}
-        # blocks being popped: day -> pieces (people, values) in the order added
-        self._open: dict[int, dict[int, list[tuple[np.ndarray, np.ndarray]]]] = {}
+        self._head = np.full(1024, -1, dtype=np.int64)  # first entry of each day (-1: none)
+        self._tail = np.full(1024, -1, dtype=np.int64)  # last entry of each day
+        self._count = np.zeros(1024, dtype=np.int64)  # entries of each day
+        self._following = np.empty(1024, dtype=np.int64)  # next entry of the same day, or free
+        self._person = np.empty(1024, dtype=np.int64)
+        self._value = np.empty(1024, dtype=np.int64)
+        self._top = 0  # places below it have been used
+        self._free = -1  # first freed place (a list through `_following`)
+        self._freed = 0  # places in that list
         self._live: SlotDays | IdDays | None = None  # person -> live entry's day
         if slots is not None:
             self._live = SlotDays(slots)
@@ -308,7 +307,11 @@ class Calendar:
             self._live = IdDays()
 
     def add(self, days: np.ndarray, people: np.ndarray, values: np.ndarray | None = None) -> None:
-        """Schedule each person on their day (with an optional integer payload)."""
+        """Schedule each person on their day (with an optional integer payload).
+
+        Raises:
+            ValueError: a day before the first (day 0).
+        """
         people = np.asarray(people, dtype=np.int64)
         if len(people) == 0:
             return
@@ -318,47 +321,58 @@ class Calendar:
             if values is None
             else column_of(values, len(people))
         )
+        if days.min() < 0:
+            raise ValueError(f"a calendar holds days from 0 (got {int(days.min())})")
         if self._live is not None:
             self._live.set(people, days)
-        block = days // self.BLOCK
-        first = int(block[0])
-        if block[-1] == first and np.all(block == first):  # most adds: one block, kept in order
-            self._add_to_block(first, days.copy(), people.copy(), values.copy())
-            return
-        order = np.argsort(block, kind="stable")
-        block, days, people, values = block[order], days[order], people[order], values[order]
-        bounds = run_bounds(block)
-        for a, b in zip(bounds[:-1], bounds[1:], strict=True):
-            self._add_to_block(int(block[a]), days[a:b], people[a:b], values[a:b])
+        self._make_room(int(days.max()), len(people))
+        self._top, self._free = kernels.buckets_add(
+            days,
+            people,
+            values,
+            self._head,
+            self._tail,
+            self._count,
+            self._following,
+            self._person,
+            self._value,
+            self._top,
+            self._free,
+        )
+        self._freed = max(self._freed - len(people), 0)
 
-    def _add_to_block(
-        self, block: int, days: np.ndarray, people: np.ndarray, values: np.ndarray
-    ) -> None:
-        """Keep entries of one block as a chunk, filed under their days at the block's next pop."""
-        self._blocks.setdefault(block, []).append((days, people, values))
+    def _make_room(self, last_day: int, entries: int) -> None:
+        """Grow the arrays of days to hold `last_day` and those of entries to take `entries`."""
+        if last_day >= len(self._head):
+            size = max(2 * len(self._head), last_day + 1)
+            grown = len(self._head)
+            self._head = np.concatenate([self._head, np.full(size - grown, -1, dtype=np.int64)])
+            self._tail = np.concatenate([self._tail, np.full(size - grown, -1, dtype=np.int64)])
+            self._count = np.concatenate([self._count, np.zeros(size - grown, dtype=np.int64)])
+        unused = len(self._person) - self._top
+        if self._freed + unused < entries:
+            size = max(2 * len(self._person), self._top + entries)
+            for name in ("_following", "_person", "_value"):
+                column = getattr(self, name)
+                grown = np.empty(size, dtype=np.int64)
+                grown[: self._top] = column[: self._top]
+                setattr(self, name, grown)
 
     def pop(self, day: int) -> tuple[np.ndarray, np.ndarray]:
         """Remove and return the people (and payloads) scheduled for `day`."""
-        block = day // self.BLOCK
-        chunks = self._blocks.pop(block, None)
-        by_day = self._open.get(block)
-        if by_day is None:
-            if not chunks:
-                return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
-            by_day = self._open[block] = {}
-        if chunks:  # what was added since the last pop of this block, filed in one go
-            days, people, values = (np.concatenate(c) for c in zip(*chunks, strict=True))
-            _file_by_day(by_day, days, people, values)
-        pieces = by_day.pop(day, None)
-        if not by_day:
-            del self._open[block]
-        if pieces is None:
+        if not 0 <= day < len(self._head) or self._count[day] == 0:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
-        if len(pieces) == 1:
-            people, values = pieces[0][0].copy(), pieces[0][1].copy()
-        else:
-            people = np.concatenate([p for p, _ in pieces])
-            values = np.concatenate([v for _, v in pieces])
+        people, values, self._free = kernels.buckets_pop(
+            day,
+            self._head,
+            self._tail,
+            self._count,
+            self._following,
+            self._person,
+            self._value,
+            self._free,
+        )
+        self._freed += len(people)
         if self._live is not None:
             return self._keep_live(day, people, values)
         return people, values
@@ -383,9 +397,7 @@ class Calendar:
 
     def __len__(self) -> int:
         """Number of scheduled entries."""
-        closed = sum(len(p) for chunks in self._blocks.values() for _, p, _ in chunks)
-        opened = (pieces for by_day in self._open.values() for pieces in by_day.values())
-        return closed + sum(len(p) for pieces in opened for p, _ in pieces)
+        return int(self._count.sum())
 
 
 def column_of(value: np.ndarray | int, n: int) -> np.ndarray:
@@ -399,29 +411,6 @@ def column_of(value: np.ndarray | int, n: int) -> np.ndarray:
     if column.shape != (n,):
         raise ValueError(f"expected {n} values, got an array of shape {column.shape}")
     return column
-
-
-def run_bounds(keys: np.ndarray) -> np.ndarray:
-    """Where each run of equal consecutive keys starts, and the end: 0, ..., len(keys)."""
-    change = np.flatnonzero(keys[1:] != keys[:-1]) + 1
-    return np.concatenate(([0], change, [len(keys)]))
-
-
-def _file_by_day(
-    by_day: dict[int, list[tuple[np.ndarray, np.ndarray]]],
-    days: np.ndarray,
-    people: np.ndarray,
-    values: np.ndarray,
-) -> None:
-    """Append entries to the pieces of their days, a day's entries in the order given."""
-    if days[0] == days[-1] and np.all(days == days[0]):
-        by_day.setdefault(int(days[0]), []).append((people, values))
-        return
-    order = np.argsort(days, kind="stable")
-    days, people, values = days[order], people[order], values[order]
-    bounds = run_bounds(days)
-    for a, b in zip(bounds[:-1], bounds[1:], strict=True):
-        by_day.setdefault(int(days[a]), []).append((people[a:b], values[a:b]))
 
 
 class IdBuffer:
