@@ -162,7 +162,7 @@ def test_a_plain_calendar_returns_each_day_in_the_order_added_and_reuses_its_pla
     assert len(calendar) == len(reference.entries)
     # about 90 days of about 20 entries wait at any time: the places of popped entries are used
     # again instead of growing with the 60,000 entries added
-    assert len(calendar._person) <= 8192
+    assert len(calendar._lists[4]) <= 8192  # the people column of the entries
     assert calendar.pop(10**6)[0].tolist() == []
     with pytest.raises(ValueError, match="from 0"):
         calendar.add(np.array([-1]), np.array([5]))

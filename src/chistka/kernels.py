@@ -815,24 +815,16 @@ def alias_table(weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 @numba.njit(cache=True)
 def buckets_add(
-    days: np.ndarray,
-    people: np.ndarray,
-    values: np.ndarray,
-    head: np.ndarray,
-    tail: np.ndarray,
-    count: np.ndarray,
-    following: np.ndarray,
-    person: np.ndarray,
-    value: np.ndarray,
-    top: int,
-    free: int,
+    days: np.ndarray, people: np.ndarray, values: np.ndarray, lists: tuple, top: int, free: int
 ) -> tuple[int, int]:
     """Append entries to the lists of their days (`Calendar`), in the order given.
 
-    Each day's entries form a list linked through `following` (-1 ends it), from `head[day]` to
-    `tail[day]`. An entry takes a place from the list of freed places (`free`) first, else the
-    next unused place (`top`); the caller has made room. Returns the new `top` and `free`.
+    `lists` holds, by day, the first entry (`head`, -1: none), the last (`tail`) and the count;
+    by entry, the next entry of the same day (`following`, -1 ends it), the person and the value.
+    An entry takes a place from the list of freed places (`free`) first, else the next unused
+    place (`top`); the caller has made room. Returns the new `top` and `free`.
     """
+    head, tail, count, following, person, value = lists
     for i in range(len(people)):
         if free >= 0:
             place = free
@@ -854,17 +846,9 @@ def buckets_add(
 
 
 @numba.njit(cache=True)
-def buckets_pop(
-    day: int,
-    head: np.ndarray,
-    tail: np.ndarray,
-    count: np.ndarray,
-    following: np.ndarray,
-    person: np.ndarray,
-    value: np.ndarray,
-    free: int,
-) -> tuple[np.ndarray, np.ndarray, int]:
+def buckets_pop(day: int, lists: tuple, free: int) -> tuple[np.ndarray, np.ndarray, int]:
     """Take a day's entries in the order they were added; their places join the free list."""
+    head, tail, count, following, person, value = lists
     n = count[day]
     people = np.empty(n, dtype=np.int64)
     values = np.empty(n, dtype=np.int64)

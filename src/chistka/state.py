@@ -291,12 +291,11 @@ class Calendar:
         """
         if slots is not None and not replace:
             raise ValueError("slots keep the live entries of a calendar made with replace=True")
-        self._head = np.full(1024, -1, dtype=np.int64)  # first entry of each day (-1: none)
-        self._tail = np.full(1024, -1, dtype=np.int64)  # last entry of each day
-        self._count = np.zeros(1024, dtype=np.int64)  # entries of each day
-        self._following = np.empty(1024, dtype=np.int64)  # next entry of the same day, or free
-        self._person = np.empty(1024, dtype=np.int64)
-        self._value = np.empty(1024, dtype=np.int64)
+        # by day: first entry (-1: none), last entry, count; by entry: the next entry of the same
+        # day (or the next freed place), person, value (`kernels.buckets_add`)
+        self._lists = tuple(
+            np.full(1024, fill, dtype=np.int64) for fill in (-1, -1, 0, -1, -1, 0)
+        )
         self._top = 0  # places below it have been used
         self._free = -1  # first freed place (a list through `_following`)
         self._freed = 0  # places in that list
@@ -327,51 +326,30 @@ class Calendar:
             self._live.set(people, days)
         self._make_room(int(days.max()), len(people))
         self._top, self._free = kernels.buckets_add(
-            days,
-            people,
-            values,
-            self._head,
-            self._tail,
-            self._count,
-            self._following,
-            self._person,
-            self._value,
-            self._top,
-            self._free,
+            days, people, values, self._lists, self._top, self._free
         )
         self._freed = max(self._freed - len(people), 0)
 
     def _make_room(self, last_day: int, entries: int) -> None:
         """Grow the arrays of days to hold `last_day` and those of entries to take `entries`."""
-        if last_day >= len(self._head):
-            size = max(2 * len(self._head), last_day + 1)
-            grown = len(self._head)
-            self._head = np.concatenate([self._head, np.full(size - grown, -1, dtype=np.int64)])
-            self._tail = np.concatenate([self._tail, np.full(size - grown, -1, dtype=np.int64)])
-            self._count = np.concatenate([self._count, np.zeros(size - grown, dtype=np.int64)])
-        unused = len(self._person) - self._top
-        if self._freed + unused < entries:
-            size = max(2 * len(self._person), self._top + entries)
-            for name in ("_following", "_person", "_value"):
-                column = getattr(self, name)
-                grown = np.empty(size, dtype=np.int64)
-                grown[: self._top] = column[: self._top]
-                setattr(self, name, grown)
+        by_day, by_entry = list(self._lists[:3]), list(self._lists[3:])
+        if last_day >= len(by_day[0]):
+            more = max(len(by_day[0]), last_day + 1 - len(by_day[0]))
+            by_day = [
+                np.concatenate([column, np.full(more, fill, dtype=np.int64)])
+                for column, fill in zip(by_day, (-1, -1, 0), strict=True)
+            ]
+        if self._freed + len(by_entry[0]) - self._top < entries:
+            size = max(2 * len(by_entry[0]), self._top + entries)
+            by_entry = [np.resize(column, size) for column in by_entry]
+        self._lists = (*by_day, *by_entry)
 
     def pop(self, day: int) -> tuple[np.ndarray, np.ndarray]:
         """Remove and return the people (and payloads) scheduled for `day`."""
-        if not 0 <= day < len(self._head) or self._count[day] == 0:
+        count = self._lists[2]
+        if not 0 <= day < len(count) or count[day] == 0:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
-        people, values, self._free = kernels.buckets_pop(
-            day,
-            self._head,
-            self._tail,
-            self._count,
-            self._following,
-            self._person,
-            self._value,
-            self._free,
-        )
+        people, values, self._free = kernels.buckets_pop(day, self._lists, self._free)
         self._freed += len(people)
         if self._live is not None:
             return self._keep_live(day, people, values)
@@ -397,7 +375,7 @@ class Calendar:
 
     def __len__(self) -> int:
         """Number of scheduled entries."""
-        return int(self._count.sum())
+        return int(self._lists[2].sum())
 
 
 def column_of(value: np.ndarray | int, n: int) -> np.ndarray:
