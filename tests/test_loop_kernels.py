@@ -10,8 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from chistka import kernels
-from chistka.people import Flag
-from chistka.state import EventKind, EventLog, SimState
+from chistka.state import SimState
 
 ids = st.lists(st.integers(0, 40), max_size=60)
 
@@ -136,9 +135,9 @@ def test_a_pure_acceptance_judged_in_parts_gives_the_same_people(seed, k, share,
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.integers(0, 2**32 - 1), st.integers(0, 50), st.booleans())
-def test_at_liberty_and_the_event_log_are_numpys(seed, k, scored):
-    """`SimState.free` and `EventLog.add`, as the numpy code they replace gave them."""
+@given(st.integers(0, 2**32 - 1), st.integers(0, 50))
+def test_at_liberty_and_read_and_mark_are_numpys(seed, k):
+    """`SimState.free` and `EventLog.add`'s reads, as the numpy code they replace gave them."""
     rng = np.random.default_rng(seed)
     n = 30
     fate = rng.integers(0, 5, n).astype(np.int8)
@@ -146,39 +145,17 @@ def test_at_liberty_and_the_event_log_are_numpys(seed, k, scored):
     ids = rng.integers(0, n, k)  # repeated people included
     expected = (fate[ids] == 0) & (status[ids] != 5)
     assert np.array_equal(kernels.at_liberty(ids, fate, status, 0, 5), expected)
-    people = SimpleNamespace(
-        cohort=rng.integers(-1, 9, n).astype(np.int8),
-        rank=rng.integers(0, 5, n).astype(np.int8),
-        opposition=rng.random(n) < 0.5,
-        flags=rng.integers(0, 256, n).astype(np.uint8),
-    )
-    expected_flags = people.flags.copy()
-    expected_flags[ids] |= np.uint8(Flag.RECORDED)
-    log = EventLog(people)
-    log.add(3, ids[:2], EventKind.DENOUNCED, cause=7)  # scalars spread over the people
-    score = rng.random(k) * 10 if scored else None
-    campaign, cause = rng.integers(-1, 9, k), rng.integers(-1, n, k)
-    log.add(12, ids, EventKind.ARRESTED, campaign=campaign, score=score, cause=cause, channel=4)
-    first = min(k, 2)
-    columns = {name: column[first:] for name, column in log.columns().items()}
-    assert np.array_equal(people.flags, expected_flags)
-    plain = {name: np.empty(k, dtype=kind) for name, kind in EventLog.COLUMNS.items()}
-    for name, value in {
-        "day": 12,
-        "person": ids,
-        "kind": int(EventKind.ARRESTED),
-        "campaign": campaign,
-        "score": np.nan if score is None else score,
-        "cause": cause,
-        "channel": 4,
-        "cohort": people.cohort[ids],
-        "rank": people.rank[ids],
-        "opposition": people.opposition[ids],
-    }.items():
-        plain[name][:] = value
-    for name in EventLog.COLUMNS:
-        assert np.array_equal(columns[name], plain[name], equal_nan=name == "score"), name
-    assert log.columns()["cause"][:first].tolist() == [7] * first
+    cohort = rng.integers(-1, 9, n).astype(np.int8)
+    rank = rng.integers(0, 5, n).astype(np.int8)
+    opposition = rng.random(n) < 0.5
+    flags = rng.integers(0, 256, n).astype(np.uint8)
+    expected_flags = flags.copy()
+    expected_flags[ids] |= np.uint8(8)
+    out = [np.zeros(k, dtype=np.int8), np.zeros(k, dtype=np.int8), np.zeros(k, dtype=bool)]
+    kernels.read_and_mark(ids, cohort, rank, opposition, flags, 8, *out)
+    assert np.array_equal(flags, expected_flags)
+    for got, attribute in zip(out, (cohort, rank, opposition), strict=True):
+        assert np.array_equal(got, attribute[ids])
 
 
 @settings(max_examples=200, deadline=None)

@@ -620,57 +620,28 @@ def at_liberty(
 
 
 @numba.njit(cache=True)
-def write_events(
-    start: int,
-    day: int,
+def read_and_mark(
     people: np.ndarray,
-    kind: int,
-    campaign: np.ndarray,
-    score: np.ndarray,
-    cause: np.ndarray,
-    channel: np.ndarray,
-    columns: tuple,
     cohort: np.ndarray,
     rank: np.ndarray,
     opposition: np.ndarray,
     flags: np.ndarray,
     mark: int,
+    out_cohort: np.ndarray,
+    out_rank: np.ndarray,
+    out_opposition: np.ndarray,
 ) -> None:
-    """`EventLog.add` in one pass: write the events from row `start` and set `mark` in flags.
+    """Copy each person's changing attributes into the log's columns and set `mark` in flags.
 
-    `columns` are the log's buffers in `EventLog.COLUMNS` order; each person's changing
-    attributes are copied as they are now. An empty `score` writes NaN. The values are cast to
-    the columns' types as numpy's assignment casts them. At full scale the attribute reads at
-    random ids were 8% of a run as separate numpy passes (2026-11-30); the other columns' slice
-    assignments (45 us a call over 37,000 calls of a default-scale run) joined them on 2026-12-02.
+    `EventLog.add` in one pass: at full scale its reads at random ids (three attributes and the
+    flags, each a separate numpy pass before) were 8% of the run.
     """
-    (
-        out_day,
-        out_person,
-        out_kind,
-        out_campaign,
-        out_score,
-        out_cause,
-        out_channel,
-        out_cohort,
-        out_rank,
-        out_opposition,
-    ) = columns
     bit = np.uint8(mark)
-    scored = len(score) > 0
     for i in range(len(people)):
-        row = start + i
         person = people[i]
-        out_day[row] = day
-        out_person[row] = person
-        out_kind[row] = kind
-        out_campaign[row] = campaign[i]
-        out_score[row] = score[i] if scored else np.nan
-        out_cause[row] = cause[i]
-        out_channel[row] = channel[i]
-        out_cohort[row] = cohort[person]
-        out_rank[row] = rank[person]
-        out_opposition[row] = opposition[person]
+        out_cohort[i] = cohort[person]
+        out_rank[i] = rank[person]
+        out_opposition[i] = opposition[person]
         flags[person] |= bit
 
 

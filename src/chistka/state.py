@@ -77,10 +77,6 @@ def summarise_population(people: People, stratum: np.ndarray, hostile_persons: f
     }
 
 
-_NO_SCORE = np.empty(0, dtype=np.float64)
-"""An event without a score (`EventLog.add`): the log writes NaN."""
-
-
 class EventLog:
     """Append-only log of events, kept in growing column buffers."""
 
@@ -101,9 +97,6 @@ class EventLog:
 
     ATTRIBUTES = ("cohort", "rank", "opposition")
     """Columns read from the people when the event is written (`attributes`)."""
-
-    WRITTEN = tuple(COLUMNS)
-    """The columns in the order `kernels.write_events` takes them."""
 
     def __init__(self, attributes: People | None = None) -> None:
         """Start an empty log; `attributes` are the people whose changing attributes it records.
@@ -141,39 +134,31 @@ class EventLog:
                 grown = np.empty(capacity, dtype=column.dtype)
                 grown[:start] = column[:start]
                 self._columns[name] = grown
+        values = {
+            "day": day,
+            "person": people,
+            "kind": int(kind),
+            "campaign": campaign,
+            "score": np.nan if score is None else score,
+            "cause": cause,
+            "channel": channel,
+        }
+        for name, value in values.items():
+            self._columns[name][start:end] = value
         self.size = end
-        columns = self._columns
         if self.attributes is None:
-            values = {
-                "day": day,
-                "person": people,
-                "kind": int(kind),
-                "campaign": campaign,
-                "score": np.nan if score is None else score,
-                "cause": cause,
-                "channel": channel,
-            }
-            for name, value in values.items():
-                columns[name][start:end] = value
             for name in self.ATTRIBUTES:
-                columns[name][start:end] = -1
+                self._columns[name][start:end] = -1
             return
-        people = np.asarray(people, dtype=np.int64)
-        kernels.write_events(
-            start,
-            day,
-            people,
-            int(kind),
-            column_of(campaign, k),
-            _NO_SCORE if score is None else np.asarray(score, dtype=np.float64),
-            column_of(cause, k),
-            column_of(channel, k),
-            tuple(columns[name] for name in self.WRITTEN),
+        people_ids = np.asarray(people, dtype=np.int64)
+        kernels.read_and_mark(
+            people_ids,
             self.attributes.cohort,
             self.attributes.rank,
             self.attributes.opposition,
             self.attributes.flags,
             int(Flag.RECORDED),
+            *(self._columns[name][start:end] for name in self.ATTRIBUTES),
         )
 
     def columns(self) -> dict[str, np.ndarray]:
