@@ -269,8 +269,8 @@ class Calendar:
     (`kernels.buckets_add`, `kernels.buckets_pop`): an add appends each entry to its day's list
     and a pop takes the day's list whole, so both cost the entries, not the days or the other
     entries waiting. The places of popped entries are used again. Until 2026-12-02 entries were
-    kept in blocks of 64 days as numpy chunks, sorted by day at each pop of their block: adds and
-    pops were a quarter of a default-scale great-terror run's day loop (docs/scale.md).
+    kept in blocks of 64 days as numpy chunks, sorted by day at each pop of their block (the same
+    order; whole runs took 2% longer, docs/scale.md).
 
     A calendar made with `replace=True` holds at most one live entry per person: a new entry
     replaces the person's earlier one (a re-sentenced prisoner is released at the end of the new
@@ -297,7 +297,7 @@ class Calendar:
             np.full(1024, fill, dtype=np.int64) for fill in (-1, -1, 0, -1, -1, 0)
         )
         self._top = 0  # places below it have been used
-        self._free = -1  # first freed place (a list through `_following`)
+        self._free = -1  # first freed place (the freed places are linked like a day's entries)
         self._freed = 0  # places in that list
         self._live: SlotDays | IdDays | None = None  # person -> live entry's day
         if slots is not None:
