@@ -29,23 +29,11 @@ from common import console, machine, median, table, timed
 
 from chistka import Sim
 from chistka.analysis.calibrate import calibrate
+from chistka.analysis.free import default_free_file, recorded_loss
 from chistka.analysis.validate import export_targets
 
 TARGET_SECONDS = 2 * 3600
 """Issue 11: a whole fit of at least 100 trials over at least 4 seeds within two hours."""
-
-
-def recorded_loss(scenario: str) -> str:
-    """The loss of the scenario's last fit (its free file's [calibration] loss_kind, or msle)."""
-    import tomllib
-
-    from chistka.analysis.free import default_free_file
-
-    path = default_free_file(scenario)
-    if path is None:
-        return "msle"
-    table = tomllib.loads(path.read_text(encoding="utf-8")).get("calibration", {})
-    return str(table.get("loss_kind", "msle"))
 
 
 def main() -> int:
@@ -57,7 +45,7 @@ def main() -> int:
     parser.add_argument("--scale", type=float, default=None)
     parser.add_argument("--loss", choices=("msle", "band"), default=None)
     args = parser.parse_args()
-    loss = args.loss or recorded_loss(args.scenario)
+    loss = args.loss or recorded_loss(default_free_file(args.scenario))
     if args.trials < 1:
         parser.error("--trials must be at least 1")
     seeds = [int(s) for s in args.seeds.split(",")]

@@ -26,6 +26,8 @@ import re
 import sys
 from pathlib import Path
 
+from chistka.analysis.free import recorded_loss
+
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "src" / "chistka" / "scenario"
 
@@ -115,14 +117,6 @@ def calibration_table(
         f"loss = {loss:.6g}\n"
         f"values = {{ {values} }}\n"
     )
-
-
-def recorded_loss(free_file: Path) -> str:
-    """The loss the free file's last fit minimised (its [calibration] loss_kind; msle before)."""
-    import tomllib
-
-    table = tomllib.loads(free_file.read_text(encoding="utf-8")).get("calibration", {})
-    return str(table.get("loss_kind", "msle"))
 
 
 def best_of_study(name: str, storage: str) -> tuple[dict[str, float | int], float, int, list[int]]:

@@ -20,7 +20,7 @@ from chistka.analysis.calibrate import (
     write_calibration_report,
     write_fitted_scenario,
 )
-from chistka.analysis.free import load_free
+from chistka.analysis.free import default_free_file, load_free, recorded_loss
 from chistka.analysis.sensitivity import drivers, sensitivity
 from chistka.analysis.validate import export_targets
 from chistka.errors import ChistkaError
@@ -470,3 +470,6 @@ def test_the_fit_script_reads_and_records_the_loss(tmp_path):
     free.write_text(free.read_text() + "\n" + table)
     assert script.recorded_loss(free) == "band"
     load_free(free, load_scenario("great-terror"))
+    # bench/calibration.py times great-terror's fit with the loss its last fit recorded
+    assert recorded_loss(default_free_file("great-terror")) == "band"
+    assert recorded_loss(None) == "msle"

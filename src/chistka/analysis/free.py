@@ -95,6 +95,18 @@ def default_free_file(scenario_name: str) -> Path | None:
     return Path(str(entry)) if entry.is_file() else None
 
 
+def recorded_loss(free_file: Path | None) -> str:
+    """The loss a free file's last fit minimised: its `[calibration]` loss_kind.
+
+    "msle" for a file without one (fits before session 19) and without a file. The fit script
+    refits with it and `bench/calibration.py` times the fit with it.
+    """
+    if free_file is None:
+        return "msle"
+    table = tomllib.loads(free_file.read_text(encoding="utf-8")).get("calibration", {})
+    return str(table.get("loss_kind", "msle"))
+
+
 def find_free_file(scenario_ref: str | Path, scenario: Scenario) -> Path:
     """The free-parameter file of a scenario when none is given.
 
