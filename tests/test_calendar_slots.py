@@ -141,7 +141,6 @@ def test_column_of_repeats_a_single_value_and_keeps_an_array_of_the_right_length
         column_of(values, 2)
 
 
-
 def test_a_plain_calendar_returns_each_day_in_the_order_added_and_reuses_its_places():
     rng = np.random.default_rng(4)
     calendar, reference = Calendar(), Reference()

@@ -9,7 +9,7 @@ import pytest
 from chistka.errors import ScenarioError
 from chistka.mechanisms.arrest import CHANNEL
 from chistka.mechanisms.operations import REPORT_DAYS
-from chistka.people import Fate, Role
+from chistka.people import Fate, RankTier, Role
 from chistka.state import EventKind
 from test_state_bugs import build, citizens
 
@@ -51,11 +51,37 @@ def test_the_collegium_sentences_officers_to_death_at_its_share_and_the_special_
     officers = np.flatnonzero((state.people.role == Role.OFFICER) & state.free(everyone))
     officers = officers[~state.people.opposition[officers]][:300]
     plain = citizens(state, 300)
-    sentence_now(state, sentencing, officers, "denunciation")
+    sentence_now(state, sentencing, officers, "testimony")
     sentence_now(state, sentencing, plain, "denunciation")
     shot = state.people.fate == Fate.SHOT
     assert 0.75 < shot[officers].mean() < 0.95
     assert not shot[plain].any()  # the Special Board and the courts: death_share 0
+
+
+@pytest.mark.parametrize("channel", ["denunciation", "self_protection", "expelled", "routine"])
+def test_an_officer_charged_with_agitation_is_judged_like_any_agitator(channel):
+    """Savitsky's memo of 4 Apr 1936: the military tribunals, not the Collegium, convicted the
+    servicemen charged under art. 58-10. Before session 21 every officer went to the Collegium
+    whatever his charge (85% shot in the scenario's 1935-36)."""
+    state, mechanisms = build({"sentencing": {"collegium_death_share": 0.85, "dropped_share": 0}})
+    everyone = np.arange(len(state.people))
+    officers = np.flatnonzero(
+        (state.people.role != Role.CIVILIAN)
+        & state.free(everyone)
+        & (state.people.elite == 0)
+        & (state.people.rank < RankTier.REGIONAL)
+    )
+    officers = officers[~state.people.opposition[officers]][:200]
+    sentence_now(state, mechanisms["sentencing"], officers, channel)
+    assert not (state.people.fate[officers] == Fate.SHOT).any()
+
+
+def test_officers_taken_in_the_army_purge_go_to_the_collegium():
+    state, mechanisms = build({"sentencing": {"collegium_death_share": 1.0, "dropped_share": 0}})
+    everyone = np.arange(len(state.people))
+    officers = np.flatnonzero((state.people.role == Role.OFFICER) & state.free(everyone))[:100]
+    sentence_now(state, mechanisms["sentencing"], officers, "army")
+    assert np.all(state.people.fate[officers] == Fate.SHOT)
 
 
 def test_espionage_and_terror_charges_of_ordinary_people_go_to_the_military_tribunals():

@@ -293,9 +293,7 @@ class Calendar:
             raise ValueError("slots keep the live entries of a calendar made with replace=True")
         # by day: first entry (-1: none), last entry, count; by entry: the next entry of the same
         # day (or the next freed place), person, value (`kernels.buckets_add`)
-        self._lists = tuple(
-            np.full(1024, fill, dtype=np.int64) for fill in (-1, -1, 0, -1, -1, 0)
-        )
+        self._lists = tuple(np.full(1024, fill, dtype=np.int64) for fill in (-1, -1, 0, -1, -1, 0))
         self._top = 0  # places below it have been used
         self._free = -1  # first freed place (the freed places are linked like a day's entries)
         self._freed = 0  # places in that list

@@ -15,11 +15,15 @@ section 3):
   prosecutor propose, Moscow confirms), with one share of death sentences for the route. The
   album closed on 15 Apr 1938 (CC resolution of 31 Jan 1938); its pending cases waited for the
   special troikas of 15 Sep 1938 (Politburo P64/22), which the timeline opens again.
-- The Military Collegium judged the elite, regional leaders, officers of the army and the NKVD,
-  and former oppositionists named in a "terrorist" conspiracy (by testimony, or chosen for a
-  show trial) under the procedure of 1 Dec 1934, sentencing 80-90% to death (Birstein 2011). A
-  former oppositionist arrested for his past or denounced for his words went, like everyone
-  else, before the Special Board or the courts.
+- The Military Collegium judged the elite, regional leaders, and officers of the army and the
+  NKVD and former oppositionists named in a "terrorist" conspiracy (by testimony, chosen for a
+  show trial, or, for officers, taken in the army purge) under the procedure of 1 Dec 1934,
+  sentencing 80-90% to death (Birstein 2011). A former oppositionist arrested for his past or
+  denounced for his words went, like everyone else, before the Special Board or the courts; so
+  did an officer charged with "anti-Soviet agitation" (art. 58-10), whom a military tribunal
+  judged as the courts judged agitation: in 1935 the military tribunals convicted 1,374 cadre
+  servicemen under art. 58-10, 148 of them commanders (Savitsky's memo to Ul'rikh of 4 Apr 1936,
+  docs/decisions.md 22.1).
 - The military tribunals judged the ordinary people charged with espionage, terror or a
   conspiracy (arts. 58-1, 6, 8, 9; Birstein 2011): here those named in testimony and the national
   lines' cases that no album judges (after the halt, for instance), with one share of death for
@@ -59,6 +63,11 @@ from chistka.state import Calendar, EventKind, SimState
 
 CONSPIRACY_CHANNELS = np.array([CHANNEL["testimony"], CHANNEL["show_trial"]])
 """Channels that put a former oppositionist in a "terrorist" conspiracy case (Collegium)."""
+
+SERVICE_CONSPIRACY_CHANNELS = np.array([*CONSPIRACY_CHANNELS, CHANNEL["army"]])
+"""Channels that put an officer of the army or the NKVD in a conspiracy case (Collegium): the
+others are charges of agitation and the like, judged by the military tribunals as the courts
+judge them (docs/decisions.md 22.1)."""
 
 TRIBUNAL_CHANNELS = np.array([CHANNEL["testimony"], CHANNEL["national"]])
 """Channels whose charge (a conspiracy named under interrogation, espionage for a foreign state)
@@ -166,7 +175,7 @@ class Sentencing(Mechanism):
         collegium = (
             (people.elite[ids] > 0)
             | (people.rank[ids] >= RankTier.REGIONAL)
-            | (people.role[ids] != Role.CIVILIAN)
+            | ((people.role[ids] != Role.CIVILIAN) & np.isin(channel, SERVICE_CONSPIRACY_CHANNELS))
             | (people.opposition[ids] & conspiracy)
         )
         ordinary = ~listed & (channel != CHANNEL["family"])
