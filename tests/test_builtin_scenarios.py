@@ -87,25 +87,15 @@ weighs the small death rows' relative misses like the large rows' (section 19.4)
 the ordinary cases exile and other measures and compared the 1953 table's whole count of the
 convicted (six calibration rows, one free share: section 20.1), and refitted the nine values with
 the band loss, which scores only the distance outside each row's range (section 20.2; study
-gt14, 63 trials): 17 of 21 inside at seed 1 (81%) and at every seed 1-8, 5 of 22 validation rows."""
-
-GREAT_TERROR_OUTSIDE_NOW = (
-    "issue 11, rebuilt on mechanisms and fitted by chistka calibrate (study gt14, band loss): at "
-    "seed 1 the death sentences of 1935 and 1936 are a quarter and three fifths too many (about "
-    "1,530 and 1,830 against 1,229 and 1,118: one tribunal share for the testimony cases of every "
-    "year), those of 1938 a quarter short (the operations' camp sentences: the record's 1938 has "
-    "62% death sentences, the model's 43%), and every sentence of 1939 a third too many (one "
-    "exile share for the whole run; cases of late 1938 judged in 1939); the same four at every "
-    "seed 1-8"
-)
-
+gt14, 63 trials): 17 of 21 inside at seed 1 (81%) and at every seed 1-8, 5 of 22 validation rows.
+Session 21 judged officers by their charge and freed the pressure before 1937 (docs/decisions.md
+22.1-22.2; study gt16, 130 trials, band loss 0.0075): 21 of 21 inside at seed 1."""
 
 @pytest.mark.parametrize("role", ["calibration", "validation"])
 def test_great_terror_keeps_its_fit(great_terror, role):
     assert_fit(comparison(great_terror), role, GREAT_TERROR_MINIMUM[role])
 
 
-@pytest.mark.xfail(strict=True, reason=GREAT_TERROR_OUTSIDE_NOW)
 def test_great_terror_fits_every_promised_row(great_terror):
     assert_fit(comparison(great_terror), "calibration", 0.0, GREAT_TERROR_PROMISED)
 
