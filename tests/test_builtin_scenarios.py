@@ -91,6 +91,7 @@ gt14, 63 trials): 17 of 21 inside at seed 1 (81%) and at every seed 1-8, 5 of 22
 Session 21 judged officers by their charge and freed the pressure before 1937 (docs/decisions.md
 22.1-22.2; study gt16, 130 trials, band loss 0.0075): 21 of 21 inside at seed 1."""
 
+
 @pytest.mark.parametrize("role", ["calibration", "validation"])
 def test_great_terror_keeps_its_fit(great_terror, role):
     assert_fit(comparison(great_terror), role, GREAT_TERROR_MINIMUM[role])
