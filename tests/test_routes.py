@@ -306,6 +306,72 @@ def test_the_testimony_switch_leaves_the_other_cases_draws_unchanged():
     np.testing.assert_array_equal(arrested[0], arrested[1])
 
 
+def pending_cases_judged(review: bool, share: float, n: int = 400):
+    """Under the prosecutor's supervision (and with the review of pending cases if `review`),
+    n/4 testimony and n/4 denounced cases arrested before the supervision and n/2 denounced
+    cases arrested under it are judged: (state, before, named before, under)."""
+    arrest = {
+        "procuracy_supervision": True,
+        "pending_cases_sanctioned": review,
+        "sanction_share": share,
+        "testimony_sanctioned": True,
+    }
+    state, mechanisms = build({"arrest": arrest, "sentencing": {"dropped_share": 0.0}})
+    sentencing = mechanisms["sentencing"]
+    people = citizens(state, n)
+    before, named, under = people[: n // 4], people[n // 4 : n // 2], people[n // 2 :]
+    state.transition_fate(people, Fate.ARRESTED, EventKind.ARRESTED)
+    rng = np.random.default_rng(0)
+    for ids, channel, supervised in ((before, "denunciation", 0), (named, "testimony", 0)):
+        sentencing.schedule(state, ids, CHANNEL[channel], -1, state.day - 1, rng, supervised)
+    sentencing.schedule(state, under, CHANNEL["denunciation"], -1, state.day - 1, rng, 1)
+    start = state.day
+    for day in range(start + 1, start + 2000):
+        state.day = day
+        sentencing.step(state)
+    assert not np.any(state.people.fate[people] == Fate.ARRESTED)
+    return state, before, named, under
+
+
+def test_pending_cases_arrested_before_the_supervision_go_on_at_the_sanction_share():
+    state, before, named, under = pending_cases_judged(True, 0.0)
+    assert np.all(state.people.fate[before] == Fate.FREE)  # dropped, the accused released
+    assert not np.any(state.people.fate[named] == Fate.FREE)  # testimony cases sanctioned
+    assert not np.any(state.people.fate[under] == Fate.FREE)  # sanctioned when arrested
+    state, before, _, _ = pending_cases_judged(True, 0.5)
+    assert 0.35 < (state.people.fate[before] == Fate.FREE).mean() < 0.65
+
+
+def test_without_the_review_pending_cases_are_judged_as_before_with_the_same_draws():
+    fates = {}
+    for review in (False, True):
+        state, before, named, under = pending_cases_judged(review, 0.5)
+        fates[review] = state.people.fate[np.concatenate([before, named, under])]
+    assert not np.any(fates[False] == Fate.FREE)
+    kept = fates[True] != Fate.FREE
+    assert 0.3 < kept[: len(kept) // 4].mean() < 0.7
+    np.testing.assert_array_equal(fates[True][kept], fates[False][kept])
+
+
+def test_the_interrogation_passes_on_whether_the_arrest_was_supervised(monkeypatch):
+    for supervision in (False, True):
+        state, mechanisms = build({"arrest": {"procuracy_supervision": supervision}})
+        interrogation, sentencing = mechanisms["interrogation"], mechanisms["sentencing"]
+        marks: list[np.ndarray] = []
+        monkeypatch.setattr(
+            sentencing, "schedule", lambda *args, marks=marks: marks.append(args[-1])
+        )
+        ids = citizens(state, 50)
+        state.transition_fate(ids, Fate.ARRESTED, EventKind.ARRESTED)
+        interrogation.schedule(state, ids, np.full(50, CHANNEL["denunciation"]), np.full(50, -1))
+        state.scenario.arrest.procuracy_supervision = not supervision  # changed after the arrest
+        for day in range(state.day, state.day + 400):
+            state.day = day
+            interrogation.step(state)
+        interrogated = np.concatenate(marks)
+        assert len(interrogated) == 50 and np.all(interrogated == supervision)
+
+
 def test_the_review_after_the_halt_releases_only_mass_operation_prisoners_not_hostile():
     state, mechanisms = build({"camps": {"post_halt_review": True, "review_release_per_year": 1.0}})
     camps = mechanisms["camps"]

@@ -73,12 +73,17 @@ class Interrogation(Mechanism):
     def schedule(
         self, state: SimState, ids: np.ndarray, channel: np.ndarray, operation: np.ndarray
     ) -> None:
-        """Schedule the interrogation of the arrested (payload: channel and operation)."""
+        """Schedule the interrogation of the arrested.
+
+        The payload carries the channel, the operation and whether the arrest was made under the
+        prosecutor's supervision (see `Sentencing.pending_review`).
+        """
         params = state.scenario.interrogation
         mass = np.isin(channel, [CHANNEL["category"], CHANNEL["national"]])
         mean = params.investigation_days * np.where(mass, params.mass_operation_days_factor, 1.0)
         delay = 1 + self.rng.exponential(mean / 2, size=len(ids)).astype(np.int64)
-        self.due.add(state.day + delay, ids, ((operation + 1) << 8) | channel)
+        supervised = int(state.scenario.arrest.procuracy_supervision)
+        self.due.add(state.day + delay, ids, (supervised << 16) | ((operation + 1) << 8) | channel)
 
     def step(self, state: SimState) -> None:
         """Interrogate those due today, record confessions and names, open the named's cases.
@@ -95,7 +100,8 @@ class Interrogation(Mechanism):
         if len(ids) == 0:
             return
         params = state.scenario.interrogation
-        channel, operation = payload & 0xFF, (payload >> 8) - 1
+        channel, operation = payload & 0xFF, ((payload >> 8) & 0xFF) - 1
+        supervised = (payload >> 16) & 1
         c = 1.0 - np.exp(-params.torture / params.resistance)
         confessed = self.rng.random(len(ids)) < c
         state.log.add(state.day, ids[confessed], EventKind.CONFESSED, channel=channel[confessed])
@@ -117,7 +123,7 @@ class Interrogation(Mechanism):
         )
         rest = self.rng.exponential(mean_rest).astype(np.int64)
         self.sentencing.schedule(
-            state, ids, channel, operation, state.day + rest, self.sentencing_rng
+            state, ids, channel, operation, state.day + rest, self.sentencing_rng, supervised
         )
 
     def contacts(self, state: SimState, namers: np.ndarray) -> np.ndarray:

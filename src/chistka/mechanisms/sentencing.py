@@ -107,13 +107,14 @@ class Sentencing(Mechanism):
     section = "sentencing"
     params = SentencingParams
     needs = ("arrest", "camps")
-    streams = ("sentencing", "sentencing.terms")
+    streams = ("sentencing", "sentencing.terms", "sentencing.sanction")
     events = (EventKind.SENTENCED_DEATH, EventKind.SENTENCED_CAMP, EventKind.CASE_DROPPED)
 
     def __init__(self, state: SimState) -> None:
         """Start with nobody awaiting sentence and no measure but death and the camps."""
         self.rng = stream(state.seed, self.name)
         self.term_rng = stream(state.seed, f"{self.name}.terms")  # camp terms
+        self.sanction_rng = stream(state.seed, f"{self.name}.sanction")  # pending cases' review
         self.due = Calendar()
         self.measures: list[SentenceMeasure] = []
 
@@ -131,12 +132,18 @@ class Sentencing(Mechanism):
         operation: np.ndarray,
         day: np.ndarray,
         rng: np.random.Generator,
+        supervised: np.ndarray | int = 0,
     ) -> None:
-        """Set the day of sentencing after the investigation (drawn from the caller's `rng`)."""
+        """Set the day of sentencing after the investigation (drawn from the caller's `rng`).
+
+        `supervised` marks the cases arrested under the prosecutor's supervision (their arrest
+        was sanctioned; see `pending_review`).
+        """
         delay = rng.exponential(
             max(state.scenario.sentencing.days_to_sentence, 1e-9), size=len(ids)
         ).astype(np.int64)
-        self.due.add(np.maximum(day + delay, state.day + 1), ids, ((operation + 1) << 8) | channel)
+        payload = (np.asarray(supervised, dtype=np.int64) << 16) | ((operation + 1) << 8) | channel
+        self.due.add(np.maximum(day + delay, state.day + 1), ids, payload)
 
     def step(self, state: SimState) -> None:
         """Sentence everybody due today, by the route of each case."""
@@ -148,7 +155,8 @@ class Sentencing(Mechanism):
         if len(ids) == 0:
             return
         params = state.scenario.sentencing
-        channel, operation = payload & 0xFF, (payload >> 8) - 1
+        channel, operation = payload & 0xFF, ((payload >> 8) & 0xFF) - 1
+        supervised = ((payload >> 16) & 1).astype(bool)
         today = state.date(state.day)
         in_force = np.array(
             [op.start <= today <= op.end for op in state.scenario.operations] + [False]
@@ -157,15 +165,17 @@ class Sentencing(Mechanism):
         waiting, later = self.album_waiting(state, ids, listed & (channel == CHANNEL["national"]))
         if waiting.any():
             self.due.add(np.full(int(waiting.sum()), later), ids[waiting], payload[waiting])
-            ids, channel, operation, listed = (
+            ids, channel, operation, listed, supervised = (
                 ids[~waiting],
                 channel[~waiting],
                 operation[~waiting],
                 listed[~waiting],
+                supervised[~waiting],
             )
         people = state.people
         dropped = self.rng.random(len(ids)) < params.dropped_share
         dropped &= channel != CHANNEL["family"]
+        dropped |= self.pending_review(state, channel, supervised)
         u = self.rng.random(len(ids))
         death = np.zeros(len(ids), dtype=bool)
         route = np.full(len(ids), Route.COURT, dtype=np.int8)
@@ -259,6 +269,28 @@ class Sentencing(Mechanism):
         mass = (route == Route.TROIKA) | (route == Route.ALBUM)
         self.camps.admit(state, camp, params.camp_years, self.term_rng, reviewable=mass[to_camp])
         self.arrest_families(state, shot)
+
+    def pending_review(
+        self, state: SimState, channel: np.ndarray, supervised: np.ndarray
+    ) -> np.ndarray:
+        """Which of today's cases a prosecutor drops when they come to be judged.
+
+        NKVD Order 00762 of 26 Nov 1938 (item 13) sent every investigation case in progress to
+        the courts or the Special Board "in exact observance" of the decree of 17 Nov 1938, which
+        put arrests under the prosecutor's sanction (docs/decisions.md 12.3, 23.2): with
+        `pending_cases_sanctioned`, a case arrested before that supervision goes on at
+        `sanction_share`, as a new arrest would, and testimony cases always with
+        `testimony_sanctioned`; cases arrested under the supervision were sanctioned then.
+        The draws come from this mechanism's own stream, so the switch leaves every other draw
+        unchanged.
+        """
+        params = state.scenario.arrest
+        if not (params.procuracy_supervision and params.pending_cases_sanctioned):
+            return np.zeros(len(channel), dtype=bool)
+        refused = self.sanction_rng.random(len(channel)) >= params.sanction_share
+        if params.testimony_sanctioned:
+            refused &= channel != CHANNEL["testimony"]
+        return refused & ~supervised
 
     def album_waiting(
         self, state: SimState, ids: np.ndarray, album: np.ndarray

@@ -326,6 +326,17 @@ class ArrestParams(StrictModel):
         "no longer chosen at random, but, as before 1936, for their links to others' "
         "(docs/decisions.md section 13.1)",
     )
+    pending_cases_sanctioned: bool = param(
+        False,
+        "while procuracy_supervision is on, a case arrested without the prosecutor's sanction "
+        "(before the decree) comes before him when it is judged: it goes on at sanction_share "
+        "(testimony cases always, with testimony_sanctioned), the others are dropped and the "
+        "accused released (set by the timeline)",
+        source="NKVD Order 00762 of 26 Nov 1938, item 13: every investigation case in progress "
+        "to be completed and sent to the courts or the Special Board in exact observance of the "
+        "decree of 17 Nov 1938; Uimanov 2012: several tens of thousands released from "
+        "investigation and confinement (docs/decisions.md 12.3, 23.2)",
+    )
 
 
 class InterrogationParams(StrictModel):
