@@ -132,7 +132,7 @@ class Sentencing(Mechanism):
         operation: np.ndarray,
         day: np.ndarray,
         rng: np.random.Generator,
-        supervised: np.ndarray | int = 0,
+        supervised: np.ndarray | int,
     ) -> None:
         """Set the day of sentencing after the investigation (drawn from the caller's `rng`).
 
