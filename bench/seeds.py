@@ -5,9 +5,14 @@ tests and for the rest here. This runs the scenario at each seed (on all local c
 same joblib backend as `chistka sweep`; results do not depend on the number of jobs), compares
 each run with the record, and prints, for every calibration and validation row, the record's
 value, the model's median and range over the seeds, and at how many seeds it falls inside its
-tolerance. The last lines give the share of rows inside at every seed and the share of
-(row, seed) pairs inside, per role, and the wall time against one run's (the reference measured
-in the same session). `--csv` writes the per-seed table (the data behind the figures).
+tolerance, and the model's spread between seeds (standard deviation over mean) against the
+tolerance's half-width: a row whose spread is at least half of it ("noise") would fall outside at
+some of eight seeds even with its mean on the record, so "inside at every seed" measures the
+run's sampling noise there more than the model (docs/decisions.md 23.3; a larger `--scale`
+shrinks it). The last lines give the share of rows inside at every seed and the share of
+(row, seed) pairs inside, per role, the number of noise-limited rows, and the wall time against
+one run's (the reference measured in the same session). `--csv` writes the per-seed table (the
+data behind the figures).
 
 Usage:
     python bench/seeds.py [--scenario great-terror] [--seeds 1-8] [--jobs -1] [--scale S]
@@ -44,6 +49,23 @@ def parse_seeds(text: str) -> list[int]:
 def figure(value: float) -> str:
     """A count with thousands separators, a share with three significant digits."""
     return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
+
+
+NOISE_SHARE = 0.5
+"""A row is noise-limited when its spread between seeds is at least this share of its
+tolerance's half-width (relative to the record): with the mean on the record, each seed then
+falls outside with a chance of about 5% or more, all eight inside with about 2 in 3 or less."""
+
+
+def spread(models: pd.Series) -> float:
+    """The model's standard deviation between seeds over its mean (0 for one seed)."""
+    mean = float(models.mean())
+    return float(models.std(ddof=1)) / abs(mean) if len(models) > 1 and mean else 0.0
+
+
+def half_width(record: float, low: float, high: float) -> float:
+    """Half the tolerance's width, relative to the record's value."""
+    return (high - low) / 2 / abs(record) if record else float("inf")
 
 
 def run_seed(scenario: str, seed: int, scale: float | None) -> tuple[pd.DataFrame, float]:
@@ -86,31 +108,37 @@ def main() -> int:
         chosen = per_seed[per_seed["role"] == role]
         if chosen.empty:
             continue
-        every_seed = 0
+        every_seed = noisy = 0
         for record_id, group in chosen.groupby("record_id", sort=False):
             inside = int((group["status"] == "inside").sum())
             every_seed += inside == len(group)
+            first = group.iloc[0]
+            row_spread = spread(group["model"])
+            width = half_width(first["record"], first["low"], first["high"])
+            noise = row_spread >= NOISE_SHARE * width
+            noisy += noise
             rows.append(
                 [
                     role,
                     record_id,
-                    figure(group["record"].iloc[0]),
+                    figure(first["record"]),
                     figure(group["model"].median()),
                     f"{figure(group['model'].min())} - {figure(group['model'].max())}",
+                    f"{row_spread:.1%} of ±{width:.0%}" + (" noise" if noise else ""),
                     f"{inside}/{len(group)}",
                 ]
             )
         ids = chosen["record_id"].nunique()
         pairs = float((chosen["status"] == "inside").mean())
-        summary.append([role, ids, f"{every_seed} ({every_seed / ids:.0%})", f"{pairs:.0%}"])
+        summary.append([role, ids, f"{every_seed} ({every_seed / ids:.0%})", f"{pairs:.0%}", noisy])
     table(
         f"{args.scenario}: the fit at seeds {args.seeds}",
-        ["role", "row", "record", "model (median)", "model (range)", "seeds inside"],
+        ["role", "row", "record", "model (median)", "model (range)", "spread", "seeds inside"],
         rows,
     )
     table(
         "rows inside",
-        ["role", "rows", "inside at every seed", "(row, seed) pairs inside"],
+        ["role", "rows", "inside at every seed", "(row, seed) pairs inside", "noise-limited"],
         summary,
     )
     console.print(
