@@ -316,7 +316,9 @@ def pending_cases_judged(review: bool, share: float, n: int = 400):
         "sanction_share": share,
         "testimony_sanctioned": True,
     }
-    state, mechanisms = build({"arrest": arrest, "sentencing": {"dropped_share": 0.0}})
+    # death at even odds on every route, so that the verdicts show which draws each case got
+    verdicts = {"dropped_share": 0.0, "death_share": 0.5, "tribunal_death_share": 0.5}
+    state, mechanisms = build({"arrest": arrest, "sentencing": verdicts})
     sentencing = mechanisms["sentencing"]
     people = citizens(state, n)
     before, named, under = people[: n // 4], people[n // 4 : n // 2], people[n // 2 :]
@@ -348,6 +350,7 @@ def test_without_the_review_pending_cases_are_judged_as_before_with_the_same_dra
         state, before, named, under = pending_cases_judged(review, 0.5)
         fates[review] = state.people.fate[np.concatenate([before, named, under])]
     assert not np.any(fates[False] == Fate.FREE)
+    assert 0.3 < (fates[False] == Fate.SHOT).mean() < 0.7
     kept = fates[True] != Fate.FREE
     assert 0.3 < kept[: len(kept) // 4].mean() < 0.7
     np.testing.assert_array_equal(fates[True][kept], fates[False][kept])
