@@ -344,6 +344,14 @@ def test_pending_cases_arrested_before_the_supervision_go_on_at_the_sanction_sha
     assert 0.35 < (state.people.fate[before] == Fate.FREE).mean() < 0.65
 
 
+def test_a_dropped_case_is_logged_with_its_charge():
+    state, before, _, _ = pending_cases_judged(True, 0.0)
+    log = state.log.columns()
+    dropped = log["kind"] == EventKind.CASE_DROPPED
+    assert set(log["person"][dropped]) == set(before)
+    assert np.all(log["channel"][dropped] == CHANNEL["denunciation"])
+
+
 def test_without_the_review_pending_cases_are_judged_as_before_with_the_same_draws():
     fates = {}
     for review in (False, True):

@@ -242,7 +242,7 @@ class Sentencing(Mechanism):
             death &= (route == Route.TRIBUNAL) | (route == Route.COLLEGIUM)
         death &= ~dropped
         release = ids[dropped]
-        state.transition_fate(release, Fate.FREE, EventKind.CASE_DROPPED)
+        state.transition_fate(release, Fate.FREE, EventKind.CASE_DROPPED, channel=channel[dropped])
         shot = ids[death]
         to_camp = ~death & ~dropped
         for measure in self.measures:
