@@ -454,3 +454,23 @@ def test_a_region_of_weight_zero_is_named_by_its_index(tmp_path):
     """Found by the fuzzer: the message named the list, not the region."""
     message = load_error(write(tmp_path, with_value(("population", "regions", 1), 0.0)))
     assert "population.regions[1]" in message and "greater than 0" in message
+
+
+@pytest.mark.parametrize("name", ["pending_cases_sanctioned", "testimony_sanctioned"])
+@pytest.mark.parametrize("by_event", [False, True])
+def test_a_sanction_switch_without_the_prosecutors_supervision_is_refused(tmp_path, name, by_event):
+    """Before 2026-12-03 the switch was accepted and did nothing (the review of session 22)."""
+    data = copy.deepcopy(SMALL)
+    if by_event:
+        date = data["events"][0]["date"]
+        data["events"].append({"date": date, "set": {f"arrest.{name}": True}})
+        expected = f"events[{len(data['events']) - 1}].set"
+    else:
+        data.setdefault("arrest", {})[name] = True
+        expected = f"arrest.{name}"
+    message = load_error(write(tmp_path, data))
+    assert expected in message and "arrest.procuracy_supervision" in message
+    data["events"].append(
+        {"date": data["events"][0]["date"], "set": {"arrest.procuracy_supervision": True}}
+    )
+    load_scenario(write(tmp_path, data, "good.toml"))  # with the supervision switched on: accepted

@@ -501,6 +501,9 @@ class RunInfo(StrictModel):
 FIRST_DAY_ONLY = frozenset({"camps.initial_population"})
 """Parameters read once, when the run starts: a timeline event may not set them."""
 
+SUPERVISION_MODIFIERS = ("testimony_sanctioned", "pending_cases_sanctioned")
+"""Switches of `ArrestParams` that act only while `procuracy_supervision` is on."""
+
 
 class Scenario(StrictModel):
     """A complete scenario: population, network, mechanisms and the policy timeline."""
@@ -638,7 +641,34 @@ class Scenario(StrictModel):
                     {"i": i, "path": path},
                 )
             self.with_parameters(event.set, where=f"events[{i}].set")
+        self._check_supervision_modifiers()
         return self
+
+    def _check_supervision_modifiers(self) -> None:
+        """Refuse a modifier of the prosecutor's sanction in a run whose sanction never starts.
+
+        `arrest.testimony_sanctioned` and `arrest.pending_cases_sanctioned` act only while
+        `arrest.procuracy_supervision` is on; a run that switches one on but never the
+        supervision (in its section or by an event) would ignore it without a word.
+        """
+        supervised = self.arrest.procuracy_supervision or any(
+            event.set.get("arrest.procuracy_supervision") is True for event in self.events
+        )
+        if supervised:
+            return
+        for name in SUPERVISION_MODIFIERS:
+            path = f"arrest.{name}"
+            where = [f"arrest.{name}"] if getattr(self.arrest, name) else []
+            where += [f"events[{i}].set" for i, e in enumerate(self.events) if e.set.get(path)]
+            if where:
+                raise PydanticCustomError(
+                    "inert_parameter",
+                    "{where}: '{path}' acts only while 'arrest.procuracy_supervision' is on, "
+                    "and no section or event of this run switches it on; set "
+                    "'arrest.procuracy_supervision' (in [arrest] or by a dated event) or leave "
+                    "'{path}' false",
+                    {"where": where[0], "path": path},
+                )
 
     def with_parameters(self, changes: dict[str, Any], *, where: str = "set") -> Self:
         """A copy of this scenario with mechanism parameters changed (validated together).
