@@ -347,9 +347,32 @@ def test_pending_cases_arrested_before_the_supervision_go_on_at_the_sanction_sha
 def test_a_dropped_case_is_logged_with_its_charge():
     state, before, _, _ = pending_cases_judged(True, 0.0)
     log = state.log.columns()
-    dropped = log["kind"] == EventKind.CASE_DROPPED
+    dropped = log["kind"] == EventKind.CASE_DROPPED_ON_REVIEW
     assert set(log["person"][dropped]) == set(before)
     assert np.all(log["channel"][dropped] == CHANNEL["denunciation"])
+
+
+def test_the_cases_the_review_dropped_are_told_from_the_usual_drops():
+    """Before 2026-12-03 both were logged as CASE_DROPPED (the review of session 22)."""
+    arrest = {"procuracy_supervision": True, "pending_cases_sanctioned": True}
+    verdicts = {"dropped_share": 0.5, "death_share": 0.0}
+    state, mechanisms = build({"arrest": arrest | {"sanction_share": 0.5}, "sentencing": verdicts})
+    people = citizens(state, 400)
+    state.transition_fate(people, Fate.ARRESTED, EventKind.ARRESTED)
+    rng = np.random.default_rng(0)
+    mechanisms["sentencing"].schedule(
+        state, people, CHANNEL["denunciation"], -1, state.day - 1, rng, 0
+    )
+    for day in range(state.day + 1, state.day + 2000):
+        state.day = day
+        mechanisms["sentencing"].step(state)
+    log = state.log.columns()
+    usual = set(log["person"][log["kind"] == EventKind.CASE_DROPPED])
+    on_review = set(log["person"][log["kind"] == EventKind.CASE_DROPPED_ON_REVIEW])
+    assert usual and on_review and not usual & on_review
+    released = set(people[state.people.fate[people] == Fate.FREE])
+    assert usual | on_review == released
+    assert 0.15 < len(usual) / len(people) < 0.35  # half of the half the review kept
 
 
 def test_without_the_review_pending_cases_are_judged_as_before_with_the_same_draws():

@@ -48,6 +48,7 @@ class EventKind(IntEnum):
     SENTENCED_EXILE = 21
     SENTENCED_OTHER = 22
     IN_CAMP_AT_START = 23  # a political prisoner already in the camps on the first day
+    CASE_DROPPED_ON_REVIEW = 24  # a case pending at the halt the prosecutor did not sanction
 
 
 def summarise_population(people: People, stratum: np.ndarray, hostile_persons: float) -> dict:

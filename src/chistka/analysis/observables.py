@@ -380,6 +380,7 @@ FATE_CHANGES = (
     EventKind.ARRESTED,
     EventKind.SENTENCED_DEATH,
     EventKind.CASE_DROPPED,
+    EventKind.CASE_DROPPED_ON_REVIEW,
     EventKind.SENTENCED_EXILE,
     EventKind.SENTENCED_OTHER,
     EventKind.RELEASED,

@@ -108,7 +108,12 @@ class Sentencing(Mechanism):
     params = SentencingParams
     needs = ("arrest", "camps")
     streams = ("sentencing", "sentencing.terms", "sentencing.sanction")
-    events = (EventKind.SENTENCED_DEATH, EventKind.SENTENCED_CAMP, EventKind.CASE_DROPPED)
+    events = (
+        EventKind.SENTENCED_DEATH,
+        EventKind.SENTENCED_CAMP,
+        EventKind.CASE_DROPPED,
+        EventKind.CASE_DROPPED_ON_REVIEW,
+    )
 
     def __init__(self, state: SimState) -> None:
         """Start with nobody awaiting sentence and no measure but death and the camps."""
@@ -175,7 +180,8 @@ class Sentencing(Mechanism):
         people = state.people
         dropped = self.rng.random(len(ids)) < params.dropped_share
         dropped &= channel != CHANNEL["family"]
-        dropped |= self.pending_review(state, channel, supervised)
+        on_review = self.pending_review(state, channel, supervised)
+        dropped |= on_review
         u = self.rng.random(len(ids))
         death = np.zeros(len(ids), dtype=bool)
         route = np.full(len(ids), Route.COURT, dtype=np.int8)
@@ -241,8 +247,11 @@ class Sentencing(Mechanism):
         elif params.death_only_for_treason:
             death &= (route == Route.TRIBUNAL) | (route == Route.COLLEGIUM)
         death &= ~dropped
-        release = ids[dropped]
-        state.transition_fate(release, Fate.FREE, EventKind.CASE_DROPPED, channel=channel[dropped])
+        for kind, which in (
+            (EventKind.CASE_DROPPED, dropped & ~on_review),
+            (EventKind.CASE_DROPPED_ON_REVIEW, on_review),
+        ):
+            state.transition_fate(ids[which], Fate.FREE, kind, channel=channel[which])
         shot = ids[death]
         to_camp = ~death & ~dropped
         for measure in self.measures:
