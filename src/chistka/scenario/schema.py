@@ -648,8 +648,10 @@ class Scenario(StrictModel):
         """Refuse a modifier of the prosecutor's sanction in a run whose sanction never starts.
 
         `arrest.testimony_sanctioned` and `arrest.pending_cases_sanctioned` act only while
-        `arrest.procuracy_supervision` is on; a run that switches one on but never the
-        supervision (in its section or by an event) would ignore it without a word.
+        `arrest.procuracy_supervision` is on; a timeline that switches one on by an event but
+        never the supervision would ignore it without a word. A value in `[arrest]` stays
+        allowed: it configures the sanction in advance, and a run cut short before the halt
+        (`chistka calibrate`) keeps it without the event.
         """
         supervised = self.arrest.procuracy_supervision or any(
             event.set.get("arrest.procuracy_supervision") is True for event in self.events
@@ -658,8 +660,7 @@ class Scenario(StrictModel):
             return
         for name in SUPERVISION_MODIFIERS:
             path = f"arrest.{name}"
-            where = [f"arrest.{name}"] if getattr(self.arrest, name) else []
-            where += [f"events[{i}].set" for i, e in enumerate(self.events) if e.set.get(path)]
+            where = [f"events[{i}].set" for i, e in enumerate(self.events) if e.set.get(path)]
             if where:
                 raise PydanticCustomError(
                     "inert_parameter",
