@@ -8,6 +8,7 @@ does not reshuffle the others (common random numbers).
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import importlib
 import os
 import time
@@ -124,7 +125,9 @@ def run_days(
 
     `mechanisms` are objects with a `step(state)` method; `events` are dated parameter changes
     (`scenario.PolicyEvent`). Returns the counts of agents and of persons by [status, fate,
-    origin] at the start of every day and after the last one.
+    origin] at the start of every day and after the last one. After a spin-up (the days before
+    `state.first_day`), the people in custody are logged on the first day
+    (`SimState.log_custody_at_start`).
     """
     events_by_day: dict[int, list] = {}
     for event in events:
@@ -133,6 +136,8 @@ def run_days(
     daily_persons = np.zeros((state.n_days + 1, *state.counts.shape), dtype=np.float64)
     for day in range(state.n_days):
         state.day = day
+        if day == state.first_day and day > 0:
+            state.log_custody_at_start()
         daily[day] = state.counts
         daily_persons[day] = state.persons
         for event in events_by_day.get(day, []):
@@ -322,6 +327,9 @@ class Sim:
     def build(self) -> tuple[SimState, list[Mechanism]]:
         """Synthesise the population and assemble the mechanisms the scenario uses.
 
+        The state starts `spin_up_days` before the scenario's start (`RunInfo.spin_up_days`):
+        the population is the scenario's first day's, and the spin-up runs on its parameters.
+
         The mechanisms come in their daily order (`chistka.mechanisms.registry.ORDER`); those
         the scenario does not use are left out (see `Mechanism.used_by`).
         """
@@ -332,10 +340,11 @@ class Sim:
         else:
             population = self.populations.population(scenario, self.seed)
         _, stratum, network, people, leadership, density = population
+        first = run.start - dt.timedelta(days=run.spin_up_days)
         state = SimState(
             scenario=scenario,
-            start=run.start,
-            n_days=(run.end - run.start).days + 1,
+            start=first,
+            n_days=(run.end - first).days + 1,
             seed=self.seed,
             scale=scenario.population.scale,
             people=people,
@@ -343,6 +352,7 @@ class Sim:
             leadership=leadership,
             party_density=density,
             party_stratum=None if stratum is None else ids_in(stratum_ranges(network, stratum)),
+            first_day=run.spin_up_days,
         )
         return state, assemble(state)
 

@@ -91,15 +91,23 @@ class Results:
         The log holds the attributes that change during a run (cohort, rank, opposition past)
         as they were at each event; the fixed ones are read from the people, in two threads
         (numpy's gathers leave Python's lock: 2.3 s for 15 million events at full scale alone,
-        1 s in two).
+        1 s in two). A spin-up's days (before `state.first_day`) are left out: the results
+        start on the scenario's first day, with its events and counts only.
         """
         events = state.log.columns()
+        first = state.first_day
+        if first:
+            kept = events["day"] >= first
+            events = {name: column[kept] for name, column in events.items()}
+            events["day"] = (events["day"] - first).astype(events["day"].dtype)
+            counts, persons = counts[first:], persons[first:]
         person = events["person"]
         with ThreadPoolExecutor(2) as threads:
             gathered = threads.map(lambda name: getattr(state.people, name)[person], FIXED)
             events.update(zip(FIXED, gathered, strict=True))
+        start = state.start + dt.timedelta(days=first)
         return cls(
-            start=state.start,
+            start=start,
             scale=state.scale,
             counts=counts,
             persons=persons,
@@ -109,7 +117,7 @@ class Results:
             provenance=provenance,
             population_summary=state.population_summary,
             citizen_deaths=citizen_deaths_table(
-                state.start, state.citizen_deaths, state.citizen_death_persons
+                start, state.citizen_deaths[first:], state.citizen_death_persons[first:]
             ),
         )
 

@@ -49,6 +49,7 @@ class EventKind(IntEnum):
     SENTENCED_OTHER = 22
     IN_CAMP_AT_START = 23  # a political prisoner already in the camps on the first day
     CASE_DROPPED_ON_REVIEW = 24  # a case pending at the halt the prosecutor did not sanction
+    IN_CUSTODY_AT_START = 25  # under investigation on the first day (after a spin-up)
 
 
 def summarise_population(people: People, stratum: np.ndarray, hostile_persons: float) -> dict:
@@ -446,6 +447,7 @@ class SimState:
     party_weight: float = field(init=False)  # persons per agent in the party stratum
     population_summary: dict = field(init=False)  # the population at the start, in persons
     party_stratum: np.ndarray | None = None  # ids kept at party scale (None: everybody)
+    first_day: int = 0  # the scenario's start; the days before it are the spin-up's
 
     def __post_init__(self) -> None:
         """Count the initial population (the only pass over everybody, compiled)."""
@@ -653,6 +655,27 @@ class SimState:
             self.citizen_death_persons[self.day],
         )
         self.log.add(self.day, ids[followed], EventKind.DIED)
+
+    def log_custody_at_start(self) -> None:
+        """Log who is in custody on the first day after a spin-up (`RunInfo.spin_up_days`).
+
+        The spin-up's events are dropped from the results, so the people it left in custody
+        are written down again on the scenario's first day, as the camps' first-day prisoners
+        are: the political prisoners still in the camps (those of the camps' own first day and
+        those the spin-up sentenced) as `IN_CAMP_AT_START`, the people under investigation as
+        `IN_CUSTODY_AT_START`.
+        """
+        columns = self.log.columns()
+        kind, person = columns["kind"], columns["person"]
+        political = person[
+            (kind == int(EventKind.IN_CAMP_AT_START)) | (kind == int(EventKind.SENTENCED_CAMP))
+        ]
+        political = np.unique(political)
+        in_camp = political[self.people.fate[political] == Fate.CAMP]
+        self.log.add(self.day, in_camp, EventKind.IN_CAMP_AT_START)
+        held = np.unique(person[kind == int(EventKind.ARRESTED)])
+        held = held[self.people.fate[held] == Fate.ARRESTED]
+        self.log.add(self.day, held, EventKind.IN_CUSTODY_AT_START)
 
     def in_party(self, ids: np.ndarray) -> np.ndarray:
         """Whether each person is a candidate or a full member today."""

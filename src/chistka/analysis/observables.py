@@ -378,6 +378,7 @@ FATE_CHANGES = (
     EventKind.IN_CAMP_AT_START,
     EventKind.SENTENCED_CAMP,
     EventKind.ARRESTED,
+    EventKind.IN_CUSTODY_AT_START,
     EventKind.SENTENCED_DEATH,
     EventKind.CASE_DROPPED,
     EventKind.CASE_DROPPED_ON_REVIEW,

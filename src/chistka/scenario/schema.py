@@ -480,6 +480,16 @@ class RunInfo(StrictModel):
     start: dt.date = param(..., "first simulated day")
     end: dt.date = param(..., "last simulated day")
     seed: int = param(1, "default random seed", ge=0, le=2**63 - 1)
+    spin_up_days: int = param(
+        0,
+        "days the day loop runs before `start` on the first day's parameters, so that the "
+        "cases under investigation and the recent arrests on the first day are those of a run "
+        "already under way rather than none; nothing before `start` is logged or counted, and "
+        "the people in custody on the first day are logged as such",
+        unit="days",
+        ge=0,
+        le=366,
+    )
     compare: list[str] | None = Field(
         None,
         description="kinds of observables the scenario models, scored against the record; "
