@@ -55,6 +55,10 @@ class EventKind(IntEnum):
 def summarise_population(people: People, stratum: np.ndarray, hostile_persons: float) -> dict:
     """The population on the first day, in persons: the denominators of shares and risks.
 
+    It is the population as synthesised, so after a spin-up (`RunInfo.spin_up_days`) it is the
+    population the spin-up started from: the scenario's inputs (the Central Committee of 1934
+    whole, the party as given), not what the spin-up left of them.
+
     Keys: total_persons, hostile_persons, party_persons, rank_persons (rank tier -> persons
     among candidates and members), elite_persons ('cc1934', 'congress17'), officer_persons.
     The party, the elite and the officers all belong to the party-scale `stratum` (ids), so only
@@ -445,7 +449,7 @@ class SimState:
     registers: dict[str, tuple[np.ndarray, np.ndarray]] = field(init=False)  # see `registered`
     lightest: float = field(init=False)  # smallest agent weight (persons per agent)
     party_weight: float = field(init=False)  # persons per agent in the party stratum
-    population_summary: dict = field(init=False)  # the population at the start, in persons
+    population_summary: dict = field(init=False)  # the population as synthesised, in persons
     party_stratum: np.ndarray | None = None  # ids kept at party scale (None: everybody)
     first_day: int = 0  # the scenario's start; the days before it are the spin-up's
 
