@@ -262,3 +262,12 @@ def test_camps_section_draws_the_compared_series(terror_results):
     assert frame["political"].iloc[-1] > 0
     text = terror_camps.run_section(run_report(terror_results))
     assert "record: ITL camps: convicted of counter-revolutionary crimes" in text
+
+
+def test_the_header_says_when_a_run_had_a_spin_up():
+    summary = {"start": "1934-12-01", "end": "1940-12-31"}
+    spun_up = {"parameters": {"scenario": {"spin_up_days": 120}}}
+    assert "spin-up of 120 days" in header.dates_text(summary, spun_up)
+    plain = header.dates_text(summary, {"parameters": {"scenario": {"spin_up_days": 0}}})
+    assert plain == "1934-12-01 to 1940-12-31"
+    assert header.dates_text(summary, {}) == plain

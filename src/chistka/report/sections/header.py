@@ -24,7 +24,7 @@ def run_section(report: RunReport) -> str:
         ("Seed", summary.get("seed")),
         ("Scale", scale_text(results)),
         ("Package version", f"chistka {version}"),
-        ("Dates", f"{summary['start']} to {summary['end']}"),
+        ("Dates", dates_text(summary, prov)),
         (
             "Party (members + candidates)",
             f"{count(summary['party_total_first_day'])} on the first day, "
@@ -65,6 +65,18 @@ def ensemble_section(ensemble: EnsembleRuns, figures: FigureRenderer) -> str:
     if ensemble.missing:
         rows.append(("Missing runs", ", ".join(ensemble.missing)))
     return f"<h1>chistka ensemble: {esc(ensemble.scenario)}</h1>\n{meta_table(rows)}"
+
+
+def dates_text(summary: dict, provenance: dict) -> str:
+    """The run's first and last day, and the spin-up before them if it had one."""
+    text = f"{summary['start']} to {summary['end']}"
+    spin_up = provenance.get("parameters", {}).get("scenario", {}).get("spin_up_days") or 0
+    if spin_up:
+        text += (
+            f" (after a spin-up of {spin_up} days on the first day's parameters, not shown: "
+            "the cases under way on the first day are its)"
+        )
+    return text
 
 
 def scale_text(results: Results) -> str:
