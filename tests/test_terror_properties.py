@@ -8,7 +8,7 @@ import copy
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from chistka import Sim
@@ -21,9 +21,11 @@ from test_terror import TERROR
 ABSORBING = (EventKind.SENTENCED_DEATH, EventKind.DIED_IN_CAMP)
 
 
-def small_terror(seed: int, named: float, torture: float, death: float) -> dict:
+def small_terror(seed: int, named: float, torture: float, death: float, spin_up: int = 0) -> dict:
     data = copy.deepcopy(TERROR)
-    data["scenario"].update({"start": "1937-03-01", "end": "1938-12-31", "seed": seed})
+    data["scenario"].update(
+        {"start": "1937-03-01", "end": "1938-12-31", "seed": seed, "spin_up_days": spin_up}
+    )
     data["population"]["size"] = 1_500_000
     data["arrest"]["named_arrest_probability"] = named
     data["interrogation"]["torture"] = torture
@@ -41,30 +43,37 @@ INPUTS = {
     "named": st.floats(0, 1),
     "torture": st.floats(0, 5),
     "death": st.floats(0, 1),
+    "spin_up": st.sampled_from([0, 60]),
 }
-"""The run seed, the probability of arrest when named, torture and the share shot."""
+"""The run seed, the probability of arrest when named, torture, the share shot and the days of
+spin-up before the first day (`RunInfo.spin_up_days`)."""
 
 SLOW_RUN = [HealthCheck.too_slow]
 
 
 @settings(max_examples=2, deadline=None, suppress_health_check=SLOW_RUN)
 @given(**INPUTS)
-def test_terror_invariants(seed, named, torture, death):
-    check_terror_invariants(seed, named, torture, death)
+@example(seed=5, named=0.3, torture=2.0, death=0.4, spin_up=60)
+def test_terror_invariants(seed, named, torture, death, spin_up):
+    check_terror_invariants(seed, named, torture, death, spin_up)
 
 
 @pytest.mark.slow
 @settings(max_examples=12, deadline=None, suppress_health_check=SLOW_RUN)
 @given(**INPUTS)
-def test_terror_invariants_on_more_examples(seed, named, torture, death):
-    check_terror_invariants(seed, named, torture, death)
+def test_terror_invariants_on_more_examples(seed, named, torture, death, spin_up):
+    check_terror_invariants(seed, named, torture, death, spin_up)
 
 
-def check_terror_invariants(seed: int, named: float, torture: float, death: float) -> None:
-    """Counts, deaths, arrests, confessions and absorbing events obey the rules in one run."""
+def check_terror_invariants(
+    seed: int, named: float, torture: float, death: float, spin_up: int = 0
+) -> None:
+    """Counts, deaths, arrests, confessions and absorbing events obey the rules in one run;
+    after a spin-up, the people in custody on the first day are logged as such."""
     results, state, _ = Sim(
-        scenario_from_dict(small_terror(seed, named, torture, death))
+        scenario_from_dict(small_terror(seed, named, torture, death, spin_up))
     ).run_with_state()
+    days = state.n_days - state.first_day
     counts = results.counts
     # every person is in exactly one (status, fate) every day, and counts are never negative
     assert np.all(counts.sum(axis=(1, 2, 3)) == len(state.people))
@@ -76,8 +85,8 @@ def check_terror_invariants(seed: int, named: float, torture: float, death: floa
     # the run and the end of each day) those not free grow by at most the day's logged arrests
     log = results.events
     arrested = log["kind"] == EventKind.ARRESTED
-    arrests = np.bincount(log["day"][arrested], minlength=state.n_days)
-    assert len(arrests) == state.n_days and len(counts) == state.n_days + 1
+    arrests = np.bincount(log["day"][arrested], minlength=days)
+    assert len(arrests) == days and len(counts) == days + 1
     not_free = counts[:, :, Fate.FREE + 1 :, :].sum(axis=(1, 2, 3))
     assert np.all(np.diff(not_free) <= arrests)
     # nobody has an event after an absorbing one
@@ -91,7 +100,8 @@ def check_terror_invariants(seed: int, named: float, torture: float, death: floa
     assert later == []
     # confessions only by the arrested, and at most one arrest per person per day
     confessed = set(log["person"][log["kind"] == EventKind.CONFESSED].tolist())
-    assert confessed <= set(log["person"][arrested].tolist())
+    held = log["person"][log["kind"] == EventKind.IN_CUSTODY_AT_START]
+    assert confessed <= set(log["person"][arrested].tolist()) | set(held.tolist())
     pairs = np.stack([log["person"][arrested], log["day"][arrested]], axis=1)
     assert len(np.unique(pairs, axis=0)) == len(pairs)
     # the political prisoners are among those in the camps, every morning
