@@ -53,9 +53,11 @@ def test_the_first_day_has_the_cases_a_run_under_way_has(spun_up, small_terror_r
     assert early["spun_up"] >= 3 * early["plain"] > 0, early
 
 
-def test_everyone_in_custody_on_the_first_day_is_logged(spun_up):
+def test_everyone_in_custody_on_the_first_day_is_logged(spun_up, small_terror_run):
     """Every sentence or dropped case follows an arrest in the results or a logged custody on
-    the first day; every prisoner the spin-up left in the camps is logged on the first day."""
+    the first day; the political prisoners in the camps on the first day are logged then, once
+    each, and are of the order of those a run without spin-up starts with (the camps' own first
+    day, interpolated to a date 90 days later; without the logging they would be none)."""
     results, state, _ = spun_up
     ev = results.events
     kind, person, day = ev["kind"], ev["person"], ev["day"]
@@ -71,7 +73,9 @@ def test_everyone_in_custody_on_the_first_day_is_logged(spun_up):
     assert (day[at_start] == 0).all()
     assert len(np.unique(person[at_start])) == at_start.sum()
     weight = float(ev["weight"][at_start].astype(np.float64).sum())
+    plain_first_day = political_prisoners_by_day(small_terror_run[0])[0]
     assert political_prisoners_by_day(results)[0] == pytest.approx(weight)
+    assert weight > 0.5 * plain_first_day > 0
 
 
 def test_without_spin_up_nobody_is_in_custody_on_the_first_day(small_terror_run):
