@@ -182,17 +182,26 @@ class Camps(Mechanism):
         mean_years: float,
         rng: np.random.Generator,
         reviewable: np.ndarray | None = None,
+        term_range: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> None:
-        """Set the end of the term of the newly sentenced (gamma-distributed around the mean).
+        """Set the end of the term of the newly sentenced.
 
-        The term is drawn from `rng`, the stream of the court that passed the sentence.
-        `reviewable` marks those sentenced by a troika or an album, whose sentences were
-        reviewed after the halt (`CampParams.post_halt_review`).
+        A term is gamma-distributed around `mean_years`, or, where `term_range` gives a
+        sentence its body's shortest and longest term (years; NaN: none), uniform between them
+        (Order 00447's category 2: 8-10 years). The terms are drawn from `rng`, the stream of the
+        court that passed the sentence: the gamma draws first for everyone, so that a range
+        changes no other sentence's term. `reviewable` marks those sentenced by a troika or an
+        album, whose sentences were reviewed after the halt (`CampParams.post_halt_review`).
         """
         if len(ids) == 0:
             return
-        term = rng.gamma(4.0, mean_years * 365.25 / 4.0, size=len(ids)).astype(np.int64)
-        self.release_due.add(state.day + 1 + term, ids)
+        term = rng.gamma(4.0, mean_years * 365.25 / 4.0, size=len(ids))
+        if term_range is not None:
+            low, high = term_range
+            ranged = ~np.isnan(low)
+            if ranged.any():
+                term[ranged] = rng.uniform(low[ranged], high[ranged]) * 365.25
+        self.release_due.add(state.day + 1 + term.astype(np.int64), ids)
         self.sentenced.extend(ids)
         if reviewable is not None:
             self.reviewable.extend(ids[reviewable])

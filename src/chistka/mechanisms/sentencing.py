@@ -34,6 +34,10 @@ section 3):
   one share of death for the route (`death_share`).
 - Family members of condemned "traitors" are sentenced to camps by the Special Board (Order
   00486 of 15 Aug 1937: wives 5-8 years).
+- A camp term is the one the body's order set where it set one (Order 00447's category 2: 8-10
+  years; Order 00485's: 5-10; Order 00486's wives: 5-8), drawn uniformly in the range; else
+  gamma-distributed around `camp_years` (an assumption: no term by body was found for the
+  Special Board's ordinary cases, the courts, the tribunals or the Collegium).
 - The law can close death on every route (the decree of 26 May 1947) or leave it only to the
   routes that judge treason, espionage and sabotage (the decree of 12 Jan 1950):
   `death_penalty`, `death_only_for_treason`.
@@ -276,8 +280,40 @@ class Sentencing(Mechanism):
             channel=channel[to_camp],
         )
         mass = (route == Route.TROIKA) | (route == Route.ALBUM)
-        self.camps.admit(state, camp, params.camp_years, self.term_rng, reviewable=mass[to_camp])
+        low, high = self.term_ranges(state, route, judging)
+        self.camps.admit(
+            state,
+            camp,
+            params.camp_years,
+            self.term_rng,
+            reviewable=mass[to_camp],
+            term_range=(low[to_camp], high[to_camp]),
+        )
         self.arrest_families(state, shot)
+
+    @staticmethod
+    def term_ranges(
+        state: SimState, route: np.ndarray, judging: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Each case's shortest and longest camp term, where its body's order gave them.
+
+        NaN where none did (the gamma of `camp_years` then). An operation's troika or album
+        gives the terms its order set for the camp category (`Operation.camp_years`: Order
+        00447's 8-10 years, Order 00485's 5-10), also to the cases it takes from other
+        channels; the Special Board gives the family members of "traitors" theirs
+        (`family_camp_years`: Order 00486's 5-8 years).
+        """
+        low = np.full(len(route), np.nan)
+        high = np.full(len(route), np.nan)
+        for index, op in enumerate(state.scenario.operations):
+            if op.camp_years is not None:
+                theirs = judging == index
+                low[theirs], high[theirs] = op.camp_years
+        family = state.scenario.sentencing.family_camp_years
+        if family is not None:
+            board = route == Route.SPECIAL_BOARD
+            low[board], high[board] = family
+        return low, high
 
     def pending_review(
         self, state: SimState, channel: np.ndarray, supervised: np.ndarray

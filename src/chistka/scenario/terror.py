@@ -8,12 +8,12 @@ calibrated on the record's calibration rows (yearly convictions and death senten
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal, Self
+from typing import Annotated, Literal, Self
 
 from pydantic import Field, model_validator
 from pydantic_core import PydanticCustomError
 
-from chistka.scenario.base import StrictModel, param
+from chistka.scenario.base import NOT_BOOL, StrictModel, param
 
 CATEGORIES = ("kulak", "clergy", "former_people", "former_parties", "criminal")
 """Categories of "anti-Soviet elements" listed in Order 00447 (former kulaks, clergy and
@@ -39,6 +39,24 @@ CHANNELS = (
 denunciation made to protect oneself after a contact's arrest, the testimony of an arrested
 person, a past expulsion from the party, the army purge, being family of a condemned "traitor",
 the centre's choice of show-trial defendants, the NKVD's routine caseload."""
+
+
+TermYears = Annotated[float, NOT_BOOL, Field(gt=0, le=25)]
+"""One end of a documented range of camp terms, in years."""
+
+TermRange = tuple[TermYears, TermYears]
+"""The shortest and longest camp term a body could give (drawn uniformly between them)."""
+
+
+def check_term_range(term: TermRange | None, field: str) -> None:
+    """Refuse a range of camp terms whose shortest term is longer than its longest."""
+    if term is not None and term[0] > term[1]:
+        raise PydanticCustomError(
+            "term_range",
+            "{field}: the shortest term ({low}) is longer than the longest ({high}); give "
+            "[shortest, longest] in years",
+            {"field": field, "low": term[0], "high": term[1]},
+        )
 
 
 class CategoryShares(StrictModel):
@@ -400,7 +418,8 @@ class SentencingParams(StrictModel):
     limits), the "album" of the national operations, the Military Collegium (the 1 Dec 1934
     procedure for "terrorist" cases of the elite, officers and former oppositionists named in a
     conspiracy), the military tribunals for the ordinary people charged with espionage or
-    terror, and the Special Board and the courts for everyone else.
+    terror, and the Special Board and the courts for everyone else. The route also sets the
+    term of a camp sentence where the order or statute of its body gave one.
     """
 
     routine_death_share: float | None = param(
@@ -481,7 +500,22 @@ class SentencingParams(StrictModel):
         "[Decree1950])",
     )
     dropped_share: float = param(0.05, "share of cases dropped without a sentence", ge=0, le=1)
-    camp_years: float = param(6.0, "mean camp term", unit="years", ge=0.1, le=25)
+    camp_years: float = param(
+        6.0,
+        "mean camp term of a route whose terms no source gives (the Special Board and the "
+        "courts, the tribunals, the Collegium): gamma-distributed around it (an assumption)",
+        unit="years",
+        ge=0.1,
+        le=25,
+    )
+    family_camp_years: TermRange | None = param(
+        None,
+        "shortest and longest camp term of the family members of 'traitors' before the Special "
+        "Board, drawn uniformly between (None: as camp_years)",
+        unit="years",
+        source="NKVD Order 00486 of 15 Aug 1937: wives 'at least 5-8 years'; the OSO's usual "
+        "sentence of a ChSIR, 5-8 years (Conquest 1990; docs/terror_sources.md section 3)",
+    )
     family_arrest_probability: float = param(
         0.0,
         "chance a household member of an elite or party 'traitor' sentenced to death is "
@@ -497,6 +531,11 @@ class SentencingParams(StrictModel):
         ge=0,
         le=365,
     )
+
+    @model_validator(mode="after")
+    def _check_terms(self) -> Self:
+        check_term_range(self.family_camp_years, "sentencing.family_camp_years")
+        return self
 
 
 class ExileParams(StrictModel):
@@ -682,12 +721,20 @@ class Operation(StrictModel):
         ge=0,
         le=10,
     )
+    camp_years: TermRange | None = param(
+        None,
+        "shortest and longest camp term the order set for those it sends to the camps, drawn "
+        "uniformly between (Order 00447's category 2: [8, 10]; Order 00485's: [5, 10]); None: "
+        "sentencing.camp_years",
+        unit="years",
+    )
     source: str = param("", "the order and where its dates and limits come from")
 
     @model_validator(mode="after")
     def _check(self) -> Self:
         from chistka.errors import did_you_mean
 
+        check_term_range(self.camp_years, f"operation '{self.name}': camp_years")
         allowed = CATEGORIES if self.kind == "category" else DIASPORAS
         for target in self.targets:
             if target not in allowed:
