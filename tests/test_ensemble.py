@@ -267,6 +267,17 @@ def test_parse_set_values():
     assert isinstance(parse_value("3"), int)
 
 
+def test_a_bracketed_list_is_one_value_of_a_set():
+    """A range of camp terms is a pair: before session 25 its comma split it into two values."""
+    assert parse_set_options(["sentencing.family_camp_years=[5, 8]"]) == {
+        "sentencing.family_camp_years": [[5, 8]]
+    }
+    assert parse_set_options(["sentencing.family_camp_years=[5,8],[8,10]"]) == {
+        "sentencing.family_camp_years": [[5, 8], [8, 10]]
+    }
+    assert parse_value("[]") == []
+
+
 @pytest.mark.parametrize(
     ("option", "expected"),
     [
@@ -276,6 +287,8 @@ def test_parse_set_values():
         ("review.noise_sd=0.5,", "empty value"),
         ("promotion.enabled=maybe", "promotion.enabled"),
         ("operations.nosuch.limit=1", "this scenario has no operations to change"),
+        ("sentencing.family_camp_years=[5,8", "unbalanced brackets"),
+        ("sentencing.family_camp_years=[8,5]", "the shortest term (8.0) is longer"),
     ],
 )
 def test_bad_set_values_exit_2_with_the_field_named(option, expected, tmp_path):

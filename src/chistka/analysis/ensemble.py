@@ -104,6 +104,8 @@ def format_value(value: Any) -> str:
     """A parameter value as it would be written on the command line (true, 0.5, name)."""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, list | tuple):
+        return "[" + ",".join(format_value(item) for item in value) + "]"
     return str(value)
 
 

@@ -33,9 +33,15 @@ _TRUE = {"true", "yes", "on"}
 _FALSE = {"false", "no", "off"}
 
 
-def parse_value(text: str) -> int | float | bool | str:
-    """A --set value: an int, a float, a bool (true/false, yes/no, on/off) or else a string."""
+def parse_value(text: str) -> int | float | bool | str | list[Any]:
+    """A --set value: a number, a bool, a bracketed list of those, or else a string.
+
+    Bools are true/false, yes/no, on/off; a list is written ``[8,10]`` (a range of camp terms).
+    """
     text = text.strip()
+    if text.startswith("[") and text.endswith("]"):
+        inner = text[1:-1].strip()
+        return [parse_value(item) for item in inner.split(",")] if inner else []
     lowered = text.lower()
     if lowered in _TRUE:
         return True
@@ -52,12 +58,31 @@ def parse_value(text: str) -> int | float | bool | str:
     return value if math.isfinite(value) else text
 
 
+def split_values(values: str) -> list[str]:
+    """The comma-separated values of one --set, a bracketed list counting as one value."""
+    items, depth, current = [], 0, []
+    for char in values:
+        if char == "[":
+            depth += 1
+        elif char == "]":
+            depth -= 1
+        if char == "," and depth == 0:
+            items.append("".join(current).strip())
+            current = []
+        else:
+            current.append(char)
+    items.append("".join(current).strip())
+    return items
+
+
 def parse_set_options(options: list[str] | None) -> dict[str, list[Any]]:
     """``['review.noise_sd=0.5,1', 'promotion.enabled=true']`` -> parameter -> values.
 
+    A bracketed list is one value: ``sentencing.family_camp_years=[5,8],[8,10]`` gives two.
+
     Raises:
-        ChistkaError: an option without '=', a parameter without values, an empty value, or a
-            parameter given twice.
+        ChistkaError: an option without '=', a parameter without values, an empty value, an
+            unbalanced bracket, or a parameter given twice.
     """
     sets: dict[str, list[Any]] = {}
     for option in options or []:
@@ -70,7 +95,9 @@ def parse_set_options(options: list[str] | None) -> dict[str, list[Any]]:
             )
         if path in sets:
             raise ChistkaError(f"--set {path}: given twice (list all its values in one --set)")
-        items = [item.strip() for item in values.split(",")]
+        if values.count("[") != values.count("]"):
+            raise ChistkaError(f"--set {path}: unbalanced brackets in '{option}'")
+        items = split_values(values)
         if not values.strip() or any(not item for item in items):
             raise ChistkaError(f"--set {path}: empty value in '{option}'")
         sets[path] = [parse_value(item) for item in items]
