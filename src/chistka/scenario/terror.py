@@ -511,7 +511,8 @@ class SentencingParams(StrictModel):
     family_camp_years: TermRange | None = param(
         None,
         "shortest and longest camp term of the family members of 'traitors' before the Special "
-        "Board, drawn uniformly between (None: as camp_years)",
+        "Board, drawn uniformly between (None: as camp_years); the order's terms are the wives', "
+        "given here to every family member the model sentences (an assumption)",
         unit="years",
         source="NKVD Order 00486 of 15 Aug 1937: wives 'at least 5-8 years'; the OSO's usual "
         "sentence of a ChSIR, 5-8 years (Conquest 1990; docs/terror_sources.md section 3)",
