@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from chistka.errors import ScenarioError
 from chistka.people import Fate
@@ -98,6 +100,34 @@ def test_a_range_changes_no_other_prisoners_term():
     plain = np.isnan(low)
     assert np.array_equal(terms[False][plain], terms[True][plain])
     assert np.all((terms[True][~plain] >= 8 - 1 / YEAR) & (terms[True][~plain] < 10))
+
+
+@pytest.fixture(scope="module")
+def small_camps():
+    state, mechanisms = build()
+    return state, mechanisms["camps"], citizens(state, 200)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    ends=st.tuples(st.floats(0.1, 25.0), st.floats(0.1, 25.0)).map(sorted),
+    mean=st.floats(0.1, 25.0),
+    ranged=st.lists(st.booleans(), min_size=200, max_size=200).map(np.array),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_ranged_terms_stay_in_their_range_and_leave_the_others_alone(
+    small_camps, ends, mean, ranged, seed
+):
+    state, camps, prisoners = small_camps
+    low = np.where(ranged, ends[0], np.nan)
+    high = np.where(ranged, ends[1], np.nan)
+    camps.admit(state, prisoners, mean, np.random.default_rng(seed))
+    plain = terms_in_years(camps, state, prisoners)
+    camps.admit(state, prisoners, mean, np.random.default_rng(seed), term_range=(low, high))
+    terms = terms_in_years(camps, state, prisoners)
+    assert np.array_equal(terms[~ranged], plain[~ranged])
+    one_day = 1 / YEAR
+    assert np.all(terms[ranged] >= ends[0] - one_day) and np.all(terms[ranged] <= ends[1])
 
 
 @pytest.mark.parametrize(
