@@ -119,6 +119,17 @@ def calibration_table(
     )
 
 
+def study_scale(recorded: str | None, name: str) -> float:
+    """The scale a study's runs used: its recorded `--scale`, else the built-in scenario's own
+    (a study written back was made from the scenario as it stands)."""
+    try:
+        return float(recorded or "")
+    except ValueError:
+        from chistka.scenario import load_scenario
+
+        return float(load_scenario(name).population.scale)
+
+
 def best_of_study(name: str, storage: str) -> tuple[dict[str, float | int], float, int, list[int]]:
     """The best complete trial of a stored study: values, loss, trials, seeds."""
     import optuna
@@ -130,6 +141,14 @@ def best_of_study(name: str, storage: str) -> tuple[dict[str, float | int], floa
     best = min(complete, key=lambda t: t.value)
     seeds = [int(s) for s in str(study.user_attrs.get("seeds", "")).split(",") if s.strip()]
     return dict(best.params), float(best.value), len(complete), seeds
+
+
+def study_attribute(name: str, storage: str, key: str) -> str | None:
+    """One of the settings `chistka calibrate` recorded on a stored study (None if absent)."""
+    import optuna
+
+    value = optuna.load_study(study_name=name, storage=storage).user_attrs.get(key)
+    return None if value is None else str(value)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -175,6 +194,7 @@ def main(argv: list[str] | None = None) -> None:
             loss=loss_kind,
         )
     best, loss, trials, seeds = best_of_study(args.name, storage)
+    scale = study_scale(study_attribute(args.name, storage, "scale"), args.name)
     print(f"best loss {loss:.4g} after {trials} trials")
     for path, value in best.items():
         print(f"  {path} = {_value_text(value)}")
@@ -197,7 +217,7 @@ def main(argv: list[str] | None = None) -> None:
         storage=storage,
         trials=trials,
         seeds=seeds or [int(s) for s in args.seeds.split(",")],
-        scale=args.scale,
+        scale=scale,
         loss=loss,
         loss_kind=loss_kind,
     )

@@ -473,3 +473,8 @@ def test_the_fit_script_reads_and_records_the_loss(tmp_path):
     # bench/calibration.py times great-terror's fit with the loss its last fit recorded
     assert recorded_loss(default_free_file("great-terror")) == "band"
     assert recorded_loss(None) == "msle"
+    # the scale recorded is the one the study's runs used, not "nan" when --scale was not given
+    assert script.study_scale("0.2", "great-terror") == 0.2
+    scenario_scale = load_scenario("purges-1921-1953").population.scale
+    assert script.study_scale("scenario's", "purges-1921-1953") == scenario_scale
+    assert script.study_scale(None, "purges-1921-1953") == scenario_scale
