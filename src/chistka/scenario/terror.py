@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal, Self
 
-from pydantic import Field, model_validator
+from pydantic import BeforeValidator, Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from chistka.scenario.base import NOT_BOOL, StrictModel, param
@@ -44,7 +44,18 @@ the centre's choice of show-trial defendants, the NKVD's routine caseload."""
 TermYears = Annotated[float, NOT_BOOL, Field(gt=0, le=25)]
 """One end of a documented range of camp terms, in years."""
 
-TermRange = tuple[TermYears, TermYears]
+
+def _a_pair(value: object) -> object:
+    if not isinstance(value, list | tuple) or len(value) != 2:
+        raise PydanticCustomError(
+            "term_range_pair",
+            "give the shortest and longest term in years, [shortest, longest] (got {value})",
+            {"value": value},
+        )
+    return value
+
+
+TermRange = Annotated[tuple[TermYears, TermYears], BeforeValidator(_a_pair)]
 """The shortest and longest camp term a body could give (drawn uniformly between them)."""
 
 
