@@ -120,6 +120,42 @@ def test_a_recruitment_drive_replaces_the_usual_rate():
         assert within(counts[drive], expected, np.sqrt(expected))
 
 
+def test_a_drive_counted_as_growth_replaces_the_partys_losses():
+    """Under admissions.drive_is_growth the ranks grow by the drive's figure whatever they lose.
+
+    The resolution of 28 Apr 1933 gives the recruitment of 1931-32 as the growth of the ranks
+    (1.4 million in two years), not as the admissions: a party losing members to exits grows by
+    the figure only if the admissions also replace the losses.
+    """
+    drive, days = 400_000, range(90)
+    growth = {}
+    for is_growth in (False, True):
+        changes = {
+            "admissions": {"drive_per_year": drive, "drive_is_growth": is_growth},
+            "exits": {"rate_per_year": 0.5},
+        }
+        state, mechanisms = build(deep_merge(BIG, changes), seed=5)
+        start = state.party_size()
+        for day in days:
+            step(state, mechanisms["exits"], day)
+            step(state, mechanisms["admissions"], day)
+        growth[is_growth] = state.party_size() - start
+    expected = drive * state.scale / 365.25 * len(days)
+    assert within(growth[True], expected, np.sqrt(expected))
+    assert growth[False] < expected - 5 * np.sqrt(expected)
+
+
+def test_a_drive_counted_as_growth_admits_as_counted_when_nobody_leaves():
+    """Without losses the two readings of a drive's figure admit the same candidates."""
+    admitted = {}
+    for is_growth in (False, True):
+        changes = {"admissions": {"drive_per_year": 300_000, "drive_is_growth": is_growth}}
+        state, mechanisms = build(deep_merge(BIG, changes), seed=6)
+        _, events, _ = run(state, mechanisms["admissions"], range(40))
+        admitted[is_growth] = events["person"]
+    assert np.array_equal(admitted[False], admitted[True])
+
+
 def test_suspended_admissions_admit_nobody_whatever_the_rates():
     admissions = {"rate_per_year": 200_000, "drive_per_year": 200_000, "suspended": True}
     state, mechanisms = build(deep_merge(BIG, {"admissions": admissions}))

@@ -4,8 +4,10 @@
   (workers first; "alien elements" barred), at a usual yearly rate, replaced by the documented
   rate of a recruitment drive while the timeline keeps one open: the Lenin enrolment of 1924
   (241,600 admitted 22 Jan - 15 May 1924; Great Soviet Encyclopedia, 3rd ed., "Lenin Enrollment
-  in the Party"), the mass recruitment of late 1930 - early 1933 (1.4 M; CC/CCC resolution of
-  28 Apr 1933); the timeline also suspends admissions, as in the freeze from Dec 1932 to
+  in the Party"), the recruitment of 1930 and of 1931-32 (their figures count the growth of the
+  ranks, so admissions also replace the party's losses meanwhile: more than 500,000 in 1930,
+  Kotkin, *Stalin* vol. II; 1.4 M in the two years before the CC/CCC resolution of 28 Apr 1933);
+  the timeline also suspends admissions, as in the freeze from Dec 1932 to
   1 Nov 1936 (Henderson despatch No. 2063, FRUS 1933-39 doc. 309; records.csv
   party_admissions_frozen).
 - Promotion: a candidate becomes a full member after the candidate stage (6 months to 2 years by
@@ -140,6 +142,7 @@ class Admissions(Mechanism):
             state.party_density(state.network.workplace(ids)) / DENSITY_CAP for ids in self.pool
         ]
         self.pool_weight = [kernels.alias_table(density) for density in self.pool_density]
+        self.size_after = state.party_size()  # the party after the last admissions (agents)
 
     def setup(self, state: SimState, peers: Mapping[str, Mechanism]) -> None:
         """Admitted candidates start their stage with promotion."""
@@ -152,11 +155,15 @@ class Admissions(Mechanism):
         the same law, but 40 draws for each person admitted.
         """
         params = state.scenario.admissions
+        lost = max(0, self.size_after - state.party_size())
+        self.size_after = state.party_size()
         if params.suspended:
             return
         rate = params.drive_per_year if params.drive_per_year > 0 else params.rate_per_year
         expected = rate / state.party_weight / 365.25
         k = int(self.rng.poisson(expected)) if expected > 0 else 0
+        if params.drive_per_year > 0 and params.drive_is_growth:
+            k += lost
         if k == 0:
             return
         per_origin = self.rng.multinomial(k, params.origin_preference.as_array())
@@ -193,6 +200,7 @@ class Admissions(Mechanism):
         people.opposition[ids] = self.rng.random(len(ids)) < params.opposition_share
         state.transition(ids, Status.CANDIDATE, EventKind.ADMITTED)
         self.promotion.schedule(state, ids, self.stage_rng)
+        self.size_after = state.party_size()
 
     @staticmethod
     def eligible(state: SimState, ids: np.ndarray) -> np.ndarray:

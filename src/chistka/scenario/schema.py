@@ -276,6 +276,13 @@ class AdmissionsParams(StrictModel):
         unit="persons/year",
         ge=0,
     )
+    drive_is_growth: bool = param(
+        False,
+        "whether a drive's figure is the growth of the ranks rather than the admissions (as "
+        "the CC/CCC resolution of 28 Apr 1933 gives the recruitment of 1931-32: 'increased its "
+        "ranks by 1,400,000'): each day's admissions then also replace the members and "
+        "candidates the party lost since the day before (exits, expulsions, arrests, deaths)",
+    )
     suspended: bool = param(
         False,
         "admissions suspended by a central decision (the freeze of Dec 1932 - Nov 1936): "
