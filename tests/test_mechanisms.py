@@ -280,7 +280,7 @@ def test_initial_candidates_are_scheduled_and_promoted_once():
 def scheduled():
     state, mechanisms = build({"promotion": {"stage_days": 100}})
     promotion = mechanisms["promotion"]
-    promotion.due = Calendar()
+    promotion.due = Calendar(replace=True)
     candidates = np.flatnonzero(state.people.status == Status.CANDIDATE)[:50]
     promotion.due.add(np.full(len(candidates), 5), candidates)
     return state, promotion, candidates
@@ -297,19 +297,39 @@ def test_promotion_waits_for_the_end_of_the_stage(scheduled):
     assert len(promotion.due) == 0
 
 
-def test_promotion_postponed_while_disabled(scheduled):
+def test_promotion_waits_while_disabled_then_starts_a_new_stage(scheduled):
+    """Candidates whose stage ends in the freeze wait; at the reopening each starts a new stage.
+
+    Before 2026-12-03 they were all promoted within two months of the reopening, the freeze's
+    backlog at once (docs/decisions.md 26.3).
+    """
     state, promotion, candidates = scheduled
     state.scenario = state.scenario.with_parameters({"promotion.enabled": False})
     _, events, _ = run(state, promotion, range(6))
     assert len(events["person"]) == 0
     assert np.all(state.people.status[candidates] == Status.CANDIDATE)
-    assert len(promotion.due) == len(candidates)
+    assert np.array_equal(np.sort(promotion.waiting), candidates)
     state.scenario = state.scenario.with_parameters({"promotion.enabled": True})
-    _, events, _ = run(state, promotion, range(6, 35))
-    assert len(events["person"]) == 0  # postponed by 30 to 59 days
-    _, events, _ = run(state, promotion, range(35, 65))
+    _, events, _ = run(state, promotion, range(6, 400))
     assert np.array_equal(np.sort(events["person"]), candidates)
-    assert len(np.unique(events["day"])) > 5
+    assert len(promotion.waiting) == 0
+    waited = events["day"] - 6
+    assert waited.min() > 10 and len(np.unique(waited)) > 20
+    assert within(waited.mean(), 100, 100 / 2 / np.sqrt(len(waited)))  # gamma(4, 25): sd 50
+
+
+def test_promotion_keeps_the_stage_a_waiting_candidate_was_given_since(scheduled):
+    """A waiting candidate given a stage since (a reinstated candidate) keeps that stage."""
+    state, promotion, candidates = scheduled
+    state.scenario = state.scenario.with_parameters({"promotion.enabled": False})
+    run(state, promotion, range(6))
+    promotion.due.add(np.full(10, 50), candidates[:10])
+    state.scenario = state.scenario.with_parameters({"promotion.enabled": True})
+    _, events, _ = run(state, promotion, range(6, 51))
+    on_day_50 = events["person"][events["day"] == 50]
+    assert set(candidates[:10]) <= set(on_day_50)
+    _, later, _ = run(state, promotion, range(51, 400))
+    assert not set(candidates[:10]) & set(later["person"])
 
 
 def test_promotion_skips_people_no_longer_candidates(scheduled):

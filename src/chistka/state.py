@@ -371,6 +371,13 @@ class Calendar:
         self._live.drop(people)
         return people, values
 
+    def scheduled(self, people: np.ndarray) -> np.ndarray:
+        """Whether each of `people` has a live entry (only for a calendar made with `replace`)."""
+        if self._live is None:
+            raise ValueError("scheduled needs a calendar made with replace=True")
+        people = np.asarray(people, dtype=np.int64)
+        return self._live.get(people, -1) >= 0
+
     def cancel(self, people: np.ndarray) -> None:
         """Withdraw the live entries of `people` (only for a calendar made with `replace`)."""
         if self._live is None:

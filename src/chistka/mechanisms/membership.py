@@ -61,7 +61,19 @@ def cohort_of_year(year: int) -> int:
 
 
 class Promotion(Mechanism):
-    """Candidates promoted to full members when their candidate stage is over."""
+    """Candidates promoted to full members when their candidate stage is over.
+
+    While promotion is off (the freeze of 1933-36) a candidate whose stage ends waits; when it
+    resumes, each waiting candidate goes through a new candidate stage before the transfer, as
+    the reopening of Nov 1936 asked for the careful checking of each case "regardless of how
+    much time it takes" (Politburo resolution of Oct 1936, in K. Abramyan, *1937 god: N. S.
+    Khrushchev i moskovskaia partorganizatsiia*, 2018, http://loveread.me/read_book.php?id=102037&p=72)
+    and district committees asked candidates for new recommendations before the transfer
+    (Kaluga, Sept 1937: https://private.bibliboba.com/books/1937-god-n-s-khrushchev-i-moskovskaia-partorganizatsi/p/99).
+    Until 2026-12-03 the waiting candidates were all transferred within two months of the
+    reopening (the party's candidates fell to a tenth by early 1937, against nine tenths in
+    Rigby's series; docs/decisions.md 26.3).
+    """
 
     name = "promotion"
     section = "promotion"
@@ -78,6 +90,7 @@ class Promotion(Mechanism):
         stratum = state.stratum_ids()
         candidates = stratum[state.people.status[stratum] == Status.CANDIDATE]
         self.schedule(state, candidates, self.rng, remaining=True)
+        self.waiting = np.empty(0, dtype=np.int64)  # stages ended while promotion was off
 
     def schedule(
         self,
@@ -99,15 +112,24 @@ class Promotion(Mechanism):
         self.due.add(state.day + 1 + stage.astype(np.int64), ids)
 
     def step(self, state: SimState) -> None:
-        """Promote the candidates whose stage ends today (or postpone while promotion is off)."""
+        """Promote the candidates whose stage ends today (or keep them waiting while it is off).
+
+        On the first day promotion is on again, the waiting candidates still candidates (and not
+        given a stage since, as a reinstated candidate is) start a new stage.
+        """
+        enabled = state.scenario.promotion.enabled
+        if enabled and len(self.waiting):
+            waiting = self.waiting[state.people.status[self.waiting] == Status.CANDIDATE]
+            self.waiting = np.empty(0, dtype=np.int64)
+            self.schedule(state, waiting[~self.due.scheduled(waiting)], self.rng)
         ids, _ = self.due.pop(state.day)
         ids = ids[state.people.status[ids] == Status.CANDIDATE]
         if len(ids) == 0:
             return
-        if state.scenario.promotion.enabled:
+        if enabled:
             state.transition(ids, Status.MEMBER, EventKind.PROMOTED)
         else:
-            self.due.add(state.day + 30 + self.rng.integers(0, 30, len(ids)), ids)
+            self.waiting = np.concatenate([self.waiting, ids])
 
 
 class Admissions(Mechanism):
