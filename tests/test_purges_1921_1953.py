@@ -14,7 +14,7 @@ pytestmark = pytest.mark.slow
 # all be inside: yearly death-and-camp and death sentences 1930-1940 within 20%, the membership
 # anchors and the expulsion shares. Failures list every row outside.
 PROMISED = (*PARTY_PROMISED, *yearly_sentence_rows(1930, 1940))
-MINIMUM = {"calibration": 0.59, "validation": 0.16}
+MINIMUM = {"calibration": 0.65, "validation": 0.21}
 """Share of the scenario's rows inside at seed 1 (issue 11 asks every calibration row and 70% of
 validation rows). When the yearly hand-fitted timeline gave way to documented decisions and
 fifteen constants, the calibration share fell below the earlier floors (70% and 50%). Study pp9
@@ -48,15 +48,19 @@ pp15's values): every row of 1935-40 inside on the mean of seeds 1-4, 17 of 32 i
 seed of 1-8 (15 before) and 64% of the (row, seed) pairs (61%), but 19 of 32 at seed 1 (59%):
 its death sentences of 1935, 1936 and 1939 sit outside at this seed, within their seed-to-seed
 spread. The fit's lower admissions and longer candidate stage took Rigby's full members of
-1931-36 and of the 18th Congress out (validation): 17 of 103 (16%) at seed 1 (section 25.2)."""
+1931-36 and of the 18th Congress out (validation): 17 of 103 (16%) at seed 1 (section 25.2).
+Session 26 read the drives of 1930 and 1931-32 as the documented growth of the ranks (26.1),
+let the freeze's waiting candidates start a new stage at the reopening (26.3) and refitted (study
+pp18, band loss 0.0827 against 0.0886): the party of 1933 and the full members at the 17th
+Congress inside, 22 of 32 at seed 1 (69%), 21-23 by seed, 19 at every seed of 1-8; validation 24
+of 106 (23%)."""
 
 OUTSIDE_NOW = (
     "issue 11, rebuilt on documented decisions with fifteen constants fitted by chistka "
-    "calibrate (study pp17): one strictness for the purges of 1921 (too mild) and 1929 (too "
-    "harsh), the party of 1933 (the documented drives count workers only), the flat caseload of "
-    "1930-34 against the record's swings, one OGPU death share against the falling share of "
-    "1931-33, and the small death rows of 1935-36 and 1939 at some seeds (40-100 agents at one "
-    "agent per 25 persons: docs/decisions.md 23.3-23.4, 25.2)"
+    "calibrate (study pp18): one strictness for the purges of 1921 (too mild) and 1929 (too "
+    "harsh), the flat caseload of 1930-34 against the record's swings, one OGPU death share "
+    "against the falling share of 1931-33, and the small death rows of 1935-36 and 1939 at some "
+    "seeds (40-100 agents at one agent per 25 persons: docs/decisions.md 23.3-23.4, 25.2, 26.4)"
 )
 
 
