@@ -308,7 +308,7 @@ def test_promotion_waits_while_disabled_then_starts_a_new_stage(scheduled):
     _, events, _ = run(state, promotion, range(6))
     assert len(events["person"]) == 0
     assert np.all(state.people.status[candidates] == Status.CANDIDATE)
-    assert np.array_equal(np.sort(promotion.waiting), candidates)
+    assert np.array_equal(np.sort(promotion.waiting.view()), candidates)
     state.scenario = state.scenario.with_parameters({"promotion.enabled": True})
     _, events, _ = run(state, promotion, range(6, 400))
     assert np.array_equal(np.sort(events["person"]), candidates)

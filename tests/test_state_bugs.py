@@ -89,6 +89,17 @@ def test_a_replacing_calendar_keeps_one_live_entry_per_person():
     assert calendar.pop(30)[0].tolist() == [1]
 
 
+def test_a_replacing_calendar_tells_who_has_a_live_entry():
+    """`Calendar.scheduled`: added and not yet popped or cancelled (promotion's waiting list)."""
+    calendar = Calendar(replace=True)
+    calendar.add(np.array([10, 20, 30]), np.array([1, 2, 3]))
+    calendar.cancel(np.array([3]))
+    calendar.pop(10)
+    assert calendar.scheduled(np.array([1, 2, 3, 4])).tolist() == [False, True, False, False]
+    with pytest.raises(ValueError, match="replace=True"):
+        Calendar().scheduled(np.array([1]))
+
+
 # --- 2. interrogation checks custody --------------------------------------------------------
 
 

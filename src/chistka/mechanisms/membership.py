@@ -38,7 +38,7 @@ from chistka.scenario.schema import (
     MortalityParams,
     PromotionParams,
 )
-from chistka.state import Calendar, EventKind, SimState
+from chistka.state import Calendar, EventKind, IdBuffer, SimState
 
 DENSITY_CAP = 4.0
 """Largest workplace party density (see `people.PartyDensity`)."""
@@ -90,7 +90,7 @@ class Promotion(Mechanism):
         stratum = state.stratum_ids()
         candidates = stratum[state.people.status[stratum] == Status.CANDIDATE]
         self.schedule(state, candidates, self.rng, remaining=True)
-        self.waiting = np.empty(0, dtype=np.int64)  # stages ended while promotion was off
+        self.waiting = IdBuffer()  # candidates whose stage ended while promotion was off
 
     def schedule(
         self,
@@ -119,8 +119,11 @@ class Promotion(Mechanism):
         """
         enabled = state.scenario.promotion.enabled
         if enabled and len(self.waiting):
-            waiting = self.waiting[state.people.status[self.waiting] == Status.CANDIDATE]
-            self.waiting = np.empty(0, dtype=np.int64)
+            waiting = self.waiting.view()
+            _, first = np.unique(waiting, return_index=True)
+            waiting = waiting[np.sort(first)]  # once each, in the order they began to wait
+            self.waiting = IdBuffer()
+            waiting = waiting[state.people.status[waiting] == Status.CANDIDATE]
             self.schedule(state, waiting[~self.due.scheduled(waiting)], self.rng)
         ids, _ = self.due.pop(state.day)
         ids = ids[state.people.status[ids] == Status.CANDIDATE]
@@ -129,7 +132,7 @@ class Promotion(Mechanism):
         if enabled:
             state.transition(ids, Status.MEMBER, EventKind.PROMOTED)
         else:
-            self.waiting = np.concatenate([self.waiting, ids])
+            self.waiting.extend(ids)
 
 
 class Admissions(Mechanism):

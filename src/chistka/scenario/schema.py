@@ -305,7 +305,11 @@ class AdmissionsParams(StrictModel):
 class PromotionParams(StrictModel):
     """Promotion of candidates to full members after the candidate stage."""
 
-    enabled: bool = param(True, "whether candidates are being promoted (off during the freeze)")
+    enabled: bool = param(
+        True,
+        "whether candidates are being promoted (off during the freeze; a candidate whose stage "
+        "ends meanwhile waits, and starts a new stage when promotion is on again)",
+    )
     stage_days: float = param(
         540,
         "mean length of the candidate stage",
