@@ -84,7 +84,7 @@ def test_params_shows_a_scenarios_values_and_sources():
     line = next(x for x in result.output.splitlines() if "population.army_officers" in x)
     assert "137000" in line and "records.csv rkka_officer_strength_1937" in line
     line = next(x for x in result.output.splitlines() if "population.party.total " in x)
-    assert "1989000" in line and "records.csv party_total_1935_01" in line
+    assert "2358714" in line and "records.csv rigby_full_1935" in line
     assert invoke("params", "population", "--scenario", "nosuch").exit_code == 2
     timeline = invoke("params", "interrogation.torture", "--scenario", "great-terror")
     assert "set by the timeline on 1937-03-05" in timeline.output

@@ -96,11 +96,12 @@ def test_inputs_of_the_scenarios_are_inputs():
         assert get(record_id).role == "input"
     assert role_in("party_total_1921_03", "party-purges-1921-1936").role == "input"
     assert role_in("party_total_1921_03", "purges-1921-1953").role == "input"
-    # great-terror's first day is built from the party of 1 Jan 1935 (Foreign Affairs), so Rigby's
-    # members and candidates of that day compare two sources, not the model (scored until
-    # 2026-12-02: the members inside, the candidates outside)
-    for record_id in ("party_total_1935_01", "rigby_full_1935", "rigby_cand_1935"):
+    # great-terror's first day is built from Rigby's party of 1 Jan 1935 (since 2026-12-03; from
+    # Foreign Affairs' figure, a claim, before), so his members and candidates of that day are
+    # inputs, not scored (scored until 2026-12-02: the members inside, the candidates outside)
+    for record_id in ("rigby_full_1935", "rigby_cand_1935"):
         assert role_in(record_id, "great-terror").role == "input", record_id
+    assert role_in("party_total_1935_01", "great-terror").role == "claim"
 
 
 def test_builtin_scenarios_score_no_row_their_camps_start_from():
