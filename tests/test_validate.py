@@ -129,7 +129,8 @@ def write_targets(path, rows, columns=("id", "observable", "value", "low", "high
 
 
 def test_catalogue_is_documented():
-    assert set(OBSERVABLES) - {"expelled_share", "reinstated_share"} == set(EXAMPLES)
+    campaign_kinds = {"expelled", "expelled_share", "reinstated_share", "party_decline"}
+    assert set(OBSERVABLES) - campaign_kinds == set(EXAMPLES)
     assert all(":" in pattern for pattern in allowed())
 
 
@@ -248,6 +249,33 @@ def test_elite_army_party_and_gulag(named, events):
     daily = named.to_frame()
     at = daily[(daily["date"] == "1938-07-01") & (daily["fate"] == "camp")]
     assert compute(named, "gulag_population:1938-07-01") == pytest.approx(at["persons"].sum())
+
+
+def test_party_decline_and_campaign_counts(small_results):
+    """The decline is the fall of the daily total; the expelled count is the campaign table's."""
+    total = small_results.membership()["total"]
+    days = {date: (dt.date.fromisoformat(date) - small_results.start).days for date in (
+        "1925-01-01", "1926-01-01", "1926-03-01", "1927-01-01")}
+    assert compute(small_results, "party_decline:1925") == pytest.approx(
+        total.iloc[days["1925-01-01"]] - total.iloc[days["1926-01-01"]]
+    )
+    assert compute(small_results, "party_decline:1925-1926") == pytest.approx(
+        total.iloc[days["1925-01-01"]] - total.iloc[days["1927-01-01"]]
+    )
+    assert compute(small_results, "party_decline:1926-01-01/1926-03-01") == pytest.approx(
+        total.iloc[days["1926-01-01"]] - total.iloc[days["1926-03-01"]]
+    )
+    table = small_results.campaigns().set_index("campaign")
+    for name in ("c1", "c2"):
+        expelled = compute(small_results, f"expelled:{name}")
+        assert expelled == pytest.approx(table.loc[name, "expelled"]) and expelled > 0
+        assert expelled == pytest.approx(
+            compute(small_results, f"expelled_share:{name}") * table.loc[name, "reviewed"]
+        )
+    with pytest.raises(ObservableOutOfRun):
+        compute(small_results, "party_decline:1927-1928")
+    with pytest.raises(ObservableOutOfRun):
+        compute(small_results, "expelled:1933")
 
 
 def test_out_of_run(named, small_results):

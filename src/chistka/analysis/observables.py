@@ -277,7 +277,13 @@ def _membership(column: str) -> Callable[[Results, str], float]:
     return compute
 
 
-def _campaign_share(column: str) -> Callable[[Results, str], float]:
+def _party_decline(results: Results, argument: str) -> float:
+    first, last = _period(results, argument)
+    total = results.membership()["total"]
+    return float(total.iloc[first] - total.iloc[last + 1])
+
+
+def _campaign_column(column: str) -> Callable[[Results, str], float]:
     def compute(results: Results, argument: str) -> float:
         table = results.campaigns()
         row = table[table["campaign"] == argument]
@@ -428,8 +434,10 @@ OBSERVABLES: dict[str, Callable[[Results, str], float]] = {
     "party_total": _membership("total"),
     "party_members": _membership("members"),
     "party_candidates": _membership("candidates"),
-    "expelled_share": _campaign_share("expelled_share"),
-    "reinstated_share": _campaign_share("reinstated_share"),
+    "party_decline": _party_decline,
+    "expelled": _campaign_column("expelled"),
+    "expelled_share": _campaign_column("expelled_share"),
+    "reinstated_share": _campaign_column("reinstated_share"),
     "arrests": _periodic(EventKind.ARRESTED),
     "political_convictions": _periodic(*CONVICTIONS),
     "political_sentences": _periodic(*SENTENCES),
@@ -456,6 +464,8 @@ ARGUMENTS: dict[str, str] = {
     "party_total": "DATE",
     "party_members": "DATE",
     "party_candidates": "DATE",
+    "party_decline": "YEAR",
+    "expelled": "CAMPAIGN",
     "expelled_share": "CAMPAIGN",
     "reinstated_share": "CAMPAIGN",
     "arrests": "YEAR",
@@ -513,7 +523,7 @@ def last_day_read(name: str, scenario: Scenario) -> dt.date | None:
         campaign = next((c for c in scenario.campaigns if c.name == argument), None)
         if campaign is None:
             return None
-        if kind == "expelled_share":
+        if kind in ("expelled", "expelled_share"):
             return campaign.end
         delays = [scenario.appeals.delay_days] + [
             float(event.set["appeals.delay_days"])

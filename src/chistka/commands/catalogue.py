@@ -33,6 +33,9 @@ MEANINGS: dict[str, str] = {
     "party_total": "candidates and full members at the start of DATE (persons)",
     "party_members": "full members at the start of DATE (persons)",
     "party_candidates": "candidates at the start of DATE (persons)",
+    "party_decline": "how far the party (candidates and full members) fell over the year or "
+    "period: its size on the first morning less its size on the morning after (persons)",
+    "expelled": "persons the commission expelled in the campaign (before appeals)",
     "expelled_share": "share of those reviewed in the campaign whom the commission expelled "
     "(before appeals)",
     "reinstated_share": "share of the campaign's expelled reinstated on appeal",
