@@ -510,6 +510,68 @@ def test_a_campaign_without_a_threshold_uses_the_shared_one():
     assert len(outcome(shared, EventKind.EXPELLED)) > 0
 
 
+def review_with_flight(flight: float, seed: int = 2):
+    """Run only the review through one campaign at threshold 1.5 with `review.flight` set."""
+    campaign = dict(CAMPAIGN, threshold=1.5, demote_band=0.4)
+    changes = deep_merge(
+        BIG, {"campaigns": [campaign], "events": [], "review": {"flight": flight}}
+    )
+    state, mechanisms = build(changes, seed=seed)
+    start_status = state.people.status.copy()
+    review = mechanisms["review"]
+    present = np.flatnonzero(np.isin(start_status, PARTY))
+    risk = review.foreseen_risk(state, present, state.scenario.campaigns[0])
+    last = day_of(state.scenario, CAMPAIGN["end"])
+    _, events, _ = run(state, review, range(last + 1))
+    return state, start_status, present, risk, events
+
+
+def test_without_flight_nobody_leaves_and_the_reviews_are_as_before(reviews):
+    """review.flight = 0 (the default) draws nothing: the reviews are those of a run without it."""
+    _, _, _, _, events = review_with_flight(0.0)
+    assert len(outcome(events, EventKind.LEFT)) == 0
+    _, _, before = reviews[1.5]
+    for column in ("person", "kind", "day"):
+        assert np.array_equal(events[column], before[column])
+    assert np.array_equal(events["score"], before["score"], equal_nan=True)
+
+
+def test_members_who_foresee_expulsion_leave_before_their_review():
+    """Kotkin on 1933: almost as many left the party, not wishing to undergo the purge."""
+    state, start_status, present, risk, events = review_with_flight(1.0)
+    left = outcome(events, EventKind.LEFT)
+    reviewed = events["person"][
+        np.isin(events["kind"], [EventKind.KEPT, EventKind.DEMOTED, EventKind.EXPELLED])
+    ]
+    assert len(left) > 20
+    # who leaves is never reviewed, everyone else present is reviewed once
+    assert not np.isin(left, reviewed).any()
+    assert np.array_equal(np.sort(np.concatenate([left, reviewed])), present)
+    assert np.all(state.people.status[left] == Status.LEFT)
+    assert np.all(events["campaign"][events["kind"] == EventKind.LEFT] == 0)
+    first = day_of(state.scenario, CAMPAIGN["start"])
+    assert events["day"][events["kind"] == EventKind.LEFT].min() >= first
+    # as many leave as the foreseen risks say, and those at risk leave more
+    leaves = np.isin(present, left)
+    expected = np.minimum(1.0, risk).sum()
+    assert within(leaves.sum(), expected, np.sqrt(expected))
+    assert risk[leaves].mean() > 2 * risk[~leaves].mean()
+
+
+def test_flight_doubles_with_the_propensity_and_thins_the_expelled():
+    """More flight, more leavers; those who stay are safer, so fewer are expelled."""
+    counts = {}
+    for flight in (0.0, 0.5, 1.0):
+        _, _, _, _, events = review_with_flight(flight)
+        counts[flight] = (
+            len(outcome(events, EventKind.LEFT)),
+            len(outcome(events, EventKind.EXPELLED)),
+        )
+    assert counts[0.0][0] == 0 < counts[0.5][0] < counts[1.0][0]
+    assert within(counts[1.0][0], 2 * counts[0.5][0], 3 * np.sqrt(counts[1.0][0]))
+    assert counts[0.0][1] > counts[0.5][1] > counts[1.0][1]
+
+
 def test_no_demotions_without_a_band():
     _, _, events = review_only(1.0, demote_band=0.0)
     assert len(outcome(events, EventKind.DEMOTED)) == 0

@@ -115,7 +115,16 @@ def comparison_table(comparison: pd.DataFrame) -> Table:
 def campaign_table(results: Results) -> Table:
     """Review outcomes per campaign, as a rich table."""
     table = Table(title="Purge campaigns (persons)")
-    columns = ("campaign", "reviewed", "kept", "demoted", "expelled", "reinstated", "expelled %")
+    columns = (
+        "campaign",
+        "reviewed",
+        "kept",
+        "demoted",
+        "expelled",
+        "left before review",
+        "reinstated",
+        "expelled %",
+    )
     for column in columns:
         table.add_column(column, justify="left" if column == "campaign" else "right")
     for row in results.campaigns().itertuples():
@@ -125,6 +134,7 @@ def campaign_table(results: Results) -> Table:
             f"{row.kept:,.0f}",
             f"{row.demoted:,.0f}",
             f"{row.expelled:,.0f}",
+            f"{row.left:,.0f}",
             f"{row.reinstated:,.0f}",
             f"{row.expelled_share:.1%}" if not math.isnan(row.expelled_share) else "-",
         )

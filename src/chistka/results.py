@@ -262,7 +262,7 @@ class Results:
         return series.reindex(full, fill_value=0.0)
 
     def campaigns(self) -> pd.DataFrame:
-        """Per campaign: reviewed, kept, demoted, expelled, appealed, reinstated (persons)."""
+        """Reviewed, kept, demoted, expelled, left unreviewed, appealed, reinstated per campaign."""
         if "campaigns" in self._cache:
             return self._cache["campaigns"]
         ev = self.events
@@ -280,6 +280,7 @@ class Results:
                     "kept": count[EventKind.KEPT],
                     "demoted": count[EventKind.DEMOTED],
                     "expelled": expelled,
+                    "left": count[EventKind.LEFT],
                     "appealed": count[EventKind.APPEALED],
                     "reinstated": count[EventKind.REINSTATED],
                     "expelled_share": expelled / reviewed if reviewed else math.nan,
@@ -296,6 +297,7 @@ class Results:
                 "kept",
                 "demoted",
                 "expelled",
+                "left",
                 "appealed",
                 "reinstated",
                 "expelled_share",

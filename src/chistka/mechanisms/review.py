@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import numpy as np
+from scipy.special import ndtr
 
 from chistka.mechanisms.appeals import Appeals
 from chistka.mechanisms.base import Mechanism, peer
@@ -38,6 +39,18 @@ def _logit(p: float) -> float:
     return float(np.log(p / (1 - p)))
 
 
+def _origin_and_merit(weights: Mapping[str, float]) -> tuple[np.ndarray, np.ndarray]:
+    """Score weights by origin and by cohort (the merit of the revolution's veterans)."""
+    origin_weight = np.zeros(len(ORIGINS))
+    origin_weight[ORIGINS.index("alien")] = weights["origin_alien"]
+    origin_weight[ORIGINS.index("employee")] = weights["origin_employee"]
+    origin_weight[ORIGINS.index("peasant")] = weights["origin_peasant"]
+    merit = np.zeros(len(COHORTS))
+    merit[COHORTS.index("pre1917")] = weights["merit_pre1917"]
+    merit[COHORTS.index("civil_war")] = weights["merit_civil_war"]
+    return origin_weight, merit
+
+
 def campaign_threshold(scenario: Scenario, campaign: Campaign) -> float:
     """The score above which a campaign expels: its own threshold, else the review's shared one.
 
@@ -55,7 +68,7 @@ class Review(Mechanism):
     section = "review"
     params = ReviewParams
     needs = ("promotion", "appeals")
-    streams = ("review", "review.stages", "review.appeals")
+    streams = ("review", "review.stages", "review.appeals", "review.flight")
     events = (EventKind.KEPT, EventKind.DEMOTED, EventKind.EXPELLED)
 
     @classmethod
@@ -70,7 +83,11 @@ class Review(Mechanism):
         # that the outcomes do not shift the draws of the next reviews
         self.stage_rng = stream(state.seed, f"{self.name}.stages")
         self.appeal_rng = stream(state.seed, f"{self.name}.appeals")
+        # who flees the review and when: a stream of its own, so that without flight the
+        # reviews draw as before
+        self.flight_rng = stream(state.seed, f"{self.name}.flight")
         self.due = Calendar()
+        self.flights = Calendar()
         self.campaigns: list[Campaign] = list(state.scenario.campaigns)
         self.starts: dict[int, list[int]] = {}
         for index, campaign in enumerate(self.campaigns):
@@ -91,21 +108,73 @@ class Review(Mechanism):
             length = (campaign.end - campaign.start).days + 1
             days = state.day + self.rng.integers(0, length, size=len(ids))
             self.due.add(days, ids, np.full(len(ids), index))
+            self.schedule_flights(state, ids, days, index)
+
+    def schedule_flights(
+        self, state: SimState, ids: np.ndarray, review_days: np.ndarray, index: int
+    ) -> None:
+        """Members who foresee expulsion may leave before their review day (`review.flight`).
+
+        Each member's chance is `flight` times the chance of expulsion his known record gives
+        (`foreseen_risk`); who leaves leaves on a day drawn from the campaign's opening to the
+        day before his review (the opening day itself when he is reviewed on it).
+        """
+        flight = state.scenario.review.flight
+        if flight == 0 or len(ids) == 0:
+            return
+        campaign = state.scenario.campaigns[index]
+        risk = self.foreseen_risk(state, ids, campaign)
+        leaves = self.flight_rng.random(len(ids)) < np.minimum(1.0, flight * risk)
+        wait = review_days[leaves] - state.day
+        days = state.day + np.floor(self.flight_rng.random(len(wait)) * wait).astype(np.int64)
+        self.flights.add(days, ids[leaves], np.full(len(days), index))
 
     def step(self, state: SimState) -> None:
-        """Open today's campaigns and hold today's reviews."""
+        """Open today's campaigns, let today's leavers go and hold today's reviews."""
         self.open_campaigns(state)
+        ids, campaign_index = self.flights.pop(state.day)
+        for index in np.unique(campaign_index):
+            leaving = ids[campaign_index == index]
+            state.transition(leaving[state.in_party(leaving)], Status.LEFT, EventKind.LEFT, index)
         ids, campaign_index = self.due.pop(state.day)
         for index in np.unique(campaign_index):
             due = ids[campaign_index == index]
             self.review(state, due[state.in_party(due)], int(index))
 
+    @staticmethod
+    def weights(state: SimState, campaign: Campaign) -> dict[str, float]:
+        """The criteria's weights in a campaign: the review's, times the campaign's emphasis."""
+        weights = state.scenario.review.criteria.model_dump()
+        for criterion, factor in campaign.emphasis.items():
+            weights[criterion] *= factor
+        return weights
+
+    def foreseen_risk(self, state: SimState, ids: np.ndarray, campaign: Campaign) -> np.ndarray:
+        """The chance of expulsion each member can foresee from his own record.
+
+        The part of the commission's score he knows (origin, opposition past, conduct,
+        passivity, merit), against the campaign's threshold and the commission's spread
+        (`noise_sd`); what the audience will say and whether a concealment would be found out
+        he cannot know. No draws.
+        """
+        params = state.scenario.review
+        weights = self.weights(state, campaign)
+        people = state.people
+        origin_weight, merit = _origin_and_merit(weights)
+        known = (
+            origin_weight[people.origin[ids]]
+            + weights["opposition"] * people.opposition[ids]
+            + weights["misconduct"] * people.misconduct[ids]
+            + weights["passivity"] * people.passivity[ids]
+            + merit[np.maximum(people.cohort[ids], 0)]
+        )
+        threshold = campaign_threshold(state.scenario, campaign)
+        return ndtr((known - threshold) / params.noise_sd)
+
     def scores(self, state: SimState, ids: np.ndarray, campaign: Campaign) -> np.ndarray:
         """The commission's score of each reviewed member (higher = worse)."""
         params = state.scenario.review
-        weights = params.criteria.model_dump()
-        for criterion, factor in campaign.emphasis.items():
-            weights[criterion] *= factor
+        weights = self.weights(state, campaign)
         people = state.people
         rng = self.rng
         k = len(ids)
@@ -132,13 +201,7 @@ class Review(Mechanism):
         found_out = conceals & (rng.random(k) < p_found)
         hidden = conceals & ~found_out
 
-        origin_weight = np.zeros(len(ORIGINS))
-        origin_weight[ORIGINS.index("alien")] = weights["origin_alien"]
-        origin_weight[ORIGINS.index("employee")] = weights["origin_employee"]
-        origin_weight[ORIGINS.index("peasant")] = weights["origin_peasant"]
-        merit = np.zeros(len(COHORTS))
-        merit[COHORTS.index("pre1917")] = weights["merit_pre1917"]
-        merit[COHORTS.index("civil_war")] = weights["merit_civil_war"]
+        origin_weight, merit = _origin_and_merit(weights)
 
         score = (
             np.where(hidden, 0.0, origin_weight[origin] + weights["opposition"] * opposition)

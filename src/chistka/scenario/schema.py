@@ -404,6 +404,15 @@ class ReviewParams(StrictModel):
         ge=-20,
         le=20,
     )
+    flight: float = param(
+        0.0,
+        "members' flight from the review: the chance a member leaves the party before his review "
+        "day, per unit of the chance of expulsion he can foresee from his own record (origin, "
+        "past, conduct, passivity, merit); 0: nobody leaves",
+        unit="per unit of foreseen risk",
+        ge=0,
+        le=5,
+    )
 
 
 class AppealsParams(StrictModel):

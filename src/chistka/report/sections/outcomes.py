@@ -1,4 +1,4 @@
-"""Review outcomes per purge campaign: kept, demoted, expelled, reinstated on appeal."""
+"""Review outcomes per purge campaign: kept, demoted, expelled, reinstated, left before review."""
 
 from __future__ import annotations
 
@@ -27,14 +27,17 @@ OUTCOME_COLOURS = {
     "demoted": "#ff7f0e",
     "expelled": "#d62728",
     "reinstated": "#9467bd",
+    "left": "#7f7f7f",
 }
 
 NOTE = (
-    "Each bar is everyone reviewed in the campaign. The expelled are split into those whose "
-    "expulsion stood and those reinstated on appeal, so the stack adds up to the number reviewed."
+    "Each bar is everyone called before the campaign's commissions. The expelled are split into "
+    "those whose expulsion stood and those reinstated on appeal; on top (grey) are those who left "
+    "the party before their review day (review.flight), who were never reviewed. Without them the "
+    "stack adds up to the number reviewed."
 )
 
-COUNT_COLUMNS = ("reviewed", "kept", "demoted", "expelled", "appealed", "reinstated")
+COUNT_COLUMNS = ("reviewed", "kept", "demoted", "expelled", "appealed", "reinstated", "left")
 
 
 def run_section(report: RunReport) -> str:
@@ -53,6 +56,7 @@ def _figure(results: Results) -> go.Figure:
         ("demoted", campaigns["demoted"], "demoted to candidate"),
         ("expelled", upheld, "expelled (not reinstated)"),
         ("reinstated", campaigns["reinstated"], "expelled, reinstated on appeal"),
+        ("left", campaigns["left"], "left before the review"),
     )
     fig = go.Figure()
     for key, values, name in parts:
@@ -69,7 +73,7 @@ def _figure(results: Results) -> go.Figure:
         title=TITLE,
         barmode="stack",
         xaxis={"title": "campaign", "type": "category"},
-        yaxis={"title": "persons reviewed", "tickformat": ",.0f"},
+        yaxis={"title": "persons", "tickformat": ",.0f"},
     )
     return fig
 
