@@ -69,7 +69,7 @@ class Review(Mechanism):
     params = ReviewParams
     needs = ("promotion", "appeals")
     streams = ("review", "review.stages", "review.appeals", "review.flight")
-    events = (EventKind.KEPT, EventKind.DEMOTED, EventKind.EXPELLED)
+    events = (EventKind.KEPT, EventKind.DEMOTED, EventKind.EXPELLED, EventKind.LEFT)
 
     @classmethod
     def used_by(cls, scenario: Scenario) -> bool:
