@@ -53,7 +53,9 @@ Session 26 read the drives of 1930 and 1931-32 as the documented growth of the r
 let the freeze's waiting candidates start a new stage at the reopening (26.3) and refitted (study
 pp18, band loss 0.0827 against 0.0886): the party of 1933 and the full members at the 17th
 Congress inside, 22 of 32 at seed 1 (69%), 21-23 by seed, 19 at every seed of 1-8; validation 24
-of 106 (23%)."""
+of 106 (23%). Session 27 scored two more rows (the expelled of 1921, outside, and the party's
+decline over 1933-34, inside at every seed; 27.1) and study pp19 kept pp18's values: 23 of 34 at
+seed 1 (68%), 22-24 by seed, 20 at every seed of 1-8; validation 24 of 106 at seed 1."""
 
 OUTSIDE_NOW = (
     "issue 11, rebuilt on documented decisions with fifteen constants fitted by chistka "
