@@ -513,9 +513,7 @@ def test_a_campaign_without_a_threshold_uses_the_shared_one():
 def review_with_flight(flight: float, seed: int = 2):
     """Run only the review through one campaign at threshold 1.5 with `review.flight` set."""
     campaign = dict(CAMPAIGN, threshold=1.5, demote_band=0.4)
-    changes = deep_merge(
-        BIG, {"campaigns": [campaign], "events": [], "review": {"flight": flight}}
-    )
+    changes = deep_merge(BIG, {"campaigns": [campaign], "events": [], "review": {"flight": flight}})
     state, mechanisms = build(changes, seed=seed)
     start_status = state.people.status.copy()
     review = mechanisms["review"]
@@ -570,6 +568,40 @@ def test_flight_doubles_with_the_propensity_and_thins_the_expelled():
     assert counts[0.0][0] == 0 < counts[0.5][0] < counts[1.0][0]
     assert within(counts[1.0][0], 2 * counts[0.5][0], 3 * np.sqrt(counts[1.0][0]))
     assert counts[0.0][1] > counts[0.5][1] > counts[1.0][1]
+
+
+def test_a_campaign_with_a_documented_count_reviews_that_many_at_random(reviews):
+    """The 1933 purge put 1,916,500 through its commissions, not the whole party (Rogovin)."""
+    state, start_status, events = reviews[1.5]
+    present = np.flatnonzero(np.isin(start_status, PARTY))
+    weight = state.people.weight
+    half = int(weight[present].sum() / 2)
+    campaign = dict(CAMPAIGN, threshold=1.5, reviewed=half)
+    part_state, mechanisms = build(deep_merge(BIG, {"campaigns": [campaign], "events": []}), seed=2)
+    _, part, _ = run(
+        part_state, mechanisms["review"], range(day_of(part_state.scenario, CAMPAIGN["end"]) + 1)
+    )
+    outcomes = np.isin(part["kind"], [EventKind.KEPT, EventKind.DEMOTED, EventKind.EXPELLED])
+    reviewed = part["person"][outcomes]
+    assert len(np.unique(reviewed)) == len(reviewed)
+    assert np.all(np.isin(reviewed, present))
+    persons = weight[reviewed].sum()
+    assert half <= persons < half + weight[present].max()
+    # drawn at random: members and candidates in about their shares, ids from the whole range
+    members = start_status[reviewed] == Status.MEMBER
+    share = (start_status[present] == Status.MEMBER).mean()
+    assert within(
+        members.sum(), len(reviewed) * share, np.sqrt(len(reviewed) * share * (1 - share))
+    )
+    assert reviewed.min() < np.quantile(present, 0.1) and reviewed.max() > np.quantile(present, 0.9)
+    # a count above the party's reviews everyone
+    campaign = dict(CAMPAIGN, threshold=1.5, reviewed=10**9)
+    all_state, mechanisms = build(deep_merge(BIG, {"campaigns": [campaign], "events": []}), seed=2)
+    _, every, _ = run(
+        all_state, mechanisms["review"], range(day_of(all_state.scenario, CAMPAIGN["end"]) + 1)
+    )
+    outcomes = np.isin(every["kind"], [EventKind.KEPT, EventKind.DEMOTED, EventKind.EXPELLED])
+    assert np.array_equal(np.sort(every["person"][outcomes]), present)
 
 
 def test_no_demotions_without_a_band():

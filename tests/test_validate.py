@@ -254,8 +254,10 @@ def test_elite_army_party_and_gulag(named, events):
 def test_party_decline_and_campaign_counts(small_results):
     """The decline is the fall of the daily total; the expelled count is the campaign table's."""
     total = small_results.membership()["total"]
-    days = {date: (dt.date.fromisoformat(date) - small_results.start).days for date in (
-        "1925-01-01", "1926-01-01", "1926-03-01", "1927-01-01")}
+    days = {
+        date: (dt.date.fromisoformat(date) - small_results.start).days
+        for date in ("1925-01-01", "1926-01-01", "1926-03-01", "1927-01-01")
+    }
     assert compute(small_results, "party_decline:1925") == pytest.approx(
         total.iloc[days["1925-01-01"]] - total.iloc[days["1926-01-01"]]
     )

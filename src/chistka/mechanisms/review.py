@@ -100,15 +100,32 @@ class Review(Mechanism):
         self.appeals = peer(peers, Appeals)
 
     def open_campaigns(self, state: SimState) -> None:
-        """Schedule a review day for every candidate and member when a campaign opens."""
+        """Schedule a review day for every candidate and member when a campaign opens.
+
+        A campaign with a documented count of those it put through (`Campaign.reviewed`) calls
+        that many persons, drawn at random among the members and candidates present.
+        """
         for index in self.starts.get(state.day, []):
             campaign = state.scenario.campaigns[index]  # as the timeline has left it
             stratum = state.stratum_ids()
             ids = stratum[state.in_party(stratum)]
+            if campaign.reviewed is not None:
+                ids = self.called(state, ids, campaign.reviewed)
             length = (campaign.end - campaign.start).days + 1
             days = state.day + self.rng.integers(0, length, size=len(ids))
             self.due.add(days, ids, np.full(len(ids), index))
             self.schedule_flights(state, ids, days, index)
+
+    def called(self, state: SimState, ids: np.ndarray, persons: int) -> np.ndarray:
+        """The members, in id order, a campaign calls to reach `persons` represented persons.
+
+        Drawn at random (a random order, taken until the persons are reached); everyone when the
+        party has fewer.
+        """
+        order = self.rng.permutation(len(ids))
+        represented = np.cumsum(state.people.weight[ids[order]].astype(np.float64))
+        count = int(np.searchsorted(represented, persons, side="left")) + 1
+        return np.sort(ids[order[:count]])
 
     def schedule_flights(
         self, state: SimState, ids: np.ndarray, review_days: np.ndarray, index: int
