@@ -59,10 +59,11 @@ seed 1 (68%), 22-24 by seed, 20 at every seed of 1-8; validation 24 of 106 at se
 
 OUTSIDE_NOW = (
     "issue 11, rebuilt on documented decisions with fifteen constants fitted by chistka "
-    "calibrate (study pp18): one strictness for the purges of 1921 (too mild) and 1929 (too "
-    "harsh), the flat caseload of 1930-34 against the record's swings, one OGPU death share "
-    "against the falling share of 1931-33, and the small death rows of 1935-36 and 1939 at some "
-    "seeds (40-100 agents at one agent per 25 persons: docs/decisions.md 23.3-23.4, 25.2, 26.4)"
+    "calibrate (study pp19, pp18's values): one strictness for the purges of 1921 (too mild, "
+    "its expelled too few) and 1929 (too harsh), the flat caseload of 1930-34 against the "
+    "record's swings, one OGPU death share against the falling share of 1931-33, and the small "
+    "death rows of 1935-36 and 1939 at some seeds (40-100 agents at one agent per 25 persons: "
+    "docs/decisions.md 23.3-23.4, 25.2, 26.4, 27.5)"
 )
 
 
