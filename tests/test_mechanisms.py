@@ -604,6 +604,31 @@ def test_a_campaign_with_a_documented_count_reviews_that_many_at_random(reviews)
     assert np.array_equal(np.sort(every["person"][outcomes]), present)
 
 
+def test_members_a_campaign_does_not_call_may_leave_while_it_runs():
+    """Nobody knew whether the commission would reach him: flight reaches the uncalled too."""
+    state, mechanisms = build(deep_merge(BIG, {"campaigns": [], "events": []}), seed=2)
+    present = np.flatnonzero(np.isin(state.people.status, PARTY))
+    half = int(state.people.weight[present].sum() / 2)
+    campaign = dict(CAMPAIGN, threshold=1.5, reviewed=half)
+    changes = {"campaigns": [campaign], "events": [], "review": {"flight": 1.0}}
+    state, mechanisms = build(deep_merge(BIG, changes), seed=2)
+    last = day_of(state.scenario, CAMPAIGN["end"])
+    _, events, _ = run(state, mechanisms["review"], range(last + 1))
+    outcomes = np.isin(events["kind"], [EventKind.KEPT, EventKind.DEMOTED, EventKind.EXPELLED])
+    reviewed = events["person"][outcomes]
+    left = outcome(events, EventKind.LEFT)
+    assert not np.isin(left, reviewed).any()
+    uncalled = np.setdiff1d(present, np.concatenate([reviewed, left]))
+    assert len(uncalled) > 0.3 * len(present)
+    # some who were never called left, within the campaign
+    risk = mechanisms["review"].foreseen_risk(state, present, state.scenario.campaigns[0])
+    assert len(left) > 20
+    days = events["day"][events["kind"] == EventKind.LEFT]
+    assert days.min() >= day_of(state.scenario, CAMPAIGN["start"]) and days.max() <= last
+    expected = np.minimum(1.0, risk).sum()
+    assert within(len(left), expected, np.sqrt(expected))
+
+
 def test_no_demotions_without_a_band():
     _, _, events = review_only(1.0, demote_band=0.0)
     assert len(outcome(events, EventKind.DEMOTED)) == 0

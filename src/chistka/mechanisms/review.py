@@ -103,21 +103,26 @@ class Review(Mechanism):
         """Schedule a review day for every candidate and member when a campaign opens.
 
         A campaign with a documented count of those it put through (`Campaign.reviewed`) calls
-        that many persons, drawn at random among the members and candidates present.
+        that many persons, drawn at random among the members and candidates present; the others
+        are not reviewed, but may leave while it runs, as those called may before their day
+        (`schedule_flights`): nobody knew whether the commission would reach him.
         """
         for index in self.starts.get(state.day, []):
             campaign = state.scenario.campaigns[index]  # as the timeline has left it
             stratum = state.stratum_ids()
-            ids = stratum[state.in_party(stratum)]
-            if campaign.reviewed is not None:
-                ids = self.called(state, ids, campaign.reviewed)
+            present = stratum[state.in_party(stratum)]
             length = (campaign.end - campaign.start).days + 1
-            days = state.day + self.rng.integers(0, length, size=len(ids))
-            self.due.add(days, ids, np.full(len(ids), index))
-            self.schedule_flights(state, ids, days, index)
+            called = np.ones(len(present), dtype=bool)
+            if campaign.reviewed is not None:
+                called = self.called(state, present, campaign.reviewed)
+            days = state.day + self.rng.integers(0, length, size=int(called.sum()))
+            self.due.add(days, present[called], np.full(len(days), index))
+            deadline = np.full(len(present), state.day + length)
+            deadline[called] = days
+            self.schedule_flights(state, present, deadline, index)
 
     def called(self, state: SimState, ids: np.ndarray, persons: int) -> np.ndarray:
-        """The members, in id order, a campaign calls to reach `persons` represented persons.
+        """Which of `ids` a campaign calls to reach `persons` represented persons (a mask).
 
         Drawn at random (a random order, taken until the persons are reached); everyone when the
         party has fewer.
@@ -125,16 +130,19 @@ class Review(Mechanism):
         order = self.rng.permutation(len(ids))
         represented = np.cumsum(state.people.weight[ids[order]].astype(np.float64))
         count = int(np.searchsorted(represented, persons, side="left")) + 1
-        return np.sort(ids[order[:count]])
+        called = np.zeros(len(ids), dtype=bool)
+        called[order[:count]] = True
+        return called
 
     def schedule_flights(
-        self, state: SimState, ids: np.ndarray, review_days: np.ndarray, index: int
+        self, state: SimState, ids: np.ndarray, deadlines: np.ndarray, index: int
     ) -> None:
-        """Members who foresee expulsion may leave before their review day (`review.flight`).
+        """Members who foresee expulsion may leave before the review reaches them (`flight`).
 
         Each member's chance is `flight` times the chance of expulsion his known record gives
         (`foreseen_risk`); who leaves leaves on a day drawn from the campaign's opening to the
-        day before his review (the opening day itself when he is reviewed on it).
+        day before his deadline: his review day, or for one the campaign does not call the day
+        after it ends (the opening day itself when the deadline is that day).
         """
         flight = state.scenario.review.flight
         if flight == 0 or len(ids) == 0:
@@ -142,7 +150,7 @@ class Review(Mechanism):
         campaign = state.scenario.campaigns[index]
         risk = self.foreseen_risk(state, ids, campaign)
         leaves = self.flight_rng.random(len(ids)) < np.minimum(1.0, flight * risk)
-        wait = review_days[leaves] - state.day
+        wait = deadlines[leaves] - state.day
         days = state.day + np.floor(self.flight_rng.random(len(wait)) * wait).astype(np.int64)
         self.flights.add(days, ids[leaves], np.full(len(days), index))
 
