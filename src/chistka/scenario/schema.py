@@ -406,9 +406,10 @@ class ReviewParams(StrictModel):
     )
     flight: float = param(
         0.0,
-        "members' flight from the review: the chance a member leaves the party before his review "
-        "day, per unit of the chance of expulsion he can foresee from his own record (origin, "
-        "past, conduct, passivity, merit); 0: nobody leaves",
+        "members' flight from the review: the chance a member leaves the party before the review "
+        "reaches him (or, in a campaign that does not call him, while it runs), per unit of the "
+        "chance of expulsion he can foresee from his own record (origin, past, conduct, "
+        "passivity, merit); 0: nobody leaves",
         unit="per unit of foreseen risk",
         ge=0,
         le=5,
