@@ -7,6 +7,7 @@ from chistka import Sim
 from chistka.mechanisms.membership import cohort_of_year
 from chistka.mechanisms.regional import running_total_by_region
 from chistka.people import Fate, Status
+from chistka.rng import stream
 from chistka.scenario.schema import COHORTS, ORIGINS
 from chistka.state import Calendar, EventKind
 from conftest import SMALL, build, day_of, deep_merge, make_scenario
@@ -524,14 +525,19 @@ def review_with_flight(flight: float, seed: int = 2):
     return state, start_status, present, risk, events
 
 
-def test_without_flight_nobody_leaves_and_the_reviews_are_as_before(reviews):
-    """review.flight = 0 (the default) draws nothing: the reviews are those of a run without it."""
-    _, _, _, _, events = review_with_flight(0.0)
-    assert len(outcome(events, EventKind.LEFT)) == 0
-    _, _, before = reviews[1.5]
-    for column in ("person", "kind", "day"):
-        assert np.array_equal(events[column], before[column])
-    assert np.array_equal(events["score"], before["score"], equal_nan=True)
+@pytest.mark.parametrize("flight", [0.0, 0.5])
+def test_flight_draws_from_its_own_stream_and_nothing_at_zero(flight):
+    """review.flight = 0 (the default) draws nothing; flight draws only from review.flight."""
+    campaign = dict(CAMPAIGN, threshold=1.5)
+    changes = deep_merge(BIG, {"campaigns": [campaign], "events": [], "review": {"flight": flight}})
+    state, mechanisms = build(changes, seed=2)
+    review = mechanisms["review"]
+    fresh = stream(state.seed, "review.flight").bit_generator.state
+    assert review.flight_rng.bit_generator.state == fresh
+    _, events, _ = run(state, review, range(day_of(state.scenario, CAMPAIGN["end"]) + 1))
+    moved = review.flight_rng.bit_generator.state != fresh
+    assert moved == (flight > 0)
+    assert (len(outcome(events, EventKind.LEFT)) > 0) == (flight > 0)
 
 
 def test_members_who_foresee_expulsion_leave_before_their_review():
