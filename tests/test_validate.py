@@ -264,6 +264,9 @@ def test_party_decline_and_campaign_counts(small_results):
     assert compute(small_results, "party_decline:1925-1926") == pytest.approx(
         total.iloc[days["1925-01-01"]] - total.iloc[days["1927-01-01"]]
     )
+    assert compute(small_results, "party_decline:1925-1926") == pytest.approx(
+        compute(small_results, "party_decline:1925") + compute(small_results, "party_decline:1926")
+    )
     assert compute(small_results, "party_decline:1926-01-01/1926-03-01") == pytest.approx(
         total.iloc[days["1926-01-01"]] - total.iloc[days["1926-03-01"]]
     )
