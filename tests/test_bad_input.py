@@ -250,6 +250,28 @@ def test_empty_tables(tmp_path, location, expected):
         assert expected in load_error(path)
 
 
+@pytest.mark.parametrize(
+    ("location", "value", "expected"),
+    [
+        (("campaigns", 0, "reviewed"), 0, "campaigns[0].reviewed: Input should be greater than"),
+        (
+            ("campaigns", 0, "reviewed"),
+            1.5,
+            "campaigns[0].reviewed: Input should be a valid integer",
+        ),
+        (
+            ("review",),
+            {"flight": -0.5},
+            "review.flight: Input should be greater than or equal to 0",
+        ),
+        (("review",), {"flight": 6}, "review.flight: Input should be less than or equal to 5"),
+    ],
+)
+def test_an_impossible_count_or_flight_is_named(tmp_path, location, value, expected):
+    """The campaign's documented count and the flight from the review (session 27)."""
+    assert expected in load_error(write(tmp_path, with_value(location, value)))
+
+
 def test_an_empty_section_takes_the_defaults(tmp_path):
     scenario = load_scenario(write(tmp_path, with_value(("network",), {})))
     assert scenario.network.workplace_size == type(scenario.network)().workplace_size

@@ -31,10 +31,11 @@ OUTCOME_COLOURS = {
 }
 
 NOTE = (
-    "Each bar is everyone called before the campaign's commissions. The expelled are split into "
+    "Each bar is everyone the campaign reviewed, and who fled it. The expelled are split into "
     "those whose expulsion stood and those reinstated on appeal; on top (grey) are those who left "
-    "the party before their review day (review.flight), who were never reviewed. Without them the "
-    "stack adds up to the number reviewed."
+    "the party before the review reached them (review.flight; in a campaign with a documented "
+    "count, also members it never called), who were never reviewed. Without them the stack adds "
+    "up to the number reviewed."
 )
 
 COUNT_COLUMNS = ("reviewed", "kept", "demoted", "expelled", "appealed", "reinstated", "left")
