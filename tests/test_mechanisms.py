@@ -388,6 +388,25 @@ def test_no_exits_at_rate_zero():
     assert len(events["person"]) == 0
 
 
+def test_candidates_leave_at_their_own_rate():
+    """With a candidates' rate, members and candidates leave each at theirs (decisions 28.1)."""
+    exits = {"rate_per_year": 0.5, "candidate_rate_per_year": 3.0 / 4}
+    state, mechanisms = build(deep_merge(BIG, {"exits": exits}))
+    status = state.people.status
+    members, candidates = (int((status == s).sum()) for s in (Status.MEMBER, Status.CANDIDATE))
+    assert members > 0 and candidates > 0
+    days = list(range(30))
+    befores, events, _ = run(state, mechanisms["exits"], days)
+    was = status_before(befores, days, events)
+    for before, count, rate in (
+        (Status.MEMBER, members, 0.5),
+        (Status.CANDIDATE, candidates, 0.75),
+    ):
+        left = int((was == before).sum())
+        expected = count * (1 - (1 - rate / 365.25) ** len(days))
+        assert within(left, expected, np.sqrt(expected))
+
+
 def test_mortality_applies_to_everyone_at_liberty():
     # issue 9, bug 13: citizens who were never in the party die of natural causes too
     state, mechanisms = build(deep_merge(BIG, {"mortality": {"rate_per_year": 1.0}}))

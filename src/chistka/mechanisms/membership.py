@@ -12,7 +12,8 @@
   party_admissions_frozen).
 - Promotion: a candidate becomes a full member after the candidate stage (6 months to 2 years by
   social category under the 1922 and 1925 rules; Great Soviet Encyclopedia, "Kandidatskii stazh").
-- Exits: members leave or are dropped "mechanically" (unpaid dues, lost registration).
+- Exits: members and candidates leave or are dropped "mechanically" (unpaid dues, lost
+  registration); candidates may leave at a rate of their own.
 - Deaths: natural mortality of everyone at liberty, party or not (those in custody and in the
   camps die at the camps' rate); ordinary citizens' deaths are counted, not logged
   (`SimState.natural_deaths`).
@@ -22,7 +23,7 @@ Each draws from its own random stream.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import numpy as np
 
@@ -259,13 +260,40 @@ class Exits(Mechanism):
         self.rng = stream(state.seed, self.name)
 
     def step(self, state: SimState) -> None:
-        """Today's leavers, drawn uniformly among candidates and members."""
-        rate = state.scenario.exits.rate_per_year
-        k = int(self.rng.binomial(state.party_size(), min(1.0, rate / 365.25)))
+        """Today's leavers, drawn uniformly among candidates and members.
+
+        With a candidates' rate of their own (`candidate_rate_per_year`), members and candidates
+        are drawn apart, each at its rate: a candidate stuck in his stage while transfers were
+        frozen (1933-36) leaves at the candidates' rate however long he waits.
+        """
+        params = state.scenario.exits
+        if params.candidate_rate_per_year is None:
+            self.leave(state, state.party_size(), params.rate_per_year, state.in_party)
+            return
+        for status, rate in (
+            (Status.MEMBER, params.rate_per_year),
+            (Status.CANDIDATE, params.candidate_rate_per_year),
+        ):
+            self.leave(
+                state,
+                int(state.counts[status].sum()),
+                rate,
+                lambda ids, status=status: state.people.status[ids] == status,
+            )
+
+    def leave(
+        self,
+        state: SimState,
+        present: int,
+        rate: float,
+        among: Callable[[np.ndarray], np.ndarray],
+    ) -> None:
+        """Draw today's leavers among `present` agents that `among` admits, at `rate` a year."""
+        k = int(self.rng.binomial(present, min(1.0, rate / 365.25)))
         if k == 0:
             return
         ids = state.sample_people(
-            self.rng, k, lambda ids, rng: state.in_party(ids), among=state.party_stratum, pure=True
+            self.rng, k, lambda ids, rng: among(ids), among=state.party_stratum, pure=True
         )
         state.transition(ids, Status.LEFT, EventKind.LEFT)
 

@@ -324,7 +324,16 @@ class ExitsParams(StrictModel):
 
     rate_per_year: float = param(
         0.03,
-        "share of members and candidates leaving per year",
+        "share of members (and of candidates, unless candidate_rate_per_year is set) leaving"
+        " per year",
+        unit="1/year",
+        ge=0,
+        le=1,
+    )
+    candidate_rate_per_year: float | None = param(
+        None,
+        "share of candidates leaving per year, when it differs from the members' (a candidate"
+        " on probation, without a party card, left more easily); unset: rate_per_year",
         unit="1/year",
         ge=0,
         le=1,
