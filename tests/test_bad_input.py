@@ -265,10 +265,21 @@ def test_empty_tables(tmp_path, location, expected):
             "review.flight: Input should be greater than or equal to 0",
         ),
         (("review",), {"flight": 6}, "review.flight: Input should be less than or equal to 5"),
+        (
+            ("exits",),
+            {"candidate_rate_per_year": -0.1},
+            "exits.candidate_rate_per_year: Input should be greater than or equal to 0",
+        ),
+        (
+            ("exits",),
+            {"candidate_rate_per_year": 1.5},
+            "exits.candidate_rate_per_year: Input should be less than or equal to 1",
+        ),
     ],
 )
 def test_an_impossible_count_or_flight_is_named(tmp_path, location, value, expected):
-    """The campaign's documented count and the flight from the review (session 27)."""
+    """The campaign's documented count, the flight from the review (session 27) and the
+    candidates' drop-out rate (session 28)."""
     assert expected in load_error(write(tmp_path, with_value(location, value)))
 
 
