@@ -151,6 +151,13 @@ def test_observables_inside_a_terror_scenario_pass():
         check_observable(name, scenario)
 
 
+def test_an_origin_share_of_a_campaign_the_scenario_lacks_is_refused():
+    scenario = load_scenario("party-purges-1921-1936")
+    check_observable("expelled_origin_share:1921/peasant", scenario)
+    with pytest.raises(ChistkaError, match="no campaign '1922'"):
+        check_observable("expelled_origin_share:1922/peasant", scenario)
+
+
 @pytest.mark.parametrize(
     ("name", "expected"),
     [
@@ -159,6 +166,9 @@ def test_observables_inside_a_terror_scenario_pass():
         ("party_total:1937-1-1", "not a date"),
         ("shot_share:politburo", "unknown body"),
         ("arrests", "needs an argument"),
+        ("expelled_origin_share:1921", "is not CAMPAIGN/ORIGIN"),
+        ("expelled_origin_share:1921/kulak", "unknown origin 'kulak'"),
+        ("expelled_origin_share:19 21/worker", "is not a name"),
     ],
 )
 def test_malformed_observables(name, expected):

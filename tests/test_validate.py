@@ -37,6 +37,7 @@ from chistka.errors import ChistkaError
 from chistka.record import records
 from chistka.results import Results
 from chistka.scenario import scenario_from_dict
+from chistka.scenario.schema import ORIGINS
 from test_terror import TERROR
 
 NATIONAL = ("polish", "german", "latvian", "harbin", "other_national")
@@ -129,7 +130,13 @@ def write_targets(path, rows, columns=("id", "observable", "value", "low", "high
 
 
 def test_catalogue_is_documented():
-    campaign_kinds = {"expelled", "expelled_share", "reinstated_share", "party_decline"}
+    campaign_kinds = {
+        "expelled",
+        "expelled_share",
+        "reinstated_share",
+        "party_decline",
+        "expelled_origin_share",
+    }
     assert set(OBSERVABLES) - campaign_kinds == set(EXAMPLES)
     assert all(":" in pattern for pattern in allowed())
 
@@ -281,6 +288,24 @@ def test_party_decline_and_campaign_counts(small_results):
         compute(small_results, "party_decline:1927-1928")
     with pytest.raises(ObservableOutOfRun):
         compute(small_results, "expelled:1933")
+
+
+def test_expelled_origin_share_reads_the_expelled_by_origin(small_results):
+    """Shares of a campaign's expelled by origin, in persons: they sum to one (decisions 28.3)."""
+    events = small_results.events_frame()
+    for name in ("c1", "c2"):
+        shares = {o: compute(small_results, f"expelled_origin_share:{name}/{o}") for o in ORIGINS}
+        assert sum(shares.values()) == pytest.approx(1.0)
+        expelled = events[(events["event"] == "expelled") & (events["campaign"] == name)]
+        by_origin = expelled.groupby("origin", observed=False)["persons"].sum()
+        for origin, share in shares.items():
+            assert share == pytest.approx(by_origin.get(origin, 0.0) / by_origin.sum())
+    assert 0 < compute(small_results, "expelled_origin_share:c1/worker") < 1
+    with pytest.raises(ObservableOutOfRun):
+        compute(small_results, "expelled_origin_share:1933/worker")
+    for bad in ("expelled_origin_share:c1", "expelled_origin_share:c1/kulak"):
+        with pytest.raises(UnknownObservable):
+            compute(small_results, bad)
 
 
 def test_out_of_run(named, small_results):

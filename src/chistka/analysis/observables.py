@@ -12,7 +12,9 @@ Party:
   members at the start of that day;
 - `expelled_share:CAMPAIGN`: share of those reviewed in the campaign whom the commission
   expelled (before appeals), CAMPAIGN being a campaign name of the scenario (1921, 1929, ...);
-- `reinstated_share:CAMPAIGN`: share of that campaign's expelled reinstated on appeal.
+- `reinstated_share:CAMPAIGN`: share of that campaign's expelled reinstated on appeal;
+- `expelled_origin_share:CAMPAIGN/ORIGIN`: share of that campaign's expelled (before appeals)
+  of the social origin ORIGIN (worker, peasant, employee, alien).
 
 Repression:
 
@@ -56,6 +58,7 @@ import pandas as pd
 
 from chistka.errors import ChistkaError, did_you_mean
 from chistka.people import Fate, Role
+from chistka.scenario.schema import ORIGINS
 from chistka.scenario.terror import CHANNELS
 from chistka.state import EventKind
 
@@ -298,6 +301,42 @@ def _campaign_column(column: str) -> Callable[[Results, str], float]:
     return compute
 
 
+def split_origin_argument(argument: str) -> tuple[str, str]:
+    """CAMPAIGN and ORIGIN of an `expelled_origin_share` argument (CAMPAIGN/ORIGIN).
+
+    Raises:
+        UnknownObservable: no '/', or an origin that is not one of `ORIGINS`.
+    """
+    campaign, sep, origin = argument.partition("/")
+    if not sep or not campaign:
+        raise UnknownObservable(f"'{argument}' is not CAMPAIGN/ORIGIN (e.g. 1921/peasant)")
+    if origin not in ORIGINS:
+        raise UnknownObservable(
+            f"unknown origin '{origin}'; {did_you_mean(origin, ORIGINS)}"
+            f"allowed: {', '.join(ORIGINS)}"
+        )
+    return campaign, origin
+
+
+def _expelled_origin_share(results: Results, argument: str) -> float:
+    """Share of a campaign's expelled (before appeals) of one social origin, in persons."""
+    campaign, origin = split_origin_argument(argument)
+    if campaign not in results.campaign_names:
+        raise ObservableOutOfRun(
+            f"no campaign '{campaign}' in this run (campaigns: "
+            f"{', '.join(results.campaign_names) or 'none'})"
+        )
+    ev = results.events
+    expelled = (ev["campaign"] == results.campaign_names.index(campaign)) & (
+        ev["kind"] == int(EventKind.EXPELLED)
+    )
+    weight = ev["weight"][expelled].astype(np.float64)
+    total = weight.sum()
+    if total == 0:
+        return math.nan
+    return float(weight[ev["origin"][expelled] == ORIGINS.index(origin)].sum() / total)
+
+
 def _periodic(*kinds: EventKind) -> Callable[[Results, str], float]:
     def compute(results: Results, argument: str) -> float:
         first, last = _period(results, argument)
@@ -438,6 +477,7 @@ OBSERVABLES: dict[str, Callable[[Results, str], float]] = {
     "expelled": _campaign_column("expelled"),
     "expelled_share": _campaign_column("expelled_share"),
     "reinstated_share": _campaign_column("reinstated_share"),
+    "expelled_origin_share": _expelled_origin_share,
     "arrests": _periodic(EventKind.ARRESTED),
     "political_convictions": _periodic(*CONVICTIONS),
     "political_sentences": _periodic(*SENTENCES),
@@ -468,6 +508,7 @@ ARGUMENTS: dict[str, str] = {
     "expelled": "CAMPAIGN",
     "expelled_share": "CAMPAIGN",
     "reinstated_share": "CAMPAIGN",
+    "expelled_origin_share": "CAMPAIGN/ORIGIN",
     "arrests": "YEAR",
     "political_convictions": "YEAR",
     "political_sentences": "YEAR",
@@ -519,11 +560,13 @@ def last_day_read(name: str, scenario: Scenario) -> dt.date | None:
         raise UnknownObservable(f"'{name}': '{argument}' is not a date (YYYY-MM-DD)") from None
     if what == "YEAR":
         return parse_period(argument)[1] - dt.timedelta(days=1)
-    if what == "CAMPAIGN":
+    if what == "CAMPAIGN/ORIGIN":
+        argument = split_origin_argument(argument)[0]
+    if what in ("CAMPAIGN", "CAMPAIGN/ORIGIN"):
         campaign = next((c for c in scenario.campaigns if c.name == argument), None)
         if campaign is None:
             return None
-        if kind in ("expelled", "expelled_share"):
+        if kind in ("expelled", "expelled_share", "expelled_origin_share"):
             return campaign.end
         delays = [scenario.appeals.delay_days] + [
             float(event.set["appeals.delay_days"])

@@ -39,6 +39,7 @@ MEANINGS: dict[str, str] = {
     "expelled_share": "share of those reviewed in the campaign whom the commission expelled "
     "(before appeals)",
     "reinstated_share": "share of the campaign's expelled reinstated on appeal",
+    "expelled_origin_share": "share of the campaign's expelled (before appeals) of the origin",
     "arrests": "arrests in the year or period (persons)",
     "political_convictions": "death and camp sentences in the year or period (persons)",
     "political_sentences": "every political sentence in the year or period: death, camps, exile "
@@ -73,6 +74,7 @@ ARGUMENT_FORMS = {
         "excluded), wholly inside the run"
     ),
     "CAMPAIGN": "a campaign name of the scenario (1921, 1929, ...)",
+    "CAMPAIGN/ORIGIN": "a campaign name, '/', a social origin (worker, peasant, employee, alien)",
     "OP": "german, polish, latvian, harbin, other_national, all_national or an operation name",
     "BODY": "cc1934 or congress17",
 }

@@ -19,6 +19,7 @@ from chistka.analysis.observables import (
     UnknownObservable,
     check_name,
     parse_period,
+    split_origin_argument,
 )
 from chistka.errors import ChistkaError
 from chistka.scenario import Scenario
@@ -83,6 +84,13 @@ def check_observable_form(name: str, where: str = "observable") -> None:
         raise ChistkaError(f"{where}: unknown body '{argument}'; allowed: {', '.join(ELITE_BITS)}")
     elif form in ("OP", "CAMPAIGN") and not re.match(r"^[\w.-]+$", argument):
         raise ChistkaError(f"{where}: '{argument}' is not a name ({form})")
+    elif form == "CAMPAIGN/ORIGIN":
+        try:
+            campaign, _ = split_origin_argument(argument)
+        except UnknownObservable as exc:
+            raise ChistkaError(f"{where}: {exc}") from None
+        if not re.match(r"^[\w.-]+$", campaign):
+            raise ChistkaError(f"{where}: '{campaign}' is not a name (CAMPAIGN)")
 
 
 def check_observable(name: str, scenario: Scenario, where: str = "observable") -> None:
@@ -107,8 +115,10 @@ def check_observable(name: str, scenario: Scenario, where: str = "observable") -
         date = _date_argument(argument, where)
         if not run.start <= date <= run.end + dt.timedelta(days=1):
             raise ChistkaError(f"{where}: {date} is outside the run ({span})")
-    elif form == "CAMPAIGN":
+    elif form in ("CAMPAIGN", "CAMPAIGN/ORIGIN"):
         names = [c.name for c in scenario.campaigns]
+        if form == "CAMPAIGN/ORIGIN":
+            argument = split_origin_argument(argument)[0]
         if argument not in names:
             raise ChistkaError(
                 f"{where}: the scenario has no campaign '{argument}' "
