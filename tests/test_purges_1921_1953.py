@@ -55,15 +55,20 @@ pp18, band loss 0.0827 against 0.0886): the party of 1933 and the full members a
 Congress inside, 22 of 32 at seed 1 (69%), 21-23 by seed, 19 at every seed of 1-8; validation 24
 of 106 (23%). Session 27 scored two more rows (the expelled of 1921, outside, and the party's
 decline over 1933-34, inside at every seed; 27.1) and study pp19 kept pp18's values: 23 of 34 at
-seed 1 (68%), 22-24 by seed, 20 at every seed of 1-8; validation 24 of 106 at seed 1."""
+seed 1 (68%), 22-24 by seed, 20 at every seed of 1-8; validation 24 of 106 at seed 1. Session
+28 scored who the 1921 purge expelled by origin (three rows, Volkov) and freed the weights of
+peasant and employee origin (28.3); study pp22 (34 trials) found a start point: 27 of 37 at seed
+1 (73%), 23-27 by seed, 22 at every seed of 1-8 (68% of the pairs); the 1929 share inside (12.6%
+on the median), the 1921 and 1933 shares, the expelled of 1921 and the decline of 1933-34
+outside; validation 25 of 106 at seed 1 (23-27 by seed)."""
 
 OUTSIDE_NOW = (
-    "issue 11, rebuilt on documented decisions with fifteen constants fitted by chistka "
-    "calibrate (study pp19, pp18's values): one strictness for the purges of 1921 (too mild, "
-    "its expelled too few) and 1929 (too harsh), the flat caseload of 1930-34 against the "
+    "issue 11, rebuilt on documented decisions with seventeen constants fitted by chistka "
+    "calibrate (study pp22): one strictness for the purges of 1921 (too mild, its expelled too "
+    "few) and 1933 (too mild since the origin weights, 28.3), the flat caseload of 1930-34 against the "
     "record's swings, one OGPU death share against the falling share of 1931-33, and the small "
     "death rows of 1935-36 and 1939 at some seeds (40-100 agents at one agent per 25 persons: "
-    "docs/decisions.md 23.3-23.4, 25.2, 26.4, 27.5)"
+    "docs/decisions.md 23.3-23.4, 25.2, 26.4, 27.5, 28.3)"
 )
 
 
