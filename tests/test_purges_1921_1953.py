@@ -67,8 +67,8 @@ OUTSIDE_NOW = (
     "calibrate (study pp22): one strictness for the purges of 1921 (too mild, its expelled too "
     "few) and 1933 (too mild since the origin weights, 28.3), the flat caseload of 1930-34 "
     "against the record's swings, one OGPU death share against the falling share of 1931-33, "
-    "and the small death rows of 1935-36 and 1939 at some seeds (40-100 agents at one agent per 25 persons: "
-    "docs/decisions.md 23.3-23.4, 25.2, 26.4, 27.5, 28.3)"
+    "and the small death rows of 1935-36 and 1939 at some seeds (40-100 agents at one agent "
+    "per 25 persons: docs/decisions.md 23.3-23.4, 25.2, 26.4, 27.5, 28.3)"
 )
 
 
