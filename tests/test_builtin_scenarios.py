@@ -24,7 +24,7 @@ pytestmark = pytest.mark.slow
 # issue 11 section 4: the expulsion share of each campaign within 3 points, the membership
 # anchors within 10%, yearly death-and-camp and death sentences 1935-1940 within 20%; tolerances
 # in chistka/record/data/observables.csv) must all be inside. Failures list every row outside.
-PARTY_PURGES_MINIMUM = {"calibration": 0.75, "validation": 0.35}
+PARTY_PURGES_MINIMUM = {"calibration": 0.7, "validation": 0.35}
 """Share of party-purges-1921-1936's rows inside at seed 1 (validation: Rigby's series). Before
 issue 11 every calibration row and 62% of Rigby's rows were inside, with 17 values fitted by hand
 (yearly admission and exit rates fitted to Rigby's series, one threshold per campaign). The
@@ -41,7 +41,12 @@ origin (study ppj, six values for thirteen rows, docs/decisions.md 28.3): over s
 13 inside at every seed (11 at five), the origins of 1921 inside at every seed; the 1929 share
 nearer (15.5% on the median) but still outside, and the party's decline over 1933-34 now short
 at every seed (685,000 against at least 720,000): the purge expels 17% in 1933 (18% recorded),
-and the party's other departures of those years are not built. Validation 12-15 of 35 by seed."""
+and the party's other departures of those years are not built. Validation 12-15 of 35 by seed.
+Then the candidates at the 17th Congress were scored too (docs/decisions.md 28.5) and the
+candidates' own drop-out rate freed (study ppk, seven values for fourteen rows): the decline and
+the Congress's candidates inside at every seed, 10-12 of 14 by seed (11 at seed 1, 10 at seed
+2, hence the floor of 70%), the 1921 and 1929 shares outside at every seed and the party of 1933
+just below its range at six; validation 15-16 of 35 by seed."""
 
 PARTY_PURGES_OUTSIDE_NOW = (
     "issue 11, rebuilt on documented drives and one review strictness shared by the campaigns: "
