@@ -125,8 +125,9 @@ Rigby's members of 1936-40 and candidates of 1936 and 1938, the 18th Congress's 
 27 took party-purges-1921-1936's refitted stage of 463 days (study ppf, section 27.3): the
 calibration rows as before (20 of 21 at every seed), 5-6 of 22 validation rows (the candidates of
 1938 too few, the full members of 1939 and at the 18th Congress too many, promoted sooner).
-Session 28 took its stage of 586 days (study ppj, section 28.4): 20 of 21 at every seed (21 at
-six; seeds 5-6: the death sentences of 1939), 8 of 22 validation rows at every seed."""
+Session 28 took its stage of 586 days (study ppj, section 28.4), then 541 (study ppk, 28.5): 20
+of 21 at every seed (21 at six; seeds 5 and 8: the death sentences of 1939), 8 of 22 validation
+rows at every seed."""
 
 
 @pytest.mark.parametrize("role", ["calibration", "validation"])
