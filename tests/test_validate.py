@@ -60,12 +60,17 @@ NAMED["operations"] += [
         ("other_national", ["finnish", "other"]),
     )
 ]
-"""The small terror scenario with the operations of the built-in scenario, by name."""
+NAMED["admissions"] = {"rate_per_year": 3_000}
+"""The small terror scenario with the operations of the built-in scenario, by name, admitting
+candidates (the small scenario admits nobody) so that the flows into the party are read; few
+enough a year that its 5,000 who may join last the run."""
 
 EXAMPLES = {
     "party_total": "party_total:1937-01-01",
     "party_members": "party_members:1938-06-01",
     "party_candidates": "party_candidates:1937-01-01",
+    "admitted": "admitted:1937-1938",
+    "promoted": "promoted:1937-10-01/1938-07-01",
     "arrests": "arrests:1937-1938",
     "political_convictions": "political_convictions:1938",
     "political_sentences": "political_sentences:1937",
@@ -157,6 +162,8 @@ def test_yearly_counts_and_periods(named, events):
         ("death_sentences", "sentenced_death"),
         ("camp_sentences", "sentenced_camp"),
         ("releases", "released"),
+        ("admitted", "admitted"),
+        ("promoted", "promoted"),
     ):
         for year in (1937, 1938):
             assert compute(named, f"{kind}:{year}") == pytest.approx(

@@ -14,7 +14,9 @@ Party:
   expelled (before appeals), CAMPAIGN being a campaign name of the scenario (1921, 1929, ...);
 - `reinstated_share:CAMPAIGN`: share of that campaign's expelled reinstated on appeal;
 - `expelled_origin_share:CAMPAIGN/ORIGIN`: share of that campaign's expelled (before appeals)
-  of the social origin ORIGIN (worker, peasant, employee, alien).
+  of the social origin ORIGIN (worker, peasant, employee, alien);
+- `admitted:YEAR`, `promoted:YEAR`: persons admitted as candidates, and candidates accepted as
+  full members, in the year or period (the flows the party's reports gave between congresses).
 
 Repression:
 
@@ -478,6 +480,8 @@ OBSERVABLES: dict[str, Callable[[Results, str], float]] = {
     "expelled_share": _campaign_column("expelled_share"),
     "reinstated_share": _campaign_column("reinstated_share"),
     "expelled_origin_share": _expelled_origin_share,
+    "admitted": _periodic(EventKind.ADMITTED),
+    "promoted": _periodic(EventKind.PROMOTED),
     "arrests": _periodic(EventKind.ARRESTED),
     "political_convictions": _periodic(*CONVICTIONS),
     "political_sentences": _periodic(*SENTENCES),
@@ -509,6 +513,8 @@ ARGUMENTS: dict[str, str] = {
     "expelled_share": "CAMPAIGN",
     "reinstated_share": "CAMPAIGN",
     "expelled_origin_share": "CAMPAIGN/ORIGIN",
+    "admitted": "YEAR",
+    "promoted": "YEAR",
     "arrests": "YEAR",
     "political_convictions": "YEAR",
     "political_sentences": "YEAR",

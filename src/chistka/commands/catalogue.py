@@ -40,6 +40,8 @@ MEANINGS: dict[str, str] = {
     "(before appeals)",
     "reinstated_share": "share of the campaign's expelled reinstated on appeal",
     "expelled_origin_share": "share of the campaign's expelled (before appeals) of the origin",
+    "admitted": "persons admitted to the party as candidates in the year or period",
+    "promoted": "candidates accepted as full members in the year or period (persons)",
     "arrests": "arrests in the year or period (persons)",
     "political_convictions": "death and camp sentences in the year or period (persons)",
     "political_sentences": "every political sentence in the year or period: death, camps, exile "
