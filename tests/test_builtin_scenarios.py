@@ -46,7 +46,10 @@ Then the candidates at the 17th Congress were scored too (docs/decisions.md 28.5
 candidates' own drop-out rate freed (study ppk, seven values for fourteen rows): the decline and
 the Congress's candidates inside at every seed, 10-12 of 14 by seed (11 at seed 1, 10 at seed
 2, hence the floor of 70%), the 1921 and 1929 shares outside at every seed and the party of 1933
-just below its range at six; validation 15-16 of 35 by seed."""
+just below its range at six; validation 15-16 of 35 by seed. Session 29 gave the 1933 purge its
+documented 1,916,500 reviewed (study ppl, the candidates leaving at 20% a year; docs/decisions.md
+29.3): 11-12 of 14 by seed, 11 at every seed (11 at seeds 2 and 3), the 1921 share inside at two
+seeds, the party of 1933 just below its range at every seed; validation 14-16 of 35."""
 
 PARTY_PURGES_OUTSIDE_NOW = (
     "issue 11, rebuilt on documented drives and one review strictness shared by the campaigns: "
