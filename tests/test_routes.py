@@ -10,6 +10,7 @@ from chistka.errors import ScenarioError
 from chistka.mechanisms.arrest import CHANNEL
 from chistka.mechanisms.operations import REPORT_DAYS
 from chistka.people import Fate, RankTier, Role
+from chistka.scenario.terror import CATEGORIES
 from chistka.state import EventKind
 from test_state_bugs import build, citizens
 
@@ -527,10 +528,17 @@ def state_persons() -> float:
     return float(state.region_persons.sum())
 
 
-def routine_registered(take: bool, day: str) -> tuple[int, int]:
-    """Registered and other people in the routine cases opened over 60 days from `day`."""
-    arrest = {"routine_rate_per_year": 30.0, "operations_take_registered": take}
-    state, mechanisms = build({"arrest": arrest, "operations": [MASS]}, seed=5)
+def routine_by_category(
+    take: bool,
+    day: str,
+    targets: tuple[str, ...] = ("kulak", "criminal"),
+    rate: float = 30.0,
+) -> np.ndarray:
+    """Persons in the routine cases opened over 60 days from `day` at `rate` a year per 1,000,
+    by registered category (the last entry: people in no category)."""
+    arrest = {"routine_rate_per_year": rate, "operations_take_registered": take}
+    operation = {**MASS, "targets": list(targets)}
+    state, mechanisms = build({"arrest": arrest, "operations": [operation]}, seed=5)
     arrests = mechanisms["arrest"]
     opened: list[np.ndarray] = []
     arrests.request = lambda state, ids, channel, **_: opened.append(ids)
@@ -539,13 +547,27 @@ def routine_registered(take: bool, day: str) -> tuple[int, int]:
         state.day = int(first) + offset
         arrests.routine(state)
     ids = np.concatenate(opened)
-    registered = state.people.category[ids] >= 0
-    return int(registered.sum()), int((~registered).sum())
+    codes = np.where(state.people.category[ids] >= 0, state.people.category[ids], len(CATEGORIES))
+    return np.bincount(codes, weights=state.people.weight[ids], minlength=len(CATEGORIES) + 1)
 
 
 def test_order_00447_takes_the_registered_routine_cases_only_while_in_force_and_when_asked():
     during, before = "1936-08-01", "1936-03-01"  # MASS runs from 1936-06-01
-    taken, others = routine_registered(True, during)
-    assert taken == 0 and others > 0
-    assert routine_registered(True, before)[0] > 0
-    assert routine_registered(False, during)[0] > 0
+    every = CATEGORIES
+    taken = routine_by_category(True, during, every)
+    assert taken[: len(CATEGORIES)].sum() == 0 and taken[-1] > 0
+    assert routine_by_category(True, before, every)[: len(CATEGORIES)].sum() > 0
+    assert routine_by_category(False, during, every)[: len(CATEGORIES)].sum() > 0
+
+
+def test_an_operation_takes_only_the_routine_cases_of_the_categories_it_targets():
+    """The kulak operation of 1930 took the kulaks' cases; the clergy's went on as before, at
+    their own rate (a bug until session 30: every registered category was left out)."""
+    during = "1936-08-01"
+    targeted = [CATEGORIES.index("kulak"), CATEGORIES.index("criminal")]
+    others = [code for code in range(len(CATEGORIES)) if code not in targeted]
+    taken = routine_by_category(True, during, rate=1000.0)
+    assert taken[targeted].sum() == 0
+    assert (taken[others] > 0).all()
+    untouched = routine_by_category(False, during, rate=1000.0)
+    assert 0.75 < taken[others].sum() / untouched[others].sum() < 1.33

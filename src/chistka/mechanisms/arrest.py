@@ -84,6 +84,7 @@ class Arrests(Mechanism):
         self.listeners: list[ArrestListener] = []
         self.expelled_free = int(state.counts[Status.EXPELLED, Fate.FREE].sum())
         self.registered = state.registered("category", list(range(len(CATEGORIES))))
+        self.untaken: dict[tuple[int, ...], tuple[np.ndarray, float]] = {}
 
     def request(
         self,
@@ -222,8 +223,10 @@ class Arrests(Mechanism):
         """The routine caseload: political cases outside the operations, per 1,000 people.
 
         With `routine_follows_climate` the rate is per 1,000 people at climate 1. With
-        `operations_take_registered`, no registered people are drawn while an operation against
-        the categories is in force (`category_operation_in_force`): Order 00447 took their cases.
+        `operations_take_registered`, the categories an operation in force targets
+        (`categories_taken_over`) are not drawn: Order 00447 took its contingents' cases. The
+        other registered categories keep their own rate (the kulak operation of 1930 took the
+        kulaks' cases, not the clergy's).
         """
         params = state.scenario.arrest
         if params.routine_rate_per_year <= 0:
@@ -232,9 +235,15 @@ class Arrests(Mechanism):
         if params.routine_follows_climate:
             persons *= state.climate
         people = state.people
-        taken_over = params.operations_take_registered and category_operation_in_force(state)
-        for listed in (False,) if taken_over else (True, False):
+        taken = categories_taken_over(state) if params.operations_take_registered else ()
+        for listed in (True, False):
             share = params.routine_category_share if listed else 1 - params.routine_category_share
+            among = None
+            if listed:
+                among, kept_share = self.registered_not_taken(state, taken)
+                if len(among) == 0:
+                    continue
+                share *= kept_share
             ids = draw_persons(
                 state,
                 self.rng,
@@ -242,16 +251,41 @@ class Arrests(Mechanism):
                 lambda ids, rng, listed=listed: (
                     state.free(ids) & ((people.category[ids] >= 0) == listed)
                 ),
-                among=self.registered if listed else None,
+                among=among,
             )
             self.request(state, ids, "routine")
 
+    def registered_not_taken(
+        self, state: SimState, taken: tuple[int, ...]
+    ) -> tuple[np.ndarray, float]:
+        """The registered outside the `taken` categories, and their share of its persons.
 
-def category_operation_in_force(state: SimState) -> bool:
-    """Whether an operation against the registered categories (Order 00447) runs today."""
+        Drawing that share of the listed cases among them keeps each at the rate he had with
+        no operation in force.
+        """
+        if not taken:
+            return self.registered, 1.0
+        if taken not in self.untaken:
+            kept = [code for code in range(len(CATEGORIES)) if code not in taken]
+            ids = state.registered("category", kept) if kept else self.registered[:0]
+            weights = state.people.weight
+            share = float(weights[ids].sum()) / max(float(weights[self.registered].sum()), 1.0)
+            self.untaken[taken] = (ids, share)
+        return self.untaken[taken]
+
+
+def categories_taken_over(state: SimState) -> tuple[int, ...]:
+    """Codes of the registered categories an operation in force today targets (Order 00447)."""
     today = state.date(state.day)
-    return any(
-        op.kind == "category" and op.start <= today <= op.end for op in state.scenario.operations
+    return tuple(
+        sorted(
+            {
+                CATEGORIES.index(target)
+                for op in state.scenario.operations
+                if op.kind == "category" and op.start <= today <= op.end
+                for target in op.targets
+            }
+        )
     )
 
 
