@@ -311,8 +311,9 @@ class ArrestParams(StrictModel):
     operations_take_registered: bool = param(
         False,
         "while an operation against the registered categories (kind 'category', Order 00447) "
-        "is in force, the routine caseload draws no registered people: their cases are the "
-        "operation's, arrested at its pace and judged by its troikas, and are not added on top",
+        "is in force, the routine caseload draws nobody from the categories it targets: their "
+        "cases are the operation's, arrested at its pace and judged by its troikas, and are not "
+        "added on top; the other categories keep their rate",
         source="Order 00447 of 30 Jul 1937, section I: its contingents are the registered "
         "categories (former kulaks, members of anti-Soviet parties, clergy, former White "
         "officers, criminals; translated text: military-review.com, 'Great Terror: figures, "
