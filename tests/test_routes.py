@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from chistka.errors import ScenarioError
 from chistka.mechanisms.arrest import CHANNEL
@@ -571,3 +573,16 @@ def test_an_operation_takes_only_the_routine_cases_of_the_categories_it_targets(
     assert (taken[others] > 0).all()
     untouched = routine_by_category(False, during, rate=1000.0)
     assert 0.75 < taken[others].sum() / untouched[others].sum() < 1.33
+
+
+@settings(max_examples=8, deadline=None)
+@given(targets=st.sets(st.sampled_from(CATEGORIES), min_size=1))
+def test_the_routine_never_draws_a_targeted_category_and_always_the_others(targets):
+    """Whatever categories an operation targets, their routine cases are its own while it is
+    in force, and every other category keeps routine cases."""
+    codes = [CATEGORIES.index(target) for target in targets]
+    others = [code for code in range(len(CATEGORIES)) if code not in codes]
+    drawn = routine_by_category(True, "1936-08-01", tuple(sorted(targets)), rate=1000.0)
+    assert drawn[codes].sum() == 0
+    assert (drawn[others] > 0).all()
+    assert drawn[-1] > 0
