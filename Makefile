@@ -1,7 +1,9 @@
 # chistka: two commands on a fresh machine with only Python.
 #   make run   set up .venv and run the default built-in scenario
 #   make test  set up .venv, run ruff and the quick tests (at most 5 minutes on 2 cores)
-#   make test-slow  the slow tier: default-scale runs, end-to-end and statistical tests
+#   make test-slow  the slow tier: default-scale runs, end-to-end (the CLI, the browser app in
+#              headless Chromium) and statistical tests
+#   make serve the browser app (chistka serve) on http://127.0.0.1:8000/
 #   make bench set up .venv and run the benchmarks of bench/
 PYTHON ?= python3
 VENV := .venv
@@ -10,7 +12,7 @@ STAMP := $(VENV)/.installed
 SCENARIO ?= great-terror
 OUT ?= out/$(SCENARIO)
 
-.PHONY: run test test-slow lint setup clean bench
+.PHONY: run test test-slow lint setup clean bench browser serve
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -27,8 +29,20 @@ test: $(STAMP)
 	$(BIN)/ruff check src tests scripts bench
 	$(BIN)/python -m pytest -q -m "not slow"
 
-test-slow: $(STAMP)
+test-slow: $(STAMP) browser
 	$(BIN)/python -m pytest -q -m slow
+
+# Debian's Chromium and ChromeDriver for the browser test (tests/test_web_browser.py), installed
+# when missing; where they cannot be installed (no apt, no root) the test fails in CI and is
+# skipped elsewhere, with the reason.
+browser:
+	@command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1 || \
+	  (apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null) || \
+	  echo "make browser: could not install Debian's chromium and chromium-driver"
+
+# The browser app on http://127.0.0.1:8000/ (runs kept in out/web/)
+serve: $(STAMP)
+	$(BIN)/chistka serve
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests scripts bench

@@ -324,6 +324,7 @@ from chistka.commands.catalogue import (  # noqa: E402
 from chistka.commands.compare import compare_command  # noqa: E402
 from chistka.commands.report import report_command  # noqa: E402
 from chistka.commands.sensitivity import sensitivity_command  # noqa: E402
+from chistka.commands.serve import serve_command  # noqa: E402
 from chistka.commands.sweep import sweep_command  # noqa: E402
 from chistka.commands.validate import validate_command  # noqa: E402
 
@@ -336,6 +337,7 @@ app.command("compare")(compare_command)
 app.command("calibrate")(calibrate_command)
 app.command("sensitivity")(sensitivity_command)
 app.command("validate")(validate_command)
+app.command("serve")(serve_command)
 
 
 def main() -> None:

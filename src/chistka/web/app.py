@@ -1,0 +1,377 @@
+"""The browser app (FastAPI): run a built-in scenario, watch it, read its report and its data.
+
+Pages: `/` (the scenarios and a form to run one; the runs so far), `/runs/ID` (a run's
+progress, then its fit against the record, its comparison row by row, its report and every
+file behind the charts), `/runs/ID/files/NAME` (a file of the run's output folder). The same as
+JSON under `/api/...` (`POST /api/runs` takes {"scenario", "seed", "scale"}). A bad request
+(an unknown scenario, a seed or scale out of range) gets 422 with a message naming the field
+and what is allowed; an unknown run or file 404. `chistka serve` starts it.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import json
+import math
+import threading
+from collections.abc import Iterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Form, HTTPException, Request
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse
+
+from chistka.errors import ChistkaError
+from chistka.outputs import RUN_FILES
+from chistka.web.jobs import RunJobs
+
+TICK_SECONDS = 1.0
+"""How often the server looks for queued runs to start."""
+
+REFRESH_SECONDS = 2
+"""A running run's page reloads itself this often."""
+
+
+class RequestError(ValueError):
+    """A request's field holds a value it does not allow."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def check_request(scenario: str, seed: str, scale: str) -> tuple[str, int | None, float | None]:
+    """The run a form or JSON body asks for: a built-in scenario, a seed and a scale.
+
+    Blank seed and scale mean the scenario's own. Raises RequestError naming the field.
+    """
+    from chistka.commands.preflight import check_scale
+    from chistka.scenario import builtin_scenarios, load_scenario
+
+    names = list(builtin_scenarios())
+    if scenario not in names:
+        raise RequestError(
+            "scenario", f"scenario must be one of {', '.join(names)} (got {scenario!r})"
+        )
+    chosen_seed = None
+    if str(seed).strip():
+        try:
+            chosen_seed = int(str(seed).strip())
+        except ValueError:
+            raise RequestError("seed", f"seed must be a whole number >= 0 (got {seed!r})") from None
+        if chosen_seed < 0:
+            raise RequestError("seed", f"seed must be a whole number >= 0 (got {chosen_seed})")
+    chosen_scale = None
+    if str(scale).strip():
+        try:
+            chosen_scale = float(str(scale).strip())
+        except ValueError:
+            raise RequestError(
+                "scale", f"scale must be a number in (0, 1] (got {scale!r})"
+            ) from None
+        if not (0 < chosen_scale <= 1) or math.isnan(chosen_scale):
+            raise RequestError("scale", f"scale must be in (0, 1] (got {chosen_scale:g})")
+        try:
+            check_scale(load_scenario(scenario), chosen_scale)
+        except ChistkaError as exc:
+            raise RequestError("scale", str(exc)) from None
+    return scenario, chosen_seed, chosen_scale
+
+
+# --- HTML ----------------------------------------------------------------------------------------
+
+STYLE = """
+body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 70em; color: #222; }
+table { border-collapse: collapse; margin: 1em 0; }
+th, td { border-bottom: 1px solid #ddd; padding: 0.25em 0.6em; text-align: left; }
+td.number { text-align: right; font-variant-numeric: tabular-nums; }
+.error { background: #fde8e8; border: 1px solid #c33; padding: 0.5em 1em; }
+.inside { color: #17631b; } .outside { color: #a11; }
+label { margin-right: 1em; }
+"""
+
+
+def page(title: str, body: str, *, refresh: bool = False) -> str:
+    """A whole page around `body` (already HTML)."""
+    meta = f'<meta http-equiv="refresh" content="{REFRESH_SECONDS}">' if refresh else ""
+    return (
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8">{meta}'
+        f"<title>{html.escape(title)} - chistka</title><style>{STYLE}</style></head>"
+        f'<body><p><a href="/">chistka</a></p><h1>{html.escape(title)}</h1>{body}</body></html>'
+    )
+
+
+def escape(value: Any) -> str:
+    """A value as HTML text."""
+    return html.escape("" if value is None else str(value))
+
+
+def run_form(scenarios: dict[str, str], values: dict[str, str], error: RequestError | None) -> str:
+    """The form that starts a run, with the values sent and the error if they were refused."""
+    options = "".join(
+        f'<option value="{escape(name)}"{" selected" if values.get("scenario") == name else ""}>'
+        f"{escape(name)}</option>"
+        for name in scenarios
+    )
+    message = (
+        f'<p class="error" id="error" data-field="{escape(error.field)}">'
+        f"{escape(error.message)}</p>"
+        if error
+        else ""
+    )
+    return (
+        f'{message}<form method="post" action="/runs" id="run-form">'
+        f'<label>scenario <select name="scenario" id="scenario">{options}</select></label>'
+        f'<label>seed <input name="seed" id="seed" size="6" value="{escape(values.get("seed"))}"'
+        ' placeholder="default"></label>'
+        '<label>scale <input name="scale" id="scale" size="6"'
+        f' value="{escape(values.get("scale"))}"'
+        ' placeholder="default"></label>'
+        '<button type="submit" id="run">Run</button></form>'
+        "<p>Blank seed and scale run the scenario's own; a smaller scale (agents per person, in"
+        " (0, 1]) runs faster and noisier.</p>"
+    )
+
+
+def seed_text(state: dict[str, Any]) -> str:
+    """The seed a run used (once started), or the one asked for, or 'default'."""
+    seed = state.get("seed_used", state["seed"])
+    return "default" if seed is None else str(seed)
+
+
+def progress_text(state: dict[str, Any]) -> str:
+    """A run's progress in words, e.g. 'running: day 400 of 2,222'."""
+    if state["status"] == "running" and state.get("days_total"):
+        return f"running: day {state['days_done']:,} of {state['days_total']:,}"
+    return state["status"]
+
+
+def runs_table(states: list[dict[str, Any]]) -> str:
+    """The runs so far, newest first, each linked to its page."""
+    if not states:
+        return "<p>No runs yet.</p>"
+    rows = "".join(
+        f'<tr><td><a href="/runs/{escape(s["id"])}">{escape(s["id"])}</a></td>'
+        f"<td>{escape(s['scenario'])}</td><td>{escape(seed_text(s))}</td>"
+        f"<td>{escape(s['scale'] if s['scale'] is not None else 'default')}</td>"
+        f'<td class="status">{escape(progress_text(s))}</td><td>{escape(s["submitted"])}</td></tr>'
+        for s in states
+    )
+    return (
+        '<table id="runs"><tr><th>run</th><th>scenario</th><th>seed</th><th>scale</th>'
+        f"<th>status</th><th>submitted</th></tr>{rows}</table>"
+    )
+
+
+def comparison_rows(path: Path) -> Iterator[dict[str, str]]:
+    """The rows of a run's comparison.csv."""
+    with path.open(newline="", encoding="utf-8") as handle:
+        yield from csv.DictReader(handle)
+
+
+def number(text: str) -> str:
+    """A figure of comparison.csv for the table: shares as per cent, the rest with separators."""
+    try:
+        value = float(text)
+    except ValueError:
+        return escape(text)
+    if math.isnan(value):
+        return ""
+    return f"{value:.1%}" if abs(value) < 1 and value != 0 else f"{value:,.0f}"
+
+
+def comparison_table(path: Path) -> str:
+    """The run against every record row its scenario compares, as comparison.csv has it."""
+    head = "".join(
+        f"<th>{name}</th>" for name in ("row", "role", "model", "record", "range", "status")
+    )
+    rows = "".join(
+        f"<tr><td>{escape(r['record_id'])}</td><td>{escape(r['role'])}</td>"
+        f'<td class="number">{number(r["model"])}</td><td class="number">{number(r["record"])}</td>'
+        f'<td class="number">{number(r["low"])} - {number(r["high"])}</td>'
+        f'<td class="{escape(r["status"]).replace(" ", "-")}">{escape(r["status"])}</td></tr>'
+        for r in comparison_rows(path)
+    )
+    return f'<table id="comparison"><tr>{head}</tr>{rows}</table>'
+
+
+def fit_summary(summary: dict[str, Any]) -> str:
+    """Calibration and validation rows inside, and the fitted parameters against the budget."""
+    parts = []
+    for role in ("calibration", "validation"):
+        entry = summary["fit"].get(role, {})
+        if entry.get("rows"):
+            parts.append(f"{role}: {entry['inside']} of {entry['rows']} rows inside")
+    budget = summary["parameter_budget"]
+    parts.append(
+        f"{budget['fitted']} fitted parameters for {budget['calibration_rows']} calibration rows"
+        f" (at most {budget['at_most']})"
+    )
+    return '<ul id="fit">' + "".join(f"<li>{escape(p)}</li>" for p in parts) + "</ul>"
+
+
+def run_page(jobs: RunJobs, state: dict[str, Any]) -> str:
+    """A run's page: its progress while it goes; its fit, report and files when it is done."""
+    run_id = state["id"]
+    facts = (
+        f"<p>Scenario <b>{escape(state['scenario'])}</b>, seed "
+        f"{escape(seed_text(state))}, scale "
+        f"{escape(state['scale'] if state['scale'] is not None else 'default')}; submitted "
+        f'{escape(state["submitted"])}. Status: <b id="status">{escape(state["status"])}</b></p>'
+    )
+    if state["status"] in ("queued", "running"):
+        done, total = state.get("days_done") or 0, state.get("days_total")
+        bar = (
+            f'<p><progress id="progress" max="{total}" value="{done}"></progress> '
+            f"{escape(progress_text(state))}</p>"
+            if total
+            else f"<p>{escape(progress_text(state))}</p>"
+        )
+        return page(f"Run {run_id}", facts + bar, refresh=True)
+    if state["status"] == "failed":
+        return page(f"Run {run_id}", facts + f'<p class="error">{escape(state["error"])}</p>')
+    output = jobs.output(run_id)
+    summary = json.loads((output / "summary.json").read_text(encoding="utf-8"))
+    files = "".join(
+        f'<li><a href="/runs/{run_id}/files/{name}">{name}</a></li>'
+        for name in sorted(RUN_FILES)
+        if (output / name).is_file()
+    )
+    body = (
+        facts
+        + fit_summary(summary)
+        + f'<p><a id="report" href="/runs/{run_id}/files/report.html">The report</a> (every'
+        " chart, with the record beside the model)</p>"
+        + f"<h2>The data behind the charts</h2><ul id='files'>{files}</ul>"
+        + "<h2>The model against the record</h2>"
+        + comparison_table(output / "comparison.csv")
+    )
+    return page(f"Run {run_id}", body)
+
+
+# --- the app -------------------------------------------------------------------------------------
+
+
+def create_app(runs_folder: Path, *, max_running: int = 1) -> FastAPI:
+    """The browser app, keeping its runs under `runs_folder`."""
+    from chistka.scenario import builtin_scenarios
+
+    jobs = RunJobs(Path(runs_folder), max_running=max_running)
+    scenarios = builtin_scenarios()
+    stop = threading.Event()
+
+    def tick() -> None:
+        while not stop.wait(TICK_SECONDS):
+            jobs.start_queued()
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI):  # type: ignore[no-untyped-def]
+        ticker = threading.Thread(target=tick, name="chistka-runs", daemon=True)
+        ticker.start()
+        yield
+        stop.set()
+        ticker.join()
+        jobs.stop_all()
+
+    app = FastAPI(title="chistka", lifespan=lifespan)
+    app.state.jobs = jobs
+
+    def index_page(values: dict[str, str], error: RequestError | None = None) -> str:
+        items = "".join(
+            f"<li><b>{escape(name)}</b>: {escape(description)}</li>"
+            for name, description in scenarios.items()
+        )
+        return page(
+            "Scenarios",
+            f"<ul id='scenarios'>{items}</ul>{run_form(scenarios, values, error)}"
+            f"<h2>Runs</h2>{runs_table(jobs.all())}",
+        )
+
+    def state_of(run_id: str) -> dict[str, Any]:
+        try:
+            return jobs.get(run_id)
+        except KeyError:
+            raise HTTPException(status_code=404, detail=f"no run {run_id!r}") from None
+
+    @app.get("/", response_class=HTMLResponse)
+    def index() -> str:
+        return index_page({})
+
+    @app.post("/runs", response_model=None)
+    def submit_form(
+        scenario: str = Form(""), seed: str = Form(""), scale: str = Form("")
+    ) -> HTMLResponse | RedirectResponse:
+        values = {"scenario": scenario, "seed": seed, "scale": scale}
+        try:
+            state = jobs.submit(*check_request(scenario, seed, scale))
+        except RequestError as error:
+            return HTMLResponse(index_page(values, error), status_code=422)
+        return RedirectResponse(f"/runs/{state['id']}", status_code=303)
+
+    @app.get("/runs/{run_id}", response_class=HTMLResponse)
+    def show_run(run_id: str) -> str:
+        return run_page(jobs, state_of(run_id))
+
+    @app.get("/runs/{run_id}/files/{name}")
+    def run_file(run_id: str, name: str) -> FileResponse:
+        state_of(run_id)
+        path = jobs.output(run_id) / name
+        if name not in RUN_FILES or not path.is_file():
+            raise HTTPException(status_code=404, detail=f"run {run_id!r} has no file {name!r}")
+        return FileResponse(path)
+
+    @app.get("/api/scenarios")
+    def api_scenarios() -> list[dict[str, str]]:
+        return [{"name": name, "description": text} for name, text in scenarios.items()]
+
+    @app.get("/api/runs")
+    def api_runs() -> list[dict[str, Any]]:
+        return jobs.all()
+
+    @app.post("/api/runs", status_code=202)
+    async def api_submit(request: Request) -> JSONResponse:
+        try:
+            body = await request.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            return request_error(RequestError("body", "the body must be a JSON object"))
+        unknown = sorted(set(body) - {"scenario", "seed", "scale"})
+        if unknown:
+            return request_error(
+                RequestError(unknown[0], "allowed fields are scenario, seed and scale")
+            )
+        try:
+            wanted = check_request(
+                str(body.get("scenario", "")),
+                "" if body.get("seed") is None else str(body["seed"]),
+                "" if body.get("scale") is None else str(body["scale"]),
+            )
+        except RequestError as error:
+            return request_error(error)
+        return JSONResponse(jobs.submit(*wanted), status_code=202)
+
+    @app.get("/api/runs/{run_id}")
+    def api_run(run_id: str) -> dict[str, Any]:
+        state = state_of(run_id)
+        summary_file = jobs.output(run_id) / "summary.json"
+        if state["status"] == "done" and summary_file.is_file():
+            summary = json.loads(summary_file.read_text(encoding="utf-8"))
+            state = {
+                **state,
+                "fit": summary["fit"],
+                "parameter_budget": summary["parameter_budget"],
+            }
+        return state
+
+    return app
+
+
+def request_error(error: RequestError) -> JSONResponse:
+    """A 422 answer naming the field and what it allows."""
+    return JSONResponse(
+        {"detail": [{"loc": ["body", error.field], "msg": error.message}]}, status_code=422
+    )

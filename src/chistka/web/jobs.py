@@ -1,0 +1,167 @@
+"""The browser app's runs: each a scenario run in a process of its own, its state in a file.
+
+A run submitted from the browser gets an id, a state file `RUNS/ID.json` and, when it is done,
+the output folder `RUNS/ID/` that `chistka run --out` would write (`save_run`: written
+atomically, so a failed run leaves no folder). The run itself is a child process
+(`python -m chistka.web.worker`), so that the server stays responsive and a crash of the
+simulation cannot take it down; the child writes its progress into the state file, which the
+pages read. At most `max_running` runs go at once (on this 2-core machine one: a run takes both
+cores' worth of memory bandwidth); the others wait, queued, in the order they came.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import secrets
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from chistka.errors import ChistkaError
+
+RUN_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,80}$")
+"""A run id: the scenario's name, the seed, the time and a random suffix, in [a-z0-9-]."""
+
+STATES = ("queued", "running", "done", "failed")
+"""A run's states, in the order it goes through them (failed may come from any other)."""
+
+
+def write_json_atomically(path: Path, data: dict[str, Any]) -> None:
+    """Write `data` to `path` so that a reader sees the old file or the new one, never half."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.write_text(json.dumps(data, indent=1, default=str), encoding="utf-8")
+    os.replace(temporary, path)
+
+
+def read_state(path: Path) -> dict[str, Any]:
+    """A run's state file."""
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def now() -> str:
+    """The time, to the second, for the state files."""
+    return dt.datetime.now().isoformat(timespec="seconds")
+
+
+@dataclass
+class RunJobs:
+    """The runs under one folder: submit, list, look one up, start the queued ones."""
+
+    folder: Path
+    max_running: int = 1
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        """Create the folder; a run left 'running' by a server that stopped is marked failed."""
+        if self.max_running < 1:
+            raise ChistkaError(f"max_running must be at least 1 (got {self.max_running})")
+        self.folder.mkdir(parents=True, exist_ok=True)
+        for state in self.all():
+            if state["status"] == "running":
+                self.update(
+                    state["id"],
+                    status="failed",
+                    error="the server stopped while this run was going; submit it again",
+                    finished=now(),
+                )
+
+    def state_file(self, run_id: str) -> Path:
+        """Where a run's state is kept."""
+        return self.folder / f"{run_id}.json"
+
+    def output(self, run_id: str) -> Path:
+        """The run's output folder (there once it is done)."""
+        return self.folder / run_id
+
+    def submit(self, scenario: str, seed: int | None, scale: float | None) -> dict[str, Any]:
+        """Queue a run of a built-in scenario (checked by the caller); start it if it can."""
+        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        run_id = f"{scenario}-{'default' if seed is None else seed}-{stamp}-{secrets.token_hex(2)}"
+        state = {
+            "id": run_id,
+            "scenario": scenario,
+            "seed": seed,
+            "scale": scale,
+            "status": "queued",
+            "submitted": now(),
+            "started": None,
+            "finished": None,
+            "days_done": 0,
+            "days_total": None,
+            "error": None,
+        }
+        with self.lock:
+            write_json_atomically(self.state_file(run_id), state)
+        self.start_queued()
+        return self.get(run_id)
+
+    def get(self, run_id: str) -> dict[str, Any]:
+        """A run's state (KeyError: no such run)."""
+        if not RUN_ID.match(run_id) or not self.state_file(run_id).is_file():
+            raise KeyError(run_id)
+        self.start_queued()
+        return read_state(self.state_file(run_id))
+
+    def all(self) -> list[dict[str, Any]]:
+        """Every run's state, the newest first."""
+        states = []
+        for path in self.folder.glob("*.json"):
+            if not RUN_ID.match(path.stem):
+                continue
+            try:
+                state = read_state(path)
+            except (OSError, ValueError):
+                continue  # not a run's state file: left alone
+            if isinstance(state, dict) and {"id", "status", "submitted"} <= set(state):
+                states.append(state)
+        return sorted(states, key=lambda state: state["submitted"], reverse=True)
+
+    def update(self, run_id: str, **changes: Any) -> None:
+        """Change fields of a run's state."""
+        with self.lock:
+            path = self.state_file(run_id)
+            write_json_atomically(path, {**read_state(path), **changes})
+
+    def reap(self) -> None:
+        """Mark failed the runs whose process ended without saying done or failed."""
+        for run_id, process in list(self.processes.items()):
+            code = process.poll()
+            if code is None:
+                continue
+            del self.processes[run_id]
+            if read_state(self.state_file(run_id))["status"] == "running":
+                self.update(
+                    run_id,
+                    status="failed",
+                    error=f"the run's process stopped (exit status {code}); see {run_id}.log",
+                    finished=now(),
+                )
+
+    def start_queued(self) -> None:
+        """Start the oldest queued runs while fewer than `max_running` are going."""
+        self.reap()
+        queued = [state for state in reversed(self.all()) if state["status"] == "queued"]
+        for state in queued[: max(0, self.max_running - len(self.processes))]:
+            run_id = state["id"]
+            self.update(run_id, status="running", started=now())
+            with open(self.folder / f"{run_id}.log", "wb") as log:
+                self.processes[run_id] = subprocess.Popen(
+                    [sys.executable, "-m", "chistka.web.worker", str(self.state_file(run_id))],
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
+
+    def stop_all(self) -> None:
+        """Stop the runs still going (the server is shutting down)."""
+        for process in self.processes.values():
+            process.terminate()
+        for process in self.processes.values():
+            process.wait(timeout=30)
+        self.reap()

@@ -1,0 +1,73 @@
+"""One browser-submitted run, in a process of its own: `python -m chistka.web.worker STATE_FILE`.
+
+Runs the scenario the state file names (as `chistka run` does), writes its progress into the
+state file while the day loop goes, and at the end the output folder beside it (`save_run`, with
+the report) and the state `done`, or `failed` with the reason (a bad scenario or scale, or an
+error of the program, whose traceback goes to the run's log). Nothing of a failed run's outputs
+is left: `save_run` moves the whole folder into place only when it is complete.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+import traceback
+from pathlib import Path
+
+from chistka.errors import ChistkaError
+from chistka.web.jobs import now, read_state, write_json_atomically
+
+PROGRESS_SECONDS = 1.0
+"""The state file's progress is written at most once a second."""
+
+
+def run_job(state_file: Path) -> int:
+    """Run the job of `state_file`; its exit status (0 done, 1 failed)."""
+    from chistka.analysis.comparison import save_run
+    from chistka.commands.preflight import check_scale
+    from chistka.engine import Sim
+    from chistka.report import write_report
+    from chistka.scenario import load_scenario
+
+    state = read_state(state_file)
+
+    def record(**changes: object) -> None:
+        state.update(changes)
+        write_json_atomically(state_file, state)
+
+    last = 0.0
+
+    def progress(done: int, total: int) -> None:
+        nonlocal last
+        if time.monotonic() - last >= PROGRESS_SECONDS or done == total:
+            last = time.monotonic()
+            record(days_done=done, days_total=total)
+
+    try:
+        loaded = load_scenario(state["scenario"])
+        check_scale(loaded, state["scale"])
+        sim = Sim(loaded, seed=state["seed"], scale=state["scale"], name=state["scenario"])
+        record(seed_used=sim.seed)
+        results = sim.run(progress=progress)
+        save_run(
+            results,
+            state_file.with_name(state["id"]),
+            extra=lambda directory: write_report(results, directory / "report.html"),
+        )
+    except ChistkaError as exc:
+        record(status="failed", error=str(exc), finished=now())
+        return 1
+    except Exception as exc:  # any error of the program ends the run as failed, logged
+        traceback.print_exc()
+        record(
+            status="failed",
+            error=f"internal error: {type(exc).__name__}: {exc} (traceback in {state['id']}.log)",
+            finished=now(),
+        )
+        return 1
+    record(status="done", finished=now())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run_job(Path(sys.argv[1])))

@@ -1,0 +1,209 @@
+"""The browser app (chistka.web): its pages, its JSON API, its runs and their failures.
+
+The end-to-end test in a real headless Chromium is tests/test_web_browser.py (slow tier).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import time
+
+import pandas as pd
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from chistka.cli import app as cli_app
+from chistka.scenario import builtin_scenarios
+from chistka.web.app import create_app
+from chistka.web.jobs import RunJobs, write_json_atomically
+from chistka.web.worker import run_job
+
+SMALL = {"scenario": "party-purges-1921-1936", "seed": "3", "scale": "0.01"}
+"""A run of a few seconds: the party scenario at one agent per 100 persons."""
+
+
+def wait_for(client: TestClient, run_id: str, timeout: float = 180.0) -> dict:
+    """The run's state once it is done or failed."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        state = client.get(f"/api/runs/{run_id}").json()
+        if state["status"] in ("done", "failed"):
+            return state
+        time.sleep(0.5)
+    raise AssertionError(f"run {run_id} still {state['status']} after {timeout} s")
+
+
+@pytest.fixture
+def client(tmp_path):
+    with TestClient(create_app(tmp_path / "runs")) as client:
+        yield client
+
+
+def test_the_index_lists_the_builtin_scenarios_and_offers_a_run(client):
+    page = client.get("/")
+    assert page.status_code == 200
+    for name in builtin_scenarios():
+        assert f'<option value="{name}"' in page.text
+    assert 'id="run-form"' in page.text and "No runs yet." in page.text
+    assert [s["name"] for s in client.get("/api/scenarios").json()] == list(builtin_scenarios())
+
+
+@pytest.mark.parametrize(
+    ("values", "field", "words"),
+    [
+        ({"scenario": "nope"}, "scenario", "scenario must be one of great-terror"),
+        ({"seed": "-1"}, "seed", "seed must be a whole number >= 0 (got -1)"),
+        ({"seed": "x"}, "seed", "seed must be a whole number >= 0 (got 'x')"),
+        ({"scale": "0"}, "scale", "scale must be in (0, 1] (got 0)"),
+        ({"scale": "2"}, "scale", "scale must be in (0, 1] (got 2)"),
+        ({"scale": "nan"}, "scale", "scale must be in (0, 1] (got nan)"),
+        ({"scale": "abc"}, "scale", "scale must be a number in (0, 1] (got 'abc')"),
+    ],
+)
+def test_a_bad_form_is_refused_naming_the_field_and_nothing_is_started(
+    client, values, field, words, tmp_path
+):
+    page = client.post("/runs", data={**SMALL, **values}, follow_redirects=False)
+    assert page.status_code == 422
+    assert f'data-field="{field}"' in page.text
+    assert html.escape(words) in page.text
+    for name, value in {**SMALL, **values}.items():  # the form keeps what was sent
+        if name != "scenario":
+            assert f'value="{value}"' in page.text
+    answer = client.post("/api/runs", json={**SMALL, **values})
+    assert answer.status_code == 422
+    assert answer.json()["detail"][0]["loc"] == ["body", field]
+    assert words in answer.json()["detail"][0]["msg"]
+    assert list((tmp_path / "runs").iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ("[1, 2]", "body"),
+        ("not json", "body"),
+        ('{"scenario": "great-terror", "speed": 2}', "speed"),
+    ],
+)
+def test_a_bad_json_body_is_refused(client, body, field):
+    answer = client.post("/api/runs", content=body, headers={"content-type": "application/json"})
+    assert answer.status_code == 422
+    assert answer.json()["detail"][0]["loc"] == ["body", field]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/runs/no-such-run",
+        "/runs/Bad..Id",
+        "/api/runs/no-such-run",
+        "/runs/no-such-run/files/report.html",
+    ],
+)
+def test_unknown_runs_are_404(client, path):
+    assert client.get(path).status_code == 404
+
+
+def test_a_run_from_the_form_to_its_report_and_data(client, tmp_path):
+    sent = client.post("/runs", data=SMALL, follow_redirects=False)
+    assert sent.status_code == 303
+    location = sent.headers["location"]
+    run_id = location.rsplit("/", 1)[1]
+    assert run_id.startswith("party-purges-1921-1936-3-")
+    state = wait_for(client, run_id)
+    assert state["status"] == "done", state["error"]
+    assert state["seed_used"] == 3 and state["days_done"] == state["days_total"] > 0
+
+    output = tmp_path / "runs" / run_id
+    summary = json.loads((output / "summary.json").read_text())
+    assert state["fit"] == summary["fit"]
+    assert state["parameter_budget"] == summary["parameter_budget"]
+
+    page = client.get(location)
+    assert page.status_code == 200 and 'http-equiv="refresh"' not in page.text
+    calibration = summary["fit"]["calibration"]
+    assert f"calibration: {calibration['inside']} of {calibration['rows']} rows inside" in page.text
+    rows = (output / "comparison.csv").read_text().strip().count("\n")
+    table = page.text[page.text.index('id="comparison"') :]
+    assert table.count("<tr>") == rows + 1  # the head and one row per compared record row
+
+    for name in ("report.html", "comparison.csv", "summary.json", "daily.parquet"):
+        assert f'href="/runs/{run_id}/files/{name}"' in page.text
+        served = client.get(f"{location}/files/{name}")
+        assert served.status_code == 200
+        assert served.content == (output / name).read_bytes()
+    assert client.get(f"{location}/files/{run_id}.json").status_code == 404
+    assert client.get(f"{location}/files/..%2F{run_id}.json").status_code == 404
+
+    listed = client.get("/").text
+    assert f'href="/runs/{run_id}"' in listed and ">done<" in listed
+
+    # the same scenario, seed and scale from the command line give the same results
+    cli_out = tmp_path / "cli"
+    arguments = ["run", SMALL["scenario"], "--seed", "3", "--scale", "0.01", "--out", str(cli_out)]
+    assert CliRunner().invoke(cli_app, [*arguments, "--no-report"]).exit_code == 0
+    assert (cli_out / "comparison.csv").read_bytes() == (output / "comparison.csv").read_bytes()
+    for name in ("daily.parquet", "events.parquet"):
+        assert pd.read_parquet(cli_out / name).equals(pd.read_parquet(output / name))
+
+
+def test_a_run_that_fails_says_why_and_leaves_no_output(tmp_path):
+    state_file = tmp_path / "great-terror-1-x.json"
+    state = {"id": "great-terror-1-x", "scenario": "great-terror", "seed": 1, "scale": 1e-9}
+    write_json_atomically(state_file, {**state, "status": "running", "submitted": "now"})
+    assert run_job(state_file) == 1
+    failed = json.loads(state_file.read_text())
+    assert failed["status"] == "failed" and "scale" in failed["error"]
+    assert not (tmp_path / "great-terror-1-x").exists()
+
+
+def test_runs_wait_their_turn_and_a_killed_run_is_marked_failed(tmp_path):
+    jobs = RunJobs(tmp_path, max_running=1)
+    first = jobs.submit("party-purges-1921-1936", 1, 0.01)
+    second = jobs.submit("party-purges-1921-1936", 2, 0.01)
+    assert first["status"] == "running" and second["status"] == "queued"
+    jobs.processes[first["id"]].kill()
+    jobs.processes[first["id"]].wait()
+    assert jobs.get(second["id"])["status"] == "running"  # started once the first is gone
+    killed = jobs.get(first["id"])
+    assert killed["status"] == "failed" and "exit status" in killed["error"]
+    assert not jobs.output(first["id"]).exists()
+    jobs.stop_all()
+    assert jobs.get(second["id"])["status"] == "failed"
+
+
+def test_a_run_left_running_by_a_stopped_server_is_marked_failed(tmp_path):
+    state = {"id": "great-terror-1-y", "scenario": "great-terror", "seed": 1, "scale": None}
+    write_json_atomically(
+        tmp_path / "great-terror-1-y.json", {**state, "status": "running", "submitted": "now"}
+    )
+    (tmp_path / "notes.json").write_text("[]")  # another file in the folder is left alone
+    (tmp_path / "other-state.json").write_text("{not json")
+    jobs = RunJobs(tmp_path)
+    (restarted,) = jobs.all()
+    assert restarted["status"] == "failed" and "server stopped" in restarted["error"]
+    assert (tmp_path / "notes.json").read_text() == "[]"
+
+
+@pytest.mark.parametrize(
+    ("options", "words"),
+    [
+        (["--port", "0"], "--port must be in 1-65535 (got 0)"),
+        (["--max-running", "0"], "--max-running must be at least 1 (got 0)"),
+    ],
+)
+def test_serve_refuses_bad_options(options, words):
+    result = CliRunner().invoke(cli_app, ["serve", *options])
+    assert result.exit_code == 2
+    assert words in result.output
+
+
+def test_serve_refuses_a_file_as_its_runs_folder(tmp_path):
+    afile = tmp_path / "runs"
+    afile.write_text("x")
+    result = CliRunner().invoke(cli_app, ["serve", "--runs", str(afile)])
+    assert result.exit_code == 2
+    assert "is a file" in result.output
+    assert afile.read_text() == "x"

@@ -1,0 +1,142 @@
+"""The browser app end to end, in a real headless Chromium (Debian's chromium and chromedriver).
+
+`chistka serve` runs as a process of its own on a free port; Selenium drives Chromium through
+the pages a user goes through: a refused form, a run followed to its end, its report and its
+comparison. `make test-slow` installs the browser when it is missing (`make browser`); in CI a
+missing browser fails the test, elsewhere it is skipped with the reason.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMEDRIVER = shutil.which("chromedriver")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """The address of a `chistka serve` started for these tests, its runs in a fresh folder."""
+    runs = tmp_path_factory.mktemp("web") / "runs"
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "chistka", "serve", "--runs", str(runs), "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    address = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(address + "/", timeout=2).read()
+            break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                output = process.stdout.read().decode() if process.stdout else ""
+                raise AssertionError(f"chistka serve did not start: {output}") from None
+            time.sleep(0.3)
+    yield address, runs
+    process.terminate()
+    process.wait(timeout=60)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if CHROMIUM is None or CHROMEDRIVER is None:
+        message = "Debian's chromium and chromium-driver are not installed (make browser)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage"):
+        options.add_argument(argument)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.set_page_load_timeout(120)
+    yield driver
+    driver.quit()
+
+
+def fill(driver, **values: str) -> None:
+    """Fill the run form (scenario by its option, the others typed) and send it."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    for name, value in values.items():
+        field = driver.find_element(By.ID, name)
+        if name == "scenario":
+            Select(field).select_by_value(value)
+        else:
+            field.clear()
+            field.send_keys(value)
+    driver.find_element(By.ID, "run").click()
+
+
+def test_a_bad_scale_is_refused_on_the_page(server, browser):
+    from selenium.webdriver.common.by import By
+
+    address, runs = server
+    browser.get(address + "/")
+    options = [o.get_attribute("value") for o in browser.find_elements(By.TAG_NAME, "option")]
+    assert options == ["great-terror", "party-purges-1921-1936", "purges-1921-1953"]
+    fill(browser, scenario="great-terror", seed="1", scale="5")
+    error = browser.find_element(By.ID, "error")
+    assert error.get_attribute("data-field") == "scale"
+    assert "scale must be in (0, 1] (got 5)" in error.text
+    assert browser.find_element(By.ID, "scale").get_attribute("value") == "5"
+    assert not any(p.suffix == ".json" for p in runs.iterdir())
+
+
+def test_a_run_followed_to_its_report_and_comparison(server, browser):
+    from selenium.webdriver.common.by import By
+
+    address, runs = server
+    browser.get(address + "/")
+    fill(browser, scenario="party-purges-1921-1936", seed="3", scale="0.01")
+    assert "/runs/party-purges-1921-1936-3-" in browser.current_url
+    run_url = browser.current_url
+    deadline = time.monotonic() + 300
+    while browser.find_element(By.ID, "status").text not in ("done", "failed"):
+        assert time.monotonic() < deadline, "the run did not end in 5 minutes"
+        time.sleep(1)
+        browser.get(run_url)  # as the page's own refresh does
+    assert browser.find_element(By.ID, "status").text == "done"
+    fit = browser.find_element(By.ID, "fit").text
+    assert "calibration:" in fit and "fitted parameters for 14 calibration rows" in fit
+    rows = browser.find_elements(By.CSS_SELECTOR, "#comparison tr")
+    run_id = run_url.rsplit("/", 1)[1]
+    expected = (Path(runs) / run_id / "comparison.csv").read_text().strip().count("\n")
+    assert len(rows) == expected + 1
+    files = [a.text for a in browser.find_elements(By.CSS_SELECTOR, "#files a")]
+    assert {"report.html", "comparison.csv", "events.parquet", "summary.json"} <= set(files)
+
+    browser.find_element(By.ID, "report").click()
+    assert browser.current_url.endswith(f"/runs/{run_id}/files/report.html")
+    assert "party-purges-1921-1936" in browser.find_element(By.TAG_NAME, "h1").text
+    charts = browser.find_elements(By.CLASS_NAME, "plotly-graph-div")
+    assert charts, "the report drew no chart"
+
+    browser.get(address + "/")
+    listed = browser.find_element(By.ID, "runs").text
+    assert run_id in listed and "done" in listed
