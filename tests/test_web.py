@@ -207,3 +207,48 @@ def test_serve_refuses_a_file_as_its_runs_folder(tmp_path):
     assert result.exit_code == 2
     assert "is a file" in result.output
     assert afile.read_text() == "x"
+
+
+def test_a_queued_run_is_started_once_when_many_threads_look_at_once(tmp_path, monkeypatch):
+    """The ticker and the request threads all call start_queued: one process per run."""
+    import threading
+
+    import chistka.web.jobs as jobs_module
+
+    started = []
+
+    class Process:  # stands for the worker's process: counted, never run
+        def __init__(self, command, **_):
+            started.append(command)
+
+        def poll(self):
+            return None
+
+        def terminate(self):
+            pass
+
+        def wait(self, timeout=None):
+            return 0
+
+    monkeypatch.setattr(jobs_module.subprocess, "Popen", Process)
+    jobs = RunJobs(tmp_path, max_running=4)
+    state = {"id": "party-purges-1921-1936-1-z", "scenario": "party-purges-1921-1936"}
+    write_json_atomically(
+        jobs.state_file(state["id"]),
+        {**state, "seed": 1, "scale": 0.01, "status": "queued", "submitted": "now"},
+    )
+    read = jobs.all
+
+    def slow_read() -> list[dict]:  # widen the window between reading 'queued' and starting
+        states = read()
+        time.sleep(0.05)
+        return states
+
+    jobs.all = slow_read
+    threads = [threading.Thread(target=jobs.start_queued) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(started) == 1
+    assert jobs.get(state["id"])["status"] == "running"

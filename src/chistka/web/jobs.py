@@ -56,7 +56,9 @@ class RunJobs:
     folder: Path
     max_running: int = 1
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    lock: threading.RLock = field(default_factory=threading.RLock)
+    """Held while a state file is written or runs are started: the server's request threads and
+    its ticker would otherwise both start the same queued run."""
 
     def __post_init__(self) -> None:
         """Create the folder; a run left 'running' by a server that stopped is marked failed."""
@@ -131,6 +133,10 @@ class RunJobs:
 
     def reap(self) -> None:
         """Mark failed the runs whose process ended without saying done or failed."""
+        with self.lock:
+            self._reap()
+
+    def _reap(self) -> None:
         for run_id, process in list(self.processes.items()):
             code = process.poll()
             if code is None:
@@ -146,17 +152,18 @@ class RunJobs:
 
     def start_queued(self) -> None:
         """Start the oldest queued runs while fewer than `max_running` are going."""
-        self.reap()
-        queued = [state for state in reversed(self.all()) if state["status"] == "queued"]
-        for state in queued[: max(0, self.max_running - len(self.processes))]:
-            run_id = state["id"]
-            self.update(run_id, status="running", started=now())
-            with open(self.folder / f"{run_id}.log", "wb") as log:
-                self.processes[run_id] = subprocess.Popen(
-                    [sys.executable, "-m", "chistka.web.worker", str(self.state_file(run_id))],
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                )
+        with self.lock:
+            self._reap()
+            queued = [state for state in reversed(self.all()) if state["status"] == "queued"]
+            for state in queued[: max(0, self.max_running - len(self.processes))]:
+                run_id = state["id"]
+                self.update(run_id, status="running", started=now())
+                with open(self.folder / f"{run_id}.log", "wb") as log:
+                    self.processes[run_id] = subprocess.Popen(
+                        [sys.executable, "-m", "chistka.web.worker", str(self.state_file(run_id))],
+                        stdout=log,
+                        stderr=subprocess.STDOUT,
+                    )
 
     def stop_all(self) -> None:
         """Stop the runs still going (the server is shutting down)."""
