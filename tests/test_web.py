@@ -252,3 +252,28 @@ def test_a_queued_run_is_started_once_when_many_threads_look_at_once(tmp_path, m
         thread.join()
     assert len(started) == 1
     assert jobs.get(state["id"])["status"] == "running"
+
+
+@pytest.mark.parametrize("name", list(builtin_scenarios()))
+def test_a_scenario_page_shows_its_documented_decisions_and_fitted_values(client, name):
+    from chistka.analysis.free import default_free_file, load_free
+    from chistka.scenario import load_scenario
+
+    scenario = load_scenario(name)
+    page = client.get(f"/scenarios/{name}")
+    assert page.status_code == 200
+    timeline = page.text[page.text.index('id="timeline"') : page.text.index("</table>")]
+    assert timeline.count("<tr>") == len(scenario.events) + 1
+    for event in scenario.events:
+        assert html.escape(event.source) in timeline
+    fitted = page.text[page.text.index('id="fitted"') :]
+    free = load_free(default_free_file(name), scenario, name)
+    assert fitted[: fitted.index("</table>")].count("<tr>") == len(free) + 1
+    for parameter in free:
+        assert f"<td>{parameter.path}</td>" in fitted
+    assert f'<option value="{name}" selected>' in page.text
+    assert f'href="/scenarios/{name}"' in client.get("/").text
+
+
+def test_an_unknown_scenario_page_is_404(client):
+    assert client.get("/scenarios/no-such").status_code == 404

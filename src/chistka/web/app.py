@@ -1,6 +1,8 @@
 """The browser app (FastAPI): run a built-in scenario, watch it, read its report and its data.
 
-Pages: `/` (the scenarios and a form to run one; the runs so far), `/runs/ID` (a run's
+Pages: `/` (the scenarios and a form to run one; the runs so far), `/scenarios/NAME` (its
+documented decisions with their sources, its operations and campaigns, the values fitted to the
+record with their ranges and reasons), `/runs/ID` (a run's
 progress, then its fit against the record, its comparison row by row, its report and every
 file behind the charts), `/runs/ID/files/NAME` (a file of the run's output folder). The same as
 JSON under `/api/...` (`POST /api/runs` takes {"scenario", "seed", "scale"}). A bad request
@@ -86,7 +88,16 @@ def check_request(scenario: str, seed: str, scale: str) -> tuple[str, int | None
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 70em; color: #222; }
 table { border-collapse: collapse; margin: 1em 0; }
-th, td { border-bottom: 1px solid #ddd; padding: 0.25em 0.6em; text-align: left; }
+th, td { border-bottom: 1px solid #ddd; padding: 0.25em 0.6em; text-align: left;
+  vertical-align: top; overflow-wrap: break-word; }
+#timeline td:first-child, #campaigns td:nth-child(n+2):nth-child(-n+3),
+#operations td:nth-child(n+2):nth-child(-n+3), #fitted td:nth-child(-n+3) { white-space: nowrap; }
+#timeline { table-layout: fixed; width: 100%; }
+#timeline th:nth-child(1) { width: 7em; } #timeline th:nth-child(2) { width: 34%; }
+#timeline th:nth-child(3) { width: 24%; }
+#timeline td:nth-child(n+3), #operations td:last-child, #campaigns td:last-child {
+  overflow-wrap: anywhere; }
+#fitted td:nth-child(4) { min-width: 22em; }
 td.number { text-align: right; font-variant-numeric: tabular-nums; }
 .error { background: #fde8e8; border: 1px solid #c33; padding: 0.5em 1em; }
 .inside { color: #17631b; } .outside { color: #a11; }
@@ -252,6 +263,84 @@ def run_page(jobs: RunJobs, state: dict[str, Any]) -> str:
     return page(f"Run {run_id}", body)
 
 
+def table(element_id: str, head: tuple[str, ...], rows: list[tuple[Any, ...]]) -> str:
+    """An HTML table of escaped cells."""
+    header = "".join(f"<th>{escape(name)}</th>" for name in head)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{escape(cell)}</td>" for cell in row) + "</tr>" for row in rows
+    )
+    return f'<table id="{element_id}"><tr>{header}</tr>{body}</table>'
+
+
+def scenario_page(name: str, scenarios: dict[str, str]) -> str:
+    """A built-in scenario as a historian reads it.
+
+    The documented decisions of its timeline with their sources, its operations and purge
+    campaigns, and the values fitted to the record (from its free file), each with its range and
+    reason.
+    """
+    from chistka.analysis.free import current_value, default_free_file, load_free
+    from chistka.scenario import load_scenario
+
+    scenario = load_scenario(name)
+    run = scenario.scenario
+    parts = [
+        f"<p>{escape(run.description)}</p><p>From {run.start} to {run.end}; default seed "
+        f"{run.seed}.</p>",
+        run_form(scenarios, {"scenario": name}, None),
+        "<h2>The timeline: documented decisions</h2>",
+        table(
+            "timeline",
+            ("date", "what happened", "parameters it sets", "source"),
+            [
+                (
+                    event.date,
+                    event.note,
+                    ", ".join(f"{k} = {v}" for k, v in event.set.items()) or "none",
+                    event.source,
+                )
+                for event in sorted(scenario.events, key=lambda event: event.date)
+            ],
+        ),
+    ]
+    if scenario.campaigns:
+        parts += [
+            "<h2>Purge campaigns</h2>",
+            table(
+                "campaigns",
+                ("campaign", "from", "to", "source"),
+                [(c.label or c.name, c.start, c.end, c.source) for c in scenario.campaigns],
+            ),
+        ]
+    if scenario.operations:
+        parts += [
+            "<h2>Operations under limits</h2>",
+            table(
+                "operations",
+                ("operation", "from", "to", "targets", "source"),
+                [
+                    (o.label or o.name, o.start, o.end, ", ".join(o.targets), o.source)
+                    for o in scenario.operations
+                ],
+            ),
+        ]
+    free_file = default_free_file(name)
+    if free_file is not None:
+        free = load_free(free_file, scenario, name)
+        parts += [
+            "<h2>Values fitted to the record (chistka calibrate)</h2>",
+            table(
+                "fitted",
+                ("parameter", "value", "range", "why free"),
+                [
+                    (p.path, current_value(scenario, p.path), f"{p.low:g} - {p.high:g}", p.note)
+                    for p in free
+                ],
+            ),
+        ]
+    return page(name, "".join(parts))
+
+
 # --- the app -------------------------------------------------------------------------------------
 
 
@@ -281,7 +370,8 @@ def create_app(runs_folder: Path, *, max_running: int = 1) -> FastAPI:
 
     def index_page(values: dict[str, str], error: RequestError | None = None) -> str:
         items = "".join(
-            f"<li><b>{escape(name)}</b>: {escape(description)}</li>"
+            f'<li><a href="/scenarios/{escape(name)}">{escape(name)}</a>: {escape(description)}'
+            "</li>"
             for name, description in scenarios.items()
         )
         return page(
@@ -299,6 +389,12 @@ def create_app(runs_folder: Path, *, max_running: int = 1) -> FastAPI:
     @app.get("/", response_class=HTMLResponse)
     def index() -> str:
         return index_page({})
+
+    @app.get("/scenarios/{name}", response_class=HTMLResponse)
+    def show_scenario(name: str) -> str:
+        if name not in scenarios:
+            raise HTTPException(status_code=404, detail=f"no built-in scenario {name!r}")
+        return scenario_page(name, scenarios)
 
     @app.post("/runs", response_model=None)
     def submit_form(
