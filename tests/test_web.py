@@ -277,3 +277,43 @@ def test_a_scenario_page_shows_its_documented_decisions_and_fitted_values(client
 
 def test_an_unknown_scenario_page_is_404(client):
     assert client.get("/scenarios/no-such").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("changes", "words"),
+    [
+        ("sentencing.album_death_share=2", "sentencing.album_death_share"),
+        ("review.no_such_field=1", "review.no_such_field"),
+        ("nonsense", "nonsense"),
+    ],
+)
+def test_a_bad_what_if_change_is_refused_naming_it(client, changes, words, tmp_path):
+    page = client.post("/runs", data={**SMALL, "set": changes}, follow_redirects=False)
+    assert page.status_code == 422
+    assert 'data-field="set"' in page.text and html.escape(words) in page.text
+    assert f">{html.escape(changes)}</textarea>" in page.text  # kept in the form
+    answer = client.post("/api/runs", json={**SMALL, "set": [changes]})
+    assert answer.status_code == 422 and answer.json()["detail"][0]["loc"] == ["body", "set"]
+    assert list((tmp_path / "runs").iterdir()) == []
+
+
+def test_the_what_if_changes_must_be_a_list_of_strings(client):
+    for changes in ("review.threshold=2", [1, 2]):
+        answer = client.post("/api/runs", json={**SMALL, "set": changes})
+        assert answer.status_code == 422
+        assert answer.json()["detail"][0]["loc"] == ["body", "set"]
+
+
+def test_a_what_if_run_uses_its_changes(client, tmp_path):
+    changes = ["review.threshold=2.0", "  ", "appeals.reinstate_share=0.1"]
+    answer = client.post("/api/runs", json={**SMALL, "set": changes})
+    assert answer.status_code == 202
+    run_id = answer.json()["id"]
+    assert answer.json()["set"] == ["review.threshold=2.0", "appeals.reinstate_share=0.1"]
+    state = wait_for(client, run_id)
+    assert state["status"] == "done", state["error"]
+    provenance = json.loads((tmp_path / "runs" / run_id / "provenance.json").read_text())
+    assert provenance["parameters"]["review"]["threshold"] == 2.0
+    assert provenance["parameters"]["appeals"]["reinstate_share"] == 0.1
+    page = client.get(f"/runs/{run_id}").text
+    assert "review.threshold=2.0; appeals.reinstate_share=0.1" in page

@@ -27,6 +27,7 @@ from chistka.analysis.comparison import (
 from chistka.commands.options import (
     ScaleOption,
     ScenarioArgument,
+    apply_set_options,
     counting_bar,
     fail,
     output_console,
@@ -37,7 +38,7 @@ from chistka.errors import ChistkaError
 from chistka.outputs import RUN_FILES, check_run_target
 from chistka.record import RELIABLE_GRADES
 from chistka.results import Results
-from chistka.scenario import Scenario, load_scenario
+from chistka.scenario import load_scenario
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -214,31 +215,6 @@ def run(
         )
     except ChistkaError as exc:
         fail(str(exc))
-
-
-def apply_set_options(loaded: Scenario, options: list[str] | None) -> Scenario:
-    """The scenario with `run --set PARAM=VALUE` changes applied (one value per parameter).
-
-    Raises:
-        ChistkaError: a malformed option, several values for one parameter, an unknown parameter
-            or a value it does not allow (the message names it).
-    """
-    from chistka.analysis.ensemble import format_value
-    from chistka.commands.sweep import parse_set_options
-    from chistka.scenario import apply_overrides
-
-    overrides = {}
-    for path, values in parse_set_options(options).items():
-        if len(values) > 1:
-            raise ChistkaError(
-                f"--set {path}: run takes one value (got {len(values)}); use chistka sweep to "
-                "run several"
-            )
-        overrides[path] = values[0]
-    if not overrides:
-        return loaded
-    where = "--set " + " ".join(f"{p}={format_value(v)}" for p, v in overrides.items())
-    return apply_overrides(loaded, overrides, where=where)
 
 
 @app.command()

@@ -5,8 +5,10 @@ documented decisions with their sources, its operations and campaigns, the value
 record with their ranges and reasons), `/runs/ID` (a run's
 progress, then its fit against the record, its comparison row by row, its report and every
 file behind the charts), `/runs/ID/files/NAME` (a file of the run's output folder). The same as
-JSON under `/api/...` (`POST /api/runs` takes {"scenario", "seed", "scale"}). A bad request
-(an unknown scenario, a seed or scale out of range) gets 422 with a message naming the field
+JSON under `/api/...` (`POST /api/runs` takes {"scenario", "seed", "scale", "set"}, the last a
+list of what-if changes `PARAM=VALUE` as `chistka run --set` takes them). A bad request (an
+unknown scenario, a seed or scale out of range, an unknown parameter or a value it does not
+allow) gets 422 with a message naming the field
 and what is allowed; an unknown run or file 404. `chistka serve` starts it.
 """
 
@@ -45,11 +47,16 @@ class RequestError(ValueError):
         self.message = message
 
 
-def check_request(scenario: str, seed: str, scale: str) -> tuple[str, int | None, float | None]:
-    """The run a form or JSON body asks for: a built-in scenario, a seed and a scale.
+def check_request(
+    scenario: str, seed: str, scale: str, changes: list[str] | None = None
+) -> tuple[str, int | None, float | None, list[str]]:
+    """The run a form or JSON body asks for: a built-in scenario, a seed, a scale, what-if changes.
 
-    Blank seed and scale mean the scenario's own. Raises RequestError naming the field.
+    Blank seed and scale mean the scenario's own; `changes` are `PARAM=VALUE` settings, as
+    `chistka run --set` takes them (e.g. `sentencing.album_death_share=0.3`). Raises
+    RequestError naming the field.
     """
+    from chistka.commands.options import apply_set_options
     from chistka.commands.preflight import check_scale
     from chistka.scenario import builtin_scenarios, load_scenario
 
@@ -76,11 +83,17 @@ def check_request(scenario: str, seed: str, scale: str) -> tuple[str, int | None
             ) from None
         if not (0 < chosen_scale <= 1) or math.isnan(chosen_scale):
             raise RequestError("scale", f"scale must be in (0, 1] (got {chosen_scale:g})")
+    chosen_changes = [line.strip() for line in changes or [] if line.strip()]
+    try:
+        loaded = apply_set_options(load_scenario(scenario), chosen_changes or None)
+    except ChistkaError as exc:
+        raise RequestError("set", str(exc)) from None
+    if chosen_scale is not None:
         try:
-            check_scale(load_scenario(scenario), chosen_scale)
+            check_scale(loaded, chosen_scale)
         except ChistkaError as exc:
             raise RequestError("scale", str(exc)) from None
-    return scenario, chosen_seed, chosen_scale
+    return scenario, chosen_seed, chosen_scale, chosen_changes
 
 
 # --- HTML ----------------------------------------------------------------------------------------
@@ -141,7 +154,10 @@ def run_form(scenarios: dict[str, str], values: dict[str, str], error: RequestEr
         '<label>scale <input name="scale" id="scale" size="6"'
         f' value="{escape(values.get("scale"))}"'
         ' placeholder="default"></label>'
-        '<button type="submit" id="run">Run</button></form>'
+        '<br><label for="set">what if: one change a line, PARAM=VALUE (as <code>chistka run'
+        " --set</code>; e.g. <code>sentencing.album_death_share=0.3</code>)</label><br>"
+        f'<textarea name="set" id="set" rows="3" cols="60">{escape(values.get("set"))}</textarea>'
+        '<br><button type="submit" id="run">Run</button></form>'
         "<p>Blank seed and scale run the scenario's own; a smaller scale (agents per person, in"
         " (0, 1]) runs faster and noisier.</p>"
     )
@@ -168,12 +184,13 @@ def runs_table(states: list[dict[str, Any]]) -> str:
         f'<tr><td><a href="/runs/{escape(s["id"])}">{escape(s["id"])}</a></td>'
         f"<td>{escape(s['scenario'])}</td><td>{escape(seed_text(s))}</td>"
         f"<td>{escape(s['scale'] if s['scale'] is not None else 'default')}</td>"
+        f"<td>{escape('; '.join(s.get('set') or []) or 'none')}</td>"
         f'<td class="status">{escape(progress_text(s))}</td><td>{escape(s["submitted"])}</td></tr>'
         for s in states
     )
     return (
         '<table id="runs"><tr><th>run</th><th>scenario</th><th>seed</th><th>scale</th>'
-        f"<th>status</th><th>submitted</th></tr>{rows}</table>"
+        f"<th>what if</th><th>status</th><th>submitted</th></tr>{rows}</table>"
     )
 
 
@@ -233,6 +250,8 @@ def run_page(jobs: RunJobs, state: dict[str, Any]) -> str:
         f"{escape(state['scale'] if state['scale'] is not None else 'default')}; submitted "
         f'{escape(state["submitted"])}. Status: <b id="status">{escape(state["status"])}</b></p>'
     )
+    if state.get("set"):
+        facts += '<p>What if: <code id="changes">' + escape("; ".join(state["set"])) + "</code></p>"
     if state["status"] in ("queued", "running"):
         done, total = state.get("days_done") or 0, state.get("days_total")
         bar = (
@@ -398,11 +417,14 @@ def create_app(runs_folder: Path, *, max_running: int = 1) -> FastAPI:
 
     @app.post("/runs", response_model=None)
     def submit_form(
-        scenario: str = Form(""), seed: str = Form(""), scale: str = Form("")
+        scenario: str = Form(""),
+        seed: str = Form(""),
+        scale: str = Form(""),
+        changes: str = Form("", alias="set"),
     ) -> HTMLResponse | RedirectResponse:
-        values = {"scenario": scenario, "seed": seed, "scale": scale}
+        values = {"scenario": scenario, "seed": seed, "scale": scale, "set": changes}
         try:
-            state = jobs.submit(*check_request(scenario, seed, scale))
+            state = jobs.submit(*check_request(scenario, seed, scale, changes.splitlines()))
         except RequestError as error:
             return HTMLResponse(index_page(values, error), status_code=422)
         return RedirectResponse(f"/runs/{state['id']}", status_code=303)
@@ -435,16 +457,20 @@ def create_app(runs_folder: Path, *, max_running: int = 1) -> FastAPI:
             body = None
         if not isinstance(body, dict):
             return request_error(RequestError("body", "the body must be a JSON object"))
-        unknown = sorted(set(body) - {"scenario", "seed", "scale"})
+        unknown = sorted(set(body) - {"scenario", "seed", "scale", "set"})
         if unknown:
             return request_error(
-                RequestError(unknown[0], "allowed fields are scenario, seed and scale")
+                RequestError(unknown[0], "allowed fields are scenario, seed, scale and set")
             )
+        changes = body.get("set") or []
+        if not isinstance(changes, list) or not all(isinstance(c, str) for c in changes):
+            return request_error(RequestError("set", "set must be a list of 'PARAM=VALUE' strings"))
         try:
             wanted = check_request(
                 str(body.get("scenario", "")),
                 "" if body.get("seed") is None else str(body["seed"]),
                 "" if body.get("scale") is None else str(body["scale"]),
+                changes,
             )
         except RequestError as error:
             return request_error(error)

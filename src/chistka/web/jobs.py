@@ -82,7 +82,13 @@ class RunJobs:
         """The run's output folder (there once it is done)."""
         return self.folder / run_id
 
-    def submit(self, scenario: str, seed: int | None, scale: float | None) -> dict[str, Any]:
+    def submit(
+        self,
+        scenario: str,
+        seed: int | None,
+        scale: float | None,
+        changes: list[str] | None = None,
+    ) -> dict[str, Any]:
         """Queue a run of a built-in scenario (checked by the caller); start it if it can."""
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
         run_id = f"{scenario}-{'default' if seed is None else seed}-{stamp}-{secrets.token_hex(2)}"
@@ -91,6 +97,7 @@ class RunJobs:
             "scenario": scenario,
             "seed": seed,
             "scale": scale,
+            "set": list(changes or []),
             "status": "queued",
             "submitted": now(),
             "started": None,
