@@ -317,3 +317,42 @@ def test_a_what_if_run_uses_its_changes(client, tmp_path):
     assert provenance["parameters"]["appeals"]["reinstate_share"] == 0.1
     page = client.get(f"/runs/{run_id}").text
     assert "review.threshold=2.0; appeals.reinstate_share=0.1" in page
+
+
+def test_a_bad_decision_to_leave_out_is_refused_naming_it(client, tmp_path):
+    page = client.post("/runs", data={**SMALL, "without": "campaigns.nope"}, follow_redirects=False)
+    assert page.status_code == 422
+    assert 'data-field="without"' in page.text
+    assert "not a decision of scenario" in page.text and "campaigns.1929" in page.text
+    assert ">campaigns.nope</textarea>" in page.text
+    for body in ({**SMALL, "without": ["campaigns.nope"]}, {**SMALL, "without": "campaigns.1929"}):
+        answer = client.post("/api/runs", json=body)
+        assert answer.status_code == 422
+        assert answer.json()["detail"][0]["loc"] == ["body", "without"]
+    assert list((tmp_path / "runs").iterdir()) == []
+
+
+def test_a_scenario_page_offers_each_decision_to_leave_out(client):
+    from chistka.scenario import load_scenario
+    from chistka.scenario.whatif import removable
+
+    page = client.get("/scenarios/great-terror").text
+    for name in removable(load_scenario("great-terror")):
+        assert f'<input type="checkbox" name="without" value="{name}">' in page
+
+
+def test_a_run_without_a_purge_campaign(client, tmp_path):
+    sent = client.post(
+        "/runs",
+        data={**SMALL, "without": ["campaigns.1929", "campaigns.1921"]},  # two boxes ticked
+        follow_redirects=False,
+    )
+    assert sent.status_code == 303
+    run_id = sent.headers["location"].rsplit("/", 1)[1]
+    state = wait_for(client, run_id)
+    assert state["status"] == "done", state["error"]
+    assert state["without"] == ["campaigns.1929", "campaigns.1921"]
+    provenance = json.loads((tmp_path / "runs" / run_id / "provenance.json").read_text())
+    names = [c["name"] for c in provenance["parameters"]["campaigns"]]
+    assert "1929" not in names and "1921" not in names and "1933" in names
+    assert "without campaigns.1929; without campaigns.1921" in client.get(f"/runs/{run_id}").text

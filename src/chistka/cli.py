@@ -27,18 +27,19 @@ from chistka.analysis.comparison import (
 from chistka.commands.options import (
     ScaleOption,
     ScenarioArgument,
-    apply_set_options,
     counting_bar,
     fail,
     output_console,
 )
 from chistka.commands.preflight import check_scale
+from chistka.commands.sweep import apply_set_options
 from chistka.engine import Sim
 from chistka.errors import ChistkaError
 from chistka.outputs import RUN_FILES, check_run_target
 from chistka.record import RELIABLE_GRADES
 from chistka.results import Results
 from chistka.scenario import load_scenario
+from chistka.scenario.whatif import without
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -174,6 +175,16 @@ def run(
             "operations.NAME.field=...; repeat for more (for several values, use sweep)",
         ),
     ] = None,
+    without_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--without",
+            metavar="DECISION",
+            help="run without one of the scenario's decisions: operations.NAME, "
+            "events.YYYY-MM-DD (the timeline's decisions of that day), campaigns.NAME or "
+            "show_trials.NAME; repeat for more (chistka scenarios show NAME --list-decisions)",
+        ),
+    ] = None,
 ) -> None:
     """Run a scenario, print the model against the record, and write the results.
 
@@ -183,7 +194,7 @@ def run(
     try:
         if seed is not None and seed < 0:
             fail(f"--seed must be >= 0 (got {seed})")
-        loaded = apply_set_options(load_scenario(scenario), set_)
+        loaded = apply_set_options(without(load_scenario(scenario), without_ or []), set_)
         check_scale(loaded, scale)
         target = out if out is not None else Path("out") / loaded.scenario.name
         check_run_target(target, force=force)

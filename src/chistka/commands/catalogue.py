@@ -193,12 +193,30 @@ def scenarios_list(ctx: typer.Context) -> None:
 @scenarios_app.command("show")
 def scenarios_show(
     name: Annotated[str, typer.Argument(help="built-in scenario name or path to a TOML file")],
+    without_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--without",
+            metavar="DECISION",
+            help="leave out one of its decisions (operations.NAME, events.YYYY-MM-DD, "
+            "campaigns.NAME, show_trials.NAME): a what-if to save, edit and sweep",
+        ),
+    ] = None,
+    list_decisions: Annotated[
+        bool,
+        typer.Option("--list-decisions", help="list the decisions --without takes, and stop"),
+    ] = False,
 ) -> None:
     """Print the resolved scenario as TOML (every field, defaults filled in) to copy and edit."""
     from chistka.scenario import load_scenario
+    from chistka.scenario.whatif import removable, without
 
     try:
-        text = scenario_toml(load_scenario(name))
+        scenario = load_scenario(name)
+        if list_decisions:
+            typer.echo("\n".join(removable(scenario)))
+            return
+        text = scenario_toml(without(scenario, without_ or []))
     except ChistkaError as exc:
         fail(str(exc))
     typer.echo(text, nl=False)

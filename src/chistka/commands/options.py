@@ -7,7 +7,7 @@ import math
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -21,11 +21,6 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
-
-from chistka.errors import ChistkaError
-
-if TYPE_CHECKING:
-    from chistka.scenario import Scenario
 
 LOG_WIDTH = 1000
 """Width of tables written to a file or a log: wide enough that no name is cut or folded."""
@@ -127,28 +122,3 @@ FreeOption = Annotated[
     ),
 ]
 """--free: the file of free parameters and their ranges."""
-
-
-def apply_set_options(loaded: Scenario, options: list[str] | None) -> Scenario:
-    """The scenario with `run --set PARAM=VALUE` changes applied (one value per parameter).
-
-    Raises:
-        ChistkaError: a malformed option, several values for one parameter, an unknown parameter
-            or a value it does not allow (the message names it).
-    """
-    from chistka.analysis.ensemble import format_value
-    from chistka.commands.sweep import parse_set_options
-    from chistka.scenario import apply_overrides
-
-    overrides = {}
-    for path, values in parse_set_options(options).items():
-        if len(values) > 1:
-            raise ChistkaError(
-                f"--set {path}: run takes one value (got {len(values)}); use chistka sweep to "
-                "run several"
-            )
-        overrides[path] = values[0]
-    if not overrides:
-        return loaded
-    where = "--set " + " ".join(f"{p}={format_value(v)}" for p, v in overrides.items())
-    return apply_overrides(loaded, overrides, where=where)

@@ -26,6 +26,7 @@ from chistka.errors import ChistkaError
 
 if TYPE_CHECKING:
     from chistka.analysis.ensemble import Placement
+    from chistka.scenario import Scenario
 
 console = output_console()
 
@@ -218,3 +219,27 @@ def _local(n_jobs: int) -> str:
     if n_jobs < 0:
         return "all local cores" if n_jobs == -1 else f"all local cores but {-n_jobs - 1}"
     return f"{n_jobs} local processes"
+
+
+def apply_set_options(loaded: Scenario, options: list[str] | None) -> Scenario:
+    """The scenario with `run --set PARAM=VALUE` changes applied (one value per parameter).
+
+    Raises:
+        ChistkaError: a malformed option, several values for one parameter, an unknown parameter
+            or a value it does not allow (the message names it).
+    """
+    from chistka.analysis.ensemble import format_value
+    from chistka.scenario import apply_overrides
+
+    overrides = {}
+    for path, values in parse_set_options(options).items():
+        if len(values) > 1:
+            raise ChistkaError(
+                f"--set {path}: run takes one value (got {len(values)}); use chistka sweep to "
+                "run several"
+            )
+        overrides[path] = values[0]
+    if not overrides:
+        return loaded
+    where = "--set " + " ".join(f"{p}={format_value(v)}" for p, v in overrides.items())
+    return apply_overrides(loaded, overrides, where=where)

@@ -5,8 +5,9 @@ documented decisions with their sources, its operations and campaigns, the value
 record with their ranges and reasons), `/runs/ID` (a run's
 progress, then its fit against the record, its comparison row by row, its report and every
 file behind the charts), `/runs/ID/files/NAME` (a file of the run's output folder). The same as
-JSON under `/api/...` (`POST /api/runs` takes {"scenario", "seed", "scale", "set"}, the last a
-list of what-if changes `PARAM=VALUE` as `chistka run --set` takes them). A bad request (an
+JSON under `/api/...` (`POST /api/runs` takes {"scenario", "seed", "scale", "set", "without"},
+the last two lists of what-if changes `PARAM=VALUE` and of decisions to leave out, as `chistka
+run --set` and `--without` take them). A bad request (an
 unknown scenario, a seed or scale out of range, an unknown parameter or a value it does not
 allow) gets 422 with a message naming the field
 and what is allowed; an unknown run or file 404. `chistka serve` starts it.
@@ -22,7 +23,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import FastAPI, Form, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse
@@ -48,17 +49,23 @@ class RequestError(ValueError):
 
 
 def check_request(
-    scenario: str, seed: str, scale: str, changes: list[str] | None = None
-) -> tuple[str, int | None, float | None, list[str]]:
-    """The run a form or JSON body asks for: a built-in scenario, a seed, a scale, what-if changes.
+    scenario: str,
+    seed: str,
+    scale: str,
+    changes: list[str] | None = None,
+    removed: list[str] | None = None,
+) -> tuple[str, int | None, float | None, list[str], list[str]]:
+    """The run a form or JSON body asks for: a built-in scenario, a seed, a scale, a what-if.
 
     Blank seed and scale mean the scenario's own; `changes` are `PARAM=VALUE` settings, as
-    `chistka run --set` takes them (e.g. `sentencing.album_death_share=0.3`). Raises
-    RequestError naming the field.
+    `chistka run --set` takes them (e.g. `sentencing.album_death_share=0.3`); `removed` names
+    decisions to run without, as `chistka run --without` takes them (e.g.
+    `operations.order_00447`). Raises RequestError naming the field.
     """
-    from chistka.commands.options import apply_set_options
     from chistka.commands.preflight import check_scale
+    from chistka.commands.sweep import apply_set_options
     from chistka.scenario import builtin_scenarios, load_scenario
+    from chistka.scenario.whatif import without
 
     names = list(builtin_scenarios())
     if scenario not in names:
@@ -83,9 +90,14 @@ def check_request(
             ) from None
         if not (0 < chosen_scale <= 1) or math.isnan(chosen_scale):
             raise RequestError("scale", f"scale must be in (0, 1] (got {chosen_scale:g})")
+    chosen_removed = [line.strip() for line in removed or [] if line.strip()]
+    try:
+        loaded = without(load_scenario(scenario), chosen_removed)
+    except ChistkaError as exc:
+        raise RequestError("without", str(exc)) from None
     chosen_changes = [line.strip() for line in changes or [] if line.strip()]
     try:
-        loaded = apply_set_options(load_scenario(scenario), chosen_changes or None)
+        loaded = apply_set_options(loaded, chosen_changes or None)
     except ChistkaError as exc:
         raise RequestError("set", str(exc)) from None
     if chosen_scale is not None:
@@ -93,7 +105,7 @@ def check_request(
             check_scale(loaded, chosen_scale)
         except ChistkaError as exc:
             raise RequestError("scale", str(exc)) from None
-    return scenario, chosen_seed, chosen_scale, chosen_changes
+    return scenario, chosen_seed, chosen_scale, chosen_changes, chosen_removed
 
 
 # --- HTML ----------------------------------------------------------------------------------------
@@ -133,8 +145,36 @@ def escape(value: Any) -> str:
     return html.escape("" if value is None else str(value))
 
 
-def run_form(scenarios: dict[str, str], values: dict[str, str], error: RequestError | None) -> str:
-    """The form that starts a run, with the values sent and the error if they were refused."""
+def run_form(
+    scenarios: dict[str, str],
+    values: dict[str, str],
+    error: RequestError | None,
+    decisions: list[str] | None = None,
+) -> str:
+    """The form that starts a run, with the values sent and the error if they were refused.
+
+    The decisions to run without are typed, one a line, or, on a scenario's page, where they
+    are known (`decisions`), ticked.
+    """
+    if decisions is None:
+        removal = (
+            '<br><label for="without">without: one decision a line (as <code>chistka run'
+            " --without</code>; e.g. <code>operations.order_00447</code>, "
+            "<code>events.1938-11-17</code>; each scenario's page lists its own)</label><br>"
+            f'<textarea name="without" id="without" rows="2" cols="60">'
+            f"{escape(values.get('without'))}</textarea>"
+        )
+    else:
+        removal = (
+            '<fieldset id="without"><legend>without (a what-if: the run leaves these decisions'
+            " out)</legend>"
+            + "".join(
+                f'<label><input type="checkbox" name="without" value="{escape(name)}">'
+                f"{escape(name)}</label> "
+                for name in decisions
+            )
+            + "</fieldset>"
+        )
     options = "".join(
         f'<option value="{escape(name)}"{" selected" if values.get("scenario") == name else ""}>'
         f"{escape(name)}</option>"
@@ -157,10 +197,16 @@ def run_form(scenarios: dict[str, str], values: dict[str, str], error: RequestEr
         '<br><label for="set">what if: one change a line, PARAM=VALUE (as <code>chistka run'
         " --set</code>; e.g. <code>sentencing.album_death_share=0.3</code>)</label><br>"
         f'<textarea name="set" id="set" rows="3" cols="60">{escape(values.get("set"))}</textarea>'
-        '<br><button type="submit" id="run">Run</button></form>'
+        f'{removal}<br><button type="submit" id="run">Run</button></form>'
         "<p>Blank seed and scale run the scenario's own; a smaller scale (agents per person, in"
         " (0, 1]) runs faster and noisier.</p>"
     )
+
+
+def whatif_text(state: dict[str, Any]) -> str:
+    """A run's what-if in words: its changes and the decisions it ran without, or 'none'."""
+    parts = list(state.get("set") or []) + [f"without {n}" for n in state.get("without") or []]
+    return "; ".join(parts) or "none"
 
 
 def seed_text(state: dict[str, Any]) -> str:
@@ -184,7 +230,7 @@ def runs_table(states: list[dict[str, Any]]) -> str:
         f'<tr><td><a href="/runs/{escape(s["id"])}">{escape(s["id"])}</a></td>'
         f"<td>{escape(s['scenario'])}</td><td>{escape(seed_text(s))}</td>"
         f"<td>{escape(s['scale'] if s['scale'] is not None else 'default')}</td>"
-        f"<td>{escape('; '.join(s.get('set') or []) or 'none')}</td>"
+        f"<td>{escape(whatif_text(s))}</td>"
         f'<td class="status">{escape(progress_text(s))}</td><td>{escape(s["submitted"])}</td></tr>'
         for s in states
     )
@@ -250,8 +296,8 @@ def run_page(jobs: RunJobs, state: dict[str, Any]) -> str:
         f"{escape(state['scale'] if state['scale'] is not None else 'default')}; submitted "
         f'{escape(state["submitted"])}. Status: <b id="status">{escape(state["status"])}</b></p>'
     )
-    if state.get("set"):
-        facts += '<p>What if: <code id="changes">' + escape("; ".join(state["set"])) + "</code></p>"
+    if state.get("set") or state.get("without"):
+        facts += f'<p>What if: <code id="changes">{escape(whatif_text(state))}</code></p>'
     if state["status"] in ("queued", "running"):
         done, total = state.get("days_done") or 0, state.get("days_total")
         bar = (
@@ -300,13 +346,14 @@ def scenario_page(name: str, scenarios: dict[str, str]) -> str:
     """
     from chistka.analysis.free import current_value, default_free_file, load_free
     from chistka.scenario import load_scenario
+    from chistka.scenario.whatif import removable
 
     scenario = load_scenario(name)
     run = scenario.scenario
     parts = [
         f"<p>{escape(run.description)}</p><p>From {run.start} to {run.end}; default seed "
         f"{run.seed}.</p>",
-        run_form(scenarios, {"scenario": name}, None),
+        run_form(scenarios, {"scenario": name}, None, removable(scenario)),
         "<h2>The timeline: documented decisions</h2>",
         table(
             "timeline",
@@ -417,14 +464,22 @@ def create_app(runs_folder: Path, *, max_running: int = 1) -> FastAPI:
 
     @app.post("/runs", response_model=None)
     def submit_form(
-        scenario: str = Form(""),
-        seed: str = Form(""),
-        scale: str = Form(""),
-        changes: str = Form("", alias="set"),
+        scenario: Annotated[str, Form()] = "",
+        seed: Annotated[str, Form()] = "",
+        scale: Annotated[str, Form()] = "",
+        changes: Annotated[str, Form(alias="set")] = "",
+        removed: Annotated[list[str] | None, Form(alias="without")] = None,
     ) -> HTMLResponse | RedirectResponse:
-        values = {"scenario": scenario, "seed": seed, "scale": scale, "set": changes}
+        names = [line for text in removed or [] for line in text.splitlines()]
+        values = {
+            "scenario": scenario,
+            "seed": seed,
+            "scale": scale,
+            "set": changes,
+            "without": "\n".join(names),
+        }
         try:
-            state = jobs.submit(*check_request(scenario, seed, scale, changes.splitlines()))
+            state = jobs.submit(*check_request(scenario, seed, scale, changes.splitlines(), names))
         except RequestError as error:
             return HTMLResponse(index_page(values, error), status_code=422)
         return RedirectResponse(f"/runs/{state['id']}", status_code=303)
@@ -457,20 +512,24 @@ def create_app(runs_folder: Path, *, max_running: int = 1) -> FastAPI:
             body = None
         if not isinstance(body, dict):
             return request_error(RequestError("body", "the body must be a JSON object"))
-        unknown = sorted(set(body) - {"scenario", "seed", "scale", "set"})
+        unknown = sorted(set(body) - {"scenario", "seed", "scale", "set", "without"})
         if unknown:
             return request_error(
-                RequestError(unknown[0], "allowed fields are scenario, seed, scale and set")
+                RequestError(unknown[0], "allowed fields are scenario, seed, scale, set, without")
             )
-        changes = body.get("set") or []
-        if not isinstance(changes, list) or not all(isinstance(c, str) for c in changes):
-            return request_error(RequestError("set", "set must be a list of 'PARAM=VALUE' strings"))
+        lists = {}
+        for field, what in (("set", "'PARAM=VALUE' strings"), ("without", "decision names")):
+            items = body.get(field) or []
+            if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+                return request_error(RequestError(field, f"{field} must be a list of {what}"))
+            lists[field] = items
         try:
             wanted = check_request(
                 str(body.get("scenario", "")),
                 "" if body.get("seed") is None else str(body["seed"]),
                 "" if body.get("scale") is None else str(body["scale"]),
-                changes,
+                lists["set"],
+                lists["without"],
             )
         except RequestError as error:
             return request_error(error)

@@ -88,6 +88,7 @@ class RunJobs:
         seed: int | None,
         scale: float | None,
         changes: list[str] | None = None,
+        removed: list[str] | None = None,
     ) -> dict[str, Any]:
         """Queue a run of a built-in scenario (checked by the caller); start it if it can."""
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -98,6 +99,7 @@ class RunJobs:
             "seed": seed,
             "scale": scale,
             "set": list(changes or []),
+            "without": list(removed or []),
             "status": "queued",
             "submitted": now(),
             "started": None,

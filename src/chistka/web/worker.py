@@ -1,7 +1,7 @@
 """One browser-submitted run, in a process of its own: `python -m chistka.web.worker STATE_FILE`.
 
-Runs the scenario the state file names, with its what-if changes (as `chistka run --set`
-does), writes its progress into the state file while the day loop goes, and at the end the
+Runs the scenario the state file names, with its what-if (as `chistka run --without` and
+`--set` do), writes its progress into the state file while the day loop goes, and at the end the
 output folder beside it (`save_run`, with the report) and the state `done`, or `failed` with the
 reason (a bad scenario, change or scale, or an error of the program, whose traceback goes to the
 run's log). Nothing of a failed run's outputs is left: `save_run` moves the whole folder into
@@ -25,11 +25,12 @@ PROGRESS_SECONDS = 1.0
 def run_job(state_file: Path) -> int:
     """Run the job of `state_file`; its exit status (0 done, 1 failed)."""
     from chistka.analysis.comparison import save_run
-    from chistka.commands.options import apply_set_options
     from chistka.commands.preflight import check_scale
+    from chistka.commands.sweep import apply_set_options
     from chistka.engine import Sim
     from chistka.report import write_report
     from chistka.scenario import load_scenario
+    from chistka.scenario.whatif import without
 
     state = read_state(state_file)
 
@@ -46,7 +47,8 @@ def run_job(state_file: Path) -> int:
             record(days_done=done, days_total=total)
 
     try:
-        loaded = apply_set_options(load_scenario(state["scenario"]), state.get("set") or None)
+        scenario = without(load_scenario(state["scenario"]), state.get("without") or [])
+        loaded = apply_set_options(scenario, state.get("set") or None)
         check_scale(loaded, state["scale"])
         sim = Sim(loaded, seed=state["seed"], scale=state["scale"], name=state["scenario"])
         record(seed_used=sim.seed)

@@ -1,0 +1,71 @@
+"""What-if scenarios: a scenario without some of its documented decisions.
+
+The project's questions are counterfactual (what if there had been no Order 00447, no halt?),
+and a scenario's decisions are named parts of it, so a what-if removes them by name and leaves
+everything else, the fitted values included, as it was:
+
+- `operations.NAME`: an operation under limits (Order 00447, a national operation), and every
+  setting of its fields by the timeline;
+- `events.YYYY-MM-DD`: the timeline's decisions of that day (the halt: `events.1938-11-17`);
+- `campaigns.NAME`: a purge campaign; `show_trials.NAME`: a show trial.
+
+What a removed decision would have been followed by is not invented: an operation's end date
+is the halt's, so a run without the halt but with its operations still has them end on the
+day the halt ended them unless the end is changed too (`--set operations.NAME.end=...`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from chistka.errors import ScenarioError
+from chistka.scenario.schema import Scenario
+
+NAMED_SECTIONS = ("operations", "campaigns", "show_trials")
+"""Sections whose items a what-if removes by name."""
+
+
+def removable(scenario: Scenario) -> list[str]:
+    """Every name `without` takes for this scenario, in the scenario's order."""
+    names = [f"events.{day}" for day in sorted({event.date for event in scenario.events})]
+    for section in NAMED_SECTIONS:
+        names += [f"{section}.{item.name}" for item in getattr(scenario, section)]
+    return names
+
+
+def without(scenario: Scenario, names: Sequence[str], where: str = "--without") -> Scenario:
+    """The scenario without the decisions `names` (see the module's docstring).
+
+    Raises:
+        ScenarioError: a name that is not one of `removable(scenario)` (the message lists them),
+            or a scenario the removal leaves invalid (the message says why).
+    """
+    from chistka.scenario import scenario_from_dict
+
+    if not names:
+        return scenario
+    allowed = removable(scenario)
+    for name in names:
+        if name not in allowed:
+            raise ScenarioError(
+                f"{where} {name!r}: not a decision of scenario {scenario.scenario.name!r}; "
+                f"it has {', '.join(allowed) or 'none'}"
+            )
+    data: dict[str, Any] = scenario.model_dump(mode="json")
+    dropped_days = {dt.date.fromisoformat(n.split(".", 1)[1]) for n in names if n[:7] == "events."}
+    data["events"] = [
+        event
+        for event in data["events"]
+        if dt.date.fromisoformat(event["date"]) not in dropped_days
+    ]
+    for section in NAMED_SECTIONS:
+        gone = {n.split(".", 1)[1] for n in names if n.startswith(f"{section}.")}
+        if not gone:
+            continue
+        data[section] = [item for item in data[section] if item["name"] not in gone]
+        prefixes = tuple(f"{section}.{name}." for name in gone)
+        for event in data["events"]:
+            event["set"] = {k: v for k, v in event["set"].items() if not k.startswith(prefixes)}
+    return scenario_from_dict(data, f"{where} {' '.join(names)}")

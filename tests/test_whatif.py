@@ -1,0 +1,97 @@
+"""What-if scenarios (chistka.scenario.whatif): a scenario without some of its decisions."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from chistka.cli import app
+from chistka.errors import ScenarioError
+from chistka.scenario import load_scenario, scenario_from_dict
+from chistka.scenario.whatif import removable, without
+
+
+@pytest.fixture(scope="module")
+def terror():
+    return load_scenario("great-terror")
+
+
+def test_removable_names_every_day_of_the_timeline_and_every_named_item(terror):
+    names = removable(terror)
+    assert "events.1938-11-17" in names and "operations.order_00447" in names
+    assert len(names) == (
+        len({e.date for e in terror.events})
+        + len(terror.operations)
+        + len(terror.campaigns)
+        + len(terror.show_trials)
+    )
+
+
+def test_an_operation_goes_with_the_timeline_settings_of_its_fields(terror):
+    data = terror.model_dump(mode="json")
+    day = data["events"][0]["date"]
+    data["events"][0]["set"]["operations.polish.limit_camp"] = 1000
+    data["events"][0]["set"]["operations.german.limit_camp"] = 2000
+    changed = scenario_from_dict(data, "test")
+    after = without(changed, ["operations.polish"])
+    assert [o.name for o in after.operations] == [
+        o.name for o in terror.operations if o.name != "polish"
+    ]
+    event = next(e for e in after.events if str(e.date) == day)
+    assert "operations.polish.limit_camp" not in event.set
+    assert event.set["operations.german.limit_camp"] == 2000  # the others' settings stay
+    assert after.arrest == terror.arrest and after.sentencing == terror.sentencing
+
+
+def test_a_day_of_the_timeline_goes_whole(terror):
+    after = without(terror, ["events.1937-08-15", "show_trials.sixteen"])
+    assert all(str(e.date) != "1937-08-15" for e in after.events)
+    assert len(after.events) == len(terror.events) - 1
+    assert [t.name for t in after.show_trials] == [
+        t.name for t in terror.show_trials if t.name != "sixteen"
+    ]
+
+
+def test_nothing_to_remove_leaves_the_scenario(terror):
+    assert without(terror, []) is terror
+
+
+def test_an_unknown_decision_is_refused_with_those_there_are(terror):
+    with pytest.raises(ScenarioError) as error:
+        without(terror, ["operations.nope"])
+    assert "'operations.nope': not a decision of scenario 'great-terror'" in str(error.value)
+    assert "operations.order_00447" in str(error.value)
+
+
+def test_a_removal_that_leaves_the_scenario_invalid_says_why(terror):
+    """Without the halt, Order 00762's sanction of pending cases has no supervision to act in."""
+    with pytest.raises(ScenarioError) as error:
+        without(terror, ["events.1938-11-17"])
+    assert "arrest.pending_cases_sanctioned" in str(error.value)
+    assert without(terror, ["events.1938-11-17", "events.1938-11-26"]).events
+
+
+def test_run_without_an_unknown_decision_exits_2_and_writes_nothing(tmp_path):
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        app, ["run", "great-terror", "--without", "operations.nope", "--out", str(out)]
+    )
+    assert result.exit_code == 2
+    assert "not a decision of scenario 'great-terror'" in result.output
+    assert not out.exists()
+
+
+def test_scenarios_show_writes_a_what_if_to_run_and_sweep(tmp_path):
+    runner = CliRunner()
+    listed = runner.invoke(app, ["scenarios", "show", "great-terror", "--list-decisions"])
+    assert listed.exit_code == 0
+    assert listed.output.split() == removable(load_scenario("great-terror"))
+    shown = runner.invoke(
+        app, ["scenarios", "show", "great-terror", "--without", "operations.order_00447"]
+    )
+    assert shown.exit_code == 0
+    path = tmp_path / "no-00447.toml"
+    path.write_text(shown.output)
+    loaded = load_scenario(path)
+    assert "order_00447" not in [o.name for o in loaded.operations]
+    assert len(loaded.operations) == len(load_scenario("great-terror").operations) - 1
