@@ -79,9 +79,11 @@ def browser():
 
 
 def fill(driver, **values: str) -> None:
-    """Fill the run form (scenario by its option, the others typed) and send it."""
+    """Fill the run form (scenario by its option, the others typed), send it, and wait for the
+    page the server answers with (the click returns before the browser has left the form)."""
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import Select
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import Select, WebDriverWait
 
     for name, value in values.items():
         field = driver.find_element(By.ID, name)
@@ -90,7 +92,9 @@ def fill(driver, **values: str) -> None:
         else:
             field.clear()
             field.send_keys(value)
-    driver.find_element(By.ID, "run").click()
+    button = driver.find_element(By.ID, "run")
+    button.click()
+    WebDriverWait(driver, 60).until(expected_conditions.staleness_of(button))
 
 
 def test_a_bad_scale_is_refused_on_the_page(server, browser):
@@ -140,3 +144,18 @@ def test_a_run_followed_to_its_report_and_comparison(server, browser):
     browser.get(address + "/")
     listed = browser.find_element(By.ID, "runs").text
     assert run_id in listed and "done" in listed
+
+
+def test_a_what_if_ticked_on_a_scenario_page(server, browser):
+    from selenium.webdriver.common.by import By
+
+    address, _ = server
+    browser.get(address + "/")
+    browser.find_element(By.LINK_TEXT, "party-purges-1921-1936").click()
+    timeline = browser.find_elements(By.CSS_SELECTOR, "#timeline tr")
+    assert len(timeline) > 5
+    browser.find_element(By.CSS_SELECTOR, 'input[name="without"][value="campaigns.1929"]').click()
+    fill(browser, seed="4", scale="0.01", set="review.threshold=2.0")
+    assert "/runs/party-purges-1921-1936-4-" in browser.current_url
+    changes = browser.find_element(By.ID, "changes").text
+    assert changes == "review.threshold=2.0; without campaigns.1929"
