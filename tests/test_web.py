@@ -54,8 +54,13 @@ def test_the_index_lists_the_builtin_scenarios_and_offers_a_run(client):
     ("values", "field", "words"),
     [
         ({"scenario": "nope"}, "scenario", "scenario must be one of great-terror"),
-        ({"seed": "-1"}, "seed", "seed must be a whole number >= 0 (got -1)"),
-        ({"seed": "x"}, "seed", "seed must be a whole number >= 0 (got 'x')"),
+        ({"seed": "-1"}, "seed", "seed must be a whole number from 0 to 9223372036854775807"),
+        ({"seed": str(2**63)}, "seed", f"from 0 to {2**63 - 1} (got {2**63})"),
+        (
+            {"seed": "x"},
+            "seed",
+            "seed must be a whole number from 0 to 9223372036854775807 (got 'x')",
+        ),
         ({"scale": "0"}, "scale", "scale must be in (0, 1] (got 0)"),
         ({"scale": "2"}, "scale", "scale must be in (0, 1] (got 2)"),
         ({"scale": "nan"}, "scale", "scale must be in (0, 1] (got nan)"),

@@ -1,16 +1,20 @@
 """The browser app (FastAPI): run a built-in scenario, watch it, read its report and its data.
 
-Pages: `/` (the scenarios and a form to run one; the runs so far), `/scenarios/NAME` (its
-documented decisions with their sources, its operations and campaigns, the values fitted to the
-record with their ranges and reasons), `/runs/ID` (a run's
-progress, then its fit against the record, its comparison row by row, its report and every
-file behind the charts), `/runs/ID/files/NAME` (a file of the run's output folder). The same as
-JSON under `/api/...` (`POST /api/runs` takes {"scenario", "seed", "scale", "set", "without"},
-the last two lists of what-if changes `PARAM=VALUE` and of decisions to leave out, as `chistka
-run --set` and `--without` take them). A bad request (an
-unknown scenario, a seed or scale out of range, an unknown parameter or a value it does not
-allow) gets 422 with a message naming the field
-and what is allowed; an unknown run or file 404. `chistka serve` starts it.
+Pages:
+- `/`: the scenarios, a form to run one (with a what-if: changed parameters, decisions left
+  out) and the runs so far;
+- `/scenarios/NAME`: its documented decisions with their sources, its operations and
+  campaigns, the values fitted to the record with their ranges and reasons, and the form with a
+  box for each decision to leave out;
+- `/runs/ID`: a run's progress, then its fit against the record, its comparison row by row,
+  its report and every file behind the charts; `/runs/ID/files/NAME`: one of those files.
+
+The same as JSON under `/api/...`: `POST /api/runs` takes {"scenario", "seed", "scale", "set",
+"without"}, the last two lists of `PARAM=VALUE` changes and of decisions to leave out, as
+`chistka run --set` and `--without` take them. A bad request (an unknown scenario, a seed or
+scale out of range, an unknown parameter or decision, a value a parameter does not allow) gets
+422 with a message naming the field and what is allowed; an unknown run or file 404.
+`chistka serve` starts it.
 """
 
 from __future__ import annotations
@@ -37,6 +41,9 @@ TICK_SECONDS = 1.0
 
 REFRESH_SECONDS = 2
 """A running run's page reloads itself this often."""
+
+MAX_SEED = 2**63 - 1
+"""The largest seed a scenario takes (`RunInfo.seed`)."""
 
 
 class RequestError(ValueError):
@@ -77,9 +84,13 @@ def check_request(
         try:
             chosen_seed = int(str(seed).strip())
         except ValueError:
-            raise RequestError("seed", f"seed must be a whole number >= 0 (got {seed!r})") from None
-        if chosen_seed < 0:
-            raise RequestError("seed", f"seed must be a whole number >= 0 (got {chosen_seed})")
+            raise RequestError(
+                "seed", f"seed must be a whole number from 0 to {MAX_SEED} (got {seed!r})"
+            ) from None
+        if not 0 <= chosen_seed <= MAX_SEED:
+            raise RequestError(
+                "seed", f"seed must be a whole number from 0 to {MAX_SEED} (got {chosen_seed})"
+            )
     chosen_scale = None
     if str(scale).strip():
         try:
@@ -291,7 +302,8 @@ def run_page(jobs: RunJobs, state: dict[str, Any]) -> str:
     """A run's page: its progress while it goes; its fit, report and files when it is done."""
     run_id = state["id"]
     facts = (
-        f"<p>Scenario <b>{escape(state['scenario'])}</b>, seed "
+        f'<p>Scenario <a href="/scenarios/{escape(state["scenario"])}">'
+        f"<b>{escape(state['scenario'])}</b></a>, seed "
         f"{escape(seed_text(state))}, scale "
         f"{escape(state['scale'] if state['scale'] is not None else 'default')}; submitted "
         f'{escape(state["submitted"])}. Status: <b id="status">{escape(state["status"])}</b></p>'
