@@ -33,6 +33,14 @@ from chistka.scenario.schema import ORIGINS
 from chistka.state import EventKind
 from tomltext import to_toml
 
+for _name in ("COLUMNS", "LINES"):
+    if _name not in os.environ:
+        # GNU readline, which pytest imports, can export the terminal's size into the C
+        # environment only (os.environ does not see it), and the commands the tests start
+        # inherit it: their tables were then cut to 80 columns, so that 'expelled' was folded
+        # out of the campaigns' table (tests/test_cli.py) when the tests ran from a terminal.
+        os.unsetenv(_name)
+
 settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
 settings.register_profile("dev")
 settings.load_profile("ci" if os.environ.get("CI") else "dev")

@@ -27,6 +27,7 @@ from chistka.analysis.comparison import (
 from chistka.commands.options import (
     ScaleOption,
     ScenarioArgument,
+    WithoutOption,
     counting_bar,
     fail,
     output_console,
@@ -175,16 +176,7 @@ def run(
             "operations.NAME.field=...; repeat for more (for several values, use sweep)",
         ),
     ] = None,
-    without_: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--without",
-            metavar="DECISION",
-            help="run without one of the scenario's decisions: operations.NAME, "
-            "events.YYYY-MM-DD (the timeline's decisions of that day), campaigns.NAME or "
-            "show_trials.NAME; repeat for more (chistka scenarios show NAME --list-decisions)",
-        ),
-    ] = None,
+    without_: WithoutOption = None,
 ) -> None:
     """Run a scenario, print the model against the record, and write the results.
 

@@ -24,7 +24,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from chistka.commands.options import fail, output_console
+from chistka.commands.options import WithoutOption, fail, output_console
 from chistka.errors import ChistkaError
 
 console = output_console()
@@ -193,15 +193,7 @@ def scenarios_list(ctx: typer.Context) -> None:
 @scenarios_app.command("show")
 def scenarios_show(
     name: Annotated[str, typer.Argument(help="built-in scenario name or path to a TOML file")],
-    without_: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--without",
-            metavar="DECISION",
-            help="leave out one of its decisions (operations.NAME, events.YYYY-MM-DD, "
-            "campaigns.NAME, show_trials.NAME): a what-if to save, edit and sweep",
-        ),
-    ] = None,
+    without_: WithoutOption = None,
     list_decisions: Annotated[
         bool,
         typer.Option("--list-decisions", help="list the decisions --without takes, and stop"),

@@ -122,3 +122,15 @@ FreeOption = Annotated[
     ),
 ]
 """--free: the file of free parameters and their ranges."""
+
+WithoutOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--without",
+        metavar="DECISION",
+        help="leave out one of the scenario's decisions, for a what-if: operations.NAME, "
+        "events.YYYY-MM-DD (the timeline's decisions of that day), campaigns.NAME or "
+        "show_trials.NAME; repeat for more (chistka scenarios show NAME --list-decisions)",
+    ),
+]
+"""--without: documented decisions a what-if leaves out (`chistka.scenario.whatif`)."""
