@@ -361,3 +361,32 @@ def test_a_run_without_a_purge_campaign(client, tmp_path):
     names = [c["name"] for c in provenance["parameters"]["campaigns"]]
     assert "1929" not in names and "1921" not in names and "1933" in names
     assert "without campaigns.1929; without campaigns.1921" in client.get(f"/runs/{run_id}").text
+
+
+def test_two_runs_compared_as_chistka_compare_does(client, tmp_path):
+    from chistka.commands.compare import differences, load_side
+
+    as_is = client.post("/api/runs", json=SMALL).json()["id"]
+    what_if = client.post("/api/runs", json={**SMALL, "without": ["campaigns.1929"]}).json()["id"]
+    for run_id in (as_is, what_if):
+        assert wait_for(client, run_id)["status"] == "done"
+    listed = client.get("/").text
+    assert f'<input type="checkbox" name="run" value="{as_is}">' in listed
+
+    page = client.get("/compare", params={"run": [what_if, as_is]})  # either order: B is later
+    assert page.status_code == 200
+    runs = tmp_path / "runs"
+    expected = differences(load_side(runs / as_is), load_side(runs / what_if))
+    table = page.text[page.text.index('id="differences"') :]
+    assert table.count("<tr>") == len(expected) + 1
+    assert "without campaigns.1929" in page.text
+    stored = client.get(f"/compare/{as_is}--{what_if}/differences.csv")
+    assert stored.status_code == 200
+    assert stored.text.splitlines()[0].startswith("observable,label,record,a_mean")
+    charts = client.get(f"/compare/{as_is}--{what_if}/compare.html")
+    assert charts.status_code == 200 and "plotly" in charts.text
+    assert client.get(f"/compare/{as_is}--{what_if}/summary.json").status_code == 404
+
+    for params in ({"run": [as_is]}, {"run": [as_is, as_is]}, {"run": [as_is, "no-such-run"]}):
+        refused = client.get("/compare", params=params)
+        assert refused.status_code == 422 and 'data-field="run"' in refused.text

@@ -7,7 +7,9 @@ Pages:
   campaigns, the values fitted to the record with their ranges and reasons, and the form with a
   box for each decision to leave out;
 - `/runs/ID`: a run's progress, then its fit against the record, its comparison row by row,
-  its report and every file behind the charts; `/runs/ID/files/NAME`: one of those files.
+  its report and every file behind the charts; `/runs/ID/files/NAME`: one of those files;
+- `/compare?run=A&run=B`: two done runs, the later against the earlier, figure by figure, with
+  the charts and differences.csv of `chistka compare`.
 
 The same as JSON under `/api/...`: `POST /api/runs` takes {"scenario", "seed", "scale", "set",
 "without"}, the last two lists of `PARAM=VALUE` changes and of decisions to leave out, as
@@ -23,18 +25,20 @@ import csv
 import html
 import json
 import math
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import FastAPI, Form, HTTPException, Request
+import pandas as pd
+from fastapi import FastAPI, Form, HTTPException, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse
 
 from chistka.errors import ChistkaError
 from chistka.outputs import RUN_FILES
-from chistka.web.jobs import RunJobs
+from chistka.web.jobs import RUN_ID, RunJobs
 
 TICK_SECONDS = 1.0
 """How often the server looks for queued runs to start."""
@@ -234,20 +238,31 @@ def progress_text(state: dict[str, Any]) -> str:
 
 
 def runs_table(states: list[dict[str, Any]]) -> str:
-    """The runs so far, newest first, each linked to its page."""
+    """The runs so far, newest first, each linked to its page; two done runs can be compared."""
     if not states:
         return "<p>No runs yet.</p>"
+
+    def tick(state: dict[str, Any]) -> str:
+        if state["status"] != "done":
+            return ""
+        return f'<input type="checkbox" name="run" value="{escape(state["id"])}">'
+
     rows = "".join(
-        f'<tr><td><a href="/runs/{escape(s["id"])}">{escape(s["id"])}</a></td>'
+        f"<tr><td>{tick(s)}</td>"
+        f'<td><a href="/runs/{escape(s["id"])}">{escape(s["id"])}</a></td>'
         f"<td>{escape(s['scenario'])}</td><td>{escape(seed_text(s))}</td>"
         f"<td>{escape(s['scale'] if s['scale'] is not None else 'default')}</td>"
         f"<td>{escape(whatif_text(s))}</td>"
-        f'<td class="status">{escape(progress_text(s))}</td><td>{escape(s["submitted"])}</td></tr>'
+        f'<td class="status">{escape(progress_text(s))}</td>'
+        f"<td>{escape(s['submitted'][:19])}</td></tr>"
         for s in states
     )
     return (
-        '<table id="runs"><tr><th>run</th><th>scenario</th><th>seed</th><th>scale</th>'
+        '<form method="get" action="/compare" id="compare-form">'
+        '<table id="runs"><tr><th></th><th>run</th><th>scenario</th><th>seed</th><th>scale</th>'
         f"<th>what if</th><th>status</th><th>submitted</th></tr>{rows}</table>"
+        '<button type="submit" id="compare">Compare the two ticked runs</button> (the later'
+        " against the earlier: each compared figure on both sides and the difference)</form>"
     )
 
 
@@ -306,7 +321,8 @@ def run_page(jobs: RunJobs, state: dict[str, Any]) -> str:
         f"<b>{escape(state['scenario'])}</b></a>, seed "
         f"{escape(seed_text(state))}, scale "
         f"{escape(state['scale'] if state['scale'] is not None else 'default')}; submitted "
-        f'{escape(state["submitted"])}. Status: <b id="status">{escape(state["status"])}</b></p>'
+        f"{escape(state['submitted'][:19])}. "
+        f'Status: <b id="status">{escape(state["status"])}</b></p>'
     )
     if state.get("set") or state.get("without"):
         facts += f'<p>What if: <code id="changes">{escape(whatif_text(state))}</code></p>'
@@ -340,7 +356,7 @@ def run_page(jobs: RunJobs, state: dict[str, Any]) -> str:
     return page(f"Run {run_id}", body)
 
 
-def table(element_id: str, head: tuple[str, ...], rows: list[tuple[Any, ...]]) -> str:
+def table_html(element_id: str, head: tuple[str, ...], rows: list[tuple[Any, ...]]) -> str:
     """An HTML table of escaped cells."""
     header = "".join(f"<th>{escape(name)}</th>" for name in head)
     body = "".join(
@@ -367,7 +383,7 @@ def scenario_page(name: str, scenarios: dict[str, str]) -> str:
         f"{run.seed}.</p>",
         run_form(scenarios, {"scenario": name}, None, removable(scenario)),
         "<h2>The timeline: documented decisions</h2>",
-        table(
+        table_html(
             "timeline",
             ("date", "what happened", "parameters it sets", "source"),
             [
@@ -384,7 +400,7 @@ def scenario_page(name: str, scenarios: dict[str, str]) -> str:
     if scenario.campaigns:
         parts += [
             "<h2>Purge campaigns</h2>",
-            table(
+            table_html(
                 "campaigns",
                 ("campaign", "from", "to", "source"),
                 [(c.label or c.name, c.start, c.end, c.source) for c in scenario.campaigns],
@@ -393,7 +409,7 @@ def scenario_page(name: str, scenarios: dict[str, str]) -> str:
     if scenario.operations:
         parts += [
             "<h2>Operations under limits</h2>",
-            table(
+            table_html(
                 "operations",
                 ("operation", "from", "to", "targets", "source"),
                 [
@@ -407,7 +423,7 @@ def scenario_page(name: str, scenarios: dict[str, str]) -> str:
         free = load_free(free_file, scenario, name)
         parts += [
             "<h2>Values fitted to the record (chistka calibrate)</h2>",
-            table(
+            table_html(
                 "fitted",
                 ("parameter", "value", "range", "why free"),
                 [
@@ -417,6 +433,52 @@ def scenario_page(name: str, scenarios: dict[str, str]) -> str:
             ),
         ]
     return page(name, "".join(parts))
+
+
+def compare_page(jobs: RunJobs, first: dict[str, Any], second: dict[str, Any]) -> str:
+    """Two done runs side by side: the later (B) against the earlier (A), figure by figure.
+
+    The charts and differences.csv are those of `chistka compare` (written once under
+    RUNS/compare/A--B/), so the page and the command agree.
+    """
+    from chistka.commands.compare import differences, load_side, write_comparison_report
+    from chistka.commands.options import observable_number
+
+    folder = comparison_folder(jobs, first["id"], second["id"])
+    if not (folder / "differences.csv").is_file():
+        a, b = load_side(jobs.output(first["id"])), load_side(jobs.output(second["id"]))
+        table = differences(a, b)
+        building = folder.with_name(f".{folder.name}.{os.getpid()}.tmp")
+        building.mkdir(parents=True, exist_ok=True)
+        write_comparison_report(a, b, table, building / "compare.html")
+        table.to_csv(building / "differences.csv", index=False)
+        os.replace(building, folder)
+    table = pd.read_csv(folder / "differences.csv")
+    rows = [
+        (
+            row.label,
+            observable_number(row.record, row.observable),
+            observable_number(row.a_mean, row.observable),
+            observable_number(row.b_mean, row.observable),
+            observable_number(row.difference, row.observable),
+            "-" if math.isnan(row.relative) else f"{row.relative:+.1%}",
+        )
+        for row in table.itertuples(index=False)
+    ]
+    link = f"/compare/{first['id']}--{second['id']}"
+    body = (
+        f'<p>A: <a href="/runs/{first["id"]}">{first["id"]}</a> ({escape(whatif_text(first))});'
+        f' B: <a href="/runs/{second["id"]}">{second["id"]}</a> ({escape(whatif_text(second))})'
+        f'</p><p><a id="charts" href="{link}/compare.html">The charts side by side</a>; '
+        f'<a href="{link}/differences.csv">differences.csv</a> (with the spread over seeds)</p>'
+        + table_html("differences", ("figure", "record", "A", "B", "B - A", "relative"), rows)
+    )
+    return page("B against A", body)
+
+
+def comparison_folder(jobs: RunJobs, first: str, second: str) -> Path:
+    """Where the comparison of two runs is kept."""
+    return jobs.folder / "compare" / f"{first}--{second}"
 
 
 # --- the app -------------------------------------------------------------------------------------
@@ -506,6 +568,36 @@ def create_app(runs_folder: Path, *, max_running: int = 1) -> FastAPI:
         path = jobs.output(run_id) / name
         if name not in RUN_FILES or not path.is_file():
             raise HTTPException(status_code=404, detail=f"run {run_id!r} has no file {name!r}")
+        return FileResponse(path)
+
+    @app.get("/compare", response_class=HTMLResponse)
+    def compare(run: Annotated[list[str] | None, Query()] = None) -> HTMLResponse:
+        ids = run or []
+        states = []
+        for run_id in ids:
+            try:
+                states.append(jobs.get(run_id))
+            except KeyError:
+                states.append({"id": run_id, "status": "unknown"})
+        error = None
+        if len(ids) != 2 or ids[0] == ids[1]:
+            error = f"tick two different runs to compare (got {len(set(ids))})"
+        elif any(state["status"] != "done" for state in states):
+            error = "only done runs can be compared: " + ", ".join(
+                f"{s['id']} is {s['status']}" for s in states if s["status"] != "done"
+            )
+        if error:
+            return HTMLResponse(index_page({}, RequestError("run", error)), status_code=422)
+        first, second = sorted(states, key=lambda state: state["submitted"])
+        return HTMLResponse(compare_page(jobs, first, second))
+
+    @app.get("/compare/{pair}/{name}")
+    def compare_file(pair: str, name: str) -> FileResponse:
+        first, _, second = pair.partition("--")
+        path = comparison_folder(jobs, first, second) / name
+        valid = RUN_ID.match(first) and RUN_ID.match(second)
+        if not valid or name not in ("compare.html", "differences.csv") or not path.is_file():
+            raise HTTPException(status_code=404, detail=f"no comparison file {pair}/{name}")
         return FileResponse(path)
 
     @app.get("/api/scenarios")
