@@ -138,6 +138,7 @@ th, td { border-bottom: 1px solid #ddd; padding: 0.25em 0.6em; text-align: left;
 #timeline td:nth-child(n+3), #operations td:last-child, #campaigns td:last-child {
   overflow-wrap: anywhere; }
 #fitted td:nth-child(4) { min-width: 22em; }
+#differences td:nth-child(n+2) { text-align: right; font-variant-numeric: tabular-nums; }
 td.number { text-align: right; font-variant-numeric: tabular-nums; }
 .error { background: #fde8e8; border: 1px solid #c33; padding: 0.5em 1em; }
 .inside { color: #17631b; } .outside { color: #a11; }
