@@ -1,6 +1,7 @@
 """The browser app (chistka.web): its pages, its JSON API, its runs and their failures.
 
-The end-to-end test in a real headless Chromium is tests/test_web_browser.py (slow tier).
+The end-to-end test in a real headless Chromium is tests/test_web_browser.py (slow tier); the
+comparison of two runs and the ensemble (three and four runs) are in the slow tier too.
 """
 
 from __future__ import annotations
@@ -363,6 +364,7 @@ def test_a_run_without_a_purge_campaign(client, tmp_path):
     assert "without campaigns.1929; without campaigns.1921" in client.get(f"/runs/{run_id}").text
 
 
+@pytest.mark.slow
 def test_two_runs_compared_as_chistka_compare_does(client, tmp_path):
     from chistka.commands.compare import differences, load_side
 
@@ -390,3 +392,42 @@ def test_two_runs_compared_as_chistka_compare_does(client, tmp_path):
     for params in ({"run": [as_is]}, {"run": [as_is, as_is]}, {"run": [as_is, "no-such-run"]}):
         refused = client.get("/compare", params=params)
         assert refused.status_code == 422 and 'data-field="run"' in refused.text
+
+
+@pytest.mark.parametrize("seeds", ["0", "65", "x", "-2"])
+def test_a_bad_number_of_seeds_is_refused(client, seeds, tmp_path):
+    page = client.post("/runs", data={**SMALL, "seeds": seeds}, follow_redirects=False)
+    assert page.status_code == 422 and 'data-field="seeds"' in page.text
+    assert "seeds must be a whole number from 1 to 64" in page.text
+    answer = client.post("/api/runs", json={**SMALL, "seeds": seeds})
+    assert answer.status_code == 422 and answer.json()["detail"][0]["loc"] == ["body", "seeds"]
+    assert list((tmp_path / "runs").iterdir()) == []
+
+
+@pytest.mark.slow
+def test_an_ensemble_over_seeds_from_the_browser(client, tmp_path):
+    answer = client.post("/api/runs", json={**SMALL, "seeds": 2})
+    assert answer.status_code == 202
+    run_id = answer.json()["id"]
+    state = wait_for(client, run_id)
+    assert state["status"] == "done", state["error"]
+    assert state["runs_done"] == state["runs_total"] == 2
+    assert [entry["seed"] for entry in state["fit_by_seed"]] == [3, 4]
+
+    output = tmp_path / "runs" / run_id
+    page = client.get(f"/runs/{run_id}").text
+    assert "3-4" in page and "(2 seeds)" in page
+    rows = pd.read_csv(output / "p000-s001" / "comparison.csv")
+    table = page[page.index('id="comparison"') :]
+    assert table.count("<tr>") == rows["record_id"].nunique() + 1
+    assert client.get(f"/runs/{run_id}/files/ensemble.html").status_code == 200
+    served = client.get(f"/runs/{run_id}/seeds/p000-s002/comparison.csv")
+    assert served.content == (output / "p000-s002" / "comparison.csv").read_bytes()
+    for path in ("seeds/p000-s002/secret", "seeds/..%2F..%2Fx/comparison.csv", "files/x.csv"):
+        assert client.get(f"/runs/{run_id}/{path}").status_code == 404
+
+    # the ensemble's second seed is the run of that seed alone (each run draws its own streams)
+    cli_out = tmp_path / "seed4"
+    arguments = ["run", SMALL["scenario"], "--seed", "4", "--scale", "0.01", "--out", str(cli_out)]
+    assert CliRunner().invoke(cli_app, [*arguments, "--no-report"]).exit_code == 0
+    assert (cli_out / "comparison.csv").read_bytes() == served.content

@@ -11,9 +11,10 @@ Pages:
 - `/compare?run=A&run=B`: two done runs, the later against the earlier, figure by figure, with
   the charts and differences.csv of `chistka compare`.
 
-The same as JSON under `/api/...`: `POST /api/runs` takes {"scenario", "seed", "scale", "set",
-"without"}, the last two lists of `PARAM=VALUE` changes and of decisions to leave out, as
-`chistka run --set` and `--without` take them. A bad request (an unknown scenario, a seed or
+The same as JSON under `/api/...`: `POST /api/runs` takes {"scenario", "seed", "seeds", "scale",
+"set", "without"}: more than one seed runs an ensemble (as `chistka sweep --seeds`), and the last
+two are lists of `PARAM=VALUE` changes and of decisions to leave out, as `chistka run --set` and
+`--without` take them. A bad request (an unknown scenario, a seed or
 scale out of range, an unknown parameter or decision, a value a parameter does not allow) gets
 422 with a message naming the field and what is allowed; an unknown run or file 404.
 `chistka serve` starts it.
@@ -26,12 +27,14 @@ import html
 import json
 import math
 import os
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
+import numpy as np
 import pandas as pd
 from fastapi import FastAPI, Form, HTTPException, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse
@@ -49,6 +52,16 @@ REFRESH_SECONDS = 2
 MAX_SEED = 2**63 - 1
 """The largest seed a scenario takes (`RunInfo.seed`)."""
 
+MAX_SEEDS = 64
+"""The most seeds one submission runs (an ensemble of great-terror at 64 seeds takes about an
+hour on this 2-core machine)."""
+
+ENSEMBLE_FILES = frozenset({"ensemble.html", "plan.json"})
+"""The files at the top of an ensemble's output folder (its runs are in folders below)."""
+
+SEED_RUN = re.compile(r"^p\d{3,}-s\d{3,}$")
+"""An ensemble's run folder (`chistka.analysis.ensemble.RunSpec.run_id`)."""
+
 
 class RequestError(ValueError):
     """A request's field holds a value it does not allow."""
@@ -65,13 +78,15 @@ def check_request(
     scale: str,
     changes: list[str] | None = None,
     removed: list[str] | None = None,
-) -> tuple[str, int | None, float | None, list[str], list[str]]:
+    seeds: str = "",
+) -> tuple[str, int | None, float | None, list[str], list[str], int]:
     """The run a form or JSON body asks for: a built-in scenario, a seed, a scale, a what-if.
 
     Blank seed and scale mean the scenario's own; `changes` are `PARAM=VALUE` settings, as
     `chistka run --set` takes them (e.g. `sentencing.album_death_share=0.3`); `removed` names
     decisions to run without, as `chistka run --without` takes them (e.g.
-    `operations.order_00447`). Raises RequestError naming the field.
+    `operations.order_00447`); `seeds` how many seeds, counted up from the seed (blank: one
+    run; more: an ensemble, as `chistka sweep --seeds`). Raises RequestError naming the field.
     """
     from chistka.commands.preflight import check_scale
     from chistka.commands.sweep import apply_set_options
@@ -105,6 +120,16 @@ def check_request(
             ) from None
         if not (0 < chosen_scale <= 1) or math.isnan(chosen_scale):
             raise RequestError("scale", f"scale must be in (0, 1] (got {chosen_scale:g})")
+    chosen_seeds = 1
+    if str(seeds).strip():
+        try:
+            chosen_seeds = int(str(seeds).strip())
+        except ValueError:
+            chosen_seeds = 0
+        if not 1 <= chosen_seeds <= MAX_SEEDS:
+            raise RequestError(
+                "seeds", f"seeds must be a whole number from 1 to {MAX_SEEDS} (got {seeds!r})"
+            )
     chosen_removed = [line.strip() for line in removed or [] if line.strip()]
     try:
         loaded = without(load_scenario(scenario), chosen_removed)
@@ -120,7 +145,7 @@ def check_request(
             check_scale(loaded, chosen_scale)
         except ChistkaError as exc:
             raise RequestError("scale", str(exc)) from None
-    return scenario, chosen_seed, chosen_scale, chosen_changes, chosen_removed
+    return scenario, chosen_seed, chosen_scale, chosen_changes, chosen_removed, chosen_seeds
 
 
 # --- HTML ----------------------------------------------------------------------------------------
@@ -139,6 +164,7 @@ th, td { border-bottom: 1px solid #ddd; padding: 0.25em 0.6em; text-align: left;
   overflow-wrap: anywhere; }
 #fitted td:nth-child(4) { min-width: 22em; }
 #differences td:nth-child(n+2) { text-align: right; font-variant-numeric: tabular-nums; }
+#comparison td:nth-child(n+3) { white-space: nowrap; }
 td.number { text-align: right; font-variant-numeric: tabular-nums; }
 .error { background: #fde8e8; border: 1px solid #c33; padding: 0.5em 1em; }
 .inside { color: #17631b; } .outside { color: #a11; }
@@ -207,6 +233,8 @@ def run_form(
         f'<label>scenario <select name="scenario" id="scenario">{options}</select></label>'
         f'<label>seed <input name="seed" id="seed" size="6" value="{escape(values.get("seed"))}"'
         ' placeholder="default"></label>'
+        '<label>seeds <input name="seeds" id="seeds" size="3"'
+        f' value="{escape(values.get("seeds"))}" placeholder="1"></label>'
         '<label>scale <input name="scale" id="scale" size="6"'
         f' value="{escape(values.get("scale"))}"'
         ' placeholder="default"></label>'
@@ -215,7 +243,8 @@ def run_form(
         f'<textarea name="set" id="set" rows="3" cols="60">{escape(values.get("set"))}</textarea>'
         f'{removal}<br><button type="submit" id="run">Run</button></form>'
         "<p>Blank seed and scale run the scenario's own; a smaller scale (agents per person, in"
-        " (0, 1]) runs faster and noisier.</p>"
+        f" (0, 1]) runs faster and noisier. Seeds above 1 (at most {MAX_SEEDS}) run an ensemble"
+        " from the seed up, to see how much the answer moves between runs.</p>"
     )
 
 
@@ -226,13 +255,21 @@ def whatif_text(state: dict[str, Any]) -> str:
 
 
 def seed_text(state: dict[str, Any]) -> str:
-    """The seed a run used (once started), or the one asked for, or 'default'."""
+    """The seed a run used (once started), or the one asked for, or 'default'.
+
+    For an ensemble, its first and last seed.
+    """
     seed = state.get("seed_used", state["seed"])
-    return "default" if seed is None else str(seed)
+    count = state.get("seeds") or 1
+    if seed is None:
+        return "default" if count == 1 else f"{count} from the default"
+    return str(seed) if count == 1 else f"{seed}-{seed + count - 1}"
 
 
 def progress_text(state: dict[str, Any]) -> str:
-    """A run's progress in words, e.g. 'running: day 400 of 2,222'."""
+    """A run's progress in words, e.g. 'running: day 400 of 2,222' or 'running: 3 of 8 seeds'."""
+    if state["status"] == "running" and state.get("runs_total"):
+        return f"running: {state['runs_done']} of {state['runs_total']} seeds done"
     if state["status"] == "running" and state.get("days_total"):
         return f"running: day {state['days_done']:,} of {state['days_total']:,}"
     return state["status"]
@@ -329,6 +366,8 @@ def run_page(jobs: RunJobs, state: dict[str, Any]) -> str:
         facts += f'<p>What if: <code id="changes">{escape(whatif_text(state))}</code></p>'
     if state["status"] in ("queued", "running"):
         done, total = state.get("days_done") or 0, state.get("days_total")
+        if state.get("runs_total"):
+            done, total = state.get("runs_done") or 0, state["runs_total"]
         bar = (
             f'<p><progress id="progress" max="{total}" value="{done}"></progress> '
             f"{escape(progress_text(state))}</p>"
@@ -339,6 +378,8 @@ def run_page(jobs: RunJobs, state: dict[str, Any]) -> str:
     if state["status"] == "failed":
         return page(f"Run {run_id}", facts + f'<p class="error">{escape(state["error"])}</p>')
     output = jobs.output(run_id)
+    if (state.get("seeds") or 1) > 1:
+        return page(f"Run {run_id}", facts + ensemble_body(run_id, output))
     summary = json.loads((output / "summary.json").read_text(encoding="utf-8"))
     files = "".join(
         f'<li><a href="/runs/{run_id}/files/{name}">{name}</a></li>'
@@ -355,6 +396,84 @@ def run_page(jobs: RunJobs, state: dict[str, Any]) -> str:
         + comparison_table(output / "comparison.csv")
     )
     return page(f"Run {run_id}", body)
+
+
+def seed_runs(output: Path) -> list[Path]:
+    """An ensemble's run folders, in order of their ids (seed by seed)."""
+    return sorted(p for p in output.iterdir() if p.is_dir() and SEED_RUN.match(p.name))
+
+
+def ensemble_fit(output: Path) -> list[dict[str, Any]]:
+    """Each seed's fit (`summary.json`): calibration and validation rows inside."""
+    return [
+        {"run": run.name, "seed": summary["seed"], "fit": summary["fit"]}
+        for run in seed_runs(output)
+        for summary in [json.loads((run / "summary.json").read_text(encoding="utf-8"))]
+    ]
+
+
+def ensemble_body(run_id: str, output: Path) -> str:
+    """An ensemble's fit seed by seed, its report, its runs' files and the record over the seeds.
+
+    Each compared row shows the model's mean, its 5-95% spread and the seeds at which it is
+    inside.
+    """
+    by_seed = ensemble_fit(output)
+    parts = []
+    for role in ("calibration", "validation"):
+        inside = [entry["fit"][role]["inside"] for entry in by_seed if role in entry["fit"]]
+        rows = by_seed[0]["fit"].get(role, {}).get("rows", 0) if by_seed else 0
+        if rows:
+            parts.append(
+                f"{role}: {min(inside)}-{max(inside)} of {rows} rows inside by seed "
+                f"({len(by_seed)} seeds)"
+            )
+    fit = '<ul id="fit">' + "".join(f"<li>{escape(p)}</li>" for p in parts) + "</ul>"
+    runs = "".join(
+        f"<li>seed {entry['seed']}: "
+        + ", ".join(
+            f'<a href="/runs/{run_id}/seeds/{entry["run"]}/{name}">{name}</a>'
+            for name in sorted(RUN_FILES)
+            if (output / entry["run"] / name).is_file()
+        )
+        + "</li>"
+        for entry in by_seed
+    )
+    frames = [pd.read_csv(run / "comparison.csv") for run in seed_runs(output)]
+    table = pd.concat(frames, keys=range(len(frames)), names=["run", None]).reset_index(0)
+    rows = []
+    for record_id, group in table.groupby("record_id", sort=False):
+        first = group.iloc[0]
+        model = group["model"].to_numpy(dtype=float)
+        model = model[~np.isnan(model)]
+        scored = group["status"].isin(["inside", "outside"])
+        spread = (
+            f"{number(str(np.quantile(model, 0.05)))} - {number(str(np.quantile(model, 0.95)))}"
+            if len(model)
+            else ""
+        )
+        rows.append(
+            (
+                record_id,
+                first["role"],
+                number(str(model.mean())) if len(model) else "",
+                spread,
+                number(str(first["record"])),
+                f"{number(str(first['low']))} - {number(str(first['high']))}",
+                f"{int((group['status'] == 'inside').sum())} of {len(group)}"
+                if scored.any()
+                else first["status"],
+            )
+        )
+    head = ("row", "role", "model (mean)", "5-95% over seeds", "record", "range", "inside at")
+    return (
+        fit
+        + f'<p><a id="report" href="/runs/{run_id}/files/ensemble.html">The ensemble\'s report</a>'
+        " (every chart, with the spread over the seeds)</p>"
+        + f"<h2>The runs, seed by seed</h2><ul id='files'>{runs}</ul>"
+        + "<h2>The model against the record, over the seeds</h2>"
+        + table_html("comparison", head, rows)
+    )
 
 
 def table_html(element_id: str, head: tuple[str, ...], rows: list[tuple[Any, ...]]) -> str:
@@ -544,6 +663,7 @@ def create_app(runs_folder: Path, *, max_running: int = 1) -> FastAPI:
         scale: Annotated[str, Form()] = "",
         changes: Annotated[str, Form(alias="set")] = "",
         removed: Annotated[list[str] | None, Form(alias="without")] = None,
+        seeds: Annotated[str, Form()] = "",
     ) -> HTMLResponse | RedirectResponse:
         names = [line for text in removed or [] for line in text.splitlines()]
         values = {
@@ -552,9 +672,12 @@ def create_app(runs_folder: Path, *, max_running: int = 1) -> FastAPI:
             "scale": scale,
             "set": changes,
             "without": "\n".join(names),
+            "seeds": seeds,
         }
         try:
-            state = jobs.submit(*check_request(scenario, seed, scale, changes.splitlines(), names))
+            state = jobs.submit(
+                *check_request(scenario, seed, scale, changes.splitlines(), names, seeds)
+            )
         except RequestError as error:
             return HTMLResponse(index_page(values, error), status_code=422)
         return RedirectResponse(f"/runs/{state['id']}", status_code=303)
@@ -567,8 +690,18 @@ def create_app(runs_folder: Path, *, max_running: int = 1) -> FastAPI:
     def run_file(run_id: str, name: str) -> FileResponse:
         state_of(run_id)
         path = jobs.output(run_id) / name
-        if name not in RUN_FILES or not path.is_file():
+        if name not in RUN_FILES | ENSEMBLE_FILES or not path.is_file():
             raise HTTPException(status_code=404, detail=f"run {run_id!r} has no file {name!r}")
+        return FileResponse(path)
+
+    @app.get("/runs/{run_id}/seeds/{seed_run}/{name}")
+    def seed_file(run_id: str, seed_run: str, name: str) -> FileResponse:
+        state_of(run_id)
+        path = jobs.output(run_id) / seed_run / name
+        if not SEED_RUN.match(seed_run) or name not in RUN_FILES or not path.is_file():
+            raise HTTPException(
+                status_code=404, detail=f"run {run_id!r} has no file {seed_run}/{name}"
+            )
         return FileResponse(path)
 
     @app.get("/compare", response_class=HTMLResponse)
@@ -617,10 +750,11 @@ def create_app(runs_folder: Path, *, max_running: int = 1) -> FastAPI:
             body = None
         if not isinstance(body, dict):
             return request_error(RequestError("body", "the body must be a JSON object"))
-        unknown = sorted(set(body) - {"scenario", "seed", "scale", "set", "without"})
+        allowed = ("scenario", "seed", "seeds", "scale", "set", "without")
+        unknown = sorted(set(body) - set(allowed))
         if unknown:
             return request_error(
-                RequestError(unknown[0], "allowed fields are scenario, seed, scale, set, without")
+                RequestError(unknown[0], f"allowed fields are {', '.join(allowed)}")
             )
         lists = {}
         for field, what in (("set", "'PARAM=VALUE' strings"), ("without", "decision names")):
@@ -635,6 +769,7 @@ def create_app(runs_folder: Path, *, max_running: int = 1) -> FastAPI:
                 "" if body.get("scale") is None else str(body["scale"]),
                 lists["set"],
                 lists["without"],
+                "" if body.get("seeds") is None else str(body["seeds"]),
             )
         except RequestError as error:
             return request_error(error)
@@ -644,7 +779,9 @@ def create_app(runs_folder: Path, *, max_running: int = 1) -> FastAPI:
     def api_run(run_id: str) -> dict[str, Any]:
         state = state_of(run_id)
         summary_file = jobs.output(run_id) / "summary.json"
-        if state["status"] == "done" and summary_file.is_file():
+        if state["status"] == "done" and (state.get("seeds") or 1) > 1:
+            state = {**state, "fit_by_seed": ensemble_fit(jobs.output(run_id))}
+        elif state["status"] == "done" and summary_file.is_file():
             summary = json.loads(summary_file.read_text(encoding="utf-8"))
             state = {
                 **state,

@@ -92,6 +92,7 @@ class RunJobs:
         scale: float | None,
         changes: list[str] | None = None,
         removed: list[str] | None = None,
+        seeds: int = 1,
     ) -> dict[str, Any]:
         """Queue a run of a built-in scenario (checked by the caller); start it if it can."""
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -103,6 +104,7 @@ class RunJobs:
             "scale": scale,
             "set": list(changes or []),
             "without": list(removed or []),
+            "seeds": seeds,
             "status": "queued",
             "submitted": now(),
             "started": None,

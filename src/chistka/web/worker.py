@@ -13,10 +13,15 @@ from __future__ import annotations
 import sys
 import time
 import traceback
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from chistka.errors import ChistkaError
 from chistka.web.jobs import now, read_state, write_json_atomically
+
+if TYPE_CHECKING:
+    from chistka.scenario import Scenario
 
 PROGRESS_SECONDS = 1.0
 """The state file's progress is written at most once a second."""
@@ -50,14 +55,17 @@ def run_job(state_file: Path) -> int:
         scenario = without(load_scenario(state["scenario"]), state.get("without") or [])
         loaded = apply_set_options(scenario, state.get("set") or None)
         check_scale(loaded, state["scale"])
-        sim = Sim(loaded, seed=state["seed"], scale=state["scale"], name=state["scenario"])
-        record(seed_used=sim.seed)
-        results = sim.run(progress=progress)
-        save_run(
-            results,
-            state_file.with_name(state["id"]),
-            extra=lambda directory: write_report(results, directory / "report.html"),
-        )
+        if (state.get("seeds") or 1) > 1:
+            run_seeds(loaded, state, state_file, record)
+        else:
+            sim = Sim(loaded, seed=state["seed"], scale=state["scale"], name=state["scenario"])
+            record(seed_used=sim.seed)
+            results = sim.run(progress=progress)
+            save_run(
+                results,
+                state_file.with_name(state["id"]),
+                extra=lambda directory: write_report(results, directory / "report.html"),
+            )
     except ChistkaError as exc:
         record(status="failed", error=str(exc), finished=now())
         return 1
@@ -71,6 +79,43 @@ def run_job(state_file: Path) -> int:
         return 1
     record(status="done", finished=now())
     return 0
+
+
+def run_seeds(
+    loaded: Scenario,
+    state: dict[str, Any],
+    state_file: Path,
+    record: Callable[..., None],
+) -> None:
+    """Run the scenario at `seeds` seeds counted up from the first, as `chistka sweep` does.
+
+    The ensemble, with its report, is written beside the output folder and moved into place at
+    the end, so that a failed ensemble leaves nothing.
+    """
+    import os
+    import shutil
+
+    from chistka.analysis.ensemble import plan, run_ensemble
+    from chistka.report.ensemble import write_ensemble_report
+
+    first = loaded.scenario.seed if state["seed"] is None else state["seed"]
+    seeds = list(range(first, first + state["seeds"]))
+    record(seed_used=first)
+    specs = plan(loaded, seeds, scale=state["scale"], name=state["scenario"])
+    target = state_file.with_name(state["id"])
+    building = state_file.with_name(f".{state['id']}.seeds.tmp")
+    shutil.rmtree(building, ignore_errors=True)
+    try:
+        run_ensemble(
+            specs,
+            building,
+            n_jobs=1,
+            progress=lambda done, total, _: record(runs_done=done, runs_total=total),
+        )
+        write_ensemble_report(building)
+        os.replace(building, target)
+    finally:
+        shutil.rmtree(building, ignore_errors=True)
 
 
 if __name__ == "__main__":
