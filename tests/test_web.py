@@ -431,3 +431,18 @@ def test_an_ensemble_over_seeds_from_the_browser(client, tmp_path):
     arguments = ["run", SMALL["scenario"], "--seed", "4", "--scale", "0.01", "--out", str(cli_out)]
     assert CliRunner().invoke(cli_app, [*arguments, "--no-report"]).exit_code == 0
     assert (cli_out / "comparison.csv").read_bytes() == served.content
+
+
+@pytest.mark.parametrize("name", list(builtin_scenarios()))
+def test_a_scenario_as_data(client, name):
+    from chistka.scenario import load_scenario
+    from chistka.scenario.whatif import removable
+
+    scenario = load_scenario(name)
+    facts = client.get(f"/api/scenarios/{name}").json()
+    assert facts["start"] == str(scenario.scenario.start)
+    assert [e["date"] for e in facts["timeline"]] == sorted(str(e.date) for e in scenario.events)
+    assert all(e["source"] for e in facts["timeline"])  # every documented decision cites one
+    assert facts["decisions"] == removable(scenario)
+    assert [o["name"] for o in facts["operations"]] == [o.name for o in scenario.operations]
+    assert client.get("/api/scenarios/no-such").status_code == 404

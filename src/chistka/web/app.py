@@ -11,7 +11,8 @@ Pages:
 - `/compare?run=A&run=B`: two done runs, the later against the earlier, figure by figure, with
   the charts and differences.csv of `chistka compare`.
 
-The same as JSON under `/api/...`: `POST /api/runs` takes {"scenario", "seed", "seeds", "scale",
+The same as JSON under `/api/...` (`/api/scenarios/NAME` gives a scenario's page as data):
+`POST /api/runs` takes {"scenario", "seed", "seeds", "scale",
 "set", "without"}: more than one seed runs an ensemble (as `chistka sweep --seeds`), and the last
 two are lists of `PARAM=VALUE` changes and of decisions to leave out, as `chistka run --set` and
 `--without` take them. A bad request (an unknown scenario, a seed or
@@ -485,12 +486,12 @@ def table_html(element_id: str, head: tuple[str, ...], rows: list[tuple[Any, ...
     return f'<table id="{element_id}"><tr>{header}</tr>{body}</table>'
 
 
-def scenario_page(name: str, scenarios: dict[str, str]) -> str:
-    """A built-in scenario as a historian reads it.
+def scenario_facts(name: str) -> dict[str, Any]:
+    """A built-in scenario as a historian reads it, as plain data.
 
-    The documented decisions of its timeline with their sources, its operations and purge
-    campaigns, and the values fitted to the record (from its free file), each with its range and
-    reason.
+    Its dates, the documented decisions of its timeline with the parameters each sets and its
+    source, its purge campaigns and operations, the decisions a what-if can leave out, and the
+    values fitted to the record (from its free file), each with its range and reason.
     """
     from chistka.analysis.free import current_value, default_free_file, load_free
     from chistka.scenario import load_scenario
@@ -498,57 +499,114 @@ def scenario_page(name: str, scenarios: dict[str, str]) -> str:
 
     scenario = load_scenario(name)
     run = scenario.scenario
+    free_file = default_free_file(name)
+    free = load_free(free_file, scenario, name) if free_file is not None else []
+    return {
+        "name": name,
+        "description": run.description,
+        "start": str(run.start),
+        "end": str(run.end),
+        "seed": run.seed,
+        "timeline": [
+            {"date": str(e.date), "note": e.note, "set": dict(e.set), "source": e.source}
+            for e in sorted(scenario.events, key=lambda event: event.date)
+        ],
+        "campaigns": [
+            {
+                "name": c.name,
+                "label": c.label,
+                "start": str(c.start),
+                "end": str(c.end),
+                "source": c.source,
+            }
+            for c in scenario.campaigns
+        ],
+        "operations": [
+            {
+                "name": o.name,
+                "label": o.label,
+                "start": str(o.start),
+                "end": str(o.end),
+                "targets": list(o.targets),
+                "source": o.source,
+            }
+            for o in scenario.operations
+        ],
+        "decisions": removable(scenario),
+        "fitted": [
+            {
+                "path": p.path,
+                "value": current_value(scenario, p.path),
+                "low": p.low,
+                "high": p.high,
+                "note": p.note,
+            }
+            for p in free
+        ],
+    }
+
+
+def scenario_page(name: str, scenarios: dict[str, str]) -> str:
+    """A built-in scenario's page: `scenario_facts` as tables, and the run form."""
+    facts = scenario_facts(name)
     parts = [
-        f"<p>{escape(run.description)}</p><p>From {run.start} to {run.end}; default seed "
-        f"{run.seed}.</p>",
-        run_form(scenarios, {"scenario": name}, None, removable(scenario)),
+        f"<p>{escape(facts['description'])}</p><p>From {facts['start']} to {facts['end']};"
+        f" default seed {facts['seed']}.</p>",
+        run_form(scenarios, {"scenario": name}, None, facts["decisions"]),
         "<h2>The timeline: documented decisions</h2>",
         table_html(
             "timeline",
             ("date", "what happened", "parameters it sets", "source"),
             [
                 (
-                    event.date,
-                    event.note,
-                    ", ".join(f"{k} = {v}" for k, v in event.set.items()) or "none",
-                    event.source,
+                    e["date"],
+                    e["note"],
+                    ", ".join(f"{k} = {v}" for k, v in e["set"].items()) or "none",
+                    e["source"],
                 )
-                for event in sorted(scenario.events, key=lambda event: event.date)
+                for e in facts["timeline"]
             ],
         ),
     ]
-    if scenario.campaigns:
+    if facts["campaigns"]:
         parts += [
             "<h2>Purge campaigns</h2>",
             table_html(
                 "campaigns",
                 ("campaign", "from", "to", "source"),
-                [(c.label or c.name, c.start, c.end, c.source) for c in scenario.campaigns],
+                [
+                    (c["label"] or c["name"], c["start"], c["end"], c["source"])
+                    for c in facts["campaigns"]
+                ],
             ),
         ]
-    if scenario.operations:
+    if facts["operations"]:
         parts += [
             "<h2>Operations under limits</h2>",
             table_html(
                 "operations",
                 ("operation", "from", "to", "targets", "source"),
                 [
-                    (o.label or o.name, o.start, o.end, ", ".join(o.targets), o.source)
-                    for o in scenario.operations
+                    (
+                        o["label"] or o["name"],
+                        o["start"],
+                        o["end"],
+                        ", ".join(o["targets"]),
+                        o["source"],
+                    )
+                    for o in facts["operations"]
                 ],
             ),
         ]
-    free_file = default_free_file(name)
-    if free_file is not None:
-        free = load_free(free_file, scenario, name)
+    if facts["fitted"]:
         parts += [
             "<h2>Values fitted to the record (chistka calibrate)</h2>",
             table_html(
                 "fitted",
                 ("parameter", "value", "range", "why free"),
                 [
-                    (p.path, current_value(scenario, p.path), f"{p.low:g} - {p.high:g}", p.note)
-                    for p in free
+                    (f["path"], f["value"], f"{f['low']:g} - {f['high']:g}", f["note"])
+                    for f in facts["fitted"]
                 ],
             ),
         ]
@@ -737,6 +795,12 @@ def create_app(runs_folder: Path, *, max_running: int = 1) -> FastAPI:
     @app.get("/api/scenarios")
     def api_scenarios() -> list[dict[str, str]]:
         return [{"name": name, "description": text} for name, text in scenarios.items()]
+
+    @app.get("/api/scenarios/{name}")
+    def api_scenario(name: str) -> dict[str, Any]:
+        if name not in scenarios:
+            raise HTTPException(status_code=404, detail=f"no built-in scenario {name!r}")
+        return scenario_facts(name)
 
     @app.get("/api/runs")
     def api_runs() -> list[dict[str, Any]]:
