@@ -361,6 +361,7 @@ def test_a_run_without_a_purge_campaign(client, tmp_path):
     provenance = json.loads((tmp_path / "runs" / run_id / "provenance.json").read_text())
     names = [c["name"] for c in provenance["parameters"]["campaigns"]]
     assert "1929" not in names and "1921" not in names and "1933" in names
+    assert provenance["what_if"] == {"set": [], "without": ["campaigns.1929", "campaigns.1921"]}
     assert "without campaigns.1929; without campaigns.1921" in client.get(f"/runs/{run_id}").text
 
 

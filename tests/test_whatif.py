@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from typer.testing import CliRunner
 
@@ -50,6 +52,32 @@ def test_a_day_of_the_timeline_goes_whole(terror):
     assert [t.name for t in after.show_trials] == [
         t.name for t in terror.show_trials if t.name != "sixteen"
     ]
+
+
+def test_the_description_says_what_was_left_out(terror):
+    after = without(terror, ["operations.order_00447", "events.1937-08-15"])
+    assert after.scenario.description.startswith(terror.scenario.description)
+    assert after.scenario.description.endswith(
+        "[what-if: without operations.order_00447, events.1937-08-15]"
+    )
+
+
+def test_a_what_if_run_says_so_in_its_provenance_and_report(tmp_path):
+    out = tmp_path / "out"
+    arguments = ["run", "party-purges-1921-1936", "--scale", "0.002", "--out", str(out)]
+    extra = ["--without", "campaigns.1929", "--set", "review.threshold=2.0"]
+    result = CliRunner().invoke(app, [*arguments, *extra])
+    assert result.exit_code == 0, result.output
+    provenance = json.loads((out / "provenance.json").read_text())
+    assert provenance["what_if"] == {"set": ["review.threshold=2.0"], "without": ["campaigns.1929"]}
+    assert (
+        "[what-if: without campaigns.1929]" in provenance["parameters"]["scenario"]["description"]
+    )
+    report = (out / "report.html").read_text()
+    assert "review.threshold=2.0; without campaigns.1929" in report
+    plain = tmp_path / "plain"
+    assert CliRunner().invoke(app, [*arguments[:-1], str(plain), "--no-report"]).exit_code == 0
+    assert "what_if" not in json.loads((plain / "provenance.json").read_text())
 
 
 def test_nothing_to_remove_leaves_the_scenario(terror):

@@ -144,6 +144,12 @@ def campaign_table(results: Results) -> Table:
     return table
 
 
+def record_what_if(results: Results, changes: list[str] | None, removed: list[str] | None) -> None:
+    """Note a what-if run's changes and left-out decisions in its provenance (and report)."""
+    if changes or removed:
+        results.provenance["what_if"] = {"set": list(changes or []), "without": list(removed or [])}
+
+
 def _report_writer(results: Results) -> Callable[[Path], None]:
     """Writes the run's report.html into the directory its results are being written to."""
     from chistka.report import write_report
@@ -198,6 +204,7 @@ def run(
                 progress.update(task, completed=done, total=total)
 
             results = sim.run(progress=advance)
+        record_what_if(results, set_, without_)
         console.print(campaign_table(results))
         table = comparison(results)
         console.print(comparison_table(table))

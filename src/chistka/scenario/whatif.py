@@ -9,9 +9,11 @@ everything else, the fitted values included, as it was:
 - `events.YYYY-MM-DD`: the timeline's decisions of that day (the halt: `events.1938-11-17`);
 - `campaigns.NAME`: a purge campaign; `show_trials.NAME`: a show trial.
 
-What a removed decision would have been followed by is not invented: an operation's end date
-is the halt's, so a run without the halt but with its operations still has them end on the
-day the halt ended them unless the end is changed too (`--set operations.NAME.end=...`).
+The scenario's description says what was left out, so that every output (the provenance, a
+sweep's plan.json) carries it. What a removed decision would have been followed by is not
+invented: an operation's end date is the halt's, so a run without the halt but with its
+operations still has them end on the day the halt ended them unless the end is changed too
+(`--set operations.NAME.end=...`).
 """
 
 from __future__ import annotations
@@ -68,4 +70,7 @@ def without(scenario: Scenario, names: Sequence[str], where: str = "--without") 
         prefixes = tuple(f"{section}.{name}." for name in gone)
         for event in data["events"]:
             event["set"] = {k: v for k, v in event["set"].items() if not k.startswith(prefixes)}
+    note = f"[what-if: without {', '.join(names)}]"
+    description = data["scenario"].get("description") or ""
+    data["scenario"]["description"] = f"{description} {note}".strip()
     return scenario_from_dict(data, f"{where} {' '.join(names)}")

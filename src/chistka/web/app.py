@@ -568,48 +568,44 @@ def scenario_page(name: str, scenarios: dict[str, str]) -> str:
             ],
         ),
     ]
-    if facts["campaigns"]:
-        parts += [
-            "<h2>Purge campaigns</h2>",
-            table_html(
-                "campaigns",
-                ("campaign", "from", "to", "source"),
-                [
-                    (c["label"] or c["name"], c["start"], c["end"], c["source"])
-                    for c in facts["campaigns"]
-                ],
-            ),
-        ]
-    if facts["operations"]:
-        parts += [
-            "<h2>Operations under limits</h2>",
-            table_html(
-                "operations",
-                ("operation", "from", "to", "targets", "source"),
-                [
-                    (
-                        o["label"] or o["name"],
-                        o["start"],
-                        o["end"],
-                        ", ".join(o["targets"]),
-                        o["source"],
-                    )
-                    for o in facts["operations"]
-                ],
-            ),
-        ]
-    if facts["fitted"]:
-        parts += [
-            "<h2>Values fitted to the record (chistka calibrate)</h2>",
-            table_html(
-                "fitted",
-                ("parameter", "value", "range", "why free"),
-                [
-                    (f["path"], f["value"], f"{f['low']:g} - {f['high']:g}", f["note"])
-                    for f in facts["fitted"]
-                ],
-            ),
-        ]
+    sections = [
+        (
+            "Purge campaigns",
+            "campaigns",
+            ("campaign", "from", "to", "source"),
+            [
+                (c["label"] or c["name"], c["start"], c["end"], c["source"])
+                for c in facts["campaigns"]
+            ],
+        ),
+        (
+            "Operations under limits",
+            "operations",
+            ("operation", "from", "to", "targets", "source"),
+            [
+                (
+                    o["label"] or o["name"],
+                    o["start"],
+                    o["end"],
+                    ", ".join(o["targets"]),
+                    o["source"],
+                )
+                for o in facts["operations"]
+            ],
+        ),
+        (
+            "Values fitted to the record (chistka calibrate)",
+            "fitted",
+            ("parameter", "value", "range", "why free"),
+            [
+                (f["path"], f["value"], f"{f['low']:g} - {f['high']:g}", f["note"])
+                for f in facts["fitted"]
+            ],
+        ),
+    ]
+    for title, element_id, head, rows in sections:
+        if rows:
+            parts += [f"<h2>{escape(title)}</h2>", table_html(element_id, head, rows)]
     return page(name, "".join(parts))
 
 

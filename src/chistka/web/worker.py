@@ -30,6 +30,7 @@ PROGRESS_SECONDS = 1.0
 def run_job(state_file: Path) -> int:
     """Run the job of `state_file`; its exit status (0 done, 1 failed)."""
     from chistka.analysis.comparison import save_run
+    from chistka.cli import record_what_if
     from chistka.commands.preflight import check_scale
     from chistka.commands.sweep import apply_set_options
     from chistka.engine import Sim
@@ -61,6 +62,7 @@ def run_job(state_file: Path) -> int:
             sim = Sim(loaded, seed=state["seed"], scale=state["scale"], name=state["scenario"])
             record(seed_used=sim.seed)
             results = sim.run(progress=progress)
+            record_what_if(results, state.get("set"), state.get("without"))
             save_run(
                 results,
                 state_file.with_name(state["id"]),

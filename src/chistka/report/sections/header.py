@@ -34,6 +34,12 @@ def run_section(report: RunReport) -> str:
         ("Against the record", fit_text(summary["fit"])),
         ("Fitted parameters", budget_text(summary["parameter_budget"])),
     ]
+    what_if = prov.get("what_if")
+    if what_if:
+        changes = list(what_if.get("set") or []) + [
+            f"without {name}" for name in what_if.get("without") or []
+        ]
+        rows.insert(1, ("What if", "; ".join(changes)))
     return (
         f"<header>\n<h1>{esc(scenario)}</h1>\n"
         '<p class="note">Report of one run of chistka, an agent-based simulator of the Soviet '
