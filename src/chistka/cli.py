@@ -308,6 +308,7 @@ from chistka.commands.catalogue import (  # noqa: E402
     scenarios_app,
 )
 from chistka.commands.compare import compare_command  # noqa: E402
+from chistka.commands.experiment import experiment_app  # noqa: E402
 from chistka.commands.report import report_command  # noqa: E402
 from chistka.commands.sensitivity import sensitivity_command  # noqa: E402
 from chistka.commands.serve import serve_command  # noqa: E402
@@ -320,6 +321,7 @@ app.command("params")(params_command)
 app.command("observables")(observables_command)
 app.command("report")(report_command)
 app.command("compare")(compare_command)
+app.add_typer(experiment_app, name="experiment")
 app.command("calibrate")(calibrate_command)
 app.command("sensitivity")(sensitivity_command)
 app.command("validate")(validate_command)

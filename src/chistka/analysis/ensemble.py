@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
+import math
 import numbers
 import os
 import re
@@ -41,6 +42,9 @@ PLAN_FILE = "plan.json"
 
 PLAN_FORMAT = 1
 """Version of the layout of plan.json."""
+
+OBSERVABLES_FILE = "observables.csv"
+"""A run's values of the observables its spec asked for (observable, value; empty: out of run)."""
 
 COMPLETE_MARKER = "summary.json"
 """A run directory holding this file is complete (runs are written atomically)."""
@@ -73,6 +77,9 @@ class RunSpec:
         scenario_ref: the scenario's built-in name or file path, recorded in the provenance.
         scenario: the scenario before the overrides.
         scale: agents per represented person, overriding the scenario's (None: keep it).
+        observables: observables computed in the worker while the run is in memory and written
+            to the run's `OBSERVABLES_FILE` (an experiment's outcomes: reading a saved run back
+            costs more than the run's own writing).
     """
 
     run_id: str
@@ -82,16 +89,20 @@ class RunSpec:
     scenario_ref: str
     scenario: Scenario = field(repr=False, compare=False)
     scale: float | None = None
+    observables: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """The spec as plain JSON types, without the scenario (plan.json stores it once)."""
-        return {
+        spec: dict[str, Any] = {
             "run_id": self.run_id,
             "set_id": self.set_id,
             "seed": self.seed,
             "overrides": dict(self.overrides),
             "scale": self.scale,
         }
+        if self.observables:
+            spec["observables"] = list(self.observables)
+        return spec
 
     def resolved_scenario(self) -> Scenario:
         """The scenario with this run's overrides applied."""
@@ -122,6 +133,7 @@ def plan(
     *,
     scale: float | None = None,
     name: str | None = None,
+    observables: Sequence[str] = (),
 ) -> list[RunSpec]:
     """Lay out an ensemble: every combination of the parameter values, each with every seed.
 
@@ -134,6 +146,7 @@ def plan(
         scale: agents per represented person for every run (None: the scenario's).
         name: how to name the scenario in the provenance (default: `scenario_ref`, or the
             scenario's name when a loaded scenario is given).
+        observables: computed in each run's worker and written to its `OBSERVABLES_FILE`.
 
     Returns:
         The runs, parameter set by parameter set, seed by seed: ``p000-s001``, ``p000-s002``,
@@ -182,6 +195,7 @@ def plan(
                     scenario_ref=ref,
                     scenario=scenario,
                     scale=scale,
+                    observables=tuple(observables),
                 )
             )
     return specs
@@ -247,8 +261,31 @@ def run_spec(spec: RunSpec, out_dir: str, parent: int | None = None) -> str:
         "set_id": spec.set_id,
         "overrides": dict(spec.overrides),
     }
-    save_run(results, Path(out_dir) / spec.run_id)
+    extra = None
+    if spec.observables:
+        values = observable_values(results, spec.observables)
+
+        def extra(directory: Path) -> None:
+            import pandas as pd
+
+            frame = pd.DataFrame({"observable": list(values), "value": list(values.values())})
+            frame.to_csv(directory / OBSERVABLES_FILE, index=False)
+
+    save_run(results, Path(out_dir) / spec.run_id, extra=extra)
     return spec.run_id
+
+
+def observable_values(results: Any, names: Sequence[str]) -> dict[str, float]:
+    """The observables `names` of one run (NaN where the run cannot give one: out of the run)."""
+    from chistka.analysis.observables import ObservableOutOfRun, compute
+
+    values = {}
+    for name in names:
+        try:
+            values[name] = float(compute(results, name))
+        except ObservableOutOfRun:
+            values[name] = math.nan
+    return values
 
 
 def _exit_if_orphaned(parent: int | None) -> None:

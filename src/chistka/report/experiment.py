@@ -1,0 +1,237 @@
+"""An experiment's page, experiment.html: the question, each arm's effect and the data behind it.
+
+For each outcome one chart gives every arm's effect relative to the scenario as it stands (the
+mean paired difference over the seeds divided by the baseline's mean, with its 90% interval),
+and one gives the values seed by seed, so that a reader sees both the answer and how much it
+moves between seeds. Below: the design (what each arm leaves out or changes, and why), the
+table of effects, and links to the files every chart is drawn from (outcomes.csv, effects.csv,
+experiment.json, each arm's ensemble folder).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from chistka.analysis.experiment import (
+    BASELINE,
+    EFFECTS_FILE,
+    EXPERIMENT_FILE,
+    OUTCOMES_FILE,
+    read_document,
+)
+from chistka.errors import ChistkaError
+from chistka.report.common import (
+    FigureRenderer,
+    count,
+    esc,
+    header_cells,
+    meta_table,
+    missing,
+    page,
+    section,
+    table,
+)
+
+REPORT_FILE = "experiment.html"
+
+GROUP_COLOURS = ("#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#ff7f0e", "#17becf")
+"""Colours of the arms' groups, in the order the groups first appear."""
+
+
+def _percent(value: Any) -> str:
+    return "—" if missing(value) else f"{float(value):+.1%}"
+
+
+def _interval(low: Any, high: Any, formatter=_percent) -> str:
+    if missing(low) or missing(high):
+        return "—"
+    return f"{formatter(low)} to {formatter(high)}"
+
+
+def _signed(value: Any) -> str:
+    return "—" if missing(value) else f"{float(value):+,.0f}"
+
+
+def write_experiment_report(out_dir: str | Path, path: str | Path | None = None) -> Path:
+    """Write experiment.html into an experiment's folder (or to `path`) from its saved tables.
+
+    Raises:
+        ChistkaError: the folder holds no experiment, or its outcomes and effects are missing
+            (the experiment has not finished: run it again with --resume).
+    """
+    out_dir = Path(out_dir)
+    document = read_document(out_dir)
+    for name in (OUTCOMES_FILE, EFFECTS_FILE):
+        if not (out_dir / name).is_file():
+            raise ChistkaError(
+                f"{out_dir / name}: missing; the experiment has not finished (run it again with "
+                "--resume)"
+            )
+    outcomes = pd.read_csv(out_dir / OUTCOMES_FILE)
+    effects = pd.read_csv(out_dir / EFFECTS_FILE, keep_default_na=False, na_values=[""])
+    design = document["design"]
+    header = design["experiment"]
+    arms = design["arms"]
+    groups = list(dict.fromkeys(arm.get("group", "") for arm in arms))
+    colour = {g: GROUP_COLOURS[i % len(GROUP_COLOURS)] for i, g in enumerate(groups)}
+    arm_group = {arm["name"]: arm.get("group", "") for arm in arms}
+    labels = {BASELINE: f"{header['scenario']} as it stands"} | {
+        a["name"]: a["label"] for a in arms
+    }
+    figures = FigureRenderer(prefix="chistka-experiment", height=max(320, 60 + 44 * len(arms)))
+    parts = [
+        f"<h1>{esc(header['title'])}</h1>",
+        f"<p><strong>Question.</strong> {esc(header['question'])}</p>",
+        meta_table(
+            [
+                ("experiment", document["experiment"]),
+                ("scenario", document["scenario_ref"]),
+                ("seeds (every arm)", ", ".join(str(s) for s in document["seeds"])),
+                ("scale", document["scale"] if document["scale"] is not None else "the scenario's"),
+                ("arms", f"{len(arms)} and the scenario as it stands"),
+                ("chistka", document.get("package_version", "")),
+            ]
+        ),
+    ]
+    if header.get("note"):
+        parts.append(f'<p class="note">{esc(header["note"])}</p>')
+    for outcome in header["outcomes"]:
+        rows = effects[(effects["outcome"] == outcome) & (effects["arm"] != BASELINE)]
+        if rows.empty:
+            continue
+        base = effects[(effects["outcome"] == outcome) & (effects["arm"] == BASELINE)]
+        base_mean = float(base["arm_mean"].iloc[0]) if len(base) else float("nan")
+        effect = go.Figure()
+        for group in groups:
+            chosen = rows[rows["arm"].map(arm_group) == group]
+            if chosen.empty:
+                continue
+            effect.add_bar(
+                y=chosen["label"],
+                x=chosen["relative"],
+                orientation="h",
+                name=group or "arms",
+                marker_color=colour[group],
+                error_x={
+                    "type": "data",
+                    "symmetric": False,
+                    "array": (chosen["relative_high"] - chosen["relative"]).fillna(0).tolist(),
+                    "arrayminus": (chosen["relative"] - chosen["relative_low"]).fillna(0).tolist(),
+                },
+                customdata=chosen[["difference", "seeds"]].to_numpy(),
+                hovertemplate="%{y}: %{x:+.1%} (%{customdata[0]:+,.0f} persons, "
+                "%{customdata[1]} seeds)<extra></extra>",
+            )
+        effect.add_vline(x=0, line_color="grey")
+        effect.update_layout(
+            title=f"{outcome}: change against the scenario as it stands ({count(base_mean)})",
+            xaxis={"tickformat": "+.0%", "title": "mean paired change, 90% interval"},
+            yaxis={"autorange": "reversed"},
+            barmode="group",
+        )
+        seeds = go.Figure()
+        values = outcomes[outcomes["outcome"] == outcome]
+        for arm in [BASELINE, *(a["name"] for a in arms)]:
+            chosen = values[values["arm"] == arm]
+            seeds.add_scatter(
+                x=chosen["value"],
+                y=[labels[arm]] * len(chosen),
+                mode="markers",
+                marker={"color": "#444" if arm == BASELINE else colour[arm_group[arm]], "size": 8},
+                text=[f"seed {s}" for s in chosen["seed"]],
+                hovertemplate="%{y}, %{text}: %{x:,.0f}<extra></extra>",
+                showlegend=False,
+            )
+        seeds.update_layout(
+            title=f"{outcome}: each seed's value, arm by arm (persons)",
+            yaxis={"autorange": "reversed"},
+            xaxis={"rangemode": "tozero"},
+        )
+        parts.append(
+            section(
+                f"outcome-{len(parts)}",
+                outcome,
+                figures.add(effect) + figures.add(seeds),
+                "Bars: the mean over the seeds of the arm's value less the baseline's at the same "
+                "seed, divided by the baseline's mean; whiskers: its 90% interval (Student's t "
+                "over the seeds). Points: each seed's value.",
+            )
+        )
+    parts.append(section("design", "The arms", _design_table(arms)))
+    parts.append(section("effects", "Effects, arm by arm", _effects_table(effects, labels)))
+    parts.append(section("data", "The data behind the charts", _links(document)))
+    text = page(f"chistka experiment: {header['title']}", parts)
+    target = Path(path) if path is not None else out_dir / REPORT_FILE
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text, encoding="utf-8")
+    return target
+
+
+def _design_table(arms: list[dict[str, Any]]) -> str:
+    rows = []
+    for arm in arms:
+        changes = [f"without {name}" for name in arm.get("without", [])]
+        changes += [f"{key} = {json.dumps(value)}" for key, value in arm.get("set", {}).items()]
+        rows.append(
+            f"<tr><td>{esc(arm['name'])}</td><td>{esc(arm['label'])}</td>"
+            f"<td>{esc(arm.get('group', ''))}</td><td>{'<br>'.join(esc(c) for c in changes)}</td>"
+            f"<td>{esc(arm.get('why', ''))}</td></tr>"
+        )
+    return table(header_cells(["arm", "label", "group", "what it changes", "why"]), rows)
+
+
+def _effects_table(effects: pd.DataFrame, labels: dict[str, str]) -> str:
+    rows = []
+    for row in effects.itertuples(index=False):
+        if row.arm == BASELINE:
+            rows.append(
+                f"<tr><td>{esc(row.outcome)}</td><td>{esc(labels.get(row.arm, row.arm))}</td>"
+                f'<td class="num">{count(row.arm_mean)}</td>'
+                f'<td class="num">{count(row.arm_low)} to {count(row.arm_high)}</td>'
+                f'<td class="num">{row.seeds}</td><td></td><td></td><td></td><td></td></tr>'
+            )
+            continue
+        rows.append(
+            f"<tr><td>{esc(row.outcome)}</td><td>{esc(labels.get(row.arm, row.arm))}</td>"
+            f'<td class="num">{count(row.arm_mean)}</td>'
+            f'<td class="num">{count(row.arm_low)} to {count(row.arm_high)}</td>'
+            f'<td class="num">{row.seeds}</td>'
+            f'<td class="num">{_signed(row.difference)}</td>'
+            f'<td class="num">{_interval(row.difference_low, row.difference_high, _signed)}</td>'
+            f'<td class="num">{_percent(row.relative)}</td>'
+            f'<td class="num">{_interval(row.relative_low, row.relative_high)}</td></tr>'
+        )
+    head = header_cells(
+        [
+            "outcome",
+            "arm",
+            "mean",
+            "5-95% over the seeds",
+            "seeds",
+            "change",
+            "90% interval",
+            "relative",
+            "90% interval",
+        ]
+    )
+    return table(head, rows)
+
+
+def _links(document: dict[str, Any]) -> str:
+    files = [
+        (OUTCOMES_FILE, "every arm's value of every outcome, seed by seed"),
+        (EFFECTS_FILE, "the table above: each arm's effect on each outcome"),
+        (EXPERIMENT_FILE, "the design, its seeds and scale (the folder's plan)"),
+    ]
+    items = [f'<li><a href="{esc(name)}">{esc(name)}</a>: {esc(what)}</li>' for name, what in files]
+    for arm in document["arms"]:
+        items.append(
+            f'<li><a href="{esc(arm)}/">{esc(arm)}/</a>: the arm\'s runs, one folder per seed '
+            f"(`chistka report {esc(arm)}` draws its ensemble report)</li>"
+        )
+    return "<ul>" + "".join(items) + "</ul>"

@@ -1,0 +1,296 @@
+"""Experiments (chistka.analysis.experiment, `chistka experiment`): arms against the baseline."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import t as student_t
+from typer.testing import CliRunner
+
+from chistka import Sim
+from chistka.analysis.ensemble import PLAN_FILE, plan
+from chistka.analysis.experiment import (
+    BASELINE,
+    builtin_experiments,
+    in_arm,
+    load_experiment,
+    paired_effect,
+)
+from chistka.analysis.observables import compute
+from chistka.cli import app
+from chistka.commands.preflight import check_observable
+from chistka.errors import ChistkaError
+from chistka.scenario import load_scenario, scenario_from_dict
+from test_terror import TERROR
+from tomltext import to_toml
+
+OUTCOMES = [
+    "arrests:1937-1938",
+    "political_convictions:1937-1938",
+    "political_convictions:1936-06-01/1937-07-01",
+    "operation_sentenced:mass",
+]
+
+DESIGN = """
+[experiment]
+name = "small"
+title = "Small"
+question = "What do the levers do?"
+scenario = "small.toml"
+seeds = 2
+outcomes = {outcomes}
+
+[[arms]]
+name = "no-mass"
+label = "No mass operation"
+group = "centre"
+without = ["operations.mass"]
+why = "the operation never ordered"
+
+[[arms]]
+name = "no-names"
+label = "No names"
+group = "periphery"
+set = {{ "interrogation.names_mean" = 0.0 }}
+"""
+
+
+def write_design(folder, text: str | None = None) -> str:
+    (folder / "small.toml").write_text(to_toml(TERROR))
+    path = folder / "design.toml"
+    path.write_text(text if text is not None else DESIGN.format(outcomes=json.dumps(OUTCOMES)))
+    return str(path)
+
+
+def invoke(*arguments: str):
+    return CliRunner().invoke(app, ["experiment", *arguments])
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory):
+    """The small design run through the command line: (folder, outcomes, effects)."""
+    folder = tmp_path_factory.mktemp("experiment")
+    design = write_design(folder)
+    out = folder / "out"
+    result = invoke("run", design, "--out", str(out), "--jobs", "1")
+    assert result.exit_code == 0, result.output
+    return out, pd.read_csv(out / "outcomes.csv"), pd.read_csv(out / "effects.csv")
+
+
+def test_every_arm_runs_at_the_same_seeds_and_writes_its_files(finished):
+    out, outcomes, effects = finished
+    for name in ("experiment.json", "outcomes.csv", "effects.csv", "experiment.html"):
+        assert (out / name).is_file()
+    for arm in (BASELINE, "no-mass", "no-names"):
+        assert (out / arm / PLAN_FILE).is_file()
+        assert sorted(outcomes[outcomes["arm"] == arm]["seed"].unique()) == [5, 6]
+    assert len(outcomes) == 3 * 2 * len(OUTCOMES)
+    assert len(effects) == 3 * len(OUTCOMES)
+
+
+def test_the_baseline_is_the_scenario_as_it_stands(finished):
+    out, outcomes, _ = finished
+    results = Sim(scenario_from_dict(TERROR), seed=6).run()
+    baseline = outcomes[(outcomes["arm"] == BASELINE) & (outcomes["seed"] == 6)]
+    for row in baseline.itertuples(index=False):
+        assert row.value == compute(results, row.outcome), row.outcome
+
+
+def test_an_arm_is_its_scenario_without_its_decisions(finished):
+    out, outcomes, _ = finished
+    scenario = scenario_from_dict(TERROR)
+    changed = scenario.with_parameters({"interrogation.names_mean": 0.0})
+    results = Sim(changed, seed=5).run()
+    arm = outcomes[(outcomes["arm"] == "no-names") & (outcomes["seed"] == 5)]
+    for row in arm.itertuples(index=False):
+        assert row.value == compute(results, row.outcome), row.outcome
+
+
+def test_effects_are_the_paired_differences_with_students_interval(finished):
+    _, outcomes, effects = finished
+    outcome = "political_convictions:1937-1938"
+    wide = outcomes[outcomes["outcome"] == outcome].pivot(
+        index="seed", columns="arm", values="value"
+    )
+    paired = (wide["no-names"] - wide[BASELINE]).to_numpy()
+    half = student_t.ppf(0.95, 1) * paired.std(ddof=1) / math.sqrt(2)
+    row = effects[(effects["arm"] == "no-names") & (effects["outcome"] == outcome)].iloc[0]
+    assert row["difference"] == pytest.approx(paired.mean())
+    assert row["difference_low"] == pytest.approx(paired.mean() - half)
+    assert row["difference_high"] == pytest.approx(paired.mean() + half)
+    assert row["relative"] == pytest.approx(paired.mean() / wide[BASELINE].mean())
+    assert row["seeds"] == 2
+
+
+def test_an_arm_whose_lever_acts_later_leaves_the_earlier_months_exactly_as_they_were(finished):
+    _, outcomes, effects = finished
+    before = "political_convictions:1936-06-01/1937-07-01"
+    row = effects[(effects["arm"] == "no-mass") & (effects["outcome"] == before)].iloc[0]
+    assert row["difference"] == 0 and row["difference_low"] == 0 and row["difference_high"] == 0
+    names = effects[(effects["arm"] == "no-names") & (effects["outcome"] == before)].iloc[0]
+    assert names["difference"] < 0  # names act from the first day
+
+
+def test_an_outcome_of_a_left_out_operation_is_missing_in_that_arm_not_zero(finished):
+    _, outcomes, effects = finished
+    gone = outcomes[
+        (outcomes["arm"] == "no-mass") & (outcomes["outcome"] == "operation_sentenced:mass")
+    ]
+    assert gone["value"].isna().all()
+    row = effects[
+        (effects["arm"] == "no-mass") & (effects["outcome"] == "operation_sentenced:mass")
+    ]
+    assert row["seeds"].iloc[0] == 0 and math.isnan(row["difference"].iloc[0])
+
+
+def test_the_page_shows_every_arm_and_links_the_data_behind_it(finished):
+    out, _, _ = finished
+    page = (out / "experiment.html").read_text()
+    for text in (
+        "No mass operation",
+        "No names",
+        "What do the levers do?",
+        "the operation never ordered",
+    ):
+        assert text in page
+    for link in (
+        'href="outcomes.csv"',
+        'href="effects.csv"',
+        'href="experiment.json"',
+        'href="no-mass/"',
+    ):
+        assert link in page
+    (out / "experiment.html").unlink()
+    result = invoke("report", str(out))
+    assert result.exit_code == 0, result.output
+    assert (out / "experiment.html").read_text() == page
+
+
+def test_a_stopped_experiment_is_finished_with_resume_keeping_complete_runs(finished, tmp_path):
+    out, outcomes, _ = finished
+    copy = tmp_path / "copy"
+    import shutil
+
+    shutil.copytree(out, copy)
+    shutil.rmtree(copy / "no-names" / "p000-s002")
+    (copy / "effects.csv").unlink()
+    kept = os.stat(copy / BASELINE / "p000-s001" / "summary.json").st_mtime_ns
+    design = str(out.parent / "design.toml")
+    refused = invoke("run", design, "--out", str(copy), "--jobs", "1")
+    assert refused.exit_code == 2 and "--resume" in refused.output
+    result = invoke("run", design, "--out", str(copy), "--jobs", "1", "--resume")
+    assert result.exit_code == 0, result.output
+    assert os.stat(copy / BASELINE / "p000-s001" / "summary.json").st_mtime_ns == kept
+    pd.testing.assert_frame_equal(pd.read_csv(copy / "outcomes.csv"), outcomes)
+    other = invoke("run", design, "--out", str(copy), "--seeds", "3", "--resume")
+    assert other.exit_code == 2 and "seeds" in other.output
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (('without = ["operations.mass"]', 'withut = ["operations.mass"]'), "arms[0]: unknown key 'withut'; did you mean 'without'"),
+        (('["operations.mass"]', '["operations.massive"]'), "not a decision"),
+        (('"interrogation.names_mean"', '"interrogation.name_mean"'), "interrogation.name_mean"),
+        (('"interrogation.names_mean" = 0.0', '"interrogation.names_mean" = -1.0'), "names_mean"),
+        (
+            ('"interrogation.names_mean" = 0.0', '"denunciation.arrest_probability" = 0.0'),
+            "the timeline sets it again on 1938-11-17",
+        ),
+        (("seeds = 2", "seeds = 65"), "experiment.seeds: Input should be less than or equal to 64"),
+        (('name = "no-mass"', 'name = "baseline"'), "not 'baseline'"),
+        (('name = "no-names"', 'name = "no-mass"'), "arm names must be unique"),
+        (('scenario = "small.toml"', 'scenario = "missing.toml"'), "missing.toml"),
+    ],
+)
+def test_a_bad_design_is_refused_naming_the_field_and_nothing_is_written(
+    tmp_path, change, expected
+):
+    text = DESIGN.format(outcomes=json.dumps(OUTCOMES)).replace(*change)
+    design = write_design(tmp_path, text)
+    out = tmp_path / "out"
+    result = invoke("run", design, "--out", str(out))
+    assert result.exit_code == 2, result.output
+    assert expected in " ".join(result.output.split())
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("outcomes", "arguments", "expected"),
+    [
+        (["arrests:1941"], [], "outcomes[0] 'arrests:1941'"),
+        (["arests:1937"], [], "unknown observable"),
+        (["operation_sentenced:nowhere"], [], "no operation 'nowhere'"),
+        (OUTCOMES, ["--seeds", "0"], "--seeds"),
+        (OUTCOMES, ["--scale", "2"], "scale"),
+    ],
+)
+def test_bad_outcomes_and_options_are_refused_before_anything_runs(
+    tmp_path, outcomes, arguments, expected
+):
+    design = write_design(tmp_path, DESIGN.format(outcomes=json.dumps(outcomes)))
+    out = tmp_path / "out"
+    result = invoke("run", design, "--out", str(out), *arguments)
+    assert result.exit_code == 2, result.output
+    assert expected in " ".join(result.output.split())
+    assert not out.exists()
+
+
+def test_a_folder_holding_something_else_is_refused_and_left_as_it_was(tmp_path):
+    design = write_design(tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    result = invoke("run", design, "--out", str(out))
+    assert result.exit_code == 2 and "holds other files" in " ".join(result.output.split())
+    assert [p.name for p in out.iterdir()] == ["notes.txt"]
+    (tmp_path / "file").write_text("x")
+    assert invoke("run", design, "--out", str(tmp_path / "file")).exit_code == 2
+
+
+def test_an_unknown_experiment_is_named_with_the_built_in_ones():
+    result = invoke("show", "centre-or-periphary")
+    assert result.exit_code == 2
+    assert "centre-or-periphery" in result.output
+
+
+@pytest.mark.parametrize("name", sorted(builtin_experiments()))
+def test_every_built_in_design_builds_its_arms_and_reads_outcomes_its_scenario_gives(name):
+    experiment = load_experiment(name)
+    baseline = experiment.scenarios[BASELINE]
+    for outcome in experiment.design.experiment.outcomes:
+        check_observable(outcome, baseline)
+    for arm in experiment.arms:
+        scenario = experiment.scenarios[arm.name]
+        assert scenario != baseline, arm.name
+        assert arm.why, arm.name
+        assert all(in_arm(o, scenario) for o in experiment.design.experiment.outcomes)
+
+
+def test_the_no_halt_arm_keeps_no_decision_of_the_halt_and_runs_the_operations_on():
+    experiment = load_experiment("no-halt")
+    scenario = experiment.scenarios["no-halt"]
+    assert not any(str(e.date) in ("1938-11-17", "1938-11-26") for e in scenario.events)
+    assert {str(o.end) for o in scenario.operations} == {"1940-12-31"}
+
+
+def test_the_paired_interval_needs_two_seeds_and_skips_missing_ones():
+    mean, low, high, seeds = paired_effect(np.array([1.0, np.nan]), np.array([3.0, 5.0]))
+    assert (mean, seeds) == (2.0, 1) and math.isnan(low) and math.isnan(high)
+    assert paired_effect(np.array([np.nan]), np.array([1.0]))[3] == 0
+
+
+def test_a_sweep_without_outcomes_keeps_its_plan_as_before():
+    specs = plan(load_scenario("party-purges-1921-1936"), 1)
+    assert "observables" not in specs[0].to_dict()
+
+
+def test_an_arm_that_changes_nothing_is_refused(tmp_path):
+    text = DESIGN.format(outcomes=json.dumps(OUTCOMES)).replace('without = ["operations.mass"]', "")
+    with pytest.raises(ChistkaError, match="changes nothing"):
+        load_experiment(write_design(tmp_path, text))
