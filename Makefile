@@ -4,6 +4,7 @@
 #   make test-slow  the slow tier: default-scale runs, end-to-end (the CLI, the browser app in
 #              headless Chromium) and statistical tests
 #   make serve the browser app (chistka serve) on http://127.0.0.1:8000/
+#   make experiment  a built-in experiment (EXPERIMENT=centre-or-periphery or no-halt)
 #   make bench set up .venv and run the benchmarks of bench/
 PYTHON ?= python3
 VENV := .venv
@@ -11,8 +12,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SCENARIO ?= great-terror
 OUT ?= out/$(SCENARIO)
+EXPERIMENT ?= centre-or-periphery
 
-.PHONY: run test test-slow lint setup clean bench browser serve
+.PHONY: run test test-slow lint setup clean bench browser serve experiment
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -43,6 +45,11 @@ browser:
 # The browser app on http://127.0.0.1:8000/ (runs kept in out/web/)
 serve: $(STAMP)
 	$(BIN)/chistka serve
+
+# A built-in experiment at its default seeds, on every core (centre-or-periphery: 64 runs of
+# great-terror, about 20 minutes on a 2-core machine); --resume finishes a stopped one.
+experiment: $(STAMP)
+	$(BIN)/chistka experiment run $(EXPERIMENT) --out out/experiment-$(EXPERIMENT) --resume
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests scripts bench

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -194,7 +196,10 @@ def test_a_stopped_experiment_is_finished_with_resume_keeping_complete_runs(fini
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
-        (('without = ["operations.mass"]', 'withut = ["operations.mass"]'), "arms[0]: unknown key 'withut'; did you mean 'without'"),
+        (
+            ('without = ["operations.mass"]', 'withut = ["operations.mass"]'),
+            "arms[0]: unknown key 'withut'; did you mean 'without'",
+        ),
         (('["operations.mass"]', '["operations.massive"]'), "not a decision"),
         (('"interrogation.names_mean"', '"interrogation.name_mean"'), "interrogation.name_mean"),
         (('"interrogation.names_mean" = 0.0', '"interrogation.names_mean" = -1.0'), "names_mean"),
@@ -294,3 +299,18 @@ def test_an_arm_that_changes_nothing_is_refused(tmp_path):
     text = DESIGN.format(outcomes=json.dumps(OUTCOMES)).replace('without = ["operations.mass"]', "")
     with pytest.raises(ChistkaError, match="changes nothing"):
         load_experiment(write_design(tmp_path, text))
+
+
+def test_the_design_written_out_in_the_docs_loads_and_shows(tmp_path):
+    text = (Path(__file__).resolve().parents[1] / "docs" / "experiments.md").read_text()
+    match = re.search(r"<!-- example: (\S+) -->\n```toml\n(.*?)```", text, re.S)
+    path = tmp_path / match[1]
+    path.write_text(match[2])
+    assert list(load_experiment(str(path)).scenarios) == [
+        BASELINE,
+        "milder",
+        "no-1935-verification",
+    ]
+    result = invoke("show", str(path))
+    assert result.exit_code == 0, result.output
+    assert "campaigns.1933.threshold=1.8" in result.output

@@ -23,6 +23,7 @@ from chistka.commands.options import (
     interrupted,
     observable_number,
     output_console,
+    quiet_worker_restarts,
 )
 from chistka.errors import ChistkaError
 
@@ -114,6 +115,7 @@ def experiment_run(
     from chistka.analysis.experiment import BASELINE, load_experiment, run_experiment, seed_list
     from chistka.commands.preflight import check_observable, check_scale
 
+    quiet_worker_restarts()
     try:
         experiment = load_experiment(design)
         count = len(seed_list(experiment, seeds))

@@ -88,6 +88,20 @@ def observable_number(value: float | None, observable: str) -> str:
     return f"{value:,.0f}" if abs(value) >= 10 else f"{value:.3g}"
 
 
+def quiet_worker_restarts() -> None:
+    """Hide loky's warning when it replaces a worker whose memory grew over a run.
+
+    loky starts a fresh worker process once one has grown by 300 MB since its first task (its
+    guard against leaks); a run of great-terror keeps more than that with the allocator, so a
+    sweep's workers are replaced now and then, which costs a few seconds and changes no result
+    (each run depends only on its scenario and seed). The warning ("A worker stopped while some
+    jobs were given to the executor") would read as a failure in the middle of the progress bar.
+    """
+    import warnings
+
+    warnings.filterwarnings("ignore", message="A worker stopped while some jobs were given")
+
+
 errors = Console(stderr=True)
 """Where errors and interruptions are reported (standard error)."""
 

@@ -28,6 +28,10 @@ def serve_command(
     max_running: Annotated[
         int, typer.Option(help="runs at once; the others wait in a queue (at least 1)")
     ] = 1,
+    experiments: Annotated[
+        Path | None,
+        typer.Option(help="a folder of experiment designs (*.toml) offered beside the built-in"),
+    ] = None,
 ) -> None:
     """Serve the browser app: run scenarios, watch them, read their reports and data."""
     try:
@@ -37,11 +41,13 @@ def serve_command(
             raise ChistkaError(f"--max-running must be at least 1 (got {max_running})")
         if runs.exists() and not runs.is_dir():
             raise ChistkaError(f"--runs '{runs}' is a file; give a folder (it is created if new)")
+        if experiments is not None and not experiments.is_dir():
+            raise ChistkaError(f"--experiments '{experiments}' is not a folder of designs")
         import uvicorn
 
         from chistka.web.app import create_app
 
-        application = create_app(runs, max_running=max_running)
+        application = create_app(runs, max_running=max_running, experiments_folder=experiments)
     except ChistkaError as exc:
         fail(str(exc))
     console.print(f"chistka: serving on http://{host}:{port}/ (runs kept in {runs}/)")

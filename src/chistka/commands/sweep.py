@@ -20,6 +20,7 @@ from chistka.commands.options import (
     fail,
     interrupted,
     output_console,
+    quiet_worker_restarts,
 )
 from chistka.commands.preflight import check_scale
 from chistka.errors import ChistkaError
@@ -146,6 +147,7 @@ def sweep_command(
     """Run a scenario over seeds and parameter values in parallel, and plot the ensemble."""
     from chistka.analysis.ensemble import plan, run_ensemble
 
+    quiet_worker_restarts()
     try:
         if n_jobs == 0:
             fail("--jobs must not be 0 (-1 for one process per core)")

@@ -8,10 +8,15 @@ Pages:
   box for each decision to leave out;
 - `/runs/ID`: a run's progress, then its fit against the record, its comparison row by row,
   its report and every file behind the charts; `/runs/ID/files/NAME`: one of those files;
+- `/experiments/NAME`: an experiment's design (its question, arms and outcomes) and a form to
+  run it; a submitted experiment is a run whose page gives each arm's effect on each outcome
+  with its 90% interval, the experiment's report and its files (`chistka.web.experiments`);
 - `/compare?run=A&run=B`: two done runs, the later against the earlier, figure by figure, with
   the charts and differences.csv of `chistka compare`.
 
-The same as JSON under `/api/...` (`/api/scenarios/NAME` gives a scenario's page as data):
+The same as JSON under `/api/...` (`/api/scenarios/NAME` gives a scenario's page as data,
+`/api/experiments/NAME` a design's; `POST /api/experiments` takes {"experiment", "seeds",
+"scale"}):
 `POST /api/runs` takes {"scenario", "seed", "seeds", "scale",
 "set", "without"}: more than one seed runs an ensemble (as `chistka sweep --seeds`), and the last
 two are lists of `PARAM=VALUE` changes and of decisions to leave out, as `chistka run --set` and
@@ -42,6 +47,15 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Redirect
 
 from chistka.errors import ChistkaError
 from chistka.outputs import RUN_FILES
+from chistka.web.experiments import (
+    EXPERIMENT_FILES,
+    Designs,
+    design_body,
+    design_facts,
+    effects_rows,
+    experiment_body,
+    experiment_form,
+)
 from chistka.web.jobs import RUN_ID, RunJobs
 
 TICK_SECONDS = 1.0
@@ -111,26 +125,8 @@ def check_request(
             raise RequestError(
                 "seed", f"seed must be a whole number from 0 to {MAX_SEED} (got {chosen_seed})"
             )
-    chosen_scale = None
-    if str(scale).strip():
-        try:
-            chosen_scale = float(str(scale).strip())
-        except ValueError:
-            raise RequestError(
-                "scale", f"scale must be a number in (0, 1] (got {scale!r})"
-            ) from None
-        if not (0 < chosen_scale <= 1) or math.isnan(chosen_scale):
-            raise RequestError("scale", f"scale must be in (0, 1] (got {chosen_scale:g})")
-    chosen_seeds = 1
-    if str(seeds).strip():
-        try:
-            chosen_seeds = int(str(seeds).strip())
-        except ValueError:
-            chosen_seeds = 0
-        if not 1 <= chosen_seeds <= MAX_SEEDS:
-            raise RequestError(
-                "seeds", f"seeds must be a whole number from 1 to {MAX_SEEDS} (got {seeds!r})"
-            )
+    chosen_scale = scale_field(scale)
+    chosen_seeds = seeds_field(seeds) or 1
     chosen_removed = [line.strip() for line in removed or [] if line.strip()]
     try:
         loaded = without(load_scenario(scenario), chosen_removed)
@@ -147,6 +143,64 @@ def check_request(
         except ChistkaError as exc:
             raise RequestError("scale", str(exc)) from None
     return scenario, chosen_seed, chosen_scale, chosen_changes, chosen_removed, chosen_seeds
+
+
+def scale_field(scale: str) -> float | None:
+    """A request's scale: blank for the scenario's own, else a number in (0, 1]."""
+    if not str(scale).strip():
+        return None
+    try:
+        chosen = float(str(scale).strip())
+    except ValueError:
+        raise RequestError("scale", f"scale must be a number in (0, 1] (got {scale!r})") from None
+    if not (0 < chosen <= 1) or math.isnan(chosen):
+        raise RequestError("scale", f"scale must be in (0, 1] (got {chosen:g})")
+    return chosen
+
+
+def seeds_field(seeds: str) -> int | None:
+    """A request's number of seeds: blank for the default, else a whole number 1..MAX_SEEDS."""
+    if not str(seeds).strip():
+        return None
+    try:
+        chosen = int(str(seeds).strip())
+    except ValueError:
+        chosen = 0
+    if not 1 <= chosen <= MAX_SEEDS:
+        raise RequestError(
+            "seeds", f"seeds must be a whole number from 1 to {MAX_SEEDS} (got {seeds!r})"
+        )
+    return chosen
+
+
+def check_experiment_request(
+    designs: Designs, name: str, seeds: str, scale: str
+) -> tuple[str, Any, int, float | None]:
+    """The experiment a form or JSON body asks for: (design ref, the design, seeds, scale).
+
+    Blank seeds and scale mean the design's and the scenario's own. Raises RequestError naming
+    the field (an unknown design, seeds outside 1..MAX_SEEDS, a scale at which an arm would have
+    a needed stratum without an agent).
+    """
+    from chistka.commands.preflight import check_scale
+
+    if name not in designs.refs:
+        raise RequestError(
+            "experiment", f"experiment must be one of {', '.join(designs.names())} (got {name!r})"
+        )
+    try:
+        experiment = designs.load(name)
+    except ChistkaError as exc:
+        raise RequestError("experiment", str(exc)) from None
+    chosen_scale = scale_field(scale)
+    if chosen_scale is not None:
+        for arm, scenario in experiment.scenarios.items():
+            try:
+                check_scale(scenario, chosen_scale)
+            except ChistkaError as exc:
+                raise RequestError("scale", f"arm '{arm}': {exc}") from None
+    count = seeds_field(seeds) or experiment.design.experiment.seeds
+    return designs.refs[name], experiment, count, chosen_scale
 
 
 # --- HTML ----------------------------------------------------------------------------------------
@@ -269,11 +323,20 @@ def seed_text(state: dict[str, Any]) -> str:
 
 def progress_text(state: dict[str, Any]) -> str:
     """A run's progress in words, e.g. 'running: day 400 of 2,222' or 'running: 3 of 8 seeds'."""
+    if state["status"] == "running" and state.get("runs_total") and state.get("experiment"):
+        return f"running: {state['runs_done']} of {state['runs_total']} runs done"
     if state["status"] == "running" and state.get("runs_total"):
         return f"running: {state['runs_done']} of {state['runs_total']} seeds done"
     if state["status"] == "running" and state.get("days_total"):
         return f"running: day {state['days_done']:,} of {state['days_total']:,}"
     return state["status"]
+
+
+def what_ran(state: dict[str, Any]) -> str:
+    """A run's scenario, or for an experiment its design and scenario."""
+    if state.get("experiment"):
+        return f"experiment {state['experiment']} ({state['scenario']})"
+    return state["scenario"]
 
 
 def runs_table(states: list[dict[str, Any]]) -> str:
@@ -282,14 +345,14 @@ def runs_table(states: list[dict[str, Any]]) -> str:
         return "<p>No runs yet.</p>"
 
     def tick(state: dict[str, Any]) -> str:
-        if state["status"] != "done":
+        if state["status"] != "done" or state.get("experiment"):
             return ""
         return f'<input type="checkbox" name="run" value="{escape(state["id"])}">'
 
     rows = "".join(
         f"<tr><td>{tick(s)}</td>"
         f'<td><a href="/runs/{escape(s["id"])}">{escape(s["id"])}</a></td>'
-        f"<td>{escape(s['scenario'])}</td><td>{escape(seed_text(s))}</td>"
+        f"<td>{escape(what_ran(s))}</td><td>{escape(seed_text(s))}</td>"
         f"<td>{escape(s['scale'] if s['scale'] is not None else 'default')}</td>"
         f"<td>{escape(whatif_text(s))}</td>"
         f'<td class="status">{escape(progress_text(s))}</td>'
@@ -355,8 +418,14 @@ def fit_summary(summary: dict[str, Any]) -> str:
 def run_page(jobs: RunJobs, state: dict[str, Any]) -> str:
     """A run's page: its progress while it goes; its fit, report and files when it is done."""
     run_id = state["id"]
+    design = ""
+    if state.get("experiment"):
+        design = (
+            f'Experiment <a href="/experiments/{escape(state["experiment"])}">'
+            f"<b>{escape(state['experiment'])}</b></a> ({escape(state['seeds'])} seeds per arm) on "
+        )
     facts = (
-        f'<p>Scenario <a href="/scenarios/{escape(state["scenario"])}">'
+        f'<p>{design}Scenario <a href="/scenarios/{escape(state["scenario"])}">'
         f"<b>{escape(state['scenario'])}</b></a>, seed "
         f"{escape(seed_text(state))}, scale "
         f"{escape(state['scale'] if state['scale'] is not None else 'default')}; submitted "
@@ -379,6 +448,8 @@ def run_page(jobs: RunJobs, state: dict[str, Any]) -> str:
     if state["status"] == "failed":
         return page(f"Run {run_id}", facts + f'<p class="error">{escape(state["error"])}</p>')
     output = jobs.output(run_id)
+    if state.get("experiment"):
+        return page(f"Run {run_id}", facts + experiment_body(run_id, output))
     if (state.get("seeds") or 1) > 1:
         return page(f"Run {run_id}", facts + ensemble_body(run_id, output))
     summary = json.loads((output / "summary.json").read_text(encoding="utf-8"))
@@ -658,11 +729,17 @@ def comparison_folder(jobs: RunJobs, first: str, second: str) -> Path:
 # --- the app -------------------------------------------------------------------------------------
 
 
-def create_app(runs_folder: Path, *, max_running: int = 1) -> FastAPI:
-    """The browser app, keeping its runs under `runs_folder`."""
+def create_app(
+    runs_folder: Path, *, max_running: int = 1, experiments_folder: Path | None = None
+) -> FastAPI:
+    """The browser app, keeping its runs under `runs_folder`.
+
+    `experiments_folder` adds its experiment designs (``*.toml``) to the built-in ones.
+    """
     from chistka.scenario import builtin_scenarios
 
     jobs = RunJobs(Path(runs_folder), max_running=max_running)
+    designs = Designs(experiments_folder)
     scenarios = builtin_scenarios()
     stop = threading.Event()
 
@@ -688,10 +765,40 @@ def create_app(runs_folder: Path, *, max_running: int = 1) -> FastAPI:
             "</li>"
             for name, description in scenarios.items()
         )
+        designs_list = "".join(
+            f'<li><a href="/experiments/{escape(name)}">{escape(name)}</a></li>'
+            for name in designs.names()
+        )
         return page(
             "Scenarios",
             f"<ul id='scenarios'>{items}</ul>{run_form(scenarios, values, error)}"
+            "<h2>Experiments</h2><p>A scenario against arms that each take a lever away, at the"
+            f" same seeds, with each arm's effect and its 90% interval:</p>"
+            f"<ul id='experiments'>{designs_list}</ul>"
             f"<h2>Runs</h2>{runs_table(jobs.all())}",
+        )
+
+    def design_of(name: str) -> Any:
+        if name not in designs.refs:
+            raise HTTPException(status_code=404, detail=f"no experiment {name!r}")
+        try:
+            return designs.load(name)
+        except ChistkaError as exc:
+            raise HTTPException(status_code=422, detail=str(exc)) from None
+
+    def experiment_page(name: str, values: dict[str, str], error: RequestError | None) -> str:
+        facts = design_facts(design_of(name))
+        form = experiment_form(name, facts["seeds"], values, error)
+        return page(facts["title"], design_body(facts, form))
+
+    def submit_experiment(name: str, seeds: str, scale: str) -> dict[str, Any]:
+        ref, experiment, count, chosen_scale = check_experiment_request(designs, name, seeds, scale)
+        return jobs.submit(
+            experiment.design.experiment.scenario,
+            None,
+            chosen_scale,
+            seeds=count,
+            experiment=(name, ref),
         )
 
     def state_of(run_id: str) -> dict[str, Any]:
@@ -744,7 +851,7 @@ def create_app(runs_folder: Path, *, max_running: int = 1) -> FastAPI:
     def run_file(run_id: str, name: str) -> FileResponse:
         state_of(run_id)
         path = jobs.output(run_id) / name
-        if name not in RUN_FILES | ENSEMBLE_FILES or not path.is_file():
+        if name not in RUN_FILES | ENSEMBLE_FILES | EXPERIMENT_FILES or not path.is_file():
             raise HTTPException(status_code=404, detail=f"run {run_id!r} has no file {name!r}")
         return FileResponse(path)
 
@@ -787,6 +894,57 @@ def create_app(runs_folder: Path, *, max_running: int = 1) -> FastAPI:
         if not valid or name not in ("compare.html", "differences.csv") or not path.is_file():
             raise HTTPException(status_code=404, detail=f"no comparison file {pair}/{name}")
         return FileResponse(path)
+
+    @app.get("/experiments/{name}", response_class=HTMLResponse)
+    def show_experiment(name: str) -> str:
+        return experiment_page(name, {}, None)
+
+    @app.post("/experiments", response_model=None)
+    def submit_experiment_form(
+        experiment: Annotated[str, Form()] = "",
+        seeds: Annotated[str, Form()] = "",
+        scale: Annotated[str, Form()] = "",
+    ) -> HTMLResponse | RedirectResponse:
+        try:
+            state = submit_experiment(experiment, seeds, scale)
+        except RequestError as error:
+            if experiment not in designs.refs:
+                return HTMLResponse(index_page({}, error), status_code=422)
+            values = {"seeds": seeds, "scale": scale}
+            return HTMLResponse(experiment_page(experiment, values, error), status_code=422)
+        return RedirectResponse(f"/runs/{state['id']}", status_code=303)
+
+    @app.get("/api/experiments")
+    def api_experiments() -> list[dict[str, Any]]:
+        return [design_facts(design_of(name)) for name in designs.names()]
+
+    @app.get("/api/experiments/{name}")
+    def api_experiment(name: str) -> dict[str, Any]:
+        return design_facts(design_of(name))
+
+    @app.post("/api/experiments", status_code=202)
+    async def api_submit_experiment(request: Request) -> JSONResponse:
+        try:
+            body = await request.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            return request_error(RequestError("body", "the body must be a JSON object"))
+        allowed = ("experiment", "seeds", "scale")
+        unknown = sorted(set(body) - set(allowed))
+        if unknown:
+            return request_error(
+                RequestError(unknown[0], f"allowed fields are {', '.join(allowed)}")
+            )
+        try:
+            state = submit_experiment(
+                str(body.get("experiment", "")),
+                "" if body.get("seeds") is None else str(body["seeds"]),
+                "" if body.get("scale") is None else str(body["scale"]),
+            )
+        except RequestError as error:
+            return request_error(error)
+        return JSONResponse(state, status_code=202)
 
     @app.get("/api/scenarios")
     def api_scenarios() -> list[dict[str, str]]:
@@ -839,7 +997,9 @@ def create_app(runs_folder: Path, *, max_running: int = 1) -> FastAPI:
     def api_run(run_id: str) -> dict[str, Any]:
         state = state_of(run_id)
         summary_file = jobs.output(run_id) / "summary.json"
-        if state["status"] == "done" and (state.get("seeds") or 1) > 1:
+        if state["status"] == "done" and state.get("experiment"):
+            state = {**state, "effects": effects_rows(jobs.output(run_id) / "effects.csv")}
+        elif state["status"] == "done" and (state.get("seeds") or 1) > 1:
             state = {**state, "fit_by_seed": ensemble_fit(jobs.output(run_id))}
         elif state["status"] == "done" and summary_file.is_file():
             summary = json.loads(summary_file.read_text(encoding="utf-8"))

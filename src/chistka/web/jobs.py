@@ -93,10 +93,16 @@ class RunJobs:
         changes: list[str] | None = None,
         removed: list[str] | None = None,
         seeds: int = 1,
+        experiment: tuple[str, str] | None = None,
     ) -> dict[str, Any]:
-        """Queue a run of a built-in scenario (checked by the caller); start it if it can."""
+        """Queue a run of a built-in scenario (checked by the caller); start it if it can.
+
+        `experiment` (its name and design ref) makes the run an experiment of that design on
+        `scenario` (`chistka.analysis.experiment`), with `seeds` seeds per arm.
+        """
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-        run_id = f"{scenario}-{'default' if seed is None else seed}-{stamp}-{secrets.token_hex(2)}"
+        prefix = scenario if experiment is None else experiment[0]
+        run_id = f"{prefix}-{'default' if seed is None else seed}-{stamp}-{secrets.token_hex(2)}"
         state = {
             "id": run_id,
             "scenario": scenario,
@@ -113,6 +119,8 @@ class RunJobs:
             "days_total": None,
             "error": None,
         }
+        if experiment is not None:
+            state["experiment"], state["design"] = experiment
         with self.lock:
             write_json_atomically(self.state_file(run_id), state)
         self.start_queued()

@@ -1,7 +1,8 @@
 """One browser-submitted run, in a process of its own: `python -m chistka.web.worker STATE_FILE`.
 
 Runs the scenario the state file names, with its what-if (as `chistka run --without` and
-`--set` do), writes its progress into the state file while the day loop goes, and at the end the
+`--set` do), or the experiment it names (as `chistka experiment run` does), writes its progress
+into the state file while the day loop goes, and at the end the
 output folder beside it (`save_run`, with the report) and the state `done`, or `failed` with the
 reason (a bad scenario, change or scale, or an error of the program, whose traceback goes to the
 run's log). Nothing of a failed run's outputs is left: `save_run` moves the whole folder into
@@ -53,6 +54,10 @@ def run_job(state_file: Path) -> int:
             record(days_done=done, days_total=total)
 
     try:
+        if state.get("experiment"):
+            run_experiment_job(state, state_file, record)
+            record(status="done", finished=now())
+            return 0
         scenario = without(load_scenario(state["scenario"]), state.get("without") or [])
         loaded = apply_set_options(scenario, state.get("set") or None)
         check_scale(loaded, state["scale"])
@@ -115,6 +120,39 @@ def run_seeds(
             progress=lambda done, total, _: record(runs_done=done, runs_total=total),
         )
         write_ensemble_report(building)
+        os.replace(building, target)
+    finally:
+        shutil.rmtree(building, ignore_errors=True)
+
+
+def run_experiment_job(
+    state: dict[str, Any], state_file: Path, record: Callable[..., None]
+) -> None:
+    """Run the experiment of the state file, one run after another, as `chistka experiment run`.
+
+    Its folder is written beside the output folder and moved into place at the end (with its
+    report), so that a failed experiment leaves nothing.
+    """
+    import os
+    import shutil
+
+    from chistka.analysis.experiment import load_experiment, run_experiment
+    from chistka.report.experiment import write_experiment_report
+
+    experiment = load_experiment(state["design"])
+    target = state_file.with_name(state["id"])
+    building = state_file.with_name(f".{state['id']}.experiment.tmp")
+    shutil.rmtree(building, ignore_errors=True)
+    try:
+        run_experiment(
+            experiment,
+            building,
+            seeds=state["seeds"],
+            scale=state["scale"],
+            n_jobs=1,
+            progress=lambda arm, done, total: record(runs_done=done, runs_total=total, arm=arm),
+        )
+        write_experiment_report(building)
         os.replace(building, target)
     finally:
         shutil.rmtree(building, ignore_errors=True)

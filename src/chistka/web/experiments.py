@@ -1,0 +1,204 @@
+"""The browser app's experiments: the designs, a form to run one, and a finished one's effects.
+
+An experiment (`chistka.analysis.experiment`) runs a scenario as it stands and arms that each
+take a lever away, at the same seeds. The app offers the built-in designs, and the designs
+(``*.toml``) of a folder given to `chistka serve --experiments`; a submission is a run like any
+other (a state file, a worker process, a queue), whose output folder is the experiment's
+folder: `effects.csv`, `outcomes.csv`, `experiment.json`, `experiment.html` and one ensemble per
+arm.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import math
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+EXPERIMENT_FILES = frozenset({"experiment.html", "experiment.json", "outcomes.csv", "effects.csv"})
+"""The files at the top of an experiment's folder the app serves."""
+
+
+DESIGN_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,40}$")
+"""A design file's name the app offers (its stem begins the run's id)."""
+
+
+class Designs:
+    """The designs the app offers: the built-in ones and those of an optional folder."""
+
+    def __init__(self, folder: Path | None = None) -> None:
+        from chistka.analysis.experiment import builtin_experiments
+
+        self.refs: dict[str, str] = {name: name for name in builtin_experiments()}
+        if folder is not None:
+            for path in sorted(Path(folder).glob("*.toml")):
+                if DESIGN_NAME.match(path.stem) and is_design(path):
+                    self.refs.setdefault(path.stem, str(path.resolve()))
+
+    def names(self) -> list[str]:
+        """The designs' names, as the pages list them."""
+        return list(self.refs)
+
+    def load(self, name: str) -> Any:
+        """The design `name`, loaded and checked (`load_experiment`); KeyError if unknown."""
+        from chistka.analysis.experiment import load_experiment
+
+        return load_experiment(self.refs[name])
+
+
+def is_design(path: Path) -> bool:
+    """Whether a TOML file is an experiment's design (it has an [experiment] table).
+
+    A folder of designs may hold the scenario files they name, which are not offered.
+    """
+    try:
+        return isinstance(tomllib.loads(path.read_text(encoding="utf-8")).get("experiment"), dict)
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return False
+
+
+def escape(value: Any) -> str:
+    """A value as HTML text."""
+    return html.escape("" if value is None else str(value))
+
+
+def design_facts(experiment: Any) -> dict[str, Any]:
+    """A design as data: its question, scenario, outcomes and arms (what each changes, why)."""
+    header = experiment.design.experiment
+    return {
+        "name": experiment.name,
+        "title": header.title,
+        "question": header.question,
+        "scenario": header.scenario,
+        "seeds": header.seeds,
+        "outcomes": list(header.outcomes),
+        "note": header.note,
+        "arms": [
+            {
+                "name": arm.name,
+                "label": arm.label,
+                "group": arm.group,
+                "without": list(arm.without),
+                "set": {key: str(value) for key, value in arm.set.items()},
+                "why": arm.why,
+            }
+            for arm in experiment.arms
+        ],
+    }
+
+
+def design_body(facts: dict[str, Any], form: str) -> str:
+    """A design's page: the question, the arms, the outcomes and the form that runs it."""
+    rows = "".join(
+        f"<tr><td>{escape(arm['name'])}</td><td>{escape(arm['label'])}</td>"
+        f"<td>{escape(arm['group'])}</td><td>"
+        + "<br>".join(
+            [f"without {escape(n)}" for n in arm["without"]]
+            + [f"{escape(k)} = {escape(v)}" for k, v in arm["set"].items()]
+        )
+        + f"</td><td>{escape(arm['why'])}</td></tr>"
+        for arm in facts["arms"]
+    )
+    outcomes = "".join(f"<li><code>{escape(o)}</code></li>" for o in facts["outcomes"])
+    note = f'<p id="note">{escape(facts["note"])}</p>' if facts["note"] else ""
+    return (
+        f'<p id="question"><b>Question.</b> {escape(facts["question"])}</p>'
+        f'<p>Scenario <a href="/scenarios/{escape(facts["scenario"])}">'
+        f"{escape(facts['scenario'])}</a> as it stands, and each arm below, at the same seeds "
+        "(each arm's effect is read seed by seed, with its 90% interval).</p>"
+        "<h2>Arms</h2>"
+        '<table id="arms"><tr><th>arm</th><th>label</th><th>group</th>'
+        f"<th>what it changes</th><th>why</th></tr>{rows}</table>"
+        f"<h2>Outcomes</h2><ul id='outcomes'>{outcomes}</ul>{note}<h2>Run it</h2>{form}"
+    )
+
+
+def experiment_form(name: str, seeds: int, values: dict[str, str], error: Any = None) -> str:
+    """The form that runs a design: how many seeds per arm and the scale."""
+    message = (
+        f'<p class="error" id="error" data-field="{escape(error.field)}">'
+        f"{escape(error.message)}</p>"
+        if error
+        else ""
+    )
+    return (
+        f'{message}<form method="post" action="/experiments" id="experiment-form">'
+        f'<input type="hidden" name="experiment" value="{escape(name)}">'
+        '<label>seeds per arm <input name="seeds" id="seeds" size="3"'
+        f' value="{escape(values.get("seeds"))}" placeholder="{seeds}"></label>'
+        '<label>scale <input name="scale" id="scale" size="6"'
+        f' value="{escape(values.get("scale"))}" placeholder="default"></label>'
+        '<button type="submit" id="run">Run the experiment</button></form>'
+        "<p>Every arm runs at each seed, one run after another (a run of great-terror takes about"
+        " half a minute here); <code>chistka experiment run</code> uses every core.</p>"
+    )
+
+
+def effects_rows(path: Path) -> list[dict[str, str]]:
+    """The rows of an experiment's effects.csv."""
+    with path.open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _figure(text: str, signed: bool = False, percent: bool = False) -> str:
+    try:
+        value = float(text)
+    except ValueError:
+        return ""
+    if math.isnan(value):
+        return ""
+    if percent:
+        return f"{value:+.1%}"
+    return f"{value:+,.0f}" if signed else f"{value:,.0f}"
+
+
+def effects_table(path: Path) -> str:
+    """Each arm's mean, change and relative change with their 90% intervals, outcome by outcome."""
+    head = "".join(
+        f"<th>{name}</th>"
+        for name in ("outcome", "arm", "mean", "change", "90% interval", "relative", "90% interval")
+    )
+    rows = []
+    for row in effects_rows(path):
+        interval = ""
+        relative_interval = ""
+        if _figure(row["difference_low"]):
+            interval = (
+                f"{_figure(row['difference_low'], signed=True)} to "
+                f"{_figure(row['difference_high'], signed=True)}"
+            )
+            relative_interval = (
+                f"{_figure(row['relative_low'], percent=True)} to "
+                f"{_figure(row['relative_high'], percent=True)}"
+            )
+        rows.append(
+            f"<tr><td>{escape(row['outcome'])}</td><td>{escape(row['label'])}</td>"
+            f'<td class="number">{_figure(row["arm_mean"])}</td>'
+            f'<td class="number">{_figure(row["difference"], signed=True)}</td>'
+            f'<td class="number">{interval}</td>'
+            f'<td class="number">{_figure(row["relative"], percent=True)}</td>'
+            f'<td class="number">{relative_interval}</td></tr>'
+        )
+    return f'<table id="effects"><tr>{head}</tr>{"".join(rows)}</table>'
+
+
+def experiment_body(run_id: str, output: Path) -> str:
+    """A finished experiment's page: its report, its effects and the files behind them."""
+    files = "".join(
+        f'<li><a href="/runs/{escape(run_id)}/files/{name}">{name}</a></li>'
+        for name in sorted(EXPERIMENT_FILES)
+        if (output / name).is_file()
+    )
+    return (
+        f'<p><a id="report" href="/runs/{escape(run_id)}/files/experiment.html">The'
+        " experiment's report</a> (each arm's effect on each outcome with its 90% interval,"
+        " and the values seed by seed)</p>"
+        "<h2>Effects: each arm against the scenario as it stands (paired by seed)</h2>"
+        + effects_table(output / "effects.csv")
+        + f"<h2>The data behind the charts</h2><ul id='files'>{files}</ul>"
+        "<p>Each arm's runs are in the experiment's folder on the server, one ensemble per arm"
+        " (<code>chistka report</code> and <code>chistka compare</code> read them).</p>"
+    )

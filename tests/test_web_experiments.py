@@ -1,0 +1,105 @@
+"""The browser app's experiments (chistka.web.experiments): designs, submissions, effects."""
+
+from __future__ import annotations
+
+import html
+import json
+
+import pandas as pd
+import pytest
+from fastapi.testclient import TestClient
+
+from chistka.analysis.experiment import builtin_experiments
+from chistka.web.app import create_app
+from test_experiment import DESIGN, OUTCOMES
+from test_terror import TERROR
+from test_web import wait_for
+from tomltext import to_toml
+
+
+@pytest.fixture
+def designs(tmp_path):
+    folder = tmp_path / "designs"
+    folder.mkdir()
+    (folder / "small.toml").write_text(to_toml(TERROR))
+    (folder / "small-levers.toml").write_text(DESIGN.format(outcomes=json.dumps(OUTCOMES)))
+    (folder / "Not_A_Name.toml").write_text("ignored: its name cannot start a run id")
+    return folder
+
+
+@pytest.fixture
+def client(tmp_path, designs):
+    with TestClient(create_app(tmp_path / "runs", experiments_folder=designs)) as client:
+        yield client
+
+
+def test_the_index_lists_the_built_in_designs_and_the_folders(client):
+    page = client.get("/").text
+    for name in [*builtin_experiments(), "small-levers"]:
+        assert f'href="/experiments/{name}"' in page
+    assert "Not_A_Name" not in page
+
+
+def test_a_design_page_shows_the_question_arms_and_a_form(client):
+    page = client.get("/experiments/centre-or-periphery")
+    assert page.status_code == 200
+    assert 'id="arms"' in page.text and 'id="experiment-form"' in page.text
+    assert "without operations.order_00447" in page.text
+    assert "interrogation.names_mean = 0.0" in page.text
+    facts = client.get("/api/experiments/centre-or-periphery").json()
+    assert facts["scenario"] == "great-terror" and len(facts["arms"]) == 7
+    assert client.get("/experiments/nope").status_code == 404
+    assert {d["name"] for d in client.get("/api/experiments").json()} >= set(builtin_experiments())
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "words"),
+    [
+        ({"experiment": "nope"}, "experiment", "experiment must be one of centre-or-periphery"),
+        ({"experiment": "small-levers", "seeds": "0"}, "seeds", "from 1 to 64 (got '0')"),
+        ({"experiment": "small-levers", "seeds": "65"}, "seeds", "from 1 to 64 (got '65')"),
+        ({"experiment": "small-levers", "scale": "2"}, "scale", "scale must be in (0, 1] (got 2)"),
+        ({"experiment": "small-levers", "scale": "1e-9"}, "scale", "arm 'baseline'"),
+    ],
+)
+def test_a_bad_submission_is_refused_naming_the_field_and_starts_nothing(
+    client, data, field, words
+):
+    page = client.post("/experiments", data=data, follow_redirects=False)
+    assert page.status_code == 422
+    assert f'data-field="{field}"' in page.text
+    assert html.escape(words) in page.text
+    answer = client.post("/api/experiments", json=data)
+    assert answer.status_code == 422
+    assert answer.json()["detail"][0]["loc"] == ["body", field]
+    assert client.get("/api/runs").json() == []
+
+
+def test_an_unknown_field_of_the_json_body_is_named(client):
+    answer = client.post("/api/experiments", json={"experiment": "small-levers", "seed": 3})
+    assert answer.status_code == 422 and answer.json()["detail"][0]["loc"] == ["body", "seed"]
+
+
+def test_a_submitted_experiment_runs_and_its_page_gives_the_effects_and_files(client, tmp_path):
+    answer = client.post("/experiments", data={"experiment": "small-levers", "seeds": "2"})
+    assert answer.status_code == 200  # followed to the run's page
+    run_id = answer.url.path.rsplit("/", 1)[1]
+    state = wait_for(client, run_id)
+    assert state["status"] == "done", state
+    assert state["experiment"] == "small-levers" and state["seeds"] == 2
+    page = client.get(f"/runs/{run_id}").text
+    assert 'id="effects"' in page and "No mass operation" in page
+    for name in ("experiment.html", "effects.csv", "outcomes.csv", "experiment.json"):
+        assert client.get(f"/runs/{run_id}/files/{name}").status_code == 200
+    effects = pd.read_csv(tmp_path / "runs" / run_id / "effects.csv")
+    assert len(state["effects"]) == len(effects) == 3 * len(OUTCOMES)
+    row = effects[(effects["arm"] == "no-names") & (effects["outcome"] == OUTCOMES[1])].iloc[0]
+    shown = next(
+        r for r in state["effects"] if r["arm"] == "no-names" and r["outcome"] == OUTCOMES[1]
+    )
+    assert float(shown["difference"]) == pytest.approx(row["difference"])
+    assert f"{row['relative']:+.1%}" in page
+    index = client.get("/").text
+    assert "experiment small-levers (small-terror" in index or "experiment small-levers" in index
+    assert f'value="{run_id}"' not in index  # an experiment is not ticked for a comparison
+    assert not list((tmp_path / "runs").glob(".*.tmp"))
