@@ -8,6 +8,7 @@ missing browser fails the test, elsewhere it is skipped with the reason.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -18,6 +19,10 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+
+from test_experiment import DESIGN, OUTCOMES
+from test_terror import TERROR
+from tomltext import to_toml
 
 pytestmark = pytest.mark.slow
 
@@ -35,9 +40,14 @@ def free_port() -> int:
 def server(tmp_path_factory):
     """The address of a `chistka serve` started for these tests, its runs in a fresh folder."""
     runs = tmp_path_factory.mktemp("web") / "runs"
+    designs = runs.parent / "designs"
+    designs.mkdir()
+    (designs / "small.toml").write_text(to_toml(TERROR))
+    (designs / "small-levers.toml").write_text(DESIGN.format(outcomes=json.dumps(OUTCOMES)))
     port = free_port()
+    arguments = ["--runs", str(runs), "--port", str(port), "--experiments", str(designs)]
     process = subprocess.Popen(
-        [sys.executable, "-m", "chistka", "serve", "--runs", str(runs), "--port", str(port)],
+        [sys.executable, "-m", "chistka", "serve", *arguments],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
@@ -159,3 +169,29 @@ def test_a_what_if_ticked_on_a_scenario_page(server, browser):
     assert "/runs/party-purges-1921-1936-4-" in browser.current_url
     changes = browser.find_element(By.ID, "changes").text
     assert changes == "review.threshold=2.0; without campaigns.1929"
+
+
+def test_an_experiment_from_its_design_page_to_its_effects_and_report(server, browser):
+    from selenium.webdriver.common.by import By
+
+    address, runs = server
+    browser.get(address + "/")
+    browser.find_element(By.LINK_TEXT, "small-levers").click()
+    assert "What do the levers do?" in browser.find_element(By.ID, "question").text
+    arms = browser.find_elements(By.CSS_SELECTOR, "#arms tr")
+    assert len(arms) == 3  # the header and two arms
+    fill(browser, seeds="1")
+    assert "/runs/small-levers-default-" in browser.current_url
+    run_url = browser.current_url
+    deadline = time.monotonic() + 300
+    while browser.find_element(By.ID, "status").text not in ("done", "failed"):
+        assert time.monotonic() < deadline, "the experiment did not end in 5 minutes"
+        time.sleep(1)
+        browser.get(run_url)
+    assert browser.find_element(By.ID, "status").text == "done"
+    rows = browser.find_elements(By.CSS_SELECTOR, "#effects tr")
+    assert len(rows) == 1 + 3 * len(OUTCOMES)
+    assert "No mass operation" in browser.find_element(By.ID, "effects").text
+    browser.find_element(By.ID, "report").click()
+    assert browser.current_url.endswith("/files/experiment.html")
+    assert browser.find_elements(By.CLASS_NAME, "plotly-graph-div"), "no chart drawn"
