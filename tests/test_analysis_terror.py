@@ -215,3 +215,15 @@ def test_kept_selections_and_comparison_are_not_changed_by_their_callers(terror_
     table = comparison(terror_results)
     table["model"] = 0.0
     assert not (comparison(terror_results)["model"].fillna(1.0) == 0.0).all()
+
+
+@pytest.mark.parametrize("period", ["1937", "1937-1938", "1937-10-01/1938-07-01"])
+def test_the_arrests_of_a_period_divide_among_the_channels(terror_results, arrests, period):
+    by_channel = {c: compute(terror_results, f"arrests_by_channel:{c}/{period}") for c in CHANNELS}
+    assert sum(by_channel.values()) == pytest.approx(compute(terror_results, f"arrests:{period}"))
+    if period == "1937":
+        chosen = arrests[arrests["date"].dt.year == 1937]
+        for channel in CHANNELS:
+            expected = chosen.loc[chosen["channel"] == channel, "persons"].sum()
+            assert by_channel[channel] == pytest.approx(expected), channel
+        assert by_channel["testimony"] > 0 and by_channel["category"] > 0

@@ -231,6 +231,8 @@ def test_a_bad_design_is_refused_naming_the_field_and_nothing_is_written(
         (["arrests:1941"], [], "outcomes[0] 'arrests:1941'"),
         (["arests:1937"], [], "unknown observable"),
         (["operation_sentenced:nowhere"], [], "no operation 'nowhere'"),
+        (["arrests_by_channel:testimony/1941"], [], "not wholly inside the run"),
+        (["arrests_by_channel:names/1937"], [], "unknown channel 'names'"),
         (OUTCOMES, ["--seeds", "0"], "--seeds"),
         (OUTCOMES, ["--scale", "2"], "scale"),
     ],

@@ -350,6 +350,9 @@ def test_out_of_run(named, small_results):
         ("gulag_population:1938", "not a date"),
         ("operation_arrested:polsih", "did you mean 'polish'"),
         ("shot_share:cc", "cc1934"),
+        ("arrests_by_channel:1937", "not CHANNEL/YEAR"),
+        ("arrests_by_channel:testimoni/1937", "did you mean 'testimony'"),
+        ("arrests_by_channel:testimony/19x7", "not a year"),
     ],
 )
 def test_unknown_observables(named, name, message):

@@ -24,6 +24,10 @@ Repression:
   `camp_sentences:YEAR`, `releases:YEAR` (releases from the camps);
 - `political_sentences:YEAR`: every sentence in a political case, death, camps, exile and other
   measures (the scope of the 1953 MVD table's `convicted_YEAR`);
+- `arrests_by_channel:CHANNEL/YEAR`: arrests in the year or period that came about through one
+  channel (category, national, denunciation, self_protection, testimony, expelled, army, family,
+  show_trial, routine: `chistka.scenario.terror.CHANNELS`), e.g. `testimony/1937-1938`: how the
+  arrests of a period divide between the centre's lists and the cascade;
 - `party_share_of_political_convictions:YEAR`: share of the convictions of people who had ever
   been in the party;
 - `gulag_population:DATE`: persons serving a camp sentence at the start of that day;
@@ -339,6 +343,31 @@ def _expelled_origin_share(results: Results, argument: str) -> float:
     return float(weight[ev["origin"][expelled] == ORIGINS.index(origin)].sum() / total)
 
 
+def split_channel_argument(argument: str) -> tuple[str, str]:
+    """CHANNEL and YEAR of an `arrests_by_channel` argument (CHANNEL/YEAR).
+
+    Raises:
+        UnknownObservable: no '/', or a channel that is not one of `CHANNELS`.
+    """
+    channel, sep, period = argument.partition("/")
+    if not sep or not period:
+        raise UnknownObservable(f"'{argument}' is not CHANNEL/YEAR (e.g. testimony/1937)")
+    if channel not in CHANNELS:
+        raise UnknownObservable(
+            f"unknown channel '{channel}'; {did_you_mean(channel, CHANNELS)}"
+            f"allowed: {', '.join(CHANNELS)}"
+        )
+    return channel, period
+
+
+def _arrests_by_channel(results: Results, argument: str) -> float:
+    """Arrests of a period that came about through one channel, in persons."""
+    channel, period = split_channel_argument(argument)
+    first, last = _period(results, period)
+    mask = _kinds(results, EventKind.ARRESTED) & _within(results, first, last)
+    return _persons(results, mask & (results.events["channel"] == CHANNELS.index(channel)))
+
+
 def _periodic(*kinds: EventKind) -> Callable[[Results, str], float]:
     def compute(results: Results, argument: str) -> float:
         first, last = _period(results, argument)
@@ -483,6 +512,7 @@ OBSERVABLES: dict[str, Callable[[Results, str], float]] = {
     "admitted": _periodic(EventKind.ADMITTED),
     "promoted": _periodic(EventKind.PROMOTED),
     "arrests": _periodic(EventKind.ARRESTED),
+    "arrests_by_channel": _arrests_by_channel,
     "political_convictions": _periodic(*CONVICTIONS),
     "political_sentences": _periodic(*SENTENCES),
     "death_sentences": _periodic(EventKind.SENTENCED_DEATH),
@@ -516,6 +546,7 @@ ARGUMENTS: dict[str, str] = {
     "admitted": "YEAR",
     "promoted": "YEAR",
     "arrests": "YEAR",
+    "arrests_by_channel": "CHANNEL/YEAR",
     "political_convictions": "YEAR",
     "political_sentences": "YEAR",
     "death_sentences": "YEAR",
@@ -564,6 +595,8 @@ def last_day_read(name: str, scenario: Scenario) -> dt.date | None:
             return dt.date.fromisoformat(argument)
     except ValueError:
         raise UnknownObservable(f"'{name}': '{argument}' is not a date (YYYY-MM-DD)") from None
+    if what == "CHANNEL/YEAR":
+        what, argument = "YEAR", split_channel_argument(argument)[1]
     if what == "YEAR":
         return parse_period(argument)[1] - dt.timedelta(days=1)
     if what == "CAMPAIGN/ORIGIN":

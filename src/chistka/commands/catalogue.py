@@ -66,6 +66,8 @@ MEANINGS: dict[str, str] = {
     "shot_share": "share of the body (cc1934, congress17) sentenced to death",
     "army_officers_dismissed": "dismissals of Red Army officers in the year or period",
     "army_officers_arrested": "arrests of army officers in the year or period",
+    "arrests_by_channel": "arrests in the year or period that came about through the channel "
+    "(the centre's lists, a denunciation, testimony, ...)",
 }
 """What each observable kind measures (the catalogue is `chistka.analysis.observables`)."""
 
@@ -77,6 +79,10 @@ ARGUMENT_FORMS = {
     ),
     "CAMPAIGN": "a campaign name of the scenario (1921, 1929, ...)",
     "CAMPAIGN/ORIGIN": "a campaign name, '/', a social origin (worker, peasant, employee, alien)",
+    "CHANNEL/YEAR": (
+        "an arrest channel (category, national, denunciation, self_protection, testimony, "
+        "expelled, army, family, show_trial, routine), '/', a YEAR as above"
+    ),
     "OP": "german, polish, latvian, harbin, other_national, all_national or an operation name",
     "BODY": "cc1934 or congress17",
 }

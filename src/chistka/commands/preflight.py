@@ -19,6 +19,7 @@ from chistka.analysis.observables import (
     UnknownObservable,
     check_name,
     parse_period,
+    split_channel_argument,
     split_origin_argument,
 )
 from chistka.errors import ChistkaError
@@ -76,6 +77,11 @@ def check_observable_form(name: str, where: str = "observable") -> None:
     argument = name.partition(":")[2]
     form = ARGUMENTS[kind]
     where = f"{where} '{name}'"
+    if form == "CHANNEL/YEAR":
+        try:
+            form, argument = "YEAR", split_channel_argument(argument)[1]
+        except UnknownObservable as exc:
+            raise ChistkaError(f"{where}: {exc}") from None
     if form == "YEAR":
         _year_argument(argument, where)
     elif form == "DATE":
@@ -107,6 +113,8 @@ def check_observable(name: str, scenario: Scenario, where: str = "observable") -
     run = scenario.scenario
     span = f"the scenario runs {run.start} to {run.end}"
     where = f"{where} '{name}'"
+    if form == "CHANNEL/YEAR":
+        form, argument = "YEAR", split_channel_argument(argument)[1]
     if form == "YEAR":
         first, end = _year_argument(argument, where)
         if first < run.start or end - dt.timedelta(days=1) > run.end:
