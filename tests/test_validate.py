@@ -72,6 +72,7 @@ EXAMPLES = {
     "admitted": "admitted:1937-1938",
     "promoted": "promoted:1937-10-01/1938-07-01",
     "arrests": "arrests:1937-1938",
+    "arrests_by_channel": "arrests_by_channel:testimony/1937-1938",
     "political_convictions": "political_convictions:1938",
     "political_sentences": "political_sentences:1937",
     "death_sentences": "death_sentences:1937-1938",
