@@ -1,4 +1,8 @@
-"""The browser app's experiments (chistka.web.experiments): designs, submissions, effects."""
+"""The browser app's experiments (chistka.web.experiments): designs, submissions, effects.
+
+A submitted experiment run to its end (six small runs in a worker process) is in the slow tier,
+beside the same path driven in Chromium (tests/test_web_browser.py).
+"""
 
 from __future__ import annotations
 
@@ -80,6 +84,7 @@ def test_an_unknown_field_of_the_json_body_is_named(client):
     assert answer.status_code == 422 and answer.json()["detail"][0]["loc"] == ["body", "seed"]
 
 
+@pytest.mark.slow
 def test_a_submitted_experiment_runs_and_its_page_gives_the_effects_and_files(client, tmp_path):
     answer = client.post("/experiments", data={"experiment": "small-levers", "seeds": "2"})
     assert answer.status_code == 200  # followed to the run's page
