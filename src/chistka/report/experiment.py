@@ -100,6 +100,16 @@ def write_experiment_report(out_dir: str | Path, path: str | Path | None = None)
     ]
     if header.get("note"):
         parts.append(f'<p class="note">{esc(header["note"])}</p>')
+    parts.append(
+        section(
+            "overview",
+            "The answer at a glance",
+            figures.add(_overview(effects, header["outcomes"], arms)),
+            "Each cell: the arm's mean paired change of the outcome, relative to the scenario as "
+            "it stands; a cell whose 90% interval includes no change is marked '~'. Empty: the "
+            "outcome names what the arm leaves out.",
+        )
+    )
     for outcome in header["outcomes"]:
         rows = effects[(effects["outcome"] == outcome) & (effects["arm"] != BASELINE)]
         if rows.empty:
@@ -170,6 +180,46 @@ def write_experiment_report(out_dir: str | Path, path: str | Path | None = None)
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(text, encoding="utf-8")
     return target
+
+
+def _overview(effects: pd.DataFrame, outcomes: list[str], arms: list[dict[str, Any]]) -> go.Figure:
+    """A heatmap of every arm's relative change on every outcome, with its value written in."""
+    names = [arm["name"] for arm in arms]
+    chosen = effects[effects["arm"].isin(names)].set_index(["arm", "outcome"])
+    values, texts = [], []
+    for name in names:
+        row, text = [], []
+        for outcome in outcomes:
+            key = (name, outcome)
+            relative = chosen["relative"].get(key, float("nan"))
+            low = chosen["relative_low"].get(key, float("nan"))
+            high = chosen["relative_high"].get(key, float("nan"))
+            row.append(None if missing(relative) else float(relative))
+            unsure = not missing(low) and not missing(high) and low <= 0 <= high
+            text.append("" if missing(relative) else _percent(relative) + (" ~" if unsure else ""))
+        values.append(row)
+        texts.append(text)
+    figure = go.Figure(
+        go.Heatmap(
+            z=values,
+            x=outcomes,
+            y=[arm["label"] for arm in arms],
+            text=texts,
+            texttemplate="%{text}",
+            colorscale="RdBu",
+            zmid=0,
+            zmin=-1,
+            zmax=1,
+            colorbar={"title": "change", "tickformat": "+.0%"},
+            hovertemplate="%{y}<br>%{x}: %{text}<extra></extra>",
+        )
+    )
+    figure.update_layout(
+        title="Every arm's change of every outcome, against the scenario as it stands",
+        yaxis={"autorange": "reversed"},
+        xaxis={"tickangle": -30},
+    )
+    return figure
 
 
 def _design_table(arms: list[dict[str, Any]]) -> str:
