@@ -17,6 +17,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from chistka.commands.options import (
+    JobsOption,
     ScaleOption,
     counting_bar,
     fail,
@@ -104,10 +105,7 @@ def experiment_run(
             "--resume", help="finish a stopped experiment: keep complete runs, redo the rest"
         ),
     ] = False,
-    n_jobs: Annotated[
-        int,
-        typer.Option("--jobs", "-j", help="local processes (-1: one per core; 1: no parallelism)"),
-    ] = -1,
+    n_jobs: JobsOption = -1,
     scale: ScaleOption = None,
     report: Annotated[bool, typer.Option(help="write experiment.html")] = True,
 ) -> None:

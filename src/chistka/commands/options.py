@@ -123,6 +123,12 @@ ScenarioArgument = Annotated[
 ]
 """The scenario a command runs: a built-in name or a TOML file."""
 
+JobsOption = Annotated[
+    int,
+    typer.Option("--jobs", "-j", help="local processes (-1: one per core; 1: no parallelism)"),
+]
+"""--jobs: how many local worker processes run an ensemble's runs."""
+
 ScaleOption = Annotated[float | None, typer.Option(help="agents per represented person, in (0, 1]")]
 """--scale: override the scenario's population scale."""
 

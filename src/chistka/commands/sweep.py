@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from chistka.commands.options import (
+    JobsOption,
     ScaleOption,
     ScenarioArgument,
     counting_bar,
@@ -137,10 +138,7 @@ def sweep_command(
         bool,
         typer.Option("--resume", help="finish a stopped sweep: keep complete runs, redo the rest"),
     ] = False,
-    n_jobs: Annotated[
-        int,
-        typer.Option("--jobs", "-j", help="local processes (-1: one per core; 1: no parallelism)"),
-    ] = -1,
+    n_jobs: JobsOption = -1,
     scale: ScaleOption = None,
     report: Annotated[bool, typer.Option(help="write ensemble.html")] = True,
 ) -> None:

@@ -53,6 +53,7 @@ from chistka.web.experiments import (
     design_body,
     design_facts,
     effects_rows,
+    error_message,
     experiment_body,
     experiment_form,
 )
@@ -277,14 +278,8 @@ def run_form(
         f"{escape(name)}</option>"
         for name in scenarios
     )
-    message = (
-        f'<p class="error" id="error" data-field="{escape(error.field)}">'
-        f"{escape(error.message)}</p>"
-        if error
-        else ""
-    )
     return (
-        f'{message}<form method="post" action="/runs" id="run-form">'
+        f'{error_message(error)}<form method="post" action="/runs" id="run-form">'
         f'<label>scenario <select name="scenario" id="scenario">{options}</select></label>'
         f'<label>seed <input name="seed" id="seed" size="6" value="{escape(values.get("seed"))}"'
         ' placeholder="default"></label>'
@@ -924,18 +919,9 @@ def create_app(
 
     @app.post("/api/experiments", status_code=202)
     async def api_submit_experiment(request: Request) -> JSONResponse:
-        try:
-            body = await request.json()
-        except ValueError:
-            body = None
-        if not isinstance(body, dict):
-            return request_error(RequestError("body", "the body must be a JSON object"))
-        allowed = ("experiment", "seeds", "scale")
-        unknown = sorted(set(body) - set(allowed))
-        if unknown:
-            return request_error(
-                RequestError(unknown[0], f"allowed fields are {', '.join(allowed)}")
-            )
+        body = await json_body(request, ("experiment", "seeds", "scale"))
+        if isinstance(body, JSONResponse):
+            return body
         try:
             state = submit_experiment(
                 str(body.get("experiment", "")),
@@ -962,18 +948,9 @@ def create_app(
 
     @app.post("/api/runs", status_code=202)
     async def api_submit(request: Request) -> JSONResponse:
-        try:
-            body = await request.json()
-        except ValueError:
-            body = None
-        if not isinstance(body, dict):
-            return request_error(RequestError("body", "the body must be a JSON object"))
-        allowed = ("scenario", "seed", "seeds", "scale", "set", "without")
-        unknown = sorted(set(body) - set(allowed))
-        if unknown:
-            return request_error(
-                RequestError(unknown[0], f"allowed fields are {', '.join(allowed)}")
-            )
+        body = await json_body(request, ("scenario", "seed", "seeds", "scale", "set", "without"))
+        if isinstance(body, JSONResponse):
+            return body
         lists = {}
         for field, what in (("set", "'PARAM=VALUE' strings"), ("without", "decision names")):
             items = body.get(field) or []
@@ -1011,6 +988,23 @@ def create_app(
         return state
 
     return app
+
+
+async def json_body(request: Request, allowed: tuple[str, ...]) -> dict[str, Any] | JSONResponse:
+    """A request's JSON object, or the 422 answer naming what is wrong with it.
+
+    The body must be a JSON object with no field outside `allowed`.
+    """
+    try:
+        body = await request.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        return request_error(RequestError("body", "the body must be a JSON object"))
+    unknown = sorted(set(body) - set(allowed))
+    if unknown:
+        return request_error(RequestError(unknown[0], f"allowed fields are {', '.join(allowed)}"))
+    return body
 
 
 def request_error(error: RequestError) -> JSONResponse:

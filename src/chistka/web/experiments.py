@@ -116,14 +116,19 @@ def design_body(facts: dict[str, Any], form: str) -> str:
     )
 
 
-def experiment_form(name: str, seeds: int, values: dict[str, str], error: Any = None) -> str:
-    """The form that runs a design: how many seeds per arm and the scale."""
-    message = (
+def error_message(error: Any) -> str:
+    """A refused request's message above its form, naming the field (empty without an error)."""
+    if error is None:
+        return ""
+    return (
         f'<p class="error" id="error" data-field="{escape(error.field)}">'
         f"{escape(error.message)}</p>"
-        if error
-        else ""
     )
+
+
+def experiment_form(name: str, seeds: int, values: dict[str, str], error: Any = None) -> str:
+    """The form that runs a design: how many seeds per arm and the scale."""
+    message = error_message(error)
     return (
         f'{message}<form method="post" action="/experiments" id="experiment-form">'
         f'<input type="hidden" name="experiment" value="{escape(name)}">'

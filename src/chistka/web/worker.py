@@ -11,10 +11,13 @@ place only when it is complete.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import shutil
 import sys
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -88,6 +91,21 @@ def run_job(state_file: Path) -> int:
     return 0
 
 
+@contextlib.contextmanager
+def staged(state_file: Path, run_id: str, kind: str) -> Iterator[Path]:
+    """A folder beside the run's output folder to build it in, moved into place at the end.
+
+    A failed build leaves nothing: the hidden folder is removed whatever happens.
+    """
+    building = state_file.with_name(f".{run_id}.{kind}.tmp")
+    shutil.rmtree(building, ignore_errors=True)
+    try:
+        yield building
+        os.replace(building, state_file.with_name(run_id))
+    finally:
+        shutil.rmtree(building, ignore_errors=True)
+
+
 def run_seeds(
     loaded: Scenario,
     state: dict[str, Any],
@@ -96,12 +114,8 @@ def run_seeds(
 ) -> None:
     """Run the scenario at `seeds` seeds counted up from the first, as `chistka sweep` does.
 
-    The ensemble, with its report, is written beside the output folder and moved into place at
-    the end, so that a failed ensemble leaves nothing.
+    The ensemble, with its report, is built beside the output folder (`staged`).
     """
-    import os
-    import shutil
-
     from chistka.analysis.ensemble import plan, run_ensemble
     from chistka.report.ensemble import write_ensemble_report
 
@@ -109,10 +123,7 @@ def run_seeds(
     seeds = list(range(first, first + state["seeds"]))
     record(seed_used=first)
     specs = plan(loaded, seeds, scale=state["scale"], name=state["scenario"])
-    target = state_file.with_name(state["id"])
-    building = state_file.with_name(f".{state['id']}.seeds.tmp")
-    shutil.rmtree(building, ignore_errors=True)
-    try:
+    with staged(state_file, state["id"], "seeds") as building:
         run_ensemble(
             specs,
             building,
@@ -120,9 +131,6 @@ def run_seeds(
             progress=lambda done, total, _: record(runs_done=done, runs_total=total),
         )
         write_ensemble_report(building)
-        os.replace(building, target)
-    finally:
-        shutil.rmtree(building, ignore_errors=True)
 
 
 def run_experiment_job(
@@ -130,20 +138,13 @@ def run_experiment_job(
 ) -> None:
     """Run the experiment of the state file, one run after another, as `chistka experiment run`.
 
-    Its folder is written beside the output folder and moved into place at the end (with its
-    report), so that a failed experiment leaves nothing.
+    The experiment's folder, with its report, is built beside the output folder (`staged`).
     """
-    import os
-    import shutil
-
     from chistka.analysis.experiment import load_experiment, run_experiment
     from chistka.report.experiment import write_experiment_report
 
     experiment = load_experiment(state["design"])
-    target = state_file.with_name(state["id"])
-    building = state_file.with_name(f".{state['id']}.experiment.tmp")
-    shutil.rmtree(building, ignore_errors=True)
-    try:
+    with staged(state_file, state["id"], "experiment") as building:
         run_experiment(
             experiment,
             building,
@@ -153,9 +154,6 @@ def run_experiment_job(
             progress=lambda arm, done, total: record(runs_done=done, runs_total=total, arm=arm),
         )
         write_experiment_report(building)
-        os.replace(building, target)
-    finally:
-        shutil.rmtree(building, ignore_errors=True)
 
 
 if __name__ == "__main__":
