@@ -316,3 +316,16 @@ def test_the_design_written_out_in_the_docs_loads_and_shows(tmp_path):
     result = invoke("show", str(path))
     assert result.exit_code == 0, result.output
     assert "campaigns.1933.threshold=1.8" in result.output
+
+
+def test_report_refuses_a_folder_that_holds_no_finished_experiment(tmp_path, finished):
+    result = invoke("report", str(tmp_path))
+    assert result.exit_code == 2 and "not an experiment's folder" in result.output
+    out, _, _ = finished
+    import shutil
+
+    copy = tmp_path / "unfinished"
+    shutil.copytree(out, copy)
+    (copy / "effects.csv").unlink()
+    result = invoke("report", str(copy))
+    assert result.exit_code == 2 and "--resume" in " ".join(result.output.split())
