@@ -329,3 +329,30 @@ def test_report_refuses_a_folder_that_holds_no_finished_experiment(tmp_path, fin
     (copy / "effects.csv").unlink()
     result = invoke("report", str(copy))
     assert result.exit_code == 2 and "--resume" in " ".join(result.output.split())
+
+
+def test_a_variant_changes_the_baseline_and_every_arm_and_an_arms_own_setting_wins(tmp_path):
+    design = write_design(tmp_path)
+    variant = {"interrogation.names_mean": 3.0}
+    experiment = load_experiment(design, variant)
+    assert experiment.scenarios[BASELINE].interrogation.names_mean == 3.0
+    assert experiment.scenarios["no-mass"].interrogation.names_mean == 3.0
+    assert experiment.scenarios["no-names"].interrogation.names_mean == 0.0
+    assert "[experiment variant: interrogation.names_mean=3.0]" in (
+        experiment.scenarios[BASELINE].scenario.description
+    )
+    out = tmp_path / "out"
+    arguments = ["run", design, "--out", str(out), "--jobs", "1", "--seeds", "1"]
+    result = invoke(*arguments, "--set", "interrogation.names_mean=3")
+    assert result.exit_code == 0, result.output
+    document = json.loads((out / "experiment.json").read_text())
+    assert document["set"] == {"interrogation.names_mean": "3"}
+    assert "interrogation.names_mean=3" in (out / "experiment.html").read_text()
+    plain = Sim(scenario_from_dict(TERROR).with_parameters(variant), seed=5).run()
+    outcomes = pd.read_csv(out / "outcomes.csv")
+    baseline = outcomes[outcomes["arm"] == BASELINE].set_index("outcome")["value"]
+    assert baseline[OUTCOMES[0]] == compute(plain, OUTCOMES[0])
+    other = invoke(*arguments, "--resume", "--set", "interrogation.names_mean=2")
+    assert other.exit_code == 2 and "set" in other.output
+    several = invoke(*arguments, "--set", "interrogation.names_mean=2,3")
+    assert several.exit_code == 2 and "once per value" in " ".join(several.output.split())

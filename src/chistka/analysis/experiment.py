@@ -52,7 +52,7 @@ import json
 import math
 import re
 import tomllib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -202,14 +202,27 @@ class Experiment:
         scenario_ref: the scenario's built-in name or resolved file path (the provenance's).
         scenarios: arm name -> its scenario, the baseline first.
         text: the design file's text, kept in experiment.json.
+        changes: parameters changed in the baseline and every arm (a variant of the design, to
+            see how its answer depends on a value: `chistka experiment run --set`); an arm's own
+            `set` of the same parameter wins.
     """
 
-    def __init__(self, design: Design, ref: str, scenario_ref: str, text: str) -> None:
+    def __init__(
+        self,
+        design: Design,
+        ref: str,
+        scenario_ref: str,
+        text: str,
+        changes: Mapping[str, Any] | None = None,
+    ) -> None:
         self.design = design
         self.ref = ref
         self.scenario_ref = scenario_ref
         self.text = text
+        self.changes = dict(changes or {})
         base = load_scenario(scenario_ref)
+        if self.changes:
+            base = set_for_the_whole_run(base, self.changes, "--set", "experiment variant")
         self.scenarios: dict[str, Scenario] = {BASELINE: base}
         for index, arm in enumerate(design.arms):
             self.scenarios[arm.name] = arm_scenario(base, arm, f"arms[{index}] '{arm.name}'")
@@ -235,8 +248,10 @@ class Experiment:
         return "" if arm == BASELINE else next(a.group for a in self.design.arms if a.name == arm)
 
 
-def load_experiment(ref: str | Path) -> Experiment:
+def load_experiment(ref: str | Path, changes: Mapping[str, Any] | None = None) -> Experiment:
     """An experiment by built-in name or from a TOML design file, checked against its scenario.
+
+    `changes` (parameter path -> value) are made in the baseline and every arm (`Experiment`).
 
     Raises:
         ChistkaError: a missing or malformed file, a field the design does not allow (the
@@ -275,7 +290,7 @@ def load_experiment(ref: str | Path) -> Experiment:
     if folder is not None and scenario_ref.endswith(".toml"):
         scenario_ref = str((folder / scenario_ref).resolve())
     try:
-        return Experiment(design, str(ref), scenario_ref, text)
+        return Experiment(design, str(ref), scenario_ref, text, changes)
     except ScenarioError as exc:
         raise ChistkaError(f"experiment {origin}: {exc}") from None
 
@@ -299,24 +314,35 @@ def arm_scenario(base: Scenario, arm: Arm, where: str) -> Scenario:
     changed = without(base, arm.without, where=f"{where}: without") if arm.without else base
     if not arm.set:
         return changed
-    settings = timeline_settings(changed)
-    for path in arm.set:
+    return set_for_the_whole_run(changed, arm.set, f"{where}: set", "experiment arm")
+
+
+def set_for_the_whole_run(
+    scenario: Scenario, changes: Mapping[str, Any], where: str, what: str
+) -> Scenario:
+    """The scenario with `changes` made for the whole run, said in its description.
+
+    Raises:
+        ScenarioError: an unknown parameter, a value it does not allow, or a parameter the
+            timeline sets again on some day (the change would not hold the whole run).
+    """
+    settings = timeline_settings(scenario)
+    for path in changes:
         if path in settings:
             days = ", ".join(settings[path])
             raise ScenarioError(
-                f"{where}: set '{path}': the timeline sets it again on {days}, so the arm's "
-                "value would not hold the whole run; leave "
+                f"{where} '{path}': the timeline sets it again on {days}, so the value would "
+                "not hold the whole run; leave "
                 + " and ".join(f"'events.{d}'" for d in settings[path])
                 + " out with `without`, or change another parameter"
             )
-    changed = apply_overrides(changed, arm.set, where=f"{where}: set")
-    note = "[experiment arm: " + ", ".join(f"{k}={_shown(v)}" for k, v in arm.set.items()) + "]"
-    description = f"{changed.scenario.description} {note}".strip()
+    changed = apply_overrides(scenario, dict(changes), where=where)
+    note = f"[{what}: " + ", ".join(f"{k}={_shown(v)}" for k, v in changes.items()) + "]"
     data = changed.model_dump(mode="json")
-    data["scenario"]["description"] = description
+    data["scenario"]["description"] = f"{changed.scenario.description} {note}".strip()
     from chistka.scenario import scenario_from_dict
 
-    return scenario_from_dict(data, f"{where}: set")
+    return scenario_from_dict(data, where)
 
 
 def _shown(value: Any) -> str:
@@ -349,13 +375,14 @@ def plan_document(experiment: Experiment, seeds: Sequence[int], scale: float | N
         "design": experiment.design.model_dump(mode="json"),
         "design_text": experiment.text,
         "arms": [BASELINE, *(arm.name for arm in experiment.arms)],
+        "set": {key: _shown(value) for key, value in experiment.changes.items()},
         "seeds": list(seeds),
         "scale": scale,
     }
 
 
 def _same_plan(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
-    keys = ("design", "seeds", "scale", "scenario_ref")
+    keys = ("design", "set", "seeds", "scale", "scenario_ref")
     return [
         k
         for k in keys

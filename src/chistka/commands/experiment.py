@@ -107,15 +107,28 @@ def experiment_run(
     ] = False,
     n_jobs: JobsOption = -1,
     scale: ScaleOption = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            metavar="PARAM=VALUE",
+            help="a variant: change a parameter in the scenario and every arm (an arm's own "
+            "setting of it wins), to see how the answer depends on its value; repeat for more",
+        ),
+    ] = None,
     report: Annotated[bool, typer.Option(help="write experiment.html")] = True,
 ) -> None:
     """Run every arm and the scenario as it stands at the same seeds; print each arm's effect."""
     from chistka.analysis.experiment import BASELINE, load_experiment, run_experiment, seed_list
     from chistka.commands.preflight import check_observable, check_scale
+    from chistka.commands.sweep import single_values
 
     quiet_worker_restarts()
     try:
-        experiment = load_experiment(design)
+        experiment = load_experiment(
+            design,
+            single_values(set_, "an experiment", "run it once per value, each into its own --out"),
+        )
         count = len(seed_list(experiment, seeds))
         baseline = experiment.scenarios[BASELINE]
         for index, outcome in enumerate(experiment.design.experiment.outcomes):

@@ -221,6 +221,26 @@ def _local(n_jobs: int) -> str:
     return f"{n_jobs} local processes"
 
 
+def single_values(
+    options: list[str] | None,
+    command: str = "run",
+    several: str = "use chistka sweep to run several",
+) -> dict[str, Any]:
+    """`--set PARAM=VALUE` options of a command that takes one value per parameter.
+
+    Raises:
+        ChistkaError: a malformed option or several values for one parameter.
+    """
+    overrides = {}
+    for path, values in parse_set_options(options).items():
+        if len(values) > 1:
+            raise ChistkaError(
+                f"--set {path}: {command} takes one value (got {len(values)}); {several}"
+            )
+        overrides[path] = values[0]
+    return overrides
+
+
 def apply_set_options(loaded: Scenario, options: list[str] | None) -> Scenario:
     """The scenario with `run --set PARAM=VALUE` changes applied (one value per parameter).
 
@@ -231,14 +251,7 @@ def apply_set_options(loaded: Scenario, options: list[str] | None) -> Scenario:
     from chistka.analysis.ensemble import format_value
     from chistka.scenario import apply_overrides
 
-    overrides = {}
-    for path, values in parse_set_options(options).items():
-        if len(values) > 1:
-            raise ChistkaError(
-                f"--set {path}: run takes one value (got {len(values)}); use chistka sweep to "
-                "run several"
-            )
-        overrides[path] = values[0]
+    overrides = single_values(options)
     if not overrides:
         return loaded
     where = "--set " + " ".join(f"{p}={format_value(v)}" for p, v in overrides.items())

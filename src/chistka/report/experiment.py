@@ -94,6 +94,11 @@ def write_experiment_report(out_dir: str | Path, path: str | Path | None = None)
                 ("seeds (every arm)", ", ".join(str(s) for s in document["seeds"])),
                 ("scale", document["scale"] if document["scale"] is not None else "the scenario's"),
                 ("arms", f"{len(arms)} and the scenario as it stands"),
+                (
+                    "variant: changed in every arm",
+                    "; ".join(f"{k}={v}" for k, v in (document.get("set") or {}).items())
+                    or "none (the scenario's own values)",
+                ),
                 ("chistka", document.get("package_version", "")),
             ]
         ),
