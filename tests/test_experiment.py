@@ -356,3 +356,27 @@ def test_a_variant_changes_the_baseline_and_every_arm_and_an_arms_own_setting_wi
     assert other.exit_code == 2 and "set" in other.output
     several = invoke(*arguments, "--set", "interrogation.names_mean=2,3")
     assert several.exit_code == 2 and "once per value" in " ".join(several.output.split())
+
+
+@pytest.mark.slow
+def test_centre_or_periphery_at_one_seed_keeps_what_each_arm_must(tmp_path):
+    """The built-in design on great-terror itself (8 runs): structure, not figures.
+
+    The arms whose lever acts from July 1937 give 1935-36 exactly as the scenario as it stands
+    (each mechanism's own streams); an arm without an operation has no arrests from its lists.
+    """
+    out = tmp_path / "out"
+    result = invoke("run", "centre-or-periphery", "--seeds", "1", "--out", str(out), "--jobs", "2")
+    assert result.exit_code == 0, result.output
+    outcomes = pd.read_csv(out / "outcomes.csv").set_index(["arm", "outcome"])["value"]
+    early = "political_convictions:1935-1936"
+    for arm in ("no-order-00447", "no-national-operations", "no-mass-operations"):
+        assert outcomes[(arm, early)] == outcomes[(BASELINE, early)], arm
+    assert outcomes[("initial-limits-only", early)] == outcomes[(BASELINE, early)]
+    assert outcomes[("no-denunciations", early)] < outcomes[(BASELINE, early)]
+    assert outcomes[("no-order-00447", "arrests_by_channel:category/1937-1938")] == 0
+    assert outcomes[("no-national-operations", "arrests_by_channel:national/1937-1938")] == 0
+    assert outcomes[("no-names", "arrests_by_channel:testimony/1937-1938")] == 0
+    assert outcomes[("no-denunciations", "arrests_by_channel:denunciation/1937-1938")] == 0
+    limited = outcomes[("initial-limits-only", "arrests_by_channel:category/1937-1938")]
+    assert 0 < limited < outcomes[(BASELINE, "arrests_by_channel:category/1937-1938")]
