@@ -79,6 +79,35 @@ def test_a_bad_submission_is_refused_naming_the_field_and_starts_nothing(
     assert client.get("/api/runs").json() == []
 
 
+@pytest.mark.parametrize(
+    ("changes", "words"),
+    [
+        (["interrogation.name_mean=1"], "did you mean 'names_mean'"),
+        (["denunciation.arrest_probability=0.1"], "the timeline sets it again on 1938-11-17"),
+        (["interrogation.names_mean=1,2"], "takes one value"),
+    ],
+)
+def test_a_bad_variant_is_refused_naming_the_set_field(client, changes, words):
+    data = {"experiment": "small-levers", "set": "\n".join(changes)}
+    page = client.post("/experiments", data=data, follow_redirects=False)
+    assert page.status_code == 422 and 'data-field="set"' in page.text
+    assert html.escape(words) in page.text
+    assert html.escape(changes[0]) in page.text  # the form keeps what was sent
+    answer = client.post("/api/experiments", json={"experiment": "small-levers", "set": changes})
+    assert answer.status_code == 422 and answer.json()["detail"][0]["loc"] == ["body", "set"]
+    wrong = client.post("/api/experiments", json={"experiment": "small-levers", "set": "x=1"})
+    assert wrong.status_code == 422
+    assert client.get("/api/runs").json() == []
+
+
+def test_a_variant_is_kept_in_the_run_state_and_shown(client):
+    body = {"experiment": "small-levers", "seeds": 1, "set": ["interrogation.names_mean=3"]}
+    state = client.post("/api/experiments", json=body).json()
+    assert state["set"] == ["interrogation.names_mean=3"] and state["experiment"] == "small-levers"
+    page = client.get(f"/runs/{state['id']}").text
+    assert "Variant, in the scenario and every arm" in page
+
+
 def test_an_unknown_field_of_the_json_body_is_named(client):
     answer = client.post("/api/experiments", json={"experiment": "small-levers", "seed": 3})
     assert answer.status_code == 422 and answer.json()["detail"][0]["loc"] == ["body", "seed"]
@@ -86,12 +115,15 @@ def test_an_unknown_field_of_the_json_body_is_named(client):
 
 @pytest.mark.slow
 def test_a_submitted_experiment_runs_and_its_page_gives_the_effects_and_files(client, tmp_path):
-    answer = client.post("/experiments", data={"experiment": "small-levers", "seeds": "2"})
+    data = {"experiment": "small-levers", "seeds": "2", "set": "arrest.delay_days=25"}
+    answer = client.post("/experiments", data=data)
     assert answer.status_code == 200  # followed to the run's page
     run_id = answer.url.path.rsplit("/", 1)[1]
     state = wait_for(client, run_id)
     assert state["status"] == "done", state
     assert state["experiment"] == "small-levers" and state["seeds"] == 2
+    document = json.loads((tmp_path / "runs" / run_id / "experiment.json").read_text())
+    assert document["set"] == {"arrest.delay_days": "25"}
     page = client.get(f"/runs/{run_id}").text
     assert 'id="effects"' in page and "No mass operation" in page
     for name in ("experiment.html", "effects.csv", "outcomes.csv", "experiment.json"):

@@ -16,7 +16,7 @@ Pages:
 
 The same as JSON under `/api/...` (`/api/scenarios/NAME` gives a scenario's page as data,
 `/api/experiments/NAME` a design's; `POST /api/experiments` takes {"experiment", "seeds",
-"scale"}):
+"scale", "set"}):
 `POST /api/runs` takes {"scenario", "seed", "seeds", "scale",
 "set", "without"}: more than one seed runs an ensemble (as `chistka sweep --seeds`), and the last
 two are lists of `PARAM=VALUE` changes and of decisions to leave out, as `chistka run --set` and
@@ -175,24 +175,30 @@ def seeds_field(seeds: str) -> int | None:
 
 
 def check_experiment_request(
-    designs: Designs, name: str, seeds: str, scale: str
-) -> tuple[str, Any, int, float | None]:
-    """The experiment a form or JSON body asks for: (design ref, the design, seeds, scale).
+    designs: Designs, name: str, seeds: str, scale: str, changes: list[str] | None = None
+) -> tuple[str, Any, int, float | None, list[str]]:
+    """The experiment a form or JSON body asks for: (design ref, design, seeds, scale, variant).
 
-    Blank seeds and scale mean the design's and the scenario's own. Raises RequestError naming
-    the field (an unknown design, seeds outside 1..MAX_SEEDS, a scale at which an arm would have
-    a needed stratum without an agent).
+    Blank seeds and scale mean the design's and the scenario's own; `changes` are a variant's
+    `PARAM=VALUE` settings, made in the baseline and every arm (as `chistka experiment run
+    --set`). Raises RequestError naming the field (an unknown design, seeds outside
+    1..MAX_SEEDS, a scale at which an arm would have a needed stratum without an agent, an
+    unknown parameter or a value it does not allow).
     """
     from chistka.commands.preflight import check_scale
+    from chistka.commands.sweep import single_values
 
     if name not in designs.refs:
         raise RequestError(
             "experiment", f"experiment must be one of {', '.join(designs.names())} (got {name!r})"
         )
+    chosen_changes = [line.strip() for line in changes or [] if line.strip()]
     try:
-        experiment = designs.load(name)
+        variant = single_values(chosen_changes, "an experiment", "run it once per value")
+        experiment = designs.load(name, variant)
     except ChistkaError as exc:
-        raise RequestError("experiment", str(exc)) from None
+        field = "set" if chosen_changes and "--set" in str(exc) else "experiment"
+        raise RequestError(field, str(exc)) from None
     chosen_scale = scale_field(scale)
     if chosen_scale is not None:
         for arm, scenario in experiment.scenarios.items():
@@ -201,7 +207,7 @@ def check_experiment_request(
             except ChistkaError as exc:
                 raise RequestError("scale", f"arm '{arm}': {exc}") from None
     count = seeds_field(seeds) or experiment.design.experiment.seeds
-    return designs.refs[name], experiment, count, chosen_scale
+    return designs.refs[name], experiment, count, chosen_scale, chosen_changes
 
 
 # --- HTML ----------------------------------------------------------------------------------------
@@ -427,7 +433,12 @@ def run_page(jobs: RunJobs, state: dict[str, Any]) -> str:
         f"{escape(state['submitted'][:19])}. "
         f'Status: <b id="status">{escape(state["status"])}</b></p>'
     )
-    if state.get("set") or state.get("without"):
+    if state.get("experiment") and state.get("set"):
+        facts += (
+            f'<p>Variant, in the scenario and every arm: <code id="changes">'
+            f"{escape(whatif_text(state))}</code></p>"
+        )
+    elif state.get("set") or state.get("without"):
         facts += f'<p>What if: <code id="changes">{escape(whatif_text(state))}</code></p>'
     if state["status"] in ("queued", "running"):
         done, total = state.get("days_done") or 0, state.get("days_total")
@@ -786,12 +797,17 @@ def create_app(
         form = experiment_form(name, facts["seeds"], values, error)
         return page(facts["title"], design_body(facts, form))
 
-    def submit_experiment(name: str, seeds: str, scale: str) -> dict[str, Any]:
-        ref, experiment, count, chosen_scale = check_experiment_request(designs, name, seeds, scale)
+    def submit_experiment(
+        name: str, seeds: str, scale: str, changes: list[str] | None = None
+    ) -> dict[str, Any]:
+        ref, experiment, count, chosen_scale, variant = check_experiment_request(
+            designs, name, seeds, scale, changes
+        )
         return jobs.submit(
             experiment.design.experiment.scenario,
             None,
             chosen_scale,
+            variant,
             seeds=count,
             experiment=(name, ref),
         )
@@ -899,13 +915,14 @@ def create_app(
         experiment: Annotated[str, Form()] = "",
         seeds: Annotated[str, Form()] = "",
         scale: Annotated[str, Form()] = "",
+        changes: Annotated[str, Form(alias="set")] = "",
     ) -> HTMLResponse | RedirectResponse:
         try:
-            state = submit_experiment(experiment, seeds, scale)
+            state = submit_experiment(experiment, seeds, scale, changes.splitlines())
         except RequestError as error:
             if experiment not in designs.refs:
                 return HTMLResponse(index_page({}, error), status_code=422)
-            values = {"seeds": seeds, "scale": scale}
+            values = {"seeds": seeds, "scale": scale, "set": changes}
             return HTMLResponse(experiment_page(experiment, values, error), status_code=422)
         return RedirectResponse(f"/runs/{state['id']}", status_code=303)
 
@@ -919,14 +936,18 @@ def create_app(
 
     @app.post("/api/experiments", status_code=202)
     async def api_submit_experiment(request: Request) -> JSONResponse:
-        body = await json_body(request, ("experiment", "seeds", "scale"))
+        body = await json_body(request, ("experiment", "seeds", "scale", "set"))
         if isinstance(body, JSONResponse):
             return body
+        changes = body.get("set") or []
+        if not isinstance(changes, list) or not all(isinstance(i, str) for i in changes):
+            return request_error(RequestError("set", "set must be a list of 'PARAM=VALUE' strings"))
         try:
             state = submit_experiment(
                 str(body.get("experiment", "")),
                 "" if body.get("seeds") is None else str(body["seeds"]),
                 "" if body.get("scale") is None else str(body["scale"]),
+                changes,
             )
         except RequestError as error:
             return request_error(error)

@@ -42,11 +42,11 @@ class Designs:
         """The designs' names, as the pages list them."""
         return list(self.refs)
 
-    def load(self, name: str) -> Any:
-        """The design `name`, loaded and checked (`load_experiment`); KeyError if unknown."""
+    def load(self, name: str, changes: dict[str, Any] | None = None) -> Any:
+        """The design `name`, with a variant's `changes`, checked; KeyError if unknown."""
         from chistka.analysis.experiment import load_experiment
 
-        return load_experiment(self.refs[name])
+        return load_experiment(self.refs[name], changes)
 
 
 def is_design(path: Path) -> bool:
@@ -136,7 +136,11 @@ def experiment_form(name: str, seeds: int, values: dict[str, str], error: Any = 
         f' value="{escape(values.get("seeds"))}" placeholder="{seeds}"></label>'
         '<label>scale <input name="scale" id="scale" size="6"'
         f' value="{escape(values.get("scale"))}" placeholder="default"></label>'
-        '<button type="submit" id="run">Run the experiment</button></form>'
+        '<br><label for="set">variant: one change a line, PARAM=VALUE, made in the scenario and'
+        " every arm (an arm's own setting wins), to see how the answer depends on a value</label>"
+        f'<br><textarea name="set" id="set" rows="2" cols="60">{escape(values.get("set"))}'
+        "</textarea>"
+        '<br><button type="submit" id="run">Run the experiment</button></form>'
         "<p>Every arm runs at each seed, one run after another (a run of great-terror takes about"
         " half a minute here); <code>chistka experiment run</code> uses every core.</p>"
     )

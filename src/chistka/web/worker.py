@@ -141,9 +141,10 @@ def run_experiment_job(
     The experiment's folder, with its report, is built beside the output folder (`staged`).
     """
     from chistka.analysis.experiment import load_experiment, run_experiment
+    from chistka.commands.sweep import single_values
     from chistka.report.experiment import write_experiment_report
 
-    experiment = load_experiment(state["design"])
+    experiment = load_experiment(state["design"], single_values(state.get("set") or None))
     with staged(state_file, state["id"], "experiment") as building:
         run_experiment(
             experiment,
