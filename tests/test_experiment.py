@@ -86,8 +86,14 @@ def finished(tmp_path_factory):
 
 def test_every_arm_runs_at_the_same_seeds_and_writes_its_files(finished):
     out, outcomes, effects = finished
-    for name in ("experiment.json", "outcomes.csv", "effects.csv", "experiment.html"):
+    for name in ("experiment.json", "outcomes.csv", "effects.csv", "fit.csv", "experiment.html"):
         assert (out / name).is_file()
+    fit = pd.read_csv(out / "fit.csv")
+    assert list(fit["arm"].unique()) == [BASELINE, "no-mass", "no-names"]
+    summary = json.loads((out / BASELINE / "p000-s002" / "summary.json").read_text())
+    second = fit[(fit["arm"] == BASELINE) & (fit["seed"] == 6)].iloc[0]
+    assert second["validation_inside"] == summary["fit"]["validation"]["inside"]
+    assert "Each arm against the record" in (out / "experiment.html").read_text()
     for arm in (BASELINE, "no-mass", "no-names"):
         assert (out / arm / PLAN_FILE).is_file()
         assert sorted(outcomes[outcomes["arm"] == arm]["seed"].unique()) == [5, 6]

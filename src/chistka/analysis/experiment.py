@@ -72,6 +72,8 @@ EXPERIMENT_FILE = "experiment.json"
 
 OUTCOMES_FILE = "outcomes.csv"
 EFFECTS_FILE = "effects.csv"
+FIT_FILE = "fit.csv"
+"""Each arm's runs against the record: calibration and validation rows inside, seed by seed."""
 
 BASELINE = "baseline"
 """The name of the arm that is the scenario as it stands."""
@@ -499,7 +501,34 @@ def run_experiment(
     effects = effect_table(experiment, table)
     table.to_csv(out_dir / OUTCOMES_FILE, index=False)
     effects.to_csv(out_dir / EFFECTS_FILE, index=False)
+    read_fit(out_dir).to_csv(out_dir / FIT_FILE, index=False)
     return table, effects
+
+
+def read_fit(out_dir: Path) -> pd.DataFrame:
+    """Each arm's runs against the record (their summary.json), seed by seed.
+
+    Only the baseline is meant to fit: the arms are what-ifs. With a variant the baseline's fit
+    says whether the variant is still a fit of the calibration rows (nothing is refitted).
+    Columns: arm, run_id, seed, then rows and inside for calibration and for validation.
+    """
+    from chistka.analysis.ensemble import read_plan
+
+    document = read_document(out_dir)
+    rows = []
+    for arm in document["arms"]:
+        plan = read_plan(out_dir / arm) or {"runs": []}
+        for run in plan["runs"]:
+            summary = json.loads(
+                (out_dir / arm / run["run_id"] / "summary.json").read_text(encoding="utf-8")
+            )
+            fit = summary.get("fit", {})
+            row = {"arm": arm, "run_id": run["run_id"], "seed": run["seed"]}
+            for role in ("calibration", "validation"):
+                row[f"{role}_rows"] = fit.get(role, {}).get("rows", 0)
+                row[f"{role}_inside"] = fit.get(role, {}).get("inside", 0)
+            rows.append(row)
+    return pd.DataFrame(rows)
 
 
 def in_arm(outcome: str, scenario: Scenario) -> bool:

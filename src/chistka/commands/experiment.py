@@ -160,7 +160,7 @@ def experiment_run(
                 resume=resume,
                 progress=advance,
             )
-        written = ["experiment.json", "outcomes.csv", "effects.csv"]
+        written = ["experiment.json", "outcomes.csv", "effects.csv", "fit.csv"]
         if report:
             from chistka.report.experiment import write_experiment_report
 
@@ -174,6 +174,7 @@ def experiment_run(
             "complete runs are kept; run the same command with --resume to finish the experiment"
         )
     print_effects(effects)
+    print_baseline_fit(target)
     console.print(
         f"wrote {escape(str(target))}/: one folder of runs per arm, {', '.join(written)}",
         highlight=False,
@@ -207,6 +208,29 @@ def print_effects(effects) -> None:
     console.print(view)
 
 
+def print_baseline_fit(folder: Path) -> None:
+    """One line: the baseline's calibration rows inside, seed by seed (a fit, or the variant?)."""
+    import pandas as pd
+
+    from chistka.analysis.experiment import BASELINE, FIT_FILE, read_document
+
+    fit = pd.read_csv(folder / FIT_FILE)
+    runs = fit[fit["arm"] == BASELINE]
+    if runs.empty or not runs["calibration_rows"].max():
+        return
+    inside = ", ".join(str(n) for n in runs["calibration_inside"])
+    variant = read_document(folder).get("set") or {}
+    who = "the scenario as it stands"
+    if variant:
+        who = "the scenario with the variant " + ", ".join(f"{k}={v}" for k, v in variant.items())
+    console.print(
+        f"{who}: {inside} of {runs['calibration_rows'].max()} calibration rows inside, seed by "
+        "seed (only it is meant to fit; the arms are what-ifs)",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
 @experiment_app.command("report")
 def experiment_report(
     folder: Annotated[Path, typer.Argument(help="a finished experiment's folder")],
@@ -214,13 +238,15 @@ def experiment_report(
     """Write experiment.html again from a finished experiment's folder, and print its effects."""
     import pandas as pd
 
-    from chistka.analysis.experiment import EFFECTS_FILE
+    from chistka.analysis.experiment import EFFECTS_FILE, FIT_FILE, read_fit
     from chistka.report.experiment import write_experiment_report
 
     try:
+        read_fit(folder).to_csv(folder / FIT_FILE, index=False)
         path = write_experiment_report(folder)
         effects = pd.read_csv(folder / EFFECTS_FILE)
     except ChistkaError as exc:
         fail(str(exc))
     print_effects(effects)
+    print_baseline_fit(folder)
     console.print(f"wrote {escape(str(path))}", highlight=False, soft_wrap=True)

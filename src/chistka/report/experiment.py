@@ -21,6 +21,7 @@ from chistka.analysis.experiment import (
     BASELINE,
     EFFECTS_FILE,
     EXPERIMENT_FILE,
+    FIT_FILE,
     OUTCOMES_FILE,
     read_document,
 )
@@ -178,6 +179,18 @@ def write_experiment_report(out_dir: str | Path, path: str | Path | None = None)
             )
         )
     parts.append(section("design", "The arms", _design_table(arms)))
+    if (out_dir / FIT_FILE).is_file():
+        parts.append(
+            section(
+                "fit",
+                "Each arm against the record",
+                _fit_table(pd.read_csv(out_dir / FIT_FILE), labels),
+                "Calibration and validation rows inside, over the seeds (fewest - most). Only the "
+                "scenario as it stands is fitted to the calibration rows; the arms are what-ifs "
+                "and need not fit. With a variant, the first row says whether the variant is "
+                "still a fit (nothing was refitted).",
+            )
+        )
     parts.append(section("effects", "Effects, arm by arm", _effects_table(effects, labels)))
     parts.append(section("data", "The data behind the charts", _links(document)))
     text = page(f"chistka experiment: {header['title']}", parts)
@@ -240,6 +253,23 @@ def _design_table(arms: list[dict[str, Any]]) -> str:
     return table(header_cells(["arm", "label", "group", "what it changes", "why"]), rows)
 
 
+def _fit_table(fit: pd.DataFrame, labels: dict[str, str]) -> str:
+    rows = []
+    for arm, runs in fit.groupby("arm", sort=False):
+        cells = []
+        for role in ("calibration", "validation"):
+            inside, total = runs[f"{role}_inside"], int(runs[f"{role}_rows"].max())
+            span = (
+                f"{inside.min()}"
+                if inside.min() == inside.max()
+                else f"{inside.min()}-{inside.max()}"
+            )
+            cells.append(f'<td class="num">{span} of {total}</td>')
+        rows.append(f"<tr><td>{esc(labels.get(arm, arm))}</td>{''.join(cells)}</tr>")
+    head = header_cells(["arm", "calibration rows inside", "validation rows inside"])
+    return table(head, rows)
+
+
 def _effects_table(effects: pd.DataFrame, labels: dict[str, str]) -> str:
     rows = []
     for row in effects.itertuples(index=False):
@@ -281,6 +311,7 @@ def _links(document: dict[str, Any]) -> str:
     files = [
         (OUTCOMES_FILE, "every arm's value of every outcome, seed by seed"),
         (EFFECTS_FILE, "the table above: each arm's effect on each outcome"),
+        (FIT_FILE, "each arm's runs against the record, seed by seed"),
         (EXPERIMENT_FILE, "the design, its seeds and scale (the folder's plan)"),
     ]
     items = [f'<li><a href="{esc(name)}">{esc(name)}</a>: {esc(what)}</li>' for name, what in files]

@@ -18,7 +18,9 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-EXPERIMENT_FILES = frozenset({"experiment.html", "experiment.json", "outcomes.csv", "effects.csv"})
+EXPERIMENT_FILES = frozenset(
+    {"experiment.html", "experiment.json", "outcomes.csv", "effects.csv", "fit.csv"}
+)
 """The files at the top of an experiment's folder the app serves."""
 
 
