@@ -126,6 +126,10 @@ def test_a_submitted_experiment_runs_and_its_page_gives_the_effects_and_files(cl
     assert document["set"] == {"arrest.delay_days": "25"}
     page = client.get(f"/runs/{run_id}").text
     assert 'id="effects"' in page and "No mass operation" in page
+    fit = pd.read_csv(tmp_path / "runs" / run_id / "fit.csv")
+    inside = fit[fit["arm"] == "baseline"]["calibration_inside"]
+    if fit["calibration_rows"].max():
+        assert f"{', '.join(str(n) for n in inside)} of" in page
     for name in ("experiment.html", "effects.csv", "outcomes.csv", "experiment.json"):
         assert client.get(f"/runs/{run_id}/files/{name}").status_code == 200
     effects = pd.read_csv(tmp_path / "runs" / run_id / "effects.csv")

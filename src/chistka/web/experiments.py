@@ -196,6 +196,22 @@ def effects_table(path: Path) -> str:
     return f'<table id="effects"><tr>{head}</tr>{"".join(rows)}</table>'
 
 
+def baseline_fit(path: Path) -> str:
+    """The baseline's calibration rows inside, seed by seed: is the scenario (or variant) a fit?"""
+    if not path.is_file():
+        return ""
+    with path.open(newline="", encoding="utf-8") as handle:
+        runs = [row for row in csv.DictReader(handle) if row["arm"] == "baseline"]
+    if not runs or not int(runs[0]["calibration_rows"]):
+        return ""
+    inside = ", ".join(row["calibration_inside"] for row in runs)
+    return (
+        f'<p id="baseline-fit">The scenario as the experiment ran it: {escape(inside)} of '
+        f"{escape(runs[0]['calibration_rows'])} calibration rows inside, seed by seed (only it is"
+        " meant to fit; the arms are what-ifs).</p>"
+    )
+
+
 def experiment_body(run_id: str, output: Path) -> str:
     """A finished experiment's page: its report, its effects and the files behind them."""
     files = "".join(
@@ -207,7 +223,8 @@ def experiment_body(run_id: str, output: Path) -> str:
         f'<p><a id="report" href="/runs/{escape(run_id)}/files/experiment.html">The'
         " experiment's report</a> (each arm's effect on each outcome with its 90% interval,"
         " and the values seed by seed)</p>"
-        "<h2>Effects: each arm against the scenario as it stands (paired by seed)</h2>"
+        + baseline_fit(output / "fit.csv")
+        + "<h2>Effects: each arm against the scenario as it stands (paired by seed)</h2>"
         + effects_table(output / "effects.csv")
         + f"<h2>The data behind the charts</h2><ul id='files'>{files}</ul>"
         "<p>Each arm's runs are in the experiment's folder on the server, one ensemble per arm"
