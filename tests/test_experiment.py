@@ -386,3 +386,47 @@ def test_centre_or_periphery_at_one_seed_keeps_what_each_arm_must(tmp_path):
     assert outcomes[("no-denunciations", "arrests_by_channel:denunciation/1937-1938")] == 0
     limited = outcomes[("initial-limits-only", "arrests_by_channel:category/1937-1938")]
     assert 0 < limited < outcomes[(BASELINE, "arrests_by_channel:category/1937-1938")]
+
+
+@pytest.mark.parametrize(
+    ("option", "extra", "expected"),
+    [
+        ("interrogation.names_mean=1", [], "give 2 to 12 values"),
+        ("interrogation.names_mean=1,1", [], "a value is repeated"),
+        ("interrogation.names_mean=1,-1", [], "--vary interrogation.names_mean=-1"),
+        ("interrogation.names_mean=1,2", ["--set", "interrogation.names_mean=3"], "one place"),
+        ("denunciation.arrest_probability=0.1,0.2", [], "timeline sets it again"),
+    ],
+)
+def test_bad_variants_are_refused_before_anything_runs(tmp_path, option, extra, expected):
+    design = write_design(tmp_path)
+    out = tmp_path / "out"
+    result = invoke("run", design, "--out", str(out), "--vary", option, *extra)
+    assert result.exit_code == 2, result.output
+    assert expected in " ".join(result.output.split())
+    assert not out.exists()
+
+
+def test_variants_run_the_experiment_at_each_value_side_by_side(tmp_path):
+    design = write_design(tmp_path)
+    out = tmp_path / "out"
+    arguments = ["run", design, "--out", str(out), "--seeds", "1", "--jobs", "1"]
+    result = invoke(*arguments, "--vary", "interrogation.names_mean=1,3")
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out / "variants.csv", dtype={"value": str})
+    assert list(table["value"].unique()) == ["1", "3"]
+    assert len(table) == 2 * 2 * len(OUTCOMES)
+    scenario = scenario_from_dict(TERROR).with_parameters({"interrogation.names_mean": 3})
+    results = Sim(scenario, seed=5).run()
+    outcomes = pd.read_csv(out / "v02" / "outcomes.csv")
+    baseline = outcomes[outcomes["arm"] == BASELINE].set_index("outcome")["value"]
+    assert baseline[OUTCOMES[1]] == compute(results, OUTCOMES[1])
+    effects = pd.read_csv(out / "v02" / "effects.csv")
+    row = table[(table["value"] == "3") & (table["arm"] == "no-names")].iloc[1]
+    same = effects[(effects["arm"] == "no-names") & (effects["outcome"] == row["outcome"])]
+    assert row["relative"] == pytest.approx(same["relative"].iloc[0])
+    page = (out / "variants.html").read_text()
+    assert "interrogation.names_mean=3" in page and 'href="v01/experiment.html"' in page
+    assert (out / "v01" / "experiment.html").is_file()
+    other = invoke(*arguments, "--resume", "--vary", "interrogation.names_mean=1,2")
+    assert other.exit_code == 2 and "vary" in other.output

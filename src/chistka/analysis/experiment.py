@@ -224,7 +224,7 @@ class Experiment:
         self.changes = dict(changes or {})
         base = load_scenario(scenario_ref)
         if self.changes:
-            base = set_for_the_whole_run(base, self.changes, "--set", "experiment variant")
+            base = set_for_the_whole_run(base, self.changes, "variant", "experiment variant")
         self.scenarios: dict[str, Scenario] = {BASELINE: base}
         for index, arm in enumerate(design.arms):
             self.scenarios[arm.name] = arm_scenario(base, arm, f"arms[{index}] '{arm.name}'")
@@ -339,7 +339,7 @@ def set_for_the_whole_run(
                 + " out with `without`, or change another parameter"
             )
     changed = apply_overrides(scenario, dict(changes), where=where)
-    note = f"[{what}: " + ", ".join(f"{k}={_shown(v)}" for k, v in changes.items()) + "]"
+    note = f"[{what}: " + ", ".join(f"{k}={shown_value(v)}" for k, v in changes.items()) + "]"
     data = changed.model_dump(mode="json")
     data["scenario"]["description"] = f"{changed.scenario.description} {note}".strip()
     from chistka.scenario import scenario_from_dict
@@ -347,7 +347,8 @@ def set_for_the_whole_run(
     return scenario_from_dict(data, where)
 
 
-def _shown(value: Any) -> str:
+def shown_value(value: Any) -> str:
+    """A parameter value as the command line writes it (true, 0.5, 1940-12-31)."""
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
@@ -377,26 +378,31 @@ def plan_document(experiment: Experiment, seeds: Sequence[int], scale: float | N
         "design": experiment.design.model_dump(mode="json"),
         "design_text": experiment.text,
         "arms": [BASELINE, *(arm.name for arm in experiment.arms)],
-        "set": {key: _shown(value) for key, value in experiment.changes.items()},
+        "set": {key: shown_value(value) for key, value in experiment.changes.items()},
         "seeds": list(seeds),
         "scale": scale,
     }
 
 
+PLAN_KEYS = ("design", "set", "vary", "seeds", "scale", "scenario_ref")
+"""What must match for an experiment's (or a set of variants') folder to be resumed."""
+
+
 def _same_plan(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
-    keys = ("design", "set", "seeds", "scale", "scenario_ref")
     return [
         k
-        for k in keys
+        for k in PLAN_KEYS
         if json.dumps(old.get(k), sort_keys=True) != json.dumps(new.get(k), sort_keys=True)
     ]
 
 
-def check_target(out_dir: Path, document: dict[str, Any], resume: bool) -> None:
+def check_target(
+    out_dir: Path, document: dict[str, Any], resume: bool, plan_file: str = EXPERIMENT_FILE
+) -> None:
     """Refuse an output folder the experiment must not write into (before anything runs).
 
-    A new or empty folder is taken; a folder holding this experiment is taken with `resume`;
-    anything else is refused, and nothing in it is touched.
+    A new or empty folder is taken; a folder holding this experiment (its `plan_file`) is taken
+    with `resume`; anything else is refused, and nothing in it is touched.
 
     Raises:
         ChistkaError: the folder is a file, holds other things, or holds this or another
@@ -406,15 +412,15 @@ def check_target(out_dir: Path, document: dict[str, Any], resume: bool) -> None:
         raise ChistkaError(f"--out {out_dir}: exists and is not a folder")
     if not out_dir.exists() or not any(out_dir.iterdir()):
         return
-    plan_path = out_dir / EXPERIMENT_FILE
+    plan_path = out_dir / plan_file
     if not plan_path.is_file():
         raise ChistkaError(
-            f"--out {out_dir}: holds other files and no {EXPERIMENT_FILE}; give a new or empty "
+            f"--out {out_dir}: holds other files and no {plan_file}; give a new or empty "
             "folder (nothing was written)"
         )
     if not resume:
         raise ChistkaError(
-            f"--out {out_dir}: already holds an experiment ({EXPERIMENT_FILE}); pass --resume to "
+            f"--out {out_dir}: already holds an experiment ({plan_file}); pass --resume to "
             "finish it, or choose another --out"
         )
     try:
@@ -425,7 +431,8 @@ def check_target(out_dir: Path, document: dict[str, Any], resume: bool) -> None:
     if differs:
         raise ChistkaError(
             f"--resume: {out_dir} holds a different experiment ({', '.join(differs)} differ from "
-            f"its {EXPERIMENT_FILE}); give the same design, --seeds and --scale, or another --out"
+            f"its {plan_file}); give the same design, --seeds, --set, --vary and --scale, or "
+            "another --out"
         )
 
 

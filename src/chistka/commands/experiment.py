@@ -116,28 +116,36 @@ def experiment_run(
             "setting of it wins), to see how the answer depends on its value; repeat for more",
         ),
     ] = None,
+    vary: Annotated[
+        str | None,
+        typer.Option(
+            "--vary",
+            metavar="PARAM=V1,V2,...",
+            help="run the whole experiment once per value of one parameter (2-12 values, each "
+            "in the scenario and every arm) and put the answers side by side (variants.html)",
+        ),
+    ] = None,
     report: Annotated[bool, typer.Option(help="write experiment.html")] = True,
 ) -> None:
     """Run every arm and the scenario as it stands at the same seeds; print each arm's effect."""
-    from chistka.analysis.experiment import BASELINE, load_experiment, run_experiment, seed_list
-    from chistka.commands.preflight import check_observable, check_scale
-    from chistka.commands.sweep import single_values
+    from chistka.analysis.experiment import load_experiment, run_experiment, seed_list
+    from chistka.commands.sweep import parse_set_options, single_values
 
     quiet_worker_restarts()
     try:
-        experiment = load_experiment(
-            design,
-            single_values(set_, "an experiment", "run it once per value, each into its own --out"),
+        changes = single_values(
+            set_, "an experiment", "run it once per value, each into its own --out"
         )
+        if vary is not None:
+            varied = parse_set_options([vary])
+            [(parameter, values)] = varied.items()
+            run_variants_command(
+                design, parameter, values, changes, seeds, out, resume, n_jobs, scale, report
+            )
+            return
+        experiment = load_experiment(design, changes)
         count = len(seed_list(experiment, seeds))
-        baseline = experiment.scenarios[BASELINE]
-        for index, outcome in enumerate(experiment.design.experiment.outcomes):
-            check_observable(outcome, baseline, where=f"outcomes[{index}]")
-        for arm, scenario in experiment.scenarios.items():
-            try:
-                check_scale(scenario, scale)
-            except ChistkaError as exc:
-                raise ChistkaError(f"arm '{arm}': {exc}") from None
+        check_experiment(experiment, scale)
         target = out if out is not None else Path("out") / f"experiment-{experiment.name}"
         arms = len(experiment.scenarios)
         console.print(
@@ -180,6 +188,108 @@ def experiment_run(
         highlight=False,
         soft_wrap=True,
     )
+
+
+def check_experiment(experiment, scale: float | None) -> None:
+    """Refuse, before anything runs, an outcome the scenario cannot give or a scale an arm refuses.
+
+    Raises:
+        ChistkaError: naming the outcome (its index in the design) or the arm.
+    """
+    from chistka.analysis.experiment import BASELINE
+    from chistka.commands.preflight import check_observable, check_scale
+
+    baseline = experiment.scenarios[BASELINE]
+    for index, outcome in enumerate(experiment.design.experiment.outcomes):
+        check_observable(outcome, baseline, where=f"outcomes[{index}]")
+    for arm, scenario in experiment.scenarios.items():
+        try:
+            check_scale(scenario, scale)
+        except ChistkaError as exc:
+            raise ChistkaError(f"arm '{arm}': {exc}") from None
+
+
+def run_variants_command(
+    design: str,
+    parameter: str,
+    values: list,
+    changes: dict,
+    seeds: int | None,
+    out: Path | None,
+    resume: bool,
+    n_jobs: int,
+    scale: float | None,
+    report: bool,
+) -> None:
+    """`experiment run --vary`: the experiment at each value, side by side (variants.html)."""
+    from chistka.analysis.experiment import seed_list
+    from chistka.analysis.variants import load_variants, run_variants
+
+    experiments = load_variants(design, parameter, values, changes)
+    for experiment in experiments:
+        check_experiment(experiment, scale)
+    first = experiments[0]
+    count = len(seed_list(first, seeds))
+    target = out if out is not None else Path("out") / f"experiment-{first.name}-{parameter}"
+    runs = len(experiments) * len(first.scenarios) * count
+    console.print(
+        f"{first.name} at {len(experiments)} values of {parameter}: {runs} runs -> {target}/",
+        highlight=False,
+    )
+    with counting_bar("runs", console=console, remaining=True, field="arm") as progress:
+        task = progress.add_task(f"variants of {first.name}", total=runs, arm="")
+
+        def advance(folder: str, arm: str, done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total, arm=f"{folder} {arm}")
+
+        table = run_variants(
+            experiments,
+            parameter,
+            target,
+            seeds=seeds,
+            scale=scale,
+            n_jobs=n_jobs,
+            resume=resume,
+            progress=advance,
+        )
+    if report:
+        from chistka.analysis.variants import variant_folder
+        from chistka.report.experiment import write_experiment_report, write_variants_report
+
+        with console.status("writing variants.html"):
+            for index in range(len(experiments)):
+                write_experiment_report(target / variant_folder(index))
+            write_variants_report(target)
+    print_variants(table)
+    console.print(
+        f"wrote {escape(str(target))}/: one experiment per value (v01/, v02/, ...), "
+        "variants.json, variants.csv" + (", variants.html" if report else ""),
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+def print_variants(table) -> None:
+    """Each arm's relative change of each outcome, one column per value."""
+    values = list(dict.fromkeys(table["value"]))
+    parameter = table["parameter"].iloc[0]
+    view = Table(title=f"Each arm's change against its own baseline, at each value of {parameter}")
+    view.add_column("outcome")
+    view.add_column("arm")
+    for value in values:
+        rows = table[table["value"] == value].iloc[0]
+        view.add_column(
+            f"{value}\n({rows['baseline_calibration_inside']} of {rows['calibration_rows']} "
+            "calibration rows)",
+            justify="right",
+        )
+    for (outcome, _), rows in table.groupby(["outcome", "arm"], sort=False):
+        cells = [
+            "-" if math.isnan(r) else f"{r:+.1%}"
+            for r in (rows.set_index("value")["relative"].get(v, math.nan) for v in values)
+        ]
+        view.add_row(escape(outcome), escape(rows["label"].iloc[0]), *cells)
+    console.print(view)
 
 
 def print_effects(effects) -> None:

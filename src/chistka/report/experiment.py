@@ -321,3 +321,93 @@ def _links(document: dict[str, Any]) -> str:
             f"(`chistka report {esc(arm)}` draws its ensemble report)</li>"
         )
     return "<ul>" + "".join(items) + "</ul>"
+
+
+VARIANTS_REPORT = "variants.html"
+
+
+def write_variants_report(out_dir: str | Path) -> Path:
+    """Write variants.html: each arm's relative effect at every value, side by side.
+
+    Raises:
+        ChistkaError: the folder holds no finished set of variants.
+    """
+    from chistka.analysis.variants import TABLE_FILE, read_variants_document
+
+    out_dir = Path(out_dir)
+    document = read_variants_document(out_dir)
+    if not (out_dir / TABLE_FILE).is_file():
+        raise ChistkaError(
+            f"{out_dir / TABLE_FILE}: missing; the variants have not finished (run again with "
+            "--resume)"
+        )
+    table_data = pd.read_csv(out_dir / TABLE_FILE, dtype={"value": str})
+    [(parameter, values)] = document["vary"].items()
+    header = document["design"]["experiment"]
+    figures = FigureRenderer(
+        prefix="chistka-variants", height=max(320, 60 + 44 * len(document["design"]["arms"]))
+    )
+    fits = {value: rows.iloc[0] for value, rows in table_data.groupby("value", sort=False)}
+    parts = [
+        f"<h1>{esc(header['title'])}: at several values of {esc(parameter)}</h1>",
+        f"<p><strong>Question.</strong> {esc(header['question'])}</p>",
+        meta_table(
+            [
+                ("experiment", document["experiment"]),
+                ("scenario", document["scenario_ref"]),
+                ("parameter varied (in every arm)", parameter),
+                ("values", ", ".join(values)),
+                (
+                    "also changed",
+                    "; ".join(f"{k}={v}" for k, v in document["set"].items()) or "none",
+                ),
+                ("seeds (every arm, every value)", ", ".join(str(s) for s in document["seeds"])),
+            ]
+        ),
+        '<p class="note">Nothing is refitted at any value: the legend says how many calibration '
+        "rows each value's baseline keeps inside (fewest over the seeds), so that an answer at a "
+        "value that no longer fits the record is read as such.</p>",
+    ]
+    colours = {v: GROUP_COLOURS[i % len(GROUP_COLOURS)] for i, v in enumerate(values)}
+    for outcome in header["outcomes"]:
+        rows = table_data[table_data["outcome"] == outcome]
+        if rows.empty:
+            continue
+        figure = go.Figure()
+        for value in values:
+            chosen = rows[rows["value"] == value]
+            fit = fits[value]
+            figure.add_scatter(
+                y=chosen["label"],
+                x=chosen["relative"],
+                mode="markers",
+                marker={"color": colours[value], "size": 10},
+                name=f"{parameter}={value} ({fit['baseline_calibration_inside']} of "
+                f"{fit['calibration_rows']} calibration rows)",
+                error_x={
+                    "type": "data",
+                    "symmetric": False,
+                    "array": (chosen["relative_high"] - chosen["relative"]).fillna(0).tolist(),
+                    "arrayminus": (chosen["relative"] - chosen["relative_low"]).fillna(0).tolist(),
+                },
+                hovertemplate="%{y}: %{x:+.1%}<extra>" + esc(f"{parameter}={value}") + "</extra>",
+            )
+        figure.add_vline(x=0, line_color="grey")
+        figure.update_layout(
+            title=f"{outcome}: each arm's change at each value of {parameter}",
+            xaxis={"tickformat": "+.0%", "title": "mean paired change, 90% interval"},
+            yaxis={"autorange": "reversed"},
+            legend={"orientation": "h", "y": -0.25},
+        )
+        parts.append(section(f"outcome-{len(parts)}", outcome, figures.add(figure)))
+    links = [
+        f'<li><a href="{esc(folder)}/experiment.html">{esc(folder)}/</a>: {esc(parameter)}='
+        f"{esc(value)}, the whole experiment</li>"
+        for value, folder in zip(values, document["folders"], strict=True)
+    ]
+    links.append(f'<li><a href="{TABLE_FILE}">{TABLE_FILE}</a>: the points of the charts</li>')
+    links.append('<li><a href="variants.json">variants.json</a>: the design and the values</li>')
+    parts.append(section("data", "The data behind the charts", "<ul>" + "".join(links) + "</ul>"))
+    path = out_dir / VARIANTS_REPORT
+    path.write_text(page(f"chistka variants: {header['title']}", parts), encoding="utf-8")
+    return path

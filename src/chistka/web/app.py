@@ -197,7 +197,11 @@ def check_experiment_request(
         variant = single_values(chosen_changes, "an experiment", "run it once per value")
         experiment = designs.load(name, variant)
     except ChistkaError as exc:
-        field = "set" if chosen_changes and "--set" in str(exc) else "experiment"
+        field = (
+            "set"
+            if chosen_changes and ("variant" in str(exc) or "--set" in str(exc))
+            else "experiment"
+        )
         raise RequestError(field, str(exc)) from None
     chosen_scale = scale_field(scale)
     if chosen_scale is not None:
