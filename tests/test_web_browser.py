@@ -92,7 +92,6 @@ def fill(driver, **values: str) -> None:
     """Fill the run form (scenario by its option, the others typed), send it, and wait for the
     page the server answers with (the click returns before the browser has left the form)."""
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.ui import Select, WebDriverWait
 
     for name, value in values.items():
@@ -104,7 +103,27 @@ def fill(driver, **values: str) -> None:
             field.send_keys(value)
     button = driver.find_element(By.ID, "run")
     button.click()
-    WebDriverWait(driver, 60).until(expected_conditions.staleness_of(button))
+    WebDriverWait(driver, 60).until(lambda _: gone(button))
+
+
+def gone(element) -> bool:
+    """Whether the page holding `element` has been left.
+
+    Selenium's `staleness_of` expects StaleElementReferenceException; Chromium sometimes answers
+    a node of the page being left with an inspector error ("Node with given id does not belong
+    to the document") instead, which is the same fact (seen once in the slow tier, session 32).
+    """
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
+
+    try:
+        element.is_enabled()
+    except StaleElementReferenceException:
+        return True
+    except WebDriverException as error:
+        if "does not belong to the document" in str(error):
+            return True
+        raise
+    return False
 
 
 def test_a_bad_scale_is_refused_on_the_page(server, browser):
