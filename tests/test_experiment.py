@@ -396,6 +396,8 @@ def test_centre_or_periphery_at_one_seed_keeps_what_each_arm_must(tmp_path):
         ("interrogation.names_mean=1,-1", [], "--vary interrogation.names_mean=-1"),
         ("interrogation.names_mean=1,2", ["--set", "interrogation.names_mean=3"], "one place"),
         ("denunciation.arrest_probability=0.1,0.2", [], "timeline sets it again"),
+        ("interrogation.names_mean", [], "--vary 'interrogation.names_mean': expected"),
+        ("interrogation.names_mean=", [], "--vary interrogation.names_mean: empty value"),
     ],
 )
 def test_bad_variants_are_refused_before_anything_runs(tmp_path, option, extra, expected):
@@ -428,5 +430,11 @@ def test_variants_run_the_experiment_at_each_value_side_by_side(tmp_path):
     page = (out / "variants.html").read_text()
     assert "interrogation.names_mean=3" in page and 'href="v01/experiment.html"' in page
     assert (out / "v01" / "experiment.html").is_file()
+    (out / "variants.html").unlink()
+    (out / "v02" / "experiment.html").unlink()
+    redrawn = invoke("report", str(out))
+    assert redrawn.exit_code == 0, redrawn.output
+    assert (out / "variants.html").read_text() == page
+    assert (out / "v02" / "experiment.html").is_file()
     other = invoke(*arguments, "--resume", "--vary", "interrogation.names_mean=1,2")
     assert other.exit_code == 2 and "vary" in other.output

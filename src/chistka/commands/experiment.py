@@ -137,8 +137,10 @@ def experiment_run(
             set_, "an experiment", "run it once per value, each into its own --out"
         )
         if vary is not None:
-            varied = parse_set_options([vary])
-            [(parameter, values)] = varied.items()
+            try:
+                [(parameter, values)] = parse_set_options([vary]).items()
+            except ChistkaError as exc:
+                raise ChistkaError(str(exc).replace("--set", "--vary", 1)) from None
             run_variants_command(
                 design, parameter, values, changes, seeds, out, resume, n_jobs, scale, report
             )
@@ -343,15 +345,33 @@ def print_baseline_fit(folder: Path) -> None:
 
 @experiment_app.command("report")
 def experiment_report(
-    folder: Annotated[Path, typer.Argument(help="a finished experiment's folder")],
+    folder: Annotated[
+        Path, typer.Argument(help="a finished experiment's folder, or a set of variants'")
+    ],
 ) -> None:
-    """Write experiment.html again from a finished experiment's folder, and print its effects."""
+    """Write experiment.html (or variants.html) again from a finished folder, and print it."""
     import pandas as pd
 
     from chistka.analysis.experiment import EFFECTS_FILE, FIT_FILE, read_fit
-    from chistka.report.experiment import write_experiment_report
+    from chistka.analysis.variants import (
+        TABLE_FILE,
+        VARIANTS_FILE,
+        read_variants_document,
+        variant_table,
+    )
+    from chistka.report.experiment import write_experiment_report, write_variants_report
 
     try:
+        if (folder / VARIANTS_FILE).is_file():
+            document = read_variants_document(folder)
+            for sub in document["folders"]:
+                read_fit(folder / sub).to_csv(folder / sub / FIT_FILE, index=False)
+                write_experiment_report(folder / sub)
+            variant_table(folder).to_csv(folder / TABLE_FILE, index=False)
+            path = write_variants_report(folder)
+            print_variants(pd.read_csv(folder / TABLE_FILE, dtype={"value": str}))
+            console.print(f"wrote {escape(str(path))}", highlight=False, soft_wrap=True)
+            return
         read_fit(folder).to_csv(folder / FIT_FILE, index=False)
         path = write_experiment_report(folder)
         effects = pd.read_csv(folder / EFFECTS_FILE)

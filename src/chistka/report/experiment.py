@@ -44,6 +44,16 @@ GROUP_COLOURS = ("#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#ff7f0e
 """Colours of the arms' groups, in the order the groups first appear."""
 
 
+def interval_bars(rows: pd.DataFrame) -> dict[str, Any]:
+    """Plotly error bars from the relative change to the ends of its 90% interval."""
+    return {
+        "type": "data",
+        "symmetric": False,
+        "array": (rows["relative_high"] - rows["relative"]).fillna(0).tolist(),
+        "arrayminus": (rows["relative"] - rows["relative_low"]).fillna(0).tolist(),
+    }
+
+
 def _percent(value: Any) -> str:
     return "—" if missing(value) else f"{float(value):+.1%}"
 
@@ -133,12 +143,7 @@ def write_experiment_report(out_dir: str | Path, path: str | Path | None = None)
                 orientation="h",
                 name=group or "arms",
                 marker_color=colour[group],
-                error_x={
-                    "type": "data",
-                    "symmetric": False,
-                    "array": (chosen["relative_high"] - chosen["relative"]).fillna(0).tolist(),
-                    "arrayminus": (chosen["relative"] - chosen["relative_low"]).fillna(0).tolist(),
-                },
+                error_x=interval_bars(chosen),
                 customdata=chosen[["difference", "seeds"]].to_numpy(),
                 hovertemplate="%{y}: %{x:+.1%} (%{customdata[0]:+,.0f} persons, "
                 "%{customdata[1]} seeds)<extra></extra>",
@@ -384,12 +389,7 @@ def write_variants_report(out_dir: str | Path) -> Path:
                 marker={"color": colours[value], "size": 10},
                 name=f"{parameter}={value} ({fit['baseline_calibration_inside']} of "
                 f"{fit['calibration_rows']} calibration rows)",
-                error_x={
-                    "type": "data",
-                    "symmetric": False,
-                    "array": (chosen["relative_high"] - chosen["relative"]).fillna(0).tolist(),
-                    "arrayminus": (chosen["relative"] - chosen["relative_low"]).fillna(0).tolist(),
-                },
+                error_x=interval_bars(chosen),
                 hovertemplate="%{y}: %{x:+.1%}<extra>" + esc(f"{parameter}={value}") + "</extra>",
             )
         figure.add_vline(x=0, line_color="grey")
