@@ -242,12 +242,23 @@ def _fingerprint(
     digest = hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
     return {
         "fingerprint": digest[:16],
+        "scenario_digest": scenario_digest(scenario, free),
         "targets": ", ".join(targets["id"].astype(str)),
         "free": ", ".join(p.path for p in free),
         "seeds": ", ".join(str(s) for s in seeds),
         "scale": _OWN_SCALE if scale is None else f"{scale:g}",
         "loss": loss,
     }
+
+
+def scenario_digest(scenario: Scenario, free: Sequence[FreeParameter]) -> str:
+    """A digest of the scenario without its free parameters' values (a study's `scenario_digest`).
+
+    A study's trials are fits of this scenario: an experiment run at them (`chistka experiment
+    run --fits`) checks that its own scenario has the same digest.
+    """
+    dump = _without_free(scenario.model_dump(mode="json"), free)
+    return hashlib.sha256(json.dumps(dump, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
 def _without_free(dump: dict[str, Any], free: Sequence[FreeParameter]) -> dict[str, Any]:
