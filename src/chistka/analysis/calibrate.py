@@ -231,7 +231,7 @@ def _fingerprint(
     resumes the study.
     """
     data = {
-        "scenario": _without_free(scenario.model_dump(mode="json"), free),
+        "scenario": _without_free(scenario.model_dump(mode="json"), [p.path for p in free]),
         "targets": targets[["id", "observable", "value"]].to_dict(orient="list"),
         "free": [[p.path, p.low, p.high, p.log] for p in free],
         "seeds": list(seeds),
@@ -242,7 +242,7 @@ def _fingerprint(
     digest = hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
     return {
         "fingerprint": digest[:16],
-        "scenario_digest": scenario_digest(scenario, free),
+        "scenario_digest": scenario_digest(scenario, [p.path for p in free]),
         "targets": ", ".join(targets["id"].astype(str)),
         "free": ", ".join(p.path for p in free),
         "seeds": ", ".join(str(s) for s in seeds),
@@ -251,20 +251,20 @@ def _fingerprint(
     }
 
 
-def scenario_digest(scenario: Scenario, free: Sequence[FreeParameter]) -> str:
+def scenario_digest(scenario: Scenario, free_paths: Sequence[str]) -> str:
     """A digest of the scenario without its free parameters' values (a study's `scenario_digest`).
 
     A study's trials are fits of this scenario: an experiment run at them (`chistka experiment
     run --fits`) checks that its own scenario has the same digest.
     """
-    dump = _without_free(scenario.model_dump(mode="json"), free)
+    dump = _without_free(scenario.model_dump(mode="json"), free_paths)
     return hashlib.sha256(json.dumps(dump, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
-def _without_free(dump: dict[str, Any], free: Sequence[FreeParameter]) -> dict[str, Any]:
+def _without_free(dump: dict[str, Any], free_paths: Sequence[str]) -> dict[str, Any]:
     """A scenario's dump with the free parameters' values blanked (see `_fingerprint`)."""
-    for parameter in free:
-        parts = parameter.path.split(".")
+    for path in free_paths:
+        parts = path.split(".")
         node: Any = dump
         if parts[0] in ("operations", "campaigns"):
             items = [i for i in dump.get(parts[0]) or [] if i.get("name") == parts[1]]

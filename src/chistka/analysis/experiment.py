@@ -207,6 +207,10 @@ class Experiment:
         changes: parameters changed in the baseline and every arm (a variant of the design, to
             see how its answer depends on a value: `chistka experiment run --set`); an arm's own
             `set` of the same parameter wins.
+        fit: the scenario's fitted values replaced by another fit's (`chistka experiment run
+            --fits`: a calibration study's trial), set as the fitted scenario sets them, from
+            the first day until the timeline changes them; an arm's own `set` wins.
+        fit_label: how the report names that fit (e.g. 'trial 12').
     """
 
     def __init__(
@@ -216,13 +220,19 @@ class Experiment:
         scenario_ref: str,
         text: str,
         changes: Mapping[str, Any] | None = None,
+        fit: Mapping[str, Any] | None = None,
+        fit_label: str = "",
     ) -> None:
         self.design = design
         self.ref = ref
         self.scenario_ref = scenario_ref
         self.text = text
         self.changes = dict(changes or {})
+        self.fit = dict(fit or {})
+        self.fit_label = fit_label
         base = load_scenario(scenario_ref)
+        if self.fit:
+            base = with_fit(base, self.fit, fit_label)
         if self.changes:
             base = set_for_the_whole_run(base, self.changes, "variant", "experiment variant")
         self.scenarios: dict[str, Scenario] = {BASELINE: base}
@@ -250,10 +260,16 @@ class Experiment:
         return "" if arm == BASELINE else next(a.group for a in self.design.arms if a.name == arm)
 
 
-def load_experiment(ref: str | Path, changes: Mapping[str, Any] | None = None) -> Experiment:
+def load_experiment(
+    ref: str | Path,
+    changes: Mapping[str, Any] | None = None,
+    fit: Mapping[str, Any] | None = None,
+    fit_label: str = "",
+) -> Experiment:
     """An experiment by built-in name or from a TOML design file, checked against its scenario.
 
-    `changes` (parameter path -> value) are made in the baseline and every arm (`Experiment`).
+    `changes` (parameter path -> value) are made in the baseline and every arm, and `fit`
+    replaces the scenario's fitted values (`Experiment`).
 
     Raises:
         ChistkaError: a missing or malformed file, a field the design does not allow (the
@@ -292,7 +308,7 @@ def load_experiment(ref: str | Path, changes: Mapping[str, Any] | None = None) -
     if folder is not None and scenario_ref.endswith(".toml"):
         scenario_ref = str((folder / scenario_ref).resolve())
     try:
-        return Experiment(design, str(ref), scenario_ref, text, changes)
+        return Experiment(design, str(ref), scenario_ref, text, changes, fit, fit_label)
     except ScenarioError as exc:
         raise ChistkaError(f"experiment {origin}: {exc}") from None
 
@@ -347,6 +363,23 @@ def set_for_the_whole_run(
     return scenario_from_dict(data, where)
 
 
+def with_fit(scenario: Scenario, fit: Mapping[str, Any], label: str) -> Scenario:
+    """The scenario with another fit's values in place of its fitted ones, said in its description.
+
+    The values are the scenario's own (as scripts/fit_scenario.py writes a fit into the file):
+    a later timeline event that sets one of them still does, as in the fit.
+
+    Raises:
+        ScenarioError: an unknown parameter or a value it does not allow.
+    """
+    changed = apply_overrides(scenario, dict(fit), where="fit")
+    data = changed.model_dump(mode="json")
+    data["scenario"]["description"] = f"{changed.scenario.description} [fit: {label}]".strip()
+    from chistka.scenario import scenario_from_dict
+
+    return scenario_from_dict(data, "fit")
+
+
 def shown_value(value: Any) -> str:
     """A parameter value as the command line writes it (true, 0.5, 1940-12-31)."""
     if isinstance(value, bool):
@@ -379,12 +412,20 @@ def plan_document(experiment: Experiment, seeds: Sequence[int], scale: float | N
         "design_text": experiment.text,
         "arms": [BASELINE, *(arm.name for arm in experiment.arms)],
         "set": {key: shown_value(value) for key, value in experiment.changes.items()},
+        **(
+            {
+                "fit": {key: shown_value(value) for key, value in experiment.fit.items()},
+                "fit_label": experiment.fit_label,
+            }
+            if experiment.fit
+            else {}
+        ),
         "seeds": list(seeds),
         "scale": scale,
     }
 
 
-PLAN_KEYS = ("design", "set", "vary", "seeds", "scale", "scenario_ref")
+PLAN_KEYS = ("design", "set", "vary", "fit", "fits", "seeds", "scale", "scenario_ref")
 """What must match for an experiment's (or a set of variants') folder to be resumed."""
 
 
@@ -431,8 +472,8 @@ def check_target(
     if differs:
         raise ChistkaError(
             f"--resume: {out_dir} holds a different experiment ({', '.join(differs)} differ from "
-            f"its {plan_file}); give the same design, --seeds, --set, --vary and --scale, or "
-            "another --out"
+            f"its {plan_file}); give the same design, --seeds, --set, --vary, --fits and "
+            "--scale, or another --out"
         )
 
 

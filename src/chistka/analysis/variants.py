@@ -7,11 +7,16 @@ baseline and in every arm (an arm's own setting of it wins), and puts the answer
 each with whether its baseline still fits the calibration rows: nothing is refitted, so a value
 far from the scenario's may answer for a model that no longer matches the record.
 
-Layout: ``variants.json`` (the design, the parameter and its values, the seeds, the scale), one
-experiment folder per value (``v01/``, ``v02/``, ... in the order given; each is an experiment's
-folder that `chistka experiment report` reads), and ``variants.csv``: for every value, arm and
-outcome, the arm's relative effect with its 90% interval and the baseline's calibration rows
-inside (fewest over the seeds).
+The values may also be whole fits, each a calibration study's trial in place of the scenario's
+fitted values (`chistka.analysis.fits`, `experiment run --fits`): the same layout, each value a
+trial.
+
+Layout: ``variants.json`` (the design, the parameter and its values or the study and its trials,
+the seeds, the scale), one experiment folder per value (``v01/``, ``v02/``, ... in the order
+given; each is an experiment's folder that `chistka experiment report` reads), ``variants.csv``:
+for every value, arm and outcome, the arm's relative effect with its 90% interval and the
+baseline's calibration rows inside (fewest over the seeds), and ``spread.csv``: each arm's effect
+over all the values (`spread_table`).
 """
 
 from __future__ import annotations
@@ -41,6 +46,9 @@ VARIANTS_FILE = "variants.json"
 """The file at the top of a set of variants' folder: the design, the parameter and its values."""
 
 TABLE_FILE = "variants.csv"
+SPREAD_FILE = "spread.csv"
+FITS_FILE = "fits.csv"
+"""A set of fits' trials: each value's folder, trial, loss and values (`fits_table`)."""
 
 MAX_VALUES = 12
 """The most values one set of variants runs (each is a whole experiment)."""
@@ -83,9 +91,25 @@ def load_variants(
     return experiments
 
 
+def vary_axis(experiments: Sequence[Experiment], parameter: str) -> dict[str, Any]:
+    """The `vary` entry of variants.json for the values of one parameter (`load_variants`)."""
+    return {"vary": {parameter: [shown_value(e.changes[parameter]) for e in experiments]}}
+
+
+def variant_axis(document: dict[str, Any]) -> tuple[str, list[str]]:
+    """What a set of variants varies, and the label of each value, from its variants.json.
+
+    ('fit', ['trial 12', ...]) for a set of fits; (parameter, values) otherwise.
+    """
+    if "fits" in document:
+        return "fit", [fit["label"] for fit in document["fits"]["fits"]]
+    [(parameter, values)] = document["vary"].items()
+    return parameter, list(values)
+
+
 def run_variants(
     experiments: Sequence[Experiment],
-    parameter: str,
+    axis: dict[str, Any],
     out_dir: str | Path,
     *,
     seeds: int | None = None,
@@ -94,7 +118,10 @@ def run_variants(
     resume: bool = False,
     progress: Callable[[str, str, int, int], None] | None = None,
 ) -> pd.DataFrame:
-    """Run the experiment at each value (`load_variants`) and write variants.csv; return it.
+    """Run the experiment at each value and write variants.csv and spread.csv; return the first.
+
+    `axis` is what varies, as variants.json records it: `vary_axis` (the values of one
+    parameter, `load_variants`) or ``{"fits": ...}`` (a study's trials, `load_fits`).
 
     Each value's experiment goes into its own folder (`variant_folder`); a stopped set is
     finished with `resume`, complete runs kept. `progress(folder, arm, done, total)` counts the
@@ -110,10 +137,13 @@ def run_variants(
     seed_values = seed_list(first, seeds)
     document = {
         **plan_document(first, seed_values, scale),
-        "vary": {parameter: [shown_value(e.changes[parameter]) for e in experiments]},
+        **axis,
         "folders": [variant_folder(i) for i in range(len(experiments))],
     }
-    document["set"] = {k: shown_value(v) for k, v in first.changes.items() if k != parameter}
+    document.pop("fit", None)
+    document.pop("fit_label", None)
+    varied = set(axis.get("vary", {}))
+    document["set"] = {k: shown_value(v) for k, v in first.changes.items() if k not in varied}
     check_target(out_dir, document, resume, plan_file=VARIANTS_FILE)
     _write_json_atomic(out_dir / VARIANTS_FILE, document)
     per_value = len(seed_values) * len(first.scenarios)
@@ -136,8 +166,17 @@ def run_variants(
             progress=advance,
         )
     table = variant_table(out_dir)
-    table.to_csv(out_dir / TABLE_FILE, index=False)
+    write_tables(out_dir, table)
     return table
+
+
+def write_tables(out_dir: Path, table: pd.DataFrame) -> None:
+    """variants.csv, spread.csv and, for a set of fits, fits.csv."""
+    table.to_csv(out_dir / TABLE_FILE, index=False)
+    spread_table(table).to_csv(out_dir / SPREAD_FILE, index=False)
+    document = read_variants_document(out_dir)
+    if "fits" in document:
+        fits_table(document).to_csv(out_dir / FITS_FILE, index=False)
 
 
 def read_variants_document(out_dir: Path) -> dict[str, Any]:
@@ -162,7 +201,7 @@ def variant_table(out_dir: Path) -> pd.DataFrame:
     calibration_rows.
     """
     document = read_variants_document(out_dir)
-    [(parameter, values)] = document["vary"].items()
+    parameter, values = variant_axis(document)
     frames = []
     for value, folder in zip(values, document["folders"], strict=True):
         read_document(out_dir / folder)
@@ -192,3 +231,65 @@ def variant_table(out_dir: Path) -> pd.DataFrame:
         "calibration_rows",
     ]
     return pd.concat(frames, ignore_index=True)[columns]
+
+
+SPREAD_COLUMNS = (
+    "outcome",
+    "arm",
+    "label",
+    "values",
+    "lowest",
+    "highest",
+    "lowest_low",
+    "highest_high",
+    "same_direction",
+    "intervals_agree",
+)
+"""Columns of spread.csv (`spread_table`)."""
+
+
+def spread_table(table: pd.DataFrame) -> pd.DataFrame:
+    """Each arm's relative effect on each outcome over all the values of variants.csv.
+
+    Columns (`SPREAD_COLUMNS`): the values with an effect, the lowest and highest mean relative
+    effect, the lowest and highest ends of their 90% intervals, `same_direction` (every value's
+    mean effect on the same side of zero) and `intervals_agree` (every value's interval too: the
+    answer's direction does not depend on the value; false with one seed, which has no interval).
+    """
+    rows = []
+    for (outcome, arm), group in table.groupby(["outcome", "arm"], sort=False):
+        relative = group["relative"].dropna()
+        if relative.empty:
+            continue
+        lows, highs = group["relative_low"], group["relative_high"]
+        bounded = bool(lows.notna().all() and highs.notna().all())
+        rows.append(
+            {
+                "outcome": outcome,
+                "arm": arm,
+                "label": group["label"].iloc[0],
+                "values": int(relative.size),
+                "lowest": float(relative.min()),
+                "highest": float(relative.max()),
+                "lowest_low": float(lows.min()),
+                "highest_high": float(highs.max()),
+                "same_direction": bool((relative < 0).all() or (relative > 0).all()),
+                "intervals_agree": bounded and bool((highs < 0).all() or (lows > 0).all()),
+            }
+        )
+    return pd.DataFrame(rows, columns=list(SPREAD_COLUMNS))
+
+
+def fits_table(document: dict[str, Any]) -> pd.DataFrame:
+    """fits.csv: per fit of a set of fits, its folder, label, trial, loss and values."""
+    rows = [
+        {
+            "folder": variant_folder(index),
+            "label": fit["label"],
+            "trial": fit["trial"],
+            "loss": fit["loss"],
+            **fit["values"],
+        }
+        for index, fit in enumerate(document["fits"]["fits"])
+    ]
+    return pd.DataFrame(rows)

@@ -125,10 +125,35 @@ def experiment_run(
             "in the scenario and every arm) and put the answers side by side (variants.html)",
         ),
     ] = None,
+    fits: Annotated[
+        str | None,
+        typer.Option(
+            "--fits",
+            metavar="STUDY",
+            help="run the whole experiment at each of a calibration study's best trials (the "
+            "study.db `chistka calibrate` wrote, or a storage URL), each trial's values in place "
+            "of the scenario's fitted ones, and put the answers side by side (variants.html)",
+        ),
+    ] = None,
+    fits_count: Annotated[
+        int,
+        typer.Option(
+            "--fits-count", help="how many of the study's best distinct trials --fits runs (2-12)"
+        ),
+    ] = 5,
+    fits_study: Annotated[
+        str | None,
+        typer.Option(
+            "--fits-study",
+            help="the study's name in --fits's storage (default: its only study, or the "
+            "scenario's name)",
+        ),
+    ] = None,
     report: Annotated[bool, typer.Option(help="write experiment.html")] = True,
 ) -> None:
     """Run every arm and the scenario as it stands at the same seeds; print each arm's effect."""
     from chistka.analysis.experiment import load_experiment, run_experiment, seed_list
+    from chistka.analysis.variants import load_variants, vary_axis
     from chistka.commands.sweep import parse_set_options, single_values
 
     quiet_worker_restarts()
@@ -136,13 +161,37 @@ def experiment_run(
         changes = single_values(
             set_, "an experiment", "run it once per value, each into its own --out"
         )
+        if fits is not None:
+            from chistka.analysis.fits import load_fits
+
+            if changes or vary is not None:
+                raise ChistkaError(
+                    "--fits: give it without --set and --vary (the study's trials are fits of the "
+                    "scenario as it stands)"
+                )
+            experiments, study = load_fits(design, fits, fits_study, fits_count)
+            run_variants_command(
+                experiments, {"fits": study}, seeds, out, resume, n_jobs, scale, report, "fits"
+            )
+            return
+        if fits_study is not None or fits_count != 5:
+            raise ChistkaError("--fits-study and --fits-count go with --fits")
         if vary is not None:
             try:
                 [(parameter, values)] = parse_set_options([vary]).items()
             except ChistkaError as exc:
                 raise ChistkaError(str(exc).replace("--set", "--vary", 1)) from None
+            experiments = load_variants(design, parameter, values, changes)
             run_variants_command(
-                design, parameter, values, changes, seeds, out, resume, n_jobs, scale, report
+                experiments,
+                vary_axis(experiments, parameter),
+                seeds,
+                out,
+                resume,
+                n_jobs,
+                scale,
+                report,
+                parameter,
             )
             return
         experiment = load_experiment(design, changes)
@@ -212,30 +261,30 @@ def check_experiment(experiment, scale: float | None) -> None:
 
 
 def run_variants_command(
-    design: str,
-    parameter: str,
-    values: list,
-    changes: dict,
+    experiments: list,
+    axis: dict,
     seeds: int | None,
     out: Path | None,
     resume: bool,
     n_jobs: int,
     scale: float | None,
     report: bool,
+    folder_suffix: str,
 ) -> None:
-    """`experiment run --vary`: the experiment at each value, side by side (variants.html)."""
+    """`experiment run --vary` or `--fits`: the experiment at each value, side by side."""
     from chistka.analysis.experiment import seed_list
-    from chistka.analysis.variants import load_variants, run_variants
+    from chistka.analysis.variants import run_variants, variant_axis
 
-    experiments = load_variants(design, parameter, values, changes)
     for experiment in experiments:
         check_experiment(experiment, scale)
     first = experiments[0]
     count = len(seed_list(first, seeds))
-    target = out if out is not None else Path("out") / f"experiment-{first.name}-{parameter}"
+    target = out if out is not None else Path("out") / f"experiment-{first.name}-{folder_suffix}"
     runs = len(experiments) * len(first.scenarios) * count
+    what, _ = variant_axis(axis)
+    where = "fits of study " + axis["fits"]["study"] if what == "fit" else f"values of {what}"
     console.print(
-        f"{first.name} at {len(experiments)} values of {parameter}: {runs} runs -> {target}/",
+        f"{first.name} at {len(experiments)} {where}: {runs} runs -> {target}/",
         highlight=False,
     )
     with counting_bar("runs", console=console, remaining=True, field="arm") as progress:
@@ -246,7 +295,7 @@ def run_variants_command(
 
         table = run_variants(
             experiments,
-            parameter,
+            axis,
             target,
             seeds=seeds,
             scale=scale,
@@ -265,7 +314,9 @@ def run_variants_command(
     print_variants(table)
     console.print(
         f"wrote {escape(str(target))}/: one experiment per value (v01/, v02/, ...), "
-        "variants.json, variants.csv" + (", variants.html" if report else ""),
+        "variants.json, variants.csv, spread.csv"
+        + (", fits.csv" if what == "fit" else "")
+        + (", variants.html" if report else ""),
         highlight=False,
         soft_wrap=True,
     )
@@ -275,7 +326,8 @@ def print_variants(table) -> None:
     """Each arm's relative change of each outcome, one column per value."""
     values = list(dict.fromkeys(table["value"]))
     parameter = table["parameter"].iloc[0]
-    view = Table(title=f"Each arm's change against its own baseline, at each value of {parameter}")
+    at = "at each fit" if parameter == "fit" else f"at each value of {parameter}"
+    view = Table(title=f"Each arm's change against its own baseline, {at}")
     view.add_column("outcome")
     view.add_column("arm")
     for value in values:
@@ -358,6 +410,7 @@ def experiment_report(
         VARIANTS_FILE,
         read_variants_document,
         variant_table,
+        write_tables,
     )
     from chistka.report.experiment import write_experiment_report, write_variants_report
 
@@ -367,7 +420,7 @@ def experiment_report(
             for sub in document["folders"]:
                 read_fit(folder / sub).to_csv(folder / sub / FIT_FILE, index=False)
                 write_experiment_report(folder / sub)
-            variant_table(folder).to_csv(folder / TABLE_FILE, index=False)
+            write_tables(folder, variant_table(folder))
             path = write_variants_report(folder)
             print_variants(pd.read_csv(folder / TABLE_FILE, dtype={"value": str}))
             console.print(f"wrote {escape(str(path))}", highlight=False, soft_wrap=True)

@@ -110,6 +110,17 @@ def write_experiment_report(out_dir: str | Path, path: str | Path | None = None)
                     "; ".join(f"{k}={v}" for k, v in (document.get("set") or {}).items())
                     or "none (the scenario's own values)",
                 ),
+                *(
+                    [
+                        (
+                            "fit: in place of the scenario's fitted values",
+                            f"{document.get('fit_label', '')}: "
+                            + "; ".join(f"{k}={v}" for k, v in document["fit"].items()),
+                        )
+                    ]
+                    if document.get("fit")
+                    else []
+                ),
                 ("chistka", document.get("package_version", "")),
             ]
         ),
@@ -332,12 +343,19 @@ VARIANTS_REPORT = "variants.html"
 
 
 def write_variants_report(out_dir: str | Path) -> Path:
-    """Write variants.html: each arm's relative effect at every value, side by side.
+    """Write variants.html: each arm's relative effect at every value (or fit), side by side.
 
     Raises:
         ChistkaError: the folder holds no finished set of variants.
     """
-    from chistka.analysis.variants import TABLE_FILE, read_variants_document
+    from chistka.analysis.variants import (
+        FITS_FILE,
+        SPREAD_FILE,
+        TABLE_FILE,
+        read_variants_document,
+        spread_table,
+        variant_axis,
+    )
 
     out_dir = Path(out_dir)
     document = read_variants_document(out_dir)
@@ -347,21 +365,51 @@ def write_variants_report(out_dir: str | Path) -> Path:
             "--resume)"
         )
     table_data = pd.read_csv(out_dir / TABLE_FILE, dtype={"value": str})
-    [(parameter, values)] = document["vary"].items()
+    parameter, values = variant_axis(document)
+    study = document.get("fits")
     header = document["design"]["experiment"]
     figures = FigureRenderer(
         prefix="chistka-variants", height=max(320, 60 + 44 * len(document["design"]["arms"]))
     )
     fits = {value: rows.iloc[0] for value, rows in table_data.groupby("value", sort=False)}
+    if study is None:
+        heading = f"at several values of {parameter}"
+        about = [
+            ("parameter varied (in every arm)", parameter),
+            ("values", ", ".join(values)),
+        ]
+        note = (
+            "Nothing is refitted at any value: the legend says how many calibration rows each "
+            "value's baseline keeps inside (fewest over the seeds), so that an answer at a value "
+            "that no longer fits the record is read as such."
+        )
+    else:
+        heading = f"at {len(values)} fits of the study {study['study']}"
+        about = [
+            ("study", f"{study['study']} in {study['storage']}"),
+            (
+                "its trials",
+                f"{study['complete_trials']} complete; the {len(values)} best with distinct "
+                f"values run here ({study['loss_kind']} loss at seeds {study['study_seeds']}, "
+                f"scale {study['study_scale']})",
+            ),
+        ]
+        note = (
+            "Each fit is one of the study's best trials, its values in place of the scenario's "
+            "fitted ones in the baseline and every arm. The spread of an arm's effect over the "
+            "fits is the part of the answer's uncertainty that comes from what the calibration "
+            "rows cannot tell apart. It is a range over the sampler's best trials, not a "
+            "posterior. The legend gives each trial's loss in the study and how many calibration "
+            "rows its baseline keeps inside at this experiment's seeds (fewest over the seeds)."
+        )
     parts = [
-        f"<h1>{esc(header['title'])}: at several values of {esc(parameter)}</h1>",
+        f"<h1>{esc(header['title'])}: {esc(heading)}</h1>",
         f"<p><strong>Question.</strong> {esc(header['question'])}</p>",
         meta_table(
             [
                 ("experiment", document["experiment"]),
                 ("scenario", document["scenario_ref"]),
-                ("parameter varied (in every arm)", parameter),
-                ("values", ", ".join(values)),
+                *about,
                 (
                     "also changed",
                     "; ".join(f"{k}={v}" for k, v in document["set"].items()) or "none",
@@ -369,10 +417,9 @@ def write_variants_report(out_dir: str | Path) -> Path:
                 ("seeds (every arm, every value)", ", ".join(str(s) for s in document["seeds"])),
             ]
         ),
-        '<p class="note">Nothing is refitted at any value: the legend says how many calibration '
-        "rows each value's baseline keeps inside (fewest over the seeds), so that an answer at a "
-        "value that no longer fits the record is read as such.</p>",
+        f'<p class="note">{esc(note)}</p>',
     ]
+    losses = {fit["label"]: fit["loss"] for fit in study["fits"]} if study else {}
     colours = {v: GROUP_COLOURS[i % len(GROUP_COLOURS)] for i, v in enumerate(values)}
     for outcome in header["outcomes"]:
         rows = table_data[table_data["outcome"] == outcome]
@@ -382,32 +429,90 @@ def write_variants_report(out_dir: str | Path) -> Path:
         for value in values:
             chosen = rows[rows["value"] == value]
             fit = fits[value]
+            name = f"{value} (loss {losses[value]:.3g};" if study else f"{parameter}={value} ("
             figure.add_scatter(
                 y=chosen["label"],
                 x=chosen["relative"],
                 mode="markers",
                 marker={"color": colours[value], "size": 10},
-                name=f"{parameter}={value} ({fit['baseline_calibration_inside']} of "
+                name=f"{name} {fit['baseline_calibration_inside']} of "
                 f"{fit['calibration_rows']} calibration rows)",
                 error_x=interval_bars(chosen),
-                hovertemplate="%{y}: %{x:+.1%}<extra>" + esc(f"{parameter}={value}") + "</extra>",
+                hovertemplate="%{y}: %{x:+.1%}<extra>" + esc(name.rstrip(" (;")) + "</extra>",
             )
         figure.add_vline(x=0, line_color="grey")
+        at = "fit" if study else f"value of {parameter}"
         figure.update_layout(
-            title=f"{outcome}: each arm's change at each value of {parameter}",
+            title=f"{outcome}: each arm's change at each {at}",
             xaxis={"tickformat": "+.0%", "title": "mean paired change, 90% interval"},
             yaxis={"autorange": "reversed"},
             legend={"orientation": "h", "y": -0.25},
         )
         parts.append(section(f"outcome-{len(parts)}", outcome, figures.add(figure)))
+    parts.append(
+        section(
+            "spread",
+            "Over all the values" if not study else "Over all the fits",
+            _spread_table(spread_table(table_data)),
+            "Per outcome and arm: the lowest and highest mean relative change, the widest ends "
+            "of their 90% intervals, and whether every value's change (and interval) lies on the "
+            "same side of zero.",
+        )
+    )
+    if study:
+        parts.append(section("fits", "The fits", _fits_values(study)))
     links = [
-        f'<li><a href="{esc(folder)}/experiment.html">{esc(folder)}/</a>: {esc(parameter)}='
-        f"{esc(value)}, the whole experiment</li>"
+        f'<li><a href="{esc(folder)}/experiment.html">{esc(folder)}/</a>: '
+        f"{esc(value if study else f'{parameter}={value}')}, the whole experiment</li>"
         for value, folder in zip(values, document["folders"], strict=True)
     ]
     links.append(f'<li><a href="{TABLE_FILE}">{TABLE_FILE}</a>: the points of the charts</li>')
+    links.append(f'<li><a href="{SPREAD_FILE}">{SPREAD_FILE}</a>: the table over all values</li>')
+    if study:
+        links.append(f'<li><a href="{FITS_FILE}">{FITS_FILE}</a>: the fits\' values</li>')
     links.append('<li><a href="variants.json">variants.json</a>: the design and the values</li>')
     parts.append(section("data", "The data behind the charts", "<ul>" + "".join(links) + "</ul>"))
     path = out_dir / VARIANTS_REPORT
     path.write_text(page(f"chistka variants: {header['title']}", parts), encoding="utf-8")
     return path
+
+
+def _spread_table(spread: pd.DataFrame) -> str:
+    rows = [
+        f"<tr><td>{esc(row.outcome)}</td><td>{esc(row.label)}</td>"
+        f'<td class="num">{row.values}</td>'
+        f'<td class="num">{_interval(row.lowest, row.highest)}</td>'
+        f'<td class="num">{_interval(row.lowest_low, row.highest_high)}</td>'
+        f"<td>{'yes' if row.same_direction else 'no'}</td>"
+        f"<td>{'yes' if row.intervals_agree else 'no'}</td></tr>"
+        for row in spread.itertuples(index=False)
+    ]
+    head = header_cells(
+        [
+            "outcome",
+            "arm",
+            "values",
+            "mean change, lowest to highest",
+            "90% intervals, widest",
+            "same direction",
+            "intervals agree",
+        ]
+    )
+    return table(head, rows)
+
+
+def _fits_values(study: dict[str, Any]) -> str:
+    names = list(dict.fromkeys(k for fit in study["fits"] for k in fit["values"]))
+    rows = [
+        f'<tr><td>{esc(fit["label"])}</td><td class="num">{fit["loss"]:.4g}</td>'
+        + "".join(f'<td class="num">{_fit_value(fit["values"].get(n))}</td>' for n in names)
+        + "</tr>"
+        for fit in study["fits"]
+    ]
+    return table(header_cells(["fit", "loss", *names]), rows)
+
+
+def _fit_value(value: Any) -> str:
+    if value is None:
+        return ""
+    return f"{value:.6g}" if isinstance(value, float) else str(value)
