@@ -196,6 +196,7 @@ def test_a_study_that_does_not_record_its_scenario_is_refused(tmp_path, study):
     ("options", "expected"),
     [
         (["--fits", "missing.db"], "--fits missing.db: no such file"),
+        (["--fits", "sqlite:///missing.db"], "--fits sqlite:///missing.db: no such file"),
         (["--fits", "STUDY", "--fits-count", "1"], "--fits-count: must be in 2..12"),
         (["--fits", "STUDY", "--fits-count", "9"], "fewer than --fits-count 9"),
         (["--fits", "STUDY", "--fits-study", "nope"], "--fits-study nope: no such study"),

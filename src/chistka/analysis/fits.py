@@ -30,15 +30,17 @@ DEFAULT_COUNT = 5
 
 
 def storage_of(study: str | Path) -> str:
-    """The Optuna storage URL of `--fits`: a URL as given, a file as SQLite (it must exist).
+    """The Optuna storage URL of `--fits`: a SQLite file (it must exist) or another URL.
+
+    A SQLite file that is not there is refused rather than created empty.
 
     Raises:
-        ChistkaError: a path that is not a file.
+        ChistkaError: a path (or sqlite:/// URL) that is not a file.
     """
     text = str(study)
-    if "://" in text:
+    if "://" in text and not text.startswith("sqlite:///"):
         return text
-    path = Path(text).expanduser()
+    path = Path(text.removeprefix("sqlite:///")).expanduser()
     if not path.is_file():
         raise ChistkaError(
             f"--fits {text}: no such file; give the study.db `chistka calibrate` wrote (in its "
@@ -152,7 +154,7 @@ def load_fits(
     import optuna
 
     plain = load_experiment(ref)
-    opened = open_study(study, study_name, plain.scenario_ref)
+    opened = open_study(study, study_name, plain.scenarios[BASELINE].scenario.name)
     check_study_scenario(opened, plain)
     trials = best_trials(opened, count)
     experiments = []

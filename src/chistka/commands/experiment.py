@@ -136,11 +136,12 @@ def experiment_run(
         ),
     ] = None,
     fits_count: Annotated[
-        int,
+        int | None,
         typer.Option(
-            "--fits-count", help="how many of the study's best distinct trials --fits runs (2-12)"
+            "--fits-count",
+            help="how many of the study's best distinct trials --fits runs (2-12; default 5)",
         ),
-    ] = 5,
+    ] = None,
     fits_study: Annotated[
         str | None,
         typer.Option(
@@ -162,19 +163,21 @@ def experiment_run(
             set_, "an experiment", "run it once per value, each into its own --out"
         )
         if fits is not None:
-            from chistka.analysis.fits import load_fits
+            from chistka.analysis.fits import DEFAULT_COUNT, load_fits
 
             if changes or vary is not None:
                 raise ChistkaError(
                     "--fits: give it without --set and --vary (the study's trials are fits of the "
                     "scenario as it stands)"
                 )
-            experiments, study = load_fits(design, fits, fits_study, fits_count)
+            experiments, study = load_fits(
+                design, fits, fits_study, DEFAULT_COUNT if fits_count is None else fits_count
+            )
             run_variants_command(
                 experiments, {"fits": study}, seeds, out, resume, n_jobs, scale, report, "fits"
             )
             return
-        if fits_study is not None or fits_count != 5:
+        if fits_study is not None or fits_count is not None:
             raise ChistkaError("--fits-study and --fits-count go with --fits")
         if vary is not None:
             try:
