@@ -56,17 +56,59 @@ def make_study(folder: Path, scenario: dict, trials: int = 3) -> Path:
     return storage
 
 
+TRIALS = [
+    ({"arrest.named_arrest_probability": 0.05, "interrogation.names_mean": 1.0}, 0.3),
+    ({"arrest.named_arrest_probability": 0.1, "interrogation.names_mean": 2.0}, 0.1),
+    ({"arrest.named_arrest_probability": 0.05, "interrogation.names_mean": 1.0}, 0.3),
+    ({"arrest.named_arrest_probability": 0.15, "interrogation.names_mean": 0.7}, 0.2),
+]
+"""A study's trials (values, loss); the third repeats the first."""
+
+
+def written_study(folder: Path) -> Path:
+    """A study of the small scenario with `TRIALS`, written as `chistka calibrate` records one.
+
+    Its attributes are calibrate's own (`_fingerprint`), so the quick tests need no runs;
+    `calibrated` below makes a study by running `chistka calibrate`.
+    """
+    from chistka.analysis.calibrate import _fingerprint, read_targets
+    from chistka.analysis.free import read_free_file
+    from chistka.scenario import load_scenario
+
+    (folder / "free.toml").write_text(FREE)
+    (folder / "targets.csv").write_text(TARGETS)
+    scenario = load_scenario(folder / "small.toml")
+    free, _ = read_free_file(folder / "free.toml", scenario)
+    attrs = _fingerprint(scenario, read_targets(folder / "targets.csv"), free, (5,), None, "band")
+    storage = folder / "study.db"
+    study = optuna.create_study(study_name="small-terror", storage=f"sqlite:///{storage}")
+    for key, value in attrs.items():
+        study.set_user_attr(key, value)
+    space = {p.path: optuna.distributions.FloatDistribution(p.low, p.high) for p in free}
+    for values, loss in TRIALS:
+        study.add_trial(optuna.trial.create_trial(params=values, distributions=space, value=loss))
+    return storage
+
+
 @pytest.fixture(scope="module")
 def study(tmp_path_factory) -> tuple[Path, Path]:
-    """(design, study.db): the small design, and a three-trial study of its own scenario."""
+    """(design, study.db): the small design, and a study of its own scenario (`TRIALS`)."""
     folder = tmp_path_factory.mktemp("fits")
+    design = write_design(folder)
+    return Path(design), written_study(folder)
+
+
+@pytest.fixture(scope="module")
+def calibrated(tmp_path_factory) -> tuple[Path, Path]:
+    """(design, study.db): the small design, and a three-trial `chistka calibrate` study of it."""
+    folder = tmp_path_factory.mktemp("calibrated")
     design = write_design(folder)
     return Path(design), make_study(folder, TERROR)
 
 
 @pytest.fixture(scope="module")
-def finished(study):
-    design, storage = study
+def finished(calibrated):
+    design, storage = calibrated
     out = design.parent / "out"
     result = invoke(
         "run", str(design), "--out", str(out), "--jobs", "1", "--seeds", "1",
@@ -79,14 +121,24 @@ def finished(study):
 def test_the_fits_are_the_studys_best_distinct_trials_best_first(study):
     design, storage = study
     experiments, axis = load_fits(str(design), storage, count=3)
+    assert [f["trial"] for f in axis["fits"]] == [1, 3, 0]  # trial 2 repeats trial 0
+    assert [f["loss"] for f in axis["fits"]] == [0.1, 0.2, 0.3]
+    assert axis["complete_trials"] == 4 and axis["study"] == "small-terror"
+    for experiment, number in zip(experiments, [1, 3, 0], strict=True):
+        assert experiment.fit == TRIALS[number][0]
+        assert experiment.fit_label == f"trial {number}"
+    with pytest.raises(ChistkaError, match="3 complete trials with distinct values"):
+        load_fits(str(design), storage, count=4)
+
+
+@pytest.mark.slow
+def test_a_calibration_study_records_its_scenario_and_is_taken(calibrated):
+    design, storage = calibrated
     trials = optuna.load_study(study_name="small-terror", storage=f"sqlite:///{storage}").trials
+    experiments, axis = load_fits(str(design), storage, count=2)
     ranked = sorted(trials, key=lambda t: (t.value, t.number))
-    assert [f["trial"] for f in axis["fits"]] == [t.number for t in ranked[:3]]
-    assert [f["loss"] for f in axis["fits"]] == [t.value for t in ranked[:3]]
-    assert axis["complete_trials"] == 3 and axis["study"] == "small-terror"
-    for experiment, trial in zip(experiments, ranked, strict=False):
-        assert experiment.fit == trial.params
-        assert experiment.fit_label == f"trial {trial.number}"
+    assert [f["trial"] for f in axis["fits"]] == [t.number for t in ranked[:2]]
+    assert experiments[0].fit == ranked[0].params
 
 
 def test_a_fit_replaces_the_fitted_values_in_the_baseline_and_every_arm(study):
@@ -102,7 +154,8 @@ def test_a_fit_replaces_the_fitted_values_in_the_baseline_and_every_arm(study):
     assert experiment.scenarios[BASELINE].events[-1].set["arrest.named_arrest_probability"] == 0
 
 
-def test_each_fit_runs_the_whole_design_and_its_baseline_is_the_fitted_scenario(study, finished):
+@pytest.mark.slow
+def test_each_fit_runs_the_whole_design_and_its_baseline_is_the_fitted_scenario(finished):
     out, output = finished
     document = json.loads((out / "variants.json").read_text())
     fits = document["fits"]["fits"]
@@ -126,6 +179,7 @@ def test_each_fit_runs_the_whole_design_and_its_baseline_is_the_fitted_scenario(
     assert "at each fit" in output
 
 
+@pytest.mark.slow
 def test_the_spread_over_the_fits_is_the_range_of_their_effects(finished):
     out, _ = finished
     table = pd.read_csv(out / "variants.csv", dtype={"value": str})
@@ -140,6 +194,7 @@ def test_the_spread_over_the_fits_is_the_range_of_their_effects(finished):
         assert not row.intervals_agree  # one seed: no interval
 
 
+@pytest.mark.slow
 def test_the_page_names_the_study_its_trials_and_the_spread(finished):
     out, _ = finished
     page = (out / "variants.html").read_text()
@@ -159,8 +214,9 @@ def test_the_page_names_the_study_its_trials_and_the_spread(finished):
     assert (out / "spread.csv").is_file() and (out / "fits.csv").is_file()
 
 
-def test_a_stopped_set_of_fits_resumes_and_another_study_is_refused(study, finished):
-    design, storage = study
+@pytest.mark.slow
+def test_a_stopped_set_of_fits_resumes_and_another_study_is_refused(calibrated, finished):
+    design, storage = calibrated
     out, _ = finished
     arguments = ["run", str(design), "--out", str(out), "--jobs", "1", "--seeds", "1"]
     again = invoke(*arguments, "--resume", "--fits", str(storage), "--fits-count", "2")
