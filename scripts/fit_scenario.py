@@ -10,7 +10,8 @@ built-in scenario is the output of this script and the script reproduces it.
 
 Usage:
     python scripts/fit_scenario.py NAME [--trials 100] [--seeds 1,2,3,4] [--jobs 2]
-        [--storage sqlite:///out/fit-NAME/study.db] [--scale S] [--loss msle|band] [--dry-run]
+        [--storage sqlite:///out/fit-NAME/study.db] [--scale S] [--loss msle|band]
+        [--free FILE] [--dry-run]
 
 A study of the same name in the storage is resumed (`--trials` more trials are added);
 `--trials 0` adds none and writes the study's best trial back (for a fit spread over several
@@ -102,8 +103,12 @@ def calibration_table(
     scale: float | None,
     loss: float,
     loss_kind: str,
+    free_file: str | None = None,
 ) -> str:
-    """The ``[calibration]`` table of the free file: the study, its loss and the values."""
+    """The ``[calibration]`` table of the free file: the study, its loss and the values.
+
+    `free_file` is the free file the study used when it was not the scenario's own.
+    """
     values = ", ".join(f'"{path}" = {_value_text(v)}' for path, v in best.items())
     return (
         "[calibration]\n"
@@ -114,7 +119,8 @@ def calibration_table(
         f"seeds = [{', '.join(str(s) for s in seeds)}]\n"
         f"scale = {scale if scale is not None else 'nan'}\n"
         f'loss_kind = "{loss_kind}"\n'
-        f"loss = {loss:.6g}\n"
+        + (f'free_file = "{free_file}"\n' if free_file else "")
+        + f"loss = {loss:.6g}\n"
         f"values = {{ {values} }}\n"
     )
 
@@ -151,6 +157,14 @@ def study_attribute(name: str, storage: str, key: str) -> str | None:
     return None if value is None else str(value)
 
 
+def _relative(path: str | None) -> str | None:
+    """A free file's path as the [calibration] table records it (from the repository's root)."""
+    if path is None:
+        return None
+    resolved = Path(path).resolve()
+    return str(resolved.relative_to(ROOT)) if resolved.is_relative_to(ROOT) else str(resolved)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("name", help="built-in scenario name")
@@ -164,6 +178,12 @@ def main(argv: list[str] | None = None) -> None:
         choices=("msle", "band"),
         default=None,
         help="the loss (default: the free file's [calibration] loss_kind, else msle)",
+    )
+    parser.add_argument(
+        "--free",
+        default=None,
+        help="a free file to fit with instead of the scenario's own (e.g. narrower bounds and "
+        "start points: scripts/free/); recorded in the [calibration] table",
     )
     parser.add_argument("--dry-run", action="store_true", help="fit, but write nothing back")
     args = parser.parse_args(argv)
@@ -192,6 +212,7 @@ def main(argv: list[str] | None = None) -> None:
             progress=progress,
             n_jobs=args.jobs,
             loss=loss_kind,
+            free_path=args.free,
         )
     best, loss, trials, seeds = best_of_study(args.name, storage)
     scale = study_scale(study_attribute(args.name, storage, "scale"), args.name)
@@ -220,6 +241,7 @@ def main(argv: list[str] | None = None) -> None:
         scale=scale,
         loss=loss,
         loss_kind=loss_kind,
+        free_file=_relative(args.free),
     )
     free_file.write_text(free, encoding="utf-8")
     print(f"wrote {scenario_file} and {free_file}")
