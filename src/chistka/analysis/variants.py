@@ -118,7 +118,7 @@ def run_variants(
     resume: bool = False,
     progress: Callable[[str, str, int, int], None] | None = None,
 ) -> pd.DataFrame:
-    """Run the experiment at each value and write variants.csv and spread.csv; return the first.
+    """Run the experiment at each value; write variants.csv and spread.csv; return variants.csv.
 
     `axis` is what varies, as variants.json records it: `vary_axis` (the values of one
     parameter, `load_variants`) or ``{"fits": ...}`` (a study's trials, `load_fits`).
