@@ -409,7 +409,11 @@ def test_bad_variants_are_refused_before_anything_runs(tmp_path, option, extra, 
     assert not out.exists()
 
 
+@pytest.mark.slow
 def test_variants_run_the_experiment_at_each_value_side_by_side(tmp_path):
+    """Two whole experiments (6 runs, about 30 s): in the slow tier, beside --fits's runs
+    (tests/test_experiment_fits.py), which go through the same machinery; the refusals of
+    --vary stay in the quick tier."""
     design = write_design(tmp_path)
     out = tmp_path / "out"
     arguments = ["run", design, "--out", str(out), "--seeds", "1", "--jobs", "1"]
