@@ -239,6 +239,27 @@ def test_a_study_of_another_scenario_is_refused(tmp_path, study):
     assert not out.exists()
 
 
+@pytest.mark.parametrize("content", [b"", b"not a database", None])
+def test_a_file_that_holds_no_study_is_refused_and_left_as_it_was(tmp_path, study, content):
+    """An empty file, a text file and a SQLite database without studies: before the mend an
+    empty file got Optuna's tables written into it, and a text file a page of SQL."""
+    design, _ = study
+    path = tmp_path / "other.db"
+    if content is None:
+        import sqlite3
+
+        with sqlite3.connect(path) as connection:
+            connection.execute("CREATE TABLE notes (text TEXT)")
+    else:
+        path.write_bytes(content)
+    before = path.read_bytes()
+    out = tmp_path / "out"
+    result = invoke("run", str(design), "--out", str(out), "--fits", str(path))
+    assert result.exit_code == 2, result.output
+    assert "holds no calibration study" in " ".join(result.output.split())
+    assert path.read_bytes() == before and not out.exists()
+
+
 def test_a_study_that_does_not_record_its_scenario_is_refused(tmp_path, study):
     design, _ = study
     storage = tmp_path / "old.db"

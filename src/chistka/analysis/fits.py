@@ -35,7 +35,8 @@ def storage_of(study: str | Path) -> str:
     A SQLite file that is not there is refused rather than created empty.
 
     Raises:
-        ChistkaError: a path (or sqlite:/// URL) that is not a file.
+        ChistkaError: a path (or sqlite:/// URL) that is not a file, or a file that holds no
+            study (`check_study_file`).
     """
     text = str(study)
     if "://" in text and not text.startswith("sqlite:///"):
@@ -46,7 +47,33 @@ def storage_of(study: str | Path) -> str:
             f"--fits {text}: no such file; give the study.db `chistka calibrate` wrote (in its "
             "--out folder, or its --storage), or a storage URL such as sqlite:///study.db"
         )
+    check_study_file(path, text)
     return f"sqlite:///{path.resolve()}"
+
+
+def check_study_file(path: Path, shown: str) -> None:
+    """Refuse a file that holds no Optuna study, reading it only.
+
+    Optuna, given an empty or foreign SQLite file, would write its tables into it.
+
+    Raises:
+        ChistkaError: not a SQLite database, or one without Optuna's studies.
+    """
+    import sqlite3
+
+    try:
+        with sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True) as connection:
+            tables = {
+                row[0]
+                for row in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")
+            }
+    except sqlite3.DatabaseError:
+        tables = None
+    if not tables or "studies" not in tables:
+        raise ChistkaError(
+            f"--fits {shown}: holds no calibration study (not a study storage that `chistka "
+            "calibrate` wrote); give its study.db"
+        )
 
 
 def open_study(study: str | Path, study_name: str | None, scenario_name: str) -> Any:
@@ -66,6 +93,8 @@ def open_study(study: str | Path, study_name: str | None, scenario_name: str) ->
         names = optuna.get_all_study_names(storage=url)
     except Exception as exc:  # sqlalchemy and optuna raise many kinds
         raise ChistkaError(f"--fits {study}: cannot read the storage: {exc}") from None
+    if not names:
+        raise ChistkaError(f"--fits {study}: holds no study; give the study.db of a calibration")
     if study_name is None:
         if len(names) == 1:
             study_name = names[0]
