@@ -8,11 +8,14 @@ The file is the record's calibration rows with their observables and accepted ra
 
 from __future__ import annotations
 
+import argparse
+
 from chistka.analysis.validate import calibration_targets, export_targets
 
 
 def main() -> None:
     """Write the shipped calibration targets."""
+    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()
     path = calibration_targets()
     export_targets("calibration").to_csv(path, index=False, float_format="%.10g")
     print(f"wrote {path}")

@@ -36,9 +36,17 @@ LIST_SECTIONS = ("operations", "campaigns")
 
 
 def _value_text(value: float | int) -> str:
+    """The TOML text of a fitted value: a float's shortest text that reads back as the same float.
+
+    The study's loss is the loss of its trial's exact values, and the runs are chaotic (a change
+    in the sixth digit moves the small rows by their seed noise), so the scenario must hold the
+    trial's values exactly for its recorded loss to be the scenario's own (rounding them to six
+    digits did not, docs/decisions.md 34.1).
+    """
     if isinstance(value, int):
         return f"{value:_}" if abs(value) >= 10_000 else str(value)
-    return f"{value:.6g}"
+    text = repr(float(value))
+    return text if re.search(r"[.eE]", text) else text + ".0"
 
 
 FIT_STAMP = re.compile(r"#\s*fitted \(chistka calibrate[^)]*\)(?P<explanation>.*)$")

@@ -478,3 +478,36 @@ def test_the_fit_script_reads_and_records_the_loss(tmp_path):
     scenario_scale = load_scenario("purges-1921-1953").population.scale
     assert script.study_scale("scenario's", "purges-1921-1953") == scenario_scale
     assert script.study_scale(None, "purges-1921-1953") == scenario_scale
+
+
+def test_the_fit_script_writes_the_trials_values_exactly():
+    """scripts/fit_scenario.py wrote six significant digits, so the built-in scenario was not the
+    study's best trial and its recorded loss not its own (docs/decisions.md 34.1); a value now
+    reads back as the same float, in the scenario and in the [calibration] table."""
+    import importlib.util
+    import tomllib
+
+    path = Path(__file__).resolve().parents[1] / "scripts" / "fit_scenario.py"
+    spec = importlib.util.spec_from_file_location("fit_scenario", path)
+    assert spec is not None and spec.loader is not None
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    trial_values = {"arrest.sanction_share": 0.30512345678901234, "review.threshold": 3.0}
+    text = "[arrest]\nsanction_share = 0.28 # assumption\n[review]\nthreshold = 2.5\n"
+    for key, value in trial_values.items():
+        text = script.set_value(text, key, value, "fitted")
+    written = tomllib.loads(text)
+    assert written["arrest"]["sanction_share"] == trial_values["arrest.sanction_share"]
+    assert written["review"]["threshold"] == 3.0
+    table = script.calibration_table(
+        trial_values,
+        when=dt.date(2026, 12, 4),
+        study="s",
+        storage="sqlite:///s.db",
+        trials=1,
+        seeds=[1],
+        scale=None,
+        loss=0.1,
+        loss_kind="band",
+    )
+    assert tomllib.loads(table)["calibration"]["values"] == trial_values
