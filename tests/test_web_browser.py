@@ -214,3 +214,32 @@ def test_an_experiment_from_its_design_page_to_its_effects_and_report(server, br
     browser.find_element(By.ID, "report").click()
     assert browser.current_url.endswith("/files/experiment.html")
     assert browser.find_elements(By.CLASS_NAME, "plotly-graph-div"), "no chart drawn"
+
+
+def test_an_experiment_at_two_values_from_its_form_to_each_values_report(server, browser):
+    from selenium.webdriver.common.by import By
+
+    address, runs = server
+    browser.get(address + "/experiments/small-levers")
+    fill(browser, seeds="1", vary="arrest.delay_days=15")
+    error = browser.find_element(By.ID, "error")
+    assert error.get_attribute("data-field") == "vary" and "give 2 to 12 values" in error.text
+    assert browser.find_element(By.ID, "vary").get_attribute("value") == "arrest.delay_days=15"
+    fill(browser, vary="arrest.delay_days=15,25")
+    assert "/runs/small-levers-default-" in browser.current_url
+    run_url = browser.current_url
+    assert browser.find_element(By.ID, "vary").text == "arrest.delay_days=15,25"
+    deadline = time.monotonic() + 300
+    while browser.find_element(By.ID, "status").text not in ("done", "failed"):
+        assert time.monotonic() < deadline, "the experiment did not end in 5 minutes"
+        time.sleep(1)
+        browser.get(run_url)
+    assert browser.find_element(By.ID, "status").text == "done"
+    assert "No mass operation" in browser.find_element(By.ID, "spread").text
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#values li")) == 2
+    browser.find_element(By.ID, "report").click()
+    assert browser.current_url.endswith("/files/variants.html")
+    assert browser.find_elements(By.CLASS_NAME, "plotly-graph-div"), "no chart drawn"
+    browser.find_element(By.CSS_SELECTOR, 'a[href="v02/experiment.html"]').click()
+    assert browser.current_url.endswith("/files/v02/experiment.html")
+    assert browser.find_elements(By.CLASS_NAME, "plotly-graph-div"), "no chart drawn"

@@ -144,3 +144,82 @@ def test_a_submitted_experiment_runs_and_its_page_gives_the_effects_and_files(cl
     assert "experiment small-levers (small-terror" in index or "experiment small-levers" in index
     assert f'value="{run_id}"' not in index  # an experiment is not ticked for a comparison
     assert not list((tmp_path / "runs").glob(".*.tmp"))
+
+
+@pytest.mark.parametrize(
+    ("vary", "changes", "words"),
+    [
+        ("interrogation.names_mean", "", "expected PARAMETER=VALUE[,VALUE...]"),
+        ("interrogation.names_mean=1", "", "give 2 to 12 values (got 1)"),
+        ("interrogation.names_mean=1,1", "", "a value is repeated (1, 1)"),
+        ("interrogation.name_mean=1,2", "", "did you mean 'names_mean'"),
+        ("interrogation.names_mean=1,2", "interrogation.names_mean=3", "also given with set"),
+        ("denunciation.arrest_probability=0.1,0.2", "", "the timeline sets it again on 1938-11-17"),
+    ],
+)
+def test_bad_values_to_vary_are_refused_naming_the_vary_field(client, vary, changes, words):
+    data = {"experiment": "small-levers", "vary": vary, "set": changes}
+    page = client.post("/experiments", data=data, follow_redirects=False)
+    assert page.status_code == 422 and 'data-field="vary"' in page.text
+    assert html.escape(words) in page.text
+    assert f'id="vary" size="60" value="{html.escape(vary)}"' in page.text  # kept in the form
+    body = {"experiment": "small-levers", "vary": vary, "set": [changes] if changes else []}
+    answer = client.post("/api/experiments", json=body)
+    assert answer.status_code == 422 and answer.json()["detail"][0]["loc"] == ["body", "vary"]
+    listed = client.post("/api/experiments", json={"experiment": "small-levers", "vary": ["x=1"]})
+    assert listed.status_code == 422 and listed.json()["detail"][0]["loc"] == ["body", "vary"]
+    assert client.get("/api/runs").json() == []
+
+
+def test_values_to_vary_are_kept_in_the_run_state_and_shown(client):
+    body = {"experiment": "small-levers", "seeds": 1, "vary": " interrogation.names_mean=1,3 "}
+    state = client.post("/api/experiments", json=body).json()
+    assert state["vary"] == "interrogation.names_mean=1,3" and state["set"] == []
+    page = client.get(f"/runs/{state['id']}").text
+    assert '<code id="vary">interrogation.names_mean=1,3</code>' in page
+    index = client.get("/").text
+    assert "experiment small-levers (small.toml) at values of interrogation.names_mean" in index
+    plain = client.post("/api/experiments", json={"experiment": "small-levers"}).json()
+    assert "vary" not in plain  # an experiment without values to vary is as before
+
+
+def test_a_value_folder_serves_only_an_experiments_files(client, tmp_path):
+    body = {"experiment": "small-levers", "seeds": 1, "vary": "interrogation.names_mean=1,3"}
+    run_id = client.post("/api/experiments", json=body).json()["id"]
+    for path in ("v1/experiment.html", "v01/summary.json", "../experiment.html", "v01/x.html"):
+        assert client.get(f"/runs/{run_id}/files/{path}").status_code == 404
+    assert client.get("/runs/nope/files/v01/experiment.html").status_code == 404
+
+
+@pytest.mark.slow
+def test_an_experiment_at_two_values_runs_and_its_page_gives_the_spread_and_files(client, tmp_path):
+    data = {"experiment": "small-levers", "seeds": "1", "vary": "arrest.delay_days=15,25"}
+    answer = client.post("/experiments", data=data)
+    assert answer.status_code == 200  # followed to the run's page
+    run_id = answer.url.path.rsplit("/", 1)[1]
+    state = wait_for(client, run_id, timeout=300)
+    assert state["status"] == "done", state
+    assert state["runs_total"] == 2 * 3 and state["runs_done"] == 6
+    output = tmp_path / "runs" / run_id
+    document = json.loads((output / "variants.json").read_text())
+    assert document["vary"] == {"arrest.delay_days": ["15", "25"]}
+    for folder, days in (("v01", "15"), ("v02", "25")):
+        assert json.loads((output / folder / "experiment.json").read_text())["set"] == {
+            "arrest.delay_days": days
+        }
+    spread = pd.read_csv(output / "spread.csv")
+    assert len(state["spread"]) == len(spread) > len(OUTCOMES)  # an effect on nothing has no row
+    page = client.get(f"/runs/{run_id}").text
+    assert 'id="spread"' in page and "No mass operation" in page
+    row = spread[(spread["arm"] == "no-mass") & (spread["outcome"] == OUTCOMES[0])].iloc[0]
+    assert f"{row['lowest']:+.1%}" in page and f"{row['highest']:+.1%}" in page
+    for name in ("variants.html", "variants.json", "variants.csv", "spread.csv"):
+        assert client.get(f"/runs/{run_id}/files/{name}").status_code == 200
+    for folder in ("v01", "v02"):
+        assert f'href="/runs/{run_id}/files/{folder}/experiment.html"' in page
+        shown = client.get(f"/runs/{run_id}/files/{folder}/experiment.html")
+        assert shown.status_code == 200 and "plotly" in shown.text
+        assert client.get(f"/runs/{run_id}/files/{folder}/effects.csv").status_code == 200
+    report = client.get(f"/runs/{run_id}/files/variants.html").text
+    assert 'href="v01/experiment.html"' in report  # relative: served by the route above
+    assert not list((tmp_path / "runs").glob(".*.tmp"))

@@ -11,12 +11,15 @@ Pages:
 - `/experiments/NAME`: an experiment's design (its question, arms and outcomes) and a form to
   run it; a submitted experiment is a run whose page gives each arm's effect on each outcome
   with its 90% interval, the experiment's report and its files (`chistka.web.experiments`);
+  with values of one parameter to vary, the whole design once per value, each arm's effect over
+  all the values, the variants' report and each value's experiment;
 - `/compare?run=A&run=B`: two done runs, the later against the earlier, figure by figure, with
   the charts and differences.csv of `chistka compare`.
 
 The same as JSON under `/api/...` (`/api/scenarios/NAME` gives a scenario's page as data,
 `/api/experiments/NAME` a design's; `POST /api/experiments` takes {"experiment", "seeds",
-"scale", "set"}):
+"scale", "set", "vary"}, "vary" one `PARAM=V1,V2,...` string that runs the design once per value,
+as `chistka experiment run --vary`):
 `POST /api/runs` takes {"scenario", "seed", "seeds", "scale",
 "set", "without"}: more than one seed runs an ensemble (as `chistka sweep --seeds`), and the last
 two are lists of `PARAM=VALUE` changes and of decisions to leave out, as `chistka run --set` and
@@ -49,6 +52,8 @@ from chistka.errors import ChistkaError
 from chistka.outputs import RUN_FILES
 from chistka.web.experiments import (
     EXPERIMENT_FILES,
+    VALUE_FOLDER,
+    VARIANTS_FILES,
     Designs,
     design_body,
     design_facts,
@@ -56,6 +61,7 @@ from chistka.web.experiments import (
     error_message,
     experiment_body,
     experiment_form,
+    variants_body,
 )
 from chistka.web.jobs import RUN_ID, RunJobs
 
@@ -175,18 +181,27 @@ def seeds_field(seeds: str) -> int | None:
 
 
 def check_experiment_request(
-    designs: Designs, name: str, seeds: str, scale: str, changes: list[str] | None = None
-) -> tuple[str, Any, int, float | None, list[str]]:
-    """The experiment a form or JSON body asks for: (design ref, design, seeds, scale, variant).
+    designs: Designs,
+    name: str,
+    seeds: str,
+    scale: str,
+    changes: list[str] | None = None,
+    vary: str = "",
+) -> tuple[str, Any, int, float | None, list[str], str]:
+    """The experiment a form or JSON body asks for.
 
-    Blank seeds and scale mean the design's and the scenario's own; `changes` are a variant's
-    `PARAM=VALUE` settings, made in the baseline and every arm (as `chistka experiment run
-    --set`). Raises RequestError naming the field (an unknown design, seeds outside
+    Returns (design ref, design, seeds, scale, variant, vary): blank seeds and scale mean the
+    design's and the scenario's own; `changes` are a variant's `PARAM=VALUE` settings, made in
+    the baseline and every arm (as `chistka experiment run --set`); `vary` is one line
+    `PARAM=V1,V2,...` that runs the whole design once per value (as `--vary`), returned stripped
+    ('' for none). Raises RequestError naming the field (an unknown design, seeds outside
     1..MAX_SEEDS, a scale at which an arm would have a needed stratum without an agent, an
-    unknown parameter or a value it does not allow).
+    unknown parameter or a value it does not allow, fewer than two values to vary or more than
+    `chistka.analysis.variants.MAX_VALUES`).
     """
+    from chistka.analysis.variants import load_variants
     from chistka.commands.preflight import check_scale
-    from chistka.commands.sweep import single_values
+    from chistka.commands.sweep import parse_set_options, single_values
 
     if name not in designs.refs:
         raise RequestError(
@@ -195,7 +210,7 @@ def check_experiment_request(
     chosen_changes = [line.strip() for line in changes or [] if line.strip()]
     try:
         variant = single_values(chosen_changes, "an experiment", "run it once per value")
-        experiment = designs.load(name, variant)
+        experiments = [designs.load(name, variant)]
     except ChistkaError as exc:
         field = (
             "set"
@@ -203,15 +218,28 @@ def check_experiment_request(
             else "experiment"
         )
         raise RequestError(field, str(exc)) from None
+    chosen_vary = vary.strip()
+    if chosen_vary:
+        try:
+            try:
+                [(parameter, values)] = parse_set_options([chosen_vary]).items()
+            except ChistkaError as exc:
+                raise ChistkaError(str(exc).replace("--set", "--vary", 2)) from None
+            experiments = load_variants(designs.refs[name], parameter, values, variant)
+        except ChistkaError as exc:
+            message = str(exc).replace("--vary", "vary").replace("--set", "set")
+            raise RequestError("vary", message) from None
     chosen_scale = scale_field(scale)
     if chosen_scale is not None:
-        for arm, scenario in experiment.scenarios.items():
-            try:
-                check_scale(scenario, chosen_scale)
-            except ChistkaError as exc:
-                raise RequestError("scale", f"arm '{arm}': {exc}") from None
-    count = seeds_field(seeds) or experiment.design.experiment.seeds
-    return designs.refs[name], experiment, count, chosen_scale, chosen_changes
+        for experiment in experiments:
+            for arm, scenario in experiment.scenarios.items():
+                try:
+                    check_scale(scenario, chosen_scale)
+                except ChistkaError as exc:
+                    raise RequestError("scale", f"arm '{arm}': {exc}") from None
+    first = experiments[0]
+    count = seeds_field(seeds) or first.design.experiment.seeds
+    return designs.refs[name], first, count, chosen_scale, chosen_changes, chosen_vary
 
 
 # --- HTML ----------------------------------------------------------------------------------------
@@ -339,6 +367,9 @@ def progress_text(state: dict[str, Any]) -> str:
 
 def what_ran(state: dict[str, Any]) -> str:
     """A run's scenario, or for an experiment its design and scenario."""
+    if state.get("experiment") and state.get("vary"):
+        parameter = state["vary"].partition("=")[0].strip()
+        return f"experiment {state['experiment']} ({state['scenario']}) at values of {parameter}"
     if state.get("experiment"):
         return f"experiment {state['experiment']} ({state['scenario']})"
     return state["scenario"]
@@ -444,6 +475,11 @@ def run_page(jobs: RunJobs, state: dict[str, Any]) -> str:
         )
     elif state.get("set") or state.get("without"):
         facts += f'<p>What if: <code id="changes">{escape(whatif_text(state))}</code></p>'
+    if state.get("experiment") and state.get("vary"):
+        facts += (
+            "<p>The whole experiment once per value (each in the scenario and every arm):"
+            f' <code id="vary">{escape(state["vary"])}</code></p>'
+        )
     if state["status"] in ("queued", "running"):
         done, total = state.get("days_done") or 0, state.get("days_total")
         if state.get("runs_total"):
@@ -458,6 +494,8 @@ def run_page(jobs: RunJobs, state: dict[str, Any]) -> str:
     if state["status"] == "failed":
         return page(f"Run {run_id}", facts + f'<p class="error">{escape(state["error"])}</p>')
     output = jobs.output(run_id)
+    if state.get("experiment") and state.get("vary"):
+        return page(f"Run {run_id}", facts + variants_body(run_id, output))
     if state.get("experiment"):
         return page(f"Run {run_id}", facts + experiment_body(run_id, output))
     if (state.get("seeds") or 1) > 1:
@@ -802,10 +840,10 @@ def create_app(
         return page(facts["title"], design_body(facts, form))
 
     def submit_experiment(
-        name: str, seeds: str, scale: str, changes: list[str] | None = None
+        name: str, seeds: str, scale: str, changes: list[str] | None = None, vary: str = ""
     ) -> dict[str, Any]:
-        ref, experiment, count, chosen_scale, variant = check_experiment_request(
-            designs, name, seeds, scale, changes
+        ref, experiment, count, chosen_scale, variant, chosen_vary = check_experiment_request(
+            designs, name, seeds, scale, changes, vary
         )
         return jobs.submit(
             experiment.design.experiment.scenario,
@@ -814,6 +852,7 @@ def create_app(
             variant,
             seeds=count,
             experiment=(name, ref),
+            vary=chosen_vary or None,
         )
 
     def state_of(run_id: str) -> dict[str, Any]:
@@ -866,8 +905,20 @@ def create_app(
     def run_file(run_id: str, name: str) -> FileResponse:
         state_of(run_id)
         path = jobs.output(run_id) / name
-        if name not in RUN_FILES | ENSEMBLE_FILES | EXPERIMENT_FILES or not path.is_file():
+        served = RUN_FILES | ENSEMBLE_FILES | EXPERIMENT_FILES | VARIANTS_FILES
+        if name not in served or not path.is_file():
             raise HTTPException(status_code=404, detail=f"run {run_id!r} has no file {name!r}")
+        return FileResponse(path)
+
+    @app.get("/runs/{run_id}/files/{folder}/{name}")
+    def value_file(run_id: str, folder: str, name: str) -> FileResponse:
+        """A file of one value's experiment in a set of variants (v01/experiment.html, ...)."""
+        state_of(run_id)
+        path = jobs.output(run_id) / folder / name
+        if not VALUE_FOLDER.match(folder) or name not in EXPERIMENT_FILES or not path.is_file():
+            raise HTTPException(
+                status_code=404, detail=f"run {run_id!r} has no file {folder}/{name}"
+            )
         return FileResponse(path)
 
     @app.get("/runs/{run_id}/seeds/{seed_run}/{name}")
@@ -920,13 +971,14 @@ def create_app(
         seeds: Annotated[str, Form()] = "",
         scale: Annotated[str, Form()] = "",
         changes: Annotated[str, Form(alias="set")] = "",
+        vary: Annotated[str, Form()] = "",
     ) -> HTMLResponse | RedirectResponse:
         try:
-            state = submit_experiment(experiment, seeds, scale, changes.splitlines())
+            state = submit_experiment(experiment, seeds, scale, changes.splitlines(), vary)
         except RequestError as error:
             if experiment not in designs.refs:
                 return HTMLResponse(index_page({}, error), status_code=422)
-            values = {"seeds": seeds, "scale": scale, "set": changes}
+            values = {"seeds": seeds, "scale": scale, "set": changes, "vary": vary}
             return HTMLResponse(experiment_page(experiment, values, error), status_code=422)
         return RedirectResponse(f"/runs/{state['id']}", status_code=303)
 
@@ -940,18 +992,22 @@ def create_app(
 
     @app.post("/api/experiments", status_code=202)
     async def api_submit_experiment(request: Request) -> JSONResponse:
-        body = await json_body(request, ("experiment", "seeds", "scale", "set"))
+        body = await json_body(request, ("experiment", "seeds", "scale", "set", "vary"))
         if isinstance(body, JSONResponse):
             return body
         changes = body.get("set") or []
         if not isinstance(changes, list) or not all(isinstance(i, str) for i in changes):
             return request_error(RequestError("set", "set must be a list of 'PARAM=VALUE' strings"))
+        vary = body.get("vary") or ""
+        if not isinstance(vary, str):
+            return request_error(RequestError("vary", "vary must be one 'PARAM=V1,V2,...' string"))
         try:
             state = submit_experiment(
                 str(body.get("experiment", "")),
                 "" if body.get("seeds") is None else str(body["seeds"]),
                 "" if body.get("scale") is None else str(body["scale"]),
                 changes,
+                vary,
             )
         except RequestError as error:
             return request_error(error)
@@ -999,7 +1055,9 @@ def create_app(
     def api_run(run_id: str) -> dict[str, Any]:
         state = state_of(run_id)
         summary_file = jobs.output(run_id) / "summary.json"
-        if state["status"] == "done" and state.get("experiment"):
+        if state["status"] == "done" and state.get("experiment") and state.get("vary"):
+            state = {**state, "spread": effects_rows(jobs.output(run_id) / "spread.csv")}
+        elif state["status"] == "done" and state.get("experiment"):
             state = {**state, "effects": effects_rows(jobs.output(run_id) / "effects.csv")}
         elif state["status"] == "done" and (state.get("seeds") or 1) > 1:
             state = {**state, "fit_by_seed": ensemble_fit(jobs.output(run_id))}

@@ -23,6 +23,13 @@ EXPERIMENT_FILES = frozenset(
 )
 """The files at the top of an experiment's folder the app serves."""
 
+VARIANTS_FILES = frozenset({"variants.html", "variants.json", "variants.csv", "spread.csv"})
+"""The files at the top of a set of variants' folder the app serves (each value's experiment
+is in a folder of its own, `VALUE_FOLDER`)."""
+
+VALUE_FOLDER = re.compile(r"^v[0-9]{2}$")
+"""A value's folder in a set of variants (`chistka.analysis.variants.variant_folder`)."""
+
 
 DESIGN_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,40}$")
 """A design file's name the app offers (its stem begins the run's id)."""
@@ -142,9 +149,15 @@ def experiment_form(name: str, seeds: int, values: dict[str, str], error: Any = 
         " every arm (an arm's own setting wins), to see how the answer depends on a value</label>"
         f'<br><textarea name="set" id="set" rows="2" cols="60">{escape(values.get("set"))}'
         "</textarea>"
+        '<br><label for="vary">values of one parameter: PARAM=V1,V2,... (2 to 12 values), the'
+        " whole experiment once per value and the answers side by side, to see whether the"
+        " answer depends on a value the record cannot pin down</label>"
+        f'<br><input name="vary" id="vary" size="60" value="{escape(values.get("vary"))}"'
+        ' placeholder="e.g. denunciation.arrest_probability=0.01,0.02,0.04">'
         '<br><button type="submit" id="run">Run the experiment</button></form>'
-        "<p>Every arm runs at each seed, one run after another (a run of great-terror takes about"
-        " half a minute here); <code>chistka experiment run</code> uses every core.</p>"
+        "<p>Every arm runs at each seed (and at each value), one run after another (a run of"
+        " great-terror takes about half a minute here); <code>chistka experiment run</code> uses"
+        " every core.</p>"
     )
 
 
@@ -209,6 +222,63 @@ def baseline_fit(path: Path) -> str:
         f'<p id="baseline-fit">The scenario as the experiment ran it: {escape(inside)} of '
         f"{escape(runs[0]['calibration_rows'])} calibration rows inside, seed by seed (only it is"
         " meant to fit; the arms are what-ifs).</p>"
+    )
+
+
+def spread_table(path: Path) -> str:
+    """Each arm's relative effect over all the values: lowest, highest, and whether they agree."""
+    head = "".join(
+        f"<th>{name}</th>"
+        for name in (
+            "outcome",
+            "arm",
+            "lowest",
+            "highest",
+            "widest 90% interval",
+            "same direction",
+            "intervals agree",
+        )
+    )
+    with path.open(newline="", encoding="utf-8") as handle:
+        rows = "".join(
+            f"<tr><td>{escape(row['outcome'])}</td><td>{escape(row['label'])}</td>"
+            f'<td class="number">{_figure(row["lowest"], percent=True)}</td>'
+            f'<td class="number">{_figure(row["highest"], percent=True)}</td>'
+            f'<td class="number">{_figure(row["lowest_low"], percent=True)} to '
+            f"{_figure(row['highest_high'], percent=True)}</td>"
+            f"<td>{'yes' if row['same_direction'] == 'True' else 'no'}</td>"
+            f"<td>{'yes' if row['intervals_agree'] == 'True' else 'no'}</td></tr>"
+            for row in csv.DictReader(handle)
+        )
+    return f'<table id="spread"><tr>{head}</tr>{rows}</table>'
+
+
+def variants_body(run_id: str, output: Path) -> str:
+    """A finished set of variants' page: the report, the spread over the values, every file."""
+    from chistka.analysis.variants import read_variants_document, variant_axis
+
+    parameter, values = variant_axis(read_variants_document(output))
+    folders = "".join(
+        f'<li><a href="/runs/{escape(run_id)}/files/{folder}/experiment.html">{folder}/</a>:'
+        f" the experiment at {escape(parameter)} = {escape(value)}</li>"
+        for folder, value in zip(
+            sorted(p.name for p in output.iterdir() if VALUE_FOLDER.match(p.name)),
+            values,
+            strict=True,
+        )
+    )
+    files = "".join(
+        f'<li><a href="/runs/{escape(run_id)}/files/{name}">{name}</a></li>'
+        for name in sorted(VARIANTS_FILES)
+        if (output / name).is_file()
+    )
+    return (
+        f'<p><a id="report" href="/runs/{escape(run_id)}/files/variants.html">The variants\''
+        " report</a> (each arm's effect at every value, side by side)</p>"
+        f"<h2>Over all the values of {escape(parameter)}: each arm's relative effect</h2>"
+        + spread_table(output / "spread.csv")
+        + f"<h2>Each value's experiment</h2><ul id='values'>{folders}</ul>"
+        + f"<h2>The data behind the charts</h2><ul id='files'>{files}</ul>"
     )
 
 

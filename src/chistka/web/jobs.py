@@ -94,11 +94,13 @@ class RunJobs:
         removed: list[str] | None = None,
         seeds: int = 1,
         experiment: tuple[str, str] | None = None,
+        vary: str | None = None,
     ) -> dict[str, Any]:
         """Queue a run of a built-in scenario (checked by the caller); start it if it can.
 
         `experiment` (its name and design ref) makes the run an experiment of that design on
-        `scenario` (`chistka.analysis.experiment`), with `seeds` seeds per arm.
+        `scenario` (`chistka.analysis.experiment`), with `seeds` seeds per arm; `vary`
+        (``PARAM=V1,V2,...``) runs it once per value (`chistka.analysis.variants`).
         """
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
         prefix = scenario if experiment is None else experiment[0]
@@ -121,6 +123,8 @@ class RunJobs:
         }
         if experiment is not None:
             state["experiment"], state["design"] = experiment
+        if vary:
+            state["vary"] = vary
         with self.lock:
             write_json_atomically(self.state_file(run_id), state)
         self.start_queued()

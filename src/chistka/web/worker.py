@@ -1,12 +1,12 @@
 """One browser-submitted run, in a process of its own: `python -m chistka.web.worker STATE_FILE`.
 
 Runs the scenario the state file names, with its what-if (as `chistka run --without` and
-`--set` do), or the experiment it names (as `chistka experiment run` does), writes its progress
-into the state file while the day loop goes, and at the end the
-output folder beside it (`save_run`, with the report) and the state `done`, or `failed` with the
-reason (a bad scenario, change or scale, or an error of the program, whose traceback goes to the
-run's log). Nothing of a failed run's outputs is left: `save_run` moves the whole folder into
-place only when it is complete.
+`--set` do), or the experiment it names (as `chistka experiment run` does, with `--vary`'s
+values when it has them), writes its progress into the state file while the day loop goes, and
+at the end the output folder beside it (`save_run`, with the report) and the state `done`, or
+`failed` with the reason (a bad scenario, change or scale, or an error of the program, whose
+traceback goes to the run's log). Nothing of a failed run's outputs is left: `save_run` moves
+the whole folder into place only when it is complete.
 """
 
 from __future__ import annotations
@@ -138,13 +138,37 @@ def run_experiment_job(
 ) -> None:
     """Run the experiment of the state file, one run after another, as `chistka experiment run`.
 
-    The experiment's folder, with its report, is built beside the output folder (`staged`).
+    With a `vary` line, the whole design once per value, as `experiment run --vary` does. The
+    experiment's folder, with its report, is built beside the output folder (`staged`).
     """
     from chistka.analysis.experiment import load_experiment, run_experiment
-    from chistka.commands.sweep import single_values
+    from chistka.commands.sweep import parse_set_options, single_values
     from chistka.report.experiment import write_experiment_report
 
-    experiment = load_experiment(state["design"], single_values(state.get("set") or None))
+    changes = single_values(state.get("set") or None)
+    if state.get("vary"):
+        from chistka.analysis.variants import load_variants, run_variants, variant_folder, vary_axis
+        from chistka.report.experiment import write_variants_report
+
+        [(parameter, values)] = parse_set_options([state["vary"]]).items()
+        experiments = load_variants(state["design"], parameter, values, changes)
+        with staged(state_file, state["id"], "variants") as building:
+            run_variants(
+                experiments,
+                vary_axis(experiments, parameter),
+                building,
+                seeds=state["seeds"],
+                scale=state["scale"],
+                n_jobs=1,
+                progress=lambda folder, arm, done, total: record(
+                    runs_done=done, runs_total=total, arm=f"{folder} {arm}"
+                ),
+            )
+            for index in range(len(experiments)):
+                write_experiment_report(building / variant_folder(index))
+            write_variants_report(building)
+        return
+    experiment = load_experiment(state["design"], changes)
     with staged(state_file, state["id"], "experiment") as building:
         run_experiment(
             experiment,
