@@ -10,7 +10,7 @@ built-in scenario is the output of this script and the script reproduces it.
 
 Usage:
     python scripts/fit_scenario.py NAME [--trials 100] [--seeds 1,2,3,4] [--jobs 2]
-        [--storage sqlite:///out/fit-NAME/study.db] [--scale S] [--loss msle|band]
+        [--storage sqlite:///out/fit-NAME/study.db] [--scale S] [--loss msle|band|inside]
         [--free FILE] [--dry-run]
 
 A study of the same name in the storage is resumed (`--trials` more trials are added);
@@ -183,7 +183,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--scale", type=float, default=None)
     parser.add_argument(
         "--loss",
-        choices=("msle", "band"),
+        choices=("msle", "band", "inside"),
         default=None,
         help="the loss (default: the free file's [calibration] loss_kind, else msle)",
     )

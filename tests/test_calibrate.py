@@ -410,12 +410,37 @@ def test_the_band_loss_does_not_prefer_spreading_a_miss_over_two_rows():
     assert log_error(one_far, value).sum() > log_error(two_near, value).sum()
 
 
+def test_the_inside_loss_counts_pairs_outside_the_whole_range_first():
+    """The inside loss (docs/decisions.md 34.2) ranks a trial with fewer (target, seed) pairs
+    outside the whole range first, whatever their band loss; the band loss orders the rest."""
+    from chistka.analysis.calibrate import band_error, outside_error
+
+    value = np.array([1000.0, 1000.0])
+    low, high = value * 0.8, value * 1.2
+    ends = outside_error(np.array([800.0, 1200.0]), low, high)
+    assert ends.tolist() == [0.0, 0.0]  # the ends are inside, as validate counts them
+    assert outside_error(np.array([799.0, np.nan]), low, high).tolist() == [1.0, 1.0]
+
+    def inside_loss(model: np.ndarray) -> float:
+        return float((band_error(model, value, low, high) + outside_error(model, low, high)).mean())
+
+    near_edges = np.array([[1190.0, 810.0], [1195.0, 805.0]])  # every pair inside, near the ends
+    one_out = np.array([[1000.0, 1000.0], [1000.0, 1201.0]])  # one pair just outside
+    assert inside_loss(near_edges) < inside_loss(one_out)
+    assert band_error(near_edges, value, low, high).mean() > 0
+    assert band_error(near_edges, value, low, high).mean() > (
+        band_error(one_out, value, low, high).mean()
+    )  # the band loss alone ranks them the other way
+
+
 def test_the_loss_is_checked():
     from chistka.analysis.calibrate import LOSSES, check_loss
 
-    assert set(LOSSES) == {"msle", "band"}
-    assert check_loss("band") == "band"
-    with pytest.raises(ChistkaError, match=r"--loss must be one of msle, band \(got 'l2'\)"):
+    assert set(LOSSES) == {"msle", "band", "inside"}
+    assert check_loss("band") == "band" and check_loss("inside") == "inside"
+    with pytest.raises(
+        ChistkaError, match=r"--loss must be one of msle, band, inside \(got 'l2'\)"
+    ):
         check_loss("l2")
 
 

@@ -230,7 +230,7 @@ def test_calibrate_checks_targets_before_running(files, tmp_path, no_simulation)
 def test_calibrate_refuses_an_unknown_loss_before_running(files, tmp_path, no_simulation):
     targets, free = files
     result = invoke_calibrate(SCENARIO, targets, free, tmp_path / "c", "--loss", "mse")
-    assert_clean_exit_2(result, "--loss must be one of msle, band (got 'mse')")
+    assert_clean_exit_2(result, "--loss must be one of msle, band, inside (got 'mse')")
     assert not (tmp_path / "c").exists()
 
 

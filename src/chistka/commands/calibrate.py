@@ -2,7 +2,7 @@
 
 To be registered in `chistka.cli` as ``chistka calibrate SCENARIO --targets FILE --trials N
 [--storage URL] [--study-name NAME] [--seeds 1,2] [--out DIR] [--scale S] [--free FILE]
-[--jobs N] [--loss msle|band]``.
+[--jobs N] [--loss msle|band|inside]``.
 Prints the best loss and parameters and writes OUT/fitted.toml (the scenario with an event that
 sets the fitted parameters on its first day) and OUT/calibration.html. The study is kept in
 OUT/study.db unless --storage names another (any database URL Optuna accepts, so that several
@@ -130,11 +130,12 @@ def calibrate_command(
         typer.Option(
             "--loss",
             help="msle: mean squared log error; band: log distance outside each target's range "
-            "(shrunk to 3/4), nothing inside",
+            "(shrunk to 3/4), nothing inside; inside: share of (target, seed) pairs outside the "
+            "whole range, plus the band loss",
         ),
     ] = "msle",
 ) -> None:
-    """Fit a scenario's free parameters to target figures (Optuna TPE, msle or band loss)."""
+    """Fit a scenario's free parameters to target figures (Optuna TPE; msle, band or inside)."""
     from chistka.analysis.calibrate import (
         FITTED_MARK,
         REPORT_MARK,
