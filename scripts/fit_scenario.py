@@ -27,77 +27,27 @@ import re
 import sys
 from pathlib import Path
 
+from chistka.analysis.calibrate import set_line, value_text
 from chistka.analysis.free import recorded_loss
+from chistka.errors import ChistkaError
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "src" / "chistka" / "scenario"
 
-LIST_SECTIONS = ("operations", "campaigns")
-
 
 def _value_text(value: float | int) -> str:
-    """The TOML text of a fitted value: a float's shortest text that reads back as the same float.
-
-    The study's loss is the loss of its trial's exact values, and the runs are chaotic (a change
-    in the sixth digit moves the small rows by their seed noise), so the scenario must hold the
-    trial's values exactly for its recorded loss to be the scenario's own (rounding them to six
-    digits did not, docs/decisions.md 34.1).
-    """
-    if isinstance(value, int):
-        return f"{value:_}" if abs(value) >= 10_000 else str(value)
-    text = repr(float(value))
-    return text if re.search(r"[.eE]", text) else text + ".0"
-
-
-FIT_STAMP = re.compile(r"#\s*fitted \(chistka calibrate[^)]*\)(?P<explanation>.*)$")
-"""An earlier fit's comment: its stamp, then what a person wrote after it (kept by `set_value`)."""
-
-
-def _explanation(line: str) -> str:
-    """What follows an earlier fit's stamp on a scenario line ('' if none).
-
-    A refit replaces the stamp (its date) and keeps the explanation written after it (the
-    value's meaning, its source, why it is free), which the fit has no means to know.
-    """
-    match = FIT_STAMP.search(line)
-    return match.group("explanation").rstrip() if match else ""
+    return value_text(value)
 
 
 def set_value(text: str, path: str, value: float | int, comment: str) -> str:
-    """The scenario TOML with the value of `path` replaced, and its line's comment.
+    """The scenario TOML with the value of `path` replaced, and its comment (`set_line`).
 
-    The comment becomes `comment`; an earlier fit's explanation after its stamp is kept.
-
-    `path` is 'section.field', or 'operations.NAME.field' / 'campaigns.NAME.field' for an item of
-    a list of tables; the field's line must exist in that table.
-
-    Raises:
-        SystemExit: the table or the field's line is not found.
+    Exits when the line is not in the file: a built-in scenario gives every free value a line.
     """
-    lines = text.splitlines()
-    parts = path.split(".")
-    if parts[0] in LIST_SECTIONS:
-        header, name, field = f"[[{parts[0]}]]", parts[1], parts[2]
-    else:
-        header, name, field = f"[{parts[0]}]", None, ".".join(parts[1:])
-    inside = False
-    for number, line in enumerate(lines):
-        stripped = line.strip()
-        if stripped.startswith("["):
-            inside = stripped == header and name is None
-            if stripped == header and name is not None:
-                block_end = next(
-                    (k for k in range(number + 1, len(lines)) if lines[k].startswith("[")),
-                    len(lines),
-                )
-                block = lines[number + 1 : block_end]
-                inside = any(re.match(rf'name\s*=\s*"{re.escape(name)}"', b) for b in block)
-            continue
-        if inside and re.match(rf"{re.escape(field)}\s*=", stripped):
-            lines[number] = f"{field} = {_value_text(value)}".ljust(29) + f" # {comment}"
-            lines[number] += _explanation(line)
-            return "\n".join(lines) + "\n"
-    sys.exit(f"fit_scenario: no line for '{path}' in the scenario file")
+    try:
+        return set_line(text, path, value, comment)
+    except ChistkaError as exc:
+        sys.exit(f"fit_scenario: {exc}")
 
 
 def calibration_table(

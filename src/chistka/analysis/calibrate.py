@@ -748,6 +748,119 @@ def fitted_event_text(
     )
 
 
+LIST_SECTIONS = ("operations", "campaigns")
+"""The scenario's lists of tables: a path into one is 'operations.NAME.field'."""
+
+FIT_STAMP = re.compile(r"#\s*fitted \(chistka calibrate[^)]*\)(?P<explanation>.*)$")
+"""An earlier fit's comment: its stamp, then what a person wrote after it (kept by `set_line`)."""
+
+
+def value_text(value: float | int) -> str:
+    """The TOML text of a fitted value: a float's shortest text that reads back as the same float.
+
+    The study's loss is the loss of its trial's exact values, and the runs are chaotic (a change
+    in the sixth digit moves the small rows by their seed noise), so the scenario must hold the
+    trial's values exactly for its recorded loss to be the scenario's own (rounding them to six
+    digits did not, docs/decisions.md 34.1).
+    """
+    if isinstance(value, int):
+        return f"{value:_}" if abs(value) >= 10_000 else str(value)
+    return _toml_value(value)
+
+
+def _explanation(line: str) -> str:
+    """What follows an earlier fit's stamp on a scenario line ('' if none).
+
+    A refit replaces the stamp (its date) and keeps the explanation written after it (the
+    value's meaning, its source, why it is free), which the fit has no means to know.
+    """
+    match = FIT_STAMP.search(line)
+    return match.group("explanation").rstrip() if match else ""
+
+
+def _table_lines(lines: list[str], path: str) -> tuple[str, int | None, list[int]]:
+    """Where a path's value goes in a scenario's TOML lines.
+
+    Returns the field's name (dotted below the table), the line after which a new line of it
+    would go (its table's header, or its item's `name` line; None: the table is not there), and
+    the numbers of its table's lines.
+    """
+    parts = path.split(".")
+    if parts[0] in LIST_SECTIONS:
+        header, name, field = f"[[{parts[0]}]]", parts[1], parts[2]
+    else:
+        header, name, field = f"[{parts[0]}]", None, ".".join(parts[1:])
+    inside = False
+    after: int | None = None
+    table: list[int] = []
+    for number, line in enumerate(lines):
+        stripped = line.strip()
+        if stripped.startswith("["):
+            inside = stripped == header and name is None
+            if inside:
+                after = number
+            elif stripped == header:
+                end = next(
+                    (k for k in range(number + 1, len(lines)) if lines[k].startswith("[")),
+                    len(lines),
+                )
+                named = [
+                    k
+                    for k in range(number + 1, end)
+                    if re.match(rf'name\s*=\s*"{re.escape(str(name))}"', lines[k].strip())
+                ]
+                inside = bool(named)
+                if inside:
+                    after = named[0]
+            continue
+        if inside:
+            table.append(number)
+    return field, after, table
+
+
+def set_line(text: str, path: str, value: float | int, comment: str) -> str:
+    """The scenario TOML with the value of `path` replaced on its line, with `comment`.
+
+    An earlier fit's explanation after its stamp is kept. `path` is 'section.field', or
+    'operations.NAME.field' / 'campaigns.NAME.field' for an item of a list of tables.
+
+    Raises:
+        ChistkaError: the table or the field's line is not in the text.
+    """
+    lines = text.splitlines()
+    field, _, table = _table_lines(lines, path)
+    for number in table:
+        line = lines[number]
+        if re.match(rf"{re.escape(field)}\s*=", line.strip()):
+            lines[number] = f"{field} = {value_text(value)}".ljust(29) + f" # {comment}"
+            lines[number] += _explanation(line)
+            return "\n".join(lines) + "\n"
+    raise ChistkaError(f"no line for '{path}' in the scenario file")
+
+
+def with_values(text: str, values: dict[str, Any], comment: str) -> str:
+    """The scenario TOML with `values` as its own: each on its line, or on a new line of its table.
+
+    A value the file leaves at the schema's default gets a line after its table's header (or
+    after the `name` of its item of a list of tables), or a new table at the end.
+    """
+    for path, value in values.items():
+        try:
+            text = set_line(text, path, value, comment)
+            continue
+        except ChistkaError:
+            pass
+        lines = text.splitlines()
+        field, after, _ = _table_lines(lines, path)
+        line = f"{field} = {value_text(value)}  # {comment}"
+        if after is None:
+            lines += ["", f"[{path.split('.')[0]}]", line]
+        else:
+            lines.insert(after + 1, line)
+        text = "\n".join(lines) + "\n"
+    return text
+
+
 FITTED_MARK = "# Fitted by chistka calibrate on "
 """The line that marks a fitted.toml as written by `chistka calibrate`."""
 
@@ -814,7 +927,10 @@ def write_atomic(path: Path, text: str, mark: str) -> Path:
 def write_fitted_scenario(
     result: CalibrationResult, path: str | Path, *, when: dt.date | None = None
 ) -> Path:
-    """Write the fitted scenario: the original TOML with an event setting the best parameters.
+    """Write the fitted scenario: the original TOML with the best values as its own, and an event.
+
+    The values are written on their lines (`with_values`), so that a spin-up runs on them as the
+    trials did (`as_start_event`); the event on the first day sets them again and records the fit.
 
     The file is loaded back and checked before it is kept.
 
@@ -826,7 +942,14 @@ def write_fitted_scenario(
     from chistka.scenario import scenario_from_dict
 
     path = Path(path)
-    text = scenario_text(result.scenario_ref).rstrip("\n") + "\n"
+    text = (
+        with_values(
+            scenario_text(result.scenario_ref),
+            result.best_params,
+            f"fitted (chistka calibrate, {(when or dt.date.today()).isoformat()})",
+        ).rstrip("\n")
+        + "\n"
+    )
     text += fitted_event_text(
         result.scenario,
         result.best_params,

@@ -24,10 +24,10 @@ then for the defaults shipped with the package for the scenario's name
 name a numeric mechanism parameter and both ends of the range must be values it accepts
 (`Scenario.with_parameters`).
 
-Parameters are applied to a run as a policy event dated the scenario's start (see
-`as_start_event`), exactly as `chistka calibrate` writes them into a fitted scenario, so a few
-parameters that the engine reads only once while building the run (before the first day's
-events) cannot be free: the limits of an operation.
+Parameters are applied to a run as the scenario's own values and again by a policy event dated
+the scenario's start (see `as_start_event`), exactly as `chistka calibrate` writes them into a
+fitted scenario and scripts/fit_scenario.py into a built-in one; a few parameters that the
+engine reads only once while building the run cannot be free: the limits of an operation.
 """
 
 from __future__ import annotations
@@ -165,15 +165,19 @@ def start_value(scenario: Scenario, path: str) -> Any:
 def as_start_event(
     scenario: Scenario, values: Mapping[str, Any], note: str = "", source: str = ""
 ) -> Scenario:
-    """The scenario with the values set by a policy event on its first day (checked first).
+    """The scenario with the values as its own, and set again by a policy event on its first day.
 
-    The event comes after the scenario's own events, so it is applied after any other change
-    dated the first day, before the first day's mechanisms; a later event of the scenario that
-    sets the same parameter overrides it on its date, as it would in a fitted scenario file.
+    As its own values they hold from the spin-up on (`RunInfo.spin_up_days`), as in a scenario
+    file the values are written into; only setting them on the first day ran the spin-up on the
+    values before the fit, so that the loss a study recorded was not the written scenario's
+    (docs/decisions.md 34.3). The event comes after the scenario's own events, so it is applied
+    after any other change dated the first day, before the first day's mechanisms; a later event
+    of the scenario that sets the same parameter overrides it on its date, as it would in a
+    fitted scenario file.
     """
-    apply_overrides(scenario, values, where="free parameters")
+    changed = apply_overrides(scenario, values, where="free parameters")
     event = PolicyEvent(date=scenario.scenario.start, set=dict(values), note=note, source=source)
-    return scenario.model_copy(update={"events": [*scenario.events, event]})
+    return changed.model_copy(update={"events": [*changed.events, event]})
 
 
 def reset_on(scenario: Scenario, path: str) -> dt.date | None:
