@@ -7,13 +7,14 @@ study and prints the wall time of the whole calibration, the median and spread o
 per trial, the time of one run alone (the same scenario and scale, timed before the fit, as the
 reference measured in the same session), and the ratio of a trial to a run, so that the figure
 can be read against the machine's load. The loss is the one the scenario's last fit minimised
-(its free file's `[calibration]` loss_kind: band for great-terror since session 19) unless
+(its free file's `[calibration]` loss_kind: band for great-terror from session 19, inside
+since session 34) unless
 `--loss` names another. `--trials` below 100 extrapolates the whole fit from the median trial
 and says so.
 
 Usage:
     python bench/calibration.py [--scenario great-terror] [--trials 100] [--seeds 1,2,3,4]
-        [--jobs 2] [--scale S] [--loss msle|band]
+        [--jobs 2] [--scale S] [--loss msle|band|inside]
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ def main() -> int:
     parser.add_argument("--seeds", default="1,2,3,4")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--scale", type=float, default=None)
-    parser.add_argument("--loss", choices=("msle", "band"), default=None)
+    parser.add_argument("--loss", choices=("msle", "band", "inside"), default=None)
     args = parser.parse_args()
     loss = args.loss or recorded_loss(default_free_file(args.scenario))
     if args.trials < 1:
