@@ -106,6 +106,18 @@ def fill(driver, **values: str) -> None:
     WebDriverWait(driver, 60).until(lambda _: gone(button))
 
 
+def wait_until_done(driver, run_url: str, minutes: int = 5) -> None:
+    """Reload a run's page until its status is done (fail if it failed or took too long)."""
+    from selenium.webdriver.common.by import By
+
+    deadline = time.monotonic() + 60 * minutes
+    while driver.find_element(By.ID, "status").text not in ("done", "failed"):
+        assert time.monotonic() < deadline, f"the run did not end in {minutes} minutes"
+        time.sleep(1)
+        driver.get(run_url)
+    assert driver.find_element(By.ID, "status").text == "done"
+
+
 def gone(element) -> bool:
     """Whether the page holding `element` has been left.
 
@@ -202,12 +214,7 @@ def test_an_experiment_from_its_design_page_to_its_effects_and_report(server, br
     fill(browser, seeds="1")
     assert "/runs/small-levers-default-" in browser.current_url
     run_url = browser.current_url
-    deadline = time.monotonic() + 300
-    while browser.find_element(By.ID, "status").text not in ("done", "failed"):
-        assert time.monotonic() < deadline, "the experiment did not end in 5 minutes"
-        time.sleep(1)
-        browser.get(run_url)
-    assert browser.find_element(By.ID, "status").text == "done"
+    wait_until_done(browser, run_url)
     rows = browser.find_elements(By.CSS_SELECTOR, "#effects tr")
     assert len(rows) == 1 + 3 * len(OUTCOMES)
     assert "No mass operation" in browser.find_element(By.ID, "effects").text
@@ -229,12 +236,7 @@ def test_an_experiment_at_two_values_from_its_form_to_each_values_report(server,
     assert "/runs/small-levers-default-" in browser.current_url
     run_url = browser.current_url
     assert browser.find_element(By.ID, "vary").text == "arrest.delay_days=15,25"
-    deadline = time.monotonic() + 300
-    while browser.find_element(By.ID, "status").text not in ("done", "failed"):
-        assert time.monotonic() < deadline, "the experiment did not end in 5 minutes"
-        time.sleep(1)
-        browser.get(run_url)
-    assert browser.find_element(By.ID, "status").text == "done"
+    wait_until_done(browser, run_url)
     assert "No mass operation" in browser.find_element(By.ID, "spread").text
     assert len(browser.find_elements(By.CSS_SELECTOR, "#values li")) == 2
     browser.find_element(By.ID, "report").click()

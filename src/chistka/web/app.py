@@ -910,26 +910,24 @@ def create_app(
             raise HTTPException(status_code=404, detail=f"run {run_id!r} has no file {name!r}")
         return FileResponse(path)
 
-    @app.get("/runs/{run_id}/files/{folder}/{name}")
-    def value_file(run_id: str, folder: str, name: str) -> FileResponse:
-        """A file of one value's experiment in a set of variants (v01/experiment.html, ...)."""
+    def inner_file(run_id: str, folder: str, name: str, folders: Any, names: Any) -> FileResponse:
+        """A file one folder down in a run's output: a seed's run or a value's experiment."""
         state_of(run_id)
         path = jobs.output(run_id) / folder / name
-        if not VALUE_FOLDER.match(folder) or name not in EXPERIMENT_FILES or not path.is_file():
+        if not folders.match(folder) or name not in names or not path.is_file():
             raise HTTPException(
                 status_code=404, detail=f"run {run_id!r} has no file {folder}/{name}"
             )
         return FileResponse(path)
 
+    @app.get("/runs/{run_id}/files/{folder}/{name}")
+    def value_file(run_id: str, folder: str, name: str) -> FileResponse:
+        """A file of one value's experiment in a set of variants (v01/experiment.html, ...)."""
+        return inner_file(run_id, folder, name, VALUE_FOLDER, EXPERIMENT_FILES)
+
     @app.get("/runs/{run_id}/seeds/{seed_run}/{name}")
     def seed_file(run_id: str, seed_run: str, name: str) -> FileResponse:
-        state_of(run_id)
-        path = jobs.output(run_id) / seed_run / name
-        if not SEED_RUN.match(seed_run) or name not in RUN_FILES or not path.is_file():
-            raise HTTPException(
-                status_code=404, detail=f"run {run_id!r} has no file {seed_run}/{name}"
-            )
-        return FileResponse(path)
+        return inner_file(run_id, seed_run, name, SEED_RUN, RUN_FILES)
 
     @app.get("/compare", response_class=HTMLResponse)
     def compare(run: Annotated[list[str] | None, Query()] = None) -> HTMLResponse:

@@ -267,28 +267,28 @@ def variants_body(run_id: str, output: Path) -> str:
             strict=True,
         )
     )
-    files = "".join(
-        f'<li><a href="/runs/{escape(run_id)}/files/{name}">{name}</a></li>'
-        for name in sorted(VARIANTS_FILES)
-        if (output / name).is_file()
-    )
     return (
         f'<p><a id="report" href="/runs/{escape(run_id)}/files/variants.html">The variants\''
         " report</a> (each arm's effect at every value, side by side)</p>"
         f"<h2>Over all the values of {escape(parameter)}: each arm's relative effect</h2>"
         + spread_table(output / "spread.csv")
         + f"<h2>Each value's experiment</h2><ul id='values'>{folders}</ul>"
-        + f"<h2>The data behind the charts</h2><ul id='files'>{files}</ul>"
+        + files_list(run_id, output, VARIANTS_FILES)
     )
+
+
+def files_list(run_id: str, output: Path, names: frozenset[str]) -> str:
+    """The data behind a page's charts: a link to each of `names` the output folder holds."""
+    files = "".join(
+        f'<li><a href="/runs/{escape(run_id)}/files/{name}">{name}</a></li>'
+        for name in sorted(names)
+        if (output / name).is_file()
+    )
+    return f"<h2>The data behind the charts</h2><ul id='files'>{files}</ul>"
 
 
 def experiment_body(run_id: str, output: Path) -> str:
     """A finished experiment's page: its report, its effects and the files behind them."""
-    files = "".join(
-        f'<li><a href="/runs/{escape(run_id)}/files/{name}">{name}</a></li>'
-        for name in sorted(EXPERIMENT_FILES)
-        if (output / name).is_file()
-    )
     return (
         f'<p><a id="report" href="/runs/{escape(run_id)}/files/experiment.html">The'
         " experiment's report</a> (each arm's effect on each outcome with its 90% interval,"
@@ -296,7 +296,7 @@ def experiment_body(run_id: str, output: Path) -> str:
         + baseline_fit(output / "fit.csv")
         + "<h2>Effects: each arm against the scenario as it stands (paired by seed)</h2>"
         + effects_table(output / "effects.csv")
-        + f"<h2>The data behind the charts</h2><ul id='files'>{files}</ul>"
-        "<p>Each arm's runs are in the experiment's folder on the server, one ensemble per arm"
+        + files_list(run_id, output, EXPERIMENT_FILES)
+        + "<p>Each arm's runs are in the experiment's folder on the server, one ensemble per arm"
         " (<code>chistka report</code> and <code>chistka compare</code> read them).</p>"
     )
