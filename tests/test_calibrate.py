@@ -591,6 +591,17 @@ def test_fitted_values_are_written_on_their_lines_or_added_to_their_table():
     assert data["exile"] == {"exile_share": 0.125}
     assert "routine_rate_per_year = 1.2345678901234567" in written
     assert written.count("fitted (chistka calibrate, 2026-12-04)") == 5
+    # a value below a table the file writes as a table of its own goes into that table
+    nested = "[review]\nthreshold = 2.0\n\n[review.criteria]\norigin_peasant = 1.0\n"
+    values = {"review.criteria.origin_peasant": 2.5, "review.criteria.origin_employee": 1.5}
+    data = tomllib.loads(with_values(nested, values, "fitted"))
+    assert data["review"]["criteria"] == {"origin_peasant": 2.5, "origin_employee": 1.5}
+    dotted = "[review]\nthreshold = 2.0\ncriteria.origin_peasant = 1.0\n"
+    data = tomllib.loads(with_values(dotted, values, "fitted"))
+    assert data["review"] == {
+        "threshold": 2.0,
+        "criteria": {"origin_peasant": 2.5, "origin_employee": 1.5},
+    }
 
 
 def test_no_built_in_event_of_the_first_day_sets_a_free_value():

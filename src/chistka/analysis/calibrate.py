@@ -783,13 +783,18 @@ def _table_lines(lines: list[str], path: str) -> tuple[str, int | None, list[int
 
     Returns the field's name (dotted below the table), the line after which a new line of it
     would go (its table's header, or its item's `name` line; None: the table is not there), and
-    the numbers of its table's lines.
+    the numbers of its table's lines. A field below a table the file writes as a table of its
+    own (``[review.criteria]``) is placed in it, else dotted below its section (``[review]``).
     """
     parts = path.split(".")
     if parts[0] in LIST_SECTIONS:
         header, name, field = f"[[{parts[0]}]]", parts[1], parts[2]
     else:
-        header, name, field = f"[{parts[0]}]", None, ".".join(parts[1:])
+        headers = {line.strip() for line in lines if line.strip().startswith("[")}
+        depth = next(
+            (k for k in range(len(parts) - 1, 1, -1) if f"[{'.'.join(parts[:k])}]" in headers), 1
+        )
+        header, name, field = f"[{'.'.join(parts[:depth])}]", None, ".".join(parts[depth:])
     inside = False
     after: int | None = None
     table: list[int] = []
