@@ -621,3 +621,24 @@ def test_no_built_in_event_of_the_first_day_sets_a_free_value():
             if event.date == scenario.scenario.start:
                 clash = {p for p in free for k in event.set if p == k or p.startswith(k + ".")}
                 assert not clash, (name, event.note, clash)
+
+
+def test_fitted_values_go_among_a_sections_dotted_keys_at_the_top_of_the_file():
+    """A section written only as dotted keys before any header gets no `[section]` header.
+
+    Before: with_values appended a `[review]` table, which TOML refuses after `review.` keys.
+    """
+    import tomllib
+
+    from chistka.analysis.calibrate import with_values
+
+    text = "review.threshold = 2.0\nreview.criteria.origin_peasant = 1.0\n\n[arrest]\nx = 1\n"
+    values = {"review.threshold": 2.5, "review.criteria.origin_employee": 1.5}
+    written = with_values(text, values, "fitted")
+    data = tomllib.loads(written)
+    assert data["review"] == {
+        "threshold": 2.5,
+        "criteria": {"origin_peasant": 1.0, "origin_employee": 1.5},
+    }
+    assert data["arrest"] == {"x": 1}
+    assert "[review]" not in written

@@ -820,7 +820,29 @@ def _table_lines(lines: list[str], path: str) -> tuple[str, int | None, list[int
             continue
         if inside:
             table.append(number)
+    if after is None and name is None:
+        return _root_lines(lines, path, field, table)
     return field, after, table
+
+
+def _root_lines(
+    lines: list[str], path: str, field: str, table: list[int]
+) -> tuple[str, int | None, list[int]]:
+    """Where a path goes when its section has no table header: dotted keys at the top of the file.
+
+    A file that writes ``review.threshold = 2.0`` before any header defines ``[review]`` by
+    those keys, and TOML refuses a header for it after them: the value goes on a dotted line
+    there. Without such keys the section gets a new table (None).
+    """
+    first_header = next(
+        (k for k, line in enumerate(lines) if line.strip().startswith("[")), len(lines)
+    )
+    root = list(range(first_header))
+    section = path.split(".")[0]
+    dotted = [k for k in root if re.match(rf"{re.escape(section)}\s*\.", lines[k].strip())]
+    if not dotted:
+        return field, None, table
+    return path, dotted[-1], root
 
 
 def set_line(text: str, path: str, value: float | int, comment: str) -> str:

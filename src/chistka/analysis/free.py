@@ -55,8 +55,9 @@ BUILD_TIME_FIELDS = {
     "operations": ("limit_shoot", "limit_camp"),
     "campaigns": ("start", "end"),
 }
-"""Fields read once when the run is built (a dated event, hence a free parameter, cannot set
-them): section -> fields."""
+"""Fields read once when the run is built: section -> fields. They are documented inputs (an
+order's limits, a campaign's dates), and a trial's free values are also set again by an event on
+its first day (`as_start_event`), which cannot set these."""
 
 
 @dataclass(frozen=True)
@@ -242,8 +243,9 @@ def check_entry(scenario: Scenario, entry: Mapping[str, Any], where: str) -> Fre
     parts = path.split(".")
     if parts[-1] in BUILD_TIME_FIELDS.get(parts[0], ()):
         raise ChistkaError(
-            f"{where}: cannot be free: the run reads it once when it is built, before any "
-            "dated event (free parameters are set by an event on the first day)"
+            f"{where}: cannot be free: the run reads it once when it is built, and it is a "
+            "documented input (an order's limits, a campaign's dates), not a fit; a trial also "
+            "sets its free values again by an event on the first day, which cannot set it"
         )
     apply_overrides(scenario, {path: low}, where=where)  # an unknown path is reported here
     value = current_value(scenario, path)
