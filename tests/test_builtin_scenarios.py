@@ -167,7 +167,8 @@ def test_great_terror_spikes_in_1937_and_1938(great_terror):
 
 LARGE_ROW_AGENTS = 500
 """Calibration rows of at least this many agents of the population at large (2,500 persons in
-great-terror, which has one agent per 5, and 12,500 in purges-1921-1953, one agent per 25):
+great-terror, which has one agent per 5, and 5,000 in purges-1921-1953, one agent per 10 since
+session 35, 12,500 at one per 25 before):
 those a run gives within a few per cent of the next seed's. Smaller rows vary by 4-8% between
 seeds (the death sentences of 1935-36 and 1939-40 in great-terror, 220-520 agents; in
 purges-1921-1953 also those of 1930, about 220 agents), so a change that reshuffles who is
