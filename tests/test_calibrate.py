@@ -210,6 +210,19 @@ def test_a_new_study_tries_the_free_files_start_points_after_the_scenarios_value
     ]
 
 
+def test_a_start_point_equal_to_the_scenarios_values_is_tried_once(tmp_path):
+    """Session 35's local studies listed the fit as their start point; it ran twice before."""
+    targets = tmp_path / "targets.csv"
+    targets.write_text(TARGETS, encoding="utf-8")
+    free = tmp_path / "free.toml"
+    start = '[[start]]\nvalues = { "exits.rate_per_year" = 0.03 }\nnote = "the fit"\n'
+    free.write_text(FREE + start, encoding="utf-8")
+    result = calibrate(SCENARIO, targets, 2, seeds=(1,), scale=SCALE, free_path=free)
+    first, second = (t.params for t in result.trials)
+    assert first == {"review.noise_sd": 1.0, "exits.rate_per_year": 0.03}
+    assert second != first
+
+
 @pytest.mark.parametrize(
     ("start", "expected"),
     [

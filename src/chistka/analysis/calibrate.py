@@ -620,10 +620,13 @@ def calibrate(
             study.set_user_attr(key, value)
     if existing == 0:
         start = {p.path: start_value(scenario, p.path) for p in free}
-        if all(p.low <= start[p.path] <= p.high for p in free):
+        baseline = all(p.low <= start[p.path] <= p.high for p in free)
+        if baseline:
             study.enqueue_trial(start, user_attrs={"baseline": True})
         within = {p.path: p.value(min(max(start[p.path], p.low), p.high)) for p in free}
         for point in starts:  # the free file's start points, with the scenario's other values
+            if baseline and within | point == start:
+                continue  # the scenario's own values, tried first already: the same run again
             study.enqueue_trial(within | point, user_attrs={"start_point": True})
     ref = str(scenario_ref)
     runs_end = last_day_needed(scenario, targets)
