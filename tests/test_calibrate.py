@@ -197,14 +197,19 @@ def test_bad_free_file(files, tmp_path, text, expected):
         calibrate(SCENARIO, targets, 1, seeds=(1,), scale=SCALE, free_path=free)
 
 
-def test_a_new_study_tries_the_free_files_start_points_after_the_scenarios_values(tmp_path):
+def _two_trials_with_start(tmp_path, exits_rate: float) -> list[dict]:
+    """The parameters of a new two-trial study whose free file starts at `exits_rate`."""
     targets = tmp_path / "targets.csv"
     targets.write_text(TARGETS, encoding="utf-8")
     free = tmp_path / "free.toml"
-    start = '[[start]]\nvalues = { "exits.rate_per_year" = 0.2 }\nnote = "a guess"\n'
+    start = f'[[start]]\nvalues = {{ "exits.rate_per_year" = {exits_rate} }}\nnote = "x"\n'
     free.write_text(FREE + start, encoding="utf-8")
     result = calibrate(SCENARIO, targets, 2, seeds=(1,), scale=SCALE, free_path=free)
-    assert [t.params for t in result.trials] == [
+    return [t.params for t in result.trials]
+
+
+def test_a_new_study_tries_the_free_files_start_points_after_the_scenarios_values(tmp_path):
+    assert _two_trials_with_start(tmp_path, 0.2) == [
         {"review.noise_sd": 1.0, "exits.rate_per_year": 0.03},
         {"review.noise_sd": 1.0, "exits.rate_per_year": 0.2},
     ]
@@ -212,13 +217,7 @@ def test_a_new_study_tries_the_free_files_start_points_after_the_scenarios_value
 
 def test_a_start_point_equal_to_the_scenarios_values_is_tried_once(tmp_path):
     """Session 35's local studies listed the fit as their start point; it ran twice before."""
-    targets = tmp_path / "targets.csv"
-    targets.write_text(TARGETS, encoding="utf-8")
-    free = tmp_path / "free.toml"
-    start = '[[start]]\nvalues = { "exits.rate_per_year" = 0.03 }\nnote = "the fit"\n'
-    free.write_text(FREE + start, encoding="utf-8")
-    result = calibrate(SCENARIO, targets, 2, seeds=(1,), scale=SCALE, free_path=free)
-    first, second = (t.params for t in result.trials)
+    first, second = _two_trials_with_start(tmp_path, 0.03)
     assert first == {"review.noise_sd": 1.0, "exits.rate_per_year": 0.03}
     assert second != first
 
