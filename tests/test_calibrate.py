@@ -24,7 +24,7 @@ from chistka.analysis.free import default_free_file, load_free, recorded_loss
 from chistka.analysis.sensitivity import drivers, sensitivity
 from chistka.analysis.validate import export_targets
 from chistka.errors import ChistkaError
-from chistka.scenario import load_scenario
+from chistka.scenario import builtin_scenarios, load_scenario
 
 SCENARIO = "party-purges-1921-1936"
 SCALE = 0.0005
@@ -258,6 +258,26 @@ def test_shipped_free_files_load(name):
     free = load_free(None, load_scenario(name), name)
     assert len(free) >= 4
     assert all(p.low < p.high for p in free)
+
+
+LOCAL_FREE_FILES = sorted((Path(__file__).parent.parent / "scripts" / "free").glob("*.toml"))
+"""The narrower free files of scripts/free/: they remake the local studies of docs/decisions.md."""
+
+
+@pytest.mark.parametrize("file", LOCAL_FREE_FILES, ids=lambda file: file.stem)
+def test_local_free_files_load_within_their_scenarios_bounds(file):
+    """Each names its scenario in its file name, loads with its start points, and stays inside
+    the ranges of the scenario's own free file."""
+    from chistka.analysis.free import read_free_file
+
+    name = next(n for n in builtin_scenarios() if file.stem.startswith(n + "-"))
+    scenario = load_scenario(name)
+    free, starts = read_free_file(file, scenario, name)
+    assert free and starts
+    bounds = {p.path: p for p in load_free(None, scenario, name)}
+    for parameter in free:
+        own = bounds[parameter.path]
+        assert own.low <= parameter.low < parameter.high <= own.high, parameter
 
 
 def test_operation_limits_cannot_be_free(tmp_path):
