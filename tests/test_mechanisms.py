@@ -662,6 +662,39 @@ def test_members_a_campaign_does_not_call_may_leave_while_it_runs():
     assert within(len(left), expected, np.sqrt(expected))
 
 
+def test_a_listed_emphasis_weighs_its_criteria_by_the_reviews_one_factor():
+    listed = dict(CAMPAIGN, emphasis=["passivity", "misconduct"])
+    table = dict(CAMPAIGN, name="c2", emphasis={"passivity": 1.5})
+    state, mechanisms = build({"campaigns": [listed, table], "review": {"emphasis": 2.5}})
+    review, base = mechanisms["review"], state.scenario.review.criteria
+    weights = review.weights(state, state.scenario.campaigns[0])
+    assert weights["passivity"] == pytest.approx(2.5 * base.passivity)
+    assert weights["misconduct"] == pytest.approx(2.5 * base.misconduct)
+    assert weights["opposition"] == base.opposition
+    weights = review.weights(state, state.scenario.campaigns[1])
+    assert weights["passivity"] == pytest.approx(1.5 * base.passivity)
+    assert weights["misconduct"] == base.misconduct
+
+
+def test_a_stronger_emphasis_on_passivity_expels_the_passive_more():
+    shares = []
+    for factor in (1.0, 3.0):
+        campaign = dict(CAMPAIGN, threshold=2.5, emphasis=["passivity"])
+        changes = deep_merge(
+            BIG, {"campaigns": [campaign], "events": [], "review": {"emphasis": factor}}
+        )
+        state, mechanisms = build(changes, seed=2)
+        present = np.flatnonzero(np.isin(state.people.status, PARTY))
+        passive = state.people.passivity[present] > np.median(state.people.passivity[present])
+        last = day_of(state.scenario, CAMPAIGN["end"])
+        _, events, _ = run(state, mechanisms["review"], range(last + 1))
+        expelled = np.isin(present, outcome(events, EventKind.EXPELLED))
+        shares.append((expelled[passive].mean(), expelled[~passive].mean()))
+    (passive_before, others_before), (passive_after, others_after) = shares
+    assert passive_after > passive_before
+    assert passive_after - others_after > passive_before - others_before
+
+
 def test_no_demotions_without_a_band():
     _, _, events = review_only(1.0, demote_band=0.0)
     assert len(outcome(events, EventKind.DEMOTED)) == 0

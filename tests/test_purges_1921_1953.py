@@ -14,7 +14,7 @@ pytestmark = pytest.mark.slow
 # all be inside: yearly death-and-camp and death sentences 1930-1940 within 20%, the membership
 # anchors and the expulsion shares. Failures list every row outside.
 PROMISED = (*PARTY_PROMISED, *yearly_sentence_rows(1930, 1940))
-MINIMUM = {"calibration": 0.75, "validation": 0.19}
+MINIMUM = {"calibration": 0.85, "validation": 0.19}
 """Share of the scenario's rows inside at seed 1 (issue 11 asks every calibration row and 70% of
 validation rows). When the yearly hand-fitted timeline gave way to documented decisions and
 fifteen constants, the calibration share fell below the earlier floors (70% and 50%). Study pp9
@@ -78,16 +78,21 @@ floor is 19%, below the 21% of session 24; the calibration floor is 75%, up from
 against 233,071; docs/decisions.md 31.2), so 21 of 108 at seed 1. Session 35 set the citizens
 at one agent per 10 persons with the same values (35.2): the small death rows' spread between
 seeds halves, 30 of 38 at seed 1 (28 at every seed of 1-8, 27 before) and 25 of 108 validation
-rows (23%)."""
+rows (23%). Session 36 replaced the campaigns' nine emphasis multipliers, set by hand, by one
+fitted factor and refitted the review's and the membership's eight values (study p53g, 36.1):
+33 of 38 at seed 1 (31-33 by seed, 29 at every seed of 1-8: the 1921 and 1929 shares and the
+party of 1933 now inside), the calibration floor 85%; validation 22 of 108 at seed 1 (22 at every
+seed, 21 before; seed 1 lost three post-war sentence rows that stood within 2% of their edges
+and Rigby's candidates of 1922, 1934 and 1936, and gained his full members of 1931, 1932 and
+1937)."""
 
 OUTSIDE_NOW = (
-    "issue 11, rebuilt on documented decisions with eighteen constants fitted by chistka "
-    "calibrate (study pp25): one strictness for the purges of 1921 (too mild) and 1929 (too "
-    "harsh), the party of 1933 just below its range, the flat caseload of 1931-34 against the "
-    "record's swings, which no documented decision found gives a number for (30.3), one OGPU "
-    "death share against the falling share of 1931-33, and the small death rows of 1936 and "
-    "1939, whose means lie just outside at one agent per 10 persons (docs/decisions.md "
-    "23.3-23.4, 25.2, 26.4, 27.5, 28.3, 30.2, 35.2)"
+    "issue 11, rebuilt on documented decisions with nineteen constants fitted by chistka "
+    "calibrate (studies pp25 and p53g): the flat caseload of 1931-34 against the record's "
+    "swings, which no documented decision found gives a number for (30.3), one OGPU death "
+    "share against the falling share of 1931-33, and the small death rows of 1936 and 1939, "
+    "whose means lie just outside at one agent per 10 persons (docs/decisions.md 23.3-23.4, "
+    "25.2, 26.4, 27.5, 30.2, 35.2, 36.1)"
 )
 
 

@@ -135,6 +135,23 @@ def test_unknown_emphasis_criterion_suggests():
     assert "'pasivity'" in message and "did you mean 'passivity'" in message
 
 
+def test_a_listed_emphasis_names_known_criteria_once():
+    listed = [dict(SMALL["campaigns"][0], emphasis=["pasivity"])]
+    message = _error({"campaigns": listed})
+    assert "'pasivity'" in message and "did you mean 'passivity'" in message
+    repeated = [dict(SMALL["campaigns"][0], emphasis=["passivity", "passivity"])]
+    message = _error({"campaigns": repeated})
+    assert "campaigns[0]" in message and "'passivity' named twice" in message
+
+
+def test_an_emphasis_neither_list_nor_table_names_both_forms():
+    campaigns = [dict(SMALL["campaigns"][0], emphasis="passivity")]
+    message = _error({"campaigns": campaigns})
+    assert "campaigns[0].emphasis:" in message
+    assert "list of criteria" in message and "table of multipliers" in message
+    assert "(got 'passivity')" in message
+
+
 # --- values ---------------------------------------------------------------------------------
 
 

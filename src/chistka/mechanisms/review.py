@@ -168,9 +168,18 @@ class Review(Mechanism):
 
     @staticmethod
     def weights(state: SimState, campaign: Campaign) -> dict[str, float]:
-        """The criteria's weights in a campaign: the review's, times the campaign's emphasis."""
-        weights = state.scenario.review.criteria.model_dump()
-        for criterion, factor in campaign.emphasis.items():
+        """The criteria's weights in a campaign: the review's, times the campaign's emphasis.
+
+        A listed emphasis weighs each criterion it names by the review's one factor
+        (`review.emphasis`); a table gives each criterion a multiplier of its own.
+        """
+        review = state.scenario.review
+        weights = review.criteria.model_dump()
+        emphasis = campaign.emphasis
+        factors = (
+            emphasis if isinstance(emphasis, dict) else dict.fromkeys(emphasis, review.emphasis)
+        )
+        for criterion, factor in factors.items():
             weights[criterion] *= factor
         return weights
 

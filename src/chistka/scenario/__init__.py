@@ -19,7 +19,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import PydanticCustomError
 
 from chistka.errors import ScenarioError, closest, read_text
-from chistka.scenario.schema import Scenario
+from chistka.scenario.schema import EMPHASIS_FORMS, Scenario
 
 __all__ = [
     "Scenario",
@@ -96,7 +96,7 @@ def format_validation_error(exc: ValidationError, origin: str) -> str:
     lines = []
     reported: set[str] = set()
     for error in exc.errors(include_url=False):
-        loc = tuple(error["loc"])
+        loc = tuple(part for part in error["loc"] if part not in EMPHASIS_FORMS)
         while loc and isinstance(loc[-1], str) and _UNION_MEMBER.match(loc[-1]):
             loc = loc[:-1]
         where = _format_location(loc)

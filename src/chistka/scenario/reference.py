@@ -76,7 +76,18 @@ def fields(
         sub = _submodel(annotation)
         default = info.default
         if default is PydanticUndefined:
-            shown = "required" if info.default_factory is None else "(table)"
+            made_default = (
+                None
+                if info.default_factory is None
+                else info.get_default(call_default_factory=True)
+            )
+            shown = (
+                "required"
+                if info.default_factory is None
+                else repr(made_default)
+                if isinstance(made_default, list)
+                else "(table)"
+            )
         else:
             shown = repr(default)
         if made is not None and sub is None:

@@ -12,7 +12,7 @@ import datetime as dt
 import math
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, Field, ValidationError, model_validator
+from pydantic import BaseModel, Discriminator, Field, Tag, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
 from chistka.errors import did_you_mean
@@ -413,6 +413,15 @@ class ReviewParams(StrictModel):
         ge=-20,
         le=20,
     )
+    emphasis: float = param(
+        1.4,
+        "how much more a criterion weighs in a campaign whose instructions stressed it (the "
+        "campaigns that list their emphasis; one factor for all of them: the sources name what "
+        "each campaign stressed, not by how much)",
+        unit="multiplier",
+        ge=1,
+        le=10,
+    )
     flight: float = param(
         0.0,
         "members' flight from the review: the chance a member leaves the party before the review "
@@ -443,6 +452,31 @@ class AppealsParams(StrictModel):
     )
 
 
+EMPHASIS_FORMS = ("list of criteria", "table of multipliers")
+"""The two forms of a campaign's emphasis, as an error message names them."""
+
+
+def _emphasis_form(value: Any) -> str | None:
+    """Which form a campaign's emphasis is written in (None: neither, refused)."""
+    if isinstance(value, list):
+        return EMPHASIS_FORMS[0]
+    if isinstance(value, dict):
+        return EMPHASIS_FORMS[1]
+    return None
+
+
+Emphasis = Annotated[
+    Annotated[list[str], Tag(EMPHASIS_FORMS[0])]
+    | Annotated[dict[str, Annotated[float, NOT_BOOL]], Tag(EMPHASIS_FORMS[1])],
+    Discriminator(
+        _emphasis_form,
+        custom_error_type="emphasis_form",
+        custom_error_message="expected a list of criteria, e.g. ['passivity'], or a table of "
+        "multipliers, e.g. {passivity = 1.5}",
+    ),
+]
+
+
 class Campaign(StrictModel):
     """A purge campaign: the members present at its start are reviewed once before it ends.
 
@@ -468,9 +502,11 @@ class Campaign(StrictModel):
         ge=0,
         le=20,
     )
-    emphasis: dict[str, Annotated[float, NOT_BOOL]] = Field(
-        default_factory=dict,
-        description="multipliers on criteria weights for this campaign, e.g. {passivity = 1.5}",
+    emphasis: Emphasis = Field(
+        default_factory=list,
+        description="the criteria this campaign's instructions stressed: a list, e.g. "
+        "['passivity', 'misconduct'], each weighed by the review's shared review.emphasis; or a "
+        "table of multipliers of one's own, e.g. {passivity = 1.5}",
     )
     reviewed: int | None = param(
         None,
@@ -490,6 +526,13 @@ class Campaign(StrictModel):
                 {"name": self.name, "end": str(self.end), "start": str(self.start)},
             )
         allowed = sorted(CriteriaWeights.model_fields)
+        if isinstance(self.emphasis, list) and len(set(self.emphasis)) < len(self.emphasis):
+            repeated = sorted({key for key in self.emphasis if self.emphasis.count(key) > 1})
+            raise PydanticCustomError(
+                "repeated_key",
+                "criterion '{key}' named twice in emphasis; name each criterion once",
+                {"key": repeated[0]},
+            )
         for key in self.emphasis:
             if key not in CriteriaWeights.model_fields:
                 hint = did_you_mean(key, allowed)
