@@ -74,22 +74,13 @@ def fields(
         if typing.get_origin(annotation) is list:
             path += "[]"
         sub = _submodel(annotation)
-        default = info.default
-        if default is PydanticUndefined:
-            made_default = (
-                None
-                if info.default_factory is None
-                else info.get_default(call_default_factory=True)
-            )
-            shown = (
-                "required"
-                if info.default_factory is None
-                else repr(made_default)
-                if isinstance(made_default, list)
-                else "(table)"
-            )
-        else:
-            shown = repr(default)
+        if info.default is not PydanticUndefined:
+            shown = repr(info.default)
+        elif info.default_factory is None:
+            shown = "required"
+        else:  # a list shows its items, a table or section its kind
+            made_default = info.get_default(call_default_factory=True)
+            shown = repr(made_default) if isinstance(made_default, list) else "(table)"
         if made is not None and sub is None:
             shown = repr(getattr(made, name))
         if sub is not None and typing.get_origin(annotation) is not dict:
