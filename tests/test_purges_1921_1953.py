@@ -14,7 +14,7 @@ pytestmark = pytest.mark.slow
 # all be inside: yearly death-and-camp and death sentences 1930-1940 within 20%, the membership
 # anchors and the expulsion shares. Failures list every row outside.
 PROMISED = (*PARTY_PROMISED, *yearly_sentence_rows(1930, 1940))
-MINIMUM = {"calibration": 0.85, "validation": 0.19}
+MINIMUM = {"calibration": 0.85, "validation": 0.25}
 """Share of the scenario's rows inside at seed 1 (issue 11 asks every calibration row and 70% of
 validation rows). When the yearly hand-fitted timeline gave way to documented decisions and
 fifteen constants, the calibration share fell below the earlier floors (70% and 50%). Study pp9
@@ -84,15 +84,18 @@ fitted factor and refitted the review's and the membership's eight values (study
 party of 1933 now inside), the calibration floor 85%; validation 22 of 108 at seed 1 (22 at every
 seed, 21 before; seed 1 lost three post-war sentence rows that stood within 2% of their edges
 and Rigby's candidates of 1922, 1934 and 1936, and gained his full members of 1931, 1932 and
-1937)."""
+1937). Session 37 made the members' drop-out an assumption (0.03, as in the other scenarios),
+fitted the pressure before 1937 in its place and refitted all nineteen together (study p53h,
+37.1): 33 of 38 at seed 1 (32-34 by seed, 28 at every seed of 1-8, 87% of the pairs, 84%
+before); validation 31 of 108 at seed 1 (28-31 by seed, 26 at every seed), so its floor is 25%."""
 
 OUTSIDE_NOW = (
     "issue 11, rebuilt on documented decisions with nineteen constants fitted by chistka "
-    "calibrate (studies pp25 and p53g): the flat caseload of 1931-34 against the record's "
-    "swings, which no documented decision found gives a number for (30.3), one OGPU death "
-    "share against the falling share of 1931-33, and the small death rows of 1936 and 1939, "
-    "whose means lie just outside at one agent per 10 persons (docs/decisions.md 23.3-23.4, "
-    "25.2, 26.4, 27.5, 30.2, 35.2, 36.1)"
+    "calibrate (study p53h): the flat caseload of 1931-34 against the record's swings, which "
+    "no documented decision found gives a number for (30.3), and one OGPU death share against "
+    "the falling share of 1931-33 (the death sentences of 1933); the small death rows of "
+    "1934-36 and 1939 lie near their edges at one agent per 10 persons (docs/decisions.md "
+    "23.3-23.4, 25.2, 26.4, 27.5, 30.2, 35.2, 36.1, 37.1)"
 )
 
 
