@@ -674,3 +674,25 @@ def test_fitted_values_go_among_a_sections_dotted_keys_at_the_top_of_the_file():
     }
     assert data["arrest"] == {"x": 1}
     assert "[review]" not in written
+
+
+def test_a_resumed_study_tries_the_start_points_added_to_its_free_file(tmp_path):
+    """Session 37 enqueued points into running studies by hand; a resume now takes them."""
+    targets = tmp_path / "targets.csv"
+    targets.write_text(TARGETS, encoding="utf-8")
+    free = tmp_path / "free.toml"
+    free.write_text(FREE, encoding="utf-8")
+    storage = f"sqlite:///{tmp_path / 'study.db'}"
+    calibrate(SCENARIO, targets, 1, seeds=(1,), scale=SCALE, free_path=free, storage=storage)
+    added = '[[start]]\nvalues = { "exits.rate_per_year" = 0.2 }\nnote = "added"\n'
+    free.write_text(FREE + added, encoding="utf-8")
+    result = calibrate(
+        SCENARIO, targets, 2, seeds=(1,), scale=SCALE, free_path=free, storage=storage
+    )
+    params = [t.params for t in result.trials]
+    assert params[1] == {"review.noise_sd": 1.0, "exits.rate_per_year": 0.2}
+    assert params[2] != params[1]
+    again = calibrate(
+        SCENARIO, targets, 1, seeds=(1,), scale=SCALE, free_path=free, storage=storage
+    )
+    assert again.trials[3].params not in params[:2]

@@ -60,7 +60,7 @@ import math
 import os
 import re
 import socket
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from html import escape
 from importlib import resources
@@ -522,6 +522,26 @@ def trial_values(results: Results, targets: pd.DataFrame) -> tuple[np.ndarray, n
     return values, outside
 
 
+def _tried_points(study: optuna.Study) -> list[dict[str, float]]:
+    """The parameters of every trial of a study, run or waiting in its queue."""
+    import optuna
+
+    points = []
+    for trial in study.get_trials(deepcopy=False):
+        if trial.state == optuna.trial.TrialState.WAITING:
+            points.append(dict(trial.system_attrs.get("fixed_params", {})))
+        else:
+            points.append(dict(trial.params))
+    return points
+
+
+def _same_point(a: Mapping[str, float], b: Mapping[str, float]) -> bool:
+    """Whether two trials' parameters are the same point (to the float precision of storage)."""
+    return a.keys() == b.keys() and all(
+        math.isclose(float(a[key]), float(b[key]), rel_tol=1e-9, abs_tol=1e-12) for key in a
+    )
+
+
 def calibrate(
     scenario_ref: str | Path,
     targets_path: str | Path,
@@ -549,7 +569,8 @@ def calibrate(
             that name is resumed.
         scale: agents per represented person, overriding the scenario's.
         free_path: the free-parameter file (default: see `chistka.analysis.free.load_free`);
-            a new study tries its [[start]] points after the scenario's own values.
+            a new study tries its [[start]] points after the scenario's own values, a resumed
+            one first those of its points it has not tried yet (added to the file since).
         progress: called after each trial.
         n_jobs: local processes for the seeds of each trial (-1: one per core). Trials stay
             one after the other, so the sampler sees the same history and the study is the same
@@ -618,16 +639,23 @@ def calibrate(
     for key, value in attrs.items():
         if study.user_attrs.get(key) != value:
             study.set_user_attr(key, value)
+    start = {p.path: start_value(scenario, p.path) for p in free}
+    within = {p.path: p.value(min(max(start[p.path], p.low), p.high)) for p in free}
     if existing == 0:
-        start = {p.path: start_value(scenario, p.path) for p in free}
         baseline = all(p.low <= start[p.path] <= p.high for p in free)
         if baseline:
             study.enqueue_trial(start, user_attrs={"baseline": True})
-        within = {p.path: p.value(min(max(start[p.path], p.low), p.high)) for p in free}
         for point in starts:  # the free file's start points, with the scenario's other values
             if baseline and within | point == start:
                 continue  # the scenario's own values, tried first already: the same run again
             study.enqueue_trial(within | point, user_attrs={"start_point": True})
+    else:  # start points added to the free file since: tried first, each once
+        tried = _tried_points(study)
+        for point in starts:
+            full = within | point
+            if not any(_same_point(full, seen) for seen in tried):
+                study.enqueue_trial(full, user_attrs={"start_point": True})
+                tried.append(full)
     ref = str(scenario_ref)
     runs_end = last_day_needed(scenario, targets)
     runs = scenario if runs_end is None else ending(scenario, runs_end)

@@ -137,8 +137,8 @@ FreeOption = Annotated[
     typer.Option(
         "--free",
         help="TOML of [[free]] path/low/high/log entries, and [[start]] points calibrate tries "
-        "first (default: SCENARIO.free.toml next to the scenario file, or the package's for a "
-        "built-in scenario)",
+        "first (a resumed study: those it has not tried yet) (default: SCENARIO.free.toml next "
+        "to the scenario file, or the package's for a built-in scenario)",
     ),
 ]
 """--free: the file of free parameters and their ranges."""
