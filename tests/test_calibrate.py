@@ -696,3 +696,31 @@ def test_a_resumed_study_tries_the_start_points_added_to_its_free_file(tmp_path)
         SCENARIO, targets, 1, seeds=(1,), scale=SCALE, free_path=free, storage=storage
     )
     assert again.trials[3].params not in params[:2]
+
+
+def test_a_start_point_tried_before_a_fit_was_written_back_is_not_tried_again(tmp_path):
+    """A start point lists some values and takes the scenario's others: after a fit's values
+    were written into the scenario, resuming must not count it as new (review of session 38)."""
+    from importlib import resources
+
+    from chistka.analysis.calibrate import with_values
+
+    targets = tmp_path / "targets.csv"
+    targets.write_text(TARGETS, encoding="utf-8")
+    free = tmp_path / "free.toml"
+    start = '[[start]]\nvalues = { "exits.rate_per_year" = 0.2 }\nnote = "x"\n'
+    free.write_text(FREE + start, encoding="utf-8")
+    builtin = resources.files("chistka.scenario") / "builtin" / f"{SCENARIO}.toml"
+    text = builtin.read_text(encoding="utf-8")
+    scenario = tmp_path / "scenario.toml"
+    scenario.write_text(text, encoding="utf-8")
+    storage = f"sqlite:///{tmp_path / 'study.db'}"
+    first = calibrate(
+        scenario, targets, 2, seeds=(1,), scale=SCALE, free_path=free, storage=storage
+    )
+    assert first.trials[1].params == {"review.noise_sd": 1.0, "exits.rate_per_year": 0.2}
+    scenario.write_text(with_values(text, {"review.noise_sd": 1.5}, "fitted"), encoding="utf-8")
+    resumed = calibrate(
+        scenario, targets, 1, seeds=(1,), scale=SCALE, free_path=free, storage=storage
+    )
+    assert resumed.trials[2].params["exits.rate_per_year"] != 0.2

@@ -535,10 +535,15 @@ def _tried_points(study: optuna.Study) -> list[dict[str, float]]:
     return points
 
 
-def _same_point(a: Mapping[str, float], b: Mapping[str, float]) -> bool:
-    """Whether two trials' parameters are the same point (to the float precision of storage)."""
-    return a.keys() == b.keys() and all(
-        math.isclose(float(a[key]), float(b[key]), rel_tol=1e-9, abs_tol=1e-12) for key in a
+def _has_point(point: Mapping[str, float], trial: Mapping[str, float]) -> bool:
+    """Whether a trial's parameters hold a start point's values (to storage's float precision).
+
+    Only the point's own values count: the others come from the scenario, whose values a fit
+    written back since may have changed.
+    """
+    return all(
+        key in trial and math.isclose(float(value), float(trial[key]), rel_tol=1e-9, abs_tol=1e-12)
+        for key, value in point.items()
     )
 
 
@@ -652,10 +657,9 @@ def calibrate(
     else:  # start points added to the free file since: tried first, each once
         tried = _tried_points(study)
         for point in starts:
-            full = within | point
-            if not any(_same_point(full, seen) for seen in tried):
-                study.enqueue_trial(full, user_attrs={"start_point": True})
-                tried.append(full)
+            if not any(_has_point(point, seen) for seen in tried):
+                study.enqueue_trial(within | point, user_attrs={"start_point": True})
+                tried.append(within | point)
     ref = str(scenario_ref)
     runs_end = last_day_needed(scenario, targets)
     runs = scenario if runs_end is None else ending(scenario, runs_end)
