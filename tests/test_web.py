@@ -99,6 +99,45 @@ def test_a_bad_json_body_is_refused(client, body, field):
     assert answer.json()["detail"][0]["loc"] == ["body", field]
 
 
+@pytest.mark.parametrize("path", ["/api/runs", "/api/experiments"])
+def test_a_body_nested_too_deeply_is_refused_not_a_server_error(client, path):
+    """QA of session 39: 1,000 nested arrays overflowed the JSON decoder into a 500."""
+    body = "[" * 5000 + "]" * 5000
+    answer = client.post(path, content=body, headers={"content-type": "application/json"})
+    assert answer.status_code == 422
+    assert answer.json()["detail"][0] == {
+        "loc": ["body", "body"],
+        "msg": "the body is nested too deeply",
+    }
+
+
+def test_seeds_counted_past_the_largest_seed_are_refused(client, tmp_path):
+    """QA of session 39: seed 2**63-1 with 2 seeds was accepted, then failed in the worker."""
+    answer = client.post("/api/runs", json={**SMALL, "seed": 2**63 - 1, "seeds": 2})
+    assert answer.status_code == 422
+    detail = answer.json()["detail"][0]
+    assert detail["loc"] == ["body", "seeds"] and "at most 1 of them (got 2)" in detail["msg"]
+    page = client.post("/runs", data={**SMALL, "seed": str(2**63 - 2), "seeds": "3"})
+    assert page.status_code == 422 and 'data-field="seeds"' in page.text
+    assert list((tmp_path / "runs").iterdir()) == []
+
+
+def test_an_experiment_run_is_not_offered_to_the_comparison_of_two_runs(tmp_path):
+    """QA of session 39: an experiment's folder holds no saved run, and /compare gave a 500."""
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    for run_id, extra in (("small-1-a", {}), ("no-halt-b", {"experiment": "no-halt"})):
+        (runs / run_id).mkdir()
+        state = {"id": run_id, "scenario": "great-terror", "seed": 1, "scale": 0.01}
+        write_json_atomically(
+            runs / f"{run_id}.json", {**state, **extra, "status": "done", "submitted": run_id}
+        )
+    with TestClient(create_app(runs)) as client:
+        page = client.get("/compare", params={"run": ["small-1-a", "no-halt-b"]})
+    assert page.status_code == 422 and 'data-field="run"' in page.text
+    assert "no-halt-b" in page.text and not (runs / "compare").exists()
+
+
 @pytest.mark.parametrize(
     "path",
     [
@@ -191,6 +230,46 @@ def test_a_run_left_running_by_a_stopped_server_is_marked_failed(tmp_path):
     (restarted,) = jobs.all()
     assert restarted["status"] == "failed" and "server stopped" in restarted["error"]
     assert (tmp_path / "notes.json").read_text() == "[]"
+
+
+def test_a_restarted_server_removes_what_a_stopped_run_had_half_built(tmp_path):
+    """QA of session 39: a worker stopped mid-ensemble left `.ID.seeds.tmp/` for good."""
+    state = {"id": "great-terror-1-z", "scenario": "great-terror", "seed": 1, "scale": None}
+    write_json_atomically(
+        tmp_path / "great-terror-1-z.json", {**state, "status": "running", "submitted": "now"}
+    )
+    half_built = [
+        tmp_path / ".great-terror-1-z.seeds.tmp",
+        tmp_path / ".great-terror-1-z.tmp-k2j4x9",
+        tmp_path / "compare" / ".a-1--b-2.4242.tmp",
+    ]
+    for folder in half_built:
+        folder.mkdir(parents=True)
+        (folder / "plan.json").write_text("{}")
+    kept = [
+        tmp_path / ".someone-else.seeds.tmp",
+        tmp_path / ".hidden",
+        tmp_path / "compare" / "a--b",
+    ]
+    for folder in kept:  # not a run of this folder's, or not half built: left alone
+        folder.mkdir(parents=True)
+    RunJobs(tmp_path)
+    assert not any(folder.exists() for folder in half_built)
+    assert all(folder.is_dir() for folder in kept)
+
+
+def test_a_worker_stopped_by_the_server_leaves_no_half_built_folder(tmp_path):
+    """The server stops its runs with SIGTERM: the worker then cleans up as on an error."""
+    jobs = RunJobs(tmp_path, max_running=1)
+    run = jobs.submit("party-purges-1921-1936", 1, 0.01, seeds=2)
+    deadline = time.monotonic() + 120
+    building = tmp_path / f".{run['id']}.seeds.tmp"
+    while not building.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert building.exists(), "the ensemble never started building"
+    jobs.stop_all()
+    assert jobs.get(run["id"])["status"] == "failed"
+    assert not building.exists() and not jobs.output(run["id"]).exists()
 
 
 @pytest.mark.parametrize(

@@ -134,6 +134,12 @@ def check_request(
             )
     chosen_scale = scale_field(scale)
     chosen_seeds = seeds_field(seeds) or 1
+    if chosen_seed is not None and chosen_seed + chosen_seeds - 1 > MAX_SEED:
+        raise RequestError(
+            "seeds",
+            f"the seeds count up from seed {chosen_seed}, so at most "
+            f"{MAX_SEED - chosen_seed + 1} of them (got {chosen_seeds})",
+        )
     chosen_removed = [line.strip() for line in removed or [] if line.strip()]
     try:
         loaded = without(load_scenario(scenario), chosen_removed)
@@ -945,6 +951,10 @@ def create_app(
             error = "only done runs can be compared: " + ", ".join(
                 f"{s['id']} is {s['status']}" for s in states if s["status"] != "done"
             )
+        elif any("experiment" in state for state in states):
+            error = "an experiment's arms are compared on its own page, not here: " + ", ".join(
+                s["id"] for s in states if "experiment" in s
+            )
         if error:
             return HTMLResponse(index_page({}, RequestError("run", error)), status_code=422)
         first, second = sorted(states, key=lambda state: state["submitted"])
@@ -1078,6 +1088,8 @@ async def json_body(request: Request, allowed: tuple[str, ...]) -> dict[str, Any
     """
     try:
         body = await request.json()
+    except RecursionError:  # nested deeper than the JSON decoder goes
+        return request_error(RequestError("body", "the body is nested too deeply"))
     except ValueError:
         body = None
     if not isinstance(body, dict):

@@ -16,6 +16,7 @@ import json
 import os
 import re
 import secrets
+import shutil
 import subprocess
 import sys
 import threading
@@ -27,6 +28,12 @@ from chistka.errors import ChistkaError
 
 RUN_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,80}$")
 """A run id: the scenario's name, the seed, the time and a random suffix, in [a-z0-9-]."""
+
+BUILDING = re.compile(
+    r"^\.(?P<id>[a-z0-9][a-z0-9-]{0,80})\.(?:(?:seeds|variants|experiment)\.tmp|tmp-\w+|old-\w+)$"
+)
+"""The hidden folders a run's output is built in before it is moved into place (the worker's
+`staged` ones and `outputs.atomic_directory`'s)."""
 
 STATES = ("queued", "running", "done", "failed")
 """A run's states, in the order it goes through them (failed may come from any other)."""
@@ -64,7 +71,10 @@ class RunJobs:
     its ticker would otherwise both start the same queued run."""
 
     def __post_init__(self) -> None:
-        """Create the folder; a run left 'running' by a server that stopped is marked failed."""
+        """Create the folder; mark failed the runs a stopped server left going.
+
+        What such a run had half built is removed (`remove_half_built`).
+        """
         if self.max_running < 1:
             raise ChistkaError(f"max_running must be at least 1 (got {self.max_running})")
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -76,6 +86,24 @@ class RunJobs:
                     error="the server stopped while this run was going; submit it again",
                     finished=now(),
                 )
+        self.remove_half_built()
+
+    def remove_half_built(self) -> None:
+        """Remove the hidden folders that runs (and comparisons) of a stopped server left.
+
+        A worker stopped by a signal it cannot catch (SIGKILL, the kernel's out-of-memory
+        killer) never runs its clean-up. Only folders named as a run of this folder builds them,
+        for a run whose state file is here, are removed; the server has started none yet.
+        """
+        for path in self.folder.iterdir():
+            match = BUILDING.match(path.name)
+            if match and path.is_dir() and self.state_file(match["id"]).is_file():
+                shutil.rmtree(path, ignore_errors=True)
+        comparisons = self.folder / "compare"
+        if comparisons.is_dir():
+            for path in comparisons.glob(".*--*.tmp"):
+                if path.is_dir():
+                    shutil.rmtree(path, ignore_errors=True)
 
     def state_file(self, run_id: str) -> Path:
         """Where a run's state is kept."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import sys
 import time
 import traceback
@@ -181,5 +182,14 @@ def run_experiment_job(
         write_experiment_report(building)
 
 
+def stop_on_terminate() -> None:
+    """Turn SIGTERM (the server shutting down) into SystemExit, so that clean-ups run.
+
+    Then `staged` and `outputs.atomic_directory` remove what they had half built.
+    """
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+
+
 if __name__ == "__main__":
+    stop_on_terminate()
     sys.exit(run_job(Path(sys.argv[1])))
