@@ -18,7 +18,7 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 PACKAGE = "chistka"
 
 LAYERS = (
-    ("errors", "rng", "kernels", "record", "scenario", "outputs", "provenance"),
+    ("errors", "rng", "kernels", "record", "scenario", "outputs", "provenance", "figures"),
     ("network", "people", "state"),
     ("results",),
     ("mechanisms", "engine"),

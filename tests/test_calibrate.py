@@ -25,6 +25,7 @@ from chistka.analysis.sensitivity import drivers, sensitivity
 from chistka.analysis.validate import export_targets
 from chistka.errors import ChistkaError
 from chistka.scenario import builtin_scenarios, load_scenario
+from test_figures import assert_every_chart_has_its_numbers
 
 SCENARIO = "party-purges-1921-1936"
 SCALE = 0.0005
@@ -87,6 +88,7 @@ def test_calibration_improves_writes_and_resumes(files, tmp_path):
     Sim(scenario, seed=1, scale=SCALE).run()
     report = write_calibration_report(result, tmp_path / "out" / "calibration.html")
     assert "Loss history" in report.read_text(encoding="utf-8")
+    assert_every_chart_has_its_numbers(report.read_text(encoding="utf-8"))
 
     stored = [(t.params, t.value) for t in result.trials]
     again = calibrate(SCENARIO, targets, 2, study_name="t", **kwargs)

@@ -25,6 +25,7 @@ from chistka.commands.catalogue import MEANINGS, field_comments, scenario_toml
 from chistka.commands.options import progress_bar
 from chistka.scenario import builtin_scenarios, load_scenario, scenario_from_dict
 from conftest import sweep_small_file
+from test_figures import assert_every_chart_has_its_numbers
 
 SCENARIO = "party-purges-1921-1936"
 SCALE = "0.0005"
@@ -186,6 +187,7 @@ def test_compare_ensembles_gives_intervals(sweeps, tmp_path):
     assert row["difference_low"] <= row["difference"] <= row["difference_high"]
     html = (out / "compare.html").read_text()
     assert html.count("chistka-compare-figure-") >= 2
+    assert_every_chart_has_its_numbers(html)
 
 
 def test_compare_single_runs_has_no_interval_and_refuses_a_sweep_of_two_points(sweeps, tmp_path):

@@ -18,6 +18,7 @@ from chistka.commands.sweep import parse_set_options, parse_value, sweep_command
 from chistka.errors import ChistkaError
 from chistka.report.ensemble import TITLES, write_ensemble_report
 from chistka.results import Results
+from test_figures import assert_every_chart_has_its_numbers
 
 SCENARIO = "party-purges-1921-1936"
 """The built-in scenario whose plans are checked (plans load a scenario, they run nothing)."""
@@ -230,6 +231,7 @@ def test_ensemble_report(serial, tmp_path):
         assert TITLES[key] in text, key
     assert "p001: review.noise_sd=1.2" in text
     assert "90% band" in text
+    assert_every_chart_has_its_numbers(text)
     assert TITLES["terror"] not in text  # the small scenario has no arrests
 
 

@@ -28,6 +28,7 @@ from chistka.cli import app
 from chistka.commands.preflight import check_observable
 from chistka.errors import ChistkaError
 from chistka.scenario import load_scenario, scenario_from_dict
+from test_figures import assert_every_chart_has_its_numbers
 from test_terror import TERROR
 from tomltext import to_toml
 
@@ -94,6 +95,7 @@ def test_every_arm_runs_at_the_same_seeds_and_writes_its_files(finished):
     second = fit[(fit["arm"] == BASELINE) & (fit["seed"] == 6)].iloc[0]
     assert second["validation_inside"] == summary["fit"]["validation"]["inside"]
     assert "Each arm against the record" in (out / "experiment.html").read_text()
+    assert_every_chart_has_its_numbers((out / "experiment.html").read_text())
     for arm in (BASELINE, "no-mass", "no-names"):
         assert (out / arm / PLAN_FILE).is_file()
         assert sorted(outcomes[outcomes["arm"] == arm]["seed"].unique()) == [5, 6]

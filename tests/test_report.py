@@ -24,6 +24,7 @@ from chistka.report.html import TERROR_TITLES, TITLES
 from chistka.report.sections import header, terror_camps
 from chistka.report.sections.membership import parse_period
 from chistka.scenario import scenario_from_dict
+from test_figures import assert_every_chart_has_its_numbers
 
 SMALL_TERROR = {
     "scenario": {"name": "small-terror", "start": "1937-01-01", "end": "1938-12-31", "seed": 5},
@@ -221,6 +222,8 @@ def test_terror_sections_only_for_runs_with_arrests(results, terror_results, tmp
     purges, terror = tmp_path / "purges.html", tmp_path / "terror.html"
     write_report(results, purges)
     write_report(terror_results, terror)
+    for page in (purges, terror):  # QA of session 39: no chart had a way back to its data
+        assert_every_chart_has_its_numbers(page.read_text(encoding="utf-8"))
     for title in TERROR_TITLES.values():
         assert title not in purges.read_text(encoding="utf-8")
         assert title in terror.read_text(encoding="utf-8")

@@ -1076,7 +1076,8 @@ def write_calibration_report(result: CalibrationResult, path: str | Path) -> Pat
         ChistkaError: `path` holds something chistka calibrate did not write.
     """
     import plotly.graph_objects as go
-    import plotly.io as pio
+
+    from chistka.figures import figure_html
 
     path = Path(path)
     complete = result.trials
@@ -1143,15 +1144,7 @@ def write_calibration_report(result: CalibrationResult, path: str | Path) -> Pat
     scenario_name = result.scenario.scenario.name
     parts = []
     for i, fig in enumerate(figures):
-        parts.append(
-            pio.to_html(
-                fig,
-                full_html=False,
-                include_plotlyjs=i == 0,
-                div_id=f"chistka-calibration-figure-{i}",
-                config={"displaylogo": False, "responsive": True},
-            )
-        )
+        parts.append(figure_html(fig, f"chistka-calibration-figure-{i}", include_plotlyjs=i == 0))
     params = "".join(
         f"<tr><td>{escape(p.path)}</td><td>{result.best_params[p.path]:.6g}</td>"
         f"<td>{p.low:g} - {p.high:g}{' (log)' if p.log else ''}</td></tr>"

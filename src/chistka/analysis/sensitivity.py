@@ -241,7 +241,8 @@ def drivers(result: SensitivityResult) -> pd.DataFrame:
 def write_sensitivity_report(result: SensitivityResult, path: str | Path) -> Path:
     """Write sensitivity.html: a bar chart of the indices per observable, with confidence."""
     import plotly.graph_objects as go
-    import plotly.io as pio
+
+    from chistka.figures import figure_html
 
     path = Path(path)
     parts = []
@@ -263,15 +264,7 @@ def write_sensitivity_report(result: SensitivityResult, path: str | Path) -> Pat
             xaxis_title="index",
             yaxis={"autorange": "reversed"},
         )
-        parts.append(
-            pio.to_html(
-                fig,
-                full_html=False,
-                include_plotlyjs=i == 0,
-                div_id=f"chistka-sensitivity-figure-{i}",
-                config={"displaylogo": False, "responsive": True},
-            )
-        )
+        parts.append(figure_html(fig, f"chistka-sensitivity-figure-{i}", include_plotlyjs=i == 0))
     scenario_name = escape(result.scenario.scenario.name)
     html = (
         "<!DOCTYPE html><html><head><meta charset='utf-8'>"

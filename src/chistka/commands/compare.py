@@ -181,8 +181,9 @@ def _band(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series, pd.Series]:
 
 def write_comparison_report(a: Side, b: Side, table: pd.DataFrame, path: Path) -> Path:
     """compare.html: membership and the compared figures of both sides, side by side."""
-    import plotly.io as pio
     from plotly.subplots import make_subplots
+
+    from chistka.figures import figure_html
 
     titles = (f"A: {a.name}", f"B: {b.name}")
     membership = make_subplots(rows=1, cols=2, shared_yaxes=True, subplot_titles=titles)
@@ -241,13 +242,7 @@ def write_comparison_report(a: Side, b: Side, table: pd.DataFrame, path: Path) -
         yaxis={"autorange": "reversed"},
     )
     parts = [
-        pio.to_html(
-            fig,
-            full_html=False,
-            include_plotlyjs=index == 0,
-            div_id=f"chistka-compare-figure-{index}",
-            config={"displaylogo": False, "responsive": True},
-        )
+        figure_html(fig, f"chistka-compare-figure-{index}", include_plotlyjs=index == 0)
         for index, fig in enumerate((membership, ratios))
     ]
     from html import escape as html_escape

@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 import plotly.colors
 import plotly.graph_objects as go
-import plotly.io as pio
 
+from chistka.figures import figure_html
 from chistka.record import GRADES
 
 if TYPE_CHECKING:
@@ -69,16 +69,15 @@ class FigureRenderer:
         self.prefix = prefix
         self.height = height
 
-    def add(self, fig: go.Figure) -> str:
-        """The figure as an HTML fragment."""
+    def add(self, fig: go.Figure, name: str | None = None) -> str:
+        """The figure as an HTML fragment, with the link to its numbers (`name`.csv)."""
         fig.update_layout(template=TEMPLATE, height=self.height, margin={"t": 60, "b": 50})
-        fragment = pio.to_html(
+        fragment = figure_html(
             fig,
-            full_html=False,
+            f"{self.prefix}-{self.count}",
             include_plotlyjs=self.count == 0,
-            div_id=f"{self.prefix}-{self.count}",
-            default_height=f"{self.height}px",
-            config={"displaylogo": False, "responsive": True},
+            height=self.height,
+            name=name,
         )
         self.count += 1
         return fragment
@@ -117,7 +116,7 @@ def figure_section(
     report: RunReport, key: str, title: str, fig: go.Figure, note: str, below: str = ""
 ) -> str:
     """A run report's section holding one figure (and `below` it, e.g. its table) with its note."""
-    return section(key, title, report.figures.add(fig) + below, note)
+    return section(key, title, report.figures.add(fig, key) + below, note)
 
 
 def meta_table(rows: Sequence[tuple[str, Any]]) -> str:

@@ -172,4 +172,4 @@ def ensemble_section(ensemble: EnsembleRuns, figures: FigureRenderer) -> str:
             )
         )
     fig.update_layout(**layout(campaigns), legend={"orientation": "h", "y": -0.15})
-    return section(KEY, TITLE, figures.add(fig), esc(ENSEMBLE_NOTE))
+    return section(KEY, TITLE, figures.add(fig, KEY), esc(ENSEMBLE_NOTE))

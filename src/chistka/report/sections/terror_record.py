@@ -127,4 +127,4 @@ def ensemble_section(ensemble: EnsembleRuns, figures: FigureRenderer) -> str:
     )
     fig.update_yaxes(type="log", tickformat=",.0f")
     fig.update_xaxes(dtick=1)
-    return section(ENSEMBLE_KEY, ENSEMBLE_TITLE, figures.add(fig), esc(ENSEMBLE_NOTE))
+    return section(ENSEMBLE_KEY, ENSEMBLE_TITLE, figures.add(fig, ENSEMBLE_KEY), esc(ENSEMBLE_NOTE))

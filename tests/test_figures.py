@@ -1,0 +1,78 @@
+"""Every chart chistka draws carries the numbers it plots (chistka.figures).
+
+The QA of session 39 found the charts of a run's and an ensemble's report without any way back
+to their data; each page that draws charts now gives, under each, a CSV of its traces.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import re
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from chistka.figures import LINK_TEXT, figure_html, plotted_numbers
+
+LINK = re.compile(
+    r'<a download="([^"]+)\.csv" data-numbers="[^"]+" href="data:text/csv;base64,([^"]+)"'
+)
+
+
+def numbers_in_page(text: str) -> list[tuple[str, pd.DataFrame]]:
+    """The numbers links of a page: (name, the CSV read back), in page order."""
+    return [
+        (name, pd.read_csv(io.StringIO(base64.b64decode(encoded).decode("utf-8"))))
+        for name, encoded in LINK.findall(text)
+    ]
+
+
+def assert_every_chart_has_its_numbers(text: str) -> None:
+    """As many numbers links as charts, each a table of traces (empty where a chart is)."""
+    charts = text.count('class="plotly-graph-div"')
+    found = numbers_in_page(text)
+    assert charts > 0 and len(found) == charts
+    for name, frame in found:
+        assert list(frame.columns[:3]) == ["trace", "x", "y"], name
+    assert any(len(frame) for _, frame in found)
+
+
+def test_a_line_and_bars_with_error_bars_give_one_row_per_point():
+    fig = go.Figure()
+    fig.add_scatter(x=pd.to_datetime(["1937-01-01", "1938-01-01"]), y=[1.5, 2.5], name="line")
+    fig.add_bar(
+        y=["a", "b", "c"],
+        x=[0.1, 0.2, 0.3],
+        orientation="h",
+        name="bars",
+        error_x={"type": "data", "array": [0.01, 0.02, 0.03]},
+    )
+    fig.add_scatter(y=[7, 8], name="no x")
+    frame = plotted_numbers(fig)
+    assert frame["trace"].tolist() == ["line"] * 2 + ["bars"] * 3 + ["no x"] * 2
+    line = frame[frame["trace"] == "line"]
+    assert pd.to_datetime(line["x"]).dt.year.tolist() == [1937, 1938]
+    assert line["y"].tolist() == [1.5, 2.5]
+    bars = frame[frame["trace"] == "bars"]
+    assert bars["y"].tolist() == ["a", "b", "c"] and bars["error_x"].tolist() == [0.01, 0.02, 0.03]
+    assert frame[frame["trace"] == "no x"]["x"].tolist() == [0, 1]  # plotly counts from 0
+
+
+def test_a_heat_map_gives_one_row_per_cell():
+    z = np.arange(6, dtype=float).reshape(2, 3)
+    fig = go.Figure(go.Heatmap(z=z, x=["p", "q", "r"], y=["low", "high"], name="risk"))
+    frame = plotted_numbers(fig)
+    assert len(frame) == 6
+    cell = frame[(frame["x"] == "r") & (frame["y"] == "high")]
+    assert cell["z"].tolist() == [5.0]
+
+
+def test_the_link_under_a_chart_downloads_its_numbers():
+    fig = go.Figure(go.Scatter(x=[1, 2, 3], y=[4, 5, 6], name="s"))
+    html = figure_html(fig, "chart-0", include_plotlyjs=False, name="membership")
+    assert LINK_TEXT in html and 'download="membership.csv"' in html
+    ((name, frame),) = numbers_in_page(html)
+    assert name == "membership"
+    pd.testing.assert_frame_equal(frame, plotted_numbers(fig))
