@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 
 from chistka.analysis.experiment import builtin_experiments
 from chistka.web.app import create_app
+from chistka.web.jobs import write_json_atomically
 from test_experiment import DESIGN, OUTCOMES
 from test_terror import TERROR
 from test_web import wait_for
@@ -223,3 +224,39 @@ def test_an_experiment_at_two_values_runs_and_its_page_gives_the_spread_and_file
     report = client.get(f"/runs/{run_id}/files/variants.html").text
     assert 'href="v01/experiment.html"' in report  # relative: served by the route above
     assert not list((tmp_path / "runs").glob(".*.tmp"))
+
+
+def test_an_experiments_arm_folder_is_listed_and_its_runs_files_served(tmp_path):
+    """QA of session 39: experiment.html links each arm's folder (`baseline/`), which was 404."""
+    runs = tmp_path / "runs"
+    run_id = "no-halt-default-1-abcd"
+    output = runs / run_id
+    seed_run = output / "baseline" / "p000-s001"
+    seed_run.mkdir(parents=True)
+    (output / "experiment.html").write_text('<a href="baseline/">baseline/</a>')
+    (output / "baseline" / "plan.json").write_text("[]")
+    (seed_run / "summary.json").write_text('{"fit": {}}')
+    (seed_run / "secret.txt").write_text("not a run's file")
+    (output / ".baseline.seeds.tmp").mkdir()
+    state = {"id": run_id, "scenario": "great-terror", "seed": None, "scale": None}
+    write_json_atomically(
+        runs / f"{run_id}.json",
+        {**state, "experiment": "no-halt", "status": "done", "submitted": "now"},
+    )
+    with TestClient(create_app(runs)) as client:
+        for path in ("baseline/", "baseline"):
+            listing = client.get(f"/runs/{run_id}/files/{path}")
+            assert listing.status_code == 200, path
+            assert f'href="/runs/{run_id}/files/baseline/p000-s001/"' in listing.text
+            assert f'href="/runs/{run_id}/files/baseline/plan.json"' in listing.text
+        served = client.get(f"/runs/{run_id}/files/baseline/p000-s001/summary.json")
+        assert served.status_code == 200 and served.json() == {"fit": {}}
+        assert "summary.json" in client.get(f"/runs/{run_id}/files/baseline/p000-s001/").text
+        for path in (
+            "baseline/p000-s001/secret.txt",
+            "baseline/..%2F..%2Fx.json",
+            ".baseline.seeds.tmp/",
+            "baseline/p000-s009/summary.json",
+            "Baseline/",
+        ):
+            assert client.get(f"/runs/{run_id}/files/{path}").status_code == 404, path

@@ -46,13 +46,18 @@ from typing import Annotated, Any
 import numpy as np
 import pandas as pd
 from fastapi import FastAPI, Form, HTTPException, Query, Request
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.responses import (
+    FileResponse,
+    HTMLResponse,
+    JSONResponse,
+    RedirectResponse,
+    Response,
+)
 
 from chistka.errors import ChistkaError
 from chistka.outputs import RUN_FILES
 from chistka.web.experiments import (
     EXPERIMENT_FILES,
-    VALUE_FOLDER,
     VARIANTS_FILES,
     Designs,
     design_body,
@@ -83,6 +88,10 @@ ENSEMBLE_FILES = frozenset({"ensemble.html", "plan.json"})
 
 SEED_RUN = re.compile(r"^p\d{3,}-s\d{3,}$")
 """An ensemble's run folder (`chistka.analysis.ensemble.RunSpec.run_id`)."""
+
+OUTPUT_FOLDER = re.compile(r"^[a-z0-9][a-z0-9_-]{0,80}$")
+"""A folder inside a run's output that the app shows: an experiment's arm, a value's experiment,
+a seed's run (hidden folders, being built, are not)."""
 
 
 class RequestError(ValueError):
@@ -907,14 +916,52 @@ def create_app(
     def show_run(run_id: str) -> str:
         return run_page(jobs, state_of(run_id))
 
-    @app.get("/runs/{run_id}/files/{name}")
-    def run_file(run_id: str, name: str) -> FileResponse:
+    served = RUN_FILES | ENSEMBLE_FILES | EXPERIMENT_FILES | VARIANTS_FILES
+
+    def output_entry(run_id: str, relative: str) -> Response:
+        """A file of a run's output, or a page listing a folder of it (an experiment's arm).
+
+        Folders must be named as chistka names them (`OUTPUT_FOLDER`) and files be among
+        those a run, an ensemble or an experiment writes; nothing outside the output is
+        reached.
+        """
         state_of(run_id)
-        path = jobs.output(run_id) / name
-        served = RUN_FILES | ENSEMBLE_FILES | EXPERIMENT_FILES | VARIANTS_FILES
-        if name not in served or not path.is_file():
-            raise HTTPException(status_code=404, detail=f"run {run_id!r} has no file {name!r}")
-        return FileResponse(path)
+        parts = [part for part in relative.split("/") if part]
+        path = jobs.output(run_id).joinpath(*parts)
+        folders_ok = parts and all(OUTPUT_FOLDER.match(part) for part in parts[:-1])
+        if folders_ok and OUTPUT_FOLDER.match(parts[-1]) and path.is_dir():
+            return HTMLResponse(folder_page(run_id, parts, path))
+        if folders_ok and parts[-1] in served and path.is_file():
+            return FileResponse(path)
+        raise HTTPException(status_code=404, detail=f"run {run_id!r} has no file {relative!r}")
+
+    def folder_page(run_id: str, parts: list[str], path: Path) -> str:
+        """The links to what a folder of a run's output holds."""
+        base = f"/runs/{run_id}/files/{'/'.join(parts)}"
+        entries = sorted(path.iterdir())
+        links = [
+            f'<li><a href="{base}/{entry.name}/">{entry.name}/</a></li>'
+            for entry in entries
+            if entry.is_dir() and OUTPUT_FOLDER.match(entry.name)
+        ] + [
+            f'<li><a href="{base}/{entry.name}">{entry.name}</a></li>'
+            for entry in entries
+            if entry.is_file() and entry.name in served
+        ]
+        body = (
+            f'<p><a href="/runs/{run_id}">{run_id}</a> / {escape("/".join(parts))}</p>'
+            f'<ul id="folder">{"".join(links)}</ul>'
+        )
+        return page(f"{run_id}: {'/'.join(parts)}", body)
+
+    @app.get("/runs/{run_id}/files/{name}")
+    def run_file(run_id: str, name: str) -> Response:
+        return output_entry(run_id, name)
+
+    @app.get("/runs/{run_id}/files/{path:path}")
+    def output_file(run_id: str, path: str) -> Response:
+        """Deeper in a run's output: an arm's runs, a value's experiment (v01/experiment.html)."""
+        return output_entry(run_id, path)
 
     def inner_file(run_id: str, folder: str, name: str, folders: Any, names: Any) -> FileResponse:
         """A file one folder down in a run's output: a seed's run or a value's experiment."""
@@ -925,11 +972,6 @@ def create_app(
                 status_code=404, detail=f"run {run_id!r} has no file {folder}/{name}"
             )
         return FileResponse(path)
-
-    @app.get("/runs/{run_id}/files/{folder}/{name}")
-    def value_file(run_id: str, folder: str, name: str) -> FileResponse:
-        """A file of one value's experiment in a set of variants (v01/experiment.html, ...)."""
-        return inner_file(run_id, folder, name, VALUE_FOLDER, EXPERIMENT_FILES)
 
     @app.get("/runs/{run_id}/seeds/{seed_run}/{name}")
     def seed_file(run_id: str, seed_run: str, name: str) -> FileResponse:
