@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from chistka.errors import ScenarioError
 from chistka.mechanisms.arrest import CHANNEL
 from chistka.mechanisms.operations import REPORT_DAYS
+from chistka.mechanisms.sentencing import DeathAllotment
 from chistka.people import Fate, RankTier, Role
 from chistka.scenario.terror import CATEGORIES
 from chistka.state import EventKind
@@ -59,6 +60,61 @@ def test_the_collegium_sentences_officers_to_death_at_its_share_and_the_special_
     shot = state.people.fate == Fate.SHOT
     assert 0.75 < shot[officers].mean() < 0.95
     assert not shot[plain].any()  # the Special Board and the courts: death_share 0
+
+
+def test_a_body_condemns_its_share_of_its_cases_give_or_take_one():
+    """Before session 39 each case's verdict was its own draw: 1,000 cases at a share of 0.1
+    gave 100 death sentences give or take 10 (binomial noise that the scale multiplies:
+    docs/decisions.md 39.1)."""
+    state, mechanisms = build({"sentencing": {"death_share": 0.1, "dropped_share": 0}})
+    sentencing = mechanisms["sentencing"]
+    people = citizens(state, 1000)
+    state.transition_fate(people, Fate.ARRESTED, EventKind.ARRESTED)
+    days = state.day + 1 + np.arange(len(people)) % 50  # 20 cases a day for 50 days
+    sentencing.due.add(days, people, np.full(len(people), CHANNEL["denunciation"]))
+    start = state.day
+    for day in range(start + 1, start + 51):
+        state.day = day
+        sentencing.step(state)
+    assert not np.any(state.people.fate[people] == Fate.ARRESTED)
+    assert abs((state.people.fate[people] == Fate.SHOT).sum() - 100) <= 1
+
+
+@settings(derandomize=True, max_examples=60, deadline=None)
+@given(
+    cases=st.lists(st.integers(0, 40), min_size=1, max_size=60),
+    share=st.floats(0.0, 1.0),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_the_allotment_keeps_the_condemned_within_one_of_the_share(cases, share, seed):
+    """Whatever the days' numbers of cases, the condemned so far stay within one case of the
+    share of the cases so far, and each day's are the cases with the lowest draws."""
+    rng = np.random.default_rng(seed)
+    allotment = DeathAllotment(rng, 0)
+    condemned_so_far = cases_so_far = 0
+    for n in cases:
+        u = rng.random(n + 3)
+        judged = np.r_[np.ones(n, dtype=bool), np.zeros(3, dtype=bool)]  # 3 judged elsewhere
+        condemned = allotment.condemn("court", judged, u, share)
+        assert not condemned[n:].any()
+        if condemned.any() and not condemned[:n].all():
+            assert u[condemned].max() < u[:n][~condemned[:n]].min()
+        condemned_so_far += int(condemned.sum())
+        cases_so_far += n
+        assert abs(condemned_so_far - share * cases_so_far) < 1 + 1e-9
+
+
+def test_the_allotment_is_unbiased_over_its_random_start():
+    """The carries start at uniform draws, so the expected count is exactly the share of the
+    cases (a start at zero would round every run down)."""
+    totals = []
+    for seed in range(400):
+        allotment = DeathAllotment(np.random.default_rng(seed), 0)
+        u = np.random.default_rng(10_000 + seed).random(7)
+        totals.append(allotment.condemn("collegium", np.ones(7, dtype=bool), u, 0.05).sum())
+    # 7 cases at 5%: 0.35 condemned on average (one with probability 0.35, else none)
+    assert set(totals) <= {0, 1}
+    assert 0.28 < np.mean(totals) < 0.42
 
 
 @pytest.mark.parametrize("channel", ["denunciation", "self_protection", "expelled", "routine"])
@@ -309,10 +365,11 @@ def test_the_testimony_switch_leaves_the_other_cases_draws_unchanged():
     np.testing.assert_array_equal(arrested[0], arrested[1])
 
 
-def pending_cases_judged(review: bool, share: float, n: int = 400):
+def pending_cases_judged(review: bool, share: float, n: int = 400, mechanisms_out=None):
     """Under the prosecutor's supervision (and with the review of pending cases if `review`),
     n/4 testimony and n/4 denounced cases arrested before the supervision and n/2 denounced
-    cases arrested under it are judged: (state, before, named before, under)."""
+    cases arrested under it are judged: (state, before, named before, under). The mechanisms
+    go into `mechanisms_out` (a dict) when one is given."""
     arrest = {
         "procuracy_supervision": True,
         "pending_cases_sanctioned": review,
@@ -322,6 +379,8 @@ def pending_cases_judged(review: bool, share: float, n: int = 400):
     # death at even odds on every route, so that the verdicts show which draws each case got
     verdicts = {"dropped_share": 0.0, "death_share": 0.5, "tribunal_death_share": 0.5}
     state, mechanisms = build({"arrest": arrest, "sentencing": verdicts})
+    if mechanisms_out is not None:
+        mechanisms_out.update(mechanisms)
     sentencing = mechanisms["sentencing"]
     people = citizens(state, n)
     before, named, under = people[: n // 4], people[n // 4 : n // 2], people[n // 2 :]
@@ -379,15 +438,21 @@ def test_the_cases_the_review_dropped_are_told_from_the_usual_drops():
 
 
 def test_without_the_review_pending_cases_are_judged_as_before_with_the_same_draws():
-    fates = {}
+    """The review draws from its own stream: the sentencing stream makes the same draws with it
+    and without it, and the cases it keeps are condemned at the same share."""
+    fates, draws = {}, {}
     for review in (False, True):
-        state, before, named, under = pending_cases_judged(review, 0.5)
+        mechanisms = {}
+        state, before, named, under = pending_cases_judged(review, 0.5, mechanisms_out=mechanisms)
         fates[review] = state.people.fate[np.concatenate([before, named, under])]
+        draws[review] = mechanisms["sentencing"].rng.random(8)
     assert not np.any(fates[False] == Fate.FREE)
     assert 0.3 < (fates[False] == Fate.SHOT).mean() < 0.7
     kept = fates[True] != Fate.FREE
     assert 0.3 < kept[: len(kept) // 4].mean() < 0.7
-    np.testing.assert_array_equal(fates[True][kept], fates[False][kept])
+    np.testing.assert_array_equal(draws[True], draws[False])
+    # each route condemns half its cases, give or take one (the court's and the tribunal's)
+    assert abs((fates[True] == Fate.SHOT).sum() - kept.sum() / 2) <= 2
 
 
 def test_the_interrogation_passes_on_whether_the_arrest_was_supervised(monkeypatch):
