@@ -8,15 +8,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from chistka.analysis.calibrate import (
-    FITTED_MARK,
-    REPORT_MARK,
-    check_output_file,
-    write_atomic,
-)
+from chistka.analysis.calibrate import FITTED_MARK, REPORT_MARK, write_atomic
 from chistka.cli import app
 from chistka.engine import Sim
 from chistka.errors import ChistkaError
+from chistka.outputs import check_output_file
 
 TARGETS = "id,observable,value,low,high\npurge1921,expelled_share:1921,0.6,0.55,0.65\n"
 EARLIER = f"[scenario]\nname = 'x'\n{FITTED_MARK}2026-01-01 against t.csv\n"
@@ -71,7 +67,7 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path, monkeypat
 
 
 def test_check_output_file_accepts_a_missing_path(tmp_path):
-    check_output_file(tmp_path / "absent.toml", FITTED_MARK)
+    check_output_file(tmp_path / "absent.toml", FITTED_MARK, "chistka calibrate")
 
 
 @pytest.mark.parametrize("name", ["fitted.toml", "calibration.html"])

@@ -19,6 +19,11 @@ from chistka.results import atomic_directory
 
 SMALL = ["--scale", "0.002"]
 
+CHISTKA_PROVENANCE = json.dumps(
+    {"package_version": "0.1.0", "environment": {"packages": {"chistka": "0.1.0"}}}
+)
+"""The least of a provenance.json that chistka wrote (what marks an earlier run)."""
+
 
 def chistka(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
@@ -162,6 +167,26 @@ def test_bad_scale_and_seed_exit_2(tmp_path):
     assert not (tmp_path / "o").exists()
 
 
+SENSITIVITY = ["--observable", "expelled_share:1921", "--n", "2", "--scale", "0.001"]
+
+
+@pytest.mark.parametrize("seed", [str(2**63), str(2**64)])
+def test_a_seed_beyond_the_largest_is_refused_before_the_run(tmp_path, seed):
+    """QA of session 39: 2**64 overflowed in the run (a traceback), 2**63 ran, though a
+    scenario file refuses any seed above 2**63 - 1."""
+    out = str(tmp_path / "o")
+    for arguments in (
+        ["run", "party-purges-1921-1936", "--seed", seed, "--out", out],
+        ["sensitivity", "party-purges-1921-1936", *SENSITIVITY, "--seed", seed, "--out", out],
+        ["sensitivity", "party-purges-1921-1936", *SENSITIVITY, "--seed", "-1", "--out", out],
+    ):
+        result = invoke(*arguments)
+        assert result.exit_code == 2, arguments
+        assert "--seed: a seed must be a whole number from 0 to 2**63 - 1" in result.stderr
+        assert "Traceback" not in result.output
+    assert not (tmp_path / "o").exists()
+
+
 def test_atomic_directory_leaves_nothing_on_failure(tmp_path):
     target = tmp_path / "out"
     with pytest.raises(RuntimeError), atomic_directory(target) as tmp:
@@ -174,7 +199,7 @@ def test_atomic_directory_keeps_previous_output_on_failure(tmp_path):
     target = tmp_path / "out"
     with atomic_directory(target) as tmp:
         (tmp / "summary.json").write_text("{}")
-        (tmp / "provenance.json").write_text("{}")  # what marks an earlier run
+        (tmp / "provenance.json").write_text(CHISTKA_PROVENANCE)  # marks an earlier run
     with pytest.raises(RuntimeError), atomic_directory(target) as tmp:
         (tmp / "summary.json").write_text("partial")
         raise RuntimeError("killed mid-write")
@@ -223,3 +248,11 @@ def test_research_commands_are_registered():
     )
     assert result.exit_code == 2
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("command", ["calibrate", "sensitivity"])
+def test_the_free_file_help_names_its_tables(command):
+    """QA of session 39: Rich read [[free]] and [[start]] as markup and printed '[]'."""
+    result = CliRunner().invoke(app, [command, "--help"], env={"COLUMNS": "300"})
+    assert result.exit_code == 0
+    assert "TOML of [[free]] path/low/high/log entries, and [[start]] points" in result.output

@@ -190,6 +190,37 @@ def test_compare_ensembles_gives_intervals(sweeps, tmp_path):
     assert_every_chart_has_its_numbers(html)
 
 
+def test_compare_never_overwrites_files_it_did_not_write(sweeps, tmp_path):
+    """QA of session 39: compare --out overwrote a user's differences.csv and compare.html."""
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "differences.csv").write_text("MY OWN DATA\n")
+    refused = invoke("compare", str(sweeps / "a"), str(sweeps / "b"), "--out", str(mine))
+    assert refused.exit_code == 2 and "not written by chistka compare" in refused.output
+    assert (mine / "differences.csv").read_text() == "MY OWN DATA\n"
+    assert sorted(p.name for p in mine.iterdir()) == ["differences.csv"]
+    ours = tmp_path / "ours"
+    for _ in range(2):  # an earlier comparison is chistka's own: replaced
+        done = invoke("compare", str(sweeps / "a"), str(sweeps / "b"), "--out", str(ours))
+        assert done.exit_code == 0, done.output
+
+
+def test_an_out_folder_that_cannot_be_made_is_refused_before_anything_runs(sweeps, tmp_path):
+    """QA of session 39: a file where the folder would go gave a traceback, after the run."""
+    (tmp_path / "afile").write_text("data")
+    out = str(tmp_path / "afile" / "sub")
+    for arguments in (
+        ["compare", str(sweeps / "a"), str(sweeps / "b"), "--out", out],
+        ["run", "party-purges-1921-1936", "--scale", "0.001", "--out", out],
+        ["sweep", "party-purges-1921-1936", "--scale", "0.001", "--seeds", "1", "--out", out],
+    ):
+        result = invoke(*arguments)
+        assert result.exit_code == 2, (arguments[0], result.output)
+        assert "is a file, so the folder cannot be made there" in result.output
+        assert "Traceback" not in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["afile"]
+
+
 def test_compare_single_runs_has_no_interval_and_refuses_a_sweep_of_two_points(sweeps, tmp_path):
     out = tmp_path / "cmp"
     result = invoke(

@@ -79,6 +79,24 @@ def test_run_refuses_a_foreign_folder_and_force_writes_beside_it(tmp_path):
     assert tree(project) == after
 
 
+def test_a_folder_with_a_provenance_json_chistka_did_not_write_is_not_replaced(tmp_path):
+    """QA of session 39: any file named provenance.json made the folder count as an earlier
+    run, and `run --out` replaced the user's report.html, summary.json and comparison.csv."""
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "provenance.json").write_text('{"tool": "my-other-tool"}')
+    (folder / "report.html").write_text("<h1>my hand-written report</h1>")
+    (folder / "summary.json").write_text('{"my": "summary"}')
+    before = tree(folder)
+    result = chistka("run", SCENARIO, *TINY, "--out", str(folder))
+    assert result.exit_code == 2
+    assert "not written by chistka" in result.stderr and "Traceback" not in result.output
+    assert tree(folder) == before
+    forced = chistka("run", SCENARIO, *TINY, "--out", str(folder), "--force")
+    assert forced.exit_code == 2  # a file of a run's name chistka did not write: never replaced
+    assert tree(folder) == before
+
+
 def test_force_never_overwrites_a_foreign_file_of_an_outputs_name(tmp_path):
     folder = tmp_path / "mine"
     folder.mkdir()

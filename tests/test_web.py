@@ -261,7 +261,7 @@ def test_a_restarted_server_removes_what_a_stopped_run_had_half_built(tmp_path):
 def test_a_worker_stopped_by_the_server_leaves_no_half_built_folder(tmp_path):
     """The server stops its runs with SIGTERM: the worker then cleans up as on an error."""
     jobs = RunJobs(tmp_path, max_running=1)
-    run = jobs.submit("party-purges-1921-1936", 1, 0.01, seeds=2)
+    run = jobs.submit("great-terror", 1, 0.02, seeds=3)  # long enough to be stopped midway
     deadline = time.monotonic() + 120
     building = tmp_path / f".{run['id']}.seeds.tmp"
     while not building.exists() and time.monotonic() < deadline:

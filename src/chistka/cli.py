@@ -32,7 +32,7 @@ from chistka.commands.options import (
     fail,
     output_console,
 )
-from chistka.commands.preflight import check_scale
+from chistka.commands.preflight import check_scale, check_seed
 from chistka.commands.sweep import apply_set_options
 from chistka.engine import Sim
 from chistka.errors import ChistkaError
@@ -190,8 +190,7 @@ def run(
     before the run starts (see `chistka.outputs`).
     """
     try:
-        if seed is not None and seed < 0:
-            fail(f"--seed must be >= 0 (got {seed})")
+        check_seed(seed)
         loaded = apply_set_options(without(load_scenario(scenario), without_ or []), set_)
         check_scale(loaded, scale)
         target = out if out is not None else Path("out") / loaded.scenario.name

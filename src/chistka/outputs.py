@@ -12,6 +12,7 @@ same names are replaced, and nothing that is not a chistka output is deleted or 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import tempfile
@@ -50,10 +51,35 @@ def _umask() -> int:
     return mask
 
 
+def written_by_chistka(provenance: Path) -> bool:
+    """Whether `provenance` is a provenance.json that chistka wrote (not a file of that name).
+
+    chistka's records its version and, under "environment", the packages it ran with, itself
+    among them (`Sim.run`, `chistka.provenance.environment`).
+    """
+    try:
+        data = json.loads(provenance.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return False
+    if not isinstance(data, dict) or "package_version" not in data:
+        return False
+    environment = data.get("environment")
+    packages = environment.get("packages") if isinstance(environment, dict) else None
+    return isinstance(packages, dict) and "chistka" in packages
+
+
 def _foreign_entries(target: Path) -> list[str]:
-    """Names in `target` that are not files of an earlier run (all of them if it is no run)."""
+    """Names in `target` that are not files of an earlier run (all of them if it is no run).
+
+    An earlier run is recognised by a provenance.json chistka wrote, not by the name alone:
+    before session 39 any file of that name made the folder's report.html, summary.json ...
+    count as chistka's, and `run --out` replaced them.
+    """
     names = sorted(entry.name for entry in target.iterdir())
-    if PROVENANCE_FILE not in names or not (target / PROVENANCE_FILE).is_file():
+    provenance = target / PROVENANCE_FILE
+    if PROVENANCE_FILE not in names or provenance.is_symlink() or not provenance.is_file():
+        return names
+    if not written_by_chistka(provenance):
         return names
     return [
         name
@@ -89,6 +115,7 @@ def check_run_target(target: str | Path, *, force: bool = False) -> None:
             "e.g. --out out/run1"
         )
     if not path.exists() and not path.is_symlink():
+        check_creatable(path)
         return
     if path.is_symlink():
         raise ChistkaError(
@@ -150,3 +177,62 @@ def atomic_directory(target: Path, *, force: bool = False) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+_MARK_SEARCHED = 16 * 2**20
+"""Bytes of an existing file searched for its mark (a larger file is not chistka's)."""
+
+
+def check_output_file(path: str | Path, mark: str, writer: str) -> None:
+    """Refuse to replace a file that `writer` (a chistka command) did not write.
+
+    Accepted: a path that does not exist, or a plain file holding `mark` (an earlier output of
+    the same command, which is replaced).
+
+    Raises:
+        ChistkaError: the path is a link, a folder or another non-file, or a file without `mark`.
+    """
+    path = Path(path)
+    if not path.exists() and not path.is_symlink():
+        return
+    if path.is_symlink() or not path.is_file():
+        raise ChistkaError(
+            f"{path}: exists and is not a plain file; chistka will not replace it (give another "
+            "--out folder)"
+        )
+    with path.open("rb") as existing:
+        head = existing.read(_MARK_SEARCHED)
+    if mark.encode("utf-8") not in head:
+        raise ChistkaError(
+            f"{path}: exists and was not written by {writer}; chistka will not overwrite it "
+            "(give another --out folder, or move the file)"
+        )
+
+
+def check_creatable(target: str | Path, option: str = "--out") -> None:
+    """Refuse an output path that cannot be created, before any simulation runs.
+
+    The nearest part of the path that exists must be a folder this user can make a folder in
+    (tried with an empty hidden folder, removed at once): a file there, a read-only file system
+    or a virtual one such as /proc would otherwise fail only when the results are written.
+
+    Raises:
+        ChistkaError: a part of the path is a file, or no folder can be made where it would be.
+    """
+    path = Path(target).expanduser().absolute()
+    existing = path
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise ChistkaError(
+            f"{option} {target}: {existing} is a file, so the folder cannot be made there; "
+            "give another folder"
+        )
+    try:
+        trial = tempfile.mkdtemp(prefix=".chistka-check-", dir=existing)
+    except OSError as exc:
+        raise ChistkaError(
+            f"{option} {target}: chistka cannot make a folder in {existing} "
+            f"({exc.strerror or exc}); give a folder you can write in"
+        ) from None
+    os.rmdir(trial)

@@ -74,6 +74,7 @@ from chistka.analysis import observables
 from chistka.analysis.free import FreeParameter, as_start_event, read_free_file, start_value
 from chistka.analysis.validate import bounds, read_targets
 from chistka.errors import ChistkaError
+from chistka.outputs import check_output_file
 from chistka.scenario import Scenario, builtin_scenarios, load_scenario
 
 if TYPE_CHECKING:
@@ -929,35 +930,6 @@ FITTED_MARK = "# Fitted by chistka calibrate on "
 REPORT_MARK = "<title>chistka calibrate: "
 """The title that marks a calibration.html as written by `chistka calibrate`."""
 
-_MARK_SEARCHED = 16 * 2**20
-"""Bytes of an existing file searched for its mark (a larger file is not chistka's)."""
-
-
-def check_output_file(path: str | Path, mark: str) -> None:
-    """Refuse to replace a file that `chistka calibrate` did not write (as `chistka.outputs` rules).
-
-    Accepted: a path that does not exist, or a plain file holding `mark` (an earlier output of
-    calibrate, which is replaced).
-
-    Raises:
-        ChistkaError: the path is a link, a folder or another non-file, or a file without `mark`.
-    """
-    path = Path(path)
-    if not path.exists() and not path.is_symlink():
-        return
-    if path.is_symlink() or not path.is_file():
-        raise ChistkaError(
-            f"{path}: exists and is not a plain file; chistka will not replace it (give another "
-            "--out folder)"
-        )
-    with path.open("rb") as existing:
-        head = existing.read(_MARK_SEARCHED)
-    if mark.encode("utf-8") not in head:
-        raise ChistkaError(
-            f"{path}: exists and was not written by chistka calibrate; chistka will not "
-            "overwrite it (give another --out folder, or move the file)"
-        )
-
 
 def write_atomic(path: Path, text: str, mark: str) -> Path:
     """Write `text` to `path` through a temporary file beside it and os.replace.
@@ -970,7 +942,7 @@ def write_atomic(path: Path, text: str, mark: str) -> Path:
     """
     import tempfile
 
-    check_output_file(path, mark)
+    check_output_file(path, mark, "chistka calibrate")
     path.parent.mkdir(parents=True, exist_ok=True)
     descriptor, name = tempfile.mkstemp(prefix=f".{path.name}.tmp-", dir=path.parent)
     try:

@@ -35,6 +35,7 @@ from typing import Any
 
 from chistka import __version__
 from chistka.errors import ChistkaError
+from chistka.outputs import check_creatable
 from chistka.scenario import Scenario, apply_overrides, load_scenario
 
 PLAN_FILE = "plan.json"
@@ -464,6 +465,7 @@ def check_ensemble_target(out_dir: Path) -> None:
             f"--out {out_dir}: is the current directory or one above it; give a new folder"
         )
     if not out_dir.exists():
+        check_creatable(out_dir)
         return
     if not out_dir.is_dir():
         raise ChistkaError(f"--out {out_dir} exists and is not a directory")

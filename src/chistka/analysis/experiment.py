@@ -63,6 +63,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 
 from chistka import __version__
 from chistka.errors import ChistkaError, ScenarioError, closest, read_text
+from chistka.outputs import check_creatable
 from chistka.scenario import Scenario, apply_overrides, format_validation_error, load_scenario
 from chistka.scenario.base import StrictModel
 from chistka.scenario.whatif import without
@@ -451,6 +452,7 @@ def check_target(
     """
     if out_dir.exists() and not out_dir.is_dir():
         raise ChistkaError(f"--out {out_dir}: exists and is not a folder")
+    check_creatable(out_dir)
     if not out_dir.exists() or not any(out_dir.iterdir()):
         return
     plan_path = out_dir / plan_file

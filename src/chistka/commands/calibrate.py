@@ -33,6 +33,7 @@ from chistka.commands.preflight import (
     check_observable_form,
     check_output_folder,
     check_scale,
+    check_seed,
 )
 from chistka.errors import ChistkaError
 from chistka.scenario import Scenario
@@ -53,6 +54,8 @@ def parse_seeds(text: str) -> list[int]:
         raise ChistkaError(f"--seeds: expected integers such as 1,2 (got '{text}')") from None
     if any(s < 0 for s in seeds) or len(set(seeds)) != len(seeds):
         raise ChistkaError(f"--seeds: expected distinct non-negative integers (got '{text}')")
+    for seed in seeds:
+        check_seed(seed, "--seeds")
     return seeds
 
 
@@ -141,7 +144,6 @@ def calibrate_command(
         REPORT_MARK,
         calibrate,
         check_loss,
-        check_output_file,
         fit_table,
         write_calibration_report,
         write_fitted_scenario,
@@ -155,9 +157,11 @@ def calibrate_command(
             raise ChistkaError("--jobs must not be 0 (-1 for one process per core)")
         loaded = check_calibration(scenario, targets, scale)
         target = out if out is not None else Path("out") / f"{loaded.scenario.name}-calibrate"
-        check_output_folder(target)
-        check_output_file(target / "fitted.toml", FITTED_MARK)
-        check_output_file(target / "calibration.html", REPORT_MARK)
+        check_output_folder(
+            target,
+            files={"fitted.toml": FITTED_MARK, "calibration.html": REPORT_MARK},
+            writer="chistka calibrate",
+        )
         url = storage if storage is not None else f"sqlite:///{(target / 'study.db').resolve()}"
         with counting_bar("trials", console=console, field="best") as progress:
             task = progress.add_task(f"calibrate {scenario}", total=trials, best="")

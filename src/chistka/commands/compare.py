@@ -276,6 +276,14 @@ def _span(low: float, high: float, observable: str) -> str:
     return f" ({observable_number(low, observable)} - {observable_number(high, observable)})"
 
 
+COMPARE_MARKS = {
+    "compare.html": "<title>chistka compare: ",
+    "differences.csv": "observable,label,record,a_mean",
+}
+"""What marks compare.html and differences.csv as written by `chistka compare` (an earlier
+comparison is replaced; a file of those names chistka did not write is not)."""
+
+
 def compare_command(
     run_a: Annotated[Path, typer.Argument(help="side A: a run or an ensemble's directory")],
     run_b: Annotated[Path, typer.Argument(help="side B: a run or an ensemble's directory")],
@@ -286,7 +294,7 @@ def compare_command(
     """Compare two runs or ensembles: charts side by side and a table of the differences."""
     try:
         target = out if out is not None else Path("out") / f"compare-{run_a.name}-{run_b.name}"
-        check_output_folder(target)
+        check_output_folder(target, files=COMPARE_MARKS, writer="chistka compare")
         with errors.status("reading both sides"):
             a, b = load_side(run_a), load_side(run_b)
         table = differences(a, b)

@@ -136,8 +136,9 @@ FreeOption = Annotated[
     Path | None,
     typer.Option(
         "--free",
-        help="TOML of [[free]] path/low/high/log entries, and [[start]] points calibrate tries "
-        "first (a resumed study: those it has not tried yet) (default: SCENARIO.free.toml next "
+        help="TOML of \\[\\[free]] path/low/high/log entries, and \\[\\[start]] points "
+        "calibrate tries first (a resumed study: those it has not tried yet) (default: "
+        "SCENARIO.free.toml next "
         "to the scenario file, or the package's for a built-in scenario)",
     ),
 ]

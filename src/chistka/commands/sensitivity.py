@@ -30,6 +30,7 @@ from chistka.commands.preflight import (
     check_observable,
     check_output_folder,
     check_scale,
+    check_seed,
 )
 from chistka.errors import ChistkaError
 from chistka.scenario import load_scenario
@@ -39,6 +40,13 @@ console = output_console()
 
 def _number(value: float) -> str:
     return "-" if value is None or math.isnan(value) else f"{value:.4g}"
+
+
+SENSITIVITY_MARKS = {
+    "sensitivity.html": "<title>chistka sensitivity: ",
+    "sensitivity.csv": "observable,parameter,",
+}
+"""What marks sensitivity.html and sensitivity.csv as written by `chistka sensitivity`."""
 
 
 def sensitivity_command(
@@ -82,7 +90,8 @@ def sensitivity_command(
         for name in observable:
             check_observable(name, loaded, "--observable")
         target = out if out is not None else Path("out") / f"{loaded.scenario.name}-sensitivity"
-        check_output_folder(target)
+        check_seed(seed)
+        check_output_folder(target, files=SENSITIVITY_MARKS, writer="chistka sensitivity")
         with counting_bar("runs", console=console, remaining=True) as progress:
             task = progress.add_task(escape(f"{method} n={n} {scenario}"), total=None)
 
