@@ -138,6 +138,21 @@ def test_true_or_false_as_a_campaigns_emphasis_is_refused(tmp_path):
     assert "campaigns[0].emphasis.passivity" in message and "not true or false" in message
 
 
+def test_a_folder_given_as_the_scenario_file_is_named_as_a_folder(tmp_path):
+    """QA of session 39: a folder was reported as 'scenario file not found'."""
+    (tmp_path / "runs.toml").mkdir()
+    for ref in (tmp_path, tmp_path / "runs.toml"):
+        with pytest.raises(ScenarioError, match="is a folder; give the TOML file in it"):
+            load_scenario(ref)
+
+
+def test_an_unknown_kind_to_compare_is_refused_with_the_kinds_the_record_scores(tmp_path):
+    """QA of session 39: compare = ["expeled_share"] scored no row, and the run said nothing."""
+    message = load_error(write(tmp_path, with_value(("scenario", "compare"), ["expeled_share"])))
+    assert "unknown kind 'expeled_share'" in message and "did you mean 'expelled_share'" in message
+    assert "party_total" in message
+
+
 @FAST
 @given(persons=st.integers(min_value=MAX_PERSONS + 1, max_value=2**63 - 1))
 def test_more_persons_than_ever_lived_are_refused(tmp_path_factory, persons):

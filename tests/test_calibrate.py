@@ -726,3 +726,19 @@ def test_a_start_point_tried_before_a_fit_was_written_back_is_not_tried_again(tm
         scenario, targets, 1, seeds=(1,), scale=SCALE, free_path=free, storage=storage
     )
     assert resumed.trials[2].params["exits.rate_per_year"] != 0.2
+
+
+def test_calibrate_names_the_targets_it_leaves_out(tmp_path):
+    """QA of session 39: a misspelt campaign (192l) was left out of the fit without a word."""
+    from chistka.commands.calibrate import check_calibration
+
+    targets = tmp_path / "typo.csv"
+    targets.write_text(
+        "id,observable,value,low,high\n"
+        "t1,expelled_share:1921,0.25,0.2,0.3\n"
+        "t2,expelled_share:192l,0.25,0.2,0.3\n",
+        encoding="utf-8",
+    )
+    _, left_out = check_calibration(SCENARIO, targets, None)
+    assert len(left_out) == 1
+    assert "id 't2'" in left_out[0] and "'192l'" in left_out[0]

@@ -9,6 +9,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 import tomllib
 from pathlib import Path
 
@@ -205,6 +206,23 @@ def test_compare_never_overwrites_files_it_did_not_write(sweeps, tmp_path):
         assert done.exit_code == 0, done.output
 
 
+@pytest.mark.parametrize("name", ["daily.parquet", "comparison.csv"])
+def test_compare_says_which_file_it_cannot_read(sweeps, tmp_path, name):
+    """QA of session 39: a truncated daily.parquet gave pyarrow's traceback."""
+    import shutil
+
+    damaged = tmp_path / "damaged"
+    shutil.copytree(sweeps / "a" / "p000-s001", damaged)
+    whole = (damaged / name).read_bytes()
+    (damaged / name).write_bytes(whole[: len(whole) // 3] if name.endswith("parquet") else b"x\n1")
+    result = invoke(
+        "compare", str(sweeps / "a" / "p000-s001"), str(damaged), "--out", str(tmp_path / "o")
+    )
+    assert result.exit_code == 2, result.output
+    assert f"cannot read {damaged / name}" in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "o").exists()
+
+
 def test_an_out_folder_that_cannot_be_made_is_refused_before_anything_runs(sweeps, tmp_path):
     """QA of session 39: a file where the folder would go gave a traceback, after the run."""
     (tmp_path / "afile").write_text("data")
@@ -284,3 +302,23 @@ def test_the_worked_example_of_docs_scenarios_loads_and_runs(tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert "1921 purge: share expelled" in result.output
+
+
+@pytest.mark.parametrize(
+    ("arguments", "words"),
+    [
+        (["--jobs", "100000"], "--jobs must be -1 (one process per core) or from 1 to 256"),
+        (["--jobs", "-2"], "--jobs must be -1 (one process per core) or from 1 to 256"),
+        (["--dask", "notanaddress"], "'notanaddress' is not a scheduler's address"),
+    ],
+)
+def test_a_sweep_refuses_impossible_workers_at_once(small_file, tmp_path, arguments, words):
+    """QA of session 39: --jobs 100000 hung with 100,000 processes starting and left plan.json;
+    a malformed --dask address waited a minute after its error and printed a traceback."""
+    started = time.monotonic()
+    result = invoke(
+        "sweep", str(small_file), "--seeds", "1", "--out", str(tmp_path / "o"), *arguments
+    )
+    assert result.exit_code == 2 and words in result.output, result.output
+    assert time.monotonic() - started < 20
+    assert not (tmp_path / "o").exists()

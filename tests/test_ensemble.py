@@ -84,7 +84,9 @@ def test_plan_without_sets_and_with_explicit_seeds():
 @pytest.mark.parametrize(
     ("seeds", "sets", "scale", "expected"),
     [
-        (0, {}, None, "--seeds must be >= 1"),
+        (0, {}, None, "--seeds must be from 1 to 100,000"),
+        (10**11, {}, None, "--seeds must be from 1 to 100,000"),
+        (50_001, {"review.noise_sd": [0.5, 1.0]}, None, "lay out 100,002 runs; at most 100,000"),
         ([3, 3], {}, None, "repeated"),
         (2, {"review.noise_sd": [0.5, -1]}, None, "noise_sd: Input should be greater than 0"),
         (2, {"review.threshhold": [1]}, None, "threshhold"),

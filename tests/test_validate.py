@@ -496,6 +496,16 @@ def test_validate_refuses_runs_of_different_scenarios(saved, tmp_path):
         ([("a", "arrests:1937", "5", "x", "")], None, "column 'low' is not a number"),
         ([("a", "arrests:1937", "5", "9", "1")], None, "low .* is above high"),
         ([], None, "has no rows"),
+        # QA of session 39: each of these was accepted (the first scored "inside" against 0.2-0.3)
+        (
+            [("a", "expelled_share:1921", "0.5", "0.2", "0.3")],
+            None,
+            r"value \(0.5\) lies outside its own range \(0.2 to 0.3\)",
+        ),
+        ([("a", "expelled_share:1921", "-0.25", "", "")], None, r"not a share from 0 to 1"),
+        ([("a", "expelled_share:1921", "1.5", "", "")], None, r"not a share from 0 to 1"),
+        ([("a", "arrests:1937", "5", "-1", "")], None, r"low \(-1\) is not a count of at least 0"),
+        ([("a", "expelled_share:1921", "0.25", "0.2")], None, r"4 cells for 5 columns .*high"),
     ],
 )
 def test_bad_targets(saved, tmp_path, rows, columns, message):
@@ -532,6 +542,8 @@ def test_command_json_and_table(app, named, saved, tmp_path):
     result = CliRunner().invoke(app, ["validate", str(saved), "--targets", str(targets)])
     assert result.exit_code == 0, result.output
     assert "inside" in result.stdout and "1 target(s) not covered by the run" in result.stdout
+    # named, so that a misspelt campaign or a wrong date is not passed over unseen (QA, 39)
+    assert "d (party_total:1925-01-01)" in result.stdout
 
 
 def test_command_without_targets_compares_with_the_record(app, saved):

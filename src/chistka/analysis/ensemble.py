@@ -176,6 +176,11 @@ def plan(
         if len({_json_key(v) for v in values}) != len(values):
             raise ChistkaError(f"--set {path}: a value is repeated ({_join(values)})")
     paths = list(sets)
+    runs = math.prod(len(list(values)) for values in sets.values()) * len(seed_list)
+    if runs > MAX_RUNS:
+        raise ChistkaError(
+            f"--seeds and --set lay out {runs:,} runs; at most {MAX_RUNS:,} in one sweep"
+        )
     combos = list(itertools.product(*(list(sets[p]) for p in paths)))
     set_width = max(3, len(str(len(combos) - 1)))
     seed_width = max(3, len(str(len(seed_list))))
@@ -202,13 +207,18 @@ def plan(
     return specs
 
 
+MAX_RUNS = 100_000
+"""The most runs one ensemble or design lays out (100,000 runs of the smallest built-in scenario
+take days on this 2-core machine; the plan of 10**11 filled the memory: QA of session 39)."""
+
+
 def _seed_list(scenario: Scenario, seeds: int | Sequence[int]) -> list[int]:
     if isinstance(seeds, bool):
         raise ChistkaError(f"--seeds must be a number of seeds or a list of seeds (got {seeds})")
     if isinstance(seeds, numbers.Integral):
         seeds = int(seeds)
-        if seeds < 1:
-            raise ChistkaError(f"--seeds must be >= 1 (got {seeds})")
+        if not 1 <= seeds <= MAX_RUNS:
+            raise ChistkaError(f"--seeds must be from 1 to {MAX_RUNS:,} (got {seeds})")
         return default_seeds(scenario, seeds)
     seed_list = [int(s) for s in seeds]
     if not seed_list:
@@ -407,8 +417,7 @@ def run_ensemble(
     """
     specs = list(specs)
     _check_specs(specs)
-    if n_jobs == 0:
-        raise ChistkaError("--jobs must not be 0 (-1 for one process per core)")
+    check_jobs(n_jobs)
     out_dir = Path(out_dir).expanduser().resolve()
     check_ensemble_target(out_dir)
     document = plan_document(specs)
@@ -545,6 +554,26 @@ def _execute(
     yield from parallel(joblib.delayed(run_placed)(spec, target, sweep) for spec in specs)
 
 
+MAX_JOBS = 256
+"""The most local worker processes a command starts (each holds a population in memory)."""
+
+
+def check_jobs(n_jobs: int, option: str = "--jobs") -> None:
+    """Refuse a number of local processes that cannot be: 0, below -1, or more than `MAX_JOBS`.
+
+    Raises:
+        ChistkaError: naming the option and what it allows.
+    """
+    if n_jobs == 0 or n_jobs < -1 or n_jobs > MAX_JOBS:
+        raise ChistkaError(
+            f"{option} must be -1 (one process per core) or from 1 to {MAX_JOBS} (got {n_jobs})"
+        )
+
+
+DASK_ADDRESS = re.compile(r"^(?:[a-z]+://)?[^\s:/]+:\d{1,5}$")
+"""A scheduler's address: [protocol://]host:port."""
+
+
 def connect_dask(address: str) -> Any:
     """A dask.distributed Client of the cluster at `address`, once it has at least one worker.
 
@@ -558,6 +587,12 @@ def connect_dask(address: str) -> Any:
         raise ChistkaError(
             "--dask needs dask.distributed: pip install 'dask[distributed]'"
         ) from None
+    if not DASK_ADDRESS.match(address):
+        # checked before a Client exists: a half-made one waits a minute to close (QA, 39)
+        raise ChistkaError(
+            f"--dask: '{address}' is not a scheduler's address; expected [protocol://]host:port, "
+            "e.g. tcp://127.0.0.1:8786"
+        )
     try:
         client = Client(address, timeout=f"{DASK_CONNECT_TIMEOUT_S}s", set_as_default=False)
     except (OSError, TimeoutError, ValueError) as exc:

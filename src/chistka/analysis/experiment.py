@@ -62,6 +62,7 @@ import pandas as pd
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from chistka import __version__
+from chistka.analysis.ensemble import check_jobs
 from chistka.errors import ChistkaError, ScenarioError, closest, read_text
 from chistka.outputs import check_creatable
 from chistka.scenario import Scenario, apply_overrides, format_validation_error, load_scenario
@@ -513,8 +514,7 @@ def run_experiment(
     seed_values = seed_list(experiment, seeds)
     if scale is not None and not 0 < scale <= 1:
         raise ChistkaError(f"population.scale (--scale): must be in (0, 1] (got {scale})")
-    if n_jobs == 0:
-        raise ChistkaError("--jobs must not be 0 (-1 for one process per core)")
+    check_jobs(n_jobs)
     document = plan_document(experiment, seed_values, scale)
     check_target(out_dir, document, resume)
     outcomes = experiment.design.experiment.outcomes

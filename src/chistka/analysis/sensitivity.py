@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from chistka.analysis.ensemble import MAX_RUNS, check_jobs
 from chistka.analysis.free import FreeParameter, as_start_event, load_free
 from chistka.analysis.observables import ObservableOutOfRun, UnknownObservable, check_name
 from chistka.errors import ChistkaError
@@ -157,11 +158,15 @@ def sensitivity(
         raise ChistkaError(f"morris needs n >= 2 trajectories (got {n})")
     if method == "sobol" and (n < 2 or n & (n - 1)):
         raise ChistkaError(f"sobol needs n, the base samples, to be a power of 2 >= 2 (got {n})")
-    if n_jobs == 0:
-        raise ChistkaError("--jobs must not be 0 (-1 for one process per core)")
+    check_jobs(n_jobs)
     scenario = load_scenario(scenario_ref)
     free = load_free(free_path, scenario, scenario_ref)
     problem = _problem(free)
+    runs = n * (len(free) + 1) if method == "morris" else n * (len(free) + 2)
+    if runs > MAX_RUNS:
+        raise ChistkaError(
+            f"--n {n} lays out {runs:,} runs of {len(free)} free parameters; at most {MAX_RUNS:,}"
+        )
     if method == "morris":
         from SALib.sample import morris as morris_sample
 

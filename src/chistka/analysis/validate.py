@@ -24,6 +24,7 @@ import math
 from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -198,6 +199,12 @@ def _read_rows(reader: csv.DictReader[str], path: Path) -> pd.DataFrame:
                 f"{where}: {len(header) + len(raw[None])} cells for {len(header)} columns (quote "
                 "a cell that holds a comma)"
             )
+        short = [k for k, v in raw.items() if k and v is None]
+        if short:
+            raise ChistkaError(
+                f"{where}: {len(header) - len(short)} cells for {len(header)} columns (no cell "
+                f"for {', '.join(short)}; leave a blank cell where there is no value)"
+            )
         row = {k: (v.strip() if isinstance(v, str) else v) for k, v in raw.items() if k}
         if not row.get("id"):
             raise ChistkaError(f"{where}: column 'id' is empty")
@@ -217,11 +224,41 @@ def _read_rows(reader: csv.DictReader[str], path: Path) -> pd.DataFrame:
         row["high"] = _number(row.get("high"), "high", where, blank=True)
         if not math.isnan(row["low"]) and not math.isnan(row["high"]) and row["low"] > row["high"]:
             raise ChistkaError(f"{where}: low ({row['low']:g}) is above high ({row['high']:g})")
+        _check_range(row, where)
         row["row"] = number
         rows.append(row)
     if not rows:
         raise ChistkaError(f"targets file '{path}' has no rows")
     return pd.DataFrame(rows)
+
+
+SIGNED_KINDS = frozenset({"party_decline"})
+"""Observables that may be below zero (the party's decline is negative when it grew)."""
+
+
+def _check_range(row: dict[str, Any], where: str) -> None:
+    """Refuse a target whose numbers its observable cannot take, or outside its own range.
+
+    A value outside its own low..high was scored against the range alone.
+
+    Raises:
+        ChistkaError: a count below zero, a share outside 0..1, or the value outside low..high.
+    """
+    kind = str(row["observable"]).partition(":")[0]
+    share = kind.endswith("_share")
+    for name in ("value", "low", "high"):
+        number = row[name]
+        if math.isnan(number) or kind in SIGNED_KINDS:
+            continue
+        if number < 0 or (share and number > 1):
+            allowed = "a share from 0 to 1" if share else "a count of at least 0"
+            raise ChistkaError(f"{where}: {name} ({number:g}) is not {allowed} ({kind})")
+    value, low, high = row["value"], row["low"], row["high"]
+    if (not math.isnan(low) and value < low) or (not math.isnan(high) and value > high):
+        shown = ["" if math.isnan(bound) else f"{bound:g}" for bound in (low, high)]
+        raise ChistkaError(
+            f"{where}: value ({value:g}) lies outside its own range ({shown[0]} to {shown[1]})"
+        )
 
 
 def bounds(value: float, low: float, high: float) -> tuple[float, float]:

@@ -19,6 +19,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from chistka.analysis.ensemble import check_jobs
 from chistka.commands.options import (
     FreeOption,
     ScaleOption,
@@ -59,11 +60,15 @@ def parse_seeds(text: str) -> list[int]:
     return seeds
 
 
-def check_calibration(scenario: str, targets: Path, scale: float | None) -> Scenario:
-    """The scenario, once the scale and the targets have been checked (before any run).
+def check_calibration(
+    scenario: str, targets: Path, scale: float | None
+) -> tuple[Scenario, list[str]]:
+    """The scenario, once the scale and the targets are checked, and the targets it leaves out.
 
-    Targets outside the scenario (other years, campaigns or operations) are allowed, as a file
-    of targets may serve several scenarios, but at least one must lie inside it.
+    Each target left out comes with why it lies outside the scenario. Targets outside it (other
+    years, campaigns or operations) are allowed, as a file of targets may serve several
+    scenarios, but at least one must lie inside it; the command names those it leaves out, so
+    that a misspelt one is not dropped unseen.
 
     Raises:
         ChistkaError: a scale at which a stratum is empty, a malformed target, or no target the
@@ -88,7 +93,7 @@ def check_calibration(scenario: str, targets: Path, scale: float | None) -> Scen
             f"none of the targets of {targets} lies inside {loaded.scenario.name} "
             f"({loaded.scenario.start} to {loaded.scenario.end}); first: {reasons[0]}"
         )
-    return loaded
+    return loaded, reasons
 
 
 def calibrate_command(
@@ -153,9 +158,10 @@ def calibrate_command(
     try:
         seed_list = parse_seeds(seeds)
         check_loss(loss)
-        if jobs == 0:
-            raise ChistkaError("--jobs must not be 0 (-1 for one process per core)")
-        loaded = check_calibration(scenario, targets, scale)
+        check_jobs(jobs)
+        loaded, left_out = check_calibration(scenario, targets, scale)
+        for reason in left_out:
+            console.print(escape(f"left out, outside the scenario: {reason}"), soft_wrap=True)
         target = out if out is not None else Path("out") / f"{loaded.scenario.name}-calibrate"
         check_output_folder(
             target,

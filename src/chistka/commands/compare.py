@@ -68,9 +68,33 @@ class Side:
 
 
 def _membership(run_dir: Path) -> pd.Series:
-    daily = pd.read_parquet(run_dir / "daily.parquet", columns=["date", "status", "persons"])
+    path = run_dir / "daily.parquet"
+    try:
+        daily = pd.read_parquet(path, columns=["date", "status", "persons"])
+    except (OSError, ValueError) as exc:  # pyarrow's errors of a damaged file are ValueErrors
+        raise ChistkaError(f"cannot read {path}: {exc}") from None
     party = daily[daily["status"].astype(str).isin(["candidate", "member"])]
     return party.groupby("date", observed=True)["persons"].sum()
+
+
+def _comparison(path: Path) -> pd.DataFrame | None:
+    """A run's comparison.csv (None if it has none: a run with no compared figure).
+
+    Raises:
+        ChistkaError: the file is there but cannot be read as one (damaged, or another file).
+    """
+    if not path.is_file():
+        return None
+    try:
+        table = pd.read_csv(path)
+        missing = sorted({"observable", "model", "record"} - set(table.columns))
+        if missing:
+            raise ValueError(f"no column {', '.join(missing)}")
+        for column in ("model", "record"):
+            table[column] = pd.to_numeric(table[column])
+    except (OSError, ValueError) as exc:
+        raise ChistkaError(f"cannot read {path}: {exc}") from None
+    return table
 
 
 def load_side(path: Path) -> Side:
@@ -92,7 +116,7 @@ def load_side(path: Path) -> Side:
     group = groups[0]
     figures, records, labels, membership = [], {}, {}, {}
     for run in group.paths:
-        table = pd.read_csv(run / "comparison.csv") if (run / "comparison.csv").is_file() else None
+        table = _comparison(run / "comparison.csv")
         values = {}
         if table is not None and len(table):
             for row in table.itertuples(index=False):

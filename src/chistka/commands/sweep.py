@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from chistka.analysis.ensemble import check_jobs
 from chistka.commands.options import (
     JobsOption,
     ScaleOption,
@@ -147,8 +148,7 @@ def sweep_command(
 
     quiet_worker_restarts()
     try:
-        if n_jobs == 0:
-            fail("--jobs must not be 0 (-1 for one process per core)")
+        check_jobs(n_jobs)
         specs = plan(scenario, seeds, parse_set_options(set_), scale=scale)
         for spec in {spec.set_id: spec for spec in specs}.values():
             check_scale(spec.resolved_scenario(), spec.scale)

@@ -199,8 +199,12 @@ def _print_group(
     inside = int(table.loc[covered, "inside"].astype(bool).sum())
     message = f"{inside} of {int(covered.sum())} targets inside their range"
     if not covered.all():
+        left = table.loc[~covered]
+        named = ", ".join(f"{row.id} ({row.observable})" for row in left.head(5).itertuples())
+        more = f" and {len(left) - 5} more" if len(left) > 5 else ""
         message += (
-            f"; {int((~covered).sum())} target(s) not covered by the run (dates or operations "
-            "outside it)" + (" not shown, --json lists them" if covered.any() else "")
+            f"; {len(left)} target(s) not covered by the run (dates, campaigns or operations "
+            f"it does not have): {named}{more}"
+            + (", not in the table; --json lists them" if covered.any() else "")
         )
     console.print(message, soft_wrap=True)

@@ -104,6 +104,8 @@ def format_validation_error(exc: ValidationError, origin: str) -> str:
             continue
         reported.add(where)
         message = error["msg"]
+        if error["type"] == "value_error":  # a validator's own words, without pydantic's prefix
+            message = message.removeprefix("Value error, ")
         if error["type"] not in {"unknown_key", "missing"} and "input" in error:
             value = error["input"]
             if not isinstance(value, dict | list):
@@ -307,6 +309,8 @@ def load_scenario(ref: str | Path) -> Scenario:
     origin: str
     path = Path(ref)
     if path.suffix == ".toml" or path.exists():
+        if path.is_dir():
+            raise ScenarioError(f"scenario file {path} is a folder; give the TOML file in it")
         if not path.is_file():
             raise ScenarioError(f"scenario file not found: {path}")
         text = read_text(path, "scenario file", error=ScenarioError, max_bytes=MAX_FILE_BYTES)

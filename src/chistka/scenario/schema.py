@@ -16,6 +16,7 @@ from pydantic import BaseModel, Discriminator, Field, Tag, ValidationError, mode
 from pydantic_core import PydanticCustomError
 
 from chistka.errors import did_you_mean
+from chistka.record import compared_observables
 from chistka.record.regions import REGION_TABLES, regional_table
 from chistka.scenario.base import NOT_BOOL, StrictModel, check_shares, param
 from chistka.scenario.terror import (
@@ -581,6 +582,19 @@ class RunInfo(StrictModel):
         "rows of other kinds show as 'not modelled' and do not count, e.g. ['party_total', "
         "'expelled_share'] (default: every kind)",
     )
+
+    @model_validator(mode="after")
+    def _check_compared_kinds(self) -> Self:
+        """Each kind in `compare` must be one the record scores (a misspelt one scored none)."""
+        kinds = sorted({spec.kind for spec in compared_observables()})
+        for kind in self.compare or []:
+            if kind not in kinds:
+                raise PydanticCustomError(
+                    "compare_kind",
+                    "compare: unknown kind '{kind}'; {hint}the record scores {kinds}",
+                    {"kind": kind, "hint": did_you_mean(kind, kinds), "kinds": ", ".join(kinds)},
+                )
+        return self
 
     @model_validator(mode="after")
     def _check_dates(self) -> Self:
