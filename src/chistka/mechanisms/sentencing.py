@@ -42,6 +42,9 @@ section 3):
   routes that judge treason, espionage and sabotage (the decree of 12 Jan 1950):
   `death_penalty`, `death_only_for_treason`.
 - A share of cases is dropped and the accused released.
+- A route that sentences to death at a share of its cases condemns that share of them, give or
+  take one over the run, not each case on its own draw (`DeathAllotment`: the binomial noise of
+  a few hundred agents is the scale's, not the history's; docs/decisions.md 39.1).
 A death sentence is carried out at once (the fate SHOT is final). Other mechanisms may offer
 further measures (exile, ...): they register in `Sentencing.measures` and take their share of the
 ordinary cases not sentenced to death, before the rest go to the camps.
@@ -284,17 +287,19 @@ class Sentencing(Mechanism):
         routine_share = params.routine_death_share
         if routine_share is None:
             routine_share = params.death_share
-        groups = [
-            ("collegium", (route == Route.COLLEGIUM) & ~dropped, params.collegium_death_share),
-            ("tribunal", tribunal & ~dropped, tribunal_share),
-        ]
+        groups = []  # the routes that may condemn today, each at its share of its cases
+        if params.death_penalty:  # the routes that judge treason, espionage and sabotage
+            groups += [
+                ("collegium", (route == Route.COLLEGIUM) & ~dropped, params.collegium_death_share),
+                ("tribunal", tribunal & ~dropped, tribunal_share),
+            ]
         if death_open:
             groups += [
                 ("album", route == Route.ALBUM, params.album_death_share),
                 ("routine", court & routine, routine_share),
                 ("court", court & ~routine, params.death_share),
             ]
-        for key, cases, share in groups if params.death_penalty else []:
+        for key, cases, share in groups:
             death |= self.allotment.condemn(key, cases, u, share)
         if not params.death_penalty:
             death[:] = False
