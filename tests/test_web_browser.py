@@ -181,6 +181,9 @@ def test_a_run_followed_to_its_report_and_comparison(server, browser):
     assert "party-purges-1921-1936" in browser.find_element(By.TAG_NAME, "h1").text
     charts = browser.find_elements(By.CLASS_NAME, "plotly-graph-div")
     assert charts, "the report drew no chart"
+    numbers = browser.find_elements(By.CSS_SELECTOR, "a[data-numbers]")
+    assert len(numbers) == len(charts)  # every chart's numbers, downloadable (QA of session 39)
+    assert numbers[0].get_attribute("href").startswith("data:text/csv;base64,")
 
     browser.get(address + "/")
     listed = browser.find_element(By.ID, "runs").text
@@ -221,6 +224,9 @@ def test_an_experiment_from_its_design_page_to_its_effects_and_report(server, br
     browser.find_element(By.ID, "report").click()
     assert browser.current_url.endswith("/files/experiment.html")
     assert browser.find_elements(By.CLASS_NAME, "plotly-graph-div"), "no chart drawn"
+    browser.find_element(By.LINK_TEXT, "baseline/").click()  # an arm's runs (QA of session 39)
+    assert browser.current_url.endswith("/files/baseline/")
+    assert browser.find_elements(By.CSS_SELECTOR, "#folder a"), "the arm's folder lists nothing"
 
 
 def test_an_experiment_at_two_values_from_its_form_to_each_values_report(server, browser):
