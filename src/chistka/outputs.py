@@ -2,7 +2,8 @@
 
 chistka never deletes what it did not write. An output target is accepted when it does not
 exist, is an empty folder, or holds an earlier chistka output of the same kind (recognised by
-its provenance.json, or plan.json for an ensemble) and nothing else; such an earlier output is
+a provenance.json that chistka wrote, not by the name alone, or plan.json for an ensemble) and
+nothing else; such an earlier output is
 replaced. Anything else (a file, a folder holding other things, the current directory or one
 above it) is refused before any simulation starts. With ``force`` a run is written into a folder
 that holds other things: the run's files are added beside them, an earlier run's files of the
