@@ -138,6 +138,21 @@ def test_true_or_false_as_a_campaigns_emphasis_is_refused(tmp_path):
     assert "campaigns[0].emphasis.passivity" in message and "not true or false" in message
 
 
+@pytest.mark.parametrize("value", [1, 0, 2, 0.5])
+def test_a_number_where_true_or_false_is_asked_is_refused(tmp_path, value):
+    """QA of session 39: `promotion.enabled = 1` was read as true (pydantic is lax), 2 refused."""
+    message = load_error(write(tmp_path, with_value(("promotion", "enabled"), value)))
+    assert "promotion.enabled" in message and "true or false" in message, message
+
+
+@pytest.mark.parametrize("value", [1, 0])
+def test_a_number_where_an_event_sets_true_or_false_is_refused(tmp_path, value):
+    data = with_value(("events", 1, "set", "promotion.enabled"), value)
+    message = load_error(write(tmp_path, data))
+    assert "events[1].set" in message and "promotion.enabled" in message, message
+    assert "true or false" in message, message
+
+
 def test_a_folder_given_as_the_scenario_file_is_named_as_a_folder(tmp_path):
     """QA of session 39: a folder was reported as 'scenario file not found'."""
     (tmp_path / "runs.toml").mkdir()

@@ -65,20 +65,25 @@ class StrictModel(BaseModel):
     """Base model for scenario sections: strict about keys and about numbers.
 
     Unknown keys are rejected with the closest valid name suggested; numbers must be finite
-    (no NaN or infinity) and a numeric field refuses true/false, which pydantic would otherwise
-    take as 1 or 0.
+    (no NaN or infinity); a numeric field refuses true/false, which pydantic would otherwise
+    take as 1 or 0, and a true/false field refuses anything else, which pydantic would take
+    as true or false when it is 1, 0, "yes" or "off".
     """
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
 
     @field_validator("*", mode="before")
     @classmethod
-    def _no_truth_value_for_a_number(cls, value: Any, info: ValidationInfo) -> Any:
-        if isinstance(value, bool) and info.field_name is not None:
-            if _numeric(cls.model_fields[info.field_name].annotation):
-                raise PydanticCustomError(
-                    "number_not_bool", "Input should be a number, not true or false"
-                )
+    def _numbers_and_truth_values_apart(cls, value: Any, info: ValidationInfo) -> Any:
+        if info.field_name is None:
+            return value
+        annotation = cls.model_fields[info.field_name].annotation
+        if isinstance(value, bool) and _numeric(annotation):
+            raise PydanticCustomError(
+                "number_not_bool", "Input should be a number, not true or false"
+            )
+        if annotation is bool and not isinstance(value, bool):
+            raise PydanticCustomError("bool_not_number", "Input should be true or false")
         return value
 
     @model_validator(mode="before")
