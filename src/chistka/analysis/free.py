@@ -198,7 +198,7 @@ def reset_on(scenario: Scenario, path: str) -> dt.date | None:
 
 
 def _number(value: Any, key: str, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if not isinstance(value, int | float):
         raise ChistkaError(f"{where}: '{key}' must be a number (got {value!r})")
     if not math.isfinite(value):
         raise ChistkaError(f"{where}: '{key}' must be finite (got {value!r})")
@@ -247,9 +247,11 @@ def check_entry(scenario: Scenario, entry: Mapping[str, Any], where: str) -> Fre
             "documented input (an order's limits, a campaign's dates), not a fit; a trial also "
             "sets its free values again by an event on the first day, which cannot set it"
         )
+    if isinstance(current_value(scenario, path), bool):  # before the override, which refuses it
+        raise ChistkaError(f"{where}: not a numeric parameter (it is true or false)")
     apply_overrides(scenario, {path: low}, where=where)  # an unknown path is reported here
     value = current_value(scenario, path)
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if not isinstance(value, int | float):
         raise ChistkaError(
             f"{where}: not a numeric parameter (its value in the scenario is {value!r})"
         )
