@@ -179,6 +179,7 @@ def test_bad_targets(files, tmp_path, targets_text, expected):
             "unknown key 'lg'",
         ),
         ('[[free]]\npath = "promotion.enabled"\nlow = 0\nhigh = 1', "not a numeric parameter"),
+        ('[[free]]\npath = "exits.rate_per_year"\nlow = true\nhigh = 1', "'low' must be a number"),
         # A [[fitted]] table beside valid free parameters is checked too.
         (
             FREE + '[[fitted]]\npath = "exits.rate_per_year"\ntargets = []\nby = "eye"',

@@ -198,7 +198,7 @@ def reset_on(scenario: Scenario, path: str) -> dt.date | None:
 
 
 def _number(value: Any, key: str, where: str) -> float:
-    if not isinstance(value, int | float):
+    if isinstance(value, bool) or not isinstance(value, int | float):
         raise ChistkaError(f"{where}: '{key}' must be a number (got {value!r})")
     if not math.isfinite(value):
         raise ChistkaError(f"{where}: '{key}' must be finite (got {value!r})")
