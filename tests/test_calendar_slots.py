@@ -98,6 +98,14 @@ def test_the_hash_table_grows_and_forgets():
     table.set(np.array([people[1], people[1]]), np.array([7, 8]))  # the later entry wins
     assert table.get(people[:2], -5).tolist() == [days[0] + 1, 8]
     assert len(table) == len(people)
+    expected = days.copy()
+    expected[::2] += 1
+    expected[1] = 8
+    order = np.argsort(people)
+    ids, held = table.items()
+    assert np.array_equal(ids, people[order]) and np.array_equal(held, expected[order])
+    table.drop(people[:10])
+    assert np.array_equal(table.items()[0], np.sort(people[10:]))
 
 
 def test_stratum_slots_number_the_stratum_in_order():

@@ -12,7 +12,7 @@ from chistka import Sim
 from chistka.analysis import observables
 from chistka.errors import ScenarioError
 from chistka.mechanisms.arrest import CHANNEL
-from chistka.mechanisms.exile import in_exile
+from chistka.mechanisms.exile import Exile
 from chistka.mechanisms.registry import used
 from chistka.people import Fate
 from chistka.scenario import builtin_scenarios, load_scenario, scenario_from_dict
@@ -46,9 +46,10 @@ WITH_EXILE: dict[str, Any] = {
 
 @pytest.fixture(scope="module")
 def exile_run():
-    """The run's final state and its log."""
-    _, state, _ = Sim(scenario_from_dict(WITH_EXILE), seed=1).run_with_state()
-    return state, state.log.columns()
+    """The run's final state, its log and its exile mechanism."""
+    _, state, mechanisms = Sim(scenario_from_dict(WITH_EXILE), seed=1).run_with_state()
+    exile = next(m for m in mechanisms if isinstance(m, Exile))
+    return state, state.log.columns(), exile
 
 
 EXILING = {"great-terror"}
@@ -92,7 +93,7 @@ def test_political_sentences_count_death_camps_exile_and_other_measures():
 
 
 def test_ordinary_sentences_split_into_camps_exile_and_other_measures(exile_run):
-    state, log = exile_run
+    _, log, _ = exile_run
     ordinary = ~np.isin(log["channel"], [CHANNEL["category"], CHANNEL["national"]])
     counts = {
         kind: int(np.count_nonzero((log["kind"] == kind) & ordinary))
@@ -105,7 +106,7 @@ def test_ordinary_sentences_split_into_camps_exile_and_other_measures(exile_run)
 
 
 def test_troika_cases_are_never_exiled(exile_run):
-    _, log = exile_run
+    _, log, _ = exile_run
     troika = log["channel"] == CHANNEL["category"]
     assert np.count_nonzero(troika & (log["kind"] == EventKind.SENTENCED_CAMP)) > 0
     measures = np.isin(log["kind"], [EventKind.SENTENCED_EXILE, EventKind.SENTENCED_OTHER])
@@ -113,21 +114,23 @@ def test_troika_cases_are_never_exiled(exile_run):
 
 
 def test_the_exiled_leave_custody_for_a_fixed_term(exile_run):
-    state, log = exile_run
+    state, log, exile = exile_run
     exiled = log["kind"] == EventKind.SENTENCED_EXILE
     people, day = log["person"][exiled], log["day"][exiled]
-    until = state.people.extra["exiled_until"]
     last = {int(p): int(d) for p, d in zip(people, day, strict=True)}  # the latest exile of each
-    ids = np.array(list(last), dtype=np.int64)
-    assert np.all(until[ids] > np.array(list(last.values())))
-    mean_term_years = float(np.mean(until[ids] - np.array(list(last.values())))) / 365.25
+    ids = np.array(sorted(last), dtype=np.int64)
+    held, until = exile.until.items()
+    np.testing.assert_array_equal(held, ids)  # the exiled, and nobody else, have a term
+    sentenced = np.array([last[i] for i in ids.tolist()])
+    assert np.all(until > sentenced)
+    mean_term_years = float(np.mean(until - sentenced)) / 365.25
     assert mean_term_years == pytest.approx(2.0, rel=0.15)
-    assert np.all(until[np.setdiff1d(np.arange(len(until)), ids)] == -1)
     state.day = int(day.max())
-    now = in_exile(state)
+    now = exile.in_exile(state)
     assert len(now) > 0
+    assert np.all(np.diff(now) > 0)
     assert np.all(state.people.fate[now] == Fate.FREE)
-    assert set(now.tolist()) <= set(ids.tolist())
+    np.testing.assert_array_equal(now, held[(until > state.day) & state.free(held)])
 
 
 def test_shares_of_zero_change_nothing_else():

@@ -115,3 +115,7 @@ def test_id_buffer_and_event_log_grow():
     assert np.array_equal(columns["day"], np.repeat(np.arange(50), 100))
     assert np.array_equal(columns["cause"], np.arange(5000) - 1)
     assert np.all(np.isnan(columns["score"])) and np.all(columns["campaign"] == -1)
+    log.add(49, np.arange(3), kind=1)  # the latest day again
+    with pytest.raises(ValueError, match="day 48 after one on day 49"):
+        log.add(48, np.arange(3), kind=1)
+    assert log.size == 5003

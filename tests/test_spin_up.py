@@ -43,6 +43,18 @@ def test_the_results_start_on_the_scenario_start(spun_up, small_terror_run):
     assert results.events_frame()["date"].min() == plain.events_frame()["date"].min()
 
 
+def test_the_results_hold_the_logs_events_from_the_first_day_on_without_a_copy(spun_up):
+    results, state, _ = spun_up
+    log = state.log.columns()
+    kept = log["day"] >= SPIN_UP_DAYS
+    assert 0 < kept.sum() < len(kept)
+    for name, column in log.items():
+        expected = column[kept] - SPIN_UP_DAYS if name == "day" else column[kept]
+        np.testing.assert_array_equal(results.events[name], expected)
+        if name != "day":
+            assert np.shares_memory(results.events[name], column), name
+
+
 def test_the_first_day_has_the_cases_a_run_under_way_has(spun_up, small_terror_run):
     """The bug it fixes: a run started with nobody under investigation, so its first months
     sentenced almost nobody (great-terror's death sentences of early 1935, decisions 24.4)."""

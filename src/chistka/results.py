@@ -92,13 +92,15 @@ class Results:
         as they were at each event; the fixed ones are read from the people, in two threads
         (numpy's gathers leave Python's lock: 2.3 s for 15 million events at full scale alone,
         1 s in two). A spin-up's days (before `state.first_day`) are left out: the results
-        start on the scenario's first day, with its events and counts only.
+        start on the scenario's first day, with its events and counts only. The log is in day
+        order, so its events from the first day on are the columns' ends, taken as views: a copy
+        was 0.5 GiB of a full-scale run's peak memory (docs/scale.md).
         """
         events = state.log.columns()
         first = state.first_day
         if first:
-            kept = events["day"] >= first
-            events = {name: column[kept] for name, column in events.items()}
+            begin = int(np.searchsorted(events["day"], first))
+            events = {name: column[begin:] for name, column in events.items()}
             events["day"] = (events["day"] - first).astype(events["day"].dtype)
             counts, persons = counts[first:], persons[first:]
         person = events["person"]

@@ -84,7 +84,11 @@ def summarise_population(people: People, stratum: np.ndarray, hostile_persons: f
 
 
 class EventLog:
-    """Append-only log of events, kept in growing column buffers."""
+    """Append-only log of events in the order of their days, kept in growing column buffers.
+
+    Being in day order, the events from a day on are a view of the columns' ends
+    (`Results.collect` leaves a spin-up out without copying the log).
+    """
 
     COLUMNS = {
         "day": np.int32,
@@ -113,6 +117,7 @@ class EventLog:
         self._columns = {name: np.empty(4096, dtype=kind) for name, kind in self.COLUMNS.items()}
         self.size = 0
         self.attributes = attributes
+        self.last_day = 0  # the day of the latest event (0 before any)
 
     def add(
         self,
@@ -129,10 +134,16 @@ class EventLog:
         `campaign` is the purge campaign (or, for arrests, the operation) index, `cause` the
         person whose denunciation or testimony led to the event, `channel` how an arrest came
         about (an index into CHANNELS).
+
+        Raises:
+            ValueError: a day before the latest event's (the log is kept in day order).
         """
         k = len(people)
         if k == 0:
             return
+        if day < self.last_day:
+            raise ValueError(f"an event on day {day} after one on day {self.last_day}")
+        self.last_day = day
         start, end = self.size, self.size + k
         if end > len(self._columns["day"]):
             capacity = max(end, 2 * len(self._columns["day"]))
@@ -262,6 +273,13 @@ class IdDays:
     def drop(self, people: np.ndarray) -> None:
         """Remove the people's live entries (if any)."""
         self._live -= kernels.map_drop(self._keys, self._shift, people)
+
+    def items(self) -> tuple[np.ndarray, np.ndarray]:
+        """The people with a live entry, in increasing order, and their days."""
+        held = self._keys >= 0
+        ids, days = self._keys[held], self._values[held]
+        order = np.argsort(ids)
+        return ids[order], days[order]
 
     def __len__(self) -> int:
         """Number of people with a live entry."""

@@ -14,8 +14,12 @@ term", memorial.krsk.ru/eng/Exile/101.htm).
 
 Sentencing offers each ordinary political case spared death (not a troika's or an album's case)
 to this mechanism, which takes the scenario's shares for exile and for other measures: both leave
-custody (their fate is FREE again), an exile until the day recorded in `exiled_until`. The shares
-default to 0 and the section to absent: exile changes nothing unless a scenario asks for it.
+custody (their fate is FREE again), an exile until the day its term ends (`Exile.until`). The
+shares default to 0 and the section to absent: exile changes nothing unless a scenario asks for it.
+
+The terms are kept for the exiled only, in a compiled hash table (`state.IdDays`): until
+2026-12-05 they were a person attribute of 4 bytes per agent, 0.6 GiB of a full-scale run's
+peak memory (docs/scale.md), for the few tens of thousands ever exiled.
 """
 
 from __future__ import annotations
@@ -24,12 +28,12 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from chistka.mechanisms.base import Attribute, Mechanism, peer
+from chistka.mechanisms.base import Mechanism, peer
 from chistka.mechanisms.sentencing import Sentencing
 from chistka.people import Fate
 from chistka.rng import stream
 from chistka.scenario.terror import ExileParams
-from chistka.state import EventKind, SimState
+from chistka.state import EventKind, IdDays, SimState
 
 
 class Exile(Mechanism):
@@ -41,13 +45,12 @@ class Exile(Mechanism):
     needs = ("sentencing",)
     streams = ("exile",)
     events = (EventKind.SENTENCED_EXILE, EventKind.SENTENCED_OTHER)
-    attributes = (
-        Attribute("exiled_until", np.int32, -1, "day the exile term ends (-1: never exiled)"),
-    )
 
     def __init__(self, state: SimState) -> None:
-        """Create the mechanism's random stream."""
+        """Create the mechanism's random stream and an empty table of exile terms."""
         self.rng = stream(state.seed, self.name)
+        self.until = IdDays()
+        """The day each exiled person's latest exile term ends (the never exiled are absent)."""
 
     def setup(self, state: SimState, peers: Mapping[str, Mechanism]) -> None:
         """Offer exile and other measures at sentencing."""
@@ -63,7 +66,7 @@ class Exile(Mechanism):
         exiled = u < params.exile_share
         other = ~exiled & (u < params.exile_share + params.other_share)
         term = self.rng.gamma(4.0, params.exile_years * 365.25 / 4.0, size=int(exiled.sum()))
-        state.people.extra["exiled_until"][ids[exiled]] = state.day + 1 + term.astype(np.int64)
+        self.until.set(ids[exiled], state.day + 1 + term.astype(np.int64))
         state.transition_fate(
             ids[exiled], Fate.FREE, EventKind.SENTENCED_EXILE, channel=channel[exiled]
         )
@@ -72,9 +75,8 @@ class Exile(Mechanism):
         )
         return exiled | other
 
-
-def in_exile(state: SimState) -> np.ndarray:
-    """Ids of the people in exile today: their term not over, and at liberty."""
-    until = state.people.extra["exiled_until"]
-    ids = np.flatnonzero(until > state.day)
-    return ids[state.free(ids)]
+    def in_exile(self, state: SimState) -> np.ndarray:
+        """Ids of the people in exile today (in increasing order): term not over, at liberty."""
+        ids, until = self.until.items()
+        ids = ids[until > state.day]
+        return ids[state.free(ids)]
