@@ -28,6 +28,7 @@ from chistka.record import (
     records,
     role_in,
     scenario_roles,
+    table_rows,
 )
 from chistka.scenario import load_scenario
 from chistka.scenario.fitted import fitted_parameters, parse_fitted
@@ -318,3 +319,19 @@ def test_a_scenarios_targets_hold_only_the_kinds_of_figure_it_models():
     assert "political_convictions:1937" in set(
         export_targets("calibration", "great-terror")["observable"]
     )
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["a,b,note\n1,2,one, two\n", "a,b,note\n1,2\n"],
+    ids=["an unquoted comma", "a short row"],
+)
+def test_a_row_with_more_or_fewer_cells_than_its_header_is_refused(text):
+    """QA of session 40: an unquoted comma cut six reasons in scenario_roles.csv short."""
+    with pytest.raises(ValueError, match=r"roles\.csv, line 2: 3 columns in the header"):
+        table_rows(text, "roles.csv")
+
+
+def test_every_reason_a_scenario_gives_a_role_is_whole():
+    reasons = {entry.record_id: entry.reason for entry in scenario_roles()}
+    assert reasons["party_cand_16congress"].endswith("not used by the scenario's fit")

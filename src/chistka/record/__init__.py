@@ -134,6 +134,25 @@ def _data(name: str) -> str:
     return (resources.files("chistka.record") / "data" / name).read_text(encoding="utf-8")
 
 
+def table_rows(text: str, name: str) -> list[dict[str, str]]:
+    """The rows of a CSV text by column, each with exactly one cell per column of the header.
+
+    Refuses a row with more or fewer cells (named by file and line): an unquoted comma in a
+    note split it, and the reader silently dropped the text after the comma (QA of session 40:
+    six reasons in scenario_roles.csv were cut short on every page that showed them).
+    """
+    reader = csv.DictReader(text.splitlines())
+    rows = []
+    for row in reader:
+        if None in row or None in row.values():
+            raise ValueError(
+                f"{name}, line {reader.line_num}: {len(reader.fieldnames or [])} columns in the "
+                "header but not in this row (quote a cell that holds a comma)"
+            )
+        rows.append(row)
+    return rows
+
+
 def _yes(text: str, column: str, row_id: str) -> bool:
     value = text.strip().lower()
     if value not in ("yes", "no"):
@@ -178,7 +197,7 @@ def _derived_death_or_camp(rows: dict[str, RecordRow]) -> dict[str, RecordRow]:
 def records() -> dict[str, RecordRow]:
     """All rows of the record by id, with the derived death-and-camp rows (`death_or_camp_YEAR`)."""
     rows = {}
-    for row in csv.DictReader(_data("records.csv").splitlines()):
+    for row in table_rows(_data("records.csv"), "records.csv"):
         rows[row["id"]] = RecordRow(
             id=row["id"],
             role=row["role"],
@@ -218,7 +237,7 @@ def compared_observables() -> tuple[ComparedObservable, ...]:
             tolerance=float(row["tolerance"]),
             label=row["label"],
         )
-        for row in csv.DictReader(_data("observables.csv").splitlines())
+        for row in table_rows(_data("observables.csv"), "observables.csv")
     )
 
 
@@ -233,7 +252,7 @@ def scenario_roles() -> tuple[ScenarioRole, ...]:
             fitted_now=_yes(row["fitted_now"], "fitted_now", row["record_id"]),
             reason=row["reason"],
         )
-        for row in csv.DictReader(_data("scenario_roles.csv").splitlines())
+        for row in table_rows(_data("scenario_roles.csv"), "scenario_roles.csv")
     )
 
 
