@@ -303,3 +303,22 @@ def test_denunciation_arrests_follow_only_the_product_of_rate_and_arrest_probabi
     assert abs(opened[0.25] - opened[1.0]) < 5 * np.sqrt(2 * expected), opened
     assert denounced[1.0] == opened[1.0]
     assert 3 < denounced[0.25] / denounced[1.0] < 5, denounced
+
+
+def test_operations_csv_gives_each_operations_sentences_as_its_events_do(terror_run):
+    """QA of session 40: operations.csv gave the national operations no sentences (their album
+    books nothing against a limit) and wrote their absent limits as limits of 0."""
+    results = terror_run[0]
+    ev = results.events
+    table = results.operations.set_index("operation")
+    for index, name in enumerate(results.operation_names):
+        for column, kind in (
+            ("sentenced_shoot", EventKind.SENTENCED_DEATH),
+            ("sentenced_camp", EventKind.SENTENCED_CAMP),
+        ):
+            mine = (ev["kind"] == kind) & (ev["campaign"] == index)
+            persons = ev["weight"][mine].sum()
+            assert table.loc[name, column] == pytest.approx(persons), (name, column)
+    assert table.loc["polish", "sentenced_shoot"] > 0 and table.loc["polish", "sentenced_camp"] > 0
+    assert table.loc["polish", ["initial_limit_shoot", "final_limit_camp"]].isna().all()
+    assert table.loc["mass", "initial_limit_shoot"] == 400

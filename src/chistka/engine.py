@@ -387,7 +387,7 @@ class Sim:
         operations = next((m for m in mechanisms if isinstance(m, Operations)), None)
         results = Results.collect(state, daily, daily_persons, provenance)
         if operations is not None:
-            results.operations = operations.summary()
+            results.operations = operations.summary(results.sentences_by_operation())
             results.limit_requests = operations.request_log(state)
         self.timings = {"synthesis": built - started, "day_loop": time.perf_counter() - built}
         return results, state, mechanisms

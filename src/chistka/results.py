@@ -248,6 +248,29 @@ class Results:
             self._cache[key] = pd.Series(weights).groupby(years).sum()
         return self._cache[key]
 
+    def sentences_by_operation(self) -> pd.DataFrame:
+        """Persons each operation's bodies sentenced to death and to the camps, from the events.
+
+        Indexed by operation; columns sentenced_shoot, sentenced_camp. The operations' ledgers
+        count the room their limits leave, not the sentences: an album's cases are booked
+        against no limit, and an operation with one limit for both categories books both under
+        the camps (QA of session 40: operations.csv gave the national operations no sentences).
+        """
+        ev = self.events
+        count = len(self.operation_names)
+        columns = {}
+        for column, kind in (
+            ("sentenced_shoot", EventKind.SENTENCED_DEATH),
+            ("sentenced_camp", EventKind.SENTENCED_CAMP),
+        ):
+            mine = (ev["kind"] == int(kind)) & (ev["campaign"] >= 0)
+            columns[column] = np.bincount(
+                ev["campaign"][mine].astype(np.int64),
+                weights=ev["weight"][mine].astype(np.float64),
+                minlength=count,
+            )[:count]
+        return pd.DataFrame(columns, index=pd.Index(self.operation_names, name="operation"))
+
     def monthly_events(self, kinds: tuple[str, ...]) -> pd.Series:
         """Persons with events of the given kinds per calendar month (indexed by month start).
 

@@ -179,21 +179,27 @@ class Operations(Mechanism):
         """The operations' cases go to the NKVD."""
         self.arrests = peer(peers, Arrests)
 
-    def summary(self) -> pd.DataFrame:
-        """Per operation: limits at the start and at the end, cases opened, sentences, increases."""
+    def summary(self, sentences: pd.DataFrame) -> pd.DataFrame:
+        """Per operation: limits at the start and at the end, cases opened, sentences, increases.
+
+        `sentences` gives the persons each operation sentenced to death and to the camps
+        (`Results.sentences_by_operation`, counted from the sentence events). The limits of an
+        operation without any (the national operations' albums) are left blank, not 0.
+        """
         rows = []
         for op, ledger in zip(self.operations, self.ledgers, strict=True):
+            limited = op.kind == "category"
             rows.append(
                 {
                     "operation": op.name,
                     "kind": op.kind,
-                    "initial_limit_shoot": float(ledger.initial_shoot.sum()),
-                    "initial_limit_camp": float(ledger.initial_camp.sum()),
-                    "final_limit_shoot": float(ledger.limit_shoot.sum()),
-                    "final_limit_camp": float(ledger.limit_camp.sum()),
+                    "initial_limit_shoot": float(ledger.initial_shoot.sum()) if limited else None,
+                    "initial_limit_camp": float(ledger.initial_camp.sum()) if limited else None,
+                    "final_limit_shoot": float(ledger.limit_shoot.sum()) if limited else None,
+                    "final_limit_camp": float(ledger.limit_camp.sum()) if limited else None,
                     "cases_opened": float(ledger.opened.sum()),
-                    "sentenced_shoot": float(ledger.sentenced_shoot.sum()),
-                    "sentenced_camp": float(ledger.sentenced_camp.sum()),
+                    "sentenced_shoot": float(sentences.loc[op.name, "sentenced_shoot"]),
+                    "sentenced_camp": float(sentences.loc[op.name, "sentenced_camp"]),
                     "requests": sum(1 for r in self.requests if r.operation == op.name),
                     "requested": sum(r.requested for r in self.requests if r.operation == op.name),
                     "increases_granted": sum(
