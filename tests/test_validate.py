@@ -415,6 +415,24 @@ def test_validate_single_run(named, saved, tmp_path):
     assert math.isnan(table.loc[3, "model"]) and math.isnan(table.loc[0, "low"])
 
 
+def test_a_target_of_a_kind_the_scenario_does_not_model_is_not_scored(named, saved, tmp_path):
+    """QA of session 40: with a targets file, great-terror's releases of 1939 were scored
+    outside, where the run, its report and validate against the record call them not modelled."""
+    run = tmp_path / "run"
+    shutil.copytree(saved, run)
+    provenance = json.loads((run / "provenance.json").read_text())
+    provenance["parameters"]["scenario"]["compare"] = ["arrests"]
+    (run / "provenance.json").write_text(json.dumps(provenance))
+    model = compute(named, "arrests:1937")
+    targets = write_targets(
+        tmp_path / "t.csv",
+        [("a", "arrests:1937", model, "", ""), ("r", "releases:1938", 1e9, "", "")],
+    )
+    table = validate(run, targets)
+    assert list(table["inside"]) == [True, None]
+    assert math.isnan(table.loc[1, "model"])
+
+
 def test_validate_ensemble(named, saved, tmp_path):
     ensemble = tmp_path / "ensemble"
     for run in ("p000-s001", "p000-s002"):

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from chistka.analysis.comparison import compare_runs, plan
+from chistka.analysis.comparison import compare_runs, modelled_kinds, plan
 from chistka.analysis.observables import (
     ObservableOutOfRun,
     UnknownObservable,
@@ -278,10 +278,18 @@ def _value(results: Results, observable: str, where: str) -> float:
 
 
 def run_values(results: Results, targets: pd.DataFrame) -> np.ndarray:
-    """The targets' observables in one run (NaN where the run cannot compute one)."""
+    """The targets' observables in one run.
+
+    NaN where the run cannot compute one, and where its scenario does not model the kind (its
+    `compare` list): a run and its report call such a row not modelled, and a targets file
+    must not score it (QA of session 40: great-terror's releases of 1939).
+    """
+    kinds = modelled_kinds(results.provenance)
     return np.array(
         [
-            _value(results, target.observable, f"row {target.row}, id '{target.id}'")
+            math.nan
+            if kinds is not None and target.observable.partition(":")[0] not in kinds
+            else _value(results, target.observable, f"row {target.row}, id '{target.id}'")
             for target in targets.itertuples(index=False)
         ],
         dtype=np.float64,
@@ -345,7 +353,8 @@ def validate(run_dir: str | Path, targets_path: str | Path | None = None) -> pd.
         runs), model_low and model_high (5% and 95% quantiles over the runs; equal to model for
         one run), value, low, high (as in the file, NaN where blank) and inside (whether model
         lies in [low, high], blanks taken as value ±20%; None where no run covers the
-        observable, e.g. a date before the run's start: model is then NaN).
+        observable, e.g. a date before the run's start, or where the runs' scenario does not
+        model its kind: model is then NaN).
 
     Raises:
         ChistkaError: bad targets (missing column, non-numeric value, unknown observable: the

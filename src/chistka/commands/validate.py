@@ -204,7 +204,7 @@ def _print_group(
         more = f" and {len(left) - 5} more" if len(left) > 5 else ""
         message += (
             f"; {len(left)} target(s) not covered by the run (dates, campaigns or operations "
-            f"it does not have): {named}{more}"
+            f"it does not have, or kinds its scenario does not model): {named}{more}"
             + (", not in the table; --json lists them" if covered.any() else "")
         )
     console.print(message, soft_wrap=True)
