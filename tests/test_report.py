@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import shutil
+from types import SimpleNamespace
 
 import pytest
 from plotly.offline import get_plotlyjs
@@ -274,3 +275,22 @@ def test_the_header_says_when_a_run_had_a_spin_up():
     plain = header.dates_text(summary, {"parameters": {"scenario": {"spin_up_days": 0}}})
     assert plain == "1934-12-01 to 1940-12-31"
     assert header.dates_text(summary, {}) == plain
+
+
+@pytest.mark.parametrize(
+    ("scale", "party_scale", "text"),
+    [
+        (
+            0.2,
+            1.0,
+            "0.2 (one agent stands for 5 persons); party members, former members and "
+            "officers: 1 (one agent per person)",
+        ),
+        (1.0, None, "1 (one agent per person)"),
+    ],
+)
+def test_the_scale_says_one_agent_per_person_at_one(scale, party_scale, text):
+    """QA of session 40: the header read "one agent per 1 persons"."""
+    population = {} if party_scale is None else {"party_scale": party_scale}
+    results = SimpleNamespace(scale=scale, provenance={"parameters": {"population": population}})
+    assert header.scale_text(results) == text

@@ -88,13 +88,21 @@ def dates_text(summary: dict, provenance: dict) -> str:
 def scale_text(results: Results) -> str:
     """The run's scale: one weight, or the party's and the citizens' when they differ."""
     party_scale = results.provenance.get("parameters", {}).get("population", {}).get("party_scale")
-    text = f"{results.scale:g} (one agent stands for {1 / results.scale:,.0f} persons)"
+    text = f"{results.scale:g} ({_agent_stands_for(results.scale)})"
     if party_scale and party_scale != results.scale:
         text += (
             f"; party members, former members and officers: {party_scale:g} "
-            f"(one agent per {1 / party_scale:,.0f} persons)"
+            f"({_agent_stands_for(party_scale)})"
         )
     return text
+
+
+def _agent_stands_for(scale: float) -> str:
+    """What one agent is at a scale: "one agent per person" at 1 (not "per 1 persons")."""
+    persons = 1 / scale
+    if round(persons) == 1:
+        return "one agent per person"
+    return f"one agent stands for {persons:,.0f} persons"
 
 
 def seed_text(seeds: list[int]) -> str:

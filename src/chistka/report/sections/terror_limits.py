@@ -48,7 +48,7 @@ def run_section(report: RunReport) -> str:
         f"{count(last['limit_shoot'])} in category 1 and "
         f"{count(last['limit_camp'])} in category 2; sentences passed "
         f"{count(last['sentenced_shoot'])} and {count(last['sentenced_camp'])}; "
-        f"{int(weekly['requests'].sum())} requests shown.</p>"
+        f"{count(weekly['requests'].sum())} requests shown.</p>"
     )
     return figure_section(report, KEY, TITLE, _figure(weekly), NOTE, below)
 
