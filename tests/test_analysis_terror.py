@@ -227,3 +227,20 @@ def test_the_arrests_of_a_period_divide_among_the_channels(terror_results, arres
             expected = chosen.loc[chosen["channel"] == channel, "persons"].sum()
             assert by_channel[channel] == pytest.approx(expected), channel
         assert by_channel["testimony"] > 0 and by_channel["category"] > 0
+
+
+def test_risk_by_rank_divides_by_everyone_in_the_group_in_the_run(terror_results):
+    """QA of session 40: the shares divided by the first day's party only, so a long run's
+    arrests of members admitted later read as 79% of the rank and file arrested."""
+    events = terror_results.events_frame()
+    admitted = events[(events["event"] == "admitted") & (events["cohort"] != "none")]
+    admitted = admitted.drop_duplicates("person")
+    risk = terror.risk_by_rank(terror_results)
+    first_day = terror.population(terror_results)["rank_persons"]
+    for label, tier in terror.RANK_GROUPS.items():
+        later = float(admitted.loc[admitted["rank"] == tier, "persons"].sum())
+        on_first_day = float(first_day.get(int(tier), first_day.get(str(int(tier)))))
+        if label == "rank and file":
+            on_first_day += terror._former_members(terror_results)
+            assert later > 0, "the small run admits nobody: the test would not test"
+        assert risk.loc[label, "population"] == pytest.approx(on_first_day + later), label

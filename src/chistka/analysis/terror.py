@@ -251,15 +251,19 @@ def risk_by_rank(results: Results) -> pd.DataFrame:
     (rank and file excludes the non-party population but includes former members: the log
     cannot tell an arrested member from one expelled earlier); elite rows count members of the
     1934 Central Committee (cc1934) and delegates to the 17th Congress (congress17). Shares
-    divide by the persons in each group on the first day (`population_summary['rank_persons']`,
-    plus the former members for rank and file, and `['elite_persons']`; NaN where absent),
-    showing how the terror climbed the hierarchy.
+    divide by the persons in each group at some time in the run: those in it on the first day
+    (`population_summary['rank_persons']`, plus the former members for rank and file, and
+    `['elite_persons']`; NaN where absent) and, for a rank tier, those admitted to the party
+    later, whom its arrests count too (QA of session 40: over 1921-53, with millions admitted,
+    the arrests divided by the party of 1921 gave "79% of the rank and file arrested"). The
+    shares show how the terror climbed the hierarchy.
 
     Returns:
         One row per group; columns population, arrested, shot, arrested_share, shot_share.
     """
     arrested = _select(results, EventKind.ARRESTED, once=True)
     shot = _select(results, EventKind.SENTENCED_DEATH, once=True)
+    admitted = _select(results, EventKind.ADMITTED, once=True)
     summary = population(results)
     rank_persons = summary.get("rank_persons") or {}
     elite_persons = summary.get("elite_persons") or {}
@@ -278,6 +282,8 @@ def risk_by_rank(results: Results) -> pd.DataFrame:
     for label, (kind, value), size in groups:
         n_arrested = float(arrested.loc[_in_group(arrested, kind, value), "persons"].sum())
         n_shot = float(shot.loc[_in_group(shot, kind, value), "persons"].sum())
+        if size and kind == "rank":
+            size += float(admitted.loc[_in_group(admitted, kind, value), "persons"].sum())
         size = float(size) if size else math.nan
         rows.append(
             {

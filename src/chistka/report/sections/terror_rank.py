@@ -22,8 +22,9 @@ TITLE = "Risk of arrest and execution by rank"
 NOTE = (
     "Each person counted once. Rank tiers count people who were ever in the party (rank and "
     "file includes former members expelled before the run); the elite bodies are the Central "
-    "Committee elected in 1934 and the delegates to the 17th Congress. Shares divide by the "
-    "group's size on the first day of the run."
+    "Committee elected in 1934 and the delegates to the 17th Congress. Shares divide by "
+    "everyone in the group at some time in the run: those in it on the first day and, for a "
+    "rank tier, those admitted to the party later."
 )
 
 
@@ -60,7 +61,7 @@ def _figure(risk: pd.DataFrame) -> go.Figure:
         barmode="group",
         xaxis={"title": "rank tier in the party / elite body of 1934", "type": "category"},
         yaxis={
-            "title": "share of the group on the first day" if shares else "persons",
+            "title": "share of everyone in the group in the run" if shares else "persons",
             "tickformat": ".0%" if shares else ",.0f",
         },
     )
@@ -68,9 +69,7 @@ def _figure(risk: pd.DataFrame) -> go.Figure:
 
 
 def _table(risk: pd.DataFrame) -> str:
-    head = header_cells(
-        ("group", "on the first day", "arrested", "shot", "arrested share", "shot share")
-    )
+    head = header_cells(("group", "in the run", "arrested", "shot", "arrested share", "shot share"))
     rows = [
         f'<tr><td>{esc(group)}</td><td class="num">{count(row["population"])}</td>'
         f'<td class="num">{count(row["arrested"])}</td><td class="num">{count(row["shot"])}</td>'
