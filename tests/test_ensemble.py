@@ -13,12 +13,16 @@ import typer
 from typer.testing import CliRunner
 
 from chistka.analysis import ensemble
+from chistka.analysis.comparison import COLUMNS
 from chistka.analysis.ensemble import PLAN_FILE, plan, read_plan, run_ensemble, run_spec
 from chistka.commands.sweep import parse_set_options, parse_value, sweep_command
 from chistka.errors import ChistkaError
+from chistka.report.common import FigureRenderer
 from chistka.report.ensemble import TITLES, write_ensemble_report
+from chistka.report.ensemble_runs import load_ensemble
+from chistka.report.sections import comparison, terror_record
 from chistka.results import Results
-from test_figures import assert_every_chart_has_its_numbers
+from test_figures import assert_every_chart_has_its_numbers, numbers_in_page
 
 SCENARIO = "party-purges-1921-1936"
 """The built-in scenario whose plans are checked (plans load a scenario, they run nothing)."""
@@ -235,6 +239,127 @@ def test_ensemble_report(serial, tmp_path):
     assert "90% band" in text
     assert_every_chart_has_its_numbers(text)
     assert TITLES["terror"] not in text  # the small scenario has no arrests
+
+
+def compared_rows(out: Path, runs: dict[str, list[dict]]) -> Path:
+    """An ensemble directory whose runs hold only the given comparison.csv rows.
+
+    Each row gives record_id, observable, role, status and model; the rest is filled in (a
+    record of 100 within ±10%, inside where the status says so).
+    """
+    for run_id, rows in runs.items():
+        run_dir = out / run_id
+        run_dir.mkdir(parents=True)
+        (run_dir / "summary.json").write_text("{}", encoding="utf-8")
+        full = [
+            {
+                "label": f"label of {row['record_id']}",
+                "inside": row["status"] == "inside"
+                if row["status"] in ("inside", "outside")
+                else None,
+                "record": 100.0,
+                "low": 90.0,
+                "high": 110.0,
+                "tolerance": "±10%",
+                "allowed": 10.0,
+                "read_in_source": True,
+                "grade": "A",
+                "fitted_now": False,
+                "note": "",
+                "source": "a source",
+                **row,
+            }
+            for row in rows
+        ]
+        pd.DataFrame(full, columns=list(COLUMNS)).to_csv(run_dir / "comparison.csv", index=False)
+    return out
+
+
+def table_row(text: str, record_id: str) -> str:
+    """The one table row of a page that shows a record row (by its label, see `compared_rows`)."""
+    rows = [row for row in text.split("<tr>") if f">label of {record_id}<" in row]
+    assert len(rows) == 1, (record_id, len(rows))
+    return rows[0]
+
+
+def test_rows_sharing_an_observable_keep_their_own_inside_count(tmp_path):
+    """QA session 40 (A1): rows were keyed by observable, so the 17th Congress's candidates
+    (calibration, inside in every run) showed Rigby's count of the same day (validation, inside
+    in one run) and Rigby's row was missing."""
+
+    def runs_with(rigby: str) -> list[dict]:
+        observable = "party_candidates:1934-01-01"
+        return [
+            dict(record_id="cand_17congress", observable=observable, role="calibration",
+                 status="inside", model=100.0),
+            dict(record_id="rigby_cand_1934", observable=observable, role="validation",
+                 status=rigby, model=100.0),
+        ]  # fmt: skip
+
+    runs = {"p000-s001": runs_with("inside"), "p000-s002": runs_with("outside")}
+    runs["p000-s003"] = runs_with("outside")
+    ensemble = load_ensemble(compared_rows(tmp_path, runs))
+    text = comparison.ensemble_section(ensemble, FigureRenderer())
+    assert "3 of 3" in table_row(text, "cand_17congress")
+    assert "1 of 3" in table_row(text, "rigby_cand_1934")
+
+
+def test_the_yearly_chart_leaves_out_figures_over_periods(tmp_path):
+    """QA session 40 (A2): the NKVD's arrests of 1 Oct 1936 to mid-1938 were drawn at year 0
+    (the axis ran from 0 to 1940) and named 'arrests on all charges'; they stay in the table."""
+    period = "arrests:1936-10-01/1938-07-01"
+    rows = [
+        dict(record_id="nkvd_arrests", observable=period, role="calibration", status="inside",
+             model=95.0),
+        dict(record_id="death_1937", observable="death_sentences:1937", role="calibration",
+             status="inside", model=105.0),
+        dict(record_id="death_1938", observable="death_sentences:1938", role="calibration",
+             status="outside", model=150.0),
+    ]  # fmt: skip
+    ensemble = load_ensemble(compared_rows(tmp_path, {"p000-s001": rows, "p000-s002": rows}))
+    figures = FigureRenderer()
+    chart = terror_record.ensemble_section(ensemble, figures)
+    assert_every_chart_has_its_numbers(chart)
+    [(_, numbers)] = numbers_in_page(chart)
+    assert set(numbers["x"]) == {1937, 1938}
+    assert "arrests on all charges" not in chart
+    table = comparison.ensemble_section(ensemble, figures)
+    assert period in table_row(table, "nkvd_arrests")
+
+
+def test_rows_are_listed_by_role_and_not_modelled_rows_have_no_model_value(tmp_path):
+    """QA session 40 (B3, B4): one table mixed every role, and inputs, claims and kinds not
+    modelled showed as '0 [0, 0] | 0 of 0', with no count of the rows inside per role."""
+    rows = [
+        dict(record_id="cal_in", observable="party_total:1930-01-01", role="calibration",
+             status="inside", model=100.0),
+        dict(record_id="val_out", observable="party_total:1931-01-01", role="validation",
+             status="outside", model=200.0),
+        dict(record_id="val_in", observable="party_total:1932-01-01", role="validation",
+             status="inside", model=101.0),
+        dict(record_id="first_day", observable="party_total:1921-03-01", role="input",
+             status="input", model=100.0),
+        dict(record_id="weak", observable="party_total:1935-01-01", role="claim",
+             status="claim", model=120.0),
+        dict(record_id="camps", observable="gulag_population:1934-01-01", role="validation",
+             status="not modelled", model=0.0),
+    ]  # fmt: skip
+    ensemble = load_ensemble(compared_rows(tmp_path, {"p000-s001": rows, "p000-s002": rows}))
+    text = comparison.ensemble_section(ensemble, FigureRenderer())
+    fit_row = text.split("<tr>")[2]
+    assert "1 of 1" in fit_row and "1 of 2" in fit_row  # calibration, validation rows inside
+    titles = dict(comparison.GROUPS)
+    calibration = text.index(f"<h3>{titles['calibration']}</h3>")
+    validation = text.index(f"<h3>{titles['validation']}</h3>")
+    not_scored = text.index(f"<summary>{titles['not scored']}")
+    assert calibration < text.index(">label of cal_in<") < validation
+    assert validation < text.index(">label of val_out<") < not_scored
+    assert not_scored < text.index(">label of camps<")
+    camps = table_row(text, "camps")
+    assert "not modelled" in camps and "0 [0, 0]" not in camps and "of 2" not in camps
+    assert "<td>input</td>" in table_row(text, "first_day")
+    assert "<td>claim</td>" in table_row(text, "weak")
+    assert "120 [120, 120]" in table_row(text, "weak")
 
 
 def test_report_of_an_empty_directory_is_an_error(tmp_path):

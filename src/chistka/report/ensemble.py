@@ -2,7 +2,7 @@
 
 `write_ensemble_report` reads the complete runs of an ensemble directory
 (`chistka.report.ensemble_runs`) and writes ensemble.html, a composition of the sections in
-`chistka.report.sections`: the parameter sets, party membership over time, yearly arrests,
+`chistka.report.sections`: the parameter sets, party membership over time, yearly
 convictions and death sentences (for runs that have them), the expelled share of each purge
 campaign, and a table of every compared figure, each parameter set with the median across its
 seeds and the band from the 5th to the 95th percentile, beside the record.

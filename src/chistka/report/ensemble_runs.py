@@ -82,21 +82,31 @@ class EnsembleRuns:
             return f"{self.set_label(set_id)}: {label}", self.colours()[set_id]
         return f"model: {label}", colour
 
-    def record_points(self, kind: str, order: Callable[[str], Any]) -> list[dict[str, Any]]:
-        """The record rows with a value of the observables of one kind, sorted by `order(name)`."""
+    def record_points(self, kind: str, place: Callable[[str], Any]) -> list[dict[str, Any]]:
+        """The record rows with a value of the observables of one kind, sorted by `place(name)`.
+
+        Rows that `place` cannot put on the chart's axis (None: a period on a per-year chart) are
+        left out; they stay in the table of compared figures.
+        """
         points = [
             row
-            for name, row in self.record_rows().items()
-            if name.split(":")[0] == kind and not missing(row.get("record"))
+            for row in self.record_rows().values()
+            if row["observable"].split(":")[0] == kind
+            and not missing(row.get("record"))
+            and place(row["observable"]) is not None
         ]
-        return sorted(points, key=lambda row: order(row["observable"]))
+        return sorted(points, key=lambda row: place(row["observable"]))
 
     def record_rows(self) -> dict[str, dict[str, Any]]:
-        """The record row of each compared observable (the same in every run; first one wins)."""
+        """Each compared record row by its `record_id` (the same in every run).
+
+        Keyed by record row, not by observable: two rows of the record can compare the same
+        observable (the 17th Congress's candidates and Rigby's of 1 January 1934).
+        """
         rows: dict[str, dict[str, Any]] = {}
         for run in self.runs:
             for row in run.comparison.to_dict(orient="records"):
-                rows.setdefault(row["observable"], row)
+                rows.setdefault(row["record_id"], row)
         return rows
 
 
@@ -196,32 +206,38 @@ def bands(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return low, mid, high
 
 
-def observable_values(runs: Sequence[EnsembleRun], column: str = "model") -> dict[str, np.ndarray]:
-    """A column of comparison.csv for each compared observable across the runs.
+def observable_values(
+    runs: Sequence[EnsembleRun], column: str = "model", key: str = "observable"
+) -> dict[str, np.ndarray]:
+    """A column of comparison.csv across the runs, for each compared observable or record row.
 
-    NaN where a run lacks the observable; `inside` (a bool column) comes as 1.0 / 0.0.
+    `key` is `observable` (a model value, the same for every row comparing it) or `record_id`
+    (a row's own status or `inside` flag). NaN where a run lacks the key; `inside` (a bool
+    column) comes as 1.0 / 0.0.
     """
-    observables: list[str] = []
+    names: list[str] = []
     for run in runs:
-        if "observable" in run.comparison:
-            for name in run.comparison["observable"]:
-                if name not in observables:
-                    observables.append(name)
-    values = {name: np.full(len(runs), np.nan) for name in observables}
+        if key in run.comparison:
+            for name in run.comparison[key]:
+                if name not in names:
+                    names.append(name)
+    values = {name: np.full(len(runs), np.nan) for name in names}
     for i, run in enumerate(runs):
-        if "observable" not in run.comparison or column not in run.comparison:
+        if key not in run.comparison or column not in run.comparison:
             continue
-        for name, value in zip(run.comparison["observable"], run.comparison[column], strict=True):
+        for name, value in zip(run.comparison[key], run.comparison[column], strict=True):
             values[name][i] = np.nan if missing(value) else float(value)
     return values
 
 
-def year_of(observable: str) -> int:
-    """The year of a yearly observable (`arrests:1937` -> 1937; 0 if it has none)."""
-    try:
-        return int(observable.split(":", 1)[1])
-    except (IndexError, ValueError):
-        return 0
+def year_of(observable: str) -> int | None:
+    """The year of a yearly observable (`arrests:1937` -> 1937).
+
+    None for anything else, such as a period (`arrests:1936-10-01/1938-07-01`): a per-year
+    chart leaves it out.
+    """
+    _, _, period = observable.partition(":")
+    return int(period) if len(period) == 4 and period.isdigit() else None
 
 
 def record_markers_of(
@@ -259,14 +275,17 @@ def add_observable_bands(
     """Median and 90% band per parameter set of each observable kind the runs compared.
 
     `kinds` maps an observable kind (`death_sentences`, `gulag_population`) to its label and
-    colour; its observables are ordered and placed by `x_of(name)` (a year, a date). True if any
-    run had a value above zero, so that a section can leave out a figure of zeros.
+    colour; its observables are ordered and placed by `x_of(name)` (a year, a date), and left
+    out where `x_of` gives None. True if any run had a value above zero, so that a section can
+    leave out a figure of zeros.
     """
     shown = False
     for set_id, runs in ensemble.by_set().items():
         values = observable_values(runs)
         for kind, (label, colour) in kinds.items():
-            names = sorted((n for n in values if n.split(":")[0] == kind), key=x_of)
+            names = sorted(
+                (n for n in values if n.split(":")[0] == kind and x_of(n) is not None), key=x_of
+            )
             if not names:
                 continue
             stack = np.stack([values[n] for n in names])

@@ -15,7 +15,7 @@ import pandas as pd
 
 from chistka.analysis.comparison import SCORED_STATUSES, budget_text, fit
 from chistka.analysis.observables import is_share
-from chistka.record import GRADES, RELIABLE_GRADES
+from chistka.record import GRADES, RELIABLE_GRADES, SCORED_ROLES
 from chistka.report.common import (
     RunReport,
     count,
@@ -150,26 +150,90 @@ def _rows_table(rows: pd.DataFrame) -> str:
 
 
 def ensemble_section(ensemble: EnsembleRuns, figures: FigureRenderer) -> str:
-    """Each compared figure: per parameter set the median and 90% band, and how often inside."""
+    """The fit per parameter set, then each compared row by role: median, band, runs inside.
+
+    As in a run's section, calibration and validation rows are listed apart and the rows not
+    scored (inputs, claims, kinds the scenario does not model) folded away; one table row per
+    record row, since two rows of the record can compare the same observable.
+    """
     records = ensemble.record_rows()
     if not records:
         return section(KEY, ENSEMBLE_TITLE, "<p>No run has figures to compare with the record.</p>")
+    by_group: dict[str, list[str]] = {key: [] for key, _ in GROUPS}
+    for record_id, row in records.items():
+        scored = row["status"] in SCORED_STATUSES
+        by_group[str(row["role"]) if scored else "not scored"].append(record_id)
+    tables = []
+    for key, title in GROUPS:
+        if not by_group[key]:
+            continue
+        rows = _ensemble_table(ensemble, by_group[key])
+        if key == "not scored":
+            tables.append(
+                f"<details><summary>{esc(title)} ({len(by_group[key])} rows)</summary>\n"
+                f"{rows}</details>"
+            )
+        else:
+            tables.append(f"<h3>{esc(title)}</h3>\n{rows}")
+    note = (
+        "For each parameter set: the median of the model's value across its seeds, the 5th and "
+        "95th percentiles in brackets, and in how many runs the value lies inside the record's "
+        "tolerance. Rows of kinds the scenario does not model show no model value."
+    )
+    return section(KEY, ENSEMBLE_TITLE, _ensemble_fit(ensemble) + "\n".join(tables), esc(note))
+
+
+def _ensemble_fit(ensemble: EnsembleRuns) -> str:
+    """Calibration and validation rows inside per run of each parameter set (lowest to highest)."""
+    head = "<tr><th>parameter set</th>" + "".join(
+        f"<th>{esc(role)} rows inside</th>" for role in SCORED_ROLES
+    )
+    body = []
+    for set_id, runs in ensemble.by_set().items():
+        fits = [fit(run.comparison) for run in runs if not run.comparison.empty]
+        cells = [f"<td>{esc(ensemble.set_label(set_id))}</td>"]
+        for role in SCORED_ROLES:
+            inside = sorted(entry[role]["inside"] for entry in fits)
+            rows = max((entry[role]["rows"] for entry in fits), default=0)
+            if not rows:
+                cells.append('<td class="num">-</td>')
+                continue
+            spread = f"{inside[0]}" if inside[0] == inside[-1] else f"{inside[0]} to {inside[-1]}"
+            cells.append(f'<td class="num">{spread} of {rows}</td>')
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    note = (
+        "<p>Rows inside the record's tolerance in each run of a parameter set: the same count in "
+        "every run, or the lowest to the highest.</p>"
+    )
+    return "<table>\n" + head + "</tr>\n" + "\n".join(body) + "\n</table>\n" + note
+
+
+def _ensemble_table(ensemble: EnsembleRuns, record_ids: list[str]) -> str:
+    """One table of record rows: per parameter set the median [5%, 95%] and runs inside.
+
+    Inputs and claims show their status where a scored row shows its runs inside; rows of a
+    kind the scenario does not model show no model value.
+    """
+    records = ensemble.record_rows()
     grouped = ensemble.by_set()
-    stats = {}
-    for set_id, runs in grouped.items():
-        inside = {
-            name: (int(np.nansum(flags)), int(np.count_nonzero(~np.isnan(flags))))
-            for name, flags in observable_values(runs, "inside").items()
-        }
-        stats[set_id] = (observable_values(runs), inside)
+    stats = {
+        set_id: (
+            observable_values(runs, "model", key="record_id"),
+            observable_values(runs, "inside", key="record_id"),
+        )
+        for set_id, runs in grouped.items()
+    }
     head = "<tr><th>figure</th><th>record</th><th>tolerance</th>" + "".join(
         f"<th>{esc(ensemble.set_label(s))}: median [5%, 95%]</th><th>inside</th>" for s in grouped
     )
     rows = [head + "</tr>"]
-    for name, row in records.items():
-        as_share = is_share(name)
+    for record_id in record_ids:
+        row = records[record_id]
+        as_share = is_share(row["observable"])
+        status = str(row["status"])
         cells = [
-            f'<td>{esc(row["label"])}<br><span class="note">{esc(name)}</span></td>',
+            f"<td>{esc(row['label'])}<br><code>{esc(record_id)}</code> "
+            f'<span class="note">{esc(row["observable"])}</span></td>',
             f'<td class="num">{_number(row.get("record"), as_share)}'
             + ("" if row.get("read_in_source") else ' <span class="unverified">not read</span>')
             + "</td>",
@@ -177,22 +241,22 @@ def ensemble_section(ensemble: EnsembleRuns, figures: FigureRenderer) -> str:
         ]
         for set_id in grouped:
             values, inside = stats[set_id]
-            data = values.get(name, np.array([]))
-            low, mid, high = bands(data) if data.size else (math.nan,) * 3
-            hits, total = inside.get(name, (0, 0))
-            cells.append(
-                f'<td class="num">{_number(mid, as_share)} [{_number(low, as_share)}, '
-                f"{_number(high, as_share)}]</td>"
-            )
-            cells.append(f'<td class="num">{hits} of {total}</td>')
+            if status == "not modelled":
+                cells.append('<td class="num">-</td>')
+            else:
+                low, mid, high = bands(values.get(record_id, np.array([math.nan])))
+                cells.append(
+                    f'<td class="num">{_number(mid, as_share)} [{_number(low, as_share)}, '
+                    f"{_number(high, as_share)}]</td>"
+                )
+            if status in SCORED_STATUSES:
+                flags = inside.get(record_id, np.array([math.nan]))
+                hits, runs = int(np.nansum(flags)), int(np.count_nonzero(~np.isnan(flags)))
+                cells.append(f'<td class="num">{hits} of {runs}</td>')
+            else:
+                cells.append(f"<td>{esc(status)}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
-    content = "<table>\n" + "\n".join(rows) + "\n</table>"
-    note = (
-        "For each parameter set: the median of the model's value across its seeds, the 5th and "
-        "95th percentiles in brackets, and in how many runs the value lies inside the record's "
-        "tolerance."
-    )
-    return section(KEY, ENSEMBLE_TITLE, content, esc(note))
+    return "<table>\n" + "\n".join(rows) + "\n</table>"
 
 
 def _number(value: Any, as_share: bool) -> str:

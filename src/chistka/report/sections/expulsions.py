@@ -151,8 +151,8 @@ def ensemble_section(ensemble: EnsembleRuns, figures: FigureRenderer) -> str:
         )
     points = [
         r
-        for name, r in ensemble.record_rows().items()
-        if name.split(":")[0] == "expelled_share" and not missing(r.get("record"))
+        for r in ensemble.record_rows().values()
+        if r["observable"].split(":")[0] == "expelled_share" and not missing(r.get("record"))
     ]
     if points:
         fig.add_trace(

@@ -23,19 +23,19 @@ if TYPE_CHECKING:
 KEY = "terror_record"
 TITLE = "Arrests, convictions and death sentences per month against the record"
 ENSEMBLE_KEY = "terror"
-ENSEMBLE_TITLE = "Arrests, convictions and death sentences per year against the record"
+ENSEMBLE_TITLE = "Convictions and death sentences per year against the record"
 
 COLOURS = {"arrests": "#1f77b4", "convictions": "#ff7f0e", "death_sentences": "#d62728"}
 
 ENSEMBLE_KINDS = {
-    "arrests": ("arrests", "#1f77b4"),
     "political_convictions": ("political convictions", "#ff7f0e"),
     "death_sentences": ("death sentences", "#d62728"),
 }
-"""Yearly observables of the terror in the ensemble report: label and colour (one set)."""
+"""Yearly observables of the terror in the ensemble report: label and colour (one set).
 
-RECORD_LABELS = {"arrests": "arrests on all charges"}
-"""Labels of the record's markers where its scope differs from the model's (arrests)."""
+The record's arrests are not among them: it counts them over periods (the NKVD's cases from
+1 October 1936), not calendar years, and the table of compared figures lists them.
+"""
 
 NOTE = (
     "Solid lines: the model per calendar month (convictions are death and camp sentences). "
@@ -47,7 +47,8 @@ NOTE = (
 )
 ENSEMBLE_NOTE = (
     BAND_NOTE + " The vertical axis is logarithmic; years the record has no figure "
-    "for are not computed."
+    "for are not computed. Figures of the record over periods other than a calendar year (the "
+    "arrests in the NKVD's cases from 1 October 1936) are in the table of compared figures."
 )
 
 
@@ -108,7 +109,7 @@ def _run_figure(monthly: pd.DataFrame) -> go.Figure:
 
 
 def ensemble_section(ensemble: EnsembleRuns, figures: FigureRenderer) -> str:
-    """The ensemble's yearly figures: median and band per set; "" for runs without arrests."""
+    """The ensemble's yearly figures: median and band per set; "" for runs without sentences."""
     fig = go.Figure()
     if not add_observable_bands(fig, ensemble, ENSEMBLE_KINDS, year_of, "%{x}: %{y:,.0f}"):
         return ""
@@ -116,8 +117,7 @@ def ensemble_section(ensemble: EnsembleRuns, figures: FigureRenderer) -> str:
         points = ensemble.record_points(kind, year_of)
         if points:
             years = [year_of(p["observable"]) for p in points]
-            shown_label = RECORD_LABELS.get(kind, label)
-            fig.add_trace(record_markers_of(points, years, f"record: {shown_label}", colour))
+            fig.add_trace(record_markers_of(points, years, f"record: {label}", colour))
     fig.update_layout(
         title=ENSEMBLE_TITLE,
         xaxis_title="year",
