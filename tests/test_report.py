@@ -6,11 +6,13 @@ arrests for the sections on the terror) and, where it has one, for an ensemble.
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib
 import pkgutil
 import shutil
 from types import SimpleNamespace
 
+import pandas as pd
 import pytest
 from plotly.offline import get_plotlyjs
 
@@ -22,7 +24,7 @@ from chistka.report import sections, write_report
 from chistka.report.common import FigureRenderer, RunReport, esc
 from chistka.report.ensemble_runs import load_ensemble
 from chistka.report.html import TERROR_TITLES, TITLES
-from chistka.report.sections import header, terror_camps
+from chistka.report.sections import header, terror_camps, terror_detection
 from chistka.report.sections.membership import parse_period
 from chistka.scenario import scenario_from_dict
 from test_figures import assert_every_chart_has_its_numbers
@@ -294,3 +296,17 @@ def test_the_scale_says_one_agent_per_person_at_one(scale, party_scale, text):
     population = {} if party_scale is None else {"party_scale": party_scale}
     results = SimpleNamespace(scale=scale, provenance={"parameters": {"population": population}})
     assert header.scale_text(results) == text
+
+
+def test_the_yearly_victims_say_they_count_arrests_and_which_years_are_part():
+    """QA of session 40: the table summed arrests beside a table of persons, and its first
+    year (December 1934 only in great-terror) read as a whole year."""
+    victims = pd.DataFrame(
+        {"category_victims": [10.0, 20.0], "network_victims": [1.0, 2.0], "total": [11.0, 22.0]},
+        index=pd.Index([1934, 1935], name="year"),
+    )
+    html = terror_detection._victims_table(victims, dt.date(1934, 12, 1), dt.date(1935, 12, 31))
+    assert "1934 (1 Dec - 31 Dec only)" in html and "<td>1935</td>" in html
+    assert "counts arrests" in terror_detection.NOTE
+    chance = terror_detection._chance_text({"hostile_persons": 25.0, "total_persons": 1000.0})
+    assert "25 of 1,000 (2.5%)" in chance

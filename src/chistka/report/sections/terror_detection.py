@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
+from typing import Any
 
 import pandas as pd
 
@@ -16,7 +18,8 @@ NOTE = (
     "Precision: share of the arrested whose hidden type is hostile. Recall: share of all hostile "
     "persons in the population who were arrested. Each person counted once, by the channel of "
     "the first arrest. A precision close to the population's share of hostile persons means the "
-    "arrests were no better than chance at finding them."
+    "arrests were no better than chance at finding them. The yearly table below counts arrests: "
+    "a person arrested twice counts twice."
 )
 
 SUMMARY_GROUPS = ("all", "category victims", "network victims")
@@ -26,10 +29,10 @@ SUMMARY_GROUPS = ("all", "category victims", "network victims")
 def run_section(report: RunReport) -> str:
     """The detection table and the yearly split into category and network victims."""
     results = report.results
-    content = _detection_table(terror.enemy_detection(results)) + _victims_table(
-        terror.victims_by_origin(results)
-    )
-    return section(KEY, TITLE, content, NOTE)
+    detection = _detection_table(terror.enemy_detection(results))
+    chance = _chance_text(terror.population(results))
+    victims = _victims_table(terror.victims_by_origin(results), results.start, results.last_day)
+    return section(KEY, TITLE, detection + chance + victims, NOTE)
 
 
 def _detection_table(detection: pd.DataFrame) -> str:
@@ -55,7 +58,13 @@ def _detection_table(detection: pd.DataFrame) -> str:
     return table(head, rows)
 
 
-def _victims_table(victims: pd.DataFrame) -> str:
+def _victims_table(victims: pd.DataFrame, first: dt.date, last: dt.date) -> str:
+    """Arrests per year by kind of victim; the run's first and last years say if they are part.
+
+    Arrests, not persons: a person arrested twice counts twice (the table above counts each
+    person once), and a year the run covers only in part would read as a whole year beside the
+    record's yearly figures (QA of session 40).
+    """
     head = header_cells(
         ("year", "category victims", "network victims", "all arrests", "network share")
     )
@@ -63,9 +72,30 @@ def _victims_table(victims: pd.DataFrame) -> str:
     for year, row in victims.iterrows():
         network = row["network_victims"] / row["total"] if row["total"] else math.nan
         rows.append(
-            f'<tr><td>{year}</td><td class="num">{count(row["category_victims"])}</td>'
+            f"<tr><td>{esc(_year_label(int(year), first, last))}</td>"
+            f'<td class="num">{count(row["category_victims"])}</td>'
             f'<td class="num">{count(row["network_victims"])}</td>'
             f'<td class="num">{count(row["total"])}</td>'
             f'<td class="num">{share(network)}</td></tr>'
         )
     return table(head, rows)
+
+
+def _year_label(year: int, first: dt.date, last: dt.date) -> str:
+    """The year, with the part of it the run covers where that is not all of it."""
+    begin = max(first, dt.date(year, 1, 1))
+    end = min(last, dt.date(year, 12, 31))
+    if (begin, end) == (dt.date(year, 1, 1), dt.date(year, 12, 31)):
+        return str(year)
+    return f"{year} ({begin:%-d %b} - {end:%-d %b} only)"
+
+
+def _chance_text(summary: dict[str, Any]) -> str:
+    """The population's share of hostile persons: the precision arrests at random would have."""
+    hostile, total = summary.get("hostile_persons"), summary.get("total_persons")
+    if not hostile or not total:
+        return ""
+    return (
+        f"<p>Hostile persons in the population on the first day: {count(hostile)} of "
+        f"{count(total)} ({share(hostile / total)}), the precision of arrests at random.</p>"
+    )
