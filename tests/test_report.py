@@ -24,6 +24,7 @@ from chistka.report import sections, write_report
 from chistka.report.common import FigureRenderer, RunReport, esc
 from chistka.report.ensemble_runs import load_ensemble
 from chistka.report.html import TERROR_TITLES, TITLES
+from chistka.report.sections import comparison as comparison_section
 from chistka.report.sections import header, terror_camps, terror_detection
 from chistka.report.sections.membership import parse_period
 from chistka.scenario import scenario_from_dict
@@ -310,3 +311,23 @@ def test_the_yearly_victims_say_they_count_arrests_and_which_years_are_part():
     assert "counts arrests" in terror_detection.NOTE
     chance = terror_detection._chance_text({"hostile_persons": 25.0, "total_persons": 1000.0})
     assert "25 of 1,000 (2.5%)" in chance
+
+
+def test_a_row_not_modelled_shows_no_model_value_in_the_run_report():
+    """QA of session 40: the report's "Not scored" table gave such a row a model value of 0."""
+    row = {
+        "label": "All sentences, 1922",
+        "observable": "political_sentences:1922",
+        "note": "",
+        "grade": "archival",
+        "model": 0.0,
+        "record": 6003.0,
+        "low": 4802.0,
+        "high": 7204.0,
+        "tolerance": "±20%",
+        "status": "not modelled",
+        "read_in_source": True,
+        "source": "MVD",
+    }
+    html = comparison_section._rows_table(pd.DataFrame([row]))
+    assert '<td class="num">-</td>' in html and ">0<" not in html

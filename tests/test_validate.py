@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import typer
+from rich.console import Console
 from typer.testing import CliRunner
 
 from chistka import Sim
@@ -32,7 +33,7 @@ from chistka.analysis.validate import (
     read_targets,
     validate,
 )
-from chistka.commands.validate import validate_command
+from chistka.commands.validate import validate_command, validation_table
 from chistka.errors import ChistkaError
 from chistka.record import records
 from chistka.results import Results
@@ -572,6 +573,25 @@ def test_command_without_targets_compares_with_the_record(app, saved):
     result = CliRunner().invoke(app, ["validate", str(saved)])
     assert result.exit_code == 0, result.output
     assert "Fit calibration:" in result.stdout and "validation:" in result.stdout
+
+
+def test_a_row_the_scenario_does_not_model_shows_no_model_value(saved, tmp_path):
+    """QA of session 40: validate showed 0 as the model's value of a row not modelled."""
+    run = tmp_path / "run"
+    shutil.copytree(saved, run)
+    provenance = json.loads((run / "provenance.json").read_text())
+    provenance["parameters"]["scenario"]["compare"] = ["arrests"]
+    (run / "provenance.json").write_text(json.dumps(provenance))
+    table = validate(run)
+    not_modelled = table[table["status"] == "not modelled"]
+    assert len(not_modelled)
+    console = Console(record=True, width=300)
+    console.print(validation_table(table, "t"))
+    lines = console.export_text().splitlines()
+    for record_id in not_modelled["id"].head(3):
+        (line,) = [line for line in lines if f" {record_id} " in line]
+        cells = [cell.strip() for cell in line.split("│")]
+        assert cells[4] == "-", line
 
 
 def test_command_bad_input_exits_2(app, saved, tmp_path):

@@ -78,6 +78,7 @@ def validation_table(table: pd.DataFrame, title: str) -> Table:
                 f"{observable_number(row.model_high, name)}"
             )
         )
+        not_modelled = roles and row.status == "not modelled"
         fit = (
             f"[dim]{row.status if roles else 'not in run'}[/]"
             if row.inside is None
@@ -89,8 +90,8 @@ def validation_table(table: pd.DataFrame, title: str) -> Table:
             escape(str(row.id)),
             *((escape(str(row.role)),) if roles else ()),
             escape(name),
-            observable_number(row.model, name),
-            spread,
+            "-" if not_modelled else observable_number(row.model, name),
+            "" if not_modelled else spread,
             observable_number(row.value, name),
             f"{observable_number(low, name)} - {observable_number(high, name)}",
             fit,

@@ -133,7 +133,9 @@ def _rows_table(rows: pd.DataFrame) -> str:
         grade = esc(GRADES.get(row.grade, row.grade))
         cells = [
             f"<td>{esc(row.label)}<br><code>{esc(row.observable)}</code>{note}</td>",
-            f'<td class="num">{value(row.model)}</td>',
+            '<td class="num">-</td>'
+            if status == "not modelled"
+            else f'<td class="num">{value(row.model)}</td>',
             f'<td class="num">{value(row.record)}</td>',
             f'<td class="num">{value(row.low)} – {value(row.high)}</td>',
             f'<td class="num">{esc(row.tolerance)}</td>',
