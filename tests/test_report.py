@@ -25,8 +25,7 @@ from chistka.report.common import FigureRenderer, RunReport, esc
 from chistka.report.ensemble_runs import load_ensemble
 from chistka.report.html import TERROR_TITLES, TITLES
 from chistka.report.sections import comparison as comparison_section
-from chistka.report.sections import header, terror_camps, terror_detection
-from chistka.report.sections.membership import parse_period
+from chistka.report.sections import header, membership, terror_camps, terror_detection
 from chistka.scenario import scenario_from_dict
 from test_figures import assert_every_chart_has_its_numbers
 
@@ -137,22 +136,6 @@ def test_comparison_shows_calibration_and_validation_apart(results, report):
 def test_report_stays_small(report):
     extra = report.stat().st_size - len(get_plotlyjs())
     assert extra < 1_000_000
-
-
-@pytest.mark.parametrize(
-    ("period", "expected"),
-    [
-        ("1928-07-01", "1928-07-01"),
-        ("1921-03", "1921-03-01"),
-        ("1934-01", "1934-01-01"),
-        ("1921", None),
-        ("1921-1922", None),
-        ("", None),
-    ],
-)
-def test_parse_period(period, expected):
-    parsed = parse_period(period)
-    assert (str(parsed) if parsed else None) == expected
 
 
 # --- each section on its own -------------------------------------------------------------------
@@ -331,3 +314,19 @@ def test_a_row_not_modelled_shows_no_model_value_in_the_run_report():
     }
     html = comparison_section._rows_table(pd.DataFrame([row]))
     assert '<td class="num">-</td>' in html and ">0<" not in html
+
+
+def test_record_markers_are_the_compared_rows_on_the_days_they_are_read():
+    """QA of session 40: charts drew record figures compared with nothing (a rumour of 1937,
+    a figure beside Rigby's of 1922, the Gulag at the end of 1940 under Zemskov's name), and the
+    16th Congress on the first of its month."""
+    days = membership.compared_days()
+    points = membership._record_points(pd.Timestamp("1921-03-01"), pd.Timestamp("1953-03-05"))
+    assert points and all(point["id"] in days for point in points)
+    assert not {"party_total_1937_11", "party_full_1922"} & {point["id"] for point in points}
+    (congress,) = [point for point in points if point["id"] == "party_total_16congress"]
+    assert congress["date"] == pd.Timestamp("1930-06-26")
+    camps = terror_camps._record_points(
+        "all", pd.Timestamp("1934-12-01"), pd.Timestamp("1941-06-30")
+    )
+    assert "gulag_camps_1940_end" not in {row.id for _, row in camps}

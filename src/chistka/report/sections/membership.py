@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from chistka.record import records
+from chistka.record import compared_observables, records
 from chistka.report.common import (
     RunReport,
     band_traces,
@@ -127,15 +126,32 @@ def _weekly(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[keep]
 
 
+def compared_days() -> dict[str, dt.date]:
+    """Record id -> the day its observable reads, for the compared rows read on one day.
+
+    A chart draws the record's markers from these only, on the day the comparison reads them:
+    rows compared with nothing (a rumour, a figure beside Rigby's) were drawn before and scored
+    nowhere, and a congress's figure sat on the first of its month (QA of session 40).
+    """
+    days = {}
+    for spec in compared_observables():
+        try:
+            days[spec.record_id] = dt.date.fromisoformat(spec.observable.partition(":")[2])
+        except ValueError:
+            continue
+    return days
+
+
 def _record_points(first: pd.Timestamp, last: pd.Timestamp) -> list[dict[str, Any]]:
-    """Membership figures of the record that can be dated and fall inside the run."""
+    """Compared membership figures of the record that fall inside the run."""
     points = []
+    days = compared_days()
     for row in records().values():
         series = next((s for p, s in RECORD_SERIES.items() if row.id.startswith(p)), None)
-        if series is None or row.value is None:
+        if series is None or row.value is None or row.id not in days:
             continue
-        date = parse_period(row.period)
-        if date is None or not first <= pd.Timestamp(date) <= last:
+        date = days[row.id]
+        if not first <= pd.Timestamp(date) <= last:
             continue
         points.append(
             {
@@ -153,21 +169,6 @@ def _record_points(first: pd.Timestamp, last: pd.Timestamp) -> list[dict[str, An
             }
         )
     return sorted(points, key=lambda p: p["date"])
-
-
-_PERIOD = re.compile(r"^\s*(\d{4})-(\d{1,2})(?:-(\d{1,2}))?\s*$")
-
-
-def parse_period(period: str) -> dt.date | None:
-    """A record's period as a date ("1928-07-01"; "1921-03" means the 1st); None if not a day."""
-    match = _PERIOD.match(period or "")
-    if not match:
-        return None
-    year, month, day = match.groups()
-    try:
-        return dt.date(int(year), int(month), int(day or 1))
-    except ValueError:
-        return None
 
 
 def ensemble_section(ensemble: EnsembleRuns, figures: FigureRenderer) -> str:

@@ -32,7 +32,7 @@ from chistka.report.common import (
     wrap,
 )
 from chistka.report.ensemble_runs import BAND_NOTE, add_observable_bands, record_markers_of
-from chistka.report.sections.membership import parse_period
+from chistka.report.sections.membership import compared_days
 
 if TYPE_CHECKING:
     from chistka.record import RecordRow
@@ -135,13 +135,14 @@ def _figure(frame: pd.DataFrame) -> go.Figure:
 def _record_points(
     series: str, first: pd.Timestamp, last: pd.Timestamp
 ) -> list[tuple[pd.Timestamp, RecordRow]]:
-    """The record's camp figures of one series dated inside the run: (date, row) by date."""
+    """The record's compared camp figures of one series inside the run: (date, row) by date."""
     points = []
+    days = compared_days()
     for row in records().values():
         political = row.id.startswith("gulag_camps_political_")
         if not row.id.startswith("gulag_camps_") or political != (series == "political"):
             continue
-        date = parse_period(row.period)
+        date = days.get(row.id)
         if row.value is None or date is None or not first <= pd.Timestamp(date) <= last:
             continue
         points.append((pd.Timestamp(date), row))
