@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 import time
 
 import pandas as pd
@@ -17,7 +18,7 @@ from typer.testing import CliRunner
 
 from chistka.cli import app as cli_app
 from chistka.scenario import builtin_scenarios
-from chistka.web.app import create_app
+from chistka.web.app import create_app, fitted_text, seeds_phrase
 from chistka.web.jobs import RunJobs, write_json_atomically
 from chistka.web.worker import run_job
 
@@ -339,6 +340,29 @@ def test_a_queued_run_is_started_once_when_many_threads_look_at_once(tmp_path, m
     assert jobs.get(state["id"])["status"] == "running"
 
 
+@pytest.mark.parametrize(
+    ("state", "phrase"),
+    [
+        ({"seed": 3}, "seed 3"),
+        ({"seed": 1, "seeds": 8}, "seeds 1-8"),
+        ({"seed": None}, "the default seed"),
+        ({"seed": None, "seeds": 2}, "2 seeds from the default"),
+        ({"seed": None, "seeds": 2, "seed_used": 1}, "seeds 1-2"),
+    ],
+)
+def test_a_run_page_names_its_seeds_in_words(state, phrase):
+    """QA of session 40: an experiment's page read 'seed 2 from the default' for seeds 1-2."""
+    assert seeds_phrase(state) == phrase
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [(3.424839368058629, "3.425"), (132625.7144453329, "132,626"), (0.05, "0.05")],
+)
+def test_fitted_values_are_shown_to_four_digits(value, text):
+    assert fitted_text(value) == text
+
+
 @pytest.mark.parametrize("name", list(builtin_scenarios()))
 def test_a_scenario_page_shows_its_documented_decisions_and_fitted_values(client, name):
     from chistka.analysis.free import default_free_file, load_free
@@ -356,6 +380,9 @@ def test_a_scenario_page_shows_its_documented_decisions_and_fitted_values(client
     assert fitted[: fitted.index("</table>")].count("<tr>") == len(free) + 1
     for parameter in free:
         assert f"<td>{parameter.path}</td>" in fitted
+    values = re.findall(r"<td>[\w.]+</td><td>([^<]*)</td>", fitted[: fitted.index("</table>")])
+    assert len(values) == len(free)
+    assert all(len(value.replace(",", "").replace(".", "")) <= 6 for value in values), values
     assert f'<option value="{name}" selected>' in page.text
     assert f'href="/scenarios/{name}"' in client.get("/").text
 

@@ -369,6 +369,18 @@ def seed_text(state: dict[str, Any]) -> str:
     return str(seed) if count == 1 else f"{seed}-{seed + count - 1}"
 
 
+def seeds_phrase(state: dict[str, Any]) -> str:
+    """The seeds in a sentence: 'seed 3', 'seeds 1-8', '2 seeds from the default'.
+
+    QA of session 40: a run page read 'seed 2 from the default' for seeds 1-2.
+    """
+    seed = state.get("seed_used", state["seed"])
+    count = state.get("seeds") or 1
+    if seed is None:
+        return "the default seed" if count == 1 else f"{count} seeds from the default"
+    return f"seed {seed}" if count == 1 else f"seeds {seed_text(state)}"
+
+
 def progress_text(state: dict[str, Any]) -> str:
     """A run's progress in words, e.g. 'running: day 400 of 2,222' or 'running: 3 of 8 seeds'."""
     if state["status"] == "running" and state.get("runs_total") and state.get("experiment"):
@@ -477,8 +489,8 @@ def run_page(jobs: RunJobs, state: dict[str, Any]) -> str:
         )
     facts = (
         f'<p>{design}Scenario <a href="/scenarios/{escape(state["scenario"])}">'
-        f"<b>{escape(state['scenario'])}</b></a>, seed "
-        f"{escape(seed_text(state))}, scale "
+        f"<b>{escape(state['scenario'])}</b></a>, "
+        f"{escape(seeds_phrase(state))}, scale "
         f"{escape(state['scale'] if state['scale'] is not None else 'default')}; submitted "
         f"{escape(state['submitted'][:19])}. "
         f'Status: <b id="status">{escape(state["status"])}</b></p>'
@@ -620,6 +632,16 @@ def table_html(element_id: str, head: tuple[str, ...], rows: list[tuple[Any, ...
     return f'<table id="{element_id}"><tr>{header}</tr>{body}</table>'
 
 
+def fitted_text(value: float) -> str:
+    """A fitted value to four significant digits, a large one in full with separators.
+
+    QA of session 40: the scenario pages gave 16 digits.
+    """
+    if abs(value) >= 1_000:
+        return f"{value:,.0f}"
+    return f"{value:.4g}"
+
+
 def scenario_facts(name: str) -> dict[str, Any]:
     """A built-in scenario as a historian reads it, as plain data.
 
@@ -732,7 +754,7 @@ def scenario_page(name: str, scenarios: dict[str, str]) -> str:
             "fitted",
             ("parameter", "value", "range", "why free"),
             [
-                (f["path"], f["value"], f"{f['low']:g} - {f['high']:g}", f["note"])
+                (f["path"], fitted_text(f["value"]), f"{f['low']:g} - {f['high']:g}", f["note"])
                 for f in facts["fitted"]
             ],
         ),
