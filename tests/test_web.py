@@ -174,6 +174,13 @@ def test_a_run_from_the_form_to_its_report_and_data(client, tmp_path):
     rows = (output / "comparison.csv").read_text().strip().count("\n")
     table = page.text[page.text.index('id="comparison"') :]
     assert table.count("<tr>") == rows + 1  # the head and one row per compared record row
+    compared = pd.read_csv(output / "comparison.csv")
+    for row in compared.head(3).itertuples():  # each row by its label, with its id
+        assert f"{html.escape(row.label)}<br><code>{row.record_id}</code>" in table
+    not_modelled = compared[compared["status"] == "not modelled"]
+    assert len(not_modelled), "the test needs a row the scenario does not model"
+    row = table[table.index(f"<code>{not_modelled['record_id'].iloc[0]}</code>") :]
+    assert row[: row.index("</tr>")].count('<td class="number">-</td>') == 1
 
     for name in ("report.html", "comparison.csv", "summary.json", "daily.parquet"):
         assert f'href="/runs/{run_id}/files/{name}"' in page.text

@@ -448,14 +448,29 @@ def number(text: str) -> str:
     return f"{value:.1%}" if abs(value) < 1 and value != 0 else f"{value:,.0f}"
 
 
+def row_name(label: str, record_id: str) -> str:
+    """A compared row as a reader names it, with its id below.
+
+    QA of session 40: the pages gave the id alone, and 'convicted_1937' does not say that it
+    counts every sentence.
+    """
+    return f"{escape(label)}<br><code>{escape(record_id)}</code>"
+
+
+def model_number(text: str, status: str) -> str:
+    """The model's figure of a row, '-' where the scenario does not model its kind."""
+    return "-" if status == "not modelled" else number(text)
+
+
 def comparison_table(path: Path) -> str:
     """The run against every record row its scenario compares, as comparison.csv has it."""
     head = "".join(
         f"<th>{name}</th>" for name in ("row", "role", "model", "record", "range", "status")
     )
     rows = "".join(
-        f"<tr><td>{escape(r['record_id'])}</td><td>{escape(r['role'])}</td>"
-        f'<td class="number">{number(r["model"])}</td><td class="number">{number(r["record"])}</td>'
+        f"<tr><td>{row_name(r['label'], r['record_id'])}</td><td>{escape(r['role'])}</td>"
+        f'<td class="number">{model_number(r["model"], r["status"])}</td>'
+        f'<td class="number">{number(r["record"])}</td>'
         f'<td class="number">{number(r["low"])} - {number(r["high"])}</td>'
         f'<td class="{escape(r["status"]).replace(" ", "-")}">{escape(r["status"])}</td></tr>'
         for r in comparison_rows(path)
@@ -599,12 +614,13 @@ def ensemble_body(run_id: str, output: Path) -> str:
             if len(model)
             else ""
         )
+        not_modelled = first["status"] == "not modelled"
         rows.append(
             (
-                record_id,
+                f"{first['label']} ({record_id})",
                 first["role"],
-                number(str(model.mean())) if len(model) else "",
-                spread,
+                "-" if not_modelled else number(str(model.mean())) if len(model) else "",
+                "" if not_modelled else spread,
                 number(str(first["record"])),
                 f"{number(str(first['low']))} - {number(str(first['high']))}",
                 f"{int((group['status'] == 'inside').sum())} of {len(group)}"
