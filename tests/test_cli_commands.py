@@ -25,7 +25,7 @@ from chistka.commands.catalogue import MEANINGS, field_comments, scenario_toml
 from chistka.commands.options import progress_bar
 from chistka.scenario import builtin_scenarios, load_scenario, scenario_from_dict
 from conftest import sweep_small_file
-from test_figures import assert_every_chart_has_its_numbers
+from test_figures import assert_every_chart_has_its_numbers, numbers_in_page
 
 SCENARIO = "party-purges-1921-1936"
 SCALE = "0.0005"
@@ -335,3 +335,83 @@ def test_a_sweep_refuses_impossible_workers_at_once(
     assert result.exit_code == 2 and words in result.output, result.output
     assert "Traceback" not in result.output
     assert not (tmp_path / "o").exists()
+
+
+@pytest.fixture(scope="module")
+def edited_comparison(sweeps, tmp_path_factory):
+    """`chistka compare` of the two sweeps with their comparison.csv edited as a longer scenario
+    writes them: death sentences not modelled, a second record row of an observable (as the
+    17th Congress and Rigby on 1 Jan 1934), and a share. Gives (the output, its folder)."""
+    import shutil
+
+    root = tmp_path_factory.mktemp("edited")
+    shares = {"a": (0.20, 0.21), "b": (0.25, 0.27)}  # B - A: 5.5 points, +26.8% relative
+    for side, values in shares.items():
+        shutil.copytree(sweeps / side, root / side)
+        for run, share in zip(sorted((root / side).glob("p000-s*")), values, strict=True):
+            table = pd.read_csv(run / "comparison.csv")
+            deaths = table["observable"].str.startswith("death_sentences:")
+            table.loc[deaths, ["status", "model"]] = ["not modelled", 0.0]
+            first = table.index[table["record_id"] == "rigby_full_1926"][0]
+            second = table.loc[first].copy()
+            second[["record_id", "label", "record"]] = ["other_full_1926", "Second source", 6e5]
+            shared = table.loc[first].copy()
+            shared[["record_id", "observable", "label"]] = ["share_1926", "x_share:1926", "A share"]
+            shared[["model", "record"]] = [share, 0.25]
+            pd.concat([table, pd.DataFrame([second, shared])]).to_csv(
+                run / "comparison.csv", index=False
+            )
+    out = root / "cmp"
+    result = invoke("compare", str(root / "a"), str(root / "b"), "--out", str(out))
+    assert result.exit_code == 0, result.output
+    return result.output, out
+
+
+def test_compare_leaves_rows_not_modelled_out_of_the_chart_and_says_so(edited_comparison):
+    """QA of session 40 (A5): rows a scenario does not model were charted and tabled as 0."""
+    printed, out = edited_comparison
+    table = pd.read_csv(out / "differences.csv").set_index("record_id")
+    deaths = table[table["observable"].str.startswith("death_sentences:")]
+    assert len(deaths) == 3 and not deaths[["a_modelled", "b_modelled"]].any(axis=None)
+    assert deaths[["a_mean", "b_mean", "difference", "relative"]].isna().all(axis=None)
+    assert table.drop(deaths.index)[["a_modelled", "b_modelled"]].all(axis=None)
+    html = (out / "compare.html").read_text()
+    for text in (printed, html[html.index('id="differences"') :]):
+        assert text.count("not modelled") == 2 * len(deaths)
+    (_, ratios) = numbers_in_page(html)[1]
+    assert not ratios["y"].isin(deaths["label"]).any()
+    assert len(ratios) == 2 * (len(table) - len(deaths))
+
+
+def test_compare_keeps_each_record_row_of_a_shared_observable(edited_comparison):
+    """QA of session 40 (A6): rows were matched by observable, so Rigby's of 1934 vanished."""
+    printed, out = edited_comparison
+    table = pd.read_csv(out / "differences.csv").set_index("record_id")
+    rows = table.loc[["rigby_full_1926", "other_full_1926"]]
+    assert list(rows["observable"]) == ["party_members:1926-01-01"] * 2
+    assert list(rows["record"]) == [639652, 600000] and rows["a_mean"].nunique() == 1
+    assert "Second source" in printed and "Second source" in (out / "compare.html").read_text()
+
+
+def test_compare_html_writes_its_figures_as_the_printed_table_does(edited_comparison):
+    """QA of session 40 (B1, C6): compare.html's table read 6.397e+05 and 0.25 for a share; a
+    difference of shares read "5.5%" beside a relative change in %."""
+    printed, out = edited_comparison
+    html = (out / "compare.html").read_text()
+    table = html[html.index('id="differences"') :]
+    assert "639,652" in table and "e+0" not in table
+    share_row = re.search(r"<tr><td>A share</td>(.*?)</tr>", table).group(1)
+    cells = re.findall(r">([^<]*)</td>", share_row)
+    assert cells[:3] == ["25.0%", "20.5% (20.1% - 20.9%)", "26.0% (25.1% - 26.9%)"]
+    assert cells[3].startswith("5.5 points (") and cells[4] == "+26.8%"
+    assert re.search(r"A share .*│ +5\.5 points \(.*\) │ +\+26\.8% │", printed)
+
+
+def test_compare_charts_name_the_side_of_each_number(edited_comparison):
+    """QA of session 40 (B2): both panels' traces were named alike ("party"), so the charts'
+    numbers could not tell side A from side B."""
+    _, out = edited_comparison
+    for _, frame in numbers_in_page((out / "compare.html").read_text()):
+        sides = frame["trace"].str[:3]
+        assert set(sides) == {"A: ", "B: "}
+        assert (sides == "A: ").sum() == (sides == "B: ").sum()

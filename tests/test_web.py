@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from chistka.cli import app as cli_app
 from chistka.scenario import builtin_scenarios
-from chistka.web.app import create_app, fitted_text, seeds_phrase
+from chistka.web.app import create_app, fitted_text, seeds_phrase, table_html
 from chistka.web.jobs import RunJobs, write_json_atomically
 from chistka.web.worker import run_job
 
@@ -480,7 +480,7 @@ def test_a_run_without_a_purge_campaign(client, tmp_path):
 
 @pytest.mark.slow
 def test_two_runs_compared_as_chistka_compare_does(client, tmp_path):
-    from chistka.commands.compare import differences, load_side
+    from chistka.commands.compare import TABLE_HEADINGS, differences, load_side, table_cells
 
     as_is = client.post("/api/runs", json=SMALL).json()["id"]
     what_if = client.post("/api/runs", json={**SMALL, "without": ["campaigns.1929"]}).json()["id"]
@@ -495,10 +495,13 @@ def test_two_runs_compared_as_chistka_compare_does(client, tmp_path):
     expected = differences(load_side(runs / as_is), load_side(runs / what_if))
     table = page.text[page.text.index('id="differences"') :]
     assert table.count("<tr>") == len(expected) + 1
+    # QA of session 40: the page wrote rows not modelled as 0 and share differences in %
+    cells = [table_cells(row) for row in expected.itertuples(index=False)]
+    assert table_html("differences", TABLE_HEADINGS, cells) in page.text
     assert "without campaigns.1929" in page.text
     stored = client.get(f"/compare/{as_is}--{what_if}/differences.csv")
     assert stored.status_code == 200
-    assert stored.text.splitlines()[0].startswith("observable,label,record,a_mean")
+    assert stored.text.splitlines()[0].startswith("record_id,observable,label,record,a_mean")
     charts = client.get(f"/compare/{as_is}--{what_if}/compare.html")
     assert charts.status_code == 200 and "plotly" in charts.text
     assert client.get(f"/compare/{as_is}--{what_if}/summary.json").status_code == 404

@@ -3,19 +3,21 @@
 Each side is one saved run or one ensemble's runs of a single parameter point (a sweep of
 several points is refused: compare one point with another by giving their runs' directories).
 Writes OUT/compare.html (party membership and the compared figures of both sides side by side)
-and OUT/differences.csv, and prints the table of differences: each figure both sides report,
-its mean on each side with the 5-95% spread over the seeds, and the difference B - A with a
-90% interval where both sides have several seeds. The interval is that of the mean difference:
-paired by seed where both sides ran the same seeds (common random numbers), else from the two
-sides' variances (normal approximation).
+and OUT/differences.csv, and prints the table of differences: each record row both sides
+compare, its mean on each side with the 5-95% spread over the seeds (or "not modelled" where
+that side's scenario does not model its kind), and the difference B - A with a 90% interval
+where both sides have several seeds (a difference of shares is in percentage points). The
+interval is that of the mean difference: paired by seed where both sides ran the same seeds
+(common random numbers), else from the two sides' variances (normal approximation).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import numpy as np
 import pandas as pd
@@ -23,6 +25,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from chistka.analysis.observables import is_share
 from chistka.commands.options import errors, fail, observable_number, output_console
 from chistka.commands.preflight import check_output_folder
 from chistka.errors import ChistkaError
@@ -35,7 +38,12 @@ Z90 = 1.6448536269514722
 QUANTILES = (0.05, 0.95)
 """The spread over the seeds shown for each side."""
 
+NOT_MODELLED = "not modelled"
+"""The status comparison.csv gives a row whose kind the run's scenario does not model (its model
+value is written as 0, which is no result of the model)."""
+
 DIFFERENCE_COLUMNS = (
+    "record_id",
     "observable",
     "label",
     "record",
@@ -49,21 +57,37 @@ DIFFERENCE_COLUMNS = (
     "difference_low",
     "difference_high",
     "relative",
+    "a_modelled",
+    "b_modelled",
 )
-"""Columns of differences.csv."""
+"""Columns of differences.csv: one row per record row (a side that does not model it has no
+mean, spread or difference)."""
+
+SIDES = {"A": "#1f77b4", "B": "#ff7f0e"}
+"""Each side's name in the charts and its colour."""
+
+TABLE_HEADINGS = ("figure", "record", "A", "B", "B - A (90% interval)", "relative")
+"""Columns of the table of differences, printed and in compare.html."""
 
 
 @dataclass
 class Side:
-    """One side of a comparison: its runs' compared figures and party membership."""
+    """One side of a comparison: its runs' compared figures and party membership.
+
+    Figures are keyed by record row (record_id), not by observable: two sources may give the
+    same observable (the 17th Congress and Rigby on 1 January 1934), and each is compared.
+    """
 
     name: str
     scenario: str
     paths: list[Path]
     seeds: list[int]
-    figures: pd.DataFrame  # one row per run, one column per observable (model values)
-    records: dict[str, float]  # observable -> the record's value
-    labels: dict[str, str]  # observable -> its label
+    figures: pd.DataFrame  # one row per run, one column per record_id (model values; NaN if
+    # not modelled)
+    observables: dict[str, str]  # record_id -> its observable
+    records: dict[str, float]  # record_id -> the record's value
+    labels: dict[str, str]  # record_id -> its label
+    not_modelled: set[str]  # record_ids whose kind the side's scenario does not model
     membership: pd.DataFrame  # one row per date, one column per run (party total, persons)
 
 
@@ -87,7 +111,7 @@ def _comparison(path: Path) -> pd.DataFrame | None:
         return None
     try:
         table = pd.read_csv(path)
-        missing = sorted({"observable", "model", "record"} - set(table.columns))
+        missing = sorted({"record_id", "observable", "status", "model", "record"} - set(table))
         if missing:
             raise ValueError(f"no column {', '.join(missing)}")
         for column in ("model", "record"):
@@ -114,15 +138,20 @@ def load_side(path: Path) -> Side:
             "one point's runs on each side"
         )
     group = groups[0]
-    figures, records, labels, membership = [], {}, {}, {}
+    figures, observables, records, labels, membership = [], {}, {}, {}, {}
+    not_modelled: set[str] = set()
     for run in group.paths:
         table = _comparison(run / "comparison.csv")
         values = {}
         if table is not None and len(table):
             for row in table.itertuples(index=False):
-                values[row.observable] = float(row.model)
-                records.setdefault(row.observable, float(row.record))
-                labels.setdefault(row.observable, str(getattr(row, "label", row.observable)))
+                modelled = row.status != NOT_MODELLED
+                values[row.record_id] = float(row.model) if modelled else math.nan
+                if not modelled:
+                    not_modelled.add(row.record_id)
+                observables.setdefault(row.record_id, row.observable)
+                records.setdefault(row.record_id, float(row.record))
+                labels.setdefault(row.record_id, str(getattr(row, "label", row.observable)))
         figures.append(values)
         membership[run.name] = _membership(run)
     return Side(
@@ -131,8 +160,10 @@ def load_side(path: Path) -> Side:
         paths=group.paths,
         seeds=group.seeds,
         figures=pd.DataFrame(figures, index=[p.name for p in group.paths]),
+        observables=observables,
         records=records,
         labels=labels,
+        not_modelled=not_modelled,
         membership=pd.DataFrame(membership),
     )
 
@@ -167,19 +198,29 @@ def _difference_interval(a: Side, b: Side, a_values: np.ndarray, b_values: np.nd
 
 
 def differences(a: Side, b: Side) -> pd.DataFrame:
-    """The figures both sides report, with each side's spread and the difference B - A."""
+    """The record rows both sides compare, with each side's spread and the difference B - A.
+
+    A side that does not model a row's kind has no mean or spread there, and the row no
+    difference (its model value 0 is no result).
+    """
     rows = []
-    for observable in [o for o in a.figures.columns if o in b.figures.columns]:
-        a_values = a.figures[observable].to_numpy(dtype=np.float64)
-        b_values = b.figures[observable].to_numpy(dtype=np.float64)
+    for record_id in [r for r in a.figures.columns if r in b.figures.columns]:
+        a_values = a.figures[record_id].to_numpy(dtype=np.float64)
+        b_values = b.figures[record_id].to_numpy(dtype=np.float64)
         a_mean, a_low, a_high = _spread(a_values)
         b_mean, b_low, b_high = _spread(b_values)
-        difference, low, high = _difference_interval(a, b, a_values, b_values)
+        both_modelled = record_id not in a.not_modelled | b.not_modelled
+        difference, low, high = (
+            _difference_interval(a, b, a_values, b_values)
+            if both_modelled
+            else (math.nan, math.nan, math.nan)
+        )
         rows.append(
             {
-                "observable": observable,
-                "label": a.labels.get(observable, observable),
-                "record": a.records.get(observable, math.nan),
+                "record_id": record_id,
+                "observable": a.observables[record_id],
+                "label": a.labels.get(record_id, record_id),
+                "record": a.records.get(record_id, math.nan),
                 "a_mean": a_mean,
                 "a_low": a_low,
                 "a_high": a_high,
@@ -190,6 +231,8 @@ def differences(a: Side, b: Side) -> pd.DataFrame:
                 "difference_low": low,
                 "difference_high": high,
                 "relative": difference / a_mean if a_mean else math.nan,
+                "a_modelled": record_id not in a.not_modelled,
+                "b_modelled": record_id not in b.not_modelled,
             }
         )
     return pd.DataFrame(rows, columns=list(DIFFERENCE_COLUMNS))
@@ -203,15 +246,27 @@ def _band(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series, pd.Series]:
     )
 
 
+def _rgba(colour: str, alpha: float) -> str:
+    """A "#rrggbb" colour as a CSS rgba() with the given opacity."""
+    red, green, blue = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({red},{green},{blue},{alpha})"
+
+
 def write_comparison_report(a: Side, b: Side, table: pd.DataFrame, path: Path) -> Path:
-    """compare.html: membership and the compared figures of both sides, side by side."""
+    """compare.html: membership and the compared figures of both sides, side by side.
+
+    Every trace is named after its side ("A: party"), so the charts' numbers (CSV) say which
+    side each row is; the ratio chart leaves out the rows a side does not model.
+    """
     from plotly.subplots import make_subplots
 
     from chistka.figures import figure_html
 
     titles = (f"A: {a.name}", f"B: {b.name}")
     membership = make_subplots(rows=1, cols=2, shared_yaxes=True, subplot_titles=titles)
-    for column, side in enumerate((a, b), start=1):
+    for column, (side, (letter, colour)) in enumerate(
+        zip((a, b), SIDES.items(), strict=True), start=1
+    ):
         median, low, high = _band(side.membership)
         dates = list(side.membership.index)
         if len(side.paths) > 1:
@@ -220,50 +275,52 @@ def write_comparison_report(a: Side, b: Side, table: pd.DataFrame, path: Path) -
                 y=list(high) + list(low[::-1]),
                 fill="toself",
                 line={"width": 0},
-                fillcolor="rgba(31,119,180,0.2)",
-                name="5-95% over the seeds",
-                showlegend=column == 1,
+                fillcolor=_rgba(colour, 0.2),
+                name=f"{letter}: 5-95% over the seeds",
                 row=1,
                 col=column,
             )
         membership.add_scatter(
             x=dates,
             y=list(median),
-            name="party (median)" if len(side.paths) > 1 else "party",
-            line={"color": "#1f77b4"},
-            showlegend=column == 1,
+            name=f"{letter}: party (median)" if len(side.paths) > 1 else f"{letter}: party",
+            line={"color": colour},
             row=1,
             col=column,
         )
     membership.update_layout(title="Party membership (candidates and members, persons)")
+    charted = table[table["a_modelled"] | table["b_modelled"]]
     ratios = make_subplots(rows=1, cols=2, shared_yaxes=True, subplot_titles=titles)
-    for column, prefix in enumerate(("a", "b"), start=1):
-        record = table["record"].replace(0, np.nan)
+    for column, (prefix, colour) in enumerate(
+        zip(("a", "b"), SIDES.values(), strict=True), start=1
+    ):
+        rows = charted[charted[f"{prefix}_modelled"]]
+        record = rows["record"].replace(0, np.nan)
+        mean = rows[f"{prefix}_mean"]
         ratios.add_bar(
-            y=table["label"],
-            x=table[f"{prefix}_mean"] / record,
+            y=rows["label"],
+            x=mean / record,
             orientation="h",
             error_x={
                 "type": "data",
                 "symmetric": False,
-                "array": ((table[f"{prefix}_high"] - table[f"{prefix}_mean"]) / record)
-                .fillna(0)
-                .tolist(),
-                "arrayminus": ((table[f"{prefix}_mean"] - table[f"{prefix}_low"]) / record)
-                .fillna(0)
-                .tolist(),
+                "array": ((rows[f"{prefix}_high"] - mean) / record).fillna(0).tolist(),
+                "arrayminus": ((mean - rows[f"{prefix}_low"]) / record).fillna(0).tolist(),
             },
-            name="model / record",
-            showlegend=column == 1,
-            marker_color="#1f77b4",
+            name=f"{prefix.upper()}: model / record",
+            marker_color=colour,
             row=1,
             col=column,
         )
         ratios.add_vline(x=1.0, line_dash="dot", line_color="grey", row=1, col=column)
     ratios.update_layout(
-        title="Compared figures: model / record (1 = the record)",
-        height=max(400, 28 * len(table) + 150),
-        yaxis={"autorange": "reversed"},
+        title="Compared figures: model / record (1 = the record; rows not modelled left out)",
+        height=max(400, 28 * len(charted) + 150),
+        yaxis={
+            "autorange": "reversed",
+            "categoryorder": "array",
+            "categoryarray": list(charted["label"]),
+        },
     )
     parts = [
         figure_html(fig, f"chistka-compare-figure-{index}", include_plotlyjs=index == 0)
@@ -286,7 +343,7 @@ def write_comparison_report(a: Side, b: Side, table: pd.DataFrame, path: Path) -
         f"<p>{html_escape(__doc__.split(chr(10) + chr(10))[1].replace(chr(10), ' '))}</p>"
         + "".join(parts)
         + "<h2>Differences (B - A)</h2>"
-        + table.to_html(index=False, float_format="{:.4g}".format, na_rep="-")
+        + differences_html(table)
         + "</body></html>"
     )
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -294,10 +351,63 @@ def write_comparison_report(a: Side, b: Side, table: pd.DataFrame, path: Path) -
     return path
 
 
-def _span(low: float, high: float, observable: str) -> str:
+def _span(low: float, high: float, observable: str, number: Callable[[float, str], str]) -> str:
+    """The spread " (low - high)" written with `number`; nothing for a single value."""
     if math.isnan(low) or low == high:
         return ""
-    return f" ({observable_number(low, observable)} - {observable_number(high, observable)})"
+    return f" ({number(low, observable)} - {number(high, observable)})"
+
+
+def difference_number(value: float, observable: str) -> str:
+    """A difference B - A: of shares in percentage points, of counts as `observable_number`.
+
+    A difference of shares in % would read as the relative change (the next column).
+    """
+    if is_share(observable) and not math.isnan(value):
+        return f"{value * 100:.1f} points"
+    return observable_number(value, observable)
+
+
+def table_cells(row: Any) -> tuple[str, ...]:
+    """A row of differences.csv as the tables show it (`TABLE_HEADINGS`).
+
+    Figures with separators, shares in %, their differences in points; "not modelled" for a
+    side whose scenario does not model the row's kind.
+    """
+    name = row.observable
+
+    def side(prefix: str) -> str:
+        if not getattr(row, f"{prefix}_modelled"):
+            return NOT_MODELLED
+        low, high = getattr(row, f"{prefix}_low"), getattr(row, f"{prefix}_high")
+        mean = observable_number(getattr(row, f"{prefix}_mean"), name)
+        return mean + _span(low, high, name, observable_number)
+
+    interval = _span(row.difference_low, row.difference_high, name, difference_number)
+    return (
+        row.label,
+        observable_number(row.record, name),
+        side("a"),
+        side("b"),
+        difference_number(row.difference, name) + interval,
+        "-" if math.isnan(row.relative) else f"{row.relative:+.1%}",
+    )
+
+
+def differences_html(table: pd.DataFrame) -> str:
+    """The table of differences as HTML, written as the printed table is."""
+    from html import escape as html_escape
+
+    head = "".join(f"<th>{html_escape(name)}</th>" for name in TABLE_HEADINGS)
+    body = "".join(
+        "<tr><td>"
+        + html_escape(cells[0])
+        + "</td>"
+        + "".join(f'<td style="text-align:right">{html_escape(c)}</td>' for c in cells[1:])
+        + "</tr>"
+        for cells in map(table_cells, table.itertuples(index=False))
+    )
+    return f'<table id="differences"><tr>{head}</tr>{body}</table>'
 
 
 COMPARE_MARKS = {
@@ -331,19 +441,10 @@ def compare_command(
     except ChistkaError as exc:
         fail(str(exc))
     view = Table(title=escape(f"B - A: {run_b} against {run_a}"))
-    for column in ("figure", "record", "A", "B", "B - A (90% interval)", "relative"):
+    for column in TABLE_HEADINGS:
         view.add_column(column, justify="left" if column == "figure" else "right")
     for row in table.itertuples(index=False):
-        name = row.observable
-        interval = _span(row.difference_low, row.difference_high, name)
-        view.add_row(
-            escape(row.label),
-            observable_number(row.record, name),
-            observable_number(row.a_mean, name) + _span(row.a_low, row.a_high, name),
-            observable_number(row.b_mean, name) + _span(row.b_low, row.b_high, name),
-            observable_number(row.difference, name) + interval,
-            "-" if math.isnan(row.relative) else f"{row.relative:+.1%}",
-        )
+        view.add_row(*(escape(cell) for cell in table_cells(row)))
     console.print(view)
     console.print(
         f"wrote {escape(str(report))}, {escape(str(target / 'differences.csv'))}",

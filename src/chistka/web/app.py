@@ -784,11 +784,16 @@ def scenario_page(name: str, scenarios: dict[str, str]) -> str:
 def compare_page(jobs: RunJobs, first: dict[str, Any], second: dict[str, Any]) -> str:
     """Two done runs side by side: the later (B) against the earlier (A), figure by figure.
 
-    The charts and differences.csv are those of `chistka compare` (written once under
-    RUNS/compare/A--B/), so the page and the command agree.
+    The charts, differences.csv and the table's wording are those of `chistka compare`
+    (written once under RUNS/compare/A--B/), so the page and the command agree.
     """
-    from chistka.commands.compare import differences, load_side, write_comparison_report
-    from chistka.commands.options import observable_number
+    from chistka.commands.compare import (
+        TABLE_HEADINGS,
+        differences,
+        load_side,
+        table_cells,
+        write_comparison_report,
+    )
 
     folder = comparison_folder(jobs, first["id"], second["id"])
     if not (folder / "differences.csv").is_file():
@@ -800,24 +805,14 @@ def compare_page(jobs: RunJobs, first: dict[str, Any], second: dict[str, Any]) -
         table.to_csv(building / "differences.csv", index=False)
         os.replace(building, folder)
     table = pd.read_csv(folder / "differences.csv")
-    rows = [
-        (
-            row.label,
-            observable_number(row.record, row.observable),
-            observable_number(row.a_mean, row.observable),
-            observable_number(row.b_mean, row.observable),
-            observable_number(row.difference, row.observable),
-            "-" if math.isnan(row.relative) else f"{row.relative:+.1%}",
-        )
-        for row in table.itertuples(index=False)
-    ]
+    rows = [table_cells(row) for row in table.itertuples(index=False)]
     link = f"/compare/{first['id']}--{second['id']}"
     body = (
         f'<p>A: <a href="/runs/{first["id"]}">{first["id"]}</a> ({escape(whatif_text(first))});'
         f' B: <a href="/runs/{second["id"]}">{second["id"]}</a> ({escape(whatif_text(second))})'
         f'</p><p><a id="charts" href="{link}/compare.html">The charts side by side</a>; '
         f'<a href="{link}/differences.csv">differences.csv</a> (with the spread over seeds)</p>'
-        + table_html("differences", ("figure", "record", "A", "B", "B - A", "relative"), rows)
+        + table_html("differences", TABLE_HEADINGS, rows)
     )
     return page("B against A", body)
 
