@@ -505,6 +505,13 @@ def test_two_runs_compared_as_chistka_compare_does(client, tmp_path):
     charts = client.get(f"/compare/{as_is}--{what_if}/compare.html")
     assert charts.status_code == 200 and "plotly" in charts.text
     assert client.get(f"/compare/{as_is}--{what_if}/summary.json").status_code == 404
+    # QA of session 40: a comparison stored by an earlier version (other columns) is drawn again
+    folder = runs / "compare" / f"{as_is}--{what_if}"
+    earlier = pd.read_csv(folder / "differences.csv").drop(columns=["record_id", "a_modelled"])
+    earlier.to_csv(folder / "differences.csv", index=False)
+    assert client.get("/compare", params={"run": [as_is, what_if]}).status_code == 200
+    assert (folder / "differences.csv").read_text().startswith("record_id,")
+    assert sorted(p.name for p in folder.parent.iterdir()) == [folder.name]
 
     for params in ({"run": [as_is]}, {"run": [as_is, as_is]}, {"run": [as_is, "no-such-run"]}):
         refused = client.get("/compare", params=params)

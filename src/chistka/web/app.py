@@ -37,6 +37,7 @@ import json
 import math
 import os
 import re
+import shutil
 import threading
 from collections.abc import Iterator
 from contextlib import asynccontextmanager
@@ -785,7 +786,8 @@ def compare_page(jobs: RunJobs, first: dict[str, Any], second: dict[str, Any]) -
     """Two done runs side by side: the later (B) against the earlier (A), figure by figure.
 
     The charts, differences.csv and the table's wording are those of `chistka compare`
-    (written once under RUNS/compare/A--B/), so the page and the command agree.
+    (written once under RUNS/compare/A--B/, and again where an earlier version wrote them with
+    other columns), so the page and the command agree.
     """
     from chistka.commands.compare import (
         TABLE_HEADINGS,
@@ -796,13 +798,17 @@ def compare_page(jobs: RunJobs, first: dict[str, Any], second: dict[str, Any]) -
     )
 
     folder = comparison_folder(jobs, first["id"], second["id"])
-    if not (folder / "differences.csv").is_file():
+    if not comparison_is_current(folder):
         a, b = load_side(jobs.output(first["id"])), load_side(jobs.output(second["id"]))
         table = differences(a, b)
         building = folder.with_name(f".{folder.name}.{os.getpid()}.tmp")
         building.mkdir(parents=True, exist_ok=True)
         write_comparison_report(a, b, table, building / "compare.html")
         table.to_csv(building / "differences.csv", index=False)
+        if folder.is_dir():  # an earlier version's: moved aside, then removed
+            stale = folder.with_name(f".{folder.name}.{os.getpid()}.stale.tmp")
+            os.replace(folder, stale)
+            shutil.rmtree(stale)
         os.replace(building, folder)
     table = pd.read_csv(folder / "differences.csv")
     rows = [table_cells(row) for row in table.itertuples(index=False)]
@@ -820,6 +826,21 @@ def compare_page(jobs: RunJobs, first: dict[str, Any], second: dict[str, Any]) -
 def comparison_folder(jobs: RunJobs, first: str, second: str) -> Path:
     """Where the comparison of two runs is kept."""
     return jobs.folder / "compare" / f"{first}--{second}"
+
+
+def comparison_is_current(folder: Path) -> bool:
+    """Whether the folder holds a comparison with today's columns.
+
+    One an earlier version wrote lacks what the page shows (rows not modelled, one row per
+    record row), and is written again.
+    """
+    from chistka.commands.compare import DIFFERENCE_COLUMNS
+
+    path = folder / "differences.csv"
+    if not path.is_file():
+        return False
+    with path.open(encoding="utf-8") as handle:
+        return handle.readline().strip() == ",".join(DIFFERENCE_COLUMNS)
 
 
 # --- the app -------------------------------------------------------------------------------------
