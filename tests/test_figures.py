@@ -60,6 +60,17 @@ def test_a_line_and_bars_with_error_bars_give_one_row_per_point():
     assert frame[frame["trace"] == "no x"]["x"].tolist() == [0, 1]  # plotly counts from 0
 
 
+def test_each_points_text_comes_with_its_numbers():
+    """QA of session 40: an experiment's seed charts gave the value of each seed without the
+    seed (named only in the hover text) and each arm as 'trace 0', 'trace 1'."""
+    fig = go.Figure()
+    fig.add_scatter(x=[10, 12], y=["No halt", "No halt"], text=["seed 1", "seed 2"], name="No halt")
+    fig.add_scatter(x=[1, 2], y=[3, 4], text="one label for all", name="plain")
+    frame = plotted_numbers(fig)
+    assert frame.loc[frame["trace"] == "No halt", "text"].tolist() == ["seed 1", "seed 2"]
+    assert frame.loc[frame["trace"] == "plain", "text"].isna().all()
+
+
 def test_a_heat_map_gives_one_row_per_cell():
     z = np.arange(6, dtype=float).reshape(2, 3)
     fig = go.Figure(go.Heatmap(z=z, x=["p", "q", "r"], y=["low", "high"], name="risk"))

@@ -27,8 +27,9 @@ LINK_TEXT = "The numbers plotted (CSV)"
 def plotted_numbers(fig: go.Figure) -> pd.DataFrame:
     """The figure's traces as one long table: trace, x, y (z for a heat map, the error bars).
 
-    A heat map gives one row per cell; a bar or scatter trace one row per point. Traces with
-    no points (layout helpers) give none.
+    A heat map gives one row per cell; a bar or scatter trace one row per point, with its text
+    where the trace gives each point one (an experiment's seeds: "seed 3"). Traces with no
+    points (layout helpers) give none.
     """
     frames = []
     for index, trace in enumerate(fig.data):
@@ -54,6 +55,9 @@ def plotted_numbers(fig: go.Figure) -> pd.DataFrame:
                 error = getattr(trace, f"error_{axis}", None)
                 if error is not None and error.array is not None:
                     columns[f"error_{axis}"] = _values(error.array)
+            text = trace.text
+            if text is not None and not isinstance(text, str) and len(text) == length:
+                columns["text"] = _values(text)
             frame = pd.DataFrame(columns)
         frame.insert(0, "trace", name)
         frames.append(frame)

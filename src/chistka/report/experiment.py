@@ -174,6 +174,7 @@ def write_experiment_report(out_dir: str | Path, path: str | Path | None = None)
                 x=chosen["value"],
                 y=[labels[arm]] * len(chosen),
                 mode="markers",
+                name=labels[arm],
                 marker={"color": "#444" if arm == BASELINE else colour[arm_group[arm]], "size": 8},
                 text=[f"seed {s}" for s in chosen["seed"]],
                 hovertemplate="%{y}, %{text}: %{x:,.0f}<extra></extra>",
