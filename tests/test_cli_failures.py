@@ -304,7 +304,11 @@ def test_validate_reports_each_parameter_point_apart(two_point_sweep, tmp_path):
     targets = tmp_path / "t.csv"
     targets.write_text(SMALL_TARGETS)
     groups = validate_groups(two_point_sweep, targets)
-    assert [g.label for g, _ in groups] == ["p000", "p001, review.noise_sd=3.0"]
+    # each group with its own value, the first's too (QA of session 40: "p000" alone)
+    assert [g.label for g, _ in groups] == [
+        "p000, review.noise_sd=0.5",
+        "p001, review.noise_sd=3.0",
+    ]
     assert [len(g.paths) for g, _ in groups] == [2, 2]
     models = [table.loc[0, "model"] for _, table in groups]
     assert models[0] != models[1]

@@ -4,7 +4,8 @@ A directory of runs may hold a sweep over parameter values, or runs made at seve
 seeds of one parameter point at one scale are replicates whose spread is seed noise, but runs of
 different points or scales are different models, and their mean would describe none of them.
 Runs of different scenarios are never compared together. Only each run's provenance.json is
-read. A group's label names what sets it apart from the first group met.
+read. A group's label gives its values of the parameters that differ between the groups
+(each group's, the first's too: QA of session 40 found the first group labelled by its set alone).
 """
 
 from __future__ import annotations
@@ -28,8 +29,8 @@ class RunGroup:
     Attributes:
         scenario: the scenario's name.
         scale: agents per represented person.
-        label: what sets the group apart: the sweep's parameter set and its values, the scale
-            and the parameters that differ from the first group; empty for a lone group.
+        label: what sets the group apart: the sweep's parameter set, the scale and its values
+            of the parameters that differ between the groups; empty for a lone group.
         paths: the run directories, in order.
         seeds: their seeds.
     """
@@ -75,6 +76,10 @@ def _point(provenance: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     return hashlib.sha256(text.encode()).hexdigest(), parameters
 
 
+_UNSET = object()
+"""A parameter a group's runs do not give (it differs from any value another group gives)."""
+
+
 def _shown(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -110,8 +115,14 @@ def group_runs(paths: Sequence[Path]) -> list[RunGroup]:
         groups[key].paths.append(Path(path))
         groups[key].seeds.append(int(provenance.get("seed") or 0))
     if len(groups) > 1:
-        first = next(iter(points.values()))[0]
         scales = {key[0] for key in groups}
+        every = [parameters for parameters, _ in points.values()]
+        names = dict.fromkeys(name for parameters in every for name in parameters)
+        varying = [
+            name
+            for name in names
+            if any(other.get(name, _UNSET) != every[0].get(name, _UNSET) for other in every)
+        ]
         for key, group in groups.items():
             parameters, ensemble = points[key]
             parts = []
@@ -119,13 +130,10 @@ def group_runs(paths: Sequence[Path]) -> list[RunGroup]:
                 parts.append(str(ensemble["set_id"]))
             if len(scales) > 1:
                 parts.append(f"scale {group.scale:g}")
-            differing = [
-                f"{name}={_shown(value)}"
-                for name, value in parameters.items()
-                if first.get(name) != value
-            ]
-            missing = [name for name in first if name not in parameters]
-            parts.extend(differing + [f"{name} unset" for name in missing])
+            parts.extend(
+                f"{name}={_shown(parameters[name])}" if name in parameters else f"{name} unset"
+                for name in varying
+            )
             group.label = ", ".join(parts) or "the parameters of the first run"
     return list(groups.values())
 
