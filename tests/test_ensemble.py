@@ -19,7 +19,7 @@ from chistka.commands.sweep import parse_set_options, parse_value, sweep_command
 from chistka.errors import ChistkaError
 from chistka.report.common import FigureRenderer
 from chistka.report.ensemble import TITLES, write_ensemble_report
-from chistka.report.ensemble_runs import load_ensemble
+from chistka.report.ensemble_runs import load_ensemble, record_markers_of
 from chistka.report.sections import comparison, terror_record
 from chistka.results import Results
 from test_figures import assert_every_chart_has_its_numbers, numbers_in_page
@@ -443,3 +443,16 @@ def test_sweep_command_end_to_end(small_file, tmp_path):
     assert again.exit_code == 2 and "--resume" in again.output
     resumed = CliRunner().invoke(sweep_app(), [*args, "--resume", "--no-report"])
     assert resumed.exit_code == 0, resumed.output
+
+
+def test_an_ensembles_record_markers_are_filled_as_a_runs_are():
+    """QA of session 40: the ensemble filled every figure read in its source, a run's report
+    only those read in a reliable one (Zemskov's counts, read in a popular book's reprint)."""
+    point = {"record_id": "r", "label": "r", "record": 10.0, "low": None, "high": None}
+    points = [
+        {**point, "read_in_source": True, "grade": "journalism", "source": "a reprint"},
+        {**point, "read_in_source": True, "grade": "archival", "source": "GARF"},
+        {**point, "read_in_source": False, "grade": "archival", "source": "GARF"},
+    ]
+    trace = record_markers_of(points, [1, 2, 3], "record", "#000")
+    assert list(trace.marker.symbol) == ["diamond-open", "diamond", "diamond-open"]

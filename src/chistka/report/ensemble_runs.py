@@ -21,7 +21,8 @@ import plotly.graph_objects as go
 
 from chistka.analysis.ensemble import COMPLETE_MARKER, format_value, read_plan
 from chistka.errors import ChistkaError
-from chistka.report.common import band_traces, esc, missing, record_markers
+from chistka.record import RELIABLE_GRADES
+from chistka.report.common import band_traces, esc, missing, reading, record_markers
 
 QUANTILES = (0.05, 0.5, 0.95)
 """Lower band edge, median and upper band edge across the seeds of a parameter set."""
@@ -29,7 +30,7 @@ QUANTILES = (0.05, 0.5, 0.95)
 BAND_NOTE = (
     "Lines: the median across the seeds of each parameter set; shaded bands: from the 5th to "
     "the 95th percentile across them (a 90% band). Markers: the historical record (filled: "
-    "read in the cited source, open: not read), with its range where the record gives one."
+    "read in a reliable source, open: the others), with its range where the record gives one."
 )
 """Note under the ensemble's band figures."""
 
@@ -245,11 +246,12 @@ def record_markers_of(
 ) -> go.Scatter:
     """Markers for the comparison rows of an ensemble's runs (counts of persons).
 
-    Filled where the figure was read in the cited source, open where not.
+    Filled where the figure was read in a reliable source, open for the others, as in a run's
+    report (QA of session 40: the ensemble filled every figure read, whatever its source).
     """
     hover = [
         f"<b>{esc(p['record_id'])}</b>: {esc(p['label'])}<br>record: {p['record']:,.0f}"
-        f"<br>{'read in the source' if p.get('read_in_source') else 'NOT READ in the source'}"
+        f"<br>{reading(bool(p.get('read_in_source')), str(p.get('grade', '')))}"
         f"<br>{esc(p.get('source', ''))}"
         for p in points
     ]
@@ -258,7 +260,7 @@ def record_markers_of(
         [p["record"] for p in points],
         [p.get("low") for p in points],
         [p.get("high") for p in points],
-        [bool(p.get("read_in_source")) for p in points],
+        [bool(p.get("read_in_source")) and p.get("grade") in RELIABLE_GRADES for p in points],
         hover,
         label,
         colour,
