@@ -71,6 +71,7 @@ def test_run_writes_all_outputs(tmp_path):
     assert provenance["parameters"]["scenario"]["name"] == "party-purges-1921-1936"
     assert "Model against the record" in result.stdout
     assert "expelled" in result.stdout
+    assert "purge1921_share" in result.stdout  # each figure with its record_id (QA 40 C10)
     import pandas as pd
 
     daily = pd.read_parquet(out / "daily.parquet")

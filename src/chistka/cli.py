@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from chistka.analysis.comparison import (
@@ -95,7 +96,7 @@ def comparison_table(comparison: pd.DataFrame) -> Table:
         f"; {hidden} row(s) of kinds this scenario does not model not shown" if hidden else ""
     )
     table = Table(title="Model against the record", caption=caption, show_lines=False)
-    table.add_column("figure (observable in comparison.csv)", ratio=3)
+    table.add_column("figure (its record_id in comparison.csv)", ratio=3)
     for column in ("model", "record", "tolerance", "role", "fit", "read", "grade"):
         table.add_column(
             column, justify="right" if column in {"model", "record"} else "left", no_wrap=True
@@ -103,7 +104,7 @@ def comparison_table(comparison: pd.DataFrame) -> Table:
     colours = {"inside": "green", "outside": "red"}
     for row in shown.itertuples():
         table.add_row(
-            row.label,
+            f"{escape(row.label)} [dim]{escape(row.record_id)}[/]",
             _format(row.model, row.observable),
             _format(row.record, row.observable),
             row.tolerance,
