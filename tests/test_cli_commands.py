@@ -19,9 +19,9 @@ from rich.progress import TextColumn
 from typer.testing import CliRunner
 
 from chistka import __version__
-from chistka.analysis.observables import OBSERVABLES
+from chistka.analysis.observables import MEANINGS, OBSERVABLES
 from chistka.cli import app
-from chistka.commands.catalogue import MEANINGS, field_comments, scenario_toml
+from chistka.commands.catalogue import field_comments, scenario_toml
 from chistka.commands.options import progress_bar
 from chistka.scenario import builtin_scenarios, load_scenario, scenario_from_dict
 from conftest import sweep_small_file

@@ -27,6 +27,7 @@ from chistka.analysis.observables import compute
 from chistka.cli import app
 from chistka.commands.preflight import check_observable
 from chistka.errors import ChistkaError
+from chistka.report.experiment import outcome_meaning
 from chistka.scenario import load_scenario, scenario_from_dict
 from test_figures import assert_every_chart_has_its_numbers
 from test_terror import TERROR
@@ -445,3 +446,10 @@ def test_variants_run_the_experiment_at_each_value_side_by_side(tmp_path):
     assert (out / "v02" / "experiment.html").is_file()
     other = invoke(*arguments, "--resume", "--vary", "interrogation.names_mean=1,2")
     assert other.exit_code == 2 and "vary" in other.output
+
+
+def test_an_outcome_is_said_in_words_with_its_argument():
+    """QA of session 40: an experiment's sections gave the observable's code alone."""
+    assert outcome_meaning("death_sentences:1937-1938") == (
+        "Death sentences in the year or period (persons); here 1937-1938"
+    )

@@ -569,6 +569,49 @@ ARGUMENTS: dict[str, str] = {
 """Observable kind -> the argument it takes (YEAR also accepts a period: `parse_period`)."""
 
 
+MEANINGS: dict[str, str] = {
+    "party_total": "candidates and full members at the start of DATE (persons)",
+    "party_members": "full members at the start of DATE (persons)",
+    "party_candidates": "candidates at the start of DATE (persons)",
+    "party_decline": "how far the party (candidates and full members) fell over the year or "
+    "period: its size on the first morning less its size on the morning after (persons)",
+    "expelled": "persons the commission expelled in the campaign (before appeals)",
+    "expelled_share": "share of those reviewed in the campaign whom the commission expelled "
+    "(before appeals)",
+    "reinstated_share": "share of the campaign's expelled reinstated on appeal",
+    "expelled_origin_share": "share of the campaign's expelled (before appeals) of the origin",
+    "admitted": "persons admitted to the party as candidates in the year or period",
+    "promoted": "candidates accepted as full members in the year or period (persons)",
+    "arrests": "arrests in the year or period (persons)",
+    "political_convictions": "death and camp sentences in the year or period (persons)",
+    "political_sentences": "every political sentence in the year or period: death, camps, exile "
+    "and other measures (persons)",
+    "death_sentences": "death sentences in the year or period (persons)",
+    "camp_sentences": "camp sentences in the year or period (persons)",
+    "releases": "releases from the camps in the year or period (persons)",
+    "party_share_of_political_convictions": "share of the convictions of people who had ever "
+    "been in the party",
+    "gulag_population": "persons serving a camp sentence at the start of DATE",
+    "political_prisoners": "those of them sentenced in a political case (of the first day's "
+    "prisoners, the record's political share)",
+    "order_00447_arrested": "arrests under Order 00447 from the start of the run to DATE",
+    "order_00447_condemned": "death and camp sentences under Order 00447 to DATE",
+    "order_00447_shot": "death sentences under Order 00447 to DATE",
+    "operation_arrested": "arrests in the operation OP over the run (all_national: every "
+    "national operation)",
+    "operation_sentenced": "death and camp sentences in the operation OP over the run",
+    "operation_shot": "death sentences in the operation OP over the run",
+    "arrested_share": "share of the body (cc1934: 1934 Central Committee; congress17: 17th "
+    "Congress delegates) arrested",
+    "shot_share": "share of the body (cc1934, congress17) sentenced to death",
+    "army_officers_dismissed": "dismissals of Red Army officers in the year or period",
+    "army_officers_arrested": "arrests of army officers in the year or period",
+    "arrests_by_channel": "arrests in the year or period that came about through the channel "
+    "(the centre's lists, a denunciation, testimony, ...)",
+}
+"""What each observable kind measures, in words (`chistka observables`, experiment reports)."""
+
+
 APPEAL_HORIZON = math.log(1e9)
 """How many mean appeal delays after a campaign's end its reinstatements are read: the delays
 are exponential (`chistka.mechanisms.appeals`), so all but a 1e-9 share of them fall within."""

@@ -25,6 +25,7 @@ from chistka.analysis.experiment import (
     OUTCOMES_FILE,
     read_document,
 )
+from chistka.analysis.observables import MEANINGS
 from chistka.errors import ChistkaError
 from chistka.report.common import (
     FigureRenderer,
@@ -190,9 +191,9 @@ def write_experiment_report(out_dir: str | Path, path: str | Path | None = None)
                 f"outcome-{len(parts)}",
                 outcome,
                 figures.add(effect) + figures.add(seeds),
-                "Bars: the mean over the seeds of the arm's value less the baseline's at the same "
-                "seed, divided by the baseline's mean; whiskers: its 90% interval (Student's t "
-                "over the seeds). Points: each seed's value.",
+                f"{outcome_meaning(outcome)}. Bars: the mean over the seeds of the arm's value "
+                "less the baseline's at the same seed, divided by the baseline's mean; whiskers: "
+                "its 90% interval (Student's t over the seeds). Points: each seed's value.",
             )
         )
     parts.append(section("design", "The arms", _design_table(arms)))
@@ -322,6 +323,17 @@ def _effects_table(effects: pd.DataFrame, labels: dict[str, str]) -> str:
         ]
     )
     return table(head, rows)
+
+
+def outcome_meaning(outcome: str) -> str:
+    """What an outcome measures, in words, with its argument.
+
+    QA of session 40: the sections gave the observable's code alone, such as
+    arrests_by_channel:self_protection/1937-1938.
+    """
+    kind, _, argument = outcome.partition(":")
+    meaning = MEANINGS.get(kind, kind)
+    return f"{meaning[:1].upper()}{meaning[1:]}; here {argument}" if argument else meaning
 
 
 def _links(document: dict[str, Any]) -> str:
