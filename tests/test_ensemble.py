@@ -241,6 +241,17 @@ def test_ensemble_report(serial, tmp_path):
     assert TITLES["terror"] not in text  # the small scenario has no arrests
 
 
+def compared(record_id: str, observable: str, role: str, status: str, model: float) -> dict:
+    """One comparison.csv row as `compared_rows` takes it."""
+    return {
+        "record_id": record_id,
+        "observable": observable,
+        "role": role,
+        "status": status,
+        "model": model,
+    }
+
+
 def compared_rows(out: Path, runs: dict[str, list[dict]]) -> Path:
     """An ensemble directory whose runs hold only the given comparison.csv rows.
 
@@ -290,11 +301,9 @@ def test_rows_sharing_an_observable_keep_their_own_inside_count(tmp_path):
     def runs_with(rigby: str) -> list[dict]:
         observable = "party_candidates:1934-01-01"
         return [
-            dict(record_id="cand_17congress", observable=observable, role="calibration",
-                 status="inside", model=100.0),
-            dict(record_id="rigby_cand_1934", observable=observable, role="validation",
-                 status=rigby, model=100.0),
-        ]  # fmt: skip
+            compared("cand_17congress", observable, "calibration", "inside", 100.0),
+            compared("rigby_cand_1934", observable, "validation", rigby, 100.0),
+        ]
 
     runs = {"p000-s001": runs_with("inside"), "p000-s002": runs_with("outside")}
     runs["p000-s003"] = runs_with("outside")
@@ -309,13 +318,16 @@ def test_the_yearly_chart_leaves_out_figures_over_periods(tmp_path):
     (the axis ran from 0 to 1940) and named 'arrests on all charges'; they stay in the table."""
     period = "arrests:1936-10-01/1938-07-01"
     rows = [
-        dict(record_id="nkvd_arrests", observable=period, role="calibration", status="inside",
-             model=95.0),
-        dict(record_id="death_1937", observable="death_sentences:1937", role="calibration",
-             status="inside", model=105.0),
-        dict(record_id="death_1938", observable="death_sentences:1938", role="calibration",
-             status="outside", model=150.0),
-    ]  # fmt: skip
+        dict(
+            record_id="nkvd_arrests",
+            observable=period,
+            role="calibration",
+            status="inside",
+            model=95.0,
+        ),
+        compared("death_1937", "death_sentences:1937", "calibration", "inside", 105.0),
+        compared("death_1938", "death_sentences:1938", "calibration", "outside", 150.0),
+    ]
     ensemble = load_ensemble(compared_rows(tmp_path, {"p000-s001": rows, "p000-s002": rows}))
     figures = FigureRenderer()
     chart = terror_record.ensemble_section(ensemble, figures)
@@ -331,19 +343,13 @@ def test_rows_are_listed_by_role_and_not_modelled_rows_have_no_model_value(tmp_p
     """QA session 40 (B3, B4): one table mixed every role, and inputs, claims and kinds not
     modelled showed as '0 [0, 0] | 0 of 0', with no count of the rows inside per role."""
     rows = [
-        dict(record_id="cal_in", observable="party_total:1930-01-01", role="calibration",
-             status="inside", model=100.0),
-        dict(record_id="val_out", observable="party_total:1931-01-01", role="validation",
-             status="outside", model=200.0),
-        dict(record_id="val_in", observable="party_total:1932-01-01", role="validation",
-             status="inside", model=101.0),
-        dict(record_id="first_day", observable="party_total:1921-03-01", role="input",
-             status="input", model=100.0),
-        dict(record_id="weak", observable="party_total:1935-01-01", role="claim",
-             status="claim", model=120.0),
-        dict(record_id="camps", observable="gulag_population:1934-01-01", role="validation",
-             status="not modelled", model=0.0),
-    ]  # fmt: skip
+        compared("cal_in", "party_total:1930-01-01", "calibration", "inside", 100.0),
+        compared("val_out", "party_total:1931-01-01", "validation", "outside", 200.0),
+        compared("val_in", "party_total:1932-01-01", "validation", "inside", 101.0),
+        compared("first_day", "party_total:1921-03-01", "input", "input", 100.0),
+        compared("weak", "party_total:1935-01-01", "claim", "claim", 120.0),
+        compared("camps", "gulag_population:1934-01-01", "validation", "not modelled", 0.0),
+    ]
     ensemble = load_ensemble(compared_rows(tmp_path, {"p000-s001": rows, "p000-s002": rows}))
     text = comparison.ensemble_section(ensemble, FigureRenderer())
     fit_row = text.split("<tr>")[2]
