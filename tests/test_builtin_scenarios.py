@@ -8,6 +8,7 @@ import pytest
 
 from chistka import Sim, builtin_scenarios
 from chistka.analysis.comparison import comparison, run_summary
+from chistka.analysis.free import current_value
 from chistka.analysis.observables import compute
 from chistka.regression import differences, regression_summary
 from chistka.scenario import apply_overrides, load_scenario
@@ -342,3 +343,13 @@ def test_differences_detects_a_change():
     assert differences({"a": {"b": 1.0}}, {"a": {"b": 1.1}}) == ["a.b: stored 1.0, fresh 1.1"]
     assert differences({"a": 1.0}, {"a": 1.0, "c": 2}) == ["c: only in fresh"]
     assert differences({"a": 1.0}, {"a": 1.0 + 1e-9}) == []
+
+
+@pytest.mark.parametrize("path", ["promotion.stage_days", "exits.candidate_rate_per_year"])
+def test_great_terror_takes_the_party_purges_fit_of_the_candidates(path):
+    """great-terror scores no party row before 1935, so it takes the candidates' behaviour from
+    party-purges-1921-1936's fit (docs/decisions.md 15.4, 40.4). Session 40 found its stage left
+    at study ppk's value after study pp36f refitted it, and its candidates leaving at the
+    members' rate."""
+    fitted = current_value(load_scenario("party-purges-1921-1936"), path)
+    assert current_value(load_scenario("great-terror"), path) == fitted
