@@ -402,8 +402,9 @@ def test_compare_html_writes_its_figures_as_the_printed_table_does(edited_compar
     assert "639,652" in table and "e+0" not in table
     share_row = re.search(r"<tr><td>A share</td>(.*?)</tr>", table).group(1)
     cells = re.findall(r">([^<]*)</td>", share_row)
-    assert cells[:3] == ["25.0%", "20.5% (20.1% - 20.9%)", "26.0% (25.1% - 26.9%)"]
-    assert cells[3].startswith("5.5 points (") and cells[4] == "+26.8%"
+    assert cells[:3] == ["25.0%", "20.5% (20.1% to 20.9%)", "26.0% (25.1% to 26.9%)"]
+    assert re.fullmatch(r"5\.5 points \(-?[\d.]+ points to [\d.]+ points\)", cells[3]), cells[3]
+    assert cells[4] == "+26.8%"
     assert re.search(r"A share .*│ +5\.5 points \(.*\) │ +\+26\.8% │", printed)
 
 

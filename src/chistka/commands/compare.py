@@ -352,10 +352,14 @@ def write_comparison_report(a: Side, b: Side, table: pd.DataFrame, path: Path) -
 
 
 def _span(low: float, high: float, observable: str, number: Callable[[float, str], str]) -> str:
-    """The spread " (low - high)" written with `number`; nothing for a single value."""
+    """The spread " (low to high)" written with `number`; nothing for a single value.
+
+    "to", not a dash: beside a negative bound a dash read as a minus sign ("(-1.2 points -
+    0.3 points)", QA of session 40).
+    """
     if math.isnan(low) or low == high:
         return ""
-    return f" ({number(low, observable)} - {number(high, observable)})"
+    return f" ({number(low, observable)} to {number(high, observable)})"
 
 
 def difference_number(value: float, observable: str) -> str:
