@@ -87,7 +87,7 @@ def _year_label(year: int, first: dt.date, last: dt.date) -> str:
     end = min(last, dt.date(year, 12, 31))
     if (begin, end) == (dt.date(year, 1, 1), dt.date(year, 12, 31)):
         return str(year)
-    return f"{year} ({begin:%-d %b} - {end:%-d %b} only)"
+    return f"{year} ({begin.day} {begin:%b} - {end.day} {end:%b} only)"  # %-d is glibc's only
 
 
 def _chance_text(summary: dict[str, Any]) -> str:
