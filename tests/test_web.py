@@ -267,9 +267,13 @@ def test_a_restarted_server_removes_what_a_stopped_run_had_half_built(tmp_path):
 
 
 def test_a_worker_stopped_by_the_server_leaves_no_half_built_folder(tmp_path):
-    """The server stops its runs with SIGTERM: the worker then cleans up as on an error."""
+    """The server stops its runs with SIGTERM: the worker then cleans up as on an error.
+
+    Sixteen seeds, so that even a fast machine cannot finish the ensemble between the check
+    that it is building and the stop (the test stops it at once, so they cost nothing here).
+    """
     jobs = RunJobs(tmp_path, max_running=1)
-    run = jobs.submit("great-terror", 1, 0.02, seeds=3)  # long enough to be stopped midway
+    run = jobs.submit("great-terror", 1, 0.02, seeds=16)
     deadline = time.monotonic() + 120
     building = tmp_path / f".{run['id']}.seeds.tmp"
     while not building.exists() and time.monotonic() < deadline:
