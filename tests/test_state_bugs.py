@@ -499,6 +499,20 @@ def test_an_explicit_initial_camp_population_overrides_the_record():
     assert state.persons[:, Fate.CAMP].sum() == 0
 
 
+@pytest.mark.parametrize("scale", [0.01, 1.0])
+def test_the_first_days_prisoners_are_citizens_outside_the_stratum_at_every_scale(scale):
+    """At one agent per person the citizens weigh what the stratum does (one person each).
+
+    The first day's prisoners were told from the stratum by their weight, so at scale 1 the
+    recruitment pool and the non-party officers went to the camps too (about 1 in 5 of them
+    here, as of the citizens); at any scale now none does.
+    """
+    state, _ = build({"population": {"scale": scale}, "camps": {"initial_population": 120_000}})
+    stratum = state.stratum_ids()
+    assert state.persons[:, Fate.CAMP].sum() == pytest.approx(120_000, rel=0.01)
+    assert np.all(state.people.fate[stratum] != Fate.CAMP)
+
+
 def test_the_initial_camp_population_cannot_be_set_by_a_timeline_event():
     from chistka.errors import ScenarioError
 

@@ -541,6 +541,17 @@ class SimState:
             return np.arange(len(self.people))
         return self.party_stratum
 
+    def outside_stratum(self, ids: np.ndarray) -> np.ndarray:
+        """Whether each of `ids` is outside the party-scale stratum (an ordinary citizen).
+
+        Everybody is, in a scenario without a stratum. Tells the parts apart by position, so
+        that it holds at every scale, also where citizens weigh what the stratum does.
+        """
+        ids = np.asarray(ids, dtype=np.int64)
+        if self.party_stratum is None:
+            return np.ones(len(ids), dtype=bool)
+        return ids >= self.network.layout.part_start[self.network.region(ids)]
+
     def stratum_slots(self) -> Slots:
         """The party-scale stratum numbered in id order (`stratum_ids()[slot]` is the person).
 

@@ -140,13 +140,19 @@ class Camps(Mechanism):
     def populate(self, state: SimState, rng: np.random.Generator) -> None:
         """Put the first day's prisoners in the camps, with the rest of their terms to serve.
 
-        They are drawn among free non-party citizens (agents at the citizen scale, rounded
-        stochastically), and their remaining terms are a uniform share of a term drawn as for
-        the newly sentenced (assumption). They were sentenced before the run, so no sentence is
-        logged; the share of them convicted in political cases (`recorded_political_share`) is
-        logged as `IN_CAMP_AT_START`, so that the political prisoners can be counted like the
-        record's (`political_prisoners:DATE`). Its draws come after the others, which are as
-        they were before it.
+        They are drawn among free non-party citizens outside the party-scale stratum (agents at
+        the citizen scale, rounded stochastically), and their remaining terms are a uniform
+        share of a term drawn as for the newly sentenced (assumption). They were sentenced
+        before the run, so no sentence is logged; the share of them convicted in political
+        cases (`recorded_political_share`) is logged as `IN_CAMP_AT_START`, so that the
+        political prisoners can be counted like the record's (`political_prisoners:DATE`). Its
+        draws come after the others, which are as they were before it.
+
+        The stratum is left out by position (`SimState.outside_stratum`), not by weight: until
+        2026-12 the draw kept agents whose weight was the citizens', which left out the stratum
+        only while the two scales differed; at one agent per person (`--scale 1`) it drew the
+        recruitment pool and the non-party officers too (about 2,100 of the pool's 600,000
+        in great-terror), which the default scale never does.
         """
         persons = initial_camp_persons(state)
         state.population_summary["camp_persons"] = persons
@@ -163,7 +169,7 @@ class Camps(Mechanism):
             lambda ids, rng: (
                 (people.status[ids] == Status.NONPARTY)
                 & (people.fate[ids] == Fate.FREE)
-                & (people.weight[ids] == np.float32(weight))
+                & state.outside_stratum(ids)
             ),
         )
         state.place(ids, Fate.CAMP)
