@@ -8,12 +8,17 @@ event-driven: its work follows the events, not agents x days, so "person-days pe
 say nothing.) Each run is listed with the machine's load average (1 minute) when it started,
 since other jobs on a shared machine slow it.
 The compiled kernels are built (and cached on disk) before the first timed run: a one-time cost
-per machine. Then runs the default scale for a few seeds and checks that each compared
-observable of the full-scale run (in persons) lies within the default scale's seed-to-seed
-spread: within three standard deviations of their mean, or inside their range. Targets on
-this machine: at most 60 s and 8 GiB.
+per machine. The timed runs are seeds 1, 2, 3 ...: their work is alike, and together they
+give the full scale's mean for each compared observable (in persons). Then runs the default
+scale for a few seeds and checks that the two scales give the same observables: for each, the
+difference of the two means against the default scale's seed-to-seed standard deviation
+(t = difference / (sd * sqrt(1/seeds + 1/repeats))), within the bound that Student's t with
+seeds - 1 degrees of freedom passes in all but one bench run in a hundred if the scales agree,
+over all the rows compared together (Bonferroni: with some sixty rows, one of them beyond three
+standard deviations is what chance gives about once a run; session 41, docs/scale.md).
+Targets on this machine: at most 60 s and 8 GiB.
 
-Usage: python bench/full_scale.py [--repeats 3] [--seeds 8] [--keep DIR]
+Usage: python bench/full_scale.py [--repeats 3] [--seeds 16] [--keep DIR]
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
+from scipy import stats
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -48,13 +54,14 @@ SPLIT = re.compile(
 )
 
 
-def full_scale_run(out: Path) -> dict[str, float]:
+def full_scale_run(out: Path, seed: int) -> dict[str, float]:
     """Run the command once; wall time, its peak RSS (GiB), the split it reports and the load.
 
     `load` is the load average over the last minute when the run started (other jobs included).
     """
     load = os.getloadavg()[0]
-    command = [str(CHISTKA), "run", "great-terror", "--scale", "1", "--out", str(out)]
+    command = [str(CHISTKA), "run", "great-terror", "--scale", "1", "--seed", str(seed)]
+    command += ["--out", str(out)]
     with tempfile.TemporaryFile("w+") as output:
         started = time.perf_counter()
         child = subprocess.Popen(
@@ -102,6 +109,34 @@ def figure_row(figures: dict[str, float], agents: int) -> list[str]:
     ]
 
 
+def scale_agreement(
+    full: pd.DataFrame, default: pd.DataFrame, family_alpha: float = 0.01
+) -> tuple[pd.DataFrame, float]:
+    """Whether the full scale's mean of each compared observable is the default scale's.
+
+    `full` and `default` hold one column per seed, one row per record_id. The difference of the
+    means is measured in the default scale's seed-to-seed standard deviation of a difference of
+    means (an estimate from few seeds, hence Student's t), and the bound is two-sided at
+    `family_alpha` over all the rows together (Bonferroni), so that a bench run flags a row by
+    chance once in a hundred runs at most, not once a run.
+    Rows that only one side has are left out; a row with no spread between seeds is the same
+    only if the means are equal.
+    """
+    rows = full.index.intersection(default.index)
+    full_mean, default_mean = full.loc[rows].mean(axis=1), default.loc[rows].mean(axis=1)
+    sd = default.loc[rows].std(axis=1, ddof=1)
+    error = sd * np.sqrt(1 / default.shape[1] + 1 / full.shape[1])
+    difference = full_mean - default_mean
+    t = (difference / error.where(error > 0)).fillna(0.0)
+    tail = family_alpha / (2 * max(len(rows), 1))
+    bound = float(stats.t.ppf(1 - tail, default.shape[1] - 1))
+    same = (t.abs() <= bound) & ((error > 0) | (difference == 0))
+    frame = pd.DataFrame(
+        {"full": full_mean, "default": default_mean, "sd": sd, "t": t, "same": same}
+    )
+    return frame, bound
+
+
 def default_scale(seed: int) -> pd.Series:
     """The compared observables of one default-scale run (persons)."""
     comparison = compare(Sim.from_scenario("great-terror", seed=seed).run())
@@ -110,9 +145,13 @@ def default_scale(seed: int) -> pd.Series:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, default=8, help="default-scale seeds for the spread")
-    parser.add_argument("--repeats", type=int, default=3, help="full-scale runs (medians)")
-    parser.add_argument("--keep", type=Path, help="keep the full-scale output in this directory")
+    parser.add_argument("--seeds", type=int, default=16, help="default-scale seeds for the spread")
+    parser.add_argument(
+        "--repeats", type=int, default=3, help="full-scale runs, seeds 1, 2, ... (medians)"
+    )
+    parser.add_argument(
+        "--keep", type=Path, help="keep the full-scale outputs in this directory (seed-N/)"
+    )
     args = parser.parse_args()
     if args.seeds < 2 or args.repeats < 1:
         parser.error("--seeds must be >= 2 (a spread needs two runs) and --repeats >= 1")
@@ -120,14 +159,20 @@ def main() -> int:
     # compile the kernels once (cached on disk): a one-time cost per machine, not per run
     Sim.from_scenario("party-purges-1921-1936", scale=0.001).build()
     with tempfile.TemporaryDirectory() as scratch:
-        out = args.keep or Path(scratch) / "full"
-        runs = [full_scale_run(out) for _ in range(args.repeats)]
+        outs = [(args.keep or Path(scratch)) / f"seed-{s}" for s in range(1, args.repeats + 1)]
+        runs = [full_scale_run(out, seed) for seed, out in enumerate(outs, start=1)]
         figures = {key: statistics.median(run[key] for run in runs) for key in runs[0]}
-        full = pd.read_csv(out / "comparison.csv").set_index("record_id")["model"].astype(float)
-        provenance = (out / "provenance.json").read_text()
+        full = pd.concat(
+            [
+                pd.read_csv(out / "comparison.csv").set_index("record_id")["model"].astype(float)
+                for out in outs
+            ],
+            axis=1,
+        )
+        provenances = [(out / "provenance.json").read_text() for out in outs]
     scenario = Sim.from_scenario("great-terror", scale=1.0).scenario
     agents = int(region_sizes(scenario)[0].sum())
-    rows = [[f"run {i + 1}", *figure_row(run, agents)] for i, run in enumerate(runs)]
+    rows = [[f"seed {i + 1}", *figure_row(run, agents)] for i, run in enumerate(runs)]
     table(
         f"chistka run great-terror --scale 1: {args.repeats} runs and their medians",
         [
@@ -145,34 +190,28 @@ def main() -> int:
         ],
         [*rows, ["median", *figure_row(figures, agents)]],
     )
-    assert '"scale": 1.0' in provenance
+    assert all('"scale": 1.0' in provenance for provenance in provenances)
 
     console.print(f"default scale, seeds 1-{args.seeds} (for the spread) ...")
     runs = Parallel(n_jobs=-1)(delayed(default_scale)(s) for s in range(1, args.seeds + 1))
     spread = pd.concat(runs, axis=1)
-    rows, inside_all = [], True
-    for record_id, value in full.items():
-        if record_id not in spread.index:
-            continue
-        values = spread.loc[record_id].to_numpy()
-        mean, sd = float(np.mean(values)), float(np.std(values, ddof=1))
-        inside = abs(value - mean) <= 3 * sd or values.min() <= value <= values.max()
-        inside_all &= bool(inside)
-        z = (value - mean) / sd if sd > 0 else 0.0
-        rows.append(
+    agreement, bound = scale_agreement(full, spread)
+    inside_all = bool(agreement["same"].all())
+    table(
+        f"Full scale (seeds 1-{args.repeats}) against the default scale (seeds 1-{args.seeds}), "
+        f"persons: the scales agree where |t| <= {bound:.2f}",
+        ["observable", "full scale mean", "default mean", "default sd", "t", "same"],
+        [
             [
                 record_id,
-                f"{value:,.4g}",
-                f"{mean:,.4g}",
-                f"{sd:,.3g}",
-                f"{z:+.1f}",
-                "yes" if inside else "[red]no[/]",
+                f"{row.full:,.4g}",
+                f"{row.default:,.4g}",
+                f"{row.sd:,.3g}",
+                f"{row.t:+.1f}",
+                "yes" if row.same else "[red]no[/]",
             ]
-        )
-    table(
-        "Full scale against the default scale's seed-to-seed spread (persons)",
-        ["observable", "full scale", "default mean", "default sd", "z", "within"],
-        rows,
+            for record_id, row in agreement.iterrows()
+        ],
     )
     fast = figures["wall"] <= WALL_TARGET
     small = figures["peak_gib"] <= MEMORY_TARGET_GIB
@@ -180,7 +219,7 @@ def main() -> int:
     console.print(
         f"wall {figures['wall']:.1f} s (target <= {WALL_TARGET:g} s: {verdict[fast]}), "
         f"peak {figures['peak_gib']:.2f} GiB (target <= {MEMORY_TARGET_GIB:g} GiB: "
-        f"{verdict[small]}), observables within the spread: {'yes' if inside_all else 'no'}"
+        f"{verdict[small]}), observables the same at both scales: {'yes' if inside_all else 'no'}"
     )
     return 0 if fast and small and inside_all else 1
 
