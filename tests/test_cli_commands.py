@@ -19,7 +19,7 @@ from rich.progress import TextColumn
 from typer.testing import CliRunner
 
 from chistka import __version__
-from chistka.analysis.observables import MEANINGS, OBSERVABLES
+from chistka.analysis.observables import MEANINGS, OBSERVABLES, is_share
 from chistka.cli import app
 from chistka.commands.catalogue import field_comments, scenario_toml
 from chistka.commands.options import progress_bar
@@ -49,6 +49,17 @@ def test_observables_lists_every_kind_with_its_meaning():
     assert result.exit_code == 0
     for kind in OBSERVABLES:
         assert f"{kind}:" in result.output, kind
+
+
+def test_every_observable_with_share_in_its_kind_is_a_share_and_compare_writes_points():
+    """party_share_of_political_convictions was read as a count: compare's difference was "0"."""
+    from chistka.commands.compare import difference_number
+
+    shares = [kind for kind in OBSERVABLES if "share" in kind.split("_")]
+    assert "party_share_of_political_convictions" in shares
+    for kind in OBSERVABLES:
+        assert is_share(f"{kind}:1937") == (kind in shares), kind
+    assert difference_number(0.018, "party_share_of_political_convictions:1937") == "1.8 points"
 
 
 def test_tables_keep_full_names_when_not_a_terminal():

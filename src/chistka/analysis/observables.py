@@ -98,8 +98,12 @@ _NATIONAL = CHANNELS.index("national")
 
 
 def is_share(observable: str) -> bool:
-    """Whether an observable is a share (its kind ends in `_share`) rather than a count."""
-    return observable.split(":", 1)[0].endswith("_share")
+    """Whether an observable is a share (its kind has the word `share`) rather than a count.
+
+    Not only kinds ending in `_share`: party_share_of_political_convictions is one too, and was
+    read as a count (its difference in `compare` shown as "0", QA of session 41).
+    """
+    return "share" in observable.split(":", 1)[0].split("_")
 
 
 # --- arguments ---------------------------------------------------------------------------------
