@@ -18,7 +18,14 @@ from typer.testing import CliRunner
 
 from chistka.cli import app as cli_app
 from chistka.scenario import builtin_scenarios
-from chistka.web.app import create_app, fitted_text, seeds_phrase, table_html
+from chistka.web.app import (
+    comparison_table,
+    create_app,
+    ensemble_body,
+    fitted_text,
+    seeds_phrase,
+    table_html,
+)
 from chistka.web.jobs import RunJobs, write_json_atomically
 from chistka.web.worker import run_job
 
@@ -372,6 +379,25 @@ def test_a_run_page_names_its_seeds_in_words(state, phrase):
 )
 def test_fitted_values_are_shown_to_four_digits(value, text):
     assert fitted_text(value) == text
+
+
+def test_a_compared_row_without_a_label_is_named_by_its_id_alone(tmp_path):
+    """An empty label read back by pandas as NaN showed as 'nan (convicted_1937)'."""
+    head = "record_id,label,role,model,status,record,low,high\n"
+    for seed in (1, 2):
+        run = tmp_path / f"p000-s00{seed}"
+        run.mkdir()
+        (run / "summary.json").write_text(json.dumps({"seed": seed, "fit": {}}))
+        (run / "comparison.csv").write_text(
+            head + "convicted_1937,,validation,790000,inside,790665,700000,880000\n"
+            "arrests_1937,Arrests in 1937,validation,900000,outside,936750,900000,950000\n"
+        )
+    page = ensemble_body("r1", tmp_path)
+    assert "nan" not in page
+    assert "<td>convicted_1937</td>" in page
+    assert "<td>Arrests in 1937 (arrests_1937)</td>" in page
+    single = comparison_table(tmp_path / "p000-s001" / "comparison.csv")
+    assert "<td><code>convicted_1937</code></td>" in single
 
 
 @pytest.mark.parametrize("name", list(builtin_scenarios()))

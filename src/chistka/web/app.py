@@ -449,13 +449,29 @@ def number(text: str) -> str:
     return f"{value:.1%}" if abs(value) < 1 and value != 0 else f"{value:,.0f}"
 
 
-def row_name(label: str, record_id: str) -> str:
-    """A compared row as a reader names it, with its id below.
+def has_label(label: Any) -> bool:
+    """Whether a compared row's label is there: not None, NaN (pandas' empty cell) or blank."""
+    if label is None or (isinstance(label, float) and math.isnan(label)):
+        return False
+    return bool(str(label).strip())
+
+
+def row_name(label: Any, record_id: str) -> str:
+    """A compared row as a reader names it, with its id below (the id alone without a label).
 
     QA of session 40: the pages gave the id alone, and 'convicted_1937' does not say that it
     counts every sentence.
     """
-    return f"{escape(label)}<br><code>{escape(record_id)}</code>"
+    code = f"<code>{escape(record_id)}</code>"
+    return f"{escape(label)}<br>{code}" if has_label(label) else code
+
+
+def row_text(label: Any, record_id: str) -> str:
+    """A compared row named in plain text: "label (id)", or the id alone without a label.
+
+    pandas reads an empty label as NaN, which the ensemble's page showed as "nan (id)".
+    """
+    return f"{label} ({record_id})" if has_label(label) else record_id
 
 
 def model_number(text: str, status: str) -> str:
@@ -469,7 +485,7 @@ def comparison_table(path: Path) -> str:
         f"<th>{name}</th>" for name in ("row", "role", "model", "record", "range", "status")
     )
     rows = "".join(
-        f"<tr><td>{row_name(r['label'], r['record_id'])}</td><td>{escape(r['role'])}</td>"
+        f"<tr><td>{row_name(r.get('label'), r['record_id'])}</td><td>{escape(r['role'])}</td>"
         f'<td class="number">{model_number(r["model"], r["status"])}</td>'
         f'<td class="number">{number(r["record"])}</td>'
         f'<td class="number">{number(r["low"])} - {number(r["high"])}</td>'
@@ -618,7 +634,7 @@ def ensemble_body(run_id: str, output: Path) -> str:
         not_modelled = first["status"] == "not modelled"
         rows.append(
             (
-                f"{first['label']} ({record_id})",
+                row_text(first.get("label"), str(record_id)),
                 first["role"],
                 "-" if not_modelled else number(str(model.mean())) if len(model) else "",
                 "" if not_modelled else spread,
