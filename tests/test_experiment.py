@@ -23,7 +23,7 @@ from chistka.analysis.experiment import (
     load_experiment,
     paired_effect,
 )
-from chistka.analysis.observables import compute
+from chistka.analysis.observables import OBSERVABLES, TITLES, compute, title
 from chistka.cli import app
 from chistka.commands.preflight import check_observable
 from chistka.errors import ChistkaError
@@ -453,3 +453,37 @@ def test_an_outcome_is_said_in_words_with_its_argument():
     assert outcome_meaning("death_sentences:1937-1938") == (
         "Death sentences in the year or period (persons); here 1937-1938"
     )
+
+
+def plotly_titles(page: str) -> list[str]:
+    """The chart titles of a page, as plotly draws them (its JSON read back)."""
+    return [json.loads(f'"{text}"') for text in re.findall(r'"title":\{"text":"([^"]*)"', page)]
+
+
+def test_an_outcome_has_a_short_title_in_words():
+    assert set(TITLES) == set(OBSERVABLES)
+    assert title("arrests_by_channel:self_protection/1937-1938") == (
+        "Arrests through self-protective denunciation, 1937-1938"
+    )
+    assert title("political_convictions:1936-06-01/1937-07-01") == (
+        "Death and camp sentences, 1 June 1936 to 30 June 1937"
+    )
+    assert (
+        title("political_prisoners:1941-01-01")
+        == "Political prisoners in the camps on 1 January 1941"
+    )
+    assert title("shot_share:cc1934") == "Share of the 1934 Central Committee sentenced to death"
+    assert title("arrests_by_channel:nowhere/1937") == "arrests_by_channel:nowhere/1937"
+
+
+def test_the_charts_and_sections_name_each_outcome_in_words_and_keep_its_code(finished):
+    """QA of session 40 (B9): the charts' titles were codes, 'arrests_by_channel:...: change'."""
+    out, _, _ = finished
+    page = (out / "experiment.html").read_text()
+    titles = plotly_titles(page)
+    for outcome in OUTCOMES:
+        assert f"<h2>{title(outcome)}</h2>" in page
+        charts = [text for text in titles if outcome in text]
+        assert len(charts) == 2, outcome
+        assert all(text.startswith(f"{title(outcome)}<br>") for text in charts), charts
+    assert f"{title(OUTCOMES[0])}<br><code>{OUTCOMES[0]}</code>" in page  # the effects table

@@ -51,6 +51,10 @@ def test_a_design_page_shows_the_question_arms_and_a_form(client):
     assert 'id="arms"' in page.text and 'id="experiment-form"' in page.text
     assert "without operations.order_00447" in page.text
     assert "interrogation.names_mean = 0.0" in page.text
+    # QA of session 40 (B9): outcomes were named by their codes alone
+    assert "Arrests through testimony, 1937-1938 <code>arrests_by_channel:testimony/1937-1938" in (
+        page.text
+    )
     facts = client.get("/api/experiments/centre-or-periphery").json()
     assert facts["scenario"] == "great-terror" and len(facts["arms"]) == 7
     assert client.get("/experiments/nope").status_code == 404

@@ -616,6 +616,115 @@ MEANINGS: dict[str, str] = {
 """What each observable kind measures, in words (`chistka observables`, experiment reports)."""
 
 
+TITLES: dict[str, str] = {
+    "party_total": "Party members and candidates on {date}",
+    "party_members": "Full party members on {date}",
+    "party_candidates": "Party candidates on {date}",
+    "party_decline": "Fall in the party's size, {period}",
+    "expelled": "Expelled in the campaign {campaign}",
+    "expelled_share": "Share of the reviewed expelled in the campaign {campaign}",
+    "reinstated_share": "Share of the expelled reinstated on appeal, campaign {campaign}",
+    "expelled_origin_share": "Share of {origin} origin among the expelled, campaign {campaign}",
+    "admitted": "Admitted to the party as candidates, {period}",
+    "promoted": "Candidates made full members, {period}",
+    "arrests": "Arrests, {period}",
+    "arrests_by_channel": "Arrests through {channel}, {period}",
+    "political_convictions": "Death and camp sentences, {period}",
+    "political_sentences": "Every political sentence (death, camps, exile, other), {period}",
+    "death_sentences": "Death sentences, {period}",
+    "camp_sentences": "Camp sentences, {period}",
+    "releases": "Releases from the camps, {period}",
+    "party_share_of_political_convictions": "Share of the convicted who had been in the party, "
+    "{period}",
+    "gulag_population": "Prisoners in the camps on {date}",
+    "political_prisoners": "Political prisoners in the camps on {date}",
+    "order_00447_arrested": "Arrests under Order 00447 up to {date}",
+    "order_00447_condemned": "Death and camp sentences under Order 00447 up to {date}",
+    "order_00447_shot": "Death sentences under Order 00447 up to {date}",
+    "operation_arrested": "Arrests in {op}",
+    "operation_sentenced": "Death and camp sentences in {op}",
+    "operation_shot": "Death sentences in {op}",
+    "arrested_share": "Share of {body} arrested",
+    "shot_share": "Share of {body} sentenced to death",
+    "army_officers_dismissed": "Red Army officers dismissed, {period}",
+    "army_officers_arrested": "Army officers arrested, {period}",
+}
+"""Observable kind -> a short title in words, its argument's parts filled in (`title`)."""
+
+CHANNEL_WORDS: dict[str, str] = {
+    "category": "Order 00447's lists",
+    "national": "the national operations",
+    "denunciation": "denunciation",
+    "self_protection": "self-protective denunciation",
+    "testimony": "testimony",
+    "expelled": "a past expulsion",
+    "army": "the army purge",
+    "family": "family ties",
+    "show_trial": "the show trials",
+    "routine": "the routine caseload",
+}
+"""How an arrest came about (`CHANNELS`), in words for a title."""
+
+BODY_WORDS = {"cc1934": "the 1934 Central Committee", "congress17": "the 17th Congress's delegates"}
+"""Elite body (`ELITE_BITS`) -> its name in words."""
+
+
+def _day_words(day: dt.date) -> str:
+    return f"{day.day} {day:%B %Y}"
+
+
+def _period_words(argument: str) -> str:
+    """A YEAR argument in words: a year or period of years as it is, a span of days by its days."""
+    if "/" not in argument:
+        return argument
+    first, end = parse_period(argument)
+    return f"{_day_words(first)} to {_day_words(end - dt.timedelta(days=1))}"
+
+
+def _operation_words(op: str) -> str:
+    if op == "all_national":
+        return "the national operations"
+    if op == ORDER_00447:
+        return "Order 00447's operation"
+    return f"the operation {op}"
+
+
+def title(name: str) -> str:
+    """A short title in words for observable `name`, e.g. "Arrests through testimony, 1937-1938".
+
+    For chart titles and table rows that a reader without the catalogue reads; the code stays
+    beside it where the data are named. A name whose argument cannot be read gets its code back.
+    """
+    kind, _, argument = name.partition(":")
+    template = TITLES.get(kind)
+    if template is None or not argument:
+        return name
+    parts: dict[str, str] = {}
+    try:
+        what = ARGUMENTS[kind]
+        if what == "DATE":
+            parts["date"] = _day_words(dt.date.fromisoformat(argument))
+        elif what == "YEAR":
+            parts["period"] = _period_words(argument)
+        elif what == "CHANNEL/YEAR":
+            channel, period = split_channel_argument(argument)
+            parts |= {
+                "channel": CHANNEL_WORDS.get(channel, channel),
+                "period": _period_words(period),
+            }
+        elif what == "CAMPAIGN/ORIGIN":
+            parts["campaign"], parts["origin"] = split_origin_argument(argument)
+        elif what == "CAMPAIGN":
+            parts["campaign"] = argument
+        elif what == "OP":
+            parts["op"] = _operation_words(argument)
+        elif what == "BODY":
+            parts["body"] = BODY_WORDS.get(argument, argument)
+    except (ChistkaError, ValueError):
+        return name
+    return template.format(**parts)
+
+
 APPEAL_HORIZON = math.log(1e9)
 """How many mean appeal delays after a campaign's end its reinstatements are read: the delays
 are exponential (`chistka.mechanisms.appeals`), so all but a 1e-9 share of them fall within."""

@@ -25,7 +25,7 @@ from chistka.analysis.experiment import (
     OUTCOMES_FILE,
     read_document,
 )
-from chistka.analysis.observables import MEANINGS
+from chistka.analysis.observables import MEANINGS, title
 from chistka.errors import ChistkaError
 from chistka.report.common import (
     FigureRenderer,
@@ -162,7 +162,9 @@ def write_experiment_report(out_dir: str | Path, path: str | Path | None = None)
             )
         effect.add_vline(x=0, line_color="grey")
         effect.update_layout(
-            title=f"{outcome}: change against the scenario as it stands ({count(base_mean)})",
+            title=chart_title(
+                outcome, f"change against the scenario as it stands ({count(base_mean)})"
+            ),
             xaxis={"tickformat": "+.0%", "title": "mean paired change, 90% interval"},
             yaxis={"autorange": "reversed"},
             barmode="group",
@@ -182,18 +184,19 @@ def write_experiment_report(out_dir: str | Path, path: str | Path | None = None)
                 showlegend=False,
             )
         seeds.update_layout(
-            title=f"{outcome}: each seed's value, arm by arm (persons)",
+            title=chart_title(outcome, "each seed's value, arm by arm (persons)"),
             yaxis={"autorange": "reversed"},
             xaxis={"rangemode": "tozero"},
         )
         parts.append(
             section(
                 f"outcome-{len(parts)}",
-                outcome,
+                title(outcome),
                 figures.add(effect) + figures.add(seeds),
-                f"{outcome_meaning(outcome)}. Bars: the mean over the seeds of the arm's value "
-                "less the baseline's at the same seed, divided by the baseline's mean; whiskers: "
-                "its 90% interval (Student's t over the seeds). Points: each seed's value.",
+                f"{esc(outcome_meaning(outcome))}. Bars: the mean over the seeds of the arm's "
+                "value less the baseline's at the same seed, divided by the baseline's mean; "
+                "whiskers: its 90% interval (Student's t over the seeds). Points: each seed's "
+                f"value. In the files: <code>{esc(outcome)}</code>.",
             )
         )
     parts.append(section("design", "The arms", _design_table(arms)))
@@ -221,6 +224,9 @@ def write_experiment_report(out_dir: str | Path, path: str | Path | None = None)
 def _overview(effects: pd.DataFrame, outcomes: list[str], arms: list[dict[str, Any]]) -> go.Figure:
     """A heatmap of every arm's relative change on every outcome, with its value written in."""
     names = [arm["name"] for arm in arms]
+    words = [title(outcome) for outcome in outcomes]
+    if len(set(words)) < len(words):
+        words = list(outcomes)
     chosen = effects[effects["arm"].isin(names)].set_index(["arm", "outcome"])
     values, texts = [], []
     for name in names:
@@ -238,16 +244,17 @@ def _overview(effects: pd.DataFrame, outcomes: list[str], arms: list[dict[str, A
     figure = go.Figure(
         go.Heatmap(
             z=values,
-            x=outcomes,
+            x=words,
             y=[arm["label"] for arm in arms],
             text=texts,
+            customdata=[list(outcomes)] * len(arms),
             texttemplate="%{text}",
             colorscale="RdBu",
             zmid=0,
             zmin=-1,
             zmax=1,
             colorbar={"title": "change", "tickformat": "+.0%"},
-            hovertemplate="%{y}<br>%{x}: %{text}<extra></extra>",
+            hovertemplate="%{y}<br>%{x} (%{customdata}): %{text}<extra></extra>",
         )
     )
     figure.update_layout(
@@ -291,19 +298,18 @@ def _fit_table(fit: pd.DataFrame, labels: dict[str, str]) -> str:
 def _effects_table(effects: pd.DataFrame, labels: dict[str, str]) -> str:
     rows = []
     for row in effects.itertuples(index=False):
-        if row.arm == BASELINE:
-            rows.append(
-                f"<tr><td>{esc(row.outcome)}</td><td>{esc(labels.get(row.arm, row.arm))}</td>"
-                f'<td class="num">{count(row.arm_mean)}</td>'
-                f'<td class="num">{count(row.arm_low)} to {count(row.arm_high)}</td>'
-                f'<td class="num">{row.seeds}</td><td></td><td></td><td></td><td></td></tr>'
-            )
-            continue
-        rows.append(
-            f"<tr><td>{esc(row.outcome)}</td><td>{esc(labels.get(row.arm, row.arm))}</td>"
+        named = (
+            f"<tr><td>{outcome_cell(row.outcome)}</td>"
+            f"<td>{esc(labels.get(row.arm, row.arm))}</td>"
             f'<td class="num">{count(row.arm_mean)}</td>'
             f'<td class="num">{count(row.arm_low)} to {count(row.arm_high)}</td>'
             f'<td class="num">{row.seeds}</td>'
+        )
+        if row.arm == BASELINE:
+            rows.append(f"{named}<td></td><td></td><td></td><td></td></tr>")
+            continue
+        rows.append(
+            f"{named}"
             f'<td class="num">{_signed(row.difference)}</td>'
             f'<td class="num">{_interval(row.difference_low, row.difference_high, _signed)}</td>'
             f'<td class="num">{_percent(row.relative)}</td>'
@@ -323,6 +329,21 @@ def _effects_table(effects: pd.DataFrame, labels: dict[str, str]) -> str:
         ]
     )
     return table(head, rows)
+
+
+def chart_title(outcome: str, what: str) -> str:
+    """A chart's title: the outcome in words; below, in small, what the chart shows and the code.
+
+    QA of session 40 (B9): the titles gave the code alone, such as
+    "arrests_by_channel:self_protection/1937-1938: change against ...". The code stays, as in
+    outcomes.csv and effects.csv, so that a reader finds the data.
+    """
+    return f"{title(outcome)}<br><sup>{what}; in the files {outcome}</sup>"
+
+
+def outcome_cell(outcome: str) -> str:
+    """A table's outcome cell: the outcome in words, its code (as in the files) below."""
+    return f"{esc(title(outcome))}<br><code>{esc(outcome)}</code>"
 
 
 def outcome_meaning(outcome: str) -> str:
@@ -456,12 +477,12 @@ def write_variants_report(out_dir: str | Path) -> Path:
         figure.add_vline(x=0, line_color="grey")
         at = "fit" if study else f"value of {parameter}"
         figure.update_layout(
-            title=f"{outcome}: each arm's change at each {at}",
+            title=chart_title(outcome, f"each arm's change at each {at}"),
             xaxis={"tickformat": "+.0%", "title": "mean paired change, 90% interval"},
             yaxis={"autorange": "reversed"},
             legend={"orientation": "h", "y": -0.25},
         )
-        parts.append(section(f"outcome-{len(parts)}", outcome, figures.add(figure)))
+        parts.append(section(f"outcome-{len(parts)}", title(outcome), figures.add(figure)))
     parts.append(
         section(
             "spread",
@@ -492,7 +513,7 @@ def write_variants_report(out_dir: str | Path) -> Path:
 
 def _spread_table(spread: pd.DataFrame) -> str:
     rows = [
-        f"<tr><td>{esc(row.outcome)}</td><td>{esc(row.label)}</td>"
+        f"<tr><td>{outcome_cell(row.outcome)}</td><td>{esc(row.label)}</td>"
         f'<td class="num">{row.values}</td>'
         f'<td class="num">{_interval(row.lowest, row.highest)}</td>'
         f'<td class="num">{_interval(row.lowest_low, row.highest_high)}</td>'

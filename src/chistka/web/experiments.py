@@ -18,6 +18,8 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from chistka.analysis.observables import title
+
 EXPERIMENT_FILES = frozenset(
     {"experiment.html", "experiment.json", "outcomes.csv", "effects.csv", "fit.csv"}
 )
@@ -111,7 +113,7 @@ def design_body(facts: dict[str, Any], form: str) -> str:
         + f"</td><td>{escape(arm['why'])}</td></tr>"
         for arm in facts["arms"]
     )
-    outcomes = "".join(f"<li><code>{escape(o)}</code></li>" for o in facts["outcomes"])
+    outcomes = "".join(f"<li>{outcome_name(o, ' ')}</li>" for o in facts["outcomes"])
     note = f'<p id="note">{escape(facts["note"])}</p>' if facts["note"] else ""
     return (
         f'<p id="question"><b>Question.</b> {escape(facts["question"])}</p>'
@@ -123,6 +125,14 @@ def design_body(facts: dict[str, Any], form: str) -> str:
         f"<th>what it changes</th><th>why</th></tr>{rows}</table>"
         f"<h2>Outcomes</h2><ul id='outcomes'>{outcomes}</ul>{note}<h2>Run it</h2>{form}"
     )
+
+
+def outcome_name(outcome: str, between: str = "<br>") -> str:
+    """An outcome as a reader names it, in words, with its code (as in the files) after it.
+
+    QA of session 40 (B9): the experiment pages named each outcome by its code alone.
+    """
+    return f"{escape(title(outcome))}{between}<code>{escape(outcome)}</code>"
 
 
 def error_message(error: Any) -> str:
@@ -199,7 +209,7 @@ def effects_table(path: Path) -> str:
                 f"{_figure(row['relative_high'], percent=True)}"
             )
         rows.append(
-            f"<tr><td>{escape(row['outcome'])}</td><td>{escape(row['label'])}</td>"
+            f"<tr><td>{outcome_name(row['outcome'])}</td><td>{escape(row['label'])}</td>"
             f'<td class="number">{_figure(row["arm_mean"])}</td>'
             f'<td class="number">{_figure(row["difference"], signed=True)}</td>'
             f'<td class="number">{interval}</td>'
@@ -241,7 +251,7 @@ def spread_table(path: Path) -> str:
     )
     with path.open(newline="", encoding="utf-8") as handle:
         rows = "".join(
-            f"<tr><td>{escape(row['outcome'])}</td><td>{escape(row['label'])}</td>"
+            f"<tr><td>{outcome_name(row['outcome'])}</td><td>{escape(row['label'])}</td>"
             f'<td class="number">{_figure(row["lowest"], percent=True)}</td>'
             f'<td class="number">{_figure(row["highest"], percent=True)}</td>'
             f'<td class="number">{_figure(row["lowest_low"], percent=True)} to '
