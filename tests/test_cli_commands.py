@@ -53,7 +53,7 @@ def test_observables_lists_every_kind_with_its_meaning():
 
 def test_every_observable_with_share_in_its_kind_is_a_share_and_compare_writes_points():
     """party_share_of_political_convictions was read as a count: compare's difference was "0"."""
-    from chistka.commands.compare import difference_number
+    from chistka.commands.options import difference_number
 
     shares = [kind for kind in OBSERVABLES if "share" in kind.split("_")]
     assert "party_share_of_political_convictions" in shares

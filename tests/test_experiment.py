@@ -23,11 +23,20 @@ from chistka.analysis.experiment import (
     load_experiment,
     paired_effect,
 )
-from chistka.analysis.observables import OBSERVABLES, TITLES, compute, title
+from chistka.analysis.observables import (
+    OBSERVABLES,
+    SHARE_UNIT,
+    TITLES,
+    UNITS,
+    compute,
+    is_share,
+    title,
+    unit,
+)
 from chistka.cli import app
 from chistka.commands.preflight import check_observable
 from chistka.errors import ChistkaError
-from chistka.report.experiment import outcome_meaning
+from chistka.report.experiment import _effects_table, outcome_meaning
 from chistka.scenario import load_scenario, scenario_from_dict
 from test_figures import assert_every_chart_has_its_numbers
 from test_terror import TERROR
@@ -487,3 +496,39 @@ def test_the_charts_and_sections_name_each_outcome_in_words_and_keep_its_code(fi
         assert len(charts) == 2, outcome
         assert all(text.startswith(f"{title(outcome)}<br>") for text in charts), charts
     assert f"{title(OUTCOMES[0])}<br><code>{OUTCOMES[0]}</code>" in page  # the effects table
+
+
+SHARE = "party_share_of_political_convictions:1937-1938"
+SHARE_EFFECTS = pd.DataFrame(
+    [
+        ("baseline", SHARE, 2, 0.176, 0.169, 0.182, *[math.nan] * 6),
+        ("no-names", SHARE, 2, 0.196, 0.191, 0.202, 0.020, 0.012, 0.028, 0.115, 0.070, 0.161),
+        ("baseline", "arrests:1937-1938", 2, 43355.5, 43129, 43582, *[math.nan] * 6),
+        ("no-names", "arrests:1937-1938", 2, 28231.5, 27201, 29262, -15124, -23944, -6304)
+        + (-0.349, -0.552, -0.145),
+    ],
+    columns=["arm", "outcome", "seeds", "arm_mean", "arm_low", "arm_high", "difference"]
+    + ["difference_low", "difference_high", "relative", "relative_low", "relative_high"],
+)
+"""An experiment's effects with a share and a count (values of the small design)."""
+
+
+def test_every_outcome_has_a_unit():
+    for kind in OBSERVABLES:
+        name = f"{kind}:1937"
+        assert unit(name) == (SHARE_UNIT if is_share(name) else UNITS[kind]), kind
+    assert unit("arrests_by_channel:testimony/1937") == "arrests"
+    assert unit("death_sentences:1937") == "sentences"
+
+
+def test_the_effects_table_says_its_units_and_gives_a_change_of_shares_in_points():
+    """QA of session 40 (B9): 'mean' and 'change' had no unit, and a share's mean showed '0'."""
+    page = _effects_table(SHARE_EFFECTS, {})
+    cells = [
+        re.sub(r"<[^>]+>", " ", cell).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", page)
+    ]
+    assert "<th>unit</th>" in page
+    assert "share, % (change in points)" in cells and "arrests" in cells
+    assert ["17.6%", "16.9% to 18.2%"] == cells[3:5]
+    assert "+2.0 points" in cells and "+1.2 points to +2.8 points" in cells
+    assert "-15,124" in cells and "28,232" in cells

@@ -15,8 +15,9 @@ from fastapi.testclient import TestClient
 
 from chistka.analysis.experiment import builtin_experiments
 from chistka.web.app import create_app
+from chistka.web.experiments import effects_table
 from chistka.web.jobs import write_json_atomically
-from test_experiment import DESIGN, OUTCOMES
+from test_experiment import DESIGN, OUTCOMES, SHARE_EFFECTS
 from test_terror import TERROR
 from test_web import wait_for
 from tomltext import to_toml
@@ -264,3 +265,14 @@ def test_an_experiments_arm_folder_is_listed_and_its_runs_files_served(tmp_path)
             "Baseline/",
         ):
             assert client.get(f"/runs/{run_id}/files/{path}").status_code == 404, path
+
+
+def test_the_effects_table_says_its_units_and_gives_a_change_of_shares_in_points(tmp_path):
+    """QA of session 40 (B9): 'mean' and 'change' had no unit, and a share's mean showed '0'."""
+    SHARE_EFFECTS.assign(label="an arm").to_csv(tmp_path / "effects.csv", index=False)
+    page = effects_table(tmp_path / "effects.csv")
+    assert "<th>unit</th>" in page
+    assert "<td>share, % (change in points)</td>" in page and "<td>arrests</td>" in page
+    assert '<td class="number">17.6%</td>' in page
+    assert '<td class="number">+2.0 points</td>' in page and "+1.2 points to +2.8 points" in page
+    assert '<td class="number">-15,124</td>' in page

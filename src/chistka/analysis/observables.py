@@ -669,6 +669,48 @@ BODY_WORDS = {"cc1934": "the 1934 Central Committee", "congress17": "the 17th Co
 """Elite body (`ELITE_BITS`) -> its name in words."""
 
 
+UNITS: dict[str, str] = {
+    "party_total": "persons",
+    "party_members": "persons",
+    "party_candidates": "persons",
+    "party_decline": "persons",
+    "expelled": "persons",
+    "admitted": "persons",
+    "promoted": "persons",
+    "arrests": "arrests",
+    "arrests_by_channel": "arrests",
+    "political_convictions": "sentences",
+    "political_sentences": "sentences",
+    "death_sentences": "sentences",
+    "camp_sentences": "sentences",
+    "releases": "releases",
+    "gulag_population": "prisoners",
+    "political_prisoners": "prisoners",
+    "order_00447_arrested": "arrests",
+    "order_00447_condemned": "sentences",
+    "order_00447_shot": "sentences",
+    "operation_arrested": "arrests",
+    "operation_sentenced": "sentences",
+    "operation_shot": "sentences",
+    "army_officers_dismissed": "dismissals",
+    "army_officers_arrested": "arrests",
+}
+"""What a count observable counts, in represented persons (a share, `is_share`, has none)."""
+
+SHARE_UNIT = "share, %"
+"""The unit of a share (`unit`); a difference of shares is in percentage points."""
+
+
+def unit(name: str) -> str:
+    """What an observable's values are: what its count counts, or `SHARE_UNIT` for a share.
+
+    The experiment pages gave means and changes with no unit (QA of session 40, B9).
+    """
+    if is_share(name):
+        return SHARE_UNIT
+    return UNITS.get(name.partition(":")[0], "persons")
+
+
 def _day_words(day: dt.date) -> str:
     return f"{day.day} {day:%B %Y}"
 

@@ -25,8 +25,13 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from chistka.analysis.observables import is_share
-from chistka.commands.options import errors, fail, observable_number, output_console
+from chistka.commands.options import (
+    difference_number,
+    errors,
+    fail,
+    observable_number,
+    output_console,
+)
 from chistka.commands.preflight import check_output_folder
 from chistka.errors import ChistkaError
 
@@ -360,16 +365,6 @@ def _span(low: float, high: float, observable: str, number: Callable[[float, str
     if math.isnan(low) or low == high:
         return ""
     return f" ({number(low, observable)} to {number(high, observable)})"
-
-
-def difference_number(value: float, observable: str) -> str:
-    """A difference B - A: of shares in percentage points, of counts as `observable_number`.
-
-    A difference of shares in % would read as the relative change (the next column).
-    """
-    if is_share(observable) and not math.isnan(value):
-        return f"{value * 100:.1f} points"
-    return observable_number(value, observable)
 
 
 def table_cells(row: Any) -> tuple[str, ...]:

@@ -20,6 +20,7 @@ from chistka.commands.options import (
     JobsOption,
     ScaleOption,
     counting_bar,
+    difference_number,
     fail,
     interrupted,
     observable_number,
@@ -350,28 +351,41 @@ def print_variants(table) -> None:
 
 
 def print_effects(effects) -> None:
-    """The effects table: per outcome, each arm's mean and its change with the 90% interval."""
+    """The effects table: per outcome, each arm's mean and its change with the 90% interval.
+
+    Each outcome names its unit; a change of a share is in points (QA of session 40, B9).
+    """
     from chistka.analysis.experiment import BASELINE
+    from chistka.analysis.observables import is_share, unit
 
     view = Table(title="Effects: each arm against the scenario as it stands (paired by seed)")
-    for column in ("outcome", "arm", "mean", "change (90% interval)", "relative (90% interval)"):
-        view.add_column(column, justify="left" if column in ("outcome", "arm") else "right")
+    columns = ("outcome", "unit", "arm", "mean", "change (90% interval)", "relative (90% interval)")
+    for column in columns:
+        view.add_column(column, justify="left" if column in columns[:3] else "right")
     for row in effects.itertuples(index=False):
         name = row.outcome
         if row.arm == BASELINE:
+            counted = f"{unit(name)}, change in points" if is_share(name) else unit(name)
             view.add_row(
-                escape(name), escape(row.label), observable_number(row.arm_mean, name), "", ""
+                escape(name),
+                escape(counted),
+                escape(row.label),
+                observable_number(row.arm_mean, name),
+                "",
+                "",
             )
             continue
-        change = observable_number(row.difference, name)
+        change = difference_number(row.difference, name)
         relative = "-" if math.isnan(row.relative) else f"{row.relative:+.1%}"
         if not math.isnan(row.difference_low):
             change += (
-                f" ({observable_number(row.difference_low, name)} to "
-                f"{observable_number(row.difference_high, name)})"
+                f" ({difference_number(row.difference_low, name)} to "
+                f"{difference_number(row.difference_high, name)})"
             )
             relative += f" ({row.relative_low:+.1%} to {row.relative_high:+.1%})"
-        view.add_row("", escape(row.label), observable_number(row.arm_mean, name), change, relative)
+        view.add_row(
+            "", "", escape(row.label), observable_number(row.arm_mean, name), change, relative
+        )
     console.print(view)
 
 

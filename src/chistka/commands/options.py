@@ -88,6 +88,18 @@ def observable_number(value: float | None, observable: str) -> str:
     return f"{value:,.0f}" if abs(value) >= 10 else f"{value:.3g}"
 
 
+def difference_number(value: float, observable: str) -> str:
+    """A difference B - A: of shares in percentage points, of counts as `observable_number`.
+
+    A difference of shares in % would read as the relative change (the next column).
+    """
+    from chistka.analysis.observables import is_share
+
+    if is_share(observable) and not math.isnan(value):
+        return f"{value * 100:.1f} points"
+    return observable_number(value, observable)
+
+
 def quiet_worker_restarts() -> None:
     """Hide loky's warning when it replaces a worker whose memory grew over a run.
 

@@ -25,7 +25,7 @@ from chistka.analysis.experiment import (
     OUTCOMES_FILE,
     read_document,
 )
-from chistka.analysis.observables import MEANINGS, title
+from chistka.analysis.observables import MEANINGS, is_share, title, unit
 from chistka.errors import ChistkaError
 from chistka.report.common import (
     FigureRenderer,
@@ -36,6 +36,7 @@ from chistka.report.common import (
     missing,
     page,
     section,
+    share,
     table,
 )
 
@@ -67,6 +68,36 @@ def _interval(low: Any, high: Any, formatter=_percent) -> str:
 
 def _signed(value: Any) -> str:
     return "—" if missing(value) else f"{float(value):+,.0f}"
+
+
+def amount(value: Any, outcome: str) -> str:
+    """An outcome's value as the tables give it: a share in %, a count with separators."""
+    return share(value) if is_share(outcome) else count(value)
+
+
+def change_amount(value: Any, outcome: str) -> str:
+    """A change of an outcome: of a share in percentage points, of a count signed.
+
+    A change of a share in % would read as the relative change (the next column).
+    """
+    if is_share(outcome) and not missing(value):
+        return f"{float(value) * 100:+.1f} points"
+    return _signed(value)
+
+
+def unit_text(outcome: str) -> str:
+    """What an outcome's mean and change are counted in, for a table's unit column.
+
+    QA of session 40 (B9): the effects table gave "mean" and "change" with no unit.
+    """
+    if is_share(outcome):
+        return f"{unit(outcome)} (change in points)"
+    return unit(outcome)
+
+
+def with_unit(value: Any, outcome: str) -> str:
+    """A value with its unit for a chart's title: "43,356 arrests", "17.6%"."""
+    return amount(value, outcome) if is_share(outcome) else f"{count(value)} {unit(outcome)}"
 
 
 def write_experiment_report(out_dir: str | Path, path: str | Path | None = None) -> Path:
@@ -156,14 +187,20 @@ def write_experiment_report(out_dir: str | Path, path: str | Path | None = None)
                 name=group or "arms",
                 marker_color=colour[group],
                 error_x=interval_bars(chosen),
-                customdata=chosen[["difference", "seeds"]].to_numpy(),
-                hovertemplate="%{y}: %{x:+.1%} (%{customdata[0]:+,.0f} persons, "
-                "%{customdata[1]} seeds)<extra></extra>",
+                customdata=[
+                    [change_amount(difference, outcome), seeds]
+                    for difference, seeds in zip(chosen["difference"], chosen["seeds"], strict=True)
+                ],
+                hovertemplate="%{y}: %{x:+.1%} (%{customdata[0]}"
+                + ("" if is_share(outcome) else f" {unit(outcome)}")
+                + ", %{customdata[1]} seeds)<extra></extra>",
             )
         effect.add_vline(x=0, line_color="grey")
         effect.update_layout(
             title=chart_title(
-                outcome, f"change against the scenario as it stands ({count(base_mean)})"
+                outcome,
+                "change against the scenario as it stands (its mean: "
+                f"{with_unit(base_mean, outcome)})",
             ),
             xaxis={"tickformat": "+.0%", "title": "mean paired change, 90% interval"},
             yaxis={"autorange": "reversed"},
@@ -180,13 +217,15 @@ def write_experiment_report(out_dir: str | Path, path: str | Path | None = None)
                 name=labels[arm],
                 marker={"color": "#444" if arm == BASELINE else colour[arm_group[arm]], "size": 8},
                 text=[f"seed {s}" for s in chosen["seed"]],
-                hovertemplate="%{y}, %{text}: %{x:,.0f}<extra></extra>",
+                hovertemplate="%{y}, %{text}: "
+                + ("%{x:.1%}" if is_share(outcome) else f"%{{x:,.0f}} {unit(outcome)}")
+                + "<extra></extra>",
                 showlegend=False,
             )
         seeds.update_layout(
-            title=chart_title(outcome, "each seed's value, arm by arm (persons)"),
+            title=chart_title(outcome, f"each seed's value, arm by arm ({unit(outcome)})"),
             yaxis={"autorange": "reversed"},
-            xaxis={"rangemode": "tozero"},
+            xaxis={"rangemode": "tozero", "tickformat": ".0%" if is_share(outcome) else ",.0f"},
         )
         parts.append(
             section(
@@ -212,7 +251,17 @@ def write_experiment_report(out_dir: str | Path, path: str | Path | None = None)
                 "still a fit (nothing was refitted).",
             )
         )
-    parts.append(section("effects", "Effects, arm by arm", _effects_table(effects, labels)))
+    parts.append(
+        section(
+            "effects",
+            "Effects, arm by arm",
+            _effects_table(effects, labels),
+            "Mean and change in the outcome's unit: a count of represented persons (arrests, "
+            "sentences, ...) or a share in %, whose change is in percentage points. Change: the "
+            "mean over the seeds of the arm's value less the scenario's at the same seed; "
+            "relative: that change divided by the scenario's mean.",
+        )
+    )
     parts.append(section("data", "The data behind the charts", _links(document)))
     text = page(f"chistka experiment: {header['title']}", parts)
     target = Path(path) if path is not None else out_dir / REPORT_FILE
@@ -297,34 +346,45 @@ def _fit_table(fit: pd.DataFrame, labels: dict[str, str]) -> str:
 
 def _effects_table(effects: pd.DataFrame, labels: dict[str, str]) -> str:
     rows = []
+    previous = None
     for row in effects.itertuples(index=False):
+        name = row.outcome
+        first = name != previous
+        previous = name
         named = (
-            f"<tr><td>{outcome_cell(row.outcome)}</td>"
+            f"<tr><td>{outcome_cell(name) if first else ''}</td>"
+            f"<td>{esc(unit_text(name)) if first else ''}</td>"
             f"<td>{esc(labels.get(row.arm, row.arm))}</td>"
-            f'<td class="num">{count(row.arm_mean)}</td>'
-            f'<td class="num">{count(row.arm_low)} to {count(row.arm_high)}</td>'
+            f'<td class="num">{amount(row.arm_mean, name)}</td>'
+            f'<td class="num">{amount(row.arm_low, name)} to {amount(row.arm_high, name)}</td>'
             f'<td class="num">{row.seeds}</td>'
         )
         if row.arm == BASELINE:
             rows.append(f"{named}<td></td><td></td><td></td><td></td></tr>")
             continue
+        low, high = (
+            change_amount(row.difference_low, name),
+            change_amount(row.difference_high, name),
+        )
+        interval = "—" if missing(row.difference_low) else f"{low} to {high}"
         rows.append(
             f"{named}"
-            f'<td class="num">{_signed(row.difference)}</td>'
-            f'<td class="num">{_interval(row.difference_low, row.difference_high, _signed)}</td>'
+            f'<td class="num">{change_amount(row.difference, name)}</td>'
+            f'<td class="num">{interval}</td>'
             f'<td class="num">{_percent(row.relative)}</td>'
             f'<td class="num">{_interval(row.relative_low, row.relative_high)}</td></tr>'
         )
     head = header_cells(
         [
             "outcome",
+            "unit",
             "arm",
             "mean",
             "5-95% over the seeds",
             "seeds",
             "change",
             "90% interval",
-            "relative",
+            "relative change",
             "90% interval",
         ]
     )

@@ -18,7 +18,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from chistka.analysis.observables import title
+from chistka.analysis.observables import is_share, title, unit
 
 EXPERIMENT_FILES = frozenset(
     {"experiment.html", "experiment.json", "outcomes.csv", "effects.csv", "fit.csv"}
@@ -189,29 +189,56 @@ def _figure(text: str, signed: bool = False, percent: bool = False) -> str:
     return f"{value:+,.0f}" if signed else f"{value:,.0f}"
 
 
+def outcome_figure(text: str, outcome: str, signed: bool = False) -> str:
+    """An outcome's value (or, `signed`, its change): a share in % (its change in points)."""
+    if not is_share(outcome) or not _figure(text):
+        return _figure(text, signed=signed)
+    value = float(text)
+    return f"{value * 100:+.1f} points" if signed else f"{value:.1%}"
+
+
+def unit_text(outcome: str) -> str:
+    """What an outcome's mean and change are counted in (QA of session 40, B9: no unit)."""
+    return f"{unit(outcome)} (change in points)" if is_share(outcome) else unit(outcome)
+
+
 def effects_table(path: Path) -> str:
-    """Each arm's mean, change and relative change with their 90% intervals, outcome by outcome."""
+    """Each arm's mean, change and relative change with their 90% intervals, outcome by outcome.
+
+    Mean and change are in the outcome's unit (a count, or a share in % changing in points).
+    """
     head = "".join(
         f"<th>{name}</th>"
-        for name in ("outcome", "arm", "mean", "change", "90% interval", "relative", "90% interval")
+        for name in (
+            "outcome",
+            "unit",
+            "arm",
+            "mean",
+            "change",
+            "90% interval",
+            "relative change",
+            "90% interval",
+        )
     )
     rows = []
     for row in effects_rows(path):
+        name = row["outcome"]
         interval = ""
         relative_interval = ""
         if _figure(row["difference_low"]):
             interval = (
-                f"{_figure(row['difference_low'], signed=True)} to "
-                f"{_figure(row['difference_high'], signed=True)}"
+                f"{outcome_figure(row['difference_low'], name, signed=True)} to "
+                f"{outcome_figure(row['difference_high'], name, signed=True)}"
             )
             relative_interval = (
                 f"{_figure(row['relative_low'], percent=True)} to "
                 f"{_figure(row['relative_high'], percent=True)}"
             )
         rows.append(
-            f"<tr><td>{outcome_name(row['outcome'])}</td><td>{escape(row['label'])}</td>"
-            f'<td class="number">{_figure(row["arm_mean"])}</td>'
-            f'<td class="number">{_figure(row["difference"], signed=True)}</td>'
+            f"<tr><td>{outcome_name(name)}</td><td>{escape(unit_text(name))}</td>"
+            f"<td>{escape(row['label'])}</td>"
+            f'<td class="number">{outcome_figure(row["arm_mean"], name)}</td>'
+            f'<td class="number">{outcome_figure(row["difference"], name, signed=True)}</td>'
             f'<td class="number">{interval}</td>'
             f'<td class="number">{_figure(row["relative"], percent=True)}</td>'
             f'<td class="number">{relative_interval}</td></tr>'
