@@ -36,9 +36,10 @@ from chistka.analysis.observables import (
 from chistka.cli import app
 from chistka.commands.preflight import check_observable
 from chistka.errors import ChistkaError
+from chistka.figures import file_name
 from chistka.report.experiment import _effects_table, outcome_meaning
 from chistka.scenario import load_scenario, scenario_from_dict
-from test_figures import assert_every_chart_has_its_numbers
+from test_figures import assert_every_chart_has_its_numbers, numbers_in_page
 from test_terror import TERROR
 from tomltext import to_toml
 
@@ -532,3 +533,11 @@ def test_the_effects_table_says_its_units_and_gives_a_change_of_shares_in_points
     assert ["17.6%", "16.9% to 18.2%"] == cells[3:5]
     assert "+2.0 points" in cells and "+1.2 points to +2.8 points" in cells
     assert "-15,124" in cells and "28,232" in cells
+
+
+def test_each_charts_numbers_are_named_by_its_outcome(finished):
+    """QA of session 40 (B9): every outcome's download was chistka-experiment-N.csv."""
+    out, _, _ = finished
+    names = [name for name, _ in numbers_in_page((out / "experiment.html").read_text())]
+    expected = [f"{file_name(o)}-{chart}" for o in OUTCOMES for chart in ("change", "seeds")]
+    assert names == ["small-overview", *expected]

@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from chistka.figures import LINK_TEXT, figure_html, plotted_numbers
+from chistka.figures import LINK_TEXT, figure_html, file_name, plotted_numbers
+from chistka.report.common import FigureRenderer
 
 LINK = re.compile(
     r'<a download="([^"]+)\.csv" data-numbers="[^"]+" href="data:text/csv;base64,([^"]+)"'
@@ -87,3 +88,18 @@ def test_the_link_under_a_chart_downloads_its_numbers():
     ((name, frame),) = numbers_in_page(html)
     assert name == "membership"
     pd.testing.assert_frame_equal(frame, plotted_numbers(fig))
+
+
+def test_a_download_is_named_by_what_it_shows_and_never_twice_on_a_page():
+    """QA of session 40 (B9): an experiment's downloads were chistka-experiment-N.csv."""
+    assert file_name("arrests_by_channel:self_protection/1937-1938-change") == (
+        "arrests_by_channel-self_protection-1937-1938-change"
+    )
+    assert file_name("political_convictions:1936-06-01/1937-07-01") == (
+        "political_convictions-1936-06-01-1937-07-01"
+    )
+    assert file_name("::") == "chart"
+    figures = FigureRenderer()
+    pages = [figures.add(go.Figure(go.Bar(x=[1], y=[2])), "a:b") for _ in range(3)]
+    names = [name for page in pages for name, _ in numbers_in_page(page)]
+    assert names == ["a-b", "a-b-2", "a-b-3"]

@@ -10,6 +10,7 @@ analysis, in a browser or opened from disk.
 from __future__ import annotations
 
 import base64
+import re
 from typing import Any
 
 import numpy as np
@@ -71,6 +72,15 @@ def _values(values: Any) -> list[Any] | None:
     if values is None:
         return None
     return list(values)
+
+
+def file_name(text: str) -> str:
+    """A filename-safe name for `text`, for a chart's numbers named by what the chart shows.
+
+    Runs of characters other than letters, digits, `_`, `.` and `-` become one `-`:
+    "arrests_by_channel:testimony/1937" gives "arrests_by_channel-testimony-1937".
+    """
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-.") or "chart"
 
 
 def numbers_link(fig: go.Figure, name: str) -> str:

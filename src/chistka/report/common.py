@@ -18,7 +18,7 @@ import pandas as pd
 import plotly.colors
 import plotly.graph_objects as go
 
-from chistka.figures import figure_html
+from chistka.figures import figure_html, file_name
 from chistka.record import GRADES
 
 if TYPE_CHECKING:
@@ -68,9 +68,20 @@ class FigureRenderer:
         self.count = 0
         self.prefix = prefix
         self.height = height
+        self.names: set[str] = set()
 
     def add(self, fig: go.Figure, name: str | None = None) -> str:
-        """The figure as an HTML fragment, with the link to its numbers (`name`.csv)."""
+        """The figure as an HTML fragment, with the link to its numbers (`name`.csv).
+
+        A name already given on the page gets a number after it, so no download replaces another.
+        """
+        if name is not None:
+            base = file_name(name)
+            name, again = base, 1
+            while name in self.names:
+                again += 1
+                name = f"{base}-{again}"
+            self.names.add(name)
         fig.update_layout(template=TEMPLATE, height=self.height, margin={"t": 60, "b": 50})
         fragment = figure_html(
             fig,

@@ -163,7 +163,9 @@ def write_experiment_report(out_dir: str | Path, path: str | Path | None = None)
         section(
             "overview",
             "The answer at a glance",
-            figures.add(_overview(effects, header["outcomes"], arms)),
+            figures.add(
+                _overview(effects, header["outcomes"], arms), f"{document['experiment']}-overview"
+            ),
             "Each cell: the arm's mean paired change of the outcome, relative to the scenario as "
             "it stands; a cell whose 90% interval includes no change is marked '~'. Empty: the "
             "outcome names what the arm leaves out.",
@@ -231,7 +233,7 @@ def write_experiment_report(out_dir: str | Path, path: str | Path | None = None)
             section(
                 f"outcome-{len(parts)}",
                 title(outcome),
-                figures.add(effect) + figures.add(seeds),
+                figures.add(effect, f"{outcome}-change") + figures.add(seeds, f"{outcome}-seeds"),
                 f"{esc(outcome_meaning(outcome))}. Bars: the mean over the seeds of the arm's "
                 "value less the baseline's at the same seed, divided by the baseline's mean; "
                 "whiskers: its 90% interval (Student's t over the seeds). Points: each seed's "
@@ -542,7 +544,8 @@ def write_variants_report(out_dir: str | Path) -> Path:
             yaxis={"autorange": "reversed"},
             legend={"orientation": "h", "y": -0.25},
         )
-        parts.append(section(f"outcome-{len(parts)}", title(outcome), figures.add(figure)))
+        chart = figures.add(figure, f"{outcome}-change-by-{'fit' if study else 'value'}")
+        parts.append(section(f"outcome-{len(parts)}", title(outcome), chart))
     parts.append(
         section(
             "spread",
