@@ -10,6 +10,7 @@ experiment.json, each arm's ensemble folder).
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 from typing import Any
@@ -364,11 +365,9 @@ def _effects_table(effects: pd.DataFrame, labels: dict[str, str]) -> str:
         if row.arm == BASELINE:
             rows.append(f"{named}<td></td><td></td><td></td><td></td></tr>")
             continue
-        low, high = (
-            change_amount(row.difference_low, name),
-            change_amount(row.difference_high, name),
+        interval = _interval(
+            row.difference_low, row.difference_high, functools.partial(change_amount, outcome=name)
         )
-        interval = "—" if missing(row.difference_low) else f"{low} to {high}"
         rows.append(
             f"{named}"
             f'<td class="num">{change_amount(row.difference, name)}</td>'
