@@ -62,6 +62,19 @@ def test_every_observable_with_share_in_its_kind_is_a_share_and_compare_writes_p
     assert difference_number(0.018, "party_share_of_political_convictions:1937") == "1.8 points"
 
 
+def test_the_commands_tables_read_a_share_as_observables_is_share_does():
+    """observable_number and the run's comparison table had their own tests of a share: the
+    word 'share' anywhere in the kind, or anywhere in the name (an operation's name too)."""
+    from chistka.cli import _format
+    from chistka.commands.options import observable_number
+
+    names = [f"{kind}:1937" for kind in OBSERVABLES]
+    names += ["sharecropping:1930", "operation_arrested:share_of_the_kulaks"]
+    for name in names:
+        assert observable_number(0.25, name).endswith("%") == is_share(name), name
+        assert _format(0.25, name).endswith("%") == is_share(name), name
+
+
 def test_tables_keep_full_names_when_not_a_terminal():
     env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
     result = subprocess.run(

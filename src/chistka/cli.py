@@ -25,6 +25,7 @@ from chistka.analysis.comparison import (
     parameter_budget,
     save_run,
 )
+from chistka.analysis.observables import is_share
 from chistka.commands.options import (
     ScaleOption,
     ScenarioArgument,
@@ -77,7 +78,7 @@ def main_options(
 def _format(value: float, observable: str) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
-    if "share" in observable:
+    if is_share(observable):
         return f"{value:.1%}"
     return f"{value:,.0f}"
 

@@ -79,11 +79,14 @@ def counting_bar(
 def observable_number(value: float | None, observable: str) -> str:
     """An observable's value in a command's table: a share in percent, else a count.
 
-    Values under 10 keep three significant figures; "-" stands for a missing value.
+    Values under 10 keep three significant figures; "-" stands for a missing value. Whether
+    the observable is a share is `observables.is_share`'s answer, the one every page uses.
     """
+    from chistka.analysis.observables import is_share
+
     if value is None or math.isnan(value):
         return "-"
-    if "share" in observable.partition(":")[0]:
+    if is_share(observable):
         return f"{value:.1%}"
     return f"{value:,.0f}" if abs(value) >= 10 else f"{value:.3g}"
 
