@@ -24,6 +24,7 @@ from chistka.analysis.experiment import (
     paired_effect,
 )
 from chistka.analysis.observables import (
+    MEANINGS,
     OBSERVABLES,
     SHARE_UNIT,
     TITLES,
@@ -461,8 +462,23 @@ def test_variants_run_the_experiment_at_each_value_side_by_side(tmp_path):
 def test_an_outcome_is_said_in_words_with_its_argument():
     """QA of session 40: an experiment's sections gave the observable's code alone."""
     assert outcome_meaning("death_sentences:1937-1938") == (
-        "Death sentences in the year or period (persons); here 1937-1938"
+        "Death sentences in the year or period; here 1937-1938"
     )
+    assert outcome_meaning("party_total:1937-01-01") == (
+        "Candidates and full members at the start of DATE (persons); here 1937-01-01"
+    )
+
+
+def test_an_outcomes_words_give_no_unit_but_its_own():
+    """A section's words said "(persons)" where its unit was arrests or sentences: the words
+    gave units by hand; now `unit` gives them, so they cannot disagree."""
+    words = {*UNITS.values(), "persons", "share", "%"}
+    for kind in OBSERVABLES:
+        name = f"{kind}:1937"
+        said = re.findall(r"\(([^()]*)\)", outcome_meaning(name))
+        assert all(text == unit(name) for text in said if text in words), (kind, said)
+        assert not [text for text in re.findall(r"\(([^()]*)\)", MEANINGS[kind]) if text in words]
+    assert "those of them" not in outcome_meaning("political_prisoners:1941-01-01")
 
 
 def plotly_titles(page: str) -> list[str]:

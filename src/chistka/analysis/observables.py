@@ -574,30 +574,30 @@ ARGUMENTS: dict[str, str] = {
 
 
 MEANINGS: dict[str, str] = {
-    "party_total": "candidates and full members at the start of DATE (persons)",
-    "party_members": "full members at the start of DATE (persons)",
-    "party_candidates": "candidates at the start of DATE (persons)",
+    "party_total": "candidates and full members at the start of DATE ({unit})",
+    "party_members": "full members at the start of DATE ({unit})",
+    "party_candidates": "candidates at the start of DATE ({unit})",
     "party_decline": "how far the party (candidates and full members) fell over the year or "
-    "period: its size on the first morning less its size on the morning after (persons)",
+    "period: its size on the first morning less its size on the morning after ({unit})",
     "expelled": "persons the commission expelled in the campaign (before appeals)",
     "expelled_share": "share of those reviewed in the campaign whom the commission expelled "
     "(before appeals)",
     "reinstated_share": "share of the campaign's expelled reinstated on appeal",
     "expelled_origin_share": "share of the campaign's expelled (before appeals) of the origin",
     "admitted": "persons admitted to the party as candidates in the year or period",
-    "promoted": "candidates accepted as full members in the year or period (persons)",
-    "arrests": "arrests in the year or period (persons)",
-    "political_convictions": "death and camp sentences in the year or period (persons)",
+    "promoted": "candidates accepted as full members in the year or period ({unit})",
+    "arrests": "arrests in the year or period",
+    "political_convictions": "death and camp sentences in the year or period",
     "political_sentences": "every political sentence in the year or period: death, camps, exile "
-    "and other measures (persons)",
-    "death_sentences": "death sentences in the year or period (persons)",
-    "camp_sentences": "camp sentences in the year or period (persons)",
-    "releases": "releases from the camps in the year or period (persons)",
+    "and other measures",
+    "death_sentences": "death sentences in the year or period",
+    "camp_sentences": "camp sentences in the year or period",
+    "releases": "releases from the camps in the year or period",
     "party_share_of_political_convictions": "share of the convictions of people who had ever "
     "been in the party",
     "gulag_population": "persons serving a camp sentence at the start of DATE",
-    "political_prisoners": "those of them sentenced in a political case (of the first day's "
-    "prisoners, the record's political share)",
+    "political_prisoners": "persons serving a camp sentence at the start of DATE who were "
+    "sentenced in a political case (of the first day's prisoners, the record's political share)",
     "order_00447_arrested": "arrests under Order 00447 from the start of the run to DATE",
     "order_00447_condemned": "death and camp sentences under Order 00447 to DATE",
     "order_00447_shot": "death sentences under Order 00447 to DATE",
@@ -613,7 +613,12 @@ MEANINGS: dict[str, str] = {
     "arrests_by_channel": "arrests in the year or period that came about through the channel "
     "(the centre's lists, a denunciation, testimony, ...)",
 }
-"""What each observable kind measures, in words (`chistka observables`, experiment reports)."""
+"""What each observable kind measures, in words (`chistka observables`, experiment reports).
+
+`{unit}` stands where an entry says its unit: `meaning` writes `unit`'s, so that the two cannot
+disagree. They did: arrests, sentences and releases were "(persons)" on the pages beside the
+unit "arrests", "sentences" or "releases"; their words now name what they count, with no unit.
+"""
 
 
 TITLES: dict[str, str] = {
@@ -709,6 +714,19 @@ def unit(name: str) -> str:
     if is_share(name):
         return SHARE_UNIT
     return UNITS.get(name.partition(":")[0], "persons")
+
+
+def meaning(name: str, *, with_unit: bool = True) -> str:
+    """What an observable (a name or its kind) measures, in words, from `MEANINGS`.
+
+    Where the entry says its unit, it is `unit`'s; `with_unit=False` leaves it out, for a
+    table that gives the unit in a column of its own (`chistka observables`).
+    """
+    kind = name.partition(":")[0]
+    text = MEANINGS.get(kind, kind)
+    if not with_unit:
+        return text.replace(" ({unit})", "")
+    return text.replace("{unit}", unit(name))
 
 
 def _day_words(day: dt.date) -> str:

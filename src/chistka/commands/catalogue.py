@@ -49,14 +49,14 @@ ARGUMENT_FORMS = {
 
 def observables_command() -> None:
     """List the observables: the names to give validate, calibrate and sensitivity."""
-    from chistka.analysis.observables import ARGUMENTS, MEANINGS, OBSERVABLES
+    from chistka.analysis.observables import ARGUMENTS, OBSERVABLES, meaning
 
     table = Table(title="Observables (KIND:ARGUMENT; counts in represented persons)")
     for column in ("observable", "argument", "meaning"):
         table.add_column(column, overflow="fold")
     for kind in OBSERVABLES:
         argument = ARGUMENTS[kind]
-        table.add_row(f"{kind}:{argument}", ARGUMENT_FORMS[argument], MEANINGS.get(kind, ""))
+        table.add_row(f"{kind}:{argument}", ARGUMENT_FORMS[argument], meaning(kind))
     console.print(table)
     console.print("e.g. arrests:1937, expelled_share:1921, party_total:1937-01-01", highlight=False)
 

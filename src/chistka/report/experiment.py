@@ -26,7 +26,7 @@ from chistka.analysis.experiment import (
     OUTCOMES_FILE,
     read_document,
 )
-from chistka.analysis.observables import MEANINGS, is_share, title, unit
+from chistka.analysis.observables import is_share, meaning, title, unit
 from chistka.errors import ChistkaError
 from chistka.report.common import (
     FigureRenderer,
@@ -413,9 +413,9 @@ def outcome_meaning(outcome: str) -> str:
     QA of session 40: the sections gave the observable's code alone, such as
     arrests_by_channel:self_protection/1937-1938.
     """
-    kind, _, argument = outcome.partition(":")
-    meaning = MEANINGS.get(kind, kind)
-    return f"{meaning[:1].upper()}{meaning[1:]}; here {argument}" if argument else meaning
+    argument = outcome.partition(":")[2]
+    words = meaning(outcome)
+    return f"{words[:1].upper()}{words[1:]}; here {argument}" if argument else words
 
 
 def _links(document: dict[str, Any]) -> str:
