@@ -19,7 +19,14 @@ from rich.progress import TextColumn
 from typer.testing import CliRunner
 
 from chistka import __version__
-from chistka.analysis.observables import MEANINGS, OBSERVABLES, is_share
+from chistka.analysis.observables import (
+    ARGUMENTS,
+    MEANINGS,
+    OBSERVABLES,
+    is_share,
+    title_pattern,
+    unit,
+)
 from chistka.cli import app
 from chistka.commands.catalogue import field_comments, scenario_toml
 from chistka.commands.options import progress_bar
@@ -49,6 +56,27 @@ def test_observables_lists_every_kind_with_its_meaning():
     assert result.exit_code == 0
     for kind in OBSERVABLES:
         assert f"{kind}:" in result.output, kind
+
+
+@pytest.mark.parametrize("width", [80, 100])
+def test_observables_gives_each_code_whole_with_its_unit_and_its_title_on_the_pages(
+    width, monkeypatch
+):
+    """QA of session 41: the list gave codes and meanings alone, while the pages name an
+    outcome by its title and unit; at 80 columns it folded codes (CHANNEL/YEA|R)."""
+    from chistka.commands import catalogue
+
+    out = io.StringIO()
+    monkeypatch.setattr(catalogue, "console", Console(file=out, width=width))
+    catalogue.observables_command()
+    lines = out.getvalue().splitlines()
+    assert max(len(line) for line in lines) <= width
+    for kind in OBSERVABLES:
+        at = next(i for i, x in enumerate(lines) if f" {kind}:{ARGUMENTS[kind]} " in x)
+        assert lines[at + 1].split()[: len(unit(kind).split())] == unit(kind).split(), kind
+        assert lines[at].split()[1] == title_pattern(kind).split()[0], kind
+    assert title_pattern("arrests_by_channel") == "Arrests through CHANNEL, YEAR"
+    assert sum("YYYY-MM-DD/YYYY-MM-DD" in line for line in lines) == 1  # each form once
 
 
 def test_every_observable_with_share_in_its_kind_is_a_share_and_compare_writes_points():
@@ -88,6 +116,7 @@ def test_tables_keep_full_names_when_not_a_terminal():
     line = next(x for x in result.stdout.splitlines() if "party_share_of_political" in x)
     assert "party_share_of_political_convictions:YEAR" in line
     assert MEANINGS["party_share_of_political_convictions"] in line  # not folded
+    assert title_pattern("party_share_of_political_convictions") in line
 
 
 @pytest.mark.parametrize("name", list(builtin_scenarios()))

@@ -785,6 +785,28 @@ def title(name: str) -> str:
     return template.format(**parts)
 
 
+PLACEHOLDERS = {
+    "date": "DATE",
+    "period": "YEAR",
+    "channel": "CHANNEL",
+    "campaign": "CAMPAIGN",
+    "origin": "ORIGIN",
+    "op": "OP",
+    "body": "BODY",
+}
+"""A title's part -> the argument's part it is filled from, as `ARGUMENTS` writes it."""
+
+
+def title_pattern(kind: str) -> str:
+    """An observable kind's title with its argument's parts named: "Arrests through CHANNEL, YEAR".
+
+    For the catalogue (`chistka observables`), so that a reader finds the code of a chart's
+    title on the pages.
+    """
+    template = TITLES.get(kind)
+    return template.format(**PLACEHOLDERS) if template is not None else kind
+
+
 APPEAL_HORIZON = math.log(1e9)
 """How many mean appeal delays after a campaign's end its reinstatements are read: the delays
 are exponential (`chistka.mechanisms.appeals`), so all but a 1e-9 share of them fall within."""

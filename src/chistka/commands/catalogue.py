@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 import typer
+from rich import box
 from rich.markup import escape
 from rich.table import Table
 
@@ -48,16 +49,33 @@ ARGUMENT_FORMS = {
 
 
 def observables_command() -> None:
-    """List the observables: the names to give validate, calibrate and sensitivity."""
-    from chistka.analysis.observables import ARGUMENTS, OBSERVABLES, meaning
+    """List the observables: the names to give validate, calibrate and sensitivity.
 
-    table = Table(title="Observables (KIND:ARGUMENT; counts in represented persons)")
-    for column in ("observable", "argument", "meaning"):
-        table.add_column(column, overflow="fold")
+    Each with its unit and the title the pages give it (QA of session 41: the list gave codes
+    alone, while the experiment pages name an outcome in words); how each argument is written
+    follows once, in a table of its own, not on every row.
+    """
+    from chistka.analysis.observables import ARGUMENTS, OBSERVABLES, meaning, title_pattern, unit
+
+    table = Table(
+        title="Observables (KIND:ARGUMENT; counts in represented persons)",
+        box=box.SIMPLE_HEAD,
+        padding=(0, 1),
+    )
+    table.add_column("observable, its unit", no_wrap=True)  # whole, so that it can be copied
+    table.add_column("title on the pages: what it measures", overflow="fold")
     for kind in OBSERVABLES:
-        argument = ARGUMENTS[kind]
-        table.add_row(f"{kind}:{argument}", ARGUMENT_FORMS[argument], meaning(kind))
+        table.add_row(
+            f"{escape(kind)}:{ARGUMENTS[kind]}\n[dim]{escape(unit(kind))}[/]",
+            f"[bold]{escape(title_pattern(kind))}[/]: {escape(meaning(kind, with_unit=False))}",
+        )
     console.print(table)
+    forms = Table(title="Arguments", box=box.SIMPLE_HEAD, padding=(0, 1))
+    forms.add_column("argument", no_wrap=True)
+    forms.add_column("written as", overflow="fold")
+    for argument in dict.fromkeys(ARGUMENTS.values()):
+        forms.add_row(escape(argument), escape(ARGUMENT_FORMS[argument]))
+    console.print(forms)
     console.print("e.g. arrests:1937, expelled_share:1921, party_total:1937-01-01", highlight=False)
 
 
