@@ -38,7 +38,13 @@ from chistka.cli import app
 from chistka.commands.preflight import check_observable
 from chistka.errors import ChistkaError
 from chistka.figures import file_name
-from chistka.report.experiment import _effects_table, outcome_meaning
+from chistka.report.common import FigureRenderer
+from chistka.report.experiment import (
+    _effects_table,
+    _overview,
+    outcome_meaning,
+    overview_height,
+)
 from chistka.scenario import load_scenario, scenario_from_dict
 from test_figures import assert_every_chart_has_its_numbers, numbers_in_page
 from test_terror import TERROR
@@ -549,6 +555,40 @@ def test_the_effects_table_says_its_units_and_gives_a_change_of_shares_in_points
     assert ["17.6%", "16.9% to 18.2%"] == cells[3:5]
     assert "+2.0 points" in cells and "+1.2 points to +2.8 points" in cells
     assert "-15,124" in cells and "28,232" in cells
+
+
+def test_the_overview_gives_each_outcome_a_row_of_its_own_and_grows_with_them():
+    """QA of session 41: the outcomes were the overview's columns, whose long labels crowded
+    and squeezed the map at eleven outcomes (centre-or-periphery)."""
+    outcomes = [f"arrests:{year}" for year in range(1927, 1938)]
+    arms = [
+        {"name": "no-order", "label": "No Order 00447"},
+        {"name": "no-periphery", "label": "None of the periphery's channels"},
+    ]
+    effects = pd.DataFrame(
+        [
+            (arm["name"], outcome, sign * (i + 1) / 100, sign * i / 100, sign * (i + 2) / 100)
+            for sign, arm in zip((1, -1), arms, strict=True)
+            for i, outcome in enumerate(outcomes)
+        ],
+        columns=["arm", "outcome", "relative", "relative_low", "relative_high"],
+    )
+    figure = _overview(effects, outcomes, arms)
+    (heat,) = figure.data
+    assert list(heat.y) == [title(outcome) for outcome in outcomes]
+    assert list(heat.x) == [arm["label"] for arm in arms]
+    assert list(heat.z[3]) == [0.04, -0.04]
+    assert [row[0] for row in heat.customdata] == outcomes and "%{customdata}" in (
+        heat.hovertemplate
+    )
+    assert "<br>" in figure.layout.xaxis.ticktext[1]  # a long arm's label wraps
+    height = overview_height(len(outcomes))
+    assert height >= 30 * len(outcomes) and height > overview_height(3)
+    page = FigureRenderer().add(figure, "overview", height=height)
+    assert f"height:{height}px" in page.replace(" ", "")
+    ((_, numbers),) = numbers_in_page(page)
+    cell = numbers[(numbers["x"] == arms[1]["label"]) & (numbers["y"] == title(outcomes[3]))]
+    assert cell["z"].tolist() == [-0.04]
 
 
 def test_each_charts_numbers_are_named_by_its_outcome(finished):

@@ -70,11 +70,13 @@ class FigureRenderer:
         self.height = height
         self.names: set[str] = set()
 
-    def add(self, fig: go.Figure, name: str | None = None) -> str:
+    def add(self, fig: go.Figure, name: str | None = None, height: int | None = None) -> str:
         """The figure as an HTML fragment, with the link to its numbers (`name`.csv).
 
         A name already given on the page gets a number after it, so no download replaces another.
+        `height` overrides the renderer's for this figure (one sized by its rows).
         """
+        height = height if height is not None else self.height
         if name is not None:
             base = file_name(name)
             name, again = base, 1
@@ -82,12 +84,12 @@ class FigureRenderer:
                 again += 1
                 name = f"{base}-{again}"
             self.names.add(name)
-        fig.update_layout(template=TEMPLATE, height=self.height, margin={"t": 60, "b": 50})
+        fig.update_layout(template=TEMPLATE, height=height, margin={"t": 60, "b": 50})
         fragment = figure_html(
             fig,
             f"{self.prefix}-{self.count}",
             include_plotlyjs=self.count == 0,
-            height=self.height,
+            height=height,
             name=name,
         )
         self.count += 1

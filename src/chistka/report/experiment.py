@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import json
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -165,7 +166,9 @@ def write_experiment_report(out_dir: str | Path, path: str | Path | None = None)
             "overview",
             "The answer at a glance",
             figures.add(
-                _overview(effects, header["outcomes"], arms), f"{document['experiment']}-overview"
+                _overview(effects, header["outcomes"], arms),
+                f"{document['experiment']}-overview",
+                height=overview_height(len(header["outcomes"])),
             ),
             "Each cell: the arm's mean paired change of the outcome, relative to the scenario as "
             "it stands; a cell whose 90% interval includes no change is marked '~'. Empty: the "
@@ -273,17 +276,37 @@ def write_experiment_report(out_dir: str | Path, path: str | Path | None = None)
     return target
 
 
+OVERVIEW_ROW = 36
+"""Height in pixels of one outcome's row in the overview heat map."""
+
+OVERVIEW_LABEL = 18
+"""Characters on one line of an arm's label under the overview's columns (longer ones wrap)."""
+
+
+def overview_height(outcomes: int) -> int:
+    """The overview's height: a row per outcome that its label can be read in, and the rest.
+
+    The outcomes were its columns, whose labels in words crowded and squeezed the map as the
+    outcomes grew (QA of session 41: eleven in centre-or-periphery); as rows they take height.
+    """
+    return max(320, 190 + OVERVIEW_ROW * outcomes)
+
+
 def _overview(effects: pd.DataFrame, outcomes: list[str], arms: list[dict[str, Any]]) -> go.Figure:
-    """A heatmap of every arm's relative change on every outcome, with its value written in."""
+    """A heat map of every arm's relative change on every outcome, with its value written in.
+
+    An outcome per row, named in words (its code in the hover), an arm per column.
+    """
     names = [arm["name"] for arm in arms]
+    labels = [arm["label"] for arm in arms]
     words = [title(outcome) for outcome in outcomes]
     if len(set(words)) < len(words):
         words = list(outcomes)
     chosen = effects[effects["arm"].isin(names)].set_index(["arm", "outcome"])
     values, texts = [], []
-    for name in names:
+    for outcome in outcomes:
         row, text = [], []
-        for outcome in outcomes:
+        for name in names:
             key = (name, outcome)
             relative = chosen["relative"].get(key, float("nan"))
             low = chosen["relative_low"].get(key, float("nan"))
@@ -296,23 +319,29 @@ def _overview(effects: pd.DataFrame, outcomes: list[str], arms: list[dict[str, A
     figure = go.Figure(
         go.Heatmap(
             z=values,
-            x=words,
-            y=[arm["label"] for arm in arms],
+            x=labels,
+            y=words,
             text=texts,
-            customdata=[list(outcomes)] * len(arms),
+            customdata=[[outcome] * len(arms) for outcome in outcomes],
             texttemplate="%{text}",
             colorscale="RdBu",
             zmid=0,
             zmin=-1,
             zmax=1,
             colorbar={"title": "change", "tickformat": "+.0%"},
-            hovertemplate="%{y}<br>%{x} (%{customdata}): %{text}<extra></extra>",
+            hovertemplate="%{y} (%{customdata})<br>%{x}: %{text}<extra></extra>",
         )
     )
     figure.update_layout(
         title="Every arm's change of every outcome, against the scenario as it stands",
-        yaxis={"autorange": "reversed"},
-        xaxis={"tickangle": -30},
+        yaxis={"autorange": "reversed", "automargin": True},
+        xaxis={
+            "automargin": True,
+            "tickangle": 0,
+            "tickmode": "array",
+            "tickvals": labels,
+            "ticktext": ["<br>".join(textwrap.wrap(label, OVERVIEW_LABEL)) for label in labels],
+        },
     )
     return figure
 
