@@ -224,6 +224,11 @@ def test_an_experiment_from_its_design_page_to_its_effects_and_report(server, br
     browser.find_element(By.ID, "report").click()
     assert browser.current_url.endswith("/files/experiment.html")
     assert browser.find_elements(By.CLASS_NAME, "plotly-graph-div"), "no chart drawn"
+    # a table wider than the window (the effects table has ten columns) scrolls inside the
+    # page, not past its edge (session 41)
+    browser.set_window_size(800, 900)
+    wide = "return document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    assert browser.execute_script(wide) <= 0, "the report is wider than an 800 px window"
     browser.find_element(By.LINK_TEXT, "baseline/").click()  # an arm's runs (QA of session 39)
     assert browser.current_url.endswith("/files/baseline/")
     assert browser.find_elements(By.CSS_SELECTOR, "#folder a"), "the arm's folder lists nothing"
