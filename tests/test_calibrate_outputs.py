@@ -123,3 +123,112 @@ def test_the_fitted_event_carries_the_mark():
         scale=0.0005,
     )
     assert FITTED_MARK in text
+
+
+def _stored_result(tmp_path: Path):
+    """A CalibrationResult of three stored trials (no run): the first the scenario's values."""
+    import optuna
+    import pandas as pd
+
+    from chistka.analysis.calibrate import CalibrationResult
+    from chistka.analysis.free import FreeParameter
+    from chistka.scenario import load_scenario
+
+    free = [
+        FreeParameter(path="review.criteria.origin_peasant", low=-1.0, high=4.0),
+        FreeParameter(path="admissions.rate_per_year", low=20_000, high=400_000, log=True),
+    ]
+    distributions = {
+        "review.criteria.origin_peasant": optuna.distributions.FloatDistribution(-1.0, 4.0),
+        "admissions.rate_per_year": optuna.distributions.FloatDistribution(
+            20_000, 400_000, log=True
+        ),
+    }
+    study = optuna.create_study(direction="minimize")
+    for number, (peasant, rate, loss) in enumerate(
+        [(2.0, 100_000.0, 0.3), (3.0, 150_000.0, 0.1), (0.0, 50_000.0, 0.5)]
+    ):
+        study.add_trial(
+            optuna.trial.create_trial(
+                params={
+                    "review.criteria.origin_peasant": peasant,
+                    "admissions.rate_per_year": rate,
+                },
+                distributions=distributions,
+                value=loss,
+                user_attrs={
+                    "model": {"share": 0.30, "total": 1_400_000.0},
+                    **({"baseline": True} if number == 0 else {}),
+                },
+            )
+        )
+    targets = pd.DataFrame(
+        {
+            "id": ["share", "total"],
+            "observable": ["expelled_share:1921", "party_total:1928-07-01"],
+            "value": [0.25, 1_317_369.0],
+            "low": [0.22, 1_185_632.0],
+            "high": [0.28, 1_449_106.0],
+            "label": ["1921 purge: share expelled", "Party members and candidates, July 1928"],
+            "row": [1, 2],
+        }
+    )
+    return CalibrationResult(
+        best_params=dict(study.best_params),
+        best_loss=study.best_value,
+        study=study,
+        free=free,
+        targets=targets,
+        scenario=load_scenario("party-purges-1921-1936"),
+        scenario_ref="party-purges-1921-1936",
+        targets_path=tmp_path / "targets.csv",
+        seeds=(1, 2),
+        scale=0.02,
+        first_loss=0.3,
+        loss="band",
+    )
+
+
+def test_the_calibration_report_gives_the_fit_as_a_table_with_its_scale_and_loss(tmp_path):
+    """QA 41: calibration.html gave the model's figures only in a chart's hover (in 1.38e+06
+    form), not how many targets were inside, nor the scale or the loss; a range read '-1 - 4';
+    the importances' numbers named their trace 'trace 0' and their axis 'importance'."""
+    import re
+
+    from chistka.analysis.calibrate import first_trial_words, write_calibration_report
+    from test_figures import assert_every_chart_has_its_numbers, numbers_in_page
+
+    result = _stored_result(tmp_path)
+    text = write_calibration_report(result, tmp_path / "calibration.html").read_text("utf-8")
+    body = re.sub(r"<script.*?</script>", "", text, flags=re.S)
+    assert "scale 0.02" in body and "mean log distance outside the targets' ranges" in body
+    assert "the scenario's own values 0.3" in body
+    assert first_trial_words(result) == "the scenario's own values"  # the command's words too
+    assert "-1 to 4" in body and "-1 - 4" not in body
+    assert "1 of 2 targets inside their range (the mean over the seeds)" in body
+    assert (
+        "<td>share</td><td>1921 purge: share expelled</td><td>expelled_share:1921</td>"
+        "<td>30.0%</td><td>25.0%</td><td>22.0% to 28.0%</td><td>outside</td>" in body
+    )
+    assert "<td>1,400,000</td><td>1,317,369</td><td>1,185,632 to 1,449,106</td><td>inside" in body
+    assert "Fit against the record" not in body
+    assert_every_chart_has_its_numbers(text)
+    found = dict(numbers_in_page(text))
+    assert set(found) == {
+        "calibration-loss-history",
+        "calibration-fit",
+        "calibration-importances",
+    }
+    assert set(found["calibration-importances"]["trace"]) == {"importance"}
+    assert "1.4e+06" not in " ".join(found["calibration-fit"]["text"].dropna())
+
+
+def test_calibrate_prints_ranges_and_the_inside_count_in_words():
+    from chistka.analysis.calibrate import inside_text, range_text
+
+    assert range_text(-1.0, 4.0) == "-1 to 4"
+    assert range_text(20_000, 400_000, True) == "20000 to 400000 (log)"
+    import pandas as pd
+
+    table = pd.DataFrame({"inside": [True, False, None]})
+    assert inside_text(table) == "1 of 2 targets inside their range (the mean over the seeds)"

@@ -1021,15 +1021,22 @@ def importances(study: optuna.Study) -> dict[str, float]:
 
 
 def fit_table(result: CalibrationResult) -> pd.DataFrame:
-    """Model (best trial, mean over the seeds) against target per target, with the range."""
+    """Model (best trial, mean over the seeds) against target per target, with the range.
+
+    `inside` judges the mean over the seeds (None where the runs give no value); the ``inside``
+    loss counts each (target, seed) pair instead, so a mean inside may hide a seed outside.
+    """
     model = result.study.best_trial.user_attrs.get("model", {})
+    labels = result.targets["label"] if "label" in result.targets else None
     rows = []
-    for target in result.targets.itertuples(index=False):
+    for i, target in enumerate(result.targets.itertuples(index=False)):
         low, high = bounds(target.value, target.low, target.high)
         value = model.get(str(target.id), math.nan)
+        label = "" if labels is None else labels.iloc[i]
         rows.append(
             {
                 "id": target.id,
+                "label": "" if not isinstance(label, str) else label,
                 "observable": target.observable,
                 "model": value,
                 "value": target.value,
@@ -1039,6 +1046,34 @@ def fit_table(result: CalibrationResult) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+def range_text(low: float, high: float, log: bool = False) -> str:
+    """A free parameter's range in words: '-1 to 4' ('-1 - 4' read as a subtraction)."""
+    return f"{low:g} to {high:g}" + (" (log)" if log else "")
+
+
+def inside_text(table: pd.DataFrame) -> str:
+    """How many targets' means over the seeds lie inside their ranges (`fit_table`)."""
+    covered = int(table["inside"].notna().sum())
+    inside = int(table["inside"].dropna().astype(bool).sum())
+    return f"{inside} of {covered} targets inside their range (the mean over the seeds)"
+
+
+def first_trial_words(result: CalibrationResult) -> str:
+    """What the study's first trial ran: the scenario's own values where they were in range."""
+    trials = result.trials
+    own = bool(trials) and bool(trials[0].user_attrs.get("baseline"))
+    return "the scenario's own values" if own else "first trial"
+
+
+def _target_number(value: float, observable: str) -> str:
+    """A target's or the model's number as the run report writes it: a share in %, a count."""
+    if value is None or math.isnan(value):
+        return "-"
+    if observables.is_share(observable):
+        return f"{value:.1%}"
+    return f"{value:,.0f}" if abs(value) >= 10 else f"{value:.3g}"
 
 
 def write_calibration_report(result: CalibrationResult, path: str | Path) -> Path:
@@ -1094,14 +1129,17 @@ def write_calibration_report(result: CalibrationResult, path: str | Path) -> Pat
         marker_size=10,
         name="model / target",
         text=[
-            f"{r.observable}: model {r.model:.4g}, target {r.value:.4g} ({r.low:.4g}-{r.high:.4g})"
+            f"{r.observable}: model {_target_number(r.model, r.observable)}, target "
+            f"{_target_number(r.value, r.observable)} ({_target_number(r.low, r.observable)} "
+            f"to {_target_number(r.high, r.observable)})"
             for r in table.itertuples(index=False)
         ],
         hoverinfo="text",
     )
     fit.add_hline(y=1.0, line_dash="dot")
     fit.update_layout(
-        title="Fit against the record, best parameters (model / target, with the target's range)",
+        title="Fit against the targets, best trial (model, the mean over the seeds, / target, "
+        "with the target's range)",
         yaxis_title="model / target",
         yaxis_type="log" if (ratio.dropna() > 0).all() and ratio.notna().any() else "linear",
     )
@@ -1109,28 +1147,58 @@ def write_calibration_report(result: CalibrationResult, path: str | Path) -> Pat
 
     found = importances(result.study)
     if found:
-        bars = go.Figure(go.Bar(x=list(found.values()), y=list(found), orientation="h"))
-        bars.update_layout(title="Parameter importances (fANOVA)", xaxis_title="importance")
+        bars = go.Figure(
+            go.Bar(x=list(found.values()), y=list(found), orientation="h", name="importance")
+        )
+        bars.update_layout(
+            title=f"Parameter importances (fANOVA, over {len(complete)} trials)",
+            xaxis_title="share of the loss's variance over the trials",
+        )
         figures.append(bars)
 
     scenario_name = result.scenario.scenario.name
     parts = []
+    names = ["calibration-loss-history", "calibration-fit", "calibration-importances"]
     for i, fig in enumerate(figures):
-        parts.append(figure_html(fig, f"chistka-calibration-figure-{i}", include_plotlyjs=i == 0))
+        parts.append(
+            figure_html(
+                fig, f"chistka-calibration-figure-{i}", include_plotlyjs=i == 0, name=names[i]
+            )
+        )
     params = "".join(
         f"<tr><td>{escape(p.path)}</td><td>{result.best_params[p.path]:.6g}</td>"
-        f"<td>{p.low:g} - {p.high:g}{' (log)' if p.log else ''}</td></tr>"
+        f"<td>{range_text(p.low, p.high, p.log)}</td></tr>"
         for p in result.free
     )
+    rows = "".join(
+        f"<tr><td>{escape(str(r.id))}</td><td>{escape(r.label)}</td><td>{escape(r.observable)}"
+        f"</td><td>{_target_number(r.model, r.observable)}</td>"
+        f"<td>{_target_number(r.value, r.observable)}</td>"
+        f"<td>{_target_number(r.low, r.observable)} to {_target_number(r.high, r.observable)}</td>"
+        f"<td>{'no value' if r.inside is None else ('inside' if r.inside else 'outside')}</td></tr>"
+        for r in table.itertuples(index=False)
+    )
     note = "" if found else "<p>Parameter importances need two or more complete trials.</p>"
+    scale = "the scenario's own scale" if result.scale is None else f"scale {result.scale:g}"
+    ended = (
+        ""
+        if result.runs_end is None
+        else f" Each run stopped on {result.runs_end}, the last day the targets read."
+    )
+    first_words = first_trial_words(result)
     html = (
         "<!DOCTYPE html><html><head><meta charset='utf-8'>"
         f"{REPORT_MARK}{escape(scenario_name)}</title></head><body>"
         f"<h1>Calibration of {escape(scenario_name)}</h1>"
         f"<p>Targets {escape(str(result.targets_path))}; {len(complete)} complete trials; seeds "
-        f"{', '.join(str(s) for s in result.seeds)}; best loss {result.best_loss:.6g} "
-        f"(first trial {result.first_loss:.6g}).</p>"
-        f"<table border='1'><tr><th>parameter</th><th>best</th><th>range</th></tr>{params}"
-        f"</table>{note}{''.join(parts)}</body></html>"
+        f"{', '.join(str(s) for s in result.seeds)} at {scale}; loss: {LOSSES[result.loss]}; "
+        f"best loss {result.best_loss:.6g} ({first_words} {result.first_loss:.6g}).{ended}</p>"
+        f"<table border='1'><tr><th>parameter</th><th>best</th><th>range searched</th></tr>"
+        f"{params}</table>"
+        f"<h2>The best trial against the targets</h2><p>{inside_text(table)}.</p>"
+        "<table border='1'><tr><th>id</th><th>label</th><th>observable</th>"
+        "<th>model (mean over the seeds)</th><th>target</th><th>accepted range</th>"
+        f"<th>the mean</th></tr>{rows}</table>"
+        f"{note}{''.join(parts)}</body></html>"
     )
     return write_atomic(path, html, REPORT_MARK)

@@ -146,10 +146,14 @@ def calibrate_command(
     """Fit a scenario's free parameters to target figures (Optuna TPE; msle, band or inside)."""
     from chistka.analysis.calibrate import (
         FITTED_MARK,
+        LOSSES,
         REPORT_MARK,
         calibrate,
         check_loss,
+        first_trial_words,
         fit_table,
+        inside_text,
+        range_text,
         write_calibration_report,
         write_fitted_scenario,
     )
@@ -199,23 +203,20 @@ def calibrate_command(
             "finished trials are kept in the storage; run the same command to resume the study"
         )
     view = Table(title=escape(f"best parameters ({len(result.trials)} complete trials)"))
-    for column in ("parameter", "best", "range", "note"):
+    for column in ("parameter", "best", "range searched", "note"):
         view.add_column(column, overflow="fold")
     for p in result.free:
         reset = reset_on(result.scenario, p.path)
         view.add_row(
             escape(p.path),
             f"{result.best_params[p.path]:.6g}",
-            f"{p.low:g} - {p.high:g}" + (" (log)" if p.log else ""),
+            range_text(p.low, p.high, p.log),
             "" if reset is None else f"acts until {reset} (the timeline sets it then)",
         )
     console.print(view)
-    table = fit_table(result)
-    covered = int(table["inside"].notna().sum())
-    inside = int(table["inside"].dropna().astype(bool).sum())
     console.print(
-        f"best loss {result.best_loss:.6g} (first trial {result.first_loss:.6g}); "
-        f"{inside} of {covered} targets inside their range",
+        f"best loss {result.best_loss:.6g} ({LOSSES[result.loss]}; {first_trial_words(result)} "
+        f"{result.first_loss:.6g}); {inside_text(fit_table(result))}",
         highlight=False,
     )
     if result.runs_end is not None:
