@@ -309,6 +309,80 @@ def test_morris_sensitivity(files):
     assert list(drivers(result)["observable"]) == observables
 
 
+def _sobol_result():
+    """A SensitivityResult of two parameters and two observables, as `sensitivity` returns it."""
+    from chistka.analysis.free import FreeParameter
+    from chistka.analysis.sensitivity import SensitivityResult
+
+    free = [
+        FreeParameter(path="review.threshold", low=1.0, high=3.5, note="the commissions' bar"),
+        FreeParameter(path="admissions.rate_per_year", low=20_000, high=400_000, log=True),
+    ]
+    names = ["expelled_share:1933", "party_total:1933-01-01"]
+    rows = []
+    for name in names:
+        for rank, p in enumerate(free, start=1):
+            rows.append(
+                {
+                    "observable": name,
+                    "parameter": p.path,
+                    "section": p.section,
+                    "S1": 0.5 / rank,
+                    "S1_conf": 0.1,
+                    "ST": 0.6 / rank,
+                    "ST_conf": 0.2 / rank,
+                    "rank": rank,
+                }
+            )
+    return SensitivityResult(
+        table=pd.DataFrame(rows),
+        method="sobol",
+        free=free,
+        observables=names,
+        X=np.zeros((8, 2)),
+        Y=np.zeros((8, 2)),
+        scenario=load_scenario(SCENARIO),
+        seed=3,
+        scale=0.02,
+    )
+
+
+def test_the_sensitivity_report_gives_ranges_scale_units_and_every_interval(tmp_path):
+    """QA 41: sensitivity.html listed the parameters without the ranges every index depends
+    on, gave no scale, drew ST without its interval (S1 had one), labelled every axis 'index'
+    (Morris's are in the observable's unit) and named its numbers chistka-sensitivity-figure-N,
+    with nothing in them saying which observable they were."""
+    import re
+
+    from chistka.analysis.sensitivity import write_sensitivity_report
+    from test_figures import assert_every_chart_has_its_numbers, numbers_in_page
+
+    result = _sobol_result()
+    text = write_sensitivity_report(result, tmp_path / "sensitivity.html").read_text("utf-8")
+    body = re.sub(r"<script.*?</script>", "", text, flags=re.S)
+    assert "8 runs, each with seed 3, at scale 0.02" in body
+    assert "<td>review.threshold</td><td>1 to 3.5</td><td>linear</td>" in body
+    assert "<td>admissions.rate_per_year</td><td>20000 to 400000</td><td>log</td>" in body
+    assert "share of the observable&#x27;s variance" in body
+    assert_every_chart_has_its_numbers(text)
+    found = dict(numbers_in_page(text))
+    assert set(found) == {
+        "sensitivity-expelled_share-1933",
+        "sensitivity-party_total-1933-01-01",
+    }
+    st = found["sensitivity-party_total-1933-01-01"].query("trace == 'ST'")
+    assert st["error_x"].tolist() == [0.2, 0.1]
+    axes = re.findall(r'"xaxis":\{"title":\{"text":"([^"]*)"', text)
+    assert len(axes) == 2 and "index" not in axes
+
+
+def test_morris_axes_say_the_observables_unit():
+    from chistka.analysis.sensitivity import _axis_title
+
+    assert "persons" in _axis_title("morris", "party_total:1933-01-01")
+    assert "0.1 = 10 points" in _axis_title("morris", "expelled_share:1933")
+
+
 def test_sensitivity_bad_input(files):
     _, free = files
     with pytest.raises(ChistkaError, match="unknown method"):

@@ -46,6 +46,18 @@ INDICES = {
 RANK_BY = {"morris": "mu_star", "sobol": "ST"}
 """The index that ranks the parameters of each method."""
 
+EXPLAINED = {
+    "morris": "mu_star: the mean absolute change of the observable when a parameter moves over "
+    "its whole range searched (in the logarithm for a log range), in the observable's own unit "
+    "(a share as a fraction: 0.1 is 10 points); mu_star_conf: the half-width of its 95% "
+    "bootstrap interval; sigma: the spread of those changes (interactions, curvature); mu: "
+    "their signed mean (the direction). Rank 1 has the largest mu_star.",
+    "sobol": "S1: the share of the observable's variance over the design that a parameter "
+    "explains alone; ST: the share it explains with its interactions (total); S1_conf and "
+    "ST_conf: the half-widths of their 95% bootstrap intervals. Rank 1 has the largest ST.",
+}
+"""What each method's indices mean, for the page and the command's output."""
+
 
 @dataclass
 class SensitivityResult:
@@ -61,6 +73,7 @@ class SensitivityResult:
         Y: the observables of each run (one column per observable).
         scenario: the scenario analysed.
         seed: the run seed of every point.
+        scale: agents per represented person (None: the scenario's own).
     """
 
     table: pd.DataFrame
@@ -71,6 +84,7 @@ class SensitivityResult:
     Y: np.ndarray
     scenario: Scenario
     seed: int
+    scale: float | None = None
 
 
 def _problem(free: Sequence[FreeParameter]) -> dict[str, Any]:
@@ -220,7 +234,7 @@ def sensitivity(
         frames.append(frame)
     table = pd.concat(frames, ignore_index=True)
     X_run = np.array([[point[p.path] for p in free] for point in points], dtype=np.float64)
-    return SensitivityResult(table, method, free, observables, X_run, Y, scenario, seed)
+    return SensitivityResult(table, method, free, observables, X_run, Y, scenario, seed, scale)
 
 
 def drivers(result: SensitivityResult) -> pd.DataFrame:
@@ -237,21 +251,43 @@ def drivers(result: SensitivityResult) -> pd.DataFrame:
                 "mechanism": top["section"],
                 "parameter": top["parameter"],
                 index: float(top[index]),
-                "next": "" if runner is None else f"{runner['parameter']} ({runner[index]:.3g})",
+                "next": (
+                    "" if runner is None else f"{runner['parameter']} ({index} {runner[index]:.3g})"
+                ),
             }
         )
     return pd.DataFrame(rows)
 
 
+def _axis_title(method: str, name: str) -> str:
+    """The x axis of an observable's chart: what the method's indices measure, in which unit."""
+    from chistka.analysis import observables
+
+    if method == "sobol":
+        return "share of the observable's variance (S1 alone, ST with interactions)"
+    what = (
+        "a share as a fraction, 0.1 = 10 points"
+        if observables.is_share(name)
+        else observables.unit(name)
+    )
+    return f"change over the parameter's whole range ({what})"
+
+
 def write_sensitivity_report(result: SensitivityResult, path: str | Path) -> Path:
-    """Write sensitivity.html: a bar chart of the indices per observable, with confidence."""
+    """Write sensitivity.html: a bar chart of the indices per observable, with confidence.
+
+    The page says what the indices mean (`EXPLAINED`), the scale and seed of the runs, and the
+    range each parameter was drawn from, on which every index depends.
+    """
     import plotly.graph_objects as go
 
-    from chistka.figures import figure_html
+    from chistka.analysis import observables
+    from chistka.figures import figure_html, file_name
 
     path = Path(path)
     parts = []
     first, conf, second = INDICES[result.method][:3]
+    second_conf = f"{second}_conf" if f"{second}_conf" in result.table else None
     for i, name in enumerate(result.observables):
         group = result.table[result.table["observable"] == name]
         fig = go.Figure()
@@ -262,21 +298,46 @@ def write_sensitivity_report(result: SensitivityResult, path: str | Path) -> Pat
             name=first,
             error_x={"type": "data", "array": group[conf].fillna(0).tolist()},
         )
-        fig.add_bar(y=group["parameter"], x=group[second], orientation="h", name=second)
+        fig.add_bar(
+            y=group["parameter"],
+            x=group[second],
+            orientation="h",
+            name=second,
+            error_x=(
+                None
+                if second_conf is None
+                else {"type": "data", "array": group[second_conf].fillna(0).tolist()}
+            ),
+        )
         fig.update_layout(
-            title=f"{name}: {result.method} indices",
+            title=f"{observables.title(name)} ({name}): {result.method} indices",
             barmode="group",
-            xaxis_title="index",
+            xaxis_title=_axis_title(result.method, name),
             yaxis={"autorange": "reversed"},
         )
-        parts.append(figure_html(fig, f"chistka-sensitivity-figure-{i}", include_plotlyjs=i == 0))
+        parts.append(
+            figure_html(
+                fig,
+                f"chistka-sensitivity-figure-{i}",
+                include_plotlyjs=i == 0,
+                name=file_name(f"sensitivity-{name}"),
+            )
+        )
     scenario_name = escape(result.scenario.scenario.name)
+    scale = "the scenario's own scale" if result.scale is None else f"scale {result.scale:g}"
+    params = "".join(
+        f"<tr><td>{escape(p.path)}</td><td>{p.low:g} to {p.high:g}</td>"
+        f"<td>{'log' if p.log else 'linear'}</td><td>{escape(p.note)}</td></tr>"
+        for p in result.free
+    )
     html = (
         "<!DOCTYPE html><html><head><meta charset='utf-8'>"
         f"<title>chistka sensitivity: {scenario_name}</title></head><body>"
         f"<h1>Sensitivity of {scenario_name} ({result.method})</h1>"
-        f"<p>{len(result.X)} runs with seed {result.seed}; parameters: "
-        f"{escape(', '.join(p.path for p in result.free))}.</p>"
+        f"<p>{len(result.X)} runs, each with seed {result.seed}, at {escape(scale)}. "
+        f"{escape(EXPLAINED[result.method])}</p>"
+        "<table border='1'><tr><th>parameter</th><th>range drawn from</th><th>drawn</th>"
+        f"<th>note</th></tr>{params}</table>"
         f"{''.join(parts)}{result.table.to_html(index=False, float_format='{:.4g}'.format)}"
         "</body></html>"
     )

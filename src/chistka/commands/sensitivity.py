@@ -78,6 +78,7 @@ def sensitivity_command(
 ) -> None:
     """Rank the free parameters by their effect on each observable (Morris or Sobol)."""
     from chistka.analysis.sensitivity import (
+        EXPLAINED,
         INDICES,
         drivers,
         sensitivity,
@@ -115,7 +116,10 @@ def sensitivity_command(
         fail(str(exc))
         return
     columns = INDICES[result.method]
-    view = Table(title=escape(f"{result.method}: {len(result.X)} runs, seed {result.seed}"))
+    scale_words = "" if scale is None else f", scale {scale:g}"
+    view = Table(
+        title=escape(f"{result.method}: {len(result.X)} runs, seed {result.seed}{scale_words}")
+    )
     for column in ("observable", "parameter", *columns):
         view.add_column(
             column, justify="left" if column in {"observable", "parameter"} else "right"
@@ -129,6 +133,7 @@ def sensitivity_command(
             *(_number(getattr(row, c)) for c in columns),
         )
     console.print(view)
+    console.print(escape(EXPLAINED[result.method]), highlight=False)
     summary = Table(title="what drives each observable")
     for column in ("observable", "mechanism", "parameter", "next"):
         summary.add_column(column, overflow="fold")
