@@ -817,3 +817,63 @@ def test_calibrate_names_the_targets_it_leaves_out(tmp_path):
     _, left_out = check_calibration(SCENARIO, targets, None)
     assert len(left_out) == 1
     assert "id 't2'" in left_out[0] and "'192l'" in left_out[0]
+
+
+def test_calibrate_leaves_out_and_never_scores_a_kind_the_scenario_does_not_model(tmp_path):
+    """QA 41: the README's `calibrate party-purges-1921-1936 --targets targets/calibration.csv`
+    fitted 45 sentence rows of 1922-36 that the scenario does not model (its runs give 0) as
+    misses, each a constant cost, and counted them outside; validate and the run's report call
+    them not modelled."""
+    from chistka.commands.calibrate import check_calibration
+
+    targets = tmp_path / "mixed.csv"
+    targets.write_text(
+        "id,observable,value,low,high\n"
+        "share,expelled_share:1921,0.25,0.2,0.3\n"
+        "death,death_sentences:1922,1962,1500,2500\n",
+        encoding="utf-8",
+    )
+    _, left_out = check_calibration(SCENARIO, targets, None)
+    assert len(left_out) == 1
+    assert "id 'death'" in left_out[0] and "does not model death_sentences" in left_out[0]
+    results = Sim(ending(load_scenario(SCENARIO), dt.date(1922, 12, 31)), seed=1, scale=SCALE).run()
+    table = pd.DataFrame(
+        {
+            "id": ["share", "death"],
+            "observable": ["expelled_share:1921", "death_sentences:1922"],
+            "value": [0.25, 1962.0],
+            "row": [1, 2],
+        }
+    )
+    values, outside = trial_values(results, table)
+    assert outside.tolist() == [False, True]
+    assert math.isfinite(values[0]) and math.isnan(values[1])
+
+
+def test_sensitivity_refuses_a_kind_the_scenario_does_not_model(tmp_path):
+    """QA 41: `sensitivity party-purges-1921-1936 --observable death_sentences:1922` ran every
+    point and ranked the parameters on a figure that is 0 in every run."""
+    from typer.testing import CliRunner
+
+    from chistka.cli import app
+
+    out = tmp_path / "sens"
+    result = CliRunner().invoke(
+        app,
+        [
+            "sensitivity",
+            SCENARIO,
+            "--observable",
+            "death_sentences:1922",
+            "--n",
+            "2",
+            "--jobs",
+            "1",
+            "--out",
+            str(out),
+        ],
+        env={"COLUMNS": "300"},
+    )
+    assert result.exit_code == 2, result.output
+    assert "does not model death_sentences" in result.output
+    assert not out.exists()

@@ -509,11 +509,18 @@ def trial_values(results: Results, targets: pd.DataFrame) -> tuple[np.ndarray, n
     """The targets' observables in one run, and which of them lie outside the run.
 
     A target outside the run (ObservableOutOfRun: a date before its start, a campaign it lacks)
-    is skipped by the loss; one inside the run whose value is NaN is a failure of the trial.
+    or of a kind its scenario does not model (not in its `compare` list, as `validate` reads
+    it) is skipped by the loss; one inside the run whose value is NaN is a failure of the trial.
     """
+    from chistka.analysis.comparison import modelled_kinds
+
+    kinds = modelled_kinds(results.provenance)
     values = np.full(len(targets), np.nan)
     outside = np.zeros(len(targets), dtype=bool)
     for i, target in enumerate(targets.itertuples(index=False)):
+        if kinds is not None and target.observable.partition(":")[0] not in kinds:
+            outside[i] = True  # not modelled: the run gives 0, its report says not modelled
+            continue
         try:
             values[i] = float(observables.compute(results, target.observable))
         except observables.ObservableOutOfRun:

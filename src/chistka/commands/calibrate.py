@@ -30,6 +30,7 @@ from chistka.commands.options import (
     output_console,
 )
 from chistka.commands.preflight import (
+    check_modelled,
     check_observable,
     check_observable_form,
     check_output_folder,
@@ -86,6 +87,7 @@ def check_calibration(
         check_observable_form(row.observable, where)
         try:
             check_observable(row.observable, loaded, where)
+            check_modelled(row.observable, loaded, where)
         except ChistkaError as exc:
             reasons.append(str(exc))
     if len(reasons) == len(table):

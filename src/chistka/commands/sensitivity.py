@@ -27,6 +27,7 @@ from chistka.commands.options import (
     output_console,
 )
 from chistka.commands.preflight import (
+    check_modelled,
     check_observable,
     check_output_folder,
     check_scale,
@@ -90,6 +91,7 @@ def sensitivity_command(
         check_scale(loaded, scale)
         for name in observable:
             check_observable(name, loaded, "--observable")
+            check_modelled(name, loaded, "--observable")
         target = out if out is not None else Path("out") / f"{loaded.scenario.name}-sensitivity"
         check_seed(seed)
         check_output_folder(target, files=SENSITIVITY_MARKS, writer="chistka sensitivity")
