@@ -47,7 +47,8 @@ serve: $(STAMP)
 	$(BIN)/chistka serve
 
 # A built-in experiment at its default seeds, on every core (centre-or-periphery: 64 runs of
-# great-terror, about 20 minutes on a 2-core machine); --resume finishes a stopped one.
+# great-terror, about 13 minutes on a 2-core machine with nothing beside: docs/experiments.md);
+# --resume finishes a stopped one.
 experiment: $(STAMP)
 	$(BIN)/chistka experiment run $(EXPERIMENT) --out out/experiment-$(EXPERIMENT) --resume
 
