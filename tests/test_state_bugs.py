@@ -338,17 +338,21 @@ def test_a_target_nan_in_one_seed_counts_as_a_failure_of_the_trial(tmp_path, mon
         2: {"political_convictions:1937": 100.0, "death_sentences:1937": 100.0},
     }
 
+    class FakeRun:  # a run's results as trial_values reads them: no provenance, every kind
+        def __init__(self, seed: int) -> None:
+            self.seed, self.provenance = seed, None
+
     class FakeSim:
         def __init__(self, scenario, seed, scale, name, populations=None) -> None:
             self.seed = seed
 
-        def run(self) -> int:
-            return self.seed
+        def run(self) -> FakeRun:
+            return FakeRun(self.seed)
 
-    def fake_compute(seed: int, observable: str) -> float:
-        if observable not in by_seed[seed]:
+    def fake_compute(results: FakeRun, observable: str) -> float:
+        if observable not in by_seed[results.seed]:
             raise ObservableOutOfRun("outside the run")
-        return by_seed[seed][observable]
+        return by_seed[results.seed][observable]
 
     monkeypatch.setattr(engine, "Sim", FakeSim)
     monkeypatch.setattr(observables, "compute", fake_compute)
