@@ -523,6 +523,11 @@ def test_validate_refuses_runs_of_different_scenarios(saved, tmp_path):
         ),
         ([("a", "expelled_share:1921", "-0.25", "", "")], None, r"not a share from 0 to 1"),
         ([("a", "expelled_share:1921", "1.5", "", "")], None, r"not a share from 0 to 1"),
+        (
+            [("a", "party_share_of_political_convictions:1937", "1.5", "1.2", "1.8")],
+            None,
+            r"not a share from 0 to 1",
+        ),
         ([("a", "arrests:1937", "5", "-1", "")], None, r"low \(-1\) is not a count of at least 0"),
         ([("a", "expelled_share:1921", "0.25", "0.2")], None, r"4 cells for 5 columns .*high"),
     ],

@@ -35,6 +35,7 @@ from chistka.analysis.observables import (
     UnknownObservable,
     check_name,
     compute,
+    is_share,
 )
 from chistka.analysis.saved import find_runs
 from chistka.errors import ChistkaError, read_text
@@ -245,7 +246,7 @@ def _check_range(row: dict[str, Any], where: str) -> None:
         ChistkaError: a count below zero, a share outside 0..1, or the value outside low..high.
     """
     kind = str(row["observable"]).partition(":")[0]
-    share = kind.endswith("_share")
+    share = is_share(kind)  # not only kinds ending in _share (QA of session 41, L8)
     for name in ("value", "low", "high"):
         number = row[name]
         if math.isnan(number) or kind in SIGNED_KINDS:
