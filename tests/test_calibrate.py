@@ -376,6 +376,20 @@ def test_the_sensitivity_report_gives_ranges_scale_units_and_every_interval(tmp_
     assert len(axes) == 2 and "index" not in axes
 
 
+def test_the_sensitivity_tables_write_large_effects_with_separators(tmp_path):
+    """QA 41 (L3): Morris's mu_star is in the observable's unit (persons, up to millions), and
+    the page's table wrote it as 2.643e+05."""
+    from chistka.analysis.sensitivity import index_text, write_sensitivity_report
+
+    assert index_text(264_300.4) == "264,300" and index_text(0.1534) == "0.1534"
+    assert index_text(float("nan")) == "-"
+    result = _sobol_result()
+    result.table["ST"] = 264_300.4
+    text = write_sensitivity_report(result, tmp_path / "sensitivity.html").read_text("utf-8")
+    table = text[text.rindex("<table") :]
+    assert "264,300" in table and "e+05" not in table
+
+
 def test_morris_axes_say_the_observables_unit():
     from chistka.analysis.sensitivity import _axis_title
 

@@ -273,6 +273,17 @@ def _axis_title(method: str, name: str) -> str:
     return f"change over the parameter's whole range ({what})"
 
 
+def index_text(value: float) -> str:
+    """An index or effect as the tables write it: counts with separators, never 2.643e+05.
+
+    Morris's mu_star and sigma are in the observable's own unit (persons, up to millions);
+    Sobol's indices are shares of a variance (QA of session 41, L3).
+    """
+    if value is None or math.isnan(value):
+        return "-"
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
+
+
 def write_sensitivity_report(result: SensitivityResult, path: str | Path) -> Path:
     """Write sensitivity.html: a bar chart of the indices per observable, with confidence.
 
@@ -338,7 +349,7 @@ def write_sensitivity_report(result: SensitivityResult, path: str | Path) -> Pat
         f"{escape(EXPLAINED[result.method])}</p>"
         "<table border='1'><tr><th>parameter</th><th>range drawn from</th><th>drawn</th>"
         f"<th>note</th></tr>{params}</table>"
-        f"{''.join(parts)}{result.table.to_html(index=False, float_format='{:.4g}'.format)}"
+        f"{''.join(parts)}{result.table.to_html(index=False, float_format=index_text)}"
         "</body></html>"
     )
     path.parent.mkdir(parents=True, exist_ok=True)

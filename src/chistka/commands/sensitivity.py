@@ -10,7 +10,6 @@ status 2.
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Annotated
 
@@ -37,10 +36,6 @@ from chistka.errors import ChistkaError
 from chistka.scenario import load_scenario
 
 console = output_console()
-
-
-def _number(value: float) -> str:
-    return "-" if value is None or math.isnan(value) else f"{value:.4g}"
 
 
 SENSITIVITY_MARKS = {
@@ -82,6 +77,7 @@ def sensitivity_command(
         EXPLAINED,
         INDICES,
         drivers,
+        index_text,
         sensitivity,
         write_sensitivity_report,
     )
@@ -132,7 +128,7 @@ def sensitivity_command(
         view.add_row(
             escape(row.observable),
             escape(row.parameter),
-            *(_number(getattr(row, c)) for c in columns),
+            *(index_text(getattr(row, c)) for c in columns),
         )
     console.print(view)
     console.print(escape(EXPLAINED[result.method]), highlight=False)
