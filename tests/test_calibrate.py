@@ -390,6 +390,16 @@ def test_the_sensitivity_tables_write_large_effects_with_separators(tmp_path):
     assert "264,300" in table and "e+05" not in table
 
 
+def test_the_driver_is_named_as_told_apart_only_where_the_intervals_do_not_overlap():
+    """QA 41 (L2): at n=2 Sobol named review.emphasis (ST 0.153 +- 0.355) the driver over
+    review.threshold (0.127 +- 1.19), and Morris the other: a ranking the intervals do not
+    resolve, given as a finding."""
+    result = _sobol_result()  # ST 0.6 +- 0.2 against 0.3 +- 0.1: the intervals touch
+    assert not drivers(result)["told_apart"].any()
+    result.table["ST_conf"] = 0.05
+    assert drivers(result)["told_apart"].all()
+
+
 def test_morris_axes_say_the_observables_unit():
     from chistka.analysis.sensitivity import _axis_title
 

@@ -238,8 +238,14 @@ def sensitivity(
 
 
 def drivers(result: SensitivityResult) -> pd.DataFrame:
-    """Per observable: the most influential parameter, its mechanism and its index."""
+    """Per observable: the most influential parameter, its mechanism and its index.
+
+    `told_apart` says whether the top's 95% interval lies above the next one's: with few design
+    points the intervals overlap and the ranking between the two is not resolved (QA of session
+    41, L2: at n=2 Sobol named one winner and Morris the other).
+    """
     index = RANK_BY[result.method]
+    conf = f"{index}_conf"
     rows = []
     for name, group in result.table.groupby("observable", sort=False):
         ranked = group.sort_values(index, ascending=False, na_position="last")
@@ -252,8 +258,12 @@ def drivers(result: SensitivityResult) -> pd.DataFrame:
                 "parameter": top["parameter"],
                 index: float(top[index]),
                 "next": (
-                    "" if runner is None else f"{runner['parameter']} ({index} {runner[index]:.3g})"
+                    ""
+                    if runner is None
+                    else f"{runner['parameter']} ({index} {index_text(runner[index])})"
                 ),
+                "told_apart": runner is None
+                or bool(top[index] - top[conf] > runner[index] + runner[conf]),
             }
         )
     return pd.DataFrame(rows)

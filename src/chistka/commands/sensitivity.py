@@ -133,11 +133,16 @@ def sensitivity_command(
     console.print(view)
     console.print(escape(EXPLAINED[result.method]), highlight=False)
     summary = Table(title="what drives each observable")
-    for column in ("observable", "mechanism", "parameter", "next"):
+    for column in ("observable", "mechanism", "parameter", "next", "told apart"):
         summary.add_column(column, overflow="fold")
     for row in drivers(result).itertuples(index=False):
+        apart = "yes" if row.told_apart else "no: the intervals overlap (more points: --n)"
         summary.add_row(
-            escape(row.observable), escape(row.mechanism), escape(row.parameter), escape(row.next)
+            escape(row.observable),
+            escape(row.mechanism),
+            escape(row.parameter),
+            escape(row.next),
+            apart,
         )
     console.print(summary)
     console.print(f"wrote {escape(str(report))}, {escape(str(target / 'sensitivity.csv'))}")
