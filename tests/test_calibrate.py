@@ -307,6 +307,17 @@ def test_morris_sensitivity(files):
     assert table["mu_star"].map(math.isfinite).all()
     assert (table["mu_star"] >= 0).all()
     assert list(drivers(result)["observable"]) == observables
+    # QA 41 (L1): the scenario's own values at 4 seeds measure the noise each mu_star is
+    # compared with: 2 sd / (sqrt(pi) step), the mean |effect| of a parameter with no effect
+    from chistka.analysis.sensitivity import MORRIS_STEP
+
+    assert result.noise_seeds == 4 and (result.noise_sd > 0).all()
+    for j, name in enumerate(observables):
+        rows = table[table["observable"] == name]
+        floor = 2 * result.noise_sd[j] / (math.sqrt(math.pi) * MORRIS_STEP)
+        assert rows["noise"].tolist() == pytest.approx([floor, floor])
+        above = (rows["mu_star"] - rows["mu_star_conf"]) > floor
+        assert rows["above_noise"].tolist() == above.tolist()
 
 
 def _sobol_result():
@@ -332,6 +343,8 @@ def _sobol_result():
                     "ST": 0.6 / rank,
                     "ST_conf": 0.2 / rank,
                     "rank": rank,
+                    "noise": 0.05,
+                    "above_noise": 0.6 / rank - 0.2 / rank > 0.05,
                 }
             )
     return SensitivityResult(
@@ -344,6 +357,8 @@ def _sobol_result():
         scenario=load_scenario(SCENARIO),
         seed=3,
         scale=0.02,
+        noise_sd=np.array([0.01, 5000.0]),
+        noise_seeds=4,
     )
 
 
@@ -364,6 +379,7 @@ def test_the_sensitivity_report_gives_ranges_scale_units_and_every_interval(tmp_
     assert "<td>review.threshold</td><td>1 to 3.5</td><td>linear</td>" in body
     assert "<td>admissions.rate_per_year</td><td>20000 to 400000</td><td>log</td>" in body
     assert "share of the observable&#x27;s variance" in body
+    assert "own values were also run at seeds 3 to 6: the dashed line" in body  # QA 41, L1
     assert_every_chart_has_its_numbers(text)
     found = dict(numbers_in_page(text))
     assert set(found) == {
@@ -415,6 +431,8 @@ def test_sensitivity_bad_input(files):
         sensitivity(SCENARIO, ["expelled_share:1921"], method="sobol", n=3, free_path=free)
     with pytest.raises(ChistkaError, match="unknown observable"):
         sensitivity(SCENARIO, ["expeled:1921"], free_path=free)
+    with pytest.raises(ChistkaError, match=r"--noise-seeds must be 0 .* at least 2 \(got 1\)"):
+        sensitivity(SCENARIO, ["expelled_share:1921"], free_path=free, noise_seeds=1)
 
 
 # --- runs stopped on the last day the targets read ---------------------------------------------

@@ -1,8 +1,11 @@
 """Global sensitivity analysis of observables to the free parameters, with SALib.
 
 The design points are drawn by SALib over the free parameters' ranges (log-scaled parameters
-are sampled uniformly in their logarithm) and each point is run with the same seed, so that the
-differences between points are the parameters' effects and not seed noise. Two methods:
+are sampled uniformly in their logarithm) and each point is run with the same seed (common
+random numbers). The runs are chaotic, so a point's change moves the observables by about their
+seed-to-seed spread even with one seed: the scenario's own values are also run at a few seeds
+(`noise_seeds`), and each index is compared with what that spread alone would give (`noise`,
+`above_noise`; QA of session 41, L1). Two methods:
 
 - ``morris`` (elementary effects; screening): ``n`` trajectories, ``n * (k + 1)`` runs for ``k``
   parameters; reports mu_star (mean absolute elementary effect, with its bootstrap confidence
@@ -26,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from chistka.analysis.ensemble import MAX_RUNS, check_jobs
-from chistka.analysis.free import FreeParameter, as_start_event, load_free
+from chistka.analysis.free import FreeParameter, as_start_event, load_free, start_value
 from chistka.analysis.observables import ObservableOutOfRun, UnknownObservable, check_name
 from chistka.errors import ChistkaError
 from chistka.scenario import Scenario, load_scenario
@@ -45,6 +48,13 @@ INDICES = {
 
 RANK_BY = {"morris": "mu_star", "sobol": "ST"}
 """The index that ranks the parameters of each method."""
+
+NOISE_SEEDS = 4
+"""Runs of the scenario's own values, at seeds seed..seed+3, that measure the seed noise."""
+
+MORRIS_STEP = MORRIS_LEVELS / (2 * (MORRIS_LEVELS - 1))
+"""SALib's Morris step, as a share of a parameter's range: an elementary effect is the
+observable's change divided by it."""
 
 EXPLAINED = {
     "morris": "mu_star: the mean absolute change of the observable when a parameter moves over "
@@ -74,6 +84,9 @@ class SensitivityResult:
         scenario: the scenario analysed.
         seed: the run seed of every point.
         scale: agents per represented person (None: the scenario's own).
+        noise_sd: per observable, the standard deviation over `noise_seeds` runs of the
+            scenario's own values (NaN where fewer than two were run).
+        noise_seeds: how many such runs.
     """
 
     table: pd.DataFrame
@@ -85,6 +98,8 @@ class SensitivityResult:
     scenario: Scenario
     seed: int
     scale: float | None = None
+    noise_sd: np.ndarray | None = None
+    noise_seeds: int = 0
 
 
 def _problem(free: Sequence[FreeParameter]) -> dict[str, Any]:
@@ -137,6 +152,7 @@ def sensitivity(
     free_path: str | Path | None = None,
     n_jobs: int = 1,
     progress: Callable[[int, int], None] | None = None,
+    noise_seeds: int = NOISE_SEEDS,
 ) -> SensitivityResult:
     """Sensitivity indices of the observables to the free parameters (see the module).
 
@@ -151,6 +167,8 @@ def sensitivity(
         n_jobs: local processes for the runs (joblib; -1: one per core).
         progress: called as progress(runs_done, runs_total) before the first run and after
             each.
+        noise_seeds: runs of the scenario's own values, at seeds seed, seed+1, ..., that
+            measure the seed noise each index is compared with (0: none; else at least 2).
 
     Raises:
         ChistkaError: an unknown method or observable, a bad n, a bad free-parameter file, or
@@ -172,6 +190,10 @@ def sensitivity(
         raise ChistkaError(f"morris needs n >= 2 trajectories (got {n})")
     if method == "sobol" and (n < 2 or n & (n - 1)):
         raise ChistkaError(f"sobol needs n, the base samples, to be a power of 2 >= 2 (got {n})")
+    if noise_seeds == 1 or noise_seeds < 0:
+        raise ChistkaError(
+            f"--noise-seeds must be 0 (no noise reference) or at least 2 (got {noise_seeds})"
+        )
     check_jobs(n_jobs)
     scenario = load_scenario(scenario_ref)
     free = load_free(free_path, scenario, scenario_ref)
@@ -190,18 +212,25 @@ def sensitivity(
 
         X = sobol_sample.sample(problem, n, calc_second_order=False, seed=seed)
     points = [_values(free, row) for row in X]
+    own = {p.path: start_value(scenario, p.path) for p in free}
+    jobs = [(params, seed) for params in points]
+    jobs += [(own, seed + k) for k in range(noise_seeds)]
     runs = Parallel(n_jobs=n_jobs, return_as="generator")(
-        delayed(run_point)(scenario, params, observables, seed, scale, str(scenario_ref))
-        for params in points
+        delayed(run_point)(scenario, params, observables, run_seed, scale, str(scenario_ref))
+        for params, run_seed in jobs
     )
     rows = []
     if progress is not None:
-        progress(0, len(points))
+        progress(0, len(jobs))
     for row in runs:
         rows.append(row)
         if progress is not None:
-            progress(len(rows), len(points))
-    Y = np.asarray(rows, dtype=np.float64).reshape(len(points), len(observables))
+            progress(len(rows), len(jobs))
+    everything = np.asarray(rows, dtype=np.float64).reshape(len(jobs), len(observables))
+    Y, own_runs = everything[: len(points)], everything[len(points) :]
+    noise_sd = (
+        np.std(own_runs, axis=0, ddof=1) if noise_seeds >= 2 else np.full(len(observables), np.nan)
+    )
     for j, name in enumerate(observables):
         if np.isnan(Y[:, j]).any():
             raise ChistkaError(
@@ -231,10 +260,34 @@ def sensitivity(
         frame["rank"] = (
             frame[RANK_BY[method]].rank(ascending=False, method="min", na_option="bottom")
         ).astype(int)
+        noise = noise_level(method, float(noise_sd[j]), Y[:, j])
+        index = RANK_BY[method]
+        frame["noise"] = noise
+        frame["above_noise"] = (
+            None if math.isnan(noise) else (frame[index] - frame[f"{index}_conf"]) > noise
+        )
         frames.append(frame)
     table = pd.concat(frames, ignore_index=True)
     X_run = np.array([[point[p.path] for p in free] for point in points], dtype=np.float64)
-    return SensitivityResult(table, method, free, observables, X_run, Y, scenario, seed, scale)
+    return SensitivityResult(
+        table, method, free, observables, X_run, Y, scenario, seed, scale, noise_sd, noise_seeds
+    )
+
+
+def noise_level(method: str, sd: float, design: np.ndarray) -> float:
+    """What the seed noise alone gives the ranking index (mu_star or ST) of a parameter.
+
+    Morris: an elementary effect is the change between two runs over the step, so noise of
+    standard deviation `sd` in each run gives a mean absolute effect of 2 sd / (sqrt(pi) step).
+    Sobol: noise adds its share of the design's variance (sd^2 / var) to every total index.
+    NaN where the noise was not measured.
+    """
+    if math.isnan(sd):
+        return math.nan
+    if method == "morris":
+        return 2 * sd / (math.sqrt(math.pi) * MORRIS_STEP)
+    variance = float(np.var(design, ddof=1))
+    return sd**2 / variance if variance > 0 else math.inf
 
 
 def drivers(result: SensitivityResult) -> pd.DataFrame:
@@ -294,6 +347,24 @@ def index_text(value: float) -> str:
     return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
 
 
+def _noise_words(result: SensitivityResult) -> str:
+    """What the page says of the seed noise each index is compared with."""
+    index = RANK_BY[result.method]
+    if result.noise_seeds == 0:
+        return (
+            "No noise reference was run (--noise-seeds 0): the runs are chaotic, so a small "
+            f"{index} may be seed noise alone."
+        )
+    seeds = f"{result.seed} to {result.seed + result.noise_seeds - 1}"
+    return (
+        f"The scenario's own values were also run at seeds {seeds}: the dashed line on each "
+        f"chart is the {index} that their seed-to-seed spread alone would give a parameter "
+        "with no effect (the runs are chaotic, so one seed does not remove it). A parameter "
+        f"whose {index} less its interval is not beyond it is within noise (above_noise in "
+        "sensitivity.csv)."
+    )
+
+
 def write_sensitivity_report(result: SensitivityResult, path: str | Path) -> Path:
     """Write sensitivity.html: a bar chart of the indices per observable, with confidence.
 
@@ -330,6 +401,13 @@ def write_sensitivity_report(result: SensitivityResult, path: str | Path) -> Pat
                 else {"type": "data", "array": group[second_conf].fillna(0).tolist()}
             ),
         )
+        noise = float(group["noise"].iloc[0])
+        if not math.isnan(noise):
+            fig.add_vline(
+                x=noise,
+                line_dash="dash",
+                annotation_text=f"seed noise alone ({RANK_BY[result.method]})",
+            )
         fig.update_layout(
             title=f"{observables.title(name)} ({name}): {result.method} indices",
             barmode="group",
@@ -357,6 +435,7 @@ def write_sensitivity_report(result: SensitivityResult, path: str | Path) -> Pat
         f"<h1>Sensitivity of {scenario_name} ({result.method})</h1>"
         f"<p>{len(result.X)} runs, each with seed {result.seed}, at {escape(scale)}. "
         f"{escape(EXPLAINED[result.method])}</p>"
+        f"<p>{escape(_noise_words(result))}</p>"
         "<table border='1'><tr><th>parameter</th><th>range drawn from</th><th>drawn</th>"
         f"<th>note</th></tr>{params}</table>"
         f"{''.join(parts)}{result.table.to_html(index=False, float_format=index_text)}"

@@ -71,11 +71,20 @@ def sensitivity_command(
         typer.Option("--jobs", "-j", help="local processes (-1: one per core; 1: no parallelism)"),
     ] = -1,
     seed: Annotated[int, typer.Option(help="run seed of every design point")] = 1,
+    noise_seeds: Annotated[
+        int | None,
+        typer.Option(
+            "--noise-seeds",
+            help="runs of the scenario's own values (seeds SEED, SEED+1, ...) that measure the "
+            "seed noise each index is compared with; 0: none, else at least 2 (default: 4)",
+        ),
+    ] = None,
 ) -> None:
     """Rank the free parameters by their effect on each observable (Morris or Sobol)."""
     from chistka.analysis.sensitivity import (
         EXPLAINED,
         INDICES,
+        NOISE_SEEDS,
         drivers,
         index_text,
         sensitivity,
@@ -107,6 +116,7 @@ def sensitivity_command(
                 free_path=free,
                 n_jobs=jobs,
                 progress=advance,
+                noise_seeds=NOISE_SEEDS if noise_seeds is None else noise_seeds,
             )
         report = write_sensitivity_report(result, target / "sensitivity.html")
         result.table.to_csv(target / "sensitivity.csv", index=False)
@@ -115,10 +125,17 @@ def sensitivity_command(
         return
     columns = INDICES[result.method]
     scale_words = "" if scale is None else f", scale {scale:g}"
-    view = Table(
-        title=escape(f"{result.method}: {len(result.X)} runs, seed {result.seed}{scale_words}")
+    noise_words = (
+        ""
+        if result.noise_seeds == 0
+        else f"; the scenario's own values at {result.noise_seeds} seeds for the noise"
     )
-    for column in ("observable", "parameter", *columns):
+    view = Table(
+        title=escape(
+            f"{result.method}: {len(result.X)} runs, seed {result.seed}{scale_words}{noise_words}"
+        )
+    )
+    for column in ("observable", "parameter", *columns, "seed noise", "above it"):
         view.add_column(
             column, justify="left" if column in {"observable", "parameter"} else "right"
         )
@@ -129,6 +146,8 @@ def sensitivity_command(
             escape(row.observable),
             escape(row.parameter),
             *(index_text(getattr(row, c)) for c in columns),
+            index_text(row.noise),
+            {True: "yes", False: "no"}.get(row.above_noise, "-"),
         )
     console.print(view)
     console.print(escape(EXPLAINED[result.method]), highlight=False)
