@@ -26,6 +26,7 @@ from chistka.analysis.validate import export_targets
 from chistka.errors import ChistkaError
 from chistka.scenario import builtin_scenarios, load_scenario
 from test_figures import assert_every_chart_has_its_numbers
+from test_validate import write_targets
 
 SCENARIO = "party-purges-1921-1936"
 SCALE = 0.0005
@@ -849,13 +850,11 @@ def test_calibrate_names_the_targets_it_leaves_out(tmp_path):
     """QA of session 39: a misspelt campaign (192l) was left out of the fit without a word."""
     from chistka.commands.calibrate import check_calibration
 
-    targets = tmp_path / "typo.csv"
-    targets.write_text(
-        "id,observable,value,low,high\n"
-        "t1,expelled_share:1921,0.25,0.2,0.3\n"
-        "t2,expelled_share:192l,0.25,0.2,0.3\n",
-        encoding="utf-8",
-    )
+    rows = [
+        ("t1", "expelled_share:1921", 0.25, 0.2, 0.3),
+        ("t2", "expelled_share:192l", 0.25, 0.2, 0.3),
+    ]
+    targets = write_targets(tmp_path / "typo.csv", rows)
     _, left_out = check_calibration(SCENARIO, targets, None)
     assert len(left_out) == 1
     assert "id 't2'" in left_out[0] and "'192l'" in left_out[0]
@@ -868,13 +867,11 @@ def test_calibrate_leaves_out_and_never_scores_a_kind_the_scenario_does_not_mode
     them not modelled."""
     from chistka.commands.calibrate import check_calibration
 
-    targets = tmp_path / "mixed.csv"
-    targets.write_text(
-        "id,observable,value,low,high\n"
-        "share,expelled_share:1921,0.25,0.2,0.3\n"
-        "death,death_sentences:1922,1962,1500,2500\n",
-        encoding="utf-8",
-    )
+    rows = [
+        ("share", "expelled_share:1921", 0.25, 0.2, 0.3),
+        ("death", "death_sentences:1922", 1962, 1500, 2500),
+    ]
+    targets = write_targets(tmp_path / "mixed.csv", rows)
     _, left_out = check_calibration(SCENARIO, targets, None)
     assert len(left_out) == 1
     assert "id 'death'" in left_out[0] and "does not model death_sentences" in left_out[0]
