@@ -311,6 +311,16 @@ def test_compare_single_runs_has_no_interval_and_refuses_a_sweep_of_two_points(s
     assert refused.exit_code == 2 and "parameter points" in refused.output
 
 
+def test_sensitivity_help_gives_the_noise_seeds_default():
+    """The option's default is read from NOISE_SEEDS when the command runs (the analysis is
+    imported lazily), so the help writes it in words: they must agree."""
+    from chistka.analysis.sensitivity import NOISE_SEEDS
+
+    result = CliRunner().invoke(app, ["sensitivity", "--help"], env={"COLUMNS": "300"})
+    assert result.exit_code == 0
+    assert f"(default: {NOISE_SEEDS})" in " ".join(result.output.split())
+
+
 def test_sensitivity_reports_progress(small_file, tmp_path):
     from chistka.analysis.sensitivity import sensitivity
 
