@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import sys
+import argparse
 
 import pandas as pd
 
-from chistka import Sim
+from chistka import Sim, builtin_scenarios
 from chistka.analysis.comparison import comparison
 from chistka.record import records
 
@@ -40,4 +40,10 @@ def main(scenario: str = "party-purges-1921-1936", seed: int = 1) -> None:
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:2])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "scenario", nargs="?", default="party-purges-1921-1936", choices=list(builtin_scenarios())
+    )
+    parser.add_argument("--seed", type=int, default=1)
+    arguments = parser.parse_args()
+    main(arguments.scenario, arguments.seed)

@@ -9,8 +9,8 @@ Usage: python scripts/refresh_regression.py [SCENARIO ...]
 
 from __future__ import annotations
 
+import argparse
 import json
-import sys
 from pathlib import Path
 
 from chistka import Sim, builtin_scenarios
@@ -29,4 +29,11 @@ def main(names: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    known = list(builtin_scenarios())
+    parser.add_argument("scenarios", nargs="*", help=f"any of {', '.join(known)} (default: all)")
+    names = parser.parse_args().scenarios
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        parser.error(f"unknown scenario {', '.join(unknown)}; allowed: {', '.join(known)}")
+    main(names)

@@ -59,3 +59,22 @@ def test_summary_types_and_a_change_in_results_shows(small_results):
     found = differences(summary, round_trip(regression_summary(changed)))
     assert any(line.startswith("events_by_kind.left") for line in found), found
     assert any(line.startswith("membership_1_january") for line in found), found
+
+
+def test_the_scripts_give_their_help_and_refuse_an_unknown_scenario(tmp_path):
+    """The README walk-through of session 41: `--help` was taken as a scenario name, and
+    refresh_regression.py would have run (and written) what it was given."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    scripts = Path(__file__).resolve().parents[1] / "scripts"
+    for script in ("refresh_regression.py", "membership_vs_rigby.py"):
+        shown = subprocess.run(
+            [sys.executable, str(scripts / script), "--help"], capture_output=True, text=True
+        )
+        assert shown.returncode == 0 and "usage:" in shown.stdout, shown.stderr
+        refused = subprocess.run(
+            [sys.executable, str(scripts / script), "nosuch"], capture_output=True, text=True
+        )
+        assert refused.returncode == 2 and "nosuch" in refused.stderr
