@@ -916,3 +916,6 @@ def test_sensitivity_refuses_a_kind_the_scenario_does_not_model(tmp_path):
     assert result.exit_code == 2, result.output
     assert "does not model death_sentences" in result.output
     assert not out.exists()
+    # the function refuses it too, for a caller that does not go through the command (QA 41, L9)
+    with pytest.raises(ChistkaError, match="does not model death_sentences"):
+        sensitivity(SCENARIO, ["death_sentences:1922"], n=2, noise_seeds=0)

@@ -47,6 +47,7 @@ from chistka.record import (
 
 if TYPE_CHECKING:
     from chistka.results import Results
+    from chistka.scenario import Scenario
 
 STATUSES = ("inside", "outside", "input", "claim", "not modelled")
 """Status of a compared row (see the module docstring)."""
@@ -117,6 +118,26 @@ def modelled_kinds(provenance: dict[str, Any] | None) -> list[str] | None:
     parameters = (provenance or {}).get("parameters") or {}
     compare = (parameters.get("scenario") or {}).get("compare")
     return None if compare is None else list(compare)
+
+
+def check_modelled(name: str, scenario: Scenario, where: str = "observable") -> None:
+    """Refuse an observable whose kind the scenario does not model (not in its `compare` list).
+
+    Its runs give such a figure as 0 (party-purges-1921-1936 sentences no one), which a
+    calibration would score as a miss and a sensitivity analysis as no effect; a run's report
+    and `validate` call it not modelled (QA of sessions 40 and 41). The `sensitivity`
+    function and the commands that call it or `calibrate` all refuse it here.
+
+    Raises:
+        ChistkaError: names the observable, the scenario and the kinds it models.
+    """
+    kinds = scenario.scenario.compare
+    kind = name.partition(":")[0]
+    if kinds is not None and kind not in kinds:
+        raise ChistkaError(
+            f"{where} '{name}': {scenario.scenario.name} does not model {kind} (its runs give "
+            f"0; the kinds it models, its compare list: {', '.join(kinds)})"
+        )
 
 
 def scenario_of(provenance: dict[str, Any] | None) -> str:

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from chistka.analysis.comparison import check_modelled
 from chistka.analysis.ensemble import MAX_RUNS, check_jobs
 from chistka.analysis.free import FreeParameter, as_start_event, load_free, start_value
 from chistka.analysis.observables import ObservableOutOfRun, UnknownObservable, check_name
@@ -196,6 +197,8 @@ def sensitivity(
         )
     check_jobs(n_jobs)
     scenario = load_scenario(scenario_ref)
+    for name in observables:
+        check_modelled(name, scenario, "--observable")
     free = load_free(free_path, scenario, scenario_ref)
     problem = _problem(free)
     runs = n * (len(free) + 1) if method == "morris" else n * (len(free) + 2)

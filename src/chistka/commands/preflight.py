@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
+from chistka.analysis.comparison import check_modelled as check_modelled
 from chistka.analysis.observables import (
     ARGUMENTS,
     ELITE_BITS,
@@ -155,25 +156,6 @@ def check_observable(name: str, scenario: Scenario, where: str = "observable") -
         raise ChistkaError(f"{where}: the scenario has no operation '{ORDER_00447}'")
     if kind.startswith("army_") and not scenario.population.army_officers:
         raise ChistkaError(f"{where}: the scenario has no army officers (population.army_officers)")
-
-
-def check_modelled(name: str, scenario: Scenario, where: str = "observable") -> None:
-    """Refuse an observable whose kind the scenario does not model (not in its `compare` list).
-
-    Its runs give such a figure as 0 (party-purges-1921-1936 sentences no one), which a
-    calibration would score as a miss and a sensitivity analysis as no effect; a run's report
-    and `validate` call it not modelled (QA of sessions 40 and 41).
-
-    Raises:
-        ChistkaError: names the observable, the scenario and the kinds it models.
-    """
-    kinds = scenario.scenario.compare
-    kind = name.partition(":")[0]
-    if kinds is not None and kind not in kinds:
-        raise ChistkaError(
-            f"{where} '{name}': {scenario.scenario.name} does not model {kind} (its runs give "
-            f"0; the kinds it models, its compare list: {', '.join(kinds)})"
-        )
 
 
 def check_output_folder(
