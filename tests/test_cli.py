@@ -257,3 +257,35 @@ def test_the_free_file_help_names_its_tables(command):
     result = CliRunner().invoke(app, [command, "--help"], env={"COLUMNS": "300"})
     assert result.exit_code == 0
     assert "TOML of [[free]] path/low/high/log entries, and [[start]] points" in result.output
+
+
+@pytest.mark.parametrize(
+    ("command", "sentence"),
+    [
+        (["run"], "a folder that holds anything else is refused before the run starts"),
+        (["validate"], "each group is reported apart, and runs of different scenarios"),
+        (["record"], "Claims from popular texts are shown with what the archival record says"),
+        (["observables"], "how each argument is written follows once"),
+    ],
+)
+def test_a_commands_help_flows_its_paragraphs(command, sentence):
+    """typer's rich help kept the docstrings' line breaks: 'any other existing target is' and
+    'refused' printed on two lines of `run --help` however wide the terminal."""
+    result = CliRunner().invoke(app, [*command, "--help"], env={"COLUMNS": "300"})
+    assert result.exit_code == 0
+    assert sentence in result.output
+
+
+def test_no_commands_help_tells_the_projects_history():
+    """The observables command's help told the user about a QA of session 41."""
+
+    def helps(commands):
+        for command in commands.registered_commands:
+            yield command.help or ""
+        for group in commands.registered_groups:
+            yield group.typer_instance.info.help or ""
+            yield from helps(group.typer_instance)
+
+    texts = list(helps(app))
+    assert len(texts) >= 15
+    assert not [text for text in texts if "session" in text.lower() or "QA " in text]

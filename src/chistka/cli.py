@@ -7,6 +7,7 @@ behind.
 
 from __future__ import annotations
 
+import inspect
 import math
 import time
 from collections.abc import Callable
@@ -188,8 +189,8 @@ def run(
 ) -> None:
     """Run a scenario, print the model against the record, and write the results.
 
-    An earlier run in the output folder is replaced; any other existing target is refused
-    before the run starts (see `chistka.outputs`).
+    An earlier run in the output folder is replaced; a folder that holds anything else is
+    refused before the run starts (use --force to write beside it; nothing is deleted).
     """
     try:
         check_seed(seed)
@@ -327,6 +328,30 @@ app.command("calibrate")(calibrate_command)
 app.command("sensitivity")(sensitivity_command)
 app.command("validate")(validate_command)
 app.command("serve")(serve_command)
+
+
+def flowed(docstring: str) -> str:
+    """A docstring's paragraphs with their wrapped lines joined into one line each.
+
+    typer's rich help keeps every line break after the first paragraph, so a docstring wrapped
+    at 100 columns printed as broken lines in `--help` ("... target is" and "refused" on two lines).
+    """
+    paragraphs = inspect.cleandoc(docstring).split("\n\n")
+    return "\n\n".join(" ".join(line.strip() for line in p.splitlines()) for p in paragraphs)
+
+
+def flow_command_help(commands: typer.Typer) -> None:
+    """Give every command of `commands` (and of its sub-apps) its docstring as flowed help."""
+    for command in commands.registered_commands:
+        docstring = command.help or (command.callback.__doc__ if command.callback else None)
+        if docstring:
+            command.help = flowed(docstring)
+    for group in commands.registered_groups:
+        if group.typer_instance is not None:
+            flow_command_help(group.typer_instance)
+
+
+flow_command_help(app)
 
 
 def main() -> None:

@@ -51,9 +51,8 @@ ARGUMENT_FORMS = {
 def observables_command() -> None:
     """List the observables: the names to give validate, calibrate and sensitivity.
 
-    Each with its unit and the title the pages give it (QA of session 41: the list gave codes
-    alone, while the experiment pages name an outcome in words); how each argument is written
-    follows once, in a table of its own, not on every row.
+    Each with its unit and the title the reports and the web pages give it; how each argument
+    is written follows once, in a table of its own.
     """
     from chistka.analysis.observables import ARGUMENTS, OBSERVABLES, meaning, title_pattern, unit
 
