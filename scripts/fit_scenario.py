@@ -6,7 +6,9 @@ record's rows with the roles the scenario gives them), all the free parameters o
 random numbers). The best values are written into ``src/chistka/scenario/builtin/NAME.toml``
 on the lines that hold them (their comment says "fitted" and names the study), and the study's
 settings, loss and values into the ``[calibration]`` table of the free file, so that the
-built-in scenario is the output of this script and the script reproduces it.
+built-in scenario is the output of this script and the script reproduces it. Only that table is
+replaced: the free file's header comment, which tells how the current fit was made, is updated
+by hand, and the study's history goes to docs/fit_history.md.
 
 Usage:
     python scripts/fit_scenario.py NAME [--trials 100] [--seeds 1,2,3,4] [--jobs 2]
