@@ -578,7 +578,7 @@ def test_the_overview_gives_each_outcome_a_row_of_its_own_and_grows_with_them():
     assert list(heat.y) == [title(outcome) for outcome in outcomes]
     assert list(heat.x) == [arm["label"] for arm in arms]
     assert list(heat.z[3]) == [0.04, -0.04]
-    assert [row[0] for row in heat.customdata] == outcomes and "%{customdata}" in (
+    assert [row[0][0] for row in heat.customdata] == outcomes and "%{customdata[0]}" in (
         heat.hovertemplate
     )
     assert "<br>" in figure.layout.xaxis.ticktext[1]  # a long arm's label wraps
@@ -589,6 +589,25 @@ def test_the_overview_gives_each_outcome_a_row_of_its_own_and_grows_with_them():
     ((_, numbers),) = numbers_in_page(page)
     cell = numbers[(numbers["x"] == arms[1]["label"]) & (numbers["y"] == title(outcomes[3]))]
     assert cell["z"].tolist() == [-0.04]
+    # QA of session 42: the codes and units were in the hover only, not in the numbers
+    assert cell[["outcome", "outcome_unit", "arm"]].values.tolist() == [
+        [outcomes[3], "arrests", "no-periphery"]
+    ]
+
+
+def test_the_overviews_numbers_join_the_effects_on_arm_and_outcome(finished):
+    """QA of session 42: the overview's CSV named the outcomes and arms in words only, while
+    effects.csv and outcomes.csv key them by code and name."""
+    out, _, effects = finished
+    name, numbers = numbers_in_page((out / "experiment.html").read_text())[0]
+    assert name == "small-overview"
+    assert {"outcome", "outcome_unit", "arm"} <= set(numbers.columns)
+    assert set(numbers["outcome"]) == set(OUTCOMES)
+    assert numbers["outcome_unit"].tolist() == [unit(o) for o in numbers["outcome"]]
+    joined = numbers.merge(effects, on=["arm", "outcome"], how="left", validate="one_to_one")
+    assert len(joined) == len(numbers) == 2 * len(OUTCOMES)
+    assert (joined["x"] == joined["label"]).all()
+    np.testing.assert_allclose(joined["z"], joined["relative"])
 
 
 def test_each_charts_numbers_are_named_by_its_outcome(finished):

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from chistka.figures import LINK_TEXT, figure_html, file_name, plotted_numbers
+from chistka.figures import CUSTOMDATA_NAMES, LINK_TEXT, figure_html, file_name, plotted_numbers
 from chistka.report.common import FigureRenderer
 
 LINK = re.compile(
@@ -79,6 +79,32 @@ def test_a_heat_map_gives_one_row_per_cell():
     assert len(frame) == 6
     cell = frame[(frame["x"] == "r") & (frame["y"] == "high")]
     assert cell["z"].tolist() == [5.0]
+
+
+def test_the_fields_of_customdata_a_trace_names_come_with_its_numbers():
+    """QA of session 42: the experiment's overview named its outcomes in words only, their
+    codes (which the other files use) in the hover."""
+    fig = go.Figure(
+        go.Heatmap(
+            z=[[1.0, 2.0], [3.0, 4.0]],
+            x=["No halt", "No names"],
+            y=["Arrests", "Deaths"],
+            customdata=[[["arrests", "no-halt"], ["arrests", "no-names"]]]
+            + [[["deaths", "no-halt"], ["deaths", "no-names"]]],
+            meta={CUSTOMDATA_NAMES: ["outcome", "arm"]},
+        )
+    )
+    fig.add_bar(
+        x=[1, 2], y=["a", "b"], customdata=[["p", 1], ["q", 2]], meta={"customdata": ["k", "n"]}
+    )
+    fig.add_scatter(x=[1], y=[2], customdata=[["unnamed"]], name="plain")
+    frame = plotted_numbers(fig)
+    cell = frame[(frame["x"] == "No names") & (frame["y"] == "Deaths")]
+    assert cell[["z", "outcome", "arm"]].values.tolist() == [[4.0, "deaths", "no-names"]]
+    bars = frame[frame["trace"] == "trace 1"]
+    assert bars["k"].tolist() == ["p", "q"] and bars["n"].tolist() == [1, 2]
+    assert frame.loc[frame["trace"] == "plain", "outcome"].isna().all()
+    assert "unnamed" not in frame.to_csv()
 
 
 def test_the_link_under_a_chart_downloads_its_numbers():

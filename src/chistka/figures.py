@@ -1,7 +1,8 @@
 """A chart as an HTML fragment that carries the numbers it plots, for every page chistka writes.
 
 Under each chart a link gives the numbers behind it: a CSV of its traces (the trace's name, x and
-y, z for a heat map, the error bars where there are any), inlined in the page as a `data:` link.
+y, z for a heat map, the error bars where there are any, and the fields of its `customdata` that
+the trace names in `meta`, `CUSTOMDATA_NAMES`), inlined in the page as a `data:` link.
 So a report stays one file that works offline, and the numbers go wherever the chart goes: a
 run's report, an ensemble's, an experiment's, a comparison, a calibration or a sensitivity
 analysis, in a browser or opened from disk.
@@ -24,13 +25,21 @@ CONFIG = {"displaylogo": False, "responsive": True}
 LINK_TEXT = "The numbers plotted (CSV)"
 """The text of the link under each chart."""
 
+CUSTOMDATA_NAMES = "customdata"
+"""The key of a trace's `meta` that names the fields of each point's (or cell's) `customdata`:
+``meta={"customdata": ["outcome", "unit"]}`` with ``customdata`` a list ``[code, unit]`` per
+point gives the CSV the columns outcome and unit. A chart labelled in words so keeps the codes
+that join its numbers with the files (QA of session 42: the experiment's overview named its
+outcomes in words only)."""
+
 
 def plotted_numbers(fig: go.Figure) -> pd.DataFrame:
     """The figure's traces as one long table: trace, x, y (z for a heat map, the error bars).
 
     A heat map gives one row per cell; a bar or scatter trace one row per point, with its text
-    where the trace gives each point one (an experiment's seeds: "seed 3"). Traces with no
-    points (layout helpers) give none.
+    where the trace gives each point one (an experiment's seeds: "seed 3") and the fields of its
+    customdata that the trace names (`CUSTOMDATA_NAMES`). Traces with no points (layout helpers)
+    give none.
     """
     frames = []
     for index, trace in enumerate(fig.data):
@@ -44,6 +53,7 @@ def plotted_numbers(fig: go.Figure) -> pd.DataFrame:
                 {"x": np.tile(np.asarray(x, dtype=object), rows), "y": np.repeat(y, cols)}
             )
             frame["z"] = z.ravel()
+            length = rows * cols
         else:
             columns = {axis: _values(getattr(trace, axis, None)) for axis in ("x", "y")}
             length = max((len(v) for v in columns.values() if v is not None), default=0)
@@ -60,11 +70,33 @@ def plotted_numbers(fig: go.Figure) -> pd.DataFrame:
             if text is not None and not isinstance(text, str) and len(text) == length:
                 columns["text"] = _values(text)
             frame = pd.DataFrame(columns)
+        for column, values in _named_customdata(trace, length).items():
+            frame[column] = values
         frame.insert(0, "trace", name)
         frames.append(frame)
     if not frames:
         return pd.DataFrame(columns=["trace", "x", "y"])
     return pd.concat(frames, ignore_index=True)
+
+
+def _named_customdata(trace: Any, length: int) -> dict[str, list[Any]]:
+    """The fields of a trace's customdata that its meta names, a list of `length` values each.
+
+    A heat map's customdata is a row of cells per row of z, each cell a list of the fields;
+    another trace's a list of the fields per point. Nothing when the trace names none, or its
+    customdata does not have one list of that many fields per point.
+    """
+    meta = trace.meta
+    names = meta.get(CUSTOMDATA_NAMES) if isinstance(meta, dict) else None
+    if not names or trace.customdata is None:
+        return {}
+    cells = np.asarray(trace.customdata, dtype=object)
+    if cells.ndim < 2 or cells.shape[-1] != len(names):
+        return {}
+    cells = cells.reshape(-1, len(names))
+    if len(cells) != length:
+        return {}
+    return {str(name): cells[:, i].tolist() for i, name in enumerate(names)}
 
 
 def _values(values: Any) -> list[Any] | None:

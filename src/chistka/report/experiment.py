@@ -29,6 +29,7 @@ from chistka.analysis.experiment import (
 )
 from chistka.analysis.observables import is_share, meaning, title, unit
 from chistka.errors import ChistkaError
+from chistka.figures import CUSTOMDATA_NAMES
 from chistka.report.common import (
     FigureRenderer,
     count,
@@ -295,7 +296,10 @@ def overview_height(outcomes: int) -> int:
 def _overview(effects: pd.DataFrame, outcomes: list[str], arms: list[dict[str, Any]]) -> go.Figure:
     """A heat map of every arm's relative change on every outcome, with its value written in.
 
-    An outcome per row, named in words (its code in the hover), an arm per column.
+    An outcome per row, named in words (its code in the hover), an arm per column. Its numbers
+    (the CSV under it) give each cell's outcome code, the outcome's unit and the arm's name as
+    well, the keys of effects.csv and outcomes.csv (QA of session 42: in words only, the CSV
+    could not be joined with them).
     """
     names = [arm["name"] for arm in arms]
     labels = [arm["label"] for arm in arms]
@@ -322,14 +326,16 @@ def _overview(effects: pd.DataFrame, outcomes: list[str], arms: list[dict[str, A
             x=labels,
             y=words,
             text=texts,
-            customdata=[[outcome] * len(arms) for outcome in outcomes],
+            customdata=[[[outcome, unit(outcome), name] for name in names] for outcome in outcomes],
+            meta={CUSTOMDATA_NAMES: ["outcome", "outcome_unit", "arm"]},
+            name="relative change",
             texttemplate="%{text}",
             colorscale="RdBu",
             zmid=0,
             zmin=-1,
             zmax=1,
             colorbar={"title": "change", "tickformat": "+.0%"},
-            hovertemplate="%{y} (%{customdata})<br>%{x}: %{text}<extra></extra>",
+            hovertemplate="%{y} (%{customdata[0]})<br>%{x}: %{text}<extra></extra>",
         )
     )
     figure.update_layout(
