@@ -235,7 +235,19 @@ def test_a_stopped_experiment_is_finished_with_resume_keeping_complete_runs(fini
         ),
         (("seeds = 2", "seeds = 65"), "experiment.seeds: Input should be less than or equal to 64"),
         (('name = "no-mass"', 'name = "baseline"'), "not 'baseline'"),
-        (('name = "no-names"', 'name = "no-mass"'), "arm names must be unique"),
+        (('name = "no-names"', 'name = "no-mass"'), "arms[1].name: arm names must be unique"),
+        # QA of session 42: two arms of one label were one column of the overview
+        (
+            ('label = "No names"', 'label = "No mass operation"'),
+            "arms[1].label: arm labels must be unique, the report and the pages name each arm by "
+            "it ('No mass operation' is arms[0].label's)",
+        ),
+        (('label = "No names"', 'label = " no mass  Operation"'), "arms[1].label: arm labels"),
+        (
+            ('label = "No names"', 'label = "small.toml as it stands"'),
+            "is the baseline's ('small.toml as it stands')",
+        ),
+        (('label = "No names"', 'label = "  "'), "arms[1].label: must name the arm"),
         (('scenario = "small.toml"', 'scenario = "missing.toml"'), "missing.toml"),
     ],
 )

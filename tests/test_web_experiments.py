@@ -106,6 +106,26 @@ def test_a_bad_variant_is_refused_naming_the_set_field(client, changes, words):
     assert client.get("/api/runs").json() == []
 
 
+def test_a_design_whose_arms_share_a_label_is_refused_naming_the_field(designs, tmp_path):
+    """QA of session 42: two arms of one label would be one column of the overview."""
+    text = DESIGN.format(outcomes=json.dumps(OUTCOMES)).replace(
+        'label = "No names"', 'label = "No mass operation"'
+    )
+    (designs / "twins.toml").write_text(text)
+    words = "arms[1].label: arm labels must be unique"
+    with TestClient(create_app(tmp_path / "runs", experiments_folder=designs)) as client:
+        page = client.get("/experiments/twins")
+        assert page.status_code == 422 and words in page.json()["detail"]
+        assert client.get("/experiments/small-levers").status_code == 200
+        data = {"experiment": "twins"}
+        form = client.post("/experiments", data=data, follow_redirects=False)
+        assert form.status_code == 422
+        answer = client.post("/api/experiments", json=data)
+        assert answer.status_code == 422 and words in answer.json()["detail"][0]["msg"]
+        assert answer.json()["detail"][0]["loc"] == ["body", "experiment"]
+        assert client.get("/api/runs").json() == []
+
+
 def test_a_variant_is_kept_in_the_run_state_and_shown(client):
     body = {"experiment": "small-levers", "seeds": 1, "set": ["interrogation.names_mean=3"]}
     state = client.post("/api/experiments", json=body).json()

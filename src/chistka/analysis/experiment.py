@@ -134,6 +134,13 @@ class Arm(StrictModel):
             )
         return value
 
+    @field_validator("label")
+    @classmethod
+    def _a_visible_label(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must name the arm, not be blank")
+        return value
+
     @model_validator(mode="after")
     def _changes_something(self) -> Arm:
         if not self.without and not self.set:
@@ -176,11 +183,39 @@ class Design(StrictModel):
 
     @model_validator(mode="after")
     def _unique_arms(self) -> Design:
-        names = [arm.name for arm in self.arms]
-        repeated = sorted({n for n in names if names.count(n) > 1})
-        if repeated:
-            raise ValueError(f"arm names must be unique (repeated: {', '.join(repeated)})")
+        """Each arm's name (its folder) and label (how the pages name it) its own.
+
+        Two arms of one label were one column of the overview, one row of the effects' charts
+        and one line of the seeds' (QA of session 42): the label is refused as the name is,
+        also when only case or spacing tells it apart, or when it is the baseline's.
+        """
+        names: dict[str, int] = {}
+        for index, arm in enumerate(self.arms):
+            if arm.name in names:
+                raise ValueError(
+                    f"arms[{index}].name: arm names must be unique (repeated: {arm.name}, as in "
+                    f"arms[{names[arm.name]}])"
+                )
+            names[arm.name] = index
+        baseline = f"{self.experiment.scenario} as it stands"
+        labels: dict[str, int] = {_label_key(baseline): -1}
+        for index, arm in enumerate(self.arms):
+            key = _label_key(arm.label)
+            if key not in labels:
+                labels[key] = index
+                continue
+            first = labels[key]
+            same = f"the baseline's ({baseline!r})" if first < 0 else f"arms[{first}].label's"
+            raise ValueError(
+                f"arms[{index}].label: arm labels must be unique, the report and the pages name "
+                f"each arm by it ({arm.label!r} is {same}); give the arm a label of its own"
+            )
         return self
+
+
+def _label_key(label: str) -> str:
+    """A label as a reader tells it from another: without case or runs of spaces."""
+    return " ".join(label.split()).casefold()
 
 
 def _builtin_dir() -> Any:
