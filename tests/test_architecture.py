@@ -10,6 +10,7 @@ engine; nothing below the analyses may import an analysis, a report or a command
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -191,3 +192,37 @@ def test_the_walk_finds_a_cycle_and_an_upward_import(tmp_path):
     assert "chistka.engine" in every["chistka.report.page"]
     assert "chistka.engine" not in running["chistka.report.page"]
     assert upward_imports(every) == ["chistka.results -> chistka.report"]
+
+
+README = SRC.parent / "README.md"
+
+HELPERS_MARK = "Beside them, three modules that are no mechanism:"
+"""Where the README's list of the mechanisms ends and that of the other modules of the folder
+begins."""
+
+
+def readme_mechanisms() -> tuple[set[str], set[str]]:
+    """The modules the README's model section names in its Mechanisms item: (mechanisms, others)."""
+    text = README.read_text(encoding="utf-8")
+    start = text.index("- **Mechanisms** (`mechanisms/`)")
+    item = " ".join(text[start : text.index("\n- **", start + 1)].split())
+    assert HELPERS_MARK in item
+    mechanisms, others = item.split(HELPERS_MARK)
+    named = re.compile(r"`([a-z_]+)\.py`")
+    listed = set(named.findall(mechanisms))
+    return listed, set(named.findall(others)) - listed  # a helper's users are named beside it
+
+
+def test_the_readme_names_every_module_of_the_mechanisms_and_says_which_are_mechanisms():
+    """QA of session 42: regional.py, a helper, was missing from the README's list, which gave
+    base.py and registry.py only in passing. Every module of mechanisms/ is named once, among
+    the mechanisms exactly those that hold a mechanism of the registry's order."""
+    from chistka.mechanisms.registry import ORDER
+
+    modules = {
+        path.stem for path in (SRC / PACKAGE / "mechanisms").glob("*.py") if path.stem != "__init__"
+    }
+    stepping = {cls.__module__.rpartition(".")[2] for cls in ORDER}
+    mechanisms, others = readme_mechanisms()
+    assert mechanisms == stepping
+    assert others == modules - stepping == {"base", "registry", "regional"}
