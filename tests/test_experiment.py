@@ -42,6 +42,7 @@ from chistka.report.common import FigureRenderer
 from chistka.report.experiment import (
     _effects_table,
     _overview,
+    few_seeds_note,
     outcome_meaning,
     overview_height,
 )
@@ -567,6 +568,15 @@ def test_the_effects_table_says_its_units_and_gives_a_change_of_shares_in_points
     assert ["17.6%", "16.9% to 18.2%"] == cells[3:5]
     assert "+2.0 points" in cells and "+1.2 points to +2.8 points" in cells
     assert "-15,124" in cells and "28,232" in cells
+
+
+def test_an_interval_past_minus_100_percent_is_read_as_too_few_seeds():
+    """QA of session 42: at 2 seeds "-125.4% to +31.9%" (fewer sentences than none) stood in
+    the effects table unexplained."""
+    note = few_seeds_note(pd.Series([math.nan, -1.254, 0.1]), 2)
+    assert "below -100% (fewer than none)" in note and "over 2 seeds" in note
+    assert few_seeds_note(pd.Series([math.nan, -0.55, -1.0]), 8) == ""
+    assert few_seeds_note(["", "-0.5"], 8) == ""
 
 
 def test_the_overview_gives_each_outcome_a_row_of_its_own_and_grows_with_them():

@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 
 from chistka.analysis.experiment import builtin_experiments
 from chistka.web.app import create_app
-from chistka.web.experiments import effects_table
+from chistka.web.experiments import effects_note, effects_table
 from chistka.web.jobs import write_json_atomically
 from test_experiment import DESIGN, OUTCOMES, SHARE_EFFECTS
 from test_terror import TERROR
@@ -296,3 +296,17 @@ def test_the_effects_table_says_its_units_and_gives_a_change_of_shares_in_points
     assert '<td class="number">17.6%</td>' in page
     assert '<td class="number">+2.0 points</td>' in page and "+1.2 points to +2.8 points" in page
     assert '<td class="number">-15,124</td>' in page
+
+
+def test_the_effects_are_explained_under_their_table(tmp_path):
+    """QA of session 42: the page gave the effects without the report's reading of them: what
+    a change is, a blank row (an outcome the arm leaves out), an interval past -100%."""
+    path = tmp_path / "effects.csv"
+    SHARE_EFFECTS.assign(label="an arm").to_csv(path, index=False)
+    note = effects_note(path)
+    assert 'id="effects-note"' in note and "relative change: that change divided" in note
+    assert "Blank: the outcome names what the arm leaves out" in note
+    assert "below -100%" not in note
+    SHARE_EFFECTS.assign(label="an arm", relative_low=-1.25).to_csv(path, index=False)
+    assert "below -100% (fewer than none) is the mark of too few seeds" in effects_note(path)
+    assert "over 2 seeds" in effects_note(path)

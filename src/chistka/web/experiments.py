@@ -246,6 +246,29 @@ def effects_table(path: Path) -> str:
     return f'<table id="effects"><tr>{head}</tr>{"".join(rows)}</table>'
 
 
+def effects_note(path: Path) -> str:
+    """How to read the effects table: what change and relative change are, what a blank means.
+
+    QA of session 42: the page gave the numbers without the report's reading of them, and a
+    blank row (an outcome the arm leaves out) or an interval past -100% (too few seeds)
+    unexplained.
+    """
+    from chistka.report.experiment import few_seeds_note
+
+    rows = effects_rows(path)
+    seeds = sorted({row["seeds"] for row in rows if row["arm"] == "baseline"})
+    count = int(seeds[-1]) if seeds and seeds[-1].isdigit() else 0
+    return (
+        '<p class="note" id="effects-note">Change: the mean over the seeds of the arm\'s value '
+        "less the scenario's at the same seed, in the outcome's unit; relative change: that "
+        "change divided by the scenario's mean; 90% interval: Student's t over the seeds. "
+        "Blank: the outcome names what the arm leaves out (missing, not zero), or no interval "
+        "from one seed."
+        + escape(few_seeds_note([row["relative_low"] for row in rows], count))
+        + "</p>"
+    )
+
+
 def baseline_fit(path: Path) -> str:
     """The baseline's calibration rows inside, seed by seed: is the scenario (or variant) a fit?"""
     if not path.is_file():
@@ -333,6 +356,7 @@ def experiment_body(run_id: str, output: Path) -> str:
         + baseline_fit(output / "fit.csv")
         + "<h2>Effects: each arm against the scenario as it stands (paired by seed)</h2>"
         + effects_table(output / "effects.csv")
+        + effects_note(output / "effects.csv")
         + files_list(run_id, output, EXPERIMENT_FILES)
         + "<p>Each arm's runs are in the experiment's folder on the server, one ensemble per arm"
         " (<code>chistka report</code> and <code>chistka compare</code> read them).</p>"
