@@ -857,7 +857,8 @@ def test_calibrate_names_the_targets_it_leaves_out(tmp_path):
     targets = write_targets(tmp_path / "typo.csv", rows)
     _, left_out = check_calibration(SCENARIO, targets, None)
     assert len(left_out) == 1
-    assert "id 't2'" in left_out[0] and "'192l'" in left_out[0]
+    assert "id 't2'" in left_out[0].message and "'192l'" in left_out[0].message
+    assert left_out[0].reason == "naming a campaign, operation or body the scenario does not have"
 
 
 def test_calibrate_leaves_out_and_never_scores_a_kind_the_scenario_does_not_model(tmp_path):
@@ -874,7 +875,8 @@ def test_calibrate_leaves_out_and_never_scores_a_kind_the_scenario_does_not_mode
     targets = write_targets(tmp_path / "mixed.csv", rows)
     _, left_out = check_calibration(SCENARIO, targets, None)
     assert len(left_out) == 1
-    assert "id 'death'" in left_out[0] and "does not model death_sentences" in left_out[0]
+    assert "id 'death'" in left_out[0].message
+    assert "does not model death_sentences" in left_out[0].message
     results = Sim(ending(load_scenario(SCENARIO), dt.date(1922, 12, 31)), seed=1, scale=SCALE).run()
     table = pd.DataFrame(
         {

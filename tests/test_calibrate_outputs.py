@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -193,8 +194,6 @@ def test_the_calibration_report_gives_the_fit_as_a_table_with_its_scale_and_loss
     """QA 41: calibration.html gave the model's figures only in a chart's hover (in 1.38e+06
     form), not how many targets were inside, nor the scale or the loss; a range read '-1 - 4';
     the importances' numbers named their trace 'trace 0' and their axis 'importance'."""
-    import re
-
     from chistka.analysis.calibrate import first_trial_words, write_calibration_report
     from test_figures import assert_every_chart_has_its_numbers, numbers_in_page
 
@@ -232,3 +231,235 @@ def test_calibrate_prints_ranges_and_the_inside_count_in_words():
 
     table = pd.DataFrame({"inside": [True, False, None]})
     assert inside_text(table) == "1 of 2 targets inside their range (the mean over the seeds)"
+
+
+# --- QA 41 L4-L7, L10: what calibrate records and says -----------------------------------------
+
+FREE_STAMPED = """
+[[free]]
+path = "exits.candidate_rate_per_year"
+low = 0.05
+high = 0.4
+
+[[free]]
+path = "admissions.rate_per_year"
+low = 20000
+high = 400000
+log = true
+"""
+"""Two free values of party-purges-1921-1936 whose lines carry scripts/fit_scenario.py's stamp."""
+
+OWN_RATE = 0.1769061055042083
+"""party-purges-1921-1936's own exits.candidate_rate_per_year."""
+
+
+@pytest.fixture
+def fake_runs(monkeypatch):
+    """Trials without simulations: each target's model value is its target value when
+    exits.candidate_rate_per_year is the scenario's own, and off by the distance from it
+    otherwise (so that the first trial, the scenario's values, is the best); targets whose ids
+    are in the returned set give NaN, as a share of nothing would."""
+    import numpy as np
+
+    import chistka.analysis.calibrate as calibrate_module
+
+    nan_ids: set[str] = set()
+
+    def fake(fitted, seed, scale, name, targets):
+        off = 1 + abs(fitted.exits.candidate_rate_per_year - OWN_RATE) * 10
+        values = targets["value"].to_numpy(dtype=float) * off
+        values[targets["id"].astype(str).isin(nan_ids).to_numpy()] = np.nan
+        return values, np.zeros(len(targets), dtype=bool)
+
+    monkeypatch.setattr(calibrate_module, "_seed_values", fake)
+    return nan_ids
+
+
+def _invoke_calibrate(tmp_path: Path, targets: str, *extra: str):
+    free = tmp_path / "free.toml"
+    free.write_text(FREE_STAMPED, encoding="utf-8")
+    return CliRunner().invoke(
+        app,
+        [
+            "calibrate",
+            "party-purges-1921-1936",
+            "--targets",
+            targets,
+            "--trials",
+            "4",
+            "--scale",
+            "0.02",
+            "--free",
+            str(free),
+            "--out",
+            str(tmp_path / "out"),
+            *extra,
+        ],
+        env={"COLUMNS": "300"},
+    )
+
+
+def test_a_study_whose_best_is_the_scenarios_own_values_writes_no_fit(tmp_path, fake_runs):
+    """QA 41 L4: cal1's best trial was the scenario's own values; fitted.toml restamped every free
+    value "fitted (chistka calibrate, DATE)", dropping scripts/fit_scenario.py's stamp, and
+    appended the event of a fit that changed nothing."""
+    from chistka.analysis.calibrate import FITTED_NOTE, scenario_text
+    from chistka.scenario import load_scenario
+
+    targets = tmp_path / "targets.csv"
+    targets.write_text(TARGETS, encoding="utf-8")
+    result = _invoke_calibrate(tmp_path, str(targets))
+    assert result.exit_code == 0, result.output
+    assert "the scenario's own values stayed the best (trial 0 of 4)" in result.output
+    assert "the fit changed no value" in result.output
+    # the table's note column
+    assert re.search(r"exits\.candidate_rate_per_year .*the scenario's own value", result.output)
+    text = (tmp_path / "out" / "fitted.toml").read_text(encoding="utf-8")
+    original = scenario_text("party-purges-1921-1936")
+    assert text.startswith(original.rstrip("\n") + "\n")  # every line as it was, stamps kept
+    added = text[len(original.rstrip("\n") + "\n") :]
+    assert FITTED_MARK in added and "[[events]]" not in added and FITTED_NOTE not in text
+    assert "over 4 trials" in added and "no value changed" in added  # the study recorded
+    assert "scripts/fit_scenario.py, 2026-12-05): the candidates" in text
+    assert load_scenario(tmp_path / "out" / "fitted.toml").exits.candidate_rate_per_year == (
+        OWN_RATE
+    )
+    html = (tmp_path / "out" / "calibration.html").read_text(encoding="utf-8")
+    assert "stayed the best (trial 0 of 4): the fit changed no value" in html
+    assert "<td>its own value</td>" in html
+
+
+def test_a_fit_that_moves_some_values_restamps_only_those(tmp_path):
+    """QA 41 L4: a value the best trial left at the scenario's own keeps its line and stamp."""
+    import datetime as dt
+
+    from chistka.analysis.calibrate import scenario_text, write_fitted_scenario
+
+    result = _stored_result(tmp_path)  # review.criteria.origin_peasant, admissions.rate_per_year
+    own_rate = 132625.7144453329
+    result.best_params = {
+        "review.criteria.origin_peasant": 3.0,
+        "admissions.rate_per_year": own_rate,
+    }
+    text = write_fitted_scenario(
+        result, tmp_path / "fitted.toml", when=dt.date(2027, 1, 1)
+    ).read_text(encoding="utf-8")
+    original = scenario_text("party-purges-1921-1936")
+    rate_line = next(
+        line for line in original.splitlines() if line.startswith("rate_per_year = 13")
+    )
+    assert rate_line in text.splitlines()
+    assert "origin_peasant = 3.0" in text and "fitted (chistka calibrate, 2027-01-01)" in text
+    assert "stayed the best for admissions.rate_per_year" in text
+    assert "[[events]]" in text.split(FITTED_MARK)[1]
+
+
+def test_the_targets_file_is_recorded_so_that_it_can_be_found_from_elsewhere(
+    tmp_path, fake_runs, monkeypatch
+):
+    """QA 41 L5: fitted.toml said "against pp-targets.csv" and calibration.html "Targets t2.csv",
+    the path as typed, which names no file from another folder."""
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "pp-targets.csv").write_text(TARGETS, encoding="utf-8")
+    monkeypatch.chdir(work)
+    result = _invoke_calibrate(tmp_path, "pp-targets.csv")
+    assert result.exit_code == 0, result.output
+    place = f"{work / 'pp-targets.csv'} (given as pp-targets.csv)"
+    text = (tmp_path / "out" / "fitted.toml").read_text(encoding="utf-8")
+    assert f"against {place}" in text
+    html = (tmp_path / "out" / "calibration.html").read_text(encoding="utf-8")
+    assert f"Targets {place}" in html
+    recorded = text.split(" against ")[-1].split(" (given as")[0]
+    monkeypatch.chdir(tmp_path)
+    assert Path(recorded).is_absolute() and Path(recorded).is_file()
+
+
+def test_a_covered_target_without_a_value_is_a_miss_in_the_count_and_the_table(tmp_path, fake_runs):
+    """QA 41 L6: the loss costs a covered target whose runs give NaN as a miss, but fit_table
+    showed "no value" and left it out of "N of M inside"."""
+    from chistka.analysis.calibrate import (
+        calibrate,
+        fit_table,
+        inside_text,
+        write_calibration_report,
+    )
+
+    fake_runs.add("total")
+    targets = tmp_path / "targets.csv"
+    targets.write_text(
+        "id,observable,value,low,high\n"
+        "share,expelled_share:1921,0.25,0.22,0.28\n"
+        "total,party_total:1928-07-01,1317369,1185632,1449106\n",
+        encoding="utf-8",
+    )
+    free = tmp_path / "free.toml"
+    free.write_text(FREE_STAMPED, encoding="utf-8")
+    result = calibrate("party-purges-1921-1936", targets, 1, seeds=(1,), free_path=free)
+    assert result.best_loss > 0  # the miss costs
+    table = fit_table(result).set_index("id")
+    assert table.loc["total", "inside"] is False and table.loc["total", "status"] == "no value"
+    assert table.loc["share", "inside"] is True
+    words = inside_text(fit_table(result))
+    assert words.startswith("1 of 2 targets inside their range")
+    assert "1 of them with no value, a miss" in words
+    html = write_calibration_report(result, tmp_path / "calibration.html").read_text("utf-8")
+    assert "<td>outside: no value (a miss in the loss)</td>" in html
+
+
+def test_the_readme_examples_left_out_targets_are_counted_by_reason(tmp_path):
+    """QA 41 L7: the README's example printed 97 "left out" lines, one per target."""
+    from chistka.commands.calibrate import check_calibration
+    from chistka.commands.preflight import left_out_lines
+
+    calibration = Path(__file__).resolve().parents[1] / "src/chistka/targets/calibration.csv"
+    _, left = check_calibration("party-purges-1921-1936", calibration, None)
+    lines = left_out_lines(left, rest="--verbose lists them")
+    assert len(lines) == 2
+    assert lines[0].startswith(
+        "left out, outside the scenario's dates (1921-03-01 to 1936-12-31): 52 targets: "
+    )
+    assert lines[1].startswith("left out, of a kind the scenario does not model (its runs give 0)")
+    assert " 45 targets: " in lines[1] and lines[1].endswith("and 42 more; --verbose lists them")
+
+
+def test_calibrate_counts_the_targets_it_leaves_out_and_names_each_with_verbose(
+    tmp_path, fake_runs
+):
+    """QA 41 L7: a count per reason with the first few; --verbose and calibration.html name every
+    one, so that a misspelt target is not dropped unseen (QA 39)."""
+    rows = "".join(f"d{year},death_sentences:{year},100,,\n" for year in range(1922, 1930))
+    targets = tmp_path / "targets.csv"
+    targets.write_text(TARGETS + rows + "typo,expelled_share:192l,0.25,0.2,0.3\n", encoding="utf-8")
+    result = _invoke_calibrate(tmp_path, str(targets))
+    assert result.exit_code == 0, result.output
+    assert result.output.count("left out, ") == 2
+    assert "of a kind the scenario does not model (its runs give 0): 8 targets: d1922" in (
+        result.output
+    )
+    assert "and 5 more; --verbose or calibration.html lists them" in result.output
+    assert "1 target: typo (expelled_share:192l)" in result.output
+    html = (tmp_path / "out" / "calibration.html").read_text(encoding="utf-8")
+    assert "<h2>Targets left out (9)</h2>" in html and "<td>d1929</td>" in html
+    assert "<td>typo</td>" in html
+    verbose = _invoke_calibrate(tmp_path, str(targets), "--verbose")
+    assert verbose.exit_code == 0, verbose.output
+    assert verbose.output.count("left out, ") == 9
+    assert "id 'd1929' 'death_sentences:1929'" in verbose.output
+
+
+def test_importances_over_few_trials_come_with_a_warning(tmp_path, fake_runs):
+    """QA 41 L10: importances drawn from 4 trials, with no warning."""
+    from chistka.analysis.calibrate import IMPORTANCE_MIN_TRIALS, importance_warning
+
+    result = _stored_result(tmp_path)  # 3 trials, 2 free parameters
+    warning = importance_warning(result)
+    assert warning is not None and f"fewer than {IMPORTANCE_MIN_TRIALS}" in warning
+    assert "rest on 3 trials" in warning
+    targets = tmp_path / "targets.csv"
+    targets.write_text(TARGETS, encoding="utf-8")
+    cli = _invoke_calibrate(tmp_path, str(targets))
+    assert "warning:" in cli.output and "importances rest on 4 trials, fewer than 20" in cli.output
+    html = (tmp_path / "out" / "calibration.html").read_text(encoding="utf-8")
+    assert "<strong>Warning:</strong> the parameter importances rest on 4 trials" in html
+    assert "over 4 trials, too few: see the warning below" in html

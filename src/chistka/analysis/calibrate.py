@@ -121,6 +121,24 @@ inside."""
 FITTED_NOTE = "parameters fitted by chistka calibrate"
 """Note of the policy event that sets the fitted parameters."""
 
+NO_VALUE_ATTR = "no_value"
+"""User attribute of a trial: the ids of the targets its runs cover but give no value for (NaN
+at a seed), each costed as a miss by the loss; `fit_table` counts them outside."""
+
+IMPORTANCE_MIN_TRIALS = 20
+"""Fewest complete trials whose parameter importances are drawn without a warning.
+
+fANOVA splits the loss's variance over the trials by a random forest fitted to them; with few
+trials each tree sees a handful of points and the shares follow which values the first draws
+happened to take (TPE's first 10 trials are random draws, after the enqueued start points), so
+two studies of the same scenario rank the parameters differently. Twice TPE's random start-up
+is the least at which the ranking reflects the sampler's search; the floor rises to
+`IMPORTANCE_TRIALS_PER_PARAMETER` per free parameter for a wide study (`importance_floor`).
+"""
+
+IMPORTANCE_TRIALS_PER_PARAMETER = 5
+"""Complete trials per free parameter below which the importances are drawn with a warning."""
+
 
 @dataclass
 class CalibrationResult:
@@ -134,7 +152,8 @@ class CalibrationResult:
         targets: the targets, as read by `read_targets`.
         scenario: the scenario before the fit.
         scenario_ref: the scenario's built-in name or file path.
-        targets_path: the targets file.
+        targets_path: the targets file, absolute (`calibrate` resolves it, so that fitted.toml
+            and calibration.html name a file that can be found from any folder).
         seeds: the seeds of every trial.
         scale: agents per represented person (None: the scenario's).
         first_loss: the loss of the study's first complete trial (the scenario's own values
@@ -142,6 +161,10 @@ class CalibrationResult:
         runs_end: the day the trials' runs stopped, the last one the targets read
             (`last_day_needed`; None: the scenario's own end).
         loss: the loss minimised (a key of `LOSSES`).
+        targets_given: the targets file as it was typed ('' where the same as `targets_path`).
+        left_out: (id, observable, reason) of each target the scenario's runs cannot give,
+            which the loss skips (set by the command, `chistka.commands.calibrate`; listed in
+            calibration.html).
     """
 
     best_params: dict[str, float | int]
@@ -158,6 +181,8 @@ class CalibrationResult:
     runs_end: dt.date | None = None
     loss: str = "msle"
     extra: dict[str, Any] = field(default_factory=dict)
+    targets_given: str = ""
+    left_out: list[tuple[str, str, str]] = field(default_factory=list)
 
     @property
     def trials(self) -> list[optuna.trial.FrozenTrial]:
@@ -464,10 +489,15 @@ def evaluate(
     name: str,
     n_jobs: int = 1,
     loss: str = "msle",
-) -> tuple[float, np.ndarray]:
+    *,
+    with_covered: bool = False,
+) -> Any:
     """The loss of a parameter set, and the model values of the targets (mean over the seeds).
 
-    `loss` is one of `LOSSES` (see the module's docstring).
+    `loss` is one of `LOSSES` (see the module's docstring). With `with_covered`, a third
+    element: which targets the runs cover (inside the run and modelled), so that a covered
+    target without a value (NaN at some seed), which the loss costs as a miss, can be told
+    from one the loss skips.
 
     The seeds run in `n_jobs` local processes (joblib; 1: one after the other). Each run
     depends only on its seed, so the loss is the same for any `n_jobs`.
@@ -502,7 +532,8 @@ def evaluate(
     else:
         errors = log_error(values[:, covered], target_values)
         errors[np.isnan(errors)] = MISSED
-    return float(errors.mean(axis=1).mean()), values.mean(axis=0)
+    found = float(errors.mean(axis=1).mean()), values.mean(axis=0)
+    return (*found, covered) if with_covered else found
 
 
 def trial_values(results: Results, targets: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -675,14 +706,16 @@ def calibrate(
     def objective(trial: optuna.Trial) -> float:
         trial.set_user_attr(PROCESS_ATTR, this_process())
         params = {p.path: _suggest(trial, p) for p in free}
-        value, model = evaluate(runs, params, targets, seeds, scale, ref, n_jobs, loss)
+        value, model, covered = evaluate(
+            runs, params, targets, seeds, scale, ref, n_jobs, loss, with_covered=True
+        )
+        ids = [str(t) for t in targets["id"]]
         trial.set_user_attr(
-            "model",
-            {
-                str(t): float(v)
-                for t, v in zip(targets["id"], model, strict=True)
-                if math.isfinite(v)
-            },
+            "model", {t: float(v) for t, v in zip(ids, model, strict=True) if math.isfinite(v)}
+        )
+        trial.set_user_attr(  # covered, costed as a miss, but no mean to store (fit_table)
+            NO_VALUE_ATTR,
+            [t for t, v, c in zip(ids, model, covered, strict=True) if c and not math.isfinite(v)],
         )
         return value
 
@@ -712,12 +745,13 @@ def calibrate(
         targets=targets,
         scenario=scenario,
         scenario_ref=ref,
-        targets_path=Path(targets_path),
+        targets_path=Path(targets_path).resolve(),
         seeds=seeds,
         scale=scale,
         first_loss=float(complete[0].value),
         runs_end=runs_end,
         loss=loss,
+        targets_given="" if Path(targets_path).is_absolute() else str(targets_path),
     )
 
 
@@ -751,6 +785,47 @@ def _toml_string(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
 
 
+def targets_place(path: str | Path, given: str = "") -> str:
+    """Where a targets file is, for fitted.toml and calibration.html: findable from any folder.
+
+    Its absolute path (a path as typed, such as 'pp-targets.csv', names no file once read from
+    another folder, QA 41 L5), then the name it was typed as where that was a relative path.
+    """
+    place = str(Path(path).resolve())
+    return place if not given or given == place else f"{place} (given as {given})"
+
+
+def unchanged_parameters(result: CalibrationResult) -> list[str]:
+    """The free parameters whose best values are the scenario's own.
+
+    A value counts as the scenario's own where it equals the scenario's value on its line and
+    on the first day (`current_value`, `start_value`: no event of the first day sets it to
+    another); the study's first trial runs exactly these values, so a best trial that is that
+    trial leaves every value unchanged.
+    """
+    from chistka.analysis.free import current_value
+
+    unchanged = []
+    for p in result.free:
+        best = result.best_params[p.path]
+        own, first = current_value(result.scenario, p.path), start_value(result.scenario, p.path)
+        if _same(best, own) and _same(best, first):
+            unchanged.append(p.path)
+    return unchanged
+
+
+def _same(value: Any, own: Any) -> bool:
+    """Whether a best value is a scenario's value (to storage's float precision)."""
+    if not isinstance(own, int | float) or isinstance(own, bool):
+        return False
+    return math.isclose(float(value), float(own), rel_tol=1e-12, abs_tol=1e-15)
+
+
+def own_values_stayed_best(result: CalibrationResult) -> bool:
+    """Whether every best value is the scenario's own: the study moved none of them."""
+    return len(unchanged_parameters(result)) == len(result.free)
+
+
 def fitted_event_text(
     scenario: Scenario,
     params: dict[str, Any],
@@ -762,27 +837,52 @@ def fitted_event_text(
     when: dt.date | None = None,
     scale: float | None = None,
     loss_kind: str = "msle",
+    targets_given: str = "",
+    unchanged: Sequence[str] = (),
 ) -> str:
     """The TOML of the ``[[events]]`` entry that sets the fitted parameters on the first day.
 
     The scale the parameters were fitted at (default: the scenario's) is recorded in a comment
-    and in the event's source, since a fit at one scale need not hold at another.
+    and in the event's source, since a fit at one scale need not hold at another. The targets
+    file is named by its absolute path, so that it can be found from any folder, followed by
+    the name it was typed as where that was relative (`targets_place`). `unchanged` are the
+    parameters whose best values are the scenario's own (`unchanged_parameters`): the comment
+    says so. Where every value is unchanged there is no event, only the comment that records
+    the study (see `write_fitted_scenario`).
     """
     when = when or dt.date.today()
     scale = scenario.population.scale if scale is None else scale
+    place = targets_place(targets_path, targets_given)
+    study = f"{LOSSES[loss_kind]} {loss:.6g} over {trials} trials"
+    header = (
+        f"\n{FITTED_MARK}"
+        f"{when.isoformat()} against {place}\n"
+        f"# at population.scale = {scale:g} (agents per represented person).\n"
+    )
+    if set(params) <= set(unchanged):
+        return (
+            header + f"# ({study}; seeds {', '.join(str(s) for s in seeds)}).\n"
+            "# The scenario's own values stayed the best: no value changed, and no event sets\n"
+            "# them (their lines keep their comments).\n"
+        )
     settings = ", ".join(f"{_toml_string(k)} = {_toml_value(v)}" for k, v in params.items())
     source = (
         f"chistka calibrate on {when.isoformat()}: targets {Path(targets_path).name}, "
         f"{LOSSES[loss_kind]} {loss:.6g}, {trials} trials, seeds "
         f"{', '.join(str(s) for s in seeds)}, population.scale {scale:g}"
     )
+    kept = [k for k in params if k in unchanged]
+    same = (
+        f"# The scenario's own values stayed the best for {', '.join(kept)}: their lines keep\n"
+        "# their comments, and the event sets them to the same values.\n"
+        if kept
+        else ""
+    )
     return (
-        f"\n{FITTED_MARK}"
-        f"{when.isoformat()} against {targets_path}\n"
-        f"# at population.scale = {scale:g} (agents per represented person).\n"
-        f"# ({LOSSES[loss_kind]} {loss:.6g} over {trials} trials). The event sets the fitted\n"
+        header + f"# ({study}). The event sets the fitted\n"
         "# parameters on the first day, after the scenario's own events of that day; later\n"
         "# events that set the same parameters still apply on their dates.\n"
+        f"{same}"
         "[[events]]\n"
         f"date = {scenario.scenario.start.isoformat()}\n"
         f"set = {{ {settings} }}\n"
@@ -973,6 +1073,13 @@ def write_fitted_scenario(
     The values are written on their lines (`with_values`), so that a spin-up runs on them as the
     trials did (`as_start_event`); the event on the first day sets them again and records the fit.
 
+    A best value that is the scenario's own (`unchanged_parameters`: the study's best trial is
+    often its first, the scenario as it stands) keeps its line and its comment, so that an
+    earlier fit's stamp is not replaced by a fit that did not move it. Where every value is the
+    scenario's own, the file is the scenario with a comment that records the study (the date,
+    the targets, the loss, the trials, the seeds and the scale) and says that no value changed,
+    and no event: there is no fit to record as one.
+
     The file is loaded back and checked before it is kept.
 
     Raises:
@@ -983,10 +1090,11 @@ def write_fitted_scenario(
     from chistka.scenario import scenario_from_dict
 
     path = Path(path)
+    unchanged = unchanged_parameters(result)
     text = (
         with_values(
             scenario_text(result.scenario_ref),
-            result.best_params,
+            {k: v for k, v in result.best_params.items() if k not in unchanged},
             f"fitted (chistka calibrate, {(when or dt.date.today()).isoformat()})",
         ).rstrip("\n")
         + "\n"
@@ -995,6 +1103,8 @@ def write_fitted_scenario(
         result.scenario,
         result.best_params,
         targets_path=result.targets_path,
+        targets_given=result.targets_given,
+        unchanged=unchanged,
         loss=result.best_loss,
         trials=len(result.trials),
         seeds=result.seeds,
@@ -1030,10 +1140,17 @@ def importances(study: optuna.Study) -> dict[str, float]:
 def fit_table(result: CalibrationResult) -> pd.DataFrame:
     """Model (best trial, mean over the seeds) against target per target, with the range.
 
-    `inside` judges the mean over the seeds (None where the runs give no value); the ``inside``
-    loss counts each (target, seed) pair instead, so a mean inside may hide a seed outside.
+    `inside` judges the mean over the seeds; the ``inside`` loss counts each (target, seed) pair
+    instead, so a mean inside may hide a seed outside. A target the runs cover but give no value
+    for (NaN at a seed: a share of nothing) is costed by the loss as a miss, so it is outside
+    here too (`inside` False, `model` NaN, `status` 'no value'); `inside` is None only for a
+    target the loss skips (outside the run, or of a kind the scenario does not model), and for
+    any target without a value in a study made before its trials recorded `NO_VALUE_ATTR`.
+    `status` says which in words (`FIT_STATUSES`).
     """
-    model = result.study.best_trial.user_attrs.get("model", {})
+    best = result.study.best_trial
+    model = best.user_attrs.get("model", {})
+    no_value = {str(t) for t in best.user_attrs.get(NO_VALUE_ATTR, [])}
     labels = result.targets["label"] if "label" in result.targets else None
     rows = []
     for i, target in enumerate(result.targets.itertuples(index=False)):
@@ -1049,10 +1166,37 @@ def fit_table(result: CalibrationResult) -> pd.DataFrame:
                 "value": target.value,
                 "low": low,
                 "high": high,
-                "inside": None if math.isnan(value) else bool(low <= value <= high),
+                "inside": (
+                    False
+                    if str(target.id) in no_value
+                    else None
+                    if math.isnan(value)
+                    else bool(low <= value <= high)
+                ),
+                "status": (
+                    "no value"
+                    if str(target.id) in no_value
+                    else "left out"
+                    if math.isnan(value)
+                    else "inside"
+                    if low <= value <= high
+                    else "outside"
+                ),
             }
         )
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    if len(table):
+        table["inside"] = pd.Series([r["inside"] for r in rows], index=table.index, dtype=object)
+    return table
+
+
+FIT_STATUSES = {
+    "inside": "inside",
+    "outside": "outside",
+    "no value": "outside: no value (a miss in the loss)",
+    "left out": "left out (not in the runs)",
+}
+"""How calibration.html writes each `status` of `fit_table`."""
 
 
 def range_text(low: float, high: float, log: bool = False) -> str:
@@ -1061,10 +1205,51 @@ def range_text(low: float, high: float, log: bool = False) -> str:
 
 
 def inside_text(table: pd.DataFrame) -> str:
-    """How many targets' means over the seeds lie inside their ranges (`fit_table`)."""
+    """How many targets' means over the seeds lie inside their ranges (`fit_table`).
+
+    The count is over the targets the loss scores: a target without a value is one of them
+    (outside, a miss), and the words say how many such there are.
+    """
     covered = int(table["inside"].notna().sum())
     inside = int(table["inside"].dropna().astype(bool).sum())
-    return f"{inside} of {covered} targets inside their range (the mean over the seeds)"
+    missing = int((table["status"] == "no value").sum()) if "status" in table else 0
+    note = f"; {missing} of them with no value, a miss" if missing else ""
+    return f"{inside} of {covered} targets inside their range (the mean over the seeds{note})"
+
+
+def importance_floor(result: CalibrationResult) -> int:
+    """Fewest complete trials for importances without a warning (see `IMPORTANCE_MIN_TRIALS`)."""
+    return max(IMPORTANCE_MIN_TRIALS, IMPORTANCE_TRIALS_PER_PARAMETER * len(result.free))
+
+
+def importance_warning(result: CalibrationResult) -> str | None:
+    """A warning that the parameter importances rest on too few trials.
+
+    None where there are enough (`importance_floor`), or too few for any (under two).
+    """
+    trials, floor = len(result.trials), importance_floor(result)
+    if trials < 2 or trials >= floor:
+        return None
+    return (
+        f"the parameter importances rest on {trials} trials, fewer than {floor} (at least "
+        f"{IMPORTANCE_MIN_TRIALS}, and {IMPORTANCE_TRIALS_PER_PARAMETER} per free parameter): "
+        "they follow the first draws more than the parameters' effects; read them as a hint, "
+        "not a ranking"
+    )
+
+
+def best_words(result: CalibrationResult) -> str:
+    """Whether the best trial moved the scenario's values: '' where it did.
+
+    Where the best values are all the scenario's own, the words say that the study moved none
+    (fitted.toml is then the scenario with a comment, see `write_fitted_scenario`).
+    """
+    if not own_values_stayed_best(result):
+        return ""
+    return (
+        f"the scenario's own values stayed the best (trial {result.study.best_trial.number} of "
+        f"{len(result.trials)}): the fit changed no value"
+    )
 
 
 def first_trial_words(result: CalibrationResult) -> str:
@@ -1158,7 +1343,8 @@ def write_calibration_report(result: CalibrationResult, path: str | Path) -> Pat
             go.Bar(x=list(found.values()), y=list(found), orientation="h", name="importance")
         )
         bars.update_layout(
-            title=f"Parameter importances (fANOVA, over {len(complete)} trials)",
+            title=f"Parameter importances (fANOVA, over {len(complete)} trials"
+            + (", too few: see the warning below)" if importance_warning(result) else ")"),
             xaxis_title="share of the loss's variance over the trials",
         )
         figures.append(bars)
@@ -1172,9 +1358,11 @@ def write_calibration_report(result: CalibrationResult, path: str | Path) -> Pat
                 fig, f"chistka-calibration-figure-{i}", include_plotlyjs=i == 0, name=names[i]
             )
         )
+    unchanged = unchanged_parameters(result)
     params = "".join(
         f"<tr><td>{escape(p.path)}</td><td>{result.best_params[p.path]:.6g}</td>"
-        f"<td>{range_text(p.low, p.high, p.log)}</td></tr>"
+        f"<td>{range_text(p.low, p.high, p.log)}</td>"
+        f"<td>{'its own value' if p.path in unchanged else 'changed'}</td></tr>"
         for p in result.free
     )
     rows = "".join(
@@ -1182,10 +1370,33 @@ def write_calibration_report(result: CalibrationResult, path: str | Path) -> Pat
         f"</td><td>{_target_number(r.model, r.observable)}</td>"
         f"<td>{_target_number(r.value, r.observable)}</td>"
         f"<td>{_target_number(r.low, r.observable)} to {_target_number(r.high, r.observable)}</td>"
-        f"<td>{'no value' if r.inside is None else ('inside' if r.inside else 'outside')}</td></tr>"
+        f"<td>{FIT_STATUSES[r.status]}</td></tr>"
         for r in table.itertuples(index=False)
     )
     note = "" if found else "<p>Parameter importances need two or more complete trials.</p>"
+    warning = importance_warning(result) if found else None
+    if warning is not None:
+        note += f"<p><strong>Warning:</strong> {escape(warning)}.</p>"
+    stayed = best_words(result)
+    stayed_html = (
+        f"<p><strong>{escape(stayed[:1].upper() + stayed[1:])}.</strong></p>" if stayed else ""
+    )
+    left_html = ""
+    if result.left_out:
+        counts: dict[str, int] = {}
+        for _, _, reason in result.left_out:
+            counts[reason] = counts.get(reason, 0) + 1
+        left_rows = "".join(
+            f"<tr><td>{escape(str(i))}</td><td>{escape(o)}</td><td>{escape(why)}</td></tr>"
+            for i, o, why in result.left_out
+        )
+        left_html = (
+            f"<h2>Targets left out ({len(result.left_out)})</h2><p>The scenario's runs cannot "
+            "give them, so the loss skips them: "
+            + "; ".join(f"{n} {escape(why)}" for why, n in counts.items())
+            + ".</p><details><summary>every target left out</summary><table border='1'>"
+            f"<tr><th>id</th><th>observable</th><th>why</th></tr>{left_rows}</table></details>"
+        )
     scale = "the scenario's own scale" if result.scale is None else f"scale {result.scale:g}"
     ended = (
         ""
@@ -1197,15 +1408,17 @@ def write_calibration_report(result: CalibrationResult, path: str | Path) -> Pat
         "<!DOCTYPE html><html><head><meta charset='utf-8'>"
         f"{REPORT_MARK}{escape(scenario_name)}</title></head><body>"
         f"<h1>Calibration of {escape(scenario_name)}</h1>"
-        f"<p>Targets {escape(str(result.targets_path))}; {len(complete)} complete trials; seeds "
+        f"<p>Targets {escape(targets_place(result.targets_path, result.targets_given))}; "
+        f"{len(complete)} complete trials; seeds "
         f"{', '.join(str(s) for s in result.seeds)} at {scale}; loss: {LOSSES[result.loss]}; "
         f"best loss {result.best_loss:.6g} ({first_words} {result.first_loss:.6g}).{ended}</p>"
-        f"<table border='1'><tr><th>parameter</th><th>best</th><th>range searched</th></tr>"
-        f"{params}</table>"
+        f"{stayed_html}"
+        "<table border='1'><tr><th>parameter</th><th>best</th><th>range searched</th>"
+        f"<th>against the scenario</th></tr>{params}</table>"
         f"<h2>The best trial against the targets</h2><p>{inside_text(table)}.</p>"
         "<table border='1'><tr><th>id</th><th>label</th><th>observable</th>"
         "<th>model (mean over the seeds)</th><th>target</th><th>accepted range</th>"
         f"<th>the mean</th></tr>{rows}</table>"
-        f"{note}{''.join(parts)}</body></html>"
+        f"{left_html}{note}{''.join(parts)}</body></html>"
     )
     return write_atomic(path, html, REPORT_MARK)

@@ -42,6 +42,15 @@ class RunGroup:
     seeds: list[int] = field(default_factory=list)
 
 
+def provenance_of(path: str | Path) -> dict[str, Any]:
+    """A saved run's provenance (its provenance.json), without loading the run.
+
+    Raises:
+        ChistkaError: the file cannot be read or holds no JSON object.
+    """
+    return _provenance(Path(path))
+
+
 def _provenance(path: Path) -> dict[str, Any]:
     try:
         value = json.loads((path / "provenance.json").read_text(encoding="utf-8"))

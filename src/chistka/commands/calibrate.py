@@ -2,7 +2,7 @@
 
 To be registered in `chistka.cli` as ``chistka calibrate SCENARIO --targets FILE --trials N
 [--storage URL] [--study-name NAME] [--seeds 1,2] [--out DIR] [--scale S] [--free FILE]
-[--jobs N] [--loss msle|band|inside]``.
+[--jobs N] [--loss msle|band|inside] [--verbose]``.
 Prints the best loss and parameters and writes OUT/fitted.toml (the scenario with an event that
 sets the fitted parameters on its first day) and OUT/calibration.html. The study is kept in
 OUT/study.db unless --storage names another (any database URL Optuna accepts, so that several
@@ -12,6 +12,7 @@ as one message with exit status 2.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -30,12 +31,13 @@ from chistka.commands.options import (
     output_console,
 )
 from chistka.commands.preflight import (
-    check_modelled,
-    check_observable,
+    LeftOut,
     check_observable_form,
     check_output_folder,
     check_scale,
     check_seed,
+    left_out_lines,
+    left_out_reason,
 )
 from chistka.errors import ChistkaError
 from chistka.scenario import Scenario
@@ -63,13 +65,15 @@ def parse_seeds(text: str) -> list[int]:
 
 def check_calibration(
     scenario: str, targets: Path, scale: float | None
-) -> tuple[Scenario, list[str]]:
+) -> tuple[Scenario, list[LeftOut]]:
     """The scenario, once the scale and the targets are checked, and the targets it leaves out.
 
-    Each target left out comes with why it lies outside the scenario. Targets outside it (other
-    years, campaigns or operations) are allowed, as a file of targets may serve several
-    scenarios, but at least one must lie inside it; the command names those it leaves out, so
-    that a misspelt one is not dropped unseen.
+    Each target left out comes with why it lies outside the scenario (`left_out_reason`: its
+    dates, a campaign, operation or body it lacks, or a kind it does not model). Targets outside
+    it are allowed, as a file of targets may serve several scenarios, but at least one must lie
+    inside it; the command counts those it leaves out by reason and names the first few
+    (`left_out_lines`), `--verbose` names every one and calibration.html lists them all, so that
+    a misspelt one is not dropped unseen.
 
     Raises:
         ChistkaError: a scale at which a stratum is empty, a malformed target, or no target the
@@ -81,21 +85,19 @@ def check_calibration(
     loaded = load_scenario(scenario)
     check_scale(loaded, scale)
     table = read_targets(targets)
-    reasons = []
+    left = []
     for row in table.itertuples(index=False):
         where = f"{targets}, id '{row.id}'"
         check_observable_form(row.observable, where)
-        try:
-            check_observable(row.observable, loaded, where)
-            check_modelled(row.observable, loaded, where)
-        except ChistkaError as exc:
-            reasons.append(str(exc))
-    if len(reasons) == len(table):
+        reason = left_out_reason(row.observable, loaded, where)
+        if reason is not None:
+            left.append(replace(reason, id=str(row.id)))
+    if len(left) == len(table):
         raise ChistkaError(
             f"none of the targets of {targets} lies inside {loaded.scenario.name} "
-            f"({loaded.scenario.start} to {loaded.scenario.end}); first: {reasons[0]}"
+            f"({loaded.scenario.start} to {loaded.scenario.end}); first: {left[0].message}"
         )
-    return loaded, reasons
+    return loaded, left
 
 
 def calibrate_command(
@@ -144,18 +146,30 @@ def calibrate_command(
             "whole range, plus the band loss",
         ),
     ] = "msle",
+    verbose: Annotated[
+        bool,
+        typer.Option(
+            "--verbose",
+            "-v",
+            help="name every target left out with its reason (default: a count per reason and "
+            "the first few; calibration.html lists them all)",
+        ),
+    ] = False,
 ) -> None:
     """Fit a scenario's free parameters to target figures (Optuna TPE; msle, band or inside)."""
     from chistka.analysis.calibrate import (
         FITTED_MARK,
         LOSSES,
         REPORT_MARK,
+        best_words,
         calibrate,
         check_loss,
         first_trial_words,
         fit_table,
+        importance_warning,
         inside_text,
         range_text,
+        unchanged_parameters,
         write_calibration_report,
         write_fitted_scenario,
     )
@@ -166,8 +180,12 @@ def calibrate_command(
         check_loss(loss)
         check_jobs(jobs)
         loaded, left_out = check_calibration(scenario, targets, scale)
-        for reason in left_out:
-            console.print(escape(f"left out, outside the scenario: {reason}"), soft_wrap=True)
+        if verbose:
+            lines = [f"left out, {item.reason}: {item.message}" for item in left_out]
+        else:
+            lines = left_out_lines(left_out, rest="--verbose or calibration.html lists them")
+        for line in lines:
+            console.print(escape(line), soft_wrap=True, highlight=False)
         target = out if out is not None else Path("out") / f"{loaded.scenario.name}-calibrate"
         check_output_folder(
             target,
@@ -195,6 +213,7 @@ def calibrate_command(
                 n_jobs=jobs,
                 loss=loss,
             )
+        result.left_out = [(item.id, item.observable, item.reason) for item in left_out]
         fitted = write_fitted_scenario(result, target / "fitted.toml")
         report = write_calibration_report(result, target / "calibration.html")
     except ChistkaError as exc:
@@ -207,13 +226,17 @@ def calibrate_command(
     view = Table(title=escape(f"best parameters ({len(result.trials)} complete trials)"))
     for column in ("parameter", "best", "range searched", "note"):
         view.add_column(column, overflow="fold")
+    unchanged = unchanged_parameters(result)
     for p in result.free:
         reset = reset_on(result.scenario, p.path)
+        notes = ["the scenario's own value"] if p.path in unchanged else []
+        if reset is not None:
+            notes.append(f"acts until {reset} (the timeline sets it then)")
         view.add_row(
             escape(p.path),
             f"{result.best_params[p.path]:.6g}",
             range_text(p.low, p.high, p.log),
-            "" if reset is None else f"acts until {reset} (the timeline sets it then)",
+            "; ".join(notes),
         )
     console.print(view)
     console.print(
@@ -221,6 +244,12 @@ def calibrate_command(
         f"{result.first_loss:.6g}); {inside_text(fit_table(result))}",
         highlight=False,
     )
+    stayed = best_words(result)
+    if stayed:
+        console.print(f"{stayed}; fitted.toml records the study and sets nothing", highlight=False)
+    warning = importance_warning(result)
+    if warning is not None:
+        console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False, soft_wrap=True)
     if result.runs_end is not None:
         console.print(
             f"each run stopped on {result.runs_end}, the last day the targets read "

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from chistka.analysis.comparison import check_modelled as check_modelled
@@ -198,3 +199,67 @@ def check_seed(seed: int | None, option: str = "--seed") -> None:
         raise ChistkaError(
             f"{option}: a seed must be a whole number from 0 to 2**63 - 1 (got {seed})"
         )
+
+
+@dataclass(frozen=True)
+class LeftOut:
+    """A target a command leaves out, and why.
+
+    Attributes:
+        id: the target's id.
+        observable: its observable.
+        reason: why, in a few words shared by every target left out for the same cause (the
+            group `left_out_lines` counts).
+        message: the full reason, naming the target and what the scenario has.
+    """
+
+    id: str
+    observable: str
+    reason: str
+    message: str
+
+
+NOT_MODELLED = "of a kind the scenario does not model (its runs give 0)"
+"""The reason of a target whose kind is not in the scenario's `compare` list."""
+
+
+def left_out_reason(name: str, scenario: Scenario, where: str = "observable") -> LeftOut | None:
+    """Why the scenario's runs could not give a well-formed observable (None: they can).
+
+    The reason is one of three: outside the scenario's dates, a campaign, operation or body it
+    does not have (`check_observable`), or a kind it does not model (`check_modelled`).
+    """
+    try:
+        check_observable(name, scenario, where)
+    except ChistkaError as exc:
+        run = scenario.scenario
+        reason = (
+            f"outside the scenario's dates ({run.start} to {run.end})"
+            if "the run (the scenario runs" in str(exc)  # check_observable's words for a date
+            else "naming a campaign, operation or body the scenario does not have"
+        )
+        return LeftOut("", name, reason, str(exc))
+    try:
+        check_modelled(name, scenario, where)
+    except ChistkaError as exc:
+        return LeftOut("", name, NOT_MODELLED, str(exc))
+    return None
+
+
+def left_out_lines(left: Sequence[LeftOut], first: int = 3, rest: str = "") -> list[str]:
+    """One line per reason: how many targets it leaves out, and the first few of them.
+
+    `rest` says where the full list is (e.g. "--verbose lists them"); it follows a line that
+    names only some of its targets.
+    """
+    groups: dict[str, list[LeftOut]] = {}
+    for item in left:
+        groups.setdefault(item.reason, []).append(item)
+    lines = []
+    for reason, items in groups.items():
+        named = ", ".join(f"{item.id} ({item.observable})" for item in items[:first])
+        more = f" and {len(items) - first} more" if len(items) > first else ""
+        hint = f"; {rest}" if more and rest else ""
+        count = f"{len(items)} target{'s' if len(items) > 1 else ''}"
+        lines.append(f"left out, {reason}: {count}: {named}{more}{hint}")
+    return lines

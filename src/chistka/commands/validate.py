@@ -29,7 +29,12 @@ from rich.markup import escape
 from rich.table import Table
 
 from chistka.commands.options import errors, fail, observable_number, output_console
-from chistka.commands.preflight import check_observable_form
+from chistka.commands.preflight import (
+    NOT_MODELLED,
+    LeftOut,
+    check_observable_form,
+    left_out_lines,
+)
 from chistka.errors import ChistkaError
 
 if TYPE_CHECKING:
@@ -198,14 +203,32 @@ def _print_group(
     covered = table["inside"].notna()
     console.print(validation_table(table[covered] if covered.any() else table, title))
     inside = int(table.loc[covered, "inside"].astype(bool).sum())
-    message = f"{inside} of {int(covered.sum())} targets inside their range"
+    console.print(f"{inside} of {int(covered.sum())} targets inside their range", soft_wrap=True)
     if not covered.all():
-        left = table.loc[~covered]
-        named = ", ".join(f"{row.id} ({row.observable})" for row in left.head(5).itertuples())
-        more = f" and {len(left) - 5} more" if len(left) > 5 else ""
-        message += (
-            f"; {len(left)} target(s) not covered by the run (dates, campaigns or operations "
-            f"it does not have, or kinds its scenario does not model): {named}{more}"
-            + (", not in the table; --json lists them" if covered.any() else "")
+        rest = "--json lists them" if covered.any() else ""
+        for line in left_out_lines(_left_out(group, table.loc[~covered]), rest=rest):
+            console.print(escape(line), soft_wrap=True, highlight=False)
+
+
+def _left_out(group: RunGroup, left: pd.DataFrame) -> list[LeftOut]:
+    """The targets no run of a group covers, each with why (as `calibrate` words them).
+
+    A kind the runs' scenario does not model (its `compare` list, in the runs' provenance) is
+    told apart; any other target is outside the runs (dates, campaigns or operations they do
+    not have) or has no value in them.
+    """
+    from chistka.analysis.comparison import modelled_kinds
+    from chistka.analysis.grouping import provenance_of
+
+    kinds = modelled_kinds(provenance_of(group.paths[0])) if group.paths else None
+    return [
+        LeftOut(
+            str(row.id),
+            row.observable,
+            NOT_MODELLED
+            if kinds is not None and row.observable.partition(":")[0] not in kinds
+            else "not in the runs (dates, campaigns or operations they do not have, or no value)",
+            "",
         )
-    console.print(message, soft_wrap=True)
+        for row in left.itertuples(index=False)
+    ]
