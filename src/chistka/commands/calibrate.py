@@ -3,11 +3,13 @@
 To be registered in `chistka.cli` as ``chistka calibrate SCENARIO --targets FILE --trials N
 [--storage URL] [--study-name NAME] [--seeds 1,2] [--out DIR] [--scale S] [--free FILE]
 [--jobs N] [--loss msle|band|inside] [--verbose]``.
-Prints the best loss and parameters and writes OUT/fitted.toml (the scenario with an event that
-sets the fitted parameters on its first day) and OUT/calibration.html. The study is kept in
-OUT/study.db unless --storage names another (any database URL Optuna accepts, so that several
-machines can work on one study); running the command again resumes it. Bad input is reported
-as one message with exit status 2.
+Prints the targets it leaves out (a count per reason and the first few; --verbose: every one),
+the best loss and parameters, and writes OUT/fitted.toml (the scenario with an event that sets
+the fitted parameters on its first day; where the scenario's own values stayed the best, the
+scenario with a comment that records the study and no event) and OUT/calibration.html. The
+study is kept in OUT/study.db unless --storage names another (any database URL Optuna accepts,
+so that several machines can work on one study); running the command again resumes it. Bad
+input is reported as one message with exit status 2.
 """
 
 from __future__ import annotations
