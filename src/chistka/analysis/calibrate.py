@@ -1225,10 +1225,11 @@ def importance_floor(result: CalibrationResult) -> int:
 def importance_warning(result: CalibrationResult) -> str | None:
     """A warning that the parameter importances rest on too few trials.
 
-    None where there are enough (`importance_floor`), or too few for any (under two).
+    None where there are enough (`importance_floor`), or where `importances` draws none (under
+    two trials, or all of one loss).
     """
     trials, floor = len(result.trials), importance_floor(result)
-    if trials < 2 or trials >= floor:
+    if trials < 2 or trials >= floor or len({t.value for t in result.trials}) < 2:
         return None
     return (
         f"the parameter importances rest on {trials} trials, fewer than {floor} (at least "
