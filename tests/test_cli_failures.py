@@ -283,7 +283,23 @@ def test_fitted_scenario_records_the_scale(small_file, small_files, tmp_path):
     assert result.exit_code == 0, result.output
     text = (tmp_path / "c" / "fitted.toml").read_text()
     scale = f"{SMALL_SCALE:g}"
-    assert f"population.scale = {scale}" in text and f"population.scale {scale}" in text
+    assert f"population.scale = {scale}" in text
+    # one trial, the scenario's own values: no event (QA 41 L4), the scale still in the comment;
+    # a fit's event records it in its source too
+    assert "The scenario's own values stayed the best" in text
+    from chistka.analysis.calibrate import fitted_event_text
+    from chistka.scenario import load_scenario
+
+    event = fitted_event_text(
+        load_scenario(small_file),
+        {"review.noise_sd": 2.0},
+        targets_path=targets,
+        loss=0.1,
+        trials=1,
+        seeds=(1,),
+        scale=SMALL_SCALE,
+    )
+    assert f"population.scale = {scale}" in event and f"population.scale {scale}" in event
 
 
 # --- validate: groups --------------------------------------------------------------------------
