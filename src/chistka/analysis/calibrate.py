@@ -65,7 +65,7 @@ from dataclasses import dataclass, field
 from html import escape
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -480,6 +480,16 @@ def _seed_values(
     return trial_values(sim.run(), targets)
 
 
+class Evaluation(NamedTuple):
+    """What `evaluate` finds for one parameter set."""
+
+    loss: float
+    model: np.ndarray
+    """each target's mean over the seeds (NaN where some seed gives no value)"""
+    covered: np.ndarray
+    """whether the runs cover each target (inside the run and modelled)"""
+
+
 def evaluate(
     scenario: Scenario,
     params: dict[str, Any],
@@ -489,15 +499,11 @@ def evaluate(
     name: str,
     n_jobs: int = 1,
     loss: str = "msle",
-    *,
-    with_covered: bool = False,
-) -> Any:
-    """The loss of a parameter set, and the model values of the targets (mean over the seeds).
+) -> Evaluation:
+    """A parameter set's loss, the targets' model values (means over the seeds), what is covered.
 
-    `loss` is one of `LOSSES` (see the module's docstring). With `with_covered`, a third
-    element: which targets the runs cover (inside the run and modelled), so that a covered
-    target without a value (NaN at some seed), which the loss costs as a miss, can be told
-    from one the loss skips.
+    `loss` is one of `LOSSES` (see the module's docstring). `covered` tells a covered target
+    without a value (NaN at some seed), which the loss costs as a miss, from one the loss skips.
 
     The seeds run in `n_jobs` local processes (joblib; 1: one after the other). Each run
     depends only on its seed, so the loss is the same for any `n_jobs`.
@@ -532,8 +538,7 @@ def evaluate(
     else:
         errors = log_error(values[:, covered], target_values)
         errors[np.isnan(errors)] = MISSED
-    found = float(errors.mean(axis=1).mean()), values.mean(axis=0)
-    return (*found, covered) if with_covered else found
+    return Evaluation(float(errors.mean(axis=1).mean()), values.mean(axis=0), covered)
 
 
 def trial_values(results: Results, targets: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -706,9 +711,7 @@ def calibrate(
     def objective(trial: optuna.Trial) -> float:
         trial.set_user_attr(PROCESS_ATTR, this_process())
         params = {p.path: _suggest(trial, p) for p in free}
-        value, model, covered = evaluate(
-            runs, params, targets, seeds, scale, ref, n_jobs, loss, with_covered=True
-        )
+        value, model, covered = evaluate(runs, params, targets, seeds, scale, ref, n_jobs, loss)
         ids = [str(t) for t in targets["id"]]
         trial.set_user_attr(
             "model", {t: float(v) for t, v in zip(ids, model, strict=True) if math.isfinite(v)}
