@@ -29,9 +29,10 @@ import re
 import sys
 from pathlib import Path
 
-from chistka.analysis.calibrate import set_line, value_text
+from chistka.analysis.calibrate import is_own_value, set_line, value_text
 from chistka.analysis.free import recorded_loss
 from chistka.errors import ChistkaError
+from chistka.scenario import Scenario, load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "src" / "chistka" / "scenario"
@@ -50,6 +51,21 @@ def set_value(text: str, path: str, value: float | int, comment: str) -> str:
         return set_line(text, path, value, comment)
     except ChistkaError as exc:
         sys.exit(f"fit_scenario: {exc}")
+
+
+def with_fitted_values(
+    text: str, scenario: Scenario, best: dict[str, float | int], comment: str
+) -> tuple[str, list[str]]:
+    """The scenario file with the study's best values stamped as fitted, and the paths kept.
+
+    A value the study left as the scenario's own keeps its line and stamp: re-stamping it would
+    record a fit that moved nothing (QA 41 L4, as `chistka calibrate`'s fitted.toml does).
+    """
+    kept = [path for path, value in best.items() if is_own_value(scenario, path, value)]
+    for path, value in best.items():
+        if path not in kept:
+            text = set_value(text, path, value, comment)
+    return text, kept
 
 
 def calibration_table(
@@ -91,8 +107,6 @@ def study_scale(recorded: str | None, name: str) -> float:
     try:
         return float(recorded or "")
     except ValueError:
-        from chistka.scenario import load_scenario
-
         return float(load_scenario(name).population.scale)
 
 
@@ -185,8 +199,9 @@ def main(argv: list[str] | None = None) -> None:
     comment = f"fitted (chistka calibrate, scripts/fit_scenario.py, {when.isoformat()})"
     scenario_file = SCENARIOS / "builtin" / f"{args.name}.toml"
     text = scenario_file.read_text(encoding="utf-8")
-    for path, value in best.items():
-        text = set_value(text, path, value, comment)
+    text, kept = with_fitted_values(text, load_scenario(args.name), best, comment)
+    for path in kept:
+        print(f"  {path}: the scenario's own value stayed the best; its line is kept")
     scenario_file.write_text(text, encoding="utf-8")
     free_file = SCENARIOS / "free" / f"{args.name}.toml"
     free = free_file.read_text(encoding="utf-8")

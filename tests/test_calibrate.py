@@ -921,3 +921,25 @@ def test_sensitivity_refuses_a_kind_the_scenario_does_not_model(tmp_path):
     # the function refuses it too, for a caller that does not go through the command (QA 41, L9)
     with pytest.raises(ChistkaError, match="does not model death_sentences"):
         sensitivity(SCENARIO, ["death_sentences:1922"], n=2, noise_seeds=0)
+
+
+def test_the_fit_script_keeps_the_line_of_a_value_the_study_left_as_it_was():
+    """scripts/fit_scenario.py re-stamped every value as fitted that day, also those the study
+    left as the scenario's own (QA 41 L4): only the moved values get the new stamp."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "scripts" / "fit_scenario.py"
+    spec = importlib.util.spec_from_file_location("fit_scenario", path)
+    assert spec is not None and spec.loader is not None
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    scenario = load_scenario("great-terror")
+    text = (Path(script.SCENARIOS) / "builtin" / "great-terror.toml").read_text(encoding="utf-8")
+    own = scenario.arrest.sanction_share
+    best = {"arrest.sanction_share": own, "review.threshold": scenario.review.threshold + 0.1}
+    written, kept = script.with_fitted_values(text, scenario, best, "fitted today")
+    assert kept == ["arrest.sanction_share"]
+    lines = {line.split("=")[0].strip(): line for line in written.splitlines() if "=" in line}
+    assert "fitted today" not in lines["sanction_share"]
+    assert "fitted today" in lines["threshold"]
+    assert written.count("fitted today") == 1

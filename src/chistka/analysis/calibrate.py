@@ -806,15 +806,16 @@ def unchanged_parameters(result: CalibrationResult) -> list[str]:
     another); the study's first trial runs exactly these values, so a best trial that is that
     trial leaves every value unchanged.
     """
+    best = result.best_params
+    return [p.path for p in result.free if is_own_value(result.scenario, p.path, best[p.path])]
+
+
+def is_own_value(scenario: Scenario, path: str, value: Any) -> bool:
+    """Whether `value` is the scenario's own for `path`: on its line and on the first day."""
     from chistka.analysis.free import current_value
 
-    unchanged = []
-    for p in result.free:
-        best = result.best_params[p.path]
-        own, first = current_value(result.scenario, p.path), start_value(result.scenario, p.path)
-        if _same(best, own) and _same(best, first):
-            unchanged.append(p.path)
-    return unchanged
+    own, first = current_value(scenario, path), start_value(scenario, path)
+    return _same(value, own) and _same(value, first)
 
 
 def _same(value: Any, own: Any) -> bool:
