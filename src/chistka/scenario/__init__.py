@@ -83,23 +83,33 @@ def _shown(value: Any) -> str:
     return f"{text[:60]}... ({len(value) if isinstance(value, str) else len(text):,} characters)"
 
 
-_UNION_MEMBER = re.compile(r"^(?:float|int|bool|str|(?:dict|list)\[.*\])$")
-"""How pydantic names the member of a union a value was tried against (last part of `loc`)."""
+_UNION_MEMBER = re.compile(
+    r"^(?:float|int|bool|str|(?:dict|list|literal)\[.*\]|function-[a-z-]+\[.*\])$"
+)
+"""How pydantic names the member of a union a value was tried against (a part of `loc`)."""
 
 
 def format_validation_error(exc: ValidationError, origin: str) -> str:
     """One readable message per problem: the field as a dotted path, what is wrong, the value.
 
     A value that fits no member of a union (e.g. an event's value: a number, true/false or a
-    table) is one problem, reported with the first member's complaint.
+    table) is one problem, reported with the first member's complaint; a table that is refused
+    for one of its items (an event's table with a bad number) is reported for that item alone.
     """
     lines = []
     reported: set[str] = set()
+    errors = []
     for error in exc.errors(include_url=False):
         loc = tuple(part for part in error["loc"] if part not in EMPHASIS_FORMS)
-        while loc and isinstance(loc[-1], str) and _UNION_MEMBER.match(loc[-1]):
-            loc = loc[:-1]
-        where = _format_location(loc)
+        member = any(isinstance(part, str) and _UNION_MEMBER.match(part) for part in loc)
+        loc = tuple(
+            part for part in loc if not (isinstance(part, str) and _UNION_MEMBER.match(part))
+        )
+        errors.append((_format_location(loc), member, error))
+    inside = [where for where, member, _ in errors if member]
+    for where, member, error in errors:
+        if member and any(other.startswith((f"{where}.", f"{where}[")) for other in inside):
+            continue  # the complaint of a member the value is not (a number, for a table)
         if where in reported:
             continue
         reported.add(where)

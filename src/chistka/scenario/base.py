@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import types
 from typing import Any, Union, get_args, get_origin
 
@@ -14,6 +15,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic.fields import FieldInfo
 from pydantic_core import PydanticCustomError
 
 from chistka.errors import did_you_mean
@@ -50,15 +52,46 @@ def _numeric(annotation: Any) -> bool:
     return False
 
 
-def _not_a_truth_value(value: Any) -> Any:
+def _a_number_itself(value: Any) -> Any:
+    """Refuse true/false and text where a number is asked (pydantic would read them as one)."""
     if isinstance(value, bool):
         raise PydanticCustomError("number_not_bool", "Input should be a number, not true or false")
+    if isinstance(value, str):
+        raise PydanticCustomError(
+            "number_not_text", "Input should be a number, not text (write it without quotes)"
+        )
     return value
 
 
-NOT_BOOL = BeforeValidator(_not_a_truth_value)
-"""For a number inside a list or table (`list[Annotated[float, NOT_BOOL]]`), which the field
-validator of `StrictModel` does not reach: true/false is refused there too, with its item."""
+NUMBER = BeforeValidator(_a_number_itself)
+"""For a number inside a list or table (`list[Annotated[float, NUMBER]]`), which the field
+validator of `StrictModel` does not reach: true/false and text are refused there too, with
+their item."""
+
+
+def _whole(annotation: Any) -> bool:
+    """Whether a numeric field holds a whole number only (int, possibly optional)."""
+    return _numeric(annotation) and float not in get_args(annotation) and annotation is not float
+
+
+def _beyond_64_bits(value: float) -> bool:
+    """Whether a finite number is too large for a whole-number field (the engine's int64)."""
+    return math.isfinite(value) and abs(value) >= 2**63
+
+
+def _range(info: FieldInfo) -> str:
+    """The bounds of a field as words: ' from 1 to 3650', ' of at least 0', '' without any."""
+    low = high = None
+    for item in info.metadata:
+        low = getattr(item, "ge", None) if getattr(item, "ge", None) is not None else low
+        high = getattr(item, "le", None) if getattr(item, "le", None) is not None else high
+    if low is not None and high is not None:
+        return f" from {low:,} to {high:,}"
+    if low is not None:
+        return f" of at least {low:,}"
+    if high is not None:
+        return f" of at most {high:,}"
+    return ""
 
 
 class StrictModel(BaseModel):
@@ -66,8 +99,10 @@ class StrictModel(BaseModel):
 
     Unknown keys are rejected with the closest valid name suggested; numbers must be finite
     (no NaN or infinity); a numeric field refuses true/false, which pydantic would otherwise
-    take as 1 or 0, and a true/false field refuses anything else, which pydantic would take
-    as true or false when it is 1, 0, "yes" or "off".
+    take as 1 or 0, and text, which it would take as the number the text spells ("0.5": TOML
+    tells a number from a text, and so does the schema); a whole-number field refuses a number
+    beyond 64 bits with its own range; a true/false field refuses anything else, which pydantic
+    would take as true or false when it is 1, 0, "yes" or "off".
     """
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
@@ -77,11 +112,16 @@ class StrictModel(BaseModel):
     def _numbers_and_truth_values_apart(cls, value: Any, info: ValidationInfo) -> Any:
         if info.field_name is None:
             return value
-        annotation = cls.model_fields[info.field_name].annotation
-        if isinstance(value, bool) and _numeric(annotation):
-            raise PydanticCustomError(
-                "number_not_bool", "Input should be a number, not true or false"
-            )
+        field = cls.model_fields[info.field_name]
+        annotation = field.annotation
+        if _numeric(annotation):
+            _a_number_itself(value)
+            if _whole(annotation) and isinstance(value, float) and _beyond_64_bits(value):
+                raise PydanticCustomError(
+                    "whole_number_too_large",
+                    "Input should be a whole number{range}",
+                    {"range": _range(field)},
+                )
         if annotation is bool and not isinstance(value, bool):
             raise PydanticCustomError("bool_not_number", "Input should be true or false")
         return value

@@ -18,7 +18,7 @@ from pydantic_core import PydanticCustomError
 from chistka.errors import did_you_mean
 from chistka.record import compared_observables
 from chistka.record.regions import REGION_TABLES, regional_table
-from chistka.scenario.base import NOT_BOOL, StrictModel, check_shares, param
+from chistka.scenario.base import NUMBER, StrictModel, check_shares, param
 from chistka.scenario.terror import (
     ArmyParams,
     ArrestParams,
@@ -136,9 +136,11 @@ class PopulationParams(TerrorPopulation):
     scale: float = param(
         0.01, "agents per represented person; counts are reported divided by it", gt=0, le=1
     )
-    regions: list[Annotated[float, NOT_BOOL, Field(gt=0, allow_inf_nan=False)]] = Field(
+    regions: list[Annotated[float, NUMBER, Field(gt=0, le=1e10, allow_inf_nan=False)]] = Field(
         default_factory=lambda: [1.0 / 8] * 8,
-        description="relative size of each region (each > 0, normalised; at least one region)",
+        description="relative size of each region (each > 0, normalised; at least one region): "
+        "a share or a count of persons, so at most 1e10 (more people than have ever lived at "
+        "one time)",
         min_length=1,
         max_length=200,
     )
@@ -468,7 +470,7 @@ def _emphasis_form(value: Any) -> str | None:
 
 Emphasis = Annotated[
     Annotated[list[str], Tag(EMPHASIS_FORMS[0])]
-    | Annotated[dict[str, Annotated[float, NOT_BOOL]], Tag(EMPHASIS_FORMS[1])],
+    | Annotated[dict[str, Annotated[float, NUMBER, Field(ge=1, le=10)]], Tag(EMPHASIS_FORMS[1])],
     Discriminator(
         _emphasis_form,
         custom_error_type="emphasis_form",
@@ -507,7 +509,8 @@ class Campaign(StrictModel):
         default_factory=list,
         description="the criteria this campaign's instructions stressed: a list, e.g. "
         "['passivity', 'misconduct'], each weighed by the review's shared review.emphasis; or a "
-        "table of multipliers of one's own, e.g. {passivity = 1.5}",
+        "table of multipliers of one's own, e.g. {passivity = 1.5}, each from 1 to 10 as "
+        "review.emphasis (a stressed criterion weighs more, not less)",
     )
     reviewed: int | None = param(
         None,
@@ -549,7 +552,7 @@ class PolicyEvent(StrictModel):
     """A dated change of mechanism parameters (an order, a freeze, a reopening)."""
 
     date: dt.date = param(..., "day the change takes effect")
-    set: dict[str, float | int | bool | dict[str, float]] = Field(
+    set: dict[str, float | int | bool | dict[str, Annotated[float, NUMBER]]] = Field(
         ...,
         description="parameters to change, as 'mechanism.field' = value (a group such as "
         "'admissions.origin_preference' takes a whole table)",

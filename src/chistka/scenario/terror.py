@@ -8,12 +8,13 @@ calibrated on the record's calibration rows (yearly convictions and death senten
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Annotated, Literal, Self
 
-from pydantic import BeforeValidator, Field, model_validator
+from pydantic import BeforeValidator, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from chistka.scenario.base import NOT_BOOL, StrictModel, param
+from chistka.scenario.base import NUMBER, StrictModel, param
 
 CATEGORIES = ("kulak", "clergy", "former_people", "former_parties", "criminal")
 """Categories of "anti-Soviet elements" listed in Order 00447 (former kulaks, clergy and
@@ -41,7 +42,7 @@ person, a past expulsion from the party, the army purge, being family of a conde
 the centre's choice of show-trial defendants, the NKVD's routine caseload."""
 
 
-TermYears = Annotated[float, NOT_BOOL, Field(gt=0, le=25)]
+TermYears = Annotated[float, NUMBER, Field(gt=0, le=25)]
 """One end of a documented range of camp terms, in years."""
 
 
@@ -267,9 +268,11 @@ class ArrestParams(StrictModel):
 
     capacity_per_million: float = param(
         0.0,
-        "arrests a region's NKVD can make per day per million inhabitants (0 = unlimited)",
+        "arrests a region's NKVD can make per day per million inhabitants (0 = unlimited; at "
+        "most a million, every inhabitant in one day)",
         unit="persons/day",
         ge=0,
+        le=1_000_000,
     )
     named_arrest_probability: float = param(
         0.0,
@@ -388,16 +391,18 @@ class InterrogationParams(StrictModel):
         ge=0,
         le=10,
     )
-    layer_weights: dict[Literal["household", "workplace", "friendship", "patronage"], float] = (
-        Field(
-            default_factory=lambda: {
-                "household": 0.1,
-                "workplace": 0.5,
-                "friendship": 0.25,
-                "patronage": 0.15,
-            },
-            description="relative chance that a name comes from each layer of contacts",
-        )
+    layer_weights: dict[
+        Literal["household", "workplace", "friendship", "patronage"],
+        Annotated[float, NUMBER, Field(ge=0, le=100)],
+    ] = Field(
+        default_factory=lambda: {
+            "household": 0.1,
+            "workplace": 0.5,
+            "friendship": 0.25,
+            "patronage": 0.15,
+        },
+        description="relative chance that a name comes from each layer of contacts (each from "
+        "0 to 100, a layer left out weighs 0; at least one weight above 0)",
     )
     rank_bias: float = param(
         0.5,
@@ -421,6 +426,17 @@ class InterrogationParams(StrictModel):
     investigation_days: float = param(
         45, "mean time from arrest to the end of the investigation", unit="days", ge=1, le=730
     )
+
+    @field_validator("layer_weights")
+    @classmethod
+    def _some_layer_named(cls, weights: dict[str, float]) -> dict[str, float]:
+        if not any(weight > 0 for weight in weights.values()):
+            raise PydanticCustomError(
+                "layer_weights_zero",
+                "give at least one layer a weight above 0 (names are drawn from the layers in "
+                "proportion to their weights)",
+            )
+        return weights
 
 
 class SentencingParams(StrictModel):
@@ -743,6 +759,23 @@ class Operation(StrictModel):
     )
     source: str = param("", "the order and where its dates and limits come from")
 
+    @field_validator("troika_shoot_share", mode="before")
+    @classmethod
+    def _a_share_or_album(cls, value: object) -> object:
+        """A number from 0 to 1 or 'album' (not true/false, nor a number written as text)."""
+        if value is None or value == "album":
+            return value
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or (math.isfinite(value) and not 0 <= value <= 1)
+        ):
+            raise PydanticCustomError(
+                "troika_shoot_share",
+                "Input should be a number between 0 and 1, or 'album'",
+            )
+        return value
+
     @model_validator(mode="after")
     def _check(self) -> Self:
         from chistka.errors import did_you_mean
@@ -772,12 +805,6 @@ class Operation(StrictModel):
                 "operation_death_share",
                 "operation '{name}': death_share is for a category operation with one limit "
                 "(limit_camp) for camps and shooting together; set limit_shoot = 0",
-                {"name": self.name},
-            )
-        if isinstance(self.troika_shoot_share, float) and not 0 <= self.troika_shoot_share <= 1:
-            raise PydanticCustomError(
-                "operation_troika_shoot_share",
-                "operation '{name}': troika_shoot_share must be between 0 and 1, or 'album'",
                 {"name": self.name},
             )
         if self.troika_shoot_share is not None and (
