@@ -6,7 +6,7 @@ the values a fuzzer or a careless hand would put there: NaN and infinity, a numb
 any meaning, text (even the text of a valid number: TOML tells them apart), a list, a table,
 true/false, a fraction where a whole number is counted, a negative number unless the field's
 meaning allows one (`MAY_BE_NEGATIVE`), and more than 1 in a share or a probability
-(`is_share`). The loader must refuse each with a message naming the field by its dotted path
+(`Leaf.share`). The loader must refuse each with a message naming the field by its dotted path
 and what it allows. The same values go through a timeline event's `set` (the message names
 `events[i]` and the parameter) and through `chistka run --set`; a sample goes through the
 command line, which must exit 2 and leave no output folder.
