@@ -106,24 +106,70 @@ def test_a_bad_variant_is_refused_naming_the_set_field(client, changes, words):
     assert client.get("/api/runs").json() == []
 
 
+TWINS = DESIGN.format(outcomes=json.dumps(OUTCOMES)).replace(
+    'label = "No names"', 'label = "No mass operation"'
+)
+"""The small design with two arms of one label, which the loader refuses."""
+
+TWINS_WORDS = "arms[1].label: arm labels must be unique"
+
+
 def test_a_design_whose_arms_share_a_label_is_refused_naming_the_field(designs, tmp_path):
-    """QA of session 42: two arms of one label would be one column of the overview."""
-    text = DESIGN.format(outcomes=json.dumps(OUTCOMES)).replace(
-        'label = "No names"', 'label = "No mass operation"'
-    )
-    (designs / "twins.toml").write_text(text)
-    words = "arms[1].label: arm labels must be unique"
+    """QA of session 42: two arms of one label would be one column of the overview.
+
+    Its page and a form submitting it are HTML in the app's layout with the message and a link
+    back (they were JSON), the API's answer JSON.
+    """
+    (designs / "twins.toml").write_text(TWINS)
+    words = html.escape(TWINS_WORDS)
     with TestClient(create_app(tmp_path / "runs", experiments_folder=designs)) as client:
         page = client.get("/experiments/twins")
-        assert page.status_code == 422 and words in page.json()["detail"]
+        assert page.status_code == 422 and page.headers["content-type"].startswith("text/html")
+        assert words in page.text and 'data-field="experiment"' in page.text
+        assert "<title>Experiment twins: refused - chistka</title>" in page.text
+        assert 'href="/" id="back"' in page.text and "twins.toml" in page.text
+        assert str(designs) not in page.text  # the file by its name, not the server's path
         assert client.get("/experiments/small-levers").status_code == 200
         data = {"experiment": "twins"}
         form = client.post("/experiments", data=data, follow_redirects=False)
-        assert form.status_code == 422
+        assert form.status_code == 422 and form.headers["content-type"].startswith("text/html")
+        assert words in form.text and 'data-field="experiment"' in form.text
+        assert client.get("/api/experiments/twins").status_code == 422
         answer = client.post("/api/experiments", json=data)
-        assert answer.status_code == 422 and words in answer.json()["detail"][0]["msg"]
+        assert answer.status_code == 422 and TWINS_WORDS in answer.json()["detail"][0]["msg"]
         assert answer.json()["detail"][0]["loc"] == ["body", "experiment"]
         assert client.get("/api/runs").json() == []
+
+
+def test_a_refused_design_is_named_in_the_lists_and_the_others_still_served(designs, tmp_path):
+    """A refused design in the folder made `GET /api/experiments` a 422 for every design, and
+    the index hid it: now the list serves the others and names each refused one with its file
+    and the loader's message."""
+    (designs / "twins.toml").write_text(TWINS)
+    (designs / "broken.toml").write_text("[experiment\nname = 'x'\n")
+    with TestClient(create_app(tmp_path / "runs", experiments_folder=designs)) as client:
+        answer = client.get("/api/experiments")
+        assert answer.status_code == 200
+        listed = {entry["file"]: entry for entry in answer.json()}
+        assert {"small-levers.toml", "twins.toml", "broken.toml", "built-in"} == set(listed)
+        assert listed["small-levers.toml"]["arms"] and "refused" not in listed["small-levers.toml"]
+        assert listed["twins.toml"]["name"] == "twins" and "arms" not in listed["twins.toml"]
+        assert TWINS_WORDS in listed["twins.toml"]["refused"]
+        assert "is not valid TOML" in listed["broken.toml"]["refused"]
+        assert len(answer.json()) == len(builtin_experiments()) + 3
+        assert str(designs) not in answer.text
+        index = client.get("/")
+        assert index.status_code == 200
+        offered, _, refused = index.text.partition("id='refused-experiments'")
+        assert 'href="/experiments/small-levers"' in offered.split("<h2>Experiments")[1]
+        assert 'href="/experiments/twins"' not in offered.split("<h2>Experiments")[1]
+        assert "twins.toml" in refused and html.escape(TWINS_WORDS) in refused
+        assert "broken.toml" in refused and "is not valid TOML" in refused
+        assert client.get("/experiments/broken").status_code == 422
+        (designs / "twins.toml").write_text(DESIGN.format(outcomes=json.dumps(OUTCOMES)))
+        fixed = client.get("/").text  # a fixed file is offered at the next request
+        assert "twins.toml" not in fixed and 'href="/experiments/twins"' in fixed
+        assert client.get("/experiments/twins").status_code == 200
 
 
 def test_a_variant_is_kept_in_the_run_state_and_shown(client):

@@ -25,7 +25,12 @@ as `chistka experiment run --vary`):
 two are lists of `PARAM=VALUE` changes and of decisions to leave out, as `chistka run --set` and
 `--without` take them. A bad request (an unknown scenario, a seed or
 scale out of range, an unknown parameter or decision, a value a parameter does not allow) gets
-422 with a message naming the field and what is allowed; an unknown run or file 404.
+422 with a message naming the field and what is allowed; an unknown run or file 404. A design
+of the experiments folder that the loader refuses (a field it does not allow, two arms of one
+label, a file that is not TOML) is named on the index with its file and the loader's message,
+and in `GET /api/experiments` as {"name", "file", "refused"} beside the others' facts; its page,
+and a form submitting it, is an HTML page with the message and a link back (422), as JSON
+only under /api/.
 `chistka serve` starts it.
 """
 
@@ -898,31 +903,66 @@ def create_app(
             "</li>"
             for name, description in scenarios.items()
         )
+        problems = {name: designs.problem(name) for name in designs.names()}
         designs_list = "".join(
             f'<li><a href="/experiments/{escape(name)}">{escape(name)}</a></li>'
-            for name in designs.names()
+            for name, problem in problems.items()
+            if problem is None
         )
+        refused = "".join(
+            f'<li><a href="/experiments/{escape(name)}">{escape(name)}</a>'
+            f" ({escape(designs.file(name))}): "
+            f'<span class="error" data-design="{escape(name)}">{escape(problem)}</span></li>'
+            for name, problem in problems.items()
+            if problem is not None
+        )
+        if refused:
+            refused = (
+                "<p>Refused: these designs cannot be run as they stand (fix the file and"
+                f" reload this page):</p><ul id='refused-experiments'>{refused}</ul>"
+            )
         return page(
             "Scenarios",
             f"<ul id='scenarios'>{items}</ul>{run_form(scenarios, values, error)}"
             "<h2>Experiments</h2><p>A scenario against arms that each take a lever away, at the"
             f" same seeds, with each arm's effect and its 90% interval:</p>"
-            f"<ul id='experiments'>{designs_list}</ul>"
+            f"<ul id='experiments'>{designs_list}</ul>{refused}"
             f"<h2>Runs</h2>{runs_table(jobs.all())}",
         )
 
-    def design_of(name: str) -> Any:
+    def loaded_design(name: str) -> Any:
+        """Design `name`; 404 if unknown, RequestError naming the field if the loader refuses it."""
         if name not in designs.refs:
             raise HTTPException(status_code=404, detail=f"no experiment {name!r}")
         try:
             return designs.load(name)
         except ChistkaError as exc:
-            raise HTTPException(status_code=422, detail=str(exc)) from None
+            raise RequestError("experiment", str(exc)) from None
+
+    def design_of(name: str) -> Any:
+        """Design `name` for the JSON API: 404 if unknown, 422 with the loader's message."""
+        try:
+            return loaded_design(name)
+        except RequestError as error:
+            raise HTTPException(status_code=422, detail=error.message) from None
 
     def experiment_page(name: str, values: dict[str, str], error: RequestError | None) -> str:
-        facts = design_facts(design_of(name))
+        facts = design_facts(loaded_design(name))
         form = experiment_form(name, facts["seeds"], values, error)
         return page(facts["title"], design_body(facts, form))
+
+    def refused_page(name: str, error: RequestError) -> HTMLResponse:
+        """A design the loader refuses, as a page: its message above a link back (422).
+
+        As a refused form's message (`error_message`): the page layout, not JSON, for a browser.
+        """
+        body = (
+            f"<p>The design in {escape(designs.file(name))} cannot be run as it stands:</p>"
+            f"{error_message(error)}"
+            '<p><a href="/" id="back">Back to the scenarios and experiments</a> (fix the file'
+            " and reload this page)</p>"
+        )
+        return HTMLResponse(page(f"Experiment {name}: refused", body), status_code=422)
 
     def submit_experiment(
         name: str, seeds: str, scale: str, changes: list[str] | None = None, vary: str = ""
@@ -1082,8 +1122,11 @@ def create_app(
         return FileResponse(path)
 
     @app.get("/experiments/{name}", response_class=HTMLResponse)
-    def show_experiment(name: str) -> str:
-        return experiment_page(name, {}, None)
+    def show_experiment(name: str) -> HTMLResponse:
+        try:
+            return HTMLResponse(experiment_page(name, {}, None))
+        except RequestError as error:
+            return refused_page(name, error)
 
     @app.post("/experiments", response_model=None)
     def submit_experiment_form(
@@ -1099,12 +1142,27 @@ def create_app(
             if experiment not in designs.refs:
                 return HTMLResponse(index_page({}, error), status_code=422)
             values = {"seeds": seeds, "scale": scale, "set": changes, "vary": vary}
-            return HTMLResponse(experiment_page(experiment, values, error), status_code=422)
+            try:
+                form_page = experiment_page(experiment, values, error)
+            except RequestError as refused:  # the design itself, not what the form asks
+                return refused_page(experiment, refused)
+            return HTMLResponse(form_page, status_code=422)
         return RedirectResponse(f"/runs/{state['id']}", status_code=303)
 
     @app.get("/api/experiments")
     def api_experiments() -> list[dict[str, Any]]:
-        return [design_facts(design_of(name)) for name in designs.names()]
+        """Every design's facts and its file, or for one the loader refuses its message.
+
+        A refused one is {"name", "file", "refused"}: the name its page takes
+        (/experiments/NAME) and the loader's message naming the field.
+        """
+        listed = []
+        for name in designs.names():
+            try:
+                listed.append({**design_facts(loaded_design(name)), "file": designs.file(name)})
+            except RequestError as error:
+                listed.append({"name": name, "file": designs.file(name), "refused": error.message})
+        return listed
 
     @app.get("/api/experiments/{name}")
     def api_experiment(name: str) -> dict[str, Any]:

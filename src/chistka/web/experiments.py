@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from chistka.analysis.observables import is_share, title, unit
+from chistka.errors import ChistkaError
 
 EXPERIMENT_FILES = frozenset(
     {"experiment.html", "experiment.json", "outcomes.csv", "effects.csv", "fit.csv"}
@@ -38,14 +39,22 @@ DESIGN_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,40}$")
 
 
 class Designs:
-    """The designs the app offers: the built-in ones and those of an optional folder."""
+    """The designs the app offers: the built-in ones and those of an optional folder.
+
+    A folder's design the loader refuses (a field it does not allow, two arms of one label,
+    a file that is not TOML) is kept among them: the pages name it with the loader's message
+    (`problem`) rather than hide it, and a fixed file is offered at the next request.
+    """
 
     def __init__(self, folder: Path | None = None) -> None:
         from chistka.analysis.experiment import builtin_experiments
 
         self.refs: dict[str, str] = {name: name for name in builtin_experiments()}
-        if folder is not None:
-            for path in sorted(Path(folder).glob("*.toml")):
+        self.builtin = frozenset(self.refs)
+        self.folder = None if folder is None else Path(folder)
+        self._problems: dict[str, tuple[Any, str | None]] = {}
+        if self.folder is not None:
+            for path in sorted(self.folder.glob("*.toml")):
                 if DESIGN_NAME.match(path.stem) and is_design(path):
                     self.refs.setdefault(path.stem, str(path.resolve()))
 
@@ -54,21 +63,68 @@ class Designs:
         return list(self.refs)
 
     def load(self, name: str, changes: dict[str, Any] | None = None) -> Any:
-        """The design `name`, with a variant's `changes`, checked; KeyError if unknown."""
+        """The design `name`, with a variant's `changes`, checked; KeyError if unknown.
+
+        Raises:
+            ChistkaError: the loader refuses it; the message names the field, and the design's
+                file by its name in the folder (not the server's path to it).
+        """
         from chistka.analysis.experiment import load_experiment
 
-        return load_experiment(self.refs[name], changes)
+        ref = self.refs[name]
+        try:
+            return load_experiment(ref, changes)
+        except ChistkaError as exc:
+            if name in self.builtin:
+                raise
+            raise ChistkaError(str(exc).replace(ref, self.file(name))) from None
+
+    def file(self, name: str) -> str:
+        """The file a design comes from: its name in the folder, or 'built-in'."""
+        return "built-in" if name in self.builtin else Path(self.refs[name]).name
+
+    def problem(self, name: str) -> str | None:
+        """The loader's message refusing design `name` as it stands, or None if it loads.
+
+        Remembered until a TOML file of the folder changes (a design or a scenario it names).
+        """
+        stamp = self._stamp() if name not in self.builtin else None
+        known = self._problems.get(name)
+        if known is not None and known[0] == stamp:
+            return known[1]
+        try:
+            self.load(name)
+            message = None
+        except ChistkaError as exc:
+            message = str(exc)
+        self._problems[name] = (stamp, message)
+        return message
+
+    def _stamp(self) -> Any:
+        if self.folder is None:
+            return None
+        stamps = []
+        for path in sorted(self.folder.glob("*.toml")):
+            try:
+                info = path.stat()
+            except OSError:
+                continue
+            stamps.append((path.name, info.st_mtime_ns, info.st_size))
+        return tuple(stamps)
 
 
 def is_design(path: Path) -> bool:
-    """Whether a TOML file is an experiment's design (it has an [experiment] table).
+    """Whether a TOML file of the folder is offered as an experiment's design.
 
-    A folder of designs may hold the scenario files they name, which are not offered.
+    It is if it has an [experiment] table, and also if it cannot be read as TOML (loading it
+    then says why, so that a broken design is named rather than hidden). A folder of designs
+    may hold the scenario files they name, which are not offered.
     """
     try:
-        return isinstance(tomllib.loads(path.read_text(encoding="utf-8")).get("experiment"), dict)
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-        return False
+        return True
+    return isinstance(data.get("experiment"), dict)
 
 
 def escape(value: Any) -> str:
