@@ -40,9 +40,11 @@ from chistka.errors import ChistkaError
 from chistka.figures import file_name
 from chistka.report.common import FigureRenderer
 from chistka.report.experiment import (
+    NO_CHANGE,
     _effects_table,
     _overview,
     few_seeds_note,
+    no_change,
     outcome_meaning,
     overview_height,
 )
@@ -577,6 +579,50 @@ def test_an_interval_past_minus_100_percent_is_read_as_too_few_seeds():
     assert "below -100% (fewer than none)" in note and "over 2 seeds" in note
     assert few_seeds_note(pd.Series([math.nan, -0.55, -1.0]), 8) == ""
     assert few_seeds_note(["", "-0.5"], 8) == ""
+
+
+LATE_EFFECTS = pd.concat(
+    [
+        SHARE_EFFECTS,
+        pd.DataFrame(
+            [("late", "arrests:1937-1938", 2, 43355.5, 43129, 43582, *[0.0] * 6)],
+            columns=SHARE_EFFECTS.columns,
+        ),
+    ],
+    ignore_index=True,
+)
+"""SHARE_EFFECTS with an arm whose lever acts after the outcome's period: every seed's
+difference is exactly zero."""
+
+
+def test_an_arm_identical_to_the_baseline_reads_no_change_at_any_seed():
+    """Review of session 42: an arm whose lever acts after the outcome's period showed
+    "+0 (+0 to +0)" and "+0.0%", as if a measured effect rounded to nothing."""
+    labels = {"late": "Late lever", "no-names": "No names"}
+    page = _effects_table(LATE_EFFECTS, labels)
+    late = page[page.index("Late lever") :]
+    assert f'<td class="num" colspan="4">{NO_CHANGE}</td>' in late
+    assert "+0" not in late and "+0.0%" not in late
+    assert page.count(NO_CHANGE) == 1 and "-15,124" in page  # a real effect is as before
+    arms = [{"name": "no-names", "label": "No names"}, {"name": "late", "label": "Late lever"}]
+    (heat,) = _overview(LATE_EFFECTS, ["arrests:1937-1938"], arms).data
+    assert list(heat.text[0]) == ["-34.9%", "no change"]
+
+
+@pytest.mark.parametrize(
+    ("difference", "low", "high", "expected"),
+    [
+        (0.0, 0.0, 0.0, True),  # every seed's difference zero
+        (0.0, math.nan, math.nan, True),  # one seed, its difference zero
+        ("0.0", "0.0", "-0.0", True),  # as effects.csv gives them
+        (0.0, -12.5, 12.5, False),  # differences that cancel: a mean of 0 with a spread
+        (0.4, 0.0, 0.8, False),
+        (math.nan, math.nan, math.nan, False),  # no seed: missing, not no change
+        ("", "", "", False),
+    ],
+)
+def test_no_change_is_every_seeds_difference_exactly_zero(difference, low, high, expected):
+    assert no_change(difference, low, high) is expected
 
 
 def test_the_overview_gives_each_outcome_a_row_of_its_own_and_grows_with_them():

@@ -17,7 +17,7 @@ from chistka.analysis.experiment import builtin_experiments
 from chistka.web.app import create_app
 from chistka.web.experiments import effects_note, effects_table
 from chistka.web.jobs import write_json_atomically
-from test_experiment import DESIGN, OUTCOMES, SHARE_EFFECTS
+from test_experiment import DESIGN, LATE_EFFECTS, OUTCOMES, SHARE_EFFECTS
 from test_terror import TERROR
 from test_web import wait_for
 from tomltext import to_toml
@@ -356,3 +356,21 @@ def test_the_effects_are_explained_under_their_table(tmp_path):
     SHARE_EFFECTS.assign(label="an arm", relative_low=-1.25).to_csv(path, index=False)
     assert "below -100% (fewer than none) is the mark of too few seeds" in effects_note(path)
     assert "over 2 seeds" in effects_note(path)
+
+
+def test_an_arm_identical_to_the_baseline_reads_no_change_at_any_seed(tmp_path):
+    """Review of session 42: an arm whose lever acts after the outcome's period showed
+    "+0 (+0 to +0)" and "+0.0%"; the page says what the report says."""
+    path = tmp_path / "effects.csv"
+    LATE_EFFECTS.assign(label=["baseline", "an arm", "baseline", "an arm", "late"]).to_csv(
+        path, index=False
+    )
+    page = effects_table(path)
+    late = page[page.index("<td>late</td>") :]
+    assert '<td class="number" colspan="4">no change at any seed</td>' in late
+    assert "+0" not in late and "+0.0%" not in late
+    assert page.count("no change at any seed") == 1 and '<td class="number">-15,124</td>' in page
+    words = html.escape("No change at any seed: the arm's value is the scenario's")
+    assert words in effects_note(path)
+    SHARE_EFFECTS.assign(label="an arm").to_csv(path, index=False)
+    assert "No change at any seed" not in effects_note(path)

@@ -195,12 +195,23 @@ def write_experiment_report(out_dir: str | Path, path: str | Path | None = None)
                 marker_color=colour[group],
                 error_x=interval_bars(chosen),
                 customdata=[
-                    [change_amount(difference, outcome), seeds]
-                    for difference, seeds in zip(chosen["difference"], chosen["seeds"], strict=True)
+                    [
+                        NO_CHANGE
+                        if no_change(difference, low, high)
+                        else change_amount(difference, outcome)
+                        + ("" if is_share(outcome) else f" {unit(outcome)}"),
+                        seeds,
+                    ]
+                    for difference, low, high, seeds in zip(
+                        chosen["difference"],
+                        chosen["difference_low"],
+                        chosen["difference_high"],
+                        chosen["seeds"],
+                        strict=True,
+                    )
                 ],
-                hovertemplate="%{y}: %{x:+.1%} (%{customdata[0]}"
-                + ("" if is_share(outcome) else f" {unit(outcome)}")
-                + ", %{customdata[1]} seeds)<extra></extra>",
+                hovertemplate="%{y}: %{x:+.1%} (%{customdata[0]}, %{customdata[1]} seeds)"
+                "<extra></extra>",
             )
         effect.add_vline(x=0, line_color="grey")
         effect.update_layout(
@@ -268,7 +279,16 @@ def write_experiment_report(out_dir: str | Path, path: str | Path | None = None)
             "mean over the seeds of the arm's value less the scenario's at the same seed; "
             "relative: that change divided by the scenario's mean. —: no value, where the "
             "outcome names what the arm leaves out (missing, not zero), or no interval from one "
-            "seed." + few_seeds_note(effects["relative_low"], len(document["seeds"])),
+            "seed."
+            + no_change_note(
+                zip(
+                    effects.loc[effects["arm"] != BASELINE, "difference"],
+                    effects.loc[effects["arm"] != BASELINE, "difference_low"],
+                    effects.loc[effects["arm"] != BASELINE, "difference_high"],
+                    strict=True,
+                )
+            )
+            + few_seeds_note(effects["relative_low"], len(document["seeds"])),
         )
     )
     parts.append(section("data", "The data behind the charts", _links(document)))
@@ -309,6 +329,7 @@ def _overview(effects: pd.DataFrame, outcomes: list[str], arms: list[dict[str, A
     if len(set(words)) < len(words):
         words = list(outcomes)
     chosen = effects[effects["arm"].isin(names)].set_index(["arm", "outcome"])
+    differences = chosen["difference"] if "difference" in chosen else pd.Series(dtype=float)
     values, texts = [], []
     for outcome in outcomes:
         row, text = [], []
@@ -319,7 +340,11 @@ def _overview(effects: pd.DataFrame, outcomes: list[str], arms: list[dict[str, A
             high = chosen["relative_high"].get(key, float("nan"))
             row.append(None if missing(relative) else float(relative))
             unsure = not missing(low) and not missing(high) and low <= 0 <= high
-            text.append("" if missing(relative) else _percent(relative) + (" ~" if unsure else ""))
+            if no_change(differences.get(key, float("nan")), low, high):
+                text.append("no change")
+            else:
+                shown = "" if missing(relative) else _percent(relative) + (" ~" if unsure else "")
+                text.append(shown)
         values.append(row)
         texts.append(text)
     figure = go.Figure(
@@ -352,6 +377,39 @@ def _overview(effects: pd.DataFrame, outcomes: list[str], arms: list[dict[str, A
         },
     )
     return figure
+
+
+NO_CHANGE = "no change at any seed"
+"""What an effect reads where the arm's value is the scenario's at every seed (`no_change`)."""
+
+
+def no_change(difference: Any, low: Any, high: Any) -> bool:
+    """Whether every seed's paired difference is exactly zero.
+
+    The mean difference is 0 and so is its interval (no spread between the seeds), or, from one
+    seed, that seed's difference is 0. Such an arm's lever acts outside the outcome's period
+    (or never reaches it); "+0 (+0 to +0)" and "+0.0%" read as a measured effect that rounds to
+    nothing (review of session 42). A mean of 0 from differences that cancel has an interval
+    and is not this.
+    """
+    if missing(difference) or float(difference) != 0:
+        return False
+    if missing(low) and missing(high):
+        return True
+    return not missing(low) and not missing(high) and float(low) == 0 and float(high) == 0
+
+
+def no_change_note(rows: Any) -> str:
+    """A sentence for an effects table with an arm of `NO_CHANGE` ('' if none has it).
+
+    `rows` are (difference, low, high) of the arms' effects.
+    """
+    if not any(no_change(*row) for row in rows):
+        return ""
+    return (
+        f" {NO_CHANGE.capitalize()}: the arm's value is the scenario's at every seed, to the "
+        "person (its lever acts outside the outcome's period, or never reaches it)."
+    )
 
 
 def few_seeds_note(relative_lows: Any, seeds: int) -> str:
@@ -417,6 +475,9 @@ def _effects_table(effects: pd.DataFrame, labels: dict[str, str]) -> str:
         )
         if row.arm == BASELINE:
             rows.append(f"{named}<td></td><td></td><td></td><td></td></tr>")
+            continue
+        if no_change(row.difference, row.difference_low, row.difference_high):
+            rows.append(f'{named}<td class="num" colspan="4">{NO_CHANGE}</td></tr>')
             continue
         interval = _interval(
             row.difference_low, row.difference_high, functools.partial(change_amount, outcome=name)

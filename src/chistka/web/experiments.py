@@ -262,6 +262,8 @@ def effects_table(path: Path) -> str:
     """Each arm's mean, change and relative change with their 90% intervals, outcome by outcome.
 
     Mean and change are in the outcome's unit (a count, or a share in % changing in points).
+    An arm the scenario's equal at every seed reads "no change at any seed", as in the report
+    (`chistka.report.experiment.no_change`), not "+0 (+0 to +0)".
     """
     head = "".join(
         f"<th>{name}</th>"
@@ -276,9 +278,21 @@ def effects_table(path: Path) -> str:
             "90% interval",
         )
     )
+    from chistka.report.experiment import NO_CHANGE, no_change
+
     rows = []
     for row in effects_rows(path):
         name = row["outcome"]
+        named = (
+            f"<tr><td>{outcome_name(name)}</td><td>{escape(unit_text(name))}</td>"
+            f"<td>{escape(row['label'])}</td>"
+            f'<td class="number">{outcome_figure(row["arm_mean"], name)}</td>'
+        )
+        if row["arm"] != "baseline" and no_change(
+            row["difference"], row["difference_low"], row["difference_high"]
+        ):
+            rows.append(f'{named}<td class="number" colspan="4">{NO_CHANGE}</td></tr>')
+            continue
         interval = ""
         relative_interval = ""
         if _figure(row["difference_low"]):
@@ -291,9 +305,7 @@ def effects_table(path: Path) -> str:
                 f"{_figure(row['relative_high'], percent=True)}"
             )
         rows.append(
-            f"<tr><td>{outcome_name(name)}</td><td>{escape(unit_text(name))}</td>"
-            f"<td>{escape(row['label'])}</td>"
-            f'<td class="number">{outcome_figure(row["arm_mean"], name)}</td>'
+            f"{named}"
             f'<td class="number">{outcome_figure(row["difference"], name, signed=True)}</td>'
             f'<td class="number">{interval}</td>'
             f'<td class="number">{_figure(row["relative"], percent=True)}</td>'
@@ -309,7 +321,7 @@ def effects_note(path: Path) -> str:
     blank row (an outcome the arm leaves out) or an interval past -100% (too few seeds)
     unexplained.
     """
-    from chistka.report.experiment import few_seeds_note
+    from chistka.report.experiment import few_seeds_note, no_change_note
 
     rows = effects_rows(path)
     seeds = sorted({row["seeds"] for row in rows if row["arm"] == "baseline"})
@@ -320,6 +332,13 @@ def effects_note(path: Path) -> str:
         "change divided by the scenario's mean; 90% interval: Student's t over the seeds. "
         "Blank: the outcome names what the arm leaves out (missing, not zero), or no interval "
         "from one seed."
+        + escape(
+            no_change_note(
+                (row["difference"], row["difference_low"], row["difference_high"])
+                for row in rows
+                if row["arm"] != "baseline"
+            )
+        )
         + escape(few_seeds_note([row["relative_low"] for row in rows], count))
         + "</p>"
     )
