@@ -29,7 +29,7 @@ import re
 import sys
 from pathlib import Path
 
-from chistka.analysis.calibrate import is_own_value, set_line, value_text
+from chistka.analysis.fitted_file import is_own_value, set_line, value_text
 from chistka.analysis.free import recorded_loss
 from chistka.errors import ChistkaError
 from chistka.scenario import Scenario, load_scenario

@@ -12,18 +12,13 @@ import pytest
 
 from chistka import Sim
 from chistka.analysis import observables
-from chistka.analysis.calibrate import (
-    calibrate,
-    ending,
-    last_day_needed,
-    trial_values,
-    write_calibration_report,
-    write_fitted_scenario,
-)
+from chistka.analysis.calibrate import calibrate, ending, last_day_needed, trial_values
+from chistka.analysis.fitted_file import write_fitted_scenario
 from chistka.analysis.free import default_free_file, load_free, recorded_loss
 from chistka.analysis.sensitivity import drivers, sensitivity
 from chistka.analysis.validate import export_targets
 from chistka.errors import ChistkaError
+from chistka.report.calibration import write_calibration_report
 from chistka.scenario import builtin_scenarios, load_scenario
 from test_figures import assert_every_chart_has_its_numbers
 from test_validate import write_targets
@@ -109,7 +104,7 @@ def test_resumed_study_must_match(files, tmp_path):
 
 def test_a_study_resumes_after_its_values_are_written_into_the_scenario(files, tmp_path):
     """scripts/fit_scenario.py writes the best values in place; the study must still resume."""
-    from chistka.analysis.calibrate import scenario_text
+    from chistka.scenario import scenario_text
 
     targets, free = files
     storage = f"sqlite:///{tmp_path / 'study.db'}"
@@ -720,7 +715,7 @@ def test_free_values_hold_from_the_spin_up_as_in_a_scenario_they_are_written_int
 def test_fitted_values_are_written_on_their_lines_or_added_to_their_table():
     import tomllib
 
-    from chistka.analysis.calibrate import with_values
+    from chistka.analysis.fitted_file import with_values
 
     text = (
         "[scenario]\nname = 'x'\n\n[arrest]\nroutine_rate_per_year = 1.0 # a reason\n\n"
@@ -782,7 +777,7 @@ def test_fitted_values_go_among_a_sections_dotted_keys_at_the_top_of_the_file():
     """
     import tomllib
 
-    from chistka.analysis.calibrate import with_values
+    from chistka.analysis.fitted_file import with_values
 
     text = "review.threshold = 2.0\nreview.criteria.origin_peasant = 1.0\n\n[arrest]\nx = 1\n"
     values = {"review.threshold": 2.5, "review.criteria.origin_employee": 1.5}
@@ -823,7 +818,7 @@ def test_a_start_point_tried_before_a_fit_was_written_back_is_not_tried_again(tm
     were written into the scenario, resuming must not count it as new (review of session 38)."""
     from importlib import resources
 
-    from chistka.analysis.calibrate import with_values
+    from chistka.analysis.fitted_file import with_values
 
     targets = tmp_path / "targets.csv"
     targets.write_text(TARGETS, encoding="utf-8")

@@ -9,18 +9,19 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from chistka.analysis.calibrate import FITTED_MARK, REPORT_MARK, write_atomic
+from chistka.analysis.fitted_file import FITTED_MARK
 from chistka.cli import app
 from chistka.engine import Sim
 from chistka.errors import ChistkaError
-from chistka.outputs import check_output_file
+from chistka.outputs import check_output_file, write_atomic
+from chistka.report.calibration import REPORT_MARK
 
 TARGETS = "id,observable,value,low,high\npurge1921,expelled_share:1921,0.6,0.55,0.65\n"
 EARLIER = f"[scenario]\nname = 'x'\n{FITTED_MARK}2026-01-01 against t.csv\n"
 
 
 def test_a_new_file_is_written_with_readable_permissions(tmp_path):
-    path = write_atomic(tmp_path / "sub" / "fitted.toml", EARLIER, FITTED_MARK)
+    path = write_atomic(tmp_path / "sub" / "fitted.toml", EARLIER, FITTED_MARK, "chistka calibrate")
     assert path.read_text(encoding="utf-8") == EARLIER
     mask = os.umask(0)
     os.umask(mask)
@@ -31,7 +32,7 @@ def test_a_new_file_is_written_with_readable_permissions(tmp_path):
 def test_an_earlier_output_is_replaced(tmp_path):
     path = tmp_path / "calibration.html"
     path.write_text(f"<html>{REPORT_MARK}old</title></html>", encoding="utf-8")
-    write_atomic(path, f"<html>{REPORT_MARK}new</title></html>", REPORT_MARK)
+    write_atomic(path, f"<html>{REPORT_MARK}new</title></html>", REPORT_MARK, "chistka calibrate")
     assert "new" in path.read_text(encoding="utf-8")
 
 
@@ -46,7 +47,7 @@ def test_a_foreign_target_is_refused_and_kept(tmp_path, kind):
         (tmp_path / "elsewhere.toml").write_text(EARLIER, encoding="utf-8")
         path.symlink_to(tmp_path / "elsewhere.toml")
     with pytest.raises(ChistkaError, match="will not"):
-        write_atomic(path, EARLIER, FITTED_MARK)
+        write_atomic(path, EARLIER, FITTED_MARK, "chistka calibrate")
     if kind == "file":
         assert path.read_text(encoding="utf-8") == "my own notes\n"
     assert path.exists()
@@ -62,7 +63,7 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path, monkeypat
 
     monkeypatch.setattr(os, "replace", broken)
     with pytest.raises(OSError):
-        write_atomic(path, EARLIER + "# new\n", FITTED_MARK)
+        write_atomic(path, EARLIER + "# new\n", FITTED_MARK, "chistka calibrate")
     assert path.read_text(encoding="utf-8") == EARLIER
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fitted.toml"]
 
@@ -110,7 +111,7 @@ def test_calibrate_refuses_a_foreign_output_before_any_trial(tmp_path, monkeypat
 def test_the_fitted_event_carries_the_mark():
     import datetime as dt
 
-    from chistka.analysis.calibrate import fitted_event_text
+    from chistka.analysis.fitted_file import fitted_event_text
     from chistka.scenario import load_scenario
 
     text = fitted_event_text(
@@ -194,7 +195,8 @@ def test_the_calibration_report_gives_the_fit_as_a_table_with_its_scale_and_loss
     """QA 41: calibration.html gave the model's figures only in a chart's hover (in 1.38e+06
     form), not how many targets were inside, nor the scale or the loss; a range read '-1 - 4';
     the importances' numbers named their trace 'trace 0' and their axis 'importance'."""
-    from chistka.analysis.calibrate import first_trial_words, write_calibration_report
+    from chistka.analysis.calibrate import first_trial_words
+    from chistka.report.calibration import write_calibration_report
     from test_figures import assert_every_chart_has_its_numbers, numbers_in_page
 
     result = _stored_result(tmp_path)
@@ -223,7 +225,8 @@ def test_the_calibration_report_gives_the_fit_as_a_table_with_its_scale_and_loss
 
 
 def test_calibrate_prints_ranges_and_the_inside_count_in_words():
-    from chistka.analysis.calibrate import inside_text, range_text
+    from chistka.analysis.calibrate import inside_text
+    from chistka.report.calibration import range_text
 
     assert range_text(-1.0, 4.0) == "-1 to 4"
     assert range_text(20_000, 400_000, True) == "20000 to 400000 (log)"
@@ -303,8 +306,8 @@ def test_a_study_whose_best_is_the_scenarios_own_values_writes_no_fit(tmp_path, 
     """QA 41 L4: cal1's best trial was the scenario's own values; fitted.toml restamped every free
     value "fitted (chistka calibrate, DATE)", dropping scripts/fit_scenario.py's stamp, and
     appended the event of a fit that changed nothing."""
-    from chistka.analysis.calibrate import FITTED_NOTE, scenario_text
-    from chistka.scenario import load_scenario
+    from chistka.analysis.calibrate import FITTED_NOTE
+    from chistka.scenario import load_scenario, scenario_text
 
     targets = tmp_path / "targets.csv"
     targets.write_text(TARGETS, encoding="utf-8")
@@ -333,7 +336,8 @@ def test_a_fit_that_moves_some_values_restamps_only_those(tmp_path):
     """QA 41 L4: a value the best trial left at the scenario's own keeps its line and stamp."""
     import datetime as dt
 
-    from chistka.analysis.calibrate import scenario_text, write_fitted_scenario
+    from chistka.analysis.fitted_file import write_fitted_scenario
+    from chistka.scenario import scenario_text
 
     result = _stored_result(tmp_path)  # review.criteria.origin_peasant, admissions.rate_per_year
     own_rate = 132625.7144453329
@@ -378,12 +382,8 @@ def test_the_targets_file_is_recorded_so_that_it_can_be_found_from_elsewhere(
 def test_a_covered_target_without_a_value_is_a_miss_in_the_count_and_the_table(tmp_path, fake_runs):
     """QA 41 L6: the loss costs a covered target whose runs give NaN as a miss, but fit_table
     showed "no value" and left it out of "N of M inside"."""
-    from chistka.analysis.calibrate import (
-        calibrate,
-        fit_table,
-        inside_text,
-        write_calibration_report,
-    )
+    from chistka.analysis.calibrate import calibrate, fit_table, inside_text
+    from chistka.report.calibration import write_calibration_report
 
     fake_runs.add("total")
     targets = tmp_path / "targets.csv"

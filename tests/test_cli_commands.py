@@ -145,7 +145,7 @@ def test_params_shows_a_scenarios_values_and_sources():
 
 
 def test_builtin_scenarios_cite_the_party_size_in_params():
-    from chistka.analysis.calibrate import scenario_text
+    from chistka.scenario import scenario_text
 
     for name in builtin_scenarios():
         comments = field_comments(scenario_text(name))

@@ -287,7 +287,7 @@ def test_fitted_scenario_records_the_scale(small_file, small_files, tmp_path):
     # one trial, the scenario's own values: no event (QA 41 L4), the scale still in the comment;
     # a fit's event records it in its source too
     assert "The scenario's own values stayed the best" in text
-    from chistka.analysis.calibrate import fitted_event_text
+    from chistka.analysis.fitted_file import fitted_event_text
     from chistka.scenario import load_scenario
 
     event = fitted_event_text(

@@ -4,7 +4,6 @@ import pandas as pd
 import pytest
 
 from chistka import builtin_scenarios
-from chistka.analysis.calibrate import scenario_text
 from chistka.analysis.comparison import (
     budget_text,
     comparison,
@@ -30,7 +29,7 @@ from chistka.record import (
     scenario_roles,
     table_rows,
 )
-from chistka.scenario import load_scenario
+from chistka.scenario import load_scenario, scenario_text
 from chistka.scenario.fitted import fitted_parameters, parse_fitted
 
 

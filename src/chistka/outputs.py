@@ -237,3 +237,29 @@ def check_creatable(target: str | Path, option: str = "--out") -> None:
             f"({exc.strerror or exc}); give a folder you can write in"
         ) from None
     os.rmdir(trial)
+
+
+def write_atomic(path: Path, text: str, mark: str, writer: str) -> Path:
+    """Write `text` to `path` through a temporary file beside it and os.replace.
+
+    A reader sees the old file or the new one, never half of one; a failure leaves the old file
+    (or none) and no temporary file. The file gets the usual permissions (0o666 less the umask).
+
+    Raises:
+        ChistkaError: `path` is not replaceable: it holds something `writer` did not write (see
+            `check_output_file`).
+    """
+    check_output_file(path, mark, writer)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, name = tempfile.mkstemp(prefix=f".{path.name}.tmp-", dir=path.parent)
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as temporary:
+            temporary.write(text)
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(name, 0o666 & ~mask)
+        os.replace(name, path)
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
+    return path

@@ -160,22 +160,22 @@ def calibrate_command(
 ) -> None:
     """Fit a scenario's free parameters to target figures (Optuna TPE; msle, band or inside)."""
     from chistka.analysis.calibrate import (
-        FITTED_MARK,
         LOSSES,
-        REPORT_MARK,
-        best_words,
         calibrate,
         check_loss,
         first_trial_words,
         fit_table,
         importance_warning,
         inside_text,
-        range_text,
+    )
+    from chistka.analysis.fitted_file import (
+        FITTED_MARK,
+        best_words,
         unchanged_parameters,
-        write_calibration_report,
         write_fitted_scenario,
     )
     from chistka.analysis.free import reset_on
+    from chistka.report.calibration import REPORT_MARK, range_text, write_calibration_report
 
     try:
         seed_list = parse_seeds(seeds)

@@ -318,8 +318,7 @@ def parameter_rows(scenario: str | None = None, section: str | None = None) -> l
     Raises:
         ChistkaError: the scenario does not load.
     """
-    from chistka.analysis.calibrate import scenario_text
-    from chistka.scenario import load_scenario
+    from chistka.scenario import load_scenario, scenario_text
     from chistka.scenario.fitted import fitted_parameters
     from chistka.scenario.reference import fields
 

@@ -29,6 +29,7 @@ __all__ = [
     "empty_strata",
     "load_scenario",
     "scenario_from_dict",
+    "scenario_text",
     "with_scale",
 ]
 
@@ -409,3 +410,17 @@ def check_strata(scenario: Scenario) -> None:
         f"at {field} = {scale:g}; give a scale of at least {1 / persons:.2g}"
         + (f" (also empty: {', '.join(e[0] for e in empty[1:])})" if len(empty) > 1 else "")
     )
+
+
+def scenario_text(scenario_ref: str | Path) -> str:
+    """The TOML text of a built-in scenario (by name) or of a scenario file."""
+    path = Path(scenario_ref)
+    if path.suffix == ".toml" or path.exists():
+        try:
+            return path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ScenarioError(f"cannot read scenario '{path}': {exc.strerror or exc}") from None
+    if str(scenario_ref) not in builtin_scenarios():
+        load_scenario(scenario_ref)  # raises the loader's message
+    entry = _builtin_dir() / f"{scenario_ref}.toml"
+    return entry.read_text(encoding="utf-8")

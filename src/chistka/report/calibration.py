@@ -1,0 +1,208 @@
+"""calibration.html, the page `chistka calibrate` writes beside fitted.toml.
+
+A calibration study's loss history, its best trial against the targets, and the parameter
+importances, with the numbers behind each chart.
+"""
+
+from __future__ import annotations
+
+import math
+from html import escape
+from pathlib import Path
+
+import numpy as np
+
+from chistka.analysis import observables
+from chistka.analysis.calibrate import (
+    LOSSES,
+    CalibrationResult,
+    first_trial_words,
+    fit_table,
+    importance_warning,
+    importances,
+    inside_text,
+)
+from chistka.analysis.fitted_file import best_words, targets_place, unchanged_parameters
+from chistka.outputs import write_atomic
+
+REPORT_MARK = "<title>chistka calibrate: "
+"""The title that marks a calibration.html as written by `chistka calibrate`."""
+
+
+FIT_STATUSES = {
+    "inside": "inside",
+    "outside": "outside",
+    "no value": "outside: no value (a miss in the loss)",
+    "left out": "left out (not in the runs)",
+}
+"""How calibration.html writes each `status` of `fit_table`."""
+
+
+def range_text(low: float, high: float, log: bool = False) -> str:
+    """A free parameter's range in words: '-1 to 4' ('-1 - 4' read as a subtraction)."""
+    return f"{low:g} to {high:g}" + (" (log)" if log else "")
+
+
+def _target_number(value: float, observable: str) -> str:
+    """A target's or the model's number as the run report writes it: a share in %, a count."""
+    if value is None or math.isnan(value):
+        return "-"
+    if observables.is_share(observable):
+        return f"{value:.1%}"
+    return f"{value:,.0f}" if abs(value) >= 10 else f"{value:.3g}"
+
+
+def write_calibration_report(result: CalibrationResult, path: str | Path) -> Path:
+    """Write calibration.html: loss history, fit against the targets, parameter importances.
+
+    Raises:
+        ChistkaError: `path` holds something chistka calibrate did not write.
+    """
+    import plotly.graph_objects as go
+
+    from chistka.figures import figure_html
+
+    path = Path(path)
+    complete = result.trials
+    numbers = [t.number for t in complete]
+    losses = [float(t.value) for t in complete]
+    figures: list[go.Figure] = []
+
+    history = go.Figure()
+    history.add_scatter(x=numbers, y=losses, mode="markers", name="trial loss")
+    history.add_scatter(
+        x=numbers, y=list(np.minimum.accumulate(losses)), mode="lines", name="best so far"
+    )
+    history.update_layout(
+        title=f"Loss history ({LOSSES[result.loss]})",
+        xaxis_title="trial",
+        yaxis_title="loss",
+        yaxis_type="log" if min(losses, default=0) > 0 else "linear",
+    )
+    figures.append(history)
+
+    table = fit_table(result)
+    ratio = table["model"] / table["value"].where(table["value"] != 0)
+    fit = go.Figure()
+    fit.add_scatter(
+        x=table["id"],
+        y=table["low"] / table["value"].where(table["value"] != 0),
+        mode="markers",
+        marker_symbol="line-ew-open",
+        name="target range (low)",
+    )
+    fit.add_scatter(
+        x=table["id"],
+        y=table["high"] / table["value"].where(table["value"] != 0),
+        mode="markers",
+        marker_symbol="line-ew-open",
+        name="target range (high)",
+    )
+    fit.add_scatter(
+        x=table["id"],
+        y=ratio,
+        mode="markers",
+        marker_size=10,
+        name="model / target",
+        text=[
+            f"{r.observable}: model {_target_number(r.model, r.observable)}, target "
+            f"{_target_number(r.value, r.observable)} ({_target_number(r.low, r.observable)} "
+            f"to {_target_number(r.high, r.observable)})"
+            for r in table.itertuples(index=False)
+        ],
+        hoverinfo="text",
+    )
+    fit.add_hline(y=1.0, line_dash="dot")
+    fit.update_layout(
+        title="Fit against the targets, best trial (model, the mean over the seeds, / target, "
+        "with the target's range)",
+        yaxis_title="model / target",
+        yaxis_type="log" if (ratio.dropna() > 0).all() and ratio.notna().any() else "linear",
+    )
+    figures.append(fit)
+
+    found = importances(result.study)
+    if found:
+        bars = go.Figure(
+            go.Bar(x=list(found.values()), y=list(found), orientation="h", name="importance")
+        )
+        bars.update_layout(
+            title=f"Parameter importances (fANOVA, over {len(complete)} trials"
+            + (", too few: see the warning below)" if importance_warning(result) else ")"),
+            xaxis_title="share of the loss's variance over the trials",
+        )
+        figures.append(bars)
+
+    scenario_name = result.scenario.scenario.name
+    parts = []
+    names = ["calibration-loss-history", "calibration-fit", "calibration-importances"]
+    for i, fig in enumerate(figures):
+        parts.append(
+            figure_html(
+                fig, f"chistka-calibration-figure-{i}", include_plotlyjs=i == 0, name=names[i]
+            )
+        )
+    unchanged = unchanged_parameters(result)
+    params = "".join(
+        f"<tr><td>{escape(p.path)}</td><td>{result.best_params[p.path]:.6g}</td>"
+        f"<td>{range_text(p.low, p.high, p.log)}</td>"
+        f"<td>{'its own value' if p.path in unchanged else 'changed'}</td></tr>"
+        for p in result.free
+    )
+    rows = "".join(
+        f"<tr><td>{escape(str(r.id))}</td><td>{escape(r.label)}</td><td>{escape(r.observable)}"
+        f"</td><td>{_target_number(r.model, r.observable)}</td>"
+        f"<td>{_target_number(r.value, r.observable)}</td>"
+        f"<td>{_target_number(r.low, r.observable)} to {_target_number(r.high, r.observable)}</td>"
+        f"<td>{FIT_STATUSES[r.status]}</td></tr>"
+        for r in table.itertuples(index=False)
+    )
+    note = "" if found else "<p>Parameter importances need two or more complete trials.</p>"
+    warning = importance_warning(result) if found else None
+    if warning is not None:
+        note += f"<p><strong>Warning:</strong> {escape(warning)}.</p>"
+    stayed = best_words(result)
+    stayed_html = (
+        f"<p><strong>{escape(stayed[:1].upper() + stayed[1:])}.</strong></p>" if stayed else ""
+    )
+    left_html = ""
+    if result.left_out:
+        counts: dict[str, int] = {}
+        for _, _, reason in result.left_out:
+            counts[reason] = counts.get(reason, 0) + 1
+        left_rows = "".join(
+            f"<tr><td>{escape(str(i))}</td><td>{escape(o)}</td><td>{escape(why)}</td></tr>"
+            for i, o, why in result.left_out
+        )
+        left_html = (
+            f"<h2>Targets left out ({len(result.left_out)})</h2><p>The scenario's runs cannot "
+            "give them, so the loss skips them: "
+            + "; ".join(f"{n} {escape(why)}" for why, n in counts.items())
+            + ".</p><details><summary>every target left out</summary><table border='1'>"
+            f"<tr><th>id</th><th>observable</th><th>why</th></tr>{left_rows}</table></details>"
+        )
+    scale = "the scenario's own scale" if result.scale is None else f"scale {result.scale:g}"
+    ended = (
+        ""
+        if result.runs_end is None
+        else f" Each run stopped on {result.runs_end}, the last day the targets read."
+    )
+    first_words = first_trial_words(result)
+    html = (
+        "<!DOCTYPE html><html><head><meta charset='utf-8'>"
+        f"{REPORT_MARK}{escape(scenario_name)}</title></head><body>"
+        f"<h1>Calibration of {escape(scenario_name)}</h1>"
+        f"<p>Targets {escape(targets_place(result.targets_path, result.targets_given))}; "
+        f"{len(complete)} complete trials; seeds "
+        f"{', '.join(str(s) for s in result.seeds)} at {scale}; loss: {LOSSES[result.loss]}; "
+        f"best loss {result.best_loss:.6g} ({first_words} {result.first_loss:.6g}).{ended}</p>"
+        f"{stayed_html}"
+        "<table border='1'><tr><th>parameter</th><th>best</th><th>range searched</th>"
+        f"<th>against the scenario</th></tr>{params}</table>"
+        f"<h2>The best trial against the targets</h2><p>{inside_text(table)}.</p>"
+        "<table border='1'><tr><th>id</th><th>label</th><th>observable</th>"
+        "<th>model (mean over the seeds)</th><th>target</th><th>accepted range</th>"
+        f"<th>the mean</th></tr>{rows}</table>"
+        f"{left_html}{note}{''.join(parts)}</body></html>"
+    )
+    return write_atomic(path, html, REPORT_MARK, "chistka calibrate")
