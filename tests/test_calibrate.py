@@ -365,7 +365,7 @@ def test_the_sensitivity_report_gives_ranges_scale_units_and_every_interval(tmp_
     with nothing in them saying which observable they were."""
     import re
 
-    from chistka.analysis.sensitivity import write_sensitivity_report
+    from chistka.report.sensitivity import write_sensitivity_report
     from test_figures import assert_every_chart_has_its_numbers, numbers_in_page
 
     result = _sobol_result()
@@ -391,7 +391,8 @@ def test_the_sensitivity_report_gives_ranges_scale_units_and_every_interval(tmp_
 def test_the_sensitivity_tables_write_large_effects_with_separators(tmp_path):
     """QA 41 (L3): Morris's mu_star is in the observable's unit (persons, up to millions), and
     the page's table wrote it as 2.643e+05."""
-    from chistka.analysis.sensitivity import index_text, write_sensitivity_report
+    from chistka.analysis.sensitivity import index_text
+    from chistka.report.sensitivity import write_sensitivity_report
 
     assert index_text(264_300.4) == "264,300" and index_text(0.1534) == "0.1534"
     assert index_text(float("nan")) == "-"
@@ -413,7 +414,7 @@ def test_the_driver_is_named_as_told_apart_only_where_the_intervals_do_not_overl
 
 
 def test_morris_axes_say_the_observables_unit():
-    from chistka.analysis.sensitivity import _axis_title
+    from chistka.report.sensitivity import _axis_title
 
     assert "persons" in _axis_title("morris", "party_total:1933-01-01")
     assert "0.1 = 10 points" in _axis_title("morris", "expelled_share:1933")

@@ -88,8 +88,8 @@ def sensitivity_command(
         drivers,
         index_text,
         sensitivity,
-        write_sensitivity_report,
     )
+    from chistka.report.sensitivity import write_sensitivity_report
 
     try:
         loaded = load_scenario(scenario)
