@@ -159,6 +159,56 @@ def test_unknown_runs_are_404(client, path):
     assert client.get(path).status_code == 404
 
 
+@pytest.mark.parametrize(
+    ("path", "words"),
+    [
+        ("/runs/no-such-run", "no run &#x27;no-such-run&#x27;"),
+        ("/runs/no-such-run/files/report.html", "no run &#x27;no-such-run&#x27;"),
+        ("/runs/no-such-run/seeds/p000-s001/summary.json", "no run &#x27;no-such-run&#x27;"),
+        ("/scenarios/no-such", "no built-in scenario &#x27;no-such&#x27;"),
+        ("/experiments/no-such", "no experiment &#x27;no-such&#x27;"),
+        ("/compare/a--b/compare.html", "no comparison file a--b/compare.html"),
+        ("/no-such-page", "there is no page /no-such-page"),
+    ],
+)
+def test_a_page_not_found_is_a_page_with_a_link_back_not_json(client, path, words):
+    """QA of session 42: a browser asking for an unknown run, file, scenario or design got
+    JSON ({"detail": ...}) where every other page has the app's layout."""
+    answer = client.get(path)
+    assert answer.status_code == 404
+    assert answer.headers["content-type"].startswith("text/html")
+    assert "<title>404 Not Found - chistka</title>" in answer.text
+    assert f'<p class="error" id="error">{words}</p>' in answer.text
+    assert '<a href="/" id="back">' in answer.text
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/api/runs/no-such-run", "/api/scenarios/no-such", "/api/experiments/no-such", "/api/x"],
+)
+def test_a_not_found_under_api_stays_json(client, path):
+    answer = client.get(path)
+    assert answer.status_code == 404 and answer.headers["content-type"] == "application/json"
+    assert "detail" in answer.json()
+
+
+def test_a_missing_file_of_a_run_links_back_to_the_run_and_a_wrong_method_is_a_page(tmp_path):
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    state = {"id": "small-1-a", "scenario": "great-terror", "seed": 1, "scale": 0.01}
+    write_json_atomically(runs / "small-1-a.json", {**state, "status": "done", "submitted": "x"})
+    (runs / "small-1-a").mkdir()
+    with TestClient(create_app(runs)) as client:
+        missing = client.get("/runs/small-1-a/files/report.html")
+        wrong = client.delete("/runs")
+        wrong_api = client.delete("/api/runs")
+    assert missing.status_code == 404 and "has no file &#x27;report.html&#x27;" in missing.text
+    assert '<a href="/runs/small-1-a" id="back">Back to run small-1-a</a>' in missing.text
+    assert wrong.status_code == 405 and wrong.headers["allow"] == "POST"
+    assert "/runs does not take this method" in wrong.text and 'id="back"' in wrong.text
+    assert wrong_api.status_code == 405 and wrong_api.json() == {"detail": "Method Not Allowed"}
+
+
 def test_a_run_from_the_form_to_its_report_and_data(client, tmp_path):
     sent = client.post("/runs", data=SMALL, follow_redirects=False)
     assert sent.status_code == 303

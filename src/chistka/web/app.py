@@ -25,7 +25,10 @@ as `chistka experiment run --vary`):
 two are lists of `PARAM=VALUE` changes and of decisions to leave out, as `chistka run --set` and
 `--without` take them. A bad request (an unknown scenario, a seed or
 scale out of range, an unknown parameter or decision, a value a parameter does not allow) gets
-422 with a message naming the field and what is allowed; an unknown run or file 404. A design
+422 with a message naming the field and what is allowed; an unknown run or file 404. An HTTP
+error (an unknown run, file, scenario, design or page; a method a route does not take) is JSON
+({"detail": ...}) under /api/ and elsewhere a page in the app's layout with the message and a
+link back (`error_page`). A design
 of the experiments folder that the loader refuses (a field it does not allow, two arms of one
 label, a file that is not TOML) is named on the index with its file and the loader's message,
 and in `GET /api/experiments` as {"name", "file", "refused"} beside the others' facts; its page,
@@ -38,6 +41,7 @@ from __future__ import annotations
 
 import csv
 import html
+import http
 import json
 import math
 import os
@@ -52,6 +56,7 @@ from typing import Annotated, Any
 import numpy as np
 import pandas as pd
 from fastapi import FastAPI, Form, HTTPException, Query, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import (
     FileResponse,
     HTMLResponse,
@@ -59,6 +64,7 @@ from fastapi.responses import (
     RedirectResponse,
     Response,
 )
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from chistka.errors import ChistkaError
 from chistka.outputs import RUN_FILES
@@ -864,6 +870,29 @@ def comparison_is_current(folder: Path) -> bool:
         return handle.readline().strip() == ",".join(DIFFERENCE_COLUMNS)
 
 
+def error_page(jobs: RunJobs, path: str, status: int, detail: Any) -> str:
+    """The page of an HTTP error on an HTML route: what went wrong and a link back.
+
+    QA of session 42: an unknown run, file, scenario or design answered a browser with JSON.
+    """
+    try:
+        phrase = http.HTTPStatus(status).phrase
+    except ValueError:
+        phrase = ""
+    message = str(detail) if detail else phrase
+    if status == 404 and message == phrase:  # no route: the router's bare "Not Found"
+        message = f"there is no page {path}"
+    elif status == 405:
+        message = f"{path} does not take this method ({message})"
+    back = '<a href="/" id="back">Back to the scenarios, experiments and runs</a>'
+    parts = path.split("/")
+    if len(parts) > 3 and parts[1] == "runs" and RUN_ID.match(parts[2]):
+        if jobs.state_file(parts[2]).is_file():
+            back = f'<a href="/runs/{parts[2]}" id="back">Back to run {parts[2]}</a>'
+    body = f'<p class="error" id="error">{escape(message)}</p><p>{back}</p>'
+    return page(f"{status} {phrase}".strip(), body)
+
+
 # --- the app -------------------------------------------------------------------------------------
 
 
@@ -896,6 +925,22 @@ def create_app(
 
     app = FastAPI(title="chistka", lifespan=lifespan)
     app.state.jobs = jobs
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException) -> Response:
+        """An HTTP error (an unknown run, file or page, a method a route does not take).
+
+        As JSON ({"detail": ...}) under /api/; elsewhere a page in the app's layout with the
+        message and a link back: to the run's page for a file of a known run, else to the index.
+        """
+        path = request.url.path
+        if path == "/api" or path.startswith("/api/"):
+            return await http_exception_handler(request, error)
+        return HTMLResponse(
+            error_page(jobs, path, error.status_code, error.detail),
+            status_code=error.status_code,
+            headers=getattr(error, "headers", None),
+        )
 
     def index_page(values: dict[str, str], error: RequestError | None = None) -> str:
         items = "".join(
