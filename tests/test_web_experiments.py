@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 
 import pandas as pd
 import pytest
@@ -15,7 +16,7 @@ from fastapi.testclient import TestClient
 
 from chistka.analysis.experiment import builtin_experiments
 from chistka.web.app import create_app
-from chistka.web.experiments import effects_note, effects_table
+from chistka.web.experiments import arms_list, effects_note, effects_table
 from chistka.web.jobs import write_json_atomically
 from test_experiment import DESIGN, LATE_EFFECTS, OUTCOMES, SHARE_EFFECTS
 from test_terror import TERROR
@@ -374,3 +375,38 @@ def test_an_arm_identical_to_the_baseline_reads_no_change_at_any_seed(tmp_path):
     assert words in effects_note(path)
     SHARE_EFFECTS.assign(label="an arm").to_csv(path, index=False)
     assert "No change at any seed" not in effects_note(path)
+
+
+def test_a_folder_designs_scenario_file_is_named_not_linked_to_a_missing_page(designs, tmp_path):
+    """QA of session 42: a design of the experiments folder names its scenario by a file
+    (small.toml), and its page and its run's page linked /scenarios/small.toml, a 404."""
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    state = {"id": "small-levers-1-a", "scenario": "small.toml", "seed": None, "scale": None}
+    write_json_atomically(
+        runs / "small-levers-1-a.json",
+        {**state, "experiment": "small-levers", "seeds": 1, "status": "failed", "error": "x"}
+        | {"submitted": "2026-01-01T00:00:00"},
+    )
+    with TestClient(create_app(runs, experiments_folder=designs)) as client:
+        design = client.get("/experiments/small-levers").text
+        run = client.get("/runs/small-levers-1-a").text
+        builtin = client.get("/experiments/no-halt").text
+    for page in (design, run):
+        assert 'href="/scenarios/small.toml"' not in page
+        assert "<code>small.toml</code> (a file of the experiments folder)" in page
+    assert "(1 seed per arm) on scenario <code>small.toml</code>" in run
+    assert '<a href="/scenarios/great-terror">great-terror</a>' in builtin
+
+
+def test_an_experiments_page_links_each_arms_runs(tmp_path):
+    """QA of session 42: the page said the arms' runs were "on the server", unlinked."""
+    output = tmp_path / "out"
+    for name in ("no-mass", "baseline", "no-names", ".no-names.seeds.tmp"):
+        (output / name).mkdir(parents=True)
+    (output / "fit.csv").write_text("")
+    text = arms_list("small-levers-1-a", output)
+    links = re.findall(r'href="([^"]+)"', text)
+    assert links == [f"/runs/small-levers-1-a/files/{arm}/" for arm in ("baseline", "no-mass")] + [
+        "/runs/small-levers-1-a/files/no-names/"
+    ]

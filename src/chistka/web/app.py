@@ -78,6 +78,7 @@ from chistka.web.experiments import (
     error_message,
     experiment_body,
     experiment_form,
+    scenario_link,
     variants_body,
 )
 from chistka.web.jobs import RUN_ID, RunJobs
@@ -524,15 +525,18 @@ def fit_summary(summary: dict[str, Any]) -> str:
 def run_page(jobs: RunJobs, state: dict[str, Any]) -> str:
     """A run's page: its progress while it goes; its fit, report and files when it is done."""
     run_id = state["id"]
-    design = ""
+    scenario = f'Scenario <a href="/scenarios/{escape(state["scenario"])}">'
+    scenario += f"<b>{escape(state['scenario'])}</b></a>"
     if state.get("experiment"):
-        design = (
+        count = state["seeds"]
+        scenario = (
             f'Experiment <a href="/experiments/{escape(state["experiment"])}">'
-            f"<b>{escape(state['experiment'])}</b></a> ({escape(state['seeds'])} seeds per arm) on "
+            f"<b>{escape(state['experiment'])}</b></a> ({escape(count)}"
+            f" seed{'' if count == 1 else 's'} per arm) on scenario"
+            f" {scenario_link(state['scenario'])}"
         )
     facts = (
-        f'<p>{design}Scenario <a href="/scenarios/{escape(state["scenario"])}">'
-        f"<b>{escape(state['scenario'])}</b></a>, "
+        f"<p>{scenario}, "
         f"{escape(seeds_phrase(state))}, scale "
         f"{escape(state['scale'] if state['scale'] is not None else 'default')}; submitted "
         f"{escape(state['submitted'][:19])}. "

@@ -173,8 +173,8 @@ def design_body(facts: dict[str, Any], form: str) -> str:
     note = f'<p id="note">{escape(facts["note"])}</p>' if facts["note"] else ""
     return (
         f'<p id="question"><b>Question.</b> {escape(facts["question"])}</p>'
-        f'<p>Scenario <a href="/scenarios/{escape(facts["scenario"])}">'
-        f"{escape(facts['scenario'])}</a> as it stands, and each arm below, at the same seeds "
+        f"<p>Scenario {scenario_link(facts['scenario'])} as it stands, and each arm below, at"
+        " the same seeds "
         "(each arm's effect is read seed by seed, with its 90% interval).</p>"
         "<h2>Arms</h2>"
         '<table id="arms"><tr><th>arm</th><th>label</th><th>group</th>'
@@ -433,6 +433,39 @@ def experiment_body(run_id: str, output: Path) -> str:
         + effects_table(output / "effects.csv")
         + effects_note(output / "effects.csv")
         + files_list(run_id, output, EXPERIMENT_FILES)
-        + "<p>Each arm's runs are in the experiment's folder on the server, one ensemble per arm"
-        " (<code>chistka report</code> and <code>chistka compare</code> read them).</p>"
+        + arms_list(run_id, output)
     )
+
+
+def arms_list(run_id: str, output: Path) -> str:
+    """A link to each arm's runs (one ensemble per arm, a folder of the experiment's output).
+
+    QA of session 42: the page said the arms' runs were "on the server" though the app serves
+    each arm's folder.
+    """
+    folders = sorted(
+        (p.name for p in output.iterdir() if p.is_dir() and not p.name.startswith(".")),
+        key=lambda name: (name != "baseline", name),
+    )
+    links = ", ".join(
+        f'<a href="/runs/{escape(run_id)}/files/{escape(name)}/">{escape(name)}/</a>'
+        for name in folders
+    )
+    return (
+        f"<p id='arms'>Each arm's runs, one ensemble per arm (the scenario as it stands in"
+        f" <code>baseline/</code>): {links}. <code>chistka report</code> and <code>chistka"
+        " compare</code> read them.</p>"
+    )
+
+
+def scenario_link(name: str) -> str:
+    """A design's scenario: a link to its page if it is built in, else its file's name.
+
+    QA of session 42: a design of the experiments folder names its scenario by a file
+    (`small.toml`), and the link to /scenarios/small.toml led to a 404.
+    """
+    from chistka.scenario import builtin_scenarios
+
+    if name in builtin_scenarios():
+        return f'<a href="/scenarios/{escape(name)}">{escape(name)}</a>'
+    return f"<code>{escape(name)}</code> (a file of the experiments folder)"
