@@ -209,6 +209,14 @@ def test_a_missing_file_of_a_run_links_back_to_the_run_and_a_wrong_method_is_a_p
     assert wrong_api.status_code == 405 and wrong_api.json() == {"detail": "Method Not Allowed"}
 
 
+def test_the_pages_are_laid_out_for_a_narrow_screen(client):
+    """QA of session 42: no viewport tag (a phone drew the pages 980 px wide) and text boxes
+    and wide tables ran past the window's edge (tests/test_web_browser.py measures it)."""
+    page = client.get("/").text
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in page
+    assert "table:not(#timeline) { display: block; max-width: 100%; overflow-x: auto; }" in page
+
+
 def test_a_run_from_the_form_to_its_report_and_data(client, tmp_path):
     sent = client.post("/runs", data=SMALL, follow_redirects=False)
     assert sent.status_code == 303

@@ -256,3 +256,40 @@ def test_an_experiment_at_two_values_from_its_form_to_each_values_report(server,
     browser.find_element(By.CSS_SELECTOR, 'a[href="v02/experiment.html"]').click()
     assert browser.current_url.endswith("/files/v02/experiment.html")
     assert browser.find_elements(By.CLASS_NAME, "plotly-graph-div"), "no chart drawn"
+
+
+def test_the_pages_fit_a_narrow_window(server, browser):
+    """QA of session 42: at 400 px the forms' text boxes, the scenario's timeline and the wide
+    tables (an ensemble's record over the seeds, an experiment's effects, a comparison) ran past
+    the window's edge; now a wide table scrolls inside the page."""
+    address, _ = server
+    body = {"scenario": "party-purges-1921-1936", "seed": 3, "seeds": 2, "scale": 0.01}
+    request = urllib.request.Request(
+        address + "/api/runs",
+        data=json.dumps(body).encode(),
+        headers={"content-type": "application/json"},
+    )
+    run_id = json.loads(urllib.request.urlopen(request, timeout=30).read())["id"]
+    deadline = time.monotonic() + 300
+    while True:
+        state = json.loads(urllib.request.urlopen(f"{address}/api/runs/{run_id}").read())
+        if state["status"] in ("done", "failed"):
+            break
+        assert time.monotonic() < deadline, "the ensemble did not end in 5 minutes"
+        time.sleep(1)
+    assert state["status"] == "done", state["error"]
+    size = browser.get_window_size()
+    wide = "return document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    try:
+        browser.set_window_size(400, 900)
+        for path in (
+            "/",
+            "/scenarios/great-terror",
+            "/experiments/no-halt",
+            f"/runs/{run_id}",
+            "/runs/no-such-run",
+        ):
+            browser.get(address + path)
+            assert browser.execute_script(wide) <= 0, f"{path} is wider than a 400 px window"
+    finally:
+        browser.set_window_size(size["width"], size["height"])

@@ -273,8 +273,14 @@ def check_experiment_request(
 # --- HTML ----------------------------------------------------------------------------------------
 
 STYLE = """
-body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 70em; color: #222; }
+body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 70em; padding: 0 1em;
+  color: #222; }
 table { border-collapse: collapse; margin: 1em 0; }
+table:not(#timeline) { display: block; max-width: 100%; overflow-x: auto; }
+textarea, input { max-width: 100%; box-sizing: border-box; }
+fieldset label { display: inline-block; }
+h1 { overflow-wrap: anywhere; }
+@media (max-width: 40em) { #timeline { display: block; overflow-x: auto; } }
 th, td { border-bottom: 1px solid #ddd; padding: 0.25em 0.6em; text-align: left;
   vertical-align: top; overflow-wrap: break-word; }
 #timeline td:first-child, #campaigns td:nth-child(n+2):nth-child(-n+3),
@@ -299,6 +305,7 @@ def page(title: str, body: str, *, refresh: bool = False) -> str:
     meta = f'<meta http-equiv="refresh" content="{REFRESH_SECONDS}">' if refresh else ""
     return (
         f'<!doctype html><html lang="en"><head><meta charset="utf-8">{meta}'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{html.escape(title)} - chistka</title><style>{STYLE}</style></head>"
         f'<body><p><a href="/">chistka</a></p><h1>{html.escape(title)}</h1>{body}</body></html>'
     )
