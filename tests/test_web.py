@@ -458,6 +458,28 @@ def test_a_compared_row_without_a_label_is_named_by_its_id_alone(tmp_path):
     assert "<td><code>convicted_1937</code></td>" in single
 
 
+def test_a_share_of_0_or_1_and_its_range_read_as_per_cent_not_as_a_count(tmp_path):
+    """QA of session 42: the tables took a figure below 1 for a share, so a share of 0 (no one
+    expelled) or a range up to 1 read "0" and "1", as counts."""
+    head = "record_id,observable,label,role,model,status,record,low,high\n"
+    for seed in (1, 2):
+        run = tmp_path / f"p000-s00{seed}"
+        run.mkdir()
+        (run / "summary.json").write_text(json.dumps({"seed": seed, "fit": {}}))
+        (run / "comparison.csv").write_text(
+            head + "purge_share,expelled_share:1929,Share expelled,validation,0.0,outside,"
+            "0.11,0.0,1.0\n"
+            "expelled,expelled:1929,Expelled,validation,0.0,outside,0.5,0.25,1.0\n"
+        )
+    single = comparison_table(tmp_path / "p000-s001" / "comparison.csv")
+    assert '<td class="number">0.0%</td><td class="number">11.0%</td>' in single
+    assert '<td class="number">0.0% - 100.0%</td>' in single
+    assert '<td class="number">0</td><td class="number">0</td>' in single  # counts stay counts
+    assert '<td class="number">0 - 1</td>' in single
+    page = ensemble_body("r1", tmp_path)
+    assert "<td>0.0%</td><td>0.0% - 0.0%</td><td>11.0%</td><td>0.0% - 100.0%</td>" in page
+
+
 @pytest.mark.parametrize("name", list(builtin_scenarios()))
 def test_a_scenario_page_shows_its_documented_decisions_and_fitted_values(client, name):
     from chistka.analysis.free import default_free_file, load_free

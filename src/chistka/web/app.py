@@ -457,15 +457,22 @@ def comparison_rows(path: Path) -> Iterator[dict[str, str]]:
         yield from csv.DictReader(handle)
 
 
-def number(text: str) -> str:
-    """A figure of comparison.csv for the table: shares as per cent, the rest with separators."""
+def number(text: str, share: bool | None = None) -> str:
+    """A figure of comparison.csv for the table: shares as per cent, the rest with separators.
+
+    `share` says which the figure is (`chistka.analysis.observables.is_share` of its row's
+    observable); without it, a figure below 1 is taken for a share. QA of session 42: that guess
+    gave a share of 0 or 1 (no one expelled, a range up to 100%) as a count, "0" and "1".
+    """
     try:
         value = float(text)
     except ValueError:
         return escape(text)
     if math.isnan(value):
         return ""
-    return f"{value:.1%}" if abs(value) < 1 and value != 0 else f"{value:,.0f}"
+    if share is None:
+        share = abs(value) < 1 and value != 0
+    return f"{value:.1%}" if share else f"{value:,.0f}"
 
 
 def has_label(label: Any) -> bool:
@@ -493,9 +500,17 @@ def row_text(label: Any, record_id: str) -> str:
     return f"{label} ({record_id})" if has_label(label) else record_id
 
 
-def model_number(text: str, status: str) -> str:
+def model_number(text: str, status: str, share: bool | None = None) -> str:
     """The model's figure of a row, '-' where the scenario does not model its kind."""
-    return "-" if status == "not modelled" else number(text)
+    return "-" if status == "not modelled" else number(text, share)
+
+
+def row_is_share(row: Any) -> bool | None:
+    """Whether a row of comparison.csv is a share, from its observable (None if it has none)."""
+    from chistka.analysis.observables import is_share
+
+    observable = row.get("observable")
+    return is_share(str(observable)) if has_label(observable) else None
 
 
 def comparison_table(path: Path) -> str:
@@ -505,11 +520,12 @@ def comparison_table(path: Path) -> str:
     )
     rows = "".join(
         f"<tr><td>{row_name(r.get('label'), r['record_id'])}</td><td>{escape(r['role'])}</td>"
-        f'<td class="number">{model_number(r["model"], r["status"])}</td>'
-        f'<td class="number">{number(r["record"])}</td>'
-        f'<td class="number">{number(r["low"])} - {number(r["high"])}</td>'
+        f'<td class="number">{model_number(r["model"], r["status"], share)}</td>'
+        f'<td class="number">{number(r["record"], share)}</td>'
+        f'<td class="number">{number(r["low"], share)} - {number(r["high"], share)}</td>'
         f'<td class="{escape(r["status"]).replace(" ", "-")}">{escape(r["status"])}</td></tr>'
         for r in comparison_rows(path)
+        for share in [row_is_share(r)]
     )
     return f'<table id="comparison"><tr>{head}</tr>{rows}</table>'
 
@@ -648,8 +664,10 @@ def ensemble_body(run_id: str, output: Path) -> str:
         model = group["model"].to_numpy(dtype=float)
         model = model[~np.isnan(model)]
         scored = group["status"].isin(["inside", "outside"])
+        share = row_is_share(first)
         spread = (
-            f"{number(str(np.quantile(model, 0.05)))} - {number(str(np.quantile(model, 0.95)))}"
+            f"{number(str(np.quantile(model, 0.05)), share)} - "
+            f"{number(str(np.quantile(model, 0.95)), share)}"
             if len(model)
             else ""
         )
@@ -658,10 +676,10 @@ def ensemble_body(run_id: str, output: Path) -> str:
             (
                 row_text(first.get("label"), str(record_id)),
                 first["role"],
-                "-" if not_modelled else number(str(model.mean())) if len(model) else "",
+                "-" if not_modelled else number(str(model.mean()), share) if len(model) else "",
                 "" if not_modelled else spread,
-                number(str(first["record"])),
-                f"{number(str(first['low']))} - {number(str(first['high']))}",
+                number(str(first["record"]), share),
+                f"{number(str(first['low']), share)} - {number(str(first['high']), share)}",
                 f"{int((group['status'] == 'inside').sum())} of {len(group)}"
                 if scored.any()
                 else first["status"],
