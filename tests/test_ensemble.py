@@ -238,6 +238,15 @@ def test_ensemble_report(serial, tmp_path):
     assert "p001: review.noise_sd=1.2" in text
     assert "90% band" in text
     assert_every_chart_has_its_numbers(text)
+    assert f"<td>{serial[0]}</td>" in text
+
+
+def test_ensemble_report_names_the_directory_it_is_moved_to(serial, tmp_path):
+    """QA of session 42: the web app builds an ensemble in a hidden staging folder, and its
+    report named that folder, gone once the ensemble was done."""
+    path = write_ensemble_report(serial[0], tmp_path / "ensemble.html", directory="/runs/x-1")
+    text = path.read_text()
+    assert "<td>/runs/x-1</td>" in text and str(serial[0]) not in text
     assert TITLES["terror"] not in text  # the small scenario has no arrests
 
 

@@ -10,6 +10,7 @@ seeds and the band from the 5th to the 95th percentile, beside the record.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from chistka.report.common import FigureRenderer, page
@@ -42,12 +43,18 @@ TITLES = {
 """Section titles (tests look for them)."""
 
 
-def write_ensemble_report(out_dir: str | Path, path: str | Path | None = None) -> Path:
+def write_ensemble_report(
+    out_dir: str | Path, path: str | Path | None = None, *, directory: str | Path | None = None
+) -> Path:
     """Write ensemble.html for the complete runs of an ensemble directory.
 
     Args:
         out_dir: the ensemble's directory (with plan.json and one directory per run).
         path: where to write the report (default: ``out_dir/ensemble.html``).
+        directory: the directory the report names as the ensemble's (default: `out_dir`); for
+            one built in a staging folder and then moved (the web app's), where it will be.
+            QA of session 42: the app's ensemble reports named their hidden staging folder,
+            gone once the ensemble was done.
 
     Returns:
         The path of the report.
@@ -57,6 +64,8 @@ def write_ensemble_report(out_dir: str | Path, path: str | Path | None = None) -
     """
     out_dir = Path(out_dir)
     ensemble = load_ensemble(out_dir)
+    if directory is not None:  # only the header reads it (the runs are loaded)
+        ensemble = dataclasses.replace(ensemble, out_dir=Path(directory))
     figures = FigureRenderer("chistka-ensemble-figure", FIGURE_HEIGHT)
     body = [module.ensemble_section(ensemble, figures) for module in SECTIONS]
     target = Path(path) if path is not None else out_dir / REPORT_FILE

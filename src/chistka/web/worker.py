@@ -131,7 +131,7 @@ def run_seeds(
             n_jobs=1,
             progress=lambda done, total, _: record(runs_done=done, runs_total=total),
         )
-        write_ensemble_report(building)
+        write_ensemble_report(building, directory=state_file.with_name(state["id"]))
 
 
 def run_experiment_job(
