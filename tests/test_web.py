@@ -209,6 +209,20 @@ def test_a_missing_file_of_a_run_links_back_to_the_run_and_a_wrong_method_is_a_p
     assert wrong_api.status_code == 405 and wrong_api.json() == {"detail": "Method Not Allowed"}
 
 
+def test_a_runs_files_folder_leads_to_the_runs_page(tmp_path):
+    """QA of session 42: /runs/ID/files/ answered "run 'ID' has no file ''"."""
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    state = {"id": "small-1-a", "scenario": "great-terror", "seed": 1, "scale": 0.01}
+    write_json_atomically(runs / "small-1-a.json", {**state, "status": "done", "submitted": "x"})
+    (runs / "small-1-a").mkdir()
+    with TestClient(create_app(runs)) as client:
+        for path in ("/runs/small-1-a/files/", "/runs/small-1-a/files//"):
+            answer = client.get(path, follow_redirects=False)
+            assert answer.status_code == 307 and answer.headers["location"] == "/runs/small-1-a"
+        assert client.get("/runs/no-such-run/files/").status_code == 404
+
+
 def test_the_pages_are_laid_out_for_a_narrow_screen(client):
     """QA of session 42: no viewport tag (a phone drew the pages 980 px wide) and text boxes
     and wide tables ran past the window's edge (tests/test_web_browser.py measures it)."""

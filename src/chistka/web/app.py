@@ -1111,6 +1111,8 @@ def create_app(
         """
         state_of(run_id)
         parts = [part for part in relative.split("/") if part]
+        if not parts:  # /runs/ID/files/: the run's page lists its files (QA of session 42)
+            return RedirectResponse(f"/runs/{run_id}", status_code=307)
         path = jobs.output(run_id).joinpath(*parts)
         folders_ok = parts and all(OUTPUT_FOLDER.match(part) for part in parts[:-1])
         if folders_ok and OUTPUT_FOLDER.match(parts[-1]) and path.is_dir():
