@@ -23,6 +23,7 @@ from chistka.web.app import (
     create_app,
     ensemble_body,
     fitted_text,
+    progress_text,
     seeds_phrase,
     table_html,
 )
@@ -207,6 +208,24 @@ def test_a_missing_file_of_a_run_links_back_to_the_run_and_a_wrong_method_is_a_p
     assert wrong.status_code == 405 and wrong.headers["allow"] == "POST"
     assert "/runs does not take this method" in wrong.text and 'id="back"' in wrong.text
     assert wrong_api.status_code == 405 and wrong_api.json() == {"detail": "Method Not Allowed"}
+
+
+@pytest.mark.parametrize(
+    ("state", "text"),
+    [
+        ({"days_done": 0, "days_total": None}, "running: starting (loading the scenario,"),
+        ({"days_done": 400, "days_total": 2222}, "running: day 400 of 2,222"),
+        ({"days_done": 2222, "days_total": 2222}, "running: all 2,222 days done; writing the"),
+        ({"runs_done": 1, "runs_total": 2, "days_total": None}, "running: 1 of 2 seeds done"),
+        ({"runs_done": 2, "runs_total": 2}, "running: 2 of 2 seeds done; writing the report"),
+        ({"runs_done": 0, "runs_total": 3, "experiment": "x"}, "running: 0 of 3 runs done"),
+    ],
+)
+def test_a_runs_progress_says_what_it_is_doing_before_the_first_day_and_after_the_last(state, text):
+    """QA of session 42: a bare 'running' while the population was built, and 'day N of N'
+    while the files and the report were written."""
+    assert progress_text({"status": "running", **state}).startswith(text)
+    assert progress_text({"status": "queued", **state}) == "queued"
 
 
 def test_a_runs_files_folder_leads_to_the_runs_page(tmp_path):

@@ -402,14 +402,24 @@ def seeds_phrase(state: dict[str, Any]) -> str:
 
 
 def progress_text(state: dict[str, Any]) -> str:
-    """A run's progress in words, e.g. 'running: day 400 of 2,222' or 'running: 3 of 8 seeds'."""
-    if state["status"] == "running" and state.get("runs_total") and state.get("experiment"):
-        return f"running: {state['runs_done']} of {state['runs_total']} runs done"
-    if state["status"] == "running" and state.get("runs_total"):
-        return f"running: {state['runs_done']} of {state['runs_total']} seeds done"
-    if state["status"] == "running" and state.get("days_total"):
-        return f"running: day {state['days_done']:,} of {state['days_total']:,}"
-    return state["status"]
+    """A run's progress in words, e.g. 'running: day 400 of 2,222' or 'running: 3 of 8 seeds'.
+
+    QA of session 42: before the first day (the scenario loaded, the population built) it read
+    a bare 'running', and after the last, while the files and the report are written, 'day N
+    of N', for seconds at a time.
+    """
+    if state["status"] != "running":
+        return state["status"]
+    done, total = state.get("runs_done"), state.get("runs_total")
+    if total:
+        text = f"running: {done} of {total} {'runs' if state.get('experiment') else 'seeds'} done"
+        return text + ("; writing the report" if done == total else "")
+    done, total = state.get("days_done"), state.get("days_total")
+    if total and done == total:
+        return f"running: all {total:,} days done; writing the files and the report"
+    if total:
+        return f"running: day {done:,} of {total:,}"
+    return "running: starting (loading the scenario, building the population)"
 
 
 def what_ran(state: dict[str, Any]) -> str:
