@@ -81,7 +81,7 @@ def test_observables_gives_each_code_whole_with_its_unit_and_its_title_on_the_pa
 
 def test_every_observable_with_share_in_its_kind_is_a_share_and_compare_writes_points():
     """party_share_of_political_convictions was read as a count: compare's difference was "0"."""
-    from chistka.commands.options import difference_number
+    from chistka.analysis.observables import difference_number
 
     shares = [kind for kind in OBSERVABLES if "share" in kind.split("_")]
     assert "party_share_of_political_convictions" in shares
@@ -92,15 +92,14 @@ def test_every_observable_with_share_in_its_kind_is_a_share_and_compare_writes_p
 
 def test_the_commands_tables_read_a_share_as_observables_is_share_does():
     """observable_number and the run's comparison table had their own tests of a share: the
-    word 'share' anywhere in the kind, or anywhere in the name (an operation's name too)."""
-    from chistka.cli import _format
-    from chistka.commands.options import observable_number
+    word 'share' anywhere in the kind, or anywhere in the name (an operation's name too). The
+    run's table now writes its numbers with observable_number too."""
+    from chistka.analysis.observables import observable_number
 
     names = [f"{kind}:1937" for kind in OBSERVABLES]
     names += ["sharecropping:1930", "operation_arrested:share_of_the_kulaks"]
     for name in names:
         assert observable_number(0.25, name).endswith("%") == is_share(name), name
-        assert _format(0.25, name).endswith("%") == is_share(name), name
 
 
 def test_tables_keep_full_names_when_not_a_terminal():

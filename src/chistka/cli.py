@@ -26,7 +26,7 @@ from chistka.analysis.comparison import (
     parameter_budget,
     save_run,
 )
-from chistka.analysis.observables import is_share
+from chistka.analysis.observables import observable_number
 from chistka.commands.options import (
     ScaleOption,
     ScenarioArgument,
@@ -76,14 +76,6 @@ def main_options(
     """chistka: agent-based simulator of the Soviet party purges and the Great Terror."""
 
 
-def _format(value: float, observable: str) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "-"
-    if is_share(observable):
-        return f"{value:.1%}"
-    return f"{value:,.0f}"
-
-
 def comparison_table(comparison: pd.DataFrame) -> Table:
     """The run against the record (`chistka.analysis.comparison.comparison`), as a rich table.
 
@@ -107,8 +99,8 @@ def comparison_table(comparison: pd.DataFrame) -> Table:
     for row in shown.itertuples():
         table.add_row(
             f"{escape(row.label)} [dim]{escape(row.record_id)}[/]",
-            _format(row.model, row.observable),
-            _format(row.record, row.observable),
+            observable_number(row.model, row.observable),
+            observable_number(row.record, row.observable),
             row.tolerance,
             row.role,
             f"[{colours.get(row.status, 'dim')}]{row.status}[/]",

@@ -25,11 +25,10 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from chistka.analysis.observables import difference_number, observable_number
 from chistka.commands.options import (
-    difference_number,
     errors,
     fail,
-    observable_number,
     output_console,
 )
 from chistka.commands.preflight import check_output_folder

@@ -16,14 +16,13 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from chistka.analysis.observables import difference_number, observable_number
 from chistka.commands.options import (
     JobsOption,
     ScaleOption,
     counting_bar,
-    difference_number,
     fail,
     interrupted,
-    observable_number,
     output_console,
     quiet_worker_restarts,
 )

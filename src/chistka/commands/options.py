@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import math
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -74,33 +73,6 @@ def counting_bar(
     if field:
         columns.append(TextColumn(f"{{task.fields[{field}]}}"))
     return progress_bar(*columns, console=console)
-
-
-def observable_number(value: float | None, observable: str) -> str:
-    """An observable's value in a command's table: a share in percent, else a count.
-
-    Values under 10 keep three significant figures; "-" stands for a missing value. Whether
-    the observable is a share is `observables.is_share`'s answer, the one every page uses.
-    """
-    from chistka.analysis.observables import is_share
-
-    if value is None or math.isnan(value):
-        return "-"
-    if is_share(observable):
-        return f"{value:.1%}"
-    return f"{value:,.0f}" if abs(value) >= 10 else f"{value:.3g}"
-
-
-def difference_number(value: float, observable: str) -> str:
-    """A difference B - A: of shares in percentage points, of counts as `observable_number`.
-
-    A difference of shares in % would read as the relative change (the next column).
-    """
-    from chistka.analysis.observables import is_share
-
-    if is_share(observable) and not math.isnan(value):
-        return f"{value * 100:.1f} points"
-    return observable_number(value, observable)
 
 
 def quiet_worker_restarts() -> None:

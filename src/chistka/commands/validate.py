@@ -28,7 +28,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from chistka.commands.options import errors, fail, observable_number, output_console
+from chistka.analysis.observables import observable_number
+from chistka.commands.options import errors, fail, output_console
 from chistka.commands.preflight import (
     NOT_MODELLED,
     LeftOut,

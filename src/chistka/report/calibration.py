@@ -6,13 +6,11 @@ importances, with the numbers behind each chart.
 
 from __future__ import annotations
 
-import math
 from html import escape
 from pathlib import Path
 
 import numpy as np
 
-from chistka.analysis import observables
 from chistka.analysis.calibrate import (
     LOSSES,
     CalibrationResult,
@@ -23,6 +21,7 @@ from chistka.analysis.calibrate import (
     inside_text,
 )
 from chistka.analysis.fitted_file import best_words, targets_place, unchanged_parameters
+from chistka.analysis.observables import observable_number
 from chistka.outputs import write_atomic
 
 REPORT_MARK = "<title>chistka calibrate: "
@@ -41,15 +40,6 @@ FIT_STATUSES = {
 def range_text(low: float, high: float, log: bool = False) -> str:
     """A free parameter's range in words: '-1 to 4' ('-1 - 4' read as a subtraction)."""
     return f"{low:g} to {high:g}" + (" (log)" if log else "")
-
-
-def _target_number(value: float, observable: str) -> str:
-    """A target's or the model's number as the run report writes it: a share in %, a count."""
-    if value is None or math.isnan(value):
-        return "-"
-    if observables.is_share(observable):
-        return f"{value:.1%}"
-    return f"{value:,.0f}" if abs(value) >= 10 else f"{value:.3g}"
 
 
 def write_calibration_report(result: CalibrationResult, path: str | Path) -> Path:
@@ -105,9 +95,9 @@ def write_calibration_report(result: CalibrationResult, path: str | Path) -> Pat
         marker_size=10,
         name="model / target",
         text=[
-            f"{r.observable}: model {_target_number(r.model, r.observable)}, target "
-            f"{_target_number(r.value, r.observable)} ({_target_number(r.low, r.observable)} "
-            f"to {_target_number(r.high, r.observable)})"
+            f"{r.observable}: model {observable_number(r.model, r.observable)}, target "
+            f"{observable_number(r.value, r.observable)} ({observable_number(r.low, r.observable)} "
+            f"to {observable_number(r.high, r.observable)})"
             for r in table.itertuples(index=False)
         ],
         hoverinfo="text",
@@ -151,9 +141,10 @@ def write_calibration_report(result: CalibrationResult, path: str | Path) -> Pat
     )
     rows = "".join(
         f"<tr><td>{escape(str(r.id))}</td><td>{escape(r.label)}</td><td>{escape(r.observable)}"
-        f"</td><td>{_target_number(r.model, r.observable)}</td>"
-        f"<td>{_target_number(r.value, r.observable)}</td>"
-        f"<td>{_target_number(r.low, r.observable)} to {_target_number(r.high, r.observable)}</td>"
+        f"</td><td>{observable_number(r.model, r.observable)}</td>"
+        f"<td>{observable_number(r.value, r.observable)}</td>"
+        f"<td>{observable_number(r.low, r.observable)} to "
+        f"{observable_number(r.high, r.observable)}</td>"
         f"<td>{FIT_STATUSES[r.status]}</td></tr>"
         for r in table.itertuples(index=False)
     )
