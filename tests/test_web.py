@@ -623,7 +623,8 @@ def test_a_run_without_a_purge_campaign(client, tmp_path):
 
 @pytest.mark.slow
 def test_two_runs_compared_as_chistka_compare_does(client, tmp_path):
-    from chistka.commands.compare import TABLE_HEADINGS, differences, load_side, table_cells
+    from chistka.analysis.compare import differences, load_side
+    from chistka.report.compare import TABLE_HEADINGS, table_cells
 
     as_is = client.post("/api/runs", json=SMALL).json()["id"]
     what_if = client.post("/api/runs", json={**SMALL, "without": ["campaigns.1929"]}).json()["id"]

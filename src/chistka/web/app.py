@@ -855,13 +855,8 @@ def compare_page(jobs: RunJobs, first: dict[str, Any], second: dict[str, Any]) -
     (written once under RUNS/compare/A--B/, and again where an earlier version wrote them with
     other columns), so the page and the command agree.
     """
-    from chistka.commands.compare import (
-        TABLE_HEADINGS,
-        differences,
-        load_side,
-        table_cells,
-        write_comparison_report,
-    )
+    from chistka.analysis.compare import differences, load_side
+    from chistka.report.compare import TABLE_HEADINGS, table_cells, write_comparison_report
 
     folder = comparison_folder(jobs, first["id"], second["id"])
     if not comparison_is_current(folder):
@@ -900,7 +895,7 @@ def comparison_is_current(folder: Path) -> bool:
     One an earlier version wrote lacks what the page shows (rows not modelled, one row per
     record row), and is written again.
     """
-    from chistka.commands.compare import DIFFERENCE_COLUMNS
+    from chistka.analysis.compare import DIFFERENCE_COLUMNS
 
     path = folder / "differences.csv"
     if not path.is_file():
