@@ -29,7 +29,7 @@ CUSTOMDATA_NAMES = "customdata"
 """The key of a trace's `meta` that names the fields of each point's (or cell's) `customdata`:
 ``meta={"customdata": ["outcome", "unit"]}`` with ``customdata`` a list ``[code, unit]`` per
 point gives the CSV the columns outcome and unit. A chart labelled in words so keeps the codes
-that join its numbers with the files (QA of session 42: the experiment's overview named its
+that join its numbers with the files (the experiment's overview named its
 outcomes in words only)."""
 
 

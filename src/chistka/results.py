@@ -254,7 +254,7 @@ class Results:
         Indexed by operation; columns sentenced_shoot, sentenced_camp. The operations' ledgers
         count the room their limits leave, not the sentences: an album's cases are booked
         against no limit, and an operation with one limit for both categories books both under
-        the camps (QA of session 40: operations.csv gave the national operations no sentences).
+        the camps (operations.csv gave the national operations no sentences).
         """
         ev = self.events
         count = len(self.operation_names)

@@ -125,7 +125,7 @@ def check_modelled(name: str, scenario: Scenario, where: str = "observable") -> 
 
     Its runs give such a figure as 0 (party-purges-1921-1936 sentences no one), which a
     calibration would score as a miss and a sensitivity analysis as no effect; a run's report
-    and `validate` call it not modelled (QA of sessions 40 and 41). The `sensitivity`
+    and `validate` call it not modelled. The `sensitivity`
     function and the commands that call it or `calibrate` all refuse it here.
 
     Raises:

@@ -209,7 +209,7 @@ def plan(
 
 MAX_RUNS = 100_000
 """The most runs one ensemble or design lays out (100,000 runs of the smallest built-in scenario
-take days on this 2-core machine; the plan of 10**11 filled the memory: QA of session 39)."""
+take days on this 2-core machine; the plan of 10**11 filled the memory)."""
 
 
 def _seed_list(scenario: Scenario, seeds: int | Sequence[int]) -> list[int]:

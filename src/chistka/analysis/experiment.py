@@ -186,7 +186,7 @@ class Design(StrictModel):
         """Each arm's name (its folder) and label (how the pages name it) its own.
 
         Two arms of one label were one column of the overview, one row of the effects' charts
-        and one line of the seeds' (QA of session 42): the label is refused as the name is,
+        and one line of the seeds': the label is refused as the name is,
         also when only case or spacing tells it apart, or when it is the baseline's.
         """
         names: dict[str, int] = {}

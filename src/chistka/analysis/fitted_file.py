@@ -43,7 +43,7 @@ def targets_place(path: str | Path, given: str = "") -> str:
     """Where a targets file is, for fitted.toml and calibration.html: findable from any folder.
 
     Its absolute path (a path as typed, such as 'pp-targets.csv', names no file once read from
-    another folder, QA 41 L5), then the name it was typed as where that was a relative path.
+    another folder), then the name it was typed as where that was a relative path.
     """
     place = str(Path(path).resolve())
     return place if not given or given == place else f"{place} (given as {given})"

@@ -5,7 +5,7 @@ seeds of one parameter point at one scale are replicates whose spread is seed no
 different points or scales are different models, and their mean would describe none of them.
 Runs of different scenarios are never compared together. Only each run's provenance.json is
 read. A group's label gives its values of the parameters that differ between the groups
-(each group's, the first's too: QA of session 40 found the first group labelled by its set alone).
+(each group's, the first's too: the first group was once labelled by its set alone).
 """
 
 from __future__ import annotations

@@ -101,7 +101,7 @@ def is_share(observable: str) -> bool:
     """Whether an observable is a share (its kind has the word `share`) rather than a count.
 
     Not only kinds ending in `_share`: party_share_of_political_convictions is one too, and was
-    read as a count (its difference in `compare` shown as "0", QA of session 41).
+    read as a count (its difference in `compare` shown as "0").
     """
     return "share" in observable.split(":", 1)[0].split("_")
 
@@ -732,7 +732,7 @@ SHARE_UNIT = "share, %"
 def unit(name: str) -> str:
     """What an observable's values are: what its count counts, or `SHARE_UNIT` for a share.
 
-    The experiment pages gave means and changes with no unit (QA of session 40, B9).
+    The experiment pages gave means and changes with no unit.
     """
     if is_share(name):
         return SHARE_UNIT

@@ -5,7 +5,7 @@ are sampled uniformly in their logarithm) and each point is run with the same se
 random numbers). The runs are chaotic, so a point's change moves the observables by about their
 seed-to-seed spread even with one seed: the scenario's own values are also run at a few seeds
 (`noise_seeds`), and each index is compared with what that spread alone would give (`noise`,
-`above_noise`; QA of session 41, L1). Two methods:
+`above_noise`). Two methods:
 
 - ``morris`` (elementary effects; screening): ``n`` trajectories, ``n * (k + 1)`` runs for ``k``
   parameters; reports mu_star (mean absolute elementary effect, with its bootstrap confidence
@@ -296,7 +296,7 @@ def index_text(value: float) -> str:
     """An index or effect as the tables write it: counts with separators, never 2.643e+05.
 
     Morris's mu_star and sigma are in the observable's own unit (persons, up to millions);
-    Sobol's indices are shares of a variance (QA of session 41, L3).
+    Sobol's indices are shares of a variance.
     """
     if value is None or math.isnan(value):
         return "-"
@@ -307,8 +307,8 @@ def drivers(result: SensitivityResult) -> pd.DataFrame:
     """Per observable: the most influential parameter, its mechanism and its index.
 
     `told_apart` says whether the top's 95% interval lies above the next one's: with few design
-    points the intervals overlap and the ranking between the two is not resolved (QA of session
-    41, L2: at n=2 Sobol named one winner and Morris the other).
+    points the intervals overlap and the ranking between the two is not resolved (at n=2
+    Sobol named one winner and Morris the other).
     """
     index = RANK_BY[result.method]
     conf = f"{index}_conf"

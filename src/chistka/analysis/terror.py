@@ -254,7 +254,7 @@ def risk_by_rank(results: Results) -> pd.DataFrame:
     divide by the persons in each group at some time in the run: those in it on the first day
     (`population_summary['rank_persons']`, plus the former members for rank and file, and
     `['elite_persons']`; NaN where absent) and, for a rank tier, those admitted to the party
-    later, whom its arrests count too (QA of session 40: over 1921-53, with millions admitted,
+    later, whom its arrests count too (over 1921-53, with millions admitted,
     the arrests divided by the party of 1921 gave "79% of the rank and file arrested"). The
     shares show how the terror climbed the hierarchy.
 

@@ -246,7 +246,7 @@ def _check_range(row: dict[str, Any], where: str) -> None:
         ChistkaError: a count below zero, a share outside 0..1, or the value outside low..high.
     """
     kind = str(row["observable"]).partition(":")[0]
-    share = is_share(kind)  # not only kinds ending in _share (QA of session 41, L8)
+    share = is_share(kind)  # not only kinds ending in _share
     for name in ("value", "low", "high"):
         number = row[name]
         if math.isnan(number) or kind in SIGNED_KINDS:
@@ -283,7 +283,7 @@ def run_values(results: Results, targets: pd.DataFrame) -> np.ndarray:
 
     NaN where the run cannot compute one, and where its scenario does not model the kind (its
     `compare` list): a run and its report call such a row not modelled, and a targets file
-    must not score it (QA of session 40: great-terror's releases of 1939).
+    must not score it (great-terror's releases of 1939).
     """
     kinds = modelled_kinds(results.provenance)
     return np.array(

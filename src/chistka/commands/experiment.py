@@ -352,7 +352,7 @@ def print_variants(table) -> None:
 def print_effects(effects) -> None:
     """The effects table: per outcome, each arm's mean and its change with the 90% interval.
 
-    Each outcome names its unit; a change of a share is in points (QA of session 40, B9).
+    Each outcome names its unit; a change of a share is in points.
     """
     from chistka.analysis.experiment import BASELINE
     from chistka.analysis.observables import is_share, unit

@@ -153,7 +153,7 @@ def _span(low: float, high: float, observable: str, number: Callable[[float, str
     """The spread " (low to high)" written with `number`; nothing for a single value.
 
     "to", not a dash: beside a negative bound a dash read as a minus sign ("(-1.2 points -
-    0.3 points)", QA of session 40).
+    0.3 points)").
     """
     if math.isnan(low) or low == high:
         return ""

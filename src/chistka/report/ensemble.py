@@ -53,7 +53,7 @@ def write_ensemble_report(
         path: where to write the report (default: ``out_dir/ensemble.html``).
         directory: the directory the report names as the ensemble's (default: `out_dir`); for
             one built in a staging folder and then moved (the web app's), where it will be.
-            QA of session 42: the app's ensemble reports named their hidden staging folder,
+            The app's ensemble reports named their hidden staging folder,
             gone once the ensemble was done.
 
     Returns:

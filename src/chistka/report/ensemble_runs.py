@@ -247,7 +247,7 @@ def record_markers_of(
     """Markers for the comparison rows of an ensemble's runs (counts of persons).
 
     Filled where the figure was read in a reliable source, open for the others, as in a run's
-    report (QA of session 40: the ensemble filled every figure read, whatever its source).
+    report (the ensemble filled every figure read, whatever its source).
     """
     hover = [
         f"<b>{esc(p['record_id'])}</b>: {esc(p['label'])}<br>record: {p['record']:,.0f}"

@@ -91,7 +91,7 @@ def change_amount(value: Any, outcome: str) -> str:
 def unit_text(outcome: str) -> str:
     """What an outcome's mean and change are counted in, for a table's unit column.
 
-    QA of session 40 (B9): the effects table gave "mean" and "change" with no unit.
+    The effects table gave "mean" and "change" with no unit.
     """
     if is_share(outcome):
         return f"{unit(outcome)} (change in points)"
@@ -310,7 +310,7 @@ def overview_height(outcomes: int) -> int:
     """The overview's height: a row per outcome that its label can be read in, and the rest.
 
     The outcomes were its columns, whose labels in words crowded and squeezed the map as the
-    outcomes grew (QA of session 41: eleven in centre-or-periphery); as rows they take height.
+    outcomes grew (eleven in centre-or-periphery); as rows they take height.
     """
     return max(320, 190 + OVERVIEW_ROW * outcomes)
 
@@ -320,7 +320,7 @@ def _overview(effects: pd.DataFrame, outcomes: list[str], arms: list[dict[str, A
 
     An outcome per row, named in words (its code in the hover), an arm per column. Its numbers
     (the CSV under it) give each cell's outcome code, the outcome's unit and the arm's name as
-    well, the keys of effects.csv and outcomes.csv (QA of session 42: in words only, the CSV
+    well, the keys of effects.csv and outcomes.csv (in words only, the CSV
     could not be joined with them).
     """
     names = [arm["name"] for arm in arms]
@@ -389,7 +389,7 @@ def no_change(difference: Any, low: Any, high: Any) -> bool:
     The mean difference is 0 and so is its interval (no spread between the seeds), or, from one
     seed, that seed's difference is 0. Such an arm's lever acts outside the outcome's period
     (or never reaches it); "+0 (+0 to +0)" and "+0.0%" read as a measured effect that rounds to
-    nothing (review of session 42). A mean of 0 from differences that cancel has an interval
+    nothing. A mean of 0 from differences that cancel has an interval
     and is not this.
     """
     if missing(difference) or float(difference) != 0:
@@ -415,7 +415,7 @@ def no_change_note(rows: Any) -> str:
 def few_seeds_note(relative_lows: Any, seeds: int) -> str:
     """A sentence for an effects table whose relative intervals pass -100% ('' if none does).
 
-    QA of session 42: at 2 seeds an interval such as "-125.4% to +31.9%" (fewer sentences than
+    At 2 seeds an interval such as "-125.4% to +31.9%" (fewer sentences than
     none) stood in the table unexplained; Student's t over so few seeds is that wide.
     """
     lows = pd.to_numeric(pd.Series(list(relative_lows), dtype=object), errors="coerce")
@@ -509,7 +509,7 @@ def _effects_table(effects: pd.DataFrame, labels: dict[str, str]) -> str:
 def chart_title(outcome: str, what: str) -> str:
     """A chart's title: the outcome in words; below, in small, what the chart shows and the code.
 
-    QA of session 40 (B9): the titles gave the code alone, such as
+    The titles gave the code alone, such as
     "arrests_by_channel:self_protection/1937-1938: change against ...". The code stays, as in
     outcomes.csv and effects.csv, so that a reader finds the data.
     """
@@ -524,7 +524,7 @@ def outcome_cell(outcome: str) -> str:
 def outcome_meaning(outcome: str) -> str:
     """What an outcome measures, in words, with its argument.
 
-    QA of session 40: the sections gave the observable's code alone, such as
+    The sections gave the observable's code alone, such as
     arrests_by_channel:self_protection/1937-1938.
     """
     argument = outcome.partition(":")[2]

@@ -131,7 +131,7 @@ def compared_days() -> dict[str, dt.date]:
 
     A chart draws the record's markers from these only, on the day the comparison reads them:
     rows compared with nothing (a rumour, a figure beside Rigby's) were drawn before and scored
-    nowhere, and a congress's figure sat on the first of its month (QA of session 40).
+    nowhere, and a congress's figure sat on the first of its month.
     """
     days = {}
     for spec in compared_observables():

@@ -63,7 +63,7 @@ def _victims_table(victims: pd.DataFrame, first: dt.date, last: dt.date) -> str:
 
     Arrests, not persons: a person arrested twice counts twice (the table above counts each
     person once), and a year the run covers only in part would read as a whole year beside the
-    record's yearly figures (QA of session 40).
+    record's yearly figures.
     """
     head = header_cells(
         ("year", "category victims", "network victims", "all arrests", "network share")
