@@ -138,7 +138,8 @@ def table_rows(text: str, name: str) -> list[dict[str, str]]:
     """The rows of a CSV text by column, each with exactly one cell per column of the header.
 
     Refuses a row with more or fewer cells (named by file and line): an unquoted comma in a
-    note split it, and the reader silently dropped the text after the comma (six reasons in scenario_roles.csv were cut short on every page that showed them).
+    note split it, and the reader silently dropped the text after the comma (six reasons in
+    scenario_roles.csv were cut short on every page that showed them).
     """
     reader = csv.DictReader(text.splitlines())
     rows = []
