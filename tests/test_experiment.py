@@ -47,6 +47,7 @@ from chistka.report.experiment import (
     no_change,
     outcome_meaning,
     overview_height,
+    seeds_text,
 )
 from chistka.scenario import load_scenario, scenario_from_dict
 from test_figures import assert_every_chart_has_its_numbers, numbers_in_page
@@ -684,3 +685,23 @@ def test_each_charts_numbers_are_named_by_its_outcome(finished):
     names = [name for name, _ in numbers_in_page((out / "experiment.html").read_text())]
     expected = [f"{file_name(o)}-{chart}" for o in OUTCOMES for chart in ("change", "seeds")]
     assert names == ["small-overview", *expected]
+
+
+@pytest.mark.parametrize(
+    ("seeds", "text"),
+    [([5], "seed 5 (1 seed per arm)"), ([1, 2], "seeds 1, 2 (2 per arm)")],
+)
+def test_the_reports_seeds_are_listed_with_their_count(seeds, text):
+    """QA of session 43: 'seeds (every arm) 5' read as a count of seeds."""
+    assert seeds_text(seeds) == text
+    assert seeds_text(seeds, "arm, every value").endswith("per arm, every value)")
+
+
+def test_the_report_names_the_seeds_and_the_scenario_file_not_the_servers_path(finished):
+    """QA of session 43: the report gave 'seeds (every arm) 5, 6', and a design's scenario file
+    by its absolute path on the server ('scenario /tmp/.../small.toml')."""
+    out, _, _ = finished
+    page = (out / "experiment.html").read_text()
+    assert "<td>seeds 5, 6 (2 per arm)</td>" in page
+    assert "<td>small.toml (a scenario file the design names)</td>" in page
+    assert str(out.parent) not in page

@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import json
 import textwrap
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -103,6 +104,27 @@ def with_unit(value: Any, outcome: str) -> str:
     return amount(value, outcome) if is_share(outcome) else f"{count(value)} {unit(outcome)}"
 
 
+def seeds_text(seeds: Sequence[int], per: str = "arm") -> str:
+    """The seeds each arm runs at, with their count: 'seeds 1, 2 (2 per arm)'.
+
+    QA of session 43: 'seeds (every arm) 5' read as a count.
+    """
+    listed = ", ".join(str(seed) for seed in seeds)
+    if len(seeds) == 1:
+        return f"seed {listed} (1 seed per {per})"
+    return f"seeds {listed} ({len(seeds)} per {per})"
+
+
+def scenario_text(scenario: str) -> str:
+    """A design's scenario: a built-in's name, or a file by its name (not its path).
+
+    QA of session 43: the report gave the server's path ('/tmp/.../designs/small.toml').
+    """
+    if scenario.endswith(".toml"):
+        return f"{Path(scenario).name} (a scenario file the design names)"
+    return scenario
+
+
 def write_experiment_report(out_dir: str | Path, path: str | Path | None = None) -> Path:
     """Write experiment.html into an experiment's folder (or to `path`) from its saved tables.
 
@@ -136,8 +158,8 @@ def write_experiment_report(out_dir: str | Path, path: str | Path | None = None)
         meta_table(
             [
                 ("experiment", document["experiment"]),
-                ("scenario", document["scenario_ref"]),
-                ("seeds (every arm)", ", ".join(str(s) for s in document["seeds"])),
+                ("scenario", scenario_text(header["scenario"])),
+                ("seeds", seeds_text(document["seeds"])),
                 ("scale", document["scale"] if document["scale"] is not None else "the scenario's"),
                 ("arms", f"{len(arms)} and the scenario as it stands"),
                 (
@@ -617,13 +639,13 @@ def write_variants_report(out_dir: str | Path) -> Path:
         meta_table(
             [
                 ("experiment", document["experiment"]),
-                ("scenario", document["scenario_ref"]),
+                ("scenario", scenario_text(header["scenario"])),
                 *about,
                 (
                     "also changed",
                     "; ".join(f"{k}={v}" for k, v in document["set"].items()) or "none",
                 ),
-                ("seeds (every arm, every value)", ", ".join(str(s) for s in document["seeds"])),
+                ("seeds", seeds_text(document["seeds"], "arm, every value")),
             ]
         ),
         f'<p class="note">{esc(note)}</p>',
