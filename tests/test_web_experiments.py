@@ -47,6 +47,20 @@ def test_the_index_lists_the_built_in_designs_and_the_folders(client):
     assert "Not_A_Name" not in page
 
 
+def test_the_index_gives_each_designs_title_and_question(client):
+    """QA of session 43: the index listed the experiments by name only, where each scenario
+    has its description."""
+    page = client.get("/").text
+    listed = page[page.index("<ul id='experiments'>") :]
+    listed = listed[: listed.index("</ul>")]
+    for name in builtin_experiments():
+        facts = client.get(f"/api/experiments/{name}").json()
+        item = listed[listed.index(f'href="/experiments/{name}"') :]
+        item = item[: item.index("</li>")]
+        assert html.escape(facts["title"]) in item and html.escape(facts["question"]) in item
+    assert "What do the levers do?" in listed and "<b>Small</b>" in listed
+
+
 def test_a_design_page_shows_the_question_arms_and_a_form(client):
     page = client.get("/experiments/centre-or-periphery")
     assert page.status_code == 200

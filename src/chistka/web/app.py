@@ -984,9 +984,11 @@ def create_app(
         )
         problems = {name: designs.problem(name) for name in designs.names()}
         designs_list = "".join(
-            f'<li><a href="/experiments/{escape(name)}">{escape(name)}</a></li>'
+            f'<li><a href="/experiments/{escape(name)}">{escape(name)}</a>: <b>{escape(title)}</b>'
+            f'<br><span class="question">{escape(question)}</span></li>'
             for name, problem in problems.items()
             if problem is None
+            for title, question in [designs.about(name)]
         )
         refused = "".join(
             f'<li><a href="/experiments/{escape(name)}">{escape(name)}</a>'

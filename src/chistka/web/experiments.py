@@ -83,6 +83,21 @@ class Designs:
         """The file a design comes from: its name in the folder, or 'built-in'."""
         return "built-in" if name in self.builtin else Path(self.refs[name]).name
 
+    def about(self, name: str) -> tuple[str, str]:
+        """A design's title and question, as its file gives them ('' where it has none).
+
+        QA of session 43: the index listed the designs by name only, where each scenario has
+        its description.
+        """
+        from chistka.analysis.experiment import _builtin_dir
+
+        source = _builtin_dir() / f"{name}.toml" if name in self.builtin else Path(self.refs[name])
+        try:
+            header = tomllib.loads(source.read_text(encoding="utf-8")).get("experiment", {})
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            return "", ""
+        return str(header.get("title", "")), str(header.get("question", ""))
+
     def problem(self, name: str) -> str | None:
         """The loader's message refusing design `name` as it stands, or None if it loads.
 
