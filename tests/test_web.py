@@ -603,6 +603,27 @@ def test_a_scenario_page_offers_each_decision_to_leave_out(client):
         assert f'<input type="checkbox" name="without" value="{name}">' in page
 
 
+def test_each_decision_to_leave_out_says_what_it_was_beside_its_code(client):
+    """QA of session 43: the boxes gave the codes alone (`events.1938-11-17`)."""
+    from chistka.scenario import load_scenario
+    from chistka.scenario.whatif import removable
+
+    scenario = load_scenario("great-terror")
+    page = client.get("/scenarios/great-terror").text
+    boxes = page[page.index('<fieldset id="without">') :]
+    boxes = boxes[: boxes.index("</fieldset>")]
+    for name in removable(scenario):
+        assert f'value="{name}"><code>{name}</code>: <span class="decision-note">' in boxes, name
+    (halt,) = [e.note for e in scenario.events if str(e.date) == "1938-11-17"]
+    box = boxes[boxes.index('value="events.1938-11-17"') :]
+    box = box[: box.index("</label>")]
+    assert html.escape(" ".join(halt.split()[:4])) in box
+    assert "Polish operation (Order 00485), 1937-08-11 to 1938-11-16" in boxes
+    assert "show trial, verdict on 1936-08-24: 16 defendants, 16 shot" in boxes
+    notes = client.get("/api/scenarios/great-terror").json()["decision_notes"]
+    assert set(notes) == set(removable(scenario))
+
+
 def test_a_run_without_a_purge_campaign(client, tmp_path):
     sent = client.post(
         "/runs",

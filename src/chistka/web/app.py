@@ -47,6 +47,7 @@ import math
 import os
 import re
 import shutil
+import textwrap
 import threading
 from collections.abc import Iterator
 from contextlib import asynccontextmanager
@@ -316,16 +317,56 @@ def escape(value: Any) -> str:
     return html.escape("" if value is None else str(value))
 
 
+DECISION_NOTE_CHARACTERS = 90
+"""How long a decision's note beside its box may be (the whole note is in the box's title)."""
+
+
+def decision_notes(scenario: Any) -> dict[str, str]:
+    """What each decision a what-if can leave out was, in words, by its name (`removable`).
+
+    A date of the timeline: the notes of its events; an operation or a campaign: its label and
+    dates; a show trial: its verdict's date and its defendants. QA of session 43: the boxes
+    gave the codes alone (`events.1938-11-17`).
+    """
+    notes: dict[str, list[str]] = {}
+    for event in scenario.events:
+        if event.note:
+            notes.setdefault(f"events.{event.date}", []).append(event.note)
+    named = {name: "; ".join(texts) for name, texts in notes.items()}
+    for section in ("operations", "campaigns"):
+        for item in getattr(scenario, section, []):
+            named[f"{section}.{item.name}"] = (
+                f"{item.label or item.name}, {item.start} to {item.end}"
+            )
+    for trial in getattr(scenario, "show_trials", []):
+        named[f"show_trials.{trial.name}"] = (
+            f"show trial, verdict on {trial.date}: {trial.defendants} defendants, {trial.shot} shot"
+        )
+    return named
+
+
+def decision_box(name: str, note: str) -> str:
+    """A decision's box: its code, and beside it what it was (shortened; whole in the title)."""
+    short = textwrap.shorten(note, DECISION_NOTE_CHARACTERS, placeholder=" …") if note else ""
+    words = f': <span class="decision-note">{escape(short)}</span>' if short else ""
+    title = f' title="{escape(note)}"' if note else ""
+    return (
+        f'<label{title}><input type="checkbox" name="without" value="{escape(name)}">'
+        f"<code>{escape(name)}</code>{words}</label><br>"
+    )
+
+
 def run_form(
     scenarios: dict[str, str],
     values: dict[str, str],
     error: RequestError | None,
     decisions: list[str] | None = None,
+    notes: dict[str, str] | None = None,
 ) -> str:
     """The form that starts a run, with the values sent and the error if they were refused.
 
     The decisions to run without are typed, one a line, or, on a scenario's page, where they
-    are known (`decisions`), ticked.
+    are known (`decisions`), ticked, each with what it was (`notes`, by name).
     """
     if decisions is None:
         removal = (
@@ -339,11 +380,7 @@ def run_form(
         removal = (
             '<fieldset id="without"><legend>without (a what-if: the run leaves these decisions'
             " out)</legend>"
-            + "".join(
-                f'<label><input type="checkbox" name="without" value="{escape(name)}">'
-                f"{escape(name)}</label> "
-                for name in decisions
-            )
+            + "".join(decision_box(name, (notes or {}).get(name, "")) for name in decisions)
             + "</fieldset>"
         )
     options = "".join(
@@ -729,8 +766,9 @@ def scenario_facts(name: str) -> dict[str, Any]:
     """A built-in scenario as a historian reads it, as plain data.
 
     Its dates, the documented decisions of its timeline with the parameters each sets and its
-    source, its purge campaigns and operations, the decisions a what-if can leave out, and the
-    values fitted to the record (from its free file), each with its range and reason.
+    source, its purge campaigns and operations, the decisions a what-if can leave out (and
+    what each was, `decision_notes`), and the values fitted to the record (from its free
+    file), each with its range and reason.
     """
     from chistka.analysis.free import current_value, default_free_file, load_free
     from chistka.scenario import load_scenario
@@ -772,6 +810,7 @@ def scenario_facts(name: str) -> dict[str, Any]:
             for o in scenario.operations
         ],
         "decisions": removable(scenario),
+        "decision_notes": decision_notes(scenario),
         "fitted": [
             {
                 "path": p.path,
@@ -791,7 +830,7 @@ def scenario_page(name: str, scenarios: dict[str, str]) -> str:
     parts = [
         f"<p>{escape(facts['description'])}</p><p>From {facts['start']} to {facts['end']};"
         f" default seed {facts['seed']}.</p>",
-        run_form(scenarios, {"scenario": name}, None, facts["decisions"]),
+        run_form(scenarios, {"scenario": name}, None, facts["decisions"], facts["decision_notes"]),
         "<h2>The timeline: documented decisions</h2>",
         table_html(
             "timeline",
