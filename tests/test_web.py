@@ -147,6 +147,30 @@ def test_an_experiment_run_is_not_offered_to_the_comparison_of_two_runs(tmp_path
     assert "no-halt-b" in page.text and not (runs / "compare").exists()
 
 
+def test_a_refused_comparison_is_explained_beside_the_ticks_not_at_the_top(tmp_path):
+    """QA of session 43: one run ticked, the message was at the top of the index, the ticks at
+    its bottom."""
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    for run_id in ("small-1-a", "small-2-b"):
+        (runs / run_id).mkdir()
+        state = {"id": run_id, "scenario": "great-terror", "seed": 1, "scale": 0.01}
+        write_json_atomically(
+            runs / f"{run_id}.json", {**state, "status": "done", "submitted": run_id}
+        )
+    with TestClient(create_app(runs)) as client:
+        page = client.get("/compare", params={"run": ["small-1-a"]})
+    assert page.status_code == 422
+    text = page.text
+    assert text.count('class="error"') == 1
+    error = text.index('id="error"')
+    assert text.index("<h2>Runs</h2>") < error < text.index('id="compare-form"')
+    assert 'data-field="run"' in text and "tick two different runs" in text
+    assert '<input type="checkbox" name="run" value="small-1-a" checked>' in text
+    assert '<input type="checkbox" name="run" value="small-2-b">' in text
+    assert '<button type="submit" id="compare" autofocus>' in text
+
+
 @pytest.mark.parametrize(
     "path",
     [

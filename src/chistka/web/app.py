@@ -469,15 +469,26 @@ def what_ran(state: dict[str, Any]) -> str:
     return state["scenario"]
 
 
-def runs_table(states: list[dict[str, Any]]) -> str:
-    """The runs so far, newest first, each linked to its page; two done runs can be compared."""
+def runs_table(
+    states: list[dict[str, Any]],
+    error: RequestError | None = None,
+    ticked: list[str] | None = None,
+) -> str:
+    """The runs so far, newest first, each linked to its page; two done runs can be compared.
+
+    A refused comparison's `error` is given above the table, beside the ticks, and the runs
+    that were ticked (`ticked`) stay ticked; the page opens there (the button has the focus).
+    QA of session 43: the message was at the top of the page, the ticks at its bottom.
+    """
     if not states:
-        return "<p>No runs yet.</p>"
+        return f"{error_message(error)}<p>No runs yet.</p>"
+    kept = set(ticked or [])
 
     def tick(state: dict[str, Any]) -> str:
         if state["status"] != "done" or state.get("experiment"):
             return ""
-        return f'<input type="checkbox" name="run" value="{escape(state["id"])}">'
+        checked = " checked" if state["id"] in kept else ""
+        return f'<input type="checkbox" name="run" value="{escape(state["id"])}"{checked}>'
 
     rows = "".join(
         f"<tr><td>{tick(s)}</td>"
@@ -489,11 +500,12 @@ def runs_table(states: list[dict[str, Any]]) -> str:
         f"<td>{escape(s['submitted'][:19])}</td></tr>"
         for s in states
     )
+    focus = " autofocus" if error is not None else ""
     return (
-        '<form method="get" action="/compare" id="compare-form">'
+        f'{error_message(error)}<form method="get" action="/compare" id="compare-form">'
         '<table id="runs"><tr><th></th><th>run</th><th>scenario</th><th>seed</th><th>scale</th>'
         f"<th>what if</th><th>status</th><th>submitted</th></tr>{rows}</table>"
-        '<button type="submit" id="compare">Compare the two ticked runs</button> (the later'
+        f'<button type="submit" id="compare"{focus}>Compare the two ticked runs</button> (the later'
         " against the earlier: each compared figure on both sides and the difference)</form>"
     )
 
@@ -1015,7 +1027,16 @@ def create_app(
             headers=getattr(error, "headers", None),
         )
 
-    def index_page(values: dict[str, str], error: RequestError | None = None) -> str:
+    def index_page(
+        values: dict[str, str],
+        error: RequestError | None = None,
+        compare_error: RequestError | None = None,
+        ticked: list[str] | None = None,
+    ) -> str:
+        """The index: a refused run's `error` above its form, a comparison's beside the runs.
+
+        `ticked`: the runs a refused comparison had ticked, ticked again.
+        """
         items = "".join(
             f'<li><a href="/scenarios/{escape(name)}">{escape(name)}</a>: {escape(description)}'
             "</li>"
@@ -1047,7 +1068,7 @@ def create_app(
             "<h2>Experiments</h2><p>A scenario against arms that each take a lever away, at the"
             f" same seeds, with each arm's effect and its 90% interval:</p>"
             f"<ul id='experiments'>{designs_list}</ul>{refused}"
-            f"<h2>Runs</h2>{runs_table(jobs.all())}",
+            f"<h2>Runs</h2>{runs_table(jobs.all(), compare_error, ticked)}",
         )
 
     def loaded_design(name: str) -> Any:
@@ -1230,7 +1251,8 @@ def create_app(
                 s["id"] for s in states if "experiment" in s
             )
         if error:
-            return HTMLResponse(index_page({}, RequestError("run", error)), status_code=422)
+            refused = RequestError("run", error)
+            return HTMLResponse(index_page({}, None, refused, ids), status_code=422)
         first, second = sorted(states, key=lambda state: state["submitted"])
         return HTMLResponse(compare_page(jobs, first, second))
 
