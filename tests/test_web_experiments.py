@@ -100,6 +100,34 @@ def test_a_bad_submission_is_refused_naming_the_field_and_starts_nothing(
     assert client.get("/api/runs").json() == []
 
 
+def test_every_bad_field_of_the_experiment_form_is_named_not_the_first_alone(client):
+    """QA of session 43: seeds `abc` and scale `0.5x` were refused naming the scale alone."""
+    data = {"experiment": "small-levers", "seeds": "abc", "scale": "0.5x", "vary": "x=1"}
+    page = client.post("/experiments", data=data, follow_redirects=False)
+    assert page.status_code == 422
+    paragraph = r'<p class="error" id="([^"]+)" data-field="([^"]+)">([^<]*)</p>'
+    errors = re.findall(paragraph, page.text)
+    assert [(i, f) for i, f, _ in errors] == [
+        ("error", "seeds"),
+        ("error-scale", "scale"),
+        ("error-vary", "vary"),
+    ]
+    assert html.escape("seeds must be a whole number from 1 to 64 (got 'abc')") == errors[0][2]
+    assert html.escape("scale must be a number in (0, 1] (got '0.5x')") == errors[1][2]
+    assert "give 2 to 12 values" in errors[2][2]
+    answer = client.post("/api/experiments", json=data)
+    assert answer.status_code == 422
+    assert [d["loc"] for d in answer.json()["detail"]] == [
+        ["body", "seeds"],
+        ["body", "scale"],
+        ["body", "vary"],
+    ]
+    both = {"experiment": "small-levers", "scale": "2", "set": "interrogation.name_mean=1"}
+    page = client.post("/experiments", data=both, follow_redirects=False).text
+    assert [f for _, f, _ in re.findall(paragraph, page)] == ["scale", "set"]
+    assert client.get("/api/runs").json() == []
+
+
 @pytest.mark.parametrize(
     ("changes", "words"),
     [

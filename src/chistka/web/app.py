@@ -109,12 +109,29 @@ a seed's run (hidden folders, being built, are not)."""
 
 
 class RequestError(ValueError):
-    """A request's field holds a value it does not allow."""
+    """A request's field holds a value it does not allow (and `more`: other fields that do)."""
 
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(self, field: str, message: str, more: list[RequestError] | None = None) -> None:
         super().__init__(message)
         self.field = field
         self.message = message
+        self.more = list(more or [])
+
+    @property
+    def every(self) -> list[RequestError]:
+        """This field's error and those of the other fields refused in the same request."""
+        return [self, *self.more]
+
+
+EXPERIMENT_FIELDS = ("experiment", "seeds", "scale", "set", "vary")
+"""The experiment form's fields in the form's order, the order its errors are given in."""
+
+
+def refuse(errors: list[RequestError]) -> None:
+    """Raise the errors of several fields as one RequestError (in the form's order), if any."""
+    if errors:
+        first, *more = sorted(errors, key=lambda e: EXPERIMENT_FIELDS.index(e.field))
+        raise RequestError(first.field, first.message, more)
 
 
 def check_request(
@@ -236,19 +253,18 @@ def check_experiment_request(
         raise RequestError(
             "experiment", f"experiment must be one of {', '.join(designs.names())} (got {name!r})"
         )
+    errors: list[RequestError] = []  # QA of session 43: the first bad field alone was named
     chosen_changes = [line.strip() for line in changes or [] if line.strip()]
+    experiments = []
     try:
         variant = single_values(chosen_changes, "an experiment", "run it once per value")
         experiments = [designs.load(name, variant)]
     except ChistkaError as exc:
-        field = (
-            "set"
-            if chosen_changes and ("variant" in str(exc) or "--set" in str(exc))
-            else "experiment"
-        )
-        raise RequestError(field, str(exc)) from None
+        if not (chosen_changes and ("variant" in str(exc) or "--set" in str(exc))):
+            raise RequestError("experiment", str(exc)) from None  # the design itself
+        errors.append(RequestError("set", str(exc)))
     chosen_vary = vary.strip()
-    if chosen_vary:
+    if chosen_vary and experiments:
         try:
             try:
                 [(parameter, values)] = parse_set_options([chosen_vary]).items()
@@ -257,17 +273,29 @@ def check_experiment_request(
             experiments = load_variants(designs.refs[name], parameter, values, variant)
         except ChistkaError as exc:
             message = str(exc).replace("--vary", "vary").replace("--set", "set")
-            raise RequestError("vary", message) from None
-    chosen_scale = scale_field(scale)
+            errors.append(RequestError("vary", message))
+            experiments = []
+    chosen_scale = None
+    try:
+        chosen_scale = scale_field(scale)
+    except RequestError as error:
+        errors.append(error)
     if chosen_scale is not None:
-        for experiment in experiments:
-            for arm, scenario in experiment.scenarios.items():
-                try:
-                    check_scale(scenario, chosen_scale)
-                except ChistkaError as exc:
-                    raise RequestError("scale", f"arm '{arm}': {exc}") from None
+        checked = [(arm, s) for e in experiments for arm, s in e.scenarios.items()]
+        for arm, scenario in checked:
+            try:
+                check_scale(scenario, chosen_scale)
+            except ChistkaError as exc:
+                errors.append(RequestError("scale", f"arm '{arm}': {exc}"))
+                break
+    count = None
+    try:
+        count = seeds_field(seeds)
+    except RequestError as error:
+        errors.append(error)
+    refuse(errors)
     first = experiments[0]
-    count = seeds_field(seeds) or first.design.experiment.seeds
+    count = count or first.design.experiment.seeds
     return designs.refs[name], first, count, chosen_scale, chosen_changes, chosen_vary
 
 
@@ -1417,5 +1445,6 @@ async def json_body(request: Request, allowed: tuple[str, ...]) -> dict[str, Any
 def request_error(error: RequestError) -> JSONResponse:
     """A 422 answer naming the field and what it allows."""
     return JSONResponse(
-        {"detail": [{"loc": ["body", error.field], "msg": error.message}]}, status_code=422
+        {"detail": [{"loc": ["body", e.field], "msg": e.message} for e in error.every]},
+        status_code=422,
     )

@@ -207,12 +207,17 @@ def outcome_name(outcome: str, between: str = "<br>") -> str:
 
 
 def error_message(error: Any) -> str:
-    """A refused request's message above its form, naming the field (empty without an error)."""
+    """A refused request's message above its form, naming the field (empty without an error).
+
+    One paragraph a field where several were refused (`RequestError.every`), the first
+    `id="error"`, the others `id="error-FIELD"`.
+    """
     if error is None:
         return ""
-    return (
-        f'<p class="error" id="error" data-field="{escape(error.field)}">'
-        f"{escape(error.message)}</p>"
+    return "".join(
+        f'<p class="error" id="{"error" if i == 0 else f"error-{escape(e.field)}"}"'
+        f' data-field="{escape(e.field)}">{escape(e.message)}</p>'
+        for i, e in enumerate(getattr(error, "every", [error]))
     )
 
 
