@@ -515,6 +515,22 @@ def test_a_compared_row_without_a_label_is_named_by_its_id_alone(tmp_path):
     assert "<td><code>convicted_1937</code></td>" in single
 
 
+def test_an_ensembles_page_links_its_plan_saying_what_it_is(tmp_path):
+    """QA of session 43: plan.json was served but not linked from the run's page."""
+    run = tmp_path / "p000-s001"
+    run.mkdir()
+    (run / "summary.json").write_text(json.dumps({"seed": 1, "fit": {}}))
+    (run / "comparison.csv").write_text(
+        "record_id,label,role,model,status,record,low,high\n"
+        "arrests_1937,Arrests in 1937,validation,900000,outside,936750,900000,950000\n"
+    )
+    assert 'id="plan"' not in ensemble_body("r1", tmp_path)
+    (tmp_path / "plan.json").write_text("{}")
+    page = ensemble_body("r1", tmp_path)
+    assert '<a id="plan" href="/runs/r1/files/plan.json">plan.json</a>: the ensemble' in page
+    assert "the scenario as it ran" in page and "the seeds" in page
+
+
 def test_a_share_of_0_or_1_and_its_range_read_as_per_cent_not_as_a_count(tmp_path):
     """QA of session 42: the tables took a figure below 1 for a share, so a share of 0 (no one
     expelled) or a range up to 1 read "0" and "1", as counts."""

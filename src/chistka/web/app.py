@@ -777,9 +777,25 @@ def ensemble_body(run_id: str, output: Path) -> str:
         fit
         + f'<p><a id="report" href="/runs/{run_id}/files/ensemble.html">The ensemble\'s report</a>'
         " (every chart, with the spread over the seeds)</p>"
+        + plan_link(run_id, output)
         + f"<h2>The runs, seed by seed</h2><ul id='files'>{runs}</ul>"
         + "<h2>The model against the record, over the seeds</h2>"
         + table_html("comparison", head, rows)
+    )
+
+
+def plan_link(run_id: str, output: Path) -> str:
+    """A link to an ensemble's plan.json, with what it holds (empty where there is none).
+
+    QA of session 43: the file was served but not linked.
+    """
+    if not (output / "plan.json").is_file():
+        return ""
+    return (
+        f'<p><a id="plan" href="/runs/{run_id}/files/plan.json">plan.json</a>: the ensemble\'s'
+        " plan, as data: the scenario as it ran (its every parameter, with the what-if's changes),"
+        " the scale, the seeds and each seed's run (the command line's <code>chistka sweep"
+        " --resume</code> checks a folder against it)</p>"
     )
 
 
