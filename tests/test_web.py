@@ -573,6 +573,11 @@ def test_a_scenario_page_shows_its_documented_decisions_and_fitted_values(client
     values = re.findall(r"<td>[\w.]+</td><td>([^<]*)</td>", fitted[: fitted.index("</table>")])
     assert len(values) == len(free)
     assert all(len(value.replace(",", "").replace(".", "")) <= 6 for value in values), values
+    # QA of session 43: a range read "-1 - 1", as a subtraction beside a negative number
+    for parameter in free:
+        assert f"<td>{parameter.low:g} to {parameter.high:g}</td>" in fitted
+    ranges = re.findall(r"<td>[\w.]+</td><td>[^<]*</td><td>([^<]*)</td>", fitted)
+    assert len(ranges) >= len(free) and not any(" - " in text for text in ranges), ranges
     assert f'<option value="{name}" selected>' in page.text
     assert f'href="/scenarios/{name}"' in client.get("/").text
 

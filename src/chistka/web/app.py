@@ -932,7 +932,7 @@ def scenario_page(name: str, scenarios: dict[str, str]) -> str:
             "fitted",
             ("parameter", "value", "range", "why free"),
             [
-                (f["path"], fitted_text(f["value"]), f"{f['low']:g} - {f['high']:g}", f["note"])
+                (f["path"], fitted_text(f["value"]), f"{f['low']:g} to {f['high']:g}", f["note"])
                 for f in facts["fitted"]
             ],
         ),
