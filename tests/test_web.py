@@ -164,7 +164,7 @@ def test_a_refused_comparison_is_explained_beside_the_ticks_not_at_the_top(tmp_p
     text = page.text
     assert text.count('class="error"') == 1
     error = text.index('id="error"')
-    assert text.index("<h2>Runs</h2>") < error < text.index('id="compare-form"')
+    assert text.index('id="runs"') < error < text.index('<button type="submit" id="compare"')
     assert 'data-field="run"' in text and "tick two different runs" in text
     assert '<input type="checkbox" name="run" value="small-1-a" checked>' in text
     assert '<input type="checkbox" name="run" value="small-2-b">' in text

@@ -293,3 +293,38 @@ def test_the_pages_fit_a_narrow_window(server, browser):
             assert browser.execute_script(wide) <= 0, f"{path} is wider than a 400 px window"
     finally:
         browser.set_window_size(size["width"], size["height"])
+
+
+def test_a_refused_comparison_is_seen_beside_the_ticks(server, browser):
+    """QA of session 43: one run ticked and Compare pressed, the message was at the top of the
+    index, out of sight, the ticks at its bottom. Last in this module: its runs are made up."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    address, runs = server
+    for number in range(12):  # enough rows to put the table below the fold
+        run_id = f"made-up-{number:02d}"
+        state = {"id": run_id, "scenario": "great-terror", "seed": 1, "scale": 0.01}
+        (runs / f"{run_id}.json").write_text(
+            json.dumps({**state, "status": "done", "submitted": f"2000-01-01T00:00:{number:02d}"})
+        )
+    size = browser.get_window_size()
+    try:
+        browser.set_window_size(1000, 700)
+        browser.get(address + "/")
+        browser.find_element(By.CSS_SELECTOR, 'input[name="run"][value="made-up-03"]').click()
+        button = browser.find_element(By.ID, "compare")
+        button.click()
+        WebDriverWait(browser, 60).until(lambda _: gone(button))
+        error = browser.find_element(By.ID, "error")
+        assert error.get_attribute("data-field") == "run" and "tick two" in error.text
+        box = browser.execute_script(
+            "const r = arguments[0].getBoundingClientRect();"
+            "return [r.top, r.bottom, window.innerHeight, window.scrollY];",
+            error,
+        )
+        assert box[3] > 0 and 0 <= box[0] and box[1] <= box[2], box  # scrolled, in sight
+        ticked = browser.find_element(By.CSS_SELECTOR, 'input[name="run"][value="made-up-03"]')
+        assert ticked.is_selected()
+    finally:
+        browser.set_window_size(size["width"], size["height"])

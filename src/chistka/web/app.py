@@ -504,8 +504,9 @@ def runs_table(
 ) -> str:
     """The runs so far, newest first, each linked to its page; two done runs can be compared.
 
-    A refused comparison's `error` is given above the table, beside the ticks, and the runs
-    that were ticked (`ticked`) stay ticked; the page opens there (the button has the focus).
+    A refused comparison's `error` is given under the table, above the Compare button, and the
+    runs that were ticked (`ticked`) stay ticked; the page opens there (the button has the
+    focus).
     QA of session 43: the message was at the top of the page, the ticks at its bottom.
     """
     if not states:
@@ -530,10 +531,11 @@ def runs_table(
     )
     focus = " autofocus" if error is not None else ""
     return (
-        f'{error_message(error)}<form method="get" action="/compare" id="compare-form">'
+        '<form method="get" action="/compare" id="compare-form">'
         '<table id="runs"><tr><th></th><th>run</th><th>scenario</th><th>seed</th><th>scale</th>'
         f"<th>what if</th><th>status</th><th>submitted</th></tr>{rows}</table>"
-        f'<button type="submit" id="compare"{focus}>Compare the two ticked runs</button> (the later'
+        f'{error_message(error)}<button type="submit" id="compare"{focus}>'
+        "Compare the two ticked runs</button> (the later"
         " against the earlier: each compared figure on both sides and the difference)</form>"
     )
 
