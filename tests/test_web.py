@@ -18,16 +18,11 @@ from typer.testing import CliRunner
 
 from chistka.cli import app as cli_app
 from chistka.scenario import builtin_scenarios
-from chistka.web.app import (
-    comparison_table,
-    create_app,
-    ensemble_body,
-    fitted_text,
-    progress_text,
-    seeds_phrase,
-    table_html,
-)
+from chistka.web.app import create_app
 from chistka.web.jobs import RunJobs, write_json_atomically
+from chistka.web.layout import table_html
+from chistka.web.run_pages import comparison_table, ensemble_body, progress_text, seeds_phrase
+from chistka.web.scenario_pages import fitted_text
 from chistka.web.worker import run_job
 
 SMALL = {"scenario": "party-purges-1921-1936", "seed": "3", "scale": "0.01"}

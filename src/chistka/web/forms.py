@@ -1,0 +1,214 @@
+"""The web app's requests checked before anything runs: a run's form or JSON, an experiment's.
+
+A bad field is refused with a `RequestError` naming it and what is allowed (422 on the page or
+under /api/), as the command line refuses it.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from chistka.errors import ChistkaError
+from chistka.web.experiments import (
+    Designs,
+)
+
+MAX_SEED = 2**63 - 1
+"""The largest seed a scenario takes (`RunInfo.seed`)."""
+
+
+MAX_SEEDS = 64
+"""The most seeds one submission runs (an ensemble of great-terror at 64 seeds takes about an
+hour on this 2-core machine)."""
+
+
+class RequestError(ValueError):
+    """A request's field holds a value it does not allow (and `more`: other fields that do)."""
+
+    def __init__(self, field: str, message: str, more: list[RequestError] | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+        self.more = list(more or [])
+
+    @property
+    def every(self) -> list[RequestError]:
+        """This field's error and those of the other fields refused in the same request."""
+        return [self, *self.more]
+
+
+EXPERIMENT_FIELDS = ("experiment", "seeds", "scale", "set", "vary")
+"""The experiment form's fields in the form's order, the order its errors are given in."""
+
+
+def refuse(errors: list[RequestError]) -> None:
+    """Raise the errors of several fields as one RequestError (in the form's order), if any."""
+    if errors:
+        first, *more = sorted(errors, key=lambda e: EXPERIMENT_FIELDS.index(e.field))
+        raise RequestError(first.field, first.message, more)
+
+
+def check_request(
+    scenario: str,
+    seed: str,
+    scale: str,
+    changes: list[str] | None = None,
+    removed: list[str] | None = None,
+    seeds: str = "",
+) -> tuple[str, int | None, float | None, list[str], list[str], int]:
+    """The run a form or JSON body asks for: a built-in scenario, a seed, a scale, a what-if.
+
+    Blank seed and scale mean the scenario's own; `changes` are `PARAM=VALUE` settings, as
+    `chistka run --set` takes them (e.g. `sentencing.album_death_share=0.3`); `removed` names
+    decisions to run without, as `chistka run --without` takes them (e.g.
+    `operations.order_00447`); `seeds` how many seeds, counted up from the seed (blank: one
+    run; more: an ensemble, as `chistka sweep --seeds`). Raises RequestError naming the field.
+    """
+    from chistka.commands.preflight import check_scale
+    from chistka.commands.sweep import apply_set_options
+    from chistka.scenario import builtin_scenarios, load_scenario
+    from chistka.scenario.whatif import without
+
+    names = list(builtin_scenarios())
+    if scenario not in names:
+        raise RequestError(
+            "scenario", f"scenario must be one of {', '.join(names)} (got {scenario!r})"
+        )
+    chosen_seed = None
+    if str(seed).strip():
+        try:
+            chosen_seed = int(str(seed).strip())
+        except ValueError:
+            raise RequestError(
+                "seed", f"seed must be a whole number from 0 to {MAX_SEED} (got {seed!r})"
+            ) from None
+        if not 0 <= chosen_seed <= MAX_SEED:
+            raise RequestError(
+                "seed", f"seed must be a whole number from 0 to {MAX_SEED} (got {chosen_seed})"
+            )
+    chosen_scale = scale_field(scale)
+    chosen_seeds = seeds_field(seeds) or 1
+    if chosen_seed is not None and chosen_seed + chosen_seeds - 1 > MAX_SEED:
+        raise RequestError(
+            "seeds",
+            f"the seeds count up from seed {chosen_seed}, so at most "
+            f"{MAX_SEED - chosen_seed + 1} of them (got {chosen_seeds})",
+        )
+    chosen_removed = [line.strip() for line in removed or [] if line.strip()]
+    try:
+        loaded = without(load_scenario(scenario), chosen_removed)
+    except ChistkaError as exc:
+        raise RequestError("without", str(exc)) from None
+    chosen_changes = [line.strip() for line in changes or [] if line.strip()]
+    try:
+        loaded = apply_set_options(loaded, chosen_changes or None)
+    except ChistkaError as exc:
+        raise RequestError("set", str(exc)) from None
+    if chosen_scale is not None:
+        try:
+            check_scale(loaded, chosen_scale)
+        except ChistkaError as exc:
+            raise RequestError("scale", str(exc)) from None
+    return scenario, chosen_seed, chosen_scale, chosen_changes, chosen_removed, chosen_seeds
+
+
+def scale_field(scale: str) -> float | None:
+    """A request's scale: blank for the scenario's own, else a number in (0, 1]."""
+    if not str(scale).strip():
+        return None
+    try:
+        chosen = float(str(scale).strip())
+    except ValueError:
+        raise RequestError("scale", f"scale must be a number in (0, 1] (got {scale!r})") from None
+    if not (0 < chosen <= 1) or math.isnan(chosen):
+        raise RequestError("scale", f"scale must be in (0, 1] (got {chosen:g})")
+    return chosen
+
+
+def seeds_field(seeds: str) -> int | None:
+    """A request's number of seeds: blank for the default, else a whole number 1..MAX_SEEDS."""
+    if not str(seeds).strip():
+        return None
+    try:
+        chosen = int(str(seeds).strip())
+    except ValueError:
+        chosen = 0
+    if not 1 <= chosen <= MAX_SEEDS:
+        raise RequestError(
+            "seeds", f"seeds must be a whole number from 1 to {MAX_SEEDS} (got {seeds!r})"
+        )
+    return chosen
+
+
+def check_experiment_request(
+    designs: Designs,
+    name: str,
+    seeds: str,
+    scale: str,
+    changes: list[str] | None = None,
+    vary: str = "",
+) -> tuple[str, Any, int, float | None, list[str], str]:
+    """The experiment a form or JSON body asks for.
+
+    Returns (design ref, design, seeds, scale, variant, vary): blank seeds and scale mean the
+    design's and the scenario's own; `changes` are a variant's `PARAM=VALUE` settings, made in
+    the baseline and every arm (as `chistka experiment run --set`); `vary` is one line
+    `PARAM=V1,V2,...` that runs the whole design once per value (as `--vary`), returned stripped
+    ('' for none). Raises RequestError naming the field (an unknown design, seeds outside
+    1..MAX_SEEDS, a scale at which an arm would have a needed stratum without an agent, an
+    unknown parameter or a value it does not allow, fewer than two values to vary or more than
+    `chistka.analysis.variants.MAX_VALUES`).
+    """
+    from chistka.analysis.variants import load_variants
+    from chistka.commands.preflight import check_scale
+    from chistka.commands.sweep import parse_set_options, single_values
+
+    if name not in designs.refs:
+        raise RequestError(
+            "experiment", f"experiment must be one of {', '.join(designs.names())} (got {name!r})"
+        )
+    errors: list[RequestError] = []  # QA of session 43: the first bad field alone was named
+    chosen_changes = [line.strip() for line in changes or [] if line.strip()]
+    experiments = []
+    try:
+        variant = single_values(chosen_changes, "an experiment", "run it once per value")
+        experiments = [designs.load(name, variant)]
+    except ChistkaError as exc:
+        if not (chosen_changes and ("variant" in str(exc) or "--set" in str(exc))):
+            raise RequestError("experiment", str(exc)) from None  # the design itself
+        errors.append(RequestError("set", str(exc)))
+    chosen_vary = vary.strip()
+    if chosen_vary and experiments:
+        try:
+            try:
+                [(parameter, values)] = parse_set_options([chosen_vary]).items()
+            except ChistkaError as exc:
+                raise ChistkaError(str(exc).replace("--set", "--vary", 2)) from None
+            experiments = load_variants(designs.refs[name], parameter, values, variant)
+        except ChistkaError as exc:
+            message = str(exc).replace("--vary", "vary").replace("--set", "set")
+            errors.append(RequestError("vary", message))
+            experiments = []
+    chosen_scale = None
+    try:
+        chosen_scale = scale_field(scale)
+    except RequestError as error:
+        errors.append(error)
+    if chosen_scale is not None:
+        checked = [(arm, s) for e in experiments for arm, s in e.scenarios.items()]
+        for arm, scenario in checked:
+            try:
+                check_scale(scenario, chosen_scale)
+            except ChistkaError as exc:
+                errors.append(RequestError("scale", f"arm '{arm}': {exc}"))
+                break
+    count = None
+    try:
+        count = seeds_field(seeds)
+    except RequestError as error:
+        errors.append(error)
+    refuse(errors)
+    first = experiments[0]
+    count = count or first.design.experiment.seeds
+    return designs.refs[name], first, count, chosen_scale, chosen_changes, chosen_vary

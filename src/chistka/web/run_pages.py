@@ -1,0 +1,547 @@
+"""The web app's pages of runs, and the comparison of two runs.
+
+The run form, the list of runs, a run's or an ensemble's page with its fit against the record
+and its files, and two done runs side by side.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import re
+import shutil
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from chistka.outputs import RUN_FILES
+from chistka.web.experiments import (
+    error_message,
+    experiment_body,
+    scenario_link,
+    variants_body,
+)
+from chistka.web.forms import MAX_SEEDS, RequestError
+from chistka.web.jobs import RunJobs
+from chistka.web.layout import escape, page, table_html
+
+SEED_RUN = re.compile(r"^p\d{3,}-s\d{3,}$")
+"""An ensemble's run folder (`chistka.analysis.ensemble.RunSpec.run_id`)."""
+
+
+DECISION_NOTE_CHARACTERS = 90
+"""How long a decision's note beside its box may be (the whole note is in the box's title)."""
+
+
+def decision_notes(scenario: Any) -> dict[str, str]:
+    """What each decision a what-if can leave out was, in words, by its name (`removable`).
+
+    A date of the timeline: the notes of its events; an operation or a campaign: its label and
+    dates; a show trial: its verdict's date and its defendants. QA of session 43: the boxes
+    gave the codes alone (`events.1938-11-17`).
+    """
+    notes: dict[str, list[str]] = {}
+    for event in scenario.events:
+        if event.note:
+            notes.setdefault(f"events.{event.date}", []).append(event.note)
+    named = {name: "; ".join(texts) for name, texts in notes.items()}
+    for section in ("operations", "campaigns"):
+        for item in getattr(scenario, section, []):
+            named[f"{section}.{item.name}"] = (
+                f"{item.label or item.name}, {item.start} to {item.end}"
+            )
+    for trial in getattr(scenario, "show_trials", []):
+        named[f"show_trials.{trial.name}"] = (
+            f"show trial, verdict on {trial.date}: {trial.defendants} defendants, {trial.shot} shot"
+        )
+    return named
+
+
+def decision_box(name: str, note: str) -> str:
+    """A decision's box: its code, and beside it what it was (shortened; whole in the title)."""
+    short = textwrap.shorten(note, DECISION_NOTE_CHARACTERS, placeholder=" …") if note else ""
+    words = f': <span class="decision-note">{escape(short)}</span>' if short else ""
+    title = f' title="{escape(note)}"' if note else ""
+    return (
+        f'<label{title}><input type="checkbox" name="without" value="{escape(name)}">'
+        f"<code>{escape(name)}</code>{words}</label><br>"
+    )
+
+
+def run_form(
+    scenarios: dict[str, str],
+    values: dict[str, str],
+    error: RequestError | None,
+    decisions: list[str] | None = None,
+    notes: dict[str, str] | None = None,
+) -> str:
+    """The form that starts a run, with the values sent and the error if they were refused.
+
+    The decisions to run without are typed, one a line, or, on a scenario's page, where they
+    are known (`decisions`), ticked, each with what it was (`notes`, by name).
+    """
+    if decisions is None:
+        removal = (
+            '<br><label for="without">without: one decision a line (as <code>chistka run'
+            " --without</code>; e.g. <code>operations.order_00447</code>, "
+            "<code>events.1938-11-17</code>; each scenario's page lists its own)</label><br>"
+            f'<textarea name="without" id="without" rows="2" cols="60">'
+            f"{escape(values.get('without'))}</textarea>"
+        )
+    else:
+        removal = (
+            '<fieldset id="without"><legend>without (a what-if: the run leaves these decisions'
+            " out)</legend>"
+            + "".join(decision_box(name, (notes or {}).get(name, "")) for name in decisions)
+            + "</fieldset>"
+        )
+    options = "".join(
+        f'<option value="{escape(name)}"{" selected" if values.get("scenario") == name else ""}>'
+        f"{escape(name)}</option>"
+        for name in scenarios
+    )
+    return (
+        f'{error_message(error)}<form method="post" action="/runs" id="run-form">'
+        f'<label>scenario <select name="scenario" id="scenario">{options}</select></label>'
+        f'<label>seed <input name="seed" id="seed" size="6" value="{escape(values.get("seed"))}"'
+        ' placeholder="default"></label>'
+        '<label>seeds <input name="seeds" id="seeds" size="3"'
+        f' value="{escape(values.get("seeds"))}" placeholder="1"></label>'
+        '<label>scale <input name="scale" id="scale" size="6"'
+        f' value="{escape(values.get("scale"))}"'
+        ' placeholder="default"></label>'
+        '<br><label for="set">what if: one change a line, PARAM=VALUE (as <code>chistka run'
+        " --set</code>; e.g. <code>sentencing.album_death_share=0.3</code>)</label><br>"
+        f'<textarea name="set" id="set" rows="3" cols="60">{escape(values.get("set"))}</textarea>'
+        f'{removal}<br><button type="submit" id="run">Run</button></form>'
+        "<p>Blank seed and scale run the scenario's own; a smaller scale (agents per person, in"
+        f" (0, 1]) runs faster and noisier. Seeds above 1 (at most {MAX_SEEDS}) run an ensemble"
+        " from the seed up, to see how much the answer moves between runs.</p>"
+    )
+
+
+def whatif_text(state: dict[str, Any]) -> str:
+    """A run's what-if in words: its changes and the decisions it ran without, or 'none'."""
+    parts = list(state.get("set") or []) + [f"without {n}" for n in state.get("without") or []]
+    return "; ".join(parts) or "none"
+
+
+def seed_text(state: dict[str, Any]) -> str:
+    """The seed a run used (once started), or the one asked for, or 'default'.
+
+    For an ensemble, its first and last seed.
+    """
+    seed = state.get("seed_used", state["seed"])
+    count = state.get("seeds") or 1
+    if seed is None:
+        return "default" if count == 1 else f"{count} from the default"
+    return str(seed) if count == 1 else f"{seed}-{seed + count - 1}"
+
+
+def seeds_phrase(state: dict[str, Any]) -> str:
+    """The seeds in a sentence: 'seed 3', 'seeds 1-8', '2 seeds from the default'.
+
+    QA of session 40: a run page read 'seed 2 from the default' for seeds 1-2.
+    """
+    seed = state.get("seed_used", state["seed"])
+    count = state.get("seeds") or 1
+    if seed is None:
+        return "the default seed" if count == 1 else f"{count} seeds from the default"
+    return f"seed {seed}" if count == 1 else f"seeds {seed_text(state)}"
+
+
+def progress_text(state: dict[str, Any]) -> str:
+    """A run's progress in words, e.g. 'running: day 400 of 2,222' or 'running: 3 of 8 seeds'.
+
+    QA of session 42: before the first day (the scenario loaded, the population built) it read
+    a bare 'running', and after the last, while the files and the report are written, 'day N
+    of N', for seconds at a time.
+    """
+    if state["status"] != "running":
+        return state["status"]
+    done, total = state.get("runs_done"), state.get("runs_total")
+    if total:
+        text = f"running: {done} of {total} {'runs' if state.get('experiment') else 'seeds'} done"
+        return text + ("; writing the report" if done == total else "")
+    done, total = state.get("days_done"), state.get("days_total")
+    if total and done == total:
+        return f"running: all {total:,} days done; writing the files and the report"
+    if total:
+        return f"running: day {done:,} of {total:,}"
+    return "running: starting (loading the scenario, building the population)"
+
+
+def what_ran(state: dict[str, Any]) -> str:
+    """A run's scenario, or for an experiment its design and scenario."""
+    if state.get("experiment") and state.get("vary"):
+        parameter = state["vary"].partition("=")[0].strip()
+        return f"experiment {state['experiment']} ({state['scenario']}) at values of {parameter}"
+    if state.get("experiment"):
+        return f"experiment {state['experiment']} ({state['scenario']})"
+    return state["scenario"]
+
+
+def runs_table(
+    states: list[dict[str, Any]],
+    error: RequestError | None = None,
+    ticked: list[str] | None = None,
+) -> str:
+    """The runs so far, newest first, each linked to its page; two done runs can be compared.
+
+    A refused comparison's `error` is given under the table, above the Compare button, and the
+    runs that were ticked (`ticked`) stay ticked; the page opens there (the button has the
+    focus).
+    QA of session 43: the message was at the top of the page, the ticks at its bottom.
+    """
+    if not states:
+        return f"{error_message(error)}<p>No runs yet.</p>"
+    kept = set(ticked or [])
+
+    def tick(state: dict[str, Any]) -> str:
+        if state["status"] != "done" or state.get("experiment"):
+            return ""
+        checked = " checked" if state["id"] in kept else ""
+        return f'<input type="checkbox" name="run" value="{escape(state["id"])}"{checked}>'
+
+    rows = "".join(
+        f"<tr><td>{tick(s)}</td>"
+        f'<td><a href="/runs/{escape(s["id"])}">{escape(s["id"])}</a></td>'
+        f"<td>{escape(what_ran(s))}</td><td>{escape(seed_text(s))}</td>"
+        f"<td>{escape(s['scale'] if s['scale'] is not None else 'default')}</td>"
+        f"<td>{escape(whatif_text(s))}</td>"
+        f'<td class="status">{escape(progress_text(s))}</td>'
+        f"<td>{escape(s['submitted'][:19])}</td></tr>"
+        for s in states
+    )
+    focus = " autofocus" if error is not None else ""
+    return (
+        '<form method="get" action="/compare" id="compare-form">'
+        '<table id="runs"><tr><th></th><th>run</th><th>scenario</th><th>seed</th><th>scale</th>'
+        f"<th>what if</th><th>status</th><th>submitted</th></tr>{rows}</table>"
+        f'{error_message(error)}<button type="submit" id="compare"{focus}>'
+        "Compare the two ticked runs</button> (the later"
+        " against the earlier: each compared figure on both sides and the difference)</form>"
+    )
+
+
+def comparison_rows(path: Path) -> Iterator[dict[str, str]]:
+    """The rows of a run's comparison.csv."""
+    with path.open(newline="", encoding="utf-8") as handle:
+        yield from csv.DictReader(handle)
+
+
+def number(text: str, share: bool | None = None) -> str:
+    """A figure of comparison.csv for the table: shares as per cent, the rest with separators.
+
+    `share` says which the figure is (`chistka.analysis.observables.is_share` of its row's
+    observable); without it, a figure below 1 is taken for a share. QA of session 42: that guess
+    gave a share of 0 or 1 (no one expelled, a range up to 100%) as a count, "0" and "1".
+    """
+    try:
+        value = float(text)
+    except ValueError:
+        return escape(text)
+    if math.isnan(value):
+        return ""
+    if share is None:
+        share = abs(value) < 1 and value != 0
+    return f"{value:.1%}" if share else f"{value:,.0f}"
+
+
+def has_label(label: Any) -> bool:
+    """Whether a compared row's label is there: not None, NaN (pandas' empty cell) or blank."""
+    if label is None or (isinstance(label, float) and math.isnan(label)):
+        return False
+    return bool(str(label).strip())
+
+
+def row_name(label: Any, record_id: str) -> str:
+    """A compared row as a reader names it, with its id below (the id alone without a label).
+
+    QA of session 40: the pages gave the id alone, and 'convicted_1937' does not say that it
+    counts every sentence.
+    """
+    code = f"<code>{escape(record_id)}</code>"
+    return f"{escape(label)}<br>{code}" if has_label(label) else code
+
+
+def row_text(label: Any, record_id: str) -> str:
+    """A compared row named in plain text: "label (id)", or the id alone without a label.
+
+    pandas reads an empty label as NaN, which the ensemble's page showed as "nan (id)".
+    """
+    return f"{label} ({record_id})" if has_label(label) else record_id
+
+
+def model_number(text: str, status: str, share: bool | None = None) -> str:
+    """The model's figure of a row, '-' where the scenario does not model its kind."""
+    return "-" if status == "not modelled" else number(text, share)
+
+
+def row_is_share(row: Any) -> bool | None:
+    """Whether a row of comparison.csv is a share, from its observable (None if it has none)."""
+    from chistka.analysis.observables import is_share
+
+    observable = row.get("observable")
+    return is_share(str(observable)) if has_label(observable) else None
+
+
+def comparison_table(path: Path) -> str:
+    """The run against every record row its scenario compares, as comparison.csv has it."""
+    head = "".join(
+        f"<th>{name}</th>" for name in ("row", "role", "model", "record", "range", "status")
+    )
+    rows = "".join(
+        f"<tr><td>{row_name(r.get('label'), r['record_id'])}</td><td>{escape(r['role'])}</td>"
+        f'<td class="number">{model_number(r["model"], r["status"], share)}</td>'
+        f'<td class="number">{number(r["record"], share)}</td>'
+        f'<td class="number">{number(r["low"], share)} - {number(r["high"], share)}</td>'
+        f'<td class="{escape(r["status"]).replace(" ", "-")}">{escape(r["status"])}</td></tr>'
+        for r in comparison_rows(path)
+        for share in [row_is_share(r)]
+    )
+    return f'<table id="comparison"><tr>{head}</tr>{rows}</table>'
+
+
+def fit_summary(summary: dict[str, Any]) -> str:
+    """Calibration and validation rows inside, and the fitted parameters against the budget."""
+    parts = []
+    for role in ("calibration", "validation"):
+        entry = summary["fit"].get(role, {})
+        if entry.get("rows"):
+            parts.append(f"{role}: {entry['inside']} of {entry['rows']} rows inside")
+    budget = summary["parameter_budget"]
+    parts.append(
+        f"{budget['fitted']} fitted parameters for {budget['calibration_rows']} calibration rows"
+        f" (at most {budget['at_most']})"
+    )
+    return '<ul id="fit">' + "".join(f"<li>{escape(p)}</li>" for p in parts) + "</ul>"
+
+
+def run_page(jobs: RunJobs, state: dict[str, Any]) -> str:
+    """A run's page: its progress while it goes; its fit, report and files when it is done."""
+    run_id = state["id"]
+    scenario = f'Scenario <a href="/scenarios/{escape(state["scenario"])}">'
+    scenario += f"<b>{escape(state['scenario'])}</b></a>"
+    if state.get("experiment"):
+        count = state["seeds"]
+        scenario = (
+            f'Experiment <a href="/experiments/{escape(state["experiment"])}">'
+            f"<b>{escape(state['experiment'])}</b></a> ({escape(count)}"
+            f" seed{'' if count == 1 else 's'} per arm) on scenario"
+            f" {scenario_link(state['scenario'])}"
+        )
+    facts = (
+        f"<p>{scenario}, "
+        f"{escape(seeds_phrase(state))}, scale "
+        f"{escape(state['scale'] if state['scale'] is not None else 'default')}; submitted "
+        f"{escape(state['submitted'][:19])}. "
+        f'Status: <b id="status">{escape(state["status"])}</b></p>'
+    )
+    if state.get("experiment") and state.get("set"):
+        facts += (
+            f'<p>Variant, in the scenario and every arm: <code id="changes">'
+            f"{escape(whatif_text(state))}</code></p>"
+        )
+    elif state.get("set") or state.get("without"):
+        facts += f'<p>What if: <code id="changes">{escape(whatif_text(state))}</code></p>'
+    if state.get("experiment") and state.get("vary"):
+        facts += (
+            "<p>The whole experiment once per value (each in the scenario and every arm):"
+            f' <code id="vary">{escape(state["vary"])}</code></p>'
+        )
+    if state["status"] in ("queued", "running"):
+        done, total = state.get("days_done") or 0, state.get("days_total")
+        if state.get("runs_total"):
+            done, total = state.get("runs_done") or 0, state["runs_total"]
+        bar = (
+            f'<p><progress id="progress" max="{total}" value="{done}"></progress> '
+            f"{escape(progress_text(state))}</p>"
+            if total
+            else f"<p>{escape(progress_text(state))}</p>"
+        )
+        return page(f"Run {run_id}", facts + bar, refresh=True)
+    if state["status"] == "failed":
+        return page(f"Run {run_id}", facts + f'<p class="error">{escape(state["error"])}</p>')
+    output = jobs.output(run_id)
+    if state.get("experiment") and state.get("vary"):
+        return page(f"Run {run_id}", facts + variants_body(run_id, output))
+    if state.get("experiment"):
+        return page(f"Run {run_id}", facts + experiment_body(run_id, output))
+    if (state.get("seeds") or 1) > 1:
+        return page(f"Run {run_id}", facts + ensemble_body(run_id, output))
+    summary = json.loads((output / "summary.json").read_text(encoding="utf-8"))
+    files = "".join(
+        f'<li><a href="/runs/{run_id}/files/{name}">{name}</a></li>'
+        for name in sorted(RUN_FILES)
+        if (output / name).is_file()
+    )
+    body = (
+        facts
+        + fit_summary(summary)
+        + f'<p><a id="report" href="/runs/{run_id}/files/report.html">The report</a> (every'
+        " chart, with the record beside the model)</p>"
+        + f"<h2>The data behind the charts</h2><ul id='files'>{files}</ul>"
+        + "<h2>The model against the record</h2>"
+        + comparison_table(output / "comparison.csv")
+    )
+    return page(f"Run {run_id}", body)
+
+
+def seed_runs(output: Path) -> list[Path]:
+    """An ensemble's run folders, in order of their ids (seed by seed)."""
+    return sorted(p for p in output.iterdir() if p.is_dir() and SEED_RUN.match(p.name))
+
+
+def ensemble_fit(output: Path) -> list[dict[str, Any]]:
+    """Each seed's fit (`summary.json`): calibration and validation rows inside."""
+    return [
+        {"run": run.name, "seed": summary["seed"], "fit": summary["fit"]}
+        for run in seed_runs(output)
+        for summary in [json.loads((run / "summary.json").read_text(encoding="utf-8"))]
+    ]
+
+
+def ensemble_body(run_id: str, output: Path) -> str:
+    """An ensemble's fit seed by seed, its report, its runs' files and the record over the seeds.
+
+    Each compared row shows the model's mean, its 5-95% spread and the seeds at which it is
+    inside.
+    """
+    by_seed = ensemble_fit(output)
+    parts = []
+    for role in ("calibration", "validation"):
+        inside = [entry["fit"][role]["inside"] for entry in by_seed if role in entry["fit"]]
+        rows = by_seed[0]["fit"].get(role, {}).get("rows", 0) if by_seed else 0
+        if rows:
+            parts.append(
+                f"{role}: {min(inside)}-{max(inside)} of {rows} rows inside by seed "
+                f"({len(by_seed)} seeds)"
+            )
+    fit = '<ul id="fit">' + "".join(f"<li>{escape(p)}</li>" for p in parts) + "</ul>"
+    runs = "".join(
+        f"<li>seed {entry['seed']}: "
+        + ", ".join(
+            f'<a href="/runs/{run_id}/seeds/{entry["run"]}/{name}">{name}</a>'
+            for name in sorted(RUN_FILES)
+            if (output / entry["run"] / name).is_file()
+        )
+        + "</li>"
+        for entry in by_seed
+    )
+    frames = [pd.read_csv(run / "comparison.csv") for run in seed_runs(output)]
+    table = pd.concat(frames, keys=range(len(frames)), names=["run", None]).reset_index(0)
+    rows = []
+    for record_id, group in table.groupby("record_id", sort=False):
+        first = group.iloc[0]
+        model = group["model"].to_numpy(dtype=float)
+        model = model[~np.isnan(model)]
+        scored = group["status"].isin(["inside", "outside"])
+        share = row_is_share(first)
+        spread = (
+            f"{number(str(np.quantile(model, 0.05)), share)} - "
+            f"{number(str(np.quantile(model, 0.95)), share)}"
+            if len(model)
+            else ""
+        )
+        not_modelled = first["status"] == "not modelled"
+        rows.append(
+            (
+                row_text(first.get("label"), str(record_id)),
+                first["role"],
+                "-" if not_modelled else number(str(model.mean()), share) if len(model) else "",
+                "" if not_modelled else spread,
+                number(str(first["record"]), share),
+                f"{number(str(first['low']), share)} - {number(str(first['high']), share)}",
+                f"{int((group['status'] == 'inside').sum())} of {len(group)}"
+                if scored.any()
+                else first["status"],
+            )
+        )
+    head = ("row", "role", "model (mean)", "5-95% over seeds", "record", "range", "inside at")
+    return (
+        fit
+        + f'<p><a id="report" href="/runs/{run_id}/files/ensemble.html">The ensemble\'s report</a>'
+        " (every chart, with the spread over the seeds)</p>"
+        + plan_link(run_id, output)
+        + f"<h2>The runs, seed by seed</h2><ul id='files'>{runs}</ul>"
+        + "<h2>The model against the record, over the seeds</h2>"
+        + table_html("comparison", head, rows)
+    )
+
+
+def plan_link(run_id: str, output: Path) -> str:
+    """A link to an ensemble's plan.json, with what it holds (empty where there is none).
+
+    QA of session 43: the file was served but not linked.
+    """
+    if not (output / "plan.json").is_file():
+        return ""
+    return (
+        f'<p><a id="plan" href="/runs/{run_id}/files/plan.json">plan.json</a>: the ensemble\'s'
+        " plan, as data: the scenario as it ran (its every parameter, with the what-if's changes),"
+        " the scale, the seeds and each seed's run (the command line's <code>chistka sweep"
+        " --resume</code> checks a folder against it)</p>"
+    )
+
+
+def compare_page(jobs: RunJobs, first: dict[str, Any], second: dict[str, Any]) -> str:
+    """Two done runs side by side: the later (B) against the earlier (A), figure by figure.
+
+    The charts, differences.csv and the table's wording are those of `chistka compare`
+    (written once under RUNS/compare/A--B/, and again where an earlier version wrote them with
+    other columns), so the page and the command agree.
+    """
+    from chistka.analysis.compare import differences, load_side
+    from chistka.report.compare import TABLE_HEADINGS, table_cells, write_comparison_report
+
+    folder = comparison_folder(jobs, first["id"], second["id"])
+    if not comparison_is_current(folder):
+        a, b = load_side(jobs.output(first["id"])), load_side(jobs.output(second["id"]))
+        table = differences(a, b)
+        building = folder.with_name(f".{folder.name}.{os.getpid()}.tmp")
+        building.mkdir(parents=True, exist_ok=True)
+        write_comparison_report(a, b, table, building / "compare.html")
+        table.to_csv(building / "differences.csv", index=False)
+        if folder.is_dir():  # an earlier version's: moved aside, then removed
+            stale = folder.with_name(f".{folder.name}.{os.getpid()}.stale.tmp")
+            os.replace(folder, stale)
+            shutil.rmtree(stale)
+        os.replace(building, folder)
+    table = pd.read_csv(folder / "differences.csv")
+    rows = [table_cells(row) for row in table.itertuples(index=False)]
+    link = f"/compare/{first['id']}--{second['id']}"
+    body = (
+        f'<p>A: <a href="/runs/{first["id"]}">{first["id"]}</a> ({escape(whatif_text(first))});'
+        f' B: <a href="/runs/{second["id"]}">{second["id"]}</a> ({escape(whatif_text(second))})'
+        f'</p><p><a id="charts" href="{link}/compare.html">The charts side by side</a>; '
+        f'<a href="{link}/differences.csv">differences.csv</a> (with the spread over seeds)</p>'
+        + table_html("differences", TABLE_HEADINGS, rows)
+    )
+    return page("B against A", body)
+
+
+def comparison_folder(jobs: RunJobs, first: str, second: str) -> Path:
+    """Where the comparison of two runs is kept."""
+    return jobs.folder / "compare" / f"{first}--{second}"
+
+
+def comparison_is_current(folder: Path) -> bool:
+    """Whether the folder holds a comparison with today's columns.
+
+    One an earlier version wrote lacks what the page shows (rows not modelled, one row per
+    record row), and is written again.
+    """
+    from chistka.analysis.compare import DIFFERENCE_COLUMNS
+
+    path = folder / "differences.csv"
+    if not path.is_file():
+        return False
+    with path.open(encoding="utf-8") as handle:
+        return handle.readline().strip() == ",".join(DIFFERENCE_COLUMNS)
