@@ -692,13 +692,13 @@ def test_each_charts_numbers_are_named_by_its_outcome(finished):
     [([5], "seed 5 (1 seed per arm)"), ([1, 2], "seeds 1, 2 (2 per arm)")],
 )
 def test_the_reports_seeds_are_listed_with_their_count(seeds, text):
-    """QA of session 43: 'seeds (every arm) 5' read as a count of seeds."""
+    """QA of session 42: 'seeds (every arm) 5' read as a count of seeds."""
     assert seeds_text(seeds) == text
     assert seeds_text(seeds, "arm, every value").endswith("per arm, every value)")
 
 
 def test_the_report_names_the_seeds_and_the_scenario_file_not_the_servers_path(finished):
-    """QA of session 43: the report gave 'seeds (every arm) 5, 6', and a design's scenario file
+    """QA of session 42: the report gave 'seeds (every arm) 5, 6', and a design's scenario file
     by its absolute path on the server ('scenario /tmp/.../small.toml')."""
     out, _, _ = finished
     page = (out / "experiment.html").read_text()

@@ -55,6 +55,27 @@ def test_the_index_lists_the_builtin_scenarios_and_offers_a_run(client):
     assert [s["name"] for s in client.get("/api/scenarios").json()] == list(builtin_scenarios())
 
 
+def test_every_bad_field_of_the_run_form_is_named_not_the_first_alone(client):
+    """The run form named only its first bad field (seed `x`, scale `2` and an unknown
+    parameter: the seed alone), where the experiment form names each; both now say all."""
+    data = {**SMALL, "seed": "x", "scale": "2", "set": "no.such=1"}
+    page = client.post("/runs", data=data, follow_redirects=False)
+    assert page.status_code == 422
+    paragraph = r'<p class="error" id="([^"]+)" data-field="([^"]+)">([^<]*)</p>'
+    assert [(i, f) for i, f, _ in re.findall(paragraph, page.text)] == [
+        ("error", "seed"),
+        ("error-scale", "scale"),
+        ("error-set", "set"),
+    ]
+    answer = client.post("/api/runs", json={**data, "set": ["no.such=1"]})
+    assert answer.status_code == 422
+    assert [d["loc"][1] for d in answer.json()["detail"]] == ["seed", "scale", "set"]
+    unknown = client.post("/runs", data={**data, "scenario": "nope"}, follow_redirects=False)
+    fields = [f for _, f, _ in re.findall(paragraph, unknown.text)]
+    assert fields == ["scenario", "seed", "scale"]  # without the scenario, no what-if to check
+    assert client.get("/api/runs").json() == []
+
+
 @pytest.mark.parametrize(
     ("values", "field", "words"),
     [
@@ -143,7 +164,7 @@ def test_an_experiment_run_is_not_offered_to_the_comparison_of_two_runs(tmp_path
 
 
 def test_a_refused_comparison_is_explained_beside_the_ticks_not_at_the_top(tmp_path):
-    """QA of session 43: one run ticked, the message was at the top of the index, the ticks at
+    """QA of session 42: one run ticked, the message was at the top of the index, the ticks at
     its bottom."""
     runs = tmp_path / "runs"
     runs.mkdir()
@@ -511,7 +532,7 @@ def test_a_compared_row_without_a_label_is_named_by_its_id_alone(tmp_path):
 
 
 def test_an_ensembles_page_links_its_plan_saying_what_it_is(tmp_path):
-    """QA of session 43: plan.json was served but not linked from the run's page."""
+    """QA of session 42: plan.json was served but not linked from the run's page."""
     run = tmp_path / "p000-s001"
     run.mkdir()
     (run / "summary.json").write_text(json.dumps({"seed": 1, "fit": {}}))
@@ -568,7 +589,7 @@ def test_a_scenario_page_shows_its_documented_decisions_and_fitted_values(client
     values = re.findall(r"<td>[\w.]+</td><td>([^<]*)</td>", fitted[: fitted.index("</table>")])
     assert len(values) == len(free)
     assert all(len(value.replace(",", "").replace(".", "")) <= 6 for value in values), values
-    # QA of session 43: a range read "-1 - 1", as a subtraction beside a negative number
+    # QA of session 42: a range read "-1 - 1", as a subtraction beside a negative number
     for parameter in free:
         assert f"<td>{parameter.low:g} to {parameter.high:g}</td>" in fitted
     ranges = re.findall(r"<td>[\w.]+</td><td>[^<]*</td><td>([^<]*)</td>", fitted)
@@ -644,7 +665,7 @@ def test_a_scenario_page_offers_each_decision_to_leave_out(client):
 
 
 def test_each_decision_to_leave_out_says_what_it_was_beside_its_code(client):
-    """QA of session 43: the boxes gave the codes alone (`events.1938-11-17`)."""
+    """QA of session 42: the boxes gave the codes alone (`events.1938-11-17`)."""
     from chistka.scenario import load_scenario
     from chistka.scenario.whatif import removable
 

@@ -296,7 +296,7 @@ def test_the_pages_fit_a_narrow_window(server, browser):
 
 
 def test_a_refused_comparison_is_seen_beside_the_ticks(server, browser):
-    """QA of session 43: one run ticked and Compare pressed, the message was at the top of the
+    """QA of session 42: one run ticked and Compare pressed, the message was at the top of the
     index, out of sight, the ticks at its bottom. Last in this module: its runs are made up."""
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait

@@ -48,7 +48,7 @@ def test_the_index_lists_the_built_in_designs_and_the_folders(client):
 
 
 def test_the_index_gives_each_designs_title_and_question(client):
-    """QA of session 43: the index listed the experiments by name only, where each scenario
+    """QA of session 42: the index listed the experiments by name only, where each scenario
     has its description."""
     page = client.get("/").text
     listed = page[page.index("<ul id='experiments'>") :]
@@ -101,7 +101,7 @@ def test_a_bad_submission_is_refused_naming_the_field_and_starts_nothing(
 
 
 def test_every_bad_field_of_the_experiment_form_is_named_not_the_first_alone(client):
-    """QA of session 43: seeds `abc` and scale `0.5x` were refused naming the scale alone."""
+    """QA of session 42: seeds `abc` and scale `0.5x` were refused naming the scale alone."""
     data = {"experiment": "small-levers", "seeds": "abc", "scale": "0.5x", "vary": "x=1"}
     page = client.post("/experiments", data=data, follow_redirects=False)
     assert page.status_code == 422

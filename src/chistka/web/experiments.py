@@ -86,7 +86,7 @@ class Designs:
     def about(self, name: str) -> tuple[str, str]:
         """A design's title and question, as its file gives them ('' where it has none).
 
-        QA of session 43: the index listed the designs by name only, where each scenario has
+        QA of session 42: the index listed the designs by name only, where each scenario has
         its description.
         """
         from chistka.analysis.experiment import _builtin_dir

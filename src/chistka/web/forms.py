@@ -7,12 +7,11 @@ under /api/), as the command line refuses it.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 from chistka.errors import ChistkaError
-from chistka.web.experiments import (
-    Designs,
-)
+from chistka.web.experiments import Designs
 
 MAX_SEED = 2**63 - 1
 """The largest seed a scenario takes (`RunInfo.seed`)."""
@@ -41,11 +40,14 @@ class RequestError(ValueError):
 EXPERIMENT_FIELDS = ("experiment", "seeds", "scale", "set", "vary")
 """The experiment form's fields in the form's order, the order its errors are given in."""
 
+RUN_FIELDS = ("scenario", "seed", "seeds", "scale", "set", "without")
+"""The run form's fields in the form's order, the order its errors are given in."""
 
-def refuse(errors: list[RequestError]) -> None:
+
+def refuse(errors: list[RequestError], order: tuple[str, ...] = EXPERIMENT_FIELDS) -> None:
     """Raise the errors of several fields as one RequestError (in the form's order), if any."""
     if errors:
-        first, *more = sorted(errors, key=lambda e: EXPERIMENT_FIELDS.index(e.field))
+        first, *more = sorted(errors, key=lambda e: order.index(e.field))
         raise RequestError(first.field, first.message, more)
 
 
@@ -63,54 +65,79 @@ def check_request(
     `chistka run --set` takes them (e.g. `sentencing.album_death_share=0.3`); `removed` names
     decisions to run without, as `chistka run --without` takes them (e.g.
     `operations.order_00447`); `seeds` how many seeds, counted up from the seed (blank: one
-    run; more: an ensemble, as `chistka sweep --seeds`). Raises RequestError naming the field.
+    run; more: an ensemble, as `chistka sweep --seeds`). Raises RequestError naming the first
+    bad field in the form's order, with the others (`RequestError.every`).
     """
     from chistka.commands.preflight import check_scale
     from chistka.commands.sweep import apply_set_options
     from chistka.scenario import builtin_scenarios, load_scenario
     from chistka.scenario.whatif import without
 
+    errors: list[RequestError] = []
+
+    def field(check: Callable[[], Any]) -> Any:
+        try:
+            return check()
+        except RequestError as error:
+            errors.append(error)
+            return None
+
     names = list(builtin_scenarios())
     if scenario not in names:
-        raise RequestError(
-            "scenario", f"scenario must be one of {', '.join(names)} (got {scenario!r})"
-        )
-    chosen_seed = None
-    if str(seed).strip():
-        try:
-            chosen_seed = int(str(seed).strip())
-        except ValueError:
-            raise RequestError(
-                "seed", f"seed must be a whole number from 0 to {MAX_SEED} (got {seed!r})"
-            ) from None
-        if not 0 <= chosen_seed <= MAX_SEED:
-            raise RequestError(
-                "seed", f"seed must be a whole number from 0 to {MAX_SEED} (got {chosen_seed})"
+        errors.append(
+            RequestError(
+                "scenario", f"scenario must be one of {', '.join(names)} (got {scenario!r})"
             )
-    chosen_scale = scale_field(scale)
-    chosen_seeds = seeds_field(seeds) or 1
+        )
+    chosen_seed = field(lambda: seed_value(seed))
+    chosen_scale = field(lambda: scale_field(scale))
+    chosen_seeds = field(lambda: seeds_field(seeds)) or 1
     if chosen_seed is not None and chosen_seed + chosen_seeds - 1 > MAX_SEED:
-        raise RequestError(
-            "seeds",
-            f"the seeds count up from seed {chosen_seed}, so at most "
-            f"{MAX_SEED - chosen_seed + 1} of them (got {chosen_seeds})",
+        errors.append(
+            RequestError(
+                "seeds",
+                f"the seeds count up from seed {chosen_seed}, so at most "
+                f"{MAX_SEED - chosen_seed + 1} of them (got {chosen_seeds})",
+            )
         )
     chosen_removed = [line.strip() for line in removed or [] if line.strip()]
-    try:
-        loaded = without(load_scenario(scenario), chosen_removed)
-    except ChistkaError as exc:
-        raise RequestError("without", str(exc)) from None
     chosen_changes = [line.strip() for line in changes or [] if line.strip()]
-    try:
-        loaded = apply_set_options(loaded, chosen_changes or None)
-    except ChistkaError as exc:
-        raise RequestError("set", str(exc)) from None
-    if chosen_scale is not None:
+    if scenario in names:  # the what-if and the scale's check need the scenario
+        loaded = None
         try:
-            check_scale(loaded, chosen_scale)
+            loaded = without(load_scenario(scenario), chosen_removed)
         except ChistkaError as exc:
-            raise RequestError("scale", str(exc)) from None
+            errors.append(RequestError("without", str(exc)))
+        if loaded is not None:
+            try:
+                loaded = apply_set_options(loaded, chosen_changes or None)
+            except ChistkaError as exc:
+                errors.append(RequestError("set", str(exc)))
+                loaded = None
+        if loaded is not None and chosen_scale is not None:
+            try:
+                check_scale(loaded, chosen_scale)
+            except ChistkaError as exc:
+                errors.append(RequestError("scale", str(exc)))
+    refuse(errors, RUN_FIELDS)
     return scenario, chosen_seed, chosen_scale, chosen_changes, chosen_removed, chosen_seeds
+
+
+def seed_value(seed: str) -> int | None:
+    """A request's seed: blank for the scenario's own, else a whole number 0..MAX_SEED."""
+    if not str(seed).strip():
+        return None
+    try:
+        chosen = int(str(seed).strip())
+    except ValueError:
+        raise RequestError(
+            "seed", f"seed must be a whole number from 0 to {MAX_SEED} (got {seed!r})"
+        ) from None
+    if not 0 <= chosen <= MAX_SEED:
+        raise RequestError(
+            "seed", f"seed must be a whole number from 0 to {MAX_SEED} (got {chosen})"
+        )
+    return chosen
 
 
 def scale_field(scale: str) -> float | None:
@@ -168,7 +195,7 @@ def check_experiment_request(
         raise RequestError(
             "experiment", f"experiment must be one of {', '.join(designs.names())} (got {name!r})"
         )
-    errors: list[RequestError] = []  # QA of session 43: the first bad field alone was named
+    errors: list[RequestError] = []  # QA of session 42: the first bad field alone was named
     chosen_changes = [line.strip() for line in changes or [] if line.strip()]
     experiments = []
     try:

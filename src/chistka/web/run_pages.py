@@ -43,7 +43,7 @@ def decision_notes(scenario: Any) -> dict[str, str]:
     """What each decision a what-if can leave out was, in words, by its name (`removable`).
 
     A date of the timeline: the notes of its events; an operation or a campaign: its label and
-    dates; a show trial: its verdict's date and its defendants. QA of session 43: the boxes
+    dates; a show trial: its verdict's date and its defendants. QA of session 42: the boxes
     gave the codes alone (`events.1938-11-17`).
     """
     notes: dict[str, list[str]] = {}
@@ -197,7 +197,7 @@ def runs_table(
     A refused comparison's `error` is given under the table, above the Compare button, and the
     runs that were ticked (`ticked`) stay ticked; the page opens there (the button has the
     focus).
-    QA of session 43: the message was at the top of the page, the ticks at its bottom.
+    QA of session 42: the message was at the top of the page, the ticks at its bottom.
     """
     if not states:
         return f"{error_message(error)}<p>No runs yet.</p>"
@@ -479,7 +479,7 @@ def ensemble_body(run_id: str, output: Path) -> str:
 def plan_link(run_id: str, output: Path) -> str:
     """A link to an ensemble's plan.json, with what it holds (empty where there is none).
 
-    QA of session 43: the file was served but not linked.
+    QA of session 42: the file was served but not linked.
     """
     if not (output / "plan.json").is_file():
         return ""
