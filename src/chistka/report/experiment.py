@@ -107,7 +107,7 @@ def with_unit(value: Any, outcome: str) -> str:
 def seeds_text(seeds: Sequence[int], per: str = "arm") -> str:
     """The seeds each arm runs at, with their count: 'seeds 1, 2 (2 per arm)'.
 
-    QA of session 42: 'seeds (every arm) 5' read as a count.
+    'seeds (every arm) 5' read as a count.
     """
     listed = ", ".join(str(seed) for seed in seeds)
     if len(seeds) == 1:
@@ -118,7 +118,7 @@ def seeds_text(seeds: Sequence[int], per: str = "arm") -> str:
 def scenario_text(scenario: str) -> str:
     """A design's scenario: a built-in's name, or a file by its name (not its path).
 
-    QA of session 42: the report gave the server's path ('/tmp/.../designs/small.toml').
+    The report gave the server's path ('/tmp/.../designs/small.toml').
     """
     if scenario.endswith(".toml"):
         return f"{Path(scenario).name} (a scenario file the design names)"

@@ -299,7 +299,7 @@ def create_app(
         """
         state_of(run_id)
         parts = [part for part in relative.split("/") if part]
-        if not parts:  # /runs/ID/files/: the run's page lists its files (QA of session 42)
+        if not parts:  # /runs/ID/files/: the run's page lists its files
             return RedirectResponse(f"/runs/{run_id}", status_code=307)
         path = jobs.output(run_id).joinpath(*parts)
         folders_ok = parts and all(OUTPUT_FOLDER.match(part) for part in parts[:-1])

@@ -86,7 +86,7 @@ class Designs:
     def about(self, name: str) -> tuple[str, str]:
         """A design's title and question, as its file gives them ('' where it has none).
 
-        QA of session 42: the index listed the designs by name only, where each scenario has
+        The index listed the designs by name only, where each scenario has
         its description.
         """
         from chistka.analysis.experiment import _builtin_dir
@@ -201,7 +201,7 @@ def design_body(facts: dict[str, Any], form: str) -> str:
 def outcome_name(outcome: str, between: str = "<br>") -> str:
     """An outcome as a reader names it, in words, with its code (as in the files) after it.
 
-    QA of session 40 (B9): the experiment pages named each outcome by its code alone.
+    The experiment pages named each outcome by its code alone.
     """
     return f"{escape(title(outcome))}{between}<code>{escape(outcome)}</code>"
 
@@ -274,7 +274,7 @@ def outcome_figure(text: str, outcome: str, signed: bool = False) -> str:
 
 
 def unit_text(outcome: str) -> str:
-    """What an outcome's mean and change are counted in (QA of session 40, B9: no unit)."""
+    """What an outcome's mean and change are counted in (no unit)."""
     return f"{unit(outcome)} (change in points)" if is_share(outcome) else unit(outcome)
 
 
@@ -337,7 +337,7 @@ def effects_table(path: Path) -> str:
 def effects_note(path: Path) -> str:
     """How to read the effects table: what change and relative change are, what a blank means.
 
-    QA of session 42: the page gave the numbers without the report's reading of them, and a
+    The page gave the numbers without the report's reading of them, and a
     blank row (an outcome the arm leaves out) or an interval past -100% (too few seeds)
     unexplained.
     """
@@ -460,7 +460,7 @@ def experiment_body(run_id: str, output: Path) -> str:
 def arms_list(run_id: str, output: Path) -> str:
     """A link to each arm's runs (one ensemble per arm, a folder of the experiment's output).
 
-    QA of session 42: the page said the arms' runs were "on the server" though the app serves
+    The page said the arms' runs were "on the server" though the app serves
     each arm's folder.
     """
     folders = sorted(
@@ -481,7 +481,7 @@ def arms_list(run_id: str, output: Path) -> str:
 def scenario_link(name: str) -> str:
     """A design's scenario: a link to its page if it is built in, else its file's name.
 
-    QA of session 42: a design of the experiments folder names its scenario by a file
+    A design of the experiments folder names its scenario by a file
     (`small.toml`), and the link to /scenarios/small.toml led to a 404.
     """
     from chistka.scenario import builtin_scenarios

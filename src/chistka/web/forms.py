@@ -195,7 +195,7 @@ def check_experiment_request(
         raise RequestError(
             "experiment", f"experiment must be one of {', '.join(designs.names())} (got {name!r})"
         )
-    errors: list[RequestError] = []  # QA of session 42: the first bad field alone was named
+    errors: list[RequestError] = []  # every bad field, not the first alone
     chosen_changes = [line.strip() for line in changes or [] if line.strip()]
     experiments = []
     try:

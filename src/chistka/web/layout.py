@@ -68,7 +68,7 @@ def table_html(element_id: str, head: tuple[str, ...], rows: list[tuple[Any, ...
 def error_page(jobs: RunJobs, path: str, status: int, detail: Any) -> str:
     """The page of an HTTP error on an HTML route: what went wrong and a link back.
 
-    QA of session 42: an unknown run, file, scenario or design answered a browser with JSON.
+    An unknown run, file, scenario or design answered a browser with JSON.
     """
     try:
         phrase = http.HTTPStatus(status).phrase

@@ -43,7 +43,7 @@ def decision_notes(scenario: Any) -> dict[str, str]:
     """What each decision a what-if can leave out was, in words, by its name (`removable`).
 
     A date of the timeline: the notes of its events; an operation or a campaign: its label and
-    dates; a show trial: its verdict's date and its defendants. QA of session 42: the boxes
+    dates; a show trial: its verdict's date and its defendants. The boxes
     gave the codes alone (`events.1938-11-17`).
     """
     notes: dict[str, list[str]] = {}
@@ -147,7 +147,7 @@ def seed_text(state: dict[str, Any]) -> str:
 def seeds_phrase(state: dict[str, Any]) -> str:
     """The seeds in a sentence: 'seed 3', 'seeds 1-8', '2 seeds from the default'.
 
-    QA of session 40: a run page read 'seed 2 from the default' for seeds 1-2.
+    A run page read 'seed 2 from the default' for seeds 1-2.
     """
     seed = state.get("seed_used", state["seed"])
     count = state.get("seeds") or 1
@@ -159,7 +159,7 @@ def seeds_phrase(state: dict[str, Any]) -> str:
 def progress_text(state: dict[str, Any]) -> str:
     """A run's progress in words, e.g. 'running: day 400 of 2,222' or 'running: 3 of 8 seeds'.
 
-    QA of session 42: before the first day (the scenario loaded, the population built) it read
+    Before the first day (the scenario loaded, the population built) it read
     a bare 'running', and after the last, while the files and the report are written, 'day N
     of N', for seconds at a time.
     """
@@ -197,7 +197,7 @@ def runs_table(
     A refused comparison's `error` is given under the table, above the Compare button, and the
     runs that were ticked (`ticked`) stay ticked; the page opens there (the button has the
     focus).
-    QA of session 42: the message was at the top of the page, the ticks at its bottom.
+    The message was at the top of the page, the ticks at its bottom.
     """
     if not states:
         return f"{error_message(error)}<p>No runs yet.</p>"
@@ -240,7 +240,7 @@ def number(text: str, share: bool | None = None) -> str:
     """A figure of comparison.csv for the table: shares as per cent, the rest with separators.
 
     `share` says which the figure is (`chistka.analysis.observables.is_share` of its row's
-    observable); without it, a figure below 1 is taken for a share. QA of session 42: that guess
+    observable); without it, a figure below 1 is taken for a share. That guess
     gave a share of 0 or 1 (no one expelled, a range up to 100%) as a count, "0" and "1".
     """
     try:
@@ -264,7 +264,7 @@ def has_label(label: Any) -> bool:
 def row_name(label: Any, record_id: str) -> str:
     """A compared row as a reader names it, with its id below (the id alone without a label).
 
-    QA of session 40: the pages gave the id alone, and 'convicted_1937' does not say that it
+    The pages gave the id alone, and 'convicted_1937' does not say that it
     counts every sentence.
     """
     code = f"<code>{escape(record_id)}</code>"
@@ -479,7 +479,7 @@ def ensemble_body(run_id: str, output: Path) -> str:
 def plan_link(run_id: str, output: Path) -> str:
     """A link to an ensemble's plan.json, with what it holds (empty where there is none).
 
-    QA of session 42: the file was served but not linked.
+    The file was served but not linked.
     """
     if not (output / "plan.json").is_file():
         return ""

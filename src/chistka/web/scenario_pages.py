@@ -15,7 +15,7 @@ from chistka.web.run_pages import decision_notes, run_form
 def fitted_text(value: float) -> str:
     """A fitted value to four significant digits, a large one in full with separators.
 
-    QA of session 40: the scenario pages gave 16 digits.
+    The scenario pages gave 16 digits.
     """
     if abs(value) >= 1_000:
         return f"{value:,.0f}"
