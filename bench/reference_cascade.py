@@ -209,7 +209,7 @@ def build(params: CascadeParams, seed: int) -> tuple[SimState, list]:
     )
     n = params.people
     network = Network(np.array([n]), scenario.network, seed)
-    people = empty_people(n, np.zeros(n, dtype=np.int16), 1.0)
+    people = empty_people(n)
     none = np.empty(0, dtype=np.int64)
     state = SimState(
         scenario=scenario,

@@ -70,8 +70,9 @@ def test_census_counts_everybody():
     state = Sim(make_scenario(), seed=2).build()[0]
     people = state.people
     assert state.counts.sum() == len(people)
-    assert state.persons.sum() == pytest.approx(people.weight.astype(np.float64).sum())
-    expected = np.bincount(people.region, weights=people.weight.astype(np.float64))
+    weight = np.asarray(people.weight, dtype=np.float64)
+    assert state.persons.sum() == pytest.approx(weight.sum())
+    expected = np.bincount(np.asarray(people.region), weights=weight)
     assert np.allclose(state.region_persons, expected)
 
 

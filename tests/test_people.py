@@ -5,11 +5,13 @@ import dataclasses
 import numpy as np
 import pytest
 
-from chistka import Sim
+from chistka import Sim, kernels
 from chistka.engine import region_sizes
-from chistka.people import RankTier, Status, patron
+from chistka.people import RangeConstant, RankTier, Status, patron, stratum_ranges
+from chistka.scenario import scenario_from_dict
 from chistka.scenario.schema import COHORTS, ORIGINS
 from conftest import make_scenario
+from test_terror import TERROR
 
 PARTY_ORIGIN = {"worker": 0.5, "peasant": 0.2, "employee": 0.25, "alien": 0.05}
 CHANGES = {
@@ -157,6 +159,54 @@ def test_people_arrays_are_narrow(state):
     assert all(a.itemsize <= 4 for a in arrays)
     assert people.nbytes() == sum(a.nbytes for a in arrays)
     assert people.nbytes() / len(people) <= 48
+
+
+def stored_region_and_weight(state) -> tuple[np.ndarray, np.ndarray]:
+    """The region and weight arrays synthesis stored before they were derived (session h42g)."""
+    layout, pop = state.network.layout, state.scenario.population
+    region = np.repeat(np.arange(len(layout.start) - 1, dtype=np.int16), np.diff(layout.start))
+    weight = np.full(len(state.people), 1.0 / pop.scale, dtype=np.float32)
+    if state.party_stratum is not None:
+        party_scale = pop.party_scale or pop.scale
+        for a, b in stratum_ranges(state.network, layout.part_start - layout.start[:-1]):
+            weight[a:b] = 1.0 / party_scale
+    return region, weight
+
+
+@pytest.mark.parametrize("stratified", [False, True])
+def test_derived_region_and_weight_are_what_the_arrays_held(state, stratified):
+    """Every id, however indexed, reads the value the stored array held, of its type."""
+    if stratified:
+        state = Sim(scenario_from_dict(TERROR), seed=3).build()[0]
+        assert state.party_stratum is not None
+        assert len(np.unique(np.asarray(state.people.weight))) == 2
+    n = len(state.people)
+    rng = np.random.default_rng(0)
+    shuffled = rng.permutation(n)
+    mask = rng.random(n) < 0.3
+    for name, stored in zip(("region", "weight"), stored_region_and_weight(state), strict=True):
+        derived = getattr(state.people, name)
+        assert len(derived) == n and derived.dtype == stored.dtype
+        assert np.asarray(derived).dtype == stored.dtype
+        assert np.array_equal(np.asarray(derived), stored)
+        for index in (np.arange(n), shuffled, shuffled.astype(np.int32), mask, slice(5, n, 7)):
+            got = derived[index]
+            assert got.dtype == stored.dtype and np.array_equal(got, stored[index])
+        assert derived[n - 1] == stored[n - 1] and derived[-1] == stored[-1]
+        assert derived[np.empty(0, dtype=np.int64)].dtype == stored.dtype
+        for person in shuffled[:200]:
+            assert kernels.ranged(derived.edges, derived.values, np.int64(person)) == stored[person]
+
+
+def test_a_range_constant_skips_empty_ranges():
+    """A region without a stratum has an empty first range: its ids read the range after it."""
+    values = np.array([1, 2, 3, 4], dtype=np.int16)
+    ranged = RangeConstant(np.array([0, 0, 3, 3, 5], dtype=np.int64), values)
+    assert np.array_equal(ranged[np.arange(5)], [2, 2, 2, 4, 4])
+    assert np.array_equal(np.asarray(ranged), [2, 2, 2, 4, 4])
+    assert len(RangeConstant.constant(7, 0.5, np.float32)) == 7
+    with pytest.raises(IndexError):
+        ranged[np.array([5])]
 
 
 # --- leadership -----------------------------------------------------------------------------

@@ -43,7 +43,7 @@ def test_sim_accepts_a_usable_scale():
 def test_memory_estimate_counts_every_agent_array():
     scenario = load_scenario(SCENARIO)
     agents = int(region_sizes(scenario)[0].sum())
-    assert bytes_per_agent(scenario) >= 26  # the People arrays: 19 of 1 to 4 bytes each
+    assert bytes_per_agent(scenario) >= 20  # the stored People arrays: 17 of 1 or 2 bytes
     estimate = check_memory(scenario, available=2**62)
     assert estimate == int(agents * bytes_per_agent(scenario) * BUILD_OVERHEAD)
     with pytest.raises(ScenarioError, match=r"population.size .* population.scale \(--scale\)"):

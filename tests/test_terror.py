@@ -221,7 +221,9 @@ def test_named_people_cause_links_point_to_arrested_namers(log):
 def test_counts_sum_to_the_population_every_day(terror_run):
     results, state, _ = terror_run
     assert np.all(results.counts.sum(axis=(1, 2, 3)) == len(state.people))
-    assert np.allclose(results.persons.sum(axis=(1, 2, 3)), state.people.weight.sum(), rtol=1e-9)
+    assert np.allclose(
+        results.persons.sum(axis=(1, 2, 3)), np.asarray(state.people.weight).sum(), rtol=1e-9
+    )
     assert np.all(results.counts >= 0)
 
 

@@ -14,7 +14,6 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import fields
 from pathlib import Path
 
 import numpy as np
@@ -158,8 +157,7 @@ for great-terror at scale 0.01 and 3.5 for purges-1921-1953, measured with trace
 
 def bytes_per_agent(scenario: Scenario) -> int:
     """Bytes one agent takes: the people's arrays and the arrays the scenario's mechanisms add."""
-    people = empty_people(0, np.zeros(0, dtype=np.int16), 1.0)
-    base = sum(getattr(people, f.name).itemsize for f in fields(people) if f.name != "extra")
+    base = sum(a.itemsize for a in empty_people(0).arrays())
     added = sum(np.dtype(a.dtype).itemsize for cls in used(scenario) for a in cls.attributes)
     return base + added
 

@@ -78,13 +78,21 @@ def fill_hostile(
             hostile[i] = uniform(key, i) < p
 
 
+@numba.njit(inline="always")
+def ranged(edges: np.ndarray, values: np.ndarray, person: np.int64) -> np.generic:
+    """A person's value of an attribute constant on id ranges (`people.RangeConstant`)."""
+    return values[np.searchsorted(edges, person, side="right") - 1]
+
+
 @numba.njit(parallel=True, cache=True)
 def census(
     status: np.ndarray,
     fate: np.ndarray,
     origin: np.ndarray,
-    weight: np.ndarray,
-    region: np.ndarray,
+    weight_edges: np.ndarray,
+    weight_values: np.ndarray,
+    region_edges: np.ndarray,
+    region_values: np.ndarray,
     category: np.ndarray,
     diaspora: np.ndarray,
     hostile: np.ndarray,
@@ -92,10 +100,12 @@ def census(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]:
     """Count everybody in one parallel pass.
 
-    `shape` is (statuses, fates, origins, regions, categories, diasporas). Returns agents and
-    persons by [status, fate, origin], persons by region, by [region, category] and by
-    [region, diaspora], and the hostile persons. The work is cut into a fixed number of
-    chunks summed in order, so that the float sums do not depend on the number of threads.
+    `shape` is (statuses, fates, origins, regions, categories, diasporas); weight and region
+    are constant on id ranges (`people.RangeConstant`: edges and values), followed along each
+    chunk. Returns agents and persons by [status, fate, origin], persons by region, by
+    [region, category] and by [region, diaspora], and the hostile persons. The work is cut into
+    a fixed number of chunks summed in order, so that the float sums do not depend on the
+    number of threads.
     """
     n_status, n_fate, n_origin, n_region, n_category, n_diaspora = shape
     threads = _CHUNKS
@@ -107,15 +117,23 @@ def census(
     by_diaspora = np.zeros((threads, n_region, n_diaspora), dtype=np.float64)
     hostile_persons = np.zeros(threads, dtype=np.float64)
     for t in numba.prange(threads):
-        for i in range(n * t // threads, n * (t + 1) // threads):
-            w = np.float64(weight[i])
+        first = n * t // threads
+        k_weight = np.searchsorted(weight_edges, first, side="right") - 1
+        k_region = np.searchsorted(region_edges, first, side="right") - 1
+        for i in range(first, n * (t + 1) // threads):
+            while i >= weight_edges[k_weight + 1]:
+                k_weight += 1
+            while i >= region_edges[k_region + 1]:
+                k_region += 1
+            w = np.float64(weight_values[k_weight])
+            r = region_values[k_region]
             counts[t, status[i], fate[i], origin[i]] += 1
             persons[t, status[i], fate[i], origin[i]] += w
-            by_region[t, region[i]] += w
+            by_region[t, r] += w
             if category[i] >= 0:
-                by_category[t, region[i], category[i]] += w
+                by_category[t, r, category[i]] += w
             if diaspora[i] >= 0:
-                by_diaspora[t, region[i], diaspora[i]] += w
+                by_diaspora[t, r, diaspora[i]] += w
             if hostile[i]:
                 hostile_persons[t] += w
     return (
@@ -455,7 +473,8 @@ def move(
     status: np.ndarray,
     fate: np.ndarray,
     origin: np.ndarray,
-    weight: np.ndarray,
+    weight_edges: np.ndarray,
+    weight_values: np.ndarray,
     counts: np.ndarray,
     persons: np.ndarray,
 ) -> None:
@@ -463,7 +482,8 @@ def move(
 
     `new_status` and `new_fate` are a code, or KEEP to leave each person's own. With `expel`
     (a status code, else KEEP), candidates and members (codes 1 and 2) get that status: an
-    arrested party member is expelled at once. `counts` and `persons` are agents and persons by
+    arrested party member is expelled at once. The weights are constant on id ranges
+    (`people.RangeConstant`). `counts` and `persons` are agents and persons by
     [status, fate, origin]. The result is numpy's `counts -= bincount(old cells)`, `counts +=
     bincount(new cells)`, and the same for the persons with the weights: the persons leaving and
     entering each cell are summed in the order of `ids` before they are applied, so the float
@@ -471,7 +491,9 @@ def move(
     random ids over arrays of 162 million agents are the cost: the natural deaths and the
     arrests at full scale), and every old status and fate is read before any is written.
     """
-    old_status, old_fate, cell_origin, person_weight = _cells(ids, status, fate, origin, weight)
+    old_status, old_fate, cell_origin, person_weight = _cells(
+        ids, status, fate, origin, weight_edges, weight_values
+    )
     _shift(
         ids,
         old_status,
@@ -490,7 +512,12 @@ def move(
 
 @numba.njit(inline="always")
 def _cells(
-    ids: np.ndarray, status: np.ndarray, fate: np.ndarray, origin: np.ndarray, weight: np.ndarray
+    ids: np.ndarray,
+    status: np.ndarray,
+    fate: np.ndarray,
+    origin: np.ndarray,
+    weight_edges: np.ndarray,
+    weight_values: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Each person's status, fate, origin and weight, read in one pass (`move`, `die`)."""
     n = len(ids)
@@ -503,7 +530,7 @@ def _cells(
         old_status[i] = status[person]
         old_fate[i] = fate[person]
         cell_origin[i] = origin[person]
-        person_weight[i] = np.float64(weight[person])
+        person_weight[i] = np.float64(ranged(weight_edges, weight_values, person))
     return old_status, old_fate, cell_origin, person_weight
 
 
@@ -553,7 +580,8 @@ def die(
     status: np.ndarray,
     fate: np.ndarray,
     origin: np.ndarray,
-    weight: np.ndarray,
+    weight_edges: np.ndarray,
+    weight_values: np.ndarray,
     flags: np.ndarray,
     recorded: int,
     region_start: np.ndarray,
@@ -574,7 +602,9 @@ def die(
     ids over 162 million agents are the cost, and the separate passes read them three times.
     """
     n = len(ids)
-    old_status, old_fate, cell_origin, person_weight = _cells(ids, status, fate, origin, weight)
+    old_status, old_fate, cell_origin, person_weight = _cells(
+        ids, status, fate, origin, weight_edges, weight_values
+    )
     region = np.empty(n, dtype=np.int64)
     followed = np.empty(n, dtype=np.bool_)
     for i in range(n):
