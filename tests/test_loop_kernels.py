@@ -83,7 +83,9 @@ def test_move_is_numpys_bincounts_bit_for_bit(seed, k, new_status, new_fate, exp
     got = [a.copy() for a in arrays]
     cells = numpy_new_cells(ids, new_status, new_fate, expel, status, fate)
     numpy_move(ids, *cells, *expected)
-    kernels.move(ids, new_status, new_fate, expel, *got)
+    # a weight of its own for each person: one id range each (`people.RangeConstant`)
+    edges = np.arange(n + 1, dtype=np.int64)
+    kernels.move(ids, new_status, new_fate, expel, *got[:3], edges, *got[3:])
     for a, b in zip(expected, got, strict=True):
         assert a.dtype == b.dtype and np.array_equal(a, b)
 
@@ -196,7 +198,9 @@ def test_die_is_the_numpy_passes_it_replaces_bit_for_bit(seed, k, stratified):
     got_followed = kernels.die(
         ids,
         dead,
-        *got[:4],
+        *got[:3],
+        np.arange(n + 1, dtype=np.int64),  # a weight of its own for each person
+        got[3],
         got_flags,
         recorded,
         region_start,
