@@ -512,17 +512,23 @@ def test_fitted_values_are_shown_to_four_digits(value, text):
     assert fitted_text(value) == text
 
 
-def test_a_compared_row_without_a_label_is_named_by_its_id_alone(tmp_path):
-    """An empty label read back by pandas as NaN showed as 'nan (convicted_1937)'."""
-    head = "record_id,label,role,model,status,record,low,high\n"
-    for seed in (1, 2):
-        run = tmp_path / f"p000-s00{seed}"
+def seed_runs(folder, comparison: str, seeds: tuple[int, ...] = (1, 2)) -> None:
+    """An ensemble's seed runs in `folder`, each with a summary and the same comparison.csv."""
+    for seed in seeds:
+        run = folder / f"p000-s00{seed}"
         run.mkdir()
         (run / "summary.json").write_text(json.dumps({"seed": seed, "fit": {}}))
-        (run / "comparison.csv").write_text(
-            head + "convicted_1937,,validation,790000,inside,790665,700000,880000\n"
-            "arrests_1937,Arrests in 1937,validation,900000,outside,936750,900000,950000\n"
-        )
+        (run / "comparison.csv").write_text(comparison)
+
+
+def test_a_compared_row_without_a_label_is_named_by_its_id_alone(tmp_path):
+    """An empty label read back by pandas as NaN showed as 'nan (convicted_1937)'."""
+    seed_runs(
+        tmp_path,
+        "record_id,label,role,model,status,record,low,high\n"
+        "convicted_1937,,validation,790000,inside,790665,700000,880000\n"
+        "arrests_1937,Arrests in 1937,validation,900000,outside,936750,900000,950000\n",
+    )
     page = ensemble_body("r1", tmp_path)
     assert "nan" not in page
     assert "<td>convicted_1937</td>" in page
@@ -533,12 +539,11 @@ def test_a_compared_row_without_a_label_is_named_by_its_id_alone(tmp_path):
 
 def test_an_ensembles_page_links_its_plan_saying_what_it_is(tmp_path):
     """QA of session 42: plan.json was served but not linked from the run's page."""
-    run = tmp_path / "p000-s001"
-    run.mkdir()
-    (run / "summary.json").write_text(json.dumps({"seed": 1, "fit": {}}))
-    (run / "comparison.csv").write_text(
+    seed_runs(
+        tmp_path,
         "record_id,label,role,model,status,record,low,high\n"
-        "arrests_1937,Arrests in 1937,validation,900000,outside,936750,900000,950000\n"
+        "arrests_1937,Arrests in 1937,validation,900000,outside,936750,900000,950000\n",
+        seeds=(1,),
     )
     assert 'id="plan"' not in ensemble_body("r1", tmp_path)
     (tmp_path / "plan.json").write_text("{}")
@@ -550,16 +555,12 @@ def test_an_ensembles_page_links_its_plan_saying_what_it_is(tmp_path):
 def test_a_share_of_0_or_1_and_its_range_read_as_per_cent_not_as_a_count(tmp_path):
     """QA of session 42: the tables took a figure below 1 for a share, so a share of 0 (no one
     expelled) or a range up to 1 read "0" and "1", as counts."""
-    head = "record_id,observable,label,role,model,status,record,low,high\n"
-    for seed in (1, 2):
-        run = tmp_path / f"p000-s00{seed}"
-        run.mkdir()
-        (run / "summary.json").write_text(json.dumps({"seed": seed, "fit": {}}))
-        (run / "comparison.csv").write_text(
-            head + "purge_share,expelled_share:1929,Share expelled,validation,0.0,outside,"
-            "0.11,0.0,1.0\n"
-            "expelled,expelled:1929,Expelled,validation,0.0,outside,0.5,0.25,1.0\n"
-        )
+    seed_runs(
+        tmp_path,
+        "record_id,observable,label,role,model,status,record,low,high\n"
+        "purge_share,expelled_share:1929,Share expelled,validation,0.0,outside,0.11,0.0,1.0\n"
+        "expelled,expelled:1929,Expelled,validation,0.0,outside,0.5,0.25,1.0\n",
+    )
     single = comparison_table(tmp_path / "p000-s001" / "comparison.csv")
     assert '<td class="number">0.0%</td><td class="number">11.0%</td>' in single
     assert '<td class="number">0.0% - 100.0%</td>' in single
