@@ -289,3 +289,33 @@ def test_no_commands_help_tells_the_projects_history():
     texts = list(helps(app))
     assert len(texts) >= 15
     assert not [text for text in texts if "session" in text.lower() or "QA " in text]
+
+
+def test_runs_tables_keep_every_name_and_number_at_80_columns(tmp_path):
+    """At 80 columns the tables lay out narrow, cutting nothing (QA 42: before, every
+    figure's name had no width at all and the campaigns' counts were cut to '1,406,…')."""
+    import os
+
+    import pandas as pd
+
+    out = tmp_path / "run"
+    env = {**os.environ, "COLUMNS": "80"}
+    result = subprocess.run(
+        [sys.executable, "-m", "chistka", "run", "party-purges-1921-1936", *SMALL]
+        + ["--out", str(out), "--no-report"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "…" not in result.stdout
+    assert max(len(line) for line in result.stdout.splitlines()) <= 80
+    campaigns = pd.read_parquet(out / "campaigns.parquet")
+    for reviewed in campaigns["reviewed"]:
+        assert f"{reviewed:,.0f}" in result.stdout
+    shown = "".join(result.stdout.split())  # a long record_id may fold over two lines
+    compared = pd.read_csv(out / "comparison.csv")
+    for record_id in compared.loc[compared["status"] != "not modelled", "record_id"]:
+        assert record_id in shown
+    assert "1921 purge: share" in result.stdout

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich import box
 from rich.markup import escape
 from rich.table import Table
 
@@ -28,6 +29,7 @@ from chistka.analysis.comparison import (
 )
 from chistka.analysis.observables import observable_number
 from chistka.commands.options import (
+    Fitting,
     ScaleOption,
     ScenarioArgument,
     WithoutOption,
@@ -76,28 +78,23 @@ def main_options(
     """chistka: agent-based simulator of the Soviet party purges and the Great Terror."""
 
 
-def comparison_table(comparison: pd.DataFrame) -> Table:
+def comparison_table(comparison: pd.DataFrame) -> Fitting:
     """The run against the record (`chistka.analysis.comparison.comparison`), as a rich table.
 
     Only rows of kinds the scenario models are shown. Each row shows its role (calibration,
     validation, input, claim) and status, whether the figure was read in its source and the
     source's reliability grade; the caption gives the fit on calibration and on validation rows
-    separately.
+    separately. Where the table does not fit (an 80-column terminal), role and fit share a
+    column, as do read and grade, so that the figure's name keeps its width.
     """
     shown = comparison[comparison["status"] != "not modelled"]
     hidden = len(comparison) - len(shown)
     caption = f"Fit {fit_text(fit(comparison))}" + (
         f"; {hidden} row(s) of kinds this scenario does not model not shown" if hidden else ""
     )
-    table = Table(title="Model against the record", caption=caption, show_lines=False)
-    table.add_column("figure (its record_id in comparison.csv)", ratio=3)
-    for column in ("model", "record", "tolerance", "role", "fit", "read", "grade"):
-        table.add_column(
-            column, justify="right" if column in {"model", "record"} else "left", no_wrap=True
-        )
     colours = {"inside": "green", "outside": "red"}
-    for row in shown.itertuples():
-        table.add_row(
+    cells = [
+        (
             f"{escape(row.label)} [dim]{escape(row.record_id)}[/]",
             observable_number(row.model, row.observable),
             observable_number(row.record, row.observable),
@@ -107,12 +104,39 @@ def comparison_table(comparison: pd.DataFrame) -> Table:
             "yes" if row.read_in_source else "[yellow]no[/]",
             row.grade if row.grade in RELIABLE_GRADES else f"[yellow]{row.grade}[/]",
         )
-    return table
+        for row in shown.itertuples()
+    ]
+    title = "Model against the record"
+    wide = Table(title=title, caption=caption, show_lines=False)
+    wide.add_column("figure (its record_id in comparison.csv)", ratio=3)
+    for column in ("model", "record", "tolerance", "role", "fit", "read", "grade"):
+        wide.add_column(
+            column, justify="right" if column in {"model", "record"} else "left", no_wrap=True
+        )
+    for row in cells:
+        wide.add_row(*row)
+
+    def narrow() -> Table:
+        table = Table(title=title, caption=caption, show_lines=True, **_NARROW)
+        table.add_column("figure (record_id in comparison.csv)", min_width=20, overflow="fold")
+        table.add_column("model", justify="right", no_wrap=True)
+        table.add_column("record", justify="right", no_wrap=True)
+        table.add_column("tolerance")
+        table.add_column("role, fit", no_wrap=True)
+        table.add_column("read, grade", no_wrap=True)
+        for label, model, record, tolerance, role, status, read, grade in cells:
+            table.add_row(label, model, record, tolerance, f"{role}\n{status}", f"{read}\n{grade}")
+        return table
+
+    return Fitting(wide, narrow)
 
 
-def campaign_table(results: Results) -> Table:
-    """Review outcomes per campaign, as a rich table."""
-    table = Table(title="Purge campaigns (persons)")
+_NARROW = {"box": box.SIMPLE_HEAD, "padding": (0, 0), "pad_edge": False, "show_edge": False}
+"""A table's frame in an 80-column terminal: a rule under the header, one space between columns."""
+
+
+def campaign_table(results: Results) -> Fitting:
+    """Review outcomes per campaign, as a rich table (narrower where it does not fit)."""
     columns = (
         "campaign",
         "reviewed",
@@ -123,10 +147,8 @@ def campaign_table(results: Results) -> Table:
         "reinstated",
         "expelled %",
     )
-    for column in columns:
-        table.add_column(column, justify="left" if column == "campaign" else "right")
-    for row in results.campaigns().itertuples():
-        table.add_row(
+    cells = [
+        (
             row.campaign,
             f"{row.reviewed:,.0f}",
             f"{row.kept:,.0f}",
@@ -136,7 +158,22 @@ def campaign_table(results: Results) -> Table:
             f"{row.reinstated:,.0f}",
             f"{row.expelled_share:.1%}" if not math.isnan(row.expelled_share) else "-",
         )
-    return table
+        for row in results.campaigns().itertuples()
+    ]
+
+    def table(**frame: object) -> Table:
+        drawn = Table(title="Purge campaigns (persons)", **frame)  # type: ignore[arg-type]
+        for column in columns:
+            drawn.add_column(
+                column,
+                justify="left" if column == "campaign" else "right",
+                no_wrap=column != "left before review",
+            )
+        for row in cells:
+            drawn.add_row(*row)
+        return drawn
+
+    return Fitting(table(), lambda: table(**_NARROW))
 
 
 def record_what_if(results: Results, changes: list[str] | None, removed: list[str] | None) -> None:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
-from rich.console import Console
+from rich.console import Console, ConsoleOptions, RenderResult
 from rich.markup import escape
+from rich.measure import Measurement
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -23,6 +24,22 @@ from rich.progress import (
 
 LOG_WIDTH = 1000
 """Width of tables written to a file or a log: wide enough that no name is cut or folded."""
+
+
+class Fitting:
+    """A table drawn wide where it fits, else in a narrow layout (an 80-column terminal).
+
+    Rich squeezes a table that is too wide by cutting its cells ("1,406,…") or by giving a
+    column no width at all; `narrow` lays the same cells out so that none is cut.
+    """
+
+    def __init__(self, wide: Any, narrow: Callable[[], Any]) -> None:
+        self.wide = wide
+        self.narrow = narrow
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        needed = Measurement.get(console, options.update_width(LOG_WIDTH), self.wide).minimum
+        yield self.wide if needed <= options.max_width else self.narrow()
 
 
 def output_console() -> Console:
