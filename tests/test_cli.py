@@ -227,6 +227,16 @@ def test_params_lists_every_field_with_description():
     assert invoke("params", "nosuchfield").exit_code == 2
 
 
+def test_params_names_what_it_takes_for_an_unknown_field():
+    """QA 42: the message said only 'no scenario field starts with ...'."""
+    result = invoke("params", "nosuchfield")
+    assert result.exit_code == 2
+    assert "sections: " in result.output and "arrest," in result.output
+    result = invoke("params", "arrest.nosuch")
+    assert result.exit_code == 2
+    assert "fields of 'arrest': " in result.output and "arrest.delay_days" in result.output
+
+
 def test_record_lists_rows_with_sources_and_claims():
     result = invoke("record", "--role", "claim", columns=400)
     assert result.exit_code == 0

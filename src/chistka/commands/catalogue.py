@@ -369,6 +369,34 @@ def parameter_rows(scenario: str | None = None, section: str | None = None) -> l
     return rows
 
 
+def _fields_near(section: str) -> str:
+    """What `chistka params SECTION` takes, for a SECTION that no field starts with.
+
+    The fields one level below the longest part of SECTION that some field starts with (the
+    sections themselves for a typo in the first part).
+    """
+    from chistka.scenario.reference import fields
+
+    paths = [info.path for info in fields()]
+    parts = section.split(".")
+    while parts:
+        prefix = ".".join(parts[:-1])
+        if not prefix or any(path.startswith(prefix + ".") for path in paths):
+            break
+        parts.pop()
+    prefix = ".".join(parts[:-1])
+    depth = prefix.count(".") + 1 if prefix else 0
+    near = sorted(
+        {
+            ".".join(path.split(".")[: depth + 1])
+            for path in paths
+            if not prefix or path.startswith(prefix + ".")
+        }
+    )
+    where = f"fields of '{prefix}'" if prefix else "sections"
+    return f"{where}: {', '.join(near)}"
+
+
 def params_command(
     section: Annotated[
         str | None, typer.Argument(help="only fields whose path starts with this, e.g. 'arrest'")
@@ -388,7 +416,7 @@ def params_command(
     except ChistkaError as exc:
         fail(str(exc))
     if not rows:
-        fail(f"no scenario field starts with '{section}'")
+        fail(f"no scenario field starts with '{section}'; {_fields_near(section or '')}")
     title = "Scenario fields" + (f": {scenario} beside the defaults" if scenario else "")
     table = Table(title=escape(title))
     columns = ["field", "default"] + (["value"] if scenario else [])
