@@ -329,3 +329,34 @@ def test_runs_tables_keep_every_name_and_number_at_80_columns(tmp_path):
     for record_id in compared.loc[compared["status"] != "not modelled", "record_id"]:
         assert record_id in shown
     assert "1921 purge: share" in result.stdout
+
+
+def test_validate_of_a_sweep_keeps_every_id_and_number_whole_at_80_columns(tmp_path):
+    """At 80 columns a sweep's validation stacks each row's cells, cutting and splitting nothing
+    (QA 42: before, numbers broke across lines, '1,357,4' over '00', and ids split mid-word)."""
+    import json
+    import os
+
+    from chistka.analysis.observables import observable_number
+
+    out = tmp_path / "sweep"
+    sweep = [sys.executable, "-m", "chistka", "sweep", "party-purges-1921-1936", "--seeds", "2"]
+    sweep += ["--set", "review.noise_sd=0.8,1.0", *SMALL, "--out", str(out), "--jobs", "1"]
+    made = subprocess.run(sweep, capture_output=True, text=True, timeout=600)
+    assert made.returncode == 0, made.stderr
+    env = {**os.environ, "COLUMNS": "80"}
+    validate = [sys.executable, "-m", "chistka", "validate", str(out)]
+    shown = subprocess.run(validate, capture_output=True, text=True, env=env, timeout=300)
+    assert shown.returncode == 0, shown.stderr
+    assert "…" not in shown.stdout
+    assert max(len(line) for line in shown.stdout.splitlines()) <= 80
+    words = set(shown.stdout.split())
+    listed = subprocess.run([*validate, "--json"], capture_output=True, text=True, timeout=300)
+    rows = json.loads(listed.stdout)
+    assert len({row["group"] for row in rows}) == 2
+    for row in rows:
+        assert row["id"] in words
+        assert row["observable"] in words
+        for key in ("model", "value", "low", "high"):
+            if row[key] is not None and row["status"] != "not modelled":
+                assert observable_number(row[key], row["observable"]) in words, (row, key)

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich import box
 from rich.markup import escape
 from rich.table import Table
 
@@ -29,6 +28,7 @@ from chistka.analysis.comparison import (
 )
 from chistka.analysis.observables import observable_number
 from chistka.commands.options import (
+    NARROW,
     Fitting,
     ScaleOption,
     ScenarioArgument,
@@ -117,7 +117,7 @@ def comparison_table(comparison: pd.DataFrame) -> Fitting:
         wide.add_row(*row)
 
     def narrow() -> Table:
-        table = Table(title=title, caption=caption, show_lines=True, **_NARROW)
+        table = Table(title=title, caption=caption, show_lines=True, **NARROW)
         table.add_column("figure (record_id in comparison.csv)", min_width=20, overflow="fold")
         table.add_column("model", justify="right", no_wrap=True)
         table.add_column("record", justify="right", no_wrap=True)
@@ -129,10 +129,6 @@ def comparison_table(comparison: pd.DataFrame) -> Fitting:
         return table
 
     return Fitting(wide, narrow)
-
-
-_NARROW = {"box": box.SIMPLE_HEAD, "padding": (0, 0), "pad_edge": False, "show_edge": False}
-"""A table's frame in an 80-column terminal: a rule under the header, one space between columns."""
 
 
 def campaign_table(results: Results) -> Fitting:
@@ -173,7 +169,7 @@ def campaign_table(results: Results) -> Fitting:
             drawn.add_row(*row)
         return drawn
 
-    return Fitting(table(), lambda: table(**_NARROW))
+    return Fitting(table(), lambda: table(**NARROW))
 
 
 def record_what_if(results: Results, changes: list[str] | None, removed: list[str] | None) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
+from rich import box
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.markup import escape
 from rich.measure import Measurement
@@ -24,6 +25,15 @@ from rich.progress import (
 
 LOG_WIDTH = 1000
 """Width of tables written to a file or a log: wide enough that no name is cut or folded."""
+
+
+NARROW: dict[str, Any] = {
+    "box": box.SIMPLE_HEAD,
+    "padding": (0, 0),
+    "pad_edge": False,
+    "show_edge": False,
+}
+"""A table's frame in an 80-column terminal: a rule under the header, one space between columns."""
 
 
 class Fitting:

@@ -29,7 +29,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from chistka.analysis.observables import observable_number
-from chistka.commands.options import errors, fail, output_console
+from chistka.commands.options import NARROW, Fitting, errors, fail, output_console
 from chistka.commands.preflight import (
     NOT_MODELLED,
     LeftOut,
@@ -56,12 +56,47 @@ def records(table: pd.DataFrame) -> list[dict[str, Any]]:
     ]
 
 
-def validation_table(table: pd.DataFrame, title: str) -> Table:
-    """The validation as a rich table."""
+def validation_table(table: pd.DataFrame, title: str) -> Fitting:
+    """The validation as a rich table (narrower where it does not fit).
+
+    Where the table does not fit (an 80-column terminal), each row stacks its cells: the id over
+    the observable, the model over its 5-95% spread, the target over its range, and the role
+    over the fit, so that no number or id is cut or split across lines.
+    """
     from chistka.analysis.validate import bounds
 
-    view = Table(title=title)
     roles = "role" in table.columns
+    rows = []
+    for row in table.itertuples(index=False):
+        name = row.observable
+        low, high = bounds(row.value, row.low, row.high)
+        not_modelled = roles and row.status == "not modelled"
+        spread = (
+            None
+            if not_modelled or math.isnan(row.model) or row.model_low == row.model_high
+            else (observable_number(row.model_low, name), observable_number(row.model_high, name))
+        )
+        fit = (
+            f"[dim]{row.status if roles else 'not in run'}[/]"
+            if row.inside is None
+            else "[green]inside[/]"
+            if row.inside
+            else "[red]outside[/]"
+        )
+        rows.append(
+            {
+                "id": escape(str(row.id)),
+                "role": escape(str(row.role)) if roles else None,
+                "observable": escape(name),
+                "model": "-" if not_modelled else observable_number(row.model, name),
+                "spread": spread,
+                "target": observable_number(row.value, name),
+                "range": (observable_number(low, name), observable_number(high, name)),
+                "fit": fit,
+            }
+        )
+
+    wide = Table(title=title)
     for column, justify in (
         ("id", "left"),
         *((("role", "left"),) if roles else ()),
@@ -72,37 +107,37 @@ def validation_table(table: pd.DataFrame, title: str) -> Table:
         ("range", "right"),
         ("fit", "left"),
     ):
-        view.add_column(column, justify=justify, overflow="fold")
-    for row in table.itertuples(index=False):
-        name = row.observable
-        low, high = bounds(row.value, row.low, row.high)
-        spread = (
-            ""
-            if math.isnan(row.model) or row.model_low == row.model_high
-            else (
-                f"{observable_number(row.model_low, name)} - "
-                f"{observable_number(row.model_high, name)}"
+        wide.add_column(column, justify=justify, overflow="fold")  # type: ignore[arg-type]
+    for cells in rows:
+        wide.add_row(
+            cells["id"],
+            *((cells["role"],) if roles else ()),
+            cells["observable"],
+            cells["model"],
+            " - ".join(cells["spread"]) if cells["spread"] else "",
+            cells["target"],
+            " - ".join(cells["range"]),
+            cells["fit"],
+        )
+
+    def narrow() -> Table:
+        view = Table(title=title, show_lines=True, **NARROW)
+        view.add_column("id\nobservable", overflow="fold")
+        view.add_column("model\n5-95%", justify="right", no_wrap=True)
+        view.add_column("target\nrange", justify="right", no_wrap=True)
+        view.add_column("role\nfit" if roles else "fit", no_wrap=True)
+        for cells in rows:
+            spread = f"\n{cells['spread'][0]} -\n{cells['spread'][1]}" if cells["spread"] else ""
+            low, high = cells["range"]
+            view.add_row(
+                f"{cells['id']}\n[dim]{cells['observable']}[/]",
+                f"{cells['model']}{spread}",
+                f"{cells['target']}\n{low} -\n{high}",
+                f"{cells['role']}\n{cells['fit']}" if roles else cells["fit"],
             )
-        )
-        not_modelled = roles and row.status == "not modelled"
-        fit = (
-            f"[dim]{row.status if roles else 'not in run'}[/]"
-            if row.inside is None
-            else "[green]inside[/]"
-            if row.inside
-            else "[red]outside[/]"
-        )
-        view.add_row(
-            escape(str(row.id)),
-            *((escape(str(row.role)),) if roles else ()),
-            escape(name),
-            "-" if not_modelled else observable_number(row.model, name),
-            "" if not_modelled else spread,
-            observable_number(row.value, name),
-            f"{observable_number(low, name)} - {observable_number(high, name)}",
-            fit,
-        )
-    return view
+        return view
+
+    return Fitting(wide, narrow)
 
 
 def validate_command(
@@ -170,10 +205,11 @@ def validate_command(
     else:
         if len(results) > 1:
             console.print(
-                f"{run_dir}: {len(results)} groups of runs (parameter points or scales), "
-                "each compared apart",
+                escape(
+                    f"{run_dir}: {len(results)} groups of runs (parameter points or scales), "
+                    "each compared apart"
+                ),
                 highlight=False,
-                soft_wrap=True,
             )
         for group, found in results:
             _print_group(run_dir, group, found, against, several=len(results) > 1)
