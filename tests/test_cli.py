@@ -360,3 +360,36 @@ def test_validate_of_a_sweep_keeps_every_id_and_number_whole_at_80_columns(tmp_p
         for key in ("model", "value", "low", "high"):
             if row[key] is not None and row["status"] != "not modelled":
                 assert observable_number(row[key], row["observable"]) in words, (row, key)
+
+
+def at_80_columns(*args: str) -> str:
+    """A command's output in an 80-column terminal, checked to cut nothing ('…') and to keep
+    every line within the 80 columns."""
+    import os
+
+    result = subprocess.run(
+        [sys.executable, "-m", "chistka", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "80"},
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "…" not in result.stdout
+    assert max(len(line) for line in result.stdout.splitlines()) <= 80
+    return result.stdout
+
+
+def test_record_search_keeps_ids_numbers_and_words_whole_at_80_columns():
+    """QA 42: before, every cell was folded mid-word ('143,81' over '0', 'polish' over '_op_ar')."""
+    from chistka.record import records
+
+    shown = at_80_columns("record", "--search", "polish")
+    words = {word.rstrip(",;") for word in shown.split()}
+    matched = [row for row in records().values() if "polish" in row.id]
+    assert matched
+    for row in matched:
+        assert row.id in words
+        assert f"{row.value:,.0f}" in words
+        for text in (row.quantity, row.source):
+            assert all(word.rstrip(",;") in words for word in text.split()), text

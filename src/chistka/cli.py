@@ -288,7 +288,22 @@ def record(
     ]
     if not rows:
         fail(f"no record row matches (search={search!r}, role={role!r})")
-    table = Table(title=f"The historical record ({len(rows)} rows)", show_lines=True)
+    title = f"The historical record ({len(rows)} rows)"
+    cells = [
+        (
+            escape(row.id),
+            escape(row.role),
+            escape(row.quantity),
+            escape(row.period),
+            _number(row.value),
+            None if row.low is None and row.high is None else (_number(row.low), _number(row.high)),
+            "yes" if row.read_in_source else "[yellow]no[/]",
+            escape(row.grade_label) if row.reliable else f"[yellow]{escape(row.grade_label)}[/]",
+            escape(row.dispute_note if row.role == "claim" else row.source),
+        )
+        for row in rows
+    ]
+    wide = Table(title=title, show_lines=True)
     for column in (
         "id",
         "role",
@@ -300,26 +315,31 @@ def record(
         "grade",
         "source / what the record says",
     ):
-        table.add_column(column, overflow="fold")
-    for row in rows:
-        span = (
-            ""
-            if row.low is None and row.high is None
-            else (f"{_number(row.low)} - {_number(row.high)}")
+        wide.add_column(column, overflow="fold")
+    for ident, role_, quantity, period, value, span, read, grade, note in cells:
+        wide.add_row(
+            ident, role_, quantity, period, value, " - ".join(span or ()), read, grade, note
         )
-        note = row.dispute_note if row.role == "claim" else row.source
-        table.add_row(
-            row.id,
-            row.role,
-            row.quantity,
-            row.period,
-            _number(row.value),
-            span,
-            "yes" if row.read_in_source else "[yellow]no[/]",
-            row.grade_label if row.reliable else f"[yellow]{row.grade_label}[/]",
-            note,
+
+    def narrow() -> Table:
+        # each row's cells stacked, the value over its range, so that no id or number is split
+        table = Table(title=title, show_lines=True, **NARROW)
+        table.add_column(
+            "id; role, read in source, grade;\nquantity, period",
+            overflow="fold",
+            min_width=max(len(row.id) for row in rows),
         )
-    console.print(table)
+        table.add_column("value\nrange", justify="right", no_wrap=True)
+        table.add_column("source / what the record says")
+        for ident, role_, quantity, period, value, span, read, grade, note in cells:
+            table.add_row(
+                f"[bold]{ident}[/]\n{role_}, read in source: {read}, {grade}\n{quantity}, {period}",
+                value + (f"\n{span[0]} -\n{span[1]}" if span else ""),
+                note,
+            )
+        return table
+
+    console.print(Fitting(wide, narrow))
 
 
 def _number(value: float | None) -> str:
