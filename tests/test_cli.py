@@ -393,3 +393,15 @@ def test_record_search_keeps_ids_numbers_and_words_whole_at_80_columns():
         assert f"{row.value:,.0f}" in words
         for text in (row.quantity, row.source):
             assert all(word.rstrip(",;") in words for word in text.split()), text
+
+
+def test_params_keeps_fields_and_descriptions_whole_at_80_columns():
+    """QA 42: before, the description had some 8 characters of width and was folded mid-word."""
+    from chistka.commands.catalogue import parameter_rows
+
+    shown = at_80_columns("params", "arrest")
+    starts = {line.split()[0] for line in shown.splitlines() if line.strip()}
+    words = set(shown.split())
+    for row in parameter_rows(None, "arrest"):
+        assert row.path in starts  # whole, at the start of a line
+        assert all(word in words for word in row.description.split()), row.description

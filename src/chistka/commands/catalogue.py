@@ -25,7 +25,7 @@ from rich import box
 from rich.markup import escape
 from rich.table import Table
 
-from chistka.commands.options import WithoutOption, fail, output_console
+from chistka.commands.options import NARROW, Fitting, WithoutOption, fail, output_console
 from chistka.errors import ChistkaError
 
 console = output_console()
@@ -424,9 +424,35 @@ def params_command(
     for column in [*columns[1:], "unit / range", "description", "source"]:
         table.add_column(column, overflow="fold")
     for row in rows:
-        cells = [escape(row.path), escape(row.default)]
-        if row.value is not None:
-            cells.append(f"[bold]{escape(row.value)}[/]" if row.changed else escape(row.value))
-        cells += [escape(row.allowed), escape(row.description), escape(row.source)]
-        table.add_row(*cells)
-    console.print(table)
+        table.add_row(*_parameter_cells(row))
+
+    def narrow() -> Table:
+        # the field on its own line and its description under it; the values beside
+        stacked = Table(title=escape(title), show_lines=True, **NARROW)
+        stacked.add_column(
+            "field\ndescription; source",
+            overflow="fold",
+            min_width=max(len(row.path) for row in rows),
+            ratio=3,
+        )
+        stacked.add_column(
+            "default" + ("\nvalue" if scenario else "") + "\nunit / range", overflow="fold", ratio=1
+        )
+        for row in rows:
+            path, default, *value, allowed, description, source = _parameter_cells(row)
+            words = description + (f"\n[dim]source: {source}[/]" if source else "")
+            stacked.add_row(
+                f"[bold]{path}[/]" + (f"\n{words}" if words else ""),
+                "\n".join(text for text in (default, *value, allowed) if text),
+            )
+        return stacked
+
+    console.print(Fitting(table, narrow))
+
+
+def _parameter_cells(row: ParameterRow) -> list[str]:
+    """A row of `chistka params` as cells: field, default, [value,] range, description, source."""
+    cells = [escape(row.path), escape(row.default)]
+    if row.value is not None:
+        cells.append(f"[bold]{escape(row.value)}[/]" if row.changed else escape(row.value))
+    return [*cells, escape(row.allowed), escape(row.description), escape(row.source)]
