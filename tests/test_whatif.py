@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from chistka.cli import app
 from chistka.errors import ScenarioError
 from chistka.scenario import load_scenario, scenario_from_dict
-from chistka.scenario.whatif import removable, without
+from chistka.scenario.whatif import decision_notes, removable, without
 
 
 @pytest.fixture(scope="module")
@@ -113,7 +113,15 @@ def test_scenarios_show_writes_a_what_if_to_run_and_sweep(tmp_path):
     runner = CliRunner()
     listed = runner.invoke(app, ["scenarios", "show", "great-terror", "--list-decisions"])
     assert listed.exit_code == 0
-    assert listed.output.split() == removable(load_scenario("great-terror"))
+    lines = listed.output.splitlines()
+    scenario = load_scenario("great-terror")
+    assert [line.split()[0].rstrip(":") for line in lines] == removable(scenario)
+    # each decision with what it was, in the web app's words (QA 42: the names alone)
+    notes = decision_notes(scenario)
+    assert "events.1938-11-17: The halt" in listed.output
+    for line in lines:
+        name = line.split()[0].rstrip(":")
+        assert line == (f"{name}: {notes[name]}" if notes.get(name) else name)
     shown = runner.invoke(
         app, ["scenarios", "show", "great-terror", "--without", "operations.order_00447"]
     )

@@ -182,12 +182,18 @@ def scenarios_show(
 ) -> None:
     """Print the resolved scenario as TOML (every field, defaults filled in) to copy and edit."""
     from chistka.scenario import load_scenario
-    from chistka.scenario.whatif import removable, without
+    from chistka.scenario.whatif import decision_notes, removable, without
 
     try:
         scenario = load_scenario(name)
         if list_decisions:
-            typer.echo("\n".join(removable(scenario)))
+            notes = decision_notes(scenario)
+            typer.echo(
+                "\n".join(
+                    f"{name}: {notes[name]}" if notes.get(name) else name
+                    for name in removable(scenario)
+                )
+            )
             return
         text = scenario_toml(without(scenario, without_ or []))
     except ChistkaError as exc:

@@ -37,6 +37,30 @@ def removable(scenario: Scenario) -> list[str]:
     return names
 
 
+def decision_notes(scenario: Scenario) -> dict[str, str]:
+    """What each decision a what-if can leave out was, in words, by its name (`removable`).
+
+    A date of the timeline: the notes of its events; an operation or a campaign: its label and
+    dates; a show trial: its verdict's date and its defendants. Used by the web app's boxes
+    and by `chistka scenarios show NAME --list-decisions`.
+    """
+    notes: dict[str, list[str]] = {}
+    for event in scenario.events:
+        if event.note:
+            notes.setdefault(f"events.{event.date}", []).append(event.note)
+    named = {name: "; ".join(texts) for name, texts in notes.items()}
+    for section in ("operations", "campaigns"):
+        for item in getattr(scenario, section, []):
+            named[f"{section}.{item.name}"] = (
+                f"{item.label or item.name}, {item.start} to {item.end}"
+            )
+    for trial in getattr(scenario, "show_trials", []):
+        named[f"show_trials.{trial.name}"] = (
+            f"show trial, verdict on {trial.date}: {trial.defendants} defendants, {trial.shot} shot"
+        )
+    return named
+
+
 def without(scenario: Scenario, names: Sequence[str], where: str = "--without") -> Scenario:
     """The scenario without the decisions `names` (see the module's docstring).
 

@@ -39,30 +39,6 @@ DECISION_NOTE_CHARACTERS = 90
 """How long a decision's note beside its box may be (the whole note is in the box's title)."""
 
 
-def decision_notes(scenario: Any) -> dict[str, str]:
-    """What each decision a what-if can leave out was, in words, by its name (`removable`).
-
-    A date of the timeline: the notes of its events; an operation or a campaign: its label and
-    dates; a show trial: its verdict's date and its defendants. The boxes
-    gave the codes alone (`events.1938-11-17`).
-    """
-    notes: dict[str, list[str]] = {}
-    for event in scenario.events:
-        if event.note:
-            notes.setdefault(f"events.{event.date}", []).append(event.note)
-    named = {name: "; ".join(texts) for name, texts in notes.items()}
-    for section in ("operations", "campaigns"):
-        for item in getattr(scenario, section, []):
-            named[f"{section}.{item.name}"] = (
-                f"{item.label or item.name}, {item.start} to {item.end}"
-            )
-    for trial in getattr(scenario, "show_trials", []):
-        named[f"show_trials.{trial.name}"] = (
-            f"show trial, verdict on {trial.date}: {trial.defendants} defendants, {trial.shot} shot"
-        )
-    return named
-
-
 def decision_box(name: str, note: str) -> str:
     """A decision's box: its code, and beside it what it was (shortened; whole in the title)."""
     short = textwrap.shorten(note, DECISION_NOTE_CHARACTERS, placeholder=" …") if note else ""

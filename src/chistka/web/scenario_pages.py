@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from chistka.scenario.whatif import decision_notes
 from chistka.web.layout import escape, page, table_html
-from chistka.web.run_pages import decision_notes, run_form
+from chistka.web.run_pages import run_form
 
 
 def fitted_text(value: float) -> str:
