@@ -242,6 +242,31 @@ def test_compare_ensembles_gives_intervals(sweeps, tmp_path):
     assert_every_chart_has_its_numbers(html)
 
 
+def test_compare_keeps_every_figure_and_number_whole_at_80_columns(sweeps, tmp_path):
+    """At 80 columns the figure's column was squeezed into one word a line beside the intervals
+    (QA of session 42): the table is stacked there, A over B, the difference over its interval."""
+    out = tmp_path / "cmp80"
+    arguments = ["compare", str(sweeps / "a"), str(sweeps / "b"), "--out", str(out)]
+    result = subprocess.run(  # a process of its own: the console reads COLUMNS when imported
+        [sys.executable, "-m", "chistka", *arguments],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "80"},
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    output = result.stdout
+    lines = [line for line in output.splitlines() if not line.startswith("wrote ")]
+    assert "…" not in output and max(len(line) for line in lines) <= 80  # paths kept whole
+    table = pd.read_csv(out / "differences.csv")
+    words = set(output.split())
+    for row in table.itertuples(index=False):
+        means = [f"{row.a_mean:,.0f}", f"{row.b_mean:,.0f}"] if row.a_mean >= 10 else []
+        assert all(mean in words for mean in means), (row.label, means)
+    wide = invoke(*arguments)
+    assert "figure" in wide.output and "B - A (90% interval)" in wide.output
+
+
 def test_compare_never_overwrites_files_it_did_not_write(sweeps, tmp_path):
     """QA of session 39: compare --out overwrote a user's differences.csv and compare.html."""
     mine = tmp_path / "mine"

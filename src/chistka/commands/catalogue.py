@@ -177,7 +177,10 @@ def scenarios_show(
     without_: WithoutOption = None,
     list_decisions: Annotated[
         bool,
-        typer.Option("--list-decisions", help="list the decisions --without takes, and stop"),
+        typer.Option(
+            "--list-decisions",
+            help="list the decisions --without takes (NAME: what it was), and stop",
+        ),
     ] = False,
 ) -> None:
     """Print the resolved scenario as TOML (every field, defaults filled in) to copy and edit."""

@@ -8,7 +8,7 @@ difference B - A and its 90% interval).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -16,6 +16,8 @@ from rich.table import Table
 
 from chistka.analysis.compare import differences, load_side
 from chistka.commands.options import (
+    NARROW,
+    Fitting,
     errors,
     fail,
     output_console,
@@ -23,6 +25,9 @@ from chistka.commands.options import (
 from chistka.commands.preflight import check_output_folder
 from chistka.errors import ChistkaError
 from chistka.report.compare import TABLE_HEADINGS, table_cells, write_comparison_report
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 console = output_console()
 
@@ -57,14 +62,46 @@ def compare_command(
         table.to_csv(target / "differences.csv", index=False)
     except ChistkaError as exc:
         fail(str(exc))
-    view = Table(title=escape(f"B - A: {run_b} against {run_a}"))
-    for column in TABLE_HEADINGS:
-        view.add_column(column, justify="left" if column == "figure" else "right")
-    for row in table.itertuples(index=False):
-        view.add_row(*(escape(cell) for cell in table_cells(row)))
-    console.print(view)
+    console.print(differences_view(table, escape(f"B - A: {run_b} against {run_a}")))
     console.print(
         f"wrote {escape(str(report))}, {escape(str(target / 'differences.csv'))}",
         highlight=False,
         soft_wrap=True,
     )
+
+
+def differences_view(table: pd.DataFrame, title: str) -> Fitting:
+    """The table of differences as printed: wide where it fits, else stacked (80 columns).
+
+    Stacked, each row gives the figure over the record's value, side A over side B (each mean
+    over its spread) and the difference over its interval and the relative change, so that no
+    number is cut or split across lines.
+    """
+    cells = [tuple(escape(cell) for cell in table_cells(row)) for row in table.itertuples()]
+    wide = Table(title=title)
+    for index, column in enumerate(TABLE_HEADINGS):  # a number whole, or the table stacked
+        if column == "figure":
+            wide.add_column(column)
+        else:
+            widest = max((len(row[index]) for row in cells), default=0)
+            wide.add_column(column, justify="right", no_wrap=True, min_width=widest)
+    for row in cells:
+        wide.add_row(*row)
+
+    def stacked(cell: str) -> str:
+        return cell.replace(" (", "\n(", 1)
+
+    def narrow() -> Table:
+        view = Table(title=title, show_lines=True, **NARROW)
+        view.add_column("figure\nrecord", overflow="fold")
+        view.add_column("A\nB", justify="right", no_wrap=True)
+        view.add_column("B - A\n90% interval\nrelative", justify="right", no_wrap=True)
+        for label, record, a, b, difference, relative in cells:
+            view.add_row(
+                f"{label}\n[dim]record {record}[/]",
+                f"A {stacked(a)}\nB {stacked(b)}",
+                f"{stacked(difference)}\n{relative}",
+            )
+        return view
+
+    return Fitting(wide, narrow)
