@@ -263,6 +263,8 @@ def test_compare_keeps_every_figure_and_number_whole_at_80_columns(sweeps, tmp_p
     for row in table.itertuples(index=False):
         means = [f"{row.a_mean:,.0f}", f"{row.b_mean:,.0f}"] if row.a_mean >= 10 else []
         assert all(mean in words for mean in means), (row.label, means)
+        if len(row.label) <= 40:  # the figure's name on a line of its own, not a word a line
+            assert any(row.label in line for line in lines), row.label
     wide = invoke(*arguments)
     assert "figure" in wide.output and "B - A (90% interval)" in wide.output
 
