@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 
 from chistka.cli import app
 from chistka.results import atomic_directory
+from narrow import at_80_columns
 
 SMALL = ["--scale", "0.002"]
 
@@ -304,31 +305,20 @@ def test_no_commands_help_tells_the_projects_history():
 def test_runs_tables_keep_every_name_and_number_at_80_columns(tmp_path):
     """At 80 columns the tables lay out narrow, cutting nothing (QA 42: before, every
     figure's name had no width at all and the campaigns' counts were cut to '1,406,…')."""
-    import os
-
     import pandas as pd
 
     out = tmp_path / "run"
-    env = {**os.environ, "COLUMNS": "80"}
-    result = subprocess.run(
-        [sys.executable, "-m", "chistka", "run", "party-purges-1921-1936", *SMALL]
-        + ["--out", str(out), "--no-report"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
+    shown_80 = at_80_columns(
+        "run", "party-purges-1921-1936", *SMALL, "--out", str(out), "--no-report"
     )
-    assert result.returncode == 0, result.stderr
-    assert "…" not in result.stdout
-    assert max(len(line) for line in result.stdout.splitlines()) <= 80
     campaigns = pd.read_parquet(out / "campaigns.parquet")
     for reviewed in campaigns["reviewed"]:
-        assert f"{reviewed:,.0f}" in result.stdout
-    shown = "".join(result.stdout.split())  # a long record_id may fold over two lines
+        assert f"{reviewed:,.0f}" in shown_80
+    shown = "".join(shown_80.split())  # a long record_id may fold over two lines
     compared = pd.read_csv(out / "comparison.csv")
     for record_id in compared.loc[compared["status"] != "not modelled", "record_id"]:
         assert record_id in shown
-    assert "1921 purge: share" in result.stdout
+    assert "1921 purge: share" in shown_80
 
 
 def test_validate_of_a_sweep_keeps_every_id_and_number_whole_at_80_columns(tmp_path):
@@ -360,24 +350,6 @@ def test_validate_of_a_sweep_keeps_every_id_and_number_whole_at_80_columns(tmp_p
         for key in ("model", "value", "low", "high"):
             if row[key] is not None and row["status"] != "not modelled":
                 assert observable_number(row[key], row["observable"]) in words, (row, key)
-
-
-def at_80_columns(*args: str) -> str:
-    """A command's output in an 80-column terminal, checked to cut nothing ('…') and to keep
-    every line within the 80 columns."""
-    import os
-
-    result = subprocess.run(
-        [sys.executable, "-m", "chistka", *args],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "COLUMNS": "80"},
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr
-    assert "…" not in result.stdout
-    assert max(len(line) for line in result.stdout.splitlines()) <= 80
-    return result.stdout
 
 
 def test_record_search_keeps_ids_numbers_and_words_whole_at_80_columns():

@@ -32,6 +32,7 @@ from chistka.commands.catalogue import field_comments, scenario_toml
 from chistka.commands.options import progress_bar
 from chistka.scenario import builtin_scenarios, load_scenario, scenario_from_dict
 from conftest import sweep_small_file
+from narrow import at_80_columns
 from test_figures import assert_every_chart_has_its_numbers, numbers_in_page
 
 SCENARIO = "party-purges-1921-1936"
@@ -247,17 +248,8 @@ def test_compare_keeps_every_figure_and_number_whole_at_80_columns(sweeps, tmp_p
     (QA of session 42): the table is stacked there, A over B, the difference over its interval."""
     out = tmp_path / "cmp80"
     arguments = ["compare", str(sweeps / "a"), str(sweeps / "b"), "--out", str(out)]
-    result = subprocess.run(  # a process of its own: the console reads COLUMNS when imported
-        [sys.executable, "-m", "chistka", *arguments],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "COLUMNS": "80"},
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr
-    output = result.stdout
-    lines = [line for line in output.splitlines() if not line.startswith("wrote ")]
-    assert "…" not in output and max(len(line) for line in lines) <= 80  # paths kept whole
+    output = at_80_columns(*arguments, whole=("wrote ",))
+    lines = output.splitlines()
     table = pd.read_csv(out / "differences.csv")
     words = set(output.split())
     for row in table.itertuples(index=False):

@@ -233,12 +233,18 @@ def test_a_not_found_under_api_stays_json(client, path):
     assert "detail" in answer.json()
 
 
-def test_a_missing_file_of_a_run_links_back_to_the_run_and_a_wrong_method_is_a_page(tmp_path):
+def done_run_folder(tmp_path):
+    """A runs folder holding one done run, small-1-a, with no files."""
     runs = tmp_path / "runs"
     runs.mkdir()
     state = {"id": "small-1-a", "scenario": "great-terror", "seed": 1, "scale": 0.01}
     write_json_atomically(runs / "small-1-a.json", {**state, "status": "done", "submitted": "x"})
     (runs / "small-1-a").mkdir()
+    return runs
+
+
+def test_a_missing_file_of_a_run_links_back_to_the_run_and_a_wrong_method_is_a_page(tmp_path):
+    runs = done_run_folder(tmp_path)
     with TestClient(create_app(runs)) as client:
         missing = client.get("/runs/small-1-a/files/report.html")
         wrong = client.delete("/runs")
@@ -270,11 +276,7 @@ def test_a_runs_progress_says_what_it_is_doing_before_the_first_day_and_after_th
 
 def test_a_runs_files_folder_leads_to_the_runs_page(tmp_path):
     """QA of session 42: /runs/ID/files/ answered "run 'ID' has no file ''"."""
-    runs = tmp_path / "runs"
-    runs.mkdir()
-    state = {"id": "small-1-a", "scenario": "great-terror", "seed": 1, "scale": 0.01}
-    write_json_atomically(runs / "small-1-a.json", {**state, "status": "done", "submitted": "x"})
-    (runs / "small-1-a").mkdir()
+    runs = done_run_folder(tmp_path)
     with TestClient(create_app(runs)) as client:
         for path in ("/runs/small-1-a/files/", "/runs/small-1-a/files//"):
             answer = client.get(path, follow_redirects=False)
