@@ -424,6 +424,33 @@ def test_a_worker_stopped_by_the_server_leaves_no_half_built_folder(tmp_path):
     assert not building.exists() and not jobs.output(run["id"]).exists()
 
 
+def test_a_worker_that_does_not_stop_is_killed_and_its_half_built_folder_removed(
+    tmp_path, monkeypatch
+):
+    """A worker busy in compiled code does not act on SIGTERM: stop_all waited 30 s, raised
+    TimeoutExpired and left the half-built folder (CI of session 42, in a fresh clone)."""
+    import subprocess
+    import sys
+
+    from chistka.web import jobs as jobs_module
+
+    monkeypatch.setattr(jobs_module, "STOP_SECONDS", 0.5)
+    jobs = RunJobs(tmp_path, max_running=1)
+    run_id = "great-terror-1-stuck"
+    state = {"id": run_id, "scenario": "great-terror", "seed": 1, "scale": 0.02, "seeds": 2}
+    write_json_atomically(jobs.state_file(run_id), {**state, "status": "running", "submitted": "x"})
+    building = tmp_path / f".{run_id}.seeds.tmp"
+    (building / "p000-s001").mkdir(parents=True)
+    deaf = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(60)"
+    jobs.processes[run_id] = subprocess.Popen([sys.executable, "-c", deaf])
+    time.sleep(0.5)  # the process has set its handler
+    started = time.monotonic()
+    jobs.stop_all()
+    assert time.monotonic() - started < 10
+    assert jobs.get(run_id)["status"] == "failed"
+    assert not building.exists() and not jobs.processes
+
+
 @pytest.mark.parametrize(
     ("options", "words"),
     [

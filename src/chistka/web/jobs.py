@@ -35,6 +35,9 @@ BUILDING = re.compile(
 """The hidden folders a run's output is built in before it is moved into place (the worker's
 `staged` ones and `outputs.atomic_directory`'s)."""
 
+STOP_SECONDS = 30.0
+"""How long a worker has to stop on SIGTERM before it is killed (`RunJobs.stop_all`)."""
+
 STATES = ("queued", "running", "done", "failed")
 """A run's states, in the order it goes through them (failed may come from any other)."""
 
@@ -220,9 +223,23 @@ class RunJobs:
                     )
 
     def stop_all(self) -> None:
-        """Stop the runs still going (the server is shutting down)."""
+        """Stop the runs still going (the server is shutting down).
+
+        Each worker gets SIGTERM and cleans up as on an error. One that has not stopped within
+        `STOP_SECONDS` (its signal handler waits for compiled code to return, e.g. numba
+        compiling the kernels in a fresh clone) is killed, and what it half built is removed
+        here (`remove_half_built`), as after any kill; its run is marked failed either way.
+        """
         for process in self.processes.values():
             process.terminate()
+        killed = False
         for process in self.processes.values():
-            process.wait(timeout=30)
+            try:
+                process.wait(timeout=STOP_SECONDS)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+                killed = True
+        if killed:
+            self.remove_half_built()
         self.reap()
