@@ -103,6 +103,10 @@ def check_observable_form(name: str, where: str = "observable") -> None:
             raise ChistkaError(f"{where}: '{campaign}' is not a name (CAMPAIGN)")
 
 
+class OutsideScenarioDates(ChistkaError):
+    """An observable whose date or year lies outside the scenario's run (`check_observable`)."""
+
+
 def check_observable(name: str, scenario: Scenario, where: str = "observable") -> None:
     """Refuse an observable the scenario's runs could never give (form, dates, names).
 
@@ -122,11 +126,11 @@ def check_observable(name: str, scenario: Scenario, where: str = "observable") -
     if form == "YEAR":
         first, end = _year_argument(argument, where)
         if first < run.start or end - dt.timedelta(days=1) > run.end:
-            raise ChistkaError(f"{where}: {argument} is not wholly inside the run ({span})")
+            raise OutsideScenarioDates(f"{where}: {argument} is not wholly inside the run ({span})")
     elif form == "DATE":
         date = _date_argument(argument, where)
         if not run.start <= date <= run.end + dt.timedelta(days=1):
-            raise ChistkaError(f"{where}: {date} is outside the run ({span})")
+            raise OutsideScenarioDates(f"{where}: {date} is outside the run ({span})")
     elif form in ("CAMPAIGN", "CAMPAIGN/ORIGIN"):
         names = [c.name for c in scenario.campaigns]
         if form == "CAMPAIGN/ORIGIN":
@@ -231,13 +235,12 @@ def left_out_reason(name: str, scenario: Scenario, where: str = "observable") ->
     """
     try:
         check_observable(name, scenario, where)
-    except ChistkaError as exc:
+    except OutsideScenarioDates as exc:
         run = scenario.scenario
-        reason = (
-            f"outside the scenario's dates ({run.start} to {run.end})"
-            if "the run (the scenario runs" in str(exc)  # check_observable's words for a date
-            else "naming a campaign, operation or body the scenario does not have"
-        )
+        reason = f"outside the scenario's dates ({run.start} to {run.end})"
+        return LeftOut("", name, reason, str(exc))
+    except ChistkaError as exc:
+        reason = "naming a campaign, operation or body the scenario does not have"
         return LeftOut("", name, reason, str(exc))
     try:
         check_modelled(name, scenario, where)
