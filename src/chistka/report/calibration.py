@@ -74,20 +74,14 @@ def write_calibration_report(result: CalibrationResult, path: str | Path) -> Pat
     table = fit_table(result)
     ratio = table["model"] / table["value"].where(table["value"] != 0)
     fit = go.Figure()
-    fit.add_scatter(
-        x=table["id"],
-        y=table["low"] / table["value"].where(table["value"] != 0),
-        mode="markers",
-        marker_symbol="line-ew-open",
-        name="target range (low)",
-    )
-    fit.add_scatter(
-        x=table["id"],
-        y=table["high"] / table["value"].where(table["value"] != 0),
-        mode="markers",
-        marker_symbol="line-ew-open",
-        name="target range (high)",
-    )
+    for end in ("low", "high"):
+        fit.add_scatter(
+            x=table["id"],
+            y=table[end] / table["value"].where(table["value"] != 0),
+            mode="markers",
+            marker_symbol="line-ew-open",
+            name=f"target range ({end})",
+        )
     fit.add_scatter(
         x=table["id"],
         y=ratio,
