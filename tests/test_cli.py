@@ -287,6 +287,21 @@ def test_a_commands_help_flows_its_paragraphs(command, sentence):
     assert sentence in result.output
 
 
+@pytest.mark.parametrize(
+    ("command", "flag"),
+    [(["validate"], "--json"), (["run"], "--force"), (["run"], "--report"), (["record"], "--help")],
+)
+def test_a_flags_help_gives_no_value_type(command, flag):
+    """typer wrote `<bool>` beside every flag (`--json <bool>`), as if it took a value; the
+    options that take one keep their type."""
+    result = CliRunner().invoke(app, [*command, "--help"], env={"COLUMNS": "300"})
+    assert result.exit_code == 0
+    line = next(line for line in result.output.splitlines() if f"{flag} " in line)
+    assert "<bool>" not in line
+    assert "<bool>" not in result.output
+    assert "<path>" in result.output or "<int>" in result.output or "<str>" in result.output
+
+
 def test_no_commands_help_tells_the_projects_history():
     """The observables command's help told the user about a QA of session 41."""
 

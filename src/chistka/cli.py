@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+import typer.core
 from rich.markup import escape
 from rich.table import Table
 
@@ -48,6 +49,7 @@ from chistka.scenario import load_scenario
 from chistka.scenario.whatif import without
 
 if TYPE_CHECKING:
+    import click
     import pandas as pd
 
 app = typer.Typer(
@@ -397,6 +399,22 @@ def flow_command_help(commands: typer.Typer) -> None:
 
 
 flow_command_help(app)
+
+_option_type_text = typer.core.TyperOption.display_type_rich
+
+
+def _no_type_for_flags(option: typer.core.TyperOption, ctx: click.Context) -> str | None:
+    """The type column of an option's help: nothing for a flag, which takes no value.
+
+    typer 0.29 writes `<bool>` beside every flag (`--json <bool>`, `--help <bool>`), which reads
+    as if the flag wanted a value after it.
+    """
+    if option.is_flag:
+        return None
+    return _option_type_text(option, ctx)
+
+
+typer.core.TyperOption.display_type_rich = _no_type_for_flags  # type: ignore[method-assign]
 
 
 def main() -> None:
