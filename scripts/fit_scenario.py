@@ -131,6 +131,24 @@ def study_attribute(name: str, storage: str, key: str) -> str | None:
     return None if value is None else str(value)
 
 
+def recorded_storage(storage: str) -> str:
+    """A study's storage as the [calibration] table records it.
+
+    A SQLite file inside the repository by its path from the root; one outside it by its file name
+    and the words "outside the repository", since a full path names a folder of the machine that
+    ran the study (`sqlite:////work/cal/p53j.db`), which a clone does not have. Other storages
+    (a database server's URL) as given.
+    """
+    prefix = "sqlite:///"
+    if not storage.startswith(prefix):
+        return storage
+    path = Path(storage.removeprefix(prefix))
+    resolved = (path if path.is_absolute() else Path.cwd() / path).resolve()
+    if resolved.is_relative_to(ROOT):
+        return prefix + str(resolved.relative_to(ROOT))
+    return f"{prefix}{resolved.name} (outside the repository)"
+
+
 def _relative(path: str | None) -> str | None:
     """A free file's path as the [calibration] table records it (from the repository's root)."""
     if path is None:
@@ -210,7 +228,7 @@ def main(argv: list[str] | None = None) -> None:
         best,
         when=when,
         study=args.name,
-        storage=storage,
+        storage=recorded_storage(storage),
         trials=trials,
         seeds=seeds or [int(s) for s in args.seeds.split(",")],
         scale=scale,

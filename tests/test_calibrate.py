@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import tomllib
 from pathlib import Path
 
 import numpy as np
@@ -656,6 +657,26 @@ def test_the_fit_script_reads_and_records_the_loss(tmp_path):
     scenario_scale = load_scenario("purges-1921-1953").population.scale
     assert script.study_scale("scenario's", "purges-1921-1953") == scenario_scale
     assert script.study_scale(None, "purges-1921-1953") == scenario_scale
+
+
+def test_the_fit_script_records_no_path_of_the_machine_that_ran_the_study():
+    """The free files recorded `sqlite:////work/cal/p53j.db`, a folder of the machine that ran
+    the study, which no clone has; a file outside the repository is now recorded by its name."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "scripts" / "fit_scenario.py"
+    spec = importlib.util.spec_from_file_location("fit_scenario", path)
+    assert spec is not None and spec.loader is not None
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    outside = script.recorded_storage("sqlite:////work/cal/p53j.db")
+    assert outside == "sqlite:///p53j.db (outside the repository)"
+    inside = script.recorded_storage(f"sqlite:///{script.ROOT / 'out' / 'fit-x' / 'study.db'}")
+    assert inside == "sqlite:///out/fit-x/study.db"
+    assert script.recorded_storage("postgresql://host/db") == "postgresql://host/db"
+    for free in sorted((script.SCENARIOS / "free").glob("*.toml")):
+        storage = tomllib.loads(free.read_text())["calibration"]["storage"]
+        assert not storage.startswith("sqlite:////"), (free.name, storage)
 
 
 def test_the_fit_script_writes_the_trials_values_exactly():
