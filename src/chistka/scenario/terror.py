@@ -330,8 +330,10 @@ class ArrestParams(StrictModel):
     )
     national_rate_per_year: float = param(
         0.0,
-        "yearly share of a targeted diaspora arrested while a national operation runs (for "
-        "every national order that does not set its own rate_per_year)",
+        "cases a national operation opens per year, as a share of the targeted diaspora counted "
+        "on the run's first day (a rate: above 1 an operation shorter than a year can reach the "
+        "whole diaspora; cases stop when none is left at liberty); for every national order "
+        "that does not set its own rate_per_year",
         unit="1/year",
         ge=0,
         le=10,
@@ -744,8 +746,9 @@ class Operation(StrictModel):
     )
     rate_per_year: float | None = param(
         None,
-        "national operations: yearly share of the diaspora arrested (default: "
-        "arrest.national_rate_per_year, one propensity for every national order)",
+        "national operations: cases opened per year, as a share of the diaspora counted on the "
+        "run's first day (a rate, as arrest.national_rate_per_year, its default: one propensity "
+        "for every national order)",
         unit="1/year",
         ge=0,
         le=10,
