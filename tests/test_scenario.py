@@ -198,6 +198,16 @@ def test_shares_must_sum_to_one(changes, field):
     message = _error(changes)
     assert f"{field}:" in message
     assert "sum to 1" in message
+    # each share is listed, so that the user sees which to change (the message gave the total only)
+    for key, value in _shares_changed(changes).items():
+        assert f"{key} {value:g}" in message
+
+
+def _shares_changed(changes: dict) -> dict[str, float]:
+    """The one table of shares inside a nested change."""
+    while not all(isinstance(v, float) for v in changes.values()):
+        (changes,) = changes.values()
+    return changes
 
 
 def test_shares_summing_to_one_are_accepted():

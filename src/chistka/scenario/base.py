@@ -143,11 +143,15 @@ class StrictModel(BaseModel):
 
 
 def check_shares(shares: dict[str, float], what: str) -> None:
-    """Raise a validation error unless the shares sum to 1."""
+    """Raise a validation error unless the shares sum to 1.
+
+    The message lists each share, so that the user sees which to change.
+    """
     total = sum(shares.values())
     if abs(total - 1.0) > 1e-6:
+        terms = " + ".join(f"{key} {value:g}" for key, value in shares.items())
         raise PydanticCustomError(
             "shares_sum",
-            "{what} shares must sum to 1 (they sum to {total})",
-            {"what": what, "total": f"{total:.6f}"},
+            "{what} shares must sum to 1 (they sum to {total}: {terms})",
+            {"what": what, "total": f"{total:.6f}", "terms": terms},
         )
