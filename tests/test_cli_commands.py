@@ -329,6 +329,52 @@ def test_compare_single_runs_has_no_interval_and_refuses_a_sweep_of_two_points(s
     assert refused.exit_code == 2 and "parameter points" in refused.output
 
 
+def test_compare_takes_one_point_of_a_sweep_on_each_side(small_file, sweeps, tmp_path):
+    """A sweep of several points was refused as a side, with no way to name one of its points
+    (QA 42): --a-point and --b-point take one point each, from one sweep or two."""
+    both = tmp_path / "both"
+    result = sweep_small_file(small_file, both, "review.noise_sd=1.0,2.5")
+    assert result.exit_code == 0, result.output
+    refused = invoke("compare", str(both), str(sweeps / "a"), "--out", str(tmp_path / "x"))
+    assert refused.exit_code == 2
+    assert "--a-point" in refused.output and "p000" in refused.output
+    out = tmp_path / "points"
+    result = invoke(
+        "compare",
+        str(both),
+        str(both),
+        "--a-point",
+        "p000",
+        "--b-point",
+        "p001",
+        "--out",
+        str(out),
+    )
+    assert result.exit_code == 0, result.output
+    points = pd.read_csv(out / "differences.csv").set_index("observable")
+    separate = tmp_path / "separate"
+    result = invoke("compare", str(sweeps / "a"), str(sweeps / "b"), "--out", str(separate))
+    assert result.exit_code == 0, result.output
+    apart = pd.read_csv(separate / "differences.csv").set_index("observable")
+    # the same two points (noise 1.0 and 2.5, seeds of the same numbers) as two sweeps of one
+    pd.testing.assert_series_equal(points["difference"], apart["difference"])
+    assert "p000" in (out / "compare.html").read_text()
+    missing = invoke(
+        "compare",
+        str(both),
+        str(both),
+        "--a-point",
+        "p007",
+        "--b-point",
+        "p001",
+        "--out",
+        str(tmp_path / "y"),
+    )
+    assert missing.exit_code == 2
+    assert "--a-point" in missing.output and "p007" in missing.output
+    assert not (tmp_path / "y").exists()
+
+
 def test_sensitivity_help_gives_the_noise_seeds_default():
     """The option's default is read from NOISE_SEEDS when the command runs (the analysis is
     imported lazily), so the help writes it in words: they must agree."""

@@ -1,7 +1,8 @@
 """Two runs or ensembles compared figure by figure: each side's spread and the difference B - A.
 
-Each side is one saved run or one ensemble's runs of a single parameter point (a sweep of
-several points is refused: compare one point with another by giving their runs' directories).
+Each side is one saved run or one ensemble's runs of a single parameter point: a sweep of
+several points is refused unless the side names one of its points (`point`, the sweep's `p000`),
+so that one point of a sweep can be compared with another or with a run.
 Each record row both sides compare gets its mean on each side with the 5-95% spread over the
 seeds (none where that side's scenario does not model its kind), and the difference B - A with a
 90% interval where both sides have several seeds. The interval is that of the mean difference:
@@ -107,21 +108,31 @@ def _comparison(path: Path) -> pd.DataFrame | None:
     return table
 
 
-def load_side(path: Path) -> Side:
-    """A side from a run's or an ensemble's directory.
+def load_side(path: Path, point: str | None = None, option: str = "the point") -> Side:
+    """A side from a run's or an ensemble's directory, or from one point of a sweep.
+
+    `point` names a sweep's parameter set (`p000`); `option` is how the caller lets the user give
+    it (the command's `--a-point`), for the messages.
 
     Raises:
-        ChistkaError: no saved run, or runs of several parameter points or scales.
+        ChistkaError: no saved run; runs of several parameter points or scales and no point
+            named; a point the directory does not hold.
     """
     from chistka.analysis.grouping import group_runs
     from chistka.analysis.saved import find_runs
 
     groups = group_runs(find_runs(path))
+    listed = "; ".join(g.label for g in groups)
+    if point is not None:
+        groups = [g for g in groups if g.point == point]
+        if not groups:
+            raise ChistkaError(f"{option}: '{path}' holds no point '{point}' (it holds: {listed})")
     if len(groups) > 1:
-        labels = "; ".join(g.label for g in groups)
+        named = [g.point for g in groups if g.point]
+        how = f"; name one with {option} (e.g. {named[0]})" if len(named) == len(groups) else ""
         raise ChistkaError(
-            f"'{path}' holds runs of {len(groups)} parameter points or scales ({labels}): give "
-            "one point's runs on each side"
+            f"'{path}' holds runs of {len(groups)} parameter points or scales ({listed}): give "
+            f"one point's runs on each side{how}"
         )
     group = groups[0]
     figures, observables, records, labels, membership = [], {}, {}, {}, {}
@@ -141,7 +152,7 @@ def load_side(path: Path) -> Side:
         figures.append(values)
         membership[run.name] = _membership(run)
     return Side(
-        name=str(path),
+        name=f"{path} {point}" if point is not None else str(path),
         scenario=group.scenario,
         paths=group.paths,
         seeds=group.seeds,

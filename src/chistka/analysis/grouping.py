@@ -33,6 +33,7 @@ class RunGroup:
             of the parameters that differ between the groups; empty for a lone group.
         paths: the run directories, in order.
         seeds: their seeds.
+        point: the sweep's name of the parameter set (`p000`), empty for runs of no sweep.
     """
 
     scenario: str
@@ -40,6 +41,7 @@ class RunGroup:
     label: str
     paths: list[Path] = field(default_factory=list)
     seeds: list[int] = field(default_factory=list)
+    point: str = ""
 
 
 def provenance_of(path: str | Path) -> dict[str, Any]:
@@ -119,8 +121,10 @@ def group_runs(paths: Sequence[Path]) -> list[RunGroup]:
         scale = float(provenance.get("scale") or 0.0)
         key = (scale, digest)
         if key not in groups:
-            groups[key] = RunGroup(next(iter(names)), scale, "")
-            points[key] = (parameters, provenance.get("ensemble") or {})
+            ensemble = provenance.get("ensemble") or {}
+            point = str(ensemble.get("set_id") or "")
+            groups[key] = RunGroup(next(iter(names)), scale, "", point=point)
+            points[key] = (parameters, ensemble)
         groups[key].paths.append(Path(path))
         groups[key].seeds.append(int(provenance.get("seed") or 0))
     if len(groups) > 1:

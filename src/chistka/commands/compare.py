@@ -46,13 +46,31 @@ def compare_command(
     out: Annotated[
         Path | None, typer.Option(help="output folder (default: out/compare-A-B)")
     ] = None,
+    a_point: Annotated[
+        str | None,
+        typer.Option(
+            "--a-point", help="side A is this point of a sweep (its runs' pNNN, e.g. p000)"
+        ),
+    ] = None,
+    b_point: Annotated[
+        str | None,
+        typer.Option(
+            "--b-point", help="side B is this point of a sweep (its runs' pNNN, e.g. p001)"
+        ),
+    ] = None,
 ) -> None:
-    """Compare two runs or ensembles: charts side by side and a table of the differences."""
+    """Compare two runs or ensembles: charts side by side and a table of the differences.
+
+    A side that is a sweep of several parameter points takes one of them with --a-point or
+    --b-point: `chistka compare out/S-sweep out/S-sweep --a-point p000 --b-point p001` compares
+    two points of one sweep.
+    """
     try:
-        target = out if out is not None else Path("out") / f"compare-{run_a.name}-{run_b.name}"
+        target = out if out is not None else default_target(run_a, run_b, a_point, b_point)
         check_output_folder(target, files=COMPARE_MARKS, writer="chistka compare")
         with errors.status("reading both sides"):
-            a, b = load_side(run_a), load_side(run_b)
+            a = load_side(run_a, a_point, "--a-point")
+            b = load_side(run_b, b_point, "--b-point")
         table = differences(a, b)
         if table.empty:
             raise ChistkaError(
@@ -62,12 +80,21 @@ def compare_command(
         table.to_csv(target / "differences.csv", index=False)
     except ChistkaError as exc:
         fail(str(exc))
-    console.print(differences_view(table, escape(f"B - A: {run_b} against {run_a}")))
+    console.print(differences_view(table, escape(f"B - A: {b.name} against {a.name}")))
     console.print(
         f"wrote {escape(str(report))}, {escape(str(target / 'differences.csv'))}",
         highlight=False,
         soft_wrap=True,
     )
+
+
+def default_target(run_a: Path, run_b: Path, a_point: str | None, b_point: str | None) -> Path:
+    """out/compare-A-B, each side named by its folder and the point it takes, if any."""
+
+    def side(run: Path, point: str | None) -> str:
+        return f"{run.name}-{point}" if point else run.name
+
+    return Path("out") / f"compare-{side(run_a, a_point)}-{side(run_b, b_point)}"
 
 
 def differences_view(table: pd.DataFrame, title: str) -> Fitting:
