@@ -184,6 +184,21 @@ def test_a_design_whose_arms_share_a_label_is_refused_naming_the_field(designs, 
         assert client.get("/api/runs").json() == []
 
 
+def test_the_list_of_designs_gives_each_designs_page(designs, tmp_path):
+    """`GET /api/experiments` gave a design by the name inside its file, which need not be the
+    name its page takes (the file's): a client could not build the page's address from it."""
+    (designs / "renamed.toml").write_text((designs / "small-levers.toml").read_text())
+    (designs / "twins.toml").write_text(TWINS)
+    with TestClient(create_app(tmp_path / "runs", experiments_folder=designs)) as client:
+        listed = {entry["file"]: entry for entry in client.get("/api/experiments").json()}
+        renamed = listed["renamed.toml"]
+        assert renamed["name"] != "renamed" and renamed["page"] == "/experiments/renamed"
+        assert listed["twins.toml"]["page"] == "/experiments/twins"
+        for entry in listed.values():
+            expected = 422 if "refused" in entry else 200
+            assert client.get(entry["page"]).status_code == expected, entry["page"]
+
+
 def test_a_refused_design_is_named_in_the_lists_and_the_others_still_served(designs, tmp_path):
     """A refused design in the folder made `GET /api/experiments` a 422 for every design, and
     the index hid it: now the list serves the others and names each refused one with its file

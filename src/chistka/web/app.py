@@ -31,7 +31,8 @@ error (an unknown run, file, scenario, design or page; a method a route does not
 link back (`error_page`). A design
 of the experiments folder that the loader refuses (a field it does not allow, two arms of one
 label, a file that is not TOML) is named on the index with its file and the loader's message,
-and in `GET /api/experiments` as {"name", "file", "refused"} beside the others' facts; its page,
+and in `GET /api/experiments` as {"name", "file", "page", "refused"} beside the others' facts
+(each with its "page", /experiments/NAME, NAME the file's); its page,
 and a form submitting it, is an HTML page with the message and a link back (422), as JSON
 only under /api/.
 `chistka serve` starts it.
@@ -416,17 +417,20 @@ def create_app(
 
     @app.get("/api/experiments")
     def api_experiments() -> list[dict[str, Any]]:
-        """Every design's facts and its file, or for one the loader refuses its message.
+        """Every design's facts, its file and its page, or for one the loader refuses its message.
 
-        A refused one is {"name", "file", "refused"}: the name its page takes
-        (/experiments/NAME) and the loader's message naming the field.
+        "page" is the design's address in the app (/experiments/NAME, NAME the file's), which
+        its own "name" (the one inside the file) need not give. A refused one is {"name",
+        "file", "page", "refused"}: the name its page takes and the loader's message naming the
+        field.
         """
         listed = []
         for name in designs.names():
+            where = {"file": designs.file(name), "page": f"/experiments/{name}"}
             try:
-                listed.append({**design_facts(loaded_design(name)), "file": designs.file(name)})
+                listed.append({**design_facts(loaded_design(name)), **where})
             except RequestError as error:
-                listed.append({"name": name, "file": designs.file(name), "refused": error.message})
+                listed.append({"name": name, **where, "refused": error.message})
         return listed
 
     @app.get("/api/experiments/{name}")
