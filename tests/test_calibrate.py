@@ -586,6 +586,67 @@ def test_the_inside_loss_counts_pairs_outside_the_whole_range_first():
     )  # the band loss alone ranks them the other way
 
 
+@pytest.mark.parametrize("loss", ["msle", "band", "inside"])
+def test_evaluate_gives_the_mean_over_the_seeds_with_a_value_and_keeps_the_miss(monkeypatch, loss):
+    """A target without a value at one seed of three read "no value" in every report, though the
+    other two seeds gave numbers: `evaluate` now also gives the mean over those and counts the
+    seeds without one, while the loss still costs the target as a miss at that seed."""
+    import chistka.analysis.calibrate as calibrate_module
+    from chistka.analysis.calibrate import (
+        MISSED,
+        band_error,
+        evaluate,
+        log_error,
+        outside_error,
+        target_ranges,
+    )
+
+    targets = pd.DataFrame(
+        {
+            "id": ["full", "some", "none", "outside"],
+            "observable": [
+                "expelled_share:1921",
+                "party_total:1928-07-01",
+                "party_total:1929-07-01",
+                "party_total:1950-01-01",
+            ],
+            "value": [0.25, 1_000_000.0, 1_000_000.0, 1.0],
+            "low": [0.2, 900_000.0, 900_000.0, math.nan],
+            "high": [0.3, 1_100_000.0, 1_100_000.0, math.nan],
+        }
+    )
+    nan = math.nan
+    by_seed = {  # 'some' has no value at seed 2, 'none' at any seed; 'outside' is not covered
+        1: [0.24, 1_050_000.0, nan, nan],
+        2: [0.26, nan, nan, nan],
+        3: [0.25, 1_150_000.0, nan, nan],
+    }
+
+    def fake(fitted, seed, scale, name, targets):
+        return np.array(by_seed[seed]), np.array([False, False, False, True])
+
+    monkeypatch.setattr(calibrate_module, "_seed_values", fake)
+    found = evaluate(load_scenario(SCENARIO), {}, targets, (1, 2, 3), None, SCENARIO, loss=loss)
+    values = np.array(list(by_seed.values()))[:, :3]
+    value = targets["value"].to_numpy()[:3]
+    low, high = (ends[:3] for ends in target_ranges(targets))
+    if loss == "msle":
+        errors = log_error(values, value)
+        errors[np.isnan(errors)] = MISSED
+    else:
+        errors = band_error(np.nan_to_num(values, nan=0.0), value, low, high)
+        if loss == "inside":
+            errors = errors + outside_error(values, low, high)
+    assert found.loss == pytest.approx(float(errors.mean(axis=1).mean()), rel=1e-12)
+    loss_value, model, covered = found  # unpacks as before
+    assert loss_value == found.loss and covered.tolist() == [True, True, True, False]
+    assert model[0] == pytest.approx(0.25) and np.isnan(model[1:]).all()
+    assert found.seen_mean[0] == model[0]
+    assert found.seen_mean[1] == pytest.approx(1_100_000.0)  # seeds 1 and 3
+    assert np.isnan(found.seen_mean[2]) and np.isnan(found.seen_mean[3])
+    assert found.no_value_seeds.tolist() == [0, 1, 3, 0]
+
+
 def test_the_loss_is_checked():
     from chistka.analysis.calibrate import LOSSES, check_loss
 

@@ -60,10 +60,10 @@ import json
 import math
 import os
 import socket
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -477,14 +477,28 @@ def _seed_values(
     return trial_values(sim.run(), targets)
 
 
-class Evaluation(NamedTuple):
-    """What `evaluate` finds for one parameter set."""
+@dataclass(frozen=True)
+class Evaluation:
+    """What `evaluate` finds for one parameter set.
+
+    It unpacks as ``loss, model, covered``, the tuple it was before the reports needed the
+    seeds without a value, so that callers reading only those three keep working.
+    """
 
     loss: float
     model: np.ndarray
     """each target's mean over the seeds (NaN where some seed gives no value)"""
     covered: np.ndarray
     """whether the runs cover each target (inside the run and modelled)"""
+    seen_mean: np.ndarray
+    """each covered target's mean over the seeds that give it a value (NaN where none does, or
+    the target is not covered): what the reports show of a target the loss costs as a miss"""
+    no_value_seeds: np.ndarray
+    """for each covered target, the number of seeds that give it no value (0 where not covered)"""
+
+    def __iter__(self) -> Iterator[Any]:
+        """``loss, model, covered``, as the tuple unpacked."""
+        return iter((self.loss, self.model, self.covered))
 
 
 def evaluate(
@@ -535,7 +549,27 @@ def evaluate(
     else:
         errors = log_error(values[:, covered], target_values)
         errors[np.isnan(errors)] = MISSED
-    return Evaluation(float(errors.mean(axis=1).mean()), values.mean(axis=0), covered)
+    model = values.mean(axis=0)
+    seen_mean, no_value_seeds = _seen_means(values, model, covered)
+    return Evaluation(float(errors.mean(axis=1).mean()), model, covered, seen_mean, no_value_seeds)
+
+
+def _seen_means(
+    values: np.ndarray, model: np.ndarray, covered: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each covered target's mean over the seeds that give it a value, and how many give none.
+
+    `values` is seeds x targets and `model` its mean over the seeds; a target with a value at
+    every seed keeps `model` exactly. A value that is not finite counts as none, as the trial's
+    "model" attribute always left such a mean out.
+    """
+    given = np.isfinite(values) & covered
+    counts = given.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        partial = np.where(given, values, 0.0).sum(axis=0) / counts
+    no_value_seeds = np.where(covered, len(values) - counts, 0)
+    seen_mean = np.where(no_value_seeds == 0, model, np.where(counts > 0, partial, np.nan))
+    return np.where(covered, seen_mean, np.nan), no_value_seeds
 
 
 def trial_values(results: Results, targets: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
