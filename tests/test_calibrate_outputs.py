@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from pathlib import Path
@@ -405,6 +406,122 @@ def test_a_covered_target_without_a_value_is_a_miss_in_the_count_and_the_table(t
     assert "1 of them with no value, a miss" in words
     html = write_calibration_report(result, tmp_path / "calibration.html").read_text("utf-8")
     assert "<td>outside: no value (a miss in the loss)</td>" in html
+
+
+@pytest.fixture
+def nan_at_seeds(monkeypatch):
+    """As `fake_runs`, with each seed's values apart (the target's value times 1 + seed / 100)
+    and NaN only at the seeds the returned mapping gives for a target's id."""
+    import numpy as np
+
+    import chistka.analysis.calibrate as calibrate_module
+
+    nan_seeds: dict[str, set[int]] = {}
+
+    def fake(fitted, seed, scale, name, targets):
+        off = (1 + abs(fitted.exits.candidate_rate_per_year - OWN_RATE) * 10) * (1 + seed / 100)
+        values = targets["value"].to_numpy(dtype=float) * off
+        ids = targets["id"].astype(str)
+        values[ids.map(lambda t: seed in nan_seeds.get(t, set())).to_numpy(dtype=bool)] = np.nan
+        return values, np.zeros(len(targets), dtype=bool)
+
+    monkeypatch.setattr(calibrate_module, "_seed_values", fake)
+    return nan_seeds
+
+
+def test_a_target_without_a_value_at_some_seeds_shows_its_mean_over_the_others(
+    tmp_path, nan_at_seeds
+):
+    """A target with no value at one seed of three was "no value" in the printed count and "-"
+    in calibration.html and its numbers, hiding how close the other seeds came. Now the report
+    gives the mean over the seeds with a value and how many had none; the target stays a miss
+    (outside), and one with no value at any seed still reads as none."""
+    from chistka.analysis.observables import observable_number
+    from test_figures import numbers_in_page
+
+    nan_at_seeds.update({"total": {1}, "gone": {1, 2, 3}})
+    targets = tmp_path / "targets.csv"
+    targets.write_text(
+        "id,observable,value,low,high\n"
+        "share,expelled_share:1921,0.25,0.22,0.28\n"
+        "total,party_total:1928-07-01,1317369,1185632,1449106\n"
+        "gone,party_total:1929-07-01,1500000,,\n",
+        encoding="utf-8",
+    )
+    result = _invoke_calibrate(tmp_path, str(targets), "--seeds", "1,2,3")
+    assert result.exit_code == 0, result.output
+    words = (
+        "1 of 3 targets inside their range (the mean over the seeds; 2 of them with no value at "
+        "one seed or more, a miss)"
+    )
+    assert words in " ".join(result.output.split())
+    mean = observable_number(1317369 * (1.02 + 1.03) / 2, "party_total:1928-07-01")
+    html = (tmp_path / "out" / "calibration.html").read_text(encoding="utf-8")
+    body = re.sub(r"<script.*?</script>", "", html, flags=re.S)
+    assert (
+        f"<td>party_total:1928-07-01</td><td>{mean} (no value at 1 of 3 seeds)</td>"
+        "<td>1,317,369</td><td>1,185,632 to 1,449,106</td>"
+        "<td>outside: no value (a miss in the loss)</td>" in body
+    )
+    assert (
+        "<td>party_total:1929-07-01</td><td>-</td><td>1,500,000</td>"
+        "<td>1,200,000 to 1,800,000</td><td>outside: no value (a miss in the loss)</td>" in body
+    )
+    fit = dict(numbers_in_page(html))["calibration-fit"].set_index(["trace", "x"])
+    apart = "model / target over the seeds with a value (a miss in the loss)"
+    assert fit.loc[(apart, "total"), "y"] == pytest.approx((1.02 + 1.03) / 2)
+    assert f"model {mean} (no value at 1 of 3 seeds)" in fit.loc[(apart, "total"), "text"]
+    assert (apart, "gone") not in fit.index
+    assert fit.loc[("model / target", "share"), "y"] == pytest.approx(1.02)
+    assert math.isnan(fit.loc[("model / target", "total"), "y"])
+    assert "model -," in fit.loc[("model / target", "gone"), "text"]
+
+
+def test_fit_table_gives_the_mean_and_the_seeds_without_a_value_of_a_missed_target(tmp_path):
+    """fit_table: a target without a value at some seeds keeps its mean over the others and the
+    count of seeds without one, and stays outside ('no value'); a study made before the count
+    was recorded reads as before (no mean, an unknown count)."""
+    import optuna
+
+    from chistka.analysis.calibrate import (
+        NO_VALUE_ATTR,
+        NO_VALUE_SEEDS_ATTR,
+        fit_table,
+        inside_text,
+    )
+    from chistka.report.calibration import model_text
+
+    stored = _stored_result(tmp_path)
+    best = stored.study.best_trial
+    for attrs in (
+        {"model": {"share": 0.30, "total": 1_400_000.0}, NO_VALUE_SEEDS_ATTR: {"total": 1}},
+        {"model": {"share": 0.30}},  # a study made before NO_VALUE_SEEDS_ATTR
+    ):
+        study = optuna.create_study(direction="minimize")
+        study.add_trial(
+            optuna.trial.create_trial(
+                params=best.params,
+                distributions=best.distributions,
+                value=best.value,
+                user_attrs={**attrs, NO_VALUE_ATTR: ["total"]},
+            )
+        )
+        stored.study = study
+        table = fit_table(stored).set_index("id")
+        total = table.loc["total"]
+        assert total["status"] == "no value" and total["inside"] is False
+        assert table.loc["share", "no_value_seeds"] == 0
+        if NO_VALUE_SEEDS_ATTR in attrs:
+            assert total["model"] == 1_400_000.0 and total["no_value_seeds"] == 1
+            assert model_text(total["model"], total["observable"], 1, 2) == (
+                "1,400,000 (no value at 1 of 2 seeds)"
+            )
+            assert "with no value at one seed or more, a miss" in inside_text(table)
+        else:
+            assert math.isnan(total["model"]) and total["no_value_seeds"] is None
+            assert model_text(total["model"], total["observable"], None, 2) == "-"
+            assert "1 of them with no value, a miss" in inside_text(table)
+    assert model_text(0.3, "expelled_share:1921", 0, 2) == "30.0%"
 
 
 def test_the_readme_examples_left_out_targets_are_counted_by_reason(tmp_path):

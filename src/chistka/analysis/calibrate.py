@@ -122,6 +122,11 @@ NO_VALUE_ATTR = "no_value"
 """User attribute of a trial: the ids of the targets its runs cover but give no value for (NaN
 at a seed), each costed as a miss by the loss; `fit_table` counts them outside."""
 
+NO_VALUE_SEEDS_ATTR = "no_value_seeds"
+"""User attribute of a trial: id -> the number of seeds without a value, for each target of
+`NO_VALUE_ATTR`, so that the reports can give the mean over the other seeds (the trial's
+"model" holds that mean) and say how many seeds gave none. Studies made before it lack it."""
+
 IMPORTANCE_MIN_TRIALS = 20
 """Fewest complete trials whose parameter importances are drawn without a warning.
 
@@ -742,16 +747,16 @@ def calibrate(
     def objective(trial: optuna.Trial) -> float:
         trial.set_user_attr(PROCESS_ATTR, this_process())
         params = {p.path: _suggest(trial, p) for p in free}
-        value, model, covered = evaluate(runs, params, targets, seeds, scale, ref, n_jobs, loss)
+        found = evaluate(runs, params, targets, seeds, scale, ref, n_jobs, loss)
         ids = [str(t) for t in targets["id"]]
-        trial.set_user_attr(
-            "model", {t: float(v) for t, v in zip(ids, model, strict=True) if math.isfinite(v)}
+        trial.set_user_attr(  # over the seeds that give a value: a miss in the loss if not all
+            "model",
+            {t: float(v) for t, v in zip(ids, found.seen_mean, strict=True) if math.isfinite(v)},
         )
-        trial.set_user_attr(  # covered, costed as a miss, but no mean to store (fit_table)
-            NO_VALUE_ATTR,
-            [t for t, v, c in zip(ids, model, covered, strict=True) if c and not math.isfinite(v)],
-        )
-        return value
+        missing = {t: int(n) for t, n in zip(ids, found.no_value_seeds, strict=True) if n}
+        trial.set_user_attr(NO_VALUE_ATTR, list(missing))  # covered, costed as a miss
+        trial.set_user_attr(NO_VALUE_SEEDS_ATTR, missing)
+        return found.loss
 
     done = 0
 
@@ -812,26 +817,40 @@ def fit_table(result: CalibrationResult) -> pd.DataFrame:
     `inside` judges the mean over the seeds; the ``inside`` loss counts each (target, seed) pair
     instead, so a mean inside may hide a seed outside. A target the runs cover but give no value
     for (NaN at a seed: a share of nothing) is costed by the loss as a miss, so it is outside
-    here too (`inside` False, `model` NaN, `status` 'no value'); `inside` is None only for a
-    target the loss skips (outside the run, or of a kind the scenario does not model), and for
-    any target without a value in a study made before its trials recorded `NO_VALUE_ATTR`.
-    `status` says which in words (`chistka.report.calibration.FIT_STATUSES`).
+    here too (`inside` False, `status` 'no value'), whatever its mean over the other seeds:
+    `model` is that mean, so that a reader sees how close they came (NaN where no seed gave a
+    value, or the study was made before its trials recorded `NO_VALUE_SEEDS_ATTR`), and
+    `no_value_seeds` the number of seeds without a value (0 for a target with a value at every
+    seed or one the loss skips; None where a study made before `NO_VALUE_SEEDS_ATTR` did not
+    record it). `inside` is None only for a target the loss skips (outside the run, or of a kind
+    the scenario does not model), and for any target without a value in a study made before its
+    trials recorded `NO_VALUE_ATTR`. `status` says which in words
+    (`chistka.report.calibration.FIT_STATUSES`).
     """
     best = result.study.best_trial
     model = best.user_attrs.get("model", {})
     no_value = {str(t) for t in best.user_attrs.get(NO_VALUE_ATTR, [])}
+    seeds_without = best.user_attrs.get(NO_VALUE_SEEDS_ATTR)
     labels = result.targets["label"] if "label" in result.targets else None
     rows = []
     for i, target in enumerate(result.targets.itertuples(index=False)):
         low, high = bounds(target.value, target.low, target.high)
         value = model.get(str(target.id), math.nan)
         label = "" if labels is None else labels.iloc[i]
+        missing = (
+            0
+            if str(target.id) not in no_value
+            else None
+            if seeds_without is None or str(target.id) not in seeds_without
+            else int(seeds_without[str(target.id)])
+        )
         rows.append(
             {
                 "id": target.id,
                 "label": "" if not isinstance(label, str) else label,
                 "observable": target.observable,
                 "model": value,
+                "no_value_seeds": missing,
                 "value": target.value,
                 "low": low,
                 "high": high,
@@ -855,7 +874,8 @@ def fit_table(result: CalibrationResult) -> pd.DataFrame:
         )
     table = pd.DataFrame(rows)
     if len(table):
-        table["inside"] = pd.Series([r["inside"] for r in rows], index=table.index, dtype=object)
+        for column in ("inside", "no_value_seeds"):
+            table[column] = pd.Series([r[column] for r in rows], index=table.index, dtype=object)
     return table
 
 
@@ -863,12 +883,18 @@ def inside_text(table: pd.DataFrame) -> str:
     """How many targets' means over the seeds lie inside their ranges (`fit_table`).
 
     The count is over the targets the loss scores: a target without a value is one of them
-    (outside, a miss), and the words say how many such there are.
+    (outside, a miss), and the words say how many such there are, and that some had a value at
+    other seeds where any did (their mean over those is in calibration.html).
     """
     covered = int(table["inside"].notna().sum())
     inside = int(table["inside"].dropna().astype(bool).sum())
-    missing = int((table["status"] == "no value").sum()) if "status" in table else 0
-    note = f"; {missing} of them with no value, a miss" if missing else ""
+    missing, some = 0, False
+    if "status" in table:
+        lacking = table["status"] == "no value"
+        missing = int(lacking.sum())
+        some = "model" in table and bool(table.loc[lacking, "model"].notna().any())
+    where = " at one seed or more" if some else ""
+    note = f"; {missing} of them with no value{where}, a miss" if missing else ""
     return f"{inside} of {covered} targets inside their range (the mean over the seeds{note})"
 
 

@@ -6,6 +6,7 @@ importances, with the numbers behind each chart.
 
 from __future__ import annotations
 
+import math
 from html import escape
 from pathlib import Path
 
@@ -35,6 +36,19 @@ FIT_STATUSES = {
     "left out": "left out (not in the runs)",
 }
 """How calibration.html writes each `status` of `fit_table`."""
+
+
+def model_text(model: float, observable: str, no_value_seeds: int | None, seeds: int) -> str:
+    """A target's model mean in calibration.html, with the seeds that gave it no value.
+
+    A target without a value at some seeds is a miss in the loss, but its mean over the other
+    seeds shows how close they came: '1,234 (no value at 1 of 8 seeds)'. One with no value at
+    any seed (or from a study that did not record the seeds) reads '-', as any missing number.
+    """
+    number = observable_number(model, observable)
+    if math.isnan(model) or not no_value_seeds:
+        return number
+    return f"{number} (no value at {no_value_seeds} of {seeds} seeds)"
 
 
 def range_text(low: float, high: float, log: bool = False) -> str:
@@ -72,7 +86,9 @@ def write_calibration_report(result: CalibrationResult, path: str | Path) -> Pat
     figures.append(history)
 
     table = fit_table(result)
+    seeds = len(result.seeds)
     ratio = table["model"] / table["value"].where(table["value"] != 0)
+    some_seeds = table["status"] == "no value"
     fit = go.Figure()
     for end in ("low", "high"):
         fit.add_scatter(
@@ -82,20 +98,33 @@ def write_calibration_report(result: CalibrationResult, path: str | Path) -> Pat
             marker_symbol="line-ew-open",
             name=f"target range ({end})",
         )
+    hover = [
+        f"{r.observable}: model {model_text(r.model, r.observable, r.no_value_seeds, seeds)}, "
+        f"target {observable_number(r.value, r.observable)} "
+        f"({observable_number(r.low, r.observable)} to {observable_number(r.high, r.observable)})"
+        for r in table.itertuples(index=False)
+    ]
     fit.add_scatter(
         x=table["id"],
-        y=ratio,
+        y=ratio.where(~some_seeds),
         mode="markers",
         marker_size=10,
         name="model / target",
-        text=[
-            f"{r.observable}: model {observable_number(r.model, r.observable)}, target "
-            f"{observable_number(r.value, r.observable)} ({observable_number(r.low, r.observable)} "
-            f"to {observable_number(r.high, r.observable)})"
-            for r in table.itertuples(index=False)
-        ],
+        text=hover,
         hoverinfo="text",
     )
+    partial = some_seeds & ratio.notna()
+    if partial.any():  # a miss in the loss: apart, so that it is not read as a fit
+        fit.add_scatter(
+            x=table.loc[partial, "id"],
+            y=ratio[partial],
+            mode="markers",
+            marker_size=10,
+            marker_symbol="circle-open",
+            name="model / target over the seeds with a value (a miss in the loss)",
+            text=[t for t, shown in zip(hover, partial, strict=True) if shown],
+            hoverinfo="text",
+        )
     fit.add_hline(y=1.0, line_dash="dot")
     fit.update_layout(
         title="Fit against the targets, best trial (model, the mean over the seeds, / target, "
@@ -135,7 +164,7 @@ def write_calibration_report(result: CalibrationResult, path: str | Path) -> Pat
     )
     rows = "".join(
         f"<tr><td>{escape(str(r.id))}</td><td>{escape(r.label)}</td><td>{escape(r.observable)}"
-        f"</td><td>{observable_number(r.model, r.observable)}</td>"
+        f"</td><td>{model_text(r.model, r.observable, r.no_value_seeds, seeds)}</td>"
         f"<td>{observable_number(r.value, r.observable)}</td>"
         f"<td>{observable_number(r.low, r.observable)} to "
         f"{observable_number(r.high, r.observable)}</td>"
