@@ -638,8 +638,8 @@ def test_evaluate_gives_the_mean_over_the_seeds_with_a_value_and_keeps_the_miss(
         if loss == "inside":
             errors = errors + outside_error(values, low, high)
     assert found.loss == pytest.approx(float(errors.mean(axis=1).mean()), rel=1e-12)
-    loss_value, model, covered = found  # unpacks as before
-    assert loss_value == found.loss and covered.tolist() == [True, True, True, False]
+    model, covered = found.model, found.covered
+    assert covered.tolist() == [True, True, True, False]
     assert model[0] == pytest.approx(0.25) and np.isnan(model[1:]).all()
     assert found.seen_mean[0] == model[0]
     assert found.seen_mean[1] == pytest.approx(1_100_000.0)  # seeds 1 and 3

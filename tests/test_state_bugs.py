@@ -358,7 +358,7 @@ def test_a_target_nan_in_one_seed_counts_as_a_failure_of_the_trial(tmp_path, mon
     monkeypatch.setattr(observables, "compute", fake_compute)
     monkeypatch.setattr(validate, "compute", fake_compute)
     scenario = scenario_from_dict(TERROR_SMALL)
-    loss, model, covered = calibrate.evaluate(scenario, {}, targets, (1, 2), None, "fake")
+    loss, model, covered, *_ = calibrate.evaluate(scenario, {}, targets, (1, 2), None, "fake")
     assert covered.tolist() == [True, True, False]
     miss = float(calibrate.log_error(np.array([0.0]), np.array([100.0]))[0])
     assert loss == pytest.approx((0 + miss) / 2 / 2)  # seed 1: a hit, b missed; seed 2: hits

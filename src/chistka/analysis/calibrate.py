@@ -60,10 +60,10 @@ import json
 import math
 import os
 import socket
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -482,13 +482,8 @@ def _seed_values(
     return trial_values(sim.run(), targets)
 
 
-@dataclass(frozen=True)
-class Evaluation:
-    """What `evaluate` finds for one parameter set.
-
-    It unpacks as ``loss, model, covered``, the tuple it was before the reports needed the
-    seeds without a value, so that callers reading only those three keep working.
-    """
+class Evaluation(NamedTuple):
+    """What `evaluate` finds for one parameter set."""
 
     loss: float
     model: np.ndarray
@@ -500,10 +495,6 @@ class Evaluation:
     the target is not covered): what the reports show of a target the loss costs as a miss"""
     no_value_seeds: np.ndarray
     """for each covered target, the number of seeds that give it no value (0 where not covered)"""
-
-    def __iter__(self) -> Iterator[Any]:
-        """``loss, model, covered``, as the tuple unpacked."""
-        return iter((self.loss, self.model, self.covered))
 
 
 def evaluate(
