@@ -184,6 +184,39 @@ def test_a_run_that_fails_while_writing_leaves_nothing_behind(
     assert_same_runs(serial[0], out)
 
 
+def test_runs_in_this_process_report_their_days_and_give_the_same_results(
+    serial, tmp_path, small_plan
+):
+    """The browser's worker showed an ensemble's progress in whole runs only; with
+    `day_progress` each run done here gives its days, and its results stay the same."""
+    out = tmp_path / "sweep"
+    shutil.copytree(serial[0], out)
+    redone = ["p000-s002", "p001-s001"]
+    for run_id in redone:
+        shutil.rmtree(out / run_id)
+    days = []
+    run_ensemble(small_plan(), out, n_jobs=1, resume=True, day_progress=lambda *a: days.append(a))
+    assert list(dict.fromkeys(run_id for run_id, _, _ in days)) == redone
+    for run_id in redone:
+        done = [d for r, d, _ in days if r == run_id]
+        totals = {total for r, _, total in days if r == run_id}
+        assert done == sorted(set(done)) and done[0] == 1 and totals == {done[-1]}
+    assert_same_runs(serial[0], out)
+
+
+@pytest.mark.parametrize(
+    "where", [{"n_jobs": 2}, {"n_jobs": -1}, {"dask_address": "tcp://127.0.0.1:1"}]
+)
+def test_day_progress_of_runs_in_other_processes_is_refused_before_anything_is_written(
+    tmp_path, small_plan, where
+):
+    """A run in a joblib or Dask worker cannot call back here: refused, not silently ignored."""
+    out = tmp_path / "sweep"
+    with pytest.raises(ValueError, match="day_progress needs the runs done in this process"):
+        run_ensemble(small_plan(), out, day_progress=lambda *a: None, **where)
+    assert not out.exists()
+
+
 def test_resume_of_a_complete_sweep_runs_nothing(serial, tmp_path, small_plan):
     out = tmp_path / "sweep"
     shutil.copytree(serial[0], out)

@@ -22,6 +22,7 @@ from chistka.analysis.experiment import (
     in_arm,
     load_experiment,
     paired_effect,
+    run_experiment,
 )
 from chistka.analysis.observables import (
     MEANINGS,
@@ -221,6 +222,67 @@ def test_a_stopped_experiment_is_finished_with_resume_keeping_complete_runs(fini
     pd.testing.assert_frame_equal(pd.read_csv(copy / "outcomes.csv"), outcomes)
     other = invoke("run", design, "--out", str(copy), "--seeds", "3", "--resume")
     assert other.exit_code == 2 and "seeds" in other.output
+
+
+def test_the_runs_under_way_give_their_arm_seed_and_days_and_the_same_outcomes(finished, tmp_path):
+    """The browser's worker showed an experiment's progress in whole runs only: with
+    `day_progress` (one process) each run gives its arm, seed and day; the outcomes stay."""
+    import shutil
+
+    out, outcomes, _ = finished
+    copy = tmp_path / "copy"
+    shutil.copytree(out, copy)
+    seeds = sorted(outcomes["seed"].unique())
+    redone = [(BASELINE, seeds[1]), ("no-names", seeds[0])]
+    for arm, seed in redone:
+        shutil.rmtree(copy / arm / f"p000-s{seeds.index(seed) + 1:03d}")
+    days = []
+    experiment = load_experiment(str(out.parent / "design.toml"))
+    run_experiment(experiment, copy, n_jobs=1, resume=True, day_progress=lambda *a: days.append(a))
+    assert list(dict.fromkeys((arm, seed) for arm, seed, _, _ in days)) == redone
+    for arm, seed in redone:
+        done = [d for a, s, d, _ in days if (a, s) == (arm, seed)]
+        assert done == sorted(set(done)) and done[0] == 1
+        assert {t for a, s, _, t in days if (a, s) == (arm, seed)} == {done[-1]}
+    pd.testing.assert_frame_equal(pd.read_csv(copy / "outcomes.csv"), outcomes)
+
+
+def test_each_values_runs_give_their_folder_with_their_days(tmp_path, monkeypatch):
+    """run_variants passes the day of the run under way on, naming the value's folder
+    (run_experiment faked: the runs themselves are the test above's)."""
+    import chistka.analysis.variants as variants
+
+    seen = []
+
+    def run(experiment, out_dir, *, day_progress, **_):
+        day_progress("no-mass", 2, 31, 100)
+        raise RuntimeError("stopped after the first value's first day")
+
+    monkeypatch.setattr(variants, "run_experiment", run)
+    experiments = variants.load_variants(
+        write_design(tmp_path), "interrogation.names_mean", [1, 3], {}
+    )
+    axis = variants.vary_axis(experiments, "interrogation.names_mean")
+    with pytest.raises(RuntimeError, match="stopped"):
+        variants.run_variants(
+            experiments, axis, tmp_path / "out", n_jobs=1, day_progress=lambda *a: seen.append(a)
+        )
+    assert seen == [("v01", "no-mass", 2, 31, 100)]
+
+
+def test_day_progress_of_runs_in_other_processes_is_refused_before_anything_is_written(tmp_path):
+    """Runs in worker processes cannot call back: refused (ValueError), not silently ignored."""
+    from chistka.analysis.variants import load_variants, run_variants, vary_axis
+
+    design = write_design(tmp_path)
+    out = tmp_path / "out"
+    with pytest.raises(ValueError, match="day_progress needs the runs done in this process"):
+        run_experiment(load_experiment(design), out, n_jobs=2, day_progress=lambda *a: None)
+    experiments = load_variants(design, "interrogation.names_mean", [1, 3], {})
+    axis = vary_axis(experiments, "interrogation.names_mean")
+    with pytest.raises(ValueError, match="day_progress needs the runs done in this process"):
+        run_variants(experiments, axis, out, day_progress=lambda *a: None)
+    assert not out.exists()
 
 
 @pytest.mark.parametrize(

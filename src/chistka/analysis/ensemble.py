@@ -17,6 +17,7 @@ A sweep that was stopped can be resumed: complete runs are kept, the others run 
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 import json
 import math
@@ -59,6 +60,11 @@ DASK_WAIT_FOR_WORKERS_S = 120
 SweepProgress = Callable[[int, int, "str | None"], None]
 """Called as progress(runs_done, runs_total, run_id): once before the first run with the runs
 already complete (run_id None), then after each finished run with its id."""
+
+DayProgress = Callable[[str, int, int], None]
+"""Called as day_progress(run_id, days_done, days_total) while a run's day loop goes (every 30
+days and on its last day, as `chistka.engine.Sim.run`'s progress), for a run done in this
+process."""
 
 _LEFTOVER = re.compile(r"^\.(?P<name>.+)\.(?:tmp|old)-[^/]*$")
 """Temporary directories that `atomic_directory` leaves behind when a process is killed."""
@@ -247,7 +253,12 @@ def _join(values: Sequence[Any]) -> str:
 # --- running -----------------------------------------------------------------------------------
 
 
-def run_spec(spec: RunSpec, out_dir: str, parent: int | None = None) -> str:
+def run_spec(
+    spec: RunSpec,
+    out_dir: str,
+    parent: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> str:
     """Run one spec and write its results to ``out_dir/run_id`` (atomically); return the run id.
 
     A top-level function of its arguments only, so that joblib and Dask can send it to worker
@@ -259,13 +270,15 @@ def run_spec(spec: RunSpec, out_dir: str, parent: int | None = None) -> str:
         parent: the process id of the sweep, for a local worker process it started: a worker
             whose sweep was killed (its parent is gone) exits instead of starting or writing a
             run, so that it neither runs on unwatched nor races the resumed sweep.
+        progress: called as progress(days_done, days_total) by the day loop (`Sim.run`); it
+            draws no random numbers, so the results are the same with it or without.
     """
     from chistka.analysis.comparison import save_run
     from chistka.engine import Sim
 
     _exit_if_orphaned(parent)
     sim = Sim(spec.resolved_scenario(), seed=spec.seed, scale=spec.scale, name=spec.scenario_ref)
-    results = sim.run()
+    results = sim.run(progress=progress)
     _exit_if_orphaned(parent)
     results.provenance["ensemble"] = {
         "run_id": spec.run_id,
@@ -315,9 +328,14 @@ class Placement:
     thread: int
 
 
-def run_placed(spec: RunSpec, out_dir: str, parent: int | None = None) -> Placement:
+def run_placed(
+    spec: RunSpec,
+    out_dir: str,
+    parent: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Placement:
     """`run_spec`, returning where it ran, so that a sweep can show which workers did the runs."""
-    run_id = run_spec(spec, out_dir, parent)
+    run_id = run_spec(spec, out_dir, parent, progress)
     try:
         from distributed import get_worker
 
@@ -388,6 +406,7 @@ def run_ensemble(
     resume: bool = False,
     progress: SweepProgress | None = None,
     placed: Callable[[Placement], None] | None = None,
+    day_progress: DayProgress | None = None,
 ) -> list[Path]:
     """Run an ensemble's runs in parallel and write each to ``out_dir/RUN_ID``.
 
@@ -406,6 +425,9 @@ def run_ensemble(
         progress: called as progress(done, total, run_id), see `SweepProgress`.
         placed: called with each finished run's `Placement` (which worker, process and thread
             did it), to show where the runs went.
+        day_progress: called as day_progress(run_id, days_done, days_total) as the run under
+            way goes, see `DayProgress`; only with ``n_jobs=1`` and no `dask_address`
+            (`check_day_progress`).
 
     Returns:
         The run directories, in the order of `specs`.
@@ -414,10 +436,12 @@ def run_ensemble(
         ChistkaError: an empty or inconsistent list of runs, an output directory holding another
             sweep, a Dask cluster that cannot be reached or whose workers cannot write to
             `out_dir`.
+        ValueError: `day_progress` with runs in other processes (nothing is written then).
     """
     specs = list(specs)
     _check_specs(specs)
     check_jobs(n_jobs)
+    check_day_progress(day_progress, n_jobs, dask_address)
     out_dir = Path(out_dir).expanduser().resolve()
     check_ensemble_target(out_dir)
     document = plan_document(specs)
@@ -441,7 +465,7 @@ def run_ensemble(
         if progress is not None:
             progress(done, len(specs), None)
         if todo:
-            runs = _execute(todo, out_dir, n_jobs=n_jobs, client=client)
+            runs = _execute(todo, out_dir, n_jobs=n_jobs, client=client, day_progress=day_progress)
             with contextlib.closing(runs):
                 for placement in runs:
                     run_id = placement.run_id
@@ -457,6 +481,26 @@ def run_ensemble(
                     if progress is not None:
                         progress(done, len(specs), run_id)
     return [out_dir / run_id for run_id in run_ids]
+
+
+def check_day_progress(
+    day_progress: Callable[..., None] | None, n_jobs: int, dask_address: str | None = None
+) -> None:
+    """Refuse a day-level progress callback for runs done in other processes.
+
+    Refused rather than ignored: a run in a joblib or Dask worker cannot call back into this
+    process, and a caller that asked for the days and silently got none would show a sweep with
+    no sign of life, the very thing the callback is for.
+
+    Raises:
+        ValueError: `day_progress` given with `n_jobs` other than 1, or with `dask_address` (a
+            caller's mistake, not a user's input: no command passes it).
+    """
+    if day_progress is not None and (n_jobs != 1 or dask_address is not None):
+        raise ValueError(
+            "day_progress needs the runs done in this process (n_jobs=1, no dask_address); "
+            f"got n_jobs={n_jobs}, dask_address={dask_address!r}"
+        )
 
 
 def check_ensemble_target(out_dir: Path) -> None:
@@ -536,16 +580,26 @@ def _write_json_atomic(path: Path, data: dict[str, Any]) -> None:
 
 
 def _execute(
-    specs: list[RunSpec], out_dir: Path, *, n_jobs: int, client: Any | None
+    specs: list[RunSpec],
+    out_dir: Path,
+    *,
+    n_jobs: int,
+    client: Any | None,
+    day_progress: DayProgress | None = None,
 ) -> Iterator[Placement]:
-    """Run the specs; yield where each run was done as it is written (in the order they finish)."""
+    """Run the specs; yield where each run was done as it is written (in the order they finish).
+
+    `day_progress` is called only by runs done here (``n_jobs=1``); `check_day_progress` keeps
+    it from the others.
+    """
     target = str(out_dir)
     if client is not None:
         yield from _execute_dask(specs, target, client)
         return
     if n_jobs == 1:
         for spec in specs:
-            yield run_placed(spec, target)
+            days = None if day_progress is None else functools.partial(day_progress, spec.run_id)
+            yield run_placed(spec, target, progress=days)
         return
     import joblib
 

@@ -62,7 +62,7 @@ import pandas as pd
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from chistka import __version__
-from chistka.analysis.ensemble import check_jobs
+from chistka.analysis.ensemble import DayProgress, RunSpec, check_day_progress, check_jobs
 from chistka.errors import ChistkaError, ScenarioError, closest, read_text
 from chistka.outputs import check_creatable
 from chistka.scenario import Scenario, apply_overrides, format_validation_error, load_scenario
@@ -518,6 +518,10 @@ def check_target(
 ExperimentProgress = Callable[[str, int, int], None]
 """Called as progress(arm, runs_done, runs_total) as the runs of the arms finish."""
 
+ExperimentDayProgress = Callable[[str, int, int, int], None]
+"""Called as day_progress(arm, seed, days_done, days_total) as the day loop of the run under way
+goes (an experiment's run is named by its arm and seed, as in its outcomes)."""
+
 
 def run_experiment(
     experiment: Experiment,
@@ -528,12 +532,14 @@ def run_experiment(
     n_jobs: int = -1,
     resume: bool = False,
     progress: ExperimentProgress | None = None,
+    day_progress: ExperimentDayProgress | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Run every arm (the baseline first) at the same seeds; write and return the tables.
 
     Each arm is an ensemble (`chistka.analysis.ensemble.run_ensemble`) in ``out_dir/ARM``, its
     runs computing the design's outcomes in their workers. A stopped experiment is finished
-    with `resume`: complete runs are kept.
+    with `resume`: complete runs are kept. `day_progress` (see `ExperimentDayProgress`) gives
+    the day of the run under way; it needs ``n_jobs=1``, the runs done in this process.
 
     Returns:
         (outcomes, effects): every arm, seed and outcome; each arm's effect on each outcome
@@ -542,6 +548,8 @@ def run_experiment(
     Raises:
         ChistkaError: a bad number of seeds, scale or jobs, or an output folder it must not
             write into (`check_target`); nothing is written then.
+        ValueError: `day_progress` with ``n_jobs`` other than 1 (`check_day_progress`); nothing
+            is written then.
     """
     from chistka.analysis.ensemble import _write_json_atomic, plan, run_ensemble
 
@@ -550,6 +558,7 @@ def run_experiment(
     if scale is not None and not 0 < scale <= 1:
         raise ChistkaError(f"population.scale (--scale): must be in (0, 1] (got {scale})")
     check_jobs(n_jobs)
+    check_day_progress(day_progress, n_jobs)
     document = plan_document(experiment, seed_values, scale)
     check_target(out_dir, document, resume)
     outcomes = experiment.design.experiment.outcomes
@@ -580,6 +589,7 @@ def run_experiment(
             n_jobs=n_jobs,
             resume=(out_dir / arm / "plan.json").is_file(),
             progress=advance,
+            day_progress=None if day_progress is None else _arm_days(day_progress, arm, arm_specs),
         )
         before += len(arm_specs)
     table = read_outcomes(out_dir)
@@ -588,6 +598,18 @@ def run_experiment(
     effects.to_csv(out_dir / EFFECTS_FILE, index=False)
     read_fit(out_dir).to_csv(out_dir / FIT_FILE, index=False)
     return table, effects
+
+
+def _arm_days(
+    day_progress: ExperimentDayProgress, arm: str, specs: Sequence[RunSpec]
+) -> DayProgress:
+    """An arm's ensemble's day progress (by run id) as the experiment's (by arm and seed)."""
+    seed_of = {spec.run_id: spec.seed for spec in specs}
+
+    def days(run_id: str, done: int, total: int) -> None:
+        day_progress(arm, seed_of[run_id], done, total)
+
+    return days
 
 
 def read_fit(out_dir: Path) -> pd.DataFrame:

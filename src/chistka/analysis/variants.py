@@ -22,6 +22,7 @@ over all the values (`spread_table`).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -117,6 +118,7 @@ def run_variants(
     n_jobs: int = -1,
     resume: bool = False,
     progress: Callable[[str, str, int, int], None] | None = None,
+    day_progress: Callable[[str, str, int, int, int], None] | None = None,
 ) -> pd.DataFrame:
     """Run the experiment at each value; write variants.csv and spread.csv; return variants.csv.
 
@@ -125,13 +127,16 @@ def run_variants(
 
     Each value's experiment goes into its own folder (`variant_folder`); a stopped set is
     finished with `resume`, complete runs kept. `progress(folder, arm, done, total)` counts the
-    runs of all the values together.
+    runs of all the values together. `day_progress(folder, arm, seed, days_done, days_total)`
+    gives the day of the run under way (as `run_experiment`'s, which it needs ``n_jobs=1`` for).
 
     Raises:
         ChistkaError: an output folder it must not write into (nothing is written then).
+        ValueError: `day_progress` with ``n_jobs`` other than 1 (nothing is written then).
     """
-    from chistka.analysis.ensemble import _write_json_atomic
+    from chistka.analysis.ensemble import _write_json_atomic, check_day_progress
 
+    check_day_progress(day_progress, n_jobs)
     out_dir = Path(out_dir).expanduser().resolve()
     first = experiments[0]
     seed_values = seed_list(first, seeds)
@@ -164,6 +169,7 @@ def run_variants(
             n_jobs=n_jobs,
             resume=resume or (out_dir / folder).exists(),
             progress=advance,
+            day_progress=None if day_progress is None else partial(day_progress, folder),
         )
     table = variant_table(out_dir)
     write_tables(out_dir, table)
