@@ -274,6 +274,146 @@ def test_a_runs_progress_says_what_it_is_doing_before_the_first_day_and_after_th
     assert progress_text({"status": "queued", **state}) == "queued"
 
 
+UNDER_WAY = {"run_seed": 4, "run_days_done": 400, "run_days_total": 2222}
+"""The run under way of a set of runs, as the worker records it."""
+
+
+@pytest.mark.parametrize(
+    ("state", "text"),
+    [
+        (
+            {"runs_done": 3, "runs_total": 64, **UNDER_WAY},
+            "running: 3 of 64 seeds done; seed 4 at day 400 of 2,222",
+        ),
+        (
+            {"runs_done": 3, "runs_total": 64, **UNDER_WAY, "run_days_done": 2222},
+            "running: 3 of 64 seeds done; seed 4: all 2,222 days done, saving its files",
+        ),
+        (
+            {"runs_done": 5, "runs_total": 24, "experiment": "x", "arm": "no-mass", **UNDER_WAY},
+            "running: 5 of 24 runs done; arm no-mass, seed 4 at day 400 of 2,222",
+        ),
+        (
+            {"runs_done": 5, "runs_total": 24, "experiment": "x", "arm": "v01/a", **UNDER_WAY},
+            "running: 5 of 24 runs done; arm v01/a, seed 4 at day 400 of 2,222",
+        ),
+        # between two runs, and a state file written before the run under way was recorded
+        (
+            {"runs_done": 4, "runs_total": 64, "run_seed": None, "run_days_total": None},
+            "running: 4 of 64 seeds done",
+        ),
+        ({"runs_done": 4, "runs_total": 64}, "running: 4 of 64 seeds done"),
+        (
+            {"runs_done": 64, "runs_total": 64, **UNDER_WAY},
+            "running: 64 of 64 seeds done; writing the report",
+        ),
+    ],
+)
+def test_a_set_of_runs_gives_the_day_of_the_run_under_way(state, text):
+    """A 64-seed ensemble read '0 of 64 seeds done' for a minute per seed, with no sign of
+    life; the day of the run under way is given as a single run's is."""
+    assert progress_text({"status": "running", **state}) == text
+
+
+def test_a_set_of_runs_progress_bar_counts_the_run_under_way_in_part(client, tmp_path):
+    """The bar of an ensemble moved only as runs ended: it counts the share of the run under way."""
+    runs = tmp_path / "runs"
+    state = {"id": "party-purges-1921-1936-1-bar", "scenario": SMALL["scenario"], "seed": 1}
+    state |= {"scale": 0.01, "seeds": 4, "status": "running", "submitted": "now"}
+    under_way = {"run_seed": 2, "run_days_done": 50, "run_days_total": 100}
+    for progress, bar in [
+        ({"runs_done": 1, "runs_total": 4, **under_way}, 'value="1.5"'),
+        ({"runs_done": 1, "runs_total": 4}, 'value="1"'),  # an older worker's state
+    ]:
+        write_json_atomically(runs / f"{state['id']}.json", {**state, **progress})
+        page = client.get(f"/runs/{state['id']}").text
+        assert f'<progress id="progress" max="4" {bar}></progress>' in page
+
+
+def recorded_states(monkeypatch) -> list[dict]:
+    """Every state the worker writes from now on (a copy each), each progress call recorded."""
+    import chistka.web.worker as worker
+
+    states: list[dict] = []
+
+    def write(path, state):
+        states.append(json.loads(json.dumps(state)))
+        write_json_atomically(path, state)
+
+    monkeypatch.setattr(worker, "write_json_atomically", write)
+    monkeypatch.setattr(worker, "PROGRESS_SECONDS", 0.0)
+    return states
+
+
+def test_an_ensembles_worker_records_the_day_of_the_run_under_way(
+    small_file, tmp_path, monkeypatch
+):
+    """Run in this process, two seeds of the small scenario: the state file gave the runs done
+    only, so that a page showed nothing move for the whole of a run."""
+    state_file = tmp_path / "small-3-days.json"
+    state = {"id": "small-3-days", "scenario": str(small_file), "seed": 3, "scale": 0.01}
+    write_json_atomically(
+        state_file, {**state, "seeds": 2, "status": "running", "submitted": "now"}
+    )
+    states = recorded_states(monkeypatch)
+    assert run_job(state_file) == 0
+    days = [s for s in states if s.get("run_days_total")]
+    for runs_done, seed in enumerate([3, 4]):
+        run = [s for s in days if s["run_seed"] == seed]
+        assert run and all(s["runs_done"] == runs_done for s in run)
+        done = [s["run_days_done"] for s in run]
+        assert done == sorted(set(done)) and done[0] == 1 and done[-1] == run[0]["run_days_total"]
+    assert [s["run_seed"] for s in days] == sorted(s["run_seed"] for s in days)
+    last = json.loads(state_file.read_text())
+    assert last["status"] == "done" and last["runs_done"] == 2
+    assert last["run_days_total"] is None  # no run under way left shown
+
+
+@pytest.mark.parametrize(
+    ("vary", "arm"), [(None, "baseline"), ("review.noise_sd=1,2", "v02/baseline")]
+)
+def test_an_experiments_worker_records_the_arm_seed_and_day_of_the_run_under_way(
+    tmp_path, monkeypatch, vary, arm
+):
+    """The worker's part of an experiment's progress (and of one run at several values): what
+    run_experiment or run_variants reports (faked here; tests/test_experiment.py runs them) goes
+    into the state file, the day cleared as a run ends."""
+    import chistka.analysis.experiment as experiment
+    import chistka.analysis.variants as variants
+    from chistka.errors import ChistkaError
+
+    def run(*_, progress, day_progress, **__):
+        where = () if vary is None else ("v02",)
+        progress(*where, "baseline", 0, 6)
+        day_progress(*where, "baseline", 1, 31, 100)
+        day_progress(*where, "baseline", 1, 100, 100)
+        progress(*where, "baseline", 1, 6)
+        raise ChistkaError("stopped here")
+
+    monkeypatch.setattr(experiment, "load_experiment", lambda *_: None)
+    monkeypatch.setattr(experiment, "run_experiment", run)
+    monkeypatch.setattr(variants, "load_variants", lambda *_: [None, None])
+    monkeypatch.setattr(variants, "vary_axis", lambda *_: {})
+    monkeypatch.setattr(variants, "run_variants", run)
+    state_file = tmp_path / "small-levers-1-days.json"
+    state = {"id": "small-levers-1-days", "scenario": "small", "seed": None, "scale": 0.01}
+    state |= {"seeds": 3, "experiment": "small-levers", "design": "x.toml", "vary": vary}
+    write_json_atomically(state_file, {**state, "status": "running", "submitted": "now"})
+    states = recorded_states(monkeypatch)
+    assert run_job(state_file) == 1
+    keys = ("runs_done", "arm", "run_seed", "run_days_done", "run_days_total")
+    assert [tuple(s.get(k) for k in keys) for s in states[:-1]] == [
+        (0, arm, None, None, None),
+        (0, arm, 1, 31, 100),
+        (0, arm, 1, 100, 100),
+        (1, arm, None, None, None),
+    ]
+    assert states[-1]["error"] == "stopped here"
+    assert progress_text({**states[1], "status": "running"}) == (
+        f"running: 0 of 6 runs done; arm {arm}, seed 1 at day 31 of 100"
+    )
+
+
 def test_a_runs_files_folder_leads_to_the_runs_page(tmp_path):
     """QA of session 42: /runs/ID/files/ answered "run 'ID' has no file ''"."""
     runs = done_run_folder(tmp_path)

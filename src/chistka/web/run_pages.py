@@ -133,24 +133,60 @@ def seeds_phrase(state: dict[str, Any]) -> str:
 
 
 def progress_text(state: dict[str, Any]) -> str:
-    """A run's progress in words, e.g. 'running: day 400 of 2,222' or 'running: 3 of 8 seeds'.
+    """A run's progress in words, e.g. 'running: day 400 of 2,222'.
 
-    Before the first day (the scenario loaded, the population built) it read
-    a bare 'running', and after the last, while the files and the report are written, 'day N
-    of N', for seconds at a time.
+    A set of runs: 'running: 3 of 8 seeds done; seed 4 at day 400 of 2,222'. Before the first
+    day (the scenario loaded, the population built) it read a bare 'running', and after the
+    last, while the files and the report are written, 'day N of N', for seconds at a time. A
+    set of runs read '0 of 64 seeds done' for the whole of its first run, a minute at the
+    default scale: the run under way gives its day (`run_under_way_text`).
     """
     if state["status"] != "running":
         return state["status"]
     done, total = state.get("runs_done"), state.get("runs_total")
     if total:
         text = f"running: {done} of {total} {'runs' if state.get('experiment') else 'seeds'} done"
-        return text + ("; writing the report" if done == total else "")
+        if done == total:
+            return text + "; writing the report"
+        under_way = run_under_way_text(state)
+        return text + (f"; {under_way}" if under_way else "")
     done, total = state.get("days_done"), state.get("days_total")
     if total and done == total:
         return f"running: all {total:,} days done; writing the files and the report"
     if total:
         return f"running: day {done:,} of {total:,}"
     return "running: starting (loading the scenario, building the population)"
+
+
+def run_under_way_text(state: dict[str, Any]) -> str:
+    """The run under way of a set of runs and its day, e.g. 'seed 4 at day 400 of 2,222'.
+
+    An experiment's: 'arm no-mass, seed 2 at day 400 of 2,222'. '' when the state has none
+    (between runs, or a state file of a worker that did not record it).
+    """
+    done, total = state.get("run_days_done"), state.get("run_days_total")
+    if not total:
+        return ""
+    run = f"seed {state['run_seed']}"
+    if state.get("experiment") and state.get("arm"):
+        run = f"arm {state['arm']}, {run}"
+    if done == total:
+        return f"{run}: all {total:,} days done, saving its files"
+    return f"{run} at day {done:,} of {total:,}"
+
+
+def progress_value(state: dict[str, Any]) -> tuple[float, int | None]:
+    """The progress bar's value and maximum (None: no bar yet).
+
+    The days of a run; for a set of runs the runs done and the share of the run under way.
+    """
+    if not state.get("runs_total"):
+        return state.get("days_done") or 0, state.get("days_total")
+    value = state.get("runs_done") or 0
+    done, total = state.get("run_days_done"), state.get("run_days_total")
+    if total and value < state["runs_total"]:
+        value += round(done / total, 3)
+    return value, state["runs_total"]
 
 
 def what_ran(state: dict[str, Any]) -> str:
@@ -333,9 +369,7 @@ def run_page(jobs: RunJobs, state: dict[str, Any]) -> str:
             f' <code id="vary">{escape(state["vary"])}</code></p>'
         )
     if state["status"] in ("queued", "running"):
-        done, total = state.get("days_done") or 0, state.get("days_total")
-        if state.get("runs_total"):
-            done, total = state.get("runs_done") or 0, state["runs_total"]
+        done, total = progress_value(state)
         bar = (
             f'<p><progress id="progress" max="{total}" value="{done}"></progress> '
             f"{escape(progress_text(state))}</p>"

@@ -31,6 +31,30 @@ if TYPE_CHECKING:
 PROGRESS_SECONDS = 1.0
 """The state file's progress is written at most once a second."""
 
+NO_RUN_UNDER_WAY = {"run_seed": None, "run_days_done": None, "run_days_total": None}
+"""Written with each finished run of an ensemble or experiment, so that its last day is not shown
+as the next one's: the state of a set of runs holds ``runs_done`` and ``runs_total`` and, for the
+run under way, ``run_seed``, ``run_days_done`` and ``run_days_total`` (and an experiment's
+``arm``). State files written before these keys lack them; the pages then show the runs only."""
+
+
+def throttled(record: Callable[..., None]) -> Callable[..., None]:
+    """`record` for the day loop's progress, called as write(final, **changes).
+
+    It records at most once every `PROGRESS_SECONDS`, but always when `final` (a run's last
+    day, so that the page shows it): the loop reports every 30 days, many times a second at a
+    small scale, and each record rewrites the state file.
+    """
+    last = 0.0
+
+    def write(final: bool, **changes: object) -> None:
+        nonlocal last
+        if final or time.monotonic() - last >= PROGRESS_SECONDS:
+            last = time.monotonic()
+            record(**changes)
+
+    return write
+
 
 def run_job(state_file: Path) -> int:
     """Run the job of `state_file`; its exit status (0 done, 1 failed)."""
@@ -49,13 +73,10 @@ def run_job(state_file: Path) -> int:
         state.update(changes)
         write_json_atomically(state_file, state)
 
-    last = 0.0
+    days = throttled(record)
 
     def progress(done: int, total: int) -> None:
-        nonlocal last
-        if time.monotonic() - last >= PROGRESS_SECONDS or done == total:
-            last = time.monotonic()
-            record(days_done=done, days_total=total)
+        days(done == total, days_done=done, days_total=total)
 
     try:
         if state.get("experiment"):
@@ -115,7 +136,8 @@ def run_seeds(
 ) -> None:
     """Run the scenario at `seeds` seeds counted up from the first, as `chistka sweep` does.
 
-    The ensemble, with its report, is built beside the output folder (`staged`).
+    The ensemble, with its report, is built beside the output folder (`staged`). Its progress
+    is the runs done and the day of the run under way (`NO_RUN_UNDER_WAY`).
     """
     from chistka.analysis.ensemble import plan, run_ensemble
     from chistka.report.ensemble import write_ensemble_report
@@ -124,12 +146,19 @@ def run_seeds(
     seeds = list(range(first, first + state["seeds"]))
     record(seed_used=first)
     specs = plan(loaded, seeds, scale=state["scale"], name=state["scenario"])
+    seed_of = {spec.run_id: spec.seed for spec in specs}
+    days = throttled(record)
     with staged(state_file, state["id"], "seeds") as building:
         run_ensemble(
             specs,
             building,
             n_jobs=1,
-            progress=lambda done, total, _: record(runs_done=done, runs_total=total),
+            progress=lambda done, total, _: record(
+                runs_done=done, runs_total=total, **NO_RUN_UNDER_WAY
+            ),
+            day_progress=lambda run_id, done, total: days(
+                done == total, run_seed=seed_of[run_id], run_days_done=done, run_days_total=total
+            ),
         )
         write_ensemble_report(building, directory=state_file.with_name(state["id"]))
 
@@ -140,13 +169,23 @@ def run_experiment_job(
     """Run the experiment of the state file, one run after another, as `chistka experiment run`.
 
     With a `vary` line, the whole design once per value, as `experiment run --vary` does. The
-    experiment's folder, with its report, is built beside the output folder (`staged`).
+    experiment's folder, with its report, is built beside the output folder (`staged`). Its
+    progress is the runs done, the arm (for a value: ``v01/ARM``, the arm's folder) and the day
+    of the run under way (`NO_RUN_UNDER_WAY`).
     """
     from chistka.analysis.experiment import load_experiment, run_experiment
     from chistka.commands.sweep import parse_set_options, single_values
     from chistka.report.experiment import write_experiment_report
 
     changes = single_values(state.get("set") or None)
+    days = throttled(record)
+
+    def runs(arm: str, done: int, total: int) -> None:
+        record(runs_done=done, runs_total=total, arm=arm, **NO_RUN_UNDER_WAY)
+
+    def day(arm: str, seed: int, done: int, total: int) -> None:
+        days(done == total, arm=arm, run_seed=seed, run_days_done=done, run_days_total=total)
+
     if state.get("vary"):
         from chistka.analysis.variants import load_variants, run_variants, variant_folder, vary_axis
         from chistka.report.experiment import write_variants_report
@@ -161,8 +200,9 @@ def run_experiment_job(
                 seeds=state["seeds"],
                 scale=state["scale"],
                 n_jobs=1,
-                progress=lambda folder, arm, done, total: record(
-                    runs_done=done, runs_total=total, arm=f"{folder} {arm}"
+                progress=lambda folder, arm, done, total: runs(f"{folder}/{arm}", done, total),
+                day_progress=lambda folder, arm, seed, done, total: day(
+                    f"{folder}/{arm}", seed, done, total
                 ),
             )
             for index in range(len(experiments)):
@@ -177,7 +217,8 @@ def run_experiment_job(
             seeds=state["seeds"],
             scale=state["scale"],
             n_jobs=1,
-            progress=lambda arm, done, total: record(runs_done=done, runs_total=total, arm=arm),
+            progress=runs,
+            day_progress=day,
         )
         write_experiment_report(building)
 
