@@ -707,8 +707,10 @@ def read_document(out_dir: Path) -> dict[str, Any]:
         raise ChistkaError(f"cannot read {path}: {exc}") from None
 
 
-def paired_effect(base: np.ndarray, arm: np.ndarray) -> tuple[float, float, float, int]:
-    """Mean of arm - base over the seeds both have, and its `INTERVAL` interval (Student's t).
+def paired_effect(
+    base: np.ndarray, arm: np.ndarray, confidence: float = INTERVAL
+) -> tuple[float, float, float, int]:
+    """Mean of arm - base over the seeds both have, and its interval (Student's t; `INTERVAL`).
 
     Returns (mean, low, high, seeds); the bounds are NaN with fewer than two seeds, all NaN
     with none.
@@ -724,7 +726,7 @@ def paired_effect(base: np.ndarray, arm: np.ndarray) -> tuple[float, float, floa
     if n == 1:
         return mean, math.nan, math.nan, 1
     half = (
-        float(student_t.ppf(0.5 + INTERVAL / 2, n - 1)) * float(paired.std(ddof=1)) / math.sqrt(n)
+        float(student_t.ppf(0.5 + confidence / 2, n - 1)) * float(paired.std(ddof=1)) / math.sqrt(n)
     )
     return mean, mean - half, mean + half, n
 

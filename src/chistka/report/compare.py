@@ -24,7 +24,7 @@ ABOUT = (
     "difference B - A with a 90% interval where both sides have several seeds (a difference of "
     "shares is in percentage points). The interval is that of the mean difference: paired by "
     "seed where both sides ran the same seeds (common random numbers), else from the two sides' "
-    "variances (normal approximation)."
+    "variances (Welch), with Student's t in both."
 )
 """What the page says of its table, under the names of the two sides."""
 
