@@ -378,6 +378,7 @@ def test_compare_takes_one_point_of_a_sweep_on_each_side(small_file, sweeps, tmp
         str(out),
     )
     assert result.exit_code == 0, result.output
+    printed = " ".join(result.output.split())
     points = pd.read_csv(out / "differences.csv").set_index("observable")
     separate = tmp_path / "separate"
     result = invoke("compare", str(sweeps / "a"), str(sweeps / "b"), "--out", str(separate))
@@ -385,7 +386,17 @@ def test_compare_takes_one_point_of_a_sweep_on_each_side(small_file, sweeps, tmp
     apart = pd.read_csv(separate / "differences.csv").set_index("observable")
     # the same two points (noise 1.0 and 2.5, seeds of the same numbers) as two sweeps of one
     pd.testing.assert_series_equal(points["difference"], apart["difference"])
-    assert "p000" in (out / "compare.html").read_text()
+    page = (out / "compare.html").read_text()
+    # each side says what its point is, not only its name (QA 43), and that it is a set of runs
+    assert "p000, review.noise_sd=1.0" in page and "p001, review.noise_sd=2.5" in page
+    assert "Two sets of runs side by side" in page
+    assert "review.noise_sd=2.5" in printed
+    single = sweeps / "a" / "p000-s001"
+    lone = invoke("compare", str(single), str(both), "--a-point", "p001", "--b-point", "p001")
+    assert lone.exit_code == 2 and "it holds only p000" in lone.output
+    plain = tmp_path / "plain"
+    plain.symlink_to(single)  # a run's folder reached without its sweep's name
+    assert invoke("compare", str(single), str(plain), "--out", str(tmp_path / "z")).exit_code == 0
     missing = invoke(
         "compare",
         str(both),

@@ -125,9 +125,18 @@ def load_side(path: Path, point: str | None = None, option: str = "the point") -
     groups = group_runs(find_runs(path))
     listed = "; ".join(g.label for g in groups)
     if point is not None:
-        groups = [g for g in groups if g.point == point]
-        if not groups:
-            raise ChistkaError(f"{option}: '{path}' holds no point '{point}' (it holds: {listed})")
+        chosen = [g for g in groups if g.point == point]
+        if not chosen:
+            only = groups[0].point if len(groups) == 1 else ""
+            held = (
+                f"it holds: {listed}"
+                if listed
+                else f"it holds only {only}"
+                if only
+                else "its runs are not a sweep's: leave the option out"
+            )
+            raise ChistkaError(f"{option}: '{path}' holds no point '{point}' ({held})")
+        groups = chosen
     if len(groups) > 1:
         named = [g.point for g in groups if g.point]
         how = f"; name one with {option} (e.g. {named[0]})" if len(named) == len(groups) else ""
@@ -153,7 +162,7 @@ def load_side(path: Path, point: str | None = None, option: str = "the point") -
         figures.append(values)
         membership[run.name] = _membership(run)
     return Side(
-        name=f"{path} {point}" if point is not None else str(path),
+        name=f"{path} {group.label or point}" if point is not None else str(path),
         scenario=group.scenario,
         paths=group.paths,
         seeds=group.seeds,

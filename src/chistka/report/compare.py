@@ -136,7 +136,7 @@ def write_comparison_report(a: Side, b: Side, table: pd.DataFrame, path: Path) -
     document = (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
         f"<title>chistka compare: {html_escape(a.name)} and {html_escape(b.name)}</title>"
-        "</head><body><h1>Two runs side by side</h1>"
+        f"</head><body><h1>{heading(a, b)}</h1>"
         f"<p>A: {describe(a)}<br>B: {describe(b)}</p>"
         f"<p>{html_escape(ABOUT)}</p>"
         + "".join(parts)
@@ -147,6 +147,13 @@ def write_comparison_report(a: Side, b: Side, table: pd.DataFrame, path: Path) -
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(document, encoding="utf-8")
     return path
+
+
+def heading(a: Side, b: Side) -> str:
+    """The page's heading: two runs, or two sets of runs (ensembles, sweep points)."""
+    if len(a.paths) == 1 and len(b.paths) == 1:
+        return "Two runs side by side"
+    return "Two sets of runs side by side"
 
 
 def _span(low: float, high: float, observable: str, number: Callable[[float, str], str]) -> str:
