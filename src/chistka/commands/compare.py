@@ -24,7 +24,12 @@ from chistka.commands.options import (
 )
 from chistka.commands.preflight import check_output_folder
 from chistka.errors import ChistkaError
-from chistka.report.compare import TABLE_HEADINGS, table_cells, write_comparison_report
+from chistka.report.compare import (
+    TABLE_HEADINGS,
+    modelled_rows,
+    table_cells,
+    write_comparison_report,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -80,7 +85,10 @@ def compare_command(
         table.to_csv(target / "differences.csv", index=False)
     except ChistkaError as exc:
         fail(str(exc))
-    console.print(differences_view(table, escape(f"B - A: {b.name} against {a.name}")))
+    shown, left_out = modelled_rows(table)
+    console.print(differences_view(shown, escape(f"B - A: {b.name} against {a.name}")))
+    if left_out:
+        console.print(left_out, highlight=False)
     console.print(
         f"wrote {escape(str(report))}, {escape(str(target / 'differences.csv'))}",
         highlight=False,

@@ -193,8 +193,29 @@ def table_cells(row: Any) -> tuple[str, ...]:
     )
 
 
+def modelled_rows(table: pd.DataFrame) -> tuple[pd.DataFrame, str]:
+    """The rows of differences.csv that at least one side models, and a line on the others.
+
+    A row neither side's scenario models has no number on either side; listed, such rows were
+    half of a comparison of two party-purges runs (52 of 105). differences.csv keeps them.
+    """
+    shown = table[table["a_modelled"] | table["b_modelled"]]
+    left = len(table) - len(shown)
+    if not left:
+        return shown, ""
+    rows = "row" if left == 1 else "rows"
+    return shown, (
+        f"{left} record {rows} that neither side's scenario models (of their kinds) are left "
+        "out here; differences.csv lists every row."
+    )
+
+
 def differences_html(table: pd.DataFrame) -> str:
-    """The table of differences as HTML, written as the printed table is."""
+    """The table of differences as HTML, written as the printed table is.
+
+    Rows neither side models are left out, with a line saying how many (`modelled_rows`).
+    """
+    shown, left_out = modelled_rows(table)
     head = "".join(f"<th>{html_escape(name)}</th>" for name in TABLE_HEADINGS)
     body = "".join(
         "<tr><td>"
@@ -202,6 +223,7 @@ def differences_html(table: pd.DataFrame) -> str:
         + "</td>"
         + "".join(f'<td style="text-align:right">{html_escape(c)}</td>' for c in cells[1:])
         + "</tr>"
-        for cells in map(table_cells, table.itertuples(index=False))
+        for cells in map(table_cells, shown.itertuples(index=False))
     )
-    return f'<table id="differences"><tr>{head}</tr>{body}</table>'
+    note = f'<p id="left-out">{html_escape(left_out)}</p>' if left_out else ""
+    return f'<table id="differences"><tr>{head}</tr>{body}</table>{note}'
