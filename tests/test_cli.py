@@ -262,12 +262,21 @@ def test_research_commands_are_registered():
     assert "Traceback" not in result.output
 
 
-@pytest.mark.parametrize("command", ["calibrate", "sensitivity"])
-def test_the_free_file_help_names_its_tables(command):
-    """QA of session 39: Rich read [[free]] and [[start]] as markup and printed '[]'."""
+@pytest.mark.parametrize(
+    ("command", "words"),
+    [
+        ("calibrate", "TOML of [[free]] path/low/high/log entries, and [[start]] points"),
+        ("sensitivity", "TOML of [[free]] path/low/high/log entries: the parameters varied"),
+    ],
+)
+def test_the_free_file_help_names_its_tables(command, words):
+    """QA of session 39: Rich read [[free]] and [[start]] as markup and printed '[]'. QA 43:
+    sensitivity's help told of calibrate's start points and resumed studies."""
     result = CliRunner().invoke(app, [command, "--help"], env={"COLUMNS": "300"})
     assert result.exit_code == 0
-    assert "TOML of [[free]] path/low/high/log entries, and [[start]] points" in result.output
+    assert words in result.output
+    if command == "sensitivity":
+        assert "resumed study" not in result.output
 
 
 @pytest.mark.parametrize(
@@ -300,6 +309,14 @@ def test_a_flags_help_gives_no_value_type(command, flag):
     assert "<bool>" not in line
     assert "<bool>" not in result.output
     assert "<path>" in result.output or "<int>" in result.output or "<str>" in result.output
+
+
+def test_no_option_shows_a_python_type():
+    """`sensitivity --observable` showed `<list[str]>` (QA 43): an option repeated for more
+    names what it takes."""
+    result = CliRunner().invoke(app, ["sensitivity", "--help"], env={"COLUMNS": "300"})
+    assert result.exit_code == 0
+    assert "list[" not in result.output and "KIND:ARGUMENT" in result.output
 
 
 def test_no_commands_help_tells_the_projects_history():

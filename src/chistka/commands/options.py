@@ -156,7 +156,19 @@ FreeOption = Annotated[
         "to the scenario file, or the package's for a built-in scenario)",
     ),
 ]
-"""--free: the file of free parameters and their ranges."""
+"""--free: the file of free parameters and their ranges (calibrate: and its start points)."""
+
+FreeRangesOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--free",
+        help="TOML of \\[\\[free]] path/low/high/log entries: the parameters varied and their "
+        "ranges (a \\[\\[start]] table, calibrate's, is not used here) (default: "
+        "SCENARIO.free.toml next to the scenario file, or the package's for a built-in "
+        "scenario)",
+    ),
+]
+"""--free of `chistka sensitivity`: the free parameters' ranges, which it samples."""
 
 WithoutOption = Annotated[
     list[str] | None,

@@ -18,7 +18,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from chistka.commands.options import (
-    FreeOption,
+    FreeRangesOption,
     ScaleOption,
     ScenarioArgument,
     counting_bar,
@@ -51,7 +51,9 @@ def sensitivity_command(
         list[str],
         typer.Option(
             "--observable",
-            help="observable to analyse, e.g. expelled_share:1921; repeat for more",
+            metavar="KIND:ARGUMENT",
+            help="observable to analyse, e.g. expelled_share:1921 (chistka observables lists "
+            "them); repeat for more",
         ),
     ],
     method: Annotated[str, typer.Option(help="morris (screening) or sobol (variance)")] = "morris",
@@ -65,7 +67,7 @@ def sensitivity_command(
         Path | None, typer.Option(help="output directory (default: out/SCENARIO-sensitivity)")
     ] = None,
     scale: ScaleOption = None,
-    free: FreeOption = None,
+    free: FreeRangesOption = None,
     jobs: Annotated[
         int,
         typer.Option("--jobs", "-j", help="local processes (-1: one per core; 1: no parallelism)"),
