@@ -263,7 +263,9 @@ def record(
     ] = None,
     role: Annotated[
         str | None,
-        typer.Option(help="only rows of this role: input, calibration, validation or claim"),
+        typer.Option(
+            metavar="ROLE", help="only rows of this role: input, calibration, validation or claim"
+        ),
     ] = None,
 ) -> None:
     """Print the historical record: figures, ranges, sources, read in source and grade.

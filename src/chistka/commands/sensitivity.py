@@ -56,7 +56,9 @@ def sensitivity_command(
             "them); repeat for more",
         ),
     ],
-    method: Annotated[str, typer.Option(help="morris (screening) or sobol (variance)")] = "morris",
+    method: Annotated[
+        str, typer.Option(metavar="METHOD", help="morris (screening) or sobol (variance)")
+    ] = "morris",
     n: Annotated[
         int,
         typer.Option(
