@@ -330,6 +330,27 @@ def test_a_set_of_runs_progress_bar_counts_the_run_under_way_in_part(client, tmp
         assert f'<progress id="progress" max="4" {bar}></progress>' in page
 
 
+@pytest.mark.parametrize(
+    ("progress", "bar"),
+    [
+        ({"runs_done": 1, "run_days_done": 628}, 'max="4" value="1.628"'),
+        ({"runs_done": 2, "run_days_done": 244}, 'max="4" value="2.244"'),
+        ({"runs_done": 2, "run_days_done": None, "run_days_total": None}, 'max="4" value="2"'),
+        ({"runs_total": None, "days_done": 400, "days_total": 2222}, 'max="2222" value="400"'),
+    ],
+)
+def test_the_progress_bars_value_is_written_rounded(client, tmp_path, progress, bar):
+    """QA of session 43: the page read value="1.6280000000000001" (the share of the run under
+    way was rounded before it was added to the runs done)."""
+    runs = tmp_path / "runs"
+    state = {"id": "party-purges-1921-1936-1-round", "scenario": SMALL["scenario"], "seed": 1}
+    state |= {"scale": 0.01, "seeds": 4, "status": "running", "submitted": "now"}
+    state |= {"runs_total": 4, "run_seed": 2, "run_days_total": 1000, **progress}
+    write_json_atomically(runs / f"{state['id']}.json", state)
+    page = client.get(f"/runs/{state['id']}").text
+    assert f'<progress id="progress" {bar}></progress>' in page
+
+
 def recorded_states(monkeypatch) -> list[dict]:
     """Every state the worker writes from now on (a copy each), each progress call recorded."""
     import chistka.web.worker as worker

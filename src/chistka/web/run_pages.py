@@ -178,15 +178,22 @@ def run_under_way_text(state: dict[str, Any]) -> str:
 def progress_value(state: dict[str, Any]) -> tuple[float, int | None]:
     """The progress bar's value and maximum (None: no bar yet).
 
-    The days of a run; for a set of runs the runs done and the share of the run under way.
+    The days of a run; for a set of runs the runs done and the share of the run under way,
+    rounded to a thousandth after the sum (the share was rounded before it, and the page read
+    value="1.6280000000000001").
     """
     if not state.get("runs_total"):
         return state.get("days_done") or 0, state.get("days_total")
     value = state.get("runs_done") or 0
     done, total = state.get("run_days_done"), state.get("run_days_total")
     if total and value < state["runs_total"]:
-        value += round(done / total, 3)
-    return value, state["runs_total"]
+        value += done / total
+    return round(value, 3), state["runs_total"]
+
+
+def bar_number(value: float) -> str:
+    """A progress bar's value as the page writes it: '1.628', '2' (not '2.0'), '400'."""
+    return f"{value:.3f}".rstrip("0").rstrip(".")
 
 
 def what_ran(state: dict[str, Any]) -> str:
@@ -371,7 +378,7 @@ def run_page(jobs: RunJobs, state: dict[str, Any]) -> str:
     if state["status"] in ("queued", "running"):
         done, total = progress_value(state)
         bar = (
-            f'<p><progress id="progress" max="{total}" value="{done}"></progress> '
+            f'<p><progress id="progress" max="{total}" value="{bar_number(done)}"></progress> '
             f"{escape(progress_text(state))}</p>"
             if total
             else f"<p>{escape(progress_text(state))}</p>"
