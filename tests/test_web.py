@@ -351,6 +351,29 @@ def test_the_progress_bars_value_is_written_rounded(client, tmp_path, progress, 
     assert f'<progress id="progress" {bar}></progress>' in page
 
 
+@pytest.mark.parametrize(
+    ("progress", "bar", "words"),
+    [
+        ({"runs_done": 1, "run_days_done": 1000}, 'value="1.999"', "1 of 4 seeds done; seed 2:"),
+        ({"runs_done": 1, "run_days_done": 999}, 'value="1.999"', "1 of 4 seeds done; seed 2 at"),
+        ({"runs_done": 3, "run_days_done": 1000}, 'value="3.999"', "3 of 4 seeds done; seed 2:"),
+        ({"runs_done": 4, "run_days_done": None}, 'value="4"', "4 of 4 seeds done; writing"),
+    ],
+)
+def test_the_progress_bar_counts_a_run_done_only_when_the_words_do(
+    client, tmp_path, progress, bar, words
+):
+    """QA of session 43: while a run's files were saved (all its days done), the bar stood at the
+    next whole run, a full bar on the last run, beside '3 of 4 seeds done'."""
+    runs = tmp_path / "runs"
+    state = {"id": "party-purges-1921-1936-1-end", "scenario": SMALL["scenario"], "seed": 1}
+    state |= {"scale": 0.01, "seeds": 4, "status": "running", "submitted": "now"}
+    state |= {"runs_total": 4, "run_seed": 2, "run_days_total": 1000, **progress}
+    write_json_atomically(runs / f"{state['id']}.json", state)
+    page = client.get(f"/runs/{state['id']}").text
+    assert f'<progress id="progress" max="4" {bar}></progress> running: {words}' in page
+
+
 def recorded_states(monkeypatch) -> list[dict]:
     """Every state the worker writes from now on (a copy each), each progress call recorded."""
     import chistka.web.worker as worker

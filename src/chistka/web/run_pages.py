@@ -132,6 +132,12 @@ def seeds_phrase(state: dict[str, Any]) -> str:
     return f"seed {seed}" if count == 1 else f"seeds {seed_text(state)}"
 
 
+RUN_UNDER_WAY_SHARE = 0.999
+"""The most of a whole run the bar counts for the run under way: one whose days are all done is
+counted whole only once the words count it done (its files saved). The bar stood at the next
+whole run (a full bar on the last) beside '5 of 6 runs done' for the seconds of the saving."""
+
+
 def progress_text(state: dict[str, Any]) -> str:
     """A run's progress in words, e.g. 'running: day 400 of 2,222'.
 
@@ -178,16 +184,16 @@ def run_under_way_text(state: dict[str, Any]) -> str:
 def progress_value(state: dict[str, Any]) -> tuple[float, int | None]:
     """The progress bar's value and maximum (None: no bar yet).
 
-    The days of a run; for a set of runs the runs done and the share of the run under way,
-    rounded to a thousandth after the sum (the share was rounded before it, and the page read
-    value="1.6280000000000001").
+    The days of a run; for a set of runs the runs done and the share of the run under way
+    (at most `RUN_UNDER_WAY_SHARE`), rounded to a thousandth after the sum (the share was
+    rounded before it, and the page read value="1.6280000000000001").
     """
     if not state.get("runs_total"):
         return state.get("days_done") or 0, state.get("days_total")
     value = state.get("runs_done") or 0
     done, total = state.get("run_days_done"), state.get("run_days_total")
     if total and value < state["runs_total"]:
-        value += done / total
+        value += min(done / total, RUN_UNDER_WAY_SHARE)
     return round(value, 3), state["runs_total"]
 
 
