@@ -297,10 +297,20 @@ UNDER_WAY = {"run_seed": 4, "run_days_done": 400, "run_days_total": 2222}
             {"runs_done": 5, "runs_total": 24, "experiment": "x", "arm": "v01/a", **UNDER_WAY},
             "running: 5 of 24 runs done; arm v01/a, seed 4 at day 400 of 2,222",
         ),
-        # between two runs, and a state file written before the run under way was recorded
+        # before the first run's first day, between two runs (QA of session 43: a bare '0 of 3
+        # seeds done' for 24 s), and a state file written before the run under way was recorded
+        (
+            {"runs_done": 0, "runs_total": 3, "run_seed": None, "run_days_total": None},
+            "running: 0 of 3 seeds done; the first run is starting (loading the scenario,"
+            " building its population)",
+        ),
         (
             {"runs_done": 4, "runs_total": 64, "run_seed": None, "run_days_total": None},
-            "running: 4 of 64 seeds done",
+            "running: 4 of 64 seeds done; the next run is starting (building its population)",
+        ),
+        (
+            {"runs_done": 2, "runs_total": 6, "experiment": "x", "run_days_total": None},
+            "running: 2 of 6 runs done; the next run is starting (building its population)",
         ),
         ({"runs_done": 4, "runs_total": 64}, "running: 4 of 64 seeds done"),
         (

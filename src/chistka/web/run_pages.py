@@ -145,7 +145,8 @@ def progress_text(state: dict[str, Any]) -> str:
     day (the scenario loaded, the population built) it read a bare 'running', and after the
     last, while the files and the report are written, 'day N of N', for seconds at a time. A
     set of runs read '0 of 64 seeds done' for the whole of its first run, a minute at the
-    default scale: the run under way gives its day (`run_under_way_text`).
+    default scale: the run under way gives its day (`run_under_way_text`), and between runs
+    the next one is said to be starting (`next_run_text`).
     """
     if state["status"] != "running":
         return state["status"]
@@ -154,7 +155,7 @@ def progress_text(state: dict[str, Any]) -> str:
         text = f"running: {done} of {total} {'runs' if state.get('experiment') else 'seeds'} done"
         if done == total:
             return text + "; writing the report"
-        under_way = run_under_way_text(state)
+        under_way = run_under_way_text(state) or next_run_text(state)
         return text + (f"; {under_way}" if under_way else "")
     done, total = state.get("days_done"), state.get("days_total")
     if total and done == total:
@@ -179,6 +180,21 @@ def run_under_way_text(state: dict[str, Any]) -> str:
     if done == total:
         return f"{run}: all {total:,} days done, saving its files"
     return f"{run} at day {done:,} of {total:,}"
+
+
+def next_run_text(state: dict[str, Any]) -> str:
+    """What a set of runs does when no run of it is under way: the next run is starting.
+
+    The gap (the next run's population built; the first's 24 s on a fresh server) read a bare
+    'running: 0 of 3 seeds done', where a single run says it is starting. '' for a state file
+    of a worker that did not record the run under way (no ``run_days_total``): it may be in a
+    run.
+    """
+    if "run_days_total" not in state:
+        return ""
+    if not state.get("runs_done"):
+        return "the first run is starting (loading the scenario, building its population)"
+    return "the next run is starting (building its population)"
 
 
 def progress_value(state: dict[str, Any]) -> tuple[float, int | None]:
