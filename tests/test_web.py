@@ -293,6 +293,11 @@ UNDER_WAY = {"run_seed": 4, "run_days_done": 400, "run_days_total": 2222}
             {"runs_done": 5, "runs_total": 24, "experiment": "x", "arm": "no-mass", **UNDER_WAY},
             "running: 5 of 24 runs done; arm no-mass, seed 4 at day 400 of 2,222",
         ),
+        (  # QA of session 43: 'arm baseline', where the pages say 'great-terror as it stands'
+            {"runs_done": 0, "runs_total": 24, "experiment": "x", "arm": "baseline", **UNDER_WAY}
+            | {"scenario": "great-terror"},
+            "running: 0 of 24 runs done; great-terror as it stands, seed 4 at day 400 of 2,222",
+        ),
         (
             {"runs_done": 5, "runs_total": 24, "experiment": "x", "arm": "v01/a", **UNDER_WAY},
             "running: 5 of 24 runs done; arm v01/a, seed 4 at day 400 of 2,222",
@@ -424,10 +429,14 @@ def test_an_ensembles_worker_records_the_day_of_the_run_under_way(
 
 
 @pytest.mark.parametrize(
-    ("vary", "arm"), [(None, "baseline"), ("review.noise_sd=1,2", "v02/baseline")]
+    ("vary", "arm", "words"),
+    [
+        (None, "baseline", "small as it stands"),
+        ("review.noise_sd=1,2", "v02/baseline", "arm v02/baseline"),
+    ],
 )
 def test_an_experiments_worker_records_the_arm_seed_and_day_of_the_run_under_way(
-    tmp_path, monkeypatch, vary, arm
+    tmp_path, monkeypatch, vary, arm, words
 ):
     """The worker's part of an experiment's progress (and of one run at several values): what
     run_experiment or run_variants reports (faked here; tests/test_experiment.py runs them) goes
@@ -464,7 +473,7 @@ def test_an_experiments_worker_records_the_arm_seed_and_day_of_the_run_under_way
     ]
     assert states[-1]["error"] == "stopped here"
     assert progress_text({**states[1], "status": "running"}) == (
-        f"running: 0 of 6 runs done; arm {arm}, seed 1 at day 31 of 100"
+        f"running: 0 of 6 runs done; {words}, seed 1 at day 31 of 100"
     )
 
 

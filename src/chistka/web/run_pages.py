@@ -168,18 +168,32 @@ def progress_text(state: dict[str, Any]) -> str:
 def run_under_way_text(state: dict[str, Any]) -> str:
     """The run under way of a set of runs and its day, e.g. 'seed 4 at day 400 of 2,222'.
 
-    An experiment's: 'arm no-mass, seed 2 at day 400 of 2,222'. '' when the state has none
-    (between runs, or a state file of a worker that did not record it).
+    An experiment's: 'arm no-mass, seed 2 at day 400 of 2,222' (its baseline by the words of
+    `arm_words`). '' when the state has none (between runs, or a state file of a worker that
+    did not record it).
     """
     done, total = state.get("run_days_done"), state.get("run_days_total")
     if not total:
         return ""
     run = f"seed {state['run_seed']}"
     if state.get("experiment") and state.get("arm"):
-        run = f"arm {state['arm']}, {run}"
+        run = f"{arm_words(state)}, {run}"
     if done == total:
         return f"{run}: all {total:,} days done, saving its files"
     return f"{run} at day {done:,} of {total:,}"
+
+
+def arm_words(state: dict[str, Any]) -> str:
+    """The arm of an experiment's run under way as its pages name it.
+
+    'arm no-mass', and the baseline 'great-terror as it stands' (`Experiment.label`): the
+    progress called it 'arm baseline', an arm the design page does not list.
+    """
+    from chistka.analysis.experiment import BASELINE
+
+    if state["arm"] == BASELINE:
+        return f"{state['scenario']} as it stands"
+    return f"arm {state['arm']}"
 
 
 def next_run_text(state: dict[str, Any]) -> str:
