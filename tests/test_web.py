@@ -298,9 +298,10 @@ UNDER_WAY = {"run_seed": 4, "run_days_done": 400, "run_days_total": 2222}
             | {"scenario": "great-terror"},
             "running: 0 of 24 runs done; great-terror as it stands, seed 4 at day 400 of 2,222",
         ),
-        (
-            {"runs_done": 5, "runs_total": 24, "experiment": "x", "arm": "v01/a", **UNDER_WAY},
-            "running: 5 of 24 runs done; arm v01/a, seed 4 at day 400 of 2,222",
+        (  # QA of session 43: 'arm v01/a', the value's folder, which the page did not explain
+            {"runs_done": 5, "runs_total": 24, "experiment": "x", "arm": "a", **UNDER_WAY}
+            | {"vary": "review.x=0.3,0.5", "value": "0.3"},
+            "running: 5 of 24 runs done; review.x = 0.3, arm a, seed 4 at day 400 of 2,222",
         ),
         # before the first run's first day, between two runs (QA of session 43: a bare '0 of 3
         # seeds done' for 24 s), and a state file written before the run under way was recorded
@@ -429,18 +430,19 @@ def test_an_ensembles_worker_records_the_day_of_the_run_under_way(
 
 
 @pytest.mark.parametrize(
-    ("vary", "arm", "words"),
+    ("vary", "value", "words"),
     [
-        (None, "baseline", "small as it stands"),
-        ("review.noise_sd=1,2", "v02/baseline", "arm v02/baseline"),
+        (None, None, "small as it stands"),
+        ("review.noise_sd=1,2", "2", "review.noise_sd = 2, small as it stands"),
     ],
 )
 def test_an_experiments_worker_records_the_arm_seed_and_day_of_the_run_under_way(
-    tmp_path, monkeypatch, vary, arm, words
+    tmp_path, monkeypatch, vary, value, words
 ):
     """The worker's part of an experiment's progress (and of one run at several values): what
     run_experiment or run_variants reports (faked here; tests/test_experiment.py runs them) goes
-    into the state file, the day cleared as a run ends."""
+    into the state file, the day cleared as a run ends. At values of a parameter, the arm and
+    the value apart (QA of session 43: "arm": "v02/baseline", the value's folder)."""
     import chistka.analysis.experiment as experiment
     import chistka.analysis.variants as variants
     from chistka.errors import ChistkaError
@@ -456,7 +458,7 @@ def test_an_experiments_worker_records_the_arm_seed_and_day_of_the_run_under_way
     monkeypatch.setattr(experiment, "load_experiment", lambda *_: None)
     monkeypatch.setattr(experiment, "run_experiment", run)
     monkeypatch.setattr(variants, "load_variants", lambda *_: [None, None])
-    monkeypatch.setattr(variants, "vary_axis", lambda *_: {})
+    monkeypatch.setattr(variants, "vary_axis", lambda _, name: {"vary": {name: ["1", "2"]}})
     monkeypatch.setattr(variants, "run_variants", run)
     state_file = tmp_path / "small-levers-1-days.json"
     state = {"id": "small-levers-1-days", "scenario": "small", "seed": None, "scale": 0.01}
@@ -464,12 +466,12 @@ def test_an_experiments_worker_records_the_arm_seed_and_day_of_the_run_under_way
     write_json_atomically(state_file, {**state, "status": "running", "submitted": "now"})
     states = recorded_states(monkeypatch)
     assert run_job(state_file) == 1
-    keys = ("runs_done", "arm", "run_seed", "run_days_done", "run_days_total")
+    keys = ("runs_done", "arm", "value", "run_seed", "run_days_done", "run_days_total")
     assert [tuple(s.get(k) for k in keys) for s in states[:-1]] == [
-        (0, arm, None, None, None),
-        (0, arm, 1, 31, 100),
-        (0, arm, 1, 100, 100),
-        (1, arm, None, None, None),
+        (0, "baseline", value, None, None, None),
+        (0, "baseline", value, 1, 31, 100),
+        (0, "baseline", value, 1, 100, 100),
+        (1, "baseline", value, None, None, None),
     ]
     assert states[-1]["error"] == "stopped here"
     assert progress_text({**states[1], "status": "running"}) == (

@@ -169,8 +169,9 @@ def run_under_way_text(state: dict[str, Any]) -> str:
     """The run under way of a set of runs and its day, e.g. 'seed 4 at day 400 of 2,222'.
 
     An experiment's: 'arm no-mass, seed 2 at day 400 of 2,222' (its baseline by the words of
-    `arm_words`). '' when the state has none (between runs, or a state file of a worker that
-    did not record it).
+    `arm_words`); at values of a parameter, with the value: 'review.x = 0.3, arm no-mass, seed
+    2 at ...' (it read 'arm v01/no-mass', the value's folder). '' when the state has none
+    (between runs, or a state file of a worker that did not record it).
     """
     done, total = state.get("run_days_done"), state.get("run_days_total")
     if not total:
@@ -178,6 +179,8 @@ def run_under_way_text(state: dict[str, Any]) -> str:
     run = f"seed {state['run_seed']}"
     if state.get("experiment") and state.get("arm"):
         run = f"{arm_words(state)}, {run}"
+    if state.get("vary") and state.get("value") is not None:
+        run = f"{state['vary'].partition('=')[0].strip()} = {state['value']}, {run}"
     if done == total:
         return f"{run}: all {total:,} days done, saving its files"
     return f"{run} at day {done:,} of {total:,}"

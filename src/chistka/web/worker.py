@@ -170,8 +170,9 @@ def run_experiment_job(
 
     With a `vary` line, the whole design once per value, as `experiment run --vary` does. The
     experiment's folder, with its report, is built beside the output folder (`staged`). Its
-    progress is the runs done, the arm (for a value: ``v01/ARM``, the arm's folder) and the day
-    of the run under way (`NO_RUN_UNDER_WAY`).
+    progress is the runs done, the arm, for a value the value (as `vary_axis` writes it: the
+    progress named the value's folder, 'v01/no-halt', which its page did not explain) and the
+    day of the run under way (`NO_RUN_UNDER_WAY`).
     """
     from chistka.analysis.experiment import load_experiment, run_experiment
     from chistka.commands.sweep import parse_set_options, single_values
@@ -180,11 +181,18 @@ def run_experiment_job(
     changes = single_values(state.get("set") or None)
     days = throttled(record)
 
-    def runs(arm: str, done: int, total: int) -> None:
-        record(runs_done=done, runs_total=total, arm=arm, **NO_RUN_UNDER_WAY)
+    def runs(arm: str, done: int, total: int, **value: str) -> None:
+        record(runs_done=done, runs_total=total, arm=arm, **value, **NO_RUN_UNDER_WAY)
 
-    def day(arm: str, seed: int, done: int, total: int) -> None:
-        days(done == total, arm=arm, run_seed=seed, run_days_done=done, run_days_total=total)
+    def day(arm: str, seed: int, done: int, total: int, **value: str) -> None:
+        days(
+            done == total,
+            arm=arm,
+            **value,
+            run_seed=seed,
+            run_days_done=done,
+            run_days_total=total,
+        )
 
     if state.get("vary"):
         from chistka.analysis.variants import load_variants, run_variants, variant_folder, vary_axis
@@ -192,17 +200,23 @@ def run_experiment_job(
 
         [(parameter, values)] = parse_set_options([state["vary"]]).items()
         experiments = load_variants(state["design"], parameter, values, changes)
+        axis = vary_axis(experiments, parameter)
+        value_of = {
+            variant_folder(index): value for index, value in enumerate(axis["vary"][parameter])
+        }
         with staged(state_file, state["id"], "variants") as building:
             run_variants(
                 experiments,
-                vary_axis(experiments, parameter),
+                axis,
                 building,
                 seeds=state["seeds"],
                 scale=state["scale"],
                 n_jobs=1,
-                progress=lambda folder, arm, done, total: runs(f"{folder}/{arm}", done, total),
+                progress=lambda folder, arm, done, total: runs(
+                    arm, done, total, value=value_of[folder]
+                ),
                 day_progress=lambda folder, arm, seed, done, total: day(
-                    f"{folder}/{arm}", seed, done, total
+                    arm, seed, done, total, value=value_of[folder]
                 ),
             )
             for index in range(len(experiments)):
