@@ -9,6 +9,8 @@ from __future__ import annotations
 import html
 import json
 import re
+import subprocess
+import sys
 import time
 
 import pandas as pd
@@ -277,6 +279,9 @@ def test_a_runs_progress_says_what_it_is_doing_before_the_first_day_and_after_th
 UNDER_WAY = {"run_seed": 4, "run_days_done": 400, "run_days_total": 2222}
 """The run under way of a set of runs, as the worker records it."""
 
+RUN_KEYS = tuple(UNDER_WAY)
+"""The keys of a set of runs' state that name its run under way (an experiment's also "arm")."""
+
 
 @pytest.mark.parametrize(
     ("state", "text"),
@@ -436,47 +441,113 @@ def test_an_ensembles_worker_records_the_day_of_the_run_under_way(
         ("review.noise_sd=1,2", "2", "review.noise_sd = 2, small as it stands"),
     ],
 )
+@pytest.mark.parametrize("ends", ["failed", "done"])
 def test_an_experiments_worker_records_the_arm_seed_and_day_of_the_run_under_way(
-    tmp_path, monkeypatch, vary, value, words
+    tmp_path, monkeypatch, vary, value, words, ends
 ):
     """The worker's part of an experiment's progress (and of one run at several values): what
     run_experiment or run_variants reports (faked here; tests/test_experiment.py runs them) goes
     into the state file, the day cleared as a run ends. At values of a parameter, the arm and
-    the value apart (QA of session 43: "arm": "v02/baseline", the value's folder)."""
+    the value apart (QA of session 43: "arm": "v02/baseline", the value's folder). The arm and
+    the value are cleared with the day (QA of session 43: between runs "arm" named the next
+    run's, and once the job ended the last run's)."""
     import chistka.analysis.experiment as experiment
     import chistka.analysis.variants as variants
+    import chistka.report.experiment as report
     from chistka.errors import ChistkaError
 
-    def run(*_, progress, day_progress, **__):
+    def run(_, *args, progress, day_progress, **__):
         where = () if vary is None else ("v02",)
-        progress(*where, "baseline", 0, 6)
+        progress(*where, "baseline", 0, 2)
         day_progress(*where, "baseline", 1, 31, 100)
         day_progress(*where, "baseline", 1, 100, 100)
-        progress(*where, "baseline", 1, 6)
-        raise ChistkaError("stopped here")
+        progress(*where, "baseline", 1, 2)
+        day_progress(*where, "no-mass", 1, 50, 100)
+        if ends == "failed":
+            raise ChistkaError("stopped here")
+        day_progress(*where, "no-mass", 1, 100, 100)
+        progress(*where, "no-mass", 2, 2)
+        args[-1].mkdir()  # the folder the experiment is built in
 
     monkeypatch.setattr(experiment, "load_experiment", lambda *_: None)
     monkeypatch.setattr(experiment, "run_experiment", run)
     monkeypatch.setattr(variants, "load_variants", lambda *_: [None, None])
     monkeypatch.setattr(variants, "vary_axis", lambda _, name: {"vary": {name: ["1", "2"]}})
     monkeypatch.setattr(variants, "run_variants", run)
+    monkeypatch.setattr(report, "write_experiment_report", lambda *_: None)
+    monkeypatch.setattr(report, "write_variants_report", lambda *_: None)
     state_file = tmp_path / "small-levers-1-days.json"
     state = {"id": "small-levers-1-days", "scenario": "small", "seed": None, "scale": 0.01}
-    state |= {"seeds": 3, "experiment": "small-levers", "design": "x.toml", "vary": vary}
+    state |= {"seeds": 1, "experiment": "small-levers", "design": "x.toml", "vary": vary}
     write_json_atomically(state_file, {**state, "status": "running", "submitted": "now"})
     states = recorded_states(monkeypatch)
-    assert run_job(state_file) == 1
+    assert run_job(state_file) == (1 if ends == "failed" else 0)
     keys = ("runs_done", "arm", "value", "run_seed", "run_days_done", "run_days_total")
-    assert [tuple(s.get(k) for k in keys) for s in states[:-1]] == [
-        (0, "baseline", value, None, None, None),
+    cleared = (None, None, None, None, None)
+    assert [tuple(s.get(k) for k in keys) for s in states] == [
+        (0, *cleared),
         (0, "baseline", value, 1, 31, 100),
         (0, "baseline", value, 1, 100, 100),
-        (1, "baseline", value, None, None, None),
+        (1, *cleared),
+        (1, "no-mass", value, 1, 50, 100),
+        *([(1, *cleared)] if ends == "failed" else [(1, "no-mass", value, 1, 100, 100)]),
+        *([] if ends == "failed" else [(2, *cleared)] * 2),  # as the last run ends, and the job
     ]
-    assert states[-1]["error"] == "stopped here"
+    assert states[-1]["status"] == ends
+    assert states[-1].get("error") == ("stopped here" if ends == "failed" else None)
+    assert {"arm", "value"} & set(states[-1]) == ({"arm", "value"} if vary else {"arm"})
     assert progress_text({**states[1], "status": "running"}) == (
-        f"running: 0 of 6 runs done; {words}, seed 1 at day 31 of 100"
+        f"running: 0 of 2 runs done; {words}, seed 1 at day 31 of 100"
     )
+    assert progress_text({**states[3], "status": "running"}) == (
+        "running: 1 of 2 runs done; the next run is starting (building its population)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("asked", "keys"),
+    [
+        ({"seeds": 1}, {"days_done": 0, "days_total": None}),
+        ({"seeds": 2}, {"runs_done": 0, "runs_total": None, **dict.fromkeys(RUN_KEYS)}),
+        (
+            {"seeds": 2, "experiment": ("x", "x")},
+            {"runs_done": 0, "runs_total": None, **dict.fromkeys(RUN_KEYS), "arm": None},
+        ),
+        (
+            {"seeds": 2, "experiment": ("x", "x"), "vary": "review.x=1,2"},
+            {"runs_done": 0, "runs_total": None, **dict.fromkeys(RUN_KEYS)}
+            | {"arm": None, "value": None},
+        ),
+    ],
+)
+def test_a_submitted_runs_state_has_the_progress_keys_of_its_kind(
+    tmp_path, monkeypatch, asked, keys
+):
+    """QA of session 43: an ensemble's and an experiment's state carried a single run's
+    "days_done": 0, "days_total": null to the end, which read as no day done."""
+    jobs = RunJobs(tmp_path)
+    monkeypatch.setattr(jobs, "start_queued", lambda: None)
+    state = jobs.submit("party-purges-1921-1936", 1, 0.01, **asked)
+    progress = {"days_done", "days_total", "runs_done", "runs_total", "arm", "value", *RUN_KEYS}
+    assert {key: state[key] for key in progress & set(state)} == keys
+
+
+def test_a_set_of_runs_that_stopped_names_no_run_under_way(tmp_path):
+    """A killed worker's or a stopped server's ensemble is marked failed with its run under way
+    cleared, as the worker clears it when a job ends."""
+    under_way = {"run_seed": 4, "run_days_done": 400, "run_days_total": 2222, "arm": "a"}
+    for name in ("great-terror-1-w", "great-terror-1-v"):
+        state = {"id": name, "scenario": "great-terror", "seed": 1, "scale": None, "seeds": 2}
+        state |= {"status": "running", "submitted": "now", "experiment": "x", **under_way}
+        write_json_atomically(tmp_path / f"{name}.json", state)
+    jobs = RunJobs(tmp_path)  # the server restarted: the first is marked failed
+    jobs.update("great-terror-1-v", status="running")
+    process = jobs.processes["great-terror-1-v"] = subprocess.Popen([sys.executable, "-c", ""])
+    process.wait()
+    jobs.reap()  # its process ended without saying done or failed
+    for state in jobs.all():
+        assert state["status"] == "failed", state
+        assert {key: state[key] for key in under_way} == dict.fromkeys(under_way)
 
 
 def test_a_runs_files_folder_leads_to_the_runs_page(tmp_path):

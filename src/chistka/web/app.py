@@ -35,6 +35,18 @@ and in `GET /api/experiments` as {"name", "file", "page", "refused"} beside the 
 (each with its "page", /experiments/NAME, NAME the file's); its page,
 and a form submitting it, is an HTML page with the message and a link back (422), as JSON
 only under /api/.
+`GET /api/runs/ID` (and each of `GET /api/runs`) is the run's state: "id", "scenario", "seed",
+"seeds", "scale", "set", "without", "status" (queued, running, done or failed), "submitted",
+"started", "finished", "error" (a failed run's reason) and, once started, "seed_used" (a run's
+seed, an ensemble's first); an experiment's also "experiment" (the design's page name), "design"
+(the built-in's name or the file's path) and, at values of one parameter, "vary". Its progress: a
+single run's "days_done" and "days_total" (null before its first day); an ensemble's or an
+experiment's "runs_done" and "runs_total" (null until its runs are planned) and, for the run under
+way, "run_seed", "run_days_done" and "run_days_total", an experiment's "arm" (the arm's name;
+"baseline" is the scenario as it stands) and at values of one parameter "value" (the value of the
+run under way, as the variants' report writes it): null between runs and once the job has ended. A
+done run's answer adds its "fit" and "parameter_budget", an ensemble's "fit_by_seed", an
+experiment's "effects", and at values of one parameter its "spread".
 `chistka serve` starts it.
 """
 

@@ -42,6 +42,29 @@ STATES = ("queued", "running", "done", "failed")
 """A run's states, in the order it goes through them (failed may come from any other)."""
 
 
+def is_set_of_runs(state: dict[str, Any]) -> bool:
+    """Whether a run's state is an ensemble's or an experiment's, not a single run's."""
+    return bool(state.get("experiment")) or (state.get("seeds") or 1) > 1
+
+
+def no_run_under_way(state: dict[str, Any]) -> dict[str, None]:
+    """The keys of a set of runs' state that name its run under way, cleared ({} for a run).
+
+    ``run_seed``, ``run_days_done`` and ``run_days_total``, an experiment's ``arm`` and, at
+    values of a parameter, its ``value``: written at the submission, as each run ends and as
+    the job ends, so that no key names a run that is not going (the arm named the next run's
+    before it started, and the last run's after the job was done).
+    """
+    if not is_set_of_runs(state):
+        return {}
+    keys = ["run_seed", "run_days_done", "run_days_total"]
+    if state.get("experiment"):
+        keys.append("arm")
+    if state.get("vary"):
+        keys.append("value")
+    return dict.fromkeys(keys)
+
+
 def write_json_atomically(path: Path, data: dict[str, Any]) -> None:
     """Write `data` to `path` so that a reader sees the old file or the new one, never half."""
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -88,6 +111,7 @@ class RunJobs:
                     status="failed",
                     error="the server stopped while this run was going; submit it again",
                     finished=now(),
+                    **no_run_under_way(state),
                 )
         self.remove_half_built()
 
@@ -132,6 +156,11 @@ class RunJobs:
         `experiment` (its name and design ref) makes the run an experiment of that design on
         `scenario` (`chistka.analysis.experiment`), with `seeds` seeds per arm; `vary`
         (``PARAM=V1,V2,...``) runs it once per value (`chistka.analysis.variants`).
+
+        A single run's progress is ``days_done`` and ``days_total``; an ensemble's or an
+        experiment's ``runs_done`` and ``runs_total`` and the run under way's keys
+        (`no_run_under_way`). It carried a single run's ``"days_done": 0, "days_total": null``
+        to its end, which read as no day done.
         """
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
         prefix = scenario if experiment is None else experiment[0]
@@ -148,14 +177,16 @@ class RunJobs:
             "submitted": now(),
             "started": None,
             "finished": None,
-            "days_done": 0,
-            "days_total": None,
             "error": None,
         }
         if experiment is not None:
             state["experiment"], state["design"] = experiment
         if vary:
             state["vary"] = vary
+        if is_set_of_runs(state):
+            state |= {"runs_done": 0, "runs_total": None, **no_run_under_way(state)}
+        else:
+            state |= {"days_done": 0, "days_total": None}
         with self.lock:
             write_json_atomically(self.state_file(run_id), state)
         self.start_queued()
@@ -199,12 +230,14 @@ class RunJobs:
             if code is None:
                 continue
             del self.processes[run_id]
-            if read_state(self.state_file(run_id))["status"] == "running":
+            state = read_state(self.state_file(run_id))
+            if state["status"] == "running":
                 self.update(
                     run_id,
                     status="failed",
                     error=f"the run's process stopped (exit status {code}); see {run_id}.log",
                     finished=now(),
+                    **no_run_under_way(state),
                 )
 
     def start_queued(self) -> None:

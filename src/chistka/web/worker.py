@@ -23,19 +23,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from chistka.errors import ChistkaError
-from chistka.web.jobs import now, read_state, write_json_atomically
+from chistka.web.jobs import (
+    is_set_of_runs,
+    no_run_under_way,
+    now,
+    read_state,
+    write_json_atomically,
+)
 
 if TYPE_CHECKING:
     from chistka.scenario import Scenario
 
 PROGRESS_SECONDS = 1.0
 """The state file's progress is written at most once a second."""
-
-NO_RUN_UNDER_WAY = {"run_seed": None, "run_days_done": None, "run_days_total": None}
-"""Written with each finished run of an ensemble or experiment, so that its last day is not shown
-as the next one's: the state of a set of runs holds ``runs_done`` and ``runs_total`` and, for the
-run under way, ``run_seed``, ``run_days_done`` and ``run_days_total`` (and an experiment's
-``arm``). State files written before these keys lack them; the pages then show the runs only."""
 
 
 def throttled(record: Callable[..., None]) -> Callable[..., None]:
@@ -78,15 +78,16 @@ def run_job(state_file: Path) -> int:
     def progress(done: int, total: int) -> None:
         days(done == total, days_done=done, days_total=total)
 
+    ended = no_run_under_way(state)
     try:
         if state.get("experiment"):
             run_experiment_job(state, state_file, record)
-            record(status="done", finished=now())
+            record(status="done", finished=now(), **ended)
             return 0
         scenario = without(load_scenario(state["scenario"]), state.get("without") or [])
         loaded = apply_set_options(scenario, state.get("set") or None)
         check_scale(loaded, state["scale"])
-        if (state.get("seeds") or 1) > 1:
+        if is_set_of_runs(state):
             run_seeds(loaded, state, state_file, record)
         else:
             sim = Sim(loaded, seed=state["seed"], scale=state["scale"], name=state["scenario"])
@@ -99,7 +100,7 @@ def run_job(state_file: Path) -> int:
                 extra=lambda directory: write_report(results, directory / "report.html"),
             )
     except ChistkaError as exc:
-        record(status="failed", error=str(exc), finished=now())
+        record(status="failed", error=str(exc), finished=now(), **ended)
         return 1
     except Exception as exc:  # any error of the program ends the run as failed, logged
         traceback.print_exc()
@@ -107,9 +108,10 @@ def run_job(state_file: Path) -> int:
             status="failed",
             error=f"internal error: {type(exc).__name__}: {exc} (traceback in {state['id']}.log)",
             finished=now(),
+            **ended,
         )
         return 1
-    record(status="done", finished=now())
+    record(status="done", finished=now(), **ended)
     return 0
 
 
@@ -137,7 +139,8 @@ def run_seeds(
     """Run the scenario at `seeds` seeds counted up from the first, as `chistka sweep` does.
 
     The ensemble, with its report, is built beside the output folder (`staged`). Its progress
-    is the runs done and the day of the run under way (`NO_RUN_UNDER_WAY`).
+    is the runs done and the day of the run under way, cleared as each run ends
+    (`no_run_under_way`), so that its last day is not shown as the next one's.
     """
     from chistka.analysis.ensemble import plan, run_ensemble
     from chistka.report.ensemble import write_ensemble_report
@@ -154,7 +157,7 @@ def run_seeds(
             building,
             n_jobs=1,
             progress=lambda done, total, _: record(
-                runs_done=done, runs_total=total, **NO_RUN_UNDER_WAY
+                runs_done=done, runs_total=total, **no_run_under_way(state)
             ),
             day_progress=lambda run_id, done, total: days(
                 done == total, run_seed=seed_of[run_id], run_days_done=done, run_days_total=total
@@ -172,7 +175,8 @@ def run_experiment_job(
     experiment's folder, with its report, is built beside the output folder (`staged`). Its
     progress is the runs done, the arm, for a value the value (as `vary_axis` writes it: the
     progress named the value's folder, 'v01/no-halt', which its page did not explain) and the
-    day of the run under way (`NO_RUN_UNDER_WAY`).
+    day of the run under way, all cleared as each run ends (`no_run_under_way`: the arm named
+    the next run's before it started).
     """
     from chistka.analysis.experiment import load_experiment, run_experiment
     from chistka.commands.sweep import parse_set_options, single_values
@@ -181,8 +185,8 @@ def run_experiment_job(
     changes = single_values(state.get("set") or None)
     days = throttled(record)
 
-    def runs(arm: str, done: int, total: int, **value: str) -> None:
-        record(runs_done=done, runs_total=total, arm=arm, **value, **NO_RUN_UNDER_WAY)
+    def runs(_arm: str, done: int, total: int) -> None:
+        record(runs_done=done, runs_total=total, **no_run_under_way(state))
 
     def day(arm: str, seed: int, done: int, total: int, **value: str) -> None:
         days(
@@ -212,9 +216,7 @@ def run_experiment_job(
                 seeds=state["seeds"],
                 scale=state["scale"],
                 n_jobs=1,
-                progress=lambda folder, arm, done, total: runs(
-                    arm, done, total, value=value_of[folder]
-                ),
+                progress=lambda _folder, arm, done, total: runs(arm, done, total),
                 day_progress=lambda folder, arm, seed, done, total: day(
                     arm, seed, done, total, value=value_of[folder]
                 ),
