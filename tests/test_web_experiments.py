@@ -199,6 +199,21 @@ def test_the_list_of_designs_gives_each_designs_page(designs, tmp_path):
             assert client.get(entry["page"]).status_code == expected, entry["page"]
 
 
+def test_a_design_as_data_gives_its_file_and_page_as_the_list_does(designs, tmp_path):
+    """QA of session 43: `GET /api/experiments/NAME` lacked the "file" and "page" the list gives
+    each design, and two designs of one "name" inside their files could not be told apart."""
+    (designs / "renamed.toml").write_text((designs / "small-levers.toml").read_text())
+    with TestClient(create_app(tmp_path / "runs", experiments_folder=designs)) as client:
+        for entry in client.get("/api/experiments").json():
+            name = entry["page"].removeprefix("/experiments/")
+            assert client.get(f"/api/experiments/{name}").json() == entry
+        renamed = client.get("/api/experiments/renamed").json()
+        same = client.get("/api/experiments/small-levers").json()
+        assert renamed["name"] == same["name"] and renamed["file"] == "renamed.toml"
+        assert renamed["page"] == "/experiments/renamed"
+        assert client.get("/api/experiments/no-halt").json()["file"] == "built-in"
+
+
 def test_a_refused_design_is_named_in_the_lists_and_the_others_still_served(designs, tmp_path):
     """A refused design in the folder made `GET /api/experiments` a 422 for every design, and
     the index hid it: now the list serves the others and names each refused one with its file

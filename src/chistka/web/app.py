@@ -17,9 +17,10 @@ Pages:
   the charts and differences.csv of `chistka compare`.
 
 The same as JSON under `/api/...` (`/api/scenarios/NAME` gives a scenario's page as data,
-`/api/experiments/NAME` a design's; `POST /api/experiments` takes {"experiment", "seeds",
-"scale", "set", "vary"}, "vary" one `PARAM=V1,V2,...` string that runs the design once per value,
-as `chistka experiment run --vary`):
+`/api/experiments/NAME` a design's, with its "file" and "page" as the list gives them; `POST
+/api/experiments` takes {"experiment", "seeds", "scale", "set", "vary"}, "vary" one
+`PARAM=V1,V2,...` string that runs the design once per value, as `chistka experiment run
+--vary`):
 `POST /api/runs` takes {"scenario", "seed", "seeds", "scale",
 "set", "without"}: more than one seed runs an ensemble (as `chistka sweep --seeds`), and the last
 two are lists of `PARAM=VALUE` changes and of decisions to leave out, as `chistka run --set` and
@@ -438,16 +439,23 @@ def create_app(
         """
         listed = []
         for name in designs.names():
-            where = {"file": designs.file(name), "page": f"/experiments/{name}"}
             try:
-                listed.append({**design_facts(loaded_design(name)), **where})
+                listed.append({**design_facts(loaded_design(name)), **design_place(name)})
             except RequestError as error:
-                listed.append({"name": name, **where, "refused": error.message})
+                listed.append({"name": name, **design_place(name), "refused": error.message})
         return listed
+
+    def design_place(name: str) -> dict[str, str]:
+        """A design's "file" (its name in the folder, or 'built-in') and "page" in the app."""
+        return {"file": designs.file(name), "page": f"/experiments/{name}"}
 
     @app.get("/api/experiments/{name}")
     def api_experiment(name: str) -> dict[str, Any]:
-        return design_facts(design_of(name))
+        """A design's facts, its file and its page, as `GET /api/experiments` gives each.
+
+        It lacked "file" and "page": two designs may have one "name" inside their files.
+        """
+        return {**design_facts(design_of(name)), **design_place(name)}
 
     @app.post("/api/experiments", status_code=202)
     async def api_submit_experiment(request: Request) -> JSONResponse:
