@@ -30,7 +30,7 @@ def designs(tmp_path):
     folder.mkdir()
     (folder / "small.toml").write_text(to_toml(TERROR))
     (folder / "small-levers.toml").write_text(DESIGN.format(outcomes=json.dumps(OUTCOMES)))
-    (folder / "Not_A_Name.toml").write_text("ignored: its name cannot start a run id")
+    (folder / "Not_A_Name.toml").write_text("refused: its name cannot start a run id")
     return folder
 
 
@@ -44,7 +44,34 @@ def test_the_index_lists_the_built_in_designs_and_the_folders(client):
     page = client.get("/").text
     for name in [*builtin_experiments(), "small-levers"]:
         assert f'href="/experiments/{name}"' in page
-    assert "Not_A_Name" not in page
+    assert "/experiments/Not_A_Name" not in page  # named as refused (below), not offered
+
+
+NAME_WORDS = "a design file's name must be lower-case letters, digits and hyphens"
+"""What the app says of a design file whose name it cannot offer."""
+
+
+def test_a_design_file_whose_name_cannot_be_offered_is_named_as_refused(designs, tmp_path):
+    """QA of session 43: a design file whose name has capitals, spaces or underscores, or is a
+    built-in design's, was left out of the index and `GET /api/experiments` without a word."""
+    (designs / "Odd Name.toml").write_text("[experiment\n")
+    (designs / "no-halt.toml").write_text((designs / "small-levers.toml").read_text())
+    (designs / "Scenario_File.toml").write_text(to_toml(TERROR))  # not a design: left alone
+    with TestClient(create_app(tmp_path / "runs", experiments_folder=designs)) as client:
+        listed = {entry["file"]: entry for entry in client.get("/api/experiments").json()}
+        assert "Scenario_File.toml" not in listed
+        for file in ("Odd Name.toml", "Not_A_Name.toml"):
+            assert listed[file]["name"] is None and listed[file]["page"] is None
+            assert NAME_WORDS in listed[file]["refused"]
+        assert "(e.g. odd-name.toml)" in listed["Odd Name.toml"]["refused"]
+        assert "a built-in design is named no-halt" in listed["no-halt.toml"]["refused"]
+        assert listed["no-halt.toml"]["page"] is None
+        assert client.get("/api/experiments/no-halt").json()["file"] == "built-in"
+        refused = client.get("/").text.partition("id='refused-experiments'")[2]
+        for file in ("Odd Name.toml", "Not_A_Name.toml", "no-halt.toml"):
+            item = f'<li>{html.escape(file)}: <span class="error" data-file="{html.escape(file)}">'
+            assert item in refused
+        assert html.escape(NAME_WORDS) in refused and "a built-in design is named" in refused
 
 
 def test_the_index_gives_each_designs_title_and_question(client):
@@ -196,7 +223,8 @@ def test_the_list_of_designs_gives_each_designs_page(designs, tmp_path):
         assert listed["twins.toml"]["page"] == "/experiments/twins"
         for entry in listed.values():
             expected = 422 if "refused" in entry else 200
-            assert client.get(entry["page"]).status_code == expected, entry["page"]
+            if entry["page"] is not None:  # None: a file whose name cannot be offered
+                assert client.get(entry["page"]).status_code == expected, entry["page"]
 
 
 def test_a_design_as_data_gives_its_file_and_page_as_the_list_does(designs, tmp_path):
@@ -205,6 +233,8 @@ def test_a_design_as_data_gives_its_file_and_page_as_the_list_does(designs, tmp_
     (designs / "renamed.toml").write_text((designs / "small-levers.toml").read_text())
     with TestClient(create_app(tmp_path / "runs", experiments_folder=designs)) as client:
         for entry in client.get("/api/experiments").json():
+            if entry["page"] is None:  # a file whose name cannot be offered
+                continue
             name = entry["page"].removeprefix("/experiments/")
             assert client.get(f"/api/experiments/{name}").json() == entry
         renamed = client.get("/api/experiments/renamed").json()
@@ -224,12 +254,13 @@ def test_a_refused_design_is_named_in_the_lists_and_the_others_still_served(desi
         answer = client.get("/api/experiments")
         assert answer.status_code == 200
         listed = {entry["file"]: entry for entry in answer.json()}
-        assert {"small-levers.toml", "twins.toml", "broken.toml", "built-in"} == set(listed)
+        files = {"small-levers.toml", "twins.toml", "broken.toml", "Not_A_Name.toml", "built-in"}
+        assert files == set(listed)
         assert listed["small-levers.toml"]["arms"] and "refused" not in listed["small-levers.toml"]
         assert listed["twins.toml"]["name"] == "twins" and "arms" not in listed["twins.toml"]
         assert TWINS_WORDS in listed["twins.toml"]["refused"]
         assert "is not valid TOML" in listed["broken.toml"]["refused"]
-        assert len(answer.json()) == len(builtin_experiments()) + 3
+        assert len(answer.json()) == len(builtin_experiments()) + 4  # and Not_A_Name.toml
         assert str(designs) not in answer.text
         index = client.get("/")
         assert index.status_code == 200

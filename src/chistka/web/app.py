@@ -35,7 +35,9 @@ label, a file that is not TOML) is named on the index with its file and the load
 and in `GET /api/experiments` as {"name", "file", "page", "refused"} beside the others' facts
 (each with its "page", /experiments/NAME, NAME the file's); its page,
 and a form submitting it, is an HTML page with the message and a link back (422), as JSON
-only under /api/.
+only under /api/. A design file whose name the app cannot offer (not lower-case letters, digits
+and hyphens, or a built-in design's name) is named there too, with why, and in the list as
+{"name": null, "file", "page": null, "refused"}.
 `GET /api/runs/ID` (and each of `GET /api/runs`) is the run's state: "id", "scenario", "seed",
 "seeds", "scale", "set", "without", "status" (queued, running, done or failed), "submitted",
 "started", "finished", "error" (a failed run's reason) and, once started, "seed_used" (a run's
@@ -191,6 +193,10 @@ def create_app(
             f'<span class="error" data-design="{escape(name)}">{escape(problem)}</span></li>'
             for name, problem in problems.items()
             if problem is not None
+        ) + "".join(
+            f'<li>{escape(file)}: <span class="error" data-file="{escape(file)}">'
+            f"{escape(reason)}</span></li>"
+            for file, reason in designs.refused_files.items()
         )
         if refused:
             refused = (
@@ -435,7 +441,8 @@ def create_app(
         "page" is the design's address in the app (/experiments/NAME, NAME the file's), which
         its own "name" (the one inside the file) need not give. A refused one is {"name",
         "file", "page", "refused"}: the name its page takes and the loader's message naming the
-        field.
+        field. A file whose name the app cannot offer (`Designs.refused_files`) has no name or
+        page (null) and says why it is refused; it was left out without a word.
         """
         listed = []
         for name in designs.names():
@@ -443,6 +450,10 @@ def create_app(
                 listed.append({**design_facts(loaded_design(name)), **design_place(name)})
             except RequestError as error:
                 listed.append({"name": name, **design_place(name), "refused": error.message})
+        listed.extend(
+            {"name": None, "file": file, "page": None, "refused": reason}
+            for file, reason in designs.refused_files.items()
+        )
         return listed
 
     def design_place(name: str) -> dict[str, str]:

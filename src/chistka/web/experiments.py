@@ -43,7 +43,9 @@ class Designs:
 
     A folder's design the loader refuses (a field it does not allow, two arms of one label,
     a file that is not TOML) is kept among them: the pages name it with the loader's message
-    (`problem`) rather than hide it, and a fixed file is offered at the next request.
+    (`problem`) rather than hide it, and a fixed file is offered at the next request. A design
+    file whose name the app cannot offer (`file_name_problem`) is named in `refused_files`
+    with the reason; it was dropped without a word.
     """
 
     def __init__(self, folder: Path | None = None) -> None:
@@ -52,11 +54,18 @@ class Designs:
         self.refs: dict[str, str] = {name: name for name in builtin_experiments()}
         self.builtin = frozenset(self.refs)
         self.folder = None if folder is None else Path(folder)
+        self.refused_files: dict[str, str] = {}
+        """A design file of the folder that is not offered, by its name: why not."""
         self._problems: dict[str, tuple[Any, str | None]] = {}
         if self.folder is not None:
             for path in sorted(self.folder.glob("*.toml")):
-                if DESIGN_NAME.match(path.stem) and is_design(path):
-                    self.refs.setdefault(path.stem, str(path.resolve()))
+                if not is_design(path):
+                    continue
+                reason = file_name_problem(path.stem, self.builtin)
+                if reason is None:
+                    self.refs[path.stem] = str(path.resolve())
+                else:
+                    self.refused_files[path.name] = reason
 
     def names(self) -> list[str]:
         """The designs' names, as the pages list them."""
@@ -126,6 +135,29 @@ class Designs:
                 continue
             stamps.append((path.name, info.st_mtime_ns, info.st_size))
         return tuple(stamps)
+
+
+def file_name_problem(stem: str, builtin: frozenset[str]) -> str | None:
+    """Why the app cannot offer a design file of this name (`stem`), or None if it can.
+
+    Its name must be one `DESIGN_NAME` allows (it begins the runs' ids and is the page's
+    address) and not a built-in design's (the built-in has that page). The designs are read
+    when the server starts, so a renamed file is offered after a restart.
+    """
+    if not DESIGN_NAME.match(stem):
+        tidy = re.sub(r"[^a-z0-9]+", "-", stem.lower()).strip("-")[:41]
+        example = f" (e.g. {tidy}.toml)" if DESIGN_NAME.match(tidy) and tidy not in builtin else ""
+        return (
+            "not offered: a design file's name must be lower-case letters, digits and hyphens"
+            " (at most 41 characters, not beginning with a hyphen), as it begins the runs' ids;"
+            f" rename the file{example} and restart the server (chistka serve)"
+        )
+    if stem in builtin:
+        return (
+            f"not offered: a built-in design is named {stem}, and its page is /experiments/{stem};"
+            " rename the file and restart the server (chistka serve)"
+        )
+    return None
 
 
 def is_design(path: Path) -> bool:
