@@ -12,12 +12,14 @@ import datetime as dt
 import json
 import math
 import re
+import tomllib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from chistka.analysis.calibrate import FITTED_NOTE, LOSSES
 from chistka.analysis.free import start_value
+from chistka.analysis.toml_places import Key, key_text, toml_places
 from chistka.errors import ChistkaError
 from chistka.outputs import write_atomic
 from chistka.scenario import Scenario, scenario_text
@@ -177,113 +179,190 @@ def _explanation(line: str) -> str:
     return match.group("explanation").rstrip() if match else ""
 
 
-def _table_lines(lines: list[str], path: str) -> tuple[str, int | None, list[int]]:
-    """Where a path's value goes in a scenario's TOML lines.
+def parameter_keys(text: str, path: str) -> Key:
+    """A parameter path as the key of its value in a scenario's TOML (`toml_places`).
 
-    Returns the field's name (dotted below the table), the line after which a new line of it
-    would go (its table's header, or its item's `name` line; None: the table is not there), and
-    the numbers of its table's lines. A field below a table the file writes as a table of its
-    own (``[review.criteria]``) is placed in it, else dotted below its section (``[review]``).
+    'section.field' (or deeper) names its tables; 'operations.NAME.field' and
+    'campaigns.NAME.field' name the item whose `name` is NAME, by its index in the list.
+
+    Raises:
+        ChistkaError: the text is not TOML, or its list has no item of that name.
     """
     parts = path.split(".")
-    if parts[0] in LIST_SECTIONS:
-        header, name, field = f"[[{parts[0]}]]", parts[1], parts[2]
-    else:
-        headers = {line.strip() for line in lines if line.strip().startswith("[")}
-        depth = next(
-            (k for k in range(len(parts) - 1, 1, -1) if f"[{'.'.join(parts[:k])}]" in headers), 1
-        )
-        header, name, field = f"[{'.'.join(parts[:depth])}]", None, ".".join(parts[depth:])
-    inside = False
-    after: int | None = None
-    table: list[int] = []
-    for number, line in enumerate(lines):
-        stripped = line.strip()
-        if stripped.startswith("["):
-            inside = stripped == header and name is None
-            if inside:
-                after = number
-            elif stripped == header:
-                end = next(
-                    (k for k in range(number + 1, len(lines)) if lines[k].startswith("[")),
-                    len(lines),
-                )
-                named = [
-                    k
-                    for k in range(number + 1, end)
-                    if re.match(rf'name\s*=\s*"{re.escape(str(name))}"', lines[k].strip())
-                ]
-                inside = bool(named)
-                if inside:
-                    after = named[0]
-            continue
-        if inside:
-            table.append(number)
-    if after is None and name is None:
-        return _root_lines(lines, path, field, table)
-    return field, after, table
+    if parts[0] not in LIST_SECTIONS:
+        return tuple(parts)
+    try:
+        items = tomllib.loads(text).get(parts[0], [])
+    except tomllib.TOMLDecodeError as exc:
+        raise ChistkaError(f"the scenario file is not TOML: {exc}") from None
+    names = [item.get("name") if isinstance(item, dict) else None for item in items]
+    if parts[1] not in names:
+        raise ChistkaError(f"'{path}': the scenario file has no {parts[0]} item '{parts[1]}'")
+    return (parts[0], names.index(parts[1]), *parts[2:])
 
 
-def _root_lines(
-    lines: list[str], path: str, field: str, table: list[int]
-) -> tuple[str, int | None, list[int]]:
-    """Where a path goes when its section has no table header: dotted keys at the top of the file.
+def _line_span(text: str, at: int) -> tuple[int, int]:
+    """The start and the end (before its newline) of the line that holds `at`."""
+    end = text.find("\n", at)
+    end = len(text) if end < 0 else end
+    return text.rfind("\n", 0, at) + 1, end - (text[end - 1 : end] == "\r")
 
-    A file that writes ``review.threshold = 2.0`` before any header defines ``[review]`` by
-    those keys, and TOML refuses a header for it after them: the value goes on a dotted line
-    there. Without such keys the section gets a new table (None).
+
+def _stamp_shared_line(text: str, at: int, path: str, comment: str) -> str:
+    """The text with the comment of the line that holds `at` stamped for `path`.
+
+    A value inside an inline table (or an inline array) shares its line with others: its comment
+    names the paths the stamp is for ('# fitted (...) for review.criteria.origin_peasant'), those
+    of the same stamp gathered, and keeps what the comment said besides (after '; '), as the
+    line speaks for every value on it. A line that ends inside a multi-line string keeps its
+    text (no comment can go there).
     """
-    first_header = next(
-        (k for k, line in enumerate(lines) if line.strip().startswith("[")), len(lines)
+    _, line_end = _line_span(text, at)
+    found = toml_places(text)
+    if found.in_multiline(line_end):
+        return text
+    span = found.comment_on_line(at, line_end)
+    body = text[span[0] + 1 : span[1]].strip() if span else ""
+    stamp = re.match(
+        rf"(?:(?P<stamp>{re.escape(comment)}|fitted \(chistka calibrate[^)]*\)) for "
+        r"(?P<paths>[\w.-]+(?:, [\w.-]+)*))?(?:;\s*)?(?P<rest>.*)$",
+        body,
+        re.S,
     )
-    root = list(range(first_header))
-    section = path.split(".")[0]
-    dotted = [k for k in root if re.match(rf"{re.escape(section)}\s*\.", lines[k].strip())]
-    if not dotted:
-        return field, None, table
-    return path, dotted[-1], root
+    assert stamp is not None  # the pattern matches any text
+    paths = stamp.group("paths").split(", ") if stamp.group("stamp") == comment else []
+    paths += [path] if path not in paths else []
+    rest = stamp.group("rest").strip()
+    words = f"# {comment} for {', '.join(paths)}" + (f"; {rest}" if rest else "")
+    if span is None:
+        return text[:line_end].rstrip(" \t") + f"  {words}" + text[line_end:]
+    return text[: span[0]] + words + text[span[1] :]
+
+
+def _set_written(text: str, keys: Key, path: str, value: float | int, comment: str) -> str | None:
+    """The text with the value at `keys` replaced where it is written (None: it is not)."""
+    place = toml_places(text).places.get(keys)
+    if place is None or place.kind != "value":
+        return None
+    if not place.line:
+        text = text[: place.start] + value_text(value) + text[place.end :]
+        return _stamp_shared_line(text, place.start, path, comment)
+    line_start, line_end = _line_span(text, place.start)
+    field = text[place.key_start : place.key_end]
+    line = f"{field} = {value_text(value)}".ljust(29) + f" # {comment}"
+    line += _explanation(text[line_start:line_end])
+    return text[: place.key_start] + line + text[line_end:]
 
 
 def set_line(text: str, path: str, value: float | int, comment: str) -> str:
-    """The scenario TOML with the value of `path` replaced on its line, with `comment`.
+    """The scenario TOML with the value of `path` replaced where it is written, with `comment`.
 
-    An earlier fit's explanation after its stamp is kept. `path` is 'section.field', or
+    A value on a line of its own (``threshold = 2.0``, ``criteria.origin_peasant = 1.0``, in its
+    table, its ``[section.sub]`` table or its item of a list of tables) gets the line
+    ``field = value # comment``, keeping an earlier fit's explanation after its stamp. A value
+    inside an inline table (``criteria = { origin_peasant = 1.0, ... }``, as `chistka scenarios
+    show` writes it) is replaced there, the rest of the line kept, and the line's comment
+    stamped for it (`_stamp_shared_line`). `path` is 'section.field' (or deeper), or
     'operations.NAME.field' / 'campaigns.NAME.field' for an item of a list of tables.
 
     Raises:
-        ChistkaError: the table or the field's line is not in the text.
+        ChistkaError: the text is not TOML, or no value of `path` is written in it.
     """
-    lines = text.splitlines()
-    field, _, table = _table_lines(lines, path)
-    for number in table:
-        line = lines[number]
-        if re.match(rf"{re.escape(field)}\s*=", line.strip()):
-            lines[number] = f"{field} = {value_text(value)}".ljust(29) + f" # {comment}"
-            lines[number] += _explanation(line)
-            return "\n".join(lines) + "\n"
-    raise ChistkaError(f"no line for '{path}' in the scenario file")
+    text = text if text.endswith("\n") else text + "\n"
+    written = _set_written(text, parameter_keys(text, path), path, value, comment)
+    if written is None:
+        raise ChistkaError(f"no line for '{path}' in the scenario file")
+    return written
+
+
+_KIND_WORDS = {"value": "a value", "array": "an array", "implicit": "a table only a header names"}
+
+
+def _add_value(text: str, keys: Key, path: str, value: float | int, comment: str) -> str:
+    """The text with a value its file leaves at the schema's default added (see `with_values`).
+
+    Raises:
+        ChistkaError: a name on the way is not a table (a value, an array), or the value's table
+            is an item of a list of tables that a new header cannot name.
+    """
+    found = toml_places(text).places
+    depth = next((k for k in range(len(keys) - 1, 0, -1) if keys[:k] in found), 0)
+    table = keys[:depth]
+    place = found.get(table) if depth else None
+    owner = found.get(place.owner) if place is not None and place.kind == "dotted" else None
+    if place is not None and owner is not None and owner.kind == "inline":
+        table, place = place.owner, owner
+    entry = f"{key_text(keys[len(table) :])} = {value_text(value)}"
+    if place is not None and place.kind == "inline":
+        if place.last is None:
+            text = text[: place.start] + "{ " + entry + " }" + text[place.end :]
+            return _stamp_shared_line(text, place.start, path, comment)
+        text = text[: place.last] + f", {entry}" + text[place.last :]
+        return _stamp_shared_line(text, place.last, path, comment)
+    if place is not None and place.kind == "dotted":
+        at = place.after
+        entry = f"{key_text(keys[len(place.owner) :])} = {value_text(value)}"
+    elif place is not None and place.kind == "header":
+        name = found.get((*table, "name"))
+        named = isinstance(table[-1], int) and name is not None and name.owner == table
+        at = name.after if named and name is not None else place.after
+    elif place is None or (place.kind == "implicit" and all(isinstance(k, str) for k in table)):
+        table = table or keys[:1]
+        entry = f"{key_text(keys[len(table) :])} = {value_text(value)}"
+        return text.rstrip("\n") + f"\n\n[{key_text(table)}]\n{entry}  # {comment}\n"
+    else:
+        raise ChistkaError(
+            f"cannot add '{path}' to the scenario file: '{key_text(table)}' is "
+            f"{_KIND_WORDS.get(place.kind, place.kind)} there"
+        )
+    return text[:at] + f"{entry}  # {comment}\n" + text[at:]
+
+
+def _put(data: dict[str, Any], keys: Key, value: Any) -> None:
+    """Set `value` at `keys` in parsed TOML, making the tables on the way."""
+    node: Any = data
+    for key in keys[:-1]:
+        node = node[key] if isinstance(key, int) else node.setdefault(key, {})
+    node[keys[-1]] = value
 
 
 def with_values(text: str, values: dict[str, Any], comment: str) -> str:
-    """The scenario TOML with `values` as its own: each on its line, or on a new line of its table.
+    """The scenario TOML with `values` as its own: each where it is written, or added.
 
-    A value the file leaves at the schema's default gets a line after its table's header (or
-    after the `name` of its item of a list of tables), or a new table at the end.
+    A value is set where the file writes it (`set_line`). One the file leaves at the schema's
+    default is added to its table: a line after its table's header (after the `name` of its
+    item of a list of tables), among the dotted keys that make its table, into its inline table,
+    or in a new table at the end. The result is read back: it must hold `values` and every other
+    value of `text` as it was.
+
+    Raises:
+        ChistkaError: the text is not TOML, a value cannot be placed (see `_add_value`), or the
+            result does not read back as `text` with `values` (naming the paths).
     """
+    if not text.endswith("\n"):
+        text += "\n"
+    original = text
     for path, value in values.items():
-        try:
-            text = set_line(text, path, value, comment)
-            continue
-        except ChistkaError:
-            pass
-        lines = text.splitlines()
-        field, after, _ = _table_lines(lines, path)
-        line = f"{field} = {value_text(value)}  # {comment}"
-        if after is None:
-            lines += ["", f"[{path.split('.')[0]}]", line]
-        else:
-            lines.insert(after + 1, line)
-        text = "\n".join(lines) + "\n"
+        keys = parameter_keys(text, path)
+        if len(keys) < 2:
+            raise ChistkaError(f"'{path}' names no value of a section")
+        written = _set_written(text, keys, path, value, comment)
+        text = written if written is not None else _add_value(text, keys, path, value, comment)
+    expected = tomllib.loads(original)
+    for path, value in values.items():
+        _put(expected, parameter_keys(original, path), value)
+    try:
+        written = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ChistkaError(
+            f"setting {', '.join(values)} made a file that is not TOML ({exc})"
+        ) from None
+    if written != expected:
+        wrong = [k for k in expected.keys() | written.keys() if expected.get(k) != written.get(k)]
+        raise ChistkaError(
+            f"setting {', '.join(values)} did not give the scenario with those values and its "
+            f"others (the tables that differ: {', '.join(sorted(wrong))})"
+        )
     return text
 
 
