@@ -580,3 +580,98 @@ def test_importances_over_few_trials_come_with_a_warning(tmp_path, fake_runs):
     html = (tmp_path / "out" / "calibration.html").read_text(encoding="utf-8")
     assert "<strong>Warning:</strong> the parameter importances rest on 4 trials" in html
     assert "over 4 trials, too few: see the warning below" in html
+
+
+# --- QA 43 B1: a scenario file of `chistka scenarios show`, and a fitted file that fails -------
+
+FREE_CRITERIA = """
+[[free]]
+path = "review.criteria.origin_peasant"
+low = -1.0
+high = 4.0
+
+[[start]]
+values = { "review.criteria.origin_peasant" = 2.0 }
+note = "the best in `peasant_runs`"
+"""
+
+
+@pytest.fixture
+def peasant_runs(monkeypatch):
+    """Trials without simulations, best where review.criteria.origin_peasant is 2.0 (the free
+    file's start point): each target's model value is its value times 1 + the distance."""
+    import numpy as np
+
+    import chistka.analysis.calibrate as calibrate_module
+
+    calls: list[int] = []
+
+    def fake(fitted, seed, scale, name, targets):
+        calls.append(seed)
+        off = 1 + abs(fitted.review.criteria.origin_peasant - 2.0)
+        return targets["value"].to_numpy(dtype=float) * off, np.zeros(len(targets), dtype=bool)
+
+    monkeypatch.setattr(calibrate_module, "_seed_values", fake)
+    return calls
+
+
+def _shown_scenario(tmp_path: Path, **update) -> Path:
+    """`chistka scenarios show party-purges-1921-1936`, as a user saves it to edit (`update`:
+    fields of the scenario replaced first, through the same function)."""
+    from chistka.commands.catalogue import scenario_toml
+    from chistka.scenario import load_scenario
+
+    path = tmp_path / "pp.toml"
+    if update:
+        scenario = load_scenario("party-purges-1921-1936").model_copy(update=update)
+        path.write_text(scenario_toml(scenario), encoding="utf-8")
+        return path
+    shown = CliRunner().invoke(app, ["scenarios", "show", "party-purges-1921-1936"])
+    assert shown.exit_code == 0, shown.output
+    path.write_text(shown.stdout, encoding="utf-8")
+    return path
+
+
+def _calibrate_file(tmp_path: Path, scenario: Path, *extra: str):
+    targets = tmp_path / "targets.csv"
+    targets.write_text(TARGETS, encoding="utf-8")
+    free = tmp_path / "free.toml"
+    free.write_text(FREE_CRITERIA, encoding="utf-8")
+    return CliRunner().invoke(
+        app,
+        ["calibrate", str(scenario), "--targets", str(targets), "--free", str(free)]
+        + ["--scale", "0.02", "--out", str(tmp_path / "out"), *extra],
+        env={"COLUMNS": "300"},
+    )
+
+
+def test_a_scenario_saved_from_scenarios_show_calibrates(tmp_path, peasant_runs):
+    """QA 43 B1: `scenarios show` writes review.criteria as an inline table; the fitted file
+    added a dotted line for review.criteria.origin_peasant, a duplicate key, and calibrate
+    failed after every trial with "the fitted scenario does not load"."""
+    from chistka.scenario import load_scenario
+
+    scenario = _shown_scenario(tmp_path)
+    result = _calibrate_file(tmp_path, scenario, "--trials", "3")
+    assert result.exit_code == 0, result.output
+    fitted = load_scenario(tmp_path / "out" / "fitted.toml")
+    assert fitted.review.criteria.origin_peasant == 2.0
+    text = (tmp_path / "out" / "fitted.toml").read_text(encoding="utf-8")
+    assert "origin_peasant = 2.0," in text and "origin_peasant =" not in text.split("[review]")[0]
+    assert (tmp_path / "out" / "calibration.html").is_file()
+
+
+def test_a_scenario_without_events_from_scenarios_show_calibrates(tmp_path, peasant_runs):
+    """`scenarios show` writes a scenario without events as `events = []`, an inline array, to
+    which TOML cannot add the fit's [[events]] table: the event goes into the array."""
+    from chistka.analysis.calibrate import FITTED_NOTE
+    from chistka.scenario import load_scenario
+
+    scenario = _shown_scenario(tmp_path, events=[])
+    assert "\nevents = []\n" in scenario.read_text(encoding="utf-8")
+    result = _calibrate_file(tmp_path, scenario, "--trials", "3")
+    assert result.exit_code == 0, result.output
+    fitted = load_scenario(tmp_path / "out" / "fitted.toml")
+    assert fitted.review.criteria.origin_peasant == 2.0
+    [event] = fitted.events
+    assert event.note == FITTED_NOTE and event.set == {"review.criteria.origin_peasant": 2.0}

@@ -275,7 +275,12 @@ def set_line(text: str, path: str, value: float | int, comment: str) -> str:
     return written
 
 
-_KIND_WORDS = {"value": "a value", "array": "an array", "implicit": "a table only a header names"}
+_KIND_WORDS = {
+    "value": "a value",
+    "array": "an array",
+    "tables": "an array of tables",
+    "implicit": "a table only a header names",
+}
 
 
 def _add_value(text: str, keys: Key, path: str, value: float | int, comment: str) -> str:
@@ -370,6 +375,25 @@ FITTED_MARK = "# Fitted by chistka calibrate on "
 """The line that marks a fitted.toml as written by `chistka calibrate`."""
 
 
+def _with_event(text: str, event: str) -> str:
+    """The scenario text with the fit's comment and event (`fitted_event_text`) at its end.
+
+    A file that writes its events as an inline array (``events = []``, as `chistka scenarios
+    show` writes a scenario without events) cannot take an ``[[events]]`` table: the event goes
+    into that array as an inline table, and the comment says where it is.
+    """
+    comment, header, table = event.partition("[[events]]\n")
+    events = toml_places(text).places.get(("events",))
+    if not header or events is None or events.kind != "array":
+        return text + event
+    entry = "{ " + ", ".join(line for line in table.splitlines() if line) + " }"
+    if events.last is None:
+        text = text[: events.start + 1] + entry + text[events.end - 1 :]
+    else:
+        text = text[: events.last] + f", {entry}" + text[events.last :]
+    return text + comment + "# The event is the last of the scenario's `events` above.\n"
+
+
 def write_fitted_scenario(
     result: CalibrationResult, path: str | Path, *, when: dt.date | None = None
 ) -> Path:
@@ -388,9 +412,8 @@ def write_fitted_scenario(
     The file is loaded back and checked before it is kept.
 
     Raises:
-        ChistkaError: the fitted file does not load (e.g. the original lists its events as an
-            inline array, which a ``[[events]]`` table cannot extend), or `path` holds something
-            chistka calibrate did not write (see `check_output_file`).
+        ChistkaError: the fitted file does not load, or `path` holds something chistka
+            calibrate did not write (see `check_output_file`).
     """
     from chistka.scenario import scenario_from_dict
 
@@ -404,21 +427,22 @@ def write_fitted_scenario(
         ).rstrip("\n")
         + "\n"
     )
-    text += fitted_event_text(
-        result.scenario,
-        result.best_params,
-        targets_path=result.targets_path,
-        targets_given=result.targets_given,
-        unchanged=unchanged,
-        loss=result.best_loss,
-        trials=len(result.trials),
-        seeds=result.seeds,
-        when=when,
-        scale=result.scale,
-        loss_kind=result.loss,
+    text = _with_event(
+        text,
+        fitted_event_text(
+            result.scenario,
+            result.best_params,
+            targets_path=result.targets_path,
+            targets_given=result.targets_given,
+            unchanged=unchanged,
+            loss=result.best_loss,
+            trials=len(result.trials),
+            seeds=result.seeds,
+            when=when,
+            scale=result.scale,
+            loss_kind=result.loss,
+        ),
     )
-    import tomllib
-
     try:
         scenario_from_dict(tomllib.loads(text), f"'{path}'")
     except (tomllib.TOMLDecodeError, ChistkaError) as exc:

@@ -22,7 +22,7 @@ from chistka.errors import ChistkaError
 Key = tuple[str | int, ...]
 """A key path: table and key names, and an item's index in an array."""
 
-PlaceKind = Literal["value", "header", "inline", "dotted", "implicit", "array"]
+PlaceKind = Literal["value", "header", "inline", "dotted", "implicit", "array", "tables"]
 
 _WS = re.compile(r"[ \t]*")
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
@@ -40,16 +40,18 @@ class Place:
     Attributes:
         kind: 'value' (a key's value); 'header' (a ``[table]`` or an ``[[array]]`` item);
             'inline' (an inline table); 'dotted' (a table made by dotted keys); 'implicit' (a
-            table only a deeper header names, e.g. ``[a]`` of ``[a.b]``); 'array' (an array).
+            table only a deeper header names, e.g. ``[a]`` of ``[a.b]``); 'array' (an array
+            written as a value); 'tables' (an array of tables written as ``[[a]]`` items).
         start: where it begins (a value's first character, a header's '[', an inline '{').
-        end: where it ends (after the value, the header's ']', the inline table's '}').
+        end: where it ends (after the value, the header's ']', the inline table's '}', the
+            array's ']').
         owner: the table whose text holds its key (a value's or a dotted table's: a header's
             table, the root () or an inline table).
         line: a value on a key line of its own (not inside an inline table or an array).
         key_start, key_end: a value's key as written on its line.
         after: where the next line begins after a header, a value's line, or the last line of a
             dotted table's keys.
-        last: the end of an inline table's last value (None: it is empty).
+        last: the end of an inline table's or an array's last value (None: it is empty).
     """
 
     kind: PlaceKind
@@ -200,11 +202,12 @@ class _Scanner:
         start = self.pos
         self.pos += 1
         index = 0
+        last: int | None = None
         while True:
             self.blank()
             if self.peek() == "]":
                 break
-            self.value((*keys, index))
+            last = self.value((*keys, index))[1]
             index += 1
             self.blank()
             if self.peek() == ",":
@@ -212,7 +215,7 @@ class _Scanner:
             elif self.peek() != "]":
                 raise self.fail("expected ',' or ']' in an array")
         self.pos += 1
-        self.found.places[keys] = Place("array", start, self.pos)
+        self.found.places[keys] = Place("array", start, self.pos, last=last)
 
     def inline(self, keys: Key) -> None:
         start = self.pos
@@ -274,7 +277,7 @@ class _Scanner:
         if double:
             array = (*self.resolve(parts[:-1]), parts[-1])
             self.arrays[array] = self.arrays.get(array, 0) + 1
-            self.found.places[array] = Place("array", start, end)
+            self.found.places[array] = Place("tables", start, end)
             keys: Key = (*array, self.arrays[array] - 1)
         else:
             keys = self.resolve(parts)
