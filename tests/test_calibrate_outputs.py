@@ -661,6 +661,12 @@ def test_a_scenario_saved_from_scenarios_show_calibrates(tmp_path, peasant_runs)
     assert (tmp_path / "out" / "calibration.html").is_file()
 
 
+def _earlier_outputs(out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "fitted.toml").write_text(EARLIER, encoding="utf-8")
+    (out / "calibration.html").write_text(f"<html>{REPORT_MARK}old</title></html>", "utf-8")
+
+
 def test_a_scenario_without_events_from_scenarios_show_calibrates(tmp_path, peasant_runs):
     """`scenarios show` writes a scenario without events as `events = []`, an inline array, to
     which TOML cannot add the fit's [[events]] table: the event goes into the array."""
@@ -675,3 +681,64 @@ def test_a_scenario_without_events_from_scenarios_show_calibrates(tmp_path, peas
     assert fitted.review.criteria.origin_peasant == 2.0
     [event] = fitted.events
     assert event.note == FITTED_NOTE and event.set == {"review.criteria.origin_peasant": 2.0}
+
+
+@pytest.mark.parametrize("failure", ["layout", "disk"])
+def test_a_fitted_scenario_that_cannot_be_written_leaves_the_report_and_the_table(
+    tmp_path, peasant_runs, monkeypatch, failure
+):
+    """QA 43 B1: the failure left nothing but study.db (no table, no calibration.html), and a
+    resumed study's earlier fitted.toml and calibration.html beside it as if current."""
+    import chistka.analysis.fitted_file as fitted_file
+
+    def refuse(*args, **kwargs):
+        if failure == "disk":
+            raise OSError(28, "No space left on device")
+        raise ChistkaError("cannot add 'review.criteria.origin_peasant' to the scenario file")
+
+    monkeypatch.setattr(fitted_file, "write_atomic" if failure == "disk" else "with_values", refuse)
+    scenario = _shown_scenario(tmp_path)
+    out = tmp_path / "out"
+    _earlier_outputs(out)
+    result = _calibrate_file(tmp_path, scenario, "--trials", "3")
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    words = " ".join(result.output.split())
+    assert "review.criteria.origin_peasant" in words and "best parameters (3 complete" in words
+    assert f"error: the fitted scenario {out / 'fitted.toml'} was not written: " in words
+    assert ("No space left" if failure == "disk" else "cannot add 'review.criteria") in words
+    assert f"The study is kept in sqlite:///{(out / 'study.db').resolve()}" in words
+    assert f"wrote {out / 'calibration.html'}" in words
+    assert not (out / "fitted.toml").exists()
+    html = (out / "calibration.html").read_text(encoding="utf-8")
+    assert "<strong>The fitted scenario (fitted.toml) was not written:</strong>" in html
+    assert "3 complete trials" in html
+    assert sorted(p.name for p in out.iterdir()) == ["calibration.html", "study.db"]
+
+
+def test_an_earlier_calls_outputs_go_once_the_study_moves_on(tmp_path, peasant_runs, monkeypatch):
+    """fitted.toml and calibration.html describe the study as a call left it: a call stopped
+    after a trial removes them (they would be read as the result of a study that has more
+    trials), a call refused before any trial keeps them."""
+    import chistka.analysis.calibrate as calibrate_module
+
+    scenario = _shown_scenario(tmp_path)
+    out = tmp_path / "out"
+    first = _calibrate_file(tmp_path, scenario, "--trials", "1", "--loss", "band")
+    assert first.exit_code == 0, first.output
+    _earlier_outputs(out)
+    other_seeds = _calibrate_file(tmp_path, scenario, "--trials", "1", "--seeds", "3")
+    assert other_seeds.exit_code == 2 and "give another study name" in other_seeds.output
+    assert (out / "fitted.toml").read_text(encoding="utf-8") == EARLIER
+    fake = calibrate_module._seed_values
+
+    def stop_at_the_second_trial(*args):
+        if len(peasant_runs) >= 2:  # seeds 1 and 2 of this call's first trial ran
+            raise KeyboardInterrupt
+        return fake(*args)
+
+    monkeypatch.setattr(calibrate_module, "_seed_values", stop_at_the_second_trial)
+    peasant_runs.clear()
+    stopped = _calibrate_file(tmp_path, scenario, "--trials", "3", "--loss", "band")
+    assert stopped.exit_code == 130, stopped.output
+    assert sorted(p.name for p in out.iterdir()) == ["study.db"]

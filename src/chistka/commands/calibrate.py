@@ -4,12 +4,20 @@ To be registered in `chistka.cli` as ``chistka calibrate SCENARIO --targets FILE
 [--storage URL] [--study-name NAME] [--seeds 1,2] [--out DIR] [--scale S] [--free FILE]
 [--jobs N] [--loss msle|band|inside] [--verbose]``.
 Prints the targets it leaves out (a count per reason and the first few; --verbose: every one),
-the best loss and parameters, and writes OUT/fitted.toml (the scenario with an event that sets
-the fitted parameters on its first day; where the scenario's own values stayed the best, the
-scenario with a comment that records the study and no event) and OUT/calibration.html. The
-study is kept in OUT/study.db unless --storage names another (any database URL Optuna accepts,
-so that several machines can work on one study); running the command again resumes it. Bad
-input is reported as one message with exit status 2.
+the best loss and parameters, and writes OUT/calibration.html and OUT/fitted.toml (the scenario
+with an event that sets the fitted parameters on its first day; where the scenario's own values
+stayed the best, the scenario with a comment that records the study and no event). The study is
+kept in OUT/study.db unless --storage names another (any database URL Optuna accepts, so that
+several machines can work on one study); running the command again resumes it. Bad input is
+reported as one message with exit status 2.
+
+calibration.html and fitted.toml describe the study as a call leaves it, so a call that adds a
+trial to the study removes an earlier call's pair when its first trial ends (`remove_outputs`):
+a call that stops before its end (Ctrl-C, a failed run, a killed process) would otherwise leave
+them beside a study.db that holds more trials, read as its result. Both are written again from
+the study at the end of a call. Where the fitted scenario cannot be written (a scenario file
+whose layout the fit cannot extend), the report and the printed table still come out, without
+fitted.toml, and the command fails (status 2) naming what failed and where the study is kept.
 """
 
 from __future__ import annotations
@@ -63,6 +71,30 @@ def parse_seeds(text: str) -> list[int]:
     for seed in seeds:
         check_seed(seed, "--seeds")
     return seeds
+
+
+OUTPUTS = ("fitted.toml", "calibration.html")
+"""The files a call writes in its output folder, from the study as the call leaves it."""
+
+
+def remove_outputs(folder: Path, names: tuple[str, ...] = OUTPUTS) -> None:
+    """Remove an earlier call's outputs from `folder`: they no longer describe the study.
+
+    Only files that chistka calibrate wrote (with their mark) are removed; another's file of the
+    same name was refused before any trial (`check_output_folder`) and is left alone here.
+    """
+    from chistka.analysis.fitted_file import FITTED_MARK
+    from chistka.outputs import check_output_file
+    from chistka.report.calibration import REPORT_MARK
+
+    marks = {"fitted.toml": FITTED_MARK, "calibration.html": REPORT_MARK}
+    for name in names:
+        path = folder / name
+        try:
+            check_output_file(path, marks[name], "chistka calibrate")
+        except ChistkaError:
+            continue
+        path.unlink(missing_ok=True)
 
 
 def check_calibration(
@@ -199,6 +231,8 @@ def calibrate_command(
             task = progress.add_task(f"calibrate {scenario}", total=trials, best="")
 
             def advance(done: int, total: int, best: float | None) -> None:
+                if done == 1:  # the study has moved on from what an earlier call wrote
+                    remove_outputs(target)
                 shown = "" if best is None else f"best loss {best:.4g}"
                 progress.update(task, completed=done, total=total, best=shown)
 
@@ -216,14 +250,23 @@ def calibrate_command(
                 loss=loss,
             )
         result.left_out = [(item.id, item.observable, item.reason) for item in left_out]
-        fitted = write_fitted_scenario(result, target / "fitted.toml")
-        report = write_calibration_report(result, target / "calibration.html")
+        fitted: Path | None = None
+        not_written = ""
+        try:
+            fitted = write_fitted_scenario(result, target / "fitted.toml")
+        except (ChistkaError, OSError) as exc:
+            not_written = str(exc)
+            remove_outputs(target, ("fitted.toml",))
+        report = write_calibration_report(
+            result, target / "calibration.html", fitted_error=not_written
+        )
     except ChistkaError as exc:
         fail(str(exc))
         return
     except KeyboardInterrupt:
         interrupted(
-            "finished trials are kept in the storage; run the same command to resume the study"
+            "finished trials are kept in the storage; run the same command to resume the study "
+            "(calibration.html and fitted.toml are written when its trials are done)"
         )
     view = Table(title=escape(f"best parameters ({len(result.trials)} complete trials)"))
     for column in ("parameter", "best", "range searched", "note"):
@@ -259,4 +302,11 @@ def calibrate_command(
             highlight=False,
         )
     console.print(f"study: {escape(url)} ({escape(result.study.study_name)})", highlight=False)
+    if fitted is None:
+        console.print(f"wrote {escape(str(report))}", highlight=False)
+        fail(
+            f"the fitted scenario {target / 'fitted.toml'} was not written: {not_written}. The "
+            f"study is kept in {url} (study '{result.study.study_name}'): its best values are "
+            "in the table above and in calibration.html"
+        )
     console.print(f"wrote {escape(str(fitted))}, {escape(str(report))}", highlight=False)

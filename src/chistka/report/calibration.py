@@ -51,13 +51,29 @@ def model_text(model: float, observable: str, no_value_seeds: int | None, seeds:
     return f"{number} (no value at {no_value_seeds} of {seeds} seeds)"
 
 
+def _not_written_html(fitted_error: str) -> str:
+    """The page's words where fitted.toml could not be written ('' where it was)."""
+    if not fitted_error:
+        return ""
+    return (
+        f"<p><strong>The fitted scenario (fitted.toml) was not written:</strong> "
+        f"{escape(fitted_error)}. The best values are in the table below; the study is kept "
+        "in its storage.</p>"
+    )
+
+
 def range_text(low: float, high: float, log: bool = False) -> str:
     """A free parameter's range in words: '-1 to 4' ('-1 - 4' read as a subtraction)."""
     return f"{low:g} to {high:g}" + (" (log)" if log else "")
 
 
-def write_calibration_report(result: CalibrationResult, path: str | Path) -> Path:
+def write_calibration_report(
+    result: CalibrationResult, path: str | Path, *, fitted_error: str = ""
+) -> Path:
     """Write calibration.html: loss history, fit against the targets, parameter importances.
+
+    `fitted_error` is why fitted.toml could not be written ('' where it was): the page says so,
+    as it is then the study's only written result.
 
     Raises:
         ChistkaError: `path` holds something chistka calibrate did not write.
@@ -210,7 +226,7 @@ def write_calibration_report(result: CalibrationResult, path: str | Path) -> Pat
         f"{len(complete)} complete trials; seeds "
         f"{', '.join(str(s) for s in result.seeds)} at {scale}; loss: {LOSSES[result.loss]}; "
         f"best loss {result.best_loss:.6g} ({first_words} {result.first_loss:.6g}).{ended}</p>"
-        f"{stayed_html}"
+        f"{stayed_html}{_not_written_html(fitted_error)}"
         "<table border='1'><tr><th>parameter</th><th>best</th><th>range searched</th>"
         f"<th>against the scenario</th></tr>{params}</table>"
         f"<h2>The best trial against the targets</h2><p>{inside_text(table)}.</p>"
