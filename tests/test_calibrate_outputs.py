@@ -405,7 +405,7 @@ def test_a_covered_target_without_a_value_is_a_miss_in_the_count_and_the_table(t
     assert words.startswith("1 of 2 targets inside their range")
     assert "1 of them with no value, a miss" in words
     html = write_calibration_report(result, tmp_path / "calibration.html").read_text("utf-8")
-    assert "<td>outside: no value (a miss in the loss)</td>" in html
+    assert "<td>outside: no value at 1 of 1 seed (a miss in the loss)</td>" in html
 
 
 @pytest.fixture
@@ -461,11 +461,12 @@ def test_a_target_without_a_value_at_some_seeds_shows_its_mean_over_the_others(
     assert (
         f"<td>party_total:1928-07-01</td><td>{mean} (no value at 1 of 3 seeds)</td>"
         "<td>1,317,369</td><td>1,185,632 to 1,449,106</td>"
-        "<td>outside: no value (a miss in the loss)</td>" in body
+        "<td>outside: no value at 1 of 3 seeds (a miss in the loss)</td>" in body
     )
     assert (
         "<td>party_total:1929-07-01</td><td>-</td><td>1,500,000</td>"
-        "<td>1,200,000 to 1,800,000</td><td>outside: no value (a miss in the loss)</td>" in body
+        "<td>1,200,000 to 1,800,000</td><td>outside: no value at 3 of 3 seeds (a miss in the "
+        "loss)</td>" in body
     )
     fit = dict(numbers_in_page(html))["calibration-fit"].set_index(["trace", "x"])
     apart = "model / target over the seeds with a value (a miss in the loss)"
@@ -522,6 +523,28 @@ def test_fit_table_gives_the_mean_and_the_seeds_without_a_value_of_a_missed_targ
             assert model_text(total["model"], total["observable"], None, 2) == "-"
             assert "1 of them with no value, a miss" in inside_text(table)
     assert model_text(0.3, "expelled_share:1921", 0, 2) == "30.0%"
+
+
+def test_the_status_of_a_target_without_a_value_at_some_seeds_says_at_how_many(
+    tmp_path, nan_at_seeds
+):
+    """QA 43 C2: a target shown as "25.8% (no value at 2 of 3 seeds)", inside its range of 22% to
+    28%, had the status "outside: no value", as if it had none at all."""
+    from chistka.report.calibration import status_text
+
+    nan_at_seeds.update({"purge1921": {1, 2}})
+    targets = tmp_path / "targets.csv"
+    targets.write_text(TARGETS.replace("0.6,0.55,0.65", "0.25,0.22,0.28"), encoding="utf-8")
+    result = _invoke_calibrate(tmp_path, str(targets), "--seeds", "1,2,3")
+    assert result.exit_code == 0, result.output
+    html = (tmp_path / "out" / "calibration.html").read_text(encoding="utf-8")
+    assert (
+        "<td>25.8% (no value at 2 of 3 seeds)</td><td>25.0%</td><td>22.0% to 28.0%</td>"
+        "<td>outside: no value at 2 of 3 seeds (a miss in the loss)</td>" in html
+    )
+    assert status_text("no value", None, 3) == "outside: no value (a miss in the loss)"
+    assert status_text("no value", 1, 1) == "outside: no value at 1 of 1 seed (a miss in the loss)"
+    assert status_text("inside", 0, 3) == "inside"
 
 
 def test_the_readme_examples_left_out_targets_are_counted_by_reason(tmp_path):

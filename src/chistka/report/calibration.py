@@ -35,7 +35,23 @@ FIT_STATUSES = {
     "no value": "outside: no value (a miss in the loss)",
     "left out": "left out (not in the runs)",
 }
-"""How calibration.html writes each `status` of `fit_table`."""
+"""How calibration.html writes each `status` of `fit_table` ('no value': see `status_text`)."""
+
+
+def status_text(status: str, no_value_seeds: int | None, seeds: int) -> str:
+    """A target's status in calibration.html, saying at how many seeds a missed target had none.
+
+    A target without a value at some seeds shows its mean over the others, which may lie inside
+    its range; the status says why it is outside all the same: 'outside: no value at 2 of 3
+    seeds (a miss in the loss)'. A study made before its trials recorded the seeds keeps
+    'outside: no value (a miss in the loss)'.
+    """
+    if status != "no value" or no_value_seeds is None:
+        return FIT_STATUSES[status]
+    return (
+        f"outside: no value at {no_value_seeds} of {seeds} seed{'s' if seeds != 1 else ''} "
+        "(a miss in the loss)"
+    )
 
 
 def model_text(model: float, observable: str, no_value_seeds: int | None, seeds: int) -> str:
@@ -184,7 +200,7 @@ def write_calibration_report(
         f"<td>{observable_number(r.value, r.observable)}</td>"
         f"<td>{observable_number(r.low, r.observable)} to "
         f"{observable_number(r.high, r.observable)}</td>"
-        f"<td>{FIT_STATUSES[r.status]}</td></tr>"
+        f"<td>{status_text(r.status, r.no_value_seeds, seeds)}</td></tr>"
         for r in table.itertuples(index=False)
     )
     note = "" if found else "<p>Parameter importances need two or more complete trials.</p>"
