@@ -939,6 +939,47 @@ def test_calibrate_names_the_targets_it_leaves_out(tmp_path):
     assert left_out[0].reason == "naming a campaign, operation or body the scenario does not have"
 
 
+def test_a_target_partly_outside_the_dates_or_naming_a_missing_campaign_says_so(tmp_path):
+    """QA 43: arrests:1921 in a run from 1 Mar 1921 was left out as "outside the scenario's
+    dates", and a file whose only target named a campaign the scenario lacks was refused as
+    lying outside its dates."""
+    from chistka.commands.calibrate import check_calibration
+    from chistka.commands.preflight import left_out_lines
+
+    rows = [
+        ("ok", "expelled_share:1921", 0.25, 0.2, 0.3),
+        ("late", "party_total:1950-01-01", 5, None, None),
+        ("part", "arrests:1921", 5, None, None),
+        ("span", "arrests:1936-10-01/1938-07-01", 5, None, None),
+        ("camp", "expelled_share:1999", 0.3, None, None),
+    ]
+    targets = write_targets(tmp_path / "mixed.csv", rows)
+    _, left = check_calibration(SCENARIO, targets, None)
+    dates = "(1921-03-01 to 1936-12-31)"
+    assert {item.id: item.reason for item in left} == {
+        "late": f"outside the scenario's dates {dates}",
+        "part": f"not wholly inside the scenario's dates {dates}",
+        "span": f"not wholly inside the scenario's dates {dates}",
+        "camp": "naming a campaign, operation or body the scenario does not have",
+    }
+    assert left_out_lines(left) == [
+        f"left out, outside the scenario's dates {dates}: 1 target: late (party_total:1950-01-01)",
+        f"left out, not wholly inside the scenario's dates {dates}: 2 targets: part "
+        "(arrests:1921), span (arrests:1936-10-01/1938-07-01)",
+        "left out, naming a campaign, operation or body the scenario does not have: 1 target: "
+        "camp (expelled_share:1999)",
+    ]
+    only = write_targets(tmp_path / "badcamp.csv", [rows[4], rows[1], rows[2]])
+    with pytest.raises(ChistkaError) as refused:
+        check_calibration(SCENARIO, only, None)
+    assert str(refused.value).startswith(
+        f"none of the targets of {only} can come from the runs of {SCENARIO}: 1 naming a "
+        f"campaign, operation or body the scenario does not have; 1 outside the scenario's dates "
+        f"{dates}; 1 not wholly inside the scenario's dates {dates}; first: "
+    )
+    assert "the scenario has no campaign '1999'" in str(refused.value)
+
+
 def test_calibrate_leaves_out_and_never_scores_a_kind_the_scenario_does_not_model(tmp_path):
     """QA 41: the README's `calibrate party-purges-1921-1936 --targets targets/calibration.csv`
     fitted 45 sentence rows of 1922-36 that the scenario does not model (its runs give 0) as

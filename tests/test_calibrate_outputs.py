@@ -555,12 +555,16 @@ def test_the_readme_examples_left_out_targets_are_counted_by_reason(tmp_path):
     calibration = Path(__file__).resolve().parents[1] / "src/chistka/targets/calibration.csv"
     _, left = check_calibration("party-purges-1921-1936", calibration, None)
     lines = left_out_lines(left, rest="--verbose lists them")
-    assert len(lines) == 2
+    assert len(lines) == 3  # the years 1921 and the periods from 1936 on only in part (QA 43)
     assert lines[0].startswith(
-        "left out, outside the scenario's dates (1921-03-01 to 1936-12-31): 52 targets: "
+        "left out, not wholly inside the scenario's dates (1921-03-01 to 1936-12-31): 5 targets: "
+        "convicted_1921 (political_sentences:1921), "
     )
     assert lines[1].startswith("left out, of a kind the scenario does not model (its runs give 0)")
     assert " 45 targets: " in lines[1] and lines[1].endswith("and 42 more; --verbose lists them")
+    assert lines[2].startswith(
+        "left out, outside the scenario's dates (1921-03-01 to 1936-12-31): 47 targets: "
+    )
 
 
 def test_calibrate_counts_the_targets_it_leaves_out_and_names_each_with_verbose(

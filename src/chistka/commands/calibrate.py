@@ -46,6 +46,7 @@ from chistka.commands.preflight import (
     check_output_folder,
     check_scale,
     check_seed,
+    left_out_counts,
     left_out_lines,
     left_out_reason,
 )
@@ -102,8 +103,9 @@ def check_calibration(
 ) -> tuple[Scenario, list[LeftOut]]:
     """The scenario, once the scale and the targets are checked, and the targets it leaves out.
 
-    Each target left out comes with why it lies outside the scenario (`left_out_reason`: its
-    dates, a campaign, operation or body it lacks, or a kind it does not model). Targets outside
+    Each target left out comes with why it lies outside the scenario (`left_out_reason`: outside
+    its dates or not wholly inside them, a campaign, operation or body it lacks, or a kind it
+    does not model). Targets outside
     it are allowed, as a file of targets may serve several scenarios, but at least one must lie
     inside it; the command counts those it leaves out by reason and names the first few
     (`left_out_lines`), `--verbose` names every one and calibration.html lists them all, so that
@@ -111,7 +113,7 @@ def check_calibration(
 
     Raises:
         ChistkaError: a scale at which a stratum is empty, a malformed target, or no target the
-            scenario's runs could give.
+            scenario's runs could give (counted by reason, the first named).
     """
     from chistka.analysis.validate import read_targets
     from chistka.scenario import load_scenario
@@ -128,8 +130,8 @@ def check_calibration(
             left.append(replace(reason, id=str(row.id)))
     if len(left) == len(table):
         raise ChistkaError(
-            f"none of the targets of {targets} lies inside {loaded.scenario.name} "
-            f"({loaded.scenario.start} to {loaded.scenario.end}); first: {left[0].message}"
+            f"none of the targets of {targets} can come from the runs of {loaded.scenario.name}: "
+            f"{left_out_counts(left)}; first: {left[0].message}"
         )
     return loaded, left
 

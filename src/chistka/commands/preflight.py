@@ -104,7 +104,15 @@ def check_observable_form(name: str, where: str = "observable") -> None:
 
 
 class OutsideScenarioDates(ChistkaError):
-    """An observable whose date or year lies outside the scenario's run (`check_observable`)."""
+    """An observable whose date or year lies outside the scenario's run (`check_observable`).
+
+    `partly`: a year or a period that overlaps the run without lying wholly inside it (1921 in a
+    run from 1 Mar 1921), told apart from one wholly outside where targets are counted by reason.
+    """
+
+    def __init__(self, message: str, partly: bool = False) -> None:
+        super().__init__(message)
+        self.partly = partly
 
 
 def check_observable(name: str, scenario: Scenario, where: str = "observable") -> None:
@@ -125,8 +133,12 @@ def check_observable(name: str, scenario: Scenario, where: str = "observable") -
         form, argument = "YEAR", split_channel_argument(argument)[1]
     if form == "YEAR":
         first, end = _year_argument(argument, where)
-        if first < run.start or end - dt.timedelta(days=1) > run.end:
-            raise OutsideScenarioDates(f"{where}: {argument} is not wholly inside the run ({span})")
+        last = end - dt.timedelta(days=1)
+        if first < run.start or last > run.end:
+            raise OutsideScenarioDates(
+                f"{where}: {argument} is not wholly inside the run ({span})",
+                partly=first <= run.end and last >= run.start,
+            )
     elif form == "DATE":
         date = _date_argument(argument, where)
         if not run.start <= date <= run.end + dt.timedelta(days=1):
@@ -230,14 +242,16 @@ NOT_MODELLED = "of a kind the scenario does not model (its runs give 0)"
 def left_out_reason(name: str, scenario: Scenario, where: str = "observable") -> LeftOut | None:
     """Why the scenario's runs could not give a well-formed observable (None: they can).
 
-    The reason is one of three: outside the scenario's dates, a campaign, operation or body it
-    does not have (`check_observable`), or a kind it does not model (`check_modelled`).
+    The reason is one of four: outside the scenario's dates, not wholly inside them (a year or a
+    period the run covers only in part), a campaign, operation or body it does not have
+    (`check_observable`), or a kind it does not model (`check_modelled`).
     """
     try:
         check_observable(name, scenario, where)
     except OutsideScenarioDates as exc:
         run = scenario.scenario
-        reason = f"outside the scenario's dates ({run.start} to {run.end})"
+        how = "not wholly inside" if exc.partly else "outside"
+        reason = f"{how} the scenario's dates ({run.start} to {run.end})"
         return LeftOut("", name, reason, str(exc))
     except ChistkaError as exc:
         reason = "naming a campaign, operation or body the scenario does not have"
@@ -247,6 +261,18 @@ def left_out_reason(name: str, scenario: Scenario, where: str = "observable") ->
     except ChistkaError as exc:
         return LeftOut("", name, NOT_MODELLED, str(exc))
     return None
+
+
+def left_out_counts(left: Sequence[LeftOut]) -> str:
+    """How many targets each reason leaves out, in words.
+
+    '2 outside the scenario's dates (...); 1 naming a campaign, operation or body the scenario
+    does not have', for a message that counts them by reason in one line.
+    """
+    counts: dict[str, int] = {}
+    for item in left:
+        counts[item.reason] = counts.get(item.reason, 0) + 1
+    return "; ".join(f"{n} {reason}" for reason, n in counts.items())
 
 
 def left_out_lines(left: Sequence[LeftOut], first: int = 3, rest: str = "") -> list[str]:
