@@ -743,6 +743,26 @@ def test_a_fitted_scenario_that_cannot_be_written_leaves_the_report_and_the_tabl
     assert sorted(p.name for p in out.iterdir()) == ["calibration.html", "study.db"]
 
 
+def test_a_fitted_file_not_written_is_not_said_to_record_the_study(
+    tmp_path, fake_runs, monkeypatch
+):
+    """Where the scenario's own values stayed the best, the command says fitted.toml records the
+    study: not where fitted.toml could not be written."""
+    import chistka.analysis.fitted_file as fitted_file
+
+    def full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(fitted_file, "write_atomic", full)
+    targets = tmp_path / "targets.csv"
+    targets.write_text(TARGETS, encoding="utf-8")
+    result = _invoke_calibrate(tmp_path, str(targets))
+    assert result.exit_code == 2, result.output
+    words = " ".join(result.output.split())
+    assert "the scenario's own values stayed the best (trial 0 of 4)" in words
+    assert "fitted.toml records the study" not in words and "No space left" in words
+
+
 def test_an_earlier_calls_outputs_go_once_the_study_moves_on(tmp_path, peasant_runs, monkeypatch):
     """fitted.toml and calibration.html describe the study as a call left it: a call stopped
     after a trial removes them (they would be read as the result of a study that has more

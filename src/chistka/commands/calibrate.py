@@ -293,7 +293,8 @@ def calibrate_command(
     )
     stayed = best_words(result)
     if stayed:
-        console.print(f"{stayed}; fitted.toml records the study and sets nothing", highlight=False)
+        written = "; fitted.toml records the study and sets nothing" if fitted is not None else ""
+        console.print(f"{stayed}{written}", highlight=False)
     warning = importance_warning(result)
     if warning is not None:
         console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False, soft_wrap=True)
