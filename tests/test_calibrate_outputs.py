@@ -789,22 +789,3 @@ def test_an_earlier_calls_outputs_go_once_the_study_moves_on(tmp_path, peasant_r
     stopped = _calibrate_file(tmp_path, scenario, "--trials", "3", "--loss", "band")
     assert stopped.exit_code == 130, stopped.output
     assert sorted(p.name for p in out.iterdir()) == ["study.db"]
-
-
-def test_the_best_parameters_keep_their_names_whole_at_80_columns(tmp_path, peasant_runs):
-    """At 80 columns the table of best parameters split a parameter's path mid-word
-    ('review.criteria.orig' / 'in_peasant'; QA 43)."""
-    targets = tmp_path / "targets.csv"
-    targets.write_text(TARGETS, encoding="utf-8")
-    free = tmp_path / "free.toml"
-    free.write_text(FREE_CRITERIA, encoding="utf-8")
-    result = CliRunner().invoke(
-        app,
-        ["calibrate", "party-purges-1921-1936", "--targets", str(targets), "--free", str(free)]
-        + ["--scale", "0.02", "--trials", "2", "--out", str(tmp_path / "out")],
-        env={"COLUMNS": "80"},
-    )
-    assert result.exit_code == 0, result.output
-    assert "review.criteria.origin_peasant" in result.output
-    table = [line for line in result.output.splitlines() if "│" in line or "┃" in line]
-    assert table and max(len(line) for line in table) <= 80

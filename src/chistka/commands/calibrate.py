@@ -271,8 +271,7 @@ def calibrate_command(
             "(calibration.html and fitted.toml are written when its trials are done)"
         )
     view = Table(title=escape(f"best parameters ({len(result.trials)} complete trials)"))
-    view.add_column("parameter", no_wrap=True)  # a path whole: folded, it split mid-word
-    for column in ("best", "range searched", "note"):
+    for column in ("parameter", "best", "range searched", "note"):
         view.add_column(column, overflow="fold")
     unchanged = unchanged_parameters(result)
     for p in result.free:
