@@ -284,6 +284,22 @@ def test_a_variant_is_kept_in_the_run_state_and_shown(client):
     assert "Variant, in the scenario and every arm" in page
 
 
+def test_the_api_gives_a_folder_designs_run_without_the_servers_path(client, designs):
+    """A run of a design of the experiments folder gave "design" as the server's path to the
+    file in `POST /api/experiments`, `GET /api/runs` and `GET /api/runs/ID` (QA 43), while the
+    list of designs takes care to give its file by name."""
+    answer = client.post("/api/experiments", json={"experiment": "small-levers", "seeds": 1})
+    assert answer.status_code == 202
+    for text, state in (
+        (answer.text, answer.json()),
+        (client.get("/api/runs").text, client.get("/api/runs").json()[0]),
+        (client.get(f"/api/runs/{answer.json()['id']}").text, None),
+    ):
+        assert str(designs) not in text
+        if state is not None:
+            assert state["design"] == "small-levers.toml"
+
+
 def test_an_unknown_field_of_the_json_body_is_named(client):
     answer = client.post("/api/experiments", json={"experiment": "small-levers", "seed": 3})
     assert answer.status_code == 422 and answer.json()["detail"][0]["loc"] == ["body", "seed"]

@@ -42,7 +42,7 @@ and hyphens, or a built-in design's name) is named there too, with why, and in t
 "seeds", "scale", "set", "without", "status" (queued, running, done or failed), "submitted",
 "started", "finished", "error" (a failed run's reason) and, once started, "seed_used" (a run's
 seed, an ensemble's first); an experiment's also "experiment" (the design's page name), "design"
-(the built-in's name or the file's path) and, at values of one parameter, "vary". Its progress: a
+(the built-in's name or the file's name) and, at values of one parameter, "vary". Its progress: a
 single run's "days_done" and "days_total" (null before its first day); an ensemble's or an
 experiment's "runs_done" and "runs_total" (null until its runs are planned) and, for the run under
 way, "run_seed", "run_days_done" and "run_days_total", an experiment's "arm" (the arm's name;
@@ -489,7 +489,7 @@ def create_app(
             )
         except RequestError as error:
             return request_error(error)
-        return JSONResponse(state, status_code=202)
+        return JSONResponse(shown_state(state), status_code=202)
 
     @app.get("/api/scenarios")
     def api_scenarios() -> list[dict[str, str]]:
@@ -503,7 +503,7 @@ def create_app(
 
     @app.get("/api/runs")
     def api_runs() -> list[dict[str, Any]]:
-        return jobs.all()
+        return [shown_state(state) for state in jobs.all()]
 
     @app.post("/api/runs", status_code=202)
     async def api_submit(request: Request) -> JSONResponse:
@@ -531,7 +531,7 @@ def create_app(
 
     @app.get("/api/runs/{run_id}")
     def api_run(run_id: str) -> dict[str, Any]:
-        state = state_of(run_id)
+        state = shown_state(state_of(run_id))
         summary_file = jobs.output(run_id) / "summary.json"
         if state["status"] == "done" and state.get("experiment") and state.get("vary"):
             state = {**state, "spread": effects_rows(jobs.output(run_id) / "spread.csv")}
@@ -549,6 +549,18 @@ def create_app(
         return state
 
     return app
+
+
+def shown_state(state: dict[str, Any]) -> dict[str, Any]:
+    """A run's state as the API gives it.
+
+    A design of the experiments folder is given by its file's name, not by the server's path to
+    it (the state file keeps the path, which the worker reads).
+    """
+    design = state.get("design")
+    if design and ("/" in design or "\\" in design):
+        return {**state, "design": Path(design).name}
+    return state
 
 
 async def json_body(request: Request, allowed: tuple[str, ...]) -> dict[str, Any] | JSONResponse:
