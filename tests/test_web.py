@@ -363,12 +363,7 @@ def test_a_set_of_runs_progress_bar_counts_the_run_under_way_in_part(client, tmp
 def test_the_progress_bars_value_is_written_rounded(client, tmp_path, progress, bar):
     """QA of session 43: the page read value="1.6280000000000001" (the share of the run under
     way was rounded before it was added to the runs done)."""
-    runs = tmp_path / "runs"
-    state = {"id": "party-purges-1921-1936-1-round", "scenario": SMALL["scenario"], "seed": 1}
-    state |= {"scale": 0.01, "seeds": 4, "status": "running", "submitted": "now"}
-    state |= {"runs_total": 4, "run_seed": 2, "run_days_total": 1000, **progress}
-    write_json_atomically(runs / f"{state['id']}.json", state)
-    page = client.get(f"/runs/{state['id']}").text
+    page = _page_of_four_seeds(client, tmp_path, "round", progress)
     assert f'<progress id="progress" {bar}></progress>' in page
 
 
@@ -386,13 +381,19 @@ def test_the_progress_bar_counts_a_run_done_only_when_the_words_do(
 ):
     """QA of session 43: while a run's files were saved (all its days done), the bar stood at the
     next whole run, a full bar on the last run, beside '3 of 4 seeds done'."""
+    page = _page_of_four_seeds(client, tmp_path, "end", progress)
+    assert f'<progress id="progress" max="4" {bar}></progress> running: {words}' in page
+
+
+def _page_of_four_seeds(client, tmp_path, name: str, progress: dict) -> str:
+    """The run page of a four-seed ensemble whose state file says `progress` (its second seed
+    a run of 1,000 days)."""
     runs = tmp_path / "runs"
-    state = {"id": "party-purges-1921-1936-1-end", "scenario": SMALL["scenario"], "seed": 1}
+    state = {"id": f"party-purges-1921-1936-1-{name}", "scenario": SMALL["scenario"], "seed": 1}
     state |= {"scale": 0.01, "seeds": 4, "status": "running", "submitted": "now"}
     state |= {"runs_total": 4, "run_seed": 2, "run_days_total": 1000, **progress}
     write_json_atomically(runs / f"{state['id']}.json", state)
-    page = client.get(f"/runs/{state['id']}").text
-    assert f'<progress id="progress" max="4" {bar}></progress> running: {words}' in page
+    return client.get(f"/runs/{state['id']}").text
 
 
 def recorded_states(monkeypatch) -> list[dict]:

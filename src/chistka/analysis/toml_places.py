@@ -146,6 +146,16 @@ class _Scanner:
             raise self.fail("expected the end of the line")
         return self.pos
 
+    def key_and_equals(self, where: str = "") -> tuple[list[str], int, int]:
+        """A key and the '=' after it (`key`), the position after them and their spaces."""
+        found = self.key()
+        self.spaces()
+        if self.peek() != "=":
+            raise self.fail(f"expected '=' {where}".rstrip())
+        self.pos += 1
+        self.spaces()
+        return found
+
     def key(self) -> tuple[list[str], int, int]:
         """A key, dotted or not: its names, where it begins and where it ends."""
         self.spaces()
@@ -225,12 +235,7 @@ class _Scanner:
             self.blank()
             if self.peek() == "}":
                 break
-            parts, key_start, key_end = self.key()
-            self.spaces()
-            if self.peek() != "=":
-                raise self.fail("expected '=' in an inline table")
-            self.pos += 1
-            self.spaces()
+            parts, key_start, key_end = self.key_and_equals("in an inline table")
             full = (*keys, *parts)
             self.dotted(full, keys, len(parts))
             value_start, last = self.value(full)
@@ -296,12 +301,7 @@ class _Scanner:
             if self.peek() == "[":
                 table = self.header()
                 continue
-            parts, key_start, key_end = self.key()
-            self.spaces()
-            if self.peek() != "=":
-                raise self.fail("expected '='")
-            self.pos += 1
-            self.spaces()
+            parts, key_start, key_end = self.key_and_equals()
             full = (*table, *parts)
             start, end = self.value(full)
             after = self.end_of_line()
