@@ -789,3 +789,40 @@ def test_an_earlier_calls_outputs_go_once_the_study_moves_on(tmp_path, peasant_r
     stopped = _calibrate_file(tmp_path, scenario, "--trials", "3", "--loss", "band")
     assert stopped.exit_code == 130, stopped.output
     assert sorted(p.name for p in out.iterdir()) == ["study.db"]
+
+
+def test_trials_0_writes_a_stored_studys_report_again(tmp_path, peasant_runs):
+    """`--trials 0` was refused, so a study's report could not be drawn again without one more
+    trial; now that a call removes an earlier call's outputs once its first trial ends, a
+    stopped call left none (QA 43)."""
+    import optuna
+
+    scenario = _shown_scenario(tmp_path)
+    out = tmp_path / "out"
+    assert _calibrate_file(tmp_path, scenario, "--trials", "3").exit_code == 0
+    report = (out / "calibration.html").read_text(encoding="utf-8")
+    fitted = (out / "fitted.toml").read_text(encoding="utf-8")
+    (out / "calibration.html").unlink()
+    (out / "fitted.toml").unlink()
+    calls = len(peasant_runs)
+    again = _calibrate_file(tmp_path, scenario, "--trials", "0")
+    assert again.exit_code == 0, again.output
+    assert len(peasant_runs) == calls  # no run
+    study = optuna.load_study(
+        study_name="party-purges-1921-1936", storage=f"sqlite:///{out / 'study.db'}"
+    )
+    assert len(study.trials) == 3
+    assert (out / "fitted.toml").read_text(
+        encoding="utf-8"
+    ) == fitted  # the same study, the same file
+    assert "best parameters (3 complete trials)" in " ".join(again.output.split())
+    assert (out / "calibration.html").is_file() and len(report) > 0
+    empty = tmp_path / "empty"
+    refused = _calibrate_file(
+        tmp_path, scenario, "--trials", "0", "--storage", f"sqlite:///{empty}.db"
+    )
+    assert refused.exit_code == 2 and "--trials 0 writes the report of a study already" in " ".join(
+        refused.output.split()
+    )
+    negative = _calibrate_file(tmp_path, scenario, "--trials", "-1")
+    assert negative.exit_code == 2 and "--trials must be at least 0" in negative.output

@@ -637,7 +637,8 @@ def calibrate(
     Args:
         scenario_ref: a built-in scenario name or a scenario file.
         targets_path: CSV with columns id, observable, value, low, high.
-        trials: trials to run in this call (added to those of a resumed study).
+        trials: trials to run in this call (added to those of a resumed study); 0 runs none
+            and gives the stored study's result, for its report to be written again.
         seeds: the run seeds of every trial (common random numbers).
         storage: an Optuna storage URL (sqlite:///file.db, postgresql://...), a path to a SQLite
             file, or None to keep the study in memory.
@@ -661,8 +662,10 @@ def calibrate(
     """
     import optuna
 
-    if trials < 1:
-        raise ChistkaError(f"--trials must be at least 1 (got {trials})")
+    if trials < 0:
+        raise ChistkaError(
+            f"--trials must be at least 0 (got {trials}; 0 writes a stored study's report again)"
+        )
     check_loss(loss)
     seeds = tuple(int(s) for s in seeds)
     if not seeds or any(s < 0 for s in seeds):
@@ -712,6 +715,11 @@ def calibrate(
             f"{study.user_attrs.get('seeds')}; loss {study.user_attrs.get('loss', 'msle')}): "
             "give another study name or storage"
         )
+    if trials == 0 and not existing:
+        raise ChistkaError(
+            f"--trials 0 writes the report of a study already stored, but '{storage}' holds no "
+            f"study '{name}' with a trial: give --trials 1 or more to start one"
+        )
     for key, value in attrs.items():
         if study.user_attrs.get(key) != value:
             study.set_user_attr(key, value)
@@ -725,7 +733,7 @@ def calibrate(
             if baseline and within | point == start:
                 continue  # the scenario's own values, tried first already: the same run again
             study.enqueue_trial(within | point, user_attrs={"start_point": True})
-    else:  # start points added to the free file since: tried first, each once
+    elif trials:  # start points added to the free file since: tried first, each once
         tried = _tried_points(study)
         for point in starts:
             if not any(_has_point(point, seen) for seen in tried):
@@ -761,7 +769,8 @@ def calibrate(
                 best = None
             progress(done, trials, best)
 
-    study.optimize(objective, n_trials=trials, callbacks=[callback])
+    if trials:
+        study.optimize(objective, n_trials=trials, callbacks=[callback])
     complete = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
     if not complete:
         raise ChistkaError(f"study '{name}' has no complete trial")

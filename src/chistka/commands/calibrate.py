@@ -144,7 +144,14 @@ def calibrate_command(
             "--targets", help="CSV of targets: id, observable, value, low, high (as for validate)"
         ),
     ],
-    trials: Annotated[int, typer.Option("--trials", help="trials to run in this call")] = 50,
+    trials: Annotated[
+        int,
+        typer.Option(
+            "--trials",
+            help="trials to run in this call; 0 runs none and writes a stored study's "
+            "calibration.html and fitted.toml again",
+        ),
+    ] = 50,
     storage: Annotated[
         str | None,
         typer.Option(
@@ -268,7 +275,8 @@ def calibrate_command(
     except KeyboardInterrupt:
         interrupted(
             "finished trials are kept in the storage; run the same command to resume the study "
-            "(calibration.html and fitted.toml are written when its trials are done)"
+            "(calibration.html and fitted.toml are written when its trials are done), or with "
+            "--trials 0 to write them now from the trials kept"
         )
     view = Table(title=escape(f"best parameters ({len(result.trials)} complete trials)"))
     for column in ("parameter", "best", "range searched", "note"):
