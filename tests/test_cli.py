@@ -317,6 +317,9 @@ def test_no_option_shows_a_python_type():
     result = CliRunner().invoke(app, ["sensitivity", "--help"], env={"COLUMNS": "300"})
     assert result.exit_code == 0
     assert "list[" not in result.output and "KIND:ARGUMENT" in result.output
+    assert "METHOD" in result.output
+    chosen = CliRunner().invoke(app, ["calibrate", "--help"], env={"COLUMNS": "300"})
+    assert "LOSS" in chosen.output
 
 
 def test_no_commands_help_tells_the_projects_history():

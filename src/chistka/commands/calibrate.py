@@ -184,6 +184,7 @@ def calibrate_command(
         str,
         typer.Option(
             "--loss",
+            metavar="LOSS",
             help="msle: mean squared log error; band: log distance outside each target's range "
             "(shrunk to 3/4), nothing inside; inside: share of (target, seed) pairs outside the "
             "whole range, plus the band loss",
