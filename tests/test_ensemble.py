@@ -493,6 +493,30 @@ def test_sweep_command_end_to_end(small_file, tmp_path):
     assert resumed.exit_code == 0, resumed.output
 
 
+@pytest.mark.parametrize(("jobs", "given"), [("1", True), ("2", False)])
+def test_a_sweep_in_this_process_shows_the_day_of_the_run_under_way(
+    small_file, tmp_path, monkeypatch, jobs, given
+):
+    """`chistka sweep --jobs 1` showed whole runs only, a minute a run at the default scale
+    without a sign of life (QA 43); runs in this process now give their day to the bar."""
+    import chistka.analysis.ensemble as ensemble
+
+    seen: dict[str, object] = {}
+
+    def record(*args, **kwargs):
+        seen["day_progress"] = kwargs.get("day_progress")
+        if kwargs.get("day_progress") is not None:
+            kwargs["day_progress"]("p000-s001", 400, 2222)
+        return []
+
+    monkeypatch.setattr(ensemble, "run_ensemble", record)
+    args = ["sweep", str(small_file), "--seeds", "1", "--scale", str(SCALE), "--jobs", jobs]
+    args += ["--out", str(tmp_path / "sweep"), "--no-report"]
+    result = CliRunner().invoke(sweep_app(), args)
+    assert result.exit_code == 0, result.output
+    assert (seen["day_progress"] is not None) is given
+
+
 def test_an_ensembles_record_markers_are_filled_as_a_runs_are():
     """QA of session 40: the ensemble filled every figure read in its source, a run's report
     only those read in a reliable one (Zemskov's counts, read in a popular book's reprint)."""

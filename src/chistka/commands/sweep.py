@@ -168,6 +168,9 @@ def sweep_command(
                 last = f"skipped {done} complete" if run_id is None and done else run_id or ""
                 progress.update(task, completed=done, total=total, last=last)
 
+            def day(run_id: str, days_done: int, days_total: int) -> None:
+                progress.update(task, last=f"{run_id} at day {days_done:,} of {days_total:,}")
+
             placements: list[Placement] = []
             run_ensemble(
                 specs,
@@ -177,6 +180,7 @@ def sweep_command(
                 resume=resume,
                 progress=advance,
                 placed=placements.append,
+                day_progress=day if n_jobs == 1 and dask is None else None,
             )
         if placements:
             console.print(where_they_ran(placements), highlight=False, soft_wrap=True)
