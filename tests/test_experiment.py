@@ -108,6 +108,28 @@ def finished(tmp_path_factory):
     return out, pd.read_csv(out / "outcomes.csv"), pd.read_csv(out / "effects.csv")
 
 
+@pytest.mark.parametrize(("jobs", "given"), [("1", True), ("2", False)])
+def test_an_experiment_in_this_process_shows_the_day_of_the_run_under_way(
+    tmp_path, monkeypatch, jobs, given
+):
+    """`chistka experiment run --jobs 1` showed whole runs only (QA 43); runs in this process
+    now give their arm, seed and day to the bar (as does a run at values of a parameter)."""
+    import chistka.analysis.experiment as experiment_module
+
+    seen: dict[str, object] = {}
+
+    def record(*args, **kwargs):
+        seen["day_progress"] = kwargs.get("day_progress")
+        if kwargs.get("day_progress") is not None:
+            kwargs["day_progress"]("baseline", 1, 400, 2222)
+        raise KeyboardInterrupt  # nothing more to run
+
+    monkeypatch.setattr(experiment_module, "run_experiment", record)
+    design = write_design(tmp_path)
+    invoke("run", design, "--out", str(tmp_path / "out"), "--jobs", jobs)
+    assert (seen["day_progress"] is not None) is given
+
+
 def test_every_arm_runs_at_the_same_seeds_and_writes_its_files(finished):
     out, outcomes, effects = finished
     for name in ("experiment.json", "outcomes.csv", "effects.csv", "fit.csv", "experiment.html"):

@@ -213,6 +213,10 @@ def experiment_run(
             def advance(arm: str, done: int, total: int) -> None:
                 progress.update(task, completed=done, total=total, arm=arm)
 
+            def day(arm: str, seed: int, days_done: int, days_total: int) -> None:
+                at = f"day {days_done:,} of {days_total:,}"
+                progress.update(task, arm=f"{arm}, seed {seed} at {at}")
+
             _, effects = run_experiment(
                 experiment,
                 target,
@@ -221,6 +225,7 @@ def experiment_run(
                 n_jobs=n_jobs,
                 resume=resume,
                 progress=advance,
+                day_progress=day if n_jobs == 1 else None,
             )
         written = ["experiment.json", "outcomes.csv", "effects.csv", "fit.csv"]
         if report:
@@ -296,6 +301,10 @@ def run_variants_command(
         def advance(folder: str, arm: str, done: int, total: int) -> None:
             progress.update(task, completed=done, total=total, arm=f"{folder} {arm}")
 
+        def day(folder: str, arm: str, seed: int, days_done: int, days_total: int) -> None:
+            where = f"{folder} {arm}, seed {seed}"
+            progress.update(task, arm=f"{where} at day {days_done:,} of {days_total:,}")
+
         table = run_variants(
             experiments,
             axis,
@@ -305,6 +314,7 @@ def run_variants_command(
             n_jobs=n_jobs,
             resume=resume,
             progress=advance,
+            day_progress=day if n_jobs == 1 else None,
         )
     if report:
         from chistka.analysis.variants import variant_folder
