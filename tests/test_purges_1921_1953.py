@@ -96,11 +96,12 @@ war-time and post-war caseload under its range at some seeds), at the floor of 2
 OUTSIDE_NOW = (
     "issue 11, rebuilt on documented decisions with nineteen constants fitted by chistka "
     "calibrate (studies p53h and p53j): the flat caseload of 1931-34 against the record's "
-    "swings, which no documented decision found gives a number for (30.3, 38.1), and one OGPU "
-    "death share against the falling share of 1931-33 (the death sentences of 1933 and 1934 "
-    "at opposite edges of their ranges, 38.1-38.2, 39.1); the 1921 purge's peasants lie near "
-    "their edge (docs/decisions.md 23.3-23.4, 25.2, 26.4, 27.5, 30.2, 35.2, 36.1, 37.1, 38.2, "
-    "39.1)"
+    "swings, which no documented decision found gives a number for (30.3, 38.1, 43.2), and one "
+    "OGPU death share against the falling share of 1931-33 (the death sentences of 1933 and "
+    "1934 at opposite edges of their ranges, 38.1-38.2, 39.1; a campaign of early 1933 brings "
+    "the caseload in and the deaths out, 43.2); the 1921 purge's peasants lie near their edge "
+    "by seed noise (docs/decisions.md 23.3-23.4, 25.2, 26.4, 27.5, 30.2, 35.2, 36.1, 37.1, 38.2, "
+    "39.1, 43.1)"
 )
 
 
