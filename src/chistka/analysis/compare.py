@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from chistka.analysis.experiment import paired_effect, seed_spread
 from chistka.errors import ChistkaError
 
 INTERVAL = 0.90
@@ -175,16 +176,6 @@ def load_side(path: Path, point: str | None = None, option: str = "the point") -
     )
 
 
-def _spread(values: np.ndarray) -> tuple[float, float, float]:
-    values = values[~np.isnan(values)]
-    if not len(values):
-        return math.nan, math.nan, math.nan
-    if len(values) == 1:
-        return float(values[0]), float(values[0]), float(values[0])
-    low, high = np.quantile(values, QUANTILES)
-    return float(values.mean()), float(low), float(high)
-
-
 def _difference_interval(
     a: Side, b: Side, a_values: np.ndarray, b_values: np.ndarray
 ) -> tuple[float, float, float]:
@@ -195,8 +186,6 @@ def _difference_interval(
     t on the Welch-Satterthwaite degrees of freedom.
     """
     from scipy.stats import t as student_t
-
-    from chistka.analysis.experiment import paired_effect
 
     difference = float(np.nanmean(b_values) - np.nanmean(a_values))
     if a.seeds == b.seeds and len(a.seeds) > 1:
@@ -227,8 +216,8 @@ def differences(a: Side, b: Side) -> pd.DataFrame:
     for record_id in [r for r in a.figures.columns if r in b.figures.columns]:
         a_values = a.figures[record_id].to_numpy(dtype=np.float64)
         b_values = b.figures[record_id].to_numpy(dtype=np.float64)
-        a_mean, a_low, a_high = _spread(a_values)
-        b_mean, b_low, b_high = _spread(b_values)
+        a_mean, a_low, a_high = seed_spread(a_values)
+        b_mean, b_low, b_high = seed_spread(b_values)
         both_modelled = record_id not in a.not_modelled | b.not_modelled
         difference, low, high = (
             _difference_interval(a, b, a_values, b_values)

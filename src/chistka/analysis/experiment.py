@@ -731,7 +731,8 @@ def paired_effect(
     return mean, mean - half, mean + half, n
 
 
-def _spread(values: np.ndarray) -> tuple[float, float, float]:
+def seed_spread(values: np.ndarray) -> tuple[float, float, float]:
+    """The mean over the seeds with a value and its 5-95% spread (all NaN with none)."""
     values = values[~np.isnan(values)]
     if not len(values):
         return math.nan, math.nan, math.nan
@@ -757,7 +758,7 @@ def effect_table(experiment: Experiment, outcomes: pd.DataFrame) -> pd.DataFrame
                 if arm in frame
                 else np.full(len(base), math.nan)
             )
-            mean, low, high = _spread(values)
+            mean, low, high = seed_spread(values)
             if arm == BASELINE:
                 difference = (math.nan, math.nan, math.nan, int(np.sum(~np.isnan(base))))
             else:
