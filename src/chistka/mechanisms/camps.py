@@ -4,7 +4,8 @@ Camp mortality was about 5.6% of the yearly contingent in 1937-38 (records.csv
 gulag_camp_mortality_1937_38, an input of the built-in scenarios for every year); after the halt
 of November 1938 the timeline starts the review of troika and album sentences, which releases at
 the scenario's constant rate (`review_release_per_year`, an assumption in the built-in
-scenarios: docs/decisions.md 19.2).
+scenarios: docs/decisions.md 19.2). From the war's first day the releases were held (directive
+No. 221 of 22 Jun 1941) until April 1942 (`releases_held`, docs/decisions.md 44.1).
 
 The camps do not start empty: the prisoners already there on the first day (the record's Gulag
 camp population, `camps.initial_population`) die and are released like the others, so that camp
@@ -135,6 +136,7 @@ class Camps(Mechanism):
         self.release_due = Calendar(replace=True)  # a new term replaces an earlier one
         self.sentenced = IdBuffer()  # everyone ever admitted: the camp population is among them
         self.reviewable = IdBuffer()  # sentenced by a troika or an album
+        self.held = IdBuffer()  # terms ended while releases were held (`releases_held`)
         self.populate(state, stream(state.seed, f"{self.name}.initial"))
 
     def populate(self, state: SimState, rng: np.random.Generator) -> None:
@@ -213,20 +215,33 @@ class Camps(Mechanism):
             self.reviewable.extend(ids[reviewable])
 
     def step(self, state: SimState) -> None:
-        """Releases at the end of terms, deaths, early releases."""
+        """Releases at the end of terms, deaths, early releases.
+
+        While `CampParams.releases_held` is on, those whose terms end are kept (`held`) and no
+        one is released early or on review; the day it goes off, every one of them still in the
+        camps is released.
+        """
+        params = state.scenario.camps
         ids, _ = self.release_due.pop(state.day)
+        if params.releases_held:
+            self.held.extend(ids)
+            ids = ids[:0]
+        elif len(self.held):
+            ids = np.concatenate([self.held.view(), ids])
+            self.held = IdBuffer()
         ids = ids[state.people.fate[ids] == Fate.CAMP]
         state.transition_fate(ids, Fate.FREE, EventKind.RELEASED)
         prisoners = int(state.counts[:, Fate.CAMP].sum())
         if prisoners == 0:
             return
-        params = state.scenario.camps
         in_camp = lambda ids, rng: state.people.fate[ids] == Fate.CAMP  # noqa: E731
         deaths = int(self.rng.binomial(prisoners, min(1.0, params.mortality_per_year / 365.25)))
         if deaths:
             dead = state.sample_people(self.rng, deaths, in_camp, among=self.sentenced.view())
             state.transition_fate(dead, Fate.DIED, EventKind.DIED_IN_CAMP)
             self.release_due.cancel(dead)
+        if params.releases_held:
+            return
         early = int(self.rng.binomial(prisoners, min(1.0, params.early_release_per_year / 365.25)))
         if early:
             freed = state.sample_people(self.rng, early, in_camp, among=self.sentenced.view())

@@ -651,6 +651,14 @@ class CampParams(StrictModel):
         ge=0,
         le=1,
     )
+    releases_held: bool = param(
+        False,
+        "whether the camps release no one (end of term, early release, review): those whose "
+        "terms end meanwhile stay, and are all released on the day the hold ends (the war's "
+        "hold of counter-revolutionaries, bandits and recidivists from 22 Jun 1941)",
+        source="NKVD/Procurator directive No. 221 of 22 Jun 1941, item 1 (N. V. Petrov, Istoriia "
+        "imperii Gulag, ch. 9, https://pseudology.org/gulag/Glava09.htm); docs/decisions.md 44.1",
+    )
 
 
 class ArmyParams(StrictModel):
