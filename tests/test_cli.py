@@ -251,6 +251,31 @@ def test_record_lists_rows_with_sources_and_claims():
     assert invoke("record", "--search", "no-such-figure").exit_code == 2
 
 
+def test_record_gives_each_rows_role_in_a_scenario_and_whether_it_is_compared():
+    """QA 44: `record` printed the record's roles only, which a scenario may change
+    (great-terror takes Rigby's party of 1 Jan 1935 as an input), and said nothing of which
+    rows a scenario's runs are compared with."""
+    plain = invoke("record", "--search", "rigby_full_1935", columns=400)
+    assert "validation" in plain.stdout and "roles as the record gives them" in plain.stdout
+    result = invoke(
+        "record", "--scenario", "great-terror", "--search", "rigby_full_193", columns=400
+    )
+    assert result.exit_code == 0, result.output
+    lines = {line.split()[1]: line for line in result.stdout.splitlines() if "rigby_full_" in line}
+    assert "input (compared)" in lines["rigby_full_1935"]
+    assert "validation (compared)" in lines["rigby_full_1937"]
+    assert "not compared: outside the scenario's dates" in lines["rigby_full_1930"]
+    inputs = invoke("record", "--scenario", "great-terror", "--role", "input", columns=400)
+    assert "rigby_full_1935" in inputs.stdout
+    validation = invoke("record", "--scenario", "great-terror", "--role", "validation")
+    assert "rigby_full_1935" not in validation.stdout
+    missing = invoke("record", "--scenario", "no-such-scenario")
+    assert missing.exit_code == 2 and "--scenario" in missing.output
+    nothing = invoke("record", "--search", "zzzz")
+    assert nothing.exit_code == 2 and "--search 'zzzz'" in nothing.output
+    assert "None" not in nothing.output
+
+
 def test_research_commands_are_registered():
     for command in ("sweep", "validate", "calibrate", "sensitivity", "record", "params"):
         result = invoke(command, "--help")

@@ -264,7 +264,17 @@ def record(
     role: Annotated[
         str | None,
         typer.Option(
-            metavar="ROLE", help="only rows of this role: input, calibration, validation or claim"
+            metavar="ROLE",
+            help="only rows of this role: input, calibration, validation or claim (with "
+            "--scenario, the role the scenario gives them)",
+        ),
+    ] = None,
+    scenario: Annotated[
+        str | None,
+        typer.Option(
+            "--scenario",
+            help="built-in scenario name or TOML file: each row's role in it (a scenario may give "
+            "a row another role than the record's) and whether its runs are compared with it",
         ),
     ] = None,
 ) -> None:
@@ -272,16 +282,20 @@ def record(
 
     Each figure shows whether it was read in the cited source and the source's reliability
     grade (archival, scholarly, journalism, memory). Claims from popular texts are shown with
-    what the archival record says instead.
+    what the archival record says instead. The role is the record's own unless --scenario
+    names a scenario, which may give a row another (great-terror takes Rigby's party of
+    1 Jan 1935 as an input, the record lists it for validation).
     """
     from chistka.record import ROLES, records
 
     if role is not None and role not in ROLES:
         fail(f"--role must be one of {', '.join(ROLES)} (got '{role}')")
+    uses = _record_uses(scenario) if scenario is not None else {}
+    roles = {ident: use[0] for ident, use in uses.items()}
     rows = [
         row
         for row in records().values()
-        if (role is None or row.role == role)
+        if (role is None or roles.get(row.id, row.role) == role)
         and (
             search is None
             or any(
@@ -291,12 +305,21 @@ def record(
         )
     ]
     if not rows:
-        fail(f"no record row matches (search={search!r}, role={role!r})")
-    title = f"The historical record ({len(rows)} rows)"
+        given = [
+            f"{option} '{value}'"
+            for option, value in (("--search", search), ("--role", role))
+            if value is not None
+        ]
+        fail(f"no record row matches {' and '.join(given)}")
+    if scenario is not None:
+        title = f"The historical record as {scenario} uses it ({len(rows)} rows)"
+    else:
+        title = f"The historical record ({len(rows)} rows; roles as the record gives them)"
     cells = [
         (
             escape(row.id),
-            escape(row.role),
+            escape(roles.get(row.id, row.role))
+            + (f" [dim]({escape(uses[row.id][1])})[/]" if row.id in uses else ""),
             escape(row.quantity),
             escape(row.period),
             _number(row.value),
@@ -344,6 +367,37 @@ def record(
         return table
 
     console.print(Fitting(wide, narrow))
+
+
+def _record_uses(scenario: str) -> dict[str, tuple[str, str]]:
+    """Each record row's role in a scenario and whether its runs are compared with it.
+
+    Rows the comparison plans (`analysis.comparison.plan`, with the roles the scenario gives and
+    its first day's inputs) are "compared" unless their kind is not modelled or their period is
+    not inside the scenario's dates (`preflight.left_out_reason`); the others are "not compared"
+    (no observable of the model gives them). Fails naming the scenario where it does not load.
+    """
+    from chistka.analysis.comparison import plan
+    from chistka.commands.preflight import left_out_reason
+    from chistka.mechanisms.camps import camp_input_rows
+    from chistka.record import records, role_in
+
+    try:
+        loaded = load_scenario(scenario)
+    except ChistkaError as exc:
+        fail(f"--scenario: {exc}")
+    name = loaded.scenario.name
+    uses = {ident: (role_in(ident, name).role, "not compared") for ident in records()}
+    for planned in plan(name, loaded.scenario.compare, camp_input_rows(loaded)):
+        left = left_out_reason(planned.spec.observable, loaded) if planned.modelled else None
+        if not planned.modelled:
+            status = "kind not modelled"
+        elif left is not None:
+            status = f"not compared: {left.reason}"
+        else:
+            status = "compared"
+        uses[planned.spec.record_id] = (planned.role, status)
+    return uses
 
 
 def _number(value: float | None) -> str:
