@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from chistka.cli import app
 from chistka.results import atomic_directory
-from narrow import at_80_columns
+from narrow import at_80_columns, at_columns
 
 SMALL = ["--scale", "0.002"]
 
@@ -274,6 +274,24 @@ def test_record_gives_each_rows_role_in_a_scenario_and_whether_it_is_compared():
     nothing = invoke("record", "--search", "zzzz")
     assert nothing.exit_code == 2 and "--search 'zzzz'" in nothing.output
     assert "None" not in nothing.output
+
+
+def test_record_and_observables_give_shares_as_fractions_with_their_percentages():
+    """QA 44: `observables` gave a share's unit as "share, %" while targets files need a
+    fraction, and `record` printed 0.09 where the reports print 9.0%."""
+    record = invoke("record", "--search", "proverka1935", columns=200)
+    assert "0.09 (9.0%)" in record.stdout
+    listed = invoke("observables", columns=200)
+    line = listed.stdout.split("expelled_share:CAMPAIGN", 1)[1].splitlines()[1]
+    assert "share: 0 to 1 (pages show %)" in line
+
+
+def test_record_splits_no_id_at_a_middling_width():
+    """QA 44: at 120 columns the boxed table split ids and quantities mid-word."""
+    for columns in (100, 120, 140):
+        shown = at_columns(columns, "record", "--search", "proverka1935")
+        assert "proverka1935_share" in shown, columns
+        assert "verification of party" in shown, columns
 
 
 def test_research_commands_are_registered():

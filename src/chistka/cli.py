@@ -322,8 +322,10 @@ def record(
             + (f" [dim]({escape(uses[row.id][1])})[/]" if row.id in uses else ""),
             escape(row.quantity),
             escape(row.period),
-            _number(row.value),
-            None if row.low is None and row.high is None else (_number(row.low), _number(row.high)),
+            _number(row.value, row.unit),
+            None
+            if row.low is None and row.high is None
+            else (_number(row.low, row.unit), _number(row.high, row.unit)),
             "yes" if row.read_in_source else "[yellow]no[/]",
             escape(row.grade_label) if row.reliable else f"[yellow]{escape(row.grade_label)}[/]",
             escape(row.dispute_note if row.role == "claim" else row.source),
@@ -342,7 +344,11 @@ def record(
         "grade",
         "source / what the record says",
     ):
-        wide.add_column(column, overflow="fold")
+        # an id or a number is never split, nor the texts squeezed to a word a line: where the
+        # table does not fit so, the narrow layout is used
+        whole = column in {"id", "period", "value", "range", "read in source"}
+        least = {"quantity": 24, "source / what the record says": 30}.get(column)
+        wide.add_column(column, overflow="fold", no_wrap=whole, min_width=least)
     for ident, role_, quantity, period, value, span, read, grade, note in cells:
         wide.add_row(
             ident, role_, quantity, period, value, " - ".join(span or ()), read, grade, note
@@ -400,9 +406,12 @@ def _record_uses(scenario: str) -> dict[str, tuple[str, str]]:
     return uses
 
 
-def _number(value: float | None) -> str:
+def _number(value: float | None, unit: str = "") -> str:
+    """A record figure as `record` prints it: a fraction with its percentage, as pages give it."""
     if value is None:
         return "-"
+    if unit.startswith("fraction"):
+        return f"{value:g} ({value:.1%})"
     return f"{value:,.0f}" if abs(value) >= 10 else f"{value:g}"
 
 

@@ -48,13 +48,24 @@ ARGUMENT_FORMS = {
 """How each kind of argument is written."""
 
 
+SHARE_WORDS = "share: 0 to 1 (pages show %)"
+"""The unit `observables` gives a share: targets files and the record give it as a fraction."""
+
+
 def observables_command() -> None:
     """List the observables: the names to give validate, calibrate and sensitivity.
 
     Each with its unit and the title the reports and the web pages give it; how each argument
     is written follows once, in a table of its own.
     """
-    from chistka.analysis.observables import ARGUMENTS, OBSERVABLES, meaning, title_pattern, unit
+    from chistka.analysis.observables import (
+        ARGUMENTS,
+        OBSERVABLES,
+        is_share,
+        meaning,
+        title_pattern,
+        unit,
+    )
 
     table = Table(
         title="Observables (KIND:ARGUMENT; counts in represented persons)",
@@ -64,8 +75,9 @@ def observables_command() -> None:
     table.add_column("observable, its unit", no_wrap=True)  # whole, so that it can be copied
     table.add_column("title on the pages: what it measures", overflow="fold")
     for kind in OBSERVABLES:
+        counted = SHARE_WORDS if is_share(kind) else unit(kind)
         table.add_row(
-            f"{escape(kind)}:{ARGUMENTS[kind]}\n[dim]{escape(unit(kind))}[/]",
+            f"{escape(kind)}:{ARGUMENTS[kind]}\n[dim]{escape(counted)}[/]",
             f"[bold]{escape(title_pattern(kind))}[/]: {escape(meaning(kind, with_unit=False))}",
         )
     console.print(table)
