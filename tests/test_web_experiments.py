@@ -276,6 +276,72 @@ def test_a_refused_design_is_named_in_the_lists_and_the_others_still_served(desi
         assert client.get("/experiments/twins").status_code == 200
 
 
+def offered_designs(page: str) -> str:
+    """The index's list of the designs it offers (not those it names as refused)."""
+    return page.partition("<ul id='experiments'>")[2].partition("</ul>")[0]
+
+
+def test_the_designs_folder_is_read_again_as_its_files_come_change_and_go(client, designs):
+    """QA: the experiments folder was read at the server's start only, so that a design file
+    added, fixed, broken, renamed or removed afterwards needed a restart (and the refusals said
+    so)."""
+    small_levers = DESIGN.format(outcomes=json.dumps(OUTCOMES))
+    assert 'href="/experiments/added"' not in client.get("/").text
+    (designs / "added.toml").write_text(small_levers)
+    assert 'href="/experiments/added"' in offered_designs(client.get("/").text)
+    listed = {entry["file"]: entry for entry in client.get("/api/experiments").json()}
+    assert listed["added.toml"]["page"] == "/experiments/added"
+    assert "refused" not in listed["added.toml"]
+    assert client.get("/experiments/added").status_code == 200
+    assert client.get("/api/experiments/added").json()["file"] == "added.toml"
+    data = {"experiment": "added", "seeds": "0"}  # a known design: its seeds are refused
+    form = client.post("/experiments", data=data, follow_redirects=False)
+    assert form.status_code == 422 and 'data-field="seeds"' in form.text
+    answer = client.post("/api/experiments", json=data)
+    assert answer.json()["detail"][0]["loc"] == ["body", "seeds"]
+
+    (designs / "added.toml").write_text(TWINS)
+    index = client.get("/").text
+    assert 'href="/experiments/added"' not in offered_designs(index)
+    refused = index.partition("id='refused-experiments'")[2]
+    assert "added.toml" in refused and html.escape(TWINS_WORDS) in refused
+    listed = {entry["file"]: entry for entry in client.get("/api/experiments").json()}
+    assert TWINS_WORDS in listed["added.toml"]["refused"]
+    assert client.get("/experiments/added").status_code == 422
+
+    (designs / "added.toml").write_text(small_levers)
+    (designs / "added.toml").rename(designs / "Added Design.toml")
+    listed = {entry["file"]: entry for entry in client.get("/api/experiments").json()}
+    assert "added.toml" not in listed and listed["Added Design.toml"]["page"] is None
+    assert "restart the server" not in listed["Added Design.toml"]["refused"]
+    assert client.get("/experiments/added").status_code == 404
+
+    (designs / "Added Design.toml").unlink()
+    index = client.get("/").text
+    assert "/experiments/added" not in index and "Added Design.toml" not in index
+    assert "Added Design.toml" not in {e["file"] for e in client.get("/api/experiments").json()}
+    assert client.get("/api/experiments/added").status_code == 404
+
+
+def test_the_designs_folder_is_not_read_again_while_nothing_changed(designs, monkeypatch):
+    """Each request that lists or opens designs looks at the folder: the files' names, sizes and
+    times, not their contents, unless one of them changed."""
+    from chistka.web import experiments
+
+    current = experiments.Designs(designs)
+
+    def read(path):
+        raise AssertionError(f"{path.name} was read again though nothing changed")
+
+    monkeypatch.setattr(experiments, "is_design", read)
+    current.refresh()
+    assert "small-levers" in current.names()
+    monkeypatch.undo()
+    (designs / "another.toml").write_text((designs / "small-levers.toml").read_text())
+    current.refresh()
+    assert "another" in current.names()
+
+
 def test_a_variant_is_kept_in_the_run_state_and_shown(client):
     body = {"experiment": "small-levers", "seeds": 1, "set": ["interrogation.names_mean=3"]}
     state = client.post("/api/experiments", json=body).json()

@@ -30,7 +30,10 @@ def serve_command(
     ] = 1,
     experiments: Annotated[
         Path | None,
-        typer.Option(help="a folder of experiment designs (*.toml) offered beside the built-in"),
+        typer.Option(
+            help="a folder of experiment designs (*.toml) offered beside the built-in"
+            " (read again as its files change)"
+        ),
     ] = None,
 ) -> None:
     """Serve the browser app: run scenarios, watch them, read their reports and data."""

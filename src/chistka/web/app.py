@@ -37,7 +37,8 @@ and in `GET /api/experiments` as {"name", "file", "page", "refused"} beside the 
 and a form submitting it, is an HTML page with the message and a link back (422), as JSON
 only under /api/. A design file whose name the app cannot offer (not lower-case letters, digits
 and hyphens, or a built-in design's name) is named there too, with why, and in the list as
-{"name": null, "file", "page": null, "refused"}.
+{"name": null, "file", "page": null, "refused"}. The folder is read again, when a file of it
+came, went or changed, at each request that lists or opens designs (no restart).
 `GET /api/runs/ID` (and each of `GET /api/runs`) is the run's state: "id", "scenario", "seed",
 "seeds", "scale", "set", "without", "status" (queued, running, done or failed), "submitted",
 "started", "finished", "error" (a failed run's reason) and, once started, "seed_used" (a run's
@@ -172,8 +173,10 @@ def create_app(
     ) -> str:
         """The index: a refused run's `error` above its form, a comparison's beside the runs.
 
-        `ticked`: the runs a refused comparison had ticked, ticked again.
+        `ticked`: the runs a refused comparison had ticked, ticked again. The designs are those
+        of the experiments folder as it is now (`Designs.refresh`).
         """
+        designs.refresh()
         items = "".join(
             f'<li><a href="/scenarios/{escape(name)}">{escape(name)}</a>: {escape(description)}'
             "</li>"
@@ -213,7 +216,11 @@ def create_app(
         )
 
     def loaded_design(name: str) -> Any:
-        """Design `name`; 404 if unknown, RequestError naming the field if the loader refuses it."""
+        """Design `name`; 404 if unknown, RequestError naming the field if the loader refuses it.
+
+        The experiments folder is read again first if it changed (`Designs.refresh`).
+        """
+        designs.refresh()
         if name not in designs.refs:
             raise HTTPException(status_code=404, detail=f"no experiment {name!r}")
         try:
@@ -249,6 +256,7 @@ def create_app(
     def submit_experiment(
         name: str, seeds: str, scale: str, changes: list[str] | None = None, vary: str = ""
     ) -> dict[str, Any]:
+        designs.refresh()
         ref, experiment, count, chosen_scale, variant, chosen_vary = check_experiment_request(
             designs, name, seeds, scale, changes, vary
         )
@@ -444,6 +452,7 @@ def create_app(
         field. A file whose name the app cannot offer (`Designs.refused_files`) has no name or
         page (null) and says why it is refused; it was left out without a word.
         """
+        designs.refresh()
         listed = []
         for name in designs.names():
             try:

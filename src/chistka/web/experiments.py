@@ -14,6 +14,7 @@ import csv
 import html
 import math
 import re
+import threading
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -43,29 +44,55 @@ class Designs:
 
     A folder's design the loader refuses (a field it does not allow, two arms of one label,
     a file that is not TOML) is kept among them: the pages name it with the loader's message
-    (`problem`) rather than hide it, and a fixed file is offered at the next request. A design
-    file whose name the app cannot offer (`file_name_problem`) is named in `refused_files`
-    with the reason; it was dropped without a word.
+    (`problem`) rather than hide it. A design file whose name the app cannot offer
+    (`file_name_problem`) is named in `refused_files` with the reason; it was dropped without a
+    word. The folder is read again (`refresh`, at each request that lists or opens designs)
+    when a file has come, gone or changed: it was read once, at the server's start, so that a
+    new, fixed or renamed design needed a restart.
     """
 
     def __init__(self, folder: Path | None = None) -> None:
         from chistka.analysis.experiment import builtin_experiments
 
-        self.refs: dict[str, str] = {name: name for name in builtin_experiments()}
-        self.builtin = frozenset(self.refs)
+        self.builtin = frozenset(builtin_experiments())
         self.folder = None if folder is None else Path(folder)
+        self.refs: dict[str, str] = {name: name for name in builtin_experiments()}
+        """Each design's ref for the loader, by its name: a built-in's name, a file's path."""
         self.refused_files: dict[str, str] = {}
         """A design file of the folder that is not offered, by its name: why not."""
-        self._problems: dict[str, tuple[Any, str | None]] = {}
-        if self.folder is not None:
-            for path in sorted(self.folder.glob("*.toml")):
+        self._problems: dict[str, str | None] = {}
+        self._listing: tuple[tuple[str, int, int, int], ...] | None = None
+        self._lock = threading.Lock()
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Read the folder's designs again if its listing changed since the last look.
+
+        Cheap when nothing changed: the files' names, sizes, times and inodes are compared,
+        and no file is read. A change of any TOML file of the folder (a design, or a scenario
+        a design names) forgets the loader's messages for the folder's designs.
+        """
+        if self.folder is None:
+            return
+        listing = folder_listing(self.folder)
+        with self._lock:
+            if listing == self._listing:
+                return
+            refs = {name: ref for name, ref in self.refs.items() if name in self.builtin}
+            refused_files = {}
+            for file_name, *_ in listing:
+                path = self.folder / file_name
                 if not is_design(path):
                     continue
                 reason = file_name_problem(path.stem, self.builtin)
                 if reason is None:
-                    self.refs[path.stem] = str(path.resolve())
+                    refs[path.stem] = str(path.resolve())
                 else:
-                    self.refused_files[path.name] = reason
+                    refused_files[path.name] = reason
+            self._problems = {
+                name: message for name, message in self._problems.items() if name in self.builtin
+            }
+            self.refs, self.refused_files, self._listing = refs, refused_files, listing
 
     def names(self) -> list[str]:
         """The designs' names, as the pages list them."""
@@ -110,39 +137,42 @@ class Designs:
     def problem(self, name: str) -> str | None:
         """The loader's message refusing design `name` as it stands, or None if it loads.
 
-        Remembered until a TOML file of the folder changes (a design or a scenario it names).
+        Remembered until a TOML file of the folder changes (`refresh`).
         """
-        stamp = self._stamp() if name not in self.builtin else None
-        known = self._problems.get(name)
-        if known is not None and known[0] == stamp:
-            return known[1]
+        problems = self._problems  # a refresh meanwhile forgets this one, not its own
+        if name in problems:
+            return problems[name]
         try:
             self.load(name)
             message = None
         except ChistkaError as exc:
             message = str(exc)
-        self._problems[name] = (stamp, message)
+        problems[name] = message
         return message
 
-    def _stamp(self) -> Any:
-        if self.folder is None:
-            return None
-        stamps = []
-        for path in sorted(self.folder.glob("*.toml")):
-            try:
-                info = path.stat()
-            except OSError:
-                continue
-            stamps.append((path.name, info.st_mtime_ns, info.st_size))
-        return tuple(stamps)
+
+def folder_listing(folder: Path) -> tuple[tuple[str, int, int, int], ...]:
+    """The TOML files of a folder of designs, each as (name, size, mtime in ns, inode).
+
+    What `Designs.refresh` compares to see whether a file came, went or changed: an editor
+    that saves by renaming a new file over the old changes the inode if not the size or time.
+    """
+    listing = []
+    for path in sorted(folder.glob("*.toml")):
+        try:
+            info = path.stat()
+        except OSError:  # removed between the listing and the look
+            continue
+        listing.append((path.name, info.st_size, info.st_mtime_ns, info.st_ino))
+    return tuple(listing)
 
 
 def file_name_problem(stem: str, builtin: frozenset[str]) -> str | None:
     """Why the app cannot offer a design file of this name (`stem`), or None if it can.
 
     Its name must be one `DESIGN_NAME` allows (it begins the runs' ids and is the page's
-    address) and not a built-in design's (the built-in has that page). The designs are read
-    when the server starts, so a renamed file is offered after a restart.
+    address) and not a built-in design's (the built-in has that page). A renamed file is
+    offered at the next request (`Designs.refresh`).
     """
     if not DESIGN_NAME.match(stem):
         tidy = re.sub(r"[^a-z0-9]+", "-", stem.lower()).strip("-")[:41]
@@ -150,12 +180,12 @@ def file_name_problem(stem: str, builtin: frozenset[str]) -> str | None:
         return (
             "not offered: a design file's name must be lower-case letters, digits and hyphens"
             " (at most 41 characters, not beginning with a hyphen), as it begins the runs' ids;"
-            f" rename the file{example} and restart the server (chistka serve)"
+            f" rename the file{example}; it is offered at once, with no restart"
         )
     if stem in builtin:
         return (
             f"not offered: a built-in design is named {stem}, and its page is /experiments/{stem};"
-            " rename the file and restart the server (chistka serve)"
+            " rename the file; it is offered at once, with no restart"
         )
     return None
 
