@@ -6,12 +6,14 @@ comparison of two runs and the ensemble (three and four runs) are in the slow ti
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import json
 import re
 import subprocess
 import sys
 import time
+from types import SimpleNamespace
 
 import pandas as pd
 import pytest
@@ -26,6 +28,9 @@ from chistka.web.layout import table_html
 from chistka.web.run_pages import comparison_table, ensemble_body, progress_text, seeds_phrase
 from chistka.web.scenario_pages import fitted_text
 from chistka.web.worker import run_job
+from conftest import SMALL as SMALL_SCENARIO
+from conftest import deep_merge
+from tomltext import to_toml
 
 SMALL = {"scenario": "party-purges-1921-1936", "seed": "3", "scale": "0.01"}
 """A run of a few seconds: the party scenario at one agent per 100 persons."""
@@ -336,6 +341,37 @@ def test_a_set_of_runs_gives_the_day_of_the_run_under_way(state, text):
     assert progress_text({"status": "running", **state}) == text
 
 
+@pytest.mark.parametrize(
+    ("state", "text"),
+    [
+        (
+            {"days_done": 781, "days_total": 2343, "day_date": "1923-04-20"},
+            "running: day 781 of 2,343 (20 Apr 1923)",
+        ),
+        (
+            {"runs_done": 3, "runs_total": 64, **UNDER_WAY, "run_day_date": "1937-08-05"},
+            "running: 3 of 64 seeds done; seed 4 at day 400 of 2,222 (5 Aug 1937)",
+        ),
+        (
+            {"runs_done": 5, "runs_total": 24, "experiment": "x", "arm": "no-mass", **UNDER_WAY}
+            | {"run_day_date": "1937-08-05"},
+            "running: 5 of 24 runs done; arm no-mass, seed 4 at day 400 of 2,222 (5 Aug 1937)",
+        ),
+    ],
+)
+def test_the_progress_gives_the_simulated_date_of_the_day(client, tmp_path, state, text):
+    """QA: "day 781 of 2,343" gave no date, and a reader could not tell how far into the
+    history a run was."""
+    assert progress_text({"status": "running", **state}) == text
+    run = {"id": "party-purges-1921-1936-1-date", "scenario": SMALL["scenario"], "seed": 1}
+    run |= {"scale": 0.01, "seeds": 1 if "days_done" in state else 4, "submitted": "now"}
+    write_json_atomically(
+        tmp_path / "runs" / f"{run['id']}.json", {**run, **state, "status": "running"}
+    )
+    page = client.get(f"/runs/{run['id']}").text
+    assert f"</progress> {html.escape(text)}</p>" in page
+
+
 def test_a_set_of_runs_progress_bar_counts_the_run_under_way_in_part(client, tmp_path):
     """The bar of an ensemble moved only as runs ended: it counts the share of the run under way."""
     runs = tmp_path / "runs"
@@ -430,9 +466,31 @@ def test_an_ensembles_worker_records_the_day_of_the_run_under_way(
         done = [s["run_days_done"] for s in run]
         assert done == sorted(set(done)) and done[0] == 1 and done[-1] == run[0]["run_days_total"]
     assert [s["run_seed"] for s in days] == sorted(s["run_seed"] for s in days)
+    firsts = [s["run_day_date"] for s in days if s["run_days_done"] == 1]
+    lasts = [s["run_day_date"] for s in days if s["run_days_done"] == s["run_days_total"]]
+    assert firsts == ["1925-01-01"] * 2 and lasts == ["1927-12-31"] * 2  # the small's dates
     last = json.loads(state_file.read_text())
     assert last["status"] == "done" and last["runs_done"] == 2
-    assert last["run_days_total"] is None  # no run under way left shown
+    assert last["run_days_total"] is None and last["run_day_date"] is None
+
+
+def test_a_runs_worker_records_the_simulated_date_of_its_day(tmp_path, monkeypatch):
+    """Run in this process, the small scenario with a spin-up of 31 days: the first day is the
+    start less the spin-up, the last the scenario's end (QA: the progress gave no date)."""
+    scenario = tmp_path / "small.toml"
+    spin_up = {"scenario": {"seed": 1, "spin_up_days": 31}}
+    scenario.write_text(to_toml(deep_merge(SMALL_SCENARIO, spin_up)), encoding="utf-8")
+    state_file = tmp_path / "small-1-date.json"
+    state = {"id": "small-1-date", "scenario": str(scenario), "seed": 1, "scale": 0.01}
+    write_json_atomically(
+        state_file, {**state, "seeds": 1, "status": "running", "submitted": "now"}
+    )
+    states = recorded_states(monkeypatch)
+    assert run_job(state_file) == 0
+    dated = {s["days_done"]: s["day_date"] for s in states if s.get("days_total")}
+    assert dated[1] == "1924-12-01" and dated[max(dated)] == "1927-12-31"
+    assert dated[31] == "1924-12-31" and dated[61] == "1925-01-30"  # the start is day 32
+    assert progress_text({**states[-1], "status": "running"}).startswith("running: all")
 
 
 @pytest.mark.parametrize(
@@ -470,9 +528,11 @@ def test_an_experiments_worker_records_the_arm_seed_and_day_of_the_run_under_way
         progress(*where, "no-mass", 2, 2)
         args[-1].mkdir()  # the folder the experiment is built in
 
-    monkeypatch.setattr(experiment, "load_experiment", lambda *_: None)
+    dates = SimpleNamespace(scenario=SimpleNamespace(end=dt.date(1937, 12, 31)))
+    design = SimpleNamespace(scenarios={"baseline": dates})
+    monkeypatch.setattr(experiment, "load_experiment", lambda *_: design)
     monkeypatch.setattr(experiment, "run_experiment", run)
-    monkeypatch.setattr(variants, "load_variants", lambda *_: [None, None])
+    monkeypatch.setattr(variants, "load_variants", lambda *_: [design, design])
     monkeypatch.setattr(variants, "vary_axis", lambda _, name: {"vary": {name: ["1", "2"]}})
     monkeypatch.setattr(variants, "run_variants", run)
     monkeypatch.setattr(report, "write_experiment_report", lambda *_: None)
@@ -498,7 +558,10 @@ def test_an_experiments_worker_records_the_arm_seed_and_day_of_the_run_under_way
     assert states[-1].get("error") == ("stopped here" if ends == "failed" else None)
     assert {"arm", "value"} & set(states[-1]) == ({"arm", "value"} if vary else {"arm"})
     assert progress_text({**states[1], "status": "running"}) == (
-        f"running: 0 of 2 runs done; {words}, seed 1 at day 31 of 100"
+        f"running: 0 of 2 runs done; {words}, seed 1 at day 31 of 100 (23 Oct 1937)"
+    )
+    assert [s["run_day_date"] for s in states if s.get("run_days_done") == 100] == (
+        ["1937-12-31"] * (1 if ends == "failed" else 2)
     )
     assert progress_text({**states[3], "status": "running"}) == (
         "running: 1 of 2 runs done; the next run is starting (building its population)"

@@ -44,9 +44,10 @@ came, went or changed, at each request that lists or opens designs (no restart).
 "started", "finished", "error" (a failed run's reason) and, once started, "seed_used" (a run's
 seed, an ensemble's first); an experiment's also "experiment" (the design's page name), "design"
 (the built-in's name or the file's name) and, at values of one parameter, "vary". Its progress: a
-single run's "days_done" and "days_total" (null before its first day); an ensemble's or an
-experiment's "runs_done" and "runs_total" (null until its runs are planned) and, for the run under
-way, "run_seed", "run_days_done" and "run_days_total", an experiment's "arm" (the arm's name;
+single run's "days_done", "days_total" and "day_date" (the simulated date of that day, ISO; null
+before its first day); an ensemble's or an experiment's "runs_done" and "runs_total" (null until
+its runs are planned) and, for the run under way, "run_seed", "run_days_done", "run_days_total"
+and "run_day_date", an experiment's "arm" (the arm's name;
 "baseline" is the scenario as it stands) and at values of one parameter "value" (the value of the
 run under way, as the variants' report writes it): null between runs and once the job has ended. A
 done run's answer adds its "fit" and "parameter_budget", an ensemble's "fit_by_seed", an

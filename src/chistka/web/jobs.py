@@ -50,14 +50,15 @@ def is_set_of_runs(state: dict[str, Any]) -> bool:
 def no_run_under_way(state: dict[str, Any]) -> dict[str, None]:
     """The keys of a set of runs' state that name its run under way, cleared ({} for a run).
 
-    ``run_seed``, ``run_days_done`` and ``run_days_total``, an experiment's ``arm`` and, at
+    ``run_seed``, ``run_days_done``, ``run_days_total`` and ``run_day_date`` (the simulated
+    date of that day, ISO), an experiment's ``arm`` and, at
     values of a parameter, its ``value``: written at the submission, as each run ends and as
     the job ends, so that no key names a run that is not going (the arm named the next run's
     before it started, and the last run's after the job was done).
     """
     if not is_set_of_runs(state):
         return {}
-    keys = ["run_seed", "run_days_done", "run_days_total"]
+    keys = ["run_seed", "run_days_done", "run_days_total", "run_day_date"]
     if state.get("experiment"):
         keys.append("arm")
     if state.get("vary"):
@@ -157,7 +158,8 @@ class RunJobs:
         `scenario` (`chistka.analysis.experiment`), with `seeds` seeds per arm; `vary`
         (``PARAM=V1,V2,...``) runs it once per value (`chistka.analysis.variants`).
 
-        A single run's progress is ``days_done`` and ``days_total``; an ensemble's or an
+        A single run's progress is ``days_done``, ``days_total`` and ``day_date`` (the
+        simulated date of that day, ISO); an ensemble's or an
         experiment's ``runs_done`` and ``runs_total`` and the run under way's keys
         (`no_run_under_way`). It carried a single run's ``"days_done": 0, "days_total": null``
         to its end, which read as no day done.
@@ -186,7 +188,7 @@ class RunJobs:
         if is_set_of_runs(state):
             state |= {"runs_done": 0, "runs_total": None, **no_run_under_way(state)}
         else:
-            state |= {"days_done": 0, "days_total": None}
+            state |= {"days_done": 0, "days_total": None, "day_date": None}
         with self.lock:
             write_json_atomically(self.state_file(run_id), state)
         self.start_queued()

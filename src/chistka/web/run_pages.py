@@ -7,6 +7,7 @@ and its files, and two done runs side by side.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
 import math
 import os
@@ -138,8 +139,19 @@ counted whole only once the words count it done (its files saved). The bar stood
 whole run (a full bar on the last) beside '5 of 6 runs done' for the seconds of the saving."""
 
 
+def date_words(iso_date: str | None) -> str:
+    """A day's simulated date after its number, ' (20 Apr 1923)', or '' without one.
+
+    A state file of a worker that did not record the date has none.
+    """
+    if not iso_date:
+        return ""
+    date = dt.date.fromisoformat(iso_date)
+    return f" ({date.day} {date:%b %Y})"  # %-d is glibc's only
+
+
 def progress_text(state: dict[str, Any]) -> str:
-    """A run's progress in words, e.g. 'running: day 400 of 2,222'.
+    """A run's progress in words, e.g. 'running: day 400 of 2,222 (20 Apr 1923)'.
 
     A set of runs: 'running: 3 of 8 seeds done; seed 4 at day 400 of 2,222'. Before the first
     day (the scenario loaded, the population built) it read a bare 'running', and after the
@@ -161,7 +173,7 @@ def progress_text(state: dict[str, Any]) -> str:
     if total and done == total:
         return f"running: all {total:,} days done; writing the files and the report"
     if total:
-        return f"running: day {done:,} of {total:,}"
+        return f"running: day {done:,} of {total:,}{date_words(state.get('day_date'))}"
     return "running: starting (loading the scenario, building the population)"
 
 
@@ -171,7 +183,8 @@ def run_under_way_text(state: dict[str, Any]) -> str:
     An experiment's: 'arm no-mass, seed 2 at day 400 of 2,222' (its baseline by the words of
     `arm_words`); at values of a parameter, with the value: 'review.x = 0.3, arm no-mass, seed
     2 at ...' (it read 'arm v01/no-mass', the value's folder). '' when the state has none
-    (between runs, or a state file of a worker that did not record it).
+    (between runs, or a state file of a worker that did not record it). The day's date
+    follows where the state has it (`date_words`).
     """
     done, total = state.get("run_days_done"), state.get("run_days_total")
     if not total:
@@ -183,7 +196,7 @@ def run_under_way_text(state: dict[str, Any]) -> str:
         run = f"{state['vary'].partition('=')[0].strip()} = {state['value']}, {run}"
     if done == total:
         return f"{run}: all {total:,} days done, saving its files"
-    return f"{run} at day {done:,} of {total:,}"
+    return f"{run} at day {done:,} of {total:,}{date_words(state.get('run_day_date'))}"
 
 
 def arm_words(state: dict[str, Any]) -> str:

@@ -12,6 +12,7 @@ the whole folder into place only when it is complete.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import os
 import shutil
 import signal
@@ -56,6 +57,16 @@ def throttled(record: Callable[..., None]) -> Callable[..., None]:
     return write
 
 
+def day_date(scenario: Scenario, days_done: int, days_total: int) -> str:
+    """The simulated date of day `days_done` of a run of `days_total` days, as ISO text.
+
+    The day loop's last day is the scenario's end (its first is the start less the spin-up,
+    which no `--set` changes, nor the dates: every arm and value of an experiment has them).
+    The progress gave "day 781 of 2,343" and no date.
+    """
+    return (scenario.scenario.end - dt.timedelta(days=days_total - days_done)).isoformat()
+
+
 def run_job(state_file: Path) -> int:
     """Run the job of `state_file`; its exit status (0 done, 1 failed)."""
     from chistka.analysis.comparison import save_run
@@ -74,10 +85,6 @@ def run_job(state_file: Path) -> int:
         write_json_atomically(state_file, state)
 
     days = throttled(record)
-
-    def progress(done: int, total: int) -> None:
-        days(done == total, days_done=done, days_total=total)
-
     ended = no_run_under_way(state)
     try:
         if state.get("experiment"):
@@ -92,7 +99,14 @@ def run_job(state_file: Path) -> int:
         else:
             sim = Sim(loaded, seed=state["seed"], scale=state["scale"], name=state["scenario"])
             record(seed_used=sim.seed)
-            results = sim.run(progress=progress)
+            results = sim.run(
+                progress=lambda done, total: days(
+                    done == total,
+                    days_done=done,
+                    days_total=total,
+                    day_date=day_date(loaded, done, total),
+                )
+            )
             record_what_if(results, state.get("set"), state.get("without"))
             save_run(
                 results,
@@ -160,7 +174,11 @@ def run_seeds(
                 runs_done=done, runs_total=total, **no_run_under_way(state)
             ),
             day_progress=lambda run_id, done, total: days(
-                done == total, run_seed=seed_of[run_id], run_days_done=done, run_days_total=total
+                done == total,
+                run_seed=seed_of[run_id],
+                run_days_done=done,
+                run_days_total=total,
+                run_day_date=day_date(loaded, done, total),
             ),
         )
         write_ensemble_report(building, directory=state_file.with_name(state["id"]))
@@ -178,7 +196,7 @@ def run_experiment_job(
     day of the run under way, all cleared as each run ends (`no_run_under_way`: the arm named
     the next run's before it started).
     """
-    from chistka.analysis.experiment import load_experiment, run_experiment
+    from chistka.analysis.experiment import BASELINE, load_experiment, run_experiment
     from chistka.commands.sweep import parse_set_options, single_values
     from chistka.report.experiment import write_experiment_report
 
@@ -188,15 +206,21 @@ def run_experiment_job(
     def runs(_arm: str, done: int, total: int) -> None:
         record(runs_done=done, runs_total=total, **no_run_under_way(state))
 
-    def day(arm: str, seed: int, done: int, total: int, **value: str) -> None:
-        days(
-            done == total,
-            arm=arm,
-            **value,
-            run_seed=seed,
-            run_days_done=done,
-            run_days_total=total,
-        )
+    def dated_days(baseline: Scenario) -> Callable[..., None]:
+        """The record of the run under way's day, dated as `baseline` (every run's dates)."""
+
+        def day(arm: str, seed: int, done: int, total: int, **value: str) -> None:
+            days(
+                done == total,
+                arm=arm,
+                **value,
+                run_seed=seed,
+                run_days_done=done,
+                run_days_total=total,
+                run_day_date=day_date(baseline, done, total),
+            )
+
+        return day
 
     if state.get("vary"):
         from chistka.analysis.variants import load_variants, run_variants, variant_folder, vary_axis
@@ -204,6 +228,7 @@ def run_experiment_job(
 
         [(parameter, values)] = parse_set_options([state["vary"]]).items()
         experiments = load_variants(state["design"], parameter, values, changes)
+        day = dated_days(experiments[0].scenarios[BASELINE])
         axis = vary_axis(experiments, parameter)
         value_of = {
             variant_folder(index): value for index, value in enumerate(axis["vary"][parameter])
@@ -234,7 +259,7 @@ def run_experiment_job(
             scale=state["scale"],
             n_jobs=1,
             progress=runs,
-            day_progress=day,
+            day_progress=dated_days(experiment.scenarios[BASELINE]),
         )
         write_experiment_report(building)
 
