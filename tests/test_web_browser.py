@@ -22,6 +22,7 @@ import pytest
 
 from test_experiment import DESIGN, OUTCOMES
 from test_terror import TERROR
+from test_web_experiments import TWINS
 from tomltext import to_toml
 
 pytestmark = pytest.mark.slow
@@ -44,6 +45,8 @@ def server(tmp_path_factory):
     designs.mkdir()
     (designs / "small.toml").write_text(to_toml(TERROR))
     (designs / "small-levers.toml").write_text(DESIGN.format(outcomes=json.dumps(OUTCOMES)))
+    (designs / "twins.toml").write_text(TWINS)  # refused by the loader
+    (designs / "Not_A_Name.toml").write_text("refused: a name the app cannot offer")
     port = free_port()
     arguments = ["--runs", str(runs), "--port", str(port), "--experiments", str(designs)]
     process = subprocess.Popen(
@@ -291,6 +294,42 @@ def test_the_pages_fit_a_narrow_window(server, browser):
         ):
             browser.get(address + path)
             assert browser.execute_script(wide) <= 0, f"{path} is wider than a 400 px window"
+    finally:
+        browser.set_window_size(size["width"], size["height"])
+
+
+REFUSED_BOX = """
+const box = arguments[0];
+const name = document.createRange();
+name.setStart(box.parentElement, 0);
+name.setEndBefore(box);
+const text = document.createRange();
+text.selectNodeContents(box);
+const edges = (rect) => [rect.left, rect.top, rect.right, rect.bottom];
+return [name, box, text].map((part) => edges(part.getBoundingClientRect()));
+"""
+"""The edges (left, top, right, bottom) of what a refused design's item names before its red
+box (the design and its file), of the box, and of the box's text."""
+
+
+def test_a_refused_designs_red_box_encloses_its_message_below_its_name(server, browser):
+    """QA: the red box of a refused design on the index, an inline box wrapped over several
+    lines, drew its border through the design's name; it is a block below the name."""
+    from selenium.webdriver.common.by import By
+
+    address, _ = server
+    size = browser.get_window_size()
+    try:
+        for width in (1280, 400):
+            browser.set_window_size(width, 900)
+            browser.get(address + "/")
+            boxes = browser.find_elements(By.CSS_SELECTOR, "#refused-experiments .error")
+            assert len(boxes) == 2  # twins.toml and Not_A_Name.toml
+            for box in boxes:
+                name, border, text = browser.execute_script(REFUSED_BOX, box)
+                assert name[3] <= border[1], f"at {width} px the box crosses its name"
+                assert border[0] <= text[0] and text[2] <= border[2], (width, border, text)
+                assert border[1] <= text[1] and text[3] <= border[3], (width, border, text)
     finally:
         browser.set_window_size(size["width"], size["height"])
 
