@@ -25,7 +25,13 @@ from chistka.scenario import builtin_scenarios
 from chistka.web.app import create_app
 from chistka.web.jobs import RunJobs, write_json_atomically
 from chistka.web.layout import table_html
-from chistka.web.run_pages import comparison_table, ensemble_body, progress_text, seeds_phrase
+from chistka.web.run_pages import (
+    comparison_table,
+    ensemble_body,
+    progress_text,
+    run_page,
+    seeds_phrase,
+)
 from chistka.web.scenario_pages import fitted_text
 from chistka.web.worker import run_job
 from conftest import SMALL as SMALL_SCENARIO
@@ -921,6 +927,52 @@ def test_an_ensembles_page_links_its_plan_saying_what_it_is(tmp_path):
     assert "the scenario as it ran" in page and "the seeds" in page
 
 
+def page_words(page: str) -> str:
+    """A page's body as a reader sees it: the text without its tags, spaces run together."""
+    body = page.partition("</h1>")[2]
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", body)).split())
+
+
+def test_an_ensembles_page_names_its_seeds_once(tmp_path):
+    """QA: an ensemble's page named its seeds, then said "(2 seeds)" again on each line of its
+    fit; an experiment's said "(2 seeds per arm)" and "2 seeds from the default"."""
+    runs = tmp_path / "runs"
+    jobs = RunJobs(runs)
+    state = {"id": "small-3-a", "scenario": "great-terror", "seed": 3, "scale": 0.01, "seeds": 2}
+    state |= {"status": "done", "submitted": "2026-01-01T00:00:00", "seed_used": 3}
+    comparison = "record_id,label,role,model,status,record,low,high\n"
+    comparison += "arrests_1937,Arrests in 1937,calibration,900000,inside,936750,800000,950000\n"
+    (runs / state["id"]).mkdir()
+    seed_runs(runs / state["id"], comparison, seeds=(3, 4))
+    for summary in (runs / state["id"]).glob("*/summary.json"):
+        fit = {"calibration": {"rows": 1, "inside": 1}, "validation": {"rows": 2, "inside": 0}}
+        summary.write_text(json.dumps({**json.loads(summary.read_text()), "fit": fit}))
+    words = page_words(run_page(jobs, state))
+    assert "seeds 3-4" in words and "2 seeds" not in words
+    assert "calibration: 1-1 of 1 rows inside by seed validation: 0-0 of 2" in words
+    experiment = {**state, "seed": None, "experiment": "no-halt", "status": "queued"}
+    del experiment["seed_used"]
+    words = page_words(run_page(jobs, experiment))
+    assert words.count("seed") == 1 and ", 2 seeds per arm, scale 0.01" in words
+
+
+def test_a_queued_runs_page_says_queued_once_and_what_it_waits_for(tmp_path, monkeypatch):
+    """QA: a queued run's page said "Status: queued" and then "queued" again, and not what it
+    waited for."""
+    jobs = RunJobs(tmp_path)
+    monkeypatch.setattr(jobs, "start_queued", lambda: None)
+    first = jobs.submit("great-terror", 1, 0.01)
+    jobs.update(first["id"], status="running")
+    second = jobs.submit("great-terror", 2, 0.01)
+    third = jobs.submit("great-terror", 3, 0.01)
+    words = page_words(run_page(jobs, third))
+    assert words.count("queued") == 1 and "Status: queued" in words
+    assert "Waiting for its turn: 2 runs before it (the server runs 1 at a time;" in words
+    assert "Waiting for its turn: 1 run before it" in page_words(run_page(jobs, second))
+    jobs.update(first["id"], status="done")
+    assert "It starts in a moment." in page_words(run_page(jobs, second))
+
+
 def test_a_share_of_0_or_1_and_its_range_read_as_per_cent_not_as_a_count(tmp_path):
     """QA of session 42: the tables took a figure below 1 for a share, so a share of 0 (no one
     expelled) or a range up to 1 read "0" and "1", as counts."""
@@ -1136,7 +1188,7 @@ def test_an_ensemble_over_seeds_from_the_browser(client, tmp_path):
 
     output = tmp_path / "runs" / run_id
     page = client.get(f"/runs/{run_id}").text
-    assert "3-4" in page and "(2 seeds)" in page
+    assert "seeds 3-4" in page and "rows inside by seed" in page
     rows = pd.read_csv(output / "p000-s001" / "comparison.csv")
     table = page[page.index('id="comparison"') :]
     assert table.count("<tr>") == rows["record_id"].nunique() + 1

@@ -334,6 +334,34 @@ def test_a_refused_designs_red_box_encloses_its_message_below_its_name(server, b
         browser.set_window_size(size["width"], size["height"])
 
 
+def test_the_runs_status_is_in_sight_in_a_narrow_window(server, browser):
+    """QA: at 400 px the runs table's status, its seventh column, was past the window's edge
+    (the table scrolls inside the page); it is the column after the run's."""
+    from selenium.webdriver.common.by import By
+
+    address, runs = server
+    run_id = "party-purges-1921-1936-3-20000101-000000-abcd"  # as long as a real one
+    state = {"id": run_id, "scenario": "party-purges-1921-1936", "seed": 3, "scale": 0.01}
+    state |= {"status": "failed", "error": "made up", "submitted": "2000-01-01T00:00:00"}
+    (runs / f"{run_id}.json").write_text(json.dumps(state))
+    in_sight = (
+        "const cell = arguments[0].getBoundingClientRect();"
+        "const table = document.getElementById('runs').getBoundingClientRect();"
+        "const right = Math.min(table.right, document.documentElement.clientWidth);"
+        "return cell.left >= table.left && cell.right <= right;"
+    )
+    size = browser.get_window_size()
+    try:
+        browser.set_window_size(400, 900)
+        browser.get(address + "/")
+        cells = browser.find_elements(By.CSS_SELECTOR, "#runs td.status")
+        assert cells, "the runs table lists no run"
+        for cell in cells:
+            assert browser.execute_script(in_sight, cell), f"status {cell.text!r} out of sight"
+    finally:
+        browser.set_window_size(size["width"], size["height"])
+
+
 def test_a_refused_comparison_is_seen_beside_the_ticks(server, browser):
     """QA of session 42: one run ticked and Compare pressed, the message was at the top of the
     index, out of sight, the ticks at its bottom. Last in this module: its runs are made up."""

@@ -580,7 +580,10 @@ def test_a_folder_designs_scenario_file_is_named_not_linked_to_a_missing_page(de
     for page in (design, run):
         assert 'href="/scenarios/small.toml"' not in page
         assert "<code>small.toml</code> (a file of the experiments folder)" in page
-    assert "(1 seed per arm) on scenario <code>small.toml</code>" in run
+    assert (
+        "on scenario <code>small.toml</code> (a file of the experiments folder), 1 seed per arm"
+        in run
+    )
     assert '<a href="/scenarios/great-terror">great-terror</a>' in builtin
 
 

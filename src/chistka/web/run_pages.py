@@ -133,6 +133,19 @@ def seeds_phrase(state: dict[str, Any]) -> str:
     return f"seed {seed}" if count == 1 else f"seeds {seed_text(state)}"
 
 
+def arm_seeds_phrase(state: dict[str, Any]) -> str:
+    """An experiment's seeds in a sentence: '2 seeds per arm', 'seeds 1-2 per arm'.
+
+    Its page gave them twice: 'Experiment x (2 seeds per arm) on scenario y, 2 seeds from the
+    default'.
+    """
+    count = state.get("seeds") or 1
+    seed = state.get("seed_used", state["seed"])
+    if seed is None:
+        return f"{count} seed{'' if count == 1 else 's'} per arm"
+    return f"{seeds_phrase(state)} per arm"
+
+
 RUN_UNDER_WAY_SHARE = 0.999
 """The most of a whole run the bar counts for the run under way: one whose days are all done is
 counted whole only once the words count it done (its files saved). The bar stood at the next
@@ -268,7 +281,8 @@ def runs_table(
     A refused comparison's `error` is given under the table, above the Compare button, and the
     runs that were ticked (`ticked`) stay ticked; the page opens there (the button has the
     focus).
-    The message was at the top of the page, the ticks at its bottom.
+    The message was at the top of the page, the ticks at its bottom. The status comes next to
+    the run: it was the seventh column, out of sight in a 400 px window.
     """
     if not states:
         return f"{error_message(error)}<p>No runs yet.</p>"
@@ -283,18 +297,18 @@ def runs_table(
     rows = "".join(
         f"<tr><td>{tick(s)}</td>"
         f'<td><a href="/runs/{escape(s["id"])}">{escape(s["id"])}</a></td>'
+        f'<td class="status">{escape(progress_text(s))}</td>'
         f"<td>{escape(what_ran(s))}</td><td>{escape(seed_text(s))}</td>"
         f"<td>{escape(s['scale'] if s['scale'] is not None else 'default')}</td>"
         f"<td>{escape(whatif_text(s))}</td>"
-        f'<td class="status">{escape(progress_text(s))}</td>'
         f"<td>{escape(s['submitted'][:19])}</td></tr>"
         for s in states
     )
     focus = " autofocus" if error is not None else ""
     return (
         '<form method="get" action="/compare" id="compare-form">'
-        '<table id="runs"><tr><th></th><th>run</th><th>scenario</th><th>seed</th><th>scale</th>'
-        f"<th>what if</th><th>status</th><th>submitted</th></tr>{rows}</table>"
+        '<table id="runs"><tr><th></th><th>run</th><th>status</th><th>scenario</th><th>seed</th>'
+        f"<th>scale</th><th>what if</th><th>submitted</th></tr>{rows}</table>"
         f'{error_message(error)}<button type="submit" id="compare"{focus}>'
         "Compare the two ticked runs</button> (the later"
         " against the earlier: each compared figure on both sides and the difference)</form>"
@@ -395,22 +409,41 @@ def fit_summary(summary: dict[str, Any]) -> str:
     return '<ul id="fit">' + "".join(f"<li>{escape(p)}</li>" for p in parts) + "</ul>"
 
 
+def queue_text(jobs: RunJobs, state: dict[str, Any]) -> str:
+    """Where a queued run stands: how many runs go before it, and how many go at once.
+
+    The page said 'queued' twice, as the status and again as its progress.
+    """
+    ahead = sum(
+        other["status"] == "running"
+        or (other["status"] == "queued" and other["submitted"] < state["submitted"])
+        for other in jobs.all()
+    )
+    if not ahead:
+        return '<p id="queue">It starts in a moment.</p>'
+    return (
+        f'<p id="queue">Waiting for its turn: {ahead} run{"" if ahead == 1 else "s"} before it'
+        f" (the server runs {jobs.max_running} at a time; <code>chistka serve"
+        " --max-running</code> sets how many).</p>"
+    )
+
+
 def run_page(jobs: RunJobs, state: dict[str, Any]) -> str:
     """A run's page: its progress while it goes; its fit, report and files when it is done."""
     run_id = state["id"]
     scenario = f'Scenario <a href="/scenarios/{escape(state["scenario"])}">'
     scenario += f"<b>{escape(state['scenario'])}</b></a>"
+    seeds = seeds_phrase(state)
     if state.get("experiment"):
-        count = state["seeds"]
         scenario = (
             f'Experiment <a href="/experiments/{escape(state["experiment"])}">'
-            f"<b>{escape(state['experiment'])}</b></a> ({escape(count)}"
-            f" seed{'' if count == 1 else 's'} per arm) on scenario"
+            f"<b>{escape(state['experiment'])}</b></a> on scenario"
             f" {scenario_link(state['scenario'])}"
         )
+        seeds = arm_seeds_phrase(state)
     facts = (
         f"<p>{scenario}, "
-        f"{escape(seeds_phrase(state))}, scale "
+        f"{escape(seeds)}, scale "
         f"{escape(state['scale'] if state['scale'] is not None else 'default')}; submitted "
         f"{escape(state['submitted'][:19])}. "
         f'Status: <b id="status">{escape(state["status"])}</b></p>'
@@ -427,7 +460,9 @@ def run_page(jobs: RunJobs, state: dict[str, Any]) -> str:
             "<p>The whole experiment once per value (each in the scenario and every arm):"
             f' <code id="vary">{escape(state["vary"])}</code></p>'
         )
-    if state["status"] in ("queued", "running"):
+    if state["status"] == "queued":
+        return page(f"Run {run_id}", facts + queue_text(jobs, state), refresh=True)
+    if state["status"] == "running":
         done, total = progress_value(state)
         bar = (
             f'<p><progress id="progress" max="{total}" value="{bar_number(done)}"></progress> '
@@ -481,7 +516,8 @@ def ensemble_body(run_id: str, output: Path) -> str:
     """An ensemble's fit seed by seed, its report, its runs' files and the record over the seeds.
 
     Each compared row shows the model's mean, its 5-95% spread and the seeds at which it is
-    inside.
+    inside. The seeds are named once, above (`seeds_phrase`): each role's fit said "(2 seeds)"
+    again.
     """
     by_seed = ensemble_fit(output)
     parts = []
@@ -489,10 +525,7 @@ def ensemble_body(run_id: str, output: Path) -> str:
         inside = [entry["fit"][role]["inside"] for entry in by_seed if role in entry["fit"]]
         rows = by_seed[0]["fit"].get(role, {}).get("rows", 0) if by_seed else 0
         if rows:
-            parts.append(
-                f"{role}: {min(inside)}-{max(inside)} of {rows} rows inside by seed "
-                f"({len(by_seed)} seeds)"
-            )
+            parts.append(f"{role}: {min(inside)}-{max(inside)} of {rows} rows inside by seed")
     fit = '<ul id="fit">' + "".join(f"<li>{escape(p)}</li>" for p in parts) + "</ul>"
     runs = "".join(
         f"<li>seed {entry['seed']}: "
