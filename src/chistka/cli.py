@@ -237,7 +237,9 @@ def run(
         console.print(campaign_table(results))
         table = comparison(results)
         console.print(comparison_table(table))
-        budget = parameter_budget(results.provenance.get("fitted"), fit(table))
+        budget = parameter_budget(
+            results.provenance.get("fitted"), fit(table), results.provenance.get("fitted_changed")
+        )
         console.print(budget_text(budget), style=None if budget["within"] else "bold red")
         with console.status("writing results"):
             started = time.perf_counter()

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -37,7 +38,7 @@ from chistka.provenance import environment
 from chistka.results import Results
 from chistka.rng import normalise_seed, stream
 from chistka.scenario import Scenario, check_strata, load_scenario, with_scale
-from chistka.scenario.fitted import fitted_parameters
+from chistka.scenario.fitted import fitted_in
 from chistka.state import SimState
 
 ProgressCallback = Callable[[int, int], None]
@@ -372,7 +373,8 @@ class Sim:
         state, mechanisms = self.build()
         built = time.perf_counter()
         daily, daily_persons = run_days(state, mechanisms, self.scenario.events, progress)
-        provenance = {
+        fitted, changed = fitted_in(self.scenario)
+        provenance: dict[str, Any] = {
             "scenario": self.name,
             "scenario_name": self.scenario.scenario.name,
             "seed": self.seed,
@@ -380,8 +382,10 @@ class Sim:
             "package_version": __version__,
             "environment": environment(),
             "parameters": self.scenario.model_dump(mode="json"),
-            "fitted": fitted_parameters(self.scenario.scenario.name),
+            "fitted": fitted,
         }
+        if changed:
+            provenance["fitted_changed"] = changed
         operations = next((m for m in mechanisms if isinstance(m, Operations)), None)
         results = Results.collect(state, daily, daily_persons, provenance)
         if operations is not None:

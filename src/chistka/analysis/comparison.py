@@ -310,32 +310,57 @@ def fit_text(summary: dict[str, dict[str, Any]]) -> str:
 
 
 def parameter_budget(
-    fitted: list[dict[str, Any]] | None, summary: dict[str, dict[str, Any]]
+    fitted: list[dict[str, Any]] | None,
+    summary: dict[str, dict[str, Any]],
+    changed: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Fitted parameters against calibration rows: at most half as many (the project's rule).
 
     `fitted` is the run's provenance list of fitted values (the ``[[fitted]]`` tables of the
-    scenario's free file; each path and date counts once); `summary` the run's `fit`. Values
-    chosen by hand (``by = "hand"``) count like those `chistka calibrate` fitted: both were
-    chosen to match rows of the record; `by_hand` says how many of the count they are.
+    scenario's free file that the run's scenario kept; each path and date counts once); `summary`
+    the run's `fit`. Values chosen by hand (``by = "hand"``) count like those `chistka calibrate`
+    fitted: both were chosen to match rows of the record; `by_hand` says how many of the count
+    they are. `changed` is the provenance's `fitted_changed`, the built-in's fitted values the
+    run's scenario changed (a user's file under a built-in's name, a what-if): they are no fit
+    and are not counted, and where there are any the budget lists them under `changed` (path,
+    date, the run's value and the fit's), so that the report can say so.
     """
     entries = {(entry.get("path"), entry.get("date")): entry for entry in fitted or []}
     by_hand = sum(entry.get("by") == "hand" for entry in entries.values())
     rows = int(summary.get("calibration", {}).get("rows", 0))
-    return {
+    budget: dict[str, Any] = {
         "fitted": len(entries),
         "by_hand": by_hand,
         "calibration_rows": rows,
         "at_most": rows // 2,
         "within": len(entries) <= rows // 2,
     }
+    if changed:
+        budget["changed"] = [
+            {key: entry.get(key) for key in ("path", "date", "value", "fitted_value")}
+            for entry in changed
+        ]
+    return budget
+
+
+def _changed_text(entry: dict[str, Any]) -> str:
+    """One changed fitted value in words: 'review.threshold (3 here, fitted 3.48166)'."""
+
+    def shown(value: Any) -> str:
+        return f"{value:,.6g}" if isinstance(value, float) else str(value)
+
+    on = f" on {entry['date']}" if entry.get("date") else ""
+    value = "none" if entry.get("value") is None else shown(entry["value"])
+    return f"{entry['path']}{on} ({value} here, fitted {shown(entry.get('fitted_value'))})"
 
 
 def budget_text(budget: dict[str, Any]) -> str:
     """The budget in words, e.g. '12 fitted parameters (5 of them by hand, not refitted) ...'.
 
     In full: '... for 14 calibration rows (at most 7 allowed): over the budget'; without the part
-    in brackets when none is by hand, and without ': over the budget' when within it.
+    in brackets when none is by hand, and without ': over the budget' when within it. Where the
+    run's scenario changed fitted values, "; 1 value changed from the built-in's fit, not counted:
+    review.threshold (3 here, fitted 3.48166)" follows.
     """
     by_hand = budget.get("by_hand", 0)
     text = (
@@ -344,7 +369,16 @@ def budget_text(budget: dict[str, Any]) -> str:
         + f" for {budget['calibration_rows']} calibration rows"
         + f" (at most {budget['at_most']} allowed)"
     )
-    return text if budget["within"] else text + ": over the budget"
+    if not budget["within"]:
+        text += ": over the budget"
+    changed = budget.get("changed") or []
+    if changed:
+        values = "value" if len(changed) == 1 else "values"
+        text += (
+            f"; {len(changed)} {values} changed from the built-in's fit, not counted: "
+            + ", ".join(_changed_text(entry) for entry in changed)
+        )
+    return text
 
 
 def run_summary(results: Results, table: pd.DataFrame | None = None) -> dict[str, Any]:
@@ -364,7 +398,9 @@ def run_summary(results: Results, table: pd.DataFrame | None = None) -> dict[str
         "comparison_inside": int((scored["status"] == "inside").sum()),
         "comparison_rows": len(scored),
         "fit": fit(table),
-        "parameter_budget": parameter_budget(provenance.get("fitted"), fit(table)),
+        "parameter_budget": parameter_budget(
+            provenance.get("fitted"), fit(table), provenance.get("fitted_changed")
+        ),
         "provenance": provenance,
     }
 

@@ -41,12 +41,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
-
 from chistka.errors import ChistkaError, did_you_mean, read_text
 from chistka.scenario import Scenario, apply_overrides
-from chistka.scenario.fitted import parse_fitted
-from chistka.scenario.schema import LIST_SECTIONS, PolicyEvent
+from chistka.scenario.fitted import current_value, parse_fitted
+from chistka.scenario.schema import PolicyEvent
 
 ENTRY_KEYS = ("path", "low", "high", "log", "note")
 """Keys a ``[[free]]`` entry may have."""
@@ -129,24 +127,6 @@ def find_free_file(scenario_ref: str | Path, scenario: Scenario) -> Path:
         '(entries like [[free]] path = "review.noise_sd" low = 0.3 high = 3.0)'
         + (f", or write {path.with_name(path.stem + '.free.toml')}" if path.suffix else "")
     )
-
-
-def current_value(scenario: Scenario, path: str) -> Any:
-    """The scenario's value of a parameter path (None where the path names nothing)."""
-    parts = path.split(".")
-    if parts[0] in LIST_SECTIONS:
-        if len(parts) != 3:
-            return None
-        for item in getattr(scenario, parts[0]):
-            if item.name == parts[1]:
-                return getattr(item, parts[2], None)
-        return None
-    node: Any = scenario
-    for part in parts:
-        if not isinstance(node, BaseModel) or part not in type(node).model_fields:
-            return None
-        node = getattr(node, part)
-    return node
 
 
 def start_value(scenario: Scenario, path: str) -> Any:

@@ -333,20 +333,23 @@ def parameter_rows(scenario: str | None = None, section: str | None = None) -> l
 
     The source of a scenario's value is the comment beside it in the scenario file (or beside
     the inline table holding it), else the schema's; fitted values (the ``[[fitted]]`` tables of
-    the scenario's free file) say so, with the rows they were fitted to; a field of an array of
+    the scenario's free file that the scenario keeps: `fitted_in`) say so, with the rows they
+    were fitted to, and a fitted value the scenario changed says it was changed from the fit; a
+    field of an array of
     tables points to its items' own sources; the dated events that set it are added.
 
     Raises:
         ChistkaError: the scenario does not load.
     """
     from chistka.scenario import load_scenario, scenario_text
-    from chistka.scenario.fitted import fitted_parameters
+    from chistka.scenario.fitted import fitted_in
     from chistka.scenario.reference import fields
 
     values: dict[str, Any] = {}
     comments: dict[str, str] = {}
     timeline: dict[str, list[str]] = {}
     fitted: dict[str, str] = {}
+    changed_paths: set[str] = set()
     if scenario is not None:
         loaded = load_scenario(scenario)
         comments = field_comments(scenario_text(scenario))
@@ -356,15 +359,24 @@ def parameter_rows(scenario: str | None = None, section: str | None = None) -> l
                 timeline.setdefault(key, []).append(
                     f"{event.date}" + (f" ({event.source})" if event.source else "")
                 )
-        for entry in fitted_parameters(loaded.scenario.name):
+        kept, changed = fitted_in(loaded)
+        changed_paths = {entry["path"] for entry in changed}
+        for entry in kept:
             rows = ", ".join(entry["targets"])
             fitted[entry["path"]] = f"fitted to records.csv {rows}" if rows else "fitted"
+        for entry in changed:
+            fitted[entry["path"]] = (
+                f"changed from the value fitted in the built-in {loaded.scenario.name} "
+                f"({_shown(entry['fitted_value'])})"
+            )
     rows: list[ParameterRow] = []
     for info in fields():
         if section and not info.path.startswith(section):
             continue
         source = _comment_for(comments, info.path) or info.source
-        if info.path in fitted and "fitted to" not in source.lower():
+        if info.path in fitted and (
+            "fitted to" not in source.lower() or info.path in changed_paths
+        ):
             source = "; ".join(filter(None, [source, fitted[info.path]]))
         if "[]" in info.path and not source:
             source = _items_source(values, info.path)

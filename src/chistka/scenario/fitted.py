@@ -13,14 +13,24 @@ fitted to rows of the record, by hand or by a script, as ``[[fitted]]`` tables::
 
 Runs carry the list in provenance.json, so that a run says which of its values are fits, and the
 parameter budget counts every one of them, by hand or not (`analysis.comparison.parameter_budget`).
+The list is the file's for the scenario's name, less the values the run's scenario changed
+(`fitted_in`): a scenario file that keeps a built-in's name but not its values is no fit.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import tomllib
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+
+from chistka.scenario.schema import LIST_SECTIONS
+
+if TYPE_CHECKING:
+    from chistka.scenario.schema import Scenario
 
 FITTED_KEYS = ("path", "date", "targets", "by", "note")
 """Keys of a ``[[fitted]]`` table."""
@@ -64,3 +74,101 @@ def parse_fitted(data: dict[str, Any], scenario_name: str) -> list[dict[str, Any
             }
         )
     return fitted
+
+
+def current_value(scenario: Scenario, path: str) -> Any:
+    """The scenario's value of a parameter path (None where the path names nothing)."""
+    parts = path.split(".")
+    if parts[0] in LIST_SECTIONS:
+        if len(parts) != 3:
+            return None
+        for item in getattr(scenario, parts[0]):
+            if item.name == parts[1]:
+                return getattr(item, parts[2], None)
+        return None
+    node: Any = scenario
+    for part in parts:
+        if not isinstance(node, BaseModel) or part not in type(node).model_fields:
+            return None
+        node = getattr(node, part)
+    return node
+
+
+def _touches(key: str, paths: set[str]) -> bool:
+    """Whether an event's key ('section.field', a group, 'campaigns.NAME.field') sets a path."""
+    return any(path == key or path.startswith(key + ".") for path in paths)
+
+
+def fitted_values(scenario: Scenario, entries: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    """Each fitted entry's values in the scenario, what `fitted_in` compares.
+
+    For an entry without a date: its own value (that of the spin-up) and its value on the first
+    day, after that day's events; for one with a date: its value on that date, after the events
+    of that day (those the timeline's `[[events]]` set it by). Events apply in date order, as
+    the day loop applies them, and only those that set one of the entries' paths.
+    """
+    paths = {entry["path"] for entry in entries}
+    events = sorted(
+        (e for e in scenario.events if any(_touches(key, paths) for key in e.set)),
+        key=lambda e: e.date,
+    )
+    dates = {scenario.scenario.start} | {
+        dt.date.fromisoformat(entry["date"]) for entry in entries if entry.get("date")
+    }
+    on: dict[dt.date, Scenario] = {}
+    current, done = scenario, 0
+    for date in sorted(dates):
+        while done < len(events) and events[done].date <= date:
+            current = current.with_parameters(events[done].set, where="event")
+            done += 1
+        on[date] = current
+    values = []
+    for entry in entries:
+        path, date = entry["path"], entry.get("date")
+        if date:
+            values.append((current_value(on[dt.date.fromisoformat(date)], path),))
+        else:
+            start = on[scenario.scenario.start]
+            values.append((current_value(scenario, path), current_value(start, path)))
+    return values
+
+
+@functools.lru_cache(maxsize=8)
+def _builtin_fits(name: str) -> tuple[tuple[dict[str, Any], tuple[Any, ...]], ...]:
+    """The built-in scenario's fitted entries with their values in it (none without a file).
+
+    Cached: the built-in's file does not change while a process runs, and sweeps build many
+    runs of one scenario.
+    """
+    from chistka.scenario import _builtin_dir, builtin_scenarios, scenario_from_dict
+
+    entries = fitted_parameters(name)
+    if not entries or name not in builtin_scenarios():
+        return tuple((entry, ()) for entry in entries)
+    text = (_builtin_dir() / f"{name}.toml").read_text(encoding="utf-8")
+    builtin = scenario_from_dict(tomllib.loads(text), f"'{name}' (built-in)")
+    return tuple(zip(entries, fitted_values(builtin, entries), strict=True))
+
+
+def fitted_in(scenario: Scenario) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The fitted values a run of the scenario has, and those its scenario changed.
+
+    The entries are those of the built-in free file for the scenario's name; one is kept where
+    the scenario has the built-in's value at its path (on its date, where it has one: see
+    `fitted_values`), so that a run of the built-in, or of an unchanged copy of it, lists them
+    all, and a user's file that keeps the name but changes a value, or a what-if's --set, does
+    not call the value fitted. A changed entry adds `value`, the scenario's, and
+    `fitted_value`, the built-in's (the first of `fitted_values`' that differs).
+    """
+    fits = _builtin_fits(scenario.scenario.name)
+    if not fits:
+        return [], []
+    entries = [dict(entry) for entry, _ in fits]
+    kept, changed = [], []
+    for (entry, fitted), values in zip(fits, fitted_values(scenario, entries), strict=True):
+        differ = [(v, f) for v, f in zip(values, fitted, strict=False) if v != f]
+        if not fitted or not differ:
+            kept.append(dict(entry))
+        else:
+            changed.append({**entry, "value": differ[0][0], "fitted_value": differ[0][1]})
+    return kept, changed

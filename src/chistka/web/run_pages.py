@@ -406,6 +406,9 @@ def fit_summary(summary: dict[str, Any]) -> str:
         f"{budget['fitted']} fitted parameters for {budget['calibration_rows']} calibration rows"
         f" (at most {budget['at_most']})"
     )
+    if budget.get("changed"):
+        paths = ", ".join(entry["path"] for entry in budget["changed"])
+        parts.append(f"changed from the built-in's fit, not counted: {paths}")
     return '<ul id="fit">' + "".join(f"<li>{escape(p)}</li>" for p in parts) + "</ul>"
 
 

@@ -93,9 +93,10 @@ def run_section(report: RunReport) -> str:
     )
     intro = (
         side_by_side + "\n"
-        f"<p>{esc(budget_text(report.summary['parameter_budget']))}: the values of this "
+        f"<p>{esc(budget_text(report.summary['parameter_budget']))}. The values of this "
         "scenario fitted to the record are listed in its free file and in provenance.json "
-        "('fitted'); the calibration rows are those compared here. Rows outside tolerance are "
+        "('fitted'; those this run's scenario changed from the fit under 'fitted_changed'); "
+        "the calibration rows are those compared here. Rows outside tolerance are "
         "shaded red; a row is inside "
         "when the model lies in the record's range widened to the tolerance. "
         "<code>political_convictions</code> counts death and camp sentences and is compared "
