@@ -278,6 +278,61 @@ def test_compare_never_overwrites_files_it_did_not_write(sweeps, tmp_path):
         assert done.exit_code == 0, done.output
 
 
+@pytest.mark.parametrize(
+    ("output", "whose"),
+    [
+        ("run", "a run's (chistka run)"),
+        ("plan.json", "an ensemble's (chistka sweep)"),
+        ("experiment.json", "an experiment's"),
+        ("fitted.toml", "a calibration's (chistka calibrate)"),
+        ("sensitivity.csv", "a sensitivity analysis's (chistka sensitivity)"),
+    ],
+)
+def test_compare_refuses_an_out_folder_holding_another_commands_output(
+    sweeps, tmp_path, output, whose
+):
+    """compare --out wrote compare.html and differences.csv among a run's files (or a sweep's,
+    a calibration's ...), which run's own --out refuses: refused, with exit 2, nothing written."""
+    import shutil
+
+    folder = tmp_path / "other"
+    if output == "run":
+        shutil.copytree(sweeps / "a" / "p000-s001", folder)
+    else:
+        folder.mkdir()
+        (folder / output).write_text("earlier output\n")
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    result = invoke("compare", str(sweeps / "a"), str(sweeps / "b"), "--out", str(folder))
+    assert result.exit_code == 2, result.output
+    words = " ".join(result.output.split())
+    assert f"--out {folder}: holds" in words and whose in words
+    assert "give a new or empty folder, e.g. --out out/compare-a-b" in words
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+
+
+def test_compare_leaves_nothing_partial_when_writing_fails(sweeps, tmp_path, monkeypatch):
+    """compare.html was written before differences.csv: a failure between left half a
+    comparison (a new folder with compare.html only). Both come out together or not at all."""
+    earlier = tmp_path / "earlier"
+    done = invoke("compare", str(sweeps / "a"), str(sweeps / "b"), "--out", str(earlier))
+    assert done.exit_code == 0, done.output
+    kept = {p.name: p.read_bytes() for p in earlier.iterdir()}
+
+    to_csv = pd.DataFrame.to_csv
+
+    def full(self, path=None, *args, **kwargs):
+        if path is not None and Path(path).name == "differences.csv":
+            raise OSError(28, "No space left on device")
+        return to_csv(self, path, *args, **kwargs)
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", full)
+    for out in (tmp_path / "new", earlier):
+        failed = invoke("compare", str(sweeps / "b"), str(sweeps / "a"), "--out", str(out))
+        assert failed.exit_code != 0 and isinstance(failed.exception, OSError)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["earlier"]
+    assert {p.name: p.read_bytes() for p in earlier.iterdir()} == kept
+
+
 @pytest.mark.parametrize("name", ["daily.parquet", "comparison.csv"])
 def test_compare_says_which_file_it_cannot_read(sweeps, tmp_path, name):
     """QA of session 39: a truncated daily.parquet gave pyarrow's traceback."""

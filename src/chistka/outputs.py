@@ -180,6 +180,35 @@ def atomic_directory(target: Path, *, force: bool = False) -> Iterator[Path]:
         raise
 
 
+@contextlib.contextmanager
+def staged_files(target: Path) -> Iterator[Path]:
+    """A temporary folder whose files go into `target` only if the block finishes without error.
+
+    For a command that writes a few files into a folder that may hold others' (`chistka
+    compare`): a new `target` is the temporary folder renamed; into an existing one each file
+    goes by os.replace, so a reader sees the old file or the new, never half of one, and the
+    folder's other files stay. On error the temporary folder is removed and `target` is left as
+    it was (or absent): nothing partial is left behind, as `atomic_directory` does for a run.
+    """
+    target = Path(target)
+    exists = target.is_dir()
+    parent = target if exists else target.parent
+    parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=parent))
+    try:
+        yield tmp
+        if exists:
+            for entry in sorted(tmp.iterdir()):
+                os.replace(entry, target / entry.name)
+            tmp.rmdir()
+        else:
+            os.chmod(tmp, _DIRECTORY_MODE & ~_umask())
+            os.replace(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
 _MARK_SEARCHED = 16 * 2**20
 """Bytes of an existing file searched for its mark (a larger file is not chistka's)."""
 

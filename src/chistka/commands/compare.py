@@ -2,7 +2,10 @@
 
 Writes OUT/compare.html (`chistka.report.compare`) and OUT/differences.csv, and prints the table
 of differences (`chistka.analysis.compare`: each side's mean and spread over the seeds, the
-difference B - A and its 90% interval).
+difference B - A and its 90% interval). OUT may be new, empty, an earlier comparison or a folder
+of other files, but not another command's output (a run, an ensemble, an experiment, a
+calibration, a sensitivity analysis: `check_not_another_output`); both files are written
+together or not at all (`outputs.staged_files`).
 """
 
 from __future__ import annotations
@@ -15,6 +18,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from chistka.analysis.compare import differences, load_side
+from chistka.analysis.ensemble import PLAN_FILE
+from chistka.analysis.experiment import EFFECTS_FILE, EXPERIMENT_FILE, FIT_FILE, OUTCOMES_FILE
+from chistka.commands.calibrate import OUTPUTS as CALIBRATE_OUTPUTS
 from chistka.commands.options import (
     NARROW,
     Fitting,
@@ -23,13 +29,16 @@ from chistka.commands.options import (
     output_console,
 )
 from chistka.commands.preflight import check_output_folder
+from chistka.commands.sensitivity import SENSITIVITY_MARKS
 from chistka.errors import ChistkaError
+from chistka.outputs import RUN_FILES, staged_files
 from chistka.report.compare import (
     TABLE_HEADINGS,
     modelled_rows,
     table_cells,
     write_comparison_report,
 )
+from chistka.report.ensemble import REPORT_FILE as ENSEMBLE_REPORT
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -43,6 +52,49 @@ COMPARE_MARKS = {
 }
 """What marks compare.html and differences.csv as written by `chistka compare` (an earlier
 comparison is replaced; a file of those names chistka did not write is not)."""
+
+OTHER_OUTPUTS: dict[str, str] = {
+    **dict.fromkeys(sorted(RUN_FILES), "a run's (chistka run)"),
+    PLAN_FILE: "an ensemble's (chistka sweep)",
+    ENSEMBLE_REPORT: "an ensemble's (chistka sweep)",
+    **dict.fromkeys(
+        (EXPERIMENT_FILE, OUTCOMES_FILE, EFFECTS_FILE, FIT_FILE, "experiment.html"),
+        "an experiment's (chistka experiment run)",
+    ),
+    **dict.fromkeys(
+        ("variants.json", "variants.csv", "variants.html", "spread.csv"),
+        "an experiment's (chistka experiment run --vary)",
+    ),
+    **dict.fromkeys((*CALIBRATE_OUTPUTS, "study.db"), "a calibration's (chistka calibrate)"),
+    **dict.fromkeys(SENSITIVITY_MARKS, "a sensitivity analysis's (chistka sensitivity)"),
+}
+"""Files that mark a folder as another command's output, with whose: compare refuses such a
+folder as --out, since its files would be mixed with that output's (a later `run --out` of a
+run's folder, for one, then refuses the folder, and its report no longer says what it holds)."""
+
+
+def check_not_another_output(target: Path, instead: Path, option: str = "--out") -> None:
+    """Refuse an output folder that holds another command's output (`OTHER_OUTPUTS`).
+
+    `instead` is the folder the message offers in its place (the default, out/compare-A-B).
+
+    Raises:
+        ChistkaError: the folder holds one of those files; the message names the first few and
+            whose output they are, and says what to give instead.
+    """
+    if not target.is_dir():
+        return
+    found = sorted(entry.name for entry in target.iterdir() if entry.name in OTHER_OUTPUTS)
+    if not found:
+        return
+    shown = ", ".join(found[:3]) + (f" and {len(found) - 3} more" if len(found) > 3 else "")
+    whose = OTHER_OUTPUTS[found[0]]
+    other = f"e.g. {option} {instead}" if instead != target else f"with {option}"
+    raise ChistkaError(
+        f"{option} {target}: holds {shown}, {whose} output; chistka compare does not write "
+        f"its files among another command's, and wrote nothing: give a new or empty folder, "
+        f"{other}"
+    )
 
 
 def compare_command(
@@ -68,11 +120,14 @@ def compare_command(
 
     A side that is a sweep of several parameter points takes one of them with --a-point or
     --b-point: `chistka compare out/S-sweep out/S-sweep --a-point p000 --b-point p001` compares
-    two points of one sweep.
+    two points of one sweep. --out may be a new or empty folder or an earlier comparison; a
+    folder holding another command's output (a run, a sweep, ...) is refused.
     """
     try:
-        target = out if out is not None else default_target(run_a, run_b, a_point, b_point)
+        default = default_target(run_a, run_b, a_point, b_point)
+        target = out if out is not None else default
         check_output_folder(target, files=COMPARE_MARKS, writer="chistka compare")
+        check_not_another_output(target, instead=default)
         with errors.status("reading both sides"):
             a = load_side(run_a, a_point, "--a-point")
             b = load_side(run_b, b_point, "--b-point")
@@ -81,8 +136,10 @@ def compare_command(
             raise ChistkaError(
                 f"'{run_a}' and '{run_b}' have no compared figure in common (comparison.csv)"
             )
-        report = write_comparison_report(a, b, table, target / "compare.html")
-        table.to_csv(target / "differences.csv", index=False)
+        with staged_files(target) as staging:
+            write_comparison_report(a, b, table, staging / "compare.html")
+            table.to_csv(staging / "differences.csv", index=False)
+        report = target / "compare.html"
     except ChistkaError as exc:
         fail(str(exc))
     shown, left_out = modelled_rows(table)
