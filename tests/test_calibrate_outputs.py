@@ -826,3 +826,56 @@ def test_trials_0_writes_a_stored_studys_report_again(tmp_path, peasant_runs):
     )
     negative = _calibrate_file(tmp_path, scenario, "--trials", "-1")
     assert negative.exit_code == 2 and "--trials must be at least 0" in negative.output
+
+
+def test_the_best_parameters_keep_each_path_whole_and_the_notes_readable_at_80_columns(
+    tmp_path, peasant_runs, monkeypatch
+):
+    """At 80 columns rich split a long path mid-word beside a long note; a path column that
+    would not wrap folded the notes to seven columns instead (reverted). Where the table does
+    not fit, each path stands whole over its note, the value over the range searched."""
+    import datetime as dt
+    import io
+
+    from rich.console import Console
+
+    import chistka.commands.calibrate as calibrate_command
+    from chistka.scenario import load_scenario
+    from chistka.scenario.schema import PolicyEvent
+
+    path = "review.criteria.origin_peasant"
+    builtin = load_scenario("party-purges-1921-1936")
+    criteria = builtin.review.criteria.model_copy(update={"origin_peasant": 2.0})
+    review = builtin.review.model_copy(update={"criteria": criteria})
+    event = PolicyEvent(date=dt.date(1930, 1, 1), set={path: 2.0})
+    scenario = _shown_scenario(tmp_path, review=review, events=[*builtin.events, event])
+    console = Console(width=80, file=io.StringIO(), record=True)
+    monkeypatch.setattr(calibrate_command, "console", console)
+    result = _calibrate_file(tmp_path, scenario, "--trials", "3")
+    assert result.exit_code == 0, result.output
+    lines = console.export_text().splitlines()
+    start = next(i for i, line in enumerate(lines) if "best parameters (" in line)
+    end = next(i for i, line in enumerate(lines) if line.startswith("best loss"))
+    table = lines[start:end]
+    assert max(len(line) for line in table) <= 80 and "…" not in "".join(table)
+    assert any(path in line for line in table), table
+    note = "the scenario's own value; acts until 1930-01-01 (the timeline sets it then)"
+    words = iter(" ".join(table).split())
+    assert all(word in words for word in note.split()), table  # in order, beside other cells
+    assert any("the scenario's own value; acts until" in line for line in table), table
+
+
+def test_the_best_parameters_are_a_table_where_it_fits():
+    """Wide enough, each parameter is one row of the table: path, value, range and note."""
+    import io
+
+    from rich.console import Console
+
+    from chistka.commands.calibrate import best_parameters_view
+
+    note = "the scenario's own value; acts until 1938-11-17 (the timeline sets it then)"
+    rows = [("operations.order_00447.pace_factor", "1.85129", "0.5 to 4 (log)", note)]
+    console = Console(width=160, file=io.StringIO(), record=True)
+    console.print(best_parameters_view("best parameters (3 complete trials)", rows))
+    [row] = [line for line in console.export_text().splitlines() if "pace_factor" in line]
+    assert all(cell in row for cell in rows[0])

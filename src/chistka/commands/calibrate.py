@@ -32,6 +32,8 @@ from rich.table import Table
 
 from chistka.analysis.ensemble import check_jobs
 from chistka.commands.options import (
+    NARROW,
+    Fitting,
     FreeOption,
     ScaleOption,
     ScenarioArgument,
@@ -279,22 +281,24 @@ def calibrate_command(
             "(calibration.html and fitted.toml are written when its trials are done), or with "
             "--trials 0 to write them now from the trials kept"
         )
-    view = Table(title=escape(f"best parameters ({len(result.trials)} complete trials)"))
-    for column in ("parameter", "best", "range searched", "note"):
-        view.add_column(column, overflow="fold")
     unchanged = unchanged_parameters(result)
+    rows = []
     for p in result.free:
         reset = reset_on(result.scenario, p.path)
         notes = ["the scenario's own value"] if p.path in unchanged else []
         if reset is not None:
             notes.append(f"acts until {reset} (the timeline sets it then)")
-        view.add_row(
-            escape(p.path),
-            f"{result.best_params[p.path]:.6g}",
-            range_text(p.low, p.high, p.log),
-            "; ".join(notes),
+        rows.append(
+            (
+                p.path,
+                f"{result.best_params[p.path]:.6g}",
+                range_text(p.low, p.high, p.log),
+                "; ".join(notes),
+            )
         )
-    console.print(view)
+    console.print(
+        best_parameters_view(f"best parameters ({len(result.trials)} complete trials)", rows)
+    )
     console.print(
         f"best loss {result.best_loss:.6g} ({LOSSES[result.loss]}; {first_trial_words(result)} "
         f"{result.first_loss:.6g}); {inside_text(fit_table(result))}",
@@ -322,3 +326,41 @@ def calibrate_command(
             "in the table above and in calibration.html"
         )
     console.print(f"wrote {escape(str(fitted))}, {escape(str(report))}", highlight=False)
+
+
+NOTE_WIDTH = 30
+"""The narrowest the wide table's note column may be (or its longest note, if shorter); below
+it the notes were folded a few words a line, and the table is drawn stacked instead."""
+
+
+def best_parameters_view(title: str, rows: list[tuple[str, str, str, str]]) -> Fitting:
+    """The table of best parameters as printed: wide where it fits, else stacked (80 columns).
+
+    `rows` are (path, best, range searched, note), as plain text. Wide, the path, the value and
+    the range are each kept on one line and the note wraps in at least `NOTE_WIDTH` columns.
+    Where that does not fit, each parameter takes two lines or more: its path over its note
+    (wrapped at words in the width the path leaves), its best value over its range searched at
+    the right, so that no path is split mid-word and the notes stay readable.
+    """
+    cells = [tuple(escape(cell) for cell in row) for row in rows]
+
+    def widest(index: int) -> int:
+        return max((len(row[index]) for row in cells), default=0)
+
+    wide = Table(title=escape(title))
+    wide.add_column("parameter", no_wrap=True, min_width=widest(0))
+    wide.add_column("best", justify="right", no_wrap=True)
+    wide.add_column("range searched", no_wrap=True)
+    wide.add_column("note", min_width=min(widest(3), NOTE_WIDTH))
+    for row in cells:
+        wide.add_row(*row)
+
+    def narrow() -> Table:
+        view = Table(title=escape(title), show_lines=True, **NARROW)
+        view.add_column("parameter\nnote", min_width=widest(0), overflow="fold")
+        view.add_column("best\nrange searched", justify="right", no_wrap=True)
+        for path, best, searched, note in cells:
+            view.add_row(path + (f"\n[dim]{note}[/]" if note else ""), f"{best}\n{searched}")
+        return view
+
+    return Fitting(wide, narrow)
