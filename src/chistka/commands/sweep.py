@@ -8,6 +8,7 @@ naming the field, with exit status 2 and no traceback.
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -24,7 +25,7 @@ from chistka.commands.options import (
     output_console,
     quiet_worker_restarts,
 )
-from chistka.commands.preflight import check_scale
+from chistka.commands.preflight import check_scale, check_seed
 from chistka.errors import ChistkaError
 
 if TYPE_CHECKING:
@@ -108,14 +109,44 @@ def parse_set_options(options: list[str] | None) -> dict[str, list[Any]]:
     return sets
 
 
+SEED_SPAN = re.compile(r"^\s*(\d+)\s*-\s*(\d+)\s*$")
+"""`--seeds A-B`: the seeds A to B, both included."""
+
+
+def parse_seeds(text: str) -> int | list[int]:
+    """`--seeds`: a count N (seeds counted up from the scenario's) or a span A-B of seeds.
+
+    Raises:
+        ChistkaError: neither form, a span whose end comes before its start, a count below 1,
+            or a seed outside what a scenario allows (the message names --seeds and the forms).
+    """
+    forms = "give N (that many seeds from the scenario's) or A-B (the seeds A to B, e.g. 9-16)"
+    if text.strip().isdigit():
+        count = int(text)
+        if count < 1:
+            raise ChistkaError(f"--seeds: at least 1 run per parameter set (got {text}); {forms}")
+        return count
+    span = SEED_SPAN.match(text)
+    if span is None:
+        raise ChistkaError(f"--seeds: '{text}' is neither a count nor a span; {forms}")
+    first, last = int(span.group(1)), int(span.group(2))
+    if last < first:
+        raise ChistkaError(f"--seeds {text}: the span ends before it starts; {forms}")
+    check_seed(last, "--seeds")
+    return list(range(first, last + 1))
+
+
 def sweep_command(
     scenario: ScenarioArgument,
     seeds: Annotated[
-        int,
+        str,
         typer.Option(
-            "--seeds", help="runs per parameter set (seeds counted up from the scenario's seed)"
+            "--seeds",
+            metavar="N or A-B",
+            help="runs per parameter set: N seeds counted up from the scenario's seed, or the "
+            "seeds A to B, e.g. 9-16",
         ),
-    ] = 10,
+    ] = "10",
     set_: Annotated[
         list[str] | None,
         typer.Option(
@@ -149,16 +180,18 @@ def sweep_command(
     quiet_worker_restarts()
     try:
         check_jobs(n_jobs)
-        specs = plan(scenario, seeds, parse_set_options(set_), scale=scale)
+        specs = plan(scenario, parse_seeds(seeds), parse_set_options(set_), scale=scale)
         for spec in {spec.set_id: spec for spec in specs}.values():
             check_scale(spec.resolved_scenario(), spec.scale)
         name = specs[0].scenario.scenario.name
         target = out if out is not None else Path("out") / f"{name}-sweep"
         sets = len({spec.set_id for spec in specs})
+        seed_values = list(dict.fromkeys(spec.seed for spec in specs))
         where = f"Dask at {dask}" if dask else _local(n_jobs)
         console.print(
             f"{name}: {len(specs)} runs ({sets} parameter set{'s' * (sets != 1)} x "
-            f"{len(specs) // sets} seeds) on {where} -> {target}/",
+            f"{len(seed_values)} seeds, {seed_values[0]}-{seed_values[-1]}) on {where} "
+            f"-> {target}/",
             highlight=False,
         )
         with counting_bar("runs", console=console, remaining=True, field="last") as progress:
