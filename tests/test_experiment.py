@@ -789,3 +789,24 @@ def test_the_report_names_the_seeds_and_the_scenario_file_not_the_servers_path(f
     assert "<td>seeds 5, 6 (2 per arm)</td>" in page
     assert "<td>small.toml (a scenario file the design names)</td>" in page
     assert str(out.parent) not in page
+
+
+def test_the_printed_effects_say_why_a_change_has_no_interval(monkeypatch):
+    """QA 44: at --seeds 1 the columns "change (90% interval)" held no interval, unexplained."""
+    import io
+
+    from rich.console import Console
+
+    from chistka.commands import experiment as command
+
+    def printed(effects: pd.DataFrame) -> str:
+        out = io.StringIO()
+        monkeypatch.setattr(command, "console", Console(file=out, width=200))
+        command.print_effects(effects.assign(label=effects["arm"]))
+        return out.getvalue()
+
+    assert "--seeds 2 or more" not in printed(SHARE_EFFECTS)
+    one_seed = SHARE_EFFECTS.assign(seeds=1)
+    one_seed.loc[one_seed["arm"] != "baseline", ["difference_low", "difference_high"]] = math.nan
+    one_seed.loc[one_seed["arm"] != "baseline", ["relative_low", "relative_high"]] = math.nan
+    assert "none where a change rests on one seed (--seeds 2 or more)" in printed(one_seed)

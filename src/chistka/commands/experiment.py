@@ -204,7 +204,7 @@ def experiment_run(
         arms = len(experiment.scenarios)
         console.print(
             f"{experiment.name}: {arms} arms (the scenario as it stands and {arms - 1} others) x "
-            f"{count} seeds = {arms * count} runs -> {target}/",
+            f"{count} seed{'s' * (count != 1)} = {arms * count} runs -> {target}/",
             highlight=False,
         )
         with counting_bar("runs", console=console, remaining=True, field="arm") as progress:
@@ -367,7 +367,12 @@ def print_effects(effects) -> None:
     from chistka.analysis.experiment import BASELINE
     from chistka.analysis.observables import is_share, unit
 
-    view = Table(title="Effects: each arm against the scenario as it stands (paired by seed)")
+    without_interval = bool(effects[effects["arm"] != BASELINE]["difference_low"].isna().any())
+    view = Table(
+        title="Effects: each arm against the scenario as it stands (paired by seed)",
+        caption="90% interval: Student's t over the seeds, paired"
+        + ("; none where a change rests on one seed (--seeds 2 or more)" * without_interval),
+    )
     columns = ("outcome", "unit", "arm", "mean", "change (90% interval)", "relative (90% interval)")
     for column in columns:
         view.add_column(column, justify="left" if column in columns[:3] else "right")
