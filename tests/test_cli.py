@@ -294,6 +294,20 @@ def test_record_splits_no_id_at_a_middling_width():
         assert "verification of party" in shown, columns
 
 
+def test_params_writes_values_as_toml_and_a_reader_does_not_count_digits():
+    """QA 44: `params` printed Python's None and False beside TOML's false, fitted values with
+    17 digits and the largest seed as 9223372036854775807."""
+    from chistka.commands.catalogue import parameter_rows
+
+    rows = {row.path: row for row in parameter_rows("great-terror")}
+    assert rows["operations[].grant_cap"].default == "none (the key left out)"
+    assert rows["arrest.routine_follows_climate"].default == "false"
+    fitted = rows["arrest.named_arrest_probability"].value
+    assert fitted is not None and len(fitted.replace("0.", "")) <= 7, fitted
+    assert rows["scenario.seed"].allowed == ">= 0, <= 2**63 - 1"
+    assert not any("None" in row.default or "True" in row.default for row in rows.values())
+
+
 def test_research_commands_are_registered():
     for command in ("sweep", "validate", "calibrate", "sensitivity", "record", "params"):
         result = invoke(command, "--help")

@@ -282,16 +282,26 @@ def _value_at(data: dict[str, Any], path: str) -> Any:
     return value
 
 
-def _shown(value: Any) -> str:
+def _shown(value: Any, *, rounded: bool = False) -> str:
+    """A scenario value as `params` writes it, in TOML's spelling.
+
+    `rounded`: 6 digits at most, since a fitted value's 17 say nothing to a reader (`scenarios
+    show` keeps them all).
+    """
     if value is None:
         return "-"
     if isinstance(value, dict):
         return "(table)"
+    if rounded and isinstance(value, float) and math.isfinite(value):
+        return f"{value:.6g}"
     return _scalar(value) if not isinstance(value, str) else value
 
 
 _DEFAULT_SHOWN = {"None": "-", "True": "true", "False": "false"}
 """How `_shown` writes the defaults that `FieldInfo.default` gives in Python's spelling."""
+
+_DEFAULT_WORDS = {**_DEFAULT_SHOWN, "None": "none (the key left out)"}
+"""How `params` prints those defaults: TOML has no None; a field without one is left out."""
 
 
 def _items_source(values: dict[str, Any], path: str) -> str:
@@ -386,17 +396,25 @@ def parameter_rows(scenario: str | None = None, section: str | None = None) -> l
             source = "; ".join(
                 filter(None, [source, "set by the timeline on " + "; ".join(dates[:2]) + more])
             )
-        value = _shown(_value_at(values, info.path)) if scenario else None
+        exact = _shown(_value_at(values, info.path)) if scenario else None
+        value = _shown(_value_at(values, info.path), rounded=True) if scenario else None
         changed = (
-            value is not None
-            and not _same(value, _DEFAULT_SHOWN.get(info.default, info.default))
+            exact is not None
+            and value is not None
+            and not _same(exact, _DEFAULT_SHOWN.get(info.default, info.default))
             and value != "(table)"
             and not info.path.endswith("[]")
             and ("[]" not in info.path or not value.startswith("(0 items)"))
         )
         rows.append(
             ParameterRow(
-                info.path, info.default, value, changed, info.allowed, info.description, source
+                info.path,
+                _DEFAULT_WORDS.get(info.default, info.default),
+                value,
+                changed,
+                info.allowed,
+                info.description,
+                source,
             )
         )
     return rows

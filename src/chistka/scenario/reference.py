@@ -25,13 +25,18 @@ class FieldInfo:
     source: str
 
 
+def _bound(value: Any) -> str:
+    """A bound as a reader takes it in: the largest seed as 2**63 - 1, not 19 digits."""
+    return "2**63 - 1" if value == 2**63 - 1 else str(value)
+
+
 def _allowed(info: Any) -> str:
     parts = []
     for meta in info.metadata:
         for name, symbol in (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<")):
             value = getattr(meta, name, None)
             if value is not None:
-                parts.append(f"{symbol} {value}")
+                parts.append(f"{symbol} {_bound(value)}")
     extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
     unit = extra.get("unit")
     return ", ".join(([f"in {unit}"] if unit else []) + parts)

@@ -276,7 +276,8 @@ class ArrestParams(StrictModel):
     )
     named_arrest_probability: float = param(
         0.0,
-        "chance a person named under interrogation is arrested (a in R = c*m*a + d)",
+        "chance a person named under interrogation is arrested (the cascade's reproduction "
+        "number is about confessing share x names per confession x this, plus denunciations)",
         unit="probability",
         ge=0,
         le=1,
@@ -541,8 +542,8 @@ class SentencingParams(StrictModel):
     family_camp_years: TermRange | None = param(
         None,
         "shortest and longest camp term of the family members of 'traitors' before the Special "
-        "Board, drawn uniformly between (None: as camp_years); the order's terms are the wives', "
-        "given here to every family member the model sentences (an assumption)",
+        "Board, drawn uniformly between (left out: as camp_years); the order's terms are the "
+        "wives', given here to every family member the model sentences (an assumption)",
         unit="years",
         source="NKVD Order 00486 of 15 Aug 1937: wives 'at least 5-8 years'; the OSO's usual "
         "sentence of a ChSIR, 5-8 years (Conquest 1990; docs/terror_sources.md section 3)",
@@ -721,7 +722,7 @@ class Operation(StrictModel):
     grant_cap: float | None = param(
         None,
         "the most the centre grants over the whole operation, as a multiple of the initial "
-        "limits (None: no cap); once reached, requests go unanswered",
+        "limits (left out: no cap); once reached, requests go unanswered",
         ge=0,
         le=100,
     )
