@@ -786,6 +786,8 @@ def test_free_values_hold_from_the_spin_up_as_in_a_scenario_they_are_written_int
 
     data = copy.deepcopy(TERROR)
     data["scenario"]["spin_up_days"] = 60
+    data["scenario"]["end"] = "1937-03-31"  # the spin-up's draws show within months
+    data["operations"] = data["events"] = []  # they come after the end
     scenario = scenario_from_dict(data)
     values = {"arrest.routine_rate_per_year": 3.0, "arrest.named_arrest_probability": 0.6}
     trial = Sim(as_start_event(scenario, values)).run()

@@ -433,6 +433,7 @@ def test_validate_of_a_sweep_keeps_every_id_and_number_whole_at_80_columns(tmp_p
     out = tmp_path / "sweep"
     sweep = [sys.executable, "-m", "chistka", "sweep", "party-purges-1921-1936", "--seeds", "2"]
     sweep += ["--set", "review.noise_sd=0.8,1.0", *SMALL, "--out", str(out), "--jobs", "1"]
+    sweep += ["--no-report"]  # validate reads the runs, not ensemble.html
     made = subprocess.run(sweep, capture_output=True, text=True, timeout=600)
     assert made.returncode == 0, made.stderr
     env = {**os.environ, "COLUMNS": "80"}
