@@ -598,3 +598,18 @@ def test_an_experiments_page_links_each_arms_runs(tmp_path):
     assert links == [f"/runs/small-levers-1-a/files/{arm}/" for arm in ("baseline", "no-mass")] + [
         "/runs/small-levers-1-a/files/no-names/"
     ]
+
+
+def test_a_design_whose_file_goes_while_a_page_is_made_is_named_not_a_server_error(designs):
+    """A page lists the names, then asks each one's file and title; a request that read the
+    folder again meanwhile dropped a removed design, and the page's next question was a
+    KeyError (noticed in session 44)."""
+    from chistka.web.experiments import Designs
+
+    offered = Designs(designs)
+    names = offered.names()
+    assert "small-levers" in names
+    (designs / "small-levers.toml").unlink()
+    offered.refresh()
+    assert offered.file("small-levers") == "small-levers.toml"
+    assert offered.about("small-levers") == ("", "")

@@ -116,8 +116,15 @@ class Designs:
             raise ChistkaError(str(exc).replace(ref, self.file(name))) from None
 
     def file(self, name: str) -> str:
-        """The file a design comes from: its name in the folder, or 'built-in'."""
-        return "built-in" if name in self.builtin else Path(self.refs[name]).name
+        """The file a design comes from: its name in the folder, or 'built-in'.
+
+        A design whose file went while a page was being made (another request's `refresh`
+        dropped it) is named by the file it had, not a KeyError and a server error.
+        """
+        if name in self.builtin:
+            return "built-in"
+        ref = self.refs.get(name)
+        return Path(ref).name if ref is not None else f"{name}.toml"
 
     def about(self, name: str) -> tuple[str, str]:
         """A design's title and question, as its file gives them ('' where it has none).
@@ -127,7 +134,10 @@ class Designs:
         """
         from chistka.analysis.experiment import _builtin_dir
 
-        source = _builtin_dir() / f"{name}.toml" if name in self.builtin else Path(self.refs[name])
+        ref = self.refs.get(name)  # None: its file went meanwhile (`file`)
+        if name not in self.builtin and ref is None:
+            return "", ""
+        source = _builtin_dir() / f"{name}.toml" if name in self.builtin else Path(str(ref))
         try:
             header = tomllib.loads(source.read_text(encoding="utf-8")).get("experiment", {})
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
