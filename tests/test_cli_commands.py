@@ -667,3 +667,14 @@ def test_sweep_takes_a_span_of_seeds_and_names_both_forms_when_refused(tmp_path)
         refused = invoke("sweep", "party-purges-1921-1936", "--seeds", seeds)
         assert refused.exit_code == 2, seeds
         assert words in refused.output and "A-B (the seeds A to B" in refused.output, seeds
+
+
+def test_the_bars_give_the_simulated_date_of_the_day_as_the_web_pages_do():
+    """QA 44: the sweep's and the experiment's bars said "day 781 of 2,343" and no date; the
+    web pages now give it, worked back from the scenario's end (the day loop's last day)."""
+    import datetime as dt
+
+    from chistka.engine import day_words
+
+    assert day_words(dt.date(1927, 12, 31), 1, 1126) == "day 1 of 1,126 (1 Dec 1924)"
+    assert day_words(dt.date(1927, 12, 31), 1126, 1126) == "day 1,126 of 1,126 (31 Dec 1927)"

@@ -45,6 +45,20 @@ ProgressCallback = Callable[[int, int], None]
 """Called as progress(days_done, days_total) during a run."""
 
 
+def day_date(end: dt.date, days_done: int, days_total: int) -> dt.date:
+    """The simulated date of day `days_done` of a run's `days_total` (a `Progress` call's).
+
+    The day loop's last day is the scenario's end; its first is the start less the spin-up.
+    """
+    return end - dt.timedelta(days=days_total - days_done)
+
+
+def day_words(end: dt.date, days_done: int, days_total: int) -> str:
+    """'day 400 of 2,222 (5 Aug 1937)': a run's progress as the bars and pages give it."""
+    date = day_date(end, days_done, days_total)
+    return f"day {days_done:,} of {days_total:,} ({date.day} {date:%b %Y})"  # %-d is glibc's
+
+
 def madvise_hugepage_switch() -> Callable[[bool], bool] | None:
     """The switch of transparent huge pages for new numpy arrays, or None if numpy has none.
 

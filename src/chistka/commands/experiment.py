@@ -153,9 +153,15 @@ def experiment_run(
     report: Annotated[bool, typer.Option(help="write experiment.html")] = True,
 ) -> None:
     """Run every arm and the scenario as it stands at the same seeds; print each arm's effect."""
-    from chistka.analysis.experiment import load_experiment, run_experiment, seed_list
+    from chistka.analysis.experiment import (
+        BASELINE,
+        load_experiment,
+        run_experiment,
+        seed_list,
+    )
     from chistka.analysis.variants import load_variants, vary_axis
     from chistka.commands.sweep import parse_set_options, single_values
+    from chistka.engine import day_words
 
     quiet_worker_restarts()
     try:
@@ -213,8 +219,10 @@ def experiment_run(
             def advance(arm: str, done: int, total: int) -> None:
                 progress.update(task, completed=done, total=total, arm=arm)
 
+            end = experiment.scenarios[BASELINE].scenario.end  # every arm has its dates
+
             def day(arm: str, seed: int, days_done: int, days_total: int) -> None:
-                at = f"day {days_done:,} of {days_total:,}"
+                at = day_words(end, days_done, days_total)
                 progress.update(task, arm=f"{arm}, seed {seed} at {at}")
 
             _, effects = run_experiment(
@@ -280,8 +288,9 @@ def run_variants_command(
     folder_suffix: str,
 ) -> None:
     """`experiment run --vary` or `--fits`: the experiment at each value, side by side."""
-    from chistka.analysis.experiment import seed_list
+    from chistka.analysis.experiment import BASELINE, seed_list
     from chistka.analysis.variants import run_variants, variant_axis
+    from chistka.engine import day_words
 
     for experiment in experiments:
         check_experiment(experiment, scale)
@@ -301,9 +310,11 @@ def run_variants_command(
         def advance(folder: str, arm: str, done: int, total: int) -> None:
             progress.update(task, completed=done, total=total, arm=f"{folder} {arm}")
 
+        end = first.scenarios[BASELINE].scenario.end  # no value of --vary moves the dates
+
         def day(folder: str, arm: str, seed: int, days_done: int, days_total: int) -> None:
             where = f"{folder} {arm}, seed {seed}"
-            progress.update(task, arm=f"{where} at day {days_done:,} of {days_total:,}")
+            progress.update(task, arm=f"{where} at {day_words(end, days_done, days_total)}")
 
         table = run_variants(
             experiments,

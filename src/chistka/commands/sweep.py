@@ -176,6 +176,7 @@ def sweep_command(
 ) -> None:
     """Run a scenario over seeds and parameter values in parallel, and plot the ensemble."""
     from chistka.analysis.ensemble import plan, run_ensemble
+    from chistka.engine import day_words
 
     quiet_worker_restarts()
     try:
@@ -201,8 +202,10 @@ def sweep_command(
                 last = f"skipped {done} complete" if run_id is None and done else run_id or ""
                 progress.update(task, completed=done, total=total, last=last)
 
+            end = specs[0].scenario.scenario.end  # no --set changes the dates
+
             def day(run_id: str, days_done: int, days_total: int) -> None:
-                progress.update(task, last=f"{run_id} at day {days_done:,} of {days_total:,}")
+                progress.update(task, last=f"{run_id} at {day_words(end, days_done, days_total)}")
 
             placements: list[Placement] = []
             run_ensemble(

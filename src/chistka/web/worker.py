@@ -12,7 +12,6 @@ the whole folder into place only when it is complete.
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import os
 import shutil
 import signal
@@ -64,7 +63,9 @@ def day_date(scenario: Scenario, days_done: int, days_total: int) -> str:
     which no `--set` changes, nor the dates: every arm and value of an experiment has them).
     The progress gave "day 781 of 2,343" and no date.
     """
-    return (scenario.scenario.end - dt.timedelta(days=days_total - days_done)).isoformat()
+    from chistka.engine import day_date as date_of_day
+
+    return date_of_day(scenario.scenario.end, days_done, days_total).isoformat()
 
 
 def run_job(state_file: Path) -> int:
