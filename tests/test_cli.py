@@ -262,13 +262,17 @@ def test_record_gives_each_rows_role_in_a_scenario_and_whether_it_is_compared():
     )
     assert result.exit_code == 0, result.output
     lines = {line.split()[1]: line for line in result.stdout.splitlines() if "rigby_full_" in line}
-    assert "input (compared)" in lines["rigby_full_1935"]
-    assert "validation (compared)" in lines["rigby_full_1937"]
-    assert "not compared: outside the scenario's dates" in lines["rigby_full_1930"]
+    assert lines["rigby_full_1935"].split()[3] == "input"
+    assert lines["rigby_full_1937"].split()[3] == "validation"
+    assert "rigby_full_1930" not in lines  # before the scenario's first day
+    assert "not listed, as the scenario's runs are not compared with them: 5 outside" in (
+        " ".join(result.stdout.split()).lower()
+    )
     inputs = invoke("record", "--scenario", "great-terror", "--role", "input", columns=400)
     assert "rigby_full_1935" in inputs.stdout
     validation = invoke("record", "--scenario", "great-terror", "--role", "validation")
     assert "rigby_full_1935" not in validation.stdout
+    assert "(23 rows)" in validation.stdout  # the rows its validation counts
     missing = invoke("record", "--scenario", "no-such-scenario")
     assert missing.exit_code == 2 and "--scenario" in missing.output
     nothing = invoke("record", "--search", "zzzz")

@@ -306,22 +306,28 @@ def record(
             )
         )
     ]
+    set_aside: dict[str, int] = {}  # with --scenario: the rows it is not compared with, by why
+    if scenario is not None:
+        for row in rows:
+            why = uses[row.id][1]
+            if why is not None:
+                set_aside[why] = set_aside.get(why, 0) + 1
+        rows = [row for row in rows if uses[row.id][1] is None]
     if not rows:
         given = [
             f"{option} '{value}'"
-            for option, value in (("--search", search), ("--role", role))
+            for option, value in (("--search", search), ("--role", role), ("--scenario", scenario))
             if value is not None
         ]
-        fail(f"no record row matches {' and '.join(given)}")
+        fail(f"no record row matches {' and '.join(given)}" + _aside_words(set_aside))
     if scenario is not None:
-        title = f"The historical record as {scenario} uses it ({len(rows)} rows)"
+        title = f"The historical record that {scenario}'s runs are compared with ({len(rows)} rows)"
     else:
         title = f"The historical record ({len(rows)} rows; roles as the record gives them)"
     cells = [
         (
             escape(row.id),
-            escape(roles.get(row.id, row.role))
-            + (f" [dim]({escape(uses[row.id][1])})[/]" if row.id in uses else ""),
+            escape(roles.get(row.id, row.role)),
             escape(row.quantity),
             escape(row.period),
             _number(row.value, row.unit),
@@ -375,18 +381,29 @@ def record(
         return table
 
     console.print(Fitting(wide, narrow))
+    if set_aside:
+        console.print(_aside_words(set_aside).lstrip("; ").capitalize(), highlight=False)
 
 
-def _record_uses(scenario: str) -> dict[str, tuple[str, str]]:
-    """Each record row's role in a scenario and whether its runs are compared with it.
+def _aside_words(set_aside: dict[str, int]) -> str:
+    """'; not listed: 60 rows not compared: outside ...', or '' where none was set aside."""
+    if not set_aside:
+        return ""
+    counts = "; ".join(f"{n} {why}" for why, n in set_aside.items())
+    return f"; not listed, as the scenario's runs are not compared with them: {counts}"
 
-    Rows the comparison plans (`analysis.comparison.plan`, with the roles the scenario gives and
-    its first day's inputs) are "compared" unless their kind is not modelled or their period is
-    not inside the scenario's dates (`preflight.left_out_reason`); the others are "not compared"
-    (no observable of the model gives them). Fails naming the scenario where it does not load.
+
+def _record_uses(scenario: str) -> dict[str, tuple[str, str | None]]:
+    """Each record row's role in a scenario, and why its runs are not compared with it.
+
+    The reason is None where they are. Rows the comparison plans (`analysis.comparison.plan`,
+    with the roles the scenario gives and its first day's inputs) are compared unless their
+    kind is not modelled or their period is not inside the scenario's dates
+    (`preflight.left_out_reason`); no observable of the model gives the others. Fails naming
+    the scenario where it does not load.
     """
     from chistka.analysis.comparison import plan
-    from chistka.commands.preflight import left_out_reason
+    from chistka.commands.preflight import NOT_MODELLED, left_out_reason
     from chistka.mechanisms.camps import camp_input_rows
     from chistka.record import records, role_in
 
@@ -395,16 +412,17 @@ def _record_uses(scenario: str) -> dict[str, tuple[str, str]]:
     except ChistkaError as exc:
         fail(f"--scenario: {exc}")
     name = loaded.scenario.name
-    uses = {ident: (role_in(ident, name).role, "not compared") for ident in records()}
+    unmatched = "given by no observable of the model"
+    uses: dict[str, tuple[str, str | None]] = {
+        ident: (role_in(ident, name).role, unmatched) for ident in records()
+    }
     for planned in plan(name, loaded.scenario.compare, camp_input_rows(loaded)):
         left = left_out_reason(planned.spec.observable, loaded) if planned.modelled else None
         if not planned.modelled:
-            status = "kind not modelled"
-        elif left is not None:
-            status = f"not compared: {left.reason}"
+            why: str | None = NOT_MODELLED.split(" (")[0]
         else:
-            status = "compared"
-        uses[planned.spec.record_id] = (planned.role, status)
+            why = left.reason if left is not None else None
+        uses[planned.spec.record_id] = (planned.role, why)
     return uses
 
 
