@@ -22,7 +22,11 @@ from chistka.report.ensemble import TITLES, write_ensemble_report
 from chistka.report.ensemble_runs import load_ensemble, record_markers_of
 from chistka.report.sections import comparison, terror_record
 from chistka.results import Results
-from test_figures import assert_every_chart_has_its_numbers, numbers_in_page
+from test_figures import (
+    assert_every_chart_fits_any_width,
+    assert_every_chart_has_its_numbers,
+    numbers_in_page,
+)
 
 SCENARIO = "party-purges-1921-1936"
 """The built-in scenario whose plans are checked (plans load a scenario, they run nothing)."""
@@ -271,6 +275,7 @@ def test_ensemble_report(serial, tmp_path):
     assert "p001: review.noise_sd=1.2" in text
     assert "90% band" in text
     assert_every_chart_has_its_numbers(text)
+    assert_every_chart_fits_any_width(text)
     assert f"<td>{serial[0]}</td>" in text
 
 

@@ -8,13 +8,21 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 import re
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from chistka.figures import CUSTOMDATA_NAMES, LINK_TEXT, figure_html, file_name, plotted_numbers
+from chistka.figures import (
+    CUSTOMDATA_NAMES,
+    LABEL_WIDTH,
+    LINK_TEXT,
+    figure_html,
+    file_name,
+    plotted_numbers,
+)
 from chistka.report.common import FigureRenderer
 
 LINK = re.compile(
@@ -38,6 +46,80 @@ def assert_every_chart_has_its_numbers(text: str) -> None:
     for name, frame in found:
         assert list(frame.columns[:3]) == ["trace", "x", "y"], name
     assert any(len(frame) for _, frame in found)
+
+
+def plotted_figures(text: str) -> list[dict]:
+    """Each chart of a page as plotly draws it: its data and layout (the page's JSON read back)."""
+    decoder = json.JSONDecoder()
+    figures = []
+    for call in re.finditer(r'Plotly\.newPlot\(\s*"[^"]+",\s*', text):
+        data, end = decoder.raw_decode(text, call.end())
+        between = re.match(r"\s*,\s*", text[end:])
+        assert between is not None
+        layout, _ = decoder.raw_decode(text, end + between.end())
+        figures.append({"data": data, "layout": layout})
+    return figures
+
+
+def assert_every_chart_fits_any_width(text: str) -> None:
+    """Every chart of a page laid out for a 400 px screen as for a desktop (QA 44).
+
+    No title inside the plot (plotly cut it at the right, under the modebar; it is HTML above
+    the chart), the legend in rows at the foot of the chart (at the right it squeezed the plot to
+    60 px), axes that make room for their labels, category labels wrapped.
+    """
+    figures = plotted_figures(text)
+    assert figures and len(figures) == text.count('class="plotly-graph-div"')
+    for figure in figures:
+        layout = figure["layout"]
+        assert not layout.get("title", {}).get("text"), layout["title"]
+        legend = layout["legend"]
+        assert (legend["orientation"], legend["yref"], legend["y"]) == ("h", "container", 0)
+        axes = {key: axis for key, axis in layout.items() if re.fullmatch(r"[xy]axis\d*", key)}
+        assert axes and all(axis.get("automargin") for axis in axes.values()), axes
+        for key, axis in axes.items():
+            for label in axis.get("ticktext") or []:
+                width = LABEL_WIDTH[key[0]]
+                assert all(len(line) <= width for line in str(label).split("<br>")), label
+        for trace in figure["data"]:
+            if trace["type"] == "heatmap":
+                assert trace["colorbar"]["orientation"] == "h"
+
+
+def test_a_chart_is_laid_out_for_a_narrow_screen_and_its_title_is_html_above_it():
+    """QA 44 at 400 px: a legend at the right crushed the reproduction number's chart to 60 px,
+    every plotly title was cut at the right under the modebar, and long category labels
+    collided or took half the width."""
+    fig = go.Figure()
+    fig.add_bar(x=["rank and file", "cell secretaries of the district party"], y=[1, 2], name="a")
+    fig.add_bar(
+        y=["No halt, operations to the end of 1940", "short"], x=[1, 2], orientation="h", name="b"
+    )
+    fig.add_heatmap(z=[[1, 2]], x=["p", "q"], y=["r"], colorbar={"title": "change"})
+    fig.update_layout(title="Risk of arrest<br><sup>share of the group &amp; its tier</sup>")
+    text = figure_html(fig, "chart-0", include_plotlyjs=False)
+    assert text.startswith(
+        '<p class="chart-title"><span class="chart-main">Risk of arrest</span><br>'
+        '<span class="chart-subtitle">share of the group &amp; its tier</span></p>'
+    )
+    assert_every_chart_fits_any_width(text)
+    (drawn,) = plotted_figures(text)
+    assert drawn["layout"]["xaxis"]["ticktext"][:2] == [
+        "rank and file",
+        "cell<br>secretaries of<br>the district<br>party",
+    ]
+    assert drawn["layout"]["yaxis"]["ticktext"][0] == "No halt, operations to<br>the end of 1940"
+    assert drawn["data"][2]["colorbar"]["title"]["text"] == "change"  # kept, only moved
+    assert fig.layout.title.text.startswith("Risk of arrest")  # the figure passed is left as it was
+    under = figure_html(fig, "chart-1", include_plotlyjs=False, heading="Risk of arrest")
+    assert "chart-main" not in under and "chart-subtitle" in under  # the heading is not repeated
+    dates = go.Figure(go.Scatter(x=["1937-01-01", "1938-01-01"], y=[1, 2]))
+    assert (
+        "ticktext"
+        not in plotted_figures(figure_html(dates, "d", include_plotlyjs=False))[0]["layout"][
+            "xaxis"
+        ]
+    )
 
 
 def test_a_line_and_bars_with_error_bars_give_one_row_per_point():

@@ -27,7 +27,7 @@ from chistka.report.html import TERROR_TITLES, TITLES
 from chistka.report.sections import comparison as comparison_section
 from chistka.report.sections import header, membership, terror_camps, terror_detection
 from chistka.scenario import scenario_from_dict
-from test_figures import assert_every_chart_has_its_numbers
+from test_figures import assert_every_chart_fits_any_width, assert_every_chart_has_its_numbers
 
 SMALL_TERROR = {
     "scenario": {"name": "small-terror", "start": "1937-01-01", "end": "1938-12-31", "seed": 5},
@@ -211,6 +211,7 @@ def test_terror_sections_only_for_runs_with_arrests(results, terror_results, tmp
     write_report(terror_results, terror)
     for page in (purges, terror):  # QA of session 39: no chart had a way back to its data
         assert_every_chart_has_its_numbers(page.read_text(encoding="utf-8"))
+        assert_every_chart_fits_any_width(page.read_text(encoding="utf-8"))
     for title in TERROR_TITLES.values():
         assert title not in purges.read_text(encoding="utf-8")
         assert title in terror.read_text(encoding="utf-8")

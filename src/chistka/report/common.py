@@ -44,6 +44,9 @@ td.inside.yes { color: #1a7f1a; }
 .meta td:first-child { font-weight: bold; background: #f7f7f7; }
 pre { background: #f7f7f7; padding: 0.8em; overflow-x: auto; font-size: 0.85em; }
 .note { color: #555; font-size: 0.9em; }
+.chart-title { margin: 1em 0 0; }
+.chart-title .chart-main { font-weight: 600; }
+.chart-title .chart-subtitle { color: #555; font-size: 0.9em; }
 """
 
 CHANNEL_COLOURS = {
@@ -71,11 +74,18 @@ class FigureRenderer:
         self.height = height
         self.names: set[str] = set()
 
-    def add(self, fig: go.Figure, name: str | None = None, height: int | None = None) -> str:
+    def add(
+        self,
+        fig: go.Figure,
+        name: str | None = None,
+        height: int | None = None,
+        heading: str = "",
+    ) -> str:
         """The figure as an HTML fragment, with the link to its numbers (`name`.csv).
 
         A name already given on the page gets a number after it, so no download replaces another.
-        `height` overrides the renderer's for this figure (one sized by its rows).
+        `height` overrides the renderer's for this figure (one sized by its rows). `heading` is
+        the heading the chart sits under, which its title above it does not repeat.
         """
         height = height if height is not None else self.height
         if name is not None:
@@ -85,13 +95,14 @@ class FigureRenderer:
                 again += 1
                 name = f"{base}-{again}"
             self.names.add(name)
-        fig.update_layout(template=TEMPLATE, height=height, margin={"t": 60, "b": 50})
+        fig.update_layout(template=TEMPLATE, height=height)
         fragment = figure_html(
             fig,
             f"{self.prefix}-{self.count}",
             include_plotlyjs=self.count == 0,
             height=height,
             name=name,
+            heading=heading,
         )
         self.count += 1
         return fragment
@@ -130,7 +141,7 @@ def figure_section(
     report: RunReport, key: str, title: str, fig: go.Figure, note: str, below: str = ""
 ) -> str:
     """A run report's section holding one figure (and `below` it, e.g. its table) with its note."""
-    return section(key, title, report.figures.add(fig, key) + below, note)
+    return section(key, title, report.figures.add(fig, key, heading=title) + below, note)
 
 
 def meta_table(rows: Sequence[tuple[str, Any]]) -> str:
@@ -189,7 +200,6 @@ def persons_over_time_layout(fig: go.Figure, title: str) -> None:
         xaxis_title="date",
         yaxis_title="persons",
         hovermode="closest",
-        legend={"orientation": "h", "y": -0.15},
     )
     fig.update_yaxes(tickformat=",.0f", rangemode="tozero")
 

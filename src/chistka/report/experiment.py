@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import functools
 import json
-import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -271,7 +270,8 @@ def write_experiment_report(out_dir: str | Path, path: str | Path | None = None)
             section(
                 f"outcome-{len(parts)}",
                 title(outcome),
-                figures.add(effect, f"{outcome}-change") + figures.add(seeds, f"{outcome}-seeds"),
+                figures.add(effect, f"{outcome}-change", heading=title(outcome))
+                + figures.add(seeds, f"{outcome}-seeds", heading=title(outcome)),
                 f"{esc(outcome_meaning(outcome))}. Bars: the mean over the seeds of the arm's "
                 "value less the baseline's at the same seed, divided by the baseline's mean; "
                 "whiskers: its 90% interval (Student's t over the seeds). Points: each seed's "
@@ -323,9 +323,6 @@ def write_experiment_report(out_dir: str | Path, path: str | Path | None = None)
 
 OVERVIEW_ROW = 36
 """Height in pixels of one outcome's row in the overview heat map."""
-
-OVERVIEW_LABEL = 18
-"""Characters on one line of an arm's label under the overview's columns (longer ones wrap)."""
 
 
 def overview_height(outcomes: int) -> int:
@@ -389,14 +386,8 @@ def _overview(effects: pd.DataFrame, outcomes: list[str], arms: list[dict[str, A
     )
     figure.update_layout(
         title="Every arm's change of every outcome, against the scenario as it stands",
-        yaxis={"autorange": "reversed", "automargin": True},
-        xaxis={
-            "automargin": True,
-            "tickangle": 0,
-            "tickmode": "array",
-            "tickvals": labels,
-            "ticktext": ["<br>".join(textwrap.wrap(label, OVERVIEW_LABEL)) for label in labels],
-        },
+        yaxis={"autorange": "reversed"},
+        xaxis={"tickangle": 0},
     )
     return figure
 
@@ -677,9 +668,10 @@ def write_variants_report(out_dir: str | Path) -> Path:
             title=chart_title(outcome, f"each arm's change at each {at}"),
             xaxis={"tickformat": "+.0%", "title": "mean paired change, 90% interval"},
             yaxis={"autorange": "reversed"},
-            legend={"orientation": "h", "y": -0.25},
         )
-        chart = figures.add(figure, f"{outcome}-change-by-{'fit' if study else 'value'}")
+        chart = figures.add(
+            figure, f"{outcome}-change-by-{'fit' if study else 'value'}", heading=title(outcome)
+        )
         parts.append(section(f"outcome-{len(parts)}", title(outcome), chart))
     parts.append(
         section(

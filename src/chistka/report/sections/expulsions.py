@@ -171,5 +171,5 @@ def ensemble_section(ensemble: EnsembleRuns, figures: FigureRenderer) -> str:
                 hoverinfo="text",
             )
         )
-    fig.update_layout(**layout(campaigns), legend={"orientation": "h", "y": -0.15})
-    return section(KEY, TITLE, figures.add(fig, KEY), esc(ENSEMBLE_NOTE))
+    fig.update_layout(**layout(campaigns))
+    return section(KEY, TITLE, figures.add(fig, KEY, heading=TITLE), esc(ENSEMBLE_NOTE))

@@ -206,4 +206,4 @@ def ensemble_section(ensemble: EnsembleRuns, figures: FigureRenderer) -> str:
             dates = [pd.Timestamp(p["observable"].split(":", 1)[1]) for p in points]
             fig.add_trace(record_markers_of(points, dates, f"record: {label}", colour))
     persons_over_time_layout(fig, TITLE)
-    return section(KEY, TITLE, figures.add(fig, KEY), esc(BAND_NOTE))
+    return section(KEY, TITLE, figures.add(fig, KEY, heading=TITLE), esc(BAND_NOTE))

@@ -173,7 +173,7 @@ def ensemble_section(ensemble: EnsembleRuns, figures: FigureRenderer) -> str:
         "record, everyone in the camps and those sentenced in a political case; markers: the "
         "record's ITL camps (Zemskov's table). " + BAND_NOTE
     )
-    return section(KEY, TITLE, figures.add(fig, KEY), esc(note))
+    return section(KEY, TITLE, figures.add(fig, KEY, heading=TITLE), esc(note))
 
 
 def _day(observable: str) -> pd.Timestamp:

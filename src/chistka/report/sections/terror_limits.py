@@ -89,7 +89,7 @@ def _figure(weekly: pd.DataFrame) -> go.Figure:
         row=2,
         col=1,
     )
-    fig.update_layout(height=560, legend={"orientation": "h", "y": -0.12})
-    fig.update_yaxes(title_text="persons (cumulative)", row=1, col=1)
+    fig.update_layout(height=560)
+    fig.update_yaxes(title_text="persons (cumulative)", tickformat=",.0f", row=1, col=1)
     fig.update_yaxes(title_text="requests per week", row=2, col=1)
     return fig

@@ -103,7 +103,6 @@ def _run_figure(monthly: pd.DataFrame) -> go.Figure:
         xaxis_title="month",
         yaxis={"title": "persons per month", "tickformat": ",.0f", "rangemode": "tozero"},
         hovermode="x unified",
-        legend={"orientation": "h", "y": -0.15},
     )
     return fig
 
@@ -123,8 +122,12 @@ def ensemble_section(ensemble: EnsembleRuns, figures: FigureRenderer) -> str:
         xaxis_title="year",
         yaxis_title="persons per year",
         hovermode="closest",
-        legend={"orientation": "h", "y": -0.15},
     )
     fig.update_yaxes(type="log", tickformat=",.0f")
     fig.update_xaxes(dtick=1)
-    return section(ENSEMBLE_KEY, ENSEMBLE_TITLE, figures.add(fig, ENSEMBLE_KEY), esc(ENSEMBLE_NOTE))
+    return section(
+        ENSEMBLE_KEY,
+        ENSEMBLE_TITLE,
+        figures.add(fig, ENSEMBLE_KEY, heading=ENSEMBLE_TITLE),
+        esc(ENSEMBLE_NOTE),
+    )
