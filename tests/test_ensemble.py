@@ -276,6 +276,10 @@ def test_ensemble_report(serial, tmp_path):
     assert "90% band" in text
     assert_every_chart_has_its_numbers(text)
     assert_every_chart_fits_any_width(text)
+    numbers = dict(numbers_in_page(text))
+    band = numbers["membership"][numbers["membership"]["trace"].str.contains("90% band")]
+    assert len(band) and (band["low"] <= band["high"]).all() and band["y"].isna().all()
+    assert "record's range ± tolerance: low" in numbers["membership"].columns
     assert f"<td>{serial[0]}</td>" in text
 
 

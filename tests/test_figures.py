@@ -143,6 +143,43 @@ def test_a_line_and_bars_with_error_bars_give_one_row_per_point():
     assert frame[frame["trace"] == "no x"]["x"].tolist() == [0, 1]  # plotly counts from 0
 
 
+def test_a_band_gives_its_low_and_high_and_error_bars_say_what_they_are():
+    """QA 44: an ensemble's 5-95% band was one trace of unlabelled upper-then-lower values, and
+    the record's tolerance a bare `error_y` (the length above the point only)."""
+    fig = go.Figure()
+    fig.add_scatter(
+        x=[1935, 1936, 1937, 1937, 1936, 1935],
+        y=[12, 22, 32, 8, 18, 10],
+        fill="toself",
+        name="model (90% band)",
+    )
+    fig.add_scatter(
+        x=[1935, 1936],
+        y=[100, 200],
+        error_y={"type": "data", "array": [10, 20], "arrayminus": [5, 5]},
+        meta={"error_y": "record's range ± tolerance"},
+        name="record",
+    )
+    fig.add_scatter(
+        x=[1, 2], y=[3, 4], error_y={"type": "data", "array": [1, 1], "arrayminus": [0, 2]}
+    )
+    frame = plotted_numbers(fig)
+    band = frame[frame["trace"] == "model (90% band)"]
+    assert band[["x", "low", "high"]].values.tolist() == [
+        [1935, 10, 12],
+        [1936, 18, 22],
+        [1937, 8, 32],
+    ]
+    assert band["y"].isna().all()
+    record = frame[frame["trace"] == "record"]
+    assert record["record's range ± tolerance: low"].tolist() == [95, 195]
+    assert record["record's range ± tolerance: high"].tolist() == [110, 220]
+    plain = frame[frame["trace"] == "trace 2"]
+    assert plain["error_y"].tolist() == [1, 1] and plain["error_y_minus"].tolist() == [0, 2]
+    outline = go.Figure(go.Scatter(x=[1, 2, 3], y=[1, 2, 1], fill="toself", name="triangle"))
+    assert plotted_numbers(outline)["y"].tolist() == [1, 2, 1]  # a shape, not a band
+
+
 def test_each_points_text_comes_with_its_numbers():
     """QA of session 40: an experiment's seed charts gave the value of each seed without the
     seed (named only in the hover text) and each arm as 'trace 0', 'trace 1'."""

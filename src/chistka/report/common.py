@@ -204,6 +204,16 @@ def persons_over_time_layout(fig: go.Figure, title: str) -> None:
     fig.update_yaxes(tickformat=",.0f", rangemode="tozero")
 
 
+RECORD_RANGE = "record's range ± tolerance"
+"""What the error bars of the record's markers are, as their numbers' columns say."""
+
+RECORD_TOLERANCE = "record ± its tolerance"
+"""What the error bars of the record's bars of a share are (the expelled share per campaign)."""
+
+BAND = "90% band (5th-95th percentile over the seeds)"
+"""What an ensemble's shaded band and its error bars are, as their numbers say."""
+
+
 def record_markers(
     x: Sequence[Any],
     values: Sequence[float],
@@ -236,6 +246,7 @@ def record_markers(
             "visible": bool(upper.any() or lower.any()),
             "color": colour,
         },
+        meta={"error_y": RECORD_RANGE},
         hovertext=list(hover),
         hoverinfo="text",
     )
@@ -273,7 +284,7 @@ def band_traces(
             hoverinfo="skip",
             showlegend=False,
             legendgroup=group,
-            name=f"{name} (90% band)",
+            name=f"{name}: {BAND}",
         ),
         go.Scatter(
             x=x,

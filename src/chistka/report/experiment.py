@@ -49,6 +49,10 @@ GROUP_COLOURS = ("#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#ff7f0e
 """Colours of the arms' groups, in the order the groups first appear."""
 
 
+INTERVAL = "90% interval of the relative change"
+"""What the whiskers of an effect's bar are, as its numbers' columns say."""
+
+
 def interval_bars(rows: pd.DataFrame) -> dict[str, Any]:
     """Plotly error bars from the relative change to the ends of its 90% interval."""
     return {
@@ -215,6 +219,7 @@ def write_experiment_report(out_dir: str | Path, path: str | Path | None = None)
                 name=group or "arms",
                 marker_color=colour[group],
                 error_x=interval_bars(chosen),
+                meta={"error_x": INTERVAL},
                 customdata=[
                     [
                         NO_CHANGE
@@ -660,6 +665,7 @@ def write_variants_report(out_dir: str | Path) -> Path:
                 name=f"{name} {fit['baseline_calibration_inside']} of "
                 f"{fit['calibration_rows']} calibration rows)",
                 error_x=interval_bars(chosen),
+                meta={"error_x": INTERVAL},
                 hovertemplate="%{y}: %{x:+.1%}<extra>" + esc(name.rstrip(" (;")) + "</extra>",
             )
         figure.add_vline(x=0, line_color="grey")

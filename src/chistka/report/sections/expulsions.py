@@ -9,7 +9,17 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from chistka.report.common import RunReport, esc, figure_section, missing, reading, section, wrap
+from chistka.report.common import (
+    BAND,
+    RECORD_TOLERANCE,
+    RunReport,
+    esc,
+    figure_section,
+    missing,
+    reading,
+    section,
+    wrap,
+)
 from chistka.report.ensemble_runs import bands
 
 if TYPE_CHECKING:
@@ -75,6 +85,7 @@ def _run_figure(report: RunReport) -> go.Figure:
                 name="record (± tolerance)",
                 marker_color=RECORD_COLOUR,
                 error_y={"type": "data", "array": [r["tolerance"] for r in record]},
+                meta={"error_y": RECORD_TOLERANCE},
                 hovertext=[
                     f"<b>{r['label']}</b><br>record: {r['record']:.1%} "
                     f"(± {r['tolerance'] * 100:.3g} points)<br>model: {r['model']:.1%} — "
@@ -145,6 +156,7 @@ def ensemble_section(ensemble: EnsembleRuns, figures: FigureRenderer) -> str:
                     "arrayminus": np.nan_to_num(mid - low),
                 },
                 customdata=np.stack([low, high], axis=-1),
+                meta={"error_y": BAND},
                 hovertemplate="campaign %{x}<br>median: %{y:.1%}<br>90% band: "
                 "%{customdata[0]:.1%} to %{customdata[1]:.1%}<extra></extra>",
             )
@@ -162,6 +174,7 @@ def ensemble_section(ensemble: EnsembleRuns, figures: FigureRenderer) -> str:
                 name="record (± tolerance)",
                 marker_color=RECORD_COLOUR,
                 error_y={"type": "data", "array": [p.get("allowed", math.nan) for p in points]},
+                meta={"error_y": RECORD_TOLERANCE},
                 hovertext=[
                     f"<b>{esc(p['label'])}</b><br>record: {p['record']:.1%} ({p['tolerance']})"
                     f"<br>{'read in the source' if p.get('read_in_source') else 'NOT READ'}<br>"
