@@ -12,6 +12,7 @@ import pkgutil
 import shutil
 from types import SimpleNamespace
 
+import numpy as np
 import pandas as pd
 import pytest
 from plotly.offline import get_plotlyjs
@@ -25,7 +26,13 @@ from chistka.report.common import FigureRenderer, RunReport, esc
 from chistka.report.ensemble_runs import load_ensemble
 from chistka.report.html import TERROR_TITLES, TITLES
 from chistka.report.sections import comparison as comparison_section
-from chistka.report.sections import header, membership, terror_camps, terror_detection
+from chistka.report.sections import (
+    header,
+    membership,
+    terror_camps,
+    terror_detection,
+    terror_tree,
+)
 from chistka.scenario import scenario_from_dict
 from test_figures import assert_every_chart_fits_any_width, assert_every_chart_has_its_numbers
 
@@ -292,9 +299,77 @@ def test_the_yearly_victims_say_they_count_arrests_and_which_years_are_part():
     )
     html = terror_detection._victims_table(victims, dt.date(1934, 12, 1), dt.date(1935, 12, 31))
     assert "1934 (1 Dec - 31 Dec only)" in html and "<td>1935</td>" in html
-    assert "counts arrests" in terror_detection.NOTE
+    assert "counts arrests" in terror_detection.YEARLY_NOTE
     chance = terror_detection._chance_text({"hostile_persons": 25.0, "total_persons": 1000.0})
     assert "25 of 1,000 (2.5%)" in chance
+
+
+def test_the_detection_notes_sit_under_their_tables_and_say_the_scenarios_population(
+    terror_results,
+):
+    """QA 44: the one note under both tables spoke of "the yearly table below", which was above
+    it; the population read 161,999,999 for great-terror's 162,000,000 (the citizens are whole
+    agents of 5 persons); recalls of a few persons in millions read 0.0%."""
+    text = terror_detection.run_section(run_report(terror_results))
+    assert "below" not in text
+    precision, yearly = text.index("<th>precision</th>"), text.index("<th>year</th>")
+    assert precision < text.index(terror_detection.NOTE) < yearly
+    assert yearly < text.index(terror_detection.YEARLY_NOTE)
+    chance = terror_detection._chance_text(
+        {"hostile_persons": 3_891_153.0, "total_persons": 161_999_999.0}, 162_000_000
+    )
+    assert "3,891,153 of 162,000,000 (its agents stand for 161,999,999 persons" in chance
+    assert "(2.4%)" in chance
+    plain = terror_detection._chance_text({"hostile_persons": 5.0, "total_persons": 100.0}, 100)
+    assert "5 of 100 (5.0%)" in plain
+    small = terror_detection.small_share
+    assert (small(0.00042), small(0.0), small(0.2), small(float("nan"))) == (
+        "0.042%",
+        "0.0%",
+        "20.0%",
+        "—",
+    )
+
+
+def cascade(ranks: list[int]) -> pd.DataFrame:
+    """A cascade of one generation below the root, one arrest per rank given."""
+    tree = pd.DataFrame(
+        {
+            "parent": [-1] * len(ranks),
+            "depth": [1] * len(ranks),
+            "channel": ["testimony"] * len(ranks),
+            "rank": ranks,
+            "elite": [0] * len(ranks),
+            "person": list(range(10, 10 + len(ranks))),
+            "cause": [1] * len(ranks),
+            "date": [dt.date(1937, 8, 1)] * len(ranks),
+            "hostile": [False] * len(ranks),
+            "descendants": [0] * len(ranks),
+        }
+    )
+    tree.attrs.update(
+        root=1,
+        root_rank=2,
+        root_elite=0,
+        root_date=dt.date(1937, 7, 8),
+        root_descendants=len(ranks),
+    )
+    return tree
+
+
+def test_the_cascade_trees_note_and_legend_name_the_markers_it_draws():
+    """QA 44: the note said "Diamonds are officials" under a tree with none, whose legend named
+    neither shape."""
+    for ranks, diamonds in (([0, 0, 1], 0), ([0, 3], 1)):
+        tree = cascade(ranks)
+        figure, note = terror_tree._figure(tree), terror_tree._note(tree)
+        shown = {trace.name: trace for trace in figure.data if trace.mode == "markers"}
+        assert all(trace.showlegend is not False for trace in shown.values())
+        symbols = [s for t in shown.values() for s in np.atleast_1d(t.marker.symbol)]
+        assert symbols.count("diamond") == diamonds and "star" in symbols
+        assert (terror_tree.OFFICIALS in shown) == bool(diamonds)
+        assert ("Diamonds are the 1 official below the root" in note) == bool(diamonds)
+        assert ("No one below the root was an official" in note) == (not diamonds)
 
 
 def test_a_row_not_modelled_shows_no_model_value_in_the_run_report():

@@ -9,7 +9,16 @@ from typing import Any
 import pandas as pd
 
 from chistka.analysis import terror
-from chistka.report.common import RunReport, count, esc, header_cells, section, share, table
+from chistka.report.common import (
+    RunReport,
+    count,
+    esc,
+    header_cells,
+    missing,
+    section,
+    share,
+    table,
+)
 
 KEY = "terror_detection"
 TITLE = "Enemy detection: precision, recall, category and network victims"
@@ -18,9 +27,16 @@ NOTE = (
     "Precision: share of the arrested whose hidden type is hostile. Recall: share of all hostile "
     "persons in the population who were arrested. Each person counted once, by the channel of "
     "the first arrest. A precision close to the population's share of hostile persons means the "
-    "arrests were no better than chance at finding them. The yearly table below counts arrests: "
-    "a person arrested twice counts twice."
+    "arrests were no better than chance at finding them."
 )
+"""The note under the detection table (persons)."""
+
+YEARLY_NOTE = (
+    "Arrests per year by kind of victim. This table counts arrests: a person arrested twice "
+    "counts twice (the table of precision and recall above counts each person once)."
+)
+"""The note under the yearly table (arrests). One note under both said "the yearly table
+below" of the table above it (QA 44)."""
 
 SUMMARY_GROUPS = ("all", "category victims", "network victims")
 """Rows of the detection table shown in bold and even when empty."""
@@ -30,9 +46,15 @@ def run_section(report: RunReport) -> str:
     """The detection table and the yearly split into category and network victims."""
     results = report.results
     detection = _detection_table(terror.enemy_detection(results))
-    chance = _chance_text(terror.population(results))
+    size = results.provenance.get("parameters", {}).get("population", {}).get("size")
+    chance = _chance_text(terror.population(results), size)
     victims = _victims_table(terror.victims_by_origin(results), results.start, results.last_day)
-    return section(KEY, TITLE, detection + chance + victims, NOTE)
+    return section(
+        KEY,
+        TITLE,
+        f'{detection}\n<p class="note">{NOTE}</p>\n{chance}\n{victims}\n'
+        f'<p class="note">{YEARLY_NOTE}</p>',
+    )
 
 
 def _detection_table(detection: pd.DataFrame) -> str:
@@ -52,10 +74,20 @@ def _detection_table(detection: pd.DataFrame) -> str:
             f'<tr>{cell}<td class="num">{count(row["arrested"])}</td>'
             f'<td class="num">{share(row["arrested"] / total if total else math.nan)}</td>'
             f'<td class="num">{count(row["hostile_arrested"])}</td>'
-            f'<td class="num">{share(row["precision"])}</td>'
-            f'<td class="num">{share(row["recall"])}</td></tr>'
+            f'<td class="num">{small_share(row["precision"])}</td>'
+            f'<td class="num">{small_share(row["recall"])}</td></tr>'
         )
     return table(head, rows)
+
+
+def small_share(value: Any) -> str:
+    """A share as a percentage, with two significant digits below 1% ("0.042%").
+
+    Recalls of a few hostile persons among millions read "0.0%", as if none was found.
+    """
+    if missing(value) or not 0 < abs(float(value)) < 0.01:
+        return share(value)
+    return f"{float(value) * 100:.2g}%"
 
 
 def _victims_table(victims: pd.DataFrame, first: dt.date, last: dt.date) -> str:
@@ -90,12 +122,25 @@ def _year_label(year: int, first: dt.date, last: dt.date) -> str:
     return f"{year} ({begin.day} {begin:%b} - {end.day} {end:%b} only)"  # %-d is glibc's only
 
 
-def _chance_text(summary: dict[str, Any]) -> str:
-    """The population's share of hostile persons: the precision arrests at random would have."""
+def _chance_text(summary: dict[str, Any], size: float | None = None) -> str:
+    """The population's share of hostile persons: the precision arrests at random would have.
+
+    The population is the scenario's `size` where given. The agents stand for a little less or
+    more: each region's citizens are a whole number of agents of 1/scale persons, so that
+    great-terror's 162,000,000 read "161,999,999" (158,241,286 citizens at one agent per 5 are
+    31,648,257 agents, 158,241,285 persons; QA 44). The share is of the persons the agents
+    stand for, whom the hostile persons are counted among.
+    """
     hostile, total = summary.get("hostile_persons"), summary.get("total_persons")
     if not hostile or not total:
         return ""
+    population = count(size if size else total)
+    if size and round(float(size)) != round(float(total)):
+        population += (
+            f" (its agents stand for {count(total)} persons: the citizens are counted in whole "
+            "agents)"
+        )
     return (
         f"<p>Hostile persons in the population on the first day: {count(hostile)} of "
-        f"{count(total)} ({share(hostile / total)}), the precision of arrests at random.</p>"
+        f"{population} ({share(hostile / total)}), the precision of arrests at random.</p>"
     )

@@ -16,6 +16,16 @@ TITLE = "An example cascade: who brought about whose arrest"
 
 RANK_NAMES = ("rank and file", "cell secretary", "district", "regional", "central")
 
+OFFICIALS = "arrested official (diamond)"
+OTHERS = "arrested, not an official (circle)"
+"""The legend's names of the markers below the root, by their shape (QA 44: the note spoke of
+diamonds, which the legend did not name and the example did not have)."""
+
+
+def official(person: pd.Series) -> bool:
+    """Whether an arrested person was an official: district rank and above, or the 1934 elite."""
+    return bool(person["rank"] >= 2 or person["elite"] > 0)
+
 
 def run_section(report: RunReport) -> str:
     """The tree of the cascade below the official whose arrest led to the most others."""
@@ -63,25 +73,31 @@ def _figure(tree: pd.DataFrame) -> go.Figure:
                 hoverinfo="skip",
             )
         )
-    rows = list(range(len(tree)))
-    official = [(tree["rank"].iloc[r] >= 2) or (tree["elite"].iloc[r] > 0) for r in rows]
-    fig.add_trace(
-        go.Scatter(
-            x=[x[r] for r in rows],
-            y=[-depth[r] for r in rows],
-            mode="markers",
-            name="arrested",
-            showlegend=False,
-            marker={
-                "size": [11 if o else 7 for o in official],
-                "symbol": ["diamond" if o else "circle" for o in official],
-                "color": [CHANNEL_COLOURS.get(str(c), "#999") for c in tree["channel"]],
-                "line": {"color": "#333", "width": 0.5},
-            },
-            hovertext=[_hover(tree.iloc[r]) for r in rows],
-            hoverinfo="text",
+    for is_official, name, symbol, size in (
+        (True, OFFICIALS, "diamond", 11),
+        (False, OTHERS, "circle", 7),
+    ):
+        rows = [r for r in range(len(tree)) if official(tree.iloc[r]) == is_official]
+        if not rows:
+            continue
+        fig.add_trace(
+            go.Scatter(
+                x=[x[r] for r in rows],
+                y=[-depth[r] for r in rows],
+                mode="markers",
+                name=name,
+                marker={
+                    "size": size,
+                    "symbol": symbol,
+                    "color": [
+                        CHANNEL_COLOURS.get(str(tree["channel"].iloc[r]), "#999") for r in rows
+                    ],
+                    "line": {"color": "#333", "width": 0.5},
+                },
+                hovertext=[_hover(tree.iloc[r]) for r in rows],
+                hoverinfo="text",
+            )
         )
-    )
     attrs = tree.attrs
     fig.add_trace(
         go.Scatter(
@@ -135,7 +151,16 @@ def _elite_label(elite: Any) -> str:
 
 
 def _note(tree: pd.DataFrame) -> str:
+    """Which arrest the tree starts from, what its levels are, and what its markers are."""
     attrs = tree.attrs
+    officials = sum(official(person) for _, person in tree.iterrows())
+    markers = (
+        f"Diamonds are the {officials} official{'s' if officials > 1 else ''} below the root, "
+        "circles the others"
+        if officials
+        else "No one below the root was an official (district rank and above, or the 1934 "
+        "elite, drawn as diamonds): every circle is someone else"
+    )
     return (
         f"The root is person {attrs['root']}, {_rank_label(attrs['root_rank'])} official"
         f"{_elite_label(attrs['root_elite'])}, arrested on {attrs['root_date']:%Y-%m-%d}: "
@@ -143,5 +168,6 @@ def _note(tree: pd.DataFrame) -> str:
         f"arrest led to the most further arrests, {attrs['root_descendants']} in all. Each level "
         "below is one generation: people named in his testimony, denounced by his frightened "
         f"contacts, or arrested as his family, and so on ({len(tree)} arrests drawn, to depth "
-        f"{int(tree['depth'].max())}). Diamonds are officials; hover for dates and ranks."
+        f"{int(tree['depth'].max())}). The star is the root; {markers}; a line's colour is "
+        "the channel of the arrest it leads to. Hover for dates and ranks."
     )
