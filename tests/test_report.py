@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import pkgutil
+import re
 import shutil
 from types import SimpleNamespace
 
@@ -22,7 +23,7 @@ from chistka.analysis.comparison import budget_text, run_summary, save_run
 from chistka.analysis.comparison import comparison as compare
 from chistka.analysis.observables import compute
 from chistka.report import sections, write_report
-from chistka.report.common import FigureRenderer, RunReport, esc
+from chistka.report.common import FigureRenderer, RunReport, esc, reading
 from chistka.report.ensemble_runs import load_ensemble
 from chistka.report.html import TERROR_TITLES, TITLES
 from chistka.report.sections import comparison as comparison_section
@@ -31,10 +32,15 @@ from chistka.report.sections import (
     membership,
     terror_camps,
     terror_detection,
+    terror_limits,
     terror_tree,
 )
 from chistka.scenario import scenario_from_dict
-from test_figures import assert_every_chart_fits_any_width, assert_every_chart_has_its_numbers
+from test_figures import (
+    assert_every_chart_fits_any_width,
+    assert_every_chart_has_its_numbers,
+    plotted_figures,
+)
 
 SMALL_TERROR = {
     "scenario": {"name": "small-terror", "start": "1937-01-01", "end": "1938-12-31", "seed": 5},
@@ -376,6 +382,7 @@ def test_a_row_not_modelled_shows_no_model_value_in_the_run_report():
     """QA of session 40: the report's "Not scored" table gave such a row a model value of 0."""
     row = {
         "label": "All sentences, 1922",
+        "record_id": "sentences_1922",
         "observable": "political_sentences:1922",
         "note": "",
         "grade": "archival",
@@ -406,3 +413,67 @@ def test_record_markers_are_the_compared_rows_on_the_days_they_are_read():
         "all", pd.Timestamp("1934-12-01"), pd.Timestamp("1941-06-30")
     )
     assert "gulag_camps_1940_end" not in {row.id for _, row in camps}
+
+
+def test_the_report_has_contents_and_folds_its_comparison_with_the_fit_beside_each_row(
+    results, report
+):
+    """QA 44: no navigation, the first chart 13,000 px down behind the full comparison tables,
+    whose fit column was off-screen at 400 px; rows named by observable, never by the record_id
+    the CLI names them by."""
+    text = report.read_text(encoding="utf-8")
+    nav = text[text.index('<nav class="contents">') : text.index("</nav>")]
+    keys = re.findall(r'<section id="([^"]+)">', text)
+    assert keys and all(f'<a href="#{key}">' in nav for key in keys)
+    assert text.index("</nav>") < text.index("<section ")
+    part = text[text.index('<section id="comparison">') : text.index('<section id="membership">')]
+    assert "<h3>" not in part and part.count("<details>") == part.count("<thead>") >= 2
+    assert "<thead><tr><th>figure</th><th>fit</th><th>model</th>" in part
+    table = compare(results)
+    scored = table[table["status"].isin(["inside", "outside"])]
+    assert f"({len(scored[scored['role'] == 'calibration'])} rows: " in part
+    for row in table.itertuples():
+        assert f"<code>{row.record_id}</code>" in part
+
+
+def test_grades_are_named_as_in_the_files_and_the_cli():
+    """QA 44: the report said "scholarly secondary" where the CLI and comparison.csv say
+    "scholarly"; the words stay, after the grade's name."""
+    assert reading(True, "scholarly") == "read in the source; grade scholarly (scholarly secondary)"
+    row = {
+        "label": "Members, 1937",
+        "record_id": "members_1937",
+        "observable": "party_members:1937-01-01",
+        "note": "",
+        "grade": "scholarly",
+        "model": 1.0,
+        "record": 1.0,
+        "low": 1.0,
+        "high": 1.0,
+        "tolerance": "±20%",
+        "status": "inside",
+        "read_in_source": True,
+        "source": "Rigby",
+    }
+    cells = comparison_section._rows_table(pd.DataFrame([row]))
+    assert 'title="scholarly secondary">scholarly</td>' in cells
+    assert "<code>members_1937</code>" in cells
+
+
+def test_the_ensemble_names_a_lone_set_alike_everywhere_and_each_note_once(ensembles):
+    """QA 44: the lone set was "p000 / the scenario as it is" in one table and "model" in the
+    next; the camps chart's note said "Lines ..." and "Markers ..." twice."""
+    ensemble = ensembles["terror"]
+    assert ensemble.set_label("p000") == "p000: the scenario as it is"
+    fit = comparison_section.ensemble_section(ensemble, FigureRenderer())
+    assert "<td>p000: the scenario as it is</td>" in fit and "<td>model</td>" not in fit
+    camps = terror_camps.ensemble_section(ensemble, FigureRenderer())
+    note = camps[camps.index('<p class="note">') :]
+    assert note.count("Markers:") == 1 and note.count("Lines") == 1
+
+
+def test_the_limits_chart_counts_persons_as_every_chart_does(terror_results):
+    """QA 44: its axis read "500k" where every other chart reads "500,000"."""
+    text = terror_limits.run_section(run_report(terror_results))
+    (figure,) = plotted_figures(text)
+    assert figure["layout"]["yaxis"]["tickformat"] == ",.0f"

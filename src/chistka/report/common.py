@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -36,7 +37,8 @@ table { border-collapse: collapse; margin: 1em 0; font-size: 0.9em; display: blo
 th, td { border: 1px solid #ccc; padding: 0.3em 0.5em; vertical-align: top; }
 th { background: #f3f3f3; text-align: left; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-td.source { font-size: 0.85em; color: #555; max-width: 22em; }
+td.source { font-size: 0.85em; color: #555; max-width: 22em; min-width: 18em; }
+td.inside { white-space: nowrap; }
 tr.outside { background: #fde8e8; }
 tr.outside td.inside { color: #b00; font-weight: bold; }
 td.inside.yes { color: #1a7f1a; }
@@ -45,6 +47,8 @@ td.inside.yes { color: #1a7f1a; }
 pre { background: #f7f7f7; padding: 0.8em; overflow-x: auto; font-size: 0.85em; }
 .note { color: #555; font-size: 0.9em; }
 .chart-title { margin: 1em 0 0; }
+nav.contents ul { columns: 2 18em; padding-left: 1.2em; }
+details > summary { cursor: pointer; margin: 0.8em 0; font-weight: 600; }
 .chart-title .chart-main { font-weight: 600; }
 .chart-title .chart-subtitle { color: #555; font-size: 0.9em; }
 """
@@ -122,13 +126,40 @@ class RunReport:
 
 
 def page(title: str, body: Sequence[str]) -> str:
-    """A whole HTML document: the title, the shared style sheet and the sections in order."""
+    """A whole HTML document: the title, the shared style sheet and the sections in order.
+
+    A list of contents, linking to each section, goes before the first section (`contents`).
+    """
+    parts = [part for part in body if part]
+    first = next((i for i, part in enumerate(parts) if part.startswith("<section ")), len(parts))
+    parts.insert(first, contents(parts))
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{esc(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n"
-        + "\n".join(part for part in body if part)
+        + "\n".join(part for part in parts if part)
         + "\n</body>\n</html>\n"
     )
+
+
+SECTION_HEAD = re.compile(r'^<section id="([^"]+)">\n<h2>(.*?)</h2>')
+"""The start of a section as `section` writes it: its id and its (escaped) title."""
+
+
+def contents(parts: Sequence[str]) -> str:
+    """A list of links to the page's sections, "" with fewer than three.
+
+    A run's report had no navigation, and its first chart was 13,000 px down (QA 44).
+    """
+    links = [
+        f'<li><a href="#{key}">{title}</a></li>'
+        for key, title in (
+            match.groups() for match in map(SECTION_HEAD.match, parts) if match is not None
+        )
+    ]
+    if len(links) < 3:
+        return ""
+    return '<nav class="contents"><h2>Contents</h2>\n<ul>\n' + "\n".join(links) + "\n</ul>\n</nav>"
 
 
 def section(key: str, title: str, content: str, note: str = "") -> str:
@@ -335,9 +366,19 @@ def share(value: Any) -> str:
 
 
 def reading(read_in_source: bool, grade: str) -> str:
-    """Whether a record figure was read in its source, and its source's grade, in words."""
+    """Whether a record figure was read in its source, and its source's grade.
+
+    The grade is named as comparison.csv and the CLI name it ("scholarly"), its meaning in
+    brackets; the report said "scholarly secondary" where the CLI said "scholarly" (QA 44).
+    """
     read = "read in the source" if read_in_source else "NOT READ in the source"
-    return f"{read}; {GRADES.get(grade, grade)}"
+    meaning = GRADES.get(grade)
+    return f"{read}; grade {grade}" + (f" ({meaning})" if meaning and meaning != grade else "")
+
+
+def grades_text() -> str:
+    """The grades of the record's sources, each with its meaning, best first (HTML)."""
+    return ", ".join(f"<em>{esc(grade)}</em> ({esc(meaning)})" for grade, meaning in GRADES.items())
 
 
 def wrap(text: str, width: int = 60) -> str:

@@ -27,6 +27,9 @@ from chistka.report.common import band_traces, esc, missing, reading, record_mar
 QUANTILES = (0.05, 0.5, 0.95)
 """Lower band edge, median and upper band edge across the seeds of a parameter set."""
 
+AS_IT_IS = "the scenario as it is"
+"""What a parameter set without overrides is called."""
+
 BAND_NOTE = (
     "Lines: the median across the seeds of each parameter set; shaded bands: from the 5th to "
     "the 95th percentile across them (a 90% band). Markers: the historical record (filled: "
@@ -71,10 +74,14 @@ class EnsembleRuns:
         return {set_id: palette[i % len(palette)] for i, set_id in enumerate(self.sets)}
 
     def set_label(self, set_id: str) -> str:
-        """A parameter set as a legend label: its id and overrides ("model" when alone)."""
+        """A parameter set as a label: its id and overrides, or that it has none.
+
+        The same in every table: a lone set was "model" in one and "p000 / the scenario as it
+        is" in the next (QA 44).
+        """
         overrides = self.sets.get(set_id) or {}
         if not overrides:
-            return set_id if len(self.sets) > 1 else "model"
+            return f"{set_id}: {AS_IT_IS}"
         return f"{set_id}: " + ", ".join(f"{k}={format_value(v)}" for k, v in overrides.items())
 
     def series(self, set_id: str, label: str, colour: str) -> tuple[str, str]:

@@ -1,8 +1,11 @@
 """The comparison with the record: each compared figure, the model beside the record.
 
 A run's section gives the fit on calibration rows and on validation rows apart (see
-`chistka.analysis.comparison`), then the rows of each role, and folds away the rows that are not
-scored (inputs, claims, kinds the scenario does not model).
+`chistka.analysis.comparison`), then the rows of each role folded away in `<details>`, each
+summary saying how many rows are inside and outside: the full tables put the report's first chart
+some 13,000 px down (QA 44). Each row is named by its label, its record_id (as in comparison.csv
+and the CLI's table) and its observable, with its fit next to the name, visible on a narrow
+screen where the table scrolls.
 """
 
 from __future__ import annotations
@@ -38,16 +41,17 @@ ENSEMBLE_TITLE = "Every compared figure: the ensemble against the record"
 
 COLUMNS = (
     "figure",
+    "fit",
     "model",
     "record",
     "accepted range",
     "tolerance",
-    "fit",
     "read in source",
     "grade",
     "source",
 )
-"""Columns of the run's comparison tables."""
+"""Columns of the run's comparison tables: the fit next to the figure it judges, on screen at
+400 px where the table scrolls (it was the sixth column, off-screen)."""
 
 GROUPS = (
     ("calibration", "Calibration rows: figures parameters may be fitted to"),
@@ -113,14 +117,20 @@ def run_section(report: RunReport) -> str:
         rows = groups[key]
         if rows.empty:
             continue
-        if key == "not scored":
-            tables.append(
-                f"<details><summary>{esc(title)} ({len(rows)} rows)</summary>\n"
-                f"{_rows_table(rows)}</details>"
-            )
-        else:
-            tables.append(f"<h3>{esc(title)}</h3>\n{_rows_table(rows)}")
+        tables.append(
+            f"<details><summary>{esc(title)} ({_rows_count(rows, key != 'not scored')})"
+            f"</summary>\n{_rows_table(rows)}</details>"
+        )
     return section(KEY, TITLE, intro + "\n".join(tables))
+
+
+def _rows_count(rows: pd.DataFrame, scored: bool) -> str:
+    """How many rows a folded table holds and, of scored rows, how many are inside and outside."""
+    text = f"{len(rows)} rows"
+    if scored:
+        outside = int((rows["status"] == "outside").sum())
+        text += f": {len(rows) - outside} inside, {outside} outside"
+    return text
 
 
 def _rows_table(rows: pd.DataFrame) -> str:
@@ -131,20 +141,21 @@ def _rows_table(rows: pd.DataFrame) -> str:
         status = str(row.status)
         mark = {"inside": "✓ inside", "outside": "✗ outside"}.get(status, status)
         note = f'<br><span class="note">{esc(row.note)}</span>' if row.note else ""
-        grade = esc(GRADES.get(row.grade, row.grade))
+        grade = f'title="{esc(GRADES.get(row.grade, row.grade))}">{esc(row.grade)}'
         cells = [
-            f"<td>{esc(row.label)}<br><code>{esc(row.observable)}</code>{note}</td>",
+            f"<td>{esc(row.label)}<br><code>{esc(row.record_id)}</code> "
+            f'<span class="note">{esc(row.observable)}</span>{note}</td>',
+            f'<td class="inside {"yes" if status == "inside" else "no"}">{esc(mark)}</td>',
             '<td class="num">-</td>'
             if status == "not modelled"
             else f'<td class="num">{value(row.model)}</td>',
             f'<td class="num">{value(row.record)}</td>',
             f'<td class="num">{value(row.low)} – {value(row.high)}</td>',
             f'<td class="num">{esc(row.tolerance)}</td>',
-            f'<td class="inside {"yes" if status == "inside" else "no"}">{esc(mark)}</td>',
             "<td>yes</td>" if row.read_in_source else '<td class="unverified">not read</td>',
-            f"<td>{grade}</td>"
+            f"<td {grade}</td>"
             if row.grade in RELIABLE_GRADES
-            else f'<td class="unverified">{grade}</td>',
+            else f'<td class="unverified" {grade}</td>',
             f'<td class="source">{esc(row.source)}</td>',
         ]
         css = ' class="outside"' if status == "outside" else ""

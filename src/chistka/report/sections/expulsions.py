@@ -148,7 +148,7 @@ def ensemble_section(ensemble: EnsembleRuns, figures: FigureRenderer) -> str:
             go.Bar(
                 x=campaigns,
                 y=mid,
-                name=ensemble.set_label(set_id),
+                name=ensemble.series(set_id, "median share expelled", MODEL_COLOUR)[0],
                 marker_color=colours[set_id],
                 error_y={
                     "type": "data",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chistka.report.common import RunReport, section
+from chistka.report.common import RunReport, grades_text, section
 
 KEY = "reading"
 TITLE = "How to read this"
@@ -17,8 +17,9 @@ TEXT = (
     "are figures parameters may be fitted to; validation rows are kept out of every fit and "
     "judge the model out of sample; inputs and claims are shown but never counted. Figures "
     'marked <span class="unverified">not read</span> have not been checked against their '
-    "cited source, and grades below scholarly secondary are marked too: give them less "
-    "weight. Single runs vary with the seed; compare "
+    "cited source, and grades below <em>scholarly</em> are marked too: give them less "
+    f"weight. The grades of the sources, best first: {grades_text()}. Single runs vary with "
+    "the seed; compare "
     "several seeds before reading much into a small difference. Hover over any point or bar "
     "for its exact value and source.</p>"
 )

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from chistka.analysis.ensemble import format_value
 from chistka.report.common import esc, section
+from chistka.report.ensemble_runs import AS_IT_IS
 
 if TYPE_CHECKING:
     from chistka.report.common import FigureRenderer
@@ -27,7 +28,7 @@ def ensemble_section(ensemble: EnsembleRuns, figures: FigureRenderer) -> str:
     for set_id, overrides in ensemble.sets.items():
         text = ", ".join(f"{k} = {format_value(v)}" for k, v in overrides.items())
         rows.append(
-            f"<tr><td>{esc(set_id)}</td><td>{esc(text or 'the scenario as it is')}</td>"
+            f"<tr><td>{esc(set_id)}</td><td>{esc(text or AS_IT_IS)}</td>"
             f'<td class="num">{counts.get(set_id, 0)}</td></tr>'
         )
     content = (

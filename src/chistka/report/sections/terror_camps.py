@@ -169,9 +169,9 @@ def ensemble_section(ensemble: EnsembleRuns, figures: FigureRenderer) -> str:
             fig.add_trace(record_markers_of(points, days, f"record: {label}", colour))
     persons_over_time_layout(fig, TITLE)
     note = (
-        "Lines and bands: the model's prisoners on each 1 January the runs compare with the "
-        "record, everyone in the camps and those sentenced in a political case; markers: the "
-        "record's ITL camps (Zemskov's table). " + BAND_NOTE
+        "The prisoners on each 1 January the runs compare with the record: in the model, "
+        "everyone in the camps and those sentenced in a political case; in the record, the ITL "
+        "camps (Zemskov's table). " + BAND_NOTE
     )
     return section(KEY, TITLE, figures.add(fig, KEY, heading=TITLE), esc(note))
 
