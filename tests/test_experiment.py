@@ -40,7 +40,7 @@ from chistka.analysis.observables import (
 from chistka.cli import app
 from chistka.commands.preflight import check_observable
 from chistka.errors import ChistkaError
-from chistka.figures import file_name, responsive_layout
+from chistka.figures import file_name
 from chistka.report.common import FigureRenderer
 from chistka.report.experiment import (
     NO_CHANGE,
@@ -744,6 +744,8 @@ def test_the_overview_gives_each_outcome_a_row_of_its_own_and_grows_with_them():
     assert [row[0][0] for row in heat.customdata] == outcomes and "%{customdata[0]}" in (
         heat.hovertemplate
     )
+    from chistka.figures import responsive_layout
+
     laid_out = go.Figure(figure)
     responsive_layout(laid_out)
     assert "<br>" in laid_out.layout.xaxis.ticktext[1]  # a long arm's label wraps

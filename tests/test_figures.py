@@ -15,14 +15,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from chistka.figures import (
-    CUSTOMDATA_NAMES,
-    LABEL_WIDTH,
-    LINK_TEXT,
-    figure_html,
-    file_name,
-    plotted_numbers,
-)
+from chistka import figures as shared
+from chistka.figures import CUSTOMDATA_NAMES, LINK_TEXT, figure_html, file_name, plotted_numbers
 from chistka.report.common import FigureRenderer
 
 LINK = re.compile(
@@ -79,7 +73,7 @@ def assert_every_chart_fits_any_width(text: str) -> None:
         assert axes and all(axis.get("automargin") for axis in axes.values()), axes
         for key, axis in axes.items():
             for label in axis.get("ticktext") or []:
-                width = LABEL_WIDTH[key[0]]
+                width = shared.LABEL_WIDTH[key[0]]
                 assert all(len(line) <= width for line in str(label).split("<br>")), label
         for trace in figure["data"]:
             if trace["type"] == "heatmap":
