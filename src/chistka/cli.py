@@ -335,7 +335,7 @@ def record(
             if row.low is None and row.high is None
             else (_number(row.low, row.unit), _number(row.high, row.unit)),
             "yes" if row.read_in_source else "[yellow]no[/]",
-            escape(row.grade) if row.reliable else f"[yellow]{escape(row.grade)}[/]",
+            escape(row.grade_label) if row.reliable else f"[yellow]{escape(row.grade_label)}[/]",
             escape(row.dispute_note if row.role == "claim" else row.source),
         )
         for row in rows
