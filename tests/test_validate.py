@@ -362,6 +362,18 @@ def test_unknown_observables(named, name, message):
         compute(named, name)
 
 
+def test_an_unknown_observable_is_offered_only_a_close_name():
+    """QA 44 (21): 'nonsense:1933' was asked "did you mean 'operation_sentenced'?", a name
+    less than half alike; a plain typo is still offered its name."""
+    from chistka.analysis.observables import check_name
+
+    with pytest.raises(UnknownObservable) as far:
+        check_name("nonsense:1933")
+    assert "did you mean" not in str(far.value) and "allowed: " in str(far.value)
+    with pytest.raises(UnknownObservable, match="did you mean 'expelled_share'"):
+        check_name("expeled_share:1933")
+
+
 # --- saved runs --------------------------------------------------------------------------------
 
 

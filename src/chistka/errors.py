@@ -16,6 +16,11 @@ class ScenarioError(ChistkaError):
     """
 
 
+SIMILAR_SPELLING = 0.6
+"""How alike (difflib's ratio, 0 to 1) a name must be to an allowed one to be offered for it:
+difflib's own default; at 0.4 'nonsense' was offered 'operation_sentenced' (QA 44)."""
+
+
 def closest(name: str, allowed: list[str] | tuple[str, ...]) -> str | None:
     """The allowed name closest to a mistyped one (prefix or similar spelling), if any."""
     name = str(name)
@@ -24,7 +29,7 @@ def closest(name: str, allowed: list[str] | tuple[str, ...]) -> str | None:
         return min(prefixed, key=lambda a: abs(len(a) - len(name)))
     import difflib
 
-    found = difflib.get_close_matches(name, list(allowed), n=1, cutoff=0.4)
+    found = difflib.get_close_matches(name, list(allowed), n=1, cutoff=SIMILAR_SPELLING)
     return found[0] if found else None
 
 
