@@ -678,3 +678,20 @@ def test_the_bars_give_the_simulated_date_of_the_day_as_the_web_pages_do():
 
     assert day_words(dt.date(1927, 12, 31), 1, 1126) == "day 1 of 1,126 (1 Dec 1924)"
     assert day_words(dt.date(1927, 12, 31), 1126, 1126) == "day 1,126 of 1,126 (31 Dec 1927)"
+
+
+def test_sweep_says_where_its_runs_ran_without_calling_the_machine_one_worker():
+    """QA 44 (21): a local sweep printed "ran on 1 worker: vm: 2 runs in 2 processes, 2
+    threads", one worker beside two processes; locally the line names the machine and counts
+    its processes, on Dask its workers."""
+    from chistka.analysis.ensemble import Placement
+    from chistka.commands.sweep import where_they_ran
+
+    local = [Placement("p000-s001", "vm", 11, 1), Placement("p000-s002", "vm", 12, 1)]
+    assert where_they_ran(local) == "ran on this machine (vm): 2 runs in 2 processes"
+    threaded = [Placement("p000-s001", "vm", 11, 1), Placement("p000-s002", "vm", 11, 2)]
+    assert where_they_ran(threaded) == "ran on this machine (vm): 2 runs in 1 process, 2 threads"
+    remote = [Placement("p000-s001", "tcp://a:1", 11, 1)]
+    assert where_they_ran(remote, dask=True) == (
+        "ran on 1 Dask worker: tcp://a:1: 1 run in 1 process, 1 thread"
+    )

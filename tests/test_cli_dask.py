@@ -70,4 +70,4 @@ def test_sweep_prints_where_the_runs_ran(one_thread_cluster, small_file, tmp_pat
     )
     assert result.exit_code == 0, result.output
     worker = next(iter(one_thread_cluster.scheduler_info["workers"]))
-    assert f"ran on 1 worker: {worker}: 2 runs in 1 process, 1 thread" in result.output
+    assert f"ran on 1 Dask worker: {worker}: 2 runs in 1 process, 1 thread" in result.output

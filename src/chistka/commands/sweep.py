@@ -219,7 +219,9 @@ def sweep_command(
                 day_progress=day if n_jobs == 1 and dask is None else None,
             )
         if placements:
-            console.print(where_they_ran(placements), highlight=False, soft_wrap=True)
+            console.print(
+                where_they_ran(placements, dask=dask is not None), highlight=False, soft_wrap=True
+            )
         written = ["plan.json"]
         if report:
             from chistka.report.ensemble import write_ensemble_report
@@ -236,8 +238,15 @@ def sweep_command(
         )
 
 
-def where_they_ran(placements: list[Placement]) -> str:
-    """One line saying which workers (processes, threads) did the runs, and how many each."""
+def where_they_ran(placements: list[Placement], *, dask: bool = False) -> str:
+    """One line saying where the runs were done, and how many runs each place did.
+
+    On which machine or Dask workers, in how many processes (and threads, where a process ran
+    several at once).
+
+    Locally every run is placed on this machine's host name, so "1 worker" beside "2 processes"
+    read as a contradiction (QA 44): the line names the machine and counts its processes.
+    """
     by_worker: dict[str, list[Placement]] = {}
     for placement in placements:
         by_worker.setdefault(placement.worker, []).append(placement)
@@ -245,12 +254,18 @@ def where_they_ran(placements: list[Placement]) -> str:
     for worker, runs in sorted(by_worker.items()):
         processes = len({p.pid for p in runs})
         threads = len({(p.pid, p.thread) for p in runs})
-        parts.append(
-            f"{worker}: {len(runs)} run{'s' * (len(runs) != 1)} in {processes} "
-            f"process{'es' * (processes != 1)}, {threads} thread{'s' * (threads != 1)}"
+        done = (
+            f"{len(runs)} run{'s' * (len(runs) != 1)} in {processes} "
+            f"process{'es' * (processes != 1)}"
         )
-    count = len(by_worker)
-    return f"ran on {count} worker{'s' * (count != 1)}: " + "; ".join(parts)
+        if dask or threads != processes:
+            done += f", {threads} thread{'s' * (threads != 1)}"
+        parts.append(f"{worker}: {done}" if dask else done)
+    if dask:
+        count = len(by_worker)
+        return f"ran on {count} Dask worker{'s' * (count != 1)}: " + "; ".join(parts)
+    hosts = ", ".join(sorted(by_worker))
+    return f"ran on this machine ({hosts}): " + "; ".join(parts)
 
 
 def _local(n_jobs: int) -> str:
