@@ -624,3 +624,73 @@ def test_command_bad_input_exits_2(app, saved, tmp_path):
     assert "lacks columns 'low', 'high'" in result.output and "Traceback" not in result.output
     result = CliRunner().invoke(app, ["validate", str(tmp_path), "--targets", str(targets)])
     assert result.exit_code == 2 and "holds no saved run" in result.output
+
+
+def test_validate_says_a_file_is_not_a_folder(app, saved, tmp_path):
+    """QA 44 (8): `validate gt/report.html` said the file "does not exist"."""
+    report = tmp_path / "report.html"
+    report.write_text("<html></html>")
+    result = CliRunner().invoke(app, ["validate", str(report)], env={"COLUMNS": "300"})
+    assert result.exit_code == 2
+    assert "is a file, not a folder" in result.output and "does not exist" not in result.output
+
+
+def test_strict_fails_when_no_target_was_checked(app, named, saved, tmp_path):
+    """QA 44 (7): with every target outside the runs' years, `--strict` said "0 of 0 targets
+    inside" and exited 0, so a CI gate with the wrong years passed; a target left out beside
+    checked ones is named, and counts neither way."""
+    none = write_targets(tmp_path / "none.csv", [("x", "arrests:1925", 5, "", "")])
+    for extra in ([], ["--json"]):
+        result = CliRunner().invoke(
+            app,
+            ["validate", str(saved), "--targets", str(none), "--strict", *extra],
+            env={"COLUMNS": "300"},
+        )
+        assert result.exit_code == 1, result.output
+        assert "--strict: no target was checked" in result.output
+        assert "every target was left out (x)" in result.output
+    model = compute(named, "arrests:1937")
+    mixed = write_targets(
+        tmp_path / "mixed.csv",
+        [("x", "arrests:1925", 5, "", ""), ("a", "arrests:1937", model, "", "")],
+    )
+    result = CliRunner().invoke(
+        app, ["validate", str(saved), "--targets", str(mixed), "--strict"], env={"COLUMNS": "300"}
+    )
+    assert result.exit_code == 0, result.output
+    assert "--strict: 1 target(s) left out, not checked (they count neither way): x" in (
+        result.output
+    )
+
+
+def test_validate_reads_each_arm_of_an_experiment(app, named, saved, tmp_path):
+    """QA 44 (9): an experiment's folder (experiment.json, one ensemble per arm, the runs two
+    levels down) was refused as holding no saved run, though the README says validate reads
+    its arms; each arm is compared apart, and --json names each row's arm."""
+    experiment = tmp_path / "ex"
+    for arm in ("baseline", "no-halt"):
+        shutil.copytree(saved, experiment / arm / "p000-s001")
+        (experiment / arm / "plan.json").write_text("{}")
+    (experiment / "experiment.json").write_text(json.dumps({"arms": ["baseline", "no-halt"]}))
+    model = compute(named, "arrests:1937")
+    targets = write_targets(tmp_path / "t.csv", [("a", "arrests:1937", model, "", "")])
+    result = CliRunner().invoke(
+        app, ["validate", str(experiment), "--targets", str(targets)], env={"COLUMNS": "300"}
+    )
+    assert result.exit_code == 0, result.output
+    assert "an experiment of 2 arms (baseline, no-halt), each compared apart" in result.output
+    assert f"{experiment} [baseline]:" in result.output
+    assert f"{experiment} [no-halt]:" in result.output
+    result = CliRunner().invoke(
+        app, ["validate", str(experiment), "--targets", str(targets), "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert [(row["arm"], row["group"], row["runs"]) for row in rows] == [
+        ("baseline", "baseline", 1),
+        ("no-halt", "no-halt", 1),
+    ]
+    assert all(row["inside"] is True for row in rows)
+    shutil.rmtree(experiment / "no-halt")
+    result = CliRunner().invoke(app, ["validate", str(experiment)], env={"COLUMNS": "300"})
+    assert result.exit_code == 2 and "the experiment's arm 'no-halt' has not run" in result.output

@@ -22,9 +22,13 @@ def find_runs(run_dir: str | Path) -> list[Path]:
     """The saved runs in `run_dir`: the directory itself, or its subdirectories (an ensemble).
 
     Raises:
-        ChistkaError: `run_dir` does not exist, or holds no saved run.
+        ChistkaError: `run_dir` does not exist, is not a folder, or holds no saved run.
     """
     run_dir = Path(run_dir)
+    if run_dir.exists() and not run_dir.is_dir():
+        raise ChistkaError(
+            f"'{run_dir}' is a file, not a folder: give the folder of a run or an ensemble"
+        )
     if not run_dir.is_dir():
         raise ChistkaError(f"run directory '{run_dir}' does not exist")
     if is_run(run_dir):
@@ -36,3 +40,30 @@ def find_runs(run_dir: str | Path) -> list[Path]:
             "in its subdirectories (one per run of an ensemble)"
         )
     return runs
+
+
+def experiment_arms(run_dir: str | Path) -> list[tuple[str, list[Path]]] | None:
+    """Each arm of an experiment's folder with its saved runs; None for any other folder.
+
+    An experiment's folder (`chistka experiment run`: experiment.json, one ensemble per arm)
+    holds its runs two levels down, where `find_runs` does not look; its arms are validated
+    one by one, as the experiment compares them.
+
+    Raises:
+        ChistkaError: experiment.json cannot be read, or an arm has no saved run yet.
+    """
+    from chistka.analysis.experiment import EXPERIMENT_FILE, read_document
+
+    run_dir = Path(run_dir)
+    if not (run_dir / EXPERIMENT_FILE).is_file() or is_run(run_dir):
+        return None
+    arms = []
+    for arm in read_document(run_dir).get("arms", []):
+        folder = run_dir / str(arm)
+        if not folder.is_dir():
+            raise ChistkaError(
+                f"{folder}: the experiment's arm '{arm}' has not run; finish the experiment "
+                "with `chistka experiment run ... --resume`, or validate an arm that has run"
+            )
+        arms.append((str(arm), find_runs(folder)))
+    return arms

@@ -5,15 +5,17 @@ record's rows for the runs' scenario, each with its role (calibration, validatio
 claim) and status, and the fit counted separately on calibration and validation rows.
 
 Runs are grouped by scale and parameter point and each group is compared apart (runs of
-different scenarios are refused); `--strict` exits with status 1 when a target falls outside
-its range. Prints a table of the targets per group (model value with its spread over the runs,
-target value and range, inside or outside), or with --json a JSON list of objects with the keys
-id, observable, model, model_low, model_high, value, low, high and inside (null for missing
+different scenarios are refused); an experiment's folder (`chistka experiment run`) is read arm
+by arm, each arm's groups apart. `--strict` exits with status 1 when a target falls outside its
+range, or when no target could be checked at all (a targets file whose every row is left out).
+Prints a table of the targets per group (model value with its spread over the runs, target
+value and range, inside or outside), or with --json a JSON list of objects with the keys id,
+observable, model, model_low, model_high, value, low, high and inside (null for missing
 numbers, and for inside where no run covers the observable; against the record also label,
 role, status, read_in_source, grade and fitted_now, with inside null for rows not scored; with
-several groups, each object also has group, scale and runs). Bad input (a missing run, a targets
-file without a required column, a non-numeric value, a malformed observable) is reported as one
-clear message with exit status 2.
+several groups, each object also has group, scale and runs; of an experiment, also arm). Bad
+input (a missing run, a targets file without a required column, a non-numeric value, a
+malformed observable) is reported as one clear message with exit status 2.
 """
 
 from __future__ import annotations
@@ -143,7 +145,10 @@ def validation_table(table: pd.DataFrame, title: str) -> Fitting:
 def validate_command(
     run_dir: Annotated[
         Path,
-        typer.Argument(help="a run written by `chistka run`, or a directory of runs (ensemble)"),
+        typer.Argument(
+            help="a run written by `chistka run`, a directory of runs (ensemble), or an "
+            "experiment's folder (each arm apart)"
+        ),
     ],
     targets: Annotated[
         Path | None,
@@ -159,7 +164,9 @@ def validate_command(
     strict: Annotated[
         bool,
         typer.Option(
-            "--strict", help="exit with status 1 if a target falls outside its range (for CI)"
+            "--strict",
+            help="exit with status 1 if a target falls outside its range, or if no target "
+            "could be checked (for CI)",
         ),
     ] = False,
 ) -> None:
@@ -169,41 +176,58 @@ def validate_command(
     each group is reported apart, and runs of different scenarios are refused.
     """
     from chistka.analysis.grouping import group_runs
-    from chistka.analysis.saved import find_runs
+    from chistka.analysis.saved import experiment_arms, find_runs
     from chistka.analysis.validate import against_record, compare, read_targets
     from chistka.results import Results
 
     against = targets.name if targets is not None else "the record"
     try:
-        paths = find_runs(run_dir)
+        arms = experiment_arms(run_dir)
+        run_sets = arms if arms is not None else [(None, find_runs(run_dir))]
         table = None
         if targets is not None:
             table = read_targets(targets)
             for row in table.itertuples(index=False):
                 check_observable_form(row.observable, f"{targets}, row {row.row}, id '{row.id}'")
-        groups = group_runs(paths)
-        results = []
-        for group in groups:
-            runs = (Results.load(p) for p in group.paths)
-            with errors.status(escape(f"computing {len(group.paths)} run(s) against {against}")):
-                found = against_record(runs) if table is None else compare(runs, table)
-            results.append((group, found))
+        results: list[tuple[str | None, RunGroup, pd.DataFrame]] = []
+        for arm, paths in run_sets:
+            groups = group_runs(paths)
+            for group in groups:
+                if arm is not None:
+                    group.label = arm if len(groups) == 1 else f"{arm}, {group.label}"
+                runs = (Results.load(p) for p in group.paths)
+                with errors.status(
+                    escape(f"computing {len(group.paths)} run(s) against {against}")
+                ):
+                    found = against_record(runs) if table is None else compare(runs, table)
+                results.append((arm, group, found))
     except ChistkaError as exc:
         fail(str(exc))
         return
-    outside = sum(sum(value is False for value in t["inside"]) for _, t in results)
+    several = len(results) > 1
     if json_output:
         rows = []
-        for group, found in results:
-            extra = (
-                {"group": group.label, "scale": group.scale, "runs": len(group.paths)}
-                if len(results) > 1
-                else {}
-            )
+        for arm, group, found in results:
+            extra = {
+                **({"arm": arm} if arm is not None else {}),
+                **(
+                    {"group": group.label, "scale": group.scale, "runs": len(group.paths)}
+                    if several
+                    else {}
+                ),
+            }
             rows.extend({**row, **extra} for row in records(found))
         typer.echo(json.dumps(rows, indent=2))
     else:
-        if len(results) > 1:
+        if arms is not None:
+            console.print(
+                escape(
+                    f"{run_dir}: an experiment of {len(arms)} arms "
+                    f"({', '.join(arm for arm, _ in arms)}), each compared apart"
+                ),
+                highlight=False,
+            )
+        elif several:
             console.print(
                 escape(
                     f"{run_dir}: {len(results)} groups of runs (parameter points or scales), "
@@ -211,9 +235,47 @@ def validate_command(
                 ),
                 highlight=False,
             )
-        for group, found in results:
-            _print_group(run_dir, group, found, against, several=len(results) > 1)
-    if strict and outside:
+        for _, group, found in results:
+            _print_group(run_dir, group, found, against, several=several)
+    if strict:
+        _strict_verdict([found for _, _, found in results], against_targets=table is not None)
+
+
+def _strict_verdict(tables: list[pd.DataFrame], *, against_targets: bool) -> None:
+    """--strict: exit with status 1 if a target is outside its range, or if none was checked.
+
+    A targets file whose every row is left out (years the runs do not have, another scenario's
+    kinds) was "0 of 0 targets inside" and passed (QA 44): a gate that checks nothing must not
+    pass. Targets left out beside checked ones are named, since they count neither way.
+    """
+    checked = sum(int(t["inside"].notna().sum()) for t in tables)
+    outside = sum(sum(value is False for value in t["inside"]) for t in tables)
+    left_out = sorted(
+        {str(row.id) for t in tables for row in t[t["inside"].isna()].itertuples(index=False)}
+    )
+    if against_targets and left_out and checked:
+        errors.print(
+            escape(
+                f"--strict: {len(left_out)} target(s) left out, not checked (they count neither "
+                f"way): {', '.join(left_out)}"
+            ),
+            highlight=False,
+            soft_wrap=True,
+        )
+    if not checked:
+        why = (
+            f"every target was left out ({', '.join(left_out)}); give targets inside the runs' "
+            "dates, campaigns and operations"
+            if against_targets
+            else "the record has no calibration or validation row that these runs are scored on"
+        )
+        errors.print(
+            f"[bold red]--strict:[/] no target was checked, so nothing passed: {escape(why)}",
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(code=1)
+    if outside:
         errors.print(
             f"[bold red]--strict:[/] {outside} target(s) outside their range", highlight=False
         )
