@@ -404,6 +404,81 @@ def test_the_sensitivity_tables_write_large_effects_with_separators(tmp_path):
     assert "264,300" in table and "e+05" not in table
 
 
+def _morris_result():
+    """`_sobol_result` as Morris gives it, with the long names of party-purges' free file."""
+    result = _sobol_result()
+    table = result.table.rename(
+        columns={"S1": "mu_star", "S1_conf": "mu_star_conf", "ST": "sigma", "ST_conf": "mu"}
+    )
+    table.loc[table["parameter"] == "admissions.rate_per_year", "parameter"] = (
+        "review.criteria.origin_peasant"
+    )
+    result.table, result.method = table, "morris"
+    return result
+
+
+@pytest.mark.parametrize("make", [_morris_result, _sobol_result])
+def test_the_sensitivity_tables_keep_every_name_whole_at_80_columns(make, monkeypatch, tmp_path):
+    """QA 44 (6): at 80 columns the indices' table cut every name to "review…" (four rows
+    alike) and the conclusion broke them mid-word ("review.thresho" / "ld"); each row now stacks
+    its cells, as validate's and params' do. The legend spoke of rank 1 with no rank column."""
+    import io
+
+    from rich.console import Console
+    from typer.testing import CliRunner
+
+    import chistka.analysis.sensitivity as analysis
+    import chistka.commands.sensitivity as command
+    from chistka.analysis.sensitivity import TOLD_APART
+    from chistka.cli import app
+
+    result = make()
+    monkeypatch.setattr(analysis, "sensitivity", lambda *args, **kwargs: result)
+    told = {TOLD_APART[bool(apart)] for apart in drivers(result)["told_apart"]}
+    for width in (80, 200):
+        console = Console(width=width, record=True, file=io.StringIO())
+        monkeypatch.setattr(command, "console", console)
+        out = tmp_path / f"at-{width}"
+        arguments = ["sensitivity", SCENARIO, "--observable", "expelled_share:1933", "--n", "2"]
+        invoked = CliRunner().invoke(app, [*arguments, "--out", str(out)])
+        assert invoked.exit_code == 0, invoked.output
+        text = console.export_text()
+        lines = [line for line in text.splitlines() if not line.startswith("wrote ")]
+        assert "…" not in text and max(len(line) for line in lines) <= width
+        for name in (*result.table["parameter"], *result.observables):
+            assert any(name in line for line in lines), (width, name)
+        assert "rank" in text
+        assert all(words.partition(" (")[0] in text for words in told)
+        if width == 80 and make is _morris_result:  # the rank beside its parameter
+            assert ["2", "review.criteria.origin_peasant"] in [line.split()[:2] for line in lines]
+
+
+def test_the_sensitivity_page_has_the_conclusion_and_the_reports_style(tmp_path):
+    """QA 44 (5): sensitivity.html was pandas' to_html in the browser's default style (border=1,
+    True/False), ran past a 400 px window, and lacked the command's "what drives each
+    observable"; it now has the conclusion, from the same `drivers` and words, in the shared
+    style whose tables scroll inside the page."""
+    import re
+
+    from chistka.analysis.sensitivity import TOLD_APART, drivers
+    from chistka.report.common import CSS
+    from chistka.report.sensitivity import write_sensitivity_report
+
+    result = _morris_result()
+    text = write_sensitivity_report(result, tmp_path / "sensitivity.html").read_text("utf-8")
+    body = re.sub(r"<script.*?</script>", "", text, flags=re.S)
+    assert CSS in body and "border=" not in body
+    assert "<h2>What drives each observable</h2>" in body
+    for row in drivers(result).itertuples(index=False):
+        assert (
+            f"<tr><td>{row.observable}</td><td>{row.mechanism}</td><td>{row.parameter}</td>"
+        ) in body
+        assert f"<td>{TOLD_APART[bool(row.told_apart)]}</td>" in body
+    tables = re.findall(r"<table.*?</table>", body, flags=re.S)
+    assert tables and not any(re.search(r">\s*(True|False|nan)\s*<", t) for t in tables)
+    assert "<th>rank</th>" in body and "<td>yes</td>" in body
+
+
 def test_the_driver_is_named_as_told_apart_only_where_the_intervals_do_not_overlap():
     """QA 41 (L2): at n=2 Sobol named review.emphasis (ST 0.153 +- 0.355) the driver over
     review.threshold (0.127 +- 1.19), and Morris the other: a ranking the intervals do not

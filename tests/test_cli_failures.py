@@ -361,3 +361,80 @@ def test_validate_strict_exits_1_when_a_target_is_outside(two_point_sweep, tmp_p
     result = invoke("validate", str(two_point_sweep), "--targets", str(outside), "--strict")
     assert result.exit_code == 1 and "outside their range" in result.output
     assert invoke("validate", str(two_point_sweep), "--targets", str(outside)).exit_code == 0
+
+
+# --- sensitivity's output folder and refusals (QA 44) ------------------------------------------
+
+
+@pytest.fixture
+def analysed(monkeypatch):
+    """`chistka sensitivity` gives a made-up analysis at once (the command's writing is tested,
+    not the runs)."""
+    import chistka.analysis.sensitivity as module
+    from test_calibrate import _sobol_result
+
+    monkeypatch.setattr(module, "sensitivity", lambda *args, **kwargs: _sobol_result())
+
+
+def test_sensitivity_out_follows_runs_rules_for_a_folder_of_other_files(
+    files, tmp_path, analysed, no_simulation
+):
+    """QA 44 (20): `sensitivity --out` wrote beside a user's unrelated files with no question,
+    where `run --out` refuses such a folder unless --force."""
+    _, free = files
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "notes.csv").write_text("mine")
+    result = invoke_sensitivity("expelled_share:1921", free, "--out", str(out))
+    assert_clean_exit_2(result, "holds notes.csv, which chistka did not write", "--force")
+    assert sorted(p.name for p in out.iterdir()) == ["notes.csv"]
+    result = invoke_sensitivity("expelled_share:1921", free, "--out", str(out), "--force")
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == [
+        "notes.csv",
+        "sensitivity.csv",
+        "sensitivity.html",
+    ]
+    assert (out / "notes.csv").read_text() == "mine"
+    again = tmp_path / "again"  # an earlier analysis alone is replaced, as an earlier run is
+    assert invoke_sensitivity("expelled_share:1921", free, "--out", str(again)).exit_code == 0
+    result = invoke_sensitivity("expelled_share:1921", free, "--out", str(again))
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in again.iterdir()) == ["sensitivity.csv", "sensitivity.html"]
+
+
+def test_sensitivity_writes_both_files_or_neither(files, tmp_path, analysed, monkeypatch):
+    """QA 44 (20): a failure while writing left sensitivity.html without its CSV, or half of
+    it; the files are written in a folder beside and moved into place together."""
+    import chistka.report.sensitivity as report
+
+    def broken(result, path):
+        Path(path).write_text("<title>chistka sensitivity: half")
+        raise ChistkaError("the disk is full")
+
+    monkeypatch.setattr(report, "write_sensitivity_report", broken)
+    _, free = files
+    out = tmp_path / "new" / "analysis"
+    result = invoke_sensitivity("expelled_share:1921", free, "--out", str(out))
+    assert_clean_exit_2(result, "the disk is full")
+    assert not out.exists() and list((tmp_path / "new").iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        (("--n", "0"), "morris needs n >= 2"),
+        (("--method", "bogus"), "unknown method 'bogus'"),
+        (("--jobs", "0"), "--jobs must be"),
+        (("--noise-seeds", "1"), "--noise-seeds must be 0"),
+    ],
+)
+def test_sensitivity_refusals_are_one_message_with_no_line_before_it(
+    files, extra, expected, no_simulation
+):
+    """QA 44 (21): these were checked under the progress bar, whose erasure left an empty line
+    above "error:"; they are checked before it."""
+    _, free = files
+    result = invoke_sensitivity("expelled_share:1921", free, *extra)
+    assert_clean_exit_2(result, expected)
+    assert result.output.startswith("error:"), repr(result.output)

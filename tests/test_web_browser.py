@@ -358,6 +358,23 @@ def test_the_runs_status_is_in_sight_in_a_narrow_window(server, browser):
         assert cells, "the runs table lists no run"
         for cell in cells:
             assert browser.execute_script(in_sight, cell), f"status {cell.text!r} out of sight"
+
+
+def test_the_sensitivity_page_fits_a_narrow_window(browser, tmp_path):
+    """QA 44 (5): sensitivity.html, unstyled, was 927 px wide in a 400 px window (its tables
+    outside any scroll container); in the reports' shared style a wide table scrolls inside
+    the page."""
+    from chistka.report.sensitivity import write_sensitivity_report
+    from test_calibrate import _morris_result
+
+    page = write_sensitivity_report(_morris_result(), tmp_path / "sensitivity.html")
+    size = browser.get_window_size()
+    wide = "return document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    try:
+        browser.set_window_size(400, 900)
+        browser.get(page.as_uri())
+        assert browser.execute_script(wide) <= 0, "sensitivity.html is wider than 400 px"
+        assert browser.execute_script("return document.querySelectorAll('.main-svg').length")
     finally:
         browser.set_window_size(size["width"], size["height"])
 

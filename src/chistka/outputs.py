@@ -17,7 +17,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from chistka.errors import ChistkaError
@@ -69,14 +69,25 @@ def written_by_chistka(provenance: Path) -> bool:
     return isinstance(packages, dict) and "chistka" in packages
 
 
-def _foreign_entries(target: Path) -> list[str]:
-    """Names in `target` that are not files of an earlier run (all of them if it is no run).
+def _foreign_entries(target: Path, marks: Mapping[str, str] | None = None) -> list[str]:
+    """Names in `target` that are not files of an earlier output (all of them if it is none).
 
     An earlier run is recognised by a provenance.json chistka wrote, not by the name alone:
     before session 39 any file of that name made the folder's report.html, summary.json ...
-    count as chistka's, and `run --out` replaced them.
+    count as chistka's, and `run --out` replaced them. With `marks` (each output file's name
+    and the text that marks it as its command's, as `check_output_file` reads them) the
+    output is another command's: its files are those holding their mark.
     """
     names = sorted(entry.name for entry in target.iterdir())
+    if marks is not None:
+        return [
+            name
+            for name in names
+            if name not in marks
+            or (target / name).is_symlink()
+            or not (target / name).is_file()
+            or not _holds_mark(target / name, marks[name])
+        ]
     provenance = target / PROVENANCE_FILE
     if PROVENANCE_FILE not in names or provenance.is_symlink() or not provenance.is_file():
         return names
@@ -94,12 +105,20 @@ def _shown(names: list[str]) -> str:
     return listed + (f" and {len(names) - 3} more" if len(names) > 3 else "")
 
 
-def check_run_target(target: str | Path, *, force: bool = False) -> None:
+def check_run_target(
+    target: str | Path,
+    *,
+    force: bool = False,
+    marks: Mapping[str, str] | None = None,
+    what: str = "the run",
+) -> None:
     """Refuse an output directory for a run that chistka could only use by deleting others' data.
 
     Accepted: a path that does not exist, an empty folder, or a folder holding an earlier run
     and nothing else (it is replaced); with `force`, also a folder holding other things (the run
-    is written beside them; nothing of theirs is deleted).
+    is written beside them; nothing of theirs is deleted). With `marks` the same rules hold for
+    another command's output (`what`, e.g. "the sensitivity analysis"): its files are the names
+    of `marks`, each an earlier output where it holds its mark.
 
     Raises:
         ChistkaError: the target is a file, the current directory or one above it, a folder
@@ -128,36 +147,44 @@ def check_run_target(target: str | Path, *, force: bool = False) -> None:
             f"--out {target}: exists and is not a folder; chistka will not replace it "
             "(give a new folder)"
         )
-    foreign = _foreign_entries(path)
-    clashes = [name for name in foreign if name in RUN_FILES]
+    foreign = _foreign_entries(path, marks)
+    own_names = RUN_FILES if marks is None else marks
+    clashes = [name for name in foreign if name in own_names]
     if clashes:
         raise ChistkaError(
-            f"--out {target}: holds {_shown(clashes)}, of the name of a run's file but not "
+            f"--out {target}: holds {_shown(clashes)}, of the name of a file of {what} but not "
             "written by chistka; give a new folder (chistka will not overwrite it)"
         )
     if foreign and not force:
         raise ChistkaError(
             f"--out {target}: holds {_shown(foreign)}, which chistka did not write; give a new "
-            "folder, or --force to write the run beside them (nothing there is deleted)"
+            f"folder, or --force to write {what} beside them (nothing there is deleted)"
         )
 
 
 @contextlib.contextmanager
-def atomic_directory(target: Path, *, force: bool = False) -> Iterator[Path]:
+def atomic_directory(
+    target: Path,
+    *,
+    force: bool = False,
+    marks: Mapping[str, str] | None = None,
+    what: str = "the run",
+) -> Iterator[Path]:
     """A temporary directory that becomes `target` only if the block finishes without error.
 
     On error the temporary directory is removed and `target` is left as it was (or absent). An
-    existing `target` must be acceptable to `check_run_target` (checked before the block runs):
-    an earlier run is replaced as a whole; with `force`, a folder holding other things receives
-    the new files one by one, and its other contents stay. The written directory gets the
-    usual permissions (0o777 less the umask), so that colleagues can read it.
+    existing `target` must be acceptable to `check_run_target` (checked before the block runs,
+    with `marks` and `what` for another command's output): an earlier output is replaced as a
+    whole; with `force`, a folder holding other things receives the new files one by one, and
+    its other contents stay. The written directory gets the usual permissions (0o777 less the
+    umask), so that colleagues can read it.
 
     Raises:
         ChistkaError: the target is not acceptable (see `check_run_target`).
     """
     target = Path(target)
-    check_run_target(target, force=force)
-    beside = target.is_dir() and bool(_foreign_entries(target))
+    check_run_target(target, force=force, marks=marks, what=what)
+    beside = target.is_dir() and bool(_foreign_entries(target, marks))
     parent = target if beside else target.parent
     parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=parent))
@@ -230,13 +257,20 @@ def check_output_file(path: str | Path, mark: str, writer: str) -> None:
             f"{path}: exists and is not a plain file; chistka will not replace it (give another "
             "--out folder)"
         )
-    with path.open("rb") as existing:
-        head = existing.read(_MARK_SEARCHED)
-    if mark.encode("utf-8") not in head:
+    if not _holds_mark(path, mark):
         raise ChistkaError(
             f"{path}: exists and was not written by {writer}; chistka will not overwrite it "
             "(give another --out folder, or move the file)"
         )
+
+
+def _holds_mark(path: Path, mark: str) -> bool:
+    """Whether the file at `path` holds `mark` in its first `_MARK_SEARCHED` bytes."""
+    try:
+        with path.open("rb") as existing:
+            return mark.encode("utf-8") in existing.read(_MARK_SEARCHED)
+    except OSError:
+        return False
 
 
 def check_creatable(target: str | Path, option: str = "--out") -> None:

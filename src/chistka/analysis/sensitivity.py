@@ -68,6 +68,10 @@ EXPLAINED = {
 }
 """What each method's indices mean, for the page and the command's output."""
 
+TOLD_APART = {True: "yes", False: "no: the intervals overlap (more points: --n)"}
+"""What "what drives each observable" says of `drivers`' told_apart, in the command's output
+and on the page alike."""
+
 
 @dataclass
 class SensitivityResult:
@@ -141,6 +145,56 @@ def run_point(
     return values
 
 
+def check_design(
+    scenario: Scenario,
+    scenario_ref: str | Path,
+    observables: Sequence[str],
+    *,
+    method: str,
+    n: int,
+    noise_seeds: int,
+    n_jobs: int,
+    free_path: str | Path | None,
+) -> list[FreeParameter]:
+    """The free parameters an analysis varies, once what it cannot run is refused.
+
+    `sensitivity` calls it, and the command before its progress bar, so that a refusal is one
+    message before any run (a bar erased on a refusal left an empty line above it, QA 44).
+
+    Raises:
+        ChistkaError: an unknown method or observable, an observable the scenario does not
+            model, a bad n, --noise-seeds or --jobs, a bad free-parameter file, or more runs
+            than `MAX_RUNS`.
+    """
+    if method not in METHODS:
+        raise ChistkaError(f"unknown method '{method}'; allowed: {', '.join(METHODS)}")
+    if not observables:
+        raise ChistkaError("give at least one observable (--observable NAME)")
+    for name in observables:
+        try:
+            check_name(name)
+        except UnknownObservable as exc:
+            raise ChistkaError(f"--observable: {exc}") from None
+    if method == "morris" and n < 2:
+        raise ChistkaError(f"morris needs n >= 2 trajectories (got {n})")
+    if method == "sobol" and (n < 2 or n & (n - 1)):
+        raise ChistkaError(f"sobol needs n, the base samples, to be a power of 2 >= 2 (got {n})")
+    if noise_seeds == 1 or noise_seeds < 0:
+        raise ChistkaError(
+            f"--noise-seeds must be 0 (no noise reference) or at least 2 (got {noise_seeds})"
+        )
+    check_jobs(n_jobs)
+    for name in observables:
+        check_modelled(name, scenario, "--observable")
+    free = load_free(free_path, scenario, scenario_ref)
+    runs = n * (len(free) + 1) if method == "morris" else n * (len(free) + 2)
+    if runs > MAX_RUNS:
+        raise ChistkaError(
+            f"--n {n} lays out {runs:,} runs of {len(free)} free parameters; at most {MAX_RUNS:,}"
+        )
+    return free
+
+
 def sensitivity(
     scenario_ref: str | Path,
     observables: Sequence[str],
@@ -176,35 +230,19 @@ def sensitivity(
     """
     from joblib import Parallel, delayed
 
-    if method not in METHODS:
-        raise ChistkaError(f"unknown method '{method}'; allowed: {', '.join(METHODS)}")
     observables = list(dict.fromkeys(observables))
-    if not observables:
-        raise ChistkaError("give at least one observable (--observable NAME)")
-    for name in observables:
-        try:
-            check_name(name)
-        except UnknownObservable as exc:
-            raise ChistkaError(f"--observable: {exc}") from None
-    if method == "morris" and n < 2:
-        raise ChistkaError(f"morris needs n >= 2 trajectories (got {n})")
-    if method == "sobol" and (n < 2 or n & (n - 1)):
-        raise ChistkaError(f"sobol needs n, the base samples, to be a power of 2 >= 2 (got {n})")
-    if noise_seeds == 1 or noise_seeds < 0:
-        raise ChistkaError(
-            f"--noise-seeds must be 0 (no noise reference) or at least 2 (got {noise_seeds})"
-        )
-    check_jobs(n_jobs)
     scenario = load_scenario(scenario_ref)
-    for name in observables:
-        check_modelled(name, scenario, "--observable")
-    free = load_free(free_path, scenario, scenario_ref)
+    free = check_design(
+        scenario,
+        scenario_ref,
+        observables,
+        method=method,
+        n=n,
+        noise_seeds=noise_seeds,
+        n_jobs=n_jobs,
+        free_path=free_path,
+    )
     problem = _problem(free)
-    runs = n * (len(free) + 1) if method == "morris" else n * (len(free) + 2)
-    if runs > MAX_RUNS:
-        raise ChistkaError(
-            f"--n {n} lays out {runs:,} runs of {len(free)} free parameters; at most {MAX_RUNS:,}"
-        )
     if method == "morris":
         from SALib.sample import morris as morris_sample
 
@@ -303,12 +341,19 @@ def index_text(value: float) -> str:
     return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
 
 
+def above_noise_text(value: bool | None) -> str:
+    """Whether an index is above the seed noise, in words ("-" where no noise was measured)."""
+    return {True: "yes", False: "no"}.get(value, "-")
+
+
 def drivers(result: SensitivityResult) -> pd.DataFrame:
     """Per observable: the most influential parameter, its mechanism and its index.
 
     `told_apart` says whether the top's 95% interval lies above the next one's: with few design
     points the intervals overlap and the ranking between the two is not resolved (at n=2
-    Sobol named one winner and Morris the other).
+    Sobol named one winner and Morris the other). `next` names the runner-up with its index;
+    `next_parameter` and `next_value` are its name and index alone ("" and NaN where there is
+    none).
     """
     index = RANK_BY[result.method]
     conf = f"{index}_conf"
@@ -328,6 +373,8 @@ def drivers(result: SensitivityResult) -> pd.DataFrame:
                     if runner is None
                     else f"{runner['parameter']} ({index} {index_text(runner[index])})"
                 ),
+                "next_parameter": "" if runner is None else runner["parameter"],
+                "next_value": math.nan if runner is None else float(runner[index]),
                 "told_apart": runner is None
                 or bool(top[index] - top[conf] > runner[index] + runner[conf]),
             }

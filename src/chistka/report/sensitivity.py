@@ -1,22 +1,34 @@
 """sensitivity.html, the page `chistka sensitivity` writes beside sensitivity.csv.
 
-A bar chart of the indices per observable with their intervals and the seed noise's level, what
-the indices mean, and the range each parameter was drawn from, on which every index depends.
+The conclusion the command prints ("what drives each observable", from `drivers`), a bar chart
+of the indices per observable with their intervals and the seed noise's level, what the indices
+mean, the range each parameter was drawn from (on which every index depends) and every index,
+in the shared style of the other reports (`chistka.report.common`).
 """
 
 from __future__ import annotations
 
 import math
-from html import escape
 from pathlib import Path
 
 from chistka.analysis.sensitivity import (
     EXPLAINED,
     INDICES,
     RANK_BY,
+    TOLD_APART,
     SensitivityResult,
+    above_noise_text,
+    drivers,
     index_text,
 )
+from chistka.report.common import FigureRenderer, esc, header_cells, page, section, table
+
+FIGURE_HEIGHT = 420
+"""The height of an observable's chart with few parameters; each parameter beyond adds
+`BAR_HEIGHT`."""
+
+BAR_HEIGHT = 40
+"""Pixels per parameter of an observable's chart (two bars each)."""
 
 
 def _axis_title(method: str, name: str) -> str:
@@ -51,21 +63,76 @@ def _noise_words(result: SensitivityResult) -> str:
     )
 
 
-def write_sensitivity_report(result: SensitivityResult, path: str | Path) -> Path:
-    """Write sensitivity.html: a bar chart of the indices per observable, with confidence.
+def _drivers_table(result: SensitivityResult) -> str:
+    """The command's "what drives each observable", from the same `drivers` and words."""
+    index = RANK_BY[result.method]
+    rows = [
+        f"<tr><td>{esc(row.observable)}</td><td>{esc(row.mechanism)}</td>"
+        f"<td>{esc(row.parameter)}</td>"
+        f'<td class="num">{esc(index_text(getattr(row, index)))}</td>'
+        f"<td>{esc(row.next)}</td><td>{esc(TOLD_APART[bool(row.told_apart)])}</td></tr>"
+        for row in drivers(result).itertuples(index=False)
+    ]
+    head = header_cells(["observable", "mechanism", "parameter", esc(index), "next", "told apart"])
+    return table(head, rows)
 
-    The page says what the indices mean (`EXPLAINED`), the scale and seed of the runs, and the
-    range each parameter was drawn from, on which every index depends.
+
+def _indices_table(result: SensitivityResult) -> str:
+    """Every observable's parameters by rank, their indices and the seed noise, in words."""
+    columns = INDICES[result.method]
+    ordered = result.table.sort_values(["observable", "rank"], kind="stable")
+    rows = [
+        f'<tr><td>{esc(row.observable)}</td><td class="num">{row.rank}</td>'
+        f"<td>{esc(row.parameter)}</td><td>{esc(row.section)}</td>"
+        + "".join(
+            f'<td class="num">{esc(index_text(getattr(row, column)))}</td>' for column in columns
+        )
+        + f'<td class="num">{esc(index_text(row.noise))}</td>'
+        f"<td>{esc(above_noise_text(row.above_noise))}</td></tr>"
+        for row in ordered.itertuples(index=False)
+    ]
+    head = header_cells(
+        [
+            "observable",
+            "rank",
+            "parameter",
+            "mechanism",
+            *(esc(column) for column in columns),
+            "seed noise",
+            "above it",
+        ]
+    )
+    return table(head, rows)
+
+
+def _ranges_table(result: SensitivityResult) -> str:
+    """The range each free parameter was drawn from, and how (linear or in its logarithm)."""
+    rows = [
+        f"<tr><td>{esc(p.path)}</td><td>{p.low:g} to {p.high:g}</td>"
+        f"<td>{'log' if p.log else 'linear'}</td><td>{esc(p.note)}</td></tr>"
+        for p in result.free
+    ]
+    return table(header_cells(["parameter", "range drawn from", "drawn", "note"]), rows)
+
+
+def write_sensitivity_report(result: SensitivityResult, path: str | Path) -> Path:
+    """Write sensitivity.html: the conclusion, a chart of the indices per observable, every index.
+
+    The charts give the indices with their intervals and the seed noise's level; the page says
+    what the indices mean (`EXPLAINED`), the scale and seed of the runs, and the range each
+    parameter was drawn from, on which every index depends.
     """
     import plotly.graph_objects as go
 
     from chistka.analysis import observables
-    from chistka.figures import figure_html, file_name
 
     path = Path(path)
-    parts = []
+    index = RANK_BY[result.method]
     first, conf, second = INDICES[result.method][:3]
     second_conf = f"{second}_conf" if f"{second}_conf" in result.table else None
+    height = FIGURE_HEIGHT + BAR_HEIGHT * max(len(result.free) - 4, 0)
+    figures = FigureRenderer("chistka-sensitivity-figure", height)
+    charts = []
     for i, name in enumerate(result.observables):
         group = result.table[result.table["observable"] == name]
         fig = go.Figure()
@@ -92,41 +159,49 @@ def write_sensitivity_report(result: SensitivityResult, path: str | Path) -> Pat
             fig.add_vline(
                 x=noise,
                 line_dash="dash",
-                annotation_text=f"seed noise alone ({RANK_BY[result.method]})",
+                annotation_text=f"seed noise alone ({index})",
             )
         fig.update_layout(
-            title=f"{observables.title(name)} ({name}): {result.method} indices",
+            title=f"{name}: {result.method} indices",
             barmode="group",
             xaxis_title=_axis_title(result.method, name),
-            yaxis={"autorange": "reversed"},
+            yaxis={"autorange": "reversed", "automargin": True},
+            legend={"orientation": "h", "y": -0.25},
         )
-        parts.append(
-            figure_html(
-                fig,
-                f"chistka-sensitivity-figure-{i}",
-                include_plotlyjs=i == 0,
-                name=file_name(f"sensitivity-{name}"),
+        charts.append(
+            section(
+                f"observable-{i}",
+                f"{observables.title(name)} ({name})",
+                figures.add(fig, f"sensitivity-{name}"),
             )
         )
-    scenario_name = escape(result.scenario.scenario.name)
+    scenario_name = result.scenario.scenario.name
     scale = "the scenario's own scale" if result.scale is None else f"scale {result.scale:g}"
-    params = "".join(
-        f"<tr><td>{escape(p.path)}</td><td>{p.low:g} to {p.high:g}</td>"
-        f"<td>{'log' if p.log else 'linear'}</td><td>{escape(p.note)}</td></tr>"
-        for p in result.free
-    )
-    html = (
-        "<!DOCTYPE html><html><head><meta charset='utf-8'>"
-        f"<title>chistka sensitivity: {scenario_name}</title></head><body>"
-        f"<h1>Sensitivity of {scenario_name} ({result.method})</h1>"
-        f"<p>{len(result.X)} runs, each with seed {result.seed}, at {escape(scale)}. "
-        f"{escape(EXPLAINED[result.method])}</p>"
-        f"<p>{escape(_noise_words(result))}</p>"
-        "<table border='1'><tr><th>parameter</th><th>range drawn from</th><th>drawn</th>"
-        f"<th>note</th></tr>{params}</table>"
-        f"{''.join(parts)}{result.table.to_html(index=False, float_format=index_text)}"
-        "</body></html>"
-    )
+    parts = [
+        f"<h1>Sensitivity of {esc(scenario_name)} ({esc(result.method)})</h1>",
+        f"<p>{len(result.X)} runs, each with seed {result.seed}, at {esc(scale)}. "
+        f"{esc(EXPLAINED[result.method])}</p>",
+        f"<p>{esc(_noise_words(result))}</p>",
+        section(
+            "drivers",
+            "What drives each observable",
+            _drivers_table(result),
+            f"The parameter of the largest {esc(index)} and its mechanism (the section of the "
+            "scenario it belongs to), the next one, and whether their 95% intervals tell the "
+            "two apart: where they overlap, the ranking between them is not resolved by these "
+            "runs.",
+        ),
+        *charts,
+        section("ranges", "The ranges drawn from", _ranges_table(result)),
+        section(
+            "indices",
+            "Every index",
+            _indices_table(result),
+            f"Rank 1 has the largest {esc(index)}. Above it: whether {esc(index)} less its "
+            "interval is beyond the seed noise (above_noise in sensitivity.csv; - where no "
+            "noise was measured).",
+        ),
+    ]
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(html, encoding="utf-8")
+    path.write_text(page(f"chistka sensitivity: {scenario_name}", parts), encoding="utf-8")
     return path
