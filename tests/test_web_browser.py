@@ -358,6 +358,8 @@ def test_the_runs_status_is_in_sight_in_a_narrow_window(server, browser):
         assert cells, "the runs table lists no run"
         for cell in cells:
             assert browser.execute_script(in_sight, cell), f"status {cell.text!r} out of sight"
+    finally:
+        browser.set_window_size(size["width"], size["height"])
 
 
 def test_the_sensitivity_page_fits_a_narrow_window(browser, tmp_path):
