@@ -19,6 +19,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -255,3 +256,30 @@ def great_terror():
 def purges():
     """The built-in purges-1921-1953 at its default seed and scale (run once)."""
     return Sim.from_scenario("purges-1921-1953").run()
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMEDRIVER = shutil.which("chromedriver")
+"""Debian's Chromium and its driver (`make browser` installs them), or None."""
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's headless Chromium through Selenium (the browser tests of the web app and the
+    reports); skipped where it is not installed, a failure under CI."""
+    if CHROMIUM is None or CHROMEDRIVER is None:
+        message = "Debian's chromium and chromium-driver are not installed (make browser)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage"):
+        options.add_argument(argument)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.set_page_load_timeout(120)
+    yield driver
+    driver.quit()

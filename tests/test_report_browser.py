@@ -8,8 +8,6 @@ reason where they are missing (failed in CI).
 
 from __future__ import annotations
 
-import os
-import shutil
 import time
 
 import pytest
@@ -20,9 +18,6 @@ from chistka.scenario import scenario_from_dict
 from test_report import SMALL_TERROR
 
 pytestmark = pytest.mark.slow
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMEDRIVER = shutil.which("chromedriver")
 
 LAYOUT = """
 const width = document.documentElement.clientWidth;
@@ -45,26 +40,6 @@ return {inner: window.innerWidth, width: width, scroll: document.documentElement
 """
 """What the test reads of the page: each chart's box, plot area, legend and title; each HTML
 chart title's right edge; the first fit cell's right edge (its table opened)."""
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if CHROMIUM is None or CHROMEDRIVER is None:
-        message = "Debian's chromium and chromium-driver are not installed (make browser)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage"):
-        options.add_argument(argument)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(120)
-    yield driver
-    driver.quit()
 
 
 @pytest.fixture(scope="module")

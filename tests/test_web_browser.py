@@ -9,8 +9,6 @@ missing browser fails the test, elsewhere it is skipped with the reason.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -26,9 +24,6 @@ from test_web_experiments import TWINS
 from tomltext import to_toml
 
 pytestmark = pytest.mark.slow
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMEDRIVER = shutil.which("chromedriver")
 
 
 def free_port() -> int:
@@ -69,26 +64,6 @@ def server(tmp_path_factory):
     yield address, runs
     process.terminate()
     process.wait(timeout=60)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if CHROMIUM is None or CHROMEDRIVER is None:
-        message = "Debian's chromium and chromium-driver are not installed (make browser)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage"):
-        options.add_argument(argument)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(120)
-    yield driver
-    driver.quit()
 
 
 def fill(driver, **values: str) -> None:
