@@ -109,6 +109,38 @@ def test_calibrate_refuses_a_foreign_output_before_any_trial(tmp_path, monkeypat
     assert sorted(p.name for p in out.iterdir()) == [name]
 
 
+@pytest.mark.parametrize(
+    ("output", "whose"),
+    [("summary.json", "a run's"), ("plan.json", "an ensemble's"), ("sensitivity.csv", "a sens")],
+)
+def test_calibrate_refuses_another_commands_output_folder_before_any_trial(
+    tmp_path, monkeypatch, output, whose
+):
+    """calibrate --out checked only its own files' names, so it wrote calibration.html,
+    fitted.toml and study.db among a run's files, as compare did (session 44): refused, as
+    compare refuses it, before any trial; its own earlier files are no reason to refuse."""
+
+    def refuse(self, *args, **kwargs):
+        raise AssertionError("a simulation started before the outputs were checked")
+
+    monkeypatch.setattr(Sim, "run", refuse)
+    monkeypatch.setattr(Sim, "run_with_state", refuse)
+    targets = tmp_path / "targets.csv"
+    targets.write_text(TARGETS, encoding="utf-8")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / output).write_text("earlier output\n", encoding="utf-8")
+    (out / "study.db").write_bytes(b"")
+    arguments = ["calibrate", "party-purges-1921-1936", "--targets", str(targets)]
+    arguments += ["--trials", "1", "--scale", "0.0005", "--out", str(out)]
+    result = CliRunner().invoke(app, arguments, env={"COLUMNS": "300"})
+    assert result.exit_code == 2, result.output
+    words = " ".join(result.output.split())
+    assert f"holds {output}, {whose}" in words and "chistka calibrate does not write" in words
+    assert "e.g. --out out/party-purges-1921-1936-calibrate" in words
+    assert sorted(p.name for p in out.iterdir()) == sorted([output, "study.db"])
+
+
 def test_the_fitted_event_carries_the_mark():
     import datetime as dt
 

@@ -9,7 +9,9 @@ with an event that sets the fitted parameters on its first day; where the scenar
 stayed the best, the scenario with a comment that records the study and no event). The study is
 kept in OUT/study.db unless --storage names another (any database URL Optuna accepts, so that
 several machines can work on one study); running the command again resumes it. Bad input is
-reported as one message with exit status 2.
+reported as one message with exit status 2, before any trial: among them an OUT that holds
+another command's output (a run, an ensemble, ...: `compare.check_not_another_output`, as
+compare refuses it), where its files would be mixed with that output's.
 
 calibration.html and fitted.toml describe the study as a call leaves it, so a call that adds a
 trial to the study removes an earlier call's pair when its first trial ends (`remove_outputs`):
@@ -78,6 +80,10 @@ def parse_seeds(text: str) -> list[int]:
 
 OUTPUTS = ("fitted.toml", "calibration.html")
 """The files a call writes in its output folder, from the study as the call leaves it."""
+
+
+STUDY_FILE = "study.db"
+"""The study's storage in the output folder, unless --storage names another."""
 
 
 def remove_outputs(folder: Path, names: tuple[str, ...] = OUTPUTS) -> None:
@@ -232,13 +238,18 @@ def calibrate_command(
             lines = left_out_lines(left_out, rest="--verbose or calibration.html lists them")
         for line in lines:
             console.print(escape(line), soft_wrap=True, highlight=False)
-        target = out if out is not None else Path("out") / f"{loaded.scenario.name}-calibrate"
+        default = Path("out") / f"{loaded.scenario.name}-calibrate"
+        target = out if out is not None else default
         check_output_folder(
             target,
             files={"fitted.toml": FITTED_MARK, "calibration.html": REPORT_MARK},
             writer="chistka calibrate",
         )
-        url = storage if storage is not None else f"sqlite:///{(target / 'study.db').resolve()}"
+        from chistka.commands.compare import check_not_another_output
+
+        own = (*OUTPUTS, STUDY_FILE)
+        check_not_another_output(target, instead=default, command="calibrate", own=own)
+        url = storage if storage is not None else f"sqlite:///{(target / STUDY_FILE).resolve()}"
         with counting_bar("trials", console=console, field="best") as progress:
             task = progress.add_task(f"calibrate {scenario}", total=trials, best="")
 

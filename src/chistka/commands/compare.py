@@ -10,6 +10,7 @@ together or not at all (`outputs.staged_files`).
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -21,6 +22,7 @@ from chistka.analysis.compare import differences, load_side
 from chistka.analysis.ensemble import PLAN_FILE
 from chistka.analysis.experiment import EFFECTS_FILE, EXPERIMENT_FILE, FIT_FILE, OUTCOMES_FILE
 from chistka.commands.calibrate import OUTPUTS as CALIBRATE_OUTPUTS
+from chistka.commands.calibrate import STUDY_FILE
 from chistka.commands.options import (
     NARROW,
     Fitting,
@@ -65,7 +67,7 @@ OTHER_OUTPUTS: dict[str, str] = {
         ("variants.json", "variants.csv", "variants.html", "spread.csv"),
         "an experiment's (chistka experiment run --vary)",
     ),
-    **dict.fromkeys((*CALIBRATE_OUTPUTS, "study.db"), "a calibration's (chistka calibrate)"),
+    **dict.fromkeys((*CALIBRATE_OUTPUTS, STUDY_FILE), "a calibration's (chistka calibrate)"),
     **dict.fromkeys(SENSITIVITY_MARKS, "a sensitivity analysis's (chistka sensitivity)"),
 }
 """Files that mark a folder as another command's output, with whose: compare refuses such a
@@ -73,10 +75,19 @@ folder as --out, since its files would be mixed with that output's (a later `run
 run's folder, for one, then refuses the folder, and its report no longer says what it holds)."""
 
 
-def check_not_another_output(target: Path, instead: Path, option: str = "--out") -> None:
+def check_not_another_output(
+    target: Path,
+    instead: Path,
+    option: str = "--out",
+    command: str = "compare",
+    own: Collection[str] = (),
+) -> None:
     """Refuse an output folder that holds another command's output (`OTHER_OUTPUTS`).
 
-    `instead` is the folder the message offers in its place (the default, out/compare-A-B).
+    For `chistka compare` and `chistka calibrate`, whose folders may hold other files (a
+    calibration's study, a user's notes) but would mix their files with a run's or an
+    ensemble's. `instead` is the folder the message offers in its place (the command's
+    default); `own` are the command's own files, which an earlier call left there.
 
     Raises:
         ChistkaError: the folder holds one of those files; the message names the first few and
@@ -84,14 +95,18 @@ def check_not_another_output(target: Path, instead: Path, option: str = "--out")
     """
     if not target.is_dir():
         return
-    found = sorted(entry.name for entry in target.iterdir() if entry.name in OTHER_OUTPUTS)
+    found = sorted(
+        entry.name
+        for entry in target.iterdir()
+        if entry.name in OTHER_OUTPUTS and entry.name not in own
+    )
     if not found:
         return
     shown = ", ".join(found[:3]) + (f" and {len(found) - 3} more" if len(found) > 3 else "")
     whose = OTHER_OUTPUTS[found[0]]
     other = f"e.g. {option} {instead}" if instead != target else f"with {option}"
     raise ChistkaError(
-        f"{option} {target}: holds {shown}, {whose} output; chistka compare does not write "
+        f"{option} {target}: holds {shown}, {whose} output; chistka {command} does not write "
         f"its files among another command's, and wrote nothing: give a new or empty folder, "
         f"{other}"
     )
