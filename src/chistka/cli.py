@@ -382,7 +382,8 @@ def record(
 
     console.print(Fitting(wide, narrow))
     if set_aside:
-        console.print(_aside_words(set_aside).lstrip("; ").capitalize(), highlight=False)
+        words = _aside_words(set_aside).lstrip("; ")
+        console.print(words[0].upper() + words[1:], highlight=False)
 
 
 def _aside_words(set_aside: dict[str, int]) -> str:
