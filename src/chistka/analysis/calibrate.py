@@ -83,6 +83,13 @@ if TYPE_CHECKING:
 CalibrationProgress = Callable[[int, int, float | None], None]
 """Called as progress(trials_done, trials_total, best_loss) after each trial of this call."""
 
+OUTPUTS = ("fitted.toml", "calibration.html")
+"""The files `chistka calibrate` writes in its output folder, from the study as a call leaves
+it."""
+
+STUDY_FILE = "study.db"
+"""The study's storage in `chistka calibrate`'s output folder, unless --storage names another."""
+
 SAMPLER_SEED = 1
 """Seed of the TPE sampler (offset by the trials already in the study when it is resumed)."""
 

@@ -73,6 +73,14 @@ TOLD_APART = {True: "yes", False: "no: the intervals overlap (more points: --n)"
 and on the page alike."""
 
 
+SENSITIVITY_MARKS = {
+    "sensitivity.html": "<title>chistka sensitivity: ",
+    "sensitivity.csv": "observable,parameter,",
+}
+"""What marks sensitivity.html and sensitivity.csv as written by `chistka sensitivity` (its
+output's files, which a later call replaces and other commands leave alone)."""
+
+
 @dataclass
 class SensitivityResult:
     """The outcome of `sensitivity`.

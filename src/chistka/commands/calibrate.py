@@ -10,7 +10,7 @@ stayed the best, the scenario with a comment that records the study and no event
 kept in OUT/study.db unless --storage names another (any database URL Optuna accepts, so that
 several machines can work on one study); running the command again resumes it. Bad input is
 reported as one message with exit status 2, before any trial: among them an OUT that holds
-another command's output (a run, an ensemble, ...: `compare.check_not_another_output`, as
+another command's output (a run, an ensemble, ...: `other_outputs.check_not_another_output`, as
 compare refuses it), where its files would be mixed with that output's.
 
 calibration.html and fitted.toml describe the study as a call leaves it, so a call that adds a
@@ -32,6 +32,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from chistka.analysis.calibrate import OUTPUTS, STUDY_FILE
 from chistka.analysis.ensemble import check_jobs
 from chistka.commands.options import (
     NARROW,
@@ -44,6 +45,7 @@ from chistka.commands.options import (
     interrupted,
     output_console,
 )
+from chistka.commands.other_outputs import check_not_another_output
 from chistka.commands.preflight import (
     LeftOut,
     check_observable_form,
@@ -76,14 +78,6 @@ def parse_seeds(text: str) -> list[int]:
     for seed in seeds:
         check_seed(seed, "--seeds")
     return seeds
-
-
-OUTPUTS = ("fitted.toml", "calibration.html")
-"""The files a call writes in its output folder, from the study as the call leaves it."""
-
-
-STUDY_FILE = "study.db"
-"""The study's storage in the output folder, unless --storage names another."""
 
 
 def remove_outputs(folder: Path, names: tuple[str, ...] = OUTPUTS) -> None:
@@ -245,8 +239,6 @@ def calibrate_command(
             files={"fitted.toml": FITTED_MARK, "calibration.html": REPORT_MARK},
             writer="chistka calibrate",
         )
-        from chistka.commands.compare import check_not_another_output
-
         own = (*OUTPUTS, STUDY_FILE)
         check_not_another_output(target, instead=default, command="calibrate", own=own)
         url = storage if storage is not None else f"sqlite:///{(target / STUDY_FILE).resolve()}"

@@ -4,13 +4,12 @@ Writes OUT/compare.html (`chistka.report.compare`) and OUT/differences.csv, and 
 of differences (`chistka.analysis.compare`: each side's mean and spread over the seeds, the
 difference B - A and its 90% interval). OUT may be new, empty, an earlier comparison or a folder
 of other files, but not another command's output (a run, an ensemble, an experiment, a
-calibration, a sensitivity analysis: `check_not_another_output`); both files are written
-together or not at all (`outputs.staged_files`).
+calibration, a sensitivity analysis: `other_outputs.check_not_another_output`); both files are
+written together or not at all (`outputs.staged_files`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -19,10 +18,6 @@ from rich.markup import escape
 from rich.table import Table
 
 from chistka.analysis.compare import differences, load_side
-from chistka.analysis.ensemble import PLAN_FILE
-from chistka.analysis.experiment import EFFECTS_FILE, EXPERIMENT_FILE, FIT_FILE, OUTCOMES_FILE
-from chistka.commands.calibrate import OUTPUTS as CALIBRATE_OUTPUTS
-from chistka.commands.calibrate import STUDY_FILE
 from chistka.commands.options import (
     NARROW,
     Fitting,
@@ -30,17 +25,16 @@ from chistka.commands.options import (
     fail,
     output_console,
 )
+from chistka.commands.other_outputs import check_not_another_output
 from chistka.commands.preflight import check_output_folder
-from chistka.commands.sensitivity import SENSITIVITY_MARKS
 from chistka.errors import ChistkaError
-from chistka.outputs import RUN_FILES, staged_files
+from chistka.outputs import staged_files
 from chistka.report.compare import (
     TABLE_HEADINGS,
     modelled_rows,
     table_cells,
     write_comparison_report,
 )
-from chistka.report.ensemble import REPORT_FILE as ENSEMBLE_REPORT
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -54,62 +48,6 @@ COMPARE_MARKS = {
 }
 """What marks compare.html and differences.csv as written by `chistka compare` (an earlier
 comparison is replaced; a file of those names chistka did not write is not)."""
-
-OTHER_OUTPUTS: dict[str, str] = {
-    **dict.fromkeys(sorted(RUN_FILES), "a run's (chistka run)"),
-    PLAN_FILE: "an ensemble's (chistka sweep)",
-    ENSEMBLE_REPORT: "an ensemble's (chistka sweep)",
-    **dict.fromkeys(
-        (EXPERIMENT_FILE, OUTCOMES_FILE, EFFECTS_FILE, FIT_FILE, "experiment.html"),
-        "an experiment's (chistka experiment run)",
-    ),
-    **dict.fromkeys(
-        ("variants.json", "variants.csv", "variants.html", "spread.csv"),
-        "an experiment's (chistka experiment run --vary)",
-    ),
-    **dict.fromkeys((*CALIBRATE_OUTPUTS, STUDY_FILE), "a calibration's (chistka calibrate)"),
-    **dict.fromkeys(SENSITIVITY_MARKS, "a sensitivity analysis's (chistka sensitivity)"),
-}
-"""Files that mark a folder as another command's output, with whose: compare refuses such a
-folder as --out, since its files would be mixed with that output's (a later `run --out` of a
-run's folder, for one, then refuses the folder, and its report no longer says what it holds)."""
-
-
-def check_not_another_output(
-    target: Path,
-    instead: Path,
-    option: str = "--out",
-    command: str = "compare",
-    own: Collection[str] = (),
-) -> None:
-    """Refuse an output folder that holds another command's output (`OTHER_OUTPUTS`).
-
-    For `chistka compare` and `chistka calibrate`, whose folders may hold other files (a
-    calibration's study, a user's notes) but would mix their files with a run's or an
-    ensemble's. `instead` is the folder the message offers in its place (the command's
-    default); `own` are the command's own files, which an earlier call left there.
-
-    Raises:
-        ChistkaError: the folder holds one of those files; the message names the first few and
-            whose output they are, and says what to give instead.
-    """
-    if not target.is_dir():
-        return
-    found = sorted(
-        entry.name
-        for entry in target.iterdir()
-        if entry.name in OTHER_OUTPUTS and entry.name not in own
-    )
-    if not found:
-        return
-    shown = ", ".join(found[:3]) + (f" and {len(found) - 3} more" if len(found) > 3 else "")
-    whose = OTHER_OUTPUTS[found[0]]
-    other = f"e.g. {option} {instead}" if instead != target else f"with {option}"
-    raise ChistkaError(
-        f"{option} {target}: holds {shown}, {whose} output; chistka {command} does not write "
-        f"its files among another command's, and wrote nothing: give a new or empty folder, "
-        f"{other}"
-    )
 
 
 def compare_command(

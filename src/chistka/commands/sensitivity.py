@@ -18,6 +18,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from chistka.analysis.sensitivity import SENSITIVITY_MARKS
 from chistka.commands.options import (
     NARROW,
     Fitting,
@@ -38,12 +39,6 @@ if TYPE_CHECKING:
 
 console = output_console()
 
-
-SENSITIVITY_MARKS = {
-    "sensitivity.html": "<title>chistka sensitivity: ",
-    "sensitivity.csv": "observable,parameter,",
-}
-"""What marks sensitivity.html and sensitivity.csv as written by `chistka sensitivity`."""
 
 WHAT = "the sensitivity analysis"
 """What `--out`'s messages call this command's output."""
