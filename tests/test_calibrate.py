@@ -580,6 +580,7 @@ def test_stopped_runs_give_the_same_calibration_values(name):
     np.testing.assert_array_equal(stopped[0], whole[0])
 
 
+@pytest.mark.slow  # 10-14 s of whole runs: the quick tier keeps under 5 minutes
 def test_a_run_stopped_before_the_scenario_ends_scores_its_rows_as_the_whole_run():
     """The quick tier's stopped run: party-purges-1921-1936's rows of 1921-1929, read by mid-1930.
 

@@ -426,6 +426,7 @@ def test_runs_tables_keep_every_name_and_number_at_80_columns(tmp_path):
     assert "1921 purge: share" in shown_80
 
 
+@pytest.mark.slow  # 10-14 s of whole runs: the quick tier keeps under 5 minutes
 def test_validate_of_a_sweep_keeps_every_id_and_number_whole_at_80_columns(tmp_path):
     """At 80 columns a sweep's validation stacks each row's cells, cutting and splitting nothing
     (QA 42: before, numbers broke across lines, '1,357,4' over '00', and ids split mid-word)."""

@@ -1049,6 +1049,7 @@ def test_the_what_if_changes_must_be_a_list_of_strings(client):
         assert answer.json()["detail"][0]["loc"] == ["body", "set"]
 
 
+@pytest.mark.slow  # 10-14 s of whole runs: the quick tier keeps under 5 minutes
 def test_a_what_if_run_uses_its_changes(client, tmp_path):
     changes = ["review.threshold=2.0", "  ", "appeals.reinstate_share=0.1"]
     answer = client.post("/api/runs", json={**SMALL, "set": changes})
@@ -1107,6 +1108,7 @@ def test_each_decision_to_leave_out_says_what_it_was_beside_its_code(client):
     assert set(notes) == set(removable(scenario))
 
 
+@pytest.mark.slow  # 10-14 s of whole runs: the quick tier keeps under 5 minutes
 def test_a_run_without_a_purge_campaign(client, tmp_path):
     sent = client.post(
         "/runs",

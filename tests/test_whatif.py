@@ -62,6 +62,7 @@ def test_the_description_says_what_was_left_out(terror):
     )
 
 
+@pytest.mark.slow  # 10-14 s of whole runs: the quick tier keeps under 5 minutes
 def test_a_what_if_run_says_so_in_its_provenance_and_report(tmp_path):
     out = tmp_path / "out"
     arguments = ["run", "party-purges-1921-1936", "--scale", "0.002", "--out", str(out)]
