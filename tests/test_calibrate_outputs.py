@@ -73,8 +73,9 @@ def test_check_output_file_accepts_a_missing_path(tmp_path):
     check_output_file(tmp_path / "absent.toml", FITTED_MARK, "chistka calibrate")
 
 
-@pytest.mark.parametrize("name", ["fitted.toml", "calibration.html"])
-def test_calibrate_refuses_a_foreign_output_before_any_trial(tmp_path, monkeypatch, name):
+def calibrate_into(tmp_path: Path, monkeypatch, out: Path):
+    """`chistka calibrate` of one trial into `out`, which must be refused before any run."""
+
     def refuse(self, *args, **kwargs):
         raise AssertionError("a simulation started before the outputs were checked")
 
@@ -82,26 +83,18 @@ def test_calibrate_refuses_a_foreign_output_before_any_trial(tmp_path, monkeypat
     monkeypatch.setattr(Sim, "run_with_state", refuse)
     targets = tmp_path / "targets.csv"
     targets.write_text(TARGETS, encoding="utf-8")
+    arguments = ["calibrate", "party-purges-1921-1936", "--targets", str(targets)]
+    arguments += ["--trials", "1", "--scale", "0.0005", "--out", str(out)]
+    return CliRunner().invoke(app, arguments, env={"COLUMNS": "300"})
+
+
+@pytest.mark.parametrize("name", ["fitted.toml", "calibration.html"])
+def test_calibrate_refuses_a_foreign_output_before_any_trial(tmp_path, monkeypatch, name):
     out = tmp_path / "out"
     out.mkdir()
     foreign = out / name
     foreign.write_text("a colleague's file\n", encoding="utf-8")
-    result = CliRunner().invoke(
-        app,
-        [
-            "calibrate",
-            "party-purges-1921-1936",
-            "--targets",
-            str(targets),
-            "--trials",
-            "1",
-            "--scale",
-            "0.0005",
-            "--out",
-            str(out),
-        ],
-        env={"COLUMNS": "300"},
-    )
+    result = calibrate_into(tmp_path, monkeypatch, out)
     assert result.exit_code == 2, result.output
     assert "Traceback" not in result.output
     assert "not written by chistka calibrate" in result.output
@@ -119,21 +112,11 @@ def test_calibrate_refuses_another_commands_output_folder_before_any_trial(
     """calibrate --out checked only its own files' names, so it wrote calibration.html,
     fitted.toml and study.db among a run's files, as compare did (session 44): refused, as
     compare refuses it, before any trial; its own earlier files are no reason to refuse."""
-
-    def refuse(self, *args, **kwargs):
-        raise AssertionError("a simulation started before the outputs were checked")
-
-    monkeypatch.setattr(Sim, "run", refuse)
-    monkeypatch.setattr(Sim, "run_with_state", refuse)
-    targets = tmp_path / "targets.csv"
-    targets.write_text(TARGETS, encoding="utf-8")
     out = tmp_path / "out"
     out.mkdir()
     (out / output).write_text("earlier output\n", encoding="utf-8")
     (out / "study.db").write_bytes(b"")
-    arguments = ["calibrate", "party-purges-1921-1936", "--targets", str(targets)]
-    arguments += ["--trials", "1", "--scale", "0.0005", "--out", str(out)]
-    result = CliRunner().invoke(app, arguments, env={"COLUMNS": "300"})
+    result = calibrate_into(tmp_path, monkeypatch, out)
     assert result.exit_code == 2, result.output
     words = " ".join(result.output.split())
     assert f"holds {output}, {whose}" in words and "chistka calibrate does not write" in words
