@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from chistka.analysis.ensemble import check_jobs
+from chistka.analysis.ensemble import MAX_RUNS, check_jobs
 from chistka.commands.options import (
     JobsOption,
     ScaleOption,
@@ -109,7 +109,10 @@ def parse_set_options(options: list[str] | None) -> dict[str, list[Any]]:
     return sets
 
 
-SEED_SPAN = re.compile(r"^\s*(\d+)\s*-\s*(\d+)\s*$")
+SEED_COUNT = re.compile(r"^\s*(\d+)\s*$", re.ASCII)
+"""`--seeds N`: N seeds counted up from the scenario's."""
+
+SEED_SPAN = re.compile(r"^\s*(\d+)\s*-\s*(\d+)\s*$", re.ASCII)
 """`--seeds A-B`: the seeds A to B, both included."""
 
 
@@ -121,8 +124,8 @@ def parse_seeds(text: str) -> int | list[int]:
             or a seed outside what a scenario allows (the message names --seeds and the forms).
     """
     forms = "give N (that many seeds from the scenario's) or A-B (the seeds A to B, e.g. 9-16)"
-    if text.strip().isdigit():
-        count = int(text)
+    if (counted := SEED_COUNT.match(text)) is not None:
+        count = int(counted.group(1))
         if count < 1:
             raise ChistkaError(f"--seeds: at least 1 run per parameter set (got {text}); {forms}")
         return count
@@ -133,6 +136,10 @@ def parse_seeds(text: str) -> int | list[int]:
     if last < first:
         raise ChistkaError(f"--seeds {text}: the span ends before it starts; {forms}")
     check_seed(last, "--seeds")
+    if last - first + 1 > MAX_RUNS:  # refused before a list of them is made
+        raise ChistkaError(
+            f"--seeds {text}: {last - first + 1:,} seeds; at most {MAX_RUNS:,} runs in one sweep"
+        )
     return list(range(first, last + 1))
 
 
