@@ -322,8 +322,8 @@ def test_a_study_whose_best_is_the_scenarios_own_values_writes_no_fit(tmp_path, 
     """QA 41 L4: cal1's best trial was the scenario's own values; fitted.toml restamped every free
     value "fitted (chistka calibrate, DATE)", dropping scripts/fit_scenario.py's stamp, and
     appended the event of a fit that changed nothing."""
-    from chistka.analysis.calibrate import FITTED_NOTE
     from chistka.scenario import load_scenario, scenario_text
+    from chistka.scenario.fitted import FITTED_NOTE
 
     targets = tmp_path / "targets.csv"
     targets.write_text(TARGETS, encoding="utf-8")
@@ -712,8 +712,8 @@ def _earlier_outputs(out: Path) -> None:
 def test_a_scenario_without_events_from_scenarios_show_calibrates(tmp_path, peasant_runs):
     """`scenarios show` writes a scenario without events as `events = []`, an inline array, to
     which TOML cannot add the fit's [[events]] table: the event goes into the array."""
-    from chistka.analysis.calibrate import FITTED_NOTE
     from chistka.scenario import load_scenario
+    from chistka.scenario.fitted import FITTED_NOTE
 
     scenario = _shown_scenario(tmp_path, events=[])
     assert "\nevents = []\n" in scenario.read_text(encoding="utf-8")

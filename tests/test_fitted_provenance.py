@@ -144,3 +144,42 @@ def test_the_web_runs_fit_names_the_values_changed_from_the_fit():
     budget = parameter_budget([], {"calibration": {"rows": 4}}, changed)
     text = fit_summary({"fit": {}, "parameter_budget": budget})
     assert "changed from the built-in&#x27;s fit, not counted: review.threshold" in text
+
+
+def test_the_values_a_users_calibration_fitted_are_listed_as_fitted():
+    """calibrate's fitted.toml sets its values again on the first day, noted FITTED_NOTE: they
+    are fits, counted in the budget, not "changed from the built-in's fit" (before session 45
+    they were listed as changed and the budget left them out); a --set takes its value out."""
+    from chistka.analysis.free import as_start_event
+    from chistka.commands.sweep import apply_set_options
+    from chistka.scenario.fitted import FITTED_NOTE, fitted_in
+
+    builtin = load_scenario(SCENARIO)
+    entries = fitted_parameters(SCENARIO)
+    path = next(e["path"] for e in entries if not e["date"])
+    fitted = as_start_event(
+        builtin,
+        {path: 1.01, "review.noise_sd": 0.9},
+        note=FITTED_NOTE,
+        source="chistka calibrate on 2026-12-06: targets t.csv",
+    )
+    kept, changed = fitted_in(fitted)
+    paths = [entry["path"] for entry in kept]
+    assert changed == []
+    assert path in paths and "review.noise_sd" in paths and len(kept) == len(entries) + 1
+    study = next(entry for entry in kept if entry["path"] == "review.noise_sd")
+    assert study["by"] == "calibrate" and "2026-12-06" in study["note"]
+    summary = {"calibration": {"rows": 100}}
+    assert parameter_budget(kept, summary, changed)["fitted"] == len(entries) + 1
+
+    kept, changed = fitted_in(apply_set_options(fitted, ["review.noise_sd=0.5"]))
+    assert "review.noise_sd" not in [entry["path"] for entry in kept] and changed == []
+
+
+def test_a_users_own_scenario_lists_what_its_calibration_fitted():
+    from chistka.analysis.free import as_start_event
+    from chistka.scenario.fitted import FITTED_NOTE, fitted_in
+
+    own = as_start_event(make_scenario(), {"review.noise_sd": 0.9}, note=FITTED_NOTE)
+    kept, changed = fitted_in(own)
+    assert [entry["path"] for entry in kept] == ["review.noise_sd"] and changed == []

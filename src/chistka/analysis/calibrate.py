@@ -73,6 +73,7 @@ from chistka.analysis.free import FreeParameter, as_start_event, read_free_file,
 from chistka.analysis.validate import bounds, read_targets
 from chistka.errors import ChistkaError
 from chistka.scenario import Scenario, load_scenario
+from chistka.scenario.fitted import FITTED_NOTE
 
 if TYPE_CHECKING:
     import optuna
@@ -122,8 +123,6 @@ BAND_MARGIN = 0.75
 the range's ends, so that seeds it did not run (and the seed noise of small rows) still fall
 inside."""
 
-FITTED_NOTE = "parameters fitted by chistka calibrate"
-"""Note of the policy event that sets the fitted parameters."""
 
 NO_VALUE_ATTR = "no_value"
 """User attribute of a trial: the ids of the targets its runs cover but give no value for (NaN

@@ -351,9 +351,15 @@ def load_experiment(
 
 
 def timeline_settings(scenario: Scenario) -> dict[str, list[str]]:
-    """Parameter path -> the days on which the scenario's timeline sets it."""
+    """Parameter path -> the days after the first on which the scenario's timeline sets it.
+
+    An event of the first day does not count: a value set for the whole run replaces what it
+    sets (`apply_overrides`), as with the fitted values calibrate writes into fitted.toml.
+    """
     days: dict[str, list[str]] = {}
     for event in scenario.events:
+        if event.date == scenario.scenario.start:
+            continue
         for path in event.set:
             days.setdefault(path, []).append(str(event.date))
     return days

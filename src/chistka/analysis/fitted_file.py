@@ -17,12 +17,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from chistka.analysis.calibrate import FITTED_NOTE, LOSSES
+from chistka.analysis.calibrate import LOSSES
 from chistka.analysis.free import start_value
 from chistka.analysis.toml_places import Key, key_text, toml_places
 from chistka.errors import ChistkaError
 from chistka.outputs import write_atomic
 from chistka.scenario import Scenario, scenario_text
+from chistka.scenario.fitted import FITTED_NOTE
 
 if TYPE_CHECKING:
     from chistka.analysis.calibrate import CalibrationResult

@@ -237,6 +237,10 @@ def apply_overrides(scenario: Scenario, overrides: Mapping[str, Any], where: str
 
     The one applier of ``section.field=value`` overrides (sweep ``--set``, free parameters,
     calibration trials): `Scenario.with_parameters` with its errors turned into a ScenarioError.
+    A value given here holds from the first day: an event of the first day that sets the same
+    parameter (the one `chistka calibrate` writes into fitted.toml) no longer does, so that it
+    cannot silently undo the change on that day (`_first_day_settings_dropped`); an event of a
+    later day still changes the value on its date.
 
     Args:
         scenario: the scenario to change.
@@ -254,7 +258,37 @@ def apply_overrides(scenario: Scenario, overrides: Mapping[str, Any], where: str
     except ValidationError as exc:
         raise ScenarioError(format_validation_error(exc, where)) from None
     _check_sizes(changed, "", f"{where}: ")
-    return changed
+    return _first_day_settings_dropped(changed, overrides)
+
+
+def _first_day_settings_dropped(scenario: Scenario, overrides: Mapping[str, Any]) -> Scenario:
+    """The scenario whose first day's events no longer set what `overrides` set.
+
+    An event dated the scenario's start applies on the first day, after the scenario's own
+    values: left as it is, it would put back what an override had just changed. A setting of an
+    overridden path (or of a group holding it) is dropped; where the event sets a whole table
+    (a group such as 'admissions.origin_preference') and an override one of its fields, the
+    table keeps its other fields and takes the override's value for that one.
+    """
+    start = scenario.scenario.start
+    events = []
+    for event in scenario.events:
+        kept: dict[str, Any] = {}
+        for key, value in event.set.items():
+            if event.date != start:
+                kept[key] = value
+            elif any(key == path or key.startswith(path + ".") for path in overrides):
+                continue
+            elif isinstance(value, dict):
+                kept[key] = {
+                    field: overrides.get(f"{key}.{field}", old) for field, old in value.items()
+                }
+            else:
+                kept[key] = value
+        events.append(event if kept == event.set else event.model_copy(update={"set": kept}))
+    if all(new is old for new, old in zip(events, scenario.events, strict=True)):
+        return scenario
+    return scenario.model_copy(update={"events": events})
 
 
 _BARE_OR_QUOTED = r"""(?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*')"""

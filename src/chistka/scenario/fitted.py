@@ -14,7 +14,9 @@ fitted to rows of the record, by hand or by a script, as ``[[fitted]]`` tables::
 Runs carry the list in provenance.json, so that a run says which of its values are fits, and the
 parameter budget counts every one of them, by hand or not (`analysis.comparison.parameter_budget`).
 The list is the file's for the scenario's name, less the values the run's scenario changed
-(`fitted_in`): a scenario file that keeps a built-in's name but not its values is no fit.
+(`fitted_in`): a scenario file that keeps a built-in's name but not its values is no fit. The
+values a user's `chistka calibrate` fitted are fits too: its fitted.toml sets them again on the
+first day by an event noted `FITTED_NOTE`, and the list names them, under any scenario name.
 """
 
 from __future__ import annotations
@@ -37,6 +39,10 @@ FITTED_KEYS = ("path", "date", "targets", "by", "note")
 
 FITTED_BY = ("calibrate", "hand")
 """Who fitted a value: `chistka calibrate` (through scripts/fit_scenario.py) or a person by hand."""
+
+FITTED_NOTE = "parameters fitted by chistka calibrate"
+"""Note of the policy event of the first day that sets the values `chistka calibrate` fitted
+(in its trials and in the fitted.toml it writes)."""
 
 
 def fitted_parameters(scenario_name: str) -> list[dict[str, Any]]:
@@ -150,6 +156,28 @@ def _builtin_fits(name: str) -> tuple[tuple[dict[str, Any], tuple[Any, ...]], ..
     return tuple(zip(entries, fitted_values(builtin, entries), strict=True))
 
 
+def calibrated_here(scenario: Scenario) -> list[dict[str, Any]]:
+    """The values a `chistka calibrate` study fitted into this scenario, as fitted entries.
+
+    They are what the scenario's first-day events noted `FITTED_NOTE` still set (a value given
+    for the run, such as a `--set`, takes its path out of them: `apply_overrides`), with the
+    event's source (the study: its date, targets, loss, trials and seeds) as the note.
+    """
+    entries: dict[str, dict[str, Any]] = {}
+    for event in scenario.events:
+        if event.date != scenario.scenario.start or event.note != FITTED_NOTE:
+            continue
+        for path in event.set:
+            entries[path] = {
+                "path": path,
+                "date": None,
+                "targets": [],
+                "by": "calibrate",
+                "note": f"fitted in this scenario: {event.source}".rstrip(": "),
+            }
+    return list(entries.values())
+
+
 def fitted_in(scenario: Scenario) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The fitted values a run of the scenario has, and those its scenario changed.
 
@@ -158,11 +186,18 @@ def fitted_in(scenario: Scenario) -> tuple[list[dict[str, Any]], list[dict[str, 
     `fitted_values`), so that a run of the built-in, or of an unchanged copy of it, lists them
     all, and a user's file that keeps the name but changes a value, or a what-if's --set, does
     not call the value fitted. A changed entry adds `value`, the scenario's, and
-    `fitted_value`, the built-in's (the first of `fitted_values`' that differs).
+    `fitted_value`, the built-in's (the first of `fitted_values`' that differs). The values a
+    user's calibration fitted into the scenario (`calibrated_here`) are listed as fitted, in
+    place of the built-in's entries for the same paths (from the first day on: an entry dated
+    later keeps its own test).
     """
-    fits = _builtin_fits(scenario.scenario.name)
-    if not fits:
-        return [], []
+    study = calibrated_here(scenario)
+    refitted = {entry["path"] for entry in study}
+    fits = [
+        (entry, values)
+        for entry, values in _builtin_fits(scenario.scenario.name)
+        if entry["path"] not in refitted or entry["date"]
+    ]
     entries = [dict(entry) for entry, _ in fits]
     kept, changed = [], []
     for (entry, fitted), values in zip(fits, fitted_values(scenario, entries), strict=True):
@@ -171,4 +206,4 @@ def fitted_in(scenario: Scenario) -> tuple[list[dict[str, Any]], list[dict[str, 
             kept.append(dict(entry))
         else:
             changed.append({**entry, "value": differ[0][0], "fitted_value": differ[0][1]})
-    return kept, changed
+    return kept + study, changed
