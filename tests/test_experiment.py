@@ -253,6 +253,54 @@ def test_a_stopped_experiment_is_finished_with_resume_keeping_complete_runs(fini
     assert other.exit_code == 2 and "seeds" in other.output
 
 
+def test_experiment_seeds_take_a_span_as_sweep_does_and_name_both_forms_when_refused(
+    finished, tmp_path, monkeypatch
+):
+    """`experiment run --seeds 1-2` was refused by typer ("Input should be a valid integer"),
+    naming neither the value nor the fix; it takes a count N or a span A-B, as sweep's --seeds
+    does (one parser, `chistka.commands.options.parse_seeds`), a span being exactly its seeds."""
+    import shutil
+
+    import chistka.analysis.experiment as experiment_module
+
+    out, outcomes, _ = finished
+    design = str(out.parent / "design.toml")
+    assert experiment_module.seed_list(load_experiment(design), [7, 8]) == [7, 8]
+    seen = {}
+
+    def record(experiment, target, **kwargs):
+        seen["seeds"] = experiment_module.seed_list(experiment, kwargs["seeds"])
+        raise KeyboardInterrupt  # nothing to run
+
+    with monkeypatch.context() as patched:
+        patched.setattr(experiment_module, "run_experiment", record)
+        result = invoke("run", design, "--out", str(tmp_path / "new"), "--seeds", "7-9")
+    assert seen["seeds"] == [7, 8, 9] and "x 3 seeds (7-9) = 9 runs" in result.output
+    copy = tmp_path / "copy"  # the fixture ran the design's 2 seeds from the scenario's, 5-6
+    shutil.copytree(out, copy)
+    kept = os.stat(copy / BASELINE / "p000-s002" / "summary.json").st_mtime_ns
+    arguments = ["run", design, "--out", str(copy), "--jobs", "1", "--no-report", "--resume"]
+    result = invoke(*arguments, "--seeds", "5-6")  # the same seeds: its runs are found
+    assert result.exit_code == 0, result.output
+    assert os.stat(copy / BASELINE / "p000-s002" / "summary.json").st_mtime_ns == kept
+    pd.testing.assert_frame_equal(pd.read_csv(copy / "outcomes.csv"), outcomes)
+    other = invoke(*arguments, "--seeds", "6-7")
+    assert other.exit_code == 2 and "seeds differ" in other.output
+    for seeds, words in (
+        ("1-x", "'1-x' is neither a count nor a span"),
+        ("5-2", "the span ends before it starts"),
+        ("0", "at least 1 run per arm"),
+        ("65", "at most 64 seeds per arm"),
+        ("1-65", "65 seeds; at most 64 seeds per arm"),
+    ):
+        refused = invoke("run", design, "--out", str(tmp_path / "refused"), "--seeds", seeds)
+        assert refused.exit_code == 2, seeds
+        said = " ".join(refused.output.split())
+        assert words in said and "--seeds" in said, seeds
+        assert "A-B (the seeds A to B" in said or "at most" in said, seeds
+        assert not (tmp_path / "refused").exists()
+
+
 def test_the_runs_under_way_give_their_arm_seed_and_days_and_the_same_outcomes(finished, tmp_path):
     """The browser's worker showed an experiment's progress in whole runs only: with
     `day_progress` (one process) each run gives its arm, seed and day; the outcomes stay."""

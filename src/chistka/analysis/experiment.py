@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import json
 import math
+import numbers
 import re
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
@@ -430,12 +431,22 @@ def shown_value(value: Any) -> str:
     return str(value)
 
 
-def seed_list(experiment: Experiment, seeds: int | None) -> list[int]:
+def seed_list(experiment: Experiment, seeds: int | Sequence[int] | None) -> list[int]:
     """The seeds every arm runs: `seeds` (or the design's) counted up from the scenario's seed.
 
+    A list of seeds (`--seeds A-B`, `chistka.commands.options.parse_seeds`) is those seeds.
+
     Raises:
-        ChistkaError: fewer than 1 or more than `MAX_SEEDS`.
+        ChistkaError: fewer than 1 or more than `MAX_SEEDS` seeds, or a list with a seed below 0
+            or repeated.
     """
+    if seeds is not None and not isinstance(seeds, numbers.Integral):
+        chosen = [int(seed) for seed in seeds]
+        if not 1 <= len(chosen) <= MAX_SEEDS:
+            raise ChistkaError(f"--seeds: 1 to {MAX_SEEDS} seeds per arm (got {len(chosen)})")
+        if min(chosen) < 0 or len(set(chosen)) != len(chosen):
+            raise ChistkaError(f"--seeds: distinct seeds from 0 up (got {chosen})")
+        return chosen
     count = experiment.design.experiment.seeds if seeds is None else seeds
     if isinstance(count, bool) or not 1 <= count <= MAX_SEEDS:
         raise ChistkaError(f"--seeds: must be in 1..{MAX_SEEDS} (got {count})")
@@ -533,7 +544,7 @@ def run_experiment(
     experiment: Experiment,
     out_dir: str | Path,
     *,
-    seeds: int | None = None,
+    seeds: int | Sequence[int] | None = None,
     scale: float | None = None,
     n_jobs: int = -1,
     resume: bool = False,

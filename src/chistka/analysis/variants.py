@@ -113,7 +113,7 @@ def run_variants(
     axis: dict[str, Any],
     out_dir: str | Path,
     *,
-    seeds: int | None = None,
+    seeds: int | Sequence[int] | None = None,
     scale: float | None = None,
     n_jobs: int = -1,
     resume: bool = False,

@@ -18,12 +18,14 @@ from rich.table import Table
 
 from chistka.analysis.observables import difference_number, observable_number
 from chistka.commands.options import (
+    SEEDS_METAVAR,
     JobsOption,
     ScaleOption,
     counting_bar,
     fail,
     interrupted,
     output_console,
+    parse_seeds,
     quiet_worker_restarts,
 )
 from chistka.errors import ChistkaError
@@ -91,9 +93,12 @@ def experiment_show(design: DesignArgument) -> None:
 def experiment_run(
     design: DesignArgument,
     seeds: Annotated[
-        int | None,
+        str | None,
         typer.Option(
-            "--seeds", help="seeds per arm, counted up from the scenario's (default: the design's)"
+            "--seeds",
+            metavar=SEEDS_METAVAR,
+            help="seeds per arm: N seeds counted up from the scenario's seed, or the seeds A to "
+            "B, e.g. 9-16 (default: the design's number)",
         ),
     ] = None,
     out: Annotated[
@@ -155,6 +160,7 @@ def experiment_run(
     """Run every arm and the scenario as it stands at the same seeds; print each arm's effect."""
     from chistka.analysis.experiment import (
         BASELINE,
+        MAX_SEEDS,
         load_experiment,
         run_experiment,
         seed_list,
@@ -165,6 +171,11 @@ def experiment_run(
 
     quiet_worker_restarts()
     try:
+        chosen = (
+            None
+            if seeds is None
+            else parse_seeds(seeds, most=MAX_SEEDS, each="arm", limit="seeds per arm")
+        )
         changes = single_values(
             set_, "an experiment", "run it once per value, each into its own --out"
         )
@@ -180,7 +191,7 @@ def experiment_run(
                 design, fits, fits_study, DEFAULT_COUNT if fits_count is None else fits_count
             )
             run_variants_command(
-                experiments, {"fits": study}, seeds, out, resume, n_jobs, scale, report, "fits"
+                experiments, {"fits": study}, chosen, out, resume, n_jobs, scale, report, "fits"
             )
             return
         if fits_study is not None or fits_count is not None:
@@ -194,7 +205,7 @@ def experiment_run(
             run_variants_command(
                 experiments,
                 vary_axis(experiments, parameter),
-                seeds,
+                chosen,
                 out,
                 resume,
                 n_jobs,
@@ -204,13 +215,15 @@ def experiment_run(
             )
             return
         experiment = load_experiment(design, changes)
-        count = len(seed_list(experiment, seeds))
+        seed_values = seed_list(experiment, chosen)
+        count = len(seed_values)
         check_experiment(experiment, scale)
         target = out if out is not None else Path("out") / f"experiment-{experiment.name}"
         arms = len(experiment.scenarios)
         console.print(
             f"{experiment.name}: {arms} arms (the scenario as it stands and {arms - 1} others) x "
-            f"{count} seed{'s' * (count != 1)} = {arms * count} runs -> {target}/",
+            f"{count} seed{'s' * (count != 1)} ({seed_span(seed_values)}) = {arms * count} runs "
+            f"-> {target}/",
             highlight=False,
         )
         with counting_bar("runs", console=console, remaining=True, field="arm") as progress:
@@ -228,7 +241,7 @@ def experiment_run(
             _, effects = run_experiment(
                 experiment,
                 target,
-                seeds=seeds,
+                seeds=chosen,
                 scale=scale,
                 n_jobs=n_jobs,
                 resume=resume,
@@ -257,6 +270,11 @@ def experiment_run(
     )
 
 
+def seed_span(seeds: list[int]) -> str:
+    """An experiment's seeds as --seeds gives them: '5' or '5-12' (counted up, or a span)."""
+    return str(seeds[0]) if len(seeds) == 1 else f"{seeds[0]}-{seeds[-1]}"
+
+
 def check_experiment(experiment, scale: float | None) -> None:
     """Refuse, before anything runs, an outcome the scenario cannot give or a scale an arm refuses.
 
@@ -279,7 +297,7 @@ def check_experiment(experiment, scale: float | None) -> None:
 def run_variants_command(
     experiments: list,
     axis: dict,
-    seeds: int | None,
+    seeds: int | list[int] | None,
     out: Path | None,
     resume: bool,
     n_jobs: int,
@@ -295,13 +313,15 @@ def run_variants_command(
     for experiment in experiments:
         check_experiment(experiment, scale)
     first = experiments[0]
-    count = len(seed_list(first, seeds))
+    seed_values = seed_list(first, seeds)
     target = out if out is not None else Path("out") / f"experiment-{first.name}-{folder_suffix}"
-    runs = len(experiments) * len(first.scenarios) * count
+    runs = len(experiments) * len(first.scenarios) * len(seed_values)
     what, _ = variant_axis(axis)
     where = "fits of study " + axis["fits"]["study"] if what == "fit" else f"values of {what}"
+    seed_words = f"seed{'s' * (len(seed_values) != 1)} {seed_span(seed_values)}"
     console.print(
-        f"{first.name} at {len(experiments)} {where}: {runs} runs -> {target}/",
+        f"{first.name} at {len(experiments)} {where}: {runs} runs ({seed_words} per arm) -> "
+        f"{target}/",
         highlight=False,
     )
     with counting_bar("runs", console=console, remaining=True, field="arm") as progress:

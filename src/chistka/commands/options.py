@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -22,6 +23,8 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+
+from chistka.errors import ChistkaError
 
 LOG_WIDTH = 1000
 """Width of tables written to a file or a log: wide enough that no name is cut or folded."""
@@ -130,6 +133,51 @@ def interrupted(what_is_kept: str) -> NoReturn:
     """Report a Ctrl-C (what was kept and how to go on) and exit with status 130."""
     errors.print(f"[bold red]interrupted:[/] {what_is_kept}", highlight=False)
     raise typer.Exit(code=130) from None
+
+
+SEED_COUNT = re.compile(r"^\s*(\d+)\s*$", re.ASCII)
+"""`--seeds N`: N seeds counted up from the scenario's."""
+
+SEED_SPAN = re.compile(r"^\s*(\d+)\s*-\s*(\d+)\s*$", re.ASCII)
+"""`--seeds A-B`: the seeds A to B, both included."""
+
+SEEDS_METAVAR = "N or A-B"
+"""How `--seeds` of `chistka sweep` and `chistka experiment run` is written in their help."""
+
+
+def parse_seeds(text: str, *, most: int, each: str, limit: str) -> int | list[int]:
+    """`--seeds`: a count N (seeds counted up from the scenario's) or a span A-B of seeds.
+
+    The one parser of `chistka sweep --seeds` and `chistka experiment run --seeds`: `most` is
+    the most seeds the command runs (a sweep's runs, an experiment's seeds per arm), `each` what
+    a seed is run for ("parameter set", "arm") and `limit` what `most` counts ("runs in one
+    sweep"). A span's length is checked before a list of it is made.
+
+    Raises:
+        ChistkaError: neither form, a span whose end comes before its start, a count below 1,
+            more than `most` seeds, or a seed outside what a scenario allows (the message names
+            --seeds and the forms).
+    """
+    from chistka.commands.preflight import check_seed
+
+    forms = "give N (that many seeds from the scenario's) or A-B (the seeds A to B, e.g. 9-16)"
+    if (counted := SEED_COUNT.match(text)) is not None:
+        count = int(counted.group(1))
+        if count < 1:
+            raise ChistkaError(f"--seeds: at least 1 run per {each} (got {text}); {forms}")
+        if count > most:
+            raise ChistkaError(f"--seeds {text}: at most {most:,} {limit}; {forms}")
+        return count
+    span = SEED_SPAN.match(text)
+    if span is None:
+        raise ChistkaError(f"--seeds: '{text}' is neither a count nor a span; {forms}")
+    first, last = int(span.group(1)), int(span.group(2))
+    if last < first:
+        raise ChistkaError(f"--seeds {text}: the span ends before it starts; {forms}")
+    check_seed(last, "--seeds")
+    if last - first + 1 > most:  # refused before a list of them is made
+        raise ChistkaError(f"--seeds {text}: {last - first + 1:,} seeds; at most {most:,} {limit}")
+    return list(range(first, last + 1))
 
 
 ScenarioArgument = Annotated[

@@ -8,7 +8,6 @@ naming the field, with exit status 2 and no traceback.
 from __future__ import annotations
 
 import math
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -16,6 +15,7 @@ import typer
 
 from chistka.analysis.ensemble import MAX_RUNS, check_jobs
 from chistka.commands.options import (
+    SEEDS_METAVAR,
     JobsOption,
     ScaleOption,
     ScenarioArgument,
@@ -23,9 +23,10 @@ from chistka.commands.options import (
     fail,
     interrupted,
     output_console,
+    parse_seeds,
     quiet_worker_restarts,
 )
-from chistka.commands.preflight import check_scale, check_seed
+from chistka.commands.preflight import check_scale
 from chistka.errors import ChistkaError
 
 if TYPE_CHECKING:
@@ -109,47 +110,13 @@ def parse_set_options(options: list[str] | None) -> dict[str, list[Any]]:
     return sets
 
 
-SEED_COUNT = re.compile(r"^\s*(\d+)\s*$", re.ASCII)
-"""`--seeds N`: N seeds counted up from the scenario's."""
-
-SEED_SPAN = re.compile(r"^\s*(\d+)\s*-\s*(\d+)\s*$", re.ASCII)
-"""`--seeds A-B`: the seeds A to B, both included."""
-
-
-def parse_seeds(text: str) -> int | list[int]:
-    """`--seeds`: a count N (seeds counted up from the scenario's) or a span A-B of seeds.
-
-    Raises:
-        ChistkaError: neither form, a span whose end comes before its start, a count below 1,
-            or a seed outside what a scenario allows (the message names --seeds and the forms).
-    """
-    forms = "give N (that many seeds from the scenario's) or A-B (the seeds A to B, e.g. 9-16)"
-    if (counted := SEED_COUNT.match(text)) is not None:
-        count = int(counted.group(1))
-        if count < 1:
-            raise ChistkaError(f"--seeds: at least 1 run per parameter set (got {text}); {forms}")
-        return count
-    span = SEED_SPAN.match(text)
-    if span is None:
-        raise ChistkaError(f"--seeds: '{text}' is neither a count nor a span; {forms}")
-    first, last = int(span.group(1)), int(span.group(2))
-    if last < first:
-        raise ChistkaError(f"--seeds {text}: the span ends before it starts; {forms}")
-    check_seed(last, "--seeds")
-    if last - first + 1 > MAX_RUNS:  # refused before a list of them is made
-        raise ChistkaError(
-            f"--seeds {text}: {last - first + 1:,} seeds; at most {MAX_RUNS:,} runs in one sweep"
-        )
-    return list(range(first, last + 1))
-
-
 def sweep_command(
     scenario: ScenarioArgument,
     seeds: Annotated[
         str,
         typer.Option(
             "--seeds",
-            metavar="N or A-B",
+            metavar=SEEDS_METAVAR,
             help="runs per parameter set: N seeds counted up from the scenario's seed, or the "
             "seeds A to B, e.g. 9-16",
         ),
@@ -188,7 +155,8 @@ def sweep_command(
     quiet_worker_restarts()
     try:
         check_jobs(n_jobs)
-        specs = plan(scenario, parse_seeds(seeds), parse_set_options(set_), scale=scale)
+        chosen = parse_seeds(seeds, most=MAX_RUNS, each="parameter set", limit="runs in one sweep")
+        specs = plan(scenario, chosen, parse_set_options(set_), scale=scale)
         for spec in {spec.set_id: spec for spec in specs}.values():
             check_scale(spec.resolved_scenario(), spec.scale)
         name = specs[0].scenario.scenario.name
