@@ -694,3 +694,43 @@ def test_validate_reads_each_arm_of_an_experiment(app, named, saved, tmp_path):
     shutil.rmtree(experiment / "no-halt")
     result = CliRunner().invoke(app, ["validate", str(experiment)], env={"COLUMNS": "300"})
     assert result.exit_code == 2 and "the experiment's arm 'no-halt' has not run" in result.output
+
+
+def test_validate_reads_each_value_of_a_set_of_variants_arm_by_arm(app, named, saved, tmp_path):
+    """`chistka validate` of an `experiment run --vary` folder (variants.json, an experiment per
+    value in v01/, v02/, each an ensemble per arm: the runs three levels down) was refused as
+    holding no saved run; each arm of each value is compared apart, named by its folder."""
+    variants = tmp_path / "vary"
+    for value in ("v01", "v02"):
+        for arm in ("baseline", "no-halt"):
+            shutil.copytree(saved, variants / value / arm / "p000-s001")
+            (variants / value / arm / "plan.json").write_text("{}")
+        document = {"arms": ["baseline", "no-halt"]}
+        (variants / value / "experiment.json").write_text(json.dumps(document))
+    document = {"vary": {"review.noise_sd": ["0.5", "1"]}, "folders": ["v01", "v02"]}
+    (variants / "variants.json").write_text(json.dumps(document))
+    model = compute(named, "arrests:1937")
+    targets = write_targets(tmp_path / "t.csv", [("a", "arrests:1937", model, "", "")])
+    arguments = ["validate", str(variants), "--targets", str(targets)]
+    result = CliRunner().invoke(app, ["validate", str(variants)], env={"COLUMNS": "300"})
+    assert result.exit_code == 0, result.output
+    assert (
+        f"{variants}: a set of 2 values of review.noise_sd (v01: 0.5, v02: 1); each value's "
+        "experiment arm by arm (4 arms in all), each compared apart"
+    ) in result.output
+    for arm in ("v01/baseline", "v01/no-halt", "v02/baseline", "v02/no-halt"):
+        assert f"{variants} [{arm}]:" in result.output
+    result = CliRunner().invoke(app, [*arguments, "--json"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert [row["arm"] for row in rows] == [
+        "v01/baseline",
+        "v01/no-halt",
+        "v02/baseline",
+        "v02/no-halt",
+    ]
+    assert all(row["inside"] is True for row in rows)
+    shutil.rmtree(variants / "v02")
+    result = CliRunner().invoke(app, ["validate", str(variants)], env={"COLUMNS": "300"})
+    assert result.exit_code == 2
+    assert "the experiment at review.noise_sd = 1 has not run" in " ".join(result.output.split())

@@ -2,7 +2,9 @@
 
 A saved run is a directory that `Results.save` (or `chistka.analysis.comparison.save_run`)
 wrote, with the files `chistka.results.REQUIRED_RUN_FILES`; `Results.load` reads one back. An
-ensemble is a directory whose subdirectories each hold a saved run (`find_runs`).
+ensemble is a directory whose subdirectories each hold a saved run (`find_runs`); an
+experiment's folder holds an ensemble per arm (`experiment_arms`), and a set of variants' (`chistka
+experiment run --vary` or `--fits`) an experiment per value (`variant_arms`).
 """
 
 from __future__ import annotations
@@ -67,3 +69,39 @@ def experiment_arms(run_dir: str | Path) -> list[tuple[str, list[Path]]] | None:
             )
         arms.append((str(arm), find_runs(folder)))
     return arms
+
+
+def variant_arms(run_dir: str | Path) -> tuple[str, list[tuple[str, list[Path]]]] | None:
+    """A set of variants' folder in words, and each arm of each value's experiment with its runs.
+
+    None for any other folder. A set of variants (`chistka experiment run --vary` or `--fits`:
+    variants.json, an experiment per value in v01/, v02/, ...) holds its runs three levels
+    down; each arm of each value is validated apart, named by its folder ('v01/baseline', which
+    `chistka validate` also takes alone). Such a folder was refused as holding no saved run.
+
+    Raises:
+        ChistkaError: variants.json cannot be read, or a value's experiment or an arm of it has
+            not run.
+    """
+    from chistka.analysis.variants import VARIANTS_FILE, read_variants_document, variant_axis
+
+    run_dir = Path(run_dir)
+    if not (run_dir / VARIANTS_FILE).is_file() or is_run(run_dir):
+        return None
+    document = read_variants_document(run_dir)
+    what, labels = variant_axis(document)
+    folders = [str(folder) for folder in document.get("folders", [])]
+    labels = [str(label) for label in labels]
+    arms = []
+    for folder, label in zip(folders, labels, strict=True):
+        found = experiment_arms(run_dir / folder)
+        if found is None:
+            value = label if what == "fit" else f"{what} = {label}"
+            raise ChistkaError(
+                f"{run_dir / folder}: the experiment at {value} has not run; finish the set with "
+                "`chistka experiment run ... --resume`, or validate a value that has run"
+            )
+        arms.extend((f"{folder}/{arm}", paths) for arm, paths in found)
+    kind = "fits" if what == "fit" else f"values of {what}"
+    values = ", ".join(f"{folder}: {label}" for folder, label in zip(folders, labels, strict=True))
+    return f"a set of {len(folders)} {kind} ({values})", arms

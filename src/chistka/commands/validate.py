@@ -6,14 +6,17 @@ claim) and status, and the fit counted separately on calibration and validation 
 
 Runs are grouped by scale and parameter point and each group is compared apart (runs of
 different scenarios are refused); an experiment's folder (`chistka experiment run`) is read arm
-by arm, each arm's groups apart. `--strict` exits with status 1 when a target falls outside its
-range, or when no target could be checked at all (a targets file whose every row is left out).
+by arm, each arm's groups apart, and a set of variants' (`experiment run --vary` or `--fits`)
+value by value, each value's arms apart (named by their folder, 'v01/baseline'). `--strict`
+exits with status 1 when a target falls outside its range, or when no target could be checked at
+all (a targets file whose every row is left out).
 Prints a table of the targets per group (model value with its spread over the runs, target
 value and range, inside or outside), or with --json a JSON list of objects with the keys id,
 observable, model, model_low, model_high, value, low, high and inside (null for missing
 numbers, and for inside where no run covers the observable; against the record also label,
 role, status, read_in_source, grade and fitted_now, with inside null for rows not scored; with
-several groups, each object also has group, scale and runs; of an experiment, also arm). Bad
+several groups, each object also has group, scale and runs; of an experiment, also arm, which
+for a set of variants names the value's folder too: 'v01/baseline'). Bad
 input (a missing run, a targets file without a required column, a non-numeric value, a
 malformed observable) is reported as one clear message with exit status 2.
 """
@@ -146,8 +149,8 @@ def validate_command(
     run_dir: Annotated[
         Path,
         typer.Argument(
-            help="a run written by `chistka run`, a directory of runs (ensemble), or an "
-            "experiment's folder (each arm apart)"
+            help="a run written by `chistka run`, a directory of runs (ensemble), an "
+            "experiment's folder (each arm apart), or a set of variants' (each value's arms)"
         ),
     ],
     targets: Annotated[
@@ -176,13 +179,14 @@ def validate_command(
     each group is reported apart, and runs of different scenarios are refused.
     """
     from chistka.analysis.grouping import group_runs
-    from chistka.analysis.saved import experiment_arms, find_runs
+    from chistka.analysis.saved import experiment_arms, find_runs, variant_arms
     from chistka.analysis.validate import against_record, compare, read_targets
     from chistka.results import Results
 
     against = targets.name if targets is not None else "the record"
     try:
-        arms = experiment_arms(run_dir)
+        variants = variant_arms(run_dir)
+        arms = variants[1] if variants is not None else experiment_arms(run_dir)
         run_sets = arms if arms is not None else [(None, find_runs(run_dir))]
         table = None
         if targets is not None:
@@ -219,7 +223,16 @@ def validate_command(
             rows.extend({**row, **extra} for row in records(found))
         typer.echo(json.dumps(rows, indent=2))
     else:
-        if arms is not None:
+        if variants is not None:
+            console.print(
+                escape(
+                    f"{run_dir}: {variants[0]}; each value's experiment arm by arm "
+                    f"({len(arms)} arms in all), each compared apart"
+                ),
+                highlight=False,
+                soft_wrap=True,
+            )
+        elif arms is not None:
             console.print(
                 escape(
                     f"{run_dir}: an experiment of {len(arms)} arms "
