@@ -534,7 +534,7 @@ def test_an_experiments_worker_records_the_arm_seed_and_day_of_the_run_under_way
         progress(*where, "no-mass", 2, 2)
         args[-1].mkdir()  # the folder the experiment is built in
 
-    dates = SimpleNamespace(scenario=SimpleNamespace(end=dt.date(1937, 12, 31)))
+    dates = SimpleNamespace(scenario=SimpleNamespace(end=dt.date(1937, 12, 31), seed=1))
     design = SimpleNamespace(scenarios={"baseline": dates})
     monkeypatch.setattr(experiment, "load_experiment", lambda *_: design)
     monkeypatch.setattr(experiment, "run_experiment", run)
@@ -549,6 +549,8 @@ def test_an_experiments_worker_records_the_arm_seed_and_day_of_the_run_under_way
     write_json_atomically(state_file, {**state, "status": "running", "submitted": "now"})
     states = recorded_states(monkeypatch)
     assert run_job(state_file) == (1 if ends == "failed" else 0)
+    seeds, *states = states  # first the seeds every arm runs at: seed 1 up (`seed_used`)
+    assert seeds["seed_used"] == 1
     keys = ("runs_done", "arm", "value", "run_seed", "run_days_done", "run_days_total")
     cleared = (None, None, None, None, None)
     assert [tuple(s.get(k) for k in keys) for s in states] == [

@@ -613,3 +613,39 @@ def test_a_design_whose_file_goes_while_a_page_is_made_is_named_not_a_server_err
     offered.refresh()
     assert offered.file("small-levers") == "small-levers.toml"
     assert offered.about("small-levers") == ("", "")
+
+
+@pytest.mark.parametrize("vary", [None, "interrogation.names_mean=1,3"])
+def test_an_experiment_job_records_the_seeds_its_arms_run_at(tmp_path, monkeypatch, vary):
+    """The worker recorded a run's seed and an ensemble's first (`seed_used`), but none for an
+    experiment: its state said no seed and its page "2 seeds per arm", not which. The seeds are
+    recorded before the runs (here stood in for: the recording is what is tested)."""
+    import chistka.analysis.experiment as experiment_module
+    import chistka.analysis.variants as variants_module
+    import chistka.report.experiment as report_module
+    from chistka.web.jobs import RunJobs, read_state
+    from chistka.web.run_pages import run_page
+    from chistka.web.worker import run_job
+    from test_experiment import write_design
+    from test_web import page_words
+
+    design = write_design(tmp_path)  # the scenario's seed is 5
+    jobs = RunJobs(tmp_path / "runs")
+    monkeypatch.setattr(jobs, "start_queued", lambda: None)
+    state = jobs.submit("small.toml", None, 0.01, seeds=2, experiment=("small", design), vary=vary)
+    state_file = jobs.state_file(state["id"])
+    seen = []
+
+    def runs(*arguments, **kwargs):  # run_experiment(experiment, out) or run_variants(.., out)
+        seen.append((kwargs["seeds"], read_state(state_file).get("seed_used")))
+        arguments[-1].mkdir(parents=True, exist_ok=True)
+
+    target = variants_module if vary else experiment_module
+    monkeypatch.setattr(target, "run_variants" if vary else "run_experiment", runs)
+    monkeypatch.setattr(report_module, "write_experiment_report", lambda folder: None)
+    monkeypatch.setattr(report_module, "write_variants_report", lambda folder: None)
+    assert run_job(state_file) == 0
+    done = read_state(state_file)
+    assert done["status"] == "done" and seen == [(2, 5)]  # recorded before the runs
+    assert done["seed_used"] == 5
+    assert "seeds 5-6 per arm" in page_words(run_page(jobs, {**done, "status": "running"}))

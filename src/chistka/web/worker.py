@@ -190,14 +190,17 @@ def run_experiment_job(
 ) -> None:
     """Run the experiment of the state file, one run after another, as `chistka experiment run`.
 
-    With a `vary` line, the whole design once per value, as `experiment run --vary` does. The
+    Every arm (and value) runs at the same `seeds` seeds counted up from the design's scenario's
+    seed; the first is recorded as ``seed_used`` before the runs, as an ensemble's is (the state
+    said no seed, so the page read "2 seeds per arm" and not which). With a `vary` line, the
+    whole design once per value, as `experiment run --vary` does. The
     experiment's folder, with its report, is built beside the output folder (`staged`). Its
     progress is the runs done, the arm, for a value the value (as `vary_axis` writes it: the
     progress named the value's folder, 'v01/no-halt', which its page did not explain) and the
     day of the run under way, all cleared as each run ends (`no_run_under_way`: the arm named
     the next run's before it started).
     """
-    from chistka.analysis.experiment import BASELINE, load_experiment, run_experiment
+    from chistka.analysis.experiment import BASELINE, load_experiment, run_experiment, seed_list
     from chistka.commands.sweep import parse_set_options, single_values
     from chistka.report.experiment import write_experiment_report
 
@@ -229,6 +232,7 @@ def run_experiment_job(
 
         [(parameter, values)] = parse_set_options([state["vary"]]).items()
         experiments = load_variants(state["design"], parameter, values, changes)
+        record(seed_used=seed_list(experiments[0], state["seeds"])[0])
         day = dated_days(experiments[0].scenarios[BASELINE])
         axis = vary_axis(experiments, parameter)
         value_of = {
@@ -252,6 +256,7 @@ def run_experiment_job(
             write_variants_report(building)
         return
     experiment = load_experiment(state["design"], changes)
+    record(seed_used=seed_list(experiment, state["seeds"])[0])
     with staged(state_file, state["id"], "experiment") as building:
         run_experiment(
             experiment,
