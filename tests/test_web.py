@@ -287,6 +287,75 @@ def test_a_runs_progress_says_what_it_is_doing_before_the_first_day_and_after_th
     assert progress_text({"status": "queued", **state}) == "queued"
 
 
+SPIN_UP = {"spin_up_days": 120, "days_total": 2343}
+"""A run of great-terror as the worker records it: 120 days of spin-up before 1 Dec 1934."""
+
+SPIN_UP_RUN = {"spin_up_days": 120, "runs_total": 4, "run_seed": 2, "run_days_total": 2343}
+"""The run under way of a set of runs of great-terror."""
+
+
+@pytest.mark.parametrize(
+    ("state", "text"),
+    [
+        (
+            {**SPIN_UP, "days_done": 12, "day_date": "1934-08-14"},
+            "running: spin-up before the scenario's start: day 12 of 120 (14 Aug 1934)",
+        ),
+        (
+            {**SPIN_UP, "days_done": 120, "day_date": "1934-11-30"},
+            "running: spin-up before the scenario's start: day 120 of 120 (30 Nov 1934)",
+        ),
+        (
+            {**SPIN_UP, "days_done": 121, "day_date": "1934-12-01"},
+            "running: day 1 of 2,223 (1 Dec 1934)",
+        ),
+        (
+            {**SPIN_UP, "days_done": 2343, "day_date": "1940-12-31"},
+            "running: all 2,223 days done; writing the files and the report",
+        ),
+        (
+            {**SPIN_UP_RUN, "runs_done": 1, "run_days_done": 50, "run_day_date": "1934-09-21"},
+            "running: 1 of 4 seeds done; seed 2 in the spin-up before the scenario's start:"
+            " day 50 of 120 (21 Sep 1934)",
+        ),
+        (
+            {**SPIN_UP_RUN, "runs_done": 1, "run_days_done": 781, "run_day_date": "1936-09-21"},
+            "running: 1 of 4 seeds done; seed 2 at day 661 of 2,223 (21 Sep 1936)",
+        ),
+        (
+            {**SPIN_UP_RUN, "runs_done": 1, "run_days_done": 2343},
+            "running: 1 of 4 seeds done; seed 2: all 2,223 days done, saving its files",
+        ),
+        (
+            {**SPIN_UP_RUN, "runs_done": 0, "experiment": "x", "arm": "no-mass"}
+            | {"run_days_done": 31, "run_day_date": "1934-09-02"},
+            "running: 0 of 4 runs done; arm no-mass, seed 2 in the spin-up before the scenario's"
+            " start: day 31 of 120 (2 Sep 1934)",
+        ),
+    ],
+)
+def test_a_spin_ups_days_say_that_they_precede_the_scenarios_start(state, text):
+    """QA of session 45: during great-terror's spin-up the page read 'day 12 of 2,343 (14 Aug
+    1934)', a date before the scenario's start (1 Dec 1934), unsaid. The days after the spin-up
+    count from the start, whose first is day 1."""
+    assert progress_text({"status": "running", **state}) == text
+
+
+def test_a_running_runs_page_says_running_once(tmp_path):
+    """QA of session 45: a running run's page said 'Status: running' and again 'running: day
+    781 of 2,343 (20 Apr 1923)' beside its bar."""
+    jobs = RunJobs(tmp_path / "runs")
+    state = {"id": "great-terror-1-a", "scenario": "great-terror", "seed": 1, "scale": 0.01}
+    state |= {"seeds": 1, "status": "running", "submitted": "2026-01-01T00:00:00"}
+    for progress, words in [
+        ({"days_done": 781, "days_total": 2343, "day_date": "1923-04-20"}, "day 781 of 2,343"),
+        ({"days_done": 0, "days_total": None}, "starting (loading the scenario,"),
+        ({"seeds": 4, **SPIN_UP_RUN, "runs_done": 1, "run_days_done": 781}, "1 of 4 seeds done"),
+    ]:
+        page = page_words(run_page(jobs, {**state, **progress}))
+        assert page.count("running") == 1 and f"Status: running {words}" in page
+
+
 UNDER_WAY = {"run_seed": 4, "run_days_done": 400, "run_days_total": 2222}
 """The run under way of a set of runs, as the worker records it."""
 
@@ -375,7 +444,8 @@ def test_the_progress_gives_the_simulated_date_of_the_day(client, tmp_path, stat
         tmp_path / "runs" / f"{run['id']}.json", {**run, **state, "status": "running"}
     )
     page = client.get(f"/runs/{run['id']}").text
-    assert f"</progress> {html.escape(text)}</p>" in page
+    words = text.removeprefix("running: ")  # the page gives the status once, above
+    assert f"</progress> {html.escape(words)}</p>" in page
 
 
 def test_a_set_of_runs_progress_bar_counts_the_run_under_way_in_part(client, tmp_path):
@@ -424,7 +494,7 @@ def test_the_progress_bar_counts_a_run_done_only_when_the_words_do(
     """QA of session 43: while a run's files were saved (all its days done), the bar stood at the
     next whole run, a full bar on the last run, beside '3 of 4 seeds done'."""
     page = _page_of_four_seeds(client, tmp_path, "end", progress)
-    assert f'<progress id="progress" max="4" {bar}></progress> running: {words}' in page
+    assert f'<progress id="progress" max="4" {bar}></progress> {words}' in page
 
 
 def _page_of_four_seeds(client, tmp_path, name: str, progress: dict) -> str:
@@ -475,6 +545,7 @@ def test_an_ensembles_worker_records_the_day_of_the_run_under_way(
     firsts = [s["run_day_date"] for s in days if s["run_days_done"] == 1]
     lasts = [s["run_day_date"] for s in days if s["run_days_done"] == s["run_days_total"]]
     assert firsts == ["1925-01-01"] * 2 and lasts == ["1927-12-31"] * 2  # the small's dates
+    assert all(s["spin_up_days"] == 0 for s in days)  # the small has no spin-up
     last = json.loads(state_file.read_text())
     assert last["status"] == "done" and last["runs_done"] == 2
     assert last["run_days_total"] is None and last["run_day_date"] is None
@@ -497,6 +568,12 @@ def test_a_runs_worker_records_the_simulated_date_of_its_day(tmp_path, monkeypat
     assert dated[1] == "1924-12-01" and dated[max(dated)] == "1927-12-31"
     assert dated[31] == "1924-12-31" and dated[61] == "1925-01-30"  # the start is day 32
     assert progress_text({**states[-1], "status": "running"}).startswith("running: all")
+    spun = {s["days_done"]: s for s in states if s.get("days_total")}
+    assert all(s["spin_up_days"] == 31 for s in spun.values())
+    assert progress_text({**spun[31], "status": "running"}) == (
+        "running: spin-up before the scenario's start: day 31 of 31 (31 Dec 1924)"
+    )
+    assert progress_text({**spun[61], "status": "running"}).startswith("running: day 30 of ")
 
 
 @pytest.mark.parametrize(
@@ -534,7 +611,9 @@ def test_an_experiments_worker_records_the_arm_seed_and_day_of_the_run_under_way
         progress(*where, "no-mass", 2, 2)
         args[-1].mkdir()  # the folder the experiment is built in
 
-    dates = SimpleNamespace(scenario=SimpleNamespace(end=dt.date(1937, 12, 31), seed=1))
+    dates = SimpleNamespace(
+        scenario=SimpleNamespace(end=dt.date(1937, 12, 31), seed=1, spin_up_days=20)
+    )
     design = SimpleNamespace(scenarios={"baseline": dates})
     monkeypatch.setattr(experiment, "load_experiment", lambda *_: design)
     monkeypatch.setattr(experiment, "run_experiment", run)
@@ -554,6 +633,7 @@ def test_an_experiments_worker_records_the_arm_seed_and_day_of_the_run_under_way
     keys = ("runs_done", "arm", "value", "run_seed", "run_days_done", "run_days_total")
     cleared = (None, None, None, None, None)
     assert [tuple(s.get(k) for k in keys) for s in states] == [
+        (None, *cleared),  # the spin-up's days, every run's, recorded as the job starts
         (0, *cleared),
         (0, "baseline", value, 1, 31, 100),
         (0, "baseline", value, 1, 100, 100),
@@ -565,13 +645,14 @@ def test_an_experiments_worker_records_the_arm_seed_and_day_of_the_run_under_way
     assert states[-1]["status"] == ends
     assert states[-1].get("error") == ("stopped here" if ends == "failed" else None)
     assert {"arm", "value"} & set(states[-1]) == ({"arm", "value"} if vary else {"arm"})
-    assert progress_text({**states[1], "status": "running"}) == (
-        f"running: 0 of 2 runs done; {words}, seed 1 at day 31 of 100 (23 Oct 1937)"
+    assert all(s["spin_up_days"] == 20 for s in states)
+    assert progress_text({**states[2], "status": "running"}) == (
+        f"running: 0 of 2 runs done; {words}, seed 1 at day 11 of 80 (23 Oct 1937)"
     )
     assert [s["run_day_date"] for s in states if s.get("run_days_done") == 100] == (
         ["1937-12-31"] * (1 if ends == "failed" else 2)
     )
-    assert progress_text({**states[3], "status": "running"}) == (
+    assert progress_text({**states[4], "status": "running"}) == (
         "running: 1 of 2 runs done; the next run is starting (building its population)"
     )
 

@@ -162,7 +162,9 @@ class RunJobs:
         simulated date of that day, ISO); an ensemble's or an
         experiment's ``runs_done`` and ``runs_total`` and the run under way's keys
         (`no_run_under_way`). It carried a single run's ``"days_done": 0, "days_total": null``
-        to its end, which read as no day done.
+        to its end, which read as no day done. The worker adds ``spin_up_days`` as the job
+        starts (the scenario's spin-up, every run's): the days up to it precede the scenario's
+        start.
         """
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
         prefix = scenario if experiment is None else experiment[0]

@@ -163,31 +163,63 @@ def date_words(iso_date: str | None) -> str:
     return f" ({date.day} {date:%b %Y})"  # %-d is glibc's only
 
 
-def progress_text(state: dict[str, Any]) -> str:
-    """A run's progress in words, e.g. 'running: day 400 of 2,222 (20 Apr 1923)'.
+def day_words(
+    done: int, total: int, iso_date: str | None, spin_up: int | None, run: str = ""
+) -> str:
+    """A run's day in words, e.g. 'day 400 of 2,222 (20 Apr 1923)', after the run it is of.
 
-    A set of runs: 'running: 3 of 8 seeds done; seed 4 at day 400 of 2,222'. Before the first
+    With a spin-up (`spin_up` days run before the scenario's start, `RunInfo.spin_up_days`) its
+    days say so, 'spin-up before the scenario's start: day 12 of 120 (14 Aug 1934)', and the
+    days after it count from the scenario's start: the page gave 'day 12 of 2,343 (14 Aug
+    1934)' for a scenario that starts on 1 Dec 1934, a date before the start, unsaid. `run`
+    names the run of a set ('seed 4'): 'seed 4 at day 400 of 2,222', 'seed 4 in the spin-up
+    before the scenario's start: day 12 of 120'.
+    """
+    spin_up = spin_up or 0
+    date = date_words(iso_date)
+    if done <= spin_up:
+        where = f"{run} in the spin-up" if run else "spin-up"
+        return f"{where} before the scenario's start: day {done:,} of {spin_up:,}{date}"
+    at = f"{run} at " if run else ""
+    return f"{at}day {done - spin_up:,} of {total - spin_up:,}{date}"
+
+
+def progress_text(state: dict[str, Any]) -> str:
+    """A run's status, with its progress while it runs: 'running: day 400 of 2,222 (...)'.
+
+    The list of runs gives it in its status column (`progress_words` gives the progress).
+    """
+    if state["status"] != "running":
+        return state["status"]
+    return f"running: {progress_words(state)}"
+
+
+def progress_words(state: dict[str, Any]) -> str:
+    """A running run's progress in words, e.g. 'day 400 of 2,222 (20 Apr 1923)'.
+
+    A set of runs: '3 of 8 seeds done; seed 4 at day 400 of 2,222'. Before the first
     day (the scenario loaded, the population built) it read a bare 'running', and after the
     last, while the files and the report are written, 'day N of N', for seconds at a time. A
     set of runs read '0 of 64 seeds done' for the whole of its first run, a minute at the
     default scale: the run under way gives its day (`run_under_way_text`), and between runs
-    the next one is said to be starting (`next_run_text`).
+    the next one is said to be starting (`next_run_text`). The days of a spin-up say so
+    (`day_words`). A run's page gives it after its status, which it repeated ('Status:
+    running' and 'running: day 781 of 2,343').
     """
-    if state["status"] != "running":
-        return state["status"]
     done, total = state.get("runs_done"), state.get("runs_total")
     if total:
-        text = f"running: {done} of {total} {'runs' if state.get('experiment') else 'seeds'} done"
+        text = f"{done} of {total} {'runs' if state.get('experiment') else 'seeds'} done"
         if done == total:
             return text + "; writing the report"
         under_way = run_under_way_text(state) or next_run_text(state)
         return text + (f"; {under_way}" if under_way else "")
     done, total = state.get("days_done"), state.get("days_total")
     if total and done == total:
-        return f"running: all {total:,} days done; writing the files and the report"
+        days = total - (state.get("spin_up_days") or 0)
+        return f"all {days:,} days done; writing the files and the report"
     if total:
-        return f"running: day {done:,} of {total:,}{date_words(state.get('day_date'))}"
-    return "running: starting (loading the scenario, building the population)"
+        return day_words(done, total, state.get("day_date"), state.get("spin_up_days"))
+    return "starting (loading the scenario, building the population)"
 
 
 def run_under_way_text(state: dict[str, Any]) -> str:
@@ -197,7 +229,7 @@ def run_under_way_text(state: dict[str, Any]) -> str:
     `arm_words`); at values of a parameter, with the value: 'review.x = 0.3, arm no-mass, seed
     2 at ...' (it read 'arm v01/no-mass', the value's folder). '' when the state has none
     (between runs, or a state file of a worker that did not record it). The day's date
-    follows where the state has it (`date_words`).
+    follows where the state has it (`date_words`), and a spin-up's days say so (`day_words`).
     """
     done, total = state.get("run_days_done"), state.get("run_days_total")
     if not total:
@@ -208,8 +240,9 @@ def run_under_way_text(state: dict[str, Any]) -> str:
     if state.get("vary") and state.get("value") is not None:
         run = f"{state['vary'].partition('=')[0].strip()} = {state['value']}, {run}"
     if done == total:
-        return f"{run}: all {total:,} days done, saving its files"
-    return f"{run} at day {done:,} of {total:,}{date_words(state.get('run_day_date'))}"
+        days = total - (state.get("spin_up_days") or 0)
+        return f"{run}: all {days:,} days done, saving its files"
+    return day_words(done, total, state.get("run_day_date"), state.get("spin_up_days"), run)
 
 
 def arm_words(state: dict[str, Any]) -> str:
@@ -469,9 +502,9 @@ def run_page(jobs: RunJobs, state: dict[str, Any]) -> str:
         done, total = progress_value(state)
         bar = (
             f'<p><progress id="progress" max="{total}" value="{bar_number(done)}"></progress> '
-            f"{escape(progress_text(state))}</p>"
+            f"{escape(progress_words(state))}</p>"
             if total
-            else f"<p>{escape(progress_text(state))}</p>"
+            else f"<p>{escape(progress_words(state))}</p>"
         )
         return page(f"Run {run_id}", facts + bar, refresh=True)
     if state["status"] == "failed":

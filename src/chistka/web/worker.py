@@ -61,7 +61,9 @@ def day_date(scenario: Scenario, days_done: int, days_total: int) -> str:
 
     The day loop's last day is the scenario's end (its first is the start less the spin-up,
     which no `--set` changes, nor the dates: every arm and value of an experiment has them).
-    The progress gave "day 781 of 2,343" and no date.
+    The progress gave "day 781 of 2,343" and no date. The job's ``spin_up_days`` (the
+    scenario's, recorded as the job starts) tell the page which of the days are the spin-up's:
+    their dates precede the scenario's start.
     """
     from chistka.engine import day_date as date_of_day
 
@@ -99,7 +101,7 @@ def run_job(state_file: Path) -> int:
             run_seeds(loaded, state, state_file, record)
         else:
             sim = Sim(loaded, seed=state["seed"], scale=state["scale"], name=state["scenario"])
-            record(seed_used=sim.seed)
+            record(seed_used=sim.seed, spin_up_days=loaded.scenario.spin_up_days)
             results = sim.run(
                 progress=lambda done, total: days(
                     done == total,
@@ -162,7 +164,7 @@ def run_seeds(
 
     first = loaded.scenario.seed if state["seed"] is None else state["seed"]
     seeds = list(range(first, first + state["seeds"]))
-    record(seed_used=first)
+    record(seed_used=first, spin_up_days=loaded.scenario.spin_up_days)
     specs = plan(loaded, seeds, scale=state["scale"], name=state["scenario"])
     seed_of = {spec.run_id: spec.seed for spec in specs}
     days = throttled(record)
@@ -211,7 +213,11 @@ def run_experiment_job(
         record(runs_done=done, runs_total=total, **no_run_under_way(state))
 
     def dated_days(baseline: Scenario) -> Callable[..., None]:
-        """The record of the run under way's day, dated as `baseline` (every run's dates)."""
+        """The record of the run under way's day, dated as `baseline` (every run's dates).
+
+        Its spin-up (every run's too) is recorded once, as the job's.
+        """
+        record(spin_up_days=baseline.scenario.spin_up_days)
 
         def day(arm: str, seed: int, done: int, total: int, **value: str) -> None:
             days(
