@@ -42,9 +42,11 @@ came, went or changed, at each request that lists or opens designs (no restart).
 `GET /api/runs/ID` (and each of `GET /api/runs`) is the run's state: "id", "scenario", "seed",
 "seeds", "scale", "set", "without", "status" (queued, running, done or failed), "submitted",
 "started", "finished", "error" (a failed run's reason) and, once started, "seed_used" (a run's
-seed, an ensemble's first, an experiment's first of the seeds every arm runs at); an
-experiment's also "experiment" (the design's page name), "design" (the built-in's name or the
-file's name) and, at values of one parameter, "vary". Its progress: a
+seed, an ensemble's first, an experiment's first of the seeds every arm runs at) and
+"spin_up_days" (the scenario's spin-up, every run's: the days up to it, counted in the
+progress's days, precede the scenario's start); an experiment's also "experiment" (the design's
+page name), "design" (the built-in's name or the file's name) and, at values of one parameter,
+"vary". Its progress: a
 single run's "days_done", "days_total" and "day_date" (the simulated date of that day, ISO; null
 before its first day); an ensemble's or an experiment's "runs_done" and "runs_total" (null until
 its runs are planned) and, for the run under way, "run_seed", "run_days_done", "run_days_total"
