@@ -28,6 +28,7 @@ from chistka.web.layout import table_html
 from chistka.web.run_pages import (
     comparison_table,
     ensemble_body,
+    inside_by_seed,
     progress_text,
     run_page,
     seeds_phrase,
@@ -1032,11 +1033,28 @@ def test_an_ensembles_page_names_its_seeds_once(tmp_path):
         summary.write_text(json.dumps({**json.loads(summary.read_text()), "fit": fit}))
     words = page_words(run_page(jobs, state))
     assert "seeds 3-4" in words and "2 seeds" not in words
-    assert "calibration: 1-1 of 1 rows inside by seed validation: 0-0 of 2" in words
+    assert "calibration: 1 of 1 row inside at every seed validation: 0 of 2 rows inside at" in words
     experiment = {**state, "seed": None, "experiment": "no-halt", "status": "queued"}
     del experiment["seed_used"]
     words = page_words(run_page(jobs, experiment))
     assert words.count("seed") == 1 and ", 2 seeds per arm, scale 0.01" in words
+
+
+@pytest.mark.parametrize(
+    ("fewest", "most", "rows", "words"),
+    [
+        (0, 0, 8, "0 of 8 rows inside at every seed"),
+        (7, 7, 9, "7 of 9 rows inside at every seed"),
+        (5, 7, 9, "5-7 of 9 rows inside by seed"),
+        (0, 1, 1, "0-1 of 1 row inside by seed"),
+    ],
+)
+def test_an_ensembles_rows_inside_say_a_number_the_same_at_every_seed_once(
+    fewest, most, rows, words
+):
+    """QA of session 45: a done ensemble's page read 'validation: 0-0 of 8 rows inside by
+    seed', the same number twice."""
+    assert inside_by_seed(fewest, most, rows) == words
 
 
 def test_a_queued_runs_page_says_queued_once_and_what_it_waits_for(tmp_path, monkeypatch):

@@ -548,6 +548,18 @@ def ensemble_fit(output: Path) -> list[dict[str, Any]]:
     ]
 
 
+def inside_by_seed(fewest: int, most: int, rows: int) -> str:
+    """An ensemble's rows inside over its seeds: '5-7 of 9 rows inside by seed'.
+
+    The same number at every seed is said once, '7 of 9 rows inside at every seed': the page
+    read '0-0 of 8 rows inside by seed'.
+    """
+    counted = f"of {rows} row{'' if rows == 1 else 's'} inside"
+    if fewest == most:
+        return f"{most} {counted} at every seed"
+    return f"{fewest}-{most} {counted} by seed"
+
+
 def ensemble_body(run_id: str, output: Path) -> str:
     """An ensemble's fit seed by seed, its report, its runs' files and the record over the seeds.
 
@@ -561,7 +573,7 @@ def ensemble_body(run_id: str, output: Path) -> str:
         inside = [entry["fit"][role]["inside"] for entry in by_seed if role in entry["fit"]]
         rows = by_seed[0]["fit"].get(role, {}).get("rows", 0) if by_seed else 0
         if rows:
-            parts.append(f"{role}: {min(inside)}-{max(inside)} of {rows} rows inside by seed")
+            parts.append(f"{role}: {inside_by_seed(min(inside), max(inside), rows)}")
     fit = '<ul id="fit">' + "".join(f"<li>{escape(p)}</li>" for p in parts) + "</ul>"
     runs = "".join(
         f"<li>seed {entry['seed']}: "
