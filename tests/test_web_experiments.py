@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 
 from chistka.analysis.experiment import builtin_experiments
 from chistka.web.app import create_app
-from chistka.web.experiments import arms_list, effects_note, effects_table
+from chistka.web.experiments import arms_list, effects_note, effects_table, spread_table
 from chistka.web.jobs import write_json_atomically
 from test_experiment import DESIGN, LATE_EFFECTS, OUTCOMES, SHARE_EFFECTS
 from test_terror import TERROR
@@ -649,3 +649,19 @@ def test_an_experiment_job_records_the_seeds_its_arms_run_at(tmp_path, monkeypat
     assert done["status"] == "done" and seen == [(2, 5)]  # recorded before the runs
     assert done["seed_used"] == 5
     assert "seeds 5-6 per arm" in page_words(run_page(jobs, {**done, "status": "running"}))
+
+
+def test_the_spread_over_values_leaves_an_interval_blank_at_one_seed(tmp_path):
+    """QA of session 45: an experiment run at two values with one seed per arm gave its widest
+    90% interval as a bare 'to' (one seed has no interval)."""
+    path = tmp_path / "spread.csv"
+    path.write_text(
+        "outcome,arm,label,values,lowest,highest,lowest_low,highest_high,same_direction,"
+        "intervals_agree\n"
+        "arrests:1937-1938,no-mass,No mass,2,-0.305,-0.194,,,True,False\n"
+        "arrests:1937-1938,no-names,No names,2,-0.435,-0.421,-0.6,-0.2,True,True\n"
+    )
+    table = spread_table(path)
+    assert '<td class="number">-19.4%</td><td class="number"></td><td>yes</td>' in table
+    assert '<td class="number">-60.0% to -20.0%</td>' in table
+    assert " to </td>" not in table

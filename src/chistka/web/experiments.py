@@ -452,6 +452,15 @@ def baseline_fit(path: Path) -> str:
     )
 
 
+def interval_text(low: str, high: str) -> str:
+    """A relative interval of spread.csv, '-30.5% to -12.0%', or '' where it has none.
+
+    With one seed per arm there is no interval, and the cell read a bare 'to'.
+    """
+    low, high = _figure(low, percent=True), _figure(high, percent=True)
+    return f"{low} to {high}" if low and high else ""
+
+
 def spread_table(path: Path) -> str:
     """Each arm's relative effect over all the values: lowest, highest, and whether they agree."""
     head = "".join(
@@ -471,8 +480,7 @@ def spread_table(path: Path) -> str:
             f"<tr><td>{outcome_name(row['outcome'])}</td><td>{escape(row['label'])}</td>"
             f'<td class="number">{_figure(row["lowest"], percent=True)}</td>'
             f'<td class="number">{_figure(row["highest"], percent=True)}</td>'
-            f'<td class="number">{_figure(row["lowest_low"], percent=True)} to '
-            f"{_figure(row['highest_high'], percent=True)}</td>"
+            f'<td class="number">{interval_text(row["lowest_low"], row["highest_high"])}</td>'
             f"<td>{'yes' if row['same_direction'] == 'True' else 'no'}</td>"
             f"<td>{'yes' if row['intervals_agree'] == 'True' else 'no'}</td></tr>"
             for row in csv.DictReader(handle)
