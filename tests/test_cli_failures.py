@@ -438,3 +438,32 @@ def test_sensitivity_refusals_are_one_message_with_no_line_before_it(
     result = invoke_sensitivity("expelled_share:1921", free, *extra)
     assert_clean_exit_2(result, expected)
     assert result.output.startswith("error:"), repr(result.output)
+
+
+def test_run_failing_under_its_bar_prints_no_line_before_the_error(
+    small_file, tmp_path, monkeypatch
+):
+    """A failure after run's progress bar started: rich's Progress ends a bar on a non-terminal
+    with an empty line, which stood above "error:" (sensitivity avoided it only by checking
+    its refusals first); the bar of any command ends without it when the work fails."""
+
+    def fail_on_day_two(self, progress=None):
+        progress(1, 10)
+        raise ChistkaError("the run failed on its second day")
+
+    monkeypatch.setattr(Sim, "run", fail_on_day_two)
+    result = invoke("run", str(small_file), "--scale", "0.01", "--out", str(tmp_path / "out"))
+    assert_clean_exit_2(result, "the run failed on its second day")
+    assert result.output.startswith("error:"), repr(result.output)
+
+
+def test_sweep_refusing_its_out_under_the_bar_prints_no_line_before_the_error(small_file, tmp_path):
+    """sweep checks --out in run_ensemble, under its progress bar: a file there is refused
+    with the sweep's first line and then the error, and no empty line between them."""
+    out = tmp_path / "a-file"
+    out.write_text("not a folder\n")
+    result = sweep_small_file(small_file, out, "review.noise_sd=0.5")
+    assert_clean_exit_2(result, "exists and is not a directory")
+    first, second, *rest = result.output.splitlines()
+    assert first.startswith("small: 2 runs"), repr(result.output)
+    assert second.startswith("error:"), repr(result.output)

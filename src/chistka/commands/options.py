@@ -67,19 +67,38 @@ def output_console() -> Console:
     return console
 
 
+class _Bar(Progress):
+    """A rich `Progress` that, once its work failed, is erased and leaves nothing in its place.
+
+    Rich ends a bar on a console that is not interactive (a file, a pipe, a test's runner) with
+    an empty line, under the bar's last state; a failed bar prints no state (transient), so that
+    line alone stood above "error:" of every command with a bar (QA 44, 21).
+    """
+
+    failed = False
+
+    def stop(self) -> None:
+        if not self.failed:
+            super().stop()
+        elif not self.disable:
+            self.live.transient = True
+            self.live.stop()
+
+
 @contextlib.contextmanager
 def progress_bar(*columns: str | ProgressColumn, console: Console) -> Iterator[Progress]:
-    """A rich progress bar that is erased if the block fails.
+    """A rich progress bar that is erased, leaving no empty line, if the block fails.
 
-    The error message that follows is then not printed under a bar that looks as if the work
-    went on.
+    The error message that follows is then neither printed under a bar that looks as if the
+    work went on nor after a stray empty line (on a terminal or not): every command's bar is
+    made here, so that each failure under a bar reads the same.
     """
-    progress = Progress(*columns, console=console)
+    progress = _Bar(*columns, console=console)
     with progress:
         try:
             yield progress
         except BaseException:
-            progress.live.transient = True
+            progress.failed = True
             raise
 
 
