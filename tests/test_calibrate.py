@@ -389,6 +389,29 @@ def test_the_sensitivity_report_gives_ranges_scale_units_and_every_interval(tmp_
     assert len(axes) == 2 and "index" not in axes
 
 
+def test_the_sensitivity_charts_give_the_parameters_by_rank(tmp_path):
+    """The charts listed the parameters in the free file's order, top to bottom, while the
+    table beside them ranks them: where the file's second parameter ranks first, the chart
+    drew it under the first. Each chart now gives them in the table's order, rank 1 on top."""
+    from chistka.report.sensitivity import write_sensitivity_report
+    from test_figures import plotted_figures
+
+    result = _sobol_result()
+    table = result.table
+    second = table["observable"] == "party_total:1933-01-01"
+    table.loc[second, "rank"] = 3 - table.loc[second, "rank"]  # the file's last ranks first
+    table.loc[second, ["S1", "ST"]] = table.loc[second, ["S1", "ST"]].to_numpy()[::-1]
+    text = write_sensitivity_report(result, tmp_path / "sensitivity.html").read_text("utf-8")
+    charts = plotted_figures(text)
+    assert len(charts) == 2
+    for name, chart in zip(result.observables, charts, strict=True):
+        ranked = table[table["observable"] == name].sort_values("rank")["parameter"].tolist()
+        assert chart["layout"]["yaxis"]["autorange"] == "reversed"  # the first drawn on top
+        for trace in chart["data"]:
+            assert trace["y"] == ranked, (name, trace["name"], trace["y"])
+    assert charts[1]["data"][0]["y"][0] == "admissions.rate_per_year"
+
+
 def test_the_sensitivity_tables_write_large_effects_with_separators(tmp_path):
     """QA 41 (L3): Morris's mu_star is in the observable's unit (persons, up to millions), and
     the page's table wrote it as 2.643e+05."""

@@ -1,9 +1,10 @@
 """sensitivity.html, the page `chistka sensitivity` writes beside sensitivity.csv.
 
 The conclusion the command prints ("what drives each observable", from `drivers`), a bar chart
-of the indices per observable with their intervals and the seed noise's level, what the indices
-mean, the range each parameter was drawn from (on which every index depends) and every index,
-in the shared style of the other reports (`chistka.report.common`).
+of the indices per observable (its parameters by rank, as in the tables) with their intervals
+and the seed noise's level, what the indices mean, the range each parameter was drawn from (on
+which every index depends) and every index, in the shared style of the other reports
+(`chistka.report.common`).
 """
 
 from __future__ import annotations
@@ -134,7 +135,8 @@ def write_sensitivity_report(result: SensitivityResult, path: str | Path) -> Pat
     figures = FigureRenderer("chistka-sensitivity-figure", height)
     charts = []
     for i, name in enumerate(result.observables):
-        group = result.table[result.table["observable"] == name]
+        # by rank, as the table of every index: rank 1 on top (the y axis is reversed)
+        group = result.table[result.table["observable"] == name].sort_values("rank", kind="stable")
         fig = go.Figure()
         fig.add_bar(
             y=group["parameter"],
