@@ -116,6 +116,47 @@ def test_a_chart_is_laid_out_for_a_narrow_screen_and_its_title_is_html_above_it(
     )
 
 
+def image_of(text: str, div_id: str) -> tuple[dict, dict]:
+    """What a chart's fragment gives the modebar's camera: plotly's config (its last argument to
+    newPlot) and the title and file name the page sets on the chart for its image."""
+    call = re.search(r'Plotly\.newPlot\(\s*"' + re.escape(div_id) + r'",\s*', text)
+    assert call is not None
+    decoder = json.JSONDecoder()
+    end = call.end()
+    for _ in range(3):  # data, layout, config
+        value, end = decoder.raw_decode(text, end)
+        end += re.match(r"\s*,?\s*", text[end:]).end()
+    set_on_chart = f'document.getElementById("{div_id}").chistkaImage = '
+    start = text.index(set_on_chart) + len(set_on_chart)
+    return value, decoder.raw_decode(text, start)[0]
+
+
+def test_a_charts_image_carries_its_title_and_is_named_by_it():
+    """Since the title went above the chart in HTML (QA 44), the modebar's camera gave a PNG
+    with no title, named plot-image.png. The page's button (IMAGE_SCRIPT, once, after plotly.js)
+    draws the chart with its whole title, the file named by it; the chart keeps none."""
+    fig = go.Figure(go.Bar(x=["a"], y=[1]))
+    fig.update_layout(title="Risk of arrest: <b>1937</b><br><sup>share &lt; 1 of the group</sup>")
+    first = figure_html(fig, "chart-0", include_plotlyjs=True, heading="Risk of arrest: 1937")
+    config, image = image_of(first, "chart-0")
+    assert image == {
+        "title": ["Risk of arrest: 1937", "share < 1 of the group"],
+        "filename": "Risk-of-arrest-1937",
+    }
+    assert config["toImageButtonOptions"] == {"filename": "Risk-of-arrest-1937"}
+    assert "chart-main" not in first  # the page's heading says it, the image does
+    assert "share \\u003c 1" in first  # no "</script>" from a title in the page's script
+    plotly = first.index("plotly.js v")
+    assert plotly < first.index("Plotly.setPlotConfig") < first.index("Plotly.newPlot(")
+    assert first.count("<script") == 4  # PlotlyConfig, plotly.js, the button, the chart
+    assert_every_chart_fits_any_width(first)  # no title of plotly's on the page
+    later = figure_html(go.Figure(go.Bar(x=["a"], y=[1])), "chart-1", include_plotlyjs=False)
+    assert "setPlotConfig" not in later and "plotly.js v" not in later
+    config, image = image_of(later, "chart-1")
+    assert image == {"title": [], "filename": "chart-1"}  # no title: named as its numbers
+    assert config["toImageButtonOptions"] == {"filename": "chart-1"}
+
+
 def test_a_line_and_bars_with_error_bars_give_one_row_per_point():
     fig = go.Figure()
     fig.add_scatter(x=pd.to_datetime(["1937-01-01", "1938-01-01"]), y=[1.5, 2.5], name="line")

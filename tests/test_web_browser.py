@@ -356,6 +356,55 @@ def test_the_sensitivity_page_fits_a_narrow_window(browser, tmp_path):
         browser.set_window_size(size["width"], size["height"])
 
 
+def test_a_charts_camera_downloads_it_with_its_title(browser, tmp_path):
+    """Since a chart's title went above it in HTML (QA 44), the modebar's camera gave a PNG with
+    no title, as plot-image.png. It now gives the chart with its title over the plot (wrapped to the
+    chart's width, the image taller by it), named by the title; the page's chart draws none."""
+    import plotly.graph_objects as go
+
+    from chistka.report.common import FigureRenderer, page
+
+    title = "Arrests by channel of denunciation in the party purge of 1937 and after"
+    fig = go.Figure(go.Bar(x=["testimony", "denunciation"], y=[3, 5]))
+    fig.update_layout(title=f"{title}<br><sup>a share of the arrests of each year</sup>")
+    path = tmp_path / "chart.html"
+    path.write_text(page("a chart", [FigureRenderer().add(fig, "arrests")]), encoding="utf-8")
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    browser.execute_cdp_cmd(
+        "Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)}
+    )
+    size = browser.get_window_size()
+    try:
+        browser.set_window_size(500, 900)
+        browser.get(path.as_uri())
+        chart = "document.querySelector('.plotly-graph-div')"
+        assert browser.execute_script(f"return {chart}.querySelectorAll('.gtitle').length") == 0
+        width, height = browser.execute_script(
+            f"var r = {chart}.getBoundingClientRect(); return [Math.round(r.width), r.height]"
+        )
+        button = '[data-title="Download plot as a PNG"]'
+        browser.execute_script(f"{chart}.querySelector('{button}').click()")
+        png = downloads / f"{title.replace(' ', '-')}.png"
+        for _ in range(100):
+            if png.is_file() and png.stat().st_size:
+                break
+            time.sleep(0.1)
+        assert [file.name for file in downloads.iterdir()] == [png.name]
+        header = png.read_bytes()[:24]
+        assert header[:8] == b"\x89PNG\r\n\x1a\n"
+        shape = int.from_bytes(header[16:20], "big"), int.from_bytes(header[20:24], "big")
+        assert shape[0] == width and shape[1] > height + 40, (shape, width, height)
+        svg = browser.execute_async_script(
+            f"var done = arguments[0]; Plotly.toImage(window.chistkaImageFigure({chart}), "
+            "{format: 'svg'}).then(function (url) { done(decodeURIComponent(url)); });"
+        )
+        assert "Arrests by channel" in svg and "a share of the arrests of each year" in svg
+        assert title not in svg  # wrapped to 500 px
+    finally:
+        browser.set_window_size(size["width"], size["height"])
+
+
 def test_a_refused_comparison_is_seen_beside_the_ticks(server, browser):
     """QA of session 42: one run ticked and Compare pressed, the message was at the top of the
     index, out of sight, the ticks at its bottom. Last in this module: its runs are made up."""

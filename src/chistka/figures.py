@@ -10,13 +10,15 @@ calibration or a sensitivity analysis, in a browser or opened from disk.
 Every chart is laid out here for any width, from a phone's 400 px to a desktop's
 (`responsive_layout`): its title is HTML above it (it wraps; plotly's title is cut at the right
 and the modebar sat on it), its legend is under the plot (a legend at the right squeezed a plot
-to 60 px), the axes make room for their labels, and long category labels wrap.
+to 60 px), the axes make room for their labels, and long category labels wrap. The modebar's
+camera still downloads the chart with its title (`IMAGE_SCRIPT`), as a PNG named by the title.
 """
 
 from __future__ import annotations
 
 import base64
 import html
+import json
 import re
 import textwrap
 from typing import Any
@@ -25,9 +27,73 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
+from plotly.offline import get_plotlyjs
 
 CONFIG = {"displaylogo": False, "responsive": True}
-"""Plotly's options for every chart: no logo, resize with the window."""
+"""Plotly's options for every chart: no logo, resize with the window (and, per chart, the name
+of its image, `toImageButtonOptions`)."""
+
+IMAGE_SCRIPT = """<script>
+(function () {
+  // The modebar's camera, downloading the chart with its title: the title is HTML above the
+  // chart on the page (figure_html), so plotly's own button gave an image without it.
+  if (!window.Plotly || window.chistkaImageFigure) return;
+  function wrap(text, chars) {
+    var lines = [], line = "";
+    text.split(" ").forEach(function (word) {
+      if (line && (line + " " + word).length > chars) { lines.push(line); line = word; }
+      else { line = line ? line + " " + word : word; }
+    });
+    if (line) lines.push(line);
+    return lines;
+  }
+  function escape(text) {
+    return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+  }
+  // The chart as the image gives it: the figure on screen, its title above the plot, taller by
+  // the title's lines so that the plot keeps its size.
+  window.chistkaImageFigure = function (gd) {
+    var image = gd.chistkaImage || {title: [], filename: "chart"};
+    var width = Math.round(gd.getBoundingClientRect().width) || 700;
+    var height = gd.layout.height || gd.clientHeight || 450;
+    var main = image.title[0] ? wrap(image.title[0], Math.floor((width - 16) / 9.5)) : [];
+    var sub = image.title[1] ? wrap(image.title[1], Math.floor((width - 16) / 6.7)) : [];
+    var lines = main.map(escape).concat(sub.map(function (line) {
+      return '<span style="font-size:12px">' + escape(line) + "</span>";
+    }));
+    var layout = Object.assign({}, gd.layout, {width: width, height: height});
+    if (lines.length) {
+      layout.height = height + 22 * main.length + 16 * sub.length;
+      layout.margin = Object.assign({}, gd.layout.margin, {t: 8});
+      layout.title = {
+        text: lines.join("<br>"), font: {size: 17}, automargin: true,
+        x: 0, xref: "container", xanchor: "left", y: 1, yref: "paper", yanchor: "bottom",
+        pad: {l: 8, b: 12}
+      };
+    }
+    var copy = typeof structuredClone === "function" ? structuredClone : function (x) { return x; };
+    return {data: copy(gd.data), layout: copy(layout), config: {}};
+  };
+  window.chistkaDownloadImage = function (gd) {
+    var filename = (gd.chistkaImage || {}).filename || "chart";
+    return Plotly.downloadImage(window.chistkaImageFigure(gd), {format: "png", filename: filename});
+  };
+  Plotly.setPlotConfig({
+    modeBarButtonsToRemove: ["toImage"],
+    modeBarButtonsToAdd: [{
+      name: "toImageTitled", title: "Download plot as a PNG", icon: Plotly.Icons.camera,
+      click: function (gd) { window.chistkaDownloadImage(gd); }
+    }]
+  });
+})();
+</script>"""
+"""Once a page, after plotly.js: the modebar's camera downloads the chart with its title.
+
+Plotly's own button (toImage) gives the chart as drawn, and a chart's title is HTML above it
+(`title_html`), so the image had none (QA 44). This button draws a copy of the chart with the
+title (`image_spec`: its lines, wrapped to the chart's width) above the plot and downloads it
+as a PNG of the chart's width; the chart on the page keeps no title of plotly's.
+"""
 
 LINK_TEXT = "The numbers plotted (CSV)"
 """The text of the link under each chart."""
@@ -304,6 +370,19 @@ def title_html(fig: go.Figure, heading: str = "") -> str:
     return '<p class="chart-title">' + "<br>".join(lines) + "</p>"
 
 
+def image_spec(title: Any, name: str) -> dict[str, Any]:
+    """What the camera's image of a chart carries (`IMAGE_SCRIPT`): its title and file name.
+
+    The title as plain text, its first line and the rest (the subtitle), whole even where the
+    page's heading says the same (an image goes without the page); the file name is the title's
+    first line made safe (`file_name`), or `name` for a chart with no title.
+    """
+    main, _, rest = str(title or "").partition("<br>")
+    main, rest = _plain(main), _plain(rest)
+    lines = [main, rest] if rest else [main] if main else []
+    return {"title": lines, "filename": file_name(main) if main else name}
+
+
 def _plain(text: str) -> str:
     """Plotly's title markup as plain text: line breaks as spaces, tags dropped."""
     text = re.sub(r"<br\s*/?>", " ", text)
@@ -322,18 +401,28 @@ def figure_html(
     """The figure as an HTML fragment (plotly.js inlined if asked), its numbers' link under it.
 
     Its title goes above it in HTML (`title_html`; `heading` is the heading it sits under) and
-    it is laid out for any width (`responsive_layout`). `name` names the CSV (default: the div
-    id). The figure passed in is left as it was.
+    it is laid out for any width (`responsive_layout`); the modebar's camera downloads it with
+    its title (`image_spec`; `IMAGE_SCRIPT` goes after plotly.js, with the first chart of a
+    page). `name` names the CSV (default: the div id). The figure passed in is left as it was.
     """
     fig = go.Figure(fig)
+    image = image_spec(fig.layout.title.text, name or div_id)
     caption = title_html(fig, heading)
     responsive_layout(fig)
+    spec = json.dumps(image).replace("<", "\\u003c")  # no "</script>" in the page's script
     fragment = pio.to_html(
         fig,
         full_html=False,
-        include_plotlyjs=include_plotlyjs,
+        include_plotlyjs=False,
         div_id=div_id,
         default_height=f"{height}px" if height is not None else "100%",
-        config=CONFIG,
+        config={**CONFIG, "toImageButtonOptions": {"filename": image["filename"]}},
+        post_script=f'document.getElementById("{div_id}").chistkaImage = {spec};',
     )
-    return caption + fragment + numbers_link(fig, name or div_id)
+    plotlyjs = (
+        '<script>window.PlotlyConfig = {MathJaxConfig: "local"};</script>'
+        f'<script charset="utf-8">{get_plotlyjs()}</script>{IMAGE_SCRIPT}'
+        if include_plotlyjs
+        else ""
+    )
+    return plotlyjs + caption + fragment + numbers_link(fig, name or div_id)
