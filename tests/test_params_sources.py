@@ -55,3 +55,20 @@ def test_params_command_shows_the_sources():
     )
     assert result.exit_code == 0, result.output
     assert "the 1937 census" in result.output
+
+
+def test_population_size_says_what_each_scenario_represents():
+    """great-terror's 162,000,000 is the whole 1937 census, the others' 80 M are adults (QA 45).
+
+    The schema once called every `size` "adults represented", untrue of great-terror's.
+    """
+    for name in sorted(builtin_scenarios()):
+        row = {row.path: row for row in parameter_rows(name)}["population.size"]
+        assert "adults represented" not in row.description
+        assert "persons represented" in row.description
+    terror = {row.path: row for row in parameter_rows("great-terror")}["population.size"]
+    assert "whole population" in terror.source and "1937 census" in terror.source
+    assert (
+        "adults"
+        in {r.path: r for r in parameter_rows("party-purges-1921-1936")}["population.size"].source
+    )

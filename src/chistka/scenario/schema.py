@@ -129,7 +129,8 @@ class PopulationParams(TerrorPopulation):
 
     size: int = param(
         80_000_000,
-        "adults represented (the recruitment pool and the audience of purge meetings)",
+        "persons represented: the population the citizens (and the party stratum) are drawn "
+        "from; each scenario's comment says which (all adults, or the whole population)",
         unit="persons",
         ge=1_000,
     )
