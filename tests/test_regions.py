@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import csv
+import json
 from importlib import resources
 
 import numpy as np
+import pandas as pd
 import pytest
 
-from chistka import Sim
+from chistka import Results, Sim
 from chistka.errors import ScenarioError
 from chistka.mechanisms.operations import LimitLedger, Operations
 from chistka.record import get
@@ -155,3 +157,18 @@ def test_documented_limits_must_match_the_regions():
     operation = scenario_from_dict(terror_with_table()).operations[0]
     with pytest.raises(ValueError, match="3 documented limits for 2 regions"):
         LimitLedger.split(operation, np.ones(2), (np.ones(3), np.ones(3)))
+
+
+def test_the_run_folder_names_each_region(tmp_path):
+    """limit_requests.csv gives each region's name beside its index; population.json holds the
+    key to the index of the event log and citizen_deaths.parquet (QA 45: indices 0-34 only)."""
+    results = Sim(scenario_from_dict(terror_with_table())).run()
+    results.save(tmp_path / "run")
+    requests = pd.read_csv(tmp_path / "run" / "limit_requests.csv")
+    assert len(requests) > 0
+    table = regional_table("order_00447")
+    assert list(requests.columns[:4]) == ["date", "operation", "region", "region_name"]
+    assert requests["region_name"].tolist() == [table.regions[i] for i in requests["region"]]
+    population = json.loads((tmp_path / "run" / "population.json").read_text())
+    assert population["region_names"] == list(table.regions)
+    assert Results.load(tmp_path / "run").population_summary["region_names"] == list(table.regions)

@@ -17,6 +17,7 @@ import numpy as np
 from chistka import kernels
 from chistka.network import Network
 from chistka.people import Fate, Flag, Leadership, PartyDensity, People, Status
+from chistka.record.regions import region_names
 from chistka.scenario.schema import ORIGINS, Scenario
 from chistka.scenario.terror import CATEGORIES, DIASPORAS
 
@@ -522,6 +523,8 @@ class SimState:
         self.population_summary = {
             "total_persons": float(self.persons.sum()),
             **summarise_population(people, self.stratum_ids(), hostile_persons),
+            # the key to the region index of the event log, citizen_deaths and limit_requests
+            "region_names": list(region_names(population.region_table)),
         }
 
     def registered(self, register: str, codes: list[int]) -> np.ndarray:

@@ -37,7 +37,7 @@ import pandas as pd
 from chistka.mechanisms.arrest import Arrests, draw_persons
 from chistka.mechanisms.base import Mechanism, peer
 from chistka.mechanisms.regional import running_total_by_region
-from chistka.record.regions import regional_table
+from chistka.record.regions import region_names, regional_table
 from chistka.rng import stream
 from chistka.scenario.terror import CATEGORIES, DIASPORAS, Operation
 from chistka.state import SimState
@@ -214,14 +214,26 @@ class Operations(Mechanism):
     def request_log(self, state: SimState) -> pd.DataFrame:
         """Every region's request for higher limits (empty if no region asked).
 
-        Columns: date, operation, region, persons asked for and granted in categories 1 and 2.
+        Columns: date, operation, region (the index, as in the event log), region_name (the
+        region table's name for it, blank where the scenario's regions have none), persons asked
+        for and granted in categories 1 and 2.
         """
-        columns = ["date", "operation", "region", "requested", "granted_shoot", "granted_camp"]
+        columns = [
+            "date",
+            "operation",
+            "region",
+            "region_name",
+            "requested",
+            "granted_shoot",
+            "granted_camp",
+        ]
+        names = region_names(state.scenario.population.region_table)
         rows = [
             (
                 pd.Timestamp(state.date(r.day)),
                 r.operation,
                 r.region,
+                names[r.region] if names else "",
                 r.requested,
                 r.shoot,
                 r.camp,

@@ -123,3 +123,12 @@ def regional_table(name: str) -> RegionalTable:
         unassigned_cat1=sum(int(row["limit_cat1"]) for row in others),
         unassigned_cat2=sum(int(row["limit_cat2"]) for row in others),
     )
+
+
+def region_names(table: str | None) -> tuple[str, ...]:
+    """Each region's name, by index, where the scenario's regions are a table's territories.
+
+    `table` is the scenario's `population.region_table`; without one the regions
+    (`population.regions`) are numbered only, and the answer is empty.
+    """
+    return regional_table(table).regions if table is not None else ()
