@@ -477,3 +477,17 @@ def test_the_limits_chart_counts_persons_as_every_chart_does(terror_results):
     text = terror_limits.run_section(run_report(terror_results))
     (figure,) = plotted_figures(text)
     assert figure["layout"]["yaxis"]["tickformat"] == ",.0f"
+
+
+def test_the_limits_chart_says_why_the_regions_start_below_the_orders_limit():
+    """QA 45: operations.csv gave Order 00447's initial category-1 limit as 65,950 where the
+    scenario says 75,950, with no word of the 10,000 the order set for the camps."""
+    from test_regions import terror_with_table
+
+    results = Sim(scenario_from_dict(terror_with_table())).run()
+    assert results.operations["initial_limit_shoot"].iloc[-1] == 65_950
+    text = terror_limits.run_section(run_report(results))
+    assert "add up to 65,950 in category 1" in text and "order's 75,950" in text
+    assert "NKVD camps (10,000 in category 1" in text and "decisions.md 12.5" in text
+    plain = terror_limits.run_section(run_report(Sim(scenario_from_dict(SMALL_TERROR)).run()))
+    assert "add up to" not in plain  # limits shared by population: the scenario's own

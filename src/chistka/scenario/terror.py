@@ -689,10 +689,19 @@ class Operation(StrictModel):
     end: dt.date = param(..., "last day of arrests (the halt, at the latest)")
     targets: list[str] = Field(..., description="categories or diasporas targeted", min_length=1)
     limit_shoot: int = param(
-        0, "initial limit in category 1 (shooting), all regions", unit="persons", ge=0
+        0,
+        "initial limit in category 1 (shooting), all regions; with a region table "
+        "(population.region_table) of the operation's name, each region takes the table's own "
+        "limit, and the table's rows that are no region (Order 00447's 10,000 for the NKVD "
+        "camps) go to none (docs/decisions.md 12.5)",
+        unit="persons",
+        ge=0,
     )
     limit_camp: int = param(
-        0, "initial limit in category 2 (camps), all regions", unit="persons", ge=0
+        0,
+        "initial limit in category 2 (camps), all regions; with a region table, as limit_shoot",
+        unit="persons",
+        ge=0,
     )
     planned_days: int = param(
         120, "days in which the limits were to be used up", unit="days", ge=1, le=3650

@@ -7,6 +7,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from chistka.analysis import terror
+from chistka.record.regions import NOT_TERRITORIES, regional_table
 from chistka.report.common import RunReport, count, esc, figure_section, section
 
 KEY = "terror_limits"
@@ -49,8 +50,44 @@ def run_section(report: RunReport) -> str:
         f"{count(last['limit_camp'])} in category 2; sentences passed "
         f"{count(last['sentenced_shoot'])} and {count(last['sentenced_camp'])}; "
         f"{count(weekly['requests'].sum())} requests shown.</p>"
-    )
+    ) + _initial_limits_text(report, largest.iloc[-1])
     return figure_section(report, KEY, TITLE, _figure(weekly), NOTE, below)
+
+
+def _initial_limits_text(report: RunReport, row: pd.Series) -> str:
+    """Why the regions' initial limits (operations.csv) fall short of the scenario's, if they do.
+
+    Where the regions are a documented table's territories (`population.region_table`), the
+    table's limits are the regions' and its rows that are no territory go to no region: Order
+    00447's 10,000 in category 1 for the NKVD camps, so that great-terror's regions start from
+    65,950 of the scenario's 75,950 (docs/decisions.md 12.5).
+    """
+    parameters = report.results.provenance.get("parameters", {})
+    table = parameters.get("population", {}).get("region_table")
+    operation = next(
+        (op for op in parameters.get("operations", []) if op.get("name") == row["operation"]),
+        None,
+    )
+    if table != row["operation"] or operation is None:
+        return ""
+    scenario = (float(operation.get("limit_shoot", 0)), float(operation.get("limit_camp", 0)))
+    regions = (float(row["initial_limit_shoot"]), float(row["initial_limit_camp"]))
+    if all(round(a) == round(b) for a, b in zip(scenario, regions, strict=True)):
+        return ""
+    documented = regional_table(table)
+    unassigned = (documented.unassigned_cat1, documented.unassigned_cat2)
+    apart = " and ".join(NOT_TERRITORIES)
+    return (
+        f"<p>The regions' initial limits add up to {count(regions[0])} in category 1 and "
+        f"{count(regions[1])} in category 2 (operations.csv, initial_limit_shoot and "
+        f"initial_limit_camp), against the order's {count(scenario[0])} and {count(scenario[1])} "
+        "(the scenario's limit_shoot and limit_camp): each region starts from its own limits in "
+        f"the order's regional table (population.region_table = {esc(table)}), and the limits the "
+        f"order set for the {apart} ({count(unassigned[0])} in category 1, "
+        f"{count(unassigned[1])} in category 2) go to no region, since they are not a region "
+        "of the model (docs/decisions.md 12.5; "
+        "src/chistka/record/data/README.md).</p>"
+    )
 
 
 def _figure(weekly: pd.DataFrame) -> go.Figure:
