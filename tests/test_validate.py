@@ -580,10 +580,43 @@ def test_command_json_and_table(app, named, saved, tmp_path):
     assert "inside" in result.stdout
     # named, so that a misspelt campaign or a wrong date is not passed over unseen (QA, 39), in
     # calibrate's words (QA 41 L7)
-    assert "left out, not in the runs (dates, campaigns or operations they do not have, or no " in (
+    # with calibrate's reasons (QA 45: the dates before the kind, as preflight.left_out_reason)
+    assert "left out, outside the scenario's dates (1936-06-01 to 1939-06-30): 1 target: d " in (
         result.stdout
     )
     assert "1 target: d (party_total:1925-01-01)" in result.stdout
+
+
+def test_validate_leaves_targets_out_for_calibrates_reasons_in_its_order(app, saved, tmp_path):
+    """QA 45: validate called all 97 targets it left out "of a kind the scenario does not
+    model", where calibrate on the same file split them by dates first (5 not wholly inside,
+    45 not modelled, 47 outside)."""
+    run = tmp_path / "run"
+    shutil.copytree(saved, run)
+    provenance = json.loads((run / "provenance.json").read_text())
+    provenance["parameters"]["scenario"]["compare"] = ["arrests"]
+    (run / "provenance.json").write_text(json.dumps(provenance))
+    targets = write_targets(
+        tmp_path / "t.csv",
+        [
+            ("a", "arrests:1937", 1, "", ""),
+            ("r", "releases:1938", 1, "", ""),
+            ("half", "releases:1936", 1, "", ""),
+            ("old", "releases:1925", 1, "", ""),
+        ],
+    )
+    result = CliRunner().invoke(
+        app, ["validate", str(run), "--targets", str(targets)], env={"COLUMNS": "400"}
+    )
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.stdout.splitlines() if line.startswith("left out")]
+    dates = "the scenario's dates (1936-06-01 to 1939-06-30)"
+    assert lines == [
+        "left out, of a kind the scenario does not model (its runs give 0): 1 target: r "
+        "(releases:1938)",
+        f"left out, not wholly inside {dates}: 1 target: half (releases:1936)",
+        f"left out, outside {dates}: 1 target: old (releases:1925)",
+    ]
 
 
 def test_command_without_targets_compares_with_the_record(app, saved):

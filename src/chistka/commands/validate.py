@@ -45,6 +45,7 @@ from chistka.errors import ChistkaError
 
 if TYPE_CHECKING:
     from chistka.analysis.grouping import RunGroup
+    from chistka.scenario.schema import Scenario
 
 console = output_console()
 
@@ -323,24 +324,44 @@ def _print_group(
 
 
 def _left_out(group: RunGroup, left: pd.DataFrame) -> list[LeftOut]:
-    """The targets no run of a group covers, each with why (as `calibrate` words them).
+    """The targets no run of a group covers, each with why, as `calibrate` words them.
 
-    A kind the runs' scenario does not model (its `compare` list, in the runs' provenance) is
-    told apart; any other target is outside the runs (dates, campaigns or operations they do
-    not have) or has no value in them.
+    The reasons and their order are `preflight.left_out_reason`'s, on the runs' own scenario
+    (rebuilt from their provenance): outside its dates or not wholly inside them, a campaign,
+    operation or body it does not have, a kind it does not model. Any other target has no value
+    in the runs. Runs whose provenance gives no scenario fall back on the kinds their `compare`
+    list names.
     """
+    from dataclasses import replace
+
     from chistka.analysis.comparison import modelled_kinds
     from chistka.analysis.grouping import provenance_of
+    from chistka.commands.preflight import left_out_reason
 
-    kinds = modelled_kinds(provenance_of(group.paths[0])) if group.paths else None
-    return [
-        LeftOut(
-            str(row.id),
-            row.observable,
-            NOT_MODELLED
-            if kinds is not None and row.observable.partition(":")[0] not in kinds
-            else "not in the runs (dates, campaigns or operations they do not have, or no value)",
-            "",
-        )
-        for row in left.itertuples(index=False)
-    ]
+    provenance = provenance_of(group.paths[0]) if group.paths else None
+    scenario = _scenario_of(provenance)
+    kinds = modelled_kinds(provenance) if scenario is None and provenance else None
+    rest = "not in the runs (dates, campaigns or operations they do not have, or no value)"
+    found = []
+    for row in left.itertuples(index=False):
+        reason = left_out_reason(row.observable, scenario) if scenario is not None else None
+        if reason is not None:
+            found.append(replace(reason, id=str(row.id)))
+        elif kinds is not None and row.observable.partition(":")[0] not in kinds:
+            found.append(LeftOut(str(row.id), row.observable, NOT_MODELLED, ""))
+        else:
+            found.append(LeftOut(str(row.id), row.observable, rest, ""))
+    return found
+
+
+def _scenario_of(provenance: dict[str, Any] | None) -> Scenario | None:
+    """The scenario a run ran, from its provenance's parameters (None where they do not load)."""
+    from chistka.scenario import scenario_from_dict
+
+    parameters = (provenance or {}).get("parameters")
+    if not isinstance(parameters, dict):
+        return None
+    try:
+        return scenario_from_dict(parameters)
+    except ChistkaError:
+        return None
