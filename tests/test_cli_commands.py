@@ -698,3 +698,26 @@ def test_sweep_says_where_its_runs_ran_without_calling_the_machine_one_worker():
     assert where_they_ran(remote, dask=True) == (
         "ran on 1 Dask worker: tcp://a:1: 1 run in 1 process, 1 thread"
     )
+
+
+def test_compare_warns_where_the_sides_ran_at_different_scales(small_file, sweeps, tmp_path):
+    """QA 45: compare never said that its two sides ran at different scales, whose
+    differences are then partly the model's resolution."""
+    coarse = tmp_path / "coarse"
+    result = invoke("run", str(small_file), "--scale", "0.005", "--out", str(coarse), "--no-report")
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "cmp"
+    fine = sweeps / "a" / "p000-s001"  # at 0.01
+    result = invoke("compare", str(fine), str(coarse), "--out", str(out))
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert "warning: the two sides ran at different scales: A at 0.01, B at 0.005" in said
+    page = html.unescape((out / "compare.html").read_text())
+    assert "Warning:</strong> the two sides ran at different scales: A at 0.01, B at 0.005" in (
+        page
+    )
+    assert "at scale 0.01," in page and "at scale 0.005," in page
+    same = invoke("compare", str(fine), str(sweeps / "b" / "p000-s001"), "--out", str(out))
+    assert same.exit_code == 0, same.output
+    assert "different scales" not in same.output
+    assert "different scales" not in (out / "compare.html").read_text()

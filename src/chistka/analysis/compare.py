@@ -78,6 +78,22 @@ class Side:
     labels: dict[str, str]  # record_id -> its label
     not_modelled: set[str]  # record_ids whose kind the side's scenario does not model
     membership: pd.DataFrame  # one row per date, one column per run (party total, persons)
+    scale: float = math.nan  # agents per represented person (the runs' provenance)
+
+
+def scale_warning(a: Side, b: Side) -> str:
+    """A warning where the two sides ran at different scales (empty where they did not).
+
+    The scale changes the model's resolution (how many agents stand for the population) and
+    with it what the runs give: a difference between sides at two scales is partly the scale's.
+    """
+    if math.isnan(a.scale) or math.isnan(b.scale) or a.scale == b.scale:
+        return ""
+    return (
+        f"the two sides ran at different scales: A at {a.scale:g}, B at {b.scale:g} agents per "
+        "represented person; their differences are partly the scale's (the model's resolution), "
+        "not only what else sets them apart: run both at one scale (--scale) to read an effect"
+    )
 
 
 def _membership(run_dir: Path) -> pd.Series:
@@ -173,6 +189,7 @@ def load_side(path: Path, point: str | None = None, option: str = "the point") -
         labels=labels,
         not_modelled=not_modelled,
         membership=pd.DataFrame(membership),
+        scale=group.scale if group.scale > 0 else math.nan,
     )
 
 

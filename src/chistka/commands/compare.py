@@ -17,7 +17,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from chistka.analysis.compare import differences, load_side
+from chistka.analysis.compare import differences, load_side, scale_warning
 from chistka.commands.options import (
     NARROW,
     Fitting,
@@ -104,6 +104,9 @@ def compare_command(
         highlight=False,
         soft_wrap=True,
     )
+    warning = scale_warning(a, b)
+    if warning:  # last, where it is seen after a long table
+        console.print(f"warning: {escape(warning)}", highlight=False, soft_wrap=True)
 
 
 def default_target(run_a: Path, run_b: Path, a_point: str | None, b_point: str | None) -> Path:

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from chistka.analysis.compare import NOT_MODELLED, QUANTILES, Side
+from chistka.analysis.compare import NOT_MODELLED, QUANTILES, Side, scale_warning
 from chistka.analysis.observables import difference_number, observable_number
 
 ABOUT = (
@@ -128,16 +128,24 @@ def write_comparison_report(a: Side, b: Side, table: pd.DataFrame, path: Path) -
 
     def describe(side: Side) -> str:
         seeds = ", ".join(str(s) for s in side.seeds)
+        scale = "" if math.isnan(side.scale) else f" at scale {side.scale:g}"
         return (
-            f"{html_escape(side.name)}: {html_escape(side.scenario)}, {len(side.paths)} run(s), "
-            f"seeds {html_escape(seeds)}"
+            f"{html_escape(side.name)}: {html_escape(side.scenario)}{scale}, "
+            f"{len(side.paths)} run(s), seeds {html_escape(seeds)}"
         )
+
+    warning = scale_warning(a, b)
+    warned = (
+        f"<p class='warning'><strong>Warning:</strong> {html_escape(warning)}.</p>"
+        if warning
+        else ""
+    )
 
     document = (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
         f"<title>chistka compare: {html_escape(a.name)} and {html_escape(b.name)}</title>"
         f"</head><body><h1>{heading(a, b)}</h1>"
-        f"<p>A: {describe(a)}<br>B: {describe(b)}</p>"
+        f"<p>A: {describe(a)}<br>B: {describe(b)}</p>{warned}"
         f"<p>{html_escape(ABOUT)}</p>"
         + "".join(parts)
         + "<h2>Differences (B - A)</h2>"
