@@ -484,3 +484,18 @@ def test_params_keeps_fields_and_descriptions_whole_at_80_columns():
     for row in parameter_rows(None, "arrest"):
         assert row.path in starts  # whole, at the start of a line
         assert all(word in words for word in row.description.split()), row.description
+
+
+def test_run_help_says_what_scale_defaults_to():
+    """QA 45: --scale's help gave no default; the README's example then passed 0.02 to a
+    scenario whose own scale is 0.01. The help names each built-in's own scale."""
+    from chistka.commands.options import BUILTIN_SCALES
+    from chistka.scenario import builtin_scenarios, load_scenario
+
+    assert set(BUILTIN_SCALES) == set(builtin_scenarios())
+    for name, scale in BUILTIN_SCALES.items():
+        assert load_scenario(name).population.scale == scale
+    result = CliRunner().invoke(app, ["run", "--help"], env={"COLUMNS": "400"})
+    said = " ".join(result.output.replace("│", " ").split())
+    assert "default: the scenario's own population.scale (great-terror 0.2, " in said
+    assert "party-purges-1921-1936 0.01" in said

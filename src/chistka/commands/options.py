@@ -210,7 +210,19 @@ JobsOption = Annotated[
 ]
 """--jobs: how many local worker processes run an ensemble's runs."""
 
-ScaleOption = Annotated[float | None, typer.Option(help="agents per represented person, in (0, 1]")]
+BUILTIN_SCALES = {"great-terror": 0.2, "party-purges-1921-1936": 0.01, "purges-1921-1953": 0.1}
+"""Each built-in scenario's own population.scale, as --scale's help gives it (a test holds it to
+the scenario files)."""
+
+ScaleOption = Annotated[
+    float | None,
+    typer.Option(
+        help="agents per represented person, in (0, 1]; default: the scenario's own "
+        "population.scale ("
+        + ", ".join(f"{name} {scale:g}" for name, scale in BUILTIN_SCALES.items())
+        + "; `chistka scenarios show NAME` gives any scenario's)"
+    ),
+]
 """--scale: override the scenario's population scale."""
 
 FreeOption = Annotated[
