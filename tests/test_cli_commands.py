@@ -683,6 +683,27 @@ def test_the_bars_give_the_simulated_date_of_the_day_as_the_web_pages_do():
     assert day_words(dt.date(1927, 12, 31), 1126, 1126) == "day 1,126 of 1,126 (31 Dec 1927)"
 
 
+def test_the_bars_say_a_spin_up_precedes_the_scenarios_start():
+    """Session 45: the sweep's and the experiment's bars gave a spin-up's days as the run's
+    ('p000-s001 at day 12 of 2,343 (14 Aug 1934)' for a scenario starting on 1 Dec 1934);
+    they say so now, as the web pages do, and count the run's days from its start."""
+    import datetime as dt
+
+    from chistka.engine import day_words
+    from chistka.scenario import load_scenario
+
+    dates = load_scenario("great-terror").scenario
+    total = (dates.end - dates.start).days + 1 + dates.spin_up_days
+    assert dates.spin_up_days > 0
+    assert day_words(dates.end, 12, total, dates.spin_up_days, "p000-s001") == (
+        f"p000-s001 in the spin-up before the scenario's start: day 12 of "
+        f"{dates.spin_up_days} (14 Aug 1934)"
+    )
+    first = day_words(dates.end, dates.spin_up_days + 1, total, dates.spin_up_days, "arm, seed 2")
+    assert first == f"arm, seed 2 at day 1 of {total - dates.spin_up_days:,} (1 Dec 1934)"
+    assert day_words(dt.date(1927, 12, 31), 5, 10, 0) == "day 5 of 10 (26 Dec 1927)"
+
+
 def test_sweep_says_where_its_runs_ran_without_calling_the_machine_one_worker():
     """QA 44 (21): a local sweep printed "ran on 1 worker: vm: 2 runs in 2 processes, 2
     threads", one worker beside two processes; locally the line names the machine and counts

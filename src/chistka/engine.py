@@ -53,10 +53,36 @@ def day_date(end: dt.date, days_done: int, days_total: int) -> dt.date:
     return end - dt.timedelta(days=days_total - days_done)
 
 
-def day_words(end: dt.date, days_done: int, days_total: int) -> str:
-    """'day 400 of 2,222 (5 Aug 1937)': a run's progress as the bars and pages give it."""
-    date = day_date(end, days_done, days_total)
-    return f"day {days_done:,} of {days_total:,} ({date.day} {date:%b %Y})"  # %-d is glibc's
+def day_words(
+    end: dt.date, days_done: int, days_total: int, spin_up: int = 0, run: str = ""
+) -> str:
+    """'day 400 of 2,222 (5 Aug 1937)': a run's progress as the bars and pages give it.
+
+    The day loop's days (a `Progress` call's) are dated from the scenario's `end`. With a
+    spin-up (`spin_up` days run before the scenario's start, `RunInfo.spin_up_days`) its days
+    say so and the days after it count from the start (`spin_up_words`).
+    """
+    return spin_up_words(days_done, days_total, spin_up, day_date(end, days_done, days_total), run)
+
+
+def spin_up_words(
+    done: int, total: int, spin_up: int | None, date: dt.date | None, run: str = ""
+) -> str:
+    """A run's day in words, e.g. 'day 400 of 2,222 (20 Apr 1923)', after the run it is of.
+
+    With a spin-up its days say so, 'spin-up before the scenario's start: day 12 of 120 (14 Aug
+    1934)', and the days after it count from the scenario's start: a bar and a page gave 'day 12
+    of 2,343 (14 Aug 1934)' for a scenario that starts on 1 Dec 1934, a date before the start,
+    unsaid. `run` names the run of a set ('seed 4'): 'seed 4 at day 400 of 2,222', 'seed 4 in
+    the spin-up before the scenario's start: day 12 of 120'. No `date`: none is given.
+    """
+    spin_up = spin_up or 0
+    when = f" ({date.day} {date:%b %Y})" if date is not None else ""  # %-d is glibc's only
+    if done <= spin_up:
+        where = f"{run} in the spin-up" if run else "spin-up"
+        return f"{where} before the scenario's start: day {done:,} of {spin_up:,}{when}"
+    at = f"{run} at " if run else ""
+    return f"{at}day {done - spin_up:,} of {total - spin_up:,}{when}"
 
 
 def madvise_hugepage_switch() -> Callable[[bool], bool] | None:

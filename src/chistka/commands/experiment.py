@@ -232,11 +232,13 @@ def experiment_run(
             def advance(arm: str, done: int, total: int) -> None:
                 progress.update(task, completed=done, total=total, arm=arm)
 
-            end = experiment.scenarios[BASELINE].scenario.end  # every arm has its dates
+            dates = experiment.scenarios[BASELINE].scenario  # every arm has its dates
 
             def day(arm: str, seed: int, days_done: int, days_total: int) -> None:
-                at = day_words(end, days_done, days_total)
-                progress.update(task, arm=f"{arm}, seed {seed} at {at}")
+                at = day_words(
+                    dates.end, days_done, days_total, dates.spin_up_days, f"{arm}, seed {seed}"
+                )
+                progress.update(task, arm=at)
 
             _, effects = run_experiment(
                 experiment,
@@ -330,11 +332,12 @@ def run_variants_command(
         def advance(folder: str, arm: str, done: int, total: int) -> None:
             progress.update(task, completed=done, total=total, arm=f"{folder} {arm}")
 
-        end = first.scenarios[BASELINE].scenario.end  # no value of --vary moves the dates
+        dates = first.scenarios[BASELINE].scenario  # no value of --vary moves the dates
 
         def day(folder: str, arm: str, seed: int, days_done: int, days_total: int) -> None:
             where = f"{folder} {arm}, seed {seed}"
-            progress.update(task, arm=f"{where} at {day_words(end, days_done, days_total)}")
+            at = day_words(dates.end, days_done, days_total, dates.spin_up_days, where)
+            progress.update(task, arm=at)
 
         table = run_variants(
             experiments,

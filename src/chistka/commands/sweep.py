@@ -177,10 +177,11 @@ def sweep_command(
                 last = f"skipped {done} complete" if run_id is None and done else run_id or ""
                 progress.update(task, completed=done, total=total, last=last)
 
-            end = specs[0].scenario.scenario.end  # no --set changes the dates
+            dates = specs[0].scenario.scenario  # no --set changes the dates or the spin-up
 
             def day(run_id: str, days_done: int, days_total: int) -> None:
-                progress.update(task, last=f"{run_id} at {day_words(end, days_done, days_total)}")
+                at = day_words(dates.end, days_done, days_total, dates.spin_up_days, run_id)
+                progress.update(task, last=at)
 
             placements: list[Placement] = []
             run_ensemble(

@@ -152,36 +152,18 @@ counted whole only once the words count it done (its files saved). The bar stood
 whole run (a full bar on the last) beside '5 of 6 runs done' for the seconds of the saving."""
 
 
-def date_words(iso_date: str | None) -> str:
-    """A day's simulated date after its number, ' (20 Apr 1923)', or '' without one.
-
-    A state file of a worker that did not record the date has none.
-    """
-    if not iso_date:
-        return ""
-    date = dt.date.fromisoformat(iso_date)
-    return f" ({date.day} {date:%b %Y})"  # %-d is glibc's only
-
-
 def day_words(
     done: int, total: int, iso_date: str | None, spin_up: int | None, run: str = ""
 ) -> str:
     """A run's day in words, e.g. 'day 400 of 2,222 (20 Apr 1923)', after the run it is of.
 
-    With a spin-up (`spin_up` days run before the scenario's start, `RunInfo.spin_up_days`) its
-    days say so, 'spin-up before the scenario's start: day 12 of 120 (14 Aug 1934)', and the
-    days after it count from the scenario's start: the page gave 'day 12 of 2,343 (14 Aug
-    1934)' for a scenario that starts on 1 Dec 1934, a date before the start, unsaid. `run`
-    names the run of a set ('seed 4'): 'seed 4 at day 400 of 2,222', 'seed 4 in the spin-up
-    before the scenario's start: day 12 of 120'.
+    As the command line's bars give it (`engine.spin_up_words`: a spin-up's days say so); a
+    state file of a worker that did not record the date has none.
     """
-    spin_up = spin_up or 0
-    date = date_words(iso_date)
-    if done <= spin_up:
-        where = f"{run} in the spin-up" if run else "spin-up"
-        return f"{where} before the scenario's start: day {done:,} of {spin_up:,}{date}"
-    at = f"{run} at " if run else ""
-    return f"{at}day {done - spin_up:,} of {total - spin_up:,}{date}"
+    from chistka.engine import spin_up_words  # the engine's imports only where a page needs it
+
+    date = dt.date.fromisoformat(iso_date) if iso_date else None
+    return spin_up_words(done, total, spin_up, date, run)
 
 
 def progress_text(state: dict[str, Any]) -> str:
@@ -229,7 +211,7 @@ def run_under_way_text(state: dict[str, Any]) -> str:
     `arm_words`); at values of a parameter, with the value: 'review.x = 0.3, arm no-mass, seed
     2 at ...' (it read 'arm v01/no-mass', the value's folder). '' when the state has none
     (between runs, or a state file of a worker that did not record it). The day's date
-    follows where the state has it (`date_words`), and a spin-up's days say so (`day_words`).
+    follows where the state has it, and a spin-up's days say so (`day_words`).
     """
     done, total = state.get("run_days_done"), state.get("run_days_total")
     if not total:
