@@ -283,3 +283,11 @@ def test_a_download_is_named_by_what_it_shows_and_never_twice_on_a_page():
     pages = [figures.add(go.Figure(go.Bar(x=[1], y=[2])), "a:b") for _ in range(3)]
     names = [name for page in pages for name, _ in numbers_in_page(page)]
     assert names == ["a-b", "a-b-2", "a-b-3"]
+
+
+def test_no_chart_offers_to_upload_its_data():
+    """plotly.js 3 adds a "Share chart" button (`showSendToCloud`, on by default) that uploads
+    the chart's data to Plotly Cloud; a report's charts leave it out (session 45)."""
+    fig = go.Figure(go.Bar(x=["a"], y=[1]))
+    html = figure_html(fig, "chart", include_plotlyjs=False)
+    assert '"showSendToCloud": false' in html

@@ -29,9 +29,11 @@ import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.offline import get_plotlyjs
 
-CONFIG = {"displaylogo": False, "responsive": True}
-"""Plotly's options for every chart: no logo, resize with the window (and, per chart, the name
-of its image, `toImageButtonOptions`)."""
+CONFIG = {"displaylogo": False, "responsive": True, "showSendToCloud": False}
+"""Plotly's options for every chart: no logo, resize with the window, and no "Share chart"
+button (plotly.js 3 shows one by default, which uploads the chart's data to Plotly Cloud: a
+report is read offline and its data stay with its reader); per chart, the name of its image
+(`toImageButtonOptions`)."""
 
 IMAGE_SCRIPT = """<script>
 (function () {
