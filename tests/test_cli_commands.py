@@ -264,6 +264,41 @@ def test_compare_keeps_every_figure_and_number_whole_at_80_columns(sweeps, tmp_p
     assert "figure" in wide.output and "B - A (90% interval)" in wide.output
 
 
+def test_compare_of_single_runs_cuts_no_figure_at_80_columns():
+    """QA 45: two single runs (no intervals, narrower numbers) kept the wide table at 80
+    columns, its minimum 'fitting' while the whole header of the differences' column squeezed
+    the figures to 6 characters ("membe…", "candi…"); another pair was stacked."""
+    from chistka.commands.compare import differences_view
+
+    labels = [
+        "Party members and candidates, March 1921",
+        "1929-30 purge: share of the expelled reinstated on appeal",
+        "Party members and candidates at the 16th Congress (Jun 1930)",
+    ]
+    rows = [
+        {
+            "observable": f"party_total:192{i}-03-01",
+            "label": label,
+            "record": 730_000.0,
+            **{f"{side}_{end}": 1_361_550.0 for side in "ab" for end in ("mean", "low", "high")},
+            **{f"{side}_modelled": True for side in "ab"},
+            "difference": 4_950.0,
+            "difference_low": np.nan,
+            "difference_high": np.nan,
+            "relative": 0.004,
+        }
+        for i, label in enumerate(labels)
+    ]
+    for columns in (80, 90, 100):
+        console = Console(width=columns, file=io.StringIO(), record=True)
+        console.print(differences_view(pd.DataFrame(rows), "B - A: b against a"))
+        shown = console.export_text()
+        assert "…" not in shown, columns
+        words = set(shown.split())
+        for label in labels:
+            assert all(word in words for word in label.split()), (columns, label)
+
+
 def test_compare_never_overwrites_files_it_did_not_write(sweeps, tmp_path):
     """QA of session 39: compare --out overwrote a user's differences.csv and compare.html."""
     mine = tmp_path / "mine"

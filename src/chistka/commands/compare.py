@@ -118,6 +118,11 @@ def default_target(run_a: Path, run_b: Path, a_point: str | None, b_point: str |
     return Path("out") / f"compare-{side(run_a, a_point)}-{side(run_b, b_point)}"
 
 
+FIGURE_WIDTH = 20
+"""The least width of the wide table's figure column: narrower, its names ran a word a line, and
+the table is stacked instead (`Fitting`)."""
+
+
 def differences_view(table: pd.DataFrame, title: str) -> Fitting:
     """The table of differences as printed: wide where it fits, else stacked (80 columns).
 
@@ -128,8 +133,8 @@ def differences_view(table: pd.DataFrame, title: str) -> Fitting:
     cells = [tuple(escape(cell) for cell in table_cells(row)) for row in table.itertuples()]
     wide = Table(title=title)
     for index, column in enumerate(TABLE_HEADINGS):  # a number whole, or the table stacked
-        if column == "figure":
-            wide.add_column(column)
+        if column == "figure":  # a name wrapped at words, a few to a line, or stacked
+            wide.add_column(column, min_width=FIGURE_WIDTH)
         else:
             widest = max((len(row[index]) for row in cells), default=0)
             wide.add_column(column, justify="right", no_wrap=True, min_width=widest)

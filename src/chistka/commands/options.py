@@ -23,6 +23,7 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+from rich.table import Table
 
 from chistka.errors import ChistkaError
 
@@ -43,7 +44,8 @@ class Fitting:
     """A table drawn wide where it fits, else in a narrow layout (an 80-column terminal).
 
     Rich squeezes a table that is too wide by cutting its cells ("1,406,…") or by giving a
-    column no width at all; `narrow` lays the same cells out so that none is cut.
+    column no width at all; `narrow` lays the same cells out so that none is cut. The wide
+    table fits where rich gives each of its columns at least what it needs (`fits`).
     """
 
     def __init__(self, wide: Any, narrow: Callable[[], Any]) -> None:
@@ -51,8 +53,33 @@ class Fitting:
         self.narrow = narrow
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        needed = Measurement.get(console, options.update_width(LOG_WIDTH), self.wide).minimum
-        yield self.wide if needed <= options.max_width else self.narrow()
+        yield self.wide if fits(self.wide, console, options) else self.narrow()
+
+
+def fits(table: Any, console: Console, options: ConsoleOptions) -> bool:
+    """Whether rich draws `table` within `options.max_width` without cutting a cell.
+
+    A column needs its longest word where its cells wrap (or its `min_width`, if larger), and
+    its longest cell, header included, where they do not (`no_wrap`). The table's measured
+    minimum is not enough: rich measures a no_wrap column by its longest word, but keeps the
+    column whole and squeezes the wrapping columns instead, below their longest word (QA 45:
+    compare's figure names were cut to "membe…" in a table whose minimum "fitted"). So the
+    widths rich gives the columns at this width are compared with what each needs.
+    """
+    if not isinstance(table, Table):
+        return Measurement.get(console, options.update_width(LOG_WIDTH), table).minimum <= (
+            options.max_width
+        )
+    # rich's own layout of the columns (private helpers of rich.table.Table, as in its render)
+    extra = table._extra_width
+    available = (table.width or options.max_width) - extra
+    widths = table._calculate_column_widths(console, options.update_width(available))
+    unbounded = options.update_width(LOG_WIDTH)
+    for width, column in zip(widths, table.columns, strict=True):
+        measured = table._measure_column(console, unbounded, column)
+        if width < (measured.maximum if column.no_wrap else measured.minimum):
+            return False
+    return sum(widths) + extra <= options.max_width
 
 
 def output_console() -> Console:
