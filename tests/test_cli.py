@@ -499,3 +499,17 @@ def test_run_help_says_what_scale_defaults_to():
     said = " ".join(result.output.replace("│", " ").split())
     assert "default: the scenario's own population.scale (great-terror 0.2, " in said
     assert "party-purges-1921-1936 0.01" in said
+
+
+def test_experiment_show_keeps_every_arms_settings_whole_at_80_columns():
+    """QA 45: at 80 columns what each arm changes was cut ("operations.order_00…",
+    "interrogation.names…"), so that it could be neither read nor copied."""
+    from chistka.analysis.experiment import load_experiment
+
+    lines = ("question:", "scenario:", "note:")  # lines the terminal wraps (soft_wrap)
+    shown = at_80_columns("experiment", "show", "centre-or-periphery", whole=lines)
+    words = set(shown.split())
+    for arm in load_experiment("centre-or-periphery").arms:
+        assert arm.name in words
+        assert all(name in words for name in arm.without), arm.name
+        assert all(f"{key}={value}" in words for key, value in arm.set.items()), arm.name

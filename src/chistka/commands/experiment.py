@@ -61,6 +61,7 @@ def experiment_list(ctx: typer.Context) -> None:
 def experiment_show(design: DesignArgument) -> None:
     """Print a design: its question, outcomes and what each arm leaves out or changes."""
     from chistka.analysis.experiment import load_experiment
+    from chistka.commands.options import NARROW, Fitting
 
     try:
         experiment = load_experiment(design)
@@ -75,16 +76,37 @@ def experiment_show(design: DesignArgument) -> None:
         highlight=False,
         soft_wrap=True,
     )
-    view = Table(title="Arms (each against the scenario as it stands, at the same seeds)")
-    for column in ("arm", "group", "what it changes", "why"):
-        view.add_column(column)
+    title = "Arms (each against the scenario as it stands, at the same seeds)"
+    rows = []
     for arm in experiment.arms:
         changes = [f"without {name}" for name in arm.without]
         changes += [f"{key}={value}" for key, value in arm.set.items()]
-        view.add_row(
-            escape(arm.name), escape(arm.group), escape("\n".join(changes)), escape(arm.why)
-        )
-    console.print(view)
+        rows.append((escape(arm.name), escape(arm.group), escape("\n".join(changes)), arm.why))
+    # an arm's name and each of its settings whole, to be copied (QA 45: at 80 columns they
+    # were cut, "operations.order_00…"); where the table does not fit so, each arm is stacked
+    wide = Table(title=title)
+    for column in ("arm", "group", "what it changes"):
+        wide.add_column(column, no_wrap=True)
+    wide.add_column("why", min_width=24)
+    for name, group, changes, why in rows:
+        wide.add_row(name, group, changes, escape(why))
+
+    def beside() -> Table:  # the arm over its settings, beside why
+        view = Table(title=title, show_lines=True, **NARROW)
+        view.add_column("arm (group)\nwhat it changes", no_wrap=True)
+        view.add_column("why", min_width=24)
+        for name, group, changes, why in rows:
+            view.add_row(f"[bold]{name}[/] ({group})\n{changes}", escape(why))
+        return view
+
+    def stacked() -> Table:  # the arm, its settings, then why, each on lines of its own
+        view = Table(title=title, show_lines=True, **NARROW)
+        view.add_column("arm (group)\nwhat it changes\nwhy", overflow="fold")
+        for name, group, changes, why in rows:
+            view.add_row(f"[bold]{name}[/] ({group})\n{changes}\n[dim]{escape(why)}[/]")
+        return view
+
+    console.print(Fitting(wide, lambda: Fitting(beside(), stacked)))
     if header.note:
         console.print(f"note: {escape(header.note)}", highlight=False, soft_wrap=True)
 
