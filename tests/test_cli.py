@@ -419,10 +419,10 @@ def test_runs_tables_keep_every_name_and_number_at_80_columns(tmp_path):
     campaigns = pd.read_parquet(out / "campaigns.parquet")
     for reviewed in campaigns["reviewed"]:
         assert f"{reviewed:,.0f}" in shown_80
-    shown = "".join(shown_80.split())  # a long record_id may fold over two lines
+    words = set(shown_80.split())  # each record_id whole (QA 45: a long one was folded)
     compared = pd.read_csv(out / "comparison.csv")
     for record_id in compared.loc[compared["status"] != "not modelled", "record_id"]:
-        assert record_id in shown
+        assert record_id in words
     assert "1921 purge: share" in shown_80
 
 
@@ -513,3 +513,40 @@ def test_experiment_show_keeps_every_arms_settings_whole_at_80_columns():
         assert arm.name in words
         assert all(name in words for name in arm.without), arm.name
         assert all(f"{key}={value}" in words for key, value in arm.set.items()), arm.name
+
+
+def test_runs_comparison_splits_no_record_id_at_80_columns():
+    """QA 45: at 80 columns great-terror's comparison folded its long ids mid-word,
+    "arrested_nkvd_1936_10_to_1" over "938_07"; each id is now whole on a line of its own."""
+    import io
+
+    import pandas as pd
+    from rich.console import Console
+
+    from chistka.cli import comparison_table
+
+    ids = ["arrested_nkvd_1936_10_to_1938_07", "seed_third_of_party_shot_or_camps", "p1935"]
+    comparison = pd.DataFrame(
+        {
+            "record_id": ids,
+            "observable": ["arrests:1936-10-01/1938-07-01", "arrests:1937", "party_total:1935"],
+            "label": ["Arrests in the NKVD's cases, 1 Oct 1936 to 1 Jul 1938 (its count)"] * 3,
+            "role": ["calibration", "validation", "claim"],
+            "status": ["inside", "outside", "claim"],
+            "model": [1_345_416.0, 12_345_678.0, 2_274_489.0],
+            "record": [1_420_711.0, 1_548_366.0, 1_989_000.0],
+            "tolerance": ["±20%", "±3 points", "±15%"],
+            "read_in_source": [True, False, True],
+            "grade": ["journalism", "scholarly", "memory"],
+            "fitted_now": [False, False, False],
+        }
+    )
+    console = Console(width=80, file=io.StringIO(), record=True)
+    console.print(comparison_table(comparison))
+    shown = console.export_text()
+    assert "…" not in shown
+    assert max(len(line) for line in shown.splitlines()) <= 80
+    lines = {line.strip() for line in shown.splitlines()}
+    for record_id in ids:
+        assert record_id in lines, record_id
+    assert {"1,345,416", "1,420,711", "12,345,678", "journalism"} <= set(shown.split())

@@ -97,7 +97,7 @@ def comparison_table(comparison: pd.DataFrame) -> Fitting:
     colours = {"inside": "green", "outside": "red"}
     cells = [
         (
-            f"{escape(row.label)} [dim]{escape(row.record_id)}[/]",
+            (escape(row.label), escape(row.record_id)),
             observable_number(row.model, row.observable),
             observable_number(row.record, row.observable),
             row.tolerance,
@@ -115,19 +115,30 @@ def comparison_table(comparison: pd.DataFrame) -> Fitting:
         wide.add_column(
             column, justify="right" if column in {"model", "record"} else "left", no_wrap=True
         )
-    for row in cells:
-        wide.add_row(*row)
+    for (label, record_id), *row in cells:
+        wide.add_row(f"{label} [dim]{record_id}[/]", *row)
 
     def narrow() -> Table:
+        # the figure's name over its record_id, as wide as the longest id so that none is
+        # split (QA 45: "arrested_nkvd_1936_10_to_1" over "938_07"); the model over the record
         table = Table(title=title, caption=caption, show_lines=True, **NARROW)
-        table.add_column("figure (record_id in comparison.csv)", min_width=20, overflow="fold")
-        table.add_column("model", justify="right", no_wrap=True)
-        table.add_column("record", justify="right", no_wrap=True)
+        table.add_column(
+            "figure\n(record_id in comparison.csv)",
+            min_width=max([20, *(len(record_id) for (_, record_id), *_ in cells)]),
+            overflow="fold",
+        )
+        table.add_column("model\nrecord", justify="right", no_wrap=True)
         table.add_column("tolerance")
         table.add_column("role, fit", no_wrap=True)
         table.add_column("read, grade", no_wrap=True)
-        for label, model, record, tolerance, role, status, read, grade in cells:
-            table.add_row(label, model, record, tolerance, f"{role}\n{status}", f"{read}\n{grade}")
+        for (label, record_id), model, record, tolerance, role, status, read, grade in cells:
+            table.add_row(
+                f"{label}\n[dim]{record_id}[/]",
+                f"{model}\n[dim]{record}[/]",
+                tolerance,
+                f"{role}\n{status}",
+                f"{read}\n{grade}",
+            )
         return table
 
     return Fitting(wide, narrow)
