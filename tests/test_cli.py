@@ -550,3 +550,20 @@ def test_runs_comparison_splits_no_record_id_at_80_columns():
     for record_id in ids:
         assert record_id in lines, record_id
     assert {"1,345,416", "1,420,711", "12,345,678", "journalism"} <= set(shown.split())
+
+
+def test_record_of_a_scenario_keeps_its_sources_urls_whole_at_80_columns():
+    """QA 45: at 80 columns `record --scenario great-terror` cut its sources' URLs
+    ("infogalactic.com/info/17th_Congr…"), so that a citation could not be followed; a URL
+    longer than the column is folded over lines at its end."""
+    import re
+
+    wide = invoke("record", "--scenario", "great-terror", columns=1000).stdout
+    urls = set(re.findall(r"[\w.-]+\.\w+/[^\s,;()]+", wide))  # a host/path, "https://" or not
+    assert any("infogalactic.com/info/" in url for url in urls)
+    shown = at_80_columns("record", "--scenario", "great-terror")
+    lines = shown.splitlines()
+    start = next(line.index("source / what") for line in lines if "source / what" in line)
+    column = "".join("".join(line[start:].split()) for line in lines)
+    for url in urls:
+        assert url in column, url

@@ -382,7 +382,7 @@ def record(
             min_width=max(len(row.id) for row in rows),
         )
         table.add_column("value\nrange", justify="right", no_wrap=True)
-        table.add_column("source / what the record says")
+        table.add_column("source / what the record says", overflow="fold")  # a URL whole
         for ident, role_, quantity, period, value, span, read, grade, note in cells:
             table.add_row(
                 f"[bold]{ident}[/]\n{role_}, read in source: {read}, {grade}\n{quantity}, {period}",
