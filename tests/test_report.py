@@ -374,8 +374,10 @@ def test_the_cascade_trees_note_and_legend_name_the_markers_it_draws():
         symbols = [s for t in shown.values() for s in np.atleast_1d(t.marker.symbol)]
         assert symbols.count("diamond") == diamonds and "star" in symbols
         assert (terror_tree.OFFICIALS in shown) == bool(diamonds)
-        assert ("Diamonds are the 1 official below the root" in note) == bool(diamonds)
-        assert ("No one below the root was an official" in note) == (not diamonds)
+        assert ("diamonds are the 1 official below the root" in note) == bool(diamonds)
+        assert ("no one below the root was an official" in note) == (not diamonds)
+        # the markers follow "The star is the root;" in one sentence (QA 45: "root; No one")
+        assert not re.search(r"; [A-Z]", note), note
 
 
 def test_a_row_not_modelled_shows_no_model_value_in_the_run_report():

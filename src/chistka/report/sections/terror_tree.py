@@ -155,10 +155,10 @@ def _note(tree: pd.DataFrame) -> str:
     attrs = tree.attrs
     officials = sum(official(person) for _, person in tree.iterrows())
     markers = (
-        f"Diamonds are the {officials} official{'s' if officials > 1 else ''} below the root, "
+        f"diamonds are the {officials} official{'s' if officials > 1 else ''} below the root, "
         "circles the others"
         if officials
-        else "No one below the root was an official (district rank and above, or the 1934 "
+        else "no one below the root was an official (district rank and above, or the 1934 "
         "elite, drawn as diamonds): every circle is someone else"
     )
     return (
