@@ -266,7 +266,11 @@ def test_event_on_first_and_last_day_is_accepted():
     [
         (
             {"admissions.rate_per_yr": 10},
-            ["events[0].set", "'admissions.rate_per_yr'", "did you mean 'rate_per_year'"],
+            [
+                "events[0].set",
+                "'admissions' has no field 'rate_per_yr'",
+                "did you mean 'rate_per_year'",
+            ],
         ),
         (
             {"admision.rate_per_year": 10},
@@ -275,7 +279,11 @@ def test_event_on_first_and_last_day_is_accepted():
         ({"population.size": 10}, ["events[0].set", "'population.size'", "not a mechanism"]),
         (
             {"review.criteria.pasivity": 1.0},
-            ["events[0].set", "'review.criteria.pasivity'", "did you mean 'passivity'"],
+            [
+                "events[0].set",
+                "'review.criteria' has no field 'pasivity'",
+                "did you mean 'passivity'",
+            ],
         ),
         ({"admissions.rate_per_year.x": 1}, ["events[0].set", "no sub-fields"]),
         ({"exits.rate_per_year": 3}, ["events[0].set", "exits.rate_per_year", "less than"]),
@@ -383,6 +391,8 @@ def test_with_parameters_empty_is_identity(small_scenario):
     ("changes", "in_message"),
     [
         ({"admissions.rate_per_yr": 1}, ["'rate_per_year'"]),
+        # the section lacks the field, not the path (QA 45: "'review.noise' has no field 'noise'")
+        ({"review.noise": 0.8}, ["'review' has no field 'noise'", "did you mean 'noise_sd'"]),
         ({"exitz.rate_per_year": 0.1}, ["'exits'"]),
         ({"admissions": 1}, ["not a mechanism parameter"]),
         ({"exits.rate_per_year": 2.0}, ["exits.rate_per_year", "less than or equal to 1"]),

@@ -826,10 +826,10 @@ class Scenario(StrictModel):
                 if parts[2] not in item_model.model_fields:
                     raise PydanticCustomError(
                         "unknown_parameter",
-                        "{where}: '{path}' has no field '{key}'; {hint}allowed: {allowed}",
+                        "{where}: '{owner}' has no field '{key}'; {hint}allowed: {allowed}",
                         {
                             "where": where,
-                            "path": path,
+                            "owner": ".".join(parts[:2]),
                             "key": parts[2],
                             "hint": did_you_mean(parts[2], sorted(item_model.model_fields)),
                             "allowed": ", ".join(sorted(item_model.model_fields)),
@@ -858,10 +858,10 @@ class Scenario(StrictModel):
                     hint = did_you_mean(key, allowed)
                     raise PydanticCustomError(
                         "unknown_parameter",
-                        "{where}: '{path}' has no field '{key}'; {hint}allowed: {allowed}",
+                        "{where}: '{owner}' has no field '{key}'; {hint}allowed: {allowed}",
                         {
                             "where": where,
-                            "path": path,
+                            "owner": ".".join(parts[:depth]),
                             "key": key,
                             "hint": hint,
                             "allowed": ", ".join(allowed),
