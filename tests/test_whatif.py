@@ -92,6 +92,24 @@ def test_an_unknown_decision_is_refused_with_those_there_are(terror):
     assert "operations.order_00447" in str(error.value)
 
 
+def test_a_misspelt_decision_is_refused_with_the_one_meant(terror):
+    """QA 45: `--without operations.order00447` listed every decision but offered none, where a
+    misspelt scenario or experiment gets "did you mean"."""
+    with pytest.raises(ScenarioError) as error:
+        without(terror, ["operations.order00447"])
+    assert "did you mean 'operations.order_00447'? it has events." in str(error.value)
+
+
+def test_a_field_an_operation_lacks_is_named_with_the_operation(terror):
+    """QA 45: the message named the whole path as what lacked its last part."""
+    from chistka.scenario import apply_overrides
+
+    with pytest.raises(ScenarioError) as error:
+        apply_overrides(terror, {"operations.polish.limt_camp": 1}, where="--set")
+    message = str(error.value)
+    assert "'operations.polish' has no field 'limt_camp'; did you mean 'limit_camp'?" in message
+
+
 def test_a_removal_that_leaves_the_scenario_invalid_says_why(terror):
     """Without the halt, Order 00762's sanction of pending cases has no supervision to act in."""
     with pytest.raises(ScenarioError) as error:

@@ -22,7 +22,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from chistka.errors import ScenarioError
+from chistka.errors import ScenarioError, did_you_mean
 from chistka.scenario.schema import Scenario
 
 NAMED_SECTIONS = ("operations", "campaigns", "show_trials")
@@ -77,7 +77,7 @@ def without(scenario: Scenario, names: Sequence[str], where: str = "--without") 
         if name not in allowed:
             raise ScenarioError(
                 f"{where} {name!r}: not a decision of scenario {scenario.scenario.name!r}; "
-                f"it has {', '.join(allowed) or 'none'}"
+                f"{did_you_mean(name, allowed)}it has {', '.join(allowed) or 'none'}"
             )
     data: dict[str, Any] = scenario.model_dump(mode="json")
     dropped_days = {dt.date.fromisoformat(n.split(".", 1)[1]) for n in names if n[:7] == "events."}
