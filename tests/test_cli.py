@@ -550,6 +550,8 @@ def test_runs_comparison_splits_no_record_id_at_80_columns():
     for record_id in ids:
         assert record_id in lines, record_id
     assert {"1,345,416", "1,420,711", "12,345,678", "journalism"} <= set(shown.split())
+    fitted = "Fit: calibration 1 of 1 inside (100%); validation 0 of 1 inside (0%)"
+    assert fitted in " ".join(shown.split())  # QA 45: "Fit calibration: 1 of 1 inside ..."
 
 
 def test_record_of_a_scenario_keeps_its_sources_urls_whole_at_80_columns():

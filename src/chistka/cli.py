@@ -23,7 +23,7 @@ from chistka.analysis.comparison import (
     budget_text,
     comparison,
     fit,
-    fit_text,
+    fit_line,
     parameter_budget,
     save_run,
 )
@@ -91,7 +91,7 @@ def comparison_table(comparison: pd.DataFrame) -> Fitting:
     """
     shown = comparison[comparison["status"] != "not modelled"]
     hidden = len(comparison) - len(shown)
-    caption = f"Fit {fit_text(fit(comparison))}" + (
+    caption = fit_line(fit(comparison)) + (
         f"; {hidden} row(s) of kinds this scenario does not model not shown" if hidden else ""
     )
     colours = {"inside": "green", "outside": "red"}

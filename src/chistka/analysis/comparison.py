@@ -296,17 +296,28 @@ def fit(table: pd.DataFrame) -> dict[str, dict[str, Any]]:
 
 
 def fit_text(summary: dict[str, dict[str, Any]]) -> str:
-    """The fit in one line: 'calibration: 10 of 12 inside; validation: 3 of 8 inside'."""
+    """The fit in one line: 'calibration 10 of 12 inside (83%); validation 3 of 8 inside (38%)'.
+
+    A role without rows: 'no validation row'.
+    """
     parts = []
     for role, entry in summary.items():
         if not entry["rows"]:
-            parts.append(f"{role}: no row")
+            parts.append(f"no {role} row")
             continue
-        text = f"{role}: {entry['inside']} of {entry['rows']} inside ({entry['share']:.0%})"
+        text = f"{role} {entry['inside']} of {entry['rows']} inside ({entry['share']:.0%})"
         if entry.get("fitted_now"):
             text += f", {entry['fitted_now']} of them fitted by the present timeline"
         parts.append(text)
     return "; ".join(parts)
+
+
+def fit_line(summary: dict[str, dict[str, Any]]) -> str:
+    """The fit as `chistka run` and `chistka validate` give it under their tables.
+
+    'Fit: calibration 10 of 12 inside (83%); validation 3 of 8 inside (38%)' (`fit_text`).
+    """
+    return f"Fit: {fit_text(summary)}"
 
 
 def parameter_budget(

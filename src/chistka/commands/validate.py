@@ -300,7 +300,7 @@ def _print_group(
     run_dir: Path, group: RunGroup, table: pd.DataFrame, against: str, *, several: bool
 ) -> None:
     """One group's table; against the record, every row with its status and the fit per role."""
-    from chistka.analysis.comparison import fit, fit_text
+    from chistka.analysis.comparison import fit, fit_line
 
     runs = len(group.paths)
     plural = "s" if runs > 1 else ""
@@ -311,7 +311,7 @@ def _print_group(
     if "role" in table.columns:
         console.print(validation_table(table, title))
         scored = table.rename(columns={"id": "record_id"})
-        console.print(f"Fit {fit_text(fit(scored))}", soft_wrap=True)
+        console.print(fit_line(fit(scored)), soft_wrap=True)
         return
     covered = table["inside"].notna()
     console.print(validation_table(table[covered] if covered.any() else table, title))
