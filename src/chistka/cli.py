@@ -86,8 +86,9 @@ def comparison_table(comparison: pd.DataFrame) -> Fitting:
     Only rows of kinds the scenario models are shown. Each row shows its role (calibration,
     validation, input, claim) and status, whether the figure was read in its source and the
     source's reliability grade; the caption gives the fit on calibration and on validation rows
-    separately. Where the table does not fit (an 80-column terminal), role and fit share a
-    column, as do read and grade, so that the figure's name keeps its width.
+    separately. Where the table does not fit (an 80-column terminal), the model and the record
+    share a column, as do role and fit, and read and grade, so that the figure's name keeps its
+    width, its record_id whole on a line under it.
     """
     shown = comparison[comparison["status"] != "not modelled"]
     hidden = len(comparison) - len(shown)
