@@ -569,3 +569,20 @@ def test_record_of_a_scenario_keeps_its_sources_urls_whole_at_80_columns():
     column = "".join("".join(line[start:].split()) for line in lines)
     for url in urls:
         assert url in column, url
+
+
+def test_fitting_falls_back_where_rich_lacks_its_private_helpers(monkeypatch):
+    """`fits` reads rich's column widths through private helpers of rich.table.Table; a rich
+    without them must still draw a table (its measured minimum decides), not fail."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from chistka.commands import options
+    from chistka.commands.options import fits
+
+    table = Table("figure", "value")
+    table.add_row("a figure with a long name", "1,234")
+    console = Console(width=80)
+    monkeypatch.setattr(options, "RICH_TABLE_HELPERS", ("_a_helper_rich_lacks",))
+    assert fits(table, console, console.options) is True
+    assert fits(table, console, console.options.update_width(10)) is False

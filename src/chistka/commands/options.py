@@ -56,6 +56,10 @@ class Fitting:
         yield self.wide if fits(self.wide, console, options) else self.narrow()
 
 
+RICH_TABLE_HELPERS = ("_extra_width", "_calculate_column_widths", "_measure_column")
+"""The private parts of rich.table.Table that `fits` reads (rich 13.7 to 15 have them)."""
+
+
 def fits(table: Any, console: Console, options: ConsoleOptions) -> bool:
     """Whether rich draws `table` within `options.max_width` without cutting a cell.
 
@@ -66,10 +70,10 @@ def fits(table: Any, console: Console, options: ConsoleOptions) -> bool:
     compare's figure names were cut to "membe…" in a table whose minimum "fitted"). So the
     widths rich gives the columns at this width are compared with what each needs.
     """
-    if not isinstance(table, Table):
-        return Measurement.get(console, options.update_width(LOG_WIDTH), table).minimum <= (
-            options.max_width
-        )
+    measured_minimum = Measurement.get(console, options.update_width(LOG_WIDTH), table).minimum
+    if not isinstance(table, Table) or not all(hasattr(table, h) for h in RICH_TABLE_HELPERS):
+        # a rich without these private helpers: its measured minimum, the looser test
+        return measured_minimum <= options.max_width
     # rich's own layout of the columns (private helpers of rich.table.Table, as in its render)
     extra = table._extra_width
     available = (table.width or options.max_width) - extra
