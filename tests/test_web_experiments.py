@@ -665,3 +665,23 @@ def test_the_spread_over_values_leaves_an_interval_blank_at_one_seed(tmp_path):
     assert '<td class="number">-19.4%</td><td class="number"></td><td>yes</td>' in table
     assert '<td class="number">-60.0% to -20.0%</td>' in table
     assert " to </td>" not in table
+
+
+def test_an_arm_that_changes_nothing_reads_no_change_not_no(tmp_path):
+    """QA of session 45: an arm at +0.0% to +0.0% over every value read "same direction: no",
+    as if its effect changed sign; the web page and the report say "no change"."""
+    import pandas as pd
+
+    from chistka.report.experiment import _spread_table
+
+    path = tmp_path / "spread.csv"
+    path.write_text(
+        "outcome,arm,label,values,lowest,highest,lowest_low,highest_high,same_direction,"
+        "intervals_agree\n"
+        "arrests:1937-1938,no-show,No show trials,2,0.0,0.0,,,False,False\n"
+        "arrests:1937-1938,no-names,No names,2,-0.435,0.1,-0.6,0.2,False,False\n"
+    )
+    table = spread_table(path)
+    assert "<td>no change</td>" in table and "<td>no</td><td>no</td>" in table
+    report = _spread_table(pd.read_csv(path))
+    assert "<td>no change</td>" in report and "<td>no</td><td>no</td>" in report

@@ -286,6 +286,17 @@ def spread_table(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(SPREAD_COLUMNS))
 
 
+def direction_words(same_direction: bool, lowest: float, highest: float) -> str:
+    """The spread table's "same direction" cell: 'yes', 'no', or 'no change'.
+
+    'no change' where every value's mean effect is zero: an arm that changes nothing the outcome
+    depends on read 'no', as if its effect changed sign between the values.
+    """
+    if lowest == 0 and highest == 0:
+        return "no change"
+    return "yes" if same_direction else "no"
+
+
 def fits_table(document: dict[str, Any]) -> pd.DataFrame:
     """fits.csv: per fit of a set of fits, its folder, label, trial, loss and values."""
     rows = [

@@ -28,6 +28,7 @@ from chistka.analysis.experiment import (
     read_document,
 )
 from chistka.analysis.observables import is_share, meaning, title, unit
+from chistka.analysis.variants import direction_words
 from chistka.errors import ChistkaError
 from chistka.figures import CUSTOMDATA_NAMES
 from chistka.report.common import (
@@ -713,7 +714,7 @@ def _spread_table(spread: pd.DataFrame) -> str:
         f'<td class="num">{row.values}</td>'
         f'<td class="num">{_interval(row.lowest, row.highest)}</td>'
         f'<td class="num">{_interval(row.lowest_low, row.highest_high)}</td>'
-        f"<td>{'yes' if row.same_direction else 'no'}</td>"
+        f"<td>{direction_words(row.same_direction, row.lowest, row.highest)}</td>"
         f"<td>{'yes' if row.intervals_agree else 'no'}</td></tr>"
         for row in spread.itertuples(index=False)
     ]

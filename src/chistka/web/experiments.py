@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from chistka.analysis.observables import is_share, title, unit
+from chistka.analysis.variants import direction_words
 from chistka.errors import ChistkaError
 
 EXPERIMENT_FILES = frozenset(
@@ -461,6 +462,12 @@ def interval_text(low: str, high: str) -> str:
     return f"{low} to {high}" if low and high else ""
 
 
+def _direction(row: dict[str, str]) -> str:
+    """A spread.csv row's "same direction" in words (`direction_words`)."""
+    lowest, highest = float(row["lowest"]), float(row["highest"])
+    return direction_words(row["same_direction"] == "True", lowest, highest)
+
+
 def spread_table(path: Path) -> str:
     """Each arm's relative effect over all the values: lowest, highest, and whether they agree."""
     head = "".join(
@@ -481,7 +488,7 @@ def spread_table(path: Path) -> str:
             f'<td class="number">{_figure(row["lowest"], percent=True)}</td>'
             f'<td class="number">{_figure(row["highest"], percent=True)}</td>'
             f'<td class="number">{interval_text(row["lowest_low"], row["highest_high"])}</td>'
-            f"<td>{'yes' if row['same_direction'] == 'True' else 'no'}</td>"
+            f"<td>{_direction(row)}</td>"
             f"<td>{'yes' if row['intervals_agree'] == 'True' else 'no'}</td></tr>"
             for row in csv.DictReader(handle)
         )
