@@ -549,6 +549,15 @@ class Campaign(StrictModel):
         return self
 
 
+def _naming(where: str, path: str) -> str:
+    """A message's place, followed by the path it is about where the place does not name it.
+
+    '--set review.noise=1' names its path; an experiment's "arms[1] 'x': set" does not, and the
+    message then named only the section that lacks the field.
+    """
+    return where if path in where else f"{where}: '{path}'"
+
+
 class PolicyEvent(StrictModel):
     """A dated change of mechanism parameters (an order, a freeze, a reopening)."""
 
@@ -828,7 +837,7 @@ class Scenario(StrictModel):
                         "unknown_parameter",
                         "{where}: '{owner}' has no field '{key}'; {hint}allowed: {allowed}",
                         {
-                            "where": where,
+                            "where": _naming(where, path),
                             "owner": ".".join(parts[:2]),
                             "key": parts[2],
                             "hint": did_you_mean(parts[2], sorted(item_model.model_fields)),
@@ -860,7 +869,7 @@ class Scenario(StrictModel):
                         "unknown_parameter",
                         "{where}: '{owner}' has no field '{key}'; {hint}allowed: {allowed}",
                         {
-                            "where": where,
+                            "where": _naming(where, path),
                             "owner": ".".join(parts[:depth]),
                             "key": key,
                             "hint": hint,
