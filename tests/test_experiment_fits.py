@@ -151,7 +151,23 @@ def test_a_fit_replaces_the_fitted_values_in_the_baseline_and_every_arm(study):
         names = scenario.interrogation.names_mean
         assert names == (0.0 if arm == "no-names" else fit["interrogation.names_mean"]), arm
     # the timeline still sets the arrest probability of the named on its day, as in the fit
-    assert experiment.scenarios[BASELINE].events[-1].set["arrest.named_arrest_probability"] == 0
+    baseline = experiment.scenarios[BASELINE]
+    later = [e for e in baseline.events if e.date > baseline.scenario.start]
+    assert later[-1].set["arrest.named_arrest_probability"] == 0
+
+
+def test_a_runs_provenance_lists_the_fits_values_as_fitted(study):
+    """QA 45: a fit's values, written on their lines alone, read as the built-in's fit changed
+    ("not counted"); set as calibrate writes them, the run lists them as the study's fit."""
+    from chistka.scenario.fitted import fitted_in
+
+    design, storage = study
+    [experiment, _], _ = load_fits(str(design), storage, count=2)
+    kept, changed = fitted_in(experiment.scenarios[BASELINE])
+    fitted = {entry["path"]: entry for entry in kept}
+    assert set(experiment.fit) <= set(fitted)
+    assert not set(experiment.fit) & {entry["path"] for entry in changed}
+    assert all(experiment.fit_label in fitted[path]["note"] for path in experiment.fit)
 
 
 @pytest.mark.slow

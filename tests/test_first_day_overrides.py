@@ -81,3 +81,21 @@ def test_the_day_loop_runs_the_value_given(small_scenario):
     changed = apply_set_options(fit, ["mortality.rate_per_year=0.2"])
     _, state, _ = Sim(changed, seed=3).run_with_state()
     assert state.scenario.mortality.rate_per_year == 0.2
+
+
+def test_run_says_until_when_a_set_value_holds(tmp_path):
+    """QA 45: `run --set interrogation.torture=0.5` ran the value until the timeline's event of
+    5 Mar 1937 set it again, unsaid; calibrate's table says so for a free parameter."""
+    from typer.testing import CliRunner
+
+    from chistka.cli import app
+
+    occupied = tmp_path / "a-file"
+    occupied.write_text("not a folder")
+    args = ["run", "great-terror", "--set", "interrogation.torture=0.5"]
+    args += ["--set", "review.noise_sd=0.8", "--out", str(occupied)]
+    result = CliRunner().invoke(app, args, env={"COLUMNS": "200"})
+    assert result.exit_code == 2
+    said = " ".join(result.output.split())
+    assert "--set interrogation.torture holds until 1937-03-05 (the timeline sets it then)" in said
+    assert "review.noise_sd holds" not in said

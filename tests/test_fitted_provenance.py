@@ -172,8 +172,10 @@ def test_the_values_a_users_calibration_fitted_are_listed_as_fitted():
     summary = {"calibration": {"rows": 100}}
     assert parameter_budget(kept, summary, changed)["fitted"] == len(entries) + 1
 
-    kept, changed = fitted_in(apply_set_options(fitted, ["review.noise_sd=0.5"]))
-    assert "review.noise_sd" not in [entry["path"] for entry in kept] and changed == []
+    kept, changed = fitted_in(apply_set_options(fitted, ["review.noise_sd=0.5", f"{path}=1.2"]))
+    assert not {"review.noise_sd", path} & {entry["path"] for entry in kept}
+    said = {entry["path"]: (entry["value"], entry["fitted_value"]) for entry in changed}
+    assert said == {"review.noise_sd": (0.5, 0.9), path: (1.2, 1.01)}  # the study's, not 1.0x
 
 
 def test_a_users_own_scenario_lists_what_its_calibration_fitted():

@@ -39,7 +39,7 @@ from chistka.commands.options import (
     output_console,
 )
 from chistka.commands.preflight import check_scale, check_seed
-from chistka.commands.sweep import apply_set_options
+from chistka.commands.sweep import apply_set_options, set_notes, single_values
 from chistka.engine import Sim
 from chistka.errors import ChistkaError
 from chistka.outputs import RUN_FILES, check_run_target
@@ -234,6 +234,8 @@ def run(
     try:
         check_seed(seed)
         loaded = apply_set_options(without(load_scenario(scenario), without_ or []), set_)
+        for note in set_notes(loaded, list(single_values(set_))):
+            console.print(note, highlight=False)
         check_scale(loaded, scale)
         target = out if out is not None else Path("out") / loaded.scenario.name
         check_run_target(target, force=force)

@@ -410,13 +410,20 @@ def set_for_the_whole_run(
 def with_fit(scenario: Scenario, fit: Mapping[str, Any], label: str) -> Scenario:
     """The scenario with another fit's values in place of its fitted ones, said in its description.
 
-    The values are the scenario's own (as scripts/fit_scenario.py writes a fit into the file):
-    a later timeline event that sets one of them still does, as in the fit.
+    The values are set as `chistka calibrate` writes them into fitted.toml (`as_start_event`):
+    the scenario's own, and again by an event of the first day noted as calibrate's, whose
+    source names the trial; a later timeline event that sets one of them still does, as in the
+    fit. A run then lists them as fitted (`scenario.fitted.calibrated_here`): written on their
+    lines alone, they read as the built-in's fit changed, not counted (QA 45).
 
     Raises:
         ScenarioError: an unknown parameter or a value it does not allow.
     """
-    changed = apply_overrides(scenario, dict(fit), where="fit")
+    from chistka.analysis.free import as_start_event
+    from chistka.scenario.fitted import FITTED_NOTE
+
+    source = f"chistka calibrate: the study's {label}, run by experiment --fits"
+    changed = as_start_event(scenario, dict(fit), note=FITTED_NOTE, source=source)
     data = changed.model_dump(mode="json")
     data["scenario"]["description"] = f"{changed.scenario.description} [fit: {label}]".strip()
     from chistka.scenario import scenario_from_dict

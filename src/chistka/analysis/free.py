@@ -140,6 +140,8 @@ def start_value(scenario: Scenario, path: str) -> Any:
                 value = new
             elif path.startswith(key + ".") and isinstance(new, dict):
                 value = new.get(path[len(key) + 1 :], value)
+            elif key.startswith(path + ".") and isinstance(value, dict):
+                value = {**value, key[len(path) + 1 :]: new}  # a field of the group `path`
     return value
 
 

@@ -272,6 +272,23 @@ def single_values(
     return overrides
 
 
+def set_notes(scenario: Scenario, paths: list[str]) -> list[str]:
+    """For each path set for the run that a later event of the timeline sets again, a note.
+
+    A value given with --set holds from the first day until the timeline's next change of it
+    (docs/ensembles.md); the command says so, as calibrate's table does for a free parameter
+    (QA 45: `run --set interrogation.torture=0.5` ran it until 5 Mar 1937 unsaid).
+    """
+    from chistka.analysis.free import reset_on
+
+    notes = []
+    for path in paths:
+        date = reset_on(scenario, path)
+        if date is not None:
+            notes.append(f"note: --set {path} holds until {date} (the timeline sets it then)")
+    return notes
+
+
 def apply_set_options(loaded: Scenario, options: list[str] | None) -> Scenario:
     """The scenario with `run --set PARAM=VALUE` changes applied (one value per parameter).
 

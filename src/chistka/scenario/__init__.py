@@ -19,7 +19,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import PydanticCustomError
 
 from chistka.errors import ScenarioError, closest, read_text
-from chistka.scenario.schema import EMPHASIS_FORMS, Scenario
+from chistka.scenario.schema import EMPHASIS_FORMS, PolicyEvent, Scenario
 
 __all__ = [
     "Scenario",
@@ -238,9 +238,9 @@ def apply_overrides(scenario: Scenario, overrides: Mapping[str, Any], where: str
     The one applier of ``section.field=value`` overrides (sweep ``--set``, free parameters,
     calibration trials): `Scenario.with_parameters` with its errors turned into a ScenarioError.
     A value given here holds from the first day: an event of the first day that sets the same
-    parameter (the one `chistka calibrate` writes into fitted.toml) no longer does, so that it
-    cannot silently undo the change on that day (`_first_day_settings_dropped`); an event of a
-    later day still changes the value on its date.
+    parameter (the one `chistka calibrate` writes into fitted.toml) is followed by one that sets
+    the value given, so that it cannot silently undo the change on that day
+    (`_given_after_first_day`); an event of a later day still changes the value on its date.
 
     Args:
         scenario: the scenario to change.
@@ -258,37 +258,40 @@ def apply_overrides(scenario: Scenario, overrides: Mapping[str, Any], where: str
     except ValidationError as exc:
         raise ScenarioError(format_validation_error(exc, where)) from None
     _check_sizes(changed, "", f"{where}: ")
-    return _first_day_settings_dropped(changed, overrides)
+    return _given_after_first_day(changed, overrides)
 
 
-def _first_day_settings_dropped(scenario: Scenario, overrides: Mapping[str, Any]) -> Scenario:
-    """The scenario whose first day's events no longer set what `overrides` set.
+GIVEN_NOTE = "values given for the run"
+"""Note of the event `apply_overrides` adds on the first day after those that set its values."""
+
+
+def _given_after_first_day(scenario: Scenario, overrides: Mapping[str, Any]) -> Scenario:
+    """The scenario whose first day ends its events by setting the `overrides` they touch.
 
     An event dated the scenario's start applies on the first day, after the scenario's own
-    values: left as it is, it would put back what an override had just changed. A setting of an
-    overridden path (or of a group holding it) is dropped; where the event sets a whole table
-    (a group such as 'admissions.origin_preference') and an override one of its fields, the
-    table keeps its other fields and takes the override's value for that one.
+    values: left alone, it would put back what an override had just changed. Where one sets an
+    overridden path, a group holding it or a field of it, an event of the first day (noted
+    `GIVEN_NOTE`) follows the scenario's own and sets the values given, so that they hold from
+    the first day and the events keep what they set (`scenario.fitted.fitted_in` reads there
+    which values a user's calibration fitted, and which a run changed).
     """
     start = scenario.scenario.start
-    events = []
-    for event in scenario.events:
-        kept: dict[str, Any] = {}
-        for key, value in event.set.items():
-            if event.date != start:
-                kept[key] = value
-            elif any(key == path or key.startswith(path + ".") for path in overrides):
-                continue
-            elif isinstance(value, dict):
-                kept[key] = {
-                    field: overrides.get(f"{key}.{field}", old) for field, old in value.items()
-                }
-            else:
-                kept[key] = value
-        events.append(event if kept == event.set else event.model_copy(update={"set": kept}))
-    if all(new is old for new, old in zip(events, scenario.events, strict=True)):
+
+    def touches(key: str, path: str) -> bool:
+        return key == path or key.startswith(path + ".") or path.startswith(key + ".")
+
+    touched = {
+        path: value
+        for path, value in overrides.items()
+        if any(
+            event.date == start and any(touches(key, path) for key in event.set)
+            for event in scenario.events
+        )
+    }
+    if not touched:
         return scenario
-    return scenario.model_copy(update={"events": events})
+    given = PolicyEvent(date=start, set=touched, note=GIVEN_NOTE, source="")
+    return scenario.model_copy(update={"events": [*scenario.events, given]})
 
 
 _BARE_OR_QUOTED = r"""(?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*')"""

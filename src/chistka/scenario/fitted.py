@@ -156,26 +156,37 @@ def _builtin_fits(name: str) -> tuple[tuple[dict[str, Any], tuple[Any, ...]], ..
     return tuple(zip(entries, fitted_values(builtin, entries), strict=True))
 
 
-def calibrated_here(scenario: Scenario) -> list[dict[str, Any]]:
-    """The values a `chistka calibrate` study fitted into this scenario, as fitted entries.
+def calibrated_here(scenario: Scenario) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The values a `chistka calibrate` study fitted into this scenario, and those a run changed.
 
-    They are what the scenario's first-day events noted `FITTED_NOTE` still set (a value given
-    for the run, such as a `--set`, takes its path out of them: `apply_overrides`), with the
-    event's source (the study: its date, targets, loss, trials and seeds) as the note.
+    They are what the scenario's first-day events noted `FITTED_NOTE` set, with the event's
+    source (the study: its date, targets, loss, trials and seeds) as the note. Where a later event
+    of the first day sets the path again (a value given for the run, `apply_overrides`), the
+    value is no fit: it goes to the second list with the run's value and the study's.
     """
-    entries: dict[str, dict[str, Any]] = {}
+    start = scenario.scenario.start
+    fitted: dict[str, dict[str, Any]] = {}
+    changed: dict[str, dict[str, Any]] = {}
     for event in scenario.events:
-        if event.date != scenario.scenario.start or event.note != FITTED_NOTE:
+        if event.date != start:
             continue
-        for path in event.set:
-            entries[path] = {
-                "path": path,
-                "date": None,
-                "targets": [],
-                "by": "calibrate",
-                "note": f"fitted in this scenario: {event.source}".rstrip(": "),
-            }
-    return list(entries.values())
+        for key, value in event.set.items():
+            if event.note == FITTED_NOTE:
+                changed.pop(key, None)
+                fitted[key] = {
+                    "path": key,
+                    "date": None,
+                    "targets": [],
+                    "by": "calibrate",
+                    "note": f"fitted in this scenario: {event.source}".rstrip(": "),
+                    "fitted_value": value,
+                }
+                continue
+            for path in [p for p in fitted if p == key or p.startswith(key + ".")]:
+                entry = fitted.pop(path)
+                changed[path] = {**entry, "value": current_value(scenario, path)}
+    kept = [{k: v for k, v in entry.items() if k != "fitted_value"} for entry in fitted.values()]
+    return kept, list(changed.values())
 
 
 def fitted_in(scenario: Scenario) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -189,10 +200,11 @@ def fitted_in(scenario: Scenario) -> tuple[list[dict[str, Any]], list[dict[str, 
     `fitted_value`, the built-in's (the first of `fitted_values`' that differs). The values a
     user's calibration fitted into the scenario (`calibrated_here`) are listed as fitted, in
     place of the built-in's entries for the same paths (from the first day on: an entry dated
-    later keeps its own test).
+    later keeps its own test), and a run's change of one of them as changed from the study's
+    value.
     """
-    study = calibrated_here(scenario)
-    refitted = {entry["path"] for entry in study}
+    study, study_changed = calibrated_here(scenario)
+    refitted = {entry["path"] for entry in [*study, *study_changed]}
     fits = [
         (entry, values)
         for entry, values in _builtin_fits(scenario.scenario.name)
@@ -206,4 +218,4 @@ def fitted_in(scenario: Scenario) -> tuple[list[dict[str, Any]], list[dict[str, 
             kept.append(dict(entry))
         else:
             changed.append({**entry, "value": differ[0][0], "fitted_value": differ[0][1]})
-    return kept + study, changed
+    return kept + study, changed + study_changed
