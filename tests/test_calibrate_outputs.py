@@ -575,7 +575,9 @@ def test_the_readme_examples_left_out_targets_are_counted_by_reason(tmp_path):
         "left out, not wholly inside the scenario's dates (1921-03-01 to 1936-12-31): 5 targets: "
         "convicted_1921 (political_sentences:1921), "
     )
-    assert lines[1].startswith("left out, of a kind the scenario does not model (its runs give 0)")
+    assert lines[1].startswith(
+        "left out, of a kind the scenario does not model (not in its compare list)"
+    )
     assert " 45 targets: " in lines[1] and lines[1].endswith("and 42 more; --verbose lists them")
     assert lines[2].startswith(
         "left out, outside the scenario's dates (1921-03-01 to 1936-12-31): 47 targets: "
@@ -593,7 +595,7 @@ def test_calibrate_counts_the_targets_it_leaves_out_and_names_each_with_verbose(
     result = _invoke_calibrate(tmp_path, str(targets))
     assert result.exit_code == 0, result.output
     assert result.output.count("left out, ") == 2
-    assert "of a kind the scenario does not model (its runs give 0): 8 targets: d1922" in (
+    assert "of a kind the scenario does not model (not in its compare list): 8 targets: d1922" in (
         result.output
     )
     assert "and 5 more; --verbose or calibration.html lists them" in result.output

@@ -613,7 +613,7 @@ def test_validate_leaves_targets_out_for_calibrates_reasons_in_its_order(app, sa
     lines = [line for line in result.stdout.splitlines() if line.startswith("left out")]
     dates = "the scenario's dates (1936-06-01 to 1939-06-30)"
     assert lines == [
-        "left out, of a kind the scenario does not model (its runs give 0): 1 target: r "
+        "left out, of a kind the scenario does not model (not in its compare list): 1 target: r "
         "(releases:1938)",
         f"left out, not wholly inside {dates}: 1 target: half (releases:1936)",
         f"left out, outside {dates}: 1 target: old (releases:1925)",

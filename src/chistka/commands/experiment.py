@@ -402,8 +402,8 @@ def print_variants(table) -> None:
     for value in values:
         rows = table[table["value"] == value].iloc[0]
         view.add_column(
-            f"{value}\n({rows['baseline_calibration_inside']} of {rows['calibration_rows']} "
-            "calibration rows)",
+            f"{value}\n(baseline: {rows['baseline_calibration_inside']} of "
+            f"{rows['calibration_rows']} calibration rows at every seed)",
             justify="right",
         )
     for (outcome, _), rows in table.groupby(["outcome", "arm"], sort=False):

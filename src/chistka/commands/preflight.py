@@ -235,7 +235,7 @@ class LeftOut:
     message: str
 
 
-NOT_MODELLED = "of a kind the scenario does not model (its runs give 0)"
+NOT_MODELLED = "of a kind the scenario does not model (not in its compare list)"
 """The reason of a target whose kind is not in the scenario's `compare` list."""
 
 

@@ -311,7 +311,8 @@ def _print_group(
     if "role" in table.columns:
         console.print(validation_table(table, title))
         scored = table.rename(columns={"id": "record_id"})
-        console.print(fit_line(fit(scored)), soft_wrap=True)
+        mean = f" (the mean of the {runs} runs against each row's range)" if runs > 1 else ""
+        console.print(fit_line(fit(scored)) + mean, soft_wrap=True)
         return
     covered = table["inside"].notna()
     console.print(validation_table(table[covered] if covered.any() else table, title))
