@@ -409,22 +409,69 @@ def comparison_table(path: Path) -> str:
     return f'<table id="comparison"><tr>{head}</tr>{rows}</table>'
 
 
-def fit_summary(summary: dict[str, Any]) -> str:
-    """Calibration and validation rows inside, and the fitted parameters against the budget."""
+def fit_summary(summary: dict[str, Any], compared: list[dict[str, str]] | None = None) -> str:
+    """Calibration and validation rows inside, and the fitted parameters against the budget.
+
+    `compared`: the rows of the run's comparison.csv. Its rows of kinds the scenario does not
+    model are listed in the table but not counted, which the summary says: it read
+    'calibration: 19 of 21 rows inside' above 22 calibration rows. The budget is in the words of
+    the report and the command line (`budget_text`: 'at most 10 allowed').
+    """
+    from chistka.analysis.comparison import budget_text
+
     parts = []
     for role in ("calibration", "validation"):
         entry = summary["fit"].get(role, {})
         if entry.get("rows"):
             parts.append(f"{role}: {entry['inside']} of {entry['rows']} rows inside")
-    budget = summary["parameter_budget"]
-    parts.append(
-        f"{budget['fitted']} fitted parameters for {budget['calibration_rows']} calibration rows"
-        f" (at most {budget['at_most']})"
+    if parts and compared:
+        parts[-1] += "; " + not_counted_text(compared)
+    parts.append(budget_text(summary["parameter_budget"]))
+    return '<ul id="fit">' + "".join(f"<li>{escape(p)}</li>" for p in parts if p) + "</ul>"
+
+
+def not_counted_text(compared: list[dict[str, str]]) -> str:
+    """The calibration and validation rows of kinds not modelled: listed, not counted.
+
+    E.g. '1 calibration and 6 validation rows of kinds this scenario does not model are listed,
+    not counted' ('' where there are none).
+    """
+    counts = [
+        (sum(r["role"] == role and r["status"] == "not modelled" for r in compared), role)
+        for role in ("calibration", "validation")
+    ]
+    named = [f"{n} {role}" for n, role in counts if n]
+    if not named:
+        return ""
+    total = sum(n for n, _ in counts)
+    rows = "row" if total == 1 else "rows"
+    verb = "is" if total == 1 else "are"
+    kind = "a kind" if total == 1 else "kinds"
+    return (
+        f"{' and '.join(named)} {rows} of {kind} this scenario does not model {verb} listed,"
+        " not counted"
     )
-    if budget.get("changed"):
-        paths = ", ".join(entry["path"] for entry in budget["changed"])
-        parts.append(f"changed from the built-in's fit, not counted: {paths}")
-    return '<ul id="fit">' + "".join(f"<li>{escape(p)}</li>" for p in parts) + "</ul>"
+
+
+READING_NOTE_TAIL = (
+    " A row <em>not modelled</em> is of a kind this scenario does not model: it is listed,"
+    " without the model's figure, and not counted."
+)
+"""What the report's guide leaves out: the status of a row the scenario does not model."""
+
+
+def reading_note() -> str:
+    """How to read the table of the model against the record: its roles and statuses.
+
+    In the words of the report's "How to read this" (`chistka.report.sections.reading`), from
+    what 'inside' means to the roles, and what 'not modelled' means: the run's page left 'claim',
+    'input' and 'not modelled' unexplained.
+    """
+    from chistka.report.sections.reading import TEXT
+
+    start = TEXT.index("The table compares")
+    end = TEXT.index("never counted.") + len("never counted.")
+    return f'<p id="reading"><b>How to read this.</b> {TEXT[start:end]}{READING_NOTE_TAIL}</p>'
 
 
 def queue_text(jobs: RunJobs, state: dict[str, Any]) -> str:
@@ -499,6 +546,7 @@ def run_page(jobs: RunJobs, state: dict[str, Any]) -> str:
     if (state.get("seeds") or 1) > 1:
         return page(f"Run {run_id}", facts + ensemble_body(run_id, output))
     summary = json.loads((output / "summary.json").read_text(encoding="utf-8"))
+    compared = list(comparison_rows(output / "comparison.csv"))
     files = "".join(
         f'<li><a href="/runs/{run_id}/files/{name}">{name}</a></li>'
         for name in sorted(RUN_FILES)
@@ -506,11 +554,12 @@ def run_page(jobs: RunJobs, state: dict[str, Any]) -> str:
     )
     body = (
         facts
-        + fit_summary(summary)
+        + fit_summary(summary, compared)
         + f'<p><a id="report" href="/runs/{run_id}/files/report.html">The report</a> (every'
         " chart, with the record beside the model)</p>"
         + f"<h2>The data behind the charts</h2><ul id='files'>{files}</ul>"
         + "<h2>The model against the record</h2>"
+        + reading_note()
         + comparison_table(output / "comparison.csv")
     )
     return page(f"Run {run_id}", body)
@@ -556,6 +605,10 @@ def ensemble_body(run_id: str, output: Path) -> str:
         rows = by_seed[0]["fit"].get(role, {}).get("rows", 0) if by_seed else 0
         if rows:
             parts.append(f"{role}: {inside_by_seed(min(inside), max(inside), rows)}")
+    first_run = seed_runs(output)[:1]
+    if parts and first_run:  # the rows not modelled are those of every seed
+        not_counted = not_counted_text(list(comparison_rows(first_run[0] / "comparison.csv")))
+        parts[-1] += f"; {not_counted}" if not_counted else ""
     fit = '<ul id="fit">' + "".join(f"<li>{escape(p)}</li>" for p in parts) + "</ul>"
     runs = "".join(
         f"<li>seed {entry['seed']}: "
@@ -604,6 +657,7 @@ def ensemble_body(run_id: str, output: Path) -> str:
         + plan_link(run_id, output)
         + f"<h2>The runs, seed by seed</h2><ul id='files'>{runs}</ul>"
         + "<h2>The model against the record, over the seeds</h2>"
+        + reading_note()
         + table_html("comparison", head, rows)
     )
 
