@@ -1367,3 +1367,79 @@ def test_a_done_runs_fit_says_the_rows_not_modelled_are_listed_not_counted(tmp_p
     words = page_words("</h1>" + ensemble_body("r1", tmp_path / "ensemble"))
     assert "1 calibration and 2 validation rows of kinds this scenario" in words
     assert "How to read this." in words
+
+
+def error_messages(page: str) -> dict[str, str]:
+    """A refused form's messages by field, as a reader sees them."""
+    paragraph = r'<p class="error" id="[^"]+" data-field="([^"]+)">([^<]*)</p>'
+    return {field: html.unescape(text) for field, text in re.findall(paragraph, page)}
+
+
+def test_every_bad_field_is_named_though_one_the_others_depend_on_was_refused(client):
+    """QA of session 45: a refused `without` left `set` and the scale unchecked (the docstring
+    said the others were reported), and a refused variant left the experiment's `vary`."""
+    data = {**SMALL, "without": "campaigns.nope", "set": "no.such=1", "scale": "1e-12"}
+    page = client.post("/runs", data=data, follow_redirects=False)
+    assert page.status_code == 422
+    assert list(error_messages(page.text)) == ["scale", "set", "without"]
+    body = {**data, "without": ["campaigns.nope"], "set": ["no.such=1"]}
+    answer = client.post("/api/runs", json=body)
+    assert [d["loc"][1] for d in answer.json()["detail"]] == ["scale", "set", "without"]
+    data = {"experiment": "no-halt", "set": "no.such=1", "vary": "x"}
+    page = client.post("/experiments", data=data, follow_redirects=False)
+    assert page.status_code == 422 and list(error_messages(page.text)) == ["set", "vary"]
+    assert client.get("/api/runs").json() == []
+
+
+@pytest.mark.parametrize(
+    ("values", "field", "words"),
+    [
+        ({"set": "review.threshold=1\nreview.threshold=2"}, "set", "given twice (give it once:"),
+        ({"set": "review.threshold=1,2"}, "set", "the field takes one value per parameter (got 2)"),
+        ({"set": "review.threshold"}, "set", "expected PARAMETER=VALUE, e.g. review.noise_sd=0.5"),
+        ({"without": "campaigns.nope"}, "without", "without 'campaigns.nope': not a decision"),
+        ({"scale": "1e-12"}, "scale", "scale 1e-12: the party"),
+    ],
+)
+def test_the_run_forms_messages_name_its_fields_not_the_command_lines_options(
+    client, values, field, words
+):
+    """QA of session 45: the run form's messages read '--set ...', '--without ...', '--scale
+    1e-09: ...', where the experiment form's name its fields; and a parameter given twice was
+    to be listed 'in one --set', which the next message refused ('use chistka sweep')."""
+    page = client.post("/runs", data={**SMALL, **values}, follow_redirects=False)
+    message = error_messages(page.text)[field]
+    assert words in message
+    assert "--" not in message and "sweep" not in message
+    body = {**SMALL, **values}
+    body |= {name: body.get(name, "").splitlines() for name in ("set", "without")}
+    answer = client.post("/api/runs", json=body)
+    assert answer.status_code == 422 and words in json.dumps(answer.json(), ensure_ascii=False)
+    assert "--" not in json.dumps(answer.json())
+
+
+@pytest.mark.parametrize(
+    ("set_lines", "words"),
+    [
+        ("review.threshold=1\nreview.threshold=2", "given twice (give it once:"),
+        ("review.threshold=1,2", "values of one parameter (vary) run the experiment once per"),
+        ("review.threshold", "expected PARAMETER=VALUE, e.g. review.noise_sd=0.5"),
+    ],
+)
+def test_the_experiment_forms_messages_name_its_fields_too(client, set_lines, words):
+    data = {"experiment": "no-halt", "set": set_lines}
+    message = error_messages(client.post("/experiments", data=data).text)["set"]
+    assert words in message and "--" not in message
+
+
+def test_a_long_value_is_echoed_cut_short_and_a_huge_scale_is_said_to_be_too_large(client):
+    """QA of session 45: a 5,000-character parameter name, echoed whole, made the page 28,000 px
+    wide; a scale of 3,000 nines was refused '(got inf)'."""
+    page = client.post("/runs", data={**SMALL, "set": "x" * 5000 + "=1", "scale": "9" * 3000})
+    messages = error_messages(page.text)
+    assert max(len(word) for word in messages["set"].split()) <= 85
+    assert "x" * 80 + "…" in messages["set"] and "x" * 81 not in messages["set"]
+    assert messages["scale"] == "scale must be in (0, 1] (got " + "9" * 80 + "…: too large)"
+    answer = client.post("/api/runs", json={**SMALL, "scenario": "a" * 5000})
+    assert len(answer.json()["detail"][0]["msg"]) < 200
+    assert ".error {" in page.text and "overflow-wrap: anywhere; }" in page.text

@@ -7,6 +7,7 @@ under /api/), as the command line refuses it.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -22,10 +23,52 @@ MAX_SEEDS = 64
 hour on this 2-core machine)."""
 
 
+ECHO_CHARACTERS = 80
+"""The most characters of one word a message echoes: a value sent is cut there, with '…'.
+
+One 5,000-character parameter name, echoed whole, made the page 28,000 px wide."""
+
+
+LONG_WORD = re.compile(rf"\S{{{ECHO_CHARACTERS + 1},}}")
+TRAILING = re.compile(r"['\")\]:;,.]{1,3}$")
+CLI_OPTION = re.compile(r"--(set|without|vary|scale|seeds|seed)\b")
+FORM_PHRASES = (
+    ("(list all its values in one set)", "(give it once: the field takes one value per parameter)"),
+    (
+        "PARAMETER=VALUE[,VALUE...], e.g. set review.noise_sd=0.5,1.0",
+        "PARAMETER=VALUE, e.g. review.noise_sd=0.5",
+    ),
+    ("e.g. vary ", "e.g. "),
+)
+"""The command line's advice that reads wrong under a form's field, and the form's words."""
+
+
+def form_words(message: str) -> str:
+    """A message in the form's words: its fields, not the command line's options, named.
+
+    '--set x=1: ...' reads 'set x=1: ...' ('--without', '--vary', '--scale' likewise), the
+    advice of a parameter given twice names the field, not '--set', and a word longer than
+    `ECHO_CHARACTERS` (a value sent, echoed) is cut, with '…' (its closing quote kept).
+    """
+    message = CLI_OPTION.sub(r"\1", message)
+    for command_line, form in FORM_PHRASES:
+        message = message.replace(command_line, form)
+
+    def cut(match: re.Match[str]) -> str:
+        closing = TRAILING.search(match[0])
+        return match[0][:ECHO_CHARACTERS] + "…" + (closing[0] if closing else "")
+
+    return LONG_WORD.sub(cut, message)
+
+
 class RequestError(ValueError):
-    """A request's field holds a value it does not allow (and `more`: other fields that do)."""
+    """A request's field holds a value it does not allow (and `more`: other fields that do).
+
+    The message is in the form's words (`form_words`), as both forms and the API give it.
+    """
 
     def __init__(self, field: str, message: str, more: list[RequestError] | None = None) -> None:
+        message = form_words(message)
         super().__init__(message)
         self.field = field
         self.message = message
@@ -66,7 +109,8 @@ def check_request(
     decisions to run without, as `chistka run --without` takes them (e.g.
     `operations.order_00447`); `seeds` how many seeds, counted up from the seed (blank: one
     run; more: an ensemble, as `chistka sweep --seeds`). Raises RequestError naming the first
-    bad field in the form's order, with the others (`RequestError.every`).
+    bad field in the form's order, with the others (`RequestError.every`): a refused `without`
+    left `set` and `scale` unchecked, a refused `set` the scale.
     """
     from chistka.commands.preflight import check_scale
     from chistka.commands.sweep import apply_set_options
@@ -103,18 +147,19 @@ def check_request(
     chosen_removed = [line.strip() for line in removed or [] if line.strip()]
     chosen_changes = [line.strip() for line in changes or [] if line.strip()]
     if scenario in names:  # the what-if and the scale's check need the scenario
-        loaded = None
+        loaded = load_scenario(scenario)
         try:
-            loaded = without(load_scenario(scenario), chosen_removed)
+            loaded = without(loaded, chosen_removed)
         except ChistkaError as exc:
             errors.append(RequestError("without", str(exc)))
-        if loaded is not None:
-            try:
-                loaded = apply_set_options(loaded, chosen_changes or None)
-            except ChistkaError as exc:
-                errors.append(RequestError("set", str(exc)))
-                loaded = None
-        if loaded is not None and chosen_scale is not None:
+        try:  # checked without the decisions left out where those were refused
+            one_value_each(chosen_changes)
+            loaded = apply_set_options(loaded, chosen_changes or None)
+        except RequestError as error:
+            errors.append(error)
+        except ChistkaError as exc:
+            errors.append(RequestError("set", str(exc)))
+        if chosen_scale is not None:
             try:
                 check_scale(loaded, chosen_scale)
             except ChistkaError as exc:
@@ -148,9 +193,37 @@ def scale_field(scale: str) -> float | None:
         chosen = float(str(scale).strip())
     except ValueError:
         raise RequestError("scale", f"scale must be a number in (0, 1] (got {scale!r})") from None
+    if math.isinf(chosen) and str(scale).strip().lower().lstrip("+-") not in ("inf", "infinity"):
+        size = "far below 0" if chosen < 0 else "too large"  # 999...9: it read '(got inf)'
+        raise RequestError("scale", f"scale must be in (0, 1] (got {str(scale).strip()}: {size})")
     if not (0 < chosen <= 1) or math.isnan(chosen):
         raise RequestError("scale", f"scale must be in (0, 1] (got {chosen:g})")
     return chosen
+
+
+def one_value_each(changes: list[str], several: str = "") -> dict[str, Any]:
+    """A form's `set` lines as parameter -> value: one value each, as a run or a variant takes.
+
+    The command line's advice ('given twice (list all its values in one --set)', then 'run
+    takes one value ... use chistka sweep') went in a circle under a form's field: the field
+    takes one value per parameter, which the message says, and `several` follows it.
+
+    Raises:
+        RequestError: a malformed line, a parameter given twice or given several values.
+    """
+    from chistka.commands.sweep import parse_set_options
+
+    try:
+        parsed = parse_set_options(changes)
+    except ChistkaError as exc:
+        raise RequestError("set", str(exc)) from None
+    for path, values in parsed.items():
+        if len(values) > 1:
+            raise RequestError(
+                "set",
+                f"set {path}: the field takes one value per parameter (got {len(values)}){several}",
+            )
+    return {path: values[0] for path, values in parsed.items()}
 
 
 def seeds_field(seeds: str) -> int | None:
@@ -166,6 +239,10 @@ def seeds_field(seeds: str) -> int | None:
             "seeds", f"seeds must be a whole number from 1 to {MAX_SEEDS} (got {seeds!r})"
         )
     return chosen
+
+
+VARIANT_SEVERAL = "; values of one parameter (vary) run the experiment once per value"
+"""What the experiment form says to a variant of several values of one parameter."""
 
 
 def check_experiment_request(
@@ -189,7 +266,7 @@ def check_experiment_request(
     """
     from chistka.analysis.variants import load_variants
     from chistka.commands.preflight import check_scale
-    from chistka.commands.sweep import parse_set_options, single_values
+    from chistka.commands.sweep import parse_set_options
 
     if name not in designs.refs:
         raise RequestError(
@@ -197,16 +274,25 @@ def check_experiment_request(
         )
     errors: list[RequestError] = []  # every bad field, not the first alone
     chosen_changes = [line.strip() for line in changes or [] if line.strip()]
-    experiments = []
+    variant: dict[str, Any] = {}
     try:
-        variant = single_values(chosen_changes, "an experiment", "run it once per value")
-        experiments = [designs.load(name, variant)]
+        variant = one_value_each(chosen_changes, VARIANT_SEVERAL)
+    except RequestError as error:
+        errors.append(error)
+    try:
+        experiment = designs.load(name, variant)
     except ChistkaError as exc:
-        if not (chosen_changes and ("variant" in str(exc) or "--set" in str(exc))):
+        if not (variant and ("variant" in str(exc) or "--set" in str(exc))):
             raise RequestError("experiment", str(exc)) from None  # the design itself
         errors.append(RequestError("set", str(exc)))
+        variant = {}  # the other fields checked against the design as it stands
+        try:
+            experiment = designs.load(name)
+        except ChistkaError as exc:
+            raise RequestError("experiment", str(exc)) from None
+    experiments = [experiment]
     chosen_vary = vary.strip()
-    if chosen_vary and experiments:
+    if chosen_vary:
         try:
             try:
                 [(parameter, values)] = parse_set_options([chosen_vary]).items()
@@ -216,7 +302,6 @@ def check_experiment_request(
         except ChistkaError as exc:
             message = str(exc).replace("--vary", "vary").replace("--set", "set")
             errors.append(RequestError("vary", message))
-            experiments = []
     chosen_scale = None
     try:
         chosen_scale = scale_field(scale)

@@ -34,7 +34,7 @@ th, td { border-bottom: 1px solid #ddd; padding: 0.25em 0.6em; text-align: left;
 #differences td:nth-child(n+2) { text-align: right; font-variant-numeric: tabular-nums; }
 #comparison td:nth-child(n+3) { white-space: nowrap; }
 td.number { text-align: right; font-variant-numeric: tabular-nums; }
-.error { background: #fde8e8; border: 1px solid #c33; padding: 0.5em 1em; }
+.error { background: #fde8e8; border: 1px solid #c33; padding: 0.5em 1em; overflow-wrap: anywhere; }
 span.error { display: block; margin: 0.25em 0 0.5em; }
 .inside { color: #17631b; } .outside { color: #a11; }
 label { margin-right: 1em; }
