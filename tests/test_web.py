@@ -1443,3 +1443,52 @@ def test_a_long_value_is_echoed_cut_short_and_a_huge_scale_is_said_to_be_too_lar
     answer = client.post("/api/runs", json={**SMALL, "scenario": "a" * 5000})
     assert len(answer.json()["detail"][0]["msg"]) < 200
     assert ".error {" in page.text and "overflow-wrap: anywhere; }" in page.text
+
+
+def test_a_scenario_gives_its_default_scale_and_an_experiment_what_blank_seeds_run(client):
+    """QA of session 45: a scenario's page and data gave its default seed, not its scale, so a
+    blank scale was a run of unsaid size; an experiment's blank seeds (placeholder 8) said
+    nothing of the runs they make (8 seeds times the scenario and each arm) or how long."""
+    words = page_words(client.get("/scenarios/great-terror").text)
+    assert (
+        "default scale 0.2 (an agent per 5 persons; the party and former members at 1: an agent"
+        " each)"
+    ) in words
+    assert "default scale 0.01 (an agent per 100 persons)" in page_words(
+        client.get("/scenarios/party-purges-1921-1936").text
+    )
+    facts = client.get("/api/scenarios/great-terror").json()
+    assert facts["scale"] == 0.2 and facts["party_scale"] == 1.0
+    design = client.get("/api/experiments/no-halt").json()
+    runs = design["seeds"] * (len(design["arms"]) + 1)
+    words = page_words(client.get("/experiments/no-halt").text)
+    assert (
+        f"Blank seeds run {design['seeds']} seeds per arm: {runs} runs (the scenario as it stands"
+        f" and {len(design['arms'])} arms, at each seed), about {round(runs / 2)} minutes at the"
+        " default scale."
+    ) in words
+    assert "a run of great-terror takes about half a minute here" in words
+
+
+def test_times_are_given_in_utc_on_one_line_and_the_icon_is_no_404(client, tmp_path):
+    """QA of session 45: 'submitted 2026-12-06T02:42:09', raw, with no zone (the server's
+    local time), wrapped at 400 px; every page logged a 404 for /favicon.ico."""
+    from chistka.web.jobs import now
+    from chistka.web.run_pages import time_text
+
+    assert now().endswith("+00:00")
+    assert time_text("2026-12-06T02:42:09.491891+00:00") == (
+        '<time class="when" datetime="2026-12-06T02:42:09+00:00">6 Dec 2026 02:42 UTC</time>'
+    )
+    assert ">5 Dec 2026 23:42 UTC<" in time_text("2026-12-06T02:42:09+03:00")
+    assert time_text("x") == "x"
+    (tmp_path / "other").mkdir()
+    runs = done_run_folder(tmp_path / "other")
+    state = json.loads((runs / "small-1-a.json").read_text())
+    state["submitted"] = "2026-12-06T02:42:09.491891+00:00"
+    write_json_atomically(runs / "small-1-a.json", state)
+    with TestClient(create_app(runs)) as other:
+        listed = other.get("/").text
+    assert ">6 Dec 2026 02:42 UTC</time>" in listed and ".when { white-space: nowrap; }" in listed
+    assert '<link rel="icon" href="data:,">' in listed
+    assert client.get("/favicon.ico").status_code == 204

@@ -241,7 +241,10 @@ def create_app(
 
     def experiment_page(name: str, values: dict[str, str], error: RequestError | None) -> str:
         facts = design_facts(loaded_design(name))
-        form = experiment_form(name, facts["seeds"], values, error)
+        runs_per_seed = len(facts["arms"]) + 1  # the scenario as it stands, then each arm
+        form = experiment_form(
+            name, facts["seeds"], values, error, runs_per_seed, facts["scenario"]
+        )
         return page(facts["title"], design_body(facts, form))
 
     def refused_page(name: str, error: RequestError) -> HTMLResponse:
@@ -279,6 +282,15 @@ def create_app(
             return jobs.get(run_id)
         except KeyError:
             raise HTTPException(status_code=404, detail=f"no run {run_id!r}") from None
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> Response:
+        """No icon, answered without a 404: every page logged one.
+
+        The pages name none (`<link rel="icon" href="data:,">`); a browser still asks for it on
+        a file the app serves, such as a report.
+        """
+        return Response(status_code=204)
 
     @app.get("/", response_class=HTMLResponse)
     def index() -> str:

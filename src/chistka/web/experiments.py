@@ -294,9 +294,45 @@ def error_message(error: Any) -> str:
     )
 
 
-def experiment_form(name: str, seeds: int, values: dict[str, str], error: Any = None) -> str:
-    """The form that runs a design: how many seeds per arm and the scale."""
+RUN_MINUTES = {"great-terror": 0.5}
+"""About how long one run of a built-in scenario takes here at its default scale, in minutes."""
+
+
+def runs_words(seeds: int, runs_per_seed: int, scenario: str) -> str:
+    """What blank seeds run: how many runs and, where known, about how long they take.
+
+    E.g. 'Blank seeds run 8 seeds per arm: 24 runs (the scenario as it stands and 2 arms, at
+    each seed), about 12 minutes at the default scale.'
+
+    The form's placeholder (8) gave the seeds per arm, not the runs, nor how long they take.
+    """
+    runs = seeds * runs_per_seed
+    arms = runs_per_seed - 1
+    text = (
+        f"Blank seeds run {seeds} seed{'' if seeds == 1 else 's'} per arm: {runs:,} runs (the"
+        f" scenario as it stands and {arms} arm{'' if arms == 1 else 's'}, at each seed)"
+    )
+    minutes = RUN_MINUTES.get(scenario)
+    if minutes is not None:
+        text += f", about {max(1, round(runs * minutes)):,} minutes at the default scale"
+    return text + "."
+
+
+def experiment_form(
+    name: str,
+    seeds: int,
+    values: dict[str, str],
+    error: Any = None,
+    runs_per_seed: int = 0,
+    scenario: str = "",
+) -> str:
+    """The form that runs a design: how many seeds per arm and the scale.
+
+    `runs_per_seed`: the scenario as it stands and each arm; with it, the form says how many
+    runs blank seeds make and, for a scenario of known speed (`RUN_MINUTES`), how long.
+    """
     message = error_message(error)
+    total = f" {runs_words(seeds, runs_per_seed, scenario)}" if runs_per_seed else ""
     return (
         f'{message}<form method="post" action="/experiments" id="experiment-form">'
         f'<input type="hidden" name="experiment" value="{escape(name)}">'
@@ -316,7 +352,7 @@ def experiment_form(name: str, seeds: int, values: dict[str, str], error: Any = 
         '<br><button type="submit" id="run">Run the experiment</button></form>'
         "<p>Every arm runs at each seed (and at each value), one run after another (a run of"
         " great-terror takes about half a minute here); <code>chistka experiment run</code> uses"
-        " every core.</p>"
+        f' every core.<span id="runs-total">{escape(total)}</span></p>'
     )
 
 

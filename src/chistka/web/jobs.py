@@ -79,11 +79,12 @@ def read_state(path: Path) -> dict[str, Any]:
 
 
 def now() -> str:
-    """The time, to the microsecond, for the state files.
+    """The time in UTC, to the microsecond, with its zone (+00:00), for the state files.
 
-    Runs submitted in one second keep their order; the pages show the time to the second.
+    Runs submitted in one second keep their order; the pages show the time to the minute, in
+    UTC (`run_pages.time_text`). It was the server's local time without a zone.
     """
-    return dt.datetime.now().isoformat(timespec="microseconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
 
 
 @dataclass
@@ -166,7 +167,7 @@ class RunJobs:
         starts (the scenario's spin-up, every run's): the days up to it precede the scenario's
         start.
         """
-        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
         prefix = scenario if experiment is None else experiment[0]
         run_id = f"{prefix}-{'default' if seed is None else seed}-{stamp}-{secrets.token_hex(2)}"
         state = {

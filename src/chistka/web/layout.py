@@ -38,6 +38,7 @@ td.number { text-align: right; font-variant-numeric: tabular-nums; }
 span.error { display: block; margin: 0.25em 0 0.5em; }
 .inside { color: #17631b; } .outside { color: #a11; }
 label { margin-right: 1em; }
+.when { white-space: nowrap; }
 """
 
 
@@ -47,6 +48,7 @@ def page(title: str, body: str, *, refresh: bool = False) -> str:
     return (
         f'<!doctype html><html lang="en"><head><meta charset="utf-8">{meta}'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        '<link rel="icon" href="data:,">'
         f"<title>{html.escape(title)} - chistka</title><style>{STYLE}</style></head>"
         f'<body><p><a href="/">chistka</a></p><h1>{html.escape(title)}</h1>{body}</body></html>'
     )

@@ -103,6 +103,27 @@ def run_form(
     )
 
 
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+"""The months as the pages write them (not the locale's `%b`)."""
+
+
+def time_text(stamp: str) -> str:
+    """A state file's time as the pages give it: '6 Dec 2026 02:42 UTC', kept on one line.
+
+    The time is recorded in UTC with its zone (`jobs.now`); one without a zone, of an earlier
+    version, is the server's local time. Something that is not a time is given as it is. The
+    pages gave the raw '2026-12-06T02:42:09', with no zone.
+    """
+    try:
+        when = dt.datetime.fromisoformat(stamp)
+    except (TypeError, ValueError):
+        return escape(str(stamp)[:19])
+    when = when.astimezone(dt.UTC)  # one without a zone is taken as the local time
+    words = f"{when.day} {MONTHS[when.month - 1]} {when:%Y %H:%M} UTC"
+    iso = when.isoformat(timespec="seconds")
+    return f'<time class="when" datetime="{iso}">{words}</time>'
+
+
 def whatif_text(state: dict[str, Any]) -> str:
     """A run's what-if in words: its changes and the decisions it ran without, or 'none'."""
     parts = list(state.get("set") or []) + [f"without {n}" for n in state.get("without") or []]
@@ -316,7 +337,7 @@ def runs_table(
         f"<td>{escape(what_ran(s))}</td><td>{escape(seed_text(s))}</td>"
         f"<td>{escape(s['scale'] if s['scale'] is not None else 'default')}</td>"
         f"<td>{escape(whatif_text(s))}</td>"
-        f"<td>{escape(s['submitted'][:19])}</td></tr>"
+        f"<td>{time_text(s['submitted'])}</td></tr>"
         for s in states
     )
     focus = " autofocus" if error is not None else ""
@@ -510,7 +531,7 @@ def run_page(jobs: RunJobs, state: dict[str, Any]) -> str:
         f"<p>{scenario}, "
         f"{escape(seeds)}, scale "
         f"{escape(state['scale'] if state['scale'] is not None else 'default')}; submitted "
-        f"{escape(state['submitted'][:19])}. "
+        f"{time_text(state['submitted'])}. "
         f'Status: <b id="status">{escape(state["status"])}</b></p>'
     )
     if state.get("experiment") and state.get("set"):

@@ -23,6 +23,24 @@ def fitted_text(value: float) -> str:
     return f"{value:.4g}"
 
 
+def scale_words(facts: dict[str, Any]) -> str:
+    """A scenario's default scale in words: what a blank scale runs.
+
+    E.g. 'default scale 0.2 (an agent per 5 persons; the party and former members at 1: an
+    agent each)'. The page gave the default seed, not the scale, so a blank scale was a run
+    of unsaid size.
+    """
+
+    def per(scale: float) -> str:
+        return "an agent each" if scale == 1 else f"an agent per {1 / scale:,.4g} persons"
+
+    text = f"default scale {facts['scale']:g} ({per(facts['scale'])}"
+    party = facts.get("party_scale")
+    if party is not None and party != facts["scale"]:
+        text += f"; the party and former members at {party:g}: {per(party)}"
+    return text + ")"
+
+
 def scenario_facts(name: str) -> dict[str, Any]:
     """A built-in scenario as a historian reads it, as plain data.
 
@@ -36,7 +54,7 @@ def scenario_facts(name: str) -> dict[str, Any]:
     from chistka.scenario.whatif import removable
 
     scenario = load_scenario(name)
-    run = scenario.scenario
+    run = scenario.scenario  # its default scale ("scale", "party_scale"): what a blank runs
     free_file = default_free_file(name)
     free = load_free(free_file, scenario, name) if free_file is not None else []
     return {
@@ -45,6 +63,8 @@ def scenario_facts(name: str) -> dict[str, Any]:
         "start": str(run.start),
         "end": str(run.end),
         "seed": run.seed,
+        "scale": scenario.population.scale,
+        "party_scale": getattr(scenario.population, "party_scale", None),
         "timeline": [
             {"date": str(e.date), "note": e.note, "set": dict(e.set), "source": e.source}
             for e in sorted(scenario.events, key=lambda event: event.date)
@@ -90,7 +110,7 @@ def scenario_page(name: str, scenarios: dict[str, str]) -> str:
     facts = scenario_facts(name)
     parts = [
         f"<p>{escape(facts['description'])}</p><p>From {facts['start']} to {facts['end']};"
-        f" default seed {facts['seed']}.</p>",
+        f" default seed {facts['seed']}; {escape(scale_words(facts))}.</p>",
         run_form(scenarios, {"scenario": name}, None, facts["decisions"], facts["decision_notes"]),
         "<h2>The timeline: documented decisions</h2>",
         table_html(
