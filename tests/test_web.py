@@ -1492,3 +1492,16 @@ def test_times_are_given_in_utc_on_one_line_and_the_icon_is_no_404(client, tmp_p
     assert ">6 Dec 2026 02:42 UTC</time>" in listed and ".when { white-space: nowrap; }" in listed
     assert '<link rel="icon" href="data:,">' in listed
     assert client.get("/favicon.ico").status_code == 204
+
+
+def test_a_pages_first_table_is_told_to_scroll_sideways_in_a_narrow_window(client):
+    """QA of session 45: at 400 px the wide tables (the runs, a run's comparison, a scenario's
+    timeline) scrolled sideways with no hint, the runs' "seed" cut to "see" at the edge. A note
+    above the first table (shown in a narrow window alone) and a shadow at the edge say so."""
+    from chistka.web.layout import SCROLL_NOTE, STYLE
+
+    page = client.get("/scenarios/great-terror").text
+    assert page.count(SCROLL_NOTE) == 1 and SCROLL_NOTE + '<table id="timeline">' in page
+    assert "no-repeat local" in STYLE and "no-repeat scroll" in STYLE  # the edge's shadow
+    assert ".scroll-note { display: none;" in STYLE and ".scroll-note { display: block; }" in STYLE
+    assert SCROLL_NOTE not in client.get("/").text  # no runs, no table

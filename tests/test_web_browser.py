@@ -438,3 +438,33 @@ def test_a_refused_comparison_is_seen_beside_the_ticks(server, browser):
         assert ticked.is_selected()
     finally:
         browser.set_window_size(size["width"], size["height"])
+
+
+def test_a_wide_table_and_a_long_message_in_a_narrow_window(server, browser):
+    """QA of session 45: at 400 px the runs table scrolled with no hint (its "seed" cut to
+    "see"), and a 3,000-digit scale and a 5,000-character parameter, echoed whole, made the
+    page 28,000 px wide."""
+    from selenium.webdriver.common.by import By
+
+    address, runs = server
+    run_id = "party-purges-1921-1936-3-20000101-000000-abce"
+    state = {"id": run_id, "scenario": "party-purges-1921-1936", "seed": 3, "scale": 0.01}
+    state |= {"status": "failed", "error": "made up", "submitted": "2000-01-01T00:00:00+00:00"}
+    (runs / f"{run_id}.json").write_text(json.dumps(state))
+    wide = "return document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    size = browser.get_window_size()
+    try:
+        browser.set_window_size(1280, 900)
+        browser.get(address + "/")
+        assert not browser.find_element(By.ID, "scroll-note").is_displayed()
+        browser.set_window_size(400, 900)
+        browser.get(address + "/")
+        assert browser.find_element(By.ID, "scroll-note").is_displayed()
+        table = browser.find_element(By.ID, "runs")
+        scrolled = browser.execute_script("return arguments[0].scrollWidth", table)
+        assert scrolled > table.size["width"]
+        fill(browser, scenario="great-terror", scale="9" * 3000, set="x" * 5000 + "=1")
+        assert "too large" in browser.find_element(By.ID, "error").text
+        assert browser.execute_script(wide) <= 0, "a long message is wider than the window"
+    finally:
+        browser.set_window_size(size["width"], size["height"])

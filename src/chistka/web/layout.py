@@ -17,10 +17,16 @@ body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 70em; pa
   color: #222; }
 table { border-collapse: collapse; margin: 1em 0; }
 table:not(#timeline) { display: block; max-width: 100%; overflow-x: auto; }
+table { background: linear-gradient(to right, #fff 30%, #fff0) left / 3em 100% no-repeat local,
+    linear-gradient(to left, #fff 30%, #fff0) right / 3em 100% no-repeat local,
+    radial-gradient(farthest-side at 0 50%, #0005, #0000) left / 1em 100% no-repeat scroll,
+    radial-gradient(farthest-side at 100% 50%, #0005, #0000) right / 1em 100% no-repeat scroll; }
+.scroll-note { display: none; font-size: 0.9em; color: #555; }
 textarea, input { max-width: 100%; box-sizing: border-box; }
 fieldset label { display: inline-block; }
 h1 { overflow-wrap: anywhere; }
-@media (max-width: 40em) { #timeline { display: block; overflow-x: auto; } }
+@media (max-width: 40em) { #timeline { display: block; overflow-x: auto; }
+  .scroll-note { display: block; } }
 th, td { border-bottom: 1px solid #ddd; padding: 0.25em 0.6em; text-align: left;
   vertical-align: top; overflow-wrap: break-word; }
 #timeline td:first-child, #campaigns td:nth-child(n+2):nth-child(-n+3),
@@ -42,15 +48,25 @@ label { margin-right: 1em; }
 """
 
 
+SCROLL_NOTE = (
+    '<p class="scroll-note" id="scroll-note">A table wider than the window scrolls sideways:'
+    " a shadow at its edge marks more beyond it.</p>"
+)
+"""Said in a narrow window on a page with a table (the style shows it there alone): at 400 px a
+wide table's columns past the edge (the runs' "seed", cut to "see") gave no hint of it."""
+
+
 def page(title: str, body: str, *, refresh: bool = False) -> str:
-    """A whole page around `body` (already HTML)."""
+    """A whole page around `body` (already HTML); `SCROLL_NOTE` above its first table."""
     meta = f'<meta http-equiv="refresh" content="{REFRESH_SECONDS}">' if refresh else ""
+    body = body.replace("<table", SCROLL_NOTE + "<table", 1)
     return (
         f'<!doctype html><html lang="en"><head><meta charset="utf-8">{meta}'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         '<link rel="icon" href="data:,">'
         f"<title>{html.escape(title)} - chistka</title><style>{STYLE}</style></head>"
-        f'<body><p><a href="/">chistka</a></p><h1>{html.escape(title)}</h1>{body}</body></html>'
+        f'<body><p><a href="/">chistka</a></p><h1>{html.escape(title)}</h1>{body}'
+        "</body></html>"
     )
 
 
