@@ -17,6 +17,7 @@ Pages:
   the charts and differences.csv of `chistka compare`.
 
 The same as JSON under `/api/...` (`/api/scenarios/NAME` gives a scenario's page as data,
+with its default "scale" and "party_scale", what a blank scale runs;
 `/api/experiments/NAME` a design's, with its "file" and "page" as the list gives them; `POST
 /api/experiments` takes {"experiment", "seeds", "scale", "set", "vary"}, "vary" one
 `PARAM=V1,V2,...` string that runs the design once per value, as `chistka experiment run
@@ -41,7 +42,8 @@ and hyphens, or a built-in design's name) is named there too, with why, and in t
 came, went or changed, at each request that lists or opens designs (no restart).
 `GET /api/runs/ID` (and each of `GET /api/runs`) is the run's state: "id", "scenario", "seed",
 "seeds", "scale", "set", "without", "status" (queued, running, done or failed), "submitted",
-"started", "finished", "error" (a failed run's reason) and, once started, "seed_used" (a run's
+"started", "finished" (ISO times in UTC, with the zone; an earlier version's, without one, the
+server's local time), "error" (a failed run's reason) and, once started, "seed_used" (a run's
 seed, an ensemble's first, an experiment's first of the seeds every arm runs at) and
 "spin_up_days" (the scenario's spin-up, every run's: the days up to it, counted in the
 progress's days, precede the scenario's start); an experiment's also "experiment" (the design's
