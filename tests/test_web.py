@@ -1457,6 +1457,8 @@ def test_a_scenario_gives_its_default_scale_and_an_experiment_what_blank_seeds_r
     assert "default scale 0.01 (an agent per 100 persons)" in page_words(
         client.get("/scenarios/party-purges-1921-1936").text
     )
+    page = client.get("/scenarios/great-terror").text
+    assert 'id="scale" size="6" value="" placeholder="0.2"' in page
     facts = client.get("/api/scenarios/great-terror").json()
     assert facts["scale"] == 0.2 and facts["party_scale"] == 1.0
     design = client.get("/api/experiments/no-halt").json()

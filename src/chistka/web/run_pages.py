@@ -57,11 +57,13 @@ def run_form(
     error: RequestError | None,
     decisions: list[str] | None = None,
     notes: dict[str, str] | None = None,
+    scale: float | None = None,
 ) -> str:
     """The form that starts a run, with the values sent and the error if they were refused.
 
     The decisions to run without are typed, one a line, or, on a scenario's page, where they
-    are known (`decisions`), ticked, each with what it was (`notes`, by name).
+    are known (`decisions`), ticked, each with what it was (`notes`, by name). `scale`: the
+    scenario's own, what a blank scale runs, shown in the blank box (else 'default').
     """
     if decisions is None:
         removal = (
@@ -92,7 +94,7 @@ def run_form(
         f' value="{escape(values.get("seeds"))}" placeholder="1"></label>'
         '<label>scale <input name="scale" id="scale" size="6"'
         f' value="{escape(values.get("scale"))}"'
-        ' placeholder="default"></label>'
+        f' placeholder="{"default" if scale is None else f"{scale:g}"}"></label>'
         '<br><label for="set">what if: one change a line, PARAM=VALUE (as <code>chistka run'
         " --set</code>; e.g. <code>sentencing.album_death_share=0.3</code>)</label><br>"
         f'<textarea name="set" id="set" rows="3" cols="60">{escape(values.get("set"))}</textarea>'

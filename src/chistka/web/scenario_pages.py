@@ -111,7 +111,14 @@ def scenario_page(name: str, scenarios: dict[str, str]) -> str:
     parts = [
         f"<p>{escape(facts['description'])}</p><p>From {facts['start']} to {facts['end']};"
         f" default seed {facts['seed']}; {escape(scale_words(facts))}.</p>",
-        run_form(scenarios, {"scenario": name}, None, facts["decisions"], facts["decision_notes"]),
+        run_form(
+            scenarios,
+            {"scenario": name},
+            None,
+            facts["decisions"],
+            facts["decision_notes"],
+            facts["scale"],
+        ),
         "<h2>The timeline: documented decisions</h2>",
         table_html(
             "timeline",
