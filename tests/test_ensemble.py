@@ -273,11 +273,11 @@ def test_ensemble_report(serial, tmp_path):
     for key in ("sets", "membership", "expulsions", "comparison"):
         assert TITLES[key] in text, key
     assert "p001: review.noise_sd=1.2" in text
-    assert "90% band" in text
+    assert "band: lowest-highest over 2 seeds" in text and "90% band" not in text
     assert_every_chart_has_its_numbers(text)
     assert_every_chart_fits_any_width(text)
     numbers = dict(numbers_in_page(text))
-    band = numbers["membership"][numbers["membership"]["trace"].str.contains("90% band")]
+    band = numbers["membership"][numbers["membership"]["trace"].str.contains("band: lowest")]
     assert len(band) and (band["low"] <= band["high"]).all() and band["y"].isna().all()
     assert "record's range ± tolerance: low" in numbers["membership"].columns
     assert f"<td>{serial[0]}</td>" in text
@@ -362,6 +362,23 @@ def test_rows_sharing_an_observable_keep_their_own_inside_count(tmp_path):
     text = comparison.ensemble_section(ensemble, FigureRenderer())
     assert "3 of 3" in table_row(text, "cand_17congress")
     assert "1 of 3" in table_row(text, "rigby_cand_1934")
+
+
+def test_the_spread_over_few_seeds_is_their_lowest_and_highest_and_says_so(tmp_path):
+    """QA of session 45: with 2 seeds giving 1,193 and 988, the "5-95%" range read 998-1,183,
+    leaving out both seeds (the quantiles interpolate between them)."""
+    row = "death_sentences_1935", "death_sentences:1935", "calibration", "inside"
+    runs = {"p000-s001": [compared(*row, 1193.0)], "p000-s002": [compared(*row, 988.0)]}
+    ensemble = load_ensemble(compared_rows(tmp_path / "two", runs))
+    text = comparison.ensemble_section(ensemble, FigureRenderer())
+    assert "[988, 1,193]" in table_row(text, "death_sentences_1935")
+    assert "median [lowest-highest over 2 seeds]" in text and "[5%, 95%]" not in text
+
+    many = {f"p000-s{seed:03d}": [compared(*row, float(seed))] for seed in range(1, 21)}
+    ensemble = load_ensemble(compared_rows(tmp_path / "twenty", many))
+    text = comparison.ensemble_section(ensemble, FigureRenderer())
+    assert "median [5-95% over 20 seeds]" in text
+    assert "[1.95, 19]" in table_row(text, "death_sentences_1935")  # quantiles, not 1 and 20
 
 
 def test_the_yearly_chart_leaves_out_figures_over_periods(tmp_path):

@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from chistka.analysis.observables import ObservableOutOfRun, compute, is_share
+from chistka.analysis.spread import spread
 from chistka.errors import ChistkaError
 from chistka.record import (
     SCORED_ROLES,
@@ -81,9 +82,6 @@ COLUMNS = (
 `low` and `high` bound the accepted range; `tolerance` is the tolerance as text (points for
 shares, a percentage for relative ones) and `allowed` the tolerance as a distance from the
 record, in its units."""
-
-QUANTILES = (0.05, 0.95)
-"""Quantiles over the runs of an ensemble reported as model_low and model_high."""
 
 
 @dataclass(frozen=True)
@@ -192,8 +190,10 @@ def compare_runs(runs: Iterable[Results]) -> pd.DataFrame:
     """Runs of one scenario against the record (one run, or the seeds of an ensemble).
 
     `runs` is consumed one run at a time, so that a lazy iterable keeps one run in memory. The
-    model value is the mean over the runs that cover the row, with the 5% and 95% quantiles
-    over them (all three equal for one run). Rows no run covers are left out.
+    model value is the mean over the runs that cover the row, with its spread over them as
+    model_low and model_high (`chistka.analysis.spread`: the lowest and highest value under 20
+    runs, else the 5% and 95% quantiles; all three equal for one run). Rows no run covers are
+    left out.
 
     Raises:
         ChistkaError: no run, or runs of different scenarios.
@@ -221,9 +221,7 @@ def compare_runs(runs: Iterable[Results]) -> pd.DataFrame:
         if not len(found):
             continue
         model = float(found.mean())
-        model_low, model_high = (model, model)
-        if len(found) > 1:
-            model_low, model_high = (float(q) for q in np.quantile(found, QUANTILES))
+        model_low, model_high = spread(found)
         low, high = target.spec.accepted_range(target.row)
         record = float(target.row.value)  # type: ignore[arg-type]
         status = target.status(model)

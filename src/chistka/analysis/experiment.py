@@ -64,6 +64,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 
 from chistka import __version__
 from chistka.analysis.ensemble import DayProgress, RunSpec, check_day_progress, check_jobs
+from chistka.analysis.spread import spread
 from chistka.errors import ChistkaError, ScenarioError, closest, read_text
 from chistka.outputs import check_creatable
 from chistka.scenario import Scenario, apply_overrides, format_validation_error, load_scenario
@@ -104,8 +105,9 @@ EFFECT_COLUMNS = (
     "relative_low",
     "relative_high",
 )
-"""Columns of effects.csv: the arm's mean and 5-95% spread over the seeds, the mean paired
-difference from the baseline with its 90% interval, and the same divided by the baseline's mean."""
+"""Columns of effects.csv: the arm's mean and spread over the seeds (`chistka.analysis.spread`),
+the mean paired difference from the baseline with its 90% interval, and the same divided by the
+baseline's mean."""
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 
@@ -756,12 +758,16 @@ def paired_effect(
 
 
 def seed_spread(values: np.ndarray) -> tuple[float, float, float]:
-    """The mean over the seeds with a value and its 5-95% spread (all NaN with none)."""
+    """The mean over the seeds with a value and its spread (`chistka.analysis.spread`).
+
+    The spread is the lowest and highest value under 20 seeds, else the 5-95% range; all NaN
+    with no value.
+    """
     values = values[~np.isnan(values)]
     if not len(values):
         return math.nan, math.nan, math.nan
-    low, high = np.quantile(values, (0.05, 0.95))
-    return float(values.mean()), float(low), float(high)
+    low, high = spread(values)
+    return float(values.mean()), low, high
 
 
 def effect_table(experiment: Experiment, outcomes: pd.DataFrame) -> pd.DataFrame:

@@ -12,8 +12,9 @@ they are blank the range is the value ±20%. The package ships the record's cali
 targets (`calibration_targets()`, written from the record by `export_targets`).
 
 The runs are one run written by `Results.save`, or an ensemble: a directory whose
-subdirectories each hold such a run. The model value is the mean over the runs, with the 5% and
-95% quantiles as its spread (all three equal for a single run).
+subdirectories each hold such a run. The model value is the mean over the runs, with its spread
+over them (`chistka.analysis.spread`: the lowest and highest value under 20 runs, else the 5% and
+95% quantiles; all three equal for a single run).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from chistka.analysis.observables import (
     is_share,
 )
 from chistka.analysis.saved import find_runs
+from chistka.analysis.spread import spread
 from chistka.errors import ChistkaError, read_text
 from chistka.mechanisms.camps import camp_input_rows
 from chistka.results import Results
@@ -85,9 +87,6 @@ TARGET_COLUMNS = (
 
 DEFAULT_TOLERANCE = 0.20
 """Relative range around the value where a target gives no low or high."""
-
-QUANTILES = (0.05, 0.95)
-"""Quantiles over the runs of an ensemble reported as model_low and model_high."""
 
 
 def calibration_targets() -> Path:
@@ -309,9 +308,7 @@ def compare(runs: Iterable[Results], targets: pd.DataFrame) -> pd.DataFrame:
         found = values[i][~np.isnan(values[i])]
         if len(found):
             model = float(found.mean())
-            model_low, model_high = (float(q) for q in np.quantile(found, QUANTILES))
-            if len(found) == 1:
-                model_low = model_high = model
+            model_low, model_high = spread(found)
             low, high = bounds(target.value, target.low, target.high)
             inside: bool | None = bool(low <= model <= high)
         else:
@@ -351,8 +348,9 @@ def validate(run_dir: str | Path, targets_path: str | Path | None = None) -> pd.
 
     Returns:
         One row per target, in the file's order: id, observable, model (the mean over the
-        runs), model_low and model_high (5% and 95% quantiles over the runs; equal to model for
-        one run), value, low, high (as in the file, NaN where blank) and inside (whether model
+        runs), model_low and model_high (the spread over the runs, `chistka.analysis.spread`:
+        lowest and highest under 20 runs, else the 5% and 95% quantiles; equal to model for one
+        run), value, low, high (as in the file, NaN where blank) and inside (whether model
         lies in [low, high], blanks taken as value ±20%; None where no run covers the
         observable, e.g. a date before the run's start, or where the runs' scenario does not
         model its kind: model is then NaN).

@@ -62,14 +62,18 @@ def records(table: pd.DataFrame) -> list[dict[str, Any]]:
     ]
 
 
-def validation_table(table: pd.DataFrame, title: str) -> Fitting:
+def validation_table(table: pd.DataFrame, title: str, runs: int = 1) -> Fitting:
     """The validation as a rich table (narrower where it does not fit).
 
     Where the table does not fit (an 80-column terminal), each row stacks its cells: the id over
-    the observable, the model over its 5-95% spread, the target over its range, and the role
-    over the fit, so that no number or id is cut or split across lines.
+    the observable, the model over its spread, the target over its range, and the role over the
+    fit, so that no number or id is cut or split across lines. The spread's column is named by
+    the number of `runs` ("lowest-highest over 2 seeds", `chistka.analysis.spread`).
     """
+    from chistka.analysis.spread import spread_name
     from chistka.analysis.validate import bounds
+
+    spread_heading = spread_name(runs) if runs > 1 else "spread over the seeds"
 
     roles = "role" in table.columns
     rows = []
@@ -108,7 +112,7 @@ def validation_table(table: pd.DataFrame, title: str) -> Fitting:
         *((("role", "left"),) if roles else ()),
         ("observable", "left"),
         ("model", "right"),
-        ("model 5-95%", "right"),
+        (spread_heading, "right"),
         ("target", "right"),
         ("range", "right"),
         ("fit", "left"),
@@ -129,7 +133,8 @@ def validation_table(table: pd.DataFrame, title: str) -> Fitting:
     def narrow() -> Table:
         view = Table(title=title, show_lines=True, **NARROW)
         view.add_column("id\nobservable", overflow="fold")
-        view.add_column("model\n5-95%", justify="right", no_wrap=True)
+        narrow_heading = spread_heading.replace(" over ", "\nover ")
+        view.add_column(f"model\n{narrow_heading}", justify="right", no_wrap=True)
         view.add_column("target\nrange", justify="right", no_wrap=True)
         view.add_column("role\nfit" if roles else "fit", no_wrap=True)
         for cells in rows:
@@ -174,7 +179,7 @@ def validate_command(
         ),
     ] = False,
 ) -> None:
-    """Compare saved runs with the record or target figures (model mean and 5-95% spread).
+    """Compare saved runs with the record or target figures (model mean and spread over the runs).
 
     Runs are grouped by scale and parameter point (a sweep's parameter sets are never pooled),
     each group is reported apart, and runs of different scenarios are refused.
@@ -309,13 +314,13 @@ def _print_group(
         f"{where}: {group.scenario} at scale {group.scale:g}, {runs} run{plural} against {against}"
     )
     if "role" in table.columns:
-        console.print(validation_table(table, title))
+        console.print(validation_table(table, title, runs))
         scored = table.rename(columns={"id": "record_id"})
         mean = f" (the mean of the {runs} runs against each row's range)" if runs > 1 else ""
         console.print(fit_line(fit(scored)) + mean, soft_wrap=True)
         return
     covered = table["inside"].notna()
-    console.print(validation_table(table[covered] if covered.any() else table, title))
+    console.print(validation_table(table[covered] if covered.any() else table, title, runs))
     inside = int(table.loc[covered, "inside"].astype(bool).sum())
     console.print(f"{inside} of {int(covered.sum())} targets inside their range", soft_wrap=True)
     if not covered.all():

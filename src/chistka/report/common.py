@@ -241,8 +241,14 @@ RECORD_RANGE = "record's range ± tolerance"
 RECORD_TOLERANCE = "record ± its tolerance"
 """What the error bars of the record's bars of a share are (the expelled share per campaign)."""
 
-BAND = "90% band (5th-95th percentile over the seeds)"
-"""What an ensemble's shaded band and its error bars are, as their numbers say."""
+
+def band_name(spread: str) -> str:
+    """What an ensemble's shaded band and its error bars are, as their numbers say.
+
+    `spread` is the spread's name with its seeds (`chistka.analysis.spread.spread_name`): "band:
+    lowest-highest over 2 seeds" (the 5-95% quantiles of two seeds left out both seeds).
+    """
+    return f"band: {spread}"
 
 
 def record_markers(
@@ -302,8 +308,12 @@ def band_traces(
     group: str,
     mode: str = "lines",
     hover: str = "%{x|%Y-%m-%d}: %{y:,.0f}",
+    spread: str = "spread over the seeds",
 ) -> list[go.Scatter]:
-    """A shaded band from `low` to `high` and the median line on top."""
+    """A shaded band from `low` to `high` and the median line on top.
+
+    `spread` names the band ("lowest-highest over 2 seeds", `chistka.analysis.spread`).
+    """
     x = list(x)
     return [
         go.Scatter(
@@ -315,7 +325,7 @@ def band_traces(
             hoverinfo="skip",
             showlegend=False,
             legendgroup=group,
-            name=f"{name}: {BAND}",
+            name=f"{name}: {band_name(spread)}",
         ),
         go.Scatter(
             x=x,
@@ -326,7 +336,7 @@ def band_traces(
             line={"color": colour, "width": 2, "dash": dash},
             customdata=np.stack([low, high], axis=-1),
             hovertemplate=f"{esc(name)}<br>{hover} (median)<br>"
-            "90% band: %{customdata[0]:,.0f} to %{customdata[1]:,.0f}<extra></extra>",
+            f"{esc(spread)}: " + "%{customdata[0]:,.0f} to %{customdata[1]:,.0f}<extra></extra>",
         ),
     ]
 

@@ -9,6 +9,7 @@ set with the median across its seeds and the band from the 5th to the 95th perce
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,22 +21,29 @@ import plotly.colors
 import plotly.graph_objects as go
 
 from chistka.analysis.ensemble import COMPLETE_MARKER, format_value, read_plan
+from chistka.analysis.spread import FEWEST_FOR_QUANTILES, spread_along, spread_name
 from chistka.errors import ChistkaError
 from chistka.record import RELIABLE_GRADES
 from chistka.report.common import band_traces, esc, missing, reading, record_markers
 
-QUANTILES = (0.05, 0.5, 0.95)
-"""Lower band edge, median and upper band edge across the seeds of a parameter set."""
-
 AS_IT_IS = "the scenario as it is"
 """What a parameter set without overrides is called."""
 
+
+def band_note(ensemble: EnsembleRuns) -> str:
+    """Note under the ensemble's band figures, naming the band by its seeds."""
+    return (
+        "Lines: the median across the seeds of each parameter set; shaded bands: the "
+        f"{ensemble.spread_name()} (the lowest and highest value under "
+        f"{FEWEST_FOR_QUANTILES} seeds, else the 5th to the 95th percentile). " + BAND_NOTE
+    )
+
+
 BAND_NOTE = (
-    "Lines: the median across the seeds of each parameter set; shaded bands: from the 5th to "
-    "the 95th percentile across them (a 90% band). Markers: the historical record (filled: "
+    "Markers: the historical record (filled: "
     "read in a reliable source, open: the others), with its range where the record gives one."
 )
-"""Note under the ensemble's band figures."""
+"""The end of `band_note`: what the markers are."""
 
 
 @dataclass
@@ -67,6 +75,10 @@ class EnsembleRuns:
         for run in self.runs:
             grouped.setdefault(run.set_id, []).append(run)
         return {k: v for k, v in grouped.items() if v}
+
+    def spread_name(self) -> str:
+        """The bands' name by the seeds of each set: "lowest-highest over 2 seeds"."""
+        return spread_name([len(runs) for runs in self.by_set().values()])
 
     def colours(self) -> dict[str, str]:
         """One colour per parameter set (plotly's qualitative palette, in order)."""
@@ -204,13 +216,19 @@ def _read_membership(path: Path) -> pd.DataFrame | None:
 
 
 def bands(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """5th percentile, median and 95th percentile along the last axis (runs), NaN ignored."""
+    """Low edge, median and high edge along the last axis (runs), NaN ignored.
+
+    The edges are the spread over the runs (`chistka.analysis.spread`): the lowest and highest
+    value under 20 runs, else the 5th and 95th percentiles.
+    """
     values = np.asarray(values, dtype=np.float64)
     if values.size == 0 or np.all(np.isnan(values)):
         nan = np.full(values.shape[:-1], np.nan)
         return nan, nan, nan
-    with np.errstate(all="ignore"):
-        low, mid, high = np.nanquantile(values, QUANTILES, axis=-1)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mid = np.nanmedian(values, axis=-1)
+    low, high = spread_along(values)
     return low, mid, high
 
 
@@ -281,7 +299,7 @@ def add_observable_bands(
     x_of: Callable[[str], Any],
     hover: str,
 ) -> bool:
-    """Median and 90% band per parameter set of each observable kind the runs compared.
+    """Median and band per parameter set of each observable kind the runs compared.
 
     `kinds` maps an observable kind (`death_sentences`, `gulag_population`) to its label and
     colour; its observables are ordered and placed by `x_of(name)` (a year, a date), and left
@@ -312,6 +330,7 @@ def add_observable_bands(
                 group=f"{set_id}-{kind}",
                 mode="lines+markers",
                 hover=hover,
+                spread=spread_name(len(runs)),
             ):
                 fig.add_trace(trace)
     return shown

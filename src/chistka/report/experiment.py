@@ -28,6 +28,7 @@ from chistka.analysis.experiment import (
     read_document,
 )
 from chistka.analysis.observables import is_share, meaning, title, unit
+from chistka.analysis.spread import spread_name
 from chistka.analysis.variants import direction_words
 from chistka.errors import ChistkaError
 from chistka.figures import CUSTOMDATA_NAMES
@@ -514,7 +515,7 @@ def _effects_table(effects: pd.DataFrame, labels: dict[str, str]) -> str:
             "unit",
             "arm",
             "mean",
-            "5-95% over the seeds",
+            spread_name(effects["seeds"].dropna().astype(int).tolist()),
             "seeds",
             "change",
             "90% interval",

@@ -18,6 +18,7 @@ import pandas as pd
 
 from chistka.analysis.comparison import SCORED_STATUSES, budget_text, fit
 from chistka.analysis.observables import is_share
+from chistka.analysis.spread import FEWEST_FOR_QUANTILES, spread_name
 from chistka.record import GRADES, RELIABLE_GRADES, SCORED_ROLES
 from chistka.report.common import (
     RunReport,
@@ -190,8 +191,9 @@ def ensemble_section(ensemble: EnsembleRuns, figures: FigureRenderer) -> str:
         else:
             tables.append(f"<h3>{esc(title)}</h3>\n{rows}")
     note = (
-        "For each parameter set: the median of the model's value across its seeds, the 5th and "
-        "95th percentiles in brackets, and in how many runs the value lies inside the record's "
+        "For each parameter set: the median of the model's value across its seeds, its spread "
+        f"in brackets (the lowest and highest value under {FEWEST_FOR_QUANTILES} seeds, else the "
+        "5th and 95th percentiles), and in how many runs the value lies inside the record's "
         "tolerance. Rows of kinds the scenario does not model show no model value."
     )
     return section(KEY, ENSEMBLE_TITLE, _ensemble_fit(ensemble) + "\n".join(tables), esc(note))
@@ -223,7 +225,10 @@ def _ensemble_fit(ensemble: EnsembleRuns) -> str:
 
 
 def _ensemble_table(ensemble: EnsembleRuns, record_ids: list[str]) -> str:
-    """One table of record rows: per parameter set the median [5%, 95%] and runs inside.
+    """One table of record rows: per parameter set the median [low, high] and runs inside.
+
+    The bracket is the spread over the set's seeds, named in the heading ("median
+    [lowest-highest over 2 seeds]", `chistka.analysis.spread`).
 
     Inputs and claims show their status where a scored row shows its runs inside; rows of a
     kind the scenario does not model show no model value.
@@ -238,7 +243,9 @@ def _ensemble_table(ensemble: EnsembleRuns, record_ids: list[str]) -> str:
         for set_id, runs in grouped.items()
     }
     head = "<tr><th>figure</th><th>record</th><th>tolerance</th>" + "".join(
-        f"<th>{esc(ensemble.set_label(s))}: median [5%, 95%]</th><th>inside</th>" for s in grouped
+        f"<th>{esc(ensemble.set_label(s))}: median [{esc(spread_name(len(runs)))}]</th>"
+        "<th>inside</th>"
+        for s, runs in grouped.items()
     )
     rows = [head + "</tr>"]
     for record_id in record_ids:

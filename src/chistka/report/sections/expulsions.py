@@ -9,10 +9,11 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from chistka.analysis.spread import spread_name
 from chistka.report.common import (
-    BAND,
     RECORD_TOLERANCE,
     RunReport,
+    band_name,
     esc,
     figure_section,
     missing,
@@ -37,8 +38,8 @@ NOTE = (
     "campaigns without a grey bar have no figure in the record."
 )
 ENSEMBLE_NOTE = (
-    "Bars: the median share expelled across the seeds, with the 5th to 95th "
-    "percentile as error bars; grey: the record with its tolerance."
+    "Bars: the median share expelled across the seeds, with the {spread} as error bars; grey: "
+    "the record with its tolerance."
 )
 
 
@@ -156,9 +157,10 @@ def ensemble_section(ensemble: EnsembleRuns, figures: FigureRenderer) -> str:
                     "arrayminus": np.nan_to_num(mid - low),
                 },
                 customdata=np.stack([low, high], axis=-1),
-                meta={"error_y": BAND},
-                hovertemplate="campaign %{x}<br>median: %{y:.1%}<br>90% band: "
-                "%{customdata[0]:.1%} to %{customdata[1]:.1%}<extra></extra>",
+                meta={"error_y": band_name(spread_name(len(runs)))},
+                hovertemplate="campaign %{x}<br>median: %{y:.1%}<br>"
+                + esc(spread_name(len(runs)))
+                + ": %{customdata[0]:.1%} to %{customdata[1]:.1%}<extra></extra>",
             )
         )
     points = [
@@ -185,4 +187,5 @@ def ensemble_section(ensemble: EnsembleRuns, figures: FigureRenderer) -> str:
             )
         )
     fig.update_layout(**layout(campaigns))
-    return section(KEY, TITLE, figures.add(fig, KEY, heading=TITLE), esc(ENSEMBLE_NOTE))
+    note = ENSEMBLE_NOTE.format(spread=ensemble.spread_name())
+    return section(KEY, TITLE, figures.add(fig, KEY, heading=TITLE), esc(note))

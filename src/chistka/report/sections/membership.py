@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from chistka.analysis.spread import spread_name
 from chistka.record import compared_observables, records
 from chistka.report.common import (
     RunReport,
@@ -21,7 +22,7 @@ from chistka.report.common import (
     section,
     wrap,
 )
-from chistka.report.ensemble_runs import BAND_NOTE, bands, record_markers_of
+from chistka.report.ensemble_runs import band_note, bands, record_markers_of
 
 if TYPE_CHECKING:
     from chistka.report.common import FigureRenderer
@@ -195,6 +196,7 @@ def ensemble_section(ensemble: EnsembleRuns, figures: FigureRenderer) -> str:
                 colour=shade,
                 dash=dash if several else "solid",
                 group=f"{set_id}-{series}",
+                spread=spread_name(len(frames)),
             ):
                 fig.add_trace(trace)
     if not fig.data:
@@ -206,4 +208,4 @@ def ensemble_section(ensemble: EnsembleRuns, figures: FigureRenderer) -> str:
             dates = [pd.Timestamp(p["observable"].split(":", 1)[1]) for p in points]
             fig.add_trace(record_markers_of(points, dates, f"record: {label}", colour))
     persons_over_time_layout(fig, TITLE)
-    return section(KEY, TITLE, figures.add(fig, KEY, heading=TITLE), esc(BAND_NOTE))
+    return section(KEY, TITLE, figures.add(fig, KEY, heading=TITLE), esc(band_note(ensemble)))

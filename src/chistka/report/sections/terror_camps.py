@@ -31,7 +31,7 @@ from chistka.report.common import (
     section,
     wrap,
 )
-from chistka.report.ensemble_runs import BAND_NOTE, add_observable_bands, record_markers_of
+from chistka.report.ensemble_runs import add_observable_bands, band_note, record_markers_of
 from chistka.report.sections.membership import compared_days
 
 if TYPE_CHECKING:
@@ -171,7 +171,7 @@ def ensemble_section(ensemble: EnsembleRuns, figures: FigureRenderer) -> str:
     note = (
         "The prisoners on each 1 January the runs compare with the record: in the model, "
         "everyone in the camps and those sentenced in a political case; in the record, the ITL "
-        "camps (Zemskov's table). " + BAND_NOTE
+        "camps (Zemskov's table). " + band_note(ensemble)
     )
     return section(KEY, TITLE, figures.add(fig, KEY, heading=TITLE), esc(note))
 

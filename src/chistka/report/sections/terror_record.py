@@ -10,8 +10,8 @@ import plotly.graph_objects as go
 from chistka.analysis import terror
 from chistka.report.common import RunReport, esc, figure_section, section
 from chistka.report.ensemble_runs import (
-    BAND_NOTE,
     add_observable_bands,
+    band_note,
     record_markers_of,
     year_of,
 )
@@ -46,7 +46,7 @@ NOTE = (
     "of the 1953 MVD table, the scope of the model's."
 )
 ENSEMBLE_NOTE = (
-    BAND_NOTE + " The vertical axis is logarithmic; years the record has no figure "
+    " The vertical axis is logarithmic; years the record has no figure "
     "for are not computed. Figures of the record over periods other than a calendar year (the "
     "arrests in the NKVD's cases from 1 October 1936) are in the table of compared figures."
 )
@@ -129,5 +129,5 @@ def ensemble_section(ensemble: EnsembleRuns, figures: FigureRenderer) -> str:
         ENSEMBLE_KEY,
         ENSEMBLE_TITLE,
         figures.add(fig, ENSEMBLE_KEY, heading=ENSEMBLE_TITLE),
-        esc(ENSEMBLE_NOTE),
+        esc(band_note(ensemble) + ENSEMBLE_NOTE),
     )
