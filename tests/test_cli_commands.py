@@ -188,6 +188,22 @@ def test_run_set_changes_one_parameter(small_file, tmp_path):
     assert not (tmp_path / "x").exists()
 
 
+def test_run_set_of_a_section_or_of_a_parameter_twice_says_what_run_takes(tmp_path):
+    """QA of session 45: '--set sentencing=1' said "'sentencing' is not a mechanism parameter;
+    did you mean 'sentencing'?", and a parameter given twice to run was told to list all its
+    values in one --set, which run then refused as several values."""
+    out = str(tmp_path / "x")
+    section = invoke("run", SCENARIO, "--set", "sentencing=1", "--out", out)
+    text = " ".join(section.output.split())
+    assert section.exit_code == 2 and "did you mean" not in text, text
+    assert "'sentencing' needs a field: 'sentencing.FIELD', one of " in text, text
+    twice = ["--set", "review.noise_sd=1", "--set", "review.noise_sd=2"]
+    text = " ".join(invoke("run", SCENARIO, *twice, "--out", out).output.split())
+    assert "given twice (run takes one value per parameter: give it once)" in text, text
+    assert "list all its values" not in text
+    assert not (tmp_path / "x").exists()
+
+
 def test_provenance_records_the_environment(small_file, tmp_path):
     out = tmp_path / "run"
     assert (

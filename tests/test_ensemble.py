@@ -486,6 +486,8 @@ def test_a_bracketed_list_is_one_value_of_a_set():
     [
         ("review.noise_sd=0.5,-1", "review.noise_sd: Input should be greater than 0 (got -1)"),
         ("review.threshhold=1", "has no field 'threshhold'"),
+        ("review=1", "'review' needs a field: 'review.FIELD', one of "),
+        ("review.noise_sd=1 --set review.noise_sd=2", "given twice (list all its values in one"),
         ("review.noise_sd", "expected PARAMETER=VALUE"),
         ("review.noise_sd=0.5,", "empty value"),
         ("promotion.enabled=maybe", "promotion.enabled"),
@@ -496,11 +498,11 @@ def test_a_bracketed_list_is_one_value_of_a_set():
 )
 def test_bad_set_values_exit_2_with_the_field_named(option, expected, tmp_path):
     out = tmp_path / "sweep"
-    result = CliRunner().invoke(
-        sweep_app(), ["sweep", SCENARIO, "--set", option, "--out", str(out)]
-    )
+    sets = [word for one in option.split(" --set ") for word in ("--set", one)]
+    result = CliRunner().invoke(sweep_app(), ["sweep", SCENARIO, *sets, "--out", str(out)])
     assert result.exit_code == 2, result.output
-    assert "error:" in result.output and expected in result.output
+    text = " ".join(result.output.split())
+    assert "error:" in text and expected in text
     assert "Traceback" not in result.output
     assert not out.exists()
 

@@ -81,10 +81,14 @@ def split_values(values: str) -> list[str]:
     return items
 
 
-def parse_set_options(options: list[str] | None) -> dict[str, list[Any]]:
+def parse_set_options(
+    options: list[str] | None, twice: str = "list all its values in one --set"
+) -> dict[str, list[Any]]:
     """``['review.noise_sd=0.5,1', 'promotion.enabled=true']`` -> parameter -> values.
 
     A bracketed list is one value: ``sentencing.family_camp_years=[5,8],[8,10]`` gives two.
+    `twice` is what to do about a parameter given twice: a command of one value per parameter
+    says so (`single_values`) where a sweep asks for its values in one --set.
 
     Raises:
         ChistkaError: an option without '=', a parameter without values, an empty value, an
@@ -100,7 +104,7 @@ def parse_set_options(options: list[str] | None) -> dict[str, list[Any]]:
                 "--set review.noise_sd=0.5,1.0"
             )
         if path in sets:
-            raise ChistkaError(f"--set {path}: given twice (list all its values in one --set)")
+            raise ChistkaError(f"--set {path}: given twice ({twice})")
         if values.count("[") != values.count("]"):
             raise ChistkaError(f"--set {path}: unbalanced brackets in '{option}'")
         items = split_values(values)
@@ -263,7 +267,8 @@ def single_values(
         ChistkaError: a malformed option or several values for one parameter.
     """
     overrides = {}
-    for path, values in parse_set_options(options).items():
+    twice = f"{command} takes one value per parameter: give it once"
+    for path, values in parse_set_options(options, twice).items():
         if len(values) > 1:
             raise ChistkaError(
                 f"--set {path}: {command} takes one value (got {len(values)}); {several}"

@@ -846,7 +846,19 @@ class Scenario(StrictModel):
                     )
                 listed.setdefault((section, index), items[index].model_dump())[parts[2]] = value
                 continue
-            if section not in MECHANISM_SECTIONS or len(parts) < 2:
+            if section in MECHANISM_SECTIONS and len(parts) < 2:
+                fields = sorted(type(getattr(self, section)).model_fields)
+                raise PydanticCustomError(
+                    "unknown_parameter",
+                    "{where}: '{path}' needs a field: '{section}.FIELD', one of {fields}",
+                    {
+                        "where": where,
+                        "path": path,
+                        "section": section,
+                        "fields": ", ".join(fields),
+                    },
+                )
+            if section not in MECHANISM_SECTIONS:
                 hint = did_you_mean(section, MECHANISM_SECTIONS)
                 raise PydanticCustomError(
                     "unknown_parameter",
