@@ -315,6 +315,40 @@ def test_compare_of_single_runs_cuts_no_figure_at_80_columns():
             assert all(word in words for word in label.split()), (columns, label)
 
 
+def test_a_difference_is_written_whole_and_zero_has_no_sign():
+    """QA of session 45: differences of counts read "8.5" (a mean over two seeds; the counts
+    are of persons) and tiny ones "-0.0 points" and "-0.0%"."""
+    from types import SimpleNamespace
+
+    from chistka.analysis.observables import difference_number
+    from chistka.report.compare import table_cells
+
+    assert difference_number(8.5, "party_candidates:1941-01-01") == "8"
+    assert difference_number(-0.4, "party_candidates:1941-01-01") == "0"
+    assert difference_number(-1_532.0, "arrests:1937") == "-1,532"
+    assert difference_number(-0.0004, "expelled_share:1929") == "0.0 points"
+    assert difference_number(-0.012, "expelled_share:1929") == "-1.2 points"
+    row = SimpleNamespace(
+        observable="party_candidates:1941-01-01",
+        label="Candidates, 1 Jan 1941",
+        record=1_381_986.0,
+        a_modelled=True,
+        b_modelled=True,
+        a_mean=102_184.0,
+        a_low=102_184.0,
+        a_high=102_184.0,
+        b_mean=102_175.5,
+        b_low=102_116.0,
+        b_high=102_235.0,
+        difference=-8.5,
+        difference_low=np.nan,
+        difference_high=np.nan,
+        relative=-8.5 / 102_184.0,
+    )
+    cells = table_cells(row)
+    assert cells[4:] == ("-8", "0.0%"), cells
+
+
 def test_compare_never_overwrites_files_it_did_not_write(sweeps, tmp_path):
     """QA of session 39: compare --out overwrote a user's differences.csv and compare.html."""
     mine = tmp_path / "mine"
@@ -430,6 +464,15 @@ def test_compare_single_runs_has_no_interval_and_refuses_a_sweep_of_two_points(s
     assert result.exit_code == 0, result.output
     table = pd.read_csv(out / "differences.csv")
     assert table["difference_low"].isna().all()
+    # QA of session 45: the column read "B - A (90% interval)" and held no interval; the charts'
+    # titles and the page named the server's folders ("A: /tmp/.../p000-s001")
+    text = " ".join(result.output.split())
+    assert "(90% interval)" not in text and "no interval: one seed on a side" in text
+    html = (out / "compare.html").read_text()
+    assert "<th>B - A</th>" in html and "(90% interval)" not in html
+    assert "no interval: one seed on a side" in html
+    assert str(sweeps) not in html and "A: p000-s001" in html
+    assert f"A: {sweeps / 'a' / 'p000-s001'}" in text  # the folders as given, once, printed
     mixed = tmp_path / "mixed"
     mixed.mkdir()
     for side in ("a", "b"):
@@ -680,7 +723,7 @@ def test_compare_html_writes_its_figures_as_the_printed_table_does(edited_compar
     assert "639,652" in table and "e+0" not in table
     share_row = re.search(r"<tr><td>A share</td>(.*?)</tr>", table).group(1)
     cells = re.findall(r">([^<]*)</td>", share_row)
-    assert cells[:3] == ["25.0%", "20.5% (20.1% to 20.9%)", "26.0% (25.1% to 26.9%)"]
+    assert cells[:3] == ["25.0%", "20.5% (20.0% to 21.0%)", "26.0% (25.0% to 27.0%)"]  # 2 seeds
     assert re.fullmatch(r"5\.5 points \(-?[\d.]+ points to [\d.]+ points\)", cells[3]), cells[3]
     assert cells[4] == "+26.8%"
     assert re.search(r"A share .*│ +5\.5 points \(.*\) │ +\+26\.8% │", printed)

@@ -79,6 +79,8 @@ class Side:
     not_modelled: set[str]  # record_ids whose kind the side's scenario does not model
     membership: pd.DataFrame  # one row per date, one column per run (party total, persons)
     scale: float = math.nan  # agents per represented person (the runs' provenance)
+    where: str = ""  # the folder as given, whole: `name` is its last part (a served page named
+    # the server's folders, "A: /tmp/.../runs/great-terror-3-..."), this for a command's user
 
 
 def scale_warning(a: Side, b: Side) -> str:
@@ -178,8 +180,10 @@ def load_side(path: Path, point: str | None = None, option: str = "the point") -
                 labels.setdefault(row.record_id, str(getattr(row, "label", row.observable)))
         figures.append(values)
         membership[run.name] = _membership(run)
+    folder = Path(path).resolve().name or str(path)
     return Side(
-        name=f"{path} {group.label or point}" if point is not None else str(path),
+        name=f"{folder} {group.label or point}" if point is not None else folder,
+        where=f"{path} {group.label or point}" if point is not None else str(path),
         scenario=group.scenario,
         paths=group.paths,
         seeds=group.seeds,

@@ -123,13 +123,24 @@ def observable_number(value: float | None, observable: str) -> str:
 
 
 def difference_number(value: float, observable: str) -> str:
-    """A difference B - A: of shares in percentage points, of counts as `observable_number`.
+    """A difference B - A: of shares in percentage points, of counts in whole persons.
 
-    A difference of shares in % would read as the relative change (the next column).
+    A difference of shares in % would read as the relative change (the next column). A count's
+    difference is of means over seeds, which can fall between persons ("8.5"): it is written
+    whole, as the counts are. A difference that rounds to zero has no sign ("-0.0 points").
     """
-    if is_share(observable) and not math.isnan(value):
-        return f"{value * 100:.1f} points"
-    return observable_number(value, observable)
+    if value is None or math.isnan(value):
+        return "-"
+    if is_share(observable):
+        return unsigned_zero(f"{value * 100:.1f} points")
+    return unsigned_zero(f"{value:,.0f}")
+
+
+def unsigned_zero(text: str) -> str:
+    """A number as written, without its sign where every digit is 0 ("-0.0%" -> "0.0%")."""
+    if text[:1] in "+-" and not any(digit in text for digit in "123456789"):
+        return text[1:]
+    return text
 
 
 def _rows(results: Results) -> int:

@@ -30,9 +30,11 @@ from chistka.commands.preflight import check_output_folder
 from chistka.errors import ChistkaError
 from chistka.outputs import staged_files
 from chistka.report.compare import (
-    TABLE_HEADINGS,
+    has_intervals,
+    interval_note,
     modelled_rows,
     table_cells,
+    table_headings,
     write_comparison_report,
 )
 
@@ -97,8 +99,12 @@ def compare_command(
         fail(str(exc))
     shown, left_out = modelled_rows(table)
     console.print(differences_view(shown, escape(f"B - A: {b.name} against {a.name}")))
-    if left_out:
-        console.print(left_out, highlight=False)
+    for note in (interval_note(shown), left_out):
+        if note:
+            console.print(note, highlight=False)
+    if a.where != a.name or b.where != b.name:  # the folders as given, once
+        where = f"A: {escape(a.where)}\nB: {escape(b.where)}"
+        console.print(where, highlight=False, soft_wrap=True)
     console.print(
         f"wrote {escape(str(report))}, {escape(str(target / 'differences.csv'))}",
         highlight=False,
@@ -132,7 +138,7 @@ def differences_view(table: pd.DataFrame, title: str) -> Fitting:
     """
     cells = [tuple(escape(cell) for cell in table_cells(row)) for row in table.itertuples()]
     wide = Table(title=title)
-    for index, column in enumerate(TABLE_HEADINGS):  # a number whole, or the table stacked
+    for index, column in enumerate(table_headings(table)):  # a number whole, or the table stacked
         if column == "figure":  # a name wrapped at words, a few to a line, or stacked
             wide.add_column(column, min_width=FIGURE_WIDTH)
         else:
@@ -148,7 +154,8 @@ def differences_view(table: pd.DataFrame, title: str) -> Fitting:
         view = Table(title=title, show_lines=True, **NARROW)
         view.add_column("figure\nrecord", overflow="fold")
         view.add_column("A\nB", justify="right", no_wrap=True)
-        view.add_column("B - A\n90% interval\nrelative", justify="right", no_wrap=True)
+        interval = "\n90% interval" if has_intervals(table) else ""
+        view.add_column(f"B - A{interval}\nrelative", justify="right", no_wrap=True)
         for label, record, a, b, difference, relative in cells:
             view.add_row(
                 f"{label}\n[dim]record {record}[/]",

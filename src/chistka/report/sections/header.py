@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from chistka.analysis.comparison import budget_text, fit_text
@@ -56,7 +57,7 @@ def ensemble_section(ensemble: EnsembleRuns, figures: FigureRenderer) -> str:
     version = first.get("provenance", {}).get("package_version", "")
     rows = [
         ("Scenario", ensemble.scenario),
-        ("Directory", str(ensemble.out_dir)),
+        ("Folder", Path(ensemble.out_dir).name),  # a served report kept the server's path
         (
             "Runs",
             f"{len(runs)} complete"
