@@ -394,7 +394,8 @@ def test_with_parameters_empty_is_identity(small_scenario):
         # the section lacks the field, not the path (QA 45: "'review.noise' has no field 'noise'")
         ({"review.noise": 0.8}, ["'review' has no field 'noise'", "did you mean 'noise_sd'"]),
         ({"exitz.rate_per_year": 0.1}, ["'exits'"]),
-        ({"admissions": 1}, ["not a mechanism parameter"]),
+        # a section alone needs a field (QA 45: "is not a mechanism parameter; did you mean" it)
+        ({"admissions": 1}, ["'admissions' needs a field: 'admissions.FIELD', one of "]),
         ({"exits.rate_per_year": 2.0}, ["exits.rate_per_year", "less than or equal to 1"]),
         ({"mortality.rate_per_year": -1}, ["mortality.rate_per_year", "greater than"]),
         ({"promotion.stage_days": 1}, ["promotion.stage_days"]),
