@@ -1507,3 +1507,20 @@ def test_a_pages_first_table_is_told_to_scroll_sideways_in_a_narrow_window(clien
     assert "no-repeat local" in STYLE and "no-repeat scroll" in STYLE  # the edge's shadow
     assert ".scroll-note { display: none;" in STYLE and ".scroll-note { display: block; }" in STYLE
     assert SCROLL_NOTE not in client.get("/").text  # no runs, no table
+
+
+def test_an_ensembles_spread_over_two_seeds_is_their_lowest_and_highest(tmp_path):
+    """QA of session 45: with seeds giving 988 and 1,193 the page said "5-95% over seeds
+    998 - 1,183", a range that left out both seeds; under 20 seeds it is their lowest and
+    highest, and the column says so."""
+    for seed, model in ((1, 988), (2, 1193)):
+        run = tmp_path / f"p000-s00{seed}"
+        run.mkdir()
+        (run / "summary.json").write_text(json.dumps({"seed": seed, "fit": {}}))
+        (run / "comparison.csv").write_text(
+            "record_id,label,role,model,status,record,low,high\n"
+            f"death_sentences_1935,Deaths,calibration,{model},inside,1229,983,1475\n"
+        )
+    page = ensemble_body("r1", tmp_path)
+    assert "lowest-highest over 2 seeds" in page and "5-95%" not in page
+    assert "988 - 1,193" in page

@@ -617,10 +617,13 @@ def inside_by_seed(fewest: int, most: int, rows: int) -> str:
 def ensemble_body(run_id: str, output: Path) -> str:
     """An ensemble's fit seed by seed, its report, its runs' files and the record over the seeds.
 
-    Each compared row shows the model's mean, its 5-95% spread and the seeds at which it is
-    inside. The seeds are named once, above (`seeds_phrase`): each role's fit said "(2 seeds)"
-    again.
+    Each compared row shows the model's mean, its spread over the seeds (`analysis.spread`: the
+    lowest and highest under 20 seeds, else 5-95%) and the seeds at which it is inside. The
+    seeds are named once, above (`seeds_phrase`): each role's fit said "(2 seeds)" again.
     """
+    from chistka.analysis.spread import spread as seed_spread
+    from chistka.analysis.spread import spread_name
+
     by_seed = ensemble_fit(output)
     parts = []
     for role in ("calibration", "validation"):
@@ -652,12 +655,8 @@ def ensemble_body(run_id: str, output: Path) -> str:
         model = model[~np.isnan(model)]
         scored = group["status"].isin(["inside", "outside"])
         share = row_is_share(first)
-        spread = (
-            f"{number(str(np.quantile(model, 0.05)), share)} - "
-            f"{number(str(np.quantile(model, 0.95)), share)}"
-            if len(model)
-            else ""
-        )
+        low, high = seed_spread(model)
+        spread = f"{number(str(low), share)} - {number(str(high), share)}" if len(model) else ""
         not_modelled = first["status"] == "not modelled"
         rows.append(
             (
@@ -672,7 +671,7 @@ def ensemble_body(run_id: str, output: Path) -> str:
                 else first["status"],
             )
         )
-    head = ("row", "role", "model (mean)", "5-95% over seeds", "record", "range", "inside at")
+    head = ("row", "role", "model (mean)", spread_name(len(frames)), "record", "range", "inside at")
     return (
         fit
         + f'<p><a id="report" href="/runs/{run_id}/files/ensemble.html">The ensemble\'s report</a>'
@@ -708,7 +707,12 @@ def compare_page(jobs: RunJobs, first: dict[str, Any], second: dict[str, Any]) -
     other columns), so the page and the command agree.
     """
     from chistka.analysis.compare import differences, load_side
-    from chistka.report.compare import TABLE_HEADINGS, table_cells, write_comparison_report
+    from chistka.report.compare import (
+        interval_note,
+        table_cells,
+        table_headings,
+        write_comparison_report,
+    )
 
     folder = comparison_folder(jobs, first["id"], second["id"])
     if not comparison_is_current(folder):
@@ -731,7 +735,8 @@ def compare_page(jobs: RunJobs, first: dict[str, Any], second: dict[str, Any]) -
         f' B: <a href="/runs/{second["id"]}">{second["id"]}</a> ({escape(whatif_text(second))})'
         f'</p><p><a id="charts" href="{link}/compare.html">The charts side by side</a>; '
         f'<a href="{link}/differences.csv">differences.csv</a> (with the spread over seeds)</p>'
-        + table_html("differences", TABLE_HEADINGS, rows)
+        + table_html("differences", table_headings(table), rows)
+        + (f"<p>{escape(interval_note(table))}</p>" if interval_note(table) else "")
     )
     return page("B against A", body)
 
