@@ -1522,5 +1522,5 @@ def test_an_ensembles_spread_over_two_seeds_is_their_lowest_and_highest(tmp_path
             f"death_sentences_1935,Deaths,calibration,{model},inside,1229,983,1475\n"
         )
     page = ensemble_body("r1", tmp_path)
-    assert "lowest-highest over 2 seeds" in page and "5-95%" not in page
+    assert "lowest-highest over the seeds" in page and "5-95%" not in page
     assert "988 - 1,193" in page

@@ -622,7 +622,7 @@ def ensemble_body(run_id: str, output: Path) -> str:
     seeds are named once, above (`seeds_phrase`): each role's fit said "(2 seeds)" again.
     """
     from chistka.analysis.spread import spread as seed_spread
-    from chistka.analysis.spread import spread_name
+    from chistka.analysis.spread import spread_kind
 
     by_seed = ensemble_fit(output)
     parts = []
@@ -671,7 +671,8 @@ def ensemble_body(run_id: str, output: Path) -> str:
                 else first["status"],
             )
         )
-    head = ("row", "role", "model (mean)", spread_name(len(frames)), "record", "range", "inside at")
+    spread_head = f"{spread_kind(len(frames))} over the seeds"  # their number is said above
+    head = ("row", "role", "model (mean)", spread_head, "record", "range", "inside at")
     return (
         fit
         + f'<p><a id="report" href="/runs/{run_id}/files/ensemble.html">The ensemble\'s report</a>'
