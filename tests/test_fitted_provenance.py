@@ -67,7 +67,7 @@ def test_a_copy_with_a_changed_fitted_value_does_not_list_it_as_fitted(tmp_path)
     assert budget["fitted"] == len(declared) - 1
     assert [entry["path"] for entry in budget["changed"]] == ["review.threshold"]
     words = (
-        "1 value changed from the built-in's fit, not counted: "
+        "1 value changed from the fit, not counted: "
         "review.threshold (3 here, fitted 3.48166)"
     )
     assert words in budget_text(budget)
@@ -143,7 +143,7 @@ def test_the_web_runs_fit_names_the_values_changed_from_the_fit():
     changed = [{"path": "review.threshold", "date": None, "value": 3.0, "fitted_value": 3.5}]
     budget = parameter_budget([], {"calibration": {"rows": 4}}, changed)
     text = fit_summary({"fit": {}, "parameter_budget": budget})
-    assert "changed from the built-in&#x27;s fit, not counted: review.threshold" in text
+    assert "changed from the fit, not counted: review.threshold" in text
 
 
 def test_the_values_a_users_calibration_fitted_are_listed_as_fitted():

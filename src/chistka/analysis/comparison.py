@@ -368,7 +368,7 @@ def budget_text(budget: dict[str, Any]) -> str:
 
     In full: '... for 14 calibration rows (at most 7 allowed): over the budget'; without the part
     in brackets when none is by hand, and without ': over the budget' when within it. Where the
-    run's scenario changed fitted values, "; 1 value changed from the built-in's fit, not counted:
+    run's scenario changed fitted values, "; 1 value changed from the fit, not counted:
     review.threshold (3 here, fitted 3.48166)" follows.
     """
     by_hand = budget.get("by_hand", 0)
@@ -384,7 +384,7 @@ def budget_text(budget: dict[str, Any]) -> str:
     if changed:
         values = "value" if len(changed) == 1 else "values"
         text += (
-            f"; {len(changed)} {values} changed from the built-in's fit, not counted: "
+            f"; {len(changed)} {values} changed from the fit, not counted: "
             + ", ".join(_changed_text(entry) for entry in changed)
         )
     return text
