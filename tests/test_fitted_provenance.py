@@ -66,10 +66,7 @@ def test_a_copy_with_a_changed_fitted_value_does_not_list_it_as_fitted(tmp_path)
     budget = json.loads((out / "summary.json").read_text())["parameter_budget"]
     assert budget["fitted"] == len(declared) - 1
     assert [entry["path"] for entry in budget["changed"]] == ["review.threshold"]
-    words = (
-        "1 value changed from the fit, not counted: "
-        "review.threshold (3 here, fitted 3.48166)"
-    )
+    words = "1 value changed from the fit, not counted: review.threshold (3 here, fitted 3.48166)"
     assert words in budget_text(budget)
     assert words in " ".join(result.output.split())
     assert html.escape(words) in (out / "report.html").read_text(encoding="utf-8")

@@ -383,9 +383,8 @@ def budget_text(budget: dict[str, Any]) -> str:
     changed = budget.get("changed") or []
     if changed:
         values = "value" if len(changed) == 1 else "values"
-        text += (
-            f"; {len(changed)} {values} changed from the fit, not counted: "
-            + ", ".join(_changed_text(entry) for entry in changed)
+        text += f"; {len(changed)} {values} changed from the fit, not counted: " + ", ".join(
+            _changed_text(entry) for entry in changed
         )
     return text
 
