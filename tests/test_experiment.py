@@ -872,3 +872,76 @@ def test_the_printed_effects_say_why_a_change_has_no_interval(monkeypatch):
     one_seed.loc[one_seed["arm"] != "baseline", ["difference_low", "difference_high"]] = math.nan
     one_seed.loc[one_seed["arm"] != "baseline", ["relative_low", "relative_high"]] = math.nan
     assert "none where a change rests on one seed (--seeds 2 or more)" in printed(one_seed)
+
+
+QA45_OUTCOMES = (
+    "political_convictions:1938",
+    "political_convictions:1939",
+    "political_convictions:1940",
+    "death_sentences:1939-1940",
+    "political_prisoners:1941-01-01",
+)
+QA45_ARMS = (
+    ("baseline", "great-terror as it stands"),
+    ("no-halt", "No halt, operations to the end of 1940"),
+    ("no-order-00762", "The decree without Order 00762"),
+)
+
+
+def _printed_at(monkeypatch, columns: int, draw) -> str:
+    import io
+
+    from rich.console import Console
+
+    from chistka.commands import experiment as command
+
+    out = io.StringIO()
+    monkeypatch.setattr(command, "console", Console(file=out, width=columns))
+    draw(command)
+    return out.getvalue()
+
+
+def test_the_printed_effects_keep_the_outcomes_and_labels_whole_at_80_columns(monkeypatch):
+    """QA 45: at 80 columns `experiment report` printed "political_…" for three outcomes and
+    cut the baseline's label ("great-terr… as it stands")."""
+    rows = []
+    for outcome in QA45_OUTCOMES:
+        rows.append(("baseline", QA45_ARMS[0][1], outcome, 581737.5, *[math.nan] * 6))
+        for arm, label in QA45_ARMS[1:]:
+            rows.append((arm, label, outcome, 4342.0, 391729, 379272, 404186, 90.64, 86.79, 92.49))
+    effects = pd.DataFrame(
+        rows,
+        columns=["arm", "label", "outcome", "arm_mean", "difference", "difference_low"]
+        + ["difference_high", "relative", "relative_low", "relative_high"],
+    )
+    for columns in (80, 200):
+        text = _printed_at(monkeypatch, columns, lambda command: command.print_effects(effects))
+        assert "…" not in text
+        assert max(len(line) for line in text.splitlines()) <= columns
+        for outcome in QA45_OUTCOMES:
+            assert outcome in text
+        for _, label in QA45_ARMS:
+            assert label in text or columns == 80  # at 80 a label may wrap at its spaces
+        assert "great-terror as it" in text
+        assert "+9064.0%" in text
+
+
+def test_the_printed_variants_keep_the_outcomes_whole_at_80_columns(monkeypatch):
+    """QA 45: at 80 columns `experiment run --fits` printed "political_convic…" for three years."""
+    rows = [
+        ("fit", value, outcome, arm, label, 0.063, 17, 21)
+        for value in ("trial 1", "trial 2")
+        for outcome in QA45_OUTCOMES
+        for arm, label in QA45_ARMS[1:]
+    ]
+    table = pd.DataFrame(
+        rows,
+        columns=["parameter", "value", "outcome", "arm", "label", "relative"]
+        + ["baseline_calibration_inside", "calibration_rows"],
+    )
+    for columns in (60, 80, 200):
+        text = _printed_at(monkeypatch, columns, lambda command: command.print_variants(table))
+        assert "…" not in text
+        assert max(len(line) for line in text.splitlines()) <= columns
+        for outcome in QA45_OUTCOMES:
+            assert outcome in text

@@ -392,71 +392,130 @@ def run_variants_command(
 
 
 def print_variants(table) -> None:
-    """Each arm's relative change of each outcome, one column per value."""
+    """Each arm's relative change of each outcome, one column per value.
+
+    An outcome's code and an arm's label are whole (QA 45: at 80 columns the codes were cut to
+    "political_convic…" for three different years); where the table does not fit so, each
+    outcome's code stands on a line of its own above its arms' rows.
+    """
+    from chistka.commands.options import NARROW, Fitting
+
     values = list(dict.fromkeys(table["value"]))
     parameter = table["parameter"].iloc[0]
     at = "at each fit" if parameter == "fit" else f"at each value of {parameter}"
-    view = Table(title=f"Each arm's change against its own baseline, {at}")
-    view.add_column("outcome")
-    view.add_column("arm")
+    title = f"Each arm's change against its own baseline, {at}"
+    heads = []
     for value in values:
         rows = table[table["value"] == value].iloc[0]
-        view.add_column(
+        heads.append(
             f"{value}\n(baseline: {rows['baseline_calibration_inside']} of "
-            f"{rows['calibration_rows']} calibration rows at every seed)",
-            justify="right",
+            f"{rows['calibration_rows']} calibration rows at every seed)"
         )
+    groups: dict[str, list[tuple[str, list[str]]]] = {}
     for (outcome, _), rows in table.groupby(["outcome", "arm"], sort=False):
         cells = [
             "-" if math.isnan(r) else f"{r:+.1%}"
             for r in (rows.set_index("value")["relative"].get(v, math.nan) for v in values)
         ]
-        view.add_row(escape(outcome), escape(rows["label"].iloc[0]), *cells)
-    console.print(view)
+        groups.setdefault(outcome, []).append((rows["label"].iloc[0], cells))
+
+    wide = Table(title=title)
+    wide.add_column("outcome", no_wrap=True)
+    wide.add_column("arm")
+    for head in heads:
+        wide.add_column(head, justify="right")
+    for outcome, arms in groups.items():
+        for label, cells in arms:
+            wide.add_row(escape(outcome), escape(label), *cells)
+
+    def narrow() -> Table:  # the outcome's code on a line of its own, its arms under it
+        view = Table(title=title, **NARROW)
+        longest = max(len(outcome) for outcome in groups)
+        view.add_column("outcome\n  arm", overflow="fold", min_width=min(longest, 40))
+        for head in heads:
+            view.add_column(head, justify="right")
+        for outcome, arms in groups.items():
+            view.add_row(f"[bold]{escape(outcome)}[/]", *([""] * len(heads)))
+            for label, cells in arms:
+                view.add_row(f"  {escape(label)}", *cells)
+        return view
+
+    console.print(Fitting(wide, narrow))
 
 
 def print_effects(effects) -> None:
     """The effects table: per outcome, each arm's mean and its change with the 90% interval.
 
-    Each outcome names its unit; a change of a share is in points.
+    Each outcome names its unit; a change of a share is in points. An outcome's code and an
+    arm's label are whole (QA 45: at 80 columns "political_…" and "great-terr… as it stands");
+    where the table does not fit so, each outcome's code and unit stand on a line of their own
+    above its arms' rows, and an interval under its change.
     """
     from chistka.analysis.experiment import BASELINE
     from chistka.analysis.observables import is_share, unit
+    from chistka.commands.options import NARROW, Fitting
 
     without_interval = bool(effects[effects["arm"] != BASELINE]["difference_low"].isna().any())
-    view = Table(
-        title="Effects: each arm against the scenario as it stands (paired by seed)",
-        caption="90% interval: Student's t over the seeds, paired"
-        + ("; none where a change rests on one seed (--seeds 2 or more)" * without_interval),
+    title = "Effects: each arm against the scenario as it stands (paired by seed)"
+    caption = "90% interval: Student's t over the seeds, paired" + (
+        "; none where a change rests on one seed (--seeds 2 or more)" * without_interval
     )
-    columns = ("outcome", "unit", "arm", "mean", "change (90% interval)", "relative (90% interval)")
-    for column in columns:
-        view.add_column(column, justify="left" if column in columns[:3] else "right")
+    # per outcome: its code, its unit, and each arm's label, mean, change and relative change
+    # (the change and the relative change with their intervals, if any)
+    groups: dict[str, tuple[str, list[tuple[str, str, tuple[str, str], tuple[str, str]]]]] = {}
     for row in effects.itertuples(index=False):
         name = row.outcome
         if row.arm == BASELINE:
             counted = f"{unit(name)}, change in points" if is_share(name) else unit(name)
-            view.add_row(
-                escape(name),
-                escape(counted),
-                escape(row.label),
-                observable_number(row.arm_mean, name),
-                "",
-                "",
+            groups[name] = (counted, [])
+            groups[name][1].append(
+                (row.label, observable_number(row.arm_mean, name), ("", ""), ("", ""))
             )
             continue
-        change = difference_number(row.difference, name)
-        relative = "-" if math.isnan(row.relative) else f"{row.relative:+.1%}"
+        change = (difference_number(row.difference, name), "")
+        relative = ("-" if math.isnan(row.relative) else f"{row.relative:+.1%}", "")
         if not math.isnan(row.difference_low):
-            change += (
-                f" ({difference_number(row.difference_low, name)} to "
-                f"{difference_number(row.difference_high, name)})"
+            change = (
+                change[0],
+                f"({difference_number(row.difference_low, name)} to "
+                f"{difference_number(row.difference_high, name)})",
             )
-            relative += f" ({row.relative_low:+.1%} to {row.relative_high:+.1%})"
-        view.add_row(
-            "", "", escape(row.label), observable_number(row.arm_mean, name), change, relative
+            relative = (relative[0], f"({row.relative_low:+.1%} to {row.relative_high:+.1%})")
+        groups.setdefault(name, (unit(name), []))[1].append(
+            (row.label, observable_number(row.arm_mean, name), change, relative)
         )
-    console.print(view)
+
+    def joined(cell: tuple[str, str], between: str) -> str:
+        return between.join(part for part in cell if part)
+
+    wide = Table(title=title, caption=caption)
+    columns = ("outcome", "unit", "arm", "mean", "change (90% interval)", "relative (90% interval)")
+    for column in columns:
+        justify = "left" if column in columns[:3] else "right"
+        wide.add_column(column, justify=justify, no_wrap=column == "outcome")
+    for name, (counted, arms) in groups.items():
+        for index, (label, mean, change, relative) in enumerate(arms):
+            head = (escape(name), escape(counted)) if index == 0 else ("", "")
+            wide.add_row(*head, escape(label), mean, joined(change, " "), joined(relative, " "))
+
+    def narrow() -> Table:  # the outcome's code and unit on a line, its arms under it
+        view = Table(title=title, caption=caption, **NARROW)
+        longest = max(len(name) for name in groups)
+        view.add_column("outcome (unit)\n  arm", overflow="fold", min_width=min(longest, 40))
+        # the intervals wrap within a set width: rich's squeezing of a table too wide takes
+        # the widest column first, below its min_width, and would cut the outcome's code
+        view.add_column("mean", justify="right")
+        for column in ("change\n(90% interval)", "relative\n(90% interval)"):
+            view.add_column(column, justify="right", max_width=13)
+        for name, (counted, arms) in groups.items():
+            view.add_row(f"[bold]{escape(name)}[/] ({escape(counted)})", "", "", "")
+            for label, mean, change, relative in arms:
+                view.add_row(
+                    f"  {escape(label)}", mean, joined(change, "\n"), joined(relative, "\n")
+                )
+        return view
+
+    console.print(Fitting(wide, narrow))
 
 
 def print_baseline_fit(folder: Path) -> None:
