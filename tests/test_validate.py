@@ -777,3 +777,36 @@ def test_validate_reads_each_value_of_a_set_of_variants_arm_by_arm(app, named, s
     result = CliRunner().invoke(app, ["validate", str(variants)], env={"COLUMNS": "300"})
     assert result.exit_code == 2
     assert "the experiment at review.noise_sd = 1 has not run" in " ".join(result.output.split())
+
+
+def test_validate_of_a_set_of_variants_wraps_its_first_line(
+    app, named, saved, tmp_path, monkeypatch
+):
+    """QA 45: `validate EXPERIMENT_FOLDER` of a set of variants printed its first line, 132
+    characters, unwrapped at 80 columns; it wraps as a sweep's does."""
+    import io
+
+    from rich.console import Console
+
+    from chistka.commands import validate as command
+
+    variants = tmp_path / "vary"
+    for value in ("v01", "v02"):
+        for arm in ("baseline", "no-halt"):
+            shutil.copytree(saved, variants / value / arm / "p000-s001")
+            (variants / value / arm / "plan.json").write_text("{}")
+        document = {"arms": ["baseline", "no-halt"]}
+        (variants / value / "experiment.json").write_text(json.dumps(document))
+    document = {"vary": {"review.noise_sd": ["0.5", "1"]}, "folders": ["v01", "v02"]}
+    (variants / "variants.json").write_text(json.dumps(document))
+    model = compute(named, "arrests:1937")
+    targets = write_targets(tmp_path / "t.csv", [("a", "arrests:1937", model, "", "")])
+    out = io.StringIO()
+    monkeypatch.setattr(command, "console", Console(file=out, width=80))
+    arguments = ["validate", str(variants), "--targets", str(targets)]
+    result = CliRunner().invoke(app, arguments)
+    assert result.exit_code == 0, result.output
+    text = out.getvalue()
+    head = text.split(f"{variants} [v01/baseline]")[0]
+    assert "each compared apart" in " ".join(head.split())
+    assert max(len(line) for line in head.splitlines()) <= 80

@@ -235,8 +235,7 @@ def validate_command(
                     f"{run_dir}: {variants[0]}; each value's experiment arm by arm "
                     f"({len(arms)} arms in all), each compared apart"
                 ),
-                highlight=False,
-                soft_wrap=True,
+                highlight=False,  # wrapped at the terminal's width, as a sweep's line (QA 45)
             )
         elif arms is not None:
             console.print(
