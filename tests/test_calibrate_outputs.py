@@ -623,7 +623,42 @@ def test_importances_over_few_trials_come_with_a_warning(tmp_path, fake_runs):
     assert "warning:" in cli.output and "importances rest on 4 trials, fewer than 20" in cli.output
     html = (tmp_path / "out" / "calibration.html").read_text(encoding="utf-8")
     assert "<strong>Warning:</strong> the parameter importances rest on 4 trials" in html
-    assert "over 4 trials, too few: see the warning below" in html
+    # QA 45: the warning stands above the charts, not below
+    assert "over 4 trials, too few: see the warning above the charts" in html
+    assert html.index("<strong>Warning:</strong>") < html.index("chistka-calibration-figure-0")
+
+
+def test_the_fit_table_lists_only_the_targets_compared(tmp_path):
+    """QA 45: calibration.html's fit table mixed its 21 compared rows with 91 "left out (not in
+    the runs)", each listed again under "Targets left out (91)"."""
+    import pandas as pd
+
+    from chistka.report.calibration import write_calibration_report
+
+    result = _stored_result(tmp_path)
+    early = {"id": "early", "observable": "expelled:1919", "value": 100.0, "low": 90.0}
+    result.targets = pd.concat(
+        [result.targets, pd.DataFrame([{**early, "high": 110.0, "label": "1919", "row": 3}])],
+        ignore_index=True,
+    )
+    result.left_out = [("early", "expelled:1919", "outside the scenario's dates")]
+    html = write_calibration_report(result, tmp_path / "calibration.html").read_text("utf-8")
+    assert "<h2>Targets left out (1)</h2>" in html
+    assert html.count("<td>early</td>") == 1
+    assert "left out (not in the runs)" not in html
+
+
+def test_the_calibration_page_has_the_shared_style_of_the_reports(tmp_path, fake_runs):
+    """QA 45: calibration.html had no style sheet: the browser's default font, unlike the
+    other report pages."""
+    from chistka.report.common import CSS
+
+    targets = tmp_path / "targets.csv"
+    targets.write_text(TARGETS, encoding="utf-8")
+    assert _invoke_calibrate(tmp_path, str(targets)).exit_code == 0
+    html = (tmp_path / "out" / "calibration.html").read_text(encoding="utf-8")
+    assert f"<style>{CSS}</style>" in html and "border=" not in html
+    assert REPORT_MARK in html
 
 
 # --- QA 43 B1: a scenario file of `chistka scenarios show`, and a fitted file that fails -------

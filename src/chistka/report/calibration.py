@@ -24,6 +24,7 @@ from chistka.analysis.calibrate import (
 from chistka.analysis.fitted_file import best_words, targets_place, unchanged_parameters
 from chistka.analysis.observables import observable_number
 from chistka.outputs import write_atomic
+from chistka.report.common import page
 
 REPORT_MARK = "<title>chistka calibrate: "
 """The title that marks a calibration.html as written by `chistka calibrate`."""
@@ -117,7 +118,12 @@ def write_calibration_report(
     )
     figures.append(history)
 
+    # the targets the loss compares: those left out have their own section, once (QA 45: 91
+    # rows "left out (not in the runs)" among the 21 compared, listed again below)
     table = fit_table(result)
+    listed_apart = {str(i) for i, _, _ in result.left_out}
+    apart = (table["status"] == "left out") & table["id"].astype(str).isin(listed_apart)
+    table = table[~apart].reset_index(drop=True) if len(table) else table
     seeds = len(result.seeds)
     ratio = table["model"] / table["value"].where(table["value"] != 0)
     some_seeds = table["status"] == "no value"
@@ -173,7 +179,11 @@ def write_calibration_report(
         )
         bars.update_layout(
             title=f"Parameter importances (fANOVA, over {len(complete)} trials"
-            + (", too few: see the warning below)" if importance_warning(result) else ")"),
+            + (
+                ", too few: see the warning above the charts)"
+                if importance_warning(result)
+                else ")"
+            ),
             xaxis_title="share of the loss's variance over the trials",
         )
         figures.append(bars)
@@ -224,7 +234,7 @@ def write_calibration_report(
             f"<h2>Targets left out ({len(result.left_out)})</h2><p>The scenario's runs cannot "
             "give them, so the loss skips them: "
             + "; ".join(f"{n} {escape(why)}" for why, n in counts.items())
-            + ".</p><details><summary>every target left out</summary><table border='1'>"
+            + ".</p><details><summary>every target left out</summary><table>"
             f"<tr><th>id</th><th>observable</th><th>why</th></tr>{left_rows}</table></details>"
         )
     scale = "the scenario's own scale" if result.scale is None else f"scale {result.scale:g}"
@@ -234,21 +244,21 @@ def write_calibration_report(
         else f" Each run stopped on {result.runs_end}, the last day the targets read."
     )
     first_words = first_trial_words(result)
-    html = (
-        "<!DOCTYPE html><html><head><meta charset='utf-8'>"
-        f"{REPORT_MARK}{escape(scenario_name)}</title></head><body>"
+    body = (
         f"<h1>Calibration of {escape(scenario_name)}</h1>"
         f"<p>Targets {escape(targets_place(result.targets_path, result.targets_given))}; "
         f"{len(complete)} complete trials; seeds "
         f"{', '.join(str(s) for s in result.seeds)} at {scale}; loss: {LOSSES[result.loss]}; "
         f"best loss {result.best_loss:.6g} ({first_words} {result.first_loss:.6g}).{ended}</p>"
         f"{stayed_html}{_not_written_html(fitted_error)}"
-        "<table border='1'><tr><th>parameter</th><th>best</th><th>range searched</th>"
+        "<table><tr><th>parameter</th><th>best</th><th>range searched</th>"
         f"<th>against the scenario</th></tr>{params}</table>"
         f"<h2>The best trial against the targets</h2><p>{inside_text(table)}.</p>"
-        "<table border='1'><tr><th>id</th><th>label</th><th>observable</th>"
+        "<table><tr><th>id</th><th>label</th><th>observable</th>"
         "<th>model (mean over the seeds)</th><th>target</th><th>accepted range</th>"
         f"<th>the mean</th></tr>{rows}</table>"
-        f"{left_html}{note}{''.join(parts)}</body></html>"
+        f"{left_html}{note}{''.join(parts)}"
     )
+    # the shared style of the other reports (its title keeps REPORT_MARK)
+    html = page(f"chistka calibrate: {scenario_name}", [body])
     return write_atomic(path, html, REPORT_MARK, "chistka calibrate")
