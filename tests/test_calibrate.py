@@ -304,6 +304,8 @@ def test_morris_sensitivity(files):
     assert table["mu_star"].map(math.isfinite).all()
     assert (table["mu_star"] >= 0).all()
     assert list(drivers(result)["observable"]) == observables
+    # QA 45: the result names the files analysed and its n, for the page and the warning
+    assert (result.n, result.scenario_ref, result.free_file) == (2, SCENARIO, str(free))
     # QA 41 (L1): the scenario's own values at 4 seeds measure the noise each mu_star is
     # compared with: 2 sd / (sqrt(pi) step), the mean |effect| of a parameter with no effect
     from chistka.analysis.sensitivity import MORRIS_STEP
@@ -1163,3 +1165,52 @@ def test_the_fit_script_keeps_the_line_of_a_value_the_study_left_as_it_was():
     assert "fitted today" not in lines["sanction_share"]
     assert "fitted today" in lines["threshold"]
     assert written.count("fitted today") == 1
+
+
+def test_the_sensitivity_page_names_its_files_and_warns_of_few_points(tmp_path):
+    """QA 45: sensitivity.html said only "Sensitivity of great-terror", not the scenario file
+    and the free-parameter file analysed; and at --n 2 it said "told apart: yes" with no word
+    that 2 trajectories are few, where calibrate warns of importances over few trials."""
+    import dataclasses
+
+    from chistka.analysis.sensitivity import FEWEST_POINTS
+    from chistka.report.sensitivity import write_sensitivity_report
+
+    files = {"scenario_ref": "cal/fitted.toml", "free_file": "small.free.toml"}
+    for make, method in ((_morris_result, "morris"), (_sobol_result, "sobol")):
+        few = dataclasses.replace(make(), n=2, **files)
+        assert few.method == method
+        text = write_sensitivity_report(few, tmp_path / "few.html").read_text("utf-8")
+        assert "Scenario cal/fitted.toml; free parameters from small.free.toml." in text
+        words = "trajectories" if method == "morris" else "base samples"
+        assert f"<strong>Warning:</strong> the indices rest on 2 {words} (--n), fewer than " in (
+            text
+        )
+        enough = dataclasses.replace(make(), n=FEWEST_POINTS[method], **files)
+        text = write_sensitivity_report(enough, tmp_path / "enough.html").read_text("utf-8")
+        assert "<strong>Warning:</strong>" not in text
+
+
+def test_sensitivity_warns_of_few_trajectories(tmp_path, monkeypatch):
+    """QA 45: `sensitivity --n 2` printed "told apart: yes" with no small-sample warning."""
+    import dataclasses
+    import io
+
+    from rich.console import Console
+    from typer.testing import CliRunner
+
+    import chistka.analysis.sensitivity as analysis
+    import chistka.commands.sensitivity as command
+    from chistka.cli import app
+
+    for n, warned in ((2, True), (10, False)):
+        result = dataclasses.replace(_morris_result(), n=n)
+        monkeypatch.setattr(analysis, "sensitivity", lambda *args, result=result, **kw: result)
+        console = Console(width=80, record=True, file=io.StringIO())
+        monkeypatch.setattr(command, "console", console)
+        arguments = ["sensitivity", SCENARIO, "--observable", "expelled_share:1933", "--n", "2"]
+        invoked = CliRunner().invoke(app, [*arguments, "--out", str(tmp_path / f"n{n}")])
+        assert invoked.exit_code == 0, invoked.output
+        text = " ".join(console.export_text().split())
+        said = "warning: the indices rest on 2 trajectories (--n), fewer than 10" in text
+        assert said is warned

@@ -29,7 +29,14 @@ import pandas as pd
 
 from chistka.analysis.comparison import check_modelled
 from chistka.analysis.ensemble import MAX_RUNS, check_jobs
-from chistka.analysis.free import FreeParameter, as_start_event, load_free, start_value
+from chistka.analysis.free import (
+    FreeParameter,
+    as_start_event,
+    default_free_file,
+    find_free_file,
+    load_free,
+    start_value,
+)
 from chistka.analysis.observables import ObservableOutOfRun, UnknownObservable, check_name
 from chistka.errors import ChistkaError
 from chistka.scenario import Scenario, load_scenario
@@ -72,6 +79,36 @@ TOLD_APART = {True: "yes", False: "no: the intervals overlap (more points: --n)"
 """What "what drives each observable" says of `drivers`' told_apart, in the command's output
 and on the page alike."""
 
+FEWEST_POINTS = {"morris": 10, "sobol": 64}
+"""Fewest trajectories (Morris) or base samples (Sobol) whose indices come without a warning.
+
+Morris: 10 trajectories is the low end of the 10 to 20 that Campolongo, Cariboni and Saltelli
+(2007) advise, and the command's default; with fewer, each parameter's mu_star is the mean of
+that many elementary effects, and its bootstrap interval is drawn from as few, so a ranking
+"told apart" may be the draws' (QA 45: --n 2 said "told apart: yes" with no warning). Sobol:
+the bootstrap intervals of S1 and ST from fewer than 64 base samples are as wide as the indices
+themselves for a few parameters (Saltelli et al. 2010 use hundreds to thousands).
+"""
+
+POINT_WORDS = {"morris": "trajectories", "sobol": "base samples"}
+
+
+def small_sample_warning(result: SensitivityResult) -> str | None:
+    """A warning that the indices rest on too few points (`FEWEST_POINTS`).
+
+    In the words of calibrate's warning of importances over few trials; None where there are
+    enough, or where `n` was not recorded.
+    """
+    fewest = FEWEST_POINTS.get(result.method, 0)
+    if not result.n or result.n >= fewest:
+        return None
+    return (
+        f"the indices rest on {result.n} {POINT_WORDS[result.method]} (--n), fewer than "
+        f"{fewest}: their intervals, and whether they tell the parameters apart, follow the "
+        "few draws more than the parameters' effects; read the ranking as a hint, not a "
+        "finding"
+    )
+
 
 SENSITIVITY_MARKS = {
     "sensitivity.html": "<title>chistka sensitivity: ",
@@ -99,6 +136,9 @@ class SensitivityResult:
         noise_sd: per observable, the standard deviation over `noise_seeds` runs of the
             scenario's own values (NaN where fewer than two were run).
         noise_seeds: how many such runs.
+        n: the Morris trajectories or the Sobol base samples (0: not recorded).
+        scenario_ref: the scenario as given (a name or a file).
+        free_file: the free-parameter file whose ranges were drawn from ('' if not known).
     """
 
     table: pd.DataFrame
@@ -112,6 +152,9 @@ class SensitivityResult:
     scale: float | None = None
     noise_sd: np.ndarray | None = None
     noise_seeds: int = 0
+    n: int = 0
+    scenario_ref: str = ""
+    free_file: str = ""
 
 
 def _problem(free: Sequence[FreeParameter]) -> dict[str, Any]:
@@ -317,8 +360,28 @@ def sensitivity(
         frames.append(frame)
     table = pd.concat(frames, ignore_index=True)
     X_run = np.array([[point[p.path] for p in free] for point in points], dtype=np.float64)
+    try:
+        given = free_path if free_path is not None else find_free_file(scenario_ref, scenario)
+        shipped = free_path is None and given == default_free_file(scenario.scenario.name)
+        # the package's file by its name, not its place in the installation
+        free_file = f"chistka's own {Path(given).name}" if shipped else str(given)
+    except ChistkaError:
+        free_file = ""
     return SensitivityResult(
-        table, method, free, observables, X_run, Y, scenario, seed, scale, noise_sd, noise_seeds
+        table,
+        method,
+        free,
+        observables,
+        X_run,
+        Y,
+        scenario,
+        seed,
+        scale,
+        noise_sd,
+        noise_seeds,
+        n=n,
+        scenario_ref=str(scenario_ref),
+        free_file=free_file,
     )
 
 

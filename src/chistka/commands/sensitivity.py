@@ -282,5 +282,10 @@ def sensitivity_command(
     console.print(indices_table(result))
     console.print(escape(EXPLAINED[result.method]), highlight=False)
     console.print(drivers_table(result))
+    from chistka.analysis.sensitivity import small_sample_warning
+
+    warning = small_sample_warning(result)
+    if warning is not None:
+        console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
     written = ", ".join(str(target / name) for name in SENSITIVITY_MARKS)
     console.print(f"wrote {escape(written)}", highlight=False, soft_wrap=True)

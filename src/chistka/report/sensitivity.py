@@ -21,6 +21,7 @@ from chistka.analysis.sensitivity import (
     above_noise_text,
     drivers,
     index_text,
+    small_sample_warning,
 )
 from chistka.report.common import FigureRenderer, esc, header_cells, page, section, table
 
@@ -179,10 +180,20 @@ def write_sensitivity_report(result: SensitivityResult, path: str | Path) -> Pat
         )
     scenario_name = result.scenario.scenario.name
     scale = "the scenario's own scale" if result.scale is None else f"scale {result.scale:g}"
+    # the files analysed, as the command was given them (QA 45: only the scenario's name)
+    files = (
+        f"Scenario {esc(result.scenario_ref)}"
+        + (f"; free parameters from {esc(result.free_file)}" if result.free_file else "")
+        + ". "
+        if result.scenario_ref
+        else ""
+    )
+    warning = small_sample_warning(result)
     parts = [
         f"<h1>Sensitivity of {esc(scenario_name)} ({esc(result.method)})</h1>",
-        f"<p>{len(result.X)} runs, each with seed {result.seed}, at {esc(scale)}. "
+        f"<p>{files}{len(result.X)} runs, each with seed {result.seed}, at {esc(scale)}. "
         f"{esc(EXPLAINED[result.method])}</p>",
+        f"<p><strong>Warning:</strong> {esc(warning)}.</p>" if warning else "",
         f"<p>{esc(_noise_words(result))}</p>",
         section(
             "drivers",
