@@ -586,3 +586,29 @@ def test_fitting_falls_back_where_rich_lacks_its_private_helpers(monkeypatch):
     monkeypatch.setattr(options, "RICH_TABLE_HELPERS", ("_a_helper_rich_lacks",))
     assert fits(table, console, console.options) is True
     assert fits(table, console, console.options.update_width(10)) is False
+
+
+def test_run_notes_a_scale_other_than_the_fits(tmp_path):
+    """QA 45: `run fitted.toml --scale 0.03` of a study fitted at 0.02 gave no word that the
+    fit was made at another scale (the scale is in the calibrate event's source)."""
+    from importlib import resources
+
+    builtin = resources.files("chistka.scenario") / "builtin" / "party-purges-1921-1936.toml"
+    text = builtin.read_text(encoding="utf-8")
+    path = tmp_path / "fitted.toml"
+    path.write_text(
+        text + '\n[[events]]\ndate = 1921-03-01\nset = { "review.noise_sd" = 1.0 }\n'
+        'note = "parameters fitted by chistka calibrate"\n'
+        'source = "chistka calibrate on 2026-01-01: targets t.csv, band 0.1, 3 trials, seeds 1, '
+        'population.scale 0.002"\n',
+        encoding="utf-8",
+    )
+    note = "note: the values calibrate fitted were fitted at population.scale 0.002; this run is"
+    other = invoke(
+        "run", str(path), "--scale", "0.003", "--out", str(tmp_path / "a"), "--no-report"
+    )
+    assert other.exit_code == 0, other.output
+    assert f"{note} at 0.003" in " ".join(other.output.split())
+    same = invoke("run", str(path), *SMALL, "--out", str(tmp_path / "b"), "--no-report")
+    assert same.exit_code == 0, same.output
+    assert "were fitted at population.scale" not in same.output

@@ -52,6 +52,8 @@ if TYPE_CHECKING:
     import click
     import pandas as pd
 
+    from chistka.scenario import Scenario
+
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
@@ -199,6 +201,24 @@ def _report_writer(results: Results) -> Callable[[Path], None]:
     return lambda directory: write_report(results, directory / "report.html")
 
 
+def fitted_scale_note(scenario: Scenario, scale: float | None) -> str:
+    """A note where the run's scale is not the one the scenario's calibrate fit was made at.
+
+    A fit at one scale need not hold at another (QA 45: `run fitted.toml --scale 0.03` of a
+    study at 0.02 said nothing); "" where they agree, or where no fit says its scale.
+    """
+    from chistka.scenario.fitted import fitted_scale
+
+    fitted_at = fitted_scale(scenario)
+    at = scenario.population.scale if scale is None else scale
+    if fitted_at is None or math.isclose(fitted_at, at, rel_tol=1e-9):
+        return ""
+    return (
+        f"note: the values calibrate fitted were fitted at population.scale {fitted_at:g}; this "
+        f"run is at {at:g} (a fit at one scale need not hold at another)"
+    )
+
+
 @app.command()
 def run(
     scenario: ScenarioArgument,
@@ -237,6 +257,9 @@ def run(
         for note in set_notes(loaded, list(single_values(set_))):
             console.print(note, highlight=False)
         check_scale(loaded, scale)
+        scale_note = fitted_scale_note(loaded, scale)
+        if scale_note:
+            console.print(scale_note, highlight=False)
         target = out if out is not None else Path("out") / loaded.scenario.name
         check_run_target(target, force=force)
         sim = Sim(loaded, seed=seed, scale=scale, name=scenario)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
 import tomllib
 from importlib import resources
 from typing import TYPE_CHECKING, Any
@@ -43,6 +44,30 @@ FITTED_BY = ("calibrate", "hand")
 FITTED_NOTE = "parameters fitted by chistka calibrate"
 """Note of the policy event of the first day that sets the values `chistka calibrate` fitted
 (in its trials and in the fitted.toml it writes)."""
+
+
+FITTED_SCALE = re.compile(r"population\.scale (?P<scale>[0-9.eE+-]+)\s*$")
+"""The scale a calibrate study fitted at, at the end of its event's source (as
+`chistka.analysis.fitted_file` writes it: '..., seeds 1, 2, population.scale 0.02')."""
+
+
+def fitted_scale(scenario: Scenario) -> float | None:
+    """The population.scale of the fit of the values `chistka calibrate` wrote into the scenario.
+
+    Read from the source of the first day's event noted `FITTED_NOTE` (the last such, as it
+    holds). None for a scenario without one, or whose source does not say.
+    """
+    found = None
+    for event in scenario.events:
+        if event.date != scenario.scenario.start or event.note != FITTED_NOTE:
+            continue
+        match = FITTED_SCALE.search(event.source or "")
+        if match is not None:
+            try:
+                found = float(match["scale"])
+            except ValueError:
+                continue
+    return found
 
 
 def fitted_parameters(scenario_name: str) -> list[dict[str, Any]]:
