@@ -739,10 +739,9 @@ def test_validate_reads_each_arm_of_an_experiment(app, named, saved, tmp_path):
     assert result.exit_code == 2 and "the experiment's arm 'no-halt' has not run" in result.output
 
 
-def test_validate_reads_each_value_of_a_set_of_variants_arm_by_arm(app, named, saved, tmp_path):
-    """`chistka validate` of an `experiment run --vary` folder (variants.json, an experiment per
-    value in v01/, v02/, each an ensemble per arm: the runs three levels down) was refused as
-    holding no saved run; each arm of each value is compared apart, named by its folder."""
+def variants_folder(named, saved, tmp_path):
+    """A set of two values' experiments (v01/, v02/, arms baseline and no-halt, a saved run in
+    each) as `experiment run --vary` writes it, and a targets file the runs fit."""
     variants = tmp_path / "vary"
     for value in ("v01", "v02"):
         for arm in ("baseline", "no-halt"):
@@ -754,6 +753,14 @@ def test_validate_reads_each_value_of_a_set_of_variants_arm_by_arm(app, named, s
     (variants / "variants.json").write_text(json.dumps(document))
     model = compute(named, "arrests:1937")
     targets = write_targets(tmp_path / "t.csv", [("a", "arrests:1937", model, "", "")])
+    return variants, targets
+
+
+def test_validate_reads_each_value_of_a_set_of_variants_arm_by_arm(app, named, saved, tmp_path):
+    """`chistka validate` of an `experiment run --vary` folder (variants.json, an experiment per
+    value in v01/, v02/, each an ensemble per arm: the runs three levels down) was refused as
+    holding no saved run; each arm of each value is compared apart, named by its folder."""
+    variants, targets = variants_folder(named, saved, tmp_path)
     arguments = ["validate", str(variants), "--targets", str(targets)]
     result = CliRunner().invoke(app, ["validate", str(variants)], env={"COLUMNS": "300"})
     assert result.exit_code == 0, result.output
@@ -790,17 +797,7 @@ def test_validate_of_a_set_of_variants_wraps_its_first_line(
 
     from chistka.commands import validate as command
 
-    variants = tmp_path / "vary"
-    for value in ("v01", "v02"):
-        for arm in ("baseline", "no-halt"):
-            shutil.copytree(saved, variants / value / arm / "p000-s001")
-            (variants / value / arm / "plan.json").write_text("{}")
-        document = {"arms": ["baseline", "no-halt"]}
-        (variants / value / "experiment.json").write_text(json.dumps(document))
-    document = {"vary": {"review.noise_sd": ["0.5", "1"]}, "folders": ["v01", "v02"]}
-    (variants / "variants.json").write_text(json.dumps(document))
-    model = compute(named, "arrests:1937")
-    targets = write_targets(tmp_path / "t.csv", [("a", "arrests:1937", model, "", "")])
+    variants, targets = variants_folder(named, saved, tmp_path)
     out = io.StringIO()
     monkeypatch.setattr(command, "console", Console(file=out, width=80))
     arguments = ["validate", str(variants), "--targets", str(targets)]
