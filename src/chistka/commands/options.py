@@ -5,7 +5,9 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import tomllib
 from collections.abc import Callable, Iterator
+from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -241,9 +243,24 @@ JobsOption = Annotated[
 ]
 """--jobs: how many local worker processes run an ensemble's runs."""
 
-BUILTIN_SCALES = {"great-terror": 0.2, "party-purges-1921-1936": 0.01, "purges-1921-1953": 0.1}
-"""Each built-in scenario's own population.scale, as --scale's help gives it (a test holds it to
-the scenario files)."""
+
+def builtin_scales() -> dict[str, float]:
+    """Each built-in scenario's own population.scale, read from its file, for --scale's help.
+
+    Read with tomllib alone (a few milliseconds), not validated: the help is built as the
+    command line is imported, and a scenario's errors are the loader's to report.
+    """
+    folder = resources.files("chistka.scenario") / "builtin"
+    scales = {}
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".toml"):
+            data = tomllib.loads(entry.read_text(encoding="utf-8"))
+            scales[entry.name.removesuffix(".toml")] = data["population"]["scale"]
+    return scales
+
+
+BUILTIN_SCALES = builtin_scales()
+"""Each built-in scenario's own population.scale, as --scale's help gives it."""
 
 ScaleOption = Annotated[
     float | None,
