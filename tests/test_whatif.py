@@ -100,6 +100,17 @@ def test_a_misspelt_decision_is_refused_with_the_one_meant(terror):
     assert "did you mean 'operations.order_00447'? it has events." in str(error.value)
 
 
+def test_a_decision_is_suggested_by_its_name_not_by_its_kind(terror):
+    """QA 45: on the whole name any two operations looked alike, so 'operations.nope' was
+    offered 'operations.polish'; the name after the kind decides."""
+    with pytest.raises(ScenarioError) as error:
+        without(terror, ["operations.nope"])
+    assert "did you mean" not in str(error.value)
+    with pytest.raises(ScenarioError) as error:
+        without(terror, ["events.1938-11-71"])
+    assert "did you mean 'events.1938-11-17'?" in str(error.value)
+
+
 def test_a_field_an_operation_lacks_is_named_with_the_operation(terror):
     """QA 45: the message named the whole path as what lacked its last part."""
     from chistka.scenario import apply_overrides

@@ -22,7 +22,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from chistka.errors import ScenarioError, did_you_mean
+from chistka.errors import ScenarioError, closest, did_you_mean
 from chistka.scenario.schema import Scenario
 
 NAMED_SECTIONS = ("operations", "campaigns", "show_trials")
@@ -61,6 +61,21 @@ def decision_notes(scenario: Scenario) -> dict[str, str]:
     return named
 
 
+def _suggestion(name: str, allowed: list[str]) -> str:
+    """'did you mean ...? ' for a decision: the closest of its kind, by the part after the kind.
+
+    The kind ('operations.', 'events.', ...) is shared by every decision of that kind, so on the
+    whole name any two of a kind looked alike ('operations.nope' was offered
+    'operations.polish', QA 45).
+    """
+    kind, dot, rest = name.partition(".")
+    same = [a.split(".", 1)[1] for a in allowed if a.startswith(kind + ".")]
+    if not dot or not same:
+        return did_you_mean(name, allowed)
+    match = closest(rest, same)
+    return f"did you mean '{kind}.{match}'? " if match else ""
+
+
 def without(scenario: Scenario, names: Sequence[str], where: str = "--without") -> Scenario:
     """The scenario without the decisions `names` (see the module's docstring).
 
@@ -77,7 +92,7 @@ def without(scenario: Scenario, names: Sequence[str], where: str = "--without") 
         if name not in allowed:
             raise ScenarioError(
                 f"{where} {name!r}: not a decision of scenario {scenario.scenario.name!r}; "
-                f"{did_you_mean(name, allowed)}it has {', '.join(allowed) or 'none'}"
+                f"{_suggestion(name, allowed)}it has {', '.join(allowed) or 'none'}"
             )
     data: dict[str, Any] = scenario.model_dump(mode="json")
     dropped_days = {dt.date.fromisoformat(n.split(".", 1)[1]) for n in names if n[:7] == "events."}
