@@ -604,11 +604,11 @@ def test_run_notes_a_scale_other_than_the_fits(tmp_path):
         encoding="utf-8",
     )
     note = "note: the values calibrate fitted were fitted at population.scale 0.002; this run is"
-    other = invoke(
-        "run", str(path), "--scale", "0.003", "--out", str(tmp_path / "a"), "--no-report"
-    )
-    assert other.exit_code == 0, other.output
+    occupied = tmp_path / "a-file"  # the note comes before the output folder is checked
+    occupied.write_text("not a folder")
+    other = invoke("run", str(path), "--scale", "0.003", "--out", str(occupied))
+    assert other.exit_code == 2, other.output
     assert f"{note} at 0.003" in " ".join(other.output.split())
-    same = invoke("run", str(path), *SMALL, "--out", str(tmp_path / "b"), "--no-report")
-    assert same.exit_code == 0, same.output
+    same = invoke("run", str(path), *SMALL, "--out", str(occupied))
+    assert same.exit_code == 2, same.output
     assert "were fitted at population.scale" not in same.output

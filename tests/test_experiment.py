@@ -513,6 +513,7 @@ def test_report_refuses_a_folder_that_holds_no_finished_experiment(tmp_path, fin
     assert result.exit_code == 2 and "--resume" in " ".join(result.output.split())
 
 
+@pytest.mark.slow  # 11-12 s: the quick tier took 4 min 46 s in a fresh clone (session 45)
 def test_a_variant_changes_the_baseline_and_every_arm_and_an_arms_own_setting_wins(tmp_path):
     design = write_design(tmp_path)
     variant = {"interrogation.names_mean": 3.0}

@@ -722,6 +722,7 @@ def test_the_pages_are_laid_out_for_a_narrow_screen(client):
     assert "table:not(#timeline) { display: block; max-width: 100%; overflow-x: auto; }" in page
 
 
+@pytest.mark.slow  # 11-12 s: the quick tier took 4 min 46 s in a fresh clone (session 45)
 def test_a_run_from_the_form_to_its_report_and_data(client, tmp_path):
     sent = client.post("/runs", data=SMALL, follow_redirects=False)
     assert sent.status_code == 303
