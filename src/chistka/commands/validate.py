@@ -316,7 +316,7 @@ def _print_group(
         console.print(validation_table(table, title, runs))
         scored = table.rename(columns={"id": "record_id"})
         mean = f" (the mean of the {runs} runs against each row's range)" if runs > 1 else ""
-        console.print(fit_line(fit(scored)) + mean, soft_wrap=True)
+        console.print(fit_line(fit(scored)) + mean)  # wrapped at the terminal's width
         return
     covered = table["inside"].notna()
     console.print(validation_table(table[covered] if covered.any() else table, title, runs))
