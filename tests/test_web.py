@@ -1232,7 +1232,7 @@ def test_a_run_without_a_purge_campaign(client, tmp_path):
 @pytest.mark.slow
 def test_two_runs_compared_as_chistka_compare_does(client, tmp_path):
     from chistka.analysis.compare import differences, load_side
-    from chistka.report.compare import TABLE_HEADINGS, table_cells
+    from chistka.report.compare import interval_note, table_cells, table_headings
 
     as_is = client.post("/api/runs", json=SMALL).json()["id"]
     what_if = client.post("/api/runs", json={**SMALL, "without": ["campaigns.1929"]}).json()["id"]
@@ -1249,7 +1249,8 @@ def test_two_runs_compared_as_chistka_compare_does(client, tmp_path):
     assert table.count("<tr>") == len(expected) + 1
     # QA of session 40: the page wrote rows not modelled as 0 and share differences in %
     cells = [table_cells(row) for row in expected.itertuples(index=False)]
-    assert table_html("differences", TABLE_HEADINGS, cells) in page.text
+    assert table_html("differences", table_headings(expected), cells) in page.text
+    assert f"<p>{interval_note(expected)}</p>" in page.text  # one seed a side: no interval
     assert "without campaigns.1929" in page.text
     stored = client.get(f"/compare/{as_is}--{what_if}/differences.csv")
     assert stored.status_code == 200
