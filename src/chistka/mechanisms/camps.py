@@ -1,7 +1,9 @@
 """Camps: prisoners serve their terms, some die, some are released early.
 
-Camp mortality was about 5.6% of the yearly contingent in 1937-38 (records.csv
-gulag_camp_mortality_1937_38, an input of the built-in scenarios for every year); after the halt
+Camp mortality is the record's for each year of 1930-1953 where a scenario says so (the Gulag's
+certificate of mortality, records.csv gulag_camp_mortality_YEAR: 2.1-5.4% in 1935-40, 22-25% in
+1942-43, under 1% from 1950), otherwise a constant (`mortality_per_year`; the built-in scenarios
+take 5.6%, gulag_camp_mortality_1937_38, for the years before the series); after the halt
 of November 1938 the timeline starts the review of troika and album sentences, which releases at
 the scenario's constant rate (`review_release_per_year`, an assumption in the built-in
 scenarios: docs/decisions.md 19.2). From the war's first day the releases were held (directive
@@ -33,6 +35,7 @@ belong to, against which a scenario's population.size takes its share."""
 
 _CAMP_SERIES = re.compile(r"gulag_camps_(\d{4})")
 _POLITICAL_SERIES = re.compile(r"gulag_camps_political_(\d{4})")
+_MORTALITY_SERIES = re.compile(r"gulag_camp_mortality_(\d{4})")
 
 
 def _series(pattern: re.Pattern[str]) -> list[tuple[dt.date, float, str]]:
@@ -68,6 +71,17 @@ def recorded_political_share(date: dt.date) -> tuple[float, tuple[str, ...]]:
             share = (date - first).days / (last - first).days
             return low + share * (high - low), (low_id, high_id)
     return points[-1][1], (points[-1][2],)
+
+
+def recorded_mortality() -> dict[int, float]:
+    """The record's yearly camp mortality, by year (records.csv gulag_camp_mortality_YEAR).
+
+    Deaths over the year's average number of prisoners of every charge, 1930-1953, from the
+    Gulag's certificate of mortality (OURZ GULAG, GARF f. 9414): 4.2% in 1930, 15.3% in the
+    famine year 1933, 2.1-5.4% in 1935-1940, 24.9% and 22.4% in the war's 1942 and 1943, under
+    1% from 1950 (docs/decisions.md 46.1).
+    """
+    return {when.year: value for when, value, _ in _series(_MORTALITY_SERIES)}
 
 
 def recorded_camp_population(date: dt.date) -> tuple[float, tuple[str, str]] | None:
@@ -137,6 +151,9 @@ class Camps(Mechanism):
         self.sentenced = IdBuffer()  # everyone ever admitted: the camp population is among them
         self.reviewable = IdBuffer()  # sentenced by a troika or an album
         self.held = IdBuffer()  # terms ended while releases were held (`releases_held`)
+        self.mortality_by_year = (
+            recorded_mortality() if state.scenario.camps.mortality_from_record else {}
+        )
         self.populate(state, stream(state.seed, f"{self.name}.initial"))
 
     def populate(self, state: SimState, rng: np.random.Generator) -> None:
@@ -235,7 +252,10 @@ class Camps(Mechanism):
         if prisoners == 0:
             return
         in_camp = lambda ids, rng: state.people.fate[ids] == Fate.CAMP  # noqa: E731
-        deaths = int(self.rng.binomial(prisoners, min(1.0, params.mortality_per_year / 365.25)))
+        mortality = self.mortality_by_year.get(
+            state.date(state.day).year, params.mortality_per_year
+        )
+        deaths = int(self.rng.binomial(prisoners, min(1.0, mortality / 365.25)))
         if deaths:
             dead = state.sample_people(self.rng, deaths, in_camp, among=self.sentenced.view())
             state.transition_fate(dead, Fate.DIED, EventKind.DIED_IN_CAMP)

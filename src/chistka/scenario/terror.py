@@ -629,7 +629,22 @@ class CampParams(StrictModel):
         ge=0,
     )
 
-    mortality_per_year: float = param(0.05, "yearly death rate in camps", unit="1/year", ge=0, le=1)
+    mortality_per_year: float = param(
+        0.05,
+        "yearly death rate in camps (in years the record's series does not cover, where "
+        "mortality_from_record is on)",
+        unit="1/year",
+        ge=0,
+        le=1,
+    )
+    mortality_from_record: bool = param(
+        False,
+        "whether the yearly death rate is the record's for the year, 1930-1953 "
+        "(records.csv gulag_camp_mortality_YEAR: deaths over the year's average number of "
+        "prisoners, every charge), mortality_per_year outside the series",
+        source="the Gulag's certificate of the mortality of prisoners, 1930-1956 (OURZ GULAG, "
+        "GARF f. 9414); docs/decisions.md 46.1",
+    )
     early_release_per_year: float = param(
         0.0,
         "yearly share of prisoners released before their term (amnesties, review of cases)",
