@@ -108,8 +108,11 @@ def test_a_design_page_shows_the_question_arms_and_a_form(client):
     ("data", "field", "words"),
     [
         ({"experiment": "nope"}, "experiment", "experiment must be one of centre-or-periphery"),
-        ({"experiment": "small-levers", "seeds": "0"}, "seeds", "from 1 to 64 (got '0')"),
-        ({"experiment": "small-levers", "seeds": "65"}, "seeds", "from 1 to 64 (got '65')"),
+        ({"experiment": "small-levers", "seeds": "0"}, "seeds", "at least 1 run per arm (got 0)"),
+        ({"experiment": "small-levers", "seeds": "65"}, "seeds", "seeds 65: at most 64 seeds"),
+        ({"experiment": "small-levers", "seeds": "9-8"}, "seeds", "the span ends before it"),
+        ({"experiment": "small-levers", "seeds": "1-65"}, "seeds", "65 seeds; at most 64 seeds"),
+        ({"experiment": "small-levers", "seeds": "1-2-3"}, "seeds", "neither a count nor a span"),
         ({"experiment": "small-levers", "scale": "2"}, "scale", "scale must be in (0, 1] (got 2)"),
         ({"experiment": "small-levers", "scale": "1e-9"}, "scale", "arm 'baseline'"),
     ],
@@ -139,7 +142,8 @@ def test_every_bad_field_of_the_experiment_form_is_named_not_the_first_alone(cli
         ("error-scale", "scale"),
         ("error-vary", "vary"),
     ]
-    assert html.escape("seeds must be a whole number from 1 to 64 (got 'abc')") == errors[0][2]
+    seeds_words = "seeds: 'abc' is neither a count nor a span; give N (that many seeds from the"
+    assert errors[0][2].startswith(html.escape(seeds_words))
     assert html.escape("scale must be a number in (0, 1] (got '0.5x')") == errors[1][2]
     assert "give 2 to 12 values" in errors[2][2]
     answer = client.post("/api/experiments", json=data)
@@ -348,6 +352,23 @@ def test_a_variant_is_kept_in_the_run_state_and_shown(client):
     assert state["set"] == ["interrogation.names_mean=3"] and state["experiment"] == "small-levers"
     page = client.get(f"/runs/{state['id']}").text
     assert "Variant, in the scenario and every arm" in page
+
+
+@pytest.mark.parametrize("api", [False, True])
+def test_the_seeds_per_arm_take_a_span_as_the_command_line_does(client, api):
+    """QA of session 46: the form took a count of seeds alone, where `chistka experiment run
+    --seeds` (`parse_seeds`) also takes a span A-B. A span is kept as its first seed and its
+    length, and the page names its seeds."""
+    assert "or the seeds A to B, e.g. 9-16" in client.get("/experiments/small-levers").text
+    data = {"experiment": "small-levers", "seeds": "9-10"}
+    if api:
+        state = client.post("/api/experiments", json=data).json()
+    else:
+        page = client.post("/experiments", data=data, follow_redirects=False)
+        assert page.status_code == 303
+        state = client.get(f"/api/runs/{page.headers['location'].rpartition('/')[2]}").json()
+    assert (state["seed"], state["seeds"]) == (9, 2)
+    assert "seeds 9-10 per arm" in client.get(f"/runs/{state['id']}").text
 
 
 def test_the_api_gives_a_folder_designs_run_without_the_servers_path(client, designs):
@@ -615,11 +636,13 @@ def test_a_design_whose_file_goes_while_a_page_is_made_is_named_not_a_server_err
     assert offered.about("small-levers") == ("", "")
 
 
+@pytest.mark.parametrize("span", [False, True])
 @pytest.mark.parametrize("vary", [None, "interrogation.names_mean=1,3"])
-def test_an_experiment_job_records_the_seeds_its_arms_run_at(tmp_path, monkeypatch, vary):
+def test_an_experiment_job_records_the_seeds_its_arms_run_at(tmp_path, monkeypatch, vary, span):
     """The worker recorded a run's seed and an ensemble's first (`seed_used`), but none for an
     experiment: its state said no seed and its page "2 seeds per arm", not which. The seeds are
-    recorded before the runs (here stood in for: the recording is what is tested)."""
+    recorded before the runs (here stood in for: the recording is what is tested). A span of
+    the form (seeds 8-9: seed 8, 2 seeds) runs at those seeds."""
     import chistka.analysis.experiment as experiment_module
     import chistka.analysis.variants as variants_module
     import chistka.report.experiment as report_module
@@ -632,7 +655,8 @@ def test_an_experiment_job_records_the_seeds_its_arms_run_at(tmp_path, monkeypat
     design = write_design(tmp_path)  # the scenario's seed is 5
     jobs = RunJobs(tmp_path / "runs")
     monkeypatch.setattr(jobs, "start_queued", lambda: None)
-    state = jobs.submit("small.toml", None, 0.01, seeds=2, experiment=("small", design), vary=vary)
+    first = 8 if span else None
+    state = jobs.submit("small.toml", first, 0.01, seeds=2, experiment=("small", design), vary=vary)
     state_file = jobs.state_file(state["id"])
     seen = []
 
@@ -646,9 +670,11 @@ def test_an_experiment_job_records_the_seeds_its_arms_run_at(tmp_path, monkeypat
     monkeypatch.setattr(report_module, "write_variants_report", lambda folder: None)
     assert run_job(state_file) == 0
     done = read_state(state_file)
-    assert done["status"] == "done" and seen == [(2, 5)]  # recorded before the runs
-    assert done["seed_used"] == 5
-    assert "seeds 5-6 per arm" in page_words(run_page(jobs, {**done, "status": "running"}))
+    used, seeds = (8, [8, 9]) if span else (5, 2)
+    assert done["status"] == "done" and seen == [(seeds, used)]  # recorded before the runs
+    assert done["seed_used"] == used
+    words = f"seeds {used}-{used + 1} per arm"
+    assert words in page_words(run_page(jobs, {**done, "status": "running"}))
 
 
 def test_the_spread_over_values_leaves_an_interval_blank_at_one_seed(tmp_path):

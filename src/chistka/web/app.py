@@ -19,7 +19,8 @@ Pages:
 The same as JSON under `/api/...` (`/api/scenarios/NAME` gives a scenario's page as data,
 with its default "scale" and "party_scale", what a blank scale runs;
 `/api/experiments/NAME` a design's, with its "file" and "page" as the list gives them; `POST
-/api/experiments` takes {"experiment", "seeds", "scale", "set", "vary"}, "vary" one
+/api/experiments` takes {"experiment", "seeds", "scale", "set", "vary"}, "seeds" a count N or
+a span "A-B" as `chistka experiment run --seeds` takes it, "vary" one
 `PARAM=V1,V2,...` string that runs the design once per value, as `chistka experiment run
 --vary`):
 `POST /api/runs` takes {"scenario", "seed", "seeds", "scale",
@@ -266,12 +267,14 @@ def create_app(
         name: str, seeds: str, scale: str, changes: list[str] | None = None, vary: str = ""
     ) -> dict[str, Any]:
         designs.refresh()
-        ref, experiment, count, chosen_scale, variant, chosen_vary = check_experiment_request(
+        ref, experiment, chosen, chosen_scale, variant, chosen_vary = check_experiment_request(
             designs, name, seeds, scale, changes, vary
         )
+        # a span A-B is kept as its first seed and its length, as a run's seeds are
+        first, count = (None, chosen) if isinstance(chosen, int) else (chosen[0], len(chosen))
         return jobs.submit(
             experiment.design.experiment.scenario,
-            None,
+            first,
             chosen_scale,
             variant,
             seeds=count,

@@ -326,7 +326,7 @@ def experiment_form(
     runs_per_seed: int = 0,
     scenario: str = "",
 ) -> str:
-    """The form that runs a design: how many seeds per arm and the scale.
+    """The form that runs a design: the seeds per arm (a count or a span A-B) and the scale.
 
     `runs_per_seed`: the scenario as it stands and each arm; with it, the form says how many
     runs blank seeds make and, for a scenario of known speed (`RUN_MINUTES`), how long.
@@ -350,7 +350,9 @@ def experiment_form(
         f'<br><input name="vary" id="vary" size="60" value="{escape(values.get("vary"))}"'
         ' placeholder="e.g. denunciation.arrest_probability=0.01,0.02,0.04">'
         '<br><button type="submit" id="run">Run the experiment</button></form>'
-        "<p>Every arm runs at each seed (and at each value), one run after another (a run of"
+        "<p>Seeds per arm: a count N (that many seeds from the scenario's) or the seeds A to"
+        " B, e.g. 9-16, as <code>chistka experiment run --seeds</code> takes them."
+        " Every arm runs at each seed (and at each value), one run after another (a run of"
         " great-terror takes about half a minute here); <code>chistka experiment run</code> uses"
         f' every core.<span id="runs-total">{escape(total)}</span></p>'
     )

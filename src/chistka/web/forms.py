@@ -241,6 +241,22 @@ def seeds_field(seeds: str) -> int | None:
     return chosen
 
 
+def experiment_seeds_field(seeds: str) -> int | list[int] | None:
+    """An experiment's seeds per arm: blank for the design's, else N or A-B as the command line.
+
+    `chistka experiment run --seeds` takes a count N (seeds counted up from the scenario's) or
+    a span A-B; the form took the count alone. One parser (`parse_seeds`) checks both.
+    """
+    from chistka.commands.options import parse_seeds
+
+    if not str(seeds).strip():
+        return None
+    try:
+        return parse_seeds(str(seeds), most=MAX_SEEDS, each="arm", limit="seeds per arm")
+    except ChistkaError as exc:
+        raise RequestError("seeds", str(exc)) from None
+
+
 VARIANT_SEVERAL = "; values of one parameter (vary) run the experiment once per value"
 """What the experiment form says to a variant of several values of one parameter."""
 
@@ -252,15 +268,16 @@ def check_experiment_request(
     scale: str,
     changes: list[str] | None = None,
     vary: str = "",
-) -> tuple[str, Any, int, float | None, list[str], str]:
+) -> tuple[str, Any, int | list[int], float | None, list[str], str]:
     """The experiment a form or JSON body asks for.
 
-    Returns (design ref, design, seeds, scale, variant, vary): blank seeds and scale mean the
-    design's and the scenario's own; `changes` are a variant's `PARAM=VALUE` settings, made in
-    the baseline and every arm (as `chistka experiment run --set`); `vary` is one line
-    `PARAM=V1,V2,...` that runs the whole design once per value (as `--vary`), returned stripped
-    ('' for none). Raises RequestError naming the field (an unknown design, seeds outside
-    1..MAX_SEEDS, a scale at which an arm would have a needed stratum without an agent, an
+    Returns (design ref, design, seeds, scale, variant, vary): seeds a count or a list of seeds
+    (`experiment_seeds_field`); blank seeds and scale mean the design's and the scenario's own;
+    `changes` are a variant's `PARAM=VALUE` settings, made in the baseline and every arm (as
+    `chistka experiment run --set`); `vary` is one line `PARAM=V1,V2,...` that runs the whole
+    design once per value (as `--vary`), returned stripped ('' for none). Raises RequestError
+    naming the field (an unknown design, seeds neither N in 1..MAX_SEEDS nor a span A-B of at
+    most as many, a scale at which an arm would have a needed stratum without an agent, an
     unknown parameter or a value it does not allow, fewer than two values to vary or more than
     `chistka.analysis.variants.MAX_VALUES`).
     """
@@ -317,7 +334,7 @@ def check_experiment_request(
                 break
     count = None
     try:
-        count = seeds_field(seeds)
+        count = experiment_seeds_field(seeds)
     except RequestError as error:
         errors.append(error)
     refuse(errors)

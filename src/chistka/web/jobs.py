@@ -156,7 +156,8 @@ class RunJobs:
         """Queue a run of a built-in scenario (checked by the caller); start it if it can.
 
         `experiment` (its name and design ref) makes the run an experiment of that design on
-        `scenario` (`chistka.analysis.experiment`), with `seeds` seeds per arm; `vary`
+        `scenario` (`chistka.analysis.experiment`), with `seeds` seeds per arm counted up from
+        `seed` (None: from the design's scenario's seed); `vary`
         (``PARAM=V1,V2,...``) runs it once per value (`chistka.analysis.variants`).
 
         A single run's progress is ``days_done``, ``days_total`` and ``day_date`` (the

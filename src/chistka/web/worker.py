@@ -187,15 +187,27 @@ def run_seeds(
         write_ensemble_report(building, directory=state_file.with_name(state["id"]))
 
 
+def arm_seeds(state: dict[str, Any]) -> int | list[int]:
+    """The seeds an experiment's arms run at: a count (from the scenario's seed) or a span.
+
+    A span A-B of the form (`chistka.web.forms.experiment_seeds_field`) is kept in the state as
+    its first seed and its length.
+    """
+    if state["seed"] is None:
+        return state["seeds"]
+    return list(range(state["seed"], state["seed"] + state["seeds"]))
+
+
 def run_experiment_job(
     state: dict[str, Any], state_file: Path, record: Callable[..., None]
 ) -> None:
     """Run the experiment of the state file, one run after another, as `chistka experiment run`.
 
-    Every arm (and value) runs at the same `seeds` seeds counted up from the design's scenario's
-    seed; the first is recorded as ``seed_used`` before the runs, as an ensemble's is (the state
-    said no seed, so the page read "2 seeds per arm" and not which). With a `vary` line, the
-    whole design once per value, as `experiment run --vary` does. The
+    Every arm (and value) runs at the same `seeds` seeds counted up from the state's seed, or
+    from the design's scenario's where it gives none (`arm_seeds`); the first is recorded as
+    ``seed_used`` before the runs, as an ensemble's is (the state said no seed, so the page read
+    "2 seeds per arm" and not which). With a `vary` line, the whole design once per value, as
+    `experiment run --vary` does. The
     experiment's folder, with its report, is built beside the output folder (`staged`). Its
     progress is the runs done, the arm, for a value the value (as `vary_axis` writes it: the
     progress named the value's folder, 'v01/no-halt', which its page did not explain) and the
@@ -238,7 +250,7 @@ def run_experiment_job(
 
         [(parameter, values)] = parse_set_options([state["vary"]]).items()
         experiments = load_variants(state["design"], parameter, values, changes)
-        record(seed_used=seed_list(experiments[0], state["seeds"])[0])
+        record(seed_used=seed_list(experiments[0], arm_seeds(state))[0])
         day = dated_days(experiments[0].scenarios[BASELINE])
         axis = vary_axis(experiments, parameter)
         value_of = {
@@ -249,7 +261,7 @@ def run_experiment_job(
                 experiments,
                 axis,
                 building,
-                seeds=state["seeds"],
+                seeds=arm_seeds(state),
                 scale=state["scale"],
                 n_jobs=1,
                 progress=lambda _folder, arm, done, total: runs(arm, done, total),
@@ -262,12 +274,12 @@ def run_experiment_job(
             write_variants_report(building)
         return
     experiment = load_experiment(state["design"], changes)
-    record(seed_used=seed_list(experiment, state["seeds"])[0])
+    record(seed_used=seed_list(experiment, arm_seeds(state))[0])
     with staged(state_file, state["id"], "experiment") as building:
         run_experiment(
             experiment,
             building,
-            seeds=state["seeds"],
+            seeds=arm_seeds(state),
             scale=state["scale"],
             n_jobs=1,
             progress=runs,
