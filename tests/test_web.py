@@ -446,7 +446,9 @@ def test_the_progress_gives_the_simulated_date_of_the_day(client, tmp_path, stat
     )
     page = client.get(f"/runs/{run['id']}").text
     words = text.removeprefix("running: ")  # the page gives the status once, above
-    assert f"</progress> {html.escape(words)}</p>" in page
+    date = re.search(r"\d+ \w+ \d{4}", words)[0]  # kept on one line
+    shown = html.escape(words).replace(date, f'<span class="when">{date}</span>')
+    assert f"</progress> {shown}</p>" in page
 
 
 def test_a_set_of_runs_progress_bar_counts_the_run_under_way_in_part(client, tmp_path):

@@ -9,6 +9,7 @@ missing browser fails the test, elsewhere it is skipped with the reason.
 from __future__ import annotations
 
 import json
+import re
 import socket
 import subprocess
 import sys
@@ -333,6 +334,56 @@ def test_the_runs_status_is_in_sight_in_a_narrow_window(server, browser):
         assert cells, "the runs table lists no run"
         for cell in cells:
             assert browser.execute_script(in_sight, cell), f"status {cell.text!r} out of sight"
+    finally:
+        browser.set_window_size(size["width"], size["height"])
+
+
+DATES_ON_LINES = r"""
+const lines = [];
+const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+while (walker.nextNode()) {
+  const node = walker.currentNode;
+  for (const match of node.data.matchAll(/\d{1,2} [A-Z][a-z]{2} \d{4}/g)) {
+    const range = document.createRange();
+    range.setStart(node, match.index);
+    range.setEnd(node, match.index + match[0].length);
+    const tops = new Set([...range.getClientRects()].map((rect) => Math.round(rect.top)));
+    lines.push([match[0], tops.size]);
+  }
+}
+return lines;
+"""
+"""Each date of the page ('21 Sep 1936') and how many lines it is drawn on."""
+
+
+def test_a_runs_simulated_date_stays_on_one_line_in_a_narrow_window(browser, tmp_path):
+    """QA of session 46: at 400 px the runs' status column and a run's page broke the date of
+    its progress, '(21' above 'Sep 1936)'."""
+    from chistka.web.jobs import RunJobs
+    from chistka.web.layout import page
+    from chistka.web.run_pages import run_page, runs_table
+
+    jobs = RunJobs(tmp_path / "runs")
+    base = {"scenario": "great-terror", "seed": 3, "scale": 0.01, "status": "running"}
+    base |= {"submitted": "2000-01-01T00:00:00+00:00", "set": [], "without": []}
+    single = base | {"id": "great-terror-3-20000101-000000-abcd", "seeds": 1}
+    single |= {"days_done": 400, "days_total": 2222, "day_date": "1936-09-21"}
+    ensemble = base | {"id": "great-terror-3-20000101-000000-abce", "seeds": 8}
+    ensemble |= {"runs_done": 3, "runs_total": 8, "run_seed": 6, "run_days_done": 400}
+    ensemble |= {"run_days_total": 2222, "run_day_date": "1936-09-21"}
+    pages = {"runs.html": page("Runs", runs_table([single, ensemble]))}
+    for state in (single, ensemble):
+        pages[f"{state['id']}.html"] = run_page(jobs, state)
+    size = browser.get_window_size()
+    try:
+        browser.set_window_size(400, 900)
+        for name, text in pages.items():
+            path = tmp_path / name
+            path.write_text(re.sub(r'<meta http-equiv="refresh"[^>]*>', "", text))
+            browser.get(path.as_uri())
+            lines = browser.execute_script(DATES_ON_LINES)
+            assert ["21 Sep 1936", 1] in lines, (name, lines)
+            assert all(count == 1 for _, count in lines), (name, lines)
     finally:
         browser.set_window_size(size["width"], size["height"])
 

@@ -189,6 +189,19 @@ def day_words(
     return spin_up_words(done, total, spin_up, date, run)
 
 
+SIMULATED_DATE = re.compile(r"\b\d{1,2} [A-Z][a-z]{2} \d{4}\b")
+"""A simulated day's date as the progress gives it, '21 Sep 1936' (`engine.spin_up_words`)."""
+
+
+def progress_html(text: str) -> str:
+    """Progress words as HTML, each date kept on one line (`.when`).
+
+    At 400 px the runs' status column and a run's progress broke a date, '(21' above
+    'Sep 1936)'.
+    """
+    return SIMULATED_DATE.sub(lambda date: f'<span class="when">{date[0]}</span>', escape(text))
+
+
 def progress_text(state: dict[str, Any]) -> str:
     """A run's status, with its progress while it runs: 'running: day 400 of 2,222 (...)'.
 
@@ -335,7 +348,7 @@ def runs_table(
     rows = "".join(
         f"<tr><td>{tick(s)}</td>"
         f'<td><a href="/runs/{escape(s["id"])}">{escape(s["id"])}</a></td>'
-        f'<td class="status">{escape(progress_text(s))}</td>'
+        f'<td class="status">{progress_html(progress_text(s))}</td>'
         f"<td>{escape(what_ran(s))}</td><td>{escape(seed_text(s))}</td>"
         f"<td>{escape(s['scale'] if s['scale'] is not None else 'default')}</td>"
         f"<td>{escape(whatif_text(s))}</td>"
@@ -554,9 +567,9 @@ def run_page(jobs: RunJobs, state: dict[str, Any]) -> str:
         done, total = progress_value(state)
         bar = (
             f'<p><progress id="progress" max="{total}" value="{bar_number(done)}"></progress> '
-            f"{escape(progress_words(state))}</p>"
+            f"{progress_html(progress_words(state))}</p>"
             if total
-            else f"<p>{escape(progress_words(state))}</p>"
+            else f"<p>{progress_html(progress_words(state))}</p>"
         )
         return page(f"Run {run_id}", facts + bar, refresh=True)
     if state["status"] == "failed":
