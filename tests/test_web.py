@@ -999,6 +999,27 @@ def test_a_compared_row_without_a_label_is_named_by_its_id_alone(tmp_path):
     assert "<td><code>convicted_1937</code></td>" in single
 
 
+NUMBER_CELL = re.compile(r"<td( class=\"number\")?>([\d,.% -]+)</td>")
+"""A table cell that holds a number or a range of numbers, and its class where it is one."""
+
+
+def test_an_ensembles_numbers_are_right_aligned_as_a_single_runs_are(tmp_path):
+    """QA of session 46: an ensemble's table of the model against the record left-aligned its
+    numbers, which a single run's right-aligns (`td.number`)."""
+    comparison = (
+        "record_id,label,role,model,status,record,low,high\n"
+        "arrests_1937,Arrests in 1937,validation,900000,outside,936750,900000,950000\n"
+        "share_1937,A share,calibration,0.25,inside,0.3,0.2,0.4\n"
+    )
+    seed_runs(tmp_path, comparison)
+    for table in (
+        comparison_table(tmp_path / "p000-s001" / "comparison.csv"),
+        ensemble_body("r1", tmp_path),
+    ):
+        cells = NUMBER_CELL.findall(table)
+        assert len(cells) >= 6 and all(kind for kind, _ in cells), cells
+
+
 def test_an_ensembles_page_links_its_plan_saying_what_it_is(tmp_path):
     """QA of session 42: plan.json was served but not linked from the run's page."""
     seed_runs(
@@ -1092,7 +1113,8 @@ def test_a_share_of_0_or_1_and_its_range_read_as_per_cent_not_as_a_count(tmp_pat
     assert '<td class="number">0</td><td class="number">0</td>' in single  # counts stay counts
     assert '<td class="number">0 - 1</td>' in single
     page = ensemble_body("r1", tmp_path)
-    assert "<td>0.0%</td><td>0.0% - 0.0%</td><td>11.0%</td><td>0.0% - 100.0%</td>" in page
+    cells = ("0.0%", "0.0% - 0.0%", "11.0%", "0.0% - 100.0%")
+    assert "".join(f'<td class="number">{cell}</td>' for cell in cells) in page
 
 
 @pytest.mark.parametrize("name", list(builtin_scenarios()))

@@ -75,11 +75,26 @@ def escape(value: Any) -> str:
     return html.escape("" if value is None else str(value))
 
 
-def table_html(element_id: str, head: tuple[str, ...], rows: list[tuple[Any, ...]]) -> str:
-    """An HTML table of escaped cells."""
+def table_html(
+    element_id: str,
+    head: tuple[str, ...],
+    rows: list[tuple[Any, ...]],
+    numbers: tuple[int, ...] = (),
+) -> str:
+    """An HTML table of escaped cells; the columns at the indices `numbers` right-aligned.
+
+    Numbers are right-aligned (`td.number`) so that their digits line up, as in a single run's
+    comparison; an ensemble's left-aligned them.
+    """
     header = "".join(f"<th>{escape(name)}</th>" for name in head)
+
+    def cell(index: int, value: Any) -> str:
+        kind = ' class="number"' if index in numbers else ""
+        return f"<td{kind}>{escape(value)}</td>"
+
     body = "".join(
-        "<tr>" + "".join(f"<td>{escape(cell)}</td>" for cell in row) + "</tr>" for row in rows
+        "<tr>" + "".join(cell(index, value) for index, value in enumerate(row)) + "</tr>"
+        for row in rows
     )
     return f'<table id="{element_id}"><tr>{header}</tr>{body}</table>'
 

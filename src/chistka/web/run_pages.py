@@ -694,7 +694,7 @@ def ensemble_body(run_id: str, output: Path) -> str:
         + f"<h2>The runs, seed by seed</h2><ul id='files'>{runs}</ul>"
         + "<h2>The model against the record, over the seeds</h2>"
         + reading_note()
-        + table_html("comparison", head, rows)
+        + table_html("comparison", head, rows, numbers=(2, 3, 4, 5))
     )
 
 
