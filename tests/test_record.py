@@ -276,6 +276,16 @@ def test_values_fitted_by_hand_count_in_the_parameter_budget():
     )
 
 
+def test_the_budget_of_one_parameter_for_one_row_is_in_the_singular():
+    """QA of session 46: the web page, the report and `chistka run` read '1 fitted parameters
+    for 1 calibration rows'."""
+    budget = {"fitted": 1, "by_hand": 1, "calibration_rows": 1, "at_most": 0, "within": False}
+    assert budget_text(budget) == (
+        "1 fitted parameter (1 of them by hand, not refitted) for 1 calibration row "
+        "(at most 0 allowed): over the budget"
+    )
+
+
 @pytest.mark.parametrize(
     ("table", "message"),
     [

@@ -1378,10 +1378,10 @@ def test_a_done_runs_fit_says_the_rows_not_modelled_are_listed_not_counted(tmp_p
     state |= {"status": "done", "submitted": "2026-01-01T00:00:00"}
     words = page_words(run_page(RunJobs(runs), state))
     assert (
-        "validation: 0 of 1 rows inside; 1 calibration and 2 validation rows of kinds this"
+        "validation: 0 of 1 row inside; 1 calibration and 2 validation rows of kinds this"
         " scenario does not model are listed, not counted"
     ) in words
-    assert "1 fitted parameters for 1 calibration rows (at most 0 allowed): over" in words
+    assert "1 fitted parameter for 1 calibration row (at most 0 allowed): over" in words
     reading = words[words.index("How to read this.") :]
     for word in ("inside", "Calibration rows", "validation rows", "inputs and claims"):
         assert word in reading

@@ -367,15 +367,17 @@ def budget_text(budget: dict[str, Any]) -> str:
     """The budget in words, e.g. '12 fitted parameters (5 of them by hand, not refitted) ...'.
 
     In full: '... for 14 calibration rows (at most 7 allowed): over the budget'; without the part
-    in brackets when none is by hand, and without ': over the budget' when within it. Where the
+    in brackets when none is by hand, and without ': over the budget' when within it; one
+    parameter or row in the singular (the pages read '1 fitted parameters'). Where the
     run's scenario changed fitted values, "; 1 value changed from the fit, not counted:
     review.threshold (3 here, fitted 3.48166)" follows.
     """
     by_hand = budget.get("by_hand", 0)
+    fitted, rows = budget["fitted"], budget["calibration_rows"]
     text = (
-        f"{budget['fitted']} fitted parameters"
+        f"{fitted} fitted parameter{'' if fitted == 1 else 's'}"
         + (f" ({by_hand} of them by hand, not refitted)" if by_hand else "")
-        + f" for {budget['calibration_rows']} calibration rows"
+        + f" for {rows} calibration row{'' if rows == 1 else 's'}"
         + f" (at most {budget['at_most']} allowed)"
     )
     if not budget["within"]:

@@ -459,7 +459,8 @@ def fit_summary(summary: dict[str, Any], compared: list[dict[str, str]] | None =
     for role in ("calibration", "validation"):
         entry = summary["fit"].get(role, {})
         if entry.get("rows"):
-            parts.append(f"{role}: {entry['inside']} of {entry['rows']} rows inside")
+            rows = f"row{'' if entry['rows'] == 1 else 's'}"
+            parts.append(f"{role}: {entry['inside']} of {entry['rows']} {rows} inside")
     if parts and compared:
         parts[-1] += "; " + not_counted_text(compared)
     parts.append(budget_text(summary["parameter_budget"]))
