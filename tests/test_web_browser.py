@@ -388,21 +388,41 @@ def test_a_runs_simulated_date_stays_on_one_line_in_a_narrow_window(browser, tmp
         browser.set_window_size(size["width"], size["height"])
 
 
-def test_the_sensitivity_page_fits_a_narrow_window(browser, tmp_path):
+AXIS_TITLES = """
+return Array.from(document.querySelectorAll('.plotly-graph-div')).flatMap((div) => {
+  const chart = div.getBoundingClientRect();
+  return Array.from(div.querySelectorAll('.xtitle')).map((title) => {
+    const box = title.getBoundingClientRect();
+    return [title.textContent, box.left - chart.left, chart.right - box.right];
+  });
+});
+"""
+"""Each chart's x axis title, and how far it is inside the chart's left and right edges."""
+
+
+@pytest.mark.parametrize("make", ["_morris_result", "_sobol_result"])
+def test_the_sensitivity_page_fits_a_narrow_window(browser, tmp_path, make):
     """QA 44 (5): sensitivity.html, unstyled, was 927 px wide in a 400 px window (its tables
     outside any scroll container); in the reports' shared style a wide table scrolls inside
-    the page."""
+    the page. QA of session 46: each chart's x axis title, one long line, was cut at both
+    edges of the chart."""
+    import test_calibrate
     from chistka.report.sensitivity import write_sensitivity_report
-    from test_calibrate import _morris_result
 
-    page = write_sensitivity_report(_morris_result(), tmp_path / "sensitivity.html")
+    result = getattr(test_calibrate, make)()
+    page = write_sensitivity_report(result, tmp_path / "sensitivity.html")
     size = browser.get_window_size()
     wide = "return document.documentElement.scrollWidth - document.documentElement.clientWidth"
     try:
         browser.set_window_size(400, 900)
         browser.get(page.as_uri())
+        time.sleep(1)  # plotly lays the charts out again once the page has its width
         assert browser.execute_script(wide) <= 0, "sensitivity.html is wider than 400 px"
         assert browser.execute_script("return document.querySelectorAll('.main-svg').length")
+        titles = browser.execute_script(AXIS_TITLES)
+        assert len(titles) == len(result.observables), titles
+        for text, left, right in titles:
+            assert left >= 0 and right >= 0, (text, left, right)
     finally:
         browser.set_window_size(size["width"], size["height"])
 

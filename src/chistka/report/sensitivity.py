@@ -34,17 +34,17 @@ BAR_HEIGHT = 40
 
 
 def _axis_title(method: str, name: str) -> str:
-    """The x axis of an observable's chart: what the method's indices measure, in which unit."""
+    """The x axis of an observable's chart: what the method's indices measure, in which unit.
+
+    On lines of at most 34 characters (plotly's `<br>`): in one line it was cut at both edges
+    of a 400 px wide chart.
+    """
     from chistka.analysis import observables
 
     if method == "sobol":
-        return "share of the observable's variance (S1 alone, ST with interactions)"
-    what = (
-        "a share as a fraction, 0.1 = 10 points"
-        if observables.is_share(name)
-        else observables.unit(name)
-    )
-    return f"change over the parameter's whole range ({what})"
+        return "share of the observable's variance<br>(S1 alone, ST with interactions)"
+    what = "a share: 0.1 = 10 points" if observables.is_share(name) else observables.unit(name)
+    return f"change over the<br>parameter's whole range<br>({what})"
 
 
 def _noise_words(result: SensitivityResult) -> str:
