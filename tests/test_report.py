@@ -401,6 +401,16 @@ def test_a_row_not_modelled_shows_no_model_value_in_the_run_report():
     assert '<td class="num">-</td>' in html and ">0<" not in html
 
 
+def test_the_comparison_explains_political_convictions_only_where_the_run_models_them(
+    results, terror_results
+):
+    """QA of session 46: party-purges-1921-1936's report explained political_convictions, a kind
+    it does not model (its rows are listed as not modelled, with no model value)."""
+    note = "<code>political_convictions</code> counts death and camp sentences"
+    assert note not in comparison_section.run_section(run_report(results))
+    assert note in comparison_section.run_section(run_report(terror_results))
+
+
 def test_record_markers_are_the_compared_rows_on_the_days_they_are_read():
     """QA of session 40: charts drew record figures compared with nothing (a rumour of 1937,
     a figure beside Rigby's of 1922, the Gulag at the end of 1940 under Zemskov's name), and the

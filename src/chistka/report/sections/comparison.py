@@ -103,9 +103,8 @@ def run_section(report: RunReport) -> str:
         "('fitted'; those this run's scenario changed from the fit under 'fitted_changed'); "
         "the calibration rows are those compared here. Rows outside tolerance are "
         "shaded red; a row is inside "
-        "when the model lies in the record's range widened to the tolerance. "
-        "<code>political_convictions</code> counts death and camp sentences and is compared "
-        "with the same two columns of the 1953 MVD table (<code>death_or_camp_YEAR</code>).</p>"
+        "when the model lies in the record's range widened to the tolerance."
+        f"{_convictions_note(comparison)}</p>"
     )
     scored = comparison["status"].isin(SCORED_STATUSES)
     groups = {
@@ -123,6 +122,22 @@ def run_section(report: RunReport) -> str:
             f"</summary>\n{_rows_table(rows)}</details>"
         )
     return section(KEY, TITLE, intro + "\n".join(tables))
+
+
+def _convictions_note(comparison: pd.DataFrame) -> str:
+    """What political_convictions counts, where the run models it (else the report shows none).
+
+    A scenario without arrests (party-purges-1921-1936) lists the record's convictions only as
+    not modelled, with no model value to explain.
+    """
+    kinds = comparison["observable"].str.partition(":")[0]
+    shown = (kinds == "political_convictions") & (comparison["status"] != "not modelled")
+    if not shown.any():
+        return ""
+    return (
+        " <code>political_convictions</code> counts death and camp sentences and is compared "
+        "with the same two columns of the 1953 MVD table (<code>death_or_camp_YEAR</code>)."
+    )
 
 
 def _rows_count(rows: pd.DataFrame, scored: bool) -> str:
