@@ -28,6 +28,7 @@ from chistka.report.ensemble_runs import load_ensemble
 from chistka.report.html import TERROR_TITLES, TITLES
 from chistka.report.sections import comparison as comparison_section
 from chistka.report.sections import (
+    expulsions,
     header,
     membership,
     terror_camps,
@@ -409,6 +410,22 @@ def test_the_comparison_explains_political_convictions_only_where_the_run_models
     note = "<code>political_convictions</code> counts death and camp sentences"
     assert note not in comparison_section.run_section(run_report(results))
     assert note in comparison_section.run_section(run_report(terror_results))
+
+
+def test_the_expulsions_chart_draws_a_claim_apart_from_the_targets(results, ensembles):
+    """QA of session 46: the 1936 share expelled, a claim of the record (one partisan source,
+    never a target), was a grey bar with a tolerance like the calibration rows'."""
+    for text in (
+        expulsions.run_section(run_report(results)),
+        expulsions.ensemble_section(ensembles["purges"], FigureRenderer()),
+    ):
+        (figure,) = plotted_figures(text)
+        traces = {trace["name"]: trace for trace in figure["data"]}
+        assert "1936" not in traces["record (± tolerance)"]["x"]
+        claim = traces[expulsions.CLAIM_NAME]
+        assert list(claim["x"]) == ["1936"] and "error_y" not in claim
+        assert claim["marker"]["pattern"]["shape"] == "/"
+        assert esc(expulsions.CLAIM_NOTE.strip()) in text
 
 
 def test_record_markers_are_the_compared_rows_on_the_days_they_are_read():

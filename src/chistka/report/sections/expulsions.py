@@ -1,4 +1,8 @@
-"""The share expelled in each purge campaign, beside the record's share and its tolerance."""
+"""The share expelled in each purge campaign, beside the record's share and its tolerance.
+
+The record's claims (role `claim`) are drawn apart, hatched and with no tolerance: they are
+shown for reference and are never a target.
+"""
 
 from __future__ import annotations
 
@@ -32,15 +36,23 @@ TITLE = "Expulsions per campaign against the record"
 MODEL_COLOUR = "#1f77b4"
 RECORD_COLOUR = "#7f7f7f"
 
+CLAIM_NAME = "claim (for reference, never a target)"
+"""Legend name of the record's claims: figures resting on one weak source, never scored."""
+
 NOTE = (
     "Share of those reviewed in each campaign whom the commission expelled, before appeals. "
     "Grey bars are the record's figures, with the scenario's tolerance as error bars; "
-    "campaigns without a grey bar have no figure in the record."
+    "campaigns without a bar of the record have no figure in it."
 )
 ENSEMBLE_NOTE = (
     "Bars: the median share expelled across the seeds, with the {spread} as error bars; grey: "
     "the record with its tolerance."
 )
+CLAIM_NOTE = (
+    " Hatched bars are claims of the record (a figure resting on one weak source), shown for "
+    "reference: never a target, so without a tolerance."
+)
+"""Added to a note where the chart draws a claim (party-purges-1921-1936's 1936 share)."""
 
 
 def layout(campaigns: list[str]) -> dict[str, Any]:
@@ -59,12 +71,17 @@ def layout(campaigns: list[str]) -> dict[str, Any]:
 
 
 def run_section(report: RunReport) -> str:
-    """The expulsions figure of one run."""
-    return figure_section(report, KEY, TITLE, _run_figure(report), NOTE)
+    """The expulsions figure of one run, its note naming the claims where it draws one."""
+    record = _record_shares(report.comparison)
+    note = NOTE + (CLAIM_NOTE if any(r["claim"] for r in record) else "")
+    return figure_section(report, KEY, TITLE, _run_figure(report, record), note)
 
 
-def _run_figure(report: RunReport) -> go.Figure:
-    """The model's expelled share per campaign beside the record's, with the tolerance band."""
+def _run_figure(report: RunReport, record: list[dict[str, Any]]) -> go.Figure:
+    """The model's expelled share per campaign beside the record's, with the tolerance band.
+
+    Claims share the record's place beside the model's bar, hatched and without a tolerance.
+    """
     campaigns = report.results.campaigns()
     names = [str(c) for c in campaigns["campaign"]]
     fig = go.Figure()
@@ -73,32 +90,65 @@ def _run_figure(report: RunReport) -> go.Figure:
             x=names,
             y=campaigns["expelled_share"],
             name="model",
+            offsetgroup="model",
             marker_color=MODEL_COLOUR,
             hovertemplate="campaign %{x}<br>model: %{y:.1%}<extra></extra>",
         )
     )
-    record = _record_shares(report.comparison)
-    if record:
+    targets = [r for r in record if not r["claim"]]
+    if targets:
         fig.add_trace(
             go.Bar(
-                x=[r["campaign"] for r in record],
-                y=[r["record"] for r in record],
+                x=[r["campaign"] for r in targets],
+                y=[r["record"] for r in targets],
                 name="record (± tolerance)",
+                offsetgroup="record",
                 marker_color=RECORD_COLOUR,
-                error_y={"type": "data", "array": [r["tolerance"] for r in record]},
+                error_y={"type": "data", "array": [r["tolerance"] for r in targets]},
                 meta={"error_y": RECORD_TOLERANCE},
                 hovertext=[
                     f"<b>{r['label']}</b><br>record: {r['record']:.1%} "
                     f"(± {r['tolerance'] * 100:.3g} points)<br>model: {r['model']:.1%} — "
                     f"{'inside' if r['inside'] else 'OUTSIDE'} tolerance<br>"
                     f"{reading(r['read_in_source'], r['grade'])}<br>{wrap(r['source'])}"
-                    for r in record
+                    for r in targets
                 ],
                 hoverinfo="text",
             )
         )
+    claims = [r for r in record if r["claim"]]
+    if claims:
+        fig.add_trace(
+            _claim_bars(
+                [r["campaign"] for r in claims],
+                [r["record"] for r in claims],
+                [
+                    f"<b>{r['label']}</b><br>claim: {r['record']:.1%}, never a target<br>"
+                    f"model: {r['model']:.1%}<br>{reading(r['read_in_source'], r['grade'])}"
+                    f"<br>{wrap(r['source'])}"
+                    for r in claims
+                ],
+            )
+        )
     fig.update_layout(**layout(names))
     return fig
+
+
+def _claim_bars(campaigns: list[str], shares: list[float], hover: list[str]) -> go.Bar:
+    """The record's claims: hatched bars in the record's place, with no tolerance to meet."""
+    return go.Bar(
+        x=campaigns,
+        y=shares,
+        name=CLAIM_NAME,
+        offsetgroup="record",
+        marker={
+            "color": "white",
+            "line": {"color": RECORD_COLOUR, "width": 1.5},
+            "pattern": {"shape": "/", "fgcolor": RECORD_COLOUR},
+        },
+        hovertext=hover,
+        hoverinfo="text",
+    )
 
 
 def _record_shares(comparison: pd.DataFrame) -> list[dict[str, Any]]:
@@ -116,6 +166,7 @@ def _record_shares(comparison: pd.DataFrame) -> list[dict[str, Any]]:
                 "model": row.model,
                 "tolerance": row.allowed,
                 "inside": row.status == "inside",
+                "claim": row.role == "claim",
                 "read_in_source": bool(row.read_in_source),
                 "grade": row.grade,
                 "label": row.label,
@@ -150,6 +201,7 @@ def ensemble_section(ensemble: EnsembleRuns, figures: FigureRenderer) -> str:
                 x=campaigns,
                 y=mid,
                 name=ensemble.series(set_id, "median share expelled", MODEL_COLOUR)[0],
+                offsetgroup=f"set {set_id}",
                 marker_color=colours[set_id],
                 error_y={
                     "type": "data",
@@ -168,24 +220,40 @@ def ensemble_section(ensemble: EnsembleRuns, figures: FigureRenderer) -> str:
         for r in ensemble.record_rows().values()
         if r["observable"].split(":")[0] == "expelled_share" and not missing(r.get("record"))
     ]
-    if points:
+    targets = [p for p in points if p.get("role") != "claim"]
+    if targets:
         fig.add_trace(
             go.Bar(
-                x=[p["observable"].split(":", 1)[1] for p in points],
-                y=[p["record"] for p in points],
+                x=[p["observable"].split(":", 1)[1] for p in targets],
+                y=[p["record"] for p in targets],
                 name="record (± tolerance)",
+                offsetgroup="record",
                 marker_color=RECORD_COLOUR,
-                error_y={"type": "data", "array": [p.get("allowed", math.nan) for p in points]},
+                error_y={"type": "data", "array": [p.get("allowed", math.nan) for p in targets]},
                 meta={"error_y": RECORD_TOLERANCE},
                 hovertext=[
                     f"<b>{esc(p['label'])}</b><br>record: {p['record']:.1%} ({p['tolerance']})"
                     f"<br>{'read in the source' if p.get('read_in_source') else 'NOT READ'}<br>"
                     f"{esc(p.get('source', ''))}"
-                    for p in points
+                    for p in targets
                 ],
                 hoverinfo="text",
             )
         )
+    claims = [p for p in points if p.get("role") == "claim"]
+    if claims:
+        fig.add_trace(
+            _claim_bars(
+                [p["observable"].split(":", 1)[1] for p in claims],
+                [p["record"] for p in claims],
+                [
+                    f"<b>{esc(p['label'])}</b><br>claim: {p['record']:.1%}, never a target"
+                    f"<br>{'read in the source' if p.get('read_in_source') else 'NOT READ'}<br>"
+                    f"{esc(p.get('source', ''))}"
+                    for p in claims
+                ],
+            )
+        )
     fig.update_layout(**layout(campaigns))
-    note = ENSEMBLE_NOTE.format(spread=ensemble.spread_name())
+    note = ENSEMBLE_NOTE.format(spread=ensemble.spread_name()) + (CLAIM_NOTE if claims else "")
     return section(KEY, TITLE, figures.add(fig, KEY, heading=TITLE), esc(note))
