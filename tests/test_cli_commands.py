@@ -91,7 +91,7 @@ def test_every_observable_with_share_in_its_kind_is_a_share_and_compare_writes_p
     assert "party_share_of_political_convictions" in shares
     for kind in OBSERVABLES:
         assert is_share(f"{kind}:1937") == (kind in shares), kind
-    assert difference_number(0.018, "party_share_of_political_convictions:1937") == "1.8 points"
+    assert difference_number(0.018, "party_share_of_political_convictions:1937") == "+1.8 points"
 
 
 def test_the_commands_tables_read_a_share_as_observables_is_share_does():
@@ -323,7 +323,7 @@ def test_a_difference_is_written_whole_and_zero_has_no_sign():
     from chistka.analysis.observables import difference_number
     from chistka.report.compare import table_cells
 
-    assert difference_number(8.5, "party_candidates:1941-01-01") == "8"
+    assert difference_number(8.5, "party_candidates:1941-01-01") == "+8"
     assert difference_number(-0.4, "party_candidates:1941-01-01") == "0"
     assert difference_number(-1_532.0, "arrests:1937") == "-1,532"
     assert difference_number(-0.0004, "expelled_share:1929") == "0.0 points"
@@ -347,6 +347,33 @@ def test_a_difference_is_written_whole_and_zero_has_no_sign():
     )
     cells = table_cells(row)
     assert cells[4:] == ("-8", "0.0%"), cells
+
+
+def test_compare_writes_a_positive_difference_with_its_sign():
+    """QA of session 46: a difference B - A above zero had no sign ("1,234" beside "-1,532"),
+    printed and in compare.html, where the relative change had one ("+0.4%")."""
+    from chistka.commands.compare import differences_view
+    from chistka.report.compare import differences_html, table_cells
+
+    row = {
+        "observable": "arrests:1937",
+        "label": "Arrests, 1937",
+        "record": 936_750.0,
+        **{f"a_{end}": 300_000.0 for end in ("mean", "low", "high")},
+        **{f"b_{end}": 301_234.0 for end in ("mean", "low", "high")},
+        **{f"{side}_modelled": True for side in "ab"},
+        "difference": 1_234.0,
+        "difference_low": -210.0,
+        "difference_high": 2_678.0,
+        "relative": 1_234.0 / 300_000.0,
+    }
+    table = pd.DataFrame([row])
+    (cells,) = map(table_cells, table.itertuples(index=False))
+    assert cells[4:] == ("+1,234 (-210 to +2,678)", "+0.4%"), cells
+    assert "+1,234 (-210 to +2,678)" in differences_html(table)
+    console = Console(width=120, file=io.StringIO(), record=True)
+    console.print(differences_view(table, "B - A: b against a"))
+    assert "+1,234 (-210 to +2,678)" in console.export_text()
 
 
 def test_compare_never_overwrites_files_it_did_not_write(sweeps, tmp_path):
@@ -724,9 +751,11 @@ def test_compare_html_writes_its_figures_as_the_printed_table_does(edited_compar
     share_row = re.search(r"<tr><td>A share</td>(.*?)</tr>", table).group(1)
     cells = re.findall(r">([^<]*)</td>", share_row)
     assert cells[:3] == ["25.0%", "20.5% (20.0% to 21.0%)", "26.0% (25.0% to 27.0%)"]  # 2 seeds
-    assert re.fullmatch(r"5\.5 points \(-?[\d.]+ points to [\d.]+ points\)", cells[3]), cells[3]
+    assert re.fullmatch(r"\+5\.5 points \([-+]?[\d.]+ points to \+[\d.]+ points\)", cells[3]), (
+        cells[3]
+    )
     assert cells[4] == "+26.8%"
-    assert re.search(r"A share .*│ +5\.5 points \(.*\) │ +\+26\.8% │", printed)
+    assert re.search(r"A share .*│ +\+5\.5 points \(.*\) │ +\+26\.8% │", printed)
 
 
 def test_compare_charts_name_the_side_of_each_number(edited_comparison):

@@ -127,13 +127,14 @@ def difference_number(value: float, observable: str) -> str:
 
     A difference of shares in % would read as the relative change (the next column). A count's
     difference is of means over seeds, which can fall between persons ("8.5"): it is written
-    whole, as the counts are. A difference that rounds to zero has no sign ("-0.0 points").
+    whole, as the counts are. A difference has its sign, "+" too ("+1,234", as the relative
+    change and the experiment's report write theirs); one that rounds to zero has none ("0").
     """
     if value is None or math.isnan(value):
         return "-"
     if is_share(observable):
-        return unsigned_zero(f"{value * 100:.1f} points")
-    return unsigned_zero(f"{value:,.0f}")
+        return unsigned_zero(f"{value * 100:+.1f} points")
+    return unsigned_zero(f"{value:+,.0f}")
 
 
 def unsigned_zero(text: str) -> str:
