@@ -106,6 +106,20 @@ def test_the_commands_tables_read_a_share_as_observables_is_share_does():
         assert observable_number(0.25, name).endswith("%") == is_share(name), name
 
 
+def test_a_count_under_ten_persons_is_written_whole_as_any_count():
+    """QA of session 46: a model's count under 10 read with three significant figures ("3.46",
+    a mean over seeds) in the commands' tables and in the ensemble's comparison, where a count
+    of persons is whole; shares keep their percent."""
+    from chistka.analysis.observables import observable_number
+    from chistka.report.sections.comparison import _number
+
+    assert observable_number(3.46, "army_officers_arrested:1937") == "3"
+    assert observable_number(9.6, "death_sentences:1937") == "10"
+    assert observable_number(0.0346, "expelled_share:1929") == "3.5%"
+    assert _number(3.46, as_share=False) == "3"
+    assert _number(0.0346, as_share=True) == "3.5%"
+
+
 def test_tables_keep_full_names_when_not_a_terminal():
     env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
     result = subprocess.run(

@@ -112,14 +112,15 @@ def is_share(observable: str) -> bool:
 def observable_number(value: float | None, observable: str) -> str:
     """An observable's value in a command's table: a share in percent, else a count.
 
-    Values under 10 keep three significant figures; "-" stands for a missing value. Whether
+    A count is of persons (or of their arrests, sentences...), so it is written whole at any
+    size: under 10 it read "3.46" (a mean over seeds). "-" stands for a missing value. Whether
     the observable is a share is `observables.is_share`'s answer, the one every page uses.
     """
     if value is None or math.isnan(value):
         return "-"
     if is_share(observable):
         return f"{value:.1%}"
-    return f"{value:,.0f}" if abs(value) >= 10 else f"{value:.3g}"
+    return f"{value:,.0f}"
 
 
 def difference_number(value: float, observable: str) -> str:

@@ -296,10 +296,10 @@ def _ensemble_table(ensemble: EnsembleRuns, record_ids: list[str]) -> str:
 
 
 def _number(value: Any, as_share: bool) -> str:
-    """A median or band edge: a percentage for shares, a count (or a small number) otherwise."""
+    """A median or band edge: a percentage for shares, else a count of persons, written whole."""
     if missing(value):
         return "-"
     value = float(value)
     if as_share:
         return f"{value:.1%}"
-    return f"{value:,.0f}" if abs(value) >= 10 else f"{value:g}"
+    return f"{value:,.0f}"
