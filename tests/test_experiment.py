@@ -565,6 +565,24 @@ def test_centre_or_periphery_at_one_seed_keeps_what_each_arm_must(tmp_path):
     assert 0 < limited < outcomes[(BASELINE, "arrests_by_channel:category/1937-1938")]
 
 
+def test_the_initial_limits_arm_says_the_regions_start_below_the_orders_limit():
+    """QA of session 46: the arm gave the order's 75,950 as the limits it keeps, where the
+    regions start from 65,950 (the 10,000 for the camps go to no region, as the limits chart
+    says)."""
+    from chistka.record.regions import regional_table
+
+    table = regional_table("order_00447")
+    (arm,) = [
+        arm
+        for arm in load_experiment("centre-or-periphery").arms
+        if arm.name == "initial-limits-only"
+    ]
+    regions = f"the regions' {int(table.limit_cat1.sum()):,} in category 1"
+    assert regions in arm.why and f"{int(table.limit_cat2.sum()):,} in category 2" in arm.why
+    assert f"order's {table.total_cat1:,}" in arm.why
+    assert f"{table.unassigned_cat1:,} it set for the NKVD camps" in arm.why
+
+
 @pytest.mark.parametrize(
     ("option", "extra", "expected"),
     [
