@@ -1191,6 +1191,37 @@ def test_the_sensitivity_page_names_its_files_and_warns_of_few_points(tmp_path):
         assert "<strong>Warning:</strong>" not in text
 
 
+def test_the_sensitivity_progress_bar_names_the_free_file_as_the_page_does(
+    files, tmp_path, monkeypatch
+):
+    """QA of session 46: the progress bar named the scenario only, where sensitivity.html names
+    the free-parameter file too (the package's own by its name)."""
+    import io
+
+    from rich.console import Console
+    from typer.testing import CliRunner
+
+    import chistka.analysis.sensitivity as analysis
+    import chistka.commands.sensitivity as command
+    from chistka.cli import app
+
+    _, free = files
+    monkeypatch.setattr(analysis, "sensitivity", lambda *args, **kw: _morris_result())
+    for given, named in (
+        ([], f"chistka's own {SCENARIO}.toml"),
+        (["--free", str(free)], str(free)),
+    ):
+        console = Console(width=80, record=True, file=io.StringIO())
+        monkeypatch.setattr(command, "console", console)
+        out = tmp_path / f"out{len(given)}"
+        arguments = ["sensitivity", SCENARIO, "--observable", "expelled_share:1933", *given]
+        invoked = CliRunner().invoke(app, [*arguments, "--out", str(out)])
+        assert invoked.exit_code == 0, invoked.output
+        heading, bar = console.export_text().split("morris n=10", 1)
+        assert " ".join(heading.split()) == (f"Scenario {SCENARIO}; free parameters from {named}.")
+        assert " 0/? runs " in bar.splitlines()[0]  # the bar whole at 80 columns
+
+
 def test_sensitivity_warns_of_few_trajectories(tmp_path, monkeypatch):
     """QA 45: `sensitivity --n 2` printed "told apart: yes" with no small-sample warning."""
     import dataclasses

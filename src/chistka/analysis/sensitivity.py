@@ -360,13 +360,6 @@ def sensitivity(
         frames.append(frame)
     table = pd.concat(frames, ignore_index=True)
     X_run = np.array([[point[p.path] for p in free] for point in points], dtype=np.float64)
-    try:
-        given = free_path if free_path is not None else find_free_file(scenario_ref, scenario)
-        shipped = free_path is None and given == default_free_file(scenario.scenario.name)
-        # the package's file by its name, not its place in the installation
-        free_file = f"chistka's own {Path(given).name}" if shipped else str(given)
-    except ChistkaError:
-        free_file = ""
     return SensitivityResult(
         table,
         method,
@@ -381,8 +374,39 @@ def sensitivity(
         noise_seeds,
         n=n,
         scenario_ref=str(scenario_ref),
-        free_file=free_file,
+        free_file=free_file_name(scenario_ref, scenario, free_path),
     )
+
+
+def analysed_files(scenario_ref: str, free_file: str) -> str:
+    """The files an analysis read, as its page and progress bar say them ('' if not known).
+
+    "Scenario cal/fitted.toml; free parameters from chistka's own great-terror.toml." The page
+    said only the scenario's name (QA 45), the progress bar only the scenario (QA 46).
+    """
+    if not scenario_ref:
+        return ""
+    return (
+        f"Scenario {scenario_ref}"
+        + (f"; free parameters from {free_file}" if free_file else "")
+        + "."
+    )
+
+
+def free_file_name(
+    scenario_ref: str | Path, scenario: Scenario, free_path: str | Path | None
+) -> str:
+    """The free-parameter file an analysis draws from, as its page and progress bar name it.
+
+    The package's own file by its name, not its place in the installation ("chistka's own
+    great-terror.toml"); '' where there is none.
+    """
+    try:
+        given = free_path if free_path is not None else find_free_file(scenario_ref, scenario)
+    except ChistkaError:
+        return ""
+    shipped = free_path is None and given == default_free_file(scenario.scenario.name)
+    return f"chistka's own {Path(given).name}" if shipped else str(given)
 
 
 def noise_level(method: str, sd: float, design: np.ndarray) -> float:

@@ -6,14 +6,14 @@ import contextlib
 import os
 import re
 import tomllib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
 from rich import box
-from rich.console import Console, ConsoleOptions, RenderResult
+from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
 from rich.markup import escape
 from rich.measure import Measurement
 from rich.progress import (
@@ -26,6 +26,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 from rich.table import Table
+from rich.text import Text
 
 from chistka.errors import ChistkaError
 
@@ -106,9 +107,18 @@ class _Bar(Progress):
     Rich ends a bar on a console that is not interactive (a file, a pipe, a test's runner) with
     an empty line, under the bar's last state; a failed bar prints no state (transient), so that
     line alone stood above "error:" of every command with a bar (QA 44, 21).
+
+    `heading`, where given, is a line of plain text above the bars, wrapped at the terminal's
+    width: what a bar's description cannot hold at 80 columns without squeezing the bar away.
     """
 
     failed = False
+    heading = ""
+
+    def get_renderables(self) -> Iterable[RenderableType]:
+        if self.heading:
+            yield Text(self.heading)
+        yield from super().get_renderables()
 
     def stop(self) -> None:
         if not self.failed:
@@ -119,14 +129,18 @@ class _Bar(Progress):
 
 
 @contextlib.contextmanager
-def progress_bar(*columns: str | ProgressColumn, console: Console) -> Iterator[Progress]:
+def progress_bar(
+    *columns: str | ProgressColumn, console: Console, heading: str = ""
+) -> Iterator[Progress]:
     """A rich progress bar that is erased, leaving no empty line, if the block fails.
 
     The error message that follows is then neither printed under a bar that looks as if the
     work went on nor after a stray empty line (on a terminal or not): every command's bar is
-    made here, so that each failure under a bar reads the same.
+    made here, so that each failure under a bar reads the same. `heading`: a line of plain text
+    above the bar (`_Bar`), erased with it.
     """
     progress = _Bar(*columns, console=console)
+    progress.heading = heading
     with progress:
         try:
             yield progress
@@ -136,12 +150,18 @@ def progress_bar(*columns: str | ProgressColumn, console: Console) -> Iterator[P
 
 
 def counting_bar(
-    unit: str, *, console: Console, remaining: bool = False, field: str = ""
+    unit: str,
+    *,
+    console: Console,
+    remaining: bool = False,
+    field: str = "",
+    heading: str = "",
 ) -> contextlib.AbstractContextManager[Progress]:
     """`progress_bar` of the commands that count their work: description, bar, done of total.
 
     `unit` names what is counted (days, runs, trials); `remaining` adds the time left (for work
-    of a known size); `field` adds a task field shown last (e.g. the best trial so far).
+    of a known size); `field` adds a task field shown last (e.g. the best trial so far);
+    `heading` a line above the bar (e.g. the files a sensitivity analysis reads).
     """
     columns: list[ProgressColumn] = [
         TextColumn("[bold]{task.description}"),
@@ -154,7 +174,7 @@ def counting_bar(
         columns.append(TimeRemainingColumn())
     if field:
         columns.append(TextColumn(f"{{task.fields[{field}]}}"))
-    return progress_bar(*columns, console=console)
+    return progress_bar(*columns, console=console, heading=heading)
 
 
 def quiet_worker_restarts() -> None:

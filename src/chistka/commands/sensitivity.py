@@ -232,7 +232,14 @@ def sensitivity_command(
     ] = False,
 ) -> None:
     """Rank the free parameters by their effect on each observable (Morris or Sobol)."""
-    from chistka.analysis.sensitivity import EXPLAINED, NOISE_SEEDS, check_design, sensitivity
+    from chistka.analysis.sensitivity import (
+        EXPLAINED,
+        NOISE_SEEDS,
+        analysed_files,
+        check_design,
+        free_file_name,
+        sensitivity,
+    )
     from chistka.report.sensitivity import write_sensitivity_report
 
     noise_seeds = NOISE_SEEDS if noise_seeds is None else noise_seeds
@@ -255,8 +262,11 @@ def sensitivity_command(
             free_path=free,
         )
         check_run_target(target, force=force, marks=SENSITIVITY_MARKS, what=WHAT)
-        with counting_bar("runs", console=console, remaining=True) as progress:
-            task = progress.add_task(escape(f"{method} n={n} {scenario}"), total=None)
+        # the files analysed above the bar, as sensitivity.html names them (QA 46: the bar
+        # named only the scenario; in its description they squeezed the bar away at 80 columns)
+        files = analysed_files(scenario, free_file_name(scenario, loaded, free))
+        with counting_bar("runs", console=console, remaining=True, heading=files) as progress:
+            task = progress.add_task(escape(f"{method} n={n}"), total=None)
 
             def advance(done: int, total: int) -> None:
                 progress.update(task, completed=done, total=total)

@@ -19,6 +19,7 @@ from chistka.analysis.sensitivity import (
     TOLD_APART,
     SensitivityResult,
     above_noise_text,
+    analysed_files,
     drivers,
     index_text,
     small_sample_warning,
@@ -181,13 +182,8 @@ def write_sensitivity_report(result: SensitivityResult, path: str | Path) -> Pat
     scenario_name = result.scenario.scenario.name
     scale = "the scenario's own scale" if result.scale is None else f"scale {result.scale:g}"
     # the files analysed, as the command was given them (QA 45: only the scenario's name)
-    files = (
-        f"Scenario {esc(result.scenario_ref)}"
-        + (f"; free parameters from {esc(result.free_file)}" if result.free_file else "")
-        + ". "
-        if result.scenario_ref
-        else ""
-    )
+    files = esc(analysed_files(result.scenario_ref, result.free_file))
+    files += " " if files else ""
     warning = small_sample_warning(result)
     parts = [
         f"<h1>Sensitivity of {esc(scenario_name)} ({esc(result.method)})</h1>",
