@@ -280,6 +280,20 @@ def test_record_gives_each_rows_role_in_a_scenario_and_whether_it_is_compared():
     assert "None" not in nothing.output
 
 
+def test_record_gives_each_grade_as_its_code_with_its_words_as_the_reports_do():
+    """QA of session 46: `record` gave a grade in words only ("scholarly secondary"), where the
+    reports, comparison.csv and the other commands give its code ("scholarly", the words in a
+    tooltip); it gives both now, at 80 columns too."""
+    from chistka.record import GRADES, records
+
+    (row,) = [row for row in records().values() if row.id == "proverka1935_share"]
+    both = f"{row.grade} ({GRADES[row.grade]})"
+    assert both == "scholarly (scholarly secondary)"
+    wide = invoke("record", "--search", "proverka1935", columns=200)
+    assert both in wide.stdout
+    assert both in " ".join(at_80_columns("record", "--search", "proverka1935").split())
+
+
 def test_record_and_observables_give_shares_as_fractions_with_their_percentages():
     """QA 44: `observables` gave a share's unit as "share, %" while targets files need a
     fraction, and `record` printed 0.09 where the reports print 9.0%."""

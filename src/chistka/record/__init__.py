@@ -38,6 +38,17 @@ GRADES = {
 RELIABLE_GRADES = ("archival", "scholarly")
 """Grades a figure read in its source may be called reliable with."""
 
+
+def grade_text(grade: str) -> str:
+    """A grade's code and, where they say more, its words: "scholarly (scholarly secondary)".
+
+    The code is what comparison.csv, the commands' tables and the reports give; `record` gave
+    the words alone (QA 46), the reports the code with its words in a tooltip.
+    """
+    meaning = GRADES.get(grade)
+    return f"{grade} ({meaning})" if meaning and meaning != grade else grade
+
+
 MVD_TABLE_YEARS = range(1921, 1954)
 """Years of the 1953 MVD table of political convictions (1953: its first half)."""
 
@@ -68,8 +79,8 @@ class RecordRow:
 
     @property
     def grade_label(self) -> str:
-        """The grade in words."""
-        return GRADES[self.grade]
+        """The grade's code and its words, as `grade_text` gives them."""
+        return grade_text(self.grade)
 
 
 @dataclass(frozen=True)

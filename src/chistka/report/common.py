@@ -20,7 +20,7 @@ import plotly.colors
 import plotly.graph_objects as go
 
 from chistka.figures import figure_html, file_name
-from chistka.record import GRADES
+from chistka.record import GRADES, grade_text
 
 if TYPE_CHECKING:
     from chistka.results import Results
@@ -382,8 +382,7 @@ def reading(read_in_source: bool, grade: str) -> str:
     brackets; the report said "scholarly secondary" where the CLI said "scholarly" (QA 44).
     """
     read = "read in the source" if read_in_source else "NOT READ in the source"
-    meaning = GRADES.get(grade)
-    return f"{read}; grade {grade}" + (f" ({meaning})" if meaning and meaning != grade else "")
+    return f"{read}; grade {grade_text(grade)}"
 
 
 def grades_text() -> str:
