@@ -102,19 +102,27 @@ def test_calibrate_refuses_a_foreign_output_before_any_trial(tmp_path, monkeypat
     assert sorted(p.name for p in out.iterdir()) == [name]
 
 
+RUN_PROVENANCE = '{"package_version": "0", "environment": {"packages": {"chistka": "0"}}}'
+
+
 @pytest.mark.parametrize(
-    ("output", "whose"),
-    [("summary.json", "a run's"), ("plan.json", "an ensemble's"), ("sensitivity.csv", "a sens")],
+    ("output", "text", "whose"),
+    [
+        ("provenance.json", RUN_PROVENANCE, "a run's"),
+        ("plan.json", '{"format": 1, "package_version": "0"}', "an ensemble's"),
+        ("sensitivity.csv", "observable,parameter,mu\n", "a sens"),
+    ],
 )
 def test_calibrate_refuses_another_commands_output_folder_before_any_trial(
-    tmp_path, monkeypatch, output, whose
+    tmp_path, monkeypatch, output, text, whose
 ):
     """calibrate --out checked only its own files' names, so it wrote calibration.html,
     fitted.toml and study.db among a run's files, as compare did (session 44): refused, as
-    compare refuses it, before any trial; its own earlier files are no reason to refuse."""
+    compare refuses it, before any trial; its own earlier files are no reason to refuse. Another
+    command's output is known by a file it wrote, as every command knows it (`check_out`)."""
     out = tmp_path / "out"
     out.mkdir()
-    (out / output).write_text("earlier output\n", encoding="utf-8")
+    (out / output).write_text(text, encoding="utf-8")
     (out / "study.db").write_bytes(b"")
     result = calibrate_into(tmp_path, monkeypatch, out)
     assert result.exit_code == 2, result.output

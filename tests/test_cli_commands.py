@@ -406,20 +406,21 @@ def test_compare_never_overwrites_files_it_did_not_write(sweeps, tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("output", "whose"),
+    ("output", "text", "whose"),
     [
-        ("run", "a run's (chistka run)"),
-        ("plan.json", "an ensemble's (chistka sweep)"),
-        ("experiment.json", "an experiment's"),
-        ("fitted.toml", "a calibration's (chistka calibrate)"),
-        ("sensitivity.csv", "a sensitivity analysis's (chistka sensitivity)"),
+        ("run", "", "a run's output (chistka run)"),
+        ("plan.json", '{"package_version": "0"}', "an ensemble's output (chistka sweep)"),
+        ("experiment.json", '{"package_version": "0"}', "an experiment's"),
+        ("fitted.toml", "# Fitted by chistka calibrate on 2026", "a calibration's output"),
+        ("sensitivity.csv", "observable,parameter,mu", "a sensitivity analysis's output"),
     ],
 )
 def test_compare_refuses_an_out_folder_holding_another_commands_output(
-    sweeps, tmp_path, output, whose
+    sweeps, tmp_path, output, text, whose
 ):
     """compare --out wrote compare.html and differences.csv among a run's files (or a sweep's,
-    a calibration's ...), which run's own --out refuses: refused, with exit 2, nothing written."""
+    a calibration's ...), which run's own --out refuses: refused, with exit 2, nothing written.
+    Another command's output is known by a file it wrote (`outputs.check_out`)."""
     import shutil
 
     folder = tmp_path / "other"
@@ -427,13 +428,13 @@ def test_compare_refuses_an_out_folder_holding_another_commands_output(
         shutil.copytree(sweeps / "a" / "p000-s001", folder)
     else:
         folder.mkdir()
-        (folder / output).write_text("earlier output\n")
+        (folder / output).write_text(text + "\n")
     before = {p.name: p.read_bytes() for p in folder.iterdir()}
     result = invoke("compare", str(sweeps / "a"), str(sweeps / "b"), "--out", str(folder))
     assert result.exit_code == 2, result.output
     words = " ".join(result.output.split())
     assert f"--out {folder}: holds" in words and whose in words
-    assert "give a new or empty folder, e.g. --out out/compare-a-b" in words
+    assert "give a new or empty folder (e.g. --out out/compare-a-b)" in words
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
 
 

@@ -463,7 +463,7 @@ def test_sweep_refusing_its_out_under_the_bar_prints_no_line_before_the_error(sm
     out = tmp_path / "a-file"
     out.write_text("not a folder\n")
     result = sweep_small_file(small_file, out, "review.noise_sd=0.5")
-    assert_clean_exit_2(result, "exists and is not a directory")
+    assert_clean_exit_2(result, "exists and is not a folder")
     first, second, *rest = result.output.splitlines()
     assert first.startswith("small: 2 runs"), repr(result.output)
     assert second.startswith("error:"), repr(result.output)

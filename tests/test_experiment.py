@@ -436,7 +436,8 @@ def test_a_folder_holding_something_else_is_refused_and_left_as_it_was(tmp_path)
     out.mkdir()
     (out / "notes.txt").write_text("mine")
     result = invoke("run", design, "--out", str(out))
-    assert result.exit_code == 2 and "holds other files" in " ".join(result.output.split())
+    words = " ".join(result.output.split())
+    assert result.exit_code == 2 and "holds notes.txt, which chistka did not write" in words
     assert [p.name for p in out.iterdir()] == ["notes.txt"]
     (tmp_path / "file").write_text("x")
     assert invoke("run", design, "--out", str(tmp_path / "file")).exit_code == 2

@@ -17,7 +17,7 @@ from chistka.analysis.ensemble import plan, run_ensemble
 from chistka.cli import app
 from chistka.engine import Sim
 from chistka.errors import ChistkaError
-from chistka.outputs import atomic_directory, check_run_target
+from chistka.outputs import atomic_directory, check_out
 from chistka.scenario import load_scenario
 
 SCENARIO = "party-purges-1921-1936"
@@ -102,7 +102,7 @@ def test_force_never_overwrites_a_foreign_file_of_an_outputs_name(tmp_path):
     folder.mkdir()
     (folder / "summary.json").write_text("my own summary")
     with pytest.raises(ChistkaError, match="summary.json"):
-        check_run_target(folder, force=True)
+        check_out(folder, force=True)
     assert (folder / "summary.json").read_text() == "my own summary"
 
 

@@ -31,6 +31,7 @@ from chistka.analysis.observables import observable_number
 from chistka.commands.options import (
     NARROW,
     Fitting,
+    ForceOption,
     ScaleOption,
     ScenarioArgument,
     WithoutOption,
@@ -42,7 +43,7 @@ from chistka.commands.preflight import check_scale, check_seed
 from chistka.commands.sweep import apply_set_options, set_notes, single_values
 from chistka.engine import Sim
 from chistka.errors import ChistkaError
-from chistka.outputs import RUN_FILES, check_run_target
+from chistka.outputs import RUN, RUN_FILES, check_out
 from chistka.record import RELIABLE_GRADES
 from chistka.results import Results
 from chistka.scenario import load_scenario
@@ -228,13 +229,7 @@ def run(
         Path | None, typer.Option(help="output directory (default: out/SCENARIO)")
     ] = None,
     report: Annotated[bool, typer.Option(help="write report.html")] = True,
-    force: Annotated[
-        bool,
-        typer.Option(
-            "--force",
-            help="write into a folder that holds other things (beside them; nothing is deleted)",
-        ),
-    ] = False,
+    force: ForceOption = False,
     set_: Annotated[
         list[str] | None,
         typer.Option(
@@ -249,7 +244,7 @@ def run(
     """Run a scenario, print the model against the record, and write the results.
 
     An earlier run in the output folder is replaced; a folder that holds anything else is
-    refused before the run starts (use --force to write beside it; nothing is deleted).
+    refused before the run starts (--force writes beside files chistka did not write).
     """
     try:
         check_seed(seed)
@@ -261,7 +256,7 @@ def run(
         if scale_note:
             console.print(scale_note, highlight=False)
         target = out if out is not None else Path("out") / loaded.scenario.name
-        check_run_target(target, force=force)
+        check_out(target, RUN, force=force)
         sim = Sim(loaded, seed=seed, scale=scale, name=scenario)
         with counting_bar("days", console=console) as progress:
             task = progress.add_task(f"{loaded.scenario.name} (seed {sim.seed})", total=None)

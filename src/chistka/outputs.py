@@ -1,13 +1,13 @@
-"""Where chistka writes: output targets that are safe to use, and atomic directory writes.
+"""Where chistka writes: the one rule of every command's --out folder, and atomic writes.
 
-chistka never deletes what it did not write. An output target is accepted when it does not
-exist, is an empty folder, or holds an earlier chistka output of the same kind (recognised by
-a provenance.json that chistka wrote, not by the name alone, or plan.json for an ensemble) and
-nothing else; such an earlier output is
-replaced. Anything else (a file, a folder holding other things, the current directory or one
-above it) is refused before any simulation starts. With ``force`` a run is written into a folder
-that holds other things: the run's files are added beside them, an earlier run's files of the
-same names are replaced, and nothing that is not a chistka output is deleted or overwritten.
+chistka never deletes or mixes what it did not write. Every command that writes a folder (run,
+sweep, experiment run, sensitivity, compare, calibrate) checks it with `check_out` before
+anything runs: a new path is created, an empty folder used, and a folder holding the same
+command's earlier output (known by a file chistka wrote, not by a name alone) replaced, or
+finished with --resume for a sweep or an experiment. Refused, with a message naming --out:
+a file, a link, the current directory or one above it, a folder holding another command's
+output, and one holding files chistka did not write; ``--force`` (every such command offers
+it) writes beside those files, deleting and overwriting none of them.
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from chistka.errors import ChistkaError
@@ -56,7 +57,10 @@ def written_by_chistka(provenance: Path) -> bool:
     """Whether `provenance` is a provenance.json that chistka wrote (not a file of that name).
 
     chistka's records its version and, under "environment", the packages it ran with, itself
-    among them (`Sim.run`, `chistka.provenance.environment`).
+    among them (`Sim.run`, `chistka.provenance.environment`). Before the environment was
+    recorded (up to commit 3c8468b) it held the version, the seed and, under "parameters",
+    the whole scenario with its [scenario] table: such a run is chistka's too, so that `run
+    --out` replaces it rather than refusing the folder as one of others' files.
     """
     try:
         data = json.loads(provenance.read_text(encoding="utf-8"))
@@ -66,38 +70,157 @@ def written_by_chistka(provenance: Path) -> bool:
         return False
     environment = data.get("environment")
     packages = environment.get("packages") if isinstance(environment, dict) else None
-    return isinstance(packages, dict) and "chistka" in packages
+    if isinstance(packages, dict) and "chistka" in packages:
+        return True
+    parameters = data.get("parameters")
+    return (
+        environment is None
+        and "seed" in data
+        and isinstance(parameters, dict)
+        and isinstance(parameters.get("scenario"), dict)
+    )
 
 
-def _foreign_entries(target: Path, marks: Mapping[str, str] | None = None) -> list[str]:
-    """Names in `target` that are not files of an earlier output (all of them if it is none).
+def _holding(mark: str) -> Callable[[Path], bool]:
+    """Whether a file holds `mark`: how chistka knows a file it wrote by its text."""
+    return lambda path: _holds_mark(path, mark)
 
-    An earlier run is recognised by a provenance.json chistka wrote, not by the name alone:
-    before session 39 any file of that name made the folder's report.html, summary.json ...
-    count as chistka's, and `run --out` replaced them. With `marks` (each output file's name
-    and the text that marks it as its command's, as `check_output_file` reads them) the
-    output is another command's: its files are those holding their mark.
+
+@dataclass(frozen=True)
+class Output:
+    """What one command writes into its --out folder, and how chistka knows it there.
+
+    Attributes:
+        command: the command as typed, e.g. "chistka run".
+        whose: its output in messages, e.g. "a run's".
+        files: each file it writes at the folder's top, with the test that it wrote the file
+            there (None: the name alone, once a key file says the folder is this output).
+        keys: the files any one of which, passing its test, marks the folder as this output.
+        resumed: made run by run and finished with --resume rather than replaced (sweep,
+            experiment run): a folder of its output is its own, subfolders and all.
     """
-    names = sorted(entry.name for entry in target.iterdir())
-    if marks is not None:
-        return [
-            name
-            for name in names
-            if name not in marks
-            or (target / name).is_symlink()
-            or not (target / name).is_file()
-            or not _holds_mark(target / name, marks[name])
-        ]
-    provenance = target / PROVENANCE_FILE
-    if PROVENANCE_FILE not in names or provenance.is_symlink() or not provenance.is_file():
-        return names
-    if not written_by_chistka(provenance):
-        return names
-    return [
-        name
-        for name in names
-        if name not in RUN_FILES or not (target / name).is_file() or (target / name).is_symlink()
-    ]
+
+    command: str
+    whose: str
+    files: Mapping[str, Callable[[Path], bool] | None]
+    keys: tuple[str, ...]
+    resumed: bool = False
+
+
+_JSON_MARK = '"package_version": '
+"""What every JSON plan chistka writes (plan.json, experiment.json, variants.json) holds."""
+
+SENSITIVITY_MARKS = {
+    "sensitivity.html": "<title>chistka sensitivity: ",
+    "sensitivity.csv": "observable,parameter,",
+}
+"""What marks sensitivity.html and sensitivity.csv as written by `chistka sensitivity`."""
+
+COMPARE_MARKS = {
+    "compare.html": "<title>chistka compare: ",
+    "differences.csv": "observable,label,record,a_mean",
+}
+"""What marks compare.html and differences.csv as written by `chistka compare`."""
+
+CALIBRATE_MARKS = {
+    "fitted.toml": "# Fitted by chistka calibrate on ",
+    "calibration.html": "<title>chistka calibrate: ",
+}
+"""What marks fitted.toml and calibration.html as written by `chistka calibrate`."""
+
+STUDY_FILE = "study.db"
+"""The calibration's Optuna study in its --out folder (kept: a later call resumes it)."""
+
+PLAN_FILE = "plan.json"
+"""The file that marks a directory as an ensemble (`chistka sweep`)."""
+
+EXPERIMENT_FILE = "experiment.json"
+"""The file that marks a folder as an experiment (`chistka experiment run`)."""
+
+VARIANTS_FILE = "variants.json"
+"""The file that marks a folder as an experiment's variants (`experiment run --vary/--fits`)."""
+
+RUN = Output(
+    "chistka run",
+    "a run's",
+    {name: written_by_chistka if name == PROVENANCE_FILE else None for name in RUN_FILES},
+    (PROVENANCE_FILE,),
+)
+SWEEP = Output(
+    "chistka sweep",
+    "an ensemble's",
+    {PLAN_FILE: _holding(_JSON_MARK), "ensemble.html": None},
+    (PLAN_FILE,),
+    resumed=True,
+)
+EXPERIMENT = Output(
+    "chistka experiment run",
+    "an experiment's",
+    {EXPERIMENT_FILE: _holding(_JSON_MARK), "experiment.html": None},
+    (EXPERIMENT_FILE,),
+    resumed=True,
+)
+VARIANTS = Output(
+    "chistka experiment run --vary",
+    "an experiment's variants'",
+    {VARIANTS_FILE: _holding(_JSON_MARK), "variants.html": None},
+    (VARIANTS_FILE,),
+    resumed=True,
+)
+SENSITIVITY = Output(
+    "chistka sensitivity",
+    "a sensitivity analysis's",
+    {name: _holding(mark) for name, mark in SENSITIVITY_MARKS.items()},
+    tuple(SENSITIVITY_MARKS),
+)
+COMPARE = Output(
+    "chistka compare",
+    "a comparison's",
+    {name: _holding(mark) for name, mark in COMPARE_MARKS.items()},
+    tuple(COMPARE_MARKS),
+)
+CALIBRATE = Output(
+    "chistka calibrate",
+    "a calibration's",
+    {**{name: _holding(mark) for name, mark in CALIBRATE_MARKS.items()}, STUDY_FILE: None},
+    (*CALIBRATE_MARKS, STUDY_FILE),
+)
+OUTPUTS = (RUN, SWEEP, EXPERIMENT, VARIANTS, SENSITIVITY, COMPARE, CALIBRATE)
+"""Every command that writes a folder, as `check_out` knows their outputs."""
+
+
+def _plain_file(path: Path) -> bool:
+    return path.is_file() and not path.is_symlink()
+
+
+def _holds_output(folder: Path, output: Output) -> bool:
+    """Whether `folder` holds an earlier output of `output`'s command (one of its key files)."""
+    for name in output.keys:
+        path = folder / name
+        test = output.files[name]
+        if _plain_file(path) and (test is None or test(path)):
+            return True
+    return False
+
+
+def _foreign_entries(folder: Path, output: Output) -> tuple[list[str], list[str]]:
+    """(clashes, foreign): the names in `folder` that are not `output`'s earlier files.
+
+    Clashes bear the name of one of its files but were not written by it (never overwritten,
+    even with --force); the foreign are all else. A file known by its name alone is the
+    command's only where the folder holds its output (`_holds_output`).
+    """
+    earlier = _holds_output(folder, output)
+    clashes, foreign = [], []
+    for name in sorted(entry.name for entry in folder.iterdir()):
+        path = folder / name
+        if name not in output.files:
+            foreign.append(name)
+            continue
+        test = output.files[name]
+        if not _plain_file(path) or not (earlier if test is None else test(path)):
+            clashes.append(name)
+    return clashes, foreign
 
 
 def _shown(names: list[str]) -> str:
@@ -105,26 +228,31 @@ def _shown(names: list[str]) -> str:
     return listed + (f" and {len(names) - 3} more" if len(names) > 3 else "")
 
 
-def check_run_target(
+def check_out(
     target: str | Path,
+    output: Output = RUN,
     *,
     force: bool = False,
-    marks: Mapping[str, str] | None = None,
-    what: str = "the run",
-) -> None:
-    """Refuse an output directory for a run that chistka could only use by deleting others' data.
+    resume: bool = False,
+    instead: Path | None = None,
+) -> list[str]:
+    """Refuse an --out folder the command could use only by deleting or mixing others' data.
 
-    Accepted: a path that does not exist, an empty folder, or a folder holding an earlier run
-    and nothing else (it is replaced); with `force`, also a folder holding other things (the run
-    is written beside them; nothing of theirs is deleted). With `marks` the same rules hold for
-    another command's output (`what`, e.g. "the sensitivity analysis"): its files are the names
-    of `marks`, each an earlier output where it holds its mark.
+    The one rule of every command that writes a folder, checked before anything runs: a path
+    that does not exist is created; an empty folder is used; a folder holding this command's
+    earlier output is replaced (finished with `resume`, where the output is `resumed`).
+    Refused: a file or a link, the current directory or one above it, a folder holding
+    another command's output (even with `force`: the two would be mixed), a file of the
+    name of one of the command's own that it did not write (never overwritten), and, without
+    `force`, files chistka did not write (with it the output goes beside them, and nothing
+    of theirs is deleted). `instead` is a folder the messages offer (the default).
+
+    Returns:
+        The names in the folder that are not the command's (empty but with `force`).
 
     Raises:
-        ChistkaError: the target is a file, the current directory or one above it, a folder
-            holding a file of the name of a run's output that chistka did not write, or (without
-            `force`) a folder holding things that are not an earlier run's files; the message
-            names what is there and what to do.
+        ChistkaError: naming --out, what the folder holds and what to give instead; nothing
+            was written.
     """
     path = Path(target).expanduser()
     resolved = path.resolve()
@@ -136,55 +264,63 @@ def check_run_target(
         )
     if not path.exists() and not path.is_symlink():
         check_creatable(path)
-        return
+        return []
     if path.is_symlink():
         raise ChistkaError(
-            f"--out {target}: is a link; chistka will not replace it (give the folder it points "
-            "to, or a new folder)"
+            f"--out {target}: is a link; chistka will not write through it (give the folder it "
+            "points to, or a new folder)"
         )
     if not path.is_dir():
         raise ChistkaError(
             f"--out {target}: exists and is not a folder; chistka will not replace it "
             "(give a new folder)"
         )
-    foreign = _foreign_entries(path, marks)
-    own_names = RUN_FILES if marks is None else marks
-    clashes = [name for name in foreign if name in own_names]
+    new = f" (e.g. --out {instead})" if instead is not None and instead != path else ""
+    for other in OUTPUTS:
+        if other is not output and _holds_output(path, other):
+            found = [name for name in sorted(other.files) if (path / name).exists()]
+            raise ChistkaError(
+                f"--out {target}: holds {_shown(found)}, {other.whose} output "
+                f"({other.command}); {output.command} does not write its files among another "
+                f"command's, and wrote nothing: give a new or empty folder{new}"
+            )
+    if output.resumed and _holds_output(path, output):
+        if not resume:
+            raise ChistkaError(
+                f"--out {target}: already holds {output.whose} output ({output.keys[0]}); pass "
+                "--resume to finish it, or give a new or empty folder"
+            )
+        return []
+    clashes, foreign = _foreign_entries(path, output)
     if clashes:
         raise ChistkaError(
-            f"--out {target}: holds {_shown(clashes)}, of the name of a file of {what} but not "
-            "written by chistka; give a new folder (chistka will not overwrite it)"
+            f"--out {target}: holds {_shown(clashes)}, of the name of a file of "
+            f"{output.whose} output but not written by {output.command}; give a new folder "
+            "(chistka will not overwrite it)"
         )
     if foreign and not force:
         raise ChistkaError(
             f"--out {target}: holds {_shown(foreign)}, which chistka did not write; give a new "
-            f"folder, or --force to write {what} beside them (nothing there is deleted)"
+            f"or empty folder{new}, or --force to write beside them (nothing there is deleted)"
         )
+    return foreign
 
 
 @contextlib.contextmanager
-def atomic_directory(
-    target: Path,
-    *,
-    force: bool = False,
-    marks: Mapping[str, str] | None = None,
-    what: str = "the run",
-) -> Iterator[Path]:
+def atomic_directory(target: Path, *, force: bool = False, output: Output = RUN) -> Iterator[Path]:
     """A temporary directory that becomes `target` only if the block finishes without error.
 
     On error the temporary directory is removed and `target` is left as it was (or absent). An
-    existing `target` must be acceptable to `check_run_target` (checked before the block runs,
-    with `marks` and `what` for another command's output): an earlier output is replaced as a
-    whole; with `force`, a folder holding other things receives the new files one by one, and
-    its other contents stay. The written directory gets the usual permissions (0o777 less the
-    umask), so that colleagues can read it.
+    existing `target` must pass `check_out` for `output` (checked before the block runs): an
+    earlier output is replaced as a whole; with `force`, a folder holding other things
+    receives the new files one by one, and its other contents stay. The written directory gets
+    the usual permissions (0o777 less the umask), so that colleagues can read it.
 
     Raises:
-        ChistkaError: the target is not acceptable (see `check_run_target`).
+        ChistkaError: the target is not acceptable (see `check_out`).
     """
     target = Path(target)
-    check_run_target(target, force=force, marks=marks, what=what)
-    beside = target.is_dir() and bool(_foreign_entries(target, marks))
+    beside = bool(check_out(target, output, force=force))
     parent = target if beside else target.parent
     parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=parent))

@@ -88,9 +88,6 @@ OUTPUTS = ("fitted.toml", "calibration.html")
 """The files `chistka calibrate` writes in its output folder, from the study as a call leaves
 it."""
 
-STUDY_FILE = "study.db"
-"""The study's storage in `chistka calibrate`'s output folder, unless --storage names another."""
-
 SAMPLER_SEED = 1
 """Seed of the TPE sampler (offset by the trials already in the study when it is resumed)."""
 

@@ -36,11 +36,8 @@ from typing import Any
 
 from chistka import __version__
 from chistka.errors import ChistkaError
-from chistka.outputs import check_creatable
+from chistka.outputs import PLAN_FILE, SWEEP, check_out
 from chistka.scenario import Scenario, apply_overrides, load_scenario
-
-PLAN_FILE = "plan.json"
-"""Name of the file at the top of an ensemble's directory that records its scenario and runs."""
 
 PLAN_FORMAT = 1
 """Version of the layout of plan.json."""
@@ -404,6 +401,7 @@ def run_ensemble(
     n_jobs: int = -1,
     dask_address: str | None = None,
     resume: bool = False,
+    force: bool = False,
     progress: SweepProgress | None = None,
     placed: Callable[[Placement], None] | None = None,
     day_progress: DayProgress | None = None,
@@ -422,6 +420,8 @@ def run_ensemble(
             connection leaves nothing behind.
         resume: finish a sweep that was stopped: keep complete runs, run the others again.
             Without it, a directory that already holds a sweep is an error.
+        force: write into a folder holding files chistka did not write, beside them
+            (`outputs.check_out`, the rule of every command's --out).
         progress: called as progress(done, total, run_id), see `SweepProgress`.
         placed: called with each finished run's `Placement` (which worker, process and thread
             did it), to show where the runs went.
@@ -442,16 +442,11 @@ def run_ensemble(
     _check_specs(specs)
     check_jobs(n_jobs)
     check_day_progress(day_progress, n_jobs, dask_address)
+    check_out(out_dir, SWEEP, force=force, resume=resume)
     out_dir = Path(out_dir).expanduser().resolve()
-    check_ensemble_target(out_dir)
     document = plan_document(specs)
     existing = read_plan(out_dir)
     if existing is not None:
-        if not resume:
-            raise ChistkaError(
-                f"{out_dir} already holds a sweep ({PLAN_FILE}); pass --resume to finish it, or "
-                "choose another --out"
-            )
         _check_same_plan(existing, document, out_dir)
     client = connect_dask(dask_address) if dask_address is not None else None
     with contextlib.ExitStack() as stack:
@@ -500,35 +495,6 @@ def check_day_progress(
         raise ValueError(
             "day_progress needs the runs done in this process (n_jobs=1, no dask_address); "
             f"got n_jobs={n_jobs}, dask_address={dask_address!r}"
-        )
-
-
-def check_ensemble_target(out_dir: Path) -> None:
-    """Refuse an ensemble directory that chistka could only use beside or over others' data.
-
-    Accepted: a path that does not exist, an empty folder, or one holding a sweep (plan.json).
-
-    Raises:
-        ChistkaError: a file, the current directory or one above it, or a folder that holds
-            other things and no sweep.
-    """
-    here = Path.cwd().resolve()
-    if out_dir == here or out_dir in here.parents:
-        raise ChistkaError(
-            f"--out {out_dir}: is the current directory or one above it; give a new folder"
-        )
-    if not out_dir.exists():
-        check_creatable(out_dir)
-        return
-    if not out_dir.is_dir():
-        raise ChistkaError(f"--out {out_dir} exists and is not a directory")
-    if (out_dir / PLAN_FILE).is_file():
-        return
-    names = sorted(entry.name for entry in out_dir.iterdir())
-    if names:
-        shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
-        raise ChistkaError(
-            f"--out {out_dir}: holds {shown} and no sweep ({PLAN_FILE}); give a new or empty folder"
         )
 
 

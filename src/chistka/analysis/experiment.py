@@ -66,13 +66,10 @@ from chistka import __version__
 from chistka.analysis.ensemble import DayProgress, RunSpec, check_day_progress, check_jobs
 from chistka.analysis.spread import spread
 from chistka.errors import ChistkaError, ScenarioError, closest, read_text
-from chistka.outputs import check_creatable
+from chistka.outputs import EXPERIMENT, EXPERIMENT_FILE, Output, check_out
 from chistka.scenario import Scenario, apply_overrides, format_validation_error, load_scenario
 from chistka.scenario.base import StrictModel
 from chistka.scenario.whatif import without
-
-EXPERIMENT_FILE = "experiment.json"
-"""The file at the top of an experiment's folder: its design, seeds and scale."""
 
 OUTCOMES_FILE = "outcomes.csv"
 EFFECTS_FILE = "effects.csv"
@@ -501,33 +498,25 @@ def _same_plan(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
 
 
 def check_target(
-    out_dir: Path, document: dict[str, Any], resume: bool, plan_file: str = EXPERIMENT_FILE
+    out_dir: Path,
+    document: dict[str, Any],
+    resume: bool,
+    output: Output = EXPERIMENT,
+    force: bool = False,
 ) -> None:
     """Refuse an output folder the experiment must not write into (before anything runs).
 
-    A new or empty folder is taken; a folder holding this experiment (its `plan_file`) is taken
-    with `resume`; anything else is refused, and nothing in it is touched.
+    The folder is checked as every command's (`outputs.check_out`: with `resume`, one holding
+    this command's output is finished); an experiment resumed must be this one.
 
     Raises:
-        ChistkaError: the folder is a file, holds other things, or holds this or another
-            experiment without `resume` (or another with it).
+        ChistkaError: the folder is refused by `check_out`, or holds another experiment.
     """
-    if out_dir.exists() and not out_dir.is_dir():
-        raise ChistkaError(f"--out {out_dir}: exists and is not a folder")
-    check_creatable(out_dir)
-    if not out_dir.exists() or not any(out_dir.iterdir()):
-        return
+    check_out(out_dir, output, force=force, resume=resume)
+    plan_file = output.keys[0]
     plan_path = out_dir / plan_file
-    if not plan_path.is_file():
-        raise ChistkaError(
-            f"--out {out_dir}: holds other files and no {plan_file}; give a new or empty "
-            "folder (nothing was written)"
-        )
-    if not resume:
-        raise ChistkaError(
-            f"--out {out_dir}: already holds an experiment ({plan_file}); pass --resume to "
-            "finish it, or choose another --out"
-        )
+    if not resume or not plan_path.is_file():
+        return
     try:
         old = json.loads(plan_path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
@@ -557,6 +546,7 @@ def run_experiment(
     scale: float | None = None,
     n_jobs: int = -1,
     resume: bool = False,
+    force: bool = False,
     progress: ExperimentProgress | None = None,
     day_progress: ExperimentDayProgress | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -564,7 +554,8 @@ def run_experiment(
 
     Each arm is an ensemble (`chistka.analysis.ensemble.run_ensemble`) in ``out_dir/ARM``, its
     runs computing the design's outcomes in their workers. A stopped experiment is finished
-    with `resume`: complete runs are kept. `day_progress` (see `ExperimentDayProgress`) gives
+    with `resume`: complete runs are kept; with `force` it goes beside files chistka did not
+    write (`check_target`). `day_progress` (see `ExperimentDayProgress`) gives
     the day of the run under way; it needs ``n_jobs=1``, the runs done in this process.
 
     Returns:
@@ -579,14 +570,15 @@ def run_experiment(
     """
     from chistka.analysis.ensemble import _write_json_atomic, plan, run_ensemble
 
-    out_dir = Path(out_dir).expanduser().resolve()
+    out_dir = Path(out_dir).expanduser()
     seed_values = seed_list(experiment, seeds)
     if scale is not None and not 0 < scale <= 1:
         raise ChistkaError(f"population.scale (--scale): must be in (0, 1] (got {scale})")
     check_jobs(n_jobs)
     check_day_progress(day_progress, n_jobs)
     document = plan_document(experiment, seed_values, scale)
-    check_target(out_dir, document, resume)
+    check_target(out_dir, document, resume, force=force)
+    out_dir = out_dir.resolve()
     outcomes = experiment.design.experiment.outcomes
     specs = {
         arm: plan(

@@ -21,9 +21,12 @@ from chistka.analysis.calibrate import LOSSES
 from chistka.analysis.free import start_value
 from chistka.analysis.toml_places import Key, key_text, toml_places
 from chistka.errors import ChistkaError
-from chistka.outputs import write_atomic
+from chistka.outputs import CALIBRATE_MARKS, write_atomic
 from chistka.scenario import Scenario, scenario_text
 from chistka.scenario.fitted import FITTED_NOTE
+
+FITTED_MARK = CALIBRATE_MARKS["fitted.toml"]
+"""The line that marks a fitted.toml as written by `chistka calibrate`."""
 
 if TYPE_CHECKING:
     from chistka.analysis.calibrate import CalibrationResult
@@ -370,10 +373,6 @@ def with_values(text: str, values: dict[str, Any], comment: str) -> str:
             f"others (the tables that differ: {', '.join(sorted(wrong))})"
         )
     return text
-
-
-FITTED_MARK = "# Fitted by chistka calibrate on "
-"""The line that marks a fitted.toml as written by `chistka calibrate`."""
 
 
 def _with_event(text: str, event: str) -> str:

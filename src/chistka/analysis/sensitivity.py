@@ -110,14 +110,6 @@ def small_sample_warning(result: SensitivityResult) -> str | None:
     )
 
 
-SENSITIVITY_MARKS = {
-    "sensitivity.html": "<title>chistka sensitivity: ",
-    "sensitivity.csv": "observable,parameter,",
-}
-"""What marks sensitivity.html and sensitivity.csv as written by `chistka sensitivity` (its
-output's files, which a later call replaces and other commands leave alone)."""
-
-
 @dataclass
 class SensitivityResult:
     """The outcome of `sensitivity`.

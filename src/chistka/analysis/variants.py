@@ -42,9 +42,7 @@ from chistka.analysis.experiment import (
     shown_value,
 )
 from chistka.errors import ChistkaError
-
-VARIANTS_FILE = "variants.json"
-"""The file at the top of a set of variants' folder: the design, the parameter and its values."""
+from chistka.outputs import VARIANTS, VARIANTS_FILE
 
 TABLE_FILE = "variants.csv"
 SPREAD_FILE = "spread.csv"
@@ -117,6 +115,7 @@ def run_variants(
     scale: float | None = None,
     n_jobs: int = -1,
     resume: bool = False,
+    force: bool = False,
     progress: Callable[[str, str, int, int], None] | None = None,
     day_progress: Callable[[str, str, int, int, int], None] | None = None,
 ) -> pd.DataFrame:
@@ -126,7 +125,8 @@ def run_variants(
     parameter, `load_variants`) or ``{"fits": ...}`` (a study's trials, `load_fits`).
 
     Each value's experiment goes into its own folder (`variant_folder`); a stopped set is
-    finished with `resume`, complete runs kept. `progress(folder, arm, done, total)` counts the
+    finished with `resume`, complete runs kept; with `force` it goes beside files chistka did
+    not write (`check_target`). `progress(folder, arm, done, total)` counts the
     runs of all the values together. `day_progress(folder, arm, seed, days_done, days_total)`
     gives the day of the run under way (as `run_experiment`'s, which it needs ``n_jobs=1`` for).
 
@@ -137,7 +137,7 @@ def run_variants(
     from chistka.analysis.ensemble import _write_json_atomic, check_day_progress
 
     check_day_progress(day_progress, n_jobs)
-    out_dir = Path(out_dir).expanduser().resolve()
+    out_dir = Path(out_dir).expanduser()
     first = experiments[0]
     seed_values = seed_list(first, seeds)
     document = {
@@ -149,7 +149,8 @@ def run_variants(
     document.pop("fit_label", None)
     varied = set(axis.get("vary", {}))
     document["set"] = {k: shown_value(v) for k, v in first.changes.items() if k not in varied}
-    check_target(out_dir, document, resume, plan_file=VARIANTS_FILE)
+    check_target(out_dir, document, resume, VARIANTS, force)
+    out_dir = out_dir.resolve()
     _write_json_atomic(out_dir / VARIANTS_FILE, document)
     per_value = len(seed_values) * len(first.scenarios)
     total = per_value * len(experiments)

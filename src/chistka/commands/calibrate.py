@@ -2,16 +2,16 @@
 
 To be registered in `chistka.cli` as ``chistka calibrate SCENARIO --targets FILE --trials N
 [--storage URL] [--study-name NAME] [--seeds 1,2] [--out DIR] [--scale S] [--free FILE]
-[--jobs N] [--loss msle|band|inside] [--verbose]``.
+[--jobs N] [--loss msle|band|inside] [--verbose] [--force]``.
 Prints the targets it leaves out (a count per reason and the first few; --verbose: every one),
 the best loss and parameters, and writes OUT/calibration.html and OUT/fitted.toml (the scenario
 with an event that sets the fitted parameters on its first day; where the scenario's own values
 stayed the best, the scenario with a comment that records the study and no event). The study is
 kept in OUT/study.db unless --storage names another (any database URL Optuna accepts, so that
 several machines can work on one study); running the command again resumes it. Bad input is
-reported as one message with exit status 2, before any trial: among them an OUT that holds
-another command's output (a run, an ensemble, ...: `other_outputs.check_not_another_output`, as
-compare refuses it), where its files would be mixed with that output's.
+reported as one message with exit status 2, before any trial: among them an OUT that every
+command would refuse (`outputs.check_out`: another command's output, or files chistka did not
+write, unless --force).
 
 calibration.html and fitted.toml describe the study as a call leaves it, so a call that adds a
 trial to the study removes an earlier call's pair when its first trial ends (`remove_outputs`):
@@ -32,11 +32,12 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from chistka.analysis.calibrate import OUTPUTS, STUDY_FILE
+from chistka.analysis.calibrate import OUTPUTS
 from chistka.analysis.ensemble import check_jobs
 from chistka.commands.options import (
     NARROW,
     Fitting,
+    ForceOption,
     FreeOption,
     ScaleOption,
     ScenarioArgument,
@@ -45,11 +46,9 @@ from chistka.commands.options import (
     interrupted,
     output_console,
 )
-from chistka.commands.other_outputs import check_not_another_output
 from chistka.commands.preflight import (
     LeftOut,
     check_observable_form,
-    check_output_folder,
     check_scale,
     check_seed,
     left_out_counts,
@@ -57,6 +56,7 @@ from chistka.commands.preflight import (
     left_out_reason,
 )
 from chistka.errors import ChistkaError
+from chistka.outputs import CALIBRATE, CALIBRATE_MARKS, STUDY_FILE, check_out
 from chistka.scenario import Scenario
 
 console = output_console()
@@ -84,17 +84,14 @@ def remove_outputs(folder: Path, names: tuple[str, ...] = OUTPUTS) -> None:
     """Remove an earlier call's outputs from `folder`: they no longer describe the study.
 
     Only files that chistka calibrate wrote (with their mark) are removed; another's file of the
-    same name was refused before any trial (`check_output_folder`) and is left alone here.
+    same name was refused before any trial (`check_out`) and is left alone here.
     """
-    from chistka.analysis.fitted_file import FITTED_MARK
     from chistka.outputs import check_output_file
-    from chistka.report.calibration import REPORT_MARK
 
-    marks = {"fitted.toml": FITTED_MARK, "calibration.html": REPORT_MARK}
     for name in names:
         path = folder / name
         try:
-            check_output_file(path, marks[name], "chistka calibrate")
+            check_output_file(path, CALIBRATE_MARKS[name], "chistka calibrate")
         except ChistkaError:
             continue
         path.unlink(missing_ok=True)
@@ -201,6 +198,7 @@ def calibrate_command(
             "the first few; calibration.html lists them all)",
         ),
     ] = False,
+    force: ForceOption = False,
 ) -> None:
     """Fit a scenario's free parameters to target figures (Optuna TPE; msle, band or inside)."""
     from chistka.analysis.calibrate import (
@@ -213,13 +211,12 @@ def calibrate_command(
         inside_text,
     )
     from chistka.analysis.fitted_file import (
-        FITTED_MARK,
         best_words,
         unchanged_parameters,
         write_fitted_scenario,
     )
     from chistka.analysis.free import reset_on
-    from chistka.report.calibration import REPORT_MARK, range_text, write_calibration_report
+    from chistka.report.calibration import range_text, write_calibration_report
 
     try:
         seed_list = parse_seeds(seeds)
@@ -234,13 +231,7 @@ def calibrate_command(
             console.print(escape(line), soft_wrap=True, highlight=False)
         default = Path("out") / f"{loaded.scenario.name}-calibrate"
         target = out if out is not None else default
-        check_output_folder(
-            target,
-            files={"fitted.toml": FITTED_MARK, "calibration.html": REPORT_MARK},
-            writer="chistka calibrate",
-        )
-        own = (*OUTPUTS, STUDY_FILE)
-        check_not_another_output(target, instead=default, command="calibrate", own=own)
+        check_out(target, CALIBRATE, force=force, instead=default)
         url = storage if storage is not None else f"sqlite:///{(target / STUDY_FILE).resolve()}"
         with counting_bar("trials", console=console, field="best") as progress:
             task = progress.add_task(f"calibrate {scenario}", total=trials, best="")

@@ -2,10 +2,9 @@
 
 Writes OUT/compare.html (`chistka.report.compare`) and OUT/differences.csv, and prints the table
 of differences (`chistka.analysis.compare`: each side's mean and spread over the seeds, the
-difference B - A and its 90% interval). OUT may be new, empty, an earlier comparison or a folder
-of other files, but not another command's output (a run, an ensemble, an experiment, a
-calibration, a sensitivity analysis: `other_outputs.check_not_another_output`); both files are
-written together or not at all (`outputs.staged_files`).
+difference B - A and its 90% interval). OUT is taken as every command takes its --out
+(`outputs.check_out`: new, empty or an earlier comparison; with --force beside files chistka did
+not write); both files are written together or not at all (`outputs.staged_files`).
 """
 
 from __future__ import annotations
@@ -21,14 +20,13 @@ from chistka.analysis.compare import differences, load_side, scale_warning
 from chistka.commands.options import (
     NARROW,
     Fitting,
+    ForceOption,
     errors,
     fail,
     output_console,
 )
-from chistka.commands.other_outputs import check_not_another_output
-from chistka.commands.preflight import check_output_folder
 from chistka.errors import ChistkaError
-from chistka.outputs import staged_files
+from chistka.outputs import COMPARE, check_out, staged_files
 from chistka.report.compare import (
     has_intervals,
     interval_note,
@@ -42,14 +40,6 @@ if TYPE_CHECKING:
     import pandas as pd
 
 console = output_console()
-
-
-COMPARE_MARKS = {
-    "compare.html": "<title>chistka compare: ",
-    "differences.csv": "observable,label,record,a_mean",
-}
-"""What marks compare.html and differences.csv as written by `chistka compare` (an earlier
-comparison is replaced; a file of those names chistka did not write is not)."""
 
 
 def compare_command(
@@ -70,19 +60,20 @@ def compare_command(
             "--b-point", help="side B is this point of a sweep (its runs' pNNN, e.g. p001)"
         ),
     ] = None,
+    force: ForceOption = False,
 ) -> None:
     """Compare two runs or ensembles: charts side by side and a table of the differences.
 
     A side that is a sweep of several parameter points takes one of them with --a-point or
     --b-point: `chistka compare out/S-sweep out/S-sweep --a-point p000 --b-point p001` compares
     two points of one sweep. --out may be a new or empty folder or an earlier comparison; a
-    folder holding another command's output (a run, a sweep, ...) is refused.
+    folder holding another command's output (a run, a sweep, ...) is refused, and one holding
+    files chistka did not write unless --force.
     """
     try:
         default = default_target(run_a, run_b, a_point, b_point)
         target = out if out is not None else default
-        check_output_folder(target, files=COMPARE_MARKS, writer="chistka compare")
-        check_not_another_output(target, instead=default)
+        check_out(target, COMPARE, force=force, instead=default)
         with errors.status("reading both sides"):
             a = load_side(run_a, a_point, "--a-point")
             b = load_side(run_b, b_point, "--b-point")

@@ -19,6 +19,7 @@ from rich.table import Table
 from chistka.analysis.observables import difference_number, observable_number
 from chistka.commands.options import (
     SEEDS_METAVAR,
+    ForceOption,
     JobsOption,
     ScaleOption,
     counting_bar,
@@ -178,6 +179,7 @@ def experiment_run(
         ),
     ] = None,
     report: Annotated[bool, typer.Option(help="write experiment.html")] = True,
+    force: ForceOption = False,
 ) -> None:
     """Run every arm and the scenario as it stands at the same seeds; print each arm's effect."""
     from chistka.analysis.experiment import (
@@ -213,7 +215,16 @@ def experiment_run(
                 design, fits, fits_study, DEFAULT_COUNT if fits_count is None else fits_count
             )
             run_variants_command(
-                experiments, {"fits": study}, chosen, out, resume, n_jobs, scale, report, "fits"
+                experiments,
+                {"fits": study},
+                chosen,
+                out,
+                resume,
+                n_jobs,
+                scale,
+                report,
+                "fits",
+                force=force,
             )
             return
         if fits_study is not None or fits_count is not None:
@@ -234,6 +245,7 @@ def experiment_run(
                 scale,
                 report,
                 parameter,
+                force=force,
             )
             return
         experiment = load_experiment(design, changes)
@@ -269,6 +281,7 @@ def experiment_run(
                 scale=scale,
                 n_jobs=n_jobs,
                 resume=resume,
+                force=force,
                 progress=advance,
                 day_progress=day if n_jobs == 1 else None,
             )
@@ -328,6 +341,8 @@ def run_variants_command(
     scale: float | None,
     report: bool,
     folder_suffix: str,
+    *,
+    force: bool = False,
 ) -> None:
     """`experiment run --vary` or `--fits`: the experiment at each value, side by side."""
     from chistka.analysis.experiment import BASELINE, seed_list
@@ -369,6 +384,7 @@ def run_variants_command(
             scale=scale,
             n_jobs=n_jobs,
             resume=resume,
+            force=force,
             progress=advance,
             day_progress=day if n_jobs == 1 else None,
         )

@@ -257,6 +257,16 @@ ScenarioArgument = Annotated[
 ]
 """The scenario a command runs: a built-in name or a TOML file."""
 
+ForceOption = Annotated[
+    bool,
+    typer.Option(
+        "--force",
+        help="write into an --out folder holding files chistka did not write, beside them "
+        "(none of them is deleted or overwritten; another command's output is still refused)",
+    ),
+]
+"""--force, the same in every command that writes a folder (`outputs.check_out`)."""
+
 JobsOption = Annotated[
     int,
     typer.Option("--jobs", "-j", help="local processes (-1: one per core; 1: no parallelism)"),

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 from chistka.analysis.comparison import check_modelled as check_modelled
 from chistka.analysis.observables import (
@@ -26,7 +25,6 @@ from chistka.analysis.observables import (
     split_origin_argument,
 )
 from chistka.errors import ChistkaError
-from chistka.outputs import check_creatable, check_output_file
 from chistka.scenario import Scenario
 from chistka.scenario import check_strata as check_strata  # re-exported: the commands' checks
 from chistka.scenario import empty_strata as empty_strata
@@ -173,32 +171,6 @@ def check_observable(name: str, scenario: Scenario, where: str = "observable") -
         raise ChistkaError(f"{where}: the scenario has no operation '{ORDER_00447}'")
     if kind.startswith("army_") and not scenario.population.army_officers:
         raise ChistkaError(f"{where}: the scenario has no army officers (population.army_officers)")
-
-
-def check_output_folder(
-    target: Path,
-    option: str = "--out",
-    files: Mapping[str, str] | None = None,
-    writer: str = "chistka",
-) -> None:
-    """Refuse an output folder chistka could not write, or only by overwriting others' files.
-
-    Checked before any simulation runs: the folder must be a folder or not exist yet, be
-    creatable where it would be made (`outputs.check_creatable`), and each of `files` (a name
-    and the mark `writer` puts in it) must be absent or that command's own earlier output.
-
-    Raises:
-        ChistkaError: the target is a file (or a link, or another non-folder), cannot be made, or
-            holds a file of an output's name that `writer` did not write.
-    """
-    if target.is_symlink() and not target.is_dir() or target.exists() and not target.is_dir():
-        raise ChistkaError(
-            f"{option} {target}: exists and is not a folder; give a folder (it is created if "
-            "missing)"
-        )
-    check_creatable(target, option)
-    for name, mark in (files or {}).items():
-        check_output_file(target / name, mark, writer)
 
 
 MAX_SEED = 2**63 - 1

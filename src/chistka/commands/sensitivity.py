@@ -5,8 +5,8 @@ To be registered in `chistka.cli` as ``chistka sensitivity SCENARIO --observable
 Runs the design points of the free parameters with one seed, prints a table of the indices
 with each parameter's rank and, per observable, the mechanism (the section of its most
 influential parameter), and writes OUT/sensitivity.html and OUT/sensitivity.csv, both at once
-or neither (the folder follows `run --out`'s rules: new, empty, or an earlier analysis's; with
---force beside other files). Bad input is reported as one message with exit status 2.
+or neither (into an --out folder as every command takes it: `outputs.check_out`). Bad
+input is reported as one message with exit status 2.
 """
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from chistka.analysis.sensitivity import SENSITIVITY_MARKS
 from chistka.commands.options import (
     NARROW,
     Fitting,
+    ForceOption,
     FreeRangesOption,
     ScaleOption,
     ScenarioArgument,
@@ -31,17 +31,13 @@ from chistka.commands.options import (
 )
 from chistka.commands.preflight import check_modelled, check_observable, check_scale, check_seed
 from chistka.errors import ChistkaError
-from chistka.outputs import atomic_directory, check_run_target
+from chistka.outputs import SENSITIVITY, SENSITIVITY_MARKS, atomic_directory, check_out
 from chistka.scenario import load_scenario
 
 if TYPE_CHECKING:
     from chistka.analysis.sensitivity import SensitivityResult
 
 console = output_console()
-
-
-WHAT = "the sensitivity analysis"
-"""What `--out`'s messages call this command's output."""
 
 
 def indices_table(result: SensitivityResult) -> Fitting:
@@ -222,14 +218,7 @@ def sensitivity_command(
             "seed noise each index is compared with; 0: none, else at least 2 (default: 4)",
         ),
     ] = None,
-    force: Annotated[
-        bool,
-        typer.Option(
-            "--force",
-            help="write into an --out folder that holds other files, beside them (nothing "
-            "there is deleted or overwritten)",
-        ),
-    ] = False,
+    force: ForceOption = False,
 ) -> None:
     """Rank the free parameters by their effect on each observable (Morris or Sobol)."""
     from chistka.analysis.sensitivity import (
@@ -261,7 +250,7 @@ def sensitivity_command(
             n_jobs=jobs,
             free_path=free,
         )
-        check_run_target(target, force=force, marks=SENSITIVITY_MARKS, what=WHAT)
+        check_out(target, SENSITIVITY, force=force)
         # the files analysed above the bar, as sensitivity.html names them (QA 46: the bar
         # named only the scenario; in its description they squeezed the bar away at 80 columns)
         files = analysed_files(scenario, free_file_name(scenario, loaded, free))
@@ -283,7 +272,7 @@ def sensitivity_command(
                 progress=advance,
                 noise_seeds=noise_seeds,
             )
-        with atomic_directory(target, force=force, marks=SENSITIVITY_MARKS, what=WHAT) as staged:
+        with atomic_directory(target, force=force, output=SENSITIVITY) as staged:
             write_sensitivity_report(result, staged / "sensitivity.html")
             result.table.to_csv(staged / "sensitivity.csv", index=False)
     except ChistkaError as exc:

@@ -1,7 +1,7 @@
 """`chistka sweep`: an ensemble of runs over seeds and parameter values, locally or on Dask.
 
 Registered in `chistka.cli` as ``chistka sweep SCENARIO --seeds N [--set param=v1,v2 ...]
-[--out DIR] [--dask ADDRESS] [--resume] [--jobs N]``. Bad input is reported as one message
+[--out DIR] [--force] [--dask ADDRESS] [--resume] [--jobs N]``. Bad input is reported as one message
 naming the field, with exit status 2 and no traceback.
 """
 
@@ -16,6 +16,7 @@ import typer
 from chistka.analysis.ensemble import MAX_RUNS, check_jobs
 from chistka.commands.options import (
     SEEDS_METAVAR,
+    ForceOption,
     JobsOption,
     ScaleOption,
     ScenarioArgument,
@@ -151,6 +152,7 @@ def sweep_command(
     n_jobs: JobsOption = -1,
     scale: ScaleOption = None,
     report: Annotated[bool, typer.Option(help="write ensemble.html")] = True,
+    force: ForceOption = False,
 ) -> None:
     """Run a scenario over seeds and parameter values in parallel, and plot the ensemble."""
     from chistka.analysis.ensemble import plan, run_ensemble
@@ -194,6 +196,7 @@ def sweep_command(
                 n_jobs=n_jobs,
                 dask_address=dask,
                 resume=resume,
+                force=force,
                 progress=advance,
                 placed=placements.append,
                 day_progress=day if n_jobs == 1 and dask is None else None,

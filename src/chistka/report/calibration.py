@@ -23,10 +23,10 @@ from chistka.analysis.calibrate import (
 )
 from chistka.analysis.fitted_file import best_words, targets_place, unchanged_parameters
 from chistka.analysis.observables import observable_number
-from chistka.outputs import write_atomic
+from chistka.outputs import CALIBRATE_MARKS, write_atomic
 from chistka.report.common import page
 
-REPORT_MARK = "<title>chistka calibrate: "
+REPORT_MARK = CALIBRATE_MARKS["calibration.html"]
 """The title that marks a calibration.html as written by `chistka calibrate`."""
 
 
