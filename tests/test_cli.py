@@ -294,6 +294,12 @@ def test_record_gives_each_grade_as_its_code_with_its_words_as_the_reports_do():
     assert both in " ".join(at_80_columns("record", "--search", "proverka1935").split())
 
 
+def test_record_counts_one_row_in_the_singular():
+    """A helper's QA of session 46: `record --search` of one row said "(1 rows)"."""
+    result = invoke("record", "--search", "proverka1935_share", columns=200)
+    assert result.exit_code == 0 and "(1 row;" in result.stdout
+
+
 def test_record_and_observables_give_shares_as_fractions_with_their_percentages():
     """QA 44: `observables` gave a share's unit as "share, %" while targets files need a
     fraction, and `record` printed 0.09 where the reports print 9.0%."""

@@ -352,10 +352,11 @@ def record(
             if value is not None
         ]
         fail(f"no record row matches {' and '.join(given)}" + _aside_words(set_aside))
+    counted = f"{len(rows)} row{'' if len(rows) == 1 else 's'}"
     if scenario is not None:
-        title = f"The historical record that {scenario}'s runs are compared with ({len(rows)} rows)"
+        title = f"The historical record that {scenario}'s runs are compared with ({counted})"
     else:
-        title = f"The historical record ({len(rows)} rows; roles as the record gives them)"
+        title = f"The historical record ({counted}; roles as the record gives them)"
     cells = [
         (
             escape(row.id),
