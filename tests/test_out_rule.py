@@ -11,11 +11,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import optuna
 import pytest
 from typer.testing import CliRunner
 
 from chistka.cli import app
-from chistka.outputs import CALIBRATE_MARKS, COMPARE_MARKS, SENSITIVITY_MARKS
+from chistka.outputs import CALIBRATE_MARKS, COMPARE_MARKS, SENSITIVITY_MARKS, atomic_directory
 
 SCENARIO = "party-purges-1921-1936"
 TARGETS = str(Path(__file__).resolve().parents[1] / "src/chistka/targets/calibration.csv")
@@ -194,3 +195,45 @@ def test_run_takes_an_older_runs_folder(tmp_path, monkeypatch):
     (mine / "provenance.json").write_text(json.dumps({**provenance, "parameters": {}}))
     refused = invoke("run", mine, monkeypatch)
     assert refused.exit_code == 2 and "not written by chistka run" in refused.output
+
+
+def test_force_over_an_earlier_run_leaves_none_of_its_files(tmp_path):
+    """QA of session 46: `run --force --no-report` into a folder holding an earlier run and a
+    note of the user's kept the earlier run's report.html beside the new run's files."""
+    folder = tmp_path / "runs"
+    write_output("run", folder)
+    (folder / "report.html").write_text("the earlier run's report")
+    (folder / "note.txt").write_text("mine")
+    provenance = {"package_version": "0.1.0", "environment": {"packages": {"chistka": "new"}}}
+    with atomic_directory(folder, force=True) as staged:
+        (staged / "provenance.json").write_text(json.dumps(provenance))
+    assert sorted(path.name for path in folder.iterdir()) == ["note.txt", "provenance.json"]
+    assert json.loads((folder / "provenance.json").read_text()) == provenance
+    assert (folder / "note.txt").read_text() == "mine"
+
+
+def test_a_file_named_study_db_is_a_calibrations_only_if_it_holds_a_study(tmp_path, monkeypatch):
+    """QA of session 46: any file called study.db made its folder a calibration's output, by
+    its name alone (and calibrate failed on a text file with a database error)."""
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "study.db").write_text("not a database")
+    before = tree(folder)
+    refused = invoke("calibrate", folder, monkeypatch, "--force")
+    assert_refused(refused, folder, before, "study.db", "not written by chistka calibrate")
+    assert_accepted(invoke("run", folder, monkeypatch, "--force"))
+    (folder / "study.db").unlink()
+    optuna.create_study(storage=f"sqlite:///{folder / 'study.db'}", study_name="a-study")
+    refused = invoke("run", folder, monkeypatch, "--force")
+    assert refused.exit_code == 2 and WHOSE["calibrate"] in " ".join(refused.output.split())
+
+
+def test_calibrate_refused_before_its_first_trial_leaves_nothing(tmp_path):
+    """QA of session 46: `calibrate --trials 0` into a new folder was refused (no study stored)
+    but left the folder with an empty study.db, which every command then took for a
+    calibration's output."""
+    out = tmp_path / "cal0"
+    arguments = ["calibrate", SCENARIO, "--targets", TARGETS, "--trials", "0", "--out", str(out)]
+    result = CliRunner().invoke(app, arguments, env={"COLUMNS": "300"})
+    assert result.exit_code == 2 and "--trials 0" in result.output, result.output
+    assert not out.exists()

@@ -16,6 +16,7 @@ import contextlib
 import json
 import os
 import shutil
+import sqlite3
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -79,6 +80,28 @@ def written_by_chistka(provenance: Path) -> bool:
         and isinstance(parameters, dict)
         and isinstance(parameters.get("scenario"), dict)
     )
+
+
+def _optuna_study(path: Path) -> bool:
+    """Whether `path` is an SQLite database holding Optuna's table of studies (calibrate's).
+
+    A file is known by what chistka wrote into it, not by its name: a text file called study.db
+    made calibrate fail with a database error and other commands refuse its folder as a
+    calibration's (QA of session 46).
+    """
+    try:
+        with path.open("rb") as existing:
+            if existing.read(16) != b"SQLite format 3\x00":
+                return False
+        with contextlib.closing(
+            sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        ) as db:
+            found = db.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'studies'"
+            ).fetchone()
+    except (OSError, sqlite3.Error):
+        return False
+    return found is not None
 
 
 def _holding(mark: str) -> Callable[[Path], bool]:
@@ -182,7 +205,7 @@ COMPARE = Output(
 CALIBRATE = Output(
     "chistka calibrate",
     "a calibration's",
-    {**{name: _holding(mark) for name, mark in CALIBRATE_MARKS.items()}, STUDY_FILE: None},
+    {**{name: _holding(mark) for name, mark in CALIBRATE_MARKS.items()}, STUDY_FILE: _optuna_study},
     (*CALIBRATE_MARKS, STUDY_FILE),
 )
 OUTPUTS = (RUN, SWEEP, EXPERIMENT, VARIANTS, SENSITIVITY, COMPARE, CALIBRATE)
@@ -313,7 +336,8 @@ def atomic_directory(target: Path, *, force: bool = False, output: Output = RUN)
     On error the temporary directory is removed and `target` is left as it was (or absent). An
     existing `target` must pass `check_out` for `output` (checked before the block runs): an
     earlier output is replaced as a whole; with `force`, a folder holding other things
-    receives the new files one by one, and its other contents stay. The written directory gets
+    receives the new files one by one, the earlier output's files the new one does not write
+    are removed, and its other contents stay. The written directory gets
     the usual permissions (0o777 less the umask), so that colleagues can read it.
 
     Raises:
@@ -321,6 +345,11 @@ def atomic_directory(target: Path, *, force: bool = False, output: Output = RUN)
     """
     target = Path(target)
     beside = bool(check_out(target, output, force=force))
+    earlier = [
+        name
+        for name in output.files
+        if beside and _holds_output(target, output) and _plain_file(target / name)
+    ]
     parent = target if beside else target.parent
     parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=parent))
@@ -328,9 +357,14 @@ def atomic_directory(target: Path, *, force: bool = False, output: Output = RUN)
         yield tmp
         os.chmod(tmp, _DIRECTORY_MODE & ~_umask())
         if beside:
-            for entry in sorted(tmp.iterdir()):
+            written = sorted(tmp.iterdir())
+            for entry in written:
                 os.replace(entry, target / entry.name)
             tmp.rmdir()
+            # the earlier output's files the new one does not write (a run without --no-report
+            # left its report.html beside the new run's files: QA of session 46)
+            for name in set(earlier) - {entry.name for entry in written}:
+                (target / name).unlink(missing_ok=True)
         elif target.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
             os.replace(target, old / "previous")

@@ -24,6 +24,7 @@ fitted.toml, and the command fails (status 2) naming what failed and where the s
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
@@ -95,6 +96,31 @@ def remove_outputs(folder: Path, names: tuple[str, ...] = OUTPUTS) -> None:
         except ChistkaError:
             continue
         path.unlink(missing_ok=True)
+
+
+def made_here(target: Path, storage: str | None) -> list[Path]:
+    """What a call refused before its first trial would leave behind, deepest first.
+
+    The default storage, OUT/study.db, and OUT itself are created when the study is opened, so
+    a call refused then (e.g. `--trials 0` with no study stored) left a study.db that every
+    command then took for a calibration's output (QA of session 46).
+    """
+    made = []
+    if storage is None and not (target / STUDY_FILE).exists():
+        made.append(target / STUDY_FILE)
+    if not target.exists():
+        made.append(target)
+    return made
+
+
+def remove_made(made: list[Path]) -> None:
+    """Remove what `made_here` listed: the study's file, and the folder if nothing else is in it."""
+    for path in made:
+        if path.is_dir():
+            with contextlib.suppress(OSError):
+                path.rmdir()
+        else:
+            path.unlink(missing_ok=True)
 
 
 def check_calibration(
@@ -218,6 +244,7 @@ def calibrate_command(
     from chistka.analysis.free import reset_on
     from chistka.report.calibration import range_text, write_calibration_report
 
+    made: list[Path] = []  # what a call refused before its first trial removes
     try:
         seed_list = parse_seeds(seeds)
         check_loss(loss)
@@ -232,6 +259,7 @@ def calibrate_command(
         default = Path("out") / f"{loaded.scenario.name}-calibrate"
         target = out if out is not None else default
         check_out(target, CALIBRATE, force=force, instead=default)
+        made = made_here(target, storage)
         url = storage if storage is not None else f"sqlite:///{(target / STUDY_FILE).resolve()}"
         with counting_bar("trials", console=console, field="best") as progress:
             task = progress.add_task(f"calibrate {scenario}", total=trials, best="")
@@ -239,6 +267,7 @@ def calibrate_command(
             def advance(done: int, total: int, best: float | None) -> None:
                 if done == 1:  # the study has moved on from what an earlier call wrote
                     remove_outputs(target)
+                    made.clear()  # a finished trial is kept, whatever happens next
                 shown = "" if best is None else f"best loss {best:.4g}"
                 progress.update(task, completed=done, total=total, best=shown)
 
@@ -267,6 +296,7 @@ def calibrate_command(
             result, target / "calibration.html", fitted_error=not_written
         )
     except ChistkaError as exc:
+        remove_made(made)
         fail(str(exc))
         return
     except KeyboardInterrupt:
