@@ -237,3 +237,9 @@ def test_calibrate_refused_before_its_first_trial_leaves_nothing(tmp_path):
     result = CliRunner().invoke(app, arguments, env={"COLUMNS": "300"})
     assert result.exit_code == 2 and "--trials 0" in result.output, result.output
     assert not out.exists()
+
+
+def test_a_sweep_of_one_run_says_so_in_the_singular(tmp_path, monkeypatch):
+    """QA of session 46: a sweep of one seed printed "1 runs (1 parameter set x 1 seeds, 1-1)"."""
+    result = invoke("sweep", tmp_path / "one", monkeypatch)
+    assert "1 run (1 parameter set x 1 seed, 1)" in " ".join(result.output.split()), result.output

@@ -170,10 +170,14 @@ def sweep_command(
         sets = len({spec.set_id for spec in specs})
         seed_values = list(dict.fromkeys(spec.seed for spec in specs))
         where = f"Dask at {dask}" if dask else _local(n_jobs)
+        seeds_text = (
+            f"1 seed, {seed_values[0]}"
+            if len(seed_values) == 1
+            else f"{len(seed_values)} seeds, {seed_values[0]}-{seed_values[-1]}"
+        )
         console.print(
-            f"{name}: {len(specs)} runs ({sets} parameter set{'s' * (sets != 1)} x "
-            f"{len(seed_values)} seeds, {seed_values[0]}-{seed_values[-1]}) on {where} "
-            f"-> {target}/",
+            f"{name}: {len(specs)} run{'s' * (len(specs) != 1)} ({sets} parameter "
+            f"set{'s' * (sets != 1)} x {seeds_text}) on {where} -> {target}/",
             highlight=False,
         )
         with counting_bar("runs", console=console, remaining=True, field="last") as progress:
@@ -212,7 +216,8 @@ def sweep_command(
             with console.status("writing ensemble.html"):
                 write_ensemble_report(target)
             written.append("ensemble.html")
-        console.print(f"wrote {target}/: {len(specs)} run directories, {', '.join(written)}")
+        folders = f"{len(specs)} run director{'ies' if len(specs) != 1 else 'y'}"
+        console.print(f"wrote {target}/: {folders}, {', '.join(written)}")
     except ChistkaError as exc:
         fail(str(exc))
     except KeyboardInterrupt:
